@@ -1,0 +1,87 @@
+"""Who may see what: one scope per user, used by every `visible_to(user)` (DESIGN §2.9).
+
+A clerk or agency head sees their agency and its units; a provincial officer everything of
+agencies in their province; a CA operator what reaches the CA; a subscriber their own
+certificates and devices; an administrator everything. Out of scope means 404, not 403.
+"""
+
+from dataclasses import dataclass, field
+
+from django.db.models import Q
+
+from agencies.choices import Role
+
+
+@dataclass(frozen=True)
+class Scope:
+    is_authenticated: bool = False
+    is_admin: bool = False
+    is_ca: bool = False
+    roles: frozenset[str] = frozenset()
+    org_paths: tuple[str, ...] = ()
+    agency_ids: frozenset[int] = frozenset()
+    province_ids: frozenset[int] = frozenset()
+    person_id: int | None = None
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def sees_everything(self) -> bool:
+        return self.is_admin or self.is_ca
+
+    def under(self, path_field: str) -> Q:
+        """Rows whose organisation path lies under one of the user's organisations.
+
+        Returns a Q that matches nothing when the user holds no organisation role.
+        """
+        q = Q(pk__in=[])
+        for path in self.org_paths:
+            q |= Q(**{f"{path_field}__startswith": path})
+        return q
+
+    def has_role(self, *roles: str) -> bool:
+        return self.is_admin or bool(self.roles.intersection(roles))
+
+
+ANONYMOUS = Scope()
+
+
+def scope_for(user) -> Scope:
+    """The user's scope, computed once per user object (two queries at most)."""
+    if user is None or not user.is_authenticated:
+        return ANONYMOUS
+    cached = getattr(user, "_portal_scope", None)
+    if cached is not None:
+        return cached
+
+    from agencies.models import Membership, Person
+
+    memberships = list(
+        Membership.objects.filter(user=user).select_related("organization__province")
+    )
+    roles = frozenset(m.role for m in memberships)
+    paths: list[str] = []
+    agency_ids: set[int] = set()
+    province_ids: set[int] = set()
+    for membership in memberships:
+        org = membership.organization
+        if org is None:
+            continue
+        if membership.role in (Role.AGENCY_CLERK, Role.AGENCY_HEAD):
+            paths.append(org.path)
+            agency_ids.add(org.pk)
+        elif membership.role == Role.PROVINCIAL_OFFICER and org.province is not None:
+            paths.append(org.province.path)
+            province_ids.add(org.province_id)
+    person_id = Person.objects.filter(user=user).values_list("pk", flat=True).first()
+    scope = Scope(
+        is_authenticated=True,
+        is_admin=user.is_superuser or Role.ADMINISTRATOR in roles,
+        is_ca=Role.CA_OPERATOR in roles,
+        roles=roles,
+        org_paths=tuple(sorted(set(paths))),
+        agency_ids=frozenset(agency_ids),
+        province_ids=frozenset(province_ids),
+        person_id=person_id,
+    )
+    user._portal_scope = scope
+    return scope

@@ -1,0 +1,31 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class OrgKind(models.TextChoices):
+    MINISTRY = "ministry", _("Bộ, ngành trung ương")
+    PROVINCE = "province", _("Tỉnh, thành phố")
+    PROVINCIAL_OFFICE = "provincial_office", _("Sở Khoa học và Công nghệ")
+    AGENCY = "agency", _("Cơ quan quản lý trực tiếp")
+    UNIT = "unit", _("Đơn vị trực thuộc")
+    CA = "ca", _("Tổ chức chứng thực")
+
+
+class Role(models.TextChoices):
+    AGENCY_CLERK = "agency_clerk", _("Cán bộ đầu mối cơ quan")
+    AGENCY_HEAD = "agency_head", _("Lãnh đạo cơ quan")
+    PROVINCIAL_OFFICER = "provincial_officer", _("Cán bộ Sở KH&CN")
+    CA_OPERATOR = "ca_operator", _("Cán bộ Cục CTS&BMTT")
+    SUBSCRIBER = "subscriber", _("Thuê bao")
+    ADMINISTRATOR = "administrator", _("Quản trị hệ thống")
+
+
+# Which organisation kind each role's membership must point at (None: no organisation).
+ROLE_ORG_KINDS = {
+    Role.AGENCY_CLERK: {OrgKind.AGENCY, OrgKind.MINISTRY},
+    Role.AGENCY_HEAD: {OrgKind.AGENCY, OrgKind.MINISTRY},
+    Role.PROVINCIAL_OFFICER: {OrgKind.PROVINCIAL_OFFICE},
+    Role.CA_OPERATOR: {OrgKind.CA},
+    Role.SUBSCRIBER: None,
+    Role.ADMINISTRATOR: None,
+}

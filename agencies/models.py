@@ -1,0 +1,207 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from agencies.choices import OrgKind, Role
+from agencies.querysets import MembershipQuerySet, OrganizationQuerySet, PersonQuerySet
+from agencies.validators import (
+    budget_code_validator,
+    mobile_validator,
+    national_id_validator,
+    nfc,
+    tax_code_validator,
+    validate_official_email,
+)
+
+
+class Organization(models.Model):
+    """A node of the organisation tree: ministry, province, its Sở KH&CN, agency, unit, the CA.
+
+    `path` is a materialised path of ids ("/1/7/42/") so that "this agency and all its units"
+    or "everything in this province" is one indexed prefix match, whatever the depth.
+    Merged or renamed organisations are never deleted: they get `valid_to` and `superseded_by`.
+    """
+
+    kind = models.CharField(_("loại"), max_length=20, choices=OrgKind.choices)
+    name = models.CharField(_("tên"), max_length=255)
+    short_name = models.CharField(_("tên viết tắt"), max_length=64, blank=True)
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("cơ quan cấp trên"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+    )
+    province = models.ForeignKey(
+        "self",
+        verbose_name=_("tỉnh, thành phố"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        limit_choices_to={"kind": OrgKind.PROVINCE},
+    )
+    path = models.CharField(max_length=255, db_index=True, editable=False, default="")
+    tax_code = models.CharField(
+        _("mã số thuế"), max_length=14, blank=True, validators=[tax_code_validator]
+    )
+    budget_code = models.CharField(
+        _("mã quan hệ ngân sách"), max_length=7, blank=True, validators=[budget_code_validator]
+    )
+    official_email = models.EmailField(
+        _("thư điện tử công vụ"), blank=True, validators=[validate_official_email]
+    )
+    address = models.CharField(_("địa chỉ"), max_length=255, blank=True)
+    valid_from = models.DateField(_("hiệu lực từ"), null=True, blank=True)
+    valid_to = models.DateField(_("hiệu lực đến"), null=True, blank=True)
+    superseded_by = models.ForeignKey(
+        "self",
+        verbose_name=_("được thay thế bởi"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="supersedes",
+    )
+
+    objects = OrganizationQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("cơ quan, tổ chức")
+        verbose_name_plural = _("cơ quan, tổ chức")
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(valid_to__isnull=True)
+                | Q(valid_from__isnull=True)
+                | Q(valid_to__gte=models.F("valid_from")),
+                name="org_validity_ordered",
+                violation_error_message=_("Ngày hết hiệu lực phải sau ngày bắt đầu hiệu lực."),
+            ),
+            models.UniqueConstraint(
+                fields=["budget_code"],
+                condition=~Q(budget_code=""),
+                name="org_budget_code_unique",
+                violation_error_message=_("Mã quan hệ ngân sách này đã được dùng."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def save(self, *args, **kwargs):
+        self.name = nfc(self.name)
+        self.address = nfc(self.address)
+        if self.kind == OrgKind.PROVINCE:
+            self.province = None
+        elif self.parent_id and self.province_id is None:
+            parent = self.parent
+            self.province_id = parent.pk if parent.kind == OrgKind.PROVINCE else parent.province_id
+        super().save(*args, **kwargs)
+        path = f"{self.parent.path if self.parent_id else '/'}{self.pk}/"
+        if path != self.path:
+            self.path = path
+            type(self).objects.filter(pk=self.pk).update(path=path)
+
+    @property
+    def is_active(self) -> bool:
+        return self.valid_to is None and self.superseded_by_id is None
+
+    @property
+    def managing_agency(self) -> "Organization | None":
+        """The nearest ancestor-or-self that is a legal person with a seal."""
+        node: Organization | None = self
+        while node is not None and node.kind == OrgKind.UNIT:
+            node = node.parent
+        return node if node is not None and node.kind in (OrgKind.AGENCY, OrgKind.MINISTRY) else None
+
+
+class Person(models.Model):
+    """A subscriber's personal data (Mẫu 01 columns)."""
+
+    full_name = models.CharField(_("họ và tên"), max_length=128)
+    date_of_birth = models.DateField(_("ngày sinh"), null=True, blank=True)
+    national_id = models.CharField(
+        _("số định danh cá nhân"), max_length=12, validators=[national_id_validator]
+    )
+    id_issue_date = models.DateField(_("ngày cấp"), null=True, blank=True)
+    id_issue_place = models.CharField(_("nơi cấp"), max_length=128, blank=True)
+    position = models.CharField(_("chức vụ"), max_length=128, blank=True)
+    mobile = models.CharField(
+        _("số điện thoại di động"), max_length=10, blank=True, validators=[mobile_validator]
+    )
+    official_email = models.EmailField(
+        _("thư điện tử công vụ"), validators=[validate_official_email]
+    )
+    organization = models.ForeignKey(
+        Organization,
+        verbose_name=_("cơ quan, đơn vị công tác"),
+        on_delete=models.PROTECT,
+        related_name="people",
+    )
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("tài khoản"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="person",
+    )
+
+    objects = PersonQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("cá nhân")
+        verbose_name_plural = _("cá nhân")
+        ordering = ["full_name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["national_id"],
+                name="person_national_id_unique",
+                violation_error_message=_("Số định danh cá nhân này đã có trong hệ thống."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.full_name
+
+    def save(self, *args, **kwargs):
+        self.full_name = nfc(self.full_name)
+        self.position = nfc(self.position)
+        self.id_issue_place = nfc(self.id_issue_place)
+        self.official_email = self.official_email.strip().lower()
+        super().save(*args, **kwargs)
+
+
+class Membership(models.Model):
+    """A user's role, held for an organisation (none for subscribers and administrators)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    role = models.CharField(_("vai trò"), max_length=32, choices=Role.choices)
+    organization = models.ForeignKey(
+        Organization,
+        verbose_name=_("cơ quan, tổ chức"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="memberships",
+    )
+
+    objects = MembershipQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("vai trò người dùng")
+        verbose_name_plural = _("vai trò người dùng")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "role", "organization"],
+                name="membership_unique",
+                violation_error_message=_("Người dùng đã có vai trò này tại cơ quan này."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.get_role_display()} · {self.organization or '—'}"

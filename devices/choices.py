@@ -1,0 +1,29 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class DeviceKind(models.TextChoices):
+    USB_TOKEN = "usb_token", _("USB Token")
+    SIM_PKI = "sim_pki", _("SIM PKI")
+    SD_SECURE = "sd_secure", _("SD Secure")
+    SOFT = "soft", _("Phần mềm (SOFT)")
+    RSSP = "rssp", _("Ký số tập trung (RSSP)")
+    HSM = "hsm", _("HSM")
+
+
+class Carrier(models.TextChoices):
+    VIETTEL = "viettel", "Viettel"
+    VINAPHONE = "vinaphone", "Vinaphone"
+    MOBIFONE = "mobifone", "Mobifone"
+
+
+class DeviceStatus(models.TextChoices):
+    IN_CA_STOCK = "in_ca_stock", _("Trong kho của CA")
+    DELIVERED_TO_AGENCY = "delivered_to_agency", _("Đã giao cho cơ quan")
+    HANDED_TO_SUBSCRIBER = "handed_to_subscriber", _("Đã bàn giao cho thuê bao")
+    LOCKED = "locked", _("Bị khóa")
+    AWAITING_RETURN = "awaiting_return", _("Chờ thu hồi")
+    RETURNED_TO_AGENCY = "returned_to_agency", _("Đã thu hồi về cơ quan")
+    RETURNED_TO_CA = "returned_to_ca", _("Đã bàn giao lại CA")
+    LOST = "lost", _("Thất lạc")
+    BROKEN = "broken", _("Hỏng")
