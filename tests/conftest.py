@@ -52,3 +52,29 @@ def cast(db):
     admin = f.UserFactory(username="admin", is_superuser=True, is_staff=True)
 
     return SimpleNamespace(**locals())
+
+
+@pytest.fixture
+def redis_worker(transactional_db):
+    """A real Celery worker (solo pool, in a thread) consuming from the real Redis broker.
+
+    Tests using it run with committed transactions so the worker's own database connection
+    sees their rows.
+    """
+    import redis
+    from celery.contrib.testing.worker import start_worker
+
+    from portal.celery import app
+
+    url = os.environ.get("REDIS_URL", "")
+    if not url:
+        service_missing("REDIS_URL is not set")
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=2).ping()
+    except redis.RedisError as exc:
+        service_missing(f"Redis at {url} does not answer: {exc}")
+    assert app.conf.broker_url.startswith("redis"), app.conf.broker_url
+    with start_worker(
+        app, pool="solo", perform_ping_check=False, shutdown_timeout=15, loglevel="WARNING"
+    ):
+        yield app
