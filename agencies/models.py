@@ -114,7 +114,9 @@ class Organization(models.Model):
         node: Organization | None = self
         while node is not None and node.kind == OrgKind.UNIT:
             node = node.parent
-        return node if node is not None and node.kind in (OrgKind.AGENCY, OrgKind.MINISTRY) else None
+        return (
+            node if node is not None and node.kind in (OrgKind.AGENCY, OrgKind.MINISTRY) else None
+        )
 
 
 class Person(models.Model):

@@ -12,6 +12,14 @@ import pytest
 from agencies.choices import Role
 from tests import factories as f
 
+
+def pytest_configure(config):
+    from django.conf import settings
+
+    # Hashing passwords properly costs ~0.3 s per user; tests create hundreds of users.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 REQUIRE_SERVICES = os.environ.get("PORTAL_REQUIRE_SERVICES", "") in {"1", "true", "yes"}
 
 

@@ -20,7 +20,7 @@ class UserFactory(factory.django.DjangoModelFactory):
         django_get_or_create = ("username",)
 
     username = factory.Sequence(lambda n: f"user{n}")
-    password = factory.PostGenerationMethodCall("set_password", "mat-khau-thu-nghiem")
+    password = factory.django.Password("mat-khau-thu-nghiem")
 
 
 class ProvinceFactory(factory.django.DjangoModelFactory):

@@ -8,7 +8,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -17,77 +16,290 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='Organization',
+            name="Organization",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('ministry', 'Bộ, ngành trung ương'), ('province', 'Tỉnh, thành phố'), ('provincial_office', 'Sở Khoa học và Công nghệ'), ('agency', 'Cơ quan quản lý trực tiếp'), ('unit', 'Đơn vị trực thuộc'), ('ca', 'Tổ chức chứng thực')], max_length=20, verbose_name='loại')),
-                ('name', models.CharField(max_length=255, verbose_name='tên')),
-                ('short_name', models.CharField(blank=True, max_length=64, verbose_name='tên viết tắt')),
-                ('path', models.CharField(db_index=True, default='', editable=False, max_length=255)),
-                ('tax_code', models.CharField(blank=True, max_length=14, validators=[django.core.validators.RegexValidator('^\\d{10}(-\\d{3})?$', 'Mã số thuế gồm 10 chữ số, hoặc 10 chữ số, dấu gạch và 3 chữ số.', code='tax_code')], verbose_name='mã số thuế')),
-                ('budget_code', models.CharField(blank=True, max_length=7, validators=[django.core.validators.RegexValidator('^\\d{7}$', 'Mã quan hệ ngân sách phải gồm đúng 7 chữ số.', code='budget_code')], verbose_name='mã quan hệ ngân sách')),
-                ('official_email', models.EmailField(blank=True, max_length=254, validators=[agencies.validators.validate_official_email], verbose_name='thư điện tử công vụ')),
-                ('address', models.CharField(blank=True, max_length=255, verbose_name='địa chỉ')),
-                ('valid_from', models.DateField(blank=True, null=True, verbose_name='hiệu lực từ')),
-                ('valid_to', models.DateField(blank=True, null=True, verbose_name='hiệu lực đến')),
-                ('parent', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='children', to='agencies.organization', verbose_name='cơ quan cấp trên')),
-                ('province', models.ForeignKey(blank=True, limit_choices_to={'kind': 'province'}, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='agencies.organization', verbose_name='tỉnh, thành phố')),
-                ('superseded_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='supersedes', to='agencies.organization', verbose_name='được thay thế bởi')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("ministry", "Bộ, ngành trung ương"),
+                            ("province", "Tỉnh, thành phố"),
+                            ("provincial_office", "Sở Khoa học và Công nghệ"),
+                            ("agency", "Cơ quan quản lý trực tiếp"),
+                            ("unit", "Đơn vị trực thuộc"),
+                            ("ca", "Tổ chức chứng thực"),
+                        ],
+                        max_length=20,
+                        verbose_name="loại",
+                    ),
+                ),
+                ("name", models.CharField(max_length=255, verbose_name="tên")),
+                (
+                    "short_name",
+                    models.CharField(blank=True, max_length=64, verbose_name="tên viết tắt"),
+                ),
+                (
+                    "path",
+                    models.CharField(db_index=True, default="", editable=False, max_length=255),
+                ),
+                (
+                    "tax_code",
+                    models.CharField(
+                        blank=True,
+                        max_length=14,
+                        validators=[
+                            django.core.validators.RegexValidator(
+                                "^\\d{10}(-\\d{3})?$",
+                                "Mã số thuế gồm 10 chữ số, hoặc 10 chữ số, dấu gạch và 3 chữ số.",
+                                code="tax_code",
+                            )
+                        ],
+                        verbose_name="mã số thuế",
+                    ),
+                ),
+                (
+                    "budget_code",
+                    models.CharField(
+                        blank=True,
+                        max_length=7,
+                        validators=[
+                            django.core.validators.RegexValidator(
+                                "^\\d{7}$",
+                                "Mã quan hệ ngân sách phải gồm đúng 7 chữ số.",
+                                code="budget_code",
+                            )
+                        ],
+                        verbose_name="mã quan hệ ngân sách",
+                    ),
+                ),
+                (
+                    "official_email",
+                    models.EmailField(
+                        blank=True,
+                        max_length=254,
+                        validators=[agencies.validators.validate_official_email],
+                        verbose_name="thư điện tử công vụ",
+                    ),
+                ),
+                ("address", models.CharField(blank=True, max_length=255, verbose_name="địa chỉ")),
+                ("valid_from", models.DateField(blank=True, null=True, verbose_name="hiệu lực từ")),
+                ("valid_to", models.DateField(blank=True, null=True, verbose_name="hiệu lực đến")),
+                (
+                    "parent",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="children",
+                        to="agencies.organization",
+                        verbose_name="cơ quan cấp trên",
+                    ),
+                ),
+                (
+                    "province",
+                    models.ForeignKey(
+                        blank=True,
+                        limit_choices_to={"kind": "province"},
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="agencies.organization",
+                        verbose_name="tỉnh, thành phố",
+                    ),
+                ),
+                (
+                    "superseded_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="supersedes",
+                        to="agencies.organization",
+                        verbose_name="được thay thế bởi",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'cơ quan, tổ chức',
-                'verbose_name_plural': 'cơ quan, tổ chức',
-                'ordering': ['name'],
+                "verbose_name": "cơ quan, tổ chức",
+                "verbose_name_plural": "cơ quan, tổ chức",
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='Membership',
+            name="Membership",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('role', models.CharField(choices=[('agency_clerk', 'Cán bộ đầu mối cơ quan'), ('agency_head', 'Lãnh đạo cơ quan'), ('provincial_officer', 'Cán bộ Sở KH&CN'), ('ca_operator', 'Cán bộ Cục CTS&BMTT'), ('subscriber', 'Thuê bao'), ('administrator', 'Quản trị hệ thống')], max_length=32, verbose_name='vai trò')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='memberships', to=settings.AUTH_USER_MODEL)),
-                ('organization', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='memberships', to='agencies.organization', verbose_name='cơ quan, tổ chức')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "role",
+                    models.CharField(
+                        choices=[
+                            ("agency_clerk", "Cán bộ đầu mối cơ quan"),
+                            ("agency_head", "Lãnh đạo cơ quan"),
+                            ("provincial_officer", "Cán bộ Sở KH&CN"),
+                            ("ca_operator", "Cán bộ Cục CTS&BMTT"),
+                            ("subscriber", "Thuê bao"),
+                            ("administrator", "Quản trị hệ thống"),
+                        ],
+                        max_length=32,
+                        verbose_name="vai trò",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="memberships",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="memberships",
+                        to="agencies.organization",
+                        verbose_name="cơ quan, tổ chức",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'vai trò người dùng',
-                'verbose_name_plural': 'vai trò người dùng',
+                "verbose_name": "vai trò người dùng",
+                "verbose_name_plural": "vai trò người dùng",
             },
         ),
         migrations.CreateModel(
-            name='Person',
+            name="Person",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('full_name', models.CharField(max_length=128, verbose_name='họ và tên')),
-                ('date_of_birth', models.DateField(blank=True, null=True, verbose_name='ngày sinh')),
-                ('national_id', models.CharField(max_length=12, validators=[django.core.validators.RegexValidator('^\\d{12}$', 'Số định danh cá nhân phải gồm đúng 12 chữ số.', code='national_id')], verbose_name='số định danh cá nhân')),
-                ('id_issue_date', models.DateField(blank=True, null=True, verbose_name='ngày cấp')),
-                ('id_issue_place', models.CharField(blank=True, max_length=128, verbose_name='nơi cấp')),
-                ('position', models.CharField(blank=True, max_length=128, verbose_name='chức vụ')),
-                ('mobile', models.CharField(blank=True, max_length=10, validators=[django.core.validators.RegexValidator('^0\\d{9}$', 'Số điện thoại di động gồm 10 chữ số, bắt đầu bằng 0.', code='mobile')], verbose_name='số điện thoại di động')),
-                ('official_email', models.EmailField(max_length=254, validators=[agencies.validators.validate_official_email], verbose_name='thư điện tử công vụ')),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='people', to='agencies.organization', verbose_name='cơ quan, đơn vị công tác')),
-                ('user', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='person', to=settings.AUTH_USER_MODEL, verbose_name='tài khoản')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("full_name", models.CharField(max_length=128, verbose_name="họ và tên")),
+                (
+                    "date_of_birth",
+                    models.DateField(blank=True, null=True, verbose_name="ngày sinh"),
+                ),
+                (
+                    "national_id",
+                    models.CharField(
+                        max_length=12,
+                        validators=[
+                            django.core.validators.RegexValidator(
+                                "^\\d{12}$",
+                                "Số định danh cá nhân phải gồm đúng 12 chữ số.",
+                                code="national_id",
+                            )
+                        ],
+                        verbose_name="số định danh cá nhân",
+                    ),
+                ),
+                ("id_issue_date", models.DateField(blank=True, null=True, verbose_name="ngày cấp")),
+                (
+                    "id_issue_place",
+                    models.CharField(blank=True, max_length=128, verbose_name="nơi cấp"),
+                ),
+                ("position", models.CharField(blank=True, max_length=128, verbose_name="chức vụ")),
+                (
+                    "mobile",
+                    models.CharField(
+                        blank=True,
+                        max_length=10,
+                        validators=[
+                            django.core.validators.RegexValidator(
+                                "^0\\d{9}$",
+                                "Số điện thoại di động gồm 10 chữ số, bắt đầu bằng 0.",
+                                code="mobile",
+                            )
+                        ],
+                        verbose_name="số điện thoại di động",
+                    ),
+                ),
+                (
+                    "official_email",
+                    models.EmailField(
+                        max_length=254,
+                        validators=[agencies.validators.validate_official_email],
+                        verbose_name="thư điện tử công vụ",
+                    ),
+                ),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="people",
+                        to="agencies.organization",
+                        verbose_name="cơ quan, đơn vị công tác",
+                    ),
+                ),
+                (
+                    "user",
+                    models.OneToOneField(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="person",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="tài khoản",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'cá nhân',
-                'verbose_name_plural': 'cá nhân',
-                'ordering': ['full_name'],
+                "verbose_name": "cá nhân",
+                "verbose_name_plural": "cá nhân",
+                "ordering": ["full_name"],
             },
         ),
         migrations.AddConstraint(
-            model_name='organization',
-            constraint=models.CheckConstraint(condition=models.Q(('valid_to__isnull', True), ('valid_from__isnull', True), ('valid_to__gte', models.F('valid_from')), _connector='OR'), name='org_validity_ordered', violation_error_message='Ngày hết hiệu lực phải sau ngày bắt đầu hiệu lực.'),
+            model_name="organization",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("valid_to__isnull", True),
+                    ("valid_from__isnull", True),
+                    ("valid_to__gte", models.F("valid_from")),
+                    _connector="OR",
+                ),
+                name="org_validity_ordered",
+                violation_error_message="Ngày hết hiệu lực phải sau ngày bắt đầu hiệu lực.",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='organization',
-            constraint=models.UniqueConstraint(condition=models.Q(('budget_code', ''), _negated=True), fields=('budget_code',), name='org_budget_code_unique', violation_error_message='Mã quan hệ ngân sách này đã được dùng.'),
+            model_name="organization",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("budget_code", ""), _negated=True),
+                fields=("budget_code",),
+                name="org_budget_code_unique",
+                violation_error_message="Mã quan hệ ngân sách này đã được dùng.",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='membership',
-            constraint=models.UniqueConstraint(fields=('user', 'role', 'organization'), name='membership_unique', violation_error_message='Người dùng đã có vai trò này tại cơ quan này.'),
+            model_name="membership",
+            constraint=models.UniqueConstraint(
+                fields=("user", "role", "organization"),
+                name="membership_unique",
+                violation_error_message="Người dùng đã có vai trò này tại cơ quan này.",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='person',
-            constraint=models.UniqueConstraint(fields=('national_id',), name='person_national_id_unique', violation_error_message='Số định danh cá nhân này đã có trong hệ thống.'),
+            model_name="person",
+            constraint=models.UniqueConstraint(
+                fields=("national_id",),
+                name="person_national_id_unique",
+                violation_error_message="Số định danh cá nhân này đã có trong hệ thống.",
+            ),
         ),
     ]

@@ -6,33 +6,138 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('agencies', '0001_initial'),
+        ("agencies", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Device',
+            name="Device",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('usb_token', 'USB Token'), ('sim_pki', 'SIM PKI'), ('sd_secure', 'SD Secure'), ('soft', 'Phần mềm (SOFT)'), ('rssp', 'Ký số tập trung (RSSP)'), ('hsm', 'HSM')], max_length=16, verbose_name='loại thiết bị')),
-                ('serial', models.CharField(max_length=32, verbose_name='số hiệu thiết bị')),
-                ('iccid', models.CharField(blank=True, max_length=20, validators=[django.core.validators.RegexValidator('^89\\d{16,18}$', 'ICCID gồm 18 đến 20 chữ số, bắt đầu bằng 89.', code='iccid')], verbose_name='ICCID')),
-                ('phone', models.CharField(blank=True, max_length=10, verbose_name='số điện thoại ký số')),
-                ('carrier', models.CharField(blank=True, choices=[('viettel', 'Viettel'), ('vinaphone', 'Vinaphone'), ('mobifone', 'Mobifone')], max_length=16, verbose_name='nhà mạng')),
-                ('status', models.CharField(choices=[('in_ca_stock', 'Trong kho của CA'), ('delivered_to_agency', 'Đã giao cho cơ quan'), ('handed_to_subscriber', 'Đã bàn giao cho thuê bao'), ('locked', 'Bị khóa'), ('awaiting_return', 'Chờ thu hồi'), ('returned_to_agency', 'Đã thu hồi về cơ quan'), ('returned_to_ca', 'Đã bàn giao lại CA'), ('lost', 'Thất lạc'), ('broken', 'Hỏng')], db_index=True, default='in_ca_stock', max_length=24, verbose_name='trạng thái')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('agency', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='devices', to='agencies.organization', verbose_name='cơ quan quản lý')),
-                ('holder', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='devices', to='agencies.person', verbose_name='người giữ')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("usb_token", "USB Token"),
+                            ("sim_pki", "SIM PKI"),
+                            ("sd_secure", "SD Secure"),
+                            ("soft", "Phần mềm (SOFT)"),
+                            ("rssp", "Ký số tập trung (RSSP)"),
+                            ("hsm", "HSM"),
+                        ],
+                        max_length=16,
+                        verbose_name="loại thiết bị",
+                    ),
+                ),
+                ("serial", models.CharField(max_length=32, verbose_name="số hiệu thiết bị")),
+                (
+                    "iccid",
+                    models.CharField(
+                        blank=True,
+                        max_length=20,
+                        validators=[
+                            django.core.validators.RegexValidator(
+                                "^89\\d{16,18}$",
+                                "ICCID gồm 18 đến 20 chữ số, bắt đầu bằng 89.",
+                                code="iccid",
+                            )
+                        ],
+                        verbose_name="ICCID",
+                    ),
+                ),
+                (
+                    "phone",
+                    models.CharField(blank=True, max_length=10, verbose_name="số điện thoại ký số"),
+                ),
+                (
+                    "carrier",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("viettel", "Viettel"),
+                            ("vinaphone", "Vinaphone"),
+                            ("mobifone", "Mobifone"),
+                        ],
+                        max_length=16,
+                        verbose_name="nhà mạng",
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("in_ca_stock", "Trong kho của CA"),
+                            ("delivered_to_agency", "Đã giao cho cơ quan"),
+                            ("handed_to_subscriber", "Đã bàn giao cho thuê bao"),
+                            ("locked", "Bị khóa"),
+                            ("awaiting_return", "Chờ thu hồi"),
+                            ("returned_to_agency", "Đã thu hồi về cơ quan"),
+                            ("returned_to_ca", "Đã bàn giao lại CA"),
+                            ("lost", "Thất lạc"),
+                            ("broken", "Hỏng"),
+                        ],
+                        db_index=True,
+                        default="in_ca_stock",
+                        max_length=24,
+                        verbose_name="trạng thái",
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "agency",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="devices",
+                        to="agencies.organization",
+                        verbose_name="cơ quan quản lý",
+                    ),
+                ),
+                (
+                    "holder",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="devices",
+                        to="agencies.person",
+                        verbose_name="người giữ",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'thiết bị lưu khóa bí mật',
-                'verbose_name_plural': 'thiết bị lưu khóa bí mật',
-                'ordering': ['kind', 'serial'],
-                'constraints': [models.UniqueConstraint(fields=('kind', 'serial'), name='device_serial_unique', violation_error_message='Số hiệu thiết bị này đã có trong hệ thống.'), models.CheckConstraint(condition=models.Q(models.Q(('kind', 'sim_pki'), _negated=True), models.Q(models.Q(('iccid', ''), _negated=True), models.Q(('phone', ''), _negated=True), models.Q(('carrier', ''), _negated=True)), _connector='OR'), name='device_sim_has_iccid_phone_carrier', violation_error_message='SIM PKI phải có ICCID, số điện thoại và nhà mạng.')],
+                "verbose_name": "thiết bị lưu khóa bí mật",
+                "verbose_name_plural": "thiết bị lưu khóa bí mật",
+                "ordering": ["kind", "serial"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("kind", "serial"),
+                        name="device_serial_unique",
+                        violation_error_message="Số hiệu thiết bị này đã có trong hệ thống.",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            models.Q(("kind", "sim_pki"), _negated=True),
+                            models.Q(
+                                models.Q(("iccid", ""), _negated=True),
+                                models.Q(("phone", ""), _negated=True),
+                                models.Q(("carrier", ""), _negated=True),
+                            ),
+                            _connector="OR",
+                        ),
+                        name="device_sim_has_iccid_phone_carrier",
+                        violation_error_message="SIM PKI phải có ICCID, số điện thoại và nhà mạng.",
+                    ),
+                ],
             },
         ),
     ]

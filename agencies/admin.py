@@ -1,0 +1,27 @@
+from django.contrib import admin
+
+from agencies.models import Membership, Organization, Person
+
+
+@admin.register(Organization)
+class OrganizationAdmin(admin.ModelAdmin):
+    list_display = ["name", "kind", "province", "parent", "budget_code", "valid_to"]
+    list_filter = ["kind", "province"]
+    search_fields = ["name", "tax_code", "budget_code", "official_email"]
+    raw_id_fields = ["parent", "province", "superseded_by"]
+    readonly_fields = ["path"]
+
+
+@admin.register(Person)
+class PersonAdmin(admin.ModelAdmin):
+    list_display = ["full_name", "national_id", "organization", "position", "official_email"]
+    search_fields = ["full_name", "national_id", "official_email"]
+    raw_id_fields = ["organization", "user"]
+
+
+@admin.register(Membership)
+class MembershipAdmin(admin.ModelAdmin):
+    list_display = ["user", "role", "organization"]
+    list_filter = ["role"]
+    search_fields = ["user__username", "organization__name"]
+    raw_id_fields = ["user", "organization"]

@@ -1,0 +1,200 @@
+"""Demo data: the 34 provinces with their Sở KH&CN, a realistic demo province (Lai Châu),
+one agency in another province, and one account per role. Idempotent: loading twice changes
+nothing.
+"""
+
+from dataclasses import dataclass
+from datetime import date
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+
+from agencies.choices import OrgKind, Role
+from agencies.models import Membership, Organization, Person
+from agencies.provinces import PROVINCES_2025, REORGANISATION_DATE
+
+DEMO_PASSWORD = "Demo@2026"  # noqa: S105 - published demo credential, documented in README
+CA_NAME = "Cục Chứng thực số và Bảo mật thông tin (mô phỏng)"
+
+
+@dataclass(frozen=True)
+class DemoAccount:
+    username: str
+    password: str
+    role: str
+    label: str
+
+
+def _lower_first(name: str) -> str:
+    return name[0].lower() + name[1:]
+
+
+def _org(kind: str, name: str, parent: Organization | None = None, **fields) -> Organization:
+    org, _ = Organization.objects.get_or_create(
+        kind=kind, name=name, parent=parent, defaults=fields
+    )
+    return org
+
+
+def load_provinces() -> dict[str, Organization]:
+    """The 34 provinces, their Sở KH&CN, and the 29 former provinces as superseded history."""
+    merged_on = date(*REORGANISATION_DATE)
+    provinces: dict[str, Organization] = {}
+    for name, absorbed in PROVINCES_2025:
+        province = _org(OrgKind.PROVINCE, name)
+        provinces[name] = province
+        _org(
+            OrgKind.PROVINCIAL_OFFICE,
+            f"Sở Khoa học và Công nghệ {_lower_first(name)}",
+            province,
+            valid_from=date(2025, 3, 1),
+        )
+        for former in absorbed:
+            old = _org(OrgKind.PROVINCE, former, valid_to=merged_on, superseded_by=province)
+            if old.superseded_by_id != province.pk:
+                old.superseded_by = province
+                old.valid_to = merged_on
+                old.save(update_fields=["superseded_by", "valid_to"])
+    return provinces
+
+
+_PEOPLE = [
+    # (full name, dob, id suffix, position, unit key)
+    ("Nguyễn Thị Thu Hà", date(1984, 3, 12), "1001", "Chánh Văn phòng", "van_phong"),
+    ("Lò Văn Thắng", date(1979, 11, 2), "1002", "Giám đốc Sở", None),
+    ("Trần Đức Minh", date(1990, 6, 25), "1003", "Trưởng phòng", "ngan_sach"),
+    ("Phạm Thị Hường", date(1992, 1, 8), "1004", "Chuyên viên", "ngan_sach"),
+    ("Vàng A Sử", date(1988, 9, 30), "1005", "Phó Giám đốc Sở", None),
+    ("Đỗ Thị Lan Anh", date(1995, 4, 17), "1006", "Văn thư", "van_phong"),
+    ("Hoàng Văn Dũng", date(1986, 12, 1), "1007", "Chuyên viên chính", "ngan_sach"),
+]
+
+
+@transaction.atomic
+def load_demo() -> list[DemoAccount]:
+    """Load everything and return the demo accounts, one per role."""
+    provinces = load_provinces()
+    ca = _org(OrgKind.CA, CA_NAME, official_email="ca@ca-mophong.gov.vn")
+
+    lai_chau = provinces["Tỉnh Lai Châu"]
+    office = Organization.objects.get(kind=OrgKind.PROVINCIAL_OFFICE, parent=lai_chau)
+    finance = _org(
+        OrgKind.AGENCY,
+        "Sở Tài chính tỉnh Lai Châu",
+        lai_chau,
+        short_name="STC",
+        tax_code="6200101234",
+        budget_code="1123401",
+        official_email="stc@laichau.gov.vn",
+        address="Tầng 4, Khu Hợp khối các sở, phường Tân Phong, tỉnh Lai Châu",
+    )
+    units = {
+        "van_phong": _org(OrgKind.UNIT, "Văn phòng Sở", finance),
+        "ngan_sach": _org(OrgKind.UNIT, "Phòng Quản lý ngân sách", finance),
+    }
+    health = _org(
+        OrgKind.AGENCY,
+        "Sở Y tế tỉnh Lai Châu",
+        lai_chau,
+        short_name="SYT",
+        tax_code="6200105678",
+        budget_code="1123402",
+        official_email="syt@laichau.gov.vn",
+        address="Đường 19/8, phường Tân Phong, tỉnh Lai Châu",
+    )
+    _org(OrgKind.UNIT, "Phòng Nghiệp vụ Y", health)
+    _org(
+        OrgKind.AGENCY,
+        "Văn phòng Ủy ban nhân dân tỉnh Lai Châu",
+        lai_chau,
+        short_name="VPUBND",
+        tax_code="6200100011",
+        budget_code="1123403",
+        official_email="vpubnd@laichau.gov.vn",
+        address="Phường Tân Phong, tỉnh Lai Châu",
+    )
+    _org(
+        OrgKind.AGENCY,
+        "Ủy ban nhân dân xã Tân Uyên",
+        lai_chau,
+        tax_code="6200100099",
+        budget_code="1123404",
+        official_email="ubnd.tanuyen@laichau.gov.vn",
+        address="Xã Tân Uyên, tỉnh Lai Châu",
+    )
+    da_nang = provinces["Thành phố Đà Nẵng"]
+    construction = _org(
+        OrgKind.AGENCY,
+        "Sở Xây dựng thành phố Đà Nẵng",
+        da_nang,
+        tax_code="0400101556",
+        budget_code="1041201",
+        official_email="sxd@danang.gov.vn",
+        address="24 Trần Phú, thành phố Đà Nẵng",
+    )
+
+    people = []
+    for full_name, dob, suffix, position, unit_key in _PEOPLE:
+        person, _ = Person.objects.get_or_create(
+            national_id=f"01218500{suffix}",
+            defaults={
+                "full_name": full_name,
+                "date_of_birth": dob,
+                "id_issue_date": date(2021, 8, 10),
+                "id_issue_place": "CCSQLHCVTTXH",
+                "position": position,
+                "mobile": f"0912{suffix}{suffix[-2:]}",
+                "official_email": f"nguoidung{suffix}@laichau.gov.vn",
+                "organization": units[unit_key] if unit_key else finance,
+            },
+        )
+        people.append(person)
+    Person.objects.get_or_create(
+        national_id="048190002001",
+        defaults={
+            "full_name": "Lê Quang Vinh",
+            "date_of_birth": date(1987, 7, 7),
+            "id_issue_date": date(2022, 2, 2),
+            "id_issue_place": "CCSĐKQLCTVDLQGVDC",
+            "position": "Chuyên viên",
+            "mobile": "0905123456",
+            "official_email": "vinhlq@danang.gov.vn",
+            "organization": construction,
+        },
+    )
+
+    user_model = get_user_model()
+
+    def account(username, role, org, label, *, person=None, superuser=False) -> DemoAccount:
+        user, created = user_model.objects.get_or_create(
+            username=username,
+            defaults={"is_superuser": superuser, "is_staff": superuser},
+        )
+        if created:
+            user.set_password(DEMO_PASSWORD)
+            user.save(update_fields=["password"])
+        Membership.objects.get_or_create(user=user, role=role, organization=org)
+        if person is not None and person.user_id != user.pk:
+            person.user = user
+            person.save(update_fields=["user"])
+        return DemoAccount(username, DEMO_PASSWORD, role, label)
+
+    accounts = [
+        account("canbo.stc", Role.AGENCY_CLERK, finance, "Cán bộ đầu mối, Sở Tài chính Lai Châu"),
+        account(
+            "lanhdao.stc",
+            Role.AGENCY_HEAD,
+            finance,
+            "Giám đốc Sở Tài chính Lai Châu",
+            person=people[1],
+        ),
+        account("so.khcn", Role.PROVINCIAL_OFFICER, office, "Cán bộ Sở KH&CN Lai Châu"),
+        account("cuc.cts", Role.CA_OPERATOR, ca, "Cán bộ Cục CTS&BMTT (mô phỏng)"),
+        account("thuebao", Role.SUBSCRIBER, None, "Thuê bao Phạm Thị Hường", person=people[3]),
+        account("quantri", Role.ADMINISTRATOR, None, "Quản trị hệ thống", superuser=True),
+        account("canbo.syt", Role.AGENCY_CLERK, health, "Cán bộ đầu mối, Sở Y tế Lai Châu"),
+        account(
+            "canbo.sxd.dn", Role.AGENCY_CLERK, construction, "Cán bộ đầu mối, Sở Xây dựng Đà Nẵng"
+        ),
+    ]
+    return accounts
