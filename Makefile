@@ -1,0 +1,63 @@
+# The two commands: `make run` (portal with demo data on SQLite, no server needed) and
+# `make test` (the whole suite; installs what it needs, system packages too when root).
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip
+ADDR ?= 127.0.0.1:8000
+# System packages the suite needs: a browser for Playwright, fonts with Vietnamese glyphs,
+# poppler to turn PDFs into images, gettext for catalogs, openssl to verify certificates.
+APT_PACKAGES := chromium fonts-liberation2 poppler-utils gettext openssl \
+	libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b
+
+.PHONY: run test install install-test system-deps lint format messages clean
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+	$(PIP) install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed pyproject.toml
+	$(PIP) install --quiet -e ".[test]"
+	touch $@
+
+install: $(VENV)/.installed
+install-test: system-deps $(VENV)/.installed-test
+
+system-deps:
+	@missing=""; for p in $(APT_PACKAGES); do \
+		dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "Installing system packages:$$missing"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	else \
+		echo "Missing system packages:$$missing (install them, or run as root on Debian)"; \
+	fi
+
+run: export DEBUG ?= 1
+run: export SECRET_KEY ?= insecure-dev-key-change-me
+run: $(VENV)/.installed
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py seed_demo
+	$(PY) manage.py runportal $(ADDR)
+
+test: export SECRET_KEY ?= test-secret-key
+test: install-test
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+lint: $(VENV)/.installed-test
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(VENV)/.installed-test
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+messages: $(VENV)/.installed
+	$(PY) manage.py makemessages -l vi -l en --ignore=.venv --ignore=var
+	$(PY) manage.py compilemessages --ignore=.venv
+
+clean:
+	rm -rf $(VENV) var
