@@ -1,0 +1,79 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+GENESIS_HASH = "0" * 64
+
+
+class AuditEvent(models.Model):
+    """One append-only entry of the audit trail, chained to the previous one by its hash.
+
+    Rows are written only by `portal.audit.audit_record`; the database refuses UPDATE and
+    DELETE (migration 0002), and `portal.audit.audit_verify` detects what slips past that.
+    `actor` has no database constraint, so deleting a user never touches this table;
+    `actor_label` keeps the username as it was.
+    """
+
+    seq = models.BigIntegerField(_("số thứ tự"), unique=True, editable=False)
+    occurred_at = models.DateTimeField(_("thời điểm"), db_index=True, editable=False)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("người thực hiện"),
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+        editable=False,
+    )
+    actor_label = models.CharField(_("tên đăng nhập"), max_length=150, blank=True)
+    action = models.CharField(_("hành động"), max_length=100, db_index=True)
+    object_type = models.CharField(_("loại đối tượng"), max_length=100, blank=True)
+    object_id = models.CharField(_("mã đối tượng"), max_length=64, blank=True)
+    object_repr = models.CharField(_("đối tượng"), max_length=255, blank=True)
+    before = models.JSONField(_("trước"), null=True, blank=True)
+    after = models.JSONField(_("sau"), null=True, blank=True)
+    reason = models.TextField(_("lý do"), blank=True)
+    request_id = models.CharField(_("mã yêu cầu HTTP"), max_length=64, blank=True)
+    ip = models.GenericIPAddressField(_("địa chỉ IP"), null=True, blank=True)
+    prev_hash = models.CharField(_("mã băm trước"), max_length=64)
+    hash = models.CharField(_("mã băm"), max_length=64)
+
+    class Meta:
+        verbose_name = _("sự kiện nhật ký hoạt động")
+        verbose_name_plural = _("nhật ký hoạt động")
+        ordering = ["seq"]
+        # Nobody adds, changes or deletes audit events through permissions: only audit_record.
+        default_permissions = ("view",)
+        indexes = [
+            models.Index(fields=["object_type", "object_id"], name="portal_audit_object_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(seq__gte=1), name="portal_audit_seq_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.seq} {self.action} {self.object_type}:{self.object_id}"
+
+
+class AuditChainHead(models.Model):
+    """The single row holding the last sequence number and hash of the audit chain.
+
+    Without it, deleting the newest events would leave a shorter chain that still verifies.
+    """
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1, editable=False)
+    last_seq = models.BigIntegerField(default=0)
+    last_hash = models.CharField(max_length=64, default=GENESIS_HASH)
+
+    class Meta:
+        verbose_name = _("đầu chuỗi nhật ký")
+        verbose_name_plural = _("đầu chuỗi nhật ký")
+        default_permissions = ()
+        constraints = [
+            models.CheckConstraint(condition=Q(id=1), name="portal_audit_head_single_row"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.last_seq} {self.last_hash[:12]}"
