@@ -1,0 +1,153 @@
+"""Every write on devices: state changes through one transition table, each closing the open
+custody record and opening the next (DESIGN §2.4), with an audit event."""
+
+import secrets
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from devices.choices import DeviceKind, DeviceStatus
+from devices.models import CustodyRecord, Device
+from portal.audit import audit_record
+from portal.errors import DomainError
+
+D = DeviceStatus
+H = CustodyRecord.HolderKind
+
+# action -> (allowed source states, target state, who holds it afterwards, label)
+MOVES: dict[str, tuple[frozenset[str], str, str, object]] = {
+    "deliver": (frozenset({D.IN_CA_STOCK}), D.DELIVERED_TO_AGENCY, H.AGENCY,
+                gettext_lazy("Giao cho cơ quan")),
+    "hand_over": (frozenset({D.DELIVERED_TO_AGENCY, D.RETURNED_TO_AGENCY}),
+                  D.HANDED_TO_SUBSCRIBER, H.SUBSCRIBER, gettext_lazy("Bàn giao cho thuê bao")),
+    "lock": (frozenset({D.HANDED_TO_SUBSCRIBER}), D.LOCKED, H.SUBSCRIBER,
+             gettext_lazy("Ghi nhận bị khóa")),
+    "recover": (frozenset({D.LOCKED}), D.HANDED_TO_SUBSCRIBER, H.SUBSCRIBER,
+                gettext_lazy("Khôi phục")),
+    "await_return": (frozenset({D.DELIVERED_TO_AGENCY, D.HANDED_TO_SUBSCRIBER, D.LOCKED}),
+                     D.AWAITING_RETURN, H.SUBSCRIBER, gettext_lazy("Chờ thu hồi")),
+    "collect": (frozenset({D.AWAITING_RETURN}), D.RETURNED_TO_AGENCY, H.AGENCY,
+                gettext_lazy("Thu hồi về cơ quan")),
+    "return_to_ca": (frozenset({D.AWAITING_RETURN, D.RETURNED_TO_AGENCY}), D.RETURNED_TO_CA,
+                     H.CA, gettext_lazy("Bàn giao lại CA")),
+    "lose": (frozenset({D.DELIVERED_TO_AGENCY, D.HANDED_TO_SUBSCRIBER, D.LOCKED,
+                        D.AWAITING_RETURN}), D.LOST, H.NOBODY, gettext_lazy("Báo mất")),
+    "break": (frozenset({D.DELIVERED_TO_AGENCY, D.HANDED_TO_SUBSCRIBER, D.LOCKED,
+                         D.AWAITING_RETURN, D.RETURNED_TO_AGENCY}), D.BROKEN, H.NOBODY,
+              gettext_lazy("Báo hỏng")),
+}  # fmt: skip
+
+
+def _transition(
+    device: Device, *, action: str, by, document_ref: str = "", note: str = "", **fields
+) -> Device:
+    sources, target, holder_kind, label = MOVES[action]
+    with transaction.atomic():
+        locked = Device.objects.select_for_update().get(pk=device.pk)
+        if locked.status not in sources:
+            raise DomainError(
+                _("Không thể “%(action)s” thiết bị %(serial)s đang ở trạng thái “%(status)s”.")
+                % {"action": label, "serial": locked.serial, "status": locked.get_status_display()},
+                code="illegal_device_move",
+            )
+        before = locked.status
+        locked.status = target
+        for name, value in fields.items():
+            setattr(locked, name, value)
+        locked.save(update_fields=["status", *fields])
+        now = timezone.now()
+        CustodyRecord.objects.filter(device=locked, held_until__isnull=True).update(
+            held_until=now
+        )
+        CustodyRecord.objects.create(
+            device=locked,
+            status=target,
+            holder_kind=holder_kind,
+            agency=locked.agency if holder_kind != H.CA else None,
+            person=locked.holder if holder_kind == H.SUBSCRIBER else None,
+            held_from=now,
+            handed_by=by,
+            document_ref=document_ref,
+            note=note,
+        )
+        audit_record(
+            actor=by,
+            action=f"device.{action}",
+            obj=locked,
+            before={"status": before},
+            after={"status": target},
+            reason=note,
+        )
+    device.__dict__.update({k: getattr(locked, k) for k in ("status", *fields)})
+    return locked
+
+
+def _new_serial(kind: str) -> str:
+    prefix = {DeviceKind.USB_TOKEN: "TK", DeviceKind.SD_SECURE: "SD"}.get(kind, "DV")
+    return prefix + secrets.token_hex(4).upper()
+
+
+def device_register_stock(*, kind: str, serial: str, by, **fields) -> Device:
+    """A device enters the CA's stock (the start of its custody chain)."""
+    with transaction.atomic():
+        device = Device(kind=kind, serial=serial.strip().upper(), **fields)
+        device.full_clean()
+        try:
+            with transaction.atomic():
+                device.save()
+        except IntegrityError as exc:
+            raise DomainError(
+                _("Số hiệu thiết bị %(serial)s đã có.") % {"serial": device.serial},
+                code="duplicate_serial",
+            ) from exc
+        CustodyRecord.objects.create(
+            device=device,
+            status=device.status,
+            holder_kind=H.CA,
+            held_from=timezone.now(),
+            handed_by=by,
+        )
+        audit_record(actor=by, action="device.register", obj=device, after={"status": "stock"})
+    return device
+
+
+def device_deliver_for_certificate(
+    *, kind: str, agency, holder, by, document_ref: str = "", sim: dict | None = None
+) -> Device:
+    """Take a device of `kind` from the CA's stock (or register a new one when the stock is
+    empty) and deliver it to the agency for `holder` (DOMAIN §3: the CA delivers devices to
+    the direct-managing agency, which then hands them to the subscriber)."""
+    with transaction.atomic():
+        device = (
+            Device.objects.select_for_update(skip_locked=True)
+            .filter(kind=kind, status=D.IN_CA_STOCK)
+            .order_by("pk")
+            .first()
+        )
+        if device is None:
+            extra = sim or {}
+            serial = extra.pop("serial", None) or _new_serial(kind)
+            device = device_register_stock(kind=kind, serial=serial, by=by, **extra)
+        return _transition(
+            device, action="deliver", by=by, document_ref=document_ref, agency=agency,
+            holder=holder,
+        )  # fmt: skip
+
+
+def device_hand_over(*, device: Device, by, document_ref: str = "", note: str = "") -> Device:
+    return _transition(device, action="hand_over", by=by, document_ref=document_ref, note=note)
+
+
+def device_lock(*, device: Device, by, note: str = "") -> Device:
+    return _transition(device, action="lock", by=by, note=note)
+
+
+def device_recover(*, device: Device, by, document_ref: str = "") -> Device:
+    """A locked device is unlocked (Mẫu 06) and is the subscriber's again."""
+    return _transition(device, action="recover", by=by, document_ref=document_ref)
+
+
+def device_await_return(*, device: Device, by, note: str = "") -> Device:
+    return _transition(device, action="await_return", by=by, note=note)
