@@ -19,27 +19,34 @@ class Scope:
     is_ca: bool = False
     roles: frozenset[str] = frozenset()
     org_paths: tuple[str, ...] = ()
+    agency_paths: tuple[str, ...] = ()
     agency_ids: frozenset[int] = frozenset()
     province_ids: frozenset[int] = frozenset()
     person_id: int | None = None
-    extra: dict = field(default_factory=dict)
+    # role -> organisation paths where the user holds it (a province's path for officers)
+    role_paths: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
     def sees_everything(self) -> bool:
         return self.is_admin or self.is_ca
 
-    def under(self, path_field: str) -> Q:
-        """Rows whose organisation path lies under one of the user's organisations.
+    def under(self, path_field: str, *, agencies_only: bool = False) -> Q:
+        """Rows whose organisation path lies under one of the user's organisations
+        (only the agencies they work for, with `agencies_only`).
 
         Returns a Q that matches nothing when the user holds no organisation role.
         """
         q = Q(pk__in=[])
-        for path in self.org_paths:
+        for path in self.agency_paths if agencies_only else self.org_paths:
             q |= Q(**{f"{path_field}__startswith": path})
         return q
 
     def has_role(self, *roles: str) -> bool:
         return self.is_admin or bool(self.roles.intersection(roles))
+
+    def holds(self, role: str, path: str) -> bool:
+        """Whether the user holds `role` for the organisation at `path` (or above it)."""
+        return any(path.startswith(p) for p in self.role_paths.get(role, ()))
 
 
 ANONYMOUS = Scope()
@@ -60,18 +67,23 @@ def scope_for(user) -> Scope:
     )
     roles = frozenset(m.role for m in memberships)
     paths: list[str] = []
+    agency_paths: list[str] = []
     agency_ids: set[int] = set()
     province_ids: set[int] = set()
+    role_paths: dict[str, list[str]] = {}
     for membership in memberships:
         org = membership.organization
         if org is None:
             continue
         if membership.role in (Role.AGENCY_CLERK, Role.AGENCY_HEAD):
             paths.append(org.path)
+            agency_paths.append(org.path)
             agency_ids.add(org.pk)
+            role_paths.setdefault(membership.role, []).append(org.path)
         elif membership.role == Role.PROVINCIAL_OFFICER and org.province is not None:
             paths.append(org.province.path)
             province_ids.add(org.province_id)
+            role_paths.setdefault(membership.role, []).append(org.province.path)
     person_id = Person.objects.filter(user=user).values_list("pk", flat=True).first()
     scope = Scope(
         is_authenticated=True,
@@ -79,9 +91,11 @@ def scope_for(user) -> Scope:
         is_ca=Role.CA_OPERATOR in roles,
         roles=roles,
         org_paths=tuple(sorted(set(paths))),
+        agency_paths=tuple(sorted(set(agency_paths))),
         agency_ids=frozenset(agency_ids),
         province_ids=frozenset(province_ids),
         person_id=person_id,
+        role_paths={role: tuple(p) for role, p in role_paths.items()},
     )
     user._portal_scope = scope
     return scope

@@ -1,1 +1,256 @@
-# Models arrive with their own issue; the app exists so the layout and migrations are stable.
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from agencies.validators import (
+    budget_code_validator,
+    mobile_validator,
+    national_id_validator,
+    tax_code_validator,
+    validate_official_email,
+)
+from requests_app.choices import FormKind, KeyStorage, Outcome, SimCarrier, Status
+from requests_app.querysets import CertRequestQuerySet, RequestRowQuerySet
+
+
+class CertRequest(models.Model):
+    """One letter (công văn) of a Mẫu 01–06 kind, with many rows."""
+
+    form = models.CharField(_("mẫu"), max_length=2, choices=FormKind.choices)
+    agency = models.ForeignKey(
+        "agencies.Organization",
+        verbose_name=_("cơ quan đề nghị"),
+        on_delete=models.PROTECT,
+        related_name="cert_requests",
+    )
+    status = models.CharField(
+        _("trạng thái"), max_length=20, choices=Status.choices, default=Status.DRAFT, db_index=True
+    )
+    subject = models.CharField(_("trích yếu (V/v)"), max_length=255, blank=True)
+
+    # Section 1: contact / receiving person (Mẫu 06: the person assisting the recovery).
+    contact_name = models.CharField(_("họ và tên người liên hệ"), max_length=128, blank=True)
+    contact_national_id = models.CharField(
+        _("số định danh cá nhân"), max_length=12, blank=True, validators=[national_id_validator]
+    )
+    contact_id_issue_date = models.DateField(_("ngày cấp"), null=True, blank=True)
+    contact_id_issue_place = models.CharField(_("nơi cấp"), max_length=128, blank=True)
+    contact_position = models.CharField(_("chức vụ"), max_length=128, blank=True)
+    contact_agency = models.CharField(_("cơ quan công tác"), max_length=255, blank=True)
+    contact_mobile = models.CharField(
+        _("số điện thoại di động"), max_length=10, blank=True, validators=[mobile_validator]
+    )
+    contact_email = models.EmailField(
+        _("thư điện tử công vụ"), blank=True, validators=[validate_official_email]
+    )
+    delivery_address = models.CharField(_("địa chỉ nhận"), max_length=255, blank=True)
+
+    # Set when the agency head signs and numbers the letter.
+    number = models.CharField(_("số văn bản"), max_length=64, blank=True)
+    issued_on = models.DateField(_("ngày ban hành"), null=True, blank=True)
+    # The digitally signed PDF arrives with the documents issue; this is its place.
+    signed_pdf = models.FileField(
+        _("văn bản đã ký số"), upload_to="letters/%Y/%m/", blank=True, editable=False
+    )
+
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("người soạn"),
+        on_delete=models.PROTECT,
+        related_name="drafted_requests",
+    )
+    created_at = models.DateTimeField(_("ngày tạo"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("cập nhật"), auto_now=True)
+    forwarded_at = models.DateTimeField(_("chuyển CA lúc"), null=True, blank=True)
+    received_on = models.DateField(_("ngày tiếp nhận"), null=True, blank=True)
+    due_on = models.DateField(_("hạn xử lý"), null=True, blank=True, db_index=True)
+    done_at = models.DateTimeField(_("hoàn thành lúc"), null=True, blank=True)
+    rows_processed = models.PositiveIntegerField(default=0, editable=False)
+    rows_to_process = models.PositiveIntegerField(default=0, editable=False)
+
+    objects = CertRequestQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("văn bản đề nghị")
+        verbose_name_plural = _("văn bản đề nghị")
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["status", "due_on"], name="req_status_due_idx")]
+
+    def __str__(self) -> str:
+        number = self.number or _("(chưa có số)")
+        return f"{self.get_form_display()} {number}"
+
+    @property
+    def processed_by_province(self) -> bool:
+        from requests_app.choices import PROVINCE_PROCESSED_FORMS
+
+        return self.form in PROVINCE_PROCESSED_FORMS
+
+
+class RequestRow(models.Model):
+    """One row of a letter's table: the union of the Mẫu 01–06 columns.
+
+    Which columns a form uses is `requests_app.columns.FORM_COLUMNS`; each row has its own
+    outcome and links to the certificate or device it acted on or produced.
+    """
+
+    cert_request = models.ForeignKey(
+        CertRequest, on_delete=models.CASCADE, related_name="rows", verbose_name=_("văn bản")
+    )
+    position = models.PositiveIntegerField(_("STT"))
+
+    # Mẫu 01: a person.
+    person = models.ForeignKey(
+        "agencies.Person", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    full_name = models.CharField(_("họ và tên"), max_length=128, blank=True)
+    date_of_birth = models.DateField(_("ngày sinh"), null=True, blank=True)
+    national_id = models.CharField(
+        _("số định danh cá nhân"), max_length=12, blank=True, validators=[national_id_validator]
+    )
+    id_issue_date = models.DateField(_("ngày cấp"), null=True, blank=True)
+    id_issue_place = models.CharField(_("nơi cấp"), max_length=128, blank=True)
+    position_title = models.CharField(_("chức vụ"), max_length=128, blank=True)
+    mobile = models.CharField(
+        _("số điện thoại di động"), max_length=10, blank=True, validators=[mobile_validator]
+    )
+    old_serial = models.CharField(_("số hiệu chứng thư cũ"), max_length=40, blank=True)
+    sim_carrier = models.CharField(
+        _("SIM PKI (nhà mạng)"), max_length=16, choices=SimCarrier.choices, blank=True
+    )
+    sim_keep_number = models.BooleanField(_("chuyển số hiện tại (/cs)"), default=False)
+
+    # Mẫu 02 / 03: an organisation, or a device, service or software.
+    subject_organization = models.ForeignKey(
+        "agencies.Organization", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    organization_name = models.CharField(_("tên cơ quan, tổ chức"), max_length=255, blank=True)
+    address = models.CharField(_("địa chỉ"), max_length=255, blank=True)
+    tax_code = models.CharField(
+        _("mã số thuế"), max_length=14, blank=True, validators=[tax_code_validator]
+    )
+    budget_code = models.CharField(
+        _("mã quan hệ ngân sách"), max_length=7, blank=True, validators=[budget_code_validator]
+    )
+    service_name = models.CharField(
+        _("tên thiết bị, dịch vụ, phần mềm"), max_length=255, blank=True
+    )
+    service_version = models.CharField(_("phiên bản"), max_length=64, blank=True)
+    domain_or_ip = models.CharField(_("tên miền hoặc địa chỉ IP"), max_length=255, blank=True)
+    purpose = models.CharField(_("mục đích sử dụng"), max_length=255, blank=True)
+    key_storage = models.CharField(
+        _("nơi lưu khóa"), max_length=16, choices=KeyStorage.choices, blank=True
+    )
+
+    # Shared by several forms.
+    email = models.EmailField(
+        _("thư điện tử công vụ"), blank=True, validators=[validate_official_email]
+    )
+    work_agency = models.CharField(_("cơ quan, tổ chức công tác"), max_length=255, blank=True)
+    province_name = models.CharField(_("tỉnh, thành phố"), max_length=128, blank=True)
+
+    # Mẫu 04 / 05 / 06: the certificate or device acted on.
+    certificate = models.ForeignKey(
+        "certificates.Certificate",
+        verbose_name=_("chứng thư"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="request_rows",
+    )
+    device = models.ForeignKey(
+        "devices.Device",
+        verbose_name=_("thiết bị"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="request_rows",
+    )
+    renew = models.BooleanField(_("gia hạn"), default=False)
+    change_info = models.BooleanField(_("thay đổi thông tin"), default=False)
+    change_field = models.CharField(_("thông tin cần thay đổi"), max_length=128, blank=True)
+    new_value = models.CharField(_("thông tin mới"), max_length=255, blank=True)
+    revoke_reason = models.CharField(_("lý do thu hồi"), max_length=48, blank=True)
+
+    # Outcome, per row.
+    outcome = models.CharField(
+        _("kết quả"), max_length=16, choices=Outcome.choices, default=Outcome.PENDING
+    )
+    outcome_note = models.CharField(_("lý do, ghi chú"), max_length=500, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    result_certificate = models.ForeignKey(
+        "certificates.Certificate",
+        verbose_name=_("chứng thư kết quả"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="produced_by_rows",
+    )
+    result_device = models.ForeignKey(
+        "devices.Device",
+        verbose_name=_("thiết bị kết quả"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="produced_by_rows",
+    )
+    # True while the row's letter is open and the row is not final: backs the
+    # "one open request per certificate / device" constraints below.
+    is_open = models.BooleanField(default=True, editable=False)
+
+    objects = RequestRowQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("dòng đề nghị")
+        verbose_name_plural = _("dòng đề nghị")
+        ordering = ["cert_request", "position"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["certificate"],
+                condition=Q(is_open=True, certificate__isnull=False),
+                name="row_one_open_request_per_certificate",
+                violation_error_message=_("Chứng thư này đang có một đề nghị khác chưa xử lý xong."),
+            ),
+            models.UniqueConstraint(
+                fields=["device"],
+                condition=Q(is_open=True, device__isnull=False),
+                name="row_one_open_request_per_device",
+                violation_error_message=_("Thiết bị này đang có một đề nghị khác chưa xử lý xong."),
+            ),
+            models.UniqueConstraint(
+                fields=["cert_request", "position"],
+                name="row_position_unique",
+                violation_error_message=_("Số thứ tự bị trùng trong văn bản."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.cert_request_id}/{self.position}"
+
+
+class Transition(models.Model):
+    """Append-only log of a letter's status changes (who, when, from, to, note)."""
+
+    cert_request = models.ForeignKey(
+        CertRequest, on_delete=models.CASCADE, related_name="transitions"
+    )
+    from_status = models.CharField(max_length=20, choices=Status.choices)
+    to_status = models.CharField(max_length=20, choices=Status.choices)
+    action = models.CharField(max_length=32)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    at = models.DateTimeField(auto_now_add=True)
+    note = models.TextField(blank=True)
+
+    class Meta:
+        verbose_name = _("lịch sử xử lý")
+        verbose_name_plural = _("lịch sử xử lý")
+        ordering = ["at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.from_status} → {self.to_status}"

@@ -1,0 +1,55 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class FormKind(models.TextChoices):
+    ISSUE_PERSON = "01", _("Mẫu 01 – Cấp chứng thư cho cá nhân")
+    ISSUE_ORGANIZATION = "02", _("Mẫu 02 – Cấp chứng thư cho cơ quan, tổ chức")
+    ISSUE_DEVICE = "03", _("Mẫu 03 – Cấp chứng thư cho thiết bị, dịch vụ, phần mềm")
+    RENEW_CHANGE = "04", _("Mẫu 04 – Gia hạn, thay đổi thông tin chứng thư")
+    REVOKE = "05", _("Mẫu 05 – Thu hồi chứng thư")
+    RECOVER_DEVICE = "06", _("Mẫu 06 – Khôi phục thiết bị lưu khóa bí mật")
+
+
+ISSUE_FORMS = {FormKind.ISSUE_PERSON, FormKind.ISSUE_ORGANIZATION, FormKind.ISSUE_DEVICE}
+# DOMAIN §4: since 2025 the Sở KH&CN processes renewals, changes of info and recoveries itself.
+PROVINCE_PROCESSED_FORMS = {FormKind.RENEW_CHANGE, FormKind.RECOVER_DEVICE}
+
+
+class Status(models.TextChoices):
+    DRAFT = "draft", _("Dự thảo")
+    AWAITING_HEAD = "awaiting_head", _("Chờ lãnh đạo ký")
+    ISSUED = "issued", _("Đã ban hành")
+    PROVINCE_REVIEW = "province_review", _("Sở KH&CN đang xem xét")
+    FORWARDED = "forwarded", _("Đã chuyển CA")
+    IN_PROCESS = "in_process", _("Đang xử lý")
+    DONE = "done", _("Hoàn thành")
+    REFUSED = "refused", _("Bị từ chối")
+    CANCELLED = "cancelled", _("Đã hủy")
+
+
+TERMINAL_STATUSES = {Status.DONE, Status.REFUSED, Status.CANCELLED}
+EDITABLE_STATUSES = {Status.DRAFT}
+
+
+class Outcome(models.TextChoices):
+    PENDING = "pending", _("Chờ xem xét")
+    ACCEPTED = "accepted", _("Chấp nhận")
+    REFUSED = "refused", _("Từ chối")
+    DONE = "done", _("Đã thực hiện")
+    FAILED = "failed", _("Lỗi khi thực hiện")
+
+
+FINAL_OUTCOMES = {Outcome.REFUSED, Outcome.DONE}
+
+
+class SimCarrier(models.TextChoices):
+    VIETTEL = "viettel", "Viettel"
+    VINAPHONE = "vinaphone", "Vinaphone"
+    MOBIFONE = "mobifone", "Mobifone"
+
+
+class KeyStorage(models.TextChoices):
+    HSM = "hsm", _("HSM")
+    TOKEN = "token", _("USB Token")
+    SOFTWARE = "software", _("Phần mềm")

@@ -1,0 +1,64 @@
+"""Who is told what at each step of a letter (in-app and e-mail through portal.notifications)."""
+
+from django.contrib.auth import get_user_model
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from agencies.choices import Role
+from portal.notifications import notify
+
+
+def _members(role: str, **org_filter):
+    return get_user_model().objects.filter(
+        memberships__role=role, is_active=True, **org_filter
+    ).distinct()
+
+
+def _url(cert_request) -> str:
+    return reverse("requests_app:detail", args=[cert_request.pk])
+
+
+def _title(cert_request) -> str:
+    return f"{cert_request.get_form_display()} – {cert_request.agency.name}"
+
+
+def awaiting_head(cert_request) -> None:
+    agency = cert_request.agency
+    heads = _members(Role.AGENCY_HEAD, memberships__organization=agency)
+    notify(
+        users=heads,
+        message=_("Văn bản chờ ký: %(title)s") % {"title": _title(cert_request)},
+        url=_url(cert_request),
+    )
+
+
+def to_province(cert_request) -> None:
+    officers = _members(
+        Role.PROVINCIAL_OFFICER,
+        memberships__organization__province_id=cert_request.agency.province_id,
+    )
+    notify(
+        users=officers,
+        message=_("Văn bản mới cần xem xét: %(title)s, số %(number)s")
+        % {"title": _title(cert_request), "number": cert_request.number},
+        url=_url(cert_request),
+    )
+
+
+def to_ca(cert_request) -> None:
+    notify(
+        users=_members(Role.CA_OPERATOR),
+        message=_("Văn bản được Sở KH&CN chuyển đến: %(title)s, số %(number)s")
+        % {"title": _title(cert_request), "number": cert_request.number},
+        url=_url(cert_request),
+    )
+
+
+def outcome_to_clerk(cert_request, note: str = "") -> None:
+    message = _("%(title)s: %(status)s") % {
+        "title": _title(cert_request),
+        "status": cert_request.get_status_display(),
+    }
+    if note:
+        message += f" – {note}"
+    notify(users=[cert_request.created_by], message=message, url=_url(cert_request))

@@ -1,0 +1,133 @@
+"""The rules a row must satisfy, checked when drafting and again on submit (DOMAIN §5).
+
+`row_errors(row)` returns {field: [Vietnamese messages]}, with "__all__" for row-wide ones;
+an empty dict means the row may be saved and submitted. Thresholds are settings.
+"""
+
+from collections import defaultdict
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from certificates.choices import REASONS_BY_SUBJECT_KIND, CertStatus
+from devices.choices import DeviceStatus
+from requests_app.choices import FormKind
+from requests_app.columns import FORM_COLUMNS, REQUIRED_COLUMNS
+
+
+def days_left(certificate) -> int:
+    return (certificate.not_after - timezone.now()).days
+
+
+def _belongs_to_agency(obj, agency) -> bool:
+    return obj.agency_id is not None and obj.agency.path.startswith(agency.path)
+
+
+def row_errors(row) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = defaultdict(list)
+    cert_request = row.cert_request
+    form = cert_request.form
+    columns = FORM_COLUMNS[form]
+
+    for name in REQUIRED_COLUMNS[form]:
+        value = getattr(row, f"{name}_id" if name in ("certificate", "device") else name)
+        if value in (None, ""):
+            errors[name].append(_("Trường này là bắt buộc."))
+    try:
+        row.clean_fields(exclude=[f.name for f in row._meta.fields if f.name not in columns])
+    except ValidationError as exc:
+        for field, messages in exc.message_dict.items():
+            errors[field].extend(m for m in messages if m not in errors[field])
+
+    if form == FormKind.ISSUE_PERSON and row.sim_carrier and not row.mobile:
+        errors["mobile"].append(_("SIM PKI cần số điện thoại di động."))
+    if form == FormKind.RENEW_CHANGE:
+        _check_renew_change(row, errors)
+    elif form == FormKind.REVOKE:
+        _check_revoke(row, errors)
+    elif form == FormKind.RECOVER_DEVICE:
+        _check_recover(row, errors)
+    _check_one_open_request(row, errors)
+    return {field: messages for field, messages in errors.items() if messages}
+
+
+def _check_certificate_of_agency(row, errors) -> bool:
+    certificate = row.certificate
+    if certificate is None:
+        return False
+    if not _belongs_to_agency(certificate, row.cert_request.agency):
+        errors["certificate"].append(_("Chứng thư không thuộc cơ quan đề nghị."))
+        return False
+    if certificate.status != CertStatus.VALID or days_left(certificate) < 0:
+        errors["certificate"].append(_("Chứng thư đã hết hạn hoặc đã bị thu hồi."))
+        return False
+    return True
+
+
+def _check_renew_change(row, errors) -> None:
+    if not (row.renew or row.change_info):
+        errors["__all__"].append(_("Chọn ít nhất một dịch vụ: gia hạn hoặc thay đổi thông tin."))
+    if row.change_info and not (row.change_field and row.new_value):
+        errors["new_value"].append(_("Ghi rõ thông tin cần thay đổi và thông tin mới."))
+    if not _check_certificate_of_agency(row, errors):
+        return
+    certificate = row.certificate
+    left = days_left(certificate)
+    if row.renew:
+        if certificate.renewal_count >= settings.PORTAL_MAX_RENEWALS:
+            errors["renew"].append(
+                _("Chứng thư chỉ được gia hạn %(n)d lần và đã được gia hạn.")
+                % {"n": settings.PORTAL_MAX_RENEWALS}
+            )
+        if left < settings.PORTAL_RENEW_MIN_DAYS_LEFT:
+            errors["renew"].append(
+                _(
+                    "Chỉ gia hạn khi chứng thư còn ít nhất %(min)d ngày (còn %(left)d ngày); "
+                    "hãy đề nghị cấp mới."
+                )
+                % {"min": settings.PORTAL_RENEW_MIN_DAYS_LEFT, "left": left}
+            )
+    if row.change_info and left < settings.PORTAL_CHANGE_MIN_DAYS_LEFT:
+        errors["change_info"].append(
+            _("Chỉ thay đổi thông tin khi chứng thư còn ít nhất %(min)d ngày (còn %(left)d ngày).")
+            % {"min": settings.PORTAL_CHANGE_MIN_DAYS_LEFT, "left": left}
+        )
+
+
+def _check_revoke(row, errors) -> None:
+    if not _check_certificate_of_agency(row, errors):
+        return
+    allowed = REASONS_BY_SUBJECT_KIND.get(row.certificate.subject_kind, frozenset())
+    if row.revoke_reason and row.revoke_reason not in allowed:
+        errors["revoke_reason"].append(
+            _("Lý do thu hồi này không áp dụng cho loại thuê bao của chứng thư.")
+        )
+
+
+def _check_recover(row, errors) -> None:
+    device = row.device
+    if device is None:
+        return
+    if not _belongs_to_agency(device, row.cert_request.agency):
+        errors["device"].append(_("Thiết bị không thuộc cơ quan đề nghị."))
+    elif device.status != DeviceStatus.LOCKED:
+        errors["device"].append(_("Chỉ khôi phục được thiết bị đang bị khóa."))
+
+
+def _check_one_open_request(row, errors) -> None:
+    from requests_app.models import RequestRow
+
+    for field in ("certificate", "device"):
+        target_id = getattr(row, f"{field}_id")
+        if target_id is None:
+            continue
+        others = RequestRow.objects.open().filter(**{f"{field}_id": target_id})
+        if row.pk:
+            others = others.exclude(pk=row.pk)
+        if others.exists():
+            errors[field].append(
+                _("Đã có một đề nghị khác chưa xử lý xong cho %(what)s này.")
+                % {"what": _("chứng thư") if field == "certificate" else _("thiết bị")}
+            )
