@@ -114,7 +114,11 @@ class CertificateFactory(factory.django.DjangoModelFactory):
     subject_kind = SubjectKind.PERSON
     person = factory.SubFactory(PersonFactory)
     agency = factory.LazyAttribute(lambda o: o.person.organization)
-    common_name = factory.LazyAttribute(lambda o: o.person.full_name)
-    email = factory.LazyAttribute(lambda o: o.person.official_email)
+    common_name = factory.LazyAttribute(
+        lambda o: o.person.full_name if o.person else o.subject_organization.name
+    )
+    email = factory.LazyAttribute(
+        lambda o: o.person.official_email if o.person else o.subject_organization.official_email
+    )
     not_before = factory.LazyFunction(lambda: timezone.now() - timedelta(days=10))
     not_after = factory.LazyFunction(lambda: timezone.now() + timedelta(days=365))
