@@ -77,3 +77,36 @@ class AuditChainHead(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.last_seq} {self.last_hash[:12]}"
+
+
+class CalendarOverride(models.Model):
+    """One official change to the working-day calendar that the `holidays` library lacks.
+
+    A row wins over the library for its date: `is_working_day=False` turns a working day off
+    (a swapped day, an extra day of Tết for civil servants), `True` turns a weekend or library
+    holiday into a working day (a Saturday worked in exchange). See `portal.workdays`.
+    """
+
+    date = models.DateField(_("ngày"), unique=True)
+    is_working_day = models.BooleanField(
+        _("là ngày làm việc"),
+        default=False,
+        help_text=_("Bỏ chọn nếu là ngày nghỉ; chọn nếu là ngày làm bù (ví dụ thứ Bảy làm bù)."),
+    )
+    note = models.CharField(
+        _("ghi chú"),
+        max_length=255,
+        blank=True,
+        help_text=_(
+            "Ví dụ: “Nghỉ bù”, “Làm bù thứ Bảy”, kèm số văn bản của cơ quan có thẩm quyền."
+        ),
+    )
+
+    class Meta:
+        verbose_name = _("ngày điều chỉnh lịch làm việc")
+        verbose_name_plural = _("lịch làm việc điều chỉnh")
+        ordering = ["date"]
+
+    def __str__(self) -> str:
+        kind = _("làm việc") if self.is_working_day else _("nghỉ")
+        return f"{self.date:%d/%m/%Y} ({kind})"

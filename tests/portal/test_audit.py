@@ -1,6 +1,6 @@
 import uuid
 from contextlib import contextmanager
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from io import StringIO
 
@@ -188,10 +188,27 @@ def test_deleting_a_user_leaves_their_events_and_the_chain_intact(cast):
     assert audit_verify().ok
 
 
-def test_audit_verify_detects_a_tampered_event(cast):
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("after", {"name": "Tên giả mạo"}),
+        ("before", None),
+        ("reason", "Lý do khác"),
+        ("action", "organization.create"),
+        ("actor_id", 999_999),
+        ("actor_label", "nguoi_khac"),
+        ("object_type", "agencies.person"),
+        ("object_id", "999999"),
+        ("object_repr", "Sở khác"),
+        ("occurred_at", datetime(2020, 1, 1, tzinfo=UTC)),
+        ("request_id", "req-khac"),
+        ("ip", "10.9.9.9"),
+    ],
+)
+def test_audit_verify_detects_a_tampered_event(cast, field, value):
     record_chain(cast.clerk_a, count=5)
     with audit_guard_suspended():
-        AuditEvent.objects.filter(seq=3).update(after={"name": "Tên giả mạo"})
+        AuditEvent.objects.filter(seq=3).update(**{field: value})
 
     with pytest.raises(CommandError, match=r"BROKEN at seq 3: content does not match"):
         verify_output()
