@@ -1,0 +1,214 @@
+"""What each role's dashboard counts, always within `visible_to(user)` (DESIGN §2.9).
+
+Every function is one aggregate query over a scoped queryset, so a dashboard costs the same
+handful of queries whether the user sees five certificates or five million.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.contrib.auth import get_user_model
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from agencies.access import Scope, scope_for
+from agencies.choices import OrgKind, Role
+from agencies.models import Organization, Person
+from certificates.choices import CertStatus
+from certificates.models import Certificate
+from devices.choices import DeviceStatus
+from devices.models import Device
+
+# Below 30 days a certificate can no longer be renewed (DOMAIN §5): the number the agency must
+# act on before it is too late.
+EXPIRING_WITHIN_DAYS = 30
+
+# When a user holds several roles, the dashboard is that of the widest one.
+ROLE_PRECEDENCE = (
+    Role.ADMINISTRATOR,
+    Role.CA_OPERATOR,
+    Role.PROVINCIAL_OFFICER,
+    Role.AGENCY_HEAD,
+    Role.AGENCY_CLERK,
+    Role.SUBSCRIBER,
+)
+
+HEADINGS = {
+    Role.ADMINISTRATOR: _("Bảng điều khiển quản trị hệ thống"),
+    Role.CA_OPERATOR: _("Bảng điều khiển của Cục Chứng thực số và Bảo mật thông tin"),
+    Role.PROVINCIAL_OFFICER: _("Bảng điều khiển của Sở Khoa học và Công nghệ"),
+    Role.AGENCY_HEAD: _("Bảng điều khiển của lãnh đạo cơ quan"),
+    Role.AGENCY_CLERK: _("Bảng điều khiển của cán bộ đầu mối"),
+    Role.SUBSCRIBER: _("Bảng điều khiển của thuê bao"),
+    None: _("Tài khoản chưa được phân vai trò"),
+}
+
+
+@dataclass(frozen=True)
+class CertificateCounts:
+    total: int
+    valid: int
+    expiring: int
+    expired: int
+    revoked: int
+    issued_this_month: int
+
+
+@dataclass(frozen=True)
+class DeviceCounts:
+    total: int
+    by_status: list[tuple[str, str, int]]  # (status, label, count), in workflow order
+
+
+@dataclass(frozen=True)
+class OwnCertificate:
+    common_name: str
+    serial: str
+    status: str
+    status_label: str
+    not_after: datetime
+    device: str
+    expiring_soon: bool
+
+
+def primary_role(scope: Scope) -> str | None:
+    """The role whose dashboard the user sees; None for an account without any role."""
+    if scope.is_admin:
+        return Role.ADMINISTRATOR
+    for role in ROLE_PRECEDENCE:
+        if role in scope.roles:
+            return role
+    if scope.person_id is not None:
+        return Role.SUBSCRIBER
+    return None
+
+
+def month_start(now: datetime) -> datetime:
+    """Midnight of the first day of `now`'s month, in the portal's time zone."""
+    local = timezone.localtime(now)
+    return local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+
+
+def certificate_counts(certificates: QuerySet, *, now: datetime | None = None) -> CertificateCounts:
+    """Counts by state in one query. `valid` and `expiring` match `.valid()` and
+    `.expiring_within()`: a certificate past its end date is expired even before a task flips
+    its status."""
+    now = now or timezone.now()
+    valid = Q(status=CertStatus.VALID, not_after__gt=now)
+    expiring_limit = now + timedelta(days=EXPIRING_WITHIN_DAYS)
+    counts = certificates.order_by().aggregate(
+        total=Count("pk"),
+        valid=Count("pk", filter=valid),
+        expiring=Count("pk", filter=valid & Q(not_after__lte=expiring_limit)),
+        expired=Count(
+            "pk",
+            filter=Q(status=CertStatus.EXPIRED) | Q(status=CertStatus.VALID, not_after__lte=now),
+        ),
+        revoked=Count("pk", filter=Q(status=CertStatus.REVOKED)),
+        issued_this_month=Count("pk", filter=Q(not_before__gte=month_start(now))),
+    )
+    return CertificateCounts(**counts)
+
+
+def device_counts(devices: QuerySet) -> DeviceCounts:
+    """Devices per status in one grouped query; statuses with no device are left out."""
+    rows = dict(devices.order_by().values_list("status").annotate(n=Count("pk")))
+    by_status = [
+        (status.value, str(status.label), rows[status.value])
+        for status in DeviceStatus
+        if rows.get(status.value)
+    ]
+    return DeviceCounts(total=sum(rows.values()), by_status=by_status)
+
+
+def agency_count(user) -> int:
+    """Active direct-managing agencies the user can see (a provincial officer: their province)."""
+    return (
+        Organization.objects.visible_to(user)
+        .active()
+        .filter(kind__in=[OrgKind.AGENCY, OrgKind.MINISTRY])
+        .count()
+    )
+
+
+def user_count() -> int:
+    return get_user_model().objects.filter(is_active=True).count()
+
+
+def organization_names(scope: Scope) -> list[str]:
+    """Names of the agencies and provinces the user works for, for the page's subtitle."""
+    ids = scope.agency_ids | scope.province_ids
+    if not ids:
+        return []
+    return list(
+        Organization.objects.filter(pk__in=ids).order_by("name").values_list("name", flat=True)
+    )
+
+
+def own_certificates(user, person_id: int, *, now: datetime | None = None) -> list[OwnCertificate]:
+    """The subscriber's own certificates, soonest expiry first, with the status a reader
+    expects (a certificate past its end date reads "expired" even before the status flips)."""
+    now = now or timezone.now()
+    expiring_limit = now + timedelta(days=EXPIRING_WITHIN_DAYS)
+    rows = (
+        Certificate.objects.visible_to(user)
+        .filter(person_id=person_id)
+        .select_related("device")
+        .order_by("not_after")
+    )
+    result = []
+    for cert in rows:
+        status = cert.status
+        if status == CertStatus.VALID and cert.not_after <= now:
+            status = CertStatus.EXPIRED
+        result.append(
+            OwnCertificate(
+                common_name=cert.common_name,
+                serial=cert.serial,
+                status=status,
+                status_label=str(CertStatus(status).label),
+                not_after=cert.not_after,
+                device=str(cert.device) if cert.device_id else "",
+                expiring_soon=status == CertStatus.VALID and cert.not_after <= expiring_limit,
+            )
+        )
+    return result
+
+
+def own_devices(user, person_id: int) -> list[Device]:
+    return list(
+        Device.objects.visible_to(user).filter(holder_id=person_id).order_by("kind", "serial")
+    )
+
+
+def build(user) -> dict:
+    """Everything the dashboard template needs for this user."""
+    scope = scope_for(user)
+    role = primary_role(scope)
+    context: dict = {
+        "role": role,
+        "heading": HEADINGS[role],
+        "expiring_days": EXPIRING_WITHIN_DAYS,
+        "organization_names": organization_names(scope),
+    }
+    if role is None:
+        return context
+    if role != Role.SUBSCRIBER:
+        context["certificates"] = certificate_counts(Certificate.objects.visible_to(user))
+        context["devices"] = device_counts(Device.objects.visible_to(user))
+    if role == Role.PROVINCIAL_OFFICER:
+        context["agency_count"] = agency_count(user)
+    if role in (Role.CA_OPERATOR, Role.ADMINISTRATOR):
+        context["show_issued_this_month"] = True
+    if role == Role.ADMINISTRATOR:
+        context["user_count"] = user_count()
+        context["agency_count"] = agency_count(user)
+    if role == Role.SUBSCRIBER:
+        context["person"] = (
+            Person.objects.select_related("organization").filter(pk=scope.person_id).first()
+        )
+    if scope.person_id is not None:
+        context["own_certificates"] = own_certificates(user, scope.person_id)
+        context["own_devices"] = own_devices(user, scope.person_id)
+    return context
