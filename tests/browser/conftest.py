@@ -1,0 +1,84 @@
+"""A real Chromium (Debian's, at /usr/bin/chromium) driven by Playwright's sync API.
+
+Playwright's own browser download does not work on our networks, so the executable is passed
+explicitly. Without Chromium the browser tests skip on a developer machine and fail under CI
+(PORTAL_REQUIRE_SERVICES=1).
+"""
+
+import os
+from pathlib import Path
+
+import pytest
+from django.utils import formats
+
+from tests.conftest import service_missing
+
+# Playwright's sync API runs an event loop in this thread; Django would otherwise refuse the
+# database calls the tests make alongside it.
+os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+
+CHROMIUM = os.environ.get("PORTAL_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not Path(CHROMIUM).is_file():
+        service_missing(f"Chromium not found at {CHROMIUM} (apt-get install chromium)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        service_missing("the playwright Python package is not installed")
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
+        )
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 860}, locale="vi-VN")
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def screenshot():
+    """Save a full-page screenshot under var/screenshots/<name>.png; returns the path."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+
+    def take(page, name: str) -> Path:
+        path = SCREENSHOTS / f"{name}.png"
+        page.screenshot(path=str(path), full_page=True)
+        return path
+
+    return take
+
+
+@pytest.fixture(autouse=True)
+def _static_files_without_collectstatic(settings):
+    # The live server serves static files from the finders; the manifest storage used when
+    # DEBUG is off would need `collectstatic` first.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    settings.FORMAT_MODULE_PATH = ["portal.formats"]
+    # Django does not drop its format cache when FORMAT_MODULE_PATH changes.
+    formats.reset_format_cache()
+    yield
+    formats.reset_format_cache()
