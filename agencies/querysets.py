@@ -47,3 +47,16 @@ class MembershipQuerySet(models.QuerySet):
         if scope.is_admin:
             return self
         return self.filter(user=user)
+
+
+def find_unit(agency, name: str):
+    """The organisation named `name` (case-insensitive, NFC) in `agency`'s subtree, or None."""
+    from agencies.models import Organization
+    from agencies.validators import nfc
+
+    return (
+        Organization.objects.active()
+        .filter(path__startswith=agency.path, name__iexact=nfc(name))
+        .order_by("path")
+        .first()
+    )

@@ -53,3 +53,11 @@ class KeyStorage(models.TextChoices):
     HSM = "hsm", _("HSM")
     TOKEN = "token", _("USB Token")
     SOFTWARE = "software", _("Phần mềm")
+
+
+class ChangeField(models.TextChoices):
+    """What a Mẫu 04 change of information may change (Decree 68 Art. 15)."""
+
+    COMMON_NAME = "common_name", _("Tên chứng thư (họ tên, tên cơ quan, tên dịch vụ)")
+    EMAIL = "email", _("Địa chỉ thư điện tử công vụ")
+    UNIT = "unit", _("Đơn vị công tác (trong cơ quan)")

@@ -10,7 +10,14 @@ from agencies.validators import (
     tax_code_validator,
     validate_official_email,
 )
-from requests_app.choices import FormKind, KeyStorage, Outcome, SimCarrier, Status
+from requests_app.choices import (
+    ChangeField,
+    FormKind,
+    KeyStorage,
+    Outcome,
+    SimCarrier,
+    Status,
+)
 from requests_app.querysets import CertRequestQuerySet, RequestRowQuerySet
 
 
@@ -169,7 +176,9 @@ class RequestRow(models.Model):
     )
     renew = models.BooleanField(_("gia hạn"), default=False)
     change_info = models.BooleanField(_("thay đổi thông tin"), default=False)
-    change_field = models.CharField(_("thông tin cần thay đổi"), max_length=128, blank=True)
+    change_field = models.CharField(
+        _("thông tin cần thay đổi"), max_length=32, choices=ChangeField.choices, blank=True
+    )
     new_value = models.CharField(_("thông tin mới"), max_length=255, blank=True)
     revoke_reason = models.CharField(_("lý do thu hồi"), max_length=48, blank=True)
 
@@ -213,7 +222,9 @@ class RequestRow(models.Model):
                 fields=["certificate"],
                 condition=Q(is_open=True, certificate__isnull=False),
                 name="row_one_open_request_per_certificate",
-                violation_error_message=_("Chứng thư này đang có một đề nghị khác chưa xử lý xong."),
+                violation_error_message=_(
+                    "Chứng thư này đang có một đề nghị khác chưa xử lý xong."
+                ),
             ),
             models.UniqueConstraint(
                 fields=["device"],

@@ -9,9 +9,11 @@ from portal.notifications import notify
 
 
 def _members(role: str, **org_filter):
-    return get_user_model().objects.filter(
-        memberships__role=role, is_active=True, **org_filter
-    ).distinct()
+    return (
+        get_user_model()
+        .objects.filter(memberships__role=role, is_active=True, **org_filter)
+        .distinct()
+    )
 
 
 def _url(cert_request) -> str:

@@ -36,12 +36,7 @@ def allowed_actions(user, cert_request) -> set[str]:
             actions.add("process")
         else:
             actions.add("forward")
-    if (
-        status == Status.FORWARDED
-        and scope.is_ca
-        and cert_request.form in CA_FORMS
-        and not own
-    ):
+    if status == Status.FORWARDED and scope.is_ca and cert_request.form in CA_FORMS and not own:
         actions |= {"return", "refuse", "decide_rows", "process"}
     return actions
 

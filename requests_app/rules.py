@@ -8,12 +8,15 @@ from collections import defaultdict
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from agencies.querysets import find_unit
+from agencies.validators import validate_official_email
 from certificates.choices import REASONS_BY_SUBJECT_KIND, CertStatus
 from devices.choices import DeviceStatus
-from requests_app.choices import FormKind
+from requests_app.choices import ChangeField, FormKind
 from requests_app.columns import FORM_COLUMNS, REQUIRED_COLUMNS
 
 
@@ -71,6 +74,21 @@ def _check_renew_change(row, errors) -> None:
         errors["__all__"].append(_("Chọn ít nhất một dịch vụ: gia hạn hoặc thay đổi thông tin."))
     if row.change_info and not (row.change_field and row.new_value):
         errors["new_value"].append(_("Ghi rõ thông tin cần thay đổi và thông tin mới."))
+    if row.change_info and row.change_field == ChangeField.EMAIL and row.new_value:
+        try:
+            validate_email(row.new_value)
+            validate_official_email(row.new_value)
+        except ValidationError as exc:
+            errors["new_value"].extend(exc.messages)
+    if (
+        row.change_info
+        and row.change_field == ChangeField.UNIT
+        and row.new_value
+        and find_unit(row.cert_request.agency, row.new_value) is None
+    ):
+        errors["new_value"].append(
+            _("Không có đơn vị “%(name)s” trong cơ quan.") % {"name": row.new_value}
+        )
     if not _check_certificate_of_agency(row, errors):
         return
     certificate = row.certificate

@@ -57,9 +57,7 @@ def cert_request_create(*, agency: Organization, form: str, by, **contact) -> Ce
             setattr(cert_request, name, _clean(value))
         cert_request.full_clean(exclude=["created_by"])
         cert_request.save()
-        audit_record(
-            actor=by, action="cert_request.create", obj=cert_request, after={"form": form}
-        )
+        audit_record(actor=by, action="cert_request.create", obj=cert_request, after={"form": form})
     return cert_request
 
 

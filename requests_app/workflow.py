@@ -76,7 +76,5 @@ def _transition(cert_request, *, action: str, by, note: str = "", **fields):
             after={"status": move.target, **{k: str(v) for k, v in fields.items()}},
             reason=note,
         )
-    cert_request.__dict__.update(
-        {k: getattr(locked, k) for k in ("status", "updated_at", *fields)}
-    )
+    cert_request.__dict__.update({k: getattr(locked, k) for k in ("status", "updated_at", *fields)})
     return cert_request

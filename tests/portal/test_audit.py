@@ -1,5 +1,4 @@
 import uuid
-from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from io import StringIO
@@ -16,37 +15,12 @@ from portal.audit import AuditChainError, audit_record, audit_verify
 from portal.middleware import RequestContextMiddleware
 from portal.models import GENESIS_HASH, AuditChainHead, AuditEvent
 from tests import factories as f
+from tests.audit_guard import audit_guard_suspended
 
 pytestmark = pytest.mark.django_db
 
 TABLE = "portal_auditevent"
 assert AuditEvent._meta.db_table == TABLE
-
-
-@contextmanager
-def audit_guard_suspended():
-    """Let a test tamper with the audit table, then put the database guard back."""
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(f'ALTER TABLE "{TABLE}" DISABLE TRIGGER USER')
-            try:
-                yield cursor
-            finally:
-                cursor.execute(f'ALTER TABLE "{TABLE}" ENABLE TRIGGER USER')
-        else:
-            cursor.execute(
-                "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = %s",
-                [TABLE],
-            )
-            triggers = cursor.fetchall()
-            assert len(triggers) == 2, triggers
-            for name, _sql in triggers:
-                cursor.execute(f'DROP TRIGGER "{name}"')
-            try:
-                yield cursor
-            finally:
-                for _name, sql in triggers:
-                    cursor.execute(sql)
 
 
 def record_chain(actor, count=5):

@@ -134,7 +134,7 @@ def test_it_refuses_renewal_with_29_days_left_and_accepts_30(cast):
 
 def test_it_refuses_change_of_info_with_29_days_left(cast):
     cert_request = letter(cast, FormKind.RENEW_CHANGE)
-    data = {"change_info": True, "change_field": "Cơ quan", "new_value": "Sở Tài chính mới"}
+    data = {"change_info": True, "change_field": "common_name", "new_value": "Lò Thị Mai Anh"}
     errors = refused_fields(
         cert_request, cast.clerk_a, {"certificate": certificate(cast, 29), **data}
     )

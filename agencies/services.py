@@ -1,0 +1,96 @@
+"""Writes on the organisation tree and people (DESIGN §2.2)."""
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from agencies.choices import OrgKind
+from agencies.models import Organization, Person
+from agencies.validators import nfc
+from portal.audit import audit_record
+from portal.errors import DomainError
+
+PERSON_FIELDS = [
+    "full_name",
+    "date_of_birth",
+    "national_id",
+    "id_issue_date",
+    "id_issue_place",
+    "position",
+    "mobile",
+    "official_email",
+]
+
+
+def person_upsert(*, organization: Organization, data: dict, by) -> Person:
+    """The person with this personal ID, created in `organization` or brought up to date.
+
+    A person registered in another agency is not moved silently: moving agencies is a change
+    of information that the receiving agency requests (DOMAIN §5).
+    """
+    national_id = data["national_id"]
+    agency = organization.managing_agency or organization
+    with transaction.atomic():
+        person = Person.objects.select_for_update().filter(national_id=national_id).first()
+        if person is not None and not person.organization.path.startswith(agency.path):
+            raise DomainError(
+                _(
+                    "Cá nhân có số định danh %(id)s đang thuộc %(org)s; hãy đề nghị thay đổi "
+                    "thông tin thay vì cấp mới."
+                )
+                % {"id": national_id, "org": person.organization},
+                code="person_elsewhere",
+            )
+        before = None
+        if person is None:
+            person = Person(organization=organization)
+        else:
+            before = {name: str(getattr(person, name)) for name in PERSON_FIELDS}
+        for name in PERSON_FIELDS:
+            if data.get(name) not in (None, ""):
+                setattr(
+                    person, name, nfc(data[name]) if isinstance(data[name], str) else data[name]
+                )
+        person.full_clean(exclude=["user"])
+        person.save()
+        audit_record(
+            actor=by,
+            action="person.create" if before is None else "person.update",
+            obj=person,
+            before=before,
+            after={name: str(getattr(person, name)) for name in PERSON_FIELDS},
+        )
+    return person
+
+
+def organization_find_or_create(*, agency: Organization, data: dict, by) -> Organization:
+    """The organisation of a Mẫu 02 row: the agency itself or a unit of it, matched by budget
+    code or name; a body not yet in the tree is added under the agency as a unit."""
+    budget_code = data.get("budget_code") or ""
+    subtree = Organization.objects.active().filter(path__startswith=agency.path)
+    match = None
+    if budget_code:
+        match = Organization.objects.filter(budget_code=budget_code).first()
+        if match is not None and not match.path.startswith(agency.path):
+            raise DomainError(
+                _("Mã quan hệ ngân sách %(code)s thuộc %(org)s, không thuộc cơ quan đề nghị.")
+                % {"code": budget_code, "org": match},
+                code="org_elsewhere",
+            )
+    if match is None:
+        match = subtree.filter(name__iexact=nfc(data["organization_name"])).first()
+    if match is not None:
+        return match
+    with transaction.atomic():
+        org = Organization(
+            kind=OrgKind.UNIT,
+            parent=agency,
+            name=nfc(data["organization_name"]),
+            address=nfc(data.get("address") or ""),
+            tax_code=data.get("tax_code") or "",
+            budget_code=budget_code,
+            official_email=data.get("email") or "",
+        )
+        org.full_clean()
+        org.save()
+        audit_record(actor=by, action="organization.create", obj=org, after={"name": org.name})
+    return org

@@ -1,0 +1,173 @@
+"""What processing an accepted row does, per form (issue 4 item 6). Called by the worker,
+one row per transaction, through the services of the apps below: agencies (people),
+devices (key-storage devices), certificates (the CA)."""
+
+import secrets
+
+from django.utils.translation import gettext as _
+
+from agencies.querysets import find_unit
+from agencies.services import organization_find_or_create, person_upsert
+from certificates import services as ca
+from certificates.choices import SubjectKind
+from devices.choices import DeviceKind
+from devices.services import device_deliver_for_certificate, device_recover
+from portal.errors import DomainError
+from requests_app.choices import ChangeField, FormKind, KeyStorage
+
+KEY_STORAGE_DEVICE = {
+    KeyStorage.TOKEN: DeviceKind.USB_TOKEN,
+    KeyStorage.HSM: DeviceKind.HSM,
+    KeyStorage.SOFTWARE: DeviceKind.SOFT,
+}
+
+
+def _processor(row):
+    """The user who started processing the letter: the CA operator or the provincial officer."""
+    transition = row.cert_request.transitions.filter(action="process").order_by("-pk").first()
+    return transition.by if transition else None
+
+
+def _simulated_iccid() -> str:
+    return "8984" + "".join(secrets.choice("0123456789") for _ in range(15))
+
+
+def _issue_person(row, by) -> None:
+    agency = row.cert_request.agency
+    person = person_upsert(
+        organization=row.person.organization if row.person_id else agency,
+        data={
+            "full_name": row.full_name,
+            "date_of_birth": row.date_of_birth,
+            "national_id": row.national_id,
+            "id_issue_date": row.id_issue_date,
+            "id_issue_place": row.id_issue_place,
+            "position": row.position_title,
+            "mobile": row.mobile,
+            "official_email": row.email,
+        },
+        by=by,
+    )
+    if row.sim_carrier:
+        sim = {"iccid": _simulated_iccid(), "phone": row.mobile, "carrier": row.sim_carrier}
+        device = device_deliver_for_certificate(
+            kind=DeviceKind.SIM_PKI, agency=agency, holder=person, by=by, sim=sim,
+            document_ref=row.cert_request.number,
+        )  # fmt: skip
+    else:
+        device = device_deliver_for_certificate(
+            kind=DeviceKind.USB_TOKEN, agency=agency, holder=person, by=by,
+            document_ref=row.cert_request.number,
+        )  # fmt: skip
+    row.person = person
+    row.result_device = device
+    row.result_certificate = ca.certificate_issue(
+        subject_kind=SubjectKind.PERSON,
+        agency=agency,
+        person=person,
+        email=row.email,
+        device=device,
+        by=by,
+    )
+
+
+def _issue_organization(row, by) -> None:
+    agency = row.cert_request.agency
+    org = row.subject_organization or organization_find_or_create(
+        agency=agency,
+        data={
+            "organization_name": row.organization_name,
+            "address": row.address,
+            "tax_code": row.tax_code,
+            "budget_code": row.budget_code,
+            "email": row.email,
+        },
+        by=by,
+    )
+    device = device_deliver_for_certificate(
+        kind=DeviceKind.USB_TOKEN, agency=agency, holder=None, by=by,
+        document_ref=row.cert_request.number,
+    )  # fmt: skip
+    row.subject_organization = org
+    row.result_device = device
+    row.result_certificate = ca.certificate_issue(
+        subject_kind=SubjectKind.ORGANIZATION,
+        agency=agency,
+        subject_organization=org,
+        email=row.email,
+        device=device,
+        by=by,
+    )
+
+
+def _issue_device_service(row, by) -> None:
+    agency = row.cert_request.agency
+    kind = KEY_STORAGE_DEVICE.get(row.key_storage, DeviceKind.USB_TOKEN)
+    device = device_deliver_for_certificate(
+        kind=kind, agency=agency, holder=None, by=by, document_ref=row.cert_request.number
+    )
+    name = (
+        row.service_name if not row.service_version else f"{row.service_name} {row.service_version}"
+    )
+    row.result_device = device
+    row.result_certificate = ca.certificate_issue(
+        subject_kind=SubjectKind.DEVICE_SERVICE,
+        agency=agency,
+        common_name=name,
+        email=row.email,
+        device=device,
+        by=by,
+    )
+
+
+def _renew_change(row, by) -> None:
+    certificate = row.certificate
+    if row.renew:
+        certificate = ca.certificate_renew(certificate=certificate, by=by)
+    if row.change_info:
+        changes = {}
+        if row.change_field == ChangeField.COMMON_NAME:
+            changes["common_name"] = row.new_value
+        elif row.change_field == ChangeField.EMAIL:
+            changes["email"] = row.new_value
+        elif row.change_field == ChangeField.UNIT:
+            unit = find_unit(row.cert_request.agency, row.new_value)
+            if unit is None:
+                raise DomainError(_("Không tìm thấy đơn vị “%(n)s”.") % {"n": row.new_value})
+            changes["unit"] = unit
+        certificate = ca.certificate_change_info(certificate=certificate, by=by, **changes)
+    row.result_certificate = certificate
+
+
+def _revoke(row, by) -> None:
+    row.result_certificate = ca.certificate_revoke(
+        certificate=row.certificate,
+        by=by,
+        reason=row.revoke_reason,
+        note=_("Theo văn bản số %(n)s") % {"n": row.cert_request.number},
+    )
+    row.result_device = row.certificate.device
+
+
+def _recover(row, by) -> None:
+    row.result_device = device_recover(
+        device=row.device, by=by, document_ref=row.cert_request.number
+    )
+
+
+HANDLERS = {
+    FormKind.ISSUE_PERSON: _issue_person,
+    FormKind.ISSUE_ORGANIZATION: _issue_organization,
+    FormKind.ISSUE_DEVICE: _issue_device_service,
+    FormKind.RENEW_CHANGE: _renew_change,
+    FormKind.REVOKE: _revoke,
+    FormKind.RECOVER_DEVICE: _recover,
+}
+
+
+def process_row(row) -> None:
+    """Carry out one accepted row; raise DomainError (or CertificateError) to mark it failed.
+
+    Sets `row.result_certificate` / `row.result_device`; the caller saves the row.
+    """
+    HANDLERS[row.cert_request.form](row, _processor(row))
