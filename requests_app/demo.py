@@ -1,0 +1,141 @@
+"""The full demo: the organisation tree and accounts (agencies.demo), then real certificates
+from the simulated CA on devices in every state, and letters at each step of the workflow, so
+that every demo role has something to act on. Idempotent."""
+
+from datetime import date, timedelta
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.utils import timezone
+
+from agencies.demo import DemoAccount, load_demo
+from agencies.models import Organization, Person
+from certificates.choices import SubjectKind
+from certificates.models import Certificate, CertificateAuthority
+from certificates.services import ca_initialize, certificate_issue
+from devices.choices import DeviceKind
+from devices.models import Device
+from devices.services import (
+    device_deliver_for_certificate,
+    device_hand_over,
+    device_lock,
+    device_register_stock,
+)
+from requests_app import services
+from requests_app.choices import FormKind
+
+FINANCE = "Sở Tài chính tỉnh Lai Châu"
+
+
+def _user(username):
+    return get_user_model().objects.get(username=username)
+
+
+def _issue_on_token(agency, person, operator, *, days=None):
+    device = device_deliver_for_certificate(
+        kind=DeviceKind.USB_TOKEN, agency=agency, holder=person, by=operator,
+        document_ref="Demo",
+    )  # fmt: skip
+    not_after = timezone.now() + timedelta(days=days) if days else None
+    certificate = certificate_issue(
+        subject_kind=SubjectKind.PERSON if person else SubjectKind.ORGANIZATION,
+        agency=agency,
+        person=person,
+        subject_organization=None if person else agency,
+        device=device,
+        not_after=not_after,
+        by=operator,
+    )
+    return certificate, device
+
+
+def _contact(person: Person) -> dict:
+    return {
+        "contact_name": person.full_name,
+        "contact_national_id": person.national_id,
+        "contact_id_issue_date": person.id_issue_date,
+        "contact_id_issue_place": person.id_issue_place,
+        "contact_position": person.position,
+        "contact_mobile": person.mobile,
+        "contact_email": person.official_email,
+        "delivery_address": "Văn phòng Sở Tài chính tỉnh Lai Châu",
+    }
+
+
+@transaction.atomic
+def load_full_demo() -> list[DemoAccount]:
+    accounts = load_demo()
+    if not CertificateAuthority.objects.exists():
+        ca_initialize(by=None)
+    finance = Organization.objects.get(name=FINANCE)
+    if Certificate.objects.filter(agency=finance).exists():
+        return accounts
+
+    operator, clerk, head, officer = (
+        _user(n) for n in ("cuc.cts", "canbo.stc", "lanhdao.stc", "so.khcn")
+    )
+    for number in range(1, 16):
+        device_register_stock(kind=DeviceKind.USB_TOKEN, serial=f"VT26{number:05d}", by=operator)
+
+    people = list(Person.objects.filter(organization__path__startswith=finance.path))
+    by_name = {p.full_name: p for p in people}
+    certificates = {}
+    for person in people:
+        days = 20 if person.full_name == "Hoàng Văn Dũng" else None
+        certificate, device = _issue_on_token(finance, person, operator, days=days)
+        device_hand_over(device=device, by=clerk, document_ref="Mẫu 07 (demo)")
+        certificates[person.full_name] = certificate
+    _issue_on_token(finance, None, operator)
+    locked = Device.objects.get(certificates=certificates["Đỗ Thị Lan Anh"])
+    device_lock(device=locked, by=clerk, note="Nhập sai mã PIN quá số lần quy định")
+
+    # A draft Mẫu 01 the clerk can finish.
+    draft = services.cert_request_create(
+        agency=finance,
+        form=FormKind.ISSUE_PERSON,
+        by=clerk,
+        **_contact(by_name["Nguyễn Thị Thu Hà"]),
+    )
+    services.row_save(
+        cert_request=draft,
+        by=clerk,
+        data={
+            "full_name": "Lò Thị Mai",
+            "date_of_birth": date(1993, 2, 14),
+            "national_id": "012193004567",
+            "id_issue_date": date(2022, 5, 20),
+            "id_issue_place": "CCSĐKQLCTVDLQGVDC",
+            "email": "mailt@laichau.gov.vn",
+            "work_agency": FINANCE,
+            "province_name": "Lai Châu",
+            "position_title": "Chuyên viên",
+            "mobile": "0912777888",
+        },
+    )
+    # A Mẫu 04 renewal waiting for the Sở KH&CN.
+    renewal = services.cert_request_create(
+        agency=finance,
+        form=FormKind.RENEW_CHANGE,
+        by=clerk,
+        **_contact(by_name["Nguyễn Thị Thu Hà"]),
+    )
+    services.row_save(
+        cert_request=renewal,
+        by=clerk,
+        data={"certificate": certificates["Trần Đức Minh"], "renew": True},
+    )
+    services.cert_request_submit(cert_request=renewal, by=clerk)
+    services.cert_request_issue(cert_request=renewal, by=head)
+    # A Mẫu 05 revocation already forwarded to the CA.
+    revocation = services.cert_request_create(
+        agency=finance, form=FormKind.REVOKE, by=clerk, **_contact(by_name["Nguyễn Thị Thu Hà"])
+    )
+    services.row_save(
+        cert_request=revocation,
+        by=clerk,
+        data={"certificate": certificates["Vàng A Sử"], "revoke_reason": "retired"},
+    )
+    services.cert_request_submit(cert_request=revocation, by=clerk)
+    services.cert_request_issue(cert_request=revocation, by=head)
+    services.cert_request_forward(cert_request=revocation, by=officer)
+    return accounts

@@ -1,0 +1,38 @@
+import pytest
+from django.contrib.auth import get_user_model
+
+from certificates.models import Certificate
+from devices.choices import DeviceStatus
+from devices.models import Device
+from requests_app.choices import Status
+from requests_app.demo import load_full_demo
+from requests_app.models import CertRequest
+
+pytestmark = pytest.mark.django_db
+
+
+def user(name):
+    return get_user_model().objects.get(username=name)
+
+
+def test_the_full_demo_gives_every_role_something_to_act_on(settings):
+    settings.CA_ALLOW_DEV_PASSPHRASE = True
+    load_full_demo()
+    assert CertRequest.objects.filter(status=Status.DRAFT, created_by=user("canbo.stc")).exists()
+    assert CertRequest.objects.province_inbox(user("so.khcn")).exists()
+    assert CertRequest.objects.ca_queue(user("cuc.cts")).exists()
+    assert Certificate.objects.visible_to(user("thuebao")).exists()
+    assert Device.objects.filter(status=DeviceStatus.LOCKED).exists()
+    assert Certificate.objects.expiring_within(30).exists()
+    for certificate in Certificate.objects.all():
+        assert certificate.der, "demo certificates are real X.509 from the simulated CA"
+
+
+def test_loading_the_full_demo_twice_changes_nothing(settings):
+    settings.CA_ALLOW_DEV_PASSPHRASE = True
+    load_full_demo()
+    counts = (Certificate.objects.count(), Device.objects.count(), CertRequest.objects.count())
+    load_full_demo()
+    assert (Certificate.objects.count(), Device.objects.count(), CertRequest.objects.count()) == (
+        counts
+    )
