@@ -7,12 +7,8 @@ from requests_app.views import review
 
 urlpatterns = [
     path("van-ban/<int:pk>/", review.cert_request_detail, name="detail"),
-    path(
-        "van-ban/<int:pk>/thao-tac/<slug:action>/", review.cert_request_action, name="action"
-    ),
-    path(
-        "van-ban/<int:pk>/dong/<int:row_pk>/quyet-dinh/", review.row_decide, name="row_decide"
-    ),
+    path("van-ban/<int:pk>/thao-tac/<slug:action>/", review.cert_request_action, name="action"),
+    path("van-ban/<int:pk>/dong/<int:row_pk>/quyet-dinh/", review.row_decide, name="row_decide"),
     path("van-ban/<int:pk>/tien-do/", review.cert_request_progress, name="progress"),
     path("so-khcn/hop-thu/", review.province_inbox, name="province_inbox"),
     path("ca/hang-doi/", review.ca_queue, name="ca_queue"),

@@ -245,7 +245,7 @@ def cert_request_detail(request, pk: int):
         "rows": [_row_context(row, cert_request, actions) for row in rows],
         "row_count": len(rows),
         "outcome_counts": _outcome_counts(rows),
-        "transitions": cert_request.transitions.select_related("by").order_by("at", "pk"),
+        "transitions": _history(cert_request),
         "progress": _progress(cert_request),
         "overdue": bool(
             cert_request.due_on
@@ -257,6 +257,14 @@ def cert_request_detail(request, pk: int):
         **_actions_context(cert_request, actions, rows),
     }
     return render(request, "requests_app/detail.html", context)
+
+
+def _history(cert_request: CertRequest) -> list:
+    transitions = list(cert_request.transitions.select_related("by").order_by("at", "pk"))
+    for transition in transitions:
+        move = MOVES.get(transition.action)
+        transition.label = move.label if move else transition.action
+    return transitions
 
 
 def _outcome_counts(rows) -> list[tuple[str, str, int]]:
