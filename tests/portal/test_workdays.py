@@ -157,11 +157,7 @@ def test_a_deadline_still_lands_when_overrides_close_a_long_stretch():
     assert add_working_days(date(2026, 2, 27), 1) == date(2026, 6, 1)
 
 
-def test_an_override_added_in_the_admin_moves_deadlines_and_is_audited(client, cast, settings):
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
+def test_an_override_added_in_the_admin_moves_deadlines_and_is_audited(client, cast):
     client.force_login(cast.admin)
 
     response = client.post(
