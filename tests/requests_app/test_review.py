@@ -1,0 +1,445 @@
+"""Permission matrix of every review page and action (DESIGN §2.13).
+
+Personas: anonymous, the clerk and the head of agency A (the letter's agency), the clerk of
+agency B (same province) and of agency C (another province), the Sở KH&CN officer of the
+province and of another province, the CA operator and a subscriber.
+
+Expected answers: LOGIN (302 to the login page), 200, 403 (in scope, not allowed), 404 (out of
+scope), OK (302 back to the letter, which moved), STALE (302 back to the letter, unmoved, with
+a message saying the letter has moved on: the user holds the right at another step).
+"""
+
+import pytest
+from django.urls import reverse
+
+from agencies.choices import Role
+from portal.models import Notification
+from requests_app import services
+from requests_app.choices import FormKind, Outcome, Status
+from requests_app.permissions import allowed_actions
+from tests import factories as f
+from tests.requests_app.test_workflow import draft, letter_at, page_messages, post_action
+
+pytestmark = pytest.mark.django_db
+
+LOGIN, OK, STALE = "login", "ok", "stale"
+PERSONAS = (
+    "anonymous",
+    "clerk_a",
+    "head_a",
+    "clerk_b",
+    "clerk_c",
+    "officer_1",
+    "officer_2",
+    "ca_operator",
+    "subscriber_user",
+)
+OUTSIDERS = {"clerk_b": 404, "clerk_c": 404, "officer_2": 404, "subscriber_user": 404}
+
+
+def _client(client, cast, persona):
+    if persona != "anonymous":
+        client.force_login(getattr(cast, persona))
+    return client
+
+
+def _is_login_redirect(response) -> bool:
+    return response.status_code == 302 and response.url.startswith(reverse("login"))
+
+
+# --- pages ---------------------------------------------------------------------------------
+DETAIL_MATRIX = {
+    Status.DRAFT: {
+        "anonymous": LOGIN,
+        "clerk_a": 200,
+        "head_a": 200,
+        "officer_1": 404,  # an agency's unsent draft is its own business
+        "ca_operator": 404,
+        **OUTSIDERS,
+    },
+    Status.PROVINCE_REVIEW: {
+        "anonymous": LOGIN,
+        "clerk_a": 200,
+        "head_a": 200,
+        "officer_1": 200,
+        "ca_operator": 404,  # not forwarded to the CA
+        **OUTSIDERS,
+    },
+    Status.FORWARDED: {
+        "anonymous": LOGIN,
+        "clerk_a": 200,
+        "head_a": 200,
+        "officer_1": 200,
+        "ca_operator": 200,
+        **OUTSIDERS,
+    },
+}
+
+
+@pytest.mark.parametrize("page", ["detail", "progress"])
+@pytest.mark.parametrize("stage", list(DETAIL_MATRIX))
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_who_may_read_a_letter(cast, client, page, stage, persona):
+    cert_request = letter_at(cast, stage)
+    response = _client(client, cast, persona).get(
+        reverse(f"requests_app:{page}", args=[cert_request.pk])
+    )
+    expected = DETAIL_MATRIX[stage][persona]
+    if expected == LOGIN:
+        assert _is_login_redirect(response)
+    else:
+        assert response.status_code == expected
+
+
+QUEUE_MATRIX = {
+    "province_inbox": {
+        "anonymous": LOGIN,
+        "clerk_a": 403,
+        "head_a": 403,
+        "clerk_b": 403,
+        "clerk_c": 403,
+        "officer_1": 200,
+        "officer_2": 200,
+        "ca_operator": 403,
+        "subscriber_user": 403,
+    },
+    "ca_queue": {
+        "anonymous": LOGIN,
+        "clerk_a": 403,
+        "head_a": 403,
+        "clerk_b": 403,
+        "clerk_c": 403,
+        "officer_1": 403,
+        "officer_2": 403,
+        "ca_operator": 200,
+        "subscriber_user": 403,
+    },
+}
+
+
+@pytest.mark.parametrize("queue", list(QUEUE_MATRIX))
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_who_may_open_a_queue(cast, client, queue, persona):
+    response = _client(client, cast, persona).get(reverse(f"requests_app:{queue}"))
+    expected = QUEUE_MATRIX[queue][persona]
+    if expected == LOGIN:
+        assert _is_login_redirect(response)
+    else:
+        assert response.status_code == expected
+
+
+@pytest.mark.parametrize("queue", list(QUEUE_MATRIX))
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_who_may_use_a_queue_bulk_action(cast, client, queue, persona):
+    cert_request = letter_at(cast, Status.PROVINCE_REVIEW)
+    response = _client(client, cast, persona).post(
+        reverse(f"requests_app:{queue}"), {"bulk": "accept_valid", "ids": [cert_request.pk]}
+    )
+    expected = QUEUE_MATRIX[queue][persona]
+    if expected == LOGIN:
+        assert _is_login_redirect(response)
+    elif expected == 200:
+        assert response.status_code == 302
+    else:
+        assert response.status_code == expected
+    accepted = cert_request.rows.filter(outcome=Outcome.ACCEPTED).exists()
+    assert accepted == (queue == "province_inbox" and persona == "officer_1")
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_each_user_sees_only_their_own_notifications(cast, client, persona):
+    for user in (cast.clerk_a, cast.officer_1, cast.ca_operator):
+        Notification.objects.create(user=user, message=f"Thông báo cho {user.username}")
+    response = _client(client, cast, persona).get(reverse("requests_app:notifications"))
+    if persona == "anonymous":
+        assert _is_login_redirect(response)
+        return
+    assert response.status_code == 200
+    shown = [n.message for n in response.context["notifications"]]
+    mine = Notification.objects.filter(user=getattr(cast, persona))
+    assert shown == list(mine.values_list("message", flat=True))
+    assert all(persona in message for message in shown)
+
+
+def test_nobody_marks_someone_elses_notification_read(cast, client):
+    theirs = Notification.objects.create(user=cast.officer_1, message="Văn bản mới")
+    client.force_login(cast.clerk_a)
+    url = reverse("requests_app:notification_read", args=[theirs.pk])
+    assert client.post(url).status_code == 404
+    theirs.refresh_from_db()
+    assert theirs.read_at is None
+    client.post(reverse("requests_app:notifications_read_all"))
+    theirs.refresh_from_db()
+    assert theirs.read_at is None
+
+
+def test_the_notifications_page_lists_unread_first_and_marks_them_read(cast, client):
+    old_read = Notification.objects.create(user=cast.clerk_a, message="Đã đọc rồi")
+    services_url = reverse("requests_app:detail", args=[1])
+    newer_unread = Notification.objects.create(user=cast.clerk_a, message="Mới", url=services_url)
+    older_unread = Notification.objects.create(user=cast.clerk_a, message="Cũ hơn")
+    Notification.objects.filter(pk=old_read.pk).update(read_at="2026-01-01T00:00Z")
+    Notification.objects.filter(pk=older_unread.pk).update(created_at="2026-01-02T00:00Z")
+    client.force_login(cast.clerk_a)
+
+    response = client.get(reverse("requests_app:notifications"))
+    assert [n.pk for n in response.context["notifications"]] == [
+        newer_unread.pk,
+        older_unread.pk,
+        old_read.pk,
+    ]
+    assert response.context["unread"] == 2
+
+    # Opening one marks it read and follows its link.
+    response = client.post(
+        reverse("requests_app:notification_read", args=[newer_unread.pk]), {"open": "1"}
+    )
+    assert response.status_code == 302 and response.url == services_url
+    newer_unread.refresh_from_db()
+    assert newer_unread.read_at is not None
+
+    client.post(reverse("requests_app:notifications_read_all"))
+    assert not Notification.objects.filter(user=cast.clerk_a, read_at__isnull=True).exists()
+
+
+def test_a_notification_never_redirects_off_site(cast, client):
+    evil = Notification.objects.create(user=cast.clerk_a, message="x", url="//evil.example/")
+    client.force_login(cast.clerk_a)
+    response = client.post(reverse("requests_app:notification_read", args=[evil.pk]), {"open": "1"})
+    assert response.url == reverse("requests_app:notifications")
+
+
+# --- actions -------------------------------------------------------------------------------
+def _agency_outsiders(**extra):
+    return {
+        "anonymous": LOGIN,
+        "clerk_b": 404,
+        "clerk_c": 404,
+        "officer_1": 404,
+        "officer_2": 404,
+        "ca_operator": 404,
+        "subscriber_user": 404,
+        **extra,
+    }
+
+
+def _province_matrix(**extra):
+    return {
+        "anonymous": LOGIN,
+        "clerk_a": 403,
+        "head_a": 403,
+        "officer_1": OK,
+        "ca_operator": 404,
+        **OUTSIDERS,
+        **extra,
+    }
+
+
+def _ca_matrix(**extra):
+    return {
+        "anonymous": LOGIN,
+        "clerk_a": 403,
+        "head_a": 403,
+        "officer_1": STALE,  # could have acted while the letter was with the province
+        "ca_operator": OK,
+        **OUTSIDERS,
+        **extra,
+    }
+
+
+# (action, stage, form, rows accepted first, POST data) -> expected answer per persona
+ACTION_CASES = [
+    ("submit", Status.DRAFT, FormKind.ISSUE_PERSON, False, {},
+     _agency_outsiders(clerk_a=OK, head_a=403)),
+    ("cancel", Status.DRAFT, FormKind.ISSUE_PERSON, False, {},
+     _agency_outsiders(clerk_a=OK, head_a=403)),
+    ("cancel", Status.AWAITING_HEAD, FormKind.ISSUE_PERSON, False, {},
+     _agency_outsiders(clerk_a=OK, head_a=403)),
+    ("issue", Status.AWAITING_HEAD, FormKind.ISSUE_PERSON, False, {"number": "9/STC"},
+     _agency_outsiders(clerk_a=403, head_a=OK)),
+    ("send_back", Status.AWAITING_HEAD, FormKind.ISSUE_PERSON, False, {"note": "Sửa mục 1"},
+     _agency_outsiders(clerk_a=403, head_a=OK)),
+    ("forward", Status.PROVINCE_REVIEW, FormKind.ISSUE_PERSON, False, {}, _province_matrix()),
+    ("forward", Status.PROVINCE_REVIEW, FormKind.REVOKE, False, {}, _province_matrix()),
+    ("return", Status.PROVINCE_REVIEW, FormKind.ISSUE_PERSON, False, {"note": "Sửa dòng 1"},
+     _province_matrix()),
+    ("refuse", Status.PROVINCE_REVIEW, FormKind.ISSUE_PERSON, False, {"note": "Không đủ"},
+     _province_matrix()),
+    ("accept_valid", Status.PROVINCE_REVIEW, FormKind.ISSUE_PERSON, False, {},
+     _province_matrix()),
+    ("process", Status.PROVINCE_REVIEW, FormKind.RENEW_CHANGE, True, {}, _province_matrix()),
+    ("process", Status.PROVINCE_REVIEW, FormKind.RECOVER_DEVICE, True, {}, _province_matrix()),
+    ("process", Status.FORWARDED, FormKind.ISSUE_PERSON, True, {},
+     _ca_matrix(officer_1=403)),  # the province never processes an issuance
+    ("process", Status.FORWARDED, FormKind.REVOKE, True, {}, _ca_matrix(officer_1=403)),
+    ("return", Status.FORWARDED, FormKind.ISSUE_PERSON, False, {"note": "Ảnh mờ"}, _ca_matrix()),
+    ("refuse", Status.FORWARDED, FormKind.REVOKE, False, {"note": "Sai lý do"}, _ca_matrix()),
+    ("accept_valid", Status.FORWARDED, FormKind.ISSUE_PERSON, False, {}, _ca_matrix()),
+]  # fmt: skip
+
+
+def _moved(cert_request, action, status_before) -> bool:
+    cert_request.refresh_from_db()
+    if action == "accept_valid":
+        return cert_request.rows.filter(outcome=Outcome.ACCEPTED).exists()
+    return cert_request.status != status_before
+
+
+@pytest.mark.parametrize(
+    ("action", "stage", "form", "accepted", "data", "matrix"),
+    ACTION_CASES,
+    ids=[f"{c[0]}-{c[1]}-{c[2]}" for c in ACTION_CASES],
+)
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_who_may_take_each_action(
+    cast, client, persona, action, stage, form, accepted, data, matrix
+):
+    cert_request = letter_at(cast, stage, form, accepted=accepted)
+    response = post_action(_client(client, cast, persona), cert_request, action, **data)
+    expected = matrix[persona]
+
+    if expected == LOGIN:
+        assert _is_login_redirect(response)
+    elif expected in (OK, STALE):
+        assert response.status_code == 302
+        assert response.url == reverse("requests_app:detail", args=[cert_request.pk])
+    else:
+        assert response.status_code == expected
+    assert _moved(cert_request, action, stage) == (expected == OK)
+    if expected == STALE:
+        assert any("đã chuyển sang bước khác" in m for m in page_messages(client, cert_request))
+
+
+DECIDE_CASES = [
+    (Status.PROVINCE_REVIEW, _province_matrix()),
+    (Status.FORWARDED, _ca_matrix()),
+]
+
+
+@pytest.mark.parametrize(("stage", "matrix"), DECIDE_CASES, ids=[c[0] for c in DECIDE_CASES])
+@pytest.mark.parametrize("decision", ["accept", "refuse"])
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_who_may_decide_a_row(cast, client, persona, stage, matrix, decision):
+    cert_request = letter_at(cast, stage)
+    row = cert_request.rows.get()
+    url = reverse("requests_app:row_decide", args=[cert_request.pk, row.pk])
+    response = _client(client, cast, persona).post(
+        url, {"decision": decision, "note": "Trùng hồ sơ"}
+    )
+    expected = matrix[persona]
+    if expected == LOGIN:
+        assert _is_login_redirect(response)
+    elif expected in (OK, STALE):
+        assert response.status_code == 302
+    else:
+        assert response.status_code == expected
+    row.refresh_from_db()
+    assert (row.outcome != Outcome.PENDING) == (expected == OK)
+
+
+def test_a_row_of_another_letter_is_not_found(cast, client):
+    cert_request = letter_at(cast, Status.PROVINCE_REVIEW)
+    other = letter_at(cast, Status.PROVINCE_REVIEW)
+    client.force_login(cast.officer_1)
+    url = reverse("requests_app:row_decide", args=[cert_request.pk, other.rows.get().pk])
+    assert client.post(url, {"decision": "accept"}).status_code == 404
+    assert other.rows.get().outcome == Outcome.PENDING
+
+
+def test_an_unknown_action_is_not_found_and_actions_need_post(cast, client):
+    cert_request = letter_at(cast, Status.DRAFT)
+    client.force_login(cast.clerk_a)
+    assert post_action(client, cert_request, "approve_everything").status_code == 404
+    url = reverse("requests_app:action", args=[cert_request.pk, "submit"])
+    assert client.get(url).status_code == 405
+    cert_request.refresh_from_db()
+    assert cert_request.status == Status.DRAFT
+
+
+# --- nobody approves their own letter ------------------------------------------------------------
+def test_a_clerk_who_is_also_the_head_cannot_issue_their_own_draft(cast, client):
+    both = f.UserFactory(username="clerk_and_head_a")
+    f.MembershipFactory(user=both, role=Role.AGENCY_CLERK, organization=cast.agency_a)
+    f.MembershipFactory(user=both, role=Role.AGENCY_HEAD, organization=cast.agency_a)
+    own = draft(cast, by=both)
+    services.cert_request_submit(cert_request=own, by=both)
+
+    assert "issue" not in allowed_actions(both, own)
+    client.force_login(both)
+    response = client.get(reverse("requests_app:detail", args=[own.pk]))
+    assert reverse("requests_app:action", args=[own.pk, "issue"]) not in response.content.decode()
+    assert post_action(client, own, "issue").status_code == 403
+    assert post_action(client, own, "send_back", note="Tự trả lại").status_code == 403
+    own.refresh_from_db()
+    assert own.status == Status.AWAITING_HEAD
+
+    # Another head of the agency may; and the same person may issue a colleague's letter.
+    client.force_login(cast.head_a)
+    assert post_action(client, own, "issue").status_code == 302
+    own.refresh_from_db()
+    assert own.status == Status.PROVINCE_REVIEW
+    colleagues = letter_at(cast, Status.AWAITING_HEAD)
+    client.force_login(both)
+    post_action(client, colleagues, "issue")
+    colleagues.refresh_from_db()
+    assert colleagues.status == Status.PROVINCE_REVIEW
+
+
+def test_an_officer_who_drafted_a_letter_cannot_review_it(cast, client):
+    both = f.UserFactory(username="clerk_and_officer")
+    f.MembershipFactory(user=both, role=Role.AGENCY_CLERK, organization=cast.agency_a)
+    f.MembershipFactory(user=both, role=Role.PROVINCIAL_OFFICER, organization=cast.office_1)
+    own = draft(cast, by=both)
+    services.cert_request_submit(cert_request=own, by=both)
+    services.cert_request_issue(cert_request=own, by=cast.head_a)
+    client.force_login(both)
+    assert post_action(client, own, "forward").status_code == 403
+    own.refresh_from_db()
+    assert own.status == Status.PROVINCE_REVIEW
+
+
+# --- the page offers exactly the allowed actions ------------------------------------------------
+BUTTONS = ["submit", "issue", "send_back", "return", "refuse", "forward", "process", "cancel"]
+
+
+@pytest.mark.parametrize(
+    ("persona", "stage", "form", "expected"),
+    [
+        ("clerk_a", Status.DRAFT, FormKind.ISSUE_PERSON, {"submit", "cancel"}),
+        ("head_a", Status.DRAFT, FormKind.ISSUE_PERSON, set()),
+        ("head_a", Status.AWAITING_HEAD, FormKind.ISSUE_PERSON, {"issue", "send_back"}),
+        ("clerk_a", Status.AWAITING_HEAD, FormKind.ISSUE_PERSON, {"cancel"}),
+        (
+            "officer_1",
+            Status.PROVINCE_REVIEW,
+            FormKind.ISSUE_PERSON,
+            {"forward", "return", "refuse", "accept_valid"},
+        ),
+        (
+            "officer_1",
+            Status.PROVINCE_REVIEW,
+            FormKind.RENEW_CHANGE,
+            {"process", "return", "refuse", "accept_valid"},
+        ),
+        ("clerk_a", Status.PROVINCE_REVIEW, FormKind.ISSUE_PERSON, set()),
+        (
+            "ca_operator",
+            Status.FORWARDED,
+            FormKind.ISSUE_PERSON,
+            {"process", "return", "refuse", "accept_valid"},
+        ),
+        ("officer_1", Status.FORWARDED, FormKind.ISSUE_PERSON, set()),
+    ],
+)
+def test_the_page_offers_exactly_the_allowed_actions(cast, client, persona, stage, form, expected):
+    cert_request = letter_at(cast, stage, form)
+    client.force_login(getattr(cast, persona))
+    html = client.get(reverse("requests_app:detail", args=[cert_request.pk])).content.decode()
+    offered = {
+        action
+        for action in [*BUTTONS, "accept_valid"]
+        if reverse("requests_app:action", args=[cert_request.pk, action]) in html
+    }
+    assert offered == expected
+    decide = reverse("requests_app:row_decide", args=[cert_request.pk, cert_request.rows.get().pk])
+    assert (decide in html) == ("accept_valid" in expected)
