@@ -97,6 +97,7 @@ def test_the_header_shows_the_user_and_role_and_a_post_logout(client, cast):
     assert "clerk_a" in body
     assert "Cán bộ đầu mối cơ quan" in body
     assert re.search(r'<form action="/dang-xuat/" method="post">', body)
+    assert re.search(r"""<body hx-headers='\{"x-csrftoken": "\w+"\}'>""", body)
 
 
 def test_only_staff_get_the_administration_link(client, cast):
@@ -330,3 +331,15 @@ def test_logging_in_and_out_through_the_forms(client, cast):
     assert response.status_code == 302
     assert response.url == reverse("login")
     assert client.get(reverse("dashboard")).status_code == 302
+
+
+def test_a_head_who_is_also_a_subscriber_sees_their_own_certificate_too(client, cast):
+    person = f.PersonFactory(organization=cast.agency_a, user=cast.head_a)
+    f.CertificateFactory(person=person, serial="5a000000000000aa")
+    body = open_dashboard(client, cast.head_a).content.decode()
+    assert "Chứng thư số của tôi" in body
+    assert "5a000000000000aa" in body
+
+
+def test_a_head_without_certificates_of_their_own_gets_no_empty_personal_section(client, cast):
+    assert "Chứng thư số của tôi" not in open_dashboard(client, cast.head_a).content.decode()
