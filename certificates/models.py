@@ -1,9 +1,119 @@
+import hashlib
+
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from certificates.choices import CertStatus, SubjectKind
-from certificates.querysets import CertificateQuerySet
+from certificates.choices import (
+    RFC5280_REASON,
+    AuthorityKind,
+    CertEventKind,
+    CertStatus,
+    KeyAlgorithm,
+    RevocationReason,
+    SubjectKind,
+)
+from certificates.querysets import (
+    AuthorityQuerySet,
+    CertificateEventQuerySet,
+    CertificateQuerySet,
+    RevocationListQuerySet,
+)
+
+
+class CertificateAuthority(models.Model):
+    """A CA certificate of the chain: the root or an issuing CA.
+
+    For the simulated CA the private key is kept here, encrypted (PKCS#8, PBES2/AES-256) with
+    CA_KEY_PASSPHRASE; a connector to the real CA stores certificates only. The key field is
+    never shown by the admin or any page: only `certificates.backends` reads it.
+    Rotation retires an issuing CA (`is_active=False`) but keeps it: its certificates stay
+    checkable, on its own CRL and through OCSP, until they expire.
+    """
+
+    kind = models.CharField(_("loại"), max_length=16, choices=AuthorityKind.choices)
+    name = models.CharField(_("tên (CN)"), max_length=128)
+    generation = models.PositiveSmallIntegerField(_("thế hệ"), default=1)
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("CA cấp trên"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+    )
+    serial = models.CharField(_("số hiệu chứng thư"), max_length=40, unique=True)
+    subject_dn = models.CharField(_("tên phân biệt"), max_length=512)
+    key_id = models.CharField(_("định danh khóa (SKI)"), max_length=64, unique=True)
+    key_algorithm = models.CharField(
+        _("thuật toán khóa"), max_length=16, choices=KeyAlgorithm.choices
+    )
+    not_before = models.DateTimeField(_("hiệu lực từ"))
+    not_after = models.DateTimeField(_("hiệu lực đến"))
+    certificate_der = models.BinaryField(_("chứng thư (DER)"), editable=False)
+    private_key_pem = models.BinaryField(
+        _("khóa bí mật (mã hóa)"), null=True, blank=True, editable=False
+    )
+    is_active = models.BooleanField(_("đang phát hành"), default=True)
+    retired_at = models.DateTimeField(_("ngừng phát hành lúc"), null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = AuthorityQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("tổ chức chứng thực (CA)")
+        verbose_name_plural = _("tổ chức chứng thực (CA)")
+        ordering = ["kind", "-generation"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind"],
+                condition=Q(is_active=True),
+                name="ca_one_active_per_kind",
+                violation_error_message=_("Chỉ có một CA đang hoạt động cho mỗi loại."),
+            ),
+            models.CheckConstraint(
+                condition=Q(kind=AuthorityKind.ROOT) | Q(parent__isnull=False),
+                name="ca_issuing_has_parent",
+                violation_error_message=_("CA phát hành phải có CA cấp trên."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def fingerprint_sha256(self) -> str:
+        return hashlib.sha256(bytes(self.certificate_der)).hexdigest().upper()
+
+
+class DeviceKey(models.Model):
+    """Simulated key store of a key-storage device: the key pair "generated on the token".
+
+    A real token never lets its private key out; the simulation keeps it, encrypted with
+    CA_DEVICE_KEY_PASSPHRASE, only so that the portal can sign demo letters with it.
+    """
+
+    device = models.ForeignKey(
+        "devices.Device",
+        verbose_name=_("thiết bị lưu khóa"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="simulated_keys",
+    )
+    algorithm = models.CharField(_("thuật toán"), max_length=16, choices=KeyAlgorithm.choices)
+    key_id = models.CharField(_("định danh khóa (SKI)"), max_length=64, unique=True)
+    public_key_der = models.BinaryField(_("khóa công khai (DER)"), editable=False)
+    private_key_pem = models.BinaryField(_("khóa bí mật (mã hóa)"), editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("cặp khóa trên thiết bị (mô phỏng)")
+        verbose_name_plural = _("cặp khóa trên thiết bị (mô phỏng)")
+
+    def __str__(self) -> str:
+        return f"{self.get_algorithm_display()} {self.key_id[:16]}"
 
 
 class Certificate(models.Model):
@@ -68,6 +178,31 @@ class Certificate(models.Model):
         related_name="supersedes",
     )
     der = models.BinaryField(_("chứng thư (DER)"), null=True, blank=True, editable=False)
+    issuer = models.ForeignKey(
+        CertificateAuthority,
+        verbose_name=_("CA phát hành"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="certificates",
+    )
+    key = models.ForeignKey(
+        DeviceKey,
+        verbose_name=_("cặp khóa"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="certificates",
+    )
+    original = models.ForeignKey(
+        "self",
+        verbose_name=_("chứng thư gốc của chuỗi gia hạn, thay đổi"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="descendants",
+        help_text=_("Chứng thư cấp mới đầu tiên; trống nếu chính là chứng thư đó."),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = CertificateQuerySet.as_manager()
@@ -76,7 +211,10 @@ class Certificate(models.Model):
         verbose_name = _("chứng thư chữ ký số")
         verbose_name_plural = _("chứng thư chữ ký số")
         ordering = ["-not_before"]
-        indexes = [models.Index(fields=["agency", "status"], name="cert_agency_status_idx")]
+        indexes = [
+            models.Index(fields=["agency", "status"], name="cert_agency_status_idx"),
+            models.Index(fields=["issuer", "status"], name="cert_issuer_status_idx"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(not_after__gt=models.F("not_before")),
@@ -93,7 +231,110 @@ class Certificate(models.Model):
                 name="cert_person_subject_has_person",
                 violation_error_message=_("Chứng thư cá nhân phải gắn với một cá nhân."),
             ),
+            models.CheckConstraint(
+                condition=Q(superseded_by__isnull=True)
+                | Q(status=CertStatus.REVOKED, revocation_reason=RevocationReason.SUPERSEDED),
+                name="cert_superseded_is_revoked",
+                violation_error_message=_(
+                    "Chứng thư đã được thay thế phải ở trạng thái thu hồi (lý do: thay thế)."
+                ),
+            ),
+            models.UniqueConstraint(
+                fields=["key"],
+                condition=Q(status=CertStatus.VALID),
+                name="cert_one_valid_per_key",
+                violation_error_message=_("Cặp khóa này đã gắn với một chứng thư còn hiệu lực."),
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.common_name} ({self.serial})"
+
+    @property
+    def lineage_root_id(self) -> int:
+        return self.original_id or self.pk
+
+    @property
+    def fingerprint_sha256(self) -> str:
+        return hashlib.sha256(bytes(self.der)).hexdigest().upper() if self.der else ""
+
+    @property
+    def rfc5280_reason(self) -> str:
+        return RFC5280_REASON.get(self.revocation_reason, "")
+
+
+class CertificateEvent(models.Model):
+    """One step of a certificate's history; append-only (the audit trail has the details)."""
+
+    certificate = models.ForeignKey(
+        Certificate,
+        verbose_name=_("chứng thư"),
+        on_delete=models.CASCADE,
+        related_name="events",
+    )
+    kind = models.CharField(_("sự kiện"), max_length=16, choices=CertEventKind.choices)
+    at = models.DateTimeField(_("thời điểm"))
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("người thực hiện"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    related = models.ForeignKey(
+        Certificate,
+        verbose_name=_("chứng thư liên quan"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    note = models.CharField(_("ghi chú"), max_length=255, blank=True)
+
+    objects = CertificateEventQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("lịch sử chứng thư")
+        verbose_name_plural = _("lịch sử chứng thư")
+        ordering = ["at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} · {self.at:%d/%m/%Y}"
+
+
+class RevocationList(models.Model):
+    """A published CRL of one CA. The views serve the newest; a few older ones are kept."""
+
+    authority = models.ForeignKey(
+        CertificateAuthority,
+        verbose_name=_("CA"),
+        on_delete=models.PROTECT,
+        related_name="revocation_lists",
+    )
+    number = models.PositiveBigIntegerField(_("số CRL"))
+    this_update = models.DateTimeField(_("phát hành lúc"))
+    next_update = models.DateTimeField(_("cập nhật tiếp trước"))
+    entry_count = models.PositiveIntegerField(_("số chứng thư thu hồi"))
+    # What the entries were built from: a republish with the same fingerprint changes nothing.
+    fingerprint = models.CharField(max_length=64, editable=False)
+    der = models.BinaryField(_("CRL (DER)"), editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = RevocationListQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("danh sách chứng thư bị thu hồi (CRL)")
+        verbose_name_plural = _("danh sách chứng thư bị thu hồi (CRL)")
+        ordering = ["authority", "-number"]
+        get_latest_by = "number"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["authority", "number"],
+                name="crl_number_unique_per_ca",
+                violation_error_message=_("Số CRL này đã được dùng cho CA này."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"CRL #{self.number} · {self.authority}"

@@ -5,7 +5,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from agencies.access import scope_for
-from certificates.choices import CertStatus
+from certificates.choices import AuthorityKind, CertStatus
 
 
 class CertificateQuerySet(models.QuerySet):
@@ -26,3 +26,52 @@ class CertificateQuerySet(models.QuerySet):
     def expiring_within(self, days: int):
         now = timezone.now()
         return self.valid().filter(not_after__lte=now + timedelta(days=days))
+
+    def due_to_expire(self, now=None):
+        """Still marked valid although their validity has ended."""
+        return self.filter(status=CertStatus.VALID, not_after__lte=now or timezone.now())
+
+    def revoked(self):
+        return self.filter(status=CertStatus.REVOKED)
+
+    def on_crl_of(self, authority, at=None):
+        """What the CRL of `authority` lists: its revoked certificates not yet expired."""
+        return self.revoked().filter(issuer=authority, not_after__gt=at or timezone.now())
+
+    def lineage_of(self, certificate):
+        """The certificate and every renewal or change of information of the same chain."""
+        root_id = certificate.original_id or certificate.pk
+        return self.filter(Q(pk=root_id) | Q(original_id=root_id))
+
+    def for_registry(self):
+        """What the registry list shows, fetched in the same query as the rows."""
+        return self.select_related("agency", "agency__province", "device").defer("der")
+
+
+class AuthorityQuerySet(models.QuerySet):
+    def active_issuing(self):
+        return self.filter(kind=AuthorityKind.ISSUING, is_active=True)
+
+    def active_root(self):
+        return self.filter(kind=AuthorityKind.ROOT, is_active=True)
+
+    def publishing_crls(self, at=None):
+        """CAs whose certificates may still be in use, so their CRLs must stay fresh."""
+        return self.filter(not_after__gt=at or timezone.now())
+
+    def public(self):
+        """Everything but the private key, which nothing outside the backend may load."""
+        return self.defer("private_key_pem")
+
+
+class CertificateEventQuerySet(models.QuerySet):
+    def for_lineage_of(self, certificate):
+        root_id = certificate.original_id or certificate.pk
+        return self.filter(
+            Q(certificate_id=root_id) | Q(certificate__original_id=root_id)
+        ).select_related("certificate", "actor", "related")
+
+
+class RevocationListQuerySet(models.QuerySet):
+    def latest_for(self, authority):
+        return self.filter(authority=authority).order_by("-number").first()

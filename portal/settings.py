@@ -191,3 +191,38 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
 }
+
+# --- Certificate authority (certificates app) ---
+# The CA behind the portal (docs/ca.md). Private keys of the simulated CA and of the simulated
+# devices are stored encrypted with these passphrases; without them the CA refuses to work,
+# unless CA_ALLOW_DEV_PASSPHRASE (default: DEBUG) lets it use a marked development default.
+CA_BACKEND = env_str("CA_BACKEND", "certificates.backends.simulated.SimulatedCABackend")
+CA_KEY_PASSPHRASE = env_str("CA_KEY_PASSPHRASE", "")
+CA_DEVICE_KEY_PASSPHRASE = env_str("CA_DEVICE_KEY_PASSPHRASE", "")
+CA_ALLOW_DEV_PASSPHRASE = env_bool("CA_ALLOW_DEV_PASSPHRASE", DEBUG)
+CA_ORGANIZATION = env_str("CA_ORGANIZATION", "Ban Cơ yếu Chính phủ (mô phỏng)")
+CA_ROOT_NAME = env_str("CA_ROOT_NAME", "Chuyên dùng Chính phủ Root CA (mô phỏng)")
+CA_ISSUING_NAME = env_str(
+    "CA_ISSUING_NAME", "CA phục vụ các cơ quan Nhà nước G{generation} (mô phỏng)"
+)
+CA_ROOT_KEY_ALGORITHM = env_str("CA_ROOT_KEY_ALGORITHM", "rsa3072")
+CA_ISSUING_KEY_ALGORITHM = env_str("CA_ISSUING_KEY_ALGORITHM", "rsa2048")
+CA_ISSUING_VALIDITY_YEARS = env_int("CA_ISSUING_VALIDITY_YEARS", 10)
+CA_SUBSCRIBER_KEY_ALGORITHM = env_str("CA_SUBSCRIBER_KEY_ALGORITHM", "rsa2048")
+CA_CRL_NEXT_UPDATE_HOURS = env_int("CA_CRL_NEXT_UPDATE_HOURS", 24)
+CA_OCSP_NEXT_UPDATE_MINUTES = env_int("CA_OCSP_NEXT_UPDATE_MINUTES", 60)
+# Decree 68 Art. 9: a new certificate at most 5 years, a renewal adds at most 3.
+PORTAL_MAX_VALIDITY_YEARS = env_int("PORTAL_MAX_VALIDITY_YEARS", 5)
+PORTAL_RENEWAL_MAX_YEARS = env_int("PORTAL_RENEWAL_MAX_YEARS", 3)
+CELERY_BEAT_SCHEDULE = {
+    **globals().get("CELERY_BEAT_SCHEDULE", {}),
+    "certificates-expire-due": {
+        "task": "certificates.tasks.certificate_expire_due_task",
+        "schedule": 15 * 60,
+    },
+    "certificates-crl-refresh": {
+        "task": "certificates.tasks.crl_refresh_task",
+        "schedule": 15 * 60,
+    },
+}
+# --- end of certificate authority block ---

@@ -1,0 +1,134 @@
+"""The CA backend interface: what the portal needs from a certificate authority.
+
+The simulated CA (`simulated.SimulatedCABackend`) implements it with `cryptography`; a
+connector to the real CA would implement the same methods by calling the CA's system (see
+docs/ca.md). Only `certificates.services` calls a backend; nothing else in the portal touches
+X.509 or keys.
+
+Backends work on plain values and on the app's own models (`CertificateAuthority`,
+`DeviceKey`, `Certificate`); the registry rows, history, audit and rules stay in the services.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from certificates.subjects import SubjectInfo
+
+if TYPE_CHECKING:
+    from certificates.models import Certificate, CertificateAuthority, DeviceKey
+    from devices.models import Device
+
+
+@dataclass(frozen=True)
+class IssueRequest:
+    """One certificate to issue. `key` is a key pair the device already holds (or None)."""
+
+    subject: SubjectInfo
+    not_before: datetime
+    not_after: datetime
+    device: Device | None = None
+    key: DeviceKey | None = None
+    key_algorithm: str = ""
+
+
+@dataclass(frozen=True)
+class IssuedCertificate:
+    serial: str  # upper-case hex, no leading zeros
+    der: bytes
+    subject_dn: str  # RFC 4514
+    not_before: datetime
+    not_after: datetime
+    authority: CertificateAuthority
+    key: DeviceKey | None
+
+
+@dataclass(frozen=True)
+class RevokedEntry:
+    serial: str
+    revoked_at: datetime
+    reason: str  # a RevocationReason value
+
+
+@dataclass(frozen=True)
+class OcspStatus:
+    """What the registry knows of one serial number issued by `authority`."""
+
+    revoked: bool
+    revoked_at: datetime | None = None
+    reason: str = ""
+
+
+# Looks up (authority, serial hex) in the registry; None when the CA never issued it.
+OcspLookup = Callable[["CertificateAuthority", str], OcspStatus | None]
+
+
+@dataclass(frozen=True)
+class SigningMaterial:
+    """A subscriber's key and certificate chain, for signing demo letters (simulation only)."""
+
+    private_key: object
+    certificate_der: bytes
+    chain_der: tuple[bytes, ...]
+
+
+class CABackend(abc.ABC):
+    """A certificate authority as seen by the portal."""
+
+    # --- the key ceremony -------------------------------------------------------------
+    @abc.abstractmethod
+    def initialize(self, *, rotate: bool = False) -> list[CertificateAuthority]:
+        """Create the root and issuing CA when missing (or a new issuing CA on `rotate`).
+
+        Returns the authorities created; an empty list means nothing changed.
+        """
+
+    # --- certificates -----------------------------------------------------------------
+    @abc.abstractmethod
+    def issue(self, *, requests: Sequence[IssueRequest]) -> list[IssuedCertificate]:
+        """Issue one certificate per request with the active issuing CA, in order."""
+
+    @abc.abstractmethod
+    def renew(self, *, previous: Certificate, not_after: datetime) -> IssuedCertificate:
+        """A new certificate for the same subject and the same key, valid until `not_after`."""
+
+    @abc.abstractmethod
+    def change_info(self, *, previous: Certificate, subject: SubjectInfo) -> IssuedCertificate:
+        """A new certificate for the same key with a new subject and the same expiry."""
+
+    @abc.abstractmethod
+    def revoke(self, *, certificate: Certificate, reason: str, revoked_at: datetime) -> None:
+        """Tell the CA. The registry row is updated by the service."""
+
+    # --- publication ------------------------------------------------------------------
+    @abc.abstractmethod
+    def build_crl(
+        self,
+        *,
+        authority: CertificateAuthority,
+        entries: Sequence[RevokedEntry],
+        number: int,
+        this_update: datetime,
+        next_update: datetime,
+    ) -> bytes:
+        """The DER CRL of `authority` listing `entries`."""
+
+    @abc.abstractmethod
+    def ocsp_response(self, *, request_der: bytes, lookup: OcspLookup) -> bytes:
+        """A DER OCSP response (RFC 6960) to a DER OCSP request; never raises on bad input."""
+
+    @abc.abstractmethod
+    def chain(self, *, authority: CertificateAuthority) -> list[bytes]:
+        """DER certificates from `authority` up to its root, `authority` first."""
+
+    # --- simulation only --------------------------------------------------------------
+    def generate_device_key(self, *, device: Device | None, algorithm: str) -> DeviceKey:
+        """Have the (simulated) device generate a key pair before any request."""
+        raise NotImplementedError("Keys are generated on the real device by the CA.")
+
+    def signing_material(self, *, certificate: Certificate) -> SigningMaterial:
+        raise NotImplementedError("A real device never lets its private key out.")

@@ -1,0 +1,54 @@
+"""System checks of the CA settings (`manage.py check`, and `check --deploy` for secrets)."""
+
+from django.conf import settings
+from django.core.checks import Error, Tags, register
+from django.utils.module_loading import import_string
+
+from certificates.choices import SUBSCRIBER_KEY_ALGORITHMS, KeyAlgorithm
+
+
+@register(Tags.security, deploy=True)
+def check_ca_passphrases(app_configs, **kwargs):
+    """Production must bring its own passphrases: the dev defaults are public."""
+    if settings.CA_ALLOW_DEV_PASSPHRASE and not settings.DEBUG:
+        return [
+            Error(
+                "CA_ALLOW_DEV_PASSPHRASE is on outside DEBUG.",
+                hint="Unset it and set CA_KEY_PASSPHRASE and CA_DEVICE_KEY_PASSPHRASE.",
+                id="certificates.E000",
+            )
+        ]
+    errors = []
+    for number, name in ((1, "CA_KEY_PASSPHRASE"), (2, "CA_DEVICE_KEY_PASSPHRASE")):
+        if not getattr(settings, name, "") and not settings.CA_ALLOW_DEV_PASSPHRASE:
+            errors.append(
+                Error(
+                    f"{name} is not set: the CA cannot encrypt or use its private keys.",
+                    hint="Generate one with `openssl rand -base64 32` and keep it out of the code.",
+                    id=f"certificates.E00{number}",
+                )
+            )
+    return errors
+
+
+@register()
+def check_ca_settings(app_configs, **kwargs):
+    errors = []
+    for name, allowed in (
+        ("CA_ROOT_KEY_ALGORITHM", set(KeyAlgorithm.values)),
+        ("CA_ISSUING_KEY_ALGORITHM", set(KeyAlgorithm.values)),
+        ("CA_SUBSCRIBER_KEY_ALGORITHM", set(SUBSCRIBER_KEY_ALGORITHMS)),
+    ):
+        value = getattr(settings, name)
+        if value not in allowed:
+            errors.append(
+                Error(
+                    f"{name}={value!r} is not one of {', '.join(sorted(allowed))}.",
+                    id="certificates.E003",
+                )
+            )
+    try:
+        import_string(settings.CA_BACKEND)
+    except ImportError as exc:
+        errors.append(Error(f"CA_BACKEND cannot be imported: {exc}", id="certificates.E004"))
+    return errors

@@ -1,0 +1,32 @@
+"""Celery adapters (DESIGN §2.6): a primary key in, one service call, idempotent."""
+
+import logging
+
+from celery import shared_task
+
+from certificates import services
+from certificates.models import CertificateAuthority
+
+log = logging.getLogger(__name__)
+
+
+@shared_task(name="certificates.tasks.crl_publish_task")
+def crl_publish_task(authority_id: int) -> int | None:
+    """Regenerate a CA's CRL after a revocation batch; a redelivery publishes nothing new."""
+    authority = CertificateAuthority.objects.public().filter(pk=authority_id).first()
+    if authority is None:
+        log.warning("crl_publish_task: no CA with id %s", authority_id)
+        return None
+    return services.crl_publish(authority=authority).number
+
+
+@shared_task(name="certificates.tasks.crl_refresh_task")
+def crl_refresh_task() -> None:
+    """Periodic: republish CRLs that changed or are past half their life."""
+    services.crl_refresh_due()
+
+
+@shared_task(name="certificates.tasks.certificate_expire_due_task")
+def certificate_expire_due_task() -> int:
+    """Periodic: mark certificates whose validity has ended as expired."""
+    return services.certificate_expire_due()
