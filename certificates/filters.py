@@ -1,0 +1,88 @@
+"""The registry list's one FilterSet, shared by the page and (later) the API (DESIGN §2.7)."""
+
+import django_filters
+from django import forms
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from agencies.access import scope_for
+from agencies.choices import OrgKind
+from agencies.models import Organization
+from certificates.choices import CertStatus, SubjectKind
+from certificates.models import Certificate
+from devices.choices import DeviceKind
+
+AGENCY_KINDS = (OrgKind.AGENCY, OrgKind.MINISTRY)
+# Above this many agencies in scope (the CA, administrators), the agency list only offers the
+# agencies of the chosen province: a select of tens of thousands of options helps nobody.
+AGENCY_OPTIONS_LIMIT = 300
+
+
+class CertificateFilterSet(django_filters.FilterSet):
+    q = django_filters.CharFilter(method="filter_search", label=_("Số hiệu, tên hoặc thư điện tử"))
+    province = django_filters.ModelChoiceFilter(
+        field_name="agency__province",
+        queryset=Organization.objects.filter(kind=OrgKind.PROVINCE).active(),
+        label=_("Tỉnh, thành phố"),
+        empty_label=_("Tất cả"),
+    )
+    agency = django_filters.ModelChoiceFilter(
+        method="filter_agency",
+        queryset=Organization.objects.filter(kind__in=AGENCY_KINDS),
+        label=_("Cơ quan quản lý"),
+        empty_label=_("Tất cả"),
+    )
+    subject_kind = django_filters.ChoiceFilter(
+        choices=SubjectKind.choices, label=_("Loại thuê bao"), empty_label=_("Tất cả")
+    )
+    status = django_filters.ChoiceFilter(
+        choices=CertStatus.choices, label=_("Trạng thái"), empty_label=_("Tất cả")
+    )
+    expiring_within = django_filters.NumberFilter(
+        method="filter_expiring",
+        label=_("Hết hạn trong vòng (ngày)"),
+        widget=forms.NumberInput(attrs={"min": 1, "max": 3650}),
+    )
+    device_kind = django_filters.ChoiceFilter(
+        field_name="device__kind",
+        choices=DeviceKind.choices,
+        label=_("Loại thiết bị"),
+        empty_label=_("Tất cả"),
+    )
+
+    class Meta:
+        model = Certificate
+        fields = ["q", "province", "agency", "subject_kind", "status", "device_kind"]
+
+    def __init__(self, data=None, queryset=None, *, request=None, **kwargs):
+        super().__init__(data, queryset, request=request, **kwargs)
+        user = request.user if request is not None else None
+        visible = Organization.objects.visible_to(user).filter(kind__in=AGENCY_KINDS)
+        field = self.form.fields["agency"]
+        field.queryset = visible.order_by("name")
+        if scope_for(user).sees_everything:
+            province = self.form.data.get("province") if self.form.data else None
+            options = visible.order_by("name")
+            options = (
+                options.filter(province_id=province)
+                if province and str(province).isdigit()
+                else options.filter(kind=OrgKind.MINISTRY)
+            )
+            field.widget.choices = [("", _("Tất cả"))] + [
+                (org.pk, org.name) for org in options[:AGENCY_OPTIONS_LIMIT]
+            ]
+
+    def filter_search(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(
+            Q(serial=value.upper()) | Q(common_name__icontains=value) | Q(email__iexact=value)
+        )
+
+    def filter_agency(self, queryset, name, value):
+        return queryset.filter(agency__path__startswith=value.path)
+
+    def filter_expiring(self, queryset, name, value):
+        days = max(0, min(int(value), 3650))
+        return queryset.expiring_within(days)

@@ -1,0 +1,219 @@
+"""Registry pages, certificate downloads and the CA's public endpoints (CRL, chain, OCSP).
+
+Registry pages and downloads are scoped by `Certificate.objects.visible_to(user)`: out of
+scope is 404. The CRL, the CA certificates and OCSP are public, as relying parties (a PDF
+reader checking a signature) fetch them without an account. No cryptography here: X.509 work
+is in the services and the CA backend.
+"""
+
+import base64
+import binascii
+from urllib.parse import unquote
+
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse, HttpResponseBadRequest
+from django.shortcuts import get_object_or_404, render
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_http_methods
+
+from certificates import services
+from certificates.choices import KeyAlgorithm
+from certificates.exceptions import CertificateError
+from certificates.filters import CertificateFilterSet
+from certificates.models import Certificate, CertificateAuthority, CertificateEvent, DeviceKey
+from certificates.pem import der_to_pem
+
+PAGE_SIZES = (10, 25, 50, 100)
+DEFAULT_PAGE_SIZE = 25
+OCSP_MAX_REQUEST_BYTES = 16 * 1024
+
+
+def _download(body: bytes | str, *, content_type: str, filename: str) -> HttpResponse:
+    response = HttpResponse(body, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+# --- registry pages ------------------------------------------------------------------------
+def _page_size(request) -> int:
+    try:
+        size = int(request.GET.get("page_size", DEFAULT_PAGE_SIZE))
+    except ValueError:
+        return DEFAULT_PAGE_SIZE
+    return size if size in PAGE_SIZES else DEFAULT_PAGE_SIZE
+
+
+@login_required
+@require_GET
+def certificate_list(request):
+    base = Certificate.objects.visible_to(request.user).for_registry()
+    filterset = CertificateFilterSet(request.GET or None, queryset=base, request=request)
+    # An invalid filter (an agency out of scope, a bad number) lists nothing rather than
+    # silently dropping the filter; the form shows why.
+    rows = filterset.qs if not filterset.is_bound or filterset.is_valid() else base.none()
+    page = Paginator(rows, _page_size(request)).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "filter": filterset,
+        "page": page,
+        "certificates": page.object_list,
+        "querystring": query.urlencode(),
+        "page_sizes": PAGE_SIZES,
+        "page_size": _page_size(request),
+    }
+    if request.htmx:
+        return render(request, "certificates/partials/_certificate_table.html", context)
+    return render(request, "certificates/certificate_list.html", context)
+
+
+def _visible_certificate(request, serial: str) -> Certificate:
+    return get_object_or_404(
+        Certificate.objects.visible_to(request.user).select_related(
+            "agency", "agency__province", "person", "subject_organization", "device"
+        ),
+        serial=serial,
+    )
+
+
+@login_required
+@require_GET
+def certificate_detail(request, serial: str):
+    certificate = _visible_certificate(request, serial)
+    chain = []
+    if certificate.issuer_id:
+        authority = CertificateAuthority.objects.public().get(pk=certificate.issuer_id)
+        while authority is not None:
+            chain.append(authority)
+            authority = (
+                CertificateAuthority.objects.public().filter(pk=authority.parent_id).first()
+                if authority.parent_id
+                else None
+            )
+    visible = Certificate.objects.visible_to(request.user)
+    lineage = list(
+        visible.lineage_of(certificate)
+        .select_related("superseded_by")
+        .defer("der")
+        .order_by("not_before", "pk")
+    )
+    history = CertificateEvent.objects.for_lineage_of(certificate).filter(
+        certificate__in=[c.pk for c in lineage]
+    )
+    return render(
+        request,
+        "certificates/certificate_detail.html",
+        {
+            "certificate": certificate,
+            "chain": chain,
+            "lineage": lineage,
+            "history": history,
+            "key_algorithm": _key_algorithm_label(certificate),
+        },
+    )
+
+
+def _key_algorithm_label(certificate: Certificate) -> str:
+    """Read without loading the key row (whose private half has no business in a view)."""
+    if certificate.key_id is None:
+        return ""
+    value = DeviceKey.objects.filter(pk=certificate.key_id).values_list("algorithm", flat=True)
+    return KeyAlgorithm(value.first()).label if value.first() else ""
+
+
+@login_required
+@require_GET
+def certificate_download(request, serial: str, fmt: str):
+    certificate = _visible_certificate(request, serial)
+    if not certificate.der:
+        raise Http404("no X.509 behind this registry row")
+    if fmt == "pem":
+        return _download(
+            der_to_pem(certificate.der),
+            content_type="application/x-pem-file",
+            filename=f"{certificate.serial}.pem",
+        )
+    return _download(
+        bytes(certificate.der),
+        content_type="application/pkix-cert",
+        filename=f"{certificate.serial}.cer",
+    )
+
+
+# --- public CA endpoints -------------------------------------------------------------------
+def _crl_response(crl, fmt: str) -> HttpResponse:
+    if fmt == "pem":
+        return _download(
+            der_to_pem(crl.der, "X509 CRL"),
+            content_type="application/x-pem-file",
+            filename=f"ca-{crl.authority_id}.crl.pem",
+        )
+    return _download(
+        bytes(crl.der), content_type="application/pkix-crl", filename=f"ca-{crl.authority_id}.crl"
+    )
+
+
+@require_GET
+def crl(request, fmt: str = "der"):
+    """The CRL of the active issuing CA."""
+    try:
+        return _crl_response(services.crl_current(), fmt)
+    except CertificateError as exc:
+        raise Http404(str(exc)) from exc
+
+
+@require_GET
+def authority_crl(request, pk: int, fmt: str = "der"):
+    """The CRL of one CA (the URL in its certificates' CRL distribution point)."""
+    authority = get_object_or_404(CertificateAuthority.objects.public(), pk=pk)
+    return _crl_response(services.crl_current(authority=authority), fmt)
+
+
+@require_GET
+def authority_certificate(request, pk: int):
+    """A CA's certificate (the URL in its certificates' CA-issuers access)."""
+    authority = get_object_or_404(CertificateAuthority.objects.public(), pk=pk)
+    return _download(
+        bytes(authority.certificate_der),
+        content_type="application/pkix-cert",
+        filename=f"ca-{authority.pk}.cer",
+    )
+
+
+@require_GET
+def chain(request):
+    return _download(
+        services.ca_chain_pem(),
+        content_type="application/pem-certificate-chain",
+        filename="ca-chain.pem",
+    )
+
+
+def _ocsp_answer(request_der: bytes) -> HttpResponse:
+    response = HttpResponse(
+        services.ocsp_respond(request_der=request_der), content_type="application/ocsp-response"
+    )
+    response["Cache-Control"] = "no-cache"
+    return response
+
+
+@csrf_exempt
+@require_http_methods(["POST"])
+def ocsp_post(request):
+    """RFC 6960 A.1: the DER request is the body (application/ocsp-request)."""
+    if len(request.body) > OCSP_MAX_REQUEST_BYTES:
+        return HttpResponseBadRequest("OCSP request too large")
+    return _ocsp_answer(request.body)
+
+
+@require_GET
+def ocsp_get(request, encoded: str):
+    """RFC 6960 A.1: GET {url}/{url-encoding of base-64 encoding of the DER request}."""
+    if len(encoded) > OCSP_MAX_REQUEST_BYTES:
+        return HttpResponseBadRequest("OCSP request too large")
+    try:
+        request_der = base64.b64decode(unquote(encoded), validate=True)
+    except (binascii.Error, ValueError):
+        request_der = b""  # answered with the "malformed request" status
+    return _ocsp_answer(request_der)
