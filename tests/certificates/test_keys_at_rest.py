@@ -1,0 +1,172 @@
+"""Private keys: encrypted at rest, and never rendered by any page, download, admin or dump."""
+
+import base64
+from io import StringIO
+
+import pytest
+from cryptography.hazmat.primitives import serialization
+from django.core.management import call_command
+from django.db import connection
+from django.urls import reverse
+
+from certificates.models import Certificate, CertificateAuthority, DeviceKey, RevocationList
+from tests.certificates.conftest import TEST_CA_PASSPHRASE, TEST_DEVICE_PASSPHRASE
+
+pytestmark = pytest.mark.django_db
+
+ENCRYPTED_PEM = b"-----BEGIN ENCRYPTED PRIVATE KEY-----\n"
+
+
+def raw_column(table: str, column: str) -> list[bytes]:
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {column} FROM {table}")  # noqa: S608 - fixed names
+        return [bytes(row[0]) for row in cursor.fetchall()]
+
+
+def test_ca_keys_are_encrypted_pkcs8_in_the_database(ca):
+    stored = raw_column(CertificateAuthority._meta.db_table, "private_key_pem")
+
+    assert len(stored) == 2
+    for blob in stored:
+        assert blob.startswith(ENCRYPTED_PEM)
+        with pytest.raises(TypeError, match="encrypted"):
+            serialization.load_pem_private_key(blob, password=None)
+        with pytest.raises(ValueError):
+            serialization.load_pem_private_key(blob, password=b"not the passphrase")
+        serialization.load_pem_private_key(blob, password=TEST_CA_PASSPHRASE.encode())
+
+
+def test_device_keys_are_encrypted_with_their_own_passphrase(issue):
+    issue()
+    (blob,) = raw_column(DeviceKey._meta.db_table, "private_key_pem")
+
+    assert blob.startswith(ENCRYPTED_PEM)
+    with pytest.raises(ValueError):
+        serialization.load_pem_private_key(blob, password=TEST_CA_PASSPHRASE.encode())
+    serialization.load_pem_private_key(blob, password=TEST_DEVICE_PASSPHRASE.encode())
+
+
+def key_fragments() -> tuple[list[bytes], list[bytes]]:
+    """(fragments of the stored encrypted keys, fragments of the keys in clear), as PEM body,
+    base64 (what a JSON dump carries) and hex."""
+    encrypted, plain = [], [b"PRIVATE KEY"]
+    keys = [(bytes(k), TEST_CA_PASSPHRASE) for k in CertificateAuthority.objects.values_list(
+        "private_key_pem", flat=True
+    )] + [(bytes(k), TEST_DEVICE_PASSPHRASE) for k in DeviceKey.objects.values_list(
+        "private_key_pem", flat=True
+    )]  # fmt: skip
+    for blob, passphrase in keys:
+        encrypted.append(b"".join(blob.splitlines()[1:-1])[100:140])
+        encrypted.append(base64.b64encode(blob)[100:140])
+        clear = serialization.load_pem_private_key(blob, passphrase.encode()).private_bytes(
+            serialization.Encoding.DER,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+        plain.append(base64.b64encode(clear)[100:140])
+        plain.append(clear[100:120].hex().encode())
+        plain.append(clear[100:120].hex().upper().encode())
+    return encrypted, plain
+
+
+def secrets_of_the_database() -> list[bytes]:
+    encrypted, plain = key_fragments()
+    return encrypted + plain
+
+
+@pytest.fixture
+def world(issue, cast):
+    from certificates import services
+    from certificates.choices import RevocationReason
+
+    certificate = issue()
+    services.certificate_revoke(
+        certificate=issue(), by=cast.ca_operator, reason=RevocationReason.RESIGNED
+    )
+    services.crl_publish()
+    return certificate
+
+
+def every_url(certificate) -> list[str]:
+    authorities = list(CertificateAuthority.objects.public())
+    key = DeviceKey.objects.get(pk=certificate.key_id)
+    crl = RevocationList.objects.latest("created_at")
+    urls = [
+        reverse("certificates:list"),
+        reverse("certificates:detail", args=[certificate.serial]),
+        reverse("certificates:cer", args=[certificate.serial]),
+        reverse("certificates:pem", args=[certificate.serial]),
+        reverse("certificates:crl"),
+        reverse("certificates:crl_pem"),
+        reverse("certificates:chain"),
+        reverse("admin:certificates_certificateauthority_changelist"),
+        reverse("admin:certificates_devicekey_changelist"),
+        reverse("admin:certificates_certificate_changelist"),
+        reverse("admin:certificates_revocationlist_changelist"),
+        reverse("admin:certificates_devicekey_change", args=[key.pk]),
+        reverse("admin:certificates_certificate_change", args=[certificate.pk]),
+        reverse("admin:certificates_revocationlist_change", args=[crl.pk]),
+        reverse("admin:certificates_certificate_history", args=[certificate.pk]),
+    ]
+    for authority in authorities:
+        urls += [
+            reverse("certificates:authority_cert", args=[authority.pk]),
+            reverse("certificates:authority_crl", args=[authority.pk]),
+            reverse("certificates:authority_crl_pem", args=[authority.pk]),
+            reverse("admin:certificates_certificateauthority_change", args=[authority.pk]),
+            reverse("admin:certificates_certificateauthority_history", args=[authority.pk]),
+        ]
+    return urls
+
+
+USERS = [
+    "admin",
+    "ca_operator",
+    "clerk_a",
+    "head_a",
+    "clerk_b",
+    "officer_1",
+    "officer_2",
+    "subscriber_user",
+    None,
+]
+
+
+@pytest.mark.parametrize("who", USERS)
+def test_no_page_download_or_admin_view_renders_key_material(client, cast, world, who):
+    if who is not None:
+        client.force_login(getattr(cast, who))
+    fragments = secrets_of_the_database()
+    fetched = 0
+    for url in every_url(world):
+        response = client.get(url)
+        if who == "admin" and "/quan-tri/" in url:
+            assert response.status_code == 200, url
+        body = response.content
+        fetched += response.status_code == 200
+        for fragment in fragments:
+            assert fragment not in body, (url, fragment)
+    assert fetched >= 7  # at least the public CA endpoints answered
+
+
+def test_admin_forms_do_not_offer_the_key_fields(client, cast, ca):
+    client.force_login(cast.admin)
+    response = client.get(
+        reverse("admin:certificates_certificateauthority_change", args=[ca.root.pk])
+    )
+
+    assert response.status_code == 200
+    assert b"private_key_pem" not in response.content
+    assert "khóa bí mật (mã hóa)".encode() not in response.content  # the field's label
+
+
+def test_a_database_dump_holds_no_key_in_clear(world):
+    out = StringIO()
+    call_command("dumpdata", "certificates", stdout=out)
+    dump = out.getvalue().encode()
+    encrypted, plain = key_fragments()
+
+    assert Certificate.objects.exists()
+    assert any(fragment in dump for fragment in encrypted)  # the dump does carry the keys…
+    for fragment in plain:  # …but only encrypted
+        assert fragment not in dump
