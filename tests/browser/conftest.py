@@ -70,15 +70,10 @@ def screenshot():
 
 
 @pytest.fixture(autouse=True)
-def _static_files_without_collectstatic(settings):
-    # The live server serves static files from the finders; the manifest storage used when
-    # DEBUG is off would need `collectstatic` first.
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
+def _dd_mm_yyyy(settings):
+    # Until settings.py carries it. Django does not drop its format cache when
+    # FORMAT_MODULE_PATH changes.
     settings.FORMAT_MODULE_PATH = ["portal.formats"]
-    # Django does not drop its format cache when FORMAT_MODULE_PATH changes.
     formats.reset_format_cache()
     yield
     formats.reset_format_cache()

@@ -1,5 +1,6 @@
 """The dashboard: who may open it, what each role counts, and what it costs in queries."""
 
+import html
 import re
 from datetime import datetime, timedelta
 
@@ -28,15 +29,9 @@ HEADINGS = {
 
 
 @pytest.fixture(autouse=True)
-def _site_settings(settings):
-    # The manifest storage used when DEBUG is off needs `collectstatic`; tests render templates
-    # without it.
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
-    # Until settings.py carries it: dates as dd/mm/yyyy. Django does not drop its format cache
-    # when FORMAT_MODULE_PATH changes.
+def _dd_mm_yyyy(settings):
+    # Until settings.py carries it. Django does not drop its format cache when
+    # FORMAT_MODULE_PATH changes.
     settings.FORMAT_MODULE_PATH = ["portal.formats"]
     formats.reset_format_cache()
     yield
@@ -98,6 +93,38 @@ def test_the_header_shows_the_user_and_role_and_a_post_logout(client, cast):
     assert "Cán bộ đầu mối cơ quan" in body
     assert re.search(r'<form action="/dang-xuat/" method="post">', body)
     assert re.search(r"""<body hx-headers='\{"x-csrftoken": "\w+"\}'>""", body)
+
+
+def nav(response) -> list[str]:
+    block = re.search(r'<nav class="site-nav".*?</nav>', response.content.decode(), re.S)
+    return [html.unescape(text) for text in re.findall(r"<a [^>]*>([^<]+)</a>", block.group(0))]
+
+
+@pytest.mark.parametrize(
+    ("persona", "expected"),
+    [
+        ("clerk_a", ["Bảng điều khiển", "Văn bản đề nghị", "Chứng thư số", "Thiết bị"]),
+        ("officer_1", ["Văn bản đề nghị", "Hộp thư Sở KH&CN", "Chứng thư số"]),
+        ("ca_operator", ["Văn bản đề nghị", "Hàng đợi CA", "Chứng thư số"]),
+        ("subscriber_user", ["Bảng điều khiển", "Chứng thư số", "Thiết bị"]),
+        ("admin", ["Hộp thư Sở KH&CN", "Hàng đợi CA", "Quản trị"]),
+    ],
+)
+def test_the_navigation_offers_the_pages_of_the_users_role(client, cast, persona, expected):
+    links = nav(open_dashboard(client, getattr(cast, persona)))
+    assert set(expected) <= set(links)
+    if persona != "admin":
+        assert "Quản trị" not in links
+    if persona in ("clerk_a", "subscriber_user"):
+        assert "Hộp thư Sở KH&CN" not in links
+        assert "Hàng đợi CA" not in links
+    if persona == "subscriber_user":
+        assert "Văn bản đề nghị" not in links
+
+
+def test_the_current_page_is_marked_in_the_navigation(client, cast):
+    body = open_dashboard(client, cast.clerk_a).content.decode()
+    assert re.findall(r'<a href="([^"]+)" aria-current="page">', body) == ["/"]
 
 
 def test_only_staff_get_the_administration_link(client, cast):
