@@ -1,0 +1,80 @@
+"""The letters list's one FilterSet, shared by the page and (later) the API (DESIGN §2.7)."""
+
+import django_filters
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from agencies.access import scope_for
+from agencies.choices import OrgKind
+from agencies.models import Organization
+from requests_app.choices import FormKind, Status
+from requests_app.models import CertRequest
+
+AGENCY_KINDS = (OrgKind.AGENCY, OrgKind.MINISTRY)
+# Users who see letters of many agencies (the CA, administrators) pick a province first: a
+# select of tens of thousands of agencies helps nobody.
+AGENCY_OPTIONS_LIMIT = 300
+
+
+class CertRequestFilterSet(django_filters.FilterSet):
+    q = django_filters.CharFilter(
+        method="filter_number", label=_("Số văn bản hoặc trích yếu"), lookup_expr="icontains"
+    )
+    form = django_filters.ChoiceFilter(
+        choices=FormKind.choices, label=_("Mẫu"), empty_label=_("Tất cả")
+    )
+    status = django_filters.ChoiceFilter(
+        choices=Status.choices, label=_("Trạng thái"), empty_label=_("Tất cả")
+    )
+    province = django_filters.ModelChoiceFilter(
+        field_name="agency__province",
+        queryset=Organization.objects.filter(kind=OrgKind.PROVINCE),
+        label=_("Tỉnh, thành phố"),
+        empty_label=_("Tất cả"),
+    )
+    agency = django_filters.ModelChoiceFilter(
+        method="filter_agency",
+        queryset=Organization.objects.filter(kind__in=AGENCY_KINDS),
+        label=_("Cơ quan đề nghị"),
+        empty_label=_("Tất cả"),
+    )
+
+    class Meta:
+        model = CertRequest
+        fields = ["q", "form", "status", "province", "agency"]
+
+    def __init__(self, data=None, queryset=None, *, request=None, **kwargs):
+        super().__init__(data, queryset, request=request, **kwargs)
+        user = request.user if request is not None else None
+        scope = scope_for(user)
+        if not (scope.province_ids or scope.sees_everything):
+            # Clerks and heads see their own agency's letters: no agency or province to pick.
+            del self.filters["agency"]
+        if not scope.sees_everything:
+            del self.filters["province"]
+        if "agency" not in self.filters:
+            return
+        visible = Organization.objects.visible_to(user).filter(kind__in=AGENCY_KINDS)
+        agency = self.form.fields["agency"]
+        agency.queryset = visible.order_by("name")
+        if not scope.sees_everything:
+            return
+        province = self.form.data.get("province") if self.form.data else None
+        options = visible.order_by("name")
+        options = (
+            options.filter(province_id=province)
+            if province and str(province).isdigit()
+            else options.filter(kind=OrgKind.MINISTRY)
+        )
+        agency.widget.choices = [("", _("Tất cả"))] + [
+            (org.pk, org.name) for org in options[:AGENCY_OPTIONS_LIMIT]
+        ]
+
+    def filter_number(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(Q(number__icontains=value) | Q(subject__icontains=value))
+
+    def filter_agency(self, queryset, name, value):
+        return queryset.filter(agency__path__startswith=value.path)
