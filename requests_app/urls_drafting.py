@@ -1,1 +1,24 @@
-urlpatterns: list = []
+"""URLs of the drafting half: the letters list, a new letter, the draft editor, its rows
+(htmx), the pickers and the Excel import/export."""
+
+from django.urls import path
+
+from requests_app.views import drafting
+
+urlpatterns = [
+    path("van-ban/", drafting.cert_request_list, name="list"),
+    path("van-ban/tao/", drafting.cert_request_create, name="create"),
+    path("van-ban/<int:pk>/soan/", drafting.cert_request_edit, name="edit"),
+    path("van-ban/<int:pk>/dong/them/", drafting.row_add, name="row_add"),
+    path("van-ban/<int:pk>/dong/<int:row_pk>/", drafting.row_show, name="row_show"),
+    path("van-ban/<int:pk>/dong/<int:row_pk>/sua/", drafting.row_edit, name="row_edit"),
+    path("van-ban/<int:pk>/dong/<int:row_pk>/xoa/", drafting.row_delete, name="row_delete"),
+    path("van-ban/<int:pk>/chon/<slug:kind>/", drafting.pick, name="pick"),
+    path("van-ban/<int:pk>/nhap-excel/", drafting.excel_import, name="import"),
+    path(
+        "van-ban/<int:pk>/nhap-excel/xac-nhan/",
+        drafting.excel_import_confirm,
+        name="import_confirm",
+    ),
+    path("van-ban/<int:pk>/xuat-excel/", drafting.excel_export, name="export"),
+]
