@@ -9,7 +9,6 @@ import os
 from pathlib import Path
 
 import pytest
-from django.utils import formats
 
 from tests.conftest import service_missing
 
@@ -67,13 +66,3 @@ def screenshot():
         return path
 
     return take
-
-
-@pytest.fixture(autouse=True)
-def _dd_mm_yyyy(settings):
-    # Until settings.py carries it. Django does not drop its format cache when
-    # FORMAT_MODULE_PATH changes.
-    settings.FORMAT_MODULE_PATH = ["portal.formats"]
-    formats.reset_format_cache()
-    yield
-    formats.reset_format_cache()

@@ -8,7 +8,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import formats, timezone
+from django.utils import timezone
 
 from certificates.choices import CertStatus
 from certificates.models import Certificate
@@ -26,16 +26,6 @@ HEADINGS = {
     "subscriber_user": "Bảng điều khiển của thuê bao",
     "admin": "Bảng điều khiển quản trị hệ thống",
 }
-
-
-@pytest.fixture(autouse=True)
-def _dd_mm_yyyy(settings):
-    # Until settings.py carries it. Django does not drop its format cache when
-    # FORMAT_MODULE_PATH changes.
-    settings.FORMAT_MODULE_PATH = ["portal.formats"]
-    formats.reset_format_cache()
-    yield
-    formats.reset_format_cache()
 
 
 def shown(response, name: str) -> int:
