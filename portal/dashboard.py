@@ -19,6 +19,8 @@ from certificates.choices import CertStatus
 from certificates.models import Certificate
 from devices.choices import DeviceStatus
 from devices.models import Device
+from requests_app.choices import Status
+from requests_app.models import CertRequest
 
 # Below 30 days a certificate can no longer be renewed (DOMAIN §5): the number the agency must
 # act on before it is too late.
@@ -122,6 +124,32 @@ def device_counts(devices: QuerySet) -> DeviceCounts:
     return DeviceCounts(total=sum(rows.values()), by_status=by_status)
 
 
+@dataclass(frozen=True)
+class LetterCounts:
+    drafts: int
+    awaiting_head: int
+    in_province: int
+    with_ca: int
+    overdue: int
+    done_this_month: int
+
+
+def letter_counts(letters: QuerySet, *, now: datetime | None = None) -> LetterCounts:
+    """Letters by where they wait, in one query. Overdue: past the working-day deadline and
+    still waiting on someone other than the drafting clerk."""
+    now = now or timezone.now()
+    waiting = [Status.PROVINCE_REVIEW, Status.FORWARDED, Status.IN_PROCESS]
+    counts = letters.order_by().aggregate(
+        drafts=Count("pk", filter=Q(status=Status.DRAFT)),
+        awaiting_head=Count("pk", filter=Q(status=Status.AWAITING_HEAD)),
+        in_province=Count("pk", filter=Q(status=Status.PROVINCE_REVIEW)),
+        with_ca=Count("pk", filter=Q(status__in=[Status.FORWARDED, Status.IN_PROCESS])),
+        overdue=Count("pk", filter=Q(status__in=waiting, due_on__lt=timezone.localdate(now))),
+        done_this_month=Count("pk", filter=Q(status=Status.DONE, done_at__gte=month_start(now))),
+    )
+    return LetterCounts(**counts)
+
+
 def agency_count(user) -> int:
     """Active direct-managing agencies the user can see (a provincial officer: their province)."""
     return (
@@ -197,6 +225,7 @@ def build(user) -> dict:
     if role != Role.SUBSCRIBER:
         context["certificates"] = certificate_counts(Certificate.objects.visible_to(user))
         context["devices"] = device_counts(Device.objects.visible_to(user))
+        context["letters"] = letter_counts(CertRequest.objects.visible_to(user))
     if role == Role.PROVINCIAL_OFFICER:
         context["agency_count"] = agency_count(user)
     if role in (Role.CA_OPERATOR, Role.ADMINISTRATOR):

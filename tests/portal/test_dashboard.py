@@ -262,10 +262,35 @@ def test_empty_scopes_read_as_sentences_in_vietnamese(client, cast):
     assert "Bạn chưa giữ thiết bị lưu khóa bí mật nào." in body
 
 
-def test_letters_have_a_labelled_place_and_no_invented_numbers(client, cast):
-    body = open_dashboard(client, cast.clerk_a).content.decode()
-    assert "Văn bản đề nghị (Mẫu 01–06)" in body
-    assert "Sắp có" in body
+def letter(cast, agency, clerk, status, **fields):
+    from requests_app.models import CertRequest
+
+    return CertRequest.objects.create(
+        agency=agency, form="01", created_by=clerk, status=status, **fields
+    )
+
+
+def test_letters_are_counted_where_they_wait_within_scope(client, cast):
+    yesterday = timezone.localdate() - timedelta(days=1)
+    letter(cast, cast.agency_a, cast.clerk_a, "draft")
+    letter(cast, cast.agency_a, cast.clerk_a, "awaiting_head")
+    letter(
+        cast, cast.agency_a, cast.clerk_a, "province_review",
+        issued_on=yesterday, due_on=yesterday,
+    )  # fmt: skip
+    letter(cast, cast.agency_b, cast.clerk_b, "draft")
+    letter(cast, cast.agency_c, cast.clerk_c, "province_review", issued_on=yesterday)
+
+    response = open_dashboard(client, cast.clerk_a)
+    assert shown(response, "letters-drafts") == 1
+    assert shown(response, "letters-awaiting-head") == 1
+    assert shown(response, "letters-in-province") == 1
+    assert shown(response, "letters-overdue") == 1
+
+    client.logout()
+    officer = open_dashboard(client, cast.officer_1)
+    assert shown(officer, "letters-in-province") == 1  # agency C is in another province
+    assert "letters-drafts" not in officer.content.decode()  # drafts stay in the agency
 
 
 def test_the_counts_agree_with_the_registry_queryset_verbs(cast):
@@ -304,7 +329,7 @@ def test_the_dashboard_costs_the_same_queries_for_5_or_50_certificates(client, c
     small = queries()
     add(45)
     assert queries() == small
-    assert small <= 8  # session, user, scope (2), organisation names, counts
+    assert small <= 9  # session, user, scope (2), organisation names, counts, letters
 
 
 # Language
