@@ -225,7 +225,7 @@ def _actions_context(cert_request: CertRequest, actions: set[str], rows=None) ->
         "cert_request": cert_request,
         "actions": actions,
         "pending_rows": pending,
-        "has_actions": bool(actions - {"edit", "decide_rows"}) or "decide_rows" in actions,
+        "has_actions": bool(actions),
     }
 
 
@@ -239,13 +239,15 @@ def cert_request_detail(request, pk: int):
     for row in rows:
         row.cert_request = cert_request
     today = timezone.localdate()
+    history = _history(cert_request)
     context = {
         "cert_request": cert_request,
+        "last_reason": _last_reason(cert_request, history),
         "columns": _columns(cert_request.form),
         "rows": [_row_context(row, cert_request, actions) for row in rows],
         "row_count": len(rows),
         "outcome_counts": _outcome_counts(rows),
-        "transitions": _history(cert_request),
+        "transitions": history,
         "progress": _progress(cert_request),
         "overdue": bool(
             cert_request.due_on
@@ -265,6 +267,17 @@ def _history(cert_request: CertRequest) -> list:
         move = MOVES.get(transition.action)
         transition.label = move.label if move else transition.action
     return transitions
+
+
+REASONED_MOVES = {"send_back", "return", "refuse"}
+
+
+def _last_reason(cert_request: CertRequest, history: list):
+    """The comment that sent the letter back (or refused it), while it is still the news."""
+    if not history or cert_request.status not in (Status.DRAFT, Status.REFUSED):
+        return None
+    last = history[-1]
+    return last if last.action in REASONED_MOVES else None
 
 
 def _outcome_counts(rows) -> list[tuple[str, str, int]]:

@@ -293,6 +293,10 @@ def test_a_refused_letter_refuses_its_rows_with_the_reasons(cast, client, emails
     )
     notice = Notification.objects.get(user=cast.clerk_a)
     assert reason in notice.message
+    client.force_login(cast.clerk_a)
+    html = client.get(reverse("requests_app:detail", args=[cert_request.pk])).content.decode()
+    box = html.split('data-last-reason="refuse"', 1)[1].split("</div>", 1)[0]
+    assert reason in box  # the written reasons stand at the top of the letter
     assert notice.url == reverse("requests_app:detail", args=[cert_request.pk])
 
 
