@@ -1,0 +1,375 @@
+"""Letters from a clerk's draft to done, in a real Chromium, across the three roles (issue 4,
+"Done when"): Mẫu 01 and 05 go agency → Sở KH&CN → CA, Mẫu 04 and 06 stop at the Sở KH&CN,
+and a letter returned for correction comes back and goes on. Processing runs in a real Celery
+worker on Redis while the page's progress bar polls.
+
+Screenshots of the key steps go to var/screenshots/walk-*.png for a human to look at.
+"""
+
+import re
+from datetime import timedelta
+from types import SimpleNamespace
+
+import pytest
+from django.db import connection
+from django.db.backends.signals import connection_created
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from agencies.demo import DEMO_PASSWORD, load_demo
+from agencies.models import Organization, Person
+from certificates.choices import CertStatus, SubjectKind
+from certificates.models import Certificate
+from certificates.services import ca_initialize, certificate_issue
+from devices.choices import DeviceKind, DeviceStatus
+from devices.services import device_deliver_for_certificate, device_hand_over, device_lock
+from requests_app.choices import Outcome, Status
+from requests_app.models import CertRequest
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+FINANCE = "Sở Tài chính tỉnh Lai Châu"
+CLERK, HEAD, OFFICER, CA = "canbo.stc", "lanhdao.stc", "so.khcn", "cuc.cts"
+CONTACT = {
+    "contact_name": "Nguyễn Thị Thu Hà",
+    "contact_mobile": "0912100101",
+    "contact_email": "hantt@laichau.gov.vn",
+}
+
+
+@pytest.fixture(autouse=True)
+def _sqlite_readers_do_not_lock_out_the_worker():
+    """The SQLite test database is one shared-cache in-memory database: a page read holding a
+    table lock makes the worker's write fail at once instead of waiting. Reading uncommitted
+    avoids that; PostgreSQL needs nothing of the kind."""
+    if connection.vendor != "sqlite":
+        yield
+        return
+
+    def read_uncommitted(sender, connection, **kwargs):
+        if connection.vendor == "sqlite":
+            connection.cursor().execute("PRAGMA read_uncommitted = 1")
+
+    connection_created.connect(read_uncommitted)
+    read_uncommitted(None, connection)
+    yield
+    connection_created.disconnect(read_uncommitted)
+
+
+@pytest.fixture
+def world(settings, redis_worker):
+    """The demo organisations and accounts, a simulated CA, and the finance department's
+    certificates on USB tokens handed to their holders, one token locked (all made through
+    the certificates and devices services)."""
+    settings.CA_KEY_PASSPHRASE = "mat-khau-ca-thu-nghiem-dai-du"
+    settings.CA_DEVICE_KEY_PASSPHRASE = "mat-khau-thiet-bi-thu-nghiem"
+    settings.CA_ROOT_KEY_ALGORITHM = "rsa2048"
+    settings.CA_SUBSCRIBER_KEY_ALGORITHM = "rsa2048"
+    load_demo()
+    ca_initialize()
+    from django.contrib.auth import get_user_model
+
+    users = {u.username: u for u in get_user_model().objects.all()}
+    finance = Organization.objects.get(name=FINANCE)
+    people = {
+        p.full_name: p for p in Person.objects.filter(organization__path__startswith=finance.path)
+    }
+    certificates = {}
+    for name in ("Trần Đức Minh", "Vàng A Sử", "Đỗ Thị Lan Anh"):
+        device = device_deliver_for_certificate(
+            kind=DeviceKind.USB_TOKEN, agency=finance, holder=people[name], by=users[CA]
+        )
+        certificates[name] = certificate_issue(
+            subject_kind=SubjectKind.PERSON,
+            agency=finance,
+            person=people[name],
+            device=device,
+            by=users[CA],
+        )
+        device_hand_over(device=device, by=users[CLERK], document_ref="Mẫu 07")
+    locked = certificates["Đỗ Thị Lan Anh"].device
+    device_lock(device=locked, by=users[CLERK], note="Nhập sai mã PIN quá 10 lần")
+    return SimpleNamespace(
+        finance=finance, users=users, certificates=certificates, locked_device=locked
+    )
+
+
+@pytest.fixture
+def as_user(browser, live_server):
+    """A logged-in page per account, each in its own browser context (own cookies)."""
+    contexts = []
+
+    def open_as(username: str):
+        context = browser.new_context(viewport={"width": 1280, "height": 860}, locale="vi-VN")
+        contexts.append(context)
+        page = context.new_page()
+        page.set_default_timeout(20_000)
+        page.goto(f"{live_server.url}/dang-nhap/")
+        page.get_by_label("Tên đăng nhập").fill(username)
+        page.get_by_label("Mật khẩu").fill(DEMO_PASSWORD)
+        page.get_by_role("button", name="Đăng nhập").click()
+        page.wait_for_url(f"{live_server.url}/")
+        return page
+
+    yield open_as
+    for context in contexts:
+        context.close()
+
+
+# --- steps, as each role does them ------------------------------------------------------------
+def fill(scope, name: str, value) -> None:
+    field = scope.locator(f"[name={name}]")
+    kind = field.evaluate("e => e.tagName === 'SELECT' ? 'select' : e.type")
+    if kind == "select":
+        field.select_option(value)
+    elif kind == "checkbox":
+        field.set_checked(bool(value))
+    else:
+        field.fill(value)
+
+
+def clerk_drafts(page, live_server, form: str, rows: list[dict], screenshot, name) -> int:
+    """The clerk creates a letter, fills section 1, adds the rows and submits it."""
+    page.goto(f"{live_server.url}/van-ban/tao/?mau={form}")
+    page.get_by_role("button", name="Tạo dự thảo").click()
+    page.wait_for_url(re.compile(r".*/van-ban/\d+/soan/$"))
+    pk = int(re.search(r"/van-ban/(\d+)/soan/", page.url).group(1))
+    add = page.locator("#row-add")
+    for n, row in enumerate(rows, start=1):
+        for field, value in row.items():
+            fill(add, field, value)
+        add.get_by_role("button", name="Thêm dòng vào bảng").click()
+        # Saved rows only: the id of a saved row ends with its primary key.
+        expect(page.locator("#rows-body tr[id^='dong-']:not([id='dong-'])")).to_have_count(n)
+        expect(page.locator("#rows-status")).to_have_text(f"Đã thêm dòng {n}.")
+        # Reload for a fresh "add" form: the form swapped in after a row comes without its
+        # <form> element (parsed after a <tr>; reported to the drafting side).
+        page.reload()
+    contact = page.locator("#contact-form")
+    for field, value in CONTACT.items():
+        if form == "06" and field == "contact_email":
+            continue
+        fill(contact, field, value)
+    screenshot(page, f"walk-{name}-1-draft")
+    page.locator(".sticky-actions").get_by_role("button", name="Trình lãnh đạo ký").click()
+    page.wait_for_url(f"{live_server.url}/van-ban/{pk}/")
+    expect(page.locator(".messages")).to_contain_text("Đã trình lãnh đạo ký văn bản.")
+    expect(page.locator("[data-status]")).to_have_attribute("data-status", Status.AWAITING_HEAD)
+    return pk
+
+
+def head_issues(page, live_server, pk: int, number: str, screenshot, name) -> None:
+    page.goto(f"{live_server.url}/van-ban/{pk}/")
+    page.get_by_label("Số văn bản (để trống để hệ thống tự cấp số)").fill(number)
+    screenshot(page, f"walk-{name}-2-head")
+    page.get_by_role("button", name="Ký, ban hành văn bản").click()
+    expect(page.locator("[data-status]")).to_have_attribute("data-status", Status.PROVINCE_REVIEW)
+    expect(page.locator(".page-head")).to_contain_text(number)
+
+
+def open_from_queue(page, live_server, queue_path: str, pk: int, screenshot, name) -> None:
+    page.goto(f"{live_server.url}{queue_path}")
+    row = page.locator(f"tr[data-letter='{pk}']")
+    expect(row).to_be_visible()
+    screenshot(page, f"walk-{name}-queue")
+    row.get_by_role("link").click()
+    page.wait_for_url(f"{live_server.url}/van-ban/{pk}/")
+
+
+def accept_all(page) -> None:
+    page.get_by_role("button", name="Chấp nhận mọi dòng hợp lệ").click()
+    expect(page.locator(".messages")).to_contain_text("Đã chấp nhận")
+    expect(page.locator("tr[data-outcome='pending']")).to_have_count(0)
+
+
+def process_and_wait(page, screenshot, name) -> None:
+    page.get_by_role("button", name="Xử lý các dòng đã chấp nhận").click()
+    expect(page.locator("[data-status]")).to_have_attribute("data-status", Status.IN_PROCESS)
+    expect(page.locator("#tien-do-xu-ly")).to_be_visible()
+    screenshot(page, f"walk-{name}-progress")
+    # The progress fragment polls every second and reloads the page once processing ends.
+    expect(page.locator("[data-status]")).to_have_attribute(
+        "data-status", Status.DONE, timeout=90_000
+    )
+    expect(page.locator("#tien-do-xu-ly")).to_have_attribute("data-percent", "100")
+
+
+def clerk_sees_done(page, live_server, pk: int, screenshot, name) -> None:
+    page.goto(f"{live_server.url}/van-ban/{pk}/")
+    expect(page.locator("[data-status]")).to_have_attribute("data-status", Status.DONE)
+    expect(page.locator("tr[data-outcome='done']").first).to_be_visible()
+    expect(page.locator("tr[data-outcome='accepted'], tr[data-outcome='pending']")).to_have_count(0)
+    screenshot(page, f"walk-{name}-4-done")
+    page.goto(f"{live_server.url}/thong-bao/")
+    expect(page.locator(".notifications li.unread").first).to_contain_text("Hoàn thành")
+
+
+def person_row(n: int) -> dict:
+    return {
+        "full_name": f"Lường Văn Khánh {n}",
+        "date_of_birth": "14/02/1993",
+        "national_id": f"0121930045{n:02d}",
+        "id_issue_date": "20/05/2022",
+        "id_issue_place": "CCSĐKQLCTVDLQGVDC",
+        "email": f"khanhlv{n}@laichau.gov.vn",
+        "work_agency": FINANCE,
+        "province_name": "Lai Châu",
+        "position_title": "Chuyên viên",
+        "mobile": f"09127770{n:02d}",
+    }
+
+
+# --- the walks ---------------------------------------------------------------------------------
+def test_mau_01_from_draft_to_certificates_issued(world, as_user, live_server, screenshot):
+    clerk, head, officer, ca = (as_user(u) for u in (CLERK, HEAD, OFFICER, CA))
+
+    pk = clerk_drafts(clerk, live_server, "01", [person_row(1), person_row(2)], screenshot, "01")
+    head_issues(head, live_server, pk, "21/STC-VP", screenshot, "01")
+
+    open_from_queue(officer, live_server, "/so-khcn/hop-thu/", pk, screenshot, "01-so")
+    # One row accepted inline (htmx), the other by the bulk button, then on to the CA.
+    officer.locator("tr[data-row='1']").get_by_role("button", name="Chấp nhận").click()
+    expect(officer.locator("tr[data-row='1']")).to_have_attribute("data-outcome", "accepted")
+    accept_all(officer)
+    screenshot(officer, "walk-01-3-province")
+    officer.get_by_role("button", name="Chuyển Cục CTS&BMTT").click()
+    expect(officer.locator("[data-status]")).to_have_attribute("data-status", Status.FORWARDED)
+
+    open_from_queue(ca, live_server, "/ca/hang-doi/", pk, screenshot, "01-ca")
+    accept_all(ca)
+    process_and_wait(ca, screenshot, "01-ca")
+    screenshot(ca, "walk-01-3-ca-done")
+
+    clerk_sees_done(clerk, live_server, pk, screenshot, "01")
+    letter = CertRequest.objects.get(pk=pk)
+    rows = list(letter.rows.select_related("result_certificate", "result_device"))
+    assert [r.outcome for r in rows] == [Outcome.DONE, Outcome.DONE]
+    for row in rows:
+        assert row.result_certificate.status == CertStatus.VALID
+        assert row.result_device.status == DeviceStatus.DELIVERED_TO_AGENCY
+    clerk.goto(f"{live_server.url}/van-ban/{pk}/")
+    for row in rows:
+        expect(clerk.get_by_role("link", name=row.result_certificate.serial)).to_be_visible()
+
+
+def test_mau_04_renewal_processed_by_the_province(world, as_user, live_server, screenshot):
+    clerk, head, officer = (as_user(u) for u in (CLERK, HEAD, OFFICER))
+    old = world.certificates["Trần Đức Minh"]
+
+    pk = clerk_drafts(
+        clerk, live_server, "04", [{"certificate": old.serial, "renew": True}], screenshot, "04"
+    )
+    head_issues(head, live_server, pk, "22/STC-VP", screenshot, "04")
+    open_from_queue(officer, live_server, "/so-khcn/hop-thu/", pk, screenshot, "04-so")
+    expect(officer.get_by_role("button", name="Chuyển Cục CTS&BMTT")).to_have_count(0)
+    accept_all(officer)
+    process_and_wait(officer, screenshot, "04-so")
+
+    clerk_sees_done(clerk, live_server, pk, screenshot, "04")
+    row = CertRequest.objects.get(pk=pk).rows.select_related("result_certificate").get()
+    renewed = row.result_certificate
+    assert renewed.pk != old.pk and renewed.renewal_count == 1
+    assert renewed.not_after > old.not_after
+    old.refresh_from_db()
+    assert old.status == CertStatus.REVOKED  # superseded by the renewal
+
+
+def test_mau_05_revocation_through_the_province_to_the_ca(world, as_user, live_server, screenshot):
+    clerk, head, officer, ca = (as_user(u) for u in (CLERK, HEAD, OFFICER, CA))
+    target = world.certificates["Vàng A Sử"]
+
+    pk = clerk_drafts(
+        clerk,
+        live_server,
+        "05",
+        [{"certificate": target.serial, "revoke_reason": "retired"}],
+        screenshot,
+        "05",
+    )
+    head_issues(head, live_server, pk, "23/STC-VP", screenshot, "05")
+    open_from_queue(officer, live_server, "/so-khcn/hop-thu/", pk, screenshot, "05-so")
+    accept_all(officer)
+    officer.get_by_role("button", name="Chuyển Cục CTS&BMTT").click()
+    expect(officer.locator("[data-status]")).to_have_attribute("data-status", Status.FORWARDED)
+
+    open_from_queue(ca, live_server, "/ca/hang-doi/", pk, screenshot, "05-ca")
+    accept_all(ca)
+    process_and_wait(ca, screenshot, "05-ca")
+
+    clerk_sees_done(clerk, live_server, pk, screenshot, "05")
+    target.refresh_from_db()
+    assert target.status == CertStatus.REVOKED
+    assert target.revocation_reason == "retired"
+    row = CertRequest.objects.get(pk=pk).rows.get()
+    assert row.result_certificate_id == target.pk
+
+
+def test_mau_06_recovery_processed_by_the_province(world, as_user, live_server, screenshot):
+    clerk, head, officer = (as_user(u) for u in (CLERK, HEAD, OFFICER))
+    device = world.locked_device
+
+    pk = clerk_drafts(clerk, live_server, "06", [{"device": device.serial}], screenshot, "06")
+    head_issues(head, live_server, pk, "24/STC-VP", screenshot, "06")
+    letter = CertRequest.objects.get(pk=pk)
+    assert letter.due_on is not None and letter.due_on <= timezone.localdate() + timedelta(days=5)
+    open_from_queue(officer, live_server, "/so-khcn/hop-thu/", pk, screenshot, "06-so")
+    accept_all(officer)
+    process_and_wait(officer, screenshot, "06-so")
+
+    clerk_sees_done(clerk, live_server, pk, screenshot, "06")
+    device.refresh_from_db()
+    assert device.status == DeviceStatus.HANDED_TO_SUBSCRIBER
+
+
+def test_a_letter_returned_for_correction_comes_back(world, as_user, live_server, screenshot):
+    clerk, head, officer = (as_user(u) for u in (CLERK, HEAD, OFFICER))
+    wrong = {**person_row(3), "position_title": "Chuyen vien"}
+    pk = clerk_drafts(clerk, live_server, "01", [wrong], screenshot, "return")
+    head_issues(head, live_server, pk, "25/STC-VP", screenshot, "return")
+
+    # The officer returns it with a comment.
+    open_from_queue(officer, live_server, "/so-khcn/hop-thu/", pk, screenshot, "return-so")
+    officer.get_by_text("Trả lại để sửa…").click()
+    officer.get_by_label("Ý kiến, nội dung cần sửa (bắt buộc)").fill(
+        "Dòng 1: ghi chức vụ có dấu (Chuyên viên)."
+    )
+    screenshot(officer, "walk-return-3-comment")
+    officer.get_by_role("button", name="Trả lại để sửa", exact=True).click()
+    expect(officer.locator("[data-status]")).to_have_attribute("data-status", Status.DRAFT)
+    expect(officer.locator(f"tr[data-letter='{pk}']")).to_have_count(0)
+
+    # The clerk is told, reads the comment on the letter and corrects the row.
+    clerk.goto(f"{live_server.url}/thong-bao/")
+    notice = clerk.locator(".notifications li.unread").first
+    expect(notice).to_contain_text("ghi chức vụ có dấu")
+    screenshot(clerk, "walk-return-4-notice")
+    notice.get_by_role("button").first.click()
+    clerk.wait_for_url(f"{live_server.url}/van-ban/{pk}/")
+    expect(clerk.locator("[data-last-reason='return']")).to_contain_text(
+        "Dòng 1: ghi chức vụ có dấu"
+    )
+    expect(clerk.locator("table.history")).to_contain_text("Dòng 1: ghi chức vụ có dấu")
+    screenshot(clerk, "walk-return-5-returned")
+    clerk.get_by_role("link", name="Sửa dự thảo").click()
+    clerk.wait_for_url(f"{live_server.url}/van-ban/{pk}/soan/")
+    row_pk = CertRequest.objects.get(pk=pk).rows.get().pk
+    clerk.locator(f"tr#dong-{row_pk}").get_by_role("link", name=re.compile("^Sửa")).click()
+    clerk.locator("#rows-body [name=position_title]").fill("Chuyên viên")
+    clerk.locator("#rows-body").get_by_role("button", name=re.compile("^Lưu")).click()
+    expect(clerk.locator("#rows-body")).to_contain_text("Chuyên viên")
+    clerk.locator(".sticky-actions").get_by_role("button", name="Trình lãnh đạo ký").click()
+    clerk.wait_for_url(f"{live_server.url}/van-ban/{pk}/")
+
+    head_issues(head, live_server, pk, "26/STC-VP", screenshot, "return-again")
+    open_from_queue(officer, live_server, "/so-khcn/hop-thu/", pk, screenshot, "return-so-again")
+    accept_all(officer)
+    officer.get_by_role("button", name="Chuyển Cục CTS&BMTT").click()
+    expect(officer.locator("[data-status]")).to_have_attribute("data-status", Status.FORWARDED)
+    screenshot(officer, "walk-return-6-forwarded")
+
+    letter = CertRequest.objects.get(pk=pk)
+    assert letter.rows.get().position_title == "Chuyên viên"
+    assert list(letter.transitions.values_list("action", flat=True)) == [
+        "submit", "issue", "receive", "return", "submit", "issue", "receive", "forward",
+    ]  # fmt: skip
+    assert Certificate.objects.filter(agency=world.finance).count() == 3  # nothing issued yet
