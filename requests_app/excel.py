@@ -61,6 +61,9 @@ from requests_app.services import row_save
 MAX_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 2000
 HEADER_SEARCH_ROWS = 15
+# Reading stops after this many empty lines in a row: a sheet formatted down to line 1,048,576
+# is not read to its end.
+MAX_BLANK_RUN = 200
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 LAYOUT_MAU01 = "mau01"
@@ -398,10 +401,15 @@ def read_workbook(upload) -> ParsedSheet:
         _check_headers(layout, header)
         parsed: list[SheetRow] = []
         width = len(LAYOUT_HEADERS[layout])
+        blank_run = 0
         for line, values in enumerate(rows, start=header_line + 1):
             values = list(values[:width]) + [None] * (width - len(values[:width]))
             if all(v is None or text(v) == "" for v in values[1:]):
+                blank_run += 1
+                if blank_run >= MAX_BLANK_RUN:
+                    break  # formatted but empty lines to the end of the sheet
                 continue
+            blank_run = 0
             if _is_column_numbering(values):
                 continue
             if len(parsed) >= MAX_ROWS:

@@ -359,6 +359,53 @@ def test_ca_sheet_is_read_and_checked(client, cast):
     assert second.sim_carrier == SimCarrier.VINAPHONE and second.sim_keep_number
 
 
+def test_ca_sheet_device_and_carrier_columns(client, cast):
+    cert_request = draft(cast)
+    client.force_login(cast.clerk_a)
+    file = workbook_file(
+        [
+            CA_HEADER,
+            ca_line(1, "Lò Văn Một", "012190000001", kind="SIM"),  # 2: SIM without carrier
+            ca_line(2, "Lò Văn Hai", "012190000002", kind="USB"),  # 3: unknown kind
+            ca_line(3, "Lò Văn Ba", "012190000003", kind="SIM", carrier="Viettel", moved="có"),
+            ca_line(4, "Lò Văn Bốn", "012190000004", kind="SIM", carrier="Beeline"),  # 5
+        ]
+    )
+    problems = report(upload(client, cert_request, file))
+    assert problems[2] == [("Nhà mạng", "Loại thiết bị SIM cần ghi nhà mạng.")]
+    assert problems[3][0][0] == "Loại thiết bị" and "USB" in problems[3][0][1]
+    assert problems[4] == [("Là chuyển số (X)", "Chỉ ghi X hoặc để trống.")]
+    assert problems[5][0][0] == "Nhà mạng", "the carrier choices of the model refuse it"
+
+
+def test_the_same_email_twice_in_a_file_is_a_duplicate(client, cast):
+    cert_request = draft(cast)
+    client.force_login(cast.clerk_a)
+    file = workbook_file(
+        [
+            CA_HEADER,
+            ca_line(1, "Lò Văn Một", "012190000001", email="chung@laichau.gov.vn"),
+            ca_line(2, "Lò Văn Hai", "012190000002", email="Chung@LaiChau.gov.vn"),
+        ]
+    )
+    problems = report(upload(client, cert_request, file))
+    assert problems == {
+        3: [("Địa chỉ thư điện tử công vụ", "Trùng thư điện tử với dòng 2 của tệp.")]
+    }
+
+
+def test_reading_stops_after_a_long_run_of_empty_lines(client, cast):
+    cert_request = draft(cast)
+    client.force_login(cast.clerk_a)
+    blank = [[None, " "] + [None] * 17 for _ in range(excel.MAX_BLANK_RUN)]
+    file = workbook_file(
+        [CA_HEADER, ca_line(1, "Lò Văn Một", "012190000001"), *blank, ca_line(2, "X", "1")]
+    )
+    response = upload(client, cert_request, file)
+    assert len(response.context["sheet"].rows) == 1
+    assert response.context["problems"] == []
+
+
 # --- files refused as a whole --------------------------------------------------------------
 def test_it_refuses_a_file_that_is_not_xlsx(client, cast):
     cert_request = draft(cast)
