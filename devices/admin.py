@@ -1,6 +1,35 @@
+"""Admin: devices and their documents, read-only where the record is a signed paper or an
+append-only chain (changes go through the services, which keep the custody chain)."""
+
 from django.contrib import admin
 
-from devices.models import Device
+from devices.models import (
+    CustodyRecord,
+    Device,
+    HandoverItem,
+    HandoverNotice,
+    LossReport,
+    ReturnMinutes,
+    ReturnMinutesItem,
+    ReturnObligation,
+)
+
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class CustodyInline(ReadOnlyInline):
+    model = CustodyRecord
+    fields = ["status", "holder_kind", "agency", "person", "held_from", "held_until",
+              "handed_by", "document_ref", "note"]  # fmt: skip
 
 
 @admin.register(Device)
@@ -9,3 +38,51 @@ class DeviceAdmin(admin.ModelAdmin):
     list_filter = ["kind", "status"]
     search_fields = ["serial", "iccid", "phone"]
     raw_id_fields = ["agency", "holder"]
+    readonly_fields = ["status"]
+    inlines = [CustodyInline]
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class HandoverItemInline(ReadOnlyInline):
+    model = HandoverItem
+
+
+@admin.register(HandoverNotice)
+class HandoverNoticeAdmin(ReadOnlyAdmin):
+    list_display = ["number", "agency", "handed_on", "sent_at"]
+    search_fields = ["number", "agency__name"]
+    inlines = [HandoverItemInline]
+
+
+class ReturnMinutesItemInline(ReadOnlyInline):
+    model = ReturnMinutesItem
+
+
+@admin.register(ReturnMinutes)
+class ReturnMinutesAdmin(ReadOnlyAdmin):
+    list_display = ["number", "agency", "receiver", "held_at", "confirmed_at"]
+    search_fields = ["number", "agency__name"]
+    inlines = [ReturnMinutesItemInline]
+
+
+@admin.register(ReturnObligation)
+class ReturnObligationAdmin(ReadOnlyAdmin):
+    list_display = ["device", "agency", "reason", "notified_on", "due_on", "closed_at"]
+    list_filter = ["reason"]
+    search_fields = ["device__serial", "certificate_serial"]
+
+
+@admin.register(LossReport)
+class LossReportAdmin(ReadOnlyAdmin):
+    list_display = ["number", "agency", "device", "lost_on"]
+    search_fields = ["number", "device__serial"]

@@ -27,3 +27,29 @@ class DeviceStatus(models.TextChoices):
     RETURNED_TO_CA = "returned_to_ca", _("Đã bàn giao lại CA")
     LOST = "lost", _("Thất lạc")
     BROKEN = "broken", _("Hỏng")
+
+
+# Kinds that are physical objects the state hands out and must get back (DOMAIN §3).
+PHYSICAL_KINDS = frozenset({DeviceKind.USB_TOKEN, DeviceKind.SIM_PKI, DeviceKind.SD_SECURE})
+
+
+class ReturnReason(models.TextChoices):
+    """Why a device must go back to the CA (Mẫu 08, DOMAIN §4)."""
+
+    REVOKED = "revoked", _("Chứng thư bị thu hồi")
+    EXPIRED = "expired", _("Chứng thư hết hạn")
+
+
+class ReceiverKind(models.TextChoices):
+    """Who receives a returned device: the CA itself or its provincial point."""
+
+    CA = "ca", _("Cục Chứng thực số và Bảo mật thông tin")
+    PROVINCE = "province", _("Điểm tiếp nhận tại tỉnh (Sở Khoa học và Công nghệ)")
+
+
+class DeviceCondition(models.TextChoices):
+    """The state a returned device is handed back in (a column of Mẫu 08)."""
+
+    GOOD = "good", _("Còn nguyên vẹn")
+    LOCKED = "locked", _("Nguyên vẹn, đang bị khóa")
+    DAMAGED = "damaged", _("Hư hỏng")

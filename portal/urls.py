@@ -18,4 +18,5 @@ urlpatterns = [
     path("quan-tri/", admin.site.urls),
     path("", include("certificates.urls")),
     path("", include("requests_app.urls")),
+    path("", include("devices.urls")),
 ]

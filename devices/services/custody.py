@@ -1,5 +1,6 @@
-"""Every write on devices: state changes through one transition table, each closing the open
-custody record and opening the next (DESIGN §2.4), with an audit event."""
+"""The device state machine: one transition table and one `_transition()` helper that locks
+the device, refuses an illegal move with a Vietnamese message, closes the open custody record,
+opens the next and writes an audit event (DESIGN §2.4)."""
 
 import secrets
 
@@ -8,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from agencies.validators import nfc
 from devices.choices import DeviceKind, DeviceStatus
 from devices.models import CustodyRecord, Device
 from portal.audit import audit_record
@@ -26,24 +28,44 @@ MOVES: dict[str, tuple[frozenset[str], str, str, object]] = {
              gettext_lazy("Ghi nhận bị khóa")),
     "recover": (frozenset({D.LOCKED}), D.HANDED_TO_SUBSCRIBER, H.SUBSCRIBER,
                 gettext_lazy("Khôi phục")),
-    "await_return": (frozenset({D.DELIVERED_TO_AGENCY, D.HANDED_TO_SUBSCRIBER, D.LOCKED}),
+    # The holder stays who has it: the subscriber, or the agency for a device never handed out.
+    "await_return": (frozenset({D.DELIVERED_TO_AGENCY, D.HANDED_TO_SUBSCRIBER, D.LOCKED,
+                                D.RETURNED_TO_AGENCY}),
                      D.AWAITING_RETURN, H.SUBSCRIBER, gettext_lazy("Chờ thu hồi")),
     "collect": (frozenset({D.AWAITING_RETURN}), D.RETURNED_TO_AGENCY, H.AGENCY,
                 gettext_lazy("Thu hồi về cơ quan")),
     "return_to_ca": (frozenset({D.AWAITING_RETURN, D.RETURNED_TO_AGENCY}), D.RETURNED_TO_CA,
                      H.CA, gettext_lazy("Bàn giao lại CA")),
     "lose": (frozenset({D.DELIVERED_TO_AGENCY, D.HANDED_TO_SUBSCRIBER, D.LOCKED,
-                        D.AWAITING_RETURN}), D.LOST, H.NOBODY, gettext_lazy("Báo mất")),
+                        D.AWAITING_RETURN, D.RETURNED_TO_AGENCY}), D.LOST, H.NOBODY,
+             gettext_lazy("Báo mất")),
     "break": (frozenset({D.DELIVERED_TO_AGENCY, D.HANDED_TO_SUBSCRIBER, D.LOCKED,
                          D.AWAITING_RETURN, D.RETURNED_TO_AGENCY}), D.BROKEN, H.NOBODY,
               gettext_lazy("Báo hỏng")),
 }  # fmt: skip
 
+_UNSET = object()
+
 
 def _transition(
-    device: Device, *, action: str, by, document_ref: str = "", note: str = "", **fields
+    device: Device,
+    *,
+    action: str,
+    by,
+    document_ref: str = "",
+    note: str = "",
+    holder_kind: str | None = None,
+    custody_org=_UNSET,
+    **fields,
 ) -> Device:
-    sources, target, holder_kind, label = MOVES[action]
+    """Move the device by `action` or raise DomainError, leaving everything unchanged.
+
+    `holder_kind` overrides the table's holder (a device awaiting return that its agency
+    still holds); `custody_org` the organisation written on the custody record (the
+    provincial point that received a returned device). Updates and returns the caller's object.
+    """
+    sources, target, default_holder, label = MOVES[action]
+    holder_kind = holder_kind or default_holder
     with transaction.atomic():
         locked = Device.objects.select_for_update().get(pk=device.pk)
         if locked.status not in sources:
@@ -58,19 +80,19 @@ def _transition(
             setattr(locked, name, value)
         locked.save(update_fields=["status", *fields])
         now = timezone.now()
-        CustodyRecord.objects.filter(device=locked, held_until__isnull=True).update(
-            held_until=now
-        )
+        CustodyRecord.objects.filter(device=locked, held_until__isnull=True).update(held_until=now)
+        if custody_org is _UNSET:
+            custody_org = locked.agency if holder_kind != H.CA else None
         CustodyRecord.objects.create(
             device=locked,
             status=target,
             holder_kind=holder_kind,
-            agency=locked.agency if holder_kind != H.CA else None,
+            agency=custody_org,
             person=locked.holder if holder_kind == H.SUBSCRIBER else None,
             held_from=now,
             handed_by=by,
-            document_ref=document_ref,
-            note=note,
+            document_ref=document_ref[:128],
+            note=note[:500],
         )
         audit_record(
             actor=by,
@@ -80,8 +102,10 @@ def _transition(
             after={"status": target},
             reason=note,
         )
-    device.__dict__.update({k: getattr(locked, k) for k in ("status", *fields)})
-    return locked
+    device.status = locked.status
+    for name in fields:
+        setattr(device, name, getattr(locked, name))
+    return device
 
 
 def _new_serial(kind: str) -> str:
@@ -92,8 +116,8 @@ def _new_serial(kind: str) -> str:
 def device_register_stock(*, kind: str, serial: str, by, **fields) -> Device:
     """A device enters the CA's stock (the start of its custody chain)."""
     with transaction.atomic():
-        device = Device(kind=kind, serial=serial.strip().upper(), **fields)
-        device.full_clean()
+        device = Device(kind=kind, serial=nfc(serial or "").upper(), **fields)
+        device.full_clean(validate_unique=False, validate_constraints=False)
         try:
             with transaction.atomic():
                 device.save()
@@ -127,8 +151,8 @@ def device_deliver_for_certificate(
             .first()
         )
         if device is None:
-            extra = sim or {}
-            serial = extra.pop("serial", None) or _new_serial(kind)
+            extra = dict(sim or {})
+            serial = extra.pop("serial", None) or extra.get("iccid") or _new_serial(kind)
             device = device_register_stock(kind=kind, serial=serial, by=by, **extra)
         return _transition(
             device, action="deliver", by=by, document_ref=document_ref, agency=agency,
@@ -137,10 +161,13 @@ def device_deliver_for_certificate(
 
 
 def device_hand_over(*, device: Device, by, document_ref: str = "", note: str = "") -> Device:
+    """One device to its subscriber; a clerk's handover of several with their Mẫu 07 notice
+    is `handover_notice_create`."""
     return _transition(device, action="hand_over", by=by, document_ref=document_ref, note=note)
 
 
 def device_lock(*, device: Device, by, note: str = "") -> Device:
+    """The device locked itself after too many wrong PINs: a Mẫu 06 recovery unlocks it."""
     return _transition(device, action="lock", by=by, note=note)
 
 
@@ -150,4 +177,10 @@ def device_recover(*, device: Device, by, document_ref: str = "") -> Device:
 
 
 def device_await_return(*, device: Device, by, note: str = "") -> Device:
-    return _transition(device, action="await_return", by=by, note=note)
+    holder = H.AGENCY if device.status in (D.DELIVERED_TO_AGENCY, D.RETURNED_TO_AGENCY) else None
+    return _transition(device, action="await_return", by=by, note=note, holder_kind=holder)
+
+
+def device_collect(*, device: Device, by, document_ref: str = "", note: str = "") -> Device:
+    """The agency took the device back from its subscriber (before handing it to the CA)."""
+    return _transition(device, action="collect", by=by, document_ref=document_ref, note=note)

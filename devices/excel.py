@@ -1,0 +1,289 @@
+"""Excel files of the devices app, with openpyxl: the CA's stock import and the inventory
+export.
+
+**Import** (one row per device, header row among the first 10 rows, columns in any order):
+
+| column (any of these headers)            | content                                          |
+|------------------------------------------|--------------------------------------------------|
+| Loại thiết bị / Loại / Kind              | TOKEN (or blank), SIM, SD, SOFT, RSSP, HSM, or the portal's labels |
+| Số hiệu / Số hiệu thiết bị / Serial      | the device serial (a SIM PKI may leave it blank: its ICCID is used) |
+| ICCID                                    | SIM PKI only, as text (Excel rounds 19-digit numbers) |
+| Số điện thoại / Số điện thoại ký số      | SIM PKI only; a number that lost its leading 0 gets it back |
+| Nhà mạng                                 | SIM PKI only: Viettel, Vinaphone, Mobifone       |
+
+An optional "STT" column is ignored, as are blank rows. Text is NFC-normalised; serials are
+upper-cased. The checks themselves are `devices.services.stock_rows_check`.
+"""
+
+import io
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from devices.choices import Carrier, DeviceKind
+from devices.services.stock import StockRow
+
+MAX_BYTES = 5 * 1024 * 1024
+HEADER_SEARCH_ROWS = 10
+
+KIND_NAMES = {
+    "": DeviceKind.USB_TOKEN,
+    "token": DeviceKind.USB_TOKEN,
+    "usb token": DeviceKind.USB_TOKEN,
+    "usbtoken": DeviceKind.USB_TOKEN,
+    "usb_token": DeviceKind.USB_TOKEN,
+    "usb": DeviceKind.USB_TOKEN,
+    "sim": DeviceKind.SIM_PKI,
+    "sim pki": DeviceKind.SIM_PKI,
+    "simpki": DeviceKind.SIM_PKI,
+    "sim_pki": DeviceKind.SIM_PKI,
+    "sd": DeviceKind.SD_SECURE,
+    "sd secure": DeviceKind.SD_SECURE,
+    "sd_secure": DeviceKind.SD_SECURE,
+    "soft": DeviceKind.SOFT,
+    "phần mềm": DeviceKind.SOFT,
+    "phần mềm (soft)": DeviceKind.SOFT,
+    "rssp": DeviceKind.RSSP,
+    "ký số tập trung": DeviceKind.RSSP,
+    "ký số tập trung (rssp)": DeviceKind.RSSP,
+    "hsm": DeviceKind.HSM,
+}
+CARRIER_NAMES = {
+    "viettel": Carrier.VIETTEL,
+    "vinaphone": Carrier.VINAPHONE,
+    "vnpt": Carrier.VINAPHONE,
+    "vina": Carrier.VINAPHONE,
+    "mobifone": Carrier.MOBIFONE,
+    "mobi": Carrier.MOBIFONE,
+}
+HEADERS = {
+    "kind": {"loại thiết bị", "loại", "kind", "loai thiet bi"},
+    "serial": {"số hiệu", "số hiệu thiết bị", "serial", "số serial", "so hieu"},
+    "iccid": {"iccid"},
+    "phone": {"số điện thoại", "số điện thoại ký số", "điện thoại", "phone"},
+    "carrier": {"nhà mạng", "carrier", "nha mang"},
+}
+
+
+class StockFileError(ValueError):
+    """The file cannot be read at all (not an .xlsx, too big, no header row)."""
+
+
+@dataclass
+class ParsedStock:
+    rows: list[StockRow] = field(default_factory=list)
+    # Problems found while reading cells (the rules' problems are added by the caller).
+    problems: dict[int, list[str]] = field(default_factory=dict)
+
+
+def _norm(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return re.sub(r"\s+", " ", unicodedata.normalize("NFC", str(value))).strip()
+
+
+def _read_phone(value) -> str:
+    if value is None or value == "":
+        return ""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        digits = str(int(value))
+    else:
+        digits = re.sub(r"[\s.\-()]", "", _norm(value))
+    if digits.startswith("+84"):
+        digits = "0" + digits[3:]
+    elif digits.startswith("84") and len(digits) == 11:
+        digits = "0" + digits[2:]
+    elif digits.isdigit() and len(digits) == 9:
+        digits = "0" + digits
+    return digits
+
+
+def _read_iccid(value, problems: list[str]) -> str:
+    if isinstance(value, float) or (isinstance(value, int) and len(str(value)) > 15):
+        # Excel keeps 15 significant digits: a 19-digit ICCID typed as a number is lost.
+        problems.append(
+            _("ICCID phải được nhập dạng văn bản (Excel làm tròn số dài quá 15 chữ số).")
+        )
+        return ""
+    return re.sub(r"\s", "", _norm(value))
+
+
+def _open(upload):
+    from openpyxl import load_workbook
+
+    name = (getattr(upload, "name", "") or "").lower()
+    if not name.endswith(".xlsx"):
+        raise StockFileError(_("Chỉ nhận tệp Excel .xlsx."))
+    if upload.size > MAX_BYTES:
+        raise StockFileError(
+            _("Tệp quá lớn: tối đa %(max)d MB.") % {"max": MAX_BYTES // 1024 // 1024}
+        )
+    content = upload.read()
+    if not content.startswith(b"PK"):
+        raise StockFileError(_("Tệp không phải là tệp Excel .xlsx hợp lệ."))
+    try:
+        return load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many kinds on a damaged file
+        raise StockFileError(
+            _("Không đọc được tệp Excel: tệp bị hỏng hoặc sai định dạng.")
+        ) from exc
+
+
+def _columns(header: list) -> dict[str, int] | None:
+    found: dict[str, int] = {}
+    for index, cell in enumerate(header):
+        label = _norm(cell).lower().rstrip(":*")
+        for key, names in HEADERS.items():
+            if label in names and key not in found:
+                found[key] = index
+    return found if "serial" in found or "iccid" in found else None
+
+
+def read_stock_workbook(upload) -> ParsedStock:
+    """Read the first sheet; raises StockFileError when the file itself is unusable."""
+    workbook = _open(upload)
+    try:
+        sheet = workbook.worksheets[0]
+        rows = sheet.iter_rows(values_only=True)
+        columns = None
+        line = 0
+        for line, values in enumerate(rows, start=1):
+            columns = _columns(list(values))
+            if columns or line >= HEADER_SEARCH_ROWS:
+                break
+        if not columns:
+            raise StockFileError(
+                _(
+                    "Không tìm thấy dòng tiêu đề: tệp cần các cột “Loại thiết bị”, “Số hiệu” "
+                    "(và với SIM PKI: “ICCID”, “Số điện thoại”, “Nhà mạng”)."
+                )
+            )
+        parsed = ParsedStock()
+        for number, values in enumerate(rows, start=line + 1):
+            values = list(values)
+            if not any(_norm(v) for v in values):
+                continue
+
+            def cell(key, values=values):
+                index = columns.get(key)
+                return values[index] if index is not None and index < len(values) else None
+
+            problems: list[str] = []
+            raw_kind = _norm(cell("kind")).lower()
+            kind = KIND_NAMES.get(raw_kind)
+            if kind is None:
+                kind = raw_kind
+                problems.append(
+                    _("Loại thiết bị “%(kind)s” không hợp lệ (TOKEN, SIM, SD, SOFT, RSSP, HSM).")
+                    % {"kind": _norm(cell("kind"))}
+                )
+            raw_carrier = _norm(cell("carrier")).lower()
+            carrier = CARRIER_NAMES.get(raw_carrier.replace(" ", ""), raw_carrier)
+            if raw_carrier and carrier not in Carrier.values:
+                problems.append(
+                    _("Nhà mạng “%(name)s” không hợp lệ (Viettel, Vinaphone, Mobifone).")
+                    % {"name": _norm(cell("carrier"))}
+                )
+            iccid = _read_iccid(cell("iccid"), problems)
+            parsed.rows.append(
+                StockRow(
+                    line=number,
+                    kind=kind,
+                    serial=re.sub(r"\s", "", _norm(cell("serial"))).upper(),
+                    iccid=iccid,
+                    phone=_read_phone(cell("phone")),
+                    carrier=carrier,
+                )
+            )
+            if problems:
+                parsed.problems[number] = problems
+        return parsed
+    finally:
+        workbook.close()
+
+
+# --- export --------------------------------------------------------------------------------
+EXPORT_COLUMNS = [
+    "STT",
+    "Loại thiết bị",
+    "Số hiệu",
+    "ICCID",
+    "Số điện thoại ký số",
+    "Nhà mạng",
+    "Trạng thái",
+    "Cơ quan quản lý",
+    "Tỉnh/Thành phố",
+    "Thuê bao",
+    "Số hiệu chứng thư",
+    "Hạn bàn giao lại",
+    "Quá hạn",
+]
+
+
+def _day(value: date | datetime | None) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        value = timezone.localtime(value).date()
+    return value.strftime("%d/%m/%Y")
+
+
+def export_inventory(devices, *, title: str) -> bytes:
+    """The filtered inventory as an .xlsx (write-only: constant memory per row).
+
+    `devices` comes from `Device.objects.visible_to(user)` with the page's filters, annotated
+    by `with_certificate()` and `with_return_due()`, and select_related agency, its province
+    and holder.
+    """
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(_("Thiết bị"))
+    sheet.column_dimensions["B"].width = 16
+    sheet.column_dimensions["C"].width = 22
+    sheet.column_dimensions["D"].width = 24
+    sheet.column_dimensions["H"].width = 40
+    sheet.column_dimensions["J"].width = 28
+    sheet.column_dimensions["K"].width = 24
+    title_cell = WriteOnlyCell(sheet, value=title)
+    title_cell.font = Font(bold=True, size=13)
+    sheet.append([title_cell])
+    sheet.append(
+        [_("Xuất lúc %(when)s") % {"when": timezone.localtime().strftime("%d/%m/%Y %H:%M")}]
+    )
+    header = []
+    for name in EXPORT_COLUMNS:
+        cell = WriteOnlyCell(sheet, value=name)
+        cell.font = Font(bold=True)
+        header.append(cell)
+    sheet.append(header)
+    for index, device in enumerate(devices.iterator(chunk_size=2000), start=1):
+        agency = device.agency
+        sheet.append(
+            [
+                index,
+                device.get_kind_display(),
+                device.serial,
+                device.iccid,
+                device.phone,
+                device.get_carrier_display() if device.carrier else "",
+                device.get_status_display(),
+                agency.name if agency else "",
+                agency.province.name if agency and agency.province_id else "",
+                device.holder.full_name if device.holder_id else "",
+                device.certificate_serial or "",
+                _day(device.return_due_on),
+                "X" if device.return_overdue else "",
+            ]
+        )
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()

@@ -1,0 +1,106 @@
+"""The inventory's one FilterSet, shared by the pages, the Excel export and (later) the API
+(DESIGN §2.7)."""
+
+import django_filters
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from agencies.access import scope_for
+from agencies.choices import OrgKind
+from agencies.models import Organization
+from agencies.validators import nfc
+from devices.choices import DeviceKind, DeviceStatus
+from devices.models import Device
+
+AGENCY_KINDS = (OrgKind.AGENCY, OrgKind.MINISTRY)
+AGENCY_OPTIONS_LIMIT = 300
+YES_NO = (("yes", _("Có")), ("no", _("Không")))
+
+
+class DeviceFilterSet(django_filters.FilterSet):
+    q = django_filters.CharFilter(
+        method="filter_search", label=_("Số hiệu, ICCID, số điện thoại hoặc tên thuê bao")
+    )
+    kind = django_filters.ChoiceFilter(
+        choices=DeviceKind.choices, label=_("Loại thiết bị"), empty_label=_("Tất cả")
+    )
+    status = django_filters.ChoiceFilter(
+        choices=DeviceStatus.choices, label=_("Trạng thái"), empty_label=_("Tất cả")
+    )
+    province = django_filters.ModelChoiceFilter(
+        field_name="agency__province",
+        queryset=Organization.objects.filter(kind=OrgKind.PROVINCE),
+        label=_("Tỉnh, thành phố"),
+        empty_label=_("Tất cả"),
+    )
+    agency = django_filters.ModelChoiceFilter(
+        method="filter_agency",
+        queryset=Organization.objects.filter(kind__in=AGENCY_KINDS),
+        label=_("Cơ quan quản lý"),
+        empty_label=_("Tất cả"),
+    )
+    overdue_return = django_filters.ChoiceFilter(
+        method="filter_overdue_return",
+        choices=YES_NO,
+        label=_("Quá hạn bàn giao lại"),
+        empty_label=_("Tất cả"),
+    )
+
+    class Meta:
+        model = Device
+        fields = ["q", "kind", "status", "province", "agency", "overdue_return"]
+
+    def __init__(self, data=None, queryset=None, *, request=None, fixed: tuple = (), **kwargs):
+        """`fixed` names filters the page itself decides (the agency of an agency's page):
+        they are left out of the form."""
+        super().__init__(data, queryset, request=request, **kwargs)
+        for name in fixed:
+            self.filters.pop(name, None)
+            self.form.fields.pop(name, None)
+        user = request.user if request is not None else None
+        scope = scope_for(user)
+        if "province" in self.form.fields:
+            if scope.sees_everything:
+                self.form.fields["province"].queryset = (
+                    Organization.objects.filter(kind=OrgKind.PROVINCE).active().order_by("name")
+                )
+            else:
+                # A clerk's or officer's own province(s) only; no choice worth a select.
+                self.filters.pop("province")
+                self.form.fields.pop("province")
+        if "agency" in self.form.fields:
+            visible = Organization.objects.visible_to(user).filter(kind__in=AGENCY_KINDS)
+            field = self.form.fields["agency"]
+            field.queryset = visible.order_by("name")
+            if scope.sees_everything:
+                province = self.form.data.get("province") if self.form.data else None
+                options = visible.order_by("name")
+                options = (
+                    options.filter(province_id=province)
+                    if province and str(province).isdigit()
+                    else options.filter(kind=OrgKind.MINISTRY)
+                )
+                field.widget.choices = [("", _("Tất cả"))] + [
+                    (org.pk, org.name) for org in options[:AGENCY_OPTIONS_LIMIT]
+                ]
+
+    def filter_search(self, queryset, name, value):
+        value = nfc(value or "")
+        if not value:
+            return queryset
+        return queryset.filter(
+            Q(serial=value.upper())
+            | Q(iccid=value)
+            | Q(phone=value)
+            | Q(holder__full_name__icontains=value)
+        )
+
+    def filter_agency(self, queryset, name, value):
+        return queryset.filter(agency__path__startswith=value.path)
+
+    def filter_overdue_return(self, queryset, name, value):
+        if value == "yes":
+            return queryset.overdue_return()
+        if value == "no":
+            return queryset.exclude(pk__in=queryset.overdue_return().values("pk"))
+        return queryset

@@ -1,0 +1,140 @@
+"""One FilterSet per document list (DESIGN §2.7)."""
+
+import django_filters
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from agencies.models import Organization
+from agencies.validators import nfc
+from devices.choices import ReceiverKind, ReturnReason
+from devices.filters import AGENCY_KINDS
+from devices.models import HandoverNotice, LossReport, ReturnMinutes, ReturnObligation
+
+
+class _AgencyFilterMixin:
+    """An agency select limited to the agencies having a row in the (scoped) list."""
+
+    def _limit_agencies(self, queryset):
+        if "agency" in self.filters:
+            self.filters["agency"].queryset = Organization.objects.filter(
+                kind__in=AGENCY_KINDS, pk__in=queryset.order_by().values("agency_id")
+            ).order_by("name")
+
+    def filter_search(self, queryset, name, value):
+        value = nfc(value or "")
+        if not value:
+            return queryset
+        return queryset.filter(
+            Q(number__icontains=value) | Q(**{f"{self.device_path}serial": value.upper()})
+        )
+
+
+class NoticeFilterSet(_AgencyFilterMixin, django_filters.FilterSet):
+    device_path = "items__device__"
+    q = django_filters.CharFilter(method="filter_search", label=_("Số thông báo hoặc số hiệu"))
+    agency = django_filters.ModelChoiceFilter(
+        queryset=Organization.objects.none(), label=_("Cơ quan"), empty_label=_("Tất cả")
+    )
+    handed_after = django_filters.DateFilter(
+        field_name="handed_on", lookup_expr="gte", label=_("Bàn giao từ ngày")
+    )
+
+    class Meta:
+        model = HandoverNotice
+        fields = ["q", "agency", "handed_after"]
+
+    def __init__(self, data=None, queryset=None, *, request=None, **kwargs):
+        super().__init__(data, queryset, request=request, **kwargs)
+        self._limit_agencies(queryset)
+
+    def filter_search(self, queryset, name, value):
+        return super().filter_search(queryset, name, value).distinct()
+
+
+class MinutesFilterSet(_AgencyFilterMixin, django_filters.FilterSet):
+    device_path = "items__device__"
+    STATES = (("waiting", _("Chờ bên nhận xác nhận")), ("confirmed", _("Đã xác nhận")))
+    q = django_filters.CharFilter(method="filter_search", label=_("Số biên bản hoặc số hiệu"))
+    agency = django_filters.ModelChoiceFilter(
+        queryset=Organization.objects.none(), label=_("Bên giao"), empty_label=_("Tất cả")
+    )
+    receiver_kind = django_filters.ChoiceFilter(
+        choices=ReceiverKind.choices, label=_("Bên nhận"), empty_label=_("Tất cả")
+    )
+    state = django_filters.ChoiceFilter(
+        method="filter_state", choices=STATES, label=_("Trạng thái"), empty_label=_("Tất cả")
+    )
+
+    class Meta:
+        model = ReturnMinutes
+        fields = ["q", "agency", "receiver_kind", "state"]
+
+    def __init__(self, data=None, queryset=None, *, request=None, **kwargs):
+        super().__init__(data, queryset, request=request, **kwargs)
+        self._limit_agencies(queryset)
+
+    def filter_search(self, queryset, name, value):
+        return super().filter_search(queryset, name, value).distinct()
+
+    def filter_state(self, queryset, name, value):
+        if value == "waiting":
+            return queryset.filter(confirmed_at__isnull=True)
+        if value == "confirmed":
+            return queryset.filter(confirmed_at__isnull=False)
+        return queryset
+
+
+class LossReportFilterSet(_AgencyFilterMixin, django_filters.FilterSet):
+    device_path = "device__"
+    q = django_filters.CharFilter(method="filter_search", label=_("Số biên bản hoặc số hiệu"))
+    agency = django_filters.ModelChoiceFilter(
+        queryset=Organization.objects.none(), label=_("Cơ quan"), empty_label=_("Tất cả")
+    )
+
+    class Meta:
+        model = LossReport
+        fields = ["q", "agency"]
+
+    def __init__(self, data=None, queryset=None, *, request=None, **kwargs):
+        super().__init__(data, queryset, request=request, **kwargs)
+        self._limit_agencies(queryset)
+
+
+class ObligationFilterSet(_AgencyFilterMixin, django_filters.FilterSet):
+    STATES = (
+        ("open", _("Chưa xong")),
+        ("overdue", _("Quá hạn")),
+        ("handed", _("Đã bàn giao, chờ xác nhận")),
+        ("closed", _("Đã xong")),
+    )
+    state = django_filters.ChoiceFilter(
+        method="filter_state", choices=STATES, label=_("Tình trạng"), empty_label=_("Tất cả")
+    )
+    reason = django_filters.ChoiceFilter(
+        choices=ReturnReason.choices, label=_("Lý do"), empty_label=_("Tất cả")
+    )
+    agency = django_filters.ModelChoiceFilter(
+        queryset=Organization.objects.none(), label=_("Cơ quan"), empty_label=_("Tất cả")
+    )
+
+    class Meta:
+        model = ReturnObligation
+        fields = ["state", "reason", "agency"]
+
+    def __init__(self, data=None, queryset=None, *, request=None, **kwargs):
+        data = data.copy() if data is not None else {}
+        data.setdefault("state", "open")
+        super().__init__(data, queryset, request=request, **kwargs)
+        self._limit_agencies(queryset)
+
+    def filter_state(self, queryset, name, value):
+        if value == "open":
+            return queryset.open()
+        if value == "overdue":
+            return queryset.overdue(timezone.localdate())
+        if value == "handed":
+            return queryset.open().filter(handed_over_on__isnull=False)
+        if value == "closed":
+            return queryset.filter(closed_at__isnull=False)
+        return queryset

@@ -1,0 +1,110 @@
+"""Who is told what about devices (in-app and e-mail through portal.notifications)."""
+
+from django.contrib.auth import get_user_model
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from agencies.choices import Role
+from devices.choices import ReceiverKind
+from portal.notifications import notify
+
+
+def _members(role: str, **org_filter):
+    return (
+        get_user_model()
+        .objects.filter(memberships__role=role, is_active=True, **org_filter)
+        .distinct()
+    )
+
+
+def agency_staff(agency):
+    """The agency's clerks and heads: they must act on the devices of their agency."""
+    return (
+        get_user_model()
+        .objects.filter(
+            memberships__role__in=[Role.AGENCY_CLERK, Role.AGENCY_HEAD],
+            memberships__organization=agency,
+            is_active=True,
+        )
+        .distinct()
+    )
+
+
+def ca_operators():
+    return _members(Role.CA_OPERATOR)
+
+
+def province_officers(province_id):
+    return _members(Role.PROVINCIAL_OFFICER, memberships__organization__province_id=province_id)
+
+
+def handover_notice_sent(notice, count: int) -> None:
+    notify(
+        users=ca_operators(),
+        message=_(
+            "Thông báo Mẫu 07 số %(number)s của %(agency)s: đã bàn giao %(n)d thiết bị cho thuê bao."
+        )
+        % {"number": notice.number, "agency": notice.agency.name, "n": count},
+        url=reverse("devices:notice_detail", args=[notice.pk]),
+    )
+
+
+def return_obligation_opened(obligation, device) -> None:
+    notify(
+        users=agency_staff(obligation.agency),
+        message=_(
+            "Thiết bị %(device)s phải được thu hồi và bàn giao lại CA trước ngày %(due)s (%(reason)s)."
+        )
+        % {
+            "device": device.serial,
+            "due": obligation.due_on.strftime("%d/%m/%Y"),
+            "reason": obligation.get_reason_display().lower(),
+        },
+        url=reverse("devices:returns"),
+    )
+
+
+def return_obligation_overdue(obligation) -> None:
+    notify(
+        users=agency_staff(obligation.agency),
+        message=_("Quá hạn bàn giao lại thiết bị %(device)s cho CA: hạn là ngày %(due)s (Mẫu 08).")
+        % {"device": obligation.device.serial, "due": obligation.due_on.strftime("%d/%m/%Y")},
+        url=reverse("devices:returns"),
+    )
+
+
+def return_minutes_made(minutes, count: int) -> None:
+    if minutes.receiver_kind == ReceiverKind.CA:
+        users = ca_operators()
+    else:
+        users = province_officers(minutes.agency.province_id)
+    notify(
+        users=users,
+        message=_(
+            "Biên bản Mẫu 08 số %(number)s của %(agency)s: %(n)d thiết bị chờ xác nhận đã nhận."
+        )
+        % {"number": minutes.number, "agency": minutes.agency.name, "n": count},
+        url=reverse("devices:minutes_detail", args=[minutes.pk]),
+    )
+
+
+def return_minutes_confirmed(minutes) -> None:
+    notify(
+        users=agency_staff(minutes.agency),
+        message=_("%(receiver)s đã xác nhận nhận đủ thiết bị theo biên bản Mẫu 08 số %(number)s.")
+        % {"receiver": minutes.receiver.name, "number": minutes.number},
+        url=reverse("devices:minutes_detail", args=[minutes.pk]),
+    )
+
+
+def loss_reported(report) -> None:
+    notify(
+        users=ca_operators(),
+        message=_("Biên bản Mẫu 09 số %(number)s của %(agency)s: thiết bị %(device)s bị thất lạc.")
+        % {
+            "number": report.number,
+            "agency": report.agency.name,
+            "device": report.device.serial,
+        },
+        url=reverse("devices:loss_detail", args=[report.pk]),
+    )

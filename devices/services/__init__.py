@@ -1,0 +1,53 @@
+"""Every write on devices (DESIGN §2.2): keyword-only, typed `<entity>_<verb>` functions.
+
+State changes go through one transition table (`custody.MOVES`), each closing the open
+custody record and opening the next, with an audit event. The documents of a device's life
+(Mẫu 07, 08, 09) and the CA's stock import are built on those moves.
+"""
+
+from devices.services.custody import (
+    MOVES,
+    device_await_return,
+    device_collect,
+    device_deliver_for_certificate,
+    device_hand_over,
+    device_lock,
+    device_recover,
+    device_register_stock,
+)
+from devices.services.handover import handover_notice_create
+from devices.services.loss import loss_report_attach_revocation, loss_report_create
+from devices.services.returns import (
+    device_return_obligation_open,
+    return_minutes_confirm,
+    return_minutes_create,
+    return_obligation_notify_overdue,
+)
+from devices.services.stock import (
+    StockImportRefused,
+    StockRow,
+    device_import_stock,
+    stock_rows_check,
+)
+
+__all__ = [
+    "MOVES",
+    "StockImportRefused",
+    "StockRow",
+    "device_await_return",
+    "device_collect",
+    "device_deliver_for_certificate",
+    "device_hand_over",
+    "device_import_stock",
+    "device_lock",
+    "device_recover",
+    "device_register_stock",
+    "device_return_obligation_open",
+    "handover_notice_create",
+    "loss_report_attach_revocation",
+    "loss_report_create",
+    "return_minutes_confirm",
+    "return_minutes_create",
+    "return_obligation_notify_overdue",
+    "stock_rows_check",
+]

@@ -1,0 +1,102 @@
+"""Handing devices to their subscribers, with the Mẫu 07 notice to the CA (seed 002: "ngay
+sau khi bàn giao thiết bị lưu khóa bí mật cho thuê bao, gửi thông báo theo Mẫu số 07")."""
+
+from collections.abc import Collection, Sequence
+from datetime import date
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from agencies.models import Organization
+from devices import notify
+from devices.models import Device, HandoverItem, HandoverNotice
+from devices.permissions import is_clerk_of, require
+from devices.services._common import next_number, under
+from devices.services.custody import _transition
+from portal.audit import audit_record
+from portal.errors import DomainError
+
+
+def handover_notice_create(
+    *,
+    agency: Organization,
+    devices: Sequence[Device],
+    acknowledged: Collection[int],
+    handed_on: date,
+    by,
+) -> HandoverNotice:
+    """Record that the clerk handed `devices` to their subscribers on `handed_on`, each
+    subscriber having signed for theirs (`acknowledged`: the devices' ids), and send the
+    Mẫu 07 notice to the CA at once. All the devices or none."""
+    require(is_clerk_of(by, agency))
+    if not devices:
+        raise DomainError(_("Hãy chọn ít nhất một thiết bị."), code="empty")
+    unsigned = [d.serial for d in devices if d.pk not in set(acknowledged)]
+    if unsigned:
+        raise DomainError(
+            _("Thuê bao chưa ký nhận thiết bị: %(list)s.") % {"list": ", ".join(unsigned)},
+            code="not_acknowledged",
+        )
+    today = timezone.localdate()
+    if handed_on > today:
+        raise DomainError(_("Ngày bàn giao không thể sau hôm nay."), code="future")
+    with transaction.atomic():
+        now = timezone.now()
+        notice = HandoverNotice.objects.create(
+            agency=agency,
+            number=next_number(HandoverNotice, agency, "TBBG"),
+            issued_on=today,
+            handed_on=handed_on,
+            created_by=by,
+        )
+        ref = _("Mẫu 07 số %(number)s") % {"number": notice.number}
+        ordered = sorted(devices, key=lambda d: d.pk)
+        for device in ordered:
+            if not under(device.agency, agency):
+                raise DomainError(
+                    _("Thiết bị %(serial)s không thuộc cơ quan này.") % {"serial": device.serial},
+                    code="not_agency_device",
+                )
+            _transition(device, action="hand_over", by=by, document_ref=ref)
+        # Snapshots for the document, read after the moves (the devices are locked).
+        snapshot = {
+            d.pk: d
+            for d in Device.objects.filter(pk__in=[d.pk for d in ordered])
+            .select_related("holder")
+            .with_certificate()
+        }
+        HandoverItem.objects.bulk_create(
+            [
+                HandoverItem(
+                    notice=notice,
+                    position=position,
+                    device_id=device.pk,
+                    person_id=snapshot[device.pk].holder_id,
+                    subscriber_name=_subscriber_name(snapshot[device.pk]),
+                    certificate_serial=snapshot[device.pk].certificate_serial or "",
+                    acknowledged=True,
+                )
+                for position, device in enumerate(ordered, start=1)
+            ]
+        )
+        notice.sent_at = now
+        notice.save(update_fields=["sent_at"])
+        audit_record(
+            actor=by,
+            action="handover_notice.send",
+            obj=notice,
+            after={
+                "number": notice.number,
+                "handed_on": handed_on,
+                "devices": [d.serial for d in ordered],
+            },
+        )
+        notify.handover_notice_sent(notice, len(ordered))
+    return notice
+
+
+def _subscriber_name(device: Device) -> str:
+    if device.holder_id:
+        return device.holder.full_name
+    return device.certificate_name or _("(thuê bao là tổ chức)")

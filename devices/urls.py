@@ -1,0 +1,38 @@
+"""Devices' URLs, under /thiet-bi/ (namespace "devices")."""
+
+from django.urls import path
+
+from devices.views import actions, documents, inventory, stock
+
+app_name = "devices"
+urlpatterns = [
+    # Inventories and a device's page.
+    path("thiet-bi/", inventory.device_list, name="list"),
+    path("thiet-bi/co-quan/<int:pk>/", inventory.agency_inventory, name="agency"),
+    path("thiet-bi/tinh/<int:pk>/", inventory.province_inventory, name="province"),
+    path("thiet-bi/kho-ca/", inventory.ca_stock, name="stock"),
+    path("thiet-bi/kho-ca/nhap/", stock.stock_import, name="stock_import"),
+    path("thiet-bi/kho-ca/nhap/xac-nhan/", stock.stock_import_confirm, name="stock_import_confirm"),
+    path("thiet-bi/<int:pk>/", inventory.device_detail, name="detail"),
+    # A clerk's actions on one device.
+    path("thiet-bi/<int:pk>/bao-khoa/", actions.device_lock, name="lock"),
+    path("thiet-bi/<int:pk>/khoi-phuc/", actions.device_recovery_request, name="recovery"),
+    path("thiet-bi/<int:pk>/thu-hoi/", actions.device_collect, name="collect"),
+    path("thiet-bi/<int:pk>/bao-mat/", actions.device_report_loss, name="report_loss"),
+    # Mẫu 07: handover to subscribers.
+    path("thiet-bi/ban-giao/", documents.handover, name="handover"),
+    path("thiet-bi/mau-07/", documents.notice_list, name="notice_list"),
+    path("thiet-bi/mau-07/<int:pk>/", documents.notice_detail, name="notice_detail"),
+    path("thiet-bi/mau-07/<int:pk>/in/", documents.notice_print, name="notice_print"),
+    # Return obligations and Mẫu 08.
+    path("thiet-bi/thu-hoi/", documents.returns, name="returns"),
+    path("thiet-bi/mau-08/", documents.minutes_list, name="minutes_list"),
+    path("thiet-bi/mau-08/lap/", documents.minutes_create, name="minutes_create"),
+    path("thiet-bi/mau-08/<int:pk>/", documents.minutes_detail, name="minutes_detail"),
+    path("thiet-bi/mau-08/<int:pk>/in/", documents.minutes_print, name="minutes_print"),
+    path("thiet-bi/mau-08/<int:pk>/xac-nhan/", documents.minutes_confirm, name="minutes_confirm"),
+    # Mẫu 09: lost devices.
+    path("thiet-bi/mau-09/", documents.loss_list, name="loss_list"),
+    path("thiet-bi/mau-09/<int:pk>/", documents.loss_detail, name="loss_detail"),
+    path("thiet-bi/mau-09/<int:pk>/in/", documents.loss_print, name="loss_print"),
+]

@@ -1,0 +1,437 @@
+"""The documents of a device's life: the handover page and its Mẫu 07 notices, the return
+obligations and their Mẫu 08 minutes, the Mẫu 09 loss minutes. Each document has a page (its
+facts and actions, with the document itself) and a printable view of the same template."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.clickjacking import xframe_options_sameorigin
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from agencies.models import Organization
+from devices import documents, services
+from devices.choices import DeviceStatus
+from devices.filters_documents import (
+    LossReportFilterSet,
+    MinutesFilterSet,
+    NoticeFilterSet,
+    ObligationFilterSet,
+)
+from devices.forms import ConfirmMinutesForm, HandoverForm, MinutesForm
+from devices.models import (
+    Device,
+    HandoverNotice,
+    LossReport,
+    ReturnMinutes,
+    ReturnObligation,
+)
+from devices.permissions import can_confirm_minutes, clerk_agencies, is_ca
+from devices.views._common import paginate, require_staff
+from portal.errors import DomainError
+
+
+def _clerk_agency(request) -> Organization:
+    """The agency a clerk acts for: `?co_quan=<id>` among theirs, else their first."""
+    paths = clerk_agencies(request.user)
+    if not paths:
+        raise PermissionDenied
+    agencies = list(Organization.objects.filter(path__in=paths).order_by("name"))
+    wanted = request.GET.get("co_quan") or request.POST.get("co_quan")
+    for agency in agencies:
+        if str(agency.pk) == wanted:
+            return agency
+    return agencies[0]
+
+
+def _agency_devices(agency, *statuses):
+    return (
+        Device.objects.filter(agency__path__startswith=agency.path, status__in=statuses)
+        .select_related("holder")
+        .with_certificate()
+        .order_by("holder__full_name", "serial", "pk")
+    )
+
+
+# --- Mẫu 07 ---------------------------------------------------------------------------------
+@login_required
+@require_http_methods(["GET", "POST"])
+def handover(request):
+    """The clerk hands devices to their subscribers and sends the Mẫu 07 notice at once."""
+    agency = _clerk_agency(request)
+    candidates = list(
+        _agency_devices(agency, DeviceStatus.DELIVERED_TO_AGENCY, DeviceStatus.RETURNED_TO_AGENCY)
+    )
+    form = HandoverForm(request.POST or None, candidates=candidates)
+    if request.method == "POST" and form.is_valid():
+        chosen = {int(pk) for pk in form.cleaned_data["devices"]}
+        try:
+            notice = services.handover_notice_create(
+                agency=agency,
+                devices=[d for d in candidates if d.pk in chosen],
+                acknowledged={int(pk) for pk in form.cleaned_data["acknowledged"]},
+                handed_on=form.cleaned_data["handed_on"],
+                by=request.user,
+            )
+        except DomainError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(
+                request,
+                _(
+                    "Đã ghi nhận bàn giao %(n)d thiết bị và gửi thông báo Mẫu 07 số %(number)s "
+                    "đến Cục Chứng thực số và Bảo mật thông tin."
+                )
+                % {"n": len(chosen), "number": notice.number},
+            )
+            return redirect("devices:notice_detail", pk=notice.pk)
+    return render(
+        request,
+        "devices/handover.html",
+        {
+            "agency": agency,
+            "form": form,
+            "candidates": candidates,
+            "chosen": set(form["devices"].value() or []),
+            "signed": set(form["acknowledged"].value() or []),
+            "other_agencies": len(clerk_agencies(request.user)) > 1,
+        },
+    )
+
+
+def _notice(request, pk: int) -> HandoverNotice:
+    return get_object_or_404(
+        HandoverNotice.objects.visible_to(request.user).select_related(
+            "agency", "agency__parent", "agency__province", "created_by"
+        ),
+        pk=pk,
+    )
+
+
+def _notice_context(notice) -> dict:
+    items = list(notice.items.select_related("device").order_by("position"))
+    return documents.notice_document(notice, items)
+
+
+# --- lists ----------------------------------------------------------------------------------
+LISTS = {
+    "notices": {
+        "title": gettext_lazy("Thông báo bàn giao thiết bị cho thuê bao (Mẫu 07)"),
+        "title_ca": gettext_lazy("Thông báo Mẫu 07 đã nhận từ các cơ quan"),
+        "filterset": NoticeFilterSet,
+        "queryset": lambda user: (
+            HandoverNotice.objects.visible_to(user)
+            .sent()
+            .annotate(device_count=Count("items"))
+            .order_by("-sent_at", "-pk")
+        ),
+        "template": "devices/document_list.html",
+    },
+    "minutes": {
+        "title": gettext_lazy("Biên bản giao nhận thiết bị (Mẫu 08)"),
+        "title_ca": gettext_lazy("Biên bản Mẫu 08 gửi CA và các điểm tiếp nhận"),
+        "filterset": MinutesFilterSet,
+        "queryset": lambda user: (
+            ReturnMinutes.objects.visible_to(user)
+            .annotate(device_count=Count("items"))
+            .order_by("confirmed_at", "-held_at", "-pk")
+        ),
+        "template": "devices/document_list.html",
+    },
+    "losses": {
+        "title": gettext_lazy("Biên bản xác nhận thất lạc thiết bị (Mẫu 09)"),
+        "title_ca": gettext_lazy("Biên bản Mẫu 09 đã nhận từ các cơ quan"),
+        "filterset": LossReportFilterSet,
+        "queryset": lambda user: (
+            LossReport.objects.visible_to(user).select_related("device").order_by("-held_at", "-pk")
+        ),
+        "template": "devices/document_list.html",
+    },
+}
+
+
+def _document_list(request, kind: str):
+    require_staff(request.user)
+    spec = LISTS[kind]
+    base = spec["queryset"](request.user).select_related("agency", "agency__province")
+    filterset = spec["filterset"](request.GET or None, queryset=base, request=request)
+    context = {
+        "title": spec["title_ca"] if is_ca(request.user) else spec["title"],
+        "filter": filterset,
+        "kind": kind,
+        "is_clerk": bool(clerk_agencies(request.user)),
+        **paginate(request, filterset.qs),
+    }
+    context["documents"] = context["page"].object_list
+    if request.htmx:
+        return render(request, "devices/partials/_document_table.html", context)
+    return render(request, spec["template"], context)
+
+
+@login_required
+@require_GET
+def notice_list(request):
+    return _document_list(request, "notices")
+
+
+@login_required
+@require_GET
+def minutes_list(request):
+    return _document_list(request, "minutes")
+
+
+@login_required
+@require_GET
+def loss_list(request):
+    return _document_list(request, "losses")
+
+
+# --- document pages and printable views ------------------------------------------------------
+@login_required
+@require_GET
+def notice_detail(request, pk: int):
+    notice = _notice(request, pk)
+    context = _notice_context(notice)
+    return render(
+        request,
+        "devices/document_detail.html",
+        {
+            **context,
+            "document_template": documents.MAU_07,
+            "title": str(notice),
+            "print_url_name": "devices:notice_print",
+            "obj": notice,
+            "kind": "notice",
+        },
+    )
+
+
+@login_required
+@require_GET
+@xframe_options_sameorigin
+def notice_print(request, pk: int):
+    notice = _notice(request, pk)
+    return _print(request, documents.MAU_07, _notice_context(notice), str(notice))
+
+
+def _print(request, template: str, context: dict, title: str):
+    return render(
+        request,
+        "devices/pdf/print.html",
+        {**context, "document_template": template, "title": title},
+    )
+
+
+def _minutes(request, pk: int) -> ReturnMinutes:
+    return get_object_or_404(
+        ReturnMinutes.objects.visible_to(request.user).select_related(
+            "agency",
+            "agency__parent",
+            "agency__province",
+            "receiver",
+            "created_by",
+            "confirmed_by",
+        ),
+        pk=pk,
+    )
+
+
+def _minutes_context(minutes) -> dict:
+    items = list(minutes.items.select_related("device").order_by("position"))
+    return documents.minutes_document(minutes, items)
+
+
+@login_required
+@require_GET
+def minutes_detail(request, pk: int):
+    minutes = _minutes(request, pk)
+    can_confirm = can_confirm_minutes(request.user, minutes)
+    return render(
+        request,
+        "devices/document_detail.html",
+        {
+            **_minutes_context(minutes),
+            "document_template": documents.MAU_08,
+            "title": str(minutes),
+            "print_url_name": "devices:minutes_print",
+            "obj": minutes,
+            "kind": "minutes",
+            "can_confirm": can_confirm,
+            "confirm_form": ConfirmMinutesForm(
+                initial={
+                    "receiver_representative": minutes.receiver_representative,
+                    "receiver_representative_title": minutes.receiver_representative_title,
+                }
+            )
+            if can_confirm
+            else None,
+        },
+    )
+
+
+@login_required
+@require_GET
+@xframe_options_sameorigin
+def minutes_print(request, pk: int):
+    minutes = _minutes(request, pk)
+    return _print(request, documents.MAU_08, _minutes_context(minutes), str(minutes))
+
+
+@login_required
+@require_POST
+def minutes_confirm(request, pk: int):
+    minutes = _minutes(request, pk)
+    if minutes.confirmed_at is not None:
+        messages.info(request, _("Biên bản này đã được xác nhận."))
+        return redirect("devices:minutes_detail", pk=minutes.pk)
+    if not can_confirm_minutes(request.user, minutes):
+        raise PermissionDenied
+    form = ConfirmMinutesForm(request.POST)
+    data = form.cleaned_data if form.is_valid() else {}
+    try:
+        services.return_minutes_confirm(
+            minutes=minutes,
+            by=request.user,
+            receiver_representative=data.get("receiver_representative", ""),
+            receiver_representative_title=data.get("receiver_representative_title", ""),
+        )
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request,
+            _("Đã xác nhận nhận đủ thiết bị theo biên bản Mẫu 08 số %(number)s.")
+            % {"number": minutes.number},
+        )
+    return redirect("devices:minutes_detail", pk=minutes.pk)
+
+
+def _loss(request, pk: int) -> LossReport:
+    return get_object_or_404(
+        LossReport.objects.visible_to(request.user).select_related(
+            "agency", "agency__parent", "agency__province", "device", "created_by"
+        ),
+        pk=pk,
+    )
+
+
+@login_required
+@require_GET
+def loss_detail(request, pk: int):
+    report = _loss(request, pk)
+    return render(
+        request,
+        "devices/document_detail.html",
+        {
+            **documents.loss_document(report),
+            "document_template": documents.MAU_09,
+            "title": str(report),
+            "print_url_name": "devices:loss_print",
+            "obj": report,
+            "kind": "loss",
+            "revocation_request_id": report.revocation_request_id,
+        },
+    )
+
+
+@login_required
+@require_GET
+@xframe_options_sameorigin
+def loss_print(request, pk: int):
+    report = _loss(request, pk)
+    return _print(request, documents.MAU_09, documents.loss_document(report), str(report))
+
+
+# --- returns and Mẫu 08 ------------------------------------------------------------------------
+@login_required
+@require_GET
+def returns(request):
+    """Return obligations: what the agency must hand back and by when (overdue first)."""
+    require_staff(request.user)
+    base = (
+        ReturnObligation.objects.visible_to(request.user)
+        .select_related("device", "agency", "agency__province", "person", "minutes")
+        .order_by("closed_at", "due_on", "pk")
+    )
+    filterset = ObligationFilterSet(request.GET or None, queryset=base, request=request)
+    context = {
+        "filter": filterset,
+        "today": timezone.localdate(),
+        "is_clerk": bool(clerk_agencies(request.user)),
+        **paginate(request, filterset.qs),
+    }
+    context["obligations"] = context["page"].object_list
+    if request.htmx:
+        return render(request, "devices/partials/_obligation_table.html", context)
+    return render(request, "devices/returns.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def minutes_create(request):
+    agency = _clerk_agency(request)
+    open_obligations = ReturnObligation.objects.open().filter(minutes__isnull=True)
+    candidates = list(
+        _agency_devices(
+            agency, DeviceStatus.AWAITING_RETURN, DeviceStatus.RETURNED_TO_AGENCY
+        ).filter(return_obligations__in=open_obligations)
+    )
+    due = dict(
+        open_obligations.filter(device__in=[d.pk for d in candidates]).values_list(
+            "device_id", "due_on"
+        )
+    )
+    for device in candidates:
+        device.return_due_on = due.get(device.pk)
+    form = MinutesForm(
+        request.POST or None,
+        candidates=candidates,
+        initial={
+            "held_on": timezone.localdate(),
+            "held_time": timezone.localtime().time().replace(second=0, microsecond=0),
+            "receiver_kind": "ca",
+            "place": agency.address or agency.name,
+        },
+    )
+    if request.method == "POST" and form.is_valid():
+        chosen = {int(pk) for pk in form.cleaned_data["devices"]}
+        data = form.cleaned_data
+        try:
+            minutes = services.return_minutes_create(
+                agency=agency,
+                devices=[d for d in candidates if d.pk in chosen],
+                held_at=form.held_at(),
+                place=data["place"],
+                receiver_kind=data["receiver_kind"],
+                agency_representative=data["agency_representative"],
+                agency_representative_title=data["agency_representative_title"],
+                receiver_representative=data["receiver_representative"],
+                receiver_representative_title=data["receiver_representative_title"],
+                conditions=form.conditions(),
+                by=request.user,
+            )
+        except DomainError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(
+                request,
+                _("Đã lập biên bản Mẫu 08 số %(number)s: %(n)d thiết bị chờ bên nhận xác nhận.")
+                % {"number": minutes.number, "n": len(chosen)},
+            )
+            return redirect("devices:minutes_detail", pk=minutes.pk)
+    rows = [(device, form.condition_field(device)) for device in candidates]
+    return render(
+        request,
+        "devices/minutes_form.html",
+        {
+            "agency": agency,
+            "form": form,
+            "rows": rows,
+            "chosen": set(form["devices"].value() or []),
+            "today": timezone.localdate(),
+        },
+    )

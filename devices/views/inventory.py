@@ -1,0 +1,161 @@
+"""Inventories (what the user sees; one agency; one province; the CA's stock), their Excel
+export (`?xuat=xlsx`, the same filters and scope), and a device's page with its custody chain."""
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
+
+from agencies.access import scope_for
+from agencies.choices import OrgKind
+from agencies.models import Organization
+from certificates.models import Certificate
+from devices.excel import export_inventory
+from devices.filters import AGENCY_KINDS, DeviceFilterSet
+from devices.models import Device, ReturnObligation
+from devices.permissions import device_actions, is_ca
+from devices.views._common import STAFF_ROLES, paginate, require_staff, visible_device
+from requests_app.models import RequestRow
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _inventory(request, *, base, title: str, lead: str, fixed: tuple = (), extra=None):
+    filterset = DeviceFilterSet(request.GET or None, queryset=base, request=request, fixed=fixed)
+    devices = (
+        filterset.qs.select_related("agency", "agency__province", "holder")
+        .with_certificate()
+        .with_return_due()
+        .order_by("kind", "serial", "pk")
+    )
+    if request.GET.get("xuat") == "xlsx":
+        body = export_inventory(devices, title=title)
+        response = HttpResponse(body, content_type=XLSX)
+        stamp = timezone.localdate().strftime("%Y%m%d")
+        response["Content-Disposition"] = f'attachment; filename="thiet-bi-{stamp}.xlsx"'
+        return response
+    pages = paginate(request, devices)
+    export_query = request.GET.copy()
+    export_query.pop("page", None)
+    export_query["xuat"] = "xlsx"
+    context = {
+        "title": title,
+        "lead": lead,
+        "filter": filterset,
+        "devices": pages["page"].object_list,
+        "export_query": export_query.urlencode(),
+        "today": timezone.localdate(),
+        **pages,
+        **(extra or {}),
+    }
+    if request.htmx:
+        return render(request, "devices/partials/_device_table.html", context)
+    return render(request, "devices/device_list.html", context)
+
+
+@login_required
+@require_GET
+def device_list(request):
+    """Every device the user can see: a clerk their agency's, an officer their province's,
+    the CA all, a subscriber their own."""
+    return _inventory(
+        request,
+        base=Device.objects.visible_to(request.user),
+        title=_("Thiết bị lưu khóa bí mật"),
+        lead=_("Thiết bị trong phạm vi bạn được xem, với trạng thái và hạn bàn giao lại."),
+    )
+
+
+@login_required
+@require_GET
+def agency_inventory(request, pk: int):
+    agency = get_object_or_404(
+        Organization.objects.visible_to(request.user).filter(kind__in=AGENCY_KINDS), pk=pk
+    )
+    require_staff(request.user)
+    return _inventory(
+        request,
+        base=Device.objects.visible_to(request.user).filter(agency__path__startswith=agency.path),
+        title=_("Thiết bị của %(agency)s") % {"agency": agency.name},
+        lead=_("Thiết bị do cơ quan và các đơn vị trực thuộc quản lý."),
+        fixed=("agency", "province"),
+        extra={"scope_org": agency},
+    )
+
+
+@login_required
+@require_GET
+def province_inventory(request, pk: int):
+    province = get_object_or_404(
+        Organization.objects.visible_to(request.user).filter(kind=OrgKind.PROVINCE), pk=pk
+    )
+    require_staff(request.user)
+    return _inventory(
+        request,
+        base=Device.objects.visible_to(request.user).filter(agency__province=province),
+        title=_("Thiết bị tại %(province)s") % {"province": province.name},
+        lead=_("Thiết bị của các cơ quan trong tỉnh, thành phố."),
+        fixed=("province",),
+        extra={"scope_org": province},
+    )
+
+
+@login_required
+@require_GET
+def ca_stock(request):
+    if not (is_ca(request.user) or scope_for(request.user).is_admin):
+        raise PermissionDenied
+    return _inventory(
+        request,
+        base=Device.objects.visible_to(request.user).in_stock(),
+        title=_("Kho thiết bị của CA"),
+        lead=_("Thiết bị chưa giao cho cơ quan nào; cấp chứng thư trên USB Token lấy từ kho."),
+        fixed=("status", "agency", "province", "overdue_return"),
+        extra={"is_stock": True, "can_import": is_ca(request.user)},
+    )
+
+
+@login_required
+@require_GET
+def device_detail(request, pk: int):
+    device = visible_device(request, pk)
+    user = request.user
+    custody = list(
+        device.custody.select_related("agency", "person", "handed_by").order_by("held_from", "pk")
+    )
+    obligations = list(
+        ReturnObligation.objects.visible_to(user)
+        .filter(device=device)
+        .select_related("minutes")
+        .order_by("-opened_at", "-pk")
+    )
+    certificates = list(
+        Certificate.objects.visible_to(user)
+        .filter(device=device)
+        .only("serial", "common_name", "status", "not_before", "not_after", "device_id")
+        .order_by("-not_before", "-pk")
+    )
+    letters = list(
+        RequestRow.objects.visible_to(user)
+        .filter(device=device)
+        .select_related("cert_request")
+        .order_by("-cert_request__created_at")[:10]
+    )
+    context = {
+        "device": device,
+        "custody": custody,
+        "obligations": obligations,
+        "open_obligation": next((o for o in obligations if o.closed_at is None), None),
+        "certificates": certificates,
+        "handovers": list(device.handovers.select_related("notice").order_by("-pk")),
+        "returns": list(device.returns.select_related("minutes").order_by("-pk")),
+        "loss_reports": list(device.loss_reports.order_by("-pk")),
+        "letters": letters,
+        "actions": device_actions(user, device),
+        "is_staff": scope_for(user).has_role(*STAFF_ROLES),
+        "today": timezone.localdate(),
+    }
+    return render(request, "devices/device_detail.html", context)
