@@ -89,6 +89,8 @@ FORM_HELP = {
     ),
 }
 IMPORT_SESSION_KEY = "requests_app.excel_import"
+# Workflow actions that bring a letter back to its drafter with comments.
+RETURN_ACTIONS = ("send_back", "return")
 
 
 # --- helpers -------------------------------------------------------------------------------
@@ -446,7 +448,14 @@ def _editor_context(request, cert_request, *, contact_form=None, add_form=None) 
         "actions": allowed_actions(request.user, cert_request),
         "is_recovery": cert_request.form == FormKind.RECOVER_DEVICE,
         "form_help": FORM_HELP[cert_request.form],
+        "returned": _returned_with(cert_request),
     }
+
+
+def _returned_with(cert_request: CertRequest):
+    """The comments the draft came back with (from the head or a reviewer), if it did."""
+    last = cert_request.transitions.select_related("by").order_by("-at", "-pk").first()
+    return last if last is not None and last.action in RETURN_ACTIONS else None
 
 
 @login_required

@@ -455,6 +455,22 @@ def test_submit_saves_section_one_then_sends_the_letter_to_the_head(client, cast
     assert cert_request.contact_mobile == "0912000222"
 
 
+def test_a_draft_sent_back_shows_the_comments_it_came_back_with(client, cast):
+    cert_request = draft(cast)
+    add_row(cert_request, cast.clerk_a)
+    services.cert_request_submit(cert_request=cert_request, by=cast.clerk_a)
+    services.cert_request_send_back(
+        cert_request=cert_request, by=cast.head_a, note="Ghi rõ chức vụ của dòng 1."
+    )
+    client.force_login(cast.clerk_a)
+    response = client.get(reverse("requests_app:edit", args=[cert_request.pk]))
+    assert response.context["returned"].note == "Ghi rõ chức vụ của dòng 1."
+    assert "Ghi rõ chức vụ của dòng 1." in response.content.decode()
+    fresh = draft(cast)
+    response = client.get(reverse("requests_app:edit", args=[fresh.pk]))
+    assert response.context["returned"] is None
+
+
 def test_submit_refused_by_the_rules_is_a_message_not_an_error_page(client, cast):
     cert_request = draft(cast)  # no rows yet
     client.force_login(cast.clerk_a)
