@@ -14,6 +14,7 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import cached_property
 
 from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
@@ -39,6 +40,7 @@ from certificates.backends.base import (
 from certificates.choices import RFC5280_REASON, AuthorityKind, KeyAlgorithm, RevocationReason
 from certificates.exceptions import CertificateError
 from certificates.subjects import SubjectInfo
+from certificates.validity import add_years
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +79,8 @@ def passphrase(setting: str, dev_default: str) -> bytes:
 
 def naive_utc(value: datetime) -> datetime:
     """X.509 times: UTC, whole seconds (what the certificate will actually say)."""
+    if value.tzinfo is UTC:  # what the database gives: one call (100,000 per big CRL)
+        return value.replace(tzinfo=None, microsecond=0)
     if value.tzinfo is not None:
         value = value.astimezone(UTC).replace(tzinfo=None)
     return value.replace(microsecond=0)
@@ -84,13 +88,6 @@ def naive_utc(value: datetime) -> datetime:
 
 def aware(value: datetime) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value
-
-
-def add_years(value: datetime, years: int) -> datetime:
-    try:
-        return value.replace(year=value.year + years)
-    except ValueError:  # 29 February
-        return value.replace(year=value.year + years, day=28)
 
 
 def new_serial() -> int:
@@ -203,6 +200,11 @@ class LoadedAuthority:
                         self._encrypted_key, passphrase("CA_KEY_PASSPHRASE", DEV_CA_PASSPHRASE)
                     )
         return self._private_key
+
+    @cached_property
+    def not_after(self) -> datetime:
+        """The CA's own expiry, naive UTC (as the builder takes it)."""
+        return self.certificate.not_valid_after_utc.replace(tzinfo=None)
 
     @property
     def ski(self) -> x509.SubjectKeyIdentifier:
@@ -504,38 +506,38 @@ class SimulatedCABackend(CABackend):
         return authority
 
     def _sign(self, authority, ca: LoadedAuthority, *, subject, key, not_before, not_after):
-        if aware(naive_utc(not_after)) > ca.certificate.not_valid_after_utc:
+        start, end = naive_utc(not_before), naive_utc(not_after)
+        if end > ca.not_after:
             raise CertificateError(
                 _(
                     "Hạn của chứng thư vượt quá hạn của CA phát hành (%(date)s): "
                     "cần thay khóa CA (ca_init --rotate)."
                 )
-                % {"date": f"{ca.certificate.not_valid_after_utc:%d/%m/%Y}"},
+                % {"date": f"{ca.not_after:%d/%m/%Y}"},
                 code="ca_expiring",
             )
-        public_key = self._public_key_of(key)
         extensions = [
             *ca.subscriber_extensions(),
+            # key_id is the SHA-1 of the key's BIT STRING, computed when the key was made.
             x509.Extension(
                 x509.SubjectKeyIdentifier.oid,
                 False,
-                x509.SubjectKeyIdentifier.from_public_key(public_key),
+                x509.SubjectKeyIdentifier(bytes.fromhex(key.key_id)),
             ),
         ]
         if subject.email:
+            # The address was checked by the portal (official, ASCII) before reaching here.
+            email = x509.RFC822Name._init_without_validation(subject.email)
             extensions.append(
                 x509.Extension(
-                    x509.SubjectAlternativeName.oid,
-                    False,
-                    x509.SubjectAlternativeName([x509.RFC822Name(subject.email)]),
+                    x509.SubjectAlternativeName.oid, False, x509.SubjectAlternativeName([email])
                 )
             )
         name = x509_name(subject)
-        start, end = naive_utc(not_before), naive_utc(not_after)
         cert = x509.CertificateBuilder(
             issuer_name=ca.certificate.subject,
             subject_name=name,
-            public_key=public_key,
+            public_key=self._public_key_of(key),
             serial_number=new_serial(),
             not_valid_before=start,
             not_valid_after=end,

@@ -12,9 +12,10 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from certificates import services
-from certificates.backends.simulated import DEV_CA_PASSPHRASE, add_years
+from certificates.backends.simulated import DEV_CA_PASSPHRASE
 from certificates.choices import AuthorityKind, RevocationReason
 from certificates.models import CertificateAuthority, RevocationList
+from certificates.validity import add_years
 from portal.models import AuditEvent
 
 pytestmark = pytest.mark.django_db

@@ -9,10 +9,10 @@ from cryptography.x509.oid import AuthorityInformationAccessOID, NameOID
 from django.utils import timezone
 
 from certificates import services
-from certificates.backends.simulated import add_years
 from certificates.choices import CertEventKind, CertStatus, KeyAlgorithm, SubjectKind
 from certificates.exceptions import CertificateError
 from certificates.models import Certificate, CertificateEvent, DeviceKey
+from certificates.validity import add_years
 from portal.models import AuditEvent
 from tests import factories as f
 from tests.certificates.conftest import openssl, verify
@@ -229,6 +229,11 @@ def test_a_batch_is_issued_all_or_nothing(ca, cast):
     )  # fmt: skip
     assert [c.person for c in issued] == [cast.subscriber, other]
     assert all(c.pk for c in issued)
+    # One audit event for the batch, naming each certificate; each has its history row.
+    audit = AuditEvent.objects.get(action="certificate.issue_batch")
+    assert audit.actor_id == cast.ca_operator.pk
+    assert [c["serial"] for c in audit.after["certificates"]] == [c.serial for c in issued]
+    assert CertificateEvent.objects.filter(certificate__in=issued, kind="issued").count() == 2
 
 
 def test_a_key_already_on_the_device_is_used(ca, cast, issue):

@@ -9,11 +9,11 @@ from cryptography.x509.oid import NameOID
 from django.utils import timezone
 
 from certificates import services
-from certificates.backends.simulated import add_years
 from certificates.choices import CertEventKind, CertStatus, RevocationReason, SubjectKind
 from certificates.exceptions import CertificateError
 from certificates.models import Certificate, CertificateEvent
 from certificates.signals import certificate_superseded
+from certificates.validity import add_years
 from portal.models import AuditEvent
 from tests import factories as f
 from tests.certificates.conftest import verify

@@ -294,3 +294,13 @@ def test_an_oversized_ocsp_request_is_refused(client, ca):
         reverse("certificates:ocsp"), b"0" * 20000, content_type="application/ocsp-request"
     )
     assert response.status_code == 400
+
+
+def test_an_invalid_filter_lists_nothing_and_says_why(client, cast, registry):
+    client.force_login(cast.ca_operator)
+
+    response = client.get(reverse("certificates:list"), {"expiring_within": "abc"})
+
+    assert response.status_code == 200
+    assert list(response.context["certificates"]) == []
+    assert response.context["filter"].form.errors

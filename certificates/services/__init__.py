@@ -1,0 +1,45 @@
+"""Writes of the certificates app: every certificate operation of the portal goes through here.
+
+Keyword-only, typed, `<entity>_<verb>`; each refuses what the rules forbid with a
+`CertificateError` (Vietnamese message), writes the certificate's history and an audit event,
+and leaves X.509 to the CA backend (settings.CA_BACKEND). Rules: DOMAIN §5, Decree 68.
+"""
+
+from certificates.services.authority import (
+    ca_initialize,
+    certificate_signing_material,
+    device_key_generate,
+)
+from certificates.services.changes import certificate_change_info, certificate_renew
+from certificates.services.issuance import IssueOrder, certificate_issue, certificate_issue_batch
+from certificates.services.publication import (
+    ca_chain_pem,
+    crl_current,
+    crl_publish,
+    crl_refresh_due,
+    ocsp_respond,
+)
+from certificates.services.revocation import (
+    certificate_expire_due,
+    certificate_revoke,
+    certificate_revoke_batch,
+)
+
+__all__ = [
+    "IssueOrder",
+    "ca_chain_pem",
+    "ca_initialize",
+    "certificate_change_info",
+    "certificate_expire_due",
+    "certificate_issue",
+    "certificate_issue_batch",
+    "certificate_renew",
+    "certificate_revoke",
+    "certificate_revoke_batch",
+    "certificate_signing_material",
+    "crl_current",
+    "crl_publish",
+    "crl_refresh_due",
+    "device_key_generate",
+    "ocsp_respond",
+]

@@ -1,0 +1,134 @@
+"""Helpers shared by the certificate services (not part of their interface)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from agencies.choices import OrgKind
+from agencies.models import Organization
+from certificates.choices import SUBSCRIBER_KEY_ALGORITHMS, CertStatus
+from certificates.exceptions import CertificateError
+from certificates.models import Certificate, CertificateEvent
+from certificates.subjects import SubjectInfo
+
+
+def _day(value: datetime | None) -> str:
+    return value.isoformat() if value else ""
+
+
+def _snapshot(certificate: Certificate) -> dict:
+    return {
+        "serial": certificate.serial,
+        "status": certificate.status,
+        "subject": certificate.subject_dn,
+        "not_before": _day(certificate.not_before),
+        "not_after": _day(certificate.not_after),
+        "renewal_count": certificate.renewal_count,
+        "revoked_at": _day(certificate.revoked_at),
+        "revocation_reason": certificate.revocation_reason,
+        "issuer": certificate.issuer.name if certificate.issuer_id else "",
+    }
+
+
+def _event(certificate: Certificate, kind: str, by, *, at: datetime, related=None, note=""):
+    return CertificateEvent(
+        certificate=certificate,
+        kind=kind,
+        at=at,
+        actor=by if by is not None and by.is_authenticated else None,
+        related=related,
+        note=note[:255],
+    )
+
+
+def _publish_crl_after_commit(authority_ids: Iterable[int]) -> None:
+    """Regenerate the CRLs in a worker once the revocations are committed."""
+    for authority_id in sorted(set(authority_ids)):
+
+        def enqueue(authority_id=authority_id):
+            from certificates.tasks import crl_publish_task
+
+            crl_publish_task.delay(authority_id)
+
+        transaction.on_commit(enqueue)
+
+
+def _locked(certificate: Certificate) -> Certificate:
+    return (
+        Certificate.objects.select_for_update(of=("self",))
+        .select_related("issuer", "key")
+        .get(pk=certificate.pk)
+    )
+
+
+def _days_left(certificate: Certificate, now: datetime) -> timedelta:
+    return certificate.not_after - now
+
+
+def _require_valid(certificate: Certificate, now: datetime) -> None:
+    if certificate.status == CertStatus.REVOKED:
+        raise CertificateError(
+            _("Chứng thư %(serial)s đã bị thu hồi.") % {"serial": certificate.serial},
+            code="revoked",
+        )
+    if certificate.status == CertStatus.EXPIRED or certificate.not_after <= now:
+        raise CertificateError(
+            _("Chứng thư %(serial)s đã hết hạn.") % {"serial": certificate.serial},
+            code="expired",
+        )
+    if not certificate.der or certificate.issuer_id is None:
+        raise CertificateError(
+            _("Chứng thư %(serial)s không do CA của hệ thống phát hành.")
+            % {"serial": certificate.serial},
+            code="foreign",
+        )
+
+
+def _registry_subject(certificate: Certificate) -> SubjectInfo:
+    return SubjectInfo(
+        common_name=certificate.common_name,
+        email=certificate.email,
+        organization=certificate.organization_name,
+        units=tuple(u for u in certificate.organizational_units.split(" / ") if u),
+        locality=certificate.locality,
+    )
+
+
+def _apply_subject(certificate: Certificate, subject: SubjectInfo, subject_dn: str) -> None:
+    certificate.common_name = subject.common_name
+    certificate.email = subject.email
+    certificate.organization_name = subject.organization
+    certificate.organizational_units = subject.organizational_units
+    certificate.locality = subject.locality
+    certificate.subject_dn = subject_dn
+
+
+def _require_under(node: Organization, agency: Organization, what: str) -> None:
+    if not node.path.startswith(agency.path):
+        raise CertificateError(
+            _("%(what)s không thuộc cơ quan %(agency)s.") % {"what": what, "agency": agency},
+            code="not_in_agency",
+        )
+
+
+def _require_managing_agency(agency: Organization) -> None:
+    if agency.kind not in (OrgKind.AGENCY, OrgKind.MINISTRY):
+        raise CertificateError(
+            _("%(org)s không phải cơ quan, tổ chức quản lý trực tiếp.") % {"org": agency},
+            code="not_agency",
+        )
+
+
+def _key_algorithm(value: str | None) -> str:
+    algorithm = value or settings.CA_SUBSCRIBER_KEY_ALGORITHM
+    if algorithm not in SUBSCRIBER_KEY_ALGORITHMS:
+        raise CertificateError(
+            _("Thuật toán khóa %(alg)s không được hỗ trợ cho thuê bao.") % {"alg": algorithm},
+            code="key_algorithm",
+        )
+    return algorithm

@@ -1,0 +1,90 @@
+"""The key ceremony, the simulated devices' keys, and signing material for demo letters."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from certificates.backends import get_backend
+from certificates.backends.base import SigningMaterial
+from certificates.models import Certificate, CertificateAuthority, DeviceKey
+from certificates.services._common import _day, _key_algorithm
+from certificates.services.publication import crl_publish
+from devices.models import Device
+from portal.audit import audit_record
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser as User
+
+
+def ca_initialize(*, by: User | None = None, rotate: bool = False) -> list[CertificateAuthority]:
+    """Create the root and issuing CA if missing; with `rotate`, a new issuing CA.
+
+    Idempotent without `rotate`: a second run creates nothing. The retired issuing CA is kept
+    (its CRL and OCSP answers go on until its certificates expire).
+    """
+    with transaction.atomic():
+        previous = CertificateAuthority.objects.public().active_issuing().first()
+        created = get_backend().initialize(rotate=rotate)
+        for authority in created:
+            audit_record(
+                actor=by,
+                action="ca.create",
+                obj=authority,
+                after={
+                    "kind": authority.kind,
+                    "name": authority.name,
+                    "serial": authority.serial,
+                    "key_algorithm": authority.key_algorithm,
+                    "not_after": _day(authority.not_after),
+                },
+                reason=_("Thay khóa CA phát hành") if rotate else _("Khởi tạo CA"),
+            )
+        if previous is not None:
+            previous.refresh_from_db(fields=["is_active", "retired_at"])
+            if not previous.is_active and previous.retired_at:
+                audit_record(
+                    actor=by,
+                    action="ca.retire",
+                    obj=previous,
+                    before={"is_active": True},
+                    after={"is_active": False, "retired_at": _day(previous.retired_at)},
+                    reason=_("Thay khóa CA phát hành"),
+                )
+        for authority in created:
+            crl_publish(authority=authority, force=True)
+    return created
+
+
+def device_key_generate(
+    *, device: Device | None, by: User | None, algorithm: str | None = None
+) -> DeviceKey:
+    """Have a device generate its key pair ahead of a request (a token initialised in stock)."""
+    algorithm = _key_algorithm(algorithm)
+    with transaction.atomic():
+        device_key = get_backend().generate_device_key(device=device, algorithm=algorithm)
+        audit_record(
+            actor=by,
+            action="device_key.generate",
+            obj=device_key,
+            after={
+                "algorithm": algorithm,
+                "key_id": device_key.key_id,
+                "device": str(device) if device else "",
+            },
+        )
+    return device_key
+
+
+def certificate_signing_material(*, certificate: Certificate, by: User | None) -> SigningMaterial:
+    """The subscriber's key and chain, to sign demo letters (simulated devices only)."""
+    material = get_backend().signing_material(certificate=certificate)
+    audit_record(
+        actor=by,
+        action="device_key.use",
+        obj=certificate,
+        after={"serial": certificate.serial, "key_id": certificate.key.key_id},
+    )
+    return material

@@ -1,0 +1,259 @@
+"""Issuing certificates (Mẫu 01, 02, 03 rows accepted by the CA)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from agencies.models import Organization, Person
+from certificates.backends import get_backend
+from certificates.backends.base import IssueRequest
+from certificates.choices import CertEventKind, CertStatus, SubjectKind
+from certificates.exceptions import CertificateError
+from certificates.models import Certificate, CertificateEvent, DeviceKey
+from certificates.services._common import (
+    _apply_subject,
+    _day,
+    _event,
+    _key_algorithm,
+    _require_managing_agency,
+    _require_under,
+    _snapshot,
+)
+from certificates.subjects import SubjectInfo, load_ancestries, subject_for
+from certificates.validity import add_years
+from devices.models import Device
+from portal.audit import audit_record
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser as User
+
+
+@dataclass(frozen=True)
+class IssueOrder:
+    """One row of an issuance letter (Mẫu 01, 02 or 03) accepted by the CA."""
+
+    subject_kind: str
+    agency: Organization
+    person: Person | None = None
+    subject_organization: Organization | None = None
+    common_name: str = ""
+    email: str = ""
+    unit: Organization | None = None  # where the holder sits, for O/OU; default from the row
+    device: Device | None = None
+    device_key: DeviceKey | None = None  # a key the device already holds
+    key_algorithm: str | None = None
+    not_after: datetime | None = None
+
+
+def _subject_of_order(order: IssueOrder, nodes) -> SubjectInfo:
+    _require_managing_agency(order.agency)
+    if order.subject_kind == SubjectKind.PERSON:
+        if order.person is None:
+            raise CertificateError(_("Chứng thư cá nhân phải gắn với một cá nhân."), code="subject")
+        node = order.unit or order.person.organization
+        _require_under(node, order.agency, str(order.person))
+        email = order.email or order.person.official_email
+        if not email:
+            raise CertificateError(_("Cá nhân chưa có thư điện tử công vụ."), code="subject")
+        return subject_for(
+            node=node,
+            common_name=order.common_name or order.person.full_name,
+            email=email,
+            nodes=nodes,
+        )
+    if order.subject_kind == SubjectKind.ORGANIZATION:
+        org = order.subject_organization or order.agency
+        _require_under(org, order.agency, str(org))
+        return subject_for(
+            node=org,
+            common_name=order.common_name or org.name,
+            email=order.email or org.official_email,
+            include_node=False,
+            nodes=nodes,
+        )
+    if order.subject_kind == SubjectKind.DEVICE_SERVICE:
+        if not order.common_name.strip():
+            raise CertificateError(
+                _("Cần tên thiết bị, dịch vụ hoặc phần mềm (CN)."), code="subject"
+            )
+        node = order.unit or order.agency
+        _require_under(node, order.agency, str(node))
+        return subject_for(
+            node=node,
+            common_name=order.common_name,
+            email=order.email or order.agency.official_email,
+            nodes=nodes,
+        )
+    raise CertificateError(_("Loại thuê bao không hợp lệ."), code="subject_kind")
+
+
+def _order_nodes(order: IssueOrder) -> list[Organization]:
+    nodes = [order.agency]
+    if order.unit is not None:
+        nodes.append(order.unit)
+    if order.person is not None:
+        nodes.append(order.person.organization)
+    if order.subject_organization is not None:
+        nodes.append(order.subject_organization)
+    return nodes
+
+
+def _check_keys(orders: Sequence[IssueOrder]) -> None:
+    keys = [o.device_key for o in orders if o.device_key is not None]
+    if not keys:
+        return
+    if len({k.pk for k in keys}) != len(keys):
+        raise CertificateError(_("Một cặp khóa được dùng cho hai chứng thư."), code="key_in_use")
+    for order in orders:
+        key = order.device_key
+        if (
+            key is not None
+            and order.device is not None
+            and key.device_id
+            not in (
+                None,
+                order.device.pk,
+            )
+        ):
+            raise CertificateError(
+                _("Cặp khóa không nằm trên thiết bị %(device)s.") % {"device": order.device},
+                code="key_device",
+            )
+    if Certificate.objects.filter(key__in=keys, status=CertStatus.VALID).exists():
+        raise CertificateError(
+            _("Cặp khóa này đã gắn với một chứng thư còn hiệu lực."), code="key_in_use"
+        )
+
+
+def certificate_issue_batch(*, orders: Sequence[IssueOrder], by: User | None) -> list[Certificate]:
+    """Issue the certificates of several accepted rows at once (all or none).
+
+    Each subscriber gets a new key pair generated on its (simulated) device unless the row
+    brings one (`device_key`); validity at most PORTAL_MAX_VALIDITY_YEARS (Decree 68 Art. 9).
+    """
+    if not orders:
+        return []
+    now = timezone.now()
+    longest = add_years(now, settings.PORTAL_MAX_VALIDITY_YEARS)
+    nodes = load_ancestries(node for order in orders for node in _order_nodes(order))
+    _check_keys(orders)
+    requests = []
+    for order in orders:
+        subject = _subject_of_order(order, nodes)
+        not_after = order.not_after or longest
+        if not_after > longest:
+            raise CertificateError(
+                _("Thời hạn của chứng thư cấp mới không quá %(years)s năm.")
+                % {"years": settings.PORTAL_MAX_VALIDITY_YEARS},
+                code="validity",
+            )
+        if not_after <= now + timedelta(days=1):
+            raise CertificateError(_("Hạn của chứng thư phải sau hôm nay."), code="validity")
+        requests.append(
+            IssueRequest(
+                subject=subject,
+                not_before=now,
+                not_after=not_after,
+                device=order.device,
+                key=order.device_key,
+                key_algorithm=_key_algorithm(order.key_algorithm),
+            )
+        )
+
+    with transaction.atomic():
+        issued = get_backend().issue(requests=requests)
+        certificates = []
+        for order, request, result in zip(orders, requests, issued, strict=True):
+            certificate = Certificate(
+                serial=result.serial,
+                subject_kind=order.subject_kind,
+                agency=order.agency,
+                person=order.person,
+                subject_organization=(
+                    (order.subject_organization or order.agency)
+                    if order.subject_kind == SubjectKind.ORGANIZATION
+                    else order.subject_organization
+                ),
+                device=order.device,
+                not_before=result.not_before,
+                not_after=result.not_after,
+                status=CertStatus.VALID,
+                der=result.der,
+                issuer=result.authority,
+                key=result.key,
+            )
+            _apply_subject(certificate, request.subject, result.subject_dn)
+            certificates.append(certificate)
+        Certificate.objects.bulk_create(certificates)
+        CertificateEvent.objects.bulk_create(
+            [_event(c, CertEventKind.ISSUED, by, at=now) for c in certificates]
+        )
+        if len(certificates) == 1:
+            audit_record(
+                actor=by,
+                action="certificate.issue",
+                obj=certificates[0],
+                after=_snapshot(certificates[0]),
+            )
+        else:
+            # One event for the batch, naming every certificate: an audit event costs three
+            # queries and serialises writers (portal.audit), which would cut the CA's
+            # issuance rate by half; each certificate also has its own history row above.
+            audit_record(
+                actor=by,
+                action="certificate.issue_batch",
+                after={
+                    "count": len(certificates),
+                    "certificates": [
+                        {
+                            "id": c.pk,
+                            "serial": c.serial,
+                            "subject": c.subject_dn,
+                            "not_after": _day(c.not_after),
+                        }
+                        for c in certificates
+                    ],
+                    "issuer": certificates[0].issuer.name,
+                },
+            )
+    return certificates
+
+
+def certificate_issue(
+    *,
+    subject_kind: str,
+    agency: Organization,
+    by: User | None,
+    person: Person | None = None,
+    subject_organization: Organization | None = None,
+    common_name: str = "",
+    email: str = "",
+    unit: Organization | None = None,
+    device: Device | None = None,
+    device_key: DeviceKey | None = None,
+    key_algorithm: str | None = None,
+    not_after: datetime | None = None,
+) -> Certificate:
+    """Issue one certificate (see `certificate_issue_batch`)."""
+    order = IssueOrder(
+        subject_kind=subject_kind,
+        agency=agency,
+        person=person,
+        subject_organization=subject_organization,
+        common_name=common_name,
+        email=email,
+        unit=unit,
+        device=device,
+        device_key=device_key,
+        key_algorithm=key_algorithm,
+        not_after=not_after,
+    )
+    return certificate_issue_batch(orders=[order], by=by)[0]

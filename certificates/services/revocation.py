@@ -1,0 +1,122 @@
+"""Revocation (Decree 68 Art. 17) and automatic expiry."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from certificates.backends import get_backend
+from certificates.choices import (
+    REASONS_BY_SUBJECT_KIND,
+    CertEventKind,
+    CertStatus,
+    RevocationReason,
+)
+from certificates.exceptions import CertificateError
+from certificates.models import Certificate, CertificateEvent
+from certificates.services._common import (
+    _event,
+    _locked,
+    _publish_crl_after_commit,
+    _require_valid,
+    _snapshot,
+)
+from certificates.signals import certificate_expired, certificate_revoked
+from portal.audit import audit_record
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser as User
+
+
+def _check_reason(certificate: Certificate, reason: str) -> None:
+    if reason == RevocationReason.SUPERSEDED:
+        raise CertificateError(
+            _("Lý do “thay thế” chỉ dùng khi gia hạn hoặc thay đổi thông tin."), code="reason"
+        )
+    if reason not in REASONS_BY_SUBJECT_KIND.get(certificate.subject_kind, ()):
+        raise CertificateError(
+            _("Lý do thu hồi này không áp dụng cho thuê bao loại %(kind)s.")
+            % {"kind": certificate.get_subject_kind_display()},
+            code="reason",
+        )
+
+
+def certificate_revoke_batch(
+    *, certificates: Sequence[Certificate], by: User | None, reason: str, note: str = ""
+) -> list[Certificate]:
+    """Revoke several certificates for one Art. 17 case (all or none); CRLs follow in a worker."""
+    if reason not in RevocationReason.values:
+        raise CertificateError(_("Lý do thu hồi không hợp lệ."), code="reason")
+    revoked = []
+    with transaction.atomic():
+        now = timezone.now()
+        backend = get_backend()
+        for certificate in certificates:
+            locked = _locked(certificate)
+            _require_valid(locked, now)
+            _check_reason(locked, reason)
+            before = _snapshot(locked)
+            locked.status = CertStatus.REVOKED
+            locked.revoked_at = now
+            locked.revocation_reason = reason
+            locked.save(update_fields=["status", "revoked_at", "revocation_reason"])
+            backend.revoke(certificate=locked, reason=reason, revoked_at=now)
+            label = RevocationReason(reason).label
+            _event(
+                locked, CertEventKind.REVOKED, by, at=now, note=f"{label}. {note}".strip()
+            ).save()
+            audit_record(
+                actor=by,
+                action="certificate.revoke",
+                obj=locked,
+                before=before,
+                after=_snapshot(locked),
+                reason=note or str(label),
+            )
+            certificate_revoked.send(sender=Certificate, certificate=locked, reason=reason, by=by)
+            revoked.append(locked)
+        _publish_crl_after_commit(c.issuer_id for c in revoked)
+    return revoked
+
+
+def certificate_revoke(
+    *, certificate: Certificate, by: User | None, reason: str, note: str = ""
+) -> Certificate:
+    """Revoke one certificate: status, time and the Art. 17 case (RFC 5280 reason on the CRL)."""
+    return certificate_revoke_batch(certificates=[certificate], by=by, reason=reason, note=note)[0]
+
+
+def certificate_expire_due(*, now: datetime | None = None, batch_size: int = 500) -> int:
+    """Mark certificates whose validity has ended as expired (idempotent; periodic task)."""
+    now = now or timezone.now()
+    total = 0
+    while True:
+        with transaction.atomic():
+            due = list(
+                Certificate.objects.due_to_expire(now)
+                .select_for_update()
+                .order_by("pk")[:batch_size]
+            )
+            if not due:
+                return total
+            for certificate in due:
+                before = _snapshot(certificate)
+                certificate.status = CertStatus.EXPIRED
+                certificate.save(update_fields=["status"])
+                audit_record(
+                    actor=None,
+                    action="certificate.expire",
+                    obj=certificate,
+                    before=before,
+                    after=_snapshot(certificate),
+                )
+                certificate_expired.send(sender=Certificate, certificate=certificate)
+            CertificateEvent.objects.bulk_create(
+                [_event(c, CertEventKind.EXPIRED, None, at=c.not_after) for c in due]
+            )
+            total += len(due)
