@@ -354,9 +354,12 @@ def test_a_letter_returned_for_correction_comes_back(world, as_user, live_server
     clerk.wait_for_url(f"{live_server.url}/van-ban/{pk}/soan/")
     row_pk = CertRequest.objects.get(pk=pk).rows.get().pk
     clerk.locator(f"tr#dong-{row_pk}").get_by_role("link", name=re.compile("^Sửa")).click()
-    clerk.locator("#rows-body [name=position_title]").fill("Chuyên viên")
-    clerk.locator("#rows-body").get_by_role("button", name=re.compile("^Lưu")).click()
-    expect(clerk.locator("#rows-body")).to_contain_text("Chuyên viên")
+    editing = clerk.locator(f"tr#dong-{row_pk}.row-editing")
+    expect(editing).to_be_visible()
+    editing.locator("[name=position_title]").fill("Chuyên viên")
+    editing.get_by_role("button", name="Lưu dòng").click()
+    expect(clerk.locator("#rows-status")).to_have_text("Đã lưu dòng 1.", timeout=15_000)
+    expect(clerk.locator(f"tr#dong-{row_pk}")).to_contain_text("Chuyên viên")
     clerk.locator(".sticky-actions").get_by_role("button", name="Trình lãnh đạo ký").click()
     clerk.wait_for_url(f"{live_server.url}/van-ban/{pk}/")
 
