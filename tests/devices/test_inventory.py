@@ -1,0 +1,119 @@
+"""Inventory pages: filters, pagination, the Excel export of the filtered list (scoped by
+visible_to), and the device page with its custody chain."""
+
+import io
+from datetime import date
+
+import pytest
+from django.urls import reverse
+from openpyxl import load_workbook
+
+from devices.choices import DeviceKind, DeviceStatus, ReturnReason
+from devices.services import device_return_obligation_open
+from tests import factories as f
+
+D = DeviceStatus
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def devices(cast):
+    return {
+        "a_token": f.DeviceFactory(
+            agency=cast.agency_a, holder=cast.subscriber, status=D.HANDED_TO_SUBSCRIBER
+        ),
+        "a_locked": f.DeviceFactory(agency=cast.agency_a, status=D.LOCKED),
+        "b_token": f.DeviceFactory(agency=cast.agency_b, status=D.HANDED_TO_SUBSCRIBER),
+        "c_token": f.DeviceFactory(agency=cast.agency_c, status=D.HANDED_TO_SUBSCRIBER),
+        "stock": f.DeviceFactory(agency=None, status=D.IN_CA_STOCK),
+        "sim": f.DeviceFactory(
+            kind=DeviceKind.SIM_PKI,
+            serial="8984048000123456789",
+            iccid="8984048000123456789",
+            phone="0912345678",
+            carrier="viettel",
+            agency=cast.agency_a,
+            status=D.DELIVERED_TO_AGENCY,
+        ),  # fmt: skip
+    }
+
+
+def serials(response) -> set[str]:
+    return {d.serial for d in response.context["devices"]}
+
+
+def test_each_role_sees_its_own_inventory(cast, client, devices):
+    expected = {
+        "clerk_a": {"a_token", "a_locked", "sim"},
+        "officer_1": {"a_token", "a_locked", "sim", "b_token"},
+        "officer_2": {"c_token"},
+        "ca_operator": set(devices),
+        "subscriber_user": {"a_token"},
+    }
+    for persona, names in expected.items():
+        client.force_login(getattr(cast, persona))
+        response = client.get(reverse("devices:list"))
+        assert serials(response) == {devices[n].serial for n in names}, persona
+
+
+def test_filters_by_kind_status_holder_and_overdue_return(cast, client, devices):
+    device_return_obligation_open(
+        device=devices["a_token"], reason=ReturnReason.REVOKED, notified_on=date(2020, 1, 6),
+        by=None,
+    )  # fmt: skip
+    client.force_login(cast.clerk_a)
+    url = reverse("devices:list")
+    assert serials(client.get(url, {"kind": "sim_pki"})) == {devices["sim"].serial}
+    assert serials(client.get(url, {"status": "locked"})) == {devices["a_locked"].serial}
+    name = cast.subscriber.full_name.split()[-1]
+    assert serials(client.get(url, {"q": name})) == {devices["a_token"].serial}
+    assert serials(client.get(url, {"q": "0912345678"})) == {devices["sim"].serial}
+    assert serials(client.get(url, {"overdue_return": "yes"})) == {devices["a_token"].serial}
+    assert devices["a_token"].serial not in serials(client.get(url, {"overdue_return": "no"}))
+    page = client.get(url, {"overdue_return": "yes"}).content.decode()
+    assert 'data-overdue="true"' in page and "Quá hạn" in page
+
+
+def test_the_list_is_paginated(cast, client):
+    for _ in range(30):
+        f.DeviceFactory(agency=cast.agency_a)
+    client.force_login(cast.clerk_a)
+    response = client.get(reverse("devices:list"), {"page_size": 10, "page": 3})
+    assert len(response.context["devices"]) == 10
+    assert response.context["page"].paginator.num_pages == 3
+
+
+def test_the_export_is_the_filtered_list_within_scope(cast, client, devices):
+    client.force_login(cast.officer_1)
+    response = client.get(
+        reverse("devices:list"), {"xuat": "xlsx", "status": "handed_to_subscriber"}
+    )
+    assert response["Content-Type"].startswith("application/vnd.openxmlformats")
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    rows = list(sheet.iter_rows(values_only=True))
+    header = rows.index(next(r for r in rows if r and r[0] == "STT"))
+    exported = {row[2] for row in rows[header + 1 :]}
+    assert exported == {devices["a_token"].serial, devices["b_token"].serial}
+
+
+def test_the_agency_and_province_pages_fix_their_scope(cast, client, devices):
+    client.force_login(cast.ca_operator)
+    agency = client.get(reverse("devices:agency", args=[cast.agency_a.pk]))
+    assert serials(agency) == {devices[n].serial for n in ("a_token", "a_locked", "sim")}
+    assert "agency" not in agency.context["filter"].form.fields
+    province = client.get(reverse("devices:province", args=[cast.province_2.pk]))
+    assert serials(province) == {devices["c_token"].serial}
+    stock = client.get(reverse("devices:stock"))
+    assert serials(stock) == {devices["stock"].serial}
+
+
+def test_the_device_page_shows_its_custody_chain(cast, client, handed):
+    client.force_login(cast.clerk_a)
+    response = client.get(reverse("devices:detail", args=[handed.pk]))
+    html = response.content.decode()
+    assert [r.status for r in response.context["custody"]] == [
+        D.DELIVERED_TO_AGENCY,
+        D.HANDED_TO_SUBSCRIBER,
+    ]
+    assert "Mẫu 07 số" in html
+    assert response.context["actions"] == {"lock", "report_loss"}

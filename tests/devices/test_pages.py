@@ -1,0 +1,285 @@
+"""Every devices page: its permission matrix (anonymous, clerk of the agency, clerk of another
+agency, officer of the province, officer of another province, CA operator, subscriber) and its
+query budget (the same number of queries with 10 and with 100 devices)."""
+
+from types import SimpleNamespace
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from devices.choices import DeviceKind, DeviceStatus, ReceiverKind, ReturnReason
+from devices.models import CustodyRecord, Device, ReturnMinutes
+from devices.services import (
+    device_return_obligation_open,
+    handover_notice_create,
+    loss_report_create,
+    return_minutes_create,
+)
+from tests import factories as f
+
+D = DeviceStatus
+pytestmark = pytest.mark.django_db
+PERSONAS = [
+    "anonymous",
+    "clerk_a",
+    "clerk_b",
+    "officer_1",
+    "officer_2",
+    "ca_operator",
+    "subscriber_user",
+]
+
+
+def delivered(cast, n: int, *, start: int = 0, agency=None, holder=None) -> list[Device]:
+    """n tokens the CA delivered to agency A (bulk: setup must stay cheap at 100)."""
+    agency = agency or cast.agency_a
+    devices = Device.objects.bulk_create(
+        [
+            Device(
+                kind=DeviceKind.USB_TOKEN,
+                serial=f"TK{agency.pk:02d}{start + i:06d}",
+                status=D.DELIVERED_TO_AGENCY,
+                agency=agency,
+                holder=holder or cast.subscriber,
+            )
+            for i in range(n)
+        ]
+    )
+    now = timezone.now()
+    CustodyRecord.objects.bulk_create(
+        [
+            CustodyRecord(
+                device=d, status=d.status, holder_kind="agency", agency=agency, held_from=now
+            )
+            for d in devices
+        ]
+    )
+    return devices
+
+
+def populate(cast, n: int, *, start: int = 0) -> SimpleNamespace:
+    """n devices in each state a page shows: handed over (one Mẫu 07), returned in one Mẫu 08
+    waiting for the CA, lost (Mẫu 09 each), waiting for handover, and in the CA's stock."""
+    clerk = cast.clerk_a
+    today = timezone.localdate()
+    handed = delivered(cast, n, start=start)
+    notice = handover_notice_create(
+        agency=cast.agency_a, devices=handed, acknowledged={d.pk for d in handed},
+        handed_on=today, by=clerk,
+    )  # fmt: skip
+    returning = delivered(cast, n, start=start + 1000)
+    for device in returning:
+        device_return_obligation_open(
+            device=device, reason=ReturnReason.REVOKED, notified_on=today, by=None
+        )
+    minutes = return_minutes_create(
+        agency=cast.agency_a, devices=returning, held_at=timezone.now(), place="Sở Tài chính",
+        receiver_kind=ReceiverKind.CA, agency_representative="Nguyễn Thị Thu Hà", by=clerk,
+    )  # fmt: skip
+    lost = delivered(cast, n, start=start + 2000)
+    reports = [
+        loss_report_create(
+            device=d, lost_on=today, lost_place="Chợ", circumstances="Rơi mất.", by=clerk
+        )
+        for d in lost
+    ]
+    waiting = delivered(cast, n, start=start + 3000)
+    awaiting = delivered(cast, n, start=start + 4000)
+    for device in awaiting:
+        device_return_obligation_open(
+            device=device, reason=ReturnReason.EXPIRED, notified_on=today, by=None
+        )
+    Device.objects.bulk_create(
+        [Device(kind=DeviceKind.USB_TOKEN, serial=f"KHO{start + i:06d}") for i in range(n)]
+    )
+    delivered(cast, n, start=start, agency=cast.agency_c, holder=f.PersonFactory())
+    return SimpleNamespace(
+        device=handed[0], notice=notice, minutes=minutes, report=reports[0], waiting=waiting
+    )
+
+
+@pytest.fixture
+def world(cast):
+    f.CAOrgFactory()
+    return populate(cast, 2)
+
+
+def pages(cast, world) -> dict[str, str]:
+    return {
+        "list": reverse("devices:list"),
+        "agency": reverse("devices:agency", args=[cast.agency_a.pk]),
+        "province": reverse("devices:province", args=[cast.province_1.pk]),
+        "stock": reverse("devices:stock"),
+        "stock_import": reverse("devices:stock_import"),
+        "detail": reverse("devices:detail", args=[world.device.pk]),
+        "report_loss": reverse("devices:report_loss", args=[world.device.pk]),
+        "handover": reverse("devices:handover"),
+        "notice_list": reverse("devices:notice_list"),
+        "notice_detail": reverse("devices:notice_detail", args=[world.notice.pk]),
+        "notice_print": reverse("devices:notice_print", args=[world.notice.pk]),
+        "returns": reverse("devices:returns"),
+        "minutes_list": reverse("devices:minutes_list"),
+        "minutes_create": reverse("devices:minutes_create"),
+        "minutes_detail": reverse("devices:minutes_detail", args=[world.minutes.pk]),
+        "minutes_print": reverse("devices:minutes_print", args=[world.minutes.pk]),
+        "loss_list": reverse("devices:loss_list"),
+        "loss_detail": reverse("devices:loss_detail", args=[world.report.pk]),
+        "loss_print": reverse("devices:loss_print", args=[world.report.pk]),
+        "export": reverse("devices:list") + "?xuat=xlsx",
+    }
+
+
+# Expected status per persona, in PERSONAS order (302 for anonymous: the login page).
+SCOPED_DOC = [302, 200, 404, 200, 404, 200, 404]
+STAFF_LIST = [302, 200, 200, 200, 200, 200, 403]
+CLERK_PAGE = [302, 200, 200, 403, 403, 403, 403]
+CA_PAGE = [302, 403, 403, 403, 403, 200, 403]
+MATRIX = {
+    "list": [302, 200, 200, 200, 200, 200, 200],
+    "export": [302, 200, 200, 200, 200, 200, 200],
+    "agency": [302, 200, 404, 200, 404, 200, 404],
+    "province": [302, 404, 404, 200, 404, 200, 404],
+    "stock": CA_PAGE,
+    "stock_import": CA_PAGE,
+    "detail": [302, 200, 404, 200, 404, 200, 200],
+    "report_loss": [302, 200, 404, 403, 404, 403, 403],
+    "handover": CLERK_PAGE,
+    "minutes_create": CLERK_PAGE,
+    "notice_list": STAFF_LIST,
+    "returns": STAFF_LIST,
+    "minutes_list": STAFF_LIST,
+    "loss_list": STAFF_LIST,
+    "notice_detail": SCOPED_DOC,
+    "notice_print": SCOPED_DOC,
+    "minutes_detail": SCOPED_DOC,
+    "minutes_print": SCOPED_DOC,
+    "loss_detail": SCOPED_DOC,
+    "loss_print": SCOPED_DOC,
+}
+
+
+def login(client, cast, persona):
+    if persona != "anonymous":
+        client.force_login(getattr(cast, persona))
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_the_permission_matrix_of_every_page(client, cast, world, persona):
+    login(client, cast, persona)
+    urls = pages(cast, world)
+    got = {name: client.get(url).status_code for name, url in urls.items()}
+    expected = {name: MATRIX[name][PERSONAS.index(persona)] for name in urls}
+    assert got == expected
+
+
+def _post_matrix(client, cast, persona, url):
+    login(client, cast, persona)
+    return client.post(url).status_code
+
+
+@pytest.mark.parametrize(
+    ("persona", "expected"),
+    list(zip(PERSONAS, [302, 302, 404, 403, 404, 403, 403], strict=True)),
+)
+def test_only_the_agencys_clerk_records_a_device_locked(client, cast, world, persona, expected):
+    url = reverse("devices:lock", args=[world.device.pk])
+    assert _post_matrix(client, cast, persona, url) == expected
+    locked = Device.objects.get(pk=world.device.pk).status == D.LOCKED
+    assert locked == (persona == "clerk_a")
+
+
+@pytest.mark.parametrize(
+    ("persona", "expected"),
+    list(zip(PERSONAS, [302, 403, 404, 403, 404, 403, 403], strict=True)),
+)
+def test_only_the_agencys_clerk_collects_a_device(client, cast, world, persona, expected):
+    device = world.minutes.items.first().device
+    Device.objects.filter(pk=device.pk).update(status=D.AWAITING_RETURN)
+    url = reverse("devices:collect", args=[device.pk])
+    # The clerk of the agency may collect (302) only a device awaiting return: here it is.
+    if persona == "clerk_a":
+        expected = 302
+    assert _post_matrix(client, cast, persona, url) == expected
+
+
+@pytest.mark.parametrize(
+    ("persona", "expected"),
+    list(zip(PERSONAS, [302, 403, 404, 403, 404, 302, 404], strict=True)),
+)
+def test_only_the_receiving_side_confirms_a_mau_08(client, cast, world, persona, expected):
+    url = reverse("devices:minutes_confirm", args=[world.minutes.pk])
+    assert _post_matrix(client, cast, persona, url) == expected
+    confirmed = ReturnMinutes.objects.get(pk=world.minutes.pk).confirmed_at is not None
+    assert confirmed == (persona == "ca_operator")
+
+
+@pytest.mark.parametrize(
+    ("persona", "expected"),
+    list(zip(PERSONAS, [302, 403, 403, 403, 403, 302, 403], strict=True)),
+)
+def test_only_the_ca_confirms_a_stock_import(client, cast, world, persona, expected):
+    assert _post_matrix(client, cast, persona, reverse("devices:stock_import_confirm")) == expected
+
+
+def test_the_recovery_button_is_the_clerks_of_a_locked_device(client, cast, world):
+    Device.objects.filter(pk=world.device.pk).update(status=D.LOCKED)
+    url = reverse("devices:recovery", args=[world.device.pk])
+    for persona, expected in (("clerk_b", 404), ("officer_1", 403), ("ca_operator", 403)):
+        client.force_login(getattr(cast, persona))
+        assert client.post(url).status_code == expected
+    client.force_login(cast.clerk_a)
+    assert client.post(url).status_code == 302
+
+
+# --- query budgets --------------------------------------------------------------------------
+BUDGET_PERSONA = {
+    "province": "officer_1",
+    "stock": "ca_operator",
+    "stock_import": "ca_operator",
+    "minutes_detail": "ca_operator",
+}
+
+
+def _count_queries(client, url) -> int:
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(url)
+    assert response.status_code == 200, url
+    return len(ctx.captured_queries)
+
+
+def test_every_page_costs_the_same_queries_at_10_and_100_devices(client, cast):
+    f.CAOrgFactory()
+    world = populate(cast, 10)
+    urls = pages(cast, world)
+
+    def measure():
+        counts = {}
+        for name, url in urls.items():
+            client.force_login(getattr(cast, BUDGET_PERSONA.get(name, "clerk_a")))
+            client.get(url)  # warm the session and per-process caches
+            counts[name] = _count_queries(client, url)
+            page = client.get(url + ("&" if "?" in url else "?") + "page_size=100")
+            assert page.status_code == 200
+        # The CA's view of everything, too.
+        client.force_login(cast.ca_operator)
+        counts["list (CA)"] = _count_queries(client, reverse("devices:list") + "?page_size=100")
+        counts["export (CA)"] = _count_queries(client, reverse("devices:list") + "?xuat=xlsx")
+        return counts
+
+    at_10 = measure()
+    populate(cast, 90, start=100)
+    # The documents of the first batch now list 10 of 100; compare pages that grew with it.
+    world_100 = SimpleNamespace(
+        device=world.device,
+        notice=world.notice,
+        minutes=world.minutes,
+        report=world.report,
+    )
+    urls.update(pages(cast, world_100))
+    at_100 = measure()
+    assert Device.objects.count() >= 600
+    assert at_100 == at_10
+    assert max(at_10.values()) <= 25, at_10
