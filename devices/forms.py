@@ -9,7 +9,8 @@ from django.utils.translation import gettext_lazy as _
 from agencies.validators import nfc
 from devices.choices import DeviceCondition, ReceiverKind
 
-DATE_FORMATS = ["%Y-%m-%d", "%d/%m/%Y"]
+# Typed dd/mm/yyyy whatever the browser's locale (a date input would show mm/dd to some).
+DATE_FORMATS = ["%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%Y-%m-%d"]
 
 
 class NFCFormMixin:
@@ -27,7 +28,11 @@ def _date_field(label, **kwargs):
     return forms.DateField(
         label=label,
         input_formats=DATE_FORMATS,
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        widget=forms.DateInput(
+            format="%d/%m/%Y",
+            attrs={"placeholder": "dd/mm/yyyy", "inputmode": "numeric", "autocomplete": "off"},
+        ),
+        error_messages={"invalid": _("Ngày không hợp lệ: hãy nhập theo dạng dd/mm/yyyy.")},
         **kwargs,
     )
 
@@ -93,7 +98,12 @@ class LossForm(NFCFormMixin, forms.Form):
 class MinutesForm(NFCFormMixin, DeviceChoiceMixin, forms.Form):
     held_on = _date_field(_("Ngày giao nhận"))
     held_time = forms.TimeField(
-        label=_("Giờ giao nhận"), widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
+        label=_("Giờ giao nhận"),
+        input_formats=["%H:%M", "%Hh%M", "%H giờ %M"],
+        widget=forms.TimeInput(
+            format="%H:%M", attrs={"placeholder": "hh:mm", "autocomplete": "off"}
+        ),
+        error_messages={"invalid": _("Giờ không hợp lệ: hãy nhập theo dạng hh:mm (24 giờ).")},
     )
     place = forms.CharField(label=_("Địa điểm"), max_length=255)
     receiver_kind = forms.ChoiceField(

@@ -94,7 +94,7 @@ def test_the_mau_08_minutes_has_both_parties_and_the_reason(cast, client, handed
     assert "Bên giao:</b> Sở Tài chính tỉnh Lai Châu" in html
     assert "Nguyễn Thị Thu Hà, chức vụ: Chánh Văn phòng" in html
     assert "Cục Chứng thực số và Bảo mật thông tin (mô phỏng)" in html
-    assert "Chứng thư hết hạn" in html and "54AB01" in html
+    assert "<td>Hết hạn</td>" in html and "54AB01" in html
     assert "lập thành 02 bản" in html
 
 
