@@ -315,18 +315,41 @@ def _count_queries(client, url, params=None):
     return len(queries)
 
 
-def test_list_query_budget_does_not_grow_with_the_page(client, cast):
-    client.force_login(cast.clerk_a)
+@pytest.mark.parametrize("persona", ["clerk_a", "head_a", "officer_1", "ca_operator"])
+def test_list_query_budget_does_not_grow_with_the_page(client, cast, persona):
+    client.force_login(getattr(cast, persona))
     url = reverse("requests_app:list")
-    for _ in range(10):
-        add_row(draft(cast), cast.clerk_a)
+
+    def letters(n):
+        for _ in range(n):
+            bulk_rows(draft(cast), 2)
+        # Issued and forwarded, so that the officer and the CA see them too.
+        CertRequest.objects.update(
+            status=Status.FORWARDED,
+            number="1/CKS",
+            issued_on=date(2026, 3, 5),
+            forwarded_at=timezone.now(),
+            due_on=date(2026, 3, 10),
+        )
+
+    letters(10)
     ten = _count_queries(client, url, {"page_size": 100})
-    for _ in range(90):
-        bulk_rows(draft(cast), 2)
-    assert CertRequest.objects.count() == 100
+    letters(90)
     hundred = _count_queries(client, url, {"page_size": 100})
+    assert CertRequest.objects.count() == 100
     assert hundred == ten
     assert ten <= 12
+
+
+def test_agency_and_province_filters_are_offered_to_who_sees_many_agencies(client, cast):
+    for persona, fields in (
+        ("clerk_a", {"q", "form", "status"}),
+        ("officer_1", {"q", "form", "status", "agency"}),
+        ("ca_operator", {"q", "form", "status", "agency", "province"}),
+    ):
+        client.force_login(getattr(cast, persona))
+        response = client.get(reverse("requests_app:list"))
+        assert set(response.context["filter"].form.fields) == fields, persona
 
 
 def test_editor_query_budget_does_not_grow_with_the_rows(client, cast):
