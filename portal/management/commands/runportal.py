@@ -22,7 +22,9 @@ class Command(BaseCommand):
     def handle(self, *args, addrport, **options):
         python = sys.executable
         # SQLite allows one writer: a single-threaded worker avoids "database is locked".
-        pool = ["--pool=solo"] if settings.DATABASES["default"]["ENGINE"].endswith("sqlite3") else []
+        pool = (
+            ["--pool=solo"] if settings.DATABASES["default"]["ENGINE"].endswith("sqlite3") else []
+        )
         commands = {
             "web": [python, "manage.py", "runserver", addrport, "--noreload"],
             "worker": [python, "-m", "celery", "-A", "portal", "worker", "-l", "INFO", *pool],
