@@ -38,7 +38,7 @@ How cells are read:
 Every row is then checked with the same rules as a row typed in the browser (`row_errors` on an
 unsaved `RequestRow`), plus duplicates (same ID or e-mail) within the file and against the
 letter's rows. Nothing is saved until the clerk confirms; `save_rows` then adds the good rows in
-one transaction through `row_save`.
+one transaction through `rows_add_many`.
 """
 
 import io
@@ -47,16 +47,15 @@ import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from django.db import transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from requests_app.choices import FormKind, SimCarrier
 from requests_app.columns import FORM_COLUMNS
-from requests_app.exceptions import RowInvalid
+from requests_app.exceptions import RowsInvalid
 from requests_app.models import RequestRow
 from requests_app.rules import row_errors
-from requests_app.services import row_save
+from requests_app.services import rows_add_many
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 2000
@@ -601,18 +600,17 @@ def from_payload(payload: dict) -> ParsedSheet:
 
 
 def save_rows(*, cert_request, by, layout: str, rows: list[SheetRow]) -> int:
-    """Add the rows through `row_save`, all or none. A row the rules now refuse (something
-    changed since the preview) gets its problems and the whole import is rolled back:
-    raises RowInvalid after filling `problems`."""
+    """Add the rows through `rows_add_many`, all or none. Rows the rules now refuse (something
+    changed since the preview) get their problems and nothing is saved: raises RowsInvalid
+    after filling `problems`."""
     columns = FIELD_COLUMN[layout]
-    with transaction.atomic():
-        for sheet_row in rows:
-            try:
-                row_save(cert_request=cert_request, by=by, data=sheet_row.data)
-            except RowInvalid as exc:
-                for name, messages in exc.errors.items():
-                    sheet_row.problems.extend((columns.get(name, "—"), m) for m in messages)
-                raise
+    try:
+        rows_add_many(cert_request=cert_request, by=by, rows_data=[r.data for r in rows])
+    except RowsInvalid as exc:
+        for index, errors in exc.errors.items():
+            for name, messages in errors.items():
+                rows[index].problems.extend((columns.get(name, "—"), m) for m in messages)
+        raise
     return len(rows)
 
 

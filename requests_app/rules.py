@@ -46,6 +46,8 @@ def row_errors(row) -> dict[str, list[str]]:
 
     if form == FormKind.ISSUE_PERSON and row.sim_carrier and not row.mobile:
         errors["mobile"].append(_("SIM PKI cần số điện thoại di động."))
+    if form == FormKind.ISSUE_PERSON and row.national_id:
+        _check_person_once_per_letter(row, errors)
     if form == FormKind.RENEW_CHANGE:
         _check_renew_change(row, errors)
     elif form == FormKind.REVOKE:
@@ -132,6 +134,17 @@ def _check_recover(row, errors) -> None:
         errors["device"].append(_("Thiết bị không thuộc cơ quan đề nghị."))
     elif device.status != DeviceStatus.LOCKED:
         errors["device"].append(_("Chỉ khôi phục được thiết bị đang bị khóa."))
+
+
+def _check_person_once_per_letter(row, errors) -> None:
+    same = row.cert_request.rows.filter(national_id=row.national_id)
+    if row.pk:
+        same = same.exclude(pk=row.pk)
+    position = same.values_list("position", flat=True).first()
+    if position is not None:
+        errors["national_id"].append(
+            _("Cá nhân này đã có ở dòng %(n)d của văn bản.") % {"n": position}
+        )
 
 
 def _check_one_open_request(row, errors) -> None:

@@ -21,7 +21,7 @@ from requests_app.choices import (
     Status,
 )
 from requests_app.columns import FORM_COLUMNS
-from requests_app.exceptions import RowInvalid
+from requests_app.exceptions import RowInvalid, RowsInvalid
 from requests_app.models import CertRequest, RequestRow
 from requests_app.permissions import require
 from requests_app.rules import row_errors
@@ -118,6 +118,52 @@ def row_save(
             after={name: str(getattr(row, name)) for name in data},
         )
     return row
+
+
+def rows_add_many(*, cert_request: CertRequest, by, rows_data: list[dict]) -> list[RequestRow]:
+    """Add many rows at once (an Excel import): every rule checked on every row, then one
+    insert and one audit event; all rows or none (RowsInvalid says which and why)."""
+    require(by, "edit", cert_request)
+    columns = set(FORM_COLUMNS[cert_request.form])
+    for data in rows_data:
+        unknown = set(data) - columns
+        if unknown:
+            raise ValueError(f"columns not in Mẫu {cert_request.form}: {sorted(unknown)}")
+    with transaction.atomic():
+        CertRequest.objects.select_for_update().filter(pk=cert_request.pk).first()
+        last = cert_request.rows.aggregate(m=Max("position"))["m"] or 0
+        rows, errors, seen_ids = [], {}, {}
+        for index, data in enumerate(rows_data):
+            row = RequestRow(cert_request=cert_request, position=last + index + 1)
+            for name, value in data.items():
+                setattr(row, name, _clean(value))
+            row_problems = row_errors(row)
+            if row.national_id and row.national_id in seen_ids:
+                row_problems.setdefault("national_id", []).append(
+                    _("Trùng số định danh với dòng %(n)d.") % {"n": seen_ids[row.national_id]}
+                )
+            if row.national_id:
+                seen_ids.setdefault(row.national_id, row.position)
+            if row_problems:
+                errors[index] = row_problems
+            rows.append(row)
+        if errors:
+            raise RowsInvalid(errors)
+        try:
+            with transaction.atomic():
+                RequestRow.objects.bulk_create(rows)
+        except IntegrityError as exc:
+            raise DomainError(
+                _("Một chứng thư hoặc thiết bị trong danh sách đang có đề nghị khác."),
+                code="open_request",
+            ) from exc
+        audit_record(
+            actor=by,
+            action="request_row.import",
+            obj=cert_request,
+            after={"rows": len(rows), "positions": f"{last + 1}–{last + len(rows)}"},
+        )
+    return rows
 
 
 def row_delete(*, row: RequestRow, by) -> None:

@@ -38,7 +38,7 @@ from portal.errors import DomainError
 from requests_app import excel, services
 from requests_app.choices import FormKind, Status
 from requests_app.columns import FORM_COLUMNS
-from requests_app.exceptions import RowInvalid
+from requests_app.exceptions import RowInvalid, RowsInvalid
 from requests_app.filters import CertRequestFilterSet
 from requests_app.forms import (
     CertRequestCreateForm,
@@ -830,7 +830,7 @@ def excel_import_confirm(request, pk: int):
         count = excel.save_rows(
             cert_request=cert_request, by=request.user, layout=sheet.layout, rows=sheet.rows
         )
-    except RowInvalid:
+    except RowsInvalid:
         messages.warning(request, _CHANGED_MESSAGE)
         return _preview(request, cert_request, sheet)
     except DomainError as exc:

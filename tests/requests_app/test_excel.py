@@ -307,7 +307,7 @@ def test_a_row_refused_while_saving_rolls_the_whole_import_back(cast):
             ],
         }
     )
-    with pytest.raises(excel.RowInvalid):
+    with pytest.raises(excel.RowsInvalid):
         excel.save_rows(
             cert_request=cert_request, by=cast.clerk_a, layout=sheet.layout, rows=sheet.rows
         )

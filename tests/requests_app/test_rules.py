@@ -272,3 +272,43 @@ def test_thresholds_are_settings(cast, settings):
         by=cast.clerk_a,
         data={"certificate": certificate(cast, 12), "renew": True},
     )
+
+
+def test_the_same_person_cannot_appear_twice_in_one_letter(cast):
+    cert_request = letter(cast, FormKind.ISSUE_PERSON)
+    services.row_save(cert_request=cert_request, by=cast.clerk_a, data=person_row())
+    with pytest.raises(RowInvalid) as exc:
+        services.row_save(cert_request=cert_request, by=cast.clerk_a, data=person_row())
+    assert "dòng 1" in exc.value.errors["national_id"][0]
+    assert cert_request.rows.count() == 1
+
+
+def test_a_batch_of_rows_is_added_with_one_insert_and_one_audit_event(cast):
+    from portal.models import AuditEvent
+
+    cert_request = letter(cast, FormKind.ISSUE_PERSON)
+    batch = [
+        person_row(national_id=f"0121900{n:05d}", email=f"p{n}@laichau.gov.vn") for n in range(30)
+    ]
+    before = AuditEvent.objects.count()
+    rows = services.rows_add_many(cert_request=cert_request, by=cast.clerk_a, rows_data=batch)
+    assert [r.position for r in cert_request.rows.order_by("position")] == list(range(1, 31))
+    assert len(rows) == 30
+    assert AuditEvent.objects.count() == before + 1
+
+
+def test_a_batch_with_one_bad_row_saves_nothing_and_says_which(cast):
+    from requests_app.exceptions import RowsInvalid
+
+    cert_request = letter(cast, FormKind.ISSUE_PERSON)
+    batch = [
+        person_row(national_id="012190000001", email="a@laichau.gov.vn"),
+        person_row(national_id="012190000002", email="b@gmail.com"),
+        person_row(national_id="012190000001", email="c@laichau.gov.vn"),
+    ]
+    with pytest.raises(RowsInvalid) as exc:
+        services.rows_add_many(cert_request=cert_request, by=cast.clerk_a, rows_data=batch)
+    assert set(exc.value.errors) == {1, 2}
+    assert "email" in exc.value.errors[1]
+    assert "national_id" in exc.value.errors[2]
+    assert not cert_request.rows.exists()
