@@ -142,9 +142,8 @@ def clerk_drafts(page, live_server, form: str, rows: list[dict], screenshot, nam
         # Saved rows only: the id of a saved row ends with its primary key.
         expect(page.locator("#rows-body tr[id^='dong-']:not([id='dong-'])")).to_have_count(n)
         expect(page.locator("#rows-status")).to_have_text(f"Đã thêm dòng {n}.")
-        # Reload for a fresh "add" form: the form swapped in after a row comes without its
-        # <form> element (parsed after a <tr>; reported to the drafting side).
-        page.reload()
+        # The next row goes into the fresh form swapped in by htmx, without a reload.
+        expect(add.locator("form")).to_have_count(1)
     contact = page.locator("#contact-form")
     for field, value in CONTACT.items():
         if form == "06" and field == "contact_email":
