@@ -61,7 +61,8 @@ def _publish_crl_after_commit(authority_ids: Iterable[int]) -> None:
 def _locked(certificate: Certificate) -> Certificate:
     return (
         Certificate.objects.select_for_update(of=("self",))
-        .select_related("issuer", "key")
+        .select_related("issuer", "key", "device")
+        .defer("issuer__private_key_pem", "issuer__certificate_der")
         .get(pk=certificate.pk)
     )
 

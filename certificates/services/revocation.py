@@ -27,10 +27,30 @@ from certificates.services._common import (
     _snapshot,
 )
 from certificates.signals import certificate_expired, certificate_revoked
+from devices.choices import ReturnReason
+from devices.services import device_return_obligation_open
 from portal.audit import audit_record
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser as User
+
+
+def _open_device_return(certificate: Certificate, *, reason: str, on, by) -> None:
+    """A revoked or expired certificate's device goes back to the CA (Mẫu 08, 5 working days).
+
+    The devices service decides whether anything is owed (a software key, a device carrying
+    another valid certificate, one already lost or returned owe nothing); a lost device is
+    not asked back.
+    """
+    if certificate.device_id is None:
+        return
+    device_return_obligation_open(
+        device=certificate.device,
+        reason=reason,
+        notified_on=on,
+        by=by,
+        certificate_serial=certificate.serial,
+    )
 
 
 def _check_reason(certificate: Certificate, reason: str) -> None:
@@ -78,6 +98,10 @@ def certificate_revoke_batch(
                 after=_snapshot(locked),
                 reason=note or str(label),
             )
+            if reason != RevocationReason.DEVICE_LOST:
+                _open_device_return(
+                    locked, reason=ReturnReason.REVOKED, on=timezone.localdate(now), by=by
+                )
             certificate_revoked.send(sender=Certificate, certificate=locked, reason=reason, by=by)
             revoked.append(locked)
         _publish_crl_after_commit(c.issuer_id for c in revoked)
@@ -99,7 +123,9 @@ def certificate_expire_due(*, now: datetime | None = None, batch_size: int = 500
         with transaction.atomic():
             due = list(
                 Certificate.objects.due_to_expire(now)
-                .select_for_update()
+                .select_for_update(of=("self",))
+                .select_related("issuer", "device")
+                .defer("issuer__private_key_pem", "issuer__certificate_der")
                 .order_by("pk")[:batch_size]
             )
             if not due:
@@ -114,6 +140,12 @@ def certificate_expire_due(*, now: datetime | None = None, batch_size: int = 500
                     obj=certificate,
                     before=before,
                     after=_snapshot(certificate),
+                )
+                _open_device_return(
+                    certificate,
+                    reason=ReturnReason.EXPIRED,
+                    on=timezone.localdate(certificate.not_after),
+                    by=None,
                 )
                 certificate_expired.send(sender=Certificate, certificate=certificate)
             CertificateEvent.objects.bulk_create(
