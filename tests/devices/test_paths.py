@@ -2,14 +2,12 @@
 (and the pages where the flow is composed there)."""
 
 from datetime import date, datetime
-from pathlib import Path
 
 import pytest
 import time_machine
 from django.urls import reverse
 from django.utils import timezone
 
-import certificates.services
 from certificates.choices import CertStatus, RevocationReason
 from certificates.models import Certificate
 from certificates.services import certificate_expire_due, certificate_revoke
@@ -26,22 +24,7 @@ from tests.devices.conftest import chain, hand_over, issue_on_token
 D = DeviceStatus
 pytestmark = pytest.mark.django_db
 
-# Revocation and expiry open the return obligation through a call in certificates.services
-# (certificate_revoke_batch and certificate_expire_due, in services/revocation.py) to
-# devices.services.device_return_obligation_open; until that call is in, the paths that need
-# it are expected to fail, and they run as plain tests once it is.
-HOOKED = any(
-    "device_return_obligation_open" in path.read_text(encoding="utf-8")
-    for path in Path(certificates.services.__file__).parent.glob("*.py")
-)
-needs_certificates_hook = pytest.mark.xfail(
-    not HOOKED,
-    reason="certificates.services does not call device_return_obligation_open yet",
-    strict=True,
-)
 
-
-@needs_certificates_hook
 def test_issue_handover_revoke_return_walks_the_whole_custody_chain(cast, ca, stock):
     # Issue: the CA takes a token from its stock and delivers it to agency A.
     certificate, device = issue_on_token(cast)
@@ -110,7 +93,6 @@ def test_issue_handover_revoke_return_walks_the_whole_custody_chain(cast, ca, st
     assert last.agency.kind == "ca"
 
 
-@needs_certificates_hook
 def test_expiry_also_opens_the_return_obligation(cast, ca, stock):
     certificate, device = issue_on_token(cast)
     hand_over(cast, device)
@@ -285,7 +267,6 @@ def test_the_holiday_calendar_behind_the_overdue_test():
     assert working_days_between(NOTICE_DAY, date(2026, 5, 7)) == 6
 
 
-@needs_certificates_hook
 def test_a_return_becomes_overdue_on_the_6th_working_day_across_the_holidays(cast, ca, stock):
     with time_machine.travel(datetime(2026, 4, 24, 9, 0, tzinfo=timezone.get_current_timezone())):
         certificate, device = issue_on_token(cast)
