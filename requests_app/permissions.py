@@ -4,10 +4,14 @@ Views call `require()` after fetching the letter through `visible_to` (out of sc
 an in-scope user without the right gets 403. Nobody approves a letter they drafted.
 """
 
+import copy
+
 from django.core.exceptions import PermissionDenied
+from django.utils.translation import gettext as _
 
 from agencies.access import scope_for
 from agencies.choices import Role
+from portal.errors import DomainError
 from requests_app.choices import EDITABLE_STATUSES, PROVINCE_PROCESSED_FORMS, Status
 from requests_app.querysets import CA_FORMS
 
@@ -41,6 +45,42 @@ def allowed_actions(user, cert_request) -> set[str]:
     return actions
 
 
+DECIDE_STATUSES = frozenset({Status.PROVINCE_REVIEW, Status.FORWARDED})
+
+
+class Overtaken(DomainError):
+    """The user had this right in an earlier status of the letter: someone else acted first,
+    or the page was stale. Deserves a message, not a 403."""
+
+
+def overtaken(user, action: str, cert_request) -> bool:
+    from requests_app.workflow import MOVES
+
+    if action == "edit":
+        statuses = {Status.DRAFT}
+    elif action in MOVES:
+        statuses = MOVES[action].sources
+    else:
+        statuses = DECIDE_STATUSES
+    for status in statuses - {cert_request.status}:
+        probe = copy.copy(cert_request)
+        probe.status = status
+        if action in allowed_actions(user, probe):
+            return True
+    return False
+
+
 def require(user, action: str, cert_request) -> None:
-    if action not in allowed_actions(user, cert_request):
-        raise PermissionDenied
+    """Raise PermissionDenied (403) unless the user may take `action` now, or Overtaken when
+    they could have in an earlier status of the letter."""
+    if action in allowed_actions(user, cert_request):
+        return
+    if overtaken(user, action, cert_request):
+        raise Overtaken(
+            _(
+                "Văn bản đã được xử lý hoặc đã chuyển sang bước khác: hiện ở trạng thái “%(status)s”."
+            )
+            % {"status": cert_request.get_status_display()},
+            code="stale_status",
+        )
+    raise PermissionDenied

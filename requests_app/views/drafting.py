@@ -53,7 +53,7 @@ from requests_app.forms import (
     row_initial_from_query,
 )
 from requests_app.models import CertRequest, RequestRow
-from requests_app.permissions import allowed_actions, require
+from requests_app.permissions import Overtaken, allowed_actions, require
 
 PAGE_SIZES = (10, 25, 50, 100)
 DEFAULT_PAGE_SIZE = 25
@@ -102,13 +102,6 @@ def _page_size(request) -> int:
     return size if size in PAGE_SIZES else DEFAULT_PAGE_SIZE
 
 
-def _would_edit(user, cert_request: CertRequest) -> bool:
-    """Whether the user drafts for this letter's agency, i.e. could edit it were it a draft."""
-    probe = copy.copy(cert_request)
-    probe.status = Status.DRAFT
-    return "edit" in allowed_actions(user, probe)
-
-
 class _NoLongerDraft(Exception):
     def __init__(self, cert_request):
         self.cert_request = cert_request
@@ -122,8 +115,8 @@ def _letter(request, pk: int, action: str | None = None) -> CertRequest:
     if action is not None:
         try:
             require(request.user, action, cert_request)
-        except PermissionDenied:
-            if action == "edit" and _would_edit(request.user, cert_request):
+        except Overtaken:
+            if action == "edit":
                 raise _NoLongerDraft(cert_request) from None
             raise
     return cert_request

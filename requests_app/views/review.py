@@ -7,7 +7,6 @@ actor's right itself), a template renders. Out of scope is 404 (`visible_to`), i
 not allowed is 403, and a refused operation (DomainError) is a message on the page.
 """
 
-import copy
 from datetime import timedelta
 
 from django import forms
@@ -113,28 +112,6 @@ ACTIONS = {
     ),
     "accept_valid": ("decide_rows", None, None),  # answered with the counts, below
 }
-DECIDE_STATUSES = frozenset({Status.PROVINCE_REVIEW, Status.FORWARDED})
-
-
-def _overtaken(user, right: str, cert_request: CertRequest) -> bool:
-    """Whether the user holds the right for this letter in a status it has since left: the
-    letter moved on (someone else acted first, or the page was stale), which deserves a
-    message, not a 403."""
-    statuses = MOVES[right].sources if right in MOVES else DECIDE_STATUSES
-    if right in ("edit",):
-        statuses = {Status.DRAFT}
-    for status in statuses:
-        probe = copy.copy(cert_request)
-        probe.status = status
-        if right in allowed_actions(user, probe):
-            return True
-    return False
-
-
-def _stale_message(cert_request: CertRequest) -> str:
-    return _(
-        "Văn bản đã được xử lý hoặc đã chuyển sang bước khác: hiện ở trạng thái “%(status)s”."
-    ) % {"status": cert_request.get_status_display()}
 
 
 def _visible_letter(request, pk: int) -> CertRequest:
@@ -308,10 +285,6 @@ def cert_request_action(request, pk: int, action: str):
         else:
             call(cert_request, request.user, data)
             messages.success(request, str(success))
-    except PermissionDenied:
-        if not _overtaken(request.user, right, cert_request):
-            raise
-        messages.error(request, _stale_message(cert_request))
     except DomainError as exc:
         messages.error(request, exc.message)
     return redirect("requests_app:detail", pk=cert_request.pk)
@@ -342,10 +315,6 @@ def row_decide(request, pk: int, row_pk: int):
             services.row_decide(
                 row=row, by=request.user, accept=accept, note=form.cleaned_data["note"]
             )
-        except PermissionDenied:
-            if not _overtaken(request.user, "decide_rows", cert_request):
-                raise
-            error = _stale_message(cert_request)
         except RowInvalid as exc:
             error = _("Dòng %(n)d chưa hợp lệ: %(msg)s") % {
                 "n": row.position,
@@ -511,7 +480,7 @@ def _bulk(request, base, queue):
                 left_total += left
             done.append(label)
         except PermissionDenied:
-            failed.append(f"{label}: {_stale_message(cert_request)}")
+            failed.append(f"{label}: {_('bạn không có quyền thực hiện thao tác này.')}")
         except DomainError as exc:
             failed.append(f"{label}: {exc.message}")
     missing = len(set(ids)) - len(done) - len(failed)
