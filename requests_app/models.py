@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
 from agencies.validators import (
@@ -88,11 +89,17 @@ class CertRequest(models.Model):
         number = self.number or _("(chưa có số)")
         return f"{self.get_form_display()} {number}"
 
-    @property
+    @cached_property
     def processed_by_province(self) -> bool:
-        from requests_app.choices import PROVINCE_PROCESSED_FORMS
+        """Whether the Sở KH&CN processes the letter itself (Mẫu 04, Mẫu 06 for USB tokens)
+        rather than forwarding it to the CA (DOMAIN §4)."""
+        if self.form == FormKind.RENEW_CHANGE:
+            return True
+        if self.form == FormKind.RECOVER_DEVICE:
+            from devices.choices import DeviceKind
 
-        return self.form in PROVINCE_PROCESSED_FORMS
+            return not self.rows.exclude(device__kind=DeviceKind.USB_TOKEN).exists()
+        return False
 
 
 class RequestRow(models.Model):

@@ -12,8 +12,7 @@ from django.utils.translation import gettext as _
 from agencies.access import scope_for
 from agencies.choices import Role
 from portal.errors import DomainError
-from requests_app.choices import EDITABLE_STATUSES, PROVINCE_PROCESSED_FORMS, Status
-from requests_app.querysets import CA_FORMS
+from requests_app.choices import CA_FORMS, EDITABLE_STATUSES, Status
 
 REVIEW_ACTIONS = {"return", "refuse", "forward", "process", "decide_rows"}
 
@@ -36,7 +35,7 @@ def allowed_actions(user, cert_request) -> set[str]:
         actions |= {"issue", "send_back"}
     if status == Status.PROVINCE_REVIEW and scope.holds(Role.PROVINCIAL_OFFICER, path) and not own:
         actions |= {"return", "refuse", "decide_rows"}
-        if cert_request.form in PROVINCE_PROCESSED_FORMS:
+        if cert_request.processed_by_province:
             actions.add("process")
         else:
             actions.add("forward")

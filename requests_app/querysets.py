@@ -4,12 +4,7 @@ from django.utils import timezone
 
 from agencies.access import scope_for
 from agencies.choices import Role
-from requests_app.choices import ISSUE_FORMS, PROVINCE_PROCESSED_FORMS, FormKind, Status
-
-CA_FORMS = {FormKind.ISSUE_PERSON, FormKind.ISSUE_ORGANIZATION, FormKind.ISSUE_DEVICE} | {
-    FormKind.REVOKE
-}
-assert ISSUE_FORMS <= CA_FORMS
+from requests_app.choices import CA_FORMS, PROVINCE_PROCESSED_FORMS, Status
 
 
 class CertRequestQuerySet(models.QuerySet):
@@ -33,7 +28,7 @@ class CertRequestQuerySet(models.QuerySet):
         """Letters waiting for the user's provincial office, earliest deadline first."""
         scope = scope_for(user)
         waiting = Q(status=Status.PROVINCE_REVIEW) | Q(
-            status=Status.IN_PROCESS, form__in=PROVINCE_PROCESSED_FORMS
+            status=Status.IN_PROCESS, form__in=PROVINCE_PROCESSED_FORMS, forwarded_at__isnull=True
         )
         return (
             self.visible_to(user)
@@ -48,7 +43,11 @@ class CertRequestQuerySet(models.QuerySet):
             return self.none()
         return (
             self.visible_to(user)
-            .filter(form__in=CA_FORMS, status__in=[Status.FORWARDED, Status.IN_PROCESS])
+            .filter(
+                form__in=CA_FORMS,
+                forwarded_at__isnull=False,
+                status__in=[Status.FORWARDED, Status.IN_PROCESS],
+            )
             .order_by("due_on", "pk")
         )
 

@@ -241,20 +241,22 @@ def cert_request_issue(*, cert_request: CertRequest, by, number: str = "") -> Ce
         cert_request = _transition(
             cert_request, action="issue", by=by, number=number, issued_on=today
         )
-        days = (
-            settings.PORTAL_RECOVERY_WORKING_DAYS
-            if cert_request.form == FormKind.RECOVER_DEVICE
-            else settings.PORTAL_PROCESSING_WORKING_DAYS
-        )
         cert_request = _transition(
             cert_request,
             action="receive",
             by=None,
             received_on=today,
-            due_on=add_working_days(today, days),
+            due_on=add_working_days(today, _processing_days(cert_request)),
         )
     notify.to_province(cert_request)
     return cert_request
+
+
+def _processing_days(cert_request: CertRequest) -> int:
+    """Working days allowed to whoever holds the letter now (DOMAIN §4; settings)."""
+    if cert_request.form == FormKind.RECOVER_DEVICE:
+        return settings.PORTAL_RECOVERY_WORKING_DAYS
+    return settings.PORTAL_PROCESSING_WORKING_DAYS
 
 
 def _require_note(note: str) -> None:
@@ -309,7 +311,7 @@ def cert_request_forward(*, cert_request: CertRequest, by) -> CertRequest:
         by=by,
         forwarded_at=timezone.now(),
         received_on=today,
-        due_on=add_working_days(today, settings.PORTAL_PROCESSING_WORKING_DAYS),
+        due_on=add_working_days(today, _processing_days(cert_request)),
     )
     cert_request.rows.filter(outcome=Outcome.ACCEPTED).update(outcome=Outcome.PENDING)
     notify.to_ca(cert_request)
