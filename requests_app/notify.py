@@ -56,11 +56,13 @@ def to_ca(cert_request) -> None:
     )
 
 
-def outcome_to_clerk(cert_request, note: str = "") -> None:
-    message = _("%(title)s: %(status)s") % {
-        "title": _title(cert_request),
-        "status": cert_request.get_status_display(),
-    }
+def outcome_to_clerk(cert_request, note: str = "", action: str = "") -> None:
+    """Tell the drafting clerk what happened: the move's name when it sent the letter back to
+    them (a bare "Dự thảo" would not say why), the new status otherwise."""
+    from requests_app.workflow import MOVES
+
+    what = MOVES[action].label if action else cert_request.get_status_display()
+    message = _("%(title)s: %(status)s") % {"title": _title(cert_request), "status": what}
     if note:
         message += f" – {note}"
     notify(users=[cert_request.created_by], message=message, url=_url(cert_request))

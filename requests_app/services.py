@@ -221,14 +221,20 @@ def cert_request_send_back(*, cert_request: CertRequest, by, note: str) -> CertR
     require(by, "send_back", cert_request)
     _require_note(note)
     cert_request = _transition(cert_request, action="send_back", by=by, note=note)
-    notify.outcome_to_clerk(cert_request, note=note)
+    notify.outcome_to_clerk(cert_request, note=note, action="send_back")
     return cert_request
 
 
 def _next_number(agency: Organization, year: int) -> str:
+    """The agency's next letter number this year: one per issuance, so a letter issued
+    again after a return gets a new number and none is skipped or reused."""
+    from requests_app.models import Transition
+
     Organization.objects.select_for_update().filter(pk=agency.pk).first()
-    count = CertRequest.objects.filter(agency=agency, issued_on__year=year).count()
-    return f"{count + 1}/{agency.short_name or 'CV'}-CKS"
+    issued = Transition.objects.filter(
+        action="issue", cert_request__agency=agency, at__year=year
+    ).count()
+    return f"{issued + 1}/{agency.short_name or 'CV'}-CKS"
 
 
 def cert_request_issue(*, cert_request: CertRequest, by, number: str = "") -> CertRequest:
@@ -271,7 +277,7 @@ def cert_request_return(*, cert_request: CertRequest, by, note: str) -> CertRequ
     with transaction.atomic():
         cert_request = _transition(cert_request, action="return", by=by, note=note, due_on=None)
         cert_request.rows.update(outcome=Outcome.PENDING, outcome_note="", is_open=True)
-    notify.outcome_to_clerk(cert_request, note=note)
+    notify.outcome_to_clerk(cert_request, note=note, action="return")
     return cert_request
 
 

@@ -44,3 +44,28 @@ def test_a_user_who_never_had_the_right_gets_permission_denied(cast, in_review):
         services.cert_request_forward(cert_request=in_review, by=cast.officer_2)
     with pytest.raises(PermissionDenied):
         services.cert_request_forward(cert_request=in_review, by=cast.clerk_a)
+
+
+def test_a_letter_issued_again_after_a_return_gets_the_next_number(cast, in_review):
+    first_number = in_review.number
+    services.cert_request_return(cert_request=in_review, by=cast.officer_1, note="Sửa chức vụ")
+    services.cert_request_submit(cert_request=in_review, by=cast.clerk_a)
+    services.cert_request_issue(cert_request=in_review, by=cast.head_a)
+    other = services.cert_request_create(
+        agency=cast.agency_a, form=FormKind.ISSUE_PERSON, by=cast.clerk_a, **CONTACT
+    )
+    services.row_save(
+        cert_request=other, by=cast.clerk_a, data=person_row(national_id="012190009999")
+    )
+    services.cert_request_submit(cert_request=other, by=cast.clerk_a)
+    services.cert_request_issue(cert_request=other, by=cast.head_a)
+    numbers = [first_number, in_review.number, other.number]
+    assert [n.split("/")[0] for n in numbers] == ["1", "2", "3"]
+
+
+def test_the_clerk_is_told_their_letter_was_returned_for_correction(cast, in_review):
+    from portal.models import Notification
+
+    services.cert_request_return(cert_request=in_review, by=cast.officer_1, note="Sửa chức vụ")
+    message = Notification.objects.filter(user=cast.clerk_a).latest("pk").message
+    assert "Trả lại để sửa" in message and "Sửa chức vụ" in message
