@@ -34,3 +34,18 @@ def notify(*, users: Iterable, message: str, url: str = "") -> int:
     if mails:
         transaction.on_commit(lambda: send_mass_mail(mails, fail_silently=True))
     return len(users)
+
+
+def notification_mark_read(*, user, notification_id: int | None = None) -> int:
+    """Mark one of the user's notifications read, or all of them; returns how many changed.
+
+    Reading is the user's own view state, not a change to the record, so it is not audited.
+    """
+    from django.utils import timezone
+
+    from portal.models import Notification
+
+    unread = Notification.objects.filter(user=user, read_at__isnull=True)
+    if notification_id is not None:
+        unread = unread.filter(pk=notification_id)
+    return unread.update(read_at=timezone.now())

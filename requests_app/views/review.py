@@ -30,6 +30,7 @@ from agencies.choices import Role
 from certificates.choices import RevocationReason
 from portal import models as portal_models
 from portal.errors import DomainError
+from portal.notifications import notification_mark_read
 from requests_app import services
 from requests_app.choices import FINAL_OUTCOMES, FormKind, Outcome, Status
 from requests_app.columns import FORM_COLUMNS
@@ -541,16 +542,14 @@ def notification_list(request):
 @require_POST
 def notification_read(request, pk: int | None = None):
     """Mark one notification read (and follow its link), or all of them."""
-    Notification = portal_models.Notification
-    mine = Notification.objects.filter(user=request.user)
-    now = timezone.now()
     if pk is None:
-        count = mine.filter(read_at__isnull=True).update(read_at=now)
+        count = notification_mark_read(user=request.user)
         messages.success(request, _("Đã đánh dấu %(n)d thông báo là đã đọc.") % {"n": count})
         return redirect("requests_app:notifications")
-    notification = get_object_or_404(mine, pk=pk)
-    if notification.read_at is None:
-        mine.filter(pk=pk).update(read_at=now)
+    notification = get_object_or_404(
+        portal_models.Notification.objects.filter(user=request.user), pk=pk
+    )
+    notification_mark_read(user=request.user, notification_id=notification.pk)
     if request.POST.get("open") and url_has_allowed_host_and_scheme(
         notification.url, allowed_hosts={request.get_host()}
     ):
