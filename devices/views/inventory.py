@@ -41,7 +41,10 @@ def _inventory(request, *, base, title: str, lead: str, fixed: tuple = (), extra
     export_query = request.GET.copy()
     export_query.pop("page", None)
     export_query["xuat"] = "xlsx"
+    scope = scope_for(request.user)
     context = {
+        "link_agencies": scope.has_role(*STAFF_ROLES),
+        "link_provinces": scope.sees_everything or bool(scope.province_ids),
         "title": title,
         "lead": lead,
         "filter": filterset,

@@ -117,3 +117,24 @@ def test_the_device_page_shows_its_custody_chain(cast, client, handed):
     ]
     assert "Mẫu 07 số" in html
     assert response.context["actions"] == {"lock", "report_loss"}
+
+
+def test_the_list_links_to_the_agency_and_province_inventories_the_user_may_open(
+    cast, client, devices
+):
+    agency_url = reverse("devices:agency", args=[cast.agency_a.pk])
+    province_url = reverse("devices:province", args=[cast.province_1.pk])
+    expected = {
+        "clerk_a": (True, False),
+        "officer_1": (True, True),
+        "ca_operator": (True, True),
+        "subscriber_user": (False, False),
+    }
+    for persona, (agency_link, province_link) in expected.items():
+        client.force_login(getattr(cast, persona))
+        html = client.get(reverse("devices:list")).content.decode()
+        assert (agency_url in html, province_url in html) == (agency_link, province_link), persona
+        if agency_link:
+            assert client.get(agency_url).status_code == 200
+        if province_link:
+            assert client.get(province_url).status_code == 200
