@@ -144,7 +144,7 @@ def test_the_clerk_reports_a_token_lost_and_lands_on_the_drafted_mau_05(
 
     page = as_user(CLERK)
     page.goto(f"{live_server.url}/thiet-bi/")
-    page.locator(f'[data-device="{device.serial}"]').get_by_role("link").click()
+    page.locator(f'[data-device="{device.serial}"]').get_by_role("link", name=device.serial).click()
     expect(page.locator("h1")).to_contain_text(device.serial)
     screenshot(page, "devices-detail-handed")
     page.get_by_role("link", name="Báo mất thiết bị (Mẫu 09)").click()
