@@ -19,6 +19,7 @@ from certificates.choices import CertStatus
 from certificates.models import Certificate
 from devices.choices import DeviceStatus
 from devices.models import Device
+from devices.querysets import overdue_return_count
 from requests_app.choices import Status
 from requests_app.models import CertRequest
 
@@ -226,6 +227,7 @@ def build(user) -> dict:
         context["certificates"] = certificate_counts(Certificate.objects.visible_to(user))
         context["devices"] = device_counts(Device.objects.visible_to(user))
         context["letters"] = letter_counts(CertRequest.objects.visible_to(user))
+        context["overdue_returns"] = overdue_return_count(user)
     if role == Role.PROVINCIAL_OFFICER:
         context["agency_count"] = agency_count(user)
     if role in (Role.CA_OPERATOR, Role.ADMINISTRATOR):

@@ -165,6 +165,22 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# Every deadline the portal enforces by itself. Tasks are idempotent: a missed or doubled
+# run changes nothing.
+CELERY_BEAT_SCHEDULE = {
+    "certificates-expire-due": {
+        "task": "certificates.tasks.certificate_expire_due_task",
+        "schedule": 15 * 60,
+    },
+    "certificates-crl-refresh": {
+        "task": "certificates.tasks.crl_refresh_task",
+        "schedule": 15 * 60,
+    },
+    "devices-return-overdue": {
+        "task": "devices.tasks.return_obligation_notify_overdue_task",
+        "schedule": 60 * 60,
+    },
+}
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -215,15 +231,4 @@ CA_OCSP_NEXT_UPDATE_MINUTES = env_int("CA_OCSP_NEXT_UPDATE_MINUTES", 60)
 # Decree 68 Art. 9: a new certificate at most 5 years, a renewal adds at most 3.
 PORTAL_MAX_VALIDITY_YEARS = env_int("PORTAL_MAX_VALIDITY_YEARS", 5)
 PORTAL_RENEWAL_MAX_YEARS = env_int("PORTAL_RENEWAL_MAX_YEARS", 3)
-CELERY_BEAT_SCHEDULE = {
-    **globals().get("CELERY_BEAT_SCHEDULE", {}),
-    "certificates-expire-due": {
-        "task": "certificates.tasks.certificate_expire_due_task",
-        "schedule": 15 * 60,
-    },
-    "certificates-crl-refresh": {
-        "task": "certificates.tasks.crl_refresh_task",
-        "schedule": 15 * 60,
-    },
-}
 # --- end of certificate authority block ---

@@ -17,9 +17,9 @@ from devices.choices import DeviceKind
 from devices.models import Device
 from devices.services import (
     device_deliver_for_certificate,
-    device_hand_over,
     device_lock,
     device_register_stock,
+    handover_notice_create,
 )
 from requests_app import services
 from requests_app.choices import FormKind
@@ -79,12 +79,20 @@ def load_full_demo() -> list[DemoAccount]:
 
     people = list(Person.objects.filter(organization__path__startswith=finance.path))
     by_name = {p.full_name: p for p in people}
-    certificates = {}
+    certificates, devices = {}, []
     for person in people:
         days = 20 if person.full_name == "Hoàng Văn Dũng" else None
         certificate, device = _issue_on_token(finance, person, operator, days=days)
-        device_hand_over(device=device, by=clerk, document_ref="Mẫu 07 (demo)")
         certificates[person.full_name] = certificate
+        devices.append(device)
+    # The clerk hands the tokens over; the Mẫu 07 notice goes to the CA at once.
+    handover_notice_create(
+        agency=finance,
+        devices=devices,
+        acknowledged=[d.pk for d in devices],
+        handed_on=timezone.localdate(),
+        by=clerk,
+    )
     _issue_on_token(finance, None, operator)
     locked = Device.objects.get(certificates=certificates["Đỗ Thị Lan Anh"])
     device_lock(device=locked, by=clerk, note="Nhập sai mã PIN quá số lần quy định")

@@ -144,12 +144,16 @@ def device_deliver_for_certificate(
     empty) and deliver it to the agency for `holder` (DOMAIN §3: the CA delivers devices to
     the direct-managing agency, which then hands them to the subscriber)."""
     with transaction.atomic():
-        device = (
-            Device.objects.select_for_update(skip_locked=True)
-            .filter(kind=kind, status=D.IN_CA_STOCK)
-            .order_by("pk")
-            .first()
-        )
+        device = None
+        # A SIM PKI carries the subscriber's own number (or the one moved to it, "/cs"), so it
+        # is made for them rather than taken from stock.
+        if not (kind == DeviceKind.SIM_PKI and sim):
+            device = (
+                Device.objects.select_for_update(skip_locked=True)
+                .filter(kind=kind, status=D.IN_CA_STOCK)
+                .order_by("pk")
+                .first()
+            )
         if device is None:
             extra = dict(sim or {})
             serial = extra.pop("serial", None) or extra.get("iccid") or _new_serial(kind)

@@ -329,7 +329,7 @@ def test_the_dashboard_costs_the_same_queries_for_5_or_50_certificates(client, c
     small = queries()
     add(45)
     assert queries() == small
-    assert small <= 9  # session, user, scope (2), organisation names, counts, letters
+    assert small <= 10  # session, user, scope (2), names, counts, letters, overdue returns
 
 
 # Language
@@ -385,3 +385,27 @@ def test_a_head_who_is_also_a_subscriber_sees_their_own_certificate_too(client, 
 
 def test_a_head_without_certificates_of_their_own_gets_no_empty_personal_section(client, cast):
     assert "Chứng thư số của tôi" not in open_dashboard(client, cast.head_a).content.decode()
+
+
+def test_overdue_device_returns_show_on_the_agency_province_and_ca_dashboards(client, cast):
+    from datetime import date
+
+    from devices.models import ReturnObligation
+
+    device = f.DeviceFactory(agency=cast.agency_a, status=DeviceStatus.AWAITING_RETURN)
+    ReturnObligation.objects.create(
+        device=device,
+        agency=cast.agency_a,
+        reason="revoked",
+        notified_on=date(2026, 4, 24),
+        due_on=date(2026, 5, 6),
+    )
+    for user, expected in (
+        (cast.clerk_a, 1),
+        (cast.officer_1, 1),
+        (cast.ca_operator, 1),
+        (cast.clerk_b, 0),
+        (cast.officer_2, 0),
+    ):
+        client.force_login(user)
+        assert shown(client.get(reverse("dashboard")), "overdue-returns") == expected, user
