@@ -1,7 +1,12 @@
-"""Carries the request id and client address to the audit trail without passing them around."""
+"""Request-wide context: the request id and client address for the audit trail, and the
+language (Vietnamese unless the user chose English)."""
 
 import contextvars
 import uuid
+
+from django.conf import settings
+from django.middleware.locale import LocaleMiddleware
+from django.utils import translation
 
 _request_context: contextvars.ContextVar[dict | None] = contextvars.ContextVar(
     "portal_request_context", default=None
@@ -28,3 +33,17 @@ class RequestContextMiddleware:
             _request_context.reset(token)
         response["X-Request-ID"] = request_id
         return response
+
+
+class VietnameseFirstLocaleMiddleware(LocaleMiddleware):
+    """Vietnamese unless the user chose English with the language switch (its cookie).
+
+    Django's LocaleMiddleware also follows the browser's Accept-Language, which would show a
+    clerk whose browser came in English an English portal they never asked for.
+    """
+
+    def process_request(self, request):
+        chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
+        language = chosen if chosen in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
+        translation.activate(language)
+        request.LANGUAGE_CODE = translation.get_language()

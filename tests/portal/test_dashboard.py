@@ -409,3 +409,11 @@ def test_overdue_device_returns_show_on_the_agency_province_and_ca_dashboards(cl
     ):
         client.force_login(user)
         assert shown(client.get(reverse("dashboard")), "overdue-returns") == expected, user
+
+
+def test_an_english_browser_still_gets_the_vietnamese_portal_until_english_is_chosen(client):
+    body = client.get(reverse("login"), HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9").content.decode()
+    assert '<html lang="vi">' in body
+    client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    body = client.get(reverse("login"), HTTP_ACCEPT_LANGUAGE="vi").content.decode()
+    assert '<html lang="en">' in body
