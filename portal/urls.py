@@ -16,6 +16,7 @@ urlpatterns = [
     path("dang-xuat/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("quan-tri/", admin.site.urls),
+    path("api/", include("portal.api_urls")),
     path("", include("certificates.urls")),
     path("", include("requests_app.urls")),
     path("", include("devices.urls")),
