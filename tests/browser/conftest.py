@@ -66,3 +66,28 @@ def screenshot():
         return path
 
     return take
+
+
+@pytest.fixture
+def as_user(browser, live_server):
+    """A page logged in through the real form as a demo account, each account in its own
+    browser context (own cookies), so several roles can act side by side."""
+    from agencies.demo import DEMO_PASSWORD
+
+    contexts = []
+
+    def open_as(username: str):
+        context = browser.new_context(viewport={"width": 1280, "height": 860}, locale="vi-VN")
+        contexts.append(context)
+        page = context.new_page()
+        page.set_default_timeout(20_000)
+        page.goto(f"{live_server.url}/dang-nhap/")
+        page.get_by_label("Tên đăng nhập").fill(username)
+        page.get_by_label("Mật khẩu").fill(DEMO_PASSWORD)
+        page.get_by_role("button", name="Đăng nhập").click()
+        page.wait_for_url(f"{live_server.url}/")
+        return page
+
+    yield open_as
+    for context in contexts:
+        context.close()

@@ -9,7 +9,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from playwright.sync_api import expect
 
-from agencies.demo import DEMO_PASSWORD, load_demo
+from agencies.demo import load_demo
 from agencies.models import Organization, Person
 from certificates.choices import RevocationReason, SubjectKind
 from certificates.services import ca_initialize, certificate_issue
@@ -53,27 +53,6 @@ def world(settings):
         )  # fmt: skip
         devices[name] = device
     return SimpleNamespace(finance=finance, devices=devices, certificates=certificates)
-
-
-@pytest.fixture
-def as_user(browser, live_server):
-    contexts = []
-
-    def open_as(username: str):
-        context = browser.new_context(viewport={"width": 1280, "height": 860}, locale="vi-VN")
-        contexts.append(context)
-        page = context.new_page()
-        page.set_default_timeout(20_000)
-        page.goto(f"{live_server.url}/dang-nhap/")
-        page.get_by_label("Tên đăng nhập").fill(username)
-        page.get_by_label("Mật khẩu").fill(DEMO_PASSWORD)
-        page.get_by_role("button", name="Đăng nhập").click()
-        page.wait_for_url(f"{live_server.url}/")
-        return page
-
-    yield open_as
-    for context in contexts:
-        context.close()
 
 
 def test_the_clerk_hands_tokens_over_and_the_ca_receives_the_mau_07(

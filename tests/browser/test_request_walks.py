@@ -16,7 +16,7 @@ from django.db.backends.signals import connection_created
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from agencies.demo import DEMO_PASSWORD, load_demo
+from agencies.demo import load_demo
 from agencies.models import Organization, Person
 from certificates.choices import CertStatus, SubjectKind
 from certificates.models import Certificate
@@ -92,28 +92,6 @@ def world(settings, redis_worker):
     return SimpleNamespace(
         finance=finance, users=users, certificates=certificates, locked_device=locked
     )
-
-
-@pytest.fixture
-def as_user(browser, live_server):
-    """A logged-in page per account, each in its own browser context (own cookies)."""
-    contexts = []
-
-    def open_as(username: str):
-        context = browser.new_context(viewport={"width": 1280, "height": 860}, locale="vi-VN")
-        contexts.append(context)
-        page = context.new_page()
-        page.set_default_timeout(20_000)
-        page.goto(f"{live_server.url}/dang-nhap/")
-        page.get_by_label("Tên đăng nhập").fill(username)
-        page.get_by_label("Mật khẩu").fill(DEMO_PASSWORD)
-        page.get_by_role("button", name="Đăng nhập").click()
-        page.wait_for_url(f"{live_server.url}/")
-        return page
-
-    yield open_as
-    for context in contexts:
-        context.close()
 
 
 # --- steps, as each role does them ------------------------------------------------------------
