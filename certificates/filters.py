@@ -5,17 +5,12 @@ from django import forms
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from agencies.access import scope_for
 from agencies.choices import OrgKind
+from agencies.filters import AGENCY_KINDS, agency_choices_within_scope
 from agencies.models import Organization
 from certificates.choices import CertStatus, SubjectKind
 from certificates.models import Certificate
 from devices.choices import DeviceKind
-
-AGENCY_KINDS = (OrgKind.AGENCY, OrgKind.MINISTRY)
-# Above this many agencies in scope (the CA, administrators), the agency list only offers the
-# agencies of the chosen province: a select of tens of thousands of options helps nobody.
-AGENCY_OPTIONS_LIMIT = 300
 
 
 class CertificateFilterSet(django_filters.FilterSet):
@@ -57,20 +52,7 @@ class CertificateFilterSet(django_filters.FilterSet):
     def __init__(self, data=None, queryset=None, *, request=None, **kwargs):
         super().__init__(data, queryset, request=request, **kwargs)
         user = request.user if request is not None else None
-        visible = Organization.objects.visible_to(user).filter(kind__in=AGENCY_KINDS)
-        field = self.form.fields["agency"]
-        field.queryset = visible.order_by("name")
-        if scope_for(user).sees_everything:
-            province = self.form.data.get("province") if self.form.data else None
-            options = visible.order_by("name")
-            options = (
-                options.filter(province_id=province)
-                if province and str(province).isdigit()
-                else options.filter(kind=OrgKind.MINISTRY)
-            )
-            field.widget.choices = [("", _("Tất cả"))] + [
-                (org.pk, org.name) for org in options[:AGENCY_OPTIONS_LIMIT]
-            ]
+        agency_choices_within_scope(self.form, user)
 
     def filter_search(self, queryset, name, value):
         value = value.strip()

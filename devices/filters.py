@@ -7,13 +7,12 @@ from django.utils.translation import gettext_lazy as _
 
 from agencies.access import scope_for
 from agencies.choices import OrgKind
+from agencies.filters import AGENCY_KINDS, agency_choices_within_scope
 from agencies.models import Organization
 from agencies.validators import nfc
 from devices.choices import DeviceKind, DeviceStatus
 from devices.models import Device
 
-AGENCY_KINDS = (OrgKind.AGENCY, OrgKind.MINISTRY)
-AGENCY_OPTIONS_LIMIT = 300
 YES_NO = (("yes", _("Có")), ("no", _("Không")))
 
 
@@ -69,20 +68,7 @@ class DeviceFilterSet(django_filters.FilterSet):
                 self.filters.pop("province")
                 self.form.fields.pop("province")
         if "agency" in self.form.fields:
-            visible = Organization.objects.visible_to(user).filter(kind__in=AGENCY_KINDS)
-            field = self.form.fields["agency"]
-            field.queryset = visible.order_by("name")
-            if scope.sees_everything:
-                province = self.form.data.get("province") if self.form.data else None
-                options = visible.order_by("name")
-                options = (
-                    options.filter(province_id=province)
-                    if province and str(province).isdigit()
-                    else options.filter(kind=OrgKind.MINISTRY)
-                )
-                field.widget.choices = [("", _("Tất cả"))] + [
-                    (org.pk, org.name) for org in options[:AGENCY_OPTIONS_LIMIT]
-                ]
+            agency_choices_within_scope(self.form, user)
 
     def filter_search(self, queryset, name, value):
         value = nfc(value or "")

@@ -6,14 +6,10 @@ from django.utils.translation import gettext_lazy as _
 
 from agencies.access import scope_for
 from agencies.choices import OrgKind
+from agencies.filters import AGENCY_KINDS, agency_choices_within_scope
 from agencies.models import Organization
 from requests_app.choices import FormKind, Status
 from requests_app.models import CertRequest
-
-AGENCY_KINDS = (OrgKind.AGENCY, OrgKind.MINISTRY)
-# Users who see letters of many agencies (the CA, administrators) pick a province first: a
-# select of tens of thousands of agencies helps nobody.
-AGENCY_OPTIONS_LIMIT = 300
 
 
 class CertRequestFilterSet(django_filters.FilterSet):
@@ -52,23 +48,8 @@ class CertRequestFilterSet(django_filters.FilterSet):
             del self.filters["agency"]
         if not scope.sees_everything:
             del self.filters["province"]
-        if "agency" not in self.filters:
-            return
-        visible = Organization.objects.visible_to(user).filter(kind__in=AGENCY_KINDS)
-        agency = self.form.fields["agency"]
-        agency.queryset = visible.order_by("name")
-        if not scope.sees_everything:
-            return
-        province = self.form.data.get("province") if self.form.data else None
-        options = visible.order_by("name")
-        options = (
-            options.filter(province_id=province)
-            if province and str(province).isdigit()
-            else options.filter(kind=OrgKind.MINISTRY)
-        )
-        agency.widget.choices = [("", _("Tất cả"))] + [
-            (org.pk, org.name) for org in options[:AGENCY_OPTIONS_LIMIT]
-        ]
+        if "agency" in self.filters:
+            agency_choices_within_scope(self.form, user)
 
     def filter_number(self, queryset, name, value):
         value = value.strip()
