@@ -12,6 +12,9 @@ import pytest
 from agencies.choices import Role
 from tests import factories as f
 
+TEST_CA_PASSPHRASE = "mat-khau-ca-thu-nghiem-dai-du"
+TEST_DEVICE_PASSPHRASE = "mat-khau-thiet-bi-thu-nghiem"
+
 
 def pytest_configure(config):
     from django.conf import settings
@@ -24,6 +27,13 @@ def pytest_configure(config):
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
     settings.WHITENOISE_USE_FINDERS = True
+    # The simulated CA, as tests use it: real passphrases (no development default), and a
+    # 2048-bit root key because a 3072-bit one takes up to a second to generate per test.
+    settings.CA_KEY_PASSPHRASE = TEST_CA_PASSPHRASE
+    settings.CA_DEVICE_KEY_PASSPHRASE = TEST_DEVICE_PASSPHRASE
+    settings.CA_ALLOW_DEV_PASSPHRASE = False
+    settings.CA_ROOT_KEY_ALGORITHM = "rsa2048"
+    settings.CA_SUBSCRIBER_KEY_ALGORITHM = "rsa2048"
 
 
 REQUIRE_SERVICES = os.environ.get("PORTAL_REQUIRE_SERVICES", "") in {"1", "true", "yes"}

@@ -27,13 +27,9 @@ HOLDERS = ("Trần Đức Minh", "Phạm Thị Hường")
 
 
 @pytest.fixture
-def world(settings):
+def world():
     """The demo organisations and accounts, a simulated CA, tokens in its stock, and two
     certificates issued on tokens delivered to the finance department, not yet handed over."""
-    settings.CA_KEY_PASSPHRASE = "mat-khau-ca-thu-nghiem-dai-du"
-    settings.CA_DEVICE_KEY_PASSPHRASE = "mat-khau-thiet-bi-thu-nghiem"
-    settings.CA_ROOT_KEY_ALGORITHM = "rsa2048"
-    settings.CA_SUBSCRIBER_KEY_ALGORITHM = "rsa2048"
     load_demo()
     ca_initialize()
     users = {u.username: u for u in get_user_model().objects.all()}

@@ -57,14 +57,10 @@ def _sqlite_readers_do_not_lock_out_the_worker():
 
 
 @pytest.fixture
-def world(settings, redis_worker):
+def world(redis_worker):
     """The demo organisations and accounts, a simulated CA, and the finance department's
     certificates on USB tokens handed to their holders, one token locked (all made through
     the certificates and devices services)."""
-    settings.CA_KEY_PASSPHRASE = "mat-khau-ca-thu-nghiem-dai-du"
-    settings.CA_DEVICE_KEY_PASSPHRASE = "mat-khau-thiet-bi-thu-nghiem"
-    settings.CA_ROOT_KEY_ALGORITHM = "rsa2048"
-    settings.CA_SUBSCRIBER_KEY_ALGORITHM = "rsa2048"
     load_demo()
     ca_initialize()
     from django.contrib.auth import get_user_model

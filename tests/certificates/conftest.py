@@ -6,34 +6,15 @@ from types import SimpleNamespace
 
 import pytest
 from django.urls import reverse
-from django.utils import formats
 
 from certificates import services
 from certificates.choices import SubjectKind
 from certificates.models import CertificateAuthority
 
-TEST_CA_PASSPHRASE = "mat-khau-ca-thu-nghiem-dai-du"
-TEST_DEVICE_PASSPHRASE = "mat-khau-thiet-bi-thu-nghiem"
-
 
 @pytest.fixture(autouse=True)
 def _ca_settings(settings):
-    settings.CA_KEY_PASSPHRASE = TEST_CA_PASSPHRASE
-    settings.CA_DEVICE_KEY_PASSPHRASE = TEST_DEVICE_PASSPHRASE
-    settings.CA_ALLOW_DEV_PASSPHRASE = False
-    # A 3072-bit root key takes up to a second to generate; every test makes a new CA.
-    settings.CA_ROOT_KEY_ALGORITHM = "rsa2048"
-    settings.CA_SUBSCRIBER_KEY_ALGORITHM = "rsa2048"
     settings.SITE_URL = "https://cong-cks.thu-nghiem.gov.vn"
-    # The manifest storage used when DEBUG is off needs `collectstatic`.
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
-    settings.FORMAT_MODULE_PATH = ["portal.formats"]
-    formats.reset_format_cache()
-    yield
-    formats.reset_format_cache()
 
 
 @pytest.fixture

@@ -18,14 +18,10 @@ from tests import factories as f
 
 
 @pytest.fixture
-def ca(db, settings):
+def ca(db):
     """A simulated CA with small keys (issue and revoke go through it)."""
     from certificates.services import ca_initialize
 
-    settings.CA_KEY_PASSPHRASE = "mat-khau-ca-thu-nghiem-dai-du"
-    settings.CA_DEVICE_KEY_PASSPHRASE = "mat-khau-thiet-bi-thu-nghiem"
-    settings.CA_ROOT_KEY_ALGORITHM = "rsa2048"
-    settings.CA_SUBSCRIBER_KEY_ALGORITHM = "rsa2048"
     ca_initialize()
 
 

@@ -15,8 +15,7 @@ def user(name):
     return get_user_model().objects.get(username=name)
 
 
-def test_the_full_demo_gives_every_role_something_to_act_on(settings):
-    settings.CA_ALLOW_DEV_PASSPHRASE = True
+def test_the_full_demo_gives_every_role_something_to_act_on():
     load_full_demo()
     assert CertRequest.objects.filter(status=Status.DRAFT, created_by=user("canbo.stc")).exists()
     assert CertRequest.objects.province_inbox(user("so.khcn")).exists()
@@ -28,8 +27,7 @@ def test_the_full_demo_gives_every_role_something_to_act_on(settings):
         assert certificate.der, "demo certificates are real X.509 from the simulated CA"
 
 
-def test_loading_the_full_demo_twice_changes_nothing(settings):
-    settings.CA_ALLOW_DEV_PASSPHRASE = True
+def test_loading_the_full_demo_twice_changes_nothing():
     load_full_demo()
     counts = (Certificate.objects.count(), Device.objects.count(), CertRequest.objects.count())
     load_full_demo()

@@ -119,14 +119,10 @@ def page_messages(client, cert_request) -> list[str]:
 
 
 @pytest.fixture
-def ca(db, settings):
+def ca(db):
     """A simulated CA with small keys (processing issues, renews and revokes through it)."""
     from certificates.services import ca_initialize
 
-    settings.CA_KEY_PASSPHRASE = "mat-khau-ca-thu-nghiem-dai-du"
-    settings.CA_DEVICE_KEY_PASSPHRASE = "mat-khau-thiet-bi-thu-nghiem"
-    settings.CA_ROOT_KEY_ALGORITHM = "rsa2048"
-    settings.CA_SUBSCRIBER_KEY_ALGORITHM = "rsa2048"
     ca_initialize()
 
 
