@@ -17,6 +17,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from django.utils.translation import gettext as _
+
+from certificates.exceptions import CertificateError
 from certificates.subjects import SubjectInfo
 
 if TYPE_CHECKING:
@@ -126,9 +129,17 @@ class CABackend(abc.ABC):
         """DER certificates from `authority` up to its root, `authority` first."""
 
     # --- simulation only --------------------------------------------------------------
+    # A connector to the real CA refuses these: keys are born on the real token and never
+    # leave it. Only the simulated CA overrides them.
     def generate_device_key(self, *, device: Device | None, algorithm: str) -> DeviceKey:
         """Have the (simulated) device generate a key pair before any request."""
-        raise NotImplementedError("Keys are generated on the real device by the CA.")
+        raise CertificateError(
+            _("Khóa được sinh trên thiết bị thật tại CA; cổng không tự sinh khóa."),
+            code="unsupported",
+        )
 
     def signing_material(self, *, certificate: Certificate) -> SigningMaterial:
-        raise NotImplementedError("A real device never lets its private key out.")
+        """The key of a (simulated) device, to sign demo letters."""
+        raise CertificateError(
+            _("Thiết bị thật không bao giờ cho lấy khóa bí mật ra ngoài."), code="unsupported"
+        )
