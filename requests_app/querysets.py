@@ -1,10 +1,13 @@
+from datetime import timedelta
+
+from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import Count, Exists, F, OuterRef, Q
 from django.utils import timezone
 
 from agencies.access import scope_for
 from agencies.choices import Role
-from requests_app.choices import CA_FORMS, PROVINCE_PROCESSED_FORMS, Status
+from requests_app.choices import CA_FORMS, PROVINCE_PROCESSED_FORMS, Outcome, Status
 
 
 class CertRequestQuerySet(models.QuerySet):
@@ -49,6 +52,34 @@ class CertRequestQuerySet(models.QuerySet):
                 status__in=[Status.FORWARDED, Status.IN_PROCESS],
             )
             .order_by("due_on", "pk")
+        )
+
+    def with_queue_figures(self):
+        """Row counts and the renewal-at-risk flag in the same query (no N+1), letters at risk
+        first, then by deadline.
+
+        DOMAIN §5: a certificate that drops under the renewal threshold while its renewal
+        waits can no longer be renewed, so those letters go first and the agency must be told.
+        """
+        from requests_app.models import RequestRow
+
+        limit = timezone.now() + timedelta(days=settings.PORTAL_RENEW_MIN_DAYS_LEFT)
+        at_risk = RequestRow.objects.filter(
+            cert_request=OuterRef("pk"),
+            renew=True,
+            outcome__in=[Outcome.PENDING, Outcome.ACCEPTED],
+            certificate__not_after__lt=limit,
+        )
+        return (
+            self.select_related("agency", "agency__province")
+            .annotate(
+                rows_total=Count("rows"),
+                rows_pending=Count("rows", filter=Q(rows__outcome=Outcome.PENDING)),
+                rows_accepted=Count("rows", filter=Q(rows__outcome=Outcome.ACCEPTED)),
+                rows_refused=Count("rows", filter=Q(rows__outcome=Outcome.REFUSED)),
+                renewal_at_risk=Exists(at_risk),
+            )
+            .order_by("-renewal_at_risk", F("due_on").asc(nulls_last=True), "pk")
         )
 
     def overdue(self):

@@ -7,15 +7,11 @@ actor's right itself), a template renders. Out of scope is 404 (`visible_to`), i
 not allowed is 403, and a refused operation (DomainError) is a message on the page.
 """
 
-from datetime import timedelta
-
 from django import forms
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
-from django.db.models import Count, Exists, F, OuterRef, Q
+from django.db.models import F
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -30,6 +26,7 @@ from agencies.choices import Role
 from certificates.choices import RevocationReason
 from portal import models as portal_models
 from portal.errors import DomainError
+from portal.lib.paging import paginate
 from portal.notifications import notification_mark_read
 from requests_app import services
 from requests_app.choices import FINAL_OUTCOMES, FormKind, Outcome, Status
@@ -39,9 +36,6 @@ from requests_app.filters_queue import QueueFilterSet
 from requests_app.models import CertRequest, RequestRow
 from requests_app.permissions import allowed_actions
 from requests_app.workflow import MOVES
-
-PAGE_SIZES = (10, 25, 50, 100)
-DEFAULT_PAGE_SIZE = 25
 
 
 # --- forms ---------------------------------------------------------------------------------
@@ -361,40 +355,6 @@ def cert_request_progress(request, pk: int):
 
 
 # --- queues --------------------------------------------------------------------------------
-def _page_size(request) -> int:
-    try:
-        size = int(request.GET.get("page_size", DEFAULT_PAGE_SIZE))
-    except ValueError:
-        return DEFAULT_PAGE_SIZE
-    return size if size in PAGE_SIZES else DEFAULT_PAGE_SIZE
-
-
-def _annotated(queryset):
-    """Row counts and the renewal-at-risk flag in the same query (no N+1).
-
-    DOMAIN §5: a certificate that drops under the renewal threshold while its renewal waits
-    can no longer be renewed, so those letters go first and the agency must be told.
-    """
-    limit = timezone.now() + timedelta(days=settings.PORTAL_RENEW_MIN_DAYS_LEFT)
-    at_risk = RequestRow.objects.filter(
-        cert_request=OuterRef("pk"),
-        renew=True,
-        outcome__in=[Outcome.PENDING, Outcome.ACCEPTED],
-        certificate__not_after__lt=limit,
-    )
-    return (
-        queryset.select_related("agency", "agency__province")
-        .annotate(
-            rows_total=Count("rows"),
-            rows_pending=Count("rows", filter=Q(rows__outcome=Outcome.PENDING)),
-            rows_accepted=Count("rows", filter=Q(rows__outcome=Outcome.ACCEPTED)),
-            rows_refused=Count("rows", filter=Q(rows__outcome=Outcome.REFUSED)),
-            renewal_at_risk=Exists(at_risk),
-        )
-        .order_by("-renewal_at_risk", F("due_on").asc(nulls_last=True), "pk")
-    )
-
-
 QUEUES = {
     "province": {
         "role": Role.PROVINCIAL_OFFICER,
@@ -432,20 +392,14 @@ def _queue(request, kind: str):
         return _bulk(request, base, queue)
 
     filterset = QueueFilterSet(request.GET or None, queryset=base, statuses=queue["statuses"])
-    letters = _annotated(filterset.qs)
-    size = _page_size(request)
-    page = Paginator(letters, size).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
+    letters = filterset.qs.with_queue_figures()
+    paging = paginate(request, letters)
     context = {
         "queue": queue,
         "kind": kind,
         "filter": filterset,
-        "page": page,
-        "letters": page.object_list,
-        "querystring": query.urlencode(),
-        "page_sizes": PAGE_SIZES,
-        "page_size": size,
+        "letters": paging["page"].object_list,
+        **paging,
         "today": timezone.localdate(),
     }
     if request.htmx:
@@ -526,13 +480,13 @@ def notification_list(request):
     Notification = portal_models.Notification
     mine = Notification.objects.filter(user=request.user)
     ordered = mine.order_by(F("read_at").asc(nulls_first=True), "-created_at", "-pk")
-    page = Paginator(ordered, _page_size(request)).get_page(request.GET.get("page"))
+    paging = paginate(request, ordered)
     return render(
         request,
         "requests_app/notifications.html",
         {
-            "page": page,
-            "notifications": page.object_list,
+            **paging,
+            "notifications": paging["page"].object_list,
             "unread": mine.filter(read_at__isnull=True).count(),
         },
     )
