@@ -11,7 +11,6 @@ import binascii
 from urllib.parse import unquote
 
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.csrf import csrf_exempt
@@ -23,9 +22,8 @@ from certificates.exceptions import CertificateError
 from certificates.filters import CertificateFilterSet
 from certificates.models import Certificate, CertificateAuthority, CertificateEvent, DeviceKey
 from certificates.pem import der_to_pem
+from portal.lib.paging import paginate
 
-PAGE_SIZES = (10, 25, 50, 100)
-DEFAULT_PAGE_SIZE = 25
 OCSP_MAX_REQUEST_BYTES = 16 * 1024
 
 
@@ -36,14 +34,6 @@ def _download(body: bytes | str, *, content_type: str, filename: str) -> HttpRes
 
 
 # --- registry pages ------------------------------------------------------------------------
-def _page_size(request) -> int:
-    try:
-        size = int(request.GET.get("page_size", DEFAULT_PAGE_SIZE))
-    except ValueError:
-        return DEFAULT_PAGE_SIZE
-    return size if size in PAGE_SIZES else DEFAULT_PAGE_SIZE
-
-
 @login_required
 @require_GET
 def certificate_list(request):
@@ -52,17 +42,8 @@ def certificate_list(request):
     # An invalid filter (an agency out of scope, a bad number) lists nothing rather than
     # silently dropping the filter; the form shows why.
     rows = filterset.qs if not filterset.is_bound or filterset.is_valid() else base.none()
-    page = Paginator(rows, _page_size(request)).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
-    context = {
-        "filter": filterset,
-        "page": page,
-        "certificates": page.object_list,
-        "querystring": query.urlencode(),
-        "page_sizes": PAGE_SIZES,
-        "page_size": _page_size(request),
-    }
+    paging = paginate(request, rows)
+    context = {"filter": filterset, "certificates": paging["page"].object_list, **paging}
     if request.htmx:
         return render(request, "certificates/partials/_certificate_table.html", context)
     return render(request, "certificates/certificate_list.html", context)

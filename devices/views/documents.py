@@ -31,8 +31,9 @@ from devices.models import (
     ReturnObligation,
 )
 from devices.permissions import can_confirm_minutes, clerk_agencies, is_ca
-from devices.views._common import paginate, require_staff
+from devices.views._common import require_staff
 from portal.errors import DomainError
+from portal.lib.paging import paginate
 
 
 def _clerk_agency(request) -> Organization:

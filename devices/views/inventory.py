@@ -17,7 +17,8 @@ from devices.excel import export_inventory
 from devices.filters import AGENCY_KINDS, DeviceFilterSet
 from devices.models import Device, ReturnObligation
 from devices.permissions import device_actions, is_ca
-from devices.views._common import STAFF_ROLES, paginate, require_staff, visible_device
+from devices.views._common import STAFF_ROLES, require_staff, visible_device
+from portal.lib.paging import paginate
 from requests_app.models import RequestRow
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

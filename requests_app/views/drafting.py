@@ -15,7 +15,6 @@ import secrets
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.db.models import Count, Exists, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.http import Http404, HttpResponse
@@ -35,6 +34,7 @@ from certificates.models import Certificate
 from devices.choices import DeviceStatus
 from devices.models import Device
 from portal.errors import DomainError
+from portal.lib.paging import paginate
 from requests_app import excel, services
 from requests_app.choices import FormKind, Status
 from requests_app.columns import FORM_COLUMNS
@@ -55,8 +55,6 @@ from requests_app.forms import (
 from requests_app.models import CertRequest, RequestRow
 from requests_app.permissions import Overtaken, allowed_actions, require
 
-PAGE_SIZES = (10, 25, 50, 100)
-DEFAULT_PAGE_SIZE = 25
 PICK_LIMIT = 20
 # What each form's picker looks for (Mẫu 02/03 have none).
 PICK_KIND = {
@@ -94,14 +92,6 @@ RETURN_ACTIONS = ("send_back", "return")
 
 
 # --- helpers -------------------------------------------------------------------------------
-def _page_size(request) -> int:
-    try:
-        size = int(request.GET.get("page_size", DEFAULT_PAGE_SIZE))
-    except ValueError:
-        return DEFAULT_PAGE_SIZE
-    return size if size in PAGE_SIZES else DEFAULT_PAGE_SIZE
-
-
 class _NoLongerDraft(Exception):
     def __init__(self, cert_request):
         self.cert_request = cert_request
@@ -324,21 +314,15 @@ def cert_request_list(request):
         .order_by("-created_at", "-pk")
     )
     filterset = CertRequestFilterSet(request.GET or None, queryset=base, request=request)
-    size = _page_size(request)
-    page = Paginator(filterset.qs, size).get_page(request.GET.get("page"))
-    letters = list(page.object_list)
+    paging = paginate(request, filterset.qs)
+    letters = list(paging["page"].object_list)
     for letter in letters:
         letter.actions = allowed_actions(user, letter)
-    query = request.GET.copy()
-    query.pop("page", None)
     scope = scope_for(user)
     context = {
         "filter": filterset,
-        "page": page,
         "letters": letters,
-        "querystring": query.urlencode(),
-        "page_sizes": PAGE_SIZES,
-        "page_size": size,
+        **paging,
         "can_draft": Role.AGENCY_CLERK in scope.roles,
         "form_kinds": [(value, label, FORM_HELP[value]) for value, label in FormKind.choices],
         "awaiting_signature": _awaiting_signature(user, scope),
