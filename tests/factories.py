@@ -110,7 +110,7 @@ class CertificateFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Certificate
 
-    serial = factory.Sequence(lambda n: f"{0x5400000000000000 + n:x}")
+    serial = factory.Sequence(lambda n: f"{0x5400000000000000 + n:X}")  # upper hex, as the CA
     subject_kind = SubjectKind.PERSON
     person = factory.SubFactory(PersonFactory)
     agency = factory.LazyAttribute(lambda o: o.person.organization)
