@@ -22,9 +22,9 @@ KEY_STORAGE_DEVICE = {
 }
 
 
-def _processor(row):
+def processor_of(cert_request):
     """The user who started processing the letter: the CA operator or the provincial officer."""
-    transition = row.cert_request.transitions.filter(action="process").order_by("-pk").first()
+    transition = cert_request.transitions.filter(action="process").order_by("-pk").first()
     return transition.by if transition else None
 
 
@@ -165,9 +165,10 @@ HANDLERS = {
 }
 
 
-def process_row(row) -> None:
-    """Carry out one accepted row; raise DomainError (or CertificateError) to mark it failed.
+def process_row(row, *, by) -> None:
+    """Carry out one accepted row on behalf of `by` (see `processor_of`); raise DomainError
+    (or CertificateError) to mark it failed.
 
     Sets `row.result_certificate` / `row.result_device`; the caller saves the row.
     """
-    HANDLERS[row.cert_request.form](row, _processor(row))
+    HANDLERS[row.cert_request.form](row, by)

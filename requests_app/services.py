@@ -402,11 +402,12 @@ def cert_request_run_processing(*, cert_request_id: int) -> CertRequest:
 
     Idempotent: rows already done are skipped, so a redelivered task changes nothing.
     """
-    from requests_app.processing import process_row
+    from requests_app.processing import process_row, processor_of
 
     cert_request = CertRequest.objects.get(pk=cert_request_id)
     if cert_request.status != Status.IN_PROCESS:
         return cert_request
+    by = processor_of(cert_request)
     pks = list(
         cert_request.rows.filter(outcome=Outcome.ACCEPTED)
         .order_by("position")
@@ -419,7 +420,7 @@ def cert_request_run_processing(*, cert_request_id: int) -> CertRequest:
         row.cert_request = cert_request
         try:
             with transaction.atomic():
-                process_row(row)
+                process_row(row, by=by)
                 row.outcome = Outcome.DONE
                 row.is_open = False
                 row.save(
