@@ -63,10 +63,24 @@ def key_fragments() -> tuple[list[bytes], list[bytes]]:
             serialization.PrivateFormat.PKCS8,
             serialization.NoEncryption(),
         )
-        plain.append(base64.b64encode(clear)[100:140])
-        plain.append(clear[100:120].hex().encode())
-        plain.append(clear[100:120].hex().upper().encode())
+        # Fragments of the secret itself (RSA private exponent, EC private scalar): the
+        # public modulus also sits in every certificate, so it must not be what we look for.
+        start = secret_offset(clear, passphrase, blob) + 3
+        start -= start % 3  # a base64 window that lines up with the dump's encoding
+        plain.append(base64.b64encode(clear)[start // 3 * 4 :][:40])
+        plain.append(clear[start : start + 20].hex().encode())
+        plain.append(clear[start : start + 20].hex().upper().encode())
     return encrypted, plain
+
+
+def secret_offset(clear: bytes, passphrase: str, blob: bytes) -> int:
+    key = serialization.load_pem_private_key(blob, passphrase.encode())
+    numbers = key.private_numbers()
+    secret = numbers.d if hasattr(numbers, "d") else numbers.private_value
+    raw = secret.to_bytes((secret.bit_length() + 7) // 8, "big")
+    offset = clear.find(raw)
+    assert offset >= 0
+    return offset
 
 
 def secrets_of_the_database() -> list[bytes]:
