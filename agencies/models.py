@@ -104,6 +104,10 @@ class Organization(models.Model):
             self.path = path
             type(self).objects.filter(pk=self.pk).update(path=path)
 
+    def is_within(self, other: "Organization") -> bool:
+        """Whether this node is `other` or lies anywhere below it in the tree."""
+        return self.path.startswith(other.path)
+
     @property
     def is_active(self) -> bool:
         return self.valid_to is None and self.superseded_by_id is None

@@ -31,7 +31,7 @@ def person_upsert(*, organization: Organization, data: dict, by) -> Person:
     agency = organization.managing_agency or organization
     with transaction.atomic():
         person = Person.objects.select_for_update().filter(national_id=national_id).first()
-        if person is not None and not person.organization.path.startswith(agency.path):
+        if person is not None and not person.organization.is_within(agency):
             raise DomainError(
                 _(
                     "Cá nhân có số định danh %(id)s đang thuộc %(org)s; hãy đề nghị thay đổi "
@@ -70,7 +70,7 @@ def organization_find_or_create(*, agency: Organization, data: dict, by) -> Orga
     match = None
     if budget_code:
         match = Organization.objects.filter(budget_code=budget_code).first()
-        if match is not None and not match.path.startswith(agency.path):
+        if match is not None and not match.is_within(agency):
             raise DomainError(
                 _("Mã quan hệ ngân sách %(code)s thuộc %(org)s, không thuộc cơ quan đề nghị.")
                 % {"code": budget_code, "org": match},

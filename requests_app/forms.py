@@ -269,8 +269,8 @@ class RowForm(forms.Form):
         matches = list(queryset.filter(serial__in={value, value.lower(), value.upper()})[:5])
         if len(matches) > 1:
             # Same serial on two device kinds: prefer the one of this letter's agency.
-            path = self.cert_request.agency.path
-            matches = [m for m in matches if m.agency and m.agency.path.startswith(path)] or matches
+            agency = self.cert_request.agency
+            matches = [m for m in matches if m.agency and m.agency.is_within(agency)] or matches
         return matches[0] if matches else None
 
     def clean_certificate(self):

@@ -25,7 +25,7 @@ def days_left(certificate) -> int:
 
 
 def _belongs_to_agency(obj, agency) -> bool:
-    return obj.agency_id is not None and obj.agency.path.startswith(agency.path)
+    return obj.agency_id is not None and obj.agency.is_within(agency)
 
 
 def row_errors(row) -> dict[str, list[str]]:

@@ -110,7 +110,7 @@ def _apply_subject(certificate: Certificate, subject: SubjectInfo, subject_dn: s
 
 
 def _require_under(node: Organization, agency: Organization, what: str) -> None:
-    if not node.path.startswith(agency.path):
+    if not node.is_within(agency):
         raise CertificateError(
             _("%(what)s không thuộc cơ quan %(agency)s.") % {"what": what, "agency": agency},
             code="not_in_agency",

@@ -24,4 +24,4 @@ def clean_text(value: str | None) -> str:
 
 def under(obj_agency, agency: Organization) -> bool:
     """Whether `obj_agency` is the agency or one of its units."""
-    return obj_agency is not None and obj_agency.path.startswith(agency.path)
+    return obj_agency is not None and obj_agency.is_within(agency)

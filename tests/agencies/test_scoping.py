@@ -110,3 +110,11 @@ def test_a_nested_unit_moves_with_its_agency_in_scope(cast):
     assert person.pk not in ids(Person.objects.visible_to(cast.clerk_b))
     assert sub_unit.province_id == cast.province_1.pk
     assert sub_unit.managing_agency == cast.agency_a
+
+
+def test_is_within_follows_the_tree_not_the_name(cast):
+    assert cast.unit_a.is_within(cast.agency_a)
+    assert cast.agency_a.is_within(cast.agency_a)
+    assert cast.agency_a.is_within(cast.province_1)
+    assert not cast.agency_a.is_within(cast.unit_a)
+    assert not cast.agency_b.is_within(cast.agency_a)
