@@ -203,6 +203,10 @@ class Certificate(models.Model):
         related_name="descendants",
         help_text=_("Chứng thư cấp mới đầu tiên; trống nếu chính là chứng thư đó."),
     )
+    # What produced the certificate, as a key its caller chose (a letter row: "request_row:
+    # 12:issue"): unique, so a task delivered twice can never issue twice (docs/architecture.md
+    # §4). Empty for certificates made outside a letter (the key ceremony, the admin).
+    origin = models.CharField(max_length=64, blank=True, default="", editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = CertificateQuerySet.as_manager()
@@ -244,6 +248,12 @@ class Certificate(models.Model):
                 condition=Q(status=CertStatus.VALID),
                 name="cert_one_valid_per_key",
                 violation_error_message=_("Cặp khóa này đã gắn với một chứng thư còn hiệu lực."),
+            ),
+            models.UniqueConstraint(
+                fields=["origin"],
+                condition=~Q(origin=""),
+                name="cert_one_per_origin",
+                violation_error_message=_("Dòng đề nghị này đã có chứng thư kết quả."),
             ),
         ]
 

@@ -147,7 +147,15 @@ EMAIL_BACKEND = (
 REDIS_URL = env_str("REDIS_URL", "")
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
-    CELERY_BROKER_TRANSPORT_OPTIONS: dict = {}
+    CELERY_BROKER_TRANSPORT_OPTIONS: dict = {
+        # A task not acknowledged within this time is delivered again: longer than the
+        # longest task (a 1,000-row letter, the expiry sweep: a few minutes at most). Work a
+        # dead worker dropped is picked up sooner by the stall sweep below.
+        "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 30 * 60),
+        # Fail fast when Redis is down: the click is told, the stall sweep queues it later.
+        "socket_connect_timeout": 3,
+        "socket_timeout": 10,
+    }
 else:
     _queue_dir = VAR_DIR / "celery" / "queue"
     _processed_dir = VAR_DIR / "celery" / "processed"
@@ -161,9 +169,14 @@ else:
         "store_processed": False,
     }
 CELERY_TASK_IGNORE_RESULT = True
+# At least once, with idempotent tasks (docs/architecture.md §4): a task is acknowledged
+# only when it has finished, delivered again when its worker dies, and a worker takes one
+# message at a time so nothing waits behind a long task in a dead worker's prefetch.
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_BROKER_CONNECTION_TIMEOUT = 3
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # Every deadline the portal enforces by itself. Tasks are idempotent: a missed or doubled
@@ -176,6 +189,10 @@ CELERY_BEAT_SCHEDULE = {
     "certificates-crl-refresh": {
         "task": "certificates.tasks.crl_refresh_task",
         "schedule": 15 * 60,
+    },
+    "requests-resume-stalled": {
+        "task": "requests_app.tasks.cert_request_resume_stalled_task",
+        "schedule": env_int("PORTAL_PROCESSING_SWEEP_SECONDS", 60),
     },
     "devices-return-overdue": {
         "task": "devices.tasks.return_obligation_notify_overdue_task",
@@ -202,6 +219,10 @@ PORTAL_MAX_RENEWALS = env_int("PORTAL_MAX_RENEWALS", 1)
 PORTAL_DEVICE_RETURN_WORKING_DAYS = env_int("PORTAL_DEVICE_RETURN_WORKING_DAYS", 5)
 PORTAL_RECOVERY_WORKING_DAYS = env_int("PORTAL_RECOVERY_WORKING_DAYS", 1)
 PORTAL_PROCESSING_WORKING_DAYS = env_int("PORTAL_PROCESSING_WORKING_DAYS", 3)
+# A letter in process whose processing shows no progress for this long is queued again.
+PORTAL_PROCESSING_STALL_SECONDS = env_int("PORTAL_PROCESSING_STALL_SECONDS", 180)
+# Rows of a letter processed and committed together by the worker.
+PORTAL_PROCESSING_CHUNK_SIZE = env_int("PORTAL_PROCESSING_CHUNK_SIZE", 50)
 
 LOGGING = {
     "version": 1,

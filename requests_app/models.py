@@ -74,8 +74,9 @@ class CertRequest(models.Model):
     received_on = models.DateField(_("ngày tiếp nhận"), null=True, blank=True)
     due_on = models.DateField(_("hạn xử lý"), null=True, blank=True, db_index=True)
     done_at = models.DateTimeField(_("hoàn thành lúc"), null=True, blank=True)
-    rows_processed = models.PositiveIntegerField(default=0, editable=False)
-    rows_to_process = models.PositiveIntegerField(default=0, editable=False)
+    # The last sign of life of the letter's processing (started, a chunk committed, queued
+    # again): a letter in process without one for a while is stalled (services.processing).
+    progress_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     objects = CertRequestQuerySet.as_manager()
 
@@ -83,7 +84,14 @@ class CertRequest(models.Model):
         verbose_name = _("văn bản đề nghị")
         verbose_name_plural = _("văn bản đề nghị")
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["status", "due_on"], name="req_status_due_idx")]
+        indexes = [
+            models.Index(fields=["status", "due_on"], name="req_status_due_idx"),
+            models.Index(
+                fields=["progress_at"],
+                condition=Q(status="in_process"),
+                name="req_in_process_progress_idx",
+            ),
+        ]
 
     def __str__(self) -> str:
         number = self.number or _("(chưa có số)")
@@ -100,6 +108,18 @@ class CertRequest(models.Model):
 
             return not self.rows.exclude(device__kind=DeviceKind.USB_TOKEN).exists()
         return False
+
+    @property
+    def is_stalled(self) -> bool:
+        """In process with no sign of life within PORTAL_PROCESSING_STALL_SECONDS."""
+        from datetime import timedelta
+
+        from django.utils import timezone
+
+        if self.status != Status.IN_PROCESS or self.progress_at is None:
+            return self.status == Status.IN_PROCESS
+        window = timedelta(seconds=settings.PORTAL_PROCESSING_STALL_SECONDS)
+        return self.progress_at < timezone.now() - window
 
 
 class RequestRow(models.Model):

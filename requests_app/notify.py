@@ -59,9 +59,9 @@ def to_ca(cert_request) -> None:
 def outcome_to_clerk(cert_request, note: str = "", action: str = "") -> None:
     """Tell the drafting clerk what happened: the move's name when it sent the letter back to
     them (a bare "Dự thảo" would not say why), the new status otherwise."""
-    from requests_app.workflow import MOVES
+    from requests_app.lifecycle import ACTIONS
 
-    what = MOVES[action].label if action else cert_request.get_status_display()
+    what = ACTIONS[action].label if action else cert_request.get_status_display()
     message = _("%(title)s: %(status)s") % {"title": _title(cert_request), "status": what}
     if note:
         message += f" – {note}"

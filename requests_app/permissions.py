@@ -1,7 +1,10 @@
-"""Who may take which action on a letter: decided here and nowhere else (DESIGN §2.9).
+"""Who may take which action on a letter, decided from the lifecycle table and nowhere else
+(docs/architecture.md §3).
 
-Views call `require()` after fetching the letter through `visible_to` (out of scope → 404);
-an in-scope user without the right gets 403. Nobody approves a letter they drafted.
+Services call `require()` on the letter as locked, inside the transaction that changes it;
+pages call `allowed_actions()` to draw their buttons. Out of scope is 404 (`visible_to`), in
+scope but not allowed 403, and a right the user had a moment ago (someone else acted first,
+or the page was stale) is a message (`Overtaken`), not a 403.
 """
 
 import copy
@@ -12,39 +15,38 @@ from django.utils.translation import gettext as _
 from agencies.access import scope_for
 from agencies.choices import Role
 from portal.errors import DomainError
-from requests_app.choices import CA_FORMS, EDITABLE_STATUSES, Status
+from requests_app.choices import CA_FORMS
+from requests_app.lifecycle import ACTIONS, PROCESSOR, SYSTEM, Action
 
-REVIEW_ACTIONS = {"return", "refuse", "forward", "process", "decide_rows"}
+
+def _role_at(action: Action, cert_request) -> str | None:
+    role = action.sources.get(cert_request.status)
+    if role == PROCESSOR:
+        return Role.PROVINCIAL_OFFICER if cert_request.processed_by_province else Role.CA_OPERATOR
+    return role
+
+
+def _holds(scope, role: str, cert_request) -> bool:
+    if role == Role.CA_OPERATOR:
+        return scope.is_ca and cert_request.form in CA_FORMS
+    return scope.holds(role, cert_request.agency.path)
+
+
+def may(user, action: Action, cert_request) -> bool:
+    """Whether `user` may take `action` on the letter as it is now."""
+    role = _role_at(action, cert_request)
+    if role is None or role == SYSTEM:
+        return False
+    scope = scope_for(user)
+    if not scope.is_authenticated or not _holds(scope, role, cert_request):
+        return False
+    if action.not_drafter and cert_request.created_by_id == user.pk:
+        return False
+    return action.when is None or action.when(cert_request)
 
 
 def allowed_actions(user, cert_request) -> set[str]:
-    scope = scope_for(user)
-    if not scope.is_authenticated:
-        return set()
-    path = cert_request.agency.path
-    status = cert_request.status
-    own = cert_request.created_by_id == user.pk
-    actions: set[str] = set()
-
-    if scope.holds(Role.AGENCY_CLERK, path):
-        if status in EDITABLE_STATUSES:
-            actions |= {"edit", "submit"}
-        if status in (Status.DRAFT, Status.AWAITING_HEAD):
-            actions.add("cancel")
-    if scope.holds(Role.AGENCY_HEAD, path) and status == Status.AWAITING_HEAD and not own:
-        actions |= {"issue", "send_back"}
-    if status == Status.PROVINCE_REVIEW and scope.holds(Role.PROVINCIAL_OFFICER, path) and not own:
-        actions |= {"return", "refuse", "decide_rows"}
-        if cert_request.processed_by_province:
-            actions.add("process")
-        else:
-            actions.add("forward")
-    if status == Status.FORWARDED and scope.is_ca and cert_request.form in CA_FORMS and not own:
-        actions |= {"return", "refuse", "decide_rows", "process"}
-    return actions
-
-
-DECIDE_STATUSES = frozenset({Status.PROVINCE_REVIEW, Status.FORWARDED})
+    return {name for name, action in ACTIONS.items() if may(user, action, cert_request)}
 
 
 class Overtaken(DomainError):
@@ -52,29 +54,22 @@ class Overtaken(DomainError):
     or the page was stale. Deserves a message, not a 403."""
 
 
-def overtaken(user, action: str, cert_request) -> bool:
-    from requests_app.workflow import MOVES
-
-    if action == "edit":
-        statuses = {Status.DRAFT}
-    elif action in MOVES:
-        statuses = MOVES[action].sources
-    else:
-        statuses = DECIDE_STATUSES
-    for status in statuses - {cert_request.status}:
+def _overtaken(user, action: Action, cert_request) -> bool:
+    for status in action.statuses - {cert_request.status}:
         probe = copy.copy(cert_request)
         probe.status = status
-        if action in allowed_actions(user, probe):
+        if may(user, action, probe):
             return True
     return False
 
 
-def require(user, action: str, cert_request) -> None:
-    """Raise PermissionDenied (403) unless the user may take `action` now, or Overtaken when
-    they could have in an earlier status of the letter."""
-    if action in allowed_actions(user, cert_request):
-        return
-    if overtaken(user, action, cert_request):
+def require(user, name: str, cert_request) -> Action:
+    """Return the action if `user` may take it on the letter now; raise Overtaken when they
+    could have in another status of the letter, PermissionDenied (403) otherwise."""
+    action = ACTIONS[name]
+    if may(user, action, cert_request):
+        return action
+    if _overtaken(user, action, cert_request):
         raise Overtaken(
             _(
                 "Văn bản đã được xử lý hoặc đã chuyển sang bước khác: hiện ở trạng thái “%(status)s”."

@@ -87,6 +87,24 @@ class CertRequestQuerySet(models.QuerySet):
             status__in=[Status.DONE, Status.REFUSED, Status.CANCELLED, Status.DRAFT]
         )
 
+    def stalled(self, cutoff):
+        """Letters in process whose processing showed no sign of life since `cutoff`: their
+        task was lost with a worker or a broker (docs/architecture.md §4)."""
+        return self.filter(
+            Q(progress_at__lt=cutoff) | Q(progress_at__isnull=True), status=Status.IN_PROCESS
+        )
+
+    def with_progress(self):
+        """Annotate `rows_to_process` and `rows_processed`, derived from the rows' outcomes,
+        so the figure can never exceed the rows it counts."""
+        processed = [Outcome.DONE, Outcome.FAILED]
+        return self.annotate(
+            rows_to_process=Count(
+                "rows", filter=Q(rows__outcome__in=[Outcome.ACCEPTED, *processed])
+            ),
+            rows_processed=Count("rows", filter=Q(rows__outcome__in=processed)),
+        )
+
 
 class RequestRowQuerySet(models.QuerySet):
     def visible_to(self, user):

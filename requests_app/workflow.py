@@ -1,80 +1,95 @@
-"""The letter workflow: an allowed-transitions table and one `_transition()` helper
-(DESIGN §2.4). Who may take each action is `requests_app.permissions`."""
+"""Moving a letter by the lifecycle table, decided under the lock (docs/architecture.md §3).
 
-from dataclasses import dataclass
+Every service that acts on a letter does so inside `acting()`: it locks the letter's row
+(`select_for_update`), checks the actor's right, the action's required reason and the
+letter's own rules on the *locked* row, and only then lets the service change it; `move()`
+writes the new status, an append-only `Transition` and the audit event, whose "before" is
+the locked value. Of two people acting at once exactly one moves the letter; the other is
+told someone acted first.
+"""
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 from django.db import transaction
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from portal.audit import audit_record
 from portal.errors import DomainError
-from requests_app.choices import Status
+from requests_app.lifecycle import ACTIONS
+from requests_app.permissions import require
 
 
-@dataclass(frozen=True)
-class Move:
-    sources: frozenset[str]
-    target: str
-    label: str
+def require_reason(note: str) -> None:
+    if not (note or "").strip():
+        raise DomainError(_("Hãy ghi rõ lý do."), code="note_required")
 
 
-S = Status
-MOVES: dict[str, Move] = {
-    "submit": Move(frozenset({S.DRAFT}), S.AWAITING_HEAD, gettext_lazy("Trình lãnh đạo ký")),
-    "send_back": Move(frozenset({S.AWAITING_HEAD}), S.DRAFT, gettext_lazy("Lãnh đạo trả lại")),
-    "issue": Move(frozenset({S.AWAITING_HEAD}), S.ISSUED, gettext_lazy("Ký, ban hành")),
-    "receive": Move(frozenset({S.ISSUED}), S.PROVINCE_REVIEW, gettext_lazy("Sở KH&CN tiếp nhận")),
-    "return": Move(
-        frozenset({S.PROVINCE_REVIEW, S.FORWARDED}), S.DRAFT, gettext_lazy("Trả lại để sửa")
-    ),
-    "refuse": Move(frozenset({S.PROVINCE_REVIEW, S.FORWARDED}), S.REFUSED, gettext_lazy("Từ chối")),
-    "forward": Move(frozenset({S.PROVINCE_REVIEW}), S.FORWARDED, gettext_lazy("Chuyển CA")),
-    "process": Move(
-        frozenset({S.PROVINCE_REVIEW, S.FORWARDED}), S.IN_PROCESS, gettext_lazy("Xử lý")
-    ),
-    "complete": Move(frozenset({S.IN_PROCESS}), S.DONE, gettext_lazy("Hoàn thành")),
-    "cancel": Move(frozenset({S.DRAFT, S.AWAITING_HEAD}), S.CANCELLED, gettext_lazy("Hủy")),
-}
+def lock(cert_request):
+    """The letter's row, locked until the end of the current transaction."""
+    from requests_app.models import CertRequest
+
+    return CertRequest.objects.select_for_update().select_related("agency").get(pk=cert_request.pk)
 
 
-def _transition(cert_request, *, action: str, by, note: str = "", **fields):
-    """Move the letter by `action`, or raise DomainError if its current status forbids it.
+@contextmanager
+def acting(
+    cert_request, name: str, *, by, note: str = "", check: Callable | None = None
+) -> Iterator:
+    """Lock the letter and decide `by`'s action `name` on it; yield the locked letter.
 
-    Locks the row first, so of two people acting at once exactly one moves the letter and the
-    other gets a clear message. Updates and returns the caller's object.
+    `check(locked)` applies the letter's own rules (rows valid, contact complete…) and raises
+    DomainError to refuse. Everything the body writes commits with the decision, or nothing.
     """
-    from requests_app.models import CertRequest, Transition
-
-    move = MOVES[action]
     with transaction.atomic():
-        locked = CertRequest.objects.select_for_update().get(pk=cert_request.pk)
-        if locked.status not in move.sources:
-            raise DomainError(
-                _("Không thể “%(action)s”: văn bản đang ở trạng thái “%(status)s”.")
-                % {"action": move.label, "status": locked.get_status_display()},
-                code="stale_status",
-            )
-        before = locked.status
-        locked.status = move.target
-        for name, value in fields.items():
-            setattr(locked, name, value)
-        locked.save(update_fields=["status", "updated_at", *fields])
-        Transition.objects.create(
-            cert_request=locked,
-            from_status=before,
-            to_status=move.target,
-            action=action,
-            by=by,
-            note=note,
+        locked = lock(cert_request)
+        action = require(by, name, locked)
+        if action.reason_required:
+            require_reason(note)
+        if check is not None:
+            check(locked)
+        yield locked
+    _refresh(cert_request, locked)
+
+
+def move(locked, name: str, *, by, note: str = "", **fields) -> None:
+    """Move the locked letter by action `name` (checked by `acting`, or a move of the portal
+    itself), recording the transition and the audit event."""
+    from requests_app.models import Transition
+
+    action = ACTIONS[name]
+    before = locked.status
+    if before not in action.sources:
+        raise DomainError(
+            _("Không thể “%(action)s”: văn bản đang ở trạng thái “%(status)s”.")
+            % {"action": action.label, "status": locked.get_status_display()},
+            code="stale_status",
         )
-        audit_record(
-            actor=by,
-            action=f"cert_request.{action}",
-            obj=locked,
-            before={"status": before},
-            after={"status": move.target, **{k: str(v) for k, v in fields.items()}},
-            reason=note,
+    locked.status = action.target
+    for name_, value in fields.items():
+        setattr(locked, name_, value)
+    locked.save(update_fields=["status", "updated_at", *fields])
+    Transition.objects.create(
+        cert_request=locked,
+        from_status=before,
+        to_status=action.target,
+        action=name,
+        by=by,
+        note=note,
+    )
+    audit_record(
+        actor=by,
+        action=f"cert_request.{name}",
+        obj=locked,
+        before={"status": before},
+        after={"status": action.target, **{k: str(v) for k, v in fields.items()}},
+        reason=note,
+    )
+
+
+def _refresh(cert_request, locked) -> None:
+    """Give the caller's object the locked row's values (it may be shown right after)."""
+    if cert_request is not locked:
+        cert_request.__dict__.update(
+            {f.attname: getattr(locked, f.attname) for f in locked._meta.concrete_fields}
         )
-    cert_request.__dict__.update({k: getattr(locked, k) for k in ("status", "updated_at", *fields)})
-    return cert_request

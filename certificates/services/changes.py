@@ -90,7 +90,11 @@ def _finish_supersession(old: Certificate, new: Certificate, by, before: dict) -
 
 
 def certificate_renew(
-    *, certificate: Certificate, by: User | None, not_after: datetime | None = None
+    *,
+    certificate: Certificate,
+    by: User | None,
+    not_after: datetime | None = None,
+    origin: str = "",
 ) -> Certificate:
     """Renew: same key, new certificate, expiry pushed back by at most 3 years, once.
 
@@ -132,6 +136,7 @@ def certificate_renew(
             raise CertificateError(_("Hạn mới phải sau hạn hiện tại."), code="validity")
         issued = get_backend().renew(previous=old, not_after=not_after)
         new, before = _supersede(old, issued, now=now, renewal_count=old.renewal_count + 1)
+        new.origin = origin
         new.save()
         _event(new, CertEventKind.RENEWED, by, at=now, related=old).save()
         audit_record(
@@ -205,6 +210,7 @@ def certificate_change_info(
     email: str | None = None,
     unit: Organization | None = None,
     agency: Organization | None = None,
+    origin: str = "",
 ) -> Certificate:
     """Change of information: new certificate, new subject, the SAME expiry and key.
 
@@ -236,6 +242,7 @@ def certificate_change_info(
         new, before = _supersede(old, issued, now=now, renewal_count=old.renewal_count)
         _apply_subject(new, subject, issued.subject_dn)
         new.agency = new_agency
+        new.origin = origin
         new.save()
         _event(
             new,

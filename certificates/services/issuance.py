@@ -51,6 +51,7 @@ class IssueOrder:
     device_key: DeviceKey | None = None  # a key the device already holds
     key_algorithm: str | None = None
     not_after: datetime | None = None
+    origin: str = ""  # unique key of what asked for it (Certificate.origin)
 
 
 def _subject_of_order(order: IssueOrder, nodes) -> SubjectInfo:
@@ -189,6 +190,7 @@ def certificate_issue_batch(*, orders: Sequence[IssueOrder], by: User | None) ->
                 der=result.der,
                 issuer=result.authority,
                 key=result.key,
+                origin=order.origin,
             )
             _apply_subject(certificate, request.subject, result.subject_dn)
             certificates.append(certificate)
@@ -241,6 +243,7 @@ def certificate_issue(
     device_key: DeviceKey | None = None,
     key_algorithm: str | None = None,
     not_after: datetime | None = None,
+    origin: str = "",
 ) -> Certificate:
     """Issue one certificate (see `certificate_issue_batch`)."""
     order = IssueOrder(
@@ -255,5 +258,6 @@ def certificate_issue(
         device_key=device_key,
         key_algorithm=key_algorithm,
         not_after=not_after,
+        origin=origin,
     )
     return certificate_issue_batch(orders=[order], by=by)[0]

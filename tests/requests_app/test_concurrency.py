@@ -94,7 +94,7 @@ def test_twenty_simultaneous_approvals_through_the_service_make_one_transition(
     refused = [r for r in results if isinstance(r, DomainError)]
     assert len(refused) == PEOPLE - 1
     assert {r.code for r in refused} == {"stale_status"}
-    assert all("văn bản đang ở trạng thái" in r.message for r in refused)
+    assert all("đã chuyển sang bước khác" in r.message for r in refused)
     assert Transition.objects.filter(cert_request=cert_request, action=action).count() == 1
     cert_request.refresh_from_db()
     expected = Status.FORWARDED if action == "forward" else Status.PROVINCE_REVIEW

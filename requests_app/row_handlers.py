@@ -1,6 +1,10 @@
-"""What processing an accepted row does, per form (issue 4 item 6). Called by the worker,
-one row per transaction, through the services of the apps below: agencies (people),
-devices (key-storage devices), certificates (the CA)."""
+"""What processing an accepted row does, per form. Called by the worker on a locked row,
+each row in its own savepoint, through the services of the apps below: agencies (people),
+devices (key-storage devices), certificates (the CA).
+
+Every certificate a row produces carries the row's `origin` key, unique in the registry:
+a second attempt at the same row fails inside its savepoint instead of issuing twice
+(docs/architecture.md §4)."""
 
 import secrets
 
@@ -26,6 +30,10 @@ def processor_of(cert_request):
     """The user who started processing the letter: the CA operator or the provincial officer."""
     transition = cert_request.transitions.filter(action="process").order_by("-pk").first()
     return transition.by if transition else None
+
+
+def origin(row, step: str) -> str:
+    return f"request_row:{row.pk}:{step}"
 
 
 def _simulated_iccid() -> str:
@@ -68,6 +76,7 @@ def _issue_person(row, by) -> None:
         email=row.email,
         device=device,
         by=by,
+        origin=origin(row, "issue"),
     )
 
 
@@ -97,6 +106,7 @@ def _issue_organization(row, by) -> None:
         email=row.email,
         device=device,
         by=by,
+        origin=origin(row, "issue"),
     )
 
 
@@ -117,13 +127,16 @@ def _issue_device_service(row, by) -> None:
         email=row.email,
         device=device,
         by=by,
+        origin=origin(row, "issue"),
     )
 
 
 def _renew_change(row, by) -> None:
     certificate = row.certificate
     if row.renew:
-        certificate = ca.certificate_renew(certificate=certificate, by=by)
+        certificate = ca.certificate_renew(
+            certificate=certificate, by=by, origin=origin(row, "renew")
+        )
     if row.change_info:
         changes = {}
         if row.change_field == ChangeField.COMMON_NAME:
@@ -135,7 +148,9 @@ def _renew_change(row, by) -> None:
             if unit is None:
                 raise DomainError(_("Không tìm thấy đơn vị “%(n)s”.") % {"n": row.new_value})
             changes["unit"] = unit
-        certificate = ca.certificate_change_info(certificate=certificate, by=by, **changes)
+        certificate = ca.certificate_change_info(
+            certificate=certificate, by=by, origin=origin(row, "change"), **changes
+        )
     row.result_certificate = certificate
 
 

@@ -1,0 +1,225 @@
+"""The letter lifecycle: one table, the single source of every action a letter can take
+(docs/architecture.md §3).
+
+Each action names the statuses it starts from and, for each, the role that may take it
+there; its target; whether the drafter is excluded; whether a written reason is required;
+its label in the history, its button and its success message. `permissions` decides from
+it, `workflow` moves by it, the services name their action in it, and the detail page draws
+its buttons from it. Adding a step touches this file and the service that carries it out.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from agencies.choices import Role
+from requests_app.choices import Status
+
+S = Status
+R = Role
+# The role that may act on a letter in process: whoever processes it (the Sở KH&CN for the
+# letters it handles itself, docs/domain.md §4; otherwise the CA).
+PROCESSOR = "processor"
+# Moves made by the portal itself (the letter reaching the Sở KH&CN, processing finishing):
+# no user may take them.
+SYSTEM = "system"
+
+
+@dataclass(frozen=True)
+class Action:
+    name: str
+    # source status -> the role that may take the action from it
+    sources: dict[str, str]
+    # None: the action acts on the letter without moving it (editing, deciding rows…)
+    target: str | None
+    label: Promise
+    button: Promise | str = ""
+    success: Promise | str = ""
+    not_drafter: bool = False
+    reason_required: bool = False
+    # what the action's form carries: "" (nothing), "note" (an optional note), "reason"
+    # (a required reason), "number" (the letter's number, when the head issues it)
+    takes: str = ""
+    field_label: Promise | str = ""
+    opener: Promise | str = ""  # the button that unfolds a form with a text field
+    hint: Promise | str = ""
+    style: str = ""  # "", "secondary" or "danger"
+    # a rule of the letter itself, on top of status and role (read on the locked row)
+    when: Callable | None = field(default=None, compare=False)
+    # the service in `requests_app.services` that carries the action out when posted from
+    # the letter's page ("" for actions taken elsewhere: editing, the portal's own moves)
+    handler: str = ""
+
+    @property
+    def statuses(self) -> frozenset[str]:
+        return frozenset(self.sources)
+
+
+def _not_processed_by_province(cert_request) -> bool:
+    return not cert_request.processed_by_province
+
+
+def _stalled(cert_request) -> bool:
+    return cert_request.is_stalled
+
+
+def _processable(cert_request) -> bool:
+    return cert_request.status == S.FORWARDED or cert_request.processed_by_province
+
+
+REVIEW = {S.PROVINCE_REVIEW: R.PROVINCIAL_OFFICER, S.FORWARDED: R.CA_OPERATOR}
+
+ACTIONS: dict[str, Action] = {
+    action.name: action
+    for action in [
+        Action(
+            "edit",
+            sources={S.DRAFT: R.AGENCY_CLERK},
+            target=None,
+            label=_("Sửa dự thảo"),
+            button=_("Sửa dự thảo"),
+        ),
+        Action(
+            "submit",
+            handler="cert_request_submit",
+            sources={S.DRAFT: R.AGENCY_CLERK},
+            target=S.AWAITING_HEAD,
+            label=_("Trình lãnh đạo ký"),
+            button=_("Trình lãnh đạo ký"),
+            success=_("Đã trình lãnh đạo ký văn bản."),
+            hint=_("Mọi quy tắc được kiểm tra lại trước khi trình."),
+        ),
+        Action(
+            "issue",
+            handler="cert_request_issue",
+            sources={S.AWAITING_HEAD: R.AGENCY_HEAD},
+            target=S.ISSUED,
+            not_drafter=True,
+            label=_("Ký, ban hành"),
+            button=_("Ký, ban hành văn bản"),
+            success=_("Đã ký, ban hành văn bản và gửi Sở Khoa học và Công nghệ."),
+            takes="number",
+            field_label=_("Số văn bản (để trống để hệ thống tự cấp số)"),
+        ),
+        Action(
+            "send_back",
+            handler="cert_request_send_back",
+            sources={S.AWAITING_HEAD: R.AGENCY_HEAD},
+            target=S.DRAFT,
+            not_drafter=True,
+            reason_required=True,
+            label=_("Lãnh đạo trả lại"),
+            button=_("Trả lại cán bộ soạn"),
+            opener=_("Trả lại cán bộ soạn…"),
+            success=_("Đã trả lại văn bản cho cán bộ soạn."),
+            takes="reason",
+            field_label=_("Lý do trả lại (bắt buộc)"),
+            style="secondary",
+        ),
+        Action(
+            "receive",
+            sources={S.ISSUED: SYSTEM},
+            target=S.PROVINCE_REVIEW,
+            label=_("Sở KH&CN tiếp nhận"),
+        ),
+        Action(
+            "decide_rows",
+            handler="cert_request_accept_valid_rows",
+            sources=REVIEW,
+            target=None,
+            not_drafter=True,
+            label=_("Chấp nhận mọi dòng hợp lệ"),
+            button=_("Chấp nhận mọi dòng hợp lệ"),
+        ),
+        Action(
+            "forward",
+            handler="cert_request_forward",
+            sources={S.PROVINCE_REVIEW: R.PROVINCIAL_OFFICER},
+            target=S.FORWARDED,
+            not_drafter=True,
+            when=_not_processed_by_province,
+            label=_("Chuyển CA"),
+            button=_("Chuyển Cục CTS&BMTT"),
+            success=_("Đã chuyển văn bản đến Cục Chứng thực số và Bảo mật thông tin."),
+            hint=_("Các dòng bị từ chối không được chuyển."),
+        ),
+        Action(
+            "process",
+            handler="cert_request_process",
+            sources=REVIEW,
+            target=S.IN_PROCESS,
+            not_drafter=True,
+            when=_processable,
+            label=_("Xử lý"),
+            button=_("Xử lý các dòng đã chấp nhận"),
+            success=_("Đã bắt đầu xử lý các dòng được chấp nhận."),
+        ),
+        Action(
+            "resume",
+            handler="cert_request_resume",
+            sources={S.IN_PROCESS: PROCESSOR},
+            target=None,
+            not_drafter=True,
+            when=_stalled,
+            label=_("Tiếp tục xử lý"),
+            button=_("Tiếp tục xử lý"),
+            success=_("Đã đưa văn bản vào hàng đợi xử lý lại."),
+            hint=_("Việc xử lý đã dừng quá lâu; các dòng đã xong không bị xử lý lại."),
+        ),
+        Action(
+            "complete",
+            sources={S.IN_PROCESS: SYSTEM},
+            target=S.DONE,
+            label=_("Hoàn thành"),
+        ),
+        Action(
+            "return",
+            handler="cert_request_return",
+            sources=REVIEW,
+            target=S.DRAFT,
+            not_drafter=True,
+            reason_required=True,
+            label=_("Trả lại để sửa"),
+            button=_("Trả lại để sửa"),
+            opener=_("Trả lại để sửa…"),
+            success=_("Đã trả lại văn bản để cơ quan sửa."),
+            takes="reason",
+            field_label=_("Ý kiến, nội dung cần sửa (bắt buộc)"),
+            style="secondary",
+        ),
+        Action(
+            "refuse",
+            handler="cert_request_refuse",
+            sources=REVIEW,
+            target=S.REFUSED,
+            not_drafter=True,
+            reason_required=True,
+            label=_("Từ chối"),
+            button=_("Từ chối văn bản"),
+            opener=_("Từ chối văn bản…"),
+            success=_("Đã từ chối văn bản."),
+            takes="reason",
+            field_label=_("Lý do từ chối bằng văn bản (bắt buộc)"),
+            style="danger",
+        ),
+        Action(
+            "cancel",
+            handler="cert_request_cancel",
+            sources={S.DRAFT: R.AGENCY_CLERK, S.AWAITING_HEAD: R.AGENCY_CLERK},
+            target=S.CANCELLED,
+            label=_("Hủy"),
+            button=_("Xác nhận hủy văn bản"),
+            opener=_("Hủy văn bản…"),
+            success=_("Đã hủy văn bản."),
+            takes="note",
+            field_label=_("Ghi chú (không bắt buộc)"),
+            style="danger",
+        ),
+    ]
+}
+
+# The actions the letter's page draws as buttons, in the table's order ("decide_rows" is
+# drawn beside the rows it decides, "edit" is a link to the editor).
+BUTTONS = [a for a in ACTIONS.values() if a.handler and a.name != "decide_rows"]

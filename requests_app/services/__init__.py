@@ -1,0 +1,55 @@
+"""Every write on letters and their rows (docs/architecture.md §3). Views, API, commands and
+tasks call these; each decides the actor's right on the letter as locked, moves it through
+the lifecycle table and records an audit event."""
+
+from requests_app.services.drafting import (
+    CONTACT_FIELDS,
+    cert_request_create,
+    cert_request_update,
+    row_delete,
+    row_save,
+    rows_add_many,
+)
+from requests_app.services.processing import (
+    QueueUnavailable,
+    cert_request_process,
+    cert_request_resume,
+    cert_request_resume_stalled,
+    cert_request_run_processing,
+    enqueue_processing,
+)
+from requests_app.services.review import (
+    cert_request_accept_valid_rows,
+    cert_request_cancel,
+    cert_request_forward,
+    cert_request_issue,
+    cert_request_refuse,
+    cert_request_return,
+    cert_request_send_back,
+    cert_request_submit,
+    row_decide,
+)
+
+__all__ = [
+    "CONTACT_FIELDS",
+    "QueueUnavailable",
+    "cert_request_accept_valid_rows",
+    "cert_request_cancel",
+    "cert_request_create",
+    "cert_request_forward",
+    "cert_request_issue",
+    "cert_request_process",
+    "cert_request_refuse",
+    "cert_request_resume",
+    "cert_request_resume_stalled",
+    "cert_request_return",
+    "cert_request_run_processing",
+    "cert_request_send_back",
+    "cert_request_submit",
+    "cert_request_update",
+    "enqueue_processing",
+    "row_decide",
+    "row_delete",
+    "row_save",
+    "rows_add_many",
+]

@@ -1,0 +1,165 @@
+"""Drafting a letter: creating it, its contact block and its rows (docs/architecture.md §3).
+
+Every change to a draft is decided under the letter's lock (`workflow.acting`), so a row can
+never be added to a letter that was submitted a moment before."""
+
+from django.db import IntegrityError, transaction
+from django.db.models import Max
+from django.utils.translation import gettext as _
+
+from agencies.models import Organization
+from agencies.validators import nfc
+from portal.audit import audit_record
+from portal.errors import DomainError
+from requests_app.columns import FORM_COLUMNS
+from requests_app.exceptions import RowInvalid, RowsInvalid
+from requests_app.models import CertRequest, RequestRow
+from requests_app.rules import row_errors
+from requests_app.workflow import acting
+
+CONTACT_FIELDS = [
+    "subject",
+    "contact_name",
+    "contact_national_id",
+    "contact_id_issue_date",
+    "contact_id_issue_place",
+    "contact_position",
+    "contact_agency",
+    "contact_mobile",
+    "contact_email",
+    "delivery_address",
+]
+
+
+def clean(value):
+    return nfc(value) if isinstance(value, str) else value
+
+
+def cert_request_create(*, agency: Organization, form: str, by, **contact) -> CertRequest:
+    from agencies.access import scope_for
+    from agencies.choices import Role
+
+    if not scope_for(by).holds(Role.AGENCY_CLERK, agency.path):
+        raise DomainError(_("Bạn không phải cán bộ đầu mối của cơ quan này."), code="forbidden")
+    with transaction.atomic():
+        cert_request = CertRequest(agency=agency, form=form, created_by=by)
+        for name, value in contact.items():
+            setattr(cert_request, name, clean(value))
+        cert_request.full_clean(exclude=["created_by"])
+        cert_request.save()
+        audit_record(actor=by, action="cert_request.create", obj=cert_request, after={"form": form})
+    return cert_request
+
+
+def cert_request_update(*, cert_request: CertRequest, by, data: dict) -> CertRequest:
+    unknown = set(data) - set(CONTACT_FIELDS)
+    if unknown:
+        raise ValueError(f"not letter fields: {sorted(unknown)}")
+    with acting(cert_request, "edit", by=by) as locked:
+        before = {name: str(getattr(locked, name)) for name in data}
+        for name, value in data.items():
+            setattr(locked, name, clean(value))
+        locked.full_clean(exclude=["created_by"])
+        locked.save(update_fields=[*data, "updated_at"])
+        audit_record(
+            actor=by,
+            action="cert_request.update",
+            obj=locked,
+            before=before,
+            after={name: str(getattr(locked, name)) for name in data},
+        )
+    return cert_request
+
+
+def _check_columns(cert_request: CertRequest, data: dict) -> None:
+    unknown = set(data) - set(FORM_COLUMNS[cert_request.form])
+    if unknown:
+        raise ValueError(f"columns not in Mẫu {cert_request.form}: {sorted(unknown)}")
+
+
+def row_save(
+    *, cert_request: CertRequest, by, data: dict, row: RequestRow | None = None
+) -> RequestRow:
+    """Add a row, or change one, after checking every rule; nothing is saved on error."""
+    _check_columns(cert_request, data)
+    if row is not None and row.cert_request_id != cert_request.pk:
+        raise ValueError("row belongs to another letter")
+    with acting(cert_request, "edit", by=by) as locked:
+        if row is None:
+            last = locked.rows.aggregate(m=Max("position"))["m"] or 0
+            row = RequestRow(cert_request=locked, position=last + 1)
+        before = {name: str(getattr(row, name)) for name in data} if row.pk else None
+        for name, value in data.items():
+            setattr(row, name, clean(value))
+        row.cert_request = locked
+        errors = row_errors(row)
+        if errors:
+            raise RowInvalid(errors)
+        try:
+            with transaction.atomic():
+                row.save()
+        except IntegrityError as exc:
+            raise RowInvalid(
+                {"__all__": [_("Chứng thư hoặc thiết bị này đang có đề nghị khác chưa xử lý.")]}
+            ) from exc
+        audit_record(
+            actor=by,
+            action="request_row.save",
+            obj=row,
+            before=before,
+            after={name: str(getattr(row, name)) for name in data},
+        )
+    return row
+
+
+def rows_add_many(*, cert_request: CertRequest, by, rows_data: list[dict]) -> list[RequestRow]:
+    """Add many rows at once (an Excel import): every rule checked on every row, then one
+    insert and one audit event; all rows or none (RowsInvalid says which and why)."""
+    for data in rows_data:
+        _check_columns(cert_request, data)
+    with acting(cert_request, "edit", by=by) as locked:
+        last = locked.rows.aggregate(m=Max("position"))["m"] or 0
+        rows, errors, seen_ids = [], {}, {}
+        for index, data in enumerate(rows_data):
+            row = RequestRow(cert_request=locked, position=last + index + 1)
+            for name, value in data.items():
+                setattr(row, name, clean(value))
+            row_problems = row_errors(row)
+            if row.national_id and row.national_id in seen_ids:
+                row_problems.setdefault("national_id", []).append(
+                    _("Trùng số định danh với dòng %(n)d.") % {"n": seen_ids[row.national_id]}
+                )
+            if row.national_id:
+                seen_ids.setdefault(row.national_id, row.position)
+            if row_problems:
+                errors[index] = row_problems
+            rows.append(row)
+        if errors:
+            raise RowsInvalid(errors)
+        try:
+            with transaction.atomic():
+                RequestRow.objects.bulk_create(rows)
+        except IntegrityError as exc:
+            raise DomainError(
+                _("Một chứng thư hoặc thiết bị trong danh sách đang có đề nghị khác."),
+                code="open_request",
+            ) from exc
+        audit_record(
+            actor=by,
+            action="request_row.import",
+            obj=locked,
+            after={"rows": len(rows), "positions": f"{last + 1}–{last + len(rows)}"},
+        )
+    return rows
+
+
+def row_delete(*, row: RequestRow, by) -> None:
+    with acting(row.cert_request, "edit", by=by) as locked:
+        row = RequestRow.objects.select_for_update().get(pk=row.pk, cert_request=locked)
+        audit_record(actor=by, action="request_row.delete", obj=row, before={"pos": row.position})
+        position = row.position
+        row.delete()
+        # Keep STT contiguous: 1..n.
+        for later in locked.rows.filter(position__gt=position).order_by("position"):
+            later.position -= 1
+            later.save(update_fields=["position"])

@@ -1,0 +1,194 @@
+"""Processing a letter's accepted rows: started by a click, carried out by the worker, never
+stuck and never repeated (docs/architecture.md §4).
+
+- The click moves the letter to "in process" (under the lock) and then enqueues the task;
+  when the broker is unreachable the letter stays in process, the user is told, and the
+  stall sweep enqueues it again once the broker is back. The database holds the intent.
+- The worker takes the accepted rows in chunks (a worker that dies loses at most one
+  chunk's work, rolled back and done again; a chunk can later be signed at once), each row locked and processed only while it
+  is still accepted; what a row produces carries the row's key under a unique constraint
+  (`Certificate.origin`), so a redelivered, concurrent or retried task can never issue twice.
+- `progress_at` records the last sign of life; a letter in process without one for
+  PORTAL_PROCESSING_STALL_SECONDS is re-enqueued by beat or resumed by the processor.
+"""
+
+import logging
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from portal.audit import audit_record
+from portal.errors import DomainError
+from requests_app import notify
+from requests_app.choices import Outcome, Status
+from requests_app.models import CertRequest, RequestRow
+from requests_app.workflow import acting, lock, move
+
+logger = logging.getLogger(__name__)
+
+
+class QueueUnavailable(DomainError):
+    """The action is recorded but the task could not be queued: the stall sweep will
+    queue it again once the broker answers."""
+
+
+def enqueue_processing(cert_request_id: int) -> bool:
+    """Queue the processing task; False when the broker cannot be reached."""
+    from requests_app.tasks import cert_request_run_processing_task
+
+    try:
+        cert_request_run_processing_task.apply_async(
+            (cert_request_id,),
+            retry=True,
+            retry_policy={"max_retries": 1, "interval_start": 0.2, "interval_max": 0.5},
+        )
+    except Exception:  # the broker's client raises many kinds: any of them means "not queued"
+        logger.warning("processing of letter %s not queued: broker unreachable", cert_request_id)
+        return False
+    return True
+
+
+def _enqueue_or_tell(cert_request_id: int) -> None:
+    """Queue the task once the letter's move is committed (the worker must see it); say so
+    when the broker cannot be reached. Inside an outer transaction, queue on its commit."""
+    if transaction.get_connection().in_atomic_block:
+        transaction.on_commit(lambda: enqueue_processing(cert_request_id))
+        return
+    if not enqueue_processing(cert_request_id):
+        raise QueueUnavailable(
+            _(
+                "Đã ghi nhận lệnh xử lý, nhưng hàng đợi xử lý tạm thời không phản hồi. Văn bản "
+                "sẽ được xử lý tự động khi hàng đợi hoạt động trở lại; không cần bấm lại."
+            ),
+            code="queue_unavailable",
+        )
+
+
+def _check_processable(cert_request: CertRequest) -> None:
+    pending = cert_request.rows.filter(outcome=Outcome.PENDING).count()
+    if pending:
+        raise DomainError(
+            _("Còn %(n)d dòng chưa được chấp nhận hoặc từ chối.") % {"n": pending},
+            code="rows_pending",
+        )
+    if not cert_request.rows.filter(outcome=Outcome.ACCEPTED).exists():
+        raise DomainError(
+            _("Không có dòng nào được chấp nhận: hãy từ chối văn bản."), code="nothing_accepted"
+        )
+
+
+def cert_request_process(*, cert_request: CertRequest, by) -> CertRequest:
+    """Start processing the accepted rows in a worker; the page shows progress.
+
+    Raises QueueUnavailable (after the letter has moved) when the task could not be queued.
+    """
+    with acting(cert_request, "process", by=by, check=_check_processable) as locked:
+        move(locked, "process", by=by, progress_at=timezone.now())
+    _enqueue_or_tell(locked.pk)
+    return cert_request
+
+
+def stall_cutoff(now=None):
+    now = now or timezone.now()
+    return now - timedelta(seconds=settings.PORTAL_PROCESSING_STALL_SECONDS)
+
+
+def _check_stalled(cert_request: CertRequest) -> None:
+    if not cert_request.is_stalled:
+        raise DomainError(_("Văn bản vẫn đang được xử lý; hãy chờ thêm."), code="not_stalled")
+
+
+def cert_request_resume(*, cert_request: CertRequest, by) -> CertRequest:
+    """The processor queues a stalled letter again (safe: done rows are never redone)."""
+    with acting(cert_request, "resume", by=by, check=_check_stalled) as locked:
+        before = locked.progress_at
+        locked.progress_at = timezone.now()
+        locked.save(update_fields=["progress_at"])
+        audit_record(
+            actor=by,
+            action="cert_request.resume",
+            obj=locked,
+            before={"progress_at": str(before)},
+            after={"progress_at": str(locked.progress_at)},
+        )
+    _enqueue_or_tell(locked.pk)
+    return cert_request
+
+
+def cert_request_resume_stalled(*, now=None) -> int:
+    """Beat: queue again every letter in process that made no progress within the stall
+    window. Claiming a letter moves its `progress_at`, so concurrent sweeps queue it once."""
+    now = now or timezone.now()
+    cutoff = stall_cutoff(now)
+    queued = 0
+    for pk in CertRequest.objects.stalled(cutoff).values_list("pk", flat=True):
+        claimed = CertRequest.objects.filter(pk=pk).stalled(cutoff).update(progress_at=now)
+        if claimed and enqueue_processing(pk):
+            queued += 1
+    return queued
+
+
+def _process_chunk(cert_request: CertRequest, by) -> int:
+    """Lock up to PORTAL_PROCESSING_CHUNK_SIZE rows still accepted (skipping rows another worker holds),
+    carry each out in its own savepoint, commit together. Returns the rows taken."""
+    from requests_app.row_handlers import process_row
+
+    with transaction.atomic():
+        rows = list(
+            RequestRow.objects.select_for_update(skip_locked=True, of=("self",))
+            .filter(cert_request_id=cert_request.pk, outcome=Outcome.ACCEPTED)
+            .select_related("certificate__agency", "device__agency", "person")
+            .order_by("position")[: settings.PORTAL_PROCESSING_CHUNK_SIZE]
+        )
+        for row in rows:
+            row.cert_request = cert_request
+            try:
+                with transaction.atomic():
+                    process_row(row, by=by)
+                    row.outcome = Outcome.DONE
+                    row.is_open = False
+                    row.save(
+                        update_fields=["outcome", "is_open", "result_certificate", "result_device"]
+                    )
+            except DomainError as exc:
+                row.outcome = Outcome.FAILED
+                row.outcome_note = str(exc)[:500]
+                row.is_open = False
+                row.result_certificate = row.result_device = None
+                row.save(update_fields=["outcome", "outcome_note", "is_open"])
+        if rows:
+            CertRequest.objects.filter(pk=cert_request.pk).update(progress_at=timezone.now())
+    return len(rows)
+
+
+def _finish(cert_request_id: int) -> CertRequest | None:
+    """Complete the letter once no accepted row is left (exactly once: under its lock)."""
+    with transaction.atomic():
+        locked = lock(CertRequest(pk=cert_request_id))
+        if locked.status != Status.IN_PROCESS:
+            return None
+        if locked.rows.filter(outcome=Outcome.ACCEPTED).exists():
+            return None  # another worker still holds some rows
+        move(locked, "complete", by=None, done_at=timezone.now())
+        locked.rows.update(is_open=False)
+    notify.outcome_to_clerk(locked)
+    return locked
+
+
+def cert_request_run_processing(*, cert_request_id: int) -> CertRequest:
+    """Worker body: process the accepted rows chunk by chunk, then finish the letter.
+
+    Safe to run twice, at once or after a crash: rows already done are not taken again.
+    """
+    from requests_app.row_handlers import processor_of
+
+    cert_request = CertRequest.objects.select_related("agency").get(pk=cert_request_id)
+    if cert_request.status != Status.IN_PROCESS:
+        return cert_request
+    by = processor_of(cert_request)
+    while _process_chunk(cert_request, by):
+        pass
+    return _finish(cert_request_id) or cert_request

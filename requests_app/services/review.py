@@ -1,0 +1,242 @@
+"""A letter's way from the clerk to whoever processes it: submit, sign and issue, review,
+decide rows, forward, return, refuse, cancel (docs/architecture.md §3).
+
+Each service names its action in the lifecycle table and runs inside `workflow.acting`, so
+the actor's right and the letter's rules are decided on the row as locked."""
+
+from django.conf import settings
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from agencies.models import Organization
+from agencies.validators import nfc
+from portal.audit import audit_record
+from portal.errors import DomainError
+from portal.workdays import add_working_days
+from requests_app import notify
+from requests_app.choices import FINAL_OUTCOMES, FormKind, Outcome
+from requests_app.exceptions import RowInvalid
+from requests_app.models import CertRequest, RequestRow
+from requests_app.rules import row_errors
+from requests_app.workflow import acting, move, require_reason
+
+
+def check_all_rows(cert_request: CertRequest) -> None:
+    """Every row of the letter passes every rule (checked again at each step)."""
+    rows = list(cert_request.rows.select_related("certificate__agency", "device__agency"))
+    if not rows:
+        raise DomainError(_("Văn bản chưa có dòng nào."), code="empty")
+    problems = []
+    for row in rows:
+        row.cert_request = cert_request
+        errors = row_errors(row)
+        if errors:
+            first = next(iter(errors.values()))[0]
+            problems.append(_("Dòng %(n)d: %(msg)s") % {"n": row.position, "msg": first})
+    if problems:
+        raise DomainError(" ".join(problems), code="rows_invalid")
+
+
+def _check_contact(cert_request: CertRequest) -> None:
+    required = ["contact_name", "contact_mobile"]
+    if cert_request.form != FormKind.RECOVER_DEVICE:
+        required += ["contact_email"]
+    missing = [name for name in required if not getattr(cert_request, name)]
+    if missing:
+        labels = ", ".join(str(CertRequest._meta.get_field(n).verbose_name) for n in missing)
+        raise DomainError(
+            _("Mục 1 (người liên hệ) còn thiếu: %(fields)s.") % {"fields": labels},
+            code="contact_missing",
+        )
+
+
+def _check_ready(cert_request: CertRequest) -> None:
+    _check_contact(cert_request)
+    check_all_rows(cert_request)
+
+
+def cert_request_submit(*, cert_request: CertRequest, by) -> CertRequest:
+    """The clerk sends the draft to the agency head; every rule is checked again."""
+    with acting(cert_request, "submit", by=by, check=_check_ready) as locked:
+        move(locked, "submit", by=by)
+    notify.awaiting_head(locked)
+    return cert_request
+
+
+def cert_request_send_back(*, cert_request: CertRequest, by, note: str) -> CertRequest:
+    with acting(cert_request, "send_back", by=by, note=note) as locked:
+        move(locked, "send_back", by=by, note=note)
+    notify.outcome_to_clerk(locked, note=note, action="send_back")
+    return cert_request
+
+
+def _next_number(agency: Organization, year: int) -> str:
+    """The agency's next letter number this year: one per issuance, so a letter issued
+    again after a return gets a new number and none is skipped or reused."""
+    from requests_app.models import Transition
+
+    Organization.objects.select_for_update().filter(pk=agency.pk).first()
+    issued = Transition.objects.filter(
+        action="issue", cert_request__agency=agency, at__year=year
+    ).count()
+    return f"{issued + 1}/{agency.short_name or 'CV'}-CKS"
+
+
+def processing_days(cert_request: CertRequest) -> int:
+    """Working days allowed to whoever holds the letter now (docs/domain.md §4; settings)."""
+    if cert_request.form == FormKind.RECOVER_DEVICE:
+        return settings.PORTAL_RECOVERY_WORKING_DAYS
+    return settings.PORTAL_PROCESSING_WORKING_DAYS
+
+
+def cert_request_issue(*, cert_request: CertRequest, by, number: str = "") -> CertRequest:
+    """The agency head signs and numbers the letter, which then reaches the Sở KH&CN."""
+    today = timezone.localdate()
+    with acting(cert_request, "issue", by=by, check=check_all_rows) as locked:
+        number = nfc(number) or _next_number(locked.agency, today.year)
+        move(locked, "issue", by=by, number=number, issued_on=today)
+        move(
+            locked,
+            "receive",
+            by=None,
+            received_on=today,
+            due_on=add_working_days(today, processing_days(locked)),
+        )
+    notify.to_province(locked)
+    return cert_request
+
+
+def cert_request_return(*, cert_request: CertRequest, by, note: str) -> CertRequest:
+    """Back to the clerk for correction, with comments; rows go back to pending."""
+    with acting(cert_request, "return", by=by, note=note) as locked:
+        move(locked, "return", by=by, note=note, due_on=None)
+        locked.rows.update(outcome=Outcome.PENDING, outcome_note="", is_open=True)
+    notify.outcome_to_clerk(locked, note=note, action="return")
+    return cert_request
+
+
+def cert_request_refuse(*, cert_request: CertRequest, by, note: str) -> CertRequest:
+    """Refuse the whole letter in writing, with reasons."""
+    with acting(cert_request, "refuse", by=by, note=note) as locked:
+        move(locked, "refuse", by=by, note=note)
+        locked.rows.exclude(outcome=Outcome.DONE).update(
+            outcome=Outcome.REFUSED, outcome_note=note, is_open=False
+        )
+    notify.outcome_to_clerk(locked, note=note)
+    return cert_request
+
+
+def cert_request_cancel(*, cert_request: CertRequest, by, note: str = "") -> CertRequest:
+    with acting(cert_request, "cancel", by=by, note=note) as locked:
+        move(locked, "cancel", by=by, note=note)
+        locked.rows.update(is_open=False)
+    return cert_request
+
+
+def _check_forwardable(cert_request: CertRequest) -> None:
+    if not cert_request.rows.exclude(outcome=Outcome.REFUSED).exists():
+        raise DomainError(
+            _("Mọi dòng đều bị từ chối: hãy từ chối văn bản thay vì chuyển CA."),
+            code="nothing_to_forward",
+        )
+
+
+def cert_request_forward(*, cert_request: CertRequest, by) -> CertRequest:
+    """The Sở KH&CN forwards a reviewed letter to the CA (Mẫu 01/02/03/05), which has
+    PORTAL_PROCESSING_WORKING_DAYS working days from today (docs/domain.md §4)."""
+    today = timezone.localdate()
+    with acting(cert_request, "forward", by=by, check=_check_forwardable) as locked:
+        move(
+            locked,
+            "forward",
+            by=by,
+            forwarded_at=timezone.now(),
+            received_on=today,
+            due_on=add_working_days(today, processing_days(locked)),
+        )
+        locked.rows.filter(outcome=Outcome.ACCEPTED).update(outcome=Outcome.PENDING)
+    notify.to_ca(locked)
+    return cert_request
+
+
+def _decide(row: RequestRow, *, by, accept: bool, note: str) -> None:
+    """Record one decision on a locked row of a locked letter."""
+    before = row.outcome
+    row.outcome = Outcome.ACCEPTED if accept else Outcome.REFUSED
+    row.outcome_note = nfc(note)
+    row.decided_by = by
+    row.decided_at = timezone.now()
+    row.is_open = accept
+    row.save(update_fields=["outcome", "outcome_note", "decided_by", "decided_at", "is_open"])
+    audit_record(
+        actor=by,
+        action="request_row.accept" if accept else "request_row.refuse",
+        obj=row,
+        before={"outcome": before},
+        after={"outcome": row.outcome},
+        reason=note,
+    )
+
+
+# What a decision may start from: a row is accepted only while pending; a refusal may also
+# overturn an acceptance; a final outcome is never overwritten.
+DECIDABLE = {True: {Outcome.PENDING}, False: {Outcome.PENDING, Outcome.ACCEPTED}}
+
+
+def row_decide(
+    *, row: RequestRow, by, accept: bool, note: str = "", expected: str = ""
+) -> RequestRow:
+    """Accept or refuse one row; a refusal needs its reason and frees the certificate.
+
+    Decided on the row as locked: `expected` is the outcome the decider saw (the page sends
+    it), so of two people deciding at once exactly one decision is recorded.
+    """
+    if not accept:
+        require_reason(note)
+    with acting(row.cert_request, "decide_rows", by=by) as locked:
+        row = (
+            RequestRow.objects.select_for_update(of=("self",))
+            .select_related("certificate__agency", "device__agency")
+            .get(pk=row.pk, cert_request=locked)
+        )
+        row.cert_request = locked
+        if expected and row.outcome != expected:
+            raise DomainError(
+                _("Dòng %(n)d vừa được người khác quyết định: hiện là “%(outcome)s”.")
+                % {"n": row.position, "outcome": row.get_outcome_display()},
+                code="row_decided",
+            )
+        if row.outcome in FINAL_OUTCOMES:
+            raise DomainError(_("Dòng này đã có kết quả cuối cùng."), code="row_final")
+        if row.outcome not in DECIDABLE[accept]:
+            raise DomainError(
+                _("Dòng %(n)d không thể chấp nhận lại: hiện là “%(outcome)s”.")
+                % {"n": row.position, "outcome": row.get_outcome_display()},
+                code="row_decided",
+            )
+        if accept:
+            errors = row_errors(row)
+            if errors:
+                raise RowInvalid(errors)
+        _decide(row, by=by, accept=accept, note=note)
+    return row
+
+
+def cert_request_accept_valid_rows(*, cert_request: CertRequest, by) -> tuple[int, int]:
+    """Bulk action: accept every pending row that passes the rules. Returns (accepted, left)."""
+    accepted = left = 0
+    with acting(cert_request, "decide_rows", by=by) as locked:
+        rows = (
+            locked.rows.filter(outcome=Outcome.PENDING)
+            .select_for_update(of=("self",))
+            .select_related("certificate__agency", "device__agency")
+            .order_by("position")
+        )
+        for row in rows:
+            row.cert_request = locked
+            if row_errors(row):
+                left += 1
+                continue
+            _decide(row, by=by, accept=True, note="")
+            accepted += 1
+    return accepted, left

@@ -1,0 +1,258 @@
+"""A letter's read page for every role, its actions, per-row decisions and the processing
+progress bar.
+
+Views stay thin: the lifecycle table says which buttons to draw and which service carries
+each action out; the service decides on the letter as locked (docs/architecture.md §3). Out
+of scope is 404 (`visible_to`), in scope but not allowed 403, and a refused operation
+(DomainError) a message on the page.
+"""
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from portal.errors import DomainError
+from requests_app import services
+from requests_app.cells import columns, row_cell
+from requests_app.choices import FINAL_OUTCOMES, FormKind, Outcome, Status
+from requests_app.columns import FORM_COLUMNS
+from requests_app.exceptions import RowInvalid
+from requests_app.lifecycle import ACTIONS, BUTTONS
+from requests_app.models import CertRequest, RequestRow
+from requests_app.permissions import allowed_actions
+
+
+class ActionForm(forms.Form):
+    """What an action may carry: a reason (required where the table says so, checked by the
+    service) and, for the agency head, the letter's number."""
+
+    note = forms.CharField(required=False, max_length=2000, strip=True)
+    number = forms.CharField(required=False, max_length=64, strip=True)
+
+
+class DecideForm(forms.Form):
+    decision = forms.ChoiceField(choices=[("accept", "accept"), ("refuse", "refuse")])
+    note = forms.CharField(required=False, max_length=500, strip=True)
+    # the row's outcome as the decider saw it: a decision on a row someone else has just
+    # decided is refused with a message instead of overwriting theirs
+    expected = forms.ChoiceField(choices=Outcome.choices, required=False)
+
+
+def visible_letter(request, pk: int) -> CertRequest:
+    return get_object_or_404(
+        CertRequest.objects.visible_to(request.user).select_related(
+            "agency", "agency__province", "created_by"
+        ),
+        pk=pk,
+    )
+
+
+def _row_context(row: RequestRow, cert_request: CertRequest, actions: set[str]) -> dict:
+    can_decide = "decide_rows" in actions
+    return {
+        "row": row,
+        "cells": [row_cell(row, name) for name in FORM_COLUMNS[cert_request.form]],
+        "can_accept": can_decide and row.outcome == Outcome.PENDING,
+        "can_refuse": can_decide and row.outcome not in FINAL_OUTCOMES,
+    }
+
+
+def _rows(cert_request: CertRequest):
+    return cert_request.rows.select_related(
+        "certificate",
+        "device",
+        "result_certificate",
+        "result_device",
+        "decided_by",
+    ).order_by("position")
+
+
+def progress(cert_request: CertRequest) -> dict:
+    """The processing figures, derived from the rows' outcomes."""
+    figures = CertRequest.objects.filter(pk=cert_request.pk).with_progress().get()
+    total, done = figures.rows_to_process, figures.rows_processed
+    return {
+        "total": total,
+        "done": done,
+        "percent": int(done * 100 / total) if total else 0,
+        "running": cert_request.status == Status.IN_PROCESS,
+        "stalled": cert_request.is_stalled,
+    }
+
+
+def _actions_context(cert_request: CertRequest, actions: set[str], rows=None) -> dict:
+    pending = None
+    if rows is not None:
+        pending = sum(1 for r in rows if r.outcome == Outcome.PENDING)
+    return {
+        "cert_request": cert_request,
+        "actions": actions,
+        "buttons": [action for action in BUTTONS if action.name in actions],
+        "pending_rows": pending,
+        "has_actions": bool(actions),
+    }
+
+
+@login_required
+@require_GET
+def cert_request_detail(request, pk: int):
+    cert_request = visible_letter(request, pk)
+    actions = allowed_actions(request.user, cert_request)
+    rows = list(_rows(cert_request))
+    for row in rows:
+        row.cert_request = cert_request
+    today = timezone.localdate()
+    history = _history(cert_request)
+    context = {
+        "cert_request": cert_request,
+        "last_reason": _last_reason(cert_request, history),
+        "columns": columns(cert_request.form),
+        "rows": [_row_context(row, cert_request, actions) for row in rows],
+        "row_count": len(rows),
+        "outcome_counts": _outcome_counts(rows),
+        "transitions": history,
+        "progress": progress(cert_request),
+        "overdue": bool(
+            cert_request.due_on
+            and cert_request.due_on < today
+            and cert_request.status not in (Status.DONE, Status.REFUSED, Status.CANCELLED)
+        ),
+        "is_recovery": cert_request.form == FormKind.RECOVER_DEVICE,
+        "today": today,
+        **_actions_context(cert_request, actions, rows),
+    }
+    return render(request, "requests_app/detail.html", context)
+
+
+def _history(cert_request: CertRequest) -> list:
+    transitions = list(cert_request.transitions.select_related("by").order_by("at", "pk"))
+    for transition in transitions:
+        action = ACTIONS.get(transition.action)
+        transition.label = action.label if action else transition.action
+    return transitions
+
+
+def _last_reason(cert_request: CertRequest, history: list):
+    """The comment that sent the letter back (or refused it), while it is still the news."""
+    if not history or cert_request.status not in (Status.DRAFT, Status.REFUSED):
+        return None
+    last = history[-1]
+    action = ACTIONS.get(last.action)
+    return last if action and action.reason_required else None
+
+
+def _outcome_counts(rows) -> list[tuple[str, str, int]]:
+    counts = {value: 0 for value in Outcome.values}
+    for row in rows:
+        counts[row.outcome] += 1
+    return [(value, label, counts[value]) for value, label in Outcome.choices if counts[value]]
+
+
+# The action's name in its URL, where it differs from the table's.
+URL_NAMES = {"accept_valid": "decide_rows"}
+
+
+@login_required
+@require_POST
+def cert_request_action(request, pk: int, action: str):
+    spec = ACTIONS.get(URL_NAMES.get(action, action))
+    if spec is None or not spec.handler:
+        raise Http404
+    cert_request = visible_letter(request, pk)
+    form = ActionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(e for errs in form.errors.values() for e in errs))
+        return redirect("requests_app:detail", pk=cert_request.pk)
+    kwargs = {}
+    if spec.takes == "number":
+        kwargs["number"] = form.cleaned_data["number"]
+    elif spec.takes:
+        kwargs["note"] = form.cleaned_data["note"]
+    handler = getattr(services, spec.handler)
+    try:
+        result = handler(cert_request=cert_request, by=request.user, **kwargs)
+    except services.QueueUnavailable as exc:
+        messages.warning(request, exc.message)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        if spec.name == "decide_rows":
+            messages.success(request, _accept_summary(*result))
+        else:
+            messages.success(request, str(spec.success))
+    return redirect("requests_app:detail", pk=cert_request.pk)
+
+
+def _accept_summary(accepted: int, left: int) -> str:
+    message = _("Đã chấp nhận %(n)d dòng hợp lệ.") % {"n": accepted}
+    if left:
+        message += " " + _("%(n)d dòng chưa hợp lệ vẫn chờ xem xét.") % {"n": left}
+    return message
+
+
+@login_required
+@require_POST
+def row_decide(request, pk: int, row_pk: int):
+    cert_request = visible_letter(request, pk)
+    row = get_object_or_404(cert_request.rows.all(), pk=row_pk)
+    row.cert_request = cert_request
+    form = DecideForm(request.POST)
+    error = ""
+    if not form.is_valid():
+        error = _("Thao tác không hợp lệ.")
+    else:
+        data = form.cleaned_data
+        try:
+            services.row_decide(
+                row=row,
+                by=request.user,
+                accept=data["decision"] == "accept",
+                note=data["note"],
+                expected=data["expected"],
+            )
+        except RowInvalid as exc:
+            error = _("Dòng %(n)d chưa hợp lệ: %(msg)s") % {
+                "n": row.position,
+                "msg": " ".join(m for msgs in exc.errors.values() for m in msgs),
+            }
+        except DomainError as exc:
+            error = exc.message
+    if not request.htmx:
+        if error:
+            messages.error(request, error)
+        return redirect(f"{reverse('requests_app:detail', args=[cert_request.pk])}#dong-{row.pk}")
+
+    cert_request.refresh_from_db()
+    actions = allowed_actions(request.user, cert_request)
+    row = _rows(cert_request).get(pk=row.pk)
+    row.cert_request = cert_request
+    context = {
+        **_row_context(row, cert_request, actions),
+        **_actions_context(cert_request, actions),
+        "pending_rows": cert_request.rows.filter(outcome=Outcome.PENDING).count(),
+        "error": error,
+        "oob_actions": True,
+        "has_actions": True,
+    }
+    return render(request, "requests_app/partials/_decide_row.html", context)
+
+
+@login_required
+@require_GET
+def cert_request_progress(request, pk: int):
+    cert_request = visible_letter(request, pk)
+    response = render(
+        request,
+        "requests_app/partials/_progress.html",
+        {"cert_request": cert_request, "progress": progress(cert_request)},
+    )
+    if request.htmx and cert_request.status != Status.IN_PROCESS:
+        # Processing ended: reload the page once to show every row's outcome.
+        response["HX-Refresh"] = "true"
+    return response

@@ -1,0 +1,198 @@
+"""The two work queues — the Sở KH&CN's inbox and the CA's queue — with their bulk actions,
+and the notifications page.
+
+Bulk actions call the same services as the letter's page, one letter at a time, each decided
+on the letter as locked; what could not be done is listed with its reason.
+"""
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db.models import F
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from agencies.access import scope_for
+from agencies.choices import Role
+from portal import models as portal_models
+from portal.errors import DomainError
+from portal.lib.paging import paginate
+from portal.notifications import notification_mark_read
+from requests_app import services
+from requests_app.choices import Status
+from requests_app.filters_queue import QueueFilterSet
+from requests_app.models import CertRequest
+
+
+class BulkForm(forms.Form):
+    bulk = forms.ChoiceField(choices=[("forward", "forward"), ("accept_valid", "accept_valid")])
+    ids = forms.TypedMultipleChoiceField(coerce=int, choices=(), required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Which ids exist is the queue's business (it only acts on letters it holds).
+        self.fields["ids"].valid_value = lambda value: str(value).isdigit()
+
+
+QUEUES = {
+    "province": {
+        "role": Role.PROVINCIAL_OFFICER,
+        "queryset": lambda user: CertRequest.objects.province_inbox(user),
+        "statuses": (Status.PROVINCE_REVIEW, Status.IN_PROCESS),
+        "bulk": ("accept_valid", "forward"),
+        "url": "requests_app:province_inbox",
+        "title": gettext_lazy("Hộp thư Sở Khoa học và Công nghệ"),
+        "lead": gettext_lazy(
+            "Văn bản của các cơ quan trong tỉnh chờ Sở xem xét, chuyển Cục CTS&BMTT hoặc xử lý "
+            "(Mẫu 04, 06); hạn xử lý tính theo ngày làm việc."
+        ),
+    },
+    "ca": {
+        "role": Role.CA_OPERATOR,
+        "queryset": lambda user: CertRequest.objects.ca_queue(user),
+        "statuses": (Status.FORWARDED, Status.IN_PROCESS),
+        "bulk": ("accept_valid",),
+        "url": "requests_app:ca_queue",
+        "title": gettext_lazy("Hàng đợi xử lý của Cục CTS&BMTT"),
+        "lead": gettext_lazy(
+            "Văn bản được các Sở KH&CN chuyển đến, chờ cấp hoặc thu hồi chứng thư; hạn xử lý "
+            "tính theo ngày làm việc kể từ ngày nhận hồ sơ hợp lệ."
+        ),
+    },
+}
+
+
+def _queue(request, kind: str):
+    queue = QUEUES[kind]
+    if not scope_for(request.user).has_role(queue["role"]):
+        raise PermissionDenied
+    base = queue["queryset"](request.user)
+    if request.method == "POST":
+        return _bulk(request, base, queue)
+
+    filterset = QueueFilterSet(request.GET or None, queryset=base, statuses=queue["statuses"])
+    letters = filterset.qs.with_queue_figures()
+    paging = paginate(request, letters)
+    context = {
+        "queue": queue,
+        "kind": kind,
+        "filter": filterset,
+        "letters": paging["page"].object_list,
+        **paging,
+        "today": timezone.localdate(),
+    }
+    if request.htmx:
+        return render(request, "requests_app/review/_queue_table.html", context)
+    return render(request, "requests_app/review/queue.html", context)
+
+
+def _bulk(request, base, queue):
+    form = BulkForm(request.POST)
+    back = request.get_full_path()
+    if not form.is_valid() or form.cleaned_data["bulk"] not in queue["bulk"]:
+        messages.error(request, _("Thao tác hàng loạt không hợp lệ."))
+        return redirect(back)
+    action = form.cleaned_data["bulk"]
+    ids = form.cleaned_data["ids"]
+    if not ids:
+        messages.warning(request, _("Hãy chọn ít nhất một văn bản."))
+        return redirect(back)
+    done: list[str] = []
+    failed: list[str] = []
+    accepted_total = left_total = 0
+    letters = base.filter(pk__in=ids).select_related("agency").order_by("due_on", "pk")
+    for cert_request in letters:
+        label = cert_request.number or f"#{cert_request.pk}"
+        try:
+            if action == "forward":
+                services.cert_request_forward(cert_request=cert_request, by=request.user)
+            else:
+                accepted, left = services.cert_request_accept_valid_rows(
+                    cert_request=cert_request, by=request.user
+                )
+                accepted_total += accepted
+                left_total += left
+            done.append(label)
+        except PermissionDenied:
+            failed.append(f"{label}: {_('bạn không có quyền thực hiện thao tác này.')}")
+        except DomainError as exc:
+            failed.append(f"{label}: {exc.message}")
+    missing = len(set(ids)) - len(done) - len(failed)
+    if action == "forward":
+        summary = _("Đã chuyển Cục CTS&BMTT %(n)d văn bản.") % {"n": len(done)}
+    else:
+        summary = _(
+            "Đã xem xét %(n)d văn bản: chấp nhận %(accepted)d dòng hợp lệ, "
+            "%(left)d dòng chưa hợp lệ vẫn chờ."
+        ) % {"n": len(done), "accepted": accepted_total, "left": left_total}
+    (messages.success if done else messages.warning)(request, summary)
+    if failed:
+        messages.error(
+            request,
+            _("Không thực hiện được với %(n)d văn bản: %(list)s")
+            % {"n": len(failed), "list": "; ".join(failed)},
+        )
+    if missing > 0:
+        messages.warning(
+            request,
+            _("%(n)d văn bản không còn trong hàng đợi này.") % {"n": missing},
+        )
+    return redirect(back)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def province_inbox(request):
+    return _queue(request, "province")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def ca_queue(request):
+    return _queue(request, "ca")
+
+
+# --- notifications -------------------------------------------------------------------------
+@login_required
+@require_GET
+def notification_list(request):
+    Notification = portal_models.Notification
+    mine = Notification.objects.filter(user=request.user)
+    ordered = mine.order_by(F("read_at").asc(nulls_first=True), "-created_at", "-pk")
+    paging = paginate(request, ordered)
+    return render(
+        request,
+        "requests_app/notifications.html",
+        {
+            **paging,
+            "notifications": paging["page"].object_list,
+            "unread": mine.filter(read_at__isnull=True).count(),
+        },
+    )
+
+
+@login_required
+@require_POST
+def notification_read(request, pk: int | None = None):
+    """Mark one notification read (and follow its link), or all of them."""
+    if pk is None:
+        count = notification_mark_read(user=request.user)
+        messages.success(request, _("Đã đánh dấu %(n)d thông báo là đã đọc.") % {"n": count})
+        return redirect("requests_app:notifications")
+    notification = get_object_or_404(
+        portal_models.Notification.objects.filter(user=request.user), pk=pk
+    )
+    notification_mark_read(user=request.user, notification_id=notification.pk)
+    if request.POST.get("open") and url_has_allowed_host_and_scheme(
+        notification.url, allowed_hosts={request.get_host()}
+    ):
+        return redirect(notification.url)
+    if request.htmx:
+        return HttpResponse(status=204, headers={"HX-Refresh": "true"})
+    return redirect("requests_app:notifications")
