@@ -1,0 +1,153 @@
+"""Real Celery workers and beat as separate processes, on a Redis server of the test's own,
+for the tests that kill a worker or stop the broker (tests/requests_app/test_processing_faults.py).
+
+The processes read the test database (committed rows: transactional tests only) and use the
+same CA passphrases as the tests; the knobs of the stall sweep are passed as environment
+variables, exactly as an operator would set them.
+"""
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from django.conf import settings
+from django.db import connection
+
+ROOT = Path(__file__).resolve().parent.parent
+CELERY_APP = "portal"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class RedisServer:
+    """A redis-server on a free loopback port, started and stopped at will."""
+
+    def __init__(self, workdir: Path):
+        self.exe = shutil.which("redis-server")
+        self.port = free_port()
+        self.workdir = workdir
+        self.process = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(  # noqa: S603 - our own binary and arguments
+            [self.exe, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+             "--appendonly", "no", "--dir", str(self.workdir)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            with socket.socket() as sock:
+                if sock.connect_ex(("127.0.0.1", self.port)) == 0:
+                    return
+            time.sleep(0.05)
+        raise AssertionError("redis-server did not start")
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+
+
+def test_database_url() -> str:
+    db = connection.settings_dict
+    auth = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
+    return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+class CeleryProcesses:
+    """Workers and a beat started as `celery -A … worker|beat` processes; all killed at the end."""
+
+    def __init__(self, broker_url: str, workdir: Path, **env):
+        self.workdir = workdir
+        self.env = {
+            **os.environ,
+            "DATABASE_URL": test_database_url(),
+            "REDIS_URL": broker_url,
+            "PORTAL_VAR_DIR": str(workdir),
+            "CA_KEY_PASSPHRASE": settings.CA_KEY_PASSPHRASE,
+            "CA_DEVICE_KEY_PASSPHRASE": settings.CA_DEVICE_KEY_PASSPHRASE,
+            "CA_ALLOW_DEV_PASSPHRASE": "0",
+            "CA_SUBSCRIBER_KEY_ALGORITHM": settings.CA_SUBSCRIBER_KEY_ALGORITHM,
+            **{key: str(value) for key, value in env.items()},
+        }
+        self.processes: list[subprocess.Popen] = []
+
+    def _spawn(self, *args: str) -> subprocess.Popen:
+        log = open(self.workdir / f"celery-{len(self.processes)}.log", "wb")  # noqa: SIM115
+        process = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
+            [sys.executable, "-m", "celery", "-A", CELERY_APP, *args, "--loglevel=INFO"],
+            cwd=ROOT,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        self.processes.append(process)
+        return process
+
+    def worker(self) -> subprocess.Popen:
+        return self._spawn("worker", "--pool=solo", "--without-mingle", "--without-gossip")
+
+    def beat(self) -> subprocess.Popen:
+        return self._spawn("beat", "-s", str(self.workdir / "beat-schedule"))
+
+    @staticmethod
+    def kill(process: subprocess.Popen) -> None:
+        """SIGKILL, as the kernel's OOM killer or a pulled plug would."""
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
+
+    def logs(self) -> str:
+        return "\n".join(p.read_text(errors="replace")[-3000:] for p in self.workdir.glob("*.log"))
+
+    def stop_all(self) -> None:
+        for process in self.processes:
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
+        for process in self.processes:
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait(timeout=10)
+
+
+class producing_to:  # noqa: N801 - used as a context manager, like a function
+    """Make this process's Celery app send its tasks to `url` for the duration."""
+
+    def __init__(self, url: str):
+        from portal.celery import app
+
+        self.app = app
+        self.url = url
+
+    def _reset(self) -> None:
+        # The connection and producer pools were made for the previous URL.
+        if self.app._pool is not None:
+            self.app._pool.force_close_all()
+        self.app._pool = None
+        self.app.amqp._producer_pool = None
+
+    def __enter__(self):
+        self.saved = self.app.conf.broker_url
+        self.app.conf.broker_url = self.url
+        self._reset()
+        return self.app
+
+    def __exit__(self, *exc):
+        self._reset()
+        self.app.conf.broker_url = self.saved
