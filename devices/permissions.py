@@ -1,14 +1,12 @@
 """Who may do what with devices and their documents: decided here and nowhere else
-(DESIGN §2.9). Pages fetch through `visible_to` first (out of scope → 404), then call
+(docs/architecture.md §3). Pages fetch through `visible_to` first (out of scope → 404), then call
 `require` (in scope but not allowed → 403)."""
 
 from django.core.exceptions import PermissionDenied
 
 from agencies.access import scope_for
 from agencies.choices import Role
-from devices.choices import DeviceStatus, ReceiverKind
-
-D = DeviceStatus
+from devices.choices import ReceiverKind
 
 
 def is_clerk_of(user, agency) -> bool:
@@ -24,29 +22,20 @@ def is_ca(user) -> bool:
     return scope_for(user).is_ca
 
 
+def holds(user, role: str, device) -> bool:
+    """Whether `user` holds `role` for the device's agency."""
+    return device.agency is not None and scope_for(user).holds(role, device.agency.path)
+
+
 def device_actions(user, device) -> set[str]:
-    """The actions the device page may offer this user, given the device's state."""
-    if not is_clerk_of(user, device.agency):
-        return set()
-    actions: set[str] = set()
-    status = device.status
-    if status in (D.DELIVERED_TO_AGENCY, D.RETURNED_TO_AGENCY):
-        actions.add("hand_over")
-    if status == D.HANDED_TO_SUBSCRIBER:
-        actions.add("lock")
-    if status == D.LOCKED:
-        actions.add("recovery_request")
-    if status == D.AWAITING_RETURN:
-        actions.add("collect")
-    if status in (
-        D.DELIVERED_TO_AGENCY,
-        D.HANDED_TO_SUBSCRIBER,
-        D.LOCKED,
-        D.AWAITING_RETURN,
-        D.RETURNED_TO_AGENCY,
-    ):
-        actions.add("report_loss")
-    return actions
+    """The actions the device page may offer this user, from the lifecycle table."""
+    from devices.lifecycle import MOVES
+
+    return {
+        move.page_action
+        for move in MOVES.values()
+        if move.page_action and device.status in move.sources and holds(user, move.role, device)
+    }
 
 
 def can_confirm_minutes(user, minutes) -> bool:

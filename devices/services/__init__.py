@@ -1,6 +1,6 @@
 """Every write on devices (DESIGN §2.2): keyword-only, typed `<entity>_<verb>` functions.
 
-State changes go through one transition table (`custody.MOVES`), each closing the open
+State changes go through the lifecycle table (`devices.lifecycle.MOVES`), each closing the open
 custody record and opening the next, with an audit event. The documents of a device's life
 (Mẫu 07, 08, 09) and the CA's stock import are built on those moves.
 """

@@ -1,48 +1,25 @@
-"""The device state machine: one transition table and one `_transition()` helper that locks
-the device, refuses an illegal move with a Vietnamese message, closes the open custody record,
-opens the next and writes an audit event (DESIGN §2.4)."""
+"""The device state machine: the lifecycle table (`devices.lifecycle.MOVES`) and one
+`_transition()` helper that locks the device, decides the move and the mover's role on the
+locked row, refuses an illegal move with a Vietnamese message, closes the open custody
+record, opens the next and writes an audit event (docs/architecture.md §3)."""
 
 import secrets
 
+from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from agencies.validators import nfc
 from devices.choices import DeviceKind, DeviceStatus
+from devices.lifecycle import MOVES, SYSTEM
 from devices.models import CustodyRecord, Device
+from devices.permissions import holds
 from portal.audit import audit_record
 from portal.errors import DomainError
 
 D = DeviceStatus
 H = CustodyRecord.HolderKind
-
-# action -> (allowed source states, target state, who holds it afterwards, label)
-MOVES: dict[str, tuple[frozenset[str], str, str, object]] = {
-    "deliver": (frozenset({D.IN_CA_STOCK}), D.DELIVERED_TO_AGENCY, H.AGENCY,
-                gettext_lazy("Giao cho cơ quan")),
-    "hand_over": (frozenset({D.DELIVERED_TO_AGENCY, D.RETURNED_TO_AGENCY}),
-                  D.HANDED_TO_SUBSCRIBER, H.SUBSCRIBER, gettext_lazy("Bàn giao cho thuê bao")),
-    "lock": (frozenset({D.HANDED_TO_SUBSCRIBER}), D.LOCKED, H.SUBSCRIBER,
-             gettext_lazy("Ghi nhận bị khóa")),
-    "recover": (frozenset({D.LOCKED}), D.HANDED_TO_SUBSCRIBER, H.SUBSCRIBER,
-                gettext_lazy("Khôi phục")),
-    # The holder stays who has it: the subscriber, or the agency for a device never handed out.
-    "await_return": (frozenset({D.DELIVERED_TO_AGENCY, D.HANDED_TO_SUBSCRIBER, D.LOCKED,
-                                D.RETURNED_TO_AGENCY}),
-                     D.AWAITING_RETURN, H.SUBSCRIBER, gettext_lazy("Chờ thu hồi")),
-    "collect": (frozenset({D.AWAITING_RETURN}), D.RETURNED_TO_AGENCY, H.AGENCY,
-                gettext_lazy("Thu hồi về cơ quan")),
-    "return_to_ca": (frozenset({D.AWAITING_RETURN, D.RETURNED_TO_AGENCY}), D.RETURNED_TO_CA,
-                     H.CA, gettext_lazy("Bàn giao lại CA")),
-    "lose": (frozenset({D.DELIVERED_TO_AGENCY, D.HANDED_TO_SUBSCRIBER, D.LOCKED,
-                        D.AWAITING_RETURN, D.RETURNED_TO_AGENCY}), D.LOST, H.NOBODY,
-             gettext_lazy("Báo mất")),
-    "break": (frozenset({D.DELIVERED_TO_AGENCY, D.HANDED_TO_SUBSCRIBER, D.LOCKED,
-                         D.AWAITING_RETURN, D.RETURNED_TO_AGENCY}), D.BROKEN, H.NOBODY,
-              gettext_lazy("Báo hỏng")),
-}  # fmt: skip
 
 _UNSET = object()
 
@@ -64,17 +41,24 @@ def _transition(
     still holds); `custody_org` the organisation written on the custody record (the
     provincial point that received a returned device). Updates and returns the caller's object.
     """
-    sources, target, default_holder, label = MOVES[action]
-    holder_kind = holder_kind or default_holder
+    move = MOVES[action]
+    holder_kind = holder_kind or move.holder
     with transaction.atomic():
-        locked = Device.objects.select_for_update().get(pk=device.pk)
-        if locked.status not in sources:
+        locked = Device.objects.select_for_update().select_related("agency").get(pk=device.pk)
+        if locked.status not in move.sources:
             raise DomainError(
                 _("Không thể “%(action)s” thiết bị %(serial)s đang ở trạng thái “%(status)s”.")
-                % {"action": label, "serial": locked.serial, "status": locked.get_status_display()},
+                % {
+                    "action": move.label,
+                    "serial": locked.serial,
+                    "status": locked.get_status_display(),
+                },
                 code="illegal_device_move",
             )
+        if move.role != SYSTEM and not holds(by, move.role, locked):
+            raise PermissionDenied
         before = locked.status
+        target = move.target
         locked.status = target
         for name, value in fields.items():
             setattr(locked, name, value)
