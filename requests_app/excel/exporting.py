@@ -1,25 +1,20 @@
 """The letters' export: Mẫu 01 as the CA's 19-column sheet, other forms in their own columns."""
 
 import io
-from datetime import date
 
+from requests_app.cells import columns as form_columns
+from requests_app.cells import export_value
 from requests_app.choices import FormKind
 from requests_app.columns import FORM_COLUMNS
 from requests_app.excel.layouts import CA_HEADERS
-from requests_app.models import RequestRow
 
 
-# --- export --------------------------------------------------------------------------------
 def _levels(work_agency: str) -> list[str]:
     parts = [p.strip() for p in work_agency.split(", ") if p.strip()]
     if len(parts) > 4:
         return [work_agency, "", "", ""]
     parts = list(reversed(parts))
     return parts + [""] * (4 - len(parts))
-
-
-def _date_text(value) -> str:
-    return value.strftime("%d/%m/%Y") if value else ""
 
 
 def export_workbook(cert_request, rows) -> bytes:
@@ -35,10 +30,8 @@ def export_workbook(cert_request, rows) -> bytes:
         body = [_ca_line(index, row) for index, row in enumerate(rows, start=1)]
     else:
         columns = FORM_COLUMNS[cert_request.form]
-        headers = ["STT"] + [
-            str(RequestRow._meta.get_field(name).verbose_name).capitalize() for name in columns
-        ]
-        body = [[row.position] + [_plain(row, name) for name in columns] for row in rows]
+        headers = ["STT"] + [label.capitalize() for _name, label in form_columns(cert_request.form)]
+        body = [[row.position] + [export_value(row, name) for name in columns] for row in rows]
     sheet.append(headers)
     for cell in sheet[1]:
         cell.font = Font(bold=True)
@@ -64,10 +57,10 @@ def _ca_line(index: int, row) -> list:
     return [
         index,
         row.full_name,
-        _date_text(row.date_of_birth),
+        export_value(row, "date_of_birth"),
         row.national_id,
         row.id_issue_place,
-        _date_text(row.id_issue_date),
+        export_value(row, "id_issue_date"),
         row.email,
         *levels,
         row.province_name,
@@ -75,23 +68,7 @@ def _ca_line(index: int, row) -> list:
         row.position_title,
         row.mobile,
         row.old_serial,
-        row.get_sim_carrier_display() if row.sim_carrier else "",
-        "X" if row.sim_keep_number else "",
+        export_value(row, "sim_carrier"),
+        export_value(row, "sim_keep_number"),
         "SIM" if row.sim_carrier else "TOKEN",
     ]
-
-
-def _plain(row, name: str):
-    if name == "certificate":
-        return row.certificate.serial if row.certificate_id else ""
-    if name == "device":
-        return row.device.serial if row.device_id else ""
-    value = getattr(row, name)
-    if isinstance(value, bool):
-        return "X" if value else ""
-    if isinstance(value, date):
-        return _date_text(value)
-    display = getattr(row, f"get_{name}_display", None)
-    if display and value:
-        return str(display())
-    return value

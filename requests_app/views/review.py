@@ -23,12 +23,11 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from agencies.access import scope_for
 from agencies.choices import Role
-from certificates.choices import RevocationReason
 from portal import models as portal_models
 from portal.errors import DomainError
 from portal.lib.paging import paginate
 from portal.notifications import notification_mark_read
-from requests_app import services
+from requests_app import cells, services
 from requests_app.choices import FINAL_OUTCOMES, FormKind, Outcome, Status
 from requests_app.columns import FORM_COLUMNS
 from requests_app.exceptions import RowInvalid
@@ -119,43 +118,9 @@ def _visible_letter(request, pk: int) -> CertRequest:
 
 
 # --- the rows table ------------------------------------------------------------------------
-def _columns(form: str) -> list[tuple[str, str]]:
-    return [
-        (name, str(RequestRow._meta.get_field(name).verbose_name)) for name in FORM_COLUMNS[form]
-    ]
-
-
-def _cell(row: RequestRow, name: str) -> dict:
-    """One cell of the form's table, in the form's words (dates dd/mm/yyyy, labels, links)."""
-    if name == "certificate":
-        certificate = row.certificate
-        if certificate is None:
-            return {"text": "—"}
-        return {
-            "text": certificate.serial,
-            "sub": certificate.common_name,
-            "url": reverse("certificates:detail", args=[certificate.serial]),
-            "mono": True,
-        }
-    if name == "device":
-        device = row.device
-        if device is None:
-            return {"text": "—"}
-        return {"text": device.serial, "sub": device.get_kind_display(), "mono": True}
-    value = getattr(row, name)
-    if name == "revoke_reason" and value:
-        try:
-            return {"text": RevocationReason(value).label}
-        except ValueError:
-            return {"text": value}
-    if isinstance(value, bool):
-        return {"text": "✓" if value else "", "center": True}
-    if value is None or value == "":
-        return {"text": ""}
-    if hasattr(value, "strftime"):
-        return {"text": value.strftime("%d/%m/%Y")}
-    display = getattr(row, f"get_{name}_display", None)
-    return {"text": display() if display else value}
+# How a row's values are written lives in requests_app.cells (page, editor, export alike).
+_columns = cells.columns
+_cell = cells.page_cell
 
 
 def _row_context(row: RequestRow, cert_request: CertRequest, actions: set[str]) -> dict:
