@@ -211,3 +211,33 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} · {self.get_role_display()} · {self.organization or '—'}"
+
+
+class DocumentCounter(models.Model):
+    """The last number given to a series of documents of one organisation in one year.
+
+    `agencies.services.document_number_next` bumps it under a row lock; the unique constraint
+    makes a second counter for the same series impossible, so two documents issued at the
+    same moment can never draw the same number.
+    """
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="document_counters"
+    )
+    series = models.CharField(_("loại văn bản"), max_length=16)
+    year = models.PositiveSmallIntegerField(_("năm"))
+    last = models.PositiveIntegerField(_("số cuối"), default=0)
+
+    class Meta:
+        verbose_name = _("bộ đếm số văn bản")
+        verbose_name_plural = _("bộ đếm số văn bản")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "series", "year"],
+                name="document_counter_unique",
+                violation_error_message=_("Cơ quan đã có bộ đếm cho loại văn bản này trong năm."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organization} · {self.series} · {self.year}: {self.last}"

@@ -1,10 +1,12 @@
 """Writes on the organisation tree and people (DESIGN §2.2)."""
 
+from collections.abc import Callable
+
 from django.db import transaction
 from django.utils.translation import gettext as _
 
 from agencies.choices import OrgKind
-from agencies.models import Organization, Person
+from agencies.models import DocumentCounter, Organization, Person
 from agencies.validators import nfc
 from portal.audit import audit_record
 from portal.errors import DomainError
@@ -94,3 +96,37 @@ def organization_find_or_create(*, agency: Organization, data: dict, by) -> Orga
         org.save()
         audit_record(actor=by, action="organization.create", obj=org, after={"name": org.name})
     return org
+
+
+def document_number_next(
+    *,
+    organization: Organization,
+    series: str,
+    year: int,
+    pattern: str = "{n}/{series}-{org}",
+    blank_org: str = "CQ",
+    start: Callable[[], int] | None = None,
+) -> str:
+    """The next number of a series of documents of `organization` in `year`, formatted.
+
+    One counter row per (organization, series, year), locked with `select_for_update` and
+    bumped in the caller's transaction: concurrent issuance waits for the lock and draws the
+    next number, never the same one; a rolled-back document gives its number back.
+
+    `pattern` receives n (the number), series and org (the organisation's short name, or
+    `blank_org` when it has none): devices' "1/BBGN-STC", letters' "1/STC-CKS" with
+    `pattern="{n}/{org}-{series}"`. `start`, called only when the year's counter does not exist
+    yet, gives the numbers already used before counters existed (0 when omitted).
+    """
+    with transaction.atomic():
+        lookup = {"organization": organization, "series": series, "year": year}
+        counter = DocumentCounter.objects.select_for_update().filter(**lookup).first()
+        if counter is None:
+            # The organisation row serialises the counter's creation (the constraint backs it).
+            Organization.objects.select_for_update().filter(pk=organization.pk).first()
+            counter, _created = DocumentCounter.objects.select_for_update().get_or_create(
+                **lookup, defaults={"last": start() if start is not None else 0}
+            )
+        counter.last += 1
+        counter.save(update_fields=["last"])
+    return pattern.format(n=counter.last, series=series, org=organization.short_name or blank_org)

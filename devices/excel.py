@@ -11,13 +11,14 @@ export.
 | Số điện thoại / Số điện thoại ký số      | SIM PKI only; a number that lost its leading 0 gets it back |
 | Nhà mạng                                 | SIM PKI only: Viettel, Vinaphone, Mobifone       |
 
-An optional "STT" column is ignored, as are blank rows. Text is NFC-normalised; serials are
-upper-cased. The checks themselves are `devices.services.stock_rows_check`.
+An optional "STT" column is ignored, as are blank rows. The file is read by the one Excel
+reader, `portal.lib.xlsx` (text NFC-normalised, blanks collapsed); serials are upper-cased. The checks themselves are `devices.services.stock_rows_check`.
 """
 
 import io
 import re
 import unicodedata
+from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -26,8 +27,8 @@ from django.utils.translation import gettext as _
 
 from devices.choices import Carrier, DeviceKind
 from devices.services.stock import StockRow
+from portal.lib.xlsx import XlsxRefused, read_rows
 
-MAX_BYTES = 5 * 1024 * 1024
 HEADER_SEARCH_ROWS = 10
 
 KIND_NAMES = {
@@ -69,8 +70,8 @@ HEADERS = {
 }
 
 
-class StockFileError(ValueError):
-    """The file cannot be read at all (not an .xlsx, too big, no header row)."""
+# The file cannot be read at all: the reader's refusals (not .xlsx, too big, damaged) and ours.
+StockFileError = XlsxRefused
 
 
 @dataclass
@@ -114,27 +115,6 @@ def _read_iccid(value, problems: list[str]) -> str:
     return re.sub(r"\s", "", _norm(value))
 
 
-def _open(upload):
-    from openpyxl import load_workbook
-
-    name = (getattr(upload, "name", "") or "").lower()
-    if not name.endswith(".xlsx"):
-        raise StockFileError(_("Chỉ nhận tệp Excel .xlsx."))
-    if upload.size > MAX_BYTES:
-        raise StockFileError(
-            _("Tệp quá lớn: tối đa %(max)d MB.") % {"max": MAX_BYTES // 1024 // 1024}
-        )
-    content = upload.read()
-    if not content.startswith(b"PK"):
-        raise StockFileError(_("Tệp không phải là tệp Excel .xlsx hợp lệ."))
-    try:
-        return load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many kinds on a damaged file
-        raise StockFileError(
-            _("Không đọc được tệp Excel: tệp bị hỏng hoặc sai định dạng.")
-        ) from exc
-
-
 def _columns(header: list) -> dict[str, int] | None:
     found: dict[str, int] = {}
     for index, cell in enumerate(header):
@@ -147,14 +127,10 @@ def _columns(header: list) -> dict[str, int] | None:
 
 def read_stock_workbook(upload) -> ParsedStock:
     """Read the first sheet; raises StockFileError when the file itself is unusable."""
-    workbook = _open(upload)
-    try:
-        sheet = workbook.worksheets[0]
-        rows = sheet.iter_rows(values_only=True)
+    with closing(read_rows(upload)) as rows:
         columns = None
-        line = 0
-        for line, values in enumerate(rows, start=1):
-            columns = _columns(list(values))
+        for line, values in rows:
+            columns = _columns(values)
             if columns or line >= HEADER_SEARCH_ROWS:
                 break
         if not columns:
@@ -165,8 +141,7 @@ def read_stock_workbook(upload) -> ParsedStock:
                 )
             )
         parsed = ParsedStock()
-        for number, values in enumerate(rows, start=line + 1):
-            values = list(values)
+        for number, values in rows:
             if not any(_norm(v) for v in values):
                 continue
 
@@ -204,8 +179,6 @@ def read_stock_workbook(upload) -> ParsedStock:
             if problems:
                 parsed.problems[number] = problems
         return parsed
-    finally:
-        workbook.close()
 
 
 # --- export --------------------------------------------------------------------------------

@@ -1,10 +1,13 @@
 """factory_boy factories for the whole suite."""
 
+import io
 from datetime import date, timedelta
 
 import factory
 from django.contrib.auth import get_user_model
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
+from openpyxl import Workbook
 
 from agencies.choices import OrgKind, Role
 from agencies.models import Membership, Organization, Person
@@ -12,6 +15,10 @@ from certificates.choices import SubjectKind
 from certificates.models import Certificate
 from devices.choices import DeviceKind
 from devices.models import Device
+from portal.lib.xlsx import XLSX_CONTENT_TYPE
+from requests_app import services
+from requests_app.choices import FormKind
+from requests_app.models import RequestRow
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -122,3 +129,87 @@ class CertificateFactory(factory.django.DjangoModelFactory):
     )
     not_before = factory.LazyFunction(lambda: timezone.now() - timedelta(days=10))
     not_after = factory.LazyFunction(lambda: timezone.now() + timedelta(days=365))
+
+
+# --- letters (requests_app) and their Excel files ------------------------------------------
+LETTER_CONTACT = {
+    "contact_name": "Nguyễn Thị Thu Hà",
+    "contact_mobile": "0912100101",
+    "contact_email": "ha@laichau.gov.vn",
+}
+# A Mẫu 01 row as the row form posts it.
+PERSON_ROW = {
+    "full_name": "Lò Thị Mai",
+    "date_of_birth": "05/03/1990",
+    "national_id": "012190001234",
+    "id_issue_date": "01/07/2021",
+    "id_issue_place": "CCSQLHCVTTXH",
+    "email": "mai@laichau.gov.vn",
+    "work_agency": "Sở Tài chính tỉnh Lai Châu",
+    "province_name": "Lai Châu",
+    "position_title": "Chuyên viên",
+    "mobile": "0912345678",
+    "old_serial": "",
+    "sim_carrier": "",
+}
+
+
+def letter_draft(cast, form=FormKind.ISSUE_PERSON, agency=None, **contact):
+    """A draft letter of agency A (or `agency`) by its clerk, section 1 filled in."""
+    return services.cert_request_create(
+        agency=agency or cast.agency_a, form=form, by=cast.clerk_a, **{**LETTER_CONTACT, **contact}
+    )
+
+
+def letter_row_add(cert_request, by, **overrides):
+    """A valid Mẫu 01 row, added through the service."""
+    data = {
+        "full_name": "Lò Thị Mai",
+        "date_of_birth": date(1990, 3, 5),
+        "national_id": "012190001234",
+        "id_issue_date": date(2021, 7, 1),
+        "id_issue_place": "CCSQLHCVTTXH",
+        "email": "mai@laichau.gov.vn",
+        "work_agency": "Sở Tài chính",
+        "province_name": "Lai Châu",
+        "position_title": "Chuyên viên",
+        "mobile": "0912345678",
+        **overrides,
+    }
+    return services.row_save(cert_request=cert_request, by=by, data=data)
+
+
+def letter_rows_bulk(cert_request, n):
+    """`n` bare rows at once, bypassing the rules (query budget tests)."""
+    RequestRow.objects.bulk_create(
+        RequestRow(
+            cert_request=cert_request,
+            position=i,
+            full_name=f"Người thứ {i}",
+            national_id=f"{i:012d}",
+            email=f"nguoi{i}@laichau.gov.vn",
+        )
+        for i in range(1, n + 1)
+    )
+
+
+def certificate_valid_for(cast, agency=None, days_left=200, **fields):
+    """A registry certificate of a person of agency A (or `agency`) with `days_left` to run."""
+    agency = agency or cast.agency_a
+    fields.setdefault("person", PersonFactory(organization=agency))
+    return CertificateFactory(
+        agency=agency, not_after=timezone.now() + timedelta(days=days_left, hours=1), **fields
+    )
+
+
+def xlsx_upload(lines, *, title_lines=(), name="danh-sach.xlsx"):
+    """An uploaded .xlsx whose first sheet has `title_lines` (one cell each) then `lines`."""
+    book = Workbook()
+    sheet = book.active
+    for line in title_lines:
+        sheet.append([line])
+    for line in lines:
+        sheet.append(line)
+    out = io.BytesIO()
+    book.save(out)
+    return SimpleUploadedFile(name, out.getvalue(), content_type=XLSX_CONTENT_TYPE)

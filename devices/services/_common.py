@@ -3,19 +3,24 @@
 from django.utils import timezone
 
 from agencies.models import Organization
+from agencies.services import document_number_next
 from agencies.validators import nfc
 
 
 def next_number(model, agency: Organization, code: str) -> str:
     """The next document number of `model` for the agency this year: "<n>/<code>-<agency>".
 
-    Locks the agency row so that two clerks of one agency never draw the same number; the
-    (agency, number) constraint of each document backs it up.
+    Drawn from the agency's counter for the series `code` (one number per document, never
+    twice); the (agency, number) constraint of each document backs it up. A year's counter
+    starts after the documents made before counters existed.
     """
-    Organization.objects.select_for_update().filter(pk=agency.pk).first()
     year = timezone.localdate().year
-    count = model.objects.filter(agency=agency, created_at__year=year).count()
-    return f"{count + 1}/{code}-{agency.short_name or 'CQ'}"
+    return document_number_next(
+        organization=agency,
+        series=code,
+        year=year,
+        start=lambda: model.objects.filter(agency=agency, created_at__year=year).count(),
+    )
 
 
 def clean_text(value: str | None) -> str:

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from portal.errors import DomainError
 from requests_app import services
-from requests_app.cells import columns, row_cell
+from requests_app.cells import columns, page_cell
 from requests_app.choices import FINAL_OUTCOMES, FormKind, Outcome, Status
 from requests_app.columns import FORM_COLUMNS
 from requests_app.exceptions import RowInvalid
@@ -57,7 +57,7 @@ def _row_context(row: RequestRow, cert_request: CertRequest, actions: set[str]) 
     can_decide = "decide_rows" in actions
     return {
         "row": row,
-        "cells": [row_cell(row, name) for name in FORM_COLUMNS[cert_request.form]],
+        "cells": [page_cell(row, name) for name in FORM_COLUMNS[cert_request.form]],
         "can_accept": can_decide and row.outcome == Outcome.PENDING,
         "can_refuse": can_decide and row.outcome not in FINAL_OUTCOMES,
     }

@@ -76,7 +76,7 @@ def test_a_registry_row_without_a_key_has_no_signing_material(cast, ca):
     ["Nguyễn Văn A", 'Tên "lạ", có; dấu + <và> \\ gạch', "#số một", " khoảng trắng ", "a\0b"],
 )
 def test_the_registry_dn_is_what_cryptography_prints(common_name):
-    from certificates.backends.simulated import dn_string, subject_dn_string, x509_name
+    from certificates.backends.x509build import dn_string, subject_dn_string, x509_name
     from certificates.subjects import SubjectInfo
 
     subject = SubjectInfo(

@@ -1,0 +1,335 @@
+"""The letters' import: read a sheet (through `portal.lib.xlsx`), check its rows with the rules
+of a typed row, stage the good ones between preview and confirmation, and save them."""
+
+import re
+from contextlib import closing
+from dataclasses import dataclass, field
+from datetime import date
+
+from django.utils.translation import gettext as _
+
+from portal.lib.xlsx import MAX_BLANK_RUN, XlsxRefused, read_rows
+from requests_app.excel.layouts import (
+    CA_DEVICE_TYPES,
+    CA_HEADERS,
+    CA_ID_PLACES,
+    FIELD_COLUMN,
+    LAYOUT_CA,
+    LAYOUT_HEADERS,
+    LAYOUT_LABELS,
+    LAYOUT_MAU01,
+    MAU01_HEADERS,
+)
+from requests_app.excel.readers import (
+    CellError,
+    _header,
+    read_carrier,
+    read_date,
+    read_national_id,
+    read_phone,
+    split_id_cell,
+    text,
+)
+from requests_app.exceptions import RowsInvalid
+from requests_app.models import RequestRow
+from requests_app.rules import row_errors
+from requests_app.services import rows_add_many
+
+MAX_ROWS = 2000
+HEADER_SEARCH_ROWS = 15
+# Refusals of the file as a whole: the reader's (not .xlsx, too big, damaged) and ours.
+ImportRefused = XlsxRefused
+
+
+@dataclass
+class SheetRow:
+    line: int  # the Excel line number, as the clerk sees it
+    data: dict
+    problems: list[tuple[str, str]] = field(default_factory=list)  # (column, message)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+@dataclass
+class ParsedSheet:
+    layout: str
+    rows: list[SheetRow]
+
+    @property
+    def layout_label(self) -> str:
+        return str(LAYOUT_LABELS[self.layout])
+
+    @property
+    def good_rows(self) -> list[SheetRow]:
+        return [row for row in self.rows if row.ok]
+
+    @property
+    def bad_rows(self) -> list[SheetRow]:
+        return [row for row in self.rows if not row.ok]
+
+
+# --- reading a workbook --------------------------------------------------------------------
+def _detect(header: list[str]) -> str:
+    cells = [h for h in header if h]
+    if len(cells) >= len(CA_HEADERS) or any(h == "cccd" or "nhà mạng" in h for h in header):
+        return LAYOUT_CA
+    if len(cells) >= len(MAU01_HEADERS) - 1:
+        return LAYOUT_MAU01
+    raise ImportRefused(
+        _(
+            "Không nhận ra mẫu bảng: dòng tiêu đề cần có đủ 11 cột của Mẫu 01 hoặc 19 cột của "
+            "bảng Cục CTS&BMTT, bắt đầu bằng cột “STT”."
+        )
+    )
+
+
+def _check_headers(layout: str, header: list[str]) -> None:
+    expected = LAYOUT_HEADERS[layout]
+    for index, (title, fragments) in enumerate(expected):
+        found = header[index] if index < len(header) else ""
+        if not any(fragment in found for fragment in fragments):
+            raise ImportRefused(
+                _("Cột thứ %(n)d phải là “%(title)s”, nhưng tệp ghi “%(found)s”.")
+                % {"n": index + 1, "title": title, "found": found or _("(trống)")}
+            )
+
+
+def _is_column_numbering(values: list) -> bool:
+    """The "(1) (2) (3)…" line some templates put under the header."""
+    cells = [text(v) for v in values if text(v)]
+    return bool(cells) and all(re.fullmatch(r"\(?\d{1,2}\)?", c) for c in cells[:4])
+
+
+def read_workbook(upload) -> ParsedSheet:
+    """Parse the first sheet; raise ImportRefused when the file cannot be used at all."""
+    with closing(read_rows(upload, max_col=len(CA_HEADERS) + 5)) as rows:
+        header = None
+        for line, values in rows:
+            if line > HEADER_SEARCH_ROWS:
+                break
+            normalised = [_header(v) for v in values]
+            if normalised and normalised[0].replace(".", "") == "stt":
+                header = normalised
+                break
+        if header is None:
+            raise ImportRefused(
+                _("Không tìm thấy dòng tiêu đề (dòng có ô đầu tiên là “STT”) trong 15 dòng đầu.")
+            )
+        layout = _detect(header)
+        _check_headers(layout, header)
+        parsed: list[SheetRow] = []
+        width = len(LAYOUT_HEADERS[layout])
+        blank_run = 0
+        for line, values in rows:
+            values = list(values[:width]) + [None] * (width - len(values[:width]))
+            if all(v is None or text(v) == "" for v in values[1:]):
+                # Numbered but empty lines count as blank too (the reader only stops on
+                # wholly empty ones).
+                blank_run += 1
+                if blank_run >= MAX_BLANK_RUN:
+                    break
+                continue
+            blank_run = 0
+            if _is_column_numbering(values):
+                continue
+            if len(parsed) >= MAX_ROWS:
+                raise ImportRefused(
+                    _("Tệp có hơn %(max)d dòng: hãy chia thành nhiều tệp.") % {"max": MAX_ROWS}
+                )
+            reader = _read_mau01_row if layout == LAYOUT_MAU01 else _read_ca_row
+            parsed.append(reader(line, values))
+    return ParsedSheet(layout=layout, rows=parsed)
+
+
+def _cell(row: SheetRow, column: str, reader, value):
+    try:
+        return reader(value)
+    except CellError as exc:
+        row.problems.append((column, str(exc)))
+        return None
+
+
+def _read_mau01_row(line: int, v: list) -> SheetRow:
+    row = SheetRow(line=line, data={})
+    national_id, issue_date, place = split_id_cell(v[3])
+    if isinstance(issue_date, str):
+        row.problems.append(
+            (
+                MAU01_HEADERS[3][0],
+                _("Ngày cấp “%(value)s” không hợp lệ: hãy ghi theo dạng dd/mm/yyyy.")
+                % {"value": issue_date},
+            )
+        )
+        issue_date = None
+    carrier, keep = read_carrier(v[10])
+    row.data = {
+        "full_name": text(v[1]),
+        "date_of_birth": _cell(row, "Ngày sinh", read_date, v[2]),
+        "national_id": national_id,
+        "id_issue_date": issue_date,
+        "id_issue_place": place,
+        "email": text(v[4]).lower(),
+        "work_agency": text(v[5]),
+        "province_name": text(v[6]),
+        "position_title": text(v[7]),
+        "mobile": read_phone(v[8]),
+        "old_serial": text(v[9]),
+        "sim_carrier": carrier,
+        "sim_keep_number": keep,
+    }
+    return row
+
+
+def _read_ca_row(line: int, v: list) -> SheetRow:
+    row = SheetRow(line=line, data={})
+    levels = [text(x) for x in v[7:11]]
+    place = text(v[4]).upper()
+    if place and place not in CA_ID_PLACES:
+        row.problems.append(
+            (
+                "Nơi cấp",
+                _("Nơi cấp phải là %(a)s hoặc %(b)s.")
+                % {"a": CA_ID_PLACES[0], "b": CA_ID_PLACES[1]},
+            )
+        )
+    device_type = text(v[18]).upper() or "TOKEN"
+    carrier_text = text(v[16])
+    keep_text = text(v[17]).upper()
+    carrier, keep = "", False
+    if device_type not in CA_DEVICE_TYPES:
+        row.problems.append(
+            (
+                "Loại thiết bị",
+                _("Loại thiết bị “%(value)s” không hợp lệ (TOKEN, SIM, SOFT, RSSP, HSM).")
+                % {"value": text(v[18])},
+            )
+        )
+    elif device_type == "SIM":
+        if not carrier_text:
+            row.problems.append(("Nhà mạng", _("Loại thiết bị SIM cần ghi nhà mạng.")))
+        carrier, _keep = read_carrier(carrier_text)
+        keep = keep_text == "X"
+    elif device_type == "TOKEN":
+        if carrier_text:
+            row.problems.append(
+                ("Nhà mạng", _("Chỉ ghi nhà mạng khi loại thiết bị là SIM (dòng này là TOKEN)."))
+            )
+    else:
+        row.problems.append(
+            (
+                "Loại thiết bị",
+                _("Mẫu 01 chỉ đề nghị USB Token hoặc SIM PKI; loại “%(value)s” chưa đề nghị được.")
+                % {"value": device_type},
+            )
+        )
+    if keep_text not in ("", "X"):
+        row.problems.append(("Là chuyển số (X)", _("Chỉ ghi X hoặc để trống.")))
+    row.data = {
+        "full_name": text(v[1]),
+        "date_of_birth": _cell(row, "Ngày sinh", read_date, v[2]),
+        "national_id": read_national_id(v[3]),
+        "id_issue_date": _cell(row, "Ngày cấp", read_date, v[5]),
+        "id_issue_place": place,
+        "email": text(v[6]).lower(),
+        "work_agency": ", ".join(level for level in reversed(levels) if level),
+        "province_name": text(v[12]) or text(v[11]),
+        "position_title": text(v[13]),
+        "mobile": read_phone(v[14]),
+        "old_serial": text(v[15]),
+        "sim_carrier": carrier,
+        "sim_keep_number": keep,
+    }
+    return row
+
+
+# --- checking ------------------------------------------------------------------------------
+def check_rows(cert_request, layout: str, rows: list[SheetRow]) -> None:
+    """Add to each row's problems: the rules (as for a typed row) and duplicates."""
+    columns = FIELD_COLUMN[layout]
+    for index, sheet_row in enumerate(rows, start=1):
+        unsaved = RequestRow(cert_request=cert_request, position=index, **sheet_row.data)
+        for name, messages in row_errors(unsaved).items():
+            column = columns.get(name, "—")
+            for message in messages:
+                if (column, message) not in sheet_row.problems:
+                    sheet_row.problems.append((column, message))
+    _check_duplicates(cert_request, columns, rows)
+
+
+def _check_duplicates(cert_request, columns: dict, rows: list[SheetRow]) -> None:
+    for key, label in (("national_id", _("số định danh")), ("email", _("thư điện tử"))):
+        values = {r.data[key] for r in rows if r.data.get(key)}
+        existing = dict(
+            cert_request.rows.filter(**{f"{key}__in": values}).values_list(key, "position")
+        )
+        first_line: dict[str, int] = {}
+        for sheet_row in rows:
+            value = sheet_row.data.get(key)
+            if not value:
+                continue
+            if value in existing:
+                sheet_row.problems.append(
+                    (
+                        columns[key],
+                        _("Trùng %(what)s với dòng %(n)d đã có trong văn bản.")
+                        % {"what": label, "n": existing[value]},
+                    )
+                )
+            elif value in first_line:
+                sheet_row.problems.append(
+                    (
+                        columns[key],
+                        _("Trùng %(what)s với dòng %(line)d của tệp.")
+                        % {"what": label, "line": first_line[value]},
+                    )
+                )
+            else:
+                first_line[value] = sheet_row.line
+
+
+# --- staging between the preview and the confirmation --------------------------------------
+DATE_FIELDS = ("date_of_birth", "id_issue_date")
+
+
+def to_payload(layout: str, rows: list[SheetRow]) -> dict:
+    """JSON-safe (dates as ISO strings) for the session."""
+    return {
+        "layout": layout,
+        "rows": [
+            {
+                "line": r.line,
+                "data": {
+                    k: (v.isoformat() if isinstance(v, date) else v) for k, v in r.data.items()
+                },
+            }
+            for r in rows
+        ],
+    }
+
+
+def from_payload(payload: dict) -> ParsedSheet:
+    rows = []
+    for item in payload["rows"]:
+        data = dict(item["data"])
+        for name in DATE_FIELDS:
+            if data.get(name):
+                data[name] = date.fromisoformat(data[name])
+        rows.append(SheetRow(line=item["line"], data=data))
+    return ParsedSheet(layout=payload["layout"], rows=rows)
+
+
+def save_rows(*, cert_request, by, layout: str, rows: list[SheetRow]) -> int:
+    """Add the rows through `rows_add_many`, all or none. Rows the rules now refuse (something
+    changed since the preview) get their problems and nothing is saved: raises RowsInvalid
+    after filling `problems`."""
+    columns = FIELD_COLUMN[layout]
+    try:
+        rows_add_many(cert_request=cert_request, by=by, rows_data=[r.data for r in rows])
+    except RowsInvalid as exc:
+        for index, errors in exc.errors.items():
+            for name, messages in errors.items():
+                rows[index].problems.extend((columns.get(name, "—"), m) for m in messages)
+        raise
+    return len(rows)

@@ -1,0 +1,142 @@
+"""Reading the cells of a letter's sheet: dates, phone numbers, IDs, the combined ID cell, the
+SIM carrier (see the package docstring for what each accepts)."""
+
+import re
+import unicodedata
+from datetime import date, datetime
+
+from django.utils.translation import gettext as _
+
+from portal.lib.xlsx import clean_text
+from requests_app.excel.layouts import CARRIER_NAMES
+
+# --- cell readers --------------------------------------------------------------------------
+_norm = clean_text
+
+
+def _header(value) -> str:
+    return _norm(str(value or "")).lower()
+
+
+def text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "X" if value else ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, datetime):
+        value = value.date()
+    if isinstance(value, date):
+        return value.strftime("%d/%m/%Y")
+    return _norm(str(value))
+
+
+DATE_RE = re.compile(r"(\d{1,2})\s*[/.\-]\s*(\d{1,2})\s*[/.\-]\s*(\d{4})")
+ISO_RE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
+
+
+class CellError(ValueError):
+    pass
+
+
+def read_date(value) -> date | None:
+    """A real date, an Excel day number, or text dd/mm/yyyy; None when blank."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        if 1 <= value <= 80000:
+            from openpyxl.utils.datetime import from_excel
+
+            return from_excel(value).date()
+        raise CellError(_("Ngày không hợp lệ: hãy ghi theo dạng dd/mm/yyyy."))
+    raw = text(value)
+    iso = ISO_RE.match(raw)
+    match = DATE_RE.fullmatch(raw)
+    try:
+        if iso:
+            return date(int(iso[1]), int(iso[2]), int(iso[3]))
+        if match:
+            return date(int(match[3]), int(match[2]), int(match[1]))
+    except ValueError:
+        pass
+    raise CellError(
+        _("Ngày “%(value)s” không hợp lệ: hãy ghi theo dạng dd/mm/yyyy.") % {"value": raw}
+    )
+
+
+def read_phone(value) -> str:
+    """A mobile number with its leading 0, whatever Excel did to it."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        digits = str(int(value))
+    else:
+        digits = re.sub(r"[\s.\-()]", "", text(value))
+    if digits.startswith("+84"):
+        digits = "0" + digits[3:]
+    elif digits.startswith("84") and len(digits) == 11:
+        digits = "0" + digits[2:]
+    elif digits.isdigit() and len(digits) == 9 and not digits.startswith("0"):
+        digits = "0" + digits
+    return digits
+
+
+def read_national_id(value) -> str:
+    if value is None or value == "":
+        return ""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        digits = str(int(value))
+        return digits.zfill(12) if len(digits) < 12 else digits
+    return re.sub(r"[\s.]", "", text(value))
+
+
+PLACE_LABELS = re.compile(r"(?i)\b(ngày cấp|nơi cấp|cấp ngày|cấp tại)\s*:?")
+
+
+def split_id_cell(value) -> tuple[str, str | date | None, str]:
+    """Split "Số định danh cá nhân / ngày cấp, nơi cấp" into (ID, issue date, place).
+
+    The ID is the first run of digits, the date the first date after it, the place what
+    follows the date without separators. An unreadable date is returned as its text, for the
+    caller to report.
+    """
+    if value is None or value == "":
+        return "", None, ""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return read_national_id(value), None, ""
+    raw = unicodedata.normalize("NFC", str(value)).strip()
+    match = re.match(r"\s*(\d+)", raw)
+    if not match:
+        return "", None, _norm(raw)
+    national_id = match[1]
+    rest = raw[match.end() :]
+    found = DATE_RE.search(rest)
+    issue_date: str | date | None = None
+    if found:
+        try:
+            issue_date = date(int(found[3]), int(found[2]), int(found[1]))
+        except ValueError:
+            issue_date = found[0]
+        place = rest[found.end() :]
+    else:
+        place = rest
+    place = PLACE_LABELS.sub(" ", place)
+    place = _norm(re.sub(r"^[\s/,;:\-]+|[\s/,;:\-]+$", "", place.replace("\n", " ")))
+    return national_id, issue_date, place
+
+
+def read_carrier(value: str) -> tuple[str, bool]:
+    """("viettel", keep number?) from "Viettel /cs"; unknown names pass through for the rules
+    (the carrier choices are the model's) to refuse."""
+    raw = text(value).lower()
+    keep = False
+    if "/cs" in raw.replace(" ", ""):
+        keep = True
+        raw = re.sub(r"/\s*cs\b", "", raw).strip()
+    raw = raw.strip(" /")
+    return CARRIER_NAMES.get(raw.replace(" ", ""), raw), keep
