@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from agencies.models import Organization
+from agencies.services import document_number_next
 from agencies.validators import nfc
 from portal.audit import audit_record
 from portal.errors import DomainError
@@ -71,15 +72,21 @@ def cert_request_send_back(*, cert_request: CertRequest, by, note: str) -> CertR
 
 
 def _next_number(agency: Organization, year: int) -> str:
-    """The agency's next letter number this year: one per issuance, so a letter issued
-    again after a return gets a new number and none is skipped or reused."""
+    """The agency's next letter number this year ("12/STC-CKS"), from the one numbering
+    service: never skipped or given twice, even when two heads issue at once."""
     from requests_app.models import Transition
 
-    Organization.objects.select_for_update().filter(pk=agency.pk).first()
-    issued = Transition.objects.filter(
-        action="issue", cert_request__agency=agency, at__year=year
-    ).count()
-    return f"{issued + 1}/{agency.short_name or 'CV'}-CKS"
+    return document_number_next(
+        organization=agency,
+        series="CKS",
+        year=year,
+        pattern="{n}/{org}-{series}",
+        blank_org="CV",
+        # Letters numbered before the counter existed: carry on after them.
+        start=lambda: Transition.objects.filter(
+            action="issue", cert_request__agency=agency, at__year=year
+        ).count(),
+    )
 
 
 def processing_days(cert_request: CertRequest) -> int:
