@@ -44,7 +44,11 @@ def _transition(
     move = MOVES[action]
     holder_kind = holder_kind or move.holder
     with transaction.atomic():
-        locked = Device.objects.select_for_update().select_related("agency").get(pk=device.pk)
+        locked = (
+            Device.objects.select_for_update(of=("self",))
+            .select_related("agency")
+            .get(pk=device.pk)
+        )
         if locked.status not in move.sources:
             raise DomainError(
                 _("Không thể “%(action)s” thiết bị %(serial)s đang ở trạng thái “%(status)s”.")
