@@ -12,8 +12,8 @@ from django.utils import timezone
 
 from certificates.choices import CertStatus
 from certificates.models import Certificate
+from dashboard import counts as dashboard
 from devices.choices import DeviceStatus
-from portal import dashboard
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db
