@@ -117,6 +117,15 @@ def test_the_current_page_is_marked_in_the_navigation(client, cast):
     assert re.findall(r'<a href="([^"]+)" aria-current="page">', body) == ["/"]
 
 
+def test_a_devices_loss_page_is_marked_as_a_device_page_though_requests_app_serves_it(client, cast):
+    device = f.DeviceFactory(agency=cast.agency_a, status=DeviceStatus.DELIVERED_TO_AGENCY)
+    client.force_login(cast.clerk_a)
+    response = client.get(reverse("requests_app:device_report_loss", args=[device.pk]))
+    assert response.status_code == 200
+    current = re.findall(r'<a href="([^"]+)" aria-current="page">', response.content.decode())
+    assert current[0] == reverse("devices:list")
+
+
 def test_only_staff_get_the_administration_link(client, cast):
     assert 'href="/quan-tri/"' not in open_dashboard(client, cast.clerk_a).content.decode()
     assert 'href="/quan-tri/"' in open_dashboard(client, cast.admin).content.decode()
