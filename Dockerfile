@@ -17,4 +17,4 @@ RUN pip install --no-cache-dir -e . \
  && mkdir -p /var/lib/portal && chown portal /var/lib/portal
 USER portal
 EXPOSE 8000
-CMD ["gunicorn", "portal.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3"]
+CMD ["gunicorn", "config.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3"]

@@ -14,11 +14,10 @@ urlpatterns = [
     path("thiet-bi/kho-ca/nhap/", stock.stock_import, name="stock_import"),
     path("thiet-bi/kho-ca/nhap/xac-nhan/", stock.stock_import_confirm, name="stock_import_confirm"),
     path("thiet-bi/<int:pk>/", inventory.device_detail, name="detail"),
-    # A clerk's actions on one device.
+    # A clerk's actions on one device. Reporting it lost (Mẫu 09 + Mẫu 05) and asking for its
+    # recovery (Mẫu 06) draft letters, so requests_app serves them (requests_app:device_*).
     path("thiet-bi/<int:pk>/bao-khoa/", actions.device_lock, name="lock"),
-    path("thiet-bi/<int:pk>/khoi-phuc/", actions.device_recovery_request, name="recovery"),
     path("thiet-bi/<int:pk>/thu-hoi/", actions.device_collect, name="collect"),
-    path("thiet-bi/<int:pk>/bao-mat/", actions.device_report_loss, name="report_loss"),
     # Mẫu 07: handover to subscribers.
     path("thiet-bi/ban-giao/", documents.handover, name="handover"),
     path("thiet-bi/mau-07/", documents.notice_list, name="notice_list"),

@@ -169,7 +169,7 @@ def redis_worker(transactional_db):
     import redis
     from celery.contrib.testing.worker import start_worker
 
-    from portal.celery import app
+    from config.celery import app
 
     url = os.environ.get("REDIS_URL", "")
     if not url:

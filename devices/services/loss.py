@@ -2,7 +2,7 @@
 
 The minutes say when, where and how it was lost; the device becomes "lost" and any return
 obligation on it is closed. The measure the law asks for, revoking its certificate with the
-reason "device lost" (Mẫu 05), is drafted by the loss page through requests_app, which sits
+reason "device lost" (Mẫu 05), is drafted by requests_app/device_flows.py, which sits
 above devices; `loss_report_attach_revocation` then records which letter that is.
 """
 

@@ -12,14 +12,12 @@ from django.views.decorators.http import require_GET
 from agencies.access import scope_for
 from agencies.choices import OrgKind
 from agencies.models import Organization
-from certificates.models import Certificate
 from devices.excel import export_inventory
 from devices.filters import AGENCY_KINDS, DeviceFilterSet
 from devices.models import Device, ReturnObligation
 from devices.permissions import device_actions, is_ca
 from devices.views._common import STAFF_ROLES, require_staff, visible_device
 from portal.lib.paging import paginate
-from requests_app.models import RequestRow
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -136,15 +134,15 @@ def device_detail(request, pk: int):
         .select_related("minutes")
         .order_by("-opened_at", "-pk")
     )
+    # Certificates and letters are upper floors: read through the reverse relations their
+    # models declare on Device, never by importing them (DESIGN §1).
     certificates = list(
-        Certificate.objects.visible_to(user)
-        .filter(device=device)
+        device.certificates.visible_to(user)
         .only("serial", "common_name", "status", "not_before", "not_after", "device_id")
         .order_by("-not_before", "-pk")
     )
     letters = list(
-        RequestRow.objects.visible_to(user)
-        .filter(device=device)
+        device.request_rows.visible_to(user)
         .select_related("cert_request")
         .order_by("-cert_request__created_at")[:10]
     )

@@ -115,7 +115,7 @@ def pages(cast, world) -> dict[str, str]:
         "stock": reverse("devices:stock"),
         "stock_import": reverse("devices:stock_import"),
         "detail": reverse("devices:detail", args=[world.device.pk]),
-        "report_loss": reverse("devices:report_loss", args=[world.device.pk]),
+        "report_loss": reverse("requests_app:device_report_loss", args=[world.device.pk]),
         "handover": reverse("devices:handover"),
         "notice_list": reverse("devices:notice_list"),
         "notice_detail": reverse("devices:notice_detail", args=[world.notice.pk]),
@@ -226,7 +226,7 @@ def test_only_the_ca_confirms_a_stock_import(client, cast, world, persona, expec
 
 def test_the_recovery_button_is_the_clerks_of_a_locked_device(client, cast, world):
     Device.objects.filter(pk=world.device.pk).update(status=D.LOCKED)
-    url = reverse("devices:recovery", args=[world.device.pk])
+    url = reverse("requests_app:device_recovery", args=[world.device.pk])
     for persona, expected in (("clerk_b", 404), ("officer_1", 403), ("ca_operator", 403)):
         client.force_login(getattr(cast, persona))
         assert client.post(url).status_code == expected

@@ -115,7 +115,7 @@ def test_handover_then_loss_makes_mau_09_and_drafts_the_mau_05_for_the_clerk(
     client.force_login(cast.clerk_a)
 
     response = client.post(
-        reverse("devices:report_loss", args=[device.pk]),
+        reverse("requests_app:device_report_loss", args=[device.pk]),
         {
             "lost_on": "19/11/2026",
             "lost_place": "Bến xe khách Lai Châu",
@@ -167,7 +167,7 @@ def test_the_drafted_mau_05_takes_section_1_from_the_agencys_last_letter(cast, c
     hand_over(cast, device)
     client.force_login(cast.clerk_a)
     client.post(
-        reverse("devices:report_loss", args=[device.pk]),
+        reverse("requests_app:device_report_loss", args=[device.pk]),
         {"lost_on": "20/11/2026", "lost_place": "Nhà riêng", "circumstances": "Bị mất cắp."},
     )
     letter = CertRequest.objects.get(pk=LossReport.objects.get().revocation_request_id)
@@ -192,7 +192,7 @@ def test_a_revocation_already_under_way_still_records_the_loss(cast, ca, stock, 
     client.force_login(cast.clerk_a)
 
     response = client.post(
-        reverse("devices:report_loss", args=[device.pk]),
+        reverse("requests_app:device_report_loss", args=[device.pk]),
         {"lost_on": "20/11/2026", "lost_place": "Nhà riêng", "circumstances": "Bị mất cắp."},
         follow=True,
     )
@@ -214,14 +214,14 @@ def test_handover_locked_recovered_through_a_mau_06_letter(cast, ca, stock, clie
     device.refresh_from_db()
     assert device.status == D.LOCKED
     page = client.get(reverse("devices:detail", args=[device.pk])).content.decode()
-    assert reverse("devices:recovery", args=[device.pk]) in page  # the offer
+    assert reverse("requests_app:device_recovery", args=[device.pk]) in page  # the offer
 
-    response = client.post(reverse("devices:recovery", args=[device.pk]))
+    response = client.post(reverse("requests_app:device_recovery", args=[device.pk]))
     letter = CertRequest.objects.get(form=FormKind.RECOVER_DEVICE)
     assert response["Location"] == reverse("requests_app:detail", args=[letter.pk])
     assert letter.rows.get().device == device
     # Asking twice opens the same letter.
-    again = client.post(reverse("devices:recovery", args=[device.pk]))
+    again = client.post(reverse("requests_app:device_recovery", args=[device.pk]))
     assert again["Location"] == response["Location"]
     assert CertRequest.objects.filter(form=FormKind.RECOVER_DEVICE).count() == 1
 

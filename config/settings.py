@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "certificates",
     "requests_app",
     "orgmerge",
+    "dashboard",
 ]
 
 MIDDLEWARE = [
@@ -56,8 +57,8 @@ MIDDLEWARE = [
     "portal.middleware.RequestContextMiddleware",
 ]
 
-ROOT_URLCONF = "portal.urls"
-WSGI_APPLICATION = "portal.wsgi.application"
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
 
 TEMPLATES = [
     {

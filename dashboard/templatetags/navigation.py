@@ -1,4 +1,5 @@
-"""Template helpers of the base layout: the user's roles and the role-dependent navigation."""
+"""Template helpers of the base layout (`{% load navigation %}`): the user's roles and the
+role-dependent navigation, which names every app's pages and so lives in the roof."""
 
 from dataclasses import dataclass
 
@@ -14,21 +15,22 @@ register = template.Library()
 # Roles that work on letters (everyone but a subscriber).
 _LETTER_ROLES = (Role.AGENCY_CLERK, Role.AGENCY_HEAD, Role.PROVINCIAL_OFFICER, Role.CA_OPERATOR)
 
-# (label, URL name, roles that see it (None: every signed-in user), view-name prefix it covers).
-# A page belongs to the entry with the longest matching prefix.
+# (label, URL name, roles that see it (None: every signed-in user), view-name prefixes it
+# covers). A page belongs to the entry with the longest matching prefix.
 NAV = [
-    (_("Bảng điều khiển"), "dashboard", None, "dashboard"),
-    (_("Văn bản đề nghị"), "requests_app:list", _LETTER_ROLES, "requests_app:"),
+    (_("Bảng điều khiển"), "dashboard", None, ("dashboard",)),
+    (_("Văn bản đề nghị"), "requests_app:list", _LETTER_ROLES, ("requests_app:",)),
     (
         _("Hộp thư Sở KH&CN"),
         "requests_app:province_inbox",
         (Role.PROVINCIAL_OFFICER,),
-        "requests_app:province_inbox",
+        ("requests_app:province_inbox",),
     ),
-    (_("Hàng đợi CA"), "requests_app:ca_queue", (Role.CA_OPERATOR,), "requests_app:ca_queue"),
-    (_("Chứng thư số"), "certificates:list", None, "certificates:"),
-    (_("Thiết bị"), "devices:list", None, "devices:"),
-    (_("Thông báo"), "requests_app:notifications", None, "requests_app:notification"),
+    (_("Hàng đợi CA"), "requests_app:ca_queue", (Role.CA_OPERATOR,), ("requests_app:ca_queue",)),
+    (_("Chứng thư số"), "certificates:list", None, ("certificates:",)),
+    # A device's loss and recovery pages are flows of requests_app but read as device pages.
+    (_("Thiết bị"), "devices:list", None, ("devices:", "requests_app:device_")),
+    (_("Thông báo"), "requests_app:notifications", None, ("requests_app:notification",)),
 ]
 
 
@@ -60,14 +62,16 @@ def nav_items(context) -> list[NavItem]:
     match = getattr(request, "resolver_match", None)
     current = match.view_name if match else ""
     visible = []
-    for label, name, roles, prefix in NAV:
+    for label, name, roles, prefixes in NAV:
         if roles is not None and not scope.has_role(*roles):
             continue
         try:
             url = reverse(name)
         except NoReverseMatch:
             continue
-        visible.append((label, url, prefix))
-    matching = [prefix for _label, _url, prefix in visible if current.startswith(prefix)]
-    best = max(matching, key=len, default=None)
-    return [NavItem(str(label), url, prefix == best) for label, url, prefix in visible]
+        matched = [prefix for prefix in prefixes if current.startswith(prefix)]
+        visible.append((label, url, max(matched, key=len, default="")))
+    best = max((matched for _label, _url, matched in visible), key=len, default="")
+    return [
+        NavItem(str(label), url, bool(best) and matched == best) for label, url, matched in visible
+    ]

@@ -1,11 +1,13 @@
+"""The root URLs: every app's pages, the API, sign-in and the admin."""
+
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from portal import views
+from dashboard import views as dashboard_views
 
 urlpatterns = [
-    path("", views.dashboard, name="dashboard"),
+    path("", dashboard_views.dashboard, name="dashboard"),
     path(
         "dang-nhap/",
         auth_views.LoginView.as_view(
@@ -16,7 +18,7 @@ urlpatterns = [
     path("dang-xuat/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("quan-tri/", admin.site.urls),
-    path("api/", include("portal.api_urls")),
+    path("api/", include("config.api_urls")),
     path("", include("certificates.urls")),
     path("", include("requests_app.urls")),
     path("", include("devices.urls")),

@@ -12,8 +12,8 @@ from django.utils import timezone
 
 from certificates.choices import CertStatus
 from certificates.models import Certificate
+from dashboard import counts as dashboard
 from devices.choices import DeviceStatus
-from portal import dashboard
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db
@@ -115,6 +115,15 @@ def test_the_navigation_offers_the_pages_of_the_users_role(client, cast, persona
 def test_the_current_page_is_marked_in_the_navigation(client, cast):
     body = open_dashboard(client, cast.clerk_a).content.decode()
     assert re.findall(r'<a href="([^"]+)" aria-current="page">', body) == ["/"]
+
+
+def test_a_devices_loss_page_is_marked_as_a_device_page_though_requests_app_serves_it(client, cast):
+    device = f.DeviceFactory(agency=cast.agency_a, status=DeviceStatus.DELIVERED_TO_AGENCY)
+    client.force_login(cast.clerk_a)
+    response = client.get(reverse("requests_app:device_report_loss", args=[device.pk]))
+    assert response.status_code == 200
+    current = re.findall(r'<a href="([^"]+)" aria-current="page">', response.content.decode())
+    assert current[0] == reverse("devices:list")
 
 
 def test_only_staff_get_the_administration_link(client, cast):

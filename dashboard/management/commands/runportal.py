@@ -27,9 +27,9 @@ class Command(BaseCommand):
         )
         commands = {
             "web": [python, "manage.py", "runserver", addrport, "--noreload"],
-            "worker": [python, "-m", "celery", "-A", "portal", "worker", "-l", "INFO", *pool],
+            "worker": [python, "-m", "celery", "-A", "config", "worker", "-l", "INFO", *pool],
             "beat": [
-                python, "-m", "celery", "-A", "portal", "beat", "-l", "INFO",
+                python, "-m", "celery", "-A", "config", "beat", "-l", "INFO",
                 "-s", settings.CELERY_BEAT_SCHEDULE_FILENAME,
             ],
         }  # fmt: skip
