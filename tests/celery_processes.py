@@ -19,7 +19,7 @@ from django.conf import settings
 from django.db import connection
 
 ROOT = Path(__file__).resolve().parent.parent
-CELERY_APP = "portal"
+CELERY_APP = "config"
 
 
 def free_port() -> int:
@@ -130,7 +130,7 @@ class producing_to:  # noqa: N801 - used as a context manager, like a function
     """Make this process's Celery app send its tasks to `url` for the duration."""
 
     def __init__(self, url: str):
-        from portal.celery import app
+        from config.celery import app
 
         self.app = app
         self.url = url
