@@ -19,6 +19,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("quan-tri/", admin.site.urls),
     path("api/", include("config.api_urls")),
+    path("", include("portal.urls")),
     path("", include("certificates.urls")),
     path("", include("requests_app.urls")),
     path("", include("devices.urls")),

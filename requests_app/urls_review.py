@@ -1,5 +1,5 @@
 """URLs of the review half: the letter's read page, workflow actions, per-row decisions,
-processing progress, the two work queues and the notifications page."""
+processing progress and the two work queues."""
 
 from django.urls import path
 
@@ -12,7 +12,4 @@ urlpatterns = [
     path("van-ban/<int:pk>/tien-do/", detail.cert_request_progress, name="progress"),
     path("so-khcn/hop-thu/", queues.province_inbox, name="province_inbox"),
     path("ca/hang-doi/", queues.ca_queue, name="ca_queue"),
-    path("thong-bao/", queues.notification_list, name="notifications"),
-    path("thong-bao/da-doc/", queues.notification_read, name="notifications_read_all"),
-    path("thong-bao/<int:pk>/da-doc/", queues.notification_read, name="notification_read"),
 ]

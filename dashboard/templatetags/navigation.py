@@ -30,7 +30,7 @@ NAV = [
     (_("Chứng thư số"), "certificates:list", None, ("certificates:",)),
     # A device's loss and recovery pages are flows of requests_app but read as device pages.
     (_("Thiết bị"), "devices:list", None, ("devices:", "requests_app:device_")),
-    (_("Thông báo"), "requests_app:notifications", None, ("requests_app:notification",)),
+    (_("Thông báo"), "portal:notifications", None, ("portal:notification",)),
 ]
 
 

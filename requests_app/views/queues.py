@@ -1,5 +1,4 @@
-"""The two work queues — the Sở KH&CN's inbox and the CA's queue — with their bulk actions,
-and the notifications page.
+"""The two work queues — the Sở KH&CN's inbox and the CA's queue — with their bulk actions.
 
 Bulk actions call the same services as the letter's page, one letter at a time, each decided
 on the letter as locked; what could not be done is listed with its reason.
@@ -9,21 +8,16 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import F
-from django.http import HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods
 
 from agencies.access import scope_for
 from agencies.choices import Role
-from portal import models as portal_models
 from portal.errors import DomainError
 from portal.lib.paging import paginate
-from portal.notifications import notification_mark_read
 from requests_app import services
 from requests_app.choices import Status
 from requests_app.filters_queue import QueueFilterSet
@@ -156,43 +150,3 @@ def province_inbox(request):
 @require_http_methods(["GET", "POST"])
 def ca_queue(request):
     return _queue(request, "ca")
-
-
-# --- notifications -------------------------------------------------------------------------
-@login_required
-@require_GET
-def notification_list(request):
-    Notification = portal_models.Notification
-    mine = Notification.objects.filter(user=request.user)
-    ordered = mine.order_by(F("read_at").asc(nulls_first=True), "-created_at", "-pk")
-    paging = paginate(request, ordered)
-    return render(
-        request,
-        "requests_app/notifications.html",
-        {
-            **paging,
-            "notifications": paging["page"].object_list,
-            "unread": mine.filter(read_at__isnull=True).count(),
-        },
-    )
-
-
-@login_required
-@require_POST
-def notification_read(request, pk: int | None = None):
-    """Mark one notification read (and follow its link), or all of them."""
-    if pk is None:
-        count = notification_mark_read(user=request.user)
-        messages.success(request, _("Đã đánh dấu %(n)d thông báo là đã đọc.") % {"n": count})
-        return redirect("requests_app:notifications")
-    notification = get_object_or_404(
-        portal_models.Notification.objects.filter(user=request.user), pk=pk
-    )
-    notification_mark_read(user=request.user, notification_id=notification.pk)
-    if request.POST.get("open") and url_has_allowed_host_and_scheme(
-        notification.url, allowed_hosts={request.get_host()}
-    ):
-        return redirect(notification.url)
-    if request.htmx:
-        return HttpResponse(status=204, headers={"HX-Refresh": "true"})
-    return redirect("requests_app:notifications")

@@ -333,11 +333,11 @@ def test_the_notifications_page_costs_the_same_at_10_and_100(cast, client):
     Notification.objects.bulk_create(
         [Notification(user=cast.clerk_a, message=f"Thông báo {i}") for i in range(10)]
     )
-    small = _count_queries(client, f"{reverse('requests_app:notifications')}?page_size=10")
+    small = _count_queries(client, f"{reverse('portal:notifications')}?page_size=10")
     Notification.objects.bulk_create(
         [Notification(user=cast.clerk_a, message=f"Thông báo {i}") for i in range(90)]
     )
-    large = _count_queries(client, f"{reverse('requests_app:notifications')}?page_size=100")
+    large = _count_queries(client, f"{reverse('portal:notifications')}?page_size=100")
     assert small == large
 
 

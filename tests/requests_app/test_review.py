@@ -150,7 +150,7 @@ def test_who_may_use_a_queue_bulk_action(cast, client, queue, persona):
 def test_each_user_sees_only_their_own_notifications(cast, client, persona):
     for user in (cast.clerk_a, cast.officer_1, cast.ca_operator):
         Notification.objects.create(user=user, message=f"Thông báo cho {user.username}")
-    response = _client(client, cast, persona).get(reverse("requests_app:notifications"))
+    response = _client(client, cast, persona).get(reverse("portal:notifications"))
     if persona == "anonymous":
         assert _is_login_redirect(response)
         return
@@ -164,11 +164,11 @@ def test_each_user_sees_only_their_own_notifications(cast, client, persona):
 def test_nobody_marks_someone_elses_notification_read(cast, client):
     theirs = Notification.objects.create(user=cast.officer_1, message="Văn bản mới")
     client.force_login(cast.clerk_a)
-    url = reverse("requests_app:notification_read", args=[theirs.pk])
+    url = reverse("portal:notification_read", args=[theirs.pk])
     assert client.post(url).status_code == 404
     theirs.refresh_from_db()
     assert theirs.read_at is None
-    client.post(reverse("requests_app:notifications_read_all"))
+    client.post(reverse("portal:notifications_read_all"))
     theirs.refresh_from_db()
     assert theirs.read_at is None
 
@@ -182,7 +182,7 @@ def test_the_notifications_page_lists_unread_first_and_marks_them_read(cast, cli
     Notification.objects.filter(pk=older_unread.pk).update(created_at="2026-01-02T00:00Z")
     client.force_login(cast.clerk_a)
 
-    response = client.get(reverse("requests_app:notifications"))
+    response = client.get(reverse("portal:notifications"))
     assert [n.pk for n in response.context["notifications"]] == [
         newer_unread.pk,
         older_unread.pk,
@@ -192,21 +192,21 @@ def test_the_notifications_page_lists_unread_first_and_marks_them_read(cast, cli
 
     # Opening one marks it read and follows its link.
     response = client.post(
-        reverse("requests_app:notification_read", args=[newer_unread.pk]), {"open": "1"}
+        reverse("portal:notification_read", args=[newer_unread.pk]), {"open": "1"}
     )
     assert response.status_code == 302 and response.url == services_url
     newer_unread.refresh_from_db()
     assert newer_unread.read_at is not None
 
-    client.post(reverse("requests_app:notifications_read_all"))
+    client.post(reverse("portal:notifications_read_all"))
     assert not Notification.objects.filter(user=cast.clerk_a, read_at__isnull=True).exists()
 
 
 def test_a_notification_never_redirects_off_site(cast, client):
     evil = Notification.objects.create(user=cast.clerk_a, message="x", url="//evil.example/")
     client.force_login(cast.clerk_a)
-    response = client.post(reverse("requests_app:notification_read", args=[evil.pk]), {"open": "1"})
-    assert response.url == reverse("requests_app:notifications")
+    response = client.post(reverse("portal:notification_read", args=[evil.pk]), {"open": "1"})
+    assert response.url == reverse("portal:notifications")
 
 
 # --- actions -------------------------------------------------------------------------------

@@ -1,0 +1,52 @@
+"""The notification centre's pages: a user's notifications, newest unread first, and
+marking them read. The ground floor serves them, since every app notifies through
+`portal.notifications`."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db.models import F
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from portal.lib.paging import paginate
+from portal.models import Notification
+from portal.notifications import notification_mark_read
+
+
+@login_required
+@require_GET
+def notification_list(request):
+    mine = Notification.objects.filter(user=request.user)
+    ordered = mine.order_by(F("read_at").asc(nulls_first=True), "-created_at", "-pk")
+    paging = paginate(request, ordered)
+    return render(
+        request,
+        "portal/notifications.html",
+        {
+            **paging,
+            "notifications": paging["page"].object_list,
+            "unread": mine.filter(read_at__isnull=True).count(),
+        },
+    )
+
+
+@login_required
+@require_POST
+def notification_read(request, pk: int | None = None):
+    """Mark one notification read (and follow its link), or all of them."""
+    if pk is None:
+        count = notification_mark_read(user=request.user)
+        messages.success(request, _("Đã đánh dấu %(n)d thông báo là đã đọc.") % {"n": count})
+        return redirect("portal:notifications")
+    notification = get_object_or_404(Notification.objects.filter(user=request.user), pk=pk)
+    notification_mark_read(user=request.user, notification_id=notification.pk)
+    if request.POST.get("open") and url_has_allowed_host_and_scheme(
+        notification.url, allowed_hosts={request.get_host()}
+    ):
+        return redirect(notification.url)
+    if request.htmx:
+        return HttpResponse(status=204, headers={"HX-Refresh": "true"})
+    return redirect("portal:notifications")
