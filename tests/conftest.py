@@ -11,9 +11,7 @@ import pytest
 
 from agencies.choices import Role
 from tests import factories as f
-
-TEST_CA_PASSPHRASE = "mat-khau-ca-thu-nghiem-dai-du"
-TEST_DEVICE_PASSPHRASE = "mat-khau-thiet-bi-thu-nghiem"
+from tests.helpers import TEST_CA_PASSPHRASE, TEST_DEVICE_PASSPHRASE, service_missing
 
 
 def pytest_configure(config):
@@ -34,16 +32,6 @@ def pytest_configure(config):
     settings.CA_ALLOW_DEV_PASSPHRASE = False
     settings.CA_ROOT_KEY_ALGORITHM = "rsa2048"
     settings.CA_SUBSCRIBER_KEY_ALGORITHM = "rsa2048"
-
-
-REQUIRE_SERVICES = os.environ.get("PORTAL_REQUIRE_SERVICES", "") in {"1", "true", "yes"}
-
-
-def service_missing(reason: str):
-    """Fail under CI, skip on a developer machine without the service."""
-    if REQUIRE_SERVICES:
-        pytest.fail(f"required service missing: {reason}")
-    pytest.skip(reason)
 
 
 def _is_transactional(request) -> bool:
@@ -99,6 +87,20 @@ def cast(db):
     admin = f.UserFactory(username="admin", is_superuser=True, is_staff=True)
 
     return SimpleNamespace(**locals())
+
+
+@pytest.fixture
+def ca(db):
+    """The simulated CA after its key ceremony (root and issuing CA, first CRLs published);
+    issuing, renewing and revoking go through it."""
+    from certificates.models import CertificateAuthority
+    from certificates.services import ca_initialize
+
+    ca_initialize()
+    return SimpleNamespace(
+        root=CertificateAuthority.objects.public().get(kind="root", is_active=True),
+        issuing=CertificateAuthority.objects.public().get(kind="issuing", is_active=True),
+    )
 
 
 @pytest.fixture

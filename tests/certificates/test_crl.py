@@ -12,7 +12,7 @@ from certificates.choices import RevocationReason
 from certificates.models import RevocationList
 from certificates.tasks import crl_publish_task, crl_refresh_task
 from portal.models import AuditEvent
-from tests.certificates.conftest import openssl
+from tests.certificates.relying_party import openssl
 
 pytestmark = pytest.mark.django_db
 

@@ -10,7 +10,7 @@ from django.db import connection
 from django.urls import reverse
 
 from certificates.models import Certificate, CertificateAuthority, DeviceKey, RevocationList
-from tests.conftest import TEST_CA_PASSPHRASE, TEST_DEVICE_PASSPHRASE
+from tests.helpers import TEST_CA_PASSPHRASE, TEST_DEVICE_PASSPHRASE
 
 pytestmark = pytest.mark.django_db
 

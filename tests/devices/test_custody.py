@@ -19,7 +19,7 @@ from devices.services import (
 )
 from portal.errors import DomainError
 from tests import factories as f
-from tests.devices.conftest import chain, snapshot
+from tests.devices.helpers import chain, snapshot
 
 D = DeviceStatus
 pytestmark = pytest.mark.django_db

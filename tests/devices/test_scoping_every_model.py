@@ -24,8 +24,8 @@ from requests_app import services as letters
 from requests_app.choices import FormKind
 from requests_app.models import CertRequest, RequestRow
 from tests import factories as f
-from tests.devices.conftest import hand_over, issue_on_token
-from tests.requests_app.test_rules import CONTACT, person_row
+from tests.devices.helpers import hand_over, issue_on_token
+from tests.requests_app.letters import CONTACT, person_row
 
 pytestmark = pytest.mark.django_db
 

@@ -15,17 +15,13 @@ from requests_app import services
 from requests_app.choices import FormKind, Status
 from requests_app.exceptions import RowInvalid
 from tests import factories as f
+from tests.requests_app.letters import CONTACT
 
 pytestmark = pytest.mark.django_db
 
-CONTACT = {
-    "contact_name": "Nguyễn Thị Thu Hà",
-    "contact_mobile": "0912100101",
-    "contact_email": "ha@laichau.gov.vn",
-}
-
 
 def person_row(**overrides):
+    """The same person every time (unlike letters.person_row), so duplicates can be made."""
     data = {
         "full_name": "Lò Thị Mai",
         "date_of_birth": date(1990, 1, 1),
