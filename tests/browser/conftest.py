@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import service_missing
+from tests.helpers import service_missing
 
 # Playwright's sync API runs an event loop in this thread; Django would otherwise refuse the
 # database calls the tests make alongside it.

@@ -15,7 +15,7 @@ from certificates.models import Certificate, CertificateEvent, DeviceKey
 from certificates.validity import add_years
 from portal.models import AuditEvent
 from tests import factories as f
-from tests.certificates.conftest import openssl, verify
+from tests.certificates.relying_party import openssl, verify
 
 pytestmark = pytest.mark.django_db
 

@@ -15,7 +15,7 @@ from certificates import services
 from certificates.choices import RevocationReason
 from certificates.models import Certificate
 from certificates.pem import der_to_pem
-from tests.certificates.conftest import openssl
+from tests.certificates.relying_party import openssl
 
 pytestmark = pytest.mark.django_db
 

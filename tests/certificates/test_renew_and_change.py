@@ -16,7 +16,7 @@ from certificates.signals import certificate_superseded
 from certificates.validity import add_years
 from portal.models import AuditEvent
 from tests import factories as f
-from tests.certificates.conftest import verify
+from tests.certificates.relying_party import verify
 
 pytestmark = pytest.mark.django_db
 

@@ -20,7 +20,7 @@ from certificates.exceptions import CertificateError
 from certificates.models import Certificate, CertificateEvent
 from certificates.signals import certificate_expired, certificate_revoked
 from portal.models import AuditEvent
-from tests.certificates.conftest import verify
+from tests.certificates.relying_party import verify
 
 pytestmark = pytest.mark.django_db
 

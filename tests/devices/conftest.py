@@ -1,28 +1,13 @@
-"""Fixtures of the devices tests: a simulated CA, and devices brought to a state the way
-people would (issue on a token from the CA's stock, hand it over, …)."""
-
-from datetime import date
-from types import SimpleNamespace
+"""Fixtures of the devices tests: the CA's stock and a token handed to the subscriber (the
+simulated CA is the `ca` fixture of tests/conftest.py; plain helpers are in helpers.py)."""
 
 import pytest
 
-from certificates.choices import SubjectKind
 from devices.choices import DeviceKind
-from devices.models import CustodyRecord, Device
-from devices.services import (
-    device_deliver_for_certificate,
-    device_register_stock,
-    handover_notice_create,
-)
+from devices.models import CustodyRecord
+from devices.services import device_register_stock
 from tests import factories as f
-
-
-@pytest.fixture
-def ca(db):
-    """A simulated CA with small keys (issue and revoke go through it)."""
-    from certificates.services import ca_initialize
-
-    ca_initialize()
+from tests.devices.helpers import hand_over
 
 
 @pytest.fixture
@@ -34,66 +19,6 @@ def stock(cast):
         )
         for n in range(1, 4)
     ]
-
-
-def issue_on_token(cast, person=None, **kwargs):
-    """The CA issues a certificate for `person` (agency A's subscriber by default) on a token
-    taken from its stock and delivered to agency A. Returns (certificate, device)."""
-    from certificates.services import certificate_issue
-
-    person = person or cast.subscriber
-    device = device_deliver_for_certificate(
-        kind=DeviceKind.USB_TOKEN,
-        agency=cast.agency_a,
-        holder=person,
-        by=cast.ca_operator,
-        document_ref="1/STC-CKS",
-    )
-    certificate = certificate_issue(
-        subject_kind=SubjectKind.PERSON,
-        agency=cast.agency_a,
-        person=person,
-        device=device,
-        by=cast.ca_operator,
-        **kwargs,
-    )
-    return certificate, device
-
-
-def hand_over(cast, *devices, on: date | None = None):
-    from django.utils import timezone
-
-    return handover_notice_create(
-        agency=cast.agency_a,
-        devices=list(devices),
-        acknowledged={d.pk for d in devices},
-        handed_on=on or timezone.localdate(),
-        by=cast.clerk_a,
-    )
-
-
-def chain(device) -> list[tuple[str, str]]:
-    """The custody chain as (status, holder kind), oldest first."""
-    return list(
-        CustodyRecord.objects.filter(device=device)
-        .order_by("held_from", "pk")
-        .values_list("status", "holder_kind")
-    )
-
-
-def snapshot(device) -> SimpleNamespace:
-    """Everything an illegal move must leave unchanged."""
-    fresh = Device.objects.get(pk=device.pk)
-    return SimpleNamespace(
-        status=fresh.status,
-        holder_id=fresh.holder_id,
-        agency_id=fresh.agency_id,
-        chain=list(
-            CustodyRecord.objects.filter(device=device)
-            .order_by("pk")
-            .values_list("pk", "status", "holder_kind", "held_until")
-        ),
-    )
 
 
 @pytest.fixture

@@ -19,30 +19,51 @@ from devices.services import (
 )
 from portal.errors import DomainError
 from tests import factories as f
-from tests.devices.conftest import chain, snapshot
+from tests.devices.helpers import chain, snapshot
 
 D = DeviceStatus
 pytestmark = pytest.mark.django_db
 
 
 # --- Device.clean -----------------------------------------------------------------------------
-@pytest.mark.parametrize("serial", ["TK123456", "TK12345678", "ab12cd34ef"])
-def test_a_usb_token_serial_has_8_to_10_letters_or_digits(serial):
-    Device(kind=DeviceKind.USB_TOKEN, serial=serial).full_clean(exclude=["agency", "holder"])
+@pytest.mark.parametrize(
+    ("serial", "stored"),
+    [("TK123456", "TK123456"), ("TK12345678", "TK12345678"), ("ab12cd34ef", "AB12CD34EF")],
+)
+def test_a_usb_token_serial_of_8_to_10_letters_or_digits_is_accepted_in_upper_case(serial, stored):
+    device = Device(kind=DeviceKind.USB_TOKEN, serial=serial)
+    device.full_clean(exclude=["agency", "holder"])  # raises ValidationError if refused
+    assert device.serial == stored
 
 
-@pytest.mark.parametrize("serial", ["TK12345", "TK123456789", "TK-12345", "TK 12345 6", ""])
-def test_a_malformed_usb_token_serial_is_refused_in_vietnamese(serial):
+USB_SERIAL_RULE = "Số hiệu USB Token gồm 8 đến 10 chữ cái hoặc chữ số."
+
+
+@pytest.mark.parametrize(
+    ("serial", "messages"),
+    [
+        ("TK12345", [USB_SERIAL_RULE]),
+        ("TK123456789", [USB_SERIAL_RULE]),
+        ("TK-12345", [USB_SERIAL_RULE]),
+        ("TK 12345 6", [USB_SERIAL_RULE]),
+        ("", ["Trường này không được để trắng.", "Hãy nhập số hiệu thiết bị."]),
+    ],
+)
+def test_a_malformed_usb_token_serial_is_refused_in_vietnamese(serial, messages):
     with pytest.raises(ValidationError) as exc:
         Device(kind=DeviceKind.USB_TOKEN, serial=serial).full_clean(exclude=["agency", "holder"])
-    assert "serial" in exc.value.message_dict
-    assert any("Số hiệu" in m or "số hiệu" in m for m in exc.value.message_dict["serial"])
+    assert exc.value.message_dict == {"serial": messages}
 
 
 def test_a_sim_pki_needs_iccid_phone_and_carrier():
     with pytest.raises(ValidationError) as exc:
         Device(kind=DeviceKind.SIM_PKI, serial="").full_clean(exclude=["agency", "holder"])
-    assert {"iccid", "phone", "carrier"} <= set(exc.value.message_dict)
+    assert exc.value.message_dict == {
+        "serial": ["Trường này không được để trắng.", "Hãy nhập số hiệu thiết bị."],
+        "iccid": ["SIM PKI phải có ICCID."],
+        "phone": ["SIM PKI phải có số điện thoại ký số."],
+        "carrier": ["SIM PKI phải có nhà mạng (Viettel, Vinaphone, Mobifone)."],
+    }
 
 
 def test_a_sim_pki_takes_its_iccid_as_serial_and_checks_each_field():
@@ -59,14 +80,16 @@ def test_a_sim_pki_takes_its_iccid_as_serial_and_checks_each_field():
     bad = Device(kind=DeviceKind.SIM_PKI, serial="", iccid="12345", phone="912345678", carrier="x")
     with pytest.raises(ValidationError) as exc:
         bad.full_clean(exclude=["agency", "holder"])
-    assert {"iccid", "phone", "carrier"} <= set(exc.value.message_dict)
+    assert set(exc.value.message_dict) == {"iccid", "phone", "carrier"}
 
 
 def test_only_a_sim_carries_iccid_phone_and_carrier():
     token = Device(kind=DeviceKind.USB_TOKEN, serial="TK123456", phone="0912345678")
     with pytest.raises(ValidationError) as exc:
         token.full_clean(exclude=["agency", "holder"])
-    assert "phone" in exc.value.message_dict
+    assert exc.value.message_dict == {
+        "phone": ["Chỉ SIM PKI có ICCID, số điện thoại ký số và nhà mạng."]
+    }
 
 
 def test_the_database_refuses_a_sim_without_its_number():

@@ -19,7 +19,7 @@ from portal.workdays import add_working_days, is_working_day, working_days_betwe
 from requests_app import services as letters
 from requests_app.choices import FormKind, Outcome, Status
 from requests_app.models import CertRequest
-from tests.devices.conftest import chain, hand_over, issue_on_token
+from tests.devices.helpers import chain, hand_over, issue_on_token
 
 D = DeviceStatus
 pytestmark = pytest.mark.django_db

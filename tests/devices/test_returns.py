@@ -24,7 +24,7 @@ from devices.tasks import return_obligation_notify_overdue_task
 from portal.errors import DomainError
 from portal.models import Notification
 from tests import factories as f
-from tests.devices.conftest import chain
+from tests.devices.helpers import chain
 
 D = DeviceStatus
 pytestmark = pytest.mark.django_db

@@ -24,8 +24,8 @@ from requests_app import services as letters
 from requests_app.choices import FormKind
 from requests_app.models import CertRequest, RequestRow
 from tests import factories as f
-from tests.devices.conftest import hand_over, issue_on_token
-from tests.requests_app.test_rules import CONTACT, person_row
+from tests.devices.helpers import hand_over, issue_on_token
+from tests.requests_app.letters import CONTACT, person_row
 
 pytestmark = pytest.mark.django_db
 
@@ -77,7 +77,7 @@ def test_outsiders_see_nothing_of_agency_a_and_its_clerk_sees_all(cast, agency_a
         )
     )
     assert of_a, f"the fixture made no {model.__name__} of agency A"
-    assert of_a <= set(model.objects.visible_to(cast.clerk_a).values_list("pk", flat=True))
+    assert set(model.objects.visible_to(cast.clerk_a).values_list("pk", flat=True)) == of_a
     for outsider in (cast.clerk_b, cast.clerk_c, cast.officer_2):
         seen = model.objects.visible_to(outsider).filter(pk__in=of_a)
         assert not seen.exists(), (model.__name__, outsider.username)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import service_missing
+from tests.helpers import service_missing
 
 LOCALE = Path(__file__).resolve().parents[2] / "locale"
 

@@ -190,5 +190,5 @@ def test_working_days_between_undoes_add_working_days(start, n):
         assert deadline > start
         assert working_days_between(start, deadline) == n
         assert working_days_between(start, deadline - timedelta(days=1)) == n - 1
-    else:
-        assert working_days_between(start, deadline) in (0, 1)
+    else:  # the day itself if it is worked, else the next working day: one working day on
+        assert working_days_between(start, deadline) == (0 if is_working_day(start) else 1)

@@ -18,8 +18,8 @@ from requests_app import services
 from requests_app.choices import Status
 from requests_app.models import CertRequest, Transition
 from tests import factories as f
-from tests.conftest import service_missing
-from tests.requests_app.test_workflow import letter_at
+from tests.helpers import service_missing
+from tests.requests_app.letters import letter_at
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 

@@ -9,13 +9,13 @@ from django.urls import reverse
 
 from requests_app import services
 from requests_app.choices import FormKind
-from tests.conftest import HTMX, LOGIN, answer, is_login_redirect, login
 from tests.factories import (
     LETTER_CONTACT,
     PERSON_ROW,
     letter_draft,
     letter_row_add,
 )
+from tests.helpers import HTMX, LOGIN, answer, is_login_redirect, login
 
 pytestmark = pytest.mark.django_db
 

@@ -10,13 +10,13 @@ from requests_app import services
 from requests_app.choices import FormKind, Status
 from requests_app.models import RequestRow
 from tests import factories as f
-from tests.conftest import count_queries
 from tests.factories import (
     LETTER_CONTACT,
     letter_draft,
     letter_row_add,
     letter_rows_bulk,
 )
+from tests.helpers import count_queries
 
 pytestmark = pytest.mark.django_db
 

@@ -10,11 +10,11 @@ from certificates.choices import CertStatus
 from devices.choices import DeviceStatus
 from requests_app.choices import FormKind
 from tests import factories as f
-from tests.conftest import HTMX
 from tests.factories import (
     certificate_valid_for,
     letter_draft,
 )
+from tests.helpers import HTMX
 
 pytestmark = pytest.mark.django_db
 

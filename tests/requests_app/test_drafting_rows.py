@@ -9,13 +9,13 @@ from django.urls import reverse
 from certificates.choices import RevocationReason, SubjectKind
 from requests_app.choices import FormKind
 from requests_app.models import RequestRow
-from tests.conftest import HTMX
 from tests.factories import (
     PERSON_ROW,
     certificate_valid_for,
     letter_draft,
     letter_row_add,
 )
+from tests.helpers import HTMX
 
 pytestmark = pytest.mark.django_db
 

@@ -9,8 +9,8 @@ from openpyxl import load_workbook
 
 from requests_app import excel, services
 from requests_app.choices import FormKind, SimCarrier
-from tests.conftest import excel_confirm, excel_upload
 from tests.factories import LETTER_CONTACT, letter_draft, letter_row_add
+from tests.helpers import excel_confirm, excel_upload
 
 pytestmark = pytest.mark.django_db
 

@@ -8,8 +8,8 @@ import pytest
 
 from requests_app import excel
 from requests_app.choices import SimCarrier
-from tests.conftest import excel_confirm, excel_upload, import_report
 from tests.factories import letter_draft, xlsx_upload
+from tests.helpers import excel_confirm, excel_upload, import_report
 
 pytestmark = pytest.mark.django_db
 

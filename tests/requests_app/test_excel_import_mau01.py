@@ -15,8 +15,8 @@ from django.urls import reverse
 from requests_app import excel
 from requests_app.choices import FormKind, SimCarrier
 from requests_app.views.drafting import IMPORT_SESSION_KEY
-from tests.conftest import LOGIN, answer, excel_confirm, excel_upload, import_report, login
 from tests.factories import letter_draft, letter_row_add, xlsx_upload
+from tests.helpers import LOGIN, answer, excel_confirm, excel_upload, import_report, login
 
 pytestmark = pytest.mark.django_db
 

@@ -9,7 +9,7 @@ from requests_app import services
 from requests_app.choices import FormKind, Status
 from requests_app.lifecycle import ACTIONS, BUTTONS, PROCESSOR, SYSTEM
 from requests_app.permissions import allowed_actions
-from tests.requests_app.test_workflow import letter_at
+from tests.requests_app.letters import letter_at
 
 
 def test_every_action_with_a_handler_names_a_service():

@@ -8,7 +8,7 @@ from requests_app import services
 from requests_app.choices import FormKind
 from requests_app.permissions import Overtaken
 from tests import factories as f
-from tests.requests_app.test_rules import CONTACT, person_row
+from tests.requests_app.letters import CONTACT, person_row
 
 pytestmark = pytest.mark.django_db
 

@@ -20,8 +20,8 @@ from requests_app.choices import FormKind, Outcome, Status
 from requests_app.models import CertRequest
 from requests_app.tasks import cert_request_run_processing_task
 from tests.celery_processes import CeleryProcesses, RedisServer, producing_to
-from tests.conftest import service_missing
-from tests.requests_app.test_workflow import CONTACT, ca, row_data  # noqa: F401 - fixture
+from tests.helpers import service_missing
+from tests.requests_app.letters import CONTACT, row_data
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 

@@ -12,7 +12,7 @@ from certificates.choices import CertStatus
 from devices.choices import DeviceStatus
 from requests_app.choices import Outcome, Status
 from requests_app.models import CertRequest
-from tests.requests_app.test_workflow import ca, letter_at, post_action  # noqa: F401 - fixture
+from tests.requests_app.letters import letter_at, post_action
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 

@@ -14,7 +14,8 @@ from portal.models import Notification
 from requests_app import services
 from requests_app.choices import FormKind, Outcome, Status
 from requests_app.models import CertRequest, RequestRow
-from tests.requests_app.test_workflow import certificate_of, letter_at
+from tests import factories as f
+from tests.requests_app.letters import certificate_of, draft, letter_at
 
 pytestmark = pytest.mark.django_db
 
@@ -150,9 +151,6 @@ def test_the_ca_queue_holds_forwarded_letters_earliest_deadline_first(cast, clie
 # --- filters ---------------------------------------------------------------------------------
 @pytest.fixture
 def mixed(cast):
-    from tests import factories as f
-    from tests.requests_app.test_workflow import draft
-
     head_b = f.UserFactory(username="head_b")
     f.MembershipFactory(user=head_b, role="agency_head", organization=cast.agency_b)
     person = due_in(letter_at(cast, Status.PROVINCE_REVIEW), -1)

@@ -10,7 +10,7 @@ from requests_app.choices import FormKind, Status
 from requests_app.models import CertRequest
 from requests_app.permissions import allowed_actions
 from tests import factories as f
-from tests.requests_app.test_rules import CONTACT
+from tests.requests_app.letters import CONTACT
 
 pytestmark = pytest.mark.django_db
 

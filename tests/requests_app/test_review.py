@@ -18,7 +18,7 @@ from requests_app import services
 from requests_app.choices import FormKind, Outcome, Status
 from requests_app.permissions import allowed_actions
 from tests import factories as f
-from tests.requests_app.test_workflow import draft, letter_at, page_messages, post_action
+from tests.requests_app.letters import draft, letter_at, page_messages, post_action
 
 pytestmark = pytest.mark.django_db
 

@@ -15,17 +15,13 @@ from requests_app import services
 from requests_app.choices import FormKind, Status
 from requests_app.exceptions import RowInvalid
 from tests import factories as f
+from tests.requests_app.letters import CONTACT
 
 pytestmark = pytest.mark.django_db
 
-CONTACT = {
-    "contact_name": "Nguyễn Thị Thu Hà",
-    "contact_mobile": "0912100101",
-    "contact_email": "ha@laichau.gov.vn",
-}
-
 
 def person_row(**overrides):
+    """The same person every time (unlike letters.person_row), so duplicates can be made."""
     data = {
         "full_name": "Lò Thị Mai",
         "date_of_birth": date(1990, 1, 1),
@@ -125,25 +121,27 @@ def test_it_refuses_renewal_with_29_days_left_and_accepts_30(cast):
         cert_request, cast.clerk_a, {"certificate": certificate(cast, 29), "renew": True}
     )
     assert "30" in errors["renew"][0]
-    services.row_save(
+    row = services.row_save(
         cert_request=cert_request,
         by=cast.clerk_a,
         data={"certificate": certificate(cast, 30), "renew": True},
     )
+    assert list(cert_request.rows.all()) == [row]
 
 
-def test_it_refuses_change_of_info_with_29_days_left(cast):
+def test_it_refuses_change_of_info_with_29_days_left_and_accepts_30(cast):
     cert_request = letter(cast, FormKind.RENEW_CHANGE)
     data = {"change_info": True, "change_field": "common_name", "new_value": "Lò Thị Mai Anh"}
     errors = refused_fields(
         cert_request, cast.clerk_a, {"certificate": certificate(cast, 29), **data}
     )
-    assert "change_info" in errors
-    services.row_save(
+    assert "30" in errors["change_info"][0]
+    row = services.row_save(
         cert_request=cert_request,
         by=cast.clerk_a,
-        data={"certificate": certificate(cast, 31), **data},
+        data={"certificate": certificate(cast, 30), **data},
     )
+    assert list(cert_request.rows.all()) == [row]
 
 
 def test_a_renew_change_row_needs_at_least_one_service_ticked(cast):
@@ -266,12 +264,29 @@ def test_decomposed_vietnamese_is_stored_composed(cast):
 
 def test_thresholds_are_settings(cast, settings):
     settings.PORTAL_RENEW_MIN_DAYS_LEFT = 10
+    settings.PORTAL_CHANGE_MIN_DAYS_LEFT = 20
+    change = {"change_info": True, "change_field": "common_name", "new_value": "Lò Thị Mai Anh"}
     cert_request = letter(cast, FormKind.RENEW_CHANGE)
-    services.row_save(
+    errors = refused_fields(
+        cert_request, cast.clerk_a, {"certificate": certificate(cast, 9), "renew": True}
+    )
+    assert "ít nhất 10 ngày" in errors["renew"][0]
+    errors = refused_fields(
+        cert_request, cast.clerk_a, {"certificate": certificate(cast, 19), **change}
+    )
+    assert "ít nhất 20 ngày" in errors["change_info"][0]
+
+    renewal = services.row_save(
         cert_request=cert_request,
         by=cast.clerk_a,
-        data={"certificate": certificate(cast, 12), "renew": True},
+        data={"certificate": certificate(cast, 10), "renew": True},
     )
+    change_of_info = services.row_save(
+        cert_request=cert_request,
+        by=cast.clerk_a,
+        data={"certificate": certificate(cast, 20), **change},
+    )
+    assert [r.pk for r in cert_request.rows.order_by("position")] == [renewal.pk, change_of_info.pk]
 
 
 def test_the_same_person_cannot_appear_twice_in_one_letter(cast):

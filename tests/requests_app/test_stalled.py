@@ -11,7 +11,7 @@ from portal.models import AuditEvent
 from requests_app import services
 from requests_app.choices import Status
 from requests_app.models import CertRequest
-from tests.requests_app.test_workflow import letter_at, post_action
+from tests.requests_app.letters import letter_at, post_action
 
 pytestmark = pytest.mark.django_db
 

@@ -1,0 +1,75 @@
+"""Plain helpers of the whole suite (fixtures live in conftest.py, factories in factories.py)."""
+
+import os
+
+import pytest
+
+TEST_CA_PASSPHRASE = "mat-khau-ca-thu-nghiem-dai-du"
+TEST_DEVICE_PASSPHRASE = "mat-khau-thiet-bi-thu-nghiem"
+
+REQUIRE_SERVICES = os.environ.get("PORTAL_REQUIRE_SERVICES", "") in {"1", "true", "yes"}
+
+
+def service_missing(reason: str):
+    """Fail under CI, skip on a developer machine without the service."""
+    if REQUIRE_SERVICES:
+        pytest.fail(f"required service missing: {reason}")
+    pytest.skip(reason)
+
+
+# --- pages: who gets what ------------------------------------------------------------------
+LOGIN = "login"  # the expected answer "302 to the login page"
+HTMX = {"HTTP_HX_REQUEST": "true"}
+
+
+def login(client, cast, persona):
+    """The test client logged in as a persona of `cast` ("anonymous": not at all)."""
+    if persona != "anonymous":
+        client.force_login(getattr(cast, persona))
+    return client
+
+
+def is_login_redirect(response) -> bool:
+    from django.urls import reverse
+
+    return response.status_code == 302 and response.url.startswith(reverse("login"))
+
+
+def answer(response):
+    """LOGIN for a redirect to the login page, the status code otherwise."""
+    return LOGIN if is_login_redirect(response) else response.status_code
+
+
+def count_queries(client, url, params=None) -> int:
+    """How many queries a GET of `url` runs (it must answer 200)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url, params or {})
+    assert response.status_code == 200
+    return len(queries)
+
+
+def excel_upload(client, cert_request, file):
+    """Upload a file to a letter's Excel import (the preview)."""
+    from django.urls import reverse
+
+    return client.post(reverse("requests_app:import", args=[cert_request.pk]), {"file": file})
+
+
+def excel_confirm(client, cert_request, token):
+    """Confirm a previewed Excel import."""
+    from django.urls import reverse
+
+    return client.post(
+        reverse("requests_app:import_confirm", args=[cert_request.pk]), {"token": token}
+    )
+
+
+def import_report(response) -> dict[int, list[tuple[str, str]]]:
+    """The import preview's problems, by Excel line: [(column, message)]."""
+    found: dict[int, list[tuple[str, str]]] = {}
+    for line, column, message in response.context["problems"]:
+        found.setdefault(line, []).append((column, message))
+    return found
