@@ -337,12 +337,10 @@ def _awaiting_signature(user, scope) -> int | None:
     paths = scope.role_paths.get(Role.AGENCY_HEAD, ())
     if not paths:
         return None
-    under = Q(pk__in=[])
-    for path in paths:
-        under |= Q(agency__path__startswith=path)
     return (
         CertRequest.objects.visible_to(user)
-        .filter(under, status=Status.AWAITING_HEAD)
+        .within(*paths)
+        .filter(status=Status.AWAITING_HEAD)
         .exclude(created_by=user)
         .count()
     )
@@ -631,7 +629,7 @@ def _pick_queryset(request, cert_request: CertRequest, kind: str):
     if kind == "person":
         return (
             Person.objects.visible_to(user)
-            .filter(organization__path__startswith=path)
+            .within(path)
             .select_related("organization", "organization__province")
             .order_by("full_name", "pk")
         )
@@ -639,7 +637,7 @@ def _pick_queryset(request, cert_request: CertRequest, kind: str):
         return (
             Certificate.objects.visible_to(user)
             .valid()
-            .filter(agency__path__startswith=path)
+            .within(path)
             .select_related("agency")
             .defer("der")
             .annotate(
@@ -651,7 +649,8 @@ def _pick_queryset(request, cert_request: CertRequest, kind: str):
         )
     return (
         Device.objects.visible_to(user)
-        .filter(agency__path__startswith=path, status=DeviceStatus.LOCKED)
+        .within(path)
+        .filter(status=DeviceStatus.LOCKED)
         .select_related("holder", "agency")
         .order_by("serial", "pk")
     )
