@@ -83,7 +83,15 @@ class CertRequest(models.Model):
         verbose_name = _("văn bản đề nghị")
         verbose_name_plural = _("văn bản đề nghị")
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["status", "due_on"], name="req_status_due_idx")]
+        indexes = [
+            models.Index(fields=["status", "due_on"], name="req_status_due_idx"),
+            # What the CA sees (`visible_to`), newest first as its lists page through it.
+            models.Index(
+                fields=["-created_at"],
+                condition=Q(forwarded_at__isnull=False),
+                name="req_reached_ca_idx",
+            ),
+        ]
 
     def __str__(self) -> str:
         number = self.number or _("(chưa có số)")
