@@ -45,8 +45,8 @@ class AnyOf(Expression):
 
 
 def _under(paths) -> Q:
-    """Organisations at or below any of `paths` (a materialised-path prefix match, served by
-    the path's `varchar_pattern_ops` index on PostgreSQL)."""
+    """Organisations at or below any of `paths`: a materialised-path prefix match, which on
+    PostgreSQL the `varchar_pattern_ops` index Django adds beside `path`'s db_index serves."""
     return reduce(or_, (Q(path__startswith=path) for path in paths), NOTHING)
 
 
