@@ -1,4 +1,5 @@
-"""Who may see what: one scope per user, used by every `visible_to(user)` (DESIGN §2.9).
+"""Who may see what: one scope per user, read by the one scoped queryset base that gives every
+model its `visible_to(user)` (`agencies.querysets.ScopedQuerySet`, DESIGN §2.9).
 
 A clerk or agency head sees their agency and its units; a provincial officer everything of
 agencies in their province; a CA operator what reaches the CA; a subscriber their own
@@ -6,8 +7,6 @@ certificates and devices; an administrator everything. Out of scope means 404, n
 """
 
 from dataclasses import dataclass, field
-
-from django.db.models import Q
 
 from agencies.choices import Role
 
@@ -18,7 +17,9 @@ class Scope:
     is_admin: bool = False
     is_ca: bool = False
     roles: frozenset[str] = frozenset()
+    # organisations whose subtree the user sees: a clerk's or head's agency, an officer's province
     org_paths: tuple[str, ...] = ()
+    # only the agencies the user works for as clerk or head
     agency_paths: tuple[str, ...] = ()
     agency_ids: frozenset[int] = frozenset()
     province_ids: frozenset[int] = frozenset()
@@ -29,17 +30,6 @@ class Scope:
     @property
     def sees_everything(self) -> bool:
         return self.is_admin or self.is_ca
-
-    def under(self, path_field: str, *, agencies_only: bool = False) -> Q:
-        """Rows whose organisation path lies under one of the user's organisations
-        (only the agencies they work for, with `agencies_only`).
-
-        Returns a Q that matches nothing when the user holds no organisation role.
-        """
-        q = Q(pk__in=[])
-        for path in self.agency_paths if agencies_only else self.org_paths:
-            q |= Q(**{f"{path_field}__startswith": path})
-        return q
 
     def has_role(self, *roles: str) -> bool:
         return self.is_admin or bool(self.roles.intersection(roles))

@@ -1,52 +1,165 @@
-from django.apps import apps
+"""Reads of the organisation tree, and the one scoped queryset base that gives every model of
+every app its `visible_to(user)` and `within(path)` (DESIGN §2.9)."""
+
+from functools import reduce
+from operator import or_
+
 from django.db import models
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import BooleanField, Exists, Expression, F, OuterRef, Q, Subquery
 
 from agencies.access import scope_for
 
+NOTHING = Q(pk__in=[])
 
-class OrganizationQuerySet(models.QuerySet):
+
+class AnyOf(Expression):
+    """`column IN (subquery)`, in a form an index on `column` can serve even inside an OR.
+
+    PostgreSQL evaluates an `IN (subquery)` that sits inside an OR row by row, which forces a
+    sequential scan; written `column = ANY(ARRAY(subquery))` the subquery runs once and the
+    column's index serves the test (a BitmapOr with the other branches). Only for subqueries
+    that return few values (the organisations of a scope, a person's organisation).
+    """
+
+    conditional = True
+
+    def __init__(self, column: str, subquery):
+        super().__init__(output_field=BooleanField())
+        self.column = F(column)
+        # Ordering inside `IN` is wasted work (a model's default ordering would sort it).
+        self.subquery = Subquery(subquery if subquery.query.is_sliced else subquery.order_by())
+
+    def get_source_expressions(self):
+        return [self.column, self.subquery]
+
+    def set_source_expressions(self, exprs):
+        self.column, self.subquery = exprs
+
+    def as_sql(self, compiler, connection, template="%s IN %s"):
+        column_sql, column_params = compiler.compile(self.column)
+        subquery_sql, subquery_params = compiler.compile(self.subquery)
+        return template % (column_sql, subquery_sql), (*column_params, *subquery_params)
+
+    def as_postgresql(self, compiler, connection):
+        return self.as_sql(compiler, connection, template="%s = ANY(ARRAY%s)")
+
+
+def _under(paths) -> Q:
+    """Organisations at or below any of `paths`: a materialised-path prefix match, which on
+    PostgreSQL the `varchar_pattern_ops` index Django adds beside `path`'s db_index serves."""
+    return reduce(or_, (Q(path__startswith=path) for path in paths), NOTHING)
+
+
+class ScopedQuerySet(models.QuerySet):
+    """`visible_to(user)` for every model, from the user's scope (`agencies.access`).
+
+    A clerk or head sees the rows of their agency and its units, a provincial officer those
+    of their province, a subscriber the rows about them, the CA operator and administrators
+    everything; out of scope is 404. A model's queryset declares only what differs:
+
+    - `scope_path`: the lookup of the organisation path a row is scoped by ("agency__path",
+      "organization__path"; "path" for the tree itself; None when rows have no organisation);
+    - `scope_people`: the person fields through which a subscriber sees rows about them;
+    - `scope_user`: the user field through which a user sees their own rows;
+    - `scope_through`: a relation whose `visible_to` decides instead (a letter's rows);
+    - `ca_sees()`: what the CA operator sees (None: everything);
+    - `province_sees()`: what a provincial officer sees of their province's agencies (None:
+      everything; else only these, and the province's path no longer counts).
+
+    Each rule is one condition on the row's own columns (`agency_id = ANY(...)` rather than a
+    join), so an index serves every branch of the OR.
+    """
+
+    scope_path: str | None = "agency__path"
+    scope_people: tuple[str, ...] = ()
+    scope_user: str | None = None
+    scope_through: str | None = None
+
+    def ca_sees(self) -> Q | None:
+        return None
+
+    def province_sees(self) -> Q | None:
+        return None
+
+    def within(self, *paths: str):
+        """Rows of the organisations at `paths` and all their units ("this agency and
+        everything under it"; a province's path: everything in the province)."""
+        return self.filter(self._of_organizations(_under(paths)))
+
+    def visible_to(self, user):
+        scope = scope_for(user)
+        if not scope.is_authenticated:
+            return self.none()
+        if scope.is_admin:
+            return self
+        if self.scope_through:
+            parent = self.model._meta.get_field(self.scope_through).related_model
+            return self.filter(**{f"{self.scope_through}__in": parent.objects.visible_to(user)})
+        rules = []
+        if scope.is_ca:
+            seen_by_ca = self.ca_sees()
+            if seen_by_ca is None:
+                return self
+            rules.append(seen_by_ca)
+        province_rule = self.province_sees()
+        if self.scope_path:
+            paths = scope.org_paths if province_rule is None else scope.agency_paths
+            if paths:
+                rules.append(self._of_organizations(_under(paths)))
+            if province_rule is not None and scope.province_ids:
+                in_province = Q(province_id__in=scope.province_ids)
+                rules.append(Q(self._of_organizations(in_province)) & province_rule)
+        if scope.person_id is not None:
+            rules.extend(self._about(name, scope.person_id) for name in self.scope_people)
+        if self.scope_user:
+            rules.append(Q(**{self.scope_user: user}))
+        if not rules:
+            return self.none()
+        return self.filter(reduce(or_, (Q(rule) for rule in rules)))
+
+    def _of_organizations(self, organizations: Q):
+        """Rows whose organisation matches `organizations` (a condition on Organization)."""
+        relation = self.scope_path.removesuffix("path").removesuffix("__")
+        if not relation:
+            return organizations
+        from agencies.models import Organization
+
+        return AnyOf(relation, Organization.objects.filter(organizations).values("pk"))
+
+    def _about(self, name: str, person_id: int):
+        """Rows whose person field `name` is the subscriber; a reverse relation is tested
+        through the row's key, so rows never repeat."""
+        if self.model._meta.get_field(name).concrete:
+            return Q(**{name: person_id})
+        return AnyOf("pk", self.model.objects.filter(**{name: person_id}).values("pk"))
+
+
+class OrganizationQuerySet(ScopedQuerySet):
+    scope_path = "path"
+    scope_people = ("people",)  # a subscriber sees the organisation they work for
+
     def active(self):
         return self.filter(valid_to__isnull=True, superseded_by__isnull=True)
 
-    def visible_to(self, user):
-        scope = scope_for(user)
-        if not scope.is_authenticated:
-            return self.none()
-        if scope.sees_everything:
-            return self
-        q = scope.under("path")
-        if scope.person_id is not None:
-            q |= Q(people__pk=scope.person_id)
-        return self.filter(q).distinct() if scope.person_id else self.filter(q)
+
+class PersonQuerySet(ScopedQuerySet):
+    scope_path = "organization__path"
+    scope_people = ("id",)
+
+    def ca_sees(self):
+        # The people whose certificates the CA holds, read through the reverse relation the
+        # certificate registry declares (the organisation layer never imports it).
+        return Exists(self.model.objects.filter(pk=OuterRef("pk"), certificates__isnull=False))
 
 
-class PersonQuerySet(models.QuerySet):
-    def visible_to(self, user):
-        scope = scope_for(user)
-        if not scope.is_authenticated:
-            return self.none()
-        if scope.is_admin:
-            return self
-        q = scope.under("organization__path")
-        if scope.person_id is not None:
-            q |= Q(pk=scope.person_id)
-        if scope.is_ca:
-            # The CA sees the people whose certificates it holds; looked up by name so the
-            # organisation layer does not import the certificate registry.
-            certificate = apps.get_model("certificates", "Certificate")
-            q |= Q(Exists(certificate.objects.filter(person=OuterRef("pk"))))
-        return self.filter(q)
+class MembershipQuerySet(ScopedQuerySet):
+    """Everyone sees their own roles; only administrators see others'."""
 
+    scope_path = None
+    scope_user = "user"
 
-class MembershipQuerySet(models.QuerySet):
-    def visible_to(self, user):
-        scope = scope_for(user)
-        if not scope.is_authenticated:
-            return self.none()
-        if scope.is_admin:
-            return self
-        return self.filter(user=user)
+    def ca_sees(self):
+        return NOTHING
 
 
 def find_unit(agency, name: str):
@@ -56,7 +169,8 @@ def find_unit(agency, name: str):
 
     return (
         Organization.objects.active()
-        .filter(path__startswith=agency.path, name__iexact=nfc(name))
+        .within(agency.path)
+        .filter(name__iexact=nfc(name))
         .order_by("path")
         .first()
     )

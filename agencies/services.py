@@ -68,7 +68,7 @@ def organization_find_or_create(*, agency: Organization, data: dict, by) -> Orga
     """The organisation of a Mẫu 02 row: the agency itself or a unit of it, matched by budget
     code or name; a body not yet in the tree is added under the agency as a unit."""
     budget_code = data.get("budget_code") or ""
-    subtree = Organization.objects.active().filter(path__startswith=agency.path)
+    subtree = Organization.objects.active().within(agency.path)
     match = None
     if budget_code:
         match = Organization.objects.filter(budget_code=budget_code).first()

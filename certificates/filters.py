@@ -63,7 +63,7 @@ class CertificateFilterSet(django_filters.FilterSet):
         )
 
     def filter_agency(self, queryset, name, value):
-        return queryset.filter(agency__path__startswith=value.path)
+        return queryset.within(value.path)
 
     def filter_expiring(self, queryset, name, value):
         days = max(0, min(int(value), 3650))

@@ -82,7 +82,7 @@ class DeviceFilterSet(django_filters.FilterSet):
         )
 
     def filter_agency(self, queryset, name, value):
-        return queryset.filter(agency__path__startswith=value.path)
+        return queryset.within(value.path)
 
     def filter_overdue_return(self, queryset, name, value):
         if value == "yes":

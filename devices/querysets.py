@@ -1,39 +1,22 @@
-"""Reads of the devices app (DESIGN §2.3): scoping (`visible_to`) and the verbs pages,
-dashboards and tasks share."""
+"""Reads of the devices app (DESIGN §2.3): the verbs pages, dashboards and tasks share.
+Scoping (`visible_to`, `within`) comes from `agencies.querysets.ScopedQuerySet`: each queryset
+names only the person field a subscriber sees it by."""
 
 from datetime import date
 
-from django.apps import apps
-from django.db import models
-from django.db.models import Exists, OuterRef, Q, Subquery
+from django.db.models import Exists, OuterRef, Subquery
 from django.utils import timezone
 
-from agencies.access import scope_for
+from agencies.querysets import ScopedQuerySet
 
 
-def _agency_scope(queryset, user, *, person_field: str | None = None):
-    """Rows of agencies under the user's organisations (clerk, head: their agency; provincial
-    officer: their province); the CA and administrators see everything; a subscriber sees the
-    rows about them (`person_field`)."""
-    scope = scope_for(user)
-    if not scope.is_authenticated:
-        return queryset.none()
-    if scope.sees_everything:
-        return queryset
-    q = scope.under("agency__path")
-    if person_field and scope.person_id is not None:
-        q |= Q(**{person_field: scope.person_id})
-    return queryset.filter(q)
+class DeviceQuerySet(ScopedQuerySet):
+    scope_people = ("holder",)
 
-
-def _certificates():
-    # Looked up by name: devices sit below certificates (DESIGN §1) and never import them.
-    return apps.get_model("certificates", "Certificate").objects
-
-
-class DeviceQuerySet(models.QuerySet):
-    def visible_to(self, user):
-        return _agency_scope(self, user, person_field="holder_id")
+    def _certificates(self):
+        """The certificate registry, read through the reverse relation `Device.certificates`
+        that the certificates app declares: devices sit below it (DESIGN §1), never import it."""
+        return self.model._meta.get_field("certificates").related_model.objects
 
     def in_stock(self):
         from devices.choices import DeviceStatus
@@ -43,7 +26,7 @@ class DeviceQuerySet(models.QuerySet):
     def with_certificate(self):
         """Annotate the serial and name of the newest certificate issued on each device
         (`certificate_serial`, `certificate_name`; None for a device without one)."""
-        newest = _certificates().filter(device=OuterRef("pk")).order_by("-not_before", "-pk")
+        newest = self._certificates().filter(device=OuterRef("pk")).order_by("-not_before", "-pk")
         return self.annotate(
             certificate_serial=Subquery(newest.values("serial")[:1]),
             certificate_name=Subquery(newest.values("common_name")[:1]),
@@ -52,7 +35,7 @@ class DeviceQuerySet(models.QuerySet):
     def carrying_valid_certificate(self, *, excluding: str = ""):
         """Devices holding a certificate still valid (other than serial `excluding`): such a
         device stays with its subscriber when another certificate on it ends."""
-        valid = _certificates().valid().filter(device=OuterRef("pk"))
+        valid = self._certificates().valid().filter(device=OuterRef("pk"))
         if excluding:
             valid = valid.exclude(serial=excluding)
         return self.filter(Exists(valid))
@@ -76,9 +59,8 @@ class DeviceQuerySet(models.QuerySet):
         )
 
 
-class ReturnObligationQuerySet(models.QuerySet):
-    def visible_to(self, user):
-        return _agency_scope(self, user, person_field="person_id")
+class ReturnObligationQuerySet(ScopedQuerySet):
+    scope_people = ("person",)
 
     def open(self):
         return self.filter(closed_at__isnull=True)
@@ -90,25 +72,18 @@ class ReturnObligationQuerySet(models.QuerySet):
         return self.filter(closed_at__isnull=True, handed_over_on__isnull=True, due_on__lt=today)
 
 
-class HandoverNoticeQuerySet(models.QuerySet):
-    def visible_to(self, user):
-        return _agency_scope(self, user)
-
+class HandoverNoticeQuerySet(ScopedQuerySet):
     def sent(self):
         return self.filter(sent_at__isnull=False)
 
 
-class ReturnMinutesQuerySet(models.QuerySet):
-    def visible_to(self, user):
-        return _agency_scope(self, user)
-
+class ReturnMinutesQuerySet(ScopedQuerySet):
     def awaiting_confirmation(self):
         return self.filter(confirmed_at__isnull=True)
 
 
-class LossReportQuerySet(models.QuerySet):
-    def visible_to(self, user):
-        return _agency_scope(self, user)
+class LossReportQuerySet(ScopedQuerySet):
+    """Mẫu 09 minutes are seen by the agency's staff, never through the subscriber."""
 
 
 def overdue_return_count(user) -> int:

@@ -77,7 +77,7 @@ def load_full_demo() -> list[DemoAccount]:
     for number in range(1, 16):
         device_register_stock(kind=DeviceKind.USB_TOKEN, serial=f"VT26{number:05d}", by=operator)
 
-    people = list(Person.objects.filter(organization__path__startswith=finance.path))
+    people = list(Person.objects.within(finance.path))
     by_name = {p.full_name: p for p in people}
     certificates, devices = {}, []
     for person in people:

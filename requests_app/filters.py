@@ -58,4 +58,4 @@ class CertRequestFilterSet(django_filters.FilterSet):
         return queryset.filter(Q(number__icontains=value) | Q(subject__icontains=value))
 
     def filter_agency(self, queryset, name, value):
-        return queryset.filter(agency__path__startswith=value.path)
+        return queryset.within(value.path)

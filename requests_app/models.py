@@ -91,6 +91,12 @@ class CertRequest(models.Model):
                 condition=Q(status="in_process"),
                 name="req_in_process_progress_idx",
             ),
+            # What the CA sees (`visible_to`), newest first as its lists page through it.
+            models.Index(
+                fields=["-created_at"],
+                condition=Q(forwarded_at__isnull=False),
+                name="req_reached_ca_idx",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -1,31 +1,25 @@
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import models
 from django.db.models import Count, Exists, F, OuterRef, Q
 from django.utils import timezone
 
 from agencies.access import scope_for
 from agencies.choices import Role
+from agencies.querysets import ScopedQuerySet
 from requests_app.choices import CA_FORMS, PROVINCE_PROCESSED_FORMS, Outcome, Status
 
 
-class CertRequestQuerySet(models.QuerySet):
-    def visible_to(self, user):
-        """Clerks and heads: their agency's letters; provincial officers: letters their
-        province has received (never an agency's unsent drafts); CA operators: letters
-        forwarded to the CA; subscribers: none."""
-        scope = scope_for(user)
-        if not scope.is_authenticated:
-            return self.none()
-        if scope.is_admin:
-            return self
-        q = scope.under("agency__path", agencies_only=True)
-        if scope.province_ids:
-            q |= Q(agency__province_id__in=scope.province_ids, issued_on__isnull=False)
-        if scope.is_ca:
-            q |= Q(forwarded_at__isnull=False, form__in=CA_FORMS)
-        return self.filter(q)
+class CertRequestQuerySet(ScopedQuerySet):
+    """`visible_to`: clerks and heads see their agency's letters; provincial officers the
+    letters their province has received (never an agency's unsent drafts); CA operators the
+    letters forwarded to the CA; subscribers none."""
+
+    def ca_sees(self):
+        return Q(forwarded_at__isnull=False, form__in=CA_FORMS)
+
+    def province_sees(self):
+        return Q(issued_on__isnull=False)
 
     def province_inbox(self, user):
         """Letters waiting for the user's provincial office, earliest deadline first."""
@@ -106,11 +100,11 @@ class CertRequestQuerySet(models.QuerySet):
         )
 
 
-class RequestRowQuerySet(models.QuerySet):
-    def visible_to(self, user):
-        from requests_app.models import CertRequest
+class RequestRowQuerySet(ScopedQuerySet):
+    """A row is seen with its letter."""
 
-        return self.filter(cert_request__in=CertRequest.objects.visible_to(user))
+    scope_path = "cert_request__agency__path"
+    scope_through = "cert_request"
 
     def open(self):
         return self.filter(is_open=True)

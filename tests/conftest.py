@@ -34,6 +34,18 @@ def pytest_configure(config):
     settings.CA_SUBSCRIBER_KEY_ALGORITHM = "rsa2048"
 
 
+@pytest.fixture(autouse=True)
+def _vietnamese_first():
+    """Every test starts in the portal's language: a page served in English by an earlier
+    test leaves English active in the thread (LocaleMiddleware activates, never resets)."""
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
 def _is_transactional(request) -> bool:
     if {"transactional_db", "live_server"} & set(request.fixturenames):
         return True

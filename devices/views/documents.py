@@ -51,7 +51,8 @@ def _clerk_agency(request) -> Organization:
 
 def _agency_devices(agency, *statuses):
     return (
-        Device.objects.filter(agency__path__startswith=agency.path, status__in=statuses)
+        Device.objects.within(agency.path)
+        .filter(status__in=statuses)
         .select_related("holder")
         .with_certificate()
         .order_by("holder__full_name", "serial", "pk")

@@ -80,7 +80,7 @@ def agency_inventory(request, pk: int):
     require_staff(request.user)
     return _inventory(
         request,
-        base=Device.objects.visible_to(request.user).filter(agency__path__startswith=agency.path),
+        base=Device.objects.visible_to(request.user).within(agency.path),
         title=_("Thiết bị của %(agency)s") % {"agency": agency.name},
         lead=_("Thiết bị do cơ quan và các đơn vị trực thuộc quản lý."),
         fixed=("agency", "province"),

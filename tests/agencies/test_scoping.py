@@ -3,9 +3,12 @@
 import pytest
 from django.contrib.auth.models import AnonymousUser
 
+from agencies.choices import Role
 from agencies.models import Membership, Organization, Person
 from certificates.models import Certificate
 from devices.models import Device
+from requests_app.choices import FormKind
+from requests_app.models import CertRequest
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db
@@ -102,6 +105,9 @@ def test_memberships_are_visible_to_their_owner_only(cast):
     assert ids(Membership.objects.visible_to(cast.clerk_b)) == set(
         cast.clerk_b.memberships.values_list("pk", flat=True)
     )
+    assert ids(Membership.objects.visible_to(cast.ca_operator)) == set(
+        cast.ca_operator.memberships.values_list("pk", flat=True)
+    )
     assert ids(Membership.objects.visible_to(cast.admin)) == ids(Membership.objects.all())
 
 
@@ -120,3 +126,76 @@ def test_is_within_follows_the_tree_not_the_name(cast):
     assert cast.agency_a.is_within(cast.province_1)
     assert not cast.agency_a.is_within(cast.unit_a)
     assert not cast.agency_b.is_within(cast.agency_a)
+
+
+def test_within_takes_an_organisation_and_all_its_units(cast, world):
+    def of(*keys, index):
+        return {world[key][index].pk for key in keys}
+
+    assert ids(Organization.objects.within(cast.agency_a.path)) == {
+        cast.agency_a.pk,
+        cast.unit_a.pk,
+    }
+    assert ids(Person.objects.within(cast.agency_a.path)) == of("a", "own", index=0)
+    assert ids(Device.objects.within(cast.agency_a.path, cast.agency_c.path)) == of(
+        "a", "own", "c", index=1
+    )
+    assert ids(Certificate.objects.within(cast.province_1.path)) == of("a", "b", "own", index=2)
+    assert not Certificate.objects.within().exists()
+
+
+@pytest.fixture
+def letters(cast):
+    """Per agency: an unsent draft, a letter issued to the province, one forwarded to the CA;
+    and a Mẫu 04 of agency A marked forwarded (the CA never processes Mẫu 04)."""
+
+    def letter(agency, form=FormKind.ISSUE_PERSON, **dates):
+        return CertRequest.objects.create(
+            form=form, agency=agency, created_by=cast.admin, **dates
+        ).pk
+
+    made = {
+        key: {
+            "draft": letter(agency),
+            "issued": letter(agency, FormKind.REVOKE, issued_on="2026-01-05"),
+            "forwarded": letter(
+                agency, issued_on="2026-01-05", forwarded_at="2026-01-06T08:00+07:00"
+            ),
+        }
+        for key, agency in (("a", cast.agency_a), ("b", cast.agency_b), ("c", cast.agency_c))
+    }
+    made["renewal"] = letter(
+        cast.agency_a, FormKind.RENEW_CHANGE,
+        issued_on="2026-01-05", forwarded_at="2026-01-06T08:00+07:00",
+    )  # fmt: skip
+    return made
+
+
+def test_letters_are_seen_by_their_agency_by_the_province_once_issued_and_by_the_ca_once_forwarded(
+    cast, letters
+):
+    sent = {key: {letters[key]["issued"], letters[key]["forwarded"]} for key in "abc"}
+    forwarded = {letters[key]["forwarded"] for key in "abc"}
+    assert ids(CertRequest.objects.visible_to(cast.clerk_a)) == {
+        *letters["a"].values(),
+        letters["renewal"],
+    }
+    assert ids(CertRequest.objects.visible_to(cast.officer_1)) == {
+        *sent["a"],
+        *sent["b"],
+        letters["renewal"],
+    }
+    assert ids(CertRequest.objects.visible_to(cast.officer_2)) == sent["c"]
+    assert ids(CertRequest.objects.visible_to(cast.ca_operator)) == forwarded
+    assert not CertRequest.objects.visible_to(cast.subscriber_user).exists()
+    assert ids(CertRequest.objects.visible_to(cast.admin)) == ids(CertRequest.objects.all())
+
+
+def test_a_clerk_who_is_also_an_officer_sees_other_agencies_drafts_only_of_their_own(cast, letters):
+    f.MembershipFactory(user=cast.clerk_a, role=Role.PROVINCIAL_OFFICER, organization=cast.office_2)
+    assert ids(CertRequest.objects.visible_to(cast.clerk_a)) == {
+        *letters["a"].values(),
+        letters["renewal"],
+        letters["c"]["issued"],
+        letters["c"]["forwarded"],
+    }

@@ -67,9 +67,7 @@ def world(redis_worker):
 
     users = {u.username: u for u in get_user_model().objects.all()}
     finance = Organization.objects.get(name=FINANCE)
-    people = {
-        p.full_name: p for p in Person.objects.filter(organization__path__startswith=finance.path)
-    }
+    people = {p.full_name: p for p in Person.objects.within(finance.path)}
     certificates = {}
     for name in ("Trần Đức Minh", "Vàng A Sử", "Đỗ Thị Lan Anh"):
         device = device_deliver_for_certificate(

@@ -3,7 +3,7 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Exists, OuterRef, Q, Subquery
+from django.db.models import Count, Exists, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -74,12 +74,10 @@ def _awaiting_signature(user, scope) -> int | None:
     paths = scope.role_paths.get(Role.AGENCY_HEAD, ())
     if not paths:
         return None
-    under = Q(pk__in=[])
-    for path in paths:
-        under |= Q(agency__path__startswith=path)
     return (
         CertRequest.objects.visible_to(user)
-        .filter(under, status=Status.AWAITING_HEAD)
+        .within(*paths)
+        .filter(status=Status.AWAITING_HEAD)
         .exclude(created_by=user)
         .count()
     )

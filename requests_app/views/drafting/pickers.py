@@ -28,7 +28,7 @@ def pick_queryset(request, cert_request: CertRequest, kind: str):
     if kind == "person":
         return (
             Person.objects.visible_to(user)
-            .filter(organization__path__startswith=path)
+            .within(path)
             .select_related("organization", "organization__province")
             .order_by("full_name", "pk")
         )
@@ -36,7 +36,7 @@ def pick_queryset(request, cert_request: CertRequest, kind: str):
         return (
             Certificate.objects.visible_to(user)
             .valid()
-            .filter(agency__path__startswith=path)
+            .within(path)
             .select_related("agency")
             .defer("der")
             .annotate(
@@ -48,7 +48,8 @@ def pick_queryset(request, cert_request: CertRequest, kind: str):
         )
     return (
         Device.objects.visible_to(user)
-        .filter(agency__path__startswith=path, status=DeviceStatus.LOCKED)
+        .within(path)
+        .filter(status=DeviceStatus.LOCKED)
         .select_related("holder", "agency")
         .order_by("serial", "pk")
     )

@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('agencies', '0001_initial'),
-        ('requests_app', '0001_letters_and_rows'),
+        ('requests_app', '0002_index_letters_reached_ca'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
