@@ -152,11 +152,6 @@ def test_the_ca_cannot_accept_a_revocation_of_a_certificate_revoked_meanwhile(ca
     assert_still_pending(row)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 8 item 2: row_decide checks the rules on the caller's copy of the row and "
-    "its certificate, not on the row as locked",
-)
 def test_the_rules_are_checked_on_the_row_as_locked_not_on_the_callers_copy(cast):
     cert_request = letter_at(cast, Status.FORWARDED, FormKind.REVOKE)
     row = cert_request.rows.select_related("certificate").get()  # read before the revocation
