@@ -1,5 +1,5 @@
 """Who may see what: one scope per user, read by the one scoped queryset base that gives every
-model its `visible_to(user)` (`agencies.querysets.ScopedQuerySet`, DESIGN §2.9).
+model its `visible_to(user)` (`agencies.querysets.ScopedQuerySet`, docs/architecture.md §5).
 
 A clerk or agency head sees their agency and its units; a provincial officer everything of
 agencies in their province; a CA operator what reaches the CA; a subscriber their own

@@ -1,5 +1,5 @@
 """Reads of the organisation tree, and the one scoped queryset base that gives every model of
-every app its `visible_to(user)` and `within(path)` (DESIGN §2.9)."""
+every app its `visible_to(user)` and `within(path)` (docs/architecture.md §5)."""
 
 from functools import reduce
 from operator import or_

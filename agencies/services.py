@@ -1,4 +1,4 @@
-"""Writes on the organisation tree and people (DESIGN §2.2)."""
+"""Writes on the organisation tree and people (docs/architecture.md §2.2)."""
 
 from collections.abc import Callable
 
@@ -27,7 +27,7 @@ def person_upsert(*, organization: Organization, data: dict, by) -> Person:
     """The person with this personal ID, created in `organization` or brought up to date.
 
     A person registered in another agency is not moved silently: moving agencies is a change
-    of information that the receiving agency requests (DOMAIN §5).
+    of information that the receiving agency requests (docs/domain.md §5).
     """
     national_id = data["national_id"]
     agency = organization.managing_agency or organization

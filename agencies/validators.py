@@ -1,4 +1,4 @@
-"""Field rules shared by forms, imports and models (DOMAIN §5)."""
+"""Field rules shared by forms, imports and models (docs/domain.md §5)."""
 
 import unicodedata
 
@@ -21,7 +21,7 @@ mobile_validator = RegexValidator(
     r"^0\d{9}$", _("Số điện thoại di động gồm 10 chữ số, bắt đầu bằng 0."), code="mobile"
 )
 
-# Public mail services an official address must not use (DOMAIN §5). Kept as data so the
+# Public mail services an official address must not use (docs/domain.md §5). Kept as data so the
 # list can grow without touching the rule.
 PUBLIC_MAIL_DOMAINS = frozenset(
     {

@@ -37,7 +37,7 @@ os.environ.setdefault("SECRET_KEY", "bench-only-secret-key")
 # A throw-away database: the marked development passphrases are acceptable here.
 os.environ.setdefault("CA_ALLOW_DEV_PASSPHRASE", "1")
 
-LETTER_ROWS = 7  # rows of an average letter (DOMAIN §3)
+LETTER_ROWS = 7  # rows of an average letter (docs/domain.md §3)
 CRL_ENTRIES = 100_000
 
 

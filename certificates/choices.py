@@ -15,7 +15,7 @@ class CertStatus(models.TextChoices):
 
 
 class RevocationReason(models.TextChoices):
-    """The revocation cases of Decree 68 Art. 17 (DOMAIN §5).
+    """The revocation cases of Decree 68 Art. 17 (docs/domain.md §5).
 
     Expiry, also an Art. 17 case, is not here: it is automatic (status EXPIRED, set by the
     periodic task) and an expired certificate is not listed on the CRL. SUPERSEDED is the
@@ -120,7 +120,7 @@ class KeyAlgorithm(models.TextChoices):
     EC_P256 = "ec_p256", "EC P-256"
 
 
-# DOMAIN §8: subscriber keys are RSA 2048/3072; EC P-256 is offered for the simulation.
+# docs/domain.md §8: subscriber keys are RSA 2048/3072; EC P-256 is offered for the simulation.
 SUBSCRIBER_KEY_ALGORITHMS = frozenset(
     {KeyAlgorithm.RSA2048, KeyAlgorithm.RSA3072, KeyAlgorithm.EC_P256}
 )

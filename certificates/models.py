@@ -117,7 +117,7 @@ class DeviceKey(models.Model):
 
 
 class Certificate(models.Model):
-    """A certificate in the registry. Its X.509 life is managed by the CA backend (issue 3)."""
+    """A certificate in the registry. Its X.509 life is managed by the CA backend (docs/ca.md)."""
 
     serial = models.CharField(_("số hiệu chứng thư"), max_length=40, unique=True)
     subject_kind = models.CharField(_("loại thuê bao"), max_length=16, choices=SubjectKind.choices)

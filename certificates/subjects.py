@@ -1,4 +1,4 @@
-"""Certificate subjects as DOMAIN §8 writes them: C=VN, L, O, OU…, CN, E.
+"""Certificate subjects as docs/domain.md §8 writes them: C=VN, L, O, OU…, CN, E.
 
 O is the level-1 organisation in upper case (a province appears as its People's Committee,
 "UBND TỈNH …"), OU the levels 2 to 4 below it, L the province without "Tỉnh"/"Thành phố".

@@ -1,4 +1,4 @@
-"""Celery adapters (DESIGN §2.6): a primary key in, one service call, idempotent."""
+"""Celery adapters (docs/architecture.md §4): a primary key in, one service call, idempotent."""
 
 import logging
 

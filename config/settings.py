@@ -213,7 +213,7 @@ REST_FRAMEWORK = {
 }
 SPECTACULAR_SETTINGS = {"TITLE": "Certificate-request portal API", "VERSION": "1"}
 
-# Domain thresholds (DOMAIN.md §4-§5); configurable because some are assumed.
+# Domain thresholds (docs/domain.md §4-§5); configurable because some are assumed.
 PORTAL_RENEW_MIN_DAYS_LEFT = env_int("PORTAL_RENEW_MIN_DAYS_LEFT", 30)
 PORTAL_CHANGE_MIN_DAYS_LEFT = env_int("PORTAL_CHANGE_MIN_DAYS_LEFT", 30)
 PORTAL_MAX_RENEWALS = env_int("PORTAL_MAX_RENEWALS", 1)

@@ -1,4 +1,4 @@
-"""What each role's dashboard counts, always within `visible_to(user)` (DESIGN §2.9).
+"""What each role's dashboard counts, always within `visible_to(user)` (docs/architecture.md §5).
 
 Every function is one aggregate query over a scoped queryset, so a dashboard costs the same
 handful of queries whether the user sees five certificates or five million.
@@ -23,8 +23,8 @@ from devices.querysets import overdue_return_count
 from requests_app.choices import Status
 from requests_app.models import CertRequest
 
-# Below 30 days a certificate can no longer be renewed (DOMAIN §5): the number the agency must
-# act on before it is too late.
+# Below 30 days a certificate can no longer be renewed (docs/domain.md §5): the number the agency
+# must act on before it is too late.
 EXPIRING_WITHIN_DAYS = 30
 
 # When a user holds several roles, the dashboard is that of the widest one.

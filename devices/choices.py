@@ -29,12 +29,12 @@ class DeviceStatus(models.TextChoices):
     BROKEN = "broken", _("Hỏng")
 
 
-# Kinds that are physical objects the state hands out and must get back (DOMAIN §3).
+# Kinds that are physical objects the state hands out and must get back (docs/domain.md §3).
 PHYSICAL_KINDS = frozenset({DeviceKind.USB_TOKEN, DeviceKind.SIM_PKI, DeviceKind.SD_SECURE})
 
 
 class ReturnReason(models.TextChoices):
-    """Why a device must go back to the CA (Mẫu 08, DOMAIN §4)."""
+    """Why a device must go back to the CA (Mẫu 08, docs/domain.md §4)."""
 
     REVOKED = "revoked", _("Chứng thư bị thu hồi")
     EXPIRED = "expired", _("Chứng thư hết hạn")

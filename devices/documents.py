@@ -1,5 +1,5 @@
 """What the Mẫu 07, 08 and 09 templates need, in the administrative layout of Nghị định
-30/2020/NĐ-CP (DOMAIN §9). One template per document under templates/devices/pdf/, rendered
+30/2020/NĐ-CP (docs/domain.md §9). One template per document under templates/devices/pdf/, rendered
 on a page, for printing, and later by the PDF helper: this module builds their context."""
 
 from datetime import date, datetime

@@ -1,5 +1,5 @@
 """The inventory's one FilterSet, shared by the pages, the Excel export and (later) the API
-(DESIGN §2.7)."""
+(docs/architecture.md §2.7)."""
 
 import django_filters
 from django.db.models import Q

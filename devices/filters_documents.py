@@ -1,4 +1,4 @@
-"""One FilterSet per document list (DESIGN §2.7)."""
+"""One FilterSet per document list (docs/architecture.md §2.7)."""
 
 import django_filters
 from django.db.models import Q

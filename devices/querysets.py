@@ -1,6 +1,6 @@
-"""Reads of the devices app (DESIGN §2.3): the verbs pages, dashboards and tasks share.
-Scoping (`visible_to`, `within`) comes from `agencies.querysets.ScopedQuerySet`: each queryset
-names only the person field a subscriber sees it by."""
+"""Reads of the devices app (docs/architecture.md §2.3): the verbs pages, dashboards and tasks
+share. Scoping (`visible_to`, `within`) comes from `agencies.querysets.ScopedQuerySet`: each
+queryset names only the person field a subscriber sees it by."""
 
 from datetime import date
 
@@ -15,7 +15,8 @@ class DeviceQuerySet(ScopedQuerySet):
 
     def _certificates(self):
         """The certificate registry, read through the reverse relation `Device.certificates`
-        that the certificates app declares: devices sit below it (DESIGN §1), never import it."""
+        that the certificates app declares: devices sit below it (docs/architecture.md §1), never
+        import it."""
         return self.model._meta.get_field("certificates").related_model.objects
 
     def in_stock(self):

@@ -1,4 +1,5 @@
-"""Celery tasks of the devices app: thin, idempotent adapters around services (DESIGN §2.6)."""
+"""Celery tasks of the devices app: thin, idempotent adapters around services
+(docs/architecture.md §4)."""
 
 from celery import shared_task
 

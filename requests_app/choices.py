@@ -12,7 +12,7 @@ class FormKind(models.TextChoices):
 
 
 ISSUE_FORMS = {FormKind.ISSUE_PERSON, FormKind.ISSUE_ORGANIZATION, FormKind.ISSUE_DEVICE}
-# DOMAIN §4: since 2025 the Sở KH&CN processes renewals, changes of info and the recovery of
+# docs/domain.md §4: since 2025 the Sở KH&CN processes renewals, changes of info and the recovery of
 # USB tokens itself; a Mẫu 06 for another kind of device goes on to the CA
 # (CertRequest.processed_by_province decides per letter).
 PROVINCE_PROCESSED_FORMS = {FormKind.RENEW_CHANGE, FormKind.RECOVER_DEVICE}

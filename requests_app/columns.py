@@ -1,4 +1,4 @@
-"""Which RequestRow fields each form's table has, in the form's column order (DOMAIN §3).
+"""Which RequestRow fields each form's table has, in the form's column order (docs/domain.md §3).
 
 Drafting pages, the Excel import and the documents all read this, so a column is added once.
 """

@@ -2,11 +2,11 @@
 
 - A lost device: the Mẫu 09 minutes (a devices service), then the Mẫu 05 letter revoking the
   device's valid certificates with the reason "device lost", drafted for the clerk to submit at
-  once (seed 002: the certificate must be revoked as soon as the loss is known).
+  once (docs/domain.md §4.3: the certificate must be revoked as soon as the loss is known).
 - A locked device: the Mẫu 06 letter asking the CA to recover it.
 
-A flow that spans apps is a service of the highest app involved (DESIGN §1): devices sits
-below certificates and requests_app and never imports them, so these flows live here and call
+A flow that spans apps is a service of the highest app involved (docs/architecture.md §1): devices
+sits below certificates and requests_app and never imports them, so these flows live here and call
 down into devices' services.
 """
 

@@ -1,4 +1,5 @@
-"""The letters list's one FilterSet, shared by the page and (later) the API (DESIGN §2.7)."""
+"""The letters list's one FilterSet, shared by the page and (later) the API
+(docs/architecture.md §2.7)."""
 
 import django_filters
 from django.db.models import Q

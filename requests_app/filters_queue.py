@@ -1,5 +1,5 @@
 """The one FilterSet of the two work queues (the Sở KH&CN inbox and the CA queue), shared by
-the pages and, later, the API (DESIGN §2.7)."""
+the pages and, later, the API (docs/architecture.md §2.7)."""
 
 import django_filters
 from django.db.models import Q

@@ -69,7 +69,7 @@ class CertRequestCreateForm(forms.Form):
 
 
 # --- section 1: the contact / receiving person ---------------------------------------------
-# Mẫu 06 asks for the person who will assist the recovery instead (DOMAIN §3).
+# Mẫu 06 asks for the person who will assist the recovery instead (docs/domain.md §3).
 CONTACT_FIELDS_BY_KIND = {
     "default": [
         "subject",

@@ -106,7 +106,7 @@ class CertRequest(models.Model):
     @cached_property
     def processed_by_province(self) -> bool:
         """Whether the Sở KH&CN processes the letter itself (Mẫu 04, Mẫu 06 for USB tokens)
-        rather than forwarding it to the CA (DOMAIN §4)."""
+        rather than forwarding it to the CA (docs/domain.md §4)."""
         if self.form == FormKind.RENEW_CHANGE:
             return True
         if self.form == FormKind.RECOVER_DEVICE:

@@ -52,7 +52,7 @@ class CertRequestQuerySet(ScopedQuerySet):
         """Row counts and the renewal-at-risk flag in the same query (no N+1), letters at risk
         first, then by deadline.
 
-        DOMAIN §5: a certificate that drops under the renewal threshold while its renewal
+        docs/domain.md §5: a certificate that drops under the renewal threshold while its renewal
         waits can no longer be renewed, so those letters go first and the agency must be told.
         """
         from requests_app.models import RequestRow

@@ -1,4 +1,4 @@
-"""The rules a row must satisfy, checked when drafting and again on submit (DOMAIN §5).
+"""The rules a row must satisfy, checked when drafting and again on submit (docs/domain.md §5).
 
 `row_errors(row)` returns {field: [Vietnamese messages]}, with "__all__" for row-wide ones;
 an empty dict means the row may be saved and submitted. Thresholds are settings.

@@ -1,5 +1,5 @@
 """Read-only JSON for the certificate registry: the same scope (visible_to) and the same
-FilterSet as the pages (DESIGN §2.7-§2.8)."""
+FilterSet as the pages (docs/architecture.md §2.7-§2.8)."""
 
 from rest_framework import serializers, viewsets
 

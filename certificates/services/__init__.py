@@ -2,7 +2,7 @@
 
 Keyword-only, typed, `<entity>_<verb>`; each refuses what the rules forbid with a
 `CertificateError` (Vietnamese message), writes the certificate's history and an audit event,
-and leaves X.509 to the CA backend (settings.CA_BACKEND). Rules: DOMAIN §5, Decree 68.
+and leaves X.509 to the CA backend (settings.CA_BACKEND). Rules: docs/domain.md §5, Decree 68.
 """
 
 from certificates.services.authority import (

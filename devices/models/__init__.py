@@ -1,4 +1,4 @@
-"""Key-storage devices, their custody chain, and the documents of their life (DOMAIN §3–§4):
+"""Key-storage devices, their custody chain, and the documents of their life (docs/domain.md §3–§4):
 the Mẫu 07 handover notice, the Mẫu 08 return minutes with the return obligation behind them,
 and the Mẫu 09 loss minutes.
 

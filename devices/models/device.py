@@ -1,4 +1,4 @@
-"""A key-storage device and the checks on its serial (DOMAIN §3)."""
+"""A key-storage device and the checks on its serial (docs/domain.md §3)."""
 
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator

@@ -225,8 +225,8 @@ class LossReport(models.Model):
     lost_place = models.CharField(_("nơi thất lạc"), max_length=255)
     circumstances = models.TextField(_("hoàn cảnh thất lạc"), max_length=2000)
     measures = models.TextField(_("biện pháp đã thực hiện"), max_length=2000, blank=True)
-    # The Mẫu 05 letter drafted for the revocation. requests_app sits above devices (DESIGN
-    # §1), so this is its id, not a foreign key.
+    # The Mẫu 05 letter drafted for the revocation. requests_app sits above devices
+    # (docs/architecture.md §1), so this is its id, not a foreign key.
     revocation_request_id = models.PositiveIntegerField(
         _("văn bản đề nghị thu hồi"), null=True, blank=True
     )

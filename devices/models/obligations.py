@@ -1,4 +1,4 @@
-"""The obligation to hand a device back after its certificate was revoked (DOMAIN §4)."""
+"""The obligation to hand a device back after its certificate was revoked (docs/domain.md §4)."""
 
 from django.conf import settings
 from django.db import models
@@ -16,7 +16,8 @@ from devices.querysets import (
 
 class ReturnObligation(models.Model):
     """A device that must go back to the CA within N working days of the revocation (or
-    expiry) notice (seed 002: 5 working days). Open until the receiving side confirms it."""
+    expiry) notice (docs/domain.md §4.3: 5 working days). Open until the receiving side confirms
+    it."""
 
     device = models.ForeignKey(
         Device,

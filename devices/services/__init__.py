@@ -1,4 +1,5 @@
-"""Every write on devices (DESIGN §2.2): keyword-only, typed `<entity>_<verb>` functions.
+"""Every write on devices (docs/architecture.md §2.2): keyword-only, typed `<entity>_<verb>`
+functions.
 
 State changes go through the lifecycle table (`devices.lifecycle.MOVES`), each closing the open
 custody record and opening the next, with an audit event. The documents of a device's life

@@ -129,7 +129,7 @@ def device_deliver_for_certificate(
     *, kind: str, agency, holder, by, document_ref: str = "", sim: dict | None = None
 ) -> Device:
     """Take a device of `kind` from the CA's stock (or register a new one when the stock is
-    empty) and deliver it to the agency for `holder` (DOMAIN §3: the CA delivers devices to
+    empty) and deliver it to the agency for `holder` (docs/domain.md §3: the CA delivers devices to
     the direct-managing agency, which then hands them to the subscriber)."""
     with transaction.atomic():
         device = None

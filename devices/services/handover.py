@@ -1,5 +1,5 @@
-"""Handing devices to their subscribers, with the Mẫu 07 notice to the CA (seed 002: "ngay
-sau khi bàn giao thiết bị lưu khóa bí mật cho thuê bao, gửi thông báo theo Mẫu số 07")."""
+"""Handing devices to their subscribers, with the Mẫu 07 notice to the CA (docs/domain.md §4.3:
+"ngay sau khi bàn giao thiết bị lưu khóa bí mật cho thuê bao, gửi thông báo theo Mẫu số 07")."""
 
 from collections.abc import Collection, Sequence
 from datetime import date

@@ -1,4 +1,5 @@
-"""A lost device (Mẫu 09, seed 002: "lập biên bản xác nhận theo Mẫu số 09 gửi ngay về Cục").
+"""A lost device (Mẫu 09, docs/domain.md §4.3: "lập biên bản xác nhận theo Mẫu số 09 gửi ngay về
+Cục").
 
 The minutes say when, where and how it was lost; the device becomes "lost" and any return
 obligation on it is closed. The measure the law asks for, revoking its certificate with the

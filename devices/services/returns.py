@@ -1,4 +1,5 @@
-"""Getting devices back after their certificate was revoked or expired (seed 002, Mẫu 08).
+"""Getting devices back after their certificate was revoked or expired (docs/domain.md §4.3, Mẫu
+08).
 
 A revocation or expiry notice opens a return obligation due N working days later
 (PORTAL_DEVICE_RETURN_WORKING_DAYS, 5); the clerk collects the device from its subscriber and

@@ -135,7 +135,7 @@ def device_detail(request, pk: int):
         .order_by("-opened_at", "-pk")
     )
     # Certificates and letters are upper floors: read through the reverse relations their
-    # models declare on Device, never by importing them (DESIGN §1).
+    # models declare on Device, never by importing them (docs/architecture.md §1).
     certificates = list(
         device.certificates.visible_to(user)
         .only("serial", "common_name", "status", "not_before", "not_after", "device_id")

@@ -1,5 +1,5 @@
 """Read-only JSON for letters and their rows, scoped like the pages. Workflow moves stay in
-the pages for now; an API action would call the same services (DESIGN §2.8)."""
+the pages for now; an API action would call the same services (docs/architecture.md §2.8)."""
 
 from django.db.models import Prefetch
 from rest_framework import serializers, viewsets

@@ -1,4 +1,4 @@
-"""Excel import and export of a Mẫu 01 letter's rows (DOMAIN §3), with openpyxl.
+"""Excel import and export of a Mẫu 01 letter's rows (docs/domain.md §3), with openpyxl.
 
 Two layouts are read, recognised from their header row (the first row, among the first 15,
 whose first cell is "STT"); every header cell is checked against the expected column:

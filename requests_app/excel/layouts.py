@@ -82,7 +82,7 @@ FIELD_COLUMN = {
         "sim_keep_number": "Là chuyển số (X)",
     },
 }
-# The two police bodies that issue ID cards, as the CA's sheet writes them (DOMAIN §3).
+# The two police bodies that issue ID cards, as the CA's sheet writes them (docs/domain.md §3).
 CA_ID_PLACES = ("CCSQLHCVTTXH", "CCSĐKQLCTVDLQGVDC")
 CA_DEVICE_TYPES = ("TOKEN", "SIM", "SOFT", "RSSP", "HSM")
 CARRIER_NAMES = {value: value for value in SimCarrier.values} | {

@@ -287,7 +287,7 @@ def test_mau_06_recovery_processed_by_the_province(world, as_user, live_server, 
     head_issues(head, live_server, pk, "24/STC-VP", screenshot, "06")
     letter = CertRequest.objects.get(pk=pk)
     assert letter.received_on == timezone.localdate()
-    assert letter.due_on == add_working_days(letter.received_on, 1)  # DOMAIN §4: one day
+    assert letter.due_on == add_working_days(letter.received_on, 1)  # docs/domain.md §4: one day
     open_from_queue(officer, live_server, "/so-khcn/hop-thu/", pk, screenshot, "06-so")
     accept_all(officer)
     process_and_wait(officer, screenshot, "06-so")

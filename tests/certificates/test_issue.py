@@ -1,4 +1,5 @@
-"""Issuing: real X.509 that openssl and cryptography accept, with the subject of DOMAIN §8."""
+"""Issuing: real X.509 that openssl and cryptography accept, with the subject of
+docs/domain.md §8."""
 
 from datetime import timedelta
 

@@ -1,4 +1,4 @@
-"""The CA service's own limits (DOMAIN §5), not only the drafting rules: a certificate is
+"""The CA service's own limits (docs/domain.md §5), not only the drafting rules: a certificate is
 renewed, or its information changed, only with at least 30 days of validity left, counted to
 the second when the CA acts; each limit is its own setting.
 

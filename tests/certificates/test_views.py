@@ -16,7 +16,7 @@ from tests import factories as f
 
 pytestmark = pytest.mark.django_db
 
-# Who may open agency A's subscriber's certificate (DESIGN §2.9: out of scope is 404).
+# Who may open agency A's subscriber's certificate (docs/architecture.md §5: out of scope is 404).
 MATRIX = [
     ("clerk_a", 200),
     ("head_a", 200),

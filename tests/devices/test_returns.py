@@ -1,4 +1,4 @@
-"""Return obligations (seed 002: 5 working days after the revocation notice), the Mẫu 08
+"""Return obligations (docs/domain.md §4.3: 5 working days after the revocation notice), the Mẫu 08
 minutes and the receiving side's confirmation, and the overdue notification task."""
 
 from datetime import date, timedelta

@@ -1,6 +1,6 @@
 """When the Sở KH&CN forwards a letter, the CA's clock starts: 3 working days from the day of
-forwarding (DOMAIN §4; settings.PORTAL_PROCESSING_WORKING_DAYS), weekends and public holidays
-not counted. The dates are written out, not computed with the calendar under test."""
+forwarding (docs/domain.md §4; settings.PORTAL_PROCESSING_WORKING_DAYS), weekends and public
+holidays not counted. The dates are written out, not computed with the calendar under test."""
 
 from datetime import date, datetime
 from zoneinfo import ZoneInfo

@@ -1,4 +1,4 @@
-"""Only a clerk (cán bộ đầu mối) of an agency may start a letter for it (DOMAIN §2): not its
+"""Only a clerk (cán bộ đầu mối) of an agency may start a letter for it (docs/domain.md §2): not its
 head, not a clerk of another agency, not the province or the CA. The service itself refuses,
 whatever page or API calls it."""
 

@@ -1,5 +1,6 @@
 """The Sở KH&CN inbox and the CA queue: earliest deadline first, overdue letters flagged,
-filters, bulk actions, and a query count that does not grow with the page (DESIGN §2.13)."""
+filters, bulk actions, and a query count that does not grow with the page
+(docs/architecture.md §2.13)."""
 
 from datetime import timedelta
 
@@ -89,7 +90,7 @@ def test_overdue_letters_are_flagged(cast, client):
 
 
 def test_a_renewal_about_to_become_impossible_comes_first(cast, client):
-    """DOMAIN §5: a certificate dropping under 30 days while its renewal waits."""
+    """docs/domain.md §5: a certificate dropping under 30 days while its renewal waits."""
     urgent_certificate = certificate_of(cast.agency_a, days_left=45)
     renewal = letter_at(cast, Status.DRAFT, FormKind.RENEW_CHANGE)
     services.row_save(

@@ -1,4 +1,4 @@
-"""DOMAIN §4: the Sở KH&CN recovers USB tokens itself; other devices go on to the CA, within
+"""docs/domain.md §4: the Sở KH&CN recovers USB tokens itself; other devices go on to the CA, within
 one working day."""
 
 import pytest

@@ -1,4 +1,4 @@
-"""Permission matrix of every review page and action (DESIGN §2.13).
+"""Permission matrix of every review page and action (docs/architecture.md §2.13).
 
 Personas: anonymous, the clerk and the head of agency A (the letter's agency), the clerk of
 agency B (same province) and of agency C (another province), the Sở KH&CN officer of the

@@ -1,6 +1,6 @@
 """The rules are checked again when they matter, not only when a row is drafted: when the agency
 head signs the letter, and when a reviewer accepts a single row. A certificate that dropped under
-30 days, or was revoked, after the clerk submitted is refused there (DOMAIN §5)."""
+30 days, or was revoked, after the clerk submitted is refused there (docs/domain.md §5)."""
 
 from datetime import timedelta
 
