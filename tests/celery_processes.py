@@ -136,9 +136,8 @@ class producing_to:  # noqa: N801 - used as a context manager, like a function
         self.url = url
 
     def _reset(self) -> None:
-        # The connection and producer pools were made for the previous URL.
-        if self.app._pool is not None:
-            self.app._pool.force_close_all()
+        # The connection and producer pools were made for the previous URL. They are not
+        # closed: kombu keeps them in a registry by URL and would hand a closed one back.
         self.app._pool = None
         self.app.amqp._producer_pool = None
 
