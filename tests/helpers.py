@@ -18,6 +18,18 @@ def service_missing(reason: str):
 
 
 # --- pages: who gets what ------------------------------------------------------------------
+# The cast's personas (tests/conftest.py `cast`) every permission matrix runs through.
+PERSONAS = (
+    "anonymous",
+    "clerk_a",
+    "head_a",
+    "clerk_b",
+    "clerk_c",
+    "officer_1",
+    "officer_2",
+    "ca_operator",
+    "subscriber_user",
+)
 LOGIN = "login"  # the expected answer "302 to the login page"
 HTMX = {"HTTP_HX_REQUEST": "true"}
 

@@ -5,21 +5,9 @@ import pytest
 from django.urls import reverse
 
 from portal.models import Notification
-from tests.helpers import is_login_redirect, login
+from tests.helpers import PERSONAS, is_login_redirect, login
 
 pytestmark = pytest.mark.django_db
-
-PERSONAS = (
-    "anonymous",
-    "clerk_a",
-    "head_a",
-    "clerk_b",
-    "clerk_c",
-    "officer_1",
-    "officer_2",
-    "ca_operator",
-    "subscriber_user",
-)
 
 
 @pytest.mark.parametrize("persona", PERSONAS)

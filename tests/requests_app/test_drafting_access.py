@@ -15,23 +15,12 @@ from tests.factories import (
     letter_draft,
     letter_row_add,
 )
-from tests.helpers import HTMX, LOGIN, answer, is_login_redirect, login
+from tests.helpers import HTMX, LOGIN, PERSONAS, answer, is_login_redirect, login
 
 pytestmark = pytest.mark.django_db
 
 
 # --- permission matrices -------------------------------------------------------------------
-PERSONAS = [
-    "anonymous",
-    "clerk_a",
-    "head_a",
-    "clerk_b",
-    "clerk_c",
-    "officer_1",
-    "officer_2",
-    "ca_operator",
-    "subscriber_user",
-]
 # A draft of agency A: its clerk edits it, its head sees it but may not edit it; nobody else
 # sees an agency's unsent draft (not even its province's office).
 DRAFT_EDIT = {

@@ -17,22 +17,12 @@ from requests_app import services
 from requests_app.choices import FormKind, Outcome, Status
 from requests_app.permissions import allowed_actions
 from tests import factories as f
+from tests.helpers import PERSONAS
 from tests.requests_app.letters import draft, letter_at, page_messages, post_action
 
 pytestmark = pytest.mark.django_db
 
 LOGIN, OK, STALE = "login", "ok", "stale"
-PERSONAS = (
-    "anonymous",
-    "clerk_a",
-    "head_a",
-    "clerk_b",
-    "clerk_c",
-    "officer_1",
-    "officer_2",
-    "ca_operator",
-    "subscriber_user",
-)
 OUTSIDERS = {"clerk_b": 404, "clerk_c": 404, "officer_2": 404, "subscriber_user": 404}
 
 
