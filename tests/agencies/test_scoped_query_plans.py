@@ -14,7 +14,7 @@ from certificates.models import Certificate
 from requests_app.choices import FormKind
 from requests_app.models import CertRequest
 from tests import factories as f
-from tests.conftest import service_missing
+from tests.helpers import service_missing
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db]
 
