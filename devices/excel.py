@@ -27,7 +27,7 @@ from django.utils.translation import gettext as _
 
 from devices.choices import Carrier, DeviceKind
 from devices.services.stock import StockRow
-from portal.lib.xlsx import XlsxRefused, read_rows
+from portal.lib.xlsx import XlsxRefused, export_row, read_rows
 
 HEADER_SEARCH_ROWS = 10
 
@@ -230,7 +230,10 @@ def export_inventory(devices, *, title: str) -> bytes:
     title_cell.font = Font(bold=True, size=13)
     sheet.append([title_cell])
     sheet.append(
-        [_("Xuất lúc %(when)s") % {"when": timezone.localtime().strftime("%d/%m/%Y %H:%M")}]
+        export_row(
+            sheet,
+            [_("Xuất lúc %(when)s") % {"when": timezone.localtime().strftime("%d/%m/%Y %H:%M")}],
+        )
     )
     header = []
     for name in EXPORT_COLUMNS:
@@ -241,21 +244,24 @@ def export_inventory(devices, *, title: str) -> bytes:
     for index, device in enumerate(devices.iterator(chunk_size=2000), start=1):
         agency = device.agency
         sheet.append(
-            [
-                index,
-                device.get_kind_display(),
-                device.serial,
-                device.iccid,
-                device.phone,
-                device.get_carrier_display() if device.carrier else "",
-                device.get_status_display(),
-                agency.name if agency else "",
-                agency.province.name if agency and agency.province_id else "",
-                device.holder.full_name if device.holder_id else "",
-                device.certificate_serial or "",
-                _day(device.return_due_on),
-                "X" if device.return_overdue else "",
-            ]
+            export_row(
+                sheet,
+                [
+                    index,
+                    device.get_kind_display(),
+                    device.serial,
+                    device.iccid,
+                    device.phone,
+                    device.get_carrier_display() if device.carrier else "",
+                    device.get_status_display(),
+                    agency.name if agency else "",
+                    agency.province.name if agency and agency.province_id else "",
+                    device.holder.full_name if device.holder_id else "",
+                    device.certificate_serial or "",
+                    _day(device.return_due_on),
+                    "X" if device.return_overdue else "",
+                ],
+            )
         )
     buffer = io.BytesIO()
     workbook.save(buffer)

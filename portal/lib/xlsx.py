@@ -91,3 +91,24 @@ def _rows(workbook, max_col: int | None) -> Iterator[tuple[int, list]]:
             yield line, cleaned
     finally:
         workbook.close()
+
+
+# --- writing ------------------------------------------------------------------------------
+def export_row(sheet, values) -> list:
+    """One line of an export, safe to open: every text is a text cell (never a formula, so a
+    name typed as `=HYPERLINK(…)` stays a name), formatted as text ("@") so that ID numbers,
+    phone numbers and serials keep their leading zeros; numbers and dates stay as they are.
+
+    Every export appends its lines through this helper (docs/security.md)."""
+    from openpyxl.cell import WriteOnlyCell
+
+    line = []
+    for value in values:
+        if isinstance(value, str):
+            cell = WriteOnlyCell(sheet, value=value)
+            cell.data_type = "s"  # openpyxl made "=…" a formula: undo that
+            cell.number_format = "@"
+            line.append(cell)
+        else:
+            line.append(value)
+    return line

@@ -2,6 +2,7 @@
 
 import io
 
+from portal.lib.xlsx import export_row
 from requests_app.cells import columns as form_columns
 from requests_app.cells import export_value
 from requests_app.choices import FormKind
@@ -32,17 +33,13 @@ def export_workbook(cert_request, rows) -> bytes:
         columns = FORM_COLUMNS[cert_request.form]
         headers = ["STT"] + [label.capitalize() for _name, label in form_columns(cert_request.form)]
         body = [[row.position] + [export_value(row, name) for name in columns] for row in rows]
-    sheet.append(headers)
+    sheet.append(export_row(sheet, headers))
     for cell in sheet[1]:
         cell.font = Font(bold=True)
         cell.alignment = Alignment(wrap_text=True, vertical="center")
+    # Text cells: IDs, phones and dates keep their form, and no value becomes a formula.
     for line in body:
-        sheet.append(line)
-    # Keep IDs, phones and dates as text: Excel would drop leading zeros or reformat dates.
-    for column in sheet.iter_cols(min_row=2):
-        for cell in column:
-            if isinstance(cell.value, str):
-                cell.number_format = "@"
+        sheet.append(export_row(sheet, line))
     for index, header in enumerate(headers, start=1):
         letter = sheet.cell(row=1, column=index).column_letter
         sheet.column_dimensions[letter].width = max(10, min(40, len(header) + 4))
