@@ -47,3 +47,26 @@ class VietnameseFirstLocaleMiddleware(LocaleMiddleware):
         language = chosen if chosen in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
         translation.activate(language)
         request.LANGUAGE_CODE = translation.get_language()
+
+
+class QueryStringGuardMiddleware:
+    """Answer 400 (a page in Vietnamese) to a query string the portal can never serve: a NUL
+    byte (PostgreSQL refuses it in any text) or a value longer than PORTAL_MAX_QUERY_VALUE
+    characters. Without this, such a search reaches the database and becomes a 500."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        limit = settings.PORTAL_MAX_QUERY_VALUE
+        for key, values in request.GET.lists():
+            for text in (key, *values):
+                if "\x00" in text or len(text) > limit:
+                    return _bad_request(request)
+        return self.get_response(request)
+
+
+def _bad_request(request):
+    from django.shortcuts import render
+
+    return render(request, "400.html", status=400)
