@@ -11,6 +11,8 @@ from agencies.validators import (
     national_id_validator,
     nfc,
     tax_code_validator,
+    validate_birth_date,
+    validate_issue_date,
     validate_official_email,
 )
 
@@ -127,11 +129,15 @@ class Person(models.Model):
     """A subscriber's personal data (Mẫu 01 columns)."""
 
     full_name = models.CharField(_("họ và tên"), max_length=128)
-    date_of_birth = models.DateField(_("ngày sinh"), null=True, blank=True)
+    date_of_birth = models.DateField(
+        _("ngày sinh"), null=True, blank=True, validators=[validate_birth_date]
+    )
     national_id = models.CharField(
         _("số định danh cá nhân"), max_length=12, validators=[national_id_validator]
     )
-    id_issue_date = models.DateField(_("ngày cấp"), null=True, blank=True)
+    id_issue_date = models.DateField(
+        _("ngày cấp"), null=True, blank=True, validators=[validate_issue_date]
+    )
     id_issue_place = models.CharField(_("nơi cấp"), max_length=128, blank=True)
     position = models.CharField(_("chức vụ"), max_length=128, blank=True)
     mobile = models.CharField(

@@ -9,6 +9,8 @@ from agencies.validators import (
     mobile_validator,
     national_id_validator,
     tax_code_validator,
+    validate_birth_date,
+    validate_issue_date,
     validate_official_email,
 )
 from requests_app.choices import (
@@ -42,7 +44,9 @@ class CertRequest(models.Model):
     contact_national_id = models.CharField(
         _("số định danh cá nhân"), max_length=12, blank=True, validators=[national_id_validator]
     )
-    contact_id_issue_date = models.DateField(_("ngày cấp"), null=True, blank=True)
+    contact_id_issue_date = models.DateField(
+        _("ngày cấp"), null=True, blank=True, validators=[validate_issue_date]
+    )
     contact_id_issue_place = models.CharField(_("nơi cấp"), max_length=128, blank=True)
     contact_position = models.CharField(_("chức vụ"), max_length=128, blank=True)
     contact_agency = models.CharField(_("cơ quan công tác"), max_length=255, blank=True)
@@ -145,11 +149,15 @@ class RequestRow(models.Model):
         "agencies.Person", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     full_name = models.CharField(_("họ và tên"), max_length=128, blank=True)
-    date_of_birth = models.DateField(_("ngày sinh"), null=True, blank=True)
+    date_of_birth = models.DateField(
+        _("ngày sinh"), null=True, blank=True, validators=[validate_birth_date]
+    )
     national_id = models.CharField(
         _("số định danh cá nhân"), max_length=12, blank=True, validators=[national_id_validator]
     )
-    id_issue_date = models.DateField(_("ngày cấp"), null=True, blank=True)
+    id_issue_date = models.DateField(
+        _("ngày cấp"), null=True, blank=True, validators=[validate_issue_date]
+    )
     id_issue_place = models.CharField(_("nơi cấp"), max_length=128, blank=True)
     position_title = models.CharField(_("chức vụ"), max_length=128, blank=True)
     mobile = models.CharField(
