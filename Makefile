@@ -38,6 +38,8 @@ system-deps:
 
 run: export DEBUG ?= 1
 run: export SECRET_KEY ?= insecure-dev-key-change-me
+# Certificates name their CRL, OCSP and CA-issuer URLs after the address the portal serves.
+run: export SITE_URL ?= http://$(ADDR)
 run: $(VENV)/.installed
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo
