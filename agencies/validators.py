@@ -61,3 +61,51 @@ def validate_official_email(value: str) -> None:
 def nfc(value: str) -> str:
     """Compose Vietnamese diacritics: Excel and browsers may send them decomposed."""
     return unicodedata.normalize("NFC", value).strip() if value else value
+
+
+# --- date bounds (issue 9): a date of birth of 01/01/0001 or 31/12/9999 is a typing error ---
+MIN_BIRTH_YEAR = 1900
+MIN_SUBSCRIBER_AGE = 16
+
+
+def validate_birth_date(value) -> None:
+    """Born from 1900 to 16 years before today."""
+    from datetime import date
+
+    from django.utils import timezone
+
+    if value is None:
+        return
+    today = timezone.localdate()
+    try:
+        latest = today.replace(year=today.year - MIN_SUBSCRIBER_AGE)
+    except ValueError:  # 29 February
+        latest = today.replace(year=today.year - MIN_SUBSCRIBER_AGE, day=28)
+    if value < date(MIN_BIRTH_YEAR, 1, 1) or value > latest:
+        raise ValidationError(
+            _("Ngày sinh phải từ năm %(min)d đến %(max)s (người từ %(age)d tuổi trở lên)."),
+            code="birth_date",
+            params={
+                "min": MIN_BIRTH_YEAR,
+                "max": latest.strftime("%d/%m/%Y"),
+                "age": MIN_SUBSCRIBER_AGE,
+            },
+        )
+
+
+def validate_issue_date(value) -> None:
+    """An ID's issue date: not in the future, not before 1900."""
+    from datetime import date
+
+    from django.utils import timezone
+
+    if value is None:
+        return
+    if value > timezone.localdate():
+        raise ValidationError(_("Ngày cấp không được ở tương lai."), code="issue_date_future")
+    if value < date(MIN_BIRTH_YEAR, 1, 1):
+        raise ValidationError(
+            _("Ngày cấp phải từ năm %(min)d trở đi."),
+            code="issue_date_past",
+            params={"min": MIN_BIRTH_YEAR},
+        )

@@ -47,3 +47,44 @@ class VietnameseFirstLocaleMiddleware(LocaleMiddleware):
         language = chosen if chosen in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
         translation.activate(language)
         request.LANGUAGE_CODE = translation.get_language()
+
+
+class QueryStringGuardMiddleware:
+    """A query string with a NUL byte, or oversized or too many values, is answered 400.
+
+    PostgreSQL refuses NUL in text and a filter or picker handed one would fail with a 500; an
+    oversized value is never a real search. Checked before any view runs.
+    """
+
+    MAX_LENGTH = 4096  # the whole query string, percent-encoded
+    MAX_VALUE = 500  # one decoded key or value
+    MAX_PARAMETERS = 100
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if self.refused(request):
+            from django.http import HttpResponseBadRequest
+            from django.template.loader import render_to_string
+
+            return HttpResponseBadRequest(render_to_string("portal/bad_request.html", request=None))
+        return self.get_response(request)
+
+    def refused(self, request) -> bool:
+        raw = request.META.get("QUERY_STRING", "")
+        if not raw:
+            return False
+        if len(raw) > self.MAX_LENGTH or "\x00" in raw:
+            return True
+        try:
+            items = list(request.GET.lists())
+        except Exception:  # TooManyFieldsSent and other parse failures  # noqa: BLE001
+            return True
+        count = 0
+        for key, values in items:
+            for text in (key, *values):
+                count += 1
+                if "\x00" in text or len(text) > self.MAX_VALUE or "\ufffd" in text:
+                    return True
+        return count > self.MAX_PARAMETERS

@@ -13,11 +13,18 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from agencies.querysets import find_unit
-from agencies.validators import validate_official_email
+from agencies.validators import (
+    validate_birth_date,
+    validate_issue_date,
+    validate_official_email,
+)
 from certificates.choices import REASONS_BY_SUBJECT_KIND, CertStatus
 from devices.choices import DeviceStatus
 from requests_app.choices import ChangeField, FormKind
 from requests_app.columns import FORM_COLUMNS, REQUIRED_COLUMNS
+
+# Sane bounds on a person's dates (issue 9): 01/01/0001 or 31/12/9999 are typing errors.
+DATE_BOUNDS = {"date_of_birth": validate_birth_date, "id_issue_date": validate_issue_date}
 
 
 def days_left(certificate) -> int:
@@ -44,6 +51,12 @@ def row_errors(row) -> dict[str, list[str]]:
         for field, messages in exc.message_dict.items():
             errors[field].extend(m for m in messages if m not in errors[field])
 
+    for name, validator in DATE_BOUNDS.items():
+        if name in columns and getattr(row, name, None) is not None:
+            try:
+                validator(getattr(row, name))
+            except ValidationError as exc:
+                errors[name].extend(m for m in exc.messages if m not in errors[name])
     if form == FormKind.ISSUE_PERSON and row.sim_carrier and not row.mobile:
         errors["mobile"].append(_("SIM PKI cần số điện thoại di động."))
     if form == FormKind.ISSUE_PERSON and row.national_id:
