@@ -48,8 +48,8 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "portal.middleware.VietnameseFirstLocaleMiddleware",
-    "portal.middleware.QueryStringGuardMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "portal.middleware.QueryStringGuardMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -223,8 +223,6 @@ PORTAL_MAX_RENEWALS = env_int("PORTAL_MAX_RENEWALS", 1)
 PORTAL_DEVICE_RETURN_WORKING_DAYS = env_int("PORTAL_DEVICE_RETURN_WORKING_DAYS", 5)
 PORTAL_RECOVERY_WORKING_DAYS = env_int("PORTAL_RECOVERY_WORKING_DAYS", 1)
 PORTAL_PROCESSING_WORKING_DAYS = env_int("PORTAL_PROCESSING_WORKING_DAYS", 3)
-# The longest query-string value a page accepts (search boxes, filters); longer is a 400.
-PORTAL_MAX_QUERY_VALUE = env_int("PORTAL_MAX_QUERY_VALUE", 500)
 # A letter in process whose processing shows no progress for this long is queued again.
 PORTAL_PROCESSING_STALL_SECONDS = env_int("PORTAL_PROCESSING_STALL_SECONDS", 180)
 # Rows of a letter processed and committed together by the worker.

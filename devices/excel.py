@@ -15,7 +15,6 @@ An optional "STT" column is ignored, as are blank rows. The file is read by the 
 reader, `portal.lib.xlsx` (text NFC-normalised, blanks collapsed); serials are upper-cased. The checks themselves are `devices.services.stock_rows_check`.
 """
 
-import io
 import re
 import unicodedata
 from contextlib import closing
@@ -26,8 +25,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from devices.choices import Carrier, DeviceKind
-from devices.services.stock import StockRow
-from portal.lib.xlsx import XlsxRefused, export_row, read_rows
+from devices.services.stock import MAX_ROWS, StockRow
+from portal.lib.xlsx import XlsxRefused, export_cell, export_row, new_export, read_rows, save
 
 HEADER_SEARCH_ROWS = 10
 
@@ -127,7 +126,7 @@ def _columns(header: list) -> dict[str, int] | None:
 
 def read_stock_workbook(upload) -> ParsedStock:
     """Read the first sheet; raises StockFileError when the file itself is unusable."""
-    with closing(read_rows(upload)) as rows:
+    with closing(read_rows(upload, max_rows=MAX_ROWS + HEADER_SEARCH_ROWS)) as rows:
         columns = None
         for line, values in rows:
             columns = _columns(values)
@@ -142,14 +141,14 @@ def read_stock_workbook(upload) -> ParsedStock:
             )
         parsed = ParsedStock()
         for number, values in rows:
-            if not any(_norm(v) for v in values):
+            if not any(_norm(v) for v in values) and not getattr(values, "problems", None):
                 continue
 
             def cell(key, values=values):
                 index = columns.get(key)
                 return values[index] if index is not None and index < len(values) else None
 
-            problems: list[str] = []
+            problems: list[str] = list(getattr(values, "problems", []))
             raw_kind = _norm(cell("kind")).lower()
             kind = KIND_NAMES.get(raw_kind)
             if kind is None:
@@ -197,6 +196,8 @@ EXPORT_COLUMNS = [
     "Hạn bàn giao lại",
     "Quá hạn",
 ]
+# Serial, ICCID, phone, certificate serial: text cells (leading zeros, 19-digit ICCIDs).
+TEXT_COLUMNS = frozenset({2, 3, 4, 10})
 
 
 def _day(value: date | datetime | None) -> str:
@@ -214,55 +215,32 @@ def export_inventory(devices, *, title: str) -> bytes:
     by `with_certificate()` and `with_return_due()`, and select_related agency, its province
     and holder.
     """
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
 
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(_("Thiết bị"))
-    sheet.column_dimensions["B"].width = 16
-    sheet.column_dimensions["C"].width = 22
-    sheet.column_dimensions["D"].width = 24
-    sheet.column_dimensions["H"].width = 40
-    sheet.column_dimensions["J"].width = 28
-    sheet.column_dimensions["K"].width = 24
-    title_cell = WriteOnlyCell(sheet, value=title)
-    title_cell.font = Font(bold=True, size=13)
-    sheet.append([title_cell])
+    workbook, sheet = new_export(_("Thiết bị"))
+    for letter, width in (("B", 16), ("C", 22), ("D", 24), ("H", 40), ("J", 28), ("K", 24)):
+        sheet.column_dimensions[letter].width = width
+    sheet.append([export_cell(sheet, title, font=Font(bold=True, size=13))])
     sheet.append(
-        export_row(
-            sheet,
-            [_("Xuất lúc %(when)s") % {"when": timezone.localtime().strftime("%d/%m/%Y %H:%M")}],
-        )
+        [_("Xuất lúc %(when)s") % {"when": timezone.localtime().strftime("%d/%m/%Y %H:%M")}]
     )
-    header = []
-    for name in EXPORT_COLUMNS:
-        cell = WriteOnlyCell(sheet, value=name)
-        cell.font = Font(bold=True)
-        header.append(cell)
-    sheet.append(header)
+    sheet.append(export_row(sheet, EXPORT_COLUMNS, font=Font(bold=True)))
     for index, device in enumerate(devices.iterator(chunk_size=2000), start=1):
         agency = device.agency
-        sheet.append(
-            export_row(
-                sheet,
-                [
-                    index,
-                    device.get_kind_display(),
-                    device.serial,
-                    device.iccid,
-                    device.phone,
-                    device.get_carrier_display() if device.carrier else "",
-                    device.get_status_display(),
-                    agency.name if agency else "",
-                    agency.province.name if agency and agency.province_id else "",
-                    device.holder.full_name if device.holder_id else "",
-                    device.certificate_serial or "",
-                    _day(device.return_due_on),
-                    "X" if device.return_overdue else "",
-                ],
-            )
-        )
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+        line = [
+            index,
+            device.get_kind_display(),
+            device.serial,
+            device.iccid,
+            device.phone,
+            device.get_carrier_display() if device.carrier else "",
+            device.get_status_display(),
+            agency.name if agency else "",
+            agency.province.name if agency and agency.province_id else "",
+            device.holder.full_name if device.holder_id else "",
+            device.certificate_serial or "",
+            _day(device.return_due_on),
+            "X" if device.return_overdue else "",
+        ]
+        sheet.append(export_row(sheet, line, text_columns=TEXT_COLUMNS))
+    return save(workbook)

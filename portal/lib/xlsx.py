@@ -5,16 +5,36 @@ cells); each row comes back as a list of cleaned values: text NFC-normalised (Ex
 over decomposed diacritics) with its runs of blanks collapsed and its ends trimmed, blank text
 as None, and numbers, dates and booleans as Excel stored them, for the importer to interpret.
 A file that cannot be used at all raises `XlsxRefused` with a message for the user.
+
+The file is inspected before it is parsed: its zip central directory (read without
+decompressing anything) must have few entries, a bounded total uncompressed size and a sane
+compression ratio, so a small file that would expand to gigabytes is refused at once. While
+streaming, the rows and columns are capped, and a cell that cannot be stored (a non-finite
+number, a control character, a lone surrogate, an overlong text) becomes None with a problem
+on its row (`Row.problems`), for the importer to report as a per-row error.
+
+Exports go through `write_cell_value`/`export_cell`: formulas are neutralised and ID-like
+columns written as text.
 """
 
 import io
+import math
 import re
 import unicodedata
+import zipfile
 from collections.abc import Iterator
 
 from django.utils.translation import gettext as _
 
 MAX_BYTES = 5 * 1024 * 1024
+# The zip inside: a real .xlsx has a dozen entries and compresses its XML 5-30 times.
+MAX_ZIP_ENTRIES = 200
+MAX_UNCOMPRESSED = 60 * 1024 * 1024
+MAX_RATIO = 120
+# Streaming caps: lines read (blank ones included), columns per line, characters per cell.
+MAX_ROWS = 25_000
+MAX_COLS = 60
+MAX_CELL_CHARS = 2_000
 # Reading stops after this many empty lines in a row: a sheet formatted down to line 1,048,576
 # is not read to its end.
 MAX_BLANK_RUN = 200
@@ -29,6 +49,17 @@ class XlsxRefused(ValueError):
         self.message = message
 
 
+class Row(list):
+    """A line's cleaned values, with the problems of the cells that could not be read."""
+
+    def __init__(self, values=(), problems=None):
+        super().__init__(values)
+        self.problems: list[str] = list(problems or [])
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
+
+
 def clean_text(value: str) -> str:
     """NFC, runs of blanks (line breaks included) as one space, no blanks at the ends."""
     return re.sub(r"\s+", " ", unicodedata.normalize("NFC", value)).strip()
@@ -39,6 +70,59 @@ def clean(value):
     if isinstance(value, str):
         return clean_text(value) or None
     return value
+
+
+def checked(value, column: int, problems: list[str]):
+    """The cleaned value, or None with a problem when it cannot be stored."""
+    if isinstance(value, float) and not math.isfinite(value):
+        problems.append(
+            _("Cột %(col)d: số không hợp lệ (%(value)s).") % {"col": column, "value": value}
+        )
+        return None
+    if isinstance(value, str):
+        if _CONTROL.search(value):
+            problems.append(
+                _("Cột %(col)d: có ký tự không hợp lệ (ký tự điều khiển hoặc mã hoá hỏng).")
+                % {"col": column}
+            )
+            return None
+        if len(value) > MAX_CELL_CHARS:
+            problems.append(
+                _("Cột %(col)d: nội dung quá dài (tối đa %(max)d ký tự).")
+                % {"col": column, "max": MAX_CELL_CHARS}
+            )
+            return None
+    return clean(value)
+
+
+def inspect_zip(content: bytes) -> None:
+    """Refuse a zip bomb from its central directory alone (nothing is decompressed).
+
+    zipfile stops a member's output at the size the central directory declares, so the
+    sizes checked here bound what openpyxl can later inflate.
+    """
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(content))
+    except (zipfile.BadZipFile, ValueError, OSError) as exc:
+        raise XlsxRefused(_("Không đọc được tệp Excel: tệp bị hỏng hoặc sai định dạng.")) from exc
+    with archive:
+        entries = archive.infolist()
+    too_big = XlsxRefused(
+        _("Tệp Excel có nội dung bất thường (quá nhiều phần hoặc giải nén quá lớn): bị từ chối.")
+    )
+    if len(entries) > MAX_ZIP_ENTRIES:
+        raise too_big
+    total = sum(entry.file_size for entry in entries)
+    packed = sum(entry.compress_size for entry in entries)
+    if total > MAX_UNCOMPRESSED:
+        raise too_big
+    for entry in entries:
+        if entry.file_size > 1024 * 1024 and entry.file_size > MAX_RATIO * max(
+            entry.compress_size, 1
+        ):
+            raise too_big
+    if total > 1024 * 1024 and total > MAX_RATIO * max(packed, 1):
+        raise too_big
 
 
 def _workbook(upload, max_bytes: int):
@@ -57,6 +141,7 @@ def _workbook(upload, max_bytes: int):
     content = upload.read()
     if not content.startswith(b"PK"):
         raise XlsxRefused(_("Tệp không phải là tệp Excel .xlsx hợp lệ."))
+    inspect_zip(content)
     try:
         return load_workbook(io.BytesIO(content), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds on a damaged file
@@ -64,25 +149,41 @@ def _workbook(upload, max_bytes: int):
 
 
 def read_rows(
-    upload, *, max_col: int | None = None, max_bytes: int = MAX_BYTES
-) -> Iterator[tuple[int, list]]:
+    upload,
+    *,
+    max_col: int | None = None,
+    max_bytes: int = MAX_BYTES,
+    max_rows: int = MAX_ROWS,
+) -> Iterator[tuple[int, Row]]:
     """(line number as Excel shows it, cleaned values) for each line of the first sheet.
 
     The file is checked before the first row is given (`XlsxRefused`); reading stops after
-    MAX_BLANK_RUN empty lines in a row. Close the iterator (or read it to its end) to release
+    MAX_BLANK_RUN empty lines in a row; more than `max_rows` lines raise `XlsxRefused`. Close the iterator (or read it to its end) to release
     the workbook: `with contextlib.closing(read_rows(upload)) as rows: …`.
     """
     workbook = _workbook(upload, max_bytes)
-    return _rows(workbook, max_col)
+    return _rows(workbook, max_col, max_rows)
 
 
-def _rows(workbook, max_col: int | None) -> Iterator[tuple[int, list]]:
+def _rows(workbook, max_col: int | None, max_rows: int) -> Iterator[tuple[int, Row]]:
     try:
         sheet = workbook.worksheets[0]
+        # Read-only rows are as wide as the sheet's declared dimension: cap it, or a sheet
+        # declared A1:XFD1 would hand over 16,384 cells per line.
+        width = sheet.max_column if isinstance(sheet.max_column, int) else MAX_COLS
+        max_col = min(max_col or width, MAX_COLS)
         blank_run = 0
-        for line, values in enumerate(sheet.iter_rows(values_only=True, max_col=max_col), 1):
-            cleaned = [clean(value) for value in values]
-            if all(value is None for value in cleaned):
+        for line, values in enumerate(
+            _guarded(sheet.iter_rows(values_only=True, max_col=max_col)), 1
+        ):
+            if line > max_rows:
+                raise XlsxRefused(
+                    _("Tệp có hơn %(max)d dòng: hãy chia thành nhiều tệp.") % {"max": max_rows}
+                )
+            cleaned = Row()
+            for column, value in enumerate(values, 1):
+                cleaned.append(checked(value, column, cleaned.problems))
+            if all(value is None for value in cleaned) and not cleaned.problems:
                 blank_run += 1
                 if blank_run >= MAX_BLANK_RUN:
                     return
@@ -93,22 +194,64 @@ def _rows(workbook, max_col: int | None) -> Iterator[tuple[int, list]]:
         workbook.close()
 
 
-# --- writing ------------------------------------------------------------------------------
-def export_row(sheet, values) -> list:
-    """One line of an export, safe to open: every text is a text cell (never a formula, so a
-    name typed as `=HYPERLINK(…)` stays a name), formatted as text ("@") so that ID numbers,
-    phone numbers and serials keep their leading zeros; numbers and dates stay as they are.
+def _guarded(lines):
+    """The sheet's lines; a damaged sheet found while streaming becomes `XlsxRefused`."""
+    while True:
+        try:
+            values = next(lines)
+        except StopIteration:
+            return
+        except Exception as exc:  # openpyxl/lxml raise many kinds on damaged XML
+            raise XlsxRefused(
+                _("Không đọc được tệp Excel: tệp bị hỏng hoặc sai định dạng.")
+            ) from exc
+        yield values
 
-    Every export appends its lines through this helper (docs/security.md)."""
+
+# --- exports -------------------------------------------------------------------------------
+# A text starting with one of these is a formula (or DDE payload) to Excel or LibreOffice.
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def export_cell(sheet, value, *, as_text: bool = False, font=None):
+    """A write-only cell for an export: text is always stored as a string cell, never a
+    formula; a text that would start a formula gets a leading apostrophe (OWASP's advice: Excel
+    shows the text, not a formula); ID numbers, phones and serials (`as_text`) are text
+    cells with the text number format, so Excel keeps their leading zeros."""
     from openpyxl.cell import WriteOnlyCell
 
-    line = []
-    for value in values:
-        if isinstance(value, str):
-            cell = WriteOnlyCell(sheet, value=value)
-            cell.data_type = "s"  # openpyxl made "=…" a formula: undo that
-            cell.number_format = "@"
-            line.append(cell)
-        else:
-            line.append(value)
-    return line
+    if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
+        value = "'" + value
+    if as_text and value is not None and not isinstance(value, str):
+        value = str(value)
+    cell = WriteOnlyCell(sheet, value=value)
+    if isinstance(value, str):
+        cell.data_type = "s"
+    if as_text:
+        cell.number_format = "@"
+    if font is not None:
+        cell.font = font
+    return cell
+
+
+def export_row(sheet, values, *, text_columns=frozenset(), font=None) -> list:
+    """A line of `export_cell`s; `text_columns` are 0-based indexes written as text."""
+    return [
+        export_cell(sheet, value, as_text=index in text_columns, font=font)
+        for index, value in enumerate(values)
+    ]
+
+
+def new_export(title: str):
+    """(workbook, sheet): a write-only workbook with one sheet, for `export_row`."""
+    from openpyxl import Workbook
+
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(title[:31])
+    return workbook, sheet
+
+
+def save(workbook) -> bytes:
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()

@@ -1,8 +1,6 @@
 """The letters' export: Mẫu 01 as the CA's 19-column sheet, other forms in their own columns."""
 
-import io
-
-from portal.lib.xlsx import export_row
+from portal.lib.xlsx import export_row, new_export, save
 from requests_app.cells import columns as form_columns
 from requests_app.cells import export_value
 from requests_app.choices import FormKind
@@ -19,13 +17,15 @@ def _levels(work_agency: str) -> list[str]:
 
 
 def export_workbook(cert_request, rows) -> bytes:
-    """Mẫu 01: the CA's 19-column sheet; other forms: their own columns, in form order."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Font
+    """Mẫu 01: the CA's 19-column sheet; other forms: their own columns, in form order.
 
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = f"Mau {cert_request.form}"
+    Every cell goes through the one export helper (`portal.lib.xlsx.export_row`): no text
+    becomes a formula, and every text cell (IDs, phones, dates, serials) is written as text.
+    """
+    from openpyxl.styles import Alignment, Font
+    from openpyxl.utils import get_column_letter
+
+    workbook, sheet = new_export(f"Mau {cert_request.form}")
     if cert_request.form == FormKind.ISSUE_PERSON:
         headers = [title for title, _fragments in CA_HEADERS]
         body = [_ca_line(index, row) for index, row in enumerate(rows, start=1)]
@@ -33,20 +33,18 @@ def export_workbook(cert_request, rows) -> bytes:
         columns = FORM_COLUMNS[cert_request.form]
         headers = ["STT"] + [label.capitalize() for _name, label in form_columns(cert_request.form)]
         body = [[row.position] + [export_value(row, name) for name in columns] for row in rows]
-    sheet.append(export_row(sheet, headers))
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-        cell.alignment = Alignment(wrap_text=True, vertical="center")
-    # Text cells: IDs, phones and dates keep their form, and no value becomes a formula.
-    for line in body:
-        sheet.append(export_row(sheet, line))
     for index, header in enumerate(headers, start=1):
-        letter = sheet.cell(row=1, column=index).column_letter
-        sheet.column_dimensions[letter].width = max(10, min(40, len(header) + 4))
+        sheet.column_dimensions[get_column_letter(index)].width = max(10, min(40, len(header) + 4))
     sheet.freeze_panes = "A2"
-    out = io.BytesIO()
-    workbook.save(out)
-    return out.getvalue()
+    header_cells = export_row(sheet, headers, font=Font(bold=True))
+    for cell in header_cells:
+        cell.alignment = Alignment(wrap_text=True, vertical="center")
+    sheet.append(header_cells)
+    for line in body:
+        # Keep IDs, phones and dates as text: Excel would drop leading zeros or reformat dates.
+        text_columns = {i for i, value in enumerate(line) if isinstance(value, str)}
+        sheet.append(export_row(sheet, line, text_columns=text_columns))
+    return save(workbook)
 
 
 def _ca_line(index: int, row) -> list:

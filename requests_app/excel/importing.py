@@ -123,8 +123,9 @@ def read_workbook(upload) -> ParsedSheet:
         width = len(LAYOUT_HEADERS[layout])
         blank_run = 0
         for line, values in rows:
+            unreadable = getattr(values, "problems", [])
             values = list(values[:width]) + [None] * (width - len(values[:width]))
-            if all(v is None or text(v) == "" for v in values[1:]):
+            if not unreadable and all(v is None or text(v) == "" for v in values[1:]):
                 # Numbered but empty lines count as blank too (the reader only stops on
                 # wholly empty ones).
                 blank_run += 1
@@ -139,7 +140,9 @@ def read_workbook(upload) -> ParsedSheet:
                     _("Tệp có hơn %(max)d dòng: hãy chia thành nhiều tệp.") % {"max": MAX_ROWS}
                 )
             reader = _read_mau01_row if layout == LAYOUT_MAU01 else _read_ca_row
-            parsed.append(reader(line, values))
+            sheet_row = reader(line, values)
+            sheet_row.problems.extend((_("Ô"), problem) for problem in unreadable)
+            parsed.append(sheet_row)
     return ParsedSheet(layout=layout, rows=parsed)
 
 

@@ -1,0 +1,84 @@
+"""Both importers, driven with random workbooks: never a server error, nothing stored by a
+preview, unreadable cells reported on their row."""
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+from hypothesis import given
+
+from requests_app.excel import CA_HEADERS
+from tests.factories import letter_draft
+from tests.fuzz.strategies import fuzz_settings, raw_number, sheets, state, workbook_bytes
+
+pytestmark = pytest.mark.django_db
+
+LETTER_HEADER = [title for title, _fragments in CA_HEADERS]
+STOCK_HEADER = ["STT", "Loại thiết bị", "Số hiệu", "ICCID", "Số điện thoại", "Nhà mạng"]
+
+
+def _upload(lines) -> SimpleUploadedFile:
+    return SimpleUploadedFile("tep.xlsx", workbook_bytes(lines))
+
+
+@fuzz_settings(400)
+@given(lines=sheets(LETTER_HEADER, len(LETTER_HEADER)))
+def test_the_letter_import_preview(client, cast, lines):
+    cert_request = letter_draft(cast)
+    client.force_login(cast.clerk_a)
+    before = state()
+    response = client.post(
+        reverse("requests_app:import", args=[cert_request.pk]), {"file": _upload(lines)}
+    )
+    assert response.status_code < 500
+    assert state() == before  # a preview stores nothing
+
+
+@fuzz_settings(400)
+@given(lines=sheets(STOCK_HEADER, len(STOCK_HEADER)))
+def test_the_stock_import_preview(client, cast, lines):
+    client.force_login(cast.ca_operator)
+    before = state()
+    response = client.post(reverse("devices:stock_import"), {"file": _upload(lines)})
+    assert response.status_code < 500
+    assert state() == before
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [(raw_number("1e999"), "số không hợp lệ"), ("nan", "12 chữ số"), ("1e999", "12 chữ số")],
+    ids=["number-1e999", "text-nan", "text-1e999"],
+)
+def test_a_non_finite_phone_or_id_is_a_row_error(client, cast, value, expected):
+    cert_request = letter_draft(cast)
+    client.force_login(cast.clerk_a)
+    line = [1, "Lò Thị Mai", "05/03/1990", value, "CCS", "01/07/2021", "mai@laichau.gov.vn"]
+    line += ["Sở Tài chính", "", "", "", "Lai Châu", "Lai Châu", "Chuyên viên", value]
+    response = client.post(
+        reverse("requests_app:import", args=[cert_request.pk]),
+        {"file": _upload([LETTER_HEADER, line])},
+    )
+    assert response.status_code == 200
+    problems = response.context["problems"]
+    assert problems and all(line == 2 for line, _column, _message in problems)
+    assert any(expected in message for _line, _column, message in problems)
+
+
+def test_a_numeric_nan_the_parser_cannot_read_refuses_the_file_clearly(client, cast):
+    cert_request = letter_draft(cast)
+    client.force_login(cast.clerk_a)
+    line = [1, "Lò Thị Mai", "05/03/1990", raw_number("nan")]
+    response = client.post(
+        reverse("requests_app:import", args=[cert_request.pk]),
+        {"file": _upload([LETTER_HEADER, line])},
+    )
+    assert response.status_code in (200, 400)
+    assert "tệp bị hỏng" in response.content.decode()
+
+
+@pytest.mark.parametrize("value", [raw_number("1e999"), raw_number("-1e999")])
+def test_a_non_finite_stock_cell_is_a_row_error(client, cast, value):
+    client.force_login(cast.ca_operator)
+    line = [1, "SIM", "", "8984048000000000001", value, "Viettel"]
+    response = client.post(reverse("devices:stock_import"), {"file": _upload([STOCK_HEADER, line])})
+    assert response.status_code == 200
+    assert "Cột 5" in response.content.decode()
