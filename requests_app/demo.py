@@ -23,6 +23,7 @@ from devices.services import (
 )
 from requests_app import services
 from requests_app.choices import FormKind
+from requests_app.services.drafting import contact_from_person
 
 FINANCE = "Sở Tài chính tỉnh Lai Châu"
 
@@ -51,13 +52,7 @@ def _issue_on_token(agency, person, operator, *, days=None):
 
 def _contact(person: Person) -> dict:
     return {
-        "contact_name": person.full_name,
-        "contact_national_id": person.national_id,
-        "contact_id_issue_date": person.id_issue_date,
-        "contact_id_issue_place": person.id_issue_place,
-        "contact_position": person.position,
-        "contact_mobile": person.mobile,
-        "contact_email": person.official_email,
+        **contact_from_person(person),
         "delivery_address": "Văn phòng Sở Tài chính tỉnh Lai Châu",
     }
 

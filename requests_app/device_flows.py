@@ -28,7 +28,7 @@ from requests_app import services as letters
 from requests_app.choices import FormKind
 from requests_app.exceptions import RowInvalid
 from requests_app.models import CertRequest, RequestRow
-from requests_app.services import CONTACT_FIELDS
+from requests_app.services.drafting import CONTACT_FIELDS, contact_from_person
 
 # What drafting a letter can refuse with; the flows turn it into one readable sentence.
 DRAFT_ERRORS = (DomainError, RowInvalid, ValidationError, PermissionDenied)
@@ -78,16 +78,7 @@ def contact_prefill(agency: Organization, user, form: str) -> dict:
     person = Person.objects.filter(user=user).first()
     if person is None:
         return {}
-    return {
-        "contact_name": person.full_name,
-        "contact_national_id": person.national_id,
-        "contact_id_issue_date": person.id_issue_date,
-        "contact_id_issue_place": person.id_issue_place,
-        "contact_position": person.position,
-        "contact_mobile": person.mobile,
-        "contact_email": person.official_email,
-        "contact_agency": agency.name,
-    }
+    return {**contact_from_person(person), "contact_agency": agency.name}
 
 
 def device_recovery_draft(*, device: Device, by) -> tuple[CertRequest, bool]:

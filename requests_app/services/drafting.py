@@ -31,6 +31,19 @@ CONTACT_FIELDS = [
 ]
 
 
+def contact_from_person(person) -> dict:
+    """Section 1 of a letter filled from a person's record (the clerk's own, say)."""
+    return {
+        "contact_name": person.full_name,
+        "contact_national_id": person.national_id,
+        "contact_id_issue_date": person.id_issue_date,
+        "contact_id_issue_place": person.id_issue_place,
+        "contact_position": person.position,
+        "contact_mobile": person.mobile,
+        "contact_email": person.official_email,
+    }
+
+
 def clean(value):
     return nfc(value) if isinstance(value, str) else value
 
