@@ -226,7 +226,9 @@ PORTAL_PROCESSING_WORKING_DAYS = env_int("PORTAL_PROCESSING_WORKING_DAYS", 3)
 # A letter in process whose processing shows no progress for this long is queued again.
 PORTAL_PROCESSING_STALL_SECONDS = env_int("PORTAL_PROCESSING_STALL_SECONDS", 180)
 # Rows of a letter processed and committed together by the worker.
-PORTAL_PROCESSING_CHUNK_SIZE = env_int("PORTAL_PROCESSING_CHUNK_SIZE", 50)
+# Small, because a chunk holds the audit trail's head lock until it commits (every audited
+# write waits that long); bulk audit events per chunk will let it grow.
+PORTAL_PROCESSING_CHUNK_SIZE = env_int("PORTAL_PROCESSING_CHUNK_SIZE", 10)
 
 LOGGING = {
     "version": 1,

@@ -29,7 +29,13 @@ def lock(cert_request):
     """The letter's row, locked until the end of the current transaction."""
     from requests_app.models import CertRequest
 
-    return CertRequest.objects.select_for_update().select_related("agency").get(pk=cert_request.pk)
+    # `of`: the letter's row only, never its agency's (which every insert pointing at the
+    # agency must share-lock: locking it would serialise them and deadlock with the worker).
+    return (
+        CertRequest.objects.select_for_update(of=("self",))
+        .select_related("agency")
+        .get(pk=cert_request.pk)
+    )
 
 
 @contextmanager

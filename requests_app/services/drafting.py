@@ -168,7 +168,9 @@ def rows_add_many(*, cert_request: CertRequest, by, rows_data: list[dict]) -> li
 
 def row_delete(*, row: RequestRow, by) -> None:
     with acting(row.cert_request, "edit", by=by) as locked:
-        row = RequestRow.objects.select_for_update().get(pk=row.pk, cert_request=locked)
+        row = RequestRow.objects.select_for_update().filter(pk=row.pk, cert_request=locked).first()
+        if row is None:
+            return  # deleted a moment ago (a double click): nothing left to do
         audit_record(actor=by, action="request_row.delete", obj=row, before={"pos": row.position})
         position = row.position
         row.delete()

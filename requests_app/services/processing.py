@@ -153,12 +153,21 @@ def _process_chunk(cert_request: CertRequest, by) -> int:
                     row.save(
                         update_fields=["outcome", "is_open", "result_certificate", "result_device"]
                     )
-            except DomainError as exc:
-                row.outcome = Outcome.FAILED
-                row.outcome_note = str(exc)[:500]
-                row.is_open = False
-                row.result_certificate = row.result_device = None
-                row.save(update_fields=["outcome", "outcome_note", "is_open"])
+            except Exception as exc:  # noqa: BLE001 - one row's failure must not stop the rest
+                # A refusal of the rules (DomainError) says why; anything else (a constraint,
+                # a deadlock, a bug) is logged and the row fails, rolled back to its savepoint,
+                # instead of rolling back the chunk and blocking the letter for good.
+                if not isinstance(exc, DomainError):
+                    logger.exception("row %s of letter %s failed", row.pk, cert_request.pk)
+                note = (
+                    str(exc)
+                    if isinstance(exc, DomainError)
+                    else _("Lỗi hệ thống khi xử lý dòng này.")
+                )
+                # Only a row still accepted fails: never overwrite another worker's result.
+                RequestRow.objects.filter(pk=row.pk, outcome=Outcome.ACCEPTED).update(
+                    outcome=Outcome.FAILED, outcome_note=note[:500], is_open=False
+                )
         if rows:
             CertRequest.objects.filter(pk=cert_request.pk).update(progress_at=timezone.now())
     return len(rows)

@@ -127,7 +127,7 @@ def cert_request_refuse(*, cert_request: CertRequest, by, note: str) -> CertRequ
     with acting(cert_request, "refuse", by=by, note=note) as locked:
         move(locked, "refuse", by=by, note=note)
         locked.rows.exclude(outcome=Outcome.DONE).update(
-            outcome=Outcome.REFUSED, outcome_note=note, is_open=False
+            outcome=Outcome.REFUSED, outcome_note=nfc(note)[:500], is_open=False
         )
     notify.outcome_to_clerk(locked, note=note)
     return cert_request

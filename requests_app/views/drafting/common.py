@@ -92,7 +92,8 @@ def _no_longer_draft(request, cert_request: CertRequest) -> HttpResponse:
 
 
 def drafting_view(view):
-    """Turn `NoLongerDraft` into the redirect above."""
+    """Turn `NoLongerDraft` (or the service's `Overtaken`, decided under the lock) into the
+    redirect above."""
 
     @functools.wraps(view)
     def wrapped(request, *args, **kwargs):
@@ -100,6 +101,10 @@ def drafting_view(view):
             return view(request, *args, **kwargs)
         except NoLongerDraft as exc:
             return _no_longer_draft(request, exc.cert_request)
+        except Overtaken:
+            # Submitted by someone else between the page's check and the service's lock.
+            letter = CertRequest.objects.get(pk=kwargs["pk"])
+            return _no_longer_draft(request, letter)
 
     return wrapped
 
