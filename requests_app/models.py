@@ -122,14 +122,11 @@ class CertRequest(models.Model):
     @property
     def is_stalled(self) -> bool:
         """In process with no sign of life within PORTAL_PROCESSING_STALL_SECONDS."""
-        from datetime import timedelta
+        from requests_app.querysets import stall_cutoff
 
-        from django.utils import timezone
-
-        if self.status != Status.IN_PROCESS or self.progress_at is None:
-            return self.status == Status.IN_PROCESS
-        window = timedelta(seconds=settings.PORTAL_PROCESSING_STALL_SECONDS)
-        return self.progress_at < timezone.now() - window
+        if self.status != Status.IN_PROCESS:
+            return False
+        return self.progress_at is None or self.progress_at < stall_cutoff()
 
 
 class RequestRow(models.Model):

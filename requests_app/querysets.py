@@ -10,6 +10,12 @@ from agencies.querysets import ScopedQuerySet
 from requests_app.choices import CA_FORMS, PROVINCE_PROCESSED_FORMS, Outcome, Status
 
 
+def stall_cutoff(now=None):
+    """The moment before which a letter in process without progress is stalled."""
+    now = now or timezone.now()
+    return now - timedelta(seconds=settings.PORTAL_PROCESSING_STALL_SECONDS)
+
+
 class CertRequestQuerySet(ScopedQuerySet):
     """`visible_to`: clerks and heads see their agency's letters; provincial officers the
     letters their province has received (never an agency's unsent drafts); CA operators the
@@ -81,11 +87,12 @@ class CertRequestQuerySet(ScopedQuerySet):
             status__in=[Status.DONE, Status.REFUSED, Status.CANCELLED, Status.DRAFT]
         )
 
-    def stalled(self, cutoff):
-        """Letters in process whose processing showed no sign of life since `cutoff`: their
-        task was lost with a worker or a broker (docs/architecture.md §4)."""
+    def stalled(self, now=None):
+        """Letters in process whose processing showed no sign of life within the stall window:
+        their task was lost with a worker or a broker (docs/architecture.md §4)."""
         return self.filter(
-            Q(progress_at__lt=cutoff) | Q(progress_at__isnull=True), status=Status.IN_PROCESS
+            Q(progress_at__lt=stall_cutoff(now)) | Q(progress_at__isnull=True),
+            status=Status.IN_PROCESS,
         )
 
     def with_progress(self):

@@ -13,7 +13,6 @@ stuck and never repeated (docs/architecture.md §4).
 """
 
 import logging
-from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
@@ -91,11 +90,6 @@ def cert_request_process(*, cert_request: CertRequest, by) -> CertRequest:
     return cert_request
 
 
-def stall_cutoff(now=None):
-    now = now or timezone.now()
-    return now - timedelta(seconds=settings.PORTAL_PROCESSING_STALL_SECONDS)
-
-
 def _check_stalled(cert_request: CertRequest) -> None:
     if not cert_request.is_stalled:
         raise DomainError(_("Văn bản vẫn đang được xử lý; hãy chờ thêm."), code="not_stalled")
@@ -122,10 +116,9 @@ def cert_request_resume_stalled(*, now=None) -> int:
     """Beat: queue again every letter in process that made no progress within the stall
     window. Claiming a letter moves its `progress_at`, so concurrent sweeps queue it once."""
     now = now or timezone.now()
-    cutoff = stall_cutoff(now)
     queued = 0
-    for pk in CertRequest.objects.stalled(cutoff).values_list("pk", flat=True):
-        claimed = CertRequest.objects.filter(pk=pk).stalled(cutoff).update(progress_at=now)
+    for pk in CertRequest.objects.stalled(now).values_list("pk", flat=True):
+        claimed = CertRequest.objects.filter(pk=pk).stalled(now).update(progress_at=now)
         if claimed and enqueue_processing(pk):
             queued += 1
     return queued
