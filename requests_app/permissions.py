@@ -19,9 +19,12 @@ from requests_app.choices import CA_FORMS
 from requests_app.lifecycle import ACTIONS, PROCESSOR, SYSTEM, Action
 
 
-def _role_at(action: Action, cert_request) -> str | None:
+def _role_at(action: Action, cert_request, scope) -> str | None:
     role = action.sources.get(cert_request.status)
     if role == PROCESSOR:
+        # Who processes depends on the letter's rows: ask only someone who could be either.
+        if not (scope.is_ca or scope.holds(Role.PROVINCIAL_OFFICER, cert_request.agency.path)):
+            return None
         return Role.PROVINCIAL_OFFICER if cert_request.processed_by_province else Role.CA_OPERATOR
     return role
 
@@ -34,11 +37,13 @@ def _holds(scope, role: str, cert_request) -> bool:
 
 def may(user, action: Action, cert_request) -> bool:
     """Whether `user` may take `action` on the letter as it is now."""
-    role = _role_at(action, cert_request)
+    scope = scope_for(user)
+    if not scope.is_authenticated:
+        return False
+    role = _role_at(action, cert_request, scope)
     if role is None or role == SYSTEM:
         return False
-    scope = scope_for(user)
-    if not scope.is_authenticated or not _holds(scope, role, cert_request):
+    if not _holds(scope, role, cert_request):
         return False
     if action.not_drafter and cert_request.created_by_id == user.pk:
         return False
