@@ -56,34 +56,19 @@ def _issue_person(row, by) -> None:
         },
         by=by,
     )
+    sim = None
     if row.sim_carrier:
         sim = {"iccid": _simulated_iccid(), "phone": row.mobile, "carrier": row.sim_carrier}
-        device = device_deliver_for_certificate(
-            kind=DeviceKind.SIM_PKI, agency=agency, holder=person, by=by, sim=sim,
-            document_ref=row.cert_request.number,
-        )  # fmt: skip
-    else:
-        device = device_deliver_for_certificate(
-            kind=DeviceKind.USB_TOKEN, agency=agency, holder=person, by=by,
-            document_ref=row.cert_request.number,
-        )  # fmt: skip
     row.person = person
-    row.result_device = device
-    row.result_certificate = ca.certificate_issue(
-        subject_kind=SubjectKind.PERSON,
-        agency=agency,
-        person=person,
-        email=row.email,
-        device=device,
-        by=by,
-        origin=origin(row, "issue"),
-    )
+    _deliver_and_issue(
+        row, by, kind=DeviceKind.SIM_PKI if sim else DeviceKind.USB_TOKEN, holder=person, sim=sim,
+        subject_kind=SubjectKind.PERSON, person=person,
+    )  # fmt: skip
 
 
 def _issue_organization(row, by) -> None:
-    agency = row.cert_request.agency
     org = row.subject_organization or organization_find_or_create(
-        agency=agency,
+        agency=row.cert_request.agency,
         data={
             "organization_name": row.organization_name,
             "address": row.address,
@@ -93,42 +78,36 @@ def _issue_organization(row, by) -> None:
         },
         by=by,
     )
-    device = device_deliver_for_certificate(
-        kind=DeviceKind.USB_TOKEN, agency=agency, holder=None, by=by,
-        document_ref=row.cert_request.number,
-    )  # fmt: skip
     row.subject_organization = org
-    row.result_device = device
-    row.result_certificate = ca.certificate_issue(
-        subject_kind=SubjectKind.ORGANIZATION,
-        agency=agency,
+    _deliver_and_issue(
+        row, by, kind=DeviceKind.USB_TOKEN, subject_kind=SubjectKind.ORGANIZATION,
         subject_organization=org,
-        email=row.email,
-        device=device,
-        by=by,
-        origin=origin(row, "issue"),
-    )
+    )  # fmt: skip
 
 
 def _issue_device_service(row, by) -> None:
-    agency = row.cert_request.agency
-    kind = KEY_STORAGE_DEVICE.get(row.key_storage, DeviceKind.USB_TOKEN)
-    device = device_deliver_for_certificate(
-        kind=kind, agency=agency, holder=None, by=by, document_ref=row.cert_request.number
-    )
     name = (
         row.service_name if not row.service_version else f"{row.service_name} {row.service_version}"
     )
+    _deliver_and_issue(
+        row, by, kind=KEY_STORAGE_DEVICE.get(row.key_storage, DeviceKind.USB_TOKEN),
+        subject_kind=SubjectKind.DEVICE_SERVICE, common_name=name,
+    )  # fmt: skip
+
+
+def _deliver_and_issue(row, by, *, kind: str, holder=None, sim=None, **subject) -> None:
+    """Every issuance row: a device of `kind` delivered to the agency (for `holder`), then
+    the certificate issued on it under the row's origin key."""
+    agency = row.cert_request.agency
+    device = device_deliver_for_certificate(
+        kind=kind, agency=agency, holder=holder, by=by, sim=sim,
+        document_ref=row.cert_request.number,
+    )  # fmt: skip
     row.result_device = device
     row.result_certificate = ca.certificate_issue(
-        subject_kind=SubjectKind.DEVICE_SERVICE,
-        agency=agency,
-        common_name=name,
-        email=row.email,
-        device=device,
-        by=by,
-        origin=origin(row, "issue"),
-    )
+        agency=agency, email=row.email, device=device, by=by, origin=origin(row, "issue"),
+        **subject,
+    )  # fmt: skip
 
 
 def _renew_change(row, by) -> None:
