@@ -15,7 +15,6 @@ from django.utils.translation import gettext_lazy as _
 from agencies.access import scope_for
 from agencies.choices import Role
 from agencies.models import Organization
-from agencies.validators import validate_birth_date, validate_issue_date
 from certificates.choices import REASONS_BY_SUBJECT_KIND, RevocationReason
 from certificates.models import Certificate
 from devices.models import Device
@@ -117,12 +116,7 @@ class ContactForm(forms.ModelForm):
     """Section 1 of the letter. Model validators (12-digit ID, mobile, official e-mail) run
     in the model's `full_clean`, as they do again in `cert_request_update`."""
 
-    contact_id_issue_date = VnDateField(
-        required=False,
-        label=_("Ngày cấp"),
-        help_text=DATE_HELP,
-        validators=[validate_issue_date],
-    )
+    contact_id_issue_date = VnDateField(required=False, label=_("Ngày cấp"), help_text=DATE_HELP)
 
     class Meta:
         model = CertRequest
@@ -256,11 +250,8 @@ class RowForm(forms.Form):
                 label=label, choices=[("", _("— Chọn —"))] + list(model_field.choices)
             )
         elif model_field.get_internal_type() == "DateField":
+            # its date bounds are the model field's validators, applied by the row rules
             field = VnDateField(label=label)
-            if name == "date_of_birth":
-                field.validators.append(validate_birth_date)
-            elif name == "id_issue_date":
-                field.validators.append(validate_issue_date)
         elif model_field.get_internal_type() == "BooleanField":
             field = forms.BooleanField(label=label)
         else:
