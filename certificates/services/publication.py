@@ -40,7 +40,16 @@ def crl_publish(
     """
     authority = authority or _active_issuing()
     with transaction.atomic():
-        locked = CertificateAuthority.objects.public().select_for_update().get(pk=authority.pk)
+        # FOR NO KEY UPDATE: publications of one CA queue behind each other, but a worker
+        # inserting a certificate that references this CA (a KEY SHARE lock) is not blocked.
+        # A plain FOR UPDATE deadlocked with processing: the publisher held the CA row and
+        # waited for the audit head, while a processing chunk held the head and waited for
+        # the CA row to insert its certificate (docs/architecture.md §4).
+        locked = (
+            CertificateAuthority.objects.public()
+            .select_for_update(no_key=True)
+            .get(pk=authority.pk)
+        )
         now = timezone.now()
         rows = list(
             Certificate.objects.on_crl_of(locked, at=now)
