@@ -6,6 +6,7 @@ the append-only guard (migration 0002) stays in force throughout.
 
 On SQLite, adding a NOT NULL column rebuilds the table, which drops the guard's triggers, so
 the guard is installed again right after (the caveat of migration 0002).
+Unapplying it drops the key ids: the keyed events then no longer verify.
 """
 
 from importlib import import_module
@@ -16,7 +17,10 @@ guard = import_module("portal.migrations.0002_audit_append_only_guard")
 
 
 def reinstall_guard_on_sqlite(apps, schema_editor):
+    # Whether the table was rebuilt depends on the SQLite version (DROP COLUMN keeps triggers):
+    # drop what may be left, then install the guard afresh.
     if schema_editor.connection.vendor == "sqlite":
+        guard.remove_guard(apps, schema_editor)
         guard.install_guard(apps, schema_editor)
 
 
