@@ -131,7 +131,7 @@ def _portal_database_url() -> str:
     auth = quote(db["USER"] or "", safe="")
     if db["PASSWORD"]:
         auth += ":" + quote(db["PASSWORD"], safe="")
-    host = db["HOST"] or "127.0.0.1"
+    host = quote(db["HOST"] or "127.0.0.1", safe="")  # a socket directory is percent-encoded
     return f"postgres://{auth}@{host}:{db['PORT'] or 5432}/{quote(db['NAME'], safe='')}"
 
 
