@@ -140,7 +140,7 @@ def audit_verify(*, checkpoints: str | Path | None = None) -> VerifyResult:
         problem = _key_problem(event, ring, rank, legacy_until)
         if problem:
             return VerifyResult(False, checked, event.seq, problem)
-        if not hmac.compare_digest(event_hash(event), event.hash):
+        if not _same(event_hash(event), event.hash):
             return VerifyResult(False, checked, event.seq, "content does not match its MAC")
         for line, checkpoint in pinned.get(event.seq, ()):
             if checkpoint.mac != event.hash:
@@ -191,11 +191,7 @@ def audit_checkpoint() -> Checkpoint | None:
     if head is None or head.last_seq == 0:
         return None
     event = AuditEvent.objects.filter(seq=head.last_seq).first()
-    if (
-        event is None
-        or event.hash != head.last_hash
-        or not hmac.compare_digest(event_hash(event), event.hash)
-    ):
+    if event is None or event.hash != head.last_hash or not _same(event_hash(event), event.hash):
         raise AuditChainError(
             "The audit chain head does not match its last event; run `manage.py audit_verify`."
         )
@@ -288,6 +284,11 @@ def _key_problem(event: AuditEvent, ring, rank: int, legacy_until: int) -> str |
     if key.rank < rank:
         return f"key id {event.key_id} was retired before the previous event's key"
     return None
+
+
+def _same(computed: str, stored: str) -> bool:
+    """Constant-time comparison that a stored value with non-ASCII characters cannot crash."""
+    return hmac.compare_digest(computed.encode(), stored.encode())
 
 
 def _load_checkpoints(path) -> dict[int, list[tuple[int, Checkpoint]]]:

@@ -130,6 +130,15 @@ def test_a_chain_rewritten_from_one_row_on_without_the_key_fails_verification(
     assert message in result.message
 
 
+def test_a_hash_replaced_by_non_ascii_text_is_reported_as_broken_not_crashed(cast):
+    record(cast, 3)
+    with audit_guard_suspended():
+        AuditEvent.objects.filter(seq=2).update(hash="mã băm giả mạo")
+
+    with pytest.raises(CommandError, match=r"BROKEN at seq 2: content does not match its MAC"):
+        call_command("audit_verify", stdout=StringIO())
+
+
 def test_a_truncated_chain_is_detected_against_the_last_checkpoint(cast):
     record(cast, 5)
     assert audit_checkpoint().seq == 5
