@@ -36,6 +36,8 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 os.environ.setdefault("SECRET_KEY", "bench-only-secret-key")
 # A throw-away database: the marked development passphrases are acceptable here.
 os.environ.setdefault("CA_ALLOW_DEV_PASSPHRASE", "1")
+# Audited writes need the audit chain's key (docs/operations.md §1); a throw-away one here.
+os.environ.setdefault("AUDIT_HMAC_KEY", secrets.token_hex(32))
 
 LETTER_ROWS = 7  # rows of an average letter (docs/domain.md §3)
 CRL_ENTRIES = 100_000

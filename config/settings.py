@@ -9,6 +9,7 @@ from pathlib import Path
 import dj_database_url
 from django.utils.translation import gettext_lazy as _
 
+from portal.audit_keys import DEV_AUDIT_HMAC_KEY
 from portal.lib.env import env_bool, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -144,6 +145,20 @@ EMAIL_BACKEND = (
     else env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 )
 
+# The audit chain's HMAC key, separate from SECRET_KEY (docs/architecture.md §6): required
+# outside DEBUG (a system check says so), a marked public key in development. Retired keys,
+# oldest first, stay in AUDIT_HMAC_KEYS_OLD so their events still verify.
+AUDIT_HMAC_KEY = env_str("AUDIT_HMAC_KEY", DEV_AUDIT_HMAC_KEY if DEBUG else "")
+AUDIT_HMAC_KEYS_OLD = env_list("AUDIT_HMAC_KEYS_OLD")
+# Installations upgraded from the unkeyed chain: the last seq written before the upgrade.
+# Unkeyed events are accepted up to it and nowhere else (0: none at all).
+AUDIT_LEGACY_UNTIL_SEQ = env_int("AUDIT_LEGACY_UNTIL_SEQ", 0)
+# Checkpoints of the chain head kept outside the database: appended to this file (put it on
+# storage the database's administrators cannot rewrite) and e-mailed to these addresses.
+AUDIT_CHECKPOINT_FILE = env_str("AUDIT_CHECKPOINT_FILE", str(VAR_DIR / "audit-checkpoints.jsonl"))
+AUDIT_CHECKPOINT_EMAILS = env_list("AUDIT_CHECKPOINT_EMAILS")
+AUDIT_CHECKPOINT_MINUTES = env_int("AUDIT_CHECKPOINT_MINUTES", 60)
+
 # Celery: Redis when REDIS_URL is set, otherwise a file-system broker under var/ so that
 # `make run` needs no server.
 REDIS_URL = env_str("REDIS_URL", "")
@@ -201,6 +216,10 @@ CELERY_BEAT_SCHEDULE = {
     "devices-return-overdue": {
         "task": "devices.tasks.return_obligation_notify_overdue_task",
         "schedule": 60 * 60,
+    },
+    "portal-audit-checkpoint": {
+        "task": "portal.tasks.audit_checkpoint_task",
+        "schedule": AUDIT_CHECKPOINT_MINUTES * 60,
     },
 }
 

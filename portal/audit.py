@@ -1,22 +1,39 @@
-"""The append-only, hash-chained audit trail.
+"""The append-only, keyed, hash-chained audit trail (docs/architecture.md §6).
 
-Every event stores the sha256 of a canonical JSON of all its fields, including its sequence
-number and the hash of the previous event. Changing a field breaks that event's hash; deleting
-or reordering events breaks the links; deleting the newest events disagrees with the chain head.
-The chain is not keyed: someone able to rewrite the whole table and the head at once can forge
-a consistent chain, which the database guard (migration 0002) and backups are there to stop.
+Every event stores an HMAC-SHA256, under the key its `key_id` names (`portal.audit_keys`), of
+a canonical JSON of all its fields, including its sequence number, its key id and the hash of
+the previous event. Changing a field breaks that event's MAC; deleting or reordering events
+breaks the links; deleting the newest events disagrees with the chain head, and rewinding the
+head as well disagrees with the last checkpoint kept outside the database
+(`audit_checkpoint`, `portal.audit_checkpoint`). Without the key nobody can forge a chain that
+verifies, not even from one row on.
+
+Events written before the chain was keyed have an empty `key_id` and a plain sha256; they are
+accepted only up to AUDIT_LEGACY_UNTIL_SEQ, a boundary set outside the database.
 """
 
 import hashlib
+import hmac
 import ipaddress
 import json
 from dataclasses import dataclass
 from datetime import UTC
+from pathlib import Path
 
+from django.conf import settings
+from django.core.mail import send_mail
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
+from portal.audit_checkpoint import (
+    Checkpoint,
+    CheckpointFileError,
+    append_checkpoint,
+    read_checkpoints,
+)
+from portal.audit_keys import LEGACY_KEY_ID, LEGACY_RANK, current_key, keyring, mac
 from portal.middleware import current_request_context
 from portal.models import GENESIS_HASH, AuditChainHead, AuditEvent
 
@@ -24,7 +41,7 @@ HEAD_PK = 1
 
 
 class AuditChainError(Exception):
-    """The chain cannot be extended safely (its head row is gone while events remain)."""
+    """The chain cannot be extended or checkpointed safely (its head row is gone or wrong)."""
 
 
 @dataclass(frozen=True)
@@ -53,6 +70,7 @@ def audit_record(
     """
     context = current_request_context()
     actor_id = getattr(actor, "pk", None)
+    key = current_key()  # no key, no event: the caller's change fails with it
     with transaction.atomic(savepoint=False):
         head = _lock_head()
         event = AuditEvent(
@@ -70,26 +88,39 @@ def audit_record(
             request_id=context.get("request_id") or "",
             ip=context.get("ip") or None,
             prev_hash=head.last_hash,
+            key_id=key.key_id,
         )
-        event.hash = event_hash(event)
+        event.hash = mac(key.secret, _canonical(event))
         event.save(force_insert=True)
         head.last_seq, head.last_hash = event.seq, event.hash
         head.save(update_fields=["last_seq", "last_hash"])
     return event
 
 
-def audit_verify() -> VerifyResult:
-    """Walk the whole chain in sequence order, in constant memory, and report the first break."""
+def audit_verify(*, checkpoints: str | Path | None = None) -> VerifyResult:
+    """Walk the whole chain in sequence order, in constant memory, and report the first break.
+
+    Then check that every checkpoint of `checkpoints` (default: AUDIT_CHECKPOINT_FILE, when it
+    exists) is still in the chain with its MAC: a chain cut short with its head rewound, or
+    rewritten, is caught there.
+    """
+    try:
+        pinned = _load_checkpoints(checkpoints)
+    except (OSError, CheckpointFileError) as exc:
+        return VerifyResult(False, 0, None, str(exc))
     head = AuditChainHead.objects.filter(pk=HEAD_PK).first()
     if head is None:
         if AuditEvent.objects.exists():
             first = AuditEvent.objects.order_by("seq").values_list("seq", flat=True).first()
             return VerifyResult(False, 0, first, "the chain head row is missing")
+        if pinned:
+            return _lost_checkpoint(pinned, last_seq=0, checked=0)
         return VerifyResult(True, 0, None, "no events")
 
+    ring, legacy_until = keyring(), settings.AUDIT_LEGACY_UNTIL_SEQ
     # Only the events the head already covered when we started: writers keep appending while
     # we walk, and what they add is checked next time.
-    expected_seq, prev_hash, checked = 1, GENESIS_HASH, 0
+    expected_seq, prev_hash, checked, rank = 1, GENESIS_HASH, 0, LEGACY_RANK
     events = AuditEvent.objects.filter(seq__lte=head.last_seq).order_by("seq")
     for event in events.iterator(chunk_size=2000):
         if event.seq != expected_seq:
@@ -106,9 +137,22 @@ def audit_verify() -> VerifyResult:
                 event.seq,
                 "prev_hash does not match the previous event (event deleted or reordered)",
             )
-        if event_hash(event) != event.hash:
-            return VerifyResult(False, checked, event.seq, "content does not match its hash")
+        problem = _key_problem(event, ring, rank, legacy_until)
+        if problem:
+            return VerifyResult(False, checked, event.seq, problem)
+        if not _same(event_hash(event), event.hash):
+            return VerifyResult(False, checked, event.seq, "content does not match its MAC")
+        for line, checkpoint in pinned.get(event.seq, ()):
+            if checkpoint.mac != event.hash:
+                return VerifyResult(
+                    False,
+                    checked,
+                    event.seq,
+                    f"the event differs from the checkpoint of {checkpoint.at} "
+                    f"(checkpoint line {line}): the chain was rewritten",
+                )
         checked += 1
+        rank = ring[event.key_id].rank if event.key_id else LEGACY_RANK
         expected_seq, prev_hash = event.seq + 1, event.hash
 
     if checked != head.last_seq:
@@ -129,11 +173,65 @@ def audit_verify() -> VerifyResult:
         return VerifyResult(
             False, checked, head.last_seq + 1, "event present beyond the chain head"
         )
+    later = {seq: items for seq, items in pinned.items() if seq > head.last_seq}
+    if later:
+        return _check_later_checkpoints(later, head.last_seq, checked)
     return VerifyResult(True, checked, None, f"{checked} events verified")
 
 
+def audit_checkpoint() -> Checkpoint | None:
+    """Record the chain head outside the database, for `audit_verify` to hold the chain to.
+
+    Appends (seq, MAC, key id, time) to AUDIT_CHECKPOINT_FILE and e-mails the same line to
+    AUDIT_CHECKPOINT_EMAILS. Idempotent: when the file's last line already holds the current
+    head, nothing is written and nothing is sent. Returns the checkpoint written, or None.
+    The head is checkpointed only if it matches its event and that event's MAC verifies.
+    """
+    head = AuditChainHead.objects.filter(pk=HEAD_PK).first()
+    if head is None or head.last_seq == 0:
+        return None
+    event = AuditEvent.objects.filter(seq=head.last_seq).first()
+    if event is None or event.hash != head.last_hash or not _same(event_hash(event), event.hash):
+        raise AuditChainError(
+            "The audit chain head does not match its last event; run `manage.py audit_verify`."
+        )
+    checkpoint = Checkpoint(
+        seq=event.seq,
+        mac=event.hash,
+        key_id=event.key_id,
+        at=timezone.now().astimezone(UTC).isoformat(timespec="seconds"),
+    )
+    if not append_checkpoint(settings.AUDIT_CHECKPOINT_FILE, checkpoint):
+        return None
+    if settings.AUDIT_CHECKPOINT_EMAILS:
+        send_mail(
+            gettext("Điểm kiểm tra nhật ký hoạt động #%(seq)s") % {"seq": checkpoint.seq},
+            gettext(
+                "Đầu chuỗi nhật ký hoạt động tại thời điểm này. Hãy lưu thư này ở nơi người "
+                "quản trị cơ sở dữ liệu không sửa được: lệnh audit_verify dùng nó để phát hiện "
+                "việc xoá các sự kiện mới nhất."
+            )
+            + "\n\n"
+            + checkpoint.to_line(),
+            None,
+            settings.AUDIT_CHECKPOINT_EMAILS,
+        )
+    return checkpoint
+
+
 def event_hash(event: AuditEvent) -> str:
-    """sha256 hex of the canonical JSON of every field of `event` except `id` and `hash`."""
+    """The MAC of `event` under the key its `key_id` names (plain sha256 for legacy events)."""
+    canonical = _canonical(event)
+    if event.key_id == LEGACY_KEY_ID:
+        return hashlib.sha256(canonical).hexdigest()
+    key = keyring().get(event.key_id)
+    if key is None:
+        raise AuditChainError(f"Unknown audit key id {event.key_id!r}.")
+    return mac(key.secret, canonical)
+
+
+def _canonical(event: AuditEvent) -> bytes:
+    """The canonical JSON of every field of `event` except `id` and `hash`."""
     payload = {
         "seq": event.seq,
         "occurred_at": event.occurred_at.astimezone(UTC).isoformat(timespec="microseconds"),
@@ -151,6 +249,9 @@ def event_hash(event: AuditEvent) -> str:
         "ip": ipaddress.ip_address(event.ip).exploded if event.ip else None,
         "prev_hash": event.prev_hash,
     }
+    if event.key_id != LEGACY_KEY_ID:
+        # Legacy events were hashed without it; keyed ones bind their key id.
+        payload["key_id"] = event.key_id
     canonical = json.dumps(
         payload,
         cls=DjangoJSONEncoder,
@@ -159,7 +260,79 @@ def event_hash(event: AuditEvent) -> str:
         ensure_ascii=False,
         allow_nan=False,
     )
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+    return canonical.encode("utf-8")
+
+
+def _key_problem(event: AuditEvent, ring, rank: int, legacy_until: int) -> str | None:
+    """Why `event`'s key may not be used where it stands, or None."""
+    if event.key_id == LEGACY_KEY_ID:
+        if event.seq > legacy_until:
+            return (
+                f"unkeyed (legacy sha256) event beyond AUDIT_LEGACY_UNTIL_SEQ={legacy_until}: "
+                "the chain was rewritten without the key, or AUDIT_LEGACY_UNTIL_SEQ is not set "
+                "to the last seq written before the upgrade"
+            )
+        if rank > LEGACY_RANK:
+            return "unkeyed (legacy sha256) event after keyed events"
+        return None
+    key = ring.get(event.key_id)
+    if key is None:
+        return (
+            f"unknown key id {event.key_id} (a retired key missing from AUDIT_HMAC_KEYS_OLD, "
+            "or a forged event)"
+        )
+    if key.rank < rank:
+        return f"key id {event.key_id} was retired before the previous event's key"
+    return None
+
+
+def _same(computed: str, stored: str) -> bool:
+    """Constant-time comparison that a stored value with non-ASCII characters cannot crash."""
+    return hmac.compare_digest(computed.encode(), stored.encode())
+
+
+def _load_checkpoints(path) -> dict[int, list[tuple[int, Checkpoint]]]:
+    if path is None:
+        path = settings.AUDIT_CHECKPOINT_FILE
+        if not Path(path).exists():
+            return {}
+    pinned: dict[int, list[tuple[int, Checkpoint]]] = {}
+    for line, checkpoint in read_checkpoints(path):
+        pinned.setdefault(checkpoint.seq, []).append((line, checkpoint))
+    return pinned
+
+
+def _lost_checkpoint(pinned, *, last_seq: int, checked: int) -> VerifyResult:
+    seq = max(pinned)
+    line, checkpoint = pinned[seq][-1]
+    return VerifyResult(
+        False,
+        checked,
+        last_seq + 1,
+        f"the chain ends at seq {last_seq} but the checkpoint of {checkpoint.at} "
+        f"(checkpoint line {line}) recorded seq {seq}: newest events deleted and the head "
+        "rewound",
+    )
+
+
+def _check_later_checkpoints(later, last_seq: int, checked: int) -> VerifyResult:
+    """Checkpoints beyond the head we walked to: fine if a writer has since moved the head
+    past them with those very events; otherwise the chain lost its newest events."""
+    now = AuditChainHead.objects.get(pk=HEAD_PK).last_seq
+    if max(later) > now:
+        return _lost_checkpoint(later, last_seq=last_seq, checked=checked)
+    hashes = dict(AuditEvent.objects.filter(seq__in=later).values_list("seq", "hash"))
+    for seq, items in sorted(later.items()):
+        for line, checkpoint in items:
+            if hashes.get(seq) != checkpoint.mac:
+                return VerifyResult(
+                    False,
+                    checked,
+                    seq,
+                    f"the event differs from the checkpoint of {checkpoint.at} "
+                    f"(checkpoint line {line}): the chain was rewritten",
+                )
+    return VerifyResult(True, checked, None, f"{checked} events verified")
 
 
 def _lock_head() -> AuditChainHead:

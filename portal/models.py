@@ -7,7 +7,7 @@ GENESIS_HASH = "0" * 64
 
 
 class AuditEvent(models.Model):
-    """One append-only entry of the audit trail, chained to the previous one by its hash.
+    """One append-only entry of the audit trail, chained to the previous one by its keyed hash.
 
     Rows are written only by `portal.audit.audit_record`; the database refuses UPDATE and
     DELETE (migration 0002), and `portal.audit.audit_verify` detects what slips past that.
@@ -38,7 +38,10 @@ class AuditEvent(models.Model):
     request_id = models.CharField(_("mã yêu cầu HTTP"), max_length=64, blank=True)
     ip = models.GenericIPAddressField(_("địa chỉ IP"), null=True, blank=True)
     prev_hash = models.CharField(_("mã băm trước"), max_length=64)
+    # HMAC-SHA256 of the event under the key `key_id` names; plain sha256 for the events
+    # written before the chain was keyed (`key_id` empty). See docs/architecture.md §6.
     hash = models.CharField(_("mã băm"), max_length=64)
+    key_id = models.CharField(_("mã khóa"), max_length=16, blank=True, default="", editable=False)
 
     class Meta:
         verbose_name = _("sự kiện nhật ký hoạt động")

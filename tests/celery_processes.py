@@ -2,7 +2,7 @@
 for the tests that kill a worker or stop the broker (tests/requests_app/test_processing_faults.py).
 
 The processes read the test database (committed rows: transactional tests only) and use the
-same CA passphrases as the tests; the knobs of the stall sweep are passed as environment
+same CA passphrases and audit key as the tests; the knobs of the stall sweep are passed as environment
 variables, exactly as an operator would set them.
 """
 
@@ -82,6 +82,8 @@ class CeleryProcesses:
             "CA_DEVICE_KEY_PASSPHRASE": settings.CA_DEVICE_KEY_PASSPHRASE,
             "CA_ALLOW_DEV_PASSPHRASE": "0",
             "CA_SUBSCRIBER_KEY_ALGORITHM": settings.CA_SUBSCRIBER_KEY_ALGORITHM,
+            "AUDIT_HMAC_KEY": settings.AUDIT_HMAC_KEY,
+            "AUDIT_CHECKPOINT_FILE": settings.AUDIT_CHECKPOINT_FILE,
             **{key: str(value) for key, value in env.items()},
         }
         self.processes: list[subprocess.Popen] = []

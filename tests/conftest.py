@@ -5,13 +5,19 @@ a failure, so a missing service can never make CI green by skipping.
 """
 
 import os
+import uuid
 from types import SimpleNamespace
 
 import pytest
 
 from agencies.choices import Role
 from tests import factories as f
-from tests.helpers import TEST_CA_PASSPHRASE, TEST_DEVICE_PASSPHRASE, service_missing
+from tests.helpers import (
+    TEST_AUDIT_HMAC_KEY,
+    TEST_CA_PASSPHRASE,
+    TEST_DEVICE_PASSPHRASE,
+    service_missing,
+)
 
 
 def pytest_configure(config):
@@ -32,6 +38,19 @@ def pytest_configure(config):
     settings.CA_ALLOW_DEV_PASSPHRASE = False
     settings.CA_ROOT_KEY_ALGORITHM = "rsa2048"
     settings.CA_SUBSCRIBER_KEY_ALGORITHM = "rsa2048"
+    # The audit chain's key, as production has one (no development default); no legacy events.
+    settings.AUDIT_HMAC_KEY = TEST_AUDIT_HMAC_KEY
+    settings.AUDIT_HMAC_KEYS_OLD = []
+    settings.AUDIT_LEGACY_UNTIL_SEQ = 0
+
+
+@pytest.fixture(autouse=True)
+def _own_audit_checkpoint_file(settings, tmp_path_factory):
+    """Each test its own checkpoint file (not created until written): a checkpoint left by an
+    earlier test would not match the next test's chain."""
+    settings.AUDIT_CHECKPOINT_FILE = str(
+        tmp_path_factory.getbasetemp() / f"audit-checkpoints-{uuid.uuid4().hex}.jsonl"
+    )
 
 
 @pytest.fixture(autouse=True)

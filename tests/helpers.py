@@ -6,6 +6,7 @@ import pytest
 
 TEST_CA_PASSPHRASE = "mat-khau-ca-thu-nghiem-dai-du"
 TEST_DEVICE_PASSPHRASE = "mat-khau-thiet-bi-thu-nghiem"
+TEST_AUDIT_HMAC_KEY = "khoa-hmac-nhat-ky-thu-nghiem-dai-hon-32-ky-tu"
 
 REQUIRE_SERVICES = os.environ.get("PORTAL_REQUIRE_SERVICES", "") in {"1", "true", "yes"}
 

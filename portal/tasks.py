@@ -1,0 +1,17 @@
+"""Celery tasks of the portal app: thin, idempotent adapters around services
+(docs/architecture.md §4)."""
+
+from celery import shared_task
+
+from portal.audit import audit_checkpoint
+
+
+@shared_task(name="portal.tasks.audit_checkpoint_task")
+def audit_checkpoint_task() -> int | None:
+    """Periodic: append the audit chain's head to the checkpoint file (and e-mail it).
+
+    Idempotent: with the head unchanged since the last checkpoint, nothing new is written.
+    Returns the seq checkpointed, or None when nothing was written.
+    """
+    checkpoint = audit_checkpoint()
+    return checkpoint.seq if checkpoint else None
