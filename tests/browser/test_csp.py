@@ -112,11 +112,11 @@ def test_the_letters_list_filter_and_the_draft_editor_raise_no_csp_violation(
     assert "status=draft" in page.url  # pushed by htmx, no full reload
     assert problems(page) == []
 
-    # No page snapshot is kept in localStorage (templates/base.html): "back" reloads the page.
+    # No page snapshot is kept in sessionStorage (templates/base.html): "back" reloads the page.
     page.go_back()
     page.wait_for_load_state("networkidle")
     expect(rows).to_have_count(4)
-    assert page.evaluate("window.localStorage.getItem('htmx-history-cache')") is None
+    assert page.evaluate("window.sessionStorage.getItem('htmx-history-cache')") is None
     assert problems(page) == []
 
     visit(page, f"{live_server.url}/van-ban/{demo['draft'].pk}/soan/")
