@@ -7,6 +7,7 @@ REDIS_URL for PostgreSQL and Redis. Every variable is documented in `.env.exampl
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF
 from django.utils.translation import gettext_lazy as _
 
 from portal.audit_keys import DEV_AUDIT_HMAC_KEY
@@ -35,6 +36,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "django_htmx",
+    "csp",
     "portal",
     "agencies",
     "devices",
@@ -46,6 +48,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "django_permissions_policy.PermissionsPolicyMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "portal.middleware.VietnameseFirstLocaleMiddleware",
@@ -124,13 +128,83 @@ STORAGES = {
     },
 }
 
-SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", False)
+# --- HTTPS and security headers (`manage.py check --deploy` is clean with .env.example) ---
+# Behind the TLS-terminating proxy of a deployment (README "Deployment"): trust its
+# X-Forwarded-Proto, send plain-HTTP visitors to HTTPS and keep cookies on HTTPS.
+BEHIND_TLS_PROXY = env_bool("BEHIND_TLS_PROXY", False)
+if BEHIND_TLS_PROXY:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", BEHIND_TLS_PROXY)
+# Paths (regular expressions, no leading slash) answered over plain HTTP too; the portal has no
+# health-check path today, so none by default.
+SECURE_REDIRECT_EXEMPT = env_list("SECURE_REDIRECT_EXEMPT")
+# HSTS is sent on HTTPS responses only; a year in production, off in development.
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 365 * 24 * 3600)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+# The directive alone enrols nothing: the domain's owner submits it to the browsers' list.
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
+SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", BEHIND_TLS_PROXY)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+LANGUAGE_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SESSION_COOKIE_HTTPONLY = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
-if env_bool("BEHIND_TLS_PROXY", False):
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Powerful browser features the portal never uses, denied to it and to anything it embeds.
+PERMISSIONS_POLICY: dict[str, list] = {
+    feature: []
+    for feature in (
+        "accelerometer",
+        "autoplay",
+        "camera",
+        "display-capture",
+        "encrypted-media",
+        "fullscreen",
+        "geolocation",
+        "gyroscope",
+        "hid",
+        "magnetometer",
+        "microphone",
+        "midi",
+        "payment",
+        "picture-in-picture",
+        "publickey-credentials-get",
+        "screen-wake-lock",
+        "serial",
+        "usb",
+        "xr-spatial-tracking",
+    )
+}
+# Content-Security-Policy (django-csp 4): no inline script, style or event handler anywhere,
+# htmx included (templates/base.html configures it to inject and evaluate nothing); the small
+# behaviours pages need live in static/js/portal.js. Django 5.2's admin ships no inline script
+# or style either, so it runs under the same policy with no exemption
+# (tests/browser/test_csp.py loads it and watches for violations).
+_CSP = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
+# (Lower case: django-csp takes an upper-case CSP_* setting for its old configuration style.)
+if _csp_report_uri := env_str("CSP_REPORT_URI", ""):
+    _CSP["DIRECTIVES"]["report-uri"] = [_csp_report_uri]
+# CSP_REPORT_ONLY=1 sends the policy as Content-Security-Policy-Report-Only: browsers report
+# violations (to CSP_REPORT_URI if set, and the console) without blocking anything.
+if env_bool("CSP_REPORT_ONLY", False):
+    CONTENT_SECURITY_POLICY = None
+    CONTENT_SECURITY_POLICY_REPORT_ONLY = _CSP
+else:
+    CONTENT_SECURITY_POLICY = _CSP
 
 # E-mail: console in development, SMTP when EMAIL_HOST is set.
 EMAIL_HOST = env_str("EMAIL_HOST", "")

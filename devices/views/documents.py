@@ -10,7 +10,6 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from agencies.models import Organization
@@ -33,6 +32,7 @@ from devices.models import (
 from devices.permissions import can_confirm_minutes, clerk_agencies, is_ca
 from devices.views._common import require_staff
 from portal.errors import DomainError
+from portal.lib.headers import frameable_by_the_portal
 from portal.lib.paging import paginate
 
 
@@ -193,6 +193,8 @@ def loss_list(request):
 
 
 # --- document pages and printable views ------------------------------------------------------
+
+
 @login_required
 @require_GET
 def notice_detail(request, pk: int):
@@ -214,7 +216,7 @@ def notice_detail(request, pk: int):
 
 @login_required
 @require_GET
-@xframe_options_sameorigin
+@frameable_by_the_portal
 def notice_print(request, pk: int):
     notice = _notice(request, pk)
     return _print(request, documents.MAU_07, _notice_context(notice), str(notice))
@@ -277,7 +279,7 @@ def minutes_detail(request, pk: int):
 
 @login_required
 @require_GET
-@xframe_options_sameorigin
+@frameable_by_the_portal
 def minutes_print(request, pk: int):
     minutes = _minutes(request, pk)
     return _print(request, documents.MAU_08, _minutes_context(minutes), str(minutes))
@@ -342,7 +344,7 @@ def loss_detail(request, pk: int):
 
 @login_required
 @require_GET
-@xframe_options_sameorigin
+@frameable_by_the_portal
 def loss_print(request, pk: int):
     report = _loss(request, pk)
     return _print(request, documents.MAU_09, documents.loss_document(report), str(report))

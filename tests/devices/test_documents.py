@@ -70,8 +70,9 @@ def test_the_mau_07_notice_page_and_print(cast, client, handed):
         assert "Số lượng: 01 (một) thiết bị" in html
         assert handed.serial in html and cast.subscriber.full_name in html
         assert timezone.localdate().strftime("%d/%m/%Y") in html
-    assert "@page { size: A4" in printed.content.decode()
+    assert "css/print.css" in printed.content.decode()  # @page A4, under the CSP
     assert printed["X-Frame-Options"] == "SAMEORIGIN"
+    assert "frame-ancestors 'self'" in printed["Content-Security-Policy"]
 
 
 def test_the_mau_08_minutes_has_both_parties_and_the_reason(cast, client, handed):
