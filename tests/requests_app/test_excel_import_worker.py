@@ -1,0 +1,117 @@
+"""A letter's Excel import with a real Celery worker on the real Redis broker
+(docs/architecture.md §4.7): the upload answers before anything is read, the page shows the
+progress bar while the job waits, the worker reads 500 rows, and a job whose message was lost is
+queued again by the sweep and read.
+
+The worker is started inside each test, after the upload, so the job is seen waiting first.
+"""
+
+import os
+import time
+from contextlib import contextmanager
+
+import pytest
+from django.urls import reverse
+
+from portal.imports import import_jobs_sweep
+from portal.models import ImportJob
+from tests.factories import letter_draft, mau01_people_upload
+from tests.helpers import HTMX, service_missing
+
+pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
+S = ImportJob.Status
+
+
+@pytest.fixture
+def celery_app():
+    """The portal's Celery app on the Redis of REDIS_URL, its queue emptied first."""
+    import redis
+
+    from config.celery import app
+
+    url = os.environ.get("REDIS_URL", "")
+    if not url:
+        service_missing("REDIS_URL is not set")
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=2).ping()
+    except redis.RedisError as exc:
+        service_missing(f"Redis at {url} does not answer: {exc}")
+    assert app.conf.broker_url.startswith("redis"), app.conf.broker_url
+    app.control.purge()
+    return app
+
+
+@contextmanager
+def running_worker(app):
+    from celery.contrib.testing.worker import start_worker
+
+    with start_worker(
+        app, pool="solo", perform_ping_check=False, shutdown_timeout=15, loglevel="WARNING"
+    ):
+        yield
+
+
+def _wait_until_done(client, page_url, timeout=120) -> list[str]:
+    """Poll the job page as htmx does, until it answers with a refresh; the fragments seen."""
+    fragments = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        response = client.get(page_url, **HTMX)
+        if response.get("HX-Refresh") == "true":
+            return fragments
+        fragments.append(response.content.decode())
+        time.sleep(0.2)
+    raise AssertionError(f"the job did not finish: {fragments[-1:]}")
+
+
+def test_a_500_row_sheet_is_read_by_the_worker_after_the_upload_answered(celery_app, cast, client):
+    cert_request = letter_draft(cast)
+    client.force_login(cast.clerk_a)
+
+    upload = client.post(
+        reverse("requests_app:import", args=[cert_request.pk]),
+        {"file": mau01_people_upload(500)},
+    )
+    job = ImportJob.objects.get()
+    page_url = reverse("requests_app:import_job", args=[cert_request.pk, job.pk])
+    assert upload.status_code == 302 and upload.url == page_url
+    assert job.status == S.QUEUED, "no worker runs yet: nothing was read in the request"
+    waiting = client.get(page_url).content.decode()
+    assert "Đang chờ xử lý" in waiting and "<progress" in waiting
+    assert 'hx-trigger="every 1s"' in waiting
+
+    with running_worker(celery_app):
+        fragments = _wait_until_done(client, page_url)
+
+    job.refresh_from_db()
+    assert (job.status, job.rows_total, job.rows_done) == (S.READY, 500, 500)
+    assert len(job.result["good"]) == 500 and job.result["problems"] == []
+    assert all("<progress" in fragment for fragment in fragments)
+    preview = client.get(page_url)
+    assert preview.context["good_count"] == 500
+    assert "Xác nhận thêm 500 dòng hợp lệ" in preview.content.decode()
+    confirmed = client.post(reverse("requests_app:import_confirm", args=[cert_request.pk, job.pk]))
+    assert confirmed.url == reverse("requests_app:edit", args=[cert_request.pk])
+    assert cert_request.rows.count() == 500
+
+
+def test_a_job_whose_message_was_lost_is_queued_again_by_the_sweep(
+    celery_app, cast, client, settings
+):
+    settings.PORTAL_IMPORT_STALL_SECONDS = 0
+    cert_request = letter_draft(cast)
+    client.force_login(cast.clerk_a)
+    client.post(
+        reverse("requests_app:import", args=[cert_request.pk]), {"file": mau01_people_upload(5)}
+    )
+    job = ImportJob.objects.get()
+    assert celery_app.control.purge() == 1, "the job's message was on the queue: now lost"
+
+    with running_worker(celery_app):
+        time.sleep(1)
+        assert ImportJob.objects.get(pk=job.pk).status == S.QUEUED, "nothing to deliver"
+        assert import_jobs_sweep()["requeued"] == 1
+        _wait_until_done(client, reverse("requests_app:import_job", args=[cert_request.pk, job.pk]))
+
+    job.refresh_from_db()
+    assert (job.status, job.rows_done, job.attempt) == (S.READY, 5, 1)
