@@ -1,6 +1,7 @@
 """Plain helpers of the whole suite (fixtures live in conftest.py, factories in factories.py)."""
 
 import os
+from contextlib import contextmanager
 
 import pytest
 
@@ -117,3 +118,15 @@ def import_report(response) -> dict[int, list[tuple[str, str]]]:
     for line, column, message in response.context["problems"]:
         found.setdefault(line, []).append((column, message))
     return found
+
+
+@contextmanager
+def running_worker(app):
+    """A real Celery worker (solo pool, in a thread) on `app`'s broker for the block
+    (the `redis_app` fixture gives the app)."""
+    from celery.contrib.testing.worker import start_worker
+
+    with start_worker(
+        app, pool="solo", perform_ping_check=False, shutdown_timeout=15, loglevel="WARNING"
+    ):
+        yield

@@ -6,9 +6,7 @@ queued again by the sweep and read.
 The worker is started inside each test, after the upload, so the job is seen waiting first.
 """
 
-import os
 import time
-from contextlib import contextmanager
 
 import pytest
 from django.urls import reverse
@@ -16,39 +14,10 @@ from django.urls import reverse
 from portal.imports import import_jobs_sweep
 from portal.models import ImportJob
 from tests.factories import letter_draft, mau01_people_upload
-from tests.helpers import HTMX, service_missing
+from tests.helpers import HTMX, running_worker
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 S = ImportJob.Status
-
-
-@pytest.fixture
-def celery_app():
-    """The portal's Celery app on the Redis of REDIS_URL, its queue emptied first."""
-    import redis
-
-    from config.celery import app
-
-    url = os.environ.get("REDIS_URL", "")
-    if not url:
-        service_missing("REDIS_URL is not set")
-    try:
-        redis.Redis.from_url(url, socket_connect_timeout=2).ping()
-    except redis.RedisError as exc:
-        service_missing(f"Redis at {url} does not answer: {exc}")
-    assert app.conf.broker_url.startswith("redis"), app.conf.broker_url
-    app.control.purge()
-    return app
-
-
-@contextmanager
-def running_worker(app):
-    from celery.contrib.testing.worker import start_worker
-
-    with start_worker(
-        app, pool="solo", perform_ping_check=False, shutdown_timeout=15, loglevel="WARNING"
-    ):
-        yield
 
 
 def _wait_until_done(client, page_url, timeout=120) -> list[str]:
@@ -64,7 +33,7 @@ def _wait_until_done(client, page_url, timeout=120) -> list[str]:
     raise AssertionError(f"the job did not finish: {fragments[-1:]}")
 
 
-def test_a_500_row_sheet_is_read_by_the_worker_after_the_upload_answered(celery_app, cast, client):
+def test_a_500_row_sheet_is_read_by_the_worker_after_the_upload_answered(redis_app, cast, client):
     cert_request = letter_draft(cast)
     client.force_login(cast.clerk_a)
 
@@ -80,7 +49,7 @@ def test_a_500_row_sheet_is_read_by_the_worker_after_the_upload_answered(celery_
     assert "Đang chờ xử lý" in waiting and "<progress" in waiting
     assert 'hx-trigger="every 1s"' in waiting
 
-    with running_worker(celery_app):
+    with running_worker(redis_app):
         fragments = _wait_until_done(client, page_url)
 
     job.refresh_from_db()
@@ -96,7 +65,7 @@ def test_a_500_row_sheet_is_read_by_the_worker_after_the_upload_answered(celery_
 
 
 def test_a_job_whose_message_was_lost_is_queued_again_by_the_sweep(
-    celery_app, cast, client, settings
+    redis_app, cast, client, settings
 ):
     settings.PORTAL_IMPORT_STALL_SECONDS = 0
     cert_request = letter_draft(cast)
@@ -105,9 +74,9 @@ def test_a_job_whose_message_was_lost_is_queued_again_by_the_sweep(
         reverse("requests_app:import", args=[cert_request.pk]), {"file": mau01_people_upload(5)}
     )
     job = ImportJob.objects.get()
-    assert celery_app.control.purge() == 1, "the job's message was on the queue: now lost"
+    assert redis_app.control.purge() == 1, "the job's message was on the queue: now lost"
 
-    with running_worker(celery_app):
+    with running_worker(redis_app):
         time.sleep(1)
         assert ImportJob.objects.get(pk=job.pk).status == S.QUEUED, "nothing to deliver"
         assert import_jobs_sweep()["requeued"] == 1
