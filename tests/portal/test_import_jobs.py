@@ -17,10 +17,12 @@ from portal.models import ImportJob
 from requests_app.tasks import letter_import_parse_task
 from tests import factories as f
 from tests.factories import letter_draft, mau01_people_upload, xlsx_upload
-from tests.helpers import HTMX, excel_confirm
+from tests.helpers import HTMX, count_queries, excel_confirm
 
 pytestmark = pytest.mark.django_db
 S = ImportJob.Status
+# Queries of a job page (6 today), whatever the number of rows previewed.
+BUDGET = 8
 
 
 def _upload(client, cert_request, file):
@@ -219,3 +221,38 @@ def test_another_ca_operator_gets_404_on_a_stock_job(cast, client):
     client.force_login(other)
     assert client.get(reverse("devices:stock_import_job", args=[job.pk])).status_code == 404
     assert client.post(reverse("devices:stock_import_confirm", args=[job.pk])).status_code == 404
+
+
+def test_the_former_worker_of_a_requeued_job_writes_nothing(queued_job, settings):
+    from portal.imports import import_job_run
+
+    settings.PORTAL_IMPORT_STALL_SECONDS = 120
+
+    def slow_parse(job, progress):
+        # While this worker is thought dead, the sweep re-queues the job and another worker
+        # reads it to the end; then this one wakes up with its own result.
+        ImportJob.objects.filter(pk=job.pk).update(
+            touched_at=timezone.now() - timedelta(seconds=121)
+        )
+        assert import_jobs_sweep()["requeued"] == 1
+        assert letter_import_parse_task(job.pk) == "ready"
+        progress(1, 1)
+        return {"layout": "late"}, 1
+
+    assert import_job_run(job_id=queued_job.pk, parse=slow_parse) == "lost"
+    job = ImportJob.objects.get(pk=queued_job.pk)
+    assert (job.status, job.attempt, job.rows_done) == (S.READY, 2, 3)
+    assert job.result["layout"] != "late" and len(job.result["good"]) == 3
+
+
+def test_the_job_page_with_a_300_row_preview_stays_within_its_query_budget(cast, client):
+    from requests_app.excel.jobs import letter_import_start
+
+    cert_request = letter_draft(cast)
+    job = letter_import_start(
+        cert_request=cert_request, upload=mau01_people_upload(300), by=cast.clerk_a
+    )
+    letter_import_parse_task(job.pk)
+    client.force_login(cast.clerk_a)
+    url = reverse("requests_app:import_job", args=[cert_request.pk, job.pk])
+    assert count_queries(client, url) <= BUDGET
