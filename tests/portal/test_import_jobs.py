@@ -224,25 +224,24 @@ def test_another_ca_operator_gets_404_on_a_stock_job(cast, client):
 
 
 def test_the_former_worker_of_a_requeued_job_writes_nothing(queued_job, settings):
-    from portal.imports import import_job_run
+    from portal.imports import _claim, import_job_run
 
     settings.PORTAL_IMPORT_STALL_SECONDS = 120
 
     def slow_parse(job, progress):
         # While this worker is thought dead, the sweep re-queues the job and another worker
-        # reads it to the end; then this one wakes up with its own result.
+        # claims it and starts reading; then this one wakes up with its own progress and result.
         ImportJob.objects.filter(pk=job.pk).update(
             touched_at=timezone.now() - timedelta(seconds=121)
         )
         assert import_jobs_sweep()["requeued"] == 1
-        assert letter_import_parse_task(job.pk) == "ready"
+        assert _claim(job.pk).attempt == 2
         progress(1, 1)
         return {"layout": "late"}, 1
 
     assert import_job_run(job_id=queued_job.pk, parse=slow_parse) == "lost"
     job = ImportJob.objects.get(pk=queued_job.pk)
-    assert (job.status, job.attempt, job.rows_done) == (S.READY, 2, 3)
-    assert job.result["layout"] != "late" and len(job.result["good"]) == 3
+    assert (job.status, job.attempt, job.rows_total, job.result) == (S.PARSING, 2, 0, {})
 
 
 def test_the_job_page_with_a_300_row_preview_stays_within_its_query_budget(cast, client):
