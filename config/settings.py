@@ -287,6 +287,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "requests_app.tasks.cert_request_resume_stalled_task",
         "schedule": env_int("PORTAL_PROCESSING_SWEEP_SECONDS", 60),
     },
+    "portal-imports-resume-stalled": {
+        "task": "portal.tasks.import_jobs_sweep_task",
+        "schedule": env_int("PORTAL_PROCESSING_SWEEP_SECONDS", 60),
+    },
     "devices-return-overdue": {
         "task": "devices.tasks.return_obligation_notify_overdue_task",
         "schedule": 60 * 60,
@@ -322,6 +326,10 @@ PORTAL_PROCESSING_STALL_SECONDS = env_int("PORTAL_PROCESSING_STALL_SECONDS", 180
 # Small, because a chunk holds the audit trail's head lock until it commits (every audited
 # write waits that long); bulk audit events per chunk will let it grow.
 PORTAL_PROCESSING_CHUNK_SIZE = env_int("PORTAL_PROCESSING_CHUNK_SIZE", 10)
+# Spreadsheet imports parsed in the worker (docs/architecture.md §4.7): a job without progress
+# for this long is queued again; a job older than this many hours is discarded with its file.
+PORTAL_IMPORT_STALL_SECONDS = env_int("PORTAL_IMPORT_STALL_SECONDS", 120)
+PORTAL_IMPORT_KEEP_HOURS = env_int("PORTAL_IMPORT_KEEP_HOURS", 24)
 
 LOGGING = {
     "version": 1,

@@ -5,3 +5,11 @@ from django.utils.translation import gettext_lazy as _
 class DevicesConfig(AppConfig):
     name = "devices"
     verbose_name = _("Thiết bị lưu khóa bí mật")
+
+    def ready(self) -> None:
+        # Our import jobs are parsed by our task: the ground floor calls what it is handed.
+        from devices.stock_jobs import STOCK_IMPORT
+        from devices.tasks import stock_import_parse_task
+        from portal.imports import import_kind_register
+
+        import_kind_register(STOCK_IMPORT, stock_import_parse_task)

@@ -12,7 +12,17 @@ urlpatterns = [
     path("thiet-bi/tinh/<int:pk>/", inventory.province_inventory, name="province"),
     path("thiet-bi/kho-ca/", inventory.ca_stock, name="stock"),
     path("thiet-bi/kho-ca/nhap/", stock.stock_import, name="stock_import"),
-    path("thiet-bi/kho-ca/nhap/xac-nhan/", stock.stock_import_confirm, name="stock_import_confirm"),
+    path("thiet-bi/kho-ca/nhap/<int:job_pk>/", stock.stock_import_job, name="stock_import_job"),
+    path(
+        "thiet-bi/kho-ca/nhap/<int:job_pk>/xac-nhan/",
+        stock.stock_import_confirm,
+        name="stock_import_confirm",
+    ),
+    path(
+        "thiet-bi/kho-ca/nhap/<int:job_pk>/huy/",
+        stock.stock_import_discard,
+        name="stock_import_discard",
+    ),
     path("thiet-bi/<int:pk>/", inventory.device_detail, name="detail"),
     # A clerk's actions on one device. Reporting it lost (Mẫu 09 + Mẫu 05) and asking for its
     # recovery (Mẫu 06) draft letters, so requests_app serves them (requests_app:device_*).

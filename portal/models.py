@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 GENESIS_HASH = "0" * 64
@@ -134,3 +135,97 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.message
+
+
+class ImportJobQuerySet(models.QuerySet):
+    def owned_by(self, user):
+        """A user's own jobs: nobody else sees an upload or its parsed rows."""
+        if not getattr(user, "is_authenticated", False):
+            return self.none()
+        return self.filter(owner=user)
+
+    def of(self, kind: str, target_id: int | None = None):
+        jobs = self.filter(kind=kind)
+        return jobs if target_id is None else jobs.filter(target_id=target_id)
+
+    def stalled(self, cutoff):
+        """Queued or parsing without a sign of life since `cutoff` (a lost task, a dead
+        worker): docs/architecture.md §4.7."""
+        return self.filter(
+            status__in=(ImportJob.Status.QUEUED, ImportJob.Status.PARSING), touched_at__lt=cutoff
+        )
+
+    def expired(self, cutoff):
+        """Created before `cutoff` and not final yet: discarded by the sweep."""
+        return self.filter(created_at__lt=cutoff).exclude(
+            status__in=(ImportJob.Status.CONFIRMED, ImportJob.Status.DISCARDED)
+        )
+
+
+class ImportJob(models.Model):
+    """One uploaded spreadsheet on its way from the upload to the confirmation
+    (docs/architecture.md §4.7).
+
+    The ground floor holds the file and the parse's outcome; what a row means belongs to the
+    app whose `kind` it is (its task parses, its page previews, its service writes). The
+    target (a letter) is plain data: this floor knows nothing of the apps above it.
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Đang chờ xử lý")
+        PARSING = "parsing", _("Đang đọc và kiểm tra tệp")
+        READY = "ready", _("Sẵn sàng xem trước")
+        FAILED = "failed", _("Không đọc được tệp")
+        CONFIRMED = "confirmed", _("Đã xác nhận")
+        DISCARDED = "discarded", _("Đã huỷ hoặc hết hạn")
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("người tải lên"),
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    kind = models.CharField(_("loại nhập"), max_length=40)
+    target_id = models.PositiveBigIntegerField(_("mã đối tượng"), null=True, blank=True)
+    file_name = models.CharField(_("tên tệp"), max_length=255)
+    # The .xlsx itself, at most portal.lib.xlsx.MAX_BYTES (checked before the job is saved);
+    # emptied once parsed, confirmed, discarded or expired.
+    content = models.BinaryField(_("nội dung tệp"), default=b"", blank=True)
+    status = models.CharField(
+        _("trạng thái"), max_length=12, choices=Status.choices, default=Status.QUEUED
+    )
+    # Which claim of the job may write (a re-queued job's former worker may not).
+    attempt = models.PositiveSmallIntegerField(_("lần chạy"), default=0)
+    rows_total = models.PositiveIntegerField(_("số dòng"), default=0)
+    rows_done = models.PositiveIntegerField(_("số dòng đã kiểm tra"), default=0)
+    result = models.JSONField(_("kết quả"), default=dict, blank=True)
+    error = models.TextField(_("lỗi"), blank=True)
+    created_at = models.DateTimeField(_("tạo lúc"), auto_now_add=True)
+    touched_at = models.DateTimeField(_("lần cuối có tiến triển"), default=timezone.now)
+    finished_at = models.DateTimeField(_("xong lúc"), null=True, blank=True)
+
+    objects = ImportJobQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("lần nhập tệp")
+        verbose_name_plural = _("các lần nhập tệp")
+        ordering = ["-created_at", "-pk"]
+        default_permissions = ("view",)
+        indexes = [
+            models.Index(fields=["status", "touched_at"], name="portal_importjob_sweep_idx"),
+            models.Index(fields=["owner", "kind", "target_id"], name="portal_importjob_owner_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(rows_done__lte=models.F("rows_total")),
+                name="portal_importjob_done_within_total",
+                violation_error_message=_("Số dòng đã kiểm tra vượt quá số dòng của tệp."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} #{self.pk} ({self.status})"
+
+    @property
+    def is_running(self) -> bool:
+        return self.status in (self.Status.QUEUED, self.Status.PARSING)

@@ -1,9 +1,10 @@
-"""Celery tasks of the portal app: thin, idempotent adapters around services
+"""Celery tasks of the ground floor: thin, idempotent adapters around services
 (docs/architecture.md §4)."""
 
 from celery import shared_task
 
 from portal.audit import audit_checkpoint
+from portal.imports import import_jobs_sweep
 
 
 @shared_task(name="portal.tasks.audit_checkpoint_task")
@@ -15,3 +16,9 @@ def audit_checkpoint_task() -> int | None:
     """
     checkpoint = audit_checkpoint()
     return checkpoint.seq if checkpoint else None
+
+
+@shared_task
+def import_jobs_sweep_task() -> dict[str, int]:
+    """Beat: re-queue stalled import jobs, discard expired ones (docs/architecture.md §4.7)."""
+    return import_jobs_sweep()

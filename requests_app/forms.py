@@ -373,7 +373,3 @@ class ExcelUploadForm(forms.Form):
             }
         ),
     )
-
-
-class ExcelConfirmForm(forms.Form):
-    token = forms.CharField(max_length=64)

@@ -15,10 +15,16 @@ urlpatterns = [
     path("van-ban/<int:pk>/dong/<int:row_pk>/xoa/", drafting.row_delete, name="row_delete"),
     path("van-ban/<int:pk>/chon/<slug:kind>/", drafting.pick, name="pick"),
     path("van-ban/<int:pk>/nhap-excel/", drafting.excel_import, name="import"),
+    path("van-ban/<int:pk>/nhap-excel/<int:job_pk>/", drafting.excel_import_job, name="import_job"),
     path(
-        "van-ban/<int:pk>/nhap-excel/xac-nhan/",
+        "van-ban/<int:pk>/nhap-excel/<int:job_pk>/xac-nhan/",
         drafting.excel_import_confirm,
         name="import_confirm",
+    ),
+    path(
+        "van-ban/<int:pk>/nhap-excel/<int:job_pk>/huy/",
+        drafting.excel_import_discard,
+        name="import_discard",
     ),
     path("van-ban/<int:pk>/xuat-excel/", drafting.excel_export, name="export"),
 ]

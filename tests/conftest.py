@@ -158,3 +158,23 @@ def redis_worker(transactional_db):
         app, pool="solo", perform_ping_check=False, shutdown_timeout=15, loglevel="WARNING"
     ):
         yield app
+
+
+@pytest.fixture
+def redis_app(transactional_db):
+    """The portal's Celery app on the real Redis broker of REDIS_URL, its queue emptied, with
+    no worker yet: start one with `tests.helpers.running_worker(app)` when the test wants it."""
+    import redis
+
+    from config.celery import app
+
+    url = os.environ.get("REDIS_URL", "")
+    if not url:
+        service_missing("REDIS_URL is not set")
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=2).ping()
+    except redis.RedisError as exc:
+        service_missing(f"Redis at {url} does not answer: {exc}")
+    assert app.conf.broker_url.startswith("redis"), app.conf.broker_url
+    app.control.purge()
+    return app

@@ -213,3 +213,27 @@ def xlsx_upload(lines, *, title_lines=(), name="danh-sach.xlsx"):
     out = io.BytesIO()
     book.save(out)
     return SimpleUploadedFile(name, out.getvalue(), content_type=XLSX_CONTENT_TYPE)
+
+
+def mau01_people_upload(count: int, *, name="danh-sach.xlsx"):
+    """A Mẫu 01 list (11 columns) of `count` valid, distinct people of agency A."""
+    from requests_app.excel import MAU01_HEADERS
+
+    lines = [[title for title, _fragments in MAU01_HEADERS]]
+    for n in range(1, count + 1):
+        lines.append(
+            [
+                n,
+                f"Lò Văn Người {n}",
+                "05/03/1990",
+                f"0121{n:08d} / 01/07/2021, CCSQLHCVTTXH",
+                f"nguoi{n}@laichau.gov.vn",
+                "Sở Tài chính tỉnh Lai Châu",
+                "Lai Châu",
+                "Chuyên viên",
+                f"09{n:08d}",
+                None,
+                None,
+            ]
+        )
+    return xlsx_upload(lines, name=name)

@@ -1,6 +1,7 @@
 """Plain helpers of the whole suite (fixtures live in conftest.py, factories in factories.py)."""
 
 import os
+from contextlib import contextmanager
 
 import pytest
 
@@ -64,20 +65,52 @@ def count_queries(client, url, params=None) -> int:
     return len(queries)
 
 
+def run_import_job(job_pk: int) -> str:
+    """Run an import job's own parse task (the shipped task, called in this process as the
+    worker would call it). Returns what the run did: ready, failed, skipped, lost."""
+    from portal.imports import import_parse_task
+    from portal.models import ImportJob
+
+    job = ImportJob.objects.get(pk=job_pk)
+    return import_parse_task(job.kind)(job.pk)
+
+
+def upload_and_parse(client, url, file):
+    """Post an upload; when it is accepted (a redirect to the job's page), run the job's task
+    and return the job's page; otherwise the upload page's answer (a form error, a 403…)."""
+    from urllib.parse import urlsplit
+
+    from django.urls import resolve
+
+    response = client.post(url, {"file": file})
+    if response.status_code != 302:
+        return response
+    page = resolve(urlsplit(response.url).path)
+    if page.url_name not in ("import_job", "stock_import_job"):
+        return response
+    run_import_job(page.kwargs["job_pk"])
+    return client.get(response.url)
+
+
 def excel_upload(client, cert_request, file):
-    """Upload a file to a letter's Excel import (the preview)."""
+    """Upload a file to a letter's Excel import and let the job run: the job page (preview)."""
     from django.urls import reverse
 
-    return client.post(reverse("requests_app:import", args=[cert_request.pk]), {"file": file})
+    return upload_and_parse(client, reverse("requests_app:import", args=[cert_request.pk]), file)
 
 
-def excel_confirm(client, cert_request, token):
-    """Confirm a previewed Excel import."""
+def excel_confirm(client, cert_request, job_pk):
+    """Confirm a letter's import job."""
     from django.urls import reverse
 
-    return client.post(
-        reverse("requests_app:import_confirm", args=[cert_request.pk]), {"token": token}
-    )
+    return client.post(reverse("requests_app:import_confirm", args=[cert_request.pk, job_pk]))
+
+
+def stock_upload(client, file):
+    """Upload a stock file and let the job run: the job page (preview)."""
+    from django.urls import reverse
+
+    return upload_and_parse(client, reverse("devices:stock_import"), file)
 
 
 def import_report(response) -> dict[int, list[tuple[str, str]]]:
@@ -86,3 +119,15 @@ def import_report(response) -> dict[int, list[tuple[str, str]]]:
     for line, column, message in response.context["problems"]:
         found.setdefault(line, []).append((column, message))
     return found
+
+
+@contextmanager
+def running_worker(app):
+    """A real Celery worker (solo pool, in a thread) on `app`'s broker for the block
+    (the `redis_app` fixture gives the app)."""
+    from celery.contrib.testing.worker import start_worker
+
+    with start_worker(
+        app, pool="solo", perform_ping_check=False, shutdown_timeout=15, loglevel="WARNING"
+    ):
+        yield

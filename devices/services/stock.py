@@ -19,6 +19,7 @@ from devices.models import CustodyRecord, Device
 from devices.permissions import is_ca, require
 from portal.audit import audit_record
 from portal.errors import DomainError
+from portal.imports import PROGRESS_EVERY
 
 H = CustodyRecord.HolderKind
 MAX_ROWS = 20_000
@@ -61,12 +62,13 @@ class StockImportRefused(DomainError):
         self.problems = problems
 
 
-def stock_rows_check(rows: Sequence[StockRow]) -> dict[int, list[str]]:
+def stock_rows_check(rows: Sequence[StockRow], *, progress=None) -> dict[int, list[str]]:
     """Every problem of every line: {line: [Vietnamese messages]}; empty means importable.
 
     Checks each device's own rules (`Device.clean`, field validators), duplicates within the
     file (serial per kind, ICCID, signing phone number) and serials already registered.
-    Costs one query per device kind present in the file.
+    Costs one query per device kind present in the file. `progress(done, total)`, when
+    given, hears every PROGRESS_EVERY lines.
     """
     problems: dict[int, list[str]] = defaultdict(list)
     if not rows:
@@ -74,7 +76,10 @@ def stock_rows_check(rows: Sequence[StockRow]) -> dict[int, list[str]]:
     if len(rows) > MAX_ROWS:
         return {0: [_("Mỗi lần nhập tối đa %(n)d thiết bị.") % {"n": MAX_ROWS}]}
     devices: dict[int, Device] = {}
-    for row in rows:
+    total = len(rows)
+    for index, row in enumerate(rows, start=1):
+        if progress is not None and index % PROGRESS_EVERY == 0:
+            progress(index, total)
         if row.kind not in DeviceKind.values:
             problems[row.line].append(_("Loại thiết bị không hợp lệ."))
             continue

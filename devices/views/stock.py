@@ -1,24 +1,25 @@
-"""The CA operator's stock import: upload → preview with every line's problems → confirm.
-The parsed lines wait in the session between the two steps; the confirmation checks them all
-again and imports every device or none."""
-
-import hashlib
-import json
+"""The CA operator's stock import: upload → the worker reads and checks every line (an import
+job, with its progress page) → preview with every line's problems → confirm. The confirmation
+checks everything again and imports every device or none."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import HttpResponseClientRefresh
 
-from devices import services
-from devices.excel import StockFileError, read_stock_workbook
+from devices import stock_jobs
+from devices.choices import DeviceKind
+from devices.excel import StockFileError
 from devices.forms import StockUploadForm
 from devices.permissions import is_ca
-from devices.services import StockImportRefused, StockRow, stock_rows_check
+from devices.services import StockImportRefused, StockRow
+from devices.stock_jobs import STOCK_IMPORT, result_rows, stock_import_start
+from portal.imports import STATE_MESSAGES, ImportJobNotReady, import_job_discard
+from portal.models import ImportJob
 
-SESSION_KEY = "devices_stock_import"
 PREVIEW_ROWS = 500
 
 
@@ -27,59 +28,16 @@ def _require_ca(user) -> None:
         raise PermissionDenied
 
 
-def _digest(rows: list[dict]) -> str:
-    return hashlib.sha256(json.dumps(rows, sort_keys=True).encode()).hexdigest()[:16]
+def _job(request, job_pk: int) -> ImportJob:
+    """The operator's own job; anyone else's is 404 (docs/architecture.md §5)."""
+    return get_object_or_404(ImportJob.objects.owned_by(request.user).of(STOCK_IMPORT), pk=job_pk)
 
 
 def _preview(rows: list[StockRow], problems: dict[int, list[str]]) -> list[dict]:
     return [{"row": row, "problems": problems.get(row.line, [])} for row in rows[:PREVIEW_ROWS]]
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
-def stock_import(request):
-    _require_ca(request.user)
-    form = StockUploadForm(request.POST or None, request.FILES or None)
-    context: dict = {"form": form}
-    if request.method == "POST" and form.is_valid():
-        try:
-            parsed = read_stock_workbook(form.cleaned_data["file"])
-        except StockFileError as exc:
-            form.add_error("file", str(exc))
-        else:
-            problems = stock_rows_check(parsed.rows)
-            for line, messages_ in parsed.problems.items():
-                problems[line] = messages_ + [
-                    m for m in problems.get(line, []) if m not in messages_
-                ]
-            file_problems = problems.pop(0, [])
-            payload = [row.as_dict() for row in parsed.rows]
-            if problems or file_problems:
-                request.session.pop(SESSION_KEY, None)
-            else:
-                request.session[SESSION_KEY] = {"rows": payload, "digest": _digest(payload)}
-            lines_with_problems = sorted(problems)
-            context.update(
-                previewed=True,
-                file_name=form.cleaned_data["file"].name,
-                total=len(parsed.rows),
-                problem_count=len(lines_with_problems),
-                file_problems=file_problems,
-                preview=_preview(
-                    sorted(parsed.rows, key=lambda r: (r.line not in problems, r.line)),
-                    problems,
-                ),
-                preview_limit=PREVIEW_ROWS,
-                digest=_digest(payload),
-                can_confirm=not problems and not file_problems,
-                counts=_counts(parsed.rows),
-            )
-    return render(request, "devices/stock_import.html", context)
-
-
 def _counts(rows: list[StockRow]) -> list[tuple[str, int]]:
-    from devices.choices import DeviceKind
-
     counts: dict[str, int] = {}
     for row in rows:
         counts[row.kind] = counts.get(row.kind, 0) + 1
@@ -89,25 +47,85 @@ def _counts(rows: list[StockRow]) -> list[tuple[str, int]]:
     ]
 
 
+def _preview_context(job: ImportJob) -> dict:
+    rows = result_rows(job.result)
+    problems = {int(line): found for line, found in job.result.get("problems", {}).items()}
+    file_problems = job.result.get("file_problems", [])
+    return {
+        "total": len(rows),
+        "problem_count": len(problems),
+        "file_problems": file_problems,
+        "preview": _preview(sorted(rows, key=lambda r: (r.line not in problems, r.line)), problems),
+        "preview_limit": PREVIEW_ROWS,
+        "can_confirm": not problems and not file_problems,
+        "counts": _counts(rows),
+    }
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def stock_import(request):
+    """The upload: the file is inspected here and parsed by the worker (an import job)."""
+    _require_ca(request.user)
+    form = StockUploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            job = stock_import_start(upload=form.cleaned_data["file"], by=request.user)
+        except StockFileError as exc:
+            form.add_error("file", exc.message)
+        else:
+            return redirect("devices:stock_import_job", job_pk=job.pk)
+    return render(request, "devices/stock_import.html", {"form": form})
+
+
+@login_required
+@require_GET
+def stock_import_job(request, job_pk: int):
+    """The job's page: progress while the worker reads (polled by htmx), then the preview."""
+    _require_ca(request.user)
+    job = _job(request, job_pk)
+    poll_url = request.path
+    context = {
+        "job": job,
+        "state_message": STATE_MESSAGES.get(job.status, ""),
+        "poll_url": poll_url,
+    }
+    if request.htmx:
+        if not job.is_running:
+            return HttpResponseClientRefresh()  # the full page shows the outcome
+        return render(request, "portal/partials/_import_progress.html", context)
+    if job.status == ImportJob.Status.READY:
+        context.update(_preview_context(job))
+    return render(request, "devices/stock_import_job.html", context)
+
+
 @login_required
 @require_POST
-def stock_import_confirm(request):
+def stock_import_confirm(request, job_pk: int):
     _require_ca(request.user)
-    pending = request.session.get(SESSION_KEY)
-    if not pending or request.POST.get("digest") != pending.get("digest"):
-        messages.error(request, _("Không còn tệp nào chờ xác nhận nhập kho: hãy tải tệp lên lại."))
-        return redirect("devices:stock_import")
-    rows = [StockRow(**item) for item in pending["rows"]]
+    job = _job(request, job_pk)
     try:
-        created = services.device_import_stock(rows=rows, by=request.user)
+        created = stock_jobs.stock_import_confirm(job=job, by=request.user)
+    except ImportJobNotReady as exc:
+        messages.error(request, exc.message)
+        return redirect("devices:stock_import_job", job_pk=job.pk)
     except StockImportRefused as exc:
-        request.session.pop(SESSION_KEY, None)
+        import_job_discard(job=job, by=request.user)
         details = "; ".join(
             _("dòng %(line)d: %(msg)s") % {"line": line, "msg": " ".join(msgs)}
             for line, msgs in sorted(exc.problems.items())[:10]
         )
         messages.error(request, f"{exc.message} {details}")
         return redirect("devices:stock_import")
-    request.session.pop(SESSION_KEY, None)
     messages.success(request, _("Đã nhập kho %(n)d thiết bị.") % {"n": len(created)})
     return redirect("devices:stock")
+
+
+@login_required
+@require_POST
+def stock_import_discard(request, job_pk: int):
+    _require_ca(request.user)
+    job = _job(request, job_pk)
+    import_job_discard(job=job, by=request.user)
+    messages.info(request, _("Đã huỷ lần nhập tệp; chưa thiết bị nào được nhập."))
+    return redirect("devices:stock_import")

@@ -125,9 +125,9 @@ def inspect_zip(content: bytes) -> None:
         raise too_big
 
 
-def _workbook(upload, max_bytes: int):
-    from openpyxl import load_workbook
-
+def inspect_upload(upload, max_bytes: int = MAX_BYTES) -> bytes:
+    """The upload's bytes once its name, size, signature and zip directory pass (fast: nothing
+    is decompressed); `XlsxRefused` otherwise. Runs in the web request, before a job is saved."""
     name = (getattr(upload, "name", "") or "").lower()
     if not name.endswith(".xlsx"):
         raise XlsxRefused(
@@ -142,6 +142,13 @@ def _workbook(upload, max_bytes: int):
     if not content.startswith(b"PK"):
         raise XlsxRefused(_("Tệp không phải là tệp Excel .xlsx hợp lệ."))
     inspect_zip(content)
+    return content
+
+
+def _workbook(upload, max_bytes: int):
+    from openpyxl import load_workbook
+
+    content = inspect_upload(upload, max_bytes)
     try:
         return load_workbook(io.BytesIO(content), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds on a damaged file

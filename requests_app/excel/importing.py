@@ -1,5 +1,6 @@
 """The letters' import: read a sheet (through `portal.lib.xlsx`), check its rows with the rules
-of a typed row, stage the good ones between preview and confirmation, and save them."""
+of a typed row, keep the good ones (as JSON, in the import job) between preview and
+confirmation, and save them."""
 
 import re
 from contextlib import closing
@@ -8,6 +9,7 @@ from datetime import date
 
 from django.utils.translation import gettext as _
 
+from portal.imports import PROGRESS_EVERY
 from portal.lib.xlsx import MAX_BLANK_RUN, XlsxRefused, read_rows
 from requests_app.excel.layouts import (
     CA_DEVICE_TYPES,
@@ -248,10 +250,16 @@ def _read_ca_row(line: int, v: list) -> SheetRow:
 
 
 # --- checking ------------------------------------------------------------------------------
-def check_rows(cert_request, layout: str, rows: list[SheetRow]) -> None:
-    """Add to each row's problems: the rules (as for a typed row) and duplicates."""
+def check_rows(cert_request, layout: str, rows: list[SheetRow], *, progress=None) -> None:
+    """Add to each row's problems: the rules (as for a typed row) and duplicates.
+    `progress(done, total)`, when given, hears every PROGRESS_EVERY rows."""
     columns = FIELD_COLUMN[layout]
+    total = len(rows)
+    if progress is not None:
+        progress(0, total)
     for index, sheet_row in enumerate(rows, start=1):
+        if progress is not None and index % PROGRESS_EVERY == 0:
+            progress(index, total)
         unsaved = RequestRow(cert_request=cert_request, position=index, **sheet_row.data)
         for name, messages in row_errors(unsaved).items():
             column = columns.get(name, "—")
@@ -292,12 +300,12 @@ def _check_duplicates(cert_request, columns: dict, rows: list[SheetRow]) -> None
                 first_line[value] = sheet_row.line
 
 
-# --- staging between the preview and the confirmation --------------------------------------
+# --- kept in the import job between the preview and the confirmation --------------------------------------
 DATE_FIELDS = ("date_of_birth", "id_issue_date")
 
 
 def to_payload(layout: str, rows: list[SheetRow]) -> dict:
-    """JSON-safe (dates as ISO strings) for the session."""
+    """JSON-safe (dates as ISO strings) for the import job's result."""
     return {
         "layout": layout,
         "rows": [

@@ -221,7 +221,17 @@ def test_only_the_receiving_side_confirms_a_mau_08(client, cast, world, persona,
     list(zip(PERSONAS, [302, 403, 403, 403, 403, 302, 403], strict=True)),
 )
 def test_only_the_ca_confirms_a_stock_import(client, cast, world, persona, expected):
-    assert _post_matrix(client, cast, persona, reverse("devices:stock_import_confirm")) == expected
+    from devices.stock_jobs import stock_import_start
+    from tests.factories import xlsx_upload
+    from tests.helpers import run_import_job
+
+    upload = xlsx_upload([["Loại thiết bị", "Số hiệu"], ["TOKEN", "VT2699001"]], name="kho.xlsx")
+    job = stock_import_start(upload=upload, by=cast.ca_operator)
+    run_import_job(job.pk)
+    url = reverse("devices:stock_import_confirm", args=[job.pk])
+    assert _post_matrix(client, cast, persona, url) == expected
+    imported = Device.objects.filter(serial="VT2699001").exists()
+    assert imported == (persona == "ca_operator")
 
 
 def test_the_recovery_button_is_the_clerks_of_a_locked_device(client, cast, world):

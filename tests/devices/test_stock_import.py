@@ -1,6 +1,7 @@
 """The CA operator imports device serials from a spreadsheet: every line checked in a preview,
 duplicates (in the file and in the registry) and malformed serials reported per line, and the
-import all or nothing."""
+import all or nothing. Uploads through the pages become import jobs whose task (the shipped one,
+called here as the worker would) reads the file."""
 
 import io
 
@@ -21,6 +22,7 @@ from devices.services import (
     stock_rows_check,
 )
 from portal.models import AuditEvent
+from tests.helpers import stock_upload
 
 pytestmark = pytest.mark.django_db
 HEADER = ["STT", "Loại thiết bị", "Số hiệu", "ICCID", "Số điện thoại", "Nhà mạng"]
@@ -136,49 +138,42 @@ def test_preview_then_confirm_through_the_pages(cast, client):
     client.force_login(cast.ca_operator)
     url = reverse("devices:stock_import")
 
-    preview = client.post(url, {"file": xlsx(GOOD)})
+    preview = stock_upload(client, xlsx(GOOD))
     assert preview.status_code == 200
     assert preview.context["can_confirm"] and preview.context["total"] == 4
     assert Device.objects.count() == 0  # nothing before the confirmation
+    job = preview.context["job"]
 
-    done = client.post(
-        reverse("devices:stock_import_confirm"), {"digest": preview.context["digest"]}
-    )
+    done = client.post(reverse("devices:stock_import_confirm", args=[job.pk]))
     assert done.status_code == 302 and done["Location"] == reverse("devices:stock")
     assert Device.objects.in_stock().count() == 4
-    # The same confirmation again finds nothing pending.
-    again = client.post(
-        reverse("devices:stock_import_confirm"), {"digest": preview.context["digest"]}
-    )
-    assert again["Location"] == url
+    # The same confirmation again finds the job confirmed and imports nothing.
+    again = client.post(reverse("devices:stock_import_confirm", args=[job.pk]))
+    assert again["Location"] == reverse("devices:stock_import_job", args=[job.pk])
     assert Device.objects.count() == 4
+    assert client.get(url).status_code == 200
 
 
 def test_a_preview_with_problems_offers_no_confirmation(cast, client):
     client.force_login(cast.ca_operator)
-    preview = client.post(
-        reverse("devices:stock_import"), {"file": xlsx([[1, "TOKEN", "X1", None, None, None]])}
-    )
+    preview = stock_upload(client, xlsx([[1, "TOKEN", "X1", None, None, None]]))
     assert not preview.context["can_confirm"]
     assert preview.context["problem_count"] == 1
-    assert "devices_stock_import" not in client.session
     page = preview.content.decode()
     assert 'data-line="3"' in page and "8 đến 10" in page
-    response = client.post(
-        reverse("devices:stock_import_confirm"), {"digest": preview.context["digest"]}
-    )
+    job = preview.context["job"]
+    response = client.post(reverse("devices:stock_import_confirm", args=[job.pk]))
     assert response.status_code == 302
     assert Device.objects.count() == 0
 
 
 def test_a_registry_change_between_preview_and_confirm_refuses_the_whole_file(cast, client):
     client.force_login(cast.ca_operator)
-    preview = client.post(reverse("devices:stock_import"), {"file": xlsx(GOOD)})
+    preview = stock_upload(client, xlsx(GOOD))
     device_register_stock(kind=DeviceKind.USB_TOKEN, serial="VT2600102", by=cast.ca_operator)
 
-    response = client.post(
-        reverse("devices:stock_import_confirm"), {"digest": preview.context["digest"]}, follow=True
-    )
+    job = preview.context["job"]
+    response = client.post(reverse("devices:stock_import_confirm", args=[job.pk]), follow=True)
 
     assert Device.objects.count() == 1
     assert "Không nhập thiết bị nào" in " ".join(str(m) for m in response.context["messages"])

@@ -1,14 +1,17 @@
 """Both importers, driven with random workbooks: never a server error, nothing stored by a
-preview, unreadable cells reported on their row."""
+preview but its import job (and that job's audit event), unreadable cells reported on their row.
+Each accepted upload's job is run by its own task, as the worker would."""
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from hypothesis import given
 
+from portal.models import ImportJob
 from requests_app.excel import CA_HEADERS
 from tests.factories import letter_draft
 from tests.fuzz.strategies import fuzz_settings, raw_number, sheets, state, workbook_bytes
+from tests.helpers import stock_upload, upload_and_parse
 
 pytestmark = pytest.mark.django_db
 
@@ -20,27 +23,32 @@ def _upload(lines) -> SimpleUploadedFile:
     return SimpleUploadedFile("tep.xlsx", workbook_bytes(lines))
 
 
+def _only_the_job(before: dict, jobs_before: int) -> dict:
+    """What `state()` must read after a preview: one audit event per job created, nothing else."""
+    return {**before, "AuditEvent": before["AuditEvent"] + ImportJob.objects.count() - jobs_before}
+
+
 @fuzz_settings(400)
 @given(lines=sheets(LETTER_HEADER, len(LETTER_HEADER)))
 def test_the_letter_import_preview(client, cast, lines):
     cert_request = letter_draft(cast)
     client.force_login(cast.clerk_a)
-    before = state()
-    response = client.post(
-        reverse("requests_app:import", args=[cert_request.pk]), {"file": _upload(lines)}
+    before, jobs = state(), ImportJob.objects.count()
+    response = upload_and_parse(
+        client, reverse("requests_app:import", args=[cert_request.pk]), _upload(lines)
     )
     assert response.status_code < 500
-    assert state() == before  # a preview stores nothing
+    assert state() == _only_the_job(before, jobs)  # a preview stores nothing else
 
 
 @fuzz_settings(400)
 @given(lines=sheets(STOCK_HEADER, len(STOCK_HEADER)))
 def test_the_stock_import_preview(client, cast, lines):
     client.force_login(cast.ca_operator)
-    before = state()
-    response = client.post(reverse("devices:stock_import"), {"file": _upload(lines)})
+    before, jobs = state(), ImportJob.objects.count()
+    response = stock_upload(client, _upload(lines))
     assert response.status_code < 500
-    assert state() == before
+    assert state() == _only_the_job(before, jobs)
 
 
 @pytest.mark.parametrize(
@@ -53,9 +61,10 @@ def test_a_non_finite_phone_or_id_is_a_row_error(client, cast, value, expected):
     client.force_login(cast.clerk_a)
     line = [1, "Lò Thị Mai", "05/03/1990", value, "CCS", "01/07/2021", "mai@laichau.gov.vn"]
     line += ["Sở Tài chính", "", "", "", "Lai Châu", "Lai Châu", "Chuyên viên", value]
-    response = client.post(
+    response = upload_and_parse(
+        client,
         reverse("requests_app:import", args=[cert_request.pk]),
-        {"file": _upload([LETTER_HEADER, line])},
+        _upload([LETTER_HEADER, line]),
     )
     assert response.status_code == 200
     problems = response.context["problems"]
@@ -67,9 +76,10 @@ def test_a_numeric_nan_the_parser_cannot_read_refuses_the_file_clearly(client, c
     cert_request = letter_draft(cast)
     client.force_login(cast.clerk_a)
     line = [1, "Lò Thị Mai", "05/03/1990", raw_number("nan")]
-    response = client.post(
+    response = upload_and_parse(
+        client,
         reverse("requests_app:import", args=[cert_request.pk]),
-        {"file": _upload([LETTER_HEADER, line])},
+        _upload([LETTER_HEADER, line]),
     )
     assert response.status_code in (200, 400)
     assert "tệp bị hỏng" in response.content.decode()
@@ -79,6 +89,6 @@ def test_a_numeric_nan_the_parser_cannot_read_refuses_the_file_clearly(client, c
 def test_a_non_finite_stock_cell_is_a_row_error(client, cast, value):
     client.force_login(cast.ca_operator)
     line = [1, "SIM", "", "8984048000000000001", value, "Viettel"]
-    response = client.post(reverse("devices:stock_import"), {"file": _upload([STOCK_HEADER, line])})
+    response = stock_upload(client, _upload([STOCK_HEADER, line]))
     assert response.status_code == 200
     assert "Cột 5" in response.content.decode()

@@ -144,3 +144,25 @@ def test_the_export_helper_writes_formula_starts_as_text(text):
     assert first.value.startswith("'")
     assert phone.value == "0912345678"
     assert phone.data_type == "s" and phone.number_format == "@"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("importer", ["letter", "stock"])
+def test_a_zip_bomb_is_refused_in_the_upload_request_before_any_job_exists(client, cast, importer):
+    from django.urls import reverse
+
+    from portal.models import ImportJob
+    from tests.factories import letter_draft
+
+    if importer == "letter":
+        client.force_login(cast.clerk_a)
+        url = reverse("requests_app:import", args=[letter_draft(cast).pk])
+    else:
+        client.force_login(cast.ca_operator)
+        url = reverse("devices:stock_import")
+    started = time.monotonic()
+    response = client.post(url, {"file": SimpleUploadedFile("bom.xlsx", bomb(expanded_mb=70))})
+    assert response.status_code == 200
+    assert "bất thường" in response.context["form"].errors["file"][0]
+    assert time.monotonic() - started < 2
+    assert not ImportJob.objects.exists(), "nothing is saved or queued for the worker"

@@ -50,6 +50,6 @@ def test_an_exported_sheet_imports_back_unchanged(client, cast):
     file = SimpleUploadedFile("xuat.xlsx", exported, content_type=excel.XLSX_CONTENT_TYPE)
     preview = excel_upload(client, target, file)
     assert preview.context["problems"] == []
-    excel_confirm(client, target, preview.context["token"])
+    excel_confirm(client, target, preview.context["job"].pk)
     fields = [f for f in excel.FIELD_COLUMN[excel.LAYOUT_CA]]
     assert list(target.rows.values(*fields)) == list(source.rows.values(*fields))

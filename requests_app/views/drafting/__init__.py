@@ -1,6 +1,6 @@
 """The drafting half of a letter's life, for the agency clerk (and what the agency head sees
 of it): the letters list, a new letter, the draft editor with inline row editing (htmx) and
-pickers, the Excel import with its preview, and the Excel export.
+pickers, the Excel import (parsed by the worker, then previewed), and the Excel export.
 
 Views stay thin: forms parse, `requests_app.services` write (checking rights and rules), the
 templates render. Out of scope is 404 (`visible_to`), in scope but not allowed is 403
@@ -11,7 +11,6 @@ page. The htmx endpoints also work as plain POSTs, so the basic editor works wit
 `spreadsheets` (Excel import and export) share `common`; cells come from `requests_app.cells`.
 """
 
-from requests_app.views.drafting.common import IMPORT_SESSION_KEY
 from requests_app.views.drafting.editor import cert_request_edit
 from requests_app.views.drafting.letters import cert_request_create, cert_request_list
 from requests_app.views.drafting.pickers import pick
@@ -20,16 +19,19 @@ from requests_app.views.drafting.spreadsheets import (
     excel_export,
     excel_import,
     excel_import_confirm,
+    excel_import_discard,
+    excel_import_job,
 )
 
 __all__ = [
-    "IMPORT_SESSION_KEY",
     "cert_request_create",
     "cert_request_edit",
     "cert_request_list",
     "excel_export",
     "excel_import",
     "excel_import_confirm",
+    "excel_import_discard",
+    "excel_import_job",
     "pick",
     "row_add",
     "row_delete",

@@ -52,7 +52,6 @@ FORM_HELP = {
         "Gửi Sở Khoa học và Công nghệ, xử lý trong 1 ngày làm việc."
     ),
 }
-IMPORT_SESSION_KEY = "requests_app.excel_import"
 # Workflow actions that bring a letter back to its drafter with comments.
 RETURN_ACTIONS = ("send_back", "return")
 

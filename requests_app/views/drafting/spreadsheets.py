@@ -1,72 +1,35 @@
 """The Excel import (upload, preview, confirmation) and export of a letter."""
 
-import secrets
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import HttpResponseClientRefresh
 
 from portal.errors import DomainError
+from portal.imports import STATE_MESSAGES, ImportJobNotReady, import_job_discard
+from portal.models import ImportJob
 from requests_app import cells, excel
 from requests_app.choices import FormKind
 from requests_app.columns import FORM_COLUMNS
-from requests_app.exceptions import RowsInvalid
-from requests_app.forms import (
-    ExcelConfirmForm,
-    ExcelUploadForm,
+from requests_app.excel.jobs import (
+    LETTER_IMPORT,
+    PreviewChanged,
+    letter_import_confirm,
+    letter_import_start,
+    result_sheet,
 )
+from requests_app.forms import ExcelUploadForm
 from requests_app.models import CertRequest, RequestRow
 from requests_app.views.drafting.common import (
-    IMPORT_SESSION_KEY,
     drafting_view,
     get_letter,
     table_context,
 )
 
-
-def _stage(request, cert_request, sheet: excel.ParsedSheet) -> str:
-    """Keep the good rows server-side until the clerk confirms (one import per session)."""
-    token = secrets.token_urlsafe(16)
-    request.session[IMPORT_SESSION_KEY] = {
-        "token": token,
-        "letter": cert_request.pk,
-        "payload": excel.to_payload(sheet.layout, sheet.good_rows),
-    }
-    return token
-
-
-def _preview(request, cert_request, sheet, *, status=200) -> HttpResponse:
-    token = _stage(request, cert_request, sheet) if sheet.good_rows else ""
-    problems = [
-        (row.line, column, message) for row in sheet.bad_rows for column, message in row.problems
-    ]
-    return render(
-        request,
-        "requests_app/drafting/import_preview.html",
-        {
-            **table_context(cert_request),
-            "sheet": sheet,
-            "problems": problems,
-            "good": [
-                {
-                    "line": r.line,
-                    "cells": [
-                        cells.editor_cell(RequestRow(**r.data), n)
-                        for n in FORM_COLUMNS[FormKind.ISSUE_PERSON]
-                    ],
-                }
-                for r in sheet.good_rows[:200]
-            ],
-            "good_count": len(sheet.good_rows),
-            "bad_count": len(sheet.bad_rows),
-            "token": token,
-        },
-        status=status,
-    )
+PREVIEW_ROWS = 200
 
 
 def _importable(request, pk: int) -> CertRequest:
@@ -76,23 +39,51 @@ def _importable(request, pk: int) -> CertRequest:
     return cert_request
 
 
+def _job(request, cert_request: CertRequest, job_pk: int) -> ImportJob:
+    """The user's own job for this letter; anyone else's is 404 (docs/architecture.md §5)."""
+    return get_object_or_404(
+        ImportJob.objects.owned_by(request.user).of(LETTER_IMPORT, cert_request.pk), pk=job_pk
+    )
+
+
+def _preview_context(job: ImportJob) -> dict:
+    sheet = result_sheet(job.result)
+    rows_read = job.result.get("rows_read", 0)
+    return {
+        "layout_label": str(excel.LAYOUT_LABELS[sheet.layout]),
+        "rows_read": rows_read,
+        "problems": job.result.get("problems", []),
+        "good": [
+            {
+                "line": r.line,
+                "cells": [
+                    cells.editor_cell(RequestRow(**r.data), n)
+                    for n in FORM_COLUMNS[FormKind.ISSUE_PERSON]
+                ],
+            }
+            for r in sheet.rows[:PREVIEW_ROWS]
+        ],
+        "good_count": len(sheet.rows),
+        "bad_count": rows_read - len(sheet.rows),
+    }
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 @drafting_view
 def excel_import(request, pk: int):
+    """The upload: the file is inspected here and parsed by the worker (an import job)."""
     cert_request = _importable(request, pk)
     form = ExcelUploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         try:
-            sheet = excel.read_workbook(form.cleaned_data["file"])
+            job = letter_import_start(
+                cert_request=cert_request, upload=form.cleaned_data["file"], by=request.user
+            )
         except excel.ImportRefused as exc:
             form.add_error("file", exc.message)
         else:
-            if not sheet.rows:
-                form.add_error("file", _("Tệp không có dòng dữ liệu nào dưới dòng tiêu đề."))
-            else:
-                excel.check_rows(cert_request, sheet.layout, sheet.rows)
-                return _preview(request, cert_request, sheet)
+            return redirect("requests_app:import_job", pk=cert_request.pk, job_pk=job.pk)
     return render(
         request,
         "requests_app/drafting/import.html",
@@ -106,46 +97,59 @@ def excel_import(request, pk: int):
 
 
 @login_required
+@require_GET
+@drafting_view
+def excel_import_job(request, pk: int, job_pk: int):
+    """The job's page: progress while the worker reads (polled by htmx), then the preview."""
+    cert_request = _importable(request, pk)
+    job = _job(request, cert_request, job_pk)
+    poll_url = request.path
+    if request.htmx:
+        if not job.is_running:
+            return HttpResponseClientRefresh()  # the full page shows the outcome
+        return render(
+            request,
+            "portal/partials/_import_progress.html",
+            {"job": job, "state_message": STATE_MESSAGES[job.status], "poll_url": poll_url},
+        )
+    context = {
+        **table_context(cert_request),
+        "job": job,
+        "state_message": STATE_MESSAGES.get(job.status, ""),
+        "poll_url": poll_url,
+    }
+    if job.status == ImportJob.Status.READY:
+        context.update(_preview_context(job))
+    return render(request, "requests_app/drafting/import_preview.html", context)
+
+
+@login_required
 @require_POST
 @drafting_view
-def excel_import_confirm(request, pk: int):
+def excel_import_confirm(request, pk: int, job_pk: int):
     cert_request = _importable(request, pk)
-    form = ExcelConfirmForm(request.POST)
-    staged = request.session.get(IMPORT_SESSION_KEY) or {}
-    if (
-        not form.is_valid()
-        or staged.get("token") != form.cleaned_data["token"]
-        or staged.get("letter") != cert_request.pk
-    ):
-        messages.error(
-            request,
-            _("Dữ liệu xem trước đã hết hạn hoặc đã được thêm. Hãy tải tệp lên lại."),
-        )
-        return redirect("requests_app:import", pk=cert_request.pk)
-    sheet = excel.from_payload(staged["payload"])
-    excel.check_rows(cert_request, sheet.layout, sheet.rows)
-    if sheet.bad_rows:
-        messages.warning(request, _CHANGED_MESSAGE)
-        return _preview(request, cert_request, sheet)
+    job = _job(request, cert_request, job_pk)
     try:
-        count = excel.save_rows(
-            cert_request=cert_request, by=request.user, layout=sheet.layout, rows=sheet.rows
-        )
-    except RowsInvalid:
-        messages.warning(request, _CHANGED_MESSAGE)
-        return _preview(request, cert_request, sheet)
-    except DomainError as exc:
+        count = letter_import_confirm(job=job, cert_request=cert_request, by=request.user)
+    except PreviewChanged as exc:
+        messages.warning(request, exc.message)
+    except (ImportJobNotReady, DomainError) as exc:
         messages.error(request, exc.message)
-        return redirect("requests_app:import", pk=cert_request.pk)
-    del request.session[IMPORT_SESSION_KEY]
-    messages.success(request, _("Đã thêm %(n)d dòng từ tệp Excel.") % {"n": count})
-    return redirect("requests_app:edit", pk=cert_request.pk)
+    else:
+        messages.success(request, _("Đã thêm %(n)d dòng từ tệp Excel.") % {"n": count})
+        return redirect("requests_app:edit", pk=cert_request.pk)
+    return redirect("requests_app:import_job", pk=cert_request.pk, job_pk=job.pk)
 
 
-_CHANGED_MESSAGE = gettext_lazy(
-    "Văn bản đã thay đổi từ lúc xem trước: một số dòng không còn hợp lệ. Chưa dòng nào được thêm; "
-    "hãy xem lại danh sách dưới đây."
-)
+@login_required
+@require_POST
+@drafting_view
+def excel_import_discard(request, pk: int, job_pk: int):
+    cert_request = _importable(request, pk)
+    job = _job(request, cert_request, job_pk)
+    import_job_discard(job=job, by=request.user)
+    messages.info(request, _("Đã huỷ lần nhập tệp; chưa dòng nào được thêm."))
+    return redirect("requests_app:import", pk=cert_request.pk)
 
 
 @login_required

@@ -1,0 +1,257 @@
+"""Import jobs (docs/architecture.md §4.7): the upload only inspects and saves, the parse task
+is safe to deliver twice, the sweep picks up lost jobs and discards old ones, and a job is its
+owner's alone. The parse tasks are the shipped ones, called here as the worker would."""
+
+import re
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from agencies.choices import Role
+from portal.imports import MAX_ATTEMPTS, import_jobs_sweep
+from portal.models import ImportJob
+from requests_app.tasks import letter_import_parse_task
+from tests import factories as f
+from tests.factories import letter_draft, mau01_people_upload, xlsx_upload
+from tests.helpers import HTMX, count_queries, excel_confirm
+
+pytestmark = pytest.mark.django_db
+S = ImportJob.Status
+# Queries of a job page (6 today), whatever the number of rows previewed.
+BUDGET = 8
+
+
+def _upload(client, cert_request, file):
+    return client.post(reverse("requests_app:import", args=[cert_request.pk]), {"file": file})
+
+
+@pytest.fixture
+def queued_job(cast, client):
+    """A clerk's upload of 3 people, saved and not parsed yet (no worker in this process)."""
+    cert_request = letter_draft(cast)
+    client.force_login(cast.clerk_a)
+    response = _upload(client, cert_request, mau01_people_upload(3))
+    job = ImportJob.objects.get()
+    job.page = reverse("requests_app:import_job", args=[cert_request.pk, job.pk])
+    job.letter = cert_request
+    job.upload_response = response
+    return job
+
+
+def _age(job, **delta):
+    ImportJob.objects.filter(pk=job.pk).update(
+        touched_at=timezone.now() - timedelta(**delta),
+        created_at=timezone.now() - timedelta(**delta),
+    )
+
+
+# --- the web request does not parse ------------------------------------------------------------
+def test_the_upload_answers_with_a_redirect_and_leaves_the_job_queued(queued_job):
+    assert queued_job.upload_response.status_code == 302
+    assert queued_job.upload_response.url == queued_job.page
+    assert queued_job.status == S.QUEUED
+    assert (queued_job.rows_total, queued_job.rows_done, queued_job.result) == (0, 0, {})
+    assert bytes(queued_job.content).startswith(b"PK"), "the file waits for the worker"
+    assert not queued_job.letter.rows.exists()
+
+
+def test_the_job_page_shows_a_polled_progress_bar_without_inline_style(queued_job, client):
+    html = client.get(queued_job.page).content.decode()
+    assert "Đang chờ xử lý" in html
+    assert re.search(r'hx-get="[^"]+" hx-trigger="every 1s"', html)
+    assert "<progress" in html
+    assert "style=" not in html and "<script>" not in html
+
+
+def test_the_poll_answers_rows_done_of_rows_total_then_a_refresh(queued_job, client):
+    ImportJob.objects.filter(pk=queued_job.pk).update(
+        status=S.PARSING, rows_total=120, rows_done=50
+    )
+    fragment = client.get(queued_job.page, **HTMX).content.decode()
+    assert '<progress class="import-bar" value="50" max="120">' in fragment
+    assert "50 / 120 dòng" in fragment and 'hx-trigger="every 1s"' in fragment
+    ImportJob.objects.filter(pk=queued_job.pk).update(status=S.QUEUED, rows_total=0, rows_done=0)
+    letter_import_parse_task(queued_job.pk)
+    done = client.get(queued_job.page, **HTMX)
+    assert done["HX-Refresh"] == "true", "polling stops: the page reloads with the preview"
+    assert "Xác nhận thêm 3 dòng hợp lệ" in client.get(queued_job.page).content.decode()
+
+
+def test_progress_is_written_every_50_rows_in_its_own_update(cast):
+    from requests_app.excel.jobs import letter_import_start
+
+    job = letter_import_start(
+        cert_request=letter_draft(cast), upload=mau01_people_upload(120), by=cast.clerk_a
+    )
+    with CaptureQueriesContext(connection) as queries:
+        assert letter_import_parse_task(job.pk) == "ready"
+    updates = [q["sql"] for q in queries if q["sql"].startswith('UPDATE "portal_importjob"')]
+    progress = [sql for sql in updates if '"touched_at"' in sql and '"result"' not in sql]
+    # The claim, then 0, 50 and 100 rows checked, then the result in one guarded update.
+    assert len(progress) == 4
+    assert '"status" = ' in updates[-1] and '"result"' in updates[-1]
+    job.refresh_from_db()
+    assert (job.status, job.rows_done, job.rows_total) == (S.READY, 120, 120)
+    assert len(job.result["good"]) == 120 and bytes(job.content) == b""
+
+
+# --- the task is safe to deliver twice ---------------------------------------------------------
+def test_a_redelivered_parse_task_changes_nothing(queued_job):
+    assert letter_import_parse_task(queued_job.pk) == "ready"
+    first = ImportJob.objects.get(pk=queued_job.pk)
+    assert letter_import_parse_task(queued_job.pk) == "skipped"
+    again = ImportJob.objects.get(pk=queued_job.pk)
+    assert (again.status, again.attempt, again.finished_at, again.result) == (
+        first.status,
+        first.attempt,
+        first.finished_at,
+        first.result,
+    )
+
+
+def test_a_duplicate_task_leaves_a_job_another_worker_is_parsing_alone(queued_job):
+    ImportJob.objects.filter(pk=queued_job.pk).update(status=S.PARSING, attempt=1)
+    assert letter_import_parse_task(queued_job.pk) == "skipped"
+    job = ImportJob.objects.get(pk=queued_job.pk)
+    assert (job.status, job.attempt, job.result) == (S.PARSING, 1, {})
+
+
+def test_a_failed_parse_shows_its_reason(cast, client):
+    cert_request = letter_draft(cast)
+    client.force_login(cast.clerk_a)
+    _upload(client, cert_request, xlsx_upload([["Họ tên", "Ngày sinh"], ["A", "B"]]))
+    job = ImportJob.objects.get()
+    assert letter_import_parse_task(job.pk) == "failed"
+    page = client.get(reverse("requests_app:import_job", args=[cert_request.pk, job.pk]))
+    html = page.content.decode()
+    assert "Không nhập được tệp này." in html and "STT" in html
+    assert excel_confirm(client, cert_request, job.pk).status_code == 302
+    assert not cert_request.rows.exists()
+
+
+# --- the sweep ---------------------------------------------------------------------------------
+def test_the_sweep_queues_a_lost_job_again_once(queued_job, settings):
+    settings.PORTAL_IMPORT_STALL_SECONDS = 120
+    ImportJob.objects.filter(pk=queued_job.pk).update(
+        status=S.PARSING, attempt=1, touched_at=timezone.now() - timedelta(seconds=121)
+    )
+    assert import_jobs_sweep()["requeued"] == 1
+    assert import_jobs_sweep()["requeued"] == 0, "claimed: not queued twice"
+    job = ImportJob.objects.get(pk=queued_job.pk)
+    assert job.status == S.QUEUED
+    assert letter_import_parse_task(job.pk) == "ready"
+    assert ImportJob.objects.get(pk=job.pk).attempt == 2
+
+
+def test_the_sweep_leaves_a_job_within_its_window_alone(queued_job, settings):
+    settings.PORTAL_IMPORT_STALL_SECONDS = 120
+    ImportJob.objects.filter(pk=queued_job.pk).update(
+        touched_at=timezone.now() - timedelta(seconds=60)
+    )
+    assert import_jobs_sweep() == {"expired": 0, "given_up": 0, "requeued": 0}
+
+
+def test_a_job_claimed_too_often_fails_with_a_message(queued_job, client):
+    ImportJob.objects.filter(pk=queued_job.pk).update(
+        status=S.PARSING, attempt=MAX_ATTEMPTS, touched_at=timezone.now() - timedelta(hours=1)
+    )
+    assert import_jobs_sweep()["given_up"] == 1
+    job = ImportJob.objects.get(pk=queued_job.pk)
+    assert job.status == S.FAILED and "3 lần thử" in job.error
+    assert "3 lần thử" in client.get(queued_job.page).content.decode()
+
+
+def test_a_job_older_than_a_day_is_discarded_with_its_file(queued_job, client):
+    letter_import_parse_task(queued_job.pk)
+    _age(queued_job, hours=25)
+    assert import_jobs_sweep()["expired"] == 1
+    job = ImportJob.objects.get(pk=queued_job.pk)
+    assert (job.status, bytes(job.content), job.result) == (S.DISCARDED, b"", {})
+    assert "đã hết hạn" in client.get(queued_job.page).content.decode()
+    excel_confirm(client, queued_job.letter, job.pk)
+    assert not queued_job.letter.rows.exists()
+
+
+# --- a job is its owner's ----------------------------------------------------------------------
+@pytest.mark.parametrize("persona", ["clerk_b", "other_clerk_a", "officer_1", "ca_operator"])
+def test_nobody_else_sees_or_confirms_a_job(queued_job, cast, client, persona):
+    letter_import_parse_task(queued_job.pk)
+    if persona == "other_clerk_a":
+        user = f.UserFactory(username="clerk_a2")
+        f.MembershipFactory(user=user, role=Role.AGENCY_CLERK, organization=cast.agency_a)
+    else:
+        user = getattr(cast, persona)
+    client.force_login(user)
+    assert client.get(queued_job.page).status_code == 404
+    assert excel_confirm(client, queued_job.letter, queued_job.pk).status_code == 404
+    assert ImportJob.objects.get(pk=queued_job.pk).status == S.READY
+    assert not queued_job.letter.rows.exists()
+
+
+def test_the_owner_confirms_once_and_the_job_forgets_its_rows(queued_job, client):
+    letter_import_parse_task(queued_job.pk)
+    assert excel_confirm(client, queued_job.letter, queued_job.pk).status_code == 302
+    assert queued_job.letter.rows.count() == 3
+    job = ImportJob.objects.get(pk=queued_job.pk)
+    assert (job.status, job.result) == (S.CONFIRMED, {})
+    excel_confirm(client, queued_job.letter, queued_job.pk)
+    assert queued_job.letter.rows.count() == 3
+
+
+def test_discarding_drops_the_job_and_adds_nothing(queued_job, client):
+    letter_import_parse_task(queued_job.pk)
+    url = reverse("requests_app:import_discard", args=[queued_job.letter.pk, queued_job.pk])
+    assert client.post(url).status_code == 302
+    assert ImportJob.objects.get(pk=queued_job.pk).status == S.DISCARDED
+    excel_confirm(client, queued_job.letter, queued_job.pk)
+    assert not queued_job.letter.rows.exists()
+
+
+def test_another_ca_operator_gets_404_on_a_stock_job(cast, client):
+    from devices.stock_jobs import stock_import_start
+
+    upload = xlsx_upload([["Loại thiết bị", "Số hiệu"], ["TOKEN", "VT2699001"]], name="kho.xlsx")
+    job = stock_import_start(upload=upload, by=cast.ca_operator)
+    other = f.UserFactory(username="ca_operator_2")
+    f.MembershipFactory(user=other, role=Role.CA_OPERATOR, organization=cast.ca_org)
+    client.force_login(other)
+    assert client.get(reverse("devices:stock_import_job", args=[job.pk])).status_code == 404
+    assert client.post(reverse("devices:stock_import_confirm", args=[job.pk])).status_code == 404
+
+
+def test_the_former_worker_of_a_requeued_job_writes_nothing(queued_job, settings):
+    from portal.imports import _claim, import_job_run
+
+    settings.PORTAL_IMPORT_STALL_SECONDS = 120
+
+    def slow_parse(job, progress):
+        # While this worker is thought dead, the sweep re-queues the job and another worker
+        # claims it and starts reading; then this one wakes up with its own progress and result.
+        ImportJob.objects.filter(pk=job.pk).update(
+            touched_at=timezone.now() - timedelta(seconds=121)
+        )
+        assert import_jobs_sweep()["requeued"] == 1
+        assert _claim(job.pk).attempt == 2
+        progress(1, 1)
+        return {"layout": "late"}, 1
+
+    assert import_job_run(job_id=queued_job.pk, parse=slow_parse) == "lost"
+    job = ImportJob.objects.get(pk=queued_job.pk)
+    assert (job.status, job.attempt, job.rows_total, job.result) == (S.PARSING, 2, 0, {})
+
+
+def test_the_job_page_with_a_300_row_preview_stays_within_its_query_budget(cast, client):
+    from requests_app.excel.jobs import letter_import_start
+
+    cert_request = letter_draft(cast)
+    job = letter_import_start(
+        cert_request=cert_request, upload=mau01_people_upload(300), by=cast.clerk_a
+    )
+    letter_import_parse_task(job.pk)
+    client.force_login(cast.clerk_a)
+    url = reverse("requests_app:import_job", args=[cert_request.pk, job.pk])
+    assert count_queries(client, url) <= BUDGET
