@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('portal', '0005_notifications'),
+        ('portal', '0006_audit_event_key_id'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
