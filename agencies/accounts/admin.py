@@ -6,6 +6,8 @@ one is the audited reset `two_factor_reset` (all of the user's devices and recov
 Unlocking a locked-out account is axes' "access attempts" page: delete the user's attempts.
 """
 
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+from django.apps import apps
 from django.contrib import admin, messages
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -17,6 +19,19 @@ from agencies.accounts.twofactor import two_factor_reset
 for _model in (TOTPDevice, StaticDevice):
     if admin.site.is_registered(_model):
         admin.site.unregister(_model)
+
+# django-axes ships no Vietnamese catalogue: its admin section and pages get Vietnamese names
+# here (the column labels stay in English).
+apps.get_app_config("axes").verbose_name = _("Khóa đăng nhập")
+for _model, _name, _plural in (
+    (AccessAttempt, _("lần đăng nhập sai"), _("Lần đăng nhập sai (xóa để mở khóa)")),
+    (AccessLog, _("nhật ký đăng nhập"), _("Nhật ký đăng nhập")),
+    (AccessFailureLog, _("lần đăng nhập thất bại"), _("Lịch sử đăng nhập thất bại")),
+):
+    _model._meta.verbose_name, _model._meta.verbose_name_plural = _name, _plural
+apps.get_app_config("otp_totp").verbose_name = _("Xác thực hai lớp")
+TOTPDevice._meta.verbose_name = _("ứng dụng xác thực")
+TOTPDevice._meta.verbose_name_plural = _("Ứng dụng xác thực (xóa để đặt lại)")
 
 
 @admin.register(TOTPDevice)
