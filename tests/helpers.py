@@ -128,3 +128,19 @@ def totp_code(user) -> str:
         ahead = device.last_t + 1 - totp.t()
     totp.time = now + max(ahead, 0) * device.step
     return f"{totp.token():0{device.digits}d}"
+
+
+def browser_second_step(page, base_url: str, username: str) -> None:
+    """In a browser that has just sent a demo account's password: type the current code of the
+    demo authenticator when the account has a second factor (agencies/demo.py)."""
+    from django.contrib.auth import get_user_model
+
+    from agencies.demo import DEMO_TWO_FACTOR_USERNAMES
+
+    if username not in DEMO_TWO_FACTOR_USERNAMES:
+        return
+    page.wait_for_url(f"{base_url}/tai-khoan/xac-minh/**")
+    page.get_by_label("Mã xác thực").fill(
+        totp_code(get_user_model().objects.get(username=username))
+    )
+    page.get_by_role("button", name="Xác nhận").click()

@@ -268,3 +268,33 @@ def test_wrong_codes_count_toward_the_lockout_and_end_the_session(client, cast):
     assert "_auth_user_id" not in client.session
     again = client.post(reverse("login"), {"username": "officer_1", "password": PASSWORD})
     assert again.status_code == 429
+
+
+# --- other sign-in paths and the demo --------------------------------------------------------
+def test_the_admin_sign_in_form_still_works_and_leads_to_the_second_factor(client, cast):
+    response = client.post(
+        reverse("admin:login"), {"username": "admin", "password": PASSWORD, "next": "/quan-tri/"}
+    )
+    assert response.status_code == 302
+    assert "_auth_user_id" in client.session
+    assert client.get("/quan-tri/").url.startswith(ENROL)
+
+
+def test_the_demo_accounts_that_need_a_second_factor_get_the_published_secret_once(db):
+    from base64 import b32decode
+
+    from agencies.demo import (
+        DEMO_RECOVERY_CODES,
+        DEMO_TOTP_SECRET,
+        DEMO_TWO_FACTOR_USERNAMES,
+        load_demo,
+    )
+
+    load_demo()
+    load_demo()
+    for username in DEMO_TWO_FACTOR_USERNAMES:
+        device = TOTPDevice.objects.get(user__username=username)
+        assert device.confirmed
+        assert device.bin_key == b32decode(DEMO_TOTP_SECRET)
+        tokens = StaticToken.objects.filter(device__user__username=username)
+        assert sorted(tokens.values_list("token", flat=True)) == sorted(DEMO_RECOVERY_CODES)
