@@ -108,7 +108,13 @@ def _new_recovery_codes(user) -> list[str]:
 def two_factor_enable(*, device: TOTPDevice, code: str, by) -> list[str] | None:
     """Confirm an enrolment with a first code from the app; returns the new recovery codes, or
     None when the code is wrong (audited as a wrong code)."""
-    device = TOTPDevice.objects.select_for_update().get(pk=device.pk, user=by, confirmed=False)
+    device = (
+        TOTPDevice.objects.select_for_update()
+        .filter(pk=device.pk, user=by, confirmed=False)
+        .first()
+    )
+    if device is None:  # confirmed meanwhile in another tab, or removed
+        return None
     if not device.verify_token(normalise_code(code)):
         audit_record(actor=by, action="account.2fa_code_refused", obj=by, after={"step": "enrol"})
         return None

@@ -99,6 +99,17 @@ def test_a_recovery_code_works_once(client, cast):
     assert client.get("/").url.startswith(VERIFY)
 
 
+def test_an_authenticator_code_already_accepted_is_refused_a_second_time(client, cast):
+    with time_machine.travel(time.time(), tick=False):  # one 30-second step throughout
+        device = twofactor.totp_enrolment_device(user=cast.officer_1)
+        used = code_now(device)
+        assert twofactor.two_factor_enable(device=device, code=used, by=cast.officer_1)
+        password_step(client, cast.officer_1)
+        response = client.post(VERIFY, {"code": used})
+    assert response.status_code == 200
+    assert client.get("/").url.startswith(VERIFY)
+
+
 def test_a_clerk_is_not_forced_to_enrol(client, cast):
     password_step(client, cast.clerk_a)
     assert client.get("/").status_code == 200
