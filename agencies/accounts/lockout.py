@@ -44,7 +44,7 @@ def lockout_response(request, original_response=None, credentials=None):
     from django.utils.translation import gettext as _
 
     message = _(
-        "Tài khoản hoặc địa chỉ truy cập này đã bị tạm khóa đăng nhập do nhập sai quá %(limit)d lần. "
+        "Tài khoản hoặc địa chỉ truy cập này đã bị tạm khóa đăng nhập sau %(limit)d lần nhập sai. "
         "Vui lòng thử lại sau %(minutes)d phút, hoặc liên hệ quản trị hệ thống để được mở khóa."
     ) % {"limit": settings.AXES_FAILURE_LIMIT, "minutes": cooloff_minutes()}
     status = settings.AXES_HTTP_RESPONSE_CODE

@@ -1,6 +1,7 @@
-"""A CA operator without an authenticator signs in in a real browser: the portal sends them to
-enrolment, they add the secret to their "app", confirm with its code, keep the recovery codes,
-and the next sign-in asks for a code (here a recovery code). Screenshots in var/screenshots/."""
+"""Account security in a real browser. A CA operator without an authenticator is sent to
+enrolment, adds the secret to their "app", confirms with its code, keeps the recovery codes,
+and the next sign-in asks for a code (here a recovery code); five wrong passwords show the
+lockout page. Screenshots in var/screenshots/."""
 
 import time
 from base64 import b32decode
@@ -66,3 +67,17 @@ def test_a_ca_operator_enrols_in_the_browser_and_signs_in_again_with_a_recovery_
     page.get_by_role("button", name="Xác nhận").click()
     page.wait_for_url(f"{live_server.url}/")
     assert page.get_by_role("heading", level=1).first.is_visible()
+
+
+def test_five_wrong_passwords_show_the_lockout_page_in_vietnamese(page, live_server, screenshot):
+    load_demo()
+    page.goto(f"{live_server.url}/dang-nhap/")
+    for _ in range(5):
+        page.get_by_label("Tên đăng nhập").fill("canbo.stc")
+        page.get_by_label("Mật khẩu").fill("khong-dung")
+        page.get_by_role("button", name="Đăng nhập").click()
+        page.wait_for_load_state()
+    heading = page.get_by_role("heading", level=1)
+    assert heading.inner_text() == "Tạm khóa đăng nhập"
+    assert "liên hệ quản trị hệ thống" in page.get_by_role("alert").inner_text()
+    screenshot(page, "login-locked-out")
