@@ -25,3 +25,7 @@ class MembershipAdmin(admin.ModelAdmin):
     list_filter = ["role"]
     search_fields = ["user__username", "organization__name"]
     raw_id_fields = ["user", "organization"]
+
+
+# Second factor (agencies/accounts/admin.py): registered with the rest of the app's admin.
+import agencies.accounts.admin  # noqa: E402, F401

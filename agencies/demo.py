@@ -3,17 +3,25 @@ one agency in another province, and one account per role. Idempotent: loading tw
 nothing.
 """
 
+from base64 import b32decode
 from dataclasses import dataclass
 from datetime import date
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from agencies.choices import OrgKind, Role
 from agencies.models import Membership, Organization, Person
 from agencies.provinces import PROVINCES_2025, REORGANISATION_DATE
 
 DEMO_PASSWORD = "Demo@2026"  # noqa: S105 - published demo credential, documented in README
+# The demo accounts that must sign in with a second factor share one published TOTP secret
+# (type it into an authenticator app) and three fixed recovery codes (README "Demo accounts").
+DEMO_TOTP_SECRET = "CONGCHUKYSODEMOLAICHAUTOTPSECRET"  # noqa: S105 - published demo credential
+DEMO_RECOVERY_CODES = ("demo0001", "demo0002", "demo0003")
+DEMO_TWO_FACTOR_USERNAMES = ("so.khcn", "cuc.cts", "quantri")
 CA_NAME = "Cục Chứng thực số và Bảo mật thông tin (mô phỏng)"
 
 
@@ -197,4 +205,21 @@ def load_demo() -> list[DemoAccount]:
             "canbo.sxd.dn", Role.AGENCY_CLERK, construction, "Cán bộ đầu mối, Sở Xây dựng Đà Nẵng"
         ),
     ]
+    for username in DEMO_TWO_FACTOR_USERNAMES:
+        enrol_demo_two_factor(user_model.objects.get(username=username))
     return accounts
+
+
+def enrol_demo_two_factor(user) -> None:
+    """Give a demo account the published authenticator secret and recovery codes (again: a
+    used demo recovery code comes back when the demo is loaded again)."""
+    key = b32decode(DEMO_TOTP_SECRET).hex()
+    device = TOTPDevice.objects.filter(user=user, key=key).first()
+    if device is None:
+        TOTPDevice.objects.filter(user=user).delete()
+        TOTPDevice.objects.create(user=user, name="Demo", key=key, confirmed=True)
+    static, _ = StaticDevice.objects.get_or_create(
+        user=user, name="Mã khôi phục", defaults={"confirmed": True}
+    )
+    for code in DEMO_RECOVERY_CODES:
+        StaticToken.objects.get_or_create(device=static, token=code)

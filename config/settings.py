@@ -4,6 +4,7 @@ SQLite and a file-system Celery broker are the zero-setup defaults; set DATABASE
 REDIS_URL for PostgreSQL and Redis. Every variable is documented in `.env.example`.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -32,6 +33,10 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "axes",
     "rest_framework",
     "django_filters",
     "drf_spectacular",
@@ -57,10 +62,14 @@ MIDDLEWARE = [
     "portal.middleware.QueryStringGuardMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "portal.middleware.RequestContextMiddleware",
+    "agencies.accounts.middleware.SecondFactorMiddleware",
+    # Last, as django-axes documents: turns a lockout during sign-in into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -361,3 +370,29 @@ CA_OCSP_NEXT_UPDATE_MINUTES = env_int("CA_OCSP_NEXT_UPDATE_MINUTES", 60)
 PORTAL_MAX_VALIDITY_YEARS = env_int("PORTAL_MAX_VALIDITY_YEARS", 5)
 PORTAL_RENEWAL_MAX_YEARS = env_int("PORTAL_RENEWAL_MAX_YEARS", 3)
 # --- end of certificate authority block ---
+
+# --- Accounts: lockout and second factor ---
+# Sign-in lockout (django-axes) and TOTP second factor (django-otp), agencies/accounts/.
+# django-axes checks every authenticate(request=...) first, then Django's own backend checks
+# the password.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Locked after this many failed sign-ins, counted per account and, separately, per client
+# address; failures are forgotten (and a lockout lifted) after the cool-off. A successful
+# sign-in does not reset the count, so an attacker's own account cannot clear an address.
+AXES_FAILURE_LIMIT = env_int("PORTAL_LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("PORTAL_LOGIN_COOLOFF_MINUTES", 30))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = False
+AXES_LOCKOUT_CALLABLE = "agencies.accounts.lockout.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "agencies.accounts.lockout.client_ip_address"
+# The address is the proxy's X-Forwarded-For entry only behind our TLS proxy, REMOTE_ADDR otherwise.
+PORTAL_CLIENT_IP_FROM_PROXY = env_bool("BEHIND_TLS_PROXY", False)
+# Never written to the attempt log in clear: the second-factor code joins axes' own list.
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "code"]
+AXES_HTTP_RESPONSE_CODE = 429
+# The name authenticator apps show next to the account.
+OTP_TOTP_ISSUER = env_str("PORTAL_TOTP_ISSUER", "Cong chu ky so chuyen dung")
+# --- end of accounts block ---

@@ -17,6 +17,7 @@ urlpatterns = [
     ),
     path("dang-xuat/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("tai-khoan/", include("agencies.accounts.urls")),
     path("quan-tri/", admin.site.urls),
     path("api/", include("config.api_urls")),
     path("", include("portal.urls")),

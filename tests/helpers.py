@@ -36,10 +36,31 @@ LOGIN = "login"  # the expected answer "302 to the login page"
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
 
+def sign_in(client, user):
+    """`client.force_login(user)`, and for a user who needs a second factor (agencies/accounts/
+    twofactor.py) a session verified the way django-otp's `login()` verifies it: the persistent
+    id of a real confirmed TOTP device of the user (created when they have none) in the
+    session. Use it instead of `force_login` for every signed-in test client."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from agencies.accounts.twofactor import two_factor_enabled, two_factor_required
+
+    client.force_login(user)
+    if two_factor_enabled(user) or two_factor_required(user):
+        device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+        if device is None:
+            device = TOTPDevice.objects.create(user=user, name="Kiểm thử", confirmed=True)
+        session = client.session
+        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+        session.save()
+    return client
+
+
 def login(client, cast, persona):
     """The test client logged in as a persona of `cast` ("anonymous": not at all)."""
     if persona != "anonymous":
-        client.force_login(getattr(cast, persona))
+        sign_in(client, getattr(cast, persona))
     return client
 
 
@@ -131,3 +152,41 @@ def running_worker(app):
         app, pool="solo", perform_ping_check=False, shutdown_timeout=15, loglevel="WARNING"
     ):
         yield
+
+
+def totp_code(user) -> str:
+    """The code the user's authenticator app shows now, computed from the device's secret
+    (`bin_key`) as the app does. django-otp refuses a time step it has already accepted, so
+    after a used step this is the next step's code (within the device's tolerance)."""
+    import time
+
+    from django_otp.oath import TOTP
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.get(user=user, confirmed=True)
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    now = time.time()
+    totp.time = now
+    ahead = device.last_t + 1 - totp.t()
+    if ahead > device.tolerance:  # both usable steps spent: wait for the clock to move on
+        time.sleep((ahead - device.tolerance) * device.step - (now - device.t0) % device.step)
+        totp.time = now = time.time()
+        ahead = device.last_t + 1 - totp.t()
+    totp.time = now + max(ahead, 0) * device.step
+    return f"{totp.token():0{device.digits}d}"
+
+
+def browser_second_step(page, base_url: str, username: str) -> None:
+    """In a browser that has just sent a demo account's password: type the current code of the
+    demo authenticator when the account has a second factor (agencies/demo.py)."""
+    from django.contrib.auth import get_user_model
+
+    from agencies.demo import DEMO_TWO_FACTOR_USERNAMES
+
+    if username not in DEMO_TWO_FACTOR_USERNAMES:
+        return
+    page.wait_for_url(f"{base_url}/tai-khoan/xac-minh/**")
+    page.get_by_label("Mã xác thực").fill(
+        totp_code(get_user_model().objects.get(username=username))
+    )
+    page.get_by_role("button", name="Xác nhận").click()

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import service_missing
+from tests.helpers import browser_second_step, service_missing
 
 # Playwright's sync API runs an event loop in this thread; Django would otherwise refuse the
 # database calls the tests make alongside it.
@@ -71,7 +71,8 @@ def screenshot():
 @pytest.fixture
 def as_user(browser, live_server):
     """A page logged in through the real form as a demo account, each account in its own
-    browser context (own cookies), so several roles can act side by side."""
+    browser context (own cookies), so several roles can act side by side. Accounts with a
+    second factor type the current code of the demo authenticator (agencies/demo.py)."""
     from agencies.demo import DEMO_PASSWORD
 
     contexts = []
@@ -85,6 +86,8 @@ def as_user(browser, live_server):
         page.get_by_label("Tên đăng nhập").fill(username)
         page.get_by_label("Mật khẩu").fill(DEMO_PASSWORD)
         page.get_by_role("button", name="Đăng nhập").click()
+        # The second step, as a person does it: the code their authenticator app shows.
+        browser_second_step(page, live_server.url, username)
         page.wait_for_url(f"{live_server.url}/")
         return page
 

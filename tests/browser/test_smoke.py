@@ -13,6 +13,7 @@ from agencies.models import Organization, Person
 from certificates.choices import CertStatus
 from devices.choices import DeviceStatus
 from tests import factories as f
+from tests.helpers import browser_second_step
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -67,6 +68,7 @@ def log_in(page, live_server, account):
     page.get_by_label("Tên đăng nhập").fill(account.username)
     page.get_by_label("Mật khẩu").fill(account.password)
     page.get_by_role("button", name="Đăng nhập").click()
+    browser_second_step(page, live_server.url, account.username)
     page.wait_for_url(f"{live_server.url}/")
 
 

@@ -6,6 +6,7 @@ import pytest
 from certificates import services
 from certificates.choices import SubjectKind
 from tests.certificates.relying_party import Files
+from tests.helpers import sign_in
 
 
 @pytest.fixture(autouse=True)
@@ -30,5 +31,5 @@ def issue(ca, cast):
 
 @pytest.fixture
 def files(tmp_path, client, cast):
-    client.force_login(cast.ca_operator)
+    sign_in(client, cast.ca_operator)
     return Files(tmp_path, client)

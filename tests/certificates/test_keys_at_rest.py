@@ -10,7 +10,7 @@ from django.db import connection
 from django.urls import reverse
 
 from certificates.models import Certificate, CertificateAuthority, DeviceKey, RevocationList
-from tests.helpers import TEST_CA_PASSPHRASE, TEST_DEVICE_PASSPHRASE
+from tests.helpers import TEST_CA_PASSPHRASE, TEST_DEVICE_PASSPHRASE, sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -152,7 +152,7 @@ PAGES_OPENED = {
 @pytest.mark.parametrize("who", list(PAGES_OPENED))
 def test_no_page_download_or_admin_view_renders_key_material(client, cast, world, who):
     if who is not None:
-        client.force_login(getattr(cast, who))
+        sign_in(client, getattr(cast, who))
     fragments = secrets_of_the_database()
     fetched = 0
     for url in every_url(world):
@@ -167,7 +167,7 @@ def test_no_page_download_or_admin_view_renders_key_material(client, cast, world
 
 
 def test_admin_forms_do_not_offer_the_key_fields(client, cast, ca):
-    client.force_login(cast.admin)
+    sign_in(client, cast.admin)
     response = client.get(
         reverse("admin:certificates_certificateauthority_change", args=[ca.root.pk])
     )

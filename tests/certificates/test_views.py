@@ -13,6 +13,7 @@ from certificates import services
 from certificates.choices import CertStatus, RevocationReason, SubjectKind
 from devices.choices import DeviceKind
 from tests import factories as f
+from tests.helpers import sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -54,7 +55,7 @@ def test_anonymous_is_sent_to_the_login_page(client, certificate, page):
 @pytest.mark.parametrize(("who", "expected"), MATRIX)
 @pytest.mark.parametrize("page", PAGES)
 def test_the_permission_matrix_of_a_certificate(client, cast, certificate, who, expected, page):
-    client.force_login(getattr(cast, who))
+    sign_in(client, getattr(cast, who))
 
     response = client.get(url(page, certificate))
 
@@ -65,7 +66,7 @@ def test_the_permission_matrix_of_a_certificate(client, cast, certificate, who, 
 def test_the_list_shows_a_certificate_to_whoever_may_see_it(
     client, cast, certificate, who, expected
 ):
-    client.force_login(getattr(cast, who))
+    sign_in(client, getattr(cast, who))
 
     response = client.get(reverse("certificates:list"))
 
@@ -76,7 +77,7 @@ def test_the_list_shows_a_certificate_to_whoever_may_see_it(
 def test_a_subscriber_sees_only_their_own(client, cast, issue):
     colleague = f.PersonFactory(organization=cast.unit_a)
     theirs = issue(person=colleague)
-    client.force_login(cast.subscriber_user)
+    sign_in(client, cast.subscriber_user)
 
     assert client.get(url("detail", theirs)).status_code == 404
     assert client.get(url("cer", theirs)).status_code == 404
@@ -84,7 +85,7 @@ def test_a_subscriber_sees_only_their_own(client, cast, issue):
 
 
 def test_downloads_are_the_certificate_in_der_and_pem(client, cast, certificate):
-    client.force_login(cast.clerk_a)
+    sign_in(client, cast.clerk_a)
 
     der = client.get(url("cer", certificate))
     pem = client.get(url("pem", certificate))
@@ -100,7 +101,7 @@ def test_downloads_are_the_certificate_in_der_and_pem(client, cast, certificate)
 
 def test_a_registry_row_without_x509_has_no_download(client, cast):
     row = f.CertificateFactory(person=cast.subscriber, agency=cast.agency_a)
-    client.force_login(cast.clerk_a)
+    sign_in(client, cast.clerk_a)
 
     assert client.get(url("detail", row)).status_code == 200
     assert client.get(url("cer", row)).status_code == 404
@@ -114,7 +115,7 @@ def test_the_detail_shows_chain_and_history(client, cast, certificate, ca):
     services.certificate_revoke(
         certificate=changed, by=cast.ca_operator, reason=RevocationReason.RESIGNED
     )
-    client.force_login(cast.clerk_a)
+    sign_in(client, cast.clerk_a)
 
     page = client.get(url("detail", changed)).content.decode()
 
@@ -170,7 +171,7 @@ def registry(cast):
 
 
 def listed(client, user, **params) -> set[str]:
-    client.force_login(user)
+    sign_in(client, user)
     response = client.get(reverse("certificates:list"), params)
     assert response.status_code == 200
     return {c.serial for c in response.context["certificates"]}
@@ -212,7 +213,7 @@ def test_filters_never_widen_the_scope(client, cast, registry):
 
 
 def test_the_ca_chooses_agencies_province_by_province(client, cast, registry):
-    client.force_login(cast.ca_operator)
+    sign_in(client, cast.ca_operator)
 
     page = client.get(reverse("certificates:list"), {"province": cast.province_1.pk})
     options = dict(page.context["filter"].form.fields["agency"].widget.choices)
@@ -222,7 +223,7 @@ def test_the_ca_chooses_agencies_province_by_province(client, cast, registry):
 
 
 def test_htmx_gets_only_the_table(client, cast, registry):
-    client.force_login(cast.ca_operator)
+    sign_in(client, cast.ca_operator)
 
     response = client.get(reverse("certificates:list"), headers={"HX-Request": "true"})
 
@@ -236,7 +237,7 @@ def test_the_list_costs_the_same_queries_for_10_or_100_rows(client, cast, who):
     token = f.DeviceFactory(agency=cast.agency_a)
     for _ in range(120):
         f.CertificateFactory(person=cast.subscriber, agency=cast.agency_a, device=token)
-    client.force_login(getattr(cast, who))
+    sign_in(client, getattr(cast, who))
 
     counts = []
     for size in (10, 100):
@@ -252,7 +253,7 @@ def test_the_list_costs_the_same_queries_for_10_or_100_rows(client, cast, who):
 def test_pagination_keeps_the_filters(client, cast):
     for _ in range(12):
         f.CertificateFactory(person=cast.subscriber, agency=cast.agency_a)
-    client.force_login(cast.clerk_a)
+    sign_in(client, cast.clerk_a)
 
     page = client.get(
         reverse("certificates:list"), {"page_size": 10, "status": "valid"}
@@ -297,7 +298,7 @@ def test_an_oversized_ocsp_request_is_refused(client, ca):
 
 
 def test_an_invalid_filter_lists_nothing_and_says_why(client, cast, registry):
-    client.force_login(cast.ca_operator)
+    sign_in(client, cast.ca_operator)
 
     response = client.get(reverse("certificates:list"), {"expiring_within": "abc"})
 

@@ -11,6 +11,7 @@ from openpyxl import load_workbook
 from devices.choices import DeviceKind, DeviceStatus, ReturnReason
 from devices.services import device_return_obligation_open
 from tests import factories as f
+from tests.helpers import sign_in
 
 D = DeviceStatus
 pytestmark = pytest.mark.django_db
@@ -51,7 +52,7 @@ def test_each_role_sees_its_own_inventory(cast, client, devices):
         "subscriber_user": {"a_token"},
     }
     for persona, names in expected.items():
-        client.force_login(getattr(cast, persona))
+        sign_in(client, getattr(cast, persona))
         response = client.get(reverse("devices:list"))
         assert serials(response) == {devices[n].serial for n in names}, persona
 
@@ -61,7 +62,7 @@ def test_filters_by_kind_status_holder_and_overdue_return(cast, client, devices)
         device=devices["a_token"], reason=ReturnReason.REVOKED, notified_on=date(2020, 1, 6),
         by=None,
     )  # fmt: skip
-    client.force_login(cast.clerk_a)
+    sign_in(client, cast.clerk_a)
     url = reverse("devices:list")
     assert serials(client.get(url, {"kind": "sim_pki"})) == {devices["sim"].serial}
     assert serials(client.get(url, {"status": "locked"})) == {devices["a_locked"].serial}
@@ -77,14 +78,14 @@ def test_filters_by_kind_status_holder_and_overdue_return(cast, client, devices)
 def test_the_list_is_paginated(cast, client):
     for _ in range(30):
         f.DeviceFactory(agency=cast.agency_a)
-    client.force_login(cast.clerk_a)
+    sign_in(client, cast.clerk_a)
     response = client.get(reverse("devices:list"), {"page_size": 10, "page": 3})
     assert len(response.context["devices"]) == 10
     assert response.context["page"].paginator.num_pages == 3
 
 
 def test_the_export_is_the_filtered_list_within_scope(cast, client, devices):
-    client.force_login(cast.officer_1)
+    sign_in(client, cast.officer_1)
     response = client.get(
         reverse("devices:list"), {"xuat": "xlsx", "status": "handed_to_subscriber"}
     )
@@ -97,7 +98,7 @@ def test_the_export_is_the_filtered_list_within_scope(cast, client, devices):
 
 
 def test_the_agency_and_province_pages_fix_their_scope(cast, client, devices):
-    client.force_login(cast.ca_operator)
+    sign_in(client, cast.ca_operator)
     agency = client.get(reverse("devices:agency", args=[cast.agency_a.pk]))
     assert serials(agency) == {devices[n].serial for n in ("a_token", "a_locked", "sim")}
     assert "agency" not in agency.context["filter"].form.fields
@@ -108,7 +109,7 @@ def test_the_agency_and_province_pages_fix_their_scope(cast, client, devices):
 
 
 def test_the_device_page_shows_its_custody_chain(cast, client, handed):
-    client.force_login(cast.clerk_a)
+    sign_in(client, cast.clerk_a)
     response = client.get(reverse("devices:detail", args=[handed.pk]))
     html = response.content.decode()
     assert [r.status for r in response.context["custody"]] == [
@@ -131,7 +132,7 @@ def test_the_list_links_to_the_agency_and_province_inventories_the_user_may_open
         "subscriber_user": (False, False),
     }
     for persona, (agency_link, province_link) in expected.items():
-        client.force_login(getattr(cast, persona))
+        sign_in(client, getattr(cast, persona))
         html = client.get(reverse("devices:list")).content.decode()
         assert (agency_url in html, province_url in html) == (agency_link, province_link), persona
         if agency_link:

@@ -19,6 +19,7 @@ from devices.services import (
     return_minutes_create,
 )
 from tests import factories as f
+from tests.helpers import sign_in
 
 D = DeviceStatus
 pytestmark = pytest.mark.django_db
@@ -163,7 +164,7 @@ MATRIX = {
 
 def login(client, cast, persona):
     if persona != "anonymous":
-        client.force_login(getattr(cast, persona))
+        sign_in(client, getattr(cast, persona))
 
 
 @pytest.mark.parametrize("persona", PERSONAS)
@@ -238,9 +239,9 @@ def test_the_recovery_button_is_the_clerks_of_a_locked_device(client, cast, worl
     Device.objects.filter(pk=world.device.pk).update(status=D.LOCKED)
     url = reverse("requests_app:device_recovery", args=[world.device.pk])
     for persona, expected in (("clerk_b", 404), ("officer_1", 403), ("ca_operator", 403)):
-        client.force_login(getattr(cast, persona))
+        sign_in(client, getattr(cast, persona))
         assert client.post(url).status_code == expected
-    client.force_login(cast.clerk_a)
+    sign_in(client, cast.clerk_a)
     assert client.post(url).status_code == 302
 
 
@@ -268,13 +269,13 @@ def test_every_page_costs_the_same_queries_at_10_and_100_devices(client, cast):
     def measure():
         counts = {}
         for name, url in urls.items():
-            client.force_login(getattr(cast, BUDGET_PERSONA.get(name, "clerk_a")))
+            sign_in(client, getattr(cast, BUDGET_PERSONA.get(name, "clerk_a")))
             client.get(url)  # warm the session and per-process caches
             counts[name] = _count_queries(client, url)
             page = client.get(url + ("&" if "?" in url else "?") + "page_size=100")
             assert page.status_code == 200
         # The CA's view of everything, too.
-        client.force_login(cast.ca_operator)
+        sign_in(client, cast.ca_operator)
         counts["list (CA)"] = _count_queries(client, reverse("devices:list") + "?page_size=100")
         counts["export (CA)"] = _count_queries(client, reverse("devices:list") + "?xuat=xlsx")
         return counts

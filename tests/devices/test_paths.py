@@ -20,6 +20,7 @@ from requests_app import services as letters
 from requests_app.choices import FormKind, Outcome, Status
 from requests_app.models import CertRequest
 from tests.devices.helpers import chain, hand_over, issue_on_token
+from tests.helpers import sign_in
 
 D = DeviceStatus
 pytestmark = pytest.mark.django_db
@@ -112,7 +113,7 @@ def test_handover_then_loss_makes_mau_09_and_drafts_the_mau_05_for_the_clerk(
 ):
     certificate, device = issue_on_token(cast)
     hand_over(cast, device)
-    client.force_login(cast.clerk_a)
+    sign_in(client, cast.clerk_a)
 
     response = client.post(
         reverse("requests_app:device_report_loss", args=[device.pk]),
@@ -165,7 +166,7 @@ def test_the_drafted_mau_05_takes_section_1_from_the_agencys_last_letter(cast, c
     letters.cert_request_cancel(cert_request=previous, by=cast.clerk_a)
     _, device = issue_on_token(cast)
     hand_over(cast, device)
-    client.force_login(cast.clerk_a)
+    sign_in(client, cast.clerk_a)
     client.post(
         reverse("requests_app:device_report_loss", args=[device.pk]),
         {"lost_on": "20/11/2026", "lost_place": "Nhà riêng", "circumstances": "Bị mất cắp."},
@@ -189,7 +190,7 @@ def test_a_revocation_already_under_way_still_records_the_loss(cast, ca, stock, 
         by=cast.clerk_a,
         data={"certificate": certificate, "revoke_reason": RevocationReason.RETIRED},
     )
-    client.force_login(cast.clerk_a)
+    sign_in(client, cast.clerk_a)
 
     response = client.post(
         reverse("requests_app:device_report_loss", args=[device.pk]),
@@ -208,7 +209,7 @@ def test_a_revocation_already_under_way_still_records_the_loss(cast, ca, stock, 
 def test_handover_locked_recovered_through_a_mau_06_letter(cast, ca, stock, client):
     _, device = issue_on_token(cast)
     hand_over(cast, device)
-    client.force_login(cast.clerk_a)
+    sign_in(client, cast.clerk_a)
 
     client.post(reverse("devices:lock", args=[device.pk]))
     device.refresh_from_db()

@@ -22,7 +22,7 @@ from devices.services import (
     stock_rows_check,
 )
 from portal.models import AuditEvent
-from tests.helpers import stock_upload
+from tests.helpers import sign_in, stock_upload
 
 pytestmark = pytest.mark.django_db
 HEADER = ["STT", "Loại thiết bị", "Số hiệu", "ICCID", "Số điện thoại", "Nhà mạng"]
@@ -135,7 +135,7 @@ def test_an_unusable_file_is_refused_with_a_reason(upload, message):
 
 
 def test_preview_then_confirm_through_the_pages(cast, client):
-    client.force_login(cast.ca_operator)
+    sign_in(client, cast.ca_operator)
     url = reverse("devices:stock_import")
 
     preview = stock_upload(client, xlsx(GOOD))
@@ -155,7 +155,7 @@ def test_preview_then_confirm_through_the_pages(cast, client):
 
 
 def test_a_preview_with_problems_offers_no_confirmation(cast, client):
-    client.force_login(cast.ca_operator)
+    sign_in(client, cast.ca_operator)
     preview = stock_upload(client, xlsx([[1, "TOKEN", "X1", None, None, None]]))
     assert not preview.context["can_confirm"]
     assert preview.context["problem_count"] == 1
@@ -168,7 +168,7 @@ def test_a_preview_with_problems_offers_no_confirmation(cast, client):
 
 
 def test_a_registry_change_between_preview_and_confirm_refuses_the_whole_file(cast, client):
-    client.force_login(cast.ca_operator)
+    sign_in(client, cast.ca_operator)
     preview = stock_upload(client, xlsx(GOOD))
     device_register_stock(kind=DeviceKind.USB_TOKEN, serial="VT2600102", by=cast.ca_operator)
 

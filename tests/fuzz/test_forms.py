@@ -11,7 +11,7 @@ from requests_app.lifecycle import ACTIONS
 from tests import factories as f
 from tests.factories import LETTER_CONTACT, PERSON_ROW, letter_draft, letter_row_add
 from tests.fuzz.strategies import JUNK, field_names, form_data, fuzz_settings, refused, state
-from tests.helpers import HTMX
+from tests.helpers import HTMX, sign_in
 from tests.requests_app.letters import letter_at
 
 pytestmark = pytest.mark.django_db
@@ -30,7 +30,7 @@ def _post_checked(client, url, data, **extra):
 @given(data=form_data(PERSON_ROW), htmx=st.booleans())
 def test_adding_a_row(client, cast, data, htmx):
     cert_request = letter_draft(cast)
-    client.force_login(cast.clerk_a)
+    sign_in(client, cast.clerk_a)
     url = reverse("requests_app:row_add", args=[cert_request.pk])
     _post_checked(client, url, data, **(HTMX if htmx else {}))
 
@@ -40,7 +40,7 @@ def test_adding_a_row(client, cast, data, htmx):
 def test_editing_a_row(client, cast, data):
     cert_request = letter_draft(cast)
     row = letter_row_add(cert_request, cast.clerk_a)
-    client.force_login(cast.clerk_a)
+    sign_in(client, cast.clerk_a)
     url = reverse("requests_app:row_edit", args=[cert_request.pk, row.pk])
     _post_checked(client, url, data, **HTMX)
 
@@ -58,7 +58,7 @@ CREATE = {
 @fuzz_settings(400)
 @given(data=form_data(CREATE, extra_keys=["contact_title", "subject"]))
 def test_creating_a_letter(client, cast, data):
-    client.force_login(cast.clerk_a)
+    sign_in(client, cast.clerk_a)
     if data.get("agency") == "":
         data["agency"] = str(cast.agency_a.pk)
     _post_checked(client, reverse("requests_app:create"), data)
@@ -68,7 +68,7 @@ def test_creating_a_letter(client, cast, data):
 @given(data=form_data(LETTER_CONTACT, extra_keys=["contact_id_issue_date", "note"]))
 def test_editing_a_letter(client, cast, data):
     cert_request = letter_draft(cast)
-    client.force_login(cast.clerk_a)
+    sign_in(client, cast.clerk_a)
     _post_checked(client, reverse("requests_app:edit", args=[cert_request.pk]), data)
 
 
@@ -82,7 +82,7 @@ def test_editing_a_letter(client, cast, data):
 )
 def test_taking_an_action_on_a_letter(client, cast, action, persona, data):
     cert_request = letter_at(cast, Status.PROVINCE_REVIEW)
-    client.force_login(getattr(cast, persona))
+    sign_in(client, getattr(cast, persona))
     url = reverse("requests_app:action", args=[cert_request.pk, action])
     _post_checked(client, url, data)
 
@@ -94,7 +94,7 @@ def test_taking_an_action_on_a_letter(client, cast, action, persona, data):
 )
 def test_deciding_a_row(client, cast, persona, data):
     cert_request = letter_at(cast, Status.PROVINCE_REVIEW)
-    client.force_login(getattr(cast, persona))
+    sign_in(client, getattr(cast, persona))
     url = reverse("requests_app:row_decide", args=[cert_request.pk, cert_request.rows.get().pk])
     _post_checked(client, url, data)
 
@@ -118,7 +118,7 @@ def test_the_device_forms(client, cast, page, values):
         agency=cast.agency_a, holder=cast.subscriber, status="handed_to_subscriber"
     )
     url = reverse(name, args=[device.pk] if with_device else [])
-    client.force_login(getattr(cast, persona))
+    sign_in(client, getattr(cast, persona))
     shown = client.get(url)
     assert shown.status_code < 500
     names = field_names(shown.content.decode()) or ["note", "reason", "devices", "date"]

@@ -11,7 +11,7 @@ from portal.models import ImportJob
 from requests_app.excel import CA_HEADERS
 from tests.factories import letter_draft
 from tests.fuzz.strategies import fuzz_settings, raw_number, sheets, state, workbook_bytes
-from tests.helpers import stock_upload, upload_and_parse
+from tests.helpers import sign_in, stock_upload, upload_and_parse
 
 pytestmark = pytest.mark.django_db
 
@@ -32,7 +32,7 @@ def _only_the_job(before: dict, jobs_before: int) -> dict:
 @given(lines=sheets(LETTER_HEADER, len(LETTER_HEADER)))
 def test_the_letter_import_preview(client, cast, lines):
     cert_request = letter_draft(cast)
-    client.force_login(cast.clerk_a)
+    sign_in(client, cast.clerk_a)
     before, jobs = state(), ImportJob.objects.count()
     response = upload_and_parse(
         client, reverse("requests_app:import", args=[cert_request.pk]), _upload(lines)
@@ -44,7 +44,7 @@ def test_the_letter_import_preview(client, cast, lines):
 @fuzz_settings(400)
 @given(lines=sheets(STOCK_HEADER, len(STOCK_HEADER)))
 def test_the_stock_import_preview(client, cast, lines):
-    client.force_login(cast.ca_operator)
+    sign_in(client, cast.ca_operator)
     before, jobs = state(), ImportJob.objects.count()
     response = stock_upload(client, _upload(lines))
     assert response.status_code < 500
@@ -58,7 +58,7 @@ def test_the_stock_import_preview(client, cast, lines):
 )
 def test_a_non_finite_phone_or_id_is_a_row_error(client, cast, value, expected):
     cert_request = letter_draft(cast)
-    client.force_login(cast.clerk_a)
+    sign_in(client, cast.clerk_a)
     line = [1, "Lò Thị Mai", "05/03/1990", value, "CCS", "01/07/2021", "mai@laichau.gov.vn"]
     line += ["Sở Tài chính", "", "", "", "Lai Châu", "Lai Châu", "Chuyên viên", value]
     response = upload_and_parse(
@@ -74,7 +74,7 @@ def test_a_non_finite_phone_or_id_is_a_row_error(client, cast, value, expected):
 
 def test_a_numeric_nan_the_parser_cannot_read_refuses_the_file_clearly(client, cast):
     cert_request = letter_draft(cast)
-    client.force_login(cast.clerk_a)
+    sign_in(client, cast.clerk_a)
     line = [1, "Lò Thị Mai", "05/03/1990", raw_number("nan")]
     response = upload_and_parse(
         client,
@@ -87,7 +87,7 @@ def test_a_numeric_nan_the_parser_cannot_read_refuses_the_file_clearly(client, c
 
 @pytest.mark.parametrize("value", [raw_number("1e999"), raw_number("-1e999")])
 def test_a_non_finite_stock_cell_is_a_row_error(client, cast, value):
-    client.force_login(cast.ca_operator)
+    sign_in(client, cast.ca_operator)
     line = [1, "SIM", "", "8984048000000000001", value, "Viettel"]
     response = stock_upload(client, _upload([STOCK_HEADER, line]))
     assert response.status_code == 200

@@ -9,6 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tests.fuzz.strategies import JUNK, fuzz_settings
+from tests.helpers import sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -75,7 +76,7 @@ def test_the_suite_reaches_every_list():
     query=QUERY,
 )
 def test_no_query_string_is_a_server_error(client, cast, url, persona, query):
-    client.force_login(getattr(cast, persona))
+    sign_in(client, getattr(cast, persona))
     response = client.get(url + "?" + urlencode(query, doseq=False))
     assert response.status_code < 500, (url, query)
 
@@ -87,12 +88,12 @@ def test_no_query_string_is_a_server_error(client, cast, url, persona, query):
 )
 @pytest.mark.parametrize("url", ["/van-ban/", "/thiet-bi/", "/api/v1/thiet-bi/"])
 def test_a_nul_or_oversized_query_is_a_vietnamese_400(client, cast, url, raw):
-    client.force_login(cast.ca_operator)
+    sign_in(client, cast.ca_operator)
     response = client.get(url, QUERY_STRING=raw)
     assert response.status_code == 400
     assert "Yêu cầu không hợp lệ" in response.content.decode()
 
 
 def test_an_ordinary_query_passes(client, cast):
-    client.force_login(cast.ca_operator)
+    sign_in(client, cast.ca_operator)
     assert client.get("/thiet-bi/", {"q": "Lò Thị Mai", "page": "1"}).status_code == 200

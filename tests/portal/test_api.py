@@ -6,6 +6,7 @@ from django.test.utils import CaptureQueriesContext
 
 from requests_app.models import CertRequest
 from tests import factories as f
+from tests.helpers import sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -40,7 +41,7 @@ def test_anonymous_callers_are_refused(client, url):
 
 
 def test_a_clerk_gets_their_agency_only(client, cast, world):
-    client.force_login(cast.clerk_a)
+    sign_in(client, cast.clerk_a)
     certificate, device, letter = world["a"]
     assert [c["serial"] for c in results(client, ENDPOINTS[0])] == [certificate.serial]
     assert [d["serial"] for d in results(client, ENDPOINTS[1])] == [device.serial]
@@ -48,7 +49,7 @@ def test_a_clerk_gets_their_agency_only(client, cast, world):
 
 
 def test_another_provinces_objects_are_404_not_403(client, cast, world):
-    client.force_login(cast.clerk_a)
+    sign_in(client, cast.clerk_a)
     certificate, device, letter = world["c"]
     assert client.get(f"{ENDPOINTS[0]}{certificate.serial}/").status_code == 404
     assert client.get(f"{ENDPOINTS[1]}{device.pk}/").status_code == 404
@@ -56,20 +57,20 @@ def test_another_provinces_objects_are_404_not_403(client, cast, world):
 
 
 def test_a_provincial_officer_sees_no_agencys_unsent_letters(client, cast, world):
-    client.force_login(cast.officer_1)
+    sign_in(client, cast.officer_1)
     assert results(client, ENDPOINTS[2]) == []
     assert len(results(client, ENDPOINTS[0])) == 1
 
 
 def test_the_page_filters_apply(client, cast, world):
-    client.force_login(cast.ca_operator)
+    sign_in(client, cast.ca_operator)
     assert len(results(client, ENDPOINTS[0])) == 2
     assert len(results(client, f"{ENDPOINTS[0]}?agency={cast.agency_c.pk}")) == 1
 
 
 @pytest.mark.parametrize("url", ENDPOINTS)
 def test_a_list_costs_the_same_queries_for_10_or_100_objects(client, cast, url):
-    client.force_login(cast.admin)
+    sign_in(client, cast.admin)
 
     def add(n):
         for _ in range(n):
@@ -93,7 +94,7 @@ def test_a_list_costs_the_same_queries_for_10_or_100_objects(client, cast, url):
 
 
 def test_the_openapi_schema_lists_the_endpoints(client, cast):
-    client.force_login(cast.clerk_a)
+    sign_in(client, cast.clerk_a)
     schema = client.get("/api/schema/").content.decode()
     for path in ("/api/v1/chung-thu/", "/api/v1/thiet-bi/", "/api/v1/van-ban/"):
         assert path in schema

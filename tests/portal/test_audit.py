@@ -16,6 +16,7 @@ from portal.middleware import RequestContextMiddleware
 from portal.models import GENESIS_HASH, AuditChainHead, AuditEvent
 from tests import factories as f
 from tests.audit_guard import audit_guard_suspended
+from tests.helpers import sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -299,7 +300,7 @@ def test_postgresql_refuses_to_truncate_a_non_empty_trail_but_lets_the_test_runn
 def test_the_admin_shows_the_trail_read_only(cast, client):
     audit_record(actor=cast.clerk_a, action="organization.update", obj=cast.agency_a)
     event = AuditEvent.objects.get()
-    client.force_login(cast.admin)
+    sign_in(client, cast.admin)
 
     listing = client.get(reverse("admin:portal_auditevent_changelist"))
     detail = client.get(reverse("admin:portal_auditevent_change", args=[event.pk]))

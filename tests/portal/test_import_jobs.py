@@ -17,7 +17,7 @@ from portal.models import ImportJob
 from requests_app.tasks import letter_import_parse_task
 from tests import factories as f
 from tests.factories import letter_draft, mau01_people_upload, xlsx_upload
-from tests.helpers import HTMX, count_queries, excel_confirm
+from tests.helpers import HTMX, count_queries, excel_confirm, sign_in
 
 pytestmark = pytest.mark.django_db
 S = ImportJob.Status
@@ -33,7 +33,7 @@ def _upload(client, cert_request, file):
 def queued_job(cast, client):
     """A clerk's upload of 3 people, saved and not parsed yet (no worker in this process)."""
     cert_request = letter_draft(cast)
-    client.force_login(cast.clerk_a)
+    sign_in(client, cast.clerk_a)
     response = _upload(client, cert_request, mau01_people_upload(3))
     job = ImportJob.objects.get()
     job.page = reverse("requests_app:import_job", args=[cert_request.pk, job.pk])
@@ -122,7 +122,7 @@ def test_a_duplicate_task_leaves_a_job_another_worker_is_parsing_alone(queued_jo
 
 def test_a_failed_parse_shows_its_reason(cast, client):
     cert_request = letter_draft(cast)
-    client.force_login(cast.clerk_a)
+    sign_in(client, cast.clerk_a)
     _upload(client, cert_request, xlsx_upload([["Họ tên", "Ngày sinh"], ["A", "B"]]))
     job = ImportJob.objects.get()
     assert letter_import_parse_task(job.pk) == "failed"
@@ -185,7 +185,7 @@ def test_nobody_else_sees_or_confirms_a_job(queued_job, cast, client, persona):
         f.MembershipFactory(user=user, role=Role.AGENCY_CLERK, organization=cast.agency_a)
     else:
         user = getattr(cast, persona)
-    client.force_login(user)
+    sign_in(client, user)
     assert client.get(queued_job.page).status_code == 404
     assert excel_confirm(client, queued_job.letter, queued_job.pk).status_code == 404
     assert ImportJob.objects.get(pk=queued_job.pk).status == S.READY
@@ -218,7 +218,7 @@ def test_another_ca_operator_gets_404_on_a_stock_job(cast, client):
     job = stock_import_start(upload=upload, by=cast.ca_operator)
     other = f.UserFactory(username="ca_operator_2")
     f.MembershipFactory(user=other, role=Role.CA_OPERATOR, organization=cast.ca_org)
-    client.force_login(other)
+    sign_in(client, other)
     assert client.get(reverse("devices:stock_import_job", args=[job.pk])).status_code == 404
     assert client.post(reverse("devices:stock_import_confirm", args=[job.pk])).status_code == 404
 
@@ -252,6 +252,6 @@ def test_the_job_page_with_a_300_row_preview_stays_within_its_query_budget(cast,
         cert_request=cert_request, upload=mau01_people_upload(300), by=cast.clerk_a
     )
     letter_import_parse_task(job.pk)
-    client.force_login(cast.clerk_a)
+    sign_in(client, cast.clerk_a)
     url = reverse("requests_app:import_job", args=[cert_request.pk, job.pk])
     assert count_queries(client, url) <= BUDGET

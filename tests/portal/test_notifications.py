@@ -5,7 +5,7 @@ import pytest
 from django.urls import reverse
 
 from portal.models import Notification
-from tests.helpers import PERSONAS, is_login_redirect, login
+from tests.helpers import PERSONAS, is_login_redirect, login, sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -27,7 +27,7 @@ def test_each_user_sees_only_their_own_notifications(cast, client, persona):
 
 def test_nobody_marks_someone_elses_notification_read(cast, client):
     theirs = Notification.objects.create(user=cast.officer_1, message="Văn bản mới")
-    client.force_login(cast.clerk_a)
+    sign_in(client, cast.clerk_a)
     url = reverse("portal:notification_read", args=[theirs.pk])
     assert client.post(url).status_code == 404
     theirs.refresh_from_db()
@@ -44,7 +44,7 @@ def test_the_notifications_page_lists_unread_first_and_marks_them_read(cast, cli
     older_unread = Notification.objects.create(user=cast.clerk_a, message="Cũ hơn")
     Notification.objects.filter(pk=old_read.pk).update(read_at="2026-01-01T00:00Z")
     Notification.objects.filter(pk=older_unread.pk).update(created_at="2026-01-02T00:00Z")
-    client.force_login(cast.clerk_a)
+    sign_in(client, cast.clerk_a)
 
     response = client.get(reverse("portal:notifications"))
     assert [n.pk for n in response.context["notifications"]] == [
@@ -68,6 +68,6 @@ def test_the_notifications_page_lists_unread_first_and_marks_them_read(cast, cli
 
 def test_a_notification_never_redirects_off_site(cast, client):
     evil = Notification.objects.create(user=cast.clerk_a, message="x", url="//evil.example/")
-    client.force_login(cast.clerk_a)
+    sign_in(client, cast.clerk_a)
     response = client.post(reverse("portal:notification_read", args=[evil.pk]), {"open": "1"})
     assert response.url == reverse("portal:notifications")

@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 from portal.models import AuditEvent, CalendarOverride
 from portal.workdays import add_working_days, is_working_day, working_days_between
+from tests.helpers import sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -158,7 +159,7 @@ def test_a_deadline_still_lands_when_overrides_close_a_long_stretch():
 
 
 def test_an_override_added_in_the_admin_moves_deadlines_and_is_audited(client, cast):
-    client.force_login(cast.admin)
+    sign_in(client, cast.admin)
 
     response = client.post(
         reverse("admin:portal_calendaroverride_add"),

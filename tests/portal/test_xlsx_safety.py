@@ -14,6 +14,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from openpyxl import Workbook, load_workbook
 
 from portal.lib import xlsx
+from tests.helpers import sign_in
 
 MB = 1024 * 1024
 
@@ -155,10 +156,10 @@ def test_a_zip_bomb_is_refused_in_the_upload_request_before_any_job_exists(clien
     from tests.factories import letter_draft
 
     if importer == "letter":
-        client.force_login(cast.clerk_a)
+        sign_in(client, cast.clerk_a)
         url = reverse("requests_app:import", args=[letter_draft(cast).pk])
     else:
-        client.force_login(cast.ca_operator)
+        sign_in(client, cast.ca_operator)
         url = reverse("devices:stock_import")
     started = time.monotonic()
     response = client.post(url, {"file": SimpleUploadedFile("bom.xlsx", bomb(expanded_mb=70))})

@@ -18,7 +18,7 @@ from requests_app import services
 from requests_app.choices import Status
 from requests_app.models import CertRequest, Transition
 from tests import factories as f
-from tests.helpers import service_missing
+from tests.helpers import service_missing, sign_in
 from tests.requests_app.letters import letter_at
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
@@ -109,7 +109,7 @@ def test_twenty_officers_clicking_forward_at_once_see_one_success_and_no_error_p
 
     def work(i, barrier):
         client = Client()
-        client.force_login(officers[i])
+        sign_in(client, officers[i])
         barrier.wait()
         response = client.post(url)
         page = client.get(detail).content.decode()

@@ -12,7 +12,7 @@ from agencies.validators import validate_birth_date, validate_issue_date
 from requests_app import rules
 from requests_app.models import RequestRow
 from tests.factories import PERSON_ROW, letter_draft
-from tests.helpers import HTMX
+from tests.helpers import HTMX, sign_in
 
 
 @pytest.mark.parametrize(
@@ -48,7 +48,7 @@ def test_an_issue_date_in_the_future_or_before_1900_is_refused(issued):
 )
 def test_the_row_form_refuses_an_absurd_date_and_saves_nothing(client, cast, field, value):
     cert_request = letter_draft(cast)
-    client.force_login(cast.clerk_a)
+    sign_in(client, cast.clerk_a)
     response = client.post(
         reverse("requests_app:row_add", args=[cert_request.pk]),
         {**PERSON_ROW, field: value},

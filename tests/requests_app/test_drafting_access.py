@@ -15,7 +15,7 @@ from tests.factories import (
     letter_draft,
     letter_row_add,
 )
-from tests.helpers import HTMX, LOGIN, PERSONAS, answer, is_login_redirect, login
+from tests.helpers import HTMX, LOGIN, PERSONAS, answer, is_login_redirect, login, sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -130,7 +130,7 @@ def test_a_clerk_whose_letter_was_submitted_is_sent_to_its_read_page(client, cas
     cert_request = letter_draft(cast)
     letter_row_add(cert_request, cast.clerk_a)
     services.cert_request_submit(cert_request=cert_request, by=cast.clerk_a)
-    client.force_login(cast.clerk_a)
+    sign_in(client, cast.clerk_a)
     response = client.get(reverse("requests_app:edit", args=[cert_request.pk]))
     assert response.status_code == 302
     assert response.url == reverse("requests_app:detail", args=[cert_request.pk])
@@ -141,7 +141,7 @@ def test_a_clerk_whose_letter_was_submitted_is_sent_to_its_read_page(client, cas
 
 def test_the_agency_head_sees_a_draft_but_may_not_edit_it(client, cast):
     cert_request = letter_draft(cast)
-    client.force_login(cast.head_a)
+    sign_in(client, cast.head_a)
     response = client.post(
         reverse("requests_app:edit", args=[cert_request.pk]),
         {**LETTER_CONTACT, "contact_name": "Người khác", "_action": "save"},

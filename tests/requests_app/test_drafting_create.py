@@ -6,6 +6,7 @@ from django.urls import reverse
 from requests_app.choices import FormKind, Status
 from requests_app.models import CertRequest
 from tests import factories as f
+from tests.helpers import sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -19,7 +20,7 @@ def test_a_clerk_creates_a_letter_prefilled_from_their_own_record(client, cast):
         mobile="0988000111",
         official_email="daumoi@laichau.gov.vn",
     )
-    client.force_login(cast.clerk_a)
+    sign_in(client, cast.clerk_a)
     response = client.post(
         reverse("requests_app:create"), {"form": "04", "agency": cast.agency_a.pk}
     )
@@ -33,7 +34,7 @@ def test_a_clerk_creates_a_letter_prefilled_from_their_own_record(client, cast):
 
 
 def test_a_clerk_cannot_create_a_letter_for_another_agency(client, cast):
-    client.force_login(cast.clerk_a)
+    sign_in(client, cast.clerk_a)
     response = client.post(
         reverse("requests_app:create"), {"form": "01", "agency": cast.agency_b.pk}
     )
@@ -43,6 +44,6 @@ def test_a_clerk_cannot_create_a_letter_for_another_agency(client, cast):
 
 
 def test_the_form_kind_comes_from_the_link(client, cast):
-    client.force_login(cast.clerk_a)
+    sign_in(client, cast.clerk_a)
     response = client.get(reverse("requests_app:create") + "?mau=05")
     assert response.context["form"].initial["form"] == "05"

@@ -16,7 +16,7 @@ from tests.factories import (
     letter_row_add,
     letter_rows_bulk,
 )
-from tests.helpers import count_queries
+from tests.helpers import count_queries, sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -24,7 +24,7 @@ pytestmark = pytest.mark.django_db
 # --- the editor: section 1 and submission --------------------------------------------------
 def test_section_one_is_saved_as_a_draft(client, cast):
     cert_request = letter_draft(cast)
-    client.force_login(cast.clerk_a)
+    sign_in(client, cast.clerk_a)
     response = client.post(
         reverse("requests_app:edit", args=[cert_request.pk]),
         {
@@ -44,7 +44,7 @@ def test_section_one_is_saved_as_a_draft(client, cast):
 
 def test_section_one_errors_are_shown_next_to_the_field(client, cast):
     cert_request = letter_draft(cast)
-    client.force_login(cast.clerk_a)
+    sign_in(client, cast.clerk_a)
     response = client.post(
         reverse("requests_app:edit", args=[cert_request.pk]),
         {**LETTER_CONTACT, "contact_email": "ha@gmail.com", "_action": "save"},
@@ -57,7 +57,7 @@ def test_section_one_errors_are_shown_next_to_the_field(client, cast):
 
 def test_recovery_letters_ask_for_the_person_assisting_the_recovery(client, cast):
     cert_request = letter_draft(cast, form=FormKind.RECOVER_DEVICE, contact_email="")
-    client.force_login(cast.clerk_a)
+    sign_in(client, cast.clerk_a)
     response = client.get(reverse("requests_app:edit", args=[cert_request.pk]))
     fields = response.context["contact_form"].fields
     assert "contact_agency" in fields and "contact_email" not in fields
@@ -67,7 +67,7 @@ def test_recovery_letters_ask_for_the_person_assisting_the_recovery(client, cast
 def test_submit_saves_section_one_then_sends_the_letter_to_the_head(client, cast):
     cert_request = letter_draft(cast, contact_mobile="")
     letter_row_add(cert_request, cast.clerk_a)
-    client.force_login(cast.clerk_a)
+    sign_in(client, cast.clerk_a)
     response = client.post(
         reverse("requests_app:edit", args=[cert_request.pk]),
         {**LETTER_CONTACT, "contact_mobile": "0912000222", "_action": "submit"},
@@ -85,7 +85,7 @@ def test_a_draft_sent_back_shows_the_comments_it_came_back_with(client, cast):
     services.cert_request_send_back(
         cert_request=cert_request, by=cast.head_a, note="Ghi rõ chức vụ của dòng 1."
     )
-    client.force_login(cast.clerk_a)
+    sign_in(client, cast.clerk_a)
     response = client.get(reverse("requests_app:edit", args=[cert_request.pk]))
     assert response.context["returned"].note == "Ghi rõ chức vụ của dòng 1."
     assert "Ghi rõ chức vụ của dòng 1." in response.content.decode()
@@ -96,7 +96,7 @@ def test_a_draft_sent_back_shows_the_comments_it_came_back_with(client, cast):
 
 def test_submit_refused_by_the_rules_is_a_message_not_an_error_page(client, cast):
     cert_request = letter_draft(cast)  # no rows yet
-    client.force_login(cast.clerk_a)
+    sign_in(client, cast.clerk_a)
     response = client.post(
         reverse("requests_app:edit", args=[cert_request.pk]),
         {**LETTER_CONTACT, "_action": "submit"},
@@ -109,7 +109,7 @@ def test_submit_refused_by_the_rules_is_a_message_not_an_error_page(client, cast
 
 
 def test_editor_query_budget_does_not_grow_with_the_rows(client, cast):
-    client.force_login(cast.clerk_a)
+    sign_in(client, cast.clerk_a)
     small, big = letter_draft(cast), letter_draft(cast)
     letter_rows_bulk(small, 10)
     letter_rows_bulk(big, 100)
@@ -120,7 +120,7 @@ def test_editor_query_budget_does_not_grow_with_the_rows(client, cast):
 
 
 def test_certificate_editor_query_budget_does_not_grow_with_the_rows(client, cast):
-    client.force_login(cast.clerk_a)
+    sign_in(client, cast.clerk_a)
     small, big = letter_draft(cast, form=FormKind.REVOKE), letter_draft(cast, form=FormKind.REVOKE)
     for cert_request, n in ((small, 10), (big, 100)):
         RequestRow.objects.bulk_create(

@@ -15,7 +15,7 @@ from tests.factories import (
     letter_row_add,
     letter_rows_bulk,
 )
-from tests.helpers import count_queries
+from tests.helpers import count_queries, sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -34,7 +34,7 @@ def test_list_columns_counts_and_overdue_flag(client, cast):
         due_on=timezone.localdate() - timedelta(days=1),
     )
     on_time = letter_draft(cast, form=FormKind.REVOKE)
-    client.force_login(cast.clerk_a)
+    sign_in(client, cast.clerk_a)
     response = client.get(reverse("requests_app:list"))
     letters = {letter.pk: letter for letter in response.context["letters"]}
     assert letters[late.pk].row_count == 2 and letters[late.pk].is_overdue
@@ -50,7 +50,7 @@ def test_list_filters_by_form_status_and_number(client, cast):
     person = letter_draft(cast)
     revoke = letter_draft(cast, form=FormKind.REVOKE)
     CertRequest.objects.filter(pk=revoke.pk).update(number="7/STC-CKS")
-    client.force_login(cast.clerk_a)
+    sign_in(client, cast.clerk_a)
     url = reverse("requests_app:list")
     assert [x.pk for x in client.get(url, {"form": "01"}).context["letters"]] == [person.pk]
     assert [x.pk for x in client.get(url, {"q": "7/STC"}).context["letters"]] == [revoke.pk]
@@ -65,7 +65,7 @@ def test_officers_filter_by_agency_of_their_province(client, cast):
         CertRequest.objects.filter(pk=cert_request.pk).update(
             status=Status.PROVINCE_REVIEW, issued_on=date(2026, 3, 5), number="1/CKS"
         )
-    client.force_login(cast.officer_1)
+    sign_in(client, cast.officer_1)
     response = client.get(reverse("requests_app:list"), {"agency": cast.agency_b.pk})
     assert [x.agency_id for x in response.context["letters"]] == [cast.agency_b.pk]
     options = response.context["filter"].form.fields["agency"].queryset
@@ -76,7 +76,7 @@ def test_the_agency_head_is_told_what_waits_for_signature(client, cast):
     cert_request = letter_draft(cast)
     letter_row_add(cert_request, cast.clerk_a)
     services.cert_request_submit(cert_request=cert_request, by=cast.clerk_a)
-    client.force_login(cast.head_a)
+    sign_in(client, cast.head_a)
     response = client.get(reverse("requests_app:list"))
     assert response.context["awaiting_signature"] == 1
     assert "chờ bạn ký" in response.content.decode()
@@ -85,7 +85,7 @@ def test_the_agency_head_is_told_what_waits_for_signature(client, cast):
 
 @pytest.mark.parametrize("persona", ["clerk_a", "head_a", "officer_1", "ca_operator"])
 def test_list_query_budget_does_not_grow_with_the_page(client, cast, persona):
-    client.force_login(getattr(cast, persona))
+    sign_in(client, getattr(cast, persona))
     url = reverse("requests_app:list")
 
     def letters(n):
@@ -115,6 +115,6 @@ def test_agency_and_province_filters_are_offered_to_who_sees_many_agencies(clien
         ("officer_1", {"q", "form", "status", "agency"}),
         ("ca_operator", {"q", "form", "status", "agency", "province"}),
     ):
-        client.force_login(getattr(cast, persona))
+        sign_in(client, getattr(cast, persona))
         response = client.get(reverse("requests_app:list"))
         assert set(response.context["filter"].form.fields) == fields, persona

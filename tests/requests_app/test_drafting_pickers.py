@@ -14,7 +14,7 @@ from tests.factories import (
     certificate_valid_for,
     letter_draft,
 )
-from tests.helpers import HTMX
+from tests.helpers import HTMX, sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -32,7 +32,7 @@ def test_person_picker_returns_only_people_of_the_agency(client, cast):
     cert_request = letter_draft(cast)
     ours = f.PersonFactory(organization=cast.unit_a, full_name="Trần Văn Bình")
     f.PersonFactory(organization=cast.agency_b, full_name="Trần Văn Bảo")
-    client.force_login(cast.clerk_a)
+    sign_in(client, cast.clerk_a)
     results = _pick(client, cert_request, "person", "Trần")
     assert results == [ours]
 
@@ -40,7 +40,7 @@ def test_person_picker_returns_only_people_of_the_agency(client, cast):
 def test_picking_a_person_fills_the_row_form(client, cast):
     cert_request = letter_draft(cast)
     person = f.PersonFactory(organization=cast.unit_a, full_name="Trần Văn Bình")
-    client.force_login(cast.clerk_a)
+    sign_in(client, cast.clerk_a)
     response = client.get(
         reverse("requests_app:row_add", args=[cert_request.pk]),
         {"chon": person.pk, "old_serial": "ABC123"},
@@ -64,7 +64,7 @@ def test_certificate_picker_returns_only_valid_certificates_of_the_agency(client
     certificate_valid_for(cast, status=CertStatus.REVOKED, revoked_at=timezone.now())
     certificate_valid_for(cast, days_left=-3)  # still marked valid, but its validity has ended
     certificate_valid_for(cast, agency=cast.agency_b)
-    client.force_login(cast.clerk_a)
+    sign_in(client, cast.clerk_a)
     assert _pick(client, cert_request, "certificate") == [valid]
     assert _pick(client, cert_request, "certificate", valid.serial[:6]) == [valid]
 
@@ -74,7 +74,7 @@ def test_device_picker_returns_only_locked_devices_of_the_agency(client, cast):
     locked = f.DeviceFactory(agency=cast.agency_a, status=DeviceStatus.LOCKED)
     f.DeviceFactory(agency=cast.agency_a, status=DeviceStatus.HANDED_TO_SUBSCRIBER)
     f.DeviceFactory(agency=cast.agency_b, status=DeviceStatus.LOCKED)
-    client.force_login(cast.clerk_a)
+    sign_in(client, cast.clerk_a)
     assert _pick(client, cert_request, "device") == [locked]
     client.post(
         reverse("requests_app:row_add", args=[cert_request.pk]), {"device": locked.serial}, **HTMX
@@ -86,7 +86,7 @@ def test_pickers_are_limited_to_20_and_do_not_query_per_result(client, cast):
     cert_request = letter_draft(cast, form=FormKind.REVOKE)
     for _ in range(25):
         certificate_valid_for(cast)
-    client.force_login(cast.clerk_a)
+    sign_in(client, cast.clerk_a)
     url = reverse("requests_app:pick", args=[cert_request.pk, "certificate"])
     with CaptureQueriesContext(connection) as queries:
         response = client.get(url, **HTMX)
@@ -96,6 +96,6 @@ def test_pickers_are_limited_to_20_and_do_not_query_per_result(client, cast):
 
 def test_a_picker_of_another_form_kind_is_not_found(client, cast):
     cert_request = letter_draft(cast)
-    client.force_login(cast.clerk_a)
+    sign_in(client, cast.clerk_a)
     url = reverse("requests_app:pick", args=[cert_request.pk, "certificate"])
     assert client.get(url, **HTMX).status_code == 404

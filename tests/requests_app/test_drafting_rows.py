@@ -15,7 +15,7 @@ from tests.factories import (
     letter_draft,
     letter_row_add,
 )
-from tests.helpers import HTMX
+from tests.helpers import HTMX, sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -23,7 +23,7 @@ pytestmark = pytest.mark.django_db
 # --- rows, inline (htmx) -------------------------------------------------------------------
 def test_htmx_add_row_returns_the_new_row_and_a_fresh_form(client, cast):
     cert_request = letter_draft(cast)
-    client.force_login(cast.clerk_a)
+    sign_in(client, cast.clerk_a)
     response = client.post(
         reverse("requests_app:row_add", args=[cert_request.pk]), PERSON_ROW, **HTMX
     )
@@ -38,7 +38,7 @@ def test_htmx_add_row_returns_the_new_row_and_a_fresh_form(client, cast):
 
 def test_htmx_add_row_with_invalid_data_shows_inline_errors_and_saves_nothing(client, cast):
     cert_request = letter_draft(cast)
-    client.force_login(cast.clerk_a)
+    sign_in(client, cast.clerk_a)
     response = client.post(
         reverse("requests_app:row_add", args=[cert_request.pk]),
         {**PERSON_ROW, "national_id": "01219000123", "email": "mai@gmail.com", "full_name": ""},
@@ -58,7 +58,7 @@ def test_htmx_add_row_with_invalid_data_shows_inline_errors_and_saves_nothing(cl
 
 def test_a_date_that_is_not_dd_mm_yyyy_is_an_inline_error(client, cast):
     cert_request = letter_draft(cast)
-    client.force_login(cast.clerk_a)
+    sign_in(client, cast.clerk_a)
     response = client.post(
         reverse("requests_app:row_add", args=[cert_request.pk]),
         {**PERSON_ROW, "date_of_birth": "13/25/1990"},
@@ -70,7 +70,7 @@ def test_a_date_that_is_not_dd_mm_yyyy_is_an_inline_error(client, cast):
 
 def test_add_row_without_javascript_redirects_or_redisplays_the_editor(client, cast):
     cert_request = letter_draft(cast)
-    client.force_login(cast.clerk_a)
+    sign_in(client, cast.clerk_a)
     url = reverse("requests_app:row_add", args=[cert_request.pk])
     bad = client.post(url, {**PERSON_ROW, "mobile": "12345"})
     assert bad.status_code == 200 and bad.templates[0].name == "requests_app/drafting/edit.html"
@@ -82,7 +82,7 @@ def test_add_row_without_javascript_redirects_or_redisplays_the_editor(client, c
 
 def test_decomposed_text_typed_in_a_row_is_stored_composed(client, cast):
     cert_request = letter_draft(cast)
-    client.force_login(cast.clerk_a)
+    sign_in(client, cast.clerk_a)
     name = unicodedata.normalize("NFD", "Nguyễn Thị Hằng")
     client.post(
         reverse("requests_app:row_add", args=[cert_request.pk]),
@@ -95,7 +95,7 @@ def test_decomposed_text_typed_in_a_row_is_stored_composed(client, cast):
 def test_htmx_edit_row_returns_the_row_or_the_form_with_errors(client, cast):
     cert_request = letter_draft(cast)
     row = letter_row_add(cert_request, cast.clerk_a)
-    client.force_login(cast.clerk_a)
+    sign_in(client, cast.clerk_a)
     url = reverse("requests_app:row_edit", args=[cert_request.pk, row.pk])
     form = client.get(url, **HTMX)
     assert form.context["form"].initial["full_name"] == "Lò Thị Mai"
@@ -117,7 +117,7 @@ def test_htmx_edit_row_returns_the_row_or_the_form_with_errors(client, cast):
 def test_a_row_of_another_letter_is_not_found(client, cast):
     mine, other = letter_draft(cast), letter_draft(cast)
     row = letter_row_add(other, cast.clerk_a)
-    client.force_login(cast.clerk_a)
+    sign_in(client, cast.clerk_a)
     url = reverse("requests_app:row_edit", args=[mine.pk, row.pk])
     assert client.get(url, **HTMX).status_code == 404
     assert (
@@ -128,7 +128,7 @@ def test_a_row_of_another_letter_is_not_found(client, cast):
 def test_each_row_links_to_its_own_edit_and_delete(client, cast):
     cert_request = letter_draft(cast)
     row = letter_row_add(cert_request, cast.clerk_a)
-    client.force_login(cast.clerk_a)
+    sign_in(client, cast.clerk_a)
     html = client.get(reverse("requests_app:edit", args=[cert_request.pk])).content.decode()
     assert f'hx-get="{reverse("requests_app:row_edit", args=[cert_request.pk, row.pk])}"' in html
     assert f'hx-post="{reverse("requests_app:row_delete", args=[cert_request.pk, row.pk])}"' in html
@@ -138,7 +138,7 @@ def test_htmx_delete_row_renumbers_the_rest(client, cast):
     cert_request = letter_draft(cast)
     first = letter_row_add(cert_request, cast.clerk_a)
     letter_row_add(cert_request, cast.clerk_a, national_id="012190005678", email="b@laichau.gov.vn")
-    client.force_login(cast.clerk_a)
+    sign_in(client, cast.clerk_a)
     response = client.post(
         reverse("requests_app:row_delete", args=[cert_request.pk, first.pk]), **HTMX
     )
@@ -153,7 +153,7 @@ def test_htmx_delete_row_renumbers_the_rest(client, cast):
 def test_mau_04_rows_have_both_ticks_and_the_certificate_by_serial(client, cast):
     cert_request = letter_draft(cast, form=FormKind.RENEW_CHANGE)
     cert = certificate_valid_for(cast, days_left=200)
-    client.force_login(cast.clerk_a)
+    sign_in(client, cast.clerk_a)
     url = reverse("requests_app:row_add", args=[cert_request.pk])
     editor = client.get(reverse("requests_app:edit", args=[cert_request.pk]))
     assert list(editor.context["add_form"].fields) == [
@@ -183,7 +183,7 @@ def test_mau_04_rows_have_both_ticks_and_the_certificate_by_serial(client, cast)
 def test_an_unknown_or_out_of_scope_serial_is_not_found(client, cast):
     cert_request = letter_draft(cast, form=FormKind.REVOKE)
     foreign = certificate_valid_for(cast, agency=cast.agency_c)
-    client.force_login(cast.clerk_a)
+    sign_in(client, cast.clerk_a)
     response = client.post(
         reverse("requests_app:row_add", args=[cert_request.pk]),
         {"certificate": foreign.serial, "revoke_reason": RevocationReason.RETIRED},
@@ -203,7 +203,7 @@ def test_mau_05_reasons_are_limited_to_the_subject_kind_of_the_picked_certificat
         common_name="SỞ TÀI CHÍNH",
         email="stc@laichau.gov.vn",
     )
-    client.force_login(cast.clerk_a)
+    sign_in(client, cast.clerk_a)
     response = client.get(
         reverse("requests_app:row_add", args=[cert_request.pk]), {"chon": org_cert.pk}, **HTMX
     )

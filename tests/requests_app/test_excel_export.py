@@ -10,7 +10,7 @@ from openpyxl import load_workbook
 from requests_app import excel, services
 from requests_app.choices import FormKind, SimCarrier
 from tests.factories import LETTER_CONTACT, letter_draft, letter_row_add
-from tests.helpers import excel_confirm, excel_upload
+from tests.helpers import excel_confirm, excel_upload, sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -25,7 +25,7 @@ def test_export_writes_the_ca_sheet_with_ids_and_phones_as_text(client, cast):
         sim_carrier=SimCarrier.MOBIFONE,
         sim_keep_number=True,
     )
-    client.force_login(cast.head_a)  # whoever may see the letter may download it
+    sign_in(client, cast.head_a)  # whoever may see the letter may download it
     response = client.get(reverse("requests_app:export", args=[cert_request.pk]))
     assert response["Content-Type"] == excel.XLSX_CONTENT_TYPE
     sheet = load_workbook(io.BytesIO(response.content)).active
@@ -42,7 +42,7 @@ def test_export_writes_the_ca_sheet_with_ids_and_phones_as_text(client, cast):
 def test_an_exported_sheet_imports_back_unchanged(client, cast):
     source = letter_draft(cast)
     letter_row_add(source, cast.clerk_a, work_agency="Phòng Ngân sách, Sở Tài chính")
-    client.force_login(cast.clerk_a)
+    sign_in(client, cast.clerk_a)
     exported = client.get(reverse("requests_app:export", args=[source.pk])).content
     target = services.cert_request_create(
         agency=cast.agency_a, form=FormKind.ISSUE_PERSON, by=cast.clerk_a, **LETTER_CONTACT

@@ -9,7 +9,7 @@ import pytest
 from requests_app import excel
 from requests_app.choices import SimCarrier
 from tests.factories import letter_draft, xlsx_upload
-from tests.helpers import excel_confirm, excel_upload, import_report
+from tests.helpers import excel_confirm, excel_upload, import_report, sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -93,7 +93,7 @@ def ca_file():
 # --- the CA's 19-column sheet --------------------------------------------------------------
 def test_ca_sheet_is_read_and_checked(client, cast):
     cert_request = letter_draft(cast)
-    client.force_login(cast.clerk_a)
+    sign_in(client, cast.clerk_a)
     response = excel_upload(client, cert_request, ca_file())
     assert response.context["job"].result["layout"] == excel.LAYOUT_CA
     problems = import_report(response)
@@ -118,7 +118,7 @@ def test_ca_sheet_is_read_and_checked(client, cast):
 
 def test_ca_sheet_device_and_carrier_columns(client, cast):
     cert_request = letter_draft(cast)
-    client.force_login(cast.clerk_a)
+    sign_in(client, cast.clerk_a)
     file = xlsx_upload(
         [
             CA_HEADER,
@@ -137,7 +137,7 @@ def test_ca_sheet_device_and_carrier_columns(client, cast):
 
 def test_the_same_email_twice_in_a_file_is_a_duplicate(client, cast):
     cert_request = letter_draft(cast)
-    client.force_login(cast.clerk_a)
+    sign_in(client, cast.clerk_a)
     file = xlsx_upload(
         [
             CA_HEADER,
@@ -153,7 +153,7 @@ def test_the_same_email_twice_in_a_file_is_a_duplicate(client, cast):
 
 def test_reading_stops_after_a_long_run_of_empty_lines(client, cast):
     cert_request = letter_draft(cast)
-    client.force_login(cast.clerk_a)
+    sign_in(client, cast.clerk_a)
     blank = [[None, " "] + [None] * 17 for _ in range(excel.MAX_BLANK_RUN)]
     file = xlsx_upload(
         [CA_HEADER, ca_line(1, "Lò Văn Một", "012190000001"), *blank, ca_line(2, "X", "1")]

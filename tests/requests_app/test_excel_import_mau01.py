@@ -17,7 +17,7 @@ from django.urls import reverse
 from requests_app import excel
 from requests_app.choices import FormKind, SimCarrier
 from tests.factories import letter_draft, letter_row_add, xlsx_upload
-from tests.helpers import LOGIN, answer, excel_confirm, excel_upload, import_report, login
+from tests.helpers import LOGIN, answer, excel_confirm, excel_upload, import_report, login, sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -124,7 +124,7 @@ def mau01_file():
 # --- the Mẫu 01 list -----------------------------------------------------------------------
 def test_mau01_list_preview_reports_each_bad_line_and_saves_nothing(client, cast):
     cert_request = letter_draft(cast)
-    client.force_login(cast.clerk_a)
+    sign_in(client, cast.clerk_a)
     response = excel_upload(client, cert_request, mau01_file())
     assert response.status_code == 200
     assert response.context["job"].result["layout"] == excel.LAYOUT_MAU01
@@ -143,7 +143,7 @@ def test_mau01_list_preview_reports_each_bad_line_and_saves_nothing(client, cast
 
 def test_confirming_saves_exactly_the_good_rows_normalised(client, cast):
     cert_request = letter_draft(cast)
-    client.force_login(cast.clerk_a)
+    sign_in(client, cast.clerk_a)
     preview = excel_upload(client, cert_request, mau01_file())
     job = preview.context["job"]
     response = excel_confirm(client, cert_request, job.pk)
@@ -176,7 +176,7 @@ def test_rows_already_in_the_letter_are_duplicates(client, cast):
     letter_row_add(
         cert_request, cast.clerk_a, national_id="012190005678", email="khac@laichau.gov.vn"
     )
-    client.force_login(cast.clerk_a)
+    sign_in(client, cast.clerk_a)
     response = excel_upload(client, cert_request, mau01_file())
     assert (
         "Số định danh cá nhân / ngày cấp, nơi cấp",
@@ -186,7 +186,7 @@ def test_rows_already_in_the_letter_are_duplicates(client, cast):
 
 def test_a_change_after_the_preview_shows_the_report_again_and_saves_nothing(client, cast):
     cert_request = letter_draft(cast)
-    client.force_login(cast.clerk_a)
+    sign_in(client, cast.clerk_a)
     preview = excel_upload(client, cert_request, mau01_file())
     job = preview.context["job"]
     # Meanwhile someone adds one of the file's people by hand.
@@ -244,7 +244,7 @@ def _good_data(national_id, email):
 # --- files refused as a whole --------------------------------------------------------------
 def test_it_refuses_a_file_that_is_not_xlsx(client, cast):
     cert_request = letter_draft(cast)
-    client.force_login(cast.clerk_a)
+    sign_in(client, cast.clerk_a)
     csv = SimpleUploadedFile("danh-sach.csv", b"STT;Ho ten\n1;A\n", content_type="text/csv")
     response = excel_upload(client, cert_request, csv)
     assert ".xlsx" in response.context["form"].errors["file"][0]
@@ -255,7 +255,7 @@ def test_it_refuses_a_file_that_is_not_xlsx(client, cast):
 
 def test_it_refuses_a_file_over_5_mb(client, cast, monkeypatch):
     cert_request = letter_draft(cast)
-    client.force_login(cast.clerk_a)
+    sign_in(client, cast.clerk_a)
     big = SimpleUploadedFile("lon.xlsx", b"PK" + b"0" * (excel.MAX_BYTES + 1))
     response = excel_upload(client, cert_request, big)
     assert "Tệp quá lớn" in response.context["form"].errors["file"][0]
@@ -263,7 +263,7 @@ def test_it_refuses_a_file_over_5_mb(client, cast, monkeypatch):
 
 def test_it_refuses_more_than_2000_rows(client, cast):
     cert_request = letter_draft(cast)
-    client.force_login(cast.clerk_a)
+    sign_in(client, cast.clerk_a)
     lines = [[i, f"Người {i}", "01/01/1990"] + [""] * 8 for i in range(1, excel.MAX_ROWS + 2)]
     response = excel_upload(client, cert_request, xlsx_upload([MAU01_HEADER, *lines]))
     job = response.context["job"]
@@ -274,7 +274,7 @@ def test_it_refuses_more_than_2000_rows(client, cast):
 
 def test_it_refuses_an_unknown_layout_and_names_the_wrong_column(client, cast):
     cert_request = letter_draft(cast)
-    client.force_login(cast.clerk_a)
+    sign_in(client, cast.clerk_a)
     response = excel_upload(
         client, cert_request, xlsx_upload([["Họ tên", "Ngày sinh"], ["A", "B"]])
     )
@@ -288,7 +288,7 @@ def test_it_refuses_an_unknown_layout_and_names_the_wrong_column(client, cast):
 
 def test_import_is_only_for_mau_01(client, cast):
     cert_request = letter_draft(cast, form=FormKind.REVOKE)
-    client.force_login(cast.clerk_a)
+    sign_in(client, cast.clerk_a)
     assert client.get(reverse("requests_app:import", args=[cert_request.pk])).status_code == 404
 
 
@@ -306,7 +306,7 @@ def test_import_is_only_for_mau_01(client, cast):
 def test_only_the_clerk_may_upload_or_confirm(client, cast, persona, expected):
     cert_request = letter_draft(cast)
     clerk = client.__class__()
-    clerk.force_login(cast.clerk_a)
+    sign_in(clerk, cast.clerk_a)
     job = excel_upload(clerk, cert_request, mau01_file()).context["job"]
     other = login(client, cast, persona)
     assert answer(excel_upload(other, cert_request, mau01_file())) == expected

@@ -14,7 +14,7 @@ from django.urls import reverse
 from portal.imports import import_jobs_sweep
 from portal.models import ImportJob
 from tests.factories import letter_draft, mau01_people_upload
-from tests.helpers import HTMX, running_worker
+from tests.helpers import HTMX, running_worker, sign_in
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 S = ImportJob.Status
@@ -35,7 +35,7 @@ def _wait_until_done(client, page_url, timeout=120) -> list[str]:
 
 def test_a_500_row_sheet_is_read_by_the_worker_after_the_upload_answered(redis_app, cast, client):
     cert_request = letter_draft(cast)
-    client.force_login(cast.clerk_a)
+    sign_in(client, cast.clerk_a)
 
     upload = client.post(
         reverse("requests_app:import", args=[cert_request.pk]),
@@ -69,7 +69,7 @@ def test_a_job_whose_message_was_lost_is_queued_again_by_the_sweep(
 ):
     settings.PORTAL_IMPORT_STALL_SECONDS = 0
     cert_request = letter_draft(cast)
-    client.force_login(cast.clerk_a)
+    sign_in(client, cast.clerk_a)
     client.post(
         reverse("requests_app:import", args=[cert_request.pk]), {"file": mau01_people_upload(5)}
     )

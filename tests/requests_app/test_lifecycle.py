@@ -9,6 +9,7 @@ from requests_app import services
 from requests_app.choices import FormKind, Status
 from requests_app.lifecycle import ACTIONS, BUTTONS, PROCESSOR, SYSTEM
 from requests_app.permissions import allowed_actions
+from tests.helpers import sign_in
 from tests.requests_app.letters import letter_at
 
 
@@ -35,7 +36,7 @@ def test_an_action_that_requires_a_reason_asks_for_one_on_its_form():
 @pytest.mark.django_db
 def test_the_page_draws_exactly_the_buttons_the_table_allows(cast, client):
     letter = letter_at(cast, Status.PROVINCE_REVIEW, FormKind.ISSUE_PERSON)
-    client.force_login(cast.officer_1)
+    sign_in(client, cast.officer_1)
 
     page = client.get(reverse("requests_app:detail", args=[letter.pk])).content.decode()
 

@@ -20,7 +20,7 @@ from requests_app.choices import FormKind, Outcome, Status
 from requests_app.models import CertRequest
 from requests_app.tasks import cert_request_run_processing_task
 from tests.celery_processes import CeleryProcesses, RedisServer, producing_to
-from tests.helpers import service_missing
+from tests.helpers import service_missing, sign_in
 from tests.requests_app.letters import CONTACT, row_data
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
@@ -228,7 +228,7 @@ def test_processing_clicked_while_the_broker_is_down_is_told_and_done_when_it_is
     cast, client, redis_server, celery
 ):
     letter, processor = _accepted_letter(cast, FormKind.ISSUE_PERSON, 3)
-    client.force_login(processor)
+    sign_in(client, processor)
     url = reverse("requests_app:action", args=[letter.pk, "process"])
 
     with producing_to(redis_server.url):  # nothing listens there yet

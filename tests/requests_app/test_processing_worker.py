@@ -12,6 +12,7 @@ from certificates.choices import CertStatus
 from devices.choices import DeviceStatus
 from requests_app.choices import Outcome, Status
 from requests_app.models import CertRequest
+from tests.helpers import sign_in
 from tests.requests_app.letters import letter_at, post_action
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
@@ -57,7 +58,7 @@ def _poll_progress(client, cert_request, *, timeout=120.0) -> list[tuple[int, st
 @pytest.mark.usefixtures("ca", "redis_worker")
 def test_the_worker_issues_a_01_letter_and_the_progress_reaches_100(cast, client):
     cert_request = letter_at(cast, Status.FORWARDED, rows=ROWS, accepted=True)
-    client.force_login(cast.ca_operator)
+    sign_in(client, cast.ca_operator)
 
     started = time.monotonic()
     response = post_action(client, cert_request, "process")
@@ -92,7 +93,7 @@ def test_a_redelivered_task_changes_nothing(cast, client):
     from requests_app.tasks import cert_request_run_processing_task
 
     cert_request = letter_at(cast, Status.FORWARDED, rows=2, accepted=True)
-    client.force_login(cast.ca_operator)
+    sign_in(client, cast.ca_operator)
     post_action(client, cert_request, "process")
     _poll_progress(client, cert_request)
     before = list(cert_request.rows.values_list("pk", "outcome", "result_certificate"))

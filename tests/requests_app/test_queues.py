@@ -16,6 +16,7 @@ from requests_app import services
 from requests_app.choices import FormKind, Outcome, Status
 from requests_app.models import CertRequest, RequestRow
 from tests import factories as f
+from tests.helpers import sign_in
 from tests.requests_app.letters import certificate_of, draft, letter_at
 
 pytestmark = pytest.mark.django_db
@@ -76,14 +77,14 @@ def test_the_inbox_lists_the_earliest_deadline_first(cast, client):
     later = due_in(letter_at(cast, Status.PROVINCE_REVIEW), 3)
     sooner = due_in(letter_at(cast, Status.PROVINCE_REVIEW), 1)
     late = due_in(letter_at(cast, Status.PROVINCE_REVIEW), -2)
-    client.force_login(cast.officer_1)
+    sign_in(client, cast.officer_1)
     assert listed(client.get(INBOX)) == [late.pk, sooner.pk, later.pk]
 
 
 def test_overdue_letters_are_flagged(cast, client):
     late = due_in(letter_at(cast, Status.PROVINCE_REVIEW), -1)
     on_time = due_in(letter_at(cast, Status.PROVINCE_REVIEW), 0)
-    client.force_login(cast.officer_1)
+    sign_in(client, cast.officer_1)
     html = client.get(INBOX).content.decode()
     assert f'<tr data-letter="{late.pk}" class="is-overdue" data-overdue="true">' in html
     assert f'<tr data-letter="{on_time.pk}">' in html
@@ -103,7 +104,7 @@ def test_a_renewal_about_to_become_impossible_comes_first(cast, client):
     services.cert_request_issue(cert_request=renewal, by=cast.head_a)
     first_due = due_in(letter_at(cast, Status.PROVINCE_REVIEW), -3)
     due_in(renewal, 2)
-    client.force_login(cast.officer_1)
+    sign_in(client, cast.officer_1)
     assert listed(client.get(INBOX)) == [first_due.pk, renewal.pk]
 
     # Twenty days on, the certificate has fewer than 30 days left: the renewal jumps the queue.
@@ -119,7 +120,7 @@ def test_the_row_counts_are_per_outcome(cast, client):
     first, second, _ = cert_request.rows.order_by("position")
     services.row_decide(row=first, by=cast.officer_1, accept=True)
     services.row_decide(row=second, by=cast.officer_1, accept=False, note="Trùng")
-    client.force_login(cast.officer_1)
+    sign_in(client, cast.officer_1)
     letter = client.get(INBOX).context["letters"][0]
     assert (letter.rows_total, letter.rows_pending, letter.rows_accepted, letter.rows_refused) == (
         3,
@@ -135,9 +136,9 @@ def test_the_inbox_holds_only_the_provinces_letters_waiting_for_it(cast, client)
     letter_at(cast, Status.FORWARDED)  # gone to the CA
     in_process = letter_at(cast, Status.PROVINCE_REVIEW, FormKind.RECOVER_DEVICE, accepted=True)
     services.cert_request_process(cert_request=in_process, by=cast.officer_1)
-    client.force_login(cast.officer_1)
+    sign_in(client, cast.officer_1)
     assert set(listed(client.get(INBOX))) == {mine.pk, in_process.pk}
-    client.force_login(cast.officer_2)
+    sign_in(client, cast.officer_2)
     assert listed(client.get(INBOX)) == []
 
 
@@ -145,7 +146,7 @@ def test_the_ca_queue_holds_forwarded_letters_earliest_deadline_first(cast, clie
     letter_at(cast, Status.PROVINCE_REVIEW)
     b = due_in(letter_at(cast, Status.FORWARDED, FormKind.REVOKE), 2)
     a = due_in(letter_at(cast, Status.FORWARDED), 1)
-    client.force_login(cast.ca_operator)
+    sign_in(client, cast.ca_operator)
     assert listed(client.get(CA_QUEUE)) == [a.pk, b.pk]
 
 
@@ -182,27 +183,27 @@ def mixed(cast):
 def test_the_inbox_filters(cast, client, mixed, query, expected):
     if query.get("agency") == "B":
         query = {"agency": cast.agency_b.pk}
-    client.force_login(cast.officer_1)
+    sign_in(client, cast.officer_1)
     response = client.get(INBOX, query)
     assert listed(response) == [mixed[name].pk for name in expected]
 
 
 def test_the_agency_filter_offers_only_agencies_in_the_queue(cast, client, mixed):
-    client.force_login(cast.officer_1)
+    sign_in(client, cast.officer_1)
     field = client.get(INBOX).context["filter"].form.fields["agency"]
     assert set(field.queryset) == {cast.agency_a, cast.agency_b}
     assert cast.agency_c not in field.queryset
 
 
 def test_the_status_filter_offers_only_the_queues_statuses(cast, client):
-    client.force_login(cast.ca_operator)
+    sign_in(client, cast.ca_operator)
     field = client.get(CA_QUEUE).context["filter"].form.fields["status"]
     assert [value for value, _ in field.choices if value] == [Status.FORWARDED, Status.IN_PROCESS]
 
 
 def test_an_htmx_filter_answers_with_the_table_only(cast, client):
     letter_at(cast, Status.PROVINCE_REVIEW)
-    client.force_login(cast.officer_1)
+    sign_in(client, cast.officer_1)
     response = client.get(INBOX, {"form": "01"}, HTTP_HX_REQUEST="true")
     html = response.content.decode()
     assert "<html" not in html and 'name="ids"' in html
@@ -217,7 +218,7 @@ def test_forwarding_the_selected_letters(cast, client):
     first = letter_at(cast, Status.PROVINCE_REVIEW)
     second = letter_at(cast, Status.PROVINCE_REVIEW, FormKind.REVOKE)
     left_alone = letter_at(cast, Status.PROVINCE_REVIEW)
-    client.force_login(cast.officer_1)
+    sign_in(client, cast.officer_1)
     response = client.post(INBOX, {"bulk": "forward", "ids": [first.pk, second.pk]}, follow=True)
     assert "Đã chuyển Cục CTS&BMTT 2 văn bản." in _messages(response)
     statuses = dict(CertRequest.objects.values_list("pk", "status"))
@@ -232,7 +233,7 @@ def test_bulk_forward_reports_what_it_could_not_do(cast, client):
     services.row_decide(row=all_refused.rows.get(), by=cast.officer_1, accept=False, note="Sai")
     renewal = letter_at(cast, Status.PROVINCE_REVIEW, FormKind.RENEW_CHANGE)  # not forwarded
     a_draft = letter_at(cast, Status.DRAFT)  # not in the inbox
-    client.force_login(cast.officer_1)
+    sign_in(client, cast.officer_1)
     response = client.post(
         INBOX,
         {"bulk": "forward", "ids": [good.pk, all_refused.pk, renewal.pk, a_draft.pk]},
@@ -259,7 +260,7 @@ def test_accepting_all_valid_rows_of_the_selected_letters(cast, client):
     broken.revoked_at = timezone.now()
     broken.revocation_reason = "key_compromise"
     broken.save(update_fields=["status", "revoked_at", "revocation_reason"])
-    client.force_login(cast.officer_1)
+    sign_in(client, cast.officer_1)
     response = client.post(
         INBOX, {"bulk": "accept_valid", "ids": [first.pk, revocation.pk]}, follow=True
     )
@@ -278,7 +279,7 @@ def test_accepting_all_valid_rows_of_the_selected_letters(cast, client):
 
 def test_the_ca_queue_offers_no_forwarding(cast, client):
     forwarded = letter_at(cast, Status.FORWARDED)
-    client.force_login(cast.ca_operator)
+    sign_in(client, cast.ca_operator)
     assert 'value="forward"' not in client.get(CA_QUEUE).content.decode()
     response = client.post(CA_QUEUE, {"bulk": "forward", "ids": [forwarded.pk]}, follow=True)
     assert "Thao tác hàng loạt không hợp lệ." in _messages(response)
@@ -288,7 +289,7 @@ def test_the_ca_queue_offers_no_forwarding(cast, client):
 
 def test_a_bulk_action_without_a_selection_changes_nothing(cast, client):
     letter = letter_at(cast, Status.PROVINCE_REVIEW)
-    client.force_login(cast.officer_1)
+    sign_in(client, cast.officer_1)
     response = client.post(INBOX, {"bulk": "forward"}, follow=True)
     assert "Hãy chọn ít nhất một văn bản." in _messages(response)
     letter.refresh_from_db()
@@ -297,7 +298,7 @@ def test_a_bulk_action_without_a_selection_changes_nothing(cast, client):
 
 def test_a_bulk_action_keeps_the_filters(cast, client):
     letter = letter_at(cast, Status.PROVINCE_REVIEW)
-    client.force_login(cast.officer_1)
+    sign_in(client, cast.officer_1)
     response = client.post(f"{INBOX}?form=01&page_size=10", {"bulk": "forward", "ids": [letter.pk]})
     assert response.url == f"{INBOX}?form=01&page_size=10"
 
@@ -318,7 +319,7 @@ def _count_queries(client, url) -> int:
     ],
 )
 def test_a_queue_page_costs_the_same_at_10_and_100_letters(cast, client, url, persona, status):
-    client.force_login(getattr(cast, persona))
+    sign_in(client, getattr(cast, persona))
     make_letters(cast, 10, status=status)
     small = _count_queries(client, f"{url}?page_size=10")
     make_letters(cast, 90, status=status)
@@ -328,7 +329,7 @@ def test_a_queue_page_costs_the_same_at_10_and_100_letters(cast, client, url, pe
 
 
 def test_the_notifications_page_costs_the_same_at_10_and_100(cast, client):
-    client.force_login(cast.clerk_a)
+    sign_in(client, cast.clerk_a)
     Notification.objects.bulk_create(
         [Notification(user=cast.clerk_a, message=f"Thông báo {i}") for i in range(10)]
     )
@@ -347,7 +348,7 @@ def test_the_letter_page_costs_the_same_at_10_and_100_rows(cast, client, form):
     for letter in (small, large):
         for row in letter.rows.all()[::2]:
             services.row_decide(row=row, by=cast.officer_1, accept=True)
-    client.force_login(cast.officer_1)
+    sign_in(client, cast.officer_1)
     detail = "requests_app:detail"
     assert _count_queries(client, reverse(detail, args=[small.pk])) == _count_queries(
         client, reverse(detail, args=[large.pk])

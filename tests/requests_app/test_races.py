@@ -17,7 +17,7 @@ from portal.models import AuditEvent
 from requests_app.choices import Outcome, Status
 from requests_app.models import Transition
 from tests import factories as f
-from tests.helpers import service_missing
+from tests.helpers import service_missing, sign_in
 from tests.requests_app.letters import letter_at
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
@@ -47,7 +47,7 @@ def _at_once(posts):
     def run(i, user, url, data, back):
         try:
             client = Client()
-            client.force_login(user)
+            sign_in(client, user)
             barrier.wait()
             response = client.post(url, data)
             results[i] = (response.status_code, client.get(back).content.decode())
@@ -125,7 +125,7 @@ def test_ten_accepts_and_ten_refusals_of_one_row_record_exactly_one_decision(cas
 def test_a_refused_row_is_never_reopened_by_a_late_acceptance(cast, client):
     cert_request = letter_at(cast, Status.PROVINCE_REVIEW)
     row = cert_request.rows.get()
-    client.force_login(cast.officer_1)
+    sign_in(client, cast.officer_1)
     url = reverse("requests_app:row_decide", args=[cert_request.pk, row.pk])
     client.post(url, {"decision": "refuse", "note": "Không đúng đối tượng"})
 

@@ -17,7 +17,7 @@ from requests_app import services
 from requests_app.choices import FormKind, Outcome, Status
 from requests_app.permissions import allowed_actions
 from tests import factories as f
-from tests.helpers import PERSONAS
+from tests.helpers import PERSONAS, sign_in
 from tests.requests_app.letters import draft, letter_at, page_messages, post_action
 
 pytestmark = pytest.mark.django_db
@@ -28,7 +28,7 @@ OUTSIDERS = {"clerk_b": 404, "clerk_c": 404, "officer_2": 404, "subscriber_user"
 
 def _client(client, cast, persona):
     if persona != "anonymous":
-        client.force_login(getattr(cast, persona))
+        sign_in(client, getattr(cast, persona))
     return client
 
 
@@ -266,7 +266,7 @@ def test_who_may_decide_a_row(cast, client, persona, stage, matrix, decision):
 def test_a_row_of_another_letter_is_not_found(cast, client):
     cert_request = letter_at(cast, Status.PROVINCE_REVIEW)
     other = letter_at(cast, Status.PROVINCE_REVIEW)
-    client.force_login(cast.officer_1)
+    sign_in(client, cast.officer_1)
     url = reverse("requests_app:row_decide", args=[cert_request.pk, other.rows.get().pk])
     assert client.post(url, {"decision": "accept"}).status_code == 404
     assert other.rows.get().outcome == Outcome.PENDING
@@ -274,7 +274,7 @@ def test_a_row_of_another_letter_is_not_found(cast, client):
 
 def test_an_unknown_action_is_not_found_and_actions_need_post(cast, client):
     cert_request = letter_at(cast, Status.DRAFT)
-    client.force_login(cast.clerk_a)
+    sign_in(client, cast.clerk_a)
     assert post_action(client, cert_request, "approve_everything").status_code == 404
     url = reverse("requests_app:action", args=[cert_request.pk, "submit"])
     assert client.get(url).status_code == 405
@@ -291,7 +291,7 @@ def test_a_clerk_who_is_also_the_head_cannot_issue_their_own_draft(cast, client)
     services.cert_request_submit(cert_request=own, by=both)
 
     assert "issue" not in allowed_actions(both, own)
-    client.force_login(both)
+    sign_in(client, both)
     response = client.get(reverse("requests_app:detail", args=[own.pk]))
     assert reverse("requests_app:action", args=[own.pk, "issue"]) not in response.content.decode()
     assert post_action(client, own, "issue").status_code == 403
@@ -300,12 +300,12 @@ def test_a_clerk_who_is_also_the_head_cannot_issue_their_own_draft(cast, client)
     assert own.status == Status.AWAITING_HEAD
 
     # Another head of the agency may; and the same person may issue a colleague's letter.
-    client.force_login(cast.head_a)
+    sign_in(client, cast.head_a)
     assert post_action(client, own, "issue").status_code == 302
     own.refresh_from_db()
     assert own.status == Status.PROVINCE_REVIEW
     colleagues = letter_at(cast, Status.AWAITING_HEAD)
-    client.force_login(both)
+    sign_in(client, both)
     post_action(client, colleagues, "issue")
     colleagues.refresh_from_db()
     assert colleagues.status == Status.PROVINCE_REVIEW
@@ -318,7 +318,7 @@ def test_an_officer_who_drafted_a_letter_cannot_review_it(cast, client):
     own = draft(cast, by=both)
     services.cert_request_submit(cert_request=own, by=both)
     services.cert_request_issue(cert_request=own, by=cast.head_a)
-    client.force_login(both)
+    sign_in(client, both)
     assert post_action(client, own, "forward").status_code == 403
     own.refresh_from_db()
     assert own.status == Status.PROVINCE_REVIEW
@@ -359,7 +359,7 @@ BUTTONS = ["submit", "issue", "send_back", "return", "refuse", "forward", "proce
 )
 def test_the_page_offers_exactly_the_allowed_actions(cast, client, persona, stage, form, expected):
     cert_request = letter_at(cast, stage, form)
-    client.force_login(getattr(cast, persona))
+    sign_in(client, getattr(cast, persona))
     html = client.get(reverse("requests_app:detail", args=[cert_request.pk])).content.decode()
     offered = {
         action

@@ -11,6 +11,7 @@ from portal.models import AuditEvent
 from requests_app import services
 from requests_app.choices import Status
 from requests_app.models import CertRequest
+from tests.helpers import sign_in
 from tests.requests_app.letters import letter_at, post_action
 
 pytestmark = pytest.mark.django_db
@@ -53,7 +54,7 @@ def test_the_ca_operator_sees_a_stalled_letter_and_resumes_it(
 ):
     settings.PORTAL_PROCESSING_STALL_SECONDS = 180
     letter = _in_process(cast, idle_seconds=600)
-    client.force_login(cast.ca_operator)
+    sign_in(client, cast.ca_operator)
 
     queue = client.get(reverse("requests_app:ca_queue")).content.decode()
     assert 'data-stalled="true"' in queue
@@ -74,7 +75,7 @@ def test_the_ca_operator_sees_a_stalled_letter_and_resumes_it(
 
 def test_a_letter_still_making_progress_cannot_be_resumed(cast, client, queued):
     letter = _in_process(cast, idle_seconds=5)
-    client.force_login(cast.ca_operator)
+    sign_in(client, cast.ca_operator)
     page = client.get(reverse("requests_app:detail", args=[letter.pk])).content.decode()
     assert "Tiếp tục xử lý" not in page
 
@@ -86,6 +87,6 @@ def test_a_letter_still_making_progress_cannot_be_resumed(cast, client, queued):
 
 def test_the_clerk_cannot_resume_processing(cast, client, queued):
     letter = _in_process(cast, idle_seconds=600)
-    client.force_login(cast.clerk_a)
+    sign_in(client, cast.clerk_a)
     assert post_action(client, letter, "resume").status_code == 403
     assert queued == []

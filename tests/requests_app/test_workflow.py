@@ -13,6 +13,7 @@ from portal.models import AuditEvent, Notification
 from requests_app import services
 from requests_app.choices import FormKind, Outcome, Status
 from requests_app.models import CertRequest, Transition
+from tests.helpers import sign_in
 from tests.requests_app.letters import draft, letter_at, page_messages, post_action
 
 pytestmark = pytest.mark.django_db
@@ -38,7 +39,7 @@ def test_every_step_of_a_01_letter_writes_a_transition_and_an_audit_event(cast, 
         (cast.ca_operator, "process", {}),
     ]
     for user, action, data in steps:
-        client.force_login(user)
+        sign_in(client, user)
         response = post_action(client, cert_request, action, **data)
         assert response.status_code == 302, (action, response.status_code)
     services.cert_request_run_processing(cert_request_id=cert_request.pk)  # the worker's body
@@ -79,9 +80,9 @@ def test_every_step_of_a_01_letter_writes_a_transition_and_an_audit_event(cast, 
 
 def test_the_history_on_the_page_shows_who_when_and_the_note(cast, client):
     cert_request = letter_at(cast, Status.PROVINCE_REVIEW)
-    client.force_login(cast.officer_1)
+    sign_in(client, cast.officer_1)
     post_action(client, cert_request, "return", note="Thiếu ngày cấp CCCD ở dòng 1.")
-    client.force_login(cast.clerk_a)
+    sign_in(client, cast.clerk_a)
     response = client.get(reverse("requests_app:detail", args=[cert_request.pk]))
     history = response.context["transitions"]
     assert [t.action for t in history] == ["submit", "issue", "receive", "return"]
@@ -95,7 +96,7 @@ def test_the_history_on_the_page_shows_who_when_and_the_note(cast, client):
 def test_a_letter_returned_for_correction_comes_back_and_goes_on(cast, client):
     cert_request = letter_at(cast, Status.PROVINCE_REVIEW, rows=2)
     first_number = cert_request.number
-    client.force_login(cast.officer_1)
+    sign_in(client, cast.officer_1)
     response = post_action(client, cert_request, "return", note="Sửa chức vụ ở dòng 2.")
     assert response.status_code == 302
 
@@ -110,14 +111,14 @@ def test_a_letter_returned_for_correction_comes_back_and_goes_on(cast, client):
     services.row_save(
         cert_request=cert_request, by=cast.clerk_a, row=row, data={"position_title": "Phó phòng"}
     )
-    client.force_login(cast.clerk_a)
+    sign_in(client, cast.clerk_a)
     assert post_action(client, cert_request, "submit").status_code == 302
-    client.force_login(cast.head_a)
+    sign_in(client, cast.head_a)
     assert post_action(client, cert_request, "issue").status_code == 302
     cert_request.refresh_from_db()
     assert cert_request.status == Status.PROVINCE_REVIEW
     assert cert_request.number and cert_request.number != first_number
-    client.force_login(cast.officer_1)
+    sign_in(client, cast.officer_1)
     assert post_action(client, cert_request, "forward").status_code == 302
     cert_request.refresh_from_db()
     assert cert_request.status == Status.FORWARDED
@@ -135,7 +136,7 @@ def test_a_letter_returned_for_correction_comes_back_and_goes_on(cast, client):
 
 def test_the_ca_can_return_a_forwarded_letter_for_correction(cast, client):
     cert_request = letter_at(cast, Status.FORWARDED)
-    client.force_login(cast.ca_operator)
+    sign_in(client, cast.ca_operator)
     post_action(client, cert_request, "return", note="Ảnh CCCD không rõ.")
     cert_request.refresh_from_db()
     assert cert_request.status == Status.DRAFT
@@ -145,7 +146,7 @@ def test_the_ca_can_return_a_forwarded_letter_for_correction(cast, client):
 @pytest.mark.parametrize("action", ["return", "refuse"])
 def test_returning_or_refusing_needs_a_written_reason(cast, client, action):
     cert_request = letter_at(cast, Status.PROVINCE_REVIEW)
-    client.force_login(cast.officer_1)
+    sign_in(client, cast.officer_1)
     response = post_action(client, cert_request, action, note="   ")
     assert response.status_code == 302  # back to the letter, never an error page
     cert_request.refresh_from_db()
@@ -155,7 +156,7 @@ def test_returning_or_refusing_needs_a_written_reason(cast, client, action):
 
 def test_the_head_sends_a_draft_back_with_a_reason(cast, client):
     cert_request = letter_at(cast, Status.AWAITING_HEAD)
-    client.force_login(cast.head_a)
+    sign_in(client, cast.head_a)
     post_action(client, cert_request, "send_back", note="")
     cert_request.refresh_from_db()
     assert cert_request.status == Status.AWAITING_HEAD
@@ -169,7 +170,7 @@ def test_the_head_sends_a_draft_back_with_a_reason(cast, client):
 # --- refused with reasons ----------------------------------------------------------------------
 def test_a_refused_letter_refuses_its_rows_with_the_reasons(cast, client, emails):
     cert_request = letter_at(cast, Status.PROVINCE_REVIEW, rows=3)
-    client.force_login(cast.officer_1)
+    sign_in(client, cast.officer_1)
     reason = "Cơ quan đã có văn bản khác đề nghị cấp cho các cá nhân này."
     response = post_action(client, cert_request, "refuse", note=reason)
     assert response.status_code == 302
@@ -181,7 +182,7 @@ def test_a_refused_letter_refuses_its_rows_with_the_reasons(cast, client, emails
     )
     notice = Notification.objects.get(user=cast.clerk_a)
     assert reason in notice.message
-    client.force_login(cast.clerk_a)
+    sign_in(client, cast.clerk_a)
     html = client.get(reverse("requests_app:detail", args=[cert_request.pk])).content.decode()
     box = html.split('data-last-reason="refuse"', 1)[1].split("</div>", 1)[0]
     assert reason in box  # the written reasons stand at the top of the letter
@@ -191,7 +192,7 @@ def test_a_refused_letter_refuses_its_rows_with_the_reasons(cast, client, emails
 def test_a_refused_row_carries_its_reason_and_the_rest_go_on(cast, client):
     cert_request = letter_at(cast, Status.PROVINCE_REVIEW, rows=2)
     first, second = cert_request.rows.order_by("position")
-    client.force_login(cast.officer_1)
+    sign_in(client, cast.officer_1)
     url = reverse("requests_app:row_decide", args=[cert_request.pk, first.pk])
     response = client.post(url, {"decision": "refuse", "note": ""}, HTTP_HX_REQUEST="true")
     assert response.status_code == 200
@@ -216,23 +217,23 @@ def _told(user) -> list[str]:
 
 def test_each_step_tells_the_next_actor_and_no_one_else(cast, client, ca):
     cert_request = draft(cast)
-    client.force_login(cast.clerk_a)
+    sign_in(client, cast.clerk_a)
     post_action(client, cert_request, "submit")
     assert len(_told(cast.head_a)) == 1 and "chờ ký" in _told(cast.head_a)[0]
     assert _told(cast.officer_1) == []
 
-    client.force_login(cast.head_a)
+    sign_in(client, cast.head_a)
     post_action(client, cert_request, "issue")
     assert len(_told(cast.officer_1)) == 1
     assert _told(cast.officer_2) == []  # another province's office
     assert _told(cast.ca_operator) == []
 
-    client.force_login(cast.officer_1)
+    sign_in(client, cast.officer_1)
     post_action(client, cert_request, "forward")
     assert len(_told(cast.ca_operator)) == 1
     assert Notification.objects.filter(url=f"/van-ban/{cert_request.pk}/").count() == 3
 
-    client.force_login(cast.ca_operator)
+    sign_in(client, cast.ca_operator)
     post_action(client, cert_request, "accept_valid")
     post_action(client, cert_request, "process")
     services.cert_request_run_processing(cert_request_id=cert_request.pk)
@@ -245,7 +246,7 @@ def test_notifications_are_also_mailed_after_commit(
 ):
     cert_request = letter_at(cast, Status.AWAITING_HEAD)
     mailoutbox.clear()
-    client.force_login(cast.head_a)
+    sign_in(client, cast.head_a)
     with django_capture_on_commit_callbacks(execute=True):
         post_action(client, cert_request, "issue", number="7/STC-VP")
     assert [m.to for m in mailoutbox] == [["officer_1@thunghiem.gov.vn"]]
@@ -253,7 +254,7 @@ def test_notifications_are_also_mailed_after_commit(
     assert f"/van-ban/{cert_request.pk}/" in mailoutbox[0].body
 
     mailoutbox.clear()
-    client.force_login(cast.officer_1)
+    sign_in(client, cast.officer_1)
     with django_capture_on_commit_callbacks(execute=True):
         post_action(client, cert_request, "return", note="Thiếu số điện thoại người liên hệ.")
     assert [m.to for m in mailoutbox] == [["clerk_a@thunghiem.gov.vn"]]
@@ -264,7 +265,7 @@ def test_notifications_are_also_mailed_after_commit(
 @pytest.mark.parametrize("form", [FormKind.RENEW_CHANGE, FormKind.RECOVER_DEVICE])
 def test_renewals_and_recoveries_are_processed_by_the_province_not_forwarded(cast, client, form):
     cert_request = letter_at(cast, Status.PROVINCE_REVIEW, form)
-    client.force_login(cast.officer_1)
+    sign_in(client, cast.officer_1)
     response = post_action(client, cert_request, "forward")
     assert response.status_code == 403
     post_action(client, cert_request, "accept_valid")

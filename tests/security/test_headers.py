@@ -12,7 +12,7 @@ from django.conf import settings
 from django.urls import reverse
 
 from tests import factories as f
-from tests.helpers import login
+from tests.helpers import login, sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -115,7 +115,7 @@ def test_every_page_sends_the_other_security_headers(client, cast, pages, name):
 
 
 def test_htmx_fragments_carry_the_same_headers(client, cast):
-    client.force_login(cast.clerk_a)
+    sign_in(client, cast.clerk_a)
 
     response = client.get(
         reverse("requests_app:list"), HTTP_HX_REQUEST="true", HTTP_HX_TARGET="ket-qua"

@@ -5,6 +5,7 @@ import pytest
 from django.urls import reverse
 
 from tests.factories import letter_draft
+from tests.helpers import sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -22,7 +23,7 @@ HOSTILE = [{"q": "Hằng\x00"}, {"q": "x" * 501}, {"status\x00": "1"}, {"page": 
 @pytest.mark.parametrize("query", HOSTILE, ids=["nul", "oversized", "nul-key", "nul-page"])
 @pytest.mark.parametrize("url", [*LISTS, *API_LISTS])
 def test_a_list_answers_a_hostile_query_string_with_400(client, cast, url, query):
-    client.force_login(cast.ca_operator)
+    sign_in(client, cast.ca_operator)
     response = client.get(reverse(url) if ":" in url else url, query)
     assert response.status_code == 400
     if ":" in url:
@@ -32,12 +33,12 @@ def test_a_list_answers_a_hostile_query_string_with_400(client, cast, url, query
 @pytest.mark.parametrize("kind", ["person", "certificate", "device"])
 def test_a_picker_answers_a_nul_search_with_400(client, cast, kind):
     letter = letter_draft(cast)
-    client.force_login(cast.clerk_a)
+    sign_in(client, cast.clerk_a)
     response = client.get(reverse("requests_app:pick", args=[letter.pk, kind]), {"q": "a\x00"})
     assert response.status_code == 400
 
 
 def test_a_search_at_the_limit_is_still_served(client, cast):
-    client.force_login(cast.ca_operator)
+    sign_in(client, cast.ca_operator)
     response = client.get(reverse("certificates:list"), {"q": "x" * 500})
     assert response.status_code == 200

@@ -1,0 +1,171 @@
+"""The second-factor pages: the code step of sign-in, enrolment with a QR code, and the account
+page (turn on, new recovery codes, turn off when not required)."""
+
+from axes.handlers.proxy import AxesProxyHandler
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+from django_otp import login as otp_login
+
+from agencies.accounts import twofactor
+from agencies.accounts.forms import CodeForm
+from agencies.accounts.lockout import lockout_response
+
+
+def _next_url(request) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return "/"
+
+
+def _refusal(result) -> str:
+    if result.throttled:
+        return _("Bạn vừa nhập sai mã. Vui lòng đợi vài giây rồi nhập lại.")
+    return _(
+        "Mã xác thực không đúng hoặc đã hết hạn. Hãy nhập mã 6 chữ số đang hiển thị trong ứng dụng xác thực, hoặc một mã khôi phục chưa dùng."
+    )
+
+
+@login_required
+def verify(request):
+    """Second sign-in step: a code from the app or a recovery code."""
+    user = request.user
+    if user.is_verified():
+        return redirect(_next_url(request))
+    if not twofactor.two_factor_enabled(user):
+        if twofactor.two_factor_required(user):
+            return redirect("accounts:enrol")
+        return redirect(_next_url(request))
+    form = CodeForm(request.POST or None)
+    if request.method == "POST":
+        credentials = {"username": user.get_username()}
+        if AxesProxyHandler.is_locked(request, credentials):
+            logout(request)
+            return lockout_response(request)
+        if form.is_valid():
+            result = twofactor.second_factor_verify(
+                request=request, user=user, code=form.cleaned_data["code"]
+            )
+            if result.ok:
+                if result.recovery_code_used:
+                    left = twofactor.recovery_codes_left(user)
+                    messages.warning(
+                        request,
+                        _(
+                            "Bạn vừa dùng một mã khôi phục (mỗi mã chỉ dùng được một lần); còn lại %(left)d mã. Hãy tạo mã mới ở trang Tài khoản nếu sắp hết."
+                        )
+                        % {"left": left},
+                    )
+                return redirect(_next_url(request))
+            if result.locked_out:
+                logout(request)
+                return lockout_response(request)
+            form.add_error("code", _refusal(result))
+    return render(
+        request, "agencies/accounts/verify.html", {"form": form, "next": _next_url(request)}
+    )
+
+
+@login_required
+def enrol(request):
+    """Enrolment: scan the QR code (or type the secret), confirm with a first code, then see
+    the recovery codes once."""
+    user = request.user
+    if twofactor.two_factor_enabled(user):
+        if not user.is_verified():
+            return redirect("accounts:verify")
+        return redirect("accounts:account")
+    device = twofactor.totp_enrolment_device(user=user)
+    form = CodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        codes = twofactor.two_factor_enable(device=device, code=form.cleaned_data["code"], by=user)
+        if codes is not None:
+            device.refresh_from_db()
+            otp_login(request, device)
+            return _show_codes(request, codes, first_time=True)
+        form.add_error(
+            "code",
+            _("Mã xác thực không đúng. Kiểm tra giờ trên điện thoại rồi nhập mã đang hiển thị."),
+        )
+    return render(
+        request,
+        "agencies/accounts/enrol.html",
+        {
+            "form": form,
+            "qr_svg": twofactor.qr_svg(device),
+            "secret": twofactor.secret_base32(device),
+            "required": twofactor.two_factor_required(user),
+            "next": _next_url(request),
+        },
+    )
+
+
+def _show_codes(request, codes, *, first_time: bool):
+    response = render(
+        request,
+        "agencies/accounts/recovery_codes.html",
+        {
+            "codes": [twofactor.format_recovery_code(c) for c in codes],
+            "first_time": first_time,
+            "next": _next_url(request),
+        },
+    )
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@login_required
+def account(request):
+    user = request.user
+    return render(
+        request,
+        "agencies/accounts/account.html",
+        {
+            "enabled": twofactor.two_factor_enabled(user),
+            "required": twofactor.two_factor_required(user),
+            "device": twofactor.totp_device_of(user),
+            "codes_left": twofactor.recovery_codes_left(user),
+            "form": CodeForm(),
+        },
+    )
+
+
+def _confirmed_by_code(request) -> bool:
+    """A change on the account page needs a current code from the app."""
+    form = CodeForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Vui lòng nhập mã xác thực."))
+        return False
+    result = twofactor.code_check(user=request.user, code=form.cleaned_data["code"])
+    if not result.ok:
+        messages.error(request, _refusal(result))
+    return result.ok
+
+
+@login_required
+@require_POST
+def recovery_codes(request):
+    """Ten new recovery codes; the old ones stop working."""
+    if not twofactor.two_factor_enabled(request.user) or not _confirmed_by_code(request):
+        return redirect("accounts:account")
+    codes = twofactor.recovery_codes_regenerate(user=request.user, by=request.user)
+    return _show_codes(request, codes, first_time=False)
+
+
+@login_required
+@require_POST
+def disable(request):
+    if twofactor.two_factor_required(request.user):
+        messages.error(request, _("Vai trò của bạn bắt buộc xác thực hai lớp nên không thể tắt."))
+        return redirect("accounts:account")
+    if twofactor.two_factor_enabled(request.user) and _confirmed_by_code(request):
+        twofactor.two_factor_disable(user=request.user, by=request.user)
+        messages.success(request, _("Đã tắt xác thực hai lớp cho tài khoản của bạn."))
+    return redirect("accounts:account")
