@@ -30,6 +30,9 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "rest_framework",
     "django_filters",
     "drf_spectacular",
@@ -52,10 +55,12 @@ MIDDLEWARE = [
     "portal.middleware.QueryStringGuardMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "portal.middleware.RequestContextMiddleware",
+    "agencies.accounts.sessions.SessionLimitMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -260,3 +265,13 @@ CA_OCSP_NEXT_UPDATE_MINUTES = env_int("CA_OCSP_NEXT_UPDATE_MINUTES", 60)
 PORTAL_MAX_VALIDITY_YEARS = env_int("PORTAL_MAX_VALIDITY_YEARS", 5)
 PORTAL_RENEWAL_MAX_YEARS = env_int("PORTAL_RENEWAL_MAX_YEARS", 3)
 # --- end of certificate authority block ---
+
+# --- Accounts: sessions and re-authentication ---
+# A session ends after PORTAL_SESSION_IDLE_MINUTES without a request (the window slides: every
+# request saves the session and moves its expiry) and PORTAL_SESSION_MAX_HOURS after sign-in
+# however active (agencies/accounts/sessions.py).
+PORTAL_SESSION_IDLE_MINUTES = env_int("PORTAL_SESSION_IDLE_MINUTES", 30)
+PORTAL_SESSION_MAX_HOURS = env_int("PORTAL_SESSION_MAX_HOURS", 12)
+SESSION_COOKIE_AGE = PORTAL_SESSION_IDLE_MINUTES * 60
+SESSION_SAVE_EVERY_REQUEST = True
+# --- end of accounts: sessions and re-authentication block ---

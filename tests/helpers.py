@@ -7,6 +7,12 @@ import pytest
 TEST_CA_PASSPHRASE = "mat-khau-ca-thu-nghiem-dai-du"
 TEST_DEVICE_PASSPHRASE = "mat-khau-thiet-bi-thu-nghiem"
 
+# The password every factory-made user has (tests/factories.py UserFactory).
+PASSWORD = "mat-khau-thu-nghiem"
+# What a form of an action marked `reauth` (requests_app/lifecycle.py) must carry: the user's
+# password typed again (agencies/accounts/reauth.py). Demo accounts: agencies.demo.DEMO_PASSWORD.
+REAUTH = {"reauth_password": PASSWORD}
+
 REQUIRE_SERVICES = os.environ.get("PORTAL_REQUIRE_SERVICES", "") in {"1", "true", "yes"}
 
 

@@ -1,0 +1,1 @@
+"""Account security: sign-in, second factor, lockout, sessions, re-authentication (docs/security.md)."""
