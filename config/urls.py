@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from agencies.accounts import views as account_views
 from dashboard import views as dashboard_views
 
 urlpatterns = [
@@ -16,6 +17,7 @@ urlpatterns = [
         name="login",
     ),
     path("dang-xuat/", auth_views.LogoutView.as_view(), name="logout"),
+    path("dang-xuat-moi-noi/", account_views.sign_out_everywhere, name="sign_out_everywhere"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("quan-tri/", admin.site.urls),
     path("api/", include("config.api_urls")),

@@ -1,5 +1,5 @@
 """Session lifetime: an idle limit, an absolute limit, and ending every session of a user at
-once (docs/architecture.md §5, "Sessions").
+once.
 
 - **Idle**: Django's own mechanism. `SESSION_COOKIE_AGE` is the idle window
   (`PORTAL_SESSION_IDLE_MINUTES`) and `SESSION_SAVE_EVERY_REQUEST` moves the session's expiry

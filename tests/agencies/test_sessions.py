@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from agencies.models import UserSession
+from portal.models import AuditEvent
 from tests.helpers import HTMX, is_login_redirect
 
 pytestmark = pytest.mark.django_db
@@ -143,3 +144,16 @@ def test_signing_out_forgets_the_sessions_key(cast, signed_in):
     signed_in.post(reverse("logout"))
 
     assert not UserSession.objects.filter(user=cast.clerk_a).exists()
+
+
+def test_ending_every_session_signs_the_user_out_in_every_browser(cast):
+    here, elsewhere = Client(), Client()
+    here.force_login(cast.clerk_a)
+    elsewhere.force_login(cast.clerk_a)
+
+    response = here.post(reverse("sign_out_everywhere"))
+
+    assert is_login_redirect(response)
+    assert is_login_redirect(dashboard(here))
+    assert is_login_redirect(dashboard(elsewhere))
+    assert AuditEvent.objects.filter(action="account.sessions_ended", actor=cast.clerk_a).exists()
