@@ -267,11 +267,10 @@ PORTAL_RENEWAL_MAX_YEARS = env_int("PORTAL_RENEWAL_MAX_YEARS", 3)
 # --- end of certificate authority block ---
 
 # --- Accounts: sessions and re-authentication ---
-# A session ends after PORTAL_SESSION_IDLE_MINUTES without a request (the window slides: every
-# request saves the session and moves its expiry) and PORTAL_SESSION_MAX_HOURS after sign-in
-# however active (agencies/accounts/sessions.py).
+# A session ends after PORTAL_SESSION_IDLE_MINUTES without a request (the window slides: a
+# request moves the session's expiry, at most once a minute) and PORTAL_SESSION_MAX_HOURS after
+# sign-in however active (agencies/accounts/sessions.py).
 PORTAL_SESSION_IDLE_MINUTES = env_int("PORTAL_SESSION_IDLE_MINUTES", 30)
 PORTAL_SESSION_MAX_HOURS = env_int("PORTAL_SESSION_MAX_HOURS", 12)
 SESSION_COOKIE_AGE = PORTAL_SESSION_IDLE_MINUTES * 60
-SESSION_SAVE_EVERY_REQUEST = True
 # --- end of accounts: sessions and re-authentication block ---

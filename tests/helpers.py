@@ -48,9 +48,14 @@ def login(client, cast, persona):
 
 
 def is_login_redirect(response) -> bool:
+    """A redirect to the login page: a 302, or for an htmx request an HX-Redirect, so that the
+    whole page goes there (agencies/accounts/sessions.py)."""
     from django.urls import reverse
 
-    return response.status_code == 302 and response.url.startswith(reverse("login"))
+    login = reverse("login")
+    if response.status_code == 302:
+        return response.url.startswith(login)
+    return response.status_code == 200 and response.get("HX-Redirect", "").startswith(login)
 
 
 def answer(response):

@@ -1,10 +1,13 @@
 """Session lifetime: an idle limit, an absolute limit, and ending every session of a user at
 once.
 
-- **Idle**: Django's own mechanism. `SESSION_COOKIE_AGE` is the idle window
-  (`PORTAL_SESSION_IDLE_MINUTES`) and `SESSION_SAVE_EVERY_REQUEST` moves the session's expiry
-  forward on every request, so the window slides with activity. An expired session is simply
-  not found: the request is anonymous.
+- **Idle**: Django's own expiry. `SESSION_COOKIE_AGE` is the idle window
+  (`PORTAL_SESSION_IDLE_MINUTES`); saving the session moves its expiry (in the database and
+  the cookie) to now + that window, so the window slides with activity. An expired session is
+  simply not found: the request is anonymous. The session is saved at most once a minute
+  (`REFRESH_SECONDS`), not on every request as `SESSION_SAVE_EVERY_REQUEST` would (three more
+  queries on every page, over the pages' query budgets, docs/architecture.md §2.13): a
+  session therefore ends between 29 and 30 minutes after the last request.
 - **Absolute**: the time of sign-in is kept in the session (`LOGIN_AT`); `SessionLimitMiddleware`
   ends a session older than `PORTAL_SESSION_MAX_HOURS`, however active.
 - **Ending a user's sessions**: each sign-in records its session key (`UserSession`), so
@@ -29,8 +32,11 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from agencies.models import UserSession
 
-# The session key holding the time of sign-in (seconds since the epoch).
+# The session keys holding the time of sign-in and of the last save (seconds since the epoch).
 LOGIN_AT = "portal_login_at"
+SEEN_AT = "portal_seen_at"
+# The idle window is moved forward by a request at most this often.
+REFRESH_SECONDS = 60
 
 
 def _session_store():
@@ -46,7 +52,7 @@ def session_start(*, request, user) -> None:
     user (to end it with the user's other sessions). Rows of sessions that cannot be alive any
     more (older than the absolute limit) are dropped on the way."""
     now = timezone.now()
-    request.session[LOGIN_AT] = now.timestamp()
+    request.session[LOGIN_AT] = request.session[SEEN_AT] = now.timestamp()
     if request.session.session_key is None:
         request.session.save()
     UserSession.objects.filter(user=user, started_at__lt=now - max_age()).delete()
@@ -73,15 +79,22 @@ def user_sessions_end(*, user) -> int:
     return len(keys)
 
 
-def _too_old(request) -> bool:
+def _too_old(request, now: float) -> bool:
     started = request.session.get(LOGIN_AT)
     if started is None:
         return True
-    return timezone.now().timestamp() - started > max_age().total_seconds()
+    return now - started > max_age().total_seconds()
+
+
+def _slide(request, now: float) -> None:
+    """Move the idle window forward: a changed session is saved, with a new expiry."""
+    if now - request.session.get(SEEN_AT, 0) >= REFRESH_SECONDS:
+        request.session[SEEN_AT] = now
 
 
 class SessionLimitMiddleware:
-    """Ends a session past the absolute limit, tells the user why a session ended, and turns
+    """Slides the idle window, ends a session past the absolute limit, tells the user why a
+    session ended, and turns
     an htmx request's redirect to the sign-in page into an `HX-Redirect` (a redirect would be
     followed by htmx and the sign-in page swapped into a fragment).
 
@@ -93,9 +106,12 @@ class SessionLimitMiddleware:
     def __call__(self, request):
         ended = False
         if request.user.is_authenticated:
-            if _too_old(request):
+            now = timezone.now().timestamp()
+            if _too_old(request, now):
                 logout(request)
                 ended = True
+            else:
+                _slide(request, now)
         elif settings.SESSION_COOKIE_NAME in request.COOKIES and request.session.is_empty():
             # The browser still holds a session cookie the server no longer knows: it ran out
             # (idle), or its user was deactivated or signed out elsewhere.

@@ -63,12 +63,28 @@ def test_a_session_is_signed_out_after_12_hours_even_when_active(signed_in, time
     assert is_login_redirect(dashboard(signed_in))
 
 
-def test_the_limits_follow_their_settings(signed_in, time_machine, settings):
+def test_the_idle_limit_follows_its_setting(signed_in, time_machine, settings):
     settings.SESSION_COOKIE_AGE = 5 * 60
     settings.PORTAL_SESSION_MAX_HOURS = 1
-    dashboard(signed_in)  # saved with the shorter idle window
+    after(time_machine, minutes=4)
+    assert dashboard(signed_in).status_code == 200  # saved with the shorter idle window
+    after(time_machine, minutes=4)
+    assert dashboard(signed_in).status_code == 200
+    after(time_machine, minutes=4)
+    assert dashboard(signed_in).status_code == 200  # active, 12 minutes after sign-in
 
     after(time_machine, minutes=6)
+
+    assert is_login_redirect(dashboard(signed_in))
+
+
+def test_the_absolute_limit_follows_its_setting(signed_in, time_machine, settings):
+    settings.PORTAL_SESSION_MAX_HOURS = 1
+    for _ in range(3):
+        after(time_machine, minutes=20)
+        assert dashboard(signed_in).status_code == 200
+
+    after(time_machine, minutes=1)  # 61 minutes after sign-in
 
     assert is_login_redirect(dashboard(signed_in))
 
