@@ -94,9 +94,9 @@ def _slide(request, now: float) -> None:
 
 class SessionLimitMiddleware:
     """Slides the idle window, ends a session past the absolute limit, tells the user why a
-    session ended, and turns
-    an htmx request's redirect to the sign-in page into an `HX-Redirect` (a redirect would be
-    followed by htmx and the sign-in page swapped into a fragment).
+    session ended, follows a session whose key a view changed (a password change cycles it),
+    and turns an htmx request's redirect to the sign-in page into an `HX-Redirect` (a redirect
+    would be followed by htmx and the sign-in page swapped into a fragment).
 
     Runs after authentication, messages and htmx (config/settings.py MIDDLEWARE)."""
 
@@ -104,8 +104,9 @@ class SessionLimitMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        ended = False
+        ended, key = False, None
         if request.user.is_authenticated:
+            key = request.session.session_key
             now = timezone.now().timestamp()
             if _too_old(request, now):
                 logout(request)
@@ -121,9 +122,19 @@ class SessionLimitMiddleware:
                 request, _("Phiên làm việc đã hết hạn hoặc đã kết thúc. Vui lòng đăng nhập lại.")
             )
         response = self.get_response(request)
+        if key and request.user.is_authenticated and request.session.session_key != key:
+            _follow_key(request, old=key)
         if getattr(request, "htmx", False) and _is_login_redirect(response):
             return HttpResponseClientRedirect(_login_url_for_page(request))
         return response
+
+
+def _follow_key(request, *, old: str) -> None:
+    """The view gave the session a new key (a password change, or signing in again): keep
+    tracking it under the same user, unless signing in tracked it already."""
+    new = request.session.session_key
+    if new and not UserSession.objects.filter(session_key=new).exists():
+        UserSession.objects.filter(session_key=old, user_id=request.user.pk).update(session_key=new)
 
 
 def _is_login_redirect(response) -> bool:

@@ -173,3 +173,23 @@ def test_ending_every_session_signs_the_user_out_in_every_browser(cast):
     assert is_login_redirect(dashboard(here))
     assert is_login_redirect(dashboard(elsewhere))
     assert AuditEvent.objects.filter(action="account.sessions_ended", actor=cast.clerk_a).exists()
+
+
+def test_a_session_whose_key_changed_with_the_password_still_ends_with_its_user(cast, client):
+    client.force_login(cast.admin)
+    response = client.post(
+        reverse("admin:auth_user_password_change", args=[cast.admin.pk]),
+        {
+            "password1": "Mat-khau-moi-2026!",
+            "password2": "Mat-khau-moi-2026!",
+            "usable_password": "true",
+        },
+    )
+    assert response.status_code == 302
+    key = client.session.session_key
+    assert UserSession.objects.filter(session_key=key, user=cast.admin).exists()
+
+    cast.admin.is_active = False
+    cast.admin.save()
+
+    assert not Session.objects.filter(session_key=key).exists()
