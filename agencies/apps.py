@@ -6,6 +6,9 @@ class AgenciesConfig(AppConfig):
     name = "agencies"
     verbose_name = _("Cơ quan, tổ chức")
 
-    def ready(self):
-        # The lockout's audit receiver (agencies/accounts/lockout.py).
-        from agencies.accounts import lockout  # noqa: F401
+    def ready(self) -> None:
+        # The identity events' audit receivers (agencies/accounts/signals.py) and the
+        # lockout's (agencies/accounts/lockout.py).
+        from agencies.accounts import lockout, signals  # noqa: F401
+
+        signals.connect()

@@ -247,3 +247,22 @@ class DocumentCounter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.organization} · {self.series} · {self.year}: {self.last}"
+
+
+class UserSession(models.Model):
+    """A session a user signed in with, recorded at sign-in, so that every session of one user
+    can be ended at once (deactivation, "sign out everywhere") without scanning the session
+    table (agencies/accounts/sessions.py)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="tracked_sessions"
+    )
+    session_key = models.CharField(_("khóa phiên"), max_length=40, unique=True)
+    started_at = models.DateTimeField(_("bắt đầu"))
+
+    class Meta:
+        verbose_name = _("phiên đăng nhập")
+        verbose_name_plural = _("phiên đăng nhập")
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.started_at:%Y-%m-%d %H:%M}"

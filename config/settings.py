@@ -67,6 +67,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "portal.middleware.RequestContextMiddleware",
+    "agencies.accounts.sessions.SessionLimitMiddleware",
     "agencies.accounts.middleware.SecondFactorMiddleware",
     # Last, as django-axes documents: turns a lockout during sign-in into the lockout page.
     "axes.middleware.AxesMiddleware",
@@ -396,3 +397,12 @@ AXES_HTTP_RESPONSE_CODE = 429
 # The name authenticator apps show next to the account.
 OTP_TOTP_ISSUER = env_str("PORTAL_TOTP_ISSUER", "Cong chu ky so chuyen dung")
 # --- end of accounts block ---
+
+# --- Accounts: sessions and re-authentication ---
+# A session ends after PORTAL_SESSION_IDLE_MINUTES without a request (the window slides: a
+# request moves the session's expiry, at most once a minute) and PORTAL_SESSION_MAX_HOURS after
+# sign-in however active (agencies/accounts/sessions.py).
+PORTAL_SESSION_IDLE_MINUTES = env_int("PORTAL_SESSION_IDLE_MINUTES", 30)
+PORTAL_SESSION_MAX_HOURS = env_int("PORTAL_SESSION_MAX_HOURS", 12)
+SESSION_COOKIE_AGE = PORTAL_SESSION_IDLE_MINUTES * 60
+# --- end of accounts: sessions and re-authentication block ---

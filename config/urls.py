@@ -4,6 +4,8 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from agencies.accounts import views as account_views
+from agencies.accounts.forms import SignInForm
 from dashboard import views as dashboard_views
 
 urlpatterns = [
@@ -11,11 +13,14 @@ urlpatterns = [
     path(
         "dang-nhap/",
         auth_views.LoginView.as_view(
-            template_name="portal/login.html", redirect_authenticated_user=True
+            template_name="portal/login.html",
+            authentication_form=SignInForm,
+            redirect_authenticated_user=True,
         ),
         name="login",
     ),
     path("dang-xuat/", auth_views.LogoutView.as_view(), name="logout"),
+    path("dang-xuat-moi-noi/", account_views.sign_out_everywhere, name="sign_out_everywhere"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("tai-khoan/", include("agencies.accounts.urls")),
     path("quan-tri/", admin.site.urls),

@@ -1,4 +1,4 @@
-"""Request-wide context: the request id and client address for the audit trail, and the
+"""Request-wide context: the request id, client address and user for the audit trail, and the
 language (Vietnamese unless the user chose English)."""
 
 import contextvars
@@ -14,8 +14,21 @@ _request_context: contextvars.ContextVar[dict | None] = contextvars.ContextVar(
 
 
 def current_request_context() -> dict:
-    """The request id and IP of the request being served, or empty values outside a request."""
-    return _request_context.get() or {"request_id": "", "ip": None}
+    """The request id, IP and user of the request being served, or empty values outside a
+    request. "user" is a callable: the request's user is read only when asked for."""
+    return _request_context.get() or {"request_id": "", "ip": None, "user": _no_user}
+
+
+def _no_user():
+    return None
+
+
+def current_actor():
+    """The signed-in user of the request being served, or None (anonymous, or outside a
+    request: a command, a task). The actor of audit events recorded by signal receivers,
+    which are not handed a user (docs/architecture.md §6)."""
+    user = current_request_context().get("user", _no_user)()
+    return user if user is not None and user.is_authenticated else None
 
 
 class RequestContextMiddleware:
@@ -25,7 +38,13 @@ class RequestContextMiddleware:
     def __call__(self, request):
         request_id = request.headers.get("X-Request-ID", "")[:64] or uuid.uuid4().hex
         token = _request_context.set(
-            {"request_id": request_id, "ip": request.META.get("REMOTE_ADDR") or None}
+            {
+                "request_id": request_id,
+                "ip": request.META.get("REMOTE_ADDR") or None,
+                # read lazily and through the request, so a sign-in or sign-out during the
+                # request is seen (this middleware runs after authentication)
+                "user": lambda: getattr(request, "user", None),
+            }
         )
         try:
             response = self.get_response(request)

@@ -51,6 +51,9 @@ class Action:
     # the service in `requests_app.services` that carries the action out when posted from
     # the letter's page ("" for actions taken elsewhere: editing, the portal's own moves)
     handler: str = ""
+    # the user confirms with their password (and one-time code, if they have a device) before
+    # the action is taken (agencies/accounts/reauth.py)
+    reauth: bool = False
 
     @property
     def statuses(self) -> frozenset[str]:
@@ -100,6 +103,7 @@ ACTIONS: dict[str, Action] = {
             label=_("Ký, ban hành"),
             button=_("Ký, ban hành văn bản"),
             success=_("Đã ký, ban hành văn bản và gửi Sở Khoa học và Công nghệ."),
+            reauth=True,
             takes="number",
             field_label=_("Số văn bản (để trống để hệ thống tự cấp số)"),
         ),
@@ -155,6 +159,7 @@ ACTIONS: dict[str, Action] = {
             label=_("Xử lý"),
             button=_("Xử lý các dòng đã chấp nhận"),
             success=_("Đã bắt đầu xử lý các dòng được chấp nhận."),
+            reauth=True,
         ),
         Action(
             "resume",
@@ -166,6 +171,7 @@ ACTIONS: dict[str, Action] = {
             label=_("Tiếp tục xử lý"),
             button=_("Tiếp tục xử lý"),
             success=_("Đã đưa văn bản vào hàng đợi xử lý lại."),
+            reauth=True,
             hint=_("Việc xử lý đã dừng quá lâu; các dòng đã xong không bị xử lý lại."),
         ),
         Action(

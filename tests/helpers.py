@@ -9,6 +9,13 @@ TEST_CA_PASSPHRASE = "mat-khau-ca-thu-nghiem-dai-du"
 TEST_DEVICE_PASSPHRASE = "mat-khau-thiet-bi-thu-nghiem"
 TEST_AUDIT_HMAC_KEY = "khoa-hmac-nhat-ky-thu-nghiem-dai-hon-32-ky-tu"
 
+# The password every factory-made user has (tests/factories.py UserFactory).
+PASSWORD = "mat-khau-thu-nghiem"
+# What a form of an action marked `reauth` (requests_app/lifecycle.py) must carry: the user's
+# password typed again (agencies/accounts/reauth.py). Demo accounts: agencies.demo.DEMO_PASSWORD.
+# A user with a second factor must also give a code: use `reauth_for(client)`.
+REAUTH = {"reauth_password": PASSWORD}
+
 REQUIRE_SERVICES = os.environ.get("PORTAL_REQUIRE_SERVICES", "") in {"1", "true", "yes"}
 
 
@@ -57,6 +64,26 @@ def sign_in(client, user):
     return client
 
 
+def reauth_for(client) -> dict:
+    """What an action marked `reauth` must carry from the client's signed-in user: the password
+    typed again and, when the user has a second factor, a code. The code is a fresh recovery
+    code of the user's (a real single-use static token, accepted as a person without their
+    phone would use one), so a test never waits for the authenticator's next time step."""
+    from django.contrib.auth import get_user_model
+    from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+
+    from agencies.accounts.reauth import needs_code
+
+    user = get_user_model().objects.get(pk=client.session["_auth_user_id"])
+    if not needs_code(user):
+        return dict(REAUTH)
+    device, _ = StaticDevice.objects.get_or_create(
+        user=user, name="Mã khôi phục kiểm thử", defaults={"confirmed": True}
+    )
+    token = device.token_set.create(token=StaticToken.random_token()).token
+    return {**REAUTH, "reauth_code": token}
+
+
 def login(client, cast, persona):
     """The test client logged in as a persona of `cast` ("anonymous": not at all)."""
     if persona != "anonymous":
@@ -65,9 +92,14 @@ def login(client, cast, persona):
 
 
 def is_login_redirect(response) -> bool:
+    """A redirect to the login page: a 302, or for an htmx request an HX-Redirect, so that the
+    whole page goes there (agencies/accounts/sessions.py)."""
     from django.urls import reverse
 
-    return response.status_code == 302 and response.url.startswith(reverse("login"))
+    login = reverse("login")
+    if response.status_code == 302:
+        return response.url.startswith(login)
+    return response.status_code == 200 and response.get("HX-Redirect", "").startswith(login)
 
 
 def answer(response):

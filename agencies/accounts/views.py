@@ -1,10 +1,11 @@
-"""The second-factor pages: the code step of sign-in, enrolment with a QR code, and the account
-page (turn on, new recovery codes, turn off when not required)."""
+"""The account pages: the code step of sign-in, enrolment with a QR code, the account page (turn
+on, new recovery codes, turn off when not required), and signing out of every session at once."""
 
 from axes.handlers.proxy import AxesProxyHandler
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
+from django.db import transaction
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -14,6 +15,8 @@ from django_otp import login as otp_login
 from agencies.accounts import twofactor
 from agencies.accounts.forms import CodeForm
 from agencies.accounts.lockout import lockout_response
+from agencies.accounts.sessions import user_sessions_end
+from portal.audit import audit_record
 
 
 def _next_url(request) -> str:
@@ -169,3 +172,18 @@ def disable(request):
         twofactor.two_factor_disable(user=request.user, by=request.user)
         messages.success(request, _("Đã tắt xác thực hai lớp cho tài khoản của bạn."))
     return redirect("accounts:account")
+
+
+@login_required
+@require_POST
+def sign_out_everywhere(request):
+    """End every session of the user (another browser, a lost phone), this one included."""
+    user = request.user
+    with transaction.atomic():
+        logout(request)  # this session: recorded as account.logout
+        ended = user_sessions_end(user=user)
+        audit_record(
+            actor=user, action="account.sessions_ended", obj=user, after={"sessions": ended}
+        )
+    messages.success(request, _("Đã đăng xuất khỏi mọi phiên đăng nhập của bạn."))
+    return redirect("login")

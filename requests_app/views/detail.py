@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from agencies.accounts.reauth import ReauthForm
 from portal.errors import DomainError
 from requests_app import services
 from requests_app.cells import columns, page_cell
@@ -25,12 +26,13 @@ from requests_app.columns import FORM_COLUMNS
 from requests_app.exceptions import RowInvalid
 from requests_app.lifecycle import ACTIONS, BUTTONS
 from requests_app.models import CertRequest, RequestRow
-from requests_app.permissions import allowed_actions
+from requests_app.permissions import allowed_actions, require
 
 
-class ActionForm(forms.Form):
+class ActionForm(ReauthForm):
     """What an action may carry: a reason (required where the table says so, checked by the
-    service) and, for the agency head, the letter's number."""
+    service), for the agency head the letter's number, and the password (and one-time code)
+    that confirm an action the table marks `reauth`."""
 
     note = forms.CharField(required=False, max_length=2000, strip=True)
     number = forms.CharField(required=False, max_length=64, strip=True)
@@ -169,6 +171,17 @@ def cert_request_action(request, pk: int, action: str):
     if not form.is_valid():
         messages.error(request, " ".join(e for errs in form.errors.values() for e in errs))
         return redirect("requests_app:detail", pk=cert_request.pk)
+    if spec.reauth:
+        # Who is typing is settled before the service runs; whether the action may be taken
+        # stays decided by the service, on the locked letter (docs/architecture.md §3.3). The
+        # right is read here first only so that a user without it gets their 403 (or "someone
+        # acted first") rather than a question about their password.
+        try:
+            require(request.user, spec.name, cert_request)
+            form.reauth_verify(request, purpose=spec.name, obj=cert_request)
+        except DomainError as exc:
+            messages.error(request, exc.message)
+            return redirect("requests_app:detail", pk=cert_request.pk)
     kwargs = {}
     if spec.takes == "number":
         kwargs["number"] = form.cleaned_data["number"]

@@ -49,7 +49,10 @@ def wrong_code(user) -> str:
 
 
 def actions() -> list[str]:
-    return list(AuditEvent.objects.order_by("seq").values_list("action", flat=True))
+    """The second-factor events of the trail, in order (setting up the cast records role grants
+    and sign-ins record logins: agencies/accounts/signals.py)."""
+    events = AuditEvent.objects.filter(action__startswith="account.2fa")
+    return list(events.order_by("seq").values_list("action", flat=True))
 
 
 # --- who is sent where ----------------------------------------------------------------------

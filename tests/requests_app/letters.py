@@ -12,6 +12,7 @@ from requests_app import services
 from requests_app.choices import FormKind, Status
 from requests_app.models import CertRequest
 from tests import factories as f
+from tests.helpers import reauth_for
 
 CONTACT = {
     "contact_name": "Nguyễn Thị Thu Hà",
@@ -102,7 +103,11 @@ def letter_at(cast, stage, form=FormKind.ISSUE_PERSON, *, rows=1, accepted=False
 
 
 def post_action(client, cert_request, action, **data):
-    return client.post(reverse("requests_app:action", args=[cert_request.pk, action]), data)
+    """Post an action from the letter's page, confirmed with the user's password and, when they
+    have a second factor, a code (an action marked `reauth` asks for them; the others ignore
+    them)."""
+    url = reverse("requests_app:action", args=[cert_request.pk, action])
+    return client.post(url, {**reauth_for(client), **data})
 
 
 def page_messages(client, cert_request) -> list[str]:

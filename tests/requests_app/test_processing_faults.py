@@ -20,7 +20,7 @@ from requests_app.choices import FormKind, Outcome, Status
 from requests_app.models import CertRequest
 from requests_app.tasks import cert_request_run_processing_task
 from tests.celery_processes import CeleryProcesses, RedisServer, producing_to
-from tests.helpers import service_missing, sign_in
+from tests.helpers import reauth_for, service_missing, sign_in
 from tests.requests_app.letters import CONTACT, row_data
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
@@ -232,7 +232,7 @@ def test_processing_clicked_while_the_broker_is_down_is_told_and_done_when_it_is
     url = reverse("requests_app:action", args=[letter.pk, "process"])
 
     with producing_to(redis_server.url):  # nothing listens there yet
-        response = client.post(url)
+        response = client.post(url, reauth_for(client))
         page = client.get(reverse("requests_app:detail", args=[letter.pk])).content.decode()
 
     assert response.status_code == 302
