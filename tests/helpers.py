@@ -74,8 +74,9 @@ def reauth_for(client) -> dict:
 
     from agencies.accounts.reauth import needs_code
 
-    user = get_user_model().objects.get(pk=client.session["_auth_user_id"])
-    if not needs_code(user):
+    user_id = client.session.get("_auth_user_id")  # none for an anonymous client
+    user = get_user_model().objects.filter(pk=user_id).first() if user_id else None
+    if user is None or not needs_code(user):
         return dict(REAUTH)
     device, _ = StaticDevice.objects.get_or_create(
         user=user, name="Mã khôi phục kiểm thử", defaults={"confirmed": True}

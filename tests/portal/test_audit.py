@@ -24,17 +24,6 @@ TABLE = "portal_auditevent"
 assert AuditEvent._meta.db_table == TABLE
 
 
-@pytest.fixture
-def cast(cast):
-    """The suite's cast, on an empty trail: these tests count and number events from the
-    first, and making the cast's users and roles records identity events
-    (agencies/accounts/signals.py)."""
-    AuditChainHead.objects.all().delete()
-    with audit_guard_suspended() as cursor:
-        cursor.execute("DELETE FROM portal_auditevent")
-    return cast
-
-
 def record_chain(actor, count=5):
     org = f.AgencyFactory()
     return [

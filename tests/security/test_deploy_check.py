@@ -23,6 +23,7 @@ ROOT = Path(__file__).resolve().parents[2]
 # What the operator sets before `docker-compose up` (README "Deployment", .env.example).
 OPERATOR_SECRETS = {
     "SECRET_KEY": "k7Qw2Zr9Lp4Xv8Nc3Jm6Bt1Hy5Gd0Fs7Ae2Ui9Oo4Pl8Kj3Mn6Bv1Cx5Zq0Wr7Ty",
+    "AUDIT_HMAC_KEY": "5f0c2a9e7b1d4c8e3a6f9b2d5e8c1a4f7b0d3e6a9c2f5b8e1d4a7c0f3b6e9d2a",
     "POSTGRES_PASSWORD": "mat-khau-postgres-thu-nghiem",
     "CA_KEY_PASSPHRASE": "mat-khau-ca-thu-nghiem-dai-du",
     "CA_DEVICE_KEY_PASSPHRASE": "mat-khau-thiet-bi-thu-nghiem",
