@@ -47,11 +47,24 @@ def date_line(place: str, day: date | datetime) -> str:
     return f"{place}, ngày {day.day:02d} tháng {month} năm {day.year}"
 
 
+def header_name(org) -> str:
+    """The agency's name under its superior body: a department of a province drops the
+    province it would repeat ("Sở Tài chính tỉnh Lai Châu" under "UBND TỈNH LAI CHÂU" is
+    written "SỞ TÀI CHÍNH")."""
+    name = org.name
+    parent = org.parent if org.parent_id else None
+    if parent is not None and parent.kind == OrgKind.PROVINCE:
+        suffix = " " + parent.name.lower()
+        if name.lower().endswith(suffix) and len(name) > len(suffix):
+            name = name[: -len(suffix)]
+    return name.upper()
+
+
 def document_header(agency, *, number: str, subject: str, day) -> dict:
     """The context of the two-column NĐ 30 header (templates/portal/pdf/_header.html)."""
     return {
         "superior": superior_body(agency),
-        "agency_name": agency.name.upper(),
+        "agency_name": header_name(agency),
         "number": number,
         "subject": subject,
         "date_line": date_line(place_name(agency), day) if day else "",

@@ -35,8 +35,9 @@ SUBJECTS = {
 }
 CA_NAME = "Cục Chứng thực số và Bảo mật thông tin, Ban Cơ yếu Chính phủ"
 CA_SHORT = "Cục Chứng thực số và Bảo mật thông tin"
-# Mẫu 01 and 05 have wide tables, printed on landscape pages.
-WIDE_FORMS = {FormKind.ISSUE_PERSON, FormKind.REVOKE}
+# Wide tables are printed on landscape pages: Mẫu 01 and 05 (docs/domain.md §9), and the
+# reconstructed Mẫu 03 whose eleven columns do not fit a portrait page.
+WIDE_FORMS = {FormKind.ISSUE_PERSON, FormKind.ISSUE_DEVICE, FormKind.REVOKE}
 # Forms addressed to the province's Sở KH&CN, which processes them itself (docs/domain.md §4).
 TO_PROVINCE = {FormKind.RENEW_CHANGE, FormKind.RECOVER_DEVICE}
 
