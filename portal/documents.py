@@ -10,6 +10,7 @@ import hashlib
 
 from django.conf import settings
 from django.db import models
+from django.http import HttpResponse
 from django.utils.translation import gettext_lazy as _
 
 from portal.lib.filenames import safe_file_name
@@ -52,3 +53,14 @@ class StoredDocument(models.Model):
     def file_name(self, stem: str) -> str:
         """The download name: at most 50 characters, no diacritics (docs/domain.md §9)."""
         return safe_file_name(f"{stem}_v{self.version}", extension=".pdf")
+
+
+def pdf_download(document: StoredDocument, file_name: str) -> HttpResponse:
+    """A stored PDF as an attachment under its safe name, kept out of shared caches. The
+    caller has fetched `document` through `visible_to` (out of scope: 404)."""
+    response = HttpResponse(bytes(document.content), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{safe_file_name(file_name)}"'
+    response["Cache-Control"] = "private, no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    response["ETag"] = f'"{document.sha256}"'
+    return response
