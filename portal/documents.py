@@ -59,7 +59,8 @@ def pdf_download(document: StoredDocument, file_name: str) -> HttpResponse:
     """A stored PDF as an attachment under its safe name, kept out of shared caches. The
     caller has fetched `document` through `visible_to` (out of scope: 404)."""
     response = HttpResponse(bytes(document.content), content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="{safe_file_name(file_name)}"'
+    stem = file_name.removesuffix(".pdf")
+    response["Content-Disposition"] = f'attachment; filename="{safe_file_name(stem)}"'
     response["Cache-Control"] = "private, no-store"
     response["X-Content-Type-Options"] = "nosniff"
     response["ETag"] = f'"{document.sha256}"'
