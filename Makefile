@@ -10,7 +10,7 @@ ADDR ?= 127.0.0.1:8000
 APT_PACKAGES := chromium fonts-liberation2 poppler-utils gettext openssl \
 	libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b
 
-.PHONY: run test install install-test system-deps lint format messages clean
+.PHONY: run test golden install install-test system-deps lint format messages clean
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -48,6 +48,13 @@ run: $(VENV)/.installed
 test: export SECRET_KEY ?= test-secret-key
 test: install-test
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+# Redraw the golden first pages of the nine documents (tests/golden/*.png) after an intended
+# change of layout; look at the new images before committing them.
+golden: export SECRET_KEY ?= test-secret-key
+golden: export UPDATE_GOLDEN = 1
+golden: install-test
+	$(VENV)/bin/pytest -k golden tests/requests_app/test_documents.py tests/devices/test_document_pdfs.py
 
 lint: $(VENV)/.installed-test
 	$(VENV)/bin/ruff check .

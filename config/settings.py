@@ -301,6 +301,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "portal.tasks.import_jobs_sweep_task",
         "schedule": env_int("PORTAL_PROCESSING_SWEEP_SECONDS", 60),
     },
+    "requests-render-missing-documents": {
+        "task": "requests_app.tasks.letter_document_render_missing_task",
+        "schedule": 5 * 60,
+    },
     "devices-return-overdue": {
         "task": "devices.tasks.return_obligation_notify_overdue_task",
         "schedule": 60 * 60,

@@ -13,6 +13,7 @@ from agencies.validators import (
     validate_issue_date,
     validate_official_email,
 )
+from portal.documents import StoredDocument
 from requests_app.choices import (
     ChangeField,
     FormKind,
@@ -303,3 +304,36 @@ class Transition(models.Model):
 
     def __str__(self) -> str:
         return f"{self.from_status} → {self.to_status}"
+
+
+class LetterDocument(StoredDocument):
+    """A letter's PDF, one version per issuance (docs/architecture.md §8): rendered when the
+    head issues the letter, with the number and date it was issued with. A letter returned,
+    corrected and issued again gets a new number and a new version; earlier ones stay."""
+
+    letter = models.ForeignKey(
+        CertRequest, on_delete=models.PROTECT, related_name="documents", verbose_name=_("văn bản")
+    )
+
+    class Meta(StoredDocument.Meta):
+        verbose_name = _("tệp văn bản đề nghị")
+        verbose_name_plural = _("tệp văn bản đề nghị")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["letter", "version"],
+                name="letterdoc_version_unique",
+                violation_error_message=_("Phiên bản này của văn bản đã tồn tại."),
+            ),
+            models.UniqueConstraint(
+                fields=["letter", "kind", "number"],
+                name="letterdoc_one_per_issuance",
+                violation_error_message=_("Văn bản đã có tệp cho lần ban hành này."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.letter_id} v{self.version}"
+
+    @property
+    def download_name(self) -> str:
+        return self.file_name(f"Mau{self.letter.form}_{self.number or self.letter_id}")

@@ -4,7 +4,12 @@ to run twice: rows already done are never taken again."""
 from celery import shared_task
 
 from requests_app.excel.jobs import letter_import_parse
-from requests_app.services import cert_request_resume_stalled, cert_request_run_processing
+from requests_app.services import (
+    cert_request_resume_stalled,
+    cert_request_run_processing,
+    letter_document_render,
+    letter_document_render_missing,
+)
 
 
 @shared_task
@@ -24,3 +29,16 @@ def letter_import_parse_task(job_id: int) -> str:
     """Read and check a letter's uploaded sheet (an import job); a duplicate delivery finds
     the job no longer queued and changes nothing."""
     return letter_import_parse(job_id=job_id)
+
+
+@shared_task
+def letter_document_render_task(letter_pk: int) -> int | None:
+    """Render an issued letter's PDF; idempotent: one version per issuance (a constraint)."""
+    document = letter_document_render(cert_request_id=letter_pk)
+    return document.pk if document is not None else None
+
+
+@shared_task
+def letter_document_render_missing_task() -> int:
+    """Beat: queue again the rendering of issued letters that have no document yet."""
+    return letter_document_render_missing()

@@ -3,13 +3,18 @@ processing progress and the two work queues."""
 
 from django.urls import path
 
-from requests_app.views import detail, queues
+from requests_app.views import detail, documents, queues
 
 urlpatterns = [
     path("van-ban/<int:pk>/", detail.cert_request_detail, name="detail"),
     path("van-ban/<int:pk>/thao-tac/<slug:action>/", detail.cert_request_action, name="action"),
     path("van-ban/<int:pk>/dong/<int:row_pk>/quyet-dinh/", detail.row_decide, name="row_decide"),
     path("van-ban/<int:pk>/tien-do/", detail.cert_request_progress, name="progress"),
+    path(
+        "van-ban/<int:pk>/tep/<int:version>/",
+        documents.letter_document_download,
+        name="document",
+    ),
     path("so-khcn/hop-thu/", queues.province_inbox, name="province_inbox"),
     path("ca/hang-doi/", queues.ca_queue, name="ca_queue"),
 ]

@@ -21,10 +21,13 @@ from devices.models.documents import (
     ReturnMinutesItem,
 )
 from devices.models.obligations import ReturnObligation
+from devices.models.stored import DeviceDocument, DeviceDocumentForm
 
 __all__ = [
     "CustodyRecord",
     "Device",
+    "DeviceDocument",
+    "DeviceDocumentForm",
     "HandoverItem",
     "HandoverNotice",
     "LossReport",

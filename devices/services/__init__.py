@@ -16,6 +16,7 @@ from devices.services.custody import (
     device_recover,
     device_register_stock,
 )
+from devices.services.documents import device_document_pdf
 from devices.services.handover import handover_notice_create
 from devices.services.loss import loss_report_attach_revocation, loss_report_create
 from devices.services.returns import (
@@ -38,6 +39,7 @@ __all__ = [
     "device_await_return",
     "device_collect",
     "device_deliver_for_certificate",
+    "device_document_pdf",
     "device_hand_over",
     "device_import_stock",
     "device_lock",

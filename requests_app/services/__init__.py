@@ -2,6 +2,11 @@
 tasks call these; each decides the actor's right on the letter as locked, moves it through
 the lifecycle table and records an audit event."""
 
+from requests_app.services.documents import (
+    enqueue_document_render,
+    letter_document_render,
+    letter_document_render_missing,
+)
 from requests_app.services.drafting import (
     CONTACT_FIELDS,
     cert_request_create,
@@ -47,7 +52,10 @@ __all__ = [
     "cert_request_send_back",
     "cert_request_submit",
     "cert_request_update",
+    "enqueue_document_render",
     "enqueue_processing",
+    "letter_document_render",
+    "letter_document_render_missing",
     "row_decide",
     "row_delete",
     "row_save",

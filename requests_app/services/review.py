@@ -5,6 +5,7 @@ Each service names its action in the lifecycle table and runs inside `workflow.a
 the actor's right and the letter's rules are decided on the row as locked."""
 
 from django.conf import settings
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -19,6 +20,7 @@ from requests_app.choices import FINAL_OUTCOMES, FormKind, Outcome
 from requests_app.exceptions import RowInvalid
 from requests_app.models import CertRequest, RequestRow
 from requests_app.rules import row_errors
+from requests_app.services.documents import enqueue_document_render
 from requests_app.workflow import acting, move, require_reason
 
 
@@ -109,6 +111,9 @@ def cert_request_issue(*, cert_request: CertRequest, by, number: str = "") -> Ce
             received_on=today,
             due_on=add_working_days(today, processing_days(locked)),
         )
+    # The letter's PDF is rendered in the worker once the issuance is committed
+    # (docs/architecture.md §8); a lost message is queued again by beat's sweep.
+    transaction.on_commit(lambda: enqueue_document_render(locked.pk))
     notify.to_province(locked)
     return cert_request
 

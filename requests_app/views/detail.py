@@ -126,6 +126,7 @@ def cert_request_detail(request, pk: int):
             and cert_request.status not in (Status.DONE, Status.REFUSED, Status.CANCELLED)
         ),
         "is_recovery": cert_request.form == FormKind.RECOVER_DEVICE,
+        "documents": list(cert_request.documents.defer("content").order_by("-version")),
         "today": today,
         **_actions_context(cert_request, actions, rows),
     }

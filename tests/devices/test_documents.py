@@ -67,8 +67,8 @@ def test_the_mau_07_notice_page_and_print(cast, client, handed):
         assert "Độc lập - Tự do - Hạnh phúc" in html
         assert f"Số: {notice.number}" in html
         assert "Kính gửi: Cục Chứng thực số và Bảo mật thông tin, Ban Cơ yếu Chính phủ." in html
-        assert "SỞ TÀI CHÍNH TỈNH LAI CHÂU" in html
-        assert "Số lượng: 01 (một) thiết bị" in html
+        assert "UBND TỈNH LAI CHÂU" in html and "SỞ TÀI CHÍNH<" in html
+        assert "Số lượng: 01 (bằng chữ: một) thiết bị" in html
         assert handed.serial in html and cast.subscriber.full_name in html
         assert timezone.localdate().strftime("%d/%m/%Y") in html
     assert "css/print.css" in printed.content.decode()  # @page A4, under the CSP

@@ -1,0 +1,85 @@
+"""The PDF of a Mẫu 07, 08 or 09 document, stored and versioned (docs/architecture.md §8).
+
+Rendered when asked for (these documents are short), and stored once per content: the same
+document rendered again gives the same bytes and finds its stored version; a document whose
+content changed (a Mẫu 08 confirmed by the receiving side) gets a new version, and earlier
+versions stay. The unique (document, kind, sha256) and (document, version) constraints make a
+double click or two requests at once store one version."""
+
+from datetime import datetime
+
+from django.db import IntegrityError, transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from devices import documents
+from devices.models import (
+    DeviceDocument,
+    DeviceDocumentForm,
+    HandoverNotice,
+    LossReport,
+    ReturnMinutes,
+)
+from portal.audit import audit_record
+from portal.documents import DocumentKind
+from portal.lib.pdf import render_pdf
+
+PDF_TEMPLATE = "devices/pdf/document.html"
+
+
+def _spec(obj) -> tuple[str, str, str, dict, object]:
+    """(form, owner field, template, context, date) of a device document."""
+    if isinstance(obj, HandoverNotice):
+        items = list(obj.items.select_related("device").order_by("position"))
+        context = documents.notice_document(obj, items)
+        return DeviceDocumentForm.MAU_07, "notice", documents.MAU_07, context, obj.issued_on
+    if isinstance(obj, ReturnMinutes):
+        items = list(obj.items.select_related("device").order_by("position"))
+        context = documents.minutes_document(obj, items)
+        return DeviceDocumentForm.MAU_08, "minutes", documents.MAU_08, context, obj.held_at
+    if isinstance(obj, LossReport):
+        context = documents.loss_document(obj)
+        return DeviceDocumentForm.MAU_09, "loss_report", documents.MAU_09, context, obj.held_at
+    raise TypeError(f"not a device document: {obj!r}")
+
+
+def device_document_pdf(*, document, by) -> DeviceDocument:
+    """The stored PDF of the document as it reads now: found if this content is stored,
+    else stored as the next version (with an audit event)."""
+    form, field, template, context, day = _spec(document)
+    pdf = render_pdf(
+        PDF_TEMPLATE,
+        {**context, "document_template": template, "document_title": str(document)},
+    )
+    candidate = DeviceDocument(
+        form=form,
+        kind=DocumentKind.RENDERED,
+        number=document.number,
+        issued_on=timezone.localtime(day).date() if isinstance(day, datetime) else day,
+        created_by=by,
+        **{field: document},
+    )
+    candidate.set_content(pdf)
+    owned = DeviceDocument.objects.filter(**{field: document}, kind=DocumentKind.RENDERED)
+    existing = owned.filter(sha256=candidate.sha256).first()
+    if existing is not None:
+        return existing
+    with transaction.atomic():
+        type(document).objects.select_for_update().filter(pk=document.pk).first()
+        existing = owned.filter(sha256=candidate.sha256).first()
+        if existing is not None:
+            return existing
+        last = DeviceDocument.objects.filter(**{field: document}).aggregate(last=Max("version"))
+        candidate.version = (last["last"] or 0) + 1
+        try:
+            with transaction.atomic():
+                candidate.save()
+        except IntegrityError:
+            return owned.get(sha256=candidate.sha256)
+        audit_record(
+            actor=by,
+            action="device_document.render",
+            obj=document,
+            after={"form": form, "version": candidate.version, "sha256": candidate.sha256},
+        )
+    return candidate

@@ -1,0 +1,186 @@
+"""What the Mẫu 01–06 letter templates need (docs/domain.md §3.2, §9): one template per form
+under templates/requests_app/pdf/, all extending `_letter.html`; this module builds their
+context. The wording of each form lives in its template, the columns in
+`requests_app/columns.py`: amend a reconstructed form (Mẫu 03, docs/domain.md §3.9) there."""
+
+from agencies.choices import OrgKind
+from agencies.documents import document_header
+from agencies.models import Organization
+from certificates.choices import RevocationReason
+from portal.lib.vnwords import quantity_text
+from requests_app.choices import FormKind
+
+TEMPLATES = {
+    FormKind.ISSUE_PERSON: "requests_app/pdf/mau_01.html",
+    FormKind.ISSUE_ORGANIZATION: "requests_app/pdf/mau_02.html",
+    FormKind.ISSUE_DEVICE: "requests_app/pdf/mau_03.html",
+    FormKind.RENEW_CHANGE: "requests_app/pdf/mau_04.html",
+    FormKind.REVOKE: "requests_app/pdf/mau_05.html",
+    FormKind.RECOVER_DEVICE: "requests_app/pdf/mau_06.html",
+}
+# The subject line when the clerk wrote none.
+SUBJECTS = {
+    FormKind.ISSUE_PERSON: "V/v đề nghị cấp chứng thư chữ ký số chuyên dùng công vụ cho cá nhân",
+    FormKind.ISSUE_ORGANIZATION: (
+        "V/v đề nghị cấp chứng thư chữ ký số chuyên dùng công vụ cho cơ quan, tổ chức"
+    ),
+    FormKind.ISSUE_DEVICE: (
+        "V/v đề nghị cấp chứng thư chữ ký số chuyên dùng công vụ cho thiết bị, dịch vụ, phần mềm"
+    ),
+    FormKind.RENEW_CHANGE: (
+        "V/v đề nghị gia hạn, thay đổi thông tin chứng thư chữ ký số chuyên dùng công vụ"
+    ),
+    FormKind.REVOKE: "V/v đề nghị thu hồi chứng thư chữ ký số chuyên dùng công vụ",
+    FormKind.RECOVER_DEVICE: "V/v đề nghị khôi phục thiết bị lưu khóa bí mật",
+}
+CA_NAME = "Cục Chứng thực số và Bảo mật thông tin, Ban Cơ yếu Chính phủ"
+CA_SHORT = "Cục Chứng thực số và Bảo mật thông tin"
+# Wide tables are printed on landscape pages: Mẫu 01 and 05 (docs/domain.md §9), and the
+# reconstructed Mẫu 03 whose eleven columns do not fit a portrait page.
+WIDE_FORMS = {FormKind.ISSUE_PERSON, FormKind.ISSUE_DEVICE, FormKind.REVOKE}
+# Forms addressed to the province's Sở KH&CN, which processes them itself (docs/domain.md §4).
+TO_PROVINCE = {FormKind.RENEW_CHANGE, FormKind.RECOVER_DEVICE}
+
+
+def provincial_office_name(agency) -> str:
+    """The Sở KH&CN of the agency's province, from the organisation tree."""
+    province = agency.province if agency.province_id else None
+    if province is None:
+        return "Sở Khoa học và Công nghệ"
+    office = (
+        Organization.objects.filter(
+            kind=OrgKind.PROVINCIAL_OFFICE, parent=province, valid_to__isnull=True
+        )
+        .order_by("pk")
+        .first()
+    )
+    if office is not None:
+        return office.name
+    return f"Sở Khoa học và Công nghệ {province.name.lower()}"
+
+
+def _date(value) -> str:
+    return value.strftime("%d/%m/%Y") if value else ""
+
+
+def _row(row) -> dict:
+    """One row's cells as the documents write them (the letter's own columns plus what a
+    Mẫu 04–06 row shows of its certificate or device)."""
+    certificate = row.certificate
+    device = row.device
+    person = certificate.person if certificate is not None else None
+    organisation = certificate.subject_organization if certificate is not None else None
+    holder = device.holder if device is not None else None
+    sim = ""
+    if row.sim_carrier:
+        sim = row.get_sim_carrier_display() + ("/cs" if row.sim_keep_number else "")
+    reason = ""
+    if row.revoke_reason:
+        try:
+            reason = str(RevocationReason(row.revoke_reason).label)
+        except ValueError:
+            reason = row.revoke_reason
+    device_certificate = None
+    if device is not None:
+        device_certificate = max(
+            device.certificates.all(), key=lambda c: c.not_before, default=None
+        )
+    return {
+        "position": row.position,
+        "row": row,
+        "date_of_birth": _date(row.date_of_birth),
+        "id_issue_date": _date(row.id_issue_date),
+        "sim": sim,
+        "key_storage": row.get_key_storage_display() if row.key_storage else "",
+        "change_field": row.get_change_field_display() if row.change_field else "",
+        "revoke_reason": reason,
+        "certificate_name": certificate.common_name if certificate is not None else "",
+        "certificate_serial": certificate.serial if certificate is not None else "",
+        "certificate_email": certificate.email if certificate is not None else "",
+        "certificate_phone": (
+            certificate.device.phone
+            if certificate is not None and certificate.device_id and certificate.device.phone
+            else ""
+        ),
+        "certificate_device": (
+            certificate.device.serial if certificate is not None and certificate.device_id else ""
+        ),
+        "person_id": (
+            f"{person.national_id}, ngày cấp {_date(person.id_issue_date)}, nơi cấp "
+            f"{person.id_issue_place}"
+            if person is not None and person.national_id
+            else ""
+        ),
+        "org_tax_code": organisation.tax_code if organisation is not None else "",
+        "org_budget_code": organisation.budget_code if organisation is not None else "",
+        "device_serial": device.serial if device is not None else "",
+        "holder_certificate": (
+            device_certificate.common_name
+            if device_certificate is not None
+            else (holder.full_name if holder is not None else "")
+        ),
+        "holder_agency": (
+            holder.organization.name
+            if holder is not None and holder.organization_id
+            else (device.agency.name if device is not None and device.agency_id else "")
+        ),
+        "holder_email": (
+            device_certificate.email
+            if device_certificate is not None and device_certificate.email
+            else (holder.official_email if holder is not None else "")
+        ),
+    }
+
+
+def letter_rows(cert_request) -> list[dict]:
+    rows = (
+        cert_request.rows.select_related(
+            "certificate__person",
+            "certificate__subject_organization",
+            "certificate__device",
+            "device__holder__organization",
+            "device__agency",
+        )
+        .prefetch_related("device__certificates")
+        .order_by("position")
+    )
+    return [_row(row) for row in rows]
+
+
+def signer_name(user) -> str:
+    """The name in the signature block: the head's person record, else the account's name."""
+    if user is None:
+        return ""
+    person = getattr(user, "person", None)
+    if person is not None:
+        return person.full_name
+    return user.get_full_name()
+
+
+def letter_document(cert_request, *, number: str, issued_on, signer=None) -> dict:
+    """The context of a letter's template, carrying the number and date it was issued with."""
+    agency = cert_request.agency
+    form = cert_request.form
+    rows = letter_rows(cert_request)
+    to_province = form in TO_PROVINCE
+    office = provincial_office_name(agency)
+    return {
+        "document_title": f"{FormKind(form).label} {number}",
+        "header": document_header(
+            agency,
+            number=number,
+            subject=cert_request.subject or SUBJECTS[form],
+            day=issued_on,
+        ),
+        "letter": cert_request,
+        "agency_name": agency.name,
+        "addressee": office if to_province else CA_NAME,
+        "addressee_short": office if to_province else CA_SHORT,
+        "provincial_office": office,
+        "to_province": to_province,
+        "wide": form in WIDE_FORMS,
+        "doc_rows": rows,
+        "quantity": quantity_text(len(rows)),
+        "contact_id_issue_date": _date(cert_request.contact_id_issue_date),
+        "signer_name": signer_name(signer),
+    }

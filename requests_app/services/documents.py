@@ -1,0 +1,133 @@
+"""A letter's PDF (docs/architecture.md §8): rendered in the worker once the head has issued
+the letter, stored as a new version carrying the number and date of that issuance.
+
+At least once, never twice: the task may run twice or concurrently; the unique constraints
+(letter, version) and (letter, kind, number) let only one version per issuance exist, and a
+second run finds it and stops. A task lost with the broker is queued again by beat's sweep
+(`letter_document_render_missing`), which looks for issued letters with no version for their
+current number."""
+
+import logging
+
+from django.db import IntegrityError, transaction
+from django.db.models import Exists, Max, OuterRef
+
+from portal.audit import audit_record
+from portal.documents import DocumentKind
+from portal.lib.pdf import render_pdf
+from requests_app.documents import TEMPLATES, letter_document
+from requests_app.models import CertRequest, LetterDocument, Transition
+
+logger = logging.getLogger(__name__)
+SWEEP_BATCH = 100
+
+
+def _issuer(cert_request: CertRequest):
+    transition = (
+        Transition.objects.filter(cert_request=cert_request, action="issue")
+        .select_related("by__person")
+        .order_by("-at", "-pk")
+        .first()
+    )
+    return transition.by if transition is not None else None
+
+
+def _current(cert_request: CertRequest) -> LetterDocument | None:
+    return LetterDocument.objects.filter(
+        letter=cert_request, kind=DocumentKind.RENDERED, number=cert_request.number
+    ).first()
+
+
+def letter_document_render(*, cert_request_id: int) -> LetterDocument | None:
+    """The rendered PDF of the letter as issued now: made once per issuance, then found.
+    None for a letter that does not exist or has not been issued."""
+    cert_request = (
+        CertRequest.objects.select_related("agency__parent", "agency__province")
+        .filter(pk=cert_request_id)
+        .first()
+    )
+    if cert_request is None or not cert_request.number or cert_request.issued_on is None:
+        return None
+    existing = _current(cert_request)
+    if existing is not None:
+        return existing
+    number, issued_on = cert_request.number, cert_request.issued_on
+    issuer = _issuer(cert_request)
+    # Rendering takes a while: outside any transaction, then stored under the letter's lock.
+    pdf = render_pdf(
+        TEMPLATES[cert_request.form],
+        letter_document(cert_request, number=number, issued_on=issued_on, signer=issuer),
+    )
+    with transaction.atomic():
+        locked = CertRequest.objects.select_for_update().get(pk=cert_request.pk)
+        if locked.number != number:
+            return None  # issued again meanwhile: that issuance's own task renders it
+        existing = _current(locked)
+        if existing is not None:
+            return existing
+        last = locked.documents.aggregate(last=Max("version"))["last"] or 0
+        document = LetterDocument(
+            letter=locked,
+            version=last + 1,
+            kind=DocumentKind.RENDERED,
+            number=number,
+            issued_on=issued_on,
+            created_by=issuer,
+        )
+        document.set_content(pdf)
+        try:
+            with transaction.atomic():
+                document.save()
+        except IntegrityError:
+            return _current(locked)  # a concurrent run stored it first
+        audit_record(
+            actor=None,
+            action="letter_document.render",
+            obj=locked,
+            after={
+                "version": document.version,
+                "number": number,
+                "sha256": document.sha256,
+                "size": document.size,
+            },
+        )
+    return document
+
+
+def enqueue_document_render(cert_request_id: int) -> bool:
+    """Queue the rendering task; False (logged) when the broker cannot be reached: the
+    sweep queues it again later, nobody has to click anything."""
+    from requests_app.tasks import letter_document_render_task
+
+    try:
+        letter_document_render_task.apply_async(
+            (cert_request_id,),
+            retry=True,
+            retry_policy={"max_retries": 1, "interval_start": 0.2, "interval_max": 0.5},
+        )
+    except Exception:  # the broker's client raises many kinds: any of them means "not queued"
+        logger.warning("document of letter %s not queued: broker unreachable", cert_request_id)
+        return False
+    return True
+
+
+def letters_missing_document():
+    """Issued letters with no rendered version for the number they carry now."""
+    rendered = LetterDocument.objects.filter(
+        letter=OuterRef("pk"), kind=DocumentKind.RENDERED, number=OuterRef("number")
+    )
+    return (
+        CertRequest.objects.exclude(number="")
+        .filter(issued_on__isnull=False)
+        .filter(~Exists(rendered))
+        .order_by("pk")
+    )
+
+
+def letter_document_render_missing() -> int:
+    """Beat: queue the rendering of every issued letter that still has no document."""
+    queued = 0
+    for pk in letters_missing_document().values_list("pk", flat=True)[:SWEEP_BATCH]:
+        if enqueue_document_render(pk):
+            queued += 1
+    return queued

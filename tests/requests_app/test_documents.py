@@ -1,0 +1,418 @@
+"""A letter's PDF (Mẫu 01–06): rendered in the worker when the head issues it, in the NĐ 30
+layout with every field, the shipped fonts only, one stored version per issuance, downloads
+scoped like the letter. Golden first pages: refresh with
+`UPDATE_GOLDEN=1 make test PYTEST_ARGS="tests/requests_app/test_documents.py -k golden"`."""
+
+import os
+import subprocess
+import tempfile
+import time
+import unicodedata
+from datetime import date, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+from PIL import Image, ImageChops, ImageStat
+
+from devices.choices import DeviceStatus
+from requests_app import services
+from requests_app.choices import FormKind
+from requests_app.models import LetterDocument
+from requests_app.tasks import letter_document_render_missing_task, letter_document_render_task
+from tests import factories as f
+
+pytestmark = pytest.mark.django_db
+
+GOLDEN = Path(__file__).resolve().parent.parent / "golden"
+# Mean absolute difference per pixel channel (0–255) a first page may drift from its golden
+# image (font hinting, anti-aliasing) before the test calls it a change of layout.
+GOLDEN_TOLERANCE = 1.5
+ISSUE_DAY = datetime(2026, 2, 5, 9, 30, tzinfo=ZoneInfo("Asia/Ho_Chi_Minh"))
+
+CONTACT = {
+    "contact_name": "Nguyễn Thị Thu Hà",
+    "contact_national_id": "012190004321",
+    "contact_id_issue_date": date(2021, 7, 1),
+    "contact_id_issue_place": "CCSQLHCVTTXH",
+    "contact_position": "Chánh Văn phòng",
+    "contact_mobile": "0912100101",
+    "contact_email": "ha@laichau.gov.vn",
+    "delivery_address": "Phường Đông Phong, tỉnh Lai Châu",
+    "contact_agency": "Sở Tài chính",
+}
+
+
+def _certificate(cast, serial, name, email):
+    person = f.PersonFactory(
+        organization=cast.agency_a,
+        full_name=name,
+        national_id="011188009999",
+        official_email=email,
+    )
+    return f.CertificateFactory(
+        agency=cast.agency_a, person=person, serial=serial, common_name=name, email=email
+    )
+
+
+def _rows(cast, form):
+    """Rows full of diacritics, and the strings the PDF must show for them."""
+    if form == FormKind.ISSUE_PERSON:
+        row = {
+            "full_name": "Hoàng Thị Ngọc Ánh",
+            "date_of_birth": date(1991, 8, 19),
+            "national_id": "012191007788",
+            "id_issue_date": date(2022, 3, 4),
+            "id_issue_place": "CCSQLHCVTTXH",
+            "email": "anhhtn@laichau.gov.vn",
+            "work_agency": "Sở Tài chính",
+            "province_name": "Lai Châu",
+            "position_title": "Kế toán",
+            "mobile": "0987654321",
+            "sim_carrier": "viettel",
+            "sim_keep_number": True,
+        }
+        shown = ["Hoàng Thị Ngọc Ánh", "19/08/1991", "012191007788", "04/03/2022"]
+        return [row], shown + ["Kế toán", "0987654321", "Viettel/cs", "Lai Châu"]
+    if form == FormKind.ISSUE_ORGANIZATION:
+        row = {
+            "organization_name": "Trung tâm Lưu trữ",
+            "address": "Phường Đông Phong",
+            "tax_code": "6200123456",
+            "budget_code": "1123456",
+            "province_name": "Lai Châu",
+            "email": "luutru@laichau.gov.vn",
+        }
+        return [row], ["Trung tâm Lưu trữ", "Phường Đông Phong", "6200123456", "1123456"]
+    if form == FormKind.ISSUE_DEVICE:
+        row = {
+            "service_name": "Cổng dịch vụ công",
+            "service_version": "3.2",
+            "domain_or_ip": "10.1.2.3",
+            "organization_name": "Sở Tài chính",
+            "tax_code": "6200123457",
+            "budget_code": "1123457",
+            "province_name": "Lai Châu",
+            "email": "dvc@laichau.gov.vn",
+            "purpose": "Ký số hồ sơ",
+            "key_storage": "hsm",
+        }
+        return [row], ["Cổng dịch vụ công", "3.2", "10.1.2.3", "Ký số hồ sơ", "HSM"]
+    if form == FormKind.RENEW_CHANGE:
+        certificate = _certificate(
+            cast, "54AB00000000C0DE", "Đặng Quốc Việt", "vietdq@laichau.gov.vn"
+        )
+        return [{"certificate": certificate, "renew": True}], [
+            "Đặng Quốc Việt",
+            "54AB00000000C0DE",
+            "Gia hạn",
+            "X",
+        ]
+    if form == FormKind.REVOKE:
+        certificate = _certificate(
+            cast, "54AB00000000BEEF", "Lường Văn Dũng", "dunglv@laichau.gov.vn"
+        )
+        return [{"certificate": certificate, "revoke_reason": "retired"}], [
+            "Lường Văn Dũng",
+            "54AB00000000BEEF",
+            "011188009999",
+        ]
+    holder = f.PersonFactory(
+        organization=cast.agency_a, full_name="Giàng Thị Dợ", official_email="dogt@laichau.gov.vn"
+    )
+    device = f.DeviceFactory(
+        agency=cast.agency_a, holder=holder, serial="TK20260042", status=DeviceStatus.LOCKED
+    )
+    return [{"device": device}], ["TK20260042", "Giàng Thị Dợ", "dogt@laichau.gov.vn"]
+
+
+def issued_letter(cast, form, *, frozen=True):
+    """A letter of agency A with one row, issued by its head on ISSUE_DAY (today when not
+    `frozen`: a worker thread must not see a stopped clock)."""
+    rows, shown = _rows(cast, form)
+    letter = services.cert_request_create(
+        agency=cast.agency_a, form=form, by=cast.clerk_a, **CONTACT
+    )
+    for data in rows:
+        services.row_save(cert_request=letter, by=cast.clerk_a, data=data)
+    services.cert_request_submit(cert_request=letter, by=cast.clerk_a)
+    if frozen:
+        with time_machine.travel(ISSUE_DAY, tick=False):
+            services.cert_request_issue(cert_request=letter, by=cast.head_a)
+    else:
+        services.cert_request_issue(cert_request=letter, by=cast.head_a)
+    letter.refresh_from_db()
+    return letter, shown
+
+
+def _run(args, pdf: bytes, *extra) -> subprocess.CompletedProcess:
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "doc.pdf"
+        path.write_bytes(pdf)
+        return subprocess.run([*args, str(path), *extra], capture_output=True, check=True)
+
+
+def pdf_text(pdf: bytes) -> str:
+    return _run(["pdftotext", "-layout"], pdf, "-").stdout.decode()
+
+
+def shows(pdf: bytes, text: str, value: str) -> bool:
+    """Whether the PDF shows `value`: on one line of the layout text, or, for a value wrapped
+    inside a narrow table cell, in the reading-order text with line breaks as spaces."""
+    if value in text:
+        return True
+    flowing = " ".join(_run(["pdftotext"], pdf, "-").stdout.decode().split())
+    return value in flowing
+
+
+def pdf_font_names(pdf: bytes) -> set[tuple[str, str]]:
+    lines = _run(["pdffonts"], pdf).stdout.decode().splitlines()[2:]
+    return {(line.split()[0].split("+", 1)[-1], line.split()[-5]) for line in lines}
+
+
+def first_page_png(pdf: bytes) -> Image.Image:
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "doc.pdf"
+        path.write_bytes(pdf)
+        subprocess.run(
+            [
+                "pdftoppm",
+                "-r",
+                "50",
+                "-png",
+                "-f",
+                "1",
+                "-l",
+                "1",
+                "-singlefile",
+                str(path),
+                str(Path(folder) / "page"),
+            ],
+            check=True,
+        )
+        return Image.open(Path(folder) / "page.png").convert("L").copy()
+
+
+ALL_FORMS = [
+    FormKind.ISSUE_PERSON,
+    FormKind.ISSUE_ORGANIZATION,
+    FormKind.ISSUE_DEVICE,
+    FormKind.RENEW_CHANGE,
+    FormKind.REVOKE,
+    FormKind.RECOVER_DEVICE,
+]
+HEADER = [
+    "UBND TỈNH LAI CHÂU",
+    "SỞ TÀI CHÍNH",
+    "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
+    "Độc lập - Tự do - Hạnh phúc",
+    "Lai Châu, ngày 05 tháng 02 năm 2026",
+    "Trân trọng./.",
+    "Nơi nhận:",
+    "Lưu: VT.",
+    "(bằng chữ: một)",
+]
+
+
+@pytest.mark.parametrize("form", ALL_FORMS)
+def test_each_letter_renders_with_every_field_and_diacritic_in_nfc(cast, form):
+    letter, shown = issued_letter(cast, form)
+    document = LetterDocument.objects.get(pk=letter_document_render_task(letter.pk))
+    text = pdf_text(bytes(document.content))
+    assert unicodedata.is_normalized("NFC", text)
+    expected = [*HEADER, f"Số: {letter.number}", "Nguyễn Thị Thu Hà", "0912100101", *shown]
+    if form in (FormKind.RENEW_CHANGE, FormKind.RECOVER_DEVICE):
+        expected.append("Kính gửi: Sở Khoa học và Công nghệ Tỉnh Lai Châu.")
+    else:
+        expected += [
+            "ha@laichau.gov.vn",
+            "Phường Đông Phong, tỉnh Lai Châu",
+            "Cục Chứng thực số và Bảo mật thông tin, Ban Cơ yếu Chính phủ",
+        ]
+    missing = [value for value in expected if not shows(bytes(document.content), text, value)]
+    assert missing == []
+    assert (document.number, document.issued_on) == (letter.number, date(2026, 2, 5))
+
+
+@pytest.mark.parametrize("form", ALL_FORMS)
+def test_each_letter_embeds_only_the_shipped_liberation_serif(cast, form):
+    letter, _ = issued_letter(cast, form)
+    document = LetterDocument.objects.get(pk=letter_document_render_task(letter.pk))
+    fonts = pdf_font_names(bytes(document.content))
+    assert fonts
+    assert {name.split("-Bold")[0].split("-Italic")[0] for name, _ in fonts} == {
+        "Liberation-Serif-Portal"
+    }
+    assert {emb for _, emb in fonts} == {"yes"}
+
+
+@pytest.mark.parametrize("form", ALL_FORMS)
+def test_each_letter_first_page_matches_its_golden_image(cast, form):
+    letter, _ = issued_letter(cast, form)
+    document = LetterDocument.objects.get(pk=letter_document_render_task(letter.pk))
+    page = first_page_png(bytes(document.content))
+    golden = GOLDEN / f"mau_{form}.png"
+    if os.environ.get("UPDATE_GOLDEN") == "1":
+        GOLDEN.mkdir(exist_ok=True)
+        page.save(golden)
+    expected = Image.open(golden).convert("L")
+    assert page.size == expected.size
+    difference = ImageStat.Stat(ImageChops.difference(page, expected)).mean[0]
+    assert difference <= GOLDEN_TOLERANCE
+
+
+def test_wide_forms_print_landscape_and_the_others_portrait(cast):
+    sizes = {}
+    for form in (FormKind.ISSUE_PERSON, FormKind.ISSUE_ORGANIZATION, FormKind.REVOKE):
+        letter, _ = issued_letter(cast, form)
+        document = LetterDocument.objects.get(pk=letter_document_render_task(letter.pk))
+        sizes[form] = first_page_png(bytes(document.content)).size
+    assert sizes[FormKind.ISSUE_PERSON][0] > sizes[FormKind.ISSUE_PERSON][1]
+    assert sizes[FormKind.REVOKE][0] > sizes[FormKind.REVOKE][1]
+    assert sizes[FormKind.ISSUE_ORGANIZATION][0] < sizes[FormKind.ISSUE_ORGANIZATION][1]
+
+
+def test_a_long_table_repeats_its_header_and_numbers_pages_from_the_second(cast):
+    letter = services.cert_request_create(
+        agency=cast.agency_a, form=FormKind.ISSUE_ORGANIZATION, by=cast.clerk_a, **CONTACT
+    )
+    for n in range(1, 41):
+        services.row_save(
+            cert_request=letter,
+            by=cast.clerk_a,
+            data={
+                "organization_name": f"Trung tâm số {n}",
+                "address": "Phường Tân Phong",
+                "tax_code": f"62001{n:05d}",
+                "budget_code": f"{1200000 + n}",
+                "province_name": "Lai Châu",
+                "email": f"tt{n}@laichau.gov.vn",
+            },
+        )
+    services.cert_request_submit(cert_request=letter, by=cast.clerk_a)
+    services.cert_request_issue(cert_request=letter, by=cast.head_a)
+    document = LetterDocument.objects.get(pk=letter_document_render_task(letter.pk))
+    pages = pdf_text(bytes(document.content)).split("\f")
+    pages = [page for page in pages if page.strip()]
+    assert len(pages) >= 2
+    assert "STT" in pages[1] and "(7)" in pages[1]
+    assert "40 (bằng chữ: bốn mươi)" in pages[0]
+    first_line = pages[1].strip().splitlines()[0].strip()
+    assert first_line == "2"
+    assert not pages[0].strip().splitlines()[0].strip().isdigit()
+
+
+def test_the_task_run_twice_stores_one_version(cast):
+    letter, _ = issued_letter(cast, FormKind.ISSUE_ORGANIZATION)
+    first = letter_document_render_task(letter.pk)
+    second = letter_document_render_task(letter.pk)
+    assert first == second
+    assert LetterDocument.objects.filter(letter=letter).count() == 1
+
+
+def test_the_database_refuses_a_second_version_for_the_same_issuance(cast):
+    letter, _ = issued_letter(cast, FormKind.ISSUE_ORGANIZATION)
+    stored = LetterDocument.objects.get(pk=letter_document_render_task(letter.pk))
+    twin = LetterDocument(
+        letter=letter, version=2, number=stored.number, issued_on=stored.issued_on
+    )
+    twin.set_content(b"%PDF-1.7 twin")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        twin.save()
+
+
+def test_a_letter_returned_and_issued_again_keeps_its_first_version(cast):
+    letter, _ = issued_letter(cast, FormKind.ISSUE_ORGANIZATION)
+    first = LetterDocument.objects.get(pk=letter_document_render_task(letter.pk))
+    services.cert_request_return(cert_request=letter, by=cast.officer_1, note="Sửa địa chỉ")
+    services.cert_request_submit(cert_request=letter, by=cast.clerk_a)
+    services.cert_request_issue(cert_request=letter, by=cast.head_a)
+    letter.refresh_from_db()
+    second = LetterDocument.objects.get(pk=letter_document_render_task(letter.pk))
+    assert (first.version, second.version) == (1, 2)
+    assert second.number == letter.number != first.number
+    first.refresh_from_db()
+    assert first.sha256 == LetterDocument.objects.get(pk=first.pk).sha256
+    assert f"Số: {first.number}" in pdf_text(bytes(first.content))
+
+
+@pytest.mark.services
+@pytest.mark.django_db(transaction=True)
+def test_issuing_a_letter_has_the_worker_store_its_pdf(cast, redis_worker):
+    letter, _ = issued_letter(cast, FormKind.ISSUE_ORGANIZATION, frozen=False)
+    deadline = time.monotonic() + 120
+    while not LetterDocument.objects.filter(letter=letter).exists():
+        assert time.monotonic() < deadline, "the worker stored no document in 120 s"
+        time.sleep(0.25)
+    document = LetterDocument.objects.get(letter=letter)
+    assert (document.version, document.number) == (1, letter.number)
+    assert bytes(document.content).startswith(b"%PDF-")
+
+
+def test_the_sweep_finds_issued_letters_without_a_document_and_only_those(cast):
+    rendered, _ = issued_letter(cast, FormKind.ISSUE_ORGANIZATION)
+    letter_document_render_task(rendered.pk)
+    missing, _ = issued_letter(cast, FormKind.ISSUE_DEVICE)
+    draft = services.cert_request_create(
+        agency=cast.agency_a, form=FormKind.ISSUE_ORGANIZATION, by=cast.clerk_a, **CONTACT
+    )
+    found = set(services.documents.letters_missing_document().values_list("pk", flat=True))
+    assert missing.pk in found
+    assert rendered.pk not in found
+    assert draft.pk not in found
+    assert letter_document_render_missing_task() >= 0
+
+
+def test_a_draft_letter_gets_no_document(cast):
+    letter = services.cert_request_create(
+        agency=cast.agency_a, form=FormKind.ISSUE_ORGANIZATION, by=cast.clerk_a, **CONTACT
+    )
+    assert letter_document_render_task(letter.pk) is None
+    assert not LetterDocument.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("persona", "status"),
+    [
+        ("clerk_a", 200),
+        ("head_a", 200),
+        ("officer_1", 200),
+        ("clerk_b", 404),
+        ("clerk_c", 404),
+        ("officer_2", 404),
+        ("subscriber_user", 404),
+    ],
+)
+def test_a_letter_document_downloads_only_within_the_letters_scope(cast, client, persona, status):
+    letter, _ = issued_letter(cast, FormKind.ISSUE_ORGANIZATION)
+    document = LetterDocument.objects.get(pk=letter_document_render_task(letter.pk))
+    client.force_login(getattr(cast, persona))
+    response = client.get(reverse("requests_app:document", args=[letter.pk, document.version]))
+    assert response.status_code == status
+    if status == 200:
+        assert response.content == bytes(document.content)
+        assert response["Content-Type"] == "application/pdf"
+
+
+def test_the_download_name_has_no_diacritics_and_at_most_50_characters(cast, client):
+    letter, _ = issued_letter(cast, FormKind.ISSUE_ORGANIZATION)
+    document = LetterDocument.objects.get(pk=letter_document_render_task(letter.pk))
+    client.force_login(cast.clerk_a)
+    response = client.get(reverse("requests_app:document", args=[letter.pk, 1]))
+    name = response["Content-Disposition"].split('filename="')[1].rstrip('"')
+    assert name == document.download_name
+    assert name.isascii() and len(name) <= 50 and name.endswith("_v1.pdf")
+    assert "/" not in name
+
+
+def test_the_letter_page_lists_the_versions_with_their_download_links(cast, client):
+    letter, _ = issued_letter(cast, FormKind.ISSUE_ORGANIZATION)
+    letter_document_render_task(letter.pk)
+    client.force_login(cast.officer_1)
+    page = client.get(reverse("requests_app:detail", args=[letter.pk])).content.decode()
+    assert reverse("requests_app:document", args=[letter.pk, 1]) in page
+    assert 'data-document-version="1"' in page
+    assert "Sắp có" not in page
