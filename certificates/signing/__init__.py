@@ -6,12 +6,8 @@ See docs/ca.md, "Signing and verification".
 from certificates.signing.appearance import signature_position
 from certificates.signing.base import SEAL, SIGNATURE, Appearance, Position, Signer, get_signer
 from certificates.signing.files import safe_pdf_filename
-from certificates.signing.verify import (
-    SignatureReport,
-    signed_revision_matches,
-    verification_summary,
-    verify_pdf,
-)
+from certificates.signing.revisions import signed_revision_matches
+from certificates.signing.verify import SignatureReport, verification_summary, verify_pdf
 
 __all__ = [
     "SEAL",

@@ -16,7 +16,7 @@ from io import BytesIO
 from pathlib import Path
 
 from django.conf import settings
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from fontTools.ttLib import TTFont
 from fontTools.ttLib.scaleUpem import scale_upem
@@ -59,7 +59,7 @@ def _font_bytes_1000_upm() -> bytes:
     """
     font = TTFont(str(FONT_PATH))
     scale_upem(font, 1000)
-    for table in ("fpgm", "prep", "cvt ", "hdmx", "LTSH", "VDMX"):
+    for table in ("fpgm", "prep", "cvt ", "hdmx", "LTSH", "VDMX", "FFTM"):
         if table in font:
             del font[table]
     for glyph in font["glyf"].glyphs.values():
@@ -178,12 +178,14 @@ def stamp_text_params(appearance: Appearance, *, signed_at: datetime) -> dict[st
     if appearance.kind == SEAL:
         lines = textwrap.wrap(nfc(appearance.agency).upper(), width=16) or [""]
         return {"seal_text": "\n".join(lines)}
-    lines = [
-        _("Người ký: %(name)s") % {"name": nfc(appearance.signer_name)},
-        _("Chức vụ: %(title)s") % {"title": nfc(appearance.title)},
-        _("Cơ quan: %(agency)s") % {"agency": nfc(appearance.agency)},
-        _("Thời gian ký: %(time)s") % {"time": signing_time_text(signed_at)},
-    ]
+    # A document stays in Vietnamese whatever the interface language (docs/domain.md §9).
+    with translation.override("vi"):
+        lines = [
+            _("Người ký: %(name)s") % {"name": nfc(appearance.signer_name)},
+            _("Chức vụ: %(title)s") % {"title": nfc(appearance.title)},
+            _("Cơ quan: %(agency)s") % {"agency": nfc(appearance.agency)},
+            _("Thời gian ký: %(time)s") % {"time": signing_time_text(signed_at)},
+        ]
     return {"signature_text": "\n".join(nfc(line) for line in lines)}
 
 

@@ -19,8 +19,7 @@ from cryptography import x509
 from django.conf import settings
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
-from pyhanko.sign.diff_analysis import DEFAULT_DIFF_POLICY, ModificationLevel
-from pyhanko.sign.fields import MDPPerm
+from pyhanko.sign.diff_analysis import ModificationLevel
 from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko.sign.validation.status import SignatureCoverageLevel
 from pyhanko_certvalidator import ValidationContext
@@ -28,7 +27,7 @@ from pyhanko_certvalidator import ValidationContext
 from certificates.choices import AuthorityKind
 from certificates.exceptions import CertificateError
 from certificates.models import Certificate, CertificateAuthority, RevocationList
-from certificates.signing.files import check_pdf_size, open_pdf
+from certificates.signing.files import open_pdf
 
 # What a later revision may do without breaking an earlier signature: add signatures (and
 # their fields and appearances) or validation data, nothing else (docs/ca.md).
@@ -228,28 +227,3 @@ def verification_summary(reports: list[SignatureReport]) -> str:
     for report in reports:
         problems.extend(p for p in report.problems if p not in problems)
     return "; ".join(problems)
-
-
-def signed_revision_matches(original: bytes, signed: bytes) -> bool:
-    """Whether `signed` is `original` plus incremental updates that only add signatures: its
-    first signature signs exactly the revision after the original's bytes, and no later
-    revision changes more than signature fields (for PDFs signed outside the portal)."""
-    check_pdf_size(original)
-    reader = open_pdf(signed)
-    if len(signed) <= len(original) or not signed.startswith(original):
-        return False
-    original_revisions = open_pdf(original).xrefs.total_revisions
-    try:
-        signatures = list(reader.embedded_regular_signatures)
-        if not signatures:
-            return False
-        first = min(signatures, key=lambda s: s.signed_revision)
-        if first.signed_revision != original_revisions:
-            return False
-        result = DEFAULT_DIFF_POLICY.review_file(
-            reader, original_revisions - 1, doc_mdp=MDPPerm.FILL_FORMS
-        )
-    except Exception:  # hostile input: anything unreadable does not match
-        return False
-    level = getattr(result, "modification_level", None)
-    return level is not None and level <= ALLOWED_LATER_CHANGES
