@@ -14,11 +14,14 @@ from io import BytesIO
 from asn1crypto import keys as asn1_keys
 from asn1crypto import x509 as asn1_x509
 from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.asymmetric import padding as asym_padding
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.sign import fields, signers
 from pyhanko_certvalidator.registry import SimpleCertificateStore
+from pyhanko_certvalidator.util import get_pyca_cryptography_hash
 
 from certificates.backends.base import SigningMaterial
 from certificates.choices import CertStatus
@@ -30,6 +33,24 @@ from certificates.signing.base import Appearance, Signer
 from certificates.signing.files import check_pdf_size
 
 
+class _LoadedKeySigner(signers.SimpleSigner):
+    """pyHanko's in-memory signer, signing with the key object already decrypted instead of
+    parsing its DER (and re-checking the RSA key) for every raw signature."""
+
+    def __init__(self, *, private_key, **kwargs):
+        super().__init__(**kwargs)
+        self._private_key = private_key
+
+    def sign_raw(self, data: bytes, digest_algorithm: str) -> bytes:
+        mechanism = self.get_signature_mechanism_for_digest(digest_algorithm).signature_algo
+        hash_algorithm = get_pyca_cryptography_hash(digest_algorithm)
+        if mechanism == "rsassa_pkcs1v15" and isinstance(self._private_key, rsa.RSAPrivateKey):
+            return self._private_key.sign(data, asym_padding.PKCS1v15(), hash_algorithm)
+        if mechanism == "ecdsa" and isinstance(self._private_key, ec.EllipticCurvePrivateKey):
+            return self._private_key.sign(data, ec.ECDSA(hash_algorithm))
+        return super().sign_raw(data, digest_algorithm)
+
+
 def pyhanko_signer(material: SigningMaterial) -> signers.SimpleSigner:
     """A pyHanko signer over a key in memory, with the chain to embed."""
     key_der = material.private_key.private_bytes(
@@ -37,7 +58,8 @@ def pyhanko_signer(material: SigningMaterial) -> signers.SimpleSigner:
         serialization.PrivateFormat.PKCS8,
         serialization.NoEncryption(),
     )
-    return signers.SimpleSigner(
+    return _LoadedKeySigner(
+        private_key=material.private_key,
         signing_cert=asn1_x509.Certificate.load(material.certificate_der),
         signing_key=asn1_keys.PrivateKeyInfo.load(key_der),
         cert_registry=SimpleCertificateStore.from_certs(
