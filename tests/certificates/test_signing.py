@@ -125,6 +125,24 @@ def test_the_signing_time_in_the_stamp_is_in_the_portal_time_zone(signed_path, s
     assert abs(stamped - timezone.now()) < timedelta(minutes=2)
 
 
+def test_the_stamp_text_stays_inside_the_signature_box_and_the_seal(signed_path, letter_pdf):
+    x1, _y1, x2, _y2 = signature_position(letter_pdf).box
+    seal_x2 = x1 + (x2 - x1) / 3
+    bbox = poppler("pdftotext", "-bbox", signed_path, "-").stdout
+    words = [
+        (float(m[1]), float(m[2]), m[3])
+        for m in re.finditer(
+            r'<word xMin="([\d.]+)" yMin="[\d.]+" xMax="([\d.]+)"[^>]*>([^<]*)<', bbox
+        )
+    ]
+    seal = [w for w in words if w[2] in ("SỞ TÀI CHÍNH", "TỈNH LAI CHÂU")]
+    signature = [w for w in words if ":" in w[2]]
+
+    assert len(signature) == 4 and len(seal) == 2
+    assert all(seal_x2 < start and end <= x2 for start, end, _text in signature)
+    assert all(x1 < start and end < seal_x2 for start, end, _text in seal)
+
+
 def test_pdffonts_shows_the_stamp_font_embedded(signed_path):
     rows = [
         line
