@@ -54,11 +54,17 @@ class SignatureReport:
         return not self.problems
 
 
-def _load_pem_file(path: str) -> list[asn1_x509.Certificate]:
+def load_certificates(path: str) -> list[asn1_x509.Certificate]:
+    """The certificates of a PEM (one or more) or DER file, parsed now (ValueError if not)."""
     data = Path(path).read_bytes()
-    if not pem.detect(data):
-        return [asn1_x509.Certificate.load(data)]
-    return [asn1_x509.Certificate.load(der) for _t, _h, der in pem.unarmor(data, multiple=True)]
+    if pem.detect(data):
+        ders = [der for _type, _headers, der in pem.unarmor(data, multiple=True)]
+    else:
+        ders = [data]
+    certificates = [asn1_x509.Certificate.load(der) for der in ders]
+    for certificate in certificates:
+        certificate.subject.native  # noqa: B018 - asn1crypto parses lazily: fail here
+    return certificates
 
 
 def trust_roots() -> list[asn1_x509.Certificate]:
@@ -66,7 +72,7 @@ def trust_roots() -> list[asn1_x509.Certificate]:
     if settings.SIGNING_TRUST_ROOTS:
         roots = []
         for path in settings.SIGNING_TRUST_ROOTS:
-            roots.extend(_load_pem_file(path))
+            roots.extend(load_certificates(path))
         return roots
     return [
         asn1_x509.Certificate.load(bytes(der))

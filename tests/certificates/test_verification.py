@@ -320,3 +320,15 @@ def test_a_file_name_is_at_most_50_characters():
 
     assert len(name) <= 50 and name.endswith(".pdf") and name.isascii()
     assert name.startswith("Cong_van_so_12_STC_VP_ve_viec_de_nghi")
+
+
+def test_an_unreadable_trust_root_file_fails_the_system_check(settings, tmp_path):
+    from certificates.checks import check_signing_settings
+
+    not_a_certificate = tmp_path / "root.pem"
+    not_a_certificate.write_text("không phải chứng thư")
+    settings.SIGNING_TRUST_ROOTS = [str(tmp_path / "missing.pem"), str(not_a_certificate)]
+
+    errors = check_signing_settings(None)
+
+    assert [e.id for e in errors] == ["certificates.E006", "certificates.E006"]
