@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from certificates import services
 from certificates.choices import RevocationReason
@@ -114,6 +114,19 @@ def test_the_stamps_show_the_signer_title_agency_time_and_seal_in_vietnamese(
     assert "Cơ quan: Sở Tài chính tỉnh Lai Châu" in text
     assert re.search(r"Thời gian ký: \d\d/\d\d/\d{4} \d\d:\d\d", text)
     assert "SỞ TÀI CHÍNH" in text and "TỈNH LAI CHÂU" in text
+
+
+def test_the_stamp_stays_vietnamese_when_the_interface_is_english(
+    tmp_path, sign_letter, letter_pdf
+):
+    path = tmp_path / "signed_en.pdf"
+    with translation.override("en"):
+        path.write_bytes(sign_letter(letter_pdf))
+
+    text = pdftotext(path)
+
+    assert "Người ký: " in text and "Thời gian ký: " in text
+    assert "Signed by" not in text
 
 
 def test_the_signing_time_in_the_stamp_is_in_the_portal_time_zone(signed_path, settings):
