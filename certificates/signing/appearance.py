@@ -108,47 +108,27 @@ def _text_style(size: int, colour: tuple[float, float, float]) -> TextBoxStyle:
     )
 
 
+def _circle(c: float, r: float) -> str:
+    """A circle of radius r centred on (c, c), as four Bézier curves."""
+    k = 0.5523 * r
+    return (
+        f"{c + r:g} {c:g} m "
+        f"{c + r:g} {c + k:g} {c + k:g} {c + r:g} {c:g} {c + r:g} c "
+        f"{c - k:g} {c + r:g} {c - r:g} {c + k:g} {c - r:g} {c:g} c "
+        f"{c - r:g} {c - k:g} {c - k:g} {c - r:g} {c:g} {c - r:g} c "
+        f"{c + k:g} {c - r:g} {c + r:g} {c - k:g} {c + r:g} {c:g} c S"
+    )
+
+
 def _seal_ring(side: float) -> RawContent:
-    """Two concentric red circles (Bézier approximation), the outline of a round seal."""
-    ops = [b"%g %g %g RG" % SEAL_RED]
+    """Two concentric red circles, the outline of a round seal."""
     centre = side / 2
-    for radius, width in ((centre - 2, 2.5), (centre - 7, 1)):
-        k = 0.5523 * radius
-        c, r = centre, radius
-        ops.append(
-            b"%g w %g %g m %g %g %g %g %g %g c %g %g %g %g %g %g c "
-            b"%g %g %g %g %g %g c %g %g %g %g %g %g c S"
-            % (
-                width,
-                c + r,
-                c,
-                c + r,
-                c + k,
-                c + k,
-                c + r,
-                c,
-                c + r,
-                c - k,
-                c + r,
-                c - r,
-                c + k,
-                c - r,
-                c,
-                c - r,
-                c - k,
-                c - k,
-                c - r,
-                c,
-                c - r,
-                c + k,
-                c - r,
-                c + r,
-                c - k,
-                c + r,
-                c,
-            )  # fmt: skip
-        )
-    return RawContent(b" ".join(ops), box=layout.BoxConstraints(width=side, height=side))
+    red, green, blue = SEAL_RED
+    ops = (
+        f"{red:g} {green:g} {blue:g} RG "
+        f"2.5 w {_circle(centre, centre - 2)} 1 w {_circle(centre, centre - 7)}"
+    )
+    return RawContent(ops.encode("ascii"), box=layout.BoxConstraints(width=side, height=side))
 
 
 def stamp_style(appearance: Appearance) -> TextStampStyle:
