@@ -24,10 +24,16 @@ from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko.sign.validation.status import SignatureCoverageLevel
 from pyhanko_certvalidator import ValidationContext
 
-from certificates.choices import AuthorityKind
+from certificates.choices import AuthorityKind, RevocationReason
 from certificates.exceptions import CertificateError
 from certificates.models import Certificate, CertificateAuthority, RevocationList
 from certificates.signing.files import open_pdf
+
+# Revocations after which someone else may hold the key: a B-B signature states its own time,
+# so such a signer's signature is flagged whatever time it states (docs/ca.md).
+KEY_AT_RISK = frozenset(
+    {RevocationReason.KEY_COMPROMISE, RevocationReason.DEVICE_LOST, RevocationReason.DEVICE_UNSAFE}
+)
 
 # What a later revision may do without breaking an earlier signature: add signatures (and
 # their fields and appearances) or validation data, nothing else (docs/ca.md).
@@ -46,6 +52,7 @@ class SignatureReport:
     certificate: Certificate | None
     revoked_at: datetime | None
     revoked_before_signing: bool
+    key_at_risk: bool  # revoked because the key may be in other hands (any stated time)
     belongs_to_agency: bool | None  # None when no agency was asked about
     problems: tuple[str, ...] = field(default=())
 
@@ -155,6 +162,7 @@ def _unreadable(embedded, index: int) -> SignatureReport:
         certificate=None,
         revoked_at=None,
         revoked_before_signing=False,
+        key_at_risk=False,
         belongs_to_agency=None,
         problems=(_("Chữ ký không đọc được"),),
     )
@@ -168,6 +176,11 @@ def _report(embedded, context: ValidationContext, agency) -> SignatureReport:
     revoked_at = _revocation_time(certificate)
     # Without a stated time a revoked signer cannot show it signed before the revocation.
     revoked_before = revoked_at is not None and (signing_time is None or revoked_at < signing_time)
+    key_at_risk = (
+        revoked_at is not None
+        and not revoked_before
+        and certificate.revocation_reason in KEY_AT_RISK
+    )
     intact = bool(status.intact and status.valid)
     covers = _covers_document(status)
     trusted = bool(status.trusted)
@@ -183,6 +196,12 @@ def _report(embedded, context: ValidationContext, agency) -> SignatureReport:
         problems.append(_("Chứng thư người ký không chuỗi về CA gốc tin cậy"))
     if revoked_before:
         problems.append(_("Chứng thư người ký đã bị thu hồi trước thời điểm ký"))
+    if key_at_risk:
+        problems.append(
+            _(
+                "Chứng thư người ký đã bị thu hồi do khóa bị lộ hoặc mất: không tin được thời điểm ký"
+            )
+        )
     if belongs is False:
         problems.append(_("Người ký không thuộc cơ quan"))
     return SignatureReport(
@@ -196,6 +215,7 @@ def _report(embedded, context: ValidationContext, agency) -> SignatureReport:
         certificate=certificate,
         revoked_at=revoked_at,
         revoked_before_signing=revoked_before,
+        key_at_risk=key_at_risk,
         belongs_to_agency=belongs,
         problems=tuple(problems),
     )

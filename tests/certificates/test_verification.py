@@ -135,13 +135,33 @@ def test_a_certificate_revoked_after_signing_does_not_flag_the_signature(
         services.certificate_revoke(
             certificate=head_certificate,
             by=cast.ca_operator,
-            reason=RevocationReason.KEY_COMPROMISE,
+            reason=RevocationReason.DEVICE_BROKEN,
         )
 
     (report,) = verify_pdf(signed)
 
     assert report.revoked_at is not None
     assert not report.revoked_before_signing and report.ok
+
+
+def test_a_key_compromise_after_the_stated_signing_time_still_flags_the_signature(
+    head_certificate, letter_pdf, cast
+):
+    # The signing time of a B-B signature is the signer's word: a stolen key can backdate it.
+    signed = sign_as(letter_pdf, head_certificate, cast.head_a)
+    with time_machine.travel(timezone.now() + timedelta(minutes=5)):
+        services.certificate_revoke(
+            certificate=head_certificate,
+            by=cast.ca_operator,
+            reason=RevocationReason.KEY_COMPROMISE,
+        )
+
+    (report,) = verify_pdf(signed)
+
+    assert not report.revoked_before_signing and report.key_at_risk
+    assert report.problems == (
+        "Chứng thư người ký đã bị thu hồi do khóa bị lộ hoặc mất: không tin được thời điểm ký",
+    )
 
 
 def test_a_signer_of_another_agency_is_flagged_for_the_drafting_agency(
