@@ -6,8 +6,9 @@ PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
 ADDR ?= 127.0.0.1:8000
 # System packages the suite needs: a browser for Playwright, fonts with Vietnamese glyphs,
-# poppler to turn PDFs into images, gettext for catalogs, openssl to verify certificates.
-APT_PACKAGES := chromium fonts-liberation2 poppler-utils gettext openssl \
+# poppler to turn PDFs into images and check signatures (pdfsig, with an NSS database made by
+# libnss3-tools), gettext for catalogs, openssl to verify certificates.
+APT_PACKAGES := chromium fonts-liberation2 poppler-utils libnss3-tools gettext openssl \
 	libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b
 
 .PHONY: run test golden install install-test system-deps lint format messages clean

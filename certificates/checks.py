@@ -5,6 +5,7 @@ from django.core.checks import Error, Tags, register
 from django.utils.module_loading import import_string
 
 from certificates.choices import SUBSCRIBER_KEY_ALGORITHMS, KeyAlgorithm
+from certificates.signing.verify import load_certificates
 
 
 @register(Tags.security, deploy=True)
@@ -51,4 +52,26 @@ def check_ca_settings(app_configs, **kwargs):
         import_string(settings.CA_BACKEND)
     except ImportError as exc:
         errors.append(Error(f"CA_BACKEND cannot be imported: {exc}", id="certificates.E004"))
+    return errors
+
+
+@register()
+def check_signing_settings(app_configs, **kwargs):
+    """The signer imports, the trust roots are readable certificates, the size cap is sane
+    (docs/ca.md, "Signing and verification")."""
+    errors = []
+    try:
+        import_string(settings.SIGNER_BACKEND)
+    except ImportError as exc:
+        errors.append(Error(f"SIGNER_BACKEND cannot be imported: {exc}", id="certificates.E005"))
+    for path in settings.SIGNING_TRUST_ROOTS:
+        try:
+            if not load_certificates(path):
+                raise ValueError("no certificate in the file")
+        except (OSError, ValueError) as exc:
+            errors.append(
+                Error(f"SIGNING_TRUST_ROOTS: {path!r} is unreadable: {exc}", id="certificates.E006")
+            )
+    if settings.SIGNING_MAX_PDF_MB < 1:
+        errors.append(Error("SIGNING_MAX_PDF_MB must be at least 1.", id="certificates.E007"))
     return errors

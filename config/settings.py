@@ -350,6 +350,8 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    # fontTools logs every font subset at INFO (PDF stamps, docs/ca.md): keep it quiet.
+    "loggers": {"fontTools": {"level": "WARNING"}},
 }
 
 # --- Certificate authority (certificates app) ---
@@ -374,6 +376,12 @@ CA_OCSP_NEXT_UPDATE_MINUTES = env_int("CA_OCSP_NEXT_UPDATE_MINUTES", 60)
 # Decree 68 Art. 9: a new certificate at most 5 years, a renewal adds at most 3.
 PORTAL_MAX_VALIDITY_YEARS = env_int("PORTAL_MAX_VALIDITY_YEARS", 5)
 PORTAL_RENEWAL_MAX_YEARS = env_int("PORTAL_RENEWAL_MAX_YEARS", 3)
+# Signing and verifying PDFs (docs/ca.md, "Signing and verification"): the signer, the roots a
+# signature must chain to (PEM files; empty: the simulated CA's roots in the database) and the
+# e-office's size cap for signed PDFs (docs/domain.md §9).
+SIGNER_BACKEND = env_str("SIGNER_BACKEND", "certificates.signing.simulated.SimulatedSigner")
+SIGNING_TRUST_ROOTS = env_list("SIGNING_TRUST_ROOTS")
+SIGNING_MAX_PDF_MB = env_int("SIGNING_MAX_PDF_MB", 50)
 # --- end of certificate authority block ---
 
 # --- Accounts: lockout and second factor ---

@@ -1,0 +1,255 @@
+"""Verifying the signatures of a PDF on receipt (docs/ca.md, "Signing and verification").
+
+For each signature: is it intact (digest and signature valid), does it cover the document (no
+later change beyond further signatures), who signed and which portal certificate that is, does
+the chain reach a trust root (SIGNING_TRUST_ROOTS, default the simulated CA's root), and was the
+signer's certificate revoked before the signing time (the registry, and the CA's latest CRL).
+Uploaded PDFs are hostile: size cap first, any parser failure is a `CertificateError`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from asn1crypto import pem
+from asn1crypto import x509 as asn1_x509
+from cryptography import x509
+from django.conf import settings
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from pyhanko.sign.diff_analysis import ModificationLevel
+from pyhanko.sign.validation import validate_pdf_signature
+from pyhanko.sign.validation.status import SignatureCoverageLevel
+from pyhanko_certvalidator import ValidationContext
+
+from certificates.choices import AuthorityKind, RevocationReason
+from certificates.exceptions import CertificateError
+from certificates.models import Certificate, CertificateAuthority, RevocationList
+from certificates.signing.files import open_pdf
+
+# Revocations after which someone else may hold the key: a B-B signature states its own time,
+# so such a signer's signature is flagged whatever time it states (docs/ca.md).
+KEY_AT_RISK = frozenset(
+    {RevocationReason.KEY_COMPROMISE, RevocationReason.DEVICE_LOST, RevocationReason.DEVICE_UNSAFE}
+)
+
+# What a later revision may do without breaking an earlier signature: add signatures (and
+# their fields and appearances) or validation data, nothing else (docs/ca.md).
+ALLOWED_LATER_CHANGES = ModificationLevel.FORM_FILLING
+
+
+@dataclass(frozen=True)
+class SignatureReport:
+    field_name: str
+    signer_name: str
+    signer_serial: str  # upper-case hex, as in the registry
+    signing_time: datetime | None  # as the signer states it (PAdES B-B: no timestamp)
+    intact: bool
+    covers_document: bool
+    trusted: bool
+    certificate: Certificate | None
+    revoked_at: datetime | None
+    revoked_before_signing: bool
+    key_at_risk: bool  # revoked because the key may be in other hands (any stated time)
+    belongs_to_agency: bool | None  # None when no agency was asked about
+    problems: tuple[str, ...] = field(default=())
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def load_certificates(path: str) -> list[asn1_x509.Certificate]:
+    """The certificates of a PEM (one or more) or DER file, parsed now (ValueError if not)."""
+    data = Path(path).read_bytes()
+    if pem.detect(data):
+        ders = [der for _type, _headers, der in pem.unarmor(data, multiple=True)]
+    else:
+        ders = [data]
+    certificates = [asn1_x509.Certificate.load(der) for der in ders]
+    for certificate in certificates:
+        certificate.subject.native  # noqa: B018 - asn1crypto parses lazily: fail here
+    return certificates
+
+
+def trust_roots() -> list[asn1_x509.Certificate]:
+    """The configured roots (SIGNING_TRUST_ROOTS), or the simulated CA's active root(s)."""
+    if settings.SIGNING_TRUST_ROOTS:
+        roots = []
+        for path in settings.SIGNING_TRUST_ROOTS:
+            roots.extend(load_certificates(path))
+        return roots
+    return [
+        asn1_x509.Certificate.load(bytes(der))
+        for der in CertificateAuthority.objects.public()
+        .active_root()
+        .values_list("certificate_der", flat=True)
+    ]
+
+
+def _validation_context() -> ValidationContext:
+    intermediates = [
+        asn1_x509.Certificate.load(bytes(der))
+        for der in CertificateAuthority.objects.public()
+        .filter(kind=AuthorityKind.ISSUING)
+        .values_list("certificate_der", flat=True)
+    ]
+    # Revocation is judged against the signing time below, from the registry and the CRL;
+    # nothing is fetched from the network while a letter is received.
+    return ValidationContext(
+        trust_roots=trust_roots(),
+        other_certs=intermediates,
+        allow_fetching=False,
+        revocation_mode="soft-fail",
+    )
+
+
+def _serial_hex(number: int) -> str:
+    return f"{number:X}"
+
+
+def _portal_certificate(signer_cert: asn1_x509.Certificate) -> Certificate | None:
+    candidate = (
+        Certificate.objects.select_related("issuer")
+        .filter(serial=_serial_hex(signer_cert.serial_number))
+        .first()
+    )
+    if candidate is None or bytes(candidate.der or b"") != signer_cert.dump():
+        return None
+    return candidate
+
+
+def _crl_revocation_time(certificate: Certificate) -> datetime | None:
+    """When the issuing CA's latest stored CRL says the certificate was revoked (or None)."""
+    latest = RevocationList.objects.latest_for(certificate.issuer)
+    if latest is None:
+        return None
+    crl = x509.load_der_x509_crl(bytes(latest.der))
+    entry = crl.get_revoked_certificate_by_serial_number(int(certificate.serial, 16))
+    return entry.revocation_date_utc if entry is not None else None
+
+
+def _revocation_time(certificate: Certificate | None) -> datetime | None:
+    if certificate is None:
+        return None
+    times = [t for t in (certificate.revoked_at, _crl_revocation_time(certificate)) if t]
+    return min(times) if times else None
+
+
+def _covers_document(status) -> bool:
+    if status.coverage == SignatureCoverageLevel.ENTIRE_FILE:
+        return True
+    level = status.modification_level
+    return (
+        status.coverage == SignatureCoverageLevel.ENTIRE_REVISION
+        and level is not None
+        and level <= ALLOWED_LATER_CHANGES
+        and status.docmdp_ok is not False
+    )
+
+
+def _unreadable(embedded, index: int) -> SignatureReport:
+    return SignatureReport(
+        field_name=str(getattr(embedded, "field_name", "") or index),
+        signer_name="",
+        signer_serial="",
+        signing_time=None,
+        intact=False,
+        covers_document=False,
+        trusted=False,
+        certificate=None,
+        revoked_at=None,
+        revoked_before_signing=False,
+        key_at_risk=False,
+        belongs_to_agency=None,
+        problems=(_("Chữ ký không đọc được"),),
+    )
+
+
+def _report(embedded, context: ValidationContext, agency) -> SignatureReport:
+    status = validate_pdf_signature(embedded, signer_validation_context=context)
+    signer_cert = status.signing_cert
+    signing_time = status.signer_reported_dt or embedded.self_reported_timestamp
+    certificate = _portal_certificate(signer_cert)
+    revoked_at = _revocation_time(certificate)
+    # Without a stated time a revoked signer cannot show it signed before the revocation.
+    revoked_before = revoked_at is not None and (signing_time is None or revoked_at < signing_time)
+    key_at_risk = (
+        revoked_at is not None
+        and not revoked_before
+        and certificate.revocation_reason in KEY_AT_RISK
+    )
+    intact = bool(status.intact and status.valid)
+    covers = _covers_document(status)
+    trusted = bool(status.trusted)
+    belongs = None
+    if agency is not None:
+        belongs = certificate is not None and certificate.agency_id == agency.pk
+    problems = []
+    if not intact:
+        problems.append(_("Chữ ký bị sửa đổi"))
+    elif not covers:
+        problems.append(_("Văn bản bị thay đổi sau khi ký"))
+    if not trusted:
+        problems.append(_("Chứng thư người ký không chuỗi về CA gốc tin cậy"))
+    if revoked_before:
+        problems.append(_("Chứng thư người ký đã bị thu hồi trước thời điểm ký"))
+    if key_at_risk:
+        problems.append(
+            _(
+                "Chứng thư người ký đã bị thu hồi do khóa bị lộ hoặc mất: không tin được thời điểm ký"
+            )
+        )
+    if belongs is False:
+        problems.append(_("Người ký không thuộc cơ quan"))
+    return SignatureReport(
+        field_name=str(embedded.field_name),
+        signer_name=signer_cert.subject.native.get("common_name", "") or "",
+        signer_serial=_serial_hex(signer_cert.serial_number),
+        signing_time=signing_time,
+        intact=intact,
+        covers_document=covers,
+        trusted=trusted,
+        certificate=certificate,
+        revoked_at=revoked_at,
+        revoked_before_signing=revoked_before,
+        key_at_risk=key_at_risk,
+        belongs_to_agency=belongs,
+        problems=tuple(problems),
+    )
+
+
+def verify_pdf(pdf: bytes, *, agency=None) -> list[SignatureReport]:
+    """One report per signature, in signing order. With `agency`, a signer whose portal
+    certificate is not the agency's is flagged ("Người ký không thuộc cơ quan")."""
+    reader = open_pdf(pdf)
+    try:
+        embedded_signatures = list(reader.embedded_regular_signatures)
+    except Exception as exc:  # hostile input: a broken form tree is "unreadable"
+        raise CertificateError(_("Không đọc được chữ ký trong tệp PDF."), code="bad_pdf") from exc
+    context = _validation_context()
+    reports = []
+    for index, embedded in enumerate(embedded_signatures):
+        try:
+            reports.append(_report(embedded, context, agency))
+        except CertificateError:
+            raise
+        except Exception:  # a malformed signature is reported, not a 500
+            reports.append(_unreadable(embedded, index))
+    return reports
+
+
+def verification_summary(reports: list[SignatureReport]) -> str:
+    """One Vietnamese line for the letter page: "2 chữ ký hợp lệ" or what is wrong."""
+    if not reports:
+        return _("Văn bản chưa có chữ ký số")
+    if all(report.ok for report in reports):
+        return ngettext("%(n)d chữ ký hợp lệ", "%(n)d chữ ký hợp lệ", len(reports)) % {
+            "n": len(reports)
+        }
+    problems: list[str] = []
+    for report in reports:
+        problems.extend(p for p in report.problems if p not in problems)
+    return "; ".join(problems)

@@ -1,0 +1,354 @@
+"""Verifying signed letters on receipt (docs/ca.md, "Signing and verification"): integrity,
+coverage, trust roots, revocation at signing time, the drafting agency, the rendered revision,
+and hostile uploads."""
+
+from datetime import UTC, datetime, timedelta
+from io import BytesIO
+
+import pytest
+import time_machine
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509.oid import NameOID
+from django.utils import timezone
+from pyhanko.pdf_utils import generic
+from pyhanko.pdf_utils.content import RawContent
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.sign import fields, signers
+
+from certificates import services
+from certificates.choices import RevocationReason, SubjectKind
+from certificates.exceptions import CertificateError
+from certificates.signing import (
+    Appearance,
+    safe_pdf_filename,
+    signature_position,
+    signed_revision_matches,
+    verification_summary,
+    verify_pdf,
+)
+from certificates.signing.simulated import pyhanko_signer, sign_with_material
+from tests.certificates.pdf_tools import minimal_pdf
+
+pytestmark = pytest.mark.django_db
+
+REVOKED_BEFORE = "Chứng thư người ký đã bị thu hồi trước thời điểm ký"
+
+
+@pytest.fixture
+def signed(sign_letter, letter_pdf):
+    return sign_letter(letter_pdf)
+
+
+def sign_as(pdf: bytes, certificate, by, *, field_name="ChuKy") -> bytes:
+    """Sign with a certificate's key whatever its status (a token signs what it is asked)."""
+    material = services.certificate_signing_material(certificate=certificate, by=by)
+    return sign_with_material(
+        pdf,
+        material=material,
+        field_name=field_name,
+        appearance=Appearance.signature(
+            signature_position(pdf), signer_name="Người ký", title="Chức vụ", agency="Cơ quan"
+        ),
+    )
+
+
+def foreign_root_pem(path) -> str:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Root CA lạ")])
+    now = datetime.now(UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(days=1))
+        .not_valid_after(now + timedelta(days=365))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    return str(path)
+
+
+def test_a_letter_signed_by_the_head_and_sealed_has_two_valid_signatures(
+    signed, head_certificate, seal_certificate
+):
+    head, seal = verify_pdf(signed)
+
+    for report in (head, seal):
+        assert report.intact and report.covers_document and report.trusted
+        assert not report.revoked_before_signing and report.problems == ()
+    assert head.certificate == head_certificate and seal.certificate == seal_certificate
+    assert head.signer_name == "Trần Thị Ánh Dương"
+    assert head.signer_serial == head_certificate.serial
+    assert verification_summary([head, seal]) == "2 chữ ký hợp lệ"
+
+
+def test_one_byte_changed_inside_the_signed_range_breaks_both_signatures(signed):
+    assert signed.count(b"(Cong van so 12") == 1
+    tampered = signed.replace(b"(Cong van so 12", b"(Cong van so 13")
+
+    reports = verify_pdf(tampered)
+
+    assert [r.intact for r in reports] == [False, False]
+    assert verification_summary(reports).startswith("Chữ ký bị sửa đổi")
+
+
+def test_a_change_appended_after_the_signatures_is_reported(signed):
+    writer = IncrementalPdfFileWriter(BytesIO(signed))
+    RawContent(b"0 0 1 rg 72 600 100 50 re f").add_to_page(writer, 0)
+    out = BytesIO()
+    writer.write(out)
+
+    reports = verify_pdf(out.getvalue())
+
+    assert all(r.intact for r in reports)
+    assert [r.covers_document for r in reports] == [False, False]
+    assert "Văn bản bị thay đổi sau khi ký" in verification_summary(reports)
+
+
+def test_a_signer_whose_certificate_was_revoked_before_signing_is_flagged(
+    head_certificate, letter_pdf, cast
+):
+    services.certificate_revoke(
+        certificate=head_certificate, by=cast.ca_operator, reason=RevocationReason.KEY_COMPROMISE
+    )
+    with time_machine.travel(timezone.now() + timedelta(minutes=5)):
+        signed = sign_as(letter_pdf, head_certificate, cast.head_a)
+
+    (report,) = verify_pdf(signed)
+
+    assert report.intact and report.trusted
+    assert report.revoked_before_signing
+    assert report.problems == (REVOKED_BEFORE,)
+    assert verification_summary([report]) == REVOKED_BEFORE
+
+
+def test_a_certificate_revoked_after_signing_does_not_flag_the_signature(
+    head_certificate, letter_pdf, cast
+):
+    signed = sign_as(letter_pdf, head_certificate, cast.head_a)
+    with time_machine.travel(timezone.now() + timedelta(minutes=5)):
+        services.certificate_revoke(
+            certificate=head_certificate,
+            by=cast.ca_operator,
+            reason=RevocationReason.DEVICE_BROKEN,
+        )
+
+    (report,) = verify_pdf(signed)
+
+    assert report.revoked_at is not None
+    assert not report.revoked_before_signing and report.ok
+
+
+def test_a_key_compromise_after_the_stated_signing_time_still_flags_the_signature(
+    head_certificate, letter_pdf, cast
+):
+    # The signing time of a B-B signature is the signer's word: a stolen key can backdate it.
+    signed = sign_as(letter_pdf, head_certificate, cast.head_a)
+    with time_machine.travel(timezone.now() + timedelta(minutes=5)):
+        services.certificate_revoke(
+            certificate=head_certificate,
+            by=cast.ca_operator,
+            reason=RevocationReason.KEY_COMPROMISE,
+        )
+
+    (report,) = verify_pdf(signed)
+
+    assert not report.revoked_before_signing and report.key_at_risk
+    assert report.problems == (
+        "Chứng thư người ký đã bị thu hồi do khóa bị lộ hoặc mất: không tin được thời điểm ký",
+    )
+
+
+def test_a_signer_of_another_agency_is_flagged_for_the_drafting_agency(
+    issue, signed, letter_pdf, cast
+):
+    other_seal = issue(subject_kind=SubjectKind.ORGANIZATION, agency=cast.agency_b)
+
+    (foreign,) = verify_pdf(sign_as(letter_pdf, other_seal, cast.clerk_b), agency=cast.agency_a)
+    own = verify_pdf(signed, agency=cast.agency_a)
+
+    assert foreign.belongs_to_agency is False
+    assert foreign.problems == ("Người ký không thuộc cơ quan",)
+    assert [r.belongs_to_agency for r in own] == [True, True]
+
+
+def test_a_chain_to_a_root_not_in_signing_trust_roots_is_not_trusted(settings, signed, tmp_path):
+    settings.SIGNING_TRUST_ROOTS = [foreign_root_pem(tmp_path / "foreign.pem")]
+
+    reports = verify_pdf(signed)
+
+    assert [r.trusted for r in reports] == [False, False]
+    assert [r.intact for r in reports] == [True, True]
+    assert "Chứng thư người ký không chuỗi về CA gốc tin cậy" in verification_summary(reports)
+
+
+def test_the_simulated_root_given_as_a_pem_file_is_trusted(settings, signed, tmp_path, ca):
+    root = x509.load_der_x509_certificate(bytes(ca.root.certificate_der))
+    path = tmp_path / "root.pem"
+    path.write_bytes(root.public_bytes(serialization.Encoding.PEM))
+    settings.SIGNING_TRUST_ROOTS = [foreign_root_pem(tmp_path / "other.pem"), str(path)]
+
+    assert [r.trusted for r in verify_pdf(signed)] == [True, True]
+
+
+def test_an_unsigned_pdf_has_no_signatures(letter_pdf):
+    assert verify_pdf(letter_pdf) == []
+    assert verification_summary([]) == "Văn bản chưa có chữ ký số"
+
+
+def test_the_signed_revision_of_a_portal_letter_matches_the_rendered_pdf(signed, letter_pdf):
+    assert signed_revision_matches(letter_pdf, signed)
+
+
+def test_a_pdf_signed_from_another_rendering_does_not_match(sign_letter, letter_pdf):
+    other = sign_letter(minimal_pdf("Cong van so 13/STC-VP"))
+
+    assert not signed_revision_matches(letter_pdf, other)
+
+
+def test_an_unsigned_change_before_the_first_signature_does_not_match(sign_letter, letter_pdf):
+    writer = IncrementalPdfFileWriter(BytesIO(letter_pdf))
+    RawContent(b"0 0 1 rg 72 600 100 50 re f").add_to_page(writer, 0)
+    changed = BytesIO()
+    writer.write(changed)
+    signed = sign_letter(changed.getvalue())
+    assert signed.startswith(letter_pdf)
+
+    assert not signed_revision_matches(letter_pdf, signed)
+
+
+def sign_with_pending_change(pdf: bytes, certificate, by, change) -> bytes:
+    """An outside signer that changes the letter in the same revision as its signature."""
+    writer = IncrementalPdfFileWriter(BytesIO(pdf))
+    change(writer)
+    material = services.certificate_signing_material(certificate=certificate, by=by)
+    pdf_signer = signers.PdfSigner(
+        signers.PdfSignatureMetadata(
+            field_name="ChuKy", md_algorithm="sha256", subfilter=fields.SigSeedSubFilter.PADES
+        ),
+        signer=pyhanko_signer(material),
+    )
+    return pdf_signer.sign_pdf(writer).getvalue()
+
+
+def test_a_page_changed_in_the_signing_revision_does_not_match(head_certificate, letter_pdf, cast):
+    def draw(writer):
+        RawContent(b"0 0 1 rg 72 600 100 50 re f").add_to_page(writer, 0)
+
+    signed = sign_with_pending_change(letter_pdf, head_certificate, cast.head_a, draw)
+    (report,) = verify_pdf(signed)
+    assert report.ok  # the signature itself is sound: it signs the changed page
+
+    assert not signed_revision_matches(letter_pdf, signed)
+
+
+def test_an_annotation_added_in_the_signing_revision_does_not_match(
+    head_certificate, letter_pdf, cast
+):
+    def annotate(writer):
+        note = generic.DictionaryObject(
+            {
+                generic.pdf_name("/Type"): generic.pdf_name("/Annot"),
+                generic.pdf_name("/Subtype"): generic.pdf_name("/FreeText"),
+                generic.pdf_name("/Rect"): generic.ArrayObject(
+                    map(generic.NumberObject, (72, 600, 300, 640))
+                ),
+                generic.pdf_name("/Contents"): generic.pdf_string("Số tiền: 1 tỷ đồng"),
+            }
+        )
+        writer.register_annotation(writer.find_page_for_modification(0)[0], writer.add_object(note))
+
+    signed = sign_with_pending_change(letter_pdf, head_certificate, cast.head_a, annotate)
+
+    assert not signed_revision_matches(letter_pdf, signed)
+
+
+def test_a_signature_added_in_the_signing_revision_alone_matches(
+    head_certificate, letter_pdf, cast
+):
+    signed = sign_with_pending_change(letter_pdf, head_certificate, cast.head_a, lambda w: None)
+
+    assert signed_revision_matches(letter_pdf, signed)
+
+
+def test_an_unsigned_change_after_the_signatures_does_not_match(signed, letter_pdf):
+    writer = IncrementalPdfFileWriter(BytesIO(signed))
+    RawContent(b"0 0 1 rg 72 600 100 50 re f").add_to_page(writer, 0)
+    changed = BytesIO()
+    writer.write(changed)
+
+    assert not signed_revision_matches(letter_pdf, changed.getvalue())
+
+
+def test_the_unsigned_rendered_pdf_does_not_match_itself(letter_pdf):
+    assert not signed_revision_matches(letter_pdf, letter_pdf)
+
+
+@pytest.mark.parametrize(
+    "upload",
+    [b"", b"GIF89a not a pdf", b"%PDF-1.7\n" + bytes(range(256)) * 40, b"%PDF-1.7\n1 0 obj <<"],
+    ids=["empty", "not-a-pdf", "garbage", "truncated-object"],
+)
+def test_a_hostile_upload_is_a_vietnamese_refusal_not_a_crash(upload):
+    with pytest.raises(CertificateError) as refused:
+        verify_pdf(upload)
+
+    assert refused.value.code == "bad_pdf"
+    assert "PDF" in str(refused.value)
+
+
+def test_a_truncated_signed_pdf_is_refused_or_reported_broken(signed):
+    try:
+        reports = verify_pdf(signed[: len(signed) // 2])
+    except CertificateError as refused:
+        assert refused.code == "bad_pdf"
+    else:
+        assert reports and not any(r.ok for r in reports)
+
+
+def test_an_upload_over_the_size_cap_is_refused(settings, signed):
+    settings.SIGNING_MAX_PDF_MB = 1
+
+    with pytest.raises(CertificateError) as refused:
+        verify_pdf(signed + b"\n" * (1024 * 1024))
+
+    assert refused.value.code == "pdf_too_large"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Đề nghị cấp chứng thư", "De_nghi_cap_chung_thu.pdf"),
+        ("Công văn số 12/STC-VP.pdf", "Cong_van_so_12_STC_VP.pdf"),
+        ("", "van_ban.pdf"),
+        ("???", "van_ban.pdf"),
+    ],
+)
+def test_a_file_name_has_no_diacritics_nor_special_characters(text, expected):
+    assert safe_pdf_filename(text) == expected
+
+
+def test_a_file_name_is_at_most_50_characters():
+    name = safe_pdf_filename(
+        "Công văn số 12/STC-VP về việc đề nghị cấp chứng thư số cho Sở Tài chính tỉnh Lai Châu"
+    )
+
+    assert len(name) <= 50 and name.endswith(".pdf") and name.isascii()
+    assert name.startswith("Cong_van_so_12_STC_VP_ve_viec_de_nghi")
+
+
+def test_an_unreadable_trust_root_file_fails_the_system_check(settings, tmp_path):
+    from certificates.checks import check_signing_settings
+
+    not_a_certificate = tmp_path / "root.pem"
+    not_a_certificate.write_text("không phải chứng thư")
+    settings.SIGNING_TRUST_ROOTS = [str(tmp_path / "missing.pem"), str(not_a_certificate)]
+
+    errors = check_signing_settings(None)
+
+    assert [e.id for e in errors] == ["certificates.E006", "certificates.E006"]
