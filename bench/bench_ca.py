@@ -24,20 +24,12 @@ import os
 import re
 import secrets
 import subprocess
-import sys
-import tempfile
 import time
 from datetime import timedelta
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-os.environ.setdefault("SECRET_KEY", "bench-only-secret-key")
-# A throw-away database: the marked development passphrases are acceptable here.
-os.environ.setdefault("CA_ALLOW_DEV_PASSPHRASE", "1")
-# Audited writes need the audit chain's key (docs/operations.md §1); a throw-away one here.
-os.environ.setdefault("AUDIT_HMAC_KEY", secrets.token_hex(32))
+from _setup import configure, throwaway_database  # noqa: E402 - bench/ is on the path
+
+configure()
 
 LETTER_ROWS = 7  # rows of an average letter (docs/domain.md §3)
 CRL_ENTRIES = 100_000
@@ -66,22 +58,6 @@ class Clock:
     def __exit__(self, *exc):
         self.wall = time.perf_counter() - self.wall
         self.cpu = time.process_time() - self.cpu
-
-
-def setup_database():
-    import django
-    from django.conf import settings
-
-    django.setup()
-    from django.db import connection
-
-    db = settings.DATABASES["default"]
-    if db["ENGINE"].endswith("sqlite3"):
-        directory = tempfile.mkdtemp(prefix="bench_ca_")
-        db.setdefault("TEST", {})["NAME"] = str(Path(directory) / "bench.sqlite3")
-    old_name = connection.settings_dict["NAME"]
-    connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
-    return connection, old_name
 
 
 def build_world(n: int):
@@ -130,11 +106,8 @@ def main() -> None:
     parser.add_argument("--openssl-seconds", type=int, default=3)
     args = parser.parse_args()
 
-    connection, old_name = setup_database()
-    try:
+    with throwaway_database("bench_ca_") as connection:
         run(args, connection)
-    finally:
-        connection.creation.destroy_test_db(old_name, verbosity=0)
 
 
 def run(args, connection) -> None:

@@ -16,16 +16,13 @@ from __future__ import annotations
 
 import os
 import statistics
-import sys
 import time
 from datetime import date
-from pathlib import Path
 from types import SimpleNamespace
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-os.environ.setdefault("SECRET_KEY", "bench-only-secret-key")
+from _setup import configure  # noqa: E402 - bench/ is on the path
+
+configure()
 
 GOAL_ONE_PAGE = 0.300
 GOAL_500_ROWS = 4.0

@@ -17,36 +17,13 @@ The first letter also pays for loading the stamp font once per process; it is sh
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
-import sys
-import tempfile
 import time
 from io import BytesIO
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-os.environ.setdefault("SECRET_KEY", "bench-only-secret-key")
-# A throw-away database: the marked development passphrases are acceptable here.
-os.environ.setdefault("CA_ALLOW_DEV_PASSPHRASE", "1")
+from _setup import configure, throwaway_database  # noqa: E402 - bench/ is on the path
 
-
-def setup_database():
-    import django
-    from django.conf import settings
-
-    django.setup()
-    from django.db import connection
-
-    db = settings.DATABASES["default"]
-    if db["ENGINE"].endswith("sqlite3"):
-        directory = tempfile.mkdtemp(prefix="bench_signing_")
-        db.setdefault("TEST", {})["NAME"] = str(Path(directory) / "bench.sqlite3")
-    old_name = connection.settings_dict["NAME"]
-    connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
-    return connection, old_name
+configure()
 
 
 def one_page_letter(number: int) -> bytes:
@@ -167,11 +144,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--n", type=int, default=10, help="letters to sign and verify")
     args = parser.parse_args()
-    connection, old_name = setup_database()
-    try:
+    with throwaway_database("bench_signing_"):
         run(args.n)
-    finally:
-        connection.creation.destroy_test_db(old_name, verbosity=0)
 
 
 if __name__ == "__main__":

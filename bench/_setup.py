@@ -1,0 +1,44 @@
+"""What every benchmark needs before Django starts: the project on the import path, settings
+for a throw-away run, and a throw-away database (Django's test database: a temporary SQLite
+file, or test_<name> on PostgreSQL when DATABASE_URL is set), so a benchmark never touches
+real data."""
+
+import os
+import secrets
+import sys
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def configure() -> None:
+    sys.path.insert(0, str(ROOT))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    os.environ.setdefault("SECRET_KEY", "bench-only-secret-key")
+    # A throw-away database: the marked development passphrases are acceptable here.
+    os.environ.setdefault("CA_ALLOW_DEV_PASSPHRASE", "1")
+    # Audited writes need the audit chain's key (docs/operations.md §1); a throw-away one here.
+    os.environ.setdefault("AUDIT_HMAC_KEY", secrets.token_hex(32))
+
+
+@contextmanager
+def throwaway_database(prefix: str):
+    """Django set up on a fresh test database, dropped at the end; yields the connection."""
+    import django
+    from django.conf import settings
+
+    django.setup()
+    from django.db import connection
+
+    db = settings.DATABASES["default"]
+    if db["ENGINE"].endswith("sqlite3"):
+        directory = tempfile.mkdtemp(prefix=prefix)
+        db.setdefault("TEST", {})["NAME"] = str(Path(directory) / "bench.sqlite3")
+    old_name = connection.settings_dict["NAME"]
+    connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
+    try:
+        yield connection
+    finally:
+        connection.creation.destroy_test_db(old_name, verbosity=0)
