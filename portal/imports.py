@@ -136,18 +136,7 @@ def import_job_confirm(*, job: ImportJob, by, apply: Callable[[ImportJob], objec
         if locked.status != S.READY:
             raise ImportJobNotReady(str(_NOT_READY[locked.status]), code="import_not_ready")
         outcome = apply(locked)
-        locked.status = S.CONFIRMED
-        locked.result = {}
-        locked.content = b""
-        locked.finished_at = timezone.now()
-        locked.save(update_fields=["status", "result", "content", "finished_at"])
-        audit_record(
-            actor=by,
-            action="import_job.confirm",
-            obj=locked,
-            before={"status": S.READY},
-            after={"status": S.CONFIRMED},
-        )
+        _close(locked, status=S.CONFIRMED, by=by, action="import_job.confirm")
     return outcome
 
 
@@ -163,20 +152,21 @@ def import_job_discard(*, job: ImportJob, by) -> ImportJob:
         locked = ImportJob.objects.select_for_update().get(pk=job.pk)
         if locked.status in (S.CONFIRMED, S.DISCARDED):
             return locked
-        before = locked.status
-        locked.status = S.DISCARDED
-        locked.result = {}
-        locked.content = b""
-        locked.finished_at = timezone.now()
-        locked.save(update_fields=["status", "result", "content", "finished_at"])
-        audit_record(
-            actor=by,
-            action="import_job.discard",
-            obj=locked,
-            before={"status": before},
-            after={"status": S.DISCARDED},
-        )
+        _close(locked, status=S.DISCARDED, by=by, action="import_job.discard")
     return locked
+
+
+def _close(locked: ImportJob, *, status: str, by, action: str) -> None:
+    """End a locked job in a final status: its file and rows are dropped, the move audited."""
+    before = locked.status
+    locked.status = status
+    locked.result = {}
+    locked.content = b""
+    locked.finished_at = timezone.now()
+    locked.save(update_fields=["status", "result", "content", "finished_at"])
+    audit_record(
+        actor=by, action=action, obj=locked, before={"status": before}, after={"status": status}
+    )
 
 
 # --- worker: claim, progress, result -------------------------------------------------------
