@@ -27,6 +27,7 @@ from devices.services import (
     return_minutes_create,
 )
 from tests import factories as f
+from tests.helpers import sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -262,7 +263,7 @@ def test_a_device_document_pdf_downloads_only_within_its_scope(
 ):
     document = BUILDERS[form](cast, token)
     name = {"07": "devices:notice_pdf", "09": "devices:loss_pdf"}[form]
-    client.force_login(getattr(cast, persona))
+    sign_in(client, getattr(cast, persona))
     response = client.get(reverse(name, args=[document.pk]))
     assert response.status_code == status
     if status == 200:
@@ -276,6 +277,6 @@ def test_a_device_document_pdf_downloads_only_within_its_scope(
 
 def test_the_document_page_offers_the_pdf(cast, client, token):
     notice = _notice(cast, token)
-    client.force_login(cast.clerk_a)
+    sign_in(client, cast.clerk_a)
     page = client.get(reverse("devices:notice_detail", args=[notice.pk])).content.decode()
     assert reverse("devices:notice_pdf", args=[notice.pk]) in page

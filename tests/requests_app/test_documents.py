@@ -24,6 +24,7 @@ from requests_app.choices import FormKind
 from requests_app.models import LetterDocument
 from requests_app.tasks import letter_document_render_missing_task, letter_document_render_task
 from tests import factories as f
+from tests.helpers import sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -389,7 +390,7 @@ def test_a_draft_letter_gets_no_document(cast):
 def test_a_letter_document_downloads_only_within_the_letters_scope(cast, client, persona, status):
     letter, _ = issued_letter(cast, FormKind.ISSUE_ORGANIZATION)
     document = LetterDocument.objects.get(pk=letter_document_render_task(letter.pk))
-    client.force_login(getattr(cast, persona))
+    sign_in(client, getattr(cast, persona))
     response = client.get(reverse("requests_app:document", args=[letter.pk, document.version]))
     assert response.status_code == status
     if status == 200:
@@ -400,7 +401,7 @@ def test_a_letter_document_downloads_only_within_the_letters_scope(cast, client,
 def test_the_download_name_has_no_diacritics_and_at_most_50_characters(cast, client):
     letter, _ = issued_letter(cast, FormKind.ISSUE_ORGANIZATION)
     document = LetterDocument.objects.get(pk=letter_document_render_task(letter.pk))
-    client.force_login(cast.clerk_a)
+    sign_in(client, cast.clerk_a)
     response = client.get(reverse("requests_app:document", args=[letter.pk, 1]))
     name = response["Content-Disposition"].split('filename="')[1].rstrip('"')
     assert name == document.download_name
@@ -411,7 +412,7 @@ def test_the_download_name_has_no_diacritics_and_at_most_50_characters(cast, cli
 def test_the_letter_page_lists_the_versions_with_their_download_links(cast, client):
     letter, _ = issued_letter(cast, FormKind.ISSUE_ORGANIZATION)
     letter_document_render_task(letter.pk)
-    client.force_login(cast.officer_1)
+    sign_in(client, cast.officer_1)
     page = client.get(reverse("requests_app:detail", args=[letter.pk])).content.decode()
     assert reverse("requests_app:document", args=[letter.pk, 1]) in page
     assert 'data-document-version="1"' in page
