@@ -76,7 +76,7 @@ def test_the_clerk_hands_tokens_over_and_the_ca_receives_the_mau_07(
     expect(page.locator(".messages")).to_contain_text("Đã ghi nhận bàn giao 2 thiết bị")
     document = page.locator('[data-document="mau-07"]')
     expect(document).to_contain_text("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM")
-    expect(document).to_contain_text("Số lượng: 02 (hai) thiết bị")
+    expect(document).to_contain_text("Số lượng: 02 (bằng chữ: hai) thiết bị")
     for name in HOLDERS:
         expect(document).to_contain_text(name)
         expect(document).to_contain_text(world.certificates[name].serial)
@@ -184,7 +184,7 @@ def test_the_clerk_returns_a_device_in_mau_08_and_the_ca_confirms(
     page.get_by_role("button", name="Lập biên bản Mẫu 08").click()
     page.wait_for_url(re.compile(r".*/thiet-bi/mau-08/\d+/$"))
     expect(page.locator('[data-confirmed="false"]')).to_be_visible()
-    expect(page.locator('[data-document="mau-08"]')).to_contain_text("Số lượng: 02 (hai) thiết bị")
+    expect(page.locator('[data-document="mau-08"]')).to_contain_text("Số lượng: 02 (bằng chữ: hai) thiết bị")
     screenshot(page, "devices-mau-08")
     minutes = ReturnMinutes.objects.get()
 
