@@ -2,14 +2,23 @@
 
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
+from django.http import HttpResponsePermanentRedirect
+from django.templatetags.static import static
 from django.urls import include, path
 
 from agencies.accounts import views as account_views
 from agencies.accounts.forms import SignInForm
 from dashboard import views as dashboard_views
 
+
+def favicon(request):
+    """Browsers ask for /favicon.ico on pages that name no icon (print views, the admin)."""
+    return HttpResponsePermanentRedirect(static("img/favicon.svg"))
+
+
 urlpatterns = [
     path("", dashboard_views.dashboard, name="dashboard"),
+    path("favicon.ico", favicon),
     path(
         "dang-nhap/",
         auth_views.LoginView.as_view(

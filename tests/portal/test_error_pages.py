@@ -44,3 +44,11 @@ def test_a_server_error_is_a_vietnamese_page_that_needs_nothing_to_render(rf):
     response = server_error(rf.get("/"))
     assert response.status_code == 500
     assert "Lỗi hệ thống" in response.content.decode()
+
+
+def test_the_favicon_address_leads_to_the_portals_icon(client):
+    response = client.get("/favicon.ico")
+
+    assert response.status_code == 301
+    assert response.url.endswith("img/favicon.svg")
+    assert client.get(response.url).status_code == 200
