@@ -184,7 +184,9 @@ def test_the_clerk_returns_a_device_in_mau_08_and_the_ca_confirms(
     page.get_by_role("button", name="Lập biên bản Mẫu 08").click()
     page.wait_for_url(re.compile(r".*/thiet-bi/mau-08/\d+/$"))
     expect(page.locator('[data-confirmed="false"]')).to_be_visible()
-    expect(page.locator('[data-document="mau-08"]')).to_contain_text("Số lượng: 02 (bằng chữ: hai) thiết bị")
+    expect(page.locator('[data-document="mau-08"]')).to_contain_text(
+        "Số lượng: 02 (bằng chữ: hai) thiết bị"
+    )
     screenshot(page, "devices-mau-08")
     minutes = ReturnMinutes.objects.get()
 
