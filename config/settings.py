@@ -400,7 +400,7 @@ AXES_COOLOFF_TIME = timedelta(minutes=env_int("PORTAL_LOGIN_COOLOFF_MINUTES", 30
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_RESET_ON_SUCCESS = False
 AXES_LOCKOUT_CALLABLE = "agencies.accounts.lockout.lockout_response"
-AXES_CLIENT_IP_CALLABLE = "agencies.accounts.lockout.client_ip_address"
+AXES_CLIENT_IP_CALLABLE = "portal.middleware.client_address"
 # The address is the proxy's X-Forwarded-For entry only behind our TLS proxy, REMOTE_ADDR otherwise.
 PORTAL_CLIENT_IP_FROM_PROXY = env_bool("BEHIND_TLS_PROXY", False)
 # Never written to the attempt log in clear: the second-factor code joins axes' own list.

@@ -31,6 +31,21 @@ def current_actor():
     return user if user is not None and user.is_authenticated else None
 
 
+def client_address(request) -> str | None:
+    """The client's address: REMOTE_ADDR, or behind our TLS proxy (BEHIND_TLS_PROXY) the last
+    X-Forwarded-For entry, the one the proxy itself appended. The audit trail and the sign-in
+    lockout (django-axes' AXES_CLIENT_IP_CALLABLE) both count this one.
+
+    Entries further left come from the client and can be forged, so they are never used.
+    """
+    if settings.PORTAL_CLIENT_IP_FROM_PROXY:
+        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+        entries = [entry.strip() for entry in forwarded.split(",") if entry.strip()]
+        if entries:
+            return entries[-1]
+    return request.META.get("REMOTE_ADDR") or None
+
+
 class RequestContextMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
@@ -40,7 +55,7 @@ class RequestContextMiddleware:
         token = _request_context.set(
             {
                 "request_id": request_id,
-                "ip": request.META.get("REMOTE_ADDR") or None,
+                "ip": client_address(request),
                 # read lazily and through the request, so a sign-in or sign-out during the
                 # request is seen (this middleware runs after authentication)
                 "user": lambda: getattr(request, "user", None),

@@ -20,20 +20,6 @@ from django.shortcuts import render
 from portal.audit import audit_record
 
 
-def client_ip_address(request) -> str | None:
-    """The client's address: REMOTE_ADDR, or behind our TLS proxy (BEHIND_TLS_PROXY) the last
-    X-Forwarded-For entry, the one the proxy itself appended.
-
-    Entries further left come from the client and can be forged, so they are never used.
-    """
-    if settings.PORTAL_CLIENT_IP_FROM_PROXY:
-        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-        entries = [entry.strip() for entry in forwarded.split(",") if entry.strip()]
-        if entries:
-            return entries[-1]
-    return request.META.get("REMOTE_ADDR") or None
-
-
 def cooloff_minutes() -> int:
     return int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
 

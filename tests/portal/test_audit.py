@@ -82,6 +82,21 @@ def test_audit_record_takes_the_request_id_and_ip_from_the_request_being_served(
     assert audit_verify().ok
 
 
+def test_behind_the_tls_proxy_the_audit_records_the_address_the_proxy_appended(cast, settings):
+    settings.PORTAL_CLIENT_IP_FROM_PROXY = True
+
+    def view(request):
+        audit_record(actor=cast.clerk_a, action="session.login")
+        return HttpResponse()
+
+    request = RequestFactory().get(
+        "/", REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR="6.6.6.6, 203.0.113.7"
+    )
+    RequestContextMiddleware(view)(request)
+
+    assert AuditEvent.objects.get().ip == "203.0.113.7"
+
+
 def test_audit_record_without_actor_or_object_is_a_system_event(db):
     event = audit_record(actor=None, action="crl.publish")
     assert (event.actor_id, event.actor_label, event.object_type, event.object_id) == (
