@@ -18,7 +18,9 @@ from portal.lib.filenames import safe_file_name
 
 class DocumentKind(models.TextChoices):
     RENDERED = "rendered", _("Bản kết xuất (chưa ký)")
-    # "signed" arrives with the signing work (docs/domain.md §10).
+    # Signed in the portal or outside it and uploaded: the rendered version plus the
+    # signatures, as incremental updates (docs/domain.md §10).
+    SIGNED = "signed", _("Bản đã ký số")
 
 
 class StoredDocument(models.Model):
