@@ -244,3 +244,36 @@ def test_signing_a_pdf_over_the_size_cap_is_refused(settings, head_certificate):
 
     assert refused.value.code == "pdf_too_large"
     assert "1 MB" in str(refused.value)
+
+
+def test_sign_and_seal_signs_as_the_head_then_seals_with_the_agency_certificate(
+    cast, head, head_certificate, seal_certificate, letter_pdf
+):
+    from certificates.signing import sign_and_seal, signing_pair, verify_pdf
+
+    pair = signing_pair(user=cast.head_a, agency=cast.agency_a)
+    assert (pair.personal, pair.seal) == (head_certificate, seal_certificate)
+    signed = sign_and_seal(
+        letter_pdf, pair=pair, agency_name=cast.agency_a.name, by=cast.head_a, reason="Ký"
+    )
+    reports = verify_pdf(signed, agency=cast.agency_a)
+    assert [r.signer_serial for r in reports] == [head_certificate.serial, seal_certificate.serial]
+    assert all(r.ok for r in reports)
+
+
+def test_signing_pair_names_the_missing_personal_certificate(cast, head, seal_certificate):
+    from certificates.exceptions import CertificateError
+    from certificates.signing import signing_pair
+
+    with pytest.raises(CertificateError) as error:
+        signing_pair(user=cast.head_a, agency=cast.agency_a)
+    assert error.value.code == "no_personal_certificate"
+
+
+def test_signing_pair_names_the_missing_seal(cast, head, head_certificate):
+    from certificates.exceptions import CertificateError
+    from certificates.signing import signing_pair
+
+    with pytest.raises(CertificateError) as error:
+        signing_pair(user=cast.head_a, agency=cast.agency_a)
+    assert error.value.code == "no_seal_certificate"
