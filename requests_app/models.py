@@ -19,6 +19,7 @@ from requests_app.choices import (
     FormKind,
     KeyStorage,
     Outcome,
+    Signing,
     SimCarrier,
     Status,
 )
@@ -62,9 +63,10 @@ class CertRequest(models.Model):
     # Set when the agency head signs and numbers the letter.
     number = models.CharField(_("số văn bản"), max_length=64, blank=True)
     issued_on = models.DateField(_("ngày ban hành"), null=True, blank=True)
-    # The digitally signed PDF arrives with the documents issue; this is its place.
-    signed_pdf = models.FileField(
-        _("văn bản đã ký số"), upload_to="letters/%Y/%m/", blank=True, editable=False
+    # Chosen by the head at issuance; the signed PDF itself is a LetterDocument of kind
+    # "signed" (docs/architecture.md §8).
+    signing = models.CharField(
+        _("cách ký số"), max_length=16, choices=Signing.choices, default=Signing.PORTAL
     )
 
     created_by = models.ForeignKey(

@@ -34,6 +34,7 @@ from requests_app.services.review import (
     cert_request_submit,
     row_decide,
 )
+from requests_app.services.signing import letter_signed_current, letter_signed_store
 
 __all__ = [
     "CONTACT_FIELDS",
@@ -56,6 +57,8 @@ __all__ = [
     "enqueue_processing",
     "letter_document_render",
     "letter_document_render_missing",
+    "letter_signed_current",
+    "letter_signed_store",
     "row_decide",
     "row_delete",
     "row_save",

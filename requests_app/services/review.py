@@ -98,19 +98,26 @@ def processing_days(cert_request: CertRequest) -> int:
     return settings.PORTAL_PROCESSING_WORKING_DAYS
 
 
+def letter_receive(locked: CertRequest) -> None:
+    """The portal hands the issued letter (locked by the caller) to the Sở KH&CN, whose
+    processing clock starts today (docs/domain.md §4)."""
+    today = timezone.localdate()
+    move(
+        locked,
+        "receive",
+        by=None,
+        received_on=today,
+        due_on=add_working_days(today, processing_days(locked)),
+    )
+
+
 def cert_request_issue(*, cert_request: CertRequest, by, number: str = "") -> CertRequest:
     """The agency head signs and numbers the letter, which then reaches the Sở KH&CN."""
     today = timezone.localdate()
     with acting(cert_request, "issue", by=by, check=check_all_rows) as locked:
         number = nfc(number) or _next_number(locked.agency, today.year)
         move(locked, "issue", by=by, number=number, issued_on=today)
-        move(
-            locked,
-            "receive",
-            by=None,
-            received_on=today,
-            due_on=add_working_days(today, processing_days(locked)),
-        )
+        letter_receive(locked)
     # The letter's PDF is rendered in the worker once the issuance is committed
     # (docs/architecture.md §8); a lost message is queued again by beat's sweep.
     transaction.on_commit(lambda: enqueue_document_render(locked.pk))

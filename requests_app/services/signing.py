@@ -1,0 +1,76 @@
+"""The signed version of a letter (docs/architecture.md §8, docs/domain.md §9): made by the
+worker with the head's certificate and the agency's seal, or uploaded by an agency that signs
+with its own token. Either way it is stored here, once per issuance, and an issued letter
+reaches the Sở KH&CN only with it.
+
+At least once, never twice: the unique constraint (letter, kind, number) lets one signed
+version exist per issuance; a second call finds it and returns it."""
+
+from django.db import IntegrityError, transaction
+from django.db.models import Max
+
+from portal.audit import audit_record
+from portal.documents import DocumentKind
+from requests_app import notify
+from requests_app.choices import Status
+from requests_app.models import CertRequest, LetterDocument
+from requests_app.services.review import letter_receive
+
+
+def letter_signed_current(cert_request: CertRequest) -> LetterDocument | None:
+    """The signed version for the number the letter carries now, if stored."""
+    if not cert_request.number:
+        return None
+    return LetterDocument.objects.filter(
+        letter=cert_request, kind=DocumentKind.SIGNED, number=cert_request.number
+    ).first()
+
+
+def letter_signed_store(
+    *, cert_request_id: int, number: str, pdf: bytes, by, source: str
+) -> LetterDocument | None:
+    """Store `pdf` as the signed version of issuance `number`, and hand a letter still
+    waiting for it (`issued`) to the province. None when the letter was issued again
+    meanwhile (that issuance is signed on its own). `source` ("portal" or "upload") is
+    audited; `by` is the user on whose behalf it was signed or who uploaded it."""
+    received = False
+    with transaction.atomic():
+        locked = CertRequest.objects.select_for_update().filter(pk=cert_request_id).first()
+        if locked is None or not locked.number or locked.number != number:
+            return None
+        existing = letter_signed_current(locked)
+        if existing is not None:
+            return existing
+        last = locked.documents.aggregate(last=Max("version"))["last"] or 0
+        document = LetterDocument(
+            letter=locked,
+            version=last + 1,
+            kind=DocumentKind.SIGNED,
+            number=locked.number,
+            issued_on=locked.issued_on,
+            created_by=by,
+        )
+        document.set_content(pdf)
+        try:
+            with transaction.atomic():
+                document.save()
+        except IntegrityError:
+            return letter_signed_current(locked)  # a concurrent call stored it first
+        audit_record(
+            actor=by,
+            action="letter_document.sign",
+            obj=locked,
+            after={
+                "version": document.version,
+                "number": locked.number,
+                "sha256": document.sha256,
+                "size": document.size,
+                "source": source,
+            },
+        )
+        if locked.status == Status.ISSUED:
+            letter_receive(locked)
+            received = True
+    if received:
+        notify.to_province(locked)
+    return document
