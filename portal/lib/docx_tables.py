@@ -149,16 +149,20 @@ def write_table(writer, element, target, style: dict, width_mm: float) -> None:
     widths = [width_mm * share / 100 for share in shares]
     for index, column in enumerate(table.columns):
         column.width = Mm(widths[index])
+    # python-docx finds a cell by walking the whole table: fine for the few merged header cells,
+    # quadratic for a 500-row letter, so the rows' elements are taken once and indexed.
+    trs = table._tbl.tr_lst
     for index, (_tr, header) in enumerate(rows):
-        tr_pr = table.rows[index]._tr.get_or_add_trPr()
+        tr_pr = trs[index].get_or_add_trPr()
         if ruled:
             _set(tr_pr, "w:cantSplit")
             if header:
                 _set(tr_pr, "w:tblHeader")
-    for r, c, rowspan, colspan, cell_element in placements:
-        cell = table.cell(r, c)
+    for r, c, rowspan, colspan, _element in placements:
         if rowspan > 1 or colspan > 1:
-            cell = cell.merge(table.cell(r + rowspan - 1, c + colspan - 1))
+            table.cell(r, c).merge(table.cell(r + rowspan - 1, c + colspan - 1))
+    for r, c, _rowspan, colspan, cell_element in placements:
+        cell = _Cell(trs[r].tc_at_grid_offset(c), table)
         cell_width = sum(widths[c : c + colspan])
         cell.width = Mm(cell_width)
         cell.vertical_alignment = (
