@@ -257,6 +257,8 @@ def _page_number_header(section) -> None:
     from docx.oxml.ns import qn
 
     section.different_first_page_header_footer = True
+    # An explicit, empty first-page header: no number on page 1 in every word processor.
+    section.first_page_header.is_linked_to_previous = False
     paragraph = section.header.paragraphs[0]
     paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
     for kind, text in (("begin", None), ("instr", " PAGE "), ("separate", None), ("t", "2")):

@@ -88,6 +88,8 @@ def test_the_page_number_is_a_field_shown_from_the_second_page(cast):
     letter, _ = issued_letter(cast, FormKind.ISSUE_ORGANIZATION)
     section = open_docx(letter_docx(letter)).sections[0]
     assert section.different_first_page_header_footer
+    references = section._sectPr.xpath("w:headerReference/@w:type")
+    assert sorted(references) == ["default", "first"]
     assert field_codes(section.header._element) == ["PAGE"]
     assert field_codes(section.first_page_header._element) == []
 
