@@ -56,3 +56,14 @@ def test_rowspan_and_colspan_become_merged_cells_in_the_right_columns():
     assert (table.cell(1, 6).text, table.cell(1, 7).text) == ("Gia hạn", "Thay đổi thông tin")
     assert [c.text for c in table.rows[2].cells] == [f"({n})" for n in range(1, 9)]
     assert header_rows(table) == [True, True, True, False]
+
+
+def test_column_widths_follow_the_templates_width_classes():
+    document = open_docx(render_docx("requests_app/pdf/mau_04.html", _letter_context("x")))
+    table = next(t for t in document.tables if t.cell(0, 0).text == "STT")
+    widths = [column.width for column in table.columns]
+    shares = [round(100 * w / sum(widths)) for w in widths]
+    # w5 w15 w22 w15 w12 w12, then the two w9 under "Dịch vụ yêu cầu" (sum 99 → rounded shares)
+    assert shares == [5, 15, 22, 15, 12, 12, 9, 9]
+    text_width_mm = 210 - 30 - 15
+    assert abs(sum(widths) / 36000 - text_width_mm) < 1
