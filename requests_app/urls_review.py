@@ -3,7 +3,7 @@ processing progress and the two work queues."""
 
 from django.urls import path
 
-from requests_app.views import detail, documents, queues
+from requests_app.views import detail, documents, queues, word
 
 urlpatterns = [
     path("van-ban/<int:pk>/", detail.cert_request_detail, name="detail"),
@@ -15,6 +15,7 @@ urlpatterns = [
         documents.letter_document_download,
         name="document",
     ),
+    path("van-ban/<int:pk>/docx/", word.letter_docx_download, name="docx"),
     path("so-khcn/hop-thu/", queues.province_inbox, name="province_inbox"),
     path("ca/hang-doi/", queues.ca_queue, name="ca_queue"),
 ]
