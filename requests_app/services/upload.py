@@ -3,13 +3,13 @@ of an agency that signs with its own token downloads the unsigned PDF the portal
 signs it, and uploads the signed file here.
 
 The upload is hostile until inspected. It is accepted only when it is a readable PDF within
-the size cap, carries at least the signature of a person (the head), every signature is intact
-and covers the document, chains to a configured trust root, was not made with a certificate
-revoked before the signing time, belongs to the drafting agency, and the signed revision is the
-rendered PDF byte for byte plus signatures only. Each refusal names the check that failed, is
-audited (`letter_document.upload_refused`) and stores nothing; an accepted file becomes the
-issuance's signed version through `letter_signed_store`, which hands the letter to the
-province.
+the size cap; every signature is intact and covers the document, chains to a configured trust
+root, was not made with a certificate revoked before the signing time and belongs to the
+drafting agency; one of them is the personal signature of someone holding the head's role
+there; and the signed revision is the rendered PDF byte for byte plus signatures only. Each
+refusal names the check that failed, is audited (`letter_document.upload_refused`) and stores
+nothing; an accepted file becomes the issuance's signed version through `letter_signed_store`,
+which hands the letter to the province.
 
 The right to upload is decided on the letter as locked (action "upload_signed" of the
 lifecycle table), before the file is inspected and again when it is stored; the inspection
@@ -20,6 +20,8 @@ import hashlib
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from agencies.access import scope_for
+from agencies.choices import Role
 from certificates.choices import SubjectKind
 from certificates.signing import signed_revision_matches, verify_pdf
 from certificates.signing.files import check_pdf_size, max_pdf_bytes, open_pdf
@@ -102,6 +104,15 @@ def _refusal(report, agency) -> DomainError | None:
     return None
 
 
+def _signed_by_head(certificate, agency) -> bool:
+    """Whether `certificate` is the personal certificate of someone who may sign the agency's
+    letters: a person whose account holds the head's role there (the lifecycle's model)."""
+    if certificate is None or certificate.subject_kind != SubjectKind.PERSON:
+        return False
+    user = certificate.person.user if certificate.person_id else None
+    return user is not None and scope_for(user).holds(Role.AGENCY_HEAD, agency.path)
+
+
 def inspect_upload(*, pdf: bytes, rendered: bytes, agency, number: str) -> None:
     """Raise a `DomainError` naming the first check the signed `pdf` fails (see the module)."""
     check_pdf_size(pdf)
@@ -116,10 +127,7 @@ def inspect_upload(*, pdf: bytes, rendered: bytes, agency, number: str) -> None:
         refusal = _refusal(report, agency)
         if refusal is not None:
             raise refusal
-    if not any(
-        r.certificate is not None and r.certificate.subject_kind == SubjectKind.PERSON
-        for r in reports
-    ):
+    if not any(_signed_by_head(r.certificate, agency) for r in reports):
         raise DomainError(
             _(
                 "Tệp chưa có chữ ký số của người có thẩm quyền (chứng thư số cá nhân của lãnh "

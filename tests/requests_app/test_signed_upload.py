@@ -405,3 +405,17 @@ def test_every_letter_pdf_downloads_under_a_short_ascii_name(cast, client, pair)
         assert name.isascii() and len(name) <= 50 and name.endswith(".pdf"), name
         assert "/" not in name and " " not in name
     assert names[0].endswith("_v1.pdf") and names[1].endswith("_v2_da_ky.pdf")
+
+
+def test_a_personal_signature_of_someone_who_is_not_the_head_is_refused(cast, pair):
+    letter = issued_external(cast)
+    clerk = f.PersonFactory(organization=cast.agency_a, user=cast.clerk_a, full_name="Lò Thị Mai")
+    clerks = ca_services.certificate_issue(
+        subject_kind=SubjectKind.PERSON, agency=cast.agency_a, person=clerk, by=cast.ca_operator
+    )
+
+    pdf = signed_by(rendered(letter), SigningPair(personal=clerks, seal=pair.seal), cast)
+    error = refused(letter, pdf, cast.head_a)
+
+    assert error.code == "no_person_signature"
+    assert_nothing_stored(letter)
