@@ -53,8 +53,10 @@ class StoredDocument(models.Model):
         self.sha256 = hashlib.sha256(pdf).hexdigest()
 
     def file_name(self, stem: str) -> str:
-        """The download name: at most 50 characters, no diacritics (docs/domain.md §9)."""
-        return safe_file_name(f"{stem}_v{self.version}", extension=".pdf")
+        """The download name: at most 50 characters, no diacritics (docs/domain.md §9). A long
+        stem is cut before the version and the signed mark, so versions keep distinct names."""
+        signed = "_da_ky" if self.kind == DocumentKind.SIGNED else ""
+        return safe_file_name(stem, extension=f"_v{self.version}{signed}.pdf")
 
 
 def pdf_download(document: StoredDocument, file_name: str) -> HttpResponse:

@@ -129,6 +129,15 @@ ACTIONS: dict[str, Action] = {
             label=_("Sở KH&CN tiếp nhận"),
         ),
         Action(
+            # The head whose agency signs with its own token uploads the signed PDF of the
+            # issued letter (requests_app/services/upload.py); the page's own form, no button.
+            "upload_signed",
+            sources={S.ISSUED: R.AGENCY_HEAD},
+            target=None,
+            not_drafter=True,
+            label=_("Tải lên bản đã ký số"),
+        ),
+        Action(
             "decide_rows",
             handler="cert_request_accept_valid_rows",
             sources=REVIEW,

@@ -1,9 +1,10 @@
 """URLs of the drafting half: the letters list, a new letter, the draft editor, its rows
-(htmx), the pickers and the Excel import/export."""
+(htmx), the pickers, the Excel import/export and the upload of a letter signed outside the
+portal."""
 
 from django.urls import path
 
-from requests_app.views import drafting
+from requests_app.views import drafting, upload
 
 urlpatterns = [
     path("van-ban/", drafting.cert_request_list, name="list"),
@@ -27,4 +28,5 @@ urlpatterns = [
         name="import_discard",
     ),
     path("van-ban/<int:pk>/xuat-excel/", drafting.excel_export, name="export"),
+    path("van-ban/<int:pk>/ban-da-ky/", upload.letter_signed_upload, name="signed_upload"),
 ]

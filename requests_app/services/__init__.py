@@ -35,6 +35,7 @@ from requests_app.services.review import (
     row_decide,
 )
 from requests_app.services.signing import letter_signed_current, letter_signed_store
+from requests_app.services.upload import letter_signed_upload
 
 __all__ = [
     "CONTACT_FIELDS",
@@ -59,6 +60,7 @@ __all__ = [
     "letter_document_render_missing",
     "letter_signed_current",
     "letter_signed_store",
+    "letter_signed_upload",
     "row_decide",
     "row_delete",
     "row_save",

@@ -27,6 +27,7 @@ from requests_app.exceptions import RowInvalid
 from requests_app.lifecycle import ACTIONS, BUTTONS
 from requests_app.models import CertRequest, RequestRow
 from requests_app.permissions import allowed_actions, require
+from requests_app.views.upload import signed_upload_context
 
 
 class ActionForm(ReauthForm):
@@ -129,6 +130,7 @@ def cert_request_detail(request, pk: int):
         "documents": list(cert_request.documents.defer("content").order_by("-version")),
         "today": today,
         **_actions_context(cert_request, actions, rows),
+        **signed_upload_context(cert_request, actions),
     }
     return render(request, "requests_app/detail.html", context)
 

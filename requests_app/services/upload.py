@@ -1,0 +1,188 @@
+"""A letter signed outside the portal (docs/domain.md §9, docs/architecture.md §8): the head
+of an agency that signs with its own token downloads the unsigned PDF the portal rendered,
+signs it, and uploads the signed file here.
+
+The upload is hostile until inspected. It is accepted only when it is a readable PDF within
+the size cap; every signature is intact and covers the document, chains to a configured trust
+root, was not made with a certificate revoked before the signing time and belongs to the
+drafting agency; one of them is the personal signature of someone holding the head's role
+there; and the signed revision is the rendered PDF byte for byte plus signatures only. Each
+refusal names the check that failed, is audited (`letter_document.upload_refused`) and stores
+nothing; an accepted file becomes the issuance's signed version through `letter_signed_store`,
+which hands the letter to the province.
+
+The right to upload is decided on the letter as locked (action "upload_signed" of the
+lifecycle table), before the file is inspected and again when it is stored; the inspection
+itself runs outside any transaction, so a large file never holds the letter's lock."""
+
+import hashlib
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from agencies.access import scope_for
+from agencies.choices import Role
+from certificates.choices import SubjectKind
+from certificates.signing import signed_revision_matches, verify_pdf
+from certificates.signing.files import check_pdf_size, max_pdf_bytes, open_pdf
+from portal.audit import audit_record
+from portal.documents import DocumentKind
+from portal.errors import DomainError
+from requests_app.choices import Signing, Status
+from requests_app.models import CertRequest, LetterDocument
+from requests_app.services.signing import letter_signed_store
+from requests_app.workflow import acting
+
+ACTION = "upload_signed"
+
+
+def _rendered(locked: CertRequest) -> LetterDocument | None:
+    return LetterDocument.objects.filter(
+        letter=locked, kind=DocumentKind.RENDERED, number=locked.number
+    ).first()
+
+
+def _check_awaiting_upload(locked: CertRequest) -> None:
+    """The letter waits for a signed file from its agency: issued, to be signed outside, and
+    its unsigned PDF rendered (the file the signed one must start with)."""
+    if locked.signing != Signing.EXTERNAL or locked.status != Status.ISSUED:
+        raise DomainError(
+            _("Văn bản này không chờ tải lên bản đã ký số từ thiết bị riêng."),
+            code="not_external",
+        )
+    if _rendered(locked) is None:
+        raise DomainError(
+            _("Bản PDF chưa ký của văn bản đang được tạo; hãy tải lại trang sau ít phút."),
+            code="not_rendered",
+        )
+
+
+def _read(uploaded) -> bytes:
+    """The bytes of an uploaded file (or of `bytes`), never more than the cap plus one byte."""
+    if isinstance(uploaded, bytes | bytearray):
+        return bytes(uploaded)
+    uploaded.seek(0)
+    return uploaded.read(max_pdf_bytes() + 1)  # one byte over the cap is enough to refuse
+
+
+def _refusal(report, agency) -> DomainError | None:
+    """The first check this signature fails, in the words of the agency's staff."""
+    who = report.signer_name or _("không rõ")
+    if not report.intact:
+        return DomainError(
+            _("Chữ ký số của %(who)s không còn nguyên vẹn: tệp đã bị sửa sau khi ký.")
+            % {"who": who},
+            code="not_intact",
+        )
+    if not report.covers_document:
+        return DomainError(
+            _("Tệp đã bị thay đổi sau khi %(who)s ký: chữ ký không còn bao trùm toàn bộ văn bản.")
+            % {"who": who},
+            code="not_covering",
+        )
+    if not report.trusted:
+        return DomainError(
+            _(
+                "Chứng thư số của người ký (%(who)s) không chuỗi về CA gốc tin cậy: hãy ký "
+                "bằng chứng thư số chuyên dùng công vụ."
+            )
+            % {"who": who},
+            code="untrusted",
+        )
+    if report.revoked_before_signing or report.key_at_risk:
+        return DomainError(
+            _("Chứng thư số của người ký (%(who)s) đã bị thu hồi: chữ ký không có giá trị.")
+            % {"who": who},
+            code="revoked",
+        )
+    if not report.belongs_to_agency:
+        return DomainError(
+            _("Người ký (%(who)s) không thuộc %(agency)s, cơ quan soạn văn bản.")
+            % {"who": who, "agency": agency.name},
+            code="foreign_signer",
+        )
+    return None
+
+
+def _signed_by_head(certificate, agency) -> bool:
+    """Whether `certificate` is the personal certificate of someone who may sign the agency's
+    letters: a person whose account holds the head's role there (the lifecycle's model)."""
+    if certificate is None or certificate.subject_kind != SubjectKind.PERSON:
+        return False
+    user = certificate.person.user if certificate.person_id else None
+    return user is not None and scope_for(user).holds(Role.AGENCY_HEAD, agency.path)
+
+
+def inspect_upload(*, pdf: bytes, rendered: bytes, agency, number: str) -> None:
+    """Raise a `DomainError` naming the first check the signed `pdf` fails (see the module)."""
+    check_pdf_size(pdf)
+    open_pdf(pdf)
+    reports = verify_pdf(pdf, agency=agency)
+    if not reports:
+        raise DomainError(
+            _("Tệp tải lên chưa có chữ ký số: hãy ký văn bản bằng thiết bị của mình rồi tải lên."),
+            code="unsigned",
+        )
+    for report in reports:
+        refusal = _refusal(report, agency)
+        if refusal is not None:
+            raise refusal
+    if not any(_signed_by_head(r.certificate, agency) for r in reports):
+        raise DomainError(
+            _(
+                "Tệp chưa có chữ ký số của người có thẩm quyền (chứng thư số cá nhân của lãnh "
+                "đạo cơ quan)."
+            ),
+            code="no_person_signature",
+        )
+    if not signed_revision_matches(rendered, pdf):
+        raise DomainError(
+            _(
+                "Nội dung tệp đã ký khác với văn bản số %(number)s do cổng tạo: hãy tải bản PDF "
+                "chưa ký của chính văn bản này, ký mà không sửa nội dung rồi tải lên."
+            )
+            % {"number": number},
+            code="content_differs",
+        )
+
+
+def _audit_refusal(cert_request: CertRequest, *, by, pdf: bytes, error: DomainError) -> None:
+    with transaction.atomic():
+        audit_record(
+            actor=by,
+            action="letter_document.upload_refused",
+            obj=cert_request,
+            after={
+                "number": cert_request.number,
+                "code": error.code,
+                "sha256": hashlib.sha256(pdf).hexdigest(),
+                "size": len(pdf),
+            },
+            reason=str(error.message),
+        )
+
+
+def letter_signed_upload(*, cert_request: CertRequest, uploaded, by) -> LetterDocument:
+    """Accept `uploaded` (a file or bytes) as the signed version of the issued letter, or
+    refuse it with a `DomainError` that says which check failed; nothing is stored then."""
+    with acting(cert_request, ACTION, by=by, check=_check_awaiting_upload) as locked:
+        number = locked.number
+        rendered = bytes(_rendered(locked).content)
+        agency = locked.agency
+    pdf = _read(uploaded)
+    try:
+        inspect_upload(pdf=pdf, rendered=rendered, agency=agency, number=number)
+    except DomainError as exc:  # CertificateError too: too big, not a PDF, unreadable
+        _audit_refusal(cert_request, by=by, pdf=pdf, error=exc)
+        raise
+    with acting(cert_request, ACTION, by=by, check=_check_awaiting_upload) as locked:
+        if locked.number != number:  # issued again while the file was inspected
+            raise DomainError(
+                _("Văn bản đã được cấp số khác trong lúc kiểm tra tệp; hãy tải lên lại."),
+                code="stale_number",
+            )
+        stored = letter_signed_store(
+            cert_request_id=locked.pk, number=number, pdf=pdf, by=by, source="upload"
+        )
+    cert_request.refresh_from_db()
+    return stored

@@ -1,0 +1,57 @@
+"""Letters issued to be signed outside the portal, and what a head's own token makes of
+them (tests/requests_app/test_signed_upload.py, tests/browser/test_signed_upload.py)."""
+
+from certificates import services as ca_services
+from certificates.choices import SubjectKind
+from certificates.signing import SigningPair, sign_and_seal
+from portal.documents import DocumentKind
+from requests_app import services
+from requests_app.choices import FormKind, Signing, Status
+from requests_app.models import CertRequest
+from tests import factories as f
+from tests.requests_app.letters import draft
+
+
+def issued_external(cast, *, number: str = "") -> CertRequest:
+    """A letter of agency A issued to be signed outside the portal, its unsigned PDF rendered.
+
+    Stands for signflow's external issuance ("Cấp số để ký bằng thiết bị riêng") until the
+    branches meet: today's issue hands the letter to the province at once, so the status and
+    the signing mode are put back with a queryset update."""
+    letter = draft(cast, FormKind.ISSUE_ORGANIZATION)
+    services.cert_request_submit(cert_request=letter, by=cast.clerk_a)
+    services.cert_request_issue(cert_request=letter, by=cast.head_a, number=number)
+    CertRequest.objects.filter(pk=letter.pk).update(
+        status=Status.ISSUED, signing=Signing.EXTERNAL, received_on=None, due_on=None
+    )
+    assert services.letter_document_render(cert_request_id=letter.pk) is not None
+    letter.refresh_from_db()
+    return letter
+
+
+def rendered(letter) -> bytes:
+    return bytes(letter.documents.get(kind=DocumentKind.RENDERED, number=letter.number).content)
+
+
+def head_signing_pair(cast) -> SigningPair:
+    """Agency A's head (the account head_a) as a person with a personal certificate, and the
+    agency's seal, from the simulated CA (the `ca` fixture must have run)."""
+    head = f.PersonFactory(
+        organization=cast.agency_a, user=cast.head_a, full_name="Trần Thị Ánh Dương",
+        position="Giám đốc",
+    )  # fmt: skip
+    personal = ca_services.certificate_issue(
+        subject_kind=SubjectKind.PERSON, agency=cast.agency_a, person=head, by=cast.ca_operator
+    )
+    seal = ca_services.certificate_issue(
+        subject_kind=SubjectKind.ORGANIZATION, agency=cast.agency_a, by=cast.ca_operator
+    )
+    return SigningPair(personal=personal, seal=seal)
+
+
+def signed_by(pdf: bytes, pair: SigningPair, cast, agency=None) -> bytes:
+    """`pdf` signed as the head's own token would, then sealed (the portal's signing helper)."""
+    return sign_and_seal(
+        pdf, pair=pair, agency_name=(agency or cast.agency_a).name, by=cast.head_a,
+        reason="Ký ban hành",
+    )  # fmt: skip
