@@ -8,6 +8,8 @@ class MergerCase(models.TextChoices):
     NEW_NAME = "a", _("(a) Sáp nhập thành cơ quan, tổ chức với tên mới")
     KEEPS_NAME = "b", _("(b) Sáp nhập vào một cơ quan, tổ chức giữ nguyên tên")
     NEW_SUPERIOR = "c", _("(c) Thay đổi cơ quan quản lý cấp trên")
+    # docs/domain.md §6.4: two or more provinces into one; only administrators plan it.
+    PROVINCES = "p", _("Hợp nhất tỉnh, thành phố")
 
 
 class PlanStatus(models.TextChoices):

@@ -35,7 +35,7 @@ class PlanForm(forms.Form):
         label=_("Tên cơ quan mới (trường hợp a)"), required=False, max_length=255
     )
     survivor = forms.ModelChoiceField(
-        label=_("Cơ quan giữ nguyên tên (trường hợp b)"),
+        label=_("Cơ quan giữ nguyên tên (trường hợp b, hợp nhất tỉnh)"),
         queryset=Organization.objects.none(),
         required=False,
     )
@@ -59,7 +59,7 @@ class PlanForm(forms.Form):
 
     def target(self):
         case = self.cleaned_data["case"]
-        if case == MergerCase.KEEPS_NAME:
+        if case in (MergerCase.KEEPS_NAME, MergerCase.PROVINCES):
             return self.cleaned_data.get("survivor")
         if case == MergerCase.NEW_SUPERIOR:
             return self.cleaned_data.get("superior")

@@ -25,7 +25,7 @@ def may_plan_for(user, organization) -> bool:
     """Whether `user` may put `organization` (source or target) in a plan."""
     scope = scope_for(user)
     if scope.is_admin:
-        return organization.kind in MERGEABLE_KINDS | {OrgKind.MINISTRY}
+        return organization.kind in MERGEABLE_KINDS | {OrgKind.MINISTRY, OrgKind.PROVINCE}
     return organization.kind in MERGEABLE_KINDS and scope.holds(
         Role.PROVINCIAL_OFFICER, organization.path
     )

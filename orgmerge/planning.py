@@ -10,10 +10,13 @@ Every valid certificate in the merged subtrees gets exactly one action:
 - every other certificate (people, units, devices and services): change of information, or
   revocation for a person marked as leaving; in (b) the survivor's own subtree keeps its
   certificates, since nothing they say changes;
+- (p) provinces merged into a surviving one: the survivor's certificates are kept, every
+  other one changes information (its locality), as in (c);
 - a change with fewer than `min_days` left is proposed as a new issue instead.
 
 Devices of revoked certificates owe their return (Mẫu 08); open letters of the merged
-organisations move to the target.
+organisations move to the target in (a) and (b) (in (c) and (p) nobody merges: the letters
+stay with their agencies).
 """
 
 from dataclasses import dataclass, field
@@ -21,6 +24,11 @@ from dataclasses import dataclass, field
 CASE_NEW_NAME = "a"
 CASE_KEEPS_NAME = "b"
 CASE_NEW_SUPERIOR = "c"
+CASE_PROVINCES = "p"
+# The cases where one source survives and its own subtree keeps its certificates.
+SURVIVOR_CASES = {CASE_KEEPS_NAME, CASE_PROVINCES}
+# The cases where the sources' own organisation certificates are merged into one.
+MERGING_CASES = {CASE_NEW_NAME, CASE_KEEPS_NAME}
 
 KEEP = "keep"
 CHANGE_INFO = "change_info"
@@ -107,7 +115,7 @@ class Snapshot:
 @dataclass(frozen=True)
 class Choices:
     case: str
-    survivor_id: int | None = None  # (b): the source that keeps its name
+    survivor_id: int | None = None  # (b), (p): the source that keeps its name
     kept_certificate_id: int | None = None  # (a), (b): the organisation certificate kept
     leaving_person_ids: frozenset[int] = frozenset()
     min_days: int = 30
@@ -142,7 +150,7 @@ def kept_certificate(snapshot: Snapshot, choices: Choices) -> Cert | None:
     """The organisation certificate that survives in (a) and (b): the one chosen if it is a
     source's; else, in (b), the survivor's; else the one with the most days left."""
     candidates = _source_certificates(snapshot)
-    if not candidates or choices.case == CASE_NEW_SUPERIOR:
+    if not candidates or choices.case not in MERGING_CASES:
         return None
     for cert in candidates:
         if cert.id == choices.kept_certificate_id:
@@ -192,7 +200,7 @@ def plan_actions(snapshot: Snapshot, choices: Choices) -> list[PlannedAction]:
             )
         )
 
-    if choices.case != CASE_NEW_SUPERIOR:
+    if choices.case in MERGING_CASES:
         for letter in snapshot.letters:
             source = snapshot.source_of(letter.agency_id)
             if source is None or (survivor is not None and source.id == survivor.id):
@@ -204,7 +212,7 @@ def plan_actions(snapshot: Snapshot, choices: Choices) -> list[PlannedAction]:
 
 
 def _certificate_action(cert, choices, kept, source_cert_ids, survivor, source):
-    if cert.id in source_cert_ids and choices.case != CASE_NEW_SUPERIOR:
+    if cert.id in source_cert_ids and choices.case in MERGING_CASES:
         if kept is not None and cert.id == kept.id:
             if (
                 choices.case == CASE_KEEPS_NAME
@@ -215,7 +223,7 @@ def _certificate_action(cert, choices, kept, source_cert_ids, survivor, source):
         return REVOKE, REASON_MERGED
     if cert.person_id is not None and cert.person_id in choices.leaving_person_ids:
         return REVOKE, REASON_LEAVING
-    if choices.case == CASE_KEEPS_NAME and survivor is not None and source.id == survivor.id:
+    if choices.case in SURVIVOR_CASES and survivor is not None and source.id == survivor.id:
         return KEEP, ""
     return _change(cert, choices.min_days), ""
 

@@ -27,7 +27,7 @@ from orgmerge.models import MergerApplication, MergerPlan
 from orgmerge.permissions import require_act
 from orgmerge.services.plans import lock, move, require_move, store_actions
 from portal.audit import audit_record
-from requests_app.choices import ChangeField, FormKind
+from requests_app.choices import TERMINAL_STATUSES, ChangeField, FormKind
 from requests_app.models import CertRequest
 from requests_app.services.drafting import contact_from_person
 from requests_app.services.prepared import cert_request_prepare
@@ -152,6 +152,8 @@ def _reparent(child: Organization, parent: Organization) -> None:
 def _reorganise(plan: MergerPlan, target: Organization, by) -> dict[str, int]:
     sources = [s.organization for s in plan.sources.select_related("organization")]
     moved = {"organizations": 0, "people": 0, "devices": 0, "certificates": 0, "letters": 0}
+    if plan.case == MergerCase.PROVINCES:
+        return _merge_provinces(plan, sources, target, by)
     if plan.case == MergerCase.NEW_SUPERIOR:
         agency = target.managing_agency or target
         for source in sources:
@@ -199,21 +201,75 @@ def _reorganise(plan: MergerPlan, target: Organization, by) -> dict[str, int]:
     letter_ids = plan.actions.filter(kind=ActionKind.MOVE_LETTER).values("letter_id")
     moved["letters"] = CertRequest.objects.filter(pk__in=letter_ids).update(agency=target)
     # The merged agencies' clerks and heads now act for the target.
-    roles = Membership.objects.filter(
-        organization_id__in=merged_ids, role__in=[Role.AGENCY_CLERK, Role.AGENCY_HEAD]
-    )
-    held = set(Membership.objects.filter(organization=target).values_list("user_id", "role"))
-    for membership in roles:
-        if (membership.user_id, membership.role) in held:
-            membership.delete()
-        else:
-            held.add((membership.user_id, membership.role))
-            Membership.objects.filter(pk=membership.pk).update(organization=target)
+    _move_roles(merged_ids, target, [Role.AGENCY_CLERK, Role.AGENCY_HEAD])
     audit_record(
         actor=by,
         action="organization.merge",
         obj=target,
         after={"superseded": merged_ids, "merger_plan": plan.pk, **moved},
+    )
+    return moved
+
+
+def _move_roles(from_ids, to: Organization, roles) -> int:
+    """Move the memberships of `roles` held at `from_ids` to `to` (a user who already holds
+    the role there keeps that one)."""
+    moved = 0
+    held = set(Membership.objects.filter(organization=to).values_list("user_id", "role"))
+    for membership in Membership.objects.filter(organization_id__in=from_ids, role__in=roles):
+        if (membership.user_id, membership.role) in held:
+            membership.delete()
+        else:
+            held.add((membership.user_id, membership.role))
+            Membership.objects.filter(pk=membership.pk).update(organization=to)
+            moved += 1
+    return moved
+
+
+def _merge_provinces(plan: MergerPlan, sources, survivor: Organization, by) -> dict[str, int]:
+    """docs/domain.md §6.4: the absorbed provinces' agencies and units move under the
+    surviving province (their `province` follows, so its Sở KH&CN's inbox and queues take
+    over their letters); the absorbed Sở KH&CN is superseded by the survivor's, whose
+    officers its officers join; the old provinces and offices stay as history."""
+    moved = {"organizations": 0, "officers": 0, "letters": 0}
+    office = (
+        survivor.children.filter(kind=OrgKind.PROVINCIAL_OFFICE, valid_to__isnull=True)
+        .order_by("pk")
+        .first()
+    )
+    absorbed = [s for s in sources if s.pk != survivor.pk]
+    for province in absorbed:
+        children = province.children.filter(valid_to__isnull=True, superseded_by__isnull=True)
+        offices = [c for c in children if c.kind == OrgKind.PROVINCIAL_OFFICE]
+        for child in children:
+            if child.kind == OrgKind.PROVINCIAL_OFFICE:
+                continue
+            _reparent(child, survivor)
+            moved["organizations"] += 1
+        for old_office in offices:
+            valid_to = max(plan.effective_on, old_office.valid_from or plan.effective_on)
+            Organization.objects.filter(pk=old_office.pk).update(
+                valid_to=valid_to, superseded_by=office
+            )
+        if office is not None:
+            moved["officers"] += _move_roles(
+                [o.pk for o in offices], office, [Role.PROVINCIAL_OFFICER]
+            )
+        valid_to = max(plan.effective_on, province.valid_from or plan.effective_on)
+        Organization.objects.filter(pk=province.pk).update(
+            valid_to=valid_to, superseded_by=survivor
+        )
+    moved["letters"] = (
+        CertRequest.objects.filter(agency__province=survivor)
+        .exclude(status__in=TERMINAL_STATUSES)
+        .filter(agency__path__startswith=survivor.path)
+        .count()
+    )
+    audit_record(
+        actor=by,
+        action="organization.merge_provinces",
+        obj=survivor,
+        after={"superseded": [p.pk for p in absorbed], "merger_plan": plan.pk, **moved},
     )
     return moved
 

@@ -53,7 +53,9 @@ def move(locked: MergerPlan, action: str, *, by, note: str = "") -> None:
 def choices_for(plan: MergerPlan) -> p.Choices:
     return p.Choices(
         case=plan.case,
-        survivor_id=plan.target_id if plan.case == MergerCase.KEEPS_NAME else None,
+        survivor_id=plan.target_id
+        if plan.case in (MergerCase.KEEPS_NAME, MergerCase.PROVINCES)
+        else None,
         kept_certificate_id=plan.kept_certificate_id,
         leaving_person_ids=frozenset(plan.leaving_person_ids),
         min_days=settings.PORTAL_CHANGE_MIN_DAYS_LEFT,
@@ -89,13 +91,24 @@ def _province_of(sources) -> int | None:
 def _check_shape(*, case, sources, target, target_name) -> None:
     if len({s.pk for s in sources}) != len(sources):
         raise DomainError(_("Một cơ quan được chọn hai lần."), code="duplicate_source")
-    if case in (MergerCase.NEW_NAME, MergerCase.KEEPS_NAME) and len(sources) < 2:
+    provinces = [s for s in sources if s.kind == OrgKind.PROVINCE]
+    if case == MergerCase.PROVINCES and len(provinces) != len(sources):
+        raise DomainError(_("Hợp nhất tỉnh chỉ gồm các tỉnh, thành phố."), code="province_sources")
+    if case != MergerCase.PROVINCES and provinces:
+        raise DomainError(
+            _("Tỉnh, thành phố chỉ được hợp nhất theo trường hợp hợp nhất tỉnh."),
+            code="province_sources",
+        )
+    merging = (MergerCase.NEW_NAME, MergerCase.KEEPS_NAME, MergerCase.PROVINCES)
+    if case in merging and len(sources) < 2:
         raise DomainError(_("Sáp nhập cần ít nhất hai cơ quan."), code="too_few_sources")
     if not sources:
         raise DomainError(_("Chọn ít nhất một cơ quan."), code="too_few_sources")
     if case == MergerCase.NEW_NAME and not target_name:
         raise DomainError(_("Nhập tên cơ quan mới."), code="target_name_required")
-    if case == MergerCase.KEEPS_NAME and (target is None or target not in sources):
+    if case in (MergerCase.KEEPS_NAME, MergerCase.PROVINCES) and (
+        target is None or target not in sources
+    ):
         raise DomainError(
             _("Chọn cơ quan giữ nguyên tên trong số các cơ quan được sáp nhập."),
             code="survivor_required",

@@ -73,8 +73,10 @@ def snapshots(draw):
 @st.composite
 def plans(draw):
     snapshot, outside_ids = draw(snapshots())
-    case = draw(st.sampled_from([p.CASE_NEW_NAME, p.CASE_KEEPS_NAME, p.CASE_NEW_SUPERIOR]))
-    survivor = draw(st.sampled_from(snapshot.sources)).id if case == p.CASE_KEEPS_NAME else None
+    case = draw(
+        st.sampled_from([p.CASE_NEW_NAME, p.CASE_KEEPS_NAME, p.CASE_NEW_SUPERIOR, p.CASE_PROVINCES])
+    )
+    survivor = draw(st.sampled_from(snapshot.sources)).id if case in p.SURVIVOR_CASES else None
     cert_ids = [c.id for c in snapshot.certificates]
     kept = draw(st.one_of(st.none(), st.sampled_from(cert_ids))) if cert_ids else None
     leaving = frozenset(draw(st.sets(st.sampled_from(list(snapshot.people) or [0]))))
@@ -125,7 +127,7 @@ def test_nothing_outside_the_merge_is_touched(plan):
 @given(plans())
 def test_exactly_one_organisation_certificate_survives_in_cases_a_and_b(plan):
     snapshot, _outside_ids, choices = plan
-    if choices.case == p.CASE_NEW_SUPERIOR:
+    if choices.case not in p.MERGING_CASES:
         return
     source_ids = {s.id for s in snapshot.sources}
     own = {
