@@ -289,33 +289,29 @@ def _draft_letters(plan: MergerPlan, target: Organization, by) -> list[dict]:
     """The Mẫu 04 (for the Sở KH&CN) and Mẫu 05 (for the CA) letters, one per agency and
     form, awaiting the head's signature."""
     source_ids = set(plan.sources.values_list("organization_id", flat=True))
-    actions = plan.actions.filter(
-        kind__in=[ActionKind.CHANGE_INFO, ActionKind.REVOKE]
-    ).select_related(
-        "certificate__agency",
-        "certificate__person__organization",
-        "certificate__subject_organization",
+    actions = list(
+        plan.actions.filter(kind__in=[ActionKind.CHANGE_INFO, ActionKind.REVOKE])
+        .order_by("pk")
+        .values_list("kind", "certificate_id", "reason")
     )
+    # The certificates as they are after the moves (agency, person's unit, names): one query.
+    certificates = Certificate.objects.select_related(
+        "agency", "person__organization", "subject_organization"
+    ).in_bulk([certificate_id for _kind, certificate_id, _reason in actions])
     groups: dict[tuple[int, str], list] = {}
-    agencies: dict[int, Organization] = {}
-    for action in actions.order_by("pk"):
-        certificate = action.certificate
-        certificate.refresh_from_db(fields=["agency"])  # moved just now
-        agencies[certificate.agency_id] = certificate.agency
-        if action.kind == ActionKind.REVOKE:
-            data = {"certificate": certificate, "revoke_reason": action.reason}
+    for kind, certificate_id, reason in actions:
+        certificate = certificates[certificate_id]
+        if kind == ActionKind.REVOKE:
+            data = {"certificate": certificate, "revoke_reason": reason}
             form = FormKind.REVOKE
         else:
-            data = {
-                "certificate": certificate,
-                "change_info": True,
-                **_change(plan, certificate, source_ids, target),
-            }
+            change = _change(plan, certificate, source_ids, target)
+            data = {"certificate": certificate, "change_info": True, **change}
             form = FormKind.RENEW_CHANGE
         groups.setdefault((certificate.agency_id, form), []).append(data)
     letters = []
-    for (agency_id, form), rows in sorted(groups.items()):
-        agency = agencies[agency_id]
+    for (_agency_id, form), rows in sorted(groups.items()):
+        agency = rows[0]["certificate"].agency
         letter, problems = cert_request_prepare(
             agency=agency,
             form=form,
@@ -340,13 +336,13 @@ def _draft_letters(plan: MergerPlan, target: Organization, by) -> list[dict]:
 
 
 def _change(plan, certificate, source_ids, target) -> dict:
-    if certificate.subject_organization_id in source_ids and plan.case == MergerCase.NEW_NAME:
+    """What a Mẫu 04 row changes: the kept organisation certificate takes the target's name;
+    everyone else's subject is rebuilt from the tree (the CA does so on every change of
+    information), named by the unit the subscriber now belongs to."""
+    merging = plan.case in (MergerCase.NEW_NAME, MergerCase.KEEPS_NAME)
+    if merging and certificate.subject_organization_id in source_ids:
         return {"change_field": ChangeField.COMMON_NAME, "new_value": target.name}
-    if certificate.subject_organization_id in source_ids and plan.case == MergerCase.KEEPS_NAME:
-        return {"change_field": ChangeField.COMMON_NAME, "new_value": target.name}
-    if certificate.person_id is not None:
-        unit = Person.objects.select_related("organization").get(pk=certificate.person_id)
-        return {"change_field": ChangeField.UNIT, "new_value": unit.organization.name}
+    if certificate.person is not None:
+        return {"change_field": ChangeField.UNIT, "new_value": certificate.person.organization.name}
     org = certificate.subject_organization or certificate.agency
-    org.refresh_from_db(fields=["name"])
     return {"change_field": ChangeField.UNIT, "new_value": org.name}
