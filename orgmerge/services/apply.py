@@ -13,7 +13,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Q, Value
-from django.db.models.functions import Concat, Substr
+from django.db.models.functions import Coalesce, Concat, Greatest, Substr
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -185,12 +185,17 @@ def _reorganise(plan: MergerPlan, target: Organization, by) -> dict[str, int]:
     target.refresh_from_db()
     merged = [s for s in sources if s.pk != target.pk]
     merged_ids = [s.pk for s in merged]
-    for source in merged:
-        for child in source.children.filter(valid_to__isnull=True, superseded_by__isnull=True):
-            _reparent(child, target)
-            moved["organizations"] += 1
-        valid_to = max(plan.effective_on, source.valid_from or plan.effective_on)
-        Organization.objects.filter(pk=source.pk).update(valid_to=valid_to, superseded_by=target)
+    children = Organization.objects.filter(
+        parent_id__in=merged_ids, valid_to__isnull=True, superseded_by__isnull=True
+    )
+    for child in children:
+        _reparent(child, target)
+        moved["organizations"] += 1
+    # valid_to: the effective date, or the node's own start if that is later (the tree's check).
+    effective = Value(plan.effective_on)
+    Organization.objects.filter(pk__in=merged_ids).update(
+        valid_to=Greatest(effective, Coalesce("valid_from", effective)), superseded_by=target
+    )
     moved["people"] = Person.objects.filter(organization_id__in=merged_ids).update(
         organization=target
     )

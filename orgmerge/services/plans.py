@@ -68,17 +68,20 @@ def store_actions(plan: MergerPlan) -> list[p.PlannedAction]:
     planned = p.plan_actions(load_snapshot(source_ids), choices_for(plan))
     plan.actions.all().delete()
     PlannedAction.objects.bulk_create(
-        PlannedAction(
-            plan=plan,
-            kind=a.kind,
-            source_id=a.source_id,
-            certificate_id=a.certificate_id,
-            person_id=a.person_id,
-            device_id=a.device_id,
-            letter_id=a.letter_id,
-            reason=a.reason,
-        )
-        for a in planned
+        (
+            PlannedAction(
+                plan=plan,
+                kind=a.kind,
+                source_id=a.source_id,
+                certificate_id=a.certificate_id,
+                person_id=a.person_id,
+                device_id=a.device_id,
+                letter_id=a.letter_id,
+                reason=a.reason,
+            )
+            for a in planned
+        ),
+        batch_size=2000,
     )
     return planned
 

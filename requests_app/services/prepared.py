@@ -10,7 +10,7 @@ from portal.audit import audit_record
 from requests_app import notify
 from requests_app.columns import FORM_COLUMNS
 from requests_app.models import CertRequest, RequestRow
-from requests_app.rules import row_errors
+from requests_app.rules import row_errors, row_facts
 from requests_app.services.drafting import clean
 from requests_app.workflow import move
 
@@ -29,11 +29,16 @@ def cert_request_prepare(
         for name, value in (contact or {}).items():
             setattr(letter, name, clean(value))
         rows, problems = [], {}
+        facts = row_facts(
+            agency,
+            certificate_ids=[d["certificate"].pk for d in rows_data if d.get("certificate")],
+            device_ids=[d["device"].pk for d in rows_data if d.get("device")],
+        )
         for index, data in enumerate(rows_data):
             row = RequestRow(cert_request=letter, position=len(rows) + 1)
             for name, value in data.items():
                 setattr(row, name, clean(value))
-            errors = row_errors(row)
+            errors = row_errors(row, facts)
             if errors:
                 problems[index] = errors
             else:
@@ -43,7 +48,7 @@ def cert_request_prepare(
         letter.save()
         for row in rows:
             row.cert_request = letter
-        RequestRow.objects.bulk_create(rows)
+        RequestRow.objects.bulk_create(rows, batch_size=2000)
         audit_record(
             actor=by,
             action="cert_request.prepare",
