@@ -77,3 +77,13 @@ def test_the_sweep_queues_a_plan_whose_task_was_lost(cast, world, redis_app):
     assert merger_plan_resume_stalled() == 0  # claimed: a second sweep does not queue it again
     with running_worker(redis_app):
         _wait_applied(plan)
+
+
+def test_beat_sweeps_plans_left_applying_every_processing_sweep():
+    from django.conf import settings
+
+    from orgmerge.tasks import merger_plan_resume_stalled_task
+
+    entry = settings.CELERY_BEAT_SCHEDULE["orgmerge-resume-stalled"]
+    assert entry["task"] == merger_plan_resume_stalled_task.name
+    assert entry["schedule"] == settings.CELERY_BEAT_SCHEDULE["requests-resume-stalled"]["schedule"]
