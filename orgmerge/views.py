@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from orgmerge import services
-from orgmerge.choices import ActionKind, PlanStatus
+from orgmerge.choices import ActionKind, MergerCase, PlanStatus
 from orgmerge.excel import plan_workbook
 from orgmerge.forms import ApplyForm, ChoicesForm, DiscardForm, PlanForm
 from orgmerge.models import MergerPlan
@@ -98,10 +98,14 @@ def plan_detail(request, pk: int):
     totals = dict.fromkeys(KIND_ORDER, 0)
     for action in actions:
         totals[action.kind] += 1
+    # Which organisation certificate survives is a choice in (a) and (b) only.
+    merging = plan.case in (MergerCase.NEW_NAME, MergerCase.KEEPS_NAME)
     org_certificates = [
         a
         for a in actions
-        if a.certificate is not None and a.certificate.subject_organization_id in source_ids
+        if merging
+        and a.certificate is not None
+        and a.certificate.subject_organization_id in source_ids
     ]
     people = {a.person_id: a.person for a in actions if a.certificate and a.person_id}
     context = {

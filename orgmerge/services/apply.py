@@ -94,7 +94,8 @@ def merger_plan_run_apply(*, plan_id: int) -> MergerApplication | None:
         existing = MergerApplication.objects.filter(plan=locked).first()
         if locked.status != PlanStatus.APPLYING or existing is not None:
             return existing
-        by = locked.transitions.filter(action="apply").order_by("-pk").first().by
+        started = locked.transitions.filter(action="apply").order_by("-pk").first()
+        by = started.by if started is not None and started.by else locked.created_by
         planned = store_actions(locked)
         target = _target(locked, by)
         moved = _reorganise(locked, target, by)

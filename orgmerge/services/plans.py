@@ -193,9 +193,9 @@ def merger_plan_replan(
         )
         leaving = sorted({int(i) for i in leaving_person_ids} & snapshot_people)
         own = set(
-            locked.actions.filter(certificate__subject_kind="organization").values_list(
-                "certificate_id", flat=True
-            )
+            locked.actions.filter(
+                certificate__subject_organization_id__in=locked.sources.values("organization_id")
+            ).values_list("certificate_id", flat=True)
         )
         if kept_certificate_id is not None and int(kept_certificate_id) not in own:
             raise DomainError(
