@@ -140,3 +140,11 @@ def test_a_merger_needs_two_organisations(cast, world):
             effective_on=world.effective_on,
             by=cast.officer_1,
         )
+
+
+def test_only_a_sources_own_certificate_can_be_the_kept_one(cast, world):
+    plan = _new_name(cast, world)
+    with pytest.raises(DomainError, match="không thuộc phương án"):
+        merger_plan_replan(plan=plan, by=cast.officer_1, kept_certificate_id=world.cert_a.pk)
+    plan.refresh_from_db()
+    assert plan.kept_certificate_id is None
