@@ -297,6 +297,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "requests_app.tasks.cert_request_resume_stalled_task",
         "schedule": env_int("PORTAL_PROCESSING_SWEEP_SECONDS", 60),
     },
+    "orgmerge-resume-stalled": {
+        "task": "orgmerge.tasks.merger_plan_resume_stalled_task",
+        "schedule": env_int("PORTAL_PROCESSING_SWEEP_SECONDS", 60),
+    },
     "portal-imports-resume-stalled": {
         "task": "portal.tasks.import_jobs_sweep_task",
         "schedule": env_int("PORTAL_PROCESSING_SWEEP_SECONDS", 60),

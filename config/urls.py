@@ -38,4 +38,5 @@ urlpatterns = [
     path("", include("certificates.urls")),
     path("", include("requests_app.urls")),
     path("", include("devices.urls")),
+    path("", include("orgmerge.urls")),
 ]

@@ -5,6 +5,7 @@ an empty dict means the row may be saved and submitted. Thresholds are settings.
 """
 
 from collections import defaultdict
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -13,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from agencies.querysets import find_unit
-from agencies.validators import validate_official_email
+from agencies.validators import nfc, validate_official_email
 from certificates.choices import REASONS_BY_SUBJECT_KIND, CertStatus
 from devices.choices import DeviceStatus
 from requests_app.choices import ChangeField, FormKind
@@ -28,7 +29,41 @@ def _belongs_to_agency(obj, agency) -> bool:
     return obj.agency_id is not None and obj.agency.is_within(agency)
 
 
-def row_errors(row) -> dict[str, list[str]]:
+@dataclass(frozen=True)
+class RowFacts:
+    """What the rules would otherwise ask the database for each new row, read once for many
+    rows of one letter (`requests_app.services.prepared`): the certificates and devices with
+    an open request, and the NFC, lower-case names of the letter agency's units in force."""
+
+    open_certificate_ids: frozenset[int]
+    open_device_ids: frozenset[int]
+    unit_names: frozenset[str]
+
+
+def row_facts(agency, certificate_ids=(), device_ids=()) -> RowFacts:
+    from agencies.models import Organization
+    from requests_app.models import RequestRow
+
+    open_rows = RequestRow.objects.open()
+    return RowFacts(
+        open_certificate_ids=frozenset(
+            open_rows.filter(certificate_id__in=list(certificate_ids)).values_list(
+                "certificate_id", flat=True
+            )
+        ),
+        open_device_ids=frozenset(
+            open_rows.filter(device_id__in=list(device_ids)).values_list("device_id", flat=True)
+        ),
+        unit_names=frozenset(
+            nfc(name).lower()
+            for name in Organization.objects.active()
+            .within(agency.path)
+            .values_list("name", flat=True)
+        ),
+    )
+
+
+def row_errors(row, facts: RowFacts | None = None) -> dict[str, list[str]]:
     errors: dict[str, list[str]] = defaultdict(list)
     cert_request = row.cert_request
     form = cert_request.form
@@ -38,8 +73,13 @@ def row_errors(row) -> dict[str, list[str]]:
         value = getattr(row, f"{name}_id" if name in ("certificate", "device") else name)
         if value in (None, ""):
             errors[name].append(_("Trường này là bắt buộc."))
+    # With facts, the certificates and devices come loaded from the database: their
+    # existence needs no query per row.
+    loaded = {"certificate", "device"} if facts is not None else set()
     try:
-        row.clean_fields(exclude=[f.name for f in row._meta.fields if f.name not in columns])
+        row.clean_fields(
+            exclude=[f.name for f in row._meta.fields if f.name not in columns or f.name in loaded]
+        )
     except ValidationError as exc:
         for field, messages in exc.message_dict.items():
             errors[field].extend(m for m in messages if m not in errors[field])
@@ -49,12 +89,12 @@ def row_errors(row) -> dict[str, list[str]]:
     if form == FormKind.ISSUE_PERSON and row.national_id:
         _check_person_once_per_letter(row, errors)
     if form == FormKind.RENEW_CHANGE:
-        _check_renew_change(row, errors)
+        _check_renew_change(row, errors, facts)
     elif form == FormKind.REVOKE:
         _check_revoke(row, errors)
     elif form == FormKind.RECOVER_DEVICE:
         _check_recover(row, errors)
-    _check_one_open_request(row, errors)
+    _check_one_open_request(row, errors, facts)
     return {field: messages for field, messages in errors.items() if messages}
 
 
@@ -71,7 +111,13 @@ def _check_certificate_of_agency(row, errors) -> bool:
     return True
 
 
-def _check_renew_change(row, errors) -> None:
+def _unit_exists(row, facts) -> bool:
+    if facts is not None:
+        return nfc(row.new_value).lower() in facts.unit_names
+    return find_unit(row.cert_request.agency, row.new_value) is not None
+
+
+def _check_renew_change(row, errors, facts=None) -> None:
     if not (row.renew or row.change_info):
         errors["__all__"].append(_("Chọn ít nhất một dịch vụ: gia hạn hoặc thay đổi thông tin."))
     if row.change_info and not (row.change_field and row.new_value):
@@ -86,7 +132,7 @@ def _check_renew_change(row, errors) -> None:
         row.change_info
         and row.change_field == ChangeField.UNIT
         and row.new_value
-        and find_unit(row.cert_request.agency, row.new_value) is None
+        and not _unit_exists(row, facts)
     ):
         errors["new_value"].append(
             _("Không có đơn vị “%(name)s” trong cơ quan.") % {"name": row.new_value}
@@ -147,17 +193,22 @@ def _check_person_once_per_letter(row, errors) -> None:
         )
 
 
-def _check_one_open_request(row, errors) -> None:
+def _check_one_open_request(row, errors, facts=None) -> None:
     from requests_app.models import RequestRow
 
     for field in ("certificate", "device"):
         target_id = getattr(row, f"{field}_id")
         if target_id is None:
             continue
-        others = RequestRow.objects.open().filter(**{f"{field}_id": target_id})
-        if row.pk:
-            others = others.exclude(pk=row.pk)
-        if others.exists():
+        if facts is not None and row.pk is None:
+            known = facts.open_certificate_ids if field == "certificate" else facts.open_device_ids
+            taken = target_id in known
+        else:
+            others = RequestRow.objects.open().filter(**{f"{field}_id": target_id})
+            if row.pk:
+                others = others.exclude(pk=row.pk)
+            taken = others.exists()
+        if taken:
             errors[field].append(
                 _("Đã có một đề nghị khác chưa xử lý xong cho %(what)s này.")
                 % {"what": _("chứng thư") if field == "certificate" else _("thiết bị")}

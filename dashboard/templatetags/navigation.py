@@ -30,6 +30,12 @@ NAV = [
     (_("Chứng thư số"), "certificates:list", None, ("certificates:",)),
     # A device's loss and recovery pages are flows of requests_app but read as device pages.
     (_("Thiết bị"), "devices:list", None, ("devices:", "requests_app:device_")),
+    (
+        _("Sáp nhập"),
+        "orgmerge:list",
+        (Role.PROVINCIAL_OFFICER, Role.ADMINISTRATOR),
+        ("orgmerge:",),
+    ),
     (_("Thông báo"), "portal:notifications", None, ("portal:notification",)),
 ]
 

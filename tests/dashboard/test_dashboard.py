@@ -98,19 +98,23 @@ HOME, LETTERS, CERTIFICATES, DEVICES, NOTICES = (
     "Thiết bị",
     "Thông báo",
 )
+MERGERS = "Sáp nhập"
 
 
 @pytest.mark.parametrize(
     ("persona", "expected"),
     [
         ("clerk_a", [HOME, LETTERS, CERTIFICATES, DEVICES, NOTICES]),
-        ("officer_1", [HOME, LETTERS, "Hộp thư Sở KH&CN", CERTIFICATES, DEVICES, NOTICES]),
+        (
+            "officer_1",
+            [HOME, LETTERS, "Hộp thư Sở KH&CN", CERTIFICATES, DEVICES, MERGERS, NOTICES],
+        ),
         ("ca_operator", [HOME, LETTERS, "Hàng đợi CA", CERTIFICATES, DEVICES, NOTICES]),
         ("subscriber_user", [HOME, CERTIFICATES, DEVICES, NOTICES]),
         (
             "admin",
-            [HOME, LETTERS, "Hộp thư Sở KH&CN", "Hàng đợi CA", CERTIFICATES, DEVICES, NOTICES]
-            + ["Quản trị"],
+            [HOME, LETTERS, "Hộp thư Sở KH&CN", "Hàng đợi CA", CERTIFICATES, DEVICES, MERGERS]
+            + [NOTICES, "Quản trị"],
         ),
     ],
 )

@@ -1,0 +1,60 @@
+"""Letters prepared by the portal for an agency (a merger's Mẫu 04 and Mẫu 05,
+docs/domain.md §6): drafted from plain rows, every rule of `requests_app.rules` checked on
+every row, and handed to the agency's head to sign (`awaiting_head`), in the caller's
+transaction. A row that breaks a rule is left out and reported, never saved."""
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from portal.audit import audit_record
+from requests_app import notify
+from requests_app.columns import FORM_COLUMNS
+from requests_app.models import CertRequest, RequestRow
+from requests_app.rules import row_errors, row_facts
+from requests_app.services.drafting import clean
+from requests_app.workflow import move
+
+
+def cert_request_prepare(
+    *, agency, form: str, rows_data: list[dict], by, subject: str = "", contact: dict | None = None
+) -> tuple[CertRequest | None, dict[int, dict[str, list[str]]]]:
+    """The letter of `agency` with the valid rows of `rows_data`, awaiting the head; and the
+    problems of the rows left out, by index. No letter when no row is valid."""
+    for data in rows_data:
+        unknown = set(data) - set(FORM_COLUMNS[form])
+        if unknown:
+            raise ValueError(f"columns not in Mẫu {form}: {sorted(unknown)}")
+    with transaction.atomic():
+        letter = CertRequest(agency=agency, form=form, created_by=by, subject=clean(subject))
+        for name, value in (contact or {}).items():
+            setattr(letter, name, clean(value))
+        rows, problems = [], {}
+        facts = row_facts(
+            agency,
+            certificate_ids=[d["certificate"].pk for d in rows_data if d.get("certificate")],
+            device_ids=[d["device"].pk for d in rows_data if d.get("device")],
+        )
+        for index, data in enumerate(rows_data):
+            row = RequestRow(cert_request=letter, position=len(rows) + 1)
+            for name, value in data.items():
+                setattr(row, name, clean(value))
+            errors = row_errors(row, facts)
+            if errors:
+                problems[index] = errors
+            else:
+                rows.append(row)
+        if not rows:
+            return None, problems
+        letter.save()
+        for row in rows:
+            row.cert_request = letter
+        RequestRow.objects.bulk_create(rows, batch_size=2000)
+        audit_record(
+            actor=by,
+            action="cert_request.prepare",
+            obj=letter,
+            after={"form": form, "rows": len(rows), "left_out": len(problems)},
+        )
+        move(letter, "submit", by=by, note=_("Văn bản do cổng lập theo phương án sáp nhập."))
+        transaction.on_commit(lambda: notify.awaiting_head(letter))
+    return letter, problems
