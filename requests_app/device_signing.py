@@ -110,7 +110,8 @@ def anchor_position(pdf: bytes, anchor: str) -> Position:
         count = int(reader.root["/Pages"]["/Count"])
         last_page = reader.find_page_for_modification(count - 1)[0]
         destination = _named_destinations(reader)[anchor]
-        page_ref, x, top = destination[0], float(destination[2]), float(destination[3])
+        page_ref = destination.raw_get(0)  # indexing would dereference it
+        x, top = float(destination[2]), float(destination[3])
         media_box = [float(v) for v in last_page.get_object()["/MediaBox"]]
     except Exception:  # no anchor in this layout: the default place
         return signature_position(pdf)

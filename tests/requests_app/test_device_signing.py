@@ -160,6 +160,17 @@ def _minutes(cast, token) -> ReturnMinutes:
     )
 
 
+def _widget_boxes(pdf: bytes) -> dict[str, list[float]]:
+    """The rectangle of each signature field's widget, by field name."""
+    from io import BytesIO
+
+    from pyhanko.pdf_utils.reader import PdfFileReader
+
+    reader = PdfFileReader(BytesIO(pdf), strict=False)
+    fields = [field.get_object() for field in reader.root["/AcroForm"]["/Fields"]]
+    return {str(field["/T"]): [float(v) for v in field["/Rect"]] for field in fields}
+
+
 def _sections(report: str) -> list[str]:
     return re.split(r"^Signature #\d+:$", report, flags=re.MULTILINE)[1:]
 
@@ -292,6 +303,12 @@ def test_mau_08_carries_both_parties_signatures_all_valid(
     assert all(VALID in section for section in sections)
     assert f"Common Name: {officer.full_name}" in sections[2]
     assert [r.ok for r in verify_pdf(pdf)] == [True, True, True]
+    # Each party's signature stands over its own block: the agency's in the left column (the
+    # seal over its left third), the receiver's in the right one, at one height.
+    boxes = _widget_boxes(pdf)
+    agency, seal, receiver = boxes["ChuKyLanhDao"], boxes["DauCoQuan"], boxes["ChuKyBenNhan"]
+    assert agency[0] < 595 / 2 < receiver[0] and agency[2] < receiver[0]
+    assert agency[1] == receiver[1] and agency[0] <= seal[0] < seal[2] <= agency[2]
     # Both signed: the return is complete.
     minutes.refresh_from_db()
     token.refresh_from_db()
