@@ -97,8 +97,9 @@ def handover(request):
             messages.success(
                 request,
                 _(
-                    "Đã ghi nhận bàn giao %(n)d thiết bị và gửi thông báo Mẫu 07 số %(number)s "
-                    "đến Cục Chứng thực số và Bảo mật thông tin."
+                    "Đã ghi nhận bàn giao %(n)d thiết bị và lập thông báo Mẫu 07 số %(number)s; "
+                    "thông báo được gửi Cục Chứng thực số và Bảo mật thông tin khi lãnh đạo "
+                    "cơ quan ký số."
                 )
                 % {"n": len(chosen), "number": notice.number},
             )
