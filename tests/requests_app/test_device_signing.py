@@ -352,3 +352,22 @@ def test_only_the_receiving_side_countersigns(client, cast, token, head, officer
     assert client.post(url).status_code == 404
     minutes.refresh_from_db()
     assert minutes.confirmed_at is None
+
+
+def test_the_database_keeps_one_signed_version_per_document_and_party(cast, token, head):
+    from django.db import IntegrityError, transaction
+
+    notice = _notice(cast, token)
+    stored = device_document_sign(document=notice, by=cast.head_a)
+    twin = DeviceDocument(
+        form="07",
+        notice=notice,
+        kind=DocumentKind.SIGNED,
+        party=SigningParty.AGENCY,
+        number=notice.number,
+        version=stored.version + 1,
+    )
+    twin.set_content(bytes(stored.content) + b"\n%")
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        twin.save()
