@@ -161,15 +161,6 @@ class MinutesForm(NFCFormMixin, DeviceChoiceMixin, forms.Form):
         }
 
 
-class ConfirmMinutesForm(NFCFormMixin, forms.Form):
-    receiver_representative = forms.CharField(
-        label=_("Đại diện bên nhận"), max_length=128, required=False
-    )
-    receiver_representative_title = forms.CharField(
-        label=_("Chức vụ"), max_length=128, required=False
-    )
-
-
 class StockUploadForm(forms.Form):
     file = forms.FileField(
         label=_("Tệp Excel (.xlsx)"),

@@ -30,6 +30,19 @@ def agency_staff(agency):
     )
 
 
+def agency_heads(agency):
+    return _members(Role.AGENCY_HEAD, memberships__organization=agency)
+
+
+def awaiting_head_signature(document, *, url_name: str) -> None:
+    """The clerk prepared a Mẫu 07, 08 or 09: the agency's heads must sign and send it."""
+    notify(
+        users=agency_heads(document.agency),
+        message=_("%(document)s chờ lãnh đạo ký số và gửi.") % {"document": str(document)},
+        url=reverse(url_name, args=[document.pk]),
+    )
+
+
 def ca_operators():
     return _members(Role.CA_OPERATOR)
 

@@ -13,6 +13,10 @@ def is_clerk_of(user, agency) -> bool:
     return agency is not None and scope_for(user).holds(Role.AGENCY_CLERK, agency.path)
 
 
+def is_head_of(user, agency) -> bool:
+    return agency is not None and scope_for(user).holds(Role.AGENCY_HEAD, agency.path)
+
+
 def clerk_agencies(user) -> tuple[str, ...]:
     """Organisation paths where the user is an agency clerk."""
     return scope_for(user).role_paths.get(Role.AGENCY_CLERK, ())
@@ -38,15 +42,22 @@ def device_actions(user, device) -> set[str]:
     }
 
 
-def can_confirm_minutes(user, minutes) -> bool:
-    """The receiving side: the CA's operators, or the officers of the agency's province
-    when the devices went to the provincial point."""
-    if minutes.confirmed_at is not None:
-        return False
+def is_receiver_of(user, minutes) -> bool:
+    """The minutes' receiving side: the CA's operators, or the officers of the agency's
+    province when the devices went to the provincial point."""
     scope = scope_for(user)
     if minutes.receiver_kind == ReceiverKind.CA:
         return scope.is_ca
     return scope.holds(Role.PROVINCIAL_OFFICER, minutes.agency.path)
+
+
+def can_confirm_minutes(user, minutes) -> bool:
+    """The receiving side, once the agency head signed and sent the minutes: the CA's
+    operators, or the officers of the agency's province when the devices went to the
+    provincial point."""
+    if minutes.confirmed_at is not None or minutes.sent_at is None:
+        return False
+    return is_receiver_of(user, minutes)
 
 
 def require(allowed: bool) -> None:

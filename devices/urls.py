@@ -43,7 +43,6 @@ urlpatterns = [
     path("thiet-bi/mau-08/<int:pk>/in/", documents.minutes_print, name="minutes_print"),
     path("thiet-bi/mau-08/<int:pk>/pdf/", pdfs.minutes_pdf, name="minutes_pdf"),
     path("thiet-bi/mau-08/<int:pk>/docx/", word.minutes_docx, name="minutes_docx"),
-    path("thiet-bi/mau-08/<int:pk>/xac-nhan/", documents.minutes_confirm, name="minutes_confirm"),
     # Mẫu 09: lost devices.
     path("thiet-bi/mau-09/", documents.loss_list, name="loss_list"),
     path("thiet-bi/mau-09/<int:pk>/", documents.loss_detail, name="loss_detail"),

@@ -13,3 +13,9 @@ class RequestsAppConfig(AppConfig):
         from requests_app.tasks import letter_import_parse_task
 
         import_kind_register(LETTER_IMPORT, letter_import_parse_task)
+
+        # The signing card of the Mẫu 07, 08, 09 pages: devices sits below the signing library.
+        from devices.extensions import document_panel_register
+        from requests_app.views.device_signing import signing_panel
+
+        document_panel_register(signing_panel)

@@ -64,6 +64,7 @@ def load_full_demo() -> list[DemoAccount]:
         ca_initialize(by=None)
     finance = Organization.objects.get(name=FINANCE)
     if Certificate.objects.filter(agency=finance).exists():
+        demo_device_signers()
         return accounts
 
     operator, clerk, head, officer = (
@@ -80,7 +81,7 @@ def load_full_demo() -> list[DemoAccount]:
         certificate, device = _issue_on_token(finance, person, operator, days=days)
         certificates[person.full_name] = certificate
         devices.append(device)
-    # The clerk hands the tokens over; the Mẫu 07 notice goes to the CA at once.
+    # The clerk hands the tokens over; the Mẫu 07 notice waits for the head's "Ký và gửi".
     handover_notice_create(
         agency=finance,
         devices=devices,
@@ -141,4 +142,49 @@ def load_full_demo() -> list[DemoAccount]:
     services.cert_request_submit(cert_request=revocation, by=clerk)
     services.cert_request_issue(cert_request=revocation, by=head)
     services.cert_request_forward(cert_request=revocation, by=officer)
+    demo_device_signers()
     return accounts
+
+
+CA_SUPERIOR = "Ban Cơ yếu Chính phủ"
+
+
+def demo_device_signers() -> None:
+    """The certificates the device documents' signing needs in the demo
+    (requests_app/device_signing.py), each issued only when missing, so that this and the
+    letters' seeding can both run: the finance head's personal certificate, the finance
+    department's seal, and the CA operator's personal certificate for signing the Mẫu 08 it
+    receives. The CA issues only to people under a managing agency (kind AGENCY or MINISTRY),
+    so the operator's person sits under the CA's superior body."""
+    from agencies.choices import OrgKind
+    from certificates.signing import personal_signing_certificate, seal_certificate
+
+    operator, head = _user("cuc.cts"), _user("lanhdao.stc")
+    finance = Organization.objects.get(name=FINANCE)
+    if personal_signing_certificate(head) is None:
+        person = Person.objects.get(user=head)
+        _issue_on_token(finance, person, operator)
+    if seal_certificate(finance) is None:
+        _issue_on_token(finance, None, operator)
+    if personal_signing_certificate(operator) is None:
+        superior, _created = Organization.objects.get_or_create(
+            kind=OrgKind.MINISTRY,
+            name=CA_SUPERIOR,
+            parent=None,
+            defaults={"official_email": "bcy@ca-mophong.gov.vn"},
+        )
+        person, _created = Person.objects.get_or_create(
+            national_id="001088009001",
+            defaults={
+                "full_name": "Vũ Đức Thắng",
+                "date_of_birth": date(1988, 9, 9),
+                "id_issue_date": date(2022, 3, 3),
+                "id_issue_place": "CCSĐKQLCTVDLQGVDC",
+                "position": "Chuyên viên",
+                "mobile": "0904009001",
+                "official_email": "thangvd@ca-mophong.gov.vn",
+                "organization": superior,
+                "user": operator,
+            },
+        )
+        _issue_on_token(superior, person, operator)

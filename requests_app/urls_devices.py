@@ -1,9 +1,10 @@
-"""URLs of the flows that start from a device (requests_app/device_flows.py). They keep the
-device's address, under /thiet-bi/<pk>/, though requests_app serves them."""
+"""URLs of the flows that start from a device (requests_app/device_flows.py) and of the signing
+of the device documents (requests_app/device_signing.py). They keep the device's address, under
+/thiet-bi/, though requests_app serves them."""
 
 from django.urls import path
 
-from requests_app.views import device_flows
+from requests_app.views import device_flows, device_signing
 
 urlpatterns = [
     path(
@@ -12,4 +13,20 @@ urlpatterns = [
         name="device_recovery",
     ),
     path("thiet-bi/<int:pk>/bao-mat/", device_flows.device_report_loss, name="device_report_loss"),
+    # "notice" (Mẫu 07), "minutes" (Mẫu 08), "loss" (Mẫu 09).
+    path(
+        "thiet-bi/van-ban/<slug:kind>/<int:pk>/ky/",
+        device_signing.device_document_sign,
+        name="device_document_sign",
+    ),
+    path(
+        "thiet-bi/van-ban/<slug:kind>/<int:pk>/ban-da-ky/",
+        device_signing.device_document_signed_pdf,
+        name="device_document_signed_pdf",
+    ),
+    path(
+        "thiet-bi/mau-08/<int:pk>/ky-xac-nhan/",
+        device_signing.return_minutes_countersign,
+        name="return_minutes_countersign",
+    ),
 ]

@@ -21,13 +21,14 @@ from devices.models.documents import (
     ReturnMinutesItem,
 )
 from devices.models.obligations import ReturnObligation
-from devices.models.stored import DeviceDocument, DeviceDocumentForm
+from devices.models.stored import DeviceDocument, DeviceDocumentForm, SigningParty
 
 __all__ = [
     "CustodyRecord",
     "Device",
     "DeviceDocument",
     "DeviceDocumentForm",
+    "SigningParty",
     "HandoverItem",
     "HandoverNotice",
     "LossReport",

@@ -20,7 +20,8 @@ from devices.querysets import (
 
 
 class HandoverNotice(models.Model):
-    """Mẫu 07, sent to the CA at once after the agency hands devices to subscribers."""
+    """Mẫu 07: the clerk records the hand-over and prepares the notice; it goes to the CA when
+    the agency head signs it (`sent_at`, requests_app/device_signing.py)."""
 
     agency = models.ForeignKey(
         "agencies.Organization",
@@ -127,6 +128,8 @@ class ReturnMinutes(models.Model):
         related_name="+",
     )
     created_at = models.DateTimeField(_("lập lúc"), auto_now_add=True)
+    # The agency head signed it (head + seal) and it went to the receiving side.
+    sent_at = models.DateTimeField(_("bên giao ký gửi lúc"), null=True, blank=True)
     confirmed_at = models.DateTimeField(_("bên nhận xác nhận lúc"), null=True, blank=True)
     confirmed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -195,7 +198,8 @@ class ReturnMinutesItem(models.Model):
 
 # --- Mẫu 09: a lost device ------------------------------------------------------------------
 class LossReport(models.Model):
-    """Mẫu 09: minutes confirming that a device was lost, sent to the CA at once; the measure
+    """Mẫu 09: minutes confirming that a device was lost, sent to the CA as soon as the agency
+    head signs them (`sent_at`); the measure
     taken is a Mẫu 05 revocation with reason "device lost" (drafted by the loss page)."""
 
     device = models.ForeignKey(
@@ -237,6 +241,8 @@ class LossReport(models.Model):
         related_name="+",
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    # The agency head signed it (head + seal) and it went to the CA.
+    sent_at = models.DateTimeField(_("gửi CA lúc"), null=True, blank=True)
 
     objects = LossReportQuerySet.as_manager()
 

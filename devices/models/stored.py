@@ -15,6 +15,14 @@ class DeviceDocumentForm(models.TextChoices):
     MAU_09 = "09", _("Mẫu 09")
 
 
+class SigningParty(models.TextChoices):
+    """Who signed a SIGNED version: the agency (its head and seal; Mẫu 07, 08, 09), then, on a
+    Mẫu 08, the receiving Sở KH&CN or CA over the agency's signed version."""
+
+    AGENCY = "agency", _("Cơ quan bên giao")
+    RECEIVER = "receiver", _("Bên nhận")
+
+
 class DeviceDocument(StoredDocument):
     """A PDF of one device document. A new version only when the document's content changed
     (e.g. the receiving side confirmed a Mẫu 08): rendering is deterministic, so the same
@@ -29,6 +37,10 @@ class DeviceDocument(StoredDocument):
     )
     loss_report = models.ForeignKey(
         LossReport, null=True, blank=True, on_delete=models.PROTECT, related_name="pdfs"
+    )
+    # Set on SIGNED versions only: whose signature this version added.
+    party = models.CharField(
+        _("bên ký"), max_length=16, choices=SigningParty.choices, blank=True, default=""
     )
 
     class Meta(StoredDocument.Meta):
@@ -74,6 +86,21 @@ class DeviceDocument(StoredDocument):
                     name=f"devicedoc_{field}_content_unique",
                 )
                 for field in ("notice", "minutes", "loss_report")
+            ),
+            # One signed version per document and party: a second "Ký và gửi" stores nothing.
+            *(
+                models.UniqueConstraint(
+                    fields=[field, "party"],
+                    condition=Q(**{f"{field}__isnull": False}, kind="signed"),
+                    name=f"devicedoc_{field}_signed_once",
+                )
+                for field in ("notice", "minutes", "loss_report")
+            ),
+            models.CheckConstraint(
+                condition=Q(kind="signed", party__in=["agency", "receiver"])
+                | (~Q(kind="signed") & Q(party="")),
+                name="devicedoc_signed_names_its_party",
+                violation_error_message=_("Bản đã ký phải ghi rõ bên ký."),
             ),
         ]
 

@@ -25,6 +25,7 @@ from devices.services.returns import (
     return_minutes_create,
     return_obligation_notify_overdue,
 )
+from devices.services.sending import device_document_mark_sent
 from devices.services.stock import (
     StockImportRefused,
     StockRow,
@@ -39,6 +40,7 @@ __all__ = [
     "device_await_return",
     "device_collect",
     "device_deliver_for_certificate",
+    "device_document_mark_sent",
     "device_document_pdf",
     "device_hand_over",
     "device_import_stock",

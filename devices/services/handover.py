@@ -1,5 +1,8 @@
 """Handing devices to their subscribers, with the Mẫu 07 notice to the CA (docs/domain.md §4.3:
-"ngay sau khi bàn giao thiết bị lưu khóa bí mật cho thuê bao, gửi thông báo theo Mẫu số 07")."""
+"ngay sau khi bàn giao thiết bị lưu khóa bí mật cho thuê bao, gửi thông báo theo Mẫu số 07").
+
+The clerk records the hand-over and prepares the notice for the agency head; the notice goes to
+the CA when the head signs it ("Ký và gửi", requests_app/device_signing.py)."""
 
 from collections.abc import Collection, Sequence
 from datetime import date
@@ -27,8 +30,8 @@ def handover_notice_create(
     by,
 ) -> HandoverNotice:
     """Record that the clerk handed `devices` to their subscribers on `handed_on`, each
-    subscriber having signed for theirs (`acknowledged`: the devices' ids), and send the
-    Mẫu 07 notice to the CA at once. All the devices or none."""
+    subscriber having signed for theirs (`acknowledged`: the devices' ids), and prepare the
+    Mẫu 07 notice for the agency head to sign and send. All the devices or none."""
     require(is_clerk_of(by, agency))
     if not devices:
         raise DomainError(_("Hãy chọn ít nhất một thiết bị."), code="empty")
@@ -42,7 +45,6 @@ def handover_notice_create(
     if handed_on > today:
         raise DomainError(_("Ngày bàn giao không thể sau hôm nay."), code="future")
     with transaction.atomic():
-        now = timezone.now()
         notice = HandoverNotice.objects.create(
             agency=agency,
             number=next_number(HandoverNotice, agency, "TBBG"),
@@ -80,11 +82,9 @@ def handover_notice_create(
                 for position, device in enumerate(ordered, start=1)
             ]
         )
-        notice.sent_at = now
-        notice.save(update_fields=["sent_at"])
         audit_record(
             actor=by,
-            action="handover_notice.send",
+            action="handover_notice.create",
             obj=notice,
             after={
                 "number": notice.number,
@@ -92,7 +92,7 @@ def handover_notice_create(
                 "devices": [d.serial for d in ordered],
             },
         )
-        notify.handover_notice_sent(notice, len(ordered))
+        notify.awaiting_head_signature(notice, url_name="devices:notice_detail")
     return notice
 
 

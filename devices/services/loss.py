@@ -1,6 +1,9 @@
 """A lost device (Mẫu 09, docs/domain.md §4.3: "lập biên bản xác nhận theo Mẫu số 09 gửi ngay về
 Cục").
 
+The clerk makes the minutes; they go to the CA when the agency head signs them ("Ký và gửi",
+requests_app/device_signing.py).
+
 The minutes say when, where and how it was lost; the device becomes "lost" and any return
 obligation on it is closed. The measure the law asks for, revoking its certificate with the
 reason "device lost" (Mẫu 05), is drafted by requests_app/device_flows.py, which sits
@@ -100,7 +103,7 @@ def loss_report_create(
             },
             reason=circumstances,
         )
-        notify.loss_reported(report)
+        notify.awaiting_head_signature(report, url_name="devices:loss_detail")
     device.__dict__.update(status=locked.status)
     return report
 

@@ -4,7 +4,8 @@
 A revocation or expiry notice opens a return obligation due N working days later
 (PORTAL_DEVICE_RETURN_WORKING_DAYS, 5); the clerk collects the device from its subscriber and
 hands it to the CA or its provincial point in Mẫu 08 minutes (several devices per minutes);
-the receiving side confirms receipt, which closes the obligations. Overdue obligations are
+the agency head signs them and they go to the receiving side (`sent_at`), which confirms
+receipt by signing them in turn (requests_app/device_signing.py); that closes the obligations. Overdue obligations are
 told to the agency once, by a periodic task.
 """
 
@@ -209,7 +210,7 @@ def return_minutes_create(
                 "devices": [d.serial for d in devices],
             },
         )
-        notify.return_minutes_made(minutes, len(devices))
+        notify.awaiting_head_signature(minutes, url_name="devices:minutes_detail")
     return minutes
 
 
@@ -291,6 +292,10 @@ def return_minutes_confirm(
         locked = ReturnMinutes.objects.select_for_update().get(pk=minutes.pk)
         if locked.confirmed_at is not None:
             raise DomainError(_("Biên bản này đã được xác nhận."), code="already_confirmed")
+        if locked.sent_at is None:
+            raise DomainError(
+                _("Lãnh đạo bên giao chưa ký biên bản: chưa thể xác nhận."), code="not_sent"
+            )
         now = timezone.now()
         ref = _("Mẫu 08 số %(number)s") % {"number": locked.number}
         items = list(locked.items.select_related("device", "obligation").order_by("device_id"))

@@ -10,18 +10,21 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods
 
+from agencies.access import scope_for
+from agencies.choices import Role
 from agencies.models import Organization
 from devices import documents, services
 from devices.choices import DeviceStatus
+from devices.extensions import document_panels
 from devices.filters_documents import (
     LossReportFilterSet,
     MinutesFilterSet,
     NoticeFilterSet,
     ObligationFilterSet,
 )
-from devices.forms import ConfirmMinutesForm, HandoverForm, MinutesForm
+from devices.forms import HandoverForm, MinutesForm
 from devices.models import (
     Device,
     HandoverNotice,
@@ -29,7 +32,7 @@ from devices.models import (
     ReturnMinutes,
     ReturnObligation,
 )
-from devices.permissions import can_confirm_minutes, clerk_agencies, is_ca
+from devices.permissions import clerk_agencies, is_ca
 from devices.views._common import require_staff
 from portal.errors import DomainError
 from portal.lib.headers import frameable_by_the_portal
@@ -47,6 +50,15 @@ def _clerk_agency(request) -> Organization:
         if str(agency.pk) == wanted:
             return agency
     return agencies[0]
+
+
+def _outgoing(queryset, user):
+    """Agency staff see their documents from the start; the receivers (the CA, the Sở KH&CN)
+    once the agency head signed and sent them."""
+    paths = scope_for(user).role_paths
+    if paths.get(Role.AGENCY_CLERK) or paths.get(Role.AGENCY_HEAD):
+        return queryset
+    return queryset.filter(sent_at__isnull=False)
 
 
 def _agency_devices(agency, *statuses):
@@ -85,8 +97,9 @@ def handover(request):
             messages.success(
                 request,
                 _(
-                    "Đã ghi nhận bàn giao %(n)d thiết bị và gửi thông báo Mẫu 07 số %(number)s "
-                    "đến Cục Chứng thực số và Bảo mật thông tin."
+                    "Đã ghi nhận bàn giao %(n)d thiết bị và lập thông báo Mẫu 07 số %(number)s; "
+                    "thông báo được gửi Cục Chứng thực số và Bảo mật thông tin khi lãnh đạo "
+                    "cơ quan ký số."
                 )
                 % {"n": len(chosen), "number": notice.number},
             )
@@ -107,7 +120,7 @@ def handover(request):
 
 def _notice(request, pk: int) -> HandoverNotice:
     return get_object_or_404(
-        HandoverNotice.objects.visible_to(request.user).select_related(
+        _outgoing(HandoverNotice.objects.visible_to(request.user), request.user).select_related(
             "agency", "agency__parent", "agency__province", "created_by"
         ),
         pk=pk,
@@ -126,8 +139,7 @@ LISTS = {
         "title_ca": gettext_lazy("Thông báo Mẫu 07 đã nhận từ các cơ quan"),
         "filterset": NoticeFilterSet,
         "queryset": lambda user: (
-            HandoverNotice.objects.visible_to(user)
-            .sent()
+            _outgoing(HandoverNotice.objects.visible_to(user), user)
             .annotate(device_count=Count("items"))
             .order_by("-sent_at", "-pk")
         ),
@@ -138,7 +150,7 @@ LISTS = {
         "title_ca": gettext_lazy("Biên bản Mẫu 08 gửi CA và các điểm tiếp nhận"),
         "filterset": MinutesFilterSet,
         "queryset": lambda user: (
-            ReturnMinutes.objects.visible_to(user)
+            _outgoing(ReturnMinutes.objects.visible_to(user), user)
             .annotate(device_count=Count("items"))
             .order_by("confirmed_at", "-held_at", "-pk")
         ),
@@ -149,7 +161,9 @@ LISTS = {
         "title_ca": gettext_lazy("Biên bản Mẫu 09 đã nhận từ các cơ quan"),
         "filterset": LossReportFilterSet,
         "queryset": lambda user: (
-            LossReport.objects.visible_to(user).select_related("device").order_by("-held_at", "-pk")
+            _outgoing(LossReport.objects.visible_to(user), user)
+            .select_related("device")
+            .order_by("-held_at", "-pk")
         ),
         "template": "devices/document_list.html",
     },
@@ -211,6 +225,7 @@ def notice_detail(request, pk: int):
             "pdf_url_name": "devices:notice_pdf",
             "obj": notice,
             "kind": "notice",
+            "panels": document_panels(request, notice, "notice"),
         },
     )
 
@@ -233,7 +248,7 @@ def _print(request, template: str, context: dict, title: str):
 
 def _minutes(request, pk: int) -> ReturnMinutes:
     return get_object_or_404(
-        ReturnMinutes.objects.visible_to(request.user).select_related(
+        _outgoing(ReturnMinutes.objects.visible_to(request.user), request.user).select_related(
             "agency",
             "agency__parent",
             "agency__province",
@@ -254,7 +269,6 @@ def _minutes_context(minutes) -> dict:
 @require_GET
 def minutes_detail(request, pk: int):
     minutes = _minutes(request, pk)
-    can_confirm = can_confirm_minutes(request.user, minutes)
     return render(
         request,
         "devices/document_detail.html",
@@ -266,15 +280,7 @@ def minutes_detail(request, pk: int):
             "pdf_url_name": "devices:minutes_pdf",
             "obj": minutes,
             "kind": "minutes",
-            "can_confirm": can_confirm,
-            "confirm_form": ConfirmMinutesForm(
-                initial={
-                    "receiver_representative": minutes.receiver_representative,
-                    "receiver_representative_title": minutes.receiver_representative_title,
-                }
-            )
-            if can_confirm
-            else None,
+            "panels": document_panels(request, minutes, "minutes"),
         },
     )
 
@@ -287,38 +293,9 @@ def minutes_print(request, pk: int):
     return _print(request, documents.MAU_08, _minutes_context(minutes), str(minutes))
 
 
-@login_required
-@require_POST
-def minutes_confirm(request, pk: int):
-    minutes = _minutes(request, pk)
-    if minutes.confirmed_at is not None:
-        messages.info(request, _("Biên bản này đã được xác nhận."))
-        return redirect("devices:minutes_detail", pk=minutes.pk)
-    if not can_confirm_minutes(request.user, minutes):
-        raise PermissionDenied
-    form = ConfirmMinutesForm(request.POST)
-    data = form.cleaned_data if form.is_valid() else {}
-    try:
-        services.return_minutes_confirm(
-            minutes=minutes,
-            by=request.user,
-            receiver_representative=data.get("receiver_representative", ""),
-            receiver_representative_title=data.get("receiver_representative_title", ""),
-        )
-    except DomainError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(
-            request,
-            _("Đã xác nhận nhận đủ thiết bị theo biên bản Mẫu 08 số %(number)s.")
-            % {"number": minutes.number},
-        )
-    return redirect("devices:minutes_detail", pk=minutes.pk)
-
-
 def _loss(request, pk: int) -> LossReport:
     return get_object_or_404(
-        LossReport.objects.visible_to(request.user).select_related(
+        _outgoing(LossReport.objects.visible_to(request.user), request.user).select_related(
             "agency", "agency__parent", "agency__province", "device", "created_by"
         ),
         pk=pk,
@@ -341,6 +318,7 @@ def loss_detail(request, pk: int):
             "obj": report,
             "kind": "loss",
             "revocation_request_id": report.revocation_request_id,
+            "panels": document_panels(request, report, "loss"),
         },
     )
 

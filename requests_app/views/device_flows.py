@@ -99,9 +99,9 @@ def _reported(request, outcome: device_flows.LossReported):
         messages.success(
             request,
             _(
-                "Đã lập biên bản Mẫu 09 số %(number)s và gửi Cục CTS&BMTT. Văn bản đề nghị "
-                "thu hồi chứng thư (Mẫu 05, lý do: thiết bị bị mất) đã được soạn sẵn: hãy "
-                "kiểm tra và trình ký ngay."
+                "Đã lập biên bản Mẫu 09 số %(number)s; biên bản được gửi Cục CTS&BMTT khi "
+                "lãnh đạo cơ quan ký số. Văn bản đề nghị thu hồi chứng thư (Mẫu 05, lý do: "
+                "thiết bị bị mất) đã được soạn sẵn: hãy kiểm tra và trình ký ngay."
             )
             % {"number": number},
         )
@@ -119,8 +119,9 @@ def _reported(request, outcome: device_flows.LossReported):
         messages.success(
             request,
             _(
-                "Đã lập biên bản Mẫu 09 số %(number)s và gửi Cục CTS&BMTT. Thiết bị không có "
-                "chứng thư còn hiệu lực nên không cần đề nghị thu hồi."
+                "Đã lập biên bản Mẫu 09 số %(number)s; biên bản được gửi Cục CTS&BMTT khi "
+                "lãnh đạo cơ quan ký số. Thiết bị không có chứng thư còn hiệu lực nên không "
+                "cần đề nghị thu hồi."
             )
             % {"number": number},
         )

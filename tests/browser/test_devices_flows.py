@@ -1,6 +1,8 @@
-"""Devices in a real Chromium: a clerk hands tokens to their subscribers (Mẫu 07 sent to the
-CA at once, which the CA operator then sees), and reports one lost (Mẫu 09, then straight to
-the drafted Mẫu 05 revocation). Screenshots go to var/screenshots/devices-*.png."""
+"""Devices in a real Chromium: a clerk hands tokens to their subscribers (the Mẫu 07 goes to
+the CA when the head signs it, and the CA operator then sees it with its two valid signatures),
+reports one lost (Mẫu 09, then straight to the drafted Mẫu 05 revocation), and returns devices
+in a Mẫu 08 the head signs and the CA signs in turn. Screenshots go to
+var/screenshots/devices-*.png."""
 
 import re
 from types import SimpleNamespace
@@ -17,12 +19,13 @@ from devices.choices import DeviceKind, DeviceStatus
 from devices.models import Device, HandoverNotice, LossReport
 from devices.services import device_deliver_for_certificate, device_register_stock
 from requests_app.choices import FormKind, Status
+from requests_app.demo import demo_device_signers
 from requests_app.models import CertRequest
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 FINANCE = "Sở Tài chính tỉnh Lai Châu"
-CLERK, CA = "canbo.stc", "cuc.cts"
+CLERK, HEAD, CA = "canbo.stc", "lanhdao.stc", "cuc.cts"
 HOLDERS = ("Trần Đức Minh", "Phạm Thị Hường")
 
 
@@ -48,6 +51,7 @@ def world():
             by=users[CA],
         )  # fmt: skip
         devices[name] = device
+    demo_device_signers()  # the head's certificate, the agency's seal, the CA operator's
     return SimpleNamespace(finance=finance, devices=devices, certificates=certificates)
 
 
@@ -65,13 +69,13 @@ def test_the_clerk_hands_tokens_over_and_the_ca_receives_the_mau_07(
     page.get_by_label(f"Bàn giao thiết bị {first.serial}").check()
     page.get_by_label(f"Bàn giao thiết bị {second.serial}").check()
     page.get_by_label(f"Thuê bao đã ký nhận thiết bị {first.serial}").check()
-    page.get_by_role("button", name="Ghi nhận bàn giao và gửi thông báo Mẫu 07").click()
+    page.get_by_role("button", name="Ghi nhận bàn giao và trình ký thông báo Mẫu 07").click()
     expect(page.get_by_role("alert").first).to_contain_text("phải có chữ ký nhận của thuê bao")
     screenshot(page, "devices-handover-refused")
     assert not HandoverNotice.objects.exists()
 
     page.get_by_label(f"Thuê bao đã ký nhận thiết bị {second.serial}").check()
-    page.get_by_role("button", name="Ghi nhận bàn giao và gửi thông báo Mẫu 07").click()
+    page.get_by_role("button", name="Ghi nhận bàn giao và trình ký thông báo Mẫu 07").click()
     page.wait_for_url(re.compile(r".*/thiet-bi/mau-07/\d+/$"))
     expect(page.locator(".messages")).to_contain_text("Đã ghi nhận bàn giao 2 thiết bị")
     document = page.locator('[data-document="mau-07"]')
@@ -85,6 +89,16 @@ def test_the_clerk_hands_tokens_over_and_the_ca_receives_the_mau_07(
         Device.objects.filter(pk__in=[first.pk, second.pk]).values_list("status", flat=True)
     ) == {DeviceStatus.HANDED_TO_SUBSCRIBER}
     notice = HandoverNotice.objects.get()
+    expect(page.locator("[data-signing]")).to_contain_text("sau khi lãnh đạo cơ quan ký số")
+    assert notice.sent_at is None
+
+    # The head signs and sends it.
+    head_page = as_user(HEAD)
+    head_page.goto(f"{live_server.url}/thiet-bi/mau-07/{notice.pk}/")
+    head_page.get_by_role("button", name="Ký và gửi").click()
+    expect(head_page.locator(".messages")).to_contain_text("Đã ký số")
+    expect(head_page.locator('[data-verification="valid"]')).to_have_text("2 chữ ký hợp lệ")
+    screenshot(head_page, "devices-mau-07-signed")
 
     # The CA operator sees the notice among those received.
     ca_page = as_user(CA)
@@ -96,6 +110,8 @@ def test_the_clerk_hands_tokens_over_and_the_ca_receives_the_mau_07(
     screenshot(ca_page, "devices-mau-07-received-by-ca")
     row.get_by_role("link", name=notice.number).click()
     expect(ca_page.locator('[data-document="mau-07"]')).to_be_visible()
+    expect(ca_page.locator('[data-verification="valid"]')).to_have_text("2 chữ ký hợp lệ")
+    expect(ca_page.locator("[data-signature]")).to_have_count(2)
 
     printed = ca_page.context.new_page()
     printed.goto(f"{live_server.url}/thiet-bi/mau-07/{notice.pk}/in/")
@@ -183,19 +199,25 @@ def test_the_clerk_returns_a_device_in_mau_08_and_the_ca_confirms(
     screenshot(page, "devices-mau-08-form")
     page.get_by_role("button", name="Lập biên bản Mẫu 08").click()
     page.wait_for_url(re.compile(r".*/thiet-bi/mau-08/\d+/$"))
-    expect(page.locator('[data-confirmed="false"]')).to_be_visible()
+    expect(page.locator("[data-signing]")).to_contain_text("Chờ lãnh đạo bên giao ký số")
     expect(page.locator('[data-document="mau-08"]')).to_contain_text(
         "Số lượng: 02 (bằng chữ: hai) thiết bị"
     )
     screenshot(page, "devices-mau-08")
     minutes = ReturnMinutes.objects.get()
 
+    # The head signs first (the agency's side), then the CA signs, which confirms the receipt.
+    head_page = as_user(HEAD)
+    head_page.goto(f"{live_server.url}/thiet-bi/mau-08/{minutes.pk}/")
+    head_page.get_by_role("button", name="Ký và gửi").click()
+    expect(head_page.locator('[data-verification="valid"]')).to_have_text("2 chữ ký hợp lệ")
+
     ca_page = as_user(CA)
     ca_page.goto(f"{live_server.url}/thiet-bi/mau-08/{minutes.pk}/")
-    ca_page.get_by_label("Đại diện bên nhận", exact=True).fill("Lê Văn Nhận")
-    ca_page.get_by_role("button", name="Xác nhận đã nhận đủ thiết bị").click()
+    ca_page.get_by_role("button", name="Ký xác nhận đã nhận đủ thiết bị").click()
     expect(ca_page.locator('[data-confirmed="true"]')).to_be_visible()
-    expect(ca_page.locator('[data-document="mau-08"]')).to_contain_text("Lê Văn Nhận")
+    expect(ca_page.locator('[data-verification="valid"]')).to_have_text("3 chữ ký hợp lệ")
+    expect(ca_page.locator('[data-document="mau-08"]')).to_contain_text("Vũ Đức Thắng")
     screenshot(ca_page, "devices-mau-08-confirmed")
     assert set(
         Device.objects.filter(pk__in=[d.pk for d in devices]).values_list("status", flat=True)

@@ -46,6 +46,17 @@ def hand_over(cast, *devices, on: date | None = None):
     )
 
 
+def send(cast, *documents):
+    """Record the documents as sent, as the agency head's "Ký và gửi" does once it has signed
+    them (requests_app/device_signing.py; the signing is tested in
+    tests/requests_app/test_device_signing.py)."""
+    from devices.services import device_document_mark_sent
+
+    for document in documents:
+        device_document_mark_sent(document=document, by=cast.head_a)
+    return documents[0] if len(documents) == 1 else documents
+
+
 def chain(device) -> list[tuple[str, str]]:
     """The custody chain as (status, holder kind), oldest first."""
     return list(

@@ -27,6 +27,7 @@ from devices.services import (
     return_minutes_create,
 )
 from tests import factories as f
+from tests.devices.helpers import send
 from tests.helpers import sign_in
 
 pytestmark = pytest.mark.django_db
@@ -217,6 +218,7 @@ def test_the_same_document_asked_twice_stores_one_version(cast, token):
 def test_a_confirmed_mau_08_gets_a_new_version_and_keeps_the_first(cast, token):
     minutes = _minutes(cast, token)
     first = device_document_pdf(document=minutes, by=cast.clerk_a)
+    send(cast, minutes)
     return_minutes_confirm(
         minutes=minutes,
         by=cast.ca_operator,
@@ -262,6 +264,7 @@ def test_a_device_document_pdf_downloads_only_within_its_scope(
     cast, client, token, persona, status, form
 ):
     document = BUILDERS[form](cast, token)
+    send(cast, document)  # the CA sees it once the agency head signed and sent it
     name = {"07": "devices:notice_pdf", "09": "devices:loss_pdf"}[form]
     sign_in(client, getattr(cast, persona))
     response = client.get(reverse(name, args=[document.pk]))

@@ -15,6 +15,7 @@ from devices.services import (
     return_minutes_create,
 )
 from tests import factories as f
+from tests.devices.helpers import send
 from tests.helpers import sign_in
 
 pytestmark = pytest.mark.django_db
@@ -55,7 +56,7 @@ def test_the_place_is_the_province_without_its_title(cast):
 
 
 def test_the_mau_07_notice_page_and_print(cast, client, handed):
-    notice = handed.handovers.get().notice
+    notice = send(cast, handed.handovers.get().notice)
     sign_in(client, cast.ca_operator)
 
     page = client.get(reverse("devices:notice_detail", args=[notice.pk])).content.decode()
@@ -105,6 +106,7 @@ def test_the_mau_09_minutes_says_when_where_and_how(cast, client, handed):
         device=handed, lost_on=date(2026, 11, 19), lost_place="Bến xe khách Lai Châu",
         circumstances="Để quên trên xe khách.", by=cast.clerk_a,
     )  # fmt: skip
+    send(cast, report)
     sign_in(client, cast.ca_operator)
 
     html = client.get(reverse("devices:loss_detail", args=[report.pk])).content.decode()

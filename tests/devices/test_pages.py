@@ -19,6 +19,7 @@ from devices.services import (
     return_minutes_create,
 )
 from tests import factories as f
+from tests.devices.helpers import send
 from tests.helpers import sign_in
 
 D = DeviceStatus
@@ -87,6 +88,7 @@ def populate(cast, n: int, *, start: int = 0) -> SimpleNamespace:
         )
         for d in lost
     ]
+    send(cast, notice, minutes, *reports)  # the head signed and sent them
     waiting = delivered(cast, n, start=start + 3000)
     awaiting = delivered(cast, n, start=start + 4000)
     for device in awaiting:
@@ -210,11 +212,13 @@ def test_only_the_agencys_clerk_collects_a_device(client, cast, world, persona, 
     ("persona", "expected"),
     list(zip(PERSONAS, [302, 403, 404, 403, 404, 302, 404], strict=True)),
 )
-def test_only_the_receiving_side_confirms_a_mau_08(client, cast, world, persona, expected):
-    url = reverse("devices:minutes_confirm", args=[world.minutes.pk])
+def test_only_the_receiving_side_signs_a_mau_08(client, cast, world, persona, expected):
+    """The receipt is confirmed only by the receiving side's signature: the CA operator may
+    sign (302), but has no certificate here, so is told and nothing is confirmed (the signed
+    path: tests/requests_app/test_device_signing.py)."""
+    url = reverse("requests_app:return_minutes_countersign", args=[world.minutes.pk])
     assert _post_matrix(client, cast, persona, url) == expected
-    confirmed = ReturnMinutes.objects.get(pk=world.minutes.pk).confirmed_at is not None
-    assert confirmed == (persona == "ca_operator")
+    assert ReturnMinutes.objects.get(pk=world.minutes.pk).confirmed_at is None
 
 
 @pytest.mark.parametrize(

@@ -19,7 +19,7 @@ from portal.workdays import add_working_days, is_working_day, working_days_betwe
 from requests_app import services as letters
 from requests_app.choices import FormKind, Outcome, Status
 from requests_app.models import CertRequest
-from tests.devices.helpers import chain, hand_over, issue_on_token
+from tests.devices.helpers import chain, hand_over, issue_on_token, send
 from tests.helpers import sign_in
 
 D = DeviceStatus
@@ -33,10 +33,12 @@ def test_issue_handover_revoke_return_walks_the_whole_custody_chain(cast, ca, st
     assert Device.objects.in_stock().count() == 2
     assert device.status == D.DELIVERED_TO_AGENCY
 
-    # Handover to the subscriber, with the Mẫu 07 notice sent to the CA at once.
+    # Handover to the subscriber; the Mẫu 07 notice goes to the CA when the head signs it.
     notice = hand_over(cast, device)
     device.refresh_from_db()
     assert device.status == D.HANDED_TO_SUBSCRIBER
+    assert notice.sent_at is None
+    send(cast, notice)
     assert notice.sent_at is not None
     item = notice.items.get()
     assert (item.subscriber_name, item.certificate_serial) == (
@@ -75,6 +77,7 @@ def test_issue_handover_revoke_return_walks_the_whole_custody_chain(cast, ca, st
     assert obligation.minutes == minutes and obligation.closed_at is None
     assert not ReturnObligation.objects.overdue(add_working_days(today, 30)).exists()
 
+    send(cast, minutes)
     return_minutes_confirm(minutes=minutes, by=cast.ca_operator)
     device.refresh_from_db()
     obligation.refresh_from_db()
@@ -141,6 +144,8 @@ def test_handover_then_loss_makes_mau_09_and_drafts_the_mau_05_for_the_clerk(
     assert chain(device)[-1] == (D.LOST, "nobody")
     assert (report.lost_on, report.certificate_serial) == (date(2026, 11, 19), certificate.serial)
     assert "Mẫu 05" in report.measures
+    assert not Notification.objects.filter(user=cast.ca_operator, message__contains="Mẫu 09")
+    send(cast, report)  # the head signed it: now the CA hears of the loss
     assert Notification.objects.filter(user=cast.ca_operator, message__contains="Mẫu 09").exists()
 
     # The clerk can submit the drafted letter right away (section 1 comes prefilled).

@@ -24,7 +24,7 @@ from devices.tasks import return_obligation_notify_overdue_task
 from portal.errors import DomainError
 from portal.models import Notification
 from tests import factories as f
-from tests.devices.helpers import chain
+from tests.devices.helpers import chain, send
 
 D = DeviceStatus
 pytestmark = pytest.mark.django_db
@@ -128,6 +128,7 @@ def test_minutes_to_the_provincial_point_are_confirmed_by_its_officer_only(cast,
     _open(handed, cast.ca_operator)
     minutes = _minutes(cast, handed, receiver=ReceiverKind.PROVINCE)
     assert minutes.receiver == cast.office_1
+    send(cast, minutes)  # the agency head signed it: it goes to the receiving side
     assert Notification.objects.filter(user=cast.officer_1, message__contains="Mẫu 08").exists()
     for outsider in (cast.ca_operator, cast.officer_2, cast.clerk_a):
         with pytest.raises(PermissionDenied):

@@ -1,0 +1,305 @@
+"""Signing the device documents (docs/devices.md, "Who signs what"; docs/domain.md §9).
+
+- Mẫu 07 (hand-over notice) and Mẫu 09 (loss minutes): the clerk prepares them; the agency head
+  "Ký và gửi": the head's personal certificate, then the agency's seal over the left third of it
+  (`sign_and_seal`), stored as the document's SIGNED version; only then does it go to the CA.
+- Mẫu 08 (return minutes): signed by both parties. First the handing-over agency (head + seal,
+  as above; then it goes to the receiving side), then the receiving Sở KH&CN or CA: its
+  officer's personal certificate and, when the receiving organisation has one, its seal, over
+  the receiver's signature block, as a further incremental update of the agency's signed
+  version (the agency's signatures stay valid). The receiver's signature confirms the receipt:
+  the return is complete when both have signed.
+
+Devices sits below the signing library (docs/architecture.md §1), so these flows live here
+and call down into devices' services. Each decides on the document's row as locked, stores at
+most one SIGNED version per document and party (a database constraint), and is audited.
+The documents are short and rendered in the request (devices/services/documents.py); so is
+their signing (about 1.6 s on a warm process of the shared development machine, most of
+it WeasyPrint; the first document of a process also loads the fonts).
+"""
+
+from io import BytesIO
+
+from django.db import IntegrityError, transaction
+from django.db.models import Max
+from django.utils.translation import gettext as _
+from pyhanko.pdf_utils.reader import PdfFileReader
+
+from agencies.documents import place_name
+from certificates.exceptions import CertificateError
+from certificates.signing import (
+    Appearance,
+    Position,
+    SignatureReport,
+    get_signer,
+    personal_signing_certificate,
+    seal_certificate,
+    sign_and_seal,
+    signature_position,
+    signing_pair,
+    verify_pdf,
+)
+from devices import services as devices_services
+from devices.models import (
+    DeviceDocument,
+    HandoverNotice,
+    LossReport,
+    ReturnMinutes,
+    SigningParty,
+)
+from devices.permissions import is_head_of, is_receiver_of, require
+from portal.audit import audit_record
+from portal.documents import DocumentKind
+from portal.errors import DomainError
+
+# The ids of the signature blocks' name lines in templates/devices/pdf/mau_0{7,8,9}.html, which
+# WeasyPrint writes as named destinations: the signature goes in the gap above the name.
+AGENCY_ANCHOR = "chu-ky-co-quan"
+RECEIVER_ANCHOR = "chu-ky-ben-nhan"
+BOX_WIDTH, BOX_HEIGHT = 220.0, 60.0
+MM = 72 / 25.4
+PAGE_LEFT_MARGIN, PAGE_RIGHT_MARGIN = 30 * MM, 15 * MM  # static/css/pdf.css, @page
+RECEIVER_SIGNATURE_FIELD = "ChuKyBenNhan"
+RECEIVER_SEAL_FIELD = "DauBenNhan"
+
+OWNER_FIELDS = {HandoverNotice: "notice", ReturnMinutes: "minutes", LossReport: "loss_report"}
+FORMS = {HandoverNotice: "07", ReturnMinutes: "08", LossReport: "09"}
+
+
+def owner_field(document) -> str:
+    try:
+        return OWNER_FIELDS[type(document)]
+    except KeyError:
+        raise TypeError(f"not a device document: {document!r}") from None
+
+
+def signed_version(document, party: str = SigningParty.AGENCY) -> DeviceDocument | None:
+    """The SIGNED version `party` stored for the document, if any."""
+    return DeviceDocument.objects.filter(
+        **{owner_field(document): document}, kind=DocumentKind.SIGNED, party=party
+    ).first()
+
+
+def latest_signed(document) -> DeviceDocument | None:
+    """The signed version carrying the most signatures (the receiver's, else the agency's)."""
+    return (
+        DeviceDocument.objects.filter(**{owner_field(document): document}, kind=DocumentKind.SIGNED)
+        .order_by("-version")
+        .first()
+    )
+
+
+# --- where the signature goes -------------------------------------------------------------------
+def _named_destinations(reader) -> dict[str, list]:
+    found: dict[str, list] = {}
+    nodes = [reader.root["/Names"]["/Dests"]]
+    while nodes:
+        node = nodes.pop().get_object()
+        pairs = list(node.get("/Names", ()))
+        for index in range(0, len(pairs) - 1, 2):
+            found[str(pairs[index])] = pairs[index + 1].get_object()
+        nodes.extend(node.get("/Kids", ()))
+    return found
+
+
+def anchor_position(pdf: bytes, anchor: str) -> Position:
+    """The signature box of the signature block whose name line is `anchor`: the gap above
+    the name, centred in the block's half of the page. The default box (the right half above
+    the bottom margin) when the block is not on the last page or cannot be found."""
+    try:
+        reader = PdfFileReader(BytesIO(pdf), strict=False)
+        count = int(reader.root["/Pages"]["/Count"])
+        last_page = reader.find_page_for_modification(count - 1)[0]
+        destination = _named_destinations(reader)[anchor]
+        page_ref = destination.raw_get(0)  # indexing would dereference it
+        x, top = float(destination[2]), float(destination[3])
+        media_box = [float(v) for v in last_page.get_object()["/MediaBox"]]
+    except Exception:  # no anchor in this layout: the default place
+        return signature_position(pdf)
+    if getattr(page_ref, "idnum", None) != last_page.idnum:
+        return signature_position(pdf)
+    half = (media_box[2] - PAGE_LEFT_MARGIN - PAGE_RIGHT_MARGIN) / 2
+    centre = x + half / 2
+    box = (centre - BOX_WIDTH / 2, top, centre + BOX_WIDTH / 2, top + BOX_HEIGHT)
+    try:
+        return signature_position(pdf, box=box)
+    except CertificateError:
+        return signature_position(pdf)
+
+
+# --- storing a signed version -------------------------------------------------------------------
+def _store(locked, pdf: bytes, *, party: str, by) -> DeviceDocument | None:
+    """`pdf` as the next version of `locked`, SIGNED by `party`; None if a concurrent call
+    stored that party's version first (the constraint refused this one)."""
+    field = owner_field(locked)
+    last = DeviceDocument.objects.filter(**{field: locked}).aggregate(last=Max("version"))
+    rendered = (
+        DeviceDocument.objects.filter(**{field: locked}, kind=DocumentKind.RENDERED)
+        .order_by("-version")
+        .first()
+    )
+    document = DeviceDocument(
+        form=FORMS[type(locked)],
+        kind=DocumentKind.SIGNED,
+        party=party,
+        number=locked.number,
+        issued_on=rendered.issued_on if rendered else None,
+        version=(last["last"] or 0) + 1,
+        created_by=by,
+        **{field: locked},
+    )
+    document.set_content(pdf)
+    try:
+        with transaction.atomic():
+            document.save()
+    except IntegrityError:
+        return None
+    audit_record(
+        actor=by,
+        action="device_document.sign",
+        obj=locked,
+        after={
+            "form": document.form,
+            "party": party,
+            "version": document.version,
+            "sha256": document.sha256,
+        },
+    )
+    return document
+
+
+def _lock(document):
+    return (
+        type(document)
+        .objects.select_for_update(of=("self",))
+        .select_related("agency", "agency__province")
+        .get(pk=document.pk)
+    )
+
+
+# --- the agency: Mẫu 07, 08, 09 -----------------------------------------------------------------
+REASONS = {
+    HandoverNotice: "Ký gửi thông báo bàn giao thiết bị (Mẫu 07)",
+    ReturnMinutes: "Ký biên bản giao nhận thiết bị (Mẫu 08), bên giao",
+    LossReport: "Ký biên bản xác nhận thất lạc thiết bị (Mẫu 09)",
+}
+
+
+def device_document_sign(*, document, by) -> DeviceDocument:
+    """ "Ký và gửi": the agency head signs the document (their certificate, then the agency's
+    seal) and it is sent (Mẫu 07, 09 to the CA; Mẫu 08 to its receiving side).
+
+    Idempotent: a document the agency signed already returns its signed version and stores
+    nothing. A head without a personal certificate, or an agency without a seal, is told
+    (`CertificateError`) and nothing changes. Raises `PermissionDenied` for anyone but a
+    head of the document's agency."""
+    owner_field(document)
+    require(is_head_of(by, document.agency))
+    with transaction.atomic():
+        locked = _lock(document)
+        existing = signed_version(locked)
+        if existing is not None:
+            return existing
+        if isinstance(locked, ReturnMinutes) and locked.confirmed_at is not None:
+            raise DomainError(_("Biên bản này đã được xác nhận."), code="already_confirmed")
+        pair = signing_pair(user=by, agency=locked.agency)
+        rendered = devices_services.device_document_pdf(document=locked, by=by)
+        pdf = bytes(rendered.content)
+        signed = sign_and_seal(
+            pdf,
+            pair=pair,
+            agency_name=locked.agency.name,
+            by=by,
+            reason=REASONS[type(locked)],
+            location=place_name(locked.agency),
+            position=anchor_position(pdf, AGENCY_ANCHOR),
+        )
+        stored = _store(locked, signed, party=SigningParty.AGENCY, by=by)
+        if stored is None:  # pragma: no cover - the row lock serialises callers
+            return signed_version(locked)
+        devices_services.device_document_mark_sent(document=locked, by=by)
+    document.sent_at = locked.sent_at
+    return stored
+
+
+# --- the receiving side: Mẫu 08 -----------------------------------------------------------------
+def return_minutes_countersign(*, minutes: ReturnMinutes, by) -> DeviceDocument:
+    """The receiving Sở KH&CN or CA signs the Mẫu 08 the agency signed (its officer's
+    certificate, then its seal if it has one), which confirms the receipt: the devices are
+    returned and their obligations closed (devices' `return_minutes_confirm`).
+
+    Idempotent like `device_document_sign`. Raises `PermissionDenied` for anyone but the
+    receiving side, `DomainError` before the agency has signed, `CertificateError` for an
+    officer without a personal certificate."""
+    require(is_receiver_of(by, minutes))
+    personal = personal_signing_certificate(by)
+    with transaction.atomic():
+        locked = _lock(minutes)
+        existing = signed_version(locked, SigningParty.RECEIVER)
+        if existing is not None:
+            return existing
+        agency_signed = signed_version(locked)
+        if locked.sent_at is None or agency_signed is None:
+            raise DomainError(
+                _("Lãnh đạo bên giao chưa ký biên bản: chưa thể ký xác nhận."), code="not_sent"
+            )
+        if locked.confirmed_at is not None:
+            raise DomainError(_("Biên bản này đã được xác nhận."), code="already_confirmed")
+        if personal is None:
+            raise CertificateError(
+                _(
+                    "Người ký chưa có chứng thư số cá nhân còn hiệu lực: không thể ký số biên "
+                    "bản trên cổng."
+                ),
+                code="no_personal_certificate",
+            )
+        receiver = locked.receiver
+        pdf = bytes(agency_signed.content)
+        position = anchor_position(pdf, RECEIVER_ANCHOR)
+        person = personal.person
+        signer = get_signer()
+        signed = signer.sign(
+            pdf,
+            certificate=personal,
+            field_name=RECEIVER_SIGNATURE_FIELD,
+            appearance=Appearance.signature(
+                position,
+                signer_name=person.full_name if person else personal.common_name,
+                title=person.position if person else "",
+                agency=receiver.name,
+            ),
+            reason="Ký biên bản giao nhận thiết bị (Mẫu 08), bên nhận",
+            location=place_name(locked.agency),
+            by=by,
+        )
+        seal = seal_certificate(receiver)
+        if seal is not None:
+            signed = signer.sign(
+                signed,
+                certificate=seal,
+                field_name=RECEIVER_SEAL_FIELD,
+                appearance=Appearance.seal(position, agency=receiver.name),
+                reason="Đóng dấu cơ quan",
+                location=place_name(locked.agency),
+                by=by,
+            )
+        stored = _store(locked, signed, party=SigningParty.RECEIVER, by=by)
+        if stored is None:  # pragma: no cover - the row lock serialises callers
+            return signed_version(locked, SigningParty.RECEIVER)
+        devices_services.return_minutes_confirm(
+            minutes=locked,
+            by=by,
+            receiver_representative=person.full_name if person else "",
+            receiver_representative_title=person.position if person else "",
+        )
+    minutes.__dict__.update(
+        {k: getattr(locked, k) for k in ("confirmed_at", "confirmed_by_id", "sent_at")}
+    )
+    return stored
+
+
+def signature_reports(stored: DeviceDocument | None) -> list[SignatureReport]:
+    """What the receiver sees: one report per signature of the signed version."""
+    if stored is None:
+        return []
+    return verify_pdf(bytes(stored.content))

@@ -1,0 +1,116 @@
+"""The signing of the device documents on their pages (requests_app/device_signing.py): the
+agency head's "Ký và gửi" on a Mẫu 07, 08 or 09, the receiving side's signature on a Mẫu 08,
+the signed PDF, and the signing card of each document page (registered with devices, which
+sits below the signing library: devices/extensions.py)."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import redirect
+from django.template.loader import render_to_string
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from certificates.signing import safe_pdf_filename, verification_summary
+from devices.models import SigningParty
+from devices.permissions import can_confirm_minutes, is_head_of
+from devices.views.documents import _loss, _minutes, _notice
+from portal.documents import pdf_download
+from portal.errors import DomainError
+from requests_app import device_signing
+
+KINDS = {
+    "notice": (_notice, "devices:notice_detail"),
+    "minutes": (_minutes, "devices:minutes_detail"),
+    "loss": (_loss, "devices:loss_detail"),
+}
+
+
+def _document(request, kind: str, pk: int):
+    """The document if the user sees it (else 404)."""
+    if kind not in KINDS:
+        raise Http404
+    getter, detail = KINDS[kind]
+    return getter(request, pk), detail
+
+
+@login_required
+@require_POST
+def device_document_sign(request, kind: str, pk: int):
+    """The agency head's "Ký và gửi"."""
+    document, detail = _document(request, kind, pk)
+    try:
+        device_signing.device_document_sign(document=document, by=request.user)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        if kind == "minutes":
+            text = _("Đã ký số %(document)s và gửi bên nhận %(receiver)s.") % {
+                "document": document,
+                "receiver": document.receiver.name,
+            }
+        else:
+            text = _("Đã ký số %(document)s và gửi Cục Chứng thực số.") % {"document": document}
+        messages.success(request, text)
+    return redirect(detail, pk=document.pk)
+
+
+@login_required
+@require_POST
+def return_minutes_countersign(request, pk: int):
+    """The receiving side signs the Mẫu 08, which confirms the receipt."""
+    minutes, detail = _document(request, "minutes", pk)
+    try:
+        device_signing.return_minutes_countersign(minutes=minutes, by=request.user)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request,
+            _("Đã ký số xác nhận nhận đủ thiết bị theo biên bản Mẫu 08 số %(number)s.")
+            % {"number": minutes.number},
+        )
+    return redirect(detail, pk=minutes.pk)
+
+
+@login_required
+@require_GET
+def device_document_signed_pdf(request, kind: str, pk: int):
+    """The signed version with the most signatures, under a safe file name."""
+    document, _detail = _document(request, kind, pk)
+    stored = device_signing.latest_signed(document)
+    if stored is None:
+        raise Http404
+    name = safe_pdf_filename(f"Mau{stored.form}_{document.number}_da_ky_v{stored.version}")
+    return pdf_download(stored, name)
+
+
+def signing_panel(request, document, kind: str) -> str:
+    """The signing card of a document page: its signatures as verified now, the summary
+    ("2 chữ ký hợp lệ"), the signed PDF, and the signing buttons for whoever may sign."""
+    user = request.user
+    stored = device_signing.latest_signed(document)
+    reports = device_signing.signature_reports(stored)
+    agency_signed = device_signing.signed_version(document) is not None
+    receiver_signed = kind == "minutes" and (
+        device_signing.signed_version(document, SigningParty.RECEIVER) is not None
+    )
+    return render_to_string(
+        "requests_app/devices/signing_panel.html",
+        {
+            "obj": document,
+            "kind": kind,
+            "stored": stored,
+            "reports": reports,
+            "summary": verification_summary(reports) if stored else "",
+            "all_valid": bool(reports) and all(r.ok for r in reports),
+            "agency_signed": agency_signed,
+            "receiver_signed": receiver_signed,
+            "can_sign": not agency_signed and is_head_of(user, document.agency),
+            "can_countersign": kind == "minutes"
+            and agency_signed
+            and not receiver_signed
+            and can_confirm_minutes(user, document),
+        },
+        request=request,
+    )
