@@ -10,6 +10,7 @@ from django.urls import reverse
 from devices.models import DeviceDocument, LossReport
 from devices.word import device_document_docx
 from portal.lib.docx import DOCX_CONTENT_TYPE
+from tests.devices.helpers import send
 from tests.devices.test_document_pdfs import (  # noqa: F401 (token is a fixture)
     BUILDERS,
     HEADER,
@@ -93,7 +94,7 @@ def test_a_device_document_docx_downloads_only_within_its_scope(
     status,
     form,
 ):
-    document = BUILDERS[form](cast, token)
+    document = send(cast, BUILDERS[form](cast, token))  # the receiver sees it once sent
     sign_in(client, getattr(cast, persona))
     response = client.get(reverse(URLS[form], args=[document.pk]))
     assert response.status_code == status
