@@ -11,9 +11,10 @@ from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from agencies.accounts.reauth import ReauthForm
 from certificates.signing import safe_pdf_filename, verification_summary
 from devices.models import SigningParty
-from devices.permissions import can_confirm_minutes, is_head_of
+from devices.permissions import can_confirm_minutes, is_head_of, is_receiver_of, require
 from devices.views.documents import _loss, _minutes, _notice
 from portal.documents import pdf_download
 from portal.errors import DomainError
@@ -34,12 +35,29 @@ def _document(request, kind: str, pk: int):
     return getter(request, pk), detail
 
 
+def _confirmed(request, purpose: str, obj, *, allowed: bool) -> None:
+    """The signer types their password (and code) again before their key is used, as for a
+    letter's "Ký, ban hành" (docs/security.md); raises DomainError (ReauthFailed) if refused.
+    The right is read first only so that a user without it gets their 403 rather than a
+    question about their password; the service decides it again under the lock."""
+    require(allowed)
+    form = ReauthForm(request.POST)
+    form.is_valid()  # both fields are optional strings: always valid, values or ""
+    form.reauth_verify(request, purpose=purpose, obj=obj)
+
+
 @login_required
 @require_POST
 def device_document_sign(request, kind: str, pk: int):
     """The agency head's "Ký và gửi"."""
     document, detail = _document(request, kind, pk)
     try:
+        _confirmed(
+            request,
+            "device_document_sign",
+            document,
+            allowed=is_head_of(request.user, document.agency),
+        )
         device_signing.device_document_sign(document=document, by=request.user)
     except DomainError as exc:
         messages.error(request, exc.message)
@@ -61,6 +79,12 @@ def return_minutes_countersign(request, pk: int):
     """The receiving side signs the Mẫu 08, which confirms the receipt."""
     minutes, detail = _document(request, "minutes", pk)
     try:
+        _confirmed(
+            request,
+            "return_minutes_countersign",
+            minutes,
+            allowed=is_receiver_of(request.user, minutes),
+        )
         device_signing.return_minutes_countersign(minutes=minutes, by=request.user)
     except DomainError as exc:
         messages.error(request, exc.message)

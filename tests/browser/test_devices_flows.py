@@ -11,7 +11,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from playwright.sync_api import expect
 
-from agencies.demo import load_demo
+from agencies.demo import DEMO_PASSWORD, load_demo
 from agencies.models import Organization, Person
 from certificates.choices import RevocationReason, SubjectKind
 from certificates.services import ca_initialize, certificate_issue
@@ -21,6 +21,7 @@ from devices.services import device_deliver_for_certificate, device_register_sto
 from requests_app.choices import FormKind, Status
 from requests_app.demo import demo_device_signers
 from requests_app.models import CertRequest
+from tests.helpers import totp_code
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -95,6 +96,7 @@ def test_the_clerk_hands_tokens_over_and_the_ca_receives_the_mau_07(
     # The head signs and sends it.
     head_page = as_user(HEAD)
     head_page.goto(f"{live_server.url}/thiet-bi/mau-07/{notice.pk}/")
+    head_page.get_by_label("Nhập lại mật khẩu để xác nhận").fill(DEMO_PASSWORD)
     head_page.get_by_role("button", name="Ký và gửi").click()
     expect(head_page.locator(".messages")).to_contain_text("Đã ký số")
     expect(head_page.locator('[data-verification="valid"]')).to_have_text("2 chữ ký hợp lệ")
@@ -209,11 +211,17 @@ def test_the_clerk_returns_a_device_in_mau_08_and_the_ca_confirms(
     # The head signs first (the agency's side), then the CA signs, which confirms the receipt.
     head_page = as_user(HEAD)
     head_page.goto(f"{live_server.url}/thiet-bi/mau-08/{minutes.pk}/")
+    head_page.get_by_label("Nhập lại mật khẩu để xác nhận").fill(DEMO_PASSWORD)
     head_page.get_by_role("button", name="Ký và gửi").click()
     expect(head_page.locator('[data-verification="valid"]')).to_have_text("2 chữ ký hợp lệ")
 
     ca_page = as_user(CA)
     ca_page.goto(f"{live_server.url}/thiet-bi/mau-08/{minutes.pk}/")
+    ca_page.get_by_label("Nhập lại mật khẩu để xác nhận").fill(DEMO_PASSWORD)
+    # The demo's CA operator has an authenticator: its current code.
+    ca_page.get_by_label("Mã xác thực 6 chữ số").fill(
+        totp_code(get_user_model().objects.get(username=CA))
+    )
     ca_page.get_by_role("button", name="Ký xác nhận đã nhận đủ thiết bị").click()
     expect(ca_page.locator('[data-confirmed="true"]')).to_be_visible()
     expect(ca_page.locator('[data-verification="valid"]')).to_have_text("3 chữ ký hợp lệ")

@@ -42,7 +42,7 @@ from requests_app.device_signing import (
 )
 from tests import factories as f
 from tests.certificates.pdf_tools import nss_db_trusting, pdfsig
-from tests.helpers import sign_in
+from tests.helpers import reauth_for, sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -266,7 +266,10 @@ def test_the_heads_ky_va_gui_on_the_page_sends_it_and_the_ca_sees_two_valid_sign
     page = client.get(reverse("devices:loss_detail", args=[report.pk])).content.decode()
     assert "Ký và gửi" in page
 
-    client.post(reverse("requests_app:device_document_sign", args=["loss", report.pk]))
+    client.post(
+        reverse("requests_app:device_document_sign", args=["loss", report.pk]),
+        reauth_for(client),
+    )
 
     sign_in(client, cast.ca_operator)
     page = client.get(reverse("devices:loss_detail", args=[report.pk])).content.decode()
@@ -371,3 +374,17 @@ def test_the_database_keeps_one_signed_version_per_document_and_party(cast, toke
 
     with pytest.raises(IntegrityError), transaction.atomic():
         twin.save()
+
+
+def test_ky_va_gui_without_the_password_typed_again_signs_nothing(client, cast, token, head):
+    report = _loss(cast, token)
+    sign_in(client, cast.head_a)
+
+    client.post(
+        reverse("requests_app:device_document_sign", args=["loss", report.pk]),
+        {"reauth_password": "not-the-password"},
+    )
+
+    report.refresh_from_db()
+    assert report.sent_at is None
+    assert not DeviceDocument.objects.filter(loss_report=report).exists()
