@@ -52,6 +52,11 @@ def build_agency():
     from agencies.models import Membership, Organization, Person
 
     province = Organization.objects.create(kind=OrgKind.PROVINCE, name="Tỉnh Lai Châu")
+    Organization.objects.create(
+        kind=OrgKind.PROVINCIAL_OFFICE,
+        name="Sở Khoa học và Công nghệ tỉnh Lai Châu",
+        parent=province,
+    )
     agency = Organization.objects.create(
         kind=OrgKind.AGENCY,
         name="Sở Tài chính tỉnh Lai Châu",
