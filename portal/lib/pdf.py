@@ -11,10 +11,17 @@ rendering must never reach outside the project. So:
 - the text is Unicode NFC before WeasyPrint sees it;
 - the fonts are the ones shipped in static/fonts (Liberation Serif, @font-face in
   static/css/pdf.css).
+
+Speed (bench/bench_pdf.py): WeasyPrint builds hundreds of thousands of small objects for a long
+table, and Python's cyclic garbage collector, run again and again while they accumulate, took a
+quarter of a 500-row letter's render time; it is paused while a document renders
+(`_collector_paused`) and the document's garbage is collected once at the end.
 """
 
+import gc
 import logging
 import posixpath
+import threading
 import unicodedata
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -120,6 +127,32 @@ def static_fetcher():
     return _fetcher_class()()
 
 
+_paused_lock = threading.Lock()
+_paused = {"renders": 0, "was_enabled": True}
+
+
+class _collector_paused:
+    """Python's cyclic garbage collector off while at least one document renders in this
+    process (a count: threads of a web process may render at once), back as it was after the
+    last one, then one young-generation collection frees the documents' objects (all of them
+    young: nothing was collected while they were made)."""
+
+    def __enter__(self):
+        with _paused_lock:
+            if _paused["renders"] == 0:
+                _paused["was_enabled"] = gc.isenabled()
+                gc.disable()
+            _paused["renders"] += 1
+
+    def __exit__(self, *exc):
+        with _paused_lock:
+            _paused["renders"] -= 1
+            if _paused["renders"] or not _paused["was_enabled"]:
+                return
+            gc.enable()
+        gc.collect(0)
+
+
 def nfc(text: str) -> str:
     return unicodedata.normalize("NFC", text)
 
@@ -131,6 +164,10 @@ def render_pdf(template_name: str, context: dict, *, base_url: str | None = None
     from weasyprint import HTML
 
     html = nfc(render_to_string(template_name, {**context, "pdf_static": _static_prefix()}))
-    fetcher = static_fetcher()
-    document = HTML(string=html, base_url=base_url or DOCUMENT_ORIGIN + "/", url_fetcher=fetcher)
-    return document.write_pdf()
+    with _collector_paused():
+        document = HTML(
+            string=html, base_url=base_url or DOCUMENT_ORIGIN + "/", url_fetcher=static_fetcher()
+        )
+        pdf = document.write_pdf()
+        del document
+    return pdf

@@ -163,3 +163,32 @@ def test_a_static_file_outside_the_document_types_is_refused(caplog):
 def test_download_names_have_no_diacritics_and_at_most_50_characters(stem, name):
     assert safe_file_name(stem) == name
     assert len(safe_file_name(stem)) <= 50
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_rendering_leaves_the_garbage_collector_as_it_found_it_and_paused_meanwhile(enabled):
+    """WeasyPrint's cascade (spied on, passed through) runs with the collector off."""
+    import gc
+
+    seen = []
+
+    def paused_during_layout(*args, **kwargs):
+        seen.append(gc.isenabled())
+        return original(*args, **kwargs)
+
+    from weasyprint import document as weasy_document
+
+    original = weasy_document.get_all_computed_styles
+    was = gc.isenabled()
+    (gc.enable if enabled else gc.disable)()
+    try:
+        weasy_document.get_all_computed_styles = paused_during_layout
+        with _templates(
+            doc='{% extends "base.html" %}{% block body %}<p>{{ v }}</p>{% endblock %}'
+        ):
+            render_pdf("doc", {"v": "Tạm dừng"})
+        assert gc.isenabled() is enabled
+    finally:
+        weasy_document.get_all_computed_styles = original
+        (gc.enable if was else gc.disable)()
+    assert seen == [False]
