@@ -254,8 +254,10 @@ class Deadline(models.Model):
             ),
         ]
         constraints = [
+            # A letter forwarded again gets a new due date, so a new deadline; a sweep that
+            # runs twice inserts the same (kind, subject, due_on) and keeps one.
             models.UniqueConstraint(
-                fields=["kind", "subject"], name="portal_deadline_one_per_kind_subject"
+                fields=["kind", "subject", "due_on"], name="portal_deadline_once_per_due_date"
             ),
         ]
 

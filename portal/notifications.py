@@ -112,14 +112,14 @@ def notifications_close(*, subject: str, kind: str) -> int:
     )
 
 
-def notifications_close_where(kind: str, still_open_sql: str, params=()) -> int:
-    """Set-based close for a sweep: close the open notifications of `kind` whose subject is
-    not among those `still_open_sql` selects (one column: the subject string)."""
+def notifications_close_where(kind: str, still_due_sql: str, params=()) -> int:
+    """Set-based close for a sweep: close the open notifications `n` of `kind` for which
+    `still_due_sql`, a correlated subquery on `n.subject`, finds no row. Returns the count."""
     with connection.cursor() as cursor:
         cursor.execute(
-            "UPDATE portal_notification SET closed_at = now()"  # noqa: S608
-            " WHERE kind = %s AND closed_at IS NULL AND subject <> ''"
-            f" AND subject NOT IN ({still_open_sql})",
+            "UPDATE portal_notification n SET closed_at = now()"  # noqa: S608
+            " WHERE n.kind = %s AND n.closed_at IS NULL AND n.subject <> ''"
+            f" AND NOT EXISTS ({still_due_sql})",
             [kind, *params],
         )
         return cursor.rowcount
