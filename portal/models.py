@@ -119,6 +119,14 @@ class CalendarOverride(models.Model):
 class Notification(models.Model):
     """An in-app notice to one user (e-mailed too, see portal.notifications)."""
 
+    class Kind(models.TextChoices):
+        """The kinds the notification centre filters on; other notices leave `kind` empty."""
+
+        AWAITING_HEAD = "awaiting_head", _("Văn bản chờ ký")
+        RENEWAL = "renewal", _("Gia hạn chứng thư")
+        RENEWAL_OVERTAKEN = "renewal_overtaken", _("Gia hạn không còn thực hiện được")
+        DEADLINE = "deadline", _("Thời hạn xử lý")
+
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
     )

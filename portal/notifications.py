@@ -138,6 +138,16 @@ def notification_mark_read(*, user, notification_id: int | None = None) -> int:
     return unread.update(read_at=timezone.now())
 
 
+def notification_preference_set(*, user, email: bool, daily_digest: bool):
+    """Save the user's own notification choices (their view state: not audited)."""
+    from portal.models import NotificationPreference
+
+    preference, _created = NotificationPreference.objects.update_or_create(
+        user=user, defaults={"email": email, "daily_digest": daily_digest}
+    )
+    return preference
+
+
 def unread_count(user) -> int:
     """Unread and still open: what the navigation shows next to "Thông báo"."""
     from portal.models import Notification
