@@ -11,6 +11,7 @@ concurrent sweep tells nobody twice and a missed run is caught up by the next on
 from datetime import datetime
 
 from django.conf import settings
+from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -55,6 +56,7 @@ def ladder_bands() -> list[tuple[int, int, str]]:
     return bands
 
 
+@transaction.atomic
 def renewal_ladder_sweep(*, now: datetime | None = None) -> int:
     """Notify every certificate's agency and subscriber of the rung it has reached; one SQL
     statement for all certificates (plus one to read the e-mail addresses of the new rows).
