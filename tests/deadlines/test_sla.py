@@ -225,3 +225,26 @@ def test_an_ordinary_saturday_does_not_count(cast):
     letter = _letter(cast, status=Status.PROVINCE_REVIEW, due_on=date(2026, 3, 6))  # Friday
     _sweep_on(date(2026, 3, 7))
     assert Deadline.objects.get(subject=f"letter:{letter.pk}").level == 0
+
+
+def test_working_days_back_counts_the_calendar_backwards(cast):
+    from portal.workdays import working_days_back
+
+    assert working_days_back(date(2026, 3, 10), 1) == date(2026, 3, 10)  # a Tuesday counts
+    assert working_days_back(date(2026, 3, 9), 2) == date(2026, 3, 6)  # over the weekend
+    assert working_days_back(date(2026, 2, 23), 2) == date(2026, 2, 13)  # over Tết 2026
+    assert working_days_back(date(2026, 1, 12), 2) == date(2026, 1, 10)  # the worked Saturday
+    with pytest.raises(ValueError):
+        working_days_back(date(2026, 3, 10), 0)
+
+
+def test_the_admin_lists_deadlines_read_only(cast, client):
+    from tests.helpers import sign_in
+
+    obligation = _obligation(cast, due_on=date(2026, 3, 9))
+    _sweep_on(date(2026, 3, 2))
+    sign_in(client, cast.admin)
+    response = client.get(reverse("admin:portal_deadline_changelist"))
+    assert response.status_code == 200
+    assert obligation.device.serial in response.content.decode()
+    assert client.get(reverse("admin:portal_deadline_add")).status_code == 403
