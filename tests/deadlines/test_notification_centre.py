@@ -128,3 +128,18 @@ def test_every_dashboard_tile_is_a_link(cast, client, persona):
     tiles = re.findall(r'<div class="stat[^"]*"><dt>(.*?)</dt>', body)
     assert tiles
     assert all(tile.startswith("<a href=") for tile in tiles), tiles
+
+
+def test_demo_accounts_have_an_address_so_make_run_prints_their_e_mails(
+    django_capture_on_commit_callbacks,
+):
+    from django.contrib.auth import get_user_model
+
+    from agencies.demo import load_demo
+
+    accounts = load_demo()
+    users = get_user_model().objects.filter(username__in=[a.username for a in accounts])
+    assert all(user.email for user in users)
+    with django_capture_on_commit_callbacks(execute=True):
+        notify(users=list(users), message="Văn bản chờ ký: thử")
+    assert len(mail.outbox) == len(accounts)
