@@ -176,7 +176,12 @@ def load_demo() -> list[DemoAccount]:
     def account(username, role, org, label, *, person=None, superuser=False) -> DemoAccount:
         user, created = user_model.objects.get_or_create(
             username=username,
-            defaults={"is_superuser": superuser, "is_staff": superuser},
+            # An address, so the console e-mail backend of `make run` shows what each step sends.
+            defaults={
+                "is_superuser": superuser,
+                "is_staff": superuser,
+                "email": f"{username}@demo.gov.vn",
+            },
         )
         if created:
             user.set_password(DEMO_PASSWORD)

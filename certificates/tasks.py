@@ -30,3 +30,13 @@ def crl_refresh_task() -> None:
 def certificate_expire_due_task() -> int:
     """Periodic: mark certificates whose validity has ended as expired."""
     return services.certificate_expire_due()
+
+
+@shared_task(name="certificates.tasks.renewal_ladder_sweep_task")
+def renewal_ladder_sweep_task() -> int:
+    """Beat: tell agencies and subscribers the renewal rung each certificate reached
+    (docs/domain.md §5.9). Takes no rows; idempotent by the notification key, so a redelivery
+    after a lost worker inserts nothing twice."""
+    from certificates.deadlines import renewal_ladder_sweep
+
+    return renewal_ladder_sweep()

@@ -8,6 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from csp.constants import NONE, SELF
 from django.utils.translation import gettext_lazy as _
 
@@ -313,6 +314,20 @@ CELERY_BEAT_SCHEDULE = {
         "task": "devices.tasks.return_obligation_notify_overdue_task",
         "schedule": 60 * 60,
     },
+    # Deadlines (docs/architecture.md §4.9): the renewal ladder; deadline rows, SLA watch and
+    # escalation, closing notifications whose reason passed; the daily digest.
+    "certificates-renewal-ladder": {
+        "task": "certificates.tasks.renewal_ladder_sweep_task",
+        "schedule": env_int("PORTAL_DEADLINE_SWEEP_SECONDS", 60 * 60),
+    },
+    "requests-deadlines-sweep": {
+        "task": "requests_app.tasks.deadlines_sweep_task",
+        "schedule": env_int("PORTAL_DEADLINE_SWEEP_SECONDS", 60 * 60),
+    },
+    "portal-daily-digest": {
+        "task": "portal.tasks.daily_digest_task",
+        "schedule": crontab(hour=env_int("PORTAL_DIGEST_HOUR", 7), minute=0),
+    },
     "portal-audit-checkpoint": {
         "task": "portal.tasks.audit_checkpoint_task",
         "schedule": AUDIT_CHECKPOINT_MINUTES * 60,
@@ -335,6 +350,12 @@ SPECTACULAR_SETTINGS = {"TITLE": "Certificate-request portal API", "VERSION": "1
 PORTAL_RENEW_MIN_DAYS_LEFT = env_int("PORTAL_RENEW_MIN_DAYS_LEFT", 30)
 PORTAL_CHANGE_MIN_DAYS_LEFT = env_int("PORTAL_CHANGE_MIN_DAYS_LEFT", 30)
 PORTAL_MAX_RENEWALS = env_int("PORTAL_MAX_RENEWALS", 1)
+# The renewal ladder (docs/domain.md §5.9): days left at which the agency and the subscriber are
+# told that renewal or change is still possible; under PORTAL_RENEW_MIN_DAYS_LEFT, that it no
+# longer is.
+PORTAL_RENEWAL_NOTICE_DAYS = sorted(
+    (int(d) for d in env_list("PORTAL_RENEWAL_NOTICE_DAYS", ["60", "45", "31"])), reverse=True
+)
 PORTAL_DEVICE_RETURN_WORKING_DAYS = env_int("PORTAL_DEVICE_RETURN_WORKING_DAYS", 5)
 PORTAL_RECOVERY_WORKING_DAYS = env_int("PORTAL_RECOVERY_WORKING_DAYS", 1)
 PORTAL_PROCESSING_WORKING_DAYS = env_int("PORTAL_PROCESSING_WORKING_DAYS", 3)

@@ -161,6 +161,25 @@ def agency_count(user) -> int:
     )
 
 
+AWAITING_SIGNATURE_SHOWN = 20
+
+
+def awaiting_signature(user) -> list[CertRequest]:
+    """The letters of the head's agencies waiting for their signature, oldest first (one
+    query; the dashboard shows the first AWAITING_SIGNATURE_SHOWN, the tile counts them all)."""
+    return list(
+        CertRequest.objects.visible_to(user)
+        .filter(
+            status=Status.AWAITING_HEAD,
+            agency__memberships__user=user,
+            agency__memberships__role=Role.AGENCY_HEAD,
+        )
+        .select_related("agency")
+        .distinct()
+        .order_by("updated_at", "pk")[:AWAITING_SIGNATURE_SHOWN]
+    )
+
+
 def user_count() -> int:
     return get_user_model().objects.filter(is_active=True).count()
 
@@ -228,6 +247,10 @@ def build(user) -> dict:
         context["devices"] = device_counts(Device.objects.visible_to(user))
         context["letters"] = letter_counts(CertRequest.objects.visible_to(user))
         context["overdue_returns"] = overdue_return_count(user)
+    # "What needs me now" comes first on every dashboard: the unread notifications, and for a
+    # head the letters waiting for their signature.
+    if Role.AGENCY_HEAD in scope.roles:
+        context["awaiting_signature"] = awaiting_signature(user)
     if role == Role.PROVINCIAL_OFFICER:
         context["agency_count"] = agency_count(user)
     if role in (Role.CA_OPERATOR, Role.ADMINISTRATOR):

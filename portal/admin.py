@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.db import transaction
 
 from portal.audit import audit_record
-from portal.models import AuditEvent, CalendarOverride
+from portal.models import AuditEvent, CalendarOverride, Deadline
 
 
 @admin.register(AuditEvent)
@@ -78,3 +78,22 @@ class CalendarOverrideAdmin(admin.ModelAdmin):
             obj=obj,
             before=_override_summary(obj),
         )
+
+
+@admin.register(Deadline)
+class DeadlineAdmin(admin.ModelAdmin):
+    """Read-only: deadlines are opened, closed and escalated by the beat sweeps only."""
+
+    list_display = ["label", "kind", "due_on", "state", "actor", "level", "closed_at"]
+    list_filter = ["kind", "state", "actor"]
+    search_fields = ["label", "subject"]
+    date_hierarchy = "due_on"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -119,6 +119,14 @@ class CalendarOverride(models.Model):
 class Notification(models.Model):
     """An in-app notice to one user (e-mailed too, see portal.notifications)."""
 
+    class Kind(models.TextChoices):
+        """The kinds the notification centre filters on; other notices leave `kind` empty."""
+
+        AWAITING_HEAD = "awaiting_head", _("Văn bản chờ ký")
+        RENEWAL = "renewal", _("Gia hạn chứng thư")
+        RENEWAL_OVERTAKEN = "renewal_overtaken", _("Gia hạn không còn thực hiện được")
+        DEADLINE = "deadline", _("Thời hạn xử lý")
+
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
     )
@@ -126,15 +134,143 @@ class Notification(models.Model):
     url = models.CharField(_("liên kết"), max_length=255, blank=True)
     created_at = models.DateTimeField(_("thời điểm"), auto_now_add=True, db_index=True)
     read_at = models.DateTimeField(_("đã đọc lúc"), null=True, blank=True)
+    # What the notice is about and why, as plain data (this floor knows no app above it):
+    # subject "letter:12", "certificate:7", "deadline:3"; kind "awaiting_head", "renewal", ...
+    subject = models.CharField(_("đối tượng"), max_length=64, blank=True, default="")
+    kind = models.CharField(_("loại"), max_length=32, blank=True, default="")
+    # Subject, kind and threshold ("certificate:7:renewal:60"): a sweep that runs twice, or two
+    # sweeps at once, insert the same key and the constraint keeps one (docs/architecture.md §4).
+    key = models.CharField(_("khóa"), max_length=120, blank=True, default="")
+    # Set when the reason has passed (the letter was signed, the device handed over).
+    closed_at = models.DateTimeField(_("đã đóng lúc"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("thông báo")
         verbose_name_plural = _("thông báo")
         ordering = ["-created_at", "-pk"]
-        indexes = [models.Index(fields=["user", "read_at"], name="notification_unread_idx")]
+        indexes = [
+            models.Index(fields=["user", "read_at"], name="notification_unread_idx"),
+            models.Index(
+                fields=["kind", "subject"],
+                condition=Q(closed_at__isnull=True),
+                name="notification_open_subject_idx",
+            ),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "key"],
+                condition=~Q(key=""),
+                name="notification_unique_user_key",
+                violation_error_message=_("Thông báo này đã được gửi cho người dùng."),
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.message
+
+
+class NotificationPreference(models.Model):
+    """How a user wants to be told: e-mail for each notice, a daily digest. No row: defaults."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_preference"
+    )
+    email = models.BooleanField(_("gửi thư điện tử cho từng thông báo"), default=True)
+    daily_digest = models.BooleanField(_("gửi bản tổng hợp hằng ngày"), default=False)
+
+    class Meta:
+        verbose_name = _("tùy chọn thông báo")
+        verbose_name_plural = _("tùy chọn thông báo")
+        default_permissions = ()
+
+    def __str__(self) -> str:
+        return str(self.user)
+
+
+class DigestSent(models.Model):
+    """One daily digest per user and day: the constraint makes the digest task idempotent."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField(_("ngày"))
+    sent_at = models.DateTimeField(_("gửi lúc"), auto_now_add=True)
+
+    class Meta:
+        default_permissions = ()
+        constraints = [
+            models.UniqueConstraint(fields=["user", "day"], name="portal_digest_once_per_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.day:%d/%m/%Y}"
+
+
+class Deadline(models.Model):
+    """One time limit someone must meet (docs/architecture.md §4.9): opened, met and escalated
+    set-based by the beat sweeps of the app that owns the subject.
+
+    It lives on the ground floor so one sweep escalates every kind; the subject ("letter:12",
+    "obligation:3", "certificate:7") and the organisations are plain data, since this floor
+    imports no app above it.
+    """
+
+    class Kind(models.TextChoices):
+        PROVINCE_REVIEW = "province_review", _("Sở KH&CN xem xét")
+        CA_PROCESSING = "ca_processing", _("CA xử lý (3 ngày làm việc)")
+        RECOVERY = "recovery", _("Khôi phục thiết bị (1 ngày làm việc)")
+        DEVICE_RETURN = "device_return", _("Bàn giao lại thiết bị (5 ngày làm việc)")
+
+    class State(models.TextChoices):
+        OPEN = "open", _("Đang trong hạn")
+        MET = "met", _("Đã hoàn thành")
+        OVERDUE = "overdue", _("Quá hạn")
+        ESCALATED = "escalated", _("Đã báo cấp trên")
+
+    class Actor(models.TextChoices):
+        """Who must act, lowest first: the escalation ladder climbs this order."""
+
+        CLERK = "agency_clerk", _("Cán bộ đầu mối cơ quan")
+        HEAD = "agency_head", _("Lãnh đạo cơ quan")
+        PROVINCE = "provincial_officer", _("Sở KH&CN")
+        CA = "ca_operator", _("CA")
+
+    kind = models.CharField(_("loại hạn"), max_length=20, choices=Kind.choices)
+    subject = models.CharField(_("đối tượng"), max_length=64)
+    label = models.CharField(_("tên"), max_length=255, blank=True)
+    url = models.CharField(_("liên kết"), max_length=255, blank=True)
+    due_on = models.DateField(_("hạn"))
+    state = models.CharField(
+        _("trạng thái"), max_length=10, choices=State.choices, default=State.OPEN
+    )
+    actor = models.CharField(_("bên phải xử lý"), max_length=20, choices=Actor.choices)
+    # The agency the subject belongs to (agencies.Organization id, plain data on this floor).
+    agency_id = models.BigIntegerField(_("cơ quan"))
+    # Overdue steps already escalated: 0 in time, 1 the day after the due date, ...
+    level = models.PositiveSmallIntegerField(_("bậc nhắc"), default=0)
+    opened_at = models.DateTimeField(_("mở lúc"), default=timezone.now)
+    closed_at = models.DateTimeField(_("đóng lúc"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("thời hạn")
+        verbose_name_plural = _("thời hạn")
+        ordering = ["due_on", "pk"]
+        default_permissions = ("view",)
+        indexes = [
+            models.Index(
+                fields=["state", "due_on"],
+                condition=Q(closed_at__isnull=True),
+                name="portal_deadline_open_idx",
+            ),
+        ]
+        constraints = [
+            # A letter forwarded again gets a new due date, so a new deadline; a sweep that
+            # runs twice inserts the same (kind, subject, due_on) and keeps one.
+            models.UniqueConstraint(
+                fields=["kind", "subject", "due_on"], name="portal_deadline_once_per_due_date"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.subject} {self.due_on:%d/%m/%Y}"
 
 
 class ImportJobQuerySet(models.QuerySet):

@@ -1,39 +1,128 @@
-"""In-app notifications plus e-mail through Django's backend, for every step of a workflow."""
+"""In-app notifications plus e-mail through Django's backend, for every step of a workflow.
+
+Two ways in: `notify` for one event and its users, `notify_select` for a sweep that notifies a
+whole set in one INSERT … SELECT. Both take a `key` (subject, kind, threshold): the unique
+constraint (user, key) keeps a repeated or concurrent sweep from telling anyone twice, and
+only the rows actually inserted are e-mailed (docs/architecture.md §4.9).
+"""
 
 from collections.abc import Iterable
 
 from django.conf import settings
 from django.core.mail import send_mass_mail
-from django.db import transaction
+from django.db import connection, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 
-def notify(*, users: Iterable, message: str, url: str = "") -> int:
+def notify(
+    *, users: Iterable, message: str, url: str = "", subject: str = "", kind: str = "", key=""
+) -> int:
     """Tell each user: a Notification row now, an e-mail once the transaction commits.
 
-    Returns the number of users notified. The e-mail is best-effort (the in-app notification
-    is the record); a mail server outage never undoes the state change that caused it.
+    With a `key`, a user who already has a notification of that key is skipped. Returns the
+    number of users notified. The e-mail is best-effort (the in-app notification is the
+    record); a mail server outage never undoes the state change that caused it.
     """
     from portal.models import Notification
 
-    users = [u for u in users if u is not None]
-    Notification.objects.bulk_create(
-        [Notification(user=user, message=message[:500], url=url) for user in users]
+    users = {u.pk: u for u in users if u is not None}
+    if not users:
+        return 0
+    rows = [
+        Notification(
+            user_id=pk, message=message[:500], url=url, subject=subject, kind=kind, key=key
+        )
+        for pk in users
+    ]
+    if key:
+        # ON CONFLICT DO NOTHING RETURNING: the users whose row this call actually inserted.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "INSERT INTO portal_notification"
+                " (user_id, message, url, subject, kind, key, created_at)"
+                " SELECT u, %s, %s, %s, %s, %s, now() FROM unnest(%s::bigint[]) AS u"
+                " ON CONFLICT (user_id, key) WHERE key <> '' DO NOTHING RETURNING id",
+                [message[:500], url, subject, kind, key, list(users)],
+            )
+            inserted = [row[0] for row in cursor.fetchall()]
+    else:
+        Notification.objects.bulk_create(rows)
+        inserted = [row.pk for row in rows]
+    _mail_later(inserted)
+    return len(inserted)
+
+
+def notify_select(select_sql: str, params: list | tuple = ()) -> int:
+    """Insert the notifications a query selects, set-based; e-mail those actually inserted.
+
+    `select_sql` yields the columns (user_id, message, url, subject, kind, key), key not
+    empty. One INSERT … SELECT … ON CONFLICT DO NOTHING, whatever the number of rows: a
+    repeated or concurrent sweep inserts nothing it inserted before. Returns the count.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(
+            # The callers' SQL text; every value goes in as a parameter.
+            "INSERT INTO portal_notification"  # noqa: S608
+            " (user_id, message, url, subject, kind, key, created_at)"
+            " SELECT s.user_id, left(s.message, 500), s.url, s.subject, s.kind, s.key, now()"
+            f" FROM ({select_sql}) AS s"
+            " ON CONFLICT (user_id, key) WHERE key <> '' DO NOTHING RETURNING id",
+            params,
+        )
+        inserted = [row[0] for row in cursor.fetchall()]
+    _mail_later(inserted)
+    return len(inserted)
+
+
+def _mail_later(notification_ids: list[int]) -> None:
+    """E-mail these notifications once the transaction commits, to users who want e-mail."""
+    if not notification_ids:
+        return
+    from portal.models import Notification
+
+    rows = (
+        Notification.objects.filter(pk__in=notification_ids, user__is_active=True)
+        .exclude(user__email="")
+        .exclude(user__notification_preference__email=False)
+        .values_list("message", "url", "user__email")
     )
-    link = f"{settings.SITE_URL}{url}" if url else settings.SITE_URL
     mails = [
         (
             _("[Cổng chữ ký số] %(message)s") % {"message": message[:120]},
-            f"{message}\n\n{link}\n",
+            f"{message}\n\n{settings.SITE_URL}{url}\n",
             settings.DEFAULT_FROM_EMAIL,
-            [user.email],
+            [email],
         )
-        for user in users
-        if user.email
+        for message, url, email in rows
     ]
     if mails:
         transaction.on_commit(lambda: send_mass_mail(mails, fail_silently=True))
-    return len(users)
+
+
+def notifications_close(*, subject: str, kind: str) -> int:
+    """Close the open notifications of this subject and kind: their reason has passed.
+
+    A closed notification no longer counts as unread. Returns how many were closed.
+    """
+    from portal.models import Notification
+
+    return Notification.objects.filter(subject=subject, kind=kind, closed_at__isnull=True).update(
+        closed_at=timezone.now()
+    )
+
+
+def notifications_close_where(kind: str, still_due_sql: str, params=()) -> int:
+    """Set-based close for a sweep: close the open notifications `n` of `kind` for which
+    `still_due_sql`, a correlated subquery on `n.subject`, finds no row. Returns the count."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE portal_notification n SET closed_at = now()"  # noqa: S608
+            " WHERE n.kind = %s AND n.closed_at IS NULL AND n.subject <> ''"
+            f" AND NOT EXISTS ({still_due_sql})",
+            [kind, *params],
+        )
+        return cursor.rowcount
 
 
 def notification_mark_read(*, user, notification_id: int | None = None) -> int:
@@ -41,11 +130,74 @@ def notification_mark_read(*, user, notification_id: int | None = None) -> int:
 
     Reading is the user's own view state, not a change to the record, so it is not audited.
     """
-    from django.utils import timezone
-
     from portal.models import Notification
 
     unread = Notification.objects.filter(user=user, read_at__isnull=True)
     if notification_id is not None:
         unread = unread.filter(pk=notification_id)
     return unread.update(read_at=timezone.now())
+
+
+def notification_preference_set(*, user, email: bool, daily_digest: bool):
+    """Save the user's own notification choices (their view state: not audited)."""
+    from portal.models import NotificationPreference
+
+    preference, _created = NotificationPreference.objects.update_or_create(
+        user=user, defaults={"email": email, "daily_digest": daily_digest}
+    )
+    return preference
+
+
+def unread_count(user) -> int:
+    """Unread and still open: what the navigation shows next to "Thông báo"."""
+    from portal.models import Notification
+
+    if not getattr(user, "is_authenticated", False):
+        return 0
+    return Notification.objects.filter(
+        user=user, read_at__isnull=True, closed_at__isnull=True
+    ).count()
+
+
+def daily_digest_send(*, day=None) -> int:
+    """One e-mail per user who wants the digest, listing their unread open notifications.
+
+    Idempotent per user and day through DigestSent's constraint: the rows this call inserted
+    are the users it mails. Returns the number of digests sent.
+    """
+    from portal.models import Notification
+
+    day = day or timezone.localdate()
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO portal_digestsent (user_id, day, sent_at)"
+            " SELECT p.user_id, %s, now() FROM portal_notificationpreference p"
+            " JOIN auth_user u ON u.id = p.user_id"
+            " WHERE p.daily_digest AND u.is_active AND u.email <> ''"
+            " AND EXISTS (SELECT 1 FROM portal_notification n WHERE n.user_id = p.user_id"
+            "   AND n.read_at IS NULL AND n.closed_at IS NULL)"
+            " ON CONFLICT (user_id, day) DO NOTHING RETURNING user_id",
+            [day],
+        )
+        user_ids = [row[0] for row in cursor.fetchall()]
+        if not user_ids:
+            return 0
+        by_user: dict[int, list] = {}
+        emails: dict[int, str] = {}
+        for user_id, email, message, url in Notification.objects.filter(
+            user_id__in=user_ids, read_at__isnull=True, closed_at__isnull=True
+        ).values_list("user_id", "user__email", "message", "url"):
+            emails[user_id] = email
+            by_user.setdefault(user_id, []).append(f"- {message}\n  {settings.SITE_URL}{url}")
+        mails = [
+            (
+                _("[Cổng chữ ký số] Tổng hợp thông báo ngày %(day)s")
+                % {"day": day.strftime("%d/%m/%Y")},
+                "\n".join(lines) + "\n",
+                settings.DEFAULT_FROM_EMAIL,
+                [emails[user_id]],
+            )
+            for user_id, lines in by_user.items()
+        ]
+        transaction.on_commit(lambda: send_mass_mail(mails, fail_silently=True))
+    return len(mails)

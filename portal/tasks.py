@@ -22,3 +22,12 @@ def audit_checkpoint_task() -> int | None:
 def import_jobs_sweep_task() -> dict[str, int]:
     """Beat: re-queue stalled import jobs, discard expired ones (docs/architecture.md §4.7)."""
     return import_jobs_sweep()
+
+
+@shared_task(name="portal.tasks.daily_digest_task")
+def daily_digest_task() -> int:
+    """Beat, once a day: one e-mail per user who asked for the digest; idempotent per user and
+    day (DigestSent's constraint), so a redelivery sends nothing again."""
+    from portal.notifications import daily_digest_send
+
+    return daily_digest_send()

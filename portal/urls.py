@@ -8,6 +8,7 @@ app_name = "portal"
 
 urlpatterns = [
     path("thong-bao/", views.notification_list, name="notifications"),
+    path("thong-bao/tuy-chon/", views.notification_preferences, name="notification_preferences"),
     path("thong-bao/da-doc/", views.notification_read, name="notifications_read_all"),
     path("thong-bao/<int:pk>/da-doc/", views.notification_read, name="notification_read"),
 ]

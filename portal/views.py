@@ -9,28 +9,55 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from portal.filters import NotificationFilterSet
+from portal.forms import NotificationPreferenceForm
 from portal.lib.paging import paginate
-from portal.models import Notification
-from portal.notifications import notification_mark_read
+from portal.models import Notification, NotificationPreference
+from portal.notifications import (
+    notification_mark_read,
+    notification_preference_set,
+    unread_count,
+)
 
 
 @login_required
 @require_GET
 def notification_list(request):
+    """Newest unread first; closed ones (their reason passed) after the unread."""
     mine = Notification.objects.filter(user=request.user)
-    ordered = mine.order_by(F("read_at").asc(nulls_first=True), "-created_at", "-pk")
+    filters = NotificationFilterSet(request.GET or None, queryset=mine)
+    ordered = filters.qs.order_by(
+        F("closed_at").asc(nulls_first=True),
+        F("read_at").asc(nulls_first=True),
+        "-created_at",
+        "-pk",
+    )
     paging = paginate(request, ordered)
     return render(
         request,
         "portal/notifications.html",
         {
             **paging,
+            "filters": filters,
             "notifications": paging["page"].object_list,
-            "unread": mine.filter(read_at__isnull=True).count(),
+            "unread": unread_count(request.user),
         },
     )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def notification_preferences(request):
+    """The user's own choices: an e-mail per notification, a daily digest."""
+    current = NotificationPreference.objects.filter(user=request.user).first()
+    form = NotificationPreferenceForm(request.POST or None, instance=current)
+    if request.method == "POST" and form.is_valid():
+        notification_preference_set(user=request.user, **form.cleaned_data)
+        messages.success(request, _("Đã lưu tùy chọn thông báo."))
+        return redirect("portal:notification_preferences")
+    return render(request, "portal/notification_preferences.html", {"form": form})
 
 
 @login_required

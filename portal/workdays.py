@@ -73,6 +73,29 @@ def working_days_between(start: date, end: date) -> int:
     )
 
 
+def working_days_back(end: date, n: int) -> date:
+    """The n-th working day counting back from `end` (`end` itself counts if it is one).
+
+    So a deadline due on `due` is at least n working days overdue on `end` exactly when
+    `due < working_days_back(end, n)`: the sweeps compare due dates to this cutoff in SQL.
+    n must be at least 1.
+    """
+    end = _as_date(end)
+    if n < 1:
+        raise ValueError(f"n must be at least 1, got {n}")
+    window = 2 * n + 31
+    day, remaining = end, n
+    while True:
+        calendar = _Calendar(day - timedelta(days=window - 1), day)
+        for offset in range(window):
+            current = day - timedelta(days=offset)
+            if calendar.is_working(current):
+                remaining -= 1
+                if remaining == 0:
+                    return current
+        day -= timedelta(days=window)
+
+
 class _Calendar:
     """Working-day answers for dates in [first, last], with the overrides read in one query."""
 

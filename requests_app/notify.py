@@ -31,6 +31,9 @@ def awaiting_head(cert_request) -> None:
         users=heads,
         message=_("Văn bản chờ ký: %(title)s") % {"title": _title(cert_request)},
         url=_url(cert_request),
+        # Closed by the deadline sweep once the letter left awaiting_head.
+        subject=f"letter:{cert_request.pk}",
+        kind="awaiting_head",
     )
 
 

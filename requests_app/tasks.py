@@ -42,3 +42,12 @@ def letter_document_render_task(letter_pk: int) -> int | None:
 def letter_document_render_missing_task() -> int:
     """Beat: queue again the rendering of issued letters that have no document yet."""
     return letter_document_render_missing()
+
+
+@shared_task(name="requests_app.tasks.deadlines_sweep_task")
+def deadlines_sweep_task() -> dict[str, int]:
+    """Beat: the SLA watch (docs/architecture.md §4.9). Takes no rows; set-based and keyed,
+    so a redelivery or a concurrent run inserts nothing twice."""
+    from requests_app.deadlines import deadlines_sweep
+
+    return deadlines_sweep()

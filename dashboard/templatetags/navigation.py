@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from agencies.access import scope_for
 from agencies.choices import Role
+from portal.notifications import unread_count
 
 register = template.Library()
 
@@ -45,6 +46,8 @@ class NavItem:
     label: str
     url: str
     active: bool
+    # A count shown after the label ("Thông báo (12)"); None shows nothing.
+    badge: int | None = None
 
 
 @register.simple_tag
@@ -76,8 +79,25 @@ def nav_items(context) -> list[NavItem]:
         except NoReverseMatch:
             continue
         matched = [prefix for prefix in prefixes if current.startswith(prefix)]
-        visible.append((label, url, max(matched, key=len, default="")))
-    best = max((matched for _label, _url, matched in visible), key=len, default="")
+        visible.append((label, url, max(matched, key=len, default=""), name))
+    best = max((matched for _label, _url, matched, _name in visible), key=len, default="")
     return [
-        NavItem(str(label), url, bool(best) and matched == best) for label, url, matched in visible
+        NavItem(
+            str(label),
+            url,
+            bool(best) and matched == best,
+            # Unread and still open notifications: one query per page.
+            unread_notifications(context) if name == "portal:notifications" else None,
+        )
+        for label, url, matched, name in visible
     ]
+
+
+@register.simple_tag(takes_context=True)
+def unread_notifications(context) -> int:
+    """The user's unread, still open notifications, counted once per request: the navigation
+    and the dashboard's "what needs me now" both show it."""
+    request = context["request"]
+    if not hasattr(request, "_unread_notifications"):
+        request._unread_notifications = unread_count(request.user)
+    return request._unread_notifications

@@ -1,0 +1,100 @@
+"""SLA watch and escalation over the deadline rows (docs/architecture.md §4.9).
+
+Every app opens and closes the deadlines of its own subjects (requests_app: letters; devices:
+return obligations); this sweep, on the floor that knows roles and memberships, marks them
+overdue and climbs the ladder clerk → agency head → provincial officer → CA, one working day
+per step, one message per level (key "deadline:<id>:level:<n>"). Two SQL statements whatever
+the number of rows: an UPDATE of the levels, an INSERT … SELECT of the messages.
+"""
+
+from datetime import date
+
+from django.db import connection
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from agencies.choices import Role
+from portal.models import Deadline
+from portal.notifications import notify_select
+from portal.workdays import working_days_back
+
+# The ladder, lowest first; a deadline starts at the rung of whoever must act.
+LADDER = (Role.AGENCY_CLERK, Role.AGENCY_HEAD, Role.PROVINCIAL_OFFICER, Role.CA_OPERATOR)
+TOP = len(LADDER)
+
+# A device's first overdue day is told by devices' own notice (return_obligation_notify_overdue):
+# its escalation messages start at level 2.
+FIRST_LEVEL = {Deadline.Kind.DEVICE_RETURN: 2}
+
+
+def deadlines_escalate(*, today: date | None = None) -> dict[str, int]:
+    """Raise each open deadline to its overdue level and tell each level once."""
+    today = today or timezone.localdate()
+    cutoffs = [working_days_back(today, k) for k in range(1, TOP + 1)]
+    level = " ".join(f"WHEN due_on < %s THEN {k}" for k in range(TOP, 0, -1))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE portal_deadline SET"  # noqa: S608 - only the CASE slots are formatted
+            f" level = CASE {level} ELSE 0 END,"
+            f" state = CASE WHEN due_on < %s THEN 'escalated' ELSE 'overdue' END"
+            " WHERE closed_at IS NULL AND due_on < %s"
+            f" AND level < CASE {level} ELSE 0 END",
+            [*reversed(cutoffs), cutoffs[1], cutoffs[0], *reversed(cutoffs)],
+        )
+        raised = cursor.rowcount
+    return {"raised": raised, "notified": _notify_levels()}
+
+
+def _notify_levels() -> int:
+    """One message per deadline and level reached, to the rung that level names."""
+    first_actor = " ".join(f"WHEN '{role}' THEN {i}" for i, role in enumerate(LADDER))
+    first_level = " ".join(f"WHEN '{kind}' THEN {n}" for kind, n in FIRST_LEVEL.items())
+    overdue = _format(
+        _("Đã quá hạn: %(label)s (hạn %(date)s). Đề nghị xử lý ngay.")  # level 1
+    )
+    escalated = _format(
+        _(
+            "Quá hạn %(level)s ngày làm việc, báo cấp trên: %(label)s (hạn %(date)s). "
+            "Đề nghị đôn đốc xử lý ngay."
+        )
+    )
+    select = (
+        "SELECT m.user_id,"  # noqa: S608 - only constants of this module are formatted in
+        " format(CASE WHEN l.n = 1 THEN %s ELSE %s END, d.label,"
+        "   to_char(d.due_on, 'DD/MM/YYYY'), l.n) AS message,"
+        " d.url, 'deadline:' || d.id AS subject, 'deadline' AS kind,"
+        " 'deadline:' || d.id || ':level:' || l.n AS key"
+        " FROM portal_deadline d"
+        f" CROSS JOIN LATERAL (SELECT CASE d.actor {first_actor} END AS start) AS s"
+        " CROSS JOIN LATERAL generate_series("
+        f"   CASE d.kind {first_level or 'WHEN NULL THEN 1'} ELSE 1 END,"
+        f"   LEAST(d.level, {TOP} - s.start)) AS l(n)"
+        " CROSS JOIN LATERAL (SELECT (ARRAY[%s, %s, %s, %s])[s.start + l.n] AS role) AS rung"
+        " JOIN agencies_organization a ON a.id = d.agency_id"
+        " JOIN agencies_membership m ON m.role = rung.role AND ("
+        "   (rung.role IN (%s, %s) AND m.organization_id = d.agency_id)"
+        "   OR (rung.role = %s AND m.organization_id IN ("
+        "     SELECT o.id FROM agencies_organization o WHERE o.province_id = a.province_id))"
+        "   OR rung.role = %s)"
+        " JOIN auth_user u ON u.id = m.user_id AND u.is_active"
+        " WHERE d.closed_at IS NULL AND d.level > 0"
+    )
+    params = [
+        overdue,
+        escalated,
+        *LADDER,
+        Role.AGENCY_CLERK,
+        Role.AGENCY_HEAD,
+        Role.PROVINCIAL_OFFICER,
+        Role.CA_OPERATOR,
+    ]
+    return notify_select(select, params)
+
+
+def _format(template: str) -> str:
+    return (
+        template.replace("%", "%%")
+        .replace("%%(label)s", "%1$s")
+        .replace("%%(date)s", "%2$s")
+        .replace("%%(level)s", "%3$s")
+    )

@@ -1,0 +1,100 @@
+"""The renewal ladder (docs/domain.md §5.9): set-based, idempotent by the notification key.
+
+At each threshold of PORTAL_RENEWAL_NOTICE_DAYS (60, 45, 31 days left) the agency's clerks and
+head and the subscriber are told that renewal or change is still possible; under
+PORTAL_RENEW_MIN_DAYS_LEFT (30) that it no longer is and a new issue is needed. One INSERT …
+SELECT covers every certificate and every threshold: a certificate gets the message of the band
+its days left fall in, keyed "certificate:<id>:renewal:<threshold>", so a repeated or
+concurrent sweep tells nobody twice and a missed run is caught up by the next one.
+"""
+
+from datetime import datetime
+
+from django.conf import settings
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from agencies.choices import Role
+from certificates.choices import CertStatus
+from portal.notifications import notify_select
+
+_SERIAL = "__serial__"
+
+
+def _format(template: str) -> str:
+    """A gettext message with %(name)s, %(serial)s, %(date)s → PostgreSQL format() slots."""
+    return (
+        template.replace("%", "%%")
+        .replace("%%(name)s", "%1$s")
+        .replace("%%(serial)s", "%2$s")
+        .replace("%%(date)s", "%3$s")
+    )
+
+
+def ladder_bands() -> list[tuple[int, int, str]]:
+    """(threshold, lower bound, message) per rung, the highest first: a certificate with d
+    days left is in the rung whose threshold ≥ d > lower bound."""
+    floor = settings.PORTAL_RENEW_MIN_DAYS_LEFT
+    rungs = [d for d in settings.PORTAL_RENEWAL_NOTICE_DAYS if d > floor]
+    bands = []
+    for i, threshold in enumerate(rungs):
+        lower = rungs[i + 1] if i + 1 < len(rungs) else floor
+        message = _(
+            "Chứng thư số %(name)s (số hiệu %(serial)s) hết hạn ngày %(date)s, còn không quá "
+            "%(days)s ngày: vẫn có thể gia hạn hoặc thay đổi thông tin (Mẫu 04) khi còn ít nhất "
+            "%(min)s ngày."
+        )
+        message = message.replace("%(days)s", str(threshold)).replace("%(min)s", str(floor))
+        bands.append((threshold, lower, _format(message)))
+    last = _(
+        "Chứng thư số %(name)s (số hiệu %(serial)s) hết hạn ngày %(date)s, còn dưới %(min)s "
+        "ngày: không thể gia hạn hay thay đổi thông tin nữa, cần lập văn bản đề nghị cấp mới."
+    ).replace("%(min)s", str(floor))
+    bands.append((floor, 0, _format(last)))
+    return bands
+
+
+@transaction.atomic
+def renewal_ladder_sweep(*, now: datetime | None = None) -> int:
+    """Notify every certificate's agency and subscriber of the rung it has reached; one SQL
+    statement for all certificates (plus one to read the e-mail addresses of the new rows).
+    Returns the number of notifications inserted."""
+    now = now or timezone.now()
+    bands = ladder_bands()
+    values = ", ".join("(%s, %s, %s)" for _band in bands)
+    url = reverse("certificates:detail", args=[_SERIAL])
+    # Only "%s" slots are formatted into the text; every value is a parameter.
+    select = (
+        "SELECT r.user_id,"  # noqa: S608
+        " format(b.template, c.common_name, c.serial,"
+        "   to_char(c.not_after AT TIME ZONE %s, 'DD/MM/YYYY')) AS message,"
+        " replace(%s, %s, c.serial) AS url,"
+        " 'certificate:' || c.id AS subject, 'renewal' AS kind,"
+        " 'certificate:' || c.id || ':renewal:' || b.threshold AS key"
+        f" FROM (VALUES {values}) AS b(threshold, lower_days, template)"
+        " JOIN certificates_certificate c"
+        "   ON c.not_after <= %s + b.threshold * interval '1 day'"
+        "  AND c.not_after > %s + b.lower_days * interval '1 day'"
+        " CROSS JOIN LATERAL ("
+        "   SELECT m.user_id FROM agencies_membership m"
+        "   WHERE m.organization_id = c.agency_id AND m.role IN (%s, %s)"
+        "   UNION SELECT p.user_id FROM agencies_person p"
+        "   WHERE p.id = c.person_id AND p.user_id IS NOT NULL"
+        " ) AS r"
+        " JOIN auth_user u ON u.id = r.user_id AND u.is_active"
+        " WHERE c.status = %s AND c.superseded_by_id IS NULL"
+    )
+    params = [
+        settings.TIME_ZONE,
+        url,
+        _SERIAL,
+        *(p for band in bands for p in band),
+        now,
+        now,
+        Role.AGENCY_CLERK,
+        Role.AGENCY_HEAD,
+        CertStatus.VALID,
+    ]
+    return notify_select(select, params)

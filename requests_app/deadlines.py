@@ -1,0 +1,168 @@
+"""The deadline sweep of letters (docs/architecture.md §4.9), set-based, a few statements each:
+
+- a letter waiting at the Sở KH&CN or the CA has a deadline row (its `due_on`, set in working
+  days when received and again when forwarded); it is closed once the letter moves on;
+- "Văn bản chờ ký" notifications close by themselves once the letter left `awaiting_head`;
+- a renewal still pending when its certificate falls under PORTAL_RENEW_MIN_DAYS_LEFT is told
+  to the agency once: file a new issue instead (docs/domain.md §5.9);
+- then devices' return deadlines are synced and every deadline escalated (agencies).
+"""
+
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from agencies.choices import Role
+from agencies.deadlines import deadlines_escalate
+from devices.deadlines import return_deadlines_sync
+from portal.models import Deadline
+from portal.notifications import notifications_close_where, notify_select
+from requests_app.choices import FormKind, Outcome, Status
+
+_PK = "987654321"
+WAITING = (Status.PROVINCE_REVIEW, Status.FORWARDED, Status.IN_PROCESS)
+LETTER_KINDS = (Deadline.Kind.PROVINCE_REVIEW, Deadline.Kind.CA_PROCESSING, Deadline.Kind.RECOVERY)
+
+
+def _slots(template: str, *names: str) -> str:
+    """A gettext message with %(name)s placeholders → PostgreSQL format() slots, in order."""
+    text = template.replace("%", "%%")
+    for i, name in enumerate(names, start=1):
+        text = text.replace(f"%%({name})s", f"%{i}$s")
+    return text
+
+
+def letter_deadlines_sync() -> dict[str, int]:
+    """Open the deadline of each waiting letter, close those of letters that moved on."""
+    url = reverse("requests_app:detail", args=[int(_PK)])
+    label = _slots(_("Văn bản số %(number)s của %(agency)s"), "number", "agency")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO portal_deadline (kind, subject, label, url, due_on, state, actor,"
+            " agency_id, level, opened_at)"
+            " SELECT CASE WHEN r.form = %s THEN %s"
+            "   WHEN r.status = %s OR r.forwarded_at IS NULL THEN %s ELSE %s END,"
+            " 'letter:' || r.id, format(%s, r.number, a.name),"
+            " replace(%s, %s, r.id::text), r.due_on, %s,"
+            " CASE WHEN r.status = %s OR r.forwarded_at IS NULL THEN %s ELSE %s END,"
+            " r.agency_id, 0, now()"
+            " FROM requests_app_certrequest r JOIN agencies_organization a ON a.id = r.agency_id"
+            " WHERE r.status IN (%s, %s, %s) AND r.due_on IS NOT NULL"
+            " ON CONFLICT (kind, subject, due_on) DO NOTHING",
+            [
+                FormKind.RECOVER_DEVICE,
+                Deadline.Kind.RECOVERY,
+                Status.PROVINCE_REVIEW,
+                Deadline.Kind.PROVINCE_REVIEW,
+                Deadline.Kind.CA_PROCESSING,
+                label,
+                url,
+                _PK,
+                Deadline.State.OPEN,
+                Status.PROVINCE_REVIEW,
+                Role.PROVINCIAL_OFFICER,
+                Role.CA_OPERATOR,
+                *WAITING,
+            ],
+        )
+        opened = cursor.rowcount
+        # Closed: the letter left the waiting statuses, or waits under another due date.
+        cursor.execute(
+            "UPDATE portal_deadline dl SET state = %s, closed_at = now()"
+            " WHERE dl.kind IN (%s, %s, %s) AND dl.closed_at IS NULL AND NOT EXISTS ("
+            "   SELECT 1 FROM requests_app_certrequest r"
+            "   WHERE r.id = split_part(dl.subject, ':', 2)::bigint"
+            "   AND r.status IN (%s, %s, %s) AND r.due_on = dl.due_on)",
+            [Deadline.State.MET, *LETTER_KINDS, *WAITING],
+        )
+        closed = cursor.rowcount
+    return {"opened": opened, "closed": closed}
+
+
+def letter_notifications_close() -> int:
+    """Close what no longer needs anyone: "Văn bản chờ ký" once the letter left
+    `awaiting_head`, deadline messages once the deadline closed, renewal rungs once the
+    certificate was renewed, revoked or expired."""
+    closed = notifications_close_where(
+        "awaiting_head",
+        "SELECT 1 FROM requests_app_certrequest r"
+        " WHERE r.id = split_part(n.subject, ':', 2)::bigint AND r.status = %s",
+        [Status.AWAITING_HEAD],
+    )
+    closed += notifications_close_where(
+        "deadline",
+        "SELECT 1 FROM portal_deadline d"
+        " WHERE d.id = split_part(n.subject, ':', 2)::bigint AND d.closed_at IS NULL",
+    )
+    closed += notifications_close_where(
+        "renewal",
+        "SELECT 1 FROM certificates_certificate c"
+        " WHERE c.id = split_part(n.subject, ':', 2)::bigint AND c.status = 'valid'"
+        " AND c.superseded_by_id IS NULL AND c.not_after > now()",
+    )
+    return closed
+
+
+def renewals_overtaken_notify(*, now: datetime | None = None) -> int:
+    """Tell the agency, once per row, that a pending renewal can no longer be done."""
+    now = now or timezone.now()
+    limit = now + timedelta(days=settings.PORTAL_RENEW_MIN_DAYS_LEFT)
+    url = reverse("requests_app:detail", args=[int(_PK)])
+    message = _slots(
+        _(
+            "Yêu cầu gia hạn chứng thư số %(serial)s trong văn bản số %(number)s không thể "
+            "thực hiện vì chứng thư còn dưới %(min)s ngày: đề nghị lập văn bản đề nghị cấp mới."
+        ).replace("%(min)s", str(settings.PORTAL_RENEW_MIN_DAYS_LEFT)),
+        "serial",
+        "number",
+    )
+    select = (
+        "SELECT m.user_id, format(%s, c.serial, r.number) AS message,"
+        " replace(%s, %s, r.id::text) AS url, 'letter:' || r.id AS subject,"
+        " 'renewal_overtaken' AS kind, 'row:' || w.id || ':renewal_overtaken' AS key"
+        " FROM requests_app_requestrow w"
+        " JOIN requests_app_certrequest r ON r.id = w.cert_request_id"
+        " JOIN certificates_certificate c ON c.id = w.certificate_id"
+        " JOIN agencies_membership m ON m.organization_id = r.agency_id AND m.role IN (%s, %s)"
+        " JOIN auth_user u ON u.id = m.user_id AND u.is_active"
+        " WHERE w.renew AND w.outcome IN (%s, %s) AND c.not_after < %s"
+        " AND r.status IN (%s, %s, %s, %s, %s)"
+    )
+    params = [
+        message,
+        url,
+        _PK,
+        Role.AGENCY_CLERK,
+        Role.AGENCY_HEAD,
+        Outcome.PENDING,
+        Outcome.ACCEPTED,
+        limit,
+        Status.AWAITING_HEAD,
+        Status.ISSUED,
+        *WAITING,
+    ]
+    return notify_select(select, params)
+
+
+def deadlines_sweep(*, now: datetime | None = None) -> dict[str, int]:
+    """The whole SLA watch, each step its own transaction (a crash keeps what is done; the
+    next run redoes the rest, inserting nothing twice)."""
+    now = now or timezone.now()
+    result: dict[str, int] = {}
+    with transaction.atomic():
+        for name, count in letter_deadlines_sync().items():
+            result[f"letters_{name}"] = count
+    with transaction.atomic():
+        for name, count in return_deadlines_sync().items():
+            result[f"devices_{name}"] = count
+    with transaction.atomic():
+        result.update(deadlines_escalate(today=timezone.localdate(now)))
+    with transaction.atomic():
+        result["overtaken"] = renewals_overtaken_notify(now=now)
+    with transaction.atomic():
+        result["closed"] = letter_notifications_close()
+    return result
