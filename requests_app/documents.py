@@ -56,7 +56,8 @@ def provincial_office_name(agency) -> str:
     )
     if office is not None:
         return office.name
-    return f"Sở Khoa học và Công nghệ {province.name.lower()}"
+    # "Tỉnh Lai Châu" → "… tỉnh Lai Châu": only the administrative word drops its capital.
+    return f"Sở Khoa học và Công nghệ {province.name[:1].lower()}{province.name[1:]}"
 
 
 def _date(value) -> str:

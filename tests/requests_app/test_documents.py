@@ -417,3 +417,11 @@ def test_the_letter_page_lists_the_versions_with_their_download_links(cast, clie
     assert reverse("requests_app:document", args=[letter.pk, 1]) in page
     assert 'data-document-version="1"' in page
     assert "Sắp có" not in page
+
+
+def test_a_province_without_its_office_in_the_tree_keeps_its_proper_name():
+    from requests_app.documents import provincial_office_name
+    from tests import factories as f
+
+    agency = f.AgencyFactory(parent=f.ProvinceFactory(name="Tỉnh Lai Châu"))
+    assert provincial_office_name(agency) == "Sở Khoa học và Công nghệ tỉnh Lai Châu"
