@@ -15,6 +15,7 @@ from requests_app import notify
 from requests_app.choices import Status
 from requests_app.models import CertRequest, LetterDocument
 from requests_app.services.review import letter_receive
+from requests_app.services.verification import letter_signed_verify
 
 
 def letter_signed_current(cert_request: CertRequest) -> LetterDocument | None:
@@ -72,5 +73,7 @@ def letter_signed_store(
             letter_receive(locked)
             received = True
     if received:
+        # Verification on receipt: the province sees the result when it opens the letter.
+        letter_signed_verify(document=document)
         notify.to_province(locked)
     return document
