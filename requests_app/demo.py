@@ -129,6 +129,9 @@ def load_full_demo() -> list[DemoAccount]:
     )
     services.cert_request_submit(cert_request=renewal, by=clerk)
     services.cert_request_issue(cert_request=renewal, by=head)
+    # What the worker does after the head's click, done here: render, sign and seal with the
+    # head's and the agency's certificates above, hand the signed letter to the province.
+    services.letter_document_prepare(cert_request_id=renewal.pk)
     # A Mẫu 05 revocation already forwarded to the CA.
     revocation = services.cert_request_create(
         agency=finance, form=FormKind.REVOKE, by=clerk, **_contact(by_name["Nguyễn Thị Thu Hà"])
@@ -140,5 +143,6 @@ def load_full_demo() -> list[DemoAccount]:
     )
     services.cert_request_submit(cert_request=revocation, by=clerk)
     services.cert_request_issue(cert_request=revocation, by=head)
+    services.letter_document_prepare(cert_request_id=revocation.pk)
     services.cert_request_forward(cert_request=revocation, by=officer)
     return accounts
