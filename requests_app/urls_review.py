@@ -15,6 +15,11 @@ urlpatterns = [
         documents.letter_document_download,
         name="document",
     ),
+    path(
+        "van-ban/<int:pk>/kiem-tra-chu-ky/",
+        documents.letter_signatures_verify,
+        name="verify",
+    ),
     path("so-khcn/hop-thu/", queues.province_inbox, name="province_inbox"),
     path("ca/hang-doi/", queues.ca_queue, name="ca_queue"),
 ]

@@ -56,10 +56,10 @@ def letter_portal_sign(*, cert_request_id: int) -> LetterDocument | None:
     cert_request = (
         CertRequest.objects.select_related("agency__province").filter(pk=cert_request_id).first()
     )
-    if not _signable(cert_request):
+    if cert_request is None:
         return None
     existing = letter_signed_current(cert_request)
-    if existing is not None:
+    if existing is not None or not _signable(cert_request):
         return existing
     rendered = rendered_current(cert_request)
     if rendered is None:

@@ -70,7 +70,7 @@ def cert_request_submit(*, cert_request: CertRequest, by) -> CertRequest:
 
 def cert_request_send_back(*, cert_request: CertRequest, by, note: str) -> CertRequest:
     with acting(cert_request, "send_back", by=by, note=note) as locked:
-        move(locked, "send_back", by=by, note=note)
+        move(locked, "send_back", by=by, note=note, signing_error="")
     notify.outcome_to_clerk(locked, note=note, action="send_back")
     return cert_request
 

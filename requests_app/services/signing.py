@@ -71,9 +71,10 @@ def letter_signed_store(
         )
         if locked.status == Status.ISSUED:
             letter_receive(locked)
+            # Verification on receipt, in the same transaction: the letter reaches the
+            # province with the result the page shows and the forward gate reads.
+            letter_signed_verify(document=document)
             received = True
     if received:
-        # Verification on receipt: the province sees the result when it opens the letter.
-        letter_signed_verify(document=document)
         notify.to_province(locked)
     return document
