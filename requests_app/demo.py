@@ -57,6 +57,19 @@ def _contact(person: Person) -> dict:
     }
 
 
+def _signing_ready(finance) -> None:
+    """The head's personal certificate and the agency's seal, so that "Ký, ban hành" signs
+    on the portal out of the box (issued on tokens, like the rest of the demo's)."""
+    from certificates.signing import personal_signing_certificate, seal_certificate
+
+    operator, head = _user("cuc.cts"), _user("lanhdao.stc")
+    person = Person.objects.filter(user=head).first()
+    if person is not None and personal_signing_certificate(head) is None:
+        _issue_on_token(finance, person, operator)
+    if seal_certificate(finance) is None:
+        _issue_on_token(finance, None, operator)
+
+
 @transaction.atomic
 def load_full_demo() -> list[DemoAccount]:
     accounts = load_demo()
@@ -64,6 +77,7 @@ def load_full_demo() -> list[DemoAccount]:
         ca_initialize(by=None)
     finance = Organization.objects.get(name=FINANCE)
     if Certificate.objects.filter(agency=finance).exists():
+        _signing_ready(finance)  # a demo loaded before the portal signed letters
         return accounts
 
     operator, clerk, head, officer = (
