@@ -57,6 +57,19 @@ def _contact(person: Person) -> dict:
     }
 
 
+def _signing_ready(finance) -> None:
+    """The head's personal certificate and the agency's seal, so that "Ký, ban hành" signs
+    on the portal out of the box (issued on tokens, like the rest of the demo's)."""
+    from certificates.signing import personal_signing_certificate, seal_certificate
+
+    operator, head = _user("cuc.cts"), _user("lanhdao.stc")
+    person = Person.objects.filter(user=head).first()
+    if person is not None and personal_signing_certificate(head) is None:
+        _issue_on_token(finance, person, operator)
+    if seal_certificate(finance) is None:
+        _issue_on_token(finance, None, operator)
+
+
 @transaction.atomic
 def load_full_demo() -> list[DemoAccount]:
     accounts = load_demo()
@@ -64,6 +77,7 @@ def load_full_demo() -> list[DemoAccount]:
         ca_initialize(by=None)
     finance = Organization.objects.get(name=FINANCE)
     if Certificate.objects.filter(agency=finance).exists():
+        _signing_ready(finance)  # a demo loaded before the portal signed letters
         demo_device_signers()
         return accounts
 
@@ -130,6 +144,9 @@ def load_full_demo() -> list[DemoAccount]:
     )
     services.cert_request_submit(cert_request=renewal, by=clerk)
     services.cert_request_issue(cert_request=renewal, by=head)
+    # What the worker does after the head's click, done here: render, sign and seal with the
+    # head's and the agency's certificates above, hand the signed letter to the province.
+    services.letter_document_prepare(cert_request_id=renewal.pk)
     # A Mẫu 05 revocation already forwarded to the CA.
     revocation = services.cert_request_create(
         agency=finance, form=FormKind.REVOKE, by=clerk, **_contact(by_name["Nguyễn Thị Thu Hà"])
@@ -141,6 +158,7 @@ def load_full_demo() -> list[DemoAccount]:
     )
     services.cert_request_submit(cert_request=revocation, by=clerk)
     services.cert_request_issue(cert_request=revocation, by=head)
+    services.letter_document_prepare(cert_request_id=revocation.pk)
     services.cert_request_forward(cert_request=revocation, by=officer)
     demo_device_signers()
     return accounts

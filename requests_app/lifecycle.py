@@ -64,6 +64,12 @@ def _not_processed_by_province(cert_request) -> bool:
     return not cert_request.processed_by_province
 
 
+def _not_waiting_for_the_portal_signature(cert_request) -> bool:
+    # An issued letter goes back to the draft only when the portal could not sign it (the
+    # head's certificate was revoked meanwhile…): the head issues it again once fixed.
+    return cert_request.status != S.ISSUED or bool(cert_request.signing_error)
+
+
 def _stalled(cert_request) -> bool:
     return cert_request.is_stalled
 
@@ -110,7 +116,8 @@ ACTIONS: dict[str, Action] = {
         Action(
             "send_back",
             handler="cert_request_send_back",
-            sources={S.AWAITING_HEAD: R.AGENCY_HEAD},
+            sources={S.AWAITING_HEAD: R.AGENCY_HEAD, S.ISSUED: R.AGENCY_HEAD},
+            when=_not_waiting_for_the_portal_signature,
             target=S.DRAFT,
             not_drafter=True,
             reason_required=True,

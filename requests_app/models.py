@@ -68,6 +68,9 @@ class CertRequest(models.Model):
     signing = models.CharField(
         _("cách ký số"), max_length=16, choices=Signing.choices, default=Signing.PORTAL
     )
+    # Why the worker could not sign the issued letter on the portal (the head's certificate
+    # was revoked meanwhile…): shown to the head until the letter is signed or sent back.
+    signing_error = models.CharField(_("lỗi ký số"), max_length=500, blank=True)
 
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -339,3 +342,36 @@ class LetterDocument(StoredDocument):
     @property
     def download_name(self) -> str:
         return self.file_name(f"Mau{self.letter.form}_{self.number or self.letter_id}")
+
+
+class LetterVerification(models.Model):
+    """The check of a signed version's signatures (docs/architecture.md §8): made when the
+    letter is received and again when someone asks; append-only, the newest is current."""
+
+    document = models.ForeignKey(
+        LetterDocument,
+        on_delete=models.PROTECT,
+        related_name="verifications",
+        verbose_name=_("bản đã ký"),
+    )
+    checked_at = models.DateTimeField(_("kiểm tra lúc"), auto_now_add=True)
+    checked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("người yêu cầu kiểm tra"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    ok = models.BooleanField(_("mọi chữ ký hợp lệ"))
+    summary = models.CharField(_("kết quả"), max_length=500)
+    # one entry per signature, in signing order (certificates.signing.SignatureReport)
+    signatures = models.JSONField(_("các chữ ký"), default=list)
+
+    class Meta:
+        verbose_name = _("kết quả kiểm tra chữ ký")
+        verbose_name_plural = _("kết quả kiểm tra chữ ký")
+        ordering = ["-checked_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.document_id} @ {self.checked_at:%Y-%m-%d %H:%M}"

@@ -16,6 +16,11 @@ urlpatterns = [
         name="document",
     ),
     path("van-ban/<int:pk>/docx/", word.letter_docx_download, name="docx"),
+    path(
+        "van-ban/<int:pk>/kiem-tra-chu-ky/",
+        documents.letter_signatures_verify,
+        name="verify",
+    ),
     path("so-khcn/hop-thu/", queues.province_inbox, name="province_inbox"),
     path("ca/hang-doi/", queues.ca_queue, name="ca_queue"),
 ]

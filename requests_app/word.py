@@ -9,7 +9,7 @@ from agencies.documents import place_name
 from portal.lib.docx import render_docx
 from portal.lib.filenames import safe_file_name
 from requests_app.documents import TEMPLATES, letter_document
-from requests_app.services.documents import _issuer
+from requests_app.services.documents import issuer_of
 
 # The date line of a letter not issued yet, for the agency to fill in.
 DRAFT_DATE_LINE = "{place}, ngày …… tháng …… năm {year}"
@@ -21,7 +21,7 @@ def letter_docx(cert_request) -> bytes:
         cert_request,
         number=cert_request.number if issued else "",
         issued_on=cert_request.issued_on if issued else None,
-        signer=_issuer(cert_request) if issued else None,
+        signer=issuer_of(cert_request) if issued else None,
     )
     if not issued:
         context["header"]["date_line"] = DRAFT_DATE_LINE.format(

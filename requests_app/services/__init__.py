@@ -15,6 +15,7 @@ from requests_app.services.drafting import (
     row_save,
     rows_add_many,
 )
+from requests_app.services.portal_signing import letter_document_prepare, letter_portal_sign
 from requests_app.services.processing import (
     QueueUnavailable,
     cert_request_process,
@@ -36,6 +37,11 @@ from requests_app.services.review import (
 )
 from requests_app.services.signing import letter_signed_current, letter_signed_store
 from requests_app.services.upload import letter_signed_upload
+from requests_app.services.verification import (
+    check_signed,
+    letter_signed_verify,
+    letter_verification_current,
+)
 
 __all__ = [
     "CONTACT_FIELDS",
@@ -56,11 +62,16 @@ __all__ = [
     "cert_request_update",
     "enqueue_document_render",
     "enqueue_processing",
+    "check_signed",
+    "letter_document_prepare",
     "letter_document_render",
     "letter_document_render_missing",
     "letter_signed_current",
+    "letter_portal_sign",
     "letter_signed_store",
     "letter_signed_upload",
+    "letter_signed_verify",
+    "letter_verification_current",
     "row_decide",
     "row_delete",
     "row_save",

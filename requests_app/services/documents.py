@@ -10,11 +10,12 @@ current number."""
 import logging
 
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, Max, OuterRef
+from django.db.models import Exists, Max, OuterRef, Q
 
 from portal.audit import audit_record
 from portal.documents import DocumentKind
 from portal.lib.pdf import render_pdf
+from requests_app.choices import Signing, Status
 from requests_app.documents import TEMPLATES, letter_document
 from requests_app.models import CertRequest, LetterDocument, Transition
 
@@ -22,7 +23,7 @@ logger = logging.getLogger(__name__)
 SWEEP_BATCH = 100
 
 
-def _issuer(cert_request: CertRequest):
+def issuer_of(cert_request: CertRequest):
     transition = (
         Transition.objects.filter(cert_request=cert_request, action="issue")
         .select_related("by__person")
@@ -32,7 +33,7 @@ def _issuer(cert_request: CertRequest):
     return transition.by if transition is not None else None
 
 
-def _current(cert_request: CertRequest) -> LetterDocument | None:
+def rendered_current(cert_request: CertRequest) -> LetterDocument | None:
     return LetterDocument.objects.filter(
         letter=cert_request, kind=DocumentKind.RENDERED, number=cert_request.number
     ).first()
@@ -48,11 +49,11 @@ def letter_document_render(*, cert_request_id: int) -> LetterDocument | None:
     )
     if cert_request is None or not cert_request.number or cert_request.issued_on is None:
         return None
-    existing = _current(cert_request)
+    existing = rendered_current(cert_request)
     if existing is not None:
         return existing
     number, issued_on = cert_request.number, cert_request.issued_on
-    issuer = _issuer(cert_request)
+    issuer = issuer_of(cert_request)
     # Rendering takes a while: outside any transaction, then stored under the letter's lock.
     pdf = render_pdf(
         TEMPLATES[cert_request.form],
@@ -62,7 +63,7 @@ def letter_document_render(*, cert_request_id: int) -> LetterDocument | None:
         locked = CertRequest.objects.select_for_update().get(pk=cert_request.pk)
         if locked.number != number:
             return None  # issued again meanwhile: that issuance's own task renders it
-        existing = _current(locked)
+        existing = rendered_current(locked)
         if existing is not None:
             return existing
         last = locked.documents.aggregate(last=Max("version"))["last"] or 0
@@ -79,7 +80,7 @@ def letter_document_render(*, cert_request_id: int) -> LetterDocument | None:
             with transaction.atomic():
                 document.save()
         except IntegrityError:
-            return _current(locked)  # a concurrent run stored it first
+            return rendered_current(locked)  # a concurrent run stored it first
         audit_record(
             actor=None,
             action="letter_document.render",
@@ -112,20 +113,25 @@ def enqueue_document_render(cert_request_id: int) -> bool:
 
 
 def letters_missing_document():
-    """Issued letters with no rendered version for the number they carry now."""
+    """Issued letters with no rendered version for the number they carry now, and letters
+    the portal signs still waiting for their signed version (none failed)."""
     rendered = LetterDocument.objects.filter(
         letter=OuterRef("pk"), kind=DocumentKind.RENDERED, number=OuterRef("number")
     )
+    signed = LetterDocument.objects.filter(
+        letter=OuterRef("pk"), kind=DocumentKind.SIGNED, number=OuterRef("number")
+    )
+    unsigned = Q(status=Status.ISSUED, signing=Signing.PORTAL, signing_error="") & ~Exists(signed)
     return (
         CertRequest.objects.exclude(number="")
         .filter(issued_on__isnull=False)
-        .filter(~Exists(rendered))
+        .filter(~Exists(rendered) | unsigned)
         .order_by("pk")
     )
 
 
 def letter_document_render_missing() -> int:
-    """Beat: queue the rendering of every issued letter that still has no document."""
+    """Beat: queue the rendering (and signing) of every issued letter still missing it."""
     queued = 0
     for pk in letters_missing_document().values_list("pk", flat=True)[:SWEEP_BATCH]:
         if enqueue_document_render(pk):

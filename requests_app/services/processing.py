@@ -24,6 +24,7 @@ from portal.errors import DomainError
 from requests_app import notify
 from requests_app.choices import Outcome, Status
 from requests_app.models import CertRequest, RequestRow
+from requests_app.services.verification import check_signed
 from requests_app.workflow import acting, lock, move
 
 logger = logging.getLogger(__name__)
@@ -67,6 +68,8 @@ def _enqueue_or_tell(cert_request_id: int) -> None:
 
 
 def _check_processable(cert_request: CertRequest) -> None:
+    if cert_request.status == Status.PROVINCE_REVIEW:
+        check_signed(cert_request)  # the province processes it itself: received signed
     pending = cert_request.rows.filter(outcome=Outcome.PENDING).count()
     if pending:
         raise DomainError(

@@ -15,6 +15,7 @@ from requests_app import notify
 from requests_app.choices import Status
 from requests_app.models import CertRequest, LetterDocument
 from requests_app.services.review import letter_receive
+from requests_app.services.verification import letter_signed_verify
 
 
 def letter_signed_current(cert_request: CertRequest) -> LetterDocument | None:
@@ -70,6 +71,9 @@ def letter_signed_store(
         )
         if locked.status == Status.ISSUED:
             letter_receive(locked)
+            # Verification on receipt, in the same transaction: the letter reaches the
+            # province with the result the page shows and the forward gate reads.
+            letter_signed_verify(document=document)
             received = True
     if received:
         notify.to_province(locked)

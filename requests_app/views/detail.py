@@ -21,12 +21,13 @@ from agencies.accounts.reauth import ReauthForm
 from portal.errors import DomainError
 from requests_app import services
 from requests_app.cells import columns, page_cell
-from requests_app.choices import FINAL_OUTCOMES, FormKind, Outcome, Status
+from requests_app.choices import FINAL_OUTCOMES, FormKind, Outcome, Signing, Status
 from requests_app.columns import FORM_COLUMNS
 from requests_app.exceptions import RowInvalid
 from requests_app.lifecycle import ACTIONS, BUTTONS
 from requests_app.models import CertRequest, RequestRow
 from requests_app.permissions import allowed_actions, require
+from requests_app.views.documents import signatures_context
 from requests_app.views.upload import signed_upload_context
 
 
@@ -37,6 +38,8 @@ class ActionForm(ReauthForm):
 
     note = forms.CharField(required=False, max_length=2000, strip=True)
     number = forms.CharField(required=False, max_length=64, strip=True)
+    # the head's choice at issuance: the portal signs, or they sign with their own token
+    signing = forms.ChoiceField(choices=Signing.choices, required=False)
 
 
 class DecideForm(forms.Form):
@@ -128,6 +131,7 @@ def cert_request_detail(request, pk: int):
         ),
         "is_recovery": cert_request.form == FormKind.RECOVER_DEVICE,
         "documents": list(cert_request.documents.defer("content").order_by("-version")),
+        **signatures_context(cert_request),
         "today": today,
         **_actions_context(cert_request, actions, rows),
         **signed_upload_context(cert_request, actions),
@@ -188,6 +192,7 @@ def cert_request_action(request, pk: int, action: str):
     kwargs = {}
     if spec.takes == "number":
         kwargs["number"] = form.cleaned_data["number"]
+        kwargs["signing"] = form.cleaned_data["signing"] or Signing.PORTAL
     elif spec.takes:
         kwargs["note"] = form.cleaned_data["note"]
     handler = getattr(services, spec.handler)
@@ -200,9 +205,23 @@ def cert_request_action(request, pk: int, action: str):
     else:
         if spec.name == "decide_rows":
             messages.success(request, _accept_summary(*result))
+        elif spec.name == "issue":
+            messages.success(request, _issued_message(cert_request))
         else:
             messages.success(request, str(spec.success))
     return redirect("requests_app:detail", pk=cert_request.pk)
+
+
+def _issued_message(cert_request: CertRequest) -> str:
+    if cert_request.signing == Signing.EXTERNAL:
+        return _(
+            "Đã cấp số %(number)s. Hãy tải bản PDF, ký bằng thiết bị của mình và tải bản đã ký "
+            "lên để gửi Sở Khoa học và Công nghệ."
+        ) % {"number": cert_request.number}
+    return _(
+        "Đã cấp số %(number)s. Cổng đang ký số và đóng dấu văn bản; văn bản được gửi Sở Khoa "
+        "học và Công nghệ ngay khi ký xong."
+    ) % {"number": cert_request.number}
 
 
 def _accept_summary(accepted: int, left: int) -> str:

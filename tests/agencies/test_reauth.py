@@ -16,7 +16,7 @@ from requests_app.choices import FormKind, Status
 from requests_app.lifecycle import ACTIONS, BUTTONS
 from requests_app.models import CertRequest, Transition
 from tests.helpers import PASSWORD, reauth_for, sign_in
-from tests.requests_app.letters import letter_at, page_messages
+from tests.requests_app.letters import letter_at, page_messages, signing_ready
 
 pytestmark = pytest.mark.django_db
 
@@ -67,11 +67,12 @@ def test_a_wrong_password_leaves_the_letter_awaiting_the_head_and_is_audited(cas
 
 def test_the_right_password_issues_the_letter(cast, client):
     letter = letter_at(cast, Status.AWAITING_HEAD)
+    signing_ready(cast)
     sign_in(client, cast.head_a)
 
     act(client, letter, "issue", number="22/STC-VP", reauth_password=PASSWORD)
 
-    assert status_of(letter) == Status.PROVINCE_REVIEW
+    assert status_of(letter) == Status.ISSUED  # the worker signs it next
     assert reauth_failures(cast.head_a, letter) == []
 
 
@@ -205,6 +206,7 @@ def test_a_wrong_code_leaves_the_letter_and_is_audited(cast, client, head_with_d
 
 def test_the_password_and_a_valid_code_issue_the_letter(cast, client, head_with_device):
     letter = letter_at(cast, Status.AWAITING_HEAD)
+    signing_ready(cast)
     sign_in(client, cast.head_a)
 
     act(
@@ -215,7 +217,7 @@ def test_the_password_and_a_valid_code_issue_the_letter(cast, client, head_with_
         reauth_code=current_code(head_with_device),
     )
 
-    assert status_of(letter) == Status.PROVINCE_REVIEW
+    assert status_of(letter) == Status.ISSUED
 
 
 # --- the form on the page comes from the table ---------------------------------------------

@@ -13,6 +13,7 @@ from requests_app import services
 from requests_app.choices import FormKind, Status
 from requests_app.demo import load_full_demo
 from requests_app.models import CertRequest
+from tests.browser.conftest import off_the_browser_loop
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -32,7 +33,12 @@ document.addEventListener("securitypolicyviolation", function (event) {
 @pytest.fixture
 def demo():
     """The full demo (a draft Mẫu 01, a Mẫu 04 in the Sở KH&CN's inbox, tokens with their Mẫu
-    07), plus a second letter in the inbox so that "check all" has more than one box."""
+    07), plus a second letter in the inbox so that "check all" has more than one box. Built
+    off the browser's event loop: the demo's letters are signed in-process (pyHanko)."""
+    return off_the_browser_loop(_demo)
+
+
+def _demo():
     accounts = load_full_demo()
     draft = CertRequest.objects.get(status=Status.DRAFT, form=FormKind.ISSUE_PERSON)
     clerk, head = draft.created_by, Person.objects.get(user__username=HEAD).user
@@ -62,6 +68,7 @@ def demo():
     )
     services.cert_request_submit(cert_request=second, by=clerk)
     services.cert_request_issue(cert_request=second, by=head)
+    services.letter_document_prepare(cert_request_id=second.pk)  # the worker's part
     return {"accounts": accounts, "draft": draft}
 
 

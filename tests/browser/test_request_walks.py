@@ -26,6 +26,7 @@ from devices.services import device_deliver_for_certificate, device_hand_over, d
 from portal.workdays import add_working_days
 from requests_app.choices import Outcome, Status
 from requests_app.models import CertRequest
+from tests.browser.conftest import off_the_browser_loop
 from tests.helpers import totp_code
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -88,6 +89,10 @@ def world(redis_worker):
         device_hand_over(device=device, by=users[CLERK], document_ref="Mẫu 07")
     locked = certificates["Đỗ Thị Lan Anh"].device
     device_lock(device=locked, by=users[CLERK], note="Nhập sai mã PIN quá 10 lần")
+    # The head signs on the portal: their personal certificate and the agency's seal.
+    head = Person.objects.get(user=users[HEAD])
+    certificate_issue(subject_kind=SubjectKind.PERSON, agency=finance, person=head, by=users[CA])
+    certificate_issue(subject_kind=SubjectKind.ORGANIZATION, agency=finance, by=users[CA])
     return SimpleNamespace(
         finance=finance, users=users, certificates=certificates, locked_device=locked
     )
@@ -140,8 +145,21 @@ def head_issues(page, live_server, pk: int, number: str, screenshot, name) -> No
     page.get_by_label(REAUTH_LABEL).fill(DEMO_PASSWORD)
     screenshot(page, f"walk-{name}-2-head")
     page.get_by_role("button", name="Ký, ban hành văn bản").click()
-    expect(page.locator("[data-status]")).to_have_attribute("data-status", Status.PROVINCE_REVIEW)
+    expect(page.locator(".messages")).to_contain_text(f"Đã cấp số {number}.")
     expect(page.locator(".page-head")).to_contain_text(number)
+    wait_until_signed(page, live_server, pk)
+
+
+def wait_until_signed(page, live_server, pk: int) -> None:
+    """The worker renders, signs and seals the letter, which then reaches the province: the
+    head reloads the page until it says so."""
+    status = page.locator("[data-status]")
+    for _ in range(240):
+        if status.get_attribute("data-status") == Status.PROVINCE_REVIEW:
+            break
+        page.wait_for_timeout(500)
+        page.goto(f"{live_server.url}/van-ban/{pk}/")
+    expect(status).to_have_attribute("data-status", Status.PROVINCE_REVIEW)
 
 
 def open_from_queue(page, live_server, queue_path: str, pk: int, screenshot, name) -> None:
@@ -362,4 +380,39 @@ def test_a_letter_returned_for_correction_comes_back(world, as_user, live_server
     assert list(letter.transitions.values_list("action", flat=True)) == [
         "submit", "issue", "receive", "return", "submit", "issue", "receive", "forward",
     ]  # fmt: skip
-    assert Certificate.objects.filter(agency=world.finance).count() == 3  # nothing issued yet
+    # the three subscribers', the head's and the seal: nothing issued by the letter yet
+    assert Certificate.objects.filter(agency=world.finance).count() == 5
+
+
+def test_the_head_signs_on_the_portal_and_the_province_verifies_on_receipt(
+    world, as_user, live_server, screenshot, tmp_path
+):
+    """Issue 10's walk: the clerk drafts, the head signs and issues (the worker signs and
+    seals), the province sees "2 chữ ký hợp lệ" and downloads the signed PDF, which verifies."""
+    from certificates.signing import verify_pdf
+    from portal.documents import DocumentKind
+
+    clerk, head, officer = (as_user(u) for u in (CLERK, HEAD, OFFICER))
+    pk = clerk_drafts(clerk, live_server, "01", [person_row(5)], screenshot, "signed")
+    head_issues(head, live_server, pk, "27/STC-VP", screenshot, "signed")
+
+    open_from_queue(officer, live_server, "/so-khcn/hop-thu/", pk, screenshot, "signed-so")
+    panel = officer.locator("[data-signatures]")
+    expect(panel.locator("[data-verification-summary]")).to_have_text("2 chữ ký hợp lệ")
+    expect(panel.locator("[data-signature-ok]")).to_have_count(2)
+    expect(panel).to_contain_text("Lò Văn Thắng")
+    expect(panel).to_contain_text(FINANCE)
+    screenshot(officer, "walk-signed-3-province")
+    with officer.expect_download() as info:
+        panel.locator("[data-signed-download]").click()
+    download = info.value
+    name = download.suggested_filename
+    assert name.isascii() and len(name) <= 50 and name.endswith(".pdf")
+    path = tmp_path / "signed.pdf"
+    download.save_as(path)
+    data = path.read_bytes()
+    signed = CertRequest.objects.get(pk=pk).documents.get(kind=DocumentKind.SIGNED)
+    assert data == bytes(signed.content)
+    reports = off_the_browser_loop(lambda: verify_pdf(data, agency=world.finance))
+    assert len(reports) == 2
+    assert all(report.ok for report in reports), [report.problems for report in reports]

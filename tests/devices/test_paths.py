@@ -21,6 +21,7 @@ from requests_app.choices import FormKind, Outcome, Status
 from requests_app.models import CertRequest
 from tests.devices.helpers import chain, hand_over, issue_on_token, send
 from tests.helpers import sign_in
+from tests.requests_app.letters import issue_signed
 
 D = DeviceStatus
 pytestmark = pytest.mark.django_db
@@ -237,7 +238,7 @@ def test_handover_locked_recovered_through_a_mau_06_letter(cast, ca, stock, clie
         data={"contact_name": "Nguyễn Văn Hỗ Trợ", "contact_mobile": "0912000111"},
     )
     letters.cert_request_submit(cert_request=letter, by=cast.clerk_a)
-    letters.cert_request_issue(cert_request=letter, by=cast.head_a)
+    issue_signed(cast, letter)
     letters.cert_request_accept_valid_rows(cert_request=letter, by=cast.officer_1)
     letters.cert_request_process(cert_request=letter, by=cast.officer_1)
     letters.cert_request_run_processing(cert_request_id=letter.pk)

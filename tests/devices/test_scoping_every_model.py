@@ -25,7 +25,7 @@ from requests_app.choices import FormKind
 from requests_app.models import CertRequest, RequestRow
 from tests import factories as f
 from tests.devices.helpers import hand_over, issue_on_token
-from tests.requests_app.letters import CONTACT, person_row
+from tests.requests_app.letters import CONTACT, issue_signed, person_row
 
 pytestmark = pytest.mark.django_db
 
@@ -52,7 +52,7 @@ def agency_a_world(cast, ca, stock):
     )
     letters.row_save(cert_request=letter, by=cast.clerk_a, data=person_row())
     letters.cert_request_submit(cert_request=letter, by=cast.clerk_a)
-    letters.cert_request_issue(cert_request=letter, by=cast.head_a)
+    issue_signed(cast, letter)
 
 
 # How each model says "agency A's": its rows that the clerk of agency A must see.

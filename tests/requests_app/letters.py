@@ -82,6 +82,46 @@ def draft(cast, form=FormKind.ISSUE_PERSON, *, rows=1, by=None, agency=None) -> 
 STAGES = (Status.DRAFT, Status.AWAITING_HEAD, Status.PROVINCE_REVIEW, Status.FORWARDED)
 
 
+def signing_ready(cast, *, head=None, agency=None):
+    """The simulated CA, the head's personal certificate and the agency's seal (issued by the
+    CA's own services when missing): what the portal needs to sign the head's letters."""
+    from agencies.models import Person
+    from certificates.choices import SubjectKind
+    from certificates.services import ca_initialize, certificate_issue
+    from certificates.signing import personal_signing_certificate, seal_certificate
+
+    head = head or cast.head_a
+    agency = agency or cast.agency_a
+    ca_initialize()
+    if personal_signing_certificate(head) is None:
+        person = Person.objects.filter(user=head).first() or f.PersonFactory(
+            organization=agency, user=head, full_name="Trần Thị Ánh Dương", position="Giám đốc"
+        )
+        certificate_issue(
+            subject_kind=SubjectKind.PERSON, agency=agency, person=person, by=cast.ca_operator
+        )
+    if seal_certificate(agency) is None:
+        certificate_issue(subject_kind=SubjectKind.ORGANIZATION, agency=agency, by=cast.ca_operator)
+
+
+def issue_signed(cast, cert_request, *, by=None, number: str = "") -> CertRequest:
+    """The head signs and issues the letter, and the worker's service signs it in-process:
+    the letter reaches the province with a real signed version (verified on receipt)."""
+    by = by or cast.head_a
+    signing_ready(cast, head=by, agency=cert_request.agency)
+    services.cert_request_issue(cert_request=cert_request, by=by, number=number)
+    services.letter_document_prepare(cert_request_id=cert_request.pk)
+    cert_request.refresh_from_db()
+    return cert_request
+
+
+def worker_signs(cert_request) -> CertRequest:
+    """What the worker does after the head's issue, run in-process: render, sign, store."""
+    services.letter_document_prepare(cert_request_id=cert_request.pk)
+    cert_request.refresh_from_db()
+    return cert_request
+
+
 def letter_at(cast, stage, form=FormKind.ISSUE_PERSON, *, rows=1, accepted=False, **kwargs):
     """A letter of agency A brought to `stage` through the services, as people would."""
     cert_request = draft(cast, form, rows=rows, **kwargs)
@@ -91,7 +131,7 @@ def letter_at(cast, stage, form=FormKind.ISSUE_PERSON, *, rows=1, accepted=False
         if status == Status.AWAITING_HEAD:
             services.cert_request_submit(cert_request=cert_request, by=cast.clerk_a)
         elif status == Status.PROVINCE_REVIEW:
-            services.cert_request_issue(cert_request=cert_request, by=cast.head_a)
+            issue_signed(cast, cert_request)
         elif status == Status.FORWARDED:
             services.cert_request_forward(cert_request=cert_request, by=cast.officer_1)
     if accepted:

@@ -13,19 +13,16 @@ from tests.requests_app.letters import draft
 
 
 def issued_external(cast, *, number: str = "") -> CertRequest:
-    """A letter of agency A issued to be signed outside the portal, its unsigned PDF rendered.
-
-    Stands for signflow's external issuance ("Cấp số để ký bằng thiết bị riêng") until the
-    branches meet: today's issue hands the letter to the province at once, so the status and
-    the signing mode are put back with a queryset update."""
+    """A letter of agency A issued to be signed outside the portal ("Cấp số để ký bằng thiết
+    bị riêng"), its unsigned PDF rendered as the worker does."""
     letter = draft(cast, FormKind.ISSUE_ORGANIZATION)
     services.cert_request_submit(cert_request=letter, by=cast.clerk_a)
-    services.cert_request_issue(cert_request=letter, by=cast.head_a, number=number)
-    CertRequest.objects.filter(pk=letter.pk).update(
-        status=Status.ISSUED, signing=Signing.EXTERNAL, received_on=None, due_on=None
+    services.cert_request_issue(
+        cert_request=letter, by=cast.head_a, number=number, signing=Signing.EXTERNAL
     )
-    assert services.letter_document_render(cert_request_id=letter.pk) is not None
     letter.refresh_from_db()
+    assert (letter.status, letter.signing) == (Status.ISSUED, Signing.EXTERNAL)
+    assert services.letter_document_render(cert_request_id=letter.pk) is not None
     return letter
 
 

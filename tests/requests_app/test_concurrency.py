@@ -15,7 +15,7 @@ from django.urls import reverse
 from agencies.choices import Role
 from portal.errors import DomainError
 from requests_app import services
-from requests_app.choices import Status
+from requests_app.choices import Signing, Status
 from requests_app.models import CertRequest, Transition
 from tests import factories as f
 from tests.helpers import service_missing, sign_in
@@ -78,12 +78,15 @@ def test_twenty_simultaneous_approvals_through_the_service_make_one_transition(
     first = cast.officer_1 if action == "forward" else cast.head_a
     people = _colleagues(first, role, getattr(cast, organization), PEOPLE)
     call = getattr(services, f"cert_request_{action}")
+    # the heads race for the transition; signing with their own token spares twenty
+    # certificates the portal would otherwise need first
+    extra = {"signing": Signing.EXTERNAL} if action == "issue" else {}
 
     def work(i, barrier):
         letter = CertRequest.objects.select_related("agency").get(pk=cert_request.pk)
         user = type(people[i]).objects.get(pk=people[i].pk)
         barrier.wait()
-        call(cert_request=letter, by=user)
+        call(cert_request=letter, by=user, **extra)
         return "moved"
 
     results = _at_once(work)
@@ -97,7 +100,7 @@ def test_twenty_simultaneous_approvals_through_the_service_make_one_transition(
     assert all("đã chuyển sang bước khác" in r.message for r in refused)
     assert Transition.objects.filter(cert_request=cert_request, action=action).count() == 1
     cert_request.refresh_from_db()
-    expected = Status.FORWARDED if action == "forward" else Status.PROVINCE_REVIEW
+    expected = Status.FORWARDED if action == "forward" else Status.ISSUED
     assert cert_request.status == expected
 
 

@@ -34,3 +34,18 @@ def test_loading_the_full_demo_twice_changes_nothing():
     assert (Certificate.objects.count(), Device.objects.count(), CertRequest.objects.count()) == (
         counts
     )
+
+
+def test_the_demo_head_signs_on_the_portal_out_of_the_box():
+    from agencies.models import Organization
+    from certificates.signing import signing_pair
+    from requests_app.services import letter_verification_current
+
+    load_full_demo()
+    finance = Organization.objects.get(name="Sở Tài chính tỉnh Lai Châu")
+    pair = signing_pair(user=user("lanhdao.stc"), agency=finance)
+    assert pair.personal.person.user == user("lanhdao.stc")
+    for letter in CertRequest.objects.exclude(number=""):
+        verification = letter_verification_current(letter)
+        assert verification is not None and verification.ok, letter
+        assert verification.summary == "2 chữ ký hợp lệ"

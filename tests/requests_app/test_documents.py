@@ -19,12 +19,14 @@ from django.urls import reverse
 from PIL import Image, ImageChops, ImageStat
 
 from devices.choices import DeviceStatus
+from portal.documents import DocumentKind
 from requests_app import services
-from requests_app.choices import FormKind
+from requests_app.choices import FormKind, Signing, Status
 from requests_app.models import LetterDocument
 from requests_app.tasks import letter_document_render_missing_task, letter_document_render_task
 from tests import factories as f
 from tests.helpers import sign_in
+from tests.requests_app.letters import issue_signed, letter_at
 
 pytestmark = pytest.mark.django_db
 
@@ -142,9 +144,11 @@ def issued_letter(cast, form, *, frozen=True):
     services.cert_request_submit(cert_request=letter, by=cast.clerk_a)
     if frozen:
         with time_machine.travel(ISSUE_DAY, tick=False):
-            services.cert_request_issue(cert_request=letter, by=cast.head_a)
+            services.cert_request_issue(
+                cert_request=letter, by=cast.head_a, signing=Signing.EXTERNAL
+            )
     else:
-        services.cert_request_issue(cert_request=letter, by=cast.head_a)
+        services.cert_request_issue(cert_request=letter, by=cast.head_a, signing=Signing.EXTERNAL)
     letter.refresh_from_db()
     return letter, shown
 
@@ -294,7 +298,7 @@ def test_a_long_table_repeats_its_header_and_numbers_pages_from_the_second(cast)
             },
         )
     services.cert_request_submit(cert_request=letter, by=cast.clerk_a)
-    services.cert_request_issue(cert_request=letter, by=cast.head_a)
+    services.cert_request_issue(cert_request=letter, by=cast.head_a, signing=Signing.EXTERNAL)
     document = LetterDocument.objects.get(pk=letter_document_render_task(letter.pk))
     pages = pdf_text(bytes(document.content)).split("\f")
     pages = [page for page in pages if page.strip()]
@@ -326,14 +330,16 @@ def test_the_database_refuses_a_second_version_for_the_same_issuance(cast):
 
 
 def test_a_letter_returned_and_issued_again_keeps_its_first_version(cast):
-    letter, _ = issued_letter(cast, FormKind.ISSUE_ORGANIZATION)
-    first = LetterDocument.objects.get(pk=letter_document_render_task(letter.pk))
+    letter = letter_at(cast, Status.PROVINCE_REVIEW, FormKind.ISSUE_ORGANIZATION)
+    first = LetterDocument.objects.get(letter=letter, kind=DocumentKind.RENDERED)
     services.cert_request_return(cert_request=letter, by=cast.officer_1, note="Sửa địa chỉ")
     services.cert_request_submit(cert_request=letter, by=cast.clerk_a)
-    services.cert_request_issue(cert_request=letter, by=cast.head_a)
-    letter.refresh_from_db()
-    second = LetterDocument.objects.get(pk=letter_document_render_task(letter.pk))
-    assert (first.version, second.version) == (1, 2)
+    issue_signed(cast, letter)
+    second = LetterDocument.objects.get(
+        letter=letter, kind=DocumentKind.RENDERED, number=letter.number
+    )
+    # rendered and signed versions of the first issuance, then those of the second
+    assert (first.version, second.version) == (1, 3)
     assert second.number == letter.number != first.number
     first.refresh_from_db()
     assert first.sha256 == LetterDocument.objects.get(pk=first.pk).sha256

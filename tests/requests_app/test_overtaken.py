@@ -8,7 +8,7 @@ from requests_app import services
 from requests_app.choices import FormKind
 from requests_app.permissions import Overtaken
 from tests import factories as f
-from tests.requests_app.letters import CONTACT, person_row
+from tests.requests_app.letters import CONTACT, issue_signed, person_row
 
 pytestmark = pytest.mark.django_db
 
@@ -20,7 +20,7 @@ def in_review(cast):
     )
     services.row_save(cert_request=cert_request, by=cast.clerk_a, data=person_row())
     services.cert_request_submit(cert_request=cert_request, by=cast.clerk_a)
-    services.cert_request_issue(cert_request=cert_request, by=cast.head_a)
+    issue_signed(cast, cert_request)
     return cert_request
 
 
@@ -50,7 +50,7 @@ def test_a_letter_issued_again_after_a_return_gets_the_next_number(cast, in_revi
     first_number = in_review.number
     services.cert_request_return(cert_request=in_review, by=cast.officer_1, note="Sửa chức vụ")
     services.cert_request_submit(cert_request=in_review, by=cast.clerk_a)
-    services.cert_request_issue(cert_request=in_review, by=cast.head_a)
+    issue_signed(cast, in_review)
     other = services.cert_request_create(
         agency=cast.agency_a, form=FormKind.ISSUE_PERSON, by=cast.clerk_a, **CONTACT
     )
@@ -58,7 +58,7 @@ def test_a_letter_issued_again_after_a_return_gets_the_next_number(cast, in_revi
         cert_request=other, by=cast.clerk_a, data=person_row(national_id="012190009999")
     )
     services.cert_request_submit(cert_request=other, by=cast.clerk_a)
-    services.cert_request_issue(cert_request=other, by=cast.head_a)
+    issue_signed(cast, other)
     numbers = [first_number, in_review.number, other.number]
     assert [n.split("/")[0] for n in numbers] == ["1", "2", "3"]
 

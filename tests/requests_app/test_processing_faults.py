@@ -21,7 +21,7 @@ from requests_app.models import CertRequest
 from requests_app.tasks import cert_request_run_processing_task
 from tests.celery_processes import CeleryProcesses, RedisServer, producing_to
 from tests.helpers import reauth_for, service_missing, sign_in
-from tests.requests_app.letters import CONTACT, row_data
+from tests.requests_app.letters import CONTACT, issue_signed, row_data
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
@@ -109,7 +109,7 @@ def _accepted_letter(cast, form, rows):
     for _ in range(rows):
         services.row_save(cert_request=letter, by=cast.clerk_a, data=_row(cast, form))
     services.cert_request_submit(cert_request=letter, by=cast.clerk_a)
-    services.cert_request_issue(cert_request=letter, by=cast.head_a)
+    issue_signed(cast, letter)
     processor = cast.officer_1
     if form != FormKind.RENEW_CHANGE:
         services.cert_request_forward(cert_request=letter, by=cast.officer_1)

@@ -17,7 +17,7 @@ from requests_app.choices import FormKind, Outcome, Status
 from requests_app.models import CertRequest, RequestRow
 from tests import factories as f
 from tests.helpers import sign_in
-from tests.requests_app.letters import certificate_of, draft, letter_at
+from tests.requests_app.letters import certificate_of, draft, issue_signed, letter_at
 
 pytestmark = pytest.mark.django_db
 
@@ -101,7 +101,7 @@ def test_a_renewal_about_to_become_impossible_comes_first(cast, client):
         data={"certificate": urgent_certificate},
     )
     services.cert_request_submit(cert_request=renewal, by=cast.clerk_a)
-    services.cert_request_issue(cert_request=renewal, by=cast.head_a)
+    issue_signed(cast, renewal)
     first_due = due_in(letter_at(cast, Status.PROVINCE_REVIEW), -3)
     due_in(renewal, 2)
     sign_in(client, cast.officer_1)
@@ -159,7 +159,7 @@ def mixed(cast):
     renewal = due_in(letter_at(cast, Status.PROVINCE_REVIEW, FormKind.RENEW_CHANGE), 2)
     of_b = draft(cast, by=cast.clerk_b, agency=cast.agency_b)
     services.cert_request_submit(cert_request=of_b, by=cast.clerk_b)
-    services.cert_request_issue(cert_request=of_b, by=head_b)
+    issue_signed(cast, of_b, by=head_b)
     due_in(of_b, 1)
     recovery = letter_at(cast, Status.PROVINCE_REVIEW, FormKind.RECOVER_DEVICE, accepted=True)
     services.cert_request_process(cert_request=recovery, by=cast.officer_1)

@@ -10,7 +10,7 @@ from requests_app.choices import FormKind, Status
 from requests_app.models import CertRequest
 from requests_app.permissions import allowed_actions
 from tests import factories as f
-from tests.requests_app.letters import CONTACT
+from tests.requests_app.letters import CONTACT, issue_signed
 
 pytestmark = pytest.mark.django_db
 
@@ -21,7 +21,7 @@ def recovery(cast, device):
     )
     services.row_save(cert_request=cert_request, by=cast.clerk_a, data={"device": device})
     services.cert_request_submit(cert_request=cert_request, by=cast.clerk_a)
-    services.cert_request_issue(cert_request=cert_request, by=cast.head_a)
+    issue_signed(cast, cert_request)
     return CertRequest.objects.get(pk=cert_request.pk)
 
 

@@ -18,7 +18,14 @@ from requests_app.choices import FormKind, Outcome, Status
 from requests_app.permissions import allowed_actions
 from tests import factories as f
 from tests.helpers import PERSONAS, sign_in
-from tests.requests_app.letters import draft, letter_at, page_messages, post_action
+from tests.requests_app.letters import (
+    draft,
+    issue_signed,
+    letter_at,
+    page_messages,
+    post_action,
+    signing_ready,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -221,6 +228,8 @@ def test_who_may_take_each_action(
     cast, client, persona, action, stage, form, accepted, data, matrix
 ):
     cert_request = letter_at(cast, stage, form, accepted=accepted)
+    if action == "issue":
+        signing_ready(cast)  # the head can sign: the right alone is what is tested here
     response = post_action(_client(client, cast, persona), cert_request, action, **data)
     expected = matrix[persona]
 
@@ -300,15 +309,17 @@ def test_a_clerk_who_is_also_the_head_cannot_issue_their_own_draft(cast, client)
     assert own.status == Status.AWAITING_HEAD
 
     # Another head of the agency may; and the same person may issue a colleague's letter.
+    signing_ready(cast)
+    signing_ready(cast, head=both)
     sign_in(client, cast.head_a)
     assert post_action(client, own, "issue").status_code == 302
     own.refresh_from_db()
-    assert own.status == Status.PROVINCE_REVIEW
+    assert own.status == Status.ISSUED
     colleagues = letter_at(cast, Status.AWAITING_HEAD)
     sign_in(client, both)
     post_action(client, colleagues, "issue")
     colleagues.refresh_from_db()
-    assert colleagues.status == Status.PROVINCE_REVIEW
+    assert colleagues.status == Status.ISSUED
 
 
 def test_an_officer_who_drafted_a_letter_cannot_review_it(cast, client):
@@ -317,7 +328,7 @@ def test_an_officer_who_drafted_a_letter_cannot_review_it(cast, client):
     f.MembershipFactory(user=both, role=Role.PROVINCIAL_OFFICER, organization=cast.office_1)
     own = draft(cast, by=both)
     services.cert_request_submit(cert_request=own, by=both)
-    services.cert_request_issue(cert_request=own, by=cast.head_a)
+    issue_signed(cast, own)
     sign_in(client, both)
     assert post_action(client, own, "forward").status_code == 403
     own.refresh_from_db()

@@ -15,7 +15,7 @@ from requests_app import services
 from requests_app.choices import FormKind, Outcome, Status
 from requests_app.exceptions import RowInvalid
 from requests_app.models import RequestRow, Transition
-from tests.requests_app.letters import CONTACT, certificate_of, letter_at
+from tests.requests_app.letters import CONTACT, certificate_of, issue_signed, letter_at
 
 pytestmark = pytest.mark.django_db
 
@@ -83,7 +83,7 @@ def test_the_head_signs_with_30_days_still_left(cast, time_machine, service):
     cert_request = submitted(cast, service, days_left=35)
     later(time_machine, 5)  # 30 days left
 
-    services.cert_request_issue(cert_request=cert_request, by=cast.head_a)
+    issue_signed(cast, cert_request)
 
     cert_request.refresh_from_db()
     assert cert_request.status == Status.PROVINCE_REVIEW
@@ -115,7 +115,7 @@ def test_a_row_whose_certificate_dropped_under_30_days_cannot_be_accepted(
     cast, time_machine, service
 ):
     cert_request = submitted(cast, service, days_left=35)
-    services.cert_request_issue(cert_request=cert_request, by=cast.head_a)
+    issue_signed(cast, cert_request)
     row = cert_request.rows.get()
     later(time_machine, 6)  # 29 days left
 
@@ -130,7 +130,7 @@ def test_a_row_whose_certificate_dropped_under_30_days_cannot_be_accepted(
 @pytest.mark.parametrize("service", list(SERVICES))
 def test_a_row_with_30_days_still_left_is_accepted(cast, time_machine, service):
     cert_request = submitted(cast, service, days_left=35)
-    services.cert_request_issue(cert_request=cert_request, by=cast.head_a)
+    issue_signed(cast, cert_request)
     row = cert_request.rows.get()
     later(time_machine, 5)  # 30 days left
 

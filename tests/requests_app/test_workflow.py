@@ -14,7 +14,14 @@ from requests_app import services
 from requests_app.choices import FormKind, Outcome, Status
 from requests_app.models import CertRequest, Transition
 from tests.helpers import sign_in
-from tests.requests_app.letters import draft, letter_at, page_messages, post_action
+from tests.requests_app.letters import (
+    draft,
+    letter_at,
+    page_messages,
+    post_action,
+    signing_ready,
+    worker_signs,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -31,6 +38,7 @@ def emails(cast):
 # --- transitions and audit events ------------------------------------------------------------
 def test_every_step_of_a_01_letter_writes_a_transition_and_an_audit_event(cast, client, ca):
     cert_request = draft(cast, rows=2)
+    signing_ready(cast)
     steps = [
         (cast.clerk_a, "submit", {}),
         (cast.head_a, "issue", {"number": "15/STC-VP"}),
@@ -42,6 +50,8 @@ def test_every_step_of_a_01_letter_writes_a_transition_and_an_audit_event(cast, 
         sign_in(client, user)
         response = post_action(client, cert_request, action, **data)
         assert response.status_code == 302, (action, response.status_code)
+        if action == "issue":
+            worker_signs(cert_request)
     services.cert_request_run_processing(cert_request_id=cert_request.pk)  # the worker's body
 
     cert_request.refresh_from_db()
@@ -115,6 +125,7 @@ def test_a_letter_returned_for_correction_comes_back_and_goes_on(cast, client):
     assert post_action(client, cert_request, "submit").status_code == 302
     sign_in(client, cast.head_a)
     assert post_action(client, cert_request, "issue").status_code == 302
+    worker_signs(cert_request)
     cert_request.refresh_from_db()
     assert cert_request.status == Status.PROVINCE_REVIEW
     assert cert_request.number and cert_request.number != first_number
@@ -217,6 +228,7 @@ def _told(user) -> list[str]:
 
 def test_each_step_tells_the_next_actor_and_no_one_else(cast, client, ca):
     cert_request = draft(cast)
+    signing_ready(cast)
     sign_in(client, cast.clerk_a)
     post_action(client, cert_request, "submit")
     assert len(_told(cast.head_a)) == 1 and "chờ ký" in _told(cast.head_a)[0]
@@ -224,6 +236,8 @@ def test_each_step_tells_the_next_actor_and_no_one_else(cast, client, ca):
 
     sign_in(client, cast.head_a)
     post_action(client, cert_request, "issue")
+    assert _told(cast.officer_1) == []  # not before the signed version reaches them
+    worker_signs(cert_request)
     assert len(_told(cast.officer_1)) == 1
     assert _told(cast.officer_2) == []  # another province's office
     assert _told(cast.ca_operator) == []
@@ -245,10 +259,12 @@ def test_notifications_are_also_mailed_after_commit(
     cast, client, emails, mailoutbox, django_capture_on_commit_callbacks
 ):
     cert_request = letter_at(cast, Status.AWAITING_HEAD)
+    signing_ready(cast)
     mailoutbox.clear()
     sign_in(client, cast.head_a)
+    post_action(client, cert_request, "issue", number="7/STC-VP")
     with django_capture_on_commit_callbacks(execute=True):
-        post_action(client, cert_request, "issue", number="7/STC-VP")
+        worker_signs(cert_request)
     assert [m.to for m in mailoutbox] == [["officer_1@thunghiem.gov.vn"]]
     assert "7/STC-VP" in mailoutbox[0].body
     assert f"/van-ban/{cert_request.pk}/" in mailoutbox[0].body

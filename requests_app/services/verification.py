@@ -1,0 +1,88 @@
+"""Verification on receipt (docs/architecture.md §8): the signatures of a letter's signed
+version are checked when it reaches the province and again when someone asks; the result is
+stored (`LetterVerification`) so that the page shows it without verifying on every view, and
+forwarding or processing a letter needs a signed version whose last check found every
+signature valid (decided on the locked letter by `check_signed`)."""
+
+from django.utils.translation import gettext as _
+
+from certificates.exceptions import CertificateError
+from certificates.signing import verification_summary, verify_pdf
+from portal.audit import audit_record
+from portal.documents import DocumentKind
+from portal.errors import DomainError
+from requests_app.models import CertRequest, LetterDocument, LetterVerification
+
+
+def _signed_current(cert_request: CertRequest) -> LetterDocument | None:
+    if not cert_request.number:
+        return None
+    return LetterDocument.objects.filter(
+        letter=cert_request, kind=DocumentKind.SIGNED, number=cert_request.number
+    ).first()
+
+
+def _report_entry(report) -> dict:
+    certificate = report.certificate
+    return {
+        "field": report.field_name,
+        "signer": report.signer_name,
+        "serial": report.signer_serial,
+        "signed_at": report.signing_time.isoformat() if report.signing_time else "",
+        "intact": report.intact and report.covers_document,
+        "trusted": report.trusted,
+        "not_revoked": not (report.revoked_before_signing or report.key_at_risk),
+        "belongs": report.belongs_to_agency is not False,
+        "certificate_id": certificate.pk if certificate is not None else None,
+        "problems": list(report.problems),
+        "ok": report.ok,
+    }
+
+
+def letter_signed_verify(*, document: LetterDocument, by=None) -> LetterVerification:
+    """Check every signature of `document` against the trust roots, the registry and the CRL,
+    for the letter's agency; store and audit the result (a file that cannot be read is a
+    failed check, never a 500)."""
+    letter = document.letter
+    content = bytes(LetterDocument.objects.values_list("content", flat=True).get(pk=document.pk))
+    try:
+        reports = verify_pdf(content, agency=letter.agency)
+    except CertificateError as exc:
+        entries, ok, summary = [], False, exc.message
+    else:
+        entries = [_report_entry(report) for report in reports]
+        ok = bool(reports) and all(report.ok for report in reports)
+        summary = verification_summary(reports)
+    verification = LetterVerification.objects.create(
+        document=document, checked_by=by, ok=ok, summary=summary[:500], signatures=entries
+    )
+    audit_record(
+        actor=by,
+        action="letter_document.verify",
+        obj=letter,
+        after={"version": document.version, "ok": ok, "summary": verification.summary},
+    )
+    return verification
+
+
+def letter_verification_current(cert_request: CertRequest) -> LetterVerification | None:
+    """The newest check of the letter's current signed version, if any."""
+    document = _signed_current(cert_request)
+    if document is None:
+        return None
+    return document.verifications.order_by("-checked_at", "-pk").first()
+
+
+def check_signed(locked: CertRequest) -> None:
+    """The gate of forwarding and of the province's own processing: a signed version of the
+    letter as issued whose last check found every signature valid (checked now if never)."""
+    document = _signed_current(locked)
+    verification = None
+    if document is not None:
+        verification = document.verifications.order_by("-checked_at", "-pk").first()
+        if verification is None:
+            verification = letter_signed_verify(document=document)
+    if verification is None or not verification.ok:
+        raise DomainError(
+            _("Văn bản chưa có chữ ký số hợp lệ: không thể chuyển tiếp."), code="not_signed"
+        )

@@ -1,0 +1,307 @@
+"""The head signs and issues on the portal; the province verifies on receipt (issue 10, items 4
+and 5; docs/architecture.md §8). The signatures are made by the simulated CA's keys and checked
+by an independent verifier (poppler's pdfsig) as well as by the portal's own verification."""
+
+import re
+import time
+
+import pytest
+from django.urls import reverse
+
+from certificates.choices import RevocationReason
+from certificates.models import RevocationList
+from certificates.services import certificate_revoke
+from certificates.signing import personal_signing_certificate
+from portal.documents import DocumentKind
+from portal.errors import DomainError
+from portal.models import AuditEvent
+from requests_app import services
+from requests_app.choices import FormKind, Signing, Status
+from requests_app.models import CertRequest, LetterDocument, LetterVerification
+from requests_app.tasks import letter_document_render_missing_task, letter_document_render_task
+from tests.certificates.pdf_tools import nss_db_trusting, pdfsig
+from tests.helpers import sign_in
+from tests.requests_app.letters import (
+    draft,
+    issue_signed,
+    letter_at,
+    post_action,
+    signing_ready,
+    worker_signs,
+)
+
+pytestmark = pytest.mark.django_db
+
+VALID = "Signature Validation: Signature is Valid."
+NOT_SIGNED = "Văn bản chưa có chữ ký số hợp lệ: không thể chuyển tiếp."
+
+
+def submitted(cast, form=FormKind.ISSUE_ORGANIZATION):
+    letter = draft(cast, form)
+    services.cert_request_submit(cert_request=letter, by=cast.clerk_a)
+    return letter
+
+
+def signed_of(letter) -> LetterDocument:
+    return LetterDocument.objects.get(letter=letter, kind=DocumentKind.SIGNED)
+
+
+def test_the_heads_issue_produces_a_signed_version_pdfsig_reports_valid(cast, ca, tmp_path):
+    letter = issue_signed(cast, submitted(cast))
+
+    assert letter.status == Status.PROVINCE_REVIEW
+    document = signed_of(letter)
+    assert document.number == letter.number
+    path = tmp_path / "signed.pdf"
+    path.write_bytes(bytes(document.content))
+    nss = nss_db_trusting(
+        tmp_path / "nss",
+        root_der=bytes(ca.root.certificate_der),
+        issuing_der=bytes(ca.issuing.certificate_der),
+        crls=[bytes(crl.der) for crl in RevocationList.objects.all()],
+    )
+    report = pdfsig(path, nss)
+    sections = re.split(r"^Signature #\d+:$", report, flags=re.MULTILINE)[1:]
+    assert len(sections) == 2
+    assert all(VALID in section for section in sections)
+    assert "Common Name: Trần Thị Ánh Dương" in sections[0]
+    assert f"Common Name: {cast.agency_a.name}" in sections[1]
+    # the signed version starts with the rendered one, byte for byte
+    rendered = LetterDocument.objects.get(letter=letter, kind=DocumentKind.RENDERED)
+    assert bytes(document.content).startswith(bytes(rendered.content))
+    verification = services.letter_verification_current(letter)
+    assert verification.ok and verification.summary == "2 chữ ký hợp lệ"
+    assert AuditEvent.objects.filter(action="letter_document.sign").count() == 1
+
+
+def test_issuing_leaves_the_letter_issued_until_the_worker_has_signed(cast):
+    letter = submitted(cast)
+    signing_ready(cast)
+    services.cert_request_issue(cert_request=letter, by=cast.head_a)
+    letter.refresh_from_db()
+    assert (letter.status, letter.signing) == (Status.ISSUED, Signing.PORTAL)
+    assert letter.number and not letter.documents.exists()
+    worker_signs(letter)
+    assert letter.status == Status.PROVINCE_REVIEW
+
+
+def test_a_head_without_a_personal_certificate_is_refused_and_nothing_changes(cast, client, ca):
+    letter = submitted(cast)
+    sign_in(client, cast.head_a)
+    response = post_action(client, letter, "issue")
+
+    assert response.status_code == 302
+    messages = [str(m) for m in client.get(response.url).context["messages"]]
+    assert any("chưa có chứng thư số cá nhân còn hiệu lực" in m for m in messages)
+    letter.refresh_from_db()
+    assert (letter.status, letter.number, letter.issued_on) == (Status.AWAITING_HEAD, "", None)
+    assert not AuditEvent.objects.filter(action="cert_request.issue").exists()
+
+
+def test_an_agency_without_its_seal_is_refused(cast, ca):
+    letter = submitted(cast)
+    signing_ready(cast)
+    from certificates.signing import seal_certificate
+
+    certificate_revoke(
+        certificate=seal_certificate(cast.agency_a), by=cast.ca_operator, reason="device_broken"
+    )
+    with pytest.raises(DomainError) as exc:
+        services.cert_request_issue(cert_request=letter, by=cast.head_a)
+    assert exc.value.code == "no_seal_certificate"
+    letter.refresh_from_db()
+    assert letter.status == Status.AWAITING_HEAD
+
+
+def test_the_head_may_issue_for_signing_with_their_own_token_without_a_portal_certificate(cast):
+    letter = submitted(cast)
+    services.cert_request_issue(cert_request=letter, by=cast.head_a, signing=Signing.EXTERNAL)
+    letter_document_render_task(letter.pk)
+    letter.refresh_from_db()
+    assert (letter.status, letter.signing) == (Status.ISSUED, Signing.EXTERNAL)
+    assert list(letter.documents.values_list("kind", flat=True)) == [DocumentKind.RENDERED]
+
+
+def _tampered(pdf: bytes) -> bytes:
+    """One byte changed inside the first revision's page content (signed by both)."""
+    at = pdf.index(b"stream", len(pdf) // 4) + 40
+    return pdf[:at] + bytes([pdf[at] ^ 0x01]) + pdf[at + 1 :]
+
+
+def test_a_tampered_signed_version_is_flagged_and_cannot_be_forwarded(cast, client):
+    good = letter_at(cast, Status.PROVINCE_REVIEW, FormKind.ISSUE_ORGANIZATION)
+    letter = submitted(cast)
+    services.cert_request_issue(cert_request=letter, by=cast.head_a, signing=Signing.EXTERNAL)
+    letter.refresh_from_db()
+    # what an upload of a file changed after signing would store
+    services.letter_signed_store(
+        cert_request_id=letter.pk, number=letter.number, by=cast.head_a, source="upload",
+        pdf=_tampered(bytes(signed_of(good).content)),
+    )  # fmt: skip
+    letter.refresh_from_db()
+    assert letter.status == Status.PROVINCE_REVIEW
+    verification = services.letter_verification_current(letter)
+    assert not verification.ok
+    assert "Chữ ký bị sửa đổi" in verification.summary
+
+    sign_in(client, cast.officer_1)
+    page = client.get(reverse("requests_app:detail", args=[letter.pk])).content.decode()
+    assert "Chữ ký bị sửa đổi" in page
+    post_action(client, letter, "forward")
+    letter.refresh_from_db()
+    assert letter.status == Status.PROVINCE_REVIEW
+    messages = [str(m) for m in client.get(reverse("requests_app:detail", args=[letter.pk])).context["messages"]]  # fmt: skip
+    assert NOT_SIGNED in messages
+
+
+def test_a_revoked_signer_is_flagged_on_recheck_and_cannot_be_forwarded(cast, client):
+    letter = letter_at(cast, Status.PROVINCE_REVIEW, FormKind.ISSUE_ORGANIZATION)
+    assert services.letter_verification_current(letter).ok
+    certificate_revoke(
+        certificate=personal_signing_certificate(cast.head_a),
+        by=cast.ca_operator,
+        reason=RevocationReason.KEY_COMPROMISE,
+    )
+    sign_in(client, cast.officer_1)
+    response = client.post(reverse("requests_app:verify", args=[letter.pk]))
+    assert response.status_code == 302
+    verification = services.letter_verification_current(letter)
+    assert not verification.ok and "đã bị thu hồi" in verification.summary
+    assert verification.checked_by == cast.officer_1
+    assert LetterVerification.objects.filter(document__letter=letter).count() == 2
+
+    with pytest.raises(DomainError) as exc:
+        services.cert_request_forward(cert_request=letter, by=cast.officer_1)
+    assert exc.value.message == NOT_SIGNED
+    letter.refresh_from_db()
+    assert letter.status == Status.PROVINCE_REVIEW
+
+
+def test_the_province_cannot_process_a_letter_without_a_valid_signature(cast):
+    letter = letter_at(cast, Status.PROVINCE_REVIEW, FormKind.RENEW_CHANGE, accepted=True)
+    certificate_revoke(
+        certificate=personal_signing_certificate(cast.head_a),
+        by=cast.ca_operator,
+        reason=RevocationReason.KEY_COMPROMISE,
+    )
+    services.letter_signed_verify(document=signed_of(letter), by=cast.officer_1)
+    with pytest.raises(DomainError) as exc:
+        services.cert_request_process(cert_request=letter, by=cast.officer_1)
+    assert exc.value.code == "not_signed"
+
+
+def test_a_certificate_revoked_before_the_worker_signs_leaves_the_letter_issued_with_an_error(
+    cast, client
+):
+    letter = submitted(cast)
+    signing_ready(cast)
+    services.cert_request_issue(cert_request=letter, by=cast.head_a)
+    certificate_revoke(
+        certificate=personal_signing_certificate(cast.head_a), by=cast.ca_operator, reason="retired"
+    )
+    assert letter_document_render_task(letter.pk) is not None  # the rendered version
+
+    letter.refresh_from_db()
+    assert letter.status == Status.ISSUED
+    assert "chưa có chứng thư số cá nhân" in letter.signing_error
+    assert not letter.documents.filter(kind=DocumentKind.SIGNED).exists()
+    assert AuditEvent.objects.filter(action="cert_request.sign_fail").count() == 1
+    # the sweep does not retry a failure, and a second run changes nothing
+    assert letter.pk not in services.documents.letters_missing_document().values_list(
+        "pk", flat=True
+    )
+    letter_document_render_task(letter.pk)
+    assert AuditEvent.objects.filter(action="cert_request.sign_fail").count() == 1
+
+    sign_in(client, cast.head_a)
+    page = client.get(reverse("requests_app:detail", args=[letter.pk])).content.decode()
+    assert "chưa có chứng thư số cá nhân" in page
+    post_action(client, letter, "send_back", note="Chứng thư của tôi đã bị thu hồi")
+    letter.refresh_from_db()
+    assert (letter.status, letter.signing_error) == (Status.DRAFT, "")
+
+
+def test_an_issued_letter_waiting_for_its_signature_cannot_be_sent_back(cast):
+    letter = submitted(cast)
+    signing_ready(cast)
+    services.cert_request_issue(cert_request=letter, by=cast.head_a)
+    with pytest.raises(DomainError):
+        services.cert_request_send_back(cert_request=letter, by=cast.head_a, note="Sửa")
+
+
+def test_the_task_run_twice_stores_one_signed_version(cast):
+    letter = submitted(cast)
+    signing_ready(cast)
+    services.cert_request_issue(cert_request=letter, by=cast.head_a)
+    first = letter_document_render_task(letter.pk)
+    second = letter_document_render_task(letter.pk)
+    assert first == second == signed_of(letter).pk
+    assert letter.documents.count() == 2  # the rendered and the signed version
+    assert AuditEvent.objects.filter(action="letter_document.sign").count() == 1
+
+
+def test_the_sweep_picks_up_an_issued_letter_whose_signature_was_lost(cast):
+    letter = submitted(cast)
+    signing_ready(cast)
+    services.cert_request_issue(cert_request=letter, by=cast.head_a)
+    services.letter_document_render(cert_request_id=letter.pk)  # rendered, then the task lost
+    assert letter.pk in services.documents.letters_missing_document().values_list("pk", flat=True)
+    signed = letter_at(cast, Status.PROVINCE_REVIEW, FormKind.ISSUE_ORGANIZATION)
+    found = set(services.documents.letters_missing_document().values_list("pk", flat=True))
+    assert signed.pk not in found
+    assert letter_document_render_missing_task() >= 1
+
+
+@pytest.mark.parametrize(
+    ("persona", "status"),
+    [("clerk_a", 200), ("officer_1", 200), ("ca_operator", 404), ("clerk_b", 404),
+     ("officer_2", 404)],
+)  # fmt: skip
+def test_the_signed_pdf_downloads_only_within_the_letters_scope(cast, client, persona, status):
+    letter = letter_at(cast, Status.PROVINCE_REVIEW, FormKind.ISSUE_ORGANIZATION)
+    document = signed_of(letter)
+    sign_in(client, getattr(cast, persona))
+    response = client.get(reverse("requests_app:document", args=[letter.pk, document.version]))
+    assert response.status_code == status
+    if status == 200:
+        assert response.content == bytes(document.content)
+        name = response["Content-Disposition"].split('filename="')[1].rstrip('"')
+        assert name.isascii() and len(name) <= 50 and name.endswith(".pdf")
+
+
+@pytest.mark.parametrize("persona", ["officer_1", "clerk_a", "head_a"])
+def test_the_letter_page_shows_each_signature_to_the_province_and_the_agency(cast, client, persona):
+    letter = letter_at(cast, Status.PROVINCE_REVIEW, FormKind.ISSUE_ORGANIZATION)
+    sign_in(client, getattr(cast, persona))
+    page = client.get(reverse("requests_app:detail", args=[letter.pk])).content.decode()
+    assert "2 chữ ký hợp lệ" in page
+    assert "Trần Thị Ánh Dương" in page
+    assert cast.agency_a.name in page
+    assert personal_signing_certificate(cast.head_a).serial in page
+    assert page.count("data-signature-ok") == 2
+
+
+def test_the_ca_sees_the_signatures_of_a_forwarded_letter(cast, client):
+    letter = letter_at(cast, Status.FORWARDED)
+    sign_in(client, cast.ca_operator)
+    page = client.get(reverse("requests_app:detail", args=[letter.pk])).content.decode()
+    assert "2 chữ ký hợp lệ" in page
+
+
+def test_a_recheck_outside_the_letters_scope_is_404(cast, client):
+    letter = letter_at(cast, Status.PROVINCE_REVIEW, FormKind.ISSUE_ORGANIZATION)
+    sign_in(client, cast.clerk_b)
+    assert client.post(reverse("requests_app:verify", args=[letter.pk])).status_code == 404
+
+
+@pytest.mark.services
+@pytest.mark.django_db(transaction=True)
+def test_the_worker_signs_an_issued_letter(cast, redis_worker):
+    letter = submitted(cast)
+    signing_ready(cast)
+    services.cert_request_issue(cert_request=letter, by=cast.head_a)  # queues on commit
+    deadline = time.monotonic() + 180
+    while CertRequest.objects.get(pk=letter.pk).status != Status.PROVINCE_REVIEW:
+        assert time.monotonic() < deadline, "the worker did not sign the letter in 180 s"
+        time.sleep(0.25)
+    assert services.letter_verification_current(letter).ok
