@@ -223,3 +223,21 @@ def browser_second_step(page, base_url: str, username: str) -> None:
         totp_code(get_user_model().objects.get(username=username))
     )
     page.get_by_role("button", name="Xác nhận").click()
+
+
+def off_the_browser_loop(call):
+    """Run `call` in another thread and return its result: what runs its own asyncio loop
+    (pyHanko's signing and validation) cannot start one inside the loop Playwright's sync API
+    keeps running in the test's thread."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.db import connection
+
+    def run():
+        try:
+            return call()
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(run).result()

@@ -30,24 +30,6 @@ CHROMIUM_ARGS = [
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
 
 
-def off_the_browser_loop(call):
-    """Run `call` in another thread and return its result: what runs its own asyncio loop
-    (pyHanko's signing and validation) cannot start one inside the loop Playwright's sync API
-    keeps running in the test's thread."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    from django.db import connection
-
-    def run():
-        try:
-            return call()
-        finally:
-            connection.close()
-
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(run).result()
-
-
 @pytest.fixture(scope="session")
 def browser():
     if not Path(CHROMIUM).is_file():

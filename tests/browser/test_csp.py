@@ -13,7 +13,7 @@ from requests_app import services
 from requests_app.choices import FormKind, Status
 from requests_app.demo import load_full_demo
 from requests_app.models import CertRequest
-from tests.browser.conftest import off_the_browser_loop
+from tests.helpers import off_the_browser_loop
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -26,8 +26,7 @@ from devices.services import device_deliver_for_certificate, device_hand_over, d
 from portal.workdays import add_working_days
 from requests_app.choices import Outcome, Status
 from requests_app.models import CertRequest
-from tests.browser.conftest import off_the_browser_loop
-from tests.helpers import totp_code
+from tests.helpers import off_the_browser_loop, totp_code
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

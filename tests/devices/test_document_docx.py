@@ -10,13 +10,8 @@ from django.urls import reverse
 from devices.models import DeviceDocument, LossReport
 from devices.word import device_document_docx
 from portal.lib.docx import DOCX_CONTENT_TYPE
+from tests.devices.document_builders import BUILDERS, HEADER, SHOWN
 from tests.devices.helpers import send
-from tests.devices.test_document_pdfs import (  # noqa: F401 (token is a fixture)
-    BUILDERS,
-    HEADER,
-    SHOWN,
-    token,
-)
 from tests.docx_reading import docx_text, field_codes, header_rows, open_docx, shows
 from tests.helpers import sign_in
 
@@ -29,7 +24,7 @@ def _mm(length) -> float:
 
 
 @pytest.mark.parametrize("form", ["07", "08", "09"])
-def test_each_device_document_docx_has_every_field_and_diacritic_in_nfc(cast, token, form):  # noqa: F811
+def test_each_device_document_docx_has_every_field_and_diacritic_in_nfc(cast, token, form):
     document = BUILDERS[form](cast, token)
     content, name = device_document_docx(document)
     docx = open_docx(content)
@@ -45,7 +40,7 @@ def test_each_device_document_docx_has_every_field_and_diacritic_in_nfc(cast, to
 @pytest.mark.parametrize("form", ["07", "08", "09"])
 def test_each_device_document_docx_is_a4_portrait_with_a_page_field_from_page_2(
     cast,
-    token,  # noqa: F811
+    token,
     form,
 ):
     section = open_docx(device_document_docx(BUILDERS[form](cast, token))[0]).sections[0]
@@ -57,14 +52,14 @@ def test_each_device_document_docx_is_a4_portrait_with_a_page_field_from_page_2(
 
 
 @pytest.mark.parametrize("form", ["07", "08"])
-def test_the_device_table_repeats_its_two_header_rows(cast, token, form):  # noqa: F811
+def test_the_device_table_repeats_its_two_header_rows(cast, token, form):
     docx = open_docx(device_document_docx(BUILDERS[form](cast, token))[0])
     table = next(t for t in docx.tables if t.cell(0, 0).text == "STT")
     assert header_rows(table) == [True, True, False]
     assert table.cell(2, 3).text == "VT26000777"
 
 
-def test_a_long_hostile_circumstance_still_gives_a_valid_docx(cast, token):  # noqa: F811
+def test_a_long_hostile_circumstance_still_gives_a_valid_docx(cast, token):
     report = BUILDERS["09"](cast, token)
     hostile = "Mất\x01 <script>alert(1)</script>\x0c\n" + "ư" * 1990
     LossReport.objects.filter(pk=report.pk).update(circumstances=hostile)
@@ -89,7 +84,7 @@ def test_a_long_hostile_circumstance_still_gives_a_valid_docx(cast, token):  # n
 def test_a_device_document_docx_downloads_only_within_its_scope(
     cast,
     client,
-    token,  # noqa: F811
+    token,
     persona,
     status,
     form,
@@ -106,7 +101,7 @@ def test_a_device_document_docx_downloads_only_within_its_scope(
     assert not DeviceDocument.objects.exists()  # a Word file is never stored
 
 
-def test_anonymous_is_sent_to_sign_in(cast, client, token):  # noqa: F811
+def test_anonymous_is_sent_to_sign_in(cast, client, token):
     notice = BUILDERS["07"](cast, token)
     response = client.get(reverse("devices:notice_docx", args=[notice.pk]))
     assert response.status_code == 302
@@ -114,7 +109,7 @@ def test_anonymous_is_sent_to_sign_in(cast, client, token):  # noqa: F811
 
 
 @pytest.mark.parametrize("form", ["07", "08", "09"])
-def test_the_document_page_offers_the_docx(cast, client, token, form):  # noqa: F811
+def test_the_document_page_offers_the_docx(cast, client, token, form):
     document = BUILDERS[form](cast, token)
     sign_in(client, cast.clerk_a)
     detail = URLS[form].replace("_docx", "_detail")

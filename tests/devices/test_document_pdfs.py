@@ -7,26 +7,18 @@ import os
 import subprocess
 import tempfile
 import unicodedata
-from datetime import date, datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import pytest
-import time_machine
 from django.urls import reverse
 from PIL import Image, ImageChops, ImageStat
 
-from devices.choices import ReceiverKind, ReturnReason
-from devices.models import CustodyRecord, DeviceDocument
+from devices.models import DeviceDocument
 from devices.services import (
     device_document_pdf,
-    device_return_obligation_open,
-    handover_notice_create,
-    loss_report_create,
     return_minutes_confirm,
-    return_minutes_create,
 )
-from tests import factories as f
+from tests.devices.document_builders import BUILDERS, HEADER, SHOWN
 from tests.devices.helpers import send
 from tests.helpers import sign_in
 
@@ -34,120 +26,6 @@ pytestmark = pytest.mark.django_db
 
 GOLDEN = Path(__file__).resolve().parent.parent / "golden"
 GOLDEN_TOLERANCE = 1.5  # mean absolute difference per pixel (0–255) before a layout change
-DAY = datetime(2026, 3, 9, 14, 30, tzinfo=ZoneInfo("Asia/Ho_Chi_Minh"))
-HEADER = [
-    "UBND TỈNH LAI CHÂU",
-    "SỞ TÀI CHÍNH",
-    "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
-    "Độc lập - Tự do - Hạnh phúc",
-    "Lai Châu, ngày 09 tháng 3 năm 2026",
-]
-
-
-@pytest.fixture
-def token(cast):
-    """A USB token of agency A held by Phạm Thị Hường, at the agency."""
-    holder = f.PersonFactory(organization=cast.agency_a, full_name="Phạm Thị Hường")
-    device = f.DeviceFactory(
-        agency=cast.agency_a, holder=holder, serial="VT26000777", status="delivered_to_agency"
-    )
-    CustodyRecord.objects.create(
-        device=device,
-        status=device.status,
-        holder_kind=CustodyRecord.HolderKind.AGENCY,
-        agency=cast.agency_a,
-        held_from=device.created_at,
-    )
-    return device
-
-
-def _notice(cast, token):
-    with time_machine.travel(DAY, tick=False):
-        return handover_notice_create(
-            agency=cast.agency_a,
-            devices=[token],
-            acknowledged={token.pk},
-            handed_on=DAY.date(),
-            by=cast.clerk_a,
-        )
-
-
-def _minutes(cast, token):
-    notice = _notice(cast, token)
-    token.refresh_from_db()
-    f.CAOrgFactory()
-    device_return_obligation_open(
-        device=token,
-        reason=ReturnReason.REVOKED,
-        notified_on=DAY.date(),
-        by=None,
-        certificate_serial="54AB0000DEADBEEF",
-    )
-    token.refresh_from_db()
-    with time_machine.travel(DAY, tick=False):
-        minutes = return_minutes_create(
-            agency=cast.agency_a,
-            devices=[token],
-            held_at=DAY,
-            place="Hội trường Sở Tài chính",
-            receiver_kind=ReceiverKind.CA,
-            agency_representative="Nguyễn Thị Thu Hà",
-            agency_representative_title="Chánh Văn phòng",
-            by=cast.clerk_a,
-        )
-    assert notice is not None
-    return minutes
-
-
-def _loss(cast, token):
-    _notice(cast, token)
-    token.refresh_from_db()
-    with time_machine.travel(DAY, tick=False):
-        return loss_report_create(
-            device=token,
-            lost_on=date(2026, 3, 7),
-            lost_place="Bến xe khách Lai Châu",
-            circumstances="Để quên trên xe khách tuyến Lai Châu – Điện Biên.",
-            held_place="Phòng họp Sở Tài chính",
-            measures="Đề nghị thu hồi chứng thư (Mẫu 05).",
-            by=cast.clerk_a,
-        )
-
-
-BUILDERS = {"07": _notice, "08": _minutes, "09": _loss}
-SHOWN = {
-    "07": [
-        "Kính gửi: Cục Chứng thực số và Bảo mật thông tin, Ban Cơ yếu Chính phủ.",
-        "Phạm Thị Hường",
-        "VT26000777",
-        "09/03/2026",
-        "01 (bằng chữ: một)",
-        "Nơi nhận:",
-    ],
-    "08": [
-        "BIÊN BẢN",
-        "Hôm nay, vào hồi 14 giờ 30, ngày 09/03/2026, tại Hội trường Sở Tài chính",
-        "Bên giao:",
-        "Bên nhận:",
-        "Nguyễn Thị Thu Hà, chức vụ: Chánh Văn phòng",
-        "Phạm Thị Hường",
-        "54AB0000DEADBEEF",
-        "Thu hồi",
-        "ĐẠI DIỆN BÊN GIAO",
-        "ĐẠI DIỆN BÊN NHẬN",
-    ],
-    "09": [
-        "BIÊN BẢN",
-        "Xác nhận thất lạc thiết bị lưu khóa bí mật",
-        "Phòng họp Sở Tài chính",
-        "Phạm Thị Hường",
-        "07/03/2026",
-        "Bến xe khách Lai Châu",
-        "Để quên trên xe khách tuyến Lai Châu – Điện Biên.",
-        "Đề nghị thu hồi chứng thư (Mẫu 05).",
-        "THUÊ BAO",
-    ],
-}
 
 
 def _run(args, pdf: bytes, *extra) -> str:
@@ -208,7 +86,7 @@ def test_each_device_document_first_page_matches_its_golden_image(cast, token, f
 
 
 def test_the_same_document_asked_twice_stores_one_version(cast, token):
-    notice = _notice(cast, token)
+    notice = BUILDERS["07"](cast, token)
     first = device_document_pdf(document=notice, by=cast.clerk_a)
     second = device_document_pdf(document=notice, by=cast.ca_operator)
     assert first.pk == second.pk
@@ -216,7 +94,7 @@ def test_the_same_document_asked_twice_stores_one_version(cast, token):
 
 
 def test_a_confirmed_mau_08_gets_a_new_version_and_keeps_the_first(cast, token):
-    minutes = _minutes(cast, token)
+    minutes = BUILDERS["08"](cast, token)
     first = device_document_pdf(document=minutes, by=cast.clerk_a)
     send(cast, minutes)
     return_minutes_confirm(
@@ -279,7 +157,7 @@ def test_a_device_document_pdf_downloads_only_within_its_scope(
 
 
 def test_the_document_page_offers_the_pdf(cast, client, token):
-    notice = _notice(cast, token)
+    notice = BUILDERS["07"](cast, token)
     sign_in(client, cast.clerk_a)
     page = client.get(reverse("devices:notice_detail", args=[notice.pk])).content.decode()
     assert reverse("devices:notice_pdf", args=[notice.pk]) in page

@@ -22,8 +22,8 @@ from tests.docx_reading import (
     shows,
 )
 from tests.helpers import sign_in
+from tests.requests_app.document_letters import ALL_FORMS, HEADER, issued_letter
 from tests.requests_app.letters import letter_at
-from tests.requests_app.test_documents import ALL_FORMS, HEADER, issued_letter
 
 pytestmark = pytest.mark.django_db
 
