@@ -31,6 +31,7 @@ from certificates.services import certificate_signing_material
 from certificates.signing.appearance import stamp_style, stamp_text_params
 from certificates.signing.base import Appearance, Signer
 from certificates.signing.files import check_pdf_size
+from certificates.signing.loops import outside_event_loop
 
 
 class _LoadedKeySigner(signers.SimpleSigner):
@@ -101,8 +102,9 @@ def sign_with_material(
     )
     try:
         writer = IncrementalPdfFileWriter(BytesIO(pdf), strict=False)
-        output = pdf_signer.sign_pdf(
-            writer, appearance_text_params=stamp_text_params(appearance, signed_at=signed_at)
+        text_params = stamp_text_params(appearance, signed_at=signed_at)
+        output = outside_event_loop(
+            lambda: pdf_signer.sign_pdf(writer, appearance_text_params=text_params)
         )
     except Exception as exc:  # a PDF pyHanko cannot update: a refusal, never a 500
         raise CertificateError(

@@ -28,6 +28,7 @@ from certificates.choices import AuthorityKind, RevocationReason
 from certificates.exceptions import CertificateError
 from certificates.models import Certificate, CertificateAuthority, RevocationList
 from certificates.signing.files import open_pdf
+from certificates.signing.loops import outside_event_loop
 
 # Revocations after which someone else may hold the key: a B-B signature states its own time,
 # so such a signer's signature is flagged whatever time it states (docs/ca.md).
@@ -169,7 +170,9 @@ def _unreadable(embedded, index: int) -> SignatureReport:
 
 
 def _report(embedded, context: ValidationContext, agency) -> SignatureReport:
-    status = validate_pdf_signature(embedded, signer_validation_context=context)
+    status = outside_event_loop(
+        lambda: validate_pdf_signature(embedded, signer_validation_context=context)
+    )
     signer_cert = status.signing_cert
     signing_time = status.signer_reported_dt or embedded.self_reported_timestamp
     certificate = _portal_certificate(signer_cert)

@@ -277,3 +277,26 @@ def test_signing_pair_names_the_missing_seal(cast, head, head_certificate):
     with pytest.raises(CertificateError) as error:
         signing_pair(user=cast.head_a, agency=cast.agency_a)
     assert error.value.code == "no_seal_certificate"
+
+
+def test_signing_works_in_a_thread_that_runs_an_event_loop(cast, head_certificate, letter_pdf):
+    """pyHanko runs its own loop: in a thread that already runs one (an ASGI server's, a test
+    browser's) the portal still signs (certificates/signing/loops.py)."""
+    import asyncio
+
+    from certificates.signing import verify_pdf
+    from certificates.signing.simulated import sign_with_material
+
+    material = services.certificate_signing_material(certificate=head_certificate, by=cast.head_a)
+    appearance = Appearance.signature(
+        signature_position(letter_pdf), signer_name="Người ký", title="Chức vụ", agency="Cơ quan"
+    )
+
+    async def inside_a_loop():
+        return sign_with_material(
+            letter_pdf, material=material, field_name="ChuKy", appearance=appearance
+        )
+
+    signed = asyncio.run(inside_a_loop())
+    reports = verify_pdf(signed, agency=cast.agency_a)
+    assert len(reports) == 1 and reports[0].ok

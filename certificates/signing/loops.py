@@ -1,0 +1,17 @@
+"""pyHanko's synchronous API runs its own asyncio loop (`asyncio.run`), which cannot start in a
+thread where a loop is already running (an ASGI server's, a test browser's). Such a call is run
+in a short-lived thread of its own; everywhere else it runs as it is."""
+
+import asyncio
+from concurrent.futures import ThreadPoolExecutor
+
+
+def outside_event_loop(call):
+    """`call()`, in another thread when this one runs an event loop. `call` must not use the
+    database: the other thread would have its own connection."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return call()
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(call).result()
