@@ -66,32 +66,50 @@ def letter_document_render(*, cert_request_id: int) -> LetterDocument | None:
         existing = rendered_current(locked)
         if existing is not None:
             return existing
-        last = locked.documents.aggregate(last=Max("version"))["last"] or 0
-        document = LetterDocument(
-            letter=locked,
-            version=last + 1,
+        document = letter_version_store(
+            locked,
             kind=DocumentKind.RENDERED,
-            number=number,
-            issued_on=issued_on,
+            pdf=pdf,
             created_by=issuer,
-        )
-        document.set_content(pdf)
-        try:
-            with transaction.atomic():
-                document.save()
-        except IntegrityError:
-            return rendered_current(locked)  # a concurrent run stored it first
-        audit_record(
             actor=None,
             action="letter_document.render",
-            obj=locked,
-            after={
-                "version": document.version,
-                "number": number,
-                "sha256": document.sha256,
-                "size": document.size,
-            },
         )
+    return document
+
+
+def letter_version_store(
+    locked: CertRequest, *, kind: str, pdf: bytes, created_by, actor, action: str, **audited
+) -> LetterDocument:
+    """Store `pdf` as the next version of kind `kind` for the issuance the letter (locked by
+    the caller) carries now, with its audit event; the version already stored when a
+    concurrent call won the unique constraint (letter, kind, number)."""
+    last = locked.documents.aggregate(last=Max("version"))["last"] or 0
+    document = LetterDocument(
+        letter=locked,
+        version=last + 1,
+        kind=kind,
+        number=locked.number,
+        issued_on=locked.issued_on,
+        created_by=created_by,
+    )
+    document.set_content(pdf)
+    try:
+        with transaction.atomic():
+            document.save()
+    except IntegrityError:  # a concurrent call stored it first
+        return LetterDocument.objects.get(letter=locked, kind=kind, number=locked.number)
+    audit_record(
+        actor=actor,
+        obj=locked,
+        action=action,
+        after={
+            "version": document.version,
+            "number": locked.number,
+            "sha256": document.sha256,
+            "size": document.size,
+            **audited,
+        },
+    )
     return document
 
 

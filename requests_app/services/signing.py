@@ -6,14 +6,13 @@ reaches the Sở KH&CN only with it.
 At least once, never twice: the unique constraint (letter, kind, number) lets one signed
 version exist per issuance; a second call finds it and returns it."""
 
-from django.db import IntegrityError, transaction
-from django.db.models import Max
+from django.db import transaction
 
-from portal.audit import audit_record
 from portal.documents import DocumentKind
 from requests_app import notify
 from requests_app.choices import Status
 from requests_app.models import CertRequest, LetterDocument
+from requests_app.services.documents import letter_version_store
 from requests_app.services.review import letter_receive
 from requests_app.services.verification import letter_signed_verify
 
@@ -42,32 +41,14 @@ def letter_signed_store(
         existing = letter_signed_current(locked)
         if existing is not None:
             return existing
-        last = locked.documents.aggregate(last=Max("version"))["last"] or 0
-        document = LetterDocument(
-            letter=locked,
-            version=last + 1,
+        document = letter_version_store(
+            locked,
             kind=DocumentKind.SIGNED,
-            number=locked.number,
-            issued_on=locked.issued_on,
+            pdf=pdf,
             created_by=by,
-        )
-        document.set_content(pdf)
-        try:
-            with transaction.atomic():
-                document.save()
-        except IntegrityError:
-            return letter_signed_current(locked)  # a concurrent call stored it first
-        audit_record(
             actor=by,
             action="letter_document.sign",
-            obj=locked,
-            after={
-                "version": document.version,
-                "number": locked.number,
-                "sha256": document.sha256,
-                "size": document.size,
-                "source": source,
-            },
+            source=source,
         )
         if locked.status == Status.ISSUED:
             letter_receive(locked)
