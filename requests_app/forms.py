@@ -18,9 +18,10 @@ from agencies.models import Organization
 from certificates.choices import REASONS_BY_SUBJECT_KIND, RevocationReason
 from certificates.models import Certificate
 from devices.models import Device
-from requests_app.choices import FormKind
+from requests_app.choices import ChangeField, FormKind
 from requests_app.columns import FORM_COLUMNS, REQUIRED_COLUMNS
 from requests_app.models import CertRequest, RequestRow
+from requests_app.rules import move_mismatch_message
 from requests_app.services import CONTACT_FIELDS
 
 DATE_INPUT_FORMATS = ["%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%Y-%m-%d"]
@@ -177,6 +178,18 @@ ROW_HELP = {
     "change_field": _("Chỉ ghi khi có thay đổi thông tin."),
     "new_value": _("Ví dụ: tên mới, địa chỉ thư điện tử mới, tên đơn vị mới."),
 }
+# Mẫu 04's columns that only a move between agencies uses (docs/domain.md §5.3.1).
+MOVE_HELP = {
+    "national_id": _(
+        "Chỉ khi chuyển cơ quan công tác: số định danh cá nhân của người chuyển đến, phải khớp "
+        "với chứng thư."
+    ),
+    "position_title": _("Chỉ khi chuyển cơ quan công tác: chức vụ tại cơ quan mới."),
+    "new_value": _(
+        "Ví dụ: tên mới, địa chỉ thư điện tử mới, tên đơn vị mới; khi chuyển cơ quan công tác: "
+        "đơn vị tiếp nhận (hoặc tên cơ quan)."
+    ),
+}
 PLACEHOLDERS = {"certificate": _("Số hiệu chứng thư"), "device": _("Số hiệu thiết bị")}
 
 
@@ -261,6 +274,8 @@ class RowForm(forms.Form):
                 field.widget.attrs["inputmode"] = "tel" if name == "mobile" else "numeric"
         field.required = False
         field.help_text = ROW_HELP.get(name, "")
+        if self.cert_request.form == FormKind.RENEW_CHANGE:
+            field.help_text = MOVE_HELP.get(name, field.help_text)
         field.mandatory = name in self.required_columns
         return field
 
@@ -281,6 +296,19 @@ class RowForm(forms.Form):
         certificate = self._visible_by_serial(
             Certificate.objects.visible_to(self.user).select_related("agency").defer("der"), value
         )
+        if certificate is None and self._moving_in():
+            # A person moving in from another agency: their certificate is named by serial
+            # and ID number together (docs/domain.md §5.3.1), never by serial alone.
+            certificate = (
+                Certificate.objects.held_by_person(
+                    serial=value, national_id=self.data.get(self.add_prefix("national_id"), "")
+                )
+                .select_related("agency", "person")
+                .defer("der")
+                .first()
+            )
+            if certificate is None:
+                raise ValidationError(move_mismatch_message())
         if certificate is None:
             raise ValidationError(
                 _("Không tìm thấy chứng thư có số hiệu “%(s)s”."), params={"s": value}
@@ -291,6 +319,12 @@ class RowForm(forms.Form):
                 ("", _("— Chọn lý do thu hồi —"))
             ] + revoke_reason_choices(certificate)
         return certificate
+
+    def _moving_in(self) -> bool:
+        return (
+            self.cert_request.form == FormKind.RENEW_CHANGE
+            and self.data.get(self.add_prefix("change_field")) == ChangeField.AGENCY
+        )
 
     def clean_device(self):
         value = self.cleaned_data.get("device", "")
