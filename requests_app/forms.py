@@ -23,6 +23,7 @@ from requests_app.columns import FORM_COLUMNS, REQUIRED_COLUMNS
 from requests_app.models import CertRequest, RequestRow
 from requests_app.rules import move_mismatch_message
 from requests_app.services import CONTACT_FIELDS
+from requests_app.services.drafting import issue_row_from_person
 
 DATE_INPUT_FORMATS = ["%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%Y-%m-%d"]
 DATE_HELP = _("Ngày/tháng/năm, ví dụ 05/03/1985.")
@@ -382,19 +383,7 @@ def row_initial_from_query(query, columns) -> dict:
 
 def row_initial_from_person(person) -> dict:
     """Mẫu 01 columns filled from a person of the agency."""
-    organization = person.organization
-    return {
-        "full_name": person.full_name,
-        "date_of_birth": person.date_of_birth,
-        "national_id": person.national_id,
-        "id_issue_date": person.id_issue_date,
-        "id_issue_place": person.id_issue_place,
-        "email": person.official_email,
-        "work_agency": organization.name,
-        "province_name": organization.province.name if organization.province_id else "",
-        "position_title": person.position,
-        "mobile": person.mobile,
-    }
+    return issue_row_from_person(person)
 
 
 # --- Excel ---------------------------------------------------------------------------------

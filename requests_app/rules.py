@@ -232,6 +232,8 @@ def _check_recover(row, errors) -> None:
 
 
 def _check_person_once_per_letter(row, errors) -> None:
+    if row.cert_request.pk is None:
+        return  # a letter being prepared: its rows are compared with each other by the caller
     same = row.cert_request.rows.filter(national_id=row.national_id)
     if row.pk:
         same = same.exclude(pk=row.pk)
