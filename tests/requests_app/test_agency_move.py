@@ -248,3 +248,19 @@ def test_a_move_through_the_row_form_is_saved_with_the_other_agencys_certificate
     assert response.status_code == 200
     row = letter.rows.get()
     assert row.certificate == mover and row.change_field == ChangeField.AGENCY
+
+
+def test_the_letter_states_the_move_in_full(cast, mover):
+    from django.template.loader import render_to_string
+    from django.utils import timezone
+
+    from requests_app.documents import TEMPLATES, letter_document
+
+    letter = _letter(cast)
+    services.row_save(cert_request=letter, by=cast.clerk_a, data=_move_row(mover))
+    html = render_to_string(
+        TEMPLATES[FormKind.RENEW_CHANGE],
+        letter_document(letter, number="9/STC-VP", issued_on=timezone.localdate()),
+    )
+    assert "Chuyển cơ quan công tác" in html
+    assert "Phòng Ngân sách, Phó Trưởng phòng (số định danh 011190001234)" in html
