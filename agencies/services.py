@@ -64,6 +64,43 @@ def person_upsert(*, organization: Organization, data: dict, by) -> Person:
     return person
 
 
+def person_move(
+    *, person: Person, national_id: str, organization: Organization, position: str = "", by
+) -> Person:
+    """A person moves to `organization` (a unit of another agency, or the agency itself),
+    with their new position: the change of information that the receiving agency filed
+    (docs/domain.md §5.3.1). Decided on the locked person: the ID number must still be the
+    one the agency named, and the person must not already work in the receiving agency."""
+    agency = organization.managing_agency or organization
+    with transaction.atomic():
+        locked = Person.objects.select_for_update().select_related("organization").get(pk=person.pk)
+        if locked.national_id != national_id:
+            raise DomainError(
+                _("Số định danh cá nhân không khớp với người giữ chứng thư."),
+                code="person_mismatch",
+            )
+        if locked.organization.is_within(agency):
+            raise DomainError(
+                _("%(person)s đã thuộc %(agency)s.") % {"person": locked, "agency": agency},
+                code="person_already_there",
+            )
+        before = {"organization": str(locked.organization), "position": locked.position}
+        locked.organization = organization
+        if position:
+            locked.position = nfc(position)
+        locked.save(update_fields=["organization", "position"])
+        audit_record(
+            actor=by,
+            action="person.move",
+            obj=locked,
+            before=before,
+            after={"organization": str(organization), "position": locked.position},
+        )
+    person.organization = locked.organization
+    person.position = locked.position
+    return person
+
+
 def organization_find_or_create(*, agency: Organization, data: dict, by) -> Organization:
     """The organisation of a Mẫu 02 row: the agency itself or a unit of it, matched by budget
     code or name; a body not yet in the tree is added under the agency as a unit."""

@@ -34,6 +34,20 @@ class CertificateQuerySet(ScopedQuerySet):
         root_id = certificate.original_id or certificate.pk
         return self.filter(Q(pk=root_id) | Q(original_id=root_id))
 
+    def held_by_person(self, *, serial: str, national_id: str):
+        """The person certificate with this serial whose holder has this personal ID number,
+        outside any scope: how a receiving agency names the certificate of a person moving in
+        from another agency (docs/domain.md §5.3.1). Both must match, so an agency cannot
+        reach a certificate it cannot name in full."""
+        serial = (serial or "").strip()
+        national_id = (national_id or "").strip()
+        if not serial or not national_id:
+            return self.none()
+        return self.filter(
+            serial__in={serial, serial.lower(), serial.upper()},
+            person__national_id=national_id,
+        )
+
     def for_registry(self):
         """What the registry list shows, fetched in the same query as the rows."""
         return self.select_related("agency", "agency__province", "device").defer("der")

@@ -91,6 +91,11 @@ def certificate_detail(request, serial: str):
             "lineage": lineage,
             "history": history,
             "key_algorithm": _key_algorithm_label(certificate),
+            # An open request about it, whoever filed it: the old agency sees that a person
+            # moving away has a move pending for its certificate (docs/domain.md §5.3.1).
+            "open_rows": certificate.request_rows.filter(is_open=True).select_related(
+                "cert_request__agency"
+            ),
         },
     )
 

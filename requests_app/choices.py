@@ -74,3 +74,6 @@ class ChangeField(models.TextChoices):
     COMMON_NAME = "common_name", _("Tên chứng thư (họ tên, tên cơ quan, tên dịch vụ)")
     EMAIL = "email", _("Địa chỉ thư điện tử công vụ")
     UNIT = "unit", _("Đơn vị công tác (trong cơ quan)")
+    # A person moving in from another agency: filed by the receiving agency, with the
+    # person's ID number, the unit and the position there (docs/domain.md §5.3.1).
+    AGENCY = "agency", _("Chuyển cơ quan công tác (cơ quan, đơn vị, chức vụ)")

@@ -41,7 +41,17 @@ FORM_COLUMNS: dict[str, list[str]] = {
         "purpose",
         "key_storage",
     ],
-    FormKind.RENEW_CHANGE: ["certificate", "renew", "change_info", "change_field", "new_value"],
+    # national_id and position_title serve a move between agencies only (docs/domain.md
+    # §5.3.1): the receiving agency names the certificate by serial AND its holder's ID.
+    FormKind.RENEW_CHANGE: [
+        "certificate",
+        "renew",
+        "change_info",
+        "change_field",
+        "new_value",
+        "national_id",
+        "position_title",
+    ],
     FormKind.REVOKE: ["certificate", "revoke_reason"],
     FormKind.RECOVER_DEVICE: ["device"],
 }

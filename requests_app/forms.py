@@ -18,10 +18,12 @@ from agencies.models import Organization
 from certificates.choices import REASONS_BY_SUBJECT_KIND, RevocationReason
 from certificates.models import Certificate
 from devices.models import Device
-from requests_app.choices import FormKind
+from requests_app.choices import ChangeField, FormKind
 from requests_app.columns import FORM_COLUMNS, REQUIRED_COLUMNS
 from requests_app.models import CertRequest, RequestRow
+from requests_app.rules import move_mismatch_message
 from requests_app.services import CONTACT_FIELDS
+from requests_app.services.drafting import issue_row_from_person
 
 DATE_INPUT_FORMATS = ["%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%Y-%m-%d"]
 DATE_HELP = _("Ngày/tháng/năm, ví dụ 05/03/1985.")
@@ -177,6 +179,18 @@ ROW_HELP = {
     "change_field": _("Chỉ ghi khi có thay đổi thông tin."),
     "new_value": _("Ví dụ: tên mới, địa chỉ thư điện tử mới, tên đơn vị mới."),
 }
+# Mẫu 04's columns that only a move between agencies uses (docs/domain.md §5.3.1).
+MOVE_HELP = {
+    "national_id": _(
+        "Chỉ khi chuyển cơ quan công tác: số định danh cá nhân của người chuyển đến, phải khớp "
+        "với chứng thư."
+    ),
+    "position_title": _("Chỉ khi chuyển cơ quan công tác: chức vụ tại cơ quan mới."),
+    "new_value": _(
+        "Ví dụ: tên mới, địa chỉ thư điện tử mới, tên đơn vị mới; khi chuyển cơ quan công tác: "
+        "đơn vị tiếp nhận (hoặc tên cơ quan)."
+    ),
+}
 PLACEHOLDERS = {"certificate": _("Số hiệu chứng thư"), "device": _("Số hiệu thiết bị")}
 
 
@@ -261,6 +275,8 @@ class RowForm(forms.Form):
                 field.widget.attrs["inputmode"] = "tel" if name == "mobile" else "numeric"
         field.required = False
         field.help_text = ROW_HELP.get(name, "")
+        if self.cert_request.form == FormKind.RENEW_CHANGE:
+            field.help_text = MOVE_HELP.get(name, field.help_text)
         field.mandatory = name in self.required_columns
         return field
 
@@ -281,6 +297,19 @@ class RowForm(forms.Form):
         certificate = self._visible_by_serial(
             Certificate.objects.visible_to(self.user).select_related("agency").defer("der"), value
         )
+        if certificate is None and self._moving_in():
+            # A person moving in from another agency: their certificate is named by serial
+            # and ID number together (docs/domain.md §5.3.1), never by serial alone.
+            certificate = (
+                Certificate.objects.held_by_person(
+                    serial=value, national_id=self.data.get(self.add_prefix("national_id"), "")
+                )
+                .select_related("agency", "person")
+                .defer("der")
+                .first()
+            )
+            if certificate is None:
+                raise ValidationError(move_mismatch_message())
         if certificate is None:
             raise ValidationError(
                 _("Không tìm thấy chứng thư có số hiệu “%(s)s”."), params={"s": value}
@@ -291,6 +320,12 @@ class RowForm(forms.Form):
                 ("", _("— Chọn lý do thu hồi —"))
             ] + revoke_reason_choices(certificate)
         return certificate
+
+    def _moving_in(self) -> bool:
+        return (
+            self.cert_request.form == FormKind.RENEW_CHANGE
+            and self.data.get(self.add_prefix("change_field")) == ChangeField.AGENCY
+        )
 
     def clean_device(self):
         value = self.cleaned_data.get("device", "")
@@ -348,19 +383,7 @@ def row_initial_from_query(query, columns) -> dict:
 
 def row_initial_from_person(person) -> dict:
     """Mẫu 01 columns filled from a person of the agency."""
-    organization = person.organization
-    return {
-        "full_name": person.full_name,
-        "date_of_birth": person.date_of_birth,
-        "national_id": person.national_id,
-        "id_issue_date": person.id_issue_date,
-        "id_issue_place": person.id_issue_place,
-        "email": person.official_email,
-        "work_agency": organization.name,
-        "province_name": organization.province.name if organization.province_id else "",
-        "position_title": person.position,
-        "mobile": person.mobile,
-    }
+    return issue_row_from_person(person)
 
 
 # --- Excel ---------------------------------------------------------------------------------

@@ -11,11 +11,15 @@ import secrets
 from django.utils.translation import gettext as _
 
 from agencies.querysets import find_unit
-from agencies.services import organization_find_or_create, person_upsert
+from agencies.services import organization_find_or_create, person_move, person_upsert
 from certificates import services as ca
 from certificates.choices import SubjectKind
 from devices.choices import DeviceKind
-from devices.services import device_deliver_for_certificate, device_recover
+from devices.services import (
+    device_deliver_for_certificate,
+    device_recover,
+    device_transfer_agency,
+)
 from portal.errors import DomainError
 from requests_app.choices import ChangeField, FormKind, KeyStorage
 
@@ -127,10 +131,37 @@ def _renew_change(row, by) -> None:
             if unit is None:
                 raise DomainError(_("Không tìm thấy đơn vị “%(n)s”.") % {"n": row.new_value})
             changes["unit"] = unit
+        elif row.change_field == ChangeField.AGENCY:
+            changes.update(_move_holder(row, certificate, by))
         certificate = ca.certificate_change_info(
             certificate=certificate, by=by, origin=origin(row, "change"), **changes
         )
     row.result_certificate = certificate
+
+
+def _move_holder(row, certificate, by) -> dict:
+    """A person moving to the filing agency (docs/domain.md §5.3.1): the person (their unit
+    and position) and the device move first, then the change of information rebuilds the
+    subject under the new agency, which manages the new certificate. Each service decides on
+    its own locked row; all of it is the row's savepoint: a refusal leaves nothing moved."""
+    agency = row.cert_request.agency
+    unit = find_unit(agency, row.new_value)
+    if unit is None:
+        raise DomainError(_("Không tìm thấy đơn vị “%(n)s”.") % {"n": row.new_value})
+    if certificate.person_id is None:
+        raise DomainError(_("Chỉ chuyển cơ quan công tác cho chứng thư của cá nhân."))
+    person_move(
+        person=certificate.person,
+        national_id=row.national_id,
+        organization=unit,
+        position=row.position_title,
+        by=by,
+    )
+    if certificate.device_id is not None:
+        device_transfer_agency(
+            device=certificate.device, agency=agency, by=by, document_ref=row.cert_request.number
+        )
+    return {"unit": unit, "agency": agency}
 
 
 def _revoke(row, by) -> None:

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 
 from agencies.querysets import find_unit
 from agencies.validators import nfc, validate_official_email
-from certificates.choices import REASONS_BY_SUBJECT_KIND, CertStatus
+from certificates.choices import REASONS_BY_SUBJECT_KIND, CertStatus, SubjectKind
 from devices.choices import DeviceStatus
 from requests_app.choices import ChangeField, FormKind
 from requests_app.columns import FORM_COLUMNS, REQUIRED_COLUMNS
@@ -130,14 +130,18 @@ def _check_renew_change(row, errors, facts=None) -> None:
             errors["new_value"].extend(exc.messages)
     if (
         row.change_info
-        and row.change_field == ChangeField.UNIT
+        and row.change_field in (ChangeField.UNIT, ChangeField.AGENCY)
         and row.new_value
         and not _unit_exists(row, facts)
     ):
         errors["new_value"].append(
             _("Không có đơn vị “%(name)s” trong cơ quan.") % {"name": row.new_value}
         )
-    if not _check_certificate_of_agency(row, errors):
+    moving = row.change_info and row.change_field == ChangeField.AGENCY
+    if moving:
+        if not _check_move(row, errors):
+            return
+    elif not _check_certificate_of_agency(row, errors):
         return
     certificate = row.certificate
     left = days_left(certificate)
@@ -162,6 +166,51 @@ def _check_renew_change(row, errors, facts=None) -> None:
         )
 
 
+def _check_move(row, errors) -> bool:
+    """A person moving in from another agency (docs/domain.md §5.3.1): only the receiving
+    agency files it, naming the certificate by its serial and its holder's personal ID
+    number, which must match; the certificate is still of the other agency until the row is
+    processed. Returns whether the certificate may be checked further."""
+    if not row.national_id:
+        errors["national_id"].append(
+            _("Ghi số định danh cá nhân của người chuyển đến để đối chiếu với chứng thư.")
+        )
+    certificate = row.certificate
+    if certificate is None:
+        return False
+    if _belongs_to_agency(certificate, row.cert_request.agency):
+        errors["change_field"].append(
+            _(
+                "Chứng thư đã thuộc cơ quan đề nghị: việc chuyển cơ quan công tác do cơ quan "
+                "tiếp nhận đề nghị; đổi đơn vị trong cơ quan thì chọn “Đơn vị công tác”."
+            )
+        )
+        return False
+    if not row.national_id:
+        return False
+    if certificate.subject_kind != SubjectKind.PERSON or not _holder_matches(certificate, row):
+        errors["certificate"].append(move_mismatch_message())
+        return False
+    if certificate.status != CertStatus.VALID or days_left(certificate) < 0:
+        errors["certificate"].append(_("Chứng thư đã hết hạn hoặc đã bị thu hồi."))
+        return False
+    return True
+
+
+def move_mismatch_message() -> str:
+    """One message for an unknown serial and a mismatched ID number: the receiving agency
+    learns nothing about certificates it cannot name in full."""
+    return _(
+        "Số hiệu chứng thư và số định danh cá nhân không khớp với một chứng thư cá nhân "
+        "của người chuyển đến."
+    )
+
+
+def _holder_matches(certificate, row) -> bool:
+    person = certificate.person
+    return person is not None and person.national_id == row.national_id
+
+
 def _check_revoke(row, errors) -> None:
     if not _check_certificate_of_agency(row, errors):
         return
@@ -183,6 +232,8 @@ def _check_recover(row, errors) -> None:
 
 
 def _check_person_once_per_letter(row, errors) -> None:
+    if row.cert_request.pk is None:
+        return  # a letter being prepared: its rows are compared with each other by the caller
     same = row.cert_request.rows.filter(national_id=row.national_id)
     if row.pk:
         same = same.exclude(pk=row.pk)

@@ -15,6 +15,7 @@ from devices.services.custody import (
     device_lock,
     device_recover,
     device_register_stock,
+    device_transfer_agency,
 )
 from devices.services.documents import device_document_pdf
 from devices.services.handover import handover_notice_create
@@ -38,6 +39,7 @@ __all__ = [
     "StockImportRefused",
     "StockRow",
     "device_await_return",
+    "device_transfer_agency",
     "device_collect",
     "device_deliver_for_certificate",
     "device_document_mark_sent",

@@ -176,3 +176,50 @@ def device_await_return(*, device: Device, by, note: str = "") -> Device:
 def device_collect(*, device: Device, by, document_ref: str = "", note: str = "") -> Device:
     """The agency took the device back from its subscriber (before handing it to the CA)."""
     return _transition(device, action="collect", by=by, document_ref=document_ref, note=note)
+
+
+def device_transfer_agency(*, device: Device, agency, by, document_ref: str = "") -> Device:
+    """The device follows its holder to another managing agency (a person moving between
+    agencies, docs/domain.md §5.3.1): same status and holder, a new custody record under the
+    new agency. Not a move of the lifecycle table: nothing about the device's state changes.
+    Decided on the locked device; moving it to the agency it already has changes nothing."""
+    with transaction.atomic():
+        locked = (
+            Device.objects.select_for_update(of=("self",))
+            .select_related("agency")
+            .get(pk=device.pk)
+        )
+        if locked.agency_id == agency.pk:
+            return locked
+        if locked.status in (D.IN_CA_STOCK, D.RETURNED_TO_CA):
+            raise DomainError(
+                _("Thiết bị %(serial)s không do cơ quan nào quản lý.") % {"serial": locked.serial},
+                code="device_not_with_agency",
+            )
+        before = locked.agency
+        locked.agency = agency
+        locked.save(update_fields=["agency"])
+        now = timezone.now()
+        current = CustodyRecord.objects.filter(device=locked, held_until__isnull=True).first()
+        CustodyRecord.objects.filter(device=locked, held_until__isnull=True).update(held_until=now)
+        holder_kind = current.holder_kind if current is not None else H.SUBSCRIBER
+        CustodyRecord.objects.create(
+            device=locked,
+            status=locked.status,
+            holder_kind=holder_kind,
+            agency=agency,
+            person=locked.holder if holder_kind == H.SUBSCRIBER else None,
+            held_from=now,
+            handed_by=by,
+            document_ref=document_ref[:128],
+            note=_("Chuyển theo người giữ sang %(agency)s.") % {"agency": agency},
+        )
+        audit_record(
+            actor=by,
+            action="device.transfer_agency",
+            obj=locked,
+            before={"agency": str(before) if before else ""},
+            after={"agency": str(agency)},
+        )
+    device.agency = agency
+    return device

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 
 from agencies.choices import OrgKind, Role
 from agencies.models import Membership, Organization, Person
+from certificates.choices import SubjectKind
 from certificates.models import Certificate
 from devices.models import Device
 from orgmerge import planning as p
@@ -29,7 +30,11 @@ from orgmerge.services.plans import lock, move, require_move, store_actions
 from portal.audit import audit_record
 from requests_app.choices import TERMINAL_STATUSES, ChangeField, FormKind
 from requests_app.models import CertRequest
-from requests_app.services.drafting import contact_from_person
+from requests_app.services.drafting import (
+    contact_from_person,
+    issue_row_from_organization,
+    issue_row_from_person,
+)
 from requests_app.services.prepared import cert_request_prepare
 
 logger = logging.getLogger(__name__)
@@ -99,7 +104,7 @@ def merger_plan_run_apply(*, plan_id: int) -> MergerApplication | None:
         planned = store_actions(locked)
         target = _target(locked, by)
         moved = _reorganise(locked, target, by)
-        letters = _draft_letters(locked, target, by)
+        letters = _draft_letters(locked, target, by) + _draft_new_issues(locked, by)
         summary = {
             "target": {"id": target.pk, "name": target.name},
             "actions": p.counts(planned),
@@ -352,3 +357,75 @@ def _change(plan, certificate, source_ids, target) -> dict:
         return {"change_field": ChangeField.UNIT, "new_value": certificate.person.organization.name}
     org = certificate.subject_organization or certificate.agency
     return {"change_field": ChangeField.UNIT, "new_value": org.name}
+
+
+def _draft_new_issues(plan: MergerPlan, by) -> list[dict]:
+    """docs/domain.md §6.5: a certificate with too few days left for a change of information
+    is issued anew: one Mẫu 01 (people) and one Mẫu 02 (organisations) per agency the
+    certificate belongs to after the moves, for the CA through the Sở KH&CN, prefilled from
+    the person's or the organisation's record (with the old serial on a person's row),
+    awaiting the head's signature. A device or service certificate is listed, not drafted."""
+    certificate_ids = plan.actions.filter(kind=ActionKind.NEW_ISSUE).values("certificate_id")
+    certificates = (
+        Certificate.objects.filter(pk__in=certificate_ids)
+        .select_related(
+            "agency",
+            "person__organization__province",
+            "subject_organization__province",
+            "agency__province",
+        )
+        .order_by("pk")
+    )
+    groups: dict[tuple[int, str], list] = {}
+    agencies: dict[int, Organization] = {}
+    undrafted = []
+    for certificate in certificates:
+        if certificate.person is not None:
+            form = FormKind.ISSUE_PERSON
+            data = issue_row_from_person(certificate.person) | {"old_serial": certificate.serial}
+        elif certificate.subject_kind == SubjectKind.ORGANIZATION:
+            form = FormKind.ISSUE_ORGANIZATION
+            data = issue_row_from_organization(
+                certificate.subject_organization or certificate.agency
+            )
+        else:
+            undrafted.append(certificate.serial)
+            continue
+        agencies[certificate.agency_id] = certificate.agency
+        groups.setdefault((certificate.agency_id, form), []).append((certificate.serial, data))
+    letters = []
+    for (agency_id, form), rows in sorted(groups.items()):
+        agency = agencies[agency_id]
+        letter, problems = cert_request_prepare(
+            agency=agency,
+            form=form,
+            rows_data=[data for _serial, data in rows],
+            by=by,
+            subject=_("Đề nghị cấp mới theo phương án sáp nhập số %(n)d") % {"n": plan.pk},
+            contact=_contact(agency),
+        )
+        letters.append(
+            {
+                "letter": letter.pk if letter else None,
+                "form": form,
+                "agency": agency.name,
+                "rows": len(rows) - len(problems),
+                "left_out": {
+                    rows[i][0]: [m for ms in e.values() for m in ms] for i, e in problems.items()
+                },
+            }
+        )
+    if undrafted:
+        letters.append(
+            {
+                "letter": None,
+                "form": FormKind.ISSUE_DEVICE,
+                "agency": "—",
+                "rows": 0,
+                "left_out": {
+                    serial: [_("Cấp mới cho thiết bị, dịch vụ: cơ quan tự lập Mẫu 03.")]
+                    for serial in undrafted
+                },
+            }
+        )
+    return letters

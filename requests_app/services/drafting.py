@@ -44,6 +44,36 @@ def contact_from_person(person) -> dict:
     }
 
 
+def issue_row_from_person(person) -> dict:
+    """A Mẫu 01 row filled from a person's record (the picker's prefill, a merger's new
+    issue)."""
+    organization = person.organization
+    return {
+        "full_name": person.full_name,
+        "date_of_birth": person.date_of_birth,
+        "national_id": person.national_id,
+        "id_issue_date": person.id_issue_date,
+        "id_issue_place": person.id_issue_place,
+        "email": person.official_email,
+        "work_agency": organization.name,
+        "province_name": organization.province.name if organization.province_id else "",
+        "position_title": person.position,
+        "mobile": person.mobile,
+    }
+
+
+def issue_row_from_organization(organization) -> dict:
+    """A Mẫu 02 row filled from an organisation of the registry (a merger's new issue)."""
+    return {
+        "organization_name": organization.name,
+        "address": organization.address,
+        "tax_code": organization.tax_code,
+        "budget_code": organization.budget_code,
+        "province_name": organization.province.name if organization.province_id else "",
+        "email": organization.official_email,
+    }
+
+
 def clean(value):
     return nfc(value) if isinstance(value, str) else value
 

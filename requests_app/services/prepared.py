@@ -1,4 +1,4 @@
-"""Letters prepared by the portal for an agency (a merger's Mẫu 04 and Mẫu 05,
+"""Letters prepared by the portal for an agency (a merger's Mẫu 04, 05 and new issues,
 docs/domain.md §6): drafted from plain rows, every rule of `requests_app.rules` checked on
 every row, and handed to the agency's head to sign (`awaiting_head`), in the caller's
 transaction. A row that breaks a rule is left out and reported, never saved."""
@@ -28,7 +28,7 @@ def cert_request_prepare(
         letter = CertRequest(agency=agency, form=form, created_by=by, subject=clean(subject))
         for name, value in (contact or {}).items():
             setattr(letter, name, clean(value))
-        rows, problems = [], {}
+        rows, problems, seen_ids = [], {}, {}
         facts = row_facts(
             agency,
             certificate_ids=[d["certificate"].pk for d in rows_data if d.get("certificate")],
@@ -39,10 +39,16 @@ def cert_request_prepare(
             for name, value in data.items():
                 setattr(row, name, clean(value))
             errors = row_errors(row, facts)
+            if row.national_id and row.national_id in seen_ids:
+                errors.setdefault("national_id", []).append(
+                    _("Trùng số định danh với dòng %(n)d.") % {"n": seen_ids[row.national_id]}
+                )
             if errors:
                 problems[index] = errors
             else:
                 rows.append(row)
+                if row.national_id:
+                    seen_ids[row.national_id] = row.position
         if not rows:
             return None, problems
         letter.save()

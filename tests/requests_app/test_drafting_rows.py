@@ -162,6 +162,8 @@ def test_mau_04_rows_have_both_ticks_and_the_certificate_by_serial(client, cast)
         "change_info",
         "change_field",
         "new_value",
+        "national_id",
+        "position_title",
     ]
     nothing_ticked = client.post(url, {"certificate": cert.serial}, **HTMX)
     assert "Chọn ít nhất một dịch vụ" in nothing_ticked.content.decode()
