@@ -12,7 +12,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q, Value
+from django.db.models import F, Q, Value
 from django.db.models.functions import Coalesce, Concat, Greatest, Substr
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -96,7 +96,7 @@ def merger_plan_run_apply(*, plan_id: int) -> MergerApplication | None:
             return existing
         started = locked.transitions.filter(action="apply").order_by("-pk").first()
         by = started.by if started is not None and started.by else locked.created_by
-        planned = store_actions(locked)
+        planned = store_actions(locked, keep_same=True)
         target = _target(locked, by)
         moved = _reorganise(locked, target, by)
         letters = _draft_letters(locked, target, by)
@@ -280,32 +280,61 @@ def _merge_provinces(plan: MergerPlan, sources, survivor: Organization, by) -> d
     return moved
 
 
-def _contact(agency: Organization) -> dict:
-    clerk = (
+def _contacts(agency_ids) -> dict[int, dict]:
+    """Section 1 of each agency's letters: its first clerk's record (one query)."""
+    clerks = (
         Person.objects.filter(
-            user__memberships__organization=agency, user__memberships__role=Role.AGENCY_CLERK
+            user__memberships__organization_id__in=list(agency_ids),
+            user__memberships__role=Role.AGENCY_CLERK,
         )
+        .annotate(clerk_of=F("user__memberships__organization_id"))
         .order_by("pk")
-        .first()
     )
-    return contact_from_person(clerk) if clerk is not None else {}
+    contacts: dict[int, dict] = {}
+    for clerk in clerks:
+        contacts.setdefault(clerk.clerk_of, contact_from_person(clerk))
+    return contacts
 
 
 def _draft_letters(plan: MergerPlan, target: Organization, by) -> list[dict]:
     """The Mẫu 04 (for the Sở KH&CN) and Mẫu 05 (for the CA) letters, one per agency and
     form, awaiting the head's signature."""
+    return draft_grouped_letters(plan, _letter_rows(plan, target), by)
+
+
+# What a certificate row needs of the certificate: the rules' fields (requests_app.rules)
+# and what `_change` names it by; everything else stays unloaded.
+_CERTIFICATE_FIELDS = (
+    "id",
+    "serial",
+    "status",
+    "not_after",
+    "renewal_count",
+    "subject_kind",
+    "agency_id",
+    "subject_organization_id",
+    "person_id",
+)
+
+
+def _letter_rows(plan: MergerPlan, target: Organization) -> dict[tuple[int, str], list[dict]]:
+    """The rows of the Mẫu 04 and Mẫu 05 letters, grouped by (agency, form) in the order of
+    the plan's actions; the certificates as they are after the moves, read in one query."""
     source_ids = set(plan.sources.values_list("organization_id", flat=True))
-    actions = list(
-        plan.actions.filter(kind__in=[ActionKind.CHANGE_INFO, ActionKind.REVOKE])
-        .order_by("pk")
-        .values_list("kind", "certificate_id", "reason")
-    )
-    # The certificates as they are after the moves (agency, person's unit, names): one query.
-    certificates = Certificate.objects.select_related(
-        "agency", "person__organization", "subject_organization"
-    ).in_bulk([certificate_id for _kind, certificate_id, _reason in actions])
-    groups: dict[tuple[int, str], list] = {}
-    for kind, certificate_id, reason in actions:
+    wanted = plan.actions.filter(kind__in=[ActionKind.CHANGE_INFO, ActionKind.REVOKE])
+    certificates = {
+        certificate.pk: certificate
+        for certificate in Certificate.objects.filter(pk__in=wanted.values("certificate_id"))
+        .only(*_CERTIFICATE_FIELDS)
+        .annotate(
+            unit_name=F("person__organization__name"),
+            own_name=Coalesce("subject_organization__name", "agency__name"),
+        )
+    }
+    groups: dict[tuple[int, str], list[dict]] = {}
+    for kind, certificate_id, reason in wanted.order_by("pk").values_list(
+        "kind", "certificate_id", "reason"
+    ):
         certificate = certificates[certificate_id]
         if kind == ActionKind.REVOKE:
             data = {"certificate": certificate, "revoke_reason": reason}
@@ -315,16 +344,27 @@ def _draft_letters(plan: MergerPlan, target: Organization, by) -> list[dict]:
             data = {"certificate": certificate, "change_info": True, **change}
             form = FormKind.RENEW_CHANGE
         groups.setdefault((certificate.agency_id, form), []).append(data)
+    return groups
+
+
+def draft_grouped_letters(
+    plan: MergerPlan, groups: dict[tuple[int, str], list[dict]], by
+) -> list[dict]:
+    """One letter per (agency, form) of `groups`, its rows the group's plain row data
+    (`requests_app.services.prepared`: every rule on every row, a failing row left out and
+    reported); the summary of each letter. A constant number of queries per letter."""
+    agencies = Organization.objects.in_bulk({agency_id for agency_id, _form in groups})
+    contacts = _contacts(agencies)
     letters = []
-    for (_agency_id, form), rows in sorted(groups.items()):
-        agency = rows[0]["certificate"].agency
+    for (agency_id, form), rows in sorted(groups.items()):
+        agency = agencies[agency_id]
         letter, problems = cert_request_prepare(
             agency=agency,
             form=form,
             rows_data=rows,
             by=by,
             subject=_("Đề nghị theo phương án sáp nhập số %(n)d") % {"n": plan.pk},
-            contact=_contact(agency),
+            contact=contacts.get(agency_id, {}),
         )
         letters.append(
             {
@@ -344,11 +384,11 @@ def _draft_letters(plan: MergerPlan, target: Organization, by) -> list[dict]:
 def _change(plan, certificate, source_ids, target) -> dict:
     """What a Mẫu 04 row changes: the kept organisation certificate takes the target's name;
     everyone else's subject is rebuilt from the tree (the CA does so on every change of
-    information), named by the unit the subscriber now belongs to."""
+    information), named by the unit the subscriber now belongs to (`unit_name`, `own_name`:
+    annotated by `_letter_rows`)."""
     merging = plan.case in (MergerCase.NEW_NAME, MergerCase.KEEPS_NAME)
     if merging and certificate.subject_organization_id in source_ids:
         return {"change_field": ChangeField.COMMON_NAME, "new_value": target.name}
-    if certificate.person is not None:
-        return {"change_field": ChangeField.UNIT, "new_value": certificate.person.organization.name}
-    org = certificate.subject_organization or certificate.agency
-    return {"change_field": ChangeField.UNIT, "new_value": org.name}
+    if certificate.person_id is not None:
+        return {"change_field": ChangeField.UNIT, "new_value": certificate.unit_name}
+    return {"change_field": ChangeField.UNIT, "new_value": certificate.own_name}
