@@ -5,6 +5,7 @@ in the caller's transaction. A row that breaks a rule is left out and reported, 
 A constant number of queries per letter, whatever its number of rows."""
 
 from django.db import transaction
+from django.db.models.base import ModelState
 from django.utils.translation import gettext as _
 
 from portal.audit import audit_record
@@ -15,6 +16,16 @@ from requests_app.models import CertRequest, RequestRow
 from requests_app.rules import row_facts, rows_errors
 from requests_app.services.drafting import clean
 from requests_app.workflow import move
+
+
+def _copy(blank: RequestRow) -> RequestRow:
+    """A new unsaved row with `blank`'s values: `Model.__init__` sets each of the forty
+    fields through its default and descriptor, which dominates 100,000 rows."""
+    row = RequestRow.__new__(RequestRow)
+    row.__dict__.update(blank.__dict__)
+    row._state = ModelState()
+    row._state.fields_cache = dict(blank._state.fields_cache)
+    return row
 
 
 def cert_request_prepare(
@@ -36,8 +47,9 @@ def cert_request_prepare(
             device_ids=[d["device"].pk for d in rows_data if d.get("device")],
         )
         drafted = []
+        blank = RequestRow(cert_request=letter)
         for data in rows_data:
-            row = RequestRow(cert_request=letter)
+            row = _copy(blank)
             for name, value in data.items():
                 setattr(row, name, clean(value))
             drafted.append(row)
