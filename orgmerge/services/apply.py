@@ -8,11 +8,12 @@ again a plan left in "applying" by a lost task.
 """
 
 import logging
+import re
 from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Q, Value
+from django.db.models import Exists, F, OuterRef, Q, Value
 from django.db.models.functions import Coalesce, Concat, Greatest, Substr
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -150,6 +151,24 @@ def _reparent(child: Organization, parent: Organization) -> None:
     Organization.objects.filter(pk=child.pk).update(parent=parent)
 
 
+def _reparent_all(children, parent: Organization) -> int:
+    """Move `children` (an Organization queryset) and their subtrees under `parent`: a child
+    "/1/5/17/" becomes "<parent's path>17/", and so does everything below it. One update per
+    length of the old parents' paths (a handful), whatever the number of children."""
+    rows = list(children.values_list("pk", "path", "parent__path"))
+    by_length: dict[int, list[str]] = {}
+    for _pk, path, parent_path in rows:
+        by_length.setdefault(len(parent_path), []).append(path)
+    province_id = parent.pk if parent.kind == OrgKind.PROVINCE else parent.province_id
+    for length, paths in sorted(by_length.items()):
+        under = "^(" + "|".join(re.escape(path) for path in paths) + ")"
+        Organization.objects.filter(path__regex=under).update(
+            path=Concat(Value(parent.path), Substr("path", length + 1)), province_id=province_id
+        )
+    Organization.objects.filter(pk__in=[pk for pk, _path, _parent in rows]).update(parent=parent)
+    return len(rows)
+
+
 def _reorganise(plan: MergerPlan, target: Organization, by) -> dict[str, int]:
     sources = [s.organization for s in plan.sources.select_related("organization")]
     moved = {"organizations": 0, "people": 0, "devices": 0, "certificates": 0, "letters": 0}
@@ -189,9 +208,7 @@ def _reorganise(plan: MergerPlan, target: Organization, by) -> dict[str, int]:
     children = Organization.objects.filter(
         parent_id__in=merged_ids, valid_to__isnull=True, superseded_by__isnull=True
     )
-    for child in children:
-        _reparent(child, target)
-        moved["organizations"] += 1
+    moved["organizations"] = _reparent_all(children, target)
     # valid_to: the effective date, or the node's own start if that is later (the tree's check).
     effective = Value(plan.effective_on)
     Organization.objects.filter(pk__in=merged_ids).update(
@@ -219,17 +236,15 @@ def _reorganise(plan: MergerPlan, target: Organization, by) -> dict[str, int]:
 
 def _move_roles(from_ids, to: Organization, roles) -> int:
     """Move the memberships of `roles` held at `from_ids` to `to` (a user who already holds
-    the role there keeps that one)."""
-    moved = 0
-    held = set(Membership.objects.filter(organization=to).values_list("user_id", "role"))
-    for membership in Membership.objects.filter(organization_id__in=from_ids, role__in=roles):
-        if (membership.user_id, membership.role) in held:
-            membership.delete()
-        else:
-            held.add((membership.user_id, membership.role))
-            Membership.objects.filter(pk=membership.pk).update(organization=to)
-            moved += 1
-    return moved
+    the role there, or at an earlier membership being moved, keeps that one): two statements
+    whatever the number of memberships."""
+    moving = Membership.objects.filter(organization_id__in=list(from_ids), role__in=roles)
+    same = Membership.objects.filter(user_id=OuterRef("user_id"), role=OuterRef("role"))
+    moving.filter(
+        Exists(same.filter(organization=to))
+        | Exists(same.filter(organization_id__in=list(from_ids), pk__lt=OuterRef("pk")))
+    ).delete()
+    return moving.update(organization=to)
 
 
 def _merge_provinces(plan: MergerPlan, sources, survivor: Organization, by) -> dict[str, int]:
@@ -247,11 +262,9 @@ def _merge_provinces(plan: MergerPlan, sources, survivor: Organization, by) -> d
     for province in absorbed:
         children = province.children.filter(valid_to__isnull=True, superseded_by__isnull=True)
         offices = [c for c in children if c.kind == OrgKind.PROVINCIAL_OFFICE]
-        for child in children:
-            if child.kind == OrgKind.PROVINCIAL_OFFICE:
-                continue
-            _reparent(child, survivor)
-            moved["organizations"] += 1
+        moved["organizations"] += _reparent_all(
+            children.exclude(kind=OrgKind.PROVINCIAL_OFFICE), survivor
+        )
         for old_office in offices:
             valid_to = max(plan.effective_on, old_office.valid_from or plan.effective_on)
             Organization.objects.filter(pk=old_office.pk).update(
