@@ -386,12 +386,19 @@ def draft_grouped_letters(
                 "agency": agency.name,
                 "rows": len(rows) - len(problems),
                 "left_out": {
-                    str(rows[i]["certificate"].serial): [m for ms in e.values() for m in ms]
+                    _row_label(rows[i]): [m for ms in e.values() for m in ms]
                     for i, e in problems.items()
                 },
             }
         )
     return letters
+
+
+def _row_label(data: dict) -> str:
+    """How the summary names a row left out: its certificate's serial, else its subject."""
+    if data.get("certificate") is not None:
+        return str(data["certificate"].serial)
+    return str(data.get("full_name") or data.get("organization_name") or data.get("national_id"))
 
 
 def _change(plan, certificate, source_ids, target) -> dict:
