@@ -7,7 +7,8 @@ grow with the rows).
 Builds a throw-away database (bench/_setup.py): one province, N agencies each with its own
 organisation certificate and M-1 people with a certificate; then plans case (a), all N into
 a new name, and applies it (the worker's service, called in this process). Prints, for the
-planning and for the application, the time and the number of queries, against the goals.
+planning and for the application, the time and the number of queries, against the goals,
+and checks the audit chain (`audit_verify`, as `manage.py audit_verify` does).
 """
 
 import argparse
@@ -151,6 +152,10 @@ def main() -> None:
         verdict = "met" if total <= GOAL_SECONDS else "NOT met"
         print(f"total      {total:8.1f} s (goal ≤ {GOAL_SECONDS:.0f} s: {verdict})")
         print(f"queries    plan {plan_q}, apply {apply_q} (goal: constant in the rows)")
+        from portal.audit import audit_verify
+
+        verified = audit_verify(checkpoints=None)
+        print(f"audit      {'OK' if verified.ok else 'BROKEN'}: {verified.checked} events verified")
         for sql, n in sorted(TOP.items(), key=lambda item: -item[1])[:8]:
             print(f"{n:8d}  {sql}")
 

@@ -20,6 +20,7 @@ stay with their agencies).
 """
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 CASE_NEW_NAME = "a"
 CASE_KEEPS_NAME = "b"
@@ -106,10 +107,23 @@ class Snapshot:
         org = self.orgs.get(org_id) if org_id is not None else None
         if org is None:
             return None
-        for source in self.sources:
-            if org.path.startswith(source.path):
+        # The path's prefixes ("/1/", "/1/7/", …), the shortest first: a dictionary look-up
+        # per level instead of a scan of every source (2,000 sources, 100,000 certificates).
+        by_path = self._sources_by_path
+        end = org.path.find("/", 1)
+        while end != -1:
+            source = by_path.get(org.path[: end + 1])
+            if source is not None:
                 return source
+            end = org.path.find("/", end + 1)
         return None
+
+    @cached_property
+    def _sources_by_path(self) -> dict[str, Org]:
+        by_path: dict[str, Org] = {}
+        for source in self.sources:
+            by_path.setdefault(source.path, source)
+        return by_path
 
 
 @dataclass(frozen=True)
@@ -130,6 +144,17 @@ class PlannedAction:
     device_id: int | None = None
     letter_id: int | None = None
     reason: str = ""
+
+
+def below_any(path: str, paths) -> bool:
+    """Whether the materialised `path` ("/1/7/42/") lies strictly below one of `paths`: a
+    look-up per level, so that checking n sources against each other is not n²."""
+    end = path.find("/", 1)
+    while end != -1 and end + 1 < len(path):
+        if path[: end + 1] in paths:
+            return True
+        end = path.find("/", end + 1)
+    return False
 
 
 def _change(cert: Cert, min_days: int) -> str:

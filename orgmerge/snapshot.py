@@ -2,8 +2,7 @@
 number of queries whatever the number of rows: the sources, their subtrees, the valid
 certificates, the people, the devices and the open letters (one query each)."""
 
-from functools import reduce
-from operator import or_
+import re
 
 from django.db.models import Q
 from django.utils import timezone
@@ -22,15 +21,16 @@ def load_snapshot(source_ids) -> p.Snapshot:
     source_ids = sorted(set(source_ids))
     top = list(Organization.objects.filter(pk__in=source_ids).order_by("path"))
     # A source inside another source's subtree belongs to that one's breakdown.
-    sources = tuple(
-        s for s in top if not any(o is not s and s.path.startswith(o.path) for o in top)
-    )
+    paths = {s.path for s in top}
+    sources = tuple(s for s in top if not p.below_any(s.path, paths))
     if not sources:
         return p.Snapshot(sources=())
-    under = reduce(or_, (Q(path__startswith=s.path) for s in sources))
+    # The subtrees: one anchored pattern of the sources' paths (paths are digits and "/"),
+    # matched once per row, rather than one LIKE per source and row (2,000 sources).
+    under = "^(" + "|".join(re.escape(s.path) for s in sources) + ")"
     orgs = {
         row["id"]: p.Org(**row)
-        for row in Organization.objects.filter(under).values(
+        for row in Organization.objects.filter(path__regex=under).values(
             "id", "name", "kind", "parent_id", "path"
         )
     }

@@ -8,11 +8,12 @@ again a plan left in "applying" by a lost task.
 """
 
 import logging
+import re
 from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q, Value
+from django.db.models import Exists, F, OuterRef, Q, Value
 from django.db.models.functions import Coalesce, Concat, Greatest, Substr
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -101,7 +102,7 @@ def merger_plan_run_apply(*, plan_id: int) -> MergerApplication | None:
             return existing
         started = locked.transitions.filter(action="apply").order_by("-pk").first()
         by = started.by if started is not None and started.by else locked.created_by
-        planned = store_actions(locked)
+        planned = store_actions(locked, keep_same=True)
         target = _target(locked, by)
         moved = _reorganise(locked, target, by)
         letters = _draft_letters(locked, target, by) + _draft_new_issues(locked, by)
@@ -155,6 +156,24 @@ def _reparent(child: Organization, parent: Organization) -> None:
     Organization.objects.filter(pk=child.pk).update(parent=parent)
 
 
+def _reparent_all(children, parent: Organization) -> int:
+    """Move `children` (an Organization queryset) and their subtrees under `parent`: a child
+    "/1/5/17/" becomes "<parent's path>17/", and so does everything below it. One update per
+    length of the old parents' paths (a handful), whatever the number of children."""
+    rows = list(children.values_list("pk", "path", "parent__path"))
+    by_length: dict[int, list[str]] = {}
+    for _pk, path, parent_path in rows:
+        by_length.setdefault(len(parent_path), []).append(path)
+    province_id = parent.pk if parent.kind == OrgKind.PROVINCE else parent.province_id
+    for length, paths in sorted(by_length.items()):
+        under = "^(" + "|".join(re.escape(path) for path in paths) + ")"
+        Organization.objects.filter(path__regex=under).update(
+            path=Concat(Value(parent.path), Substr("path", length + 1)), province_id=province_id
+        )
+    Organization.objects.filter(pk__in=[pk for pk, _path, _parent in rows]).update(parent=parent)
+    return len(rows)
+
+
 def _reorganise(plan: MergerPlan, target: Organization, by) -> dict[str, int]:
     sources = [s.organization for s in plan.sources.select_related("organization")]
     moved = {"organizations": 0, "people": 0, "devices": 0, "certificates": 0, "letters": 0}
@@ -194,9 +213,7 @@ def _reorganise(plan: MergerPlan, target: Organization, by) -> dict[str, int]:
     children = Organization.objects.filter(
         parent_id__in=merged_ids, valid_to__isnull=True, superseded_by__isnull=True
     )
-    for child in children:
-        _reparent(child, target)
-        moved["organizations"] += 1
+    moved["organizations"] = _reparent_all(children, target)
     # valid_to: the effective date, or the node's own start if that is later (the tree's check).
     effective = Value(plan.effective_on)
     Organization.objects.filter(pk__in=merged_ids).update(
@@ -224,17 +241,15 @@ def _reorganise(plan: MergerPlan, target: Organization, by) -> dict[str, int]:
 
 def _move_roles(from_ids, to: Organization, roles) -> int:
     """Move the memberships of `roles` held at `from_ids` to `to` (a user who already holds
-    the role there keeps that one)."""
-    moved = 0
-    held = set(Membership.objects.filter(organization=to).values_list("user_id", "role"))
-    for membership in Membership.objects.filter(organization_id__in=from_ids, role__in=roles):
-        if (membership.user_id, membership.role) in held:
-            membership.delete()
-        else:
-            held.add((membership.user_id, membership.role))
-            Membership.objects.filter(pk=membership.pk).update(organization=to)
-            moved += 1
-    return moved
+    the role there, or at an earlier membership being moved, keeps that one): two statements
+    whatever the number of memberships."""
+    moving = Membership.objects.filter(organization_id__in=list(from_ids), role__in=roles)
+    same = Membership.objects.filter(user_id=OuterRef("user_id"), role=OuterRef("role"))
+    moving.filter(
+        Exists(same.filter(organization=to))
+        | Exists(same.filter(organization_id__in=list(from_ids), pk__lt=OuterRef("pk")))
+    ).delete()
+    return moving.update(organization=to)
 
 
 def _merge_provinces(plan: MergerPlan, sources, survivor: Organization, by) -> dict[str, int]:
@@ -252,11 +267,9 @@ def _merge_provinces(plan: MergerPlan, sources, survivor: Organization, by) -> d
     for province in absorbed:
         children = province.children.filter(valid_to__isnull=True, superseded_by__isnull=True)
         offices = [c for c in children if c.kind == OrgKind.PROVINCIAL_OFFICE]
-        for child in children:
-            if child.kind == OrgKind.PROVINCIAL_OFFICE:
-                continue
-            _reparent(child, survivor)
-            moved["organizations"] += 1
+        moved["organizations"] += _reparent_all(
+            children.exclude(kind=OrgKind.PROVINCIAL_OFFICE), survivor
+        )
         for old_office in offices:
             valid_to = max(plan.effective_on, old_office.valid_from or plan.effective_on)
             Organization.objects.filter(pk=old_office.pk).update(
@@ -285,32 +298,61 @@ def _merge_provinces(plan: MergerPlan, sources, survivor: Organization, by) -> d
     return moved
 
 
-def _contact(agency: Organization) -> dict:
-    clerk = (
+def _contacts(agency_ids) -> dict[int, dict]:
+    """Section 1 of each agency's letters: its first clerk's record (one query)."""
+    clerks = (
         Person.objects.filter(
-            user__memberships__organization=agency, user__memberships__role=Role.AGENCY_CLERK
+            user__memberships__organization_id__in=list(agency_ids),
+            user__memberships__role=Role.AGENCY_CLERK,
         )
+        .annotate(clerk_of=F("user__memberships__organization_id"))
         .order_by("pk")
-        .first()
     )
-    return contact_from_person(clerk) if clerk is not None else {}
+    contacts: dict[int, dict] = {}
+    for clerk in clerks:
+        contacts.setdefault(clerk.clerk_of, contact_from_person(clerk))
+    return contacts
 
 
 def _draft_letters(plan: MergerPlan, target: Organization, by) -> list[dict]:
     """The Mẫu 04 (for the Sở KH&CN) and Mẫu 05 (for the CA) letters, one per agency and
     form, awaiting the head's signature."""
+    return draft_grouped_letters(plan, _letter_rows(plan, target), by)
+
+
+# What a certificate row needs of the certificate: the rules' fields (requests_app.rules)
+# and what `_change` names it by; everything else stays unloaded.
+_CERTIFICATE_FIELDS = (
+    "id",
+    "serial",
+    "status",
+    "not_after",
+    "renewal_count",
+    "subject_kind",
+    "agency_id",
+    "subject_organization_id",
+    "person_id",
+)
+
+
+def _letter_rows(plan: MergerPlan, target: Organization) -> dict[tuple[int, str], list[dict]]:
+    """The rows of the Mẫu 04 and Mẫu 05 letters, grouped by (agency, form) in the order of
+    the plan's actions; the certificates as they are after the moves, read in one query."""
     source_ids = set(plan.sources.values_list("organization_id", flat=True))
-    actions = list(
-        plan.actions.filter(kind__in=[ActionKind.CHANGE_INFO, ActionKind.REVOKE])
-        .order_by("pk")
-        .values_list("kind", "certificate_id", "reason")
-    )
-    # The certificates as they are after the moves (agency, person's unit, names): one query.
-    certificates = Certificate.objects.select_related(
-        "agency", "person__organization", "subject_organization"
-    ).in_bulk([certificate_id for _kind, certificate_id, _reason in actions])
-    groups: dict[tuple[int, str], list] = {}
-    for kind, certificate_id, reason in actions:
+    wanted = plan.actions.filter(kind__in=[ActionKind.CHANGE_INFO, ActionKind.REVOKE])
+    certificates = {
+        certificate.pk: certificate
+        for certificate in Certificate.objects.filter(pk__in=wanted.values("certificate_id"))
+        .only(*_CERTIFICATE_FIELDS)
+        .annotate(
+            unit_name=F("person__organization__name"),
+            own_name=Coalesce("subject_organization__name", "agency__name"),
+        )
+    }
+    groups: dict[tuple[int, str], list[dict]] = {}
+    for kind, certificate_id, reason in wanted.order_by("pk").values_list(
+        "kind", "certificate_id", "reason"
+    ):
         certificate = certificates[certificate_id]
         if kind == ActionKind.REVOKE:
             data = {"certificate": certificate, "revoke_reason": reason}
@@ -320,16 +362,27 @@ def _draft_letters(plan: MergerPlan, target: Organization, by) -> list[dict]:
             data = {"certificate": certificate, "change_info": True, **change}
             form = FormKind.RENEW_CHANGE
         groups.setdefault((certificate.agency_id, form), []).append(data)
+    return groups
+
+
+def draft_grouped_letters(
+    plan: MergerPlan, groups: dict[tuple[int, str], list[dict]], by, *, subject: str = ""
+) -> list[dict]:
+    """One letter per (agency, form) of `groups`, its rows the group's plain row data
+    (`requests_app.services.prepared`: every rule on every row, a failing row left out and
+    reported); the summary of each letter. A constant number of queries per letter."""
+    agencies = Organization.objects.in_bulk({agency_id for agency_id, _form in groups})
+    contacts = _contacts(agencies)
     letters = []
-    for (_agency_id, form), rows in sorted(groups.items()):
-        agency = rows[0]["certificate"].agency
+    for (agency_id, form), rows in sorted(groups.items()):
+        agency = agencies[agency_id]
         letter, problems = cert_request_prepare(
             agency=agency,
             form=form,
             rows_data=rows,
             by=by,
-            subject=_("Đề nghị theo phương án sáp nhập số %(n)d") % {"n": plan.pk},
-            contact=_contact(agency),
+            subject=subject or _("Đề nghị theo phương án sáp nhập số %(n)d") % {"n": plan.pk},
+            contact=contacts.get(agency_id, {}),
         )
         letters.append(
             {
@@ -338,7 +391,7 @@ def _draft_letters(plan: MergerPlan, target: Organization, by) -> list[dict]:
                 "agency": agency.name,
                 "rows": len(rows) - len(problems),
                 "left_out": {
-                    str(rows[i]["certificate"].serial): [m for ms in e.values() for m in ms]
+                    _row_label(rows[i]): [m for ms in e.values() for m in ms]
                     for i, e in problems.items()
                 },
             }
@@ -346,17 +399,26 @@ def _draft_letters(plan: MergerPlan, target: Organization, by) -> list[dict]:
     return letters
 
 
+def _row_label(data: dict) -> str:
+    """How the summary names a row left out: its certificate's serial, else its subject."""
+    if data.get("certificate") is not None:
+        return str(data["certificate"].serial)
+    if data.get("old_serial"):
+        return str(data["old_serial"])
+    return str(data.get("full_name") or data.get("organization_name") or data.get("national_id"))
+
+
 def _change(plan, certificate, source_ids, target) -> dict:
     """What a Mẫu 04 row changes: the kept organisation certificate takes the target's name;
     everyone else's subject is rebuilt from the tree (the CA does so on every change of
-    information), named by the unit the subscriber now belongs to."""
+    information), named by the unit the subscriber now belongs to (`unit_name`, `own_name`:
+    annotated by `_letter_rows`)."""
     merging = plan.case in (MergerCase.NEW_NAME, MergerCase.KEEPS_NAME)
     if merging and certificate.subject_organization_id in source_ids:
         return {"change_field": ChangeField.COMMON_NAME, "new_value": target.name}
-    if certificate.person is not None:
-        return {"change_field": ChangeField.UNIT, "new_value": certificate.person.organization.name}
-    org = certificate.subject_organization or certificate.agency
-    return {"change_field": ChangeField.UNIT, "new_value": org.name}
+    if certificate.person_id is not None:
+        return {"change_field": ChangeField.UNIT, "new_value": certificate.unit_name}
+    return {"change_field": ChangeField.UNIT, "new_value": certificate.own_name}
 
 
 def _draft_new_issues(plan: MergerPlan, by) -> list[dict]:
@@ -376,8 +438,7 @@ def _draft_new_issues(plan: MergerPlan, by) -> list[dict]:
         )
         .order_by("pk")
     )
-    groups: dict[tuple[int, str], list] = {}
-    agencies: dict[int, Organization] = {}
+    groups: dict[tuple[int, str], list[dict]] = {}
     undrafted = []
     for certificate in certificates:
         if certificate.person is not None:
@@ -391,30 +452,13 @@ def _draft_new_issues(plan: MergerPlan, by) -> list[dict]:
         else:
             undrafted.append(certificate.serial)
             continue
-        agencies[certificate.agency_id] = certificate.agency
-        groups.setdefault((certificate.agency_id, form), []).append((certificate.serial, data))
-    letters = []
-    for (agency_id, form), rows in sorted(groups.items()):
-        agency = agencies[agency_id]
-        letter, problems = cert_request_prepare(
-            agency=agency,
-            form=form,
-            rows_data=[data for _serial, data in rows],
-            by=by,
-            subject=_("Đề nghị cấp mới theo phương án sáp nhập số %(n)d") % {"n": plan.pk},
-            contact=_contact(agency),
-        )
-        letters.append(
-            {
-                "letter": letter.pk if letter else None,
-                "form": form,
-                "agency": agency.name,
-                "rows": len(rows) - len(problems),
-                "left_out": {
-                    rows[i][0]: [m for ms in e.values() for m in ms] for i, e in problems.items()
-                },
-            }
-        )
+        groups.setdefault((certificate.agency_id, form), []).append(data)
+    letters = draft_grouped_letters(
+        plan,
+        groups,
+        by,
+        subject=_("Đề nghị cấp mới theo phương án sáp nhập số %(n)d") % {"n": plan.pk},
+    )
     if undrafted:
         letters.append(
             {

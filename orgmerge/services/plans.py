@@ -16,6 +16,7 @@ from orgmerge.permissions import require_act, require_plan_for
 from orgmerge.snapshot import load_snapshot
 from portal.audit import audit_record
 from portal.errors import DomainError
+from portal.lib.bulk import insert_rows
 
 
 def lock(plan) -> MergerPlan:
@@ -62,26 +63,36 @@ def choices_for(plan: MergerPlan) -> p.Choices:
     )
 
 
-def store_actions(plan: MergerPlan) -> list[p.PlannedAction]:
-    """Plan again from a fresh snapshot and replace the plan's actions."""
+ACTION_FIELDS = (
+    "kind",
+    "source_id",
+    "certificate_id",
+    "person_id",
+    "device_id",
+    "letter_id",
+    "reason",
+)
+
+
+def _stored(a: p.PlannedAction) -> tuple:
+    return (a.kind, a.source_id, a.certificate_id, a.person_id, a.device_id, a.letter_id, a.reason)
+
+
+def store_actions(plan: MergerPlan, *, keep_same: bool = False) -> list[p.PlannedAction]:
+    """Plan again from a fresh snapshot and replace the plan's actions. With `keep_same`
+    (applying), actions equal to the stored ones, in the same order, are left as they are:
+    the usual case, where nothing changed since the preview, writes nothing."""
     source_ids = list(plan.sources.values_list("organization_id", flat=True))
     planned = p.plan_actions(load_snapshot(source_ids), choices_for(plan))
+    rows = [_stored(a) for a in planned]
+    if keep_same and rows == list(plan.actions.order_by("pk").values_list(*ACTION_FIELDS)):
+        return planned
     plan.actions.all().delete()
-    PlannedAction.objects.bulk_create(
-        (
-            PlannedAction(
-                plan=plan,
-                kind=a.kind,
-                source_id=a.source_id,
-                certificate_id=a.certificate_id,
-                person_id=a.person_id,
-                device_id=a.device_id,
-                letter_id=a.letter_id,
-                reason=a.reason,
-            )
-            for a in planned
-        ),
-        batch_size=2000,
+    # One COPY whatever the number of actions (docs/architecture.md §4.8).
+    insert_rows(
+        PlannedAction,
+        ("plan_id", *ACTION_FIELDS, "note"),
+        ((plan.pk, *row, "") for row in rows),
     )
     return planned
 
@@ -128,7 +139,8 @@ def _check_shape(*, case, sources, target, target_name) -> None:
             raise DomainError(
                 _("Cơ quan cấp trên mới phải là cơ quan quản lý."), code="target_kind"
             )
-    if any(a.is_within(b) for a in sources for b in sources if a is not b):
+    paths = {s.path for s in sources}
+    if any(p.below_any(s.path, paths) for s in sources):
         raise DomainError(
             _("Một cơ quan được chọn đã nằm trong cơ quan khác được chọn."), code="nested_source"
         )

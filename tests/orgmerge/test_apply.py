@@ -141,3 +141,57 @@ def test_case_c_moves_the_unit_under_its_new_agency_and_drafts_its_change(cast, 
     assert [(r.certificate_id, r.new_value) for r in change.rows.all()] == [
         (world.cert_unit.pk, cast.unit_a.name)
     ]
+
+
+def _merge_with_units(cast, agencies, n_units, name):
+    """`agencies` merged into `name`, each with `n_units` more units (each with a sub-unit,
+    a certificate there and a clerk); the application and the number of its queries."""
+    from datetime import date
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests import factories as f
+
+    for agency in agencies:
+        for i in range(n_units):
+            unit = f.UnitFactory(parent=agency, name=f"Phòng {agency.pk}-{i}")
+            sub = f.UnitFactory(parent=unit, name=f"Tổ {agency.pk}-{i}")
+            f.certificate_valid_for(cast, agency, 300, person=f.PersonFactory(organization=sub))
+            f.MembershipFactory(organization=agency)
+    plan = merger_plan_create(
+        sources=agencies, case="a", target_name=name, effective_on=date.today(), by=cast.officer_1
+    )
+    merger_plan_apply(plan=plan, by=cast.officer_1)
+    with CaptureQueriesContext(connection) as queries:
+        application = merger_plan_run_apply(plan_id=plan.pk)
+    return application, len(queries)
+
+
+def test_units_at_any_depth_and_clerks_move_with_their_agencies(cast):
+    from tests import factories as f
+
+    # clerk A is also a clerk of B: after the merger, one membership of the target
+    f.MembershipFactory(user=cast.clerk_a, organization=cast.agency_b)
+    application, _n = _merge_with_units(cast, [cast.agency_a, cast.agency_b], 3, NEW_NAME)
+    target = application.target
+    subtree = Organization.objects.filter(path__startswith=target.path).exclude(pk=target.pk)
+    # unit A of the cast, then three units and three sub-units of each agency
+    assert subtree.count() == 1 + 2 * 3 * 2
+    for org in subtree:
+        assert org.path == f"{org.parent.path}{org.pk}/"
+        assert org.province_id == target.province_id
+    assert application.summary["moved"]["organizations"] == 1 + 2 * 3
+    assert Membership.objects.filter(organization=target, user=cast.clerk_a).count() == 1
+    assert not Membership.objects.filter(organization__in=[cast.agency_a, cast.agency_b]).exists()
+    assert application.summary["actions"]["change_info"] >= 2 * 3
+
+
+def test_applying_runs_as_many_queries_for_four_units_per_agency_as_for_one(cast):
+    from tests import factories as f
+
+    small = [f.AgencyFactory(parent=cast.province_1) for _ in range(2)]
+    large = [f.AgencyFactory(parent=cast.province_1) for _ in range(2)]
+    _a, with_one = _merge_with_units(cast, small, 1, "Cơ quan hợp nhất một")
+    _b, with_four = _merge_with_units(cast, large, 4, "Cơ quan hợp nhất hai")
+    assert with_one == with_four

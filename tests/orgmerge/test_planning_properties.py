@@ -162,3 +162,19 @@ def test_every_device_of_a_revoked_certificate_owes_its_return_once(plan):
     revoked_devices = {a.device_id for a in actions if a.kind == p.REVOKE and a.device_id}
     returns = [a.device_id for a in actions if a.kind == p.RETURN_DEVICE]
     assert sorted(returns) == sorted(revoked_devices)
+
+
+@given(st.lists(st.lists(st.integers(1, 6), min_size=1, max_size=4), min_size=1, max_size=8))
+def test_below_any_says_what_a_scan_of_every_path_says(trees):
+    paths = {"/" + "/".join(map(str, ids)) + "/" for ids in trees}
+    for path in paths:
+        scan = any(path != other and path.startswith(other) for other in paths)
+        assert p.below_any(path, paths) == scan
+
+
+@given(plans())
+def test_every_organisation_belongs_to_the_source_a_scan_of_the_sources_finds(plan):
+    snapshot, _outside_ids, _choices = plan
+    for org in snapshot.orgs.values():
+        scan = next((s for s in snapshot.sources if org.path.startswith(s.path)), None)
+        assert snapshot.source_of(org.id) == scan

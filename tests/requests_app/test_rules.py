@@ -327,3 +327,38 @@ def test_a_batch_with_one_bad_row_saves_nothing_and_says_which(cast):
     assert "email" in exc.value.errors[1]
     assert "national_id" in exc.value.errors[2]
     assert not cert_request.rows.exists()
+
+
+def test_rows_checked_together_get_the_same_problems_as_one_by_one(cast):
+    """rules.rows_errors (many rows of one letter, the value checks run once per distinct
+    set of values) says of each row exactly what row_errors says of it alone."""
+    from requests_app.models import RequestRow
+    from requests_app.rules import row_errors, row_facts, rows_errors
+
+    cert_request = letter(cast, FormKind.RENEW_CHANGE)
+    good = certificate(cast)
+    short = certificate(cast, days_left=10)
+    foreign = f.CertificateFactory(agency=cast.agency_b)
+    revoked = certificate(
+        cast, status=CertStatus.REVOKED, revoked_at=timezone.now(), revocation_reason="resigned"
+    )
+    unit = cast.unit_a
+    data = [
+        (good, {"change_info": True, "change_field": "unit", "new_value": unit.name}),
+        (short, {"change_info": True, "change_field": "unit", "new_value": unit.name}),
+        (foreign, {"change_info": True, "change_field": "unit", "new_value": unit.name}),
+        (revoked, {"change_info": True, "change_field": "unit", "new_value": "Không có"}),
+        (good, {"change_info": True, "change_field": "unit", "new_value": "Không có"}),
+        (short, {}),
+    ]
+    rows = [RequestRow(cert_request=cert_request, certificate=c, **d) for c, d in data]
+    facts = row_facts(cast.agency_a, certificate_ids=[c.pk for c, _d in data])
+    together = rows_errors(rows, facts)
+    assert together == [row_errors(row, facts) for row in rows]
+    assert together == [row_errors(row) for row in rows]
+    assert together[0] == {}
+    assert set(together[1]) == {"change_info"}
+    assert set(together[2]) == {"certificate"}
+    assert set(together[3]) == {"new_value", "certificate"}
+    assert set(together[4]) == {"new_value"}
+    assert set(together[5]) == {"__all__"}
