@@ -310,6 +310,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "requests_app.tasks.letter_document_render_missing_task",
         "schedule": 5 * 60,
     },
+    "devices-resume-signing": {
+        "task": "requests_app.tasks.device_document_sign_resume_task",
+        "schedule": env_int("PORTAL_PROCESSING_SWEEP_SECONDS", 60),
+    },
     "devices-return-overdue": {
         "task": "devices.tasks.return_obligation_notify_overdue_task",
         "schedule": 60 * 60,

@@ -13,15 +13,21 @@
 Devices sits below the signing library (docs/architecture.md §1), so these flows live here
 and call down into devices' services. Each decides on the document's row as locked, stores at
 most one SIGNED version per document and party (a database constraint), and is audited.
-The documents are short and rendered in the request (devices/services/documents.py); so is
-their signing (about 1.6 s on a warm process of the shared development machine, most of
-it WeasyPrint; the first document of a process also loads the fonts).
+The signing runs in the worker (docs/architecture.md §4): the page's request checks the
+rights and records a `DeviceSigningRequest` (`device_document_sign_request`), the task queued
+on commit signs (`device_signing_request_run`, about 1.6 s warm), and the beat's
+`device_signing_resume` queues again a request whose task was lost. The unsigned PDF of a
+first download is still rendered in the request (devices/services/documents.py, ~0.17 s).
 """
 
+import logging
+from datetime import timedelta
 from io import BytesIO
 
+from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
-from django.db.models import Max
+from django.db.models import Exists, Max, OuterRef, Q
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from pyhanko.pdf_utils.reader import PdfFileReader
 
@@ -42,6 +48,7 @@ from certificates.signing import (
 from devices import services as devices_services
 from devices.models import (
     DeviceDocument,
+    DeviceSigningRequest,
     HandoverNotice,
     LossReport,
     ReturnMinutes,
@@ -51,6 +58,10 @@ from devices.permissions import is_head_of, is_receiver_of, require
 from portal.audit import audit_record
 from portal.documents import DocumentKind
 from portal.errors import DomainError
+
+logger = logging.getLogger(__name__)
+SWEEP_BATCH = 100
+RESUME_AFTER_SECONDS = 60  # a task queued on commit normally starts well within this
 
 # The ids of the signature blocks' name lines in templates/devices/pdf/mau_0{7,8,9}.html, which
 # WeasyPrint writes as named destinations: the signature goes in the gap above the name.
@@ -303,3 +314,151 @@ def signature_reports(stored: DeviceDocument | None) -> list[SignatureReport]:
     if stored is None:
         return []
     return verify_pdf(bytes(stored.content))
+
+
+# --- in the worker: the request records the signing, the worker signs (docs/architecture.md §4)
+def _pending(locked, party: str) -> DeviceSigningRequest | None:
+    return (
+        DeviceSigningRequest.objects.select_for_update()
+        .filter(**{owner_field(locked): locked}, party=party)
+        .first()
+    )
+
+
+def signing_request(document, party: str = SigningParty.AGENCY) -> DeviceSigningRequest | None:
+    """The signing `party` asked for on the document, if any (done or not, failed or not)."""
+    return DeviceSigningRequest.objects.filter(
+        **{owner_field(document): document}, party=party
+    ).first()
+
+
+def device_document_sign_request(
+    *, document, by, party: str = SigningParty.AGENCY
+) -> DeviceSigningRequest | None:
+    """The web request's half of "Ký và gửi" (party `agency`) or of the receiver's signature on
+    a Mẫu 08 (party `receiver`): the same rights and checks as the signing itself, decided on
+    the locked row, then the request recorded (or, after a failure, recorded again) and the
+    worker's task queued once the transaction commits. None when that party's signed version
+    exists already (nothing to do). The signing itself, and the sending, happen in the worker
+    (`device_signing_request_run`)."""
+    field = owner_field(document)
+    if party == SigningParty.AGENCY:
+        require(is_head_of(by, document.agency))
+    else:
+        require(isinstance(document, ReturnMinutes) and is_receiver_of(by, document))
+        personal = personal_signing_certificate(by)
+    with transaction.atomic():
+        locked = _lock(document)
+        if signed_version(locked, party) is not None:
+            return None
+        if isinstance(locked, ReturnMinutes) and locked.confirmed_at is not None:
+            raise DomainError(_("Biên bản này đã được xác nhận."), code="already_confirmed")
+        if party == SigningParty.AGENCY:
+            signing_pair(user=by, agency=locked.agency)  # told now: no certificate, no seal
+        else:
+            if locked.sent_at is None or signed_version(locked) is None:
+                raise DomainError(
+                    _("Lãnh đạo bên giao chưa ký biên bản: chưa thể ký xác nhận."),
+                    code="not_sent",
+                )
+            if personal is None:
+                raise CertificateError(
+                    _(
+                        "Người ký chưa có chứng thư số cá nhân còn hiệu lực: không thể ký số "
+                        "biên bản trên cổng."
+                    ),
+                    code="no_personal_certificate",
+                )
+        pending = _pending(locked, party)
+        if pending is None:
+            pending = DeviceSigningRequest.objects.create(
+                **{field: locked}, party=party, requested_by=by
+            )
+        else:  # asked again: after a failure, or a task that may have been lost
+            pending.requested_by, pending.requested_at, pending.error = by, timezone.now(), ""
+            pending.save(update_fields=["requested_by", "requested_at", "error"])
+        audit_record(
+            actor=by,
+            action="device_document.sign_request",
+            obj=locked,
+            after={"form": FORMS[type(locked)], "party": party},
+        )
+        transaction.on_commit(lambda: enqueue_device_signing(pending.pk))
+    return pending
+
+
+def enqueue_device_signing(request_id: int) -> bool:
+    """Queue the signing task; False (logged) when the broker cannot be reached: the sweep
+    (`device_signing_resume`) queues it again later."""
+    from requests_app.tasks import device_document_sign_task
+
+    try:
+        device_document_sign_task.apply_async(
+            (request_id,),
+            retry=True,
+            retry_policy={"max_retries": 1, "interval_start": 0.2, "interval_max": 0.5},
+        )
+    except Exception:  # the broker's client raises many kinds: any of them means "not queued"
+        logger.warning("device signing %s not queued: broker unreachable", request_id)
+        return False
+    return True
+
+
+def device_signing_request_run(*, request_id: int) -> DeviceDocument | None:
+    """The worker's half: sign as the request's signer (`device_document_sign` or
+    `return_minutes_countersign`, which decide everything again on the locked row). Safe to
+    run twice: a party's signed version is stored once (a constraint) and found the second
+    time. A refusal (no certificate any more, no seal, no right) is stored on the request in
+    Vietnamese and audited; nothing is signed or sent, and the signer may ask again."""
+    pending = (
+        DeviceSigningRequest.objects.select_related("requested_by")
+        .filter(pk=request_id, error="")
+        .first()
+    )
+    if pending is None:
+        return None
+    document, by = pending.document, pending.requested_by
+    try:
+        if pending.party == SigningParty.AGENCY:
+            return device_document_sign(document=document, by=by)
+        return return_minutes_countersign(minutes=document, by=by)
+    except (DomainError, PermissionDenied) as exc:
+        message = (
+            exc.message
+            if isinstance(exc, DomainError)
+            else _("The signer no longer has the right to sign this document.")
+        )
+    with transaction.atomic():
+        failed = DeviceSigningRequest.objects.filter(pk=pending.pk, error="").update(error=message)
+        if failed:
+            audit_record(
+                actor=by,
+                action="device_document.sign_failed",
+                obj=document,
+                after={"form": FORMS[type(document)], "party": pending.party, "error": message},
+            )
+    return None
+
+
+def device_signing_waiting():
+    """Signing requests not done (no signed version of their party) and not failed."""
+    signed = DeviceDocument.objects.filter(
+        kind=DocumentKind.SIGNED, party=OuterRef("party")
+    ).filter(
+        Q(notice=OuterRef("notice"))
+        | Q(minutes=OuterRef("minutes"))
+        | Q(loss_report=OuterRef("loss_report"))
+    )
+    return DeviceSigningRequest.objects.filter(error="").exclude(Exists(signed)).order_by("pk")
+
+
+def device_signing_resume() -> int:
+    """Beat: queue again the signings asked for more than a minute ago whose task was lost."""
+    queued = 0
+    waiting = device_signing_waiting().filter(
+        requested_at__lt=timezone.now() - timedelta(seconds=RESUME_AFTER_SECONDS)
+    )
+    for pk in waiting.values_list("pk", flat=True)[:SWEEP_BATCH]:
+        if enqueue_device_signing(pk):
+            queued += 1
+    return queued

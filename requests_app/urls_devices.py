@@ -25,6 +25,11 @@ urlpatterns = [
         name="device_document_signed_pdf",
     ),
     path(
+        "thiet-bi/van-ban/<slug:kind>/<int:pk>/chu-ky-so/",
+        device_signing.device_document_signing_panel,
+        name="device_document_signing_panel",
+    ),
+    path(
         "thiet-bi/mau-08/<int:pk>/ky-xac-nhan/",
         device_signing.return_minutes_countersign,
         name="return_minutes_countersign",

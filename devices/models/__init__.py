@@ -21,13 +21,19 @@ from devices.models.documents import (
     ReturnMinutesItem,
 )
 from devices.models.obligations import ReturnObligation
-from devices.models.stored import DeviceDocument, DeviceDocumentForm, SigningParty
+from devices.models.stored import (
+    DeviceDocument,
+    DeviceDocumentForm,
+    DeviceSigningRequest,
+    SigningParty,
+)
 
 __all__ = [
     "CustodyRecord",
     "Device",
     "DeviceDocument",
     "DeviceDocumentForm",
+    "DeviceSigningRequest",
     "SigningParty",
     "HandoverItem",
     "HandoverNotice",

@@ -1,10 +1,11 @@
 """The PDF of a Mẫu 07, 08 or 09 document, stored and versioned (docs/architecture.md §8).
 
-Rendered when asked for (these documents are short), and stored once per content: the same
-document rendered again gives the same bytes and finds its stored version; a document whose
-content changed (a Mẫu 08 confirmed by the receiving side) gets a new version, and earlier
-versions stay. The unique (document, kind, sha256) and (document, version) constraints make a
-double click or two requests at once store one version."""
+Rendered when asked for, in the request: these documents are one page, about 0.17 s on a warm
+process (docs/devices.md, "Who signs what, and when", gives the measured figures). Stored once
+per content: the same document rendered again gives the same bytes and finds its stored
+version; a document whose content changed (a Mẫu 08 confirmed by the receiving side) gets a
+new version, and earlier versions stay. The unique (document, kind, sha256) and (document,
+version) constraints make a double click or two requests at once store one version."""
 
 from datetime import datetime
 

@@ -1,11 +1,12 @@
 """The signing of the device documents on their pages (requests_app/device_signing.py): the
-agency head's "Ký và gửi" on a Mẫu 07, 08 or 09, the receiving side's signature on a Mẫu 08,
-the signed PDF, and the signing card of each document page (registered with devices, which
+agency head's "Ký và gửi" on a Mẫu 07, 08 or 09 and the receiving side's signature on a Mẫu 08
+(recorded here, signed by the worker), the signed PDF, and the signing card of each document
+page, which polls while a signing is under way (registered with devices, which
 sits below the signing library: devices/extensions.py)."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
 from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
@@ -49,7 +50,9 @@ def _confirmed(request, purpose: str, obj, *, allowed: bool) -> None:
 @login_required
 @require_POST
 def device_document_sign(request, kind: str, pk: int):
-    """The agency head's "Ký và gửi"."""
+    """The agency head's "Ký và gửi": checked and recorded here, signed and sent by the worker
+    (docs/devices.md, "Who signs what, and when"); the page's signing card then shows
+    "Đang ký…" and polls until the signed version exists."""
     document, detail = _document(request, kind, pk)
     try:
         _confirmed(
@@ -58,25 +61,26 @@ def device_document_sign(request, kind: str, pk: int):
             document,
             allowed=is_head_of(request.user, document.agency),
         )
-        device_signing.device_document_sign(document=document, by=request.user)
+        device_signing.device_document_sign_request(document=document, by=request.user)
     except DomainError as exc:
         messages.error(request, exc.message)
     else:
         if kind == "minutes":
-            text = _("Đã ký số %(document)s và gửi bên nhận %(receiver)s.") % {
-                "document": document,
-                "receiver": document.receiver.name,
-            }
+            text = _(
+                "Signing %(document)s: it is sent to the receiving side %(receiver)s once signed."
+            ) % {"document": document, "receiver": document.receiver.name}
         else:
-            text = _("Đã ký số %(document)s và gửi Cục Chứng thực số.") % {"document": document}
-        messages.success(request, text)
+            text = _("Signing %(document)s: it is sent to the CA once signed.") % {
+                "document": document
+            }
+        messages.info(request, text)
     return redirect(detail, pk=document.pk)
 
 
 @login_required
 @require_POST
 def return_minutes_countersign(request, pk: int):
-    """The receiving side signs the Mẫu 08, which confirms the receipt."""
+    """The receiving side signs the Mẫu 08, which confirms the receipt (in the worker)."""
     minutes, detail = _document(request, "minutes", pk)
     try:
         _confirmed(
@@ -85,16 +89,26 @@ def return_minutes_countersign(request, pk: int):
             minutes,
             allowed=is_receiver_of(request.user, minutes),
         )
-        device_signing.return_minutes_countersign(minutes=minutes, by=request.user)
+        device_signing.device_document_sign_request(
+            document=minutes, by=request.user, party=SigningParty.RECEIVER
+        )
     except DomainError as exc:
         messages.error(request, exc.message)
     else:
-        messages.success(
+        messages.info(
             request,
-            _("Đã ký số xác nhận nhận đủ thiết bị theo biên bản Mẫu 08 số %(number)s.")
+            _("Signing the return minutes Mẫu 08 no. %(number)s to confirm the receipt.")
             % {"number": minutes.number},
         )
     return redirect(detail, pk=minutes.pk)
+
+
+@login_required
+@require_GET
+def device_document_signing_panel(request, kind: str, pk: int):
+    """The signing card alone, which the page polls (htmx) while a signing is under way."""
+    document, _detail = _document(request, kind, pk)
+    return HttpResponse(signing_panel(request, document, kind))
 
 
 @login_required
@@ -119,6 +133,14 @@ def signing_panel(request, document, kind: str) -> str:
     receiver_signed = kind == "minutes" and (
         device_signing.signed_version(document, SigningParty.RECEIVER) is not None
     )
+    # The signing asked for and not stored yet: under way (polled), or refused by the worker.
+    asked = None
+    if not agency_signed:
+        asked = device_signing.signing_request(document)
+    elif kind == "minutes" and not receiver_signed:
+        asked = device_signing.signing_request(document, SigningParty.RECEIVER)
+    failed = asked.error if asked is not None else ""
+    signing = asked is not None and not failed
     return render_to_string(
         "requests_app/devices/signing_panel.html",
         {
@@ -130,10 +152,13 @@ def signing_panel(request, document, kind: str) -> str:
             "all_valid": bool(reports) and all(r.ok for r in reports),
             "agency_signed": agency_signed,
             "receiver_signed": receiver_signed,
-            "can_sign": not agency_signed and is_head_of(user, document.agency),
+            "signing": signing,
+            "signing_error": failed,
+            "can_sign": not agency_signed and not signing and is_head_of(user, document.agency),
             "can_countersign": kind == "minutes"
             and agency_signed
             and not receiver_signed
+            and not signing
             and can_confirm_minutes(user, document),
         },
         request=request,

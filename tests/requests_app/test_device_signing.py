@@ -4,6 +4,7 @@ they go to the CA; Mẫu 08 by both parties, the agency then the receiving side;
 valid for an independent verifier (poppler's pdfsig)."""
 
 import re
+import time
 from datetime import date
 
 import pytest
@@ -11,6 +12,7 @@ from django.core.exceptions import PermissionDenied
 from django.urls import reverse
 from django.utils import timezone
 
+from agencies.choices import Role
 from certificates import services as ca_services
 from certificates.choices import SubjectKind
 from certificates.exceptions import CertificateError
@@ -37,12 +39,17 @@ from portal.errors import DomainError
 from portal.models import AuditEvent
 from requests_app.device_signing import (
     device_document_sign,
+    device_document_sign_request,
+    device_signing_resume,
+    device_signing_waiting,
     latest_signed,
     return_minutes_countersign,
+    signing_request,
 )
+from requests_app.tasks import device_document_sign_task
 from tests import factories as f
 from tests.certificates.pdf_tools import nss_db_trusting, pdfsig
-from tests.helpers import reauth_for, sign_in
+from tests.helpers import device_signing_runs, reauth_for, sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -270,7 +277,19 @@ def test_the_heads_ky_va_gui_on_the_page_sends_it_and_the_ca_sees_two_valid_sign
         reverse("requests_app:device_document_sign", args=["loss", report.pk]),
         reauth_for(client),
     )
+    # Recorded, not signed in the request: the card says so and polls; nothing is sent yet.
+    report.refresh_from_db()
+    assert report.sent_at is None
+    assert not DeviceDocument.objects.filter(loss_report=report, kind="signed").exists()
+    page = client.get(reverse("devices:loss_detail", args=[report.pk])).content.decode()
+    assert "Đang ký…" in page and 'data-signing-state="running"' in page
+    panel = reverse("requests_app:device_document_signing_panel", args=["loss", report.pk])
+    assert f'hx-get="{panel}"' in page and "Ký và gửi" not in page
 
+    device_signing_runs(report)  # the worker
+
+    card = client.get(panel).content.decode()
+    assert "2 chữ ký hợp lệ" in card and "hx-get" not in card
     sign_in(client, cast.ca_operator)
     page = client.get(reverse("devices:loss_detail", args=[report.pk])).content.decode()
     assert "2 chữ ký hợp lệ" in page
@@ -388,3 +407,104 @@ def test_ky_va_gui_without_the_password_typed_again_signs_nothing(client, cast, 
     report.refresh_from_db()
     assert report.sent_at is None
     assert not DeviceDocument.objects.filter(loss_report=report).exists()
+
+
+# --- in the worker (docs/architecture.md §4) -----------------------------------------------------
+def test_the_signing_task_run_twice_stores_one_signed_version(cast, token, head):
+    notice = _notice(cast, token)
+    asked = device_document_sign_request(document=notice, by=cast.head_a)
+
+    first = device_document_sign_task(asked.pk)
+    second = device_document_sign_task(asked.pk)
+
+    assert first == second
+    assert DeviceDocument.objects.filter(notice=notice, kind=DocumentKind.SIGNED).count() == 1
+    assert AuditEvent.objects.filter(action="device_document.sign").count() == 1
+    notice.refresh_from_db()
+    assert notice.sent_at is not None
+
+
+def test_a_signing_the_worker_cannot_do_is_stored_audited_shown_and_may_be_asked_again(
+    client, cast, token, head
+):
+    report = _loss(cast, token)
+    asked = device_document_sign_request(document=report, by=cast.head_a)
+    cast.head_a.memberships.filter(role=Role.AGENCY_HEAD).delete()  # no longer the head
+
+    assert device_document_sign_task(asked.pk) is None
+
+    asked.refresh_from_db()
+    assert asked.error == "Người ký không còn quyền ký văn bản này."
+    assert AuditEvent.objects.filter(action="device_document.sign_failed").count() == 1
+    report.refresh_from_db()
+    assert report.sent_at is None
+    assert asked.pk not in device_signing_waiting().values_list("pk", flat=True)
+    sign_in(client, cast.clerk_a)
+    page = client.get(reverse("devices:loss_detail", args=[report.pk])).content.decode()
+    assert "Ký số không thành công" in page and 'data-signing-state="failed"' in page
+
+
+def test_asking_again_after_a_failure_clears_it_and_the_worker_signs(cast, token, head):
+    notice = _notice(cast, token)
+    asked = device_document_sign_request(document=notice, by=cast.head_a)
+    asked.error = "Lỗi cũ."
+    asked.save(update_fields=["error"])
+
+    again = device_document_sign_request(document=notice, by=cast.head_a)
+
+    assert again.pk == asked.pk and again.error == ""
+    assert device_document_sign_task(again.pk) is not None
+    assert device_document_sign_request(document=notice, by=cast.head_a) is None  # done
+
+
+def test_the_receivers_signature_is_asked_on_the_page_and_done_by_the_worker(
+    client, cast, token, head, officer
+):
+    minutes = _minutes(cast, token)
+    device_document_sign(document=minutes, by=cast.head_a)
+    sign_in(client, cast.officer_1)
+
+    client.post(
+        reverse("requests_app:return_minutes_countersign", args=[minutes.pk]),
+        reauth_for(client),
+    )
+    minutes.refresh_from_db()
+    assert minutes.confirmed_at is None
+    assert signing_request(minutes, SigningParty.RECEIVER) is not None
+
+    stored = device_signing_runs(minutes, SigningParty.RECEIVER)
+
+    assert stored.party == SigningParty.RECEIVER
+    minutes.refresh_from_db()
+    assert minutes.confirmed_at is not None
+
+
+@pytest.mark.services
+@pytest.mark.django_db(transaction=True)
+def test_a_signing_whose_task_was_lost_is_queued_again_by_the_sweep(cast, token, head, redis_app):
+    from datetime import timedelta
+
+    from devices.models import DeviceSigningRequest
+    from tests.helpers import running_worker
+
+    notice = _notice(cast, token)
+    asked = device_document_sign_request(document=notice, by=cast.head_a)  # queued on commit
+    redis_app.control.purge()  # ... and lost
+    assert device_signing_resume() == 0  # too recent: its task may still be on its way
+    DeviceSigningRequest.objects.filter(pk=asked.pk).update(
+        requested_at=timezone.now() - timedelta(minutes=5)
+    )
+
+    with running_worker(redis_app):
+        assert device_signing_resume() == 1
+        deadline = time.monotonic() + 120
+        while signed_version_of(notice) is None:
+            assert time.monotonic() < deadline, "the worker did not sign in 120 s"
+            time.sleep(0.25)
+    notice.refresh_from_db()
+    assert notice.sent_at is not None
+    assert list(device_signing_waiting()) == []
+
+
+def signed_version_of(document):
+    return DeviceDocument.objects.filter(notice=document, kind=DocumentKind.SIGNED).first()
