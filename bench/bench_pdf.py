@@ -18,6 +18,10 @@ with the CPU time of this process beside each wall-clock figure and the machine'
 before and after: rendering is CPU-bound, and on a shared machine the wall clock also counts
 the time other processes held the cores. For the profile, the 500-row letter's Django template
 rendering is measured apart.
+
+Figures and what was changed for them: docs/architecture.md §8 (the collector paused while a
+document renders; line breaks by `white-space: pre-line`; WeasyPrint on a thread of its own,
+from an empty stack, against CPython 3.11's frame-chunk mmap/munmap thrashing).
 """
 
 from __future__ import annotations

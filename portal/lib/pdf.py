@@ -164,10 +164,30 @@ def render_pdf(template_name: str, context: dict, *, base_url: str | None = None
     from weasyprint import HTML
 
     html = nfc(render_to_string(template_name, {**context, "pdf_static": _static_prefix()}))
+    result: dict = {}
+
+    def write() -> None:
+        try:
+            document = HTML(
+                string=html,
+                base_url=base_url or DOCUMENT_ORIGIN + "/",
+                url_fetcher=static_fetcher(),
+            )
+            result["pdf"] = document.write_pdf()
+        except BaseException as exc:  # re-raised in the caller's thread
+            result["error"] = exc
+
+    # WeasyPrint runs on a thread of its own, from an empty Python stack (docs/architecture.md
+    # §8): CPython 3.11 keeps each thread's frames in 16 KiB chunks, mapped (mmap) when a call
+    # crosses a chunk's end and unmapped as soon as it returns. WeasyPrint's layout recursion,
+    # started from a caller already deep in its stack (a Celery task under Django), can sit
+    # on a chunk boundary and map and unmap a chunk over a hundred thousand times for one
+    # 500-row letter (a page fault each time); from an empty stack its depth, and so its
+    # cost, no longer depends on who calls.
     with _collector_paused():
-        document = HTML(
-            string=html, base_url=base_url or DOCUMENT_ORIGIN + "/", url_fetcher=static_fetcher()
-        )
-        pdf = document.write_pdf()
-        del document
-    return pdf
+        thread = threading.Thread(target=write, name="render_pdf")
+        thread.start()
+        thread.join()
+    if "error" in result:
+        raise result["error"]
+    return result["pdf"]
