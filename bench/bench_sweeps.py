@@ -78,7 +78,7 @@ def run(n_certificates: int, n_agencies: int) -> int:
         # goal's size decides the goal.
         at_goal_size = n_certificates >= GOAL_CERTIFICATES
         verdict = (
-            ("OK" if first_elapsed <= GOAL_SECONDS else "OVER GOAL")
+            ("goal met" if first_elapsed <= GOAL_SECONDS else "goal NOT met")
             if at_goal_size
             else "not decided (run with the default --certificates 1000000)"
         )
