@@ -426,7 +426,7 @@ def device_signing_request_run(*, request_id: int) -> DeviceDocument | None:
         message = (
             exc.message
             if isinstance(exc, DomainError)
-            else _("The signer no longer has the right to sign this document.")
+            else _("Người ký không còn quyền ký văn bản này.")
         )
     with transaction.atomic():
         failed = DeviceSigningRequest.objects.filter(pk=pending.pk, error="").update(error=message)

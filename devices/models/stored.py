@@ -142,16 +142,16 @@ class DeviceSigningRequest(models.Model):
         on_delete=models.PROTECT,
         related_name="signing_requests",
     )
-    party = models.CharField(_("signing party"), max_length=16, choices=SigningParty.choices)
+    party = models.CharField(_("bên ký"), max_length=16, choices=SigningParty.choices)
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
-    requested_at = models.DateTimeField(_("signing requested at"), default=timezone.now)
-    error = models.TextField(_("signing error"), blank=True, default="")
+    requested_at = models.DateTimeField(_("thời điểm yêu cầu ký"), default=timezone.now)
+    error = models.TextField(_("lỗi khi ký"), blank=True, default="")
 
     class Meta:
-        verbose_name = _("device document signing request")
-        verbose_name_plural = _("device document signing requests")
+        verbose_name = _("yêu cầu ký văn bản thiết bị")
+        verbose_name_plural = _("yêu cầu ký văn bản thiết bị")
         constraints = [
             models.CheckConstraint(
                 condition=Q(notice__isnull=False, minutes__isnull=True, loss_report__isnull=True)

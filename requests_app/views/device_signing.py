@@ -67,10 +67,10 @@ def device_document_sign(request, kind: str, pk: int):
     else:
         if kind == "minutes":
             text = _(
-                "Signing %(document)s: it is sent to the receiving side %(receiver)s once signed."
+                "Đang ký số %(document)s: văn bản được gửi bên nhận %(receiver)s ngay khi ký xong."
             ) % {"document": document, "receiver": document.receiver.name}
         else:
-            text = _("Signing %(document)s: it is sent to the CA once signed.") % {
+            text = _("Đang ký số %(document)s: văn bản được gửi Cục Chứng thực số ngay khi ký xong.") % {
                 "document": document
             }
         messages.info(request, text)
@@ -97,7 +97,7 @@ def return_minutes_countersign(request, pk: int):
     else:
         messages.info(
             request,
-            _("Signing the return minutes Mẫu 08 no. %(number)s to confirm the receipt.")
+            _("Đang ký số xác nhận nhận đủ thiết bị theo biên bản Mẫu 08 số %(number)s.")
             % {"number": minutes.number},
         )
     return redirect(detail, pk=minutes.pk)
