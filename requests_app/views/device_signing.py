@@ -70,9 +70,9 @@ def device_document_sign(request, kind: str, pk: int):
                 "Đang ký số %(document)s: văn bản được gửi bên nhận %(receiver)s ngay khi ký xong."
             ) % {"document": document, "receiver": document.receiver.name}
         else:
-            text = _("Đang ký số %(document)s: văn bản được gửi Cục Chứng thực số ngay khi ký xong.") % {
-                "document": document
-            }
+            text = _(
+                "Đang ký số %(document)s: văn bản được gửi Cục Chứng thực số ngay khi ký xong."
+            ) % {"document": document}
         messages.info(request, text)
     return redirect(detail, pk=document.pk)
 
