@@ -161,6 +161,24 @@ def redis_worker(transactional_db):
 
 
 @pytest.fixture
+def ci_redis_url(transactional_db):
+    """The Redis of REDIS_URL (CI's own server, its own db index) for worker and beat
+    processes of a test: that db emptied before and after (FLUSHDB, never FLUSHALL)."""
+    import redis
+
+    url = os.environ.get("REDIS_URL", "")
+    if not url:
+        service_missing("REDIS_URL is not set")
+    client = redis.Redis.from_url(url, socket_connect_timeout=2)
+    try:
+        client.flushdb()
+    except redis.RedisError as exc:
+        service_missing(f"Redis at {url} does not answer: {exc}")
+    yield url
+    client.flushdb()
+
+
+@pytest.fixture
 def redis_app(transactional_db):
     """The portal's Celery app on the real Redis broker of REDIS_URL, its queue emptied, with
     no worker yet: start one with `tests.helpers.running_worker(app)` when the test wants it."""
