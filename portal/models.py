@@ -204,6 +204,13 @@ class DigestSent(models.Model):
         return f"{self.user_id} {self.day:%d/%m/%Y}"
 
 
+class DeadlineQuerySet(models.QuerySet):
+    def of_subject(self, subject: str, kinds) -> "DeadlineQuerySet":
+        """The deadlines of one subject ("letter:12"), oldest first; `kinds` lets the
+        (kind, subject, due_on) constraint's index find them."""
+        return self.filter(kind__in=kinds, subject=subject).order_by("opened_at", "pk")
+
+
 class Deadline(models.Model):
     """One time limit someone must meet (docs/architecture.md §4.9): opened, met and escalated
     set-based by the beat sweeps of the app that owns the subject.
@@ -248,6 +255,8 @@ class Deadline(models.Model):
     level = models.PositiveSmallIntegerField(_("bậc nhắc"), default=0)
     opened_at = models.DateTimeField(_("mở lúc"), default=timezone.now)
     closed_at = models.DateTimeField(_("đóng lúc"), null=True, blank=True)
+
+    objects = DeadlineQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("thời hạn")

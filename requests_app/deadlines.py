@@ -8,7 +8,7 @@
 - then devices' return deadlines are synced and every deadline escalated (agencies).
 """
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -21,6 +21,7 @@ from agencies.deadlines import deadlines_escalate
 from devices.deadlines import return_deadlines_sync
 from portal.models import Deadline
 from portal.notifications import notifications_close_where, notify_select
+from portal.workdays import working_days_between
 from requests_app.choices import FormKind, Outcome, Status
 
 _PK = "987654321"
@@ -81,6 +82,44 @@ def letter_deadlines_sync() -> dict[str, int]:
         )
         closed = cursor.rowcount
     return {"opened": opened, "closed": closed}
+
+
+def letter_step(cert_request) -> tuple[str, str] | None:
+    """The deadline a waiting letter runs against and who must act, or None: the same
+    choice as the CASE of `letter_deadlines_sync`'s INSERT, for one letter in Python."""
+    if cert_request.status not in WAITING or cert_request.due_on is None:
+        return None
+    at_province = cert_request.status == Status.PROVINCE_REVIEW or not cert_request.forwarded_at
+    if cert_request.form == FormKind.RECOVER_DEVICE:
+        kind = Deadline.Kind.RECOVERY
+    else:
+        kind = Deadline.Kind.PROVINCE_REVIEW if at_province else Deadline.Kind.CA_PROCESSING
+    return kind, Deadline.Actor.PROVINCE if at_province else Deadline.Actor.CA
+
+
+def letter_clock(cert_request, *, today: date) -> dict:
+    """The clock on a letter's page (docs/architecture.md §4.9): the step it waits on, who
+    must act, the due date and the working days left (negative: overdue), how far it was
+    escalated; and the deadlines it met before. One query."""
+    deadlines = list(Deadline.objects.of_subject(f"letter:{cert_request.pk}", LETTER_KINDS))
+    step = letter_step(cert_request)
+    current = None
+    if step is not None:
+        kind, actor = step
+        running = next(
+            (d for d in deadlines if d.closed_at is None and d.due_on == cert_request.due_on),
+            None,
+        )
+        left = working_days_between(today, cert_request.due_on)
+        current = {
+            "kind": Deadline.Kind(kind).label,
+            "actor": Deadline.Actor(actor).label,
+            "due_on": cert_request.due_on,
+            "left": left,
+            "overdue": max(-left, 0),
+            "level": running.level if running else 0,
+        }
+    return {"current": current, "past": [d for d in deadlines if d.closed_at is not None]}
 
 
 def letter_notifications_close() -> int:

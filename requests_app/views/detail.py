@@ -23,6 +23,7 @@ from requests_app import services
 from requests_app.cells import columns, page_cell
 from requests_app.choices import FINAL_OUTCOMES, FormKind, Outcome, Signing, Status
 from requests_app.columns import FORM_COLUMNS
+from requests_app.deadlines import letter_clock
 from requests_app.exceptions import RowInvalid
 from requests_app.lifecycle import ACTIONS, BUTTONS
 from requests_app.models import CertRequest, RequestRow
@@ -124,6 +125,7 @@ def cert_request_detail(request, pk: int):
         "outcome_counts": _outcome_counts(rows),
         "transitions": history,
         "progress": progress(cert_request),
+        "clock": letter_clock(cert_request, today=today),
         "overdue": bool(
             cert_request.due_on
             and cert_request.due_on < today
