@@ -88,3 +88,30 @@ def test_the_absorbed_provinces_letters_reach_the_survivors_inbox(cast, world, c
     assert list(change.rows.values_list("certificate_id", flat=True)) == [world.cert_c.pk]
     # the survivor's own certificates are untouched
     assert not CertRequest.objects.filter(agency=cast.agency_a, form=FormKind.RENEW_CHANGE).exists()
+
+
+def test_a_change_of_information_after_the_merger_names_the_surviving_province(cast, world, ca):
+    from certificates.choices import SubjectKind
+    from certificates.models import Certificate
+    from certificates.services import certificate_change_info, certificate_issue
+    from certificates.subjects import locality_of
+    from tests import factories as f
+
+    person = f.PersonFactory(organization=cast.agency_c)
+    old = certificate_issue(
+        subject_kind=SubjectKind.PERSON, agency=cast.agency_c, person=person, by=cast.ca_operator
+    )
+    before = old.locality
+    assert before == locality_of(cast.province_2)
+    plan = _merge(cast, world)
+    merger_plan_apply(plan=plan, by=cast.admin)
+    merger_plan_run_apply(plan_id=plan.pk)
+
+    # The surviving province's officer now processes the absorbed agency's change of info.
+    new = certificate_change_info(
+        certificate=Certificate.objects.get(pk=old.pk), by=_fresh(cast.officer_1)
+    )
+
+    assert new.locality == locality_of(cast.province_1) != before
+    old.refresh_from_db()
+    assert old.locality == before  # the old certificate keeps the old name, as history
