@@ -2,10 +2,9 @@
 and obligations' state, overdue counted in working days, escalated one level per working day
 (clerk → agency head → provincial officer → CA), one message per level."""
 
-from datetime import date, datetime, time
+from datetime import date
 
 import pytest
-import time_machine
 from django.urls import reverse
 from django.utils import timezone
 
@@ -16,30 +15,14 @@ from requests_app.choices import FormKind, Status
 from requests_app.deadlines import deadlines_sweep
 from requests_app.models import CertRequest
 from tests import factories as f
+from tests.deadlines.moments import on, waiting_letter
 
 pytestmark = pytest.mark.django_db
 
 
-def _on(day: date):
-    """Travel to 09:00 on `day` in the portal's time zone."""
-    moment = timezone.make_aware(datetime.combine(day, time(9)))
-    return time_machine.travel(moment, tick=False)
-
-
 def _sweep_on(day: date):
-    with _on(day):
+    with on(day):
         return deadlines_sweep()
-
-
-def _letter(cast, *, status, due_on, form=FormKind.ISSUE_PERSON, forwarded=False):
-    letter = f.letter_draft(cast, form=form)
-    CertRequest.objects.filter(pk=letter.pk).update(
-        status=status,
-        due_on=due_on,
-        number="15/STC-VP",
-        forwarded_at=timezone.now() if forwarded else None,
-    )
-    return letter
 
 
 def _obligation(cast, *, due_on):
@@ -64,7 +47,7 @@ def _told(deadline, level=None):
 
 
 def test_a_letter_under_province_review_opens_a_deadline_for_the_province(cast):
-    letter = _letter(cast, status=Status.PROVINCE_REVIEW, due_on=date(2026, 3, 5))
+    letter = waiting_letter(cast, status=Status.PROVINCE_REVIEW, due_on=date(2026, 3, 5))
     _sweep_on(date(2026, 3, 2))
     deadline = Deadline.objects.get(subject=f"letter:{letter.pk}")
     assert (deadline.kind, deadline.actor, deadline.state, deadline.due_on) == (
@@ -78,14 +61,14 @@ def test_a_letter_under_province_review_opens_a_deadline_for_the_province(cast):
 
 
 def test_a_forwarded_letter_opens_the_cas_3_working_days(cast):
-    letter = _letter(cast, status=Status.FORWARDED, due_on=date(2026, 3, 5), forwarded=True)
+    letter = waiting_letter(cast, status=Status.FORWARDED, due_on=date(2026, 3, 5), forwarded=True)
     _sweep_on(date(2026, 3, 2))
     deadline = Deadline.objects.get(subject=f"letter:{letter.pk}")
     assert (deadline.kind, deadline.actor) == ("ca_processing", "ca_operator")
 
 
 def test_a_recovery_letter_opens_the_1_working_day_recovery_deadline(cast):
-    letter = _letter(
+    letter = waiting_letter(
         cast, status=Status.PROVINCE_REVIEW, due_on=date(2026, 3, 3), form=FormKind.RECOVER_DEVICE
     )
     _sweep_on(date(2026, 3, 2))
@@ -93,7 +76,7 @@ def test_a_recovery_letter_opens_the_1_working_day_recovery_deadline(cast):
 
 
 def test_the_deadline_is_met_and_its_messages_closed_when_the_letter_moves_on(cast):
-    letter = _letter(cast, status=Status.PROVINCE_REVIEW, due_on=date(2026, 3, 5))
+    letter = waiting_letter(cast, status=Status.PROVINCE_REVIEW, due_on=date(2026, 3, 5))
     _sweep_on(date(2026, 3, 6))
     deadline = Deadline.objects.get(subject=f"letter:{letter.pk}")
     assert deadline.state == "overdue"
@@ -108,7 +91,7 @@ def test_the_deadline_is_met_and_its_messages_closed_when_the_letter_moves_on(ca
 
 
 def test_sweeping_twice_opens_one_deadline_and_tells_each_level_once(cast):
-    letter = _letter(cast, status=Status.PROVINCE_REVIEW, due_on=date(2026, 3, 5))
+    letter = waiting_letter(cast, status=Status.PROVINCE_REVIEW, due_on=date(2026, 3, 5))
     _sweep_on(date(2026, 3, 9))
     _sweep_on(date(2026, 3, 9))
     assert Deadline.objects.filter(subject=f"letter:{letter.pk}").count() == 1
@@ -120,7 +103,9 @@ def test_sweeping_twice_opens_one_deadline_and_tells_each_level_once(cast):
 
 
 def test_the_province_review_escalates_from_the_officer_to_the_ca(cast):
-    letter = _letter(cast, status=Status.PROVINCE_REVIEW, due_on=date(2026, 3, 5))  # Thursday
+    letter = waiting_letter(
+        cast, status=Status.PROVINCE_REVIEW, due_on=date(2026, 3, 5)
+    )  # Thursday
     _sweep_on(date(2026, 3, 5))
     deadline = Deadline.objects.get(subject=f"letter:{letter.pk}")
     assert _told(deadline) == []  # due today: still in time
@@ -137,7 +122,7 @@ def test_the_province_review_escalates_from_the_officer_to_the_ca(cast):
 
 
 def test_the_cas_3_working_days_overdue_tell_the_ca(cast):
-    letter = _letter(cast, status=Status.IN_PROCESS, due_on=date(2026, 3, 5), forwarded=True)
+    letter = waiting_letter(cast, status=Status.IN_PROCESS, due_on=date(2026, 3, 5), forwarded=True)
     _sweep_on(date(2026, 3, 6))
     deadline = Deadline.objects.get(subject=f"letter:{letter.pk}")
     assert _told(deadline, 1) == ["ca_operator"]
@@ -148,7 +133,7 @@ def test_the_cas_3_working_days_overdue_tell_the_ca(cast):
 
 
 def test_the_1_day_recovery_overdue_tells_the_province_then_the_ca(cast):
-    letter = _letter(
+    letter = waiting_letter(
         cast, status=Status.PROVINCE_REVIEW, due_on=date(2026, 3, 3), form=FormKind.RECOVER_DEVICE
     )
     _sweep_on(date(2026, 3, 5))
@@ -193,7 +178,7 @@ def test_a_device_handed_over_closes_its_deadline(cast):
 
 def test_a_deadline_due_before_tet_is_not_overdue_during_tet(cast):
     # Friday 13/2/2026 is the last working day before Tết (14/2 – 22/2/2026 off).
-    letter = _letter(cast, status=Status.PROVINCE_REVIEW, due_on=date(2026, 2, 13))
+    letter = waiting_letter(cast, status=Status.PROVINCE_REVIEW, due_on=date(2026, 2, 13))
     for day in (date(2026, 2, 14), date(2026, 2, 17), date(2026, 2, 22)):
         _sweep_on(day)
     deadline = Deadline.objects.get(subject=f"letter:{letter.pk}")
@@ -209,7 +194,7 @@ def test_a_deadline_due_before_tet_is_not_overdue_during_tet(cast):
 
 def test_a_swapped_saturday_counts_as_an_overdue_working_day(cast):
     # Saturday 10/1/2026 was worked in exchange for Friday 2/1 (seeded override).
-    letter = _letter(cast, status=Status.PROVINCE_REVIEW, due_on=date(2026, 1, 9))
+    letter = waiting_letter(cast, status=Status.PROVINCE_REVIEW, due_on=date(2026, 1, 9))
     _sweep_on(date(2026, 1, 10))
     deadline = Deadline.objects.get(subject=f"letter:{letter.pk}")
     assert deadline.level == 1
@@ -222,7 +207,7 @@ def test_a_swapped_saturday_counts_as_an_overdue_working_day(cast):
 
 
 def test_an_ordinary_saturday_does_not_count(cast):
-    letter = _letter(cast, status=Status.PROVINCE_REVIEW, due_on=date(2026, 3, 6))  # Friday
+    letter = waiting_letter(cast, status=Status.PROVINCE_REVIEW, due_on=date(2026, 3, 6))  # Friday
     _sweep_on(date(2026, 3, 7))
     assert Deadline.objects.get(subject=f"letter:{letter.pk}").level == 0
 
