@@ -3,6 +3,7 @@
 See docs/ca.md, "Signing and verification".
 """
 
+from certificates.signing.anchors import anchor_position
 from certificates.signing.appearance import signature_position
 from certificates.signing.base import SEAL, SIGNATURE, Appearance, Position, Signer, get_signer
 from certificates.signing.files import safe_pdf_filename
@@ -19,6 +20,7 @@ from certificates.signing.seal import (
 from certificates.signing.verify import SignatureReport, verification_summary, verify_pdf
 
 __all__ = [
+    "anchor_position",
     "SEAL",
     "SEAL_FIELD",
     "SIGNATURE_FIELD",
