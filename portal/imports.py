@@ -34,6 +34,7 @@ from django.utils.translation import gettext_lazy
 
 from portal.audit import audit_record
 from portal.errors import DomainError
+from portal.lib.queueing import enqueue
 from portal.lib.xlsx import XlsxRefused, inspect_upload
 from portal.models import ImportJob
 
@@ -80,16 +81,7 @@ def import_parse_task(kind: str):
 def enqueue_import(job_id: int, kind: str) -> bool:
     """Queue the job's parse task; False when the broker cannot be reached (the sweep queues
     it again later: the job in the database is the intent)."""
-    try:
-        _PARSE_TASKS[kind].apply_async(
-            (job_id,),
-            retry=True,
-            retry_policy={"max_retries": 1, "interval_start": 0.2, "interval_max": 0.5},
-        )
-    except Exception:  # the broker's client raises many kinds: any of them means "not queued"
-        logger.warning("import job %s not queued: broker unreachable", job_id)
-        return False
-    return True
+    return enqueue(_PARSE_TASKS[kind], job_id, what=f"import job {job_id}")
 
 
 def job_upload(job: ImportJob) -> ContentFile:

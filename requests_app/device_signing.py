@@ -20,7 +20,6 @@ on commit signs (`device_signing_request_run`, about 1.6 s warm), and the beat's
 first download is still rendered in the request (devices/services/documents.py, ~0.17 s).
 """
 
-import logging
 from datetime import timedelta
 
 from django.core.exceptions import PermissionDenied
@@ -55,8 +54,8 @@ from devices.permissions import is_head_of, is_receiver_of, require
 from portal.audit import audit_record
 from portal.documents import DocumentKind
 from portal.errors import DomainError
+from portal.lib.queueing import enqueue
 
-logger = logging.getLogger(__name__)
 SWEEP_BATCH = 100
 RESUME_AFTER_SECONDS = 60  # a task queued on commit normally starts well within this
 
@@ -348,16 +347,7 @@ def enqueue_device_signing(request_id: int) -> bool:
     (`device_signing_resume`) queues it again later."""
     from requests_app.tasks import device_document_sign_task
 
-    try:
-        device_document_sign_task.apply_async(
-            (request_id,),
-            retry=True,
-            retry_policy={"max_retries": 1, "interval_start": 0.2, "interval_max": 0.5},
-        )
-    except Exception:  # the broker's client raises many kinds: any of them means "not queued"
-        logger.warning("device signing %s not queued: broker unreachable", request_id)
-        return False
-    return True
+    return enqueue(device_document_sign_task, request_id, what=f"device signing {request_id}")
 
 
 def device_signing_request_run(*, request_id: int) -> DeviceDocument | None:

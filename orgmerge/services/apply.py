@@ -7,7 +7,6 @@ makes a second application fail, so applying twice does nothing the second time;
 again a plan left in "applying" by a lost task.
 """
 
-import logging
 import re
 from datetime import timedelta
 
@@ -29,25 +28,15 @@ from orgmerge.permissions import require_act
 from orgmerge.services.drafting import draft_letters, draft_new_issues
 from orgmerge.services.plans import lock, move, require_move, store_actions
 from portal.audit import audit_record
+from portal.lib.queueing import enqueue
 from requests_app.choices import TERMINAL_STATUSES
 from requests_app.models import CertRequest
-
-logger = logging.getLogger(__name__)
 
 
 def enqueue_apply(plan_id: int) -> bool:
     from orgmerge.tasks import merger_plan_apply_task
 
-    try:
-        merger_plan_apply_task.apply_async(
-            (plan_id,),
-            retry=True,
-            retry_policy={"max_retries": 1, "interval_start": 0.2, "interval_max": 0.5},
-        )
-    except Exception:  # any broker error means "not queued": the sweep will queue it
-        logger.warning("merger plan %s not queued: broker unreachable", plan_id)
-        return False
-    return True
+    return enqueue(merger_plan_apply_task, plan_id, what=f"merger plan {plan_id}")
 
 
 def merger_plan_apply(*, plan: MergerPlan, by) -> MergerPlan:

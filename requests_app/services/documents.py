@@ -7,19 +7,17 @@ second run finds it and stops. A task lost with the broker is queued again by be
 (`letter_document_render_missing`), which looks for issued letters with no version for their
 current number."""
 
-import logging
-
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, Max, OuterRef, Q
 
 from portal.audit import audit_record
 from portal.documents import DocumentKind
 from portal.lib.pdf import render_pdf
+from portal.lib.queueing import enqueue
 from requests_app.choices import Signing, Status
 from requests_app.documents import TEMPLATES, letter_document
 from requests_app.models import CertRequest, LetterDocument, Transition
 
-logger = logging.getLogger(__name__)
 SWEEP_BATCH = 100
 
 
@@ -118,16 +116,9 @@ def enqueue_document_render(cert_request_id: int) -> bool:
     sweep queues it again later, nobody has to click anything."""
     from requests_app.tasks import letter_document_render_task
 
-    try:
-        letter_document_render_task.apply_async(
-            (cert_request_id,),
-            retry=True,
-            retry_policy={"max_retries": 1, "interval_start": 0.2, "interval_max": 0.5},
-        )
-    except Exception:  # the broker's client raises many kinds: any of them means "not queued"
-        logger.warning("document of letter %s not queued: broker unreachable", cert_request_id)
-        return False
-    return True
+    return enqueue(
+        letter_document_render_task, cert_request_id, what=f"document of letter {cert_request_id}"
+    )
 
 
 def letters_missing_document():

@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 
 from portal.audit import audit_record
 from portal.errors import DomainError
+from portal.lib.queueing import enqueue
 from requests_app import notify
 from requests_app.choices import Outcome, Status
 from requests_app.models import CertRequest, RequestRow
@@ -39,16 +40,11 @@ def enqueue_processing(cert_request_id: int) -> bool:
     """Queue the processing task; False when the broker cannot be reached."""
     from requests_app.tasks import cert_request_run_processing_task
 
-    try:
-        cert_request_run_processing_task.apply_async(
-            (cert_request_id,),
-            retry=True,
-            retry_policy={"max_retries": 1, "interval_start": 0.2, "interval_max": 0.5},
-        )
-    except Exception:  # the broker's client raises many kinds: any of them means "not queued"
-        logger.warning("processing of letter %s not queued: broker unreachable", cert_request_id)
-        return False
-    return True
+    return enqueue(
+        cert_request_run_processing_task,
+        cert_request_id,
+        what=f"processing of letter {cert_request_id}",
+    )
 
 
 def _enqueue_or_tell(cert_request_id: int) -> None:
