@@ -121,3 +121,33 @@ class QueryStringGuardMiddleware:
                 if "\x00" in text or len(text) > self.MAX_VALUE or "\ufffd" in text:
                     return True
         return count > self.MAX_PARAMETERS
+
+
+class DebugNotFoundPageMiddleware:
+    """Under DEBUG (`make run`), a 404 is the portal's Vietnamese page, not Django's debug page.
+
+    The demo is walked by clerks and testers, not only developers: Django's page says "Page not
+    found" in English and lists every URL pattern. Outside DEBUG Django already renders
+    templates/404.html, so this does nothing there. Outermost, so it also sees the 404 of an
+    address that matches no URL (raised before any view runs).
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if (
+            settings.DEBUG
+            and response.status_code == 404
+            and response.get("Content-Type", "").startswith("text/html")
+        ):
+            from django.http import Http404
+            from django.views.defaults import page_not_found
+
+            page = page_not_found(request, Http404())
+            for header, value in response.items():  # CSP, security headers set further in
+                if header.lower() not in ("content-type", "content-length"):
+                    page[header] = value
+            return page
+        return response

@@ -52,3 +52,30 @@ def test_the_favicon_address_leads_to_the_portals_icon(client):
     assert response.status_code == 301
     assert response.url.endswith("img/favicon.svg")
     assert client.get(response.url).status_code == 200
+
+
+def test_a_bad_request_is_a_vietnamese_400_with_a_way_back(client, cast):
+    sign_in(client, cast.clerk_a)
+    response = client.get(reverse("dashboard") + "?q=" + "x" * 600)
+    page = response.content.decode()
+    assert response.status_code == 400
+    assert "Yêu cầu không hợp lệ" in page
+    assert f'href="{reverse("dashboard")}"' in page
+
+
+def test_under_debug_an_unknown_address_is_still_the_vietnamese_404(client, cast, settings):
+    settings.DEBUG = True  # as under `make run`
+    sign_in(client, cast.clerk_a)
+    response = client.get("/khong-co-trang-nay/")
+    page = response.content.decode()
+    assert response.status_code == 404
+    assert "Không tìm thấy trang" in page
+    assert "URLconf" not in page  # Django's debug page lists the URL patterns
+
+
+def test_under_debug_a_view_that_finds_nothing_is_the_vietnamese_404(client, cast, settings):
+    settings.DEBUG = True
+    sign_in(client, cast.clerk_a)
+    response = client.get(reverse("requests_app:detail", args=[999999]))
+    assert response.status_code == 404
+    assert "Không tìm thấy trang" in response.content.decode()
