@@ -8,12 +8,14 @@ from django.utils.translation import gettext_lazy as _
 
 from agencies.models import Organization
 from requests_app.choices import FormKind, Status
+from requests_app.filters import SEARCH_LABEL, letters_matching
 from requests_app.models import CertRequest
 
 YES_NO = (("yes", _("Có")), ("no", _("Không")))
 
 
 class QueueFilterSet(django_filters.FilterSet):
+    q = django_filters.CharFilter(method="filter_search", label=SEARCH_LABEL)
     form = django_filters.ChoiceFilter(
         choices=FormKind.choices, label=_("Mẫu"), empty_label=_("Tất cả")
     )
@@ -29,7 +31,7 @@ class QueueFilterSet(django_filters.FilterSet):
 
     class Meta:
         model = CertRequest
-        fields = ["form", "agency", "status", "overdue"]
+        fields = ["q", "form", "agency", "status", "overdue"]
 
     def __init__(self, data=None, queryset=None, *, statuses=(), **kwargs):
         super().__init__(data, queryset, **kwargs)
@@ -49,3 +51,6 @@ class QueueFilterSet(django_filters.FilterSet):
         if value == "no":
             return queryset.exclude(late)
         return queryset
+
+    def filter_search(self, queryset, name, value):
+        return letters_matching(queryset, value)
