@@ -12,6 +12,7 @@ from certificates.models import (
     CertificateAuthority,
     CertificateEvent,
     DeviceKey,
+    RegisteredRevocation,
     RevocationList,
 )
 
@@ -126,3 +127,10 @@ class RevocationListAdmin(ReadOnlyAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).defer("der")
+
+
+@admin.register(RegisteredRevocation)
+class RegisteredRevocationAdmin(ReadOnlyAdmin):
+    list_display = ["letter_number", "letter_date", "requester", "authority_name", "created_at"]
+    list_filter = ["requester"]
+    exclude = ["letter_pdf"]

@@ -124,3 +124,11 @@ class KeyAlgorithm(models.TextChoices):
 SUBSCRIBER_KEY_ALGORITHMS = frozenset(
     {KeyAlgorithm.RSA2048, KeyAlgorithm.RSA3072, KeyAlgorithm.EC_P256}
 )
+
+
+class RevocationRequester(models.TextChoices):
+    """Who asked for a revocation the CA registers without a Mẫu 05 (Decree 68 Art. 18,
+    docs/domain.md §5.5)."""
+
+    AUTHORITY = "authority", _("Cơ quan nhà nước có thẩm quyền")
+    CA = "ca", _("Tổ chức cung cấp dịch vụ chứng thực (Cục CTS&BMTT)")

@@ -12,6 +12,7 @@ from certificates.choices import (
     CertStatus,
     KeyAlgorithm,
     RevocationReason,
+    RevocationRequester,
     SubjectKind,
 )
 from certificates.querysets import (
@@ -348,3 +349,46 @@ class RevocationList(models.Model):
 
     def __str__(self) -> str:
         return f"CRL #{self.number} · {self.authority}"
+
+
+class RegisteredRevocation(models.Model):
+    """A revocation asked for in writing by a competent authority, or decided by the CA itself
+    (Decree 68 Art. 18, docs/domain.md §5.5), registered by a CA operator with the requesting
+    letter. The certificates go through the same revoke service as a Mẫu 05 row's."""
+
+    requester = models.CharField(
+        _("bên yêu cầu"), max_length=16, choices=RevocationRequester.choices
+    )
+    authority_name = models.CharField(_("cơ quan yêu cầu"), max_length=255, blank=True)
+    letter_number = models.CharField(_("số văn bản yêu cầu"), max_length=64)
+    letter_date = models.DateField(_("ngày văn bản"))
+    reason = models.CharField(_("lý do thu hồi"), max_length=48, choices=RevocationReason.choices)
+    note = models.TextField(_("ghi chú"), max_length=2000, blank=True)
+    letter_name = models.CharField(_("tên tệp văn bản"), max_length=255)
+    letter_pdf = models.BinaryField(_("văn bản yêu cầu (PDF)"))
+    letter_sha256 = models.CharField(max_length=64)
+    certificates = models.ManyToManyField(
+        Certificate, verbose_name=_("chứng thư"), related_name="registered_revocations"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("người đăng ký"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("đăng ký lúc"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("thu hồi theo yêu cầu của cơ quan có thẩm quyền")
+        verbose_name_plural = _("thu hồi theo yêu cầu của cơ quan có thẩm quyền")
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(requester="authority") | ~Q(authority_name=""),
+                name="registered_revocation_names_its_authority",
+                violation_error_message=_("Hãy ghi tên cơ quan có thẩm quyền yêu cầu thu hồi."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.letter_number} ({self.letter_date:%d/%m/%Y})"

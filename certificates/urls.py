@@ -16,6 +16,12 @@ urlpatterns = [
     # The registry (scoped by visible_to).
     path("chung-thu/", views.certificate_list, name="list"),
     path("chung-thu/<str:serial>/", views.certificate_detail, name="detail"),
+    path(
+        "chung-thu/<str:serial>/thu-hoi-theo-yeu-cau/",
+        views.certificate_revocation_register,
+        name="revocation_register",
+    ),
+    path("thu-hoi-theo-yeu-cau/<int:pk>.pdf", views.revocation_letter, name="revocation_letter"),
     path("chung-thu/<str:serial>.cer", views.certificate_download, {"fmt": "der"}, name="cer"),
     path("chung-thu/<str:serial>.pem", views.certificate_download, {"fmt": "pem"}, name="pem"),
 ]

@@ -10,18 +10,30 @@ import base64
 import binascii
 from urllib.parse import unquote
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse, HttpResponseBadRequest
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
+from agencies.access import scope_for
 from certificates import services
-from certificates.choices import KeyAlgorithm
+from certificates.choices import CertStatus, KeyAlgorithm
 from certificates.exceptions import CertificateError
 from certificates.filters import CertificateFilterSet
-from certificates.models import Certificate, CertificateAuthority, CertificateEvent, DeviceKey
+from certificates.forms import RegisteredRevocationForm
+from certificates.models import (
+    Certificate,
+    CertificateAuthority,
+    CertificateEvent,
+    DeviceKey,
+    RegisteredRevocation,
+)
 from certificates.pem import der_to_pem
+from certificates.signing.files import safe_pdf_filename
 from portal.lib.paging import paginate
 
 OCSP_MAX_REQUEST_BYTES = 16 * 1024
@@ -91,12 +103,93 @@ def certificate_detail(request, serial: str):
             "lineage": lineage,
             "history": history,
             "key_algorithm": _key_algorithm_label(certificate),
+            "may_register_revocation": (
+                certificate.status == CertStatus.VALID and scope_for(request.user).is_ca
+            ),
+            # The requesting letters of a registered revocation: the CA's only (a police
+            # letter is not the agency's to read).
+            "registered_revocations": (
+                certificate.registered_revocations.defer("letter_pdf")
+                if scope_for(request.user).is_ca
+                else []
+            ),
             # An open request about it, whoever filed it: the old agency sees that a person
             # moving away has a move pending for its certificate (docs/domain.md §5.3.1).
             "open_rows": certificate.request_rows.filter(is_open=True).select_related(
                 "cert_request__agency"
             ),
         },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def certificate_revocation_register(request, serial: str):
+    """A revocation asked for by a competent authority or by the CA itself (Decree 68 Art. 18,
+    docs/domain.md §5.5): CA operators only (out of scope 404, anyone else 403)."""
+    certificate = _visible_certificate(request, serial)
+    if not scope_for(request.user).is_ca:
+        raise PermissionDenied
+    form = RegisteredRevocationForm(
+        request.POST or None, request.FILES or None, certificate=certificate
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        serials = form.serials()
+        others = list(
+            Certificate.objects.visible_to(request.user)
+            .filter(serial__in=serials)
+            .exclude(pk=certificate.pk)
+            .select_related("person__user", "device")
+        )
+        missing = sorted(set(serials) - {c.serial for c in others} - {certificate.serial})
+        if missing:
+            form.add_error(
+                "other_serials",
+                _("Không tìm thấy chứng thư: %(serials)s.") % {"serials": ", ".join(missing)},
+            )
+        else:
+            try:
+                services.certificate_revocation_register(
+                    certificates=[certificate, *others],
+                    requester=data["requester"],
+                    authority_name=data["authority_name"],
+                    letter_number=data["letter_number"],
+                    letter_date=data["letter_date"],
+                    reason=data["reason"],
+                    note=data["note"],
+                    letter=data["letter"],
+                    letter_name=data["letter"].name,
+                    by=request.user,
+                )
+            except CertificateError as exc:
+                form.add_error(None, exc.message)
+            else:
+                messages.success(
+                    request,
+                    _("Đã thu hồi %(n)d chứng thư theo văn bản số %(number)s.")
+                    % {"n": 1 + len(others), "number": data["letter_number"]},
+                )
+                return redirect("certificates:detail", serial=certificate.serial)
+    return render(
+        request,
+        "certificates/revocation_register.html",
+        {"certificate": certificate, "form": form},
+        status=400 if form.errors else 200,
+    )
+
+
+@login_required
+@require_GET
+def revocation_letter(request, pk: int):
+    """The PDF a registered revocation was made on: CA operators only (anyone else 404)."""
+    if not scope_for(request.user).is_ca:
+        raise Http404
+    registered = get_object_or_404(RegisteredRevocation, pk=pk)
+    return _download(
+        bytes(registered.letter_pdf),
+        content_type="application/pdf",
+        filename=safe_pdf_filename(registered.letter_name.removesuffix(".pdf")),
     )
 
 

@@ -24,6 +24,18 @@ class NFCFormMixin:
         return cleaned
 
 
+def _time_field(label, **kwargs):
+    return forms.TimeField(
+        label=label,
+        input_formats=["%H:%M", "%Hh%M", "%H giờ %M"],
+        widget=forms.TimeInput(
+            format="%H:%M", attrs={"placeholder": "hh:mm", "autocomplete": "off"}
+        ),
+        error_messages={"invalid": _("Giờ không hợp lệ: hãy nhập theo dạng hh:mm (24 giờ).")},
+        **kwargs,
+    )
+
+
 def _date_field(label, **kwargs):
     return forms.DateField(
         label=label,
@@ -79,7 +91,10 @@ class LockForm(NFCFormMixin, forms.Form):
 
 
 class LossForm(NFCFormMixin, forms.Form):
+    representative_name = forms.CharField(label=_("Đại diện cơ quan (họ và tên)"), max_length=128)
+    representative_position = forms.CharField(label=_("Chức vụ người đại diện"), max_length=128)
     lost_on = _date_field(_("Ngày thất lạc (khi nào)"))
+    lost_time = _time_field(_("Giờ thất lạc"))
     lost_place = forms.CharField(label=_("Nơi thất lạc (ở đâu)"), max_length=255)
     circumstances = forms.CharField(
         label=_("Hoàn cảnh thất lạc (như thế nào)"),
@@ -94,17 +109,17 @@ class LossForm(NFCFormMixin, forms.Form):
             raise forms.ValidationError(_("Ngày thất lạc không thể sau hôm nay."))
         return value
 
+    def clean(self):
+        cleaned = super().clean()
+        day, time = cleaned.get("lost_on"), cleaned.get("lost_time")
+        if day and time and timezone.make_aware(datetime.combine(day, time)) > timezone.now():
+            self.add_error("lost_time", _("Thời điểm thất lạc không thể sau lúc này."))
+        return cleaned
+
 
 class MinutesForm(NFCFormMixin, DeviceChoiceMixin, forms.Form):
     held_on = _date_field(_("Ngày giao nhận"))
-    held_time = forms.TimeField(
-        label=_("Giờ giao nhận"),
-        input_formats=["%H:%M", "%Hh%M", "%H giờ %M"],
-        widget=forms.TimeInput(
-            format="%H:%M", attrs={"placeholder": "hh:mm", "autocomplete": "off"}
-        ),
-        error_messages={"invalid": _("Giờ không hợp lệ: hãy nhập theo dạng hh:mm (24 giờ).")},
-    )
+    held_time = _time_field(_("Giờ giao nhận"))
     place = forms.CharField(label=_("Địa điểm"), max_length=255)
     receiver_kind = forms.ChoiceField(
         label=_("Bên nhận"), choices=ReceiverKind.choices, widget=forms.RadioSelect

@@ -9,15 +9,62 @@ the same everywhere.
 from django.urls import reverse
 
 from certificates.choices import RevocationReason
-from requests_app.columns import FORM_COLUMNS
+from requests_app.columns import REGISTRY_COLUMNS, REGISTRY_NAMES, table_columns
 from requests_app.models import RequestRow
 
 
 def columns(form: str) -> list[tuple[str, str]]:
-    """(field name, label) of the form's table, in the form's column order."""
+    """(name, label) of the form's table, in the form's column order, with the registry's
+    read-only columns (`table_columns`)."""
+    registry = dict(REGISTRY_COLUMNS.get(form, []))
     return [
-        (name, str(RequestRow._meta.get_field(name).verbose_name)) for name in FORM_COLUMNS[form]
+        (name, str(registry[name] if name in registry else label_of(name)))
+        for name in table_columns(form)
     ]
+
+
+def label_of(name: str) -> str:
+    return RequestRow._meta.get_field(name).verbose_name
+
+
+def device_certificate(device):
+    """The newest certificate on the device (prefetch `device__certificates`)."""
+    return max(device.certificates.all(), key=lambda c: c.not_before, default=None)
+
+
+def registry_text(obj, name: str) -> str:
+    """A registry column (`REGISTRY_COLUMNS`) of a picked certificate (Mẫu 05) or device
+    (Mẫu 06), "" when nothing is picked or the registry has no value."""
+    if obj is None:
+        return ""
+    if hasattr(obj, "subject_organization_id"):  # a certificate
+        person = obj.person if obj.person_id else None
+        organisation = obj.subject_organization if obj.subject_organization_id else None
+        values = {
+            "registry_national_id": person.national_id if person else "",
+            "registry_id_issue_date": date_text(person.id_issue_date) if person else "",
+            "registry_id_issue_place": person.id_issue_place if person else "",
+            "registry_tax_code": organisation.tax_code if organisation else "",
+            "registry_budget_code": organisation.budget_code if organisation else "",
+            "registry_email": obj.email,
+            "registry_device_serial": obj.device.serial if obj.device_id else "",
+        }
+        return values.get(name) or ""
+    holder = obj.holder if obj.holder_id else None
+    certificate = device_certificate(obj)
+    if name == "registry_holder_certificate":
+        if certificate is not None:
+            return certificate.common_name
+        return holder.full_name if holder else ""
+    if name == "registry_holder_agency":
+        if holder is not None and holder.organization_id:
+            return holder.organization.name
+        return obj.agency.name if obj.agency_id else ""
+    if name == "registry_holder_email":
+        if certificate is not None and certificate.email:
+            return certificate.email
+        return holder.official_email if holder else ""
+    return ""
 
 
 def date_text(value) -> str:
@@ -27,6 +74,8 @@ def date_text(value) -> str:
 
 def value_text(row: RequestRow, name: str, *, yes: str = "✓") -> str:
     """One value of the row in words; `yes` is what a true boolean shows ("" for false)."""
+    if name in REGISTRY_NAMES:
+        return registry_text(row.certificate if row.certificate_id else row.device, name)
     if name == "certificate":
         return row.certificate.serial if row.certificate_id else ""
     if name == "device":
@@ -38,7 +87,7 @@ def value_text(row: RequestRow, name: str, *, yes: str = "✓") -> str:
         return ""
     if name == "revoke_reason":
         try:
-            return RevocationReason(value).label
+            return str(RevocationReason(value).label)
         except ValueError:
             return value
     if hasattr(value, "strftime"):
@@ -71,6 +120,8 @@ def page_cell(row: RequestRow, name: str) -> dict:
             return {"text": "—"}
         return {"text": device.serial, "sub": device.get_kind_display(), "mono": True}
     text = value_text(row, name)
+    if name in REGISTRY_NAMES:
+        return {"text": text, "registry": True}
     if isinstance(getattr(row, name), bool):
         return {"text": text, "center": True}
     return {"text": text}
@@ -97,6 +148,8 @@ def editor_cell(row: RequestRow, name: str) -> dict:
         else:
             text, sub, cls = device.serial, device.get_kind_display(), "mono"
             sub2 = device.holder.full_name if device.holder_id else ""
+    elif name in REGISTRY_NAMES:
+        text, cls = value_text(row, name), "registry"
     else:
         text = value_text(row, name)
         if isinstance(getattr(row, name), bool):

@@ -3,6 +3,8 @@
 Drafting pages, the Excel import and the documents all read this, so a column is added once.
 """
 
+from django.utils.translation import gettext_lazy as _
+
 from requests_app.choices import FormKind
 
 FORM_COLUMNS: dict[str, list[str]] = {
@@ -90,3 +92,36 @@ REQUIRED_COLUMNS: dict[str, set[str]] = {
     FormKind.REVOKE: {"certificate", "revoke_reason"},
     FormKind.RECOVER_DEVICE: {"device"},
 }
+
+
+# What a Mẫu 05 or 06 row shows of its certificate or device (docs/domain.md §3.6, §3.7): read
+# from the registry once the certificate or device is picked, never typed nor stored on the row,
+# so always read-only. Values: `requests_app.cells.registry_text`.
+REGISTRY_COLUMNS: dict[str, list[tuple[str, str]]] = {
+    FormKind.REVOKE: [
+        ("registry_national_id", _("số định danh cá nhân")),
+        ("registry_id_issue_date", _("ngày cấp")),
+        ("registry_id_issue_place", _("nơi cấp")),
+        ("registry_tax_code", _("mã số thuế")),
+        ("registry_budget_code", _("mã quan hệ ngân sách")),
+        ("registry_email", _("thư điện tử công vụ")),
+        ("registry_device_serial", _("số hiệu thiết bị lưu khóa bí mật")),
+    ],
+    FormKind.RECOVER_DEVICE: [
+        ("registry_holder_certificate", _("tên chứng thư")),
+        ("registry_holder_agency", _("cơ quan, tổ chức công tác")),
+        ("registry_holder_email", _("thư điện tử công vụ")),
+    ],
+}
+REGISTRY_NAMES = {name for pairs in REGISTRY_COLUMNS.values() for name, _label in pairs}
+
+
+def table_columns(form: str) -> list[str]:
+    """The columns a letter's table shows, in the form's order: its own (`FORM_COLUMNS`) with
+    the registry's read-only ones right after the certificate or device."""
+    own = FORM_COLUMNS[form]
+    registry = [name for name, _label in REGISTRY_COLUMNS.get(form, [])]
+    if not registry:
+        return list(own)
+    at = own.index("certificate" if "certificate" in own else "device") + 1
+    return own[:at] + registry + own[at:]

@@ -11,7 +11,7 @@ down into devices' services.
 """
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, time
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -110,6 +110,9 @@ def device_loss_report(
     circumstances: str,
     held_place: str,
     by,
+    lost_time: time | None = None,
+    representative_name: str = "",
+    representative_position: str = "",
 ) -> LossReported:
     """Mẫu 09 for a lost device, then the Mẫu 05 revoking its valid certificates.
 
@@ -126,6 +129,9 @@ def device_loss_report(
         circumstances=circumstances,
         held_place=held_place,
         by=by,
+        lost_time=lost_time,
+        representative_name=representative_name,
+        representative_position=representative_position,
     )
     if not certificates:
         return LossReported(report=report)

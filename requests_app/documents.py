@@ -8,6 +8,7 @@ from agencies.documents import document_header
 from agencies.models import Organization
 from certificates.choices import RevocationReason
 from portal.lib.vnwords import quantity_text
+from requests_app.cells import registry_text
 from requests_app.choices import FormKind
 
 TEMPLATES = {
@@ -71,7 +72,6 @@ def _row(row) -> dict:
     device = row.device
     person = certificate.person if certificate is not None else None
     organisation = certificate.subject_organization if certificate is not None else None
-    holder = device.holder if device is not None else None
     sim = ""
     if row.sim_carrier:
         sim = row.get_sim_carrier_display() + ("/cs" if row.sim_keep_number else "")
@@ -81,11 +81,6 @@ def _row(row) -> dict:
             reason = str(RevocationReason(row.revoke_reason).label)
         except ValueError:
             reason = row.revoke_reason
-    device_certificate = None
-    if device is not None:
-        device_certificate = max(
-            device.certificates.all(), key=lambda c: c.not_before, default=None
-        )
     return {
         "position": row.position,
         "row": row,
@@ -115,36 +110,14 @@ def _row(row) -> dict:
         "org_tax_code": organisation.tax_code if organisation is not None else "",
         "org_budget_code": organisation.budget_code if organisation is not None else "",
         "device_serial": device.serial if device is not None else "",
-        "holder_certificate": (
-            device_certificate.common_name
-            if device_certificate is not None
-            else (holder.full_name if holder is not None else "")
-        ),
-        "holder_agency": (
-            holder.organization.name
-            if holder is not None and holder.organization_id
-            else (device.agency.name if device is not None and device.agency_id else "")
-        ),
-        "holder_email": (
-            device_certificate.email
-            if device_certificate is not None and device_certificate.email
-            else (holder.official_email if holder is not None else "")
-        ),
+        "holder_certificate": registry_text(device, "registry_holder_certificate"),
+        "holder_agency": registry_text(device, "registry_holder_agency"),
+        "holder_email": registry_text(device, "registry_holder_email"),
     }
 
 
 def letter_rows(cert_request) -> list[dict]:
-    rows = (
-        cert_request.rows.select_related(
-            "certificate__person",
-            "certificate__subject_organization",
-            "certificate__device",
-            "device__holder__organization",
-            "device__agency",
-        )
-        .prefetch_related("device__certificates")
-        .order_by("position")
-    )
+    rows = cert_request.rows.with_registry().order_by("position")
     return [_row(row) for row in rows]
 
 

@@ -18,8 +18,9 @@ from agencies.models import Organization
 from certificates.choices import REASONS_BY_SUBJECT_KIND, RevocationReason
 from certificates.models import Certificate
 from devices.models import Device
+from requests_app.cells import registry_text
 from requests_app.choices import ChangeField, FormKind
-from requests_app.columns import FORM_COLUMNS, REQUIRED_COLUMNS
+from requests_app.columns import FORM_COLUMNS, REGISTRY_COLUMNS, REQUIRED_COLUMNS
 from requests_app.models import CertRequest, RequestRow
 from requests_app.rules import move_mismatch_message
 from requests_app.services import CONTACT_FIELDS
@@ -225,6 +226,22 @@ class RowForm(forms.Form):
         self.chosen_device = chosen if isinstance(chosen, Device) else None
         for name in self.columns:
             self.fields[name] = self._field(name)
+            if name in ("certificate", "device"):
+                self._add_registry_fields(chosen)
+
+    def _add_registry_fields(self, chosen) -> None:
+        """The registry's columns of the picked certificate or device, read-only: they are
+        never typed nor saved (`REGISTRY_COLUMNS`), so the clerk sees what the letter will
+        print. Disabled fields keep their initial value whatever is posted."""
+        for name, label in REGISTRY_COLUMNS.get(self.cert_request.form, []):
+            self.fields[name] = forms.CharField(
+                label=capfirst(label),
+                required=False,
+                disabled=True,
+                initial=registry_text(chosen, name),
+                widget=forms.TextInput(attrs={"readonly": True, "class": "registry"}),
+            )
+            self.fields[name].mandatory = False
 
     def _field(self, name: str) -> forms.Field:
         model_field = RequestRow._meta.get_field(name)

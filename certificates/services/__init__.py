@@ -19,6 +19,7 @@ from certificates.services.publication import (
     crl_refresh_due,
     ocsp_respond,
 )
+from certificates.services.registered import certificate_revocation_register
 from certificates.services.revocation import (
     certificate_expire_due,
     certificate_revoke,
@@ -36,6 +37,7 @@ __all__ = [
     "certificate_renew",
     "certificate_revoke",
     "certificate_revoke_batch",
+    "certificate_revocation_register",
     "certificate_signing_material",
     "crl_current",
     "crl_publish",

@@ -225,7 +225,14 @@ class LossReport(models.Model):
     number = models.CharField(_("số biên bản"), max_length=64)
     held_at = models.DateTimeField(_("lập lúc"))
     held_place = models.CharField(_("nơi lập biên bản"), max_length=255)
+    # The agency's representative present at the minutes (its head or someone they name).
+    representative_name = models.CharField(_("đại diện cơ quan"), max_length=128, blank=True)
+    representative_position = models.CharField(
+        _("chức vụ người đại diện"), max_length=128, blank=True
+    )
     lost_on = models.DateField(_("ngày thất lạc"))
+    # When in the day it was lost; empty on minutes made before the portal asked for it.
+    lost_time = models.TimeField(_("giờ thất lạc"), null=True, blank=True)
     lost_place = models.CharField(_("nơi thất lạc"), max_length=255)
     circumstances = models.TextField(_("hoàn cảnh thất lạc"), max_length=2000)
     measures = models.TextField(_("biện pháp đã thực hiện"), max_length=2000, blank=True)

@@ -10,7 +10,7 @@ reason "device lost" (Mẫu 05), is drafted by requests_app/device_flows.py, whi
 above devices; `loss_report_attach_revocation` then records which letter that is.
 """
 
-from datetime import date
+from datetime import date, datetime, time
 
 from django.db import transaction
 from django.utils import timezone
@@ -34,8 +34,13 @@ def loss_report_create(
     by,
     held_place: str = "",
     measures: str = "",
+    lost_time: time | None = None,
+    representative_name: str = "",
+    representative_position: str = "",
 ) -> LossReport:
     require(is_clerk_of(by, device.agency))
+    representative_name = clean_text(representative_name)
+    representative_position = clean_text(representative_position)
     lost_place = clean_text(lost_place)
     circumstances = clean_text(circumstances)
     if not lost_place:
@@ -44,6 +49,11 @@ def loss_report_create(
         raise DomainError(_("Hãy ghi rõ hoàn cảnh thất lạc thiết bị."), code="circumstances")
     if lost_on > timezone.localdate():
         raise DomainError(_("Ngày thất lạc không thể sau hôm nay."), code="future")
+    if (
+        lost_time is not None
+        and timezone.make_aware(datetime.combine(lost_on, lost_time)) > timezone.now()
+    ):
+        raise DomainError(_("Thời điểm thất lạc không thể sau lúc này."), code="future")
     with transaction.atomic():
         locked = (
             Device.objects.select_for_update(of=("self",))
@@ -78,7 +88,10 @@ def loss_report_create(
             number=next_number(LossReport, agency, "BBTL"),
             held_at=timezone.now(),
             held_place=clean_text(held_place) or agency.name,
+            representative_name=representative_name[:128],
+            representative_position=representative_position[:128],
             lost_on=lost_on,
+            lost_time=lost_time,
             lost_place=lost_place,
             circumstances=circumstances,
             measures=clean_text(measures),
@@ -99,7 +112,9 @@ def loss_report_create(
                 "number": report.number,
                 "device": locked.serial,
                 "lost_on": lost_on,
+                "lost_time": lost_time.strftime("%H:%M") if lost_time else None,
                 "lost_place": lost_place,
+                "representative": representative_name,
             },
             reason=circumstances,
         )

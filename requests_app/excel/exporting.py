@@ -4,7 +4,7 @@ from portal.lib.xlsx import export_row, new_export, save
 from requests_app.cells import columns as form_columns
 from requests_app.cells import export_value
 from requests_app.choices import FormKind
-from requests_app.columns import FORM_COLUMNS
+from requests_app.columns import table_columns
 from requests_app.excel.layouts import CA_HEADERS
 
 
@@ -30,7 +30,7 @@ def export_workbook(cert_request, rows) -> bytes:
         headers = [title for title, _fragments in CA_HEADERS]
         body = [_ca_line(index, row) for index, row in enumerate(rows, start=1)]
     else:
-        columns = FORM_COLUMNS[cert_request.form]
+        columns = table_columns(cert_request.form)
         headers = ["STT"] + [label.capitalize() for _name, label in form_columns(cert_request.form)]
         body = [[row.position] + [export_value(row, name) for name in columns] for row in rows]
     for index, header in enumerate(headers, start=1):

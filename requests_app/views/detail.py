@@ -22,7 +22,7 @@ from portal.errors import DomainError
 from requests_app import services
 from requests_app.cells import columns, page_cell
 from requests_app.choices import FINAL_OUTCOMES, FormKind, Outcome, Signing, Status
-from requests_app.columns import FORM_COLUMNS
+from requests_app.columns import table_columns
 from requests_app.deadlines import letter_clock
 from requests_app.exceptions import RowInvalid
 from requests_app.lifecycle import ACTIONS, BUTTONS
@@ -64,20 +64,24 @@ def _row_context(row: RequestRow, cert_request: CertRequest, actions: set[str]) 
     can_decide = "decide_rows" in actions
     return {
         "row": row,
-        "cells": [page_cell(row, name) for name in FORM_COLUMNS[cert_request.form]],
+        "cells": [page_cell(row, name) for name in table_columns(cert_request.form)],
         "can_accept": can_decide and row.outcome == Outcome.PENDING,
         "can_refuse": can_decide and row.outcome not in FINAL_OUTCOMES,
     }
 
 
 def _rows(cert_request: CertRequest):
-    return cert_request.rows.select_related(
-        "certificate",
-        "device",
-        "result_certificate",
-        "result_device",
-        "decided_by",
-    ).order_by("position")
+    return (
+        cert_request.rows.with_registry()
+        .select_related(
+            "certificate",
+            "device",
+            "result_certificate",
+            "result_device",
+            "decided_by",
+        )
+        .order_by("position")
+    )
 
 
 def progress(cert_request: CertRequest) -> dict:

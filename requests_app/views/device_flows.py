@@ -76,6 +76,9 @@ def device_report_loss(request, pk: int):
                 circumstances=data["circumstances"],
                 held_place=data["held_place"],
                 by=request.user,
+                lost_time=data["lost_time"],
+                representative_name=data["representative_name"],
+                representative_position=data["representative_position"],
             )
         except DomainError as exc:
             form.add_error(None, exc.message)

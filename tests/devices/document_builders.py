@@ -2,7 +2,7 @@
 what the device document tests (PDF and Word) render and look for. The `token` they are made
 for is the fixture of tests/devices/conftest.py."""
 
-from datetime import date, datetime
+from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
 import time_machine
@@ -71,6 +71,9 @@ def _loss(cast, token):
         return loss_report_create(
             device=token,
             lost_on=date(2026, 3, 7),
+            lost_time=time(17, 45),
+            representative_name="Lò Văn Minh",
+            representative_position="Chánh Văn phòng",
             lost_place="Bến xe khách Lai Châu",
             circumstances="Để quên trên xe khách tuyến Lai Châu – Điện Biên.",
             held_place="Phòng họp Sở Tài chính",
@@ -106,7 +109,8 @@ SHOWN = {
         "Xác nhận thất lạc thiết bị lưu khóa bí mật",
         "Phòng họp Sở Tài chính",
         "Phạm Thị Hường",
-        "07/03/2026",
+        "Ông/Bà: Lò Văn Minh, chức vụ: Chánh Văn phòng.",
+        "17:45, ngày 07/03/2026",
         "Bến xe khách Lai Châu",
         "Để quên trên xe khách tuyến Lai Châu – Điện Biên.",
         "Đề nghị thu hồi chứng thư (Mẫu 05).",

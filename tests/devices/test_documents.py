@@ -1,7 +1,7 @@
 """The Mẫu 07, 08 and 09 documents: their administrative layout and content, on the page and
 in the printable view (the same template the PDF helper will render)."""
 
-from datetime import date, datetime
+from datetime import date, datetime, time
 
 import pytest
 from django.urls import reverse
@@ -114,3 +114,21 @@ def test_the_mau_09_minutes_says_when_where_and_how(cast, client, handed):
     assert 'data-document="mau-09"' in html
     for text in ("19/11/2026", "Bến xe khách Lai Châu", "Để quên trên xe khách.", handed.serial):
         assert text in html
+
+
+def test_the_mau_09_minutes_names_the_agency_representative_and_the_time_of_loss(
+    cast, client, handed
+):
+    report = loss_report_create(
+        device=handed, lost_on=date(2026, 11, 19), lost_time=time(21, 5),
+        lost_place="Bến xe khách Lai Châu", circumstances="Để quên trên xe khách.",
+        representative_name="Lò Văn Minh", representative_position="Chánh Văn phòng",
+        by=cast.clerk_a,
+    )  # fmt: skip
+    send(cast, report)
+    sign_in(client, cast.ca_operator)
+
+    html = client.get(reverse("devices:loss_detail", args=[report.pk])).content.decode()
+
+    assert "Ông/Bà: Lò Văn Minh, chức vụ: Chánh Văn phòng." in html
+    assert "21:05, ngày 19/11/2026" in html

@@ -1,7 +1,7 @@
 """The paths of a device's life that issue 5 asks to walk, end to end through the services
 (and the pages where the flow is composed there)."""
 
-from datetime import date, datetime
+from datetime import date, datetime, time
 
 import pytest
 import time_machine
@@ -24,6 +24,14 @@ from tests.helpers import sign_in
 from tests.requests_app.letters import issue_signed
 
 D = DeviceStatus
+LOSS_FORM = {
+    "representative_name": "Lò Văn Minh",
+    "representative_position": "Chánh Văn phòng",
+    "lost_on": "20/11/2026",
+    "lost_time": "07:15",
+    "lost_place": "Nhà riêng",
+    "circumstances": "Bị mất cắp.",
+}
 pytestmark = pytest.mark.django_db
 
 
@@ -122,7 +130,10 @@ def test_handover_then_loss_makes_mau_09_and_drafts_the_mau_05_for_the_clerk(
     response = client.post(
         reverse("requests_app:device_report_loss", args=[device.pk]),
         {
+            "representative_name": "Lò Văn Minh",
+            "representative_position": "Chánh Văn phòng",
             "lost_on": "19/11/2026",
+            "lost_time": "14:30",
             "lost_place": "Bến xe khách Lai Châu",
             "circumstances": "Thuê bao để quên túi đựng thiết bị trên xe khách.",
             "held_place": "Sở Tài chính tỉnh Lai Châu",
@@ -144,6 +155,11 @@ def test_handover_then_loss_makes_mau_09_and_drafts_the_mau_05_for_the_clerk(
     assert device.status == D.LOST
     assert chain(device)[-1] == (D.LOST, "nobody")
     assert (report.lost_on, report.certificate_serial) == (date(2026, 11, 19), certificate.serial)
+    assert (report.lost_time, report.representative_name, report.representative_position) == (
+        time(14, 30),
+        "Lò Văn Minh",
+        "Chánh Văn phòng",
+    )
     assert "Mẫu 05" in report.measures
     assert not Notification.objects.filter(user=cast.ca_operator, message__contains="Mẫu 09")
     send(cast, report)  # the head signed it: now the CA hears of the loss
@@ -175,7 +191,7 @@ def test_the_drafted_mau_05_takes_section_1_from_the_agencys_last_letter(cast, c
     sign_in(client, cast.clerk_a)
     client.post(
         reverse("requests_app:device_report_loss", args=[device.pk]),
-        {"lost_on": "20/11/2026", "lost_place": "Nhà riêng", "circumstances": "Bị mất cắp."},
+        LOSS_FORM,
     )
     letter = CertRequest.objects.get(pk=LossReport.objects.get().revocation_request_id)
 
@@ -200,7 +216,7 @@ def test_a_revocation_already_under_way_still_records_the_loss(cast, ca, stock, 
 
     response = client.post(
         reverse("requests_app:device_report_loss", args=[device.pk]),
-        {"lost_on": "20/11/2026", "lost_place": "Nhà riêng", "circumstances": "Bị mất cắp."},
+        LOSS_FORM,
         follow=True,
     )
 
@@ -313,3 +329,34 @@ def test_an_obligation_noticed_on_friday_24_4_2026_is_overdue_from_thursday_7_5(
         with time_machine.travel(datetime(2026, 5, day, 23, 59, tzinfo=tz)):
             assert ReturnObligation.objects.overdue().exists() is overdue
             assert Device.objects.with_return_due().get(pk=handed.pk).return_overdue is overdue
+
+
+def test_the_loss_form_refuses_a_loss_without_its_time_or_representative(cast, ca, stock, client):
+    _, device = issue_on_token(cast)
+    hand_over(cast, device)
+    sign_in(client, cast.clerk_a)
+    form = {k: v for k, v in LOSS_FORM.items() if k not in ("lost_time", "representative_name")}
+
+    response = client.post(reverse("requests_app:device_report_loss", args=[device.pk]), form)
+
+    assert response.status_code == 200
+    assert set(response.context["form"].errors) == {"lost_time", "representative_name"}
+    assert not LossReport.objects.exists()
+
+
+def test_the_loss_form_refuses_a_time_of_loss_later_than_now(cast, ca, stock, client):
+    _, device = issue_on_token(cast)
+    hand_over(cast, device)
+    sign_in(client, cast.clerk_a)
+    later = timezone.localtime() + timezone.timedelta(hours=2)
+    form = {
+        **LOSS_FORM,
+        "lost_on": later.strftime("%d/%m/%Y"),
+        "lost_time": later.strftime("%H:%M"),
+    }
+
+    response = client.post(reverse("requests_app:device_report_loss", args=[device.pk]), form)
+
+    assert response.status_code == 200
+    assert "Thời điểm thất lạc không thể sau lúc này." in response.content.decode()
+    assert not LossReport.objects.exists()

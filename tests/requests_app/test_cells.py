@@ -63,5 +63,18 @@ def test_the_device_is_shown_by_its_serial_and_kind(db):
 def test_columns_follow_the_form_with_the_field_labels():
     assert cells.columns(FormKind.REVOKE) == [
         ("certificate", "chứng thư"),
+        ("registry_national_id", "số định danh cá nhân"),
+        ("registry_id_issue_date", "ngày cấp"),
+        ("registry_id_issue_place", "nơi cấp"),
+        ("registry_tax_code", "mã số thuế"),
+        ("registry_budget_code", "mã quan hệ ngân sách"),
+        ("registry_email", "thư điện tử công vụ"),
+        ("registry_device_serial", "số hiệu thiết bị lưu khóa bí mật"),
         ("revoke_reason", "lý do thu hồi"),
+    ]
+    assert [name for name, _label in cells.columns(FormKind.RECOVER_DEVICE)] == [
+        "device",
+        "registry_holder_certificate",
+        "registry_holder_agency",
+        "registry_holder_email",
     ]

@@ -13,7 +13,7 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from requests_app import cells
 from requests_app.choices import FormKind
-from requests_app.columns import FORM_COLUMNS
+from requests_app.columns import table_columns
 from requests_app.forms import (
     ContactForm,
     RowForm,
@@ -109,11 +109,7 @@ def drafting_view(view):
 
 
 def letter_rows(cert_request: CertRequest) -> list[RequestRow]:
-    rows = list(
-        cert_request.rows.select_related("certificate", "device", "device__holder").order_by(
-            "position"
-        )
-    )
+    rows = list(cert_request.rows.with_registry().order_by("position"))
     for row in rows:
         row.cert_request = cert_request
     return rows
@@ -137,7 +133,7 @@ def row_item(row: RequestRow, urls: RowUrls | None = None) -> dict:
     edit_url, delete_url = (urls or RowUrls(row.cert_request)).of(row)
     return {
         "row": row,
-        "cells": [cells.editor_cell(row, name) for name in FORM_COLUMNS[row.cert_request.form]],
+        "cells": [cells.editor_cell(row, name) for name in table_columns(row.cert_request.form)],
         "edit_url": edit_url,
         "delete_url": delete_url,
         "label": _("dòng %(n)d") % {"n": row.position},
@@ -168,15 +164,13 @@ def row_form(request, cert_request, *, data=None, initial=None, chosen=None, row
 
 
 def saved_row(cert_request, pk: int) -> RequestRow:
-    row = cert_request.rows.select_related("certificate", "device", "device__holder").get(pk=pk)
+    row = cert_request.rows.with_registry().get(pk=pk)
     row.cert_request = cert_request
     return row
 
 
 def get_row(cert_request, row_pk: int) -> RequestRow:
-    row = get_object_or_404(
-        cert_request.rows.select_related("certificate", "device", "device__holder"), pk=row_pk
-    )
+    row = get_object_or_404(cert_request.rows.with_registry(), pk=row_pk)
     row.cert_request = cert_request
     return row
 

@@ -156,7 +156,7 @@ def excel_import_discard(request, pk: int, job_pk: int):
 @require_GET
 def excel_export(request, pk: int):
     cert_request = get_letter(request, pk)
-    rows = cert_request.rows.select_related("certificate", "device").order_by("position")
+    rows = cert_request.rows.with_registry().order_by("position")
     body = excel.export_workbook(cert_request, rows)
     response = HttpResponse(body, content_type=excel.XLSX_CONTENT_TYPE)
     response["Content-Disposition"] = (
