@@ -12,7 +12,6 @@ from agencies.models import Organization
 from certificates.choices import CertStatus, SubjectKind
 from certificates.models import Certificate
 from devices.choices import DeviceKind
-from portal.lib.search import folded_match
 
 
 class CertificateFilterSet(django_filters.FilterSet):
@@ -61,9 +60,7 @@ class CertificateFilterSet(django_filters.FilterSet):
         if not value:
             return queryset
         return queryset.filter(
-            Q(serial=value.upper())
-            | Q(email__iexact=value)
-            | folded_match(value, "common_name", "agency__name")
+            Q(serial=value.upper()) | Q(common_name__icontains=value) | Q(email__iexact=value)
         )
 
     def filter_agency(self, queryset, name, value):

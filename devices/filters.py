@@ -12,7 +12,6 @@ from agencies.models import Organization
 from agencies.validators import nfc
 from devices.choices import DeviceKind, DeviceStatus
 from devices.models import Device
-from portal.lib.search import folded_match
 
 YES_NO = (("yes", _("Có")), ("no", _("Không")))
 
@@ -79,7 +78,7 @@ class DeviceFilterSet(django_filters.FilterSet):
             Q(serial=value.upper())
             | Q(iccid=value)
             | Q(phone=value)
-            | folded_match(value, "holder__full_name")
+            | Q(holder__full_name__icontains=value)
         )
 
     def filter_agency(self, queryset, name, value):

@@ -10,7 +10,6 @@ from agencies.validators import nfc
 from devices.choices import ReceiverKind, ReturnReason
 from devices.filters import AGENCY_KINDS
 from devices.models import HandoverNotice, LossReport, ReturnMinutes, ReturnObligation
-from portal.lib.search import folded_match
 
 
 class _AgencyFilterMixin:
@@ -27,9 +26,7 @@ class _AgencyFilterMixin:
         if not value:
             return queryset
         return queryset.filter(
-            Q(number__icontains=value)
-            | Q(**{f"{self.device_path}serial": value.upper()})
-            | folded_match(value, f"{self.device_path}holder__full_name")
+            Q(number__icontains=value) | Q(**{f"{self.device_path}serial": value.upper()})
         )
 
 
@@ -105,10 +102,6 @@ class LossReportFilterSet(_AgencyFilterMixin, django_filters.FilterSet):
 
 
 class ObligationFilterSet(_AgencyFilterMixin, django_filters.FilterSet):
-    device_path = "device__"
-    q = django_filters.CharFilter(
-        method="filter_search", label=_("Số hiệu thiết bị, chứng thư hoặc tên thuê bao")
-    )
     STATES = (
         ("open", _("Chưa xong")),
         ("overdue", _("Quá hạn")),
@@ -127,23 +120,13 @@ class ObligationFilterSet(_AgencyFilterMixin, django_filters.FilterSet):
 
     class Meta:
         model = ReturnObligation
-        fields = ["q", "state", "reason", "agency"]
+        fields = ["state", "reason", "agency"]
 
     def __init__(self, data=None, queryset=None, *, request=None, **kwargs):
         data = data.copy() if data is not None else {}
         data.setdefault("state", "open")
         super().__init__(data, queryset, request=request, **kwargs)
         self._limit_agencies(queryset)
-
-    def filter_search(self, queryset, name, value):
-        value = nfc(value or "")
-        if not value:
-            return queryset
-        return queryset.filter(
-            Q(device__serial=value.upper())
-            | Q(certificate_serial=value.upper())
-            | folded_match(value, "device__holder__full_name")
-        )
 
     def filter_state(self, queryset, name, value):
         if value == "open":

@@ -7,9 +7,4 @@ class PortalConfig(AppConfig):
     verbose_name = _("Cổng thông tin")
 
     def ready(self):
-        from django.db.backends.signals import connection_created
-
         from portal import checks  # noqa: F401 - registers the system checks
-        from portal.lib.search import register_sqlite_function
-
-        connection_created.connect(register_sqlite_function)

@@ -8,14 +8,12 @@ from django.utils.translation import gettext_lazy as _
 
 from agencies.models import Organization
 from requests_app.choices import FormKind, Status
-from requests_app.filters import SEARCH_LABEL, letters_matching
 from requests_app.models import CertRequest
 
 YES_NO = (("yes", _("Có")), ("no", _("Không")))
 
 
 class QueueFilterSet(django_filters.FilterSet):
-    q = django_filters.CharFilter(method="filter_search", label=SEARCH_LABEL)
     form = django_filters.ChoiceFilter(
         choices=FormKind.choices, label=_("Mẫu"), empty_label=_("Tất cả")
     )
@@ -31,7 +29,7 @@ class QueueFilterSet(django_filters.FilterSet):
 
     class Meta:
         model = CertRequest
-        fields = ["q", "form", "agency", "status", "overdue"]
+        fields = ["form", "agency", "status", "overdue"]
 
     def __init__(self, data=None, queryset=None, *, statuses=(), **kwargs):
         super().__init__(data, queryset, **kwargs)
@@ -51,6 +49,3 @@ class QueueFilterSet(django_filters.FilterSet):
         if value == "no":
             return queryset.exclude(late)
         return queryset
-
-    def filter_search(self, queryset, name, value):
-        return letters_matching(queryset, value)

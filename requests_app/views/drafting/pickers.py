@@ -12,7 +12,6 @@ from agencies.models import Person
 from certificates.models import Certificate
 from devices.choices import DeviceStatus
 from devices.models import Device
-from portal.lib.search import folded_match
 from requests_app.models import CertRequest, RequestRow
 from requests_app.views.drafting.common import (
     PICK_KIND,
@@ -61,16 +60,16 @@ def _search(queryset, kind: str, q: str):
         return queryset
     if kind == "person":
         return queryset.filter(
-            folded_match(q, "full_name")
+            Q(full_name__icontains=q)
             | Q(national_id__startswith=q)
             | Q(official_email__icontains=q)
         )
     if kind == "certificate":
         return queryset.filter(
-            folded_match(q, "common_name") | Q(serial__istartswith=q) | Q(email__icontains=q)
+            Q(common_name__icontains=q) | Q(serial__istartswith=q) | Q(email__icontains=q)
         )
     return queryset.filter(
-        Q(serial__icontains=q) | Q(phone__startswith=q) | folded_match(q, "holder__full_name")
+        Q(serial__icontains=q) | Q(phone__startswith=q) | Q(holder__full_name__icontains=q)
     )
 
 
