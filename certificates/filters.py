@@ -9,13 +9,19 @@ from django.utils.translation import gettext_lazy as _
 from agencies.choices import OrgKind
 from agencies.filters import AGENCY_KINDS, agency_choices_within_scope
 from agencies.models import Organization
+from agencies.validators import nfc
 from certificates.choices import CertStatus, SubjectKind
 from certificates.models import Certificate
 from devices.choices import DeviceKind
+from portal.lib.folding import folded_contains, search_input
 
 
 class CertificateFilterSet(django_filters.FilterSet):
-    q = django_filters.CharFilter(method="filter_search", label=_("Số hiệu, tên hoặc thư điện tử"))
+    q = django_filters.CharFilter(
+        method="filter_search",
+        label=_("Số hiệu, tên, cơ quan hoặc thư điện tử"),
+        widget=search_input(),
+    )
     province = django_filters.ModelChoiceFilter(
         field_name="agency__province",
         queryset=Organization.objects.filter(kind=OrgKind.PROVINCE).active(),
@@ -56,11 +62,14 @@ class CertificateFilterSet(django_filters.FilterSet):
         agency_choices_within_scope(self.form, user)
 
     def filter_search(self, queryset, name, value):
-        value = value.strip()
+        value = nfc(value or "")
         if not value:
             return queryset
         return queryset.filter(
-            Q(serial=value.upper()) | Q(common_name__icontains=value) | Q(email__iexact=value)
+            Q(serial=value.upper())
+            | folded_contains("common_name", value)
+            | folded_contains("agency__name", value)
+            | Q(email__iexact=value)
         )
 
     def filter_agency(self, queryset, name, value):

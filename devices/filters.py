@@ -12,13 +12,16 @@ from agencies.models import Organization
 from agencies.validators import nfc
 from devices.choices import DeviceKind, DeviceStatus
 from devices.models import Device
+from portal.lib.folding import folded_contains, search_input
 
 YES_NO = (("yes", _("Có")), ("no", _("Không")))
 
 
 class DeviceFilterSet(django_filters.FilterSet):
     q = django_filters.CharFilter(
-        method="filter_search", label=_("Số hiệu, ICCID, số điện thoại hoặc tên thuê bao")
+        method="filter_search",
+        label=_("Số hiệu, ICCID, số điện thoại hoặc tên thuê bao"),
+        widget=search_input(),
     )
     kind = django_filters.ChoiceFilter(
         choices=DeviceKind.choices, label=_("Loại thiết bị"), empty_label=_("Tất cả")
@@ -78,7 +81,7 @@ class DeviceFilterSet(django_filters.FilterSet):
             Q(serial=value.upper())
             | Q(iccid=value)
             | Q(phone=value)
-            | Q(holder__full_name__icontains=value)
+            | folded_contains("holder__full_name", value)
         )
 
     def filter_agency(self, queryset, name, value):

@@ -10,6 +10,9 @@ from agencies.validators import nfc
 from devices.choices import ReceiverKind, ReturnReason
 from devices.filters import AGENCY_KINDS
 from devices.models import HandoverNotice, LossReport, ReturnMinutes, ReturnObligation
+from portal.lib.folding import folded_contains, search_input
+
+SEARCH_LABEL = _("Số biên bản, số hiệu hoặc tên thuê bao")
 
 
 class _AgencyFilterMixin:
@@ -26,13 +29,19 @@ class _AgencyFilterMixin:
         if not value:
             return queryset
         return queryset.filter(
-            Q(number__icontains=value) | Q(**{f"{self.device_path}serial": value.upper()})
+            Q(number__icontains=value)
+            | Q(**{f"{self.device_path}serial": value.upper()})
+            | folded_contains(f"{self.name_path}subscriber_name", value)
         )
 
 
 class NoticeFilterSet(_AgencyFilterMixin, django_filters.FilterSet):
-    device_path = "items__device__"
-    q = django_filters.CharFilter(method="filter_search", label=_("Số thông báo hoặc số hiệu"))
+    device_path, name_path = "items__device__", "items__"
+    q = django_filters.CharFilter(
+        method="filter_search",
+        label=_("Số thông báo, số hiệu hoặc tên thuê bao"),
+        widget=search_input(),
+    )
     agency = django_filters.ModelChoiceFilter(
         queryset=Organization.objects.none(), label=_("Cơ quan"), empty_label=_("Tất cả")
     )
@@ -53,9 +62,9 @@ class NoticeFilterSet(_AgencyFilterMixin, django_filters.FilterSet):
 
 
 class MinutesFilterSet(_AgencyFilterMixin, django_filters.FilterSet):
-    device_path = "items__device__"
+    device_path, name_path = "items__device__", "items__"
     STATES = (("waiting", _("Chờ bên nhận xác nhận")), ("confirmed", _("Đã xác nhận")))
-    q = django_filters.CharFilter(method="filter_search", label=_("Số biên bản hoặc số hiệu"))
+    q = django_filters.CharFilter(method="filter_search", label=SEARCH_LABEL, widget=search_input())
     agency = django_filters.ModelChoiceFilter(
         queryset=Organization.objects.none(), label=_("Bên giao"), empty_label=_("Tất cả")
     )
@@ -86,8 +95,8 @@ class MinutesFilterSet(_AgencyFilterMixin, django_filters.FilterSet):
 
 
 class LossReportFilterSet(_AgencyFilterMixin, django_filters.FilterSet):
-    device_path = "device__"
-    q = django_filters.CharFilter(method="filter_search", label=_("Số biên bản hoặc số hiệu"))
+    device_path, name_path = "device__", ""
+    q = django_filters.CharFilter(method="filter_search", label=SEARCH_LABEL, widget=search_input())
     agency = django_filters.ModelChoiceFilter(
         queryset=Organization.objects.none(), label=_("Cơ quan"), empty_label=_("Tất cả")
     )

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.backends.signals import connection_created
 from django.utils.translation import gettext_lazy as _
 
 
@@ -8,3 +9,6 @@ class PortalConfig(AppConfig):
 
     def ready(self):
         from portal import checks  # noqa: F401 - registers the system checks
+        from portal.lib.folding import register_sqlite_function
+
+        connection_created.connect(register_sqlite_function, dispatch_uid="portal_fold")

@@ -2,21 +2,22 @@
 (docs/architecture.md §2.7)."""
 
 import django_filters
-from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from agencies.access import scope_for
 from agencies.choices import OrgKind
 from agencies.filters import AGENCY_KINDS, agency_choices_within_scope
 from agencies.models import Organization
+from agencies.validators import nfc
+from portal.lib.folding import search_input
 from requests_app.choices import FormKind, Status
 from requests_app.models import CertRequest
 
+SEARCH_LABEL = _("Số văn bản, trích yếu, cơ quan, họ tên, số định danh hoặc số hiệu")
+
 
 class CertRequestFilterSet(django_filters.FilterSet):
-    q = django_filters.CharFilter(
-        method="filter_number", label=_("Số văn bản hoặc trích yếu"), lookup_expr="icontains"
-    )
+    q = django_filters.CharFilter(method="filter_search", label=SEARCH_LABEL, widget=search_input())
     form = django_filters.ChoiceFilter(
         choices=FormKind.choices, label=_("Mẫu"), empty_label=_("Tất cả")
     )
@@ -52,11 +53,8 @@ class CertRequestFilterSet(django_filters.FilterSet):
         if "agency" in self.filters:
             agency_choices_within_scope(self.form, user)
 
-    def filter_number(self, queryset, name, value):
-        value = value.strip()
-        if not value:
-            return queryset
-        return queryset.filter(Q(number__icontains=value) | Q(subject__icontains=value))
+    def filter_search(self, queryset, name, value):
+        return queryset.search(nfc(value or ""))
 
     def filter_agency(self, queryset, name, value):
         return queryset.within(value.path)

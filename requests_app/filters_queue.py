@@ -7,13 +7,17 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from agencies.models import Organization
+from agencies.validators import nfc
+from portal.lib.folding import search_input
 from requests_app.choices import FormKind, Status
+from requests_app.filters import SEARCH_LABEL
 from requests_app.models import CertRequest
 
 YES_NO = (("yes", _("Có")), ("no", _("Không")))
 
 
 class QueueFilterSet(django_filters.FilterSet):
+    q = django_filters.CharFilter(method="filter_search", label=SEARCH_LABEL, widget=search_input())
     form = django_filters.ChoiceFilter(
         choices=FormKind.choices, label=_("Mẫu"), empty_label=_("Tất cả")
     )
@@ -29,7 +33,7 @@ class QueueFilterSet(django_filters.FilterSet):
 
     class Meta:
         model = CertRequest
-        fields = ["form", "agency", "status", "overdue"]
+        fields = ["q", "form", "agency", "status", "overdue"]
 
     def __init__(self, data=None, queryset=None, *, statuses=(), **kwargs):
         super().__init__(data, queryset, **kwargs)
@@ -41,6 +45,9 @@ class QueueFilterSet(django_filters.FilterSet):
             self.filters["status"].extra["choices"] = [
                 (value, label) for value, label in Status.choices if value in statuses
             ]
+
+    def filter_search(self, queryset, name, value):
+        return queryset.search(nfc(value or ""))
 
     def filter_overdue(self, queryset, name, value):
         late = Q(due_on__lt=timezone.localdate())

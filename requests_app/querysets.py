@@ -7,6 +7,7 @@ from django.utils import timezone
 from agencies.access import scope_for
 from agencies.choices import Role
 from agencies.querysets import ScopedQuerySet
+from portal.lib.folding import folded_contains
 from requests_app.choices import CA_FORMS, PROVINCE_PROCESSED_FORMS, Outcome, Status
 
 
@@ -23,6 +24,32 @@ class CertRequestQuerySet(ScopedQuerySet):
 
     def ca_sees(self):
         return Q(forwarded_at__isnull=False, form__in=CA_FORMS)
+
+    def search(self, text: str):
+        """Letters matching `text` by number, subject or agency name, or having a row with that
+        person or organisation name (accents optional), ID number or certificate/device serial
+        (docs/architecture.md, "Search that forgives accents"). One EXISTS: no duplicates."""
+        text = text.strip()
+        if not text:
+            return self
+        serial = text.upper()
+        rows = self.model._meta.get_field("rows").related_model.objects.filter(
+            folded_contains("full_name", text)
+            | folded_contains("organization_name", text)
+            | Q(national_id=text)
+            | Q(old_serial=serial)
+            | Q(certificate__serial=serial)
+            | Q(device__serial=serial)
+            | Q(result_certificate__serial=serial)
+            | Q(result_device__serial=serial),
+            cert_request=OuterRef("pk"),
+        )
+        return self.filter(
+            Q(number__icontains=text)
+            | folded_contains("subject", text)
+            | folded_contains("agency__name", text)
+            | Exists(rows)
+        )
 
     def province_sees(self):
         return Q(issued_on__isnull=False)

@@ -37,6 +37,20 @@ def test_person_picker_returns_only_people_of_the_agency(client, cast):
     assert results == [ours]
 
 
+def test_pickers_find_names_typed_without_accents(client, cast):
+    cert_request = letter_draft(cast)
+    person = f.PersonFactory(organization=cast.unit_a, full_name="Đặng Thị Hằng")
+    f.PersonFactory(organization=cast.unit_a, full_name="Trần Văn Bình")
+    sign_in(client, cast.clerk_a)
+    assert _pick(client, cert_request, "person", "dang thi hang") == [person]
+    renewal = letter_draft(cast, form=FormKind.RENEW_CHANGE)
+    certificate = certificate_valid_for(cast, person=person, common_name=person.full_name)
+    assert _pick(client, renewal, "certificate", "Hang") == [certificate]
+    recovery = letter_draft(cast, form=FormKind.RECOVER_DEVICE, contact_email="")
+    device = f.DeviceFactory(agency=cast.agency_a, status=DeviceStatus.LOCKED, holder=person)
+    assert _pick(client, recovery, "device", "hang") == [device]
+
+
 def test_picking_a_person_fills_the_row_form(client, cast):
     cert_request = letter_draft(cast)
     person = f.PersonFactory(organization=cast.unit_a, full_name="Trần Văn Bình")

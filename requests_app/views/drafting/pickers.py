@@ -9,9 +9,11 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from agencies.models import Person
+from agencies.validators import nfc
 from certificates.models import Certificate
 from devices.choices import DeviceStatus
 from devices.models import Device
+from portal.lib.folding import folded_contains
 from requests_app.models import CertRequest, RequestRow
 from requests_app.views.drafting.common import (
     PICK_KIND,
@@ -60,16 +62,16 @@ def _search(queryset, kind: str, q: str):
         return queryset
     if kind == "person":
         return queryset.filter(
-            Q(full_name__icontains=q)
+            folded_contains("full_name", q)
             | Q(national_id__startswith=q)
             | Q(official_email__icontains=q)
         )
     if kind == "certificate":
         return queryset.filter(
-            Q(common_name__icontains=q) | Q(serial__istartswith=q) | Q(email__icontains=q)
+            folded_contains("common_name", q) | Q(serial__istartswith=q) | Q(email__icontains=q)
         )
     return queryset.filter(
-        Q(serial__icontains=q) | Q(phone__startswith=q) | Q(holder__full_name__icontains=q)
+        Q(serial__icontains=q) | Q(phone__startswith=q) | folded_contains("holder__full_name", q)
     )
 
 
@@ -81,7 +83,7 @@ def pick(request, pk: int, kind: str):
     cert_request = get_letter(request, pk, "edit")
     if PICK_KIND.get(cert_request.form) != kind:
         raise Http404
-    q = request.GET.get("q", "").strip()[:100]
+    q = nfc(request.GET.get("q", ""))[:100]
     results = list(_search(pick_queryset(request, cert_request, kind), kind, q)[:PICK_LIMIT])
     row_pk = request.GET.get("dong", "")
     if row_pk.isdigit():
