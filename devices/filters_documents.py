@@ -111,6 +111,11 @@ class LossReportFilterSet(_AgencyFilterMixin, django_filters.FilterSet):
 
 
 class ObligationFilterSet(_AgencyFilterMixin, django_filters.FilterSet):
+    q = django_filters.CharFilter(
+        method="filter_search",
+        label=_("Số hiệu thiết bị, chứng thư hoặc tên thuê bao"),
+        widget=search_input(),
+    )
     STATES = (
         ("open", _("Chưa xong")),
         ("overdue", _("Quá hạn")),
@@ -129,13 +134,24 @@ class ObligationFilterSet(_AgencyFilterMixin, django_filters.FilterSet):
 
     class Meta:
         model = ReturnObligation
-        fields = ["state", "reason", "agency"]
+        fields = ["q", "state", "reason", "agency"]
 
     def __init__(self, data=None, queryset=None, *, request=None, **kwargs):
         data = data.copy() if data is not None else {}
         data.setdefault("state", "open")
         super().__init__(data, queryset, request=request, **kwargs)
         self._limit_agencies(queryset)
+
+    def filter_search(self, queryset, name, value):
+        value = nfc(value or "")
+        if not value:
+            return queryset
+        return queryset.filter(
+            Q(device__serial=value.upper())
+            | Q(certificate_serial=value.upper())
+            | folded_contains("person__full_name", value)
+            | folded_contains("device__holder__full_name", value)
+        )
 
     def filter_state(self, queryset, name, value):
         if value == "open":
