@@ -74,6 +74,22 @@ def row_errors(row, facts: RowFacts | None = None) -> dict[str, list[str]]:
     return {field: messages for field, messages in errors.items() if messages}
 
 
+def confirmation_errors(row) -> dict[str, list[str]]:
+    """What the clerk must confirm before the letter is submitted: an ID number whose leading
+    zero the Excel import put back (`RequestRow.national_id_unconfirmed`). Not part of
+    `row_errors`, so the import itself still adds the row."""
+    if row.national_id_unconfirmed:
+        return {"national_id": [unconfirmed_id_message(row.national_id)]}
+    return {}
+
+
+def unconfirmed_id_message(national_id: str) -> str:
+    return _(
+        "Số định danh %(value)s được đọc từ một ô kiểu số của Excel (đã thêm số 0 đầu): "
+        "hãy đối chiếu với căn cước, sửa nếu cần, rồi lưu dòng để xác nhận."
+    ) % {"value": national_id}
+
+
 def rows_errors(rows, facts: RowFacts) -> list[dict[str, list[str]]]:
     """`row_errors` of many new rows of one letter, in order. The checks that read only a
     row's own values run once per distinct set of values (a merger's 100,000 rows have a few
