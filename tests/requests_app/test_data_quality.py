@@ -6,6 +6,7 @@ from django.contrib.admin.sites import site
 from django.core.exceptions import ValidationError
 from django.test import RequestFactory
 from django.urls import reverse
+from django.utils import timezone
 
 from agencies.models import Organization
 from agencies.validators import validate_mail_domains, validate_official_email
@@ -290,3 +291,65 @@ def test_the_prefilled_section_1_can_be_changed(client, cast):
     )
     letter.refresh_from_db()
     assert letter.contact_name == "Người Mới"
+
+
+# --- 2. a person who already holds a valid certificate --------------------------------------
+HOLDER_ID = "012190007777"
+
+
+def holder_certificate(cast, agency=None, **fields):
+    agency = agency or cast.agency_a
+    from agencies.models import Person
+
+    person = Person.objects.filter(national_id=HOLDER_ID).first() or f.PersonFactory(
+        organization=agency, national_id=HOLDER_ID
+    )
+    return f.certificate_valid_for(cast, agency=agency, person=person, **fields)
+
+
+def test_a_new_issue_for_a_holder_of_a_renewable_certificate_is_refused_naming_it(cast):
+    certificate = holder_certificate(cast, days_left=200)
+    cert_request = letter_draft(cast)
+    with pytest.raises(RowInvalid) as caught:
+        letter_row_add(cert_request, cast.clerk_a, national_id=HOLDER_ID)
+    [message] = caught.value.errors["national_id"]
+    assert certificate.serial in message and "Mẫu 04" in message
+    assert not cert_request.rows.exists()
+
+
+def test_a_holder_whose_certificate_can_no_longer_be_renewed_may_be_issued_anew(cast):
+    holder_certificate(cast, days_left=10)
+    cert_request = letter_draft(cast)
+    letter_row_add(cert_request, cast.clerk_a, national_id=HOLDER_ID)
+    assert cert_request.rows.count() == 1
+
+
+def test_a_revoked_or_expired_certificate_does_not_stop_a_new_issue(cast):
+    from certificates.choices import CertStatus
+
+    holder_certificate(cast, days_left=200, status=CertStatus.REVOKED, revoked_at=timezone.now())
+    holder_certificate(cast, days_left=-5)
+    cert_request = letter_draft(cast)
+    letter_row_add(cert_request, cast.clerk_a, national_id=HOLDER_ID)
+    assert cert_request.rows.count() == 1
+
+
+def test_another_agencys_certificate_refuses_the_row_without_naming_its_serial(cast):
+    certificate = holder_certificate(cast, agency=cast.agency_b, days_left=200)
+    cert_request = letter_draft(cast)
+    with pytest.raises(RowInvalid) as caught:
+        letter_row_add(cert_request, cast.clerk_a, national_id=HOLDER_ID)
+    [message] = caught.value.errors["national_id"]
+    assert certificate.serial not in message and "chuyển cơ quan" in message
+
+
+def test_the_import_preview_refuses_the_holder_on_its_line(client, cast):
+    certificate = holder_certificate(cast, days_left=200)
+    cert_request = letter_draft(cast)
+    sign_in(client, cast.clerk_a)
+    response = excel_upload(
+        client, cert_request, xlsx_upload([CA_HEADER, ca_line(1, "Lò Văn Một", HOLDER_ID)])
+    )
+    problems = import_report(response)
+    assert set(problems) == {2}
+    assert any(certificate.serial in message for _column, message in problems[2])
