@@ -13,6 +13,7 @@ from agencies.validators import (
     tax_code_validator,
     validate_birth_date,
     validate_issue_date,
+    validate_mail_domains,
     validate_official_email,
 )
 
@@ -54,6 +55,16 @@ class Organization(models.Model):
     )
     official_email = models.EmailField(
         _("thư điện tử công vụ"), blank=True, validators=[validate_official_email]
+    )
+    mail_domains = models.CharField(
+        _("tên miền thư điện tử riêng"),
+        max_length=255,
+        blank=True,
+        validators=[validate_mail_domains],
+        help_text=_(
+            "Tên miền thư điện tử công vụ riêng của cơ quan ngoài .gov.vn (ví dụ bvdkld.vn), "
+            "cách nhau bằng dấu phẩy."
+        ),
     )
     address = models.CharField(_("địa chỉ"), max_length=255, blank=True)
     valid_from = models.DateField(_("hiệu lực từ"), null=True, blank=True)

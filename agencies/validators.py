@@ -1,5 +1,6 @@
 """Field rules shared by forms, imports and models (docs/domain.md §5)."""
 
+import re
 import unicodedata
 from datetime import date
 
@@ -57,41 +58,59 @@ mobile_validator = RegexValidator(
     r"^0\d{9}$", _("Số điện thoại di động gồm 10 chữ số, bắt đầu bằng 0."), code="mobile"
 )
 
-# Public mail services an official address must not use (docs/domain.md §5). Kept as data so the
-# list can grow without touching the rule.
-PUBLIC_MAIL_DOMAINS = frozenset(
-    {
-        "gmail.com",
-        "googlemail.com",
-        "yahoo.com",
-        "yahoo.com.vn",
-        "ymail.com",
-        "hotmail.com",
-        "outlook.com",
-        "live.com",
-        "msn.com",
-        "icloud.com",
-        "aol.com",
-        "proton.me",
-        "protonmail.com",
-        "zoho.com",
-        "mail.ru",
-        "yandex.com",
-        "qq.com",
-        "163.com",
-    }
-)
+DOMAIN_RE = r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$"
+
+
+def split_mail_domains(value: str) -> list[str]:
+    """An organisation's registered mail domains as typed: comma- or space-separated."""
+    return [d.strip().strip(".").lower() for d in re.split(r"[\s,;]+", value or "") if d.strip()]
+
+
+def validate_mail_domains(value: str) -> None:
+    for domain in split_mail_domains(value):
+        if not re.match(DOMAIN_RE, domain):
+            raise ValidationError(
+                _("“%(domain)s” không phải tên miền (ví dụ đúng: bvdkld.vn)."),
+                code="mail_domain",
+                params={"domain": domain},
+            )
+
+
+def _under(domain: str, allowed) -> bool:
+    return any(domain == base or domain.endswith("." + base) for base in allowed)
+
+
+def registered_mail_domains() -> set[str]:
+    """Every organisation's own registered mail domains (a few hundred at most)."""
+    from agencies.models import Organization
+
+    found: set[str] = set()
+    for value in Organization.objects.exclude(mail_domains="").values_list(
+        "mail_domains", flat=True
+    ):
+        found.update(split_mail_domains(value))
+    return found
 
 
 def validate_official_email(value: str) -> None:
-    """Refuse addresses at public mail services: certificates carry official addresses only."""
-    domain = value.rsplit("@", 1)[-1].strip().lower()
-    if domain in PUBLIC_MAIL_DOMAINS:
-        raise ValidationError(
-            _("Địa chỉ %(email)s không phải thư điện tử công vụ (không chấp nhận %(domain)s)."),
-            code="official_email",
-            params={"email": value, "domain": domain},
-        )
+    """Accept only addresses on a state mail domain (settings.OFFICIAL_MAIL_DOMAINS, by
+    default gov.vn) or on a domain an organisation registered (Organization.mail_domains),
+    sub-domains included: certificates carry official addresses only (docs/domain.md §5.8)."""
+    from django.conf import settings
+
+    domain = value.rsplit("@", 1)[-1].strip().strip(".").lower()
+    allowed = settings.OFFICIAL_MAIL_DOMAINS
+    if _under(domain, allowed) or _under(domain, registered_mail_domains()):
+        return
+    raise ValidationError(
+        _(
+            "Địa chỉ %(email)s không phải thư điện tử công vụ: chỉ chấp nhận địa chỉ thuộc "
+            "tên miền %(allowed)s (kể cả tên miền con) hoặc tên miền riêng đã đăng ký của "
+            "cơ quan."
+        ),
+        code="official_email",
+        params={"email": value, "allowed": ", ".join(f".{d}" for d in allowed)},
+    )
 
 
 def nfc(value: str) -> str:

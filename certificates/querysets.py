@@ -34,6 +34,14 @@ class CertificateQuerySet(ScopedQuerySet):
         root_id = certificate.original_id or certificate.pk
         return self.filter(Q(pk=root_id) | Q(original_id=root_id))
 
+    def valid_of_person(self, national_id: str):
+        """The valid (issued, not revoked, not expired) person certificates whose holder has
+        this personal ID number, outside any scope: a Mẫu 01 row for such a person is
+        refused while renewal or change is still possible (docs/domain.md §5.8)."""
+        from certificates.choices import SubjectKind
+
+        return self.valid().filter(subject_kind=SubjectKind.PERSON, person__national_id=national_id)
+
     def held_by_person(self, *, serial: str, national_id: str):
         """The person certificate with this serial whose holder has this personal ID number,
         outside any scope: how a receiving agency names the certificate of a person moving in

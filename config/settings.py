@@ -355,6 +355,11 @@ SPECTACULAR_SETTINGS = {"TITLE": "Certificate-request portal API", "VERSION": "1
 PORTAL_RENEW_MIN_DAYS_LEFT = env_int("PORTAL_RENEW_MIN_DAYS_LEFT", 30)
 PORTAL_CHANGE_MIN_DAYS_LEFT = env_int("PORTAL_CHANGE_MIN_DAYS_LEFT", 30)
 PORTAL_MAX_RENEWALS = env_int("PORTAL_MAX_RENEWALS", 1)
+# Official e-mail (docs/domain.md §5.8): the state mail domains accepted, each with its
+# sub-domains; an organisation may also register its own domains (Organization.mail_domains).
+OFFICIAL_MAIL_DOMAINS = [
+    d.lower().strip(".") for d in env_list("OFFICIAL_MAIL_DOMAINS", ["gov.vn"])
+]
 # The renewal ladder (docs/domain.md §5.9): days left at which the agency and the subscriber are
 # told that renewal or change is still possible; under PORTAL_RENEW_MIN_DAYS_LEFT, that it no
 # longer is.

@@ -11,6 +11,7 @@ from django.urls import reverse
 from certificates.choices import RevocationReason
 from requests_app.columns import REGISTRY_COLUMNS, REGISTRY_NAMES, table_columns
 from requests_app.models import RequestRow
+from requests_app.rules import unconfirmed_id_message
 
 
 def columns(form: str) -> list[tuple[str, str]]:
@@ -154,4 +155,6 @@ def editor_cell(row: RequestRow, name: str) -> dict:
         text = value_text(row, name)
         if isinstance(getattr(row, name), bool):
             cls = "center"
+        elif name == "national_id" and row.national_id_unconfirmed:
+            sub2, cls = "⚠ " + unconfirmed_id_message(row.national_id), "warning"
     return {"text": text, "sub": sub, "sub2": sub2, "cls": cls, "mono_sub": name == "certificate"}

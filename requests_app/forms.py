@@ -146,6 +146,13 @@ class ContactForm(forms.ModelForm):
         self.order_fields(keep)
 
 
+def contact_from_letter(letter, kind: str) -> dict:
+    """Section 1 copied from an earlier letter of the agency (its subject aside)."""
+    keep = CONTACT_FIELDS_BY_KIND.get(kind, CONTACT_FIELDS_BY_KIND["default"])
+    data = {name: getattr(letter, name) for name in keep if name != "subject"}
+    return {name: value for name, value in data.items() if value not in (None, "")}
+
+
 def contact_from_person(person, kind: str) -> dict:
     """Section 1 pre-filled from the clerk's own Person record (they are usually the contact)."""
     data = {

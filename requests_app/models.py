@@ -158,6 +158,12 @@ class RequestRow(models.Model):
     national_id = models.CharField(
         _("số định danh cá nhân"), max_length=12, blank=True, validators=[national_id_validator]
     )
+    # Set by an Excel import that put back the leading zero of an 11-digit number cell;
+    # cleared when the clerk saves the row. The letter cannot be submitted while it is set
+    # (`rules.confirmation_errors`, docs/domain.md §5.8).
+    national_id_unconfirmed = models.BooleanField(
+        _("số định danh chưa xác nhận"), default=False, editable=False
+    )
     id_issue_date = models.DateField(
         _("ngày cấp"), null=True, blank=True, validators=[validate_issue_date]
     )

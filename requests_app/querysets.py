@@ -54,6 +54,21 @@ class CertRequestQuerySet(ScopedQuerySet):
     def province_sees(self):
         return Q(issued_on__isnull=False)
 
+    def last_contact_of(self, agency, *, recovery: bool):
+        """The agency's own most recent letter with a section 1 contact, from which a new
+        letter's section 1 is prefilled: a Mẫu 06 from the last Mẫu 06 (its section 1 names
+        the person assisting the recovery), any other form from the last non-06 letter."""
+        from requests_app.choices import FormKind
+
+        same_kind = Q(form=FormKind.RECOVER_DEVICE)
+        return (
+            self.filter(agency=agency)
+            .filter(same_kind if recovery else ~same_kind)
+            .exclude(contact_name="")
+            .order_by("-created_at", "-pk")
+            .first()
+        )
+
     def province_inbox(self, user):
         """Letters waiting for the user's provincial office, earliest deadline first."""
         scope = scope_for(user)

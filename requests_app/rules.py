@@ -74,6 +74,22 @@ def row_errors(row, facts: RowFacts | None = None) -> dict[str, list[str]]:
     return {field: messages for field, messages in errors.items() if messages}
 
 
+def confirmation_errors(row) -> dict[str, list[str]]:
+    """What the clerk must confirm before the letter is submitted: an ID number whose leading
+    zero the Excel import put back (`RequestRow.national_id_unconfirmed`). Not part of
+    `row_errors`, so the import itself still adds the row."""
+    if row.national_id_unconfirmed:
+        return {"national_id": [unconfirmed_id_message(row.national_id)]}
+    return {}
+
+
+def unconfirmed_id_message(national_id: str) -> str:
+    return _(
+        "Số định danh %(value)s được đọc từ một ô kiểu số của Excel (đã thêm số 0 đầu): "
+        "hãy đối chiếu với căn cước, sửa nếu cần, rồi lưu dòng để xác nhận."
+    ) % {"value": national_id}
+
+
 def rows_errors(rows, facts: RowFacts) -> list[dict[str, list[str]]]:
     """`row_errors` of many new rows of one letter, in order. The checks that read only a
     row's own values run once per distinct set of values (a merger's 100,000 rows have a few
@@ -138,6 +154,10 @@ def _target_checks(row, errors, facts) -> None:
     form = row.cert_request.form
     if form == FormKind.ISSUE_PERSON and row.national_id:
         _check_person_once_per_letter(row, errors)
+        if facts is None:
+            # A prepared letter (a merger's) proposes new issues only where renewal is no
+            # longer possible (docs/domain.md §6.5); its facts carry no holders.
+            _check_no_valid_certificate(row, errors)
     if form == FormKind.RENEW_CHANGE:
         _check_renew_change(row, errors, facts)
     elif form == FormKind.REVOKE:
@@ -145,6 +165,38 @@ def _target_checks(row, errors, facts) -> None:
     elif form == FormKind.RECOVER_DEVICE:
         _check_recover(row, errors, facts)
     _check_one_open_request(row, errors, facts)
+
+
+def _check_no_valid_certificate(row, errors) -> None:
+    """One valid personal certificate per person (docs/domain.md §5.8): while the person's
+    certificate can still be renewed or changed (at least PORTAL_RENEW_MIN_DAYS_LEFT days
+    left) a new issue is refused and the clerk pointed to Mẫu 04; under that, a new issue is
+    the only way on (§5.2). The serial is named only to its own agency (§5.3.1)."""
+    from certificates.models import Certificate
+
+    minimum = settings.PORTAL_RENEW_MIN_DAYS_LEFT
+    for certificate in Certificate.objects.valid_of_person(row.national_id).select_related(
+        "agency"
+    ):
+        if days_left(certificate) < minimum:
+            continue
+        if _belongs_to_agency(certificate, row.cert_request.agency):
+            errors["national_id"].append(
+                _(
+                    "Người này đang có chứng thư %(serial)s còn hiệu lực (còn %(left)d ngày): "
+                    "không cấp mới; hãy đề nghị gia hạn hoặc thay đổi thông tin (Mẫu 04)."
+                )
+                % {"serial": certificate.serial, "left": days_left(certificate)}
+            )
+        else:
+            errors["national_id"].append(
+                _(
+                    "Người này đang có chứng thư cá nhân còn hiệu lực do cơ quan khác quản lý: "
+                    "không cấp mới; nếu người này chuyển công tác đến, hãy đề nghị thay đổi "
+                    "thông tin (Mẫu 04, chuyển cơ quan công tác)."
+                )
+            )
+        return
 
 
 def _belongs(obj, agency, facts) -> bool:

@@ -64,6 +64,7 @@ from requests_app.excel.layouts import (
 )
 from requests_app.excel.readers import (
     CellError,
+    id_lost_leading_zero,
     read_carrier,
     read_date,
     read_national_id,
@@ -92,6 +93,7 @@ __all__ = [
     "check_rows",
     "export_workbook",
     "from_payload",
+    "id_lost_leading_zero",
     "read_carrier",
     "read_date",
     "read_national_id",

@@ -25,6 +25,8 @@ from requests_app.excel.layouts import (
 from requests_app.excel.readers import (
     CellError,
     _header,
+    check_national_id,
+    id_lost_leading_zero,
     read_carrier,
     read_date,
     read_national_id,
@@ -158,7 +160,13 @@ def _cell(row: SheetRow, column: str, reader, value):
 
 def _read_mau01_row(line: int, v: list) -> SheetRow:
     row = SheetRow(line=line, data={})
-    national_id, issue_date, place = split_id_cell(v[3])
+    try:
+        national_id, issue_date, place = split_id_cell(v[3])
+        if national_id:
+            check_national_id(national_id, national_id)
+    except CellError as exc:
+        row.problems.append((MAU01_HEADERS[3][0], str(exc)))
+        national_id, issue_date, place = "", None, ""
     if isinstance(issue_date, str):
         row.problems.append(
             (
@@ -173,6 +181,7 @@ def _read_mau01_row(line: int, v: list) -> SheetRow:
         "full_name": text(v[1]),
         "date_of_birth": _cell(row, "Ngày sinh", read_date, v[2]),
         "national_id": national_id,
+        "national_id_unconfirmed": id_lost_leading_zero(v[3]),
         "id_issue_date": issue_date,
         "id_issue_place": place,
         "email": text(v[4]).lower(),
@@ -234,7 +243,8 @@ def _read_ca_row(line: int, v: list) -> SheetRow:
     row.data = {
         "full_name": text(v[1]),
         "date_of_birth": _cell(row, "Ngày sinh", read_date, v[2]),
-        "national_id": read_national_id(v[3]),
+        "national_id": _cell(row, CA_HEADERS[3][0], read_national_id, v[3]) or "",
+        "national_id_unconfirmed": id_lost_leading_zero(v[3]),
         "id_issue_date": _cell(row, "Ngày cấp", read_date, v[5]),
         "id_issue_place": place,
         "email": text(v[6]).lower(),
@@ -261,8 +271,11 @@ def check_rows(cert_request, layout: str, rows: list[SheetRow], *, progress=None
         if progress is not None and index % PROGRESS_EVERY == 0:
             progress(index, total)
         unsaved = RequestRow(cert_request=cert_request, position=index, **sheet_row.data)
+        read_problems = {column for column, _message in sheet_row.problems}
         for name, messages in row_errors(unsaved).items():
             column = columns.get(name, "—")
+            if column in read_problems:
+                continue  # one message per cell: the reader's says what the cell held
             for message in messages:
                 if (column, message) not in sheet_row.problems:
                     sheet_row.problems.append((column, message))

@@ -86,13 +86,42 @@ def read_phone(value) -> str:
     return digits
 
 
+def _is_number(value) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def id_lost_leading_zero(value) -> bool:
+    """A number cell of 11 digits: Excel most likely dropped the 12-digit ID's leading zero.
+    The reader puts it back; the row is flagged for the clerk to confirm (docs/domain.md §5.8)."""
+    return _is_number(value) and len(str(int(value))) == 11
+
+
 def read_national_id(value) -> str:
+    """A 12-digit personal ID number. Only a number cell of 11 digits gets its leading zero
+    back (`id_lost_leading_zero`); anything else that is not 12 digits — a 9-digit old ID card
+    number, letters, a typo — is refused, never padded."""
     if value is None or value == "":
         return ""
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        digits = str(int(value))
-        return digits.zfill(12) if len(digits) < 12 else digits
-    return re.sub(r"[\s.]", "", text(value))
+    if _is_number(value):
+        raw = digits = str(int(value))
+        if len(digits) == 11:
+            digits = "0" + digits
+    else:
+        raw = text(value)
+        digits = re.sub(r"[\s.]", "", raw)
+    check_national_id(digits, raw)
+    return digits
+
+
+def check_national_id(digits: str, raw: str) -> None:
+    if not re.fullmatch(r"\d{12}", digits):
+        raise CellError(
+            _(
+                "Số định danh “%(value)s” không hợp lệ: số định danh cá nhân gồm đúng 12 chữ "
+                "số (số chứng minh nhân dân cũ 9 chữ số không dùng được)."
+            )
+            % {"value": raw}
+        )
 
 
 PLACE_LABELS = re.compile(r"(?i)\b(ngày cấp|nơi cấp|cấp ngày|cấp tại)\s*:?")

@@ -114,8 +114,12 @@ def cert_request_update(*, cert_request: CertRequest, by, data: dict) -> CertReq
     return cert_request
 
 
+# Set by the Excel import next to the columns (docs/domain.md §5.8).
+IMPORT_FLAGS = {"national_id_unconfirmed"}
+
+
 def _check_columns(cert_request: CertRequest, data: dict) -> None:
-    unknown = set(data) - set(FORM_COLUMNS[cert_request.form])
+    unknown = set(data) - set(FORM_COLUMNS[cert_request.form]) - IMPORT_FLAGS
     if unknown:
         raise ValueError(f"columns not in Mẫu {cert_request.form}: {sorted(unknown)}")
 
@@ -134,6 +138,9 @@ def row_save(
         before = {name: str(getattr(row, name)) for name in data} if row.pk else None
         for name, value in data.items():
             setattr(row, name, clean(value))
+        if "national_id" in data:
+            # The clerk has seen the ID number and saved it: confirmed.
+            row.national_id_unconfirmed = False
         row.cert_request = locked
         errors = row_errors(row)
         if errors:

@@ -20,7 +20,7 @@ from requests_app import notify
 from requests_app.choices import FINAL_OUTCOMES, FormKind, Outcome, Signing
 from requests_app.exceptions import RowInvalid
 from requests_app.models import CertRequest, RequestRow
-from requests_app.rules import row_errors
+from requests_app.rules import confirmation_errors, row_errors
 from requests_app.services.documents import enqueue_document_render
 from requests_app.services.verification import check_signed
 from requests_app.workflow import acting, move, require_reason
@@ -34,7 +34,7 @@ def check_all_rows(cert_request: CertRequest) -> None:
     problems = []
     for row in rows:
         row.cert_request = cert_request
-        errors = row_errors(row)
+        errors = row_errors(row) or confirmation_errors(row)
         if errors:
             first = next(iter(errors.values()))[0]
             problems.append(_("Dòng %(n)d: %(msg)s") % {"n": row.position, "msg": first})

@@ -21,6 +21,7 @@ from requests_app.forms import (
     CertRequestCreateForm,
     ContactForm,
     clerk_agencies,
+    contact_from_letter,
     contact_from_person,
 )
 from requests_app.models import CertRequest, RequestRow
@@ -97,7 +98,10 @@ def cert_request_create(request):
             agency = form.cleaned_data["agency"]
             try:
                 cert_request = services.cert_request_create(
-                    agency=agency, form=kind, by=request.user, **_contact_prefill(request, kind)
+                    agency=agency,
+                    form=kind,
+                    by=request.user,
+                    **_contact_prefill(request, agency, kind),
                 )
             except DomainError as exc:
                 form.add_error(None, exc.message)
@@ -128,12 +132,19 @@ def cert_request_create(request):
     )
 
 
-def _contact_prefill(request, kind: str) -> dict:
-    """Section 1 from the clerk's own Person record, keeping only values that pass its checks."""
-    person = Person.objects.filter(user=request.user).select_related("organization").first()
-    if person is None:
-        return {}
-    data = contact_from_person(person, kind)
+def _contact_prefill(request, agency, kind: str) -> dict:
+    """Section 1 from the agency's last letter with a contact, or else from the clerk's own
+    Person record, keeping only values that pass its checks; the clerk can change it."""
+    last = CertRequest.objects.visible_to(request.user).last_contact_of(
+        agency, recovery=kind == FormKind.RECOVER_DEVICE
+    )
+    if last is not None:
+        data = contact_from_letter(last, kind)
+    else:
+        person = Person.objects.filter(user=request.user).select_related("organization").first()
+        if person is None:
+            return {}
+        data = contact_from_person(person, kind)
     probe = ContactForm(
         {**data, "contact_id_issue_date": cells.date_text(data.get("contact_id_issue_date"))},
         instance=CertRequest(form=kind),
