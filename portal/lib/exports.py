@@ -6,22 +6,25 @@ written in openpyxl's write-only mode into a temporary file on disk and served b
 FileResponse, so memory stays bounded whatever the number of rows; the queryset is read with
 `.iterator(chunk_size=...)`, so the caller's select_related keeps the query count constant.
 Cells go through `portal.lib.xlsx.export_row` (formula-proof; IDs, serials, phones and letter
-numbers as text cells). See docs/architecture.md, "Exports".
+numbers as text cells). `blank_template` is the empty workbook offered next to each import.
+See docs/architecture.md, "Exports".
 """
 
 import tempfile
 from collections.abc import Callable, Iterable
 from datetime import date, datetime
 
-from django.http import FileResponse
+from django.http import FileResponse, HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from portal.lib.xlsx import XLSX_CONTENT_TYPE, export_cell, export_row, new_export
+from portal.lib.xlsx import XLSX_CONTENT_TYPE, export_cell, export_row, new_export, save
 
 EXPORT_PARAM = "xuat"
 EXPORT_VALUE = "xlsx"
 CHUNK_SIZE = 2000
+# Lines of a blank import template pre-formatted as text.
+TEMPLATE_TEXT_ROWS = 500
 
 
 def wants_export(request) -> bool:
@@ -107,3 +110,25 @@ def export_list(
         filename=f"{filename}-{stamp}.xlsx",
         content_type=XLSX_CONTENT_TYPE,
     )
+
+
+def blank_template(*, filename: str, headers: list[str], sheet_title: str) -> HttpResponse:
+    """An empty workbook for an import: one bold line with exactly the headers its importer
+    accepts, every column formatted as text for the first rows so Excel keeps leading zeros
+    and long numbers (IDs, phones, serials) as typed."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = sheet_title[:31]
+    sheet.append(headers)
+    for index, cell in enumerate(sheet[1], start=1):
+        cell.font = Font(bold=True)
+        letter = cell.column_letter
+        sheet.column_dimensions[letter].width = max(12, min(len(headers[index - 1]) + 4, 40))
+        for row in range(2, TEMPLATE_TEXT_ROWS + 2):
+            sheet.cell(row=row, column=index).number_format = "@"
+    response = HttpResponse(save(workbook), content_type=XLSX_CONTENT_TYPE)
+    response["Content-Disposition"] = f'attachment; filename="{filename}.xlsx"'
+    return response
