@@ -77,3 +77,11 @@ def test_exporting_30_certificates_costs_the_same_queries_as_3(cast, client):
     for _n in range(27):
         f.certificate_valid_for(cast, device=f.DeviceFactory(agency=cast.agency_b))
     assert _export_queries(client) == few
+
+
+def test_a_formula_in_a_name_is_exported_as_text(cast, client):
+    f.certificate_valid_for(cast, common_name='=HYPERLINK("http://x","y")')
+    sign_in(client, cast.clerk_a)
+    headers, lines = read_export(client.get(URL, {"xuat": "xlsx"}))
+    (cell,) = column(headers, lines, "Tên chứng thư")
+    assert (cell.data_type, cell.value) == ("s", '\'=HYPERLINK("http://x","y")')
