@@ -23,6 +23,7 @@ from agencies.access import scope_for
 from certificates import services
 from certificates.choices import CertStatus, KeyAlgorithm
 from certificates.exceptions import CertificateError
+from certificates.exports import export_certificates
 from certificates.filters import CertificateFilterSet
 from certificates.forms import RegisteredRevocationForm
 from certificates.models import (
@@ -34,6 +35,7 @@ from certificates.models import (
 )
 from certificates.pem import der_to_pem
 from certificates.signing.files import safe_pdf_filename
+from portal.lib.exports import export_query, wants_export
 from portal.lib.paging import paginate
 
 OCSP_MAX_REQUEST_BYTES = 16 * 1024
@@ -54,8 +56,15 @@ def certificate_list(request):
     # An invalid filter (an agency out of scope, a bad number) lists nothing rather than
     # silently dropping the filter; the form shows why.
     rows = filterset.qs if not filterset.is_bound or filterset.is_valid() else base.none()
+    if wants_export(request):
+        return export_certificates(rows)
     paging = paginate(request, rows)
-    context = {"filter": filterset, "certificates": paging["page"].object_list, **paging}
+    context = {
+        "filter": filterset,
+        "certificates": paging["page"].object_list,
+        "export_query": export_query(request),
+        **paging,
+    }
     if request.htmx:
         return render(request, "certificates/partials/_certificate_table.html", context)
     return render(request, "certificates/certificate_list.html", context)

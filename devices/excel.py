@@ -68,6 +68,8 @@ HEADERS = {
     "carrier": {"nhà mạng", "carrier", "nha mang"},
 }
 
+# The blank template's headers (devices:stock_template): one accepted name per column.
+TEMPLATE_HEADERS = ["Loại thiết bị", "Số hiệu", "ICCID", "Số điện thoại", "Nhà mạng"]
 
 # The file cannot be read at all: the reader's refusals (not .xlsx, too big, damaged) and ours.
 StockFileError = XlsxRefused

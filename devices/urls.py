@@ -12,6 +12,7 @@ urlpatterns = [
     path("thiet-bi/tinh/<int:pk>/", inventory.province_inventory, name="province"),
     path("thiet-bi/kho-ca/", inventory.ca_stock, name="stock"),
     path("thiet-bi/kho-ca/nhap/", stock.stock_import, name="stock_import"),
+    path("thiet-bi/kho-ca/nhap/mau-trong/", stock.stock_template, name="stock_template"),
     path("thiet-bi/kho-ca/nhap/<int:job_pk>/", stock.stock_import_job, name="stock_import_job"),
     path(
         "thiet-bi/kho-ca/nhap/<int:job_pk>/xac-nhan/",

@@ -28,5 +28,6 @@ urlpatterns = [
         name="import_discard",
     ),
     path("van-ban/<int:pk>/xuat-excel/", drafting.excel_export, name="export"),
+    path("van-ban/mau-nhap-excel/<str:layout>/", drafting.excel_template, name="import_template"),
     path("van-ban/<int:pk>/ban-da-ky/", upload.letter_signed_upload, name="signed_upload"),
 ]

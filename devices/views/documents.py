@@ -17,6 +17,7 @@ from agencies.choices import Role
 from agencies.models import Organization
 from devices import documents, services
 from devices.choices import DeviceStatus
+from devices.exports import export_documents, export_obligations
 from devices.extensions import document_panels
 from devices.filters_documents import (
     LossReportFilterSet,
@@ -35,6 +36,7 @@ from devices.models import (
 from devices.permissions import clerk_agencies, is_ca
 from devices.views._common import require_staff
 from portal.errors import DomainError
+from portal.lib.exports import export_query, wants_export
 from portal.lib.headers import frameable_by_the_portal
 from portal.lib.paging import paginate
 
@@ -175,9 +177,13 @@ def _document_list(request, kind: str):
     spec = LISTS[kind]
     base = spec["queryset"](request.user).select_related("agency", "agency__province")
     filterset = spec["filterset"](request.GET or None, queryset=base, request=request)
+    title = spec["title_ca"] if is_ca(request.user) else spec["title"]
+    if wants_export(request):
+        return export_documents(filterset.qs, kind=kind, title=title)
     context = {
-        "title": spec["title_ca"] if is_ca(request.user) else spec["title"],
+        "title": title,
         "filter": filterset,
+        "export_query": export_query(request),
         "kind": kind,
         "is_clerk": bool(clerk_agencies(request.user)),
         **paginate(request, filterset.qs),
@@ -343,8 +349,11 @@ def returns(request):
         .order_by("closed_at", "due_on", "pk")
     )
     filterset = ObligationFilterSet(request.GET or None, queryset=base, request=request)
+    if wants_export(request):
+        return export_obligations(filterset.qs)
     context = {
         "filter": filterset,
+        "export_query": export_query(request),
         "today": timezone.localdate(),
         "is_clerk": bool(clerk_agencies(request.user)),
         **paginate(request, filterset.qs),

@@ -12,12 +12,13 @@ from django_htmx.http import HttpResponseClientRefresh
 
 from devices import stock_jobs
 from devices.choices import DeviceKind
-from devices.excel import StockFileError
+from devices.excel import TEMPLATE_HEADERS, StockFileError
 from devices.forms import StockUploadForm
 from devices.permissions import is_ca
 from devices.services import StockImportRefused, StockRow
 from devices.stock_jobs import STOCK_IMPORT, result_rows, stock_import_start
 from portal.imports import STATE_MESSAGES, ImportJobNotReady, import_job_discard
+from portal.lib.exports import blank_template
 from portal.models import ImportJob
 
 PREVIEW_ROWS = 500
@@ -60,6 +61,16 @@ def _preview_context(job: ImportJob) -> dict:
         "can_confirm": not problems and not file_problems,
         "counts": _counts(rows),
     }
+
+
+@login_required
+@require_GET
+def stock_template(request):
+    """The blank workbook for the stock import, with exactly the headers it reads."""
+    _require_ca(request.user)
+    return blank_template(
+        filename="mau-nhap-kho-thiet-bi", headers=TEMPLATE_HEADERS, sheet_title=_("Thiết bị")
+    )
 
 
 @login_required

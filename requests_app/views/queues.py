@@ -17,9 +17,11 @@ from django.views.decorators.http import require_http_methods
 from agencies.access import scope_for
 from agencies.choices import Role
 from portal.errors import DomainError
+from portal.lib.exports import export_query, wants_export
 from portal.lib.paging import paginate
 from requests_app import services
 from requests_app.choices import Status
+from requests_app.exports import export_queue
 from requests_app.filters_queue import QueueFilterSet
 from requests_app.models import CertRequest
 
@@ -72,11 +74,15 @@ def _queue(request, kind: str):
 
     filterset = QueueFilterSet(request.GET or None, queryset=base, statuses=queue["statuses"])
     letters = filterset.qs.with_queue_figures()
+    if wants_export(request):
+        filename = "hop-thu-so" if kind == "province" else "hang-doi-ca"
+        return export_queue(letters, title=queue["title"], filename=filename)
     paging = paginate(request, letters)
     context = {
         "queue": queue,
         "kind": kind,
         "filter": filterset,
+        "export_query": export_query(request),
         "letters": paging["page"].object_list,
         **paging,
         "today": timezone.localdate(),

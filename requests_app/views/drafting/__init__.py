@@ -21,6 +21,7 @@ from requests_app.views.drafting.spreadsheets import (
     excel_import_confirm,
     excel_import_discard,
     excel_import_job,
+    excel_template,
 )
 
 __all__ = [
@@ -32,6 +33,7 @@ __all__ = [
     "excel_import_confirm",
     "excel_import_discard",
     "excel_import_job",
+    "excel_template",
     "pick",
     "row_add",
     "row_delete",

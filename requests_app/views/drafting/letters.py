@@ -13,9 +13,11 @@ from agencies.access import scope_for
 from agencies.choices import Role
 from agencies.models import Person
 from portal.errors import DomainError
+from portal.lib.exports import export_query, wants_export
 from portal.lib.paging import paginate
 from requests_app import cells, services
 from requests_app.choices import FormKind, Status
+from requests_app.exports import export_letters
 from requests_app.filters import CertRequestFilterSet
 from requests_app.forms import (
     CertRequestCreateForm,
@@ -52,6 +54,8 @@ def cert_request_list(request):
         .order_by("-created_at", "-pk")
     )
     filterset = CertRequestFilterSet(request.GET or None, queryset=base, request=request)
+    if wants_export(request):
+        return export_letters(filterset.qs)
     paging = paginate(request, filterset.qs)
     letters = list(paging["page"].object_list)
     for letter in letters:
@@ -60,6 +64,7 @@ def cert_request_list(request):
     context = {
         "filter": filterset,
         "letters": letters,
+        "export_query": export_query(request),
         **paging,
         "can_draft": Role.AGENCY_CLERK in scope.roles,
         "form_kinds": [(value, label, FORM_HELP[value]) for value, label in FormKind.choices],

@@ -10,6 +10,7 @@ from django_htmx.http import HttpResponseClientRefresh
 
 from portal.errors import DomainError
 from portal.imports import STATE_MESSAGES, ImportJobNotReady, import_job_discard
+from portal.lib.exports import blank_template
 from portal.models import ImportJob
 from requests_app import cells, excel
 from requests_app.choices import FormKind
@@ -163,3 +164,22 @@ def excel_export(request, pk: int):
         f'attachment; filename="van-ban-{cert_request.pk}-mau-{cert_request.form}.xlsx"'
     )
     return response
+
+
+TEMPLATES = {
+    excel.LAYOUT_MAU01: ("mau-01-danh-sach", "Mẫu 01"),
+    excel.LAYOUT_CA: ("bang-cuc-cts-19-cot", "Cục CTS&BMTT"),
+}
+
+
+@login_required
+@require_GET
+def excel_template(request, layout: str):
+    """A blank workbook for the letter import, with exactly the headers the importer checks
+    (requests_app/excel/layouts.py): the Mẫu 01 list or the CA's 19-column sheet."""
+    if layout not in TEMPLATES:
+        raise Http404
+    filename, sheet_title = TEMPLATES[layout]
+    layout_headers = excel.MAU01_HEADERS if layout == excel.LAYOUT_MAU01 else excel.CA_HEADERS
+    headers = [title for title, _fragments in layout_headers]
+    return blank_template(filename=filename, headers=headers, sheet_title=sheet_title)
