@@ -25,6 +25,9 @@ from requests_app.choices import (
 )
 from requests_app.querysets import CertRequestQuerySet, RequestRowQuerySet
 
+# Where a forwarded letter may stand: the CA has it, or has processed it.
+AFTER_FORWARD = {Status.FORWARDED, Status.IN_PROCESS, Status.DONE}
+
 
 class CertRequest(models.Model):
     """One letter (công văn) of a Mẫu 01–06 kind, with many rows."""
@@ -291,6 +294,34 @@ class RequestRow(models.Model):
 
     def __str__(self) -> str:
         return f"{self.cert_request_id}/{self.position}"
+
+    @property
+    def decision(self) -> tuple[str, str]:
+        """(state, label) of the row as people read it: who decided what.
+
+        The Sở's acceptance goes back to pending when the letter is forwarded (the CA decides
+        again, docs/domain.md §4), so a pending row the Sở accepted before the forwarding reads
+        "Sở KH&CN đã chấp nhận", not "Chờ xem xét". A decision after the forwarding is the
+        CA's. A refusal of the whole letter has no decider and keeps the plain label.
+        """
+        letter = self.cert_request
+        forwarded_at = letter.forwarded_at
+        if self.decided_by_id is None or self.decided_at is None:
+            return self.outcome, self.get_outcome_display()
+        by_province = forwarded_at is None or self.decided_at <= forwarded_at
+        if self.outcome == Outcome.PENDING:
+            if by_province and forwarded_at and letter.status in AFTER_FORWARD:
+                return "province-accepted", str(_("Sở KH&CN đã chấp nhận"))
+            return self.outcome, self.get_outcome_display()
+        if self.outcome == Outcome.ACCEPTED:
+            if by_province:
+                return "province-accepted", str(_("Sở KH&CN đã chấp nhận"))
+            return "ca-accepted", str(_("CA đã chấp nhận"))
+        if self.outcome == Outcome.REFUSED:
+            if by_province:
+                return "province-refused", str(_("Sở KH&CN đã từ chối"))
+            return "ca-refused", str(_("CA đã từ chối"))
+        return self.outcome, self.get_outcome_display()
 
 
 class Transition(models.Model):

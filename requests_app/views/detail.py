@@ -79,6 +79,7 @@ def _rows(cert_request: CertRequest):
             "result_certificate",
             "result_device",
             "decided_by",
+            "decided_by__person",
         )
         .order_by("position")
     )
@@ -146,7 +147,9 @@ def cert_request_detail(request, pk: int):
 
 
 def _history(cert_request: CertRequest) -> list:
-    transitions = list(cert_request.transitions.select_related("by").order_by("at", "pk"))
+    transitions = list(
+        cert_request.transitions.select_related("by", "by__person").order_by("at", "pk")
+    )
     for transition in transitions:
         action = ACTIONS.get(transition.action)
         transition.label = action.label if action else transition.action
@@ -163,10 +166,13 @@ def _last_reason(cert_request: CertRequest, history: list):
 
 
 def _outcome_counts(rows) -> list[tuple[str, str, int]]:
-    counts = {value: 0 for value in Outcome.values}
+    """(state, label, n) per row state as the rows read (RequestRow.decision), so the
+    counters say the same as the badges."""
+    counts: dict[str, list] = {}
     for row in rows:
-        counts[row.outcome] += 1
-    return [(value, label, counts[value]) for value, label in Outcome.choices if counts[value]]
+        state, label = row.decision
+        counts.setdefault(state, [label, 0])[1] += 1
+    return [(state, label, n) for state, (label, n) in counts.items()]
 
 
 # The action's name in its URL, where it differs from the table's.
@@ -273,10 +279,16 @@ def row_decide(request, pk: int, row_pk: int):
     actions = allowed_actions(request.user, cert_request)
     row = _rows(cert_request).get(pk=row.pk)
     row.cert_request = cert_request
+    all_rows = list(cert_request.rows.select_related("decided_by").order_by("position"))
+    for each in all_rows:
+        each.cert_request = cert_request
     context = {
         **_row_context(row, cert_request, actions),
         **_actions_context(cert_request, actions),
-        "pending_rows": cert_request.rows.filter(outcome=Outcome.PENDING).count(),
+        "row_count": len(all_rows),
+        "outcome_counts": _outcome_counts(all_rows),
+        "oob_counts": True,
+        "pending_rows": sum(1 for r in all_rows if r.outcome == Outcome.PENDING),
         "error": error,
         "oob_actions": True,
         "has_actions": True,

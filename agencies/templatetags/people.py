@@ -1,0 +1,34 @@
+"""How pages name a user in history and audit displays: the person's full name (a user's
+name lives on their `Person`, docs/domain.md), then the account's own name, and the username
+only as a last resort; `role_line` adds the role and organisation the user acts for."""
+
+from django import template
+from django.core.exceptions import ObjectDoesNotExist
+
+register = template.Library()
+
+
+@register.filter
+def full_name(user) -> str:
+    if user is None:
+        return ""
+    try:
+        person = user.person
+    except (ObjectDoesNotExist, AttributeError):
+        person = None
+    if person is not None and person.full_name:
+        return person.full_name
+    return user.get_full_name() or user.username
+
+
+@register.filter
+def role_line(user) -> str:
+    """ "Role · organisation" of the user's first membership, or ""."""
+    if user is None:
+        return ""
+    membership = user.memberships.select_related("organization").order_by("pk").first()
+    if membership is None:
+        return ""
+    if membership.organization is None:
+        return membership.get_role_display()
+    return f"{membership.get_role_display()} · {membership.organization.name}"

@@ -1,0 +1,62 @@
+"""Row states that say who decided what, counters refreshed with the per-row decision that
+changed them, and history naming people by full name (issue 13)."""
+
+import pytest
+from django.urls import reverse
+
+from agencies.models import Person
+from requests_app import services
+from requests_app.choices import Status
+from tests import factories as f
+from tests.helpers import HTMX, sign_in
+from tests.requests_app.letters import letter_at
+
+pytestmark = pytest.mark.django_db
+
+
+def _decide(client, letter, row, decision, note=""):
+    url = reverse("requests_app:row_decide", args=[letter.pk, row.pk])
+    data = {"decision": decision, "expected": row.outcome, "note": note}
+    return client.post(url, data, **HTMX)
+
+
+def test_a_row_the_province_accepted_reads_so_accepted_for_clerk_after_forwarding(client, cast):
+    letter = letter_at(cast, Status.PROVINCE_REVIEW, rows=2)
+    first, second = letter.rows.order_by("position")
+    services.row_decide(row=first, by=cast.officer_1, accept=True)
+    services.row_decide(row=second, by=cast.officer_1, accept=False, note="Sai số định danh")
+    services.cert_request_forward(cert_request=letter, by=cast.officer_1)
+
+    sign_in(client, cast.clerk_a)
+    html = client.get(reverse("requests_app:detail", args=[letter.pk])).content.decode()
+    assert 'data-decision="province-accepted"' in html
+    assert "Sở KH&amp;CN đã chấp nhận" in html
+    assert 'data-decision="province-refused"' in html
+    assert "Sai số định danh" in html
+    assert "Chờ xem xét" not in html
+
+
+def test_a_row_decision_by_htmx_returns_the_counters_out_of_band(client, cast):
+    letter = letter_at(cast, Status.PROVINCE_REVIEW, rows=2)
+    first = letter.rows.order_by("position").first()
+    sign_in(client, cast.officer_1)
+
+    html = _decide(client, letter, first, "accept").content.decode()
+
+    assert 'id="dem-dong" class="muted small row-counts" data-row-counts hx-swap-oob="true"' in html
+    assert '<span data-count="province-accepted">Sở KH&amp;CN đã chấp nhận: 1</span>' in html
+    assert '<span data-count="pending">Chờ xem xét: 1</span>' in html
+
+
+def test_history_shows_the_actors_full_name_and_role_not_the_username(client, cast):
+    letter = letter_at(cast, Status.PROVINCE_REVIEW)
+    person = f.PersonFactory(organization=cast.agency_a, full_name="Nguyễn Thị Thu Hà")
+    Person.objects.filter(pk=person.pk).update(user=cast.clerk_a)
+    sign_in(client, cast.clerk_a)
+
+    html = client.get(reverse("requests_app:detail", args=[letter.pk])).content.decode()
+    history = html[html.index('id="lich-su"') :]
+
+    assert "Nguyễn Thị Thu Hà" in history
+    assert cast.clerk_a.username not in history
+    assert "Cán bộ đầu mối" in history or cast.agency_a.name in history
