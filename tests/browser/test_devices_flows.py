@@ -149,7 +149,10 @@ def test_the_clerk_reports_a_token_lost_and_lands_on_the_drafted_mau_05(
     screenshot(page, "devices-detail-handed")
     page.get_by_role("link", name="Báo mất thiết bị (Mẫu 09)").click()
     expect(page.locator("h1")).to_have_text("Báo mất thiết bị (Mẫu 09)")
+    page.get_by_label("Đại diện cơ quan (họ và tên)").fill("Nguyễn Thị Thu Hà")
+    page.get_by_label("Chức vụ người đại diện").fill("Chánh Văn phòng")
     page.get_by_label("Ngày thất lạc (khi nào)").fill("19/11/2026")
+    page.get_by_label("Giờ thất lạc").fill("08:30")
     page.get_by_label("Nơi thất lạc (ở đâu)").fill("Bến xe khách tỉnh Lai Châu")
     page.get_by_label("Hoàn cảnh thất lạc (như thế nào)").fill(
         "Thuê bao để quên túi đựng thiết bị trên xe khách tuyến Lai Châu – Điện Biên."
@@ -172,6 +175,8 @@ def test_the_clerk_reports_a_token_lost_and_lands_on_the_drafted_mau_05(
     document = page.locator('[data-document="mau-09"]')
     expect(document).to_contain_text("Bến xe khách tỉnh Lai Châu")
     expect(document).to_contain_text("19/11/2026")
+    expect(document).to_contain_text("08:30")
+    expect(document).to_contain_text("Nguyễn Thị Thu Hà")
     screenshot(page, "devices-mau-09")
 
 
