@@ -12,8 +12,8 @@ from django.urls import reverse
 from certificates.choices import CertStatus, RevocationReason, RevocationRequester
 from certificates.models import Certificate, CertificateEvent, RegisteredRevocation
 from portal.models import AuditEvent, Notification
+from tests.certificates.ocsp_requests import post, request_for
 from tests.certificates.pdf_tools import minimal_pdf
-from tests.certificates.test_ocsp import post, request_for
 from tests.helpers import sign_in
 
 pytestmark = pytest.mark.django_db

@@ -30,6 +30,7 @@ from requests_app.filters import CertRequestFilterSet
 from requests_app.filters_queue import QueueFilterSet
 from requests_app.models import CertRequest
 from tests import factories as f
+from tests.helpers import sign_in
 
 NAME = "Đặng Thị Hằng"
 
@@ -231,7 +232,7 @@ def test_letter_found_by_its_subject_without_accents(cast):
 
 
 def test_letters_page_search_box_says_accents_are_optional(cast, client):
-    client.force_login(cast.clerk_a)
+    sign_in(client, cast.clerk_a)
     _letter(cast, cast.agency_a)
     from django.urls import reverse
 

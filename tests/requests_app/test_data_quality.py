@@ -19,7 +19,7 @@ from requests_app.services.review import check_all_rows
 from tests import factories as f
 from tests.factories import PERSON_ROW, letter_draft, letter_row_add, xlsx_upload
 from tests.helpers import excel_confirm, excel_upload, import_report, sign_in
-from tests.requests_app.test_excel_import_ca import CA_HEADER, ca_line
+from tests.requests_app.ca_sheet import CA_HEADER, ca_line
 
 pytestmark = pytest.mark.django_db
 
