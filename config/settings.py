@@ -8,10 +8,10 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
-from celery.schedules import crontab
 from csp.constants import NONE, SELF
 from django.utils.translation import gettext_lazy as _
 
+from config.beat import beat_schedule
 from portal.audit_keys import DEV_AUDIT_HMAC_KEY
 from portal.lib.env import env_bool, env_int, env_list, env_str
 
@@ -284,60 +284,7 @@ CELERY_BROKER_CONNECTION_TIMEOUT = 3
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
-# Every deadline the portal enforces by itself. Tasks are idempotent: a missed or doubled
-# run changes nothing.
-CELERY_BEAT_SCHEDULE = {
-    "certificates-expire-due": {
-        "task": "certificates.tasks.certificate_expire_due_task",
-        "schedule": 15 * 60,
-    },
-    "certificates-crl-refresh": {
-        "task": "certificates.tasks.crl_refresh_task",
-        "schedule": 15 * 60,
-    },
-    "requests-resume-stalled": {
-        "task": "requests_app.tasks.cert_request_resume_stalled_task",
-        "schedule": env_int("PORTAL_PROCESSING_SWEEP_SECONDS", 60),
-    },
-    "orgmerge-resume-stalled": {
-        "task": "orgmerge.tasks.merger_plan_resume_stalled_task",
-        "schedule": env_int("PORTAL_PROCESSING_SWEEP_SECONDS", 60),
-    },
-    "portal-imports-resume-stalled": {
-        "task": "portal.tasks.import_jobs_sweep_task",
-        "schedule": env_int("PORTAL_PROCESSING_SWEEP_SECONDS", 60),
-    },
-    "requests-render-missing-documents": {
-        "task": "requests_app.tasks.letter_document_render_missing_task",
-        "schedule": 5 * 60,
-    },
-    "devices-resume-signing": {
-        "task": "requests_app.tasks.device_document_sign_resume_task",
-        "schedule": env_int("PORTAL_PROCESSING_SWEEP_SECONDS", 60),
-    },
-    "devices-return-overdue": {
-        "task": "devices.tasks.return_obligation_notify_overdue_task",
-        "schedule": 60 * 60,
-    },
-    # Deadlines (docs/architecture.md §4.9): the renewal ladder; deadline rows, SLA watch and
-    # escalation, closing notifications whose reason passed; the daily digest.
-    "certificates-renewal-ladder": {
-        "task": "certificates.tasks.renewal_ladder_sweep_task",
-        "schedule": env_int("PORTAL_DEADLINE_SWEEP_SECONDS", 60 * 60),
-    },
-    "requests-deadlines-sweep": {
-        "task": "requests_app.tasks.deadlines_sweep_task",
-        "schedule": env_int("PORTAL_DEADLINE_SWEEP_SECONDS", 60 * 60),
-    },
-    "portal-daily-digest": {
-        "task": "portal.tasks.daily_digest_task",
-        "schedule": crontab(hour=env_int("PORTAL_DIGEST_HOUR", 7), minute=0),
-    },
-    "portal-audit-checkpoint": {
-        "task": "portal.tasks.audit_checkpoint_task",
-        "schedule": AUDIT_CHECKPOINT_MINUTES * 60,
-    },
-}
+CELERY_BEAT_SCHEDULE = beat_schedule(audit_checkpoint_minutes=AUDIT_CHECKPOINT_MINUTES)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

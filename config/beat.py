@@ -1,0 +1,62 @@
+"""Celery beat's schedule: every deadline and sweep the portal runs by itself
+(docs/architecture.md §4.5–§4.9). Tasks are idempotent: a missed or doubled run changes nothing.
+Read by config/settings.py; the intervals come from the environment (.env.example)."""
+
+from celery.schedules import crontab
+
+from portal.lib.env import env_int
+
+
+def beat_schedule(*, audit_checkpoint_minutes: int) -> dict:
+    return {
+        "certificates-expire-due": {
+            "task": "certificates.tasks.certificate_expire_due_task",
+            "schedule": 15 * 60,
+        },
+        "certificates-crl-refresh": {
+            "task": "certificates.tasks.crl_refresh_task",
+            "schedule": 15 * 60,
+        },
+        "requests-resume-stalled": {
+            "task": "requests_app.tasks.cert_request_resume_stalled_task",
+            "schedule": env_int("PORTAL_PROCESSING_SWEEP_SECONDS", 60),
+        },
+        "orgmerge-resume-stalled": {
+            "task": "orgmerge.tasks.merger_plan_resume_stalled_task",
+            "schedule": env_int("PORTAL_PROCESSING_SWEEP_SECONDS", 60),
+        },
+        "portal-imports-resume-stalled": {
+            "task": "portal.tasks.import_jobs_sweep_task",
+            "schedule": env_int("PORTAL_PROCESSING_SWEEP_SECONDS", 60),
+        },
+        "requests-render-missing-documents": {
+            "task": "requests_app.tasks.letter_document_render_missing_task",
+            "schedule": 5 * 60,
+        },
+        "devices-resume-signing": {
+            "task": "requests_app.tasks.device_document_sign_resume_task",
+            "schedule": env_int("PORTAL_PROCESSING_SWEEP_SECONDS", 60),
+        },
+        "devices-return-overdue": {
+            "task": "devices.tasks.return_obligation_notify_overdue_task",
+            "schedule": 60 * 60,
+        },
+        # Deadlines (docs/architecture.md §4.9): the renewal ladder; deadline rows, SLA watch and
+        # escalation, closing notifications whose reason passed; the daily digest.
+        "certificates-renewal-ladder": {
+            "task": "certificates.tasks.renewal_ladder_sweep_task",
+            "schedule": env_int("PORTAL_DEADLINE_SWEEP_SECONDS", 60 * 60),
+        },
+        "requests-deadlines-sweep": {
+            "task": "requests_app.tasks.deadlines_sweep_task",
+            "schedule": env_int("PORTAL_DEADLINE_SWEEP_SECONDS", 60 * 60),
+        },
+        "portal-daily-digest": {
+            "task": "portal.tasks.daily_digest_task",
+            "schedule": crontab(hour=env_int("PORTAL_DIGEST_HOUR", 7), minute=0),
+        },
+        "portal-audit-checkpoint": {
+            "task": "portal.tasks.audit_checkpoint_task",
+            "schedule": audit_checkpoint_minutes * 60,
+        },
+    }
