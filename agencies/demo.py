@@ -173,14 +173,20 @@ def load_demo() -> list[DemoAccount]:
 
     user_model = get_user_model()
 
-    def account(username, role, org, label, *, person=None, superuser=False) -> DemoAccount:
+    def account(
+        username, role, org, label, *, name=("", ""), person=None, superuser=False
+    ) -> DemoAccount:
         user, created = user_model.objects.get_or_create(
             username=username,
-            # An address, so the console e-mail backend of `make run` shows what each step sends.
+            # An address, so the console e-mail backend of `make run` shows what each step sends;
+            # a name (family and middle names first, as Vietnamese names are written), so
+            # history names people, not accounts.
             defaults={
                 "is_superuser": superuser,
                 "is_staff": superuser,
                 "email": f"{username}@demo.gov.vn",
+                "first_name": name[0],
+                "last_name": name[1],
             },
         )
         if created:
@@ -193,7 +199,13 @@ def load_demo() -> list[DemoAccount]:
         return DemoAccount(username, DEMO_PASSWORD, role, label)
 
     accounts = [
-        account("canbo.stc", Role.AGENCY_CLERK, finance, "Cán bộ đầu mối, Sở Tài chính Lai Châu"),
+        account(
+            "canbo.stc",
+            Role.AGENCY_CLERK,
+            finance,
+            "Cán bộ đầu mối, Sở Tài chính Lai Châu",
+            name=("Nguyễn Thị", "Thu Hà"),
+        ),
         account(
             "lanhdao.stc",
             Role.AGENCY_HEAD,
@@ -201,13 +213,35 @@ def load_demo() -> list[DemoAccount]:
             "Giám đốc Sở Tài chính Lai Châu",
             person=people[1],
         ),
-        account("so.khcn", Role.PROVINCIAL_OFFICER, office, "Cán bộ Sở KH&CN Lai Châu"),
-        account("cuc.cts", Role.CA_OPERATOR, ca, "Cán bộ Cục CTS&BMTT (mô phỏng)"),
+        account(
+            "so.khcn",
+            Role.PROVINCIAL_OFFICER,
+            office,
+            "Cán bộ Sở KH&CN Lai Châu",
+            name=("Lò Văn", "Bình"),
+        ),
+        account(
+            "cuc.cts",
+            Role.CA_OPERATOR,
+            ca,
+            "Cán bộ Cục CTS&BMTT (mô phỏng)",
+            name=("Trần Quốc", "Khánh"),
+        ),
         account("thuebao", Role.SUBSCRIBER, None, "Thuê bao Phạm Thị Hường", person=people[3]),
         account("quantri", Role.ADMINISTRATOR, None, "Quản trị hệ thống", superuser=True),
-        account("canbo.syt", Role.AGENCY_CLERK, health, "Cán bộ đầu mối, Sở Y tế Lai Châu"),
         account(
-            "canbo.sxd.dn", Role.AGENCY_CLERK, construction, "Cán bộ đầu mối, Sở Xây dựng Đà Nẵng"
+            "canbo.syt",
+            Role.AGENCY_CLERK,
+            health,
+            "Cán bộ đầu mối, Sở Y tế Lai Châu",
+            name=("Vàng Thị", "Mai"),
+        ),
+        account(
+            "canbo.sxd.dn",
+            Role.AGENCY_CLERK,
+            construction,
+            "Cán bộ đầu mối, Sở Xây dựng Đà Nẵng",
+            name=("Lê Minh", "Tuấn"),
         ),
     ]
     for username in DEMO_TWO_FACTOR_USERNAMES:
