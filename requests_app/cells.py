@@ -24,6 +24,13 @@ def columns(form: str) -> list[tuple[str, str]]:
     ]
 
 
+def row_cells(row: RequestRow, columns: list[tuple[str, str]], make) -> list[dict]:
+    """The row's cells for a page (`make` is `page_cell` or `editor_cell`), each with its
+    column's name and label: on a phone the label is written before the value, and the
+    column chooser hides a column by its name (docs/architecture.md §2.10)."""
+    return [{**make(row, name), "name": name, "label": label} for name, label in columns]
+
+
 def label_of(name: str) -> str:
     return RequestRow._meta.get_field(name).verbose_name
 

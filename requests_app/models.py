@@ -128,6 +128,14 @@ class CertRequest(models.Model):
             return not self.rows.exclude(device__kind=DeviceKind.USB_TOKEN).exists()
         return False
 
+    def contact_missing(self) -> list[str]:
+        """The required fields of section 1 (the contact) still empty: a recovery's helper
+        needs no e-mail (docs/domain.md §3)."""
+        required = ["contact_name", "contact_mobile"]
+        if self.form != FormKind.RECOVER_DEVICE:
+            required.append("contact_email")
+        return [name for name in required if not getattr(self, name)]
+
     @property
     def is_stalled(self) -> bool:
         """In process with no sign of life within PORTAL_PROCESSING_STALL_SECONDS."""

@@ -43,10 +43,7 @@ def check_all_rows(cert_request: CertRequest) -> None:
 
 
 def _check_contact(cert_request: CertRequest) -> None:
-    required = ["contact_name", "contact_mobile"]
-    if cert_request.form != FormKind.RECOVER_DEVICE:
-        required += ["contact_email"]
-    missing = [name for name in required if not getattr(cert_request, name)]
+    missing = cert_request.contact_missing()
     if missing:
         labels = ", ".join(str(CertRequest._meta.get_field(n).verbose_name) for n in missing)
         raise DomainError(

@@ -20,9 +20,8 @@ from django.views.decorators.http import require_GET, require_POST
 from agencies.accounts.reauth import ReauthForm
 from portal.errors import DomainError
 from requests_app import services
-from requests_app.cells import columns, page_cell
+from requests_app.cells import columns, page_cell, row_cells
 from requests_app.choices import FINAL_OUTCOMES, FormKind, Outcome, Signing, Status
-from requests_app.columns import table_columns
 from requests_app.deadlines import letter_clock
 from requests_app.exceptions import RowInvalid
 from requests_app.lifecycle import ACTIONS, BUTTONS
@@ -60,11 +59,13 @@ def visible_letter(request, pk: int) -> CertRequest:
     )
 
 
-def _row_context(row: RequestRow, cert_request: CertRequest, actions: set[str]) -> dict:
+def _row_context(
+    row: RequestRow, cert_request: CertRequest, actions: set[str], form_columns=None
+) -> dict:
     can_decide = "decide_rows" in actions
     return {
         "row": row,
-        "cells": [page_cell(row, name) for name in table_columns(cert_request.form)],
+        "cells": row_cells(row, form_columns or columns(cert_request.form), page_cell),
         "can_accept": can_decide and row.outcome == Outcome.PENDING,
         "can_refuse": can_decide and row.outcome not in FINAL_OUTCOMES,
     }
@@ -121,11 +122,12 @@ def cert_request_detail(request, pk: int):
         row.cert_request = cert_request
     today = timezone.localdate()
     history = _history(cert_request)
+    form_columns = columns(cert_request.form)
     context = {
         "cert_request": cert_request,
         "last_reason": _last_reason(cert_request, history),
-        "columns": columns(cert_request.form),
-        "rows": [_row_context(row, cert_request, actions) for row in rows],
+        "columns": form_columns,
+        "rows": [_row_context(row, cert_request, actions, form_columns) for row in rows],
         "row_count": len(rows),
         "outcome_counts": _outcome_counts(rows),
         "transitions": history,

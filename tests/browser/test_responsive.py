@@ -5,7 +5,7 @@ tests/browser/screens/ (redraw with `UPDATE_GOLDEN=1`, as the PDF golden images)
 decision updates the counters without a reload."""
 
 import os
-from datetime import timedelta
+from datetime import datetime
 from io import BytesIO
 from pathlib import Path
 from types import SimpleNamespace
@@ -34,6 +34,7 @@ TOLERANCE = 2.0
 VIEWPORTS = {"desktop": (1366, 900), "phone": (390, 844)}
 CLERK, OFFICER, CA = "canbo.stc", "so.khcn", "cuc.cts"
 FINANCE = "Sở Tài chính tỉnh Lai Châu"
+SHOWN_AT = timezone.make_aware(datetime(2026, 3, 2, 9, 30))
 
 
 @pytest.fixture
@@ -69,26 +70,31 @@ def world():
         device_register_stock(kind=DeviceKind.USB_TOKEN, serial=f"VT2611{n:04d}", by=users[CA])
         for n in range(1, 4)
     ]
+    # Dates shown on the pages are fixed, so the screens do not drift with the day the
+    # suite runs; only the forwarding time is today's, which keeps the CA's clock in time.
     now = timezone.now()
+    CertRequest.objects.filter(pk__in=[draft.pk, forwarded.pk, reviewed.pk]).update(
+        created_at=SHOWN_AT
+    )
     CertRequest.objects.filter(pk=forwarded.pk).update(
-        status=Status.FORWARDED, number="15/STC-VP", issued_on=now.date(), forwarded_at=now
+        status=Status.FORWARDED, number="15/STC-VP", issued_on=SHOWN_AT.date(), forwarded_at=now
     )
     first, second = forwarded.rows.order_by("position")
     RequestRow.objects.filter(pk=first.pk).update(
         outcome=Outcome.PENDING,
         decided_by=users[OFFICER],
-        decided_at=now - timedelta(hours=1),
+        decided_at=SHOWN_AT,
         result_device=devices[0],
     )
     RequestRow.objects.filter(pk=second.pk).update(
         outcome=Outcome.REFUSED,
         outcome_note="Số định danh không khớp",
         decided_by=users[OFFICER],
-        decided_at=now - timedelta(hours=1),
+        decided_at=SHOWN_AT,
         is_open=False,
     )
     CertRequest.objects.filter(pk=reviewed.pk).update(
-        status=Status.PROVINCE_REVIEW, number="16/STC-VP", issued_on=now.date()
+        status=Status.PROVINCE_REVIEW, number="16/STC-VP", issued_on=SHOWN_AT.date()
     )
     return SimpleNamespace(draft=draft, forwarded=forwarded, reviewed=reviewed, devices=devices)
 
@@ -158,6 +164,9 @@ def test_the_clerks_letter_editor_fits_and_matches_its_reference(
         assert not body_overflows(page)
     # The sticky edit column stays in view at every width.
     assert within_viewport(page, page.locator("#rows-body tr").first.locator("td.actions"))
+    # Section 1 is complete, so it folds to one line and the list comes first.
+    expect(page.locator("details.fold")).not_to_have_attribute("open", "")
+    expect(page.locator("details.fold summary")).to_contain_text("ha@laichau.gov.vn")
     matches_reference(page, f"editor-{viewport}", "#rows-body")
 
 
@@ -176,9 +185,10 @@ def test_the_cas_forwarded_letter_shows_the_result_and_the_sos_decisions(
     expect(serial).to_have_text(world.devices[0].serial)
     assert single_line(serial)
     assert nav_last_tab_reachable(page)
-    if viewport == "desktop":
-        assert within_viewport(page, first.locator("td.result"))
-    else:
+    # The result is in view at both widths: next to the outcome on a desktop, in the row's
+    # card on a phone.
+    assert within_viewport(page, first.locator("td.result"))
+    if viewport == "phone":
         assert not body_overflows(page)
     matches_reference(page, f"ca-letter-{viewport}", ".rows-table")
 
@@ -209,3 +219,24 @@ def test_a_row_decision_updates_the_counters_without_a_reload(world, as_user, li
     )
     expect(page.locator('[data-count="pending"]')).to_have_text("Chờ xem xét: 1")
     assert page.evaluate("window.portalNotReloaded === true")
+
+
+def test_a_hidden_column_stays_hidden_after_a_reload_and_the_result_stays(
+    world, as_user, live_server
+):
+    page = as_user(CA)
+    open_at(page, f"{live_server.url}/van-ban/{world.forwarded.pk}/", "desktop")
+    first = page.locator(f"#dong-{world.forwarded.rows.order_by('position').first().pk}")
+    expect(first.locator('[data-column="email"]')).to_be_visible()
+
+    page.get_by_text("Chọn cột hiển thị").click()
+    page.get_by_label("Thư điện tử công vụ", exact=True).uncheck()
+    expect(first.locator('[data-column="email"]')).to_be_hidden()
+    page.reload()
+    expect(first.locator('[data-column="email"]')).to_be_hidden()
+    expect(page.locator('th[data-column="email"]')).to_be_hidden()
+    expect(first.locator("td.result")).to_be_visible()
+
+    page.get_by_text("Chọn cột hiển thị").click()
+    page.get_by_role("button", name="Hiện tất cả các cột").click()
+    expect(first.locator('[data-column="email"]')).to_be_visible()

@@ -13,7 +13,6 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from requests_app import cells
 from requests_app.choices import FormKind
-from requests_app.columns import table_columns
 from requests_app.forms import (
     ContactForm,
     RowForm,
@@ -129,11 +128,12 @@ class RowUrls:
         return self.edit.replace(self.MARK, pk), self.delete.replace(self.MARK, pk)
 
 
-def row_item(row: RequestRow, urls: RowUrls | None = None) -> dict:
+def row_item(row: RequestRow, urls: RowUrls | None = None, columns=None) -> dict:
     edit_url, delete_url = (urls or RowUrls(row.cert_request)).of(row)
+    columns = columns or cells.columns(row.cert_request.form)
     return {
         "row": row,
-        "cells": [cells.editor_cell(row, name) for name in table_columns(row.cert_request.form)],
+        "cells": cells.row_cells(row, columns, cells.editor_cell),
         "edit_url": edit_url,
         "delete_url": delete_url,
         "label": _("dòng %(n)d") % {"n": row.position},
@@ -142,8 +142,8 @@ def row_item(row: RequestRow, urls: RowUrls | None = None) -> dict:
 
 
 def row_items(cert_request: CertRequest, rows) -> list[dict]:
-    urls = RowUrls(cert_request)
-    return [row_item(row, urls) for row in rows]
+    urls, columns = RowUrls(cert_request), cells.columns(cert_request.form)
+    return [row_item(row, urls, columns) for row in rows]
 
 
 def table_context(cert_request: CertRequest) -> dict:
@@ -177,11 +177,14 @@ def get_row(cert_request, row_pk: int) -> RequestRow:
 
 def editor_context(request, cert_request, *, contact_form=None, add_form=None) -> dict:
     rows = letter_rows(cert_request)
+    contact_form = contact_form or ContactForm(instance=cert_request)
     return {
         **table_context(cert_request),
+        # Section 1 folds to one line once complete, so the list comes first on a phone.
+        "contact_open": bool(contact_form.errors) or bool(cert_request.contact_missing()),
         "row_items": row_items(cert_request, rows),
         "row_count": len(rows),
-        "contact_form": contact_form or ContactForm(instance=cert_request),
+        "contact_form": contact_form,
         "add_form": add_form or row_form(request, cert_request),
         "pick_kind": PICK_KIND.get(cert_request.form),
         "can_import": cert_request.form == FormKind.ISSUE_PERSON,
