@@ -1,5 +1,5 @@
-"""Excel files of the devices app, with openpyxl: the CA's stock import and the inventory
-export.
+"""The CA's stock import, read with openpyxl (the inventory's export is in
+`devices.exports`).
 
 **Import** (one row per device, header row among the first 10 rows, columns in any order):
 
@@ -19,14 +19,12 @@ import re
 import unicodedata
 from contextlib import closing
 from dataclasses import dataclass, field
-from datetime import date, datetime
 
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from devices.choices import Carrier, DeviceKind
 from devices.services.stock import MAX_ROWS, StockRow
-from portal.lib.xlsx import XlsxRefused, export_cell, export_row, new_export, read_rows, save
+from portal.lib.xlsx import XlsxRefused, read_rows
 
 HEADER_SEARCH_ROWS = 10
 
@@ -180,69 +178,3 @@ def read_stock_workbook(upload) -> ParsedStock:
             if problems:
                 parsed.problems[number] = problems
         return parsed
-
-
-# --- export --------------------------------------------------------------------------------
-EXPORT_COLUMNS = [
-    "STT",
-    "Loại thiết bị",
-    "Số hiệu",
-    "ICCID",
-    "Số điện thoại ký số",
-    "Nhà mạng",
-    "Trạng thái",
-    "Cơ quan quản lý",
-    "Tỉnh/Thành phố",
-    "Thuê bao",
-    "Số hiệu chứng thư",
-    "Hạn bàn giao lại",
-    "Quá hạn",
-]
-# Serial, ICCID, phone, certificate serial: text cells (leading zeros, 19-digit ICCIDs).
-TEXT_COLUMNS = frozenset({2, 3, 4, 10})
-
-
-def _day(value: date | datetime | None) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        value = timezone.localtime(value).date()
-    return value.strftime("%d/%m/%Y")
-
-
-def export_inventory(devices, *, title: str) -> bytes:
-    """The filtered inventory as an .xlsx (write-only: constant memory per row).
-
-    `devices` comes from `Device.objects.visible_to(user)` with the page's filters, annotated
-    by `with_certificate()` and `with_return_due()`, and select_related agency, its province
-    and holder.
-    """
-    from openpyxl.styles import Font
-
-    workbook, sheet = new_export(_("Thiết bị"))
-    for letter, width in (("B", 16), ("C", 22), ("D", 24), ("H", 40), ("J", 28), ("K", 24)):
-        sheet.column_dimensions[letter].width = width
-    sheet.append([export_cell(sheet, title, font=Font(bold=True, size=13))])
-    sheet.append(
-        [_("Xuất lúc %(when)s") % {"when": timezone.localtime().strftime("%d/%m/%Y %H:%M")}]
-    )
-    sheet.append(export_row(sheet, EXPORT_COLUMNS, font=Font(bold=True)))
-    for index, device in enumerate(devices.iterator(chunk_size=2000), start=1):
-        agency = device.agency
-        line = [
-            index,
-            device.get_kind_display(),
-            device.serial,
-            device.iccid,
-            device.phone,
-            device.get_carrier_display() if device.carrier else "",
-            device.get_status_display(),
-            agency.name if agency else "",
-            agency.province.name if agency and agency.province_id else "",
-            device.holder.full_name if device.holder_id else "",
-            device.certificate_serial or "",
-            _day(device.return_due_on),
-            "X" if device.return_overdue else "",
-        ]
-        sheet.append(export_row(sheet, line, text_columns=TEXT_COLUMNS))
-    return save(workbook)

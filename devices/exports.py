@@ -1,5 +1,6 @@
-"""The return obligations list as Excel: the page's own filtered, scoped queryset
-(docs/architecture.md, "Exports"). The inventory's export is `devices.excel.export_inventory`."""
+"""The devices' lists as Excel (the inventory, the return obligations): each the page's own
+filtered, scoped queryset, streamed by `portal.lib.exports.export_list`
+(docs/architecture.md, "Exports")."""
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -15,6 +16,52 @@ def _state(obligation, today) -> str:
     if obligation.due_on < today and not obligation.handed_over_on:
         return _("Quá hạn")
     return _("Chưa bàn giao")
+
+
+def export_inventory(devices, *, title: str):
+    """`devices` comes from `Device.objects.visible_to(user)` with the page's filters,
+    annotated by `with_certificate()` and `with_return_due()`, with its agency, the agency's
+    province and the holder in the same query."""
+
+    def line(device):
+        agency = device.agency
+        return [
+            device.get_kind_display(),
+            device.serial,
+            device.iccid,
+            device.phone,
+            device.get_carrier_display() if device.carrier else "",
+            device.get_status_display(),
+            agency.name if agency else "",
+            agency.province.name if agency and agency.province_id else "",
+            device.holder.full_name if device.holder_id else "",
+            device.certificate_serial or "",
+            day(device.return_due_on),
+            "X" if device.return_overdue else "",
+        ]
+
+    return export_list(
+        filename="thiet-bi",
+        title=title,
+        headers=[
+            _("Loại thiết bị"),
+            _("Số hiệu"),
+            "ICCID",
+            _("Số điện thoại ký số"),
+            _("Nhà mạng"),
+            _("Trạng thái"),
+            _("Cơ quan quản lý"),
+            _("Tỉnh, thành phố"),
+            _("Thuê bao"),
+            _("Số hiệu chứng thư"),
+            _("Hạn bàn giao lại"),
+            _("Quá hạn"),
+        ],
+        rows=devices,
+        line=line,
+        # Serial, ICCID, phone, certificate serial: text cells (leading zeros, 19-digit ICCIDs).
+        text_columns=frozenset({1, 2, 3, 9}),
+    )
 
 
 def export_obligations(obligations):

@@ -3,7 +3,6 @@ export (`?xuat=xlsx`, the same filters and scope), and a device's page with its 
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -12,14 +11,13 @@ from django.views.decorators.http import require_GET
 from agencies.access import scope_for
 from agencies.choices import OrgKind
 from agencies.models import Organization
-from devices.excel import export_inventory
+from devices.exports import export_inventory
 from devices.filters import AGENCY_KINDS, DeviceFilterSet
 from devices.models import Device, ReturnObligation
 from devices.permissions import device_actions, is_ca
 from devices.views._common import STAFF_ROLES, require_staff, visible_device
+from portal.lib.exports import export_query, wants_export
 from portal.lib.paging import paginate
-
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _inventory(request, *, base, title: str, lead: str, fixed: tuple = (), extra=None):
@@ -30,16 +28,9 @@ def _inventory(request, *, base, title: str, lead: str, fixed: tuple = (), extra
         .with_return_due()
         .order_by("kind", "serial", "pk")
     )
-    if request.GET.get("xuat") == "xlsx":
-        body = export_inventory(devices, title=title)
-        response = HttpResponse(body, content_type=XLSX)
-        stamp = timezone.localdate().strftime("%Y%m%d")
-        response["Content-Disposition"] = f'attachment; filename="thiet-bi-{stamp}.xlsx"'
-        return response
+    if wants_export(request):
+        return export_inventory(devices, title=title)
     pages = paginate(request, devices)
-    export_query = request.GET.copy()
-    export_query.pop("page", None)
-    export_query["xuat"] = "xlsx"
     scope = scope_for(request.user)
     context = {
         "link_agencies": scope.has_role(*STAFF_ROLES),
@@ -48,7 +39,7 @@ def _inventory(request, *, base, title: str, lead: str, fixed: tuple = (), extra
         "lead": lead,
         "filter": filterset,
         "devices": pages["page"].object_list,
-        "export_query": export_query.urlencode(),
+        "export_query": export_query(request),
         "today": timezone.localdate(),
         **pages,
         **(extra or {}),
