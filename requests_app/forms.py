@@ -250,6 +250,13 @@ class RowForm(forms.Form):
             )
             self.fields[name].mandatory = False
 
+    def _show_registry_of(self, chosen) -> None:
+        """A posted serial found: its registry columns show again on a form sent back with
+        errors. The registry fields come after the serial's, so their value is read after
+        this (Django reads a disabled field's initial while cleaning it)."""
+        for name, _label in REGISTRY_COLUMNS.get(self.cert_request.form, []):
+            self.fields[name].initial = registry_text(chosen, name)
+
     def _field(self, name: str) -> forms.Field:
         model_field = RequestRow._meta.get_field(name)
         label = capfirst(model_field.verbose_name)
@@ -339,6 +346,7 @@ class RowForm(forms.Form):
                 _("Không tìm thấy chứng thư có số hiệu “%(s)s”."), params={"s": value}
             )
         self.chosen_certificate = certificate
+        self._show_registry_of(certificate)
         if "revoke_reason" in self.fields:
             self.fields["revoke_reason"].widget.choices = [
                 ("", _("— Chọn lý do thu hồi —"))
@@ -363,6 +371,7 @@ class RowForm(forms.Form):
                 _("Không tìm thấy thiết bị có số hiệu “%(s)s”."), params={"s": value}
             )
         self.chosen_device = device
+        self._show_registry_of(device)
         return device
 
     def service_data(self) -> dict:

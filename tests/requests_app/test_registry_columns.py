@@ -140,6 +140,27 @@ def test_a_posted_registry_column_is_ignored_and_the_row_keeps_the_registry_valu
     assert person.national_id == "012190006666"
 
 
+def test_a_row_sent_back_with_errors_still_shows_the_registry_columns(client, cast):
+    token = f.DeviceFactory(agency=cast.agency_a, serial="VT26000777")
+    person = f.PersonFactory(organization=cast.unit_a, national_id="012190007777")
+    certificate = certificate_of(cast.agency_a, person=person, device=token)
+    letter = letter_draft(cast, form=FormKind.REVOKE)
+    sign_in(client, cast.clerk_a)
+
+    # No reason of revocation: the row is refused and the form comes back.
+    response = client.post(
+        reverse("requests_app:row_add", args=[letter.pk]),
+        {"certificate": certificate.serial, "revoke_reason": ""},
+        **HTMX,
+    )
+
+    form = response.context["form"]
+    assert form.errors
+    assert form["registry_national_id"].value() == "012190007777"
+    assert form["registry_device_serial"].value() == "VT26000777"
+    assert not letter.rows.exists()
+
+
 def test_the_mau_06_export_and_page_show_the_devices_holder(client, cast):
     holder = f.PersonFactory(organization=cast.unit_a, full_name="Hoàng Văn Nam")
     device = f.DeviceFactory(agency=cast.agency_a, status=DeviceStatus.LOCKED, holder=holder)
