@@ -18,6 +18,7 @@ def favicon(request):
 
 urlpatterns = [
     path("", dashboard_views.dashboard, name="dashboard"),
+    path("thong-ke/", dashboard_views.statistics_page, name="statistics"),
     path("favicon.ico", favicon),
     path(
         "dang-nhap/",

@@ -1,10 +1,45 @@
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
 from django.shortcuts import render
+from django.views.decorators.http import require_GET
 
-from dashboard import counts
+from dashboard import counts, statistics
+from portal.lib.exports import export_list, wants_export
 
 
 @login_required
 def dashboard(request):
     """The landing page: the counts the user's role cares about, within their scope."""
     return render(request, "dashboard/dashboard.html", counts.build(request.user))
+
+
+@login_required
+@require_GET
+def statistics_page(request):
+    """The statistics of the user's scope (docs/architecture.md §9), narrowed to a province
+    (the CA) or an agency (a province); `?xuat=xlsx&bang=<key>` exports one table."""
+    if not statistics.may_see_statistics(request.user):
+        raise PermissionDenied
+    narrowed = statistics.narrowing(request.user, request.GET.get("don_vi"))
+    tables = statistics.figures(request.user, narrowed.chosen)
+    if wants_export(request):
+        table = next((t for t in tables if t.key == request.GET.get("bang")), None)
+        if table is None:
+            raise Http404
+        return export_list(
+            filename=f"thong-ke-{table.key}",
+            title=table.title,
+            headers=table.headers,
+            rows=table.rows,
+            line=list,
+        )
+    return render(
+        request,
+        "dashboard/statistics.html",
+        {
+            "tables": tables,
+            "narrowed": narrowed,
+            "chosen_id": narrowed.chosen and narrowed.chosen.pk,
+        },
+    )

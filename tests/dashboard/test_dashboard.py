@@ -99,22 +99,27 @@ HOME, LETTERS, CERTIFICATES, DEVICES, NOTICES = (
     "Thông báo",
 )
 MERGERS = "Sáp nhập"
+STATISTICS = "Thống kê"
 
 
 @pytest.mark.parametrize(
     ("persona", "expected"),
     [
-        ("clerk_a", [HOME, LETTERS, CERTIFICATES, DEVICES, NOTICES]),
+        ("clerk_a", [HOME, LETTERS, CERTIFICATES, DEVICES, STATISTICS, NOTICES]),
         (
             "officer_1",
-            [HOME, LETTERS, "Hộp thư Sở KH&CN", CERTIFICATES, DEVICES, MERGERS, NOTICES],
+            [HOME, LETTERS, "Hộp thư Sở KH&CN", CERTIFICATES, DEVICES, MERGERS]
+            + [STATISTICS, NOTICES],
         ),
-        ("ca_operator", [HOME, LETTERS, "Hàng đợi CA", CERTIFICATES, DEVICES, NOTICES]),
+        (
+            "ca_operator",
+            [HOME, LETTERS, "Hàng đợi CA", CERTIFICATES, DEVICES, STATISTICS, NOTICES],
+        ),
         ("subscriber_user", [HOME, CERTIFICATES, DEVICES, NOTICES]),
         (
             "admin",
             [HOME, LETTERS, "Hộp thư Sở KH&CN", "Hàng đợi CA", CERTIFICATES, DEVICES, MERGERS]
-            + [NOTICES, "Quản trị"],
+            + [STATISTICS, NOTICES, "Quản trị"],
         ),
     ],
 )

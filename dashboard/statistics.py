@@ -1,0 +1,325 @@
+"""The statistics page's figures (docs/architecture.md §9): per agency, province and
+nationwide, always within `visible_to(user)`, each figure one grouped query in the database
+whatever the number of certificates, so the page costs the same dozen queries for one agency
+or the whole country.
+
+A figure is a `Table`: a title, its headers and rows, and the chart drawn from it. The page
+shows both; the Excel export writes the table. The figures of one scope are cached for
+CACHE_SECONDS (the key names the scope, so nobody is shown another's figures).
+"""
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from django.core.cache import cache
+from django.db.models import Count, F, OuterRef, Q, Subquery
+from django.db.models.functions import TruncMonth
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from agencies.access import scope_for
+from agencies.choices import OrgKind, Role
+from agencies.models import Organization
+from certificates.choices import CertEventKind, CertStatus, SubjectKind
+from certificates.models import Certificate, CertificateEvent
+from devices.choices import DeviceKind, DeviceStatus
+from devices.models import Device, ReturnObligation
+from orgmerge.choices import PlanStatus
+from orgmerge.models import MergerPlan
+from portal.lib.charts import Series, bar_chart, month_chart
+from portal.models import Deadline
+from requests_app.choices import Status
+from requests_app.models import CertRequest
+
+CACHE_SECONDS = 300
+MONTHS = 12
+# Roles that have statistics: everyone who works on letters.
+STATISTICS_ROLES = (
+    Role.AGENCY_CLERK,
+    Role.AGENCY_HEAD,
+    Role.PROVINCIAL_OFFICER,
+    Role.CA_OPERATOR,
+)
+
+
+@dataclass
+class Table:
+    key: str
+    title: str
+    headers: list[str]
+    rows: list[list] = field(default_factory=list)
+    chart: str = ""
+
+
+@dataclass(frozen=True)
+class Narrowing:
+    """What the page is narrowed to within the user's scope: a province (the CA), an agency
+    (a province), or nothing (everything the user may see)."""
+
+    choices: list[tuple[int, str]]
+    label: str
+    chosen: Organization | None
+
+
+def may_see_statistics(user) -> bool:
+    scope = scope_for(user)
+    return scope.is_admin or scope.has_role(*STATISTICS_ROLES)
+
+
+def narrowing(user, chosen_id: str | None) -> Narrowing:
+    """The CA narrows by province, a provincial officer by agency; an agency's own people
+    see their agencies. An id outside the choices is ignored (the page shows the whole scope)."""
+    scope = scope_for(user)
+    if scope.sees_everything:
+        orgs, label = Organization.objects.filter(kind=OrgKind.PROVINCE), _("Tỉnh, thành phố")
+    elif scope.province_ids:
+        orgs = Organization.objects.visible_to(user).filter(
+            kind__in=[OrgKind.AGENCY, OrgKind.MINISTRY]
+        )
+        label = _("Cơ quan")
+    else:
+        return Narrowing([], "", None)
+    choices = list(orgs.active().order_by("name").values_list("pk", "name"))
+    chosen = None
+    if chosen_id and chosen_id.isdigit() and int(chosen_id) in dict(choices):
+        chosen = Organization.objects.get(pk=int(chosen_id))
+    return Narrowing(choices, label, chosen)
+
+
+def _scoped(queryset, user, chosen: Organization | None):
+    queryset = queryset.visible_to(user)
+    return queryset.within(chosen.path) if chosen is not None else queryset
+
+
+def _months(today: date) -> list[date]:
+    """The first days of the last MONTHS months, oldest first, this month included."""
+    year, month = today.year, today.month
+    firsts = []
+    for _step in range(MONTHS):
+        firsts.append(date(year, month, 1))
+        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
+    return firsts[::-1]
+
+
+def _certificate_tables(certificates, now: datetime) -> list[Table]:
+    valid = Q(status=CertStatus.VALID, not_after__gt=now)
+    expired = Q(status=CertStatus.EXPIRED) | Q(status=CertStatus.VALID, not_after__lte=now)
+    revoked = Q(status=CertStatus.REVOKED)
+    by_state = certificates.order_by().aggregate(
+        valid=Count("pk", filter=valid),
+        expired=Count("pk", filter=expired),
+        revoked=Count("pk", filter=revoked),
+    )
+    states = Table(
+        "trang-thai",
+        _("Chứng thư số theo trạng thái"),
+        [_("Trạng thái"), _("Số chứng thư")],
+        [
+            [str(CertStatus.VALID.label), by_state["valid"]],
+            [str(CertStatus.EXPIRED.label), by_state["expired"]],
+            [str(CertStatus.REVOKED.label), by_state["revoked"]],
+        ],
+    )
+    kinds = dict(
+        certificates.filter(valid).order_by().values_list("subject_kind").annotate(n=Count("pk"))
+    )
+    by_kind = Table(
+        "loai-thue-bao",
+        _("Chứng thư còn hiệu lực theo loại thuê bao"),
+        [_("Loại thuê bao"), _("Số chứng thư")],
+        [[str(kind.label), kinds.get(kind.value, 0)] for kind in SubjectKind],
+    )
+    storages = dict(
+        certificates.filter(valid).order_by().values_list("device__kind").annotate(n=Count("pk"))
+    )
+    by_storage = Table(
+        "thiet-bi-luu-khoa",
+        _("Chứng thư còn hiệu lực theo thiết bị lưu khóa"),
+        [_("Thiết bị lưu khóa"), _("Số chứng thư")],
+        [[str(kind.label), storages.get(kind.value, 0)] for kind in DeviceKind]
+        + [[_("Không gắn thiết bị"), storages.get(None, 0)]],
+    )
+    return [states, by_kind, by_storage]
+
+
+def _breakdown(certificates, now: datetime, *, by_province: bool) -> Table:
+    """Certificates per province (the CA) or per agency (everyone else), in one GROUP BY."""
+    group = "agency__province__name" if by_province else "agency__name"
+    valid = Q(status=CertStatus.VALID, not_after__gt=now)
+    rows = (
+        certificates.order_by()
+        .values(group)
+        .annotate(
+            valid=Count("pk", filter=valid),
+            revoked=Count("pk", filter=Q(status=CertStatus.REVOKED)),
+            total=Count("pk"),
+        )
+        .order_by("-valid", group)
+    )
+    title = _("Chứng thư theo tỉnh, thành phố") if by_province else _("Chứng thư theo cơ quan")
+    name = _("Tỉnh, thành phố") if by_province else _("Cơ quan")
+    return Table(
+        "theo-don-vi",
+        title,
+        [name, _("Còn hiệu lực"), _("Đã thu hồi"), _("Tổng số")],
+        [[r[group] or "—", r["valid"], r["revoked"], r["total"]] for r in rows],
+    )
+
+
+def _monthly(certificates, today: date) -> Table:
+    months = _months(today)
+    start = timezone.make_aware(datetime(months[0].year, months[0].month, 1))
+    counted = (
+        CertificateEvent.objects.filter(certificate__in=certificates.values("pk"), at__gte=start)
+        .exclude(kind=CertEventKind.EXPIRED)
+        .annotate(month=TruncMonth("at"))
+        .order_by()
+        .values_list("month", "kind")
+        .annotate(n=Count("pk"))
+    )
+    found = {}
+    for month, kind, n in counted:
+        key = month.date() if isinstance(month, datetime) else month
+        found[(key.replace(day=1), kind)] = n
+    kinds = [k for k in CertEventKind if k != CertEventKind.EXPIRED]
+    rows = [[m.strftime("%m/%Y")] + [found.get((m, k.value), 0) for k in kinds] for m in months]
+    table = Table(
+        "theo-thang",
+        _("Cấp mới, gia hạn, thay đổi thông tin và thu hồi theo tháng"),
+        [_("Tháng")] + [str(k.label) for k in kinds],
+        rows,
+    )
+    table.chart = month_chart(
+        table.title,
+        [m.strftime("%m/%y") for m in months],
+        [Series(str(k.label), [row[i + 1] for row in rows]) for i, k in enumerate(kinds)],
+    )
+    return table
+
+
+def _devices(devices, obligations) -> list[Table]:
+    counts = dict(devices.order_by().values_list("status").annotate(n=Count("pk")))
+    by_status = Table(
+        "thiet-bi",
+        _("Thiết bị theo trạng thái"),
+        [_("Trạng thái"), _("Số thiết bị")],
+        [[str(s.label), counts.get(s.value, 0)] for s in DeviceStatus if counts.get(s.value)],
+    )
+    overdue = Table(
+        "ban-giao-qua-han",
+        _("Thiết bị quá hạn bàn giao lại"),
+        [_("Chỉ tiêu"), _("Số thiết bị")],
+        [[_("Quá hạn bàn giao lại (5 ngày làm việc)"), obligations.overdue().count()]],
+    )
+    return [by_status, overdue]
+
+
+def _letters(letters) -> Table:
+    counts = dict(letters.order_by().values_list("status").annotate(n=Count("pk")))
+    return Table(
+        "van-ban",
+        _("Văn bản đề nghị theo bước xử lý"),
+        [_("Bước"), _("Số văn bản")],
+        [[str(s.label), counts.get(s.value, 0)] for s in Status],
+    )
+
+
+def _sla(user, chosen: Organization | None) -> Table:
+    """Deadlines per province and step: met in time, met late, overdue still open. A
+    deadline names its agency as plain data (docs/architecture.md §4.9); the agency's province
+    is read by a subquery, so this stays one grouped query."""
+    agencies = _scoped(Organization.objects, user, chosen).values("pk")
+    province = Organization.objects.filter(pk=OuterRef("agency_id")).values("province__name")
+    today = timezone.localdate()
+    rows = (
+        Deadline.objects.filter(agency_id__in=agencies)
+        .annotate(province=Subquery(province[:1]))
+        .order_by()
+        .values("province", "kind")
+        .annotate(
+            in_time=Count(
+                "pk", filter=Q(closed_at__isnull=False, closed_at__date__lte=F("due_on"))
+            ),
+            late=Count("pk", filter=Q(closed_at__isnull=False, closed_at__date__gt=F("due_on"))),
+            overdue=Count("pk", filter=Q(closed_at__isnull=True, due_on__lt=today)),
+            total=Count("pk"),
+        )
+        .order_by("province", "kind")
+    )
+    labels = dict(Deadline.Kind.choices)
+    lines = []
+    for r in rows:
+        closed = r["in_time"] + r["late"]
+        rate = f"{100 * r['in_time'] / closed:.1f}".replace(".", ",") + " %" if closed else "—"
+        lines.append(
+            [
+                r["province"] or "—",
+                str(labels.get(r["kind"], r["kind"])),
+                r["in_time"],
+                r["late"],
+                r["overdue"],
+                rate,
+            ]
+        )
+    return Table(
+        "dung-han",
+        _("Tỷ lệ xử lý đúng hạn theo tỉnh và bước"),
+        [
+            _("Tỉnh, thành phố"),
+            _("Bước"),
+            _("Đúng hạn"),
+            _("Trễ hạn"),
+            _("Đang quá hạn"),
+            _("Tỷ lệ đúng hạn"),
+        ],
+        lines,
+    )
+
+
+def _mergers(user, chosen: Organization | None) -> Table:
+    plans = MergerPlan.objects.visible_to(user)
+    if chosen is not None:
+        plans = plans.filter(Q(province=chosen) | Q(target__path__startswith=chosen.path))
+    counts = dict(plans.order_by().values_list("status").annotate(n=Count("pk")))
+    return Table(
+        "sap-nhap",
+        _("Tiến độ sáp nhập"),
+        [_("Trạng thái phương án"), _("Số phương án")],
+        [[str(s.label), counts.get(s.value, 0)] for s in PlanStatus],
+    )
+
+
+def _cache_key(user, chosen: Organization | None) -> str:
+    scope = scope_for(user)
+    who = "all" if scope.sees_everything else ",".join(sorted(scope.org_paths))
+    hour = timezone.localtime().strftime("%Y%m%d%H")
+    return f"stats:v1:{who}:{chosen.pk if chosen else '-'}:{hour}"
+
+
+def figures(user, chosen: Organization | None = None) -> list[Table]:
+    """Every figure of the page for `user`, narrowed to `chosen`, cached per scope."""
+    key = _cache_key(user, chosen)
+    tables = cache.get(key)
+    if tables is None:
+        tables = _compute(user, chosen)
+        cache.set(key, tables, CACHE_SECONDS)
+    return tables
+
+
+def _compute(user, chosen: Organization | None) -> list[Table]:
+    now = timezone.now()
+    scope = scope_for(user)
+    certificates = _scoped(Certificate.objects, user, chosen)
+    tables = _certificate_tables(certificates, now)
+    tables.append(_breakdown(certificates, now, by_province=scope.sees_everything and not chosen))
+    tables.append(_monthly(certificates, timezone.localdate(now)))
+    tables += _devices(
+        _scoped(Device.objects, user, chosen), _scoped(ReturnObligation.objects, user, chosen)
+    )
+    tables.append(_letters(_scoped(CertRequest.objects, user, chosen)))
+    tables.append(_sla(user, chosen))
+    tables.append(_mergers(user, chosen))
+    for table in tables:
+        if not table.chart and len(table.rows) > 1 and isinstance(table.rows[0][1], int):
+            table.chart = bar_chart(table.title, [(row[0], row[1]) for row in table.rows])
+    return tables
