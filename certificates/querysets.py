@@ -42,6 +42,19 @@ class CertificateQuerySet(ScopedQuerySet):
 
         return self.valid().filter(subject_kind=SubjectKind.PERSON, person__national_id=national_id)
 
+    def valid_of_organisation(self, *, tax_code: str, budget_code: str):
+        """The valid organisation certificates of the organisation with this tax code or
+        budget-relation code, outside any scope: a Mẫu 02 row for it is refused while renewal
+        or change is still possible, as for a person (docs/domain.md §5.8)."""
+        from certificates.choices import SubjectKind
+
+        same = Q(pk__in=[])
+        if tax_code:
+            same |= Q(subject_organization__tax_code=tax_code)
+        if budget_code:
+            same |= Q(subject_organization__budget_code=budget_code)
+        return self.valid().filter(same, subject_kind=SubjectKind.ORGANIZATION)
+
     def held_by_person(self, *, serial: str, national_id: str):
         """The person certificate with this serial whose holder has this personal ID number,
         outside any scope: how a receiving agency names the certificate of a person moving in

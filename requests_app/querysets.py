@@ -37,6 +37,11 @@ class CertRequestQuerySet(ScopedQuerySet):
             folded_contains("full_name", text)
             | folded_contains("organization_name", text)
             | Q(national_id=text)
+            # Mẫu 04/05 rows name their subscriber through the certificate, Mẫu 06 through
+            # the device's holder.
+            | folded_contains("certificate__common_name", text)
+            | Q(certificate__person__national_id=text)
+            | folded_contains("device__holder__full_name", text)
             | Q(old_serial=serial)
             | Q(certificate__serial=serial)
             | Q(device__serial=serial)

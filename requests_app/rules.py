@@ -10,7 +10,9 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.translation import gettext as _
 
 from agencies.querysets import find_unit
@@ -158,6 +160,8 @@ def _target_checks(row, errors, facts) -> None:
             # A prepared letter (a merger's) proposes new issues only where renewal is no
             # longer possible (docs/domain.md §6.5); its facts carry no holders.
             _check_no_valid_certificate(row, errors)
+    if form == FormKind.ISSUE_ORGANIZATION and facts is None:
+        _check_no_valid_organisation_certificate(row, errors)
     if form == FormKind.RENEW_CHANGE:
         _check_renew_change(row, errors, facts)
     elif form == FormKind.REVOKE:
@@ -171,30 +175,56 @@ def _check_no_valid_certificate(row, errors) -> None:
     """One valid personal certificate per person (docs/domain.md §5.8): while the person's
     certificate can still be renewed or changed (at least PORTAL_RENEW_MIN_DAYS_LEFT days
     left) a new issue is refused and the clerk pointed to Mẫu 04; under that, a new issue is
-    the only way on (§5.2). The serial is named only to its own agency (§5.3.1)."""
+    the only way on (§5.2). The serial is named, and linked, only to its own agency (§5.3.1)."""
     from certificates.models import Certificate
 
+    held = Certificate.objects.valid_of_person(row.national_id).select_related("agency")
+    _refuse_if_renewable(row, errors, held, field="national_id", whose=_("Người này"))
+
+
+def _check_no_valid_organisation_certificate(row, errors) -> None:
+    """The same rule for an organisation (Mẫu 02): known by its tax or budget-relation code."""
+    from certificates.models import Certificate
+
+    if not (row.tax_code or row.budget_code):
+        return
+    held = Certificate.objects.valid_of_organisation(
+        tax_code=row.tax_code, budget_code=row.budget_code
+    ).select_related("agency")
+    field = "tax_code" if row.tax_code else "budget_code"
+    _refuse_if_renewable(row, errors, held, field=field, whose=_("Cơ quan, tổ chức này"))
+
+
+def _refuse_if_renewable(row, errors, held, *, field: str, whose: str) -> None:
     minimum = settings.PORTAL_RENEW_MIN_DAYS_LEFT
-    for certificate in Certificate.objects.valid_of_person(row.national_id).select_related(
-        "agency"
-    ):
-        if days_left(certificate) < minimum:
+    for certificate in held:
+        left = days_left(certificate)
+        if left < minimum:
             continue
         if _belongs_to_agency(certificate, row.cert_request.agency):
-            errors["national_id"].append(
-                _(
-                    "Người này đang có chứng thư %(serial)s còn hiệu lực (còn %(left)d ngày): "
-                    "không cấp mới; hãy đề nghị gia hạn hoặc thay đổi thông tin (Mẫu 04)."
+            errors[field].append(
+                format_html(
+                    _(
+                        "{whose} đang có chứng thư {serial} còn hiệu lực (còn {left} ngày): "
+                        "không cấp mới; hãy đề nghị gia hạn hoặc thay đổi thông tin (Mẫu 04)."
+                    ),
+                    whose=whose,
+                    serial=format_html(
+                        '<a href="{}">{}</a>',
+                        reverse("certificates:detail", args=[certificate.serial]),
+                        certificate.serial,
+                    ),
+                    left=left,
                 )
-                % {"serial": certificate.serial, "left": days_left(certificate)}
             )
         else:
-            errors["national_id"].append(
+            errors[field].append(
                 _(
-                    "Người này đang có chứng thư cá nhân còn hiệu lực do cơ quan khác quản lý: "
-                    "không cấp mới; nếu người này chuyển công tác đến, hãy đề nghị thay đổi "
+                    "%(whose)s đang có chứng thư còn hiệu lực do cơ quan khác quản lý: "
+                    "không cấp mới; nếu chuyển công tác đến, hãy đề nghị thay đổi "
                     "thông tin (Mẫu 04, chuyển cơ quan công tác)."
                 )
+                % {"whose": whose}
             )
         return
 

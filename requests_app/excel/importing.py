@@ -7,6 +7,8 @@ from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import date
 
+from django.utils.html import strip_tags
+from django.utils.safestring import SafeData
 from django.utils.translation import gettext as _
 
 from portal.imports import PROGRESS_EVERY
@@ -277,6 +279,9 @@ def check_rows(cert_request, layout: str, rows: list[SheetRow], *, progress=None
             if column in read_problems:
                 continue  # one message per cell: the reader's says what the cell held
             for message in messages:
+                if isinstance(message, SafeData):
+                    # The report is kept as JSON and shown escaped: a rule's link is left out.
+                    message = strip_tags(message)
                 if (column, message) not in sheet_row.problems:
                     sheet_row.problems.append((column, message))
     _check_duplicates(cert_request, columns, rows)

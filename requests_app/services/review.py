@@ -7,6 +7,8 @@ the actor's right and the letter's rules are decided on the row as locked."""
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.html import conditional_escape
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
 from agencies.models import Organization
@@ -36,10 +38,10 @@ def check_all_rows(cert_request: CertRequest) -> None:
         row.cert_request = cert_request
         errors = row_errors(row) or confirmation_errors(row)
         if errors:
-            first = next(iter(errors.values()))[0]
+            first = conditional_escape(next(iter(errors.values()))[0])  # a rule may link
             problems.append(_("Dòng %(n)d: %(msg)s") % {"n": row.position, "msg": first})
     if problems:
-        raise DomainError(" ".join(problems), code="rows_invalid")
+        raise DomainError(mark_safe(" ".join(problems)), code="rows_invalid")  # noqa: S308
 
 
 def _check_contact(cert_request: CertRequest) -> None:

@@ -218,6 +218,33 @@ def test_letter_found_by_the_serial_of_its_row_certificate(cast):
     assert _search(cast, "letters", "5400FFFFFFFFFFFF") == []
 
 
+@pytest.mark.parametrize("list_name", ["letters", "province_queue"])
+def test_a_revocation_or_renewal_letter_is_found_by_its_certificates_holder(cast, list_name):
+    holder = f.PersonFactory(
+        organization=cast.agency_a, full_name="Vàng A Sử", national_id="012185001005"
+    )
+    certificate = f.CertificateFactory(person=holder)
+    letter = services.cert_request_create(
+        agency=cast.agency_a, form=FormKind.REVOKE, by=cast.clerk_a, **f.LETTER_CONTACT
+    )
+    services.row_save(
+        cert_request=letter,
+        by=cast.clerk_a,
+        data={"certificate": certificate, "revoke_reason": "retired"},
+    )
+    if list_name == "province_queue":
+        _to_province(letter)
+    assert _search(cast, list_name, "vang a su") == [letter]
+    assert _search(cast, list_name, "012185001005") == [letter]
+
+
+def test_a_recovery_letter_is_found_by_its_devices_holder(cast):
+    holder = f.PersonFactory(organization=cast.agency_a, full_name="Hoàng Thị Hằng")
+    letter = _letter(cast, cast.agency_a)
+    letter.rows.update(device=f.DeviceFactory(agency=cast.agency_a, holder=holder))
+    assert _search(cast, "letters", "hang") == [letter]
+
+
 def test_letter_found_by_the_serial_of_its_row_device(cast):
     letter = _letter(cast, cast.agency_a)
     device = f.DeviceFactory(agency=cast.agency_a)

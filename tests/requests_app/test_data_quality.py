@@ -353,3 +353,86 @@ def test_the_import_preview_refuses_the_holder_on_its_line(client, cast):
     problems = import_report(response)
     assert set(problems) == {2}
     assert any(certificate.serial in message for _column, message in problems[2])
+
+
+def test_the_editor_links_the_holders_certificate_of_the_own_agency(client, cast):
+    certificate = holder_certificate(cast, days_left=200)
+    cert_request = letter_draft(cast)
+    sign_in(client, cast.clerk_a)
+    response = client.post(
+        reverse("requests_app:row_add", args=[cert_request.pk]),
+        {**PERSON_ROW, "national_id": HOLDER_ID},
+    )
+    link = f'<a href="{reverse("certificates:detail", args=[certificate.serial])}">'
+    assert link + certificate.serial + "</a>" in response.content.decode()
+    assert not cert_request.rows.exists()
+
+
+def test_another_agencys_holder_is_refused_in_the_editor_without_a_link(client, cast):
+    holder_certificate(cast, agency=cast.agency_b, days_left=200)
+    cert_request = letter_draft(cast)
+    sign_in(client, cast.clerk_a)
+    body = client.post(
+        reverse("requests_app:row_add", args=[cert_request.pk]),
+        {**PERSON_ROW, "national_id": HOLDER_ID},
+    ).content.decode()
+    assert "chuyển cơ quan công tác" in body and "/chung-thu/" not in body.split("them-dong")[-1]
+
+
+def organisation_certificate(cast, days_left):
+    from certificates.choices import SubjectKind
+
+    return f.certificate_valid_for(
+        cast,
+        days_left=days_left,
+        person=None,
+        subject_kind=SubjectKind.ORGANIZATION,
+        subject_organization=cast.agency_a,
+        common_name=cast.agency_a.name,
+        email="vanthu@laichau.gov.vn",
+    )
+
+
+BUDGET = "1234567"  # another budget-relation code: the tax code alone names the holder
+ORGANISATION_ROW = {
+    "organization_name": "Sở Tài chính tỉnh Lai Châu",
+    "address": "Phường Tân Phong, Lai Châu",
+    "province_name": "Lai Châu",
+    "email": "stc@laichau.gov.vn",
+}
+
+
+def test_a_mau_02_for_an_organisation_holding_a_renewable_certificate_is_refused(cast):
+    certificate = organisation_certificate(cast, days_left=200)
+    cert_request = letter_draft(cast, form=FormKind.ISSUE_ORGANIZATION)
+    with pytest.raises(RowInvalid) as caught:
+        services.row_save(
+            cert_request=cert_request,
+            by=cast.clerk_a,
+            data={**ORGANISATION_ROW, "tax_code": cast.agency_a.tax_code, "budget_code": BUDGET},
+        )
+    [message] = caught.value.errors["tax_code"]
+    assert certificate.serial in message and "Mẫu 04" in message
+    assert not cert_request.rows.exists()
+
+
+def test_a_mau_02_is_allowed_once_the_organisations_certificate_can_no_longer_be_renewed(cast):
+    organisation_certificate(cast, days_left=10)
+    cert_request = letter_draft(cast, form=FormKind.ISSUE_ORGANIZATION)
+    services.row_save(
+        cert_request=cert_request,
+        by=cast.clerk_a,
+        data={**ORGANISATION_ROW, "tax_code": cast.agency_a.tax_code, "budget_code": BUDGET},
+    )
+    assert cert_request.rows.count() == 1
+
+
+def test_submitting_names_the_row_and_keeps_the_link_escaping_the_rest(cast):
+    cert_request = letter_draft(cast)
+    letter_row_add(cert_request, cast.clerk_a, national_id=HOLDER_ID, full_name="<b>Mai</b>")
+    certificate = holder_certificate(cast, days_left=200)  # issued after the row was added
+    with pytest.raises(DomainError) as caught:
+        check_all_rows(cert_request)
+    message = str(caught.value)
+    assert message.startswith("Dòng 1: ") and f">{certificate.serial}</a>" in message
+    assert "<b>" not in message
