@@ -15,6 +15,7 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
 from agencies.models import ApiToken
@@ -115,3 +116,17 @@ class TokenAuthentication(authentication.BaseAuthentication):
 
     def authenticate_header(self, request):
         return SCHEME
+
+
+class TokenScheme(OpenApiAuthenticationExtension):
+    """Documents the Bearer token in the OpenAPI schema."""
+
+    target_class = "agencies.accounts.tokens.TokenAuthentication"
+    name = "khoaApi"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "http",
+            "scheme": "bearer",
+            "description": str(_("Khóa API cá nhân: Authorization: Bearer cap_…")),
+        }

@@ -130,8 +130,11 @@ class CertRequestViewSet(viewsets.ReadOnlyModelViewSet):
         request=writes.ActionSerializer,
         responses={200: CertRequestSerializer, **PROBLEMS},
         parameters=[ACTION, KEY],
+        operation_id="van_ban_act",
     )
-    @action(detail=True, methods=["post"], url_path=r"(?P<verb>%s)" % "|".join(writes.API_ACTIONS))
+    @action(
+        detail=True, methods=["post"], url_path="(?P<verb>" + "|".join(writes.API_ACTIONS) + ")"
+    )
     @idempotent
     def act(self, request, pk=None, verb=None):
         data = _valid(writes.ActionSerializer, request)
