@@ -141,3 +141,42 @@ def test_the_letters_list_keeps_its_query_budget(cast, django_assert_max_num_que
     with django_assert_max_num_queries(12):
         response = client.get("/api/v1/van-ban/")
     assert response.json()["count"] == 5
+
+
+def test_rows_are_added_to_a_draft_through_the_editors_rules(cast):
+    letter = letter_at(cast, Status.DRAFT)
+    client = api_as(cast.clerk_a)
+    url = f"/api/v1/van-ban/{letter.pk}/dong/"
+    added = client.post(url, {"rows": [row_json(), row_json()]}, format="json")
+    assert added.status_code == 200, added.json()
+    assert [r["position"] for r in added.json()["rows"]] == [1, 2, 3]
+    bad = client.post(url, {"rows": [{**row_json(), "date_of_birth": "32/13/1990"}]}, format="json")
+    assert bad.status_code == 422
+    assert "date_of_birth" in bad.json()["errors"]["0"]
+    assert letter.rows.count() == 3
+
+
+def test_rows_cannot_be_added_once_submitted(cast):
+    letter = letter_at(cast, Status.AWAITING_HEAD)
+    response = api_as(cast.clerk_a).post(
+        f"/api/v1/van-ban/{letter.pk}/dong/", {"rows": [row_json()]}, format="json"
+    )
+    assert response.status_code == 409
+    assert letter.rows.count() == 1
+
+
+def test_a_retried_action_with_the_same_key_acts_once_and_answers_alike(cast):
+    letter = letter_at(cast, Status.DRAFT)
+    client = api_as(cast.clerk_a)
+    url = f"/api/v1/van-ban/{letter.pk}/submit/"
+    first = client.post(url, {}, format="json", HTTP_IDEMPOTENCY_KEY="nop-1")
+    again = client.post(url, {}, format="json", HTTP_IDEMPOTENCY_KEY="nop-1")
+    assert first.status_code == again.status_code == 200
+    assert letter.transitions.filter(action="submit").count() == 1
+
+
+def test_a_wrong_method_is_a_405_problem(cast):
+    letter = letter_at(cast, Status.DRAFT)
+    response = api_as(cast.clerk_a).delete(f"/api/v1/van-ban/{letter.pk}/")
+    assert response.status_code == 405
+    assert response.json()["code"] == "method_not_allowed"
