@@ -66,3 +66,16 @@ def test_the_page_keeps_its_query_budget(client, cast):
     for n in range(5):
         client.post(URL, {"name": f"Khóa {n}", "days": 30, "reauth_password": PASSWORD})
     assert count_queries(client, URL) <= 12
+
+
+def test_an_administrator_revokes_a_token_in_the_admin_with_an_audit_event(client, cast):
+    from agencies.accounts.tokens import api_token_create
+
+    row, _token = api_token_create(owner=cast.clerk_a, name="VPĐT", days=30, by=cast.clerk_a)
+    sign_in(client, cast.admin)
+    url = reverse("admin:agencies_apitoken_changelist")
+    assert client.get(url).status_code == 200
+    client.post(url, {"action": "revoke", "_selected_action": [row.pk]})
+    row.refresh_from_db()
+    assert row.revoked_at is not None
+    assert AuditEvent.objects.filter(action="api_token.revoke", actor=cast.admin).exists()
