@@ -42,7 +42,9 @@ class RowsField(serializers.ListField):
 class CertRequestCreateSerializer(serializers.Serializer):
     form = serializers.ChoiceField(choices=FormKind.choices, help_text=_("Loại văn bản (01–06)."))
     agency = serializers.IntegerField(
-        help_text=_("Mã cơ quan đề nghị (nơi bạn là cán bộ đầu mối).")
+        min_value=1,
+        max_value=2**31 - 1,
+        help_text=_("Mã cơ quan đề nghị (nơi bạn là cán bộ đầu mối)."),
     )
     contact = serializers.DictField(
         required=False, help_text=_("Phần 1: người liên hệ, nhận kết quả (các trường của văn bản).")
@@ -57,7 +59,9 @@ class RowsSerializer(serializers.Serializer):
 
 
 class DecisionSerializer(serializers.Serializer):
-    position = serializers.IntegerField(min_value=1, help_text=_("STT của dòng."))
+    position = serializers.IntegerField(
+        min_value=1, max_value=2**31 - 1, help_text=_("STT của dòng.")
+    )
     decision = serializers.ChoiceField(choices=["accept", "refuse"])
     note = serializers.CharField(required=False, allow_blank=True, max_length=500)
 

@@ -180,3 +180,18 @@ def test_a_wrong_method_is_a_405_problem(cast):
     response = api_as(cast.clerk_a).delete(f"/api/v1/van-ban/{letter.pk}/")
     assert response.status_code == 405
     assert response.json()["code"] == "method_not_allowed"
+
+
+@pytest.mark.parametrize("agency", [2**40, -1, "abc", None])
+def test_an_impossible_agency_id_is_a_400_never_a_500(cast, agency):
+    response = api_as(cast.clerk_a).post(
+        "/api/v1/van-ban/", {"form": "01", "agency": agency}, format="json"
+    )
+    assert response.status_code == 400
+    assert "agency" in response.json()["errors"]
+
+
+@pytest.mark.parametrize("pk", ["99999999999999999999999", "abc"])
+def test_an_impossible_letter_id_is_a_404(cast, pk):
+    response = api_as(cast.clerk_a).post(f"/api/v1/van-ban/{pk}/submit/", {}, format="json")
+    assert response.status_code == 404
