@@ -107,18 +107,35 @@ class CertRequestViewSet(viewsets.ReadOnlyModelViewSet):
         return self._answer(cert_request, status.HTTP_201_CREATED)
 
     @extend_schema(
+        methods=["POST"],
         summary=_("Thêm dòng vào dự thảo"),
         description=_("Thêm các dòng vào văn bản đang là dự thảo: tất cả hoặc không dòng nào."),
         request=writes.RowsSerializer,
         responses={200: CertRequestSerializer, **PROBLEMS},
         parameters=[KEY],
+        operation_id="van_ban_dong_them",
     )
-    @action(detail=True, methods=["post"], url_path="dong")
+    @extend_schema(
+        methods=["PUT"],
+        summary=_("Thay toàn bộ các dòng của dự thảo"),
+        description=_(
+            "Thay mọi dòng của văn bản đang là dự thảo bằng danh sách gửi lên; có lỗi thì giữ nguyên các dòng cũ."
+        ),
+        request=writes.RowsSerializer,
+        responses={200: CertRequestSerializer, **PROBLEMS},
+        operation_id="van_ban_dong_thay",
+    )
+    @action(detail=True, methods=["post", "put"], url_path="dong")
     @idempotent
     def rows_add(self, request, pk=None):
         data = _valid(writes.RowsSerializer, request)
         cert_request = self.get_object()
-        writes.rows_add(cert_request=cert_request, rows=data["rows"], user=request.user)
+        writes.rows_add(
+            cert_request=cert_request,
+            rows=data["rows"],
+            user=request.user,
+            replace=request.method == "PUT",
+        )
         return self._answer(cert_request)
 
     @extend_schema(

@@ -115,11 +115,10 @@ def letter_create(*, data: dict, user) -> CertRequest:
     return cert_request
 
 
-def rows_add(*, cert_request: CertRequest, rows: list[dict], user) -> None:
+def rows_add(*, cert_request: CertRequest, rows: list[dict], user, replace=False) -> None:
     require(user, "edit", cert_request)
-    services.rows_add_many(
-        cert_request=cert_request, by=user, rows_data=_rows_data(cert_request, user, rows)
-    )
+    service = services.rows_replace if replace else services.rows_add_many
+    service(cert_request=cert_request, by=user, rows_data=_rows_data(cert_request, user, rows))
 
 
 def letter_act(*, request, cert_request: CertRequest, name: str, data: dict):

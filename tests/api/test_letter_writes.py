@@ -195,3 +195,16 @@ def test_an_impossible_agency_id_is_a_400_never_a_500(cast, agency):
 def test_an_impossible_letter_id_is_a_404(cast, pk):
     response = api_as(cast.clerk_a).post(f"/api/v1/van-ban/{pk}/submit/", {}, format="json")
     assert response.status_code == 404
+
+
+def test_put_replaces_every_row_of_a_draft_or_none_on_error(cast):
+    letter = letter_at(cast, Status.DRAFT, rows=2)
+    client = api_as(cast.clerk_a)
+    url = f"/api/v1/van-ban/{letter.pk}/dong/"
+    bad = client.put(url, {"rows": [{**row_json(), "email": "sai"}]}, format="json")
+    assert bad.status_code == 422
+    assert letter.rows.count() == 2
+    kept = row_json()
+    replaced = client.put(url, {"rows": [kept]}, format="json")
+    assert replaced.status_code == 200, replaced.json()
+    assert [r["full_name"] for r in replaced.json()["rows"]] == [kept["full_name"]]
