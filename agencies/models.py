@@ -277,3 +277,28 @@ class UserSession(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} · {self.started_at:%Y-%m-%d %H:%M}"
+
+
+class ApiToken(models.Model):
+    """A personal API token (agencies/accounts/tokens.py): the machine acts as its owner, with
+    the owner's current roles and scope. Only the SHA-256 of the token is stored; `prefix`, the
+    visible start of the token, finds the row."""
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
+    )
+    name = models.CharField(max_length=100)
+    prefix = models.CharField(max_length=16, unique=True)
+    digest = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("khóa API")
+        verbose_name_plural = _("khóa API")
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.owner} · {self.name} ({self.prefix}…)"

@@ -1,4 +1,4 @@
-"""The statistics page's figures (docs/architecture.md §9): per agency, province and
+"""The statistics page's figures (docs/architecture.md §10): per agency, province and
 nationwide, always within `visible_to(user)`, each figure one grouped query in the database
 whatever the number of certificates, so the page costs the same dozen queries for one agency
 or the whole country.

@@ -17,7 +17,7 @@ def dashboard(request):
 @login_required
 @require_GET
 def statistics_page(request):
-    """The statistics of the user's scope (docs/architecture.md §9), narrowed to a province
+    """The statistics of the user's scope (docs/architecture.md §10), narrowed to a province
     (the CA) or an agency (a province); `?xuat=xlsx&bang=<key>` exports one table."""
     if not statistics.may_see_statistics(request.user):
         raise PermissionDenied

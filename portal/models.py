@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -374,3 +375,25 @@ class ImportJob(models.Model):
     @property
     def is_running(self) -> bool:
         return self.status in (self.Status.QUEUED, self.Status.PARSING)
+
+
+class IdempotencyKey(models.Model):
+    """A POST made with an `Idempotency-Key` header (portal/api/idempotency.py): the first one
+    inserts this row, and the unique (user, key) constraint decides which of two concurrent
+    requests acts; a retry gets the stored response. Kept 24 hours."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=255)
+    fingerprint = models.CharField(max_length=64)
+    status = models.PositiveSmallIntegerField(null=True, blank=True)
+    body = models.JSONField(null=True, blank=True, encoder=DjangoJSONEncoder)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        default_permissions = ()
+        constraints = [
+            models.UniqueConstraint(fields=["user", "key"], name="portal_idempotency_one_per_key"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} · {self.key}"

@@ -14,7 +14,9 @@ from django.utils.translation import gettext_lazy as _
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from agencies.accounts.tokens import api_token_revoke
 from agencies.accounts.twofactor import two_factor_reset
+from agencies.models import ApiToken
 
 for _model in (TOTPDevice, StaticDevice):
     if admin.site.is_registered(_model):
@@ -74,3 +76,40 @@ class TOTPDeviceAdmin(admin.ModelAdmin):
 
     def delete_queryset(self, request, queryset):
         self.reset_two_factor(request, queryset)
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """Personal API tokens, read-only (the hash is never shown); an administrator may revoke
+    them (`api_token_revoke`, audited), e.g. when their owner leaves."""
+
+    list_display = [
+        "name",
+        "owner",
+        "prefix",
+        "created_at",
+        "expires_at",
+        "last_used_at",
+        "revoked_at",
+    ]
+    list_filter = ["revoked_at"]
+    search_fields = ["name", "prefix", "owner__username"]
+    fields = ["name", "owner", "prefix", "created_at", "expires_at", "last_used_at", "revoked_at"]
+    readonly_fields = fields
+    actions = ["revoke"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description=_("Thu hồi các khóa API đã chọn"), permissions=["view"])
+    def revoke(self, request, queryset):
+        for token in queryset:
+            api_token_revoke(token=token, by=request.user)
+        self.message_user(
+            request,
+            gettext("Đã thu hồi %(count)d khóa API.") % {"count": queryset.count()},
+            messages.SUCCESS,
+        )

@@ -1,9 +1,16 @@
-"""Read-only JSON for letters and their rows, scoped like the pages. Workflow moves stay in
-the pages for now; an API action would call the same services (docs/architecture.md §2.8)."""
+"""Letters and their rows over the API, scoped like the pages: reads, and the writes of
+`writes.py` through the same services (docs/architecture.md §2.8)."""
 
 from django.db.models import Prefetch
-from rest_framework import serializers, viewsets
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
 
+from portal.api.idempotency import idempotent
+from portal.api.problems import ProblemSerializer
+from requests_app.api import writes
 from requests_app.filters import CertRequestFilterSet
 from requests_app.models import CertRequest, RequestRow
 
@@ -39,6 +46,33 @@ class CertRequestSerializer(serializers.ModelSerializer):
         fields = ["id", "form", "agency", "status", "number", "issued_on", "due_on", "rows"]
 
 
+PROBLEMS = {
+    code: OpenApiResponse(ProblemSerializer, description=text)
+    for code, text in [
+        (400, _("Dữ liệu không hợp lệ (errors: trường → thông báo).")),
+        (401, _("Khóa API không hợp lệ, hết hạn hoặc đã thu hồi.")),
+        (403, _("Không có quyền thực hiện thao tác này.")),
+        (404, _("Không có văn bản này trong phạm vi của bạn.")),
+        (409, _("Người khác vừa thao tác, hoặc yêu cầu cùng khóa đang chạy.")),
+        (422, _("Quy tắc nghiệp vụ từ chối thao tác (thông báo tiếng Việt).")),
+    ]
+}
+ACTION = OpenApiParameter(
+    "verb",
+    str,
+    OpenApiParameter.PATH,
+    enum=writes.API_ACTIONS,
+    description=_("Thao tác trên văn bản."),
+)
+KEY = OpenApiParameter(
+    "Idempotency-Key",
+    str,
+    OpenApiParameter.HEADER,
+    required=False,
+    description=_("Gửi lại cùng khóa: yêu cầu chỉ được thực hiện một lần (24 giờ)."),
+)
+
+
 class CertRequestViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = CertRequestSerializer
     filterset_class = CertRequestFilterSet
@@ -51,3 +85,82 @@ class CertRequestViewSet(viewsets.ReadOnlyModelViewSet):
             .prefetch_related(Prefetch("rows", queryset=rows))
             .order_by("-created_at", "-pk")
         )
+
+    def _answer(self, cert_request, code=status.HTTP_200_OK):
+        return Response(
+            CertRequestSerializer(self.get_queryset().get(pk=cert_request.pk)).data, status=code
+        )
+
+    @extend_schema(
+        summary=_("Tạo văn bản đề nghị"),
+        description=_(
+            "Tạo dự thảo văn bản cùng phần 1 và các dòng; các dòng được kiểm tra như trong trình soạn thảo, lỗi theo từng dòng."
+        ),
+        request=writes.CertRequestCreateSerializer,
+        responses={201: CertRequestSerializer, **PROBLEMS},
+        parameters=[KEY],
+    )
+    @idempotent
+    def create(self, request):
+        data = _valid(writes.CertRequestCreateSerializer, request)
+        cert_request = writes.letter_create(data=data, user=request.user)
+        return self._answer(cert_request, status.HTTP_201_CREATED)
+
+    @extend_schema(
+        methods=["POST"],
+        summary=_("Thêm dòng vào dự thảo"),
+        description=_("Thêm các dòng vào văn bản đang là dự thảo: tất cả hoặc không dòng nào."),
+        request=writes.RowsSerializer,
+        responses={200: CertRequestSerializer, **PROBLEMS},
+        parameters=[KEY],
+        operation_id="van_ban_dong_them",
+    )
+    @extend_schema(
+        methods=["PUT"],
+        summary=_("Thay toàn bộ các dòng của dự thảo"),
+        description=_(
+            "Thay mọi dòng của văn bản đang là dự thảo bằng danh sách gửi lên; có lỗi thì giữ nguyên các dòng cũ."
+        ),
+        request=writes.RowsSerializer,
+        responses={200: CertRequestSerializer, **PROBLEMS},
+        operation_id="van_ban_dong_thay",
+    )
+    @action(detail=True, methods=["post", "put"], url_path="dong")
+    @idempotent
+    def rows_add(self, request, pk=None):
+        data = _valid(writes.RowsSerializer, request)
+        cert_request = self.get_object()
+        writes.rows_add(
+            cert_request=cert_request,
+            rows=data["rows"],
+            user=request.user,
+            replace=request.method == "PUT",
+        )
+        return self._answer(cert_request)
+
+    @extend_schema(
+        summary=_("Thao tác trên văn bản"),
+        description=_(
+            "Một thao tác của bảng vòng đời: trình, hủy, ký ban hành (cần mật khẩu), trả lại, "
+            "chuyển, xử lý (cần mật khẩu), từ chối, quyết định từng dòng."
+        ),
+        request=writes.ActionSerializer,
+        responses={200: CertRequestSerializer, **PROBLEMS},
+        parameters=[ACTION, KEY],
+        operation_id="van_ban_act",
+    )
+    @action(
+        detail=True, methods=["post"], url_path="(?P<verb>" + "|".join(writes.API_ACTIONS) + ")"
+    )
+    @idempotent
+    def act(self, request, pk=None, verb=None):
+        data = _valid(writes.ActionSerializer, request)
+        cert_request = self.get_object()
+        writes.letter_act(request=request, cert_request=cert_request, name=verb, data=data)
+        return self._answer(cert_request)
+
+
+def _valid(serializer_class, request) -> dict:
+    serializer = serializer_class(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data

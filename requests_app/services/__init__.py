@@ -14,6 +14,7 @@ from requests_app.services.drafting import (
     row_delete,
     row_save,
     rows_add_many,
+    rows_replace,
 )
 from requests_app.services.portal_signing import letter_document_prepare, letter_portal_sign
 from requests_app.services.processing import (
@@ -76,4 +77,5 @@ __all__ = [
     "row_delete",
     "row_save",
     "rows_add_many",
+    "rows_replace",
 ]

@@ -215,3 +215,14 @@ def row_delete(*, row: RequestRow, by) -> None:
         for later in locked.rows.filter(position__gt=position).order_by("position"):
             later.position -= 1
             later.save(update_fields=["position"])
+
+
+def rows_replace(*, cert_request: CertRequest, by, rows_data: list[dict]) -> list[RequestRow]:
+    """Replace every row of a draft with `rows_data` (the API's PUT of the list): the old rows
+    go and the new ones are checked and inserted as `rows_add_many` does, in one transaction,
+    so on any error the draft keeps its old rows."""
+    with acting(cert_request, "edit", by=by) as locked:
+        before = locked.rows.count()
+        locked.rows.all().delete()
+        audit_record(actor=by, action="request_row.replace", obj=locked, before={"rows": before})
+        return rows_add_many(cert_request=locked, by=by, rows_data=rows_data)

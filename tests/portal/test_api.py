@@ -36,8 +36,10 @@ def results(client, url):
 
 
 @pytest.mark.parametrize("url", ENDPOINTS)
-def test_anonymous_callers_are_refused(client, url):
-    assert client.get(url).status_code == 403
+def test_anonymous_callers_are_refused_and_told_to_send_a_token(client, url):
+    response = client.get(url)
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"] == "Bearer"
 
 
 def test_a_clerk_gets_their_agency_only(client, cast, world):
