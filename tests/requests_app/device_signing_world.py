@@ -1,0 +1,96 @@
+"""The device-signing world shared by tests/requests_app/test_device_signing.py (Mẫu 07 and
+09, the head signs) and test_device_countersigning.py (Mẫu 08, both parties, and the worker):
+the documents to sign and what to read back from a signed PDF. Its fixtures (the head and the
+province's officer with their certificates, the token, the NSS database for pdfsig) are in
+tests/requests_app/conftest.py."""
+
+import re
+from datetime import date
+
+from django.utils import timezone
+
+from certificates import services as ca_services
+from certificates.choices import SubjectKind
+from devices.choices import ReceiverKind, ReturnReason
+from devices.models import (
+    HandoverNotice,
+    LossReport,
+    ReturnMinutes,
+)
+from devices.services import (
+    device_return_obligation_open,
+    handover_notice_create,
+    loss_report_create,
+    return_minutes_create,
+)
+
+VALID = "Signature Validation: Signature is Valid."
+
+
+def issue(cast, **kwargs):
+    kwargs.setdefault("subject_kind", SubjectKind.PERSON)
+    kwargs.setdefault("agency", cast.agency_a)
+    kwargs.setdefault("by", cast.ca_operator)
+    return ca_services.certificate_issue(**kwargs)
+
+
+def notice_of(cast, token) -> HandoverNotice:
+    return handover_notice_create(
+        agency=cast.agency_a,
+        devices=[token],
+        acknowledged={token.pk},
+        handed_on=timezone.localdate(),
+        by=cast.clerk_a,
+    )
+
+
+def loss_of(cast, token) -> LossReport:
+    notice_of(cast, token)
+    token.refresh_from_db()
+    return loss_report_create(
+        device=token,
+        lost_on=date(2026, 3, 7),
+        lost_place="Bến xe khách Lai Châu",
+        circumstances="Để quên trên xe khách tuyến Lai Châu – Điện Biên.",
+        by=cast.clerk_a,
+    )
+
+
+def minutes_of(cast, token) -> ReturnMinutes:
+    notice_of(cast, token)
+    token.refresh_from_db()
+    device_return_obligation_open(
+        device=token,
+        reason=ReturnReason.REVOKED,
+        notified_on=timezone.localdate(),
+        by=None,
+        certificate_serial="54AB0000DEADBEEF",
+    )
+    token.refresh_from_db()
+    return return_minutes_create(
+        agency=cast.agency_a,
+        devices=[token],
+        held_at=timezone.now(),
+        place="Hội trường Sở Tài chính",
+        receiver_kind=ReceiverKind.PROVINCE,
+        agency_representative="Nguyễn Thị Thu Hà",
+        by=cast.clerk_a,
+    )
+
+
+def widget_boxes(pdf: bytes) -> dict[str, list[float]]:
+    """The rectangle of each signature field's widget, by field name."""
+    from io import BytesIO
+
+    from pyhanko.pdf_utils.reader import PdfFileReader
+
+    reader = PdfFileReader(BytesIO(pdf), strict=False)
+    fields = [field.get_object() for field in reader.root["/AcroForm"]["/Fields"]]
+    return {str(field["/T"]): [float(v) for v in field["/Rect"]] for field in fields}
+
+
+def signature_sections(report: str) -> list[str]:
+    return re.split(r"^Signature #\d+:$", report, flags=re.MULTILINE)[1:]
+
+
+# --- Mẫu 07 and 09: the head signs, then they go ----------------------------------------------
