@@ -2,6 +2,7 @@
 
     python bench/bench_stats.py                        # 1,000,000 certificates
     python bench/bench_stats.py --certificates 100000  # a quick run (goals not decided)
+    python bench/bench_stats.py --no-export            # the page only
 
 Seeds --certificates certificates (one INSERT … SELECT) over 34 provinces of --agencies
 agencies, a fifth of them revoked, with an "issued" event each spread over the last year, and
@@ -79,7 +80,7 @@ def timed_get(client, url: str, *, clear_cache: bool) -> float:
     return elapsed
 
 
-def run(n_certificates: int, n_agencies: int) -> int:
+def run(n_certificates: int, n_agencies: int, *, export: bool = True) -> int:
     with _setup.throwaway_database("bench-stats-") as connection:
         if connection.vendor != "postgresql":
             print("bench_stats needs PostgreSQL (DATABASE_URL=postgres://…)", file=sys.stderr)
@@ -105,13 +106,14 @@ def run(n_certificates: int, n_agencies: int) -> int:
         computed = [timed_get(client, "/thong-ke/", clear_cache=True) for _ in range(REPEAT)]
         cached = [timed_get(client, "/thong-ke/", clear_cache=False) for _ in range(REPEAT)]
 
-        tracemalloc.start()
-        started = time.perf_counter()
-        response = client.get("/chung-thu/", {"status": "revoked", "xuat": "xlsx"})
-        size = sum(len(chunk) for chunk in response.streaming_content)
-        export_seconds = time.perf_counter() - started
-        _current, peak = tracemalloc.get_traced_memory()
-        tracemalloc.stop()
+        if export:
+            tracemalloc.start()
+            started = time.perf_counter()
+            response = client.get("/chung-thu/", {"status": "revoked", "xuat": "xlsx"})
+            size = sum(len(chunk) for chunk in response.streaming_content)
+            export_seconds = time.perf_counter() - started
+            _current, peak = tracemalloc.get_traced_memory()
+            tracemalloc.stop()
 
     at_goal_size = n_certificates >= GOAL_CERTIFICATES
     failed = False
@@ -129,6 +131,8 @@ def run(n_certificates: int, n_agencies: int) -> int:
             f"statistics page, {label}: median {median * 1000:.0f} ms of {REPEAT} "
             f"(goal ≤ {GOAL_PAGE_SECONDS * 1000:.0f} ms): {verdict(median <= GOAL_PAGE_SECONDS)}"
         )
+    if not export:
+        return 1 if failed else 0
     peak_mb = peak / 1024 / 1024
     print(
         f"export of {n_certificates // max(1, n_certificates // EXPORT_ROWS):,} certificates: "
@@ -142,9 +146,10 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--certificates", type=int, default=GOAL_CERTIFICATES)
     parser.add_argument("--agencies", type=int, default=340)
+    parser.add_argument("--no-export", action="store_true", help="time the page only")
     args = parser.parse_args()
     _setup.configure()
-    return run(args.certificates, args.agencies)
+    return run(args.certificates, args.agencies, export=not args.no_export)
 
 
 if __name__ == "__main__":

@@ -102,35 +102,43 @@ def _months(today: date) -> list[date]:
 
 
 def _certificate_tables(certificates, now: datetime) -> list[Table]:
+    """By status, by subscriber kind and by key storage, from one GROUP BY (subscriber kind ×
+    device kind: at most a few dozen groups), so the registry is read once."""
     valid = Q(status=CertStatus.VALID, not_after__gt=now)
     expired = Q(status=CertStatus.EXPIRED) | Q(status=CertStatus.VALID, not_after__lte=now)
-    revoked = Q(status=CertStatus.REVOKED)
-    by_state = certificates.order_by().aggregate(
-        valid=Count("pk", filter=valid),
-        expired=Count("pk", filter=expired),
-        revoked=Count("pk", filter=revoked),
+    groups = list(
+        certificates.order_by()
+        .values_list("subject_kind", "device__kind")
+        .annotate(
+            valid=Count("pk", filter=valid),
+            expired=Count("pk", filter=expired),
+            revoked=Count("pk", filter=Q(status=CertStatus.REVOKED)),
+        )
     )
+    kinds: dict[str, int] = {}
+    storages: dict[str | None, int] = {}
+    totals = {"valid": 0, "expired": 0, "revoked": 0}
+    for subject_kind, device_kind, n_valid, n_expired, n_revoked in groups:
+        kinds[subject_kind] = kinds.get(subject_kind, 0) + n_valid
+        storages[device_kind] = storages.get(device_kind, 0) + n_valid
+        totals["valid"] += n_valid
+        totals["expired"] += n_expired
+        totals["revoked"] += n_revoked
     states = Table(
         "trang-thai",
         _("Chứng thư số theo trạng thái"),
         [_("Trạng thái"), _("Số chứng thư")],
         [
-            [str(CertStatus.VALID.label), by_state["valid"]],
-            [str(CertStatus.EXPIRED.label), by_state["expired"]],
-            [str(CertStatus.REVOKED.label), by_state["revoked"]],
+            [str(CertStatus.VALID.label), totals["valid"]],
+            [str(CertStatus.EXPIRED.label), totals["expired"]],
+            [str(CertStatus.REVOKED.label), totals["revoked"]],
         ],
-    )
-    kinds = dict(
-        certificates.filter(valid).order_by().values_list("subject_kind").annotate(n=Count("pk"))
     )
     by_kind = Table(
         "loai-thue-bao",
         _("Chứng thư còn hiệu lực theo loại thuê bao"),
         [_("Loại thuê bao"), _("Số chứng thư")],
         [[str(kind.label), kinds.get(kind.value, 0)] for kind in SubjectKind],
-    )
-    storages = dict(
-        certificates.filter(valid).order_by().values_list("device__kind").annotate(n=Count("pk"))
     )
     by_storage = Table(
         "thiet-bi-luu-khoa",
@@ -143,35 +151,48 @@ def _certificate_tables(certificates, now: datetime) -> list[Table]:
 
 
 def _breakdown(certificates, now: datetime, *, by_province: bool) -> Table:
-    """Certificates per province (the CA) or per agency (everyone else), in one GROUP BY."""
-    group = "agency__province__name" if by_province else "agency__name"
+    """Certificates per province (the CA) or per agency (everyone else): one GROUP BY on the
+    certificate's own agency column, then the agencies' names (and provinces) in one small
+    query, so the registry is never joined to the organisation tree."""
     valid = Q(status=CertStatus.VALID, not_after__gt=now)
-    rows = (
+    per_agency = list(
         certificates.order_by()
-        .values(group)
+        .values_list("agency_id")
         .annotate(
             valid=Count("pk", filter=valid),
             revoked=Count("pk", filter=Q(status=CertStatus.REVOKED)),
             total=Count("pk"),
         )
-        .order_by("-valid", group)
     )
+    names = dict(
+        Organization.objects.filter(pk__in=[row[0] for row in per_agency]).values_list(
+            "pk", "province__name" if by_province else "name"
+        )
+    )
+    lines: dict[str, list[int]] = {}
+    for agency_id, n_valid, n_revoked, n_total in per_agency:
+        line = lines.setdefault(names.get(agency_id) or "—", [0, 0, 0])
+        line[0] += n_valid
+        line[1] += n_revoked
+        line[2] += n_total
     title = _("Chứng thư theo tỉnh, thành phố") if by_province else _("Chứng thư theo cơ quan")
     name = _("Tỉnh, thành phố") if by_province else _("Cơ quan")
     return Table(
         "theo-don-vi",
         title,
         [name, _("Còn hiệu lực"), _("Đã thu hồi"), _("Tổng số")],
-        [[r[group] or "—", r["valid"], r["revoked"], r["total"]] for r in rows],
+        [[key, *line] for key, line in sorted(lines.items(), key=lambda kv: (-kv[1][0], kv[0]))],
     )
 
 
-def _monthly(certificates, today: date) -> Table:
+def _monthly(certificates, today: date, *, everything: bool) -> Table:
     months = _months(today)
     start = timezone.make_aware(datetime(months[0].year, months[0].month, 1))
+    events = CertificateEvent.objects.filter(at__gte=start)
+    if not everything:  # the whole registry needs no semi-join against it
+        events = events.filter(certificate__in=certificates.values("pk"))
     counted = (
-        CertificateEvent.objects.filter(certificate__in=certificates.values("pk"), at__gte=start)
-        .exclude(kind=CertEventKind.EXPIRED)
+        events.exclude(kind=CertEventKind.EXPIRED)
         .annotate(month=TruncMonth("at"))
         .order_by()
         .values_list("month", "kind")
@@ -312,7 +333,8 @@ def _compute(user, chosen: Organization | None) -> list[Table]:
     certificates = _scoped(Certificate.objects, user, chosen)
     tables = _certificate_tables(certificates, now)
     tables.append(_breakdown(certificates, now, by_province=scope.sees_everything and not chosen))
-    tables.append(_monthly(certificates, timezone.localdate(now)))
+    everything = scope.sees_everything and chosen is None
+    tables.append(_monthly(certificates, timezone.localdate(now), everything=everything))
     tables += _devices(
         _scoped(Device.objects, user, chosen), _scoped(ReturnObligation.objects, user, chosen)
     )
