@@ -313,8 +313,7 @@ def _mergers(user, chosen: Organization | None) -> Table:
 def _cache_key(user, chosen: Organization | None) -> str:
     scope = scope_for(user)
     who = "all" if scope.sees_everything else ",".join(sorted(scope.org_paths))
-    hour = timezone.localtime().strftime("%Y%m%d%H")
-    return f"stats:v1:{who}:{chosen.pk if chosen else '-'}:{hour}"
+    return f"stats:v1:{who}:{chosen.pk if chosen else '-'}"
 
 
 def figures(user, chosen: Organization | None = None) -> list[Table]:
