@@ -135,6 +135,41 @@ def ca(db):
 
 
 @pytest.fixture
+def nss(tmp_path, ca):
+    """An NSS database that trusts the simulated root (with its CRLs), as a relying party's
+    would: what `pdfsig` checks signatures against (tests/certificates/pdf_tools.py)."""
+    from certificates.models import RevocationList
+    from tests.certificates.pdf_tools import nss_db_trusting
+
+    crls = [bytes(crl.der) for crl in RevocationList.objects.all()]
+    return nss_db_trusting(
+        tmp_path / "nss",
+        root_der=bytes(ca.root.certificate_der),
+        issuing_der=bytes(ca.issuing.certificate_der),
+        crls=crls,
+    )
+
+
+@pytest.fixture
+def token(cast):
+    """A USB token of agency A held by Phạm Thị Hường, at the agency."""
+    from devices.models import CustodyRecord
+
+    holder = f.PersonFactory(organization=cast.agency_a, full_name="Phạm Thị Hường")
+    device = f.DeviceFactory(
+        agency=cast.agency_a, holder=holder, serial="VT26000777", status="delivered_to_agency"
+    )
+    CustodyRecord.objects.create(
+        device=device,
+        status=device.status,
+        holder_kind=CustodyRecord.HolderKind.AGENCY,
+        agency=cast.agency_a,
+        held_from=device.created_at,
+    )
+    return device
+
+
+@pytest.fixture
 def redis_worker(transactional_db):
     """A real Celery worker (solo pool, in a thread) consuming from the real Redis broker.
 

@@ -11,13 +11,11 @@ from django.utils import timezone, translation
 from certificates import services
 from certificates.choices import RevocationReason
 from certificates.exceptions import CertificateError
-from certificates.models import RevocationList
 from certificates.signing import Appearance, Position, get_signer, signature_position
 from certificates.signing.simulated import SimulatedSigner
 from portal.models import AuditEvent
 from tests.certificates.pdf_tools import (
     minimal_pdf,
-    nss_db_trusting,
     pdfsig,
     pdftotext,
     poppler,
@@ -27,18 +25,6 @@ pytestmark = pytest.mark.django_db
 
 VALID = "Signature Validation: Signature is Valid."
 TRUSTED = "Certificate Validation: Certificate is Trusted."
-
-
-@pytest.fixture
-def nss(tmp_path, ca):
-    """An NSS database that trusts the simulated root, as a relying party's would."""
-    crls = [bytes(crl.der) for crl in RevocationList.objects.all()]
-    return nss_db_trusting(
-        tmp_path / "nss",
-        root_der=bytes(ca.root.certificate_der),
-        issuing_der=bytes(ca.issuing.certificate_der),
-        crls=crls,
-    )
 
 
 @pytest.fixture

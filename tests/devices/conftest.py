@@ -37,20 +37,3 @@ def handed(cast):
     hand_over(cast, device)
     device.refresh_from_db()
     return device
-
-
-@pytest.fixture
-def token(cast):
-    """A USB token of agency A held by Phạm Thị Hường, at the agency."""
-    holder = f.PersonFactory(organization=cast.agency_a, full_name="Phạm Thị Hường")
-    device = f.DeviceFactory(
-        agency=cast.agency_a, holder=holder, serial="VT26000777", status="delivered_to_agency"
-    )
-    CustodyRecord.objects.create(
-        device=device,
-        status=device.status,
-        holder_kind=CustodyRecord.HolderKind.AGENCY,
-        agency=cast.agency_a,
-        held_from=device.created_at,
-    )
-    return device

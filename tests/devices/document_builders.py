@@ -1,6 +1,6 @@
 """Mẫu 07, 08 and 09 of agency A with Vietnamese data in every field, made on a fixed day:
 what the device document tests (PDF and Word) render and look for. The `token` they are made
-for is the fixture of tests/devices/conftest.py."""
+for is the fixture of tests/conftest.py."""
 
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo

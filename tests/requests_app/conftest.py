@@ -1,16 +1,11 @@
 """Fixtures of the device-signing tests (tests/requests_app/test_device_signing.py and
 test_device_countersigning.py): the agency head and the province's officer with their
-certificates, a token handed to the agency, and an NSS database trusting the simulated CA."""
+certificates (the token and the NSS database for pdfsig are in tests/conftest.py)."""
 
 import pytest
 
 from certificates.choices import SubjectKind
-from certificates.models import RevocationList
-from devices.models import (
-    CustodyRecord,
-)
 from tests import factories as f
-from tests.certificates.pdf_tools import nss_db_trusting
 from tests.requests_app.device_signing_world import issue
 
 
@@ -44,30 +39,3 @@ def officer(cast, ca):
     )
     issue(cast, person=person, agency=managing)
     return person
-
-
-@pytest.fixture
-def nss(tmp_path, ca):
-    crls = [bytes(crl.der) for crl in RevocationList.objects.all()]
-    return nss_db_trusting(
-        tmp_path / "nss",
-        root_der=bytes(ca.root.certificate_der),
-        issuing_der=bytes(ca.issuing.certificate_der),
-        crls=crls,
-    )
-
-
-@pytest.fixture
-def token(cast):
-    holder = f.PersonFactory(organization=cast.agency_a, full_name="Phạm Thị Hường")
-    device = f.DeviceFactory(
-        agency=cast.agency_a, holder=holder, serial="VT26000777", status="delivered_to_agency"
-    )
-    CustodyRecord.objects.create(
-        device=device,
-        status=device.status,
-        holder_kind=CustodyRecord.HolderKind.AGENCY,
-        agency=cast.agency_a,
-        held_from=device.created_at,
-    )
-    return device

@@ -1,8 +1,8 @@
 """The device-signing world shared by tests/requests_app/test_device_signing.py (Mẫu 07 and
 09, the head signs) and test_device_countersigning.py (Mẫu 08, both parties, and the worker):
 the documents to sign and what to read back from a signed PDF. Its fixtures (the head and the
-province's officer with their certificates, the token, the NSS database for pdfsig) are in
-tests/requests_app/conftest.py."""
+province's officer with their certificates) are in tests/requests_app/conftest.py, the token
+and the NSS database for pdfsig in tests/conftest.py."""
 
 import re
 from datetime import date
