@@ -35,7 +35,17 @@ def notify(
         )
         for pk in users
     ]
-    if key:
+    if key and connection.vendor != "postgresql":
+        # The demo's SQLite (`make run`): one process, so "not yet told" is read, then written.
+        told = set(
+            Notification.objects.filter(key=key, user_id__in=list(users)).values_list(
+                "user_id", flat=True
+            )
+        )
+        rows = [row for row in rows if row.user_id not in told]
+        Notification.objects.bulk_create(rows)
+        inserted = [row.pk for row in rows]
+    elif key:
         # ON CONFLICT DO NOTHING RETURNING: the users whose row this call actually inserted.
         with connection.cursor() as cursor:
             cursor.execute(

@@ -118,7 +118,9 @@ def _require_under(node: Organization, agency: Organization, what: str) -> None:
 
 
 def _require_managing_agency(agency: Organization) -> None:
-    if agency.kind not in (OrgKind.AGENCY, OrgKind.MINISTRY):
+    """A certificate is managed by a legal person with a seal: an agency, a ministry, or a
+    province's Sở KH&CN (whose officers sign the province's documents, docs/domain.md §11)."""
+    if agency.kind not in (OrgKind.AGENCY, OrgKind.MINISTRY, OrgKind.PROVINCIAL_OFFICE):
         raise CertificateError(
             _("%(org)s không phải cơ quan, tổ chức quản lý trực tiếp.") % {"org": agency},
             code="not_agency",

@@ -27,7 +27,8 @@ class SigningPair:
     """Who signs for an agency: the signer's personal certificate and the agency's seal."""
 
     personal: Certificate
-    seal: Certificate
+    # None only where the seal is optional (`signing_pair(seal_required=False)`).
+    seal: Certificate | None
 
 
 def personal_signing_certificate(user) -> Certificate | None:
@@ -51,9 +52,11 @@ def seal_certificate(agency) -> Certificate | None:
     )
 
 
-def signing_pair(*, user, agency) -> SigningPair:
+def signing_pair(*, user, agency, seal_required: bool = True) -> SigningPair:
     """Both certificates an issuance needs, or a `CertificateError` saying which is missing.
-    Called before anything changes, so a head without a certificate is told at the click."""
+    Called before anything changes, so a head without a certificate is told at the click.
+    With `seal_required=False` an organisation without a seal signs with the personal
+    certificate alone (a province's Sở KH&CN, docs/domain.md §11)."""
     personal = personal_signing_certificate(user)
     if personal is None:
         raise CertificateError(
@@ -64,7 +67,7 @@ def signing_pair(*, user, agency) -> SigningPair:
             code="no_personal_certificate",
         )
     seal = seal_certificate(agency)
-    if seal is None:
+    if seal is None and seal_required:
         raise CertificateError(
             _(
                 "Cơ quan %(agency)s chưa có chứng thư số cơ quan, tổ chức còn hiệu lực: "
@@ -87,7 +90,8 @@ def sign_and_seal(
     position: Position | None = None,
 ) -> bytes:
     """`pdf` with the signer's signature, then the agency's seal over its left third: two
-    PAdES signatures, each an incremental update, so the first stays verifiable."""
+    PAdES signatures, each an incremental update, so the first stays verifiable (one when the
+    pair has no seal)."""
     position = position or signature_position(pdf)
     person = pair.personal.person
     signer = get_signer()
@@ -105,6 +109,8 @@ def sign_and_seal(
         location=location,
         by=by,
     )
+    if pair.seal is None:
+        return signed
     return signer.sign(
         signed,
         certificate=pair.seal,
