@@ -51,6 +51,10 @@ def beat_schedule(*, audit_checkpoint_minutes: int) -> dict:
             "task": "requests_app.tasks.deadlines_sweep_task",
             "schedule": env_int("PORTAL_DEADLINE_SWEEP_SECONDS", 60 * 60),
         },
+        "demand-deadlines-sweep": {
+            "task": "demand.tasks.demand_deadlines_sweep_task",
+            "schedule": env_int("PORTAL_DEADLINE_SWEEP_SECONDS", 60 * 60),
+        },
         "portal-daily-digest": {
             "task": "portal.tasks.daily_digest_task",
             "schedule": crontab(hour=env_int("PORTAL_DIGEST_HOUR", 7), minute=0),

@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "certificates",
     "requests_app",
     "orgmerge",
+    "demand",
     "dashboard",
 ]
 

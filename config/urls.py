@@ -40,4 +40,5 @@ urlpatterns = [
     path("", include("requests_app.urls")),
     path("", include("devices.urls")),
     path("", include("orgmerge.urls")),
+    path("", include("demand.urls")),
 ]

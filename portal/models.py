@@ -226,6 +226,7 @@ class Deadline(models.Model):
         CA_PROCESSING = "ca_processing", _("CA xử lý (3 ngày làm việc)")
         RECOVERY = "recovery", _("Khôi phục thiết bị (1 ngày làm việc)")
         DEVICE_RETURN = "device_return", _("Bàn giao lại thiết bị (5 ngày làm việc)")
+        DEMAND_RESPONSE = "demand_response", _("Gửi đăng ký nhu cầu chứng thư số")
 
     class State(models.TextChoices):
         OPEN = "open", _("Đang trong hạn")

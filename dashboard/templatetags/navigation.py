@@ -37,6 +37,7 @@ NAV = [
         (Role.PROVINCIAL_OFFICER, Role.ADMINISTRATOR),
         ("orgmerge:",),
     ),
+    (_("Nhu cầu CTS"), "demand:list", (*_LETTER_ROLES, Role.ADMINISTRATOR), ("demand:",)),
     (_("Thống kê"), "statistics", (*_LETTER_ROLES, Role.ADMINISTRATOR), ("statistics",)),
     (_("Thông báo"), "portal:notifications", None, ("portal:notification",)),
 ]

@@ -100,26 +100,27 @@ HOME, LETTERS, CERTIFICATES, DEVICES, NOTICES = (
 )
 MERGERS = "Sáp nhập"
 STATISTICS = "Thống kê"
+DEMAND = "Nhu cầu CTS"
 
 
 @pytest.mark.parametrize(
     ("persona", "expected"),
     [
-        ("clerk_a", [HOME, LETTERS, CERTIFICATES, DEVICES, STATISTICS, NOTICES]),
+        ("clerk_a", [HOME, LETTERS, CERTIFICATES, DEVICES, DEMAND, STATISTICS, NOTICES]),
         (
             "officer_1",
             [HOME, LETTERS, "Hộp thư Sở KH&CN", CERTIFICATES, DEVICES, MERGERS]
-            + [STATISTICS, NOTICES],
+            + [DEMAND, STATISTICS, NOTICES],
         ),
         (
             "ca_operator",
-            [HOME, LETTERS, "Hàng đợi CA", CERTIFICATES, DEVICES, STATISTICS, NOTICES],
+            [HOME, LETTERS, "Hàng đợi CA", CERTIFICATES, DEVICES, DEMAND, STATISTICS, NOTICES],
         ),
         ("subscriber_user", [HOME, CERTIFICATES, DEVICES, NOTICES]),
         (
             "admin",
             [HOME, LETTERS, "Hộp thư Sở KH&CN", "Hàng đợi CA", CERTIFICATES, DEVICES, MERGERS]
-            + [STATISTICS, NOTICES, "Quản trị"],
+            + [DEMAND, STATISTICS, NOTICES, "Quản trị"],
         ),
     ],
 )

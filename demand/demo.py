@@ -1,0 +1,55 @@
+"""The demo's demand registration (docs/domain.md §11): the provincial officer's personal
+certificate (to sign the province's summary) and a nationwide campaign open for answers.
+Idempotent, like the rest of the demo."""
+
+from datetime import date, timedelta
+
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+
+from agencies.choices import OrgKind
+from agencies.models import Organization, Person
+from certificates.choices import SubjectKind
+from certificates.services import certificate_issue
+from certificates.signing import personal_signing_certificate
+from demand.models import Campaign
+from demand.services import campaign_open
+
+
+def load_demand_demo() -> None:
+    users = get_user_model().objects
+    officer, operator = users.get(username="so.khcn"), users.get(username="cuc.cts")
+    office = Organization.objects.get(kind=OrgKind.PROVINCIAL_OFFICE, parent__name="Tỉnh Lai Châu")
+    if personal_signing_certificate(officer) is None:
+        person, _created = Person.objects.get_or_create(
+            national_id="012090007001",
+            defaults={
+                "full_name": "Lò Văn Bình",
+                "date_of_birth": date(1990, 7, 1),
+                "id_issue_date": date(2022, 6, 6),
+                "id_issue_place": "CCSĐKQLCTVDLQGVDC",
+                "position": "Phó Giám đốc",
+                "mobile": "0912007001",
+                "official_email": "binhlv@laichau.gov.vn",
+                "organization": office,
+                "user": officer,
+            },
+        )
+        certificate_issue(
+            subject_kind=SubjectKind.PERSON, agency=office, person=person, by=operator
+        )
+    if not Campaign.objects.exists():
+        year = timezone.localdate().year + 1
+        campaign_open(
+            by=operator,
+            province=None,
+            start_year=year,
+            end_year=year + 4,
+            due_on=timezone.localdate() + timedelta(days=20),
+            reference="86/BCY-CTSBMTT",
+            note=(
+                "Căn cứ nhu cầu sử dụng của các cơ quan, tổ chức, cá nhân thuộc phạm vi quản lý "
+                "và số lượng chứng thư số đã được cấp, đề nghị các cơ quan đề xuất nhu cầu cấp "
+                "mới chứng thư số theo mẫu đăng ký."
+            ),
+        )

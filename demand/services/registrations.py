@@ -1,0 +1,292 @@
+"""An agency's registration: started with its table prefilled from the certificates it holds,
+saved by its clerks and heads, submitted to the head, sent back, signed and sent (docs/domain.md
+§10). The lifecycle: draft → awaiting_head (submit) → draft (send back, with a reason);
+draft or awaiting_head → sent (the head signs). Each move is decided on the locked row."""
+
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from agencies.choices import Role
+from agencies.models import Membership
+from agencies.validators import nfc
+from certificates.signing import anchor_position, signing_pair
+from certificates.signing.seal import sign_and_seal
+from demand import documents, figures, permissions
+from demand.choices import MAX_QUANTITY, Category, RegistrationStatus
+from demand.models import Campaign, DemandDocument, Registration, RegistrationItem
+from demand.services.deadlines import deadlines_met
+from demand.targets import asked
+from portal.audit import audit_record
+from portal.documents import DocumentKind
+from portal.errors import DomainError
+from portal.notifications import notify
+
+S = RegistrationStatus
+EDITABLE = (S.DRAFT, S.AWAITING_HEAD)
+NOTE_MAX = 255
+
+
+def _require_open(campaign: Campaign) -> None:
+    if campaign.closed_at is not None:
+        raise DomainError(_("Đợt đăng ký này đã kết thúc."), code="closed")
+
+
+def _lock(registration) -> Registration:
+    return (
+        Registration.objects.select_for_update(of=("self",))
+        .select_related("campaign", "agency")
+        .get(pk=registration.pk)
+    )
+
+
+def _require_status(locked: Registration, allowed) -> None:
+    if locked.status not in allowed:
+        raise DomainError(
+            _("Bản đăng ký đang ở trạng thái “%(status)s”, không thể thực hiện thao tác này.")
+            % {"status": locked.get_status_display()},
+            code="stale_status",
+        )
+
+
+def _write_items(registration: Registration, table: figures.Table) -> None:
+    RegistrationItem.objects.filter(registration=registration).delete()
+    RegistrationItem.objects.bulk_create(
+        RegistrationItem(registration=registration, category=category, year=year, quantity=n)
+        for category, per_year in table.items()
+        for year, n in per_year.items()
+    )
+
+
+def registration_start(*, campaign: Campaign, agency, by) -> Registration:
+    """The agency's registration of `campaign`, created on first use with its table
+    prefilled: each year, the certificates the agency holds that expire that year."""
+    permissions.require(permissions.may_fill(by, agency))
+    existing = Registration.objects.filter(campaign=campaign, agency=agency).first()
+    if existing is not None:
+        return existing
+    _require_open(campaign)
+    if not asked(campaign).filter(pk=agency.pk).exists():
+        raise DomainError(_("Đợt đăng ký này không đề nghị cơ quan của bạn."), code="not_asked")
+    table, notes = figures.prefill(agency, campaign.years)
+    try:
+        with transaction.atomic():
+            registration = Registration.objects.create(
+                campaign=campaign, agency=agency, notes=notes, created_by=by
+            )
+            _write_items(registration, table)
+            audit_record(
+                actor=by,
+                action="demand_registration.start",
+                obj=registration,
+                after={"campaign": campaign.pk, "prefilled": figures.to_json(table)},
+            )
+    except IntegrityError:  # a colleague started it at the same moment
+        return Registration.objects.get(campaign=campaign, agency=agency)
+    return registration
+
+
+def clean_table(data: dict, years) -> tuple[figures.Table, dict[str, str]]:
+    """Numbers and notes as typed, checked: whole numbers from 0, notes of at most 255
+    characters, NFC. Raises `DomainError` naming the first wrong cell."""
+    table = figures.empty_table(years)
+    notes: dict[str, str] = {}
+    for category in Category:
+        for year in years:
+            value = data.get(category.value, {}).get(year, 0)
+            if not isinstance(value, int) or not 0 <= value <= MAX_QUANTITY:
+                raise DomainError(
+                    _("Số lượng “%(line)s” năm %(year)s phải là số nguyên từ 0 đến %(max)s.")
+                    % {"line": category.label, "year": year, "max": f"{MAX_QUANTITY:,}"},
+                    code="bad_quantity",
+                )
+            table[category.value][year] = value
+        note = nfc(str(data.get("notes", {}).get(category.value, "")).strip())
+        if len(note) > NOTE_MAX:
+            raise DomainError(
+                _("Ghi chú “%(line)s” dài quá %(n)s ký tự.")
+                % {"line": category.label, "n": NOTE_MAX},
+                code="bad_note",
+            )
+        notes[category.value] = note
+    return table, notes
+
+
+def registration_save(*, registration: Registration, table: dict, notes: dict, by) -> Registration:
+    """Save the table as typed (`table[category][year]`, `notes[category]`)."""
+    permissions.require(permissions.may_fill(by, registration.agency))
+    cleaned, cleaned_notes = clean_table({**table, "notes": notes}, registration.campaign.years)
+    with transaction.atomic():
+        locked = _lock(registration)
+        _require_open(locked.campaign)
+        _require_status(locked, EDITABLE)
+        before = figures.to_json(figures.totals([locked.pk], locked.campaign.years))
+        _write_items(locked, cleaned)
+        locked.notes = cleaned_notes
+        locked.revision += 1
+        locked.save(update_fields=["notes", "revision", "updated_at"])
+        audit_record(
+            actor=by,
+            action="demand_registration.save",
+            obj=locked,
+            before={"table": before},
+            after={"table": figures.to_json(cleaned), "notes": cleaned_notes},
+        )
+    return locked
+
+
+def _tell(agency, roles, message: str, registration: Registration) -> None:
+    from django.contrib.auth import get_user_model
+
+    users = get_user_model().objects.filter(
+        pk__in=Membership.objects.filter(role__in=roles, organization=agency).values("user"),
+        is_active=True,
+    )
+    notify(
+        users=users,
+        message=message,
+        url=reverse("demand:register", args=[registration.campaign_id]),
+        subject=f"demand_registration:{registration.pk}",
+        kind="demand",
+    )
+
+
+def registration_submit(*, registration: Registration, by) -> Registration:
+    """The clerk hands the table to the head for signing."""
+    permissions.require(permissions.may_fill(by, registration.agency))
+    with transaction.atomic():
+        locked = _lock(registration)
+        _require_open(locked.campaign)
+        _require_status(locked, (S.DRAFT,))
+        locked.status = S.AWAITING_HEAD
+        locked.save(update_fields=["status", "updated_at"])
+        audit_record(
+            actor=by,
+            action="demand_registration.submit",
+            obj=locked,
+            before={"status": S.DRAFT},
+            after={"status": locked.status},
+        )
+        _tell(
+            locked.agency,
+            [Role.AGENCY_HEAD],
+            _("Bản đăng ký nhu cầu chứng thư số giai đoạn %(period)s chờ lãnh đạo ký.")
+            % {"period": locked.campaign.period},
+            locked,
+        )
+    return locked
+
+
+def registration_send_back(*, registration: Registration, by, reason: str) -> Registration:
+    """The head returns the table to the clerks, saying why."""
+    permissions.require(permissions.may_sign(by, registration.agency))
+    reason = nfc((reason or "").strip())
+    if not reason:
+        raise DomainError(_("Hãy ghi lý do trả lại."), code="reason_required")
+    with transaction.atomic():
+        locked = _lock(registration)
+        _require_status(locked, (S.AWAITING_HEAD,))
+        locked.status = S.DRAFT
+        locked.save(update_fields=["status", "updated_at"])
+        audit_record(
+            actor=by,
+            action="demand_registration.send_back",
+            obj=locked,
+            before={"status": S.AWAITING_HEAD},
+            after={"status": locked.status},
+            reason=reason,
+        )
+        _tell(
+            locked.agency,
+            [Role.AGENCY_CLERK],
+            _("Lãnh đạo trả lại bản đăng ký nhu cầu: %(reason)s") % {"reason": reason},
+            locked,
+        )
+    return locked
+
+
+def registration_sign(*, registration: Registration, by, revision: int) -> Registration:
+    """The head signs the table as it was shown at `revision` (their signature and the
+    agency's seal) and sends it. The PDF is drawn and signed outside the transaction; the
+    registration is then decided again on the locked row: still unsent, unchanged since it was
+    drawn, the campaign still open. One signed document per registration (a database
+    constraint), so a second click finds it sent."""
+    agency = registration.agency
+    permissions.require(permissions.may_sign(by, agency))
+    _require_status(registration, EDITABLE)
+    _require_open(registration.campaign)
+    if registration.revision != revision:
+        raise _changed()
+    pair = signing_pair(user=by, agency=agency)  # told now: no certificate, no seal
+    day = timezone.localdate()
+    registration.number = registration.number or f"{registration.pk}/ĐKNC"
+    pdf = documents.registration_pdf(registration, by=by, day=day)
+    signed = sign_and_seal(
+        pdf,
+        pair=pair,
+        agency_name=agency.name,
+        by=by,
+        position=anchor_position(pdf, documents.SIGNATURE_ANCHOR),
+        reason=f"Đăng ký nhu cầu chứng thư số giai đoạn {registration.campaign.period}",
+    )
+    with transaction.atomic():
+        locked = _lock(registration)
+        _require_open(locked.campaign)
+        _require_status(locked, EDITABLE)
+        if locked.revision != revision:
+            raise _changed()
+        before = locked.status
+        document = DemandDocument(
+            registration=locked,
+            version=1,
+            kind=DocumentKind.SIGNED,
+            number=registration.number,
+            issued_on=day,
+            created_by=by,
+        )
+        document.set_content(signed)
+        document.save()
+        locked.status = S.SENT
+        locked.number = registration.number
+        locked.sent_at = timezone.now()
+        locked.sent_by = by
+        locked.save(update_fields=["status", "number", "sent_at", "sent_by", "updated_at"])
+        deadlines_met(locked.campaign_id, [agency.pk])
+        audit_record(
+            actor=by,
+            action="demand_registration.sign",
+            obj=locked,
+            before={"status": before},
+            after={"status": locked.status, "number": locked.number, "sha256": document.sha256},
+        )
+        _tell_receivers(locked)
+    return locked
+
+
+def _changed() -> DomainError:
+    return DomainError(
+        _("Bản đăng ký vừa được sửa sau khi bạn mở trang: hãy xem lại rồi ký."),
+        code="changed",
+    )
+
+
+def _tell_receivers(registration: Registration) -> None:
+    """The province's officers (or, for a ministry, the CA) learn that it arrived."""
+    from django.contrib.auth import get_user_model
+
+    agency = registration.agency
+    if agency.province_id:
+        members = Membership.objects.filter(
+            role=Role.PROVINCIAL_OFFICER, organization__province_id=agency.province_id
+        )
+    else:
+        members = Membership.objects.filter(role=Role.CA_OPERATOR)
+    notify(
+        users=get_user_model().objects.filter(pk__in=members.values("user"), is_active=True),
+        message=_("%(agency)s đã gửi đăng ký nhu cầu chứng thư số giai đoạn %(period)s.")
+        % {"agency": agency.name, "period": registration.campaign.period},
+        url=reverse("demand:campaign", args=[registration.campaign_id]),
+        subject=f"demand_registration:{registration.pk}",
+        kind="demand",
+    )

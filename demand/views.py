@@ -1,0 +1,332 @@
+"""The demand registration pages (docs/domain.md §11): the campaigns, opening one, a campaign's
+follow-up (who answered, the totals, reminders, the Excel, the province's signed summary), and
+an agency's table (fill, submit, send back, sign and send). Out of scope is 404
+(`visible_to`), in scope but not allowed 403 (`demand.permissions`); a refused action is a
+message on the page and changes nothing."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from agencies.access import scope_for
+from agencies.models import Organization
+from demand import figures, permissions, services
+from demand.excel import campaign_workbook
+from demand.forms import CampaignForm, SendBackForm, SignForm, SummaryForm, TableForm
+from demand.models import Campaign, DemandDocument, ProvinceSummary, Registration
+from demand.services.campaigns import may_close, opener_provinces
+from demand.targets import with_answers
+from portal.documents import pdf_download
+from portal.errors import DomainError
+from portal.lib.xlsx import XLSX_CONTENT_TYPE
+
+
+def _campaign(request, pk: int) -> Campaign:
+    return get_object_or_404(
+        Campaign.objects.visible_to(request.user).select_related("province", "owner"), pk=pk
+    )
+
+
+@login_required
+@require_GET
+def campaign_list(request):
+    campaigns = Campaign.objects.visible_to(request.user).select_related("province", "owner")
+    mine = {
+        r.campaign_id: r
+        for r in Registration.objects.filter(
+            agency_id__in=scope_for(request.user).agency_ids, campaign__in=campaigns
+        )
+    }
+    rows = [(c, mine.get(c.pk)) for c in campaigns[:200]]
+    return render(
+        request,
+        "demand/list.html",
+        {"rows": rows, "may_open": permissions.may_open(request.user)},
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def campaign_create(request):
+    permissions.require(permissions.may_open(request.user))
+    nationwide = permissions.may_open_nationwide(request.user)
+    form = CampaignForm(
+        request.POST or None, nationwide=nationwide, provinces=opener_provinces(request.user)
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            campaign = services.campaign_open(
+                by=request.user,
+                province=form.province(),
+                start_year=data["start_year"],
+                end_year=data["end_year"],
+                due_on=data["due_on"],
+                reference=data["reference"],
+                note=data["note"],
+            )
+        except DomainError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, _("Đã mở đợt đăng ký; các cơ quan đã được thông báo."))
+            return redirect("demand:campaign", pk=campaign.pk)
+    return render(request, "demand/create.html", {"form": form})
+
+
+def _province_sections(request, campaign):
+    """For each province the user follows: its summary if sent, whether they may send it."""
+    provinces = permissions.followed_provinces(request.user, campaign)
+    summaries = {
+        s.province_id: s
+        for s in ProvinceSummary.objects.visible_to(request.user)
+        .filter(campaign=campaign)
+        .select_related("province", "sent_by")
+    }
+    if provinces is None:
+        return list(summaries.values()), []
+    sendable = [
+        p
+        for p in Organization.objects.filter(pk__in=provinces).order_by("name")
+        if p.pk not in summaries and permissions.may_send_summary(request.user, p)
+    ]
+    return list(summaries.values()), sendable
+
+
+@login_required
+@require_GET
+def campaign_detail(request, pk: int):
+    campaign = _campaign(request, pk)
+    if not permissions.follows(request.user, campaign):
+        return redirect("demand:register", pk=campaign.pk)
+    provinces = permissions.followed_provinces(request.user, campaign)
+    agencies = list(with_answers(campaign, provinces)[:2000])
+    sent = Registration.objects.sent().filter(campaign=campaign)
+    if provinces is not None:
+        sent = sent.filter(agency__province_id__in=provinces)
+    registrations = {
+        r.agency_id: r for r in Registration.objects.filter(campaign=campaign, agency__in=agencies)
+    }
+    table = figures.totals(sent, campaign.years)
+    summaries, sendable = _province_sections(request, campaign)
+    return render(
+        request,
+        "demand/detail.html",
+        {
+            "campaign": campaign,
+            "agencies": [(a, registrations.get(a.pk)) for a in agencies],
+            "answered": sum(1 for a in agencies if a.answered),
+            "rows": figures.table_rows(table, campaign.years),
+            "summaries": summaries,
+            "sendable": sendable,
+            "summary_form": SummaryForm(),
+            "may_close": may_close(request.user, campaign) and campaign.closed_at is None,
+        },
+    )
+
+
+@login_required
+@require_GET
+def campaign_export(request, pk: int):
+    campaign = _campaign(request, pk)
+    permissions.require(permissions.follows(request.user, campaign))
+    content = campaign_workbook(campaign, permissions.followed_provinces(request.user, campaign))
+    response = HttpResponse(content, content_type=XLSX_CONTENT_TYPE)
+    response["Content-Disposition"] = (
+        f'attachment; filename="dang-ky-nhu-cau-{campaign.period}-dot-{campaign.pk}.xlsx"'
+    )
+    return response
+
+
+@login_required
+@require_POST
+def campaign_remind(request, pk: int):
+    campaign = _campaign(request, pk)
+    try:
+        count = services.campaign_remind(campaign=campaign, by=request.user)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request, _("Đã nhắc %(n)s người của các cơ quan chưa gửi đăng ký.") % {"n": count}
+        )
+    return redirect("demand:campaign", pk=campaign.pk)
+
+
+@login_required
+@require_POST
+def campaign_close(request, pk: int):
+    campaign = _campaign(request, pk)
+    try:
+        services.campaign_close(campaign=campaign, by=request.user)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Đã kết thúc đợt đăng ký."))
+    return redirect("demand:campaign", pk=campaign.pk)
+
+
+def _my_agency(request):
+    scope = scope_for(request.user)
+    agencies = Organization.objects.filter(pk__in=scope.agency_ids).order_by("name")
+    wanted = request.GET.get("co_quan") or request.POST.get("co_quan")
+    if wanted and wanted.isdigit():
+        agencies = agencies.filter(pk=int(wanted))
+    agency = agencies.first()
+    if agency is None:
+        raise Http404
+    return agency
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def register(request, pk: int):
+    campaign = _campaign(request, pk)
+    agency = _my_agency(request)
+    permissions.require(permissions.may_fill(request.user, agency))
+    registration = Registration.objects.filter(campaign=campaign, agency=agency).first()
+    if registration is None and request.method == "GET":
+        table, notes = figures.prefill(agency, campaign.years)
+        revision = 0
+    else:
+        try:
+            registration = registration or services.registration_start(
+                campaign=campaign, agency=agency, by=request.user
+            )
+        except DomainError as exc:
+            messages.error(request, exc.message)
+            return redirect("demand:list")
+        table = figures.totals([registration.pk], campaign.years)
+        notes, revision = registration.notes, registration.revision
+    form = TableForm(
+        request.POST if request.POST.get("action") == "save" else None,
+        years=campaign.years,
+        table=table,
+        notes=notes,
+    )
+    if request.method == "POST":
+        done = _act(request, registration, form)
+        if done:
+            return redirect(f"{request.path}?co_quan={agency.pk}")
+    held, _expiring = figures.held_by(agency)
+    return render(
+        request,
+        "demand/register.html",
+        {
+            "campaign": campaign,
+            "agency": agency,
+            "registration": registration,
+            "form": form,
+            "years": campaign.years,
+            "revision": revision,
+            "held_total": sum(held.values()),
+            "may_sign": permissions.may_sign(request.user, agency),
+            "editable": registration is None or registration.status != "sent",
+            "sign_form": SignForm(initial={"revision": revision}),
+            "send_back_form": SendBackForm(),
+            "rows": figures.table_rows(table, campaign.years, notes),
+        },
+    )
+
+
+def _act(request, registration, form) -> bool:
+    """Carry out the button pressed; True when done (the page is then drawn afresh)."""
+    action = request.POST.get("action")
+    try:
+        if action == "save":
+            if not form.is_valid():
+                messages.error(request, _("Có ô chưa hợp lệ; hãy sửa các ô được đánh dấu."))
+                return False
+            services.registration_save(
+                registration=registration, table=form.table(), notes=form.notes(), by=request.user
+            )
+            messages.success(request, _("Đã lưu bản đăng ký."))
+        elif action == "submit":
+            services.registration_submit(registration=registration, by=request.user)
+            messages.success(request, _("Đã trình lãnh đạo ký."))
+        elif action == "send_back":
+            back = SendBackForm(request.POST)
+            reason = back.cleaned_data["reason"] if back.is_valid() else ""
+            services.registration_send_back(
+                registration=registration, by=request.user, reason=reason
+            )
+            messages.success(request, _("Đã trả lại bản đăng ký."))
+        elif action == "sign":
+            sign = SignForm(request.POST)
+            if not sign.is_valid():
+                raise DomainError(_("Yêu cầu không hợp lệ; hãy tải lại trang."), code="bad_form")
+            sign.reauth_verify(request, purpose="demand_registration.sign", obj=registration)
+            services.registration_sign(
+                registration=registration, by=request.user, revision=sign.cleaned_data["revision"]
+            )
+            messages.success(request, _("Đã ký số và gửi bản đăng ký."))
+        else:
+            raise DomainError(_("Yêu cầu không hợp lệ; hãy tải lại trang."), code="bad_action")
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return action != "save"
+    return True
+
+
+@login_required
+@require_GET
+def registration_pdf(request, pk: int):
+    """The signed PDF of a registration, or (before it is sent) a draft to read."""
+    registration = get_object_or_404(
+        Registration.objects.visible_to(request.user).select_related("campaign", "agency"),
+        pk=pk,
+    )
+    stem = f"DangKyNhuCau_{registration.campaign.period}_{registration.agency.short_name or registration.agency.pk}"
+    document = DemandDocument.objects.filter(registration=registration).first()
+    if document is not None:
+        return pdf_download(document, document.file_name(stem))
+    from demand.documents import registration_pdf as draft_pdf
+
+    response = HttpResponse(
+        draft_pdf(registration, by=request.user), content_type="application/pdf"
+    )
+    response["Content-Disposition"] = f'attachment; filename="{stem}_ban_nhap.pdf"'
+    return response
+
+
+@login_required
+@require_GET
+def summary_pdf(request, pk: int, province_id: int):
+    """The province's signed summary, or its draft as it would be sent now."""
+    campaign = _campaign(request, pk)
+    summary = (
+        ProvinceSummary.objects.visible_to(request.user)
+        .filter(campaign=campaign, province_id=province_id)
+        .first()
+    )
+    stem = f"TongHopNhuCau_{campaign.period}_{province_id}"
+    if summary is not None:
+        document = DemandDocument.objects.get(summary=summary)
+        return pdf_download(document, document.file_name(stem))
+    province = get_object_or_404(Organization, pk=province_id)
+    permissions.require(permissions.may_send_summary(request.user, province))
+    pdf = services.summary_pdf(campaign, province, by=request.user)
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{stem}_ban_nhap.pdf"'
+    return response
+
+
+@login_required
+@require_POST
+def summary_send(request, pk: int, province_id: int):
+    campaign = _campaign(request, pk)
+    province = get_object_or_404(Organization, pk=province_id)
+    permissions.require(permissions.may_send_summary(request.user, province))
+    form = SummaryForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise DomainError(_("Yêu cầu không hợp lệ; hãy tải lại trang."), code="bad_form")
+        form.reauth_verify(request, purpose="demand_summary.sign", obj=campaign)
+        services.summary_send(campaign=campaign, province=province, by=request.user)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Đã ký số và gửi báo cáo tổng hợp của tỉnh."))
+    return redirect("demand:campaign", pk=campaign.pk)
