@@ -1,23 +1,23 @@
 """An agency's registration: started with its table prefilled from the certificates it holds,
 saved by its clerks and heads, submitted to the head, sent back, signed and sent (docs/domain.md
-§10). The lifecycle: draft → awaiting_head (submit) → draft (send back, with a reason);
+§11). The lifecycle: draft → awaiting_head (submit) → draft (send back, with a reason);
 draft or awaiting_head → sent (the head signs). Each move is decided on the locked row."""
 
 from django.db import IntegrityError, transaction
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from agencies.choices import Role
-from agencies.models import Membership
 from agencies.validators import nfc
 from certificates.signing import anchor_position, signing_pair
 from certificates.signing.seal import sign_and_seal
 from demand import documents, figures, permissions
+from demand.audience import staff_of, table_url
 from demand.choices import MAX_QUANTITY, Category, RegistrationStatus
 from demand.models import Campaign, DemandDocument, Registration, RegistrationItem
 from demand.services.deadlines import deadlines_met
 from demand.targets import asked
+from devices.notify import ca_operators, province_officers
 from portal.audit import audit_record
 from portal.documents import DocumentKind
 from portal.errors import DomainError
@@ -34,8 +34,10 @@ def _require_open(campaign: Campaign) -> None:
 
 
 def _lock(registration) -> Registration:
+    """The registration and its campaign, locked: a campaign closing at the same moment
+    waits, or is seen closed."""
     return (
-        Registration.objects.select_for_update(of=("self",))
+        Registration.objects.select_for_update(of=("self", "campaign"))
         .select_related("campaign", "agency")
         .get(pk=registration.pk)
     )
@@ -113,14 +115,19 @@ def clean_table(data: dict, years) -> tuple[figures.Table, dict[str, str]]:
     return table, notes
 
 
-def registration_save(*, registration: Registration, table: dict, notes: dict, by) -> Registration:
-    """Save the table as typed (`table[category][year]`, `notes[category]`)."""
+def registration_save(
+    *, registration: Registration, table: dict, notes: dict, by, revision: int
+) -> Registration:
+    """Save the table as typed (`table[category][year]`, `notes[category]`) over the
+    `revision` the user saw: of two people saving at once, the second is told, not lost."""
     permissions.require(permissions.may_fill(by, registration.agency))
     cleaned, cleaned_notes = clean_table({**table, "notes": notes}, registration.campaign.years)
     with transaction.atomic():
         locked = _lock(registration)
         _require_open(locked.campaign)
         _require_status(locked, EDITABLE)
+        if locked.revision != revision:
+            raise _changed()
         before = figures.to_json(figures.totals([locked.pk], locked.campaign.years))
         _write_items(locked, cleaned)
         locked.notes = cleaned_notes
@@ -137,16 +144,10 @@ def registration_save(*, registration: Registration, table: dict, notes: dict, b
 
 
 def _tell(agency, roles, message: str, registration: Registration) -> None:
-    from django.contrib.auth import get_user_model
-
-    users = get_user_model().objects.filter(
-        pk__in=Membership.objects.filter(role__in=roles, organization=agency).values("user"),
-        is_active=True,
-    )
     notify(
-        users=users,
+        users=staff_of([agency], roles),
         message=message,
-        url=reverse("demand:register", args=[registration.campaign_id]),
+        url=table_url(registration.campaign_id, agency.pk),
         subject=f"demand_registration:{registration.pk}",
         kind="demand",
     )
@@ -273,20 +274,13 @@ def _changed() -> DomainError:
 
 def _tell_receivers(registration: Registration) -> None:
     """The province's officers (or, for a ministry, the CA) learn that it arrived."""
-    from django.contrib.auth import get_user_model
-
     agency = registration.agency
-    if agency.province_id:
-        members = Membership.objects.filter(
-            role=Role.PROVINCIAL_OFFICER, organization__province_id=agency.province_id
-        )
-    else:
-        members = Membership.objects.filter(role=Role.CA_OPERATOR)
+    receivers = province_officers(agency.province_id) if agency.province_id else ca_operators()
     notify(
-        users=get_user_model().objects.filter(pk__in=members.values("user"), is_active=True),
+        users=receivers,
         message=_("%(agency)s đã gửi đăng ký nhu cầu chứng thư số giai đoạn %(period)s.")
         % {"agency": agency.name, "period": registration.campaign.period},
-        url=reverse("demand:campaign", args=[registration.campaign_id]),
+        url=table_url(registration.campaign_id),
         subject=f"demand_registration:{registration.pk}",
         kind="demand",
     )
