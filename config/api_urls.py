@@ -7,6 +7,7 @@ from rest_framework.routers import DefaultRouter
 
 from certificates.api.views import CertificateViewSet
 from devices.api.views import DeviceViewSet
+from requests_app.api.device_flows import DeviceLossView
 from requests_app.api.views import CertRequestViewSet
 
 router = DefaultRouter()
@@ -15,6 +16,8 @@ router.register("thiet-bi", DeviceViewSet, basename="device")
 router.register("van-ban", CertRequestViewSet, basename="cert-request")
 
 urlpatterns = [
+    # A loss starts from a device but ends in a letter: a flow of requests_app (§1).
+    path("v1/thiet-bi/<int:pk>/bao-mat/", DeviceLossView.as_view(), name="device-loss"),
     path("v1/", include(router.urls)),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
 ]
