@@ -126,6 +126,12 @@ def _valid(serializer_class, request) -> dict:
     return serializer.validated_data
 
 
+def _review() -> Prefetch:
+    """A plan's planned actions, in the order of the review page."""
+    actions = PlannedAction.objects.select_related("source", "certificate", "person", "device")
+    return Prefetch("actions", queryset=actions.order_by("source__name", "kind", "pk"))
+
+
 class MergerPlanViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = PlanSerializer
 
@@ -137,19 +143,15 @@ class MergerPlanViewSet(viewsets.ReadOnlyModelViewSet):
             .prefetch_related(Prefetch("sources", queryset=sources))
             .order_by("-created_at", "-pk")
         )
-        if self.action == "retrieve":
-            actions = PlannedAction.objects.select_related(
-                "source", "certificate", "person", "device"
-            ).order_by("source__name", "kind", "pk")
-            plans = plans.prefetch_related(Prefetch("actions", queryset=actions))
-        return plans
+        return plans.prefetch_related(_review()) if self.action == "retrieve" else plans
 
     def get_serializer_class(self):
         return PlanDetailSerializer if self.action == "retrieve" else PlanSerializer
 
     def _answer(self, plan, code=status.HTTP_200_OK):
-        self.action = "retrieve"
-        return Response(PlanDetailSerializer(self.get_queryset().get(pk=plan.pk)).data, status=code)
+        """The plan as the review reads it, after a write."""
+        reviewed = self.get_queryset().prefetch_related(_review()).get(pk=plan.pk)
+        return Response(PlanDetailSerializer(reviewed).data, status=code)
 
     @extend_schema(
         summary=_("Các phương án sáp nhập"),
