@@ -181,3 +181,14 @@ def test_the_plan_list_keeps_its_query_budget(cast, django_assert_max_num_querie
     with django_assert_max_num_queries(12):
         response = client.get(URL)
     assert response.json()["count"] == 3
+
+
+def test_an_officer_with_a_second_factor_must_give_a_code_too(cast, plan):
+    fields = api_reauth(cast.officer_1)  # gives the officer their authenticator, as on sign-in
+    assert fields["otp"]
+    response = api_as(cast.officer_1).post(
+        f"{URL}{plan.pk}/thuc-hien/", {"password": fields["password"]}, format="json"
+    )
+    assert response.status_code == 422
+    assert response.json()["code"] == "code_missing"
+    assert status_of(plan) == PlanStatus.DRAFT
