@@ -11,9 +11,9 @@ from agencies.choices import Role
 from agencies.validators import nfc
 from certificates.signing import anchor_position, signing_pair
 from certificates.signing.seal import sign_and_seal
-from demand import documents, figures, permissions
+from demand import documents, figures, lifecycle, permissions
 from demand.audience import staff_of, table_url
-from demand.choices import MAX_QUANTITY, Category, RegistrationStatus
+from demand.choices import MAX_QUANTITY, Category
 from demand.models import Campaign, DemandDocument, Registration, RegistrationItem
 from demand.services.deadlines import deadlines_met
 from demand.targets import asked
@@ -23,8 +23,6 @@ from portal.documents import DocumentKind
 from portal.errors import DomainError
 from portal.notifications import notify
 
-S = RegistrationStatus
-EDITABLE = (S.DRAFT, S.AWAITING_HEAD)
 NOTE_MAX = 255
 
 
@@ -43,13 +41,31 @@ def _lock(registration) -> Registration:
     )
 
 
-def _require_status(locked: Registration, allowed) -> None:
-    if locked.status not in allowed:
+def _require_move(locked: Registration, action: str) -> None:
+    if not lifecycle.can(action, locked.status):
         raise DomainError(
             _("Bản đăng ký đang ở trạng thái “%(status)s”, không thể thực hiện thao tác này.")
             % {"status": locked.get_status_display()},
             code="stale_status",
         )
+
+
+def _move(
+    locked: Registration, action: str, *, by, reason: str = "", fields=(), noted=None
+) -> None:
+    """Take `action` on the locked registration: its new status (and `fields`, already set
+    on it, saved with it) and the audit event, with `noted` added to its "after"."""
+    before = locked.status
+    locked.status = lifecycle.target(action)
+    locked.save(update_fields=["status", *fields, "updated_at"])
+    audit_record(
+        actor=by,
+        action=f"demand_registration.{action}",
+        obj=locked,
+        before={"status": before},
+        after={"status": locked.status, **(noted or {})},
+        reason=reason,
+    )
 
 
 def _write_items(registration: Registration, table: figures.Table) -> None:
@@ -125,7 +141,7 @@ def registration_save(
     with transaction.atomic():
         locked = _lock(registration)
         _require_open(locked.campaign)
-        _require_status(locked, EDITABLE)
+        _require_move(locked, "save")
         if locked.revision != revision:
             raise _changed()
         before = figures.to_json(figures.totals([locked.pk], locked.campaign.years))
@@ -159,16 +175,8 @@ def registration_submit(*, registration: Registration, by) -> Registration:
     with transaction.atomic():
         locked = _lock(registration)
         _require_open(locked.campaign)
-        _require_status(locked, (S.DRAFT,))
-        locked.status = S.AWAITING_HEAD
-        locked.save(update_fields=["status", "updated_at"])
-        audit_record(
-            actor=by,
-            action="demand_registration.submit",
-            obj=locked,
-            before={"status": S.DRAFT},
-            after={"status": locked.status},
-        )
+        _require_move(locked, "submit")
+        _move(locked, "submit", by=by)
         _tell(
             locked.agency,
             [Role.AGENCY_HEAD],
@@ -187,17 +195,8 @@ def registration_send_back(*, registration: Registration, by, reason: str) -> Re
         raise DomainError(_("Hãy ghi lý do trả lại."), code="reason_required")
     with transaction.atomic():
         locked = _lock(registration)
-        _require_status(locked, (S.AWAITING_HEAD,))
-        locked.status = S.DRAFT
-        locked.save(update_fields=["status", "updated_at"])
-        audit_record(
-            actor=by,
-            action="demand_registration.send_back",
-            obj=locked,
-            before={"status": S.AWAITING_HEAD},
-            after={"status": locked.status},
-            reason=reason,
-        )
+        _require_move(locked, "send_back")
+        _move(locked, "send_back", by=by, reason=reason)
         _tell(
             locked.agency,
             [Role.AGENCY_CLERK],
@@ -215,7 +214,7 @@ def registration_sign(*, registration: Registration, by, revision: int) -> Regis
     constraint), so a second click finds it sent."""
     agency = registration.agency
     permissions.require(permissions.may_sign(by, agency))
-    _require_status(registration, EDITABLE)
+    _require_move(registration, "sign")
     _require_open(registration.campaign)
     if registration.revision != revision:
         raise _changed()
@@ -234,10 +233,9 @@ def registration_sign(*, registration: Registration, by, revision: int) -> Regis
     with transaction.atomic():
         locked = _lock(registration)
         _require_open(locked.campaign)
-        _require_status(locked, EDITABLE)
+        _require_move(locked, "sign")
         if locked.revision != revision:
             raise _changed()
-        before = locked.status
         document = DemandDocument(
             registration=locked,
             version=1,
@@ -248,19 +246,15 @@ def registration_sign(*, registration: Registration, by, revision: int) -> Regis
         )
         document.set_content(signed)
         document.save()
-        locked.status = S.SENT
-        locked.number = registration.number
-        locked.sent_at = timezone.now()
-        locked.sent_by = by
-        locked.save(update_fields=["status", "number", "sent_at", "sent_by", "updated_at"])
-        deadlines_met(locked.campaign_id, [agency.pk])
-        audit_record(
-            actor=by,
-            action="demand_registration.sign",
-            obj=locked,
-            before={"status": before},
-            after={"status": locked.status, "number": locked.number, "sha256": document.sha256},
+        locked.number, locked.sent_at, locked.sent_by = registration.number, timezone.now(), by
+        _move(
+            locked,
+            "sign",
+            by=by,
+            fields=("number", "sent_at", "sent_by"),
+            noted={"number": locked.number, "sha256": document.sha256},
         )
+        deadlines_met(locked.campaign_id, [agency.pk])
         _tell_receivers(locked)
     return locked
 
