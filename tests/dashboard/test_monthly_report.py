@@ -355,7 +355,7 @@ def test_the_list_page_costs_the_same_queries_for_more_reports(
 ):
     sign_in(client, cast.ca_operator)
     signed_report(cast, month)
-    with django_assert_max_num_queries(14):
+    with django_assert_max_num_queries(12):
         assert client.get(LIST).status_code == 200
     for year in range(2010, 2022):
         MonthlyReport.objects.create(
@@ -365,5 +365,26 @@ def test_the_list_page_costs_the_same_queries_for_more_reports(
             month=1,
             created_by=cast.officer_2,
         )
-    with django_assert_max_num_queries(14):
+    with django_assert_max_num_queries(12):
         assert client.get(LIST).status_code == 200
+
+
+def test_a_wrong_password_signs_nothing(cast, signer, client, month):
+    sign_in(client, cast.officer_1)
+    thang = f"{month.year:04d}-{month.month:02d}"
+
+    response = client.post(SIGN, {"thang": thang, "reauth_password": "sai"}, follow=True)
+
+    assert "Mật khẩu xác nhận không đúng" in response.content.decode()
+    assert not MonthlyReport.objects.exists()
+
+
+def test_the_pdf_is_vietnamese_whatever_the_signers_language(seeded, client, month, tmp_path):
+    sign_in(client, seeded.officer_1)
+    client.cookies["django_language"] = "en"
+    thang = f"{month.year:04d}-{month.month:02d}"
+    assert "Monthly reports" in client.get(LIST).content.decode()
+
+    text = pdf_text(tmp_path, client.get(PREVIEW, {"thang": thang}).content)
+
+    assert "Chứng thư số theo trạng thái" in text and "Certificates by" not in text
