@@ -3,6 +3,7 @@ data and within `visible_to`, who may open, preview, sign and download it, the s
 back (pdftotext, the portal's verifier and poppler's pdfsig), signed once only, and what the
 list page costs."""
 
+import re
 import subprocess
 from datetime import datetime, timedelta
 
@@ -11,9 +12,8 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from certificates.choices import CertEventKind, SubjectKind
-from certificates.models import Certificate, CertificateEvent
-from certificates.services import certificate_issue
+from certificates.choices import CertEventKind
+from certificates.models import CertificateEvent
 from certificates.signing import verify_pdf
 from dashboard.choices import ReportState
 from dashboard.models import MonthlyReport, MonthlyReportDocument
@@ -30,6 +30,7 @@ pytestmark = pytest.mark.django_db
 LIST = "/thong-ke/bao-cao-thang/"
 PREVIEW = LIST + "xem-truoc/"
 SIGN = LIST + "ky/"
+VALID = "Signature Validation: Signature is Valid."
 
 
 @pytest.fixture
@@ -258,28 +259,6 @@ def test_the_current_month_cannot_be_reported(cast, client):
     assert "Chỉ lập báo cáo cho tháng đã kết thúc." in response.content.decode()
 
 
-@pytest.fixture
-def signer(cast, ca):
-    """Lai Châu's officer with a personal certificate, and a seal for the Sở KH&CN.
-
-    The simulated CA issues only under a managing agency (kind AGENCY or MINISTRY), so both
-    are issued under one, and the seal is then registered to the Sở (the demo's own seal is
-    made by its seeding)."""
-    managing = f.AgencyFactory(parent=cast.province_1, name="Văn phòng Sở Khoa học và Công nghệ")
-    person = f.PersonFactory(
-        organization=managing,
-        user=cast.officer_1,
-        full_name="Lò Văn Thắng",
-        position="Phó Giám đốc",
-        official_email="thang.lv@thunghiem.gov.vn",
-    )
-    kwargs = {"agency": managing, "by": cast.ca_operator}
-    certificate_issue(subject_kind=SubjectKind.PERSON, person=person, **kwargs)
-    seal = certificate_issue(subject_kind=SubjectKind.ORGANIZATION, **kwargs)
-    Certificate.objects.filter(pk=seal.pk).update(subject_organization=cast.office_1)
-    return person
-
-
 def test_the_officer_signs_the_report_once_and_both_verifiers_accept_it(
     seeded, signer, nss, client, month, tmp_path
 ):
@@ -306,9 +285,13 @@ def test_the_officer_signs_the_report_once_and_both_verifiers_accept_it(
     path = tmp_path / "signed.pdf"
     path.write_bytes(pdf)
     checked = pdfsig(path, nss)
-    assert "Signature #1" in checked and "Signature #2" in checked
-    assert "Signature #3" not in checked
-    assert checked.count("Signature Validation: Signature is Valid.") == 2
+    first, second = re.split(r"^Signature #\d+:$", checked, flags=re.MULTILINE)[1:]
+    assert "Common Name: Lò Văn Thắng" in first and "Field Name: ChuKyLanhDao" in first
+    assert "Field Name: DauCoQuan" in second and "Total document signed" in second
+    assert VALID in first and VALID in second
+    # NSS chains the officer's certificate to the simulated root; poppler 22.12 reports every
+    # later signature "Unknown issue" whatever its chain (tests/certificates/test_signing.py).
+    assert "Certificate Validation: Certificate is Trusted." in first
     event = AuditEvent.objects.get(action="monthly_report.sign")
     assert event.after["number"] == "1/BC-SKHCN" and event.after["sha256"] == document.sha256
     downloaded = client.get(reverse("monthly_reports:download", args=[report.pk]))
