@@ -16,6 +16,7 @@ from certificates.choices import CertEventKind
 from certificates.models import CertificateEvent
 from certificates.signing import verify_pdf
 from dashboard.choices import ReportState
+from dashboard.forms import ReportMonthForm
 from dashboard.models import MonthlyReport, MonthlyReportDocument
 from dashboard.reports import Month, month_counts
 from portal.documents import DocumentKind
@@ -371,3 +372,16 @@ def test_the_pdf_is_vietnamese_whatever_the_signers_language(seeded, client, mon
     text = pdf_text(tmp_path, client.get(PREVIEW, {"thang": thang}).content)
 
     assert "Chứng thư số theo trạng thái" in text and "Certificates by" not in text
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [("2025-03", Month(2025, 3)), ("3/2025", Month(2025, 3)), ("2025-13", None), ("tháng 3", None)],
+)
+def test_the_month_is_read_from_the_picker_or_as_typed(typed, expected):
+    form = ReportMonthForm({"thang": typed})
+    assert form.is_valid() == (expected is not None)
+    if expected is not None:
+        assert form.cleaned_data["thang"] == expected
+    else:
+        assert form.errors["thang"] == ["Hãy chọn tháng theo dạng mm/yyyy."]
