@@ -3,28 +3,22 @@
 import pytest
 
 from certificates.choices import SubjectKind
-from certificates.models import Certificate
 from certificates.services import certificate_issue
 from tests import factories as f
 
 
 @pytest.fixture
 def signer(cast, ca):
-    """Lai Châu's officer with a personal certificate, and a seal for the Sở KH&CN.
-
-    The simulated CA issues only under a managing agency (kind AGENCY or MINISTRY), so both
-    are issued under one, and the seal is then registered to the Sở (the demo's own seal is
-    made by its seeding)."""
-    managing = f.AgencyFactory(parent=cast.province_1, name="Văn phòng Sở Khoa học và Công nghệ")
+    """Lai Châu's officer, a person of the Sở KH&CN, with a personal certificate, and the
+    Sở's seal: both issued by the simulated CA to the Sở as their managing organisation."""
     person = f.PersonFactory(
-        organization=managing,
+        organization=cast.office_1,
         user=cast.officer_1,
         full_name="Lò Văn Thắng",
         position="Phó Giám đốc",
         official_email="thang.lv@thunghiem.gov.vn",
     )
-    kwargs = {"agency": managing, "by": cast.ca_operator}
+    kwargs = {"agency": cast.office_1, "by": cast.ca_operator}
     certificate_issue(subject_kind=SubjectKind.PERSON, person=person, **kwargs)
-    seal = certificate_issue(subject_kind=SubjectKind.ORGANIZATION, **kwargs)
-    Certificate.objects.filter(pk=seal.pk).update(subject_organization=cast.office_1)
+    certificate_issue(subject_kind=SubjectKind.ORGANIZATION, **kwargs)
     return person

@@ -281,7 +281,8 @@ def test_the_officer_signs_the_report_once_and_both_verifiers_accept_it(
     assert "Số: 1/BC-SKHCN" in text
     assert "V/v báo cáo tình hình quản lý, sử dụng chữ ký số chuyên dùng công vụ" in text
     assert "Cấp mới 2" in text and "Lò Văn Thắng" in text
-    reports = verify_pdf(pdf)
+    # Both signers belong to the Sở KH&CN that reports.
+    reports = verify_pdf(pdf, agency=seeded.office_1)
     assert len(reports) == 2 and all(r.ok for r in reports), [r.problems for r in reports]
     path = tmp_path / "signed.pdf"
     path.write_bytes(pdf)
