@@ -11,8 +11,20 @@ CACHE_SECONDS (the key names the scope, so nobody is shown another's figures).
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from django.contrib.postgres.fields import ArrayField
 from django.core.cache import cache
-from django.db.models import Count, F, OuterRef, Q, Subquery
+from django.db import connection
+from django.db.models import (
+    Count,
+    DateTimeField,
+    F,
+    Func,
+    IntegerField,
+    OuterRef,
+    Q,
+    Subquery,
+    Value,
+)
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -101,24 +113,29 @@ def _months(today: date) -> list[date]:
     return firsts[::-1]
 
 
-def _certificate_tables(certificates, now: datetime) -> list[Table]:
-    """By status, by subscriber kind and by key storage, from one GROUP BY (subscriber kind ×
-    device kind: at most a few dozen groups), so the registry is read once."""
+def _registry_groups(certificates, now: datetime) -> list[tuple]:
+    """The registry read once: per agency, subscriber kind and key storage, the valid,
+    expired and revoked certificates (at most agencies × a few dozen groups). Every figure of
+    the registry is added up from these rows."""
     valid = Q(status=CertStatus.VALID, not_after__gt=now)
     expired = Q(status=CertStatus.EXPIRED) | Q(status=CertStatus.VALID, not_after__lte=now)
-    groups = list(
+    return list(
         certificates.order_by()
-        .values_list("subject_kind", "device__kind")
+        .values_list("agency_id", "subject_kind", "device__kind")
         .annotate(
             valid=Count("pk", filter=valid),
             expired=Count("pk", filter=expired),
             revoked=Count("pk", filter=Q(status=CertStatus.REVOKED)),
         )
     )
+
+
+def _certificate_tables(groups: list[tuple]) -> list[Table]:
+    """By status, by subscriber kind and by key storage."""
     kinds: dict[str, int] = {}
     storages: dict[str | None, int] = {}
     totals = {"valid": 0, "expired": 0, "revoked": 0}
-    for subject_kind, device_kind, n_valid, n_expired, n_revoked in groups:
+    for _agency, subject_kind, device_kind, n_valid, n_expired, n_revoked in groups:
         kinds[subject_kind] = kinds.get(subject_kind, 0) + n_valid
         storages[device_kind] = storages.get(device_kind, 0) + n_valid
         totals["valid"] += n_valid
@@ -150,27 +167,23 @@ def _certificate_tables(certificates, now: datetime) -> list[Table]:
     return [states, by_kind, by_storage]
 
 
-def _breakdown(certificates, now: datetime, *, by_province: bool) -> Table:
-    """Certificates per province (the CA) or per agency (everyone else): one GROUP BY on the
-    certificate's own agency column, then the agencies' names (and provinces) in one small
-    query, so the registry is never joined to the organisation tree."""
-    valid = Q(status=CertStatus.VALID, not_after__gt=now)
-    per_agency = list(
-        certificates.order_by()
-        .values_list("agency_id")
-        .annotate(
-            valid=Count("pk", filter=valid),
-            revoked=Count("pk", filter=Q(status=CertStatus.REVOKED)),
-            total=Count("pk"),
-        )
-    )
+def _breakdown(groups: list[tuple], *, by_province: bool) -> Table:
+    """Certificates per province (the CA) or per agency (everyone else), from the registry's
+    groups, then the agencies' names (and provinces) in one small query, so the registry is
+    never joined to the organisation tree."""
+    per_agency: dict[int, list[int]] = {}
+    for agency_id, _kind, _storage, n_valid, n_expired, n_revoked in groups:
+        line = per_agency.setdefault(agency_id, [0, 0, 0])
+        line[0] += n_valid
+        line[1] += n_revoked
+        line[2] += n_valid + n_expired + n_revoked
     names = dict(
-        Organization.objects.filter(pk__in=[row[0] for row in per_agency]).values_list(
+        Organization.objects.filter(pk__in=list(per_agency)).values_list(
             "pk", "province__name" if by_province else "name"
         )
     )
     lines: dict[str, list[int]] = {}
-    for agency_id, n_valid, n_revoked, n_total in per_agency:
+    for agency_id, (n_valid, n_revoked, n_total) in per_agency.items():
         line = lines.setdefault(names.get(agency_id) or "—", [0, 0, 0])
         line[0] += n_valid
         line[1] += n_revoked
@@ -191,17 +204,7 @@ def _monthly(certificates, today: date, *, everything: bool) -> Table:
     events = CertificateEvent.objects.filter(at__gte=start)
     if not everything:  # the whole registry needs no semi-join against it
         events = events.filter(certificate__in=certificates.values("pk"))
-    counted = (
-        events.exclude(kind=CertEventKind.EXPIRED)
-        .annotate(month=TruncMonth("at"))
-        .order_by()
-        .values_list("month", "kind")
-        .annotate(n=Count("pk"))
-    )
-    found = {}
-    for month, kind, n in counted:
-        key = month.date() if isinstance(month, datetime) else month
-        found[(key.replace(day=1), kind)] = n
+    found = _events_per_month(events.exclude(kind=CertEventKind.EXPIRED), months)
     kinds = [k for k in CertEventKind if k != CertEventKind.EXPIRED]
     rows = [[m.strftime("%m/%Y")] + [found.get((m, k.value), 0) for k in kinds] for m in months]
     table = Table(
@@ -216,6 +219,49 @@ def _monthly(certificates, today: date, *, everything: bool) -> Table:
         [Series(str(k.label), [row[i + 1] for row in rows]) for i, k in enumerate(kinds)],
     )
     return table
+
+
+class _MonthOf(Func):
+    """The index (1-based) of the month an instant falls in, among the months starting at
+    `bounds` (PostgreSQL's width_bucket over an array of instants): a binary search per row
+    instead of a time-zone conversion and a truncation."""
+
+    function = "width_bucket"
+    output_field = IntegerField()
+
+    def __init__(self, expression, bounds: list[datetime]):
+        super().__init__(expression, Value(bounds, output_field=ArrayField(DateTimeField())))
+
+
+def _events_per_month(events, months: list[date]) -> dict[tuple[date, str], int]:
+    """{(first day of the month, kind): count} over `months`, read in one grouped query."""
+    found: dict[tuple[date, str], int] = {}
+    if connection.vendor == "postgresql":
+        bounds = [timezone.make_aware(datetime(m.year, m.month, 1)) for m in months]
+        last = months[-1]
+        bounds.append(
+            timezone.make_aware(datetime(last.year + last.month // 12, last.month % 12 + 1, 1))
+        )
+        counted = (
+            events.annotate(bucket=_MonthOf(F("at"), bounds))
+            .order_by()
+            .values_list("bucket", "kind")
+            .annotate(n=Count("pk"))
+        )
+        for bucket, kind, n in counted:
+            if 1 <= bucket <= len(months):
+                found[(months[bucket - 1], kind)] = n
+        return found
+    counted = (  # the demo's SQLite
+        events.annotate(month=TruncMonth("at"))
+        .order_by()
+        .values_list("month", "kind")
+        .annotate(n=Count("pk"))
+    )
+    for month, kind, n in counted:
+        key = month.date() if isinstance(month, datetime) else month
+        found[(key.replace(day=1), kind)] = n
+    return found
 
 
 def _devices(devices, obligations) -> list[Table]:
@@ -335,8 +381,9 @@ def compute(
     now = timezone.now()
     scope = scope_for(user)
     certificates = _scoped(Certificate.objects, user, chosen)
-    tables = _certificate_tables(certificates, now)
-    tables.append(_breakdown(certificates, now, by_province=scope.sees_everything and not chosen))
+    groups = _registry_groups(certificates, now)
+    tables = _certificate_tables(groups)
+    tables.append(_breakdown(groups, by_province=scope.sees_everything and not chosen))
     everything = scope.sees_everything and chosen is None
     trend_end = trend_until or timezone.localdate(now)
     tables.append(_monthly(certificates, trend_end, everything=everything))
