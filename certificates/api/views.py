@@ -1,10 +1,12 @@
 """Read-only JSON for the certificate registry: the same scope (visible_to) and the same
 FilterSet as the pages (docs/architecture.md §2.7-§2.8)."""
 
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import serializers, viewsets
 
 from certificates.filters import CertificateFilterSet
 from certificates.models import Certificate
+from portal.api.responses import problems
 
 
 class CertificateSerializer(serializers.ModelSerializer):
@@ -30,14 +32,17 @@ class CertificateSerializer(serializers.ModelSerializer):
         ]
 
 
+@extend_schema_view(
+    list=extend_schema(
+        responses={200: CertificateSerializer(many=True), **problems(400, 401, 404)}
+    ),
+    retrieve=extend_schema(responses={200: CertificateSerializer, **problems(401, 404)}),
+)
 class CertificateViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = CertificateSerializer
     filterset_class = CertificateFilterSet
     lookup_field = "serial"
 
     def get_queryset(self):
-        return (
-            Certificate.objects.visible_to(self.request.user)
-            .select_related("agency", "device")
-            .order_by("-not_before", "pk")
-        )
+        # Newest first by the cursor's ordering (portal.api.pagination.CursorPage).
+        return Certificate.objects.visible_to(self.request.user).select_related("agency", "device")

@@ -3,13 +3,19 @@
 
 from django.db.models import Prefetch
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from portal.api.idempotency import idempotent
 from portal.api.problems import ProblemSerializer
+from portal.api.responses import problems
 from requests_app.api import writes
 from requests_app.filters import CertRequestFilterSet
 from requests_app.models import CertRequest, RequestRow
@@ -73,6 +79,12 @@ KEY = OpenApiParameter(
 )
 
 
+@extend_schema_view(
+    list=extend_schema(
+        responses={200: CertRequestSerializer(many=True), **problems(400, 401, 404)}
+    ),
+    retrieve=extend_schema(responses={200: CertRequestSerializer, **problems(401, 404)}),
+)
 class CertRequestViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = CertRequestSerializer
     filterset_class = CertRequestFilterSet
@@ -83,8 +95,7 @@ class CertRequestViewSet(viewsets.ReadOnlyModelViewSet):
             CertRequest.objects.visible_to(self.request.user)
             .select_related("agency")
             .prefetch_related(Prefetch("rows", queryset=rows))
-            .order_by("-created_at", "-pk")
-        )
+        )  # newest first by the cursor's ordering (portal.api.pagination.CursorPage)
 
     def _answer(self, cert_request, code=status.HTTP_200_OK):
         return Response(
