@@ -306,6 +306,11 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1",
     # The schema does not describe its own endpoint; the docs page reads it (/api/tai-lieu/).
     "SERVE_INCLUDE_SCHEMA": False,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        # create → rows → actions, as OpenAPI links (requests_app/api/links.py).
+        "requests_app.api.links.add_letter_links",
+    ],
 }
 
 # Domain thresholds (docs/domain.md §4-§5); configurable because some are assumed.

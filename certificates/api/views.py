@@ -11,7 +11,7 @@ from portal.api.responses import problems
 
 class CertificateSerializer(serializers.ModelSerializer):
     agency = serializers.CharField(source="agency.name")
-    device = serializers.CharField(source="device.serial", default=None)
+    device = serializers.CharField(source="device.serial", default=None, allow_null=True)
 
     class Meta:
         model = Certificate

@@ -9,8 +9,8 @@ from portal.api.responses import problems
 
 
 class DeviceSerializer(serializers.ModelSerializer):
-    agency = serializers.CharField(source="agency.name", default=None)
-    holder = serializers.CharField(source="holder.full_name", default=None)
+    agency = serializers.CharField(source="agency.name", default=None, allow_null=True)
+    holder = serializers.CharField(source="holder.full_name", default=None, allow_null=True)
 
     class Meta:
         model = Device

@@ -12,6 +12,7 @@ TEXTS = {
     401: _("Khóa API không hợp lệ, hết hạn hoặc đã thu hồi."),
     403: _("Không có quyền thực hiện thao tác này."),
     404: _("Không tìm thấy trong phạm vi của bạn, hoặc con trỏ trang không hợp lệ."),
+    415: _("Kiểu nội dung không được hỗ trợ: hãy gửi JSON."),
 }
 
 

@@ -22,8 +22,10 @@ from requests_app.models import CertRequest, RequestRow
 
 
 class RowSerializer(serializers.ModelSerializer):
-    certificate = serializers.CharField(source="certificate.serial", default=None)
-    result_certificate = serializers.CharField(source="result_certificate.serial", default=None)
+    certificate = serializers.CharField(source="certificate.serial", default=None, allow_null=True)
+    result_certificate = serializers.CharField(
+        source="result_certificate.serial", default=None, allow_null=True
+    )
 
     class Meta:
         model = RequestRow
@@ -62,7 +64,7 @@ PROBLEMS = {
         (409, _("Người khác vừa thao tác, hoặc yêu cầu cùng khóa đang chạy.")),
         (422, _("Quy tắc nghiệp vụ từ chối thao tác (thông báo tiếng Việt).")),
     ]
-}
+} | problems(415)
 ACTION = OpenApiParameter(
     "verb",
     str,
