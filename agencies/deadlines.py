@@ -98,3 +98,20 @@ def _format(template: str) -> str:
         .replace("%%(date)s", "%2$s")
         .replace("%%(level)s", "%3$s")
     )
+
+
+def deadlines_visible_to(user):
+    """The open deadlines `user` may follow: those of the agencies in their scope (a clerk's
+    or head's agency and its units, an officer's province), every one for the CA and the
+    administrators, none for a subscriber. A deadline names its agency as plain data
+    (`agency_id`), so the scope is the organisations' own (docs/architecture.md §4.9, §5)."""
+    from agencies.access import scope_for
+    from agencies.models import Organization
+
+    scope = scope_for(user)
+    open_ = Deadline.objects.filter(closed_at__isnull=True)
+    if scope.sees_everything:
+        return open_
+    if not scope.org_paths:
+        return open_.none()
+    return open_.filter(agency_id__in=Organization.objects.within(*scope.org_paths).values("pk"))

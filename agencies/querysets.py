@@ -141,6 +141,19 @@ class OrganizationQuerySet(ScopedQuerySet):
     def active(self):
         return self.filter(valid_to__isnull=True, superseded_by__isnull=True)
 
+    def provincial_office_of(self, province):
+        """The province's current Sở KH&CN (the oldest, should there be two), or None."""
+        if province is None:
+            return None
+        from agencies.choices import OrgKind
+
+        return (
+            self.active()
+            .filter(kind=OrgKind.PROVINCIAL_OFFICE, parent=province)
+            .order_by("pk")
+            .first()
+        )
+
 
 class PersonQuerySet(ScopedQuerySet):
     scope_path = "organization__path"

@@ -5,11 +5,11 @@ is signed."""
 
 from django.utils import timezone
 
-from agencies.choices import OrgKind
 from agencies.documents import document_header
-from agencies.models import Organization, Person
+from agencies.models import Organization
 from demand import figures
 from portal.lib.pdf import render_pdf
+from requests_app.documents import signer_name
 
 CA_BODY = "Ban Cơ yếu Chính phủ"
 # The signature block's name line (certificates.signing.anchor_position puts the stamp above it).
@@ -17,9 +17,7 @@ SIGNATURE_ANCHOR = "chu-ky-co-quan"
 
 
 def _office_of(province) -> Organization | None:
-    if province is None:
-        return None
-    return Organization.objects.filter(kind=OrgKind.PROVINCIAL_OFFICE, parent=province).first()
+    return Organization.objects.provincial_office_of(province)
 
 
 def _lower_first(name: str) -> str:
@@ -27,9 +25,11 @@ def _lower_first(name: str) -> str:
 
 
 def _signer(user) -> tuple[str, str]:
-    person = Person.objects.filter(user=user).first() if user is not None else None
-    name = person.full_name if person else (user.get_full_name() if user else "")
-    return name, (person.position if person and person.position else "")
+    """The signature block's name and title; both empty for a draft nobody signs yet."""
+    if user is None:
+        return "", ""
+    person = getattr(user, "person", None)
+    return signer_name(user), (person.position if person is not None else "")
 
 
 def registration_recipient(agency) -> str:

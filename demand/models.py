@@ -53,6 +53,12 @@ class Campaign(models.Model):
         verbose_name_plural = _("đợt đăng ký nhu cầu")
         ordering = ["-opened_at", "-pk"]
         constraints = [
+            models.UniqueConstraint(
+                fields=["owner", "start_year", "end_year"],
+                condition=Q(closed_at__isnull=True),
+                name="demand_one_open_campaign_per_period",
+                violation_error_message=_("Đã có đợt đăng ký đang mở cho giai đoạn này."),
+            ),
             models.CheckConstraint(
                 condition=Q(end_year__gte=F("start_year"))
                 & Q(end_year__lt=F("start_year") + MAX_PERIOD_YEARS),

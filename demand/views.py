@@ -8,19 +8,23 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from agencies.access import scope_for
+from agencies.choices import OrgKind
 from agencies.models import Organization
 from demand import figures, permissions, services
+from demand.documents import registration_pdf as registration_draft
 from demand.excel import campaign_workbook
 from demand.forms import CampaignForm, SendBackForm, SignForm, SummaryForm, TableForm
 from demand.models import Campaign, DemandDocument, ProvinceSummary, Registration
 from demand.services.campaigns import may_close, opener_provinces
 from demand.targets import with_answers
-from portal.documents import pdf_download
+from portal.documents import pdf_download, pdf_response
 from portal.errors import DomainError
+from portal.lib.paging import paginate
 from portal.lib.xlsx import XLSX_CONTENT_TYPE
 
 
@@ -33,19 +37,27 @@ def _campaign(request, pk: int) -> Campaign:
 @login_required
 @require_GET
 def campaign_list(request):
-    campaigns = Campaign.objects.visible_to(request.user).select_related("province", "owner")
+    campaigns = list(
+        Campaign.objects.visible_to(request.user).select_related("province", "owner")[:200]
+    )
+    agencies = _my_agencies(request)
     mine = {
-        r.campaign_id: r
-        for r in Registration.objects.filter(
-            agency_id__in=scope_for(request.user).agency_ids, campaign__in=campaigns
-        )
+        (r.campaign_id, r.agency_id): r
+        for r in Registration.objects.filter(agency__in=agencies, campaign__in=campaigns)
     }
-    rows = [(c, mine.get(c.pk)) for c in campaigns[:200]]
+    rows = [(c, [(a, mine.get((c.pk, a.pk))) for a in agencies if _asks(c, a)]) for c in campaigns]
     return render(
         request,
         "demand/list.html",
         {"rows": rows, "may_open": permissions.may_open(request.user)},
     )
+
+
+def _asks(campaign, agency) -> bool:
+    """Whether `campaign` asks `agency` (without a query: the list shows a few agencies)."""
+    if campaign.province_id is None:
+        return True
+    return agency.province_id == campaign.province_id
 
 
 @login_required
@@ -100,28 +112,34 @@ def _province_sections(request, campaign):
 def campaign_detail(request, pk: int):
     campaign = _campaign(request, pk)
     if not permissions.follows(request.user, campaign):
-        return redirect("demand:register", pk=campaign.pk)
+        # whoever only fills a table is taken to it, with the agency the link named
+        query = request.GET.urlencode()
+        target = reverse("demand:register", args=[campaign.pk])
+        return redirect(f"{target}?{query}" if query else target)
     provinces = permissions.followed_provinces(request.user, campaign)
-    agencies = list(with_answers(campaign, provinces)[:2000])
+    agencies = with_answers(campaign, provinces)
     sent = Registration.objects.sent().filter(campaign=campaign)
     if provinces is not None:
         sent = sent.filter(agency__province_id__in=provinces)
+    paged = paginate(request, agencies)
+    shown = list(paged["page"].object_list)
     registrations = {
-        r.agency_id: r for r in Registration.objects.filter(campaign=campaign, agency__in=agencies)
+        r.agency_id: r
+        for r in Registration.objects.filter(campaign=campaign, agency_id__in=[a.pk for a in shown])
     }
-    table = figures.totals(sent, campaign.years)
     summaries, sendable = _province_sections(request, campaign)
     return render(
         request,
         "demand/detail.html",
         {
             "campaign": campaign,
-            "agencies": [(a, registrations.get(a.pk)) for a in agencies],
-            "answered": sum(1 for a in agencies if a.answered),
-            "rows": figures.table_rows(table, campaign.years),
+            **paged,
+            "agencies": [(a, registrations.get(a.pk)) for a in shown],
+            "asked": paged["page"].paginator.count,
+            "answered": sent.count(),
+            "rows": figures.table_rows(figures.totals(sent, campaign.years), campaign.years),
             "summaries": summaries,
             "sendable": sendable,
-            "summary_form": SummaryForm(),
             "may_close": may_close(request.user, campaign) and campaign.closed_at is None,
         },
     )
@@ -168,23 +186,32 @@ def campaign_close(request, pk: int):
     return redirect("demand:campaign", pk=campaign.pk)
 
 
-def _my_agency(request):
-    scope = scope_for(request.user)
-    agencies = Organization.objects.filter(pk__in=scope.agency_ids).order_by("name")
+def _my_agencies(request) -> list[Organization]:
+    """The agencies whose table the user fills (a clerk or head of several: each)."""
+    ids = scope_for(request.user).agency_ids
+    return list(Organization.objects.filter(pk__in=ids).order_by("name")) if ids else []
+
+
+def _my_agency(request, agencies) -> Organization:
+    """The agency the request names (`co_quan`), or the user's only or first one. A value
+    that is not one of the user's agencies is a 404, never another agency's table."""
     wanted = request.GET.get("co_quan") or request.POST.get("co_quan")
-    if wanted and wanted.isdigit():
-        agencies = agencies.filter(pk=int(wanted))
-    agency = agencies.first()
-    if agency is None:
+    if wanted:
+        chosen = [a for a in agencies if str(a.pk) == wanted]
+        if not chosen:
+            raise Http404
+        return chosen[0]
+    if not agencies:
         raise Http404
-    return agency
+    return agencies[0]
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def register(request, pk: int):
     campaign = _campaign(request, pk)
-    agency = _my_agency(request)
+    agencies = _my_agencies(request)
+    agency = _my_agency(request, agencies)
     permissions.require(permissions.may_fill(request.user, agency))
     registration = Registration.objects.filter(campaign=campaign, agency=agency).first()
     if registration is None and request.method == "GET":
@@ -205,11 +232,13 @@ def register(request, pk: int):
         years=campaign.years,
         table=table,
         notes=notes,
+        initial={"revision": revision},
     )
-    if request.method == "POST":
-        done = _act(request, registration, form)
-        if done:
-            return redirect(f"{request.path}?co_quan={agency.pk}")
+    send_back_form = SendBackForm(
+        request.POST if request.POST.get("action") == "send_back" else None
+    )
+    if request.method == "POST" and _act(request, registration, form, send_back_form):
+        return redirect(f"{request.path}?co_quan={agency.pk}")
     held, _expiring = figures.held_by(agency)
     return render(
         request,
@@ -217,21 +246,21 @@ def register(request, pk: int):
         {
             "campaign": campaign,
             "agency": agency,
+            "agencies": agencies if len(agencies) > 1 else [],
             "registration": registration,
             "form": form,
             "years": campaign.years,
-            "revision": revision,
             "held_total": sum(held.values()),
             "may_sign": permissions.may_sign(request.user, agency),
             "editable": registration is None or registration.status != "sent",
             "sign_form": SignForm(initial={"revision": revision}),
-            "send_back_form": SendBackForm(),
+            "send_back_form": send_back_form,
             "rows": figures.table_rows(table, campaign.years, notes),
         },
     )
 
 
-def _act(request, registration, form) -> bool:
+def _act(request, registration, form, send_back_form) -> bool:
     """Carry out the button pressed; True when done (the page is then drawn afresh)."""
     action = request.POST.get("action")
     try:
@@ -240,17 +269,23 @@ def _act(request, registration, form) -> bool:
                 messages.error(request, _("Có ô chưa hợp lệ; hãy sửa các ô được đánh dấu."))
                 return False
             services.registration_save(
-                registration=registration, table=form.table(), notes=form.notes(), by=request.user
+                registration=registration,
+                table=form.table(),
+                notes=form.notes(),
+                by=request.user,
+                revision=form.cleaned_data["revision"] or 0,
             )
             messages.success(request, _("Đã lưu bản đăng ký."))
         elif action == "submit":
             services.registration_submit(registration=registration, by=request.user)
             messages.success(request, _("Đã trình lãnh đạo ký."))
         elif action == "send_back":
-            back = SendBackForm(request.POST)
-            reason = back.cleaned_data["reason"] if back.is_valid() else ""
+            if not send_back_form.is_valid():
+                return False  # the reason's own message is shown beside it
             services.registration_send_back(
-                registration=registration, by=request.user, reason=reason
+                registration=registration,
+                by=request.user,
+                reason=send_back_form.cleaned_data["reason"],
             )
             messages.success(request, _("Đã trả lại bản đăng ký."))
         elif action == "sign":
@@ -266,7 +301,7 @@ def _act(request, registration, form) -> bool:
             raise DomainError(_("Yêu cầu không hợp lệ; hãy tải lại trang."), code="bad_action")
     except DomainError as exc:
         messages.error(request, exc.message)
-        return action != "save"
+        return action not in ("save", "send_back")
     return True
 
 
@@ -278,17 +313,20 @@ def registration_pdf(request, pk: int):
         Registration.objects.visible_to(request.user).select_related("campaign", "agency"),
         pk=pk,
     )
-    stem = f"DangKyNhuCau_{registration.campaign.period}_{registration.agency.short_name or registration.agency.pk}"
+    agency = registration.agency
+    stem = f"DangKyNhuCau_{registration.campaign.period}_{agency.short_name or agency.pk}"
     document = DemandDocument.objects.filter(registration=registration).first()
     if document is not None:
         return pdf_download(document, document.file_name(stem))
-    from demand.documents import registration_pdf as draft_pdf
+    return pdf_response(registration_draft(registration, by=None), f"{stem}_ban_nhap")
 
-    response = HttpResponse(
-        draft_pdf(registration, by=request.user), content_type="application/pdf"
+
+def _province(request, province_id: int) -> Organization:
+    """A province the user sees (out of scope: 404)."""
+    return get_object_or_404(
+        Organization.objects.visible_to(request.user).filter(kind=OrgKind.PROVINCE),
+        pk=province_id,
     )
-    response["Content-Disposition"] = f'attachment; filename="{stem}_ban_nhap.pdf"'
-    return response
 
 
 @login_required
@@ -296,28 +334,29 @@ def registration_pdf(request, pk: int):
 def summary_pdf(request, pk: int, province_id: int):
     """The province's signed summary, or its draft as it would be sent now."""
     campaign = _campaign(request, pk)
+    province = _province(request, province_id)
+    stem = f"TongHopNhuCau_{campaign.period}_{province.name}"
     summary = (
         ProvinceSummary.objects.visible_to(request.user)
-        .filter(campaign=campaign, province_id=province_id)
+        .filter(campaign=campaign, province=province)
         .first()
     )
-    stem = f"TongHopNhuCau_{campaign.period}_{province_id}"
     if summary is not None:
         document = DemandDocument.objects.get(summary=summary)
         return pdf_download(document, document.file_name(stem))
-    province = get_object_or_404(Organization, pk=province_id)
-    permissions.require(permissions.may_send_summary(request.user, province))
-    pdf = services.summary_pdf(campaign, province, by=request.user)
-    response = HttpResponse(pdf, content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="{stem}_ban_nhap.pdf"'
-    return response
+    try:
+        pdf = services.summary_pdf(campaign, province, by=request.user)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect("demand:campaign", pk=campaign.pk)
+    return pdf_response(pdf, f"{stem}_ban_nhap")
 
 
 @login_required
 @require_POST
 def summary_send(request, pk: int, province_id: int):
     campaign = _campaign(request, pk)
-    province = get_object_or_404(Organization, pk=province_id)
+    province = _province(request, province_id)
     permissions.require(permissions.may_send_summary(request.user, province))
     form = SummaryForm(request.POST)
     try:

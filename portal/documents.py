@@ -62,10 +62,17 @@ class StoredDocument(models.Model):
 def pdf_download(document: StoredDocument, file_name: str) -> HttpResponse:
     """A stored PDF as an attachment under its safe name, kept out of shared caches. The
     caller has fetched `document` through `visible_to` (out of scope: 404)."""
-    response = HttpResponse(bytes(document.content), content_type="application/pdf")
+    response = pdf_response(bytes(document.content), file_name)
+    response["ETag"] = f'"{document.sha256}"'
+    return response
+
+
+def pdf_response(pdf: bytes, file_name: str) -> HttpResponse:
+    """PDF bytes (stored or drawn now) as an attachment under a safe name, never cached by a
+    shared cache nor sniffed as anything else."""
+    response = HttpResponse(pdf, content_type="application/pdf")
     stem = file_name.removesuffix(".pdf")
     response["Content-Disposition"] = f'attachment; filename="{safe_file_name(stem)}"'
     response["Cache-Control"] = "private, no-store"
     response["X-Content-Type-Options"] = "nosniff"
-    response["ETag"] = f'"{document.sha256}"'
     return response

@@ -71,14 +71,26 @@ def letter_deadlines_sync() -> dict[str, int]:
             ],
         )
         opened = cursor.rowcount
-        # Closed: the letter left the waiting statuses, or waits under another due date.
+        # Closed: the letter left the waiting statuses, or waits under another due date or
+        # at another step (forwarded to the CA with the same due date as the province had).
         cursor.execute(
             "UPDATE portal_deadline dl SET state = %s, closed_at = now()"
             " WHERE dl.kind IN (%s, %s, %s) AND dl.closed_at IS NULL AND NOT EXISTS ("
             "   SELECT 1 FROM requests_app_certrequest r"
             "   WHERE r.id = split_part(dl.subject, ':', 2)::bigint"
-            "   AND r.status IN (%s, %s, %s) AND r.due_on = dl.due_on)",
-            [Deadline.State.MET, *LETTER_KINDS, *WAITING],
+            "   AND r.status IN (%s, %s, %s) AND r.due_on = dl.due_on"
+            "   AND dl.kind = CASE WHEN r.form = %s THEN %s"
+            "     WHEN r.status = %s OR r.forwarded_at IS NULL THEN %s ELSE %s END)",
+            [
+                Deadline.State.MET,
+                *LETTER_KINDS,
+                *WAITING,
+                FormKind.RECOVER_DEVICE,
+                Deadline.Kind.RECOVERY,
+                Status.PROVINCE_REVIEW,
+                Deadline.Kind.PROVINCE_REVIEW,
+                Deadline.Kind.CA_PROCESSING,
+            ],
         )
         closed = cursor.rowcount
     return {"opened": opened, "closed": closed}

@@ -3,7 +3,6 @@ under templates/requests_app/pdf/, all extending `_letter.html`; this module bui
 context. The wording of each form lives in its template, the columns in
 `requests_app/columns.py`: amend a reconstructed form (Mẫu 03, docs/domain.md §3.9) there."""
 
-from agencies.choices import OrgKind
 from agencies.documents import document_header
 from agencies.models import Organization
 from certificates.choices import RevocationReason
@@ -48,13 +47,7 @@ def provincial_office_name(agency) -> str:
     province = agency.province if agency.province_id else None
     if province is None:
         return "Sở Khoa học và Công nghệ"
-    office = (
-        Organization.objects.filter(
-            kind=OrgKind.PROVINCIAL_OFFICE, parent=province, valid_to__isnull=True
-        )
-        .order_by("pk")
-        .first()
-    )
+    office = Organization.objects.provincial_office_of(province)
     if office is not None:
         return office.name
     # "Tỉnh Lai Châu" → "… tỉnh Lai Châu": only the administrative word drops its capital.

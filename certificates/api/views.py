@@ -1,12 +1,12 @@
 """Read-only JSON for the certificate registry: the same scope (visible_to) and the same
 FilterSet as the pages (docs/architecture.md §2.7-§2.8)."""
 
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.utils import extend_schema_view
 from rest_framework import serializers, viewsets
 
 from certificates.filters import CertificateFilterSet
 from certificates.models import Certificate
-from portal.api.responses import problems
+from portal.api.schema import documented_reads
 
 
 class CertificateSerializer(serializers.ModelSerializer):
@@ -32,12 +32,7 @@ class CertificateSerializer(serializers.ModelSerializer):
         ]
 
 
-@extend_schema_view(
-    list=extend_schema(
-        responses={200: CertificateSerializer(many=True), **problems(400, 401, 404)}
-    ),
-    retrieve=extend_schema(responses={200: CertificateSerializer, **problems(401, 404)}),
-)
+@extend_schema_view(**documented_reads(CertificateSerializer))
 class CertificateViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = CertificateSerializer
     filterset_class = CertificateFilterSet

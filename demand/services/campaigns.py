@@ -2,16 +2,16 @@
 
 from datetime import date
 
-from django.db import transaction
-from django.urls import reverse
-from django.utils import timezone
+from django.db import IntegrityError, transaction
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from agencies.access import scope_for
-from agencies.choices import OrgKind, Role
-from agencies.models import Membership, Organization
+from agencies.choices import OrgKind
+from agencies.models import Organization
 from agencies.validators import nfc
 from demand import permissions
+from demand.audience import staff_of, table_url
 from demand.choices import MAX_PERIOD_YEARS
 from demand.models import Campaign
 from demand.services.deadlines import demand_deadlines_sync
@@ -19,8 +19,6 @@ from demand.targets import not_answered
 from portal.audit import audit_record
 from portal.errors import DomainError
 from portal.notifications import notify
-
-ASKED_ROLES = (Role.AGENCY_CLERK, Role.AGENCY_HEAD)
 
 
 def _check_period(start_year: int, end_year: int, due_on: date) -> None:
@@ -42,24 +40,10 @@ def _owner(by, province) -> Organization:
         owner = Organization.objects.filter(kind=OrgKind.CA).order_by("pk").first()
     else:
         permissions.require(permissions.may_send_summary(by, province))
-        owner = Organization.objects.filter(kind=OrgKind.PROVINCIAL_OFFICE, parent=province).first()
+        owner = Organization.objects.provincial_office_of(province)
     if owner is None:
         raise DomainError(_("Không tìm thấy đơn vị mở đợt đăng ký."), code="no_owner")
     return owner
-
-
-def _asked_users(campaign, agency_ids):
-    return (
-        Membership.objects.filter(role__in=ASKED_ROLES, organization_id__in=agency_ids)
-        .select_related("user")
-        .values_list("user", flat=True)
-    )
-
-
-def _users(ids):
-    from django.contrib.auth import get_user_model
-
-    return get_user_model().objects.filter(pk__in=list(ids), is_active=True)
 
 
 def campaign_open(
@@ -73,45 +57,58 @@ def campaign_open(
     note: str = "",
 ) -> Campaign:
     """Open a campaign: nationwide (`province` None, the CA) or for a province's agencies
-    (its officer). Every asked agency gets its deadline and its clerks and heads are told."""
+    (its officer). Every asked agency gets its deadline and its clerks and heads are told.
+    One open campaign per opener and period (a database constraint): a double click opens one."""
     _check_period(start_year, end_year, due_on)
     owner = _owner(by, province)
-    with transaction.atomic():
-        campaign = Campaign.objects.create(
-            title=_("Đề xuất nhu cầu cấp mới chứng thư số giai đoạn %(start)s-%(end)s")
-            % {"start": start_year, "end": end_year},
-            reference=nfc(reference.strip()),
-            province=province,
-            owner=owner,
-            start_year=start_year,
-            end_year=end_year,
-            due_on=due_on,
-            note=nfc(note.strip()),
-            opened_by=by,
-        )
-        audit_record(
-            actor=by,
-            action="demand_campaign.open",
-            obj=campaign,
-            after={
-                "period": campaign.period,
-                "due_on": due_on.isoformat(),
-                "province": province.pk if province else None,
-            },
-        )
-        demand_deadlines_sync(campaign=campaign)
-        asked = list(not_answered(campaign).values_list("pk", flat=True))
-        notify(
-            users=_users(_asked_users(campaign, asked)),
-            message=_(
-                "%(owner)s đề nghị đăng ký nhu cầu chứng thư số giai đoạn %(period)s, "
-                "hạn gửi %(date)s."
+    with translation.override("vi"):  # the subject of an official letter, whoever opens it
+        title = _("Đề xuất nhu cầu cấp mới chứng thư số giai đoạn %(start)s-%(end)s") % {
+            "start": start_year,
+            "end": end_year,
+        }
+    try:
+        with transaction.atomic():
+            campaign = Campaign.objects.create(
+                title=title,
+                reference=nfc(reference.strip()),
+                province=province,
+                owner=owner,
+                start_year=start_year,
+                end_year=end_year,
+                due_on=due_on,
+                note=nfc(note.strip()),
+                opened_by=by,
             )
-            % {"owner": owner.name, "period": campaign.period, "date": due_on.strftime("%d/%m/%Y")},
-            url=reverse("demand:register", args=[campaign.pk]),
-            subject=f"demand:{campaign.pk}",
-            kind="demand",
-        )
+            audit_record(
+                actor=by,
+                action="demand_campaign.open",
+                obj=campaign,
+                after={
+                    "period": campaign.period,
+                    "due_on": due_on.isoformat(),
+                    "province": province.pk if province else None,
+                },
+            )
+            demand_deadlines_sync(campaign=campaign)
+            notify(
+                users=staff_of(not_answered(campaign)),
+                message=_(
+                    "%(owner)s đề nghị đăng ký nhu cầu chứng thư số giai đoạn %(period)s, "
+                    "hạn gửi %(date)s."
+                )
+                % {
+                    "owner": owner.name,
+                    "period": campaign.period,
+                    "date": due_on.strftime("%d/%m/%Y"),
+                },
+                url=table_url(campaign.pk),
+                subject=f"demand:{campaign.pk}",
+                kind="demand",
+            )
+    except IntegrityError as exc:  # a double click, or a colleague a moment earlier
+        raise DomainError(
+            _("Đã có đợt đăng ký đang mở cho giai đoạn này."), code="duplicate"
+        ) from exc
     return campaign
 
 
@@ -147,32 +144,30 @@ def campaign_close(*, campaign: Campaign, by) -> Campaign:
 
 def campaign_remind(*, campaign: Campaign, by) -> int:
     """Remind the clerks and heads of the agencies (that `by` follows) that have not sent
-    their registration; once a day per user, however often the button is pressed."""
+    their registration; once a day per person, whoever presses the button."""
     permissions.require(permissions.follows(by, campaign))
     if campaign.closed_at is not None:
         raise DomainError(_("Đợt đăng ký này đã kết thúc."), code="closed")
-    provinces = permissions.followed_provinces(by, campaign)
-    missing = list(not_answered(campaign, provinces).values_list("pk", flat=True))
+    missing = not_answered(campaign, permissions.followed_provinces(by, campaign))
     today = timezone.localdate()
-    scope_key = "all" if provinces is None else ",".join(map(str, provinces))
     with transaction.atomic():
         count = notify(
-            users=_users(_asked_users(campaign, missing)),
+            users=staff_of(missing),
             message=_(
                 "Nhắc: cơ quan của bạn chưa gửi đăng ký nhu cầu chứng thư số giai đoạn "
                 "%(period)s (hạn %(date)s)."
             )
             % {"period": campaign.period, "date": campaign.due_on.strftime("%d/%m/%Y")},
-            url=reverse("demand:register", args=[campaign.pk]),
+            url=table_url(campaign.pk),
             subject=f"demand:{campaign.pk}",
             kind="demand",
-            key=f"demand:{campaign.pk}:remind:{scope_key}:{today.isoformat()}",
+            key=f"demand:{campaign.pk}:remind:{today.isoformat()}",
         )
         audit_record(
             actor=by,
             action="demand_campaign.remind",
             obj=campaign,
-            after={"agencies": len(missing), "users": count},
+            after={"agencies": missing.count(), "users": count},
         )
     return count
 

@@ -1,30 +1,28 @@
 """An agency's registration: started with its table prefilled from the certificates it holds,
 saved by its clerks and heads, submitted to the head, sent back, signed and sent (docs/domain.md
-§10). The lifecycle: draft → awaiting_head (submit) → draft (send back, with a reason);
+§11). The lifecycle: draft → awaiting_head (submit) → draft (send back, with a reason);
 draft or awaiting_head → sent (the head signs). Each move is decided on the locked row."""
 
 from django.db import IntegrityError, transaction
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from agencies.choices import Role
-from agencies.models import Membership
 from agencies.validators import nfc
 from certificates.signing import anchor_position, signing_pair
 from certificates.signing.seal import sign_and_seal
-from demand import documents, figures, permissions
-from demand.choices import MAX_QUANTITY, Category, RegistrationStatus
+from demand import documents, figures, lifecycle, permissions
+from demand.audience import staff_of, table_url
+from demand.choices import MAX_QUANTITY, Category
 from demand.models import Campaign, DemandDocument, Registration, RegistrationItem
 from demand.services.deadlines import deadlines_met
 from demand.targets import asked
+from devices.notify import ca_operators, province_officers
 from portal.audit import audit_record
 from portal.documents import DocumentKind
 from portal.errors import DomainError
 from portal.notifications import notify
 
-S = RegistrationStatus
-EDITABLE = (S.DRAFT, S.AWAITING_HEAD)
 NOTE_MAX = 255
 
 
@@ -34,20 +32,40 @@ def _require_open(campaign: Campaign) -> None:
 
 
 def _lock(registration) -> Registration:
+    """The registration and its campaign, locked: a campaign closing at the same moment
+    waits, or is seen closed."""
     return (
-        Registration.objects.select_for_update(of=("self",))
+        Registration.objects.select_for_update(of=("self", "campaign"))
         .select_related("campaign", "agency")
         .get(pk=registration.pk)
     )
 
 
-def _require_status(locked: Registration, allowed) -> None:
-    if locked.status not in allowed:
+def _require_move(locked: Registration, action: str) -> None:
+    if not lifecycle.can(action, locked.status):
         raise DomainError(
             _("Bản đăng ký đang ở trạng thái “%(status)s”, không thể thực hiện thao tác này.")
             % {"status": locked.get_status_display()},
             code="stale_status",
         )
+
+
+def _move(
+    locked: Registration, action: str, *, by, reason: str = "", fields=(), noted=None
+) -> None:
+    """Take `action` on the locked registration: its new status (and `fields`, already set
+    on it, saved with it) and the audit event, with `noted` added to its "after"."""
+    before = locked.status
+    locked.status = lifecycle.target(action)
+    locked.save(update_fields=["status", *fields, "updated_at"])
+    audit_record(
+        actor=by,
+        action=f"demand_registration.{action}",
+        obj=locked,
+        before={"status": before},
+        after={"status": locked.status, **(noted or {})},
+        reason=reason,
+    )
 
 
 def _write_items(registration: Registration, table: figures.Table) -> None:
@@ -113,14 +131,19 @@ def clean_table(data: dict, years) -> tuple[figures.Table, dict[str, str]]:
     return table, notes
 
 
-def registration_save(*, registration: Registration, table: dict, notes: dict, by) -> Registration:
-    """Save the table as typed (`table[category][year]`, `notes[category]`)."""
+def registration_save(
+    *, registration: Registration, table: dict, notes: dict, by, revision: int
+) -> Registration:
+    """Save the table as typed (`table[category][year]`, `notes[category]`) over the
+    `revision` the user saw: of two people saving at once, the second is told, not lost."""
     permissions.require(permissions.may_fill(by, registration.agency))
     cleaned, cleaned_notes = clean_table({**table, "notes": notes}, registration.campaign.years)
     with transaction.atomic():
         locked = _lock(registration)
         _require_open(locked.campaign)
-        _require_status(locked, EDITABLE)
+        _require_move(locked, "save")
+        if locked.revision != revision:
+            raise _changed()
         before = figures.to_json(figures.totals([locked.pk], locked.campaign.years))
         _write_items(locked, cleaned)
         locked.notes = cleaned_notes
@@ -137,16 +160,10 @@ def registration_save(*, registration: Registration, table: dict, notes: dict, b
 
 
 def _tell(agency, roles, message: str, registration: Registration) -> None:
-    from django.contrib.auth import get_user_model
-
-    users = get_user_model().objects.filter(
-        pk__in=Membership.objects.filter(role__in=roles, organization=agency).values("user"),
-        is_active=True,
-    )
     notify(
-        users=users,
+        users=staff_of([agency], roles),
         message=message,
-        url=reverse("demand:register", args=[registration.campaign_id]),
+        url=table_url(registration.campaign_id, agency.pk),
         subject=f"demand_registration:{registration.pk}",
         kind="demand",
     )
@@ -158,16 +175,8 @@ def registration_submit(*, registration: Registration, by) -> Registration:
     with transaction.atomic():
         locked = _lock(registration)
         _require_open(locked.campaign)
-        _require_status(locked, (S.DRAFT,))
-        locked.status = S.AWAITING_HEAD
-        locked.save(update_fields=["status", "updated_at"])
-        audit_record(
-            actor=by,
-            action="demand_registration.submit",
-            obj=locked,
-            before={"status": S.DRAFT},
-            after={"status": locked.status},
-        )
+        _require_move(locked, "submit")
+        _move(locked, "submit", by=by)
         _tell(
             locked.agency,
             [Role.AGENCY_HEAD],
@@ -186,17 +195,8 @@ def registration_send_back(*, registration: Registration, by, reason: str) -> Re
         raise DomainError(_("Hãy ghi lý do trả lại."), code="reason_required")
     with transaction.atomic():
         locked = _lock(registration)
-        _require_status(locked, (S.AWAITING_HEAD,))
-        locked.status = S.DRAFT
-        locked.save(update_fields=["status", "updated_at"])
-        audit_record(
-            actor=by,
-            action="demand_registration.send_back",
-            obj=locked,
-            before={"status": S.AWAITING_HEAD},
-            after={"status": locked.status},
-            reason=reason,
-        )
+        _require_move(locked, "send_back")
+        _move(locked, "send_back", by=by, reason=reason)
         _tell(
             locked.agency,
             [Role.AGENCY_CLERK],
@@ -214,7 +214,7 @@ def registration_sign(*, registration: Registration, by, revision: int) -> Regis
     constraint), so a second click finds it sent."""
     agency = registration.agency
     permissions.require(permissions.may_sign(by, agency))
-    _require_status(registration, EDITABLE)
+    _require_move(registration, "sign")
     _require_open(registration.campaign)
     if registration.revision != revision:
         raise _changed()
@@ -233,10 +233,9 @@ def registration_sign(*, registration: Registration, by, revision: int) -> Regis
     with transaction.atomic():
         locked = _lock(registration)
         _require_open(locked.campaign)
-        _require_status(locked, EDITABLE)
+        _require_move(locked, "sign")
         if locked.revision != revision:
             raise _changed()
-        before = locked.status
         document = DemandDocument(
             registration=locked,
             version=1,
@@ -247,19 +246,15 @@ def registration_sign(*, registration: Registration, by, revision: int) -> Regis
         )
         document.set_content(signed)
         document.save()
-        locked.status = S.SENT
-        locked.number = registration.number
-        locked.sent_at = timezone.now()
-        locked.sent_by = by
-        locked.save(update_fields=["status", "number", "sent_at", "sent_by", "updated_at"])
-        deadlines_met(locked.campaign_id, [agency.pk])
-        audit_record(
-            actor=by,
-            action="demand_registration.sign",
-            obj=locked,
-            before={"status": before},
-            after={"status": locked.status, "number": locked.number, "sha256": document.sha256},
+        locked.number, locked.sent_at, locked.sent_by = registration.number, timezone.now(), by
+        _move(
+            locked,
+            "sign",
+            by=by,
+            fields=("number", "sent_at", "sent_by"),
+            noted={"number": locked.number, "sha256": document.sha256},
         )
+        deadlines_met(locked.campaign_id, [agency.pk])
         _tell_receivers(locked)
     return locked
 
@@ -273,20 +268,13 @@ def _changed() -> DomainError:
 
 def _tell_receivers(registration: Registration) -> None:
     """The province's officers (or, for a ministry, the CA) learn that it arrived."""
-    from django.contrib.auth import get_user_model
-
     agency = registration.agency
-    if agency.province_id:
-        members = Membership.objects.filter(
-            role=Role.PROVINCIAL_OFFICER, organization__province_id=agency.province_id
-        )
-    else:
-        members = Membership.objects.filter(role=Role.CA_OPERATOR)
+    receivers = province_officers(agency.province_id) if agency.province_id else ca_operators()
     notify(
-        users=get_user_model().objects.filter(pk__in=members.values("user"), is_active=True),
+        users=receivers,
         message=_("%(agency)s đã gửi đăng ký nhu cầu chứng thư số giai đoạn %(period)s.")
         % {"agency": agency.name, "period": registration.campaign.period},
-        url=reverse("demand:campaign", args=[registration.campaign_id]),
+        url=table_url(registration.campaign_id),
         subject=f"demand_registration:{registration.pk}",
         kind="demand",
     )

@@ -6,17 +6,17 @@ constraint); the totals and the registrations they counted are kept as sent."""
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from agencies.choices import OrgKind, Role
-from agencies.models import Membership, Organization
+from agencies.models import Organization
 from certificates.signing import anchor_position, signing_pair
 from certificates.signing.seal import sign_and_seal
 from demand import documents, figures, permissions
+from demand.audience import table_url
 from demand.models import Campaign, DemandDocument, ProvinceSummary, Registration
 from demand.targets import not_answered
+from devices.notify import ca_operators
 from portal.audit import audit_record
 from portal.documents import DocumentKind
 from portal.errors import DomainError
@@ -52,6 +52,8 @@ def summary_inputs(campaign: Campaign, province: Organization) -> SummaryInputs:
 
 
 def summary_pdf(campaign, province, *, by, number: str = "", day=None) -> bytes:
+    """The draft of the province's summary as it would be sent now (nobody's signature)."""
+    require_may_send(campaign, province, by)
     inputs = summary_inputs(campaign, province)
     return documents.summary_pdf(
         campaign,
@@ -60,7 +62,7 @@ def summary_pdf(campaign, province, *, by, number: str = "", day=None) -> bytes:
         registrations=inputs.registrations,
         missing=inputs.missing,
         number=number,
-        by=by,
+        by=None,
         day=day,
     )
 
@@ -76,7 +78,7 @@ def summary_send(*, campaign: Campaign, province: Organization, by) -> ProvinceS
             _("Chưa có cơ quan nào của tỉnh gửi đăng ký: chưa thể gửi báo cáo tổng hợp."),
             code="nothing_to_send",
         )
-    office = Organization.objects.filter(kind=OrgKind.PROVINCIAL_OFFICE, parent=province).first()
+    office = Organization.objects.provincial_office_of(province)
     pair = signing_pair(user=by, agency=office or province, seal_required=False)
     day = timezone.localdate()
     number = f"{campaign.pk}-{province.pk}/SKHCN-THNC"
@@ -143,14 +145,11 @@ def _already_sent() -> DomainError:
 def _tell_upward(summary: ProvinceSummary) -> None:
     if not summary.campaign.is_nationwide:
         return
-    from django.contrib.auth import get_user_model
-
-    members = Membership.objects.filter(role=Role.CA_OPERATOR)
     notify(
-        users=get_user_model().objects.filter(pk__in=members.values("user"), is_active=True),
+        users=ca_operators(),
         message=_("%(province)s đã gửi báo cáo tổng hợp nhu cầu chứng thư số giai đoạn %(period)s.")
         % {"province": summary.province.name, "period": summary.campaign.period},
-        url=reverse("demand:campaign", args=[summary.campaign_id]),
+        url=table_url(summary.campaign_id),
         subject=f"demand_summary:{summary.pk}",
         kind="demand",
     )

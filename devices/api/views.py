@@ -1,11 +1,22 @@
-"""Read-only JSON for the device inventory, scoped like the pages."""
+"""JSON for the device inventory, scoped like the pages, and the device writes devices owns
+(`writes.py`): the hand-over (Mẫu 07) and the hand-back (Mẫu 08)."""
 
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema, extend_schema_view
-from rest_framework import serializers, viewsets
+from rest_framework import serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
 
+from devices.api import writes
 from devices.filters import DeviceFilterSet
-from devices.models import Device
-from portal.api.responses import problems
+from devices.models import Device, HandoverNotice, ReturnMinutes
+from portal.api.idempotency import idempotent
+from portal.api.schema import IDEMPOTENCY_KEY, documented_reads, problems
+
+DEVICE_PROBLEMS = problems(
+    status_403=_("Bạn không phải cán bộ đầu mối của cơ quan này."),
+    status_404=_("Có cơ quan hoặc thiết bị không thuộc phạm vi của bạn."),
+)
 
 
 class DeviceSerializer(serializers.ModelSerializer):
@@ -17,10 +28,13 @@ class DeviceSerializer(serializers.ModelSerializer):
         fields = ["id", "kind", "serial", "iccid", "phone", "carrier", "status", "agency", "holder"]
 
 
-@extend_schema_view(
-    list=extend_schema(responses={200: DeviceSerializer(many=True), **problems(400, 401, 404)}),
-    retrieve=extend_schema(responses={200: DeviceSerializer, **problems(401, 404)}),
-)
+def _valid(serializer_class, request) -> dict:
+    serializer = serializer_class(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+@extend_schema_view(**documented_reads(DeviceSerializer))
 class DeviceViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = DeviceSerializer
     filterset_class = DeviceFilterSet
@@ -28,3 +42,51 @@ class DeviceViewSet(viewsets.ReadOnlyModelViewSet):
     def get_queryset(self):
         # Newest first by the cursor's ordering (portal.api.pagination.CursorPage).
         return Device.objects.visible_to(self.request.user).select_related("agency", "holder")
+
+    @extend_schema(
+        summary=_("Bàn giao thiết bị cho thuê bao (Mẫu 07)"),
+        description=_(
+            "Ghi nhận bàn giao các thiết bị cho thuê bao (mỗi thuê bao đã ký nhận) và lập thông "
+            "báo Mẫu 07 chờ lãnh đạo cơ quan ký số và gửi CA; tất cả thiết bị hoặc không thiết bị nào."
+        ),
+        request=writes.HandoverSerializer,
+        responses={201: writes.HandoverNoticeSerializer, **DEVICE_PROBLEMS},
+        parameters=[IDEMPOTENCY_KEY],
+        operation_id="thiet_bi_ban_giao",
+        filters=False,
+    )
+    @action(detail=False, methods=["post"], url_path="ban-giao", filterset_class=None)
+    @idempotent
+    def handover(self, request):
+        notice = writes.handover(data=_valid(writes.HandoverSerializer, request), user=request.user)
+        notices = HandoverNotice.objects.select_related("agency").prefetch_related("items")
+        return Response(
+            writes.HandoverNoticeSerializer(notices.get(pk=notice.pk)).data,
+            status=status.HTTP_201_CREATED,
+        )
+
+    @extend_schema(
+        summary=_("Bàn giao lại thiết bị cho CA (Mẫu 08)"),
+        description=_(
+            "Lập biên bản Mẫu 08 bàn giao lại các thiết bị phải trả (chứng thư đã thu hồi hoặc "
+            "hết hạn) cho CA hoặc điểm tiếp nhận của tỉnh; chờ lãnh đạo ký số, bên nhận xác nhận."
+        ),
+        request=writes.MinutesSerializer,
+        responses={201: writes.ReturnMinutesSerializer, **DEVICE_PROBLEMS},
+        parameters=[IDEMPOTENCY_KEY],
+        operation_id="thiet_bi_ban_giao_lai",
+        filters=False,
+    )
+    @action(detail=False, methods=["post"], url_path="ban-giao-lai", filterset_class=None)
+    @idempotent
+    def hand_back(self, request):
+        minutes = writes.hand_back(
+            data=_valid(writes.MinutesSerializer, request), user=request.user
+        )
+        all_minutes = ReturnMinutes.objects.select_related("agency", "receiver")
+        return Response(
+            writes.ReturnMinutesSerializer(
+                all_minutes.prefetch_related("items").get(pk=minutes.pk)
+            ).data,
+            status=status.HTTP_201_CREATED,
+        )

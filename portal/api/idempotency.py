@@ -14,7 +14,9 @@ import hashlib
 import json
 from datetime import timedelta
 
+from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
+from django.http import QueryDict
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from rest_framework.response import Response
@@ -27,8 +29,22 @@ TTL = timedelta(hours=24)
 MAX_LENGTH = 255
 
 
+def _canonical(data):
+    """The body as plain JSON: a multipart form's fields as lists, an uploaded file as its
+    SHA-256 and size, so that another file under the same name is another request."""
+    if isinstance(data, QueryDict):
+        return {key: [_canonical(v) for v in data.getlist(key)] for key in data}
+    if isinstance(data, UploadedFile):
+        digest = hashlib.sha256()
+        for chunk in data.chunks():
+            digest.update(chunk)
+        data.seek(0)
+        return {"file_sha256": digest.hexdigest(), "size": data.size}
+    return data
+
+
 def fingerprint(request) -> str:
-    body = json.dumps(request.data, sort_keys=True, default=str, ensure_ascii=False)
+    body = json.dumps(_canonical(request.data), sort_keys=True, default=str, ensure_ascii=False)
     return hashlib.sha256(f"{request.method} {request.path}\n{body}".encode()).hexdigest()
 
 

@@ -11,11 +11,13 @@ from drf_spectacular.utils import (
 )
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from portal.api.idempotency import idempotent
 from portal.api.problems import ProblemSerializer
-from portal.api.responses import problems
+from portal.api.schema import documented_reads, problems
+from requests_app import services
 from requests_app.api import writes
 from requests_app.filters import CertRequestFilterSet
 from requests_app.models import CertRequest, RequestRow
@@ -81,12 +83,7 @@ KEY = OpenApiParameter(
 )
 
 
-@extend_schema_view(
-    list=extend_schema(
-        responses={200: CertRequestSerializer(many=True), **problems(400, 401, 404)}
-    ),
-    retrieve=extend_schema(responses={200: CertRequestSerializer, **problems(401, 404)}),
-)
+@extend_schema_view(**documented_reads(CertRequestSerializer))
 class CertRequestViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = CertRequestSerializer
     filterset_class = CertRequestFilterSet
@@ -148,6 +145,34 @@ class CertRequestViewSet(viewsets.ReadOnlyModelViewSet):
             rows=data["rows"],
             user=request.user,
             replace=request.method == "PUT",
+        )
+        return self._answer(cert_request)
+
+    @extend_schema(
+        summary=_("Tải lên bản đã ký số bằng thiết bị riêng"),
+        description=_(
+            "Văn bản đã cấp số để ký ngoài cổng: lãnh đạo cơ quan tải lên tệp PDF đã ký số. "
+            "Cổng kiểm tra chữ ký (nguyên vẹn, bao trùm văn bản, chuỗi về CA gốc tin cậy, chưa "
+            "thu hồi, của cơ quan soạn, có chữ ký cá nhân của lãnh đạo) và nội dung trùng bản "
+            "cổng tạo; từ chối là lỗi 422 với mã của bước kiểm tra không đạt, không lưu gì."
+        ),
+        request={"multipart/form-data": writes.SignedUploadSerializer},
+        responses={200: CertRequestSerializer, **PROBLEMS},
+        parameters=[KEY],
+        operation_id="van_ban_ban_da_ky",
+    )
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path="ban-da-ky",
+        parser_classes=[MultiPartParser, FormParser],
+    )
+    @idempotent
+    def signed_upload(self, request, pk=None):
+        data = _valid(writes.SignedUploadSerializer, request)
+        cert_request = self.get_object()
+        services.letter_signed_upload(
+            cert_request=cert_request, uploaded=data["file"], by=request.user
         )
         return self._answer(cert_request)
 

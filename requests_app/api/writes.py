@@ -54,6 +54,14 @@ class CertRequestCreateSerializer(serializers.Serializer):
     )
 
 
+class SignedUploadSerializer(serializers.Serializer):
+    file = serializers.FileField(
+        help_text=_(
+            "Tệp PDF do lãnh đạo cơ quan ký số bằng thiết bị riêng (bản PDF chưa ký của cổng)."
+        )
+    )
+
+
 class RowsSerializer(serializers.Serializer):
     rows = RowsField(min_length=1, help_text=_("Các dòng thêm vào dự thảo."))
 

@@ -63,3 +63,23 @@ def test_notify_without_a_key_may_repeat(cast):
     notify(users=[cast.clerk_a], message="Một")
     notify(users=[cast.clerk_a], message="Một")
     assert Notification.objects.filter(user=cast.clerk_a).count() == 2
+
+
+def test_a_letter_forwarded_with_the_same_due_date_keeps_only_the_cas_deadline(cast):
+    from portal.models import Deadline
+
+    letter = f.letter_draft(cast)
+    CertRequest.objects.filter(pk=letter.pk).update(
+        status=Status.PROVINCE_REVIEW, due_on=timezone.localdate() + timedelta(days=3)
+    )
+    deadlines_sweep()
+    CertRequest.objects.filter(pk=letter.pk).update(
+        status=Status.FORWARDED, forwarded_at=timezone.now()
+    )  # the CA's three working days happen to end the day the province's did
+    deadlines_sweep()
+    open_kinds = list(
+        Deadline.objects.filter(subject=f"letter:{letter.pk}", closed_at=None).values_list(
+            "kind", flat=True
+        )
+    )
+    assert open_kinds == [Deadline.Kind.CA_PROCESSING]

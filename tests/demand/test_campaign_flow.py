@@ -76,6 +76,7 @@ def test_a_campaign_runs_from_opening_to_the_provinces_signed_summary(
         table=table(org_usb_2027=2, person_sim_2029=5, device_service_2031=1),
         notes={Category.PERSON_SIM: "Lãnh đạo ký trên di động"},
         by=cast.clerk_a,
+        revision=0,
     )
     registration_submit(registration=registration, by=cast.clerk_a)
     registration.refresh_from_db()
@@ -129,7 +130,9 @@ def test_a_summary_with_no_registration_is_refused(cast, signers, campaign):
 
 def test_a_table_changed_since_it_was_drawn_is_not_signed(cast, signers, campaign):
     registration = registration_start(campaign=campaign, agency=cast.agency_a, by=cast.clerk_a)
-    registration_save(registration=registration, table=table(), notes={}, by=cast.clerk_a)
+    registration_save(
+        registration=registration, table=table(), notes={}, by=cast.clerk_a, revision=0
+    )
     with pytest.raises(DomainError, match="vừa được sửa"):
         registration_sign(registration=registration, by=cast.head_a, revision=0)
     registration.refresh_from_db()
@@ -142,7 +145,7 @@ def test_a_sent_registration_can_no_longer_be_changed(cast, signers, campaign):
     registration_sign(registration=registration, by=cast.head_a, revision=0)
     with pytest.raises(DomainError, match="Đã ký, gửi"):
         registration_save(registration=registration, table=table(org_usb_2027=9), notes={},
-                          by=cast.clerk_a)  # fmt: skip
+                          by=cast.clerk_a, revision=0)  # fmt: skip
     assert not RegistrationItem.objects.filter(quantity=9).exists()
 
 
@@ -150,7 +153,7 @@ def test_a_negative_quantity_is_refused_and_changes_nothing(cast, campaign):
     registration = registration_start(campaign=campaign, agency=cast.agency_a, by=cast.clerk_a)
     with pytest.raises(DomainError, match="số nguyên từ 0"):
         registration_save(registration=registration, table=table(org_usb_2027=-1), notes={},
-                          by=cast.clerk_a)  # fmt: skip
+                          by=cast.clerk_a, revision=0)  # fmt: skip
     registration.refresh_from_db()
     assert registration.revision == 0
 
@@ -171,3 +174,58 @@ def test_a_head_without_a_certificate_is_told_and_nothing_is_sent(cast, campaign
         registration_sign(registration=registration, by=cast.head_a, revision=0)
     registration.refresh_from_db()
     assert registration.status == RegistrationStatus.DRAFT
+
+
+def test_of_two_people_saving_at_once_the_second_is_told_not_lost(cast, campaign):
+    registration = registration_start(campaign=campaign, agency=cast.agency_a, by=cast.clerk_a)
+    registration_save(registration=registration, table=table(org_usb_2027=3), notes={},
+                      by=cast.clerk_a, revision=0)  # fmt: skip
+    with pytest.raises(DomainError, match="vừa được sửa"):
+        registration_save(registration=registration, table=table(device_service_2031=1),
+                          notes={}, by=cast.head_a, revision=0)  # fmt: skip
+    kept = RegistrationItem.objects.filter(registration=registration, quantity__gt=0)
+    assert [(i.category, i.year, i.quantity) for i in kept] == [(Category.ORG_USB, 2027, 3)]
+
+
+def test_a_double_click_opens_one_campaign(cast):
+    from datetime import timedelta
+
+    from demand.models import Campaign
+    from demand.services import campaign_open
+
+    def open_once():
+        return campaign_open(
+            by=cast.officer_1, province=cast.province_1, start_year=2027, end_year=2031,
+            due_on=timezone.localdate() + timedelta(days=9),
+        )  # fmt: skip
+
+    open_once()
+    with pytest.raises(DomainError, match="đang mở cho giai đoạn này"):
+        open_once()
+    assert Campaign.objects.count() == 1
+
+
+def test_the_campaigns_title_is_vietnamese_whoever_opens_it(cast, campaign):
+    from django.utils import translation
+
+    from demand.services import campaign_close, campaign_open
+
+    campaign_close(campaign=campaign, by=cast.officer_1)
+    with translation.override("en"):
+        opened = campaign_open(
+            by=cast.officer_1, province=cast.province_1, start_year=2027, end_year=2031,
+            due_on=campaign.due_on,
+        )  # fmt: skip
+    assert opened.title == "Đề xuất nhu cầu cấp mới chứng thư số giai đoạn 2027-2031"
+
+
+def test_a_closed_campaign_takes_no_signature(cast, signers, campaign):
+    from demand.services import campaign_close
+
+    registration = registration_start(campaign=campaign, agency=cast.agency_a, by=cast.clerk_a)
+    campaign_close(campaign=campaign, by=cast.officer_1)
+    registration.refresh_from_db()
+    with pytest.raises(DomainError, match="đã kết thúc"):
+        registration_sign(registration=registration, by=cast.head_a, revision=0)
+    assert not DemandDocument.objects.exists()
+    assert not Deadline.objects.filter(kind=Deadline.Kind.DEMAND_RESPONSE, closed_at=None).exists()

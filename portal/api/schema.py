@@ -1,0 +1,52 @@
+"""What every API endpoint documents alike in the OpenAPI schema (drf-spectacular): its
+problem responses (docs/architecture.md §9) and the `Idempotency-Key` header of a POST."""
+
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
+
+from portal.api.problems import ProblemSerializer
+
+MEANINGS = {
+    400: _("Dữ liệu không hợp lệ (errors: trường → thông báo)."),
+    401: _("Khóa API không hợp lệ, hết hạn hoặc đã thu hồi."),
+    403: _("Không có quyền thực hiện thao tác này."),
+    404: _("Không có đối tượng này trong phạm vi của bạn."),
+    409: _("Người khác vừa thao tác, hoặc yêu cầu cùng khóa đang chạy."),
+    422: _("Quy tắc nghiệp vụ từ chối thao tác (thông báo tiếng Việt)."),
+    415: _("Kiểu nội dung không được hỗ trợ: hãy gửi JSON."),
+}
+
+
+def problems(*codes: int, **meanings) -> dict:
+    """The problem responses `codes` (all six when none is named); `meanings` overrides the
+    description of one, keyed `status_404=...`."""
+    chosen = codes or tuple(MEANINGS)  # a body of another media type is a 415 everywhere
+    return {
+        code: OpenApiResponse(
+            ProblemSerializer, description=meanings.get(f"status_{code}", MEANINGS[code])
+        )
+        for code in chosen
+    }
+
+
+def documented_reads(serializer) -> dict:
+    """`extend_schema_view` arguments for a viewset's list and retrieve: the statuses a read
+    may answer besides 200 (a list's 404 is a forged or stale cursor, portal.api.pagination)."""
+    from drf_spectacular.utils import extend_schema
+
+    cursor = _("Không tìm thấy trong phạm vi của bạn, hoặc con trỏ trang không hợp lệ.")
+    return {
+        "list": extend_schema(
+            responses={200: serializer(many=True), **problems(400, 401, 404, status_404=cursor)}
+        ),
+        "retrieve": extend_schema(responses={200: serializer, **problems(401, 404)}),
+    }
+
+
+IDEMPOTENCY_KEY = OpenApiParameter(
+    "Idempotency-Key",
+    str,
+    OpenApiParameter.HEADER,
+    required=False,
+    description=_("Gửi lại cùng khóa: yêu cầu chỉ được thực hiện một lần (24 giờ)."),
+)
