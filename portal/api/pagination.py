@@ -4,7 +4,7 @@ the first costs, and a row added while a caller walks the list is neither skippe
 No total count: counting a million certificates for every page is what this avoids."""
 
 from django.utils.translation import gettext_lazy as _
-from rest_framework.pagination import CursorPagination
+from rest_framework.pagination import CursorPagination, PageNumberPagination
 
 
 class CursorPage(CursorPagination):
@@ -15,3 +15,11 @@ class CursorPage(CursorPagination):
     invalid_cursor_message = _(
         "Con trỏ trang không hợp lệ: hãy dùng địa chỉ “next” hoặc “previous” của trang trước."
     )
+
+
+class NumberedPage(PageNumberPagination):
+    """Numbered pages for the short lists: those ordered by meaning rather than by creation (a
+    user's open deadlines, soonest first; their notifications, unread first), which a cursor on
+    one unique column cannot follow, and a province's few merger plans."""
+
+    invalid_page_message = _("Không có trang này.")

@@ -29,6 +29,9 @@ def problems(*codes: int, **meanings) -> dict:
     }
 
 
+NO_PAGE = _("Không có trang này (số trang vượt quá danh sách).")
+
+
 def documented_reads(serializer) -> dict:
     """`extend_schema_view` arguments for a viewset's list and retrieve: the statuses a read
     may answer besides 200 (a list's 404 is a forged or stale cursor, portal.api.pagination)."""

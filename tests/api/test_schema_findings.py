@@ -1,5 +1,7 @@
 """What schemathesis found (tests/api/test_schemathesis.py), each kept fixed: an empty link is
-a documented null, and a body of the wrong kind is a documented 415 problem in Vietnamese."""
+a documented null, a body of the wrong kind a documented 415 problem in Vietnamese, an id that
+is not a number a 404 (it was a 500), a hostile query string on the API a problem (it was the
+HTML page), a page past the end of a numbered list a documented 404 in Vietnamese."""
 
 import pytest
 from drf_spectacular.generators import SchemaGenerator
@@ -52,3 +54,24 @@ def test_malformed_json_is_a_400_problem_in_vietnamese(cast):
     )
     assert response.status_code == 400
     assert response.json()["detail"].startswith("Nội dung gửi lên không đọc được")
+
+
+def test_a_notification_id_that_is_not_a_number_is_a_404_not_a_500(cast):
+    client = api_as(cast.clerk_a)
+    assert client.post("/api/v1/thong-bao/abc/da-doc/", {}, format="json").status_code == 404
+
+
+def test_a_hostile_query_string_on_the_api_is_a_problem_not_an_html_page(cast):
+    response = api_as(cast.clerk_a).get("/api/v1/sap-nhap/", QUERY_STRING="q=a%00b")
+    assert response.status_code == 400
+    assert response["Content-Type"].startswith("application/problem+json")
+    assert response.json()["detail"].startswith("Yêu cầu không hợp lệ")
+
+
+@pytest.mark.parametrize("url", ["/api/v1/han-xu-ly/", "/api/v1/thong-bao/"])
+def test_a_page_past_the_end_of_a_numbered_list_is_a_documented_404_in_vietnamese(cast, url):
+    response = api_as(cast.clerk_a).get(url, {"page": 99})
+    assert response.status_code == 404
+    assert response.json()["detail"] == "Không có trang này."
+    paths = SchemaGenerator().get_schema(request=None, public=True)["paths"]
+    assert "404" in paths[url]["get"]["responses"]
