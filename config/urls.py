@@ -19,6 +19,7 @@ def favicon(request):
 urlpatterns = [
     path("", dashboard_views.dashboard, name="dashboard"),
     path("thong-ke/", dashboard_views.statistics_page, name="statistics"),
+    path("thong-ke/bao-cao-thang/", include("dashboard.urls")),
     path("favicon.ico", favicon),
     path(
         "dang-nhap/",

@@ -321,19 +321,25 @@ def figures(user, chosen: Organization | None = None) -> list[Table]:
     key = _cache_key(user, chosen)
     tables = cache.get(key)
     if tables is None:
-        tables = _compute(user, chosen)
+        tables = compute(user, chosen)
         cache.set(key, tables, CACHE_SECONDS)
     return tables
 
 
-def _compute(user, chosen: Organization | None) -> list[Table]:
+def compute(
+    user, chosen: Organization | None = None, *, trend_until: date | None = None
+) -> list[Table]:
+    """Every figure, computed now from the database (not cached): the page through `figures`,
+    and a province's monthly report (dashboard/reports.py), whose twelve-month trend ends with
+    the report's month (`trend_until`, default this month)."""
     now = timezone.now()
     scope = scope_for(user)
     certificates = _scoped(Certificate.objects, user, chosen)
     tables = _certificate_tables(certificates, now)
     tables.append(_breakdown(certificates, now, by_province=scope.sees_everything and not chosen))
     everything = scope.sees_everything and chosen is None
-    tables.append(_monthly(certificates, timezone.localdate(now), everything=everything))
+    trend_end = trend_until or timezone.localdate(now)
+    tables.append(_monthly(certificates, trend_end, everything=everything))
     tables += _devices(
         _scoped(Device.objects, user, chosen), _scoped(ReturnObligation.objects, user, chosen)
     )

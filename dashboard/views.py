@@ -5,6 +5,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from dashboard import counts, statistics
+from dashboard.report_views import may_read_reports
 from portal.lib.exports import export_list, wants_export
 
 
@@ -41,5 +42,8 @@ def statistics_page(request):
             "tables": tables,
             "narrowed": narrowed,
             "chosen_id": narrowed.chosen and narrowed.chosen.pk,
+            # The provincial officer's monthly report (docs/architecture.md §10); the CA and
+            # administrators read the reports from the same page.
+            "monthly_reports": may_read_reports(request.user),
         },
     )

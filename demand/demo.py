@@ -1,5 +1,6 @@
 """The demo's demand registration (docs/domain.md §11): the provincial officer's personal
-certificate (to sign the province's summary) and a nationwide campaign open for answers.
+certificate and the Sở KH&CN's seal (to sign the province's summary and monthly report) and a
+nationwide campaign open for answers.
 Idempotent, like the rest of the demo."""
 
 from datetime import date, timedelta
@@ -11,7 +12,7 @@ from agencies.choices import OrgKind
 from agencies.models import Organization, Person
 from certificates.choices import SubjectKind
 from certificates.services import certificate_issue
-from certificates.signing import personal_signing_certificate
+from certificates.signing import personal_signing_certificate, seal_certificate
 from demand.models import Campaign
 from demand.services import campaign_open
 
@@ -37,6 +38,13 @@ def load_demand_demo() -> None:
         )
         certificate_issue(
             subject_kind=SubjectKind.PERSON, agency=office, person=person, by=operator
+        )
+    if seal_certificate(office) is None:  # the Sở's seal, for its monthly report
+        certificate_issue(
+            subject_kind=SubjectKind.ORGANIZATION,
+            agency=office,
+            subject_organization=office,
+            by=operator,
         )
     if not Campaign.objects.exists():
         year = timezone.localdate().year + 1

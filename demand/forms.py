@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from agencies.accounts.reauth import ReauthForm
 from demand.choices import MAX_QUANTITY, Category
+from requests_app.forms import DATE_HELP, VnDateField
 
 NATIONWIDE = "0"
 
@@ -15,9 +16,7 @@ class CampaignForm(forms.Form):
     scope = forms.ChoiceField(label=_("Phạm vi"))
     start_year = forms.IntegerField(label=_("Từ năm"), min_value=2000, max_value=2100)
     end_year = forms.IntegerField(label=_("Đến năm"), min_value=2000, max_value=2100)
-    due_on = forms.DateField(
-        label=_("Hạn gửi"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-    )
+    due_on = VnDateField(label=_("Hạn gửi"), help_text=DATE_HELP)
     reference = forms.CharField(label=_("Số công văn đề nghị"), max_length=64, required=False)
     note = forms.CharField(
         label=_("Nội dung đề nghị"), required=False, max_length=4000, widget=forms.Textarea

@@ -38,7 +38,12 @@ NAV = [
         ("orgmerge:",),
     ),
     (_("Nhu cầu CTS"), "demand:list", (*_LETTER_ROLES, Role.ADMINISTRATOR), ("demand:",)),
-    (_("Thống kê"), "statistics", (*_LETTER_ROLES, Role.ADMINISTRATOR), ("statistics",)),
+    (
+        _("Thống kê"),
+        "statistics",
+        (*_LETTER_ROLES, Role.ADMINISTRATOR),
+        ("statistics", "monthly_reports:"),
+    ),
     (_("Thông báo"), "portal:notifications", None, ("portal:notification",)),
 ]
 

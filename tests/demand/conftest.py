@@ -7,17 +7,10 @@ from types import SimpleNamespace
 import pytest
 from django.utils import timezone
 
-from certificates import services as ca_services
 from certificates.choices import SubjectKind
 from demand.services import campaign_open
 from tests import factories as f
-
-
-def issue(cast, **kwargs):
-    kwargs.setdefault("subject_kind", SubjectKind.PERSON)
-    kwargs.setdefault("agency", cast.agency_a)
-    kwargs.setdefault("by", cast.ca_operator)
-    return ca_services.certificate_issue(**kwargs)
+from tests.demand.world import issue
 
 
 @pytest.fixture

@@ -21,7 +21,7 @@ from demand.services import (
 )
 from portal.errors import DomainError
 from portal.models import AuditEvent, Deadline
-from tests.demand.conftest import issue
+from tests.demand.world import issue
 
 pytestmark = pytest.mark.django_db
 

@@ -145,3 +145,25 @@ def test_the_follow_up_page_costs_the_same_queries_for_more_agencies(client, cas
         f.MembershipFactory(user=clerk, role="agency_clerk", organization=agency)
         registration_start(campaign=campaign, agency=agency, by=clerk)
     assert count_queries(client, url) == before
+
+
+def test_the_ca_opens_a_campaign_from_the_form_once_with_a_date_typed_dd_mm_yyyy(client, cast):
+    from demand.models import Campaign
+
+    sign_in(client, cast.ca_operator)
+    due = timezone.localdate() + timedelta(days=30)
+    data = {
+        "scope": "0",
+        "start_year": 2027,
+        "end_year": 2031,
+        "due_on": due.strftime("%d/%m/%Y"),
+        "reference": "86/BCY-CTSBMTT",
+    }
+    first = client.post(reverse("demand:create"), data)
+    campaign = Campaign.objects.get()
+    assert first.url == reverse("demand:campaign", args=[campaign.pk])
+    assert campaign.due_on == due and campaign.province is None
+    again = client.post(reverse("demand:create"), data)
+    assert again.status_code == 200
+    assert "Đã có đợt đăng ký đang mở cho giai đoạn này." in again.content.decode()
+    assert Campaign.objects.count() == 1
