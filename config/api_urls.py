@@ -2,6 +2,7 @@
 OpenAPI schema."""
 
 from django.urls import include, path
+from django.views.generic import TemplateView
 from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import DefaultRouter
 
@@ -26,4 +27,6 @@ urlpatterns = [
     path("v1/thiet-bi/<int:pk>/bao-mat/", DeviceLossView.as_view(), name="device-loss"),
     path("v1/", include(router.urls)),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    # The schema rendered by the vendored Swagger UI (templates/portal/api_docs.html).
+    path("tai-lieu/", TemplateView.as_view(template_name="portal/api_docs.html"), name="api-docs"),
 ]

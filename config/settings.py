@@ -296,11 +296,22 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "portal.api.problems.exception_handler",
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    # Cursor pages on the primary key for every list (docs/architecture.md §9).
+    "DEFAULT_PAGINATION_CLASS": "portal.api.pagination.CursorPage",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
 }
-SPECTACULAR_SETTINGS = {"TITLE": "Certificate-request portal API", "VERSION": "1"}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Certificate-request portal API",
+    "VERSION": "1",
+    # The schema does not describe its own endpoint; the docs page reads it (/api/tai-lieu/).
+    "SERVE_INCLUDE_SCHEMA": False,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        # create → rows → actions, as OpenAPI links (requests_app/api/links.py).
+        "requests_app.api.links.add_letter_links",
+    ],
+}
 
 # Domain thresholds (docs/domain.md §4-§5); configurable because some are assumed.
 PORTAL_RENEW_MIN_DAYS_LEFT = env_int("PORTAL_RENEW_MIN_DAYS_LEFT", 30)

@@ -99,10 +99,34 @@ class QueryStringGuardMiddleware:
 
     def __call__(self, request):
         if self.refused(request):
+            if request.path.startswith("/api/"):
+                return self.problem()
             from django.shortcuts import render
 
             return render(request, "400.html", status=400)
         return self.get_response(request)
+
+    @staticmethod
+    def problem():
+        """The API's answer: an RFC 9457 problem like every other API error (the page's 400 is
+        HTML), found by schemathesis (tests/api/test_schema_findings.py)."""
+        from django.http import JsonResponse
+        from django.utils.translation import gettext as _
+
+        from portal.api.problems import BASE, PROBLEM, _title
+
+        body = {
+            "type": BASE + "invalid-query",
+            "title": str(_title(400)),
+            "status": 400,
+            "detail": _(
+                "Yêu cầu không hợp lệ: chuỗi truy vấn có ký tự NUL, quá dài hoặc quá nhiều tham số."
+            ),
+            "code": "invalid_query",
+        }
+        return JsonResponse(
+            body, status=400, content_type=PROBLEM, json_dumps_params={"ensure_ascii": False}
+        )
 
     def refused(self, request) -> bool:
         raw = request.META.get("QUERY_STRING", "")

@@ -7,7 +7,8 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, viewsets
 
 from agencies.deadlines import deadlines_visible_to
-from portal.api.schema import problems
+from portal.api.pagination import NumberedPage
+from portal.api.schema import NO_PAGE, problems
 from portal.models import Deadline
 
 
@@ -36,6 +37,9 @@ class DeadlineSerializer(serializers.ModelSerializer):
 
 class DeadlineViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = DeadlineSerializer
+    # Ordered by meaning (not by creation), short per user: numbered pages, not the cursor
+    # of the large lists (docs/architecture.md §9).
+    pagination_class = NumberedPage
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # the schema generator has no user
@@ -49,7 +53,10 @@ class DeadlineViewSet(viewsets.ReadOnlyModelViewSet):
             "xét, CA xử lý, khôi phục thiết bị, bàn giao lại thiết bị, đăng ký nhu cầu), hạn "
             "gần nhất trước."
         ),
-        responses={200: DeadlineSerializer(many=True), **problems(401)},
+        responses={
+            200: DeadlineSerializer(many=True),
+            **problems(400, 401, 404, status_404=NO_PAGE),
+        },
     )
     def list(self, request, *args, **kwargs):
         return super().list(request, *args, **kwargs)

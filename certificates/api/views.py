@@ -1,15 +1,17 @@
 """Read-only JSON for the certificate registry: the same scope (visible_to) and the same
 FilterSet as the pages (docs/architecture.md §2.7-§2.8)."""
 
+from drf_spectacular.utils import extend_schema_view
 from rest_framework import serializers, viewsets
 
 from certificates.filters import CertificateFilterSet
 from certificates.models import Certificate
+from portal.api.schema import documented_reads
 
 
 class CertificateSerializer(serializers.ModelSerializer):
     agency = serializers.CharField(source="agency.name")
-    device = serializers.CharField(source="device.serial", default=None)
+    device = serializers.CharField(source="device.serial", default=None, allow_null=True)
 
     class Meta:
         model = Certificate
@@ -30,14 +32,12 @@ class CertificateSerializer(serializers.ModelSerializer):
         ]
 
 
+@extend_schema_view(**documented_reads(CertificateSerializer))
 class CertificateViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = CertificateSerializer
     filterset_class = CertificateFilterSet
     lookup_field = "serial"
 
     def get_queryset(self):
-        return (
-            Certificate.objects.visible_to(self.request.user)
-            .select_related("agency", "device")
-            .order_by("-not_before", "pk")
-        )
+        # Newest first by the cursor's ordering (portal.api.pagination.CursorPage).
+        return Certificate.objects.visible_to(self.request.user).select_related("agency", "device")

@@ -72,9 +72,9 @@ def demand_deadlines_sync(*, campaign: Campaign | None = None) -> dict[str, int]
         closed += still_open.exclude(due_on=current.due_on).update(  # the campaign was extended
             closed_at=timezone.now()
         )
-        closed += still_open.exclude(
-            agency_id__in=asked(current).values("pk")
-        ).update(closed_at=timezone.now())  # merged away
+        closed += still_open.exclude(agency_id__in=asked(current).values("pk")).update(
+            closed_at=timezone.now()
+        )  # merged away
     for ended in campaigns.exclude(closed_at=None):
         closed += _of_campaign(ended.pk).filter(closed_at=None).update(closed_at=timezone.now())
     return {"opened": opened, "closed": closed}

@@ -2,7 +2,7 @@
 (`writes.py`): the hand-over (Mẫu 07) and the hand-back (Mẫu 08)."""
 
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -11,7 +11,7 @@ from devices.api import writes
 from devices.filters import DeviceFilterSet
 from devices.models import Device, HandoverNotice, ReturnMinutes
 from portal.api.idempotency import idempotent
-from portal.api.schema import IDEMPOTENCY_KEY, problems
+from portal.api.schema import IDEMPOTENCY_KEY, documented_reads, problems
 
 DEVICE_PROBLEMS = problems(
     status_403=_("Bạn không phải cán bộ đầu mối của cơ quan này."),
@@ -20,8 +20,8 @@ DEVICE_PROBLEMS = problems(
 
 
 class DeviceSerializer(serializers.ModelSerializer):
-    agency = serializers.CharField(source="agency.name", default=None)
-    holder = serializers.CharField(source="holder.full_name", default=None)
+    agency = serializers.CharField(source="agency.name", default=None, allow_null=True)
+    holder = serializers.CharField(source="holder.full_name", default=None, allow_null=True)
 
     class Meta:
         model = Device
@@ -34,16 +34,14 @@ def _valid(serializer_class, request) -> dict:
     return serializer.validated_data
 
 
+@extend_schema_view(**documented_reads(DeviceSerializer))
 class DeviceViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = DeviceSerializer
     filterset_class = DeviceFilterSet
 
     def get_queryset(self):
-        return (
-            Device.objects.visible_to(self.request.user)
-            .select_related("agency", "holder")
-            .order_by("kind", "serial", "pk")
-        )
+        # Newest first by the cursor's ordering (portal.api.pagination.CursorPage).
+        return Device.objects.visible_to(self.request.user).select_related("agency", "holder")
 
     @extend_schema(
         summary=_("Bàn giao thiết bị cho thuê bao (Mẫu 07)"),

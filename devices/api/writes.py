@@ -7,9 +7,9 @@ lives there (requests_app/api/device_flows.py)."""
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
-from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
+from rest_framework.generics import get_object_or_404
 
 from agencies.models import Organization
 from devices import services

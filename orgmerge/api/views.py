@@ -21,7 +21,8 @@ from orgmerge.forms import PlanForm
 from orgmerge.models import MergerPlan, MergerSource, PlannedAction
 from orgmerge.permissions import may_plan_any, require_act
 from portal.api.idempotency import idempotent
-from portal.api.schema import IDEMPOTENCY_KEY, problems
+from portal.api.pagination import NumberedPage
+from portal.api.schema import IDEMPOTENCY_KEY, NO_PAGE, problems
 
 PLAN_PROBLEMS = problems(
     status_403=_("Chỉ cán bộ Sở KH&CN của tỉnh (hoặc quản trị) được lập và thực hiện phương án."),
@@ -134,6 +135,8 @@ def _review() -> Prefetch:
 
 class MergerPlanViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = PlanSerializer
+    # A province's few plans: numbered pages (docs/architecture.md §9).
+    pagination_class = NumberedPage
 
     def get_queryset(self):
         sources = MergerSource.objects.select_related("organization").order_by("pk")
@@ -156,7 +159,10 @@ class MergerPlanViewSet(viewsets.ReadOnlyModelViewSet):
     @extend_schema(
         summary=_("Các phương án sáp nhập"),
         description=_("Các phương án sáp nhập của tỉnh bạn, mới nhất trước."),
-        responses={200: PlanSerializer(many=True), **problems(401, 403)},
+        responses={
+            200: PlanSerializer(many=True),
+            **problems(400, 401, 403, 404, status_404=NO_PAGE),
+        },
     )
     def list(self, request, *args, **kwargs):
         if not may_plan_any(request.user):

@@ -4,15 +4,16 @@ same order: open unread first) and marking one or all read through the same
 another user's id is a 404."""
 
 from django.db.models import F
-from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, viewsets
 from rest_framework.decorators import action
+from rest_framework.generics import get_object_or_404
 from rest_framework.response import Response
 
 from portal.api.idempotency import idempotent
-from portal.api.schema import IDEMPOTENCY_KEY, problems
+from portal.api.pagination import NumberedPage
+from portal.api.schema import IDEMPOTENCY_KEY, NO_PAGE, problems
 from portal.filters import NotificationFilterSet
 from portal.models import Notification
 from portal.notifications import notification_mark_read, unread_count
@@ -31,6 +32,9 @@ class MarkedSerializer(serializers.Serializer):
 
 class NotificationViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = NotificationSerializer
+    # Ordered by meaning (not by creation), short per user: numbered pages, not the cursor
+    # of the large lists (docs/architecture.md §9).
+    pagination_class = NumberedPage
     filterset_class = NotificationFilterSet
 
     def get_queryset(self):
@@ -49,7 +53,10 @@ class NotificationViewSet(viewsets.ReadOnlyModelViewSet):
             "Thông báo của chính người dùng, chưa đọc trước; lọc show=unread (chưa đọc, còn "
             "hiệu lực) hoặc all, và theo loại."
         ),
-        responses={200: NotificationSerializer(many=True), **problems(400, 401)},
+        responses={
+            200: NotificationSerializer(many=True),
+            **problems(400, 401, 404, status_404=NO_PAGE),
+        },
     )
     def list(self, request, *args, **kwargs):
         return super().list(request, *args, **kwargs)

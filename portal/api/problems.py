@@ -53,6 +53,7 @@ def _title(status_code: int) -> str:
         404: _("Không tìm thấy"),
         405: _("Phương thức không được hỗ trợ"),
         409: _("Xung đột"),
+        415: _("Kiểu nội dung không được hỗ trợ"),
         422: _("Không thể thực hiện"),
         429: _("Quá nhiều yêu cầu"),
     }.get(status_code, _("Lỗi"))
@@ -135,6 +136,10 @@ def _detail(exc, detail) -> str:
         return _("Cần đăng nhập hoặc gửi khóa API (Authorization: Bearer …).")
     if isinstance(exc, exceptions.MethodNotAllowed):
         return _("Phương thức không được hỗ trợ ở địa chỉ này.")
+    if isinstance(exc, exceptions.UnsupportedMediaType):
+        return _("Kiểu nội dung không được hỗ trợ: hãy gửi JSON (Content-Type: application/json).")
+    if isinstance(exc, exceptions.ParseError):
+        return _("Nội dung gửi lên không đọc được (JSON hoặc biểu mẫu sai cú pháp).")
     if isinstance(exc, exceptions.Throttled):
         return _("Quá nhiều yêu cầu, hãy thử lại sau.")
     return str(detail)

@@ -13,18 +13,36 @@ MEANINGS = {
     404: _("Không có đối tượng này trong phạm vi của bạn."),
     409: _("Người khác vừa thao tác, hoặc yêu cầu cùng khóa đang chạy."),
     422: _("Quy tắc nghiệp vụ từ chối thao tác (thông báo tiếng Việt)."),
+    415: _("Kiểu nội dung không được hỗ trợ: hãy gửi JSON."),
 }
 
 
 def problems(*codes: int, **meanings) -> dict:
     """The problem responses `codes` (all six when none is named); `meanings` overrides the
     description of one, keyed `status_404=...`."""
-    chosen = codes or tuple(MEANINGS)
+    chosen = codes or tuple(MEANINGS)  # a body of another media type is a 415 everywhere
     return {
         code: OpenApiResponse(
             ProblemSerializer, description=meanings.get(f"status_{code}", MEANINGS[code])
         )
         for code in chosen
+    }
+
+
+NO_PAGE = _("Không có trang này (số trang vượt quá danh sách).")
+
+
+def documented_reads(serializer) -> dict:
+    """`extend_schema_view` arguments for a viewset's list and retrieve: the statuses a read
+    may answer besides 200 (a list's 404 is a forged or stale cursor, portal.api.pagination)."""
+    from drf_spectacular.utils import extend_schema
+
+    cursor = _("Không tìm thấy trong phạm vi của bạn, hoặc con trỏ trang không hợp lệ.")
+    return {
+        "list": extend_schema(
+            responses={200: serializer(many=True), **problems(400, 401, 404, status_404=cursor)}
+        ),
+        "retrieve": extend_schema(responses={200: serializer, **problems(401, 404)}),
     }
 
 

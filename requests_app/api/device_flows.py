@@ -5,10 +5,10 @@ and the Mẫu 05 revoking the device's valid certificates is drafted, through th
 (`requests_app.views.device_flows.device_report_loss`)."""
 
 from django.core.exceptions import PermissionDenied
-from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
+from rest_framework.generics import get_object_or_404
 from rest_framework.response import Response
 from rest_framework.views import APIView
 

@@ -3,7 +3,12 @@
 
 from django.db.models import Prefetch
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, MultiPartParser
@@ -11,6 +16,7 @@ from rest_framework.response import Response
 
 from portal.api.idempotency import idempotent
 from portal.api.problems import ProblemSerializer
+from portal.api.schema import documented_reads, problems
 from requests_app import services
 from requests_app.api import writes
 from requests_app.filters import CertRequestFilterSet
@@ -18,8 +24,10 @@ from requests_app.models import CertRequest, RequestRow
 
 
 class RowSerializer(serializers.ModelSerializer):
-    certificate = serializers.CharField(source="certificate.serial", default=None)
-    result_certificate = serializers.CharField(source="result_certificate.serial", default=None)
+    certificate = serializers.CharField(source="certificate.serial", default=None, allow_null=True)
+    result_certificate = serializers.CharField(
+        source="result_certificate.serial", default=None, allow_null=True
+    )
 
     class Meta:
         model = RequestRow
@@ -58,7 +66,7 @@ PROBLEMS = {
         (409, _("Người khác vừa thao tác, hoặc yêu cầu cùng khóa đang chạy.")),
         (422, _("Quy tắc nghiệp vụ từ chối thao tác (thông báo tiếng Việt).")),
     ]
-}
+} | problems(415)
 ACTION = OpenApiParameter(
     "verb",
     str,
@@ -75,6 +83,7 @@ KEY = OpenApiParameter(
 )
 
 
+@extend_schema_view(**documented_reads(CertRequestSerializer))
 class CertRequestViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = CertRequestSerializer
     filterset_class = CertRequestFilterSet
@@ -85,8 +94,7 @@ class CertRequestViewSet(viewsets.ReadOnlyModelViewSet):
             CertRequest.objects.visible_to(self.request.user)
             .select_related("agency")
             .prefetch_related(Prefetch("rows", queryset=rows))
-            .order_by("-created_at", "-pk")
-        )
+        )  # newest first by the cursor's ordering (portal.api.pagination.CursorPage)
 
     def _answer(self, cert_request, code=status.HTTP_200_OK):
         return Response(

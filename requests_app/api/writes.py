@@ -5,9 +5,9 @@ services' rules; every action of the lifecycle table a user may take is one POST
 table says `reauth`, exactly as the page checks it."""
 
 from django.db import transaction
-from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
+from rest_framework.generics import get_object_or_404
 
 from agencies.accounts.reauth import reauth_verify
 from agencies.models import Organization
