@@ -148,33 +148,40 @@ def read_stock_workbook(upload) -> ParsedStock:
                 index = columns.get(key)
                 return values[index] if index is not None and index < len(values) else None
 
-            problems: list[str] = list(getattr(values, "problems", []))
-            raw_kind = _norm(cell("kind")).lower()
-            kind = KIND_NAMES.get(raw_kind)
-            if kind is None:
-                kind = raw_kind
-                problems.append(
-                    _("Loại thiết bị “%(kind)s” không hợp lệ (TOKEN, SIM, SD, SOFT, RSSP, HSM).")
-                    % {"kind": _norm(cell("kind"))}
-                )
-            raw_carrier = _norm(cell("carrier")).lower()
-            carrier = CARRIER_NAMES.get(raw_carrier.replace(" ", ""), raw_carrier)
-            if raw_carrier and carrier not in Carrier.values:
-                problems.append(
-                    _("Nhà mạng “%(name)s” không hợp lệ (Viettel, Vinaphone, Mobifone).")
-                    % {"name": _norm(cell("carrier"))}
-                )
-            iccid = _read_iccid(cell("iccid"), problems)
-            parsed.rows.append(
-                StockRow(
-                    line=number,
-                    kind=kind,
-                    serial=re.sub(r"\s", "", _norm(cell("serial"))).upper(),
-                    iccid=iccid,
-                    phone=_read_phone(cell("phone")),
-                    carrier=carrier,
-                )
-            )
+            row, problems = read_stock_line(number, cell, getattr(values, "problems", []))
+            parsed.rows.append(row)
             if problems:
                 parsed.problems[number] = problems
         return parsed
+
+
+def read_stock_line(line: int, cell, unreadable=()) -> tuple[StockRow, list[str]]:
+    """One line as a StockRow, with the problems of its cells. `cell(key)` gives the raw value
+    of a column ("kind", "serial", "iccid", "phone", "carrier"); the file and the API
+    (`devices/api/stock.py`) read their lines here alike."""
+    problems: list[str] = list(unreadable)
+    raw_kind = _norm(cell("kind")).lower()
+    kind = KIND_NAMES.get(raw_kind)
+    if kind is None:
+        kind = raw_kind
+        problems.append(
+            _("Loại thiết bị “%(kind)s” không hợp lệ (TOKEN, SIM, SD, SOFT, RSSP, HSM).")
+            % {"kind": _norm(cell("kind"))}
+        )
+    raw_carrier = _norm(cell("carrier")).lower()
+    carrier = CARRIER_NAMES.get(raw_carrier.replace(" ", ""), raw_carrier)
+    if raw_carrier and carrier not in Carrier.values:
+        problems.append(
+            _("Nhà mạng “%(name)s” không hợp lệ (Viettel, Vinaphone, Mobifone).")
+            % {"name": _norm(cell("carrier"))}
+        )
+    iccid = _read_iccid(cell("iccid"), problems)
+    row = StockRow(
+        line=line,
+        kind=kind,
+        serial=re.sub(r"\s", "", _norm(cell("serial"))).upper(),
+        iccid=iccid,
+        phone=_read_phone(cell("phone")),
+        carrier=carrier,
+    )
+    return row, problems

@@ -7,7 +7,7 @@ from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from devices.api import writes
+from devices.api import stock, writes
 from devices.filters import DeviceFilterSet
 from devices.models import Device, HandoverNotice, ReturnMinutes
 from portal.api.idempotency import idempotent
@@ -16,6 +16,15 @@ from portal.api.schema import IDEMPOTENCY_KEY, documented_reads, problems
 DEVICE_PROBLEMS = problems(
     status_403=_("Bạn không phải cán bộ đầu mối của cơ quan này."),
     status_404=_("Có cơ quan hoặc thiết bị không thuộc phạm vi của bạn."),
+)
+STOCK_PROBLEMS = problems(
+    400,
+    401,
+    403,
+    409,
+    422,
+    status_403=_("Chỉ cán bộ CA được nhập kho thiết bị."),
+    status_422=_("Có dòng lỗi: errors theo chỉ số dòng (từ 0), không thiết bị nào được nhập."),
 )
 
 
@@ -26,6 +35,11 @@ class DeviceSerializer(serializers.ModelSerializer):
     class Meta:
         model = Device
         fields = ["id", "kind", "serial", "iccid", "phone", "carrier", "status", "agency", "holder"]
+
+
+class StockImportedSerializer(serializers.Serializer):
+    count = serializers.IntegerField(help_text=_("Số thiết bị đã nhập kho."))
+    devices = DeviceSerializer(many=True)
 
 
 def _valid(serializer_class, request) -> dict:
@@ -88,5 +102,28 @@ class DeviceViewSet(viewsets.ReadOnlyModelViewSet):
             writes.ReturnMinutesSerializer(
                 all_minutes.prefetch_related("items").get(pk=minutes.pk)
             ).data,
+            status=status.HTTP_201_CREATED,
+        )
+
+    @extend_schema(
+        summary=_("Nhập kho thiết bị của CA"),
+        description=_(
+            "Cán bộ CA nhập các thiết bị vào kho, như tệp Excel nhập kho: mỗi dòng được đọc và "
+            "kiểm tra như một dòng của tệp (loại, số hiệu, trùng trong danh sách và trong hệ "
+            "thống); tất cả thiết bị hoặc không thiết bị nào."
+        ),
+        request=stock.StockImportSerializer,
+        responses={201: StockImportedSerializer, **STOCK_PROBLEMS},
+        parameters=[IDEMPOTENCY_KEY],
+        operation_id="thiet_bi_nhap_kho",
+        filters=False,
+    )
+    @action(detail=False, methods=["post"], url_path="nhap-kho", filterset_class=None)
+    @idempotent
+    def stock_import(self, request):
+        data = _valid(stock.StockImportSerializer, request)
+        devices = stock.stock_import(rows=data["rows"], user=request.user)
+        return Response(
+            StockImportedSerializer({"count": len(devices), "devices": devices}).data,
             status=status.HTTP_201_CREATED,
         )

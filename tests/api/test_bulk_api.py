@@ -1,0 +1,143 @@
+"""The bulk endpoints: the CA's stock as JSON (POST /api/v1/thiet-bi/nhap-kho/) and the CA's
+19-column sheet into a draft Mẫu 01 (POST /api/v1/van-ban/{id}/bang-ca/), each read like its
+spreadsheet, validated whole, written all or none."""
+
+import unicodedata
+
+import pytest
+
+from devices.choices import DeviceKind, DeviceStatus
+from devices.models import CustodyRecord, Device
+from devices.services import device_register_stock
+from devices.services.stock import MAX_ROWS
+from tests.api.calls import api_as
+from tests.api.spoiled import NOBODY, client_for
+
+pytestmark = pytest.mark.django_db
+STOCK = "/api/v1/thiet-bi/nhap-kho/"
+
+GOOD_STOCK = [
+    {"kind": "usb_token", "serial": "vt2600101"},
+    {"kind": "", "serial": " VT2600102 "},
+    {
+        "kind": "sim_pki",
+        "serial": "",
+        "iccid": "8984048000123456789",
+        "phone": "912345678",
+        "carrier": "Viettel",
+    },
+]
+
+
+def sheet_url(letter) -> str:
+    return f"/api/v1/van-ban/{letter.pk}/bang-ca/"
+
+
+def person(n: int, **overrides) -> dict:
+    """One line of the CA's sheet, as named JSON fields."""
+    return {
+        "stt": str(n),
+        "full_name": f"Lò Thị Mai {chr(64 + n)}",
+        "date_of_birth": "05/03/1990",
+        "national_id": f"01219000{1230 + n}",
+        "id_issue_place": "CCSQLHCVTTXH",
+        "id_issue_date": "01/07/2021",
+        "email": f"mai{n}@laichau.gov.vn",
+        "org_level_1": "UBND tỉnh Lai Châu",
+        "org_level_2": "Sở Tài chính",
+        "org_level_3": "Phòng Ngân sách",
+        "org_level_4": "",
+        "province_alt": "Lai Châu",
+        "province": "Lai Châu",
+        "position_title": "Chuyên viên",
+        "phone": f"09120001{n:02d}",
+        "old_serial": "",
+        "carrier": "",
+        "keep_number": "",
+        "device_type": "TOKEN",
+        **overrides,
+    }
+
+
+# --- the CA's stock ------------------------------------------------------------------------
+def test_the_ca_stocks_devices_read_like_the_spreadsheets_lines(cast):
+    response = api_as(cast.ca_operator).post(STOCK, {"rows": GOOD_STOCK}, format="json")
+    assert response.status_code == 201, response.json()
+    body = response.json()
+    assert body["count"] == 3
+    assert [(d["kind"], d["serial"]) for d in body["devices"]] == [
+        (DeviceKind.USB_TOKEN, "VT2600101"),
+        (DeviceKind.USB_TOKEN, "VT2600102"),
+        (DeviceKind.SIM_PKI, "8984048000123456789"),
+    ]
+    sim = Device.objects.get(pk=body["devices"][2]["id"])
+    assert (sim.phone, sim.carrier, sim.status) == (
+        "0912345678",
+        "viettel",
+        DeviceStatus.IN_CA_STOCK,
+    )
+    assert CustodyRecord.objects.filter(holder_kind="ca", held_until__isnull=True).count() == 3
+
+
+def test_one_bad_device_refuses_the_whole_stock_with_problems_per_row_index(cast):
+    device_register_stock(kind=DeviceKind.USB_TOKEN, serial="VT2600200", by=None)
+    before = Device.objects.count()
+    rows = [
+        *GOOD_STOCK,
+        {"kind": "THẺ", "serial": "VT2600201"},  # 3: unknown kind
+        {"kind": "usb_token", "serial": "VT2600200"},  # 4: already registered
+        {"kind": "usb_token", "serial": "vt2600101"},  # 5: same as row 0
+    ]
+    response = api_as(cast.ca_operator).post(STOCK, {"rows": rows}, format="json")
+    assert response.status_code == 422
+    problem = response.json()
+    assert problem["code"] == "stock_import_refused"
+    assert set(problem["errors"]) == {"3", "4", "5"}
+    assert any("THẺ" in m for m in problem["errors"]["3"])
+    assert problem["errors"]["4"] == ["Số hiệu VT2600200 đã có trong hệ thống."]
+    assert problem["errors"]["5"] == ["Trùng số hiệu với dòng 1."]
+    assert Device.objects.count() == before
+
+
+def test_stock_text_is_nfc_normalised_like_the_files(cast):
+    decomposed = unicodedata.normalize("NFD", "Thẻ")
+    response = api_as(cast.ca_operator).post(
+        STOCK, {"rows": [{"kind": decomposed, "serial": "VT2600301"}]}, format="json"
+    )
+    assert response.status_code == 422
+    assert "“Thẻ”" in response.json()["errors"]["0"][0]
+
+
+def test_more_stock_rows_than_allowed_are_refused_before_any_is_read(cast):
+    rows = [{"serial": "x"}] * (MAX_ROWS + 1)
+    response = api_as(cast.ca_operator).post(STOCK, {"rows": rows}, format="json")
+    assert response.status_code == 400
+    assert "rows" in response.json()["errors"]
+    assert not Device.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("who", "expected"),
+    [
+        ("ca_operator", 201),
+        ("clerk_a", 403),
+        ("head_a", 403),
+        ("officer_1", 403),
+        ("subscriber_user", 403),
+        *[(who, 401) for who in NOBODY],
+    ],
+)
+def test_stock_permission_matrix(cast, who, expected):
+    response = client_for(cast, who).post(STOCK, {"rows": GOOD_STOCK[:1]}, format="json")
+    assert response.status_code == expected, response.json()
+    assert Device.objects.exists() == (expected == 201)
+
+
+def test_a_retried_stock_import_with_the_same_key_stocks_once(cast):
+    client = api_as(cast.ca_operator)
+    first = client.post(STOCK, {"rows": GOOD_STOCK}, format="json", HTTP_IDEMPOTENCY_KEY="kho-1")
+    again = client.post(STOCK, {"rows": GOOD_STOCK}, format="json", HTTP_IDEMPOTENCY_KEY="kho-1")
+    assert first.status_code == again.status_code == 201
+    assert again["Idempotent-Replayed"] == "true"
+    assert again.json() == first.json()
+    assert Device.objects.count() == 3
