@@ -22,6 +22,7 @@ STOCK_PROBLEMS = problems(
     401,
     403,
     409,
+    415,
     422,
     status_403=_("Chỉ cán bộ CA được nhập kho thiết bị."),
     status_422=_("Có dòng lỗi: errors theo chỉ số dòng (từ 0), không thiết bị nào được nhập."),

@@ -18,7 +18,7 @@ from portal.api.idempotency import idempotent
 from portal.api.problems import ProblemSerializer
 from portal.api.schema import documented_reads, problems
 from requests_app import services
-from requests_app.api import writes
+from requests_app.api import ca_sheet, writes
 from requests_app.filters import CertRequestFilterSet
 from requests_app.models import CertRequest, RequestRow
 
@@ -146,6 +146,26 @@ class CertRequestViewSet(viewsets.ReadOnlyModelViewSet):
             user=request.user,
             replace=request.method == "PUT",
         )
+        return self._answer(cert_request)
+
+    @extend_schema(
+        summary=_("Thêm các dòng theo bảng 19 cột của Cục CTS&BMTT"),
+        description=_(
+            "Văn bản Mẫu 01 đang là dự thảo: thêm các dòng của bảng 19 cột, mỗi cột một "
+            "trường, đọc và kiểm tra đúng như khi nhập tệp Excel của bảng; có dòng lỗi thì "
+            "không thêm dòng nào, lỗi theo chỉ số dòng (từ 0) và tên trường."
+        ),
+        request=ca_sheet.CaSheetSerializer,
+        responses={200: CertRequestSerializer, **PROBLEMS},
+        parameters=[KEY],
+        operation_id="van_ban_bang_ca",
+    )
+    @action(detail=True, methods=["post"], url_path="bang-ca")
+    @idempotent
+    def ca_sheet_rows(self, request, pk=None):
+        data = _valid(ca_sheet.CaSheetSerializer, request)
+        cert_request = self.get_object()
+        ca_sheet.ca_sheet_add(cert_request=cert_request, rows=data["rows"], user=request.user)
         return self._answer(cert_request)
 
     @extend_schema(

@@ -145,7 +145,7 @@ def read_workbook(upload) -> ParsedSheet:
                 raise ImportRefused(
                     _("Tệp có hơn %(max)d dòng: hãy chia thành nhiều tệp.") % {"max": MAX_ROWS}
                 )
-            reader = _read_mau01_row if layout == LAYOUT_MAU01 else _read_ca_row
+            reader = _read_mau01_row if layout == LAYOUT_MAU01 else read_ca_row
             sheet_row = reader(line, values)
             sheet_row.problems.extend((_("Ô"), problem) for problem in unreadable)
             parsed.append(sheet_row)
@@ -198,7 +198,7 @@ def _read_mau01_row(line: int, v: list) -> SheetRow:
     return row
 
 
-def _read_ca_row(line: int, v: list) -> SheetRow:
+def read_ca_row(line: int, v: list) -> SheetRow:
     row = SheetRow(line=line, data={})
     levels = [text(x) for x in v[7:11]]
     place = text(v[4]).upper()

@@ -3,6 +3,7 @@
 spreadsheet, validated whole, written all or none."""
 
 import unicodedata
+from datetime import date
 
 import pytest
 
@@ -10,8 +11,11 @@ from devices.choices import DeviceKind, DeviceStatus
 from devices.models import CustodyRecord, Device
 from devices.services import device_register_stock
 from devices.services.stock import MAX_ROWS
+from requests_app.choices import FormKind, SimCarrier
+from requests_app.excel import MAX_ROWS as SHEET_MAX_ROWS
 from tests.api.calls import api_as
 from tests.api.spoiled import NOBODY, client_for
+from tests.factories import letter_draft
 
 pytestmark = pytest.mark.django_db
 STOCK = "/api/v1/thiet-bi/nhap-kho/"
@@ -141,3 +145,86 @@ def test_a_retried_stock_import_with_the_same_key_stocks_once(cast):
     assert again["Idempotent-Replayed"] == "true"
     assert again.json() == first.json()
     assert Device.objects.count() == 3
+
+
+# --- the CA's 19-column sheet into a draft Mẫu 01 --------------------------------------------
+def test_the_cas_sheet_rows_are_read_like_the_spreadsheet_and_added_to_the_draft(cast):
+    letter = letter_draft(cast)
+    rows = [
+        person(1, full_name=unicodedata.normalize("NFD", "Nguyễn Thị  Hằng"), phone="912000101"),
+        person(2, device_type="SIM", carrier="Vinaphone", keep_number="x"),
+    ]
+    response = api_as(cast.clerk_a).post(sheet_url(letter), {"rows": rows}, format="json")
+    assert response.status_code == 200, response.json()
+    assert [r["position"] for r in response.json()["rows"]] == [1, 2]
+    first, second = letter.rows.order_by("position")
+    assert first.full_name == "Nguyễn Thị Hằng", "NFC, blanks collapsed, as from a file"
+    assert first.mobile == "0912000101", "the lost leading 0 is back"
+    assert first.date_of_birth == date(1990, 3, 5)
+    assert first.work_agency == "Phòng Ngân sách, Sở Tài chính, UBND tỉnh Lai Châu"
+    assert (second.sim_carrier, second.sim_keep_number) == (SimCarrier.VINAPHONE, True)
+
+
+def test_one_bad_sheet_row_adds_nothing_and_names_its_field_by_row_index(cast):
+    letter = letter_draft(cast)
+    before = letter.rows.count()
+    rows = [
+        person(1),
+        person(2, id_issue_place="Công an tỉnh"),
+        person(3, date_of_birth="31/02/1990", email="ba@yahoo.com"),
+        person(4, email="mai1@laichau.gov.vn"),  # the same e-mail as row 0
+    ]
+    response = api_as(cast.clerk_a).post(sheet_url(letter), {"rows": rows}, format="json")
+    assert response.status_code == 422
+    errors = response.json()["errors"]
+    assert set(errors) == {"1", "2", "3"}
+    assert errors["1"] == {
+        "id_issue_place": ["Nơi cấp phải là CCSQLHCVTTXH hoặc CCSĐKQLCTVDLQGVDC."]
+    }
+    assert set(errors["2"]) == {"date_of_birth", "email"}
+    assert "dòng 1" in errors["3"]["email"][0]
+    assert letter.rows.count() == before
+
+
+def test_only_a_mau_01_takes_the_cas_sheet(cast):
+    letter = letter_draft(cast, form=FormKind.REVOKE)
+    response = api_as(cast.clerk_a).post(sheet_url(letter), {"rows": [person(1)]}, format="json")
+    assert response.status_code == 422
+    assert response.json()["code"] == "not_mau01"
+
+
+def test_more_sheet_rows_than_the_file_allows_are_refused(cast):
+    letter = letter_draft(cast)
+    rows = [person(1)] * (SHEET_MAX_ROWS + 1)
+    response = api_as(cast.clerk_a).post(sheet_url(letter), {"rows": rows}, format="json")
+    assert response.status_code == 400
+    assert not letter.rows.exists()
+
+
+@pytest.mark.parametrize(
+    ("who", "expected"),
+    [
+        ("clerk_a", 200),
+        ("head_a", 403),
+        ("clerk_b", 404),
+        ("officer_1", 404),
+        ("ca_operator", 404),
+        *[(who, 401) for who in NOBODY],
+    ],
+)
+def test_sheet_permission_matrix(cast, who, expected):
+    letter = letter_draft(cast)
+    response = client_for(cast, who).post(sheet_url(letter), {"rows": [person(1)]}, format="json")
+    assert response.status_code == expected, response.json()
+    assert letter.rows.exists() == (expected == 200)
+
+
+def test_a_retried_sheet_with_the_same_key_adds_its_rows_once(cast):
+    letter = letter_draft(cast)
+    client = api_as(cast.clerk_a)
+    body = {"rows": [person(1), person(2)]}
+    first = client.post(sheet_url(letter), body, format="json", HTTP_IDEMPOTENCY_KEY="bang-1")
+    again = client.post(sheet_url(letter), body, format="json", HTTP_IDEMPOTENCY_KEY="bang-1")
+    assert first.status_code == again.status_code == 200
+    assert again["Idempotent-Replayed"] == "true"
+    assert letter.rows.count() == 2
