@@ -40,7 +40,6 @@ CA_FIELDS = [
     "keep_number",
     "device_type",
 ]
-assert len(CA_FIELDS) == len(CA_HEADERS)
 # A problem's column (as the file's report names it) → the JSON field it is shown under.
 FIELD_OF_COLUMN = {title: name for name, (title, _f) in zip(CA_FIELDS, CA_HEADERS, strict=True)}
 FIELD_OF_COLUMN[FIELD_COLUMN[LAYOUT_CA]["work_agency"]] = "org_level_1"

@@ -6,6 +6,8 @@ import unicodedata
 from datetime import date
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from devices.choices import DeviceKind, DeviceStatus
 from devices.models import CustodyRecord, Device
@@ -228,3 +230,26 @@ def test_a_retried_sheet_with_the_same_key_adds_its_rows_once(cast):
     assert first.status_code == again.status_code == 200
     assert again["Idempotent-Replayed"] == "true"
     assert letter.rows.count() == 2
+
+
+def _queries(client, url, body) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        response = client.post(url, body, format="json")
+    assert response.status_code in (200, 201), response.json()
+    return len(queries)
+
+
+def test_stocking_keeps_one_query_budget_whatever_the_number_of_devices(cast):
+    client = api_as(cast.ca_operator)
+    few = [{"serial": f"VT26004{n:02d}"} for n in range(2)]
+    many = [{"serial": f"VT26005{n:02d}"} for n in range(40)]
+    assert _queries(client, STOCK, {"rows": many}) == _queries(client, STOCK, {"rows": few})
+
+
+def test_the_sheet_keeps_its_query_budget_of_four_queries_a_row(cast):
+    """The rules of a typed row query per row (requests_app.rules.row_errors), once when the
+    rows are read and once more on the locked letter, as the file import's confirmation does."""
+    client = api_as(cast.clerk_a)
+    one = _queries(client, sheet_url(letter_draft(cast)), {"rows": [person(1)]})
+    many = [person(n) for n in range(1, 21)]
+    assert _queries(client, sheet_url(letter_draft(cast)), {"rows": many}) <= one + 4 * 19
