@@ -16,6 +16,7 @@ import hashlib
 import hmac
 import ipaddress
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC
 from pathlib import Path
@@ -95,6 +96,63 @@ def audit_record(
         head.last_seq, head.last_hash = event.seq, event.hash
         head.save(update_fields=["last_seq", "last_hash"])
     return event
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """One event of `audit_record_many`: what `audit_record` takes but the actor (the batch's)."""
+
+    action: str
+    obj: object = None
+    before: dict | None = None
+    after: dict | None = None
+    reason: str = ""
+
+
+def audit_record_many(*, actor, entries: Iterable[AuditEntry], reason: str = "") -> int:
+    """Append many events at once, in the caller's transaction; returns how many.
+
+    The same events, hashes and chain as one `audit_record` call per entry, in the order given,
+    but the chain head is locked and moved once and the events go in one INSERT: a batch of
+    a thousand costs three queries instead of three thousand (docs/architecture.md §6).
+    An entry's own `reason` wins over the batch's.
+    """
+    context = current_request_context()
+    actor_id = getattr(actor, "pk", None)
+    actor_label = actor.get_username()[:150] if actor_id is not None else ""
+    key = current_key()
+    with transaction.atomic(savepoint=False):
+        head = _lock_head()
+        seq, prev_hash, now = head.last_seq, head.last_hash, timezone.now()
+        events = []
+        for entry in entries:
+            obj = entry.obj
+            seq += 1
+            event = AuditEvent(
+                seq=seq,
+                occurred_at=now,
+                actor_id=actor_id,
+                actor_label=actor_label,
+                action=entry.action,
+                object_type=obj._meta.label_lower if obj is not None else "",
+                object_id=str(obj.pk) if obj is not None and obj.pk is not None else "",
+                object_repr=str(obj)[:255] if obj is not None else "",
+                before=_jsonable(entry.before),
+                after=_jsonable(entry.after),
+                reason=entry.reason or reason,
+                request_id=context.get("request_id") or "",
+                ip=context.get("ip") or None,
+                prev_hash=prev_hash,
+                key_id=key.key_id,
+            )
+            event.hash = prev_hash = mac(key.secret, _canonical(event))
+            events.append(event)
+        if not events:
+            return 0
+        AuditEvent.objects.bulk_create(events, batch_size=2000)
+        head.last_seq, head.last_hash = seq, prev_hash
+        head.save(update_fields=["last_seq", "last_hash"])
+    return len(events)
 
 
 def audit_verify(*, checkpoints: str | Path | None = None) -> VerifyResult:

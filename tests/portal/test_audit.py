@@ -333,3 +333,29 @@ def test_the_admin_shows_the_trail_read_only(cast, client):
     model_admin = admin_site._registry[AuditEvent]
     assert "action" in model_admin.list_filter
     assert "occurred_at" in model_admin.list_filter
+
+
+def test_audit_record_many_extends_the_chain_once_and_it_verifies(cast, django_assert_num_queries):
+    from portal.audit import AuditEntry, audit_record_many
+
+    record_chain(cast.clerk_a, count=2)
+    orgs = [f.AgencyFactory() for _ in range(3)]
+    entries = [
+        AuditEntry(action="organization.update", obj=org, after={"name": org.name}) for org in orgs
+    ]
+    with django_assert_num_queries(3):  # lock the head, one INSERT, move the head
+        written = audit_record_many(actor=cast.clerk_a, entries=entries, reason="Theo lô")
+    assert written == 3
+    events = list(AuditEvent.objects.order_by("seq"))
+    assert [e.seq for e in events] == [1, 2, 3, 4, 5]
+    assert [e.object_id for e in events[2:]] == [str(org.pk) for org in orgs]
+    assert {e.reason for e in events[2:]} == {"Theo lô"}
+    assert AuditChainHead.objects.get().last_seq == 5
+    assert audit_verify().ok
+
+
+def test_audit_record_many_with_no_entries_writes_nothing(cast):
+    from portal.audit import audit_record_many
+
+    assert audit_record_many(actor=cast.clerk_a, entries=[]) == 0
+    assert not AuditEvent.objects.exists()
