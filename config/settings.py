@@ -368,6 +368,11 @@ CA_ROOT_KEY_ALGORITHM = env_str("CA_ROOT_KEY_ALGORITHM", "rsa3072")
 CA_ISSUING_KEY_ALGORITHM = env_str("CA_ISSUING_KEY_ALGORITHM", "rsa2048")
 CA_ISSUING_VALIDITY_YEARS = env_int("CA_ISSUING_VALIDITY_YEARS", 10)
 CA_SUBSCRIBER_KEY_ALGORITHM = env_str("CA_SUBSCRIBER_KEY_ALGORITHM", "rsa2048")
+# The simulated CA's key pool (docs/architecture.md §12.3): device key pairs generated ahead
+# by beat, CA_KEY_POOL_BATCH at a time up to CA_KEY_POOL_SIZE, so that processing a letter
+# does not generate one RSA key per row (about 13 a second per core). 0: no pool.
+CA_KEY_POOL_SIZE = env_int("CA_KEY_POOL_SIZE", 1000)
+CA_KEY_POOL_BATCH = env_int("CA_KEY_POOL_BATCH", 100)
 CA_CRL_NEXT_UPDATE_HOURS = env_int("CA_CRL_NEXT_UPDATE_HOURS", 24)
 CA_OCSP_NEXT_UPDATE_MINUTES = env_int("CA_OCSP_NEXT_UPDATE_MINUTES", 60)
 # Decree 68 Art. 9: a new certificate at most 5 years, a renewal adds at most 3.
