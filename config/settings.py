@@ -333,10 +333,10 @@ PORTAL_RECOVERY_WORKING_DAYS = env_int("PORTAL_RECOVERY_WORKING_DAYS", 1)
 PORTAL_PROCESSING_WORKING_DAYS = env_int("PORTAL_PROCESSING_WORKING_DAYS", 3)
 # A letter in process whose processing shows no progress for this long is queued again.
 PORTAL_PROCESSING_STALL_SECONDS = env_int("PORTAL_PROCESSING_STALL_SECONDS", 180)
-# Rows of a letter processed and committed together by the worker.
-# Small, because a chunk holds the audit trail's head lock until it commits (every audited
-# write waits that long); bulk audit events per chunk will let it grow.
-PORTAL_PROCESSING_CHUNK_SIZE = env_int("PORTAL_PROCESSING_CHUNK_SIZE", 10)
+# Rows of a letter processed and committed together by the worker, written with bulk
+# operations; the chunk's audit events go in last, so the audit trail's head is locked only
+# for the end of the chunk (docs/architecture.md §12.3). A worker that dies loses one chunk.
+PORTAL_PROCESSING_CHUNK_SIZE = env_int("PORTAL_PROCESSING_CHUNK_SIZE", 100)
 # Spreadsheet imports parsed in the worker (docs/architecture.md §4.7): a job without progress
 # for this long is queued again; a job older than this many hours is discarded with its file.
 PORTAL_IMPORT_STALL_SECONDS = env_int("PORTAL_IMPORT_STALL_SECONDS", 120)
