@@ -93,6 +93,7 @@ def person_upsert_plan(
         for person in Person.objects.select_for_update(of=("self",))
         .select_related("organization")
         .filter(national_id__in=national_ids)
+        .order_by("national_id")  # one lock order for every batch: no deadlock between two
     }
     plans: list[PersonPlan | Exception] = []
     agencies: dict[int, Organization] = {}  # walking up a unit's parents costs queries

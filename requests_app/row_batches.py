@@ -81,10 +81,18 @@ def issue_rows_in_bulk(rows: list[RequestRow], *, by) -> BulkOutcome:
         return outcome
     letter = rows[0].cert_request
     try:
-        plans = _decide(rows, letter, outcome)
+        with transaction.atomic():  # a database error here must not spoil the chunk
+            plans = _decide(rows, letter, outcome)
     except _OneByOne:
-        outcome.left = list(rows)
-        return outcome
+        return BulkOutcome(left=list(rows))
+    except Exception:  # noqa: BLE001 - a lock timeout, a deadlock: each row on its own
+        logger.warning(
+            "deciding %d rows of letter %s in bulk failed; processing them one by one",
+            len(rows),
+            letter.pk,
+            exc_info=True,
+        )
+        return BulkOutcome(left=list(rows))
     if not plans:
         return outcome
     try:
@@ -100,7 +108,9 @@ def issue_rows_in_bulk(rows: list[RequestRow], *, by) -> BulkOutcome:
         for plan in plans:
             plan.row.outcome, plan.row.is_open = Outcome.ACCEPTED, True
             plan.row.result_certificate = plan.row.result_device = None
-        outcome.left = [plan.row for plan in plans] + outcome.left
+        outcome.left = sorted(
+            [plan.row for plan in plans] + outcome.left, key=lambda row: row.position
+        )
         return outcome
     outcome.done = [plan.row for plan in plans]
     return outcome
