@@ -190,11 +190,16 @@ class Person(models.Model):
         return self.full_name
 
     def save(self, *args, **kwargs):
+        self.normalize()
+        super().save(*args, **kwargs)
+
+    def normalize(self) -> None:
+        """What every save stores: composed diacritics, a lower-case e-mail (bulk writes,
+        which skip `save`, call it themselves)."""
         self.full_name = nfc(self.full_name)
         self.position = nfc(self.position)
         self.id_issue_place = nfc(self.id_issue_place)
         self.official_email = self.official_email.strip().lower()
-        super().save(*args, **kwargs)
 
 
 class Membership(models.Model):

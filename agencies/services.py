@@ -1,15 +1,18 @@
 """Writes on the organisation tree and people (docs/architecture.md §2.2)."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
 from agencies.choices import OrgKind
 from agencies.models import DocumentCounter, Organization, Person
 from agencies.validators import nfc
-from portal.audit import audit_record
+from portal.audit import AuditEntry, audit_record, audit_record_many
 from portal.errors import DomainError
+from portal.lib.bulk import update_rows
 
 PERSON_FIELDS = [
     "full_name",
@@ -64,6 +67,115 @@ def person_upsert(*, organization: Organization, data: dict, by) -> Person:
     return person
 
 
+@dataclass
+class PersonPlan:
+    """What `person_upsert` would write for one item, decided but not written yet: a new
+    person (`before` None) or the locked existing one with its fields set."""
+
+    person: Person
+    before: dict | None
+
+
+def person_upsert_plan(
+    *, items: Sequence[tuple[Organization, dict]]
+) -> list[PersonPlan | Exception]:
+    """`person_upsert`'s decisions for many items at once, writing nothing: for each
+    (organization, data) a PersonPlan, or the error `person_upsert` would raise for it
+    (DomainError, ValidationError). The existing people are locked in one query.
+
+    Each ID number may appear once (ValueError otherwise: upsert those one by one). Their
+    uniqueness in the database is left to the constraint when the plans are written."""
+    national_ids = [data["national_id"] for _organization, data in items]
+    if len(set(national_ids)) != len(national_ids):
+        raise ValueError("person_upsert_plan: an ID number appears twice")
+    existing = {
+        person.national_id: person
+        for person in Person.objects.select_for_update(of=("self",))
+        .select_related("organization")
+        .filter(national_id__in=national_ids)
+        .order_by("national_id")  # one lock order for every batch: no deadlock between two
+    }
+    plans: list[PersonPlan | Exception] = []
+    agencies: dict[int, Organization] = {}  # walking up a unit's parents costs queries
+    for organization, data in items:
+        if organization.pk not in agencies:
+            agencies[organization.pk] = organization.managing_agency or organization
+        agency = agencies[organization.pk]
+        person = existing.get(data["national_id"])
+        if person is not None and not person.organization.is_within(agency):
+            plans.append(
+                DomainError(
+                    _(
+                        "Cá nhân có số định danh %(id)s đang thuộc %(org)s; hãy đề nghị thay "
+                        "đổi thông tin thay vì cấp mới."
+                    )
+                    % {"id": data["national_id"], "org": person.organization},
+                    code="person_elsewhere",
+                )
+            )
+            continue
+        before = None
+        if person is None:
+            person = Person(organization=organization)
+        else:
+            before = {name: str(getattr(person, name)) for name in PERSON_FIELDS}
+        for name in PERSON_FIELDS:
+            if data.get(name) not in (None, ""):
+                setattr(
+                    person, name, nfc(data[name]) if isinstance(data[name], str) else data[name]
+                )
+        try:
+            # The organisation is a loaded row (checking it exists would cost a query a
+            # person); the ID number's uniqueness is the constraint's, at the write.
+            person.full_clean(
+                exclude=["user", "organization"],
+                validate_unique=False,
+                validate_constraints=False,
+            )
+        except ValidationError as exc:
+            plans.append(exc)
+            continue
+        person.normalize()
+        plans.append(PersonPlan(person=person, before=before))
+    return plans
+
+
+def person_upsert_apply(
+    *, plans: Sequence[PersonPlan], by, audit_into: Sequence[list[AuditEntry]] | None = None
+) -> list[Person]:
+    """Write the plans of `person_upsert_plan`: the new people in one INSERT, the others in
+    one UPDATE, each with the event `person_upsert` records (appended to its own list of
+    `audit_into` for the caller to write, else recorded here). A person created meanwhile
+    by someone else fails the whole write on the ID number's constraint."""
+    people = [plan.person for plan in plans]
+    with transaction.atomic():
+        Person.objects.bulk_create([p for p in people if p.pk is None], batch_size=1000)
+        update_rows(
+            Person,
+            PERSON_FIELDS,
+            [
+                (plan.person.pk, *(getattr(plan.person, name) for name in PERSON_FIELDS))
+                for plan in plans
+                if plan.before is not None
+            ],
+        )
+        entries = [
+            AuditEntry(
+                "person.create" if plan.before is None else "person.update",
+                plan.person,
+                before=plan.before,
+                after={name: str(getattr(plan.person, name)) for name in PERSON_FIELDS},
+            )
+            for plan in plans
+        ]
+        if audit_into is None:
+            audit_record_many(actor=by, entries=entries)
+        else:
+            for into, entry in zip(audit_into, entries, strict=True):
+                into.append(entry)
+    return people
+
+
 def person_move(
     *, person: Person, national_id: str, organization: Organization, position: str = "", by
 ) -> Person:
@@ -101,9 +213,9 @@ def person_move(
     return person
 
 
-def organization_find_or_create(*, agency: Organization, data: dict, by) -> Organization:
-    """The organisation of a Mẫu 02 row: the agency itself or a unit of it, matched by budget
-    code or name; a body not yet in the tree is added under the agency as a unit."""
+def organization_find(*, agency: Organization, data: dict) -> Organization | None:
+    """The organisation of a Mẫu 02 row already in the tree: the agency itself or a unit of
+    it, matched by budget code or name; None when it is not there yet. Reads only."""
     budget_code = data.get("budget_code") or ""
     subtree = Organization.objects.active().within(agency.path)
     match = None
@@ -117,8 +229,16 @@ def organization_find_or_create(*, agency: Organization, data: dict, by) -> Orga
             )
     if match is None:
         match = subtree.filter(name__iexact=nfc(data["organization_name"])).first()
+    return match
+
+
+def organization_find_or_create(*, agency: Organization, data: dict, by) -> Organization:
+    """The organisation of a Mẫu 02 row (`organization_find`); a body not yet in the tree is
+    added under the agency as a unit."""
+    match = organization_find(agency=agency, data=data)
     if match is not None:
         return match
+    budget_code = data.get("budget_code") or ""
     with transaction.atomic():
         org = Organization(
             kind=OrgKind.UNIT,

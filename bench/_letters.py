@@ -33,6 +33,10 @@ PERSON_ROW = {  # Mẫu 01: every column filled, diacritics in the names
     "sim_carrier": "viettel",
     "sim_keep_number": True,
 }
+FAMILY = ("Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Vũ", "Đặng", "Bùi", "Đỗ", "Hồ")
+MIDDLE = ("Văn", "Thị", "Minh", "Ngọc", "Đức", "Thu", "Quang", "Thanh")
+GIVEN = ("Anh", "Bình", "Châu", "Dũng", "Hà", "Hùng", "Lan", "Long", "Mai", "Nam", "Phương",
+         "Quân", "Sơn", "Tâm", "Trang", "Việt")  # fmt: skip
 ORGANIZATION_ROW = {  # Mẫu 02
     "organization_name": "Trung tâm Lưu trữ lịch sử",
     "address": "Phường Đông Phong",
@@ -78,9 +82,23 @@ def build_agency():
     return agency, clerk, head
 
 
-def issued_letter(world, form: str, rows: int, number: int) -> int:
+def person_row(position: int) -> dict:
+    """A Mẫu 01 row of its own person: name, ID number, e-mail and phone differ by row."""
+    i = position - 1
+    name = f"{FAMILY[i % 10]} {MIDDLE[i // 10 % 8]} {GIVEN[i // 80 % 16]}"
+    return {
+        **PERSON_ROW,
+        "full_name": name,
+        "national_id": f"0121{91000000 + position:08d}",
+        "email": f"canbo{position}@laichau.gov.vn",
+        "mobile": f"098{position:07d}",
+    }
+
+
+def issued_letter(world, form: str, rows: int, number: int, *, distinct: bool = False) -> int:
     """An issued letter of `rows` rows, stored as the issuance leaves it (number, date, the
-    head's transition); the rendering and signing that follow are what the benchmarks time."""
+    head's transition); the rendering and signing that follow are what the benchmarks time.
+    `distinct`: a Mẫu 01's rows name different people (`person_row`), as processing needs."""
     from requests_app.choices import FormKind, Status
     from requests_app.models import CertRequest, RequestRow, Transition
 
@@ -94,10 +112,18 @@ def issued_letter(world, form: str, rows: int, number: int) -> int:
         created_by=clerk,
         **CONTACT,
     )
-    values = PERSON_ROW if form == FormKind.ISSUE_PERSON else ORGANIZATION_ROW
+
+    def values(position: int) -> dict:
+        if form != FormKind.ISSUE_PERSON:
+            return ORGANIZATION_ROW
+        return person_row(position) if distinct else PERSON_ROW
+
     RequestRow.objects.bulk_create(
-        RequestRow(cert_request=letter, position=position, **values)
-        for position in range(1, rows + 1)
+        (
+            RequestRow(cert_request=letter, position=position, **values(position))
+            for position in range(1, rows + 1)
+        ),
+        batch_size=1000,
     )
     Transition.objects.create(
         cert_request=letter,

@@ -107,11 +107,21 @@ class DeviceKey(models.Model):
     key_id = models.CharField(_("định danh khóa (SKI)"), max_length=64, unique=True)
     public_key_der = models.BinaryField(_("khóa công khai (DER)"), editable=False)
     private_key_pem = models.BinaryField(_("khóa bí mật (mã hóa)"), editable=False)
+    # Generated ahead, on no device yet: the simulated CA's key pool, standing for tokens
+    # personalised before they are needed; issuance takes from it (docs/architecture.md §12.3).
+    in_pool = models.BooleanField(default=False, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         verbose_name = _("cặp khóa trên thiết bị (mô phỏng)")
         verbose_name_plural = _("cặp khóa trên thiết bị (mô phỏng)")
+        indexes = [
+            models.Index(
+                fields=["algorithm", "id"],
+                condition=Q(in_pool=True),
+                name="devicekey_pool_idx",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_algorithm_display()} {self.key_id[:16]}"

@@ -40,3 +40,10 @@ def renewal_ladder_sweep_task() -> int:
     from certificates.deadlines import renewal_ladder_sweep
 
     return renewal_ladder_sweep()
+
+
+@shared_task(name="certificates.tasks.device_key_pool_fill_task")
+def device_key_pool_fill_task() -> int:
+    """Beat: top up the simulated CA's key pool (docs/architecture.md §12.3), a batch at a
+    time; takes no rows, so a doubled run at most generates a batch more than the target."""
+    return services.device_key_pool_fill()

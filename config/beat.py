@@ -37,6 +37,12 @@ def beat_schedule(*, audit_checkpoint_minutes: int) -> dict:
             "task": "requests_app.tasks.device_document_sign_resume_task",
             "schedule": env_int("PORTAL_PROCESSING_SWEEP_SECONDS", 60),
         },
+        # The simulated CA's device keys generated ahead, off the processing's path
+        # (docs/architecture.md §12.3); CA_KEY_POOL_SIZE=0 turns it into a no-op.
+        "certificates-key-pool": {
+            "task": "certificates.tasks.device_key_pool_fill_task",
+            "schedule": env_int("CA_KEY_POOL_SWEEP_SECONDS", 60),
+        },
         "devices-return-overdue": {
             "task": "devices.tasks.return_obligation_notify_overdue_task",
             "schedule": 60 * 60,

@@ -333,10 +333,10 @@ PORTAL_RECOVERY_WORKING_DAYS = env_int("PORTAL_RECOVERY_WORKING_DAYS", 1)
 PORTAL_PROCESSING_WORKING_DAYS = env_int("PORTAL_PROCESSING_WORKING_DAYS", 3)
 # A letter in process whose processing shows no progress for this long is queued again.
 PORTAL_PROCESSING_STALL_SECONDS = env_int("PORTAL_PROCESSING_STALL_SECONDS", 180)
-# Rows of a letter processed and committed together by the worker.
-# Small, because a chunk holds the audit trail's head lock until it commits (every audited
-# write waits that long); bulk audit events per chunk will let it grow.
-PORTAL_PROCESSING_CHUNK_SIZE = env_int("PORTAL_PROCESSING_CHUNK_SIZE", 10)
+# Rows of a letter processed and committed together by the worker, written with bulk
+# operations; the chunk's audit events go in last, so the audit trail's head is locked only
+# for the end of the chunk (docs/architecture.md §12.3). A worker that dies loses one chunk.
+PORTAL_PROCESSING_CHUNK_SIZE = env_int("PORTAL_PROCESSING_CHUNK_SIZE", 100)
 # Spreadsheet imports parsed in the worker (docs/architecture.md §4.7): a job without progress
 # for this long is queued again; a job older than this many hours is discarded with its file.
 PORTAL_IMPORT_STALL_SECONDS = env_int("PORTAL_IMPORT_STALL_SECONDS", 120)
@@ -368,6 +368,11 @@ CA_ROOT_KEY_ALGORITHM = env_str("CA_ROOT_KEY_ALGORITHM", "rsa3072")
 CA_ISSUING_KEY_ALGORITHM = env_str("CA_ISSUING_KEY_ALGORITHM", "rsa2048")
 CA_ISSUING_VALIDITY_YEARS = env_int("CA_ISSUING_VALIDITY_YEARS", 10)
 CA_SUBSCRIBER_KEY_ALGORITHM = env_str("CA_SUBSCRIBER_KEY_ALGORITHM", "rsa2048")
+# The simulated CA's key pool (docs/architecture.md §12.3): device key pairs generated ahead
+# by beat, CA_KEY_POOL_BATCH at a time up to CA_KEY_POOL_SIZE, so that processing a letter
+# does not generate one RSA key per row (about 13 a second per core). 0: no pool.
+CA_KEY_POOL_SIZE = env_int("CA_KEY_POOL_SIZE", 1000)
+CA_KEY_POOL_BATCH = env_int("CA_KEY_POOL_BATCH", 100)
 CA_CRL_NEXT_UPDATE_HOURS = env_int("CA_CRL_NEXT_UPDATE_HOURS", 24)
 CA_OCSP_NEXT_UPDATE_MINUTES = env_int("CA_OCSP_NEXT_UPDATE_MINUTES", 60)
 # Decree 68 Art. 9: a new certificate at most 5 years, a renewal adds at most 3.

@@ -40,29 +40,58 @@ def origin(row, step: str) -> str:
     return f"request_row:{row.pk}:{step}"
 
 
-def _simulated_iccid() -> str:
+def simulated_iccid() -> str:
     return "8984" + "".join(secrets.choice("0123456789") for _ in range(15))
+
+
+# What each issuance row asks for, shared with the batch path (`row_batches`).
+def person_data(row) -> dict:
+    """The person a Mẫu 01 row upserts."""
+    return {
+        "full_name": row.full_name,
+        "date_of_birth": row.date_of_birth,
+        "national_id": row.national_id,
+        "id_issue_date": row.id_issue_date,
+        "id_issue_place": row.id_issue_place,
+        "position": row.position_title,
+        "mobile": row.mobile,
+        "official_email": row.email,
+    }
+
+
+def sim_of(row) -> dict | None:
+    """The SIM PKI a Mẫu 01 row asks to be made for its subscriber, if any."""
+    if not row.sim_carrier:
+        return None
+    return {"iccid": simulated_iccid(), "phone": row.mobile, "carrier": row.sim_carrier}
+
+
+def organization_data(row) -> dict:
+    """The organisation a Mẫu 02 row names."""
+    return {
+        "organization_name": row.organization_name,
+        "address": row.address,
+        "tax_code": row.tax_code,
+        "budget_code": row.budget_code,
+        "email": row.email,
+    }
+
+
+def service_name(row) -> str:
+    """The CN of a Mẫu 03 row: the device, service or software and its version."""
+    return (
+        row.service_name if not row.service_version else f"{row.service_name} {row.service_version}"
+    )
 
 
 def _issue_person(row, by) -> None:
     agency = row.cert_request.agency
     person = person_upsert(
         organization=row.person.organization if row.person_id else agency,
-        data={
-            "full_name": row.full_name,
-            "date_of_birth": row.date_of_birth,
-            "national_id": row.national_id,
-            "id_issue_date": row.id_issue_date,
-            "id_issue_place": row.id_issue_place,
-            "position": row.position_title,
-            "mobile": row.mobile,
-            "official_email": row.email,
-        },
+        data=person_data(row),
         by=by,
     )
-    sim = None
-    if row.sim_carrier:
-        sim = {"iccid": _simulated_iccid(), "phone": row.mobile, "carrier": row.sim_carrier}
+    sim = sim_of(row)
     row.person = person
     _deliver_and_issue(
         row, by, kind=DeviceKind.SIM_PKI if sim else DeviceKind.USB_TOKEN, holder=person, sim=sim,
@@ -72,15 +101,7 @@ def _issue_person(row, by) -> None:
 
 def _issue_organization(row, by) -> None:
     org = row.subject_organization or organization_find_or_create(
-        agency=row.cert_request.agency,
-        data={
-            "organization_name": row.organization_name,
-            "address": row.address,
-            "tax_code": row.tax_code,
-            "budget_code": row.budget_code,
-            "email": row.email,
-        },
-        by=by,
+        agency=row.cert_request.agency, data=organization_data(row), by=by
     )
     row.subject_organization = org
     _deliver_and_issue(
@@ -90,12 +111,9 @@ def _issue_organization(row, by) -> None:
 
 
 def _issue_device_service(row, by) -> None:
-    name = (
-        row.service_name if not row.service_version else f"{row.service_name} {row.service_version}"
-    )
     _deliver_and_issue(
         row, by, kind=KEY_STORAGE_DEVICE.get(row.key_storage, DeviceKind.USB_TOKEN),
-        subject_kind=SubjectKind.DEVICE_SERVICE, common_name=name,
+        subject_kind=SubjectKind.DEVICE_SERVICE, common_name=service_name(row),
     )  # fmt: skip
 
 

@@ -84,6 +84,8 @@ class CeleryProcesses:
             "CA_SUBSCRIBER_KEY_ALGORITHM": settings.CA_SUBSCRIBER_KEY_ALGORITHM,
             "AUDIT_HMAC_KEY": settings.AUDIT_HMAC_KEY,
             "AUDIT_CHECKPOINT_FILE": settings.AUDIT_CHECKPOINT_FILE,
+            # No key pool: beat generating RSA keys would only slow the workers under test.
+            "CA_KEY_POOL_SIZE": "0",
             **{key: str(value) for key, value in env.items()},
         }
         self.processes: list[subprocess.Popen] = []

@@ -138,6 +138,11 @@ class CABackend(abc.ABC):
             code="unsupported",
         )
 
+    def fill_key_pool(self, *, algorithm: str, count: int) -> list[DeviceKey]:
+        """Generate `count` key pairs ahead, on no device yet, for issuance to take
+        (docs/architecture.md §12.3). A real CA's keys are born on its tokens: nothing to do."""
+        return []
+
     def signing_material(self, *, certificate: Certificate) -> SigningMaterial:
         """The key of a (simulated) device, to sign demo letters."""
         raise CertificateError(

@@ -59,6 +59,7 @@ from certificates.choices import AuthorityKind
 from certificates.exceptions import CertificateError
 from certificates.subjects import SubjectInfo
 from certificates.validity import add_years
+from portal.lib.bulk import update_rows
 
 log = logging.getLogger(__name__)
 
@@ -158,7 +159,12 @@ class SimulatedCABackend(CABackend):
     def generate_device_key(self, *, device, algorithm: str):
         return self._generate_device_keys([(device, algorithm)])[0]
 
-    def _generate_device_keys(self, wanted: Sequence[tuple[object, str]]) -> list:
+    def fill_key_pool(self, *, algorithm: str, count: int) -> list:
+        return self._generate_device_keys([(None, algorithm)] * count, in_pool=True)
+
+    def _generate_device_keys(
+        self, wanted: Sequence[tuple[object, str]], *, in_pool: bool = False
+    ) -> list:
         from certificates.models import DeviceKey
 
         secret = passphrase("CA_DEVICE_KEY_PASSPHRASE", DEV_DEVICE_PASSPHRASE)
@@ -174,10 +180,41 @@ class SimulatedCABackend(CABackend):
                     serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
                 ),
                 private_key_pem=encrypt_private_key(private_key, secret),
+                in_pool=in_pool,
             )
             row._public_key = public_key
             rows.append(row)
-        return DeviceKey.objects.bulk_create(rows)
+        return DeviceKey.objects.bulk_create(rows, batch_size=500)
+
+    def _device_keys_for(self, wanted: Sequence[tuple[object, str]]) -> list:
+        """A key pair for each (device, algorithm): taken from the key pool while it lasts
+        (locked, skipping keys another issuance holds: a rolled-back issuance gives them
+        back), generated on the spot for the rest. One query per algorithm and one UPDATE."""
+        from certificates.models import DeviceKey
+
+        by_algorithm: dict[str, list[int]] = {}
+        for index, (_device, algorithm) in enumerate(wanted):
+            by_algorithm.setdefault(algorithm, []).append(index)
+        keys: list = [None] * len(wanted)
+        taken = []
+        for algorithm, indexes in by_algorithm.items():
+            pooled = list(
+                DeviceKey.objects.select_for_update(skip_locked=True)
+                .filter(in_pool=True, algorithm=algorithm)
+                .defer("private_key_pem")
+                .order_by("id")[: len(indexes)]
+            )
+            for index, key in zip(indexes, pooled, strict=False):
+                key.device, key.in_pool = wanted[index][0], False
+                keys[index] = key
+                taken.append(key)
+        update_rows(DeviceKey, ["device", "in_pool"], [(k.pk, k.device_id, False) for k in taken])
+        missing = [index for index, key in enumerate(keys) if key is None]
+        if missing:
+            generated = self._generate_device_keys([wanted[i] for i in missing])
+            for index, key in zip(missing, generated, strict=True):
+                keys[index] = key
+        return keys
 
     @staticmethod
     def _public_key_of(device_key):
@@ -232,7 +269,7 @@ class SimulatedCABackend(CABackend):
         ca = load_authority(authority)
         ca.private_key  # noqa: B018 - fail on a bad passphrase before generating any key
         missing = [(r.device, r.key_algorithm) for r in requests if r.key is None]
-        new_keys = iter(self._generate_device_keys(missing)) if missing else iter(())
+        new_keys = iter(self._device_keys_for(missing)) if missing else iter(())
         issued = []
         for request in requests:
             key = request.key if request.key is not None else next(new_keys)

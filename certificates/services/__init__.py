@@ -9,9 +9,15 @@ from certificates.services.authority import (
     ca_initialize,
     certificate_signing_material,
     device_key_generate,
+    device_key_pool_fill,
 )
 from certificates.services.changes import certificate_change_info, certificate_renew
-from certificates.services.issuance import IssueOrder, certificate_issue, certificate_issue_batch
+from certificates.services.issuance import (
+    IssueOrder,
+    certificate_issue,
+    certificate_issue_batch,
+    certificate_issue_check,
+)
 from certificates.services.publication import (
     ca_chain_pem,
     crl_current,
@@ -34,6 +40,7 @@ __all__ = [
     "certificate_expire_due",
     "certificate_issue",
     "certificate_issue_batch",
+    "certificate_issue_check",
     "certificate_renew",
     "certificate_revoke",
     "certificate_revoke_batch",
@@ -43,5 +50,6 @@ __all__ = [
     "crl_publish",
     "crl_refresh_due",
     "device_key_generate",
+    "device_key_pool_fill",
     "ocsp_respond",
 ]

@@ -78,6 +78,46 @@ def device_key_generate(
     return device_key
 
 
+def device_key_pool_fill(
+    *,
+    by: User | None = None,
+    target: int | None = None,
+    batch: int | None = None,
+    algorithm: str | None = None,
+) -> int:
+    """Top up the simulated CA's key pool: key pairs generated ahead, on no device yet, that
+    issuance takes instead of generating one per certificate (docs/architecture.md §12.3).
+
+    Generates at most `batch` (CA_KEY_POOL_BATCH) keys, and only as many as the pool lacks
+    to hold `target` (CA_KEY_POOL_SIZE); returns how many. One audit event per run that adds
+    keys. A real CA's backend adds none: its keys are born on its tokens.
+    """
+    from django.conf import settings
+
+    algorithm = _key_algorithm(algorithm)
+    target = settings.CA_KEY_POOL_SIZE if target is None else target
+    batch = settings.CA_KEY_POOL_BATCH if batch is None else batch
+    ready = DeviceKey.objects.filter(in_pool=True, algorithm=algorithm).count()
+    count = max(0, min(batch, target - ready))
+    if not count:
+        return 0
+    with transaction.atomic():
+        keys = get_backend().fill_key_pool(algorithm=algorithm, count=count)
+        if keys:
+            audit_record(
+                actor=by,
+                action="device_key.pool_fill",
+                after={
+                    "algorithm": algorithm,
+                    "count": len(keys),
+                    "ready": ready + len(keys),
+                    "first_key_id": keys[0].key_id,
+                    "last_key_id": keys[-1].key_id,
+                },
+            )
+    return len(keys)
+
+
 def certificate_signing_material(*, certificate: Certificate, by: User | None) -> SigningMaterial:
     """The subscriber's key and chain, to sign demo letters (simulated devices only)."""
     material = get_backend().signing_material(certificate=certificate)

@@ -30,7 +30,8 @@ from certificates.services._common import (
 from certificates.subjects import SubjectInfo, load_ancestries, subject_for
 from certificates.validity import add_years
 from devices.models import Device
-from portal.audit import audit_record
+from portal.audit import AuditEntry, audit_record
+from portal.lib.bulk import create_objects, insert_objects
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser as User
@@ -134,11 +135,64 @@ def _check_keys(orders: Sequence[IssueOrder]) -> None:
         )
 
 
-def certificate_issue_batch(*, orders: Sequence[IssueOrder], by: User | None) -> list[Certificate]:
+def _request_of(order: IssueOrder, nodes, *, now: datetime, longest: datetime) -> IssueRequest:
+    """The CA request of one order, or CertificateError: the subject under the order's rules,
+    validity at most PORTAL_MAX_VALIDITY_YEARS (Decree 68 Art. 9)."""
+    subject = _subject_of_order(order, nodes)
+    not_after = order.not_after or longest
+    if not_after > longest:
+        raise CertificateError(
+            _("Thời hạn của chứng thư cấp mới không quá %(years)s năm.")
+            % {"years": settings.PORTAL_MAX_VALIDITY_YEARS},
+            code="validity",
+        )
+    if not_after <= now + timedelta(days=1):
+        raise CertificateError(_("Hạn của chứng thư phải sau hôm nay."), code="validity")
+    return IssueRequest(
+        subject=subject,
+        not_before=now,
+        not_after=not_after,
+        device=order.device,
+        key=order.device_key,
+        key_algorithm=_key_algorithm(order.key_algorithm),
+    )
+
+
+def certificate_issue_check(*, orders: Sequence[IssueOrder]) -> list[CertificateError | None]:
+    """What `certificate_issue_batch` would refuse in each order on its own (subject, validity,
+    key algorithm), without issuing anything: None for an order that passes. One query.
+
+    Lets a caller drop the orders that break a rule before issuing the rest at once
+    (docs/architecture.md §12.3); the orders may name people not saved yet."""
+    now = timezone.now()
+    longest = add_years(now, settings.PORTAL_MAX_VALIDITY_YEARS)
+    nodes = load_ancestries(node for order in orders for node in _order_nodes(order))
+    problems: list[CertificateError | None] = []
+    for order in orders:
+        try:
+            _request_of(order, nodes, now=now, longest=longest)
+        except CertificateError as exc:
+            problems.append(exc)
+        else:
+            problems.append(None)
+    return problems
+
+
+def certificate_issue_batch(
+    *,
+    orders: Sequence[IssueOrder],
+    by: User | None,
+    audit_into: Sequence[list[AuditEntry]] | None = None,
+) -> list[Certificate]:
     """Issue the certificates of several accepted rows at once (all or none).
 
-    Each subscriber gets a new key pair generated on its (simulated) device unless the row
-    brings one (`device_key`); validity at most PORTAL_MAX_VALIDITY_YEARS (Decree 68 Art. 9).
+    Each subscriber gets a new key pair on its (simulated) device unless the row brings one
+    (`device_key`): from the key pool while it lasts, else generated now; validity at most
+    PORTAL_MAX_VALIDITY_YEARS (Decree 68 Art. 9).
+
+    With `audit_into` (one list per order), each certificate's `certificate.issue` event, the
+    one a single issuance writes, is appended to its order's list for the caller to write in
+    its transaction (`audit_record_many`); without it the batch records its own events.
     """
     if not orders:
         return []
@@ -146,28 +200,7 @@ def certificate_issue_batch(*, orders: Sequence[IssueOrder], by: User | None) ->
     longest = add_years(now, settings.PORTAL_MAX_VALIDITY_YEARS)
     nodes = load_ancestries(node for order in orders for node in _order_nodes(order))
     _check_keys(orders)
-    requests = []
-    for order in orders:
-        subject = _subject_of_order(order, nodes)
-        not_after = order.not_after or longest
-        if not_after > longest:
-            raise CertificateError(
-                _("Thời hạn của chứng thư cấp mới không quá %(years)s năm.")
-                % {"years": settings.PORTAL_MAX_VALIDITY_YEARS},
-                code="validity",
-            )
-        if not_after <= now + timedelta(days=1):
-            raise CertificateError(_("Hạn của chứng thư phải sau hôm nay."), code="validity")
-        requests.append(
-            IssueRequest(
-                subject=subject,
-                not_before=now,
-                not_after=not_after,
-                device=order.device,
-                key=order.device_key,
-                key_algorithm=_key_algorithm(order.key_algorithm),
-            )
-        )
+    requests = [_request_of(order, nodes, now=now, longest=longest) for order in orders]
 
     with transaction.atomic():
         issued = get_backend().issue(requests=requests)
@@ -194,11 +227,17 @@ def certificate_issue_batch(*, orders: Sequence[IssueOrder], by: User | None) ->
             )
             _apply_subject(certificate, request.subject, result.subject_dn)
             certificates.append(certificate)
-        Certificate.objects.bulk_create(certificates)
-        CertificateEvent.objects.bulk_create(
-            [_event(c, CertEventKind.ISSUED, by, at=now) for c in certificates]
+        # Through COPY: a batch's INSERT would carry every DER in its SQL text (§12.3).
+        create_objects(Certificate, certificates)
+        insert_objects(
+            CertificateEvent, [_event(c, CertEventKind.ISSUED, by, at=now) for c in certificates]
         )
-        if len(certificates) == 1:
+        if audit_into is not None:
+            for entries, certificate in zip(audit_into, certificates, strict=True):
+                entries.append(
+                    AuditEntry("certificate.issue", certificate, after=_snapshot(certificate))
+                )
+        elif len(certificates) == 1:
             audit_record(
                 actor=by,
                 action="certificate.issue",

@@ -17,6 +17,7 @@ from devices.services.custody import (
     device_register_stock,
     device_transfer_agency,
 )
+from devices.services.delivery import DeliveryOrder, device_deliver_for_certificates
 from devices.services.documents import device_document_pdf
 from devices.services.handover import handover_notice_create
 from devices.services.loss import loss_report_attach_revocation, loss_report_create
@@ -36,12 +37,14 @@ from devices.services.stock import (
 
 __all__ = [
     "MOVES",
+    "DeliveryOrder",
     "StockImportRefused",
     "StockRow",
     "device_await_return",
     "device_transfer_agency",
     "device_collect",
     "device_deliver_for_certificate",
+    "device_deliver_for_certificates",
     "device_document_mark_sent",
     "device_document_pdf",
     "device_hand_over",

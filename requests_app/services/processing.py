@@ -5,9 +5,11 @@ stuck and never repeated (docs/architecture.md §4).
   when the broker is unreachable the letter stays in process, the user is told, and the
   stall sweep enqueues it again once the broker is back. The database holds the intent.
 - The worker takes the accepted rows in chunks (a worker that dies loses at most one
-  chunk's work, rolled back and done again; a chunk can later be signed at once), each row locked and processed only while it
-  is still accepted; what a row produces carries the row's key under a unique constraint
-  (`Certificate.origin`), so a redelivered, concurrent or retried task can never issue twice.
+  chunk's work, rolled back and done again), each row locked and processed only while it
+  is still accepted; issuance rows are written a chunk at a time with bulk operations and
+  signed by the CA at once (§12.3). What a row produces carries the row's key under a unique
+  constraint (`Certificate.origin`), so a redelivered, concurrent or retried task can never
+  issue twice.
 - `progress_at` records the last sign of life; a letter in process without one for
   PORTAL_PROCESSING_STALL_SECONDS is re-enqueued by beat or resumed by the processor.
 """
@@ -124,45 +126,63 @@ def cert_request_resume_stalled(*, now=None) -> int:
 
 
 def _process_chunk(cert_request: CertRequest, by) -> int:
-    """Lock up to PORTAL_PROCESSING_CHUNK_SIZE rows still accepted (skipping rows another worker holds),
-    carry each out in its own savepoint, commit together. Returns the rows taken."""
-    from requests_app.row_handlers import process_row
+    """Lock up to PORTAL_PROCESSING_CHUNK_SIZE rows still accepted (skipping rows another
+    worker holds) and carry them out in one transaction: the issuance forms with bulk writes
+    (`row_batches`, docs/architecture.md §12.3), every other row, and any row the bulk write
+    could not carry, in its own savepoint. Returns the rows taken."""
+    from requests_app.row_batches import BATCHED_FORMS, issue_rows_in_bulk
 
     with transaction.atomic():
         rows = list(
             RequestRow.objects.select_for_update(skip_locked=True, of=("self",))
             .filter(cert_request_id=cert_request.pk, outcome=Outcome.ACCEPTED)
-            .select_related("certificate__agency", "device__agency", "person")
+            .select_related("certificate__agency", "device__agency", "person__organization")
             .order_by("position")[: settings.PORTAL_PROCESSING_CHUNK_SIZE]
         )
         for row in rows:
             row.cert_request = cert_request
-            try:
-                with transaction.atomic():
-                    process_row(row, by=by)
-                    row.outcome = Outcome.DONE
-                    row.is_open = False
-                    row.save(
-                        update_fields=["outcome", "is_open", "result_certificate", "result_device"]
-                    )
-            except Exception as exc:  # noqa: BLE001 - one row's failure must not stop the rest
-                # A refusal of the rules (DomainError) says why; anything else (a constraint,
-                # a deadlock, a bug) is logged and the row fails, rolled back to its savepoint,
-                # instead of rolling back the chunk and blocking the letter for good.
-                if not isinstance(exc, DomainError):
-                    logger.exception("row %s of letter %s failed", row.pk, cert_request.pk)
-                note = (
-                    str(exc)
-                    if isinstance(exc, DomainError)
-                    else _("Lỗi hệ thống khi xử lý dòng này.")
-                )
-                # Only a row still accepted fails: never overwrite another worker's result.
-                RequestRow.objects.filter(pk=row.pk, outcome=Outcome.ACCEPTED).update(
-                    outcome=Outcome.FAILED, outcome_note=note[:500], is_open=False
-                )
+        left = rows
+        if rows and cert_request.form in BATCHED_FORMS:
+            bulk = issue_rows_in_bulk(rows, by=by)
+            _fail_rows(cert_request, bulk.failed)
+            left = bulk.left
+        for row in left:
+            _process_row(cert_request, row, by)
         if rows:
             CertRequest.objects.filter(pk=cert_request.pk).update(progress_at=timezone.now())
     return len(rows)
+
+
+def _process_row(cert_request: CertRequest, row: RequestRow, by) -> None:
+    """One row in its own savepoint: done, or failed alone (§4.2)."""
+    from requests_app.row_handlers import process_row
+
+    try:
+        with transaction.atomic():
+            process_row(row, by=by)
+            row.outcome = Outcome.DONE
+            row.is_open = False
+            row.save(update_fields=["outcome", "is_open", "result_certificate", "result_device"])
+    except Exception as exc:  # noqa: BLE001 - one row's failure must not stop the rest
+        _fail_rows(cert_request, [(row, exc)])
+
+
+def _fail_rows(cert_request: CertRequest, failures) -> None:
+    """Mark rows failed with why: a refusal of the rules (DomainError) says why; anything
+    else (a constraint, a deadlock, a bug) is logged and the row fails, rolled back to its
+    savepoint, instead of rolling back the chunk and blocking the letter for good. Rows
+    failing for the same reason are marked in one UPDATE."""
+    by_note: dict[str, list[int]] = {}
+    for row, exc in failures:
+        if not isinstance(exc, DomainError):
+            logger.error("row %s of letter %s failed", row.pk, cert_request.pk, exc_info=exc)
+        note = str(exc) if isinstance(exc, DomainError) else _("Lỗi hệ thống khi xử lý dòng này.")
+        by_note.setdefault(note[:500], []).append(row.pk)
+    for note, pks in by_note.items():
+        # Only a row still accepted fails: never overwrite another worker's result.
+        RequestRow.objects.filter(pk__in=pks, outcome=Outcome.ACCEPTED).update(
+            outcome=Outcome.FAILED, outcome_note=note, is_open=False
+        )
 
 
 def _finish(cert_request_id: int) -> CertRequest | None:

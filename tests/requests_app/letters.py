@@ -61,6 +61,20 @@ def row_data(form: str, agency) -> dict:
             "province_name": "Lai Châu",
             "email": f"trungtam{n}@laichau.gov.vn",
         }
+    if form == FormKind.ISSUE_DEVICE:
+        n = next(_serial)
+        return {
+            "service_name": f"Cổng dịch vụ công {n}",
+            "service_version": "2.1",
+            "domain_or_ip": f"dvc{n}.laichau.gov.vn",
+            "organization_name": "Sở Tài chính tỉnh Lai Châu",
+            "tax_code": f"62002{n:05d}",
+            "budget_code": f"{1300000 + n}",
+            "province_name": "Lai Châu",
+            "email": f"dvc{n}@laichau.gov.vn",
+            "purpose": "Ký số văn bản điện tử",
+            "key_storage": "hsm",
+        }
     if form == FormKind.RENEW_CHANGE:
         return {"certificate": certificate_of(agency), "renew": True}
     if form == FormKind.REVOKE:
