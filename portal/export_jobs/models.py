@@ -46,6 +46,7 @@ class ExportJob(models.Model):
         related_name="+",
     )
     title = models.CharField(_("danh sách"), max_length=255)
+    # The list's path within the site (`request.path_info`: what `resolve` takes).
     path = models.CharField(_("trang danh sách"), max_length=255)
     query = models.TextField(_("bộ lọc"), blank=True)
     language = models.CharField(_("ngôn ngữ"), max_length=8, default="vi")
@@ -102,7 +103,9 @@ class ExportJob(models.Model):
     def list_url(self) -> str:
         """The list page with the filters of the export (without `xuat`)."""
         from django.http import QueryDict
+        from django.urls import get_script_prefix
 
         query = QueryDict(self.query, mutable=True)
         query.pop("xuat", None)
-        return f"{self.path}?{query.urlencode()}" if query else self.path
+        url = get_script_prefix() + self.path.lstrip("/")
+        return f"{url}?{query.urlencode()}" if query else url

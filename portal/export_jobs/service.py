@@ -80,7 +80,7 @@ def export_answer(request, export) -> HttpResponse:
     job = export_job_create(
         owner=request.user,
         title=export.title,
-        path=request.path,
+        path=request.path_info,
         query=request.GET.urlencode(),
         language=translation.get_language() or settings.LANGUAGE_CODE,
     )
