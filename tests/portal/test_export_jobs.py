@@ -27,7 +27,8 @@ pytestmark = pytest.mark.django_db
 S = ExportJob.Status
 DEVICES = reverse("devices:list")
 RETURNS = reverse("devices:returns")
-# Queries of a job page (4 today: session, user, its memberships for the menu, the job).
+# Queries of a job page (7 today, the same queued or ready: the session, the user and what
+# the page frame reads for them, the job).
 BUDGET = 8
 
 
