@@ -152,8 +152,16 @@ class StreamedSheet:
     def __enter__(self):
         return self
 
-    def __exit__(self, *exc):
-        self.close()
+    def __exit__(self, exc_type, *exc):
+        if exc_type is None:
+            self.close()
+            return
+        # Writing failed: release the file without masking the error (its owner discards it).
+        try:
+            self._sheet.close()
+            self._zip.close()
+        except Exception:  # noqa: BLE001, S110 - the original error is the one to raise
+            pass
 
     def _write(self, text: str) -> None:
         self._sheet.write(text.encode("utf-8"))
