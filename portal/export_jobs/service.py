@@ -158,9 +158,6 @@ class Build:
         if now - self._reported >= PROGRESS_SECONDS:
             self._reported = now
             self._touch(rows_done=done, rows_total=Greatest("rows_total", done))
-            # The writer fills the file only when it closes: touch it, so the sweep knows it
-            # is alive (`_delete_orphans`).
-            os.utime(self.handle.fileno())
 
     def _touch(self, **fields) -> None:
         # Its own short update (the worker runs in autocommit): the page sees it at once.
@@ -267,7 +264,7 @@ def export_jobs_sweep(*, now=None) -> dict[str, int]:
 
 def _delete_orphans(folder: Path, cutoff) -> int:
     """Files no job holds (a former worker's, a failed write's) untouched since `cutoff`: a
-    file being written is touched at every progress report, so a live build is never deleted."""
+    file being written is touched at every flush, so a live build is never deleted."""
     stale = []
     for path in folder.iterdir():
         if not path.is_file() or not path.name.endswith((SUFFIX, SUFFIX + PARTIAL)):

@@ -272,28 +272,6 @@ def test_the_sweep_deletes_files_no_job_holds_and_keeps_the_others(cast, client,
     assert sorted(p.name for p in job_dir().iterdir()) == sorted([job.stored_name, fresh.name])
 
 
-def test_a_build_being_written_touches_its_file_so_the_sweep_keeps_it(
-    cast, client, devices, monkeypatch
-):
-    from portal.export_jobs import service
-
-    job = _ask(client, cast.clerk_a)
-    real_progress = service.Build.progress
-    orphans = []
-
-    def progress_an_hour_after_the_file_was_opened(build, done):
-        # The writer fills the file only when it closes: until then only progress touches it.
-        (partial,) = job_dir().iterdir()
-        long_ago = time.time() - 3600
-        os.utime(partial, (long_ago, long_ago))
-        real_progress(build, done)
-        orphans.append(export_jobs_sweep()["orphans"])
-
-    monkeypatch.setattr(service.Build, "progress", progress_an_hour_after_the_file_was_opened)
-    assert export_job_build_task(job.pk) == "ready"
-    assert orphans == [0]
-
-
 def test_beat_sweeps_export_jobs_every_processing_sweep():
     from config.beat import beat_schedule
 
