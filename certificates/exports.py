@@ -1,33 +1,56 @@
 """The registry list as Excel: the page's own filtered, scoped queryset, one line per
-certificate (docs/architecture.md, "Exports")."""
+certificate (docs/architecture.md, "Exports"; a large list is built by the worker, §12.5)."""
 
+from django.db.models.functions import TruncDate
 from django.utils.translation import gettext as _
 
-from portal.lib.exports import day, export_list
+from certificates.choices import CertStatus, SubjectKind
+from devices.choices import DeviceKind
+from portal.lib.exports import day, export_list, labels
+
+# Read as plain tuples: no model instance per certificate (a million at the CA, §12.5); the
+# validity as local dates computed by the database (a timezone conversion per value in Python
+# cost more than the rest of the line).
+COLUMNS = (
+    "serial",
+    "common_name",
+    "email",
+    "subject_kind",
+    "agency__name",
+    "agency__province__name",
+    "device__kind",
+    "device__serial",
+    "valid_from",
+    "valid_to",
+    "status",
+)
 
 
-def export_certificates(certificates):
-    """`certificates`: the registry page's queryset (`for_registry()`: agency, its province and
-    the device in the same query)."""
+def export_certificates(certificates, *, request=None):
+    """`certificates`: the registry page's queryset; only COLUMNS are read (agency, its
+    province and the device joined in the same query)."""
+    subject_kinds, device_kinds = labels(SubjectKind), labels(DeviceKind)
+    statuses = labels(CertStatus)
 
     def line(certificate):
-        device = certificate.device
-        agency = certificate.agency
+        serial, name, email, subject_kind, agency, province, *tail = certificate
+        device_kind, device_serial, valid_from, valid_to, status = tail
         return [
-            certificate.serial,
-            certificate.common_name,
-            certificate.email,
-            certificate.get_subject_kind_display(),
-            agency.name if agency else "",
-            agency.province.name if agency and agency.province_id else "",
-            device.get_kind_display() if device else "",
-            device.serial if device else "",
-            day(certificate.not_before),
-            day(certificate.not_after),
-            certificate.get_status_display(),
+            serial,
+            name,
+            email,
+            subject_kinds.get(subject_kind, subject_kind),
+            agency or "",
+            province or "",
+            device_kinds.get(device_kind, device_kind) if device_kind else "",
+            device_serial or "",
+            day(valid_from),
+            day(valid_to),
+            statuses.get(status, status),
         ]
 
     return export_list(
+        request=request,
         filename="chung-thu-so",
         title=_("Sổ đăng ký chứng thư số"),
         headers=[
@@ -43,7 +66,9 @@ def export_certificates(certificates):
             _("Hiệu lực đến"),
             _("Trạng thái"),
         ],
-        rows=certificates,
+        rows=certificates.annotate(
+            valid_from=TruncDate("not_before"), valid_to=TruncDate("not_after")
+        ).values_list(*COLUMNS),
         line=line,
         text_columns=frozenset({0, 7}),
     )

@@ -57,7 +57,7 @@ def certificate_list(request):
     # silently dropping the filter; the form shows why.
     rows = filterset.qs if not filterset.is_bound or filterset.is_valid() else base.none()
     if wants_export(request):
-        return export_certificates(rows)
+        return export_certificates(rows, request=request)
     paging = paginate(request, rows)
     context = {
         "filter": filterset,

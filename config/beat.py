@@ -29,6 +29,10 @@ def beat_schedule(*, audit_checkpoint_minutes: int) -> dict:
             "task": "portal.tasks.import_jobs_sweep_task",
             "schedule": env_int("PORTAL_PROCESSING_SWEEP_SECONDS", 60),
         },
+        "portal-exports-sweep": {
+            "task": "portal.tasks.export_jobs_sweep_task",
+            "schedule": env_int("PORTAL_PROCESSING_SWEEP_SECONDS", 60),
+        },
         "requests-render-missing-documents": {
             "task": "requests_app.tasks.letter_document_render_missing_task",
             "schedule": 5 * 60,

@@ -1,11 +1,29 @@
 """The devices' lists as Excel (the inventory, the return obligations): each the page's own
 filtered, scoped queryset, streamed by `portal.lib.exports.export_list`
-(docs/architecture.md, "Exports")."""
+(docs/architecture.md, "Exports"; a large list is built by the worker, §12.5)."""
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from portal.lib.exports import day, export_list, moment
+from devices.choices import Carrier, DeviceKind, DeviceStatus, ReceiverKind, ReturnReason
+from portal.lib.exports import day, export_list, labels, moment
+
+# The inventory's columns, read as plain tuples: no model instance per device (the CA's
+# 300,000 devices, docs/architecture.md §12.5).
+INVENTORY_COLUMNS = (
+    "kind",
+    "serial",
+    "iccid",
+    "phone",
+    "carrier",
+    "status",
+    "agency__name",
+    "agency__province__name",
+    "holder__full_name",
+    "certificate_serial",
+    "return_due_on",
+    "return_overdue",
+)
 
 
 def _state(obligation, today) -> str:
@@ -18,29 +36,32 @@ def _state(obligation, today) -> str:
     return _("Chưa bàn giao")
 
 
-def export_inventory(devices, *, title: str):
+def export_inventory(devices, *, title: str, request=None):
     """`devices` comes from `Device.objects.visible_to(user)` with the page's filters,
-    annotated by `with_certificate()` and `with_return_due()`, with its agency, the agency's
-    province and the holder in the same query."""
+    annotated by `with_certificate()` and `with_return_due()`; only INVENTORY_COLUMNS are
+    read (agency, province and holder joined in the same query)."""
+    kinds, carriers, statuses = labels(DeviceKind), labels(Carrier), labels(DeviceStatus)
 
     def line(device):
-        agency = device.agency
+        kind, serial, iccid, phone, carrier, status, agency, province, holder, *tail = device
+        certificate_serial, return_due_on, return_overdue = tail
         return [
-            device.get_kind_display(),
-            device.serial,
-            device.iccid,
-            device.phone,
-            device.get_carrier_display() if device.carrier else "",
-            device.get_status_display(),
-            agency.name if agency else "",
-            agency.province.name if agency and agency.province_id else "",
-            device.holder.full_name if device.holder_id else "",
-            device.certificate_serial or "",
-            day(device.return_due_on),
-            "X" if device.return_overdue else "",
+            kinds.get(kind, kind),
+            serial,
+            iccid,
+            phone,
+            carriers.get(carrier, carrier),
+            statuses.get(status, status),
+            agency or "",
+            province or "",
+            holder or "",
+            certificate_serial or "",
+            day(return_due_on),
+            "X" if return_overdue else "",
         ]
 
     return export_list(
+        request=request,
         filename="thiet-bi",
         title=title,
         headers=[
@@ -57,28 +78,29 @@ def export_inventory(devices, *, title: str):
             _("Hạn bàn giao lại"),
             _("Quá hạn"),
         ],
-        rows=devices,
+        rows=devices.values_list(*INVENTORY_COLUMNS),
         line=line,
         # Serial, ICCID, phone, certificate serial: text cells (leading zeros, 19-digit ICCIDs).
         text_columns=frozenset({1, 2, 3, 9}),
     )
 
 
-def export_obligations(obligations):
+def export_obligations(obligations, *, request=None):
     """`obligations`: the returns page's queryset (device, agency, its province, person and
     minutes in the same query)."""
     today = timezone.localdate()
+    kinds, reasons = labels(DeviceKind), labels(ReturnReason)
 
     def line(obligation):
         agency = obligation.agency
         return [
             obligation.device.serial,
-            obligation.device.get_kind_display(),
+            kinds.get(obligation.device.kind, obligation.device.kind),
             obligation.person.full_name if obligation.person_id else "",
             obligation.certificate_serial,
             agency.name,
             agency.province.name if agency.province_id else "",
-            obligation.get_reason_display(),
+            reasons.get(obligation.reason, obligation.reason),
             day(obligation.notified_on),
             day(obligation.due_on),
             obligation.minutes.number if obligation.minutes_id else "",
@@ -87,6 +109,7 @@ def export_obligations(obligations):
         ]
 
     return export_list(
+        request=request,
         filename="ban-giao-lai",
         title=_("Thiết bị phải bàn giao lại"),
         headers=[
@@ -123,9 +146,13 @@ def _document_columns(kind: str):
         headers = [_("Số"), _("Cơ quan"), _("Tỉnh, thành phố"), _("Thời gian giao nhận")]
         headers += [_("Bên nhận"), _("Số thiết bị"), _("Trạng thái")]
 
+        receivers = labels(ReceiverKind)
+        confirmed, waiting = _("Đã xác nhận"), _("Chờ bên nhận xác nhận")
+
         def line(doc):
-            state = _("Đã xác nhận") if doc.confirmed_at else _("Chờ bên nhận xác nhận")
-            return [moment(doc.held_at), doc.get_receiver_kind_display(), doc.device_count, state]
+            state = confirmed if doc.confirmed_at else waiting
+            receiver = receivers.get(doc.receiver_kind, doc.receiver_kind)
+            return [moment(doc.held_at), receiver, doc.device_count, state]
 
         return headers, line, frozenset({0})
     headers = [_("Số"), _("Cơ quan"), _("Tỉnh, thành phố"), _("Số hiệu thiết bị")]
@@ -137,7 +164,7 @@ def _document_columns(kind: str):
     return headers, line, frozenset({0, 3, 5})
 
 
-def export_documents(documents, *, kind: str, title: str):
+def export_documents(documents, *, kind: str, title: str, request=None):
     """A Mẫu 07 ("notices"), 08 ("minutes") or 09 ("losses") list: the page's queryset (agency
     and its province, for Mẫu 09 the device, in the same query)."""
     headers, tail, text_columns = _document_columns(kind)
@@ -149,6 +176,7 @@ def export_documents(documents, *, kind: str, title: str):
 
     filename = {"notices": "mau-07", "minutes": "mau-08", "losses": "mau-09"}[kind]
     return export_list(
+        request=request,
         filename=filename,
         title=str(title),
         headers=headers,

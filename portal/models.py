@@ -398,3 +398,8 @@ class IdempotencyKey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} · {self.key}"
+
+
+# Export jobs live in their own package (docs/architecture.md §12.5); imported here so Django
+# registers the model with the portal app.
+from portal.export_jobs.models import ExportJob  # noqa: E402, F401

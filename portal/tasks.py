@@ -4,6 +4,7 @@
 from celery import shared_task
 
 from portal.audit import audit_checkpoint
+from portal.export_jobs.service import export_job_run, export_jobs_sweep
 from portal.imports import import_jobs_sweep
 
 
@@ -22,6 +23,20 @@ def audit_checkpoint_task() -> int | None:
 def import_jobs_sweep_task() -> dict[str, int]:
     """Beat: re-queue stalled import jobs, discard expired ones (docs/architecture.md §4.7)."""
     return import_jobs_sweep()
+
+
+@shared_task(name="portal.tasks.export_job_build_task")
+def export_job_build_task(job_id: int) -> str:
+    """Build an export job's file (docs/architecture.md §12.5). Idempotent: only a queued job
+    is claimed, and only its current claim records the outcome."""
+    return export_job_run(job_id=job_id)
+
+
+@shared_task(name="portal.tasks.export_jobs_sweep_task")
+def export_jobs_sweep_task() -> dict[str, int]:
+    """Beat: re-queue stalled export jobs, expire old ones with their files, delete files no
+    job holds (docs/architecture.md §12.5)."""
+    return export_jobs_sweep()
 
 
 @shared_task(name="portal.tasks.daily_digest_task")

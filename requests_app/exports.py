@@ -1,22 +1,30 @@
 """The letters list and the two work queues as Excel: each page's own filtered, scoped queryset
-(docs/architecture.md, "Exports"). A letter's own rows are `requests_app.excel.export_workbook`."""
+(docs/architecture.md, "Exports"; a large list is built by the worker, §12.5). A letter's own
+rows are `requests_app.excel.export_workbook`."""
 
 from django.utils.translation import gettext as _
 
-from portal.lib.exports import day, export_list
+from portal.lib.exports import day, export_list, labels
+from requests_app.choices import FormKind, Status
 
 
-def _letter_head(letter) -> list:
-    agency = letter.agency
-    return [
-        letter.number or "",
-        day(letter.issued_on),
-        letter.get_form_display(),
-        letter.subject,
-        agency.name,
-        agency.province.name if agency.province_id else "",
-        letter.get_status_display(),
-    ]
+def _letter_head():
+    """The first columns of a letter's line, with the labels translated once."""
+    forms, statuses = labels(FormKind), labels(Status)
+
+    def head(letter) -> list:
+        agency = letter.agency
+        return [
+            letter.number or "",
+            day(letter.issued_on),
+            forms.get(letter.form, letter.form),
+            letter.subject,
+            agency.name,
+            agency.province.name if agency.province_id else "",
+            statuses.get(letter.status, letter.status),
+        ]
+
+    return head
 
 
 def _head_headers() -> list[str]:
@@ -31,19 +39,21 @@ def _head_headers() -> list[str]:
     ]
 
 
-def export_letters(letters):
+def export_letters(letters, *, request=None):
     """`letters`: the letters page's queryset (annotated with `row_count` and `is_overdue`)."""
+    head, overdue = _letter_head(), _("Quá hạn")
 
     def line(letter):
         return [
-            *_letter_head(letter),
+            *head(letter),
             letter.row_count,
             day(letter.created_at),
             day(letter.due_on),
-            _("Quá hạn") if letter.is_overdue else "",
+            overdue if letter.is_overdue else "",
         ]
 
     return export_list(
+        request=request,
         filename="van-ban-de-nghi",
         title=_("Văn bản đề nghị"),
         headers=[*_head_headers(), _("Số dòng"), _("Ngày tạo"), _("Hạn xử lý"), _("Quá hạn")],
@@ -53,12 +63,13 @@ def export_letters(letters):
     )
 
 
-def export_queue(letters, *, title: str, filename: str):
+def export_queue(letters, *, title: str, filename: str, request=None):
     """`letters`: a queue page's queryset, `with_queue_figures()`."""
+    head = _letter_head()
 
     def line(letter):
         return [
-            *_letter_head(letter),
+            *head(letter),
             day(letter.received_on),
             day(letter.due_on),
             letter.rows_total,
@@ -68,6 +79,7 @@ def export_queue(letters, *, title: str, filename: str):
         ]
 
     return export_list(
+        request=request,
         filename=filename,
         title=str(title),
         headers=[

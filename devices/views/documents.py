@@ -179,7 +179,7 @@ def _document_list(request, kind: str):
     filterset = spec["filterset"](request.GET or None, queryset=base, request=request)
     title = spec["title_ca"] if is_ca(request.user) else spec["title"]
     if wants_export(request):
-        return export_documents(filterset.qs, kind=kind, title=title)
+        return export_documents(filterset.qs, kind=kind, title=title, request=request)
     context = {
         "title": title,
         "filter": filterset,
@@ -350,7 +350,7 @@ def returns(request):
     )
     filterset = ObligationFilterSet(request.GET or None, queryset=base, request=request)
     if wants_export(request):
-        return export_obligations(filterset.qs)
+        return export_obligations(filterset.qs, request=request)
     context = {
         "filter": filterset,
         "export_query": export_query(request),

@@ -29,7 +29,7 @@ def _inventory(request, *, base, title: str, lead: str, fixed: tuple = (), extra
         .order_by("kind", "serial", "pk")
     )
     if wants_export(request):
-        return export_inventory(devices, title=title)
+        return export_inventory(devices, title=title, request=request)
     pages = paginate(request, devices)
     scope = scope_for(request.user)
     context = {

@@ -1,28 +1,34 @@
-"""Export a list page as .xlsx: the one streaming helper every list's "Xuất Excel" uses.
+"""Export a list page as .xlsx: the one helper every list's "Xuất Excel" uses.
 
 A list view hands over its own filtered, scoped queryset (the same code that fills the page),
-the Vietnamese headers and a function turning one object into one line. The workbook is
-written in openpyxl's write-only mode into a temporary file on disk and served by a
-FileResponse, so memory stays bounded whatever the number of rows; the queryset is read with
-`.iterator(chunk_size=...)`, so the caller's select_related keeps the query count constant.
-Cells go through `portal.lib.xlsx.export_row` (formula-proof; IDs, serials, phones and letter
-numbers as text cells). `blank_template` is the empty workbook offered next to each import.
-See docs/architecture.md, "Exports".
+the Vietnamese headers and a function turning one row into one line (`export_list`). A small
+list is written at once into a temporary file served by a FileResponse; a large one (more
+than PORTAL_EXPORT_INLINE_MAX_ROWS, by a bounded count) becomes an export job built by the
+worker, and the user is sent to its page (`portal.export_jobs`). Either way the rows are read
+with `.iterator(chunk_size=...)` (the caller's select_related or values_list keeps the query
+count constant) and written by `portal.lib.xlsx_stream` (formula-proof; IDs, serials, phones
+and letter numbers as text cells), so memory stays bounded whatever the number of rows.
+`blank_template` is the empty workbook offered next to each import.
+See docs/architecture.md, "Exports" and §12.5.
 """
 
 import tempfile
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from django.http import FileResponse, HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from portal.lib.xlsx import XLSX_CONTENT_TYPE, export_cell, export_row, new_export, save
+from portal.lib.xlsx import XLSX_CONTENT_TYPE, save
+from portal.lib.xlsx_stream import BOLD, TITLE, StreamedSheet
 
 EXPORT_PARAM = "xuat"
 EXPORT_VALUE = "xlsx"
 CHUNK_SIZE = 2000
+# How often (in lines) `write_list` reports its progress.
+PROGRESS_EVERY = 2000
 # Lines of a blank import template pre-formatted as text.
 TEMPLATE_TEXT_ROWS = 500
 
@@ -46,7 +52,13 @@ def day(value: date | datetime | None) -> str:
         return ""
     if isinstance(value, datetime):
         value = timezone.localtime(value).date() if timezone.is_aware(value) else value.date()
-    return value.strftime("%d/%m/%Y")
+    return f"{value.day:02d}/{value.month:02d}/{value.year:04d}"
+
+
+def labels(choices) -> dict:
+    """A TextChoices' labels by value, translated once for a whole export (a model's
+    `get_<field>_display()` rebuilds its choices, translating each, on every call)."""
+    return {value: str(label) for value, label in choices.choices}
 
 
 def moment(value: datetime | None) -> str:
@@ -54,6 +66,51 @@ def moment(value: datetime | None) -> str:
     if value is None:
         return ""
     return timezone.localtime(value).strftime("%d/%m/%Y %H:%M")
+
+
+@dataclass
+class ListExport:
+    """What a list view asks to export: the file's name stem and title, the headers, the rows
+    (a queryset or a list) and `line`, turning one row into the values under the headers.
+    `text_columns` are 0-based indexes into `headers` written as text cells."""
+
+    filename: str
+    title: str
+    headers: list[str]
+    rows: Iterable
+    line: Callable[[object], list]
+    text_columns: frozenset[int] = frozenset()
+
+    def download_name(self) -> str:
+        return f"{self.filename}-{timezone.localdate():%Y%m%d}.xlsx"
+
+    def write(self, handle, *, progress: Callable[[int], None] | None = None) -> int:
+        return write_list(
+            handle,
+            title=self.title,
+            headers=self.headers,
+            rows=self.rows,
+            line=self.line,
+            text_columns=self.text_columns,
+            progress=progress,
+        )
+
+    def response(self) -> FileResponse:
+        """The workbook, written now, as a download."""
+        # FileResponse closes the file once sent (the OS deletes it then).
+        handle = tempfile.TemporaryFile(suffix=".xlsx")  # noqa: SIM115
+        try:
+            self.write(handle)
+            handle.seek(0)
+        except BaseException:
+            handle.close()
+            raise
+        return FileResponse(
+            handle,
+            as_attachment=True,
+            filename=self.download_name(),
+            content_type=XLSX_CONTENT_TYPE,
+        )
 
 
 def write_list(
@@ -64,52 +121,64 @@ def write_list(
     rows: Iterable,
     line: Callable[[object], list],
     text_columns: frozenset[int] = frozenset(),
-) -> None:
+    progress: Callable[[int], None] | None = None,
+) -> int:
     """Write the workbook into the open binary file `handle`: a title line, the time of the
-    export, the bold header line, then one line per object (numbered "STT" in column 1)."""
-    from openpyxl.styles import Font
-
-    workbook, sheet = new_export(title)
-    sheet.append([export_cell(sheet, title, font=Font(bold=True, size=13))])
+    export, the bold header line, then one line per row (numbered "STT" in column 1).
+    `progress(lines written)` is called every PROGRESS_EVERY lines. Returns the lines."""
+    widths = [6] + [max(10, min(len(str(header)) + 4, 40)) for header in headers]
     stamp = timezone.localtime().strftime("%d/%m/%Y %H:%M")
-    sheet.append([export_cell(sheet, _("Xuất lúc %(when)s") % {"when": stamp})])
-    sheet.append(export_row(sheet, [_("STT"), *headers], font=Font(bold=True)))
-    shifted = frozenset(index + 1 for index in text_columns)
     if hasattr(rows, "iterator"):
         rows = rows.iterator(chunk_size=CHUNK_SIZE)
-    for number, obj in enumerate(rows, start=1):
-        sheet.append(export_row(sheet, [number, *line(obj)], text_columns=shifted))
-    workbook.save(handle)
+    shifted = frozenset(index + 1 for index in text_columns)
+    written = 0
+    with StreamedSheet(handle, title=title, widths=widths) as sheet:
+        sheet.append([title], style=TITLE)
+        sheet.append([_("Xuất lúc %(when)s") % {"when": stamp}])
+        sheet.append([_("STT"), *headers], style=BOLD)
+        numbered = ([number, *line(row)] for number, row in enumerate(rows, start=1))
+        while True:
+            batch = sheet.extend(_take(numbered, PROGRESS_EVERY), text_columns=shifted)
+            written += batch
+            if progress is not None and batch:
+                progress(written)
+            if batch < PROGRESS_EVERY:
+                break
+    return written
+
+
+def _take(iterator, n: int):
+    for _index, item in zip(range(n), iterator, strict=False):
+        yield item
 
 
 def export_list(
     *,
+    request=None,
     filename: str,
     title: str,
     headers: list[str],
     rows: Iterable,
     line: Callable[[object], list],
     text_columns: frozenset[int] = frozenset(),
-) -> FileResponse:
-    """The list as an .xlsx download named `<filename>-<yyyymmdd>.xlsx`. `text_columns` are
-    0-based indexes into `headers` (and `line`'s values) written as text cells."""
-    # FileResponse closes the file once sent (the OS deletes it then).
-    handle = tempfile.TemporaryFile(suffix=".xlsx")  # noqa: SIM115
-    try:
-        write_list(
-            handle, title=title, headers=headers, rows=rows, line=line, text_columns=text_columns
-        )
-        handle.seek(0)
-    except BaseException:
-        handle.close()
-        raise
-    stamp = timezone.localdate().strftime("%Y%m%d")
-    return FileResponse(
-        handle,
-        as_attachment=True,
-        filename=f"{filename}-{stamp}.xlsx",
-        content_type=XLSX_CONTENT_TYPE,
+) -> HttpResponse:
+    """The list as an .xlsx named `<filename>-<yyyymmdd>.xlsx`. With the `request` of the list
+    page a large list becomes an export job (the answer sends the user to its page), and in
+    the worker building that job this writes the job's file (`portal.export_jobs`); without
+    it the file is written now."""
+    export = ListExport(
+        filename=filename,
+        title=str(title),
+        headers=[str(header) for header in headers],
+        rows=rows,
+        line=line,
+        text_columns=text_columns,
     )
+    if request is not None:
+        from portal.export_jobs.service import export_answer
+
+        return export_answer(request, export)
+    return export.response()
 
 
 def blank_template(*, filename: str, headers: list[str], sheet_title: str) -> HttpResponse:

@@ -76,7 +76,7 @@ def _queue(request, kind: str):
     letters = filterset.qs.with_queue_figures()
     if wants_export(request):
         filename = "hop-thu-so" if kind == "province" else "hang-doi-ca"
-        return export_queue(letters, title=queue["title"], filename=filename)
+        return export_queue(letters, title=queue["title"], filename=filename, request=request)
     paging = paginate(request, letters)
     context = {
         "queue": queue,

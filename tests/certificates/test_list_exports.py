@@ -57,6 +57,19 @@ def test_serials_are_text_cells_and_dates_dd_mm_yyyy(cast, client, certificates)
     assert column(headers, lines, "Hiệu lực đến")[0].value == expected
 
 
+def test_validity_dates_are_the_days_in_vietnam(cast, client, certificates):
+    from datetime import UTC, datetime
+
+    type(certificates["a"]).objects.filter(pk=certificates["a"].pk).update(
+        not_before=datetime(2026, 1, 1, 17, 30, tzinfo=UTC),  # 00:30 on 2 January in Hà Nội
+        not_after=datetime(2028, 12, 31, 16, 59, tzinfo=UTC),  # 23:59 on 31 December
+    )
+    sign_in(client, cast.clerk_a)
+    headers, lines = read_export(client.get(URL, {"xuat": "xlsx"}))
+    assert column(headers, lines, "Hiệu lực từ")[0].value == "02/01/2026"
+    assert column(headers, lines, "Hiệu lực đến")[0].value == "31/12/2028"
+
+
 def test_the_list_page_offers_the_export_with_its_filter(cast, client, certificates):
     sign_in(client, cast.officer_1)
     response = client.get(URL, {"agency": cast.agency_b.pk, "page": 1})

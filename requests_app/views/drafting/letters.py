@@ -55,7 +55,7 @@ def cert_request_list(request):
     )
     filterset = CertRequestFilterSet(request.GET or None, queryset=base, request=request)
     if wants_export(request):
-        return export_letters(filterset.qs)
+        return export_letters(filterset.qs, request=request)
     paging = paginate(request, filterset.qs)
     letters = list(paging["page"].object_list)
     for letter in letters:
