@@ -4,9 +4,10 @@
     DATABASE_URL=postgres://… REDIS_URL=redis://…/N python bench/bench_export.py
     python bench/bench_export.py --devices 30000        # a quick run (goals not decided)
 
-1. a throw-away database: a copy of the national-scale dataset when `seed_scale` has left one
-   (the file /work/wt/SCALE_READY or --from-template portal_scale: `createdb -T`), else a new
-   database migrated and seeded with --devices devices by COPY (bench/_devices_seed.py);
+1. a throw-away database: a copy of the national-scale dataset when `manage.py seed_scale` (or
+   bench/run) has left one in the database portal_scale, or of --from-template NAME
+   (`CREATE DATABASE … TEMPLATE`), else a new database migrated and seeded with --devices
+   devices by COPY (bench/_devices_seed.py);
 2. the shipped processes on loopback with production settings (DEBUG off, the manifest
    static files collected, a private PORTAL_VAR_DIR): `gunicorn config.wsgi:application
    --workers 3` (Dockerfile, docker-compose.yml; its default 30 s timeout) and
@@ -42,7 +43,7 @@ import _setup
 
 GOAL_DEVICES = 300_000
 GOAL_WORKER_MB = 250
-SCALE_READY = Path("/work/wt/SCALE_READY")
+SCALE_DATABASE = "portal_scale"
 USERNAME = "bench-export-ca"
 PASSWORD = secrets.token_urlsafe(16)
 BIN = Path(sys.executable).parent
@@ -53,11 +54,12 @@ def database_url(base: str, name: str) -> str:
     return urllib.parse.urlunsplit(parts._replace(path=f"/{name}"))
 
 
-def admin_command(base: str, sql: str) -> None:
+def admin_command(base: str, sql: str, params=()) -> list:
     import psycopg
 
     with psycopg.connect(database_url(base, "postgres"), autocommit=True) as connection:
-        connection.execute(sql)
+        cursor = connection.execute(sql, params)
+        return cursor.fetchall() if cursor.description else []
 
 
 def prepare_database(base: str, *, template: str | None, n_devices: int, log) -> None:
@@ -206,7 +208,10 @@ def run(args, log=print) -> int:
     if not base_url.startswith("postgres") or not redis_url.startswith("redis"):
         print("bench_export needs DATABASE_URL=postgres://… and REDIS_URL=redis://…")
         return 2
-    template = args.from_template or ("portal_scale" if SCALE_READY.exists() else None)
+    scale_seeded = admin_command(
+        base_url, "SELECT 1 FROM pg_database WHERE datname = %s", [SCALE_DATABASE]
+    )
+    template = args.from_template or (SCALE_DATABASE if scale_seeded else None)
     name = f"{template}_exports" if template else "portal_bench_exports"
     admin_command(base_url, f'DROP DATABASE IF EXISTS "{name}"')
     started = time.perf_counter()

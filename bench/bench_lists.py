@@ -1,0 +1,208 @@
+"""Every hot list and API list at national scale, for each role (issue 16, docs/architecture.md
+§12.7), on the dataset `manage.py seed_scale` leaves in a PostgreSQL database:
+
+    DATABASE_URL=postgres://…/portal_scale python bench/bench_lists.py [--repeat 20]
+
+For each page and role it requests the first page and a deep position as that user (Django's
+test client in this process, DEBUG off, so the time is the server's: middleware, view, queries,
+template) and prints the median and p95 over --repeat requests after two warm-up requests,
+the queries per request, and the verdict against the goals: p95 ≤ 150 ms, the deep position
+≤ 2× the first page, ≤ 10 queries a page. A page that does not answer 200 fails.
+
+The deep position follows the page's own "next" link --depth times (keyset pages have no page
+numbers to jump to); a numbered pager is asked for its last page instead. It writes nothing
+but the sign-in: a confirmed authenticator for each account that needs a second factor."""
+
+import argparse
+import re
+import statistics
+import sys
+import time
+from dataclasses import dataclass
+from html import unescape
+
+import _setup
+
+GOAL_P95_MS = 150.0
+GOAL_DEEP_RATIO = 2.0
+GOAL_QUERIES = 10
+
+
+@dataclass
+class Figure:
+    label: str
+    role: str
+    position: str
+    median_ms: float
+    p95_ms: float
+    queries: int
+    status: int
+
+
+def p95(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[max(0, round(0.95 * len(ordered)) - 1)]
+
+
+NEXT_LINK = re.compile(r'<a[^>]*href="([^"]+)"[^>]*rel="next"|<a[^>]*rel="next"[^>]*href="([^"]+)"')
+LAST_PAGE = re.compile(r'href="(\?[^"]*page=(\d+)[^"]*)"')
+
+
+def deep_url(client, url: str, depth: int) -> str:
+    """A deep position of the list at `url`: `depth` times its "next" link (keyset pager),
+    or else the highest page number its pager links to, or an API's `next` cursor."""
+    current = url
+    for _ in range(depth):
+        response = client.get(current)
+        if response.get("Content-Type", "").startswith("application/json"):
+            following = response.json().get("next")
+            if not following:
+                break
+            current = following.replace("http://testserver", "")
+            continue
+        html = response.content.decode()
+        found = NEXT_LINK.search(html)
+        if found:
+            link = unescape(found.group(1) or found.group(2))
+            current = link if link.startswith("/") else url.split("?")[0] + link
+            continue
+        pages = [(int(m.group(2)), unescape(m.group(1))) for m in LAST_PAGE.finditer(html)]
+        if pages:
+            current = url.split("?")[0] + max(pages)[1]
+        break
+    return current
+
+
+def measure(client, url: str, repeat: int) -> tuple[list[float], int, int]:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    for _ in range(2):
+        client.get(url)
+    times, queries, status = [], 0, 200
+    for _ in range(repeat):
+        with CaptureQueriesContext(connection) as captured:
+            started = time.perf_counter()
+            response = client.get(url)
+            times.append(1000 * (time.perf_counter() - started))
+        queries = max(queries, len(captured))
+        if response.status_code != 200:
+            status = response.status_code
+    return times, queries, status
+
+
+def pages() -> list[tuple[str, str, str]]:
+    """(label, username, url) of every hot list: the CA operator's, a province officer's and
+    an agency clerk's view of each."""
+    from dashboard.scale_seed import CA_USERNAME, CLERK_USERNAME, OFFICER_USERNAME
+
+    ca = CA_USERNAME
+    officer = OFFICER_USERNAME.format(province=1)
+    clerk = CLERK_USERNAME.format(agency=1)
+    return [
+        ("certificates", ca, "/chung-thu/"),
+        ("certificates", officer, "/chung-thu/"),
+        ("certificates", clerk, "/chung-thu/"),
+        ("letters", ca, "/van-ban/"),
+        ("letters", officer, "/van-ban/"),
+        ("letters", clerk, "/van-ban/"),
+        ("CA queue", ca, "/ca/hang-doi/"),
+        ("Sở inbox", officer, "/so-khcn/hop-thu/"),
+        ("devices", ca, "/thiet-bi/"),
+        ("devices", officer, "/thiet-bi/"),
+        ("devices", clerk, "/thiet-bi/"),
+        ("Mẫu 07", ca, "/thiet-bi/mau-07/"),
+        ("Mẫu 07", officer, "/thiet-bi/mau-07/"),
+        ("return obligations", ca, "/thiet-bi/thu-hoi/"),
+        ("return obligations", officer, "/thiet-bi/thu-hoi/"),
+        ("API certificates", ca, "/api/v1/chung-thu/"),
+        ("API certificates", officer, "/api/v1/chung-thu/"),
+        ("API letters", ca, "/api/v1/van-ban/"),
+        ("API letters", clerk, "/api/v1/van-ban/"),
+        ("API devices", ca, "/api/v1/thiet-bi/"),
+    ]
+
+
+def run(repeat: int, depth: int, only: str | None) -> int:
+    import logging
+
+    import django
+
+    django.setup()
+    logging.getLogger("axes").setLevel(logging.WARNING)  # one sign-in line per account
+    from django.contrib.auth import get_user_model
+    from django.test import Client, override_settings
+
+    from agencies.models import Membership
+    from tests.helpers import sign_in
+
+    # Pages name their static files; the manifest is built by collectstatic at deployment.
+    override_settings(
+        ALLOWED_HOSTS=["testserver"],
+        STORAGES={
+            "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+            "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+        },
+    ).enable()
+    User = get_user_model()
+    clients: dict[str, Client] = {}
+    figures: list[Figure] = []
+    failures = 0
+    print(
+        f"{'list':<20} {'role':<18} {'position':<8} {'median':>8} {'p95':>8} {'queries':>7}  verdict"
+    )
+    for label, username, url in pages():
+        if only and only.lower() not in label.lower():
+            continue
+        if username not in clients:
+            user = User.objects.get(username=username)
+            # A session with its second factor, as after the code page (tests/helpers.py).
+            clients[username] = sign_in(Client(), user)
+        client = clients[username]
+        role = Membership.objects.filter(user__username=username).values_list("role", flat=True)[0]
+        first = None
+        for position, target in (("first", url), ("deep", deep_url(client, url, depth))):
+            times, queries, status = measure(client, target, repeat)
+            figure = Figure(
+                label, role, position, statistics.median(times), p95(times), queries, status
+            )
+            problems = []
+            if status != 200:
+                problems.append(f"HTTP {status}")
+            if figure.p95_ms > GOAL_P95_MS:
+                problems.append(f"p95 > {GOAL_P95_MS:.0f} ms")
+            if queries > GOAL_QUERIES:
+                problems.append(f"> {GOAL_QUERIES} queries")
+            if position == "first":
+                first = figure
+            elif first and figure.p95_ms > GOAL_DEEP_RATIO * max(first.p95_ms, 1.0):
+                problems.append(f"deep > {GOAL_DEEP_RATIO:.0f}× first")
+            failures += bool(problems)
+            figures.append(figure)
+            print(
+                f"{label:<20} {role:<18} {position:<8} {figure.median_ms:7.1f}ms"
+                f" {figure.p95_ms:7.1f}ms {queries:>7}  "
+                + ("PASS" if not problems else "FAIL: " + ", ".join(problems)),
+                flush=True,
+            )
+            if position == "deep" and target == url:
+                print(f"{'':<20} {'':<18} (no deeper position found: one page only)")
+    print(
+        f"Goals: p95 ≤ {GOAL_P95_MS:.0f} ms, deep ≤ {GOAL_DEEP_RATIO:.0f}× first, "
+        f"≤ {GOAL_QUERIES} queries — {len(figures) - failures} of {len(figures)} met"
+    )
+    return 1 if failures else 0
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=20)
+    parser.add_argument("--depth", type=int, default=50, help="'next' links followed for deep")
+    parser.add_argument("--only", help="lists whose label contains this")
+    args = parser.parse_args()
+    _setup.configure()
+    return run(args.repeat, args.depth, args.only)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

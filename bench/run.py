@@ -1,0 +1,196 @@
+"""The national-scale table (issue 16, docs/architecture.md §12.7): `bench/run` seeds (or reuses)
+the dataset and runs every benchmark, then prints one table of every figure with its goal and
+verdict.
+
+    bench/run                         # 1M certificates: the goals are decided at this size
+    bench/run --quick                 # a small dataset and short runs, to try the harness
+    bench/run --only lists,load       # some parts: lists, load, letter, processing, sweeps,
+                                      #   ca, pdf, signing, merger, export, stats
+
+Needs PostgreSQL and Redis (DATABASE_URL=postgres://…/<any>, REDIS_URL=redis://…; defaults:
+the local servers). The dataset lives in the database --database (default portal_scale): made
+by `manage.py migrate` and `manage.py seed_scale` when missing, migrated and reused when its
+certificates are as many as asked (--reseed drops it first). Each other benchmark makes and
+drops its own throw-away database (bench/_setup.py) or, for the export, a copy of this one.
+"""
+
+import argparse
+import os
+import re
+import subprocess
+import sys
+import time
+import urllib.parse
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH = ROOT / "bench"
+PYTHON = sys.executable
+
+FULL = {
+    "certificates": 1_000_000,
+    "letters": 200_000,
+    "agencies": 20_000,
+    "devices": 300_000,
+    "people": 600_000,
+    "notices": 50_000,
+    "obligations": 20_000,
+}
+QUICK = {
+    "certificates": 50_000,
+    "letters": 10_000,
+    "agencies": 1_000,
+    "devices": 15_000,
+    "people": 30_000,
+    "notices": 2_500,
+    "obligations": 1_000,
+}
+
+
+def parts(quick: bool) -> dict[str, list[str]]:
+    """Each part's command line (after the Python interpreter)."""
+    small = quick
+    return {
+        "lists": ["bench_lists.py", "--repeat", "5" if small else "20"],
+        "letter": ["bench_letter_page.py"],
+        "load": ["bench_load.py", "--seconds", "10" if small else "30"],
+        "processing": ["bench_processing.py", *(["--rows", "200"] if small else [])],
+        "sweeps": ["bench_sweeps.py", *(["--certificates", "50000"] if small else [])],
+        "ca": ["bench_ca.py", *(["--n", "50", "--crl", "10000", "--repeat", "2"] if small else [])],
+        "pdf": ["bench_pdf.py", *(["--repeat", "1"] if small else [])],
+        "signing": ["bench_signing.py", *(["--n", "3"] if small else [])],
+        "merger": ["bench_merger.py", *(["--agencies", "200"] if small else [])],
+        "export": ["bench_export.py", *(["--devices", "20000"] if small else [])],
+        "stats": ["bench_stats.py", *(["--certificates", "50000"] if small else [])],
+    }
+
+
+def with_database(url: str, name: str) -> str:
+    return urllib.parse.urlunsplit(urllib.parse.urlsplit(url)._replace(path=f"/{name}"))
+
+
+def admin(url: str, sql: str, params=()) -> list:
+    import psycopg
+
+    with psycopg.connect(with_database(url, "postgres"), autocommit=True) as connection:
+        cursor = connection.execute(sql, params)
+        return cursor.fetchall() if cursor.description else []
+
+
+def certificates_in(url: str) -> int | None:
+    """The certificates of the database at `url`, None when it or the table is missing."""
+    import psycopg
+
+    try:
+        with psycopg.connect(url) as connection:
+            return connection.execute("SELECT count(*) FROM certificates_certificate").fetchone()[0]
+    except psycopg.Error:
+        return None
+
+
+def prepare(base: str, name: str, sizes: dict, reseed: bool, env: dict) -> None:
+    url = with_database(base, name)
+    exists = bool(admin(base, "SELECT 1 FROM pg_database WHERE datname = %s", [name]))
+    found = certificates_in(url) if exists else None
+    if reseed or (exists and (found or 0) < sizes["certificates"]):
+        print(f"dropping {name} (it holds {found or 0:,} certificates)", flush=True)
+        admin(base, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        exists = False
+    if not exists:
+        admin(base, f'CREATE DATABASE "{name}"')
+    manage = [PYTHON, "manage.py"]
+    started = time.perf_counter()
+    subprocess.run([*manage, "migrate", "--noinput", "-v0"], cwd=ROOT, env=env, check=True)
+    if not exists:
+        print(f"seeding {name}: " + ", ".join(f"{k} {v:,}" for k, v in sizes.items()), flush=True)
+        options = [f"--{k}={v}" for k, v in sizes.items()]
+        subprocess.run([*manage, "seed_scale", *options], cwd=ROOT, env=env, check=True)
+    else:
+        print(f"reusing {name}: {found:,} certificates", flush=True)
+    print(f"dataset ready in {time.perf_counter() - started:.0f} s", flush=True)
+
+
+# A figure's line: the existing benchmarks end theirs with "goal met"/"met" or "NOT met";
+# bench_lists ends each line with PASS or FAIL.
+VERDICT = re.compile(r"\b(goal met|goal NOT met|NOT met|met|PASS|FAIL)\b")
+
+
+def figures(output: str) -> list[str]:
+    lines = []
+    for line in output.splitlines():
+        if ("goal" in line.lower() or re.search(r"\b(PASS|FAIL)\b", line)) and VERDICT.search(line):
+            lines.append(line.strip())
+    return lines
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--database", default="portal_scale")
+    parser.add_argument("--quick", action="store_true", help="small dataset, short runs")
+    parser.add_argument("--reseed", action="store_true", help="drop and seed the dataset again")
+    parser.add_argument("--only", help="comma-separated parts (default: all)")
+    for key in FULL:
+        parser.add_argument(f"--{key}", type=int, help=f"dataset size (default {FULL[key]:,})")
+    args = parser.parse_args()
+
+    base = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres")
+    if not base.startswith("postgres"):
+        print("bench/run needs PostgreSQL: DATABASE_URL=postgres://…", file=sys.stderr)
+        return 2
+    sizes = {**(QUICK if args.quick else FULL)}
+    sizes.update({k: getattr(args, k) for k in FULL if getattr(args, k)})
+    env = {
+        **os.environ,
+        "DATABASE_URL": with_database(base, args.database),
+        "REDIS_URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/14"),
+        "SECRET_KEY": os.environ.get("SECRET_KEY", "bench-only-secret-key"),
+        "CA_ALLOW_DEV_PASSPHRASE": "1",
+        "AUDIT_HMAC_KEY": os.environ.get("AUDIT_HMAC_KEY", "bench-only-audit-key-" + "0" * 32),
+        "PYTHONUNBUFFERED": "1",
+    }
+    chosen = parts(args.quick)
+    if args.only:
+        wanted = [p.strip() for p in args.only.split(",")]
+        unknown = set(wanted) - set(chosen)
+        if unknown:
+            print(f"unknown parts {sorted(unknown)}; known: {', '.join(chosen)}", file=sys.stderr)
+            return 2
+        chosen = {name: chosen[name] for name in wanted}
+    prepare(base, args.database, sizes, args.reseed, env)
+
+    table: list[tuple[str, str]] = []
+    failed = False
+    for name, command in chosen.items():
+        if not (BENCH / command[0]).exists():
+            table.append((name, f"{command[0]} is missing: FAIL"))
+            failed = True
+            continue
+        print(f"\n== {name}: {' '.join(command)}", flush=True)
+        # The dataset's own parts read the seeded database; the others make their own.
+        part_env = env if name in ("lists", "load", "export") else {**env, "DATABASE_URL": base}
+        if name == "export":
+            command = [*command, "--from-template", args.database]
+        started = time.perf_counter()
+        result = subprocess.run(
+            [PYTHON, *command], cwd=BENCH, env=part_env, capture_output=True, text=True
+        )
+        output = result.stdout + result.stderr
+        print(output.rstrip(), flush=True)
+        found = figures(result.stdout)
+        if result.returncode != 0 and not found:
+            found = [f"exited {result.returncode} without a figure: FAIL"]
+        if result.returncode != 0:
+            failed = True
+        table.extend((name, line) for line in found)
+        print(f"({name}: {time.perf_counter() - started:.0f} s)", flush=True)
+
+    print("\n== national scale: every figure against its goal")
+    print(f"dataset: {args.database}, " + ", ".join(f"{k} {v:,}" for k, v in sizes.items()))
+    for name, line in table:
+        print(f"{name:<11} {line}")
+    print("all goals met" if not failed else "some goals NOT met (see the lines above)")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
