@@ -100,6 +100,10 @@ def pages() -> list[tuple[str, str, str]]:
     officer = OFFICER_USERNAME.format(province=1)
     clerk = CLERK_USERNAME.format(agency=1)
     return [
+        ("dashboard", ca, "/"),
+        ("dashboard", officer, "/"),
+        ("dashboard", clerk, "/"),
+        ("notifications", ca, "/thong-bao/"),
         ("certificates", ca, "/chung-thu/"),
         ("certificates", officer, "/chung-thu/"),
         ("certificates", clerk, "/chung-thu/"),
@@ -161,7 +165,9 @@ def run(repeat: int, depth: int, only: str | None) -> int:
         client = clients[username]
         role = Membership.objects.filter(user__username=username).values_list("role", flat=True)[0]
         first = None
-        for position, target in (("first", url), ("deep", deep_url(client, url, depth))):
+        deep = deep_url(client, url, depth)
+        positions = [("first", url)] + ([("deep", deep)] if deep != url else [])
+        for position, target in positions:
             times, queries, status = measure(client, target, repeat)
             figure = Figure(
                 label, role, position, statistics.median(times), p95(times), queries, status
@@ -185,8 +191,8 @@ def run(repeat: int, depth: int, only: str | None) -> int:
                 + ("PASS" if not problems else "FAIL: " + ", ".join(problems)),
                 flush=True,
             )
-            if position == "deep" and target == url:
-                print(f"{'':<20} {'':<18} (no deeper position found: one page only)")
+        if deep == url:
+            print(f"{'':<20} {'':<18} deep     (one page only: no deeper position)")
     print(
         f"Goals: p95 ≤ {GOAL_P95_MS:.0f} ms, deep ≤ {GOAL_DEEP_RATIO:.0f}× first, "
         f"≤ {GOAL_QUERIES} queries — {len(figures) - failures} of {len(figures)} met"

@@ -1,13 +1,18 @@
 """What each role's dashboard counts, always within `visible_to(user)` (docs/architecture.md §5).
 
 Every function is one aggregate query over a scoped queryset, so a dashboard costs the same
-handful of queries whether the user sees five certificates or five million.
+handful of queries whether the user sees five certificates or five million. Those queries read
+every row of the scope, though: half a second for the CA's million certificates. So the counts
+of a wide scope (the country, a province) are computed at most once per WIDE_SCOPE_SECONDS and
+shown with the time they were counted; an agency's, which a clerk watches change as they work,
+are always counted live (docs/architecture.md §12.2).
 """
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.contrib.auth import get_user_model
+from django.core.cache import cache
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -163,6 +168,51 @@ def agency_count(user) -> int:
 
 AWAITING_SIGNATURE_SHOWN = 20
 
+# How long the counts of a country- or province-wide scope are reused.
+WIDE_SCOPE_SECONDS = 60
+
+
+def wide_scope(scope: Scope) -> bool:
+    """Whether the user's counts cover a province or the whole country."""
+    return scope.sees_everything or Role.PROVINCIAL_OFFICER in scope.roles
+
+
+def _scope_key(scope: Scope) -> str:
+    """A cache key naming everything `visible_to` reads of the scope, so two users share
+    counts only when they see the same rows."""
+    who = (
+        "all"
+        if scope.sees_everything
+        else "|".join(
+            [",".join(sorted(scope.org_paths)), ",".join(sorted(scope.agency_paths)),
+             str(scope.person_id)]
+        )
+    )  # fmt: skip
+    return f"dashboard:v1:{who}"
+
+
+def scope_counts(user, scope: Scope) -> dict:
+    """The certificates, devices, letters and overdue returns of the user's scope, and the
+    time they were counted: cached for a wide scope, live otherwise."""
+
+    def count() -> dict:
+        return {
+            "certificates": certificate_counts(Certificate.objects.visible_to(user)),
+            "devices": device_counts(Device.objects.visible_to(user)),
+            "letters": letter_counts(CertRequest.objects.visible_to(user)),
+            "overdue_returns": overdue_return_count(user),
+            "counted_at": timezone.now(),
+        }
+
+    if not wide_scope(scope):
+        return {**count(), "counted_at": None}
+    key = _scope_key(scope)
+    counts = cache.get(key)
+    if counts is None:
+        counts = count()
+        cache.set(key, counts, WIDE_SCOPE_SECONDS)
+    return counts
+
 
 def awaiting_signature(user) -> list[CertRequest]:
     """The letters of the head's agencies waiting for their signature, oldest first (one
@@ -243,10 +293,7 @@ def build(user) -> dict:
     if role is None:
         return context
     if role != Role.SUBSCRIBER:
-        context["certificates"] = certificate_counts(Certificate.objects.visible_to(user))
-        context["devices"] = device_counts(Device.objects.visible_to(user))
-        context["letters"] = letter_counts(CertRequest.objects.visible_to(user))
-        context["overdue_returns"] = overdue_return_count(user)
+        context.update(scope_counts(user, scope))
     # "What needs me now" comes first on every dashboard: the unread notifications, and for a
     # head the letters waiting for their signature.
     if Role.AGENCY_HEAD in scope.roles:

@@ -54,6 +54,15 @@ def _own_audit_checkpoint_file(settings, tmp_path_factory):
 
 
 @pytest.fixture(autouse=True)
+def _empty_cache():
+    """Each test starts with an empty cache: counts cached by an earlier test's page (the
+    dashboard's wide scopes, the statistics) describe that test's database, not this one's."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def _vietnamese_first():
     """Every test starts in the portal's language: a page served in English by an earlier
     test leaves English active in the thread (LocaleMiddleware activates, never resets)."""

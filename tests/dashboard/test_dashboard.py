@@ -5,6 +5,8 @@ import re
 from datetime import datetime, timedelta
 
 import pytest
+import time_machine
+from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -346,6 +348,7 @@ def test_the_dashboard_costs_the_same_queries_for_5_or_50_certificates(client, c
             f.CertificateFactory(person=person, agency=agency, device=device)
 
     def queries():
+        cache.clear()  # the cost of counting, not of a wide scope's cached counts
         with CaptureQueriesContext(connection) as ctx:
             assert client.get(reverse("dashboard")).status_code == 200
         return len(ctx.captured_queries)
@@ -358,6 +361,41 @@ def test_the_dashboard_costs_the_same_queries_for_5_or_50_certificates(client, c
     # unread notifications (shared by the navigation and "what needs me now"), and for a head
     # the letters waiting for their signature
     assert small <= 12
+
+
+# Wide scopes' counts are cached (docs/architecture.md §12.2)
+
+
+def test_a_ca_operators_counts_are_reused_for_a_minute_with_their_time_shown(client, cast):
+    cert(cast.agency_a)
+    first = open_dashboard(client, cast.ca_operator)
+    assert shown(first, "valid") == 1
+    assert "data-counted-at" in first.content.decode()
+    cert(cast.agency_c)
+    with CaptureQueriesContext(connection) as ctx:
+        again = open_dashboard(client, cast.ca_operator)
+    assert shown(again, "valid") == 1
+    assert not [q for q in ctx.captured_queries if "certificates_certificate" in q["sql"]]
+    with time_machine.travel(timezone.now() + timedelta(seconds=dashboard.WIDE_SCOPE_SECONDS + 1)):
+        assert shown(open_dashboard(client, cast.ca_operator), "valid") == 2
+
+
+def test_a_clerks_counts_are_always_live(client, cast):
+    cert(cast.agency_a)
+    first = open_dashboard(client, cast.clerk_a)
+    assert shown(first, "valid") == 1
+    assert "data-counted-at" not in first.content.decode()
+    cert(cast.agency_a)
+    assert shown(open_dashboard(client, cast.clerk_a), "valid") == 2
+
+
+def test_officers_of_different_provinces_never_share_cached_counts(client, cast):
+    cert(cast.agency_a)
+    cert(cast.agency_b)
+    cert(cast.agency_c)
+    assert shown(open_dashboard(client, cast.officer_1), "valid") == 2
+    assert shown(open_dashboard(client, cast.officer_2), "valid") == 1
+    assert shown(open_dashboard(client, cast.ca_operator), "valid") == 3
 
 
 # Language
