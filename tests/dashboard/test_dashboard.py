@@ -363,7 +363,7 @@ def test_the_dashboard_costs_the_same_queries_for_5_or_50_certificates(client, c
     assert small <= 12
 
 
-# Wide scopes' counts are cached (docs/architecture.md §12.2)
+# Wide scopes' counts are cached (docs/architecture.md §12.7)
 
 
 def test_a_ca_operators_counts_are_reused_for_a_minute_with_their_time_shown(client, cast):
