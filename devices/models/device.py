@@ -86,6 +86,16 @@ class Device(models.Model):
                 violation_error_message=_("SIM PKI phải có ICCID, số điện thoại và nhà mạng."),
             ),
         ]
+        indexes = [
+            # Taking devices from the CA's stock, oldest first (devices/services/delivery.py,
+            # custody.py): without it, the first free token of a kind was found by walking the
+            # primary key past every device delivered (docs/architecture.md §12.3).
+            models.Index(
+                fields=["kind", "id"],
+                name="device_in_ca_stock_idx",
+                condition=Q(status=DeviceStatus.IN_CA_STOCK),
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.serial}"
