@@ -5,8 +5,9 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from agencies.choices import Role
+from agencies.models import Membership
 from devices.choices import ReceiverKind
-from portal.notifications import notify
+from portal.notifications import notify, notify_each
 
 
 def _members(role: str, **org_filter):
@@ -62,26 +63,71 @@ def handover_notice_sent(notice, count: int) -> None:
     )
 
 
+def agency_staff_ids(agency_ids) -> dict[int, list[int]]:
+    """`agency_staff` of many agencies in one query: {agency id: [user ids]}."""
+    staff: dict[int, list[int]] = {}
+    rows = (
+        Membership.objects.filter(
+            organization_id__in=set(agency_ids),
+            role__in=[Role.AGENCY_CLERK, Role.AGENCY_HEAD],
+            user__is_active=True,
+        )
+        .values_list("organization_id", "user_id")
+        .distinct()
+        .order_by("organization_id", "user_id")
+    )
+    for agency_id, user_id in rows:
+        staff.setdefault(agency_id, []).append(user_id)
+    return staff
+
+
+def _opened_message(serial: str, due_on, reason_label: str) -> str:
+    return _(
+        "Thiết bị %(device)s phải được thu hồi và bàn giao lại CA trước ngày %(due)s (%(reason)s)."
+    ) % {"device": serial, "due": due_on.strftime("%d/%m/%Y"), "reason": reason_label.lower()}
+
+
 def return_obligation_opened(obligation, device) -> None:
     notify(
         users=agency_staff(obligation.agency),
-        message=_(
-            "Thiết bị %(device)s phải được thu hồi và bàn giao lại CA trước ngày %(due)s (%(reason)s)."
-        )
-        % {
-            "device": device.serial,
-            "due": obligation.due_on.strftime("%d/%m/%Y"),
-            "reason": obligation.get_reason_display().lower(),
-        },
+        message=_opened_message(device.serial, obligation.due_on, obligation.get_reason_display()),
         url=reverse("devices:returns"),
     )
 
 
-def return_obligation_overdue(obligation) -> None:
-    notify(
-        users=agency_staff(obligation.agency),
-        message=_("Quá hạn bàn giao lại thiết bị %(device)s cho CA: hạn là ngày %(due)s (Mẫu 08).")
-        % {"device": obligation.device.serial, "due": obligation.due_on.strftime("%d/%m/%Y")},
+def return_obligations_opened(opened) -> int:
+    """`return_obligation_opened` for many (obligation, device) pairs: the same messages to the
+    same people, in a fixed number of queries (docs/architecture.md §12.4)."""
+    staff = agency_staff_ids(obligation.agency_id for obligation, _device in opened)
+    return notify_each(
+        (
+            (
+                staff.get(obligation.agency_id, ()),
+                _opened_message(device.serial, obligation.due_on, obligation.get_reason_display()),
+            )
+            for obligation, device in opened
+        ),
+        url=reverse("devices:returns"),
+    )
+
+
+def _overdue_message(serial: str, due_on) -> str:
+    return _("Quá hạn bàn giao lại thiết bị %(device)s cho CA: hạn là ngày %(due)s (Mẫu 08).") % {
+        "device": serial,
+        "due": due_on.strftime("%d/%m/%Y"),
+    }
+
+
+def return_obligations_overdue(overdue) -> int:
+    """Tell each agency about its overdue obligations, given as (agency id, device serial,
+    due date): one message per obligation to the agency's staff, in a fixed number of
+    queries."""
+    staff = agency_staff_ids(agency_id for agency_id, _serial, _due in overdue)
+    return notify_each(
+        (
+            (staff.get(agency_id, ()), _overdue_message(serial, due_on))
+            for agency_id, serial, due_on in overdue
+        ),
         url=reverse("devices:returns"),
     )
 

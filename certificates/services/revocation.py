@@ -26,10 +26,15 @@ from certificates.services._common import (
     _require_valid,
     _snapshot,
 )
-from certificates.signals import certificate_expired, certificate_revoked
+from certificates.signals import certificate_revoked
 from devices.choices import ReturnReason
-from devices.services import device_return_obligation_open
-from portal.audit import audit_record
+from devices.services import (
+    ReturnOpening,
+    device_return_obligation_open,
+    device_return_obligations_open,
+)
+from portal.audit import AuditEntry, audit_record, audit_record_many
+from portal.lib.bulk import insert_objects
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser as User
@@ -115,40 +120,74 @@ def certificate_revoke(
     return certificate_revoke_batch(certificates=[certificate], by=by, reason=reason, note=note)[0]
 
 
-def certificate_expire_due(*, now: datetime | None = None, batch_size: int = 500) -> int:
-    """Mark certificates whose validity has ended as expired (idempotent; periodic task)."""
+def certificate_expire_due(*, now: datetime | None = None, batch_size: int = 5000) -> int:
+    """Mark certificates whose validity has ended as expired and open their devices' returns
+    (idempotent; periodic task). Returns how many were expired.
+
+    Set-based (docs/architecture.md §12.4): a batch of up to `batch_size` due certificates is
+    one transaction of a fixed number of statements whatever its size — the batch taken
+    locked, skipping certificates another transaction holds (a second sweep, a revocation);
+    their status in one UPDATE; their history rows in one bulk insert; their devices' return
+    obligations opened together (`device_return_obligations_open`); and every audit event of
+    the batch in one `audit_record_many`, in the order the one-by-one loop wrote them.
+    """
     now = now or timezone.now()
     total = 0
     while True:
         with transaction.atomic():
-            due = list(
-                Certificate.objects.due_to_expire(now)
-                .select_for_update(of=("self",))
-                .select_related("issuer", "device")
-                .defer("issuer__private_key_pem", "issuer__certificate_der")
-                .order_by("pk")[:batch_size]
-            )
-            if not due:
-                return total
-            for certificate in due:
-                before = _snapshot(certificate)
-                certificate.status = CertStatus.EXPIRED
-                certificate.save(update_fields=["status"])
-                audit_record(
-                    actor=None,
-                    action="certificate.expire",
-                    obj=certificate,
-                    before=before,
-                    after=_snapshot(certificate),
+            expired = _expire_batch(now, batch_size)
+        total += expired
+        if expired < batch_size:
+            return total
+
+
+def _expire_batch(now: datetime, batch_size: int) -> int:
+    due = list(
+        Certificate.objects.due_to_expire(now)
+        .select_for_update(skip_locked=True, of=("self",))
+        .select_related("issuer")
+        .only(*_EXPIRY_FIELDS)
+        .order_by("pk")[:batch_size]
+    )
+    if not due:
+        return 0
+    before = [_snapshot(certificate) for certificate in due]
+    Certificate.objects.filter(pk__in=[c.pk for c in due], status=CertStatus.VALID).update(
+        status=CertStatus.EXPIRED
+    )
+    insert_objects(
+        CertificateEvent, [_event(c, CertEventKind.EXPIRED, None, at=c.not_after) for c in due]
+    )
+    events: list[list[AuditEntry]] = []
+    for certificate, snapshot in zip(due, before, strict=True):
+        certificate.status = CertStatus.EXPIRED
+        events.append(
+            [
+                AuditEntry(
+                    "certificate.expire", certificate, before=snapshot, after=_snapshot(certificate)
                 )
-                _open_device_return(
-                    certificate,
-                    reason=ReturnReason.EXPIRED,
-                    on=timezone.localdate(certificate.not_after),
-                    by=None,
-                )
-                certificate_expired.send(sender=Certificate, certificate=certificate)
-            CertificateEvent.objects.bulk_create(
-                [_event(c, CertEventKind.EXPIRED, None, at=c.not_after) for c in due]
+            ]
+        )
+    on_device = [index for index, c in enumerate(due) if c.device_id is not None]
+    device_return_obligations_open(
+        openings=[
+            ReturnOpening(
+                device_id=due[index].device_id,
+                notified_on=timezone.localdate(due[index].not_after),
+                certificate_serial=due[index].serial,
             )
-            total += len(due)
+            for index in on_device
+        ],
+        reason=ReturnReason.EXPIRED,
+        by=None,
+        audit_into=[events[index] for index in on_device],
+    )
+    audit_record_many(actor=None, entries=[entry for entries in events for entry in entries])
+    return len(due)
+
+
+# What the expiry reads of a certificate: its audit snapshot, its name and its device.
+_EXPIRY_FIELDS = (
+    "pk", "serial", "status", "subject_dn", "not_before", "not_after", "renewal_count",
+    "revoked_at", "revocation_reason", "common_name", "device_id", "issuer__name",
+)  # fmt: skip

@@ -10,6 +10,7 @@ told to the agency once, by a periodic task.
 """
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from django.conf import settings
@@ -37,9 +38,10 @@ from devices.models import (
 from devices.permissions import can_confirm_minutes, is_clerk_of, require
 from devices.services._common import clean_text, next_number, under
 from devices.services.custody import _transition
-from portal.audit import audit_record
+from portal.audit import AuditEntry, audit_record, audit_record_many
 from portal.errors import DomainError
-from portal.workdays import add_working_days
+from portal.lib.bulk import create_objects, insert_objects
+from portal.workdays import add_working_days, add_working_days_each
 
 D = DeviceStatus
 H = CustodyRecord.HolderKind
@@ -123,6 +125,166 @@ def device_return_obligation_open(
         notify.return_obligation_opened(obligation, locked)
     device.__dict__.update(status=locked.status)
     return obligation
+
+
+@dataclass(frozen=True)
+class ReturnOpening:
+    """One certificate ended on `device_id` on `notified_on`: what `device_return_obligation_open`
+    takes for one device, for `device_return_obligations_open`."""
+
+    device_id: int
+    notified_on: date
+    certificate_serial: str = ""
+
+
+def device_return_obligations_open(
+    *,
+    openings: Sequence[ReturnOpening],
+    reason: str,
+    by,
+    note: str = "",
+    audit_into: Sequence[list[AuditEntry]] | None = None,
+) -> list[ReturnObligation | None]:
+    """`device_return_obligation_open` for many devices at once, with the same decisions,
+    custody records, obligations, audit events and notices, in a fixed number of statements
+    whatever their number (an expiry sweep, docs/architecture.md §12.4).
+
+    The devices are locked in one query (in key order), and then, as one by one: a device
+    already owing its return keeps its first obligation (so does a device named twice: its
+    first opening counts); one with nothing to give back gets None. The events of each opening
+    (`device.await_return`, `return_obligation.open`) are appended to its list of
+    `audit_into` for the caller to write in the same transaction, else recorded here. One
+    open obligation per device is the database's (`return_one_open_obligation_per_device`):
+    should another opener slip past the lock, the whole call fails, written nothing.
+    """
+    if reason not in ReturnReason.values:
+        raise ValueError(f"unknown return reason: {reason}")
+    results: list[ReturnObligation | None] = [None] * len(openings)
+    first: dict[int, int] = {}  # device id → index of its first opening
+    for index, opening in enumerate(openings):
+        first.setdefault(opening.device_id, index)
+    if not first:
+        return results
+    label = str(ReturnReason(reason).label)
+    events: list[list[AuditEntry]] = [[] for _opening in openings]
+    with transaction.atomic():
+        devices = {
+            device.pk: device
+            for device in Device.objects.select_for_update(of=("self",))
+            .filter(pk__in=list(first))
+            .only("pk", "kind", "serial", "status", "agency_id", "holder_id")
+            .order_by("pk")
+        }
+        # Read after the lock: an obligation opened by whoever held a device before is seen.
+        existing = {
+            obligation.device_id: obligation
+            for obligation in ReturnObligation.objects.open().filter(device_id__in=list(first))
+        }
+        valid: dict[int, set[str]] = {}
+        for device_id, serial in Device.objects.filter(
+            pk__in=list(first)
+        ).valid_certificate_serials():
+            valid.setdefault(device_id, set()).add(serial)
+        owing: list[tuple[int, Device]] = []
+        for device_id, index in first.items():
+            device = devices.get(device_id)
+            if device_id in existing:
+                results[index] = existing[device_id]
+            elif not (
+                device is None
+                or device.status not in RETURNABLE
+                or device.kind not in PHYSICAL_KINDS
+                or device.agency_id is None
+                or valid.get(device_id, set()) - {openings[index].certificate_serial}
+            ):
+                owing.append((index, device))
+        for index, opening in enumerate(openings):
+            if results[index] is None and first[opening.device_id] != index:
+                results[index] = results[first[opening.device_id]]
+        if owing:
+            _open_many(
+                owing, openings, results, events, reason=reason, label=label, note=note, by=by
+            )
+        if audit_into is None:
+            audit_record_many(actor=by, entries=[e for entries in events for e in entries])
+        else:
+            for into, entries in zip(audit_into, events, strict=True):
+                into.extend(entries)
+    return results
+
+
+def _open_many(owing, openings, results, events, *, reason, label, note, by) -> None:
+    """Write what `device_return_obligations_open` decided: each device awaiting its return
+    (custody closed and reopened as `_transition` does), then its obligation and notices."""
+    now = timezone.now()
+    moving = [(index, device) for index, device in owing if device.status != D.AWAITING_RETURN]
+    if moving:
+        ids = [device.pk for _index, device in moving]
+        CustodyRecord.objects.filter(device_id__in=ids, held_until__isnull=True).update(
+            held_until=now
+        )
+        Device.objects.filter(pk__in=ids).update(status=D.AWAITING_RETURN)
+        records = []
+        for index, device in moving:
+            agency_holds = device.status in (D.DELIVERED_TO_AGENCY, D.RETURNED_TO_AGENCY)
+            holder_kind = H.AGENCY if agency_holds else H.SUBSCRIBER
+            records.append(
+                CustodyRecord(
+                    device_id=device.pk, status=D.AWAITING_RETURN, holder_kind=holder_kind,
+                    agency_id=device.agency_id,
+                    person_id=device.holder_id if holder_kind == H.SUBSCRIBER else None,
+                    held_from=now, handed_by=by, note=(note or label)[:500],
+                )
+            )  # fmt: skip
+            events[index].append(
+                AuditEntry(
+                    "device.await_return",
+                    device,
+                    before={"status": device.status},
+                    after={"status": D.AWAITING_RETURN},
+                    reason=note or label,
+                )
+            )
+            device.status = D.AWAITING_RETURN
+        insert_objects(CustodyRecord, records)
+    due = add_working_days_each(
+        (openings[index].notified_on for index, _device in owing),
+        settings.PORTAL_DEVICE_RETURN_WORKING_DAYS,
+    )
+    obligations = []
+    for index, device in owing:
+        opening = openings[index]
+        obligations.append(
+            ReturnObligation(
+                device=device, agency_id=device.agency_id, person_id=device.holder_id,
+                certificate_serial=opening.certificate_serial[:40], reason=reason,
+                notified_on=opening.notified_on, due_on=due[opening.notified_on], opened_by=by,
+            )
+        )  # fmt: skip
+    create_objects(ReturnObligation, obligations)
+    for (index, device), obligation in zip(owing, obligations, strict=True):
+        results[index] = obligation
+        opening = openings[index]
+        events[index].append(
+            AuditEntry(
+                "return_obligation.open",
+                obligation,
+                after={
+                    "device": device.serial,
+                    "reason": reason,
+                    "notified_on": opening.notified_on,
+                    "due_on": obligation.due_on,
+                    "certificate": opening.certificate_serial,
+                },
+                reason=note,
+            )
+        )
+    notify.return_obligations_opened(
+        [
+            (obligation, device)
+            for (_index, device), obligation in zip(owing, obligations, strict=True)
+        ]
+    )
 
 
 def _receiver(agency: Organization, receiver_kind: str) -> Organization:
@@ -330,11 +492,14 @@ def return_minutes_confirm(
     return minutes
 
 
-def return_obligation_notify_overdue(*, today: date | None = None, batch_size: int = 500) -> int:
+def return_obligation_notify_overdue(*, today: date | None = None, batch_size: int = 5000) -> int:
     """Tell each agency, once, about every return obligation that became overdue.
 
-    Idempotent: an obligation is marked when told, so a second run (or a redelivered task)
-    tells nobody again. Returns the number of obligations told about.
+    Set-based (docs/architecture.md §12.4): per batch, one query takes the obligations not yet
+    told (locked, skipping those another sweep holds), one UPDATE marks them told and one bulk
+    insert writes the notices, in one transaction. Idempotent: a second run (or a redelivered
+    task, or a sweep running alongside) tells nobody again. Returns the number of obligations
+    told about.
     """
     today = today or timezone.localdate()
     told = 0
@@ -344,15 +509,15 @@ def return_obligation_notify_overdue(*, today: date | None = None, batch_size: i
                 ReturnObligation.objects.overdue(today)
                 .filter(overdue_notified_at__isnull=True)
                 .select_for_update(skip_locked=True, of=("self",))
-                .select_related("device", "agency")
-                .order_by("pk")[:batch_size]
+                .order_by("pk")
+                .values_list("pk", "agency_id", "device__serial", "due_on")[:batch_size]
             )
             if not due:
                 return told
-            now = timezone.now()
-            for obligation in due:
-                notify.return_obligation_overdue(obligation)
-            ReturnObligation.objects.filter(pk__in=[o.pk for o in due]).update(
-                overdue_notified_at=now
+            ReturnObligation.objects.filter(pk__in=[row[0] for row in due]).update(
+                overdue_notified_at=timezone.now()
             )
+            notify.return_obligations_overdue([row[1:] for row in due])
             told += len(due)
+        if len(due) < batch_size:
+            return told
