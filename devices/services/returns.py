@@ -198,13 +198,13 @@ def device_return_obligations_open(
                 or valid.get(device_id, set()) - {openings[index].certificate_serial}
             ):
                 owing.append((index, device))
-        for index, opening in enumerate(openings):
-            if results[index] is None and first[opening.device_id] != index:
-                results[index] = results[first[opening.device_id]]
         if owing:
             _open_many(
                 owing, openings, results, events, reason=reason, label=label, note=note, by=by
             )
+        for index, opening in enumerate(openings):
+            if results[index] is None and first[opening.device_id] != index:
+                results[index] = results[first[opening.device_id]]
         if audit_into is None:
             audit_record_many(actor=by, entries=[e for entries in events for e in entries])
         else:
