@@ -81,41 +81,41 @@ def agency_staff_ids(agency_ids) -> dict[int, list[int]]:
     return staff
 
 
-def _opened_message(serial: str, due_on, reason_label: str) -> str:
+def _opened_template() -> str:
     return _(
         "Thiết bị %(device)s phải được thu hồi và bàn giao lại CA trước ngày %(due)s (%(reason)s)."
-    ) % {"device": serial, "due": due_on.strftime("%d/%m/%Y"), "reason": reason_label.lower()}
+    )
 
 
 def return_obligation_opened(obligation, device) -> None:
     notify(
         users=agency_staff(obligation.agency),
-        message=_opened_message(device.serial, obligation.due_on, obligation.get_reason_display()),
+        message=_opened_template()
+        % {
+            "device": device.serial,
+            "due": obligation.due_on.strftime("%d/%m/%Y"),
+            "reason": obligation.get_reason_display().lower(),
+        },
         url=reverse("devices:returns"),
     )
 
 
-def return_obligations_opened(opened) -> int:
-    """`return_obligation_opened` for many (obligation, device) pairs: the same messages to the
-    same people, in a fixed number of queries (docs/architecture.md §12.4)."""
-    staff = agency_staff_ids(obligation.agency_id for obligation, _device in opened)
+def return_obligations_opened(opened, *, reason_label: str) -> int:
+    """`return_obligation_opened` for many obligations of one reason, given as (agency id,
+    device serial, due date): the same messages to the same people, in a fixed number of
+    queries (docs/architecture.md §12.4)."""
+    staff = agency_staff_ids(agency_id for agency_id, _serial, _due in opened)
+    template, reason = _opened_template(), reason_label.lower()
     return notify_each(
         (
             (
-                staff.get(obligation.agency_id, ()),
-                _opened_message(device.serial, obligation.due_on, obligation.get_reason_display()),
+                staff.get(agency_id, ()),
+                template % {"device": serial, "due": due_on.strftime("%d/%m/%Y"), "reason": reason},
             )
-            for obligation, device in opened
+            for agency_id, serial, due_on in opened
         ),
         url=reverse("devices:returns"),
     )
-
-
-def _overdue_message(serial: str, due_on) -> str:
-    return _("Quá hạn bàn giao lại thiết bị %(device)s cho CA: hạn là ngày %(due)s (Mẫu 08).") % {
-        "device": serial,
-        "due": due_on.strftime("%d/%m/%Y"),
-    }
 
 
 def return_obligations_overdue(overdue) -> int:
@@ -123,9 +123,13 @@ def return_obligations_overdue(overdue) -> int:
     due date): one message per obligation to the agency's staff, in a fixed number of
     queries."""
     staff = agency_staff_ids(agency_id for agency_id, _serial, _due in overdue)
+    template = _("Quá hạn bàn giao lại thiết bị %(device)s cho CA: hạn là ngày %(due)s (Mẫu 08).")
     return notify_each(
         (
-            (staff.get(agency_id, ()), _overdue_message(serial, due_on))
+            (
+                staff.get(agency_id, ()),
+                template % {"device": serial, "due": due_on.strftime("%d/%m/%Y")},
+            )
             for agency_id, serial, due_on in overdue
         ),
         url=reverse("devices:returns"),

@@ -76,17 +76,21 @@ def notify_each(
     message would insert (no key), written in one bulk insert whatever their number, and
     e-mailed after the commit. For sweeps telling thousands of agencies one thing each
     (docs/architecture.md §12.4). Returns the number of notifications inserted."""
-    from portal.lib.bulk import create_objects
+    from portal.lib.bulk import create_rows
     from portal.models import Notification
 
-    rows = [
-        Notification(user_id=user_id, message=message[:500], url=url, subject=subject, kind=kind)
-        for user_ids, message in notices
-        for user_id in dict.fromkeys(user_ids)
-    ]
-    create_objects(Notification, rows)
-    _mail_later([row.pk for row in rows])
-    return len(rows)
+    now = timezone.now()
+    ids = create_rows(
+        Notification,
+        ["user_id", "message", "url", "subject", "kind", "key", "created_at"],
+        (
+            (user_id, message[:500], url, subject, kind, "", now)
+            for user_ids, message in notices
+            for user_id in dict.fromkeys(user_ids)
+        ),
+    )
+    _mail_later(ids)
+    return len(ids)
 
 
 def notify_select(select_sql: str, params: list | tuple = ()) -> int:

@@ -20,11 +20,13 @@ from certificates.choices import (
 from certificates.exceptions import CertificateError
 from certificates.models import Certificate, CertificateEvent
 from certificates.services._common import (
+    SNAPSHOT_VALUES,
     _event,
     _locked,
     _publish_crl_after_commit,
     _require_valid,
     _snapshot,
+    _snapshot_of,
 )
 from certificates.signals import certificate_revoked
 from devices.choices import ReturnReason
@@ -33,8 +35,8 @@ from devices.services import (
     device_return_obligation_open,
     device_return_obligations_open,
 )
-from portal.audit import AuditEntry, audit_record, audit_record_many
-from portal.lib.bulk import insert_objects
+from portal.audit import AuditEntry, AuditObject, audit_record, audit_record_many
+from portal.lib.bulk import insert_rows
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser as User
@@ -142,52 +144,56 @@ def certificate_expire_due(*, now: datetime | None = None, batch_size: int = 500
 
 
 def _expire_batch(now: datetime, batch_size: int) -> int:
-    due = list(
+    rows = list(
         Certificate.objects.due_to_expire(now)
         .select_for_update(skip_locked=True, of=("self",))
-        .select_related("issuer")
-        .only(*_EXPIRY_FIELDS)
-        .order_by("pk")[:batch_size]
+        .order_by("pk")
+        .values_list("pk", "common_name", "device_id", *SNAPSHOT_VALUES)[:batch_size]
     )
-    if not due:
+    if not rows:
         return 0
-    before = [_snapshot(certificate) for certificate in due]
-    Certificate.objects.filter(pk__in=[c.pk for c in due], status=CertStatus.VALID).update(
+    Certificate.objects.filter(pk__in=[row[0] for row in rows], status=CertStatus.VALID).update(
         status=CertStatus.EXPIRED
     )
-    insert_objects(
-        CertificateEvent, [_event(c, CertEventKind.EXPIRED, None, at=c.not_after) for c in due]
-    )
     events: list[list[AuditEntry]] = []
-    for certificate, snapshot in zip(due, before, strict=True):
-        certificate.status = CertStatus.EXPIRED
+    history, openings, on_device = [], [], []
+    for pk, common_name, device_id, *values in rows:
+        snapshot = dict(zip(_SNAPSHOT_KWARGS, values, strict=True))
+        not_after = snapshot["not_after"]
+        history.append((pk, CertEventKind.EXPIRED.value, not_after, None, None, ""))
         events.append(
             [
                 AuditEntry(
-                    "certificate.expire", certificate, before=snapshot, after=_snapshot(certificate)
+                    "certificate.expire",
+                    # Certificate.__str__
+                    AuditObject(Certificate, pk, f"{common_name} ({snapshot['serial']})"),
+                    before=_snapshot_of(**snapshot),
+                    after=_snapshot_of(**{**snapshot, "status": CertStatus.EXPIRED.value}),
                 )
             ]
         )
-    on_device = [index for index, c in enumerate(due) if c.device_id is not None]
-    device_return_obligations_open(
-        openings=[
-            ReturnOpening(
-                device_id=due[index].device_id,
-                notified_on=timezone.localdate(due[index].not_after),
-                certificate_serial=due[index].serial,
+        if device_id is not None:
+            on_device.append(len(events) - 1)
+            openings.append(
+                ReturnOpening(
+                    device_id=device_id,
+                    notified_on=timezone.localdate(not_after),
+                    certificate_serial=snapshot["serial"],
+                )
             )
-            for index in on_device
-        ],
+    insert_rows(
+        CertificateEvent,
+        ["certificate_id", "kind", "at", "actor_id", "related_id", "note"],
+        history,
+    )
+    device_return_obligations_open(
+        openings=openings,
         reason=ReturnReason.EXPIRED,
         by=None,
         audit_into=[events[index] for index in on_device],
     )
     audit_record_many(actor=None, entries=[entry for entries in events for entry in entries])
-    return len(due)
+    return len(rows)
 
 
-# What the expiry reads of a certificate: its audit snapshot, its name and its device.
-_EXPIRY_FIELDS = (
-    "pk", "serial", "status", "subject_dn", "not_before", "not_after", "renewal_count",
-    "revoked_at", "revocation_reason", "common_name", "device_id", "issuer__name",
-)  # fmt: skip
+_SNAPSHOT_KWARGS = [name.replace("__", "_") for name in SNAPSHOT_VALUES]  # issuer__name → …_name

@@ -24,6 +24,7 @@ from devices import notify
 from devices.choices import (
     PHYSICAL_KINDS,
     DeviceCondition,
+    DeviceKind,
     DeviceStatus,
     ReceiverKind,
     ReturnReason,
@@ -38,9 +39,9 @@ from devices.models import (
 from devices.permissions import can_confirm_minutes, is_clerk_of, require
 from devices.services._common import clean_text, next_number, under
 from devices.services.custody import _transition
-from portal.audit import AuditEntry, audit_record, audit_record_many
+from portal.audit import AuditEntry, AuditObject, audit_record, audit_record_many
 from portal.errors import DomainError
-from portal.lib.bulk import create_objects, insert_objects
+from portal.lib.bulk import create_rows, insert_rows
 from portal.workdays import add_working_days, add_working_days_each
 
 D = DeviceStatus
@@ -144,10 +145,11 @@ def device_return_obligations_open(
     by,
     note: str = "",
     audit_into: Sequence[list[AuditEntry]] | None = None,
-) -> list[ReturnObligation | None]:
+) -> list[int | None]:
     """`device_return_obligation_open` for many devices at once, with the same decisions,
     custody records, obligations, audit events and notices, in a fixed number of statements
-    whatever their number (an expiry sweep, docs/architecture.md §12.4).
+    whatever their number and no model instance built (an expiry sweep, docs/architecture.md
+    §12.4). Returns, for each opening, the key of the device's open obligation, or None.
 
     The devices are locked in one query (in key order), and then, as one by one: a device
     already owing its return keeps its first obligation (so does a device named twice: its
@@ -159,49 +161,47 @@ def device_return_obligations_open(
     """
     if reason not in ReturnReason.values:
         raise ValueError(f"unknown return reason: {reason}")
-    results: list[ReturnObligation | None] = [None] * len(openings)
+    results: list[int | None] = [None] * len(openings)
     first: dict[int, int] = {}  # device id → index of its first opening
     for index, opening in enumerate(openings):
         first.setdefault(opening.device_id, index)
     if not first:
         return results
-    label = str(ReturnReason(reason).label)
     events: list[list[AuditEntry]] = [[] for _opening in openings]
     with transaction.atomic():
         devices = {
-            device.pk: device
-            for device in Device.objects.select_for_update(of=("self",))
+            row[0]: row
+            for row in Device.objects.select_for_update()
             .filter(pk__in=list(first))
-            .only("pk", "kind", "serial", "status", "agency_id", "holder_id")
             .order_by("pk")
+            .values_list("pk", "kind", "serial", "status", "agency_id", "holder_id")
         }
         # Read after the lock: an obligation opened by whoever held a device before is seen.
-        existing = {
-            obligation.device_id: obligation
-            for obligation in ReturnObligation.objects.open().filter(device_id__in=list(first))
-        }
+        existing = dict(
+            ReturnObligation.objects.open()
+            .filter(device_id__in=list(first))
+            .values_list("device_id", "pk")
+        )
         valid: dict[int, set[str]] = {}
         for device_id, serial in Device.objects.filter(
             pk__in=list(first)
         ).valid_certificate_serials():
             valid.setdefault(device_id, set()).add(serial)
-        owing: list[tuple[int, Device]] = []
+        owing: list[tuple[int, tuple]] = []
         for device_id, index in first.items():
             device = devices.get(device_id)
             if device_id in existing:
                 results[index] = existing[device_id]
             elif not (
                 device is None
-                or device.status not in RETURNABLE
-                or device.kind not in PHYSICAL_KINDS
-                or device.agency_id is None
+                or device[3] not in RETURNABLE
+                or device[1] not in PHYSICAL_KINDS
+                or device[4] is None
                 or valid.get(device_id, set()) - {openings[index].certificate_serial}
             ):
                 owing.append((index, device))
         if owing:
-            _open_many(
-                owing, openings, results, events, reason=reason, label=label, note=note, by=by
-            )
+            _open_many(owing, openings, results, events, reason=reason, note=note, by=by)
         for index, opening in enumerate(openings):
             if results[index] is None and first[opening.device_id] != index:
                 results[index] = results[first[opening.device_id]]
@@ -213,77 +213,86 @@ def device_return_obligations_open(
     return results
 
 
-def _open_many(owing, openings, results, events, *, reason, label, note, by) -> None:
-    """Write what `device_return_obligations_open` decided: each device awaiting its return
-    (custody closed and reopened as `_transition` does), then its obligation and notices."""
+def _open_many(owing, openings, results, events, *, reason, note, by) -> None:
+    """Write what `device_return_obligations_open` decided, as rows: each device awaiting its
+    return (custody closed and reopened as `_transition` does), its obligation, the events
+    and texts its instances would give (`Device.__str__`, `ReturnObligation.__str__`), the
+    notices."""
     now = timezone.now()
-    moving = [(index, device) for index, device in owing if device.status != D.AWAITING_RETURN]
+    by_id = getattr(by, "pk", None)
+    label = str(ReturnReason(reason).label)
+    kinds = {kind: str(name) for kind, name in DeviceKind.choices}
+    moving = [(index, device) for index, device in owing if device[3] != D.AWAITING_RETURN]
     if moving:
-        ids = [device.pk for _index, device in moving]
+        ids = [device[0] for _index, device in moving]
         CustodyRecord.objects.filter(device_id__in=ids, held_until__isnull=True).update(
             held_until=now
         )
         Device.objects.filter(pk__in=ids).update(status=D.AWAITING_RETURN)
         records = []
-        for index, device in moving:
-            agency_holds = device.status in (D.DELIVERED_TO_AGENCY, D.RETURNED_TO_AGENCY)
+        for index, (pk, kind, serial, status, agency_id, holder_id) in moving:
+            agency_holds = status in (D.DELIVERED_TO_AGENCY, D.RETURNED_TO_AGENCY)
             holder_kind = H.AGENCY if agency_holds else H.SUBSCRIBER
             records.append(
-                CustodyRecord(
-                    device_id=device.pk, status=D.AWAITING_RETURN, holder_kind=holder_kind,
-                    agency_id=device.agency_id,
-                    person_id=device.holder_id if holder_kind == H.SUBSCRIBER else None,
-                    held_from=now, handed_by=by, note=(note or label)[:500],
-                )
+                (pk, D.AWAITING_RETURN.value, holder_kind.value, agency_id,
+                 holder_id if holder_kind == H.SUBSCRIBER else None, now, by_id, "",
+                 (note or label)[:500])
             )  # fmt: skip
             events[index].append(
                 AuditEntry(
                     "device.await_return",
-                    device,
-                    before={"status": device.status},
-                    after={"status": D.AWAITING_RETURN},
+                    AuditObject(Device, pk, f"{kinds.get(kind, kind)} {serial}"),
+                    before={"status": status},
+                    after={"status": D.AWAITING_RETURN.value},
                     reason=note or label,
                 )
             )
-            device.status = D.AWAITING_RETURN
-        insert_objects(CustodyRecord, records)
+        insert_rows(
+            CustodyRecord,
+            ["device_id", "status", "holder_kind", "agency_id", "person_id", "held_from",
+             "handed_by_id", "document_ref", "note"],
+            records,
+        )  # fmt: skip
     due = add_working_days_each(
         (openings[index].notified_on for index, _device in owing),
         settings.PORTAL_DEVICE_RETURN_WORKING_DAYS,
     )
-    obligations = []
-    for index, device in owing:
+    keys = create_rows(
+        ReturnObligation,
+        ["device_id", "agency_id", "person_id", "certificate_serial", "reason", "notified_on",
+         "due_on", "opened_at", "opened_by_id", "close_note"],
+        (
+            (device[0], device[4], device[5], openings[index].certificate_serial[:40], reason,
+             openings[index].notified_on, due[openings[index].notified_on], now, by_id, "")
+            for index, device in owing
+        ),
+    )  # fmt: skip
+    text = _("Thu hồi %(device)s trước %(due)s")  # ReturnObligation.__str__
+    for (index, device), key in zip(owing, keys, strict=True):
+        results[index] = key
         opening = openings[index]
-        obligations.append(
-            ReturnObligation(
-                device=device, agency_id=device.agency_id, person_id=device.holder_id,
-                certificate_serial=opening.certificate_serial[:40], reason=reason,
-                notified_on=opening.notified_on, due_on=due[opening.notified_on], opened_by=by,
-            )
-        )  # fmt: skip
-    create_objects(ReturnObligation, obligations)
-    for (index, device), obligation in zip(owing, obligations, strict=True):
-        results[index] = obligation
-        opening = openings[index]
+        due_on = due[opening.notified_on]
         events[index].append(
             AuditEntry(
                 "return_obligation.open",
-                obligation,
+                AuditObject(
+                    ReturnObligation,
+                    key,
+                    text % {"device": device[0], "due": due_on.strftime("%d/%m/%Y")},
+                ),
                 after={
-                    "device": device.serial,
+                    "device": device[2],
                     "reason": reason,
                     "notified_on": opening.notified_on,
-                    "due_on": obligation.due_on,
+                    "due_on": due_on,
                     "certificate": opening.certificate_serial,
                 },
                 reason=note,
             )
         )
     notify.return_obligations_opened(
-        [
-            (obligation, device)
-            for (_index, device), obligation in zip(owing, obligations, strict=True)
-        ]
+        [(device[4], device[2], due[openings[index].notified_on]) for index, device in owing],
+        reason_label=label,
     )
 
 
