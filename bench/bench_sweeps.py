@@ -17,7 +17,8 @@ overdue notice of all those obligations (`return_obligation_notify_overdue`) and
     python bench/bench_sweeps.py --sweep ladder --certificates 50000  # a quick ladder
     python bench/bench_sweeps.py --sweep expiry --backlog 2000        # a quick expiry
 
-Each sweep runs on its own throw-away test database (bench/_setup.py).
+Each sweep runs on its own throw-away test database (bench/_setup.py). For the expiry sweep,
+BENCH_SHOW_QUERIES=1 lists its slowest statements and BENCH_PROFILE=<file> writes a cProfile.
 """
 
 import argparse
