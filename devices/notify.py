@@ -5,8 +5,9 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from agencies.choices import Role
+from agencies.models import Membership
 from devices.choices import ReceiverKind
-from portal.notifications import notify
+from portal.notifications import notify, notify_each
 
 
 def _members(role: str, **org_filter):
@@ -62,12 +63,34 @@ def handover_notice_sent(notice, count: int) -> None:
     )
 
 
+def agency_staff_ids(agency_ids) -> dict[int, list[int]]:
+    """`agency_staff` of many agencies in one query: {agency id: [user ids]}."""
+    staff: dict[int, list[int]] = {}
+    rows = (
+        Membership.objects.filter(
+            organization_id__in=set(agency_ids),
+            role__in=[Role.AGENCY_CLERK, Role.AGENCY_HEAD],
+            user__is_active=True,
+        )
+        .values_list("organization_id", "user_id")
+        .distinct()
+        .order_by("organization_id", "user_id")
+    )
+    for agency_id, user_id in rows:
+        staff.setdefault(agency_id, []).append(user_id)
+    return staff
+
+
+def _opened_template() -> str:
+    return _(
+        "Thiết bị %(device)s phải được thu hồi và bàn giao lại CA trước ngày %(due)s (%(reason)s)."
+    )
+
+
 def return_obligation_opened(obligation, device) -> None:
     notify(
         users=agency_staff(obligation.agency),
-        message=_(
-            "Thiết bị %(device)s phải được thu hồi và bàn giao lại CA trước ngày %(due)s (%(reason)s)."
-        )
+        message=_opened_template()
         % {
             "device": device.serial,
             "due": obligation.due_on.strftime("%d/%m/%Y"),
@@ -77,11 +100,38 @@ def return_obligation_opened(obligation, device) -> None:
     )
 
 
-def return_obligation_overdue(obligation) -> None:
-    notify(
-        users=agency_staff(obligation.agency),
-        message=_("Quá hạn bàn giao lại thiết bị %(device)s cho CA: hạn là ngày %(due)s (Mẫu 08).")
-        % {"device": obligation.device.serial, "due": obligation.due_on.strftime("%d/%m/%Y")},
+def return_obligations_opened(opened, *, reason_label: str) -> int:
+    """`return_obligation_opened` for many obligations of one reason, given as (agency id,
+    device serial, due date): the same messages to the same people, in a fixed number of
+    queries (docs/architecture.md §12.4)."""
+    staff = agency_staff_ids(agency_id for agency_id, _serial, _due in opened)
+    template, reason = _opened_template(), reason_label.lower()
+    return notify_each(
+        (
+            (
+                staff.get(agency_id, ()),
+                template % {"device": serial, "due": due_on.strftime("%d/%m/%Y"), "reason": reason},
+            )
+            for agency_id, serial, due_on in opened
+        ),
+        url=reverse("devices:returns"),
+    )
+
+
+def return_obligations_overdue(overdue) -> int:
+    """Tell each agency about its overdue obligations, given as (agency id, device serial,
+    due date): one message per obligation to the agency's staff, in a fixed number of
+    queries."""
+    staff = agency_staff_ids(agency_id for agency_id, _serial, _due in overdue)
+    template = _("Quá hạn bàn giao lại thiết bị %(device)s cho CA: hạn là ngày %(due)s (Mẫu 08).")
+    return notify_each(
+        (
+            (
+                staff.get(agency_id, ()),
+                template % {"device": serial, "due": due_on.strftime("%d/%m/%Y")},
+            )
+            for agency_id, serial, due_on in overdue
+        ),
         url=reverse("devices:returns"),
     )
 

@@ -41,6 +41,16 @@ class DeviceQuerySet(ScopedQuerySet):
             valid = valid.exclude(serial=excluding)
         return self.filter(Exists(valid))
 
+    def valid_certificate_serials(self):
+        """(device id, serial) of every certificate still valid on these devices: what
+        `carrying_valid_certificate` asks of one device, for many at once."""
+        return (
+            self._certificates()
+            .valid()
+            .filter(device__in=self.values("pk"))
+            .values_list("device_id", "serial")
+        )
+
     def with_return_due(self, today: date | None = None):
         """Annotate `return_due_on` (the open obligation's deadline, or None) and
         `return_overdue` (whether that deadline has passed and the device is not handed back)."""

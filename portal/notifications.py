@@ -1,9 +1,11 @@
 """In-app notifications plus e-mail through Django's backend, for every step of a workflow.
 
-Two ways in: `notify` for one event and its users, `notify_select` for a sweep that notifies a
-whole set in one INSERT … SELECT. Both take a `key` (subject, kind, threshold): the unique
-constraint (user, key) keeps a repeated or concurrent sweep from telling anyone twice, and
-only the rows actually inserted are e-mailed (docs/architecture.md §4.9).
+Three ways in: `notify` for one event and its users, `notify_each` for many messages each to
+its own users in one bulk insert, `notify_select` for a sweep that notifies a whole set in one
+INSERT … SELECT. `notify` and `notify_select` take a `key` (subject, kind, threshold): the
+unique constraint (user, key) keeps a repeated or concurrent sweep from telling anyone twice,
+and only the rows actually inserted are e-mailed (docs/architecture.md §4.9). `notify_each`
+has no key: its callers tell once what happens once (a return obligation opened, marked told).
 """
 
 from collections.abc import Iterable
@@ -61,6 +63,34 @@ def notify(
         inserted = [row.pk for row in rows]
     _mail_later(inserted)
     return len(inserted)
+
+
+def notify_each(
+    notices: Iterable[tuple[Iterable[int], str]],
+    *,
+    url: str = "",
+    subject: str = "",
+    kind: str = "",
+) -> int:
+    """Many messages at once, each to its own users (ids): the rows one `notify` call per
+    message would insert (no key), written in one bulk insert whatever their number, and
+    e-mailed after the commit. For sweeps telling thousands of agencies one thing each
+    (docs/architecture.md §12.4). Returns the number of notifications inserted."""
+    from portal.lib.bulk import create_rows
+    from portal.models import Notification
+
+    now = timezone.now()
+    ids = create_rows(
+        Notification,
+        ["user_id", "message", "url", "subject", "kind", "key", "created_at"],
+        (
+            (user_id, message[:500], url, subject, kind, "", now)
+            for user_ids, message in notices
+            for user_id in dict.fromkeys(user_ids)
+        ),
+    )
+    _mail_later(ids)
+    return len(ids)
 
 
 def notify_select(select_sql: str, params: list | tuple = ()) -> int:

@@ -12,6 +12,7 @@ query, whatever the span.
 """
 
 import functools
+from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 
 import holidays
@@ -51,6 +52,37 @@ def add_working_days(start: date, n: int) -> date:
                     return current
         day += timedelta(days=window)
         window *= 2
+
+
+def add_working_days_each(starts: Iterable[date], n: int) -> dict[date, date]:
+    """`add_working_days(start, n)` for many starts at once, as {start: due date}.
+
+    The overrides of the whole span are read in one query, however many starts and however
+    far apart (a sweep opening thousands of deadlines, docs/architecture.md §12.4); a start
+    whose count runs past that span (overrides closing a long stretch) is counted alone.
+    """
+    if n < 0:
+        raise ValueError(f"n must not be negative, got {n}")
+    days = sorted({_as_date(start) for start in starts})
+    if not days:
+        return {}
+    window = 2 * n + 31
+    last = days[-1] + timedelta(days=window)
+    calendar = _Calendar(days[0], last)
+    due: dict[date, date] = {}
+    for start in days:
+        day = start if n == 0 else start + timedelta(days=1)
+        remaining = max(n, 1)
+        while day <= last:
+            if calendar.is_working(day):
+                remaining -= 1
+                if remaining == 0:
+                    due[start] = day
+                    break
+            day += timedelta(days=1)
+        else:
+            due[start] = add_working_days(start, n)
+    return due
 
 
 def working_days_between(start: date, end: date) -> int:

@@ -22,16 +22,41 @@ def _day(value: datetime | None) -> str:
 
 
 def _snapshot(certificate: Certificate) -> dict:
+    return _snapshot_of(
+        serial=certificate.serial,
+        status=certificate.status,
+        subject_dn=certificate.subject_dn,
+        not_before=certificate.not_before,
+        not_after=certificate.not_after,
+        renewal_count=certificate.renewal_count,
+        revoked_at=certificate.revoked_at,
+        revocation_reason=certificate.revocation_reason,
+        issuer_name=certificate.issuer.name if certificate.issuer_id else "",
+    )
+
+
+# The columns `_snapshot_of` takes, as a queryset's values (the issuer's name through its key).
+SNAPSHOT_VALUES = (
+    "serial", "status", "subject_dn", "not_before", "not_after", "renewal_count",
+    "revoked_at", "revocation_reason", "issuer__name",
+)  # fmt: skip
+
+
+def _snapshot_of(
+    *, serial, status, subject_dn, not_before, not_after, renewal_count, revoked_at,
+    revocation_reason, issuer_name,
+) -> dict:  # fmt: skip
+    """A certificate's audit snapshot from its values (a sweep reads them without instances)."""
     return {
-        "serial": certificate.serial,
-        "status": certificate.status,
-        "subject": certificate.subject_dn,
-        "not_before": _day(certificate.not_before),
-        "not_after": _day(certificate.not_after),
-        "renewal_count": certificate.renewal_count,
-        "revoked_at": _day(certificate.revoked_at),
-        "revocation_reason": certificate.revocation_reason,
-        "issuer": certificate.issuer.name if certificate.issuer_id else "",
+        "serial": serial,
+        "status": status,
+        "subject": subject_dn,
+        "not_before": _day(not_before),
+        "not_after": _day(not_after),
+        "renewal_count": renewal_count,
+        "revoked_at": _day(revoked_at),
+        "revocation_reason": revocation_reason,
+        "issuer": issuer_name or "",
     }
 
 

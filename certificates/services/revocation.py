@@ -20,16 +20,23 @@ from certificates.choices import (
 from certificates.exceptions import CertificateError
 from certificates.models import Certificate, CertificateEvent
 from certificates.services._common import (
+    SNAPSHOT_VALUES,
     _event,
     _locked,
     _publish_crl_after_commit,
     _require_valid,
     _snapshot,
+    _snapshot_of,
 )
-from certificates.signals import certificate_expired, certificate_revoked
+from certificates.signals import certificate_revoked
 from devices.choices import ReturnReason
-from devices.services import device_return_obligation_open
-from portal.audit import audit_record
+from devices.services import (
+    ReturnOpening,
+    device_return_obligation_open,
+    device_return_obligations_open,
+)
+from portal.audit import AuditEntry, AuditObject, audit_record, audit_record_many
+from portal.lib.bulk import insert_rows
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser as User
@@ -115,40 +122,78 @@ def certificate_revoke(
     return certificate_revoke_batch(certificates=[certificate], by=by, reason=reason, note=note)[0]
 
 
-def certificate_expire_due(*, now: datetime | None = None, batch_size: int = 500) -> int:
-    """Mark certificates whose validity has ended as expired (idempotent; periodic task)."""
+def certificate_expire_due(*, now: datetime | None = None, batch_size: int = 5000) -> int:
+    """Mark certificates whose validity has ended as expired and open their devices' returns
+    (idempotent; periodic task). Returns how many were expired.
+
+    Set-based (docs/architecture.md §12.4): a batch of up to `batch_size` due certificates is
+    one transaction of a fixed number of statements whatever its size — the batch taken
+    locked, skipping certificates another transaction holds (a second sweep, a revocation);
+    their status in one UPDATE; their history rows in one bulk insert; their devices' return
+    obligations opened together (`device_return_obligations_open`); and every audit event of
+    the batch in one `audit_record_many`, in the order the one-by-one loop wrote them.
+    """
     now = now or timezone.now()
     total = 0
     while True:
         with transaction.atomic():
-            due = list(
-                Certificate.objects.due_to_expire(now)
-                .select_for_update(of=("self",))
-                .select_related("issuer", "device")
-                .defer("issuer__private_key_pem", "issuer__certificate_der")
-                .order_by("pk")[:batch_size]
-            )
-            if not due:
-                return total
-            for certificate in due:
-                before = _snapshot(certificate)
-                certificate.status = CertStatus.EXPIRED
-                certificate.save(update_fields=["status"])
-                audit_record(
-                    actor=None,
-                    action="certificate.expire",
-                    obj=certificate,
-                    before=before,
-                    after=_snapshot(certificate),
+            expired = _expire_batch(now, batch_size)
+        total += expired
+        if expired < batch_size:
+            return total
+
+
+def _expire_batch(now: datetime, batch_size: int) -> int:
+    rows = list(
+        Certificate.objects.due_to_expire(now)
+        .select_for_update(skip_locked=True, of=("self",))
+        .order_by("pk")
+        .values_list("pk", "common_name", "device_id", *SNAPSHOT_VALUES)[:batch_size]
+    )
+    if not rows:
+        return 0
+    Certificate.objects.filter(pk__in=[row[0] for row in rows], status=CertStatus.VALID).update(
+        status=CertStatus.EXPIRED
+    )
+    events: list[list[AuditEntry]] = []
+    history, openings, on_device = [], [], []
+    for pk, common_name, device_id, *values in rows:
+        snapshot = dict(zip(_SNAPSHOT_KWARGS, values, strict=True))
+        not_after = snapshot["not_after"]
+        history.append((pk, CertEventKind.EXPIRED.value, not_after, None, None, ""))
+        events.append(
+            [
+                AuditEntry(
+                    "certificate.expire",
+                    # Certificate.__str__
+                    AuditObject(Certificate, pk, f"{common_name} ({snapshot['serial']})"),
+                    before=_snapshot_of(**snapshot),
+                    after=_snapshot_of(**{**snapshot, "status": CertStatus.EXPIRED.value}),
                 )
-                _open_device_return(
-                    certificate,
-                    reason=ReturnReason.EXPIRED,
-                    on=timezone.localdate(certificate.not_after),
-                    by=None,
+            ]
+        )
+        if device_id is not None:
+            on_device.append(len(events) - 1)
+            openings.append(
+                ReturnOpening(
+                    device_id=device_id,
+                    notified_on=timezone.localdate(not_after),
+                    certificate_serial=snapshot["serial"],
                 )
-                certificate_expired.send(sender=Certificate, certificate=certificate)
-            CertificateEvent.objects.bulk_create(
-                [_event(c, CertEventKind.EXPIRED, None, at=c.not_after) for c in due]
             )
-            total += len(due)
+    insert_rows(
+        CertificateEvent,
+        ["certificate_id", "kind", "at", "actor_id", "related_id", "note"],
+        history,
+    )
+    device_return_obligations_open(
+        openings=openings,
+        reason=ReturnReason.EXPIRED,
+        by=None,
+        audit_into=[events[index] for index in on_device],
+    )
+    audit_record_many(actor=None, entries=[entry for entries in events for entry in entries])
+    return len(rows)
+
+
+_SNAPSHOT_KWARGS = [name.replace("__", "_") for name in SNAPSHOT_VALUES]  # issuer__name → …_name

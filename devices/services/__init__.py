@@ -22,7 +22,9 @@ from devices.services.documents import device_document_pdf
 from devices.services.handover import handover_notice_create
 from devices.services.loss import loss_report_attach_revocation, loss_report_create
 from devices.services.returns import (
+    ReturnOpening,
     device_return_obligation_open,
+    device_return_obligations_open,
     return_minutes_confirm,
     return_minutes_create,
     return_obligation_notify_overdue,
@@ -38,6 +40,7 @@ from devices.services.stock import (
 __all__ = [
     "MOVES",
     "DeliveryOrder",
+    "ReturnOpening",
     "StockImportRefused",
     "StockRow",
     "device_await_return",
@@ -53,6 +56,7 @@ __all__ = [
     "device_recover",
     "device_register_stock",
     "device_return_obligation_open",
+    "device_return_obligations_open",
     "handover_notice_create",
     "loss_report_attach_revocation",
     "loss_report_create",

@@ -74,6 +74,35 @@ def insert_rows(model, fields: Sequence[str], rows: Iterable[Sequence]) -> int:
     return written
 
 
+def create_rows(model, fields: Sequence[str], rows: Iterable[Sequence]) -> list[int]:
+    """`insert_rows` for rows whose primary keys the caller needs, returned in row order: on
+    PostgreSQL the keys are drawn from the table's sequence first (one query), then the rows go
+    in one COPY with them, no model instance built (a sweep's ten thousand notices,
+    docs/architecture.md §12.4). Fields filled by `save()` (`auto_now_add`) must be given.
+    Elsewhere (SQLite) it is `bulk_create`."""
+    rows = list(rows)
+    if not rows:
+        return []
+    opts = model._meta
+    if connection.vendor != "postgresql":
+        attnames = [opts.get_field(name).attname for name in fields]
+        objs = [model(**dict(zip(attnames, row, strict=True))) for row in rows]
+        model.objects.bulk_create(objs, batch_size=1000)
+        return [obj.pk for obj in objs]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+            [opts.db_table, opts.pk.column, len(rows)],
+        )
+        keys = [pk for (pk,) in cursor.fetchall()]
+    insert_rows(
+        model,
+        [opts.pk.attname, *fields],
+        ((pk, *row) for pk, row in zip(keys, rows, strict=True)),
+    )
+    return keys
+
+
 def insert_objects(model, objs: Iterable) -> int:
     """Insert unsaved instances of `model` (every concrete field but the primary key)."""
     fields = [f for f in model._meta.concrete_fields if not f.primary_key]

@@ -5,7 +5,9 @@ from datetime import date, timedelta
 
 import pytest
 from django.core.exceptions import PermissionDenied
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 from django.utils import timezone
 
 from devices.choices import DeviceKind, DeviceStatus, ReceiverKind, ReturnReason
@@ -185,6 +187,46 @@ def test_overdue_obligations_are_told_to_the_agency_once(cast, handed):
     assert return_obligation_notify_overdue(today=late) == 0  # idempotent
     told = Notification.objects.filter(message__startswith="Quá hạn bàn giao")
     assert {n.user for n in told} == {cast.clerk_a, cast.head_a}
+
+
+def _owing(cast, n, *, agency=None, on=MONDAY):
+    """n devices of `agency` (A) with an open return obligation notified on `on`."""
+    agency = agency or cast.agency_a
+    obligations = []
+    for _ in range(n):
+        device = f.DeviceFactory(agency=agency, holder=cast.subscriber, status=D.LOCKED)
+        device.custody.create(status=D.LOCKED, holder_kind="subscriber", held_from=timezone.now())
+        obligations.append(_open(device, cast.ca_operator, on=on))
+    return obligations
+
+
+def test_each_overdue_obligation_is_told_with_its_device_and_due_date(cast):
+    a, b = _owing(cast, 1)[0], _owing(cast, 1, agency=cast.agency_b)[0]
+    late = a.due_on + timedelta(days=1)
+
+    assert return_obligation_notify_overdue(today=late, batch_size=1) == 2
+
+    overdue = Notification.objects.filter(message__startswith="Quá hạn")
+    assert sorted(overdue.values_list("user__username", "message", "url")) == [
+        (username, f"Quá hạn bàn giao lại thiết bị {o.device.serial} cho CA: hạn là ngày "
+         f"{o.due_on:%d/%m/%Y} (Mẫu 08).", reverse("devices:returns"))
+        for username, o in [("clerk_a", a), ("clerk_b", b), ("head_a", a)]
+    ]  # fmt: skip
+    assert ReturnObligation.objects.filter(overdue_notified_at__isnull=True).count() == 0
+
+
+def test_the_overdue_notice_costs_the_same_statements_for_3_or_30_obligations(cast):
+    def told(n):
+        with transaction.atomic():
+            obligations = _owing(cast, n)
+            late = obligations[0].due_on + timedelta(days=1)
+            with CaptureQueriesContext(connection) as queries:
+                assert return_obligation_notify_overdue(today=late) == n
+            assert Notification.objects.filter(message__startswith="Quá hạn").count() == 2 * n
+            transaction.set_rollback(True)
+        return len(queries.captured_queries)
+
+    assert told(3) == told(30)
 
 
 def test_the_periodic_task_is_a_thin_idempotent_adapter(cast, handed, settings):

@@ -1,3 +1,4 @@
+import json
 import uuid
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -10,6 +11,9 @@ from django.db import DatabaseError, connection, transaction
 from django.http import HttpResponse
 from django.test import RequestFactory
 from django.urls import reverse
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from portal.audit import AuditChainError, audit_record, audit_verify
 from portal.middleware import RequestContextMiddleware
@@ -359,3 +363,54 @@ def test_audit_record_many_with_no_entries_writes_nothing(cast):
 
     assert audit_record_many(actor=cast.clerk_a, entries=[]) == 0
     assert not AuditEvent.objects.exists()
+
+
+_flat_values = st.one_of(
+    st.text(),
+    st.integers(),
+    st.booleans(),
+    st.none(),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.dates(),
+)
+
+
+@hypothesis_settings(max_examples=300, deadline=None)
+@given(value=st.dictionaries(st.text(), _flat_values) | st.dictionaries(st.integers(), st.text()))
+def test_jsonable_shortcut_for_plain_values_equals_the_json_round_trip(value):
+    from django.core.serializers.json import DjangoJSONEncoder
+
+    from portal.audit import _integral_floats_to_int, _jsonable
+
+    round_trip = _integral_floats_to_int(json.loads(json.dumps(value, cls=DjangoJSONEncoder)))
+    result = _jsonable(value)
+
+    assert result == round_trip
+    assert json.dumps(result, sort_keys=True) == json.dumps(round_trip, sort_keys=True)
+    assert result is not value
+
+
+def test_a_batch_of_plain_and_dated_snapshots_verifies(cast):
+    from portal.audit import AuditEntry, AuditObject, audit_record_many
+
+    audit_record_many(
+        actor=None,
+        entries=[
+            AuditEntry("x.plain", cast.agency_a, before={"status": "valid", "n": 0, "ok": True}),
+            AuditEntry(
+                "x.dated",
+                AuditObject(AuditEvent, 7, "văn bản số 7"),
+                after={"on": date(2026, 11, 13), "status": None, "big": 10**20},
+            ),
+        ],
+    )
+
+    plain, dated = AuditEvent.objects.order_by("-seq")[:2][::-1]
+    assert plain.before == {"status": "valid", "n": 0, "ok": True}
+    assert (dated.object_type, dated.object_id, dated.object_repr) == (
+        "portal.auditevent",
+        "7",
+        "văn bản số 7",
+    )
+    assert dated.after == {"on": "2026-11-13", "status": None, "big": 10**20}
+    assert audit_verify().ok

@@ -4,7 +4,13 @@ import pytest
 from django.contrib.auth.models import Group
 
 from orgmerge.models import MergerApplication
-from portal.lib.bulk import create_objects, insert_objects, insert_rows, update_rows
+from portal.lib.bulk import (
+    create_objects,
+    create_rows,
+    insert_objects,
+    insert_rows,
+    update_rows,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -100,3 +106,13 @@ def test_create_objects_refuses_a_duplicate_as_an_integrity_error():
 
     with pytest.raises(IntegrityError), transaction.atomic():
         create_objects(DeviceKey, [key(), key()])
+
+
+def test_create_rows_returns_the_keys_of_the_rows_in_their_order(django_assert_max_num_queries):
+    with django_assert_max_num_queries(2):  # the keys drawn, then one COPY
+        keys = create_rows(Group, ["name"], [("Văn thư",), ("Lãnh đạo",), ("Chuyên viên",)])
+
+    assert dict(Group.objects.values_list("pk", "name")) == dict(
+        zip(keys, ["Văn thư", "Lãnh đạo", "Chuyên viên"], strict=True)
+    )
+    assert create_rows(Group, ["name"], []) == []

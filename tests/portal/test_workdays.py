@@ -15,7 +15,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from portal.models import AuditEvent, CalendarOverride
-from portal.workdays import add_working_days, is_working_day, working_days_between
+from portal.workdays import (
+    add_working_days,
+    add_working_days_each,
+    is_working_day,
+    working_days_between,
+)
 from tests.helpers import sign_in
 
 pytestmark = pytest.mark.django_db
@@ -193,3 +198,39 @@ def test_working_days_between_undoes_add_working_days(start, n):
         assert working_days_between(start, deadline - timedelta(days=1)) == n - 1
     else:  # the day itself if it is worked, else the next working day: one working day on
         assert working_days_between(start, deadline) == (0 if is_working_day(start) else 1)
+
+
+@settings(
+    max_examples=50,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(
+    starts=st.lists(st.dates(min_value=date(2014, 1, 1), max_value=date(2030, 12, 31)), max_size=8),
+    n=st.integers(min_value=0, max_value=10),
+)
+def test_add_working_days_each_gives_what_add_working_days_gives_each_start(starts, n):
+    assert add_working_days_each(starts, n) == {
+        start: add_working_days(start, n) for start in starts
+    }
+
+
+def test_add_working_days_each_reads_the_overrides_once_for_years_of_starts(
+    django_assert_num_queries,
+):
+    starts = [date(2026, 1, 1) + timedelta(days=7 * i) for i in range(100)]
+    with django_assert_num_queries(1):
+        due = add_working_days_each([*starts, date(2026, 2, 13)], 5)
+    assert due[date(2026, 2, 13)] == date(2026, 2, 27)  # across Tết
+    assert len(due) == 101
+
+
+def test_add_working_days_each_still_lands_when_overrides_close_a_long_stretch():
+    CalendarOverride.objects.bulk_create(
+        CalendarOverride(date=d, is_working_day=False)
+        for d in days(date(2026, 3, 1), date(2026, 5, 31))
+    )
+    assert add_working_days_each([date(2026, 2, 27), date(2026, 1, 5)], 1) == {
+        date(2026, 2, 27): date(2026, 6, 1),
+        date(2026, 1, 5): date(2026, 1, 6),
+    }
