@@ -161,7 +161,8 @@ LISTS = {
         "queryset": lambda user: (
             _outgoing(HandoverNotice.objects.visible_to(user), user)
             .annotate(device_count=_item_count(HandoverItem, "notice"))
-            .order_by("-sent_at", "-pk")
+            # Not yet sent first (NULLs first, on every backend), then the newest sent.
+            .order_by(F("sent_at").desc(nulls_first=True), "-pk")
         ),
         "jump": Jump("sent_at", gettext_lazy("Gửi đến ngày")),
         "template": "devices/document_list.html",

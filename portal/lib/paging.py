@@ -34,7 +34,7 @@ PAGE_SIZES = (10, 25, 50, 100)
 DEFAULT_PAGE_SIZE = 25
 # Counts: exact up to this many rows, otherwise "more than" (or the planner's estimate for an
 # unfiltered table); see `count_rows`.
-COUNT_CAP = 10_000
+COUNT_CAP = 1_000
 CURSOR_PARAM = "cursor"
 JUMP_PARAM = "den"
 # Parameters that position a page: dropped from links that position it anew.
@@ -76,11 +76,12 @@ class RowCount:
     about: bool = False
 
 
-def count_rows(queryset, cap: int = COUNT_CAP) -> RowCount:
+def count_rows(queryset, cap: int | None = None) -> RowCount:
     """The rule: count at most `cap` + 1 rows (`SELECT COUNT(*) FROM (… LIMIT cap+1)`, cheap on
-    every backend); up to `cap` the count is exact ("Tổng số: 8.412"), above it the list says
-    "hơn 10.000". A list that is a whole table without any condition (the CA's registry) takes
+    every backend); up to `cap` the count is exact ("Tổng số: 842"), above it the list says
+    "hơn 1.000". A list that is a whole table without any condition (the CA's registry) takes
     PostgreSQL's `pg_class.reltuples` instead, without counting at all ("khoảng 1.000.000")."""
+    cap = COUNT_CAP if cap is None else cap
     if not queryset.query.where.children and not queryset.query.distinct:
         estimate = _table_estimate(queryset)
         if estimate is not None and estimate > cap:
