@@ -9,8 +9,9 @@ template) and prints the median and p95 over --repeat requests after two warm-up
 the queries per request, and the verdict against the goals: p95 ≤ 150 ms, the deep position
 ≤ 2× the first page, ≤ 10 queries a page. A page that does not answer 200 fails.
 
-The deep position follows the page's own "next" link --depth times (keyset pages have no page
-numbers to jump to); a numbered pager is asked for its last page instead. It writes nothing
+The deep position is the list's own jump far down (a date two years back, a serial near the
+end: the pager's "Đến" box) followed by its "next" link once, or, for a list without a jump,
+the "next" link followed --depth times; a numbered pager is asked for its last page. It writes nothing
 but the sign-in: a confirmed authenticator for each account that needs a second factor."""
 
 import argparse
@@ -19,7 +20,9 @@ import statistics
 import sys
 import time
 from dataclasses import dataclass
+from datetime import date, timedelta
 from html import unescape
+from urllib.parse import urlencode
 
 import _setup
 
@@ -48,10 +51,14 @@ NEXT_LINK = re.compile(r'<a[^>]*href="([^"]+)"[^>]*rel="next"|<a[^>]*rel="next"[
 LAST_PAGE = re.compile(r'href="(\?[^"]*page=(\d+)[^"]*)"')
 
 
-def deep_url(client, url: str, depth: int) -> str:
-    """A deep position of the list at `url`: `depth` times its "next" link (keyset pager),
-    or else the highest page number its pager links to, or an API's `next` cursor."""
+def deep_url(client, url: str, depth: int, jump: str | None = None) -> str:
+    """A deep position of the list at `url`: its jump to `jump` and then its "next" link once,
+    or `depth` times its "next" link (keyset pager), or else the highest page number its pager
+    links to, or an API's `next` cursor."""
     current = url
+    if jump is not None:
+        current = f"{url}?{urlencode({'den': jump})}"
+        depth = 1
     for _ in range(depth):
         response = client.get(current)
         if response.get("Content-Type", "").startswith("application/json"):
@@ -91,39 +98,42 @@ def measure(client, url: str, repeat: int) -> tuple[list[float], int, int]:
     return times, queries, status
 
 
-def pages() -> list[tuple[str, str, str]]:
-    """(label, username, url) of every hot list: the CA operator's, a province officer's and
-    an agency clerk's view of each."""
+def pages() -> list[tuple[str, str, str, str | None]]:
+    """(label, username, url, deep jump) of every hot list: the CA operator's, a province
+    officer's and an agency clerk's view of each; the jump is what the list's "Đến" box is
+    given for a deep position (None: follow "next")."""
     from dashboard.scale_seed import CA_USERNAME, CLERK_USERNAME, OFFICER_USERNAME
 
     ca = CA_USERNAME
     officer = OFFICER_USERNAME.format(province=1)
     clerk = CLERK_USERNAME.format(agency=1)
+    years_back = (date.today() - timedelta(days=700)).strftime("%d/%m/%Y")
+    last_devices = "VT000290000"  # seed_scale's USB Tokens are VT + 9 digits
     return [
-        ("dashboard", ca, "/"),
-        ("dashboard", officer, "/"),
-        ("dashboard", clerk, "/"),
-        ("notifications", ca, "/thong-bao/"),
-        ("certificates", ca, "/chung-thu/"),
-        ("certificates", officer, "/chung-thu/"),
-        ("certificates", clerk, "/chung-thu/"),
-        ("letters", ca, "/van-ban/"),
-        ("letters", officer, "/van-ban/"),
-        ("letters", clerk, "/van-ban/"),
-        ("CA queue", ca, "/ca/hang-doi/"),
-        ("Sở inbox", officer, "/so-khcn/hop-thu/"),
-        ("devices", ca, "/thiet-bi/"),
-        ("devices", officer, "/thiet-bi/"),
-        ("devices", clerk, "/thiet-bi/"),
-        ("Mẫu 07", ca, "/thiet-bi/mau-07/"),
-        ("Mẫu 07", officer, "/thiet-bi/mau-07/"),
-        ("return obligations", ca, "/thiet-bi/thu-hoi/"),
-        ("return obligations", officer, "/thiet-bi/thu-hoi/"),
-        ("API certificates", ca, "/api/v1/chung-thu/"),
-        ("API certificates", officer, "/api/v1/chung-thu/"),
-        ("API letters", ca, "/api/v1/van-ban/"),
-        ("API letters", clerk, "/api/v1/van-ban/"),
-        ("API devices", ca, "/api/v1/thiet-bi/"),
+        ("dashboard", ca, "/", None),
+        ("dashboard", officer, "/", None),
+        ("dashboard", clerk, "/", None),
+        ("notifications", ca, "/thong-bao/", None),
+        ("certificates", ca, "/chung-thu/", years_back),
+        ("certificates", officer, "/chung-thu/", years_back),
+        ("certificates", clerk, "/chung-thu/", years_back),
+        ("letters", ca, "/van-ban/", years_back),
+        ("letters", officer, "/van-ban/", years_back),
+        ("letters", clerk, "/van-ban/", years_back),
+        ("CA queue", ca, "/ca/hang-doi/", None),
+        ("Sở inbox", officer, "/so-khcn/hop-thu/", None),
+        ("devices", ca, "/thiet-bi/", last_devices),
+        ("devices", officer, "/thiet-bi/", last_devices),
+        ("devices", clerk, "/thiet-bi/", last_devices),
+        ("Mẫu 07", ca, "/thiet-bi/mau-07/", years_back),
+        ("Mẫu 07", officer, "/thiet-bi/mau-07/", years_back),
+        ("return obligations", ca, "/thiet-bi/thu-hoi/", None),
+        ("return obligations", officer, "/thiet-bi/thu-hoi/", None),
+        ("API certificates", ca, "/api/v1/chung-thu/", None),
+        ("API certificates", officer, "/api/v1/chung-thu/", None),
+        ("API letters", ca, "/api/v1/van-ban/", None),
+        ("API letters", clerk, "/api/v1/van-ban/", None),
+        ("API devices", ca, "/api/v1/thiet-bi/", None),
     ]
 
 
@@ -155,7 +165,7 @@ def run(repeat: int, depth: int, only: str | None) -> int:
     print(
         f"{'list':<20} {'role':<18} {'position':<8} {'median':>8} {'p95':>8} {'queries':>7}  verdict"
     )
-    for label, username, url in pages():
+    for label, username, url, jump in pages():
         if only and only.lower() not in label.lower():
             continue
         if username not in clients:
@@ -165,7 +175,7 @@ def run(repeat: int, depth: int, only: str | None) -> int:
         client = clients[username]
         role = Membership.objects.filter(user__username=username).values_list("role", flat=True)[0]
         first = None
-        deep = deep_url(client, url, depth)
+        deep = deep_url(client, url, depth, jump)
         positions = [("first", url)] + ([("deep", deep)] if deep != url else [])
         for position, target in positions:
             times, queries, status = measure(client, target, repeat)

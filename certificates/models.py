@@ -229,6 +229,8 @@ class Certificate(models.Model):
         indexes = [
             models.Index(fields=["agency", "status"], name="cert_agency_status_idx"),
             models.Index(fields=["issuer", "status"], name="cert_issuer_status_idx"),
+            # The registry list's order, newest first, walked by its cursor (§12.2).
+            models.Index(fields=["not_before", "id"], name="cert_not_before_idx"),
         ]
         constraints = [
             models.CheckConstraint(

@@ -36,7 +36,7 @@ from certificates.models import (
 from certificates.pem import der_to_pem
 from certificates.signing.files import safe_pdf_filename
 from portal.lib.exports import export_query, wants_export
-from portal.lib.paging import paginate
+from portal.lib.paging import Jump, keyset_paginate
 
 OCSP_MAX_REQUEST_BYTES = 16 * 1024
 
@@ -58,7 +58,11 @@ def certificate_list(request):
     rows = filterset.qs if not filterset.is_bound or filterset.is_valid() else base.none()
     if wants_export(request):
         return export_certificates(rows, request=request)
-    paging = paginate(request, rows)
+    # Newest first, walked by a cursor on (not_before, id): cert_not_before_idx serves every
+    # page however deep, and a jump goes to a day (docs/architecture.md §12.2).
+    paging = keyset_paginate(
+        request, rows.order_by("-not_before", "-pk"), jump=Jump("not_before", _("Cấp đến ngày"))
+    )
     context = {
         "filter": filterset,
         "certificates": paging["page"].object_list,

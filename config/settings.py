@@ -105,6 +105,13 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # A busy timeout lets the web server and the worker share the file without "database is
     # locked" errors under the light load of a demo.
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+elif DATABASES["default"]["ENGINE"].endswith("postgresql"):
+    # No JIT compilation: the portal's queries are short index scans under a LIMIT, for which
+    # compiling costs 0.1–2.3 s and saves nothing — the planner's cost estimates (inflated by
+    # the scoping subqueries) switched it on for list pages at a million certificates
+    # (docs/architecture.md §12.2).
+    _db_options = DATABASES["default"].setdefault("OPTIONS", {})
+    _db_options["options"] = f"{_db_options.get('options', '')} -c jit=off".strip()
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [

@@ -5,6 +5,9 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from agencies.access import scope_for
+from agencies.choices import OrgKind
+from agencies.filters import agency_choices_within_scope
 from agencies.models import Organization
 from agencies.validators import nfc
 from devices.choices import ReceiverKind, ReturnReason
@@ -15,14 +18,34 @@ from portal.lib.folding import folded_contains, search_input
 SEARCH_LABEL = _("Số biên bản, số hiệu hoặc tên thuê bao")
 
 
-class _AgencyFilterMixin:
-    """An agency select limited to the agencies having a row in the (scoped) list."""
+def _province_filter():
+    return django_filters.ModelChoiceFilter(
+        field_name="agency__province",
+        queryset=Organization.objects.filter(kind=OrgKind.PROVINCE),
+        label=_("Tỉnh, thành phố"),
+        empty_label=_("Tất cả"),
+    )
 
-    def _limit_agencies(self, queryset):
-        if "agency" in self.filters:
-            self.filters["agency"].queryset = Organization.objects.filter(
-                kind__in=AGENCY_KINDS, pk__in=queryset.order_by().values("agency_id")
-            ).order_by("name")
+
+class _AgencyFilterMixin:
+    """The agency select. For a clerk or an officer: the agencies having a row in their
+    (scoped) list, a few hundred at most. For the CA and administrators, who see every agency
+    (20,000 nationwide), a province select first and the chosen province's agencies (the
+    ministries without one), as on the registry and the inventory (`agencies.filters`); a plain
+    GET form, so it works without JavaScript."""
+
+    def _limit_agencies(self, queryset, request=None):
+        user = request.user if request is not None else None
+        if scope_for(user).sees_everything:
+            self.filters["province"].queryset = (
+                Organization.objects.filter(kind=OrgKind.PROVINCE).active().order_by("name")
+            )
+            agency_choices_within_scope(self.form, user)
+            return
+        self.filters.pop("province", None)
+        self.filters["agency"].queryset = Organization.objects.filter(
+            kind__in=AGENCY_KINDS, pk__in=queryset.order_by().values("agency_id")
+        ).order_by("name")
 
     def filter_search(self, queryset, name, value):
         value = nfc(value or "")
@@ -42,6 +65,7 @@ class NoticeFilterSet(_AgencyFilterMixin, django_filters.FilterSet):
         label=_("Số thông báo, số hiệu hoặc tên thuê bao"),
         widget=search_input(),
     )
+    province = _province_filter()
     agency = django_filters.ModelChoiceFilter(
         queryset=Organization.objects.none(), label=_("Cơ quan"), empty_label=_("Tất cả")
     )
@@ -51,11 +75,11 @@ class NoticeFilterSet(_AgencyFilterMixin, django_filters.FilterSet):
 
     class Meta:
         model = HandoverNotice
-        fields = ["q", "agency", "handed_after"]
+        fields = ["q", "province", "agency", "handed_after"]
 
     def __init__(self, data=None, queryset=None, *, request=None, **kwargs):
         super().__init__(data, queryset, request=request, **kwargs)
-        self._limit_agencies(queryset)
+        self._limit_agencies(queryset, request)
 
     def filter_search(self, queryset, name, value):
         return super().filter_search(queryset, name, value).distinct()
@@ -65,6 +89,7 @@ class MinutesFilterSet(_AgencyFilterMixin, django_filters.FilterSet):
     device_path, name_path = "items__device__", "items__"
     STATES = (("waiting", _("Chờ bên nhận xác nhận")), ("confirmed", _("Đã xác nhận")))
     q = django_filters.CharFilter(method="filter_search", label=SEARCH_LABEL, widget=search_input())
+    province = _province_filter()
     agency = django_filters.ModelChoiceFilter(
         queryset=Organization.objects.none(), label=_("Bên giao"), empty_label=_("Tất cả")
     )
@@ -77,11 +102,11 @@ class MinutesFilterSet(_AgencyFilterMixin, django_filters.FilterSet):
 
     class Meta:
         model = ReturnMinutes
-        fields = ["q", "agency", "receiver_kind", "state"]
+        fields = ["q", "province", "agency", "receiver_kind", "state"]
 
     def __init__(self, data=None, queryset=None, *, request=None, **kwargs):
         super().__init__(data, queryset, request=request, **kwargs)
-        self._limit_agencies(queryset)
+        self._limit_agencies(queryset, request)
 
     def filter_search(self, queryset, name, value):
         return super().filter_search(queryset, name, value).distinct()
@@ -97,17 +122,18 @@ class MinutesFilterSet(_AgencyFilterMixin, django_filters.FilterSet):
 class LossReportFilterSet(_AgencyFilterMixin, django_filters.FilterSet):
     device_path, name_path = "device__", ""
     q = django_filters.CharFilter(method="filter_search", label=SEARCH_LABEL, widget=search_input())
+    province = _province_filter()
     agency = django_filters.ModelChoiceFilter(
         queryset=Organization.objects.none(), label=_("Cơ quan"), empty_label=_("Tất cả")
     )
 
     class Meta:
         model = LossReport
-        fields = ["q", "agency"]
+        fields = ["q", "province", "agency"]
 
     def __init__(self, data=None, queryset=None, *, request=None, **kwargs):
         super().__init__(data, queryset, request=request, **kwargs)
-        self._limit_agencies(queryset)
+        self._limit_agencies(queryset, request)
 
 
 class ObligationFilterSet(_AgencyFilterMixin, django_filters.FilterSet):
@@ -128,19 +154,20 @@ class ObligationFilterSet(_AgencyFilterMixin, django_filters.FilterSet):
     reason = django_filters.ChoiceFilter(
         choices=ReturnReason.choices, label=_("Lý do"), empty_label=_("Tất cả")
     )
+    province = _province_filter()
     agency = django_filters.ModelChoiceFilter(
         queryset=Organization.objects.none(), label=_("Cơ quan"), empty_label=_("Tất cả")
     )
 
     class Meta:
         model = ReturnObligation
-        fields = ["q", "state", "reason", "agency"]
+        fields = ["q", "state", "reason", "province", "agency"]
 
     def __init__(self, data=None, queryset=None, *, request=None, **kwargs):
         data = data.copy() if data is not None else {}
         data.setdefault("state", "open")
         super().__init__(data, queryset, request=request, **kwargs)
-        self._limit_agencies(queryset)
+        self._limit_agencies(queryset, request)
 
     def filter_search(self, queryset, name, value):
         value = nfc(value or "")

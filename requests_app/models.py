@@ -110,6 +110,9 @@ class CertRequest(models.Model):
                 condition=Q(forwarded_at__isnull=False),
                 name="req_reached_ca_idx",
             ),
+            # The letters list's order, newest first, walked by its cursor
+            # (docs/architecture.md §12.2).
+            models.Index(fields=["created_at", "id"], name="req_created_idx"),
         ]
 
     def __str__(self) -> str:

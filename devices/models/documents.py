@@ -47,6 +47,8 @@ class HandoverNotice(models.Model):
         verbose_name = _("thông báo bàn giao thiết bị (Mẫu 07)")
         verbose_name_plural = _("thông báo bàn giao thiết bị (Mẫu 07)")
         ordering = ["-created_at", "-pk"]
+        # The Mẫu 07 list's order (sent, newest first), walked by its cursor (§12.2).
+        indexes = [models.Index(fields=["sent_at", "id"], name="handover_list_idx")]
         constraints = [
             models.UniqueConstraint(
                 fields=["agency", "number"],
@@ -146,6 +148,8 @@ class ReturnMinutes(models.Model):
         verbose_name = _("biên bản giao nhận thiết bị (Mẫu 08)")
         verbose_name_plural = _("biên bản giao nhận thiết bị (Mẫu 08)")
         ordering = ["-created_at", "-pk"]
+        # The Mẫu 08 list's order (waiting first, then newest), walked by its cursor (§12.2).
+        indexes = [models.Index(fields=["confirmed_at", "held_at", "id"], name="minutes_list_idx")]
         constraints = [
             models.UniqueConstraint(
                 fields=["agency", "number"],
@@ -257,6 +261,8 @@ class LossReport(models.Model):
         verbose_name = _("biên bản xác nhận thất lạc thiết bị (Mẫu 09)")
         verbose_name_plural = _("biên bản xác nhận thất lạc thiết bị (Mẫu 09)")
         ordering = ["-created_at", "-pk"]
+        # The Mẫu 09 list's order (newest first), walked by its cursor (§12.2).
+        indexes = [models.Index(fields=["held_at", "id"], name="loss_list_idx")]
         constraints = [
             models.UniqueConstraint(
                 fields=["agency", "number"],

@@ -83,9 +83,15 @@ class ReturnObligation(models.Model):
             ),
         ]
         indexes = [
+            # Open obligations by deadline: the sweeps, and the returns list's default walk
+            # (due_on, id) by its cursor (docs/architecture.md §12.2).
             models.Index(
-                fields=["due_on"], condition=Q(closed_at__isnull=True), name="return_open_due_idx"
+                fields=["due_on", "id"],
+                condition=Q(closed_at__isnull=True),
+                name="return_open_due_idx",
             ),
+            # The returns list with closed obligations shown: open first, then newest closed.
+            models.Index(fields=["-closed_at", "due_on", "id"], name="return_list_idx"),
         ]
 
     def __str__(self) -> str:

@@ -5,7 +5,8 @@ facts and actions, with the document itself) and a printable view of the same te
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count
+from django.db.models import Count, F, IntegerField, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -28,9 +29,11 @@ from devices.filters_documents import (
 from devices.forms import HandoverForm, MinutesForm
 from devices.models import (
     Device,
+    HandoverItem,
     HandoverNotice,
     LossReport,
     ReturnMinutes,
+    ReturnMinutesItem,
     ReturnObligation,
 )
 from devices.permissions import clerk_agencies, is_ca
@@ -38,7 +41,7 @@ from devices.views._common import require_staff
 from portal.errors import DomainError
 from portal.lib.exports import export_query, wants_export
 from portal.lib.headers import frameable_by_the_portal
-from portal.lib.paging import paginate
+from portal.lib.paging import Jump, keyset_paginate
 
 
 def _clerk_agency(request) -> Organization:
@@ -135,6 +138,21 @@ def _notice_context(notice) -> dict:
 
 
 # --- lists ----------------------------------------------------------------------------------
+def _item_count(item_model, parent: str):
+    """A document's device count as a subquery, run for the page's rows only: a join with
+    GROUP BY would aggregate every document of the scope before the LIMIT."""
+    counted = (
+        item_model.objects.filter(**{parent: OuterRef("pk")})
+        .order_by()
+        .values(parent)
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
+
+
+# Each ordering ends with the primary key and has its index (docs/architecture.md §12.2):
+# handover_list_idx, minutes_list_idx, loss_list_idx, return_list_idx.
 LISTS = {
     "notices": {
         "title": gettext_lazy("Thông báo bàn giao thiết bị cho thuê bao (Mẫu 07)"),
@@ -142,9 +160,11 @@ LISTS = {
         "filterset": NoticeFilterSet,
         "queryset": lambda user: (
             _outgoing(HandoverNotice.objects.visible_to(user), user)
-            .annotate(device_count=Count("items"))
-            .order_by("-sent_at", "-pk")
+            .annotate(device_count=_item_count(HandoverItem, "notice"))
+            # Not yet sent first (NULLs first, on every backend), then the newest sent.
+            .order_by(F("sent_at").desc(nulls_first=True), "-pk")
         ),
+        "jump": Jump("sent_at", gettext_lazy("Gửi đến ngày")),
         "template": "devices/document_list.html",
     },
     "minutes": {
@@ -153,9 +173,12 @@ LISTS = {
         "filterset": MinutesFilterSet,
         "queryset": lambda user: (
             _outgoing(ReturnMinutes.objects.visible_to(user), user)
-            .annotate(device_count=Count("items"))
-            .order_by("confirmed_at", "-held_at", "-pk")
+            .annotate(device_count=_item_count(ReturnMinutesItem, "minutes"))
+            # Waiting for the receiver first (NULLs first, on every backend), then the most
+            # recently confirmed.
+            .order_by(F("confirmed_at").desc(nulls_first=True), "-held_at", "-pk")
         ),
+        "jump": None,
         "template": "devices/document_list.html",
     },
     "losses": {
@@ -167,6 +190,7 @@ LISTS = {
             .select_related("device")
             .order_by("-held_at", "-pk")
         ),
+        "jump": Jump("held_at", gettext_lazy("Lập đến ngày")),
         "template": "devices/document_list.html",
     },
 }
@@ -186,7 +210,7 @@ def _document_list(request, kind: str):
         "export_query": export_query(request),
         "kind": kind,
         "is_clerk": bool(clerk_agencies(request.user)),
-        **paginate(request, filterset.qs),
+        **keyset_paginate(request, filterset.qs, jump=spec["jump"]),
     }
     context["documents"] = context["page"].object_list
     if request.htmx:
@@ -343,25 +367,34 @@ def loss_print(request, pk: int):
 def returns(request):
     """Return obligations: what the agency must hand back and by when (overdue first)."""
     require_staff(request.user)
-    base = (
-        ReturnObligation.objects.visible_to(request.user)
-        .select_related("device", "agency", "agency__province", "person", "minutes")
-        .order_by("closed_at", "due_on", "pk")
+    base = ReturnObligation.objects.visible_to(request.user).select_related(
+        "device", "agency", "agency__province", "person", "minutes"
     )
     filterset = ObligationFilterSet(request.GET or None, queryset=base, request=request)
+    rows = filterset.qs.order_by(*_obligation_order(filterset))
     if wants_export(request):
-        return export_obligations(filterset.qs, request=request)
+        return export_obligations(rows, request=request)
     context = {
         "filter": filterset,
         "export_query": export_query(request),
         "today": timezone.localdate(),
         "is_clerk": bool(clerk_agencies(request.user)),
-        **paginate(request, filterset.qs),
+        **keyset_paginate(request, rows, jump=Jump("due_on", _("Hạn từ ngày"))),
     }
     context["obligations"] = context["page"].object_list
     if request.htmx:
         return render(request, "devices/partials/_obligation_table.html", context)
     return render(request, "devices/returns.html", context)
+
+
+def _obligation_order(filterset) -> tuple:
+    """Soonest deadline first. Open obligations (the default filter) are walked on the partial
+    index return_open_due_idx (due_on, id); with closed ones shown too, the open come first,
+    then the most recently closed (return_list_idx) — docs/architecture.md §12.2."""
+    state = filterset.form.cleaned_data.get("state") if filterset.is_valid() else "open"
+    if state in ("open", "overdue", "handed"):
+        return ("due_on", "pk")
+    return (F("closed_at").desc(nulls_first=True), "due_on", "pk")
 
 
 @login_required

@@ -17,7 +17,7 @@ from devices.models import Device, ReturnObligation
 from devices.permissions import device_actions, is_ca
 from devices.views._common import STAFF_ROLES, require_staff, visible_device
 from portal.lib.exports import export_query, wants_export
-from portal.lib.paging import paginate
+from portal.lib.paging import Jump, keyset_paginate
 
 
 def _inventory(request, *, base, title: str, lead: str, fixed: tuple = (), extra=None):
@@ -26,11 +26,14 @@ def _inventory(request, *, base, title: str, lead: str, fixed: tuple = (), extra
         filterset.qs.select_related("agency", "agency__province", "holder")
         .with_certificate()
         .with_return_due()
-        .order_by("kind", "serial", "pk")
+        # (kind, serial) is unique (device_serial_unique, its index gives the order): the
+        # pager needs no tiebreaker, and the certificate and return-due subqueries run for the
+        # page's rows only (docs/architecture.md §12.2).
+        .order_by("kind", "serial")
     )
     if wants_export(request):
         return export_inventory(devices, title=title, request=request)
-    pages = paginate(request, devices)
+    pages = keyset_paginate(request, devices, jump=Jump("serial", _("Đến số hiệu"), "text"))
     scope = scope_for(request.user)
     context = {
         "link_agencies": scope.has_role(*STAFF_ROLES),

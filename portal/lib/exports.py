@@ -41,7 +41,9 @@ def wants_export(request) -> bool:
 def export_query(request) -> str:
     """The page's query string (its current filters) for the "Xuất Excel" button."""
     query = request.GET.copy()
-    query.pop("page", None)
+    # Where the page is in the list is no filter: the export has every row.
+    for name in ("page", "cursor", "den"):
+        query.pop(name, None)
     query[EXPORT_PARAM] = EXPORT_VALUE
     return query.urlencode()
 

@@ -18,7 +18,7 @@ from agencies.access import scope_for
 from agencies.choices import Role
 from portal.errors import DomainError
 from portal.lib.exports import export_query, wants_export
-from portal.lib.paging import paginate
+from portal.lib.paging import keyset_paginate
 from requests_app import services
 from requests_app.choices import Status
 from requests_app.exports import export_queue
@@ -77,7 +77,7 @@ def _queue(request, kind: str):
     if wants_export(request):
         filename = "hop-thu-so" if kind == "province" else "hang-doi-ca"
         return export_queue(letters, title=queue["title"], filename=filename, request=request)
-    paging = paginate(request, letters)
+    paging = keyset_paginate(request, letters)
     context = {
         "queue": queue,
         "kind": kind,

@@ -100,7 +100,7 @@ def test_every_page_the_list_bench_measures_answers_its_account(seeded, django_u
     finally:
         sys.path.pop(0)
     clients = {}
-    for _label, username, url in pages():
+    for _label, username, url, _jump in pages():
         if username not in clients:
             user = django_user_model.objects.get(username=username)
             clients[username] = sign_in(Client(), user)

@@ -10,6 +10,11 @@ from portal.lib.exports import day, export_query, moment, wants_export
 def test_the_export_query_keeps_the_filters_and_drops_the_page():
     request = RequestFactory().get("/", {"q": "Lò", "status": "valid", "page": "3"})
     assert export_query(request) == "q=L%C3%B2&status=valid&xuat=xlsx"
+    # A cursor page or a jump exports the whole list too.
+    deeper = RequestFactory().get(
+        "/", {"status": "valid", "cursor": "abc:1:x", "den": "01/01/2026"}
+    )
+    assert export_query(deeper) == "status=valid&xuat=xlsx"
     assert not wants_export(request)
     assert wants_export(RequestFactory().get("/", {"xuat": "xlsx"}))
 

@@ -14,7 +14,7 @@ from agencies.choices import Role
 from agencies.models import Person
 from portal.errors import DomainError
 from portal.lib.exports import export_query, wants_export
-from portal.lib.paging import paginate
+from portal.lib.paging import Jump, keyset_paginate
 from requests_app import cells, services
 from requests_app.choices import FormKind, Status
 from requests_app.exports import export_letters
@@ -56,7 +56,7 @@ def cert_request_list(request):
     filterset = CertRequestFilterSet(request.GET or None, queryset=base, request=request)
     if wants_export(request):
         return export_letters(filterset.qs, request=request)
-    paging = paginate(request, filterset.qs)
+    paging = keyset_paginate(request, filterset.qs, jump=Jump("created_at", _("Tạo đến ngày")))
     letters = list(paging["page"].object_list)
     for letter in letters:
         letter.actions = allowed_actions(user, letter)
