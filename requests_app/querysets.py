@@ -1,7 +1,8 @@
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import Count, Exists, F, OuterRef, Q
+from django.db.models import BooleanField, Count, Exists, ExpressionWrapper, F, OuterRef, Q
 from django.utils import timezone
 
 from agencies.access import scope_for
@@ -154,6 +155,22 @@ class CertRequestQuerySet(ScopedQuerySet):
         )
 
 
+@dataclass(frozen=True)
+class RowFigures:
+    """A letter's row counters: `outcomes` (outcome → n) and `decisions` ((state, label, n)
+    in `DECISION_ORDER`, what the letter's page shows above its rows)."""
+
+    outcomes: dict
+    decisions: list
+
+    @property
+    def total(self) -> int:
+        return sum(self.outcomes.values())
+
+    def of(self, *outcomes: str) -> int:
+        return sum(self.outcomes.get(outcome, 0) for outcome in outcomes)
+
+
 class RequestRowQuerySet(ScopedQuerySet):
     """A row is seen with its letter."""
 
@@ -162,6 +179,48 @@ class RequestRowQuerySet(ScopedQuerySet):
 
     def open(self):
         return self.filter(is_open=True)
+
+    def row_figures(self, letter) -> "RowFigures":
+        """The counters of `letter`'s rows in one grouped query: per row state as the rows
+        read (`RequestRow.decision`), per outcome, and the total; a letter's counters never
+        depend on which of its rows a page shows (docs/architecture.md §12.6)."""
+        from requests_app.models import DECISION_ORDER, decision_of
+
+        decided = Q(decided_by__isnull=False, decided_at__isnull=False)
+        early = (
+            decided & Q(decided_at__lte=letter.forwarded_at)
+            if letter.forwarded_at is not None
+            else decided
+        )
+        groups = (
+            self.filter(cert_request_id=letter.pk)
+            .order_by()
+            .values(
+                "outcome",
+                decided=ExpressionWrapper(decided, output_field=BooleanField()),
+                by_province=ExpressionWrapper(early, output_field=BooleanField()),
+            )
+            .annotate(n=Count("pk"))
+        )
+        counts: dict[str, list] = {}
+        outcomes: dict[str, int] = {}
+        for group in groups:
+            outcomes[group["outcome"]] = outcomes.get(group["outcome"], 0) + group["n"]
+            state, label = decision_of(
+                letter,
+                group["outcome"],
+                decided=group["decided"],
+                by_province=group["by_province"],
+            )
+            counts.setdefault(state, [label, 0])[1] += group["n"]
+        order = {state: i for i, state in enumerate(DECISION_ORDER)}
+        return RowFigures(
+            outcomes=outcomes,
+            decisions=[
+                (state, label, n)
+                for state, (label, n) in sorted(counts.items(), key=lambda i: order.get(i[0], 99))
+            ],
+        )
 
     def with_registry(self):
         """With what a Mẫu 04–06 row shows of its certificate or device from the registry
