@@ -2,7 +2,17 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import BooleanField, Count, Exists, ExpressionWrapper, F, OuterRef, Q
+from django.db.models import (
+    BooleanField,
+    Count,
+    Exists,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    Subquery,
+)
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from agencies.access import scope_for
@@ -103,29 +113,38 @@ class CertRequestQuerySet(ScopedQuerySet):
         )
 
     def with_queue_figures(self):
-        """Row counts and the renewal-at-risk flag in the same query (no N+1), letters at risk
-        first, then by deadline.
+        """Row counts and the renewal-at-risk flag of a queue's letters (no N+1), letters at
+        risk first, then by deadline.
 
         docs/domain.md §5: a certificate that drops under the renewal threshold while its renewal
         waits can no longer be renewed, so those letters go first and the agency must be told.
+
+        At national scale (docs/architecture.md §12.6) neither figure may read every row and
+        certificate: the flag looks only at the renewal rows of this queue's own Mẫu 04
+        letters (the subquery repeats the queue's filter, so its rows are found through the
+        letters' index), and the counts are correlated subqueries that PostgreSQL evaluates
+        after the page's LIMIT, for the letters shown, instead of a GROUP BY over every
+        letter of the queue joined to its rows.
         """
+        from requests_app.choices import FormKind
         from requests_app.models import RequestRow
 
         limit = timezone.now() + timedelta(days=settings.PORTAL_RENEW_MIN_DAYS_LEFT)
+        renewals = self.filter(form=FormKind.RENEW_CHANGE).order_by().values("pk")
         at_risk = RequestRow.objects.filter(
-            cert_request=OuterRef("pk"),
+            cert_request__in=renewals,
             renew=True,
             outcome__in=[Outcome.PENDING, Outcome.ACCEPTED],
             certificate__not_after__lt=limit,
-        )
+        ).values("cert_request_id")
         return (
             self.select_related("agency", "agency__province")
             .annotate(
-                rows_total=Count("rows"),
-                rows_pending=Count("rows", filter=Q(rows__outcome=Outcome.PENDING)),
-                rows_accepted=Count("rows", filter=Q(rows__outcome=Outcome.ACCEPTED)),
-                rows_refused=Count("rows", filter=Q(rows__outcome=Outcome.REFUSED)),
-                renewal_at_risk=Exists(at_risk),
+                rows_total=_row_count(),
+                rows_pending=_row_count(Outcome.PENDING),
+                rows_accepted=_row_count(Outcome.ACCEPTED),
+                rows_refused=_row_count(Outcome.REFUSED),
+                renewal_at_risk=ExpressionWrapper(Q(pk__in=at_risk), output_field=BooleanField()),
             )
             .order_by("-renewal_at_risk", F("due_on").asc(nulls_last=True), "pk")
         )
@@ -153,6 +172,17 @@ class CertRequestQuerySet(ScopedQuerySet):
             ),
             rows_processed=Count("rows", filter=Q(rows__outcome__in=processed)),
         )
+
+
+def _row_count(*outcomes: str):
+    """The number of the letter's rows (of these outcomes), as a correlated subquery."""
+    from requests_app.models import RequestRow
+
+    rows = RequestRow.objects.filter(cert_request=OuterRef("pk"))
+    if outcomes:
+        rows = rows.filter(outcome__in=outcomes)
+    counted = rows.order_by().values("cert_request").annotate(n=Count("pk")).values("n")
+    return Coalesce(Subquery(counted), 0)
 
 
 @dataclass(frozen=True)
