@@ -188,15 +188,50 @@ def report(label: str, figures: tuple[float, float, int, float]) -> bool:
     return met
 
 
+def former_queue_figures(queryset):
+    """The queues' figures as they were before §12.6, for the comparison: an EXISTS over
+    every renewal row and certificate, and counts by a GROUP BY over the queue's rows."""
+    from django.conf import settings
+    from django.db.models import Count, Exists, F, OuterRef, Q
+    from django.utils import timezone
+
+    from requests_app.choices import Outcome
+    from requests_app.models import RequestRow
+
+    limit = timezone.now() + timedelta(days=settings.PORTAL_RENEW_MIN_DAYS_LEFT)
+    at_risk = RequestRow.objects.filter(
+        cert_request=OuterRef("pk"),
+        renew=True,
+        outcome__in=[Outcome.PENDING, Outcome.ACCEPTED],
+        certificate__not_after__lt=limit,
+    )
+    return (
+        queryset.select_related("agency", "agency__province")
+        .annotate(
+            rows_total=Count("rows"),
+            rows_pending=Count("rows", filter=Q(rows__outcome=Outcome.PENDING)),
+            rows_accepted=Count("rows", filter=Q(rows__outcome=Outcome.ACCEPTED)),
+            rows_refused=Count("rows", filter=Q(rows__outcome=Outcome.REFUSED)),
+            renewal_at_risk=Exists(at_risk),
+        )
+        .order_by("-renewal_at_risk", F("due_on").asc(nulls_last=True), "pk")
+    )
+
+
 def plans(officer, operator) -> None:
     from requests_app.models import CertRequest
 
+    ca = CertRequest.objects.ca_queue(operator)
+    inbox = CertRequest.objects.province_inbox(officer)
     queues = {
-        "CA queue, first page": CertRequest.objects.ca_queue(operator).with_queue_figures(),
-        "Sở KH&CN inbox, first page": CertRequest.objects.province_inbox(
-            officer
-        ).with_queue_figures(),
+        "CA queue, first page": ca.with_queue_figures(),
+        "CA queue, first page, as before": former_queue_figures(ca),
+        "Sở KH&CN inbox, first page": inbox.with_queue_figures(),
+        "Sở KH&CN inbox, first page, as before": former_queue_figures(inbox),
         "officer's letters, newest first": CertRequest.objects.visible_to(officer).order_by(
+            "-created_at"
+        ),
+        "CA operator's letters, newest first": CertRequest.objects.visible_to(operator).order_by(
             "-created_at"
         ),
     }
@@ -209,11 +244,16 @@ def plans(officer, operator) -> None:
                 for line in lines
                 if " using " in line and "Index" in line
             }
+            | {
+                line.split("Index Scan on ")[1].split(" ")[0]
+                for line in lines
+                if "Bitmap Index Scan on " in line
+            }
         )
         seq = sorted(
             {line.split("Seq Scan on ")[1].split(" ")[0] for line in lines if "Seq Scan" in line}
         )
-        total = [line for line in lines if line.startswith("Execution Time")]
+        total = [line.strip() for line in lines if "Execution Time" in line]
         print(f"\n{label}: {total[0] if total else ''}")
         print(f"  indexes: {', '.join(used) or 'none'}")
         print(f"  sequential scans: {', '.join(seq) or 'none'}")
@@ -226,6 +266,9 @@ def main() -> int:
     parser.add_argument("--rows", type=int, default=1000)
     parser.add_argument("--letters", type=int, default=2000)
     parser.add_argument("--repeat", type=int, default=20)
+    parser.add_argument(
+        "--plans-only", action="store_true", help="the queues' plans, no page timings"
+    )
     parser.add_argument(
         "--profile", action="store_true", help="print where one page request spends its time"
     )
@@ -278,6 +321,9 @@ def main() -> int:
                 as_officer.get(page)
             for query in queries:
                 print(f"{float(query['time']) * 1000:7.1f} ms  {query['sql'][:300]}")
+            return 0
+        if args.plans_only:
+            plans(officer, operator)
             return 0
         results = [
             report("page, rows 1–50 (officer, decisions)", measure(as_officer, page, args.repeat)),
