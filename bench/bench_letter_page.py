@@ -85,7 +85,7 @@ def seed_letters(connection, n_letters: int, clerk):
     today = date.today()
     letters = []
     for i in range(n_letters):
-        form, status = forms[i % 6], statuses[i % len(statuses)]
+        form, status = forms[i % 6], statuses[i // 6 % len(statuses)]  # every pair
         reached = status in (Status.PROVINCE_REVIEW, Status.FORWARDED, Status.IN_PROCESS)
         if status in (Status.FORWARDED, Status.IN_PROCESS) and form == FormKind.RENEW_CHANGE:
             status = Status.PROVINCE_REVIEW

@@ -54,7 +54,7 @@ class DecideForm(forms.Form):
 def visible_letter(request, pk: int) -> CertRequest:
     return get_object_or_404(
         CertRequest.objects.visible_to(request.user).select_related(
-            "agency", "agency__province", "created_by"
+            "agency", "agency__province", "created_by", "created_by__person"
         ),
         pk=pk,
     )
@@ -130,6 +130,7 @@ def cert_request_detail(request, pk: int):
     today = timezone.localdate()
     history = _history(cert_request)
     form_columns = columns(cert_request.form)
+    documents = list(cert_request.documents.defer("content").order_by("-version"))
     context = {
         "cert_request": cert_request,
         "last_reason": _last_reason(cert_request, history),
@@ -146,8 +147,8 @@ def cert_request_detail(request, pk: int):
             and cert_request.status not in (Status.DONE, Status.REFUSED, Status.CANCELLED)
         ),
         "is_recovery": cert_request.form == FormKind.RECOVER_DEVICE,
-        "documents": list(cert_request.documents.defer("content").order_by("-version")),
-        **signatures_context(cert_request),
+        "documents": documents,
+        **signatures_context(cert_request, documents),
         "today": today,
         **_actions_context(cert_request, actions, figures),
         **signed_upload_context(cert_request, actions),
