@@ -109,9 +109,18 @@ def export_value(row: RequestRow, name: str) -> str:
     return value_text(row, name, yes="X")
 
 
+# Every key of a page cell, always present: a missing key costs the template engine a failed
+# lookup and a dir() of the dict, 54 of them per row of a Mẫu 01 (docs/architecture.md §12.6).
+PAGE_CELL = {"text": "", "sub": "", "url": "", "mono": False, "center": False, "registry": False}
+
+
 def page_cell(row: RequestRow, name: str) -> dict:
     """A cell of the review page: the certificate linked by its serial, the device's kind
     under its serial."""
+    return {**PAGE_CELL, **_page_cell(row, name)}
+
+
+def _page_cell(row: RequestRow, name: str) -> dict:
     if name == "certificate":
         certificate = row.certificate
         if certificate is None:

@@ -316,23 +316,47 @@ class RequestRow(models.Model):
         CA's. A refusal of the whole letter has no decider and keeps the plain label.
         """
         letter = self.cert_request
-        forwarded_at = letter.forwarded_at
-        if self.decided_by_id is None or self.decided_at is None:
-            return self.outcome, self.get_outcome_display()
-        by_province = forwarded_at is None or self.decided_at <= forwarded_at
-        if self.outcome == Outcome.PENDING:
-            if by_province and forwarded_at and letter.status in AFTER_FORWARD:
-                return "province-accepted", str(_("Sở KH&CN đã chấp nhận"))
-            return self.outcome, self.get_outcome_display()
-        if self.outcome == Outcome.ACCEPTED:
-            if by_province:
-                return "province-accepted", str(_("Sở KH&CN đã chấp nhận"))
-            return "ca-accepted", str(_("CA đã chấp nhận"))
-        if self.outcome == Outcome.REFUSED:
-            if by_province:
-                return "province-refused", str(_("Sở KH&CN đã từ chối"))
-            return "ca-refused", str(_("CA đã từ chối"))
-        return self.outcome, self.get_outcome_display()
+        decided = self.decided_by_id is not None and self.decided_at is not None
+        by_province = decided and (
+            letter.forwarded_at is None or self.decided_at <= letter.forwarded_at
+        )
+        return decision_of(letter, self.outcome, decided=decided, by_province=by_province)
+
+
+# The order in which a letter's counters read (requests_app.querysets.decision_counts).
+DECISION_ORDER = (
+    Outcome.PENDING,
+    "province-accepted",
+    "ca-accepted",
+    Outcome.ACCEPTED,
+    "province-refused",
+    "ca-refused",
+    Outcome.REFUSED,
+    Outcome.DONE,
+    Outcome.FAILED,
+)
+
+
+def decision_of(letter, outcome: str, *, decided: bool, by_province: bool) -> tuple[str, str]:
+    """(state, label) of a row of `letter` with `outcome`, decided by someone or not, before
+    the letter's forwarding (by the Sở) or after (by the CA): `RequestRow.decision` for one
+    row, and the key of the letter's counters, grouped by these three in one query."""
+    plain = outcome, str(Outcome(outcome).label)
+    if not decided:
+        return plain
+    if outcome == Outcome.PENDING:
+        if by_province and letter.forwarded_at and letter.status in AFTER_FORWARD:
+            return "province-accepted", str(_("Sở KH&CN đã chấp nhận"))
+        return plain
+    if outcome == Outcome.ACCEPTED:
+        if by_province:
+            return "province-accepted", str(_("Sở KH&CN đã chấp nhận"))
+        return "ca-accepted", str(_("CA đã chấp nhận"))
+    if outcome == Outcome.REFUSED:
+        if by_province:
+            return "province-refused", str(_("Sở KH&CN đã từ chối"))
+        return "ca-refused", str(_("CA đã từ chối"))
+    return plain
 
 
 class Transition(models.Model):

@@ -1,7 +1,18 @@
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import Count, Exists, F, OuterRef, Q
+from django.db.models import (
+    BooleanField,
+    Count,
+    Exists,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    Subquery,
+)
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from agencies.access import scope_for
@@ -102,29 +113,38 @@ class CertRequestQuerySet(ScopedQuerySet):
         )
 
     def with_queue_figures(self):
-        """Row counts and the renewal-at-risk flag in the same query (no N+1), letters at risk
-        first, then by deadline.
+        """Row counts and the renewal-at-risk flag of a queue's letters (no N+1), letters at
+        risk first, then by deadline.
 
         docs/domain.md §5: a certificate that drops under the renewal threshold while its renewal
         waits can no longer be renewed, so those letters go first and the agency must be told.
+
+        At national scale (docs/architecture.md §12.6) neither figure may read every row and
+        certificate: the flag looks only at the renewal rows of this queue's own Mẫu 04
+        letters (the subquery repeats the queue's filter, so its rows are found through the
+        letters' index), and the counts are correlated subqueries that PostgreSQL evaluates
+        after the page's LIMIT, for the letters shown, instead of a GROUP BY over every
+        letter of the queue joined to its rows.
         """
+        from requests_app.choices import FormKind
         from requests_app.models import RequestRow
 
         limit = timezone.now() + timedelta(days=settings.PORTAL_RENEW_MIN_DAYS_LEFT)
+        renewals = self.filter(form=FormKind.RENEW_CHANGE).order_by().values("pk")
         at_risk = RequestRow.objects.filter(
-            cert_request=OuterRef("pk"),
+            cert_request__in=renewals,
             renew=True,
             outcome__in=[Outcome.PENDING, Outcome.ACCEPTED],
             certificate__not_after__lt=limit,
-        )
+        ).values("cert_request_id")
         return (
             self.select_related("agency", "agency__province")
             .annotate(
-                rows_total=Count("rows"),
-                rows_pending=Count("rows", filter=Q(rows__outcome=Outcome.PENDING)),
-                rows_accepted=Count("rows", filter=Q(rows__outcome=Outcome.ACCEPTED)),
-                rows_refused=Count("rows", filter=Q(rows__outcome=Outcome.REFUSED)),
-                renewal_at_risk=Exists(at_risk),
+                rows_total=_row_count(),
+                rows_pending=_row_count(Outcome.PENDING),
+                rows_accepted=_row_count(Outcome.ACCEPTED),
+                rows_refused=_row_count(Outcome.REFUSED),
+                renewal_at_risk=ExpressionWrapper(Q(pk__in=at_risk), output_field=BooleanField()),
             )
             .order_by("-renewal_at_risk", F("due_on").asc(nulls_last=True), "pk")
         )
@@ -154,6 +174,33 @@ class CertRequestQuerySet(ScopedQuerySet):
         )
 
 
+def _row_count(*outcomes: str):
+    """The number of the letter's rows (of these outcomes), as a correlated subquery."""
+    from requests_app.models import RequestRow
+
+    rows = RequestRow.objects.filter(cert_request=OuterRef("pk"))
+    if outcomes:
+        rows = rows.filter(outcome__in=outcomes)
+    counted = rows.order_by().values("cert_request").annotate(n=Count("pk")).values("n")
+    return Coalesce(Subquery(counted), 0)
+
+
+@dataclass(frozen=True)
+class RowFigures:
+    """A letter's row counters: `outcomes` (outcome → n) and `decisions` ((state, label, n)
+    in `DECISION_ORDER`, what the letter's page shows above its rows)."""
+
+    outcomes: dict
+    decisions: list
+
+    @property
+    def total(self) -> int:
+        return sum(self.outcomes.values())
+
+    def of(self, *outcomes: str) -> int:
+        return sum(self.outcomes.get(outcome, 0) for outcome in outcomes)
+
+
 class RequestRowQuerySet(ScopedQuerySet):
     """A row is seen with its letter."""
 
@@ -162,6 +209,48 @@ class RequestRowQuerySet(ScopedQuerySet):
 
     def open(self):
         return self.filter(is_open=True)
+
+    def row_figures(self, letter) -> "RowFigures":
+        """The counters of `letter`'s rows in one grouped query: per row state as the rows
+        read (`RequestRow.decision`), per outcome, and the total; a letter's counters never
+        depend on which of its rows a page shows (docs/architecture.md §12.6)."""
+        from requests_app.models import DECISION_ORDER, decision_of
+
+        decided = Q(decided_by__isnull=False, decided_at__isnull=False)
+        early = (
+            decided & Q(decided_at__lte=letter.forwarded_at)
+            if letter.forwarded_at is not None
+            else decided
+        )
+        groups = (
+            self.filter(cert_request_id=letter.pk)
+            .order_by()
+            .values(
+                "outcome",
+                decided=ExpressionWrapper(decided, output_field=BooleanField()),
+                by_province=ExpressionWrapper(early, output_field=BooleanField()),
+            )
+            .annotate(n=Count("pk"))
+        )
+        counts: dict[str, list] = {}
+        outcomes: dict[str, int] = {}
+        for group in groups:
+            outcomes[group["outcome"]] = outcomes.get(group["outcome"], 0) + group["n"]
+            state, label = decision_of(
+                letter,
+                group["outcome"],
+                decided=group["decided"],
+                by_province=group["by_province"],
+            )
+            counts.setdefault(state, [label, 0])[1] += group["n"]
+        order = {state: i for i, state in enumerate(DECISION_ORDER)}
+        return RowFigures(
+            outcomes=outcomes,
+            decisions=[
+                (state, label, n)
+                for state, (label, n) in sorted(counts.items(), key=lambda i: order.get(i[0], 99))
+            ],
+        )
 
     def with_registry(self):
         """With what a Mẫu 04–06 row shows of its certificate or device from the registry

@@ -1,6 +1,6 @@
 """OpenAPI links of the letter endpoints (a drf-spectacular postprocessing hook, settings
 SPECTACULAR_SETTINGS): the letter a `POST /api/v1/van-ban/` creates is the one its rows
-endpoints and every action of the lifecycle table act on, and an action's answer is the letter
+endpoints (list, add, replace) and every action of the lifecycle table act on, and an action's answer is the letter
 the next action takes. Callers (and schemathesis' stateful tests, tests/api/
 test_schemathesis.py) chain create → act from the schema alone."""
 
@@ -12,6 +12,7 @@ LETTER_ID = "$response.body#/id"
 def _links() -> dict:
     links = {
         "van_ban_retrieve": {"operationId": "v1_van_ban_retrieve", "parameters": {"id": LETTER_ID}},
+        "van_ban_dong_list": {"operationId": "van_ban_dong_list", "parameters": {"id": LETTER_ID}},
         "van_ban_dong_them": {"operationId": "van_ban_dong_them", "parameters": {"id": LETTER_ID}},
         "van_ban_dong_thay": {"operationId": "van_ban_dong_thay", "parameters": {"id": LETTER_ID}},
     }

@@ -1,12 +1,15 @@
 """Letters and their rows over the API, scoped like the pages: reads, and the writes of
 `writes.py` through the same services (docs/architecture.md §2.8)."""
 
-from django.db.models import Prefetch
+from django.db.models import Count, OuterRef, Subquery
+from django.db.models.functions import Coalesce
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import (
     OpenApiParameter,
     OpenApiResponse,
     extend_schema,
+    extend_schema_field,
     extend_schema_view,
 )
 from rest_framework import serializers, status, viewsets
@@ -15,6 +18,7 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from portal.api.idempotency import idempotent
+from portal.api.pagination import CursorPage
 from portal.api.problems import ProblemSerializer
 from portal.api.schema import documented_reads, problems
 from requests_app import services
@@ -48,12 +52,41 @@ class RowSerializer(serializers.ModelSerializer):
 
 
 class CertRequestSerializer(serializers.ModelSerializer):
+    """A letter without its rows (a letter may have thousands): their number, and the address
+    of its rows endpoint, which pages them by cursor (docs/architecture.md §9, §12.6)."""
+
     agency = serializers.CharField(source="agency.name")
-    rows = RowSerializer(many=True)
+    row_count = serializers.IntegerField(read_only=True, help_text=_("Số dòng của văn bản."))
+    rows_url = serializers.SerializerMethodField(
+        help_text=_("Địa chỉ danh sách các dòng của văn bản (GET, phân trang theo con trỏ).")
+    )
 
     class Meta:
         model = CertRequest
-        fields = ["id", "form", "agency", "status", "number", "issued_on", "due_on", "rows"]
+        fields = [
+            "id",
+            "form",
+            "agency",
+            "status",
+            "number",
+            "issued_on",
+            "due_on",
+            "row_count",
+            "rows_url",
+        ]
+
+    @extend_schema_field(serializers.URLField())
+    def get_rows_url(self, cert_request) -> str:
+        path = reverse("cert-request-rows", args=[cert_request.pk])
+        request = self.context.get("request")
+        return request.build_absolute_uri(path) if request is not None else path
+
+
+class RowCursorPage(CursorPage):
+    """A letter's rows in their order (STT), a page at a time: each page one range of the
+    unique index on (letter, STT)."""
+
+    ordering = "position"
 
 
 PROBLEMS = {
@@ -89,17 +122,57 @@ class CertRequestViewSet(viewsets.ReadOnlyModelViewSet):
     filterset_class = CertRequestFilterSet
 
     def get_queryset(self):
-        rows = RequestRow.objects.select_related("certificate", "result_certificate")
+        # The row count as a correlated subquery: PostgreSQL evaluates it after the page's
+        # LIMIT, for the letters answered only (a GROUP BY would join every visible letter's
+        # rows first).
+        row_count = (
+            RequestRow.objects.filter(cert_request=OuterRef("pk"))
+            .order_by()
+            .values("cert_request")
+            .annotate(n=Count("pk"))
+            .values("n")
+        )
         return (
             CertRequest.objects.visible_to(self.request.user)
             .select_related("agency")
-            .prefetch_related(Prefetch("rows", queryset=rows))
+            .annotate(row_count=Coalesce(Subquery(row_count), 0))
         )  # newest first by the cursor's ordering (portal.api.pagination.CursorPage)
 
     def _answer(self, cert_request, code=status.HTTP_200_OK):
-        return Response(
-            CertRequestSerializer(self.get_queryset().get(pk=cert_request.pk)).data, status=code
-        )
+        letter = self.get_queryset().get(pk=cert_request.pk)
+        return Response(self.get_serializer(letter).data, status=code)
+
+    @extend_schema(
+        summary=_("Các dòng của văn bản"),
+        description=_(
+            "Các dòng của văn bản theo số thứ tự, từng trang (con trỏ: theo địa chỉ “next”); "
+            "văn bản ngoài phạm vi của bạn là lỗi 404."
+        ),
+        responses={
+            200: RowSerializer(many=True),
+            **problems(
+                400,
+                401,
+                404,
+                status_404=_(
+                    "Không có văn bản này trong phạm vi của bạn, hoặc con trỏ trang không hợp lệ."
+                ),
+            ),
+        },
+        operation_id="van_ban_dong_list",
+    )
+    @action(
+        detail=True,
+        methods=["get"],
+        url_path="dong",
+        pagination_class=RowCursorPage,
+        filter_backends=[],  # the letters' filters do not apply to one letter's rows
+    )
+    def rows(self, request, pk=None):
+        cert_request = self.get_object()
+        rows = cert_request.rows.select_related("certificate", "result_certificate")
+        page = self.paginate_queryset(rows)
+        return self.get_paginated_response(RowSerializer(page, many=True).data)
 
     @extend_schema(
         summary=_("Tạo văn bản đề nghị"),
@@ -135,7 +208,8 @@ class CertRequestViewSet(viewsets.ReadOnlyModelViewSet):
         responses={200: CertRequestSerializer, **PROBLEMS},
         operation_id="van_ban_dong_thay",
     )
-    @action(detail=True, methods=["post", "put"], url_path="dong")
+    @rows.mapping.post
+    @rows.mapping.put
     @idempotent
     def rows_add(self, request, pk=None):
         data = _valid(writes.RowsSerializer, request)

@@ -27,6 +27,7 @@ from requests_app.exceptions import RowInvalid
 from requests_app.lifecycle import ACTIONS, BUTTONS
 from requests_app.models import CertRequest, RequestRow
 from requests_app.permissions import allowed_actions, require
+from requests_app.row_pages import row_address, row_page
 from requests_app.views.documents import signatures_context
 from requests_app.views.upload import signed_upload_context
 
@@ -53,7 +54,7 @@ class DecideForm(forms.Form):
 def visible_letter(request, pk: int) -> CertRequest:
     return get_object_or_404(
         CertRequest.objects.visible_to(request.user).select_related(
-            "agency", "agency__province", "created_by"
+            "agency", "agency__province", "created_by", "created_by__person"
         ),
         pk=pk,
     )
@@ -86,30 +87,34 @@ def _rows(cert_request: CertRequest):
     )
 
 
-def progress(cert_request: CertRequest) -> dict:
-    """The processing figures, derived from the rows' outcomes."""
-    figures = CertRequest.objects.filter(pk=cert_request.pk).with_progress().get()
-    total, done = figures.rows_to_process, figures.rows_processed
+def progress(cert_request: CertRequest, figures=None) -> dict:
+    """The processing figures, derived from the rows' outcomes (`figures`: the letter's
+    `row_figures`, when already read)."""
+    if figures is None:
+        figures = RequestRow.objects.row_figures(cert_request)
+    processed = figures.of(Outcome.DONE, Outcome.FAILED)
+    total = processed + figures.of(Outcome.ACCEPTED)
     return {
         "total": total,
-        "done": done,
-        "percent": int(done * 100 / total) if total else 0,
+        "done": processed,
+        "percent": int(processed * 100 / total) if total else 0,
         "running": cert_request.status == Status.IN_PROCESS,
         "stalled": cert_request.is_stalled,
     }
 
 
-def _actions_context(cert_request: CertRequest, actions: set[str], rows=None) -> dict:
-    pending = None
-    if rows is not None:
-        pending = sum(1 for r in rows if r.outcome == Outcome.PENDING)
+def _actions_context(cert_request: CertRequest, actions: set[str], figures=None) -> dict:
     return {
         "cert_request": cert_request,
         "actions": actions,
         "buttons": [action for action in BUTTONS if action.name in actions],
-        "pending_rows": pending,
+        "pending_rows": None if figures is None else figures.of(Outcome.PENDING),
         "has_actions": bool(actions),
     }
+
+
+def _counts_context(figures) -> dict:
+    return {"row_count": figures.total, "outcome_counts": figures.decisions}
 
 
 @login_required
@@ -117,21 +122,24 @@ def _actions_context(cert_request: CertRequest, actions: set[str], rows=None) ->
 def cert_request_detail(request, pk: int):
     cert_request = visible_letter(request, pk)
     actions = allowed_actions(request.user, cert_request)
-    rows = list(_rows(cert_request))
+    figures = RequestRow.objects.row_figures(cert_request)
+    paging = row_page(request, _rows(cert_request), count=figures.total)
+    rows = list(paging["row_page"].object_list)
     for row in rows:
         row.cert_request = cert_request
     today = timezone.localdate()
     history = _history(cert_request)
     form_columns = columns(cert_request.form)
+    documents = list(cert_request.documents.defer("content").order_by("-version"))
     context = {
         "cert_request": cert_request,
         "last_reason": _last_reason(cert_request, history),
         "columns": form_columns,
         "rows": [_row_context(row, cert_request, actions, form_columns) for row in rows],
-        "row_count": len(rows),
-        "outcome_counts": _outcome_counts(rows),
+        **paging,
+        **_counts_context(figures),
         "transitions": history,
-        "progress": progress(cert_request),
+        "progress": progress(cert_request, figures),
         "clock": letter_clock(cert_request, today=today),
         "overdue": bool(
             cert_request.due_on
@@ -139,10 +147,10 @@ def cert_request_detail(request, pk: int):
             and cert_request.status not in (Status.DONE, Status.REFUSED, Status.CANCELLED)
         ),
         "is_recovery": cert_request.form == FormKind.RECOVER_DEVICE,
-        "documents": list(cert_request.documents.defer("content").order_by("-version")),
-        **signatures_context(cert_request),
+        "documents": documents,
+        **signatures_context(cert_request, documents),
         "today": today,
-        **_actions_context(cert_request, actions, rows),
+        **_actions_context(cert_request, actions, figures),
         **signed_upload_context(cert_request, actions),
     }
     return render(request, "requests_app/detail.html", context)
@@ -165,16 +173,6 @@ def _last_reason(cert_request: CertRequest, history: list):
     last = history[-1]
     action = ACTIONS.get(last.action)
     return last if action and action.reason_required else None
-
-
-def _outcome_counts(rows) -> list[tuple[str, str, int]]:
-    """(state, label, n) per row state as the rows read (RequestRow.decision), so the
-    counters say the same as the badges."""
-    counts: dict[str, list] = {}
-    for row in rows:
-        state, label = row.decision
-        counts.setdefault(state, [label, 0])[1] += 1
-    return [(state, label, n) for state, (label, n) in counts.items()]
 
 
 # The action's name in its URL, where it differs from the table's.
@@ -275,22 +273,18 @@ def row_decide(request, pk: int, row_pk: int):
     if not request.htmx:
         if error:
             messages.error(request, error)
-        return redirect(f"{reverse('requests_app:detail', args=[cert_request.pk])}#dong-{row.pk}")
+        return redirect(row_address(reverse("requests_app:detail", args=[cert_request.pk]), row))
 
     cert_request.refresh_from_db()
     actions = allowed_actions(request.user, cert_request)
     row = _rows(cert_request).get(pk=row.pk)
     row.cert_request = cert_request
-    all_rows = list(cert_request.rows.select_related("decided_by").order_by("position"))
-    for each in all_rows:
-        each.cert_request = cert_request
+    figures = RequestRow.objects.row_figures(cert_request)
     context = {
         **_row_context(row, cert_request, actions),
-        **_actions_context(cert_request, actions),
-        "row_count": len(all_rows),
-        "outcome_counts": _outcome_counts(all_rows),
+        **_actions_context(cert_request, actions, figures),
+        **_counts_context(figures),
         "oob_counts": True,
-        "pending_rows": sum(1 for r in all_rows if r.outcome == Outcome.PENDING),
         "error": error,
         "oob_actions": True,
         "has_actions": True,

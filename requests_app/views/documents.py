@@ -8,7 +8,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from portal.documents import pdf_download
+from portal.documents import DocumentKind, pdf_download
 from requests_app import services
 from requests_app.models import CertRequest, LetterDocument
 
@@ -23,10 +23,24 @@ def letter_document_download(request, pk: int, version: int):
     return pdf_download(document, document.download_name)
 
 
-def signatures_context(cert_request: CertRequest) -> dict:
+def signatures_context(cert_request: CertRequest, documents=None) -> dict:
     """The letter page's signature panel: the signed version of the letter as issued now and
-    its newest verification (stored on receipt: the page does not verify)."""
-    signed = services.letter_signed_current(cert_request)
+    its newest verification (stored on receipt: the page does not verify). `documents`: the
+    letter's versions already read without their content, among which the signed one is
+    found (one per number, `letterdoc_one_per_issuance`) instead of reading its PDF again."""
+    if documents is None:
+        signed = services.letter_signed_current(cert_request)
+    else:
+        signed = next(
+            (
+                document
+                for document in documents
+                if cert_request.number
+                and document.kind == DocumentKind.SIGNED
+                and document.number == cert_request.number
+            ),
+            None,
+        )
     verification = None
     if signed is not None:
         verification = signed.verifications.select_related("checked_by").first()

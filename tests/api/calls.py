@@ -19,3 +19,19 @@ def api_as(user) -> APIClient:
 
 def act(client, letter, verb, **data):
     return client.post(f"/api/v1/van-ban/{letter.pk}/{verb}/", data, format="json")
+
+
+def rows_of(client, answer) -> list[dict]:
+    """Every row of the letter an answer carries, following its `rows_url` and each page's
+    `next` (the letter itself carries only `row_count`, docs/architecture.md §12.6)."""
+    letter = answer.json()
+    response = client.get(letter["rows_url"])
+    rows = []
+    while True:
+        assert response.status_code == 200, response.content
+        rows.extend(response.json()["results"])
+        if not response.json()["next"]:
+            break
+        response = client.get(response.json()["next"])
+    assert len(rows) == letter["row_count"]
+    return rows

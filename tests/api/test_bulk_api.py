@@ -15,7 +15,7 @@ from devices.services import device_register_stock
 from devices.services.stock import MAX_ROWS
 from requests_app.choices import FormKind, SimCarrier
 from requests_app.excel import MAX_ROWS as SHEET_MAX_ROWS
-from tests.api.calls import api_as
+from tests.api.calls import api_as, rows_of
 from tests.api.spoiled import NOBODY, client_for
 from tests.factories import letter_draft
 
@@ -156,9 +156,10 @@ def test_the_cas_sheet_rows_are_read_like_the_spreadsheet_and_added_to_the_draft
         person(1, full_name=unicodedata.normalize("NFD", "Nguyễn Thị  Hằng"), phone="912000101"),
         person(2, device_type="SIM", carrier="Vinaphone", keep_number="x"),
     ]
-    response = api_as(cast.clerk_a).post(sheet_url(letter), {"rows": rows}, format="json")
+    client = api_as(cast.clerk_a)
+    response = client.post(sheet_url(letter), {"rows": rows}, format="json")
     assert response.status_code == 200, response.json()
-    assert [r["position"] for r in response.json()["rows"]] == [1, 2]
+    assert [r["position"] for r in rows_of(client, response)] == [1, 2]
     first, second = letter.rows.order_by("position")
     assert first.full_name == "Nguyễn Thị Hằng", "NFC, blanks collapsed, as from a file"
     assert first.mobile == "0912000101", "the lost leading 0 is back"

@@ -28,7 +28,11 @@ def test_choices_are_written_by_their_label_the_revocation_reason_too():
 
 def test_a_true_boolean_is_a_tick_on_pages_and_an_x_in_the_export():
     row = RequestRow(sim_keep_number=True, renew=False)
-    assert cells.page_cell(row, "sim_keep_number") == {"text": "✓", "center": True}
+    assert cells.page_cell(row, "sim_keep_number") == {
+        **cells.PAGE_CELL,
+        "text": "✓",
+        "center": True,
+    }
     assert cells.editor_cell(row, "sim_keep_number")["cls"] == "center"
     assert cells.export_value(row, "sim_keep_number") == "X"
     assert cells.export_value(row, "renew") == ""
@@ -47,9 +51,15 @@ def test_the_certificate_is_shown_by_its_serial_and_linked_on_the_review_page(db
 
 def test_a_missing_certificate_or_device_is_a_dash_on_pages_and_blank_in_the_export():
     row = RequestRow()
-    assert cells.page_cell(row, "certificate") == {"text": "—"}
+    assert cells.page_cell(row, "certificate") == {**cells.PAGE_CELL, "text": "—"}
     assert cells.editor_cell(row, "device")["text"] == "—"
     assert cells.export_value(row, "device") == ""
+
+
+def test_every_page_cell_has_every_key_so_the_template_never_misses_a_lookup(db):
+    row = RequestRow(certificate=f.CertificateFactory(), sim_keep_number=True, full_name="A")
+    for name in ("certificate", "device", "sim_keep_number", "full_name"):
+        assert set(cells.page_cell(row, name)) == set(cells.PAGE_CELL), name
 
 
 def test_the_device_is_shown_by_its_serial_and_kind(db):

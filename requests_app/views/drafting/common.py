@@ -19,6 +19,7 @@ from requests_app.forms import (
 )
 from requests_app.models import CertRequest, RequestRow
 from requests_app.permissions import Overtaken, allowed_actions, require
+from requests_app.row_pages import row_page
 
 PICK_LIMIT = 20
 # What each form's picker looks for (Mẫu 02/03 have none).
@@ -107,13 +108,6 @@ def drafting_view(view):
     return wrapped
 
 
-def letter_rows(cert_request: CertRequest) -> list[RequestRow]:
-    rows = list(cert_request.rows.with_registry().order_by("position"))
-    for row in rows:
-        row.cert_request = cert_request
-    return rows
-
-
 class RowUrls:
     """Each row's edit / delete URLs, reversed once per letter rather than once per row."""
 
@@ -175,15 +169,26 @@ def get_row(cert_request, row_pk: int) -> RequestRow:
     return row
 
 
+def letter_rows_page(request, cert_request: CertRequest) -> tuple[dict, list[RequestRow]]:
+    """The page of the draft's rows the editor shows (docs/architecture.md §12.6), and its
+    rows ready for `row_items`."""
+    paging = row_page(request, cert_request.rows.with_registry().order_by("position"))
+    rows = list(paging["row_page"].object_list)
+    for row in rows:
+        row.cert_request = cert_request
+    return paging, rows
+
+
 def editor_context(request, cert_request, *, contact_form=None, add_form=None) -> dict:
-    rows = letter_rows(cert_request)
+    paging, rows = letter_rows_page(request, cert_request)
     contact_form = contact_form or ContactForm(instance=cert_request)
     return {
         **table_context(cert_request),
         # Section 1 folds to one line once complete, so the list comes first on a phone.
         "contact_open": bool(contact_form.errors) or bool(cert_request.contact_missing()),
         "row_items": row_items(cert_request, rows),
-        "row_count": len(rows),
+        **paging,
+        "row_count": paging["row_page"].paginator.count,
         "contact_form": contact_form,
         "add_form": add_form or row_form(request, cert_request),
         "pick_kind": PICK_KIND.get(cert_request.form),

@@ -19,13 +19,14 @@ from requests_app.forms import (
     row_initial_from_query,
 )
 from requests_app.models import CertRequest, RequestRow
+from requests_app.row_pages import row_address, row_page
 from requests_app.views.drafting.common import (
     PICK_KIND,
     drafting_view,
     editor_context,
     get_letter,
     get_row,
-    letter_rows,
+    letter_rows_page,
     row_form,
     row_item,
     row_items,
@@ -107,8 +108,9 @@ def row_add(request, pk: int):
         return render(request, "requests_app/drafting/edit.html", context)
     if not request.htmx:
         messages.success(request, _("Đã thêm dòng %(n)d.") % {"n": row.position})
-        return redirect(f"{edit_url}#dong-{row.pk}")
+        return redirect(row_address(edit_url, saved_row(cert_request, row.pk)))
     row = saved_row(cert_request, row.pk)
+    paging = row_page(request, cert_request.rows.order_by("position"))  # the pager's figures
     return render(
         request,
         "requests_app/partials/_row_added.html",
@@ -117,7 +119,8 @@ def row_add(request, pk: int):
             "item": row_item(row),
             "form": row_form(request, cert_request),
             "pick_kind": PICK_KIND.get(cert_request.form),
-            "row_count": cert_request.rows.count(),
+            **paging,
+            "row_count": paging["row_page"].paginator.count,
             "status_message": _("Đã thêm dòng %(n)d.") % {"n": row.position},
         },
     )
@@ -147,7 +150,7 @@ def row_edit(request, pk: int, row_pk: int):
             if not request.htmx:
                 messages.success(request, _("Đã lưu dòng %(n)d.") % {"n": saved.position})
                 edit_url = reverse("requests_app:edit", args=[cert_request.pk])
-                return redirect(f"{edit_url}#dong-{saved.pk}")
+                return redirect(row_address(edit_url, saved_row(cert_request, saved.pk)))
             return render(
                 request,
                 "requests_app/partials/_row_saved.html",
@@ -179,7 +182,7 @@ def row_show(request, pk: int, row_pk: int):
     row = get_row(cert_request, row_pk)
     if not request.htmx:
         edit_url = reverse("requests_app:edit", args=[cert_request.pk])
-        return redirect(f"{edit_url}#dong-{row.pk}")
+        return redirect(row_address(edit_url, row))
     return render(
         request,
         "requests_app/partials/_row.html",
@@ -198,14 +201,15 @@ def row_delete(request, pk: int, row_pk: int):
     if not request.htmx:
         messages.success(request, _("Đã xóa dòng %(n)d.") % {"n": position})
         return redirect("requests_app:edit", pk=cert_request.pk)
-    rows = letter_rows(cert_request)
+    paging, rows = letter_rows_page(request, cert_request)
     return render(
         request,
         "requests_app/partials/_rows_body.html",
         {
             **table_context(cert_request),
             "row_items": row_items(cert_request, rows),
-            "row_count": len(rows),
+            **paging,
+            "row_count": paging["row_page"].paginator.count,
             "oob_count": True,
             "status_message": _("Đã xóa dòng %(n)d.") % {"n": position},
         },
