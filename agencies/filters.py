@@ -19,6 +19,11 @@ def agency_choices_within_scope(form, user, *, field: str = "agency") -> None:
     agency = form.fields[field]
     agency.queryset = visible.order_by("name")
     if not scope_for(user).sees_everything:
+        # A province's hundreds of agencies as (id, name) pairs: no model instance each.
+        agency.widget.choices = [
+            ("", _("Tất cả")),
+            *visible.order_by("name").values_list("pk", "name"),
+        ]
         return
     province = form.data.get("province") if form.data else None
     options = visible.order_by("name")

@@ -14,6 +14,7 @@ from certificates.choices import CertStatus, SubjectKind
 from certificates.models import Certificate
 from devices.choices import DeviceKind
 from portal.lib.folding import folded_contains, search_input
+from portal.lib.widgets import QuickSelect
 
 
 class CertificateFilterSet(django_filters.FilterSet):
@@ -29,6 +30,7 @@ class CertificateFilterSet(django_filters.FilterSet):
         empty_label=_("Tất cả"),
     )
     agency = django_filters.ModelChoiceFilter(
+        widget=QuickSelect,
         method="filter_agency",
         queryset=Organization.objects.filter(kind__in=AGENCY_KINDS),
         label=_("Cơ quan quản lý"),

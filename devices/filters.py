@@ -13,6 +13,7 @@ from agencies.validators import nfc
 from devices.choices import DeviceKind, DeviceStatus
 from devices.models import Device
 from portal.lib.folding import folded_contains, search_input
+from portal.lib.widgets import QuickSelect
 
 YES_NO = (("yes", _("Có")), ("no", _("Không")))
 
@@ -36,6 +37,7 @@ class DeviceFilterSet(django_filters.FilterSet):
         empty_label=_("Tất cả"),
     )
     agency = django_filters.ModelChoiceFilter(
+        widget=QuickSelect,
         method="filter_agency",
         queryset=Organization.objects.filter(kind__in=AGENCY_KINDS),
         label=_("Cơ quan quản lý"),

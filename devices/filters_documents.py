@@ -14,6 +14,7 @@ from devices.choices import ReceiverKind, ReturnReason
 from devices.filters import AGENCY_KINDS
 from devices.models import HandoverNotice, LossReport, ReturnMinutes, ReturnObligation
 from portal.lib.folding import folded_contains, search_input
+from portal.lib.widgets import QuickSelect
 
 SEARCH_LABEL = _("Số biên bản, số hiệu hoặc tên thuê bao")
 
@@ -67,7 +68,10 @@ class NoticeFilterSet(_AgencyFilterMixin, django_filters.FilterSet):
     )
     province = _province_filter()
     agency = django_filters.ModelChoiceFilter(
-        queryset=Organization.objects.none(), label=_("Cơ quan"), empty_label=_("Tất cả")
+        widget=QuickSelect,
+        queryset=Organization.objects.none(),
+        label=_("Cơ quan"),
+        empty_label=_("Tất cả"),
     )
     handed_after = django_filters.DateFilter(
         field_name="handed_on", lookup_expr="gte", label=_("Bàn giao từ ngày")
@@ -91,7 +95,10 @@ class MinutesFilterSet(_AgencyFilterMixin, django_filters.FilterSet):
     q = django_filters.CharFilter(method="filter_search", label=SEARCH_LABEL, widget=search_input())
     province = _province_filter()
     agency = django_filters.ModelChoiceFilter(
-        queryset=Organization.objects.none(), label=_("Bên giao"), empty_label=_("Tất cả")
+        widget=QuickSelect,
+        queryset=Organization.objects.none(),
+        label=_("Bên giao"),
+        empty_label=_("Tất cả"),
     )
     receiver_kind = django_filters.ChoiceFilter(
         choices=ReceiverKind.choices, label=_("Bên nhận"), empty_label=_("Tất cả")
@@ -124,7 +131,10 @@ class LossReportFilterSet(_AgencyFilterMixin, django_filters.FilterSet):
     q = django_filters.CharFilter(method="filter_search", label=SEARCH_LABEL, widget=search_input())
     province = _province_filter()
     agency = django_filters.ModelChoiceFilter(
-        queryset=Organization.objects.none(), label=_("Cơ quan"), empty_label=_("Tất cả")
+        widget=QuickSelect,
+        queryset=Organization.objects.none(),
+        label=_("Cơ quan"),
+        empty_label=_("Tất cả"),
     )
 
     class Meta:
@@ -156,7 +166,10 @@ class ObligationFilterSet(_AgencyFilterMixin, django_filters.FilterSet):
     )
     province = _province_filter()
     agency = django_filters.ModelChoiceFilter(
-        queryset=Organization.objects.none(), label=_("Cơ quan"), empty_label=_("Tất cả")
+        widget=QuickSelect,
+        queryset=Organization.objects.none(),
+        label=_("Cơ quan"),
+        empty_label=_("Tất cả"),
     )
 
     class Meta:

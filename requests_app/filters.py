@@ -10,6 +10,7 @@ from agencies.filters import AGENCY_KINDS, agency_choices_within_scope
 from agencies.models import Organization
 from agencies.validators import nfc
 from portal.lib.folding import search_input
+from portal.lib.widgets import QuickSelect
 from requests_app.choices import FormKind, Status
 from requests_app.models import CertRequest
 
@@ -31,6 +32,7 @@ class CertRequestFilterSet(django_filters.FilterSet):
         empty_label=_("Tất cả"),
     )
     agency = django_filters.ModelChoiceFilter(
+        widget=QuickSelect,
         method="filter_agency",
         queryset=Organization.objects.filter(kind__in=AGENCY_KINDS),
         label=_("Cơ quan đề nghị"),

@@ -6,9 +6,11 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from agencies.filters import AGENCY_OPTIONS_LIMIT
 from agencies.models import Organization
 from agencies.validators import nfc
 from portal.lib.folding import search_input
+from portal.lib.widgets import QuickSelect
 from requests_app.choices import FormKind, Status
 from requests_app.filters import SEARCH_LABEL
 from requests_app.models import CertRequest
@@ -22,7 +24,10 @@ class QueueFilterSet(django_filters.FilterSet):
         choices=FormKind.choices, label=_("Mẫu"), empty_label=_("Tất cả")
     )
     agency = django_filters.ModelChoiceFilter(
-        queryset=Organization.objects.none(), label=_("Cơ quan đề nghị"), empty_label=_("Tất cả")
+        widget=QuickSelect,
+        queryset=Organization.objects.none(),
+        label=_("Cơ quan đề nghị"),
+        empty_label=_("Tất cả"),
     )
     status = django_filters.ChoiceFilter(
         choices=Status.choices, label=_("Trạng thái"), empty_label=_("Tất cả")
@@ -37,14 +42,24 @@ class QueueFilterSet(django_filters.FilterSet):
 
     def __init__(self, data=None, queryset=None, *, statuses=(), **kwargs):
         super().__init__(data, queryset, **kwargs)
-        # Only the agencies that have a letter in this queue: scoped, and short even for the CA.
-        self.filters["agency"].queryset = Organization.objects.filter(
+        # Only the agencies that have a letter in this queue (scoped). The CA's queue holds
+        # thousands of them at national scale: the select lists the first AGENCY_OPTIONS_LIMIT
+        # by name (and the chosen one); any other is found by name in the search box, which
+        # matches the agency's name (CertRequestQuerySet.search).
+        in_queue = Organization.objects.filter(
             pk__in=queryset.order_by().values("agency_id")
         ).order_by("name")
+        self.filters["agency"].queryset = in_queue
+        chosen = str((data or {}).get("agency") or "")
+        shown = list(in_queue.values_list("pk", "name")[:AGENCY_OPTIONS_LIMIT])
+        if chosen.isdigit() and int(chosen) not in {pk for pk, _name in shown}:
+            shown += list(in_queue.filter(pk=int(chosen)).values_list("pk", "name"))
         if statuses:
             self.filters["status"].extra["choices"] = [
                 (value, label) for value, label in Status.choices if value in statuses
             ]
+        # The form is built now, after every filter's choices are set.
+        self.form.fields["agency"].widget.choices = [("", _("Tất cả")), *shown]
 
     def filter_search(self, queryset, name, value):
         return queryset.search(nfc(value or ""))

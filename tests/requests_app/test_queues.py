@@ -353,3 +353,31 @@ def test_the_letter_page_costs_the_same_at_10_and_100_rows(cast, client, form):
     assert _count_queries(client, reverse(detail, args=[small.pk])) == _count_queries(
         client, reverse(detail, args=[large.pk])
     )
+
+
+def test_the_ca_queues_agency_select_is_capped_but_keeps_the_chosen_agency(cast, monkeypatch):
+    from agencies import filters as agency_filters
+    from requests_app.filters_queue import QueueFilterSet
+
+    monkeypatch.setattr("requests_app.filters_queue.AGENCY_OPTIONS_LIMIT", 1)
+    assert agency_filters.AGENCY_OPTIONS_LIMIT > 1
+    for agency in (cast.agency_a, cast.agency_b, cast.agency_c):
+        CertRequest.objects.create(
+            form=FormKind.ISSUE_PERSON,
+            agency=agency,
+            created_by=cast.admin,
+            status=Status.FORWARDED,
+            forwarded_at=timezone.now(),
+        )
+    queue = CertRequest.objects.all()
+    first = sorted([cast.agency_a, cast.agency_b, cast.agency_c], key=lambda o: o.name)[0]
+    last = sorted([cast.agency_a, cast.agency_b, cast.agency_c], key=lambda o: o.name)[-1]
+    shown = QueueFilterSet({}, queryset=queue).form.fields["agency"].widget.choices
+    assert [pk for pk, _name in shown] == ["", first.pk]
+    chosen = QueueFilterSet({"agency": str(last.pk)}, queryset=queue)
+    assert [pk for pk, _name in chosen.form.fields["agency"].widget.choices] == [
+        "",
+        first.pk,
+        last.pk,
+    ]
+    assert set(chosen.qs) == set(queue.filter(agency=last))
