@@ -10,7 +10,8 @@ from django.utils.translation import gettext as _
 from agencies.choices import OrgKind
 from agencies.models import DocumentCounter, Organization, Person
 from agencies.validators import nfc
-from portal.audit import AuditEntry, audit_record, audit_record_many
+from portal.audit import audit_record
+from portal.audit_batch import AuditEntry, audit_record_many
 from portal.errors import DomainError
 from portal.lib.bulk import update_rows
 

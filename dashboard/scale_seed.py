@@ -5,22 +5,21 @@ obligations over the 34 provinces, written by PostgreSQL itself (`INSERT … SEL
 
 It lives in the roof (dashboard) because it fills every app's tables. Nothing here is audited or
 signed: the rows stand for history the benchmarks read, not for actions the portal took. Every
-NOT NULL column a statement does not name gets its model default (`_insert_select`), so a field
+NOT NULL column a statement does not name gets its model default (`dashboard.scale_sql.insert_select`), so a field
 added later with a default needs no change here.
 """
 
-import json
 import time
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
-from django.db import connection, models, transaction
-from psycopg import sql
+from django.db import connection, transaction
 
 from agencies.choices import OrgKind, Role
 from agencies.models import Membership, Organization, Person
 from agencies.provinces import PROVINCES_2025
 from certificates.models import Certificate
+from dashboard.scale_sql import insert_select, last_id, reset_sequences
 from devices.models import Device, HandoverItem, HandoverNotice, ReturnObligation
 from requests_app.models import CertRequest, RequestRow
 
@@ -40,76 +39,6 @@ class Sizes:
     people: int = 600_000
     notices: int = 50_000
     obligations: int = 20_000
-
-
-def _literal(value) -> str:
-    """A model default as an SQL literal (defaults are the code's, not user input)."""
-    if isinstance(value, dict | list):
-        value = json.dumps(value)
-    return sql.Literal(value).as_string(connection.connection)
-
-
-def _default_sql(field) -> str:
-    """The SQL a NOT NULL column gets when a statement does not name it."""
-    if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
-        return "now()"
-    if field.has_default():
-        return _literal(field.get_default())
-    if isinstance(field, models.CharField | models.TextField):
-        return "''"
-    raise ValueError(f"{field.model.__name__}.{field.name} needs a value in the seed")
-
-
-def _insert_select(model, exprs: dict[str, str], source: str) -> int:
-    """`INSERT INTO <model> (…) SELECT <exprs> FROM <source>`: `exprs` maps field names to SQL
-    expressions over the source; every other NOT NULL column gets its default. Returns the
-    number of rows written."""
-    columns, selects = [], []
-    named = set(exprs)
-    for field in model._meta.concrete_fields:
-        if field.name in named or field.attname in named:
-            sql = exprs.get(field.name, exprs.get(field.attname))
-            columns.append(field.column)
-            selects.append(sql)
-        elif field.primary_key or field.null:
-            continue
-        else:
-            columns.append(field.column)
-            selects.append(_default_sql(field))
-    unknown = (
-        named
-        - {f.name for f in model._meta.concrete_fields}
-        - {f.attname for f in model._meta.concrete_fields}
-    )
-    if unknown:
-        raise ValueError(f"{model.__name__} has no field {sorted(unknown)}")
-    quote = connection.ops.quote_name
-    # No parameters: every value is SQL over the source or a literal, so `%` is the modulo.
-    statement = "INSERT INTO {} ({}) SELECT {} FROM {}".format(  # noqa: S608 (the code's SQL)
-        quote(model._meta.db_table),
-        ", ".join(quote(c) for c in columns),
-        ", ".join(selects),
-        source,
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(statement)
-        return cursor.rowcount
-
-
-def _last_id(model) -> int:
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT coalesce(max(id), 0) FROM {model._meta.db_table}")  # noqa: S608
-        return cursor.fetchone()[0]
-
-
-def _reset_sequences(*tables) -> None:
-    with connection.cursor() as cursor:
-        for table in tables:
-            cursor.execute(
-                "SELECT setval(pg_get_serial_sequence(%s, 'id'),"  # noqa: S608 (our tables)
-                f" (SELECT coalesce(max(id), 1) FROM {table}))",
-                [table],
-            )
 
 
 def seed_scale(sizes: Sizes, log=print) -> dict[str, int]:
@@ -161,12 +90,12 @@ def _seed_bulk(sizes: Sizes, provinces, step) -> None:
     province_ids = "ARRAY[{}]::bigint[]".format(",".join(str(p.pk) for p, _ in provinces))
     province_paths = "ARRAY[{}]::text[]".format(",".join(f"'{p.path}'" for p, _ in provinces))
     A, P, D, C, L = sizes.agencies, sizes.people, sizes.devices, sizes.certificates, sizes.letters
-    a0 = _last_id(Organization)
+    a0 = last_id(Organization)
 
     # Agencies: agency n (1 … A) has id a0 + n and lies in province (n % 34) + 1.
     step(
         "agencies",
-        _insert_select(
+        insert_select(
             Organization,
             {
                 "id": f"{a0} + g",
@@ -193,9 +122,9 @@ def _seed_bulk(sizes: Sizes, provinces, step) -> None:
     # Accounts: a clerk and a head for every agency; unusable passwords (benchmarks sign in
     # with force_login, bench/run's load test makes its own account).
     User = get_user_model()
-    u0 = _last_id(User)
+    u0 = last_id(User)
     for offset, pattern in ((0, CLERK_USERNAME), (A, HEAD_USERNAME)):
-        _insert_select(
+        insert_select(
             User,
             {
                 "id": f"{u0 + offset} + g",
@@ -208,7 +137,7 @@ def _seed_bulk(sizes: Sizes, provinces, step) -> None:
             f"generate_series(1, {A}) g",
         )
     for offset, role in ((0, Role.AGENCY_CLERK), (A, Role.AGENCY_HEAD)):
-        _insert_select(
+        insert_select(
             Membership,
             {
                 "user_id": f"{u0 + offset} + g",
@@ -236,10 +165,10 @@ def _seed_bulk(sizes: Sizes, provinces, step) -> None:
             f" || ' ' || ({givens})[1 + ({n}) % 13]"
         )
 
-    p0 = _last_id(Person)
+    p0 = last_id(Person)
     step(
         "people",
-        _insert_select(
+        insert_select(
             Person,
             {
                 "id": f"{p0} + g",
@@ -259,10 +188,10 @@ def _seed_bulk(sizes: Sizes, provinces, step) -> None:
 
     # Devices: 70 % USB Token, 20 % SIM PKI, 10 % SD Secure; 1 in 20 still in the CA's stock,
     # the rest held by person g (and so by person g's agency).
-    d0 = _last_id(Device)
+    d0 = last_id(Device)
     step(
         "devices",
-        _insert_select(
+        insert_select(
             Device,
             {
                 "id": f"{d0} + g",
@@ -288,11 +217,11 @@ def _seed_bulk(sizes: Sizes, provinces, step) -> None:
     # Certificates: g's subject is person g (people wrap around); one in ten an organisation's.
     # 75 % valid, 15 % expired, 10 % revoked; validity three years ending over the next three
     # (valid) or the last two (expired, revoked). The first D valid ones sit on device g.
-    c0 = _last_id(Certificate)
+    c0 = last_id(Certificate)
     person = f"({p0} + 1 + ((g - 1) % {P}))"
     step(
         "certificates",
-        _insert_select(
+        insert_select(
             Certificate,
             {
                 "id": f"{c0} + g",
@@ -323,7 +252,7 @@ def _seed_bulk(sizes: Sizes, provinces, step) -> None:
 
     # Letters: the newest quarter still in flight (the statuses a letter waits in), the rest
     # done or refused. Forms: half Mẫu 01, then 04, 05, 06, 02, 03.
-    r0 = _last_id(CertRequest)
+    r0 = last_id(CertRequest)
     open_from = int(L * 0.75)
     form = (
         "CASE WHEN g % 20 < 10 THEN '01' WHEN g % 20 < 14 THEN '04' WHEN g % 20 < 17 THEN '05'"
@@ -336,7 +265,7 @@ def _seed_bulk(sizes: Sizes, provinces, step) -> None:
     )
     step(
         "letters",
-        _insert_select(
+        insert_select(
             CertRequest,
             {
                 "id": f"{r0} + g",
@@ -365,7 +294,7 @@ def _seed_bulk(sizes: Sizes, provinces, step) -> None:
 
     # Rows: 1 + g % 12 a letter (6.5 on average), person k = the letter's k-th; a Mẫu 04/05
     # row names a certificate of the letter's agency's people, each open one at most once.
-    rows = _insert_select(
+    rows = insert_select(
         RequestRow,
         {
             "cert_request_id": "l.id",
@@ -397,11 +326,11 @@ def _seed_bulk(sizes: Sizes, provinces, step) -> None:
     step("letter rows", rows)
 
     # Mẫu 07: notices of 1–4 devices each, sent to the CA, over the agencies' devices.
-    n0 = _last_id(HandoverNotice)
+    n0 = last_id(HandoverNotice)
     N = sizes.notices
     step(
         "Mẫu 07 notices",
-        _insert_select(
+        insert_select(
             HandoverNotice,
             {
                 "id": f"{n0} + g",
@@ -417,7 +346,7 @@ def _seed_bulk(sizes: Sizes, provinces, step) -> None:
         ),
     )
     # Device g belongs to agency g % A like notice g: items take devices g, g + A, g + 2A …
-    _insert_select(
+    insert_select(
         HandoverItem,
         {
             "notice_id": f"{n0} + g",
@@ -433,7 +362,7 @@ def _seed_bulk(sizes: Sizes, provinces, step) -> None:
     # Open return obligations on the devices awaiting return (a third of them overdue).
     step(
         "return obligations",
-        _insert_select(
+        insert_select(
             ReturnObligation,
             {
                 "certificate_serial": f"upper(to_hex({0x5500000000000000} + g))",
@@ -449,7 +378,7 @@ def _seed_bulk(sizes: Sizes, provinces, step) -> None:
             f" AND g <= 23 * {sizes.obligations}",
         ),
     )
-    _reset_sequences(
+    reset_sequences(
         "agencies_organization", "auth_user", "agencies_membership", "agencies_person",
         "devices_device", "certificates_certificate", "requests_app_certrequest",
         "requests_app_requestrow", "devices_handovernotice", "devices_handoveritem",

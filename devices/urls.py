@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from devices.views import actions, documents, inventory, pdfs, stock, word
+from devices.views import actions, document_lists, documents, inventory, pdfs, stock, word
 
 app_name = "devices"
 urlpatterns = [
@@ -31,21 +31,21 @@ urlpatterns = [
     path("thiet-bi/<int:pk>/thu-hoi/", actions.device_collect, name="collect"),
     # Mẫu 07: handover to subscribers.
     path("thiet-bi/ban-giao/", documents.handover, name="handover"),
-    path("thiet-bi/mau-07/", documents.notice_list, name="notice_list"),
+    path("thiet-bi/mau-07/", document_lists.notice_list, name="notice_list"),
     path("thiet-bi/mau-07/<int:pk>/", documents.notice_detail, name="notice_detail"),
     path("thiet-bi/mau-07/<int:pk>/in/", documents.notice_print, name="notice_print"),
     path("thiet-bi/mau-07/<int:pk>/pdf/", pdfs.notice_pdf, name="notice_pdf"),
     path("thiet-bi/mau-07/<int:pk>/docx/", word.notice_docx, name="notice_docx"),
     # Return obligations and Mẫu 08.
     path("thiet-bi/thu-hoi/", documents.returns, name="returns"),
-    path("thiet-bi/mau-08/", documents.minutes_list, name="minutes_list"),
+    path("thiet-bi/mau-08/", document_lists.minutes_list, name="minutes_list"),
     path("thiet-bi/mau-08/lap/", documents.minutes_create, name="minutes_create"),
     path("thiet-bi/mau-08/<int:pk>/", documents.minutes_detail, name="minutes_detail"),
     path("thiet-bi/mau-08/<int:pk>/in/", documents.minutes_print, name="minutes_print"),
     path("thiet-bi/mau-08/<int:pk>/pdf/", pdfs.minutes_pdf, name="minutes_pdf"),
     path("thiet-bi/mau-08/<int:pk>/docx/", word.minutes_docx, name="minutes_docx"),
     # Mẫu 09: lost devices.
-    path("thiet-bi/mau-09/", documents.loss_list, name="loss_list"),
+    path("thiet-bi/mau-09/", document_lists.loss_list, name="loss_list"),
     path("thiet-bi/mau-09/<int:pk>/", documents.loss_detail, name="loss_detail"),
     path("thiet-bi/mau-09/<int:pk>/in/", documents.loss_print, name="loss_print"),
     path("thiet-bi/mau-09/<int:pk>/pdf/", pdfs.loss_pdf, name="loss_pdf"),

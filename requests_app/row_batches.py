@@ -33,7 +33,7 @@ from certificates import services as ca
 from certificates.choices import SubjectKind
 from devices.choices import DeviceKind
 from devices.services import DeliveryOrder, device_deliver_for_certificates
-from portal.audit import AuditEntry, audit_record_many
+from portal.audit_batch import AuditEntry, audit_record_many
 from portal.lib.bulk import update_rows
 from requests_app.choices import FormKind, Outcome
 from requests_app.models import RequestRow

@@ -30,7 +30,8 @@ from certificates.services._common import (
 from certificates.subjects import SubjectInfo, load_ancestries, subject_for
 from certificates.validity import add_years
 from devices.models import Device
-from portal.audit import AuditEntry, audit_record
+from portal.audit import audit_record
+from portal.audit_batch import AuditEntry
 from portal.lib.bulk import create_objects, insert_objects
 
 if TYPE_CHECKING:

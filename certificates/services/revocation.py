@@ -35,7 +35,8 @@ from devices.services import (
     device_return_obligation_open,
     device_return_obligations_open,
 )
-from portal.audit import AuditEntry, AuditObject, audit_record, audit_record_many
+from portal.audit import audit_record
+from portal.audit_batch import AuditEntry, AuditObject, audit_record_many
 from portal.lib.bulk import insert_rows
 
 if TYPE_CHECKING:

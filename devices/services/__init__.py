@@ -22,13 +22,12 @@ from devices.services.documents import device_document_pdf
 from devices.services.handover import handover_notice_create
 from devices.services.loss import loss_report_attach_revocation, loss_report_create
 from devices.services.returns import (
-    ReturnOpening,
     device_return_obligation_open,
-    device_return_obligations_open,
     return_minutes_confirm,
     return_minutes_create,
     return_obligation_notify_overdue,
 )
+from devices.services.returns_bulk import ReturnOpening, device_return_obligations_open
 from devices.services.sending import device_document_mark_sent
 from devices.services.stock import (
     StockImportRefused,

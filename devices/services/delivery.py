@@ -14,7 +14,7 @@ from devices.choices import DeviceKind, DeviceStatus
 from devices.lifecycle import MOVES
 from devices.models import CustodyRecord, Device
 from devices.services.custody import _new_serial
-from portal.audit import AuditEntry, audit_record_many
+from portal.audit_batch import AuditEntry, audit_record_many
 from portal.lib.bulk import update_rows
 
 D = DeviceStatus

@@ -26,3 +26,12 @@ def visible_device(request, pk: int) -> Device:
         ),
         pk=pk,
     )
+
+
+def outgoing(queryset, user):
+    """Agency staff see their documents from the start; the receivers (the CA, the Sở KH&CN)
+    once the agency head signed and sent them."""
+    paths = scope_for(user).role_paths
+    if paths.get(Role.AGENCY_CLERK) or paths.get(Role.AGENCY_HEAD):
+        return queryset
+    return queryset.filter(sent_at__isnull=False)

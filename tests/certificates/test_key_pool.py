@@ -9,7 +9,7 @@ from cryptography.hazmat.primitives import serialization
 from certificates import services
 from certificates.choices import SubjectKind
 from certificates.models import Certificate, DeviceKey
-from portal.audit import AuditEntry
+from portal.audit_batch import AuditEntry
 from portal.models import AuditEvent
 from tests import factories as f
 

@@ -340,7 +340,7 @@ def test_the_admin_shows_the_trail_read_only(cast, client):
 
 
 def test_audit_record_many_extends_the_chain_once_and_it_verifies(cast, django_assert_num_queries):
-    from portal.audit import AuditEntry, audit_record_many
+    from portal.audit_batch import AuditEntry, audit_record_many
 
     record_chain(cast.clerk_a, count=2)
     orgs = [f.AgencyFactory() for _ in range(3)]
@@ -359,7 +359,7 @@ def test_audit_record_many_extends_the_chain_once_and_it_verifies(cast, django_a
 
 
 def test_audit_record_many_with_no_entries_writes_nothing(cast):
-    from portal.audit import audit_record_many
+    from portal.audit_batch import audit_record_many
 
     assert audit_record_many(actor=cast.clerk_a, entries=[]) == 0
     assert not AuditEvent.objects.exists()
@@ -391,7 +391,7 @@ def test_jsonable_shortcut_for_plain_values_equals_the_json_round_trip(value):
 
 
 def test_a_batch_of_plain_and_dated_snapshots_verifies(cast):
-    from portal.audit import AuditEntry, AuditObject, audit_record_many
+    from portal.audit_batch import AuditEntry, AuditObject, audit_record_many
 
     audit_record_many(
         actor=None,
