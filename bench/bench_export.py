@@ -146,6 +146,20 @@ class Browser:
         assert answer.status == 302, f"second step answered {answer.status}"
 
 
+def start_gunicorn(env: dict, *, port: int, access_log: Path) -> subprocess.Popen:
+    """The static files collected, then gunicorn with the shipped command line (Dockerfile,
+    docker-compose.yml: `--workers 3`) bound to loopback, its access log kept."""
+    subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"],
+        cwd=_setup.ROOT, env=env, check=True, capture_output=True,
+    )  # fmt: skip
+    return subprocess.Popen(
+        [BIN / "gunicorn", "config.wsgi:application", "--bind", f"127.0.0.1:{port}",
+         "--workers", "3", "--access-logfile", str(access_log)],
+        cwd=_setup.ROOT, env=env, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+
+
 def vm_kb(pid: int, field: str) -> int:
     try:
         status = Path(f"/proc/{pid}/status").read_text()
@@ -242,20 +256,9 @@ def run(args, log=print) -> int:
         import redis
 
         redis.Redis.from_url(redis_url).flushdb()
-        subprocess.run(
-            [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"],
-            cwd=_setup.ROOT, env=env, check=True, capture_output=True,
-        )  # fmt: skip
         port = args.port
         access_log = var_dir / "access.log"
-        # The shipped command lines (Dockerfile, docker-compose.yml), bound to loopback.
-        processes.append(
-            subprocess.Popen(
-                [BIN / "gunicorn", "config.wsgi:application", "--bind", f"127.0.0.1:{port}",
-                 "--workers", "3", "--access-logfile", str(access_log)],
-                cwd=_setup.ROOT, env=env, stderr=subprocess.DEVNULL,
-            )
-        )  # fmt: skip
+        processes.append(start_gunicorn(env, port=port, access_log=access_log))
         worker_log = (var_dir / "worker.log").open("w")
         processes.append(
             subprocess.Popen(

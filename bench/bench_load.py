@@ -61,7 +61,7 @@ def run(args) -> int:
     import django
 
     django.setup()
-    from bench_export import BIN, Browser, bench_operator, wait_for
+    from bench_export import Browser, bench_operator, start_gunicorn, wait_for
 
     from certificates.models import Certificate
 
@@ -70,17 +70,9 @@ def run(args) -> int:
     from django.db import connections
 
     connections.close_all()
-    subprocess.run(
-        [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"],
-        cwd=_setup.ROOT, env=env, check=True, capture_output=True,
-    )  # fmt: skip
     access_log = var_dir / "access.log"
     base = f"http://127.0.0.1:{args.port}"
-    gunicorn = subprocess.Popen(
-        [BIN / "gunicorn", "config.wsgi:application", "--bind", f"127.0.0.1:{args.port}",
-         "--workers", "3", "--access-logfile", str(access_log)],
-        cwd=_setup.ROOT, env=env, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+    gunicorn = start_gunicorn(env, port=args.port, access_log=access_log)
     try:
         wait_for(base + "/dang-nhap/")
         browser = Browser(base)

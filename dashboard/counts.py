@@ -201,7 +201,6 @@ def scope_counts(user, scope: Scope) -> dict:
             "devices": device_counts(Device.objects.visible_to(user)),
             "letters": letter_counts(CertRequest.objects.visible_to(user)),
             "overdue_returns": overdue_return_count(user),
-            "counted_at": timezone.now(),
         }
 
     if not wide_scope(scope):
@@ -209,7 +208,7 @@ def scope_counts(user, scope: Scope) -> dict:
     key = _scope_key(scope)
     counts = cache.get(key)
     if counts is None:
-        counts = count()
+        counts = {**count(), "counted_at": timezone.now()}
         cache.set(key, counts, WIDE_SCOPE_SECONDS)
     return counts
 
