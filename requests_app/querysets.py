@@ -10,15 +10,14 @@ from django.db.models import (
     F,
     OuterRef,
     Q,
-    Subquery,
 )
-from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from agencies.access import scope_for
 from agencies.choices import Role
 from agencies.querysets import ScopedQuerySet
 from portal.lib.folding import folded_contains
+from portal.lib.subqueries import count_of
 from requests_app.choices import CA_FORMS, PROVINCE_PROCESSED_FORMS, Outcome, Status
 
 
@@ -112,6 +111,10 @@ class CertRequestQuerySet(ScopedQuerySet):
             .order_by("due_on", "pk")
         )
 
+    def with_row_count(self):
+        """`row_count`: the letter's rows, counted for the letters read only (a page)."""
+        return self.annotate(row_count=_row_count())
+
     def with_queue_figures(self):
         """Row counts and the renewal-at-risk flag of a queue's letters (no N+1), letters at
         risk first, then by deadline.
@@ -178,11 +181,10 @@ def _row_count(*outcomes: str):
     """The number of the letter's rows (of these outcomes), as a correlated subquery."""
     from requests_app.models import RequestRow
 
-    rows = RequestRow.objects.filter(cert_request=OuterRef("pk"))
+    rows = RequestRow.objects.all()
     if outcomes:
         rows = rows.filter(outcome__in=outcomes)
-    counted = rows.order_by().values("cert_request").annotate(n=Count("pk")).values("n")
-    return Coalesce(Subquery(counted), 0)
+    return count_of(rows, "cert_request")
 
 
 @dataclass(frozen=True)

@@ -2,8 +2,7 @@
 one view over a table of specs, paged by cursor (docs/architecture.md §12.2)."""
 
 from django.contrib.auth.decorators import login_required
-from django.db.models import Count, F, IntegerField, OuterRef, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import F
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
@@ -25,20 +24,7 @@ from devices.permissions import clerk_agencies, is_ca
 from devices.views._common import outgoing, require_staff
 from portal.lib.exports import export_query, wants_export
 from portal.lib.paging import Jump, keyset_paginate
-
-
-def _item_count(item_model, parent: str):
-    """A document's device count as a subquery, run for the page's rows only: a join with
-    GROUP BY would aggregate every document of the scope before the LIMIT."""
-    counted = (
-        item_model.objects.filter(**{parent: OuterRef("pk")})
-        .order_by()
-        .values(parent)
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
-    return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
-
+from portal.lib.subqueries import count_of
 
 # Each ordering ends with the primary key and has its index (docs/architecture.md §12.2):
 # handover_list_idx, minutes_list_idx, loss_list_idx, return_list_idx.
@@ -49,7 +35,7 @@ LISTS = {
         "filterset": NoticeFilterSet,
         "queryset": lambda user: (
             outgoing(HandoverNotice.objects.visible_to(user), user)
-            .annotate(device_count=_item_count(HandoverItem, "notice"))
+            .annotate(device_count=count_of(HandoverItem.objects.all(), "notice"))
             # Not yet sent first (NULLs first, on every backend), then the newest sent.
             .order_by(F("sent_at").desc(nulls_first=True), "-pk")
         ),
@@ -62,7 +48,7 @@ LISTS = {
         "filterset": MinutesFilterSet,
         "queryset": lambda user: (
             outgoing(ReturnMinutes.objects.visible_to(user), user)
-            .annotate(device_count=_item_count(ReturnMinutesItem, "minutes"))
+            .annotate(device_count=count_of(ReturnMinutesItem.objects.all(), "minutes"))
             # Waiting for the receiver first (NULLs first, on every backend), then the most
             # recently confirmed.
             .order_by(F("confirmed_at").desc(nulls_first=True), "-held_at", "-pk")

@@ -1,8 +1,6 @@
 """Letters and their rows over the API, scoped like the pages: reads, and the writes of
 `writes.py` through the same services (docs/architecture.md §2.8)."""
 
-from django.db.models import Count, OuterRef, Subquery
-from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import (
@@ -125,17 +123,10 @@ class CertRequestViewSet(viewsets.ReadOnlyModelViewSet):
         # The row count as a correlated subquery: PostgreSQL evaluates it after the page's
         # LIMIT, for the letters answered only (a GROUP BY would join every visible letter's
         # rows first).
-        row_count = (
-            RequestRow.objects.filter(cert_request=OuterRef("pk"))
-            .order_by()
-            .values("cert_request")
-            .annotate(n=Count("pk"))
-            .values("n")
-        )
         return (
             CertRequest.objects.visible_to(self.request.user)
             .select_related("agency")
-            .annotate(row_count=Coalesce(Subquery(row_count), 0))
+            .with_row_count()
         )  # newest first by the cursor's ordering (portal.api.pagination.CursorPage)
 
     def _answer(self, cert_request, code=status.HTTP_200_OK):

@@ -3,8 +3,7 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Exists, OuterRef, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import Exists, OuterRef
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
@@ -26,7 +25,7 @@ from requests_app.forms import (
     contact_from_letter,
     contact_from_person,
 )
-from requests_app.models import CertRequest, RequestRow
+from requests_app.models import CertRequest
 from requests_app.permissions import allowed_actions
 from requests_app.views.drafting.common import (
     FORM_HELP,
@@ -40,17 +39,11 @@ def cert_request_list(request):
     # Subqueries rather than a join + GROUP BY: they run for the page's letters only, and the
     # paginator's COUNT drops them.
     overdue = CertRequest.objects.overdue().filter(pk=OuterRef("pk"))
-    row_count = (
-        RequestRow.objects.filter(cert_request=OuterRef("pk"))
-        .order_by()
-        .values("cert_request")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
     base = (
         CertRequest.objects.visible_to(user)
         .select_related("agency")
-        .annotate(row_count=Coalesce(Subquery(row_count), 0), is_overdue=Exists(overdue))
+        .with_row_count()
+        .annotate(is_overdue=Exists(overdue))
         .order_by("-created_at", "-pk")
     )
     filterset = CertRequestFilterSet(request.GET or None, queryset=base, request=request)
