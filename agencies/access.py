@@ -9,6 +9,7 @@ certificates and devices; an administrator everything. Out of scope means 404, n
 from dataclasses import dataclass, field
 
 from agencies.choices import Role
+from portal.lib.folding import fold
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,8 @@ class Scope:
     person_id: int | None = None
     # role -> organisation paths where the user holds it (a province's path for officers)
     role_paths: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # names of the agencies and provinces above, for a page's subtitle (read with the roles)
+    organization_names: tuple[str, ...] = ()
 
     @property
     def sees_everything(self) -> bool:
@@ -61,6 +64,7 @@ def scope_for(user) -> Scope:
     agency_ids: set[int] = set()
     province_ids: set[int] = set()
     role_paths: dict[str, list[str]] = {}
+    names: dict[int, str] = {}
     for membership in memberships:
         org = membership.organization
         if org is None:
@@ -69,10 +73,12 @@ def scope_for(user) -> Scope:
             paths.append(org.path)
             agency_paths.append(org.path)
             agency_ids.add(org.pk)
+            names[org.pk] = org.name
             role_paths.setdefault(membership.role, []).append(org.path)
         elif membership.role == Role.PROVINCIAL_OFFICER and org.province is not None:
             paths.append(org.province.path)
             province_ids.add(org.province_id)
+            names[org.province_id] = org.province.name
             role_paths.setdefault(membership.role, []).append(org.province.path)
     person_id = Person.objects.filter(user=user).values_list("pk", flat=True).first()
     scope = Scope(
@@ -86,6 +92,7 @@ def scope_for(user) -> Scope:
         province_ids=frozenset(province_ids),
         person_id=person_id,
         role_paths={role: tuple(p) for role, p in role_paths.items()},
+        organization_names=tuple(sorted(names.values(), key=fold)),
     )
     user._portal_scope = scope
     return scope

@@ -233,16 +233,6 @@ def user_count() -> int:
     return get_user_model().objects.filter(is_active=True).count()
 
 
-def organization_names(scope: Scope) -> list[str]:
-    """Names of the agencies and provinces the user works for, for the page's subtitle."""
-    ids = scope.agency_ids | scope.province_ids
-    if not ids:
-        return []
-    return list(
-        Organization.objects.filter(pk__in=ids).order_by("name").values_list("name", flat=True)
-    )
-
-
 def own_certificates(user, person_id: int, *, now: datetime | None = None) -> list[OwnCertificate]:
     """The subscriber's own certificates, soonest expiry first, with the status a reader
     expects (a certificate past its end date reads "expired" even before the status flips)."""
@@ -287,7 +277,7 @@ def build(user) -> dict:
         "role": role,
         "heading": HEADINGS[role],
         "expiring_days": EXPIRING_WITHIN_DAYS,
-        "organization_names": organization_names(scope),
+        "organization_names": scope.organization_names,
     }
     if role is None:
         return context

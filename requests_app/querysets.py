@@ -10,6 +10,7 @@ from django.db.models import (
     F,
     OuterRef,
     Q,
+    Value,
 )
 from django.utils import timezone
 
@@ -115,9 +116,11 @@ class CertRequestQuerySet(ScopedQuerySet):
         """`row_count`: the letter's rows, counted for the letters read only (a page)."""
         return self.annotate(row_count=_row_count())
 
-    def with_queue_figures(self):
+    def with_queue_figures(self, *, renewals: bool = True):
         """Row counts and the renewal-at-risk flag of a queue's letters (no N+1), letters at
-        risk first, then by deadline.
+        risk first, then by deadline. `renewals=False` for a queue that holds no Mẫu 04 (the
+        CA's: CA_FORMS): nothing in it can be at risk, and without the flag its letters come
+        in the deadline index's order instead of a sort of the whole queue (§12.6).
 
         docs/domain.md §5: a certificate that drops under the renewal threshold while its renewal
         waits can no longer be renewed, so those letters go first and the agency must be told.
@@ -132,25 +135,26 @@ class CertRequestQuerySet(ScopedQuerySet):
         from requests_app.choices import FormKind
         from requests_app.models import RequestRow
 
+        letters = self.select_related("agency", "agency__province").annotate(
+            rows_total=_row_count(),
+            rows_pending=_row_count(Outcome.PENDING),
+            rows_accepted=_row_count(Outcome.ACCEPTED),
+            rows_refused=_row_count(Outcome.REFUSED),
+        )
+        by_deadline = (F("due_on").asc(nulls_last=True), "pk")
+        if not renewals:
+            return letters.annotate(renewal_at_risk=Value(False)).order_by(*by_deadline)
         limit = timezone.now() + timedelta(days=settings.PORTAL_RENEW_MIN_DAYS_LEFT)
-        renewals = self.filter(form=FormKind.RENEW_CHANGE).order_by().values("pk")
+        renewal_letters = self.filter(form=FormKind.RENEW_CHANGE).order_by().values("pk")
         at_risk = RequestRow.objects.filter(
-            cert_request__in=renewals,
+            cert_request__in=renewal_letters,
             renew=True,
             outcome__in=[Outcome.PENDING, Outcome.ACCEPTED],
             certificate__not_after__lt=limit,
         ).values("cert_request_id")
-        return (
-            self.select_related("agency", "agency__province")
-            .annotate(
-                rows_total=_row_count(),
-                rows_pending=_row_count(Outcome.PENDING),
-                rows_accepted=_row_count(Outcome.ACCEPTED),
-                rows_refused=_row_count(Outcome.REFUSED),
-                renewal_at_risk=ExpressionWrapper(Q(pk__in=at_risk), output_field=BooleanField()),
-            )
-            .order_by("-renewal_at_risk", F("due_on").asc(nulls_last=True), "pk")
-        )
+        return letters.annotate(
+            renewal_at_risk=ExpressionWrapper(Q(pk__in=at_risk), output_field=BooleanField())
+        ).order_by("-renewal_at_risk", *by_deadline)
 
     def overdue(self):
         return self.filter(due_on__lt=timezone.localdate()).exclude(

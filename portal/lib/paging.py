@@ -344,8 +344,8 @@ def _parse_jump(jump: Jump, text: str, term: _Term):
 def keyset_paginate(request, queryset, *, jump: Jump | None = None) -> dict:
     """The page of `queryset` the request's cursor (or jump) points at, in the queryset's own
     ordering, and what the pager templates need (`partials/_keyset_pager.html`,
-    `partials/_row_count.html`). Costs one query for the rows and one for the count, two more
-    for a jump; a cursor that is not one of ours shows the first page with a message."""
+    `partials/_row_count.html`). Costs one query for the rows and one for the count, one more
+    for a jump on a term that does not lead the ordering; a cursor that is not one of ours shows the first page with a message."""
     size = page_size(request)
     queryset, terms = _terms(queryset)
     cursors = _Cursors(terms, queryset.model)
@@ -381,13 +381,14 @@ def keyset_paginate(request, queryset, *, jump: Jump | None = None) -> dict:
                 )
             else:
                 at = term.at_or_beyond(value)
-                first = forward.filter(at).first() if at is not None else forward.first()
-                if first is not None:
-                    rows = list(
-                        forward.filter(_after(terms, _values(first, terms), inclusive=True))[
-                            : size + 1
-                        ]
-                    )
+                jumped = forward.filter(at) if at is not None else forward
+                if term is terms[0]:
+                    # The rows at or beyond the value on the leading term are exactly those
+                    # from the first of them on: one query.
+                    rows = list(jumped[: size + 1])
+                elif (first := jumped.first()) is not None:
+                    after_first = _after(terms, _values(first, terms), inclusive=True)
+                    rows = list(forward.filter(after_first)[: size + 1])
                 has_next, rows = len(rows) > size, rows[:size]
                 has_previous = positioned = True
         elif token:

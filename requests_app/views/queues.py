@@ -42,6 +42,7 @@ QUEUES = {
         "queryset": lambda user: CertRequest.objects.province_inbox(user),
         "statuses": (Status.PROVINCE_REVIEW, Status.IN_PROCESS),
         "bulk": ("accept_valid", "forward"),
+        "renewals": True,  # Mẫu 04 is processed here: renewals at risk come first
         "url": "requests_app:province_inbox",
         "title": gettext_lazy("Hộp thư Sở Khoa học và Công nghệ"),
         "lead": gettext_lazy(
@@ -54,6 +55,7 @@ QUEUES = {
         "queryset": lambda user: CertRequest.objects.ca_queue(user),
         "statuses": (Status.FORWARDED, Status.IN_PROCESS),
         "bulk": ("accept_valid",),
+        "renewals": False,  # CA_FORMS hold no Mẫu 04
         "url": "requests_app:ca_queue",
         "title": gettext_lazy("Hàng đợi xử lý của Cục CTS&BMTT"),
         "lead": gettext_lazy(
@@ -73,7 +75,7 @@ def _queue(request, kind: str):
         return _bulk(request, base, queue)
 
     filterset = QueueFilterSet(request.GET or None, queryset=base, statuses=queue["statuses"])
-    letters = filterset.qs.with_queue_figures()
+    letters = filterset.qs.with_queue_figures(renewals=queue["renewals"])
     if wants_export(request):
         filename = "hop-thu-so" if kind == "province" else "hang-doi-ca"
         return export_queue(letters, title=queue["title"], filename=filename, request=request)

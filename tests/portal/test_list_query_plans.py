@@ -27,8 +27,13 @@ pytestmark = [pytest.mark.services, pytest.mark.django_db]
 SIZE = 10
 CASES = [(spec, who) for spec in LISTS for who in spec.users]
 IDS = [f"{spec.name}-{who}" for spec, who in CASES]
-# Lists whose scope, for this role, is the whole table: the index must give the order.
-WHOLE_TABLE = {("certificates", "ca_operator"), ("devices", "ca_operator")}
+# Lists whose scope, for this role, is the whole table, and the CA's queue (the country's
+# letters at the CA): the index must give the order, with no sort of the rows it reads.
+WHOLE_TABLE = {
+    ("certificates", "ca_operator"),
+    ("devices", "ca_operator"),
+    ("ca_queue", "ca_operator"),
+}
 
 
 @pytest.fixture(autouse=True)
