@@ -68,7 +68,7 @@ def agency_staff_ids(agency_ids) -> dict[int, list[int]]:
     staff: dict[int, list[int]] = {}
     rows = (
         Membership.objects.filter(
-            organization_id__in=set(agency_ids),
+            organization_id__in_array=set(agency_ids),
             role__in=[Role.AGENCY_CLERK, Role.AGENCY_HEAD],
             user__is_active=True,
         )

@@ -9,6 +9,7 @@ class PortalConfig(AppConfig):
 
     def ready(self):
         from portal import checks  # noqa: F401 - registers the system checks
+        from portal.lib import lookups  # noqa: F401 - registers `__in_array`
         from portal.lib.folding import register_sqlite_function
 
         connection_created.connect(register_sqlite_function, dispatch_uid="portal_fold")

@@ -122,7 +122,7 @@ def _mail_later(notification_ids: list[int]) -> None:
     from portal.models import Notification
 
     rows = (
-        Notification.objects.filter(pk__in=notification_ids, user__is_active=True)
+        Notification.objects.filter(pk__in_array=notification_ids, user__is_active=True)
         .exclude(user__email="")
         .exclude(user__notification_preference__email=False)
         .values_list("message", "url", "user__email")

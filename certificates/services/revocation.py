@@ -153,9 +153,9 @@ def _expire_batch(now: datetime, batch_size: int) -> int:
     )
     if not rows:
         return 0
-    Certificate.objects.filter(pk__in=[row[0] for row in rows], status=CertStatus.VALID).update(
-        status=CertStatus.EXPIRED
-    )
+    Certificate.objects.filter(
+        pk__in_array=[row[0] for row in rows], status=CertStatus.VALID
+    ).update(status=CertStatus.EXPIRED)
     events: list[list[AuditEntry]] = []
     history, openings, on_device = [], [], []
     for pk, common_name, device_id, *values in rows:

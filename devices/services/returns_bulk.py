@@ -72,19 +72,19 @@ def device_return_obligations_open(
         devices = {
             row[0]: row
             for row in Device.objects.select_for_update()
-            .filter(pk__in=list(first))
+            .filter(pk__in_array=list(first))
             .order_by("pk")
             .values_list("pk", "kind", "serial", "status", "agency_id", "holder_id")
         }
         # Read after the lock: an obligation opened by whoever held a device before is seen.
         existing = dict(
             ReturnObligation.objects.open()
-            .filter(device_id__in=list(first))
+            .filter(device_id__in_array=list(first))
             .values_list("device_id", "pk")
         )
         valid: dict[int, set[str]] = {}
         for device_id, serial in Device.objects.filter(
-            pk__in=list(first)
+            pk__in_array=list(first)
         ).valid_certificate_serials():
             valid.setdefault(device_id, set()).add(serial)
         owing: list[tuple[int, tuple]] = []
@@ -125,10 +125,10 @@ def _open_many(owing, openings, results, events, *, reason, note, by) -> None:
     moving = [(index, device) for index, device in owing if device[3] != D.AWAITING_RETURN]
     if moving:
         ids = [device[0] for _index, device in moving]
-        CustodyRecord.objects.filter(device_id__in=ids, held_until__isnull=True).update(
+        CustodyRecord.objects.filter(device_id__in_array=ids, held_until__isnull=True).update(
             held_until=now
         )
-        Device.objects.filter(pk__in=ids).update(status=D.AWAITING_RETURN)
+        Device.objects.filter(pk__in_array=ids).update(status=D.AWAITING_RETURN)
         records = []
         for index, (pk, kind, serial, status, agency_id, holder_id) in moving:
             agency_holds = status in (D.DELIVERED_TO_AGENCY, D.RETURNED_TO_AGENCY)

@@ -87,7 +87,10 @@ def ca_queue(cast, user, n):
             due_on=today + timedelta(days=_tie(i)) if i % 5 else None,
             forwarded_at=timezone.now(),
         )  # fmt: skip
-    return [letter.pk for letter in CertRequest.objects.ca_queue(user).with_queue_figures(renewals=False)]
+    return [
+        letter.pk
+        for letter in CertRequest.objects.ca_queue(user).with_queue_figures(renewals=False)
+    ]
 
 
 def province_inbox(cast, user, n):
