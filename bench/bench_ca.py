@@ -14,12 +14,14 @@ test_<name> on PostgreSQL when DATABASE_URL is set), so it never touches real da
    certificate, committed — compared with openssl's sign rate (goal: at least 40 %);
 4. end to end, key generation included (RSA-2048 and EC P-256 device keys), for reference;
 5. publishing a CRL of 100,000 entries (`crl_publish`: reading the rows, building the CRL in
-   one pass, signing, storing) (goal: at most 3 s).
+   one pass, signing, storing) (goal: at most 3 s); BENCH_PROFILE=<file> writes a cProfile of
+   the second publication.
 """
 
 from __future__ import annotations
 
 import argparse
+import cProfile
 import os
 import re
 import secrets
@@ -246,10 +248,18 @@ def run(args, connection) -> None:
         batch_size=5000,
     )
     crl_runs = []
-    for _ in range(2):
+    profile = os.environ.get("BENCH_PROFILE")  # a cProfile of the last CRL run, to this file
+    for run_number in range(2):
+        profiler = cProfile.Profile() if profile and run_number == 1 else None
         with Clock() as clock:
+            if profiler:
+                profiler.enable()
             crl = services.crl_publish(authority=issuing, force=True)
+            if profiler:
+                profiler.disable()
         crl_runs.append(clock)
+        if profiler:
+            profiler.dump_stats(profile)
 
     # Report.
     def line(label: str, count: int, clocks: list[Clock]) -> tuple[float, float]:

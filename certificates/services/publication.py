@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
@@ -51,11 +51,7 @@ def crl_publish(
             .get(pk=authority.pk)
         )
         now = timezone.now()
-        rows = list(
-            Certificate.objects.on_crl_of(locked, at=now)
-            .order_by("serial")
-            .values_list("serial", "revoked_at", "revocation_reason")
-        )
+        rows = list(Certificate.objects.crl_entries(locked, at=now))
         # A revocation is final (time and reason never change), so the set of serials says
         # everything about the entries.
         fingerprint = hashlib.sha256("\n".join(row[0] for row in rows).encode()).hexdigest()
@@ -72,7 +68,10 @@ def crl_publish(
         next_update = min(now + validity, locked.not_after)
         der = get_backend().build_crl(
             authority=locked,
-            entries=[RevokedEntry(serial=s, revoked_at=t, reason=r) for s, t, r in rows],
+            entries=[
+                RevokedEntry(serial=s, revoked_at=datetime.fromtimestamp(t, UTC), reason=r)
+                for s, t, r in rows
+            ],
             number=number,
             this_update=now,
             next_update=next_update,

@@ -1,6 +1,6 @@
 """CRL publication: one-pass build, idempotent republish, DER and PEM downloads, per-CA URLs."""
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from cryptography import x509
@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from certificates import services
 from certificates.choices import RevocationReason
-from certificates.models import RevocationList
+from certificates.models import Certificate, RevocationList
 from certificates.tasks import crl_publish_task, crl_refresh_task
 from portal.models import AuditEvent
 from tests.certificates.relying_party import openssl
@@ -60,6 +60,18 @@ def test_a_crl_lists_revoked_certificates_with_time_and_reason(issue, cast, tmp_
     text = openssl("crl", "-inform", "DER", "-in", path, "-noout", "-text").stdout.decode()
     assert certificate.serial in text
     assert "Key Compromise" in text
+
+
+def test_a_revocation_time_is_listed_to_the_second_it_fell_in(issue, cast):
+    certificate = issue()
+    revoke(certificate, cast)
+    at = datetime(2026, 3, 1, 16, 59, 59, 999999, tzinfo=UTC)  # 23:59:59.999999 in Hà Nội
+    Certificate.objects.filter(pk=certificate.pk).update(revoked_at=at)
+
+    parsed = x509.load_der_x509_crl(bytes(services.crl_publish(force=True).der))
+
+    entry = parsed.get_revoked_certificate_by_serial_number(int(certificate.serial, 16))
+    assert entry.revocation_date_utc == at.replace(microsecond=0)
 
 
 def test_a_republish_with_nothing_new_changes_nothing(issue, cast):
