@@ -113,6 +113,13 @@ class CertRequest(models.Model):
             # The letters list's order, newest first, walked by its cursor
             # (docs/architecture.md §12.2).
             models.Index(fields=["created_at", "id"], name="req_created_idx"),
+            # The agencies of the letters waiting at the CA, for its queue's agency filter,
+            # read from the index alone (docs/architecture.md §12.2).
+            models.Index(
+                fields=["agency", "form"],
+                condition=Q(forwarded_at__isnull=False, status__in=["forwarded", "in_process"]),
+                name="req_at_ca_agency_idx",
+            ),
         ]
 
     def __str__(self) -> str:
