@@ -14,10 +14,10 @@ from certificates.choices import CertStatus, SubjectKind
 from certificates.models import Certificate
 from devices.choices import DeviceKind
 from portal.lib.folding import folded_contains, search_input
-from portal.lib.widgets import QuickSelect
+from portal.lib.widgets import QuickSelect, QuickSelects
 
 
-class CertificateFilterSet(django_filters.FilterSet):
+class CertificateFilterSet(QuickSelects, django_filters.FilterSet):
     q = django_filters.CharFilter(
         method="filter_search",
         label=_("Số hiệu, tên, cơ quan hoặc thư điện tử"),

@@ -13,12 +13,12 @@ from agencies.validators import nfc
 from devices.choices import DeviceKind, DeviceStatus
 from devices.models import Device
 from portal.lib.folding import folded_contains, search_input
-from portal.lib.widgets import QuickSelect
+from portal.lib.widgets import QuickSelect, QuickSelects
 
 YES_NO = (("yes", _("Có")), ("no", _("Không")))
 
 
-class DeviceFilterSet(django_filters.FilterSet):
+class DeviceFilterSet(QuickSelects, django_filters.FilterSet):
     q = django_filters.CharFilter(
         method="filter_search",
         label=_("Số hiệu, ICCID, số điện thoại hoặc tên thuê bao"),

@@ -14,7 +14,7 @@ from devices.choices import ReceiverKind, ReturnReason
 from devices.filters import AGENCY_KINDS
 from devices.models import HandoverNotice, LossReport, ReturnMinutes, ReturnObligation
 from portal.lib.folding import folded_contains, search_input
-from portal.lib.widgets import QuickSelect
+from portal.lib.widgets import QuickSelect, QuickSelects
 
 SEARCH_LABEL = _("Số biên bản, số hiệu hoặc tên thuê bao")
 
@@ -59,7 +59,7 @@ class _AgencyFilterMixin:
         )
 
 
-class NoticeFilterSet(_AgencyFilterMixin, django_filters.FilterSet):
+class NoticeFilterSet(_AgencyFilterMixin, QuickSelects, django_filters.FilterSet):
     device_path, name_path = "items__device__", "items__"
     q = django_filters.CharFilter(
         method="filter_search",
@@ -89,7 +89,7 @@ class NoticeFilterSet(_AgencyFilterMixin, django_filters.FilterSet):
         return super().filter_search(queryset, name, value).distinct()
 
 
-class MinutesFilterSet(_AgencyFilterMixin, django_filters.FilterSet):
+class MinutesFilterSet(_AgencyFilterMixin, QuickSelects, django_filters.FilterSet):
     device_path, name_path = "items__device__", "items__"
     STATES = (("waiting", _("Chờ bên nhận xác nhận")), ("confirmed", _("Đã xác nhận")))
     q = django_filters.CharFilter(method="filter_search", label=SEARCH_LABEL, widget=search_input())
@@ -126,7 +126,7 @@ class MinutesFilterSet(_AgencyFilterMixin, django_filters.FilterSet):
         return queryset
 
 
-class LossReportFilterSet(_AgencyFilterMixin, django_filters.FilterSet):
+class LossReportFilterSet(_AgencyFilterMixin, QuickSelects, django_filters.FilterSet):
     device_path, name_path = "device__", ""
     q = django_filters.CharFilter(method="filter_search", label=SEARCH_LABEL, widget=search_input())
     province = _province_filter()
@@ -146,7 +146,7 @@ class LossReportFilterSet(_AgencyFilterMixin, django_filters.FilterSet):
         self._limit_agencies(queryset, request)
 
 
-class ObligationFilterSet(_AgencyFilterMixin, django_filters.FilterSet):
+class ObligationFilterSet(_AgencyFilterMixin, QuickSelects, django_filters.FilterSet):
     q = django_filters.CharFilter(
         method="filter_search",
         label=_("Số hiệu thiết bị, chứng thư hoặc tên thuê bao"),

@@ -3,10 +3,11 @@
 import django_filters
 from django.utils.translation import gettext_lazy as _
 
+from portal.lib.widgets import QuickSelects
 from portal.models import Notification
 
 
-class NotificationFilterSet(django_filters.FilterSet):
+class NotificationFilterSet(QuickSelects, django_filters.FilterSet):
     show = django_filters.ChoiceFilter(
         label=_("Hiển thị"),
         choices=[("unread", _("Chưa đọc")), ("all", _("Tất cả"))],

@@ -10,14 +10,14 @@ from agencies.filters import AGENCY_KINDS, agency_choices_within_scope
 from agencies.models import Organization
 from agencies.validators import nfc
 from portal.lib.folding import search_input
-from portal.lib.widgets import QuickSelect
+from portal.lib.widgets import QuickSelect, QuickSelects
 from requests_app.choices import FormKind, Status
 from requests_app.models import CertRequest
 
 SEARCH_LABEL = _("Số văn bản, trích yếu, cơ quan, họ tên, số định danh hoặc số hiệu")
 
 
-class CertRequestFilterSet(django_filters.FilterSet):
+class CertRequestFilterSet(QuickSelects, django_filters.FilterSet):
     q = django_filters.CharFilter(method="filter_search", label=SEARCH_LABEL, widget=search_input())
     form = django_filters.ChoiceFilter(
         choices=FormKind.choices, label=_("Mẫu"), empty_label=_("Tất cả")

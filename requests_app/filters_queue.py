@@ -10,7 +10,7 @@ from agencies.filters import AGENCY_OPTIONS_LIMIT
 from agencies.models import Organization
 from agencies.validators import nfc
 from portal.lib.folding import search_input
-from portal.lib.widgets import QuickSelect
+from portal.lib.widgets import QuickSelect, QuickSelects
 from requests_app.choices import FormKind, Status
 from requests_app.filters import SEARCH_LABEL
 from requests_app.models import CertRequest
@@ -18,7 +18,7 @@ from requests_app.models import CertRequest
 YES_NO = (("yes", _("Có")), ("no", _("Không")))
 
 
-class QueueFilterSet(django_filters.FilterSet):
+class QueueFilterSet(QuickSelects, django_filters.FilterSet):
     q = django_filters.CharFilter(method="filter_search", label=SEARCH_LABEL, widget=search_input())
     form = django_filters.ChoiceFilter(
         choices=FormKind.choices, label=_("Mẫu"), empty_label=_("Tất cả")

@@ -35,3 +35,31 @@ def test_it_escapes_labels_and_marks_the_chosen_option():
     assert '<option value="2" selected>Sở Y tế</option>' in html
     assert '<optgroup label="Nhóm &lt;b&gt;">' in html
     assert "<Tài>" not in html
+
+
+FILTERSETS = [
+    "certificates.filters.CertificateFilterSet",
+    "requests_app.filters.CertRequestFilterSet",
+    "requests_app.filters_queue.QueueFilterSet",
+    "devices.filters.DeviceFilterSet",
+    "devices.filters_documents.ObligationFilterSet",
+    "portal.filters.NotificationFilterSet",
+]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", FILTERSETS)
+def test_every_plain_select_of_a_list_filter_is_a_quick_select_rendering_djangos_html(path):
+    from django.utils.module_loading import import_string
+
+    filterset_class = import_string(path)
+    filterset = filterset_class({}, queryset=filterset_class._meta.model.objects.none())
+    selects = [f for f in filterset.form.fields.values() if isinstance(f.widget, forms.Select)]
+    plain = [f for f in selects if not isinstance(f.widget, forms.SelectMultiple)]
+    assert plain, "the filter has no select"
+    for field in plain:
+        if type(field.widget) is forms.NullBooleanSelect:
+            continue
+        assert type(field.widget) is QuickSelect, field.label
+        django_widget = forms.Select(attrs=field.widget.attrs, choices=field.widget.choices)
+        assert flat(field.widget.render("x", "")) == flat(django_widget.render("x", ""))
