@@ -8,6 +8,8 @@ certificates and devices; an administrator everything. Out of scope means 404, n
 
 from dataclasses import dataclass, field
 
+from django.db.models import Subquery
+
 from agencies.choices import Role
 from portal.lib.folding import fold
 
@@ -46,7 +48,8 @@ ANONYMOUS = Scope()
 
 
 def scope_for(user) -> Scope:
-    """The user's scope, computed once per user object (two queries at most)."""
+    """The user's scope, computed once per user object: one query, two for a user with no
+    membership."""
     if user is None or not user.is_authenticated:
         return ANONYMOUS
     cached = getattr(user, "_portal_scope", None)
@@ -55,8 +58,13 @@ def scope_for(user) -> Scope:
 
     from agencies.models import Membership, Person
 
+    # The user's person comes with each membership (one query for staff); a user with no
+    # membership (a subscriber) reads it on its own.
+    own_person = Person.objects.filter(user=user).order_by("full_name").values("pk")[:1]
     memberships = list(
-        Membership.objects.filter(user=user).select_related("organization__province")
+        Membership.objects.filter(user=user)
+        .select_related("organization__province")
+        .annotate(own_person_id=Subquery(own_person))
     )
     roles = frozenset(m.role for m in memberships)
     paths: list[str] = []
@@ -80,7 +88,11 @@ def scope_for(user) -> Scope:
             province_ids.add(org.province_id)
             names[org.province_id] = org.province.name
             role_paths.setdefault(membership.role, []).append(org.province.path)
-    person_id = Person.objects.filter(user=user).values_list("pk", flat=True).first()
+    person_id = (
+        memberships[0].own_person_id
+        if memberships
+        else Person.objects.filter(user=user).values_list("pk", flat=True).first()
+    )
     scope = Scope(
         is_authenticated=True,
         is_admin=user.is_superuser or Role.ADMINISTRATOR in roles,

@@ -183,7 +183,7 @@ def report(label: str, figures: tuple[float, float, int, float]) -> bool:
     met = p95 <= GOAL_P95_SECONDS and queries <= GOAL_QUERIES
     print(
         f"{label:<44} median {median * 1000:6.1f} ms  p95 {p95 * 1000:6.1f} ms"
-        f"  (CPU {cpu * 1000:5.1f} ms)  {queries:2d} queries  {'met' if met else 'NOT met'}"
+        f"  (CPU {cpu * 1000:5.1f} ms)  {queries:2d} queries  {'goal met' if met else 'goal NOT met'}"
     )
     return met
 

@@ -1,6 +1,6 @@
 """How pages name a user in history and audit displays: the person's full name (a user's
 name lives on their `Person`, docs/domain.md), then the account's own name, and the username
-only as a last resort; `role_line` adds the role and organisation the user acts for."""
+only as a last resort."""
 
 from django import template
 from django.core.exceptions import ObjectDoesNotExist
@@ -19,16 +19,3 @@ def full_name(user) -> str:
     if person is not None and person.full_name:
         return person.full_name
     return user.get_full_name() or user.username
-
-
-@register.filter
-def role_line(user) -> str:
-    """ "Role · organisation" of the user's first membership, or ""."""
-    if user is None:
-        return ""
-    membership = user.memberships.select_related("organization").order_by("pk").first()
-    if membership is None:
-        return ""
-    if membership.organization is None:
-        return membership.get_role_display()
-    return f"{membership.get_role_display()} · {membership.organization.name}"

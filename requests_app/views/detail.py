@@ -10,6 +10,7 @@ of scope is 404 (`visible_to`), in scope but not allowed 403, and a refused oper
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db.models import OuterRef, Subquery
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -18,6 +19,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from agencies.accounts.reauth import ReauthForm
+from agencies.choices import Role
+from agencies.models import Membership
 from portal.errors import DomainError
 from requests_app import services
 from requests_app.cells import columns, page_cell, row_cells
@@ -157,12 +160,22 @@ def cert_request_detail(request, pk: int):
 
 
 def _history(cert_request: CertRequest) -> list:
+    """The letter's transitions, each with its label and the role line of who made it: the
+    role and organisation of their first membership, read with the transitions."""
+    first_membership = Membership.objects.filter(user=OuterRef("by")).order_by("pk")
     transitions = list(
-        cert_request.transitions.select_related("by", "by__person").order_by("at", "pk")
+        cert_request.transitions.select_related("by", "by__person")
+        .annotate(
+            by_role=Subquery(first_membership.values("role")[:1]),
+            by_organization=Subquery(first_membership.values("organization__name")[:1]),
+        )
+        .order_by("at", "pk")
     )
     for transition in transitions:
         action = ACTIONS.get(transition.action)
         transition.label = action.label if action else transition.action
+        role = str(Role(transition.by_role).label) if transition.by_role else ""
+        transition.role_line = " · ".join(filter(None, [role, transition.by_organization]))
     return transitions
 
 

@@ -8,7 +8,9 @@ The builders (`letter_at`, `draft`…) are in letters.py, shared with the other 
 import pytest
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import escape
 
+from agencies.choices import Role
 from portal.models import AuditEvent, Notification
 from requests_app import services
 from requests_app.choices import FormKind, Outcome, Status
@@ -100,6 +102,12 @@ def test_the_history_on_the_page_shows_who_when_and_the_note(cast, client):
     assert "Thiếu ngày cấp CCCD ở dòng 1." in html
     assert "Trả lại để sửa" in html  # the move's label, not its code
     assert timezone.localtime(history[-1].at).strftime("%d/%m/%Y") in html
+    # Who acted, with the role and organisation they act for, read with the history
+    officer_line = (
+        f"{Role.PROVINCIAL_OFFICER.label} · {cast.officer_1.memberships.get().organization.name}"
+    )
+    assert history[-1].role_line == officer_line
+    assert escape(officer_line) in html
 
 
 # --- returned for correction -------------------------------------------------------------------
