@@ -58,13 +58,16 @@ def certificates(world):
 
 
 def rendered_letter(world) -> bytes:
+    from portal.documents import DocumentKind
     from requests_app.choices import FormKind
     from requests_app.models import LetterDocument
     from requests_app.tasks import letter_document_render_task
 
     letter_pk = issued_letter(world, FormKind.ISSUE_ORGANIZATION, 3, 1)
-    document_pk = letter_document_render_task.apply((letter_pk,)).get()
-    return bytes(LetterDocument.objects.get(pk=document_pk).content)
+    letter_document_render_task.apply((letter_pk,)).get()
+    # The rendered version, unsigned: the task also signs it when the portal signs letters.
+    rendered = LetterDocument.objects.get(letter_id=letter_pk, kind=DocumentKind.RENDERED)
+    return bytes(rendered.content)
 
 
 def run(n: int) -> None:
