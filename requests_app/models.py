@@ -23,10 +23,8 @@ from requests_app.choices import (
     SimCarrier,
     Status,
 )
+from requests_app.decisions import decision_of
 from requests_app.querysets import CertRequestQuerySet, RequestRowQuerySet
-
-# Where a forwarded letter may stand: the CA has it, or has processed it.
-AFTER_FORWARD = {Status.FORWARDED, Status.IN_PROCESS, Status.DONE}
 
 
 class CertRequest(models.Model):
@@ -328,42 +326,6 @@ class RequestRow(models.Model):
             letter.forwarded_at is None or self.decided_at <= letter.forwarded_at
         )
         return decision_of(letter, self.outcome, decided=decided, by_province=by_province)
-
-
-# The order in which a letter's counters read (requests_app.querysets.decision_counts).
-DECISION_ORDER = (
-    Outcome.PENDING,
-    "province-accepted",
-    "ca-accepted",
-    Outcome.ACCEPTED,
-    "province-refused",
-    "ca-refused",
-    Outcome.REFUSED,
-    Outcome.DONE,
-    Outcome.FAILED,
-)
-
-
-def decision_of(letter, outcome: str, *, decided: bool, by_province: bool) -> tuple[str, str]:
-    """(state, label) of a row of `letter` with `outcome`, decided by someone or not, before
-    the letter's forwarding (by the Sở) or after (by the CA): `RequestRow.decision` for one
-    row, and the key of the letter's counters, grouped by these three in one query."""
-    plain = outcome, str(Outcome(outcome).label)
-    if not decided:
-        return plain
-    if outcome == Outcome.PENDING:
-        if by_province and letter.forwarded_at and letter.status in AFTER_FORWARD:
-            return "province-accepted", str(_("Sở KH&CN đã chấp nhận"))
-        return plain
-    if outcome == Outcome.ACCEPTED:
-        if by_province:
-            return "province-accepted", str(_("Sở KH&CN đã chấp nhận"))
-        return "ca-accepted", str(_("CA đã chấp nhận"))
-    if outcome == Outcome.REFUSED:
-        if by_province:
-            return "province-refused", str(_("Sở KH&CN đã từ chối"))
-        return "ca-refused", str(_("CA đã từ chối"))
-    return plain
 
 
 class Transition(models.Model):

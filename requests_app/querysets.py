@@ -20,6 +20,7 @@ from agencies.querysets import ScopedQuerySet
 from portal.lib.folding import folded_contains
 from portal.lib.subqueries import count_of
 from requests_app.choices import CA_FORMS, PROVINCE_PROCESSED_FORMS, Outcome, Status
+from requests_app.decisions import DECISION_ORDER, decision_of
 
 
 def stall_cutoff(now=None):
@@ -220,7 +221,6 @@ class RequestRowQuerySet(ScopedQuerySet):
         """The counters of `letter`'s rows in one grouped query: per row state as the rows
         read (`RequestRow.decision`), per outcome, and the total; a letter's counters never
         depend on which of its rows a page shows (docs/architecture.md §12.6)."""
-        from requests_app.models import DECISION_ORDER, decision_of
 
         decided = Q(decided_by__isnull=False, decided_at__isnull=False)
         early = (
