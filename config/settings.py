@@ -407,7 +407,8 @@ SIGNING_MAX_PDF_MB = env_int("SIGNING_MAX_PDF_MB", 50)
 # the password.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # Django's ModelBackend, the user read with their unread notification count
+    "portal.backends.PortalBackend",
 ]
 # Locked after this many failed sign-ins, counted per account and, separately, per client
 # address; failures are forgotten (and a lockout lifted) after the cool-off. A successful

@@ -188,15 +188,19 @@ def notification_preference_set(*, user, email: bool, daily_digest: bool):
     return preference
 
 
-def unread_count(user) -> int:
-    """Unread and still open: what the navigation shows next to "Thông báo"."""
+def unread_of(user):
+    """The user's unread and still open notifications: what the navigation counts next to
+    "Thông báo" (`user` may be an `OuterRef`, portal/backends.py)."""
     from portal.models import Notification
 
+    return Notification.objects.filter(user=user, read_at__isnull=True, closed_at__isnull=True)
+
+
+def unread_count(user) -> int:
+    """How many of `unread_of(user)`, counted now."""
     if not getattr(user, "is_authenticated", False):
         return 0
-    return Notification.objects.filter(
-        user=user, read_at__isnull=True, closed_at__isnull=True
-    ).count()
+    return unread_of(user).count()
 
 
 def daily_digest_send(*, day=None) -> int:

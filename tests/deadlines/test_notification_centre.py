@@ -35,6 +35,22 @@ def test_the_navigation_shows_the_unread_count(cast, client):
     assert "Thông báo <span" in body
 
 
+def test_the_unread_count_is_read_with_the_user(cast, client):
+    """portal.backends.PortalBackend reads the count in the user's own query: no page counts
+    the notifications on its own."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    _notices(cast.clerk_a, 4)
+    sign_in(client, cast.clerk_a)
+    with CaptureQueriesContext(connection) as queries:
+        body = client.get(reverse("dashboard")).content.decode()
+    assert 'data-unread-count="4">(4)</span>' in body
+    notification_reads = [q["sql"] for q in queries if "portal_notification" in q["sql"]]
+    assert len(notification_reads) == 1
+    assert notification_reads[0].startswith('SELECT "auth_user"')
+
+
 def test_no_count_is_shown_without_unread_notifications(cast, client):
     sign_in(client, cast.clerk_a)
     assert "data-unread-count" not in client.get(reverse("dashboard")).content.decode()
