@@ -32,6 +32,7 @@ from requests_app.models import CertRequest, RequestRow
 from requests_app.permissions import allowed_actions, require
 from requests_app.row_pages import row_address, row_page
 from requests_app.views.documents import signatures_context
+from requests_app.views.row_html import RowPrinter
 from requests_app.views.upload import signed_upload_context
 
 
@@ -63,16 +64,17 @@ def visible_letter(request, pk: int) -> CertRequest:
     )
 
 
-def _row_context(
-    row: RequestRow, cert_request: CertRequest, actions: set[str], form_columns=None
-) -> dict:
+def _row_html(
+    printer: RowPrinter, row: RequestRow, actions: set[str], form_columns, error: str = ""
+) -> str:
     can_decide = "decide_rows" in actions
-    return {
-        "row": row,
-        "cells": row_cells(row, form_columns or columns(cert_request.form), page_cell),
-        "can_accept": can_decide and row.outcome == Outcome.PENDING,
-        "can_refuse": can_decide and row.outcome not in FINAL_OUTCOMES,
-    }
+    return printer.row(
+        row,
+        row_cells(row, form_columns, page_cell),
+        can_accept=can_decide and row.outcome == Outcome.PENDING,
+        can_refuse=can_decide and row.outcome not in FINAL_OUTCOMES,
+        error=error,
+    )
 
 
 def _rows(cert_request: CertRequest):
@@ -133,12 +135,13 @@ def cert_request_detail(request, pk: int):
     today = timezone.localdate()
     history = _history(cert_request)
     form_columns = columns(cert_request.form)
+    printer = RowPrinter(request, cert_request, decide_column="decide_rows" in actions)
     documents = list(cert_request.documents.defer("content").order_by("-version"))
     context = {
         "cert_request": cert_request,
         "last_reason": _last_reason(cert_request, history),
         "columns": form_columns,
-        "rows": [_row_context(row, cert_request, actions, form_columns) for row in rows],
+        "rows": [_row_html(printer, row, actions, form_columns) for row in rows],
         **paging,
         **_counts_context(figures),
         "transitions": history,
@@ -293,12 +296,12 @@ def row_decide(request, pk: int, row_pk: int):
     row = _rows(cert_request).get(pk=row.pk)
     row.cert_request = cert_request
     figures = RequestRow.objects.row_figures(cert_request)
+    printer = RowPrinter(request, cert_request, decide_column=True)
     context = {
-        **_row_context(row, cert_request, actions),
+        "row_html": _row_html(printer, row, actions, columns(cert_request.form), error),
         **_actions_context(cert_request, actions, figures),
         **_counts_context(figures),
         "oob_counts": True,
-        "error": error,
         "oob_actions": True,
         "has_actions": True,
     }
