@@ -6,7 +6,9 @@
     python bench/bench_letter_page.py --rows 2000 --repeat 30
 
 Seeds one Mẫu 01 letter of --rows rows (bench/_letters.py) waiting in the Sở KH&CN's review,
-so its provincial officer sees every row with its decision buttons, and --letters other
+so its provincial officer sees every row with its decision buttons, with what such a letter
+has on its page (its rendered and signed versions, a signature check, a deadline three working
+days ahead), and --letters other
 letters of every form and step over 34 provinces (their rows, and the certificates the Mẫu 04
 renewals name, a fifth of them near expiry). Then prints, each the median and p95 of
 --repeat requests served in process (Django's test client: middleware, view, template; no
@@ -57,9 +59,40 @@ def seed_letter(rows: int):
     Membership.objects.create(user=operator, role=Role.CA_OPERATOR, organization=f.CAOrgFactory())
     pk = issued_letter(world, FormKind.ISSUE_PERSON, rows, 1, distinct=True)
     CertRequest.objects.filter(pk=pk).update(
-        status=Status.PROVINCE_REVIEW, received_on=date.today(), due_on=date.today()
+        status=Status.PROVINCE_REVIEW,
+        received_on=date.today(),
+        due_on=working_days_after(date.today(), 3),
     )
+    signed_versions(CertRequest.objects.get(pk=pk), officer)
     return pk, agency, world[1], officer, operator
+
+
+def signed_versions(letter, officer) -> None:
+    """What a letter in the Sở's review has on its page: its rendered and signed versions
+    (placeholder bytes: the page reads their details, never their content) and the signature
+    check the officer asked for again."""
+    from portal.documents import DocumentKind
+    from requests_app.models import LetterDocument, LetterVerification
+
+    for version, kind in enumerate((DocumentKind.RENDERED, DocumentKind.SIGNED), start=1):
+        document = LetterDocument(
+            letter=letter,
+            version=version,
+            kind=kind,
+            number=letter.number,
+            issued_on=letter.issued_on,
+        )
+        document.set_content(b"%PDF-1.7 placeholder " + kind.encode())
+        document.save()
+    LetterVerification.objects.create(
+        document=document, checked_by=officer, ok=True, summary="2 chữ ký hợp lệ"
+    )
+
+
+def working_days_after(day: date, n: int) -> date:
+    from portal.workdays import add_working_days
+
+    return add_working_days(day, n)
 
 
 def seed_letters(connection, n_letters: int, clerk):

@@ -43,7 +43,7 @@ def signatures_context(cert_request: CertRequest, documents=None) -> dict:
         )
     verification = None
     if signed is not None:
-        verification = signed.verifications.select_related("checked_by").first()
+        verification = signed.verifications.select_related("checked_by__person").first()
     return {"signed_document": signed, "verification": verification}
 
 
