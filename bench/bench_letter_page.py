@@ -46,6 +46,7 @@ def seed_letter(rows: int):
 
     from agencies.choices import OrgKind, Role
     from agencies.models import Membership, Organization
+    from portal.workdays import add_working_days
     from requests_app.choices import FormKind, Status
     from requests_app.models import CertRequest
     from tests import factories as f
@@ -61,7 +62,7 @@ def seed_letter(rows: int):
     CertRequest.objects.filter(pk=pk).update(
         status=Status.PROVINCE_REVIEW,
         received_on=date.today(),
-        due_on=working_days_after(date.today(), 3),
+        due_on=add_working_days(date.today(), 3),
     )
     signed_versions(CertRequest.objects.get(pk=pk), officer)
     return pk, agency, world[1], officer, operator
@@ -87,12 +88,6 @@ def signed_versions(letter, officer) -> None:
     LetterVerification.objects.create(
         document=document, checked_by=officer, ok=True, summary="2 chữ ký hợp lệ"
     )
-
-
-def working_days_after(day: date, n: int) -> date:
-    from portal.workdays import add_working_days
-
-    return add_working_days(day, n)
 
 
 def seed_letters(connection, n_letters: int, clerk):

@@ -7,7 +7,7 @@ page and the htmx answer to a row decision both print with it, so a row reads th
 Every value goes through `format_html` or `conditional_escape`.
 """
 
-from django.middleware.csrf import get_token
+from django.template.backends.utils import csrf_input
 from django.urls import reverse
 from django.utils import dateformat, timezone
 from django.utils.html import conditional_escape, format_html
@@ -25,9 +25,7 @@ class RowPrinter:
     def __init__(self, request, cert_request, *, decide_column: bool):
         self.cert_request = cert_request
         self.decide_column = decide_column
-        self.csrf = format_html(
-            '<input type="hidden" name="csrfmiddlewaretoken" value="{}">', get_token(request)
-        )
+        self.csrf = csrf_input(request)  # what {% csrf_token %} writes
         self.labels = {
             "position": _("STT"),
             "outcome": _("Kết quả"),
@@ -107,62 +105,58 @@ class RowPrinter:
                     device.serial,
                 )
             )
-        if not parts:
-            parts.append(mark_safe('<span class="muted">—</span>'))
-        return format_html(
-            '<td class="result" data-label="{}">{}</td>',
-            self.labels["result"],
-            mark_safe("".join(parts)),  # noqa: S308 - format_html above
-        )
+        return _cell_of("result", self.labels["result"], parts)
 
     def _decide(self, row, can_accept: bool, can_refuse: bool, error: str) -> SafeString:
         url = reverse("requests_app:row_decide", args=[self.cert_request.pk, row.pk])
         parts = []
         if can_accept:
             parts.append(
-                format_html(
-                    '<form method="post" action="{url}" hx-post="{url}" hx-target="closest tr"'
-                    ' hx-swap="outerHTML">{csrf}<input type="hidden" name="decision"'
-                    ' value="accept"><input type="hidden" name="expected" value="{outcome}">'
-                    '<button type="submit" class="btn btn-small" aria-label="{aria}">{label}'
-                    "</button></form>",
-                    url=url,
-                    csrf=self.csrf,
-                    outcome=row.outcome,
-                    aria=_("Chấp nhận dòng %(n)s") % {"n": row.position},
-                    label=self.labels["accept"],
+                self._decision_form(
+                    url,
+                    row,
+                    "accept",
+                    format_html(
+                        '<button type="submit" class="btn btn-small" aria-label="{}">{}</button>',
+                        _("Chấp nhận dòng %(n)s") % {"n": row.position},
+                        self.labels["accept"],
+                    ),
                 )
             )
         if can_refuse:
+            reason = format_html(
+                '<label class="visually-hidden" for="ly-do-{pk}">{label}</label>'
+                '<input type="text" id="ly-do-{pk}" name="note" required maxlength="500"'
+                ' placeholder="{placeholder}">'
+                '<button type="submit" class="btn btn-small btn-danger">{button}</button>',
+                pk=row.pk,
+                label=_("Lý do từ chối dòng %(n)s") % {"n": row.position},
+                placeholder=self.labels["reason"],
+                button=_("Từ chối dòng %(n)s") % {"n": row.position},
+            )
             parts.append(
                 format_html(
-                    '<details class="refuse-row"><summary>{summary}</summary>'
-                    '<form method="post" action="{url}" hx-post="{url}" hx-target="closest tr"'
-                    ' hx-swap="outerHTML">{csrf}<input type="hidden" name="decision"'
-                    ' value="refuse"><input type="hidden" name="expected" value="{outcome}">'
-                    '<label class="visually-hidden" for="ly-do-{pk}">{reason_label}</label>'
-                    '<input type="text" id="ly-do-{pk}" name="note" required maxlength="500"'
-                    ' placeholder="{placeholder}">'
-                    '<button type="submit" class="btn btn-small btn-danger">{button}</button>'
-                    "</form></details>",
-                    summary=self.labels["refuse"],
-                    url=url,
-                    csrf=self.csrf,
-                    outcome=row.outcome,
-                    pk=row.pk,
-                    reason_label=_("Lý do từ chối dòng %(n)s") % {"n": row.position},
-                    placeholder=self.labels["reason"],
-                    button=_("Từ chối dòng %(n)s") % {"n": row.position},
+                    '<details class="refuse-row"><summary>{}</summary>{}</details>',
+                    self.labels["refuse"],
+                    self._decision_form(url, row, "refuse", reason),
                 )
             )
         if error:
             parts.append(format_html('<p class="field-error" role="alert">{}</p>', error))
-        if not parts:
-            parts.append(mark_safe('<span class="muted">—</span>'))
+        return _cell_of("decide", self.labels["decide"], parts)
+
+    def _decision_form(self, url: str, row, decision: str, controls: SafeString) -> SafeString:
+        """A row decision's form: posted by htmx, which swaps the row it answers; `expected`
+        is the outcome the decider saw (requests_app/views/detail.py, DecideForm)."""
         return format_html(
-            '<td class="decide" data-label="{}">{}</td>',
-            self.labels["decide"],
-            mark_safe("".join(parts)),  # noqa: S308 - format_html above
+            '<form method="post" action="{url}" hx-post="{url}" hx-target="closest tr"'
+            ' hx-swap="outerHTML">{csrf}<input type="hidden" name="decision" value="{decision}">'
+            '<input type="hidden" name="expected" value="{outcome}">{controls}</form>',
+            url=url,
+            csrf=self.csrf,
+            decision=decision,
+            outcome=row.outcome,
+            controls=controls,
         )
 
     @staticmethod
@@ -188,3 +182,14 @@ class RowPrinter:
             capfirst(cell["label"]),
             value,
         )
+
+
+def _cell_of(css: str, label: str, parts: list[SafeString]) -> SafeString:
+    """A cell of the row's own columns: its parts, or a dash when it has none."""
+    body = "".join(parts) or '<span class="muted">—</span>'
+    return format_html(
+        '<td class="{}" data-label="{}">{}</td>',
+        css,
+        label,
+        mark_safe(body),  # noqa: S308 - every part went through format_html
+    )
