@@ -24,7 +24,11 @@ from requests_app.choices import (
     Status,
 )
 from requests_app.decisions import decision_of
-from requests_app.querysets import CertRequestQuerySet, RequestRowQuerySet
+from requests_app.querysets import (
+    CertRequestQuerySet,
+    LetterDocumentQuerySet,
+    RequestRowQuerySet,
+)
 
 
 class CertRequest(models.Model):
@@ -360,6 +364,8 @@ class LetterDocument(StoredDocument):
     letter = models.ForeignKey(
         CertRequest, on_delete=models.PROTECT, related_name="documents", verbose_name=_("văn bản")
     )
+
+    objects = LetterDocumentQuerySet.as_manager()
 
     class Meta(StoredDocument.Meta):
         verbose_name = _("tệp văn bản đề nghị")

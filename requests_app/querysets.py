@@ -8,10 +8,14 @@ from django.db.models import (
     Exists,
     ExpressionWrapper,
     F,
+    JSONField,
     OuterRef,
     Q,
+    QuerySet,
+    Subquery,
     Value,
 )
+from django.db.models.functions import JSONObject
 from django.utils import timezone
 
 from agencies.access import scope_for
@@ -268,3 +272,30 @@ class RequestRowQuerySet(ScopedQuerySet):
             "device__holder__organization",
             "device__agency",
         ).prefetch_related("device__certificates")
+
+
+class LetterDocumentQuerySet(QuerySet):
+    def with_newest_check(self):
+        """Each version with its newest signature check as `newest_check` (a dict, or None when
+        never checked): the check's result and the names of who asked for it, read in the
+        same query, so the letter page's signature panel costs no query of its own
+        (docs/architecture.md §12.6)."""
+        from requests_app.models import LetterVerification
+
+        newest = (
+            LetterVerification.objects.filter(document=OuterRef("pk"))
+            .order_by("-checked_at", "-pk")
+            .values(
+                check=JSONObject(
+                    ok="ok",
+                    summary="summary",
+                    signatures="signatures",
+                    checked_at="checked_at",
+                    person_name="checked_by__person__full_name",
+                    first_name="checked_by__first_name",
+                    last_name="checked_by__last_name",
+                    username="checked_by__username",
+                )
+            )[:1]
+        )
+        return self.annotate(newest_check=Subquery(newest, output_field=JSONField()))

@@ -8,6 +8,11 @@ from django.core.exceptions import ObjectDoesNotExist
 register = template.Library()
 
 
+def display_name(person_name: str | None, first_name: str, last_name: str, username: str) -> str:
+    """The rule above, from the names themselves (read with something else, as JSON)."""
+    return person_name or f"{first_name or ''} {last_name or ''}".strip() or username or ""
+
+
 @register.filter
 def full_name(user) -> str:
     if user is None:
@@ -16,6 +21,9 @@ def full_name(user) -> str:
         person = user.person
     except (ObjectDoesNotExist, AttributeError):
         person = None
-    if person is not None and person.full_name:
-        return person.full_name
-    return user.get_full_name() or user.username
+    return display_name(
+        person.full_name if person is not None else None,
+        user.first_name,
+        user.last_name,
+        user.username,
+    )

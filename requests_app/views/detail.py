@@ -136,7 +136,9 @@ def cert_request_detail(request, pk: int):
     history = _history(cert_request)
     form_columns = columns(cert_request.form)
     printer = RowPrinter(request, cert_request, decide_column="decide_rows" in actions)
-    documents = list(cert_request.documents.defer("content").order_by("-version"))
+    documents = list(
+        cert_request.documents.with_newest_check().defer("content").order_by("-version")
+    )
     context = {
         "cert_request": cert_request,
         "last_reason": _last_reason(cert_request, history),

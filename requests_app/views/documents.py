@@ -2,12 +2,19 @@
 out of scope is 404, like the letter's page (`visible_to`); and the signatures of its signed
 version, as last verified, with a re-check on request."""
 
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, redirect
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from agencies.templatetags.people import display_name
 from portal.documents import DocumentKind, pdf_download
 from requests_app import services
 from requests_app.models import CertRequest, LetterDocument
@@ -23,28 +30,55 @@ def letter_document_download(request, pk: int, version: int):
     return pdf_download(document, document.download_name)
 
 
-def signatures_context(cert_request: CertRequest, documents=None) -> dict:
+@dataclass(frozen=True)
+class SignatureCheck:
+    """The newest check of a signed version as the letter page shows it."""
+
+    ok: bool
+    summary: str
+    signatures: list
+    checked_at: datetime
+    checked_by_name: str
+
+    @classmethod
+    def of(cls, check: dict) -> "SignatureCheck":
+        """From `LetterDocumentQuerySet.with_newest_check`'s JSON (on SQLite, the JSON column
+        comes as text and the time without its zone, in UTC)."""
+        signatures = check["signatures"]
+        checked_at = parse_datetime(check["checked_at"])
+        if timezone.is_naive(checked_at):
+            checked_at = timezone.make_aware(checked_at, UTC)
+        return cls(
+            ok=bool(check["ok"]),
+            summary=check["summary"],
+            signatures=json.loads(signatures) if isinstance(signatures, str) else signatures,
+            checked_at=checked_at,
+            checked_by_name=display_name(
+                check["person_name"], check["first_name"], check["last_name"], check["username"]
+            ),
+        )
+
+
+def signatures_context(cert_request: CertRequest, documents: list[LetterDocument]) -> dict:
     """The letter page's signature panel: the signed version of the letter as issued now and
     its newest verification (stored on receipt: the page does not verify). `documents`: the
-    letter's versions already read without their content, among which the signed one is
-    found (one per number, `letterdoc_one_per_issuance`) instead of reading its PDF again."""
-    if documents is None:
-        signed = services.letter_signed_current(cert_request)
-    else:
-        signed = next(
-            (
-                document
-                for document in documents
-                if cert_request.number
-                and document.kind == DocumentKind.SIGNED
-                and document.number == cert_request.number
-            ),
-            None,
-        )
-    verification = None
-    if signed is not None:
-        verification = signed.verifications.select_related("checked_by__person").first()
-    return {"signed_document": signed, "verification": verification}
+    letter's versions read `with_newest_check()` and without their content, among which the
+    signed one is found (one per number, `letterdoc_one_per_issuance`)."""
+    signed = next(
+        (
+            document
+            for document in documents
+            if cert_request.number
+            and document.kind == DocumentKind.SIGNED
+            and document.number == cert_request.number
+        ),
+        None,
+    )
+    check = signed.newest_check if signed is not None else None
+    return {
+        "signed_document": signed,
+        "verification": SignatureCheck.of(check) if check else None,
+    }
 
 
 @login_required

@@ -2,12 +2,15 @@
 and 5; docs/architecture.md §8). The signatures are made by the simulated CA's keys and checked
 by an independent verifier (poppler's pdfsig) as well as by the portal's own verification."""
 
+import html
 import re
 import time
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
+from agencies.templatetags.people import full_name
 from certificates.choices import RevocationReason
 from certificates.models import RevocationList
 from certificates.services import certificate_revoke
@@ -279,6 +282,24 @@ def test_the_letter_page_shows_each_signature_to_the_province_and_the_agency(cas
     assert cast.agency_a.name in page
     assert personal_signing_certificate(cast.head_a).serial in page
     assert page.count("data-signature-ok") == 2
+
+
+def test_the_letter_page_shows_the_newest_check_with_who_asked_and_when(cast, client):
+    """The panel shows the newest check, read with the versions (`with_newest_check`)."""
+    letter = letter_at(cast, Status.PROVINCE_REVIEW, FormKind.ISSUE_ORGANIZATION)
+    certificate_revoke(
+        certificate=personal_signing_certificate(cast.head_a),
+        by=cast.ca_operator,
+        reason=RevocationReason.KEY_COMPROMISE,
+    )
+    sign_in(client, cast.officer_1)
+    client.post(reverse("requests_app:verify", args=[letter.pk]))
+    newest = services.letter_verification_current(letter)
+    page = client.get(reverse("requests_app:detail", args=[letter.pk])).content.decode()
+    at = timezone.localtime(newest.checked_at).strftime("%d/%m/%Y %H:%M")
+    assert f"Kiểm tra lúc {at} · {full_name(cast.officer_1)}" in page
+    assert 'data-ok="0"' in page and "2 chữ ký hợp lệ" not in page
+    assert html.escape(newest.summary) in page
 
 
 def test_the_ca_sees_the_signatures_of_a_forwarded_letter(cast, client):
