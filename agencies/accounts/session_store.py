@@ -5,9 +5,10 @@ reads its session without a query (docs/architecture.md §12.6).
 The cache is a copy; the database holds the sessions. So a cache that cannot be reached
 (Redis down or slow) must not take the pages with it: reading and writing fall back to the
 database, logged. Deleting does not: a session that is ended (signing out, "sign out
-everywhere", a deactivated account, agencies/accounts/sessions.py) must leave the cache too, or
-another worker would still serve it, so an unreachable cache makes the deletion fail and its
-transaction roll back rather than pass half done.
+everywhere", a deactivated account, agencies/accounts/sessions.py) or whose key changes
+(signing in, a password change) must leave the cache too, or another worker would still serve
+it, so an unreachable cache makes that fail and its transaction roll back rather than pass
+half done: nobody signs in or out until the cache answers again.
 """
 
 import logging
