@@ -41,6 +41,12 @@ class CertRequestQuerySet(ScopedQuerySet):
     def ca_sees(self):
         return Q(forwarded_at__isnull=False, form__in=CA_FORMS)
 
+    def with_row_figures(self):
+        """Each letter with its rows' counters as `row_groups` (rows per outcome and decision,
+        `RequestRowQuerySet.row_figures` reads them), in the letter's own query: the letter's
+        page costs no counters query (docs/architecture.md §12.6)."""
+        return self.annotate(row_groups=_row_groups_subquery())
+
     def search(self, text: str):
         """Letters matching `text` by number, subject or agency name, or having a row with that
         person or organisation name (accents optional), ID number or certificate/device serial
@@ -211,6 +217,61 @@ class RowFigures:
     def of(self, *outcomes: str) -> int:
         return sum(self.outcomes.get(outcome, 0) for outcome in outcomes)
 
+    @classmethod
+    def read(cls, letter, groups: dict | None) -> "RowFigures":
+        """From `row_groups` (`CertRequestQuerySet.with_row_figures`; None: no rows)."""
+        counts: dict[str, list] = {}
+        outcomes: dict[str, int] = {}
+        for key, (outcome, decided, by_province) in _ROW_GROUPS.items():
+            n = (groups or {}).get(key) or 0
+            if not n:
+                continue
+            outcomes[outcome] = outcomes.get(outcome, 0) + n
+            state, label = decision_of(letter, outcome, decided=decided, by_province=by_province)
+            counts.setdefault(state, [label, 0])[1] += n
+        order = {state: i for i, state in enumerate(DECISION_ORDER)}
+        return cls(
+            outcomes=outcomes,
+            decisions=[
+                (state, label, n)
+                for state, (label, n) in sorted(counts.items(), key=lambda i: order.get(i[0], 99))
+            ],
+        )
+
+
+# A letter's rows fall in these groups: each outcome, undecided, decided after the letter's
+# forwarding (by the CA) or before it (by the Sở), keyed "<outcome>_<decided><early>".
+_ROW_GROUPS = {
+    f"{outcome.value}_{decided:d}{early:d}": (outcome.value, decided, early)
+    for outcome in Outcome
+    for decided, early in ((False, False), (True, False), (True, True))
+}
+
+
+def _row_groups_subquery():
+    """One row per letter: its rows counted in every group of `_ROW_GROUPS`, as a JSON object,
+    for `CertRequestQuerySet.with_row_figures`."""
+    from requests_app.models import RequestRow
+
+    decided = Q(decided_by__isnull=False, decided_at__isnull=False)
+    early = decided & (
+        Q(cert_request__forwarded_at__isnull=True)
+        | Q(decided_at__lte=F("cert_request__forwarded_at"))
+    )
+    wanted = {(False, False): ~decided, (True, False): decided & ~early, (True, True): early}
+    counts = {
+        key: Count("pk", filter=Q(outcome=outcome) & wanted[decided_, early_])
+        for key, (outcome, decided_, early_) in _ROW_GROUPS.items()
+    }
+    return Subquery(
+        RequestRow.objects.filter(cert_request=OuterRef("pk"))
+        .order_by()
+        .values("cert_request")
+        .annotate(groups=JSONObject(**counts))
+        .values("groups"),
+        output_field=JSONField(),
+    )
+
 
 class RequestRowQuerySet(ScopedQuerySet):
     """A row is seen with its letter."""
@@ -222,45 +283,16 @@ class RequestRowQuerySet(ScopedQuerySet):
         return self.filter(is_open=True)
 
     def row_figures(self, letter) -> "RowFigures":
-        """The counters of `letter`'s rows in one grouped query: per row state as the rows
-        read (`RequestRow.decision`), per outcome, and the total; a letter's counters never
-        depend on which of its rows a page shows (docs/architecture.md §12.6)."""
-
-        decided = Q(decided_by__isnull=False, decided_at__isnull=False)
-        early = (
-            decided & Q(decided_at__lte=letter.forwarded_at)
-            if letter.forwarded_at is not None
-            else decided
-        )
+        """The counters of `letter`'s rows (docs/architecture.md §12.6): read with the letter
+        when it was fetched `with_row_figures()`, else in one query of their own."""
+        if hasattr(letter, "row_groups"):
+            return RowFigures.read(letter, letter.row_groups)
         groups = (
-            self.filter(cert_request_id=letter.pk)
-            .order_by()
-            .values(
-                "outcome",
-                decided=ExpressionWrapper(decided, output_field=BooleanField()),
-                by_province=ExpressionWrapper(early, output_field=BooleanField()),
-            )
-            .annotate(n=Count("pk"))
+            letter.__class__.objects.with_row_figures()
+            .values_list("row_groups", flat=True)
+            .get(pk=letter.pk)
         )
-        counts: dict[str, list] = {}
-        outcomes: dict[str, int] = {}
-        for group in groups:
-            outcomes[group["outcome"]] = outcomes.get(group["outcome"], 0) + group["n"]
-            state, label = decision_of(
-                letter,
-                group["outcome"],
-                decided=group["decided"],
-                by_province=group["by_province"],
-            )
-            counts.setdefault(state, [label, 0])[1] += group["n"]
-        order = {state: i for i, state in enumerate(DECISION_ORDER)}
-        return RowFigures(
-            outcomes=outcomes,
-            decisions=[
-                (state, label, n)
-                for state, (label, n) in sorted(counts.items(), key=lambda i: order.get(i[0], 99))
-            ],
-        )
+        return RowFigures.read(letter, groups)
 
     def with_registry(self):
         """With what a Mẫu 04–06 row shows of its certificate or device from the registry

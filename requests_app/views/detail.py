@@ -55,11 +55,14 @@ class DecideForm(forms.Form):
     expected = forms.ChoiceField(choices=Outcome.choices, required=False)
 
 
-def visible_letter(request, pk: int) -> CertRequest:
+def visible_letter(request, pk: int, *, with_figures: bool = False) -> CertRequest:
+    """The letter `pk` within the user's scope (404 outside it); `with_figures`: with its rows'
+    counters read in the same query (`RequestRowQuerySet.row_figures`)."""
+    letters = CertRequest.objects.visible_to(request.user)
+    if with_figures:
+        letters = letters.with_row_figures()
     return get_object_or_404(
-        CertRequest.objects.visible_to(request.user).select_related(
-            "agency", "agency__province", "created_by", "created_by__person"
-        ),
+        letters.select_related("agency", "agency__province", "created_by", "created_by__person"),
         pk=pk,
     )
 
@@ -125,7 +128,7 @@ def _counts_context(figures) -> dict:
 @login_required
 @require_GET
 def cert_request_detail(request, pk: int):
-    cert_request = visible_letter(request, pk)
+    cert_request = visible_letter(request, pk, with_figures=True)
     actions = allowed_actions(request.user, cert_request)
     figures = RequestRow.objects.row_figures(cert_request)
     paging = row_page(request, _rows(cert_request), count=figures.total)
