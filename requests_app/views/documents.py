@@ -14,7 +14,7 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from agencies.templatetags.people import display_name
+from agencies.names import display_name
 from portal.documents import DocumentKind, pdf_download
 from requests_app import services
 from requests_app.models import CertRequest, LetterDocument
