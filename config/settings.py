@@ -435,20 +435,4 @@ OTP_TOTP_ISSUER = env_str("PORTAL_TOTP_ISSUER", "Cong chu ky so chuyen dung")
 PORTAL_SESSION_IDLE_MINUTES = env_int("PORTAL_SESSION_IDLE_MINUTES", 30)
 PORTAL_SESSION_MAX_HOURS = env_int("PORTAL_SESSION_MAX_HOURS", 12)
 SESSION_COOKIE_AGE = PORTAL_SESSION_IDLE_MINUTES * 60
-# With a shared cache (Redis: CACHE_URL, by default REDIS_URL) sessions are read from it and
-# written through to the database (agencies/accounts/session_store.py: a page reads its
-# session without a query, and an unreachable cache falls back to the database). Without one,
-# sessions are read from the database: a cache of each process's own would keep serving a
-# session that another process (a worker deactivating an account) ended.
-CACHE_URL = env_str("CACHE_URL", REDIS_URL)
-if CACHE_URL:
-    CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": CACHE_URL,
-            "KEY_PREFIX": "portal",
-            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
-        }
-    }
-    SESSION_ENGINE = "agencies.accounts.session_store"
 # --- end of accounts: sessions and re-authentication block ---

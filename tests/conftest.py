@@ -31,11 +31,6 @@ def pytest_configure(config):
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
     settings.WHITENOISE_USE_FINDERS = True
-    # Sessions as production reads them (from the shared cache, through to the database), over
-    # this process's own cache: tests are one process, and each starts with it empty
-    # (tests/agencies/test_session_cache.py tries the store on Redis itself).
-    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-    settings.SESSION_ENGINE = "agencies.accounts.session_store"
     # The simulated CA, as tests use it: real passphrases (no development default), and a
     # 2048-bit root key because a 3072-bit one takes up to a second to generate per test.
     settings.CA_KEY_PASSPHRASE = TEST_CA_PASSPHRASE

@@ -98,10 +98,10 @@ def test_a_plain_post_decision_comes_back_to_the_rows_page(client, cast):
 
 
 def test_the_letter_page_costs_the_same_queries_on_the_first_and_last_page(client, cast):
-    """At most 10 (docs/architecture.md §12.6 lists them): the user with their unread count,
-    the second factor, the scope (the session comes from the shared cache), then the letter,
-    its counters, rows, history, PDF versions with their newest signature check, deadlines
-    and the calendar's overrides."""
+    """At most 10 (docs/architecture.md §12.6 lists them): the session, the user with their
+    unread count, the second factor, the scope, then the letter with its counters, its rows,
+    history, PDF versions with their newest signature check, deadlines and the calendar's
+    overrides."""
     letter = letter_at(cast, Status.PROVINCE_REVIEW, rows=1)
     sign_in(client, cast.officer_1)
     short = count_queries(client, detail(letter))
