@@ -136,3 +136,26 @@ class MonthlyReportDocument(StoredDocument):
     def download_name(self) -> str:
         report = self.report
         return self.file_name(f"BaoCao_{report.month:02d}_{report.year}_{report.number}")
+
+
+class CertificateEventMonth(models.Model):
+    """How many certificate events of one kind happened nationwide in one month that has
+    ended: written once, by the first statistics page that needs the month
+    (`dashboard.event_months`), never changed, since events are only ever appended at the
+    moment they happen. One row per kind, zeros included, so a month with a row is tallied."""
+
+    month = models.DateField(_("tháng"))  # its first day, in the portal's time zone
+    kind = models.CharField(_("sự kiện"), max_length=16)
+    n = models.PositiveIntegerField(_("số sự kiện"))
+
+    class Meta:
+        verbose_name = _("số sự kiện chứng thư trong tháng")
+        verbose_name_plural = _("số sự kiện chứng thư theo tháng")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["month", "kind"], name="dashboard_event_month_one_per_kind"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.month:%m/%Y}: {self.n}"

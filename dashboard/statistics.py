@@ -11,21 +11,14 @@ CACHE_SECONDS (the key names the scope, so nobody is shown another's figures).
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from django.contrib.postgres.fields import ArrayField
 from django.core.cache import cache
-from django.db import connection
 from django.db.models import (
     Count,
-    DateTimeField,
     F,
-    Func,
-    IntegerField,
     OuterRef,
     Q,
     Subquery,
-    Value,
 )
-from django.db.models.functions import TruncMonth
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -34,6 +27,7 @@ from agencies.choices import OrgKind, Role
 from agencies.models import Organization
 from certificates.choices import CertEventKind, CertStatus, SubjectKind
 from certificates.models import Certificate, CertificateEvent
+from dashboard.event_months import events_per_month, nationwide_per_month
 from devices.choices import DeviceKind, DeviceStatus
 from devices.models import Device, ReturnObligation
 from orgmerge.choices import PlanStatus
@@ -200,11 +194,11 @@ def _breakdown(groups: list[tuple], *, by_province: bool) -> Table:
 
 def _monthly(certificates, today: date, *, everything: bool) -> Table:
     months = _months(today)
-    start = timezone.make_aware(datetime(months[0].year, months[0].month, 1))
-    events = CertificateEvent.objects.filter(at__gte=start)
-    if not everything:  # the whole registry needs no semi-join against it
-        events = events.filter(certificate__in=certificates.values("pk"))
-    found = _events_per_month(events.exclude(kind=CertEventKind.EXPIRED), months)
+    if everything:  # the whole registry: ended months from their tally
+        found = nationwide_per_month(months, timezone.now())
+    else:
+        events = CertificateEvent.objects.filter(certificate__in=certificates.values("pk"))
+        found = events_per_month(events.exclude(kind=CertEventKind.EXPIRED), months)
     kinds = [k for k in CertEventKind if k != CertEventKind.EXPIRED]
     rows = [[m.strftime("%m/%Y")] + [found.get((m, k.value), 0) for k in kinds] for m in months]
     table = Table(
@@ -219,49 +213,6 @@ def _monthly(certificates, today: date, *, everything: bool) -> Table:
         [Series(str(k.label), [row[i + 1] for row in rows]) for i, k in enumerate(kinds)],
     )
     return table
-
-
-class _MonthOf(Func):
-    """The index (1-based) of the month an instant falls in, among the months starting at
-    `bounds` (PostgreSQL's width_bucket over an array of instants): a binary search per row
-    instead of a time-zone conversion and a truncation."""
-
-    function = "width_bucket"
-    output_field = IntegerField()
-
-    def __init__(self, expression, bounds: list[datetime]):
-        super().__init__(expression, Value(bounds, output_field=ArrayField(DateTimeField())))
-
-
-def _events_per_month(events, months: list[date]) -> dict[tuple[date, str], int]:
-    """{(first day of the month, kind): count} over `months`, read in one grouped query."""
-    found: dict[tuple[date, str], int] = {}
-    if connection.vendor == "postgresql":
-        bounds = [timezone.make_aware(datetime(m.year, m.month, 1)) for m in months]
-        last = months[-1]
-        bounds.append(
-            timezone.make_aware(datetime(last.year + last.month // 12, last.month % 12 + 1, 1))
-        )
-        counted = (
-            events.annotate(bucket=_MonthOf(F("at"), bounds))
-            .order_by()
-            .values_list("bucket", "kind")
-            .annotate(n=Count("pk"))
-        )
-        for bucket, kind, n in counted:
-            if 1 <= bucket <= len(months):
-                found[(months[bucket - 1], kind)] = n
-        return found
-    counted = (  # the demo's SQLite
-        events.annotate(month=TruncMonth("at"))
-        .order_by()
-        .values_list("month", "kind")
-        .annotate(n=Count("pk"))
-    )
-    for month, kind, n in counted:
-        key = month.date() if isinstance(month, datetime) else month
-        found[(key.replace(day=1), kind)] = n
-    return found
 
 
 def _devices(devices, obligations) -> list[Table]:

@@ -1,0 +1,115 @@
+"""Certificate events counted per month for the statistics page's twelve-month trend
+(docs/architecture.md §10, "Ended months are tallied once").
+
+Nationwide, a month that has ended never changes: certificate events are only ever appended,
+stamped with the moment they happen (`certificates.services`). So its counts are written once,
+the first time a page needs them (`CertificateEventMonth`), and only the months still open are
+counted from the events, through the index on their time. A narrower scope keeps counting
+every month from the events: a merger moves certificates between agencies, so a province's
+past months can change.
+"""
+
+from datetime import date, datetime, timedelta
+
+from django.contrib.postgres.fields import ArrayField
+from django.db import connection
+from django.db.models import Count, DateTimeField, F, Func, IntegerField, Value
+from django.db.models.functions import TruncMonth
+from django.utils import timezone
+
+from certificates.choices import CertEventKind
+from certificates.models import CertificateEvent
+from dashboard.models import CertificateEventMonth
+
+# A month is tallied only from the second day of the next one: an event stamped just before
+# midnight may still be committing at the turn of the month.
+SETTLING = timedelta(days=1)
+
+
+def _next_month(month: date) -> date:
+    return date(month.year + month.month // 12, month.month % 12 + 1, 1)
+
+
+def _start(day: date) -> datetime:
+    return timezone.make_aware(datetime(day.year, day.month, day.day))
+
+
+def has_settled(month: date, now: datetime) -> bool:
+    """Whether `month` (its first day) has ended long enough ago to be tallied for good."""
+    return now >= _start(_next_month(month)) + SETTLING
+
+
+class _MonthOf(Func):
+    """The index (1-based) of the month an instant falls in, among the months starting at
+    `bounds` (PostgreSQL's width_bucket over an array of instants): a binary search per row
+    instead of a time-zone conversion and a truncation."""
+
+    function = "width_bucket"
+    output_field = IntegerField()
+
+    def __init__(self, expression, bounds: list[datetime]):
+        super().__init__(expression, Value(bounds, output_field=ArrayField(DateTimeField())))
+
+
+def events_per_month(events, months: list[date]) -> dict[tuple[date, str], int]:
+    """{(first day of the month, kind): count} of `events` over `months` (consecutive, oldest
+    first), in one grouped query."""
+    found: dict[tuple[date, str], int] = {}
+    if not months:
+        return found
+    events = events.filter(at__gte=_start(months[0]), at__lt=_start(_next_month(months[-1])))
+    if connection.vendor == "postgresql":
+        bounds = [_start(m) for m in months] + [_start(_next_month(months[-1]))]
+        counted = (
+            events.annotate(bucket=_MonthOf(F("at"), bounds))
+            .order_by()
+            .values_list("bucket", "kind")
+            .annotate(n=Count("pk"))
+        )
+        for bucket, kind, n in counted:
+            if 1 <= bucket <= len(months):
+                found[(months[bucket - 1], kind)] = n
+        return found
+    counted = (  # the demo's SQLite
+        events.annotate(month=TruncMonth("at"))
+        .order_by()
+        .values_list("month", "kind")
+        .annotate(n=Count("pk"))
+    )
+    for month, kind, n in counted:
+        key = month.date() if isinstance(month, datetime) else month
+        found[(key.replace(day=1), kind)] = n
+    return found
+
+
+def nationwide_per_month(months: list[date], now: datetime) -> dict[tuple[date, str], int]:
+    """`events_per_month` of every certificate event (the expiries left out, as the page
+    shows them): settled months from their tally, which the first caller writes (two at once
+    write the same figures; the constraint keeps one), the others from the events."""
+    settled = [m for m in months if has_settled(m, now)]
+    found = {
+        (month, kind): n
+        for month, kind, n in CertificateEventMonth.objects.filter(month__in=settled).values_list(
+            "month", "kind", "n"
+        )
+    }
+    tallied = {month for month, _kind in found}
+    # From the oldest month without a tally on: consecutive months, as `events_per_month`
+    # needs (a tallied month among them is counted again, to the same figures).
+    first = next((i for i, m in enumerate(months) if m not in tallied), len(months))
+    counted_now = events_per_month(
+        CertificateEvent.objects.exclude(kind=CertEventKind.EXPIRED), months[first:]
+    )
+    missing = [m for m in settled if m not in tallied]
+    if missing:
+        CertificateEventMonth.objects.bulk_create(
+            [
+                CertificateEventMonth(month=m, kind=kind, n=counted_now.get((m, kind), 0))
+                for m in missing
+                for kind in CertEventKind.values
+                if kind != CertEventKind.EXPIRED
+            ],
+            ignore_conflicts=True,
+        )
+    found.update(counted_now)
+    return found
