@@ -102,14 +102,9 @@ def nationwide_per_month(months: list[date], now: datetime) -> dict[tuple[date, 
     )
     missing = [m for m in settled if m not in tallied]
     if missing:
-        CertificateEventMonth.objects.bulk_create(
-            [
-                CertificateEventMonth(month=m, kind=kind, n=counted_now.get((m, kind), 0))
-                for m in missing
-                for kind in CertEventKind.values
-                if kind != CertEventKind.EXPIRED
-            ],
-            ignore_conflicts=True,
-        )
+        # Imported here: the services reach the monthly report, which reads the statistics.
+        from dashboard.services import certificate_event_months_keep
+
+        certificate_event_months_keep(months=missing, counts=counted_now)
     found.update(counted_now)
     return found

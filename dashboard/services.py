@@ -1,5 +1,8 @@
 """Writes of the roof: a province's monthly report signed and sent to its People's Committee
-(docs/architecture.md §10, "Monthly report")."""
+(docs/architecture.md §10, "Monthly report"), and the statistics' tally of ended months
+(§10, "Ended months are tallied once")."""
+
+from datetime import date
 
 from django.db import transaction
 from django.utils import timezone
@@ -10,9 +13,10 @@ from agencies.choices import Role
 from agencies.documents import place_name
 from agencies.models import Organization
 from agencies.services import document_number_next
+from certificates.choices import CertEventKind
 from certificates.signing import anchor_position, sign_and_seal, signing_pair
 from dashboard.choices import ReportState
-from dashboard.models import MonthlyReport, MonthlyReportDocument
+from dashboard.models import CertificateEventMonth, MonthlyReport, MonthlyReportDocument
 from dashboard.reports import BLANK_OFFICE, SERIES, Month, report_pdf, reporting_office
 from portal.audit import audit_record
 from portal.documents import DocumentKind
@@ -156,3 +160,19 @@ def monthly_report_sign(*, province: Organization, month: Month, by) -> MonthlyR
             },
         )
     return locked
+
+
+def certificate_event_months_keep(*, months: list[date], counts: dict[tuple[date, str], int]):
+    """Keep the nationwide counts of certificate events of `months`, which have ended
+    (`dashboard.event_months`): one row per kind, zeros included. A derived figure, not a
+    decision, so no audit event; a page that tallied the same month at the same moment has
+    written the same figures, and the unique constraint keeps its rows."""
+    CertificateEventMonth.objects.bulk_create(
+        [
+            CertificateEventMonth(month=month, kind=kind, n=counts.get((month, kind), 0))
+            for month in months
+            for kind in CertEventKind.values
+            if kind != CertEventKind.EXPIRED
+        ],
+        ignore_conflicts=True,
+    )

@@ -283,10 +283,11 @@ class RequestRowQuerySet(ScopedQuerySet):
         return self.filter(is_open=True)
 
     def row_figures(self, letter) -> "RowFigures":
-        """The counters of `letter`'s rows (docs/architecture.md §12.6): read with the letter
-        when it was fetched `with_row_figures()`, else in one query of their own."""
-        if hasattr(letter, "row_groups"):
-            return RowFigures.read(letter, letter.row_groups)
+        """The counters of all `letter`'s rows (docs/architecture.md §12.6): read with the
+        letter when it was fetched `with_row_figures()` (once: the annotation is dropped, so a
+        second call after a change reads them again), else in one query of their own."""
+        if "row_groups" in letter.__dict__:
+            return RowFigures.read(letter, letter.__dict__.pop("row_groups"))
         groups = (
             letter.__class__.objects.with_row_figures()
             .values_list("row_groups", flat=True)

@@ -312,8 +312,6 @@ class SimulatedCABackend(CABackend):
         """The simulated CA's revocation database is the registry itself: nothing to send."""
 
     # --- publication ------------------------------------------------------------------
-
-    # --- publication ------------------------------------------------------------------
     def build_crl(
         self,
         *,

@@ -59,12 +59,14 @@ def test_nationwide_an_ended_month_is_tallied_once_and_read_from_its_tally(cast)
     assert tally.n == 2
     assert CertificateEventMonth.objects.filter(month=before).count() == len(kinds)
 
-    # An event stamped in an ended month cannot happen in the portal; one written behind its
-    # back shows that the nationwide figure now comes from the tally...
+    assert trend(cast.officer_1)[label][issued] == 1  # agency A's; C is in province 2
+    # An event stamped in an ended month cannot happen in the portal; two written behind its
+    # back show that the nationwide figure now comes from the tally...
     event(cast.agency_a, CertEventKind.ISSUED, at(before.year, before.month, 25))
+    event(cast.agency_a, CertEventKind.ISSUED, at(before.year, before.month, 26))
     assert trend(cast.ca_operator)[label][issued] == 2
-    # ...while a province's, counted from the events, sees it,
-    assert trend(cast.officer_1)[label][issued] == 2  # agency A's two, C is in province 2
+    # ...while a province's, counted from the events, sees them,
+    assert trend(cast.officer_1)[label][issued] == 3
     # ...and this month, still open, is counted from the events every time.
     event(cast.agency_c, CertEventKind.ISSUED, timezone.now())
     assert trend(cast.ca_operator)[today.strftime("%m/%Y")][issued] == 1

@@ -64,11 +64,13 @@ def test_history_shows_the_actors_full_name_and_role_not_the_username(client, ca
 
 def test_the_letter_page_counts_rows_by_who_decided_them_before_and_after_forwarding(client, cast):
     """The counters read with the letter (`with_row_figures`) tell the Sở's decisions, made
-    before the letter was forwarded, from the CA's, made after, and leave undecided rows
-    pending; the same figures as the counters read alone."""
+    before the letter was forwarded, from the CA's, made after, leave undecided rows pending,
+    and agree with each row's own reading (`RequestRow.decision`), edge cases included."""
+    from collections import Counter
+
     from requests_app.models import CertRequest, RequestRow
 
-    letter = letter_at(cast, Status.PROVINCE_REVIEW, rows=5)
+    letter = letter_at(cast, Status.PROVINCE_REVIEW, rows=7)
     rows = list(letter.rows.order_by("position"))
     services.row_decide(row=rows[0], by=cast.officer_1, accept=True)
     services.row_decide(row=rows[1], by=cast.officer_1, accept=True)
@@ -77,17 +79,24 @@ def test_the_letter_page_counts_rows_by_who_decided_them_before_and_after_forwar
     rows[1].refresh_from_db()
     services.row_decide(row=rows[1], by=cast.ca_operator, accept=False, note="Trùng chứng thư")
     services.row_decide(row=rows[3], by=cast.ca_operator, accept=True)
+    # Edge cases written directly: decided at the very instant of the forwarding (the Sở's),
+    # and a decider without a time (undecided).
+    letter.refresh_from_db()
+    RequestRow.objects.filter(pk=rows[4].pk).update(
+        outcome="accepted", decided_by=cast.officer_1, decided_at=letter.forwarded_at
+    )
+    RequestRow.objects.filter(pk=rows[5].pk).update(decided_by=cast.officer_1, decided_at=None)
 
     sign_in(client, cast.ca_operator)
     html = client.get(reverse("requests_app:detail", args=[letter.pk])).content.decode()
-    assert '<span data-count="province-accepted">Sở KH&amp;CN đã chấp nhận: 1</span>' in html
+    assert '<span data-count="province-accepted">Sở KH&amp;CN đã chấp nhận: 2</span>' in html
     assert '<span data-count="province-refused">Sở KH&amp;CN đã từ chối: 1</span>' in html
     assert '<span data-count="ca-refused">CA đã từ chối: 1</span>' in html
     assert '<span data-count="ca-accepted">CA đã chấp nhận: 1</span>' in html
-    assert '<span data-count="pending">Chờ xem xét: 1</span>' in html
+    assert '<span data-count="pending">Chờ xem xét: 2</span>' in html
 
-    letter = CertRequest.objects.get(pk=letter.pk)
-    alone = RequestRow.objects.row_figures(letter)
-    along = RequestRow.objects.row_figures(CertRequest.objects.with_row_figures().get(pk=letter.pk))
-    assert along == alone
-    assert alone.total == 5
+    letter = CertRequest.objects.with_row_figures().get(pk=letter.pk)
+    figures = RequestRow.objects.row_figures(letter)
+    each_row = Counter(row.decision for row in RequestRow.objects.filter(cert_request=letter))
+    assert {(state, label): n for state, label, n in figures.decisions} == dict(each_row)
+    assert figures.total == 7
