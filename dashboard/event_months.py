@@ -15,28 +15,20 @@ from django.contrib.postgres.fields import ArrayField
 from django.db import connection
 from django.db.models import Count, DateTimeField, F, Func, IntegerField, Value
 from django.db.models.functions import TruncMonth
-from django.utils import timezone
 
 from certificates.choices import CertEventKind
 from certificates.models import CertificateEvent
 from dashboard.models import CertificateEventMonth
+from dashboard.months import Month
 
 # A month is tallied only from the second day of the next one: an event stamped just before
 # midnight may still be committing at the turn of the month.
 SETTLING = timedelta(days=1)
 
 
-def _next_month(month: date) -> date:
-    return date(month.year + month.month // 12, month.month % 12 + 1, 1)
-
-
-def _start(day: date) -> datetime:
-    return timezone.make_aware(datetime(day.year, day.month, day.day))
-
-
 def has_settled(month: date, now: datetime) -> bool:
     """Whether `month` (its first day) has ended long enough ago to be tallied for good."""
-    return now >= _start(_next_month(month)) + SETTLING
+    return now >= Month.of(month).bounds()[1] + SETTLING
 
 
 class _MonthOf(Func):
@@ -57,9 +49,11 @@ def events_per_month(events, months: list[date]) -> dict[tuple[date, str], int]:
     found: dict[tuple[date, str], int] = {}
     if not months:
         return found
-    events = events.filter(at__gte=_start(months[0]), at__lt=_start(_next_month(months[-1])))
+    starts = [Month.of(m).bounds()[0] for m in months]
+    end = Month.of(months[-1]).bounds()[1]
+    events = events.filter(at__gte=starts[0], at__lt=end)
     if connection.vendor == "postgresql":
-        bounds = [_start(m) for m in months] + [_start(_next_month(months[-1]))]
+        bounds = [*starts, end]
         counted = (
             events.annotate(bucket=_MonthOf(F("at"), bounds))
             .order_by()

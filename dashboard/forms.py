@@ -7,7 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from agencies.accounts.reauth import ReauthForm
-from dashboard.reports import Month
+from dashboard.months import Month
 
 # What `<input type="month">` sends ("2026-10"), or what a person types where the browser
 # shows a plain text box instead ("10/2026").

@@ -19,7 +19,8 @@ from agencies.choices import Role
 from dashboard import services
 from dashboard.forms import ReportMonthForm, SignForm
 from dashboard.models import MonthlyReport
-from dashboard.reports import Month, addressee, officer_provinces, report_pdf, reporting_office
+from dashboard.months import Month
+from dashboard.reports import addressee, officer_provinces, report_pdf, reporting_office
 from portal.documents import DocumentKind, pdf_download
 from portal.errors import DomainError
 from portal.lib.filenames import safe_file_name

@@ -10,7 +10,6 @@ drawn up, with the twelve-month trend ending with the report's month.
 """
 
 from dataclasses import dataclass
-from datetime import date, datetime
 
 from django.db.models import Count, F, Q
 from django.utils import timezone, translation
@@ -22,6 +21,7 @@ from agencies.models import Membership, Organization, Person
 from certificates.choices import CertEventKind
 from certificates.models import Certificate, CertificateEvent
 from dashboard import statistics
+from dashboard.months import Month
 from dashboard.statistics import Table
 from portal.lib.charts import FONT, bar_chart
 from portal.lib.pdf import render_pdf
@@ -37,39 +37,6 @@ BLANK_OFFICE = "SKHCN"
 # font of the host (docs/architecture.md §8).
 PDF_FONT = 'font-family="Liberation Serif Portal"'
 SUBJECT = "V/v báo cáo tình hình quản lý, sử dụng chữ ký số chuyên dùng công vụ tháng {period}"
-
-
-@dataclass(frozen=True)
-class Month:
-    year: int
-    month: int
-
-    @classmethod
-    def previous(cls, today: date) -> "Month":
-        return cls(today.year, today.month - 1) if today.month > 1 else cls(today.year - 1, 12)
-
-    @property
-    def first_day(self) -> date:
-        return date(self.year, self.month, 1)
-
-    @property
-    def next_first_day(self) -> date:
-        return date(self.year + self.month // 12, self.month % 12 + 1, 1)
-
-    @property
-    def last_day(self) -> date:
-        return date.fromordinal(self.next_first_day.toordinal() - 1)
-
-    @property
-    def label(self) -> str:
-        return f"{self.month:02d}/{self.year}"
-
-    def bounds(self) -> tuple[datetime, datetime]:
-        """Midnight of the month's first day and of the next month's, local time."""
-        return (
-            timezone.make_aware(datetime.combine(self.first_day, datetime.min.time())),
-            timezone.make_aware(datetime.combine(self.next_first_day, datetime.min.time())),
-        )
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,8 @@ from certificates.choices import CertEventKind
 from certificates.signing import anchor_position, sign_and_seal, signing_pair
 from dashboard.choices import ReportState
 from dashboard.models import CertificateEventMonth, MonthlyReport, MonthlyReportDocument
-from dashboard.reports import BLANK_OFFICE, SERIES, Month, report_pdf, reporting_office
+from dashboard.months import Month
+from dashboard.reports import BLANK_OFFICE, SERIES, report_pdf, reporting_office
 from portal.audit import audit_record
 from portal.documents import DocumentKind
 from portal.errors import DomainError

@@ -18,7 +18,8 @@ from certificates.signing import verify_pdf
 from dashboard.choices import ReportState
 from dashboard.forms import ReportMonthForm
 from dashboard.models import MonthlyReport, MonthlyReportDocument
-from dashboard.reports import Month, month_counts
+from dashboard.months import Month
+from dashboard.reports import month_counts
 from portal.documents import DocumentKind
 from portal.models import AuditEvent, Deadline
 from requests_app.choices import FormKind, Status

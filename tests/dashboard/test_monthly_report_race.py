@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from dashboard import services
 from dashboard.models import MonthlyReport, MonthlyReportDocument
-from dashboard.reports import Month
+from dashboard.months import Month
 from portal.errors import DomainError
 from portal.models import AuditEvent
 from tests.helpers import service_missing
