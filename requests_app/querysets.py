@@ -21,6 +21,7 @@ from django.utils import timezone
 from agencies.access import scope_for
 from agencies.choices import Role
 from agencies.querysets import ScopedQuerySet
+from portal.documents import DocumentKind
 from portal.lib.folding import folded_contains
 from portal.lib.subqueries import count_of
 from requests_app.choices import CA_FORMS, PROVINCE_PROCESSED_FORMS, Outcome, Status
@@ -45,7 +46,9 @@ class CertRequestQuerySet(ScopedQuerySet):
         """Each letter with its rows' counters as `row_groups` (rows per outcome and decision,
         `RequestRowQuerySet.row_figures` reads them), in the letter's own query: the letter's
         page costs no counters query (docs/architecture.md §12.6)."""
-        return self.annotate(row_groups=_row_groups_subquery())
+        from requests_app.models import RequestRow
+
+        return self.annotate(row_groups=_row_groups_subquery(RequestRow.objects.all()))
 
     def search(self, text: str):
         """Letters matching `text` by number, subject or agency name, or having a row with that
@@ -248,11 +251,9 @@ _ROW_GROUPS = {
 }
 
 
-def _row_groups_subquery():
-    """One row per letter: its rows counted in every group of `_ROW_GROUPS`, as a JSON object,
-    for `CertRequestQuerySet.with_row_figures`."""
-    from requests_app.models import RequestRow
-
+def _row_groups_subquery(rows):
+    """One row per letter: its `rows` counted in every group of `_ROW_GROUPS`, as a JSON
+    object, for `CertRequestQuerySet.with_row_figures`."""
     decided = Q(decided_by__isnull=False, decided_at__isnull=False)
     early = decided & (
         Q(cert_request__forwarded_at__isnull=True)
@@ -264,7 +265,7 @@ def _row_groups_subquery():
         for key, (outcome, decided_, early_) in _ROW_GROUPS.items()
     }
     return Subquery(
-        RequestRow.objects.filter(cert_request=OuterRef("pk"))
+        rows.filter(cert_request=OuterRef("pk"))
         .order_by()
         .values("cert_request")
         .annotate(groups=JSONObject(**counts))
@@ -289,9 +290,10 @@ class RequestRowQuerySet(ScopedQuerySet):
         if "row_groups" in letter.__dict__:
             return RowFigures.read(letter, letter.__dict__.pop("row_groups"))
         groups = (
-            letter.__class__.objects.with_row_figures()
+            letter.__class__.objects.filter(pk=letter.pk)
+            .annotate(row_groups=_row_groups_subquery(self))
             .values_list("row_groups", flat=True)
-            .get(pk=letter.pk)
+            .get()
         )
         return RowFigures.read(letter, groups)
 
@@ -308,6 +310,15 @@ class RequestRowQuerySet(ScopedQuerySet):
 
 
 class LetterDocumentQuerySet(QuerySet):
+    def signed_for(self, cert_request):
+        """The signed version of the number `cert_request` carries now (at most one,
+        `letterdoc_one_per_issuance`); none for a letter without a number."""
+        if not cert_request.number:
+            return self.none()
+        return self.filter(
+            letter=cert_request, kind=DocumentKind.SIGNED, number=cert_request.number
+        )
+
     def with_newest_check(self):
         """Each version with its newest signature check as `newest_check` (a dict, or None when
         never checked): the check's result and the names of who asked for it, read in the

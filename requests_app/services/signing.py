@@ -19,11 +19,7 @@ from requests_app.services.verification import letter_signed_verify
 
 def letter_signed_current(cert_request: CertRequest) -> LetterDocument | None:
     """The signed version for the number the letter carries now, if stored."""
-    if not cert_request.number:
-        return None
-    return LetterDocument.objects.filter(
-        letter=cert_request, kind=DocumentKind.SIGNED, number=cert_request.number
-    ).first()
+    return LetterDocument.objects.signed_for(cert_request).first()
 
 
 def letter_signed_store(

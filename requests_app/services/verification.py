@@ -9,17 +9,8 @@ from django.utils.translation import gettext as _
 from certificates.exceptions import CertificateError
 from certificates.signing import verification_summary, verify_pdf
 from portal.audit import audit_record
-from portal.documents import DocumentKind
 from portal.errors import DomainError
 from requests_app.models import CertRequest, LetterDocument, LetterVerification
-
-
-def _signed_current(cert_request: CertRequest) -> LetterDocument | None:
-    if not cert_request.number:
-        return None
-    return LetterDocument.objects.filter(
-        letter=cert_request, kind=DocumentKind.SIGNED, number=cert_request.number
-    ).first()
 
 
 def _report_entry(report) -> dict:
@@ -67,7 +58,7 @@ def letter_signed_verify(*, document: LetterDocument, by=None) -> LetterVerifica
 
 def letter_verification_current(cert_request: CertRequest) -> LetterVerification | None:
     """The newest check of the letter's current signed version, if any."""
-    document = _signed_current(cert_request)
+    document = LetterDocument.objects.signed_for(cert_request).first()
     if document is None:
         return None
     return document.verifications.order_by("-checked_at", "-pk").first()
@@ -76,7 +67,7 @@ def letter_verification_current(cert_request: CertRequest) -> LetterVerification
 def check_signed(locked: CertRequest) -> None:
     """The gate of forwarding and of the province's own processing: a signed version of the
     letter as issued whose last check found every signature valid (checked now if never)."""
-    document = _signed_current(locked)
+    document = LetterDocument.objects.signed_for(locked).first()
     verification = None
     if document is not None:
         verification = document.verifications.order_by("-checked_at", "-pk").first()

@@ -63,7 +63,7 @@ def signatures_context(cert_request: CertRequest, documents: list[LetterDocument
     """The letter page's signature panel: the signed version of the letter as issued now and
     its newest verification (stored on receipt: the page does not verify). `documents`: the
     letter's versions read `with_newest_check()` and without their content, among which the
-    signed one is found (one per number, `letterdoc_one_per_issuance`)."""
+    signed one is found as `LetterDocumentQuerySet.signed_for` finds it, without a query."""
     signed = next(
         (
             document
