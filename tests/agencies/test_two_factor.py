@@ -647,3 +647,18 @@ def test_the_address_limit_locks_the_code_step_from_that_address(client, cast, s
     response = client.post(VERIFY, {"code": totp_code(cast.officer_1)})
     assert response.status_code == 429
     assert "_auth_user_id" not in client.session
+
+
+def test_the_migration_hashes_recovery_codes_stored_in_clear_and_they_keep_working(client, cast):
+    from importlib import import_module
+
+    from django.apps import apps
+
+    enrolled(cast.officer_1)
+    device = StaticDevice.objects.get(user=cast.officer_1)
+    device.token_set.all().delete()
+    device.token_set.create(token="abcd2345")  # as stored before
+    import_module("agencies.migrations.0008_hash_recovery_codes").hash_stored_codes(apps, None)
+    assert stored_tokens(cast.officer_1) == hashes(cast.officer_1, ["abcd2345"])
+    password_step(client, cast.officer_1)
+    assert client.post(VERIFY, {"code": "abcd-2345"}).status_code == 302
