@@ -30,6 +30,7 @@ from datetime import timedelta
 import qrcode
 import qrcode.image.svg
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -139,6 +140,8 @@ def enrolment_code_needed(user) -> bool:
 def enrolment_code_issue(*, user, by) -> str:
     """A new one-time enrolment code for `user` (any older unused one is withdrawn); returns the
     code itself, which is never stored and cannot be shown again."""
+    # the user's row locked: two administrators issuing at once take turns (one open code each)
+    get_user_model().objects.select_for_update().filter(pk=user.pk).first()
     now = timezone.now()
     EnrolmentCode.objects.select_for_update().filter(
         user=user, used_at__isnull=True, withdrawn_at__isnull=True
