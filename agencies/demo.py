@@ -9,9 +9,9 @@ from datetime import date
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from agencies.accounts.twofactor import recovery_codes_store
 from agencies.choices import OrgKind, Role
 from agencies.models import Membership, Organization, Person
 from agencies.provinces import PROVINCES_2025, REORGANISATION_DATE
@@ -20,7 +20,9 @@ DEMO_PASSWORD = "Demo@2026"  # noqa: S105 - published demo credential, documente
 # The demo accounts that must sign in with a second factor share one published TOTP secret
 # (type it into an authenticator app) and three fixed recovery codes (README "Demo accounts").
 DEMO_TOTP_SECRET = "CONGCHUKYSODEMOLAICHAUTOTPSECRET"  # noqa: S105 - published demo credential
-DEMO_RECOVERY_CODES = ("demo0001", "demo0002", "demo0003")
+# Printed and typed as in the README; hyphens and spaces are ignored when a code is typed, and
+# only their keyed hashes are stored (agencies/accounts/twofactor.py).
+DEMO_RECOVERY_CODES = ("demo-0001", "demo-0002", "demo-0003")
 DEMO_TWO_FACTOR_USERNAMES = ("so.khcn", "cuc.cts", "quantri")
 CA_NAME = "Cục Chứng thực số và Bảo mật thông tin (mô phỏng)"
 
@@ -257,8 +259,4 @@ def enrol_demo_two_factor(user) -> None:
     if device is None:
         TOTPDevice.objects.filter(user=user).delete()
         TOTPDevice.objects.create(user=user, name="Demo", key=key, confirmed=True)
-    static, _ = StaticDevice.objects.get_or_create(
-        user=user, name="Mã khôi phục", defaults={"confirmed": True}
-    )
-    for code in DEMO_RECOVERY_CODES:
-        StaticToken.objects.get_or_create(device=static, token=code)
+    recovery_codes_store(user=user, codes=DEMO_RECOVERY_CODES)

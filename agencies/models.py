@@ -307,3 +307,59 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.owner} · {self.name} ({self.prefix}…)"
+
+
+class EnrolmentCode(models.Model):
+    """A one-time code an administrator gives a user so that they can enrol their second factor
+    after the password (agencies/accounts/twofactor.py): whoever has only the password has not
+    got it. Shown once at issue; only its keyed hash is stored. It expires after
+    PORTAL_ENROLMENT_CODE_HOURS, is used once, and a newer code withdraws an older one."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="enrolment_codes"
+    )
+    digest = models.CharField(max_length=64)
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("mã đăng ký xác thực hai lớp")
+        verbose_name_plural = _("Mã đăng ký xác thực hai lớp")
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user"],
+                condition=Q(used_at__isnull=True, withdrawn_at__isnull=True),
+                name="enrolment_code_one_open_per_user",
+                violation_error_message=_("Người dùng đã có một mã đăng ký chưa dùng."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.created_at:%d/%m/%Y %H:%M}"
+
+
+class CodeFailure(models.Model):
+    """A wrong second-factor code typed from a client address: the address's share of the
+    sign-in throttle beside django-axes' wrong passwords (agencies/accounts/lockout.py). The
+    account's own count is kept on the device of the factor (django-otp's throttle). Rows older
+    than the cool-off are deleted as new ones are written."""
+
+    address = models.CharField(max_length=64, blank=True, db_index=True)
+    at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        verbose_name = _("mã xác thực sai")
+        verbose_name_plural = _("Mã xác thực sai")
+
+    def __str__(self) -> str:
+        return f"{self.address} · {self.at:%d/%m/%Y %H:%M:%S}"

@@ -410,12 +410,25 @@ AUTHENTICATION_BACKENDS = [
     # Django's ModelBackend, the user read with their unread notification count
     "portal.backends.PortalBackend",
 ]
-# Locked after this many failed sign-ins, counted per account and, separately, per client
-# address; failures are forgotten (and a lockout lifted) after the cool-off. A successful
-# sign-in does not reset the count, so an attacker's own account cannot clear an address.
+# An account is locked after PORTAL_LOGIN_FAILURE_LIMIT wrong passwords; a client address only
+# after PORTAL_LOGIN_ADDRESS_FAILURE_LIMIT failures of any kind (wrong passwords and wrong
+# second-factor codes), so that one person behind an office's shared address cannot lock the
+# whole office out (docs/security.md, "Lockout and throttling"). Failures are forgotten (and a
+# lockout lifted) after the cool-off. A successful sign-in does not reset the count, so an
+# attacker's own account cannot clear an address.
 AXES_FAILURE_LIMIT = env_int("PORTAL_LOGIN_FAILURE_LIMIT", 5)
+PORTAL_LOGIN_ADDRESS_FAILURE_LIMIT = env_int("PORTAL_LOGIN_ADDRESS_FAILURE_LIMIT", 100)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("PORTAL_LOGIN_COOLOFF_MINUTES", 30))
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+# The account's count and the address's count, each against its own limit.
+AXES_HANDLER = "agencies.accounts.lockout.PortalAxesHandler"
+# Wrong codes of one factor (the authenticator, or the recovery codes) in a row on one account
+# before that factor is locked for the cool-off; before that, each wrong code doubles the wait
+# before the next try (django-otp's throttle). The other factor and the password keep their
+# own counts.
+PORTAL_2FA_FAILURE_LIMIT = env_int("PORTAL_2FA_FAILURE_LIMIT", 5)
+# How long an administrator's enrolment code for the second factor stays valid.
+PORTAL_ENROLMENT_CODE_HOURS = env_int("PORTAL_ENROLMENT_CODE_HOURS", 72)
 AXES_RESET_ON_SUCCESS = False
 AXES_LOCKOUT_CALLABLE = "agencies.accounts.lockout.lockout_response"
 AXES_CLIENT_IP_CALLABLE = "portal.middleware.client_address"
@@ -426,6 +439,9 @@ AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "code"]
 AXES_HTTP_RESPONSE_CODE = 429
 # The name authenticator apps show next to the account.
 OTP_TOTP_ISSUER = env_str("PORTAL_TOTP_ISSUER", "Cong chu ky so chuyen dung")
+# The code window is the current 30-second step of real time, one step either way, never a
+# step already used: no drift is learned (docs/security.md, "Second factor").
+OTP_TOTP_SYNC = False
 # --- end of accounts block ---
 
 # --- Accounts: sessions and re-authentication ---

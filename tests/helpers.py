@@ -73,6 +73,7 @@ def reauth_for(client) -> dict:
     from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 
     from agencies.accounts.reauth import needs_code
+    from agencies.accounts.twofactor import recovery_code_hash
 
     user_id = client.session.get("_auth_user_id")  # none for an anonymous client
     user = get_user_model().objects.filter(pk=user_id).first() if user_id else None
@@ -81,7 +82,8 @@ def reauth_for(client) -> dict:
     device, _ = StaticDevice.objects.get_or_create(
         user=user, name="Mã khôi phục kiểm thử", defaults={"confirmed": True}
     )
-    token = device.token_set.create(token=StaticToken.random_token()).token
+    token = StaticToken.random_token()
+    device.token_set.create(token=recovery_code_hash(user.pk, token))  # stored hashed
     return {**REAUTH, "reauth_code": token}
 
 

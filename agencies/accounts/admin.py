@@ -1,22 +1,28 @@
-"""Second factor in the admin: see who has an authenticator, and reset it (lost phone).
+"""Second factor in the admin: see who has an authenticator, reset it (lost phone), and issue
+enrolment codes.
 
 django-otp's own admin pages are replaced: they can show TOTP secrets and recovery codes in
 clear and delete devices without an audit event. Here the devices are read-only, and removing
-one is the audited reset `two_factor_reset` (all of the user's devices and recovery codes).
+one is the audited reset `two_factor_reset` (all of the user's devices and recovery codes),
+followed by a new enrolment code for each user, shown once on the page that follows. An
+enrolment code for a new officer: "Mã đăng ký xác thực hai lớp" → add (or `manage.py
+enrolment_code_issue <username>`); the codes are listed without their value.
 Unlocking a locked-out account is axes' "access attempts" page: delete the user's attempts.
 """
 
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.apps import apps
+from django.conf import settings
 from django.contrib import admin, messages
+from django.template.response import TemplateResponse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from agencies.accounts.tokens import api_token_revoke
-from agencies.accounts.twofactor import two_factor_reset
-from agencies.models import ApiToken
+from agencies.accounts.twofactor import enrolment_code_issue, two_factor_reset
+from agencies.models import ApiToken, EnrolmentCode
 
 for _model in (TOTPDevice, StaticDevice):
     if admin.site.is_registered(_model):
@@ -62,20 +68,86 @@ class TOTPDeviceAdmin(admin.ModelAdmin):
     )
     def reset_two_factor(self, request, queryset):
         users = {device.user for device in queryset.select_related("user")}
-        for user in users:
+        issued = []
+        for user in sorted(users, key=lambda u: u.get_username()):
             two_factor_reset(user=user, by=request.user)
+            issued.append((user, enrolment_code_issue(user=user, by=request.user)))
         self.message_user(
             request,
             gettext("Đã đặt lại xác thực hai lớp cho %(count)d người dùng.")
             % {"count": len(users)},
             messages.SUCCESS,
         )
+        return enrolment_codes_page(request, issued)
 
     def delete_model(self, request, obj):
         two_factor_reset(user=obj.user, by=request.user)
 
     def delete_queryset(self, request, queryset):
         self.reset_two_factor(request, queryset)
+
+
+def enrolment_codes_page(request, issued):
+    """The enrolment codes just issued, shown this once (never stored in clear, never cached)."""
+    response = TemplateResponse(
+        request,
+        "agencies/accounts/admin_enrolment_codes.html",
+        {
+            **admin.site.each_context(request),
+            "title": gettext("Mã đăng ký xác thực hai lớp"),
+            "issued": issued,
+            "hours": settings.PORTAL_ENROLMENT_CODE_HOURS,
+        },
+    )
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@admin.register(EnrolmentCode)
+class EnrolmentCodeAdmin(admin.ModelAdmin):
+    """Enrolment codes, listed without their value. "Add" issues a code for the chosen user
+    (`enrolment_code_issue`, audited, an older unused one withdrawn) and shows it once."""
+
+    list_display = ["user", "issued_by", "created_at", "expires_at", "used_at", "withdrawn_at"]
+    list_filter = ["used_at", "withdrawn_at"]
+    search_fields = ["user__username", "user__first_name", "user__last_name"]
+    readonly_fields = ["issued_by", "created_at", "expires_at", "used_at", "withdrawn_at"]
+    autocomplete_fields = ["user"]
+    actions = ["issue_again"]
+
+    def get_fields(self, request, obj=None):
+        return ["user"] if obj is None else ["user", *self.readonly_fields]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [] if obj is None else ["user", *self.readonly_fields]
+
+    def has_change_permission(self, request, obj=None):
+        return obj is None and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        request._portal_enrolment_codes = [
+            (obj.user, enrolment_code_issue(user=obj.user, by=request.user))
+        ]
+        issued = EnrolmentCode.objects.filter(user=obj.user).order_by("-pk").first()
+        obj.pk, obj._state.adding = issued.pk, False
+
+    def log_addition(self, request, obj, message):
+        return None  # the service's audit event records the issue
+
+    def response_add(self, request, obj, post_url_continue=None):
+        return enrolment_codes_page(request, request._portal_enrolment_codes)
+
+    @admin.action(description=_("Cấp mã đăng ký mới cho người dùng đã chọn"), permissions=["add"])
+    def issue_again(self, request, queryset):
+        users = {row.user for row in queryset.select_related("user")}
+        issued = [
+            (user, enrolment_code_issue(user=user, by=request.user))
+            for user in sorted(users, key=lambda u: u.get_username())
+        ]
+        return enrolment_codes_page(request, issued)
 
 
 @admin.register(ApiToken)

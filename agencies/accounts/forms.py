@@ -5,6 +5,8 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.core.validators import MaxLengthValidator
 from django.utils.translation import gettext_lazy as _
 
+from agencies.accounts.reauth import ReauthForm
+
 
 class CodeForm(forms.Form):
     code = forms.CharField(
@@ -16,6 +18,31 @@ class CodeForm(forms.Form):
             attrs={"autocomplete": "one-time-code", "autocapitalize": "none", "spellcheck": "false"}
         ),
     )
+
+
+class EnrolmentStartForm(ReauthForm):
+    """The first step of an enrolment: the administrator's enrolment code for those who must
+    have a second factor, the password again for a voluntary enrolment."""
+
+    enrolment_code = forms.CharField(
+        label=_("Mã đăng ký do quản trị hệ thống cấp"),
+        max_length=32,
+        strip=True,
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "none"}),
+    )
+
+    def __init__(self, *args, needs_code: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.needs_code = needs_code
+        if needs_code:
+            self.fields["enrolment_code"].required = True
+            self.fields["enrolment_code"].error_messages["required"] = _(
+                "Vui lòng nhập mã đăng ký do quản trị hệ thống cấp."
+            )
+            del self.fields["reauth_password"], self.fields["reauth_code"]
+        else:
+            del self.fields["enrolment_code"]
 
 
 class SignInForm(AuthenticationForm):

@@ -9,16 +9,19 @@ its template draws them with `{% load reauth %}{% reauth_fields "name" %}`, and 
 event; nothing else changes.
 
 The password goes through `django.contrib.auth.authenticate`, so every authentication backend
-(and a lockout that counts failures) sees it; the code through django-otp's `match_token`, whose
-devices throttle repeated wrong codes.
+(and a lockout that counts failures) sees it; the code through the second factor's own check
+(agencies/accounts/twofactor.py `code_matches`): a 6-digit code is tried on the authenticator
+only and a recovery code on the recovery codes only, so each factor counts its own wrong codes
+and a recovery code never throttles the authenticator.
 """
 
 from django import forms
 from django.contrib.auth import authenticate
 from django.db import transaction
 from django.utils.translation import gettext_lazy
-from django_otp import devices_for_user, match_token
+from django_otp import devices_for_user
 
+from agencies.accounts.twofactor import code_matches
 from portal.audit import audit_record
 from portal.errors import DomainError
 
@@ -50,7 +53,7 @@ def _problem(request, password: str, code: str) -> str | None:
     if needs_code(user):
         if not code:
             return "code_missing"
-        if match_token(user, code) is None:
+        if code_matches(user=user, code=code) is None:
             return "code_wrong"
     return None
 

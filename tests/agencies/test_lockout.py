@@ -1,5 +1,7 @@
-"""Sign-in lockout (django-axes, agencies/accounts/lockout.py): five failures lock the account,
-and separately the client address, for the cool-off; an administrator can unlock."""
+"""Sign-in lockout (django-axes, agencies/accounts/lockout.py): five wrong passwords lock the
+account for the cool-off; the client address only at a much higher count
+(PORTAL_LOGIN_ADDRESS_FAILURE_LIMIT), so that one person cannot lock out an office behind a
+shared address; an administrator can unlock."""
 
 import json
 
@@ -50,8 +52,17 @@ def test_four_failures_still_let_the_right_password_in(client, cast):
     assert signed_in(client)
 
 
-def test_five_failures_from_one_address_lock_that_address_out_for_every_username(client, cast):
+def test_five_failures_from_one_address_do_not_lock_another_account_behind_it(client, cast):
     for number in range(5):
+        attempt(client, f"khong-ton-tai-{number}", "sai-mat-khau", "10.2.2.2")
+    fail(client, "clerk_a", 5, "10.2.2.2")
+    assert attempt(client, "clerk_b", PASSWORD, "10.2.2.2").status_code == 302
+    assert signed_in(client)
+
+
+def test_the_address_limit_locks_that_address_out_for_every_username(client, cast, settings):
+    settings.PORTAL_LOGIN_ADDRESS_FAILURE_LIMIT = 12
+    for number in range(12):
         attempt(client, f"khong-ton-tai-{number}", "sai-mat-khau", "10.2.2.2")
     assert attempt(client, "clerk_b", PASSWORD, "10.2.2.2").status_code == 429
     assert not signed_in(client)
@@ -117,6 +128,7 @@ def test_a_lockout_of_an_unknown_username_is_audited_without_an_actor(client, ca
 
 def test_without_the_proxy_setting_a_forwarded_address_is_ignored(client, cast, settings):
     settings.PORTAL_CLIENT_IP_FROM_PROXY = False
+    settings.PORTAL_LOGIN_ADDRESS_FAILURE_LIMIT = 5
     for number in range(5):
         attempt(client, f"x{number}", "sai", "10.0.0.1", HTTP_X_FORWARDED_FOR=f"172.16.0.{number}")
     # All five came from REMOTE_ADDR 10.0.0.1, whatever the header claimed.
@@ -125,6 +137,7 @@ def test_without_the_proxy_setting_a_forwarded_address_is_ignored(client, cast, 
 
 def test_behind_the_tls_proxy_the_address_the_proxy_appended_counts(client, cast, settings):
     settings.PORTAL_CLIENT_IP_FROM_PROXY = True
+    settings.PORTAL_LOGIN_ADDRESS_FAILURE_LIMIT = 5
     for number in range(5):
         # A client forging the header only adds entries to the left of the proxy's own.
         attempt(

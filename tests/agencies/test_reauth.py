@@ -250,3 +250,23 @@ def test_the_form_asks_for_a_code_only_from_a_user_with_a_device(cast, client, h
     page = client.get(reverse("requests_app:detail", args=[letter.pk])).content.decode()
 
     assert 'id="xac-nhan-ma-issue"' in page
+
+
+def test_reauthenticating_with_a_recovery_code_leaves_the_authenticator_usable(cast, client):
+    from tests.helpers import totp_code
+
+    sign_in(client, cast.officer_1)  # a confirmed authenticator, a verified session
+    for number in range(6):
+        response = client.post(
+            reverse("accounts:api_tokens"),
+            {"name": f"e-office {number}", "days": 30, **reauth_for(client)},
+        )
+        assert response.status_code in (200, 302)
+    assert cast.officer_1.api_tokens.count() == 6  # each confirmed by a recovery code
+    device = TOTPDevice.objects.get(user=cast.officer_1)
+    assert device.throttling_failure_count == 0
+    client.logout()
+    client.post(reverse("login"), {"username": "officer_1", "password": PASSWORD})
+    response = client.post(reverse("accounts:verify"), {"code": totp_code(cast.officer_1)})
+    assert response.status_code == 302
+    assert client.get("/").status_code == 200

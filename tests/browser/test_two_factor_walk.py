@@ -1,7 +1,8 @@
 """Account security in a real browser. A CA operator without an authenticator is sent to
-enrolment, adds the secret to their "app", confirms with its code, keeps the recovery codes,
-and the next sign-in asks for a code (here a recovery code); five wrong passwords show the
-lockout page. Screenshots in var/screenshots/."""
+enrolment, is refused without the administrator's enrolment code, types it, adds the secret to
+their "app", confirms with its code, keeps the recovery codes, and the next sign-in asks for a
+code (here a recovery code); five wrong passwords show the lockout page. Screenshots in
+var/screenshots/."""
 
 import time
 from base64 import b32decode
@@ -10,7 +11,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django_otp.oath import TOTP
 
-from agencies.accounts.twofactor import two_factor_reset
+from agencies.accounts.twofactor import enrolment_code_issue, two_factor_reset
 from agencies.demo import DEMO_PASSWORD, load_demo
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -38,11 +39,21 @@ def test_a_ca_operator_enrols_in_the_browser_and_signs_in_again_with_a_recovery_
     load_demo()
     operator = get_user_model().objects.get(username=CA)
     two_factor_reset(user=operator, by=operator)  # as if they had never enrolled
+    enrolment_code = enrolment_code_issue(user=operator, by=None)  # handed over in person
 
     password_step(page, live_server.url)
     page.wait_for_url(f"{live_server.url}/tai-khoan/dang-ky-xac-thuc/**")
     page.goto(f"{live_server.url}/ca/hang-doi/")  # any page: still enrolment
     page.wait_for_url(f"{live_server.url}/tai-khoan/dang-ky-xac-thuc/**")
+    assert page.locator("figure.qr-code").count() == 0  # no secret with the password alone
+    page.get_by_label("Mã đăng ký do quản trị hệ thống cấp").fill("abcd-efgh-jkmn")
+    page.get_by_role("button", name="Tiếp tục").click()
+    page.get_by_text("Mã đăng ký không đúng").wait_for()
+    assert page.locator("figure.qr-code").count() == 0
+    screenshot(page, "2fa-enrolment-code")
+    page.get_by_label("Mã đăng ký do quản trị hệ thống cấp").fill(enrolment_code)
+    page.get_by_role("button", name="Tiếp tục").click()
+    page.locator("figure.qr-code svg").wait_for()
     assert page.locator("figure.qr-code svg").is_visible()
     secret = page.locator("#khoa-bi-mat").inner_text()
     screenshot(page, "2fa-enrol-ca-operator")
