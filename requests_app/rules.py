@@ -19,6 +19,7 @@ from agencies.querysets import find_unit
 from agencies.validators import nfc, validate_official_email
 from certificates.choices import REASONS_BY_SUBJECT_KIND, CertStatus, SubjectKind
 from devices.choices import DeviceStatus
+from portal.lib.xlsx import FORMULA_TRIGGERS
 from requests_app.choices import ChangeField, FormKind
 from requests_app.columns import FORM_COLUMNS, REQUIRED_COLUMNS
 
@@ -145,10 +146,24 @@ def _value_checks(row, errors, facts) -> None:
         for field, messages in exc.message_dict.items():
             errors[field].extend(m for m in messages if m not in errors[field])
 
+    if "full_name" in columns and _formula_like(row.full_name):
+        errors["full_name"].append(
+            _(
+                "Họ và tên “%(value)s” có dạng công thức Excel (bắt đầu bằng =, +, - hoặc @): "
+                "hãy ghi họ và tên của người đề nghị."
+            )
+            % {"value": row.full_name[:60]}
+        )
     if form == FormKind.ISSUE_PERSON and row.sim_carrier and not row.mobile:
         errors["mobile"].append(_("SIM PKI cần số điện thoại di động."))
     if form == FormKind.RENEW_CHANGE:
         _check_change_values(row, errors, facts)
+
+
+def _formula_like(value: str) -> bool:
+    """A text a spreadsheet would run as a formula (or a DDE payload): never a person's name
+    (docs/security.md §4)."""
+    return bool(value) and value.lstrip().startswith(FORMULA_TRIGGERS)
 
 
 def _target_checks(row, errors, facts) -> None:

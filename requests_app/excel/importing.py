@@ -129,7 +129,9 @@ def read_workbook(upload) -> ParsedSheet:
         width = len(LAYOUT_HEADERS[layout])
         blank_run = 0
         for line, values in rows:
+            values_row = values
             unreadable = getattr(values, "problems", [])
+            values_flaws = getattr(values, "flaws", {})
             values = list(values[:width]) + [None] * (width - len(values[:width]))
             if not unreadable and all(v is None or text(v) == "" for v in values[1:]):
                 # Numbered but empty lines count as blank too (the reader only stops on
@@ -147,9 +149,35 @@ def read_workbook(upload) -> ParsedSheet:
                 )
             reader = _read_mau01_row if layout == LAYOUT_MAU01 else read_ca_row
             sheet_row = reader(line, values)
-            sheet_row.problems.extend((_("Ô"), problem) for problem in unreadable)
+            sheet_row.problems.extend(_cell_problems(layout, unreadable, values_flaws))
+            name_formula = getattr(values_row, "formulas", {}).get(2)
+            if name_formula:
+                sheet_row.problems.append(
+                    (LAYOUT_HEADERS[layout][1][0], _formula_name(name_formula))
+                )
             parsed.append(sheet_row)
     return ParsedSheet(layout=layout, rows=parsed)
+
+
+def _formula_name(formula: str) -> str:
+    shown = formula if len(formula) <= 60 else formula[:59] + "…"
+    return _(
+        "Họ và tên là một công thức (%(formula)s), không phải chữ: hãy ghi họ và tên, hoặc chép "
+        "ô rồi dán dạng giá trị (Paste Values)."
+    ) % {"formula": shown}
+
+
+def _cell_problems(layout: str, problems: list[str], flaws: dict[int, str]):
+    """The reader's problems of a line, each under its column's title when the column is
+    one of the layout's (so the rules say nothing more of that cell: `check_rows`)."""
+    headers = LAYOUT_HEADERS[layout]
+    named = {message: column for column, message in flaws.items()}
+    for problem in problems:
+        column = named.get(problem)
+        if column is not None and column <= len(headers):
+            yield headers[column - 1][0], problem
+        else:
+            yield _("Ô"), problem
 
 
 def _cell(row: SheetRow, column: str, reader, value):
