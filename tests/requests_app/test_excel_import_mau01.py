@@ -262,9 +262,7 @@ def test_it_refuses_a_file_over_5_mb(client, cast, monkeypatch):
     assert "Tệp quá lớn" in response.context["form"].errors["file"][0]
 
 
-def test_it_refuses_more_rows_than_the_setting_allows_and_names_the_limit(
-    client, cast, settings
-):
+def test_it_refuses_more_rows_than_the_setting_allows_and_names_the_limit(client, cast, settings):
     settings.PORTAL_IMPORT_MAX_ROWS = 30
     cert_request = letter_draft(cast)
     sign_in(client, cast.clerk_a)

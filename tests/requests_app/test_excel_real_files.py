@@ -127,7 +127,7 @@ def test_a_formula_without_a_computed_value_is_reported_as_a_formula_not_as_miss
         "+Nguyễn Văn A",
         "-Nguyễn Văn A",
         "@SUM(A1:A2)",
-        "'=HYPERLINK(\"http://example.invalid/x\")",
+        '\'=HYPERLINK("http://example.invalid/x")',
     ],
     ids=["equals-hyperlink", "plus", "minus", "at", "apostrophe-equals"],
 )
