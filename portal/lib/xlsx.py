@@ -315,14 +315,45 @@ def _cell_parser():
     global _PARSER  # noqa: PLW0603 - built once, on first use (openpyxl is imported lazily)
     if _PARSER is not None:
         return _PARSER
+    from openpyxl.utils import coordinate_to_tuple
     from openpyxl.worksheet._reader import WorkSheetParser
     from openpyxl.xml.constants import SHEET_MAIN_NS
 
     formula_tag = f"{{{SHEET_MAIN_NS}}}f"
     value_tag = f"{{{SHEET_MAIN_NS}}}v"
+    inline_tag = f"{{{SHEET_MAIN_NS}}}is"
+    text_tags = (f"{{{SHEET_MAIN_NS}}}t", f"{{{SHEET_MAIN_NS}}}r")
+
+    def inline_text(element) -> str | None:
+        # An inline string's text: its <t>, or its runs' <t>s (phonetic runs left out); what
+        # openpyxl's rich-text parser gives, a dozen times faster.
+        inline = element.find(inline_tag)
+        if inline is None:
+            return None
+        parts = []
+        for child in inline:
+            if child.tag == text_tags[0]:
+                parts.append(child.text or "")
+            elif child.tag == text_tags[1]:
+                parts.extend(t.text or "" for t in child if t.tag == text_tags[0])
+        return "".join(parts)
 
     class CellParser(WorkSheetParser):
         def parse_cell(self, element):
+            if element.get("t") == "inlineStr":
+                coordinate = element.get("r")
+                row = self.row_counter
+                if coordinate:
+                    row, self.col_counter = coordinate_to_tuple(coordinate)
+                else:
+                    self.col_counter += 1
+                return {
+                    "row": row,
+                    "column": self.col_counter,
+                    "value": inline_text(element),
+                    "data_type": "s",
+                    "style_id": 0,
+                }
             try:
                 cell = super().parse_cell(element)
             except (ValueError, OverflowError, ArithmeticError):

@@ -150,8 +150,8 @@ def read_workbook(upload) -> ParsedSheet:
                     break
                 continue
             blank_run = 0
-            if _is_column_numbering(values):
-                continue
+            if not parsed and _is_column_numbering(values):
+                continue  # only ever right under the header
             if len(parsed) >= limit:
                 raise ImportRefused(
                     _("Tệp có hơn %(max)d dòng: hãy chia thành nhiều tệp.") % {"max": limit}
