@@ -158,9 +158,11 @@ def run(args, connection) -> int:
         f"Checks again + insert (worker): {save_clock.wall:.2f} s wall, {save_clock.cpu:.2f} s "
         f"CPU: {n / save_clock.wall:.0f} rows/s; {saved}; process peak {save_peak:.0f} MB"
     )
+    cpu = upload_clock.cpu + parse_clock.cpu + confirm_clock.cpu + save_clock.cpu
     print(
-        f"End to end: {total:.2f} s, {rate:.0f} rows/s; {counter.n:,} SQL statements "
-        f"({counter.n / max(n, 1):.3f} a row)"
+        f"End to end: {total:.2f} s, {rate:.0f} rows/s; {cpu:.2f} s CPU of this process "
+        f"({n / cpu:.0f} rows/s of CPU: on a busy machine, read this beside the wall clock); "
+        f"{counter.n:,} SQL statements ({counter.n / max(n, 1):.3f} a row)"
     )
     print(
         f"Job {job.status}; letter rows {rows:,}; second delivery of the save task: {again}, "
