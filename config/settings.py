@@ -348,6 +348,9 @@ PORTAL_PROCESSING_CHUNK_SIZE = env_int("PORTAL_PROCESSING_CHUNK_SIZE", 100)
 # for this long is queued again; a job older than this many hours is discarded with its file.
 PORTAL_IMPORT_STALL_SECONDS = env_int("PORTAL_IMPORT_STALL_SECONDS", 120)
 PORTAL_IMPORT_KEEP_HOURS = env_int("PORTAL_IMPORT_KEEP_HOURS", 24)
+# The most rows a letter's sheet may list: parsed, checked and saved by the worker in chunks
+# (a ministry's list is tens of thousands); the 5 MB and zip guards still apply.
+PORTAL_IMPORT_MAX_ROWS = env_int("PORTAL_IMPORT_MAX_ROWS", 30000)
 # List exports (docs/architecture.md §12.5): up to this many rows (a bounded count) the file is
 # written in the request; more become an export job built by the worker into PORTAL_EXPORT_DIR
 # (private: never served as static or media), re-queued after PORTAL_EXPORT_STALL_SECONDS

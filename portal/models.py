@@ -296,11 +296,9 @@ class ImportJobQuerySet(models.QuerySet):
         return jobs if target_id is None else jobs.filter(target_id=target_id)
 
     def stalled(self, cutoff):
-        """Queued or parsing without a sign of life since `cutoff` (a lost task, a dead
-        worker): docs/architecture.md §4.7."""
-        return self.filter(
-            status__in=(ImportJob.Status.QUEUED, ImportJob.Status.PARSING), touched_at__lt=cutoff
-        )
+        """Waiting for the worker or in its hands (parse or save) without a sign of life since
+        `cutoff` (a lost task, a dead worker): docs/architecture.md §4.7."""
+        return self.filter(status__in=ImportJob.RUNNING, touched_at__lt=cutoff)
 
     def expired(self, cutoff):
         """Created before `cutoff` and not final yet: discarded by the sweep."""
@@ -322,6 +320,9 @@ class ImportJob(models.Model):
         QUEUED = "queued", _("Đang chờ xử lý")
         PARSING = "parsing", _("Đang đọc và kiểm tra tệp")
         READY = "ready", _("Sẵn sàng xem trước")
+        # Confirmed by its owner, waiting for the worker to write it; then being written.
+        CONFIRMING = "confirming", _("Đang chờ ghi")
+        SAVING = "saving", _("Đang ghi")
         FAILED = "failed", _("Không đọc được tệp")
         CONFIRMED = "confirmed", _("Đã xác nhận")
         DISCARDED = "discarded", _("Đã huỷ hoặc hết hạn")
@@ -373,9 +374,11 @@ class ImportJob(models.Model):
     def __str__(self) -> str:
         return f"{self.kind} #{self.pk} ({self.status})"
 
+    RUNNING = (Status.QUEUED, Status.PARSING, Status.CONFIRMING, Status.SAVING)
+
     @property
     def is_running(self) -> bool:
-        return self.status in (self.Status.QUEUED, self.Status.PARSING)
+        return self.status in self.RUNNING
 
 
 class IdempotencyKey(models.Model):

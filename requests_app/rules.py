@@ -19,6 +19,7 @@ from agencies.querysets import find_unit
 from agencies.validators import nfc, validate_official_email
 from certificates.choices import REASONS_BY_SUBJECT_KIND, CertStatus, SubjectKind
 from devices.choices import DeviceStatus
+from portal.lib.xlsx import FORMULA_TRIGGERS
 from requests_app.choices import ChangeField, FormKind
 from requests_app.columns import FORM_COLUMNS, REQUIRED_COLUMNS
 
@@ -43,6 +44,12 @@ class RowFacts:
     open_device_ids: frozenset[int]
     unit_names: frozenset[str]
     agency_ids: frozenset[int] = frozenset()
+    # New Mẫu 01 rows checked many at a time (an import, `person_rows_facts`): the letter's
+    # rows by ID number (their first position) and the valid personal certificates by their
+    # holder's ID number. None: the rules ask the database for each row, or (holders) a
+    # prepared letter asks nothing.
+    letter_positions: dict[str, int] | None = None
+    holders: dict[str, list] | None = None
 
 
 def row_facts(agency, certificate_ids=(), device_ids=()) -> RowFacts:
@@ -67,6 +74,48 @@ def row_facts(agency, certificate_ids=(), device_ids=()) -> RowFacts:
         ),
         agency_ids=frozenset(Organization.objects.within(agency.path).values_list("pk", flat=True)),
     )
+
+
+ID_LOOKUP_CHUNK = 1000
+
+
+def person_rows_facts(cert_request, national_ids, *, positions=None) -> RowFacts:
+    """What the rules ask the database about new Mẫu 01 rows of a letter, read for many ID
+    numbers at once (a few queries per thousand rows): the letter's existing rows (unless
+    `positions`, from `letter_positions`, is given) and the valid certificates of these
+    people. The other facts are empty: a Mẫu 01 row acts on no certificate or device."""
+    from certificates.models import Certificate
+
+    ids = sorted({value for value in national_ids if value})
+    holders: dict[str, list] = defaultdict(list)
+    for start in range(0, len(ids), ID_LOOKUP_CHUNK):
+        for certificate in Certificate.objects.valid_of_people(
+            ids[start : start + ID_LOOKUP_CHUNK]
+        ):
+            holders[certificate.person.national_id].append(certificate)
+    return RowFacts(
+        open_certificate_ids=frozenset(),
+        open_device_ids=frozenset(),
+        unit_names=frozenset(),
+        letter_positions=letter_positions(cert_request, ids) if positions is None else positions,
+        holders=dict(holders),
+    )
+
+
+def letter_positions(cert_request, national_ids) -> dict[str, int]:
+    """The first position of each of these ID numbers among the letter's rows."""
+    ids = sorted({value for value in national_ids if value})
+    positions: dict[str, int] = {}
+    if cert_request.pk is None:
+        return positions
+    for start in range(0, len(ids), ID_LOOKUP_CHUNK):
+        for national_id, position in (
+            cert_request.rows.filter(national_id__in=ids[start : start + ID_LOOKUP_CHUNK])
+            .order_by("-position")
+            .values_list("national_id", "position")
+        ):
+            positions[national_id] = position  # the lowest position wins, as in the row check
+    return positions
 
 
 def row_errors(row, facts: RowFacts | None = None) -> dict[str, list[str]]:
@@ -145,21 +194,35 @@ def _value_checks(row, errors, facts) -> None:
         for field, messages in exc.message_dict.items():
             errors[field].extend(m for m in messages if m not in errors[field])
 
+    if "full_name" in columns and _formula_like(row.full_name):
+        errors["full_name"].append(
+            _(
+                "Họ và tên “%(value)s” có dạng công thức Excel (bắt đầu bằng =, +, - hoặc @): "
+                "hãy ghi họ và tên của người đề nghị."
+            )
+            % {"value": row.full_name[:60]}
+        )
     if form == FormKind.ISSUE_PERSON and row.sim_carrier and not row.mobile:
         errors["mobile"].append(_("SIM PKI cần số điện thoại di động."))
     if form == FormKind.RENEW_CHANGE:
         _check_change_values(row, errors, facts)
 
 
+def _formula_like(value: str) -> bool:
+    """A text a spreadsheet would run as a formula (or a DDE payload): never a person's name
+    (docs/security.md §4)."""
+    return bool(value) and value.lstrip().startswith(FORMULA_TRIGGERS)
+
+
 def _target_checks(row, errors, facts) -> None:
     """The rules on what the row acts on (its certificate or device) and on other rows."""
     form = row.cert_request.form
     if form == FormKind.ISSUE_PERSON and row.national_id:
-        _check_person_once_per_letter(row, errors)
-        if facts is None:
+        _check_person_once_per_letter(row, errors, facts)
+        if facts is None or facts.holders is not None:
             # A prepared letter (a merger's) proposes new issues only where renewal is no
             # longer possible (docs/domain.md §6.5); its facts carry no holders.
-            _check_no_valid_certificate(row, errors)
+            _check_no_valid_certificate(row, errors, facts)
     if form == FormKind.ISSUE_ORGANIZATION and facts is None:
         _check_no_valid_organisation_certificate(row, errors)
     if form == FormKind.RENEW_CHANGE:
@@ -171,14 +234,17 @@ def _target_checks(row, errors, facts) -> None:
     _check_one_open_request(row, errors, facts)
 
 
-def _check_no_valid_certificate(row, errors) -> None:
+def _check_no_valid_certificate(row, errors, facts=None) -> None:
     """One valid personal certificate per person (docs/domain.md §5.8): while the person's
     certificate can still be renewed or changed (at least PORTAL_RENEW_MIN_DAYS_LEFT days
     left) a new issue is refused and the clerk pointed to Mẫu 04; under that, a new issue is
     the only way on (§5.2). The serial is named, and linked, only to its own agency (§5.3.1)."""
     from certificates.models import Certificate
 
-    held = Certificate.objects.valid_of_person(row.national_id).select_related("agency")
+    if facts is not None and facts.holders is not None:
+        held = facts.holders.get(row.national_id, ())
+    else:
+        held = Certificate.objects.valid_of_person(row.national_id).select_related("agency")
     _refuse_if_renewable(row, errors, held, field="national_id", whose=_("Người này"))
 
 
@@ -371,13 +437,16 @@ def _check_recover(row, errors, facts=None) -> None:
         errors["device"].append(_("Chỉ khôi phục được thiết bị đang bị khóa."))
 
 
-def _check_person_once_per_letter(row, errors) -> None:
+def _check_person_once_per_letter(row, errors, facts=None) -> None:
     if row.cert_request.pk is None:
         return  # a letter being prepared: its rows are compared with each other by the caller
-    same = row.cert_request.rows.filter(national_id=row.national_id)
-    if row.pk:
-        same = same.exclude(pk=row.pk)
-    position = same.values_list("position", flat=True).first()
+    if facts is not None and facts.letter_positions is not None and not row.pk:
+        position = facts.letter_positions.get(row.national_id)
+    else:
+        same = row.cert_request.rows.filter(national_id=row.national_id)
+        if row.pk:
+            same = same.exclude(pk=row.pk)
+        position = same.values_list("position", flat=True).first()
     if position is not None:
         errors["national_id"].append(
             _("Cá nhân này đã có ở dòng %(n)d của văn bản.") % {"n": position}

@@ -4,7 +4,7 @@ to run twice: rows already done are never taken again."""
 from celery import shared_task
 
 from requests_app.device_signing import device_signing_request_run, device_signing_resume
-from requests_app.excel.jobs import letter_import_parse
+from requests_app.excel.jobs import letter_import_parse, letter_import_save
 from requests_app.services import (
     cert_request_resume_stalled,
     cert_request_run_processing,
@@ -25,11 +25,19 @@ def cert_request_resume_stalled_task() -> int:
     return cert_request_resume_stalled()
 
 
-@shared_task
+@shared_task(name="requests_app.tasks.letter_import_parse_task")
 def letter_import_parse_task(job_id: int) -> str:
     """Read and check a letter's uploaded sheet (an import job); a duplicate delivery finds
     the job no longer queued and changes nothing."""
     return letter_import_parse(job_id=job_id)
+
+
+@shared_task(name="requests_app.tasks.letter_import_save_task")
+def letter_import_save_task(job_id: int) -> str:
+    """Check a confirmed import job's rows again and add them to the letter, all or none;
+    idempotent: one `LetterImport` per job (a constraint), and a duplicate delivery finds the
+    job no longer waiting to be saved and changes nothing."""
+    return letter_import_save(job_id=job_id)
 
 
 @shared_task

@@ -156,10 +156,22 @@ def excel_upload(client, cert_request, file):
 
 
 def excel_confirm(client, cert_request, job_pk):
-    """Confirm a letter's import job."""
+    """Confirm a letter's import job and, when the confirmation queued its save, run the
+    job's save task (the shipped one, in this process, as the worker would). Returns the job
+    page's redirect once the rows are added (to the letter), otherwise the confirmation's
+    answer (a redirect to the job's page, a 403, a 404…)."""
     from django.urls import reverse
 
-    return client.post(reverse("requests_app:import_confirm", args=[cert_request.pk, job_pk]))
+    from portal.imports import import_save_task
+    from portal.models import ImportJob
+
+    response = client.post(reverse("requests_app:import_confirm", args=[cert_request.pk, job_pk]))
+    job = ImportJob.objects.filter(pk=job_pk).first()
+    if response.status_code != 302 or job is None or job.status != ImportJob.Status.CONFIRMING:
+        return response
+    import_save_task(job.kind)(job.pk)
+    page = client.get(response.url)
+    return page if page.status_code == 302 else response
 
 
 def stock_upload(client, file):

@@ -9,9 +9,19 @@ A file that cannot be used at all raises `XlsxRefused` with a message for the us
 The file is inspected before it is parsed: its zip central directory (read without
 decompressing anything) must have few entries, a bounded total uncompressed size and a sane
 compression ratio, so a small file that would expand to gigabytes is refused at once. While
-streaming, the rows and columns are capped, and a cell that cannot be stored (a non-finite
-number, a control character, a lone surrogate, an overlong text) becomes None with a problem
-on its row (`Row.problems`), for the importer to report as a per-row error.
+streaming, the rows and columns are capped, and a cell that cannot be stored (a non-finite or
+unreadable number such as `nan`, `inf` or `1e999`, a control character, a lone surrogate, an
+overlong text, a formula without a computed value, a formula's error such as `#N/A`) becomes
+None with a problem on its row (`Row.problems`, and `Row.flaws` by column), for the importer to
+report as a per-row error: a bad cell never refuses the whole file.
+
+What real files hold (tests/portal/fixtures/xlsx/README.md): shared strings (Excel,
+LibreOffice), inline strings (other generators), numbers and dates as serials with a date
+format, numbers stored as text, formulas with their cached value (Excel and LibreOffice store
+it: that value is read, as the clerk sees it) or without one (openpyxl and scripts: reported
+as a formula, never as a blank). The sheet's XML is read by openpyxl's streaming parser with
+`_CellParser` in front of its cell reader. A leading text-prefix character (Excel's `'`, or a
+typographic quote a word processor put in its place) is dropped from text cells.
 
 Exports go through `write_cell_value`/`export_cell`: formulas are neutralised and ID-like
 columns written as text.
@@ -50,11 +60,38 @@ class XlsxRefused(ValueError):
 
 
 class Row(list):
-    """A line's cleaned values, with the problems of the cells that could not be read."""
+    """A line's cleaned values, with the problems of the cells that could not be read
+    (`problems`, each naming its column) and the same by 1-based column (`flaws`)."""
 
     def __init__(self, values=(), problems=None):
         super().__init__(values)
         self.problems: list[str] = list(problems or [])
+        self.flaws: dict[int, str] = {}
+        # Cells whose value is a formula's cached result: 1-based column → the formula.
+        self.formulas: dict[int, str] = {}
+
+
+class CellFlaw(str):
+    """What the parser found in a cell that holds no usable value (`checked` reports it)."""
+
+    kind = ""
+
+
+class BadNumber(CellFlaw):
+    kind = "number"
+
+
+class FormulaWithoutValue(CellFlaw):
+    kind = "formula"
+
+
+class FormulaError(CellFlaw):
+    kind = "error"
+
+
+# Excel's text prefix, and the typographic quotes a word processor or a copy from the web
+# puts in its place: dropped from the start of a text cell.
+QUOTE_PREFIXES = ("'", "\u2018", "\u2019", "`", "\u00b4", "\uff07")
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
@@ -66,33 +103,71 @@ def clean_text(value: str) -> str:
 
 
 def clean(value):
-    """A cell's value as importers read it: text cleaned (None when blank), the rest as is."""
+    """A cell's value as importers read it: text cleaned, without a leading text-prefix
+    character (None when blank), the rest as is."""
     if isinstance(value, str):
-        return clean_text(value) or None
+        value = clean_text(value)
+        if value.startswith(QUOTE_PREFIXES):
+            value = value[1:].lstrip()
+        return value or None
     return value
 
 
-def checked(value, column: int, problems: list[str]):
+def _flaw_message(flaw: CellFlaw, column: int) -> str:
+    if flaw.kind == "formula":
+        return _(
+            "Cột %(col)d: ô chứa công thức (%(formula)s) chưa có giá trị tính sẵn: hãy mở tệp "
+            "bằng Excel, chép các ô rồi dán dạng giá trị (Paste Values) và tải lên lại."
+        ) % {"col": column, "formula": _shorten(flaw)}
+    if flaw.kind == "error":
+        return _("Cột %(col)d: công thức trong ô báo lỗi %(value)s.") % {
+            "col": column,
+            "value": _shorten(flaw),
+        }
+    return _("Cột %(col)d: số không hợp lệ (%(value)s).") % {"col": column, "value": _shorten(flaw)}
+
+
+def _shorten(value: str, limit: int = 60) -> str:
+    value = _CONTROL.sub("", value)
+    return value if len(value) <= limit else value[: limit - 1] + "…"
+
+
+def checked(value, column: int, problems: list[str], flaws: dict[int, str] | None = None):
     """The cleaned value, or None with a problem when it cannot be stored."""
+    if isinstance(value, CellFlaw):
+        return _refuse(_flaw_message(value, column), column, problems, flaws)
     if isinstance(value, float) and not math.isfinite(value):
-        problems.append(
-            _("Cột %(col)d: số không hợp lệ (%(value)s).") % {"col": column, "value": value}
+        return _refuse(
+            _("Cột %(col)d: số không hợp lệ (%(value)s).") % {"col": column, "value": value},
+            column,
+            problems,
+            flaws,
         )
-        return None
     if isinstance(value, str):
         if _CONTROL.search(value):
-            problems.append(
+            return _refuse(
                 _("Cột %(col)d: có ký tự không hợp lệ (ký tự điều khiển hoặc mã hoá hỏng).")
-                % {"col": column}
+                % {"col": column},
+                column,
+                problems,
+                flaws,
             )
-            return None
         if len(value) > MAX_CELL_CHARS:
-            problems.append(
+            return _refuse(
                 _("Cột %(col)d: nội dung quá dài (tối đa %(max)d ký tự).")
-                % {"col": column, "max": MAX_CELL_CHARS}
+                % {"col": column, "max": MAX_CELL_CHARS},
+                column,
+                problems,
+                flaws,
             )
-            return None
     return clean(value)
+
+
+def _refuse(message: str, column: int, problems: list[str], flaws) -> None:
+    problems.append(message)
+    if flaws is not None:
+        flaws[column] = message
+    return None
 
 
 def inspect_zip(content: bytes) -> None:
@@ -180,16 +255,15 @@ def _rows(workbook, max_col: int | None, max_rows: int) -> Iterator[tuple[int, R
         width = sheet.max_column if isinstance(sheet.max_column, int) else MAX_COLS
         max_col = min(max_col or width, MAX_COLS)
         blank_run = 0
-        for line, values in enumerate(
-            _guarded(sheet.iter_rows(values_only=True, max_col=max_col)), 1
-        ):
+        for line, (values, formulas) in enumerate(_guarded(_sheet_lines(sheet, max_col)), 1):
             if line > max_rows:
                 raise XlsxRefused(
                     _("Tệp có hơn %(max)d dòng: hãy chia thành nhiều tệp.") % {"max": max_rows}
                 )
             cleaned = Row()
+            cleaned.formulas = formulas
             for column, value in enumerate(values, 1):
-                cleaned.append(checked(value, column, cleaned.problems))
+                cleaned.append(checked(value, column, cleaned.problems, cleaned.flaws))
             if all(value is None for value in cleaned) and not cleaned.problems:
                 blank_run += 1
                 if blank_run >= MAX_BLANK_RUN:
@@ -199,6 +273,111 @@ def _rows(workbook, max_col: int | None, max_rows: int) -> Iterator[tuple[int, R
             yield line, cleaned
     finally:
         workbook.close()
+
+
+def _sheet_lines(sheet, max_col: int) -> Iterator[tuple[list, dict[int, str]]]:
+    """The sheet's lines as lists of `max_col` values (with the formulas of the cells whose
+    value is a formula's cached result), missing lines as blank ones, read by
+    `_CellParser` (openpyxl's streaming parser of a read-only sheet, which it uses the same
+    way: `ReadOnlyWorksheet._cells_by_row`)."""
+    workbook = sheet.parent
+    expected = 1
+    with sheet._get_source() as source:
+        parser = _cell_parser()(
+            source,
+            sheet._shared_strings,
+            data_only=True,
+            epoch=workbook.epoch,
+            date_formats=workbook._date_formats,
+            timedelta_formats=workbook._timedelta_formats,
+        )
+        for number, cells in parser.parse():
+            while expected < number:
+                yield [None] * max_col, {}
+                expected += 1
+            values, formulas = [None] * max_col, {}
+            for cell in cells:
+                if 1 <= cell["column"] <= max_col:
+                    values[cell["column"] - 1] = cell["value"]
+                    if "formula" in cell:
+                        formulas[cell["column"]] = cell["formula"]
+            yield values, formulas
+            expected = number + 1
+
+
+_PARSER = None
+
+
+def _cell_parser():
+    """openpyxl's sheet parser, with a cell reader that keeps what the plain one loses or
+    chokes on: a number it cannot read (`nan`, `inf`; `1e999` becomes inf), a formula whose
+    value was never computed (read as blank by openpyxl), a formula's error (`#N/A`)."""
+    global _PARSER  # noqa: PLW0603 - built once, on first use (openpyxl is imported lazily)
+    if _PARSER is not None:
+        return _PARSER
+    from openpyxl.utils import coordinate_to_tuple
+    from openpyxl.worksheet._reader import WorkSheetParser
+    from openpyxl.xml.constants import SHEET_MAIN_NS
+
+    formula_tag = f"{{{SHEET_MAIN_NS}}}f"
+    value_tag = f"{{{SHEET_MAIN_NS}}}v"
+    inline_tag = f"{{{SHEET_MAIN_NS}}}is"
+    text_tags = (f"{{{SHEET_MAIN_NS}}}t", f"{{{SHEET_MAIN_NS}}}r")
+
+    def inline_text(element) -> str | None:
+        # An inline string's text: its <t>, or its runs' <t>s (phonetic runs left out); what
+        # openpyxl's rich-text parser gives, a dozen times faster.
+        inline = element.find(inline_tag)
+        if inline is None:
+            return None
+        parts = []
+        for child in inline:
+            if child.tag == text_tags[0]:
+                parts.append(child.text or "")
+            elif child.tag == text_tags[1]:
+                parts.extend(t.text or "" for t in child if t.tag == text_tags[0])
+        return "".join(parts)
+
+    class CellParser(WorkSheetParser):
+        def parse_cell(self, element):
+            if element.get("t") == "inlineStr":
+                coordinate = element.get("r")
+                row = self.row_counter
+                if coordinate:
+                    row, self.col_counter = coordinate_to_tuple(coordinate)
+                else:
+                    self.col_counter += 1
+                return {
+                    "row": row,
+                    "column": self.col_counter,
+                    "value": inline_text(element),
+                    "data_type": "s",
+                    "style_id": 0,
+                }
+            try:
+                cell = super().parse_cell(element)
+            except (ValueError, OverflowError, ArithmeticError):
+                # A number openpyxl cannot cast: the column counter was already moved on.
+                raw = element.findtext(value_tag, "") or ""
+                return {
+                    "row": self.row_counter,
+                    "column": self.col_counter,
+                    "value": BadNumber(raw.strip()),
+                    "data_type": "n",
+                    "style_id": 0,
+                }
+            value = cell["value"]
+            formula = element.find(formula_tag)
+            if cell["data_type"] == "e" and value is not None:
+                cell["value"] = FormulaError(str(value))
+            elif formula is not None and (value is None or value == ""):
+                cell["value"] = FormulaWithoutValue("=" + (formula.text or ""))
+            elif formula is not None:
+                cell["formula"] = "=" + (formula.text or "")
+            return cell
+
+    _PARSER = CellParser
+    return _PARSER
 
 
 def _guarded(lines):

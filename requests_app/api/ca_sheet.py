@@ -12,7 +12,7 @@ from rest_framework import serializers
 from portal.api.bulk import BoundedRows
 from portal.errors import DomainError
 from requests_app.choices import FormKind
-from requests_app.excel import CA_HEADERS, FIELD_COLUMN, LAYOUT_CA, MAX_ROWS
+from requests_app.excel import CA_HEADERS, FIELD_COLUMN, LAYOUT_CA
 from requests_app.excel.importing import check_rows, read_ca_row, save_rows
 from requests_app.exceptions import RowsInvalid
 from requests_app.models import CertRequest
@@ -54,6 +54,11 @@ CaSheetRowSerializer = type(
         for name, (title, _f) in zip(CA_FIELDS, CA_HEADERS, strict=True)
     },
 )
+
+
+# The API checks and saves in the request: longer lists go through the file import, which the
+# worker reads and saves (docs/architecture.md §4.7).
+MAX_ROWS = 2000
 
 
 class CaSheetSerializer(serializers.Serializer):

@@ -37,19 +37,22 @@ How cells are read:
 
 Every row is then checked with the same rules as a row typed in the browser (`row_errors` on an
 unsaved `RequestRow`), plus duplicates (same ID or e-mail) within the file and against the
-letter's rows. Nothing is saved until the clerk confirms; `save_rows` then adds the good rows in
-one transaction through `rows_add_many`.
+letter's rows. Nothing is saved until the clerk confirms; the worker then checks the good rows
+again and `save_rows` adds them in one transaction through `rows_add_many` (in chunks), once
+per import job (`requests_app.excel.jobs`). A formula where a name should be, and a name that
+starts like one (=, +, -, @), is refused; a cell holding a formula elsewhere gives its cached
+value (what the clerk sees), or a problem when it has none.
 """
 
 from portal.lib.xlsx import MAX_BLANK_RUN, MAX_BYTES, XLSX_CONTENT_TYPE
 from requests_app.excel.exporting import export_workbook
 from requests_app.excel.importing import (
-    MAX_ROWS,
     ImportRefused,
     ParsedSheet,
     SheetRow,
     check_rows,
     from_payload,
+    max_rows,
     read_workbook,
     save_rows,
     to_payload,
@@ -83,7 +86,6 @@ __all__ = [
     "MAU01_HEADERS",
     "MAX_BLANK_RUN",
     "MAX_BYTES",
-    "MAX_ROWS",
     "XLSX_CONTENT_TYPE",
     "CellError",
     "ImportRefused",
@@ -94,6 +96,7 @@ __all__ = [
     "export_workbook",
     "from_payload",
     "id_lost_leading_zero",
+    "max_rows",
     "read_carrier",
     "read_date",
     "read_national_id",

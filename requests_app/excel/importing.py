@@ -7,6 +7,7 @@ from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import date
 
+from django.conf import settings
 from django.utils.html import strip_tags
 from django.utils.safestring import SafeData
 from django.utils.translation import gettext as _
@@ -38,10 +39,9 @@ from requests_app.excel.readers import (
 )
 from requests_app.exceptions import RowsInvalid
 from requests_app.models import RequestRow
-from requests_app.rules import row_errors
+from requests_app.rules import ID_LOOKUP_CHUNK, letter_positions, person_rows_facts, rows_errors
 from requests_app.services import rows_add_many
 
-MAX_ROWS = 2000
 HEADER_SEARCH_ROWS = 15
 # Refusals of the file as a whole: the reader's (not .xlsx, too big, damaged) and ours.
 ImportRefused = XlsxRefused
@@ -74,6 +74,12 @@ class ParsedSheet:
     @property
     def bad_rows(self) -> list[SheetRow]:
         return [row for row in self.rows if not row.ok]
+
+
+def max_rows() -> int:
+    """The most people a sheet may list (PORTAL_IMPORT_MAX_ROWS): the worker reads, checks and
+    saves them in chunks; the file's size and zip guards still apply (portal.lib.xlsx)."""
+    return settings.PORTAL_IMPORT_MAX_ROWS
 
 
 # --- reading a workbook --------------------------------------------------------------------
@@ -110,7 +116,10 @@ def _is_column_numbering(values: list) -> bool:
 
 def read_workbook(upload) -> ParsedSheet:
     """Parse the first sheet; raise ImportRefused when the file cannot be used at all."""
-    with closing(read_rows(upload, max_col=len(CA_HEADERS) + 5)) as rows:
+    limit = max_rows()
+    # Lines read, blank and numbering lines included: a margin over the rows allowed.
+    lines = limit + HEADER_SEARCH_ROWS + 1000
+    with closing(read_rows(upload, max_col=len(CA_HEADERS) + 5, max_rows=lines)) as rows:
         header = None
         for line, values in rows:
             if line > HEADER_SEARCH_ROWS:
@@ -129,7 +138,9 @@ def read_workbook(upload) -> ParsedSheet:
         width = len(LAYOUT_HEADERS[layout])
         blank_run = 0
         for line, values in rows:
+            values_row = values
             unreadable = getattr(values, "problems", [])
+            values_flaws = getattr(values, "flaws", {})
             values = list(values[:width]) + [None] * (width - len(values[:width]))
             if not unreadable and all(v is None or text(v) == "" for v in values[1:]):
                 # Numbered but empty lines count as blank too (the reader only stops on
@@ -139,17 +150,43 @@ def read_workbook(upload) -> ParsedSheet:
                     break
                 continue
             blank_run = 0
-            if _is_column_numbering(values):
-                continue
-            if len(parsed) >= MAX_ROWS:
+            if not parsed and _is_column_numbering(values):
+                continue  # only ever right under the header
+            if len(parsed) >= limit:
                 raise ImportRefused(
-                    _("Tệp có hơn %(max)d dòng: hãy chia thành nhiều tệp.") % {"max": MAX_ROWS}
+                    _("Tệp có hơn %(max)d dòng: hãy chia thành nhiều tệp.") % {"max": limit}
                 )
             reader = _read_mau01_row if layout == LAYOUT_MAU01 else read_ca_row
             sheet_row = reader(line, values)
-            sheet_row.problems.extend((_("Ô"), problem) for problem in unreadable)
+            sheet_row.problems.extend(_cell_problems(layout, unreadable, values_flaws))
+            name_formula = getattr(values_row, "formulas", {}).get(2)
+            if name_formula:
+                sheet_row.problems.append(
+                    (LAYOUT_HEADERS[layout][1][0], _formula_name(name_formula))
+                )
             parsed.append(sheet_row)
     return ParsedSheet(layout=layout, rows=parsed)
+
+
+def _formula_name(formula: str) -> str:
+    shown = formula if len(formula) <= 60 else formula[:59] + "…"
+    return _(
+        "Họ và tên là một công thức (%(formula)s), không phải chữ: hãy ghi họ và tên, hoặc chép "
+        "ô rồi dán dạng giá trị (Paste Values)."
+    ) % {"formula": shown}
+
+
+def _cell_problems(layout: str, problems: list[str], flaws: dict[int, str]):
+    """The reader's problems of a line, each under its column's title when the column is
+    one of the layout's (so the rules say nothing more of that cell: `check_rows`)."""
+    headers = LAYOUT_HEADERS[layout]
+    named = {message: column for column, message in flaws.items()}
+    for problem in problems:
+        column = named.get(problem)
+        if column is not None and column <= len(headers):
+            yield headers[column - 1][0], problem
+        else:
+            yield _("Ô"), problem
 
 
 def _cell(row: SheetRow, column: str, reader, value):
@@ -264,35 +301,54 @@ def read_ca_row(line: int, v: list) -> SheetRow:
 # --- checking ------------------------------------------------------------------------------
 def check_rows(cert_request, layout: str, rows: list[SheetRow], *, progress=None) -> None:
     """Add to each row's problems: the rules (as for a typed row) and duplicates.
-    `progress(done, total)`, when given, hears every PROGRESS_EVERY rows."""
+    `progress(done, total)`, when given, hears every PROGRESS_EVERY rows. The rows are checked
+    PROGRESS_EVERY at a time, with what the rules read from the database read once per chunk
+    (`person_rows_facts`): a few queries per chunk, whatever the sheet's length."""
     columns = FIELD_COLUMN[layout]
     total = len(rows)
     if progress is not None:
         progress(0, total)
-    for index, sheet_row in enumerate(rows, start=1):
-        if progress is not None and index % PROGRESS_EVERY == 0:
-            progress(index, total)
-        unsaved = RequestRow(cert_request=cert_request, position=index, **sheet_row.data)
-        read_problems = {column for column, _message in sheet_row.problems}
-        for name, messages in row_errors(unsaved).items():
-            column = columns.get(name, "—")
-            if column in read_problems:
-                continue  # one message per cell: the reader's says what the cell held
-            for message in messages:
-                if isinstance(message, SafeData):
-                    # The report is kept as JSON and shown escaped: a rule's link is left out.
-                    message = strip_tags(message)
-                if (column, message) not in sheet_row.problems:
-                    sheet_row.problems.append((column, message))
+    positions = letter_positions(cert_request, (r.data.get("national_id") for r in rows))
+    for start in range(0, total, PROGRESS_EVERY):
+        chunk = rows[start : start + PROGRESS_EVERY]
+        unsaved = [
+            RequestRow(cert_request=cert_request, position=index, **sheet_row.data)
+            for index, sheet_row in enumerate(chunk, start=start + 1)
+        ]
+        facts = person_rows_facts(
+            cert_request, (row.national_id for row in unsaved), positions=positions
+        )
+        for sheet_row, errors in zip(chunk, rows_errors(unsaved, facts), strict=True):
+            _add_rule_problems(sheet_row, errors, columns)
+        done = start + len(chunk)
+        if progress is not None and done % PROGRESS_EVERY == 0:
+            progress(done, total)
     _check_duplicates(cert_request, columns, rows)
+
+
+def _add_rule_problems(sheet_row: SheetRow, errors: dict, columns: dict) -> None:
+    read_problems = {column for column, _message in sheet_row.problems}
+    for name, messages in errors.items():
+        column = columns.get(name, "—")
+        if column in read_problems:
+            continue  # one message per cell: the reader's says what the cell held
+        for message in messages:
+            if isinstance(message, SafeData):
+                # The report is kept as JSON and shown escaped: a rule's link is left out.
+                message = strip_tags(message)
+            if (column, message) not in sheet_row.problems:
+                sheet_row.problems.append((column, message))
 
 
 def _check_duplicates(cert_request, columns: dict, rows: list[SheetRow]) -> None:
     for key, label in (("national_id", _("số định danh")), ("email", _("thư điện tử"))):
-        values = {r.data[key] for r in rows if r.data.get(key)}
-        existing = dict(
-            cert_request.rows.filter(**{f"{key}__in": values}).values_list(key, "position")
-        )
+        values = sorted({r.data[key] for r in rows if r.data.get(key)})
+        existing: dict[str, int] = {}
+        for start in range(0, len(values), ID_LOOKUP_CHUNK):
+            chunk = values[start : start + ID_LOOKUP_CHUNK]
+            existing.update(
+                cert_request.rows.filter(**{f"{key}__in": chunk}).values_list(key, "position")
+            )
         first_line: dict[str, int] = {}
         for sheet_row in rows:
             value = sheet_row.data.get(key)
@@ -355,7 +411,9 @@ def save_rows(*, cert_request, by, layout: str, rows: list[SheetRow]) -> int:
     after filling `problems`."""
     columns = FIELD_COLUMN[layout]
     try:
-        rows_add_many(cert_request=cert_request, by=by, rows_data=[r.data for r in rows])
+        rows_add_many(
+            cert_request=cert_request, by=by, rows_data=[r.data for r in rows], return_rows=False
+        )
     except RowsInvalid as exc:
         for index, errors in exc.errors.items():
             for name, messages in errors.items():

@@ -108,7 +108,7 @@ def read_national_id(value) -> str:
             digits = "0" + digits
     else:
         raw = text(value)
-        digits = re.sub(r"[\s.]", "", raw)
+        digits = re.sub(r"[\s.\-]", "", raw)
     check_national_id(digits, raw)
     return digits
 
@@ -127,10 +127,31 @@ def check_national_id(digits: str, raw: str) -> None:
 PLACE_LABELS = re.compile(r"(?i)\b(ngày cấp|nơi cấp|cấp ngày|cấp tại)\s*:?")
 
 
+_ID_START = re.compile(r"\s*(\d+)")
+_ID_GROUP = re.compile(r"[ .\-](\d+)")
+
+
+def _id_groups(raw: str, match: re.Match) -> tuple[str, int]:
+    """The ID's digits and where they end: the first run of digits and the groups that follow
+    it after one space, dot or hyphen ("0010 9000 1234", "001-090-001234", "001.090.001234"),
+    as long as they make at most 12 digits together. A date after the ID is never taken in:
+    its digits would make more than 12."""
+    digits, end = match[1], match.end()
+    while len(digits) < 12:
+        group = _ID_GROUP.match(raw, end)
+        if group is None or len(digits) + len(group[1]) > 12:
+            break
+        if DATE_RE.match(raw, group.start(1)):
+            break  # "00109000 01.07.2021": the group is a date's day, not the ID's
+        digits, end = digits + group[1], group.end()
+    return digits, end
+
+
 def split_id_cell(value) -> tuple[str, str | date | None, str]:
     """Split "Số định danh cá nhân / ngày cấp, nơi cấp" into (ID, issue date, place).
 
-    The ID is the first run of digits, the date the first date after it, the place what
+    The ID is the first run of digits, with the groups that follow it after a space, dot or
+    hyphen up to 12 digits (`_id_groups`), the date the first date after it, the place what
     follows the date without separators. An unreadable date is returned as its text, for the
     caller to report.
     """
@@ -139,11 +160,11 @@ def split_id_cell(value) -> tuple[str, str | date | None, str]:
     if isinstance(value, int | float) and not isinstance(value, bool):
         return read_national_id(value), None, ""
     raw = unicodedata.normalize("NFC", str(value)).strip()
-    match = re.match(r"\s*(\d+)", raw)
+    match = _ID_START.match(raw)
     if not match:
         return "", None, _norm(raw)
-    national_id = match[1]
-    rest = raw[match.end() :]
+    national_id, end = _id_groups(raw, match)
+    rest = raw[end:]
     found = DATE_RE.search(rest)
     issue_date: str | date | None = None
     if found:

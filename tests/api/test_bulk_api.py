@@ -13,8 +13,8 @@ from devices.choices import DeviceKind, DeviceStatus
 from devices.models import CustodyRecord, Device
 from devices.services import device_register_stock
 from devices.services.stock import MAX_ROWS
+from requests_app.api.ca_sheet import MAX_ROWS as SHEET_MAX_ROWS
 from requests_app.choices import FormKind, SimCarrier
-from requests_app.excel import MAX_ROWS as SHEET_MAX_ROWS
 from tests.api.calls import api_as, rows_of
 from tests.api.spoiled import NOBODY, client_for
 from tests.factories import letter_draft

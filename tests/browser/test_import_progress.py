@@ -1,8 +1,9 @@
 """A clerk's Excel import in a real Chromium (docs/architecture.md §4.7): the upload lands on
 the job's page with its progress bar, a real Celery worker on Redis reads the 300 rows, htmx's
-polling brings the preview in without a click, and the confirmation adds the rows.
+polling brings the preview in without a click; the confirmation queues the save, the page
+follows the worker again and lands on the letter with its rows.
 
-Screenshots: var/screenshots/import-1-progress.png and import-2-preview.png.
+Screenshots: var/screenshots/import-1-progress.png, import-2-preview.png, import-3-saving.png.
 """
 
 import re
@@ -45,6 +46,14 @@ def test_the_progress_page_turns_into_the_preview_by_itself(
     screenshot(page, "import-2-preview")
     assert ImportJob.objects.get().status == ImportJob.Status.READY
 
+    # The confirmation only queues the save: the page follows the worker again, then goes to
+    # the letter by itself.
     page.get_by_role("button", name="Xác nhận thêm 300 dòng hợp lệ").click()
-    page.wait_for_url(re.compile(rf".*/van-ban/{cert_request.pk}/soan/$"))
+    expect(page.locator("#import-progress")).to_have_attribute("data-status", "confirming")
+    assert not cert_request.rows.exists()
+    screenshot(page, "import-3-saving")
+    with running_worker(redis_app):
+        page.wait_for_url(re.compile(rf".*/van-ban/{cert_request.pk}/soan/$"), timeout=90_000)
+    expect(page.get_by_text("Đã thêm 300 dòng từ tệp Excel.")).to_be_visible()
     assert cert_request.rows.count() == 300
+    assert ImportJob.objects.get().status == ImportJob.Status.CONFIRMED

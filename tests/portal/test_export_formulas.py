@@ -29,7 +29,10 @@ def _assert_no_formula(cells):
 
 def test_the_letter_export_writes_a_formula_name_as_text(client, cast):
     cert_request = letter_draft(cast)
-    letter_row_add(cert_request, cast.clerk_a, full_name=FORMULA)
+    row = letter_row_add(cert_request, cast.clerk_a)
+    # The rules refuse such a name now (requests_app.rules); a row saved before they did, or
+    # a name changed in the database, must still be exported as text.
+    type(row).objects.filter(pk=row.pk).update(full_name=FORMULA)
     sign_in(client, cast.clerk_a)
     response = client.get(reverse("requests_app:export", args=[cert_request.pk]))
     cells = _cells(response.content)

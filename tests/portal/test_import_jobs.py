@@ -14,7 +14,7 @@ from django.utils import timezone
 from agencies.choices import Role
 from portal.imports import MAX_ATTEMPTS, import_jobs_sweep
 from portal.models import ImportJob
-from requests_app.tasks import letter_import_parse_task
+from requests_app.tasks import letter_import_parse_task, letter_import_save_task
 from tests import factories as f
 from tests.factories import letter_draft, mau01_people_upload, xlsx_upload
 from tests.helpers import HTMX, count_queries, excel_confirm, sign_in
@@ -81,22 +81,22 @@ def test_the_poll_answers_rows_done_of_rows_total_then_a_refresh(queued_job, cli
     assert "Xác nhận thêm 3 dòng hợp lệ" in client.get(queued_job.page).content.decode()
 
 
-def test_progress_is_written_every_50_rows_in_its_own_update(cast):
+def test_progress_is_written_every_500_rows_in_its_own_update(cast):
     from requests_app.excel.jobs import letter_import_start
 
     job = letter_import_start(
-        cert_request=letter_draft(cast), upload=mau01_people_upload(120), by=cast.clerk_a
+        cert_request=letter_draft(cast), upload=mau01_people_upload(1200), by=cast.clerk_a
     )
     with CaptureQueriesContext(connection) as queries:
         assert letter_import_parse_task(job.pk) == "ready"
     updates = [q["sql"] for q in queries if q["sql"].startswith('UPDATE "portal_importjob"')]
     progress = [sql for sql in updates if '"touched_at"' in sql and '"result"' not in sql]
-    # The claim, then 0, 50 and 100 rows checked, then the result in one guarded update.
+    # The claim, then 0, 500 and 1,000 rows checked, then the result in one guarded update.
     assert len(progress) == 4
     assert '"status" = ' in updates[-1] and '"result"' in updates[-1]
     job.refresh_from_db()
-    assert (job.status, job.rows_done, job.rows_total) == (S.READY, 120, 120)
-    assert len(job.result["good"]) == 120 and bytes(job.content) == b""
+    assert (job.status, job.rows_done, job.rows_total) == (S.READY, 1200, 1200)
+    assert len(job.result["good"]) == 1200 and bytes(job.content) == b""
 
 
 # --- the task is safe to deliver twice ---------------------------------------------------------
@@ -255,3 +255,135 @@ def test_the_job_page_with_a_300_row_preview_stays_within_its_query_budget(cast,
     sign_in(client, cast.clerk_a)
     url = reverse("requests_app:import_job", args=[cert_request.pk, job.pk])
     assert count_queries(client, url) <= BUDGET
+
+
+# --- the confirmation is saved by the worker (issue 33) ----------------------------------------
+def _ready(queued_job):
+    assert letter_import_parse_task(queued_job.pk) == "ready"
+    return queued_job
+
+
+def test_the_confirmation_only_queues_the_save_and_writes_no_row(queued_job, client):
+    _ready(queued_job)
+    url = reverse("requests_app:import_confirm", args=[queued_job.letter.pk, queued_job.pk])
+    response = client.post(url)
+    assert response.status_code == 302 and response.url == queued_job.page
+    job = ImportJob.objects.get(pk=queued_job.pk)
+    assert (job.status, job.attempt, len(job.result["good"])) == (S.CONFIRMING, 0, 3)
+    assert not queued_job.letter.rows.exists(), "nothing is written in the web request"
+    html = client.get(queued_job.page).content.decode()
+    assert 'data-status="confirming"' in html and 'hx-trigger="every 1s"' in html
+
+
+def test_the_save_task_adds_the_rows_and_the_page_goes_to_the_letter(queued_job, client):
+    _ready(queued_job)
+    client.post(reverse("requests_app:import_confirm", args=[queued_job.letter.pk, queued_job.pk]))
+    assert letter_import_save_task(queued_job.pk) == "confirmed"
+    assert queued_job.letter.rows.count() == 3
+    assert client.get(queued_job.page, **HTMX)["HX-Refresh"] == "true"
+    page = client.get(queued_job.page)
+    assert page.url == reverse("requests_app:edit", args=[queued_job.letter.pk])
+    assert "Đã thêm 3 dòng từ tệp Excel." in client.get(page.url).content.decode()
+
+
+def test_a_redelivered_save_task_adds_nothing(queued_job, client):
+    _ready(queued_job)
+    client.post(reverse("requests_app:import_confirm", args=[queued_job.letter.pk, queued_job.pk]))
+    assert letter_import_save_task(queued_job.pk) == "confirmed"
+    assert letter_import_save_task(queued_job.pk) == "skipped"
+    assert queued_job.letter.rows.count() == 3
+
+
+def test_one_import_job_adds_its_rows_once_by_a_database_constraint(queued_job, cast):
+    from requests_app.excel.jobs import AlreadyImported, letter_rows_import, result_sheet
+    from requests_app.models import LetterImport
+
+    _ready(queued_job)
+    job = ImportJob.objects.get(pk=queued_job.pk)
+    sheet = result_sheet(job.result)
+    assert (
+        letter_rows_import(cert_request=queued_job.letter, job=job, by=cast.clerk_a, sheet=sheet)
+        == 3
+    )
+    # A second run for the same job, whatever its status says: refused by the constraint.
+    with pytest.raises(AlreadyImported):
+        letter_rows_import(
+            cert_request=queued_job.letter, job=job, by=cast.clerk_a, sheet=result_sheet(job.result)
+        )
+    assert queued_job.letter.rows.count() == 3
+    record = LetterImport.objects.get()
+    assert (record.job_id, record.rows, record.first_position) == (job.pk, 3, 1)
+
+
+def test_the_sweep_queues_a_save_whose_worker_died_again_and_it_completes(
+    queued_job, client, settings
+):
+    settings.PORTAL_IMPORT_STALL_SECONDS = 120
+    _ready(queued_job)
+    client.post(reverse("requests_app:import_confirm", args=[queued_job.letter.pk, queued_job.pk]))
+    # A worker claimed the save and died in the middle: its transaction never committed.
+    ImportJob.objects.filter(pk=queued_job.pk).update(
+        status=S.SAVING, attempt=1, touched_at=timezone.now() - timedelta(seconds=121)
+    )
+    assert import_jobs_sweep()["requeued"] == 1
+    assert import_jobs_sweep()["requeued"] == 0, "claimed: not queued twice"
+    assert ImportJob.objects.get(pk=queued_job.pk).status == S.CONFIRMING
+    assert letter_import_save_task(queued_job.pk) == "confirmed"
+    job = ImportJob.objects.get(pk=queued_job.pk)
+    assert (job.status, job.attempt) == (S.CONFIRMED, 2)
+    assert queued_job.letter.rows.count() == 3
+
+
+def test_a_save_that_keeps_failing_ends_failed_with_nothing_added(queued_job, client):
+    _ready(queued_job)
+    client.post(reverse("requests_app:import_confirm", args=[queued_job.letter.pk, queued_job.pk]))
+    ImportJob.objects.filter(pk=queued_job.pk).update(
+        status=S.SAVING, attempt=MAX_ATTEMPTS, touched_at=timezone.now() - timedelta(hours=1)
+    )
+    assert import_jobs_sweep()["given_up"] == 1
+    job = ImportJob.objects.get(pk=queued_job.pk)
+    assert job.status == S.FAILED and "Chưa ghi được các dòng sau 3 lần thử" in job.error
+    assert not queued_job.letter.rows.exists()
+
+
+def test_the_former_worker_of_a_requeued_save_writes_nothing(queued_job, client, settings):
+    from portal.imports import _claim, import_job_save_run
+
+    settings.PORTAL_IMPORT_STALL_SECONDS = 120
+    _ready(queued_job)
+    client.post(reverse("requests_app:import_confirm", args=[queued_job.letter.pk, queued_job.pk]))
+    wrote = []
+
+    def slow_save(job, progress):
+        # Thought dead, this worker's job is re-queued and claimed by another one.
+        ImportJob.objects.filter(pk=job.pk).update(
+            touched_at=timezone.now() - timedelta(seconds=121)
+        )
+        assert import_jobs_sweep()["requeued"] == 1
+        assert _claim(job.pk, waiting=S.CONFIRMING, running=S.SAVING).attempt == 2
+        return wrote.append
+
+    assert import_job_save_run(job_id=queued_job.pk, save=slow_save) == "lost"
+    assert wrote == [] and not queued_job.letter.rows.exists()
+    assert ImportJob.objects.get(pk=queued_job.pk).status == S.SAVING
+
+
+def test_rows_refused_at_the_save_send_the_job_back_to_its_preview(queued_job, client, cast):
+    from tests.factories import letter_row_add
+
+    _ready(queued_job)
+    person = ImportJob.objects.get(pk=queued_job.pk).result["good"][0]["data"]
+    client.post(reverse("requests_app:import_confirm", args=[queued_job.letter.pk, queued_job.pk]))
+    # Meanwhile the clerk types one of the file's people by hand.
+    letter_row_add(
+        queued_job.letter,
+        cast.clerk_a,
+        national_id=person["national_id"],
+        email="khac@laichau.gov.vn",
+    )
+    assert letter_import_save_task(queued_job.pk) == "ready"
+    job = ImportJob.objects.get(pk=queued_job.pk)
+    assert job.status == S.READY and "Văn bản đã thay đổi" in job.error
+    assert queued_job.letter.rows.count() == 1, "all or nothing"
+    html = client.get(queued_job.page).content.decode()
+    assert "Văn bản đã thay đổi" in html and "Xác nhận thêm 2 dòng hợp lệ" in html

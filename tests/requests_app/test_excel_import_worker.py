@@ -1,7 +1,9 @@
 """A letter's Excel import with a real Celery worker on the real Redis broker
 (docs/architecture.md §4.7): the upload answers before anything is read, the page shows the
-progress bar while the job waits, the worker reads 500 rows, and a job whose message was lost is
-queued again by the sweep and read.
+progress bar while the job waits, the worker reads 500 rows and, once confirmed, saves them; a
+job whose message was lost is queued again by the sweep and read; a worker process killed
+(SIGKILL) in the middle of a save leaves nothing half-written, and a new worker and beat finish it
+once.
 
 The worker is started inside each test, after the upload, so the job is seen waiting first.
 """
@@ -9,12 +11,16 @@ The worker is started inside each test, after the upload, so the job is seen wai
 import time
 
 import pytest
+from django.db import connection
 from django.urls import reverse
 
 from portal.imports import import_jobs_sweep
 from portal.models import ImportJob
+from requests_app.excel.jobs import letter_import_confirm, letter_import_start
+from requests_app.tasks import letter_import_parse_task
+from tests.celery_processes import CeleryProcesses, RedisServer, producing_to
 from tests.factories import letter_draft, mau01_people_upload
-from tests.helpers import HTMX, running_worker, sign_in
+from tests.helpers import HTMX, running_worker, service_missing, sign_in
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 S = ImportJob.Status
@@ -60,7 +66,12 @@ def test_a_500_row_sheet_is_read_by_the_worker_after_the_upload_answered(redis_a
     assert preview.context["good_count"] == 500
     assert "Xác nhận thêm 500 dòng hợp lệ" in preview.content.decode()
     confirmed = client.post(reverse("requests_app:import_confirm", args=[cert_request.pk, job.pk]))
-    assert confirmed.url == reverse("requests_app:edit", args=[cert_request.pk])
+    assert confirmed.url == page_url, "the confirmation only queues the save"
+    assert ImportJob.objects.get(pk=job.pk).status == S.CONFIRMING
+    assert not cert_request.rows.exists()
+    with running_worker(redis_app):
+        _wait_until_done(client, page_url)
+    assert client.get(page_url).url == reverse("requests_app:edit", args=[cert_request.pk])
     assert cert_request.rows.count() == 500
 
 
@@ -84,3 +95,56 @@ def test_a_job_whose_message_was_lost_is_queued_again_by_the_sweep(
 
     job.refresh_from_db()
     assert (job.status, job.rows_done, job.attempt) == (S.READY, 5, 1)
+
+
+@pytest.fixture
+def redis_server(tmp_path):
+    server = RedisServer(tmp_path)
+    if server.exe is None:
+        service_missing("redis-server (Debian package redis-server) for the worker kill test")
+    yield server
+    server.stop()
+
+
+def test_a_save_whose_worker_is_killed_is_finished_once_by_the_next_worker(
+    cast, redis_server, tmp_path
+):
+    if connection.vendor != "postgresql":
+        service_missing("PostgreSQL (DATABASE_URL=postgres://…) for the worker kill test")
+    rows = 3000
+    cert_request = letter_draft(cast)
+    job = letter_import_start(
+        cert_request=cert_request, upload=mau01_people_upload(rows), by=cast.clerk_a
+    )
+    assert letter_import_parse_task(job.pk) == "ready"  # the parse, in this process
+    redis_server.start()
+    knobs = {"PORTAL_IMPORT_STALL_SECONDS": 4, "PORTAL_PROCESSING_SWEEP_SECONDS": 1}
+    first = CeleryProcesses(redis_server.url, tmp_path, **knobs)
+    second = CeleryProcesses(redis_server.url, tmp_path, **knobs)
+    try:
+        doomed = first.worker()
+        with producing_to(redis_server.url):
+            letter_import_confirm(job=job, cert_request=cert_request, by=cast.clerk_a)
+        deadline = time.monotonic() + 90
+        while ImportJob.objects.get(pk=job.pk).status != S.SAVING:
+            assert time.monotonic() < deadline, first.logs()
+            time.sleep(0.02)
+        first.kill(doomed)
+        killed = ImportJob.objects.get(pk=job.pk)
+        assert killed.status == S.SAVING, "the worker finished before it could be killed"
+        assert not cert_request.rows.exists(), "nothing half-written"
+
+        second.worker()
+        second.beat()
+        deadline = time.monotonic() + 120
+        while ImportJob.objects.get(pk=job.pk).status != S.CONFIRMED:
+            assert time.monotonic() < deadline, second.logs()
+            time.sleep(0.2)
+    finally:
+        first.stop_all()
+        second.stop_all()
+    job.refresh_from_db()
+    assert job.attempt == 2, "claimed again after the kill"
+    assert cert_request.rows.count() == rows
+    assert cert_request.imports.get().rows == rows
+    assert len(set(cert_request.rows.values_list("national_id", flat=True))) == rows

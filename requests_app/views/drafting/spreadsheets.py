@@ -17,7 +17,6 @@ from requests_app.choices import FormKind
 from requests_app.columns import FORM_COLUMNS
 from requests_app.excel.jobs import (
     LETTER_IMPORT,
-    PreviewChanged,
     letter_import_confirm,
     letter_import_start,
     result_sheet,
@@ -91,7 +90,7 @@ def excel_import(request, pk: int):
         {
             "cert_request": cert_request,
             "form": form,
-            "max_rows": excel.MAX_ROWS,
+            "max_rows": excel.max_rows(),
             "max_mb": excel.MAX_BYTES // 1024 // 1024,
         },
     )
@@ -113,6 +112,11 @@ def excel_import_job(request, pk: int, job_pk: int):
             "portal/partials/_import_progress.html",
             {"job": job, "state_message": STATE_MESSAGES[job.status], "poll_url": poll_url},
         )
+    if job.status == ImportJob.Status.CONFIRMED:
+        added = cert_request.imports.filter(job=job).values_list("rows", flat=True).first()
+        if added is not None:
+            messages.success(request, _("Đã thêm %(n)d dòng từ tệp Excel.") % {"n": added})
+            return redirect("requests_app:edit", pk=cert_request.pk)
     context = {
         **table_context(cert_request),
         "job": job,
@@ -128,17 +132,14 @@ def excel_import_job(request, pk: int, job_pk: int):
 @require_POST
 @drafting_view
 def excel_import_confirm(request, pk: int, job_pk: int):
+    """The confirmation queues the save: the worker checks the rows again and adds them, and
+    the job's page follows it (docs/architecture.md §4.7)."""
     cert_request = _importable(request, pk)
     job = _job(request, cert_request, job_pk)
     try:
-        count = letter_import_confirm(job=job, cert_request=cert_request, by=request.user)
-    except PreviewChanged as exc:
-        messages.warning(request, exc.message)
+        letter_import_confirm(job=job, cert_request=cert_request, by=request.user)
     except (ImportJobNotReady, DomainError) as exc:
         messages.error(request, exc.message)
-    else:
-        messages.success(request, _("Đã thêm %(n)d dòng từ tệp Excel.") % {"n": count})
-        return redirect("requests_app:edit", pk=cert_request.pk)
     return redirect("requests_app:import_job", pk=cert_request.pk, job_pk=job.pk)
 
 
