@@ -28,6 +28,7 @@ CONTACT_FIELDS = [
     "contact_mobile",
     "contact_email",
     "delivery_address",
+    "recipients",
 ]
 
 
