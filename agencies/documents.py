@@ -69,10 +69,121 @@ HEADER_COLUMN_MM = {False: 0.40 * 165, True: 0.45 * 257}
 HEADER_NAME_PT = 12.5
 
 
+# Words of two syllables that agency names use: a header line never ends between the two
+# ("CÔNG / NGHỆ"). A name's place ("TỈNH LAI CHÂU") stays whole too (`_PLACE_WORDS`).
+_COMPOUNDS = frozenset(
+    {
+        "KHOA HỌC",
+        "CÔNG NGHỆ",
+        "THÔNG TIN",
+        "TRUYỀN THÔNG",
+        "NÔNG NGHIỆP",
+        "PHÁT TRIỂN",
+        "NÔNG THÔN",
+        "TÀI CHÍNH",
+        "TÀI NGUYÊN",
+        "MÔI TRƯỜNG",
+        "GIÁO DỤC",
+        "ĐÀO TẠO",
+        "Y TẾ",
+        "XÂY DỰNG",
+        "GIAO THÔNG",
+        "VẬN TẢI",
+        "CÔNG THƯƠNG",
+        "NỘI VỤ",
+        "TƯ PHÁP",
+        "VĂN HÓA",
+        "VĂN HOÁ",
+        "THỂ THAO",
+        "DU LỊCH",
+        "LAO ĐỘNG",
+        "THƯƠNG BINH",
+        "XÃ HỘI",
+        "KẾ HOẠCH",
+        "ĐẦU TƯ",
+        "NGOẠI VỤ",
+        "DÂN TỘC",
+        "THANH TRA",
+        "VĂN PHÒNG",
+        "ỦY BAN",
+        "UỶ BAN",
+        "NHÂN DÂN",
+        "CHÍNH PHỦ",
+        "CƠ YẾU",
+        "CHỨNG THỰC",
+        "BẢO MẬT",
+        "TRUNG TÂM",
+        "QUỐC PHÒNG",
+        "CÔNG AN",
+        "HÀNH CHÍNH",
+        "CÔNG VỤ",
+        "DỊCH VỤ",
+        "LƯU TRỮ",
+        "TRUNG ƯƠNG",
+        "CHUYỂN ĐỔI",
+        "KINH TẾ",
+        "HẠ TẦNG",
+        "BỆNH VIỆN",
+        "ĐA KHOA",
+        "KHO BẠC",
+        "NHÀ NƯỚC",
+        "HẢI QUAN",
+        "BẢO HIỂM",
+        "THỐNG KÊ",
+        "QUẢN LÝ",
+        "DỰ ÁN",
+        "CÔNG TRÌNH",
+        "ĐẤT ĐAI",
+        "TÀI SẢN",
+        "NGÂN SÁCH",
+        "KIỂM SOÁT",
+        "THỊ TRƯỜNG",
+        "PHÁP CHẾ",
+        "TỔ CHỨC",
+        "CÁN BỘ",
+        "NGHIÊN CỨU",
+        "ỨNG DỤNG",
+        "SỐ HÓA",
+    }
+)
+_PLACE_WORDS = ("TỈNH", "THÀNH PHỐ", "HUYỆN", "QUẬN", "THỊ XÃ", "PHƯỜNG", "XÃ")
+
+
+def header_units(name: str) -> list[str]:
+    """`name` cut into what a header line may not split: the two-syllable words of
+    `_COMPOUNDS`, "VÀ" with the word after it, and the place from its "TỈNH"/"THÀNH PHỐ"/…
+    to the end of the name."""
+    syllables = name.split()
+    units: list[str] = []
+    i = 0
+    while i < len(syllables):
+        rest = " ".join(syllables[i:])
+        if units and rest.startswith(tuple(f"{word} " for word in _PLACE_WORDS)):
+            units.append(rest)
+            break
+        pair = " ".join(syllables[i : i + 2])
+        if i + 1 < len(syllables) and pair in _COMPOUNDS:
+            units.append(pair)
+            i += 2
+        else:
+            units.append(syllables[i])
+            i += 1
+    # "VÀ" opens a line rather than ends one: "SỞ NÔNG NGHIỆP / VÀ PHÁT TRIỂN NÔNG THÔN".
+    joined: list[str] = []
+    for unit in units:
+        if joined and joined[-1] == "VÀ":
+            joined[-1] = f"VÀ {unit}"
+        else:
+            joined.append(unit)
+    return joined
+
+
 def header_lines(name: str, *, wide: bool = False, bold: bool = True) -> list[str]:
     """A header name cut between words into balanced lines that fit the left column
     (portal.lib.textfit; docs/domain.md §9), a little room kept for the renderer."""
-    return balanced_lines(name, HEADER_COLUMN_MM[wide] * 0.94, HEADER_NAME_PT, bold=bold)
+    return balanced_lines(
+        name, HEADER_COLUMN_MM[wide] * 0.94, HEADER_NAME_PT, bold=bold, units=header_units(name)
+    )
 
 
 def document_header(agency, *, number: str, subject: str, day, wide: bool = False) -> dict:

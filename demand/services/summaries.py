@@ -23,7 +23,6 @@ from portal.documents import DocumentKind
 from portal.errors import DomainError
 from portal.notifications import notify
 
-
 # The register series of the summary: a report ("báo cáo", BC).
 SUMMARY_SERIES = "BC"
 

@@ -56,10 +56,14 @@ def email_size_class(email: str, cell_mm: float, base_pt: float = 10.0) -> str:
     return EMAIL_SIZES[-1][1]
 
 
-def balanced_lines(text: str, width_mm: float, size_pt: float, *, bold: bool = True) -> list[str]:
+def balanced_lines(
+    text: str, width_mm: float, size_pt: float, *, bold: bool = True, units: list[str] | None = None
+) -> list[str]:
     """`text` cut between words into the fewest lines that each fit `width_mm`, the longest
-    of them as short as it can be. A single word wider than the box stays whole."""
-    words = text.split()
+    of them as short as it can be. A single word wider than the box stays whole. `units`, the
+    text already cut into what must stay on one line (a Vietnamese word of several
+    syllables, "CÔNG NGHỆ"), replaces the cut at every space."""
+    words = units if units is not None else text.split()
     if not words or text_width_mm(" ".join(words), size_pt, bold=bold) <= width_mm:
         return [" ".join(words)] if words else []
 

@@ -390,4 +390,3 @@ def test_an_upload_with_the_heads_signature_but_no_agency_seal_is_refused(cast, 
     assert error.code == "no_seal"
     assert cast.agency_a.name in error.message
     assert_nothing_stored(letter)
-
