@@ -230,12 +230,14 @@ class Signatory:
 def signatory_for(user, organization) -> Signatory | None:
     """The signatory `user` is for `organization`'s documents: their person's name and
     position, and the authority of their head's membership there (the nearest one up the
-    tree). None for nobody."""
+    tree). None for nobody, or for an account without a name."""
     if user is None:
         return None
     person = getattr(user, "person", None)
     name = person.full_name if person is not None else user.get_full_name()
     position = person.position if person is not None else ""
+    if not name:
+        return None  # nobody to print: the block keeps the form's own wording
     membership = None
     if organization is not None:
         up_the_tree = [int(pk) for pk in (organization.path or "").strip("/").split("/") if pk]
