@@ -189,5 +189,4 @@ def letter_document(cert_request, *, number: str, issued_on, signer=None) -> dic
         "contact_agency": cert_request.contact_agency or agency.name,
         "recipients": recipients_of(cert_request, office=office),
         "signatory": signatory_for(signer, agency),
-        "signer_name": signer_name(signer),
     }
