@@ -21,7 +21,7 @@ class PersonAdmin(admin.ModelAdmin):
 
 @admin.register(Membership)
 class MembershipAdmin(admin.ModelAdmin):
-    list_display = ["user", "role", "organization"]
+    list_display = ["user", "role", "organization", "authority", "on_behalf_of"]
     list_filter = ["role"]
     search_fields = ["user__username", "organization__name"]
     raw_id_fields = ["user", "organization"]

@@ -20,6 +20,18 @@ class Role(models.TextChoices):
     ADMINISTRATOR = "administrator", _("Quản trị hệ thống")
 
 
+class SigningAuthority(models.TextChoices):
+    """In what capacity an agency head's account signs (Nghị định 30/2020, Art. 13 and
+    Phụ lục I; docs/domain.md §10.1): in its own name, or on behalf of the head whose title is
+    the membership's `on_behalf_of`."""
+
+    OWN = "", _("Ký với chức vụ của mình")
+    KT = "KT", _("KT. (ký thay người đứng đầu)")
+    Q = "Q", _("Q. (quyền người đứng đầu)")
+    TL = "TL", _("TL. (thừa lệnh người đứng đầu)")
+    TUQ = "TUQ", _("TUQ. (thừa ủy quyền người đứng đầu)")
+
+
 # Which organisation kind each role's membership must point at (None: no organisation).
 ROLE_ORG_KINDS = {
     Role.AGENCY_CLERK: {OrgKind.AGENCY, OrgKind.MINISTRY},

@@ -3,7 +3,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from agencies.choices import OrgKind, Role
+from agencies.choices import OrgKind, Role, SigningAuthority
 from agencies.querysets import MembershipQuerySet, OrganizationQuerySet, PersonQuerySet
 from agencies.validators import (
     budget_code_validator,
@@ -217,6 +217,19 @@ class Membership(models.Model):
         on_delete=models.PROTECT,
         related_name="memberships",
     )
+    # How this account signs the organisation's documents (docs/domain.md §10.1): for a head's
+    # membership only; blank = in its own name ("GIÁM ĐỐC"), else on behalf of the head whose
+    # title is `on_behalf_of` ("KT. GIÁM ĐỐC" above "PHÓ GIÁM ĐỐC").
+    authority = models.CharField(
+        _("thẩm quyền ký"), max_length=3, choices=SigningAuthority.choices, blank=True, default=""
+    )
+    on_behalf_of = models.CharField(
+        _("chức danh người đứng đầu được ký thay"),
+        max_length=128,
+        blank=True,
+        default="",
+        help_text=_("Ví dụ: Giám đốc. Bắt buộc khi ký thay, quyền, thừa lệnh, thừa ủy quyền."),
+    )
 
     objects = MembershipQuerySet.as_manager()
 
@@ -228,6 +241,14 @@ class Membership(models.Model):
                 fields=["user", "role", "organization"],
                 name="membership_unique",
                 violation_error_message=_("Người dùng đã có vai trò này tại cơ quan này."),
+            ),
+            models.CheckConstraint(
+                condition=models.Q(authority="") | ~models.Q(on_behalf_of=""),
+                name="membership_authority_names_the_head",
+                violation_error_message=_(
+                    "Ký thay, quyền, thừa lệnh hoặc thừa ủy quyền phải ghi chức danh người đứng "
+                    "đầu được ký thay."
+                ),
             ),
         ]
 

@@ -18,7 +18,7 @@ __all__ = [
 
 from django.utils import timezone
 
-from agencies.documents import date_line, document_header, place_name
+from agencies.documents import Signatory, date_line, document_header, place_name
 from portal.lib.vnwords import number_in_words, quantity_text
 
 MAU_07 = "devices/pdf/mau_07.html"
@@ -36,8 +36,9 @@ def _header(agency, number: str, subject: str, day) -> dict:
     return document_header(agency, number=number, subject=subject, day=day)
 
 
-def notice_document(notice, items) -> dict:
+def notice_document(notice, items, *, signatory=None) -> dict:
     return {
+        "signatory": signatory,
         "header": _header(
             notice.agency,
             notice.number,
@@ -52,9 +53,21 @@ def notice_document(notice, items) -> dict:
     }
 
 
-def minutes_document(minutes, items) -> dict:
+def minutes_document(minutes, items, *, signatory=None) -> dict:
     held = timezone.localtime(minutes.held_at)
     return {
+        "signatory": signatory,
+        # The receiving side signs over the document the agency signed: the name under its
+        # block is printed only once its signature confirmed the receipt (the signer's own
+        # record, `return_minutes_countersign`); until then its stamp names it.
+        "receiver_signatory": (
+            Signatory(
+                name=minutes.receiver_representative,
+                position=minutes.receiver_representative_title,
+            )
+            if minutes.confirmed_at is not None and minutes.receiver_representative
+            else None
+        ),
         "header": _header(minutes.agency, minutes.number, "", held),
         "minutes": minutes,
         "doc_items": items,
@@ -65,9 +78,20 @@ def minutes_document(minutes, items) -> dict:
     }
 
 
-def loss_document(report) -> dict:
+def loss_document(report, *, signatory=None) -> dict:
     held = timezone.localtime(report.held_at)
+    # The agency's representative at the minutes: as the clerk wrote them, else the head who
+    # signs them (docs/domain.md §3.8); left out of an unsigned copy that names nobody.
+    representative = report.representative_name or (signatory.name if signatory else "")
+    position = (
+        report.representative_position
+        if report.representative_name
+        else (signatory.position if signatory else "")
+    )
     return {
+        "signatory": signatory,
+        "representative_name": representative,
+        "representative_position": position,
         "header": _header(report.agency, report.number, "", held),
         "report": report,
         "held_time": f"{held.hour:02d} giờ {held.minute:02d}",

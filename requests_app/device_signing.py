@@ -169,7 +169,9 @@ def device_document_sign(*, document, by) -> DeviceDocument:
         if isinstance(locked, ReturnMinutes) and locked.confirmed_at is not None:
             raise DomainError(_("Biên bản này đã được xác nhận."), code="already_confirmed")
         pair = signing_pair(user=by, agency=locked.agency)
-        rendered = devices_services.device_document_pdf(document=locked, by=by)
+        # The version the head signs names them in its signature block, as their stamp and
+        # certificate will (docs/domain.md §10.1).
+        rendered = devices_services.device_document_pdf(document=locked, by=by, signer=by)
         pdf = bytes(rendered.content)
         signed = sign_and_seal(
             pdf,

@@ -3,7 +3,7 @@ under templates/requests_app/pdf/, all extending `_letter.html`; this module bui
 context. The wording of each form lives in its template, the columns in
 `requests_app/columns.py`: amend a reconstructed form (Mẫu 03, docs/domain.md §3.9) there."""
 
-from agencies.documents import document_header
+from agencies.documents import document_header, signatory_for
 from agencies.models import Organization
 from certificates.choices import RevocationReason
 from portal.lib.vnwords import quantity_text
@@ -33,6 +33,9 @@ SUBJECTS = {
     FormKind.REVOKE: "V/v đề nghị thu hồi chứng thư chữ ký số chuyên dùng công vụ",
     FormKind.RECOVER_DEVICE: "V/v đề nghị khôi phục thiết bị lưu khóa bí mật",
 }
+# The id of the signature block's name line (templates/requests_app/pdf/_letter.html): the
+# head's stamp goes in the gap above it (certificates.signing.anchor_position).
+SIGNATURE_ANCHOR = "chu-ky-co-quan"
 CA_NAME = "Cục Chứng thực số và Bảo mật thông tin, Ban Cơ yếu Chính phủ"
 CA_SHORT = "Cục Chứng thực số và Bảo mật thông tin"
 # Wide tables are printed on landscape pages: Mẫu 01 and 05 (docs/domain.md §9), and the
@@ -114,6 +117,36 @@ def letter_rows(cert_request) -> list[dict]:
     return [_row(row) for row in rows]
 
 
+def default_recipients(cert_request, *, office: str | None = None) -> list[str]:
+    """The "Nơi nhận" of a letter whose clerk wrote none: the addressee ("Như trên"), the
+    province's Sở KH&CN to follow a letter sent to the CA, and the agency's register."""
+    lines = ["Như trên;"]
+    if cert_request.form not in TO_PROVINCE:
+        office = office or provincial_office_name(cert_request.agency)
+        lines.append(f"{office} (để theo dõi);")
+    lines.append("Lưu: VT.")
+    return lines
+
+
+def recipients_of(cert_request, *, office: str | None = None) -> list[str]:
+    """The letter's "Nơi nhận", one recipient a line, without the leading dash the document
+    prints (docs/domain.md §3.2)."""
+    lines = [line.strip().lstrip("-–+•").strip() for line in cert_request.recipients.splitlines()]
+    lines = [line for line in lines if line]
+    return lines or default_recipients(cert_request, office=office)
+
+
+def contact_id_line(cert_request) -> str:
+    """ "012190004321; ngày cấp: 01/07/2021; nơi cấp: CCSQLHCVTTXH", each part only when
+    known: a document never prints an empty labelled field (docs/domain.md §9)."""
+    parts = [cert_request.contact_national_id]
+    if cert_request.contact_id_issue_date:
+        parts.append(f"ngày cấp: {_date(cert_request.contact_id_issue_date)}")
+    if cert_request.contact_id_issue_place:
+        parts.append(f"nơi cấp: {cert_request.contact_id_issue_place}")
+    return "; ".join(part for part in parts if part) if cert_request.contact_national_id else ""
+
+
 def signer_name(user) -> str:
     """The name in the signature block: the head's person record, else the account's name."""
     if user is None:
@@ -138,6 +171,7 @@ def letter_document(cert_request, *, number: str, issued_on, signer=None) -> dic
             number=number,
             subject=cert_request.subject or SUBJECTS[form],
             day=issued_on,
+            wide=form in WIDE_FORMS,
         ),
         "letter": cert_request,
         "agency_name": agency.name,
@@ -149,5 +183,10 @@ def letter_document(cert_request, *, number: str, issued_on, signer=None) -> dic
         "doc_rows": rows,
         "quantity": quantity_text(len(rows)),
         "contact_id_issue_date": _date(cert_request.contact_id_issue_date),
-        "signer_name": signer_name(signer),
+        "contact_id_line": contact_id_line(cert_request),
+        # Mẫu 06's helper works for the letter's agency unless the clerk named another
+        # (docs/domain.md §3.3).
+        "contact_agency": cert_request.contact_agency or agency.name,
+        "recipients": recipients_of(cert_request, office=office),
+        "signatory": signatory_for(signer, agency),
     }

@@ -84,6 +84,7 @@ CONTACT_FIELDS_BY_KIND = {
         "contact_mobile",
         "contact_email",
         "delivery_address",
+        "recipients",
     ],
     FormKind.RECOVER_DEVICE: [
         "subject",
@@ -94,6 +95,7 @@ CONTACT_FIELDS_BY_KIND = {
         "contact_position",
         "contact_agency",
         "contact_mobile",
+        "recipients",
     ],
 }
 assert set(CONTACT_FIELDS_BY_KIND["default"]) <= set(CONTACT_FIELDS)
@@ -106,6 +108,10 @@ CONTACT_HELP = {
     "contact_email": _("Địa chỉ công vụ của cơ quan nhà nước; không dùng Gmail, Yahoo, Hotmail…"),
     "delivery_address": _("Nơi Cục CTS&BMTT gửi thiết bị, chứng thư đến."),
     "contact_agency": _("Cơ quan, đơn vị nơi người hỗ trợ công tác."),
+    "recipients": _(
+        "Mỗi dòng một nơi nhận, như “Như trên;”. Để trống: Như trên; Sở Khoa học và Công nghệ "
+        "(để theo dõi, với văn bản gửi Cục); Lưu: VT."
+    ),
 }
 # Marked with * on the page: what `services.cert_request_submit` asks of section 1.
 CONTACT_NEEDED_ON_SUBMIT = {"contact_name", "contact_mobile", "contact_email"}
@@ -127,6 +133,7 @@ class ContactForm(forms.ModelForm):
         widgets = {
             "contact_mobile": forms.TextInput(attrs={"inputmode": "tel"}),
             "contact_national_id": forms.TextInput(attrs={"inputmode": "numeric"}),
+            "recipients": forms.Textarea(attrs={"rows": 3}),
         }
 
     def __init__(self, *args, **kwargs):

@@ -64,6 +64,9 @@ class CertRequest(models.Model):
         _("thư điện tử công vụ"), blank=True, validators=[validate_official_email]
     )
     delivery_address = models.CharField(_("địa chỉ nhận"), max_length=255, blank=True)
+    # The letter's "Nơi nhận", one recipient a line, as the clerk wrote it; blank = the
+    # default list (requests_app.documents.default_recipients; docs/domain.md §3.2).
+    recipients = models.TextField(_("nơi nhận"), max_length=1000, blank=True)
 
     # Set when the agency head signs and numbers the letter.
     number = models.CharField(_("số văn bản"), max_length=64, blank=True)

@@ -16,6 +16,7 @@ urlpatterns = [
         name="document",
     ),
     path("van-ban/<int:pk>/docx/", word.letter_docx_download, name="docx"),
+    path("van-ban/<int:pk>/xem-truoc.pdf", word.letter_pdf_preview_download, name="pdf_preview"),
     path(
         "van-ban/<int:pk>/kiem-tra-chu-ky/",
         documents.letter_signatures_verify,

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from agencies.models import Organization
+from agencies.services import document_number_next
 from certificates.signing import anchor_position, signing_pair
 from certificates.signing.seal import sign_and_seal
 from demand import documents, figures, permissions
@@ -21,6 +22,9 @@ from portal.audit import audit_record
 from portal.documents import DocumentKind
 from portal.errors import DomainError
 from portal.notifications import notify
+
+# The register series of the summary: a report ("báo cáo", BC).
+SUMMARY_SERIES = "BC"
 
 
 @dataclass
@@ -81,7 +85,15 @@ def summary_send(*, campaign: Campaign, province: Organization, by) -> ProvinceS
     office = Organization.objects.provincial_office_of(province)
     pair = signing_pair(user=by, agency=office or province, seal_required=False)
     day = timezone.localdate()
-    number = f"{campaign.pk}-{province.pk}/SKHCN-THNC"
+    # The office's register, in the form Nghị định 30/2020 gives a named document: "Số:
+    # 12/BC-SKHCN" (the number of the year, the kind "báo cáo", the office's abbreviation).
+    number = document_number_next(
+        organization=office or province,
+        series=SUMMARY_SERIES,
+        year=day.year,
+        pattern="{n}/{series}-{org}",
+        blank_org="SKHCN",
+    )
     pdf = documents.summary_pdf(
         campaign,
         province,

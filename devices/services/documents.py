@@ -13,6 +13,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from agencies.documents import signatory_for
 from devices import documents
 from devices.models import (
     DeviceDocument,
@@ -28,26 +29,29 @@ from portal.lib.pdf import render_pdf
 PDF_TEMPLATE = "devices/pdf/document.html"
 
 
-def _spec(obj) -> tuple[str, str, str, dict, object]:
+def _spec(obj, signatory=None) -> tuple[str, str, str, dict, object]:
     """(form, owner field, template, context, date) of a device document."""
     if isinstance(obj, HandoverNotice):
         items = list(obj.items.select_related("device").order_by("position"))
-        context = documents.notice_document(obj, items)
+        context = documents.notice_document(obj, items, signatory=signatory)
         return DeviceDocumentForm.MAU_07, "notice", documents.MAU_07, context, obj.issued_on
     if isinstance(obj, ReturnMinutes):
         items = list(obj.items.select_related("device").order_by("position"))
-        context = documents.minutes_document(obj, items)
+        context = documents.minutes_document(obj, items, signatory=signatory)
         return DeviceDocumentForm.MAU_08, "minutes", documents.MAU_08, context, obj.held_at
     if isinstance(obj, LossReport):
-        context = documents.loss_document(obj)
+        context = documents.loss_document(obj, signatory=signatory)
         return DeviceDocumentForm.MAU_09, "loss_report", documents.MAU_09, context, obj.held_at
     raise TypeError(f"not a device document: {obj!r}")
 
 
-def device_document_pdf(*, document, by) -> DeviceDocument:
+def device_document_pdf(*, document, by, signer=None) -> DeviceDocument:
     """The stored PDF of the document as it reads now: found if this content is stored,
-    else stored as the next version (with an audit event)."""
-    form, field, template, context, day = _spec(document)
+    else stored as the next version (with an audit event). With `signer`, the agency's
+    signature block names them, as their signature will (the version the head signs); without,
+    it stays the form's unsigned block (docs/domain.md §10.1)."""
+    signatory = signatory_for(signer, document.agency) if signer is not None else None
+    form, field, template, context, day = _spec(document, signatory)
     pdf = render_pdf(
         PDF_TEMPLATE,
         {**context, "document_template": template, "document_title": str(document)},

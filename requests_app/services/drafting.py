@@ -29,6 +29,7 @@ CONTACT_FIELDS = [
     "contact_mobile",
     "contact_email",
     "delivery_address",
+    "recipients",
 ]
 
 

@@ -14,9 +14,10 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from certificates.exceptions import CertificateError
-from certificates.signing import sign_and_seal, signing_pair
+from certificates.signing import anchor_position, sign_and_seal, signing_pair
 from portal.audit import audit_record
 from requests_app.choices import Signing, Status
+from requests_app.documents import SIGNATURE_ANCHOR
 from requests_app.models import CertRequest, LetterDocument
 from requests_app.services.documents import issuer_of, letter_document_render, rendered_current
 from requests_app.services.signing import letter_signed_current, letter_signed_store
@@ -69,9 +70,12 @@ def letter_portal_sign(*, cert_request_id: int) -> LetterDocument | None:
     agency = cert_request.agency
     try:
         pair = signing_pair(user=issuer, agency=agency)
+        content = bytes(rendered.content)
         pdf = sign_and_seal(
-            bytes(rendered.content),
+            content,
             pair=pair,
+            # Over the signature block, above the printed name (templates/portal/pdf/_signature.html).
+            position=anchor_position(content, SIGNATURE_ANCHOR),
             agency_name=agency.name,
             by=issuer,
             reason=_("Ký ban hành văn bản số %(number)s") % {"number": number},

@@ -6,7 +6,7 @@ The upload is hostile until inspected. It is accepted only when it is a readable
 the size cap; every signature is intact and covers the document, chains to a configured trust
 root, was not made with a certificate revoked before the signing time and belongs to the
 drafting agency; one of them is the personal signature of someone holding the head's role
-there; and the signed revision is the rendered PDF byte for byte plus signatures only. Each
+there and another the agency's seal (its organisation certificate); and the signed revision is the rendered PDF byte for byte plus signatures only. Each
 refusal names the check that failed, is audited (`letter_document.upload_refused`) and stores
 nothing; an accepted file becomes the issuance's signed version through `letter_signed_store`,
 which hands the letter to the province.
@@ -113,6 +113,15 @@ def _signed_by_head(certificate, agency) -> bool:
     return user is not None and scope_for(user).holds(Role.AGENCY_HEAD, agency.path)
 
 
+def _sealed_by(certificate, agency) -> bool:
+    """Whether `certificate` is an organisation certificate of the agency itself: its seal."""
+    return (
+        certificate is not None
+        and certificate.subject_kind == SubjectKind.ORGANIZATION
+        and certificate.subject_organization_id == agency.pk
+    )
+
+
 def inspect_upload(*, pdf: bytes, rendered: bytes, agency, number: str) -> None:
     """Raise a `DomainError` naming the first check the signed `pdf` fails (see the module)."""
     check_pdf_size(pdf)
@@ -134,6 +143,17 @@ def inspect_upload(*, pdf: bytes, rendered: bytes, agency, number: str) -> None:
                 "đạo cơ quan)."
             ),
             code="no_person_signature",
+        )
+    # The agency's seal, as on the portal's own path (docs/domain.md §10): a letter counts
+    # only with both the competent person's signature and the agency's.
+    if not any(_sealed_by(r.certificate, agency) for r in reports):
+        raise DomainError(
+            _(
+                "Tệp chưa có chữ ký số của cơ quan (chứng thư số cơ quan, tổ chức của "
+                "%(agency)s): hãy ký bằng chứng thư số của lãnh đạo rồi đóng dấu số của cơ quan."
+            )
+            % {"agency": agency.name},
+            code="no_seal",
         )
     if not signed_revision_matches(rendered, pdf):
         raise DomainError(

@@ -108,6 +108,9 @@ def test_a_campaign_runs_from_opening_to_the_provinces_signed_summary(
     text = pdf_text(signed, tmp_path)
     assert "Kính gửi: Ủy ban nhân dân tỉnh Lai Châu." in text
     assert "Số cơ quan đã gửi đăng ký: 1/2 cơ quan." in text
+    # Numbered in the office's register as a report (Nghị định 30/2020): "1/BC-SKHCN".
+    assert summary.number == "1/BC-SKHCN"
+    assert "Số: 1/BC-SKHCN" in text
     assert cast.agency_b.name in text  # named among those that have not answered
     actions = set(AuditEvent.objects.values_list("action", flat=True))
     assert {"demand_campaign.open", "demand_registration.sign", "demand_summary.sign"} <= actions

@@ -38,7 +38,7 @@ def _certificate(cast, serial, name, email):
     )
 
 
-def _rows(cast, form):
+def rows_for(cast, form):
     """Rows full of diacritics, and the strings the PDF must show for them."""
     if form == FormKind.ISSUE_PERSON:
         row = {
@@ -112,7 +112,7 @@ def _rows(cast, form):
 def issued_letter(cast, form, *, frozen=True):
     """A letter of agency A with one row, issued by its head on ISSUE_DAY (today when not
     `frozen`: a worker thread must not see a stopped clock)."""
-    rows, shown = _rows(cast, form)
+    rows, shown = rows_for(cast, form)
     letter = services.cert_request_create(
         agency=cast.agency_a, form=form, by=cast.clerk_a, **CONTACT
     )

@@ -19,8 +19,9 @@ from PIL import Image, ImageChops, ImageStat
 from portal.documents import DocumentKind
 from requests_app import services
 from requests_app.choices import FormKind, Signing, Status
-from requests_app.models import LetterDocument
+from requests_app.models import CertRequest, LetterDocument
 from requests_app.tasks import letter_document_render_missing_task, letter_document_render_task
+from requests_app.word import letter_pdf_preview
 from tests import factories as f
 from tests.helpers import sign_in
 from tests.requests_app.document_letters import ALL_FORMS, CONTACT, HEADER, issued_letter
@@ -290,3 +291,91 @@ def test_a_province_without_its_office_in_the_tree_keeps_its_proper_name():
 
     agency = f.AgencyFactory(parent=f.ProvinceFactory(name="Tỉnh Lai Châu"))
     assert provincial_office_name(agency) == "Sở Khoa học và Công nghệ tỉnh Lai Châu"
+
+
+# --- the unsigned preview (docs/domain.md §9) ----------------------------------------------
+@pytest.mark.parametrize(
+    ("persona", "status"),
+    [
+        ("clerk_a", 200),
+        ("head_a", 200),
+        ("clerk_b", 404),
+        ("officer_2", 404),
+        ("subscriber_user", 404),
+    ],
+)
+def test_the_clerk_previews_a_draft_as_a_pdf_marked_unsigned_within_the_letters_scope(
+    cast, client, persona, status
+):
+    letter = services.cert_request_create(
+        agency=cast.agency_a, form=FormKind.ISSUE_ORGANIZATION, by=cast.clerk_a, **CONTACT
+    )
+    sign_in(client, getattr(cast, persona))
+    response = client.get(reverse("requests_app:pdf_preview", args=[letter.pk]))
+    assert response.status_code == status
+    if status == 200:
+        assert response["Content-Type"] == "application/pdf"
+        assert response["Content-Disposition"].startswith("inline;")
+        text = pdf_text(response.content)
+        assert "BẢN XEM TRƯỚC – CHƯA KÝ SỐ" in text
+        assert "Nguyễn Thị Thu Hà" in text and "SỞ TÀI CHÍNH" in text
+        assert not LetterDocument.objects.exists()  # a preview is never stored
+
+
+def test_the_letter_page_offers_the_pdf_preview_before_the_head_signs(cast, client):
+    letter = services.cert_request_create(
+        agency=cast.agency_a, form=FormKind.ISSUE_ORGANIZATION, by=cast.clerk_a, **CONTACT
+    )
+    sign_in(client, cast.clerk_a)
+    page = client.get(reverse("requests_app:detail", args=[letter.pk])).content.decode()
+    assert reverse("requests_app:pdf_preview", args=[letter.pk]) in page
+
+
+def test_the_clerk_writes_the_recipients_and_the_letter_prints_them(cast):
+    letter = services.cert_request_create(
+        agency=cast.agency_a,
+        form=FormKind.ISSUE_ORGANIZATION,
+        by=cast.clerk_a,
+        **CONTACT,
+        recipients="- Như trên;\n- Giám đốc Sở (để báo cáo);\n\n- Lưu: VT, VP.",
+    )
+    text = pdf_text(letter_pdf_preview(letter))
+    assert "- Giám đốc Sở (để báo cáo);" in text and "- Lưu: VT, VP." in text
+    assert "(để theo dõi)" not in text
+    default = services.cert_request_create(
+        agency=cast.agency_a, form=FormKind.ISSUE_ORGANIZATION, by=cast.clerk_a, **CONTACT
+    )
+    assert "Sở Khoa học và Công nghệ Tỉnh Lai Châu (để theo" in pdf_text(
+        letter_pdf_preview(default)
+    )
+
+
+def test_a_long_agency_name_breaks_between_words_into_balanced_lines(cast):
+    agency = f.AgencyFactory(parent=cast.province_1, name="Sở Khoa học và Công nghệ tỉnh Lai Châu")
+    letter = CertRequest.objects.create(
+        agency=agency, form=FormKind.ISSUE_ORGANIZATION, created_by=cast.clerk_a, **CONTACT
+    )
+    lines = [line.strip() for line in pdf_text(letter_pdf_preview(letter)).splitlines()]
+    left = [line.split("  ")[0] for line in lines]
+    assert "SỞ KHOA HỌC" in left and "VÀ CÔNG NGHỆ" in left
+    assert "NGHỆ" not in left and not any(line.endswith("VÀ CÔNG") for line in left)
+
+
+def test_header_names_keep_vietnamese_words_and_places_whole():
+    from agencies.documents import header_lines
+
+    assert header_lines("SỞ KHOA HỌC VÀ CÔNG NGHỆ") == ["SỞ KHOA HỌC", "VÀ CÔNG NGHỆ"]
+    assert header_lines("SỞ KHOA HỌC VÀ CÔNG NGHỆ TỈNH ĐIỆN BIÊN")[-1] == "TỈNH ĐIỆN BIÊN"
+    assert header_lines("SỞ TÀI CHÍNH") == ["SỞ TÀI CHÍNH"]
+    assert header_lines("SỞ KHOA HỌC VÀ CÔNG NGHỆ", wide=True) == ["SỞ KHOA HỌC VÀ CÔNG NGHỆ"]
+
+
+def test_an_email_never_breaks_and_shrinks_to_fit_its_cell():
+    from portal.lib.textfit import email_size_class, text_width_mm
+
+    short, long = "ha@laichau.gov.vn", "nguyenthithuhuong.vanphong@sotaichinh.laichau.gov.vn"
+    assert email_size_class(short, 36, 10) == ""
+    size_class = email_size_class(long, 36, 10)
+    assert size_class in ("fs9", "fs8", "fs7", "fs6")
+    if size_class != "fs6":
+        assert text_width_mm(long, float(size_class[2:])) <= 36 - 4

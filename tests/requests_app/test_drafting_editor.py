@@ -42,6 +42,20 @@ def test_section_one_is_saved_as_a_draft(client, cast):
     assert cert_request.status == Status.DRAFT
 
 
+def test_the_clerk_edits_the_letters_recipients_with_section_one(client, cast):
+    cert_request = letter_draft(cast)
+    sign_in(client, cast.clerk_a)
+    page = client.get(reverse("requests_app:edit", args=[cert_request.pk])).content.decode()
+    assert 'name="recipients"' in page
+    response = client.post(
+        reverse("requests_app:edit", args=[cert_request.pk]),
+        {**LETTER_CONTACT, "recipients": "- Như trên;\n- Lưu: VT, VP.", "_action": "save"},
+    )
+    assert response.status_code == 302
+    cert_request.refresh_from_db()
+    assert cert_request.recipients == "- Như trên;\n- Lưu: VT, VP."
+
+
 def test_section_one_errors_are_shown_next_to_the_field(client, cast):
     cert_request = letter_draft(cast)
     sign_in(client, cast.clerk_a)

@@ -379,3 +379,14 @@ def test_a_personal_signature_of_someone_who_is_not_the_head_is_refused(cast, pa
 
     assert error.code == "no_person_signature"
     assert_nothing_stored(letter)
+
+
+def test_an_upload_with_the_heads_signature_but_no_agency_seal_is_refused(cast, pair):
+    letter = issued_external(cast)
+    head_only = SigningPair(personal=pair.personal, seal=None)
+
+    error = refused(letter, signed_by(rendered(letter), head_only, cast), cast.head_a)
+
+    assert error.code == "no_seal"
+    assert cast.agency_a.name in error.message
+    assert_nothing_stored(letter)
