@@ -4,7 +4,11 @@ import threading
 
 import pytest
 from django.db import connection
+from rest_framework.response import Response
 
+from portal.models import IdempotencyKey
+from requests_app.api import writes
+from requests_app.api.views import CertRequestViewSet
 from requests_app.models import CertRequest
 from tests.api.calls import api_as
 from tests.requests_app.letters import CONTACT
@@ -54,6 +58,53 @@ def test_a_refused_post_leaves_no_key_so_a_corrected_retry_may_use_it(cast):
     client = api_as(cast.clerk_b)
     assert post(client, body(cast), "k-1").status_code == 403
     assert CertRequest.objects.count() == 0
+    assert not IdempotencyKey.objects.filter(key="k-1").exists()
+
+    corrected = post(client, body(cast, agency=cast.agency_b.pk), "k-1")
+
+    assert corrected.status_code == 201, corrected.json()
+    assert "Idempotent-Replayed" not in corrected
+    assert CertRequest.objects.filter(agency=cast.agency_b).count() == 1
+
+
+@pytest.mark.django_db
+def test_a_post_that_fails_with_a_server_error_releases_its_key_and_the_retry_acts(
+    cast, monkeypatch
+):
+    create = writes.letter_create
+
+    def broken(**kwargs):
+        raise RuntimeError("the database went away")
+
+    client = api_as(cast.clerk_a)
+    client.raise_request_exception = False
+    monkeypatch.setattr(writes, "letter_create", broken)
+    assert post(client, body(cast), "k-1").status_code == 500
+    assert not IdempotencyKey.objects.filter(key="k-1").exists()
+
+    monkeypatch.setattr(writes, "letter_create", create)
+    retried = post(client, body(cast), "k-1")
+
+    assert retried.status_code == 201, retried.content
+    assert "Idempotent-Replayed" not in retried
+    assert CertRequest.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_a_post_answered_with_a_5xx_keeps_no_answer_to_replay(cast, monkeypatch):
+    answer = CertRequestViewSet._answer
+    client = api_as(cast.clerk_a)
+    monkeypatch.setattr(
+        CertRequestViewSet, "_answer", lambda self, *a, **k: Response({}, status=503)
+    )
+    assert post(client, body(cast), "k-1").status_code == 503
+    assert not IdempotencyKey.objects.filter(key="k-1").exists()
+
+    monkeypatch.setattr(CertRequestViewSet, "_answer", answer)
+    retried = post(client, body(cast), "k-1")
+
+    assert retried.status_code == 201
+    assert "Idempotent-Replayed" not in retried
 
 
 def test_two_concurrent_posts_with_the_same_key_create_once(transactional_db, cast):

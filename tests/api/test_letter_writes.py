@@ -183,6 +183,20 @@ def test_a_wrong_method_is_a_405_problem(cast):
     assert response.json()["code"] == "method_not_allowed"
 
 
+@pytest.mark.parametrize("who", ["clerk_b", "head_a", "officer_1", "ca_operator"])
+def test_the_api_creates_no_letter_for_an_agency_the_caller_is_not_clerk_of(cast, who):
+    """Without rows the create path has no check of its own: the service's (only a clerk of
+    the agency, docs/domain.md §2) is the one guard, and this test fails without it."""
+    response = api_as(getattr(cast, who)).post(
+        "/api/v1/van-ban/",
+        {"form": "01", "agency": cast.agency_a.pk, "contact": CONTACT},
+        format="json",
+    )
+
+    assert response.status_code == 403, response.json()
+    assert not CertRequest.objects.exists()
+
+
 @pytest.mark.parametrize("agency", [2**40, -1, "abc", None])
 def test_an_impossible_agency_id_is_a_400_never_a_500(cast, agency):
     response = api_as(cast.clerk_a).post(

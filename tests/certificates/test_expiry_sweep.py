@@ -371,3 +371,18 @@ def test_a_batch_that_fails_leaves_nothing_of_itself(cast, ca, time_machine, mon
     assert not ReturnObligation.objects.exists()
     assert Device.objects.get(pk=certificate.device_id).status == D.HANDED_TO_SUBSCRIBER
     assert not Notification.objects.exists()
+
+
+@pytest.mark.django_db
+def test_two_certificates_of_one_device_in_two_batches_open_its_return_in_the_first(
+    cast, ca, time_machine
+):
+    device = _device(cast, D.HANDED_TO_SUBSCRIBER)
+    first = _certificate(cast, ca, device=device, ends=EXPIRY - timedelta(days=1))
+    _certificate(cast, ca, device=device)
+    time_machine.move_to(EXPIRY + timedelta(hours=1))
+
+    assert certificate_expire_due(batch_size=1) == 2
+
+    obligation = ReturnObligation.objects.open().get(device=device)
+    assert obligation.certificate_serial == first.serial

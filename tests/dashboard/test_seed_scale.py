@@ -3,12 +3,14 @@ hold what was asked, the data keeps the portal's invariants and scopes, and ever
 list bench/bench_lists.py measures answers 200 to the account it measures it as."""
 
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test import Client
+from django.utils import timezone
 
 from agencies.choices import OrgKind
 from agencies.models import Organization, Person
@@ -107,3 +109,38 @@ def test_every_page_the_list_bench_measures_answers_its_account(seeded, django_u
         response = clients[username].get(url)
         assert response.status_code == 200, (username, url, response.status_code)
     assert {CA_USERNAME, CLERK_USERNAME.format(agency=1)} <= set(clients)
+
+
+def test_the_expiry_sweep_opens_a_return_for_every_expired_device_but_those_already_owing_one(
+    time_machine,
+):
+    """Issue 32 item 11: at 1M certificates the sweep expired 10,000 certificates on devices
+    and opened 9,565 obligations. The other 435 (1 in 23) are the seed's devices awaiting
+    return (device g with g % 23 = 0) that already owe it: an obligation is open on them, and a
+    device goes back once (`return_one_open_obligation_per_device`, docs/architecture.md
+    §12.4). Every expired certificate's device ends with exactly one open obligation."""
+    sizes = {**SIZES, "obligations": SIZES["devices"]}  # every awaiting device owes its return
+    call_command("seed_scale", *[f"--{k}={v}" for k, v in sizes.items()], stdout=None)
+    from certificates.services import certificate_expire_due
+
+    time_machine.move_to(timezone.now() + timedelta(days=400), tick=False)
+    due = list(Certificate.objects.due_to_expire().values_list("device_id", flat=True))
+    on_devices = [device for device in due if device is not None]
+    owing = set(
+        ReturnObligation.objects.open()
+        .filter(device_id__in=on_devices)
+        .values_list("device_id", flat=True)
+    )
+    before = set(ReturnObligation.objects.values_list("pk", flat=True))
+    awaiting = Device.objects.filter(pk__in=on_devices, status="awaiting_return")
+    assert owing == set(awaiting.values_list("pk", flat=True)) and owing  # the 1 in 23
+
+    assert certificate_expire_due() == len(due)
+
+    opened = ReturnObligation.objects.exclude(pk__in=before)
+    assert opened.count() == len(set(on_devices)) - len(owing)
+    assert not opened.filter(device_id__in=owing).exists()
+    assert set(opened.values_list("device_id", flat=True)) | owing == set(on_devices)
+    assert ReturnObligation.objects.open().filter(device_id__in=on_devices).count() == len(
+        set(on_devices)
+    )

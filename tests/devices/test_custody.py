@@ -12,6 +12,8 @@ from devices.services import (
     device_collect,
     device_deliver_for_certificate,
     device_hand_over,
+    device_lock,
+    device_recover,
     device_register_stock,
     handover_notice_create,
     loss_report_create,
@@ -154,6 +156,35 @@ def test_issuing_on_a_token_consumes_the_oldest_one_in_stock_or_registers_one(ca
 
 
 # --- illegal moves change nothing ---------------------------------------------------------------
+@pytest.mark.parametrize("status", [s for s in D.values if s != D.LOCKED])
+def test_only_a_locked_device_is_recovered_any_other_is_refused_and_unchanged(cast, status):
+    """The custody table's "recover" starts from "locked" only (docs/domain.md §3.7, §5.6)."""
+    device = f.DeviceFactory(agency=cast.agency_a, holder=cast.subscriber, status=status)
+    CustodyRecord.objects.create(
+        device=device, status=status, holder_kind=CustodyRecord.HolderKind.SUBSCRIBER,
+        agency=cast.agency_a, held_from=device.created_at,
+    )  # fmt: skip
+    before = snapshot(device)
+
+    with pytest.raises(DomainError) as exc:
+        device_recover(device=device, by=cast.officer_1, document_ref="06/CV")
+
+    assert exc.value.code == "illegal_device_move"
+    assert snapshot(device) == before
+
+
+def test_a_locked_device_is_recovered_to_its_subscriber(cast, handed):
+    device_lock(device=handed, by=cast.clerk_a)
+
+    device_recover(device=handed, by=cast.officer_1, document_ref="06/CV")
+
+    assert snapshot(handed).status == D.HANDED_TO_SUBSCRIBER
+    assert chain(handed)[-2:] == [
+        (D.LOCKED, CustodyRecord.HolderKind.SUBSCRIBER),
+        (D.HANDED_TO_SUBSCRIBER, CustodyRecord.HolderKind.SUBSCRIBER),
+    ]
+
+
 def test_handing_over_a_lost_device_is_refused_and_changes_nothing(cast, handed):
     loss_report_create(
         device=handed, lost_on=timezone.localdate(), lost_place="Chợ", circumstances="Rơi mất.",

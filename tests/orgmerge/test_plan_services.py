@@ -8,6 +8,7 @@ from orgmerge.models import MergerPlan
 from orgmerge.services import merger_plan_create, merger_plan_discard, merger_plan_replan
 from portal.errors import DomainError
 from portal.models import AuditEvent
+from tests import factories as f
 
 pytestmark = pytest.mark.django_db
 
@@ -65,6 +66,27 @@ def test_case_c_changes_the_information_of_every_certificate_below(cast, world):
         by=cast.officer_1,
     )
     assert _actions(plan) == {world.cert_unit.pk: ActionKind.CHANGE_INFO}
+
+
+def test_a_change_needs_30_days_left_one_day_less_is_planned_as_a_new_issue(cast, world):
+    """docs/domain.md §6.5: a change of information for a certificate with fewer than
+    PORTAL_CHANGE_MIN_DAYS_LEFT (30) days left is proposed as a new issue instead."""
+    left = {n: f.certificate_valid_for(cast, agency=cast.unit_a, days_left=n) for n in (29, 30, 31)}
+
+    plan = merger_plan_create(
+        sources=[cast.unit_a],
+        case="c",
+        target=cast.agency_b,
+        effective_on=world.effective_on,
+        by=cast.officer_1,
+    )
+
+    kinds = _actions(plan)
+    assert {n: kinds[c.pk] for n, c in left.items()} == {
+        29: ActionKind.NEW_ISSUE,
+        30: ActionKind.CHANGE_INFO,
+        31: ActionKind.CHANGE_INFO,
+    }
 
 
 def test_replan_revokes_the_leaving_persons_certificate_and_returns_their_token(cast, world):

@@ -324,6 +324,23 @@ def test_a_holder_whose_certificate_can_no_longer_be_renewed_may_be_issued_anew(
     assert cert_request.rows.count() == 1
 
 
+@pytest.mark.parametrize(("days_left", "refused"), [(29, False), (30, True), (31, True)])
+def test_a_new_issue_is_refused_while_the_holders_certificate_has_30_days_left(
+    cast, days_left, refused
+):
+    """docs/domain.md §5.8, §5.2: at 30 days the certificate can still be renewed or changed,
+    so a new issue is refused; at 29 a new issue is the only way on."""
+    holder_certificate(cast, days_left=days_left)
+    cert_request = letter_draft(cast)
+    if refused:
+        with pytest.raises(RowInvalid) as caught:
+            letter_row_add(cert_request, cast.clerk_a, national_id=HOLDER_ID)
+        assert f"còn {days_left} ngày" in caught.value.errors["national_id"][0]
+    else:
+        letter_row_add(cert_request, cast.clerk_a, national_id=HOLDER_ID)
+    assert cert_request.rows.count() == (0 if refused else 1)
+
+
 def test_a_revoked_or_expired_certificate_does_not_stop_a_new_issue(cast):
     from certificates.choices import CertStatus
 

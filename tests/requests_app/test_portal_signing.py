@@ -157,6 +157,31 @@ def test_a_tampered_signed_version_is_flagged_and_cannot_be_forwarded(cast, clie
     assert NOT_SIGNED in messages
 
 
+def test_a_signed_version_without_any_signature_is_not_verified_and_cannot_be_forwarded(cast):
+    """No signature is not "every signature valid" (docs/domain.md §10): all() of nothing is
+    true, so the check needs at least one (requests_app/services/verification.py)."""
+    good = letter_at(cast, Status.PROVINCE_REVIEW, FormKind.ISSUE_ORGANIZATION)
+    unsigned = bytes(LetterDocument.objects.get(letter=good, kind=DocumentKind.RENDERED).content)
+    letter = submitted(cast)
+    services.cert_request_issue(cert_request=letter, by=cast.head_a, signing=Signing.EXTERNAL)
+    letter.refresh_from_db()
+    # what would be stored if a file with no signature at all were taken as the signed version
+    services.letter_signed_store(
+        cert_request_id=letter.pk, number=letter.number, by=cast.head_a, source="upload",
+        pdf=unsigned,
+    )  # fmt: skip
+    letter.refresh_from_db()
+    assert letter.status == Status.PROVINCE_REVIEW
+
+    verification = services.letter_verification_current(letter)
+    assert verification.ok is False and verification.signatures == []
+    with pytest.raises(DomainError) as exc:
+        services.cert_request_forward(cert_request=letter, by=cast.officer_1)
+    assert exc.value.code == "not_signed"
+    letter.refresh_from_db()
+    assert letter.status == Status.PROVINCE_REVIEW
+
+
 def test_a_revoked_signer_is_flagged_on_recheck_and_cannot_be_forwarded(cast, client):
     letter = letter_at(cast, Status.PROVINCE_REVIEW, FormKind.ISSUE_ORGANIZATION)
     assert services.letter_verification_current(letter).ok

@@ -115,6 +115,24 @@ def test_a_renewal_about_to_become_impossible_comes_first(cast, client):
     assert "Sắp hết hạn gia hạn" in response.content.decode()
 
 
+@pytest.mark.parametrize(("days_left", "at_risk"), [(29, True), (30, False), (31, False)])
+def test_a_renewal_is_at_risk_exactly_when_it_could_no_longer_be_renewed(cast, days_left, at_risk):
+    """docs/domain.md §5.9: the queue's window is the renewal rule's, under 30 days left."""
+    certificate = certificate_of(cast.agency_a, days_left=45)
+    renewal = draft(cast, FormKind.RENEW_CHANGE, rows=0)
+    services.row_save(
+        cert_request=renewal, by=cast.clerk_a, data={"certificate": certificate, "renew": True}
+    )
+    # Time passes while the renewal waits: `days_left` whole days (and an hour) remain.
+    type(certificate).objects.filter(pk=certificate.pk).update(
+        not_after=timezone.now() + timedelta(days=days_left, hours=1)
+    )
+
+    figures = CertRequest.objects.filter(pk=renewal.pk).with_queue_figures().get()
+
+    assert figures.renewal_at_risk is at_risk
+
+
 def test_the_row_counts_are_per_outcome(cast, client):
     cert_request = letter_at(cast, Status.PROVINCE_REVIEW, rows=3)
     first, second, _ = cert_request.rows.order_by("position")

@@ -106,6 +106,16 @@ def test_it_refuses_an_unknown_sim_carrier(cast):
     )
 
 
+def test_a_sim_pki_row_without_a_mobile_number_is_refused_saying_the_sim_needs_one(cast):
+    """docs/domain.md §5.8. Every Mẫu 01 row needs a mobile number anyway (REQUIRED_COLUMNS),
+    so the SIM rule's own guard shows only in its message."""
+    cert_request = letter(cast, FormKind.ISSUE_PERSON)
+    errors = refused_fields(
+        cert_request, cast.clerk_a, person_row(sim_carrier="viettel", mobile="")
+    )
+    assert "SIM PKI cần số điện thoại di động." in errors["mobile"]
+
+
 def test_it_refuses_a_second_renewal(cast):
     cert_request = letter(cast, FormKind.RENEW_CHANGE)
     once_renewed = certificate(cast, renewal_count=1)
