@@ -25,7 +25,13 @@ from portal.workdays import working_days_between
 from requests_app.choices import FormKind, Outcome, Status
 
 _PK = "987654321"
-WAITING = (Status.PROVINCE_REVIEW, Status.FORWARDED, Status.IN_PROCESS)
+# A letter whose processing failed still waits on its processor (the retry button).
+WAITING = (
+    Status.PROVINCE_REVIEW,
+    Status.FORWARDED,
+    Status.IN_PROCESS,
+    Status.PROCESSING_FAILED,
+)
 LETTER_KINDS = (Deadline.Kind.PROVINCE_REVIEW, Deadline.Kind.CA_PROCESSING, Deadline.Kind.RECOVERY)
 
 
