@@ -8,11 +8,9 @@ from django.db import connection
 TRIGGER = "test_poison_letter"
 
 
-def poison(cert_request_id: int, cursor=None) -> None:
+def poison(cert_request_id: int) -> None:
     """Make every completion of the letter fail, until `cure`."""
-    own = cursor is None
-    cursor = cursor or connection.cursor()
-    try:
+    with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute(
                 f"CREATE FUNCTION {TRIGGER}() RETURNS trigger AS $$ BEGIN"
@@ -30,16 +28,13 @@ def poison(cert_request_id: int, cursor=None) -> None:
                 f" WHEN NEW.action = 'complete' AND NEW.cert_request_id = {int(cert_request_id)}"
                 " BEGIN SELECT RAISE(ABORT, 'the registry refused the letter'); END"
             )
-    finally:
-        if own:
-            cursor.close()
 
 
 def cure() -> None:
+    """Drop the trigger (if still there: safe at any test's teardown)."""
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"DROP TRIGGER {TRIGGER}"
-            + (" ON requests_app_transition" if connection.vendor == "postgresql" else "")
-        )
         if connection.vendor == "postgresql":
-            cursor.execute(f"DROP FUNCTION {TRIGGER}()")
+            cursor.execute(f"DROP TRIGGER IF EXISTS {TRIGGER} ON requests_app_transition")
+            cursor.execute(f"DROP FUNCTION IF EXISTS {TRIGGER}()")
+        else:
+            cursor.execute(f"DROP TRIGGER IF EXISTS {TRIGGER}")
