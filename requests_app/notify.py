@@ -6,6 +6,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from agencies.choices import Role
+from portal.models import Notification
 from portal.notifications import notify
 
 
@@ -97,6 +98,6 @@ def processing_failed(cert_request) -> None:
         },
         url=_url(cert_request),
         subject=f"letter:{cert_request.pk}",
-        kind="processing_failed",
+        kind=Notification.Kind.PROCESSING_FAILED,
         key=f"letter:{cert_request.pk}:processing_failed:{failures}",
     )
