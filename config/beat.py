@@ -69,6 +69,13 @@ def beat_schedule(*, audit_checkpoint_minutes: int) -> dict:
             "task": "portal.tasks.daily_digest_task",
             "schedule": crontab(hour=env_int("PORTAL_DIGEST_HOUR", 7), minute=0),
         },
+        # The statistics' tally of ended months (docs/architecture.md §10): daily, so a month
+        # is tallied on the second day of the next (when it settles) or on the first run
+        # after a missed one; until then the page counts it from the events.
+        "dashboard-event-months-tally": {
+            "task": "dashboard.tasks.certificate_event_months_tally_task",
+            "schedule": crontab(hour=1, minute=30),
+        },
         "portal-audit-checkpoint": {
             "task": "portal.tasks.audit_checkpoint_task",
             "schedule": audit_checkpoint_minutes * 60,

@@ -340,6 +340,9 @@ PORTAL_RECOVERY_WORKING_DAYS = env_int("PORTAL_RECOVERY_WORKING_DAYS", 1)
 PORTAL_PROCESSING_WORKING_DAYS = env_int("PORTAL_PROCESSING_WORKING_DAYS", 3)
 # A letter in process whose processing shows no progress for this long is queued again.
 PORTAL_PROCESSING_STALL_SECONDS = env_int("PORTAL_PROCESSING_STALL_SECONDS", 180)
+# Attempts at processing a letter (the click, then each requeue) before it is "processing
+# failed" and its processor and the administrators are told (docs/architecture.md §4.5).
+PORTAL_PROCESSING_MAX_ATTEMPTS = env_int("PORTAL_PROCESSING_MAX_ATTEMPTS", 5)
 # Rows of a letter processed and committed together by the worker, written with bulk
 # operations; the chunk's audit events go in last, so the audit trail's head is locked only
 # for the end of the chunk (docs/architecture.md §12.3). A worker that dies loses one chunk.

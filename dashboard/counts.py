@@ -144,12 +144,17 @@ def letter_counts(letters: QuerySet, *, now: datetime | None = None) -> LetterCo
     """Letters by where they wait, in one query. Overdue: past the working-day deadline and
     still waiting on someone other than the drafting clerk."""
     now = now or timezone.now()
-    waiting = [Status.PROVINCE_REVIEW, Status.FORWARDED, Status.IN_PROCESS]
+    waiting = [
+        Status.PROVINCE_REVIEW,
+        Status.FORWARDED,
+        Status.IN_PROCESS,
+        Status.PROCESSING_FAILED,
+    ]
     counts = letters.order_by().aggregate(
         drafts=Count("pk", filter=Q(status=Status.DRAFT)),
         awaiting_head=Count("pk", filter=Q(status=Status.AWAITING_HEAD)),
         in_province=Count("pk", filter=Q(status=Status.PROVINCE_REVIEW)),
-        with_ca=Count("pk", filter=Q(status__in=[Status.FORWARDED, Status.IN_PROCESS])),
+        with_ca=Count("pk", filter=Q(status__in=waiting[1:])),
         overdue=Count("pk", filter=Q(status__in=waiting, due_on__lt=timezone.localdate(now))),
         done_this_month=Count("pk", filter=Q(status=Status.DONE, done_at__gte=month_start(now))),
     )

@@ -2,11 +2,12 @@
 (docs/architecture.md §10, "Ended months are tallied once").
 
 Nationwide, a month that has ended never changes: certificate events are only ever appended,
-stamped with the moment they happen (`certificates.services`). So its counts are written once,
-the first time a page needs them (`CertificateEventMonth`), and only the months still open are
-counted from the events, through the index on their time. A narrower scope keeps counting
-every month from the events: a merger moves certificates between agencies, so a province's
-past months can change.
+stamped with the moment they happen (`certificates.services`). So its counts are written once
+by the worker (`dashboard.services.certificate_event_months_tally`, a daily beat task), and the
+page reads them; the months still open, and an ended month the worker has not tallied yet, are
+counted from the events, through the index on their time. A page never writes (a GET changes
+nothing). A narrower scope keeps counting every month from the events: a merger moves
+certificates between agencies, so a province's past months can change.
 """
 
 from datetime import date, datetime, timedelta
@@ -24,6 +25,18 @@ from dashboard.months import Month
 # A month is tallied only from the second day of the next one: an event stamped just before
 # midnight may still be committing at the turn of the month.
 SETTLING = timedelta(days=1)
+# The trend's length: this month and the eleven before it.
+MONTHS = 12
+
+
+def trend_months(today: date) -> list[date]:
+    """The first days of the last MONTHS months, oldest first, this month included."""
+    year, month = today.year, today.month
+    firsts = []
+    for _step in range(MONTHS):
+        firsts.append(date(year, month, 1))
+        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
+    return firsts[::-1]
 
 
 def has_settled(month: date, now: datetime) -> bool:
@@ -78,8 +91,8 @@ def events_per_month(events, months: list[date]) -> dict[tuple[date, str], int]:
 
 def nationwide_per_month(months: list[date], now: datetime) -> dict[tuple[date, str], int]:
     """`events_per_month` of every certificate event (the expiries left out, as the page
-    shows them): settled months from their tally, which the first caller writes (two at once
-    write the same figures; the constraint keeps one), the others from the events."""
+    shows them): settled months from their tally (written by the worker), the others, and a
+    settled month not tallied yet, counted from the events. Writes nothing."""
     settled = [m for m in months if has_settled(m, now)]
     found = {
         (month, kind): n
@@ -91,14 +104,18 @@ def nationwide_per_month(months: list[date], now: datetime) -> dict[tuple[date, 
     # From the oldest month without a tally on: consecutive months, as `events_per_month`
     # needs (a tallied month among them is counted again, to the same figures).
     first = next((i for i, m in enumerate(months) if m not in tallied), len(months))
-    counted_now = events_per_month(
-        CertificateEvent.objects.exclude(kind=CertEventKind.EXPIRED), months[first:]
+    found.update(
+        events_per_month(
+            CertificateEvent.objects.exclude(kind=CertEventKind.EXPIRED), months[first:]
+        )
     )
-    missing = [m for m in settled if m not in tallied]
-    if missing:
-        # Imported here: the services reach the monthly report, which reads the statistics.
-        from dashboard.services import certificate_event_months_keep
-
-        certificate_event_months_keep(months=missing, counts=counted_now)
-    found.update(counted_now)
     return found
+
+
+def untallied_months(months: list[date], now: datetime) -> list[date]:
+    """The settled months of `months` that have no tally yet (for the worker to write)."""
+    settled = [m for m in months if has_settled(m, now)]
+    tallied = set(
+        CertificateEventMonth.objects.filter(month__in=settled).values_list("month", flat=True)
+    )
+    return [m for m in settled if m not in tallied]

@@ -2,7 +2,7 @@
 (docs/architecture.md §10, "Monthly report"), and the statistics' tally of ended months
 (§10, "Ended months are tallied once")."""
 
-from datetime import date
+from datetime import date, datetime
 
 from django.db import transaction
 from django.utils import timezone
@@ -14,8 +14,10 @@ from agencies.documents import place_name
 from agencies.models import Organization
 from agencies.services import document_number_next
 from certificates.choices import CertEventKind
+from certificates.models import CertificateEvent
 from certificates.signing import anchor_position, sign_and_seal, signing_pair
 from dashboard.choices import ReportState
+from dashboard.event_months import events_per_month, trend_months, untallied_months
 from dashboard.models import CertificateEventMonth, MonthlyReport, MonthlyReportDocument
 from dashboard.months import Month
 from dashboard.reports import BLANK_OFFICE, SERIES, report_pdf, reporting_office
@@ -163,17 +165,39 @@ def monthly_report_sign(*, province: Organization, month: Month, by) -> MonthlyR
     return locked
 
 
-def certificate_event_months_keep(*, months: list[date], counts: dict[tuple[date, str], int]):
-    """Keep the nationwide counts of certificate events of `months`, which have ended
-    (`dashboard.event_months`): one row per kind, zeros included. A derived figure, not a
-    decision, so no audit event; a page that tallied the same month at the same moment has
-    written the same figures, and the unique constraint keeps its rows."""
+def certificate_event_months_tally(*, now: datetime | None = None) -> int:
+    """Beat (daily): tally the nationwide counts of certificate events of every month of the
+    statistics' trend that has settled and has no tally yet (`dashboard.event_months`): one
+    row per kind, zeros included. Returns the months tallied.
+
+    Idempotent by the unique constraint (month, kind): a rerun finds the months tallied and
+    writes nothing; two runs at once count the same figures and the constraint keeps one
+    row each. A derived figure, not a decision, so no audit event. The statistics page only
+    reads the tally and counts an untallied month from the events (a GET never writes)."""
+    now = now or timezone.now()
+    missing = untallied_months(trend_months(timezone.localdate(now)), now)
+    if not missing:
+        return 0
+    counts = events_per_month(
+        CertificateEvent.objects.exclude(kind=CertEventKind.EXPIRED),
+        _consecutive(missing),
+    )
     CertificateEventMonth.objects.bulk_create(
         [
             CertificateEventMonth(month=month, kind=kind, n=counts.get((month, kind), 0))
-            for month in months
+            for month in missing
             for kind in CertEventKind.values
             if kind != CertEventKind.EXPIRED
         ],
         ignore_conflicts=True,
     )
+    return len(missing)
+
+
+def _consecutive(months: list[date]) -> list[date]:
+    """Every month from the first of `months` to the last, as `events_per_month` needs."""
+    found, month = [], Month.of(months[0])
+    while month.first_day <= months[-1]:
+        found.append(month.first_day)
+        month = Month.of(month.next_first_day)
+    return found

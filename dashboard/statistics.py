@@ -27,7 +27,7 @@ from agencies.choices import OrgKind, Role
 from agencies.models import Organization
 from certificates.choices import CertEventKind, CertStatus, SubjectKind
 from certificates.models import Certificate, CertificateEvent
-from dashboard.event_months import events_per_month, nationwide_per_month
+from dashboard.event_months import events_per_month, nationwide_per_month, trend_months
 from devices.choices import DeviceKind, DeviceStatus
 from devices.models import Device, ReturnObligation
 from orgmerge.choices import PlanStatus
@@ -38,7 +38,6 @@ from requests_app.choices import Status
 from requests_app.models import CertRequest
 
 CACHE_SECONDS = 300
-MONTHS = 12
 # Roles that have statistics: everyone who works on letters.
 STATISTICS_ROLES = (
     Role.AGENCY_CLERK,
@@ -95,16 +94,6 @@ def narrowing(user, chosen_id: str | None) -> Narrowing:
 def _scoped(queryset, user, chosen: Organization | None):
     queryset = queryset.visible_to(user)
     return queryset.within(chosen.path) if chosen is not None else queryset
-
-
-def _months(today: date) -> list[date]:
-    """The first days of the last MONTHS months, oldest first, this month included."""
-    year, month = today.year, today.month
-    firsts = []
-    for _step in range(MONTHS):
-        firsts.append(date(year, month, 1))
-        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
-    return firsts[::-1]
 
 
 def _registry_groups(certificates, now: datetime) -> list[tuple]:
@@ -193,7 +182,7 @@ def _breakdown(groups: list[tuple], *, by_province: bool) -> Table:
 
 
 def _monthly(certificates, today: date, *, everything: bool) -> Table:
-    months = _months(today)
+    months = trend_months(today)
     if everything:  # the whole registry: ended months from their tally
         found = nationwide_per_month(months, timezone.now())
     else:

@@ -127,6 +127,7 @@ class Notification(models.Model):
         RENEWAL = "renewal", _("Gia hạn chứng thư")
         RENEWAL_OVERTAKEN = "renewal_overtaken", _("Gia hạn không còn thực hiện được")
         DEADLINE = "deadline", _("Thời hạn xử lý")
+        PROCESSING_FAILED = "processing_failed", _("Xử lý thất bại")
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"

@@ -27,6 +27,9 @@ class Status(models.TextChoices):
     PROVINCE_REVIEW = "province_review", _("Sở KH&CN đang xem xét")
     FORWARDED = "forwarded", _("Đã chuyển CA")
     IN_PROCESS = "in_process", _("Đang xử lý")
+    # The worker gave up after PORTAL_PROCESSING_MAX_ATTEMPTS attempts; the processor retries
+    # (docs/architecture.md §4.5).
+    PROCESSING_FAILED = "processing_failed", _("Xử lý thất bại")
     DONE = "done", _("Hoàn thành")
     REFUSED = "refused", _("Bị từ chối")
     CANCELLED = "cancelled", _("Đã hủy")

@@ -25,7 +25,15 @@ from portal.workdays import working_days_between
 from requests_app.choices import FormKind, Outcome, Status
 
 _PK = "987654321"
-WAITING = (Status.PROVINCE_REVIEW, Status.FORWARDED, Status.IN_PROCESS)
+# A letter whose processing failed still waits on its processor (the retry button).
+WAITING = (
+    Status.PROVINCE_REVIEW,
+    Status.FORWARDED,
+    Status.IN_PROCESS,
+    Status.PROCESSING_FAILED,
+)
+# The placeholders of WAITING in the SQL below (its length is the tuple's).
+_WAITING_IN = ", ".join(["%s"] * len(WAITING))
 LETTER_KINDS = (Deadline.Kind.PROVINCE_REVIEW, Deadline.Kind.CA_PROCESSING, Deadline.Kind.RECOVERY)
 
 
@@ -43,7 +51,7 @@ def letter_deadlines_sync() -> dict[str, int]:
     label = _slots(_("Văn bản số %(number)s của %(agency)s"), "number", "agency")
     with connection.cursor() as cursor:
         cursor.execute(
-            "INSERT INTO portal_deadline (kind, subject, label, url, due_on, state, actor,"
+            "INSERT INTO portal_deadline (kind, subject, label, url, due_on, state, actor,"  # noqa: S608 - placeholders only
             " agency_id, level, opened_at)"
             " SELECT CASE WHEN r.form = %s THEN %s"
             "   WHEN r.status = %s OR r.forwarded_at IS NULL THEN %s ELSE %s END,"
@@ -52,7 +60,7 @@ def letter_deadlines_sync() -> dict[str, int]:
             " CASE WHEN r.status = %s OR r.forwarded_at IS NULL THEN %s ELSE %s END,"
             " r.agency_id, 0, now()"
             " FROM requests_app_certrequest r JOIN agencies_organization a ON a.id = r.agency_id"
-            " WHERE r.status IN (%s, %s, %s) AND r.due_on IS NOT NULL"
+            f" WHERE r.status IN ({_WAITING_IN}) AND r.due_on IS NOT NULL"
             " ON CONFLICT (kind, subject, due_on) DO NOTHING",
             [
                 FormKind.RECOVER_DEVICE,
@@ -74,11 +82,11 @@ def letter_deadlines_sync() -> dict[str, int]:
         # Closed: the letter left the waiting statuses, or waits under another due date or
         # at another step (forwarded to the CA with the same due date as the province had).
         cursor.execute(
-            "UPDATE portal_deadline dl SET state = %s, closed_at = now()"
+            "UPDATE portal_deadline dl SET state = %s, closed_at = now()"  # noqa: S608 - placeholders only
             " WHERE dl.kind IN (%s, %s, %s) AND dl.closed_at IS NULL AND NOT EXISTS ("
             "   SELECT 1 FROM requests_app_certrequest r"
             "   WHERE r.id = split_part(dl.subject, ':', 2)::bigint"
-            "   AND r.status IN (%s, %s, %s) AND r.due_on = dl.due_on"
+            f"   AND r.status IN ({_WAITING_IN}) AND r.due_on = dl.due_on"
             "   AND dl.kind = CASE WHEN r.form = %s THEN %s"
             "     WHEN r.status = %s OR r.forwarded_at IS NULL THEN %s ELSE %s END)",
             [
@@ -172,7 +180,7 @@ def renewals_overtaken_notify(*, now: datetime | None = None) -> int:
         "number",
     )
     select = (
-        "SELECT m.user_id, format(%s, c.serial, r.number) AS message,"
+        "SELECT m.user_id, format(%s, c.serial, r.number) AS message,"  # noqa: S608 - placeholders only
         " replace(%s, %s, r.id::text) AS url, 'letter:' || r.id AS subject,"
         " 'renewal_overtaken' AS kind, 'row:' || w.id || ':renewal_overtaken' AS key"
         " FROM requests_app_requestrow w"
@@ -181,7 +189,7 @@ def renewals_overtaken_notify(*, now: datetime | None = None) -> int:
         " JOIN agencies_membership m ON m.organization_id = r.agency_id AND m.role IN (%s, %s)"
         " JOIN auth_user u ON u.id = m.user_id AND u.is_active"
         " WHERE w.renew AND w.outcome IN (%s, %s) AND c.not_after < %s"
-        " AND r.status IN (%s, %s, %s, %s, %s)"
+        f" AND r.status IN (%s, %s, {_WAITING_IN})"
     )
     params = [
         message,

@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from requests_app.choices import Outcome, Status
 
 # Where a forwarded letter may stand: the CA has it, or has processed it.
-AFTER_FORWARD = {Status.FORWARDED, Status.IN_PROCESS, Status.DONE}
+AFTER_FORWARD = {Status.FORWARDED, Status.IN_PROCESS, Status.PROCESSING_FAILED, Status.DONE}
 
 # The order in which a letter's counters read.
 DECISION_ORDER = (

@@ -191,6 +191,29 @@ ACTIONS: dict[str, Action] = {
             hint=_("Việc xử lý đã dừng quá lâu; các dòng đã xong không bị xử lý lại."),
         ),
         Action(
+            # The worker gives up: the last attempt failed, or stalled, after
+            # PORTAL_PROCESSING_MAX_ATTEMPTS (services.processing); the processor is told.
+            "processing_fail",
+            sources={S.IN_PROCESS: SYSTEM},
+            target=S.PROCESSING_FAILED,
+            label=_("Xử lý thất bại"),
+        ),
+        Action(
+            "retry",
+            handler="cert_request_retry",
+            sources={S.PROCESSING_FAILED: PROCESSOR},
+            target=S.IN_PROCESS,
+            not_drafter=True,
+            label=_("Xử lý lại"),
+            button=_("Xử lý lại"),
+            success=_("Đã đưa văn bản vào hàng đợi xử lý lại."),
+            reauth=True,
+            hint=_(
+                "Việc xử lý đã thất bại nhiều lần; hãy khắc phục nguyên nhân trước. "
+                "Các dòng đã xong không bị xử lý lại."
+            ),
+        ),
+        Action(
             "complete",
             sources={S.IN_PROCESS: SYSTEM},
             target=S.DONE,

@@ -95,6 +95,14 @@ class CertRequest(models.Model):
     # The last sign of life of the letter's processing (started, a chunk committed, queued
     # again): a letter in process without one for a while is stalled (services.processing).
     progress_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # The attempts at processing queued since the processor's click or retry (the click, each
+    # requeue by the stall sweep or a resume); past PORTAL_PROCESSING_MAX_ATTEMPTS the letter
+    # is "processing failed" (services.processing). Decided on the locked row.
+    processing_attempts = models.PositiveSmallIntegerField(
+        _("số lần xử lý"), default=0, editable=False
+    )
+    # Why the last attempt failed, as safe text for the page (docs/architecture.md §4.5).
+    processing_error = models.CharField(_("lỗi xử lý"), max_length=500, blank=True, editable=False)
 
     objects = CertRequestQuerySet.as_manager()
 
@@ -122,7 +130,10 @@ class CertRequest(models.Model):
             # read from the index alone (docs/architecture.md §12.2).
             models.Index(
                 fields=["agency", "form"],
-                condition=Q(forwarded_at__isnull=False, status__in=["forwarded", "in_process"]),
+                condition=Q(
+                    forwarded_at__isnull=False,
+                    status__in=["forwarded", "in_process", "processing_failed"],
+                ),
                 name="req_at_ca_agency_idx",
             ),
         ]

@@ -1,10 +1,12 @@
 """Who is told what at each step of a letter (in-app and e-mail through portal.notifications)."""
 
 from django.contrib.auth import get_user_model
+from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from agencies.choices import Role
+from portal.models import Notification
 from portal.notifications import notify
 
 
@@ -69,3 +71,33 @@ def outcome_to_clerk(cert_request, note: str = "", action: str = "") -> None:
     if note:
         message += f" – {note}"
     notify(users=[cert_request.created_by], message=message, url=_url(cert_request))
+
+
+def processing_failed(cert_request) -> None:
+    """The worker gave up on the letter (docs/architecture.md §4.5): tell whoever processes it
+    (the CA's operators, or the province's officers for a letter the Sở KH&CN processes) and
+    the administrators. Keyed by the letter's failure count, so a redelivered task or a
+    second sweep tells nobody twice, and a later failure after a retry is told again."""
+    if cert_request.processed_by_province:
+        processors = Q(
+            memberships__role=Role.PROVINCIAL_OFFICER,
+            memberships__organization__province_id=cert_request.agency.province_id,
+        )
+    else:
+        processors = Q(memberships__role=Role.CA_OPERATOR)
+    admins = Q(is_superuser=True) | Q(memberships__role=Role.ADMINISTRATOR)
+    users = get_user_model().objects.filter(processors | admins, is_active=True).distinct()
+    failures = cert_request.transitions.filter(action="processing_fail").count()
+    notify(
+        users=users,
+        message=_("Xử lý thất bại: %(title)s, số %(number)s – %(error)s")
+        % {
+            "title": _title(cert_request),
+            "number": cert_request.number,
+            "error": cert_request.processing_error,
+        },
+        url=_url(cert_request),
+        subject=f"letter:{cert_request.pk}",
+        kind=Notification.Kind.PROCESSING_FAILED,
+        key=f"letter:{cert_request.pk}:processing_failed:{failures}",
+    )

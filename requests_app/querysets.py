@@ -103,7 +103,9 @@ class CertRequestQuerySet(ScopedQuerySet):
         """Letters waiting for the user's provincial office, earliest deadline first."""
         scope = scope_for(user)
         waiting = Q(status=Status.PROVINCE_REVIEW) | Q(
-            status=Status.IN_PROCESS, form__in=PROVINCE_PROCESSED_FORMS, forwarded_at__isnull=True
+            status__in=[Status.IN_PROCESS, Status.PROCESSING_FAILED],
+            form__in=PROVINCE_PROCESSED_FORMS,
+            forwarded_at__isnull=True,
         )
         return (
             self.visible_to(user)
@@ -121,7 +123,7 @@ class CertRequestQuerySet(ScopedQuerySet):
             .filter(
                 form__in=CA_FORMS,
                 forwarded_at__isnull=False,
-                status__in=[Status.FORWARDED, Status.IN_PROCESS],
+                status__in=[Status.FORWARDED, Status.IN_PROCESS, Status.PROCESSING_FAILED],
             )
             .order_by("due_on", "pk")
         )

@@ -32,6 +32,7 @@ API_ACTIONS = [
     "refuse",
     "decide_rows",
     "resume",
+    "retry",
 ]
 
 

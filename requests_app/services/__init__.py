@@ -22,6 +22,7 @@ from requests_app.services.processing import (
     cert_request_process,
     cert_request_resume,
     cert_request_resume_stalled,
+    cert_request_retry,
     cert_request_run_processing,
     enqueue_processing,
 )
@@ -56,6 +57,7 @@ __all__ = [
     "cert_request_refuse",
     "cert_request_resume",
     "cert_request_resume_stalled",
+    "cert_request_retry",
     "cert_request_return",
     "cert_request_run_processing",
     "cert_request_send_back",

@@ -12,6 +12,12 @@ stuck and never repeated (docs/architecture.md §4).
   issue twice.
 - `progress_at` records the last sign of life; a letter in process without one for
   PORTAL_PROCESSING_STALL_SECONDS is re-enqueued by beat or resumed by the processor.
+- A poison letter is not retried for ever (§4.5): `processing_attempts` counts the attempts
+  queued (the click, each requeue), decided on the locked row by whoever queues, never by the
+  task (a redelivered message is not an attempt of ours). A run that raises records why
+  (`processing_error`, safe text); once the last attempt has failed or stalled, the letter
+  moves to "processing failed" and its processor and the administrators are told; the
+  processor's "retry" queues it again.
 """
 
 import logging
@@ -86,7 +92,14 @@ def cert_request_process(*, cert_request: CertRequest, by) -> CertRequest:
     Raises QueueUnavailable (after the letter has moved) when the task could not be queued.
     """
     with acting(cert_request, "process", by=by, check=_check_processable) as locked:
-        move(locked, "process", by=by, progress_at=timezone.now())
+        move(
+            locked,
+            "process",
+            by=by,
+            progress_at=timezone.now(),
+            processing_attempts=1,
+            processing_error="",
+        )
     _enqueue_or_tell(locked.pk)
     return cert_request
 
@@ -101,27 +114,84 @@ def cert_request_resume(*, cert_request: CertRequest, by) -> CertRequest:
     with acting(cert_request, "resume", by=by, check=_check_stalled) as locked:
         before = locked.progress_at
         locked.progress_at = timezone.now()
-        locked.save(update_fields=["progress_at"])
+        locked.processing_attempts += 1
+        locked.save(update_fields=["progress_at", "processing_attempts"])
         audit_record(
             actor=by,
             action="cert_request.resume",
             obj=locked,
             before={"progress_at": str(before)},
-            after={"progress_at": str(locked.progress_at)},
+            after={
+                "progress_at": str(locked.progress_at),
+                "attempt": locked.processing_attempts,
+            },
         )
     _enqueue_or_tell(locked.pk)
     return cert_request
 
 
+def cert_request_retry(*, cert_request: CertRequest, by) -> CertRequest:
+    """The processor queues a letter whose processing failed again, once the cause is fixed:
+    a fresh count of attempts (safe: done rows are never redone). Audited by the move."""
+    with acting(cert_request, "retry", by=by) as locked:
+        move(
+            locked,
+            "retry",
+            by=by,
+            progress_at=timezone.now(),
+            processing_attempts=1,
+            processing_error="",
+        )
+    _enqueue_or_tell(locked.pk)
+    return cert_request
+
+
+def _give_up(locked: CertRequest) -> None:
+    """Move the locked letter to "processing failed" and tell its processor and the
+    administrators (in the caller's transaction, with the move)."""
+    # A last attempt that stalled without an error of its own: a worker killed by the letter,
+    # or its message lost each time.
+    error = locked.processing_error or _("Việc xử lý không có tiến triển sau lần thử cuối.")
+    move(locked, "processing_fail", by=None, note=error, processing_error=error)
+    notify.processing_failed(locked)
+
+
+def _stalled_locked(pk: int, now) -> CertRequest | None:
+    """The letter's row locked if it is still stalled (skipping a row another sweep holds)."""
+    return (
+        CertRequest.objects.select_for_update(skip_locked=True, of=("self",))
+        .select_related("agency")
+        .filter(pk=pk)
+        .stalled(now)
+        .first()
+    )
+
+
 def cert_request_resume_stalled(*, now=None) -> int:
     """Beat: queue again every letter in process that made no progress within the stall
-    window. Claiming a letter moves its `progress_at`, so concurrent sweeps queue it once."""
+    window, counting the attempt; a letter whose last attempt stalled too is given up
+    ("processing failed"). Each letter is decided on its locked row, and claiming it moves
+    its `progress_at`, so concurrent sweeps queue it once. An attempt is counted only when
+    the task was queued: with the broker down, the letter waits for the next sweep."""
     now = now or timezone.now()
     queued = 0
     for pk in CertRequest.objects.stalled(now).values_list("pk", flat=True):
-        claimed = CertRequest.objects.filter(pk=pk).stalled(now).update(progress_at=now)
-        if claimed and enqueue_processing(pk):
-            queued += 1
+        with transaction.atomic():
+            locked = _stalled_locked(pk, now)
+            if locked is None:
+                continue  # another sweep holds or has claimed it
+            if locked.processing_attempts >= settings.PORTAL_PROCESSING_MAX_ATTEMPTS:
+                _give_up(locked)
+                continue
+            # Queued under the lock, so that the count is of attempts really queued; a worker
+            # taking the message at once waits for this commit before it writes the letter.
+            locked.progress_at = now
+            fields = ["progress_at"]
+            if enqueue_processing(pk):
+                queued += 1
+                locked.processing_attempts += 1
+                fields.append("processing_attempts")
+            locked.save(update_fields=fields)
     return queued
 
 
@@ -202,14 +272,47 @@ def _finish(cert_request_id: int) -> CertRequest | None:
 def cert_request_run_processing(*, cert_request_id: int) -> CertRequest:
     """Worker body: process the accepted rows chunk by chunk, then finish the letter.
 
-    Safe to run twice, at once or after a crash: rows already done are not taken again.
+    Safe to run twice, at once or after a crash: rows already done are not taken again. A run
+    that raises records why on the letter (and gives it up after its last attempt) before the
+    error goes on to the worker's log.
     """
     from requests_app.row_handlers import processor_of
 
     cert_request = CertRequest.objects.select_related("agency").get(pk=cert_request_id)
     if cert_request.status != Status.IN_PROCESS:
         return cert_request
-    by = processor_of(cert_request)
-    while _process_chunk(cert_request, by):
-        pass
-    return _finish(cert_request_id) or cert_request
+    try:
+        by = processor_of(cert_request)
+        while _process_chunk(cert_request, by):
+            pass
+        return _finish(cert_request_id) or cert_request
+    except Exception as exc:
+        _attempt_failed(cert_request_id, exc)
+        raise
+
+
+def _safe_error(exc: Exception) -> str:
+    """What the page may say of a failed run: a refusal's own message, else the kind of error
+    (never its text, which may hold data or internals: that goes to the log); no control
+    characters (PostgreSQL refuses NUL), at most the column's length."""
+    if isinstance(exc, DomainError):
+        text = str(exc)
+    else:
+        text = _("Lỗi hệ thống khi xử lý văn bản (%(kind)s).") % {"kind": type(exc).__name__}
+    text = "".join(ch if ch.isprintable() else " " for ch in text).strip()
+    return text[:500]
+
+
+def _attempt_failed(cert_request_id: int, exc: Exception) -> None:
+    """Record on the locked letter why this run failed; after the last attempt, give it up.
+    A redelivered message failing again finds the same count (only queueing counts), and one
+    failing after the letter was given up finds it no longer in process: nothing twice."""
+    logger.error("processing of letter %s failed", cert_request_id, exc_info=exc)
+    with transaction.atomic():
+        locked = lock(CertRequest(pk=cert_request_id))
+        if locked.status != Status.IN_PROCESS:
+            return
+        locked.processing_error = _safe_error(exc)
+        locked.save(update_fields=["processing_error"])
+        if locked.processing_attempts >= settings.PORTAL_PROCESSING_MAX_ATTEMPTS:
+            _give_up(locked)

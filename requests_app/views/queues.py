@@ -40,7 +40,7 @@ QUEUES = {
     "province": {
         "role": Role.PROVINCIAL_OFFICER,
         "queryset": lambda user: CertRequest.objects.province_inbox(user),
-        "statuses": (Status.PROVINCE_REVIEW, Status.IN_PROCESS),
+        "statuses": (Status.PROVINCE_REVIEW, Status.IN_PROCESS, Status.PROCESSING_FAILED),
         "bulk": ("accept_valid", "forward"),
         "renewals": True,  # Mẫu 04 is processed here: renewals at risk come first
         "url": "requests_app:province_inbox",
@@ -53,7 +53,7 @@ QUEUES = {
     "ca": {
         "role": Role.CA_OPERATOR,
         "queryset": lambda user: CertRequest.objects.ca_queue(user),
-        "statuses": (Status.FORWARDED, Status.IN_PROCESS),
+        "statuses": (Status.FORWARDED, Status.IN_PROCESS, Status.PROCESSING_FAILED),
         "bulk": ("accept_valid",),
         "renewals": False,  # CA_FORMS hold no Mẫu 04
         "url": "requests_app:ca_queue",

@@ -1,6 +1,7 @@
-"""The statistics' twelve-month trend: nationwide, a month that has ended is counted once and
-kept (`dashboard.event_months`, docs/architecture.md §10); the open months, and every month of
-a narrower scope, are counted from the events each time."""
+"""The statistics' twelve-month trend: nationwide, a month that has ended is tallied once by the
+worker and read from its tally (`dashboard.event_months`, docs/architecture.md §10); the open
+months, a settled month not tallied yet, and every month of a narrower scope, are counted from
+the events each time. The page itself never writes."""
 
 from datetime import date, datetime
 
@@ -13,6 +14,8 @@ from certificates.models import CertificateEvent
 from dashboard import statistics
 from dashboard.event_months import has_settled
 from dashboard.models import CertificateEventMonth
+from dashboard.services import certificate_event_months_tally
+from dashboard.tasks import certificate_event_months_tally_task
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db
@@ -54,7 +57,11 @@ def test_nationwide_an_ended_month_is_tallied_once_and_read_from_its_tally(cast)
     event(cast.agency_a, CertEventKind.ISSUED, at(before.year, before.month, 15))
     event(cast.agency_c, CertEventKind.ISSUED, at(before.year, before.month, 20))
 
-    assert trend(cast.ca_operator)[label][issued] == 2
+    assert trend(cast.ca_operator)[label][issued] == 2  # counted from the events…
+    assert not CertificateEventMonth.objects.exists()  # …by a page that writes nothing
+
+    assert certificate_event_months_tally_task.apply().get() >= 1  # the worker tallies
+    assert certificate_event_months_tally() == 0  # a rerun writes nothing
     tally = CertificateEventMonth.objects.get(month=before, kind=CertEventKind.ISSUED)
     assert tally.n == 2
     assert CertificateEventMonth.objects.filter(month=before).count() == len(kinds)
@@ -76,3 +83,9 @@ def test_a_month_has_one_tally_per_kind(cast):
     CertificateEventMonth.objects.create(month=date(2026, 9, 1), kind=CertEventKind.ISSUED, n=3)
     with pytest.raises(IntegrityError), transaction.atomic():
         CertificateEventMonth.objects.create(month=date(2026, 9, 1), kind=CertEventKind.ISSUED, n=4)
+
+
+def test_the_beat_schedule_tallies_the_ended_months_daily(settings):
+    entry = settings.CELERY_BEAT_SCHEDULE["dashboard-event-months-tally"]
+    assert entry["task"] == certificate_event_months_tally_task.name
+    assert entry["schedule"].hour == {1}

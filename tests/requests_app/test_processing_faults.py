@@ -15,6 +15,7 @@ from django.urls import reverse
 
 from certificates.choices import CertEventKind, CertStatus
 from certificates.models import Certificate, CertificateEvent
+from portal.models import Notification
 from requests_app import services
 from requests_app.choices import FormKind, Outcome, Status
 from requests_app.models import CertRequest
@@ -22,6 +23,7 @@ from requests_app.tasks import cert_request_run_processing_task
 from tests.celery_processes import CeleryProcesses, RedisServer, producing_to
 from tests.helpers import reauth_for, service_missing, sign_in
 from tests.requests_app.letters import CONTACT, issue_signed, row_data
+from tests.requests_app.poison import cure, poison
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
@@ -55,6 +57,13 @@ def celery(redis_server, tmp_path):
     yield start
     for group in processes:
         group.stop_all()
+
+
+@pytest.fixture
+def cured():
+    """Whatever happens, no poison is left for the next test (this one commits)."""
+    yield
+    cure()
 
 
 def _service_row(agency) -> dict:
@@ -244,5 +253,51 @@ def test_processing_clicked_while_the_broker_is_down_is_told_and_done_when_it_is
     group = celery(PORTAL_PROCESSING_STALL_SECONDS=2, PORTAL_PROCESSING_SWEEP_SECONDS=1)
     group.worker()
     group.beat()
+    _wait_done(letter, [group], timeout=60)
+    _assert_each_row_done_once(letter, FormKind.ISSUE_PERSON)
+
+
+@pytest.mark.usefixtures("ca")
+def test_a_poison_letter_is_given_up_after_its_attempts_then_retried_and_completed(
+    cast, client, redis_server, celery, cured
+):
+    """Issue 32, item 8: a letter whose processing always raises (tests/requests_app/poison.py)
+    is requeued by beat's stall sweep only until PORTAL_PROCESSING_MAX_ATTEMPTS, then it is
+    "Xử lý thất bại" and the CA operator is told; once the cause is gone, "Xử lý lại"
+    completes it."""
+    letter, processor = _accepted_letter(cast, FormKind.ISSUE_PERSON, 3)
+    poison(letter.pk)
+    redis_server.start()
+    group = celery(
+        PORTAL_PROCESSING_STALL_SECONDS=2,
+        PORTAL_PROCESSING_SWEEP_SECONDS=1,
+        PORTAL_PROCESSING_MAX_ATTEMPTS=3,
+    )
+    group.worker()
+    group.beat()
+    with producing_to(redis_server.url):
+        services.cert_request_process(cert_request=letter, by=processor)
+
+    deadline = time.monotonic() + 90
+    while letter.status != Status.PROCESSING_FAILED:
+        assert time.monotonic() < deadline, f"{letter.status}\n{group.logs()}"
+        time.sleep(0.2)
+        letter.refresh_from_db()
+    assert letter.processing_attempts == 3
+    assert letter.processing_error.startswith("Lỗi hệ thống khi xử lý văn bản (")
+    time.sleep(4)  # beat's sweeps go on: the letter is left alone
+    letter.refresh_from_db()
+    assert letter.status == Status.PROCESSING_FAILED
+    assert letter.transitions.filter(action="processing_fail").count() == 1
+    told = Notification.objects.filter(kind="processing_failed", user=processor)
+    assert told.count() == 1
+
+    cure()
+    sign_in(client, processor)
+    with producing_to(redis_server.url):
+        response = client.post(
+            reverse("requests_app:action", args=[letter.pk, "retry"]), reauth_for(client)
+        )
+    assert response.status_code == 302
     _wait_done(letter, [group], timeout=60)
     _assert_each_row_done_once(letter, FormKind.ISSUE_PERSON)

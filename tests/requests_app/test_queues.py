@@ -216,7 +216,11 @@ def test_the_agency_filter_offers_only_agencies_in_the_queue(cast, client, mixed
 def test_the_status_filter_offers_only_the_queues_statuses(cast, client):
     sign_in(client, cast.ca_operator)
     field = client.get(CA_QUEUE).context["filter"].form.fields["status"]
-    assert [value for value, _ in field.choices if value] == [Status.FORWARDED, Status.IN_PROCESS]
+    assert [value for value, _ in field.choices if value] == [
+        Status.FORWARDED,
+        Status.IN_PROCESS,
+        Status.PROCESSING_FAILED,  # given up: waits in the queue for "Xử lý lại"
+    ]
 
 
 def test_an_htmx_filter_answers_with_the_table_only(cast, client):
