@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('agencies', '0006_api_tokens'),
+        ('agencies', '0008_hash_recovery_codes'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

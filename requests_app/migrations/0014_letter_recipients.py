@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('requests_app', '0012_ca_queue_agency_index'),
+        ('requests_app', '0013_letter_import'),
     ]
 
     operations = [

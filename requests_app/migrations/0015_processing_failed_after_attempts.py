@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('agencies', '0006_api_tokens'),
-        ('requests_app', '0012_ca_queue_agency_index'),
+        ('requests_app', '0014_letter_recipients'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
