@@ -231,7 +231,7 @@ class MergerPlanViewSet(viewsets.ReadOnlyModelViewSet):
     )
     @action(detail=True, methods=["post"], url_path="thuc-hien")
     @idempotent
-    def apply(self, request, pk=None):
+    def apply(self, request, pk=None, format=None):
         data = _valid(ApplySerializer, request)
         plan = self.get_object()
         require_act(request.user, plan)  # the right first, then who is typing (as the page)
@@ -255,7 +255,7 @@ class MergerPlanViewSet(viewsets.ReadOnlyModelViewSet):
     )
     @action(detail=True, methods=["post"], url_path="huy")
     @idempotent
-    def discard(self, request, pk=None):
+    def discard(self, request, pk=None, format=None):
         data = _valid(DiscardSerializer, request)
         plan = self.get_object()
         require_act(request.user, plan)

@@ -82,7 +82,7 @@ class NotificationViewSet(viewsets.ReadOnlyModelViewSet):
     )
     @action(detail=True, methods=["post"], url_path="da-doc", filterset_class=None)
     @idempotent
-    def read(self, request, pk=None):
+    def read(self, request, pk=None, format=None):
         notification = get_object_or_404(self.get_queryset(), pk=pk)
         return self._marked(
             notification_mark_read(user=request.user, notification_id=notification.pk)

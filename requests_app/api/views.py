@@ -159,7 +159,7 @@ class CertRequestViewSet(viewsets.ReadOnlyModelViewSet):
         pagination_class=RowCursorPage,
         filter_backends=[],  # the letters' filters do not apply to one letter's rows
     )
-    def rows(self, request, pk=None):
+    def rows(self, request, pk=None, format=None):
         cert_request = self.get_object()
         rows = cert_request.rows.select_related("certificate", "result_certificate")
         page = self.paginate_queryset(rows)
@@ -202,7 +202,7 @@ class CertRequestViewSet(viewsets.ReadOnlyModelViewSet):
     @rows.mapping.post
     @rows.mapping.put
     @idempotent
-    def rows_add(self, request, pk=None):
+    def rows_add(self, request, pk=None, format=None):
         data = _valid(writes.RowsSerializer, request)
         cert_request = self.get_object()
         writes.rows_add(
@@ -227,7 +227,7 @@ class CertRequestViewSet(viewsets.ReadOnlyModelViewSet):
     )
     @action(detail=True, methods=["post"], url_path="bang-ca")
     @idempotent
-    def ca_sheet_rows(self, request, pk=None):
+    def ca_sheet_rows(self, request, pk=None, format=None):
         data = _valid(ca_sheet.CaSheetSerializer, request)
         cert_request = self.get_object()
         ca_sheet.ca_sheet_add(cert_request=cert_request, rows=data["rows"], user=request.user)
@@ -253,7 +253,7 @@ class CertRequestViewSet(viewsets.ReadOnlyModelViewSet):
         parser_classes=[MultiPartParser, FormParser],
     )
     @idempotent
-    def signed_upload(self, request, pk=None):
+    def signed_upload(self, request, pk=None, format=None):
         data = _valid(writes.SignedUploadSerializer, request)
         cert_request = self.get_object()
         services.letter_signed_upload(

@@ -102,3 +102,14 @@ def test_a_created_letters_rows_are_read_back_from_its_rows_endpoint(cast):
     client = api_as(cast.clerk_a)
     answer = client.get(f"/api/v1/van-ban/{letter.pk}/")
     assert [r["position"] for r in rows_of(client, answer)] == [1, 2]
+
+
+def test_the_rows_answer_with_a_format_suffix_as_without(cast):
+    """The router also serves `dong.json`; the action takes the suffix's `format` argument
+    instead of failing with a server error."""
+    letter = letter_at(cast, Status.DRAFT, rows=2)
+    client = api_as(cast.clerk_a)
+    plain = client.get(rows_url(letter))
+    suffixed = client.get(f"/api/v1/van-ban/{letter.pk}/dong.json")
+    assert suffixed.status_code == plain.status_code == 200
+    assert suffixed.json()["results"] == plain.json()["results"]
