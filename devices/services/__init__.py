@@ -18,7 +18,7 @@ from devices.services.custody import (
     device_transfer_agency,
 )
 from devices.services.delivery import DeliveryOrder, device_deliver_for_certificates
-from devices.services.documents import device_document_pdf
+from devices.services.documents import device_document_pdf, device_document_render
 from devices.services.handover import handover_notice_create
 from devices.services.loss import loss_report_attach_revocation, loss_report_create
 from devices.services.returns import (
@@ -49,6 +49,7 @@ __all__ = [
     "device_deliver_for_certificates",
     "device_document_mark_sent",
     "device_document_pdf",
+    "device_document_render",
     "device_hand_over",
     "device_import_stock",
     "device_lock",

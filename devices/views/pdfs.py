@@ -10,9 +10,10 @@ from portal.documents import pdf_download
 
 
 def _pdf(request, document):
-    """The document's stored PDF as it reads now (rendered and stored on first request)."""
-    stored = services.device_document_pdf(document=document, by=request.user)
-    return pdf_download(stored, stored.download_name)
+    """The document's PDF as it reads now: its stored version when this content is stored,
+    else drawn now and not stored (a GET never writes; signing stores the version signed)."""
+    current = services.device_document_render(document=document)
+    return pdf_download(current, current.download_name)
 
 
 @login_required

@@ -8,7 +8,6 @@ arguments fails `test_every_route_with_arguments_has_real_objects` until `ARGS` 
 """
 
 import hashlib
-import re
 from datetime import timedelta
 from types import SimpleNamespace
 
@@ -51,25 +50,6 @@ EXCLUDED = {
     # agencies/accounts/sessions.py) and the messages framework may keep a message in it.
     "django_session": "the sliding session's own expiry and messages",
 }
-
-# GETs that still write, each in code another engineer owns while this test lands (issue 32):
-# left out of the sweep below and kept by `test_the_gets_owned_elsewhere_still_write`, a strict
-# expected failure, so that the day one is fixed that test fails and its entry is removed.
-OWNED_ELSEWHERE = {
-    r"^/tai-khoan/dang-ky-xac-thuc/$": (
-        "two-factor enrolment stores the unconfirmed authenticator it shows (issue 32, item 2 "
-        "reworks enrolment)"
-    ),
-    r"^/thiet-bi/mau-0[789]/\d+/pdf/$": (
-        "a Mẫu 07–09 PDF is rendered and stored as a version on its first download "
-        "(devices.services.device_document_pdf; the documents are owned by issue 33)"
-    ),
-}
-
-
-def _owned_elsewhere(url: str) -> bool:
-    return any(re.match(pattern, url) for pattern in OWNED_ELSEWHERE)
-
 
 # What each route with arguments is called with: real objects of the seeded world.
 NO_OBJECT = 987654321  # an id no object has: the route's 404, which must not write either
@@ -376,11 +356,7 @@ def test_a_get_of_every_page_leaves_the_database_unchanged(client):
         if username is not None:
             sign_in(client, w.users[username])  # signing in writes; what follows must not
         who = username or "anonymous"
-        urls = [
-            u
-            for u in site
-            if (username == "quantri" or not u.startswith("/quan-tri/")) and not _owned_elsewhere(u)
-        ]
+        urls = [u for u in site if (username == "quantri" or not u.startswith("/quan-tri/"))]
         before, counted = _checksums(tables), _changes()
         for url in urls:
             response = client.get(url)
@@ -397,21 +373,3 @@ def test_a_get_of_every_page_leaves_the_database_unchanged(client):
         assert _checksums(tables) == before, who
     print("\n".join(["server errors (not this test's subject):", *errors]))
     assert writes == [], "\n".join(writes)
-
-
-@pytest.mark.xfail(strict=True, reason="owned elsewhere: see OWNED_ELSEWHERE")
-@pytest.mark.parametrize("pattern", list(OWNED_ELSEWHERE))
-def test_the_gets_owned_elsewhere_still_write(client, pattern):
-    w = _world()
-    urls = [u for u in _site_urls(w) if re.match(pattern, u)]
-    assert urls
-    tables = _tables()
-    changed = []
-    for username in ("canbo.stc", "lanhdao.stc"):
-        sign_in(client, w.users[username])
-        for url in urls:
-            before = _checksums(tables)
-            client.get(url)
-            if _checksums(tables) != before:
-                changed.append(url)
-    assert changed == []
