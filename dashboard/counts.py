@@ -23,7 +23,7 @@ from agencies.models import Organization, Person
 from certificates.choices import CertStatus
 from certificates.models import Certificate
 from devices.choices import DeviceStatus
-from devices.models import Device
+from devices.models import Device, HandoverNotice, LossReport, ReturnMinutes
 from devices.querysets import overdue_return_count
 from requests_app.choices import Status
 from requests_app.models import CertRequest
@@ -229,6 +229,51 @@ def awaiting_signature(user) -> list[CertRequest]:
     )
 
 
+@dataclass(frozen=True)
+class WaitingDocument:
+    """A device document (Mẫu 07–09) waiting for the head's signature, as the dashboard lists it."""
+
+    form: str
+    title: str
+    agency: str
+    created_at: datetime
+    url_name: str
+    pk: int
+
+
+DEVICE_DOCUMENTS = (
+    (HandoverNotice, "07", "devices:notice_detail"),
+    (ReturnMinutes, "08", "devices:minutes_detail"),
+    (LossReport, "09", "devices:loss_detail"),
+)
+
+
+def device_documents_awaiting_signature(user) -> list[WaitingDocument]:
+    """The Mẫu 07–09 of the head's agencies not yet signed and sent, oldest first (one query a
+    form; the dashboard shows the first AWAITING_SIGNATURE_SHOWN)."""
+    waiting = []
+    for model, form, url_name in DEVICE_DOCUMENTS:
+        documents = (
+            model.objects.visible_to(user)
+            .awaiting_head_of(user)
+            .select_related("agency")
+            .order_by("created_at", "pk")[:AWAITING_SIGNATURE_SHOWN]
+        )
+        waiting += [
+            WaitingDocument(
+                form=form,
+                title=str(document),
+                agency=document.agency.name,
+                created_at=document.created_at,
+                url_name=url_name,
+                pk=document.pk,
+            )
+            for document in documents
+        ]
+    waiting.sort(key=lambda document: document.created_at)
+    return waiting[:AWAITING_SIGNATURE_SHOWN]
+
+
 def user_count() -> int:
     return get_user_model().objects.filter(is_active=True).count()
 
@@ -287,6 +332,7 @@ def build(user) -> dict:
     # head the letters waiting for their signature.
     if Role.AGENCY_HEAD in scope.roles:
         context["awaiting_signature"] = awaiting_signature(user)
+        context["device_documents_awaiting"] = device_documents_awaiting_signature(user)
     if role == Role.PROVINCIAL_OFFICER:
         context["agency_count"] = agency_count(user)
     if role in (Role.CA_OPERATOR, Role.ADMINISTRATOR):
