@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
-from django.db.models import Count, Q, QuerySet
+from django.db.models import CharField, Count, Q, QuerySet, Value
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -249,29 +249,32 @@ DEVICE_DOCUMENTS = (
 
 
 def device_documents_awaiting_signature(user) -> list[WaitingDocument]:
-    """The Mẫu 07–09 of the head's agencies not yet signed and sent, oldest first (one query a
-    form; the dashboard shows the first AWAITING_SIGNATURE_SHOWN)."""
+    """The Mẫu 07–09 of the head's agencies not yet signed and sent, oldest first: one query
+    (a UNION of the three forms); the dashboard shows the first AWAITING_SIGNATURE_SHOWN."""
+    forms = {form: (model, url_name) for model, form, url_name in DEVICE_DOCUMENTS}
+    parts = [
+        model.objects.visible_to(user)
+        .awaiting_head_of(user)
+        .order_by()
+        .annotate(form=Value(form, output_field=CharField()))
+        .values_list("form", "pk", "number", "agency__name", "created_at")
+        for model, form, _url_name in DEVICE_DOCUMENTS
+    ]
+    rows = parts[0].union(*parts[1:]).order_by("created_at", "pk")[:AWAITING_SIGNATURE_SHOWN]
     waiting = []
-    for model, form, url_name in DEVICE_DOCUMENTS:
-        documents = (
-            model.objects.visible_to(user)
-            .awaiting_head_of(user)
-            .select_related("agency")
-            .order_by("created_at", "pk")[:AWAITING_SIGNATURE_SHOWN]
-        )
-        waiting += [
+    for form, pk, number, agency, created_at in rows:
+        model, url_name = forms[form]
+        waiting.append(
             WaitingDocument(
                 form=form,
-                title=str(document),
-                agency=document.agency.name,
-                created_at=document.created_at,
+                title=str(model(number=number)),  # "Biên bản Mẫu 08 số …", no query
+                agency=agency,
+                created_at=created_at,
                 url_name=url_name,
-                pk=document.pk,
+                pk=pk,
             )
-            for document in documents
-        ]
-    waiting.sort(key=lambda document: document.created_at)
-    return waiting[:AWAITING_SIGNATURE_SHOWN]
+        )
+    return waiting
 
 
 def user_count() -> int:

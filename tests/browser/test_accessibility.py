@@ -124,7 +124,9 @@ def clerk_page(as_user):
     return as_user("canbo.stc")
 
 
-def test_the_focus_ring_stands_out_3_to_1_against_what_it_is_drawn_on(clerk_page, live_server):
+def test_the_focus_ring_stands_out_3_to_1_against_what_it_is_drawn_on(
+    clerk_page, live_server, screenshot
+):
     page = clerk_page
     weak = []
     checked = 0
@@ -139,3 +141,11 @@ def test_the_focus_ring_stands_out_3_to_1_against_what_it_is_drawn_on(clerk_page
                     weak.append((name, ring["element"], round(ratio, 2), background))
     assert checked > 50
     assert weak == []
+    page.goto(f"{live_server.url}{reverse('dashboard')}")
+    for _ in range(4):  # the skip link, the two language buttons, the account link
+        page.keyboard.press("Tab")
+    screenshot(page, "focus-ring-header")
+    page.keyboard.press("Tab")
+    page.keyboard.press("Tab")
+    page.keyboard.press("Tab")
+    screenshot(page, "focus-ring-navigation")
