@@ -206,7 +206,10 @@ class Membership(models.Model):
     """A user's role, held for an organisation (none for subscribers and administrators)."""
 
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("tài khoản"),
+        on_delete=models.CASCADE,
+        related_name="memberships",
     )
     role = models.CharField(_("vai trò"), max_length=32, choices=Role.choices)
     organization = models.ForeignKey(

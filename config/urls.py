@@ -5,6 +5,7 @@ from django.contrib.auth import views as auth_views
 from django.http import HttpResponsePermanentRedirect
 from django.templatetags.static import static
 from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
 
 from agencies.accounts import views as account_views
 from agencies.accounts.forms import SignInForm
@@ -15,6 +16,11 @@ def favicon(request):
     """Browsers ask for /favicon.ico on pages that name no icon (print views, the admin)."""
     return HttpResponsePermanentRedirect(static("img/favicon.svg"))
 
+
+# The admin names the portal, not Django ("Trang quản trị cho Django" was Django's own title).
+admin.site.site_header = _("Quản trị cổng chữ ký số chuyên dùng công vụ")
+admin.site.site_title = _("Quản trị cổng chữ ký số")
+admin.site.index_title = _("Quản trị hệ thống")
 
 urlpatterns = [
     path("", dashboard_views.dashboard, name="dashboard"),

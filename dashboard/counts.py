@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
-from django.db.models import Count, Q, QuerySet
+from django.db.models import CharField, Count, Q, QuerySet, Value
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -23,7 +23,7 @@ from agencies.models import Organization, Person
 from certificates.choices import CertStatus
 from certificates.models import Certificate
 from devices.choices import DeviceStatus
-from devices.models import Device
+from devices.models import Device, HandoverNotice, LossReport, ReturnMinutes
 from devices.querysets import overdue_return_count
 from requests_app.choices import Status
 from requests_app.models import CertRequest
@@ -234,6 +234,54 @@ def awaiting_signature(user) -> list[CertRequest]:
     )
 
 
+@dataclass(frozen=True)
+class WaitingDocument:
+    """A device document (Mẫu 07–09) waiting for the head's signature, as the dashboard lists it."""
+
+    form: str
+    title: str
+    agency: str
+    created_at: datetime
+    url_name: str
+    pk: int
+
+
+DEVICE_DOCUMENTS = (
+    (HandoverNotice, "07", "devices:notice_detail"),
+    (ReturnMinutes, "08", "devices:minutes_detail"),
+    (LossReport, "09", "devices:loss_detail"),
+)
+
+
+def device_documents_awaiting_signature(user) -> list[WaitingDocument]:
+    """The Mẫu 07–09 of the head's agencies not yet signed and sent, oldest first: one query
+    (a UNION of the three forms); the dashboard shows the first AWAITING_SIGNATURE_SHOWN."""
+    forms = {form: (model, url_name) for model, form, url_name in DEVICE_DOCUMENTS}
+    parts = [
+        model.objects.visible_to(user)
+        .awaiting_head_of(user)
+        .order_by()
+        .annotate(form=Value(form, output_field=CharField()))
+        .values_list("form", "pk", "number", "agency__name", "created_at")
+        for model, form, _url_name in DEVICE_DOCUMENTS
+    ]
+    rows = parts[0].union(*parts[1:]).order_by("created_at", "pk")[:AWAITING_SIGNATURE_SHOWN]
+    waiting = []
+    for form, pk, number, agency, created_at in rows:
+        model, url_name = forms[form]
+        waiting.append(
+            WaitingDocument(
+                form=form,
+                title=str(model(number=number)),  # "Biên bản Mẫu 08 số …", no query
+                agency=agency,
+                created_at=created_at,
+                url_name=url_name,
+                pk=pk,
+            )
+        )
+    return waiting
+
+
 def user_count() -> int:
     return get_user_model().objects.filter(is_active=True).count()
 
@@ -292,6 +340,7 @@ def build(user) -> dict:
     # head the letters waiting for their signature.
     if Role.AGENCY_HEAD in scope.roles:
         context["awaiting_signature"] = awaiting_signature(user)
+        context["device_documents_awaiting"] = device_documents_awaiting_signature(user)
     if role == Role.PROVINCIAL_OFFICER:
         context["agency_count"] = agency_count(user)
     if role in (Role.CA_OPERATOR, Role.ADMINISTRATOR):

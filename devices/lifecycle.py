@@ -44,7 +44,9 @@ MOVES: dict[str, Move] = {
     for move in [
         Move("deliver", frozenset({D.IN_CA_STOCK}), D.DELIVERED_TO_AGENCY, H.AGENCY, SYSTEM,
              _("Giao cho cơ quan")),
-        Move("hand_over", frozenset({D.DELIVERED_TO_AGENCY, D.RETURNED_TO_AGENCY}),
+        # Only a device the CA delivered: one collected back (returned to agency) owes its
+        # return to the CA (docs/devices.md, "States and custody") and goes nowhere else.
+        Move("hand_over", frozenset({D.DELIVERED_TO_AGENCY}),
              D.HANDED_TO_SUBSCRIBER, H.SUBSCRIBER, Role.AGENCY_CLERK,
              _("Bàn giao cho thuê bao"), page_action="hand_over"),
         Move("lock", frozenset({D.HANDED_TO_SUBSCRIBER}), D.LOCKED, H.SUBSCRIBER,
@@ -60,6 +62,11 @@ MOVES: dict[str, Move] = {
              SYSTEM, _("Chờ thu hồi")),
         Move("collect", frozenset({D.AWAITING_RETURN}), D.RETURNED_TO_AGENCY, H.AGENCY,
              Role.AGENCY_CLERK, _("Thu hồi về cơ quan"), page_action="collect"),
+        # The Mẫu 08 minutes are drafted from the device page (devices:minutes_create); the
+        # receiving side's confirmation of them makes the move below.
+        Move("return_minutes", frozenset({D.AWAITING_RETURN, D.RETURNED_TO_AGENCY}), None, None,
+             Role.AGENCY_CLERK, _("Lập biên bản bàn giao lại CA (Mẫu 08)"),
+             page_action="return_minutes"),
         Move("return_to_ca", frozenset({D.AWAITING_RETURN, D.RETURNED_TO_AGENCY}),
              D.RETURNED_TO_CA, H.CA, SYSTEM, _("Bàn giao lại CA")),
         Move("lose", IN_USE, D.LOST, H.NOBODY, Role.AGENCY_CLERK, _("Báo mất"),

@@ -7,6 +7,7 @@ from datetime import date
 from django.db.models import Exists, OuterRef, Subquery
 from django.utils import timezone
 
+from agencies.choices import Role
 from agencies.querysets import ScopedQuerySet
 
 
@@ -83,17 +84,29 @@ class ReturnObligationQuerySet(ScopedQuerySet):
         return self.filter(closed_at__isnull=True, handed_over_on__isnull=True, due_on__lt=today)
 
 
-class HandoverNoticeQuerySet(ScopedQuerySet):
+class _AgencySignedQuerySet(ScopedQuerySet):
+    """Mẫu 07–09 go out when the agency head signs them (`sent_at`)."""
+
+    def awaiting_head_of(self, user):
+        """Not yet signed and sent, in an agency `user` heads (their "waiting for you")."""
+        return self.filter(
+            sent_at__isnull=True,
+            agency__memberships__user=user,
+            agency__memberships__role=Role.AGENCY_HEAD,
+        ).distinct()
+
+
+class HandoverNoticeQuerySet(_AgencySignedQuerySet):
     def sent(self):
         return self.filter(sent_at__isnull=False)
 
 
-class ReturnMinutesQuerySet(ScopedQuerySet):
+class ReturnMinutesQuerySet(_AgencySignedQuerySet):
     def awaiting_confirmation(self):
         return self.filter(confirmed_at__isnull=True)
 
 
-class LossReportQuerySet(ScopedQuerySet):
+class LossReportQuerySet(_AgencySignedQuerySet):
     """Mẫu 09 minutes are seen by the agency's staff, never through the subscriber."""
 
 

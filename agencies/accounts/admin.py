@@ -44,11 +44,17 @@ TOTPDevice._meta.verbose_name_plural = _("Ứng dụng xác thực (xóa để �
 
 @admin.register(TOTPDevice)
 class TOTPDeviceAdmin(admin.ModelAdmin):
-    list_display = ["user", "name", "confirmed", "created_at", "last_used_at"]
+    # "account", not django-otp's `user` field: that one is labelled "User" in English.
+    list_display = ["account", "name", "confirmed", "created_at", "last_used_at"]
     list_filter = ["confirmed"]
     search_fields = ["user__username", "user__first_name", "user__last_name"]
-    fields = ["user", "name", "confirmed", "created_at", "last_used_at"]
+    fields = ["account", "name", "confirmed", "created_at", "last_used_at"]
     readonly_fields = fields
+
+    @admin.display(description=_("tài khoản"), ordering="user__username")
+    def account(self, device):
+        return device.user
+
     actions = ["reset_two_factor"]
 
     def has_add_permission(self, request):

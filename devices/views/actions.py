@@ -63,8 +63,8 @@ def device_collect(request, pk: int):
         messages.success(
             request,
             _(
-                "Đã ghi nhận thu hồi thiết bị %(serial)s từ thuê bao; hãy lập biên bản Mẫu 08 "
-                "để bàn giao lại CA."
+                "Đã ghi nhận thu hồi thiết bị %(serial)s từ thuê bao. Để bàn giao lại CA, bấm "
+                "“Lập biên bản bàn giao lại CA (Mẫu 08)”."
             )
             % {"serial": device.serial},
         )

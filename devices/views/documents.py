@@ -20,6 +20,7 @@ from devices.filters_documents import (
     ObligationFilterSet,
 )
 from devices.forms import HandoverForm, MinutesForm
+from devices.lifecycle import MOVES
 from devices.models import (
     Device,
     HandoverNotice,
@@ -64,9 +65,8 @@ def _agency_devices(agency, *statuses):
 def handover(request):
     """The clerk hands devices to their subscribers and sends the Mẫu 07 notice at once."""
     agency = _clerk_agency(request)
-    candidates = list(
-        _agency_devices(agency, DeviceStatus.DELIVERED_TO_AGENCY, DeviceStatus.RETURNED_TO_AGENCY)
-    )
+    # The `hand_over` move's sources (devices/lifecycle.py): never a device collected back.
+    candidates = list(_agency_devices(agency, *MOVES["hand_over"].sources))
     form = HandoverForm(request.POST or None, candidates=candidates)
     if request.method == "POST" and form.is_valid():
         chosen = {int(pk) for pk in form.cleaned_data["devices"]}

@@ -115,7 +115,23 @@ def _check_shape(*, case, sources, target, target_name) -> None:
         )
     merging = (MergerCase.NEW_NAME, MergerCase.KEEPS_NAME, MergerCase.PROVINCES)
     if case in merging and len(sources) < 2:
-        raise DomainError(_("Sáp nhập cần ít nhất hai cơ quan."), code="too_few_sources")
+        if case == MergerCase.NEW_NAME:
+            message = _(
+                "Sáp nhập cần ít nhất hai cơ quan: tích chọn mọi cơ quan sáp nhập thành cơ quan "
+                "mới."
+            )
+        elif case == MergerCase.PROVINCES:
+            message = _(
+                "Sáp nhập cần ít nhất hai tỉnh, thành phố: tích chọn cả tỉnh, thành phố giữ "
+                "nguyên tên lẫn các tỉnh, thành phố nhập vào."
+            )
+        else:
+            # The surviving agency is one of the merged ones (docs/domain.md §6.2, case b).
+            message = _(
+                "Sáp nhập cần ít nhất hai cơ quan: tích chọn cả cơ quan giữ nguyên tên lẫn các "
+                "cơ quan nhập vào cơ quan đó."
+            )
+        raise DomainError(message, code="too_few_sources")
     if not sources:
         raise DomainError(_("Chọn ít nhất một cơ quan."), code="too_few_sources")
     if case == MergerCase.NEW_NAME and not target_name:

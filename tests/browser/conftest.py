@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.browser.axe import AxeAudit
 from tests.helpers import browser_second_step, service_missing
 
 # Playwright's sync API runs an event loop in this thread; Django would otherwise refuse the
@@ -44,6 +45,40 @@ def browser():
         )
         yield chromium
         chromium.close()
+
+
+@pytest.fixture(autouse=True)
+def axe_audit(request, monkeypatch):
+    """axe-core on every page each browser test visits (tests/browser/axe.py): the test fails
+    on any critical or serious violation. Every context the test opens is audited until it
+    closes; a test that opens no browser is left alone."""
+    if "browser" not in request.fixturenames:
+        yield None
+        return
+    browser = request.getfixturevalue("browser")
+    audit = AxeAudit()
+    opened = []
+    new_context = browser.new_context
+
+    def audited_context(*args, **kwargs):
+        context = new_context(*args, **kwargs)
+        audit.attach(context)
+        close = context.close
+
+        def audited_close(*close_args, **close_kwargs):
+            audit.finish(context)
+            return close(*close_args, **close_kwargs)
+
+        context.close = audited_close
+        opened.append(context)
+        return context
+
+    monkeypatch.setattr(browser, "new_context", audited_context)
+    yield audit
+    for context in opened:
+        if context.pages:  # still open: the test did not close it
+            audit.finish(context)
+    assert audit.failures() == {}, "axe: critical or serious accessibility violations"
 
 
 @pytest.fixture

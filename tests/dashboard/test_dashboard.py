@@ -89,6 +89,26 @@ def test_the_header_shows_the_user_and_role_and_a_post_logout(client, cast):
     assert re.search(r"""<body hx-headers='\{"x-csrftoken": "\w+"\}'>""", body)
 
 
+def _header_name(response) -> str:
+    found = re.search(r'<a class="user-name"[^>]*>([^<]*)</a>', response.content.decode())
+    return html.unescape(found.group(1))
+
+
+@pytest.mark.parametrize("persona", ["clerk_a", "head_a", "subscriber_user", "admin"])
+def test_the_header_shows_the_persons_name_whenever_there_is_one(client, cast, persona):
+    user = getattr(cast, persona)
+    user.first_name = "Tên tài khoản"
+    user.save(update_fields=["first_name"])
+    person = getattr(user, "person", None) or f.PersonFactory(organization=cast.agency_a, user=user)
+    person.full_name = "Nguyễn Thị Lan"
+    person.save(update_fields=["full_name"])
+    assert _header_name(open_dashboard(client, user)) == "Nguyễn Thị Lan"
+
+
+def test_the_header_falls_back_to_the_account_name_without_a_person(client, cast):
+    assert _header_name(open_dashboard(client, cast.clerk_a)) == "clerk_a"
+
+
 def nav(response) -> list[str]:
     block = re.search(r'<nav class="site-nav".*?</nav>', response.content.decode(), re.S)
     return [html.unescape(text) for text in re.findall(r"<a [^>]*>([^<]+)</a>", block.group(0))]

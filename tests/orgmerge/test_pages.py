@@ -93,7 +93,28 @@ def test_the_wizard_explains_a_refusal_and_creates_nothing(cast, world, client):
         },
     )
     assert response.status_code == 200
-    assert "Sáp nhập cần ít nhất hai cơ quan." in response.content.decode()
+    assert "Sáp nhập cần ít nhất hai cơ quan: tích chọn mọi cơ quan" in response.content.decode()
+    assert not MergerPlan.objects.exists()
+
+
+def test_a_merger_into_a_surviving_agency_with_one_ticked_says_to_tick_the_survivor_too(
+    cast, world, client
+):
+    sign_in(client, cast.officer_1)
+    response = client.post(
+        reverse("orgmerge:create"),
+        {
+            "case": "b",
+            "sources": [cast.agency_b.pk],
+            "survivor": cast.agency_a.pk,
+            "effective_on": world.effective_on.strftime("%d/%m/%Y"),
+        },
+    )
+    assert response.status_code == 200
+    assert (
+        "Sáp nhập cần ít nhất hai cơ quan: tích chọn cả cơ quan giữ nguyên tên lẫn các cơ quan "
+        "nhập vào cơ quan đó."
+    ) in response.content.decode()
     assert not MergerPlan.objects.exists()
 
 
