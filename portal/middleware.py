@@ -2,6 +2,8 @@
 language (Vietnamese unless the user chose English)."""
 
 import contextvars
+import ipaddress
+import re
 import uuid
 
 from django.conf import settings
@@ -36,14 +38,30 @@ def client_address(request) -> str | None:
     X-Forwarded-For entry, the one the proxy itself appended. The audit trail and the sign-in
     lockout (django-axes' AXES_CLIENT_IP_CALLABLE) both count this one.
 
-    Entries further left come from the client and can be forged, so they are never used.
+    Entries further left come from the client and can be forged, so they are never used. An
+    entry that is not an address (a request that did not come through the proxy) is ignored
+    too: the audit trail stores the address in an inet column.
     """
     if settings.PORTAL_CLIENT_IP_FROM_PROXY:
         forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
         entries = [entry.strip() for entry in forwarded.split(",") if entry.strip()]
-        if entries:
-            return entries[-1]
-    return request.META.get("REMOTE_ADDR") or None
+        if entries and (address := _address(entries[-1])):
+            return address
+    return _address(request.META.get("REMOTE_ADDR") or "")
+
+
+def _address(text: str) -> str | None:
+    """`text` as a plain IPv4 or IPv6 address (no zone), or None."""
+    try:
+        address = ipaddress.ip_address(text)
+    except ValueError:
+        return None
+    if getattr(address, "scope_id", None):
+        return None
+    return str(address)
+
+
+_REQUEST_ID = re.compile(r"[-A-Za-z0-9._:+/=]{1,64}")
 
 
 class RequestContextMiddleware:
@@ -51,7 +69,11 @@ class RequestContextMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        request_id = request.headers.get("X-Request-ID", "")[:64] or uuid.uuid4().hex
+        # The proxy's request id when it is a plain token (it is echoed in a response header
+        # and stored in the audit trail), a fresh one otherwise.
+        request_id = request.headers.get("X-Request-ID", "")
+        if not _REQUEST_ID.fullmatch(request_id):
+            request_id = uuid.uuid4().hex
         token = _request_context.set(
             {
                 "request_id": request_id,
