@@ -10,20 +10,28 @@ class Migration(migrations.Migration):
         ('demand', '0002_one_open_campaign_per_period'),
     ]
 
+    # The encoder (portal/lib/safetext.py) changes what Python writes, not the column: state
+    # only, so SQLite does not rebuild the tables (which would drop the audit trail's
+    # append-only triggers).
     operations = [
-        migrations.AlterField(
-            model_name='provincesummary',
-            name='registration_ids',
-            field=models.JSONField(default=list, encoder=portal.lib.safetext.SafeJSONEncoder),
-        ),
-        migrations.AlterField(
-            model_name='provincesummary',
-            name='totals',
-            field=models.JSONField(default=dict, encoder=portal.lib.safetext.SafeJSONEncoder),
-        ),
-        migrations.AlterField(
-            model_name='registration',
-            name='notes',
-            field=models.JSONField(blank=True, default=dict, encoder=portal.lib.safetext.SafeJSONEncoder),
+        migrations.SeparateDatabaseAndState(
+            state_operations=[
+                migrations.AlterField(
+                    model_name='provincesummary',
+                    name='registration_ids',
+                    field=models.JSONField(default=list, encoder=portal.lib.safetext.SafeJSONEncoder),
+                ),
+                migrations.AlterField(
+                    model_name='provincesummary',
+                    name='totals',
+                    field=models.JSONField(default=dict, encoder=portal.lib.safetext.SafeJSONEncoder),
+                ),
+                migrations.AlterField(
+                    model_name='registration',
+                    name='notes',
+                    field=models.JSONField(blank=True, default=dict, encoder=portal.lib.safetext.SafeJSONEncoder),
+                ),
+
+            ],
         ),
     ]

@@ -10,15 +10,23 @@ class Migration(migrations.Migration):
         ('orgmerge', '0001_merger_plans'),
     ]
 
+    # The encoder (portal/lib/safetext.py) changes what Python writes, not the column: state
+    # only, so SQLite does not rebuild the tables (which would drop the audit trail's
+    # append-only triggers).
     operations = [
-        migrations.AlterField(
-            model_name='mergerapplication',
-            name='summary',
-            field=models.JSONField(default=dict, encoder=portal.lib.safetext.SafeJSONEncoder),
-        ),
-        migrations.AlterField(
-            model_name='mergerplan',
-            name='leaving_person_ids',
-            field=models.JSONField(blank=True, default=list, encoder=portal.lib.safetext.SafeJSONEncoder),
+        migrations.SeparateDatabaseAndState(
+            state_operations=[
+                migrations.AlterField(
+                    model_name='mergerapplication',
+                    name='summary',
+                    field=models.JSONField(default=dict, encoder=portal.lib.safetext.SafeJSONEncoder),
+                ),
+                migrations.AlterField(
+                    model_name='mergerplan',
+                    name='leaving_person_ids',
+                    field=models.JSONField(blank=True, default=list, encoder=portal.lib.safetext.SafeJSONEncoder),
+                ),
+
+            ],
         ),
     ]

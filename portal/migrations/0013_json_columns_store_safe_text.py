@@ -10,25 +10,33 @@ class Migration(migrations.Migration):
         ('portal', '0012_export_job'),
     ]
 
+    # The encoder (portal/lib/safetext.py) changes what Python writes, not the column: state
+    # only, so SQLite does not rebuild the tables (which would drop the audit trail's
+    # append-only triggers).
     operations = [
-        migrations.AlterField(
-            model_name='auditevent',
-            name='after',
-            field=models.JSONField(blank=True, encoder=portal.lib.safetext.SafeJSONEncoder, null=True, verbose_name='sau'),
-        ),
-        migrations.AlterField(
-            model_name='auditevent',
-            name='before',
-            field=models.JSONField(blank=True, encoder=portal.lib.safetext.SafeJSONEncoder, null=True, verbose_name='trước'),
-        ),
-        migrations.AlterField(
-            model_name='idempotencykey',
-            name='body',
-            field=models.JSONField(blank=True, encoder=portal.lib.safetext.SafeJSONEncoder, null=True),
-        ),
-        migrations.AlterField(
-            model_name='importjob',
-            name='result',
-            field=models.JSONField(blank=True, default=dict, encoder=portal.lib.safetext.SafeJSONEncoder, verbose_name='kết quả'),
+        migrations.SeparateDatabaseAndState(
+            state_operations=[
+                migrations.AlterField(
+                    model_name='auditevent',
+                    name='after',
+                    field=models.JSONField(blank=True, encoder=portal.lib.safetext.SafeJSONEncoder, null=True, verbose_name='sau'),
+                ),
+                migrations.AlterField(
+                    model_name='auditevent',
+                    name='before',
+                    field=models.JSONField(blank=True, encoder=portal.lib.safetext.SafeJSONEncoder, null=True, verbose_name='trước'),
+                ),
+                migrations.AlterField(
+                    model_name='idempotencykey',
+                    name='body',
+                    field=models.JSONField(blank=True, encoder=portal.lib.safetext.SafeJSONEncoder, null=True),
+                ),
+                migrations.AlterField(
+                    model_name='importjob',
+                    name='result',
+                    field=models.JSONField(blank=True, default=dict, encoder=portal.lib.safetext.SafeJSONEncoder, verbose_name='kết quả'),
+                ),
+
+            ],
         ),
     ]

@@ -10,10 +10,18 @@ class Migration(migrations.Migration):
         ('requests_app', '0012_ca_queue_agency_index'),
     ]
 
+    # The encoder (portal/lib/safetext.py) changes what Python writes, not the column: state
+    # only, so SQLite does not rebuild the tables (which would drop the audit trail's
+    # append-only triggers).
     operations = [
-        migrations.AlterField(
-            model_name='letterverification',
-            name='signatures',
-            field=models.JSONField(default=list, encoder=portal.lib.safetext.SafeJSONEncoder, verbose_name='các chữ ký'),
+        migrations.SeparateDatabaseAndState(
+            state_operations=[
+                migrations.AlterField(
+                    model_name='letterverification',
+                    name='signatures',
+                    field=models.JSONField(default=list, encoder=portal.lib.safetext.SafeJSONEncoder, verbose_name='các chữ ký'),
+                ),
+
+            ],
         ),
     ]
