@@ -21,6 +21,9 @@ def configure() -> None:
     os.environ.setdefault("CA_ALLOW_DEV_PASSPHRASE", "1")
     # Audited writes need the audit chain's key (docs/operations.md §1); a throw-away one here.
     os.environ.setdefault("AUDIT_HMAC_KEY", secrets.token_hex(32))
+    # Benchmarks measure the API's speed, not its rate limits: counted, never reached.
+    os.environ.setdefault("PORTAL_API_RATE_TOKEN", "1000000/minute")
+    os.environ.setdefault("PORTAL_API_RATE_ADDRESS", "1000000/minute")
 
 
 @contextmanager

@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from config.beat import beat_schedule
 from portal.audit_keys import DEV_AUDIT_HMAC_KEY
-from portal.lib.env import env_bool, env_int, env_list, env_str
+from portal.lib.env import env_bool, env_int, env_list, env_rate, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("PORTAL_VAR_DIR", str(BASE_DIR / "var")))
@@ -61,8 +61,9 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "portal.middleware.VietnameseFirstLocaleMiddleware",
-    "django.middleware.common.CommonMiddleware",
+    # Before CommonMiddleware, whose slash redirect would answer a NUL path with a 301.
     "portal.middleware.QueryStringGuardMiddleware",
+    "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
@@ -281,6 +282,23 @@ else:
         "control_folder": str(VAR_DIR / "celery" / "control"),
         "store_processed": False,
     }
+# Caches: the default one is each process's memory (counts of the dashboards); the API's rate
+# limits (`throttle`) must be shared by every web process, so they live in Redis when REDIS_URL
+# is set (docker-compose), in memory otherwise (one `make run` process).
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "throttle": (
+        {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "portal",
+            # A Redis outage must not take the API down with it: counting fails open.
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
+        if REDIS_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "throttle"}
+    ),
+}
 CELERY_TASK_IGNORE_RESULT = True
 # At least once, with idempotent tasks (docs/architecture.md §4): a task is acknowledged
 # only when it has finished, delivered again when its worker dies, and a worker takes one
@@ -307,7 +325,17 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "portal.api.pagination.CursorPage",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # Rate limits (portal/api/throttles.py, docs/security.md §3): 429 with Retry-After.
+    "DEFAULT_THROTTLE_CLASSES": [
+        "portal.api.throttles.TokenRateThrottle",
+        "portal.api.throttles.AddressRateThrottle",
+    ],
 }
+# API requests allowed per token (a session user counts as one) and per client address, as
+# "number/period" (second, minute, hour, day); empty: no limit. An office behind one address
+# runs several tokens, so the address gets more.
+PORTAL_API_RATE_TOKEN = env_rate("PORTAL_API_RATE_TOKEN", "120/minute")
+PORTAL_API_RATE_ADDRESS = env_rate("PORTAL_API_RATE_ADDRESS", "600/minute")
 SPECTACULAR_SETTINGS = {
     "TITLE": "Certificate-request portal API",
     "VERSION": "1",
@@ -317,6 +345,8 @@ SPECTACULAR_SETTINGS = {
         "drf_spectacular.hooks.postprocess_schema_enums",
         # create → rows → actions, as OpenAPI links (requests_app/api/links.py).
         "requests_app.api.links.add_letter_links",
+        # 429 with Retry-After on every operation (portal/api/throttles.py).
+        "portal.api.schema.add_throttle_responses",
     ],
 }
 

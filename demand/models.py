@@ -15,6 +15,7 @@ from demand.querysets import (
     RegistrationQuerySet,
 )
 from portal.documents import StoredDocument
+from portal.lib.safetext import SafeJSONEncoder
 
 
 class Campaign(models.Model):
@@ -103,7 +104,7 @@ class Registration(models.Model):
     )
     number = models.CharField(_("số, ký hiệu"), max_length=64, blank=True)
     # Category -> the note of that line of the table.
-    notes = models.JSONField(default=dict, blank=True)
+    notes = models.JSONField(default=dict, blank=True, encoder=SafeJSONEncoder)
     # Raised by every save, so a signature is refused if the table changed since it was drawn.
     revision = models.PositiveIntegerField(default=0)
     created_by = models.ForeignKey(
@@ -177,8 +178,8 @@ class ProvinceSummary(models.Model):
     )
     number = models.CharField(_("số, ký hiệu"), max_length=64, blank=True)
     # {"<category>": {"<year>": n}} and the registrations counted.
-    totals = models.JSONField(default=dict)
-    registration_ids = models.JSONField(default=list)
+    totals = models.JSONField(default=dict, encoder=SafeJSONEncoder)
+    registration_ids = models.JSONField(default=list, encoder=SafeJSONEncoder)
     agencies_asked = models.PositiveIntegerField(default=0)
     sent_at = models.DateTimeField(_("gửi lúc"), auto_now_add=True)
     sent_by = models.ForeignKey(

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from orgmerge.choices import ActionKind, MergerCase, PlanStatus
 from orgmerge.querysets import MergerPlanQuerySet, PlannedActionQuerySet
+from portal.lib.safetext import SafeJSONEncoder
 
 
 class MergerPlan(models.Model):
@@ -45,7 +46,7 @@ class MergerPlan(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
     )
-    leaving_person_ids = models.JSONField(default=list, blank=True)
+    leaving_person_ids = models.JSONField(default=list, blank=True, encoder=SafeJSONEncoder)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
@@ -173,7 +174,7 @@ class MergerApplication(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     applied_at = models.DateTimeField(auto_now_add=True)
-    summary = models.JSONField(default=dict)
+    summary = models.JSONField(default=dict, encoder=SafeJSONEncoder)
 
     class Meta:
         verbose_name = _("kết quả sáp nhập")

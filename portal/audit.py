@@ -34,6 +34,7 @@ from portal.audit_checkpoint import (
     read_checkpoints,
 )
 from portal.audit_keys import LEGACY_KEY_ID, LEGACY_RANK, current_key, keyring, mac
+from portal.lib.safetext import safe_json, safe_text
 from portal.middleware import current_request_context
 from portal.models import GENESIS_HASH, AuditChainHead, AuditEvent
 
@@ -77,15 +78,15 @@ def audit_record(
             seq=head.last_seq + 1,
             occurred_at=timezone.now(),
             actor_id=actor_id,
-            actor_label=actor.get_username()[:150] if actor_id is not None else "",
+            actor_label=safe_text(actor.get_username()[:150]) if actor_id is not None else "",
             action=action,
             object_type=obj._meta.label_lower if obj is not None else "",
             object_id=str(obj.pk) if obj is not None and obj.pk is not None else "",
-            object_repr=str(obj)[:255] if obj is not None else "",
+            object_repr=safe_text(str(obj)[:255]) if obj is not None else "",
             before=_jsonable(before),
             after=_jsonable(after),
-            reason=reason,
-            request_id=context.get("request_id") or "",
+            reason=safe_text(reason),
+            request_id=safe_text(context.get("request_id") or ""),
             ip=context.get("ip") or None,
             prev_hash=head.last_hash,
             key_id=key.key_id,
@@ -351,7 +352,9 @@ def _lock_head() -> AuditChainHead:
 
 
 def _jsonable(value: dict | None):
-    """Dates, decimals, UUIDs… become JSON values, so what is hashed is what is stored.
+    """Dates, decimals, UUIDs… become JSON values, so what is hashed is what is stored; every
+    string is made safe for PostgreSQL (`portal.lib.safetext`: a request path with a NUL byte,
+    a name as typed with a lone surrogate), before it is hashed.
 
     Floats without a fraction become ints: PostgreSQL's jsonb reads 1e+20 back as an integer,
     which would otherwise change the canonical JSON and break the hash.
@@ -363,9 +366,9 @@ def _jsonable(value: dict | None):
     ):
         # Strings, integers, booleans and None come back from JSON as they went in: a
         # sweep's tens of thousands of snapshots skip the round trip (§12.4).
-        return dict(value)
+        return safe_json(value)
     encoded = json.dumps(value, cls=DjangoJSONEncoder, allow_nan=False)
-    return _integral_floats_to_int(json.loads(encoded))
+    return safe_json(_integral_floats_to_int(json.loads(encoded)))
 
 
 # Exact types (not subclasses such as TextChoices members) that JSON gives back unchanged.

@@ -13,6 +13,7 @@ from django.utils import timezone
 from portal.audit import _canonical, _jsonable, _lock_head
 from portal.audit_keys import current_key, mac
 from portal.lib.bulk import insert_rows
+from portal.lib.safetext import safe_text
 from portal.middleware import current_request_context
 from portal.models import AuditEvent
 
@@ -51,7 +52,7 @@ def audit_record_many(*, actor, entries: Iterable[AuditEntry], reason: str = "")
     """
     context = current_request_context()
     actor_id = getattr(actor, "pk", None)
-    actor_label = actor.get_username()[:150] if actor_id is not None else ""
+    actor_label = safe_text(actor.get_username()[:150]) if actor_id is not None else ""
     key = current_key()
     with transaction.atomic(savepoint=False):
         head = _lock_head()
@@ -84,11 +85,11 @@ def audit_record_many(*, actor, entries: Iterable[AuditEntry], reason: str = "")
                 action=entry.action,
                 object_type=object_type,
                 object_id=object_id,
-                object_repr=object_repr,
+                object_repr=safe_text(object_repr),
                 before=_jsonable(entry.before),
                 after=_jsonable(entry.after),
-                reason=entry.reason or reason,
-                request_id=context.get("request_id") or "",
+                reason=safe_text(entry.reason or reason),
+                request_id=safe_text(context.get("request_id") or ""),
                 ip=context.get("ip") or None,
                 prev_hash=prev_hash,
                 key_id=key.key_id,

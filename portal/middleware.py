@@ -2,6 +2,8 @@
 language (Vietnamese unless the user chose English)."""
 
 import contextvars
+import ipaddress
+import re
 import uuid
 
 from django.conf import settings
@@ -36,14 +38,30 @@ def client_address(request) -> str | None:
     X-Forwarded-For entry, the one the proxy itself appended. The audit trail and the sign-in
     lockout (django-axes' AXES_CLIENT_IP_CALLABLE) both count this one.
 
-    Entries further left come from the client and can be forged, so they are never used.
+    Entries further left come from the client and can be forged, so they are never used. An
+    entry that is not an address (a request that did not come through the proxy) is ignored
+    too: the audit trail stores the address in an inet column.
     """
     if settings.PORTAL_CLIENT_IP_FROM_PROXY:
         forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
         entries = [entry.strip() for entry in forwarded.split(",") if entry.strip()]
-        if entries:
-            return entries[-1]
-    return request.META.get("REMOTE_ADDR") or None
+        if entries and (address := _address(entries[-1])):
+            return address
+    return _address(request.META.get("REMOTE_ADDR") or "")
+
+
+def _address(text: str) -> str | None:
+    """`text` as a plain IPv4 or IPv6 address (no zone), or None."""
+    try:
+        address = ipaddress.ip_address(text)
+    except ValueError:
+        return None
+    if getattr(address, "scope_id", None):
+        return None
+    return str(address)
+
+
+_REQUEST_ID = re.compile(r"[-A-Za-z0-9._:+/=]{1,64}")
 
 
 class RequestContextMiddleware:
@@ -51,7 +69,11 @@ class RequestContextMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        request_id = request.headers.get("X-Request-ID", "")[:64] or uuid.uuid4().hex
+        # The proxy's request id when it is a plain token (it is echoed in a response header
+        # and stored in the audit trail), a fresh one otherwise.
+        request_id = request.headers.get("X-Request-ID", "")
+        if not _REQUEST_ID.fullmatch(request_id):
+            request_id = uuid.uuid4().hex
         token = _request_context.set(
             {
                 "request_id": request_id,
@@ -84,10 +106,13 @@ class VietnameseFirstLocaleMiddleware(LocaleMiddleware):
 
 
 class QueryStringGuardMiddleware:
-    """A query string with a NUL byte, or oversized or too many values, is answered 400.
+    """A path with a NUL byte, or a query string with one, or oversized or too many values, is
+    answered 400 (problem details under /api/, the Vietnamese error page elsewhere).
 
-    PostgreSQL refuses NUL in text and a filter or picker handed one would fail with a 500; an
-    oversized value is never a real search. Checked before any view runs.
+    PostgreSQL refuses NUL in text: a filter or picker handed one, or the audit trail of an API
+    token's use (which records the path), would fail with a 500; an oversized value is never a
+    real search. Checked before any view runs, and before CommonMiddleware would redirect
+    `…%00` to `…%00/`.
     """
 
     MAX_LENGTH = 4096  # the whole query string, percent-encoded
@@ -98,35 +123,45 @@ class QueryStringGuardMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        if self.refused(request):
-            if request.path.startswith("/api/"):
-                return self.problem()
+        refusal = self.refusal(request)
+        if refusal is not None:
+            if request.path_info.startswith("/api/"):
+                return self.problem(*refusal)
             from django.shortcuts import render
 
             return render(request, "400.html", status=400)
         return self.get_response(request)
 
     @staticmethod
-    def problem():
+    def problem(code: str, detail: str):
         """The API's answer: an RFC 9457 problem like every other API error (the page's 400 is
         HTML), found by schemathesis (tests/api/test_schema_findings.py)."""
         from django.http import JsonResponse
-        from django.utils.translation import gettext as _
 
         from portal.api.problems import BASE, PROBLEM, _title
 
         body = {
-            "type": BASE + "invalid-query",
+            "type": BASE + code.replace("_", "-"),
             "title": str(_title(400)),
             "status": 400,
-            "detail": _(
-                "Yêu cầu không hợp lệ: chuỗi truy vấn có ký tự NUL, quá dài hoặc quá nhiều tham số."
-            ),
-            "code": "invalid_query",
+            "detail": detail,
+            "code": code,
         }
         return JsonResponse(
             body, status=400, content_type=PROBLEM, json_dumps_params={"ensure_ascii": False}
         )
+
+    def refusal(self, request) -> tuple[str, str] | None:
+        """(code, Vietnamese message) of what is wrong with the request's address, or None."""
+        from django.utils.translation import gettext as _
+
+        if "\x00" in request.path_info or "\x00" in request.path:
+            return "invalid_path", _("Yêu cầu không hợp lệ: đường dẫn có ký tự NUL.")
+        if self.refused(request):
+            return "invalid_query", _(
+                "Yêu cầu không hợp lệ: chuỗi truy vấn có ký tự NUL, quá dài hoặc quá nhiều tham số."
+            )
+        return None
 
     def refused(self, request) -> bool:
         raw = request.META.get("QUERY_STRING", "")

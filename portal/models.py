@@ -1,9 +1,10 @@
 from django.conf import settings
-from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from portal.lib.safetext import SafeJSONEncoder
 
 GENESIS_HASH = "0" * 64
 
@@ -34,8 +35,8 @@ class AuditEvent(models.Model):
     object_type = models.CharField(_("loại đối tượng"), max_length=100, blank=True)
     object_id = models.CharField(_("mã đối tượng"), max_length=64, blank=True)
     object_repr = models.CharField(_("đối tượng"), max_length=255, blank=True)
-    before = models.JSONField(_("trước"), null=True, blank=True)
-    after = models.JSONField(_("sau"), null=True, blank=True)
+    before = models.JSONField(_("trước"), null=True, blank=True, encoder=SafeJSONEncoder)
+    after = models.JSONField(_("sau"), null=True, blank=True, encoder=SafeJSONEncoder)
     reason = models.TextField(_("lý do"), blank=True)
     request_id = models.CharField(_("mã yêu cầu HTTP"), max_length=64, blank=True)
     ip = models.GenericIPAddressField(_("địa chỉ IP"), null=True, blank=True)
@@ -347,7 +348,7 @@ class ImportJob(models.Model):
     attempt = models.PositiveSmallIntegerField(_("lần chạy"), default=0)
     rows_total = models.PositiveIntegerField(_("số dòng"), default=0)
     rows_done = models.PositiveIntegerField(_("số dòng đã kiểm tra"), default=0)
-    result = models.JSONField(_("kết quả"), default=dict, blank=True)
+    result = models.JSONField(_("kết quả"), default=dict, blank=True, encoder=SafeJSONEncoder)
     error = models.TextField(_("lỗi"), blank=True)
     created_at = models.DateTimeField(_("tạo lúc"), auto_now_add=True)
     touched_at = models.DateTimeField(_("lần cuối có tiến triển"), default=timezone.now)
@@ -391,7 +392,7 @@ class IdempotencyKey(models.Model):
     key = models.CharField(max_length=255)
     fingerprint = models.CharField(max_length=64)
     status = models.PositiveSmallIntegerField(null=True, blank=True)
-    body = models.JSONField(null=True, blank=True, encoder=DjangoJSONEncoder)
+    body = models.JSONField(null=True, blank=True, encoder=SafeJSONEncoder)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
 
     class Meta:

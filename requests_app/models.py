@@ -14,6 +14,7 @@ from agencies.validators import (
     validate_official_email,
 )
 from portal.documents import StoredDocument
+from portal.lib.safetext import SafeJSONEncoder
 from requests_app.choices import (
     ChangeField,
     FormKind,
@@ -427,7 +428,7 @@ class LetterVerification(models.Model):
     ok = models.BooleanField(_("mọi chữ ký hợp lệ"))
     summary = models.CharField(_("kết quả"), max_length=500)
     # one entry per signature, in signing order (certificates.signing.SignatureReport)
-    signatures = models.JSONField(_("các chữ ký"), default=list)
+    signatures = models.JSONField(_("các chữ ký"), default=list, encoder=SafeJSONEncoder)
 
     class Meta:
         verbose_name = _("kết quả kiểm tra chữ ký")

@@ -42,6 +42,12 @@ def pytest_configure(config):
     settings.AUDIT_HMAC_KEY = TEST_AUDIT_HMAC_KEY
     settings.AUDIT_HMAC_KEYS_OLD = []
     settings.AUDIT_LEGACY_UNTIL_SEQ = 0
+    # The API's rate limits, out of the way of tests that make many calls (the API suites,
+    # schemathesis, the fuzz suite); tests/api/test_throttling.py lowers them. Counted in the
+    # real `throttle` cache (Redis in CI), never cleared by a test: clearing Redis would flush
+    # the Celery broker's database too.
+    settings.PORTAL_API_RATE_TOKEN = "1000000/minute"
+    settings.PORTAL_API_RATE_ADDRESS = "1000000/minute"
 
 
 @pytest.fixture(autouse=True)

@@ -53,3 +53,31 @@ IDEMPOTENCY_KEY = OpenApiParameter(
     required=False,
     description=_("Gửi lại cùng khóa: yêu cầu chỉ được thực hiện một lần (24 giờ)."),
 )
+
+
+_METHODS = {"get", "put", "patch", "post", "delete", "head", "options", "trace"}
+
+
+def add_throttle_responses(result, generator, request, public):
+    """drf-spectacular post-processing hook: every operation may answer 429 past the rate
+    limits (portal/api/throttles.py), a problem with a `Retry-After` header in seconds."""
+    throttled = {
+        "description": str(
+            _(
+                "Quá nhiều yêu cầu: vượt giới hạn của khóa API (hoặc người dùng) hay của địa chỉ "
+                "gửi; thử lại sau số giây trong Retry-After."
+            )
+        ),
+        "headers": {
+            "Retry-After": {
+                "description": str(_("Số giây phải chờ trước khi gửi lại.")),
+                "schema": {"type": "integer", "minimum": 0},
+            }
+        },
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Problem"}}},
+    }
+    for path_item in result.get("paths", {}).values():
+        for method, operation in path_item.items():
+            if method in _METHODS:
+                operation.setdefault("responses", {}).setdefault("429", throttled)
+    return result

@@ -51,3 +51,21 @@ def env_list(name: str, default: list[str] | None = None) -> list[str]:
     if value is None:
         return list(default or [])
     return [item.strip() for item in value.split(",") if item.strip()]
+
+
+_RATE_PERIODS = {"s", "sec", "second", "m", "min", "minute", "h", "hour", "d", "day"}
+
+
+def env_rate(name: str, default: str) -> str:
+    """A rate limit as "number/period" (period: second, minute, hour or day, or their first
+    letter), as Django REST framework reads it; "off" (or "0") turns the limit off (empty)."""
+    value = os.environ.get(name)
+    if value is None or value.strip() == "":
+        value = default
+    value = value.strip().lower()
+    if value in {"off", "0", "none"}:
+        return ""
+    number, _, period = value.partition("/")
+    if not number.isdigit() or int(number) < 1 or period not in _RATE_PERIODS:
+        raise EnvError(f"{name} must be like 120/minute (or off), got {value!r}")
+    return value

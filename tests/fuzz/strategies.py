@@ -1,6 +1,7 @@
 """Hypothesis strategies and helpers of the fuzz suite: hostile text, random workbooks, the
 state a refused submission must leave untouched."""
 
+import functools
 import io
 import os
 import re
@@ -8,11 +9,38 @@ import re
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
-# FUZZ_SCALE=0.1 for a quick local run; CI runs the full count (>= 5,000 inputs in all).
+# FUZZ_SCALE=0.1 for a quick local run; CI runs the full count (>= 10,000 inputs in all).
 SCALE = float(os.environ.get("FUZZ_SCALE", "1"))
 
 
+# Inputs each fuzz test actually ran in this process (tests/fuzz/conftest.py prints the sum).
+INPUTS: dict[str, int] = {}
+# What the whole suite must reach at FUZZ_SCALE=1 (tests/fuzz/test_budget.py).
+SUITE_INPUTS = 10_000
+
+
 def fuzz_settings(examples: int):
+    """Hypothesis settings of a fuzz test, `examples` inputs (times FUZZ_SCALE), reproducible;
+    every input the test runs is counted in INPUTS."""
+    chosen = _settings(examples)
+
+    def apply(test):
+        test = chosen(test)
+        inner = test.hypothesis.inner_test
+        name = test.__module__.rsplit(".", 1)[-1] + "::" + test.__name__
+
+        @functools.wraps(inner)
+        def counting(*args, **kwargs):
+            INPUTS[name] = INPUTS.get(name, 0) + 1
+            return inner(*args, **kwargs)
+
+        test.hypothesis.inner_test = counting
+        return test
+
+    return apply
+
+
+def _settings(examples: int):
     return settings(
         max_examples=max(5, int(examples * SCALE)),
         deadline=None,
