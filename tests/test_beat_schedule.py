@@ -31,7 +31,9 @@ ENTRIES = sorted(settings.CELERY_BEAT_SCHEDULE.items())
 def world(cast, ca, token, settings):
     settings.CA_KEY_POOL_SIZE = settings.CA_KEY_POOL_BATCH = 1  # one key: the fill runs, briefly
     now, today = timezone.now(), timezone.localdate()
-    f.CertificateFactory(agency=cast.agency_a, person=cast.subscriber, not_after=now + timedelta(40))
+    f.CertificateFactory(
+        agency=cast.agency_a, person=cast.subscriber, not_after=now + timedelta(40)
+    )
     f.CertificateFactory(
         agency=cast.agency_a,
         person=cast.subscriber,
