@@ -193,7 +193,7 @@ def notifications_close(*, subject: str, kind: str) -> int:
 
 def notifications_close_where(kind: str, still_due_sql: str, params=()) -> int:
     """Set-based close for a sweep: close the open notifications `n` of `kind` for which
-        `still_due_sql`, a correlated subquery on `n.subject`, finds no row (written for both
+    `still_due_sql`, a correlated subquery on `n.subject`, finds no row (written for both
     databases: `portal.lib.dialect`). Returns the count."""
     with connection.cursor() as cursor:
         cursor.execute(
