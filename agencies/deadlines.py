@@ -6,7 +6,7 @@ overdue and climbs the ladder clerk → agency head → provincial officer → C
 per step, one message per level (key "deadline:<id>:level:<n>"). Two SQL statements whatever
 the number of rows: an UPDATE of the levels, an INSERT … SELECT of the messages. The UPDATE is
 portable SQL; the INSERT … SELECT is PostgreSQL's, and SQLite (`make run`) builds the same rows
-in Python from four reads (`_level_rows`) for `notify_rows` (docs/architecture.md §4.9).
+in Python from three reads (`_level_rows`) for `notify_rows` (docs/architecture.md §4.9).
 """
 
 from datetime import date
