@@ -162,7 +162,6 @@ def deadlines_visible_to(user):
     administrators, none for a subscriber. A deadline names its agency as plain data
     (`agency_id`), so the scope is the organisations' own (docs/architecture.md §4.9, §5)."""
     from agencies.access import scope_for
-    from agencies.models import Organization
 
     scope = scope_for(user)
     open_ = Deadline.objects.filter(closed_at__isnull=True)
