@@ -4,7 +4,9 @@ Every app opens and closes the deadlines of its own subjects (requests_app: lett
 return obligations); this sweep, on the floor that knows roles and memberships, marks them
 overdue and climbs the ladder clerk → agency head → provincial officer → CA, one working day
 per step, one message per level (key "deadline:<id>:level:<n>"). Two SQL statements whatever
-the number of rows: an UPDATE of the levels, an INSERT … SELECT of the messages.
+the number of rows: an UPDATE of the levels, an INSERT … SELECT of the messages. The UPDATE is
+portable SQL; the INSERT … SELECT is PostgreSQL's, and SQLite (`make run`) builds the same rows
+in Python from three reads (`_level_rows`) for `notify_rows` (docs/architecture.md §4.9).
 """
 
 from datetime import date
@@ -14,8 +16,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from agencies.choices import Role
+from agencies.models import Membership, Organization
 from portal.models import Deadline
-from portal.notifications import notify_select
+from portal.notifications import notify_rows, notify_select
 from portal.workdays import working_days_back
 
 # The ladder, lowest first; a deadline starts at the rung of whoever must act.
@@ -45,19 +48,25 @@ def deadlines_escalate(*, today: date | None = None) -> dict[str, int]:
     return {"raised": raised, "notified": _notify_levels()}
 
 
+def _overdue_message() -> str:
+    return _("Đã quá hạn: %(label)s (hạn %(date)s). Đề nghị xử lý ngay.")  # level 1
+
+
+def _escalated_message() -> str:
+    return _(
+        "Quá hạn %(level)s ngày làm việc, báo cấp trên: %(label)s (hạn %(date)s). "
+        "Đề nghị đôn đốc xử lý ngay."
+    )
+
+
 def _notify_levels() -> int:
     """One message per deadline and level reached, to the rung that level names."""
+    if connection.vendor != "postgresql":
+        return notify_rows(_level_rows())
     first_actor = " ".join(f"WHEN '{role}' THEN {i}" for i, role in enumerate(LADDER))
     first_level = " ".join(f"WHEN '{kind}' THEN {n}" for kind, n in FIRST_LEVEL.items())
-    overdue = _format(
-        _("Đã quá hạn: %(label)s (hạn %(date)s). Đề nghị xử lý ngay.")  # level 1
-    )
-    escalated = _format(
-        _(
-            "Quá hạn %(level)s ngày làm việc, báo cấp trên: %(label)s (hạn %(date)s). "
-            "Đề nghị đôn đốc xử lý ngay."
-        )
-    )
+    overdue = _format(_overdue_message())
+    escalated = _format(_escalated_message())
     select = (
         "SELECT m.user_id,"  # noqa: S608 - only constants of this module are formatted in
         " format(CASE WHEN l.n = 1 THEN %s ELSE %s END, d.label,"
@@ -91,6 +100,53 @@ def _notify_levels() -> int:
     return notify_select(select, params)
 
 
+def _level_rows():
+    """The rows of `_notify_levels`'s SELECT, read through the ORM: SQLite's variant. Level n
+    of a deadline whose actor stands at rung `start` of the ladder goes to rung start + n - 1,
+    up to the CA; a deadline of an agency that no longer exists tells nobody."""
+    deadlines = list(
+        Deadline.objects.filter(closed_at__isnull=True, level__gt=0).values_list(
+            "pk", "kind", "actor", "agency_id", "level", "label", "url", "due_on"
+        )
+    )
+    if not deadlines:
+        return
+    agency_ids = {row[3] for row in deadlines}
+    province_of = dict(
+        Organization.objects.filter(pk__in=agency_ids).values_list("pk", "province_id")
+    )
+    at_agency: dict[tuple[str, int], set[int]] = {}
+    in_province: dict[int, set[int]] = {}
+    at_ca: set[int] = set()
+    for role, organization_id, province_id, user_id in Membership.objects.filter(
+        role__in=LADDER, user__is_active=True
+    ).values_list("role", "organization_id", "organization__province_id", "user_id"):
+        if role == Role.CA_OPERATOR:
+            at_ca.add(user_id)
+        elif role == Role.PROVINCIAL_OFFICER:
+            if province_id is not None:
+                in_province.setdefault(province_id, set()).add(user_id)
+        elif organization_id in agency_ids:
+            at_agency.setdefault((role, organization_id), set()).add(user_id)
+    overdue, escalated = _overdue_message(), _escalated_message()
+    for pk, kind, actor, agency_id, level, label, url, due_on in deadlines:
+        if agency_id not in province_of or actor not in LADDER:
+            continue
+        start = LADDER.index(actor)
+        for n in range(FIRST_LEVEL.get(kind, 1), min(level, TOP - start) + 1):
+            role = LADDER[start + n - 1]
+            if role == Role.CA_OPERATOR:
+                users = at_ca
+            elif role == Role.PROVINCIAL_OFFICER:
+                users = in_province.get(province_of[agency_id], set())
+            else:
+                users = at_agency.get((role, agency_id), set())
+            values = {"label": label, "date": due_on.strftime("%d/%m/%Y"), "level": n}
+            text = (overdue if n == 1 else escalated) % values
+            for user_id in users:
+                yield user_id, text, url, f"deadline:{pk}", "deadline", f"deadline:{pk}:level:{n}"
+
+
 def _format(template: str) -> str:
     return (
         template.replace("%", "%%")
@@ -106,7 +162,6 @@ def deadlines_visible_to(user):
     administrators, none for a subscriber. A deadline names its agency as plain data
     (`agency_id`), so the scope is the organisations' own (docs/architecture.md §4.9, §5)."""
     from agencies.access import scope_for
-    from agencies.models import Organization
 
     scope = scope_for(user)
     open_ = Deadline.objects.filter(closed_at__isnull=True)

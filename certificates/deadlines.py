@@ -6,19 +6,26 @@ PORTAL_RENEW_MIN_DAYS_LEFT (30) that it no longer is and a new issue is needed. 
 SELECT covers every certificate and every threshold: a certificate gets the message of the band
 its days left fall in, keyed "certificate:<id>:renewal:<threshold>", so a repeated or
 concurrent sweep tells nobody twice and a missed run is caught up by the next one.
+
+On PostgreSQL that statement, as tuned at a million certificates; on SQLite (`make run`) the
+same rows read through the ORM and built in Python (`_ladder_rows`), inserted by
+`notify_rows` under the same keys (docs/architecture.md §4.9).
 """
 
-from datetime import datetime
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from agencies.choices import Role
+from agencies.models import Membership
 from certificates.choices import CertStatus
-from portal.notifications import notify_select
+from certificates.models import Certificate
+from portal.notifications import notify_rows, notify_select
 
 _SERIAL = "__serial__"
 
@@ -35,7 +42,8 @@ def _format(template: str) -> str:
 
 def ladder_bands() -> list[tuple[int, int, str]]:
     """(threshold, lower bound, message) per rung, the highest first: a certificate with d
-    days left is in the rung whose threshold ≥ d > lower bound."""
+    days left is in the rung whose threshold ≥ d > lower bound. The message keeps its
+    %(name)s, %(serial)s and %(date)s."""
     floor = settings.PORTAL_RENEW_MIN_DAYS_LEFT
     rungs = [d for d in settings.PORTAL_RENEWAL_NOTICE_DAYS if d > floor]
     bands = []
@@ -47,12 +55,12 @@ def ladder_bands() -> list[tuple[int, int, str]]:
             "%(min)s ngày."
         )
         message = message.replace("%(days)s", str(threshold)).replace("%(min)s", str(floor))
-        bands.append((threshold, lower, _format(message)))
+        bands.append((threshold, lower, message))
     last = _(
         "Chứng thư số %(name)s (số hiệu %(serial)s) hết hạn ngày %(date)s, còn dưới %(min)s "
         "ngày: không thể gia hạn hay thay đổi thông tin nữa, cần lập văn bản đề nghị cấp mới."
     ).replace("%(min)s", str(floor))
-    bands.append((floor, 0, _format(last)))
+    bands.append((floor, 0, last))
     return bands
 
 
@@ -62,7 +70,9 @@ def renewal_ladder_sweep(*, now: datetime | None = None) -> int:
     statement for all certificates (plus one to read the e-mail addresses of the new rows).
     Returns the number of notifications inserted."""
     now = now or timezone.now()
-    bands = ladder_bands()
+    if connection.vendor != "postgresql":
+        return notify_rows(_ladder_rows(now))
+    bands = [(threshold, lower, _format(message)) for threshold, lower, message in ladder_bands()]
     values = ", ".join("(%s, %s, %s)" for _band in bands)
     url = reverse("certificates:detail", args=[_SERIAL])
     # Only "%s" slots are formatted into the text; every value is a parameter.
@@ -98,3 +108,43 @@ def renewal_ladder_sweep(*, now: datetime | None = None) -> int:
         CertStatus.VALID,
     ]
     return notify_select(select, params)
+
+
+def _ladder_rows(now: datetime):
+    """The rows of `renewal_ladder_sweep`'s SELECT, read through the ORM (two queries a rung):
+    SQLite's variant."""
+    url = reverse("certificates:detail", args=[_SERIAL])
+    zone = ZoneInfo(settings.TIME_ZONE)  # the date as PostgreSQL's `AT TIME ZONE` gives it
+    for threshold, lower, message in ladder_bands():
+        on_rung = Certificate.objects.filter(
+            status=CertStatus.VALID,
+            superseded_by__isnull=True,
+            not_after__lte=now + timedelta(days=threshold),
+            not_after__gt=now + timedelta(days=lower),
+        )
+        staff: dict[int, set[int]] = {}
+        for agency_id, user_id in Membership.objects.filter(
+            organization_id__in=on_rung.values("agency_id"),
+            role__in=[Role.AGENCY_CLERK, Role.AGENCY_HEAD],
+            user__is_active=True,
+        ).values_list("organization_id", "user_id"):
+            staff.setdefault(agency_id, set()).add(user_id)
+        for pk, name, serial, not_after, agency_id, subscriber, active in on_rung.values_list(
+            "pk", "common_name", "serial", "not_after", "agency_id", "person__user_id",
+            "person__user__is_active",
+        ):  # fmt: skip
+            text = message % {
+                "name": name,
+                "serial": serial,
+                "date": not_after.astimezone(zone).strftime("%d/%m/%Y"),
+            }
+            users = staff.get(agency_id, set()) | ({subscriber} if active else set())
+            for user_id in users:
+                yield (
+                    user_id,
+                    text,
+                    url.replace(_SERIAL, serial),
+                    f"certificate:{pk}",
+                    "renewal",
+                    f"certificate:{pk}:renewal:{threshold}",
+                )

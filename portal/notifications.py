@@ -1,11 +1,13 @@
 """In-app notifications plus e-mail through Django's backend, for every step of a workflow.
 
-Three ways in: `notify` for one event and its users, `notify_each` for many messages each to
+Four ways in: `notify` for one event and its users, `notify_each` for many messages each to
 its own users in one bulk insert, `notify_select` for a sweep that notifies a whole set in one
-INSERT … SELECT. `notify` and `notify_select` take a `key` (subject, kind, threshold): the
-unique constraint (user, key) keeps a repeated or concurrent sweep from telling anyone twice,
-and only the rows actually inserted are e-mailed (docs/architecture.md §4.9). `notify_each`
-has no key: its callers tell once what happens once (a return obligation opened, marked told).
+INSERT … SELECT on PostgreSQL, `notify_rows` for the same sweep's rows built in Python (its
+variant on SQLite). `notify`, `notify_select` and `notify_rows` take a `key` (subject, kind,
+threshold): the unique constraint (user, key) keeps a repeated or concurrent sweep from telling
+anyone twice, and only the rows actually inserted are e-mailed (docs/architecture.md §4.9).
+`notify_each` has no key: its callers tell once what happens once (a return obligation opened,
+marked told).
 """
 
 from collections.abc import Iterable
@@ -15,6 +17,12 @@ from django.core.mail import send_mass_mail
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+
+from portal.lib.dialect import now_param
+
+# The partial unique constraint `notification_unique_user_key` as an ON CONFLICT target: the
+# condition spelled as the index has it (SQLite matches the text; PostgreSQL proves it).
+_ON_KEY = "ON CONFLICT (user_id, key) WHERE NOT (key = '') DO NOTHING"
 
 
 def notify(
@@ -38,15 +46,8 @@ def notify(
         for pk in users
     ]
     if key and connection.vendor != "postgresql":
-        # The demo's SQLite (`make run`): one process, so "not yet told" is read, then written.
-        told = set(
-            Notification.objects.filter(key=key, user_id__in=list(users)).values_list(
-                "user_id", flat=True
-            )
-        )
-        rows = [row for row in rows if row.user_id not in told]
-        Notification.objects.bulk_create(rows)
-        inserted = [row.pk for row in rows]
+        # SQLite (`make run`, a developer's tests): the same insert, rows written out.
+        inserted = _insert_keyed([(pk, message, url, subject, kind, key) for pk in users])
     elif key:
         # ON CONFLICT DO NOTHING RETURNING: the users whose row this call actually inserted.
         with connection.cursor() as cursor:
@@ -95,6 +96,8 @@ def notify_each(
 
 def notify_select(select_sql: str, params: list | tuple = ()) -> int:
     """Insert the notifications a query selects, set-based; e-mail those actually inserted.
+    PostgreSQL's SQL (the sweeps' statements tuned at scale); on SQLite a sweep builds its
+    rows in Python and calls `notify_rows`.
 
     `select_sql` yields the columns (user_id, message, url, subject, kind, key), key not
     empty. One INSERT … SELECT … ON CONFLICT DO NOTHING, whatever the number of rows: a
@@ -113,6 +116,42 @@ def notify_select(select_sql: str, params: list | tuple = ()) -> int:
         inserted = [row[0] for row in cursor.fetchall()]
     _mail_later(inserted)
     return len(inserted)
+
+
+def notify_rows(rows: Iterable[tuple[int, str, str, str, str, str]]) -> int:
+    """`notify_select` for rows built in Python: (user_id, message, url, subject, kind, key),
+    key not empty. The sweeps' variant on SQLite, whose SQL has no `format()`, LATERAL join or
+    `generate_series` (docs/architecture.md §4.9): the same INSERT … ON CONFLICT DO NOTHING
+    RETURNING, with VALUES, a batch at a time. Returns the number inserted, e-mailed as
+    `notify_select`'s are."""
+    rows = list({(row[0], row[5]): row for row in rows}.values())  # once per user and key
+    inserted = _insert_keyed(rows)
+    _mail_later(inserted)
+    return len(inserted)
+
+
+def _insert_keyed(rows: list[tuple]) -> list[int]:
+    """Insert (user_id, message, url, subject, kind, key) rows, skipping those whose (user,
+    key) exists; the ids of the rows inserted. Portable SQL (PostgreSQL, SQLite ≥ 3.35)."""
+    inserted: list[int] = []
+    created_at = now_param()
+    per_batch = 100  # 7 parameters a row, under SQLite's 999
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), per_batch):
+            batch = rows[start : start + per_batch]
+            cursor.execute(
+                "INSERT INTO portal_notification"  # noqa: S608 - placeholders only
+                " (user_id, message, url, subject, kind, key, created_at) VALUES "
+                + ", ".join(["(%s, %s, %s, %s, %s, %s, %s)"] * len(batch))
+                + f" {_ON_KEY} RETURNING id",
+                [
+                    value
+                    for user_id, message, url, subject, kind, key in batch
+                    for value in (user_id, message[:500], url, subject, kind, key, created_at)
+                ],
+            )
+            inserted += [row[0] for row in cursor.fetchall()]
+    return inserted
 
 
 def _mail_later(notification_ids: list[int]) -> None:
@@ -154,13 +193,14 @@ def notifications_close(*, subject: str, kind: str) -> int:
 
 def notifications_close_where(kind: str, still_due_sql: str, params=()) -> int:
     """Set-based close for a sweep: close the open notifications `n` of `kind` for which
-    `still_due_sql`, a correlated subquery on `n.subject`, finds no row. Returns the count."""
+    `still_due_sql`, a correlated subquery on `n.subject`, finds no row (written for both
+    databases: `portal.lib.dialect`). Returns the count."""
     with connection.cursor() as cursor:
         cursor.execute(
-            "UPDATE portal_notification n SET closed_at = now()"  # noqa: S608
+            "UPDATE portal_notification AS n SET closed_at = %s"  # noqa: S608
             " WHERE n.kind = %s AND n.closed_at IS NULL AND n.subject <> ''"
             f" AND NOT EXISTS ({still_due_sql})",
-            [kind, *params],
+            [now_param(), kind, *params],
         )
         return cursor.rowcount
 
@@ -215,13 +255,13 @@ def daily_digest_send(*, day=None) -> int:
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(
             "INSERT INTO portal_digestsent (user_id, day, sent_at)"
-            " SELECT p.user_id, %s, now() FROM portal_notificationpreference p"
+            " SELECT p.user_id, %s, %s FROM portal_notificationpreference p"
             " JOIN auth_user u ON u.id = p.user_id"
             " WHERE p.daily_digest AND u.is_active AND u.email <> ''"
             " AND EXISTS (SELECT 1 FROM portal_notification n WHERE n.user_id = p.user_id"
             "   AND n.read_at IS NULL AND n.closed_at IS NULL)"
             " ON CONFLICT (user_id, day) DO NOTHING RETURNING user_id",
-            [day],
+            [day, now_param()],
         )
         user_ids = [row[0] for row in cursor.fetchall()]
         if not user_ids:

@@ -6,6 +6,10 @@
 - a renewal still pending when its certificate falls under PORTAL_RENEW_MIN_DAYS_LEFT is told
   to the agency once: file a new issue instead (docs/domain.md §5.9);
 - then devices' return deadlines are synced and every deadline escalated (agencies).
+
+The INSERT … SELECT statements are PostgreSQL's, as tuned at scale; on SQLite (`make run`) the
+same rows are built in Python from ORM reads. The UPDATEs that close are one statement on both
+databases (`portal.lib.dialect`) (docs/architecture.md §4.9).
 """
 
 from datetime import date, datetime, timedelta
@@ -18,11 +22,14 @@ from django.utils.translation import gettext as _
 
 from agencies.choices import Role
 from agencies.deadlines import deadlines_escalate
+from agencies.models import Membership
 from devices.deadlines import return_deadlines_sync
+from portal.lib.dialect import now_param, subject_id
 from portal.models import Deadline
-from portal.notifications import notifications_close_where, notify_select
+from portal.notifications import notifications_close_where, notify_rows, notify_select
 from portal.workdays import working_days_between
 from requests_app.choices import FormKind, Outcome, Status
+from requests_app.models import CertRequest, RequestRow
 
 _PK = "987654321"
 # A letter whose processing failed still waits on its processor (the retry button).
@@ -45,10 +52,46 @@ def _slots(template: str, *names: str) -> str:
     return text
 
 
+def _letter_label() -> str:
+    return _("Văn bản số %(number)s của %(agency)s")
+
+
 def letter_deadlines_sync() -> dict[str, int]:
     """Open the deadline of each waiting letter, close those of letters that moved on."""
     url = reverse("requests_app:detail", args=[int(_PK)])
-    label = _slots(_("Văn bản số %(number)s của %(agency)s"), "number", "agency")
+    if connection.vendor == "postgresql":
+        opened = _letters_open_on_postgresql(url)
+    else:
+        opened = _letters_open_elsewhere(url)
+    with connection.cursor() as cursor:
+        # Closed: the letter left the waiting statuses, or waits under another due date or
+        # at another step (forwarded to the CA with the same due date as the province had).
+        cursor.execute(
+            "UPDATE portal_deadline AS dl SET state = %s, closed_at = %s"  # noqa: S608 - dialect
+            " WHERE dl.kind IN (%s, %s, %s) AND dl.closed_at IS NULL AND NOT EXISTS ("
+            "   SELECT 1 FROM requests_app_certrequest r"
+            f"   WHERE r.id = {subject_id('dl.subject')}"
+            f"   AND r.status IN ({_WAITING_IN}) AND r.due_on = dl.due_on"
+            "   AND dl.kind = CASE WHEN r.form = %s THEN %s"
+            "     WHEN r.status = %s OR r.forwarded_at IS NULL THEN %s ELSE %s END)",
+            [
+                Deadline.State.MET,
+                now_param(),
+                *LETTER_KINDS,
+                *WAITING,
+                FormKind.RECOVER_DEVICE,
+                Deadline.Kind.RECOVERY,
+                Status.PROVINCE_REVIEW,
+                Deadline.Kind.PROVINCE_REVIEW,
+                Deadline.Kind.CA_PROCESSING,
+            ],
+        )
+        closed = cursor.rowcount
+    return {"opened": opened, "closed": closed}
+
+
+def _letters_open_on_postgresql(url: str) -> int:
+    label = _slots(_letter_label(), "number", "agency")
     with connection.cursor() as cursor:
         cursor.execute(
             "INSERT INTO portal_deadline (kind, subject, label, url, due_on, state, actor,"  # noqa: S608 - placeholders only
@@ -78,30 +121,40 @@ def letter_deadlines_sync() -> dict[str, int]:
                 *WAITING,
             ],
         )
-        opened = cursor.rowcount
-        # Closed: the letter left the waiting statuses, or waits under another due date or
-        # at another step (forwarded to the CA with the same due date as the province had).
-        cursor.execute(
-            "UPDATE portal_deadline dl SET state = %s, closed_at = now()"  # noqa: S608 - placeholders only
-            " WHERE dl.kind IN (%s, %s, %s) AND dl.closed_at IS NULL AND NOT EXISTS ("
-            "   SELECT 1 FROM requests_app_certrequest r"
-            "   WHERE r.id = split_part(dl.subject, ':', 2)::bigint"
-            f"   AND r.status IN ({_WAITING_IN}) AND r.due_on = dl.due_on"
-            "   AND dl.kind = CASE WHEN r.form = %s THEN %s"
-            "     WHEN r.status = %s OR r.forwarded_at IS NULL THEN %s ELSE %s END)",
-            [
-                Deadline.State.MET,
-                *LETTER_KINDS,
-                *WAITING,
-                FormKind.RECOVER_DEVICE,
-                Deadline.Kind.RECOVERY,
-                Status.PROVINCE_REVIEW,
-                Deadline.Kind.PROVINCE_REVIEW,
-                Deadline.Kind.CA_PROCESSING,
-            ],
+        return cursor.rowcount
+
+
+def _letters_open_elsewhere(url: str) -> int:
+    """The same rows through the ORM (SQLite), each letter's kind and actor by `letter_step`;
+    counted by the rows of those kinds it added."""
+    now = timezone.now()
+    label = _letter_label()
+    rows = []
+    waiting = (
+        CertRequest.objects.filter(status__in=WAITING, due_on__isnull=False)
+        .select_related("agency")
+        .only("form", "status", "forwarded_at", "number", "due_on", "agency_id", "agency__name")
+    )
+    for cert_request in waiting:
+        kind, actor = letter_step(cert_request)
+        rows.append(
+            Deadline(
+                kind=kind,
+                subject=f"letter:{cert_request.pk}",
+                label=label % {"number": cert_request.number, "agency": cert_request.agency.name},
+                url=url.replace(_PK, str(cert_request.pk)),
+                due_on=cert_request.due_on,
+                state=Deadline.State.OPEN,
+                actor=actor,
+                agency_id=cert_request.agency_id,
+                level=0,
+                opened_at=now,
+            )
         )
-        closed = cursor.rowcount
-    return {"opened": opened, "closed": closed}
+    of_letters = Deadline.objects.filter(kind__in=LETTER_KINDS)
+    before = of_letters.count()
+    Deadline.objects.bulk_create(rows, ignore_conflicts=True, batch_size=500)
+    return of_letters.count() - before
 
 
 def letter_step(cert_request) -> tuple[str, str] | None:
@@ -148,22 +201,34 @@ def letter_notifications_close() -> int:
     certificate was renewed, revoked or expired."""
     closed = notifications_close_where(
         "awaiting_head",
-        "SELECT 1 FROM requests_app_certrequest r"
-        " WHERE r.id = split_part(n.subject, ':', 2)::bigint AND r.status = %s",
+        "SELECT 1 FROM requests_app_certrequest r"  # noqa: S608 - the dialect's fragment
+        f" WHERE r.id = {subject_id('n.subject')} AND r.status = %s",
         [Status.AWAITING_HEAD],
     )
     closed += notifications_close_where(
         "deadline",
-        "SELECT 1 FROM portal_deadline d"
-        " WHERE d.id = split_part(n.subject, ':', 2)::bigint AND d.closed_at IS NULL",
+        "SELECT 1 FROM portal_deadline d"  # noqa: S608 - the dialect's fragment
+        f" WHERE d.id = {subject_id('n.subject')} AND d.closed_at IS NULL",
     )
     closed += notifications_close_where(
         "renewal",
-        "SELECT 1 FROM certificates_certificate c"
-        " WHERE c.id = split_part(n.subject, ':', 2)::bigint AND c.status = 'valid'"
-        " AND c.superseded_by_id IS NULL AND c.not_after > now()",
+        "SELECT 1 FROM certificates_certificate c"  # noqa: S608 - the dialect's fragment
+        f" WHERE c.id = {subject_id('n.subject')} AND c.status = 'valid'"
+        " AND c.superseded_by_id IS NULL AND c.not_after > %s",
+        [now_param()],
     )
     return closed
+
+
+def _overtaken_message() -> str:
+    return _(
+        "Yêu cầu gia hạn chứng thư số %(serial)s trong văn bản số %(number)s không thể "
+        "thực hiện vì chứng thư còn dưới %(min)s ngày: đề nghị lập văn bản đề nghị cấp mới."
+    ).replace("%(min)s", str(settings.PORTAL_RENEW_MIN_DAYS_LEFT))
+
+
+# The letters whose pending renewals are told once overtaken.
+_OVERTAKEN_STATUSES = (Status.AWAITING_HEAD, Status.ISSUED, *WAITING)
 
 
 def renewals_overtaken_notify(*, now: datetime | None = None) -> int:
@@ -171,14 +236,9 @@ def renewals_overtaken_notify(*, now: datetime | None = None) -> int:
     now = now or timezone.now()
     limit = now + timedelta(days=settings.PORTAL_RENEW_MIN_DAYS_LEFT)
     url = reverse("requests_app:detail", args=[int(_PK)])
-    message = _slots(
-        _(
-            "Yêu cầu gia hạn chứng thư số %(serial)s trong văn bản số %(number)s không thể "
-            "thực hiện vì chứng thư còn dưới %(min)s ngày: đề nghị lập văn bản đề nghị cấp mới."
-        ).replace("%(min)s", str(settings.PORTAL_RENEW_MIN_DAYS_LEFT)),
-        "serial",
-        "number",
-    )
+    if connection.vendor != "postgresql":
+        return notify_rows(_overtaken_rows(limit, url))
+    message = _slots(_overtaken_message(), "serial", "number")
     select = (
         "SELECT m.user_id, format(%s, c.serial, r.number) AS message,"  # noqa: S608 - placeholders only
         " replace(%s, %s, r.id::text) AS url, 'letter:' || r.id AS subject,"
@@ -200,11 +260,42 @@ def renewals_overtaken_notify(*, now: datetime | None = None) -> int:
         Outcome.PENDING,
         Outcome.ACCEPTED,
         limit,
-        Status.AWAITING_HEAD,
-        Status.ISSUED,
-        *WAITING,
+        *_OVERTAKEN_STATUSES,
     ]
     return notify_select(select, params)
+
+
+def _overtaken_rows(limit: datetime, url: str):
+    """The rows of `renewals_overtaken_notify`'s SELECT through the ORM (two queries): SQLite's
+    variant."""
+    overtaken = RequestRow.objects.filter(
+        renew=True,
+        outcome__in=[Outcome.PENDING, Outcome.ACCEPTED],
+        certificate__not_after__lt=limit,
+        cert_request__status__in=_OVERTAKEN_STATUSES,
+    )
+    staff: dict[int, set[int]] = {}
+    for agency_id, user_id in Membership.objects.filter(
+        organization_id__in=overtaken.values("cert_request__agency_id"),
+        role__in=[Role.AGENCY_CLERK, Role.AGENCY_HEAD],
+        user__is_active=True,
+    ).values_list("organization_id", "user_id"):
+        staff.setdefault(agency_id, set()).add(user_id)
+    message = _overtaken_message()
+    for pk, serial, letter_id, number, agency_id in overtaken.values_list(
+        "pk", "certificate__serial", "cert_request_id", "cert_request__number",
+        "cert_request__agency_id",
+    ):  # fmt: skip
+        text = message % {"serial": serial, "number": number}
+        for user_id in staff.get(agency_id, ()):
+            yield (
+                user_id,
+                text,
+                url.replace(_PK, str(letter_id)),
+                f"letter:{letter_id}",
+                "renewal_overtaken",
+                f"row:{pk}:renewal_overtaken",
+            )
 
 
 def deadlines_sweep(*, now: datetime | None = None) -> dict[str, int]:

@@ -26,6 +26,21 @@ def service_missing(reason: str):
     pytest.skip(reason)
 
 
+def postgresql_only(what: str):
+    """Skip a test of PostgreSQL's own behaviour (row locks between concurrent transactions,
+    COPY's statement counts, query plans, worker processes on the test database) in a run on
+    SQLite. Not a missing service: a run without DATABASE_URL chose SQLite (a developer's
+    `make test`, CI's second run), so it skips even under PORTAL_REQUIRE_SERVICES=1. A run
+    given a DATABASE_URL that is not PostgreSQL fails there."""
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        return
+    if REQUIRE_SERVICES and os.environ.get("DATABASE_URL"):
+        pytest.fail(f"PostgreSQL needed for {what}; DATABASE_URL names {connection.vendor}")
+    pytest.skip(f"PostgreSQL only: {what} (the run is on {connection.vendor})")
+
+
 # --- pages: who gets what ------------------------------------------------------------------
 # The cast's personas (tests/conftest.py `cast`) every permission matrix runs through.
 PERSONAS = (

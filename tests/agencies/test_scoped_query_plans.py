@@ -14,7 +14,7 @@ from certificates.models import Certificate
 from requests_app.choices import FormKind
 from requests_app.models import CertRequest
 from tests import factories as f
-from tests.helpers import service_missing
+from tests.helpers import postgresql_only
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db]
 
@@ -29,7 +29,7 @@ BY_AGENCY_JOIN = "Index Cond: (agency_id = u0.id)"
 @pytest.fixture(autouse=True)
 def _postgresql_only():
     if connection.vendor != "postgresql":
-        service_missing("PostgreSQL (DATABASE_URL=postgres://…) for the query plan tests")
+        postgresql_only("the query plan tests")
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ from requests_app.api import writes
 from requests_app.api.views import CertRequestViewSet
 from requests_app.models import CertRequest
 from tests.api.calls import api_as
+from tests.helpers import postgresql_only
 from tests.requests_app.letters import CONTACT
 
 URL = "/api/v1/van-ban/"
@@ -108,6 +109,7 @@ def test_a_post_answered_with_a_5xx_keeps_no_answer_to_replay(cast, monkeypatch)
 
 
 def test_two_concurrent_posts_with_the_same_key_create_once(transactional_db, cast):
+    postgresql_only("two transactions at once (SQLite serialises whole-database writes)")
     client_1, client_2 = api_as(cast.clerk_a), api_as(cast.clerk_a)
     # The two clients share one owner but hold two tokens: the key is the user's.
     barrier, answers = threading.Barrier(2), []

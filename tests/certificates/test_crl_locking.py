@@ -18,7 +18,7 @@ from certificates import services
 from certificates.models import RevocationList
 from portal.audit import audit_record
 from tests import factories as f
-from tests.helpers import service_missing
+from tests.helpers import postgresql_only
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
@@ -26,7 +26,7 @@ pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 @pytest.fixture(autouse=True)
 def _postgresql_only():
     if connection.vendor != "postgresql":
-        service_missing("PostgreSQL (DATABASE_URL=postgres://…) for the lock-order tests")
+        postgresql_only("the lock-order tests")
 
 
 def test_a_crl_published_while_a_chunk_holds_the_audit_head_does_not_deadlock(ca, cast):

@@ -14,7 +14,7 @@ from dashboard.models import MonthlyReport, MonthlyReportDocument
 from dashboard.months import Month
 from portal.errors import DomainError
 from portal.models import AuditEvent
-from tests.helpers import service_missing
+from tests.helpers import postgresql_only
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
@@ -22,7 +22,7 @@ pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 @pytest.fixture(autouse=True)
 def _postgresql_only():
     if connection.vendor != "postgresql":
-        service_missing("PostgreSQL (DATABASE_URL=postgres://…) for the race tests")
+        postgresql_only("the race tests")
 
 
 def test_two_signings_at_once_store_one_signed_report(cast, signer):

@@ -18,7 +18,7 @@ from certificates.models import Certificate
 from dashboard.scale_seed import CA_USERNAME, CLERK_USERNAME, OFFICER_USERNAME
 from devices.models import Device, HandoverNotice, ReturnObligation
 from requests_app.models import CertRequest, RequestRow
-from tests.helpers import service_missing, sign_in
+from tests.helpers import postgresql_only, sign_in
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db]
 
@@ -36,7 +36,7 @@ SIZES = {
 @pytest.fixture(autouse=True)
 def _postgresql_only():
     if connection.vendor != "postgresql":
-        service_missing("PostgreSQL (DATABASE_URL=postgres://…): seed_scale writes with it")
+        postgresql_only("seed_scale writes with it")
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from portal.models import Notification
 from tests import celery_processes
 from tests import factories as f
 from tests.celery_processes import CeleryProcesses, producing_to
-from tests.helpers import service_missing
+from tests.helpers import postgresql_only
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
@@ -24,7 +24,7 @@ pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 @pytest.fixture
 def broker(ci_redis_url):
     if connection.vendor != "postgresql":
-        service_missing("PostgreSQL (DATABASE_URL=postgres://…) for the worker fault tests")
+        postgresql_only("the worker fault tests")
     return ci_redis_url
 
 

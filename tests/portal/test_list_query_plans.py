@@ -19,7 +19,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from portal.lib.paging import COUNT_CAP
-from tests.helpers import service_missing, sign_in
+from tests.helpers import postgresql_only, sign_in
 from tests.portal.list_builders import LISTS
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db]
@@ -39,7 +39,7 @@ WHOLE_TABLE = {
 @pytest.fixture(autouse=True)
 def _postgresql_only():
     if connection.vendor != "postgresql":
-        service_missing("PostgreSQL (DATABASE_URL=postgres://…) for the query plan tests")
+        postgresql_only("the query plan tests")
 
 
 def nodes(plan: dict):

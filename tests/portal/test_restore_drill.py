@@ -13,7 +13,7 @@ from agencies.services import organization_find_or_create
 from portal.audit import audit_checkpoint
 from portal.models import AuditChainHead, AuditEvent
 from tests.audit_guard import audit_guard_suspended
-from tests.helpers import service_missing
+from tests.helpers import postgresql_only, service_missing
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -21,7 +21,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 @pytest.fixture(autouse=True)
 def _postgresql_and_its_tools():
     if connection.vendor != "postgresql":
-        service_missing("the restore drill needs PostgreSQL")
+        postgresql_only("the restore drill")
     for tool in ("pg_dump", "pg_restore", "createdb", "dropdb"):
         if shutil.which(tool) is None:
             service_missing(f"{tool} is not on PATH")

@@ -18,7 +18,7 @@ from requests_app import services
 from requests_app.choices import Signing, Status
 from requests_app.models import CertRequest, Transition
 from tests import factories as f
-from tests.helpers import service_missing, sign_in
+from tests.helpers import postgresql_only, sign_in
 from tests.requests_app.letters import letter_at
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
@@ -29,7 +29,7 @@ PEOPLE = 20
 @pytest.fixture(autouse=True)
 def _postgresql_only():
     if connection.vendor != "postgresql":
-        service_missing("PostgreSQL (DATABASE_URL=postgres://…) for the concurrency tests")
+        postgresql_only("the concurrency tests")
 
 
 def _colleagues(first, role, organization, n):

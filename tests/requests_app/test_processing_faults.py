@@ -21,7 +21,7 @@ from requests_app.choices import FormKind, Outcome, Status
 from requests_app.models import CertRequest
 from requests_app.tasks import cert_request_run_processing_task
 from tests.celery_processes import CeleryProcesses, RedisServer, producing_to
-from tests.helpers import reauth_for, service_missing, sign_in
+from tests.helpers import postgresql_only, reauth_for, service_missing, sign_in
 from tests.requests_app.letters import CONTACT, issue_signed, row_data
 from tests.requests_app.poison import cure, poison
 
@@ -33,7 +33,7 @@ _n = itertools.count(1)
 @pytest.fixture(autouse=True)
 def _real_services():
     if connection.vendor != "postgresql":
-        service_missing("PostgreSQL (DATABASE_URL=postgres://…) for the worker fault tests")
+        postgresql_only("the worker fault tests")
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from portal.models import AuditEvent
 from requests_app.choices import Outcome, Status
 from requests_app.models import Transition
 from tests import factories as f
-from tests.helpers import service_missing, sign_in
+from tests.helpers import postgresql_only, sign_in
 from tests.requests_app.letters import letter_at
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
@@ -26,7 +26,7 @@ pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 @pytest.fixture(autouse=True)
 def _postgresql_only():
     if connection.vendor != "postgresql":
-        service_missing("PostgreSQL (DATABASE_URL=postgres://…) for the race tests")
+        postgresql_only("the race tests")
 
 
 def _officers(cast, n):
