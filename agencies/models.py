@@ -340,20 +340,24 @@ class EnrolmentCode(models.Model):
     PORTAL_ENROLMENT_CODE_HOURS, is used once, and a newer code withdraws an older one."""
 
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="enrolment_codes"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("tài khoản"),
+        on_delete=models.CASCADE,
+        related_name="enrolment_codes",
     )
-    digest = models.CharField(max_length=64)
+    digest = models.CharField(_("mã băm"), max_length=64)
     issued_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
+        verbose_name=_("người cấp"),
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    expires_at = models.DateTimeField()
-    used_at = models.DateTimeField(null=True, blank=True)
-    withdrawn_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(_("cấp lúc"), auto_now_add=True)
+    expires_at = models.DateTimeField(_("hết hạn lúc"))
+    used_at = models.DateTimeField(_("dùng lúc"), null=True, blank=True)
+    withdrawn_at = models.DateTimeField(_("thu hồi lúc"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("mã đăng ký xác thực hai lớp")
@@ -378,8 +382,8 @@ class CodeFailure(models.Model):
     account's own count is kept on the device of the factor (django-otp's throttle). Rows older
     than the cool-off are deleted as new ones are written."""
 
-    address = models.CharField(max_length=64, blank=True, db_index=True)
-    at = models.DateTimeField(db_index=True)
+    address = models.CharField(_("địa chỉ"), max_length=64, blank=True, db_index=True)
+    at = models.DateTimeField(_("lúc"), db_index=True)
 
     class Meta:
         verbose_name = _("mã xác thực sai")

@@ -17,8 +17,8 @@ class Migration(migrations.Migration):
             name='CodeFailure',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('address', models.CharField(blank=True, db_index=True, max_length=64)),
-                ('at', models.DateTimeField(db_index=True)),
+                ('address', models.CharField(blank=True, db_index=True, max_length=64, verbose_name='địa chỉ')),
+                ('at', models.DateTimeField(db_index=True, verbose_name='lúc')),
             ],
             options={
                 'verbose_name': 'mã xác thực sai',
@@ -29,13 +29,13 @@ class Migration(migrations.Migration):
             name='EnrolmentCode',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('digest', models.CharField(max_length=64)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('expires_at', models.DateTimeField()),
-                ('used_at', models.DateTimeField(blank=True, null=True)),
-                ('withdrawn_at', models.DateTimeField(blank=True, null=True)),
-                ('issued_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='enrolment_codes', to=settings.AUTH_USER_MODEL)),
+                ('digest', models.CharField(max_length=64, verbose_name='mã băm')),
+                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='cấp lúc')),
+                ('expires_at', models.DateTimeField(verbose_name='hết hạn lúc')),
+                ('used_at', models.DateTimeField(blank=True, null=True, verbose_name='dùng lúc')),
+                ('withdrawn_at', models.DateTimeField(blank=True, null=True, verbose_name='thu hồi lúc')),
+                ('issued_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='người cấp')),
+                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='enrolment_codes', to=settings.AUTH_USER_MODEL, verbose_name='tài khoản')),
             ],
             options={
                 'verbose_name': 'mã đăng ký xác thực hai lớp',

@@ -199,6 +199,7 @@ ARGS = {
     "requests_app:import_template": lambda w: [{"layout": "mau01"}, {"layout": "ca19"}],
     "requests_app:signed_upload": _letter_args,
     "requests_app:detail": _letter_args,
+    "requests_app:pdf_preview": _letter_args,
     "requests_app:action": lambda w: [
         {"pk": letter.pk, "action": name} for letter in w.letters[:1] for name in ACTIONS
     ],
