@@ -91,10 +91,16 @@ def cert_request_process(*, cert_request: CertRequest, by) -> CertRequest:
 
     Raises QueueUnavailable (after the letter has moved) when the task could not be queued.
     """
-    with acting(cert_request, "process", by=by, check=_check_processable) as locked:
+    return _queue_first_attempt(cert_request, "process", by=by, check=_check_processable)
+
+
+def _queue_first_attempt(cert_request: CertRequest, action: str, *, by, check=None):
+    """Move the letter by `action` into processing with a fresh count of attempts, then queue
+    its task (the one shape of "Xử lý" and "Xử lý lại")."""
+    with acting(cert_request, action, by=by, check=check) as locked:
         move(
             locked,
-            "process",
+            action,
             by=by,
             progress_at=timezone.now(),
             processing_attempts=1,
@@ -133,17 +139,7 @@ def cert_request_resume(*, cert_request: CertRequest, by) -> CertRequest:
 def cert_request_retry(*, cert_request: CertRequest, by) -> CertRequest:
     """The processor queues a letter whose processing failed again, once the cause is fixed:
     a fresh count of attempts (safe: done rows are never redone). Audited by the move."""
-    with acting(cert_request, "retry", by=by) as locked:
-        move(
-            locked,
-            "retry",
-            by=by,
-            progress_at=timezone.now(),
-            processing_attempts=1,
-            processing_error="",
-        )
-    _enqueue_or_tell(locked.pk)
-    return cert_request
+    return _queue_first_attempt(cert_request, "retry", by=by)
 
 
 def _give_up(locked: CertRequest) -> None:

@@ -221,11 +221,12 @@ def test_the_password_and_a_valid_code_issue_the_letter(cast, client, head_with_
 
 
 # --- the form on the page comes from the table ---------------------------------------------
-def test_the_table_marks_issuing_processing_and_resuming_for_reauthentication():
+def test_the_table_marks_issuing_processing_resuming_and_retrying_for_reauthentication():
     assert {name for name, action in ACTIONS.items() if action.reauth} == {
         "issue",
         "process",
         "resume",
+        "retry",
     }
 
 
