@@ -17,8 +17,16 @@ class PortalBackend(ModelBackend):
         counted = (
             unread_of(OuterRef("pk")).order_by().values("user").annotate(n=Count("pk")).values("n")
         )
-        users = get_user_model()._default_manager.annotate(
-            unread_notification_count=Coalesce(Subquery(counted, output_field=IntegerField()), 0)
+        # The header names the person (the reverse one-to-one `person` that agencies' Person
+        # declares), read in the same query: none means the account's own name, no query more.
+        users = (
+            get_user_model()
+            ._default_manager.select_related("person")
+            .annotate(
+                unread_notification_count=Coalesce(
+                    Subquery(counted, output_field=IntegerField()), 0
+                )
+            )
         )
         user = users.filter(pk=user_id).first()
         return user if user is not None and self.user_can_authenticate(user) else None

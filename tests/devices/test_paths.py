@@ -347,15 +347,19 @@ def test_the_loss_form_refuses_a_loss_without_its_time_or_representative(cast, c
 def test_the_loss_form_refuses_a_time_of_loss_later_than_now(cast, ca, stock, client):
     _, device = issue_on_token(cast)
     hand_over(cast, device)
-    sign_in(client, cast.clerk_a)
-    later = timezone.localtime() + timezone.timedelta(hours=2)
-    form = {
-        **LOSS_FORM,
-        "lost_on": later.strftime("%d/%m/%Y"),
-        "lost_time": later.strftime("%H:%M"),
-    }
+    # Today, two hours from now: at 10:00 tomorrow, so that "later" stays on the same day
+    # whenever the test runs (after 22:00 it would be tomorrow, a date the form refuses first).
+    morning = (timezone.localtime() + timezone.timedelta(days=1)).replace(hour=10, minute=0)
+    with time_machine.travel(morning, tick=False):
+        sign_in(client, cast.clerk_a)
+        later = timezone.localtime() + timezone.timedelta(hours=2)
+        form = {
+            **LOSS_FORM,
+            "lost_on": later.strftime("%d/%m/%Y"),
+            "lost_time": later.strftime("%H:%M"),
+        }
 
-    response = client.post(reverse("requests_app:device_report_loss", args=[device.pk]), form)
+        response = client.post(reverse("requests_app:device_report_loss", args=[device.pk]), form)
 
     assert response.status_code == 200
     assert "Thời điểm thất lạc không thể sau lúc này." in response.content.decode()
