@@ -196,7 +196,7 @@ def run_expiry(n_certificates: int, n_agencies: int) -> int:
         # owing its return (an obligation open on it) keeps that obligation and gets no second
         # one (docs/architecture.md §12.4). On a dataset that has such devices (seed_scale's
         # devices awaiting return, 1 in 23) "obligations opened" is fewer than the expired
-        # certificates on devices, by exactly those: issue 32's 9,565 of 10,000.
+        # certificates on devices, by exactly those: the 9,565 of 10,000 seen at 1M (docs/architecture.md §12.4).
         due_devices = Certificate.objects.due_to_expire().filter(device__isnull=False)
         on_devices = due_devices.values("device_id").distinct().count()
         already_owing = (

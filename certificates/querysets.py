@@ -5,7 +5,7 @@ from django.db.models import BigIntegerField, Func, Q
 from django.utils import timezone
 
 from agencies.querysets import ScopedQuerySet
-from certificates.choices import AuthorityKind, CertStatus
+from certificates.choices import AuthorityKind, CertStatus, SubjectKind
 
 
 class EpochSeconds(Func):
@@ -63,14 +63,12 @@ class CertificateQuerySet(ScopedQuerySet):
         """The valid (issued, not revoked, not expired) person certificates whose holder has
         this personal ID number, outside any scope: a Mẫu 01 row for such a person is
         refused while renewal or change is still possible (docs/domain.md §5.8)."""
-        from certificates.choices import SubjectKind
 
         return self.valid().filter(subject_kind=SubjectKind.PERSON, person__national_id=national_id)
 
     def valid_of_people(self, national_ids):
         """`valid_of_person` for many ID numbers at once (an import's rows), each certificate
         with its holder (`person`) and agency loaded."""
-        from certificates.choices import SubjectKind
 
         return (
             self.valid()
@@ -82,7 +80,6 @@ class CertificateQuerySet(ScopedQuerySet):
         """The valid organisation certificates of the organisation with this tax code or
         budget-relation code, outside any scope: a Mẫu 02 row for it is refused while renewal
         or change is still possible, as for a person (docs/domain.md §5.8)."""
-        from certificates.choices import SubjectKind
 
         same = Q(pk__in=[])
         if tax_code:

@@ -9,6 +9,7 @@ import uuid
 from django.conf import settings
 from django.middleware.locale import LocaleMiddleware
 from django.utils import translation
+from django.utils.translation import gettext as _
 
 _request_context: contextvars.ContextVar[dict | None] = contextvars.ContextVar(
     "portal_request_context", default=None
@@ -153,7 +154,6 @@ class QueryStringGuardMiddleware:
 
     def refusal(self, request) -> tuple[str, str] | None:
         """(code, Vietnamese message) of what is wrong with the request's address, or None."""
-        from django.utils.translation import gettext as _
 
         if "\x00" in request.path_info or "\x00" in request.path:
             return "invalid_path", _("Yêu cầu không hợp lệ: đường dẫn có ký tự NUL.")

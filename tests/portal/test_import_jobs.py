@@ -257,7 +257,7 @@ def test_the_job_page_with_a_300_row_preview_stays_within_its_query_budget(cast,
     assert count_queries(client, url) <= BUDGET
 
 
-# --- the confirmation is saved by the worker (issue 33) ----------------------------------------
+# --- the confirmation is saved by the worker (docs/architecture.md §4.7) -----------------------------
 def _ready(queued_job):
     assert letter_import_parse_task(queued_job.pk) == "ready"
     return queued_job
