@@ -7,9 +7,10 @@ PIP := $(PY) -m pip
 ADDR ?= 127.0.0.1:8000
 # System packages the suite needs: a browser for Playwright, fonts with Vietnamese glyphs,
 # poppler to turn PDFs into images and check signatures (pdfsig, with an NSS database made by
-# libnss3-tools), gettext for catalogs, openssl to verify certificates.
+# libnss3-tools), gettext for catalogs, openssl to verify certificates, SoftHSM2 as the PKCS#11
+# token and opensc's pkcs11-tool to set tokens up in tests.
 APT_PACKAGES := chromium fonts-liberation2 poppler-utils libnss3-tools gettext openssl \
-	libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b
+	libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b softhsm2 opensc
 
 .PHONY: run test golden install install-test system-deps lint format messages clean
 
@@ -19,8 +20,10 @@ $(VENV)/.installed: pyproject.toml
 	$(PIP) install --quiet -e .
 	touch $@
 
-$(VENV)/.installed-test: $(VENV)/.installed pyproject.toml
+# The signing client (clients/signing) is its own package; the tests drive it as a process.
+$(VENV)/.installed-test: $(VENV)/.installed pyproject.toml clients/signing/pyproject.toml
 	$(PIP) install --quiet -e ".[test]"
+	$(PIP) install --quiet -e clients/signing
 	touch $@
 
 install: $(VENV)/.installed
