@@ -154,7 +154,6 @@ class Handler(BaseHTTPRequestHandler):
                 "X-Frame-Options": "DENY",
                 # Not "no-referrer": with it a browser sends "Origin: null" on our own form POST.
                 "Referrer-Policy": "same-origin",
-                "Cross-Origin-Opener-Policy": "same-origin",
             },
         )
 

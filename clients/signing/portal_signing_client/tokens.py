@@ -194,6 +194,9 @@ class Tokens:
                 session = token.open(user_pin=pin)
             except pkcs11_errors.PKCS11Error as exc:
                 flags = self._flags_after_failure(certificate.token_serial)
+                # python-pkcs11 leaves the session of a failed C_Login open; a token has few
+                # sessions to give, so finalize and initialise the module again (closing all).
+                self._lib.reinitialize()
                 raise error_for_login_failure(exc, flags) from None
             try:
                 with session:
