@@ -112,7 +112,7 @@ class ClientProcess:
         deadline = time.monotonic() + 15
         while True:
             try:
-                if self.get("/v1/status").status == 200:
+                if self.get("/v1/status", origin=origins[0]).status == 200:
                     break
             except OSError:
                 pass
