@@ -13,7 +13,14 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, utils
 
-from tests.signing_client.conftest import PIN, PORTAL, WRONG_PIN, ClientProcess, sign_body
+from tests.signing_client.conftest import (
+    PIN,
+    PORTAL,
+    WRONG_PIN,
+    ClientProcess,
+    TokenStore,
+    sign_body,
+)
 
 PIN_LOCKED_MESSAGE = (
     "Thiết bị bị khóa (nhập sai mã PIN quá số lần cho phép). "
@@ -238,6 +245,30 @@ def test_a_token_whose_user_pin_was_never_set_says_so_and_ends_the_request(clien
     assert data["status"] == "error"
     assert data["error"] == "failed"
     assert "chưa được khởi tạo" in data["message"]
+
+
+def test_a_token_removed_while_the_request_waits_is_reported_missing(tmp_path):
+    own_store = TokenStore(tmp_path / "softhsm")
+    certificate = own_store.make_token("LEAVING")
+    client = ClientProcess(own_store)
+    try:
+        _, created = accepted(client, certificate)
+        subprocess.run(
+            ["softhsm2-util", "--delete-token", "--token", "LEAVING"],
+            env=own_store.env,
+            check=True,
+            capture_output=True,
+        )
+
+        page = client.confirm(created["confirm_url"], pin=PIN)
+        data = client.poll(created["id"]).json()
+        tokens = client.get("/v1/status").json()["tokens"]
+    finally:
+        client.stop()
+
+    assert "Không tìm thấy thiết bị ký số" in page.text
+    assert (data["status"], data["error"]) == ("error", "token_missing")
+    assert tokens == []
 
 
 def test_cancel_ends_the_request_unsigned(client, store):

@@ -29,6 +29,7 @@ PIN_REQUIRED = "Vui lòng nhập mã PIN."
 
 DONE = "Đã ký. Bạn có thể đóng cửa sổ này."
 CANCELLED_PAGE = "Đã hủy, văn bản không được ký. Bạn có thể đóng cửa sổ này."
+SIGNING = "Thiết bị đang ký văn bản này, vui lòng chờ."
 FINISHED = "Yêu cầu ký này đã kết thúc. Bạn có thể đóng cửa sổ này."
 
 

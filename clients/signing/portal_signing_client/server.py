@@ -379,6 +379,8 @@ class Handler(BaseHTTPRequestHandler):
             existing = self.app.store.get(request_id)
             if existing is None or existing.state == "finished":
                 return self._html(404, page.outcome_page(messages.FINISHED, ok=False, demo=demo))
+            if existing.state == "signing":
+                return self._html(409, page.outcome_page(messages.SIGNING, ok=False, demo=demo))
             log.info("confirm refused: bad page token id=%s", request_id)
             return self._html(
                 403, page.outcome_page(messages.message("bad_csrf"), ok=False, demo=demo)

@@ -131,7 +131,9 @@ class Tokens:
         for slot in self._lib.get_slots(token_present=True):
             try:
                 token = slot.get_token()
-            except (pkcs11_errors.TokenNotPresent, pkcs11_errors.TokenNotRecognised):
+            except pkcs11_errors.PKCS11Error:
+                # Pulled out (a real token) or deleted (SoftHSM2 answers CKR_GENERAL_ERROR)
+                # since the module listed the slot: not present.
                 continue
             if not token.flags & TokenFlag.TOKEN_INITIALIZED:
                 continue  # an empty slot (SoftHSM2 always offers one)
