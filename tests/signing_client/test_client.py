@@ -12,7 +12,11 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, utils
+from pkcs11 import TokenFlag
+from pkcs11 import exceptions as pkcs11_errors
 
+from portal_signing_client.page import error_text
+from portal_signing_client.tokens import error_for_login_failure
 from tests.signing_client.conftest import (
     PIN,
     PORTAL,
@@ -218,12 +222,6 @@ def test_softhsm2_never_locks_its_token_so_each_wrong_pin_stays_pin_incorrect(cl
 
 
 def test_a_locked_token_is_reported_with_the_mau_06_path():
-    from pkcs11 import TokenFlag
-    from pkcs11 import exceptions as pkcs11_errors
-
-    from portal_signing_client.page import error_text
-    from portal_signing_client.tokens import error_for_login_failure
-
     locked = error_for_login_failure(pkcs11_errors.PinLocked(), 0)
     assert (locked.code, locked.retries_left) == ("pin_locked", 0)
     assert error_text(locked.code, locked.message_key, 0, False) == PIN_LOCKED_MESSAGE
