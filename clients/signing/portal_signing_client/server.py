@@ -122,7 +122,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format, *args):
         # The default access log goes to stderr with the full path; keep it at debug level.
-        log.debug("http %s", format % args)
+        log.debug("http %r", format % args)
 
     def _send(self, status: int, body: bytes, content_type: str, headers: dict | None = None):
         self.send_response(status)
@@ -300,15 +300,19 @@ class Handler(BaseHTTPRequestHandler):
         at = now()
         if fields["expires_at"] <= at or fields["expires_at"] > at + MAX_AHEAD:
             log.info(
-                "sign request refused: expired request_id=%s document=%s",
+                "sign request refused: expired request_id=%r document=%r",
                 fields["request_id"],
                 fields["document_number"],
             )
             return self._error(410, "expired", origin=origin)
-        certificate = self.app.tokens.find_certificate(fields.pop("certificate_sha256"))
+        try:
+            certificate = self.app.tokens.find_certificate(fields.pop("certificate_sha256"))
+        except Exception:
+            log.exception("reading the tokens failed request_id=%r", fields["request_id"])
+            return self._error(503, "failed", origin=origin)
         if certificate is None:
             log.info(
-                "sign request refused: unknown certificate request_id=%s document=%s",
+                "sign request refused: unknown certificate request_id=%r document=%r",
                 fields["request_id"],
                 fields["document_number"],
             )
@@ -316,10 +320,10 @@ class Handler(BaseHTTPRequestHandler):
         try:
             request = self.app.store.add(origin=origin, certificate=certificate, **fields)
         except StoreFull:
-            log.info("sign request refused: too many pending request_id=%s", fields["request_id"])
+            log.info("sign request refused: too many pending request_id=%r", fields["request_id"])
             return self._error(429, "too_many_requests", origin=origin)
         log.info(
-            "sign request accepted id=%s request_id=%s document=%s",
+            "sign request accepted id=%s request_id=%r document=%r",
             request.id,
             request.request_id,
             request.document_number,
@@ -410,7 +414,7 @@ class Handler(BaseHTTPRequestHandler):
             return self._signing_failed(request, err)
         except Exception:
             del pin
-            log.exception("signing failed id=%s document=%s", request.id, request.document_number)
+            log.exception("signing failed id=%s document=%r", request.id, request.document_number)
             return self._signing_failed(request, TokenError("failed"))
         del pin
         self.app.store.finish(
@@ -424,7 +428,7 @@ class Handler(BaseHTTPRequestHandler):
             },
         )
         log.info(
-            "signing outcome id=%s request_id=%s document=%s outcome=done",
+            "signing outcome id=%s request_id=%r document=%r outcome=done",
             request.id,
             request.request_id,
             request.document_number,
@@ -442,7 +446,7 @@ class Handler(BaseHTTPRequestHandler):
     def _finish_error(self, request, err: TokenError):
         self.app.store.finish(request, self._error_body(err))
         log.info(
-            "signing outcome id=%s request_id=%s document=%s outcome=%s",
+            "signing outcome id=%s request_id=%r document=%r outcome=%s",
             request.id,
             request.request_id,
             request.document_number,
@@ -457,7 +461,7 @@ class Handler(BaseHTTPRequestHandler):
             # locks or the request expires. The portal page hears of it once through its poll.
             self.app.store.release(request, notice=self._error_body(err))
             log.info(
-                "signing outcome id=%s request_id=%s document=%s outcome=pin_incorrect retries_left=%s",
+                "signing outcome id=%s request_id=%r document=%r outcome=pin_incorrect retries_left=%s",
                 request.id,
                 request.request_id,
                 request.document_number,
