@@ -435,6 +435,11 @@ PORTAL_RENEWAL_MAX_YEARS = env_int("PORTAL_RENEWAL_MAX_YEARS", 3)
 SIGNER_BACKEND = env_str("SIGNER_BACKEND", "certificates.signing.simulated.SimulatedSigner")
 SIGNING_TRUST_ROOTS = env_list("SIGNING_TRUST_ROOTS")
 SIGNING_MAX_PDF_MB = env_int("SIGNING_MAX_PDF_MB", 50)
+# Keys on tokens (docs/ca.md, "Keys on tokens"): the PKCS#11 module every token and the CA's HSM
+# slot are reached through (SoftHSM2 in the demo and the tests; a token vendor's module or a
+# network HSM's in production) and, for SoftHSM2, the directory of its token store.
+PKCS11_MODULE = env_str("PORTAL_PKCS11_MODULE", "/usr/lib/softhsm/libsofthsm2.so")
+PKCS11_TOKEN_DIR = Path(env_str("PORTAL_TOKEN_DIR", str(VAR_DIR / "tokens")))
 # --- end of certificate authority block ---
 
 # --- Accounts: lockout and second factor ---
