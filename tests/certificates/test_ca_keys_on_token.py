@@ -25,6 +25,7 @@ from certificates.checks import check_ca_key_store
 from certificates.choices import AuthorityKind, RevocationReason
 from certificates.models import CertificateAuthority
 from portal.lib import pkcs11
+from portal.models import AuditEvent
 
 pytestmark = pytest.mark.django_db
 
@@ -65,6 +66,9 @@ def test_the_ceremony_generates_each_ca_key_on_the_token_never_extractable(ca):
         key = load_authority(row).private_key
         with pytest.raises(pkcs11.TokenError):
             key.private_bytes()
+    created = AuditEvent.objects.get(action="ca.create", object_id=str(ca.issuing.pk))
+    assert created.after["token_serial"] == serial
+    assert created.after["token_key_id"] == ca.issuing.token_key_id
     issuing = x509.load_der_x509_certificate(bytes(ca.issuing.certificate_der))
     issuing.verify_directly_issued_by(
         x509.load_der_x509_certificate(bytes(ca.root.certificate_der))
