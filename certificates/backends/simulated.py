@@ -356,13 +356,20 @@ class SimulatedCABackend(CABackend):
         if signer is None:
             return ocsp_failure(ocsp.OCSPResponseStatus.UNAUTHORIZED)
         authority, loaded = signer
-        return build_ocsp_response(
-            loaded,
-            request=request,
-            status=lookup(authority, serial_hex(serial_number)),
-            now=naive_utc(timezone.now()),
-            next_update_minutes=settings.CA_OCSP_NEXT_UPDATE_MINUTES,
-        )
+        try:
+            return build_ocsp_response(
+                loaded,
+                request=request,
+                status=lookup(authority, serial_hex(serial_number)),
+                now=naive_utc(timezone.now()),
+                next_update_minutes=settings.CA_OCSP_NEXT_UPDATE_MINUTES,
+            )
+        except CertificateError as error:
+            if error.code != "ca_key_unavailable":
+                raise
+            # The CA's token cannot sign (missing, wrong PIN): RFC 6960's answer, not a 500.
+            log.error("OCSP: the key of CA %s is unavailable: %s", authority.pk, error)
+            return ocsp_failure(ocsp.OCSPResponseStatus.INTERNAL_ERROR)
 
     def chain(self, *, authority) -> list[bytes]:
         from certificates.models import CertificateAuthority

@@ -10,11 +10,13 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
+from cryptography.x509 import ocsp
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management import CommandError, call_command
 from django.db import connection
 
 from certificates import services
+from certificates.backends import ca_keys
 from certificates.backends.ca_keys import (
     DEV_CA_HSM_PIN,
     ca_token_serial,
@@ -26,6 +28,7 @@ from certificates.choices import AuthorityKind, RevocationReason
 from certificates.models import CertificateAuthority
 from portal.lib import pkcs11
 from portal.models import AuditEvent
+from tests.certificates.ocsp_requests import post, request_for
 
 pytestmark = pytest.mark.django_db
 
@@ -220,3 +223,20 @@ def test_a_forked_child_signs_with_the_ca_key_its_parent_used(ca):
     assert answer[0] == 1  # the child saw the parent's library and initialised it again
     key.public_key().verify(answer[1:], b"child", padding.PKCS1v15(), hashes.SHA256())
     key.sign(b"parent again", padding.PKCS1v15(), hashes.SHA256())
+
+
+def test_the_ocsp_responder_answers_internal_error_when_the_token_refuses_its_pin(
+    client, issue, settings
+):
+    certificate = issue()
+    serial = ca_token_serial()
+    pkcs11.shared_session_close(serial)
+    ca_keys._CACHE.clear()  # this process's loaded CAs, as in a web process started anew
+    settings.CA_HSM_PIN = "ma-pin-sai-cua-khe-hsm-ca"
+    try:
+        answer = post(client, request_for(certificate))
+    finally:
+        pkcs11.shared_session_close(serial)
+        ca_keys._CACHE.clear()
+
+    assert answer.response_status == ocsp.OCSPResponseStatus.INTERNAL_ERROR
