@@ -21,7 +21,7 @@ def check_ca_passphrases(app_configs, **kwargs):
         return [
             Error(
                 "CA_ALLOW_DEV_PASSPHRASE is on outside DEBUG.",
-                hint="Unset it and set CA_KEY_PASSPHRASE and CA_DEVICE_KEY_PASSPHRASE.",
+                hint="Unset it and set CA_HSM_PIN, CA_HSM_SO_PIN and CA_DEVICE_KEY_PASSPHRASE.",
                 id="certificates.E000",
             )
         ]
