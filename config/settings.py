@@ -105,9 +105,13 @@ DATABASES = {
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # A busy timeout lets the web server and the worker share the file without "database is
     # locked" errors under the light load of a demo.
-    # WAL lets readers go on while one connection writes.
+    # WAL lets readers go on while one connection writes; IMMEDIATE transactions take the write
+    # lock at BEGIN, where the busy timeout waits for it, instead of failing at once when a read
+    # transaction tries to write after another connection committed.
     DATABASES["default"].setdefault("OPTIONS", {}).update(
-        timeout=20, init_command="PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL"
+        timeout=20,
+        transaction_mode="IMMEDIATE",
+        init_command="PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
     )
     # The test database in a file, not in shared-cache memory: shared cache locks whole tables
     # and fails at once ("database table is locked") when a browser test's live server reads

@@ -5,6 +5,7 @@ PIN rules; `check --deploy` refuses the development file store; signing survives
 import os
 import subprocess
 from io import StringIO
+from types import SimpleNamespace
 
 import pytest
 from cryptography import x509
@@ -57,7 +58,22 @@ def ca_init(*args) -> str:
     return out.getvalue()
 
 
-def test_the_ceremony_generates_each_ca_key_on_the_token_never_extractable(ca):
+@pytest.fixture
+def rsa_ca(db, settings):
+    """The ceremony with RSA keys, as production makes them (the suite's CA is EC P-256 for
+    speed: tests/conftest.py)."""
+    settings.CA_ROOT_KEY_ALGORITHM = "rsa3072"
+    settings.CA_ISSUING_KEY_ALGORITHM = "rsa2048"
+    services.ca_initialize()
+    return SimpleNamespace(
+        root=CertificateAuthority.objects.public().get(kind="root", is_active=True),
+        issuing=CertificateAuthority.objects.public().get(kind="issuing", is_active=True),
+    )
+
+
+@pytest.mark.parametrize("authorities", ["ca", "rsa_ca"])
+def test_the_ceremony_generates_each_ca_key_on_the_token_never_extractable(request, authorities):
+    ca = request.getfixturevalue(authorities)
     serial = ca_token_serial()
     session = pkcs11.shared_session(serial, user_pin=hsm_pin())
     for authority in (ca.root, ca.issuing):
@@ -200,7 +216,8 @@ def test_the_deploy_check_rejects_the_file_store_and_development_pins(settings):
     assert ids == {"certificates.E010", "certificates.E011"}
 
 
-def test_a_forked_child_signs_with_the_ca_key_its_parent_used(ca):
+def test_a_forked_child_signs_with_the_ca_key_its_parent_used(rsa_ca):
+    ca = rsa_ca
     key = load_authority(ca.issuing).private_key
     key.sign(b"parent", padding.PKCS1v15(), hashes.SHA256())  # library loaded, session open
     read_end, write_end = os.pipe()
