@@ -7,8 +7,10 @@ PIP := $(PY) -m pip
 ADDR ?= 127.0.0.1:8000
 # System packages the suite needs: a browser for Playwright, fonts with Vietnamese glyphs,
 # poppler to turn PDFs into images and check signatures (pdfsig, with an NSS database made by
-# libnss3-tools), gettext for catalogs, openssl to verify certificates.
+# libnss3-tools), gettext for catalogs, openssl to verify certificates, SoftHSM2 as the
+# PKCS#11 tokens and HSM slot of the demo and the tests, opensc's pkcs11-tool to inspect them.
 APT_PACKAGES := chromium fonts-liberation2 poppler-utils libnss3-tools gettext openssl \
+	softhsm2 opensc \
 	libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b
 
 .PHONY: run test golden install install-test system-deps lint format messages clean

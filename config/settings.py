@@ -105,7 +105,14 @@ DATABASES = {
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # A busy timeout lets the web server and the worker share the file without "database is
     # locked" errors under the light load of a demo.
-    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+    # WAL lets readers go on while one connection writes.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        timeout=20, init_command="PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL"
+    )
+    # The test database in a file, not in shared-cache memory: shared cache locks whole tables
+    # and fails at once ("database table is locked") when a browser test's live server reads
+    # while the test writes, where a file waits for the busy timeout.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-portal.sqlite3")}
 elif DATABASES["default"]["ENGINE"].endswith("postgresql"):
     # No JIT compilation: the portal's queries are short index scans under a LIMIT, for which
     # compiling costs 0.1–2.3 s and saves nothing — the planner's cost estimates (inflated by
@@ -448,6 +455,11 @@ PORTAL_RENEWAL_MAX_YEARS = env_int("PORTAL_RENEWAL_MAX_YEARS", 3)
 SIGNER_BACKEND = env_str("SIGNER_BACKEND", "certificates.signing.simulated.SimulatedSigner")
 SIGNING_TRUST_ROOTS = env_list("SIGNING_TRUST_ROOTS")
 SIGNING_MAX_PDF_MB = env_int("SIGNING_MAX_PDF_MB", 50)
+# Keys on tokens (docs/ca.md, "Keys on tokens"): the PKCS#11 module every token and the CA's HSM
+# slot are reached through (SoftHSM2 in the demo and the tests; a token vendor's module or a
+# network HSM's in production) and, for SoftHSM2, the directory of its token store.
+PKCS11_MODULE = env_str("PORTAL_PKCS11_MODULE", "/usr/lib/softhsm/libsofthsm2.so")
+PKCS11_TOKEN_DIR = Path(env_str("PORTAL_TOKEN_DIR", str(VAR_DIR / "tokens")))
 # --- end of certificate authority block ---
 
 # --- Accounts: lockout and second factor ---

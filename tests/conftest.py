@@ -5,7 +5,9 @@ a failure, so a missing service can never make CI green by skipping.
 """
 
 import os
+import tempfile
 import uuid
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -37,6 +39,11 @@ def pytest_configure(config):
     settings.CA_DEVICE_KEY_PASSPHRASE = TEST_DEVICE_PASSPHRASE
     settings.CA_ALLOW_DEV_PASSPHRASE = False
     settings.CA_ROOT_KEY_ALGORITHM = "rsa2048"
+    # Each run its own SoftHSM2 token store; worker and server processes the tests start
+    # inherit it through the environment (portal.lib.pkcs11 writes SOFTHSM2_CONF on first use).
+    os.environ.pop("SOFTHSM2_CONF", None)
+    os.environ["PORTAL_TOKEN_DIR"] = tempfile.mkdtemp(prefix="portal-tokens-")
+    settings.PKCS11_TOKEN_DIR = Path(os.environ["PORTAL_TOKEN_DIR"])
     settings.CA_SUBSCRIBER_KEY_ALGORITHM = "rsa2048"
     # The audit chain's key, as production has one (no development default); no legacy events.
     settings.AUDIT_HMAC_KEY = TEST_AUDIT_HMAC_KEY
