@@ -27,6 +27,7 @@ from certificates.signing import (
     personal_signing_certificate,
     seal_certificate,
 )
+from devices.models import DeviceDocument
 from portal.audit import audit_record
 from portal.errors import DomainError
 from requests_app.documents import SIGNATURE_ANCHOR
@@ -42,11 +43,11 @@ from requests_app.workflow import acting
 
 @dataclass(frozen=True)
 class DeskRound:
-    """The outcome of one completed round: the stored signed version after the seal, None
-    after the head's signature (the seal round comes next)."""
+    """The outcome of one completed round: the stored signed version after the seal (a
+    letter's or a device document's), None after the head's signature (the seal comes next)."""
 
     field_name: str
-    document: LetterDocument | None
+    document: LetterDocument | DeviceDocument | None
 
 
 def _purpose(cert_request_id: int, rendered_id: int, field_name: str) -> str:

@@ -32,18 +32,26 @@ def portal_origin(request) -> str:
     return settings.PORTAL_PUBLIC_ORIGIN or f"{request.scheme}://{request.get_host()}"
 
 
+def desk_urls(request, prepare: str, complete: str, args: list) -> dict:
+    return {
+        "prepare_url": reverse(prepare, args=args),
+        "complete_url": reverse(complete, args=args),
+        "client_url": settings.PORTAL_SIGNING_CLIENT_URL,
+        "origin": portal_origin(request),
+    }
+
+
 def desk_signing_context(request, cert_request: CertRequest, actions: set[str]) -> dict:
     """The desk signing button, for the head of a letter that waits for its signature from
     the head's own device (the same right as the upload)."""
     if cert_request.signing != Signing.EXTERNAL or "upload_signed" not in actions:
         return {"desk_signing": None}
     return {
-        "desk_signing": {
-            "prepare_url": reverse("requests_app:desk_prepare", args=[cert_request.pk]),
-            "complete_url": reverse("requests_app:desk_complete", args=[cert_request.pk]),
-            "client_url": settings.PORTAL_SIGNING_CLIENT_URL,
-            "origin": portal_origin(request),
-        }
+        "desk_signing": desk_urls(
+            request, "requests_app:desk_prepare", "requests_app:desk_complete", [cert_request.pk]
+        )
+        # the upload stays the fallback (templates/requests_app/partials/_signed_upload.html)
+        | {"upload_anchor": "ky-ngoai"}
     }
 
 
@@ -53,7 +61,7 @@ def _letter(request, pk: int) -> CertRequest:
     )
 
 
-def _refused(exc: DomainError) -> JsonResponse:
+def refused_response(exc: DomainError) -> JsonResponse:
     return JsonResponse({"error": exc.code or "refused", "message": str(exc.message)}, status=400)
 
 
@@ -71,7 +79,12 @@ def letter_desk_prepare(request, pk: int):
     try:
         desk = services.letter_desk_prepare(cert_request=cert_request, by=request.user)
     except DomainError as exc:
-        return _refused(exc)
+        return refused_response(exc)
+    return prepared_response(desk)
+
+
+def prepared_response(desk) -> JsonResponse:
+    """The prepared request as the signing client takes it (plus the page's own fields)."""
     seal = desk.field_name == SEAL_FIELD
     return JsonResponse(
         {
@@ -110,6 +123,17 @@ def _answer(request) -> dict:
 @require_POST
 def letter_desk_complete(request, pk: int):
     cert_request = _letter(request, pk)
+    return completed_response(
+        request,
+        lambda answer: services.letter_desk_complete(
+            cert_request=cert_request, by=request.user, **answer
+        ),
+        redirect=reverse("requests_app:detail", args=[cert_request.pk]),
+        success=_("Đã ký số, đóng dấu số và gửi văn bản đến Sở Khoa học và Công nghệ."),
+    )
+
+
+def completed_response(request, complete, *, redirect: str, success: str) -> JsonResponse:
     try:
         answer = _answer(request)
     except (ValueError, KeyError, TypeError, binascii.Error, UnicodeDecodeError):
@@ -118,9 +142,9 @@ def letter_desk_complete(request, pk: int):
             status=400,
         )
     try:
-        done = services.letter_desk_complete(cert_request=cert_request, by=request.user, **answer)
+        done = complete(answer)
     except DomainError as exc:
-        return _refused(exc)
+        return refused_response(exc)
     if done.document is None:
         return JsonResponse(
             {
@@ -130,10 +154,5 @@ def letter_desk_complete(request, pk: int):
                 ),
             }
         )
-    messages.success(
-        request,
-        _("Đã ký số, đóng dấu số và gửi văn bản đến Sở Khoa học và Công nghệ."),
-    )
-    return JsonResponse(
-        {"status": "done", "redirect": reverse("requests_app:detail", args=[cert_request.pk])}
-    )
+    messages.success(request, success)
+    return JsonResponse({"status": "done", "redirect": redirect})

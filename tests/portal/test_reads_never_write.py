@@ -213,6 +213,8 @@ ARGS = {
     "requests_app:device_recovery": _device_args,
     "requests_app:device_report_loss": _device_args,
     "requests_app:device_document_sign": _document_kinds,
+    "requests_app:device_desk_prepare": _document_kinds,
+    "requests_app:device_desk_complete": _document_kinds,
     "requests_app:device_document_signed_pdf": _document_kinds,
     "requests_app:device_document_signing_panel": _document_kinds,
     "requests_app:return_minutes_countersign": lambda w: [{"pk": _pk(w.minutes)}],
