@@ -31,6 +31,7 @@ urlpatterns = [
     path("van-ban/mau-nhap-excel/<str:layout>/", drafting.excel_template, name="import_template"),
     path("van-ban/<int:pk>/ban-da-ky/", upload.letter_signed_upload, name="signed_upload"),
     # The head's "Ký" at their own desk, through the signing client (requests_app/views/desk.py).
+    path("ky-tai-may/cho/", desk.desk_wait, name="desk_wait"),
     path("van-ban/<int:pk>/ky-tai-may/chuan-bi/", desk.letter_desk_prepare, name="desk_prepare"),
     path("van-ban/<int:pk>/ky-tai-may/hoan-tat/", desk.letter_desk_complete, name="desk_complete"),
 ]

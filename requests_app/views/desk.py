@@ -11,10 +11,10 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import JsonResponse
-from django.shortcuts import get_object_or_404
+from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from certificates.desk.services import certificate_sha256, digest_of
 from certificates.signing import SEAL_FIELD
@@ -37,6 +37,7 @@ def desk_urls(request, prepare: str, complete: str, args: list) -> dict:
         "prepare_url": reverse(prepare, args=args),
         "complete_url": reverse(complete, args=args),
         "client_url": settings.PORTAL_SIGNING_CLIENT_URL,
+        "wait_url": reverse("requests_app:desk_wait"),
         "origin": portal_origin(request),
     }
 
@@ -156,3 +157,11 @@ def completed_response(request, complete, *, redirect: str, success: str) -> Jso
         )
     messages.success(request, success)
     return JsonResponse({"status": "done", "redirect": redirect})
+
+
+@login_required
+@require_GET
+def desk_wait(request):
+    """The popup's first page, opened at the click (so no popup blocker stops it) while the
+    portal prepares the document; the page then sends it to the client's confirmation page."""
+    return render(request, "requests_app/desk_wait.html")

@@ -153,7 +153,7 @@
     button.disabled = true;
     // Opened now, while the click counts as the user's gesture; sent to the client's
     // confirmation page once the client has the request.
-    var popup = window.open("about:blank", "portal-signing-confirm", "popup,width=560,height=680");
+    var popup = window.open(root.dataset.waitUrl, "portal-signing-confirm", "popup,width=560,height=680");
     try {
       var outcome = await round(popup);
       if (outcome.status === "done") {
