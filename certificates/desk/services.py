@@ -18,7 +18,7 @@ import secrets
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -155,6 +155,13 @@ def _move(locked: DeskSigning, target: str, *, at: datetime, refusal: str = "") 
     locked.save(update_fields=["state", "finished_at", "refusal", "signed_pdf"])
 
 
+def _already_done() -> CertificateError:
+    return CertificateError(
+        _("Văn bản này đã được ký bằng một yêu cầu ký khác: không nhận thêm chữ ký."),
+        code="already_done",
+    )
+
+
 def _refusal(locked: DeskSigning, *, nonce, signature, certificate_der, by, now):
     """(state to move to or None, error) for the first check the answer fails, or None."""
     if locked.user_id != getattr(by, "pk", None):
@@ -179,6 +186,8 @@ def _refusal(locked: DeskSigning, *, nonce, signature, certificate_der, by, now)
             _("Chữ ký được tạo bằng chứng thư số khác chứng thư đã chọn để ký: không nhận."),
             code="other_certificate",
         )
+    if DeskSigning.objects.done_for(locked.purpose).exists():
+        return DeskState.REFUSED, _already_done()
     problem = _usable_problem(expected, by)
     if problem:
         return DeskState.REFUSED, CertificateError(problem, code="not_usable")
@@ -252,16 +261,24 @@ def desk_signing_complete(
         if refused is None:
             try:
                 signed = _embedded(locked, bytes(signature))
+                locked.signed_pdf = signed
+                # One done request per purpose (constraint): of two completed at once for the
+                # same document, the second is refused here.
+                with transaction.atomic():
+                    _move(locked, DeskState.DONE, at=now)
             except CertificateError as exc:
                 refused = DeskState.REFUSED, exc
+            except IntegrityError:
+                locked.state, locked.finished_at, locked.signed_pdf = (
+                    DeskState.PENDING, None, b""
+                )  # fmt: skip
+                refused = DeskState.REFUSED, _already_done()
         if refused is not None:
             target, error = refused
             if target is not None and locked.state == DeskState.PENDING:
                 _move(locked, target, at=now, refusal=str(error.message))
             _audit_refusal(locked, by=by, error=error, certificate_der=certificate_der)
         else:
-            locked.signed_pdf = signed
-            _move(locked, DeskState.DONE, at=now)
             audit_record(
                 actor=by,
                 action="desk_signing.complete",

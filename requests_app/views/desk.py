@@ -67,10 +67,11 @@ def refused_response(exc: DomainError) -> JsonResponse:
 
 
 def _recovery_url(certificate) -> str:
-    """Where the holder of a locked device asks for its recovery (Mẫu 06)."""
+    """The device's page, where a locked device is reported and its recovery (Mẫu 06) is
+    drafted (requests_app:device_recovery is the POST behind that page's button)."""
     if not certificate.device_id:
         return ""
-    return reverse("requests_app:device_recovery", args=[certificate.device_id])
+    return reverse("devices:detail", args=[certificate.device_id])
 
 
 @login_required

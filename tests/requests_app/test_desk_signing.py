@@ -18,6 +18,7 @@ import time_machine
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from certificates import services as ca_services
@@ -271,3 +272,32 @@ def test_the_sweep_expires_stale_requests_and_later_forgets_their_pdf(cast, ca, 
     assert desk_signing_sweep(now=later + timedelta(days=2)) == 0
     desk.refresh_from_db()
     assert bytes(desk.prepared_pdf) == b"" and desk.state == DeskState.EXPIRED
+
+
+def test_of_two_requests_for_the_same_signature_only_one_completes(cast, ca, pair):
+    letter = issued_external(cast)
+    first = head_round(letter, cast, pair)
+    second = head_round(letter, cast, pair)
+    complete(letter, cast.head_a, **answer(first, pair.personal, cast.head_a))
+
+    with pytest.raises(CertificateError) as refused:
+        complete(letter, cast.head_a, **answer(second, pair.personal, cast.head_a))
+
+    assert refused.value.code == "already_done"
+    second.refresh_from_db()
+    assert second.state == DeskState.REFUSED
+    assert DeskSigning.objects.filter(state=DeskState.DONE).count() == 1
+    assert unchanged(letter)
+
+
+def test_the_database_lets_one_request_per_purpose_complete(cast, ca, pair):
+    letter = issued_external(cast)
+    first = head_round(letter, cast, pair)
+    second = head_round(letter, cast, pair)
+    now = timezone.now()
+    DeskSigning.objects.filter(pk=first.pk).update(state=DeskState.DONE, finished_at=now)
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        DeskSigning.objects.filter(pk=second.pk).update(state=DeskState.DONE, finished_at=now)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        DeskSigning.objects.filter(pk=second.pk).update(state=DeskState.EXPIRED)
