@@ -423,10 +423,18 @@ LOGGING = {
 }
 
 # --- Certificate authority (certificates app) ---
-# The CA behind the portal (docs/ca.md). Private keys of the simulated CA and of the simulated
-# devices are stored encrypted with these passphrases; without them the CA refuses to work,
-# unless CA_ALLOW_DEV_PASSPHRASE (default: DEBUG) lets it use a marked development default.
+# The CA behind the portal (docs/ca.md). The simulated CA's own keys live in an HSM slot
+# reached through PKCS#11 (CA_KEY_STORE "hsm": the token CA_HSM_TOKEN_LABEL, its user PIN and
+# security-officer PIN, docs/ca.md "Keys on tokens"); "file" keeps them encrypted with
+# CA_KEY_PASSPHRASE in the database, a development option `check --deploy` rejects. The simulated
+# devices' keys are encrypted with CA_DEVICE_KEY_PASSPHRASE. Without its PINs or passphrases
+# the CA refuses to work, unless CA_ALLOW_DEV_PASSPHRASE (default: DEBUG) lets it use marked
+# development defaults.
 CA_BACKEND = env_str("CA_BACKEND", "certificates.backends.simulated.SimulatedCABackend")
+CA_KEY_STORE = env_str("CA_KEY_STORE", "hsm")
+CA_HSM_TOKEN_LABEL = env_str("CA_HSM_TOKEN_LABEL", "portal-ca")
+CA_HSM_PIN = env_str("CA_HSM_PIN", "")
+CA_HSM_SO_PIN = env_str("CA_HSM_SO_PIN", "")
 CA_KEY_PASSPHRASE = env_str("CA_KEY_PASSPHRASE", "")
 CA_DEVICE_KEY_PASSPHRASE = env_str("CA_DEVICE_KEY_PASSPHRASE", "")
 CA_ALLOW_DEV_PASSPHRASE = env_bool("CA_ALLOW_DEV_PASSPHRASE", DEBUG)

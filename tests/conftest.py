@@ -16,6 +16,8 @@ from agencies.choices import Role
 from tests import factories as f
 from tests.helpers import (
     TEST_AUDIT_HMAC_KEY,
+    TEST_CA_HSM_PIN,
+    TEST_CA_HSM_SO_PIN,
     TEST_CA_PASSPHRASE,
     TEST_DEVICE_PASSPHRASE,
     service_missing,
@@ -39,6 +41,11 @@ def pytest_configure(config):
     settings.CA_DEVICE_KEY_PASSPHRASE = TEST_DEVICE_PASSPHRASE
     settings.CA_ALLOW_DEV_PASSPHRASE = False
     settings.CA_ROOT_KEY_ALGORITHM = "rsa2048"
+    # The CA's keys in its HSM slot (a SoftHSM2 token of the run's token store, made by the
+    # first key ceremony), with PINs of the tests' own (docs/ca.md, "Keys on tokens").
+    settings.CA_KEY_STORE = "hsm"
+    settings.CA_HSM_PIN = TEST_CA_HSM_PIN
+    settings.CA_HSM_SO_PIN = TEST_CA_HSM_SO_PIN
     # Each run its own SoftHSM2 token store; worker and server processes the tests start
     # inherit it through the environment (portal.lib.pkcs11 writes SOFTHSM2_CONF on first use).
     os.environ.pop("SOFTHSM2_CONF", None)
