@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('certificates', '0007_certificate_event_time_index'),
+        ('certificates', '0008_ca_keys_on_token'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
