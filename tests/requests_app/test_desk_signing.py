@@ -24,7 +24,12 @@ from django.utils import timezone
 from certificates import services as ca_services
 from certificates.choices import RevocationReason, SubjectKind
 from certificates.desk.models import DeskSigning, DeskState
-from certificates.desk.services import desk_signing_prepare, desk_signing_sweep, digest_of
+from certificates.desk.services import (
+    desk_signing_complete,
+    desk_signing_prepare,
+    desk_signing_sweep,
+    digest_of,
+)
 from certificates.exceptions import CertificateError
 from certificates.models import RevocationList
 from certificates.signing import Appearance, signature_position
@@ -301,3 +306,17 @@ def test_the_database_lets_one_request_per_purpose_complete(cast, ca, pair):
         DeskSigning.objects.filter(pk=second.pk).update(state=DeskState.DONE, finished_at=now)
     with pytest.raises(IntegrityError), transaction.atomic():
         DeskSigning.objects.filter(pk=second.pk).update(state=DeskState.EXPIRED)
+
+
+def test_it_refuses_an_answer_sent_by_someone_else_than_the_signer(cast, ca, pair):
+    letter = issued_external(cast)
+    desk = head_round(letter, cast, pair)
+
+    with pytest.raises(CertificateError) as refused:
+        desk_signing_complete(**answer(desk, pair.personal, cast.head_a), by=cast.clerk_a)
+
+    assert refused.value.code == "not_yours"
+    desk.refresh_from_db()
+    assert desk.state == DeskState.REFUSED
+    assert unchanged(letter)
+    assert AuditEvent.objects.filter(action="desk_signing.refuse", actor=cast.clerk_a).exists()
