@@ -15,6 +15,9 @@ from certificates.choices import (
     RevocationRequester,
     SubjectKind,
 )
+
+# Registered with the app here (its own module: docs/architecture.md §2.1).
+from certificates.desk.models import DeskSigning  # noqa: F401
 from certificates.querysets import (
     AuthorityQuerySet,
     CertificateEventQuerySet,

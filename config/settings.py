@@ -208,6 +208,17 @@ PERMISSIONS_POLICY: dict[str, list] = {
         "xr-spatial-tracking",
     )
 }
+# Signing at the signer's desk (docs/ca.md, "Signing at the signer's desk"): how long a
+# prepared request waits for the signature from the signing client, how long the bytes of a
+# finished one are kept (the seal step reads the head's signed PDF), where the page finds the
+# client on the official's own computer, and the portal's origin the client is told to accept
+# (empty: the origin the page was served from).
+PORTAL_DESK_SIGNING_SECONDS = env_int("PORTAL_DESK_SIGNING_SECONDS", 300)
+PORTAL_DESK_SIGNING_KEEP_HOURS = env_int("PORTAL_DESK_SIGNING_KEEP_HOURS", 24)
+PORTAL_SIGNING_CLIENT_URL = env_str("PORTAL_SIGNING_CLIENT_URL", "http://127.0.0.1:10555").rstrip(
+    "/"
+)
+PORTAL_PUBLIC_ORIGIN = env_str("PORTAL_PUBLIC_ORIGIN", "").rstrip("/")
 # Content-Security-Policy (django-csp 4): no inline script, style or event handler anywhere,
 # htmx included (templates/base.html configures it to inject and evaluate nothing); the small
 # behaviours pages need live in static/js/portal.js. Django 5.2's admin ships no inline script
@@ -220,7 +231,9 @@ _CSP = {
         "style-src": [SELF],
         "img-src": [SELF, "data:"],
         "font-src": [SELF],
-        "connect-src": [SELF],
+        # The signing client on the official's computer (PORTAL_SIGNING_CLIENT_URL), which the
+        # letter's page calls; its confirmation page opens in a popup, which CSP leaves alone.
+        "connect-src": [SELF, PORTAL_SIGNING_CLIENT_URL],
         "object-src": [NONE],
         "base-uri": [SELF],
         "form-action": [SELF],
