@@ -143,14 +143,14 @@ def test_the_rollup_counts_each_figure_per_agency_and_certificate(cast, month_ev
     assert (a.documents, a.signatures, a.night, a.public, a.bad) == (3, 4, 1, 1, 1)
     c = SigningAgencyMonth.objects.get(month=first, agency=cast.agency_c)
     assert (c.documents, c.signatures) == (1, 1)
-    rows = {
-        r.serial: r for r in SigningCertificateMonth.objects.filter(agency=cast.agency_a)
-    }
+    rows = {r.serial: r for r in SigningCertificateMonth.objects.filter(agency=cast.agency_a)}
     assert (rows[head.serial].signatures, rows[head.serial].night) == (2, 1)
     assert (rows[head.serial].bad, rows[head.serial].verified, rows[head.serial].ocsp) == (1, 1, 1)
     assert rows[head.serial].last_signed_at == local(first, 23)
     assert rows[seal.serial].signatures == 1
-    assert rows["PUBLIC01"].issuer_kind == IssuerKind.PUBLIC and rows["PUBLIC01"].certificate is None
+    assert (
+        rows["PUBLIC01"].issuer_kind == IssuerKind.PUBLIC and rows["PUBLIC01"].certificate is None
+    )
 
 
 def test_the_rollup_run_twice_writes_the_same_rows(cast, month_events):
@@ -202,9 +202,7 @@ def test_a_certificate_idle_for_90_days_is_listed_and_89_days_is_not(cast):
     listed = set(IdleCertificate.objects.values_list("certificate_id", flat=True))
     assert listed == {at_90.pk, never.pk, new_90.pk}
     assert not listed & {at_89.pk, new_89.pk, expired.pk}
-    assert IdleCertificate.objects.get(certificate=at_90).last_signed_at == now - timedelta(
-        days=90
-    )
+    assert IdleCertificate.objects.get(certificate=at_90).last_signed_at == now - timedelta(days=90)
     idle_certificates_refresh(now=now)  # a rerun writes the same list
     assert set(IdleCertificate.objects.values_list("certificate_id", flat=True)) == listed
 
@@ -333,9 +331,10 @@ def test_the_province_narrows_to_one_agency(cast, client, rolled):
 def test_the_month_filter_reads_that_months_rollups(cast, client, rolled):
     previous = Month.previous(timezone.localdate())
     page = _seen(client, cast.clerk_a, thang=f"{previous.year:04d}-{previous.month:02d}")
-    assert rolled["events"][0].serial not in page.split('id="theo-chung-thu"')[1].split(
-        "</section>"
-    )[0]
+    assert (
+        rolled["events"][0].serial
+        not in page.split('id="theo-chung-thu"')[1].split("</section>")[0]
+    )
 
 
 def test_the_page_costs_the_same_queries_for_more_events(
@@ -383,7 +382,8 @@ def test_the_monthly_reports_section_sums_the_provinces_signing(cast, rolled):
     assert figures["Chữ ký bằng chứng thư số công cộng"] == 1
     assert figures["Chữ ký bằng chứng thư số đã thu hồi hoặc hết hạn"] == 1
     assert figures["Chữ ký ban đêm (22:00–06:00)"] == 1
-    assert figures["Chứng thư số không sử dụng từ 90 ngày (hiện tại)"] == IdleCertificate.objects.filter(
-        agency__province=cast.province_1
-    ).count()
+    assert (
+        figures["Chứng thư số không sử dụng từ 90 ngày (hiện tại)"]
+        == IdleCertificate.objects.filter(agency__province=cast.province_1).count()
+    )
     assert [row[0] for row in by_agency.rows] == [cast.agency_a.name, cast.agency_b.name]
