@@ -70,9 +70,28 @@ def _document_key():
     )
 
 
+def _upsert(model, month: date, rows, columns: list[str], unique: list[str]) -> int:
+    """INSERT … SELECT … ON CONFLICT DO UPDATE of `rows` (a grouped queryset whose selected
+    columns are `columns` in order) as `model`'s rows of `month`: one statement in the
+    database whatever the number of rows, on PostgreSQL and SQLite alike (`WHERE true` lets
+    SQLite tell the SELECT's end from the ON CONFLICT clause)."""
+    table = model._meta.db_table
+    quote = connection.ops.quote_name
+    select, params = rows.query.sql_with_params()
+    names = ", ".join(quote(c) for c in ["month", *columns])
+    updates = ", ".join(f"{quote(c)} = excluded.{quote(c)}" for c in columns if c not in unique)
+    sql = (
+        f"INSERT INTO {quote(table)} ({names}) SELECT %s, q.* FROM ({select}) q WHERE true"  # noqa: S608
+        f" ON CONFLICT ({', '.join(quote(c) for c in ['month', *unique])}) DO UPDATE SET {updates}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [month, *params])
+        return cursor.rowcount
+
+
 def signing_month_roll_up(month: Month) -> tuple[int, int]:
-    """Roll up one month's events: per agency and per (agency, certificate serial), upserted.
-    Returns (agency rows, certificate rows)."""
+    """Roll up one month's events: per agency and per (agency, certificate serial), upserted
+    set-based in the database. Returns (agency rows, certificate rows) written."""
     start, end = month.bounds()
     events = SigningEvent.objects.between(start, end).filter(agency__isnull=False).order_by()
     agencies = events.values("agency_id").annotate(
@@ -96,50 +115,22 @@ def signing_month_roll_up(month: Month) -> tuple[int, int]:
             last=Max("at", filter=_SIGNATURE),
         )
     )
-    first = month.first_day
-    agency_rows = [
-        SigningAgencyMonth(
-            month=first,
-            agency_id=r["agency_id"],
-            documents=r["documents"],
-            signatures=r["signatures"],
-            night=r["night_n"],
-            public=r["public_n"],
-            bad=r["bad_n"],
-        )
-        for r in agencies
-    ]
-    certificate_rows = [
-        SigningCertificateMonth(
-            month=first,
-            agency_id=r["agency_id"],
-            serial=r["serial"],
-            certificate_id=r["cert"],
-            issuer_kind=r["issuer"],
-            signatures=r["signatures"],
-            night=r["night_n"],
-            bad=r["bad_n"],
-            verified=r["verified"],
-            ocsp=r["ocsp"],
-            last_signed_at=r["last"],
-        )
-        for r in certificates.iterator(chunk_size=5000)
-    ]
     with transaction.atomic():
-        SigningAgencyMonth.objects.bulk_create(
-            agency_rows,
-            batch_size=2000,
-            update_conflicts=True,
-            unique_fields=["month", "agency"],
-            update_fields=["documents", "signatures", "night", "public", "bad"],
+        n_agencies = _upsert(
+            SigningAgencyMonth,
+            month.first_day,
+            agencies,
+            ["agency_id", "documents", "signatures", "night", "public", "bad"],
+            ["agency_id"],
         )
-        SigningCertificateMonth.objects.bulk_create(
-            certificate_rows,
-            batch_size=2000,
-            update_conflicts=True,
-            unique_fields=["month", "agency", "serial"],
-            update_fields=[
-                "certificate",
+        n_certificates = _upsert(
+            SigningCertificateMonth,
+            month.first_day,
+            certificates,
+            [
+                "agency_id",
+                "serial",
+                "certificate_id",
                 "issuer_kind",
                 "signatures",
                 "night",
@@ -148,8 +139,9 @@ def signing_month_roll_up(month: Month) -> tuple[int, int]:
                 "ocsp",
                 "last_signed_at",
             ],
+            ["agency_id", "serial"],
         )
-    return len(agency_rows), len(certificate_rows)
+    return n_agencies, n_certificates
 
 
 def signing_months_roll_up(*, now: datetime | None = None) -> list[date]:
