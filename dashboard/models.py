@@ -305,7 +305,13 @@ class IdleCertificate(models.Model):
     class Meta:
         verbose_name = _("chứng thư không sử dụng")
         verbose_name_plural = _("chứng thư không sử dụng")
-        indexes = [models.Index(fields=["agency", "certificate"], name="idlecert_agency_idx")]
+        indexes = [
+            # The page's list, the longest idle first, nationwide and within a scope.
+            models.Index(fields=["last_signed_at", "certificate"], name="idlecert_last_idx"),
+            models.Index(
+                fields=["agency", "last_signed_at", "certificate"], name="idlecert_agency_idx"
+            ),
+        ]
 
     def __str__(self) -> str:
         return str(self.certificate_id)

@@ -32,7 +32,7 @@ from dashboard.months import Month
 from dashboard.statistics import Table
 from portal.lib.charts import Series, bar_chart, month_chart
 
-LIST_LIMIT = 50  # lines of each list on the page (the biggest first)
+LIST_LIMIT = 25  # lines of each list on the page (the biggest first)
 ALERT_DAYS = 30  # the alerts of the last month
 
 
