@@ -317,6 +317,29 @@ class IdleCertificate(models.Model):
         return str(self.certificate_id)
 
 
+class IdleCertificateCount(models.Model):
+    """How many certificates of an agency are idle: written with the list, so the page adds up
+    a few hundred rows instead of counting hundreds of thousands (docs/architecture.md §13)."""
+
+    agency = models.OneToOneField(
+        "agencies.Organization",
+        verbose_name=_("cơ quan"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    n = models.PositiveIntegerField(_("số chứng thư không sử dụng"))
+    computed_at = models.DateTimeField(_("tính lúc"))
+
+    objects = AgencyScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("số chứng thư không sử dụng của cơ quan")
+        verbose_name_plural = _("số chứng thư không sử dụng theo cơ quan")
+
+    def __str__(self) -> str:
+        return f"{self.agency_id}: {self.n}"
+
+
 class SigningAlert(models.Model):
     """A certificate signing far above its usual rate, or at night, on one local day: one per
     certificate and day (the constraint), its Sở KH&CN told once."""

@@ -22,6 +22,7 @@ from certificates.choices import IssuerKind
 from dashboard.event_months import trend_months
 from dashboard.models import (
     IdleCertificate,
+    IdleCertificateCount,
     SigningAgencyMonth,
     SigningAlert,
     SigningCertificateMonth,
@@ -154,6 +155,11 @@ def _certificate_rows(queryset):
     )
 
 
+def _idle_count(user, chosen) -> int:
+    counted = scoped(IdleCertificateCount.objects, user, chosen).aggregate(n=Sum("n"))["n"]
+    return counted or 0
+
+
 def build(user, chosen: Organization | None, month: Month) -> Monitor:
     """The page's figures for `user`'s scope narrowed to `chosen`, in `month`."""
     scope = scope_for(user)
@@ -177,7 +183,7 @@ def build(user, chosen: Organization | None, month: Month) -> Monitor:
                 "last_signed_at", "certificate_id"
             )[:LIST_LIMIT]
         ),
-        idle_count=idle.count(),
+        idle_count=_idle_count(user, chosen),
         alerts=list(
             scoped(SigningAlert.objects, user, chosen)
             .filter(day__gte=since)
@@ -209,7 +215,7 @@ def report_tables(user, province: Organization, month: Month) -> list[Table]:
     alerts = (
         scoped(SigningAlert.objects, user, province).filter(day__gte=start, day__lt=end).count()
     )
-    idle = scoped(IdleCertificate.objects, user, province).count()
+    idle = _idle_count(user, province)
     summary = Table(
         "thang-ky-so",
         "Hoạt động ký số trong tháng",

@@ -36,6 +36,7 @@ from certificates.models import SigningEvent
 from dashboard.event_months import has_settled, trend_months
 from dashboard.models import (
     IdleCertificate,
+    IdleCertificateCount,
     SigningAgencyMonth,
     SigningAlert,
     SigningCertificateMonth,
@@ -183,6 +184,13 @@ ON CONFLICT (certificate_id) DO NOTHING
 """
 
 
+_IDLE_COUNT_SQL = """
+INSERT INTO dashboard_idlecertificatecount (agency_id, n, computed_at)
+SELECT agency_id, COUNT(*), %s FROM dashboard_idlecertificate GROUP BY agency_id
+ON CONFLICT (agency_id) DO NOTHING
+"""
+
+
 def idle_certificates_refresh(*, now: datetime | None = None) -> int:
     """Beat (daily, after the rollups): rewrite the list of valid certificates, issued at
     least IDLE_DAYS ago, whose last signature (from the rollups) is IDLE_DAYS old or more, or
@@ -192,8 +200,11 @@ def idle_certificates_refresh(*, now: datetime | None = None) -> int:
     cutoff = now - timedelta(days=IDLE_DAYS)
     with transaction.atomic(), connection.cursor() as cursor:
         IdleCertificate.objects.all().delete()
+        IdleCertificateCount.objects.all().delete()
         cursor.execute(_IDLE_SQL, [now, CertStatus.VALID, now, cutoff, cutoff])
-        return cursor.rowcount
+        written = cursor.rowcount
+        cursor.execute(_IDLE_COUNT_SQL, [now])
+        return written
 
 
 # --- bursts ---------------------------------------------------------------------------------
