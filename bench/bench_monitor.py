@@ -20,6 +20,7 @@ indexes built after the rows (as a restore would). Then prints against the goals
 Runs on a throw-away test database (bench/_setup.py)."""
 
 import argparse
+import os
 import statistics as stats
 import sys
 import time
@@ -206,6 +207,7 @@ def run(n_events: int, n_certificates: int, n_agencies: int) -> int:
 
     at_goal_size = n_events >= GOAL_EVENTS and n_certificates >= GOAL_CERTIFICATES
     failed = False
+    print(f"load average {os.getloadavg()[0]:.1f} (2 cores: read the figures with it)")
     for who, label, figures in results:
         worst = p95(figures)
         if at_goal_size:

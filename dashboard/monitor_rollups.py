@@ -86,7 +86,7 @@ def _upsert(model, month: date, rows, columns: list[str], unique: list[str]) -> 
         f" ON CONFLICT ({', '.join(quote(c) for c in ['month', *unique])}) DO UPDATE SET {updates}"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [month, *params])
+        cursor.execute(sql, [connection.ops.adapt_datefield_value(month), *params])
         return cursor.rowcount
 
 
@@ -201,9 +201,11 @@ def idle_certificates_refresh(*, now: datetime | None = None) -> int:
     with transaction.atomic(), connection.cursor() as cursor:
         IdleCertificate.objects.all().delete()
         IdleCertificateCount.objects.all().delete()
-        cursor.execute(_IDLE_SQL, [now, CertStatus.VALID, now, cutoff, cutoff])
+        # Raw SQL: the moments as the backend stores them (SQLite compares text).
+        at, until = (connection.ops.adapt_datetimefield_value(v) for v in (now, cutoff))
+        cursor.execute(_IDLE_SQL, [at, CertStatus.VALID, at, until, until])
         written = cursor.rowcount
-        cursor.execute(_IDLE_COUNT_SQL, [now])
+        cursor.execute(_IDLE_COUNT_SQL, [at])
         return written
 
 
