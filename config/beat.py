@@ -81,6 +81,20 @@ def beat_schedule(*, audit_checkpoint_minutes: int) -> dict:
             "task": "dashboard.tasks.certificate_event_months_tally_task",
             "schedule": crontab(hour=1, minute=30),
         },
+        # The signing-activity monitor (docs/architecture.md §13): the month's rollups hourly,
+        # the idle certificates daily after them, today's bursts every ten minutes.
+        "dashboard-signing-roll-up": {
+            "task": "dashboard.tasks.signing_monitor_roll_up_task",
+            "schedule": env_int("PORTAL_SIGNING_ROLLUP_SECONDS", 60 * 60),
+        },
+        "dashboard-idle-certificates": {
+            "task": "dashboard.tasks.idle_certificates_refresh_task",
+            "schedule": crontab(hour=2, minute=15),
+        },
+        "dashboard-signing-bursts": {
+            "task": "dashboard.tasks.signing_bursts_check_task",
+            "schedule": env_int("PORTAL_SIGNING_BURST_SECONDS", 10 * 60),
+        },
         "portal-audit-checkpoint": {
             "task": "portal.tasks.audit_checkpoint_task",
             "schedule": audit_checkpoint_minutes * 60,

@@ -22,7 +22,8 @@ from django.utils.translation import gettext as _
 
 from agencies.access import scope_for
 from agencies.choices import Role
-from certificates.choices import SubjectKind
+from certificates.choices import SignedDocumentKind, SigningEventKind, SubjectKind
+from certificates.services import signing_events_record_reports
 from certificates.signing import signed_revision_matches, verify_pdf
 from certificates.signing.files import check_pdf_size, max_pdf_bytes, open_pdf
 from portal.audit import audit_record
@@ -127,6 +128,13 @@ def inspect_upload(*, pdf: bytes, rendered: bytes, agency, number: str) -> None:
     check_pdf_size(pdf)
     open_pdf(pdf)
     reports = verify_pdf(pdf, agency=agency)
+    signing_events_record_reports(
+        kind=SigningEventKind.UPLOADED,
+        reports=reports,
+        agency=agency,
+        document_kind=SignedDocumentKind.LETTER,
+        document_number=number,
+    )
     if not reports:
         raise DomainError(
             _("Tệp tải lên chưa có chữ ký số: hãy ký văn bản bằng thiết bị của mình rồi tải lên."),
