@@ -87,8 +87,9 @@ def _token_errors() -> Iterator[None]:
         raise TokenError(_ERROR_CODES.get(type(error), "failed"), type(error).__name__) from error
 
 
-def _softhsm_conf(token_dir: Path) -> None:
-    """Point SoftHSM2 at the portal's token store, unless the environment already does."""
+def softhsm_conf(token_dir: Path) -> None:
+    """Point SoftHSM2 at the portal's token store, unless the environment already does; the
+    processes the portal starts (worker, the demo's signing client) inherit it."""
     if os.environ.get("SOFTHSM2_CONF"):
         return
     token_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -119,7 +120,7 @@ def module() -> pkcs11.lib:
         if _library is None:
             path = settings.PKCS11_MODULE
             if "softhsm" in Path(path).name:
-                _softhsm_conf(Path(settings.PKCS11_TOKEN_DIR))
+                softhsm_conf(Path(settings.PKCS11_TOKEN_DIR))
             _library = pkcs11.lib(path)
         elif _library_inherited:
             _initialise_again(_library)
