@@ -82,6 +82,9 @@ class CeleryProcesses:
             "CA_DEVICE_KEY_PASSPHRASE": settings.CA_DEVICE_KEY_PASSPHRASE,
             "CA_ALLOW_DEV_PASSPHRASE": "0",
             "CA_SUBSCRIBER_KEY_ALGORITHM": settings.CA_SUBSCRIBER_KEY_ALGORITHM,
+            "PORTAL_SUBSCRIBER_KEY_STORE": settings.PORTAL_SUBSCRIBER_KEY_STORE,
+            "PORTAL_TOKEN_SO_KEY": settings.PORTAL_TOKEN_SO_KEY,
+            "PORTAL_TOKEN_PIN_KEY": settings.PORTAL_TOKEN_PIN_KEY,
             "AUDIT_HMAC_KEY": settings.AUDIT_HMAC_KEY,
             "AUDIT_CHECKPOINT_FILE": settings.AUDIT_CHECKPOINT_FILE,
             # No key pool: beat generating RSA keys would only slow the workers under test.

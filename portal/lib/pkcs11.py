@@ -377,3 +377,35 @@ def signing_key(session: pkcs11.Session, *, key_id: bytes, public_der: bytes):
     if handle.key_type == KeyType.EC:
         return TokenECKey(handle, public_der)
     raise TokenError("failed", f"unsupported key type {handle.key_type!r}")
+
+
+def so_pin_change(serial: str, *, so_pin: str, new_so_pin: str) -> None:
+    """C_SetPIN as the security officer: a token initialised with a temporary SO PIN gets the
+    one derived from its serial, which SoftHSM2 only assigns at C_InitToken."""
+    with _token_errors(), _open(token(serial), rw=True, so_pin=so_pin) as opened:
+        opened.set_pin(so_pin, new_so_pin)
+
+
+def certificates_remove(session: pkcs11.Session, *, key_id: bytes) -> int:
+    """Destroy the certificate objects beside key `key_id` (a certificate replaced, or one
+    written by an issuance the registry rolled back); returns how many."""
+    with _token_errors():
+        found = list(
+            session.get_objects({Attribute.CLASS: ObjectClass.CERTIFICATE, Attribute.ID: key_id})
+        )
+        for item in found:
+            item.destroy()
+    return len(found)
+
+
+@contextmanager
+def session_public(serial: str) -> Iterator[pkcs11.Session]:
+    """A read-write session without login: enough to replace the public certificate objects
+    of a token whose user PIN only its holder knows."""
+    with _token_errors():
+        opened = token(serial).open(rw=True)
+    try:
+        with _token_errors():
+            yield opened
+    finally:
+        opened.close()
