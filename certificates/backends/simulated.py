@@ -60,7 +60,6 @@ from certificates.choices import AuthorityKind
 from certificates.exceptions import CertificateError
 from certificates.subjects import SubjectInfo
 from certificates.validity import add_years
-from devices.services import demo_token_signing_key
 from portal.lib.bulk import update_rows
 
 log = logging.getLogger(__name__)
@@ -421,10 +420,14 @@ class SimulatedCABackend(CABackend):
                 _("Chứng thư này không có khóa bí mật trong kho mô phỏng."), code="no_key"
             )
         if certificate.key.store == certificate.key.Store.TOKEN:
-            return SigningMaterial(
-                private_key=self._token_key(certificate),
-                certificate_der=bytes(certificate.der),
-                chain_der=tuple(self.chain(authority=certificate.issuer)),
+            # The key never leaves the holder's token: the server cannot sign with it; the
+            # holder signs at their own desk (docs/ca.md, "Subscribers' tokens").
+            raise CertificateError(
+                _(
+                    "Khóa bí mật của chứng thư này nằm trong thiết bị của người ký: hãy ký "
+                    "bằng thiết bị tại máy của mình và tải văn bản đã ký lên."
+                ),
+                code="key_on_token",
             )
         private_key = serialization.load_pem_private_key(
             bytes(certificate.key.private_key_pem),
@@ -435,23 +438,3 @@ class SimulatedCABackend(CABackend):
             certificate_der=bytes(certificate.der),
             chain_der=tuple(self.chain(authority=certificate.issuer)),
         )
-
-    @staticmethod
-    def _token_key(certificate):
-        """A key in a device's token signs on the server only for the demo's own devices,
-        whose PIN is the documented demo PIN; every other holder signs at their own desk
-        (docs/ca.md, "Subscribers' tokens")."""
-        key = (
-            demo_token_signing_key(device=certificate.device)
-            if certificate.device_id is not None
-            else None
-        )
-        if key is None:
-            raise CertificateError(
-                _(
-                    "Khóa bí mật của chứng thư này nằm trong thiết bị của người ký: hãy ký "
-                    "bằng thiết bị tại máy của mình và tải văn bản đã ký lên."
-                ),
-                code="key_on_token",
-            )
-        return key

@@ -541,24 +541,3 @@ def device_token_demo_pin_set(*, device: Device, by) -> DeviceToken | None:
             after={**_snapshot(token, device), "demo": True},
         )
     return token
-
-
-def demo_token_signing_key(*, device: Device):
-    """The key of a demo device's token, signing on the token with the demo PIN, for the
-    server-side signing of the demo letters (docs/ca.md, "Subscribers' tokens"); None for any
-    other token, whose PIN only its holder knows."""
-    token = DeviceToken.objects.filter(device=device, is_demo=True, state=T.PERSONALISED).first()
-    if token is None:
-        return None
-    opened = p11.session(token.serial, user_pin=DEMO_PIN)
-    try:
-        session = opened.__enter__()
-        key = p11.signing_key(
-            session, key_id=token.key_id_bytes, public_der=bytes(token.public_key_der)
-        )
-    except p11.TokenError as error:
-        raise _refused(error, device) from error
-    # The session lives as long as the key: when the key is let go, the context manager is
-    # finalised and closes it.
-    key._session_context = opened
-    return key
