@@ -126,13 +126,37 @@ def _serial(token: pkcs11.Token) -> str:
     return (serial.decode() if isinstance(serial, bytes) else serial).strip()
 
 
+# Slots by token serial, remembered from the last walk over the slots: with thousands of
+# tokens in a store (a CA's stock), walking every slot for each lookup cost milliseconds.
+# An entry is checked against the slot's token before use, and dropped when it is stale.
+_slots: dict[str, pkcs11.Slot] = {}
+
+
 def token(serial: str) -> pkcs11.Token:
     """The token with this serial number (a token's identity; labels may repeat)."""
     with _token_errors():
+        cached = _slots.get(serial)
+        if cached is not None:
+            try:
+                found = cached.get_token()
+            except p11_errors.PKCS11Error:
+                found = None
+            if (
+                found is not None
+                and found.flags & TokenFlag.TOKEN_INITIALIZED
+                and _serial(found) == serial
+            ):
+                return found
+            _slots.pop(serial, None)
+        match = None
         for slot in module().get_slots(token_present=True):
             found = slot.get_token()
-            if found.flags & TokenFlag.TOKEN_INITIALIZED and _serial(found) == serial:
-                return found
+            if found.flags & TokenFlag.TOKEN_INITIALIZED:
+                _slots[_serial(found)] = slot
+                if _serial(found) == serial:
+                    match = found
+        if match is not None:
+            return match
     raise TokenError("token_missing", serial)
 
 
@@ -160,10 +184,11 @@ def token_create(*, label: str, so_pin: str, user_pin: str) -> str:
     """Initialise a new token on a free slot (SoftHSM2 always offers one) with this label and
     PINs; return its serial number."""
     with _lock, _token_errors():
+        # SoftHSM2 offers its one free slot last: looking from the end finds it at once.
         free = next(
             (
                 slot
-                for slot in module().get_slots(token_present=True)
+                for slot in reversed(module().get_slots(token_present=True))
                 if not slot.get_token().flags & TokenFlag.TOKEN_INITIALIZED
             ),
             None,
@@ -172,6 +197,7 @@ def token_create(*, label: str, so_pin: str, user_pin: str) -> str:
             raise TokenError("no_free_slot")
         _init_token(free.slot_id, so_pin=so_pin, label=label)
         created = free.get_token()
+        _slots[_serial(created)] = free
         with _open(created, rw=True, so_pin=so_pin) as session:
             session.init_pin(user_pin)
         return _serial(created)

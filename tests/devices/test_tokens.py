@@ -16,6 +16,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.management import call_command
 from django.core.management.base import SystemCheckError
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from certificates.backends import get_backend
@@ -50,6 +51,7 @@ from portal.lib import pkcs11 as p11
 from portal.models import AuditEvent
 from tests import factories as f
 from tests.devices.helpers import hand_over, issue_on_token, send
+from tests.helpers import sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -328,3 +330,26 @@ def test_the_deploy_check_refuses_the_software_key_store(settings):
     settings.PORTAL_TOKEN_SO_KEY = ""
     with pytest.raises(SystemCheckError, match="certificates.E009"):
         call_command("check", "--deploy", "--tag", "security")
+
+
+def test_the_device_page_opens_the_pin_envelope_once_for_the_ca_only(client, cast, ca, stock):
+    _certificate, device = issue_on_token(cast)
+    page = reverse("devices:detail", args=[device.pk])
+    envelope = reverse("devices:pin_envelope", args=[device.pk])
+
+    sign_in(client, cast.clerk_a)
+    assert "Mở phong bì PIN" not in client.get(page).content.decode()
+    assert client.post(envelope).status_code == 403
+
+    sign_in(client, cast.ca_operator)
+    assert "Mở phong bì PIN" in client.get(page).content.decode()
+    opened = client.post(envelope)
+    assert opened.status_code == 200 and opened["Cache-Control"] == "no-store"
+    pin = opened.context["pin"]
+    token = DeviceToken.objects.get(device=device)
+    with p11.session(token.serial, user_pin=pin):
+        pass
+    again = client.post(envelope)
+    assert again.status_code == 302
+    assert "Mở phong bì PIN" not in client.get(page).content.decode()
+    assert AuditEvent.objects.filter(action="device_token.pin_reveal").count() == 1

@@ -24,6 +24,8 @@ from agencies.models import Organization, Person
 from certificates.models import Certificate, DeviceKey
 from devices.choices import DeviceStatus
 from devices.models import Device
+from devices.services import DEMO_PIN
+from portal.lib import pkcs11 as p11
 from requests_app import services
 from requests_app.choices import FormKind, Status
 from requests_app.demo import FINANCE, issue_signed, load_full_demo
@@ -188,6 +190,12 @@ def test_a_seeded_database_with_every_form_processed_holds_no_private_key(settin
     _seed_and_process_every_form()
 
     assert DeviceKey.objects.filter(store="token").count() == DeviceKey.objects.count() > 10
+    # The demo's devices are SoftHSM2 tokens marked as demo devices with the documented PIN.
+    head = Person.objects.get(user__username="lanhdao.stc")
+    token = Certificate.objects.filter(person=head).first().device.token
+    assert token.is_demo
+    with p11.session(token.serial, user_pin=DEMO_PIN) as session:
+        assert p11.private_key_flags(session, key_id=token.key_id_bytes)["extractable"] is False
     assert Person.objects.exists()
     findings = scan_database()
     assert [f for f in findings if not f.startswith(CA_KEYS_UNTIL_HSM)] == [], findings
