@@ -318,6 +318,13 @@ def device_tokens_personalise(
                 )
             )
         tokens.append(token)
+    # Every token found before any session opens: finding one another process made may
+    # initialise the library again, which closes the sessions of this process.
+    for order, token in zip(orders, tokens, strict=True):
+        try:
+            p11.token(token.serial)
+        except p11.TokenError as error:
+            raise _refused(error, order.device) from error
     with ExitStack() as stack:
         sessions = []
         requests = []

@@ -148,16 +148,31 @@ def token(serial: str) -> pkcs11.Token:
             ):
                 return found
             _slots.pop(serial, None)
-        match = None
-        for slot in module().get_slots(token_present=True):
-            found = slot.get_token()
-            if found.flags & TokenFlag.TOKEN_INITIALIZED:
-                _slots[_serial(found)] = slot
-                if _serial(found) == serial:
-                    match = found
+        match = _scan(serial)
+        if match is None:
+            # SoftHSM2 reads its token store once, at C_Initialize: a token another process
+            # created since (a worker keying the stock ahead) is seen only after the library
+            # is initialised again. That closes this process's sessions, so callers find
+            # their tokens before opening any (devices' personalisation does).
+            with _lock:
+                module().reinitialize()
+                _slots.clear()
+                match = _scan(serial)
         if match is not None:
             return match
     raise TokenError("token_missing", serial)
+
+
+def _scan(serial: str) -> pkcs11.Token | None:
+    """Walk every slot, remembering each initialised token's slot; the token `serial`."""
+    match = None
+    for slot in module().get_slots(token_present=True):
+        found = slot.get_token()
+        if found.flags & TokenFlag.TOKEN_INITIALIZED:
+            _slots[_serial(found)] = slot
+            if _serial(found) == serial:
+                match = found
+    return match
 
 
 def token_flags(serial: str) -> TokenFlag:

@@ -50,6 +50,7 @@ from portal.errors import DomainError
 from portal.lib import pkcs11 as p11
 from portal.models import AuditEvent
 from tests import factories as f
+from tests.celery_processes import CeleryProcesses, producing_to
 from tests.devices.helpers import hand_over, issue_on_token, send
 from tests.helpers import sign_in
 
@@ -306,19 +307,36 @@ def test_the_software_store_keys_nothing_ahead(cast, stock, settings):
 
 @pytest.mark.services
 @pytest.mark.django_db(transaction=True)
-def test_the_keying_ahead_task_run_twice_by_a_worker_keys_each_device_once(
-    cast, stock, redis_worker
+def test_a_worker_process_keys_the_stock_once_and_this_process_personalises_it(
+    cast, ca, stock, ci_redis_url, tmp_path
 ):
-    device_tokens_key_ahead_task.delay()
-    device_tokens_key_ahead_task.delay()  # a beat tick doubled, or a redelivery
-
-    deadline = time.monotonic() + 120
-    while DeviceToken.objects.count() < 3 and time.monotonic() < deadline:
-        time.sleep(0.2)
-    time.sleep(3)  # the second run, behind the first on the solo worker, has finished too
+    """The beat task run twice by a real worker (its own process, on Redis) keys each stock
+    device once; a token another process made is then found here (SoftHSM2 reads its store
+    at C_Initialize) and personalised."""
+    p11.module().get_slots()  # this process's library initialised before the worker keys
+    processes = CeleryProcesses(ci_redis_url, tmp_path)
+    try:
+        processes.worker()
+        with producing_to(ci_redis_url):
+            device_tokens_key_ahead_task.delay()
+            device_tokens_key_ahead_task.delay()  # a beat tick doubled, or a redelivery
+        deadline = time.monotonic() + 120
+        while DeviceToken.objects.count() < 3:
+            assert time.monotonic() < deadline, processes.logs()
+            time.sleep(0.2)
+        time.sleep(3)  # the second run, behind the first on the solo worker, has finished too
+    finally:
+        processes.stop_all()
     assert DeviceToken.objects.count() == 3
     assert {t.state for t in DeviceToken.objects.all()} == {TokenState.STOCK_KEYED}
     assert AuditEvent.objects.filter(action="device_token.key").count() == 3
+
+    certificate, device = issue_on_token(cast)
+
+    token = DeviceToken.objects.get(device=device)
+    assert device == stock[0] and token.state == TokenState.PERSONALISED
+    with p11.session(token.serial, user_pin=_pin(device, cast)) as session:
+        assert p11.certificates(session) == [bytes(certificate.der)]
 
 
 def test_the_deploy_check_refuses_the_software_key_store(settings):
