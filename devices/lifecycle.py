@@ -102,7 +102,7 @@ TOKEN_MOVES: dict[str, TokenMove] = {
                   _("Ghi chứng thư mới")),
         TokenMove("pin_reset", frozenset({T.PERSONALISED}), None, _("Đặt lại mã PIN")),
         TokenMove("pin_reveal", frozenset({T.PERSONALISED}), None, _("Mở phong bì PIN")),
-        TokenMove("wipe", frozenset({T.STOCK_KEYED, T.PERSONALISED}), T.WIPED, _("Xóa trắng")),
+        TokenMove("wipe", frozenset({T.STOCK_KEYED, T.PERSONALISED}), T.WIPED, _("Xóa trắng token")),
         # Lost: the token is out of the CA's hands for good; nothing starts from retired.
         TokenMove("retire", frozenset({T.STOCK_KEYED, T.PERSONALISED, T.WIPED}), T.RETIRED,
                   _("Ngừng sử dụng")),
