@@ -21,8 +21,10 @@ $(VENV)/.installed: pyproject.toml
 	$(PIP) install --quiet -e .
 	touch $@
 
-$(VENV)/.installed-test: $(VENV)/.installed pyproject.toml
+# The signing client (clients/signing) is its own package; the tests drive it as a process.
+$(VENV)/.installed-test: $(VENV)/.installed pyproject.toml clients/signing/pyproject.toml
 	$(PIP) install --quiet -e ".[test]"
+	$(PIP) install --quiet -e clients/signing
 	touch $@
 
 install: $(VENV)/.installed

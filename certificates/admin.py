@@ -42,6 +42,8 @@ class CertificateAuthorityAdmin(ReadOnlyAdmin):
         "subject_dn",
         "key_id",
         "key_algorithm",
+        "token_serial",
+        "token_key_id",
         "not_before",
         "not_after",
         "is_active",

@@ -4,6 +4,12 @@ from django.conf import settings
 from django.core.checks import Error, Tags, register
 from django.utils.module_loading import import_string
 
+from certificates.backends.ca_keys import (
+    DEV_CA_HSM_PIN,
+    DEV_CA_HSM_SO_PIN,
+    KEY_STORES,
+    MIN_PASSPHRASE_LENGTH,
+)
 from certificates.choices import SUBSCRIBER_KEY_ALGORITHMS, KeyAlgorithm
 from certificates.signing.verify import load_certificates
 
@@ -15,12 +21,15 @@ def check_ca_passphrases(app_configs, **kwargs):
         return [
             Error(
                 "CA_ALLOW_DEV_PASSPHRASE is on outside DEBUG.",
-                hint="Unset it and set CA_KEY_PASSPHRASE and CA_DEVICE_KEY_PASSPHRASE.",
+                hint="Unset it and set CA_HSM_PIN, CA_HSM_SO_PIN and CA_DEVICE_KEY_PASSPHRASE.",
                 id="certificates.E000",
             )
         ]
     errors = []
-    for number, name in ((1, "CA_KEY_PASSPHRASE"), (2, "CA_DEVICE_KEY_PASSPHRASE")):
+    needed = [(2, "CA_DEVICE_KEY_PASSPHRASE")]
+    if settings.CA_KEY_STORE == "file":  # the CA's keys in the database (development only)
+        needed.insert(0, (1, "CA_KEY_PASSPHRASE"))
+    for number, name in needed:
         if not getattr(settings, name, "") and not settings.CA_ALLOW_DEV_PASSPHRASE:
             errors.append(
                 Error(
@@ -32,9 +41,48 @@ def check_ca_passphrases(app_configs, **kwargs):
     return errors
 
 
+@register(Tags.security, deploy=True)
+def check_ca_key_store(app_configs, **kwargs):
+    """Production keeps the CA's keys in the HSM slot with PINs of its own (docs/ca.md, "Keys
+    on tokens"): the file store and the development PINs are for a development machine."""
+    errors = []
+    if settings.CA_KEY_STORE == "file":
+        errors.append(
+            Error(
+                "CA_KEY_STORE=file keeps the CA's private keys in the database.",
+                hint='It is a development option: set CA_KEY_STORE="hsm" and run the key '
+                "ceremony on the HSM (docs/ca.md).",
+                id="certificates.E009",
+            )
+        )
+    for number, name, dev_default in (
+        (10, "CA_HSM_PIN", DEV_CA_HSM_PIN),
+        (11, "CA_HSM_SO_PIN", DEV_CA_HSM_SO_PIN),
+    ):
+        value = getattr(settings, name, "") or ""
+        if not value or value == dev_default or len(value) < MIN_PASSPHRASE_LENGTH:
+            errors.append(
+                Error(
+                    f"{name} is {'a development default' if value else 'not set'} or shorter "
+                    f"than {MIN_PASSPHRASE_LENGTH} characters: the CA's HSM token needs its own.",
+                    hint="Generate one with `openssl rand -base64 24` and keep it in the "
+                    "deployment's secret store.",
+                    id=f"certificates.E0{number}",
+                )
+            )
+    return errors
+
+
 @register()
 def check_ca_settings(app_configs, **kwargs):
     errors = []
+    if settings.CA_KEY_STORE not in KEY_STORES:
+        errors.append(
+            Error(
+                f"CA_KEY_STORE={settings.CA_KEY_STORE!r} is not one of {', '.join(KEY_STORES)}.",
+                id="certificates.E008",
+            )
+        )
     for name, allowed in (
         ("CA_ROOT_KEY_ALGORITHM", set(KeyAlgorithm.values)),
         ("CA_ISSUING_KEY_ALGORITHM", set(KeyAlgorithm.values)),

@@ -15,6 +15,9 @@ from certificates.choices import (
     RevocationRequester,
     SubjectKind,
 )
+
+# Registered with the app here (its own module: docs/architecture.md §2.1).
+from certificates.desk.models import DeskSigning  # noqa: F401
 from certificates.querysets import (
     AuthorityQuerySet,
     CertificateEventQuerySet,
@@ -26,9 +29,11 @@ from certificates.querysets import (
 class CertificateAuthority(models.Model):
     """A CA certificate of the chain: the root or an issuing CA.
 
-    For the simulated CA the private key is kept here, encrypted (PKCS#8, PBES2/AES-256) with
-    CA_KEY_PASSPHRASE; a connector to the real CA stores certificates only. The key field is
-    never shown by the admin or any page: only `certificates.backends` reads it.
+    The simulated CA's private key lives in its HSM slot (docs/ca.md, "Keys on tokens"): the
+    row keeps the token's serial and the key's CKA_ID, the public key being in the certificate.
+    Only the development key store keeps the key here, encrypted (PKCS#8, PBES2/AES-256) with
+    CA_KEY_PASSPHRASE; a connector to the real CA stores certificates only. The encrypted key
+    is never shown by the admin or any page: only `certificates.backends` reads it.
     Rotation retires an issuing CA (`is_active=False`) but keeps it: its certificates stay
     checkable, on its own CRL and through OCSP, until they expire.
     """
@@ -55,6 +60,10 @@ class CertificateAuthority(models.Model):
     certificate_der = models.BinaryField(_("chứng thư (DER)"), editable=False)
     private_key_pem = models.BinaryField(
         _("khóa bí mật (mã hóa)"), null=True, blank=True, editable=False
+    )
+    token_serial = models.CharField(_("số hiệu token HSM"), max_length=32, blank=True, default="")
+    token_key_id = models.CharField(
+        _("định danh khóa trên HSM (CKA_ID)"), max_length=64, blank=True, default=""
     )
     is_active = models.BooleanField(_("đang phát hành"), default=True)
     retired_at = models.DateTimeField(_("ngừng phát hành lúc"), null=True, blank=True)

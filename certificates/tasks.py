@@ -5,6 +5,7 @@ import logging
 from celery import shared_task
 
 from certificates import services
+from certificates.desk.services import desk_signing_sweep
 from certificates.models import CertificateAuthority
 
 log = logging.getLogger(__name__)
@@ -47,3 +48,10 @@ def device_key_pool_fill_task() -> int:
     """Beat: top up the simulated CA's key pool (docs/architecture.md §12.3), a batch at a
     time; takes no rows, so a doubled run at most generates a batch more than the target."""
     return services.device_key_pool_fill()
+
+
+@shared_task(name="certificates.tasks.desk_signing_sweep_task")
+def desk_signing_sweep_task() -> int:
+    """Beat: expire desk signing requests past their deadline and empty old PDF bytes
+    (certificates/desk/services.py); idempotent, takes rows under skip-locked locks."""
+    return desk_signing_sweep()

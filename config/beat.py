@@ -13,6 +13,11 @@ def beat_schedule(*, audit_checkpoint_minutes: int) -> dict:
             "task": "certificates.tasks.certificate_expire_due_task",
             "schedule": 15 * 60,
         },
+        # Desk signing requests nobody answered (docs/ca.md, "Signing at the signer's desk").
+        "certificates-desk-signing-sweep": {
+            "task": "certificates.tasks.desk_signing_sweep_task",
+            "schedule": 5 * 60,
+        },
         "certificates-crl-refresh": {
             "task": "certificates.tasks.crl_refresh_task",
             "schedule": 15 * 60,

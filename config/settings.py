@@ -105,7 +105,18 @@ DATABASES = {
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # A busy timeout lets the web server and the worker share the file without "database is
     # locked" errors under the light load of a demo.
-    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+    # WAL lets readers go on while one connection writes; IMMEDIATE transactions take the write
+    # lock at BEGIN, where the busy timeout waits for it, instead of failing at once when a read
+    # transaction tries to write after another connection committed.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        timeout=20,
+        transaction_mode="IMMEDIATE",
+        init_command="PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
+    )
+    # The test database in a file, not in shared-cache memory: shared cache locks whole tables
+    # and fails at once ("database table is locked") when a browser test's live server reads
+    # while the test writes, where a file waits for the busy timeout.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-portal.sqlite3")}
 elif DATABASES["default"]["ENGINE"].endswith("postgresql"):
     # No JIT compilation: the portal's queries are short index scans under a LIMIT, for which
     # compiling costs 0.1–2.3 s and saves nothing — the planner's cost estimates (inflated by
@@ -197,6 +208,17 @@ PERMISSIONS_POLICY: dict[str, list] = {
         "xr-spatial-tracking",
     )
 }
+# Signing at the signer's desk (docs/ca.md, "Signing at the signer's desk"): how long a
+# prepared request waits for the signature from the signing client, how long the bytes of a
+# finished one are kept (the seal step reads the head's signed PDF), where the page finds the
+# client on the official's own computer, and the portal's origin the client is told to accept
+# (empty: the origin the page was served from).
+PORTAL_DESK_SIGNING_SECONDS = env_int("PORTAL_DESK_SIGNING_SECONDS", 300)
+PORTAL_DESK_SIGNING_KEEP_HOURS = env_int("PORTAL_DESK_SIGNING_KEEP_HOURS", 24)
+PORTAL_SIGNING_CLIENT_URL = env_str("PORTAL_SIGNING_CLIENT_URL", "http://127.0.0.1:10555").rstrip(
+    "/"
+)
+PORTAL_PUBLIC_ORIGIN = env_str("PORTAL_PUBLIC_ORIGIN", "").rstrip("/")
 # Content-Security-Policy (django-csp 4): no inline script, style or event handler anywhere,
 # htmx included (templates/base.html configures it to inject and evaluate nothing); the small
 # behaviours pages need live in static/js/portal.js. Django 5.2's admin ships no inline script
@@ -209,7 +231,9 @@ _CSP = {
         "style-src": [SELF],
         "img-src": [SELF, "data:"],
         "font-src": [SELF],
-        "connect-src": [SELF],
+        # The signing client on the official's computer (PORTAL_SIGNING_CLIENT_URL), which the
+        # letter's page calls; its confirmation page opens in a popup, which CSP leaves alone.
+        "connect-src": [SELF, PORTAL_SIGNING_CLIENT_URL],
         "object-src": [NONE],
         "base-uri": [SELF],
         "form-action": [SELF],
@@ -403,10 +427,18 @@ LOGGING = {
 }
 
 # --- Certificate authority (certificates app) ---
-# The CA behind the portal (docs/ca.md). Private keys of the simulated CA and of the simulated
-# devices are stored encrypted with these passphrases; without them the CA refuses to work,
-# unless CA_ALLOW_DEV_PASSPHRASE (default: DEBUG) lets it use a marked development default.
+# The CA behind the portal (docs/ca.md). The simulated CA's own keys live in an HSM slot
+# reached through PKCS#11 (CA_KEY_STORE "hsm": the token CA_HSM_TOKEN_LABEL, its user PIN and
+# security-officer PIN, docs/ca.md "Keys on tokens"); "file" keeps them encrypted with
+# CA_KEY_PASSPHRASE in the database, a development option `check --deploy` rejects. The simulated
+# devices' keys are encrypted with CA_DEVICE_KEY_PASSPHRASE. Without its PINs or passphrases
+# the CA refuses to work, unless CA_ALLOW_DEV_PASSPHRASE (default: DEBUG) lets it use marked
+# development defaults.
 CA_BACKEND = env_str("CA_BACKEND", "certificates.backends.simulated.SimulatedCABackend")
+CA_KEY_STORE = env_str("CA_KEY_STORE", "hsm")
+CA_HSM_TOKEN_LABEL = env_str("CA_HSM_TOKEN_LABEL", "portal-ca")
+CA_HSM_PIN = env_str("CA_HSM_PIN", "")
+CA_HSM_SO_PIN = env_str("CA_HSM_SO_PIN", "")
 CA_KEY_PASSPHRASE = env_str("CA_KEY_PASSPHRASE", "")
 CA_DEVICE_KEY_PASSPHRASE = env_str("CA_DEVICE_KEY_PASSPHRASE", "")
 CA_ALLOW_DEV_PASSPHRASE = env_bool("CA_ALLOW_DEV_PASSPHRASE", DEBUG)

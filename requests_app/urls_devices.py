@@ -29,6 +29,17 @@ urlpatterns = [
         device_signing.device_document_signing_panel,
         name="device_document_signing_panel",
     ),
+    # The agency head's signing at their own desk (requests_app/device_desk.py).
+    path(
+        "thiet-bi/van-ban/<slug:kind>/<int:pk>/ky-tai-may/chuan-bi/",
+        device_signing.device_desk_prepare,
+        name="device_desk_prepare",
+    ),
+    path(
+        "thiet-bi/van-ban/<slug:kind>/<int:pk>/ky-tai-may/hoan-tat/",
+        device_signing.device_desk_complete,
+        name="device_desk_complete",
+    ),
     path(
         "thiet-bi/mau-08/<int:pk>/ky-xac-nhan/",
         device_signing.return_minutes_countersign,

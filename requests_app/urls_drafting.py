@@ -4,7 +4,7 @@ portal."""
 
 from django.urls import path
 
-from requests_app.views import drafting, upload
+from requests_app.views import desk, drafting, upload
 
 urlpatterns = [
     path("van-ban/", drafting.cert_request_list, name="list"),
@@ -30,4 +30,8 @@ urlpatterns = [
     path("van-ban/<int:pk>/xuat-excel/", drafting.excel_export, name="export"),
     path("van-ban/mau-nhap-excel/<str:layout>/", drafting.excel_template, name="import_template"),
     path("van-ban/<int:pk>/ban-da-ky/", upload.letter_signed_upload, name="signed_upload"),
+    # The head's "Ký" at their own desk, through the signing client (requests_app/views/desk.py).
+    path("ky-tai-may/cho/", desk.desk_wait, name="desk_wait"),
+    path("van-ban/<int:pk>/ky-tai-may/chuan-bi/", desk.letter_desk_prepare, name="desk_prepare"),
+    path("van-ban/<int:pk>/ky-tai-may/hoan-tat/", desk.letter_desk_complete, name="desk_complete"),
 ]

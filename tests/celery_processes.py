@@ -81,6 +81,9 @@ class CeleryProcesses:
             "CA_KEY_PASSPHRASE": settings.CA_KEY_PASSPHRASE,
             "CA_DEVICE_KEY_PASSPHRASE": settings.CA_DEVICE_KEY_PASSPHRASE,
             "CA_ALLOW_DEV_PASSPHRASE": "0",
+            "CA_KEY_STORE": settings.CA_KEY_STORE,
+            "CA_HSM_PIN": settings.CA_HSM_PIN,
+            "CA_HSM_SO_PIN": settings.CA_HSM_SO_PIN,
             "CA_SUBSCRIBER_KEY_ALGORITHM": settings.CA_SUBSCRIBER_KEY_ALGORITHM,
             "PORTAL_SUBSCRIBER_KEY_STORE": settings.PORTAL_SUBSCRIBER_KEY_STORE,
             "PORTAL_TOKEN_SO_KEY": settings.PORTAL_TOKEN_SO_KEY,
@@ -106,8 +109,12 @@ class CeleryProcesses:
         self.processes.append(process)
         return process
 
-    def worker(self) -> subprocess.Popen:
-        return self._spawn("worker", "--pool=solo", "--without-mingle", "--without-gossip")
+    def worker(self, pool: str = "solo") -> subprocess.Popen:
+        """A worker; `pool="prefork"` runs the tasks in two forked children, as production."""
+        concurrency = ["--concurrency=2"] if pool == "prefork" else []
+        return self._spawn(
+            "worker", f"--pool={pool}", *concurrency, "--without-mingle", "--without-gossip"
+        )
 
     def beat(self) -> subprocess.Popen:
         return self._spawn("beat", "-s", str(self.workdir / "beat-schedule"))

@@ -16,6 +16,8 @@ from agencies.choices import Role
 from tests import factories as f
 from tests.helpers import (
     TEST_AUDIT_HMAC_KEY,
+    TEST_CA_HSM_PIN,
+    TEST_CA_HSM_SO_PIN,
     TEST_CA_PASSPHRASE,
     TEST_DEVICE_PASSPHRASE,
     TEST_TOKEN_PIN_KEY,
@@ -35,12 +37,20 @@ def pytest_configure(config):
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
     settings.WHITENOISE_USE_FINDERS = True
-    # The simulated CA, as tests use it: real passphrases (no development default), and a
-    # 2048-bit root key because a 3072-bit one takes up to a second to generate per test.
+    # The simulated CA, as tests use it: real passphrases (no development default), and EC
+    # P-256 keys for the root and issuing CA: SoftHSM2 takes 0.5-2 s to generate an RSA key and
+    # the `ca` fixture holds a ceremony per test; P-256 takes milliseconds. Tests of the RSA
+    # ceremony set the algorithms themselves.
     settings.CA_KEY_PASSPHRASE = TEST_CA_PASSPHRASE
     settings.CA_DEVICE_KEY_PASSPHRASE = TEST_DEVICE_PASSPHRASE
     settings.CA_ALLOW_DEV_PASSPHRASE = False
-    settings.CA_ROOT_KEY_ALGORITHM = "rsa2048"
+    settings.CA_ROOT_KEY_ALGORITHM = "ec_p256"
+    settings.CA_ISSUING_KEY_ALGORITHM = "ec_p256"
+    # The CA's keys in its HSM slot (a SoftHSM2 token of the run's token store, made by the
+    # first key ceremony), with PINs of the tests' own (docs/ca.md, "Keys on tokens").
+    settings.CA_KEY_STORE = "hsm"
+    settings.CA_HSM_PIN = TEST_CA_HSM_PIN
+    settings.CA_HSM_SO_PIN = TEST_CA_HSM_SO_PIN
     # Each run its own SoftHSM2 token store; worker and server processes the tests start
     # inherit it through the environment (portal.lib.pkcs11 writes SOFTHSM2_CONF on first use).
     os.environ.pop("SOFTHSM2_CONF", None)

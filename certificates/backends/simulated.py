@@ -1,9 +1,11 @@
-"""The simulated CA: a real X.509 hierarchy built with `cryptography`, keys in the database.
+"""The simulated CA: a real X.509 hierarchy built with `cryptography`.
 
-Root "… Root CA (mô phỏng)" (20 years) → issuing CA → subscriber certificates. Private keys
-are PKCS#8, encrypted with `BestAvailableEncryption` (PBES2, PBKDF2-HMAC-SHA256, AES-256-CBC)
-under a passphrase from the environment, decrypted in memory once per process.
-Building X.509 objects is `x509build`, keys at rest and loaded CAs `ca_keys`; this module is
+Root "… Root CA (mô phỏng)" (20 years) → issuing CA → subscriber certificates. The CA keys
+are generated and used inside the CA's HSM slot through PKCS#11 (docs/ca.md, "Keys on
+tokens"); the development key store keeps them PKCS#8-encrypted in the database. The
+simulated devices' keys are PKCS#8, encrypted with `BestAvailableEncryption` (PBES2,
+PBKDF2-HMAC-SHA256, AES-256-CBC) under a passphrase from the environment.
+Building X.509 objects is `x509build`, CA keys and loaded CAs `ca_keys`; this module is
 the backend: which CA signs what, and what the registry keeps.
 """
 
@@ -32,9 +34,9 @@ from certificates.backends.base import (
     SigningMaterial,
 )
 from certificates.backends.ca_keys import (
-    DEV_CA_PASSPHRASE,
     DEV_DEVICE_PASSPHRASE,
     LoadedAuthority,
+    ca_key_generate,
     load_authority,
     passphrase,
 )
@@ -88,7 +90,9 @@ class SimulatedCABackend(CABackend):
                 created.append(self._create_issuing(root, generation))
         return created
 
-    def _save_authority(self, *, kind, name, generation, parent, cert, key, algorithm):
+    def _save_authority(self, *, kind, name, generation, parent, cert, stored, algorithm):
+        """The CA's row: its certificate and where its key is (`stored`: the HSM token and
+        CKA_ID, or the development store's encrypted key)."""
         from certificates.models import CertificateAuthority
 
         return CertificateAuthority.objects.create(
@@ -103,15 +107,13 @@ class SimulatedCABackend(CABackend):
             not_before=cert.not_valid_before_utc,
             not_after=cert.not_valid_after_utc,
             certificate_der=cert.public_bytes(serialization.Encoding.DER),
-            private_key_pem=encrypt_private_key(
-                key, passphrase("CA_KEY_PASSPHRASE", DEV_CA_PASSPHRASE)
-            ),
             is_active=True,
+            **stored,
         )
 
     def _create_root(self):
         algorithm = settings.CA_ROOT_KEY_ALGORITHM
-        key = new_private_key(algorithm)
+        key, stored = ca_key_generate(algorithm=algorithm, label=settings.CA_ROOT_NAME)
         now = naive_utc(timezone.now())
         cert = build_root_certificate(key=key, common_name=settings.CA_ROOT_NAME, now=now)
         return self._save_authority(
@@ -120,7 +122,7 @@ class SimulatedCABackend(CABackend):
             generation=1,
             parent=None,
             cert=cert,
-            key=key,
+            stored=stored,
             algorithm=algorithm,
         )
 
@@ -132,7 +134,10 @@ class SimulatedCABackend(CABackend):
         else:
             common_name = template if generation == 1 else f"{template} - {generation}"
         parent = load_authority(root)
-        key = new_private_key(algorithm)
+        parent.private_key  # noqa: B018 - the root's key must sign: fail before making a key
+        key, stored = ca_key_generate(
+            algorithm=algorithm, label=common_name, token_serial=root.token_serial
+        )
         now = naive_utc(timezone.now())
         not_after = min(
             add_years(now, settings.CA_ISSUING_VALIDITY_YEARS),
@@ -152,7 +157,7 @@ class SimulatedCABackend(CABackend):
             generation=generation,
             parent=root,
             cert=cert,
-            key=key,
+            stored=stored,
             algorithm=algorithm,
         )
 
@@ -389,13 +394,20 @@ class SimulatedCABackend(CABackend):
         if signer is None:
             return ocsp_failure(ocsp.OCSPResponseStatus.UNAUTHORIZED)
         authority, loaded = signer
-        return build_ocsp_response(
-            loaded,
-            request=request,
-            status=lookup(authority, serial_hex(serial_number)),
-            now=naive_utc(timezone.now()),
-            next_update_minutes=settings.CA_OCSP_NEXT_UPDATE_MINUTES,
-        )
+        try:
+            return build_ocsp_response(
+                loaded,
+                request=request,
+                status=lookup(authority, serial_hex(serial_number)),
+                now=naive_utc(timezone.now()),
+                next_update_minutes=settings.CA_OCSP_NEXT_UPDATE_MINUTES,
+            )
+        except CertificateError as error:
+            if error.code != "ca_key_unavailable":
+                raise
+            # The CA's token cannot sign (missing, wrong PIN): RFC 6960's answer, not a 500.
+            log.error("OCSP: the key of CA %s is unavailable: %s", authority.pk, error)
+            return ocsp_failure(ocsp.OCSPResponseStatus.INTERNAL_ERROR)
 
     def chain(self, *, authority) -> list[bytes]:
         from certificates.models import CertificateAuthority

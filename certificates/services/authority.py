@@ -39,6 +39,15 @@ def ca_initialize(*, by: User | None = None, rotate: bool = False) -> list[Certi
                     "serial": authority.serial,
                     "key_algorithm": authority.key_algorithm,
                     "not_after": _day(authority.not_after),
+                    # Where the key was generated (docs/ca.md, "Keys on tokens").
+                    **(
+                        {
+                            "token_serial": authority.token_serial,
+                            "token_key_id": authority.token_key_id,
+                        }
+                        if authority.token_serial
+                        else {}
+                    ),
                 },
                 reason=_("Thay khóa CA phát hành") if rotate else _("Khởi tạo CA"),
             )

@@ -139,6 +139,11 @@ def _revocation_time(certificate: Certificate | None) -> datetime | None:
     return min(times) if times else None
 
 
+def certificate_revoked_at(certificate: Certificate) -> datetime | None:
+    """When the registry or the issuing CA's latest CRL says `certificate` was revoked."""
+    return _revocation_time(certificate)
+
+
 def _covers_document(status) -> bool:
     if status.coverage == SignatureCoverageLevel.ENTIRE_FILE:
         return True

@@ -10,6 +10,12 @@ portal writes the `softhsm2.conf` that points at it unless `SOFTHSM2_CONF` is al
 
 python-pkcs11 wraps one library instance per process; C_InitToken, which it does not wrap, is
 called through ctypes on the same loaded library, so the new token is seen at once.
+
+Processes: the library is loaded lazily, in the process that uses it. A child forked after its
+parent loaded it (a Celery prefork worker, gunicorn with preload) does not use the parent's
+library state: the fork handler forgets the parent's sessions and the child initialises the
+library again (C_Finalize, C_Initialize) before its first call. The CA's HSM slot is used
+through one long-lived session per process (`shared_session`, `slot_signing_key`).
 """
 
 from __future__ import annotations
@@ -19,7 +25,7 @@ import hashlib
 import os
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from functools import cache
 from pathlib import Path
 
@@ -93,13 +99,56 @@ def _softhsm_conf(token_dir: Path) -> None:
     os.environ["SOFTHSM2_CONF"] = str(conf)
 
 
-@cache
+_library: pkcs11.lib | None = None
+_library_inherited = False  # loaded by the parent of this forked process: initialise again
+
+
+def _initialise_again(library: pkcs11.lib) -> None:
+    """C_Finalize (which may refuse: a module that saw the fork itself is not initialised in
+    the child) then C_Initialize: this process's own library state, no session of another's."""
+    with suppress(p11_errors.PKCS11Error):
+        library.finalize()
+    library.initialize()
+
+
 def module() -> pkcs11.lib:
-    """The process's PKCS#11 library, loaded on first use."""
-    path = settings.PKCS11_MODULE
-    if "softhsm" in Path(path).name:
-        _softhsm_conf(Path(settings.PKCS11_TOKEN_DIR))
-    return pkcs11.lib(path)
+    """The process's PKCS#11 library, loaded on first use (initialised again in a forked child
+    before its first use)."""
+    global _library, _library_inherited
+    with _lock:
+        if _library is None:
+            path = settings.PKCS11_MODULE
+            if "softhsm" in Path(path).name:
+                _softhsm_conf(Path(settings.PKCS11_TOKEN_DIR))
+            _library = pkcs11.lib(path)
+        elif _library_inherited:
+            _initialise_again(_library)
+        _library_inherited = False
+        return _library
+
+
+def _after_fork_in_child() -> None:
+    """Nothing of the parent's PKCS#11 state is used in a child: its sessions and key handles are
+    forgotten (not closed: they are the parent's) and the library is initialised again on first
+    use. The lock is new: another thread of the parent may have held it at the fork."""
+    global _lock, _library_inherited
+    _lock = threading.RLock()
+    _shared_sessions.clear()
+    _shared_handles.clear()
+    _slots.clear()
+    _library_inherited = _library is not None
+
+
+def rescan() -> None:
+    """Initialise the library again so that it sees tokens another process created since it
+    was loaded (SoftHSM2 lists its tokens at C_Initialize). Every session of this process is
+    closed by it: used only when a token the process needs is missing."""
+    with _lock:
+        _shared_sessions.clear()
+        _shared_handles.clear()
+        _slots.clear()
+        if _library is not None:
+            _initialise_again(_library)
 
 
 @cache
@@ -155,8 +204,7 @@ def token(serial: str) -> pkcs11.Token:
             # is initialised again. That closes this process's sessions, so callers find
             # their tokens before opening any (devices' personalisation does).
             with _lock:
-                module().reinitialize()
-                _slots.clear()
+                rescan()
                 match = _scan(serial)
         if match is not None:
             return match
@@ -173,6 +221,16 @@ def _scan(serial: str) -> pkcs11.Token | None:
             if _serial(found) == serial:
                 match = found
     return match
+
+
+def token_serials(label: str) -> list[str]:
+    """The serial numbers of the initialised tokens labelled `label`."""
+    with _token_errors():
+        return [
+            _serial(found)
+            for found in (slot.get_token() for slot in module().get_slots(token_present=True))
+            if found.flags & TokenFlag.TOKEN_INITIALIZED and found.label.strip() == label.strip()
+        ]
 
 
 def token_flags(serial: str) -> TokenFlag:
@@ -355,6 +413,10 @@ class _TokenKeyMixin:
     def public_key(self):
         return self._public
 
+    def _sign_raw(self, payload: bytes, mechanism: Mechanism) -> bytes:
+        with _token_errors():
+            return self._handle.sign(payload, mechanism=mechanism)
+
     def private_bytes(self, *args, **kwargs):
         raise TokenError("failed", "a token key cannot be exported")
 
@@ -382,8 +444,7 @@ class TokenRSAKey(_TokenKeyMixin, rsa.RSAPrivateKey):
         digest_info = asn1_algos.DigestInfo(
             {"digest_algorithm": {"algorithm": _DIGEST_INFO_NAMES[name]}, "digest": digest}
         ).dump()
-        with _token_errors():
-            return self._handle.sign(digest_info, mechanism=Mechanism.RSA_PKCS)
+        return self._sign_raw(digest_info, Mechanism.RSA_PKCS)
 
     def decrypt(self, ciphertext: bytes, padding) -> bytes:
         raise TokenError("failed", "token keys sign only")
@@ -402,8 +463,7 @@ class TokenECKey(_TokenKeyMixin, ec.EllipticCurvePrivateKey):
 
     def sign(self, data: bytes, signature_algorithm) -> bytes:
         _name, digest = _digest(data, signature_algorithm.algorithm)
-        with _token_errors():
-            return encode_ecdsa_signature(self._handle.sign(digest, mechanism=Mechanism.ECDSA))
+        return encode_ecdsa_signature(self._sign_raw(digest, Mechanism.ECDSA))
 
     def exchange(self, algorithm, peer_public_key) -> bytes:
         raise TokenError("failed", "token keys sign only")
@@ -450,3 +510,117 @@ def session_public(serial: str) -> Iterator[pkcs11.Session]:
             yield opened
     finally:
         opened.close()
+
+
+# --- the CA's HSM slot: one long-lived session per process -------------------------------
+_shared_sessions: dict[str, pkcs11.Session] = {}
+_shared_handles: dict[tuple[str, bytes], pkcs11.PrivateKey] = {}
+# A session or login the token no longer knows (HSM restarted, session closed by a rescan):
+# opened again once, then the error stands.
+_SESSION_LOST = (
+    p11_errors.SessionHandleInvalid,
+    p11_errors.SessionClosed,
+    p11_errors.UserNotLoggedIn,
+    p11_errors.KeyHandleInvalid,
+    p11_errors.ObjectHandleInvalid,
+    p11_errors.DeviceRemoved,
+)
+
+
+def shared_session(serial: str, *, user_pin: str) -> pkcs11.Session:
+    """A read-write user session on the token, opened on first use and kept for the life of
+    the process (the CA's HSM slot signs certificates, CRLs and OCSP answers all day). A token
+    created by another process after this one loaded the library is found by a rescan.
+
+    PKCS#11 logs a whole process in and out of a token: while this session is open, do not
+    open the same token with `session()` in the same process (its close would log this one
+    out; the slot keys then log in again once)."""
+    with _lock:
+        opened = _shared_sessions.get(serial)
+        if opened is None:
+            try:
+                found = token(serial)
+            except TokenError as error:
+                if error.code != "token_missing":
+                    raise
+                rescan()
+                found = token(serial)
+            with _token_errors():
+                opened = _open(found, rw=True, user_pin=user_pin)
+            _shared_sessions[serial] = opened
+        return opened
+
+
+def shared_session_close(serial: str) -> None:
+    """Close this process's shared session on the token (and forget its key handles)."""
+    with _lock:
+        opened = _shared_sessions.pop(serial, None)
+        for cached in [k for k in _shared_handles if k[0] == serial]:
+            del _shared_handles[cached]
+        if opened is not None:
+            with suppress(p11_errors.PKCS11Error):
+                opened.close()
+
+
+def _shared_handle(serial: str, user_pin: str, key_id: bytes) -> pkcs11.PrivateKey:
+    with _lock:
+        handle = _shared_handles.get((serial, key_id))
+        if handle is None:
+            handle = _private_key(shared_session(serial, user_pin=user_pin), key_id)
+            _shared_handles[(serial, key_id)] = handle
+        return handle
+
+
+class _SlotKeyMixin:
+    """A token key reached through the process's shared session: the object holds no PKCS#11
+    state of its own, so it may be kept across forks and session losses; each signature takes
+    the handle of the current process's session (opened again once if it was lost). Calls are
+    serialised per process: the module is initialised without locking arguments (C_Initialize
+    with NULL), which promises no concurrent calls."""
+
+    def __init__(self, serial: str, user_pin: str, key_id: bytes, public_der: bytes):
+        self._serial = serial
+        self._user_pin = user_pin
+        self._key_id = key_id
+        self._public = serialization.load_der_public_key(public_der)
+
+    def _sign_raw(self, payload: bytes, mechanism: Mechanism) -> bytes:
+        with _lock:
+            try:
+                handle = _shared_handle(self._serial, self._user_pin, self._key_id)
+                with _token_errors():
+                    return handle.sign(payload, mechanism=mechanism)
+            except TokenError as error:
+                if not isinstance(error.__cause__, _SESSION_LOST):
+                    raise
+            shared_session_close(self._serial)
+            handle = _shared_handle(self._serial, self._user_pin, self._key_id)
+            with _token_errors():
+                return handle.sign(payload, mechanism=mechanism)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} token {self._serial} id {self._key_id.hex()}>"
+
+
+class SlotRSAKey(_SlotKeyMixin, TokenRSAKey):
+    """An RSA key of the CA's HSM slot (`slot_signing_key`)."""
+
+
+class SlotECKey(_SlotKeyMixin, TokenECKey):
+    """An EC key of the CA's HSM slot (`slot_signing_key`)."""
+
+
+def slot_signing_key(serial: str, *, user_pin: str, key_id: bytes, public_der: bytes):
+    """The token's private key `key_id` as a `cryptography` private key that signs on the
+    token through the process's shared session (`shared_session`). The key is looked up at
+    once: a missing token, a wrong PIN or a missing key raises `TokenError` here."""
+    _shared_handle(serial, user_pin, key_id)
+    public = serialization.load_der_public_key(public_der)
+    if isinstance(public, rsa.RSAPublicKey):
+        return SlotRSAKey(serial, user_pin, key_id, public_der)
+    if isinstance(public, ec.EllipticCurvePublicKey):
+        return SlotECKey(serial, user_pin, key_id, public_der)
+    raise TokenError("failed", f"unsupported key type {type(public).__name__}")
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)

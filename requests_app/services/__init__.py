@@ -2,6 +2,7 @@
 tasks call these; each decides the actor's right on the letter as locked, moves it through
 the lifecycle table and records an audit event."""
 
+from requests_app.services.desk import DeskRound, letter_desk_complete, letter_desk_prepare
 from requests_app.services.documents import (
     enqueue_document_render,
     letter_document_render,
@@ -38,7 +39,7 @@ from requests_app.services.review import (
     row_decide,
 )
 from requests_app.services.signing import letter_signed_current, letter_signed_store
-from requests_app.services.upload import letter_signed_upload
+from requests_app.services.upload import letter_signed_accept, letter_signed_upload
 from requests_app.services.verification import (
     check_signed,
     letter_signed_verify,
@@ -73,6 +74,10 @@ __all__ = [
     "letter_portal_sign",
     "letter_signed_store",
     "letter_signed_upload",
+    "letter_signed_accept",
+    "letter_desk_prepare",
+    "letter_desk_complete",
+    "DeskRound",
     "letter_signed_verify",
     "letter_verification_current",
     "row_decide",

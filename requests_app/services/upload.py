@@ -182,14 +182,17 @@ def _audit_refusal(cert_request: CertRequest, *, by, pdf: bytes, error: DomainEr
         )
 
 
-def letter_signed_upload(*, cert_request: CertRequest, uploaded, by) -> LetterDocument:
-    """Accept `uploaded` (a file or bytes) as the signed version of the issued letter, or
-    refuse it with a `DomainError` that says which check failed; nothing is stored then."""
+def letter_signed_accept(
+    *, cert_request: CertRequest, pdf: bytes, by, source: str
+) -> LetterDocument | None:
+    """Accept `pdf` as the signed version of the issued letter after the upload's inspection
+    (the module's checks), or refuse it with a `DomainError` (audited, nothing stored). The one
+    way in for a letter signed with the head's own device, uploaded (`source="upload"`) or
+    signed at their desk through the signing client (`source="desk"`)."""
     with acting(cert_request, ACTION, by=by, check=_check_awaiting_upload) as locked:
         number = locked.number
         rendered = bytes(_rendered(locked).content)
         agency = locked.agency
-    pdf = _read(uploaded)
     try:
         inspect_upload(pdf=pdf, rendered=rendered, agency=agency, number=number)
     except DomainError as exc:  # CertificateError too: too big, not a PDF, unreadable
@@ -202,7 +205,15 @@ def letter_signed_upload(*, cert_request: CertRequest, uploaded, by) -> LetterDo
                 code="stale_number",
             )
         stored = letter_signed_store(
-            cert_request_id=locked.pk, number=number, pdf=pdf, by=by, source="upload"
+            cert_request_id=locked.pk, number=number, pdf=pdf, by=by, source=source
         )
     cert_request.refresh_from_db()
     return stored
+
+
+def letter_signed_upload(*, cert_request: CertRequest, uploaded, by) -> LetterDocument:
+    """Accept `uploaded` (a file or bytes) as the signed version of the issued letter, or
+    refuse it with a `DomainError` that says which check failed; nothing is stored then."""
+    return letter_signed_accept(
+        cert_request=cert_request, pdf=_read(uploaded), by=by, source="upload"
+    )

@@ -2,13 +2,16 @@
 agency head's "Ký và gửi" on a Mẫu 07, 08 or 09 and the receiving side's signature on a Mẫu 08
 (recorded here, signed by the worker), the signed PDF, and the signing card of each document
 page, which polls while a signing is under way (registered with devices, which
-sits below the signing library: devices/extensions.py)."""
+sits below the signing library: devices/extensions.py); and the head's signing at their own
+desk through the signing client (requests_app/device_desk.py, the letter's endpoints' shape:
+requests_app/views/desk.py)."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -20,6 +23,13 @@ from devices.views.documents import _loss, _minutes, _notice
 from portal.documents import pdf_download
 from portal.errors import DomainError
 from requests_app import device_signing
+from requests_app.device_desk import device_document_desk_complete, device_document_desk_prepare
+from requests_app.views.desk import (
+    completed_response,
+    desk_urls,
+    prepared_response,
+    refused_response,
+)
 
 KINDS = {
     "notice": (_notice, "devices:notice_detail"),
@@ -28,7 +38,7 @@ KINDS = {
 }
 
 
-def _document(request, kind: str, pk: int):
+def device_document(request, kind: str, pk: int):
     """The document if the user sees it (else 404)."""
     if kind not in KINDS:
         raise Http404
@@ -53,7 +63,7 @@ def device_document_sign(request, kind: str, pk: int):
     """The agency head's "Ký và gửi": checked and recorded here, signed and sent by the worker
     (docs/devices.md, "Who signs what, and when"); the page's signing card then shows
     "Đang ký…" and polls until the signed version exists."""
-    document, detail = _document(request, kind, pk)
+    document, detail = device_document(request, kind, pk)
     try:
         _confirmed(
             request,
@@ -81,7 +91,7 @@ def device_document_sign(request, kind: str, pk: int):
 @require_POST
 def return_minutes_countersign(request, pk: int):
     """The receiving side signs the Mẫu 08, which confirms the receipt (in the worker)."""
-    minutes, detail = _document(request, "minutes", pk)
+    minutes, detail = device_document(request, "minutes", pk)
     try:
         _confirmed(
             request,
@@ -107,7 +117,7 @@ def return_minutes_countersign(request, pk: int):
 @require_GET
 def device_document_signing_panel(request, kind: str, pk: int):
     """The signing card alone, which the page polls (htmx) while a signing is under way."""
-    document, _detail = _document(request, kind, pk)
+    document, _detail = device_document(request, kind, pk)
     return HttpResponse(signing_panel(request, document, kind))
 
 
@@ -115,7 +125,7 @@ def device_document_signing_panel(request, kind: str, pk: int):
 @require_GET
 def device_document_signed_pdf(request, kind: str, pk: int):
     """The signed version with the most signatures, under a safe file name."""
-    document, _detail = _document(request, kind, pk)
+    document, _detail = device_document(request, kind, pk)
     stored = device_signing.latest_signed(document)
     if stored is None:
         raise Http404
@@ -141,6 +151,7 @@ def signing_panel(request, document, kind: str) -> str:
         asked = device_signing.signing_request(document, SigningParty.RECEIVER)
     failed = asked.error if asked is not None else ""
     signing = asked is not None and not failed
+    can_sign = not agency_signed and not signing and is_head_of(user, document.agency)
     return render_to_string(
         "requests_app/devices/signing_panel.html",
         {
@@ -154,7 +165,8 @@ def signing_panel(request, document, kind: str) -> str:
             "receiver_signed": receiver_signed,
             "signing": signing,
             "signing_error": failed,
-            "can_sign": not agency_signed and not signing and is_head_of(user, document.agency),
+            "can_sign": can_sign,
+            "desk": device_desk_context(request, kind, document) if can_sign else None,
             "can_countersign": kind == "minutes"
             and agency_signed
             and not receiver_signed
@@ -162,4 +174,37 @@ def signing_panel(request, document, kind: str) -> str:
             and can_confirm_minutes(user, document),
         },
         request=request,
+    )
+
+
+def device_desk_context(request, kind: str, document) -> dict:
+    """The desk signing button of a device document's signing card (for its agency head)."""
+    return desk_urls(
+        request,
+        "requests_app:device_desk_prepare",
+        "requests_app:device_desk_complete",
+        [kind, document.pk],
+    )
+
+
+@login_required
+@require_POST
+def device_desk_prepare(request, kind: str, pk: int):
+    document, _detail = device_document(request, kind, pk)
+    try:
+        desk = device_document_desk_prepare(document=document, by=request.user)
+    except DomainError as exc:
+        return refused_response(exc)
+    return prepared_response(desk)
+
+
+@login_required
+@require_POST
+def device_desk_complete(request, kind: str, pk: int):
+    document, detail = device_document(request, kind, pk)
+    return completed_response(
+        request,
+        lambda answer: device_document_desk_complete(document=document, by=request.user, **answer),
+        redirect=reverse(detail, args=[document.pk]),
+        success=_("Đã ký số, đóng dấu số và gửi %(document)s.") % {"document": document},
     )

@@ -14,6 +14,7 @@ strict as in production.
 from dataclasses import dataclass, field
 
 from axe_playwright_python.base import AXE_SCRIPT
+from playwright.sync_api import Error as PlaywrightError
 
 FAILING = ("critical", "serious")
 # Django's own admin is left out: its markup and styles are Django's (and axe, reading the
@@ -23,6 +24,7 @@ ADMIN = "/quan-tri/"
 RUNNER = """
 (() => {
   if (window.top !== window || document.contentType !== "text/html") return;
+  if (location.protocol === "about:") return;  // a popup's initial empty document
   if (location.pathname.startsWith(ADMIN)) return;
   const url = location.href;
   window.addEventListener("load", () => {
@@ -74,7 +76,13 @@ class AxeAudit:
             self.reports += 1
 
         def on_request(request):
-            if request.is_navigation_request() and request.frame.parent_frame is None:
+            if not request.is_navigation_request():
+                return
+            try:
+                top_level = request.frame.parent_frame is None
+            except PlaywrightError:  # a popup's first navigation comes before its frame
+                top_level = True
+            if top_level:
                 self.navigations[key][request.url] = request.method
 
         context.expose_binding("__axeStarted", on_started)

@@ -11,8 +11,6 @@ from types import SimpleNamespace
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.db import connection
-from django.db.backends.signals import connection_created
 from django.utils import timezone
 from playwright.sync_api import expect
 
@@ -40,25 +38,6 @@ CONTACT = {
     "contact_mobile": "0912100101",
     "contact_email": "hantt@laichau.gov.vn",
 }
-
-
-@pytest.fixture(autouse=True)
-def _sqlite_readers_do_not_lock_out_the_worker():
-    """The SQLite test database is one shared-cache in-memory database: a page read holding a
-    table lock makes the worker's write fail at once instead of waiting. Reading uncommitted
-    avoids that; PostgreSQL needs nothing of the kind."""
-    if connection.vendor != "sqlite":
-        yield
-        return
-
-    def read_uncommitted(sender, connection, **kwargs):
-        if connection.vendor == "sqlite":
-            connection.cursor().execute("PRAGMA read_uncommitted = 1")
-
-    connection_created.connect(read_uncommitted)
-    read_uncommitted(None, connection)
-    yield
-    connection_created.disconnect(read_uncommitted)
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""The key ceremony: `manage.py ca_init`, idempotent, `--rotate`, passphrase rules."""
+"""The key ceremony: `manage.py ca_init`, idempotent, `--rotate`, PIN and passphrase rules."""
 
 from datetime import timedelta
 from io import StringIO
@@ -12,7 +12,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from certificates import services
-from certificates.backends.simulated import DEV_CA_PASSPHRASE
+from certificates.backends.ca_keys import DEV_CA_PASSPHRASE
 from certificates.choices import AuthorityKind, RevocationReason
 from certificates.models import CertificateAuthority, RevocationList
 from certificates.validity import add_years
@@ -53,13 +53,14 @@ def test_it_creates_a_simulated_root_for_20_years_and_an_issuing_ca_under_it(db)
 
 def test_a_second_run_changes_nothing(db):
     ca_init()
-    before = list(CertificateAuthority.objects.values_list("pk", "serial", "private_key_pem"))
+    fields = ("pk", "serial", "token_serial", "token_key_id", "private_key_pem")
+    before = list(CertificateAuthority.objects.values_list(*fields))
     audit_count = AuditEvent.objects.count()
 
     output = ca_init()
 
-    after = list(CertificateAuthority.objects.values_list("pk", "serial", "private_key_pem"))
-    assert [(a, b, bytes(c)) for a, b, c in after] == [(a, b, bytes(c)) for a, b, c in before]
+    after = list(CertificateAuthority.objects.values_list(*fields))
+    assert after == before
     assert "không có gì thay đổi" in output
     assert AuditEvent.objects.count() == audit_count
 
@@ -95,6 +96,7 @@ def test_a_renewal_after_rotation_is_issued_by_the_new_ca(issue, cast, ca):
 
 
 def test_production_without_a_passphrase_fails_loudly(db, settings):
+    settings.CA_KEY_STORE = "file"
     settings.CA_KEY_PASSPHRASE = ""
     settings.CA_ALLOW_DEV_PASSPHRASE = False
 
@@ -104,6 +106,7 @@ def test_production_without_a_passphrase_fails_loudly(db, settings):
 
 
 def test_a_short_passphrase_is_refused_in_production(db, settings):
+    settings.CA_KEY_STORE = "file"
     settings.CA_KEY_PASSPHRASE = "ngan"
     settings.CA_ALLOW_DEV_PASSPHRASE = False
 
@@ -112,6 +115,7 @@ def test_a_short_passphrase_is_refused_in_production(db, settings):
 
 
 def test_the_marked_dev_passphrase_is_used_only_where_allowed(db, settings):
+    settings.CA_KEY_STORE = "file"
     settings.CA_KEY_PASSPHRASE = ""
     settings.CA_ALLOW_DEV_PASSPHRASE = True
 
@@ -125,6 +129,7 @@ def test_the_marked_dev_passphrase_is_used_only_where_allowed(db, settings):
 def test_the_deploy_check_reports_a_missing_passphrase(db, settings):
     from certificates.checks import check_ca_passphrases
 
+    settings.CA_KEY_STORE = "file"
     settings.CA_KEY_PASSPHRASE = ""
     settings.CA_ALLOW_DEV_PASSPHRASE = False
     settings.DEBUG = False

@@ -1,4 +1,5 @@
-"""Private keys: encrypted at rest, and never rendered by any page, download, admin or dump."""
+"""Private keys: the CA's on its HSM token (the development store's encrypted at rest), the
+devices' encrypted at rest, and never rendered by any page, download, admin or dump."""
 
 import base64
 from io import StringIO
@@ -23,7 +24,16 @@ def raw_column(table: str, column: str) -> list[bytes]:
         return [bytes(row[0]) for row in cursor.fetchall()]
 
 
-def test_ca_keys_are_encrypted_pkcs8_in_the_database(ca):
+@pytest.fixture
+def file_store_ca(db, settings):
+    """The CA made with the development key store (CA_KEY_STORE "file")."""
+    from certificates.services import ca_initialize
+
+    settings.CA_KEY_STORE = "file"
+    ca_initialize()
+
+
+def test_the_file_store_keeps_ca_keys_encrypted_pkcs8_in_the_database(file_store_ca):
     stored = raw_column(CertificateAuthority._meta.db_table, "private_key_pem")
 
     assert len(stored) == 2
@@ -52,9 +62,9 @@ def key_fragments() -> tuple[list[bytes], list[bytes]]:
     encrypted, plain = [], [b"PRIVATE KEY"]
     keys = [(bytes(k), TEST_CA_PASSPHRASE) for k in CertificateAuthority.objects.values_list(
         "private_key_pem", flat=True
-    )] + [(bytes(k), TEST_DEVICE_PASSPHRASE) for k in DeviceKey.objects.values_list(
+    ) if k] + [(bytes(k), TEST_DEVICE_PASSPHRASE) for k in DeviceKey.objects.values_list(
         "private_key_pem", flat=True
-    )]  # fmt: skip
+    ) if k]  # fmt: skip
     for blob, passphrase in keys:
         encrypted.append(b"".join(blob.splitlines()[1:-1])[100:140])
         encrypted.append(base64.b64encode(blob)[100:140])

@@ -2,6 +2,7 @@
 inside the token, never extractable, usable by the `cryptography` builders; PINs reset and
 tokens wiped by the security officer (docs/ca.md, "Keys on tokens")."""
 
+import re
 import subprocess
 from datetime import UTC, datetime, timedelta
 
@@ -147,3 +148,32 @@ def test_an_unknown_serial_is_a_missing_token():
     with pytest.raises(p11.TokenError) as error:
         p11.token("0000000000000000")
     assert error.value.code == "token_missing"
+
+
+def test_the_shared_session_finds_a_token_another_process_created_after_loading():
+    p11.module()  # loaded before the token exists, as a web process started before the ceremony
+    subprocess.run(
+        ["softhsm2-util", "--init-token", "--free", "--label", "TK-OTHER",
+         "--so-pin", SO_PIN, "--pin", PIN],
+        capture_output=True,
+        check=True,
+    )  # fmt: skip
+    slots = subprocess.run(
+        ["softhsm2-util", "--show-slots"], capture_output=True, text=True, check=True
+    ).stdout
+    (serial,) = [
+        re.search(r"Serial number:\s*(\w+)", block).group(1)
+        for block in slots.split("\nSlot ")
+        if re.search(r"Label:\s*TK-OTHER\s", block)
+    ]
+    assert p11.token_serials("TK-OTHER") == []  # SoftHSM2 listed its tokens when loaded
+
+    session = p11.shared_session(serial, user_pin=PIN)  # found by a rescan
+    public_der = p11.keypair_generate(session, key_id=b"\x09", label="k", algorithm="rsa2048")
+    key = p11.slot_signing_key(serial, user_pin=PIN, key_id=b"\x09", public_der=public_der)
+
+    assert p11.shared_session(serial, user_pin=PIN) is session  # one per process
+    p11.shared_session_close(serial)  # a lost session is opened again for the next signature
+    signature = key.sign(b"data", padding.PKCS1v15(), hashes.SHA256())
+    key.public_key().verify(signature, b"data", padding.PKCS1v15(), hashes.SHA256())
+    p11.shared_session_close(serial)

@@ -198,6 +198,8 @@ ARGS = {
     "requests_app:export": _letter_args,
     "requests_app:import_template": lambda w: [{"layout": "mau01"}, {"layout": "ca19"}],
     "requests_app:signed_upload": _letter_args,
+    "requests_app:desk_prepare": _letter_args,
+    "requests_app:desk_complete": _letter_args,
     "requests_app:detail": _letter_args,
     "requests_app:pdf_preview": _letter_args,
     "requests_app:action": lambda w: [
@@ -211,6 +213,8 @@ ARGS = {
     "requests_app:device_recovery": _device_args,
     "requests_app:device_report_loss": _device_args,
     "requests_app:device_document_sign": _document_kinds,
+    "requests_app:device_desk_prepare": _document_kinds,
+    "requests_app:device_desk_complete": _document_kinds,
     "requests_app:device_document_signed_pdf": _document_kinds,
     "requests_app:device_document_signing_panel": _document_kinds,
     "requests_app:return_minutes_countersign": lambda w: [{"pk": _pk(w.minutes)}],

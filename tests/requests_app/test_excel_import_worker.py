@@ -11,7 +11,6 @@ The worker is started inside each test, after the upload, so the job is seen wai
 import time
 
 import pytest
-from django.db import connection
 from django.urls import reverse
 
 from portal.imports import import_jobs_sweep
@@ -20,7 +19,7 @@ from requests_app.excel.jobs import letter_import_confirm, letter_import_start
 from requests_app.tasks import letter_import_parse_task
 from tests.celery_processes import CeleryProcesses, RedisServer, producing_to
 from tests.factories import letter_draft, mau01_people_upload
-from tests.helpers import HTMX, running_worker, service_missing, sign_in
+from tests.helpers import HTMX, postgresql_only, running_worker, service_missing, sign_in
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 S = ImportJob.Status
@@ -109,8 +108,7 @@ def redis_server(tmp_path):
 def test_a_save_whose_worker_is_killed_is_finished_once_by_the_next_worker(
     cast, redis_server, tmp_path
 ):
-    if connection.vendor != "postgresql":
-        service_missing("PostgreSQL (DATABASE_URL=postgres://…) for the worker kill test")
+    postgresql_only("worker processes on the test database")
     rows = 3000
     cert_request = letter_draft(cast)
     job = letter_import_start(

@@ -29,6 +29,8 @@ OPERATOR_SECRETS = {
     "CA_DEVICE_KEY_PASSPHRASE": "mat-khau-thiet-bi-thu-nghiem",
     "PORTAL_TOKEN_SO_KEY": "khoa-pin-so-token-thu-nghiem-dai-du",
     "PORTAL_TOKEN_PIN_KEY": "khoa-niem-phong-pin-thu-nghiem-dai-du",
+    "CA_HSM_PIN": "ma-pin-khe-hsm-ca-trien-khai",
+    "CA_HSM_SO_PIN": "ma-pin-so-khe-hsm-ca-trien-khai",
 }
 
 
@@ -109,6 +111,21 @@ def test_check_deploy_fails_with_the_example_placeholder_secret_key(tmp_path):
 
     assert result.returncode != 0
     assert "security.W009" in result.stdout + result.stderr  # a weak SECRET_KEY
+
+
+def test_check_deploy_rejects_the_file_key_store_and_a_development_pin(tmp_path):
+    environment = {
+        **web_service_environment(tmp_path),
+        "CA_KEY_STORE": "file",
+        "CA_HSM_PIN": "DEV-ONLY-ca-hsm-user-pin",
+    }
+
+    result = run_manage(environment, "check", "--deploy")
+
+    output = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert "certificates.E009" in output  # CA_KEY_STORE=file
+    assert "certificates.E010" in output  # the development user PIN
 
 
 HEADERS_OF_AN_API_ANSWER = """

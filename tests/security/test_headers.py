@@ -93,7 +93,8 @@ def test_the_csp_allows_nothing_else_from_elsewhere(client):
         "style-src": ["'self'"],
         "img-src": ["'self'", "data:"],
         "font-src": ["'self'"],
-        "connect-src": ["'self'"],
+        # and the signing client on the official's own computer (PORTAL_SIGNING_CLIENT_URL)
+        "connect-src": ["'self'", "http://127.0.0.1:10555"],
         "object-src": ["'none'"],
         "base-uri": ["'self'"],
         "form-action": ["'self'"],

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('certificates', '0007_certificate_event_time_index'),
+        ('certificates', '0009_desk_signing'),
         ('devices', '0011_device_token'),
     ]
 

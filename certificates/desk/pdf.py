@@ -1,0 +1,171 @@
+"""pyHanko's interrupted signing for the signer's desk (docs/ca.md, "Signing at the signer's
+desk"): prepare the PDF with a reserved signature placeholder and compute the CMS signed
+attributes, whose SHA-256 the signer's token signs; later embed the returned signature value.
+
+Pure functions over bytes: no database here (`outside_event_loop` may run them in a thread).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from dataclasses import dataclass
+from io import BytesIO
+
+from asn1crypto import cms
+from asn1crypto import x509 as asn1_x509
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.sign import fields, signers
+from pyhanko.sign.signers.pdf_byterange import PreparedByteRangeDigest
+from pyhanko.sign.signers.pdf_signer import PdfTBSDocument
+from pyhanko_certvalidator.registry import SimpleCertificateStore
+
+from certificates.exceptions import CertificateError
+from certificates.signing.appearance import stamp_style, stamp_text_params
+from certificates.signing.base import Appearance
+from certificates.signing.loops import outside_event_loop
+
+DIGEST_ALGORITHM = "sha256"
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """What the portal keeps between the two halves of an interrupted signature."""
+
+    pdf: bytes  # the output with the zeroed /Contents placeholder
+    document_digest: bytes
+    reserved_start: int
+    reserved_end: int
+    signed_attrs_der: bytes
+
+    @property
+    def digest(self) -> bytes:
+        """What the token signs: SHA-256 of the DER of the signed attributes."""
+        return hashlib.sha256(self.signed_attrs_der).digest()
+
+
+def _placeholder_size(certificate_der: bytes) -> int:
+    """A signature value of the key's size, for pyHanko's estimate of the CMS size."""
+    key = x509.load_der_x509_certificate(certificate_der).public_key()
+    if isinstance(key, rsa.RSAPublicKey):
+        return (key.key_size + 7) // 8
+    if isinstance(key, ec.EllipticCurvePublicKey):
+        return 2 * ((key.curve.key_size + 7) // 8) + 9  # DER (r, s) at its longest
+    raise CertificateError(_("Loại khóa của chứng thư không được hỗ trợ."), code="bad_key")
+
+
+def _external_signer(certificate_der: bytes, chain_der: list[bytes], value) -> signers.Signer:
+    return signers.ExternalSigner(
+        signing_cert=asn1_x509.Certificate.load(certificate_der),
+        cert_registry=SimpleCertificateStore.from_certs(
+            [asn1_x509.Certificate.load(der) for der in chain_der]
+        ),
+        signature_value=value,
+        embed_roots=True,
+    )
+
+
+def prepare_pdf(
+    pdf: bytes,
+    *,
+    certificate_der: bytes,
+    chain_der: list[bytes],
+    field_name: str,
+    appearance: Appearance,
+    reason: str = "",
+    location: str = "",
+) -> Prepared:
+    """`pdf` with a new visible signature field `field_name` whose /Contents is reserved, and
+    the PAdES signed attributes over its byte range (raises `CertificateError` when pyHanko
+    cannot update the PDF)."""
+    signer = _external_signer(certificate_der, chain_der, _placeholder_size(certificate_der))
+    position = appearance.position
+    pdf_signer = signers.PdfSigner(
+        signers.PdfSignatureMetadata(
+            field_name=field_name,
+            md_algorithm=DIGEST_ALGORITHM,
+            subfilter=fields.SigSeedSubFilter.PADES,
+            reason=reason or None,
+            location=location or None,
+        ),
+        signer=signer,
+        stamp_style=stamp_style(appearance),
+        new_field_spec=fields.SigFieldSpec(
+            sig_field_name=field_name, on_page=position.page, box=position.box
+        ),
+    )
+    text_params = stamp_text_params(appearance, signed_at=timezone.now())
+
+    async def run():
+        writer = IncrementalPdfFileWriter(BytesIO(pdf), strict=False)
+        digest, _tbs, output = await pdf_signer.async_digest_doc_for_signing(
+            writer, appearance_text_params=text_params
+        )
+        attrs = await signer.signed_attrs(digest.document_digest, DIGEST_ALGORITHM, use_pades=True)
+        return digest, output.getvalue(), attrs.dump()
+
+    try:
+        digest, prepared, attrs_der = outside_event_loop(lambda: asyncio.run(run()))
+    except CertificateError:
+        raise
+    except Exception as exc:  # a PDF pyHanko cannot update: a refusal, never a 500
+        raise CertificateError(
+            _("Không ký được văn bản: tệp PDF không hợp lệ hoặc đã có chữ ký ở ô này."),
+            code="sign_failed",
+        ) from exc
+    return Prepared(
+        pdf=prepared,
+        document_digest=digest.document_digest,
+        reserved_start=digest.reserved_region_start,
+        reserved_end=digest.reserved_region_end,
+        signed_attrs_der=attrs_der,
+    )
+
+
+def signature_verifies(
+    *, certificate_der: bytes, signed_attrs_der: bytes, signature: bytes
+) -> bool:
+    """Whether `signature` is the key of `certificate_der` signing these signed attributes
+    (RSASSA-PKCS1-v1_5 or ECDSA with SHA-256, as the signing client makes it)."""
+    key = x509.load_der_x509_certificate(certificate_der).public_key()
+    try:
+        if isinstance(key, rsa.RSAPublicKey):
+            key.verify(signature, signed_attrs_der, padding.PKCS1v15(), hashes.SHA256())
+        elif isinstance(key, ec.EllipticCurvePublicKey):
+            key.verify(signature, signed_attrs_der, ec.ECDSA(hashes.SHA256()))
+        else:
+            return False
+    except (InvalidSignature, ValueError):
+        return False
+    return True
+
+
+def finish_pdf(
+    prepared: Prepared, *, certificate_der: bytes, chain_der: list[bytes], signature: bytes
+) -> bytes:
+    """The prepared PDF with the CMS around `signature` (already checked) in its placeholder."""
+    signer = _external_signer(certificate_der, chain_der, signature)
+    digest = PreparedByteRangeDigest(
+        document_digest=prepared.document_digest,
+        reserved_region_start=prepared.reserved_start,
+        reserved_region_end=prepared.reserved_end,
+    )
+
+    async def run():
+        signed_attrs = cms.CMSAttributes.load(prepared.signed_attrs_der)
+        signature_cms = await signer.async_sign_prescribed_attributes(
+            DIGEST_ALGORITHM, signed_attrs=signed_attrs
+        )
+        output = BytesIO(prepared.pdf)
+        await PdfTBSDocument.async_finish_signing(
+            output, prepared_digest=digest, signature_cms=signature_cms
+        )
+        return output.getvalue()
+
+    return outside_event_loop(lambda: asyncio.run(run()))

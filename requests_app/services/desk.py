@@ -1,0 +1,180 @@
+"""The head signs an issued letter at their own desk (docs/ca.md, "Signing at the signer's
+desk"; docs/domain.md §9): two rounds through the signing client on their computer, the
+head's personal signature (`ChuKyLanhDao`) and then the agency's seal with its organisation
+certificate (`DauCoQuan`), each prepared and completed by `certificates.desk`. The sealed PDF
+then takes the same way in as an uploaded one (`letter_signed_accept`: the same inspection,
+then `letter_signed_store`, which hands the letter to the Sở KH&CN).
+
+The right is the upload's (action "upload_signed" of the lifecycle table: the head of the
+agency, on a letter issued to be signed with the head's own device), decided on the locked
+letter at each step. A refused answer leaves the letter as it was and is audited twice: on the
+signing request (`desk_signing.refuse`) and on the letter (`letter_document.desk_refused`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from certificates.desk.models import DeskSigning
+from certificates.desk.services import desk_signing_complete, desk_signing_prepare
+from certificates.signing import (
+    SEAL_FIELD,
+    SIGNATURE_FIELD,
+    Appearance,
+    anchor_position,
+    personal_signing_certificate,
+    seal_certificate,
+)
+from devices.models import DeviceDocument
+from portal.audit import audit_record
+from portal.errors import DomainError
+from requests_app.documents import SIGNATURE_ANCHOR
+from requests_app.models import CertRequest, LetterDocument
+from requests_app.services.upload import (
+    ACTION,
+    _check_awaiting_upload,
+    _rendered,
+    letter_signed_accept,
+)
+from requests_app.workflow import acting
+
+
+@dataclass(frozen=True)
+class DeskRound:
+    """The outcome of one completed round: the stored signed version after the seal (a
+    letter's or a device document's), None after the head's signature (the seal comes next)."""
+
+    field_name: str
+    document: LetterDocument | DeviceDocument | None
+
+
+def _purpose(cert_request_id: int, rendered_id: int, field_name: str) -> str:
+    # The rendered version names the issuance: a letter issued again is signed afresh.
+    return f"letter:{cert_request_id}:{rendered_id}:{field_name}"
+
+
+def _locked_issuance(cert_request: CertRequest, by):
+    with acting(cert_request, ACTION, by=by, check=_check_awaiting_upload) as locked:
+        return locked, _rendered(locked)
+
+
+def letter_desk_prepare(*, cert_request: CertRequest, by) -> DeskSigning:
+    """The next round for the issued letter: the head's signature over the rendered PDF, or,
+    once that is done, the agency's seal over the head's signed PDF."""
+    locked, rendered = _locked_issuance(cert_request, by)
+    agency = locked.agency
+    content = bytes(rendered.content)
+    # Over the signature block, above the printed name (templates/portal/pdf/_signature.html).
+    position = anchor_position(content, SIGNATURE_ANCHOR)
+    common = {
+        "by": by,
+        "document_number": locked.number,
+        "title": locked.subject or str(locked.get_form_display()),
+        "location": agency.province.name if agency.province_id else "",
+    }
+    head_signed = (
+        DeskSigning.objects.done_for(_purpose(locked.pk, rendered.pk, SIGNATURE_FIELD))
+        .exclude(signed_pdf=b"")
+        .first()
+    )
+    if head_signed is None:
+        personal = personal_signing_certificate(by)
+        if personal is None:
+            raise DomainError(
+                _(
+                    "Bạn chưa có chứng thư số cá nhân còn hiệu lực để ký văn bản. Hãy ký bằng "
+                    "thiết bị của mình và tải bản đã ký lên."
+                ),
+                code="no_personal_certificate",
+            )
+        person = personal.person
+        return desk_signing_prepare(
+            pdf=content,
+            certificate=personal,
+            field_name=SIGNATURE_FIELD,
+            appearance=Appearance.signature(
+                position,
+                signer_name=person.full_name if person else personal.common_name,
+                title=person.position if person else "",
+                agency=agency.name,
+            ),
+            reason=_("Ký ban hành văn bản số %(number)s") % {"number": locked.number},
+            purpose=_purpose(locked.pk, rendered.pk, SIGNATURE_FIELD),
+            **common,
+        )
+    seal = seal_certificate(agency)
+    if seal is None:
+        raise DomainError(
+            _(
+                "Cơ quan %(agency)s chưa có chứng thư số cơ quan, tổ chức còn hiệu lực: "
+                "không thể đóng dấu số văn bản."
+            )
+            % {"agency": agency.name},
+            code="no_seal_certificate",
+        )
+    return desk_signing_prepare(
+        pdf=bytes(head_signed.signed_pdf),
+        certificate=seal,
+        field_name=SEAL_FIELD,
+        appearance=Appearance.seal(position, agency=agency.name),
+        reason=_("Đóng dấu cơ quan"),
+        purpose=_purpose(locked.pk, rendered.pk, SEAL_FIELD),
+        **common,
+    )
+
+
+def _audit_refusal(cert_request: CertRequest, *, by, desk_signing_id, error: DomainError) -> None:
+    with transaction.atomic():
+        audit_record(
+            actor=by,
+            action="letter_document.desk_refused",
+            obj=cert_request,
+            after={
+                "number": cert_request.number,
+                "request_id": str(desk_signing_id),
+                "code": error.code,
+            },
+            reason=str(error.message),
+        )
+
+
+def letter_desk_complete(
+    *,
+    cert_request: CertRequest,
+    desk_signing_id,
+    nonce: str,
+    signature: bytes,
+    certificate_der: bytes,
+    by,
+) -> DeskRound:
+    """Embed the signature the head's device returned for request `desk_signing_id`; after
+    the seal, accept the signed PDF as the letter's signed version (see the module). Raises a
+    `DomainError` (audited, letter unchanged) when anything is refused."""
+    locked, rendered = _locked_issuance(cert_request, by)
+    prefix = _purpose(locked.pk, rendered.pk, "")
+    desk_signing = (
+        DeskSigning.objects.filter(pk=desk_signing_id, purpose__startswith=prefix)
+        .only("pk", "field_name")
+        .first()
+    )
+    try:
+        if desk_signing is None:
+            raise DomainError(
+                _("Yêu cầu ký không thuộc văn bản này: không nhận."), code="foreign_request"
+            )
+        signed = desk_signing_complete(
+            desk_signing_id=desk_signing.pk,
+            nonce=nonce,
+            signature=signature,
+            certificate_der=certificate_der,
+            by=by,
+        )
+    except DomainError as exc:
+        _audit_refusal(locked, by=by, desk_signing_id=desk_signing_id, error=exc)
+        raise
+    if desk_signing.field_name != SEAL_FIELD:
+        return DeskRound(field_name=desk_signing.field_name, document=None)
+    document = letter_signed_accept(cert_request=cert_request, pdf=signed, by=by, source="desk")
+    return DeskRound(field_name=SEAL_FIELD, document=document)

@@ -1,0 +1,322 @@
+"""The head signs an issued letter at their own desk (requests_app/services/desk.py,
+certificates/desk/): the portal prepares the PDF and the digest of the signed attributes, the
+head's device signs the digest, the portal embeds the signature only after checking the
+request's nonce and deadline, the certificate and the signature; then the agency's seal the
+same way, and the letter goes to the Sở KH&CN. Every refusal leaves the letter as it was and
+is audited.
+
+The "device" here is a key the TEST holds: the simulated CA's key for the certificate,
+decrypted with `certificate_signing_material`, signs the 32-byte digest exactly as the signing
+client signs it with the token (RSASSA-PKCS1-v1_5 over the pre-hashed DigestInfo, or ECDSA).
+It stands in for the SoftHSM2 token until the certificates' keys live on tokens."""
+
+import re
+from datetime import timedelta
+
+import pytest
+import time_machine
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from certificates import services as ca_services
+from certificates.choices import RevocationReason, SubjectKind
+from certificates.desk.models import DeskSigning, DeskState
+from certificates.desk.services import (
+    desk_signing_complete,
+    desk_signing_prepare,
+    desk_signing_sweep,
+    digest_of,
+)
+from certificates.exceptions import CertificateError
+from certificates.models import RevocationList
+from certificates.signing import Appearance, signature_position
+from portal.documents import DocumentKind
+from portal.errors import DomainError
+from portal.models import AuditEvent
+from requests_app import services
+from requests_app.choices import Status
+from tests import factories as f
+from tests.certificates.pdf_tools import nss_db_trusting, pdfsig
+from tests.requests_app.signed_letters import head_signing_pair, issued_external, rendered
+
+pytestmark = pytest.mark.django_db
+
+VALID = "Signature Validation: Signature is Valid."
+
+
+@pytest.fixture
+def pair(ca, cast):
+    return head_signing_pair(cast)
+
+
+def device_signs(certificate, digest: bytes, by) -> bytes:
+    """What the signing client returns: the token's signature over the 32-byte digest. Stand-in
+    for the token: the test decrypts the simulated device's key (see the module)."""
+    key = ca_services.certificate_signing_material(certificate=certificate, by=by).private_key
+    if isinstance(key, rsa.RSAPrivateKey):
+        return key.sign(digest, padding.PKCS1v15(), Prehashed(hashes.SHA256()))
+    assert isinstance(key, ec.EllipticCurvePrivateKey)
+    return key.sign(digest, ec.ECDSA(Prehashed(hashes.SHA256())))
+
+
+def answer(desk, certificate, by, **overrides) -> dict:
+    """The page's POST to the portal after the client answered."""
+    values = {
+        "desk_signing_id": desk.pk,
+        "nonce": desk.nonce,
+        "signature": device_signs(certificate, digest_of(desk), by),
+        "certificate_der": bytes(certificate.der),
+    }
+    values.update(overrides)
+    return values
+
+
+def complete(letter, by, **values):
+    return services.letter_desk_complete(cert_request=letter, by=by, **values)
+
+
+def unchanged(letter) -> bool:
+    letter.refresh_from_db()
+    return (
+        letter.status == Status.ISSUED
+        and not letter.documents.filter(kind=DocumentKind.SIGNED).exists()
+    )
+
+
+def refusals(code: str) -> int:
+    return (
+        AuditEvent.objects.filter(action="desk_signing.refuse", after__code=code).count()
+        + AuditEvent.objects.filter(action="letter_document.desk_refused", after__code=code).count()
+    )
+
+
+def head_round(letter, cast, pair):
+    desk = services.letter_desk_prepare(cert_request=letter, by=cast.head_a)
+    assert desk.certificate == pair.personal
+    return desk
+
+
+def test_the_head_signs_and_seals_at_the_desk_and_pdfsig_reports_both_valid(
+    cast, ca, pair, tmp_path
+):
+    letter = issued_external(cast)
+
+    desk = head_round(letter, cast, pair)
+    assert desk.field_name == "ChuKyLanhDao" and len(digest_of(desk)) == 32
+    first = complete(letter, cast.head_a, **answer(desk, pair.personal, cast.head_a))
+    assert first.document is None and unchanged(letter)  # the seal is still to come
+
+    seal = services.letter_desk_prepare(cert_request=letter, by=cast.head_a)
+    assert (seal.field_name, seal.certificate) == ("DauCoQuan", pair.seal)
+    last = complete(letter, cast.head_a, **answer(seal, pair.seal, cast.head_a))
+
+    letter.refresh_from_db()
+    assert letter.status == Status.PROVINCE_REVIEW
+    assert last.document is not None and last.document.kind == DocumentKind.SIGNED
+    assert AuditEvent.objects.filter(action="letter_document.sign", after__source="desk").exists()
+    path = tmp_path / "signed.pdf"
+    path.write_bytes(bytes(last.document.content))
+    nss = nss_db_trusting(
+        tmp_path / "nss",
+        root_der=bytes(ca.root.certificate_der),
+        issuing_der=bytes(ca.issuing.certificate_der),
+        crls=[bytes(crl.der) for crl in RevocationList.objects.all()],
+    )
+    report = pdfsig(path, nss)
+    sections = re.split(r"^Signature #\d+:$", report, flags=re.MULTILINE)[1:]
+    assert len(sections) == 2
+    assert all(VALID in section for section in sections)
+    assert "Common Name: Trần Thị Ánh Dương" in sections[0]
+    assert f"Common Name: {cast.agency_a.name}" in sections[1]
+
+
+def test_it_refuses_an_answer_after_the_deadline(cast, ca, pair):
+    letter = issued_external(cast)
+    desk = head_round(letter, cast, pair)
+    values = answer(desk, pair.personal, cast.head_a)
+
+    with (
+        time_machine.travel(timezone.now() + timedelta(minutes=6)),
+        pytest.raises(CertificateError) as refused,
+    ):
+        complete(letter, cast.head_a, **values)
+
+    assert refused.value.code == "expired"
+    desk.refresh_from_db()
+    assert desk.state == DeskState.EXPIRED
+    assert unchanged(letter) and refusals("expired") == 2
+
+
+def test_it_refuses_a_replayed_answer(cast, ca, pair):
+    letter = issued_external(cast)
+    desk = head_round(letter, cast, pair)
+    values = answer(desk, pair.personal, cast.head_a)
+    complete(letter, cast.head_a, **values)
+
+    with pytest.raises(CertificateError) as refused:
+        complete(letter, cast.head_a, **values)
+
+    assert refused.value.code == "used"
+    desk.refresh_from_db()
+    assert desk.state == DeskState.DONE
+    assert unchanged(letter) and refusals("used") == 2
+
+
+def test_it_refuses_an_answer_with_another_nonce(cast, ca, pair):
+    letter = issued_external(cast)
+    desk = head_round(letter, cast, pair)
+
+    with pytest.raises(CertificateError) as refused:
+        complete(letter, cast.head_a, **answer(desk, pair.personal, cast.head_a, nonce="x" * 32))
+
+    assert refused.value.code == "nonce"
+    desk.refresh_from_db()
+    assert desk.state == DeskState.REFUSED and desk.refusal
+    assert unchanged(letter) and refusals("nonce") == 2
+
+
+def test_it_refuses_a_signature_made_with_another_persons_certificate(cast, ca, pair):
+    letter = issued_external(cast)
+    desk = head_round(letter, cast, pair)
+    other = ca_services.certificate_issue(
+        subject_kind=SubjectKind.PERSON,
+        agency=cast.agency_a,
+        person=f.PersonFactory(organization=cast.agency_a, full_name="Lê Văn Khác"),
+        by=cast.ca_operator,
+    )
+
+    values = answer(
+        desk, pair.personal, cast.head_a,
+        signature=device_signs(other, digest_of(desk), cast.head_a),
+        certificate_der=bytes(other.der),
+    )  # fmt: skip
+    with pytest.raises(CertificateError) as refused:
+        complete(letter, cast.head_a, **values)
+
+    assert refused.value.code == "other_certificate"
+    assert unchanged(letter) and refusals("other_certificate") == 2
+
+
+def test_it_refuses_to_prepare_with_a_certificate_that_is_not_the_signers(cast, ca, pair):
+    letter = issued_external(cast)
+    pdf = rendered(letter)
+    with pytest.raises(CertificateError) as refused:
+        desk_signing_prepare(
+            pdf=pdf, certificate=pair.personal, field_name="ChuKy",
+            appearance=Appearance.signature(
+                signature_position(pdf), signer_name="X", title="", agency=""
+            ),
+            reason="", by=cast.clerk_a, document_number="1", title="", purpose="test",
+        )  # fmt: skip
+    assert refused.value.code == "not_usable"
+    assert not DeskSigning.objects.exists()
+
+
+def test_it_refuses_a_certificate_revoked_after_the_request_was_prepared(cast, ca, pair):
+    letter = issued_external(cast)
+    desk = head_round(letter, cast, pair)
+    values = answer(desk, pair.personal, cast.head_a)
+    ca_services.certificate_revoke(
+        certificate=pair.personal, by=cast.ca_operator, reason=RevocationReason.DEVICE_LOST
+    )
+
+    with pytest.raises(CertificateError) as refused:
+        complete(letter, cast.head_a, **values)
+
+    assert refused.value.code == "not_usable"
+    assert unchanged(letter) and refusals("not_usable") == 2
+
+
+def test_it_refuses_a_signature_over_another_documents_digest(cast, ca, pair):
+    letter = issued_external(cast)
+    other_letter = issued_external(cast)
+    desk = head_round(letter, cast, pair)
+    other_desk = head_round(other_letter, cast, pair)
+
+    values = answer(
+        desk, pair.personal, cast.head_a,
+        signature=device_signs(pair.personal, digest_of(other_desk), cast.head_a),
+    )  # fmt: skip
+    with pytest.raises(CertificateError) as refused:
+        complete(letter, cast.head_a, **values)
+
+    assert refused.value.code == "bad_signature"
+    desk.refresh_from_db()
+    assert desk.state == DeskState.REFUSED
+    assert unchanged(letter) and refusals("bad_signature") == 2
+
+
+def test_it_refuses_a_request_of_another_letter(cast, ca, pair):
+    letter = issued_external(cast)
+    other_letter = issued_external(cast)
+    other_desk = head_round(other_letter, cast, pair)
+
+    with pytest.raises(DomainError) as refused:
+        complete(letter, cast.head_a, **answer(other_desk, pair.personal, cast.head_a))
+
+    assert refused.value.code == "foreign_request"
+    other_desk.refresh_from_db()
+    assert other_desk.state == DeskState.PENDING
+    assert unchanged(letter) and refusals("foreign_request") == 1
+
+
+def test_the_sweep_expires_stale_requests_and_later_forgets_their_pdf(cast, ca, pair):
+    letter = issued_external(cast)
+    desk = head_round(letter, cast, pair)
+
+    assert desk_signing_sweep() == 0
+    later = timezone.now() + timedelta(minutes=6)
+    assert desk_signing_sweep(now=later) == 1
+    desk.refresh_from_db()
+    assert desk.state == DeskState.EXPIRED and bytes(desk.prepared_pdf)
+    assert AuditEvent.objects.filter(action="desk_signing.expire").count() == 1
+
+    assert desk_signing_sweep(now=later + timedelta(days=2)) == 0
+    desk.refresh_from_db()
+    assert bytes(desk.prepared_pdf) == b"" and desk.state == DeskState.EXPIRED
+
+
+def test_of_two_requests_for_the_same_signature_only_one_completes(cast, ca, pair):
+    letter = issued_external(cast)
+    first = head_round(letter, cast, pair)
+    second = head_round(letter, cast, pair)
+    complete(letter, cast.head_a, **answer(first, pair.personal, cast.head_a))
+
+    with pytest.raises(CertificateError) as refused:
+        complete(letter, cast.head_a, **answer(second, pair.personal, cast.head_a))
+
+    assert refused.value.code == "already_done"
+    second.refresh_from_db()
+    assert second.state == DeskState.REFUSED
+    assert DeskSigning.objects.filter(state=DeskState.DONE).count() == 1
+    assert unchanged(letter)
+
+
+def test_the_database_lets_one_request_per_purpose_complete(cast, ca, pair):
+    letter = issued_external(cast)
+    first = head_round(letter, cast, pair)
+    second = head_round(letter, cast, pair)
+    now = timezone.now()
+    DeskSigning.objects.filter(pk=first.pk).update(state=DeskState.DONE, finished_at=now)
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        DeskSigning.objects.filter(pk=second.pk).update(state=DeskState.DONE, finished_at=now)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        DeskSigning.objects.filter(pk=second.pk).update(state=DeskState.EXPIRED)
+
+
+def test_it_refuses_an_answer_sent_by_someone_else_than_the_signer(cast, ca, pair):
+    letter = issued_external(cast)
+    desk = head_round(letter, cast, pair)
+
+    with pytest.raises(CertificateError) as refused:
+        desk_signing_complete(**answer(desk, pair.personal, cast.head_a), by=cast.clerk_a)
+
+    assert refused.value.code == "not_yours"
+    desk.refresh_from_db()
+    assert desk.state == DeskState.REFUSED
+    assert unchanged(letter)
+    assert AuditEvent.objects.filter(action="desk_signing.refuse", actor=cast.clerk_a).exists()

@@ -1,0 +1,168 @@
+"""The letter page's desk signing endpoints (requests_app/views/desk.py): the prepare answer
+the signing client needs (PROTOCOL of the client: request id, nonce, deadline, digest,
+certificate fingerprint), the completion from the page, who may call them, and the page's
+button, client address and Content-Security-Policy.
+
+The "device" is a key the TEST holds (the simulated CA's key of the certificate, decrypted
+with `certificate_signing_material`), signing the digest as the client signs with the token;
+it stands in for the SoftHSM2 token until the certificates' keys live on tokens."""
+
+import base64
+import hashlib
+import json
+
+import pytest
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding
+from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from certificates import services as ca_services
+from certificates.desk.models import DeskSigning
+from portal.models import AuditEvent
+from requests_app.choices import Status
+from tests.helpers import sign_in
+from tests.requests_app.signed_letters import head_signing_pair, issued_external
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def pair(ca, cast):
+    return head_signing_pair(cast)
+
+
+def prepare(client, letter):
+    return client.post(reverse("requests_app:desk_prepare", args=[letter.pk]))
+
+
+def device_answer(prepared: dict, certificate, by) -> dict:
+    """The client's result for `prepared`, signed by the stand-in device (see the module)."""
+    key = ca_services.certificate_signing_material(certificate=certificate, by=by).private_key
+    digest = base64.b64decode(prepared["digest"])
+    signature = key.sign(digest, padding.PKCS1v15(), Prehashed(hashes.SHA256()))
+    return {
+        "request_id": prepared["request_id"],
+        "nonce": prepared["nonce"],
+        "signature": base64.b64encode(signature).decode(),
+        "certificate": base64.b64encode(bytes(certificate.der)).decode(),
+    }
+
+
+def complete(client, letter, body):
+    return client.post(
+        reverse("requests_app:desk_complete", args=[letter.pk]),
+        data=json.dumps(body),
+        content_type="application/json",
+    )
+
+
+def test_the_head_signs_and_seals_through_the_two_endpoints(client, cast, pair):
+    letter = issued_external(cast)
+    sign_in(client, cast.head_a)
+
+    response = prepare(client, letter)
+    assert response.status_code == 201
+    prepared = response.json()
+    assert prepared["step"] == "signature"
+    assert prepared["document"]["number"] == letter.number
+    assert prepared["digest_algorithm"] == "sha256"
+    assert len(base64.b64decode(prepared["digest"])) == 32
+    assert prepared["certificate_sha256"] == hashlib.sha256(bytes(pair.personal.der)).hexdigest()
+    assert prepared["expires_at"].endswith("Z")
+    response = complete(client, letter, device_answer(prepared, pair.personal, cast.head_a))
+    assert response.json()["status"] == "next"
+
+    prepared = prepare(client, letter).json()
+    assert prepared["step"] == "seal"
+    assert prepared["certificate_sha256"] == hashlib.sha256(bytes(pair.seal.der)).hexdigest()
+    response = complete(client, letter, device_answer(prepared, pair.seal, cast.head_a))
+
+    assert response.json() == {
+        "status": "done",
+        "redirect": reverse("requests_app:detail", args=[letter.pk]),
+    }
+    letter.refresh_from_db()
+    assert letter.status == Status.PROVINCE_REVIEW
+
+
+def test_a_refused_answer_is_a_vietnamese_message_and_the_letter_stays(client, cast, pair):
+    letter = issued_external(cast)
+    sign_in(client, cast.head_a)
+    prepared = prepare(client, letter).json()
+    body = device_answer(prepared, pair.personal, cast.head_a) | {"nonce": "khac"}
+
+    response = complete(client, letter, body)
+
+    assert response.status_code == 400
+    assert response.json()["error"] == "nonce"
+    assert "nonce" in response.json()["message"]
+    letter.refresh_from_db()
+    assert letter.status == Status.ISSUED
+    assert AuditEvent.objects.filter(action="letter_document.desk_refused").exists()
+
+
+def test_a_malformed_body_is_refused_without_touching_the_request(client, cast, pair):
+    letter = issued_external(cast)
+    sign_in(client, cast.head_a)
+    prepared = prepare(client, letter).json()
+
+    response = complete(client, letter, {"request_id": prepared["request_id"], "nonce": "x"})
+
+    assert response.status_code == 400 and response.json()["error"] == "bad_body"
+    assert DeskSigning.objects.get().state == "pending"
+
+
+@pytest.mark.parametrize("who", ["clerk_a", "clerk_b", "officer_1", "ca_operator"])
+def test_only_the_head_of_the_agency_may_prepare(client, cast, pair, who):
+    letter = issued_external(cast)
+    sign_in(client, getattr(cast, who))
+
+    response = prepare(client, letter)
+
+    assert response.status_code in (403, 404)
+    assert not DeskSigning.objects.exists()
+
+
+def test_the_prepare_endpoint_refuses_a_get(client, cast, pair):
+    letter = issued_external(cast)
+    sign_in(client, cast.head_a)
+    assert client.get(reverse("requests_app:desk_prepare", args=[letter.pk])).status_code == 405
+
+
+def test_the_letter_page_offers_the_desk_signing_with_the_client_and_its_csp(
+    client, cast, pair, settings
+):
+    letter = issued_external(cast)
+    sign_in(client, cast.head_a)
+
+    response = client.get(reverse("requests_app:detail", args=[letter.pk]))
+
+    page = response.content.decode()
+    assert "data-desk-signing" in page
+    assert 'data-client-url="http://127.0.0.1:10555"' in page
+    assert "portal-signing-client --origin http://testserver" in page
+    assert "js/desk-signing.js" in page
+    assert "data-signed-upload" in page  # the upload stays the fallback
+    policy = response.headers["Content-Security-Policy"]
+    connect = next(d for d in policy.split(";") if d.strip().startswith("connect-src"))
+    assert "http://127.0.0.1:10555" in connect
+
+
+def test_the_clerk_sees_no_desk_signing(client, cast, pair):
+    letter = issued_external(cast)
+    sign_in(client, cast.clerk_a)
+
+    page = client.get(reverse("requests_app:detail", args=[letter.pk])).content.decode()
+
+    assert "data-desk-signing" not in page
+
+
+def test_preparing_costs_a_bounded_number_of_queries(client, cast, pair):
+    letter = issued_external(cast)
+    sign_in(client, cast.head_a)
+    with CaptureQueriesContext(connection) as queries:
+        assert prepare(client, letter).status_code == 201
+    assert len(queries) <= 30
