@@ -371,3 +371,12 @@ def test_the_device_page_opens_the_pin_envelope_once_for_the_ca_only(client, cas
     assert again.status_code == 302
     assert "Mở phong bì PIN" not in client.get(page).content.decode()
     assert AuditEvent.objects.filter(action="device_token.pin_reveal").count() == 1
+
+
+def test_the_token_store_fills_no_software_key_pool(settings):
+    from certificates.services import device_key_pool_fill
+
+    settings.CA_KEY_POOL_SIZE = settings.CA_KEY_POOL_BATCH = 5
+
+    assert device_key_pool_fill() == 0
+    assert not DeviceKey.objects.exists()
