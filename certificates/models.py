@@ -103,11 +103,18 @@ class CertificateAuthority(models.Model):
 
 
 class DeviceKey(models.Model):
-    """Simulated key store of a key-storage device: the key pair "generated on the token".
+    """A subscriber's key pair as the registry knows it: its public key and identifier.
 
-    A real token never lets its private key out; the simulation keeps it, encrypted with
-    CA_DEVICE_KEY_PASSPHRASE, only so that the portal can sign demo letters with it.
+    In the token store (PORTAL_SUBSCRIBER_KEY_STORE="token", the default) the private key was
+    generated inside the device's PKCS#11 token and never leaves it: `private_key_pem` stays
+    empty. In the software store, kept only while letters are still signed on the server
+    (docs/ca.md, "Subscribers' tokens"), the simulation keeps it here, encrypted with
+    CA_DEVICE_KEY_PASSPHRASE.
     """
+
+    class Store(models.TextChoices):
+        SOFTWARE = "software", _("Kho khóa phần mềm (mô phỏng)")
+        TOKEN = "token", _("Trong token PKCS#11 của thiết bị")
 
     device = models.ForeignKey(
         "devices.Device",
@@ -120,7 +127,12 @@ class DeviceKey(models.Model):
     algorithm = models.CharField(_("thuật toán"), max_length=16, choices=KeyAlgorithm.choices)
     key_id = models.CharField(_("định danh khóa (SKI)"), max_length=64, unique=True)
     public_key_der = models.BinaryField(_("khóa công khai (DER)"), editable=False)
-    private_key_pem = models.BinaryField(_("khóa bí mật (mã hóa)"), editable=False)
+    private_key_pem = models.BinaryField(
+        _("khóa bí mật (mã hóa)"), blank=True, default=b"", editable=False
+    )
+    store = models.CharField(
+        _("nơi giữ khóa bí mật"), max_length=16, choices=Store.choices, default=Store.SOFTWARE
+    )
     # Generated ahead, on no device yet: the simulated CA's key pool, standing for tokens
     # personalised before they are needed; issuance takes from it (docs/architecture.md §12.3).
     in_pool = models.BooleanField(default=False, editable=False)
@@ -134,6 +146,14 @@ class DeviceKey(models.Model):
                 fields=["algorithm", "id"],
                 condition=Q(in_pool=True),
                 name="devicekey_pool_idx",
+            ),
+        ]
+        constraints = [
+            # A key in a token is never in the database (docs/ca.md, "Subscribers' tokens").
+            models.CheckConstraint(
+                condition=~Q(store="token") | Q(private_key_pem=b""),
+                name="devicekey_token_key_not_stored",
+                violation_error_message=_("Khóa bí mật trong token không được lưu ở cổng."),
             ),
         ]
 

@@ -52,6 +52,12 @@ def beat_schedule(*, audit_checkpoint_minutes: int) -> dict:
             "task": "certificates.tasks.device_key_pool_fill_task",
             "schedule": env_int("CA_KEY_POOL_SWEEP_SECONDS", 60),
         },
+        # Stock devices' tokens keyed ahead (key pair generated inside the token), off the
+        # processing's path (docs/ca.md, "Subscribers' tokens"); a no-op with the software store.
+        "devices-tokens-key-ahead": {
+            "task": "devices.tasks.device_tokens_key_ahead_task",
+            "schedule": env_int("PORTAL_TOKEN_KEY_AHEAD_SWEEP_SECONDS", 60),
+        },
         "devices-return-overdue": {
             "task": "devices.tasks.return_obligation_notify_overdue_task",
             "schedule": 60 * 60,
