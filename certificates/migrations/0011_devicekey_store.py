@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('certificates', '0009_desk_signing'),
+        ('certificates', '0010_signing_event'),
         ('devices', '0011_device_token'),
     ]
 
