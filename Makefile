@@ -12,26 +12,31 @@ ADDR ?= 127.0.0.1:8000
 APT_PACKAGES := chromium fonts-liberation2 poppler-utils libnss3-tools gettext openssl \
 	softhsm2 opensc \
 	libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b
+# What `make run` itself needs: the demo's tokens and the CA's HSM slot are SoftHSM2 tokens (a
+# library, no server).
+RUN_APT_PACKAGES := softhsm2
 
-.PHONY: run test golden install install-test system-deps lint format messages clean
+.PHONY: run test golden install install-test system-deps run-deps lint format messages clean
 
-$(VENV)/.installed: pyproject.toml
+# The signing client (clients/signing) is its own package: the demo starts it for the demo
+# heads' tokens, the tests drive it as a process.
+$(VENV)/.installed: pyproject.toml clients/signing/pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip
-	$(PIP) install --quiet -e .
+	$(PIP) install --quiet -e . -e clients/signing
 	touch $@
 
-# The signing client (clients/signing) is its own package; the tests drive it as a process.
-$(VENV)/.installed-test: $(VENV)/.installed pyproject.toml clients/signing/pyproject.toml
+$(VENV)/.installed-test: $(VENV)/.installed pyproject.toml
 	$(PIP) install --quiet -e ".[test]"
-	$(PIP) install --quiet -e clients/signing
 	touch $@
 
 install: $(VENV)/.installed
 install-test: system-deps $(VENV)/.installed-test
 
-system-deps:
-	@missing=""; for p in $(APT_PACKAGES); do \
+system-deps: PACKAGES = $(APT_PACKAGES)
+run-deps: PACKAGES = $(RUN_APT_PACKAGES)
+system-deps run-deps:
+	@missing=""; for p in $(PACKAGES); do \
 		dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -z "$$missing" ]; then exit 0; fi; \
 	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
@@ -45,7 +50,7 @@ run: export DEBUG ?= 1
 run: export SECRET_KEY ?= insecure-dev-key-change-me
 # Certificates name their CRL, OCSP and CA-issuer URLs after the address the portal serves.
 run: export SITE_URL ?= http://$(ADDR)
-run: $(VENV)/.installed
+run: run-deps $(VENV)/.installed
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo
 	$(PY) manage.py runportal $(ADDR)

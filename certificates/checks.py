@@ -123,3 +123,30 @@ def check_signing_settings(app_configs, **kwargs):
     if settings.SIGNING_MAX_PDF_MB < 1:
         errors.append(Error("SIGNING_MAX_PDF_MB must be at least 1.", id="certificates.E007"))
     return errors
+
+
+@register(Tags.security, deploy=True)
+def check_subscriber_key_store(app_configs, **kwargs):
+    """Production keeps no subscriber's private key: keys are generated in the devices'
+    tokens (docs/ca.md, "Subscribers' tokens"); the software store is for the test suite's
+    transition only. The tokens' PIN keys must be set (no development default)."""
+    errors = []
+    if settings.PORTAL_SUBSCRIBER_KEY_STORE != "token":
+        errors.append(
+            Error(
+                f"PORTAL_SUBSCRIBER_KEY_STORE={settings.PORTAL_SUBSCRIBER_KEY_STORE!r}: "
+                "subscribers' private keys would be kept by the portal.",
+                hint='Set PORTAL_SUBSCRIBER_KEY_STORE="token".',
+                id="certificates.E008",
+            )
+        )
+    for name in ("PORTAL_TOKEN_SO_KEY", "PORTAL_TOKEN_PIN_KEY"):
+        if not getattr(settings, name, "") and not settings.CA_ALLOW_DEV_PASSPHRASE:
+            errors.append(
+                Error(
+                    f"{name} is not set: the devices' tokens cannot be used without it.",
+                    hint="Generate one with `openssl rand -base64 32` and keep it out of the code.",
+                    id="certificates.E009",
+                )
+            )
+    return errors

@@ -132,3 +132,45 @@ class RevocationRequester(models.TextChoices):
 
     AUTHORITY = "authority", _("Cơ quan nhà nước có thẩm quyền")
     CA = "ca", _("Tổ chức cung cấp dịch vụ chứng thực (Cục CTS&BMTT)")
+
+
+class SigningEventKind(models.TextChoices):
+    """What happened to a signature the portal saw (docs/architecture.md §13): the
+    signing-activity monitor of letter 86/BCY-CTSBMTT (docs/domain.md §11)."""
+
+    SIGNED = "signed", _("Ký số trên cổng")
+    UPLOADED = "uploaded", _("Tải lên văn bản đã ký")
+    VERIFIED = "verified", _("Kiểm tra chữ ký")
+    OCSP = "ocsp", _("Tra cứu OCSP")
+    TSA = "tsa", _("Cấp dấu thời gian")
+
+
+# The kinds that are a signature made by the certificate's key (at the portal, or at the
+# signer's desk and uploaded): what "signing" and "using a certificate" mean to the monitor.
+SIGNATURE_KINDS = (SigningEventKind.SIGNED, SigningEventKind.UPLOADED)
+
+
+class IssuerKind(models.TextChoices):
+    GOVERNMENT = "government", _("Chuyên dùng Chính phủ")
+    PUBLIC = "public", _("Công cộng (không chuyên dùng)")
+
+
+class SignedDocumentKind(models.TextChoices):
+    LETTER = "letter", _("Văn bản đề nghị (Mẫu 01–06)")
+    DEVICE_DOCUMENT = "device_document", _("Văn bản thiết bị (Mẫu 07–09)")
+    MONTHLY_REPORT = "monthly_report", _("Báo cáo tháng")
+    DEMAND = "demand", _("Đăng ký nhu cầu")
+    NONE = "", _("Không gắn văn bản")
+
+
+class SigningOutcome(models.TextChoices):
+    OK = "ok", _("Hợp lệ")
+    REVOKED = "revoked", _("Chứng thư đã thu hồi")
+    EXPIRED = "expired", _("Chứng thư đã hết hạn")
+    UNTRUSTED = "untrusted", _("Không chuỗi về CA tin cậy")
+    INVALID = "invalid", _("Chữ ký không hợp lệ")
+    UNKNOWN = "unknown", _("Không rõ chứng thư")
+
+
+# Outcomes of a signature made with a certificate no longer good for signing.
+BAD_CERTIFICATE_OUTCOMES = (SigningOutcome.REVOKED, SigningOutcome.EXPIRED)

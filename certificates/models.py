@@ -10,9 +10,13 @@ from certificates.choices import (
     AuthorityKind,
     CertEventKind,
     CertStatus,
+    IssuerKind,
     KeyAlgorithm,
     RevocationReason,
     RevocationRequester,
+    SignedDocumentKind,
+    SigningEventKind,
+    SigningOutcome,
     SubjectKind,
 )
 
@@ -23,6 +27,7 @@ from certificates.querysets import (
     CertificateEventQuerySet,
     CertificateQuerySet,
     RevocationListQuerySet,
+    SigningEventQuerySet,
 )
 
 
@@ -98,11 +103,18 @@ class CertificateAuthority(models.Model):
 
 
 class DeviceKey(models.Model):
-    """Simulated key store of a key-storage device: the key pair "generated on the token".
+    """A subscriber's key pair as the registry knows it: its public key and identifier.
 
-    A real token never lets its private key out; the simulation keeps it, encrypted with
-    CA_DEVICE_KEY_PASSPHRASE, only so that the portal can sign demo letters with it.
+    In the token store (PORTAL_SUBSCRIBER_KEY_STORE="token", the default) the private key was
+    generated inside the device's PKCS#11 token and never leaves it: `private_key_pem` stays
+    empty. In the software store, kept only while letters are still signed on the server
+    (docs/ca.md, "Subscribers' tokens"), the simulation keeps it here, encrypted with
+    CA_DEVICE_KEY_PASSPHRASE.
     """
+
+    class Store(models.TextChoices):
+        SOFTWARE = "software", _("Kho khóa phần mềm (mô phỏng)")
+        TOKEN = "token", _("Trong token PKCS#11 của thiết bị")
 
     device = models.ForeignKey(
         "devices.Device",
@@ -115,7 +127,12 @@ class DeviceKey(models.Model):
     algorithm = models.CharField(_("thuật toán"), max_length=16, choices=KeyAlgorithm.choices)
     key_id = models.CharField(_("định danh khóa (SKI)"), max_length=64, unique=True)
     public_key_der = models.BinaryField(_("khóa công khai (DER)"), editable=False)
-    private_key_pem = models.BinaryField(_("khóa bí mật (mã hóa)"), editable=False)
+    private_key_pem = models.BinaryField(
+        _("khóa bí mật (mã hóa)"), blank=True, default=b"", editable=False
+    )
+    store = models.CharField(
+        _("nơi giữ khóa bí mật"), max_length=16, choices=Store.choices, default=Store.SOFTWARE
+    )
     # Generated ahead, on no device yet: the simulated CA's key pool, standing for tokens
     # personalised before they are needed; issuance takes from it (docs/architecture.md §12.3).
     in_pool = models.BooleanField(default=False, editable=False)
@@ -129,6 +146,14 @@ class DeviceKey(models.Model):
                 fields=["algorithm", "id"],
                 condition=Q(in_pool=True),
                 name="devicekey_pool_idx",
+            ),
+        ]
+        constraints = [
+            # A key in a token is never in the database (docs/ca.md, "Subscribers' tokens").
+            models.CheckConstraint(
+                condition=~Q(store="token") | Q(private_key_pem=b""),
+                name="devicekey_token_key_not_stored",
+                violation_error_message=_("Khóa bí mật trong token không được lưu ở cổng."),
             ),
         ]
 
@@ -417,3 +442,74 @@ class RegisteredRevocation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.letter_number} ({self.letter_date:%d/%m/%Y})"
+
+
+class SigningEvent(models.Model):
+    """One signature the portal saw, or one question about a certificate it answered: a
+    signature made at the portal, a signed file uploaded, a signature verified, an OCSP answer
+    (docs/architecture.md §13). Append-only and built for tens of millions of rows: no index
+    but a BRIN on `at` and (certificate, at) (migration 0008); the monitor's pages read the
+    monthly rollups the worker writes from it (`dashboard.monitor_rollups`), never this table
+    whole. Written only by `certificates.services.signing_event_record` (and its bulk variant).
+
+    The certificate is kept by key when the registry knows it, and always by serial and
+    issuer kind (a public CA's certificate is not in the registry); the agency is the one whose
+    document it is (or the certificate's, for OCSP), and scopes the row like every other
+    (`visible_to`); `night` is computed once, in the portal's time zone."""
+
+    id = models.BigAutoField(primary_key=True)
+    kind = models.CharField(_("sự kiện"), max_length=10, choices=SigningEventKind.choices)
+    at = models.DateTimeField(_("thời điểm"))
+    certificate = models.ForeignKey(
+        Certificate,
+        verbose_name=_("chứng thư"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="signing_events",
+        db_index=False,  # (certificate, at) below serves it
+    )
+    serial = models.CharField(_("số hiệu chứng thư"), max_length=40, blank=True)
+    issuer_kind = models.CharField(
+        _("loại CA phát hành"),
+        max_length=10,
+        choices=IssuerKind.choices,
+        default=IssuerKind.GOVERNMENT,
+    )
+    agency = models.ForeignKey(
+        "agencies.Organization",
+        verbose_name=_("cơ quan"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="signing_events",
+        db_index=False,  # rows are read by time (BRIN), then grouped
+    )
+    document_kind = models.CharField(
+        _("loại văn bản"),
+        max_length=16,
+        choices=SignedDocumentKind.choices,
+        blank=True,
+        default="",
+    )
+    document_id = models.BigIntegerField(_("mã văn bản"), null=True, blank=True)
+    document_number = models.CharField(_("số văn bản"), max_length=64, blank=True)
+    outcome = models.CharField(
+        _("kết quả"), max_length=10, choices=SigningOutcome.choices, default=SigningOutcome.OK
+    )
+    night = models.BooleanField(_("ban đêm (22:00–06:00)"), default=False)
+
+    objects = SigningEventQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("sự kiện ký số")
+        verbose_name_plural = _("sự kiện ký số")
+        ordering = ["-at", "-id"]
+        default_permissions = ("view",)
+        indexes = [
+            # A certificate's days (the burst rule's median, docs/architecture.md §13).
+            models.Index(fields=["certificate", "at"], name="signevent_cert_at_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.serial} · {self.at:%d/%m/%Y %H:%M}"

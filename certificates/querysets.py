@@ -5,7 +5,7 @@ from django.db.models import BigIntegerField, Func, Q
 from django.utils import timezone
 
 from agencies.querysets import ScopedQuerySet
-from certificates.choices import AuthorityKind, CertStatus, SubjectKind
+from certificates.choices import SIGNATURE_KINDS, AuthorityKind, CertStatus, SubjectKind
 
 
 class EpochSeconds(Func):
@@ -134,3 +134,15 @@ class CertificateEventQuerySet(models.QuerySet):
 class RevocationListQuerySet(models.QuerySet):
     def latest_for(self, authority):
         return self.filter(authority=authority).order_by("-number").first()
+
+
+class SigningEventQuerySet(ScopedQuerySet):
+    """Signing events, scoped by their agency (docs/architecture.md §13); an event with no
+    agency (an OCSP question about a serial the registry does not know) only the CA sees."""
+
+    def between(self, start, end):
+        return self.filter(at__gte=start, at__lt=end)
+
+    def signatures(self):
+        """Signatures made by a certificate's key: at the portal, or uploaded."""
+        return self.filter(kind__in=SIGNATURE_KINDS)

@@ -282,9 +282,10 @@ def chain(request):
     )
 
 
-def _ocsp_answer(request_der: bytes) -> HttpResponse:
+def _ocsp_answer(request_der: bytes, *, record: bool = False) -> HttpResponse:
     response = HttpResponse(
-        services.ocsp_respond(request_der=request_der), content_type="application/ocsp-response"
+        services.ocsp_respond(request_der=request_der, record=record),
+        content_type="application/ocsp-response",
     )
     response["Cache-Control"] = "no-cache"
     return response
@@ -296,7 +297,7 @@ def ocsp_post(request):
     """RFC 6960 A.1: the DER request is the body (application/ocsp-request)."""
     if len(request.body) > OCSP_MAX_REQUEST_BYTES:
         return HttpResponseBadRequest("OCSP request too large")
-    return _ocsp_answer(request.body)
+    return _ocsp_answer(request.body, record=True)  # a signing-monitor event (§13)
 
 
 @require_GET

@@ -52,6 +52,12 @@ def beat_schedule(*, audit_checkpoint_minutes: int) -> dict:
             "task": "certificates.tasks.device_key_pool_fill_task",
             "schedule": env_int("CA_KEY_POOL_SWEEP_SECONDS", 60),
         },
+        # Stock devices' tokens keyed ahead (key pair generated inside the token), off the
+        # processing's path (docs/ca.md, "Subscribers' tokens"); a no-op with the software store.
+        "devices-tokens-key-ahead": {
+            "task": "devices.tasks.device_tokens_key_ahead_task",
+            "schedule": env_int("PORTAL_TOKEN_KEY_AHEAD_SWEEP_SECONDS", 60),
+        },
         "devices-return-overdue": {
             "task": "devices.tasks.return_obligation_notify_overdue_task",
             "schedule": 60 * 60,
@@ -80,6 +86,20 @@ def beat_schedule(*, audit_checkpoint_minutes: int) -> dict:
         "dashboard-event-months-tally": {
             "task": "dashboard.tasks.certificate_event_months_tally_task",
             "schedule": crontab(hour=1, minute=30),
+        },
+        # The signing-activity monitor (docs/architecture.md §13): the month's rollups hourly,
+        # the idle certificates daily after them, today's bursts every ten minutes.
+        "dashboard-signing-roll-up": {
+            "task": "dashboard.tasks.signing_monitor_roll_up_task",
+            "schedule": env_int("PORTAL_SIGNING_ROLLUP_SECONDS", 60 * 60),
+        },
+        "dashboard-idle-certificates": {
+            "task": "dashboard.tasks.idle_certificates_refresh_task",
+            "schedule": crontab(hour=2, minute=15),
+        },
+        "dashboard-signing-bursts": {
+            "task": "dashboard.tasks.signing_bursts_check_task",
+            "schedule": env_int("PORTAL_SIGNING_BURST_SECONDS", 10 * 60),
         },
         "portal-audit-checkpoint": {
             "task": "portal.tasks.audit_checkpoint_task",

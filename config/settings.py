@@ -472,6 +472,20 @@ SIGNING_MAX_PDF_MB = env_int("SIGNING_MAX_PDF_MB", 50)
 # network HSM's in production) and, for SoftHSM2, the directory of its token store.
 PKCS11_MODULE = env_str("PORTAL_PKCS11_MODULE", "/usr/lib/softhsm/libsofthsm2.so")
 PKCS11_TOKEN_DIR = Path(env_str("PORTAL_TOKEN_DIR", str(VAR_DIR / "tokens")))
+# Subscribers' keys (docs/ca.md, "Subscribers' tokens"): "token" generates every subscriber's
+# key pair inside the device's PKCS#11 token and keeps no private key in the database;
+# "software" is the simulated CA's old key store (keys encrypted in DeviceKey), kept only while
+# letters are still signed on the server, and refused by `check --deploy`.
+PORTAL_SUBSCRIBER_KEY_STORE = env_str("PORTAL_SUBSCRIBER_KEY_STORE", "token")
+# The key each token's security-officer PIN is derived from (HMAC with the token serial; the
+# SO PIN itself is never stored) and the key a new user PIN is sealed with until the CA
+# operator opens its envelope at the handover. Development defaults only under
+# CA_ALLOW_DEV_PASSPHRASE, like the CA passphrases.
+PORTAL_TOKEN_SO_KEY = env_str("PORTAL_TOKEN_SO_KEY", "")
+PORTAL_TOKEN_PIN_KEY = env_str("PORTAL_TOKEN_PIN_KEY", "")
+# Stock tokens keyed ahead by beat (devices.tasks.device_tokens_key_ahead_task): at most this
+# many a run, so that processing a letter finds its key pairs made.
+PORTAL_TOKEN_KEY_AHEAD_BATCH = env_int("PORTAL_TOKEN_KEY_AHEAD_BATCH", 50)
 # --- end of certificate authority block ---
 
 # --- Accounts: lockout and second factor ---

@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from agencies.accounts import views as account_views
 from agencies.accounts.forms import SignInForm
+from dashboard import monitor_views
 from dashboard import views as dashboard_views
 
 
@@ -26,6 +27,7 @@ urlpatterns = [
     path("", dashboard_views.dashboard, name="dashboard"),
     path("thong-ke/", dashboard_views.statistics_page, name="statistics"),
     path("thong-ke/bao-cao-thang/", include("dashboard.urls")),
+    path("giam-sat-ky-so/", monitor_views.signing_monitor_page, name="signing_monitor"),
     path("favicon.ico", favicon),
     path(
         "dang-nhap/",

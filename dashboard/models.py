@@ -159,3 +159,230 @@ class CertificateEventMonth(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.month:%m/%Y}: {self.n}"
+
+
+# --- The signing-activity monitor (docs/architecture.md §13) --------------------------------
+# Written by the worker only (`dashboard.monitor_rollups`), from `certificates.SigningEvent`;
+# the monitor's pages and the monthly report read these rows, never the events whole.
+
+
+class AgencyScopedQuerySet(ScopedQuerySet):
+    """Rows scoped by their agency: a clerk or head sees their agency, a Sở KH&CN its
+    province, the CA everything (docs/architecture.md §5)."""
+
+
+class SigningAgencyMonth(models.Model):
+    """One agency's signing in one month: documents signed (at the portal or uploaded signed),
+    signatures, those made at night, with a public CA's certificate, or with a revoked or
+    expired one."""
+
+    month = models.DateField(_("tháng"))  # its first day, in the portal's time zone
+    agency = models.ForeignKey(
+        "agencies.Organization",
+        verbose_name=_("cơ quan"),
+        on_delete=models.PROTECT,
+        related_name="signing_months",
+    )
+    documents = models.PositiveIntegerField(_("văn bản đã ký"), default=0)
+    signatures = models.PositiveIntegerField(_("chữ ký"), default=0)
+    night = models.PositiveIntegerField(_("chữ ký ban đêm"), default=0)
+    public = models.PositiveIntegerField(_("chữ ký bằng chứng thư công cộng"), default=0)
+    bad = models.PositiveIntegerField(_("chữ ký bằng chứng thư đã thu hồi, hết hạn"), default=0)
+
+    objects = AgencyScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("hoạt động ký số của cơ quan trong tháng")
+        verbose_name_plural = _("hoạt động ký số của cơ quan theo tháng")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["month", "agency"], name="dashboard_signing_agency_month_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.agency_id} {self.month:%m/%Y}: {self.documents}"
+
+
+class SigningCertificateMonth(models.Model):
+    """One certificate's signing in one month, within one agency: signatures (made or
+    uploaded), those at night, those seen while it was revoked or expired, verifications and
+    OCSP questions; the last signature's time (the idle list reads it)."""
+
+    month = models.DateField(_("tháng"))
+    agency = models.ForeignKey(
+        "agencies.Organization",
+        verbose_name=_("cơ quan"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    serial = models.CharField(_("số hiệu chứng thư"), max_length=40)
+    certificate = models.ForeignKey(
+        "certificates.Certificate",
+        verbose_name=_("chứng thư"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="signing_months",
+    )
+    issuer_kind = models.CharField(_("loại CA phát hành"), max_length=10)
+    signatures = models.PositiveIntegerField(_("chữ ký"), default=0)
+    night = models.PositiveIntegerField(_("chữ ký ban đêm"), default=0)
+    bad = models.PositiveIntegerField(_("chữ ký khi đã thu hồi, hết hạn"), default=0)
+    verified = models.PositiveIntegerField(_("lượt kiểm tra"), default=0)
+    ocsp = models.PositiveIntegerField(_("lượt tra cứu OCSP"), default=0)
+    last_signed_at = models.DateTimeField(_("ký lần cuối"), null=True, blank=True)
+
+    objects = AgencyScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("hoạt động ký số của chứng thư trong tháng")
+        verbose_name_plural = _("hoạt động ký số của chứng thư theo tháng")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["month", "agency", "serial"],
+                name="dashboard_signing_cert_month_unique",
+            ),
+        ]
+        indexes = [
+            # The page's lists (§13): the month's biggest signers, its revoked or expired
+            # and its public-CA certificates; the idle list's last signature per certificate.
+            models.Index(fields=["month", "agency"], name="signcertmonth_month_agency_idx"),
+            models.Index(fields=["month", "-signatures"], name="signcertmonth_month_sig_idx"),
+            models.Index(
+                fields=["month", "-bad"], condition=Q(bad__gt=0), name="signcertmonth_bad_idx"
+            ),
+            models.Index(
+                fields=["month", "-signatures"],
+                condition=Q(issuer_kind="public"),
+                name="signcertmonth_public_idx",
+            ),
+            models.Index(fields=["certificate", "last_signed_at"], name="signcertmonth_cert_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.serial} {self.month:%m/%Y}: {self.signatures}"
+
+
+class SigningMonthTally(models.Model):
+    """A month the worker has rolled up: `settled` once the month had ended (plus a day) when
+    it ran, after which it is never rolled up again (events are only appended, stamped now)."""
+
+    month = models.DateField(_("tháng"), unique=True)
+    settled = models.BooleanField(_("đã chốt"), default=False)
+    computed_at = models.DateTimeField(_("tính lúc"))
+
+    class Meta:
+        verbose_name = _("tháng đã tổng hợp hoạt động ký số")
+        verbose_name_plural = _("tháng đã tổng hợp hoạt động ký số")
+
+    def __str__(self) -> str:
+        return f"{self.month:%m/%Y}"
+
+
+class IdleCertificate(models.Model):
+    """A valid certificate that has signed nothing for IDLE_DAYS (issued at least that long
+    ago): revoke it or recover its device (docs/architecture.md §13). Rewritten daily by the
+    worker."""
+
+    certificate = models.OneToOneField(
+        "certificates.Certificate",
+        verbose_name=_("chứng thư"),
+        on_delete=models.CASCADE,
+        related_name="idle",
+    )
+    agency = models.ForeignKey(
+        "agencies.Organization",
+        verbose_name=_("cơ quan"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    last_signed_at = models.DateTimeField(_("ký lần cuối"), null=True, blank=True)
+    computed_at = models.DateTimeField(_("tính lúc"))
+
+    objects = AgencyScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("chứng thư không sử dụng")
+        verbose_name_plural = _("chứng thư không sử dụng")
+        indexes = [
+            # The page's list, the longest idle first, nationwide and within a scope.
+            models.Index(fields=["last_signed_at", "certificate"], name="idlecert_last_idx"),
+            models.Index(
+                fields=["agency", "last_signed_at", "certificate"], name="idlecert_agency_idx"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return str(self.certificate_id)
+
+
+class IdleCertificateCount(models.Model):
+    """How many certificates of an agency are idle: written with the list, so the page adds up
+    a few hundred rows instead of counting hundreds of thousands (docs/architecture.md §13)."""
+
+    agency = models.OneToOneField(
+        "agencies.Organization",
+        verbose_name=_("cơ quan"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    n = models.PositiveIntegerField(_("số chứng thư không sử dụng"))
+    computed_at = models.DateTimeField(_("tính lúc"))
+
+    objects = AgencyScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("số chứng thư không sử dụng của cơ quan")
+        verbose_name_plural = _("số chứng thư không sử dụng theo cơ quan")
+
+    def __str__(self) -> str:
+        return f"{self.agency_id}: {self.n}"
+
+
+class SigningAlert(models.Model):
+    """A certificate signing far above its usual rate, or at night, on one local day: one per
+    certificate and day (the constraint), its Sở KH&CN told once."""
+
+    class Reason(models.TextChoices):
+        RATE = "rate", _("Ký nhiều bất thường")
+        NIGHT = "night", _("Ký ban đêm (22:00–06:00)")
+
+    day = models.DateField(_("ngày"))
+    serial = models.CharField(_("số hiệu chứng thư"), max_length=40)
+    certificate = models.ForeignKey(
+        "certificates.Certificate",
+        verbose_name=_("chứng thư"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="signing_alerts",
+    )
+    agency = models.ForeignKey(
+        "agencies.Organization",
+        verbose_name=_("cơ quan"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    reason = models.CharField(_("lý do"), max_length=8, choices=Reason.choices)
+    signatures = models.PositiveIntegerField(_("chữ ký trong ngày"))
+    threshold = models.PositiveIntegerField(_("ngưỡng"))
+    created_at = models.DateTimeField(_("phát hiện lúc"), auto_now_add=True)
+
+    objects = AgencyScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("cảnh báo ký số bất thường")
+        verbose_name_plural = _("cảnh báo ký số bất thường")
+        ordering = ["-day", "-pk"]
+        indexes = [models.Index(fields=["agency", "day"], name="signalert_agency_day_idx")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["serial", "day"],
+                name="dashboard_signing_alert_one_per_day",
+                violation_error_message=_("Chứng thư này đã có cảnh báo trong ngày."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.serial} {self.day:%d/%m/%Y} {self.reason}"

@@ -20,7 +20,7 @@ from agencies.documents import document_header
 from agencies.models import Membership, Organization, Person
 from certificates.choices import CertEventKind
 from certificates.models import Certificate, CertificateEvent
-from dashboard import statistics
+from dashboard import monitor, statistics
 from dashboard.months import Month
 from dashboard.statistics import Table
 from portal.lib.charts import FONT, bar_chart
@@ -205,6 +205,8 @@ def report_context(
         or user.get_full_name()
     )
     number_text = number or f"      /{SERIES}-{office.short_name or BLANK_OFFICE}"
+    this_month = _for_pdf(month_tables(counts))
+    standing = _for_pdf(standing_tables(user, province, month))
     return {
         "document_title": f"Báo cáo tháng {month.label} – {office.name}",
         "header": document_header(
@@ -215,8 +217,11 @@ def report_context(
         "office": office,
         "month": month,
         "counts": counts,
-        "month_tables": _for_pdf(month_tables(counts)),
-        "standing_tables": _for_pdf(standing_tables(user, province, month)),
+        "month_tables": this_month,
+        "standing_tables": standing,
+        # Letter 86/BCY-CTSBMTT's signing activity (docs/architecture.md §13), from the rollups.
+        "signing_tables": _for_pdf(monitor.report_tables(user, province, month)),
+        "signing_offset": len(this_month) + len(standing),
         "as_of": timezone.localdate(),
         "signer_name": signer,
         "draft": not number,

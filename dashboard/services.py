@@ -13,8 +13,9 @@ from agencies.choices import Role
 from agencies.documents import place_name
 from agencies.models import Organization
 from agencies.services import document_number_next
-from certificates.choices import CertEventKind
+from certificates.choices import CertEventKind, SignedDocumentKind
 from certificates.models import CertificateEvent
+from certificates.services import signing_events_record_pair
 from certificates.signing import anchor_position, sign_and_seal, signing_pair
 from dashboard.choices import ReportState
 from dashboard.event_months import events_per_month, trend_months, untallied_months
@@ -125,6 +126,13 @@ def monthly_report_sign(*, province: Organization, month: Month, by) -> MonthlyR
         reason=f"Ký số báo cáo tháng {month.label}",  # in the PDF: always Vietnamese
         location=place_name(office),
         position=anchor_position(pdf, SIGNATURE_ANCHOR),
+    )
+    signing_events_record_pair(
+        pair=pair,
+        agency=office,
+        document_kind=SignedDocumentKind.MONTHLY_REPORT,
+        document_id=report.pk,
+        document_number=report.number,
     )
 
     with transaction.atomic():

@@ -15,6 +15,28 @@ from certificates.services import certificate_issue
 from certificates.signing import personal_signing_certificate, seal_certificate
 from demand.models import Campaign
 from demand.services import campaign_open
+from devices.choices import DeviceKind
+from devices.services import (
+    device_deliver_for_certificate,
+    device_token_demo_pin_set,
+    token_store_on,
+)
+
+
+def _demo_device(agency, holder, operator):
+    """With the token store, the key pair is generated in a device's token: a USB token from
+    the CA's stock, delivered for the certificate (docs/ca.md, "Subscribers' tokens"); the
+    software store needs none."""
+    if not token_store_on():
+        return None
+    return device_deliver_for_certificate(
+        kind=DeviceKind.USB_TOKEN, agency=agency, holder=holder, by=operator, document_ref="Demo"
+    )
+
+
+def _demo_pin(certificate, operator) -> None:
+    if certificate.device_id is not None:
+        device_token_demo_pin_set(device=certificate.device, by=operator)
 
 
 def load_demand_demo() -> None:
@@ -36,16 +58,20 @@ def load_demand_demo() -> None:
                 "user": officer,
             },
         )
-        certificate_issue(
-            subject_kind=SubjectKind.PERSON, agency=office, person=person, by=operator
-        )
+        issued = certificate_issue(
+            subject_kind=SubjectKind.PERSON, agency=office, person=person, by=operator,
+            device=_demo_device(office, person, operator),
+        )  # fmt: skip
+        _demo_pin(issued, operator)
     if seal_certificate(office) is None:  # the Sở's seal, for its monthly report
-        certificate_issue(
+        issued = certificate_issue(
             subject_kind=SubjectKind.ORGANIZATION,
             agency=office,
             subject_organization=office,
             by=operator,
+            device=_demo_device(office, None, operator),
         )
+        _demo_pin(issued, operator)
     if not Campaign.objects.exists():
         year = timezone.localdate().year + 1
         campaign_open(

@@ -53,3 +53,12 @@ class DeviceCondition(models.TextChoices):
     GOOD = "good", _("Còn nguyên vẹn")
     LOCKED = "locked", _("Nguyên vẹn, đang bị khóa")
     DAMAGED = "damaged", _("Hư hỏng")
+
+
+class TokenState(models.TextChoices):
+    """A device's PKCS#11 token (docs/ca.md, "Subscribers' tokens")."""
+
+    STOCK_KEYED = "stock_keyed", _("Đã sinh khóa sẵn (trong kho)")
+    PERSONALISED = "personalised", _("Đã cá thể hóa")
+    WIPED = "wiped", _("Đã xóa trắng")
+    RETIRED = "retired", _("Ngừng sử dụng")

@@ -14,7 +14,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from agencies.choices import Role
-from devices.choices import DeviceStatus
+from devices.choices import DeviceStatus, TokenState
 from devices.models import CustodyRecord
 
 D = DeviceStatus
@@ -72,5 +72,39 @@ MOVES: dict[str, Move] = {
         Move("lose", IN_USE, D.LOST, H.NOBODY, Role.AGENCY_CLERK, _("Báo mất"),
              page_action="report_loss"),
         Move("break", IN_USE, D.BROKEN, H.NOBODY, SYSTEM, _("Báo hỏng")),
+    ]
+}  # fmt: skip
+
+
+# A device's PKCS#11 token (docs/ca.md, "Subscribers' tokens"), the same shape: the states a
+# token operation starts from and the state it leads to (None: the state stays). Every one is
+# the portal's own (the CA's processing, a return confirmed, a loss reported), never a page's.
+T = TokenState
+
+
+@dataclass(frozen=True)
+class TokenMove:
+    name: str
+    sources: frozenset[str]
+    target: str | None
+    label: Promise
+
+
+TOKEN_MOVES: dict[str, TokenMove] = {
+    move.name: move
+    for move in [
+        # A new token (no row yet) or a wiped one gets its key pair ahead, in stock.
+        TokenMove("key", frozenset({T.WIPED}), T.STOCK_KEYED, _("Sinh khóa sẵn")),
+        TokenMove("personalise", frozenset({T.STOCK_KEYED}), T.PERSONALISED,
+                  _("Cá thể hóa (ghi chứng thư)")),
+        # A renewal or change of information writes its new certificate beside the same key.
+        TokenMove("certificate_replace", frozenset({T.PERSONALISED}), None,
+                  _("Ghi chứng thư mới")),
+        TokenMove("pin_reset", frozenset({T.PERSONALISED}), None, _("Đặt lại mã PIN")),
+        TokenMove("pin_reveal", frozenset({T.PERSONALISED}), None, _("Mở phong bì PIN")),
+        TokenMove("wipe", frozenset({T.STOCK_KEYED, T.PERSONALISED}), T.WIPED, _("Xóa trắng token")),
+        # Lost: the token is out of the CA's hands for good; nothing starts from retired.
+        TokenMove("retire", frozenset({T.STOCK_KEYED, T.PERSONALISED, T.WIPED}), T.RETIRED,
+                  _("Ngừng sử dụng")),
     ]
 }  # fmt: skip

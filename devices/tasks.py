@@ -3,7 +3,7 @@
 
 from celery import shared_task
 
-from devices.services import return_obligation_notify_overdue
+from devices.services import device_tokens_key_ahead, return_obligation_notify_overdue
 from devices.stock_jobs import stock_import_parse
 
 
@@ -18,3 +18,10 @@ def stock_import_parse_task(job_id: int) -> str:
     """Read and check the CA's uploaded stock sheet (an import job); a duplicate delivery finds
     the job no longer queued and changes nothing."""
     return stock_import_parse(job_id=job_id)
+
+
+@shared_task
+def device_tokens_key_ahead_task() -> int:
+    """Periodic: key ahead the tokens of devices in the CA's stock, a batch a run (docs/ca.md,
+    "Subscribers' tokens"); a second run at once finds them keyed, or locked, and skips them."""
+    return device_tokens_key_ahead()

@@ -29,6 +29,7 @@ urlpatterns = [
     # recovery (Mẫu 06) draft letters, so requests_app serves them (requests_app:device_*).
     path("thiet-bi/<int:pk>/bao-khoa/", actions.device_lock, name="lock"),
     path("thiet-bi/<int:pk>/thu-hoi/", actions.device_collect, name="collect"),
+    path("thiet-bi/<int:pk>/phong-bi-pin/", actions.device_pin_envelope, name="pin_envelope"),
     # Mẫu 07: handover to subscribers.
     path("thiet-bi/ban-giao/", documents.handover, name="handover"),
     path("thiet-bi/mau-07/", document_lists.notice_list, name="notice_list"),

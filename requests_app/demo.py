@@ -1,6 +1,9 @@
 """The full demo: the organisation tree and accounts (agencies.demo), then real certificates
 from the simulated CA on devices in every state, and letters at each step of the workflow, so
-that every demo role has something to act on. Idempotent."""
+that every demo role has something to act on. Idempotent.
+
+With the token store (the default), every device the demo issues on is a SoftHSM2 token under
+the var directory, marked as a demo device, its user PIN the documented DEMO_PIN (12345678)."""
 
 from datetime import date, timedelta
 
@@ -13,16 +16,21 @@ from agencies.models import Organization, Person
 from certificates.choices import SubjectKind
 from certificates.models import Certificate, CertificateAuthority
 from certificates.services import ca_initialize, certificate_issue
+from certificates.signing import signing_pair
 from devices.choices import DeviceKind
 from devices.models import Device
 from devices.services import (
     device_deliver_for_certificate,
     device_lock,
     device_register_stock,
+    device_token_demo_pin_set,
     handover_notice_create,
+    token_store_on,
 )
+from portal.documents import DocumentKind
 from requests_app import services
-from requests_app.choices import FormKind
+from requests_app.choices import FormKind, Signing
+from requests_app.demo_signing import sign_on_demo_tokens
 from requests_app.services.drafting import contact_from_person
 
 FINANCE = "Sở Tài chính tỉnh Lai Châu"
@@ -47,6 +55,9 @@ def _issue_on_token(agency, person, operator, *, days=None):
         not_after=not_after,
         by=operator,
     )
+    # A demo device: a SoftHSM2 token under var/tokens whose user PIN is the documented demo
+    # PIN (docs/ca.md, "Subscribers' tokens"), so that signing with it can be shown.
+    device_token_demo_pin_set(device=device, by=operator)
     return certificate, device
 
 
@@ -68,6 +79,27 @@ def _signing_ready(finance) -> None:
         _issue_on_token(finance, person, operator)
     if seal_certificate(finance) is None:
         _issue_on_token(finance, None, operator)
+
+
+def issue_signed(letter, *, head, agency) -> None:
+    """The head issues the letter and it reaches the province signed and sealed. With the
+    software key store the worker's signing does it (run here); with the token store the
+    keys are in the demo tokens, so the head signs on them outside the portal's signer and
+    uploads the file, as an official signing with their own token does (demo_signing)."""
+    if not token_store_on():
+        services.cert_request_issue(cert_request=letter, by=head)
+        services.letter_document_prepare(cert_request_id=letter.pk)
+        return
+    services.cert_request_issue(cert_request=letter, by=head, signing=Signing.EXTERNAL)
+    services.letter_document_render(cert_request_id=letter.pk)
+    letter.refresh_from_db()
+    rendered = letter.documents.get(kind=DocumentKind.RENDERED, number=letter.number)
+    signed = sign_on_demo_tokens(
+        bytes(rendered.content),
+        pair=signing_pair(user=head, agency=agency),
+        agency_name=agency.name,
+    )
+    services.letter_signed_upload(cert_request=letter, uploaded=signed, by=head)
 
 
 @transaction.atomic
@@ -143,10 +175,7 @@ def load_full_demo() -> list[DemoAccount]:
         data={"certificate": certificates["Trần Đức Minh"], "renew": True},
     )
     services.cert_request_submit(cert_request=renewal, by=clerk)
-    services.cert_request_issue(cert_request=renewal, by=head)
-    # What the worker does after the head's click, done here: render, sign and seal with the
-    # head's and the agency's certificates above, hand the signed letter to the province.
-    services.letter_document_prepare(cert_request_id=renewal.pk)
+    issue_signed(renewal, head=head, agency=finance)
     # A Mẫu 05 revocation already forwarded to the CA.
     revocation = services.cert_request_create(
         agency=finance, form=FormKind.REVOKE, by=clerk, **_contact(by_name["Nguyễn Thị Thu Hà"])
@@ -157,8 +186,7 @@ def load_full_demo() -> list[DemoAccount]:
         data={"certificate": certificates["Vàng A Sử"], "revoke_reason": "retired"},
     )
     services.cert_request_submit(cert_request=revocation, by=clerk)
-    services.cert_request_issue(cert_request=revocation, by=head)
-    services.letter_document_prepare(cert_request_id=revocation.pk)
+    issue_signed(revocation, head=head, agency=finance)
     services.cert_request_forward(cert_request=revocation, by=officer)
     demo_device_signers()
     return accounts

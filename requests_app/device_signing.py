@@ -29,10 +29,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from agencies.documents import place_name
+from certificates.choices import SignedDocumentKind
 from certificates.exceptions import CertificateError
+from certificates.services import signing_events_record_pair
 from certificates.signing import (
     Appearance,
     SignatureReport,
+    SigningPair,
     anchor_position,
     get_signer,
     personal_signing_certificate,
@@ -182,6 +185,12 @@ def device_document_sign(*, document, by) -> DeviceDocument:
             location=place_name(locked.agency),
             position=anchor_position(pdf, AGENCY_ANCHOR),
         )
+        signing_events_record_pair(
+            pair=pair,
+            agency=locked.agency,
+            document_kind=SignedDocumentKind.DEVICE_DOCUMENT,
+            document_id=locked.pk,
+        )
         stored = _store(locked, signed, party=SigningParty.AGENCY, by=by)
         if stored is None:  # pragma: no cover - the row lock serialises callers
             return signed_version(locked)
@@ -251,6 +260,12 @@ def return_minutes_countersign(*, minutes: ReturnMinutes, by) -> DeviceDocument:
                 location=place_name(locked.agency),
                 by=by,
             )
+        signing_events_record_pair(
+            pair=SigningPair(personal=personal, seal=seal),
+            agency=receiver,
+            document_kind=SignedDocumentKind.DEVICE_DOCUMENT,
+            document_id=locked.pk,
+        )
         stored = _store(locked, signed, party=SigningParty.RECEIVER, by=by)
         if stored is None:  # pragma: no cover - the row lock serialises callers
             return signed_version(locked, SigningParty.RECEIVER)

@@ -85,6 +85,9 @@ class CeleryProcesses:
             "CA_HSM_PIN": settings.CA_HSM_PIN,
             "CA_HSM_SO_PIN": settings.CA_HSM_SO_PIN,
             "CA_SUBSCRIBER_KEY_ALGORITHM": settings.CA_SUBSCRIBER_KEY_ALGORITHM,
+            "PORTAL_SUBSCRIBER_KEY_STORE": settings.PORTAL_SUBSCRIBER_KEY_STORE,
+            "PORTAL_TOKEN_SO_KEY": settings.PORTAL_TOKEN_SO_KEY,
+            "PORTAL_TOKEN_PIN_KEY": settings.PORTAL_TOKEN_PIN_KEY,
             "AUDIT_HMAC_KEY": settings.AUDIT_HMAC_KEY,
             "AUDIT_CHECKPOINT_FILE": settings.AUDIT_CHECKPOINT_FILE,
             # No key pool: beat generating RSA keys would only slow the workers under test.

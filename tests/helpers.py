@@ -7,6 +7,8 @@ import pytest
 
 TEST_CA_PASSPHRASE = "mat-khau-ca-thu-nghiem-dai-du"
 TEST_DEVICE_PASSPHRASE = "mat-khau-thiet-bi-thu-nghiem"
+TEST_TOKEN_SO_KEY = "khoa-pin-so-token-thu-nghiem"  # noqa: S105
+TEST_TOKEN_PIN_KEY = "khoa-niem-phong-pin-thu-nghiem"  # noqa: S105
 TEST_CA_HSM_PIN = "ma-pin-khe-hsm-ca-thu-nghiem"
 TEST_CA_HSM_SO_PIN = "ma-pin-so-khe-hsm-ca-thu-nghiem"
 TEST_AUDIT_HMAC_KEY = "khoa-hmac-nhat-ky-thu-nghiem-dai-hon-32-ky-tu"

@@ -29,7 +29,9 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class IssueRequest:
-    """One certificate to issue. `key` is a key pair the device already holds (or None)."""
+    """One certificate to issue. `key` is a key pair the device already holds (or None);
+    `csr_der` a PKCS#10 request signed by the device's token, whose public key the CA
+    certifies after checking its signature (docs/ca.md, "Subscribers' tokens")."""
 
     subject: SubjectInfo
     not_before: datetime
@@ -37,6 +39,7 @@ class IssueRequest:
     device: Device | None = None
     key: DeviceKey | None = None
     key_algorithm: str = ""
+    csr_der: bytes | None = None
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 
 from cryptography import x509
@@ -269,10 +270,47 @@ class SimulatedCABackend(CABackend):
             key=key,
         )
 
+    def _keys_from_requests(self, requests: Sequence[IssueRequest]) -> list:
+        """The public keys of PKCS#10 requests signed by the devices' tokens, each checked
+        against its request's signature, as registry keys with no private part."""
+        from certificates.models import DeviceKey
+
+        rows = []
+        for request in requests:
+            try:
+                csr = x509.load_der_x509_csr(request.csr_der)
+            except ValueError as exc:
+                raise CertificateError(
+                    _("Yêu cầu chứng thư (PKCS#10) không đọc được."), code="bad_csr"
+                ) from exc
+            if not csr.is_signature_valid:
+                raise CertificateError(
+                    _("Chữ ký của yêu cầu chứng thư (PKCS#10) không hợp lệ."), code="bad_csr"
+                )
+            public_key = csr.public_key()
+            row = DeviceKey(
+                device=request.device,
+                algorithm=request.key_algorithm,
+                key_id=key_id(public_key),
+                public_key_der=public_key.public_bytes(
+                    serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+                ),
+                store=DeviceKey.Store.TOKEN,
+            )
+            row._public_key = public_key
+            rows.append(row)
+        return DeviceKey.objects.bulk_create(rows, batch_size=500)
+
     def issue(self, *, requests: Sequence[IssueRequest]) -> list[IssuedCertificate]:
         authority = self._issuing()
         ca = load_authority(authority)
         ca.private_key  # noqa: B018 - fail on a bad passphrase before generating any key
+        from_tokens = [r for r in requests if r.key is None and r.csr_der is not None]
+        token_keys = iter(self._keys_from_requests(from_tokens)) if from_tokens else iter(())
+        requests = [
+            replace(r, key=next(token_keys)) if r.key is None and r.csr_der is not None else r
+            for r in requests
+        ]
         missing = [(r.device, r.key_algorithm) for r in requests if r.key is None]
         new_keys = iter(self._device_keys_for(missing)) if missing else iter(())
         issued = []
@@ -392,6 +430,16 @@ class SimulatedCABackend(CABackend):
         if certificate.key_id is None or not certificate.der:
             raise CertificateError(
                 _("Chứng thư này không có khóa bí mật trong kho mô phỏng."), code="no_key"
+            )
+        if certificate.key.store == certificate.key.Store.TOKEN:
+            # The key never leaves the holder's token: the server cannot sign with it; the
+            # holder signs at their own desk (docs/ca.md, "Subscribers' tokens").
+            raise CertificateError(
+                _(
+                    "Khóa bí mật của chứng thư này nằm trong thiết bị của người ký: hãy ký "
+                    "bằng thiết bị tại máy của mình và tải văn bản đã ký lên."
+                ),
+                code="key_on_token",
             )
         private_key = serialization.load_pem_private_key(
             bytes(certificate.key.private_key_pem),

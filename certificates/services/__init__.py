@@ -18,6 +18,12 @@ from certificates.services.issuance import (
     certificate_issue_batch,
     certificate_issue_check,
 )
+from certificates.services.monitoring import (
+    signing_event_record,
+    signing_events_record_bulk,
+    signing_events_record_pair,
+    signing_events_record_reports,
+)
 from certificates.services.publication import (
     ca_chain_pem,
     crl_current,
@@ -52,4 +58,8 @@ __all__ = [
     "device_key_generate",
     "device_key_pool_fill",
     "ocsp_respond",
+    "signing_event_record",
+    "signing_events_record_bulk",
+    "signing_events_record_pair",
+    "signing_events_record_reports",
 ]

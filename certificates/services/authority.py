@@ -13,6 +13,7 @@ from certificates.models import Certificate, CertificateAuthority, DeviceKey
 from certificates.services._common import _day, _key_algorithm
 from certificates.services.publication import crl_publish
 from devices.models import Device
+from devices.services import token_store_on
 from portal.audit import audit_record
 
 if TYPE_CHECKING:
@@ -99,10 +100,14 @@ def device_key_pool_fill(
 
     Generates at most `batch` (CA_KEY_POOL_BATCH) keys, and only as many as the pool lacks
     to hold `target` (CA_KEY_POOL_SIZE); returns how many. One audit event per run that adds
-    keys. A real CA's backend adds none: its keys are born on its tokens.
+    keys. A real CA's backend adds none: its keys are born on its tokens. Nor does the token
+    store (docs/ca.md, "Subscribers' tokens"): its keys are born in the devices' tokens, keyed
+    ahead by `devices.services.device_tokens_key_ahead`, and no private key is kept here.
     """
     from django.conf import settings
 
+    if token_store_on():
+        return 0
     algorithm = _key_algorithm(algorithm)
     target = settings.CA_KEY_POOL_SIZE if target is None else target
     batch = settings.CA_KEY_POOL_BATCH if batch is None else batch

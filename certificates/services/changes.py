@@ -14,7 +14,7 @@ from agencies.models import Organization
 from certificates.backends import get_backend
 from certificates.choices import CertEventKind, CertStatus, RevocationReason, SubjectKind
 from certificates.exceptions import CertificateError
-from certificates.models import Certificate
+from certificates.models import Certificate, DeviceKey
 from certificates.services._common import (
     _apply_subject,
     _days_left,
@@ -30,6 +30,7 @@ from certificates.services._common import (
 from certificates.signals import certificate_superseded
 from certificates.subjects import SubjectInfo, subject_for
 from certificates.validity import add_years
+from devices.services import device_token_certificate_replace
 from portal.audit import audit_record
 
 if TYPE_CHECKING:
@@ -78,6 +79,9 @@ def _supersede(
 def _finish_supersession(old: Certificate, new: Certificate, by, before: dict) -> None:
     old.superseded_by = new
     old.save(update_fields=["superseded_by"])
+    if new.device_id is not None and new.key is not None and new.key.store == DeviceKey.Store.TOKEN:
+        # The same key certified again: the new certificate replaces the old on the token.
+        device_token_certificate_replace(device=new.device, der=bytes(new.der), by=by)
     audit_record(
         actor=by,
         action="certificate.supersede",

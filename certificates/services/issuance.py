@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -14,7 +14,8 @@ from django.utils.translation import gettext as _
 
 from agencies.models import Organization, Person
 from certificates.backends import get_backend
-from certificates.backends.base import IssueRequest
+from certificates.backends.base import IssuedCertificate, IssueRequest
+from certificates.backends.x509build import x509_name
 from certificates.choices import CertEventKind, CertStatus, SubjectKind
 from certificates.exceptions import CertificateError
 from certificates.models import Certificate, CertificateEvent, DeviceKey
@@ -30,6 +31,7 @@ from certificates.services._common import (
 from certificates.subjects import SubjectInfo, load_ancestries, subject_for
 from certificates.validity import add_years
 from devices.models import Device
+from devices.services import TokenOrder, device_tokens_personalise, token_store_on
 from portal.audit import audit_record
 from portal.audit_batch import AuditEntry
 from portal.lib.bulk import create_objects, insert_objects
@@ -159,6 +161,57 @@ def _request_of(order: IssueOrder, nodes, *, now: datetime, longest: datetime) -
     )
 
 
+def _issue_on_tokens(
+    orders: Sequence[IssueOrder],
+    requests: Sequence[IssueRequest],
+    *,
+    by,
+    audit_into: Sequence[list[AuditEntry]] | None,
+) -> list[IssuedCertificate]:
+    """The token store (docs/ca.md, "Subscribers' tokens"): each order's device personalised,
+    its token's PKCS#10 request to the CA, the certificate back onto the token. An order that
+    brings a key its device already holds is issued for that key."""
+    backend = get_backend()
+    on_token = [i for i, order in enumerate(orders) if order.device_key is None]
+    if any(orders[i].device is None for i in on_token):
+        raise CertificateError(
+            _("Cần một thiết bị lưu khóa: cặp khóa được sinh trong thiết bị."), code="no_device"
+        )
+    issued: list[IssuedCertificate | None] = [None] * len(requests)
+    others = [i for i in range(len(orders)) if orders[i].device_key is not None]
+    if others:
+        for index, result in zip(
+            others, backend.issue(requests=[requests[i] for i in others]), strict=True
+        ):
+            issued[index] = result
+    if on_token:
+
+        def issue(csrs: list[bytes]) -> list[bytes]:
+            results = backend.issue(
+                requests=[
+                    replace(requests[i], csr_der=csr) for i, csr in zip(on_token, csrs, strict=True)
+                ]
+            )
+            for index, result in zip(on_token, results, strict=True):
+                issued[index] = result
+            return [result.der for result in results]
+
+        device_tokens_personalise(
+            orders=[
+                TokenOrder(
+                    device=orders[i].device,
+                    subject=x509_name(requests[i].subject),
+                    algorithm=requests[i].key_algorithm,
+                )
+                for i in on_token
+            ],
+            issue=issue,
+            by=by,
+            audit_into=[audit_into[i] for i in on_token] if audit_into is not None else None,
+        )
+    return issued
+
+
 def certificate_issue_check(*, orders: Sequence[IssueOrder]) -> list[CertificateError | None]:
     """What `certificate_issue_batch` would refuse in each order on its own (subject, validity,
     key algorithm), without issuing anything: None for an order that passes. One query.
@@ -204,7 +257,10 @@ def certificate_issue_batch(
     requests = [_request_of(order, nodes, now=now, longest=longest) for order in orders]
 
     with transaction.atomic():
-        issued = get_backend().issue(requests=requests)
+        if token_store_on():
+            issued = _issue_on_tokens(orders, requests, by=by, audit_into=audit_into)
+        else:
+            issued = get_backend().issue(requests=requests)
         certificates = []
         for order, request, result in zip(orders, requests, issued, strict=True):
             certificate = Certificate(

@@ -16,6 +16,7 @@ from certificates.choices import AuthorityKind, CertStatus
 from certificates.exceptions import CertificateError
 from certificates.models import Certificate, CertificateAuthority, RevocationList
 from certificates.pem import der_to_pem
+from certificates.services.monitoring import signing_event_record_ocsp
 from portal.audit import audit_record
 
 CRLS_KEPT = 3  # published CRLs kept per CA (the newest is served)
@@ -130,9 +131,18 @@ def _ocsp_lookup(authority: CertificateAuthority, serial: str) -> OcspStatus | N
     return OcspStatus(revoked=False)
 
 
-def ocsp_respond(*, request_der: bytes) -> bytes:
-    """The DER OCSP response (RFC 6960) to a DER request; malformed input gets an error status."""
-    return get_backend().ocsp_response(request_der=request_der, lookup=_ocsp_lookup)
+def _ocsp_lookup_recorded(authority: CertificateAuthority, serial: str) -> OcspStatus | None:
+    status = _ocsp_lookup(authority, serial)
+    signing_event_record_ocsp(authority=authority, serial=serial, revoked=status and status.revoked)
+    return status
+
+
+def ocsp_respond(*, request_der: bytes, record: bool = False) -> bytes:
+    """The DER OCSP response (RFC 6960) to a DER request; malformed input gets an error status.
+    With `record`, the answer is a signing-monitor event (docs/architecture.md §13): the POST
+    form of the protocol; a GET writes nothing (§2.3)."""
+    lookup = _ocsp_lookup_recorded if record else _ocsp_lookup
+    return get_backend().ocsp_response(request_der=request_der, lookup=lookup)
 
 
 def ca_chain_pem() -> str:

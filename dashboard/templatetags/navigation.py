@@ -44,6 +44,13 @@ NAV = [
         (*_LETTER_ROLES, Role.ADMINISTRATOR),
         ("statistics", "monthly_reports:"),
     ),
+    # Letter 86/BCY-CTSBMTT's signing-activity monitor (docs/architecture.md §13).
+    (
+        _("Giám sát ký số"),
+        "signing_monitor",
+        (*_LETTER_ROLES, Role.ADMINISTRATOR),
+        ("signing_monitor",),
+    ),
     (_("Thông báo"), "portal:notifications", None, ("portal:notification",)),
 ]
 

@@ -9,6 +9,8 @@ from django.utils.translation import gettext as _
 
 from agencies.choices import Role
 from agencies.validators import nfc
+from certificates.choices import SignedDocumentKind
+from certificates.services import signing_events_record_pair
 from certificates.signing import anchor_position, signing_pair
 from certificates.signing.seal import sign_and_seal
 from demand import documents, figures, lifecycle, permissions
@@ -229,6 +231,13 @@ def registration_sign(*, registration: Registration, by, revision: int) -> Regis
         by=by,
         position=anchor_position(pdf, documents.SIGNATURE_ANCHOR),
         reason=f"Đăng ký nhu cầu chứng thư số giai đoạn {registration.campaign.period}",
+    )
+    signing_events_record_pair(
+        pair=pair,
+        agency=agency,
+        document_kind=SignedDocumentKind.DEMAND,
+        document_id=registration.pk,
+        document_number=registration.number,
     )
     with transaction.atomic():
         locked = _lock(registration)

@@ -11,6 +11,8 @@ from django.utils.translation import gettext as _
 
 from agencies.models import Organization
 from agencies.services import document_number_next
+from certificates.choices import SignedDocumentKind
+from certificates.services import signing_events_record_pair
 from certificates.signing import anchor_position, signing_pair
 from certificates.signing.seal import sign_and_seal
 from demand import documents, figures, permissions
@@ -111,6 +113,13 @@ def summary_send(*, campaign: Campaign, province: Organization, by) -> ProvinceS
         by=by,
         position=anchor_position(pdf, documents.SIGNATURE_ANCHOR),
         reason=f"Tổng hợp nhu cầu chứng thư số giai đoạn {campaign.period}",
+    )
+    signing_events_record_pair(
+        pair=pair,
+        agency=office or province,
+        document_kind=SignedDocumentKind.DEMAND,
+        document_id=None,
+        document_number=number,
     )
     try:
         with transaction.atomic():

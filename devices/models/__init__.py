@@ -27,6 +27,7 @@ from devices.models.stored import (
     DeviceSigningRequest,
     SigningParty,
 )
+from devices.models.token import DeviceToken
 
 __all__ = [
     "CustodyRecord",
@@ -34,6 +35,7 @@ __all__ = [
     "DeviceDocument",
     "DeviceDocumentForm",
     "DeviceSigningRequest",
+    "DeviceToken",
     "SigningParty",
     "HandoverItem",
     "HandoverNotice",

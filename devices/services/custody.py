@@ -15,6 +15,7 @@ from devices.choices import DeviceKind, DeviceStatus
 from devices.lifecycle import MOVES, SYSTEM
 from devices.models import CustodyRecord, Device
 from devices.permissions import holds
+from devices.services.tokens import device_token_pin_reset
 from portal.audit import audit_record
 from portal.errors import DomainError
 
@@ -164,8 +165,13 @@ def device_lock(*, device: Device, by, note: str = "") -> Device:
 
 
 def device_recover(*, device: Device, by, document_ref: str = "") -> Device:
-    """A locked device is unlocked (Mẫu 06) and is the subscriber's again."""
-    return _transition(device, action="recover", by=by, document_ref=document_ref)
+    """A locked device is unlocked (Mẫu 06) and is the subscriber's again: on its token the
+    security officer sets a new user PIN, sealed for its handover (docs/ca.md, "Subscribers'
+    tokens"); the move and the token's new PIN stand or fall together."""
+    with transaction.atomic():
+        device = _transition(device, action="recover", by=by, document_ref=document_ref)
+        device_token_pin_reset(device=device, by=by, document_ref=document_ref)
+    return device
 
 
 def device_await_return(*, device: Device, by, note: str = "") -> Device:

@@ -21,6 +21,7 @@ from devices.models import Device, LossReport, ReturnMinutesItem, ReturnObligati
 from devices.permissions import is_clerk_of, require
 from devices.services._common import clean_text, next_number
 from devices.services.custody import _transition
+from devices.services.tokens import device_token_retire
 from portal.audit import audit_record
 from portal.errors import DomainError
 
@@ -99,6 +100,8 @@ def loss_report_create(
         )
         ref = _("Mẫu 09 số %(number)s") % {"number": report.number}
         _transition(locked, action="lose", by=by, document_ref=ref, note=circumstances)
+        # Its token is never used again (docs/ca.md, "Subscribers' tokens").
+        device_token_retire(device=locked, by=by, document_ref=ref)
         ReturnObligation.objects.open().filter(device=locked).update(
             closed_at=timezone.now(),
             closed_by=by,

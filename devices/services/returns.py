@@ -37,6 +37,7 @@ from devices.models import (
 from devices.permissions import can_confirm_minutes, is_clerk_of, require
 from devices.services._common import clean_text, next_number, under
 from devices.services.custody import _transition
+from devices.services.tokens import device_token_wipe
 from portal.audit import audit_record
 from portal.errors import DomainError
 from portal.workdays import add_working_days
@@ -307,6 +308,8 @@ def return_minutes_confirm(
                 document_ref=ref,
                 custody_org=locked.receiver,
             )
+            # Wiped before it can go back to stock (docs/ca.md, "Subscribers' tokens").
+            device_token_wipe(device=item.device, by=by, document_ref=ref)
         ReturnObligation.objects.filter(pk__in=[i.obligation_id for i in items]).update(
             closed_at=now, closed_by=by, close_note=_("Đã bàn giao theo %(ref)s") % {"ref": ref}
         )

@@ -7,7 +7,7 @@ letters, so they are flows of requests_app (requests_app/device_flows.py, docs/a
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -69,3 +69,20 @@ def device_collect(request, pk: int):
             % {"serial": device.serial},
         )
     return redirect("devices:detail", pk=device.pk)
+
+
+@login_required
+@require_POST
+def device_pin_envelope(request, pk: int):
+    """The CA operator opens the PIN envelope of a personalised device, once, to hand the PIN
+    over with the device (Mẫu 07, docs/ca.md "Subscribers' tokens"): shown on this answer
+    only, never stored again, audited without the PIN."""
+    device = visible_device(request, pk)
+    try:
+        pin = services.device_token_pin_reveal(device=device, by=request.user)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect("devices:detail", pk=device.pk)
+    response = render(request, "devices/pin_envelope.html", {"device": device, "pin": pin})
+    response["Cache-Control"] = "no-store"
+    return response

@@ -11,10 +11,12 @@ from django.views.decorators.http import require_GET
 from agencies.access import scope_for
 from agencies.choices import OrgKind
 from agencies.models import Organization
+from devices.choices import TokenState
 from devices.exports import export_inventory
 from devices.filters import AGENCY_KINDS, DeviceFilterSet
-from devices.models import Device, ReturnObligation
+from devices.models import Device, DeviceToken, ReturnObligation
 from devices.permissions import device_actions, is_ca
+from devices.services import DEMO_PIN
 from devices.views._common import STAFF_ROLES, require_staff, visible_device
 from portal.lib.exports import export_query, wants_export
 from portal.lib.paging import Jump, keyset_paginate
@@ -140,8 +142,17 @@ def device_detail(request, pk: int):
         .select_related("cert_request")
         .order_by("-cert_request__created_at")[:10]
     )
+    token = DeviceToken.objects.filter(device=device).first()
     context = {
         "device": device,
+        "token": token,
+        "demo_pin": DEMO_PIN,
+        "can_open_pin_envelope": bool(
+            token is not None
+            and token.state == TokenState.PERSONALISED
+            and token.pin_envelope
+            and is_ca(user)
+        ),
         "custody": custody,
         "obligations": obligations,
         "open_obligation": next((o for o in obligations if o.closed_at is None), None),

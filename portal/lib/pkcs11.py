@@ -87,8 +87,9 @@ def _token_errors() -> Iterator[None]:
         raise TokenError(_ERROR_CODES.get(type(error), "failed"), type(error).__name__) from error
 
 
-def _softhsm_conf(token_dir: Path) -> None:
-    """Point SoftHSM2 at the portal's token store, unless the environment already does."""
+def softhsm_conf(token_dir: Path) -> None:
+    """Point SoftHSM2 at the portal's token store, unless the environment already does; the
+    processes the portal starts (worker, the demo's signing client) inherit it."""
     if os.environ.get("SOFTHSM2_CONF"):
         return
     token_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -119,7 +120,7 @@ def module() -> pkcs11.lib:
         if _library is None:
             path = settings.PKCS11_MODULE
             if "softhsm" in Path(path).name:
-                _softhsm_conf(Path(settings.PKCS11_TOKEN_DIR))
+                softhsm_conf(Path(settings.PKCS11_TOKEN_DIR))
             _library = pkcs11.lib(path)
         elif _library_inherited:
             _initialise_again(_library)
@@ -135,6 +136,7 @@ def _after_fork_in_child() -> None:
     _lock = threading.RLock()
     _shared_sessions.clear()
     _shared_handles.clear()
+    _slots.clear()
     _library_inherited = _library is not None
 
 
@@ -145,6 +147,7 @@ def rescan() -> None:
     with _lock:
         _shared_sessions.clear()
         _shared_handles.clear()
+        _slots.clear()
         if _library is not None:
             _initialise_again(_library)
 
@@ -173,14 +176,52 @@ def _serial(token: pkcs11.Token) -> str:
     return (serial.decode() if isinstance(serial, bytes) else serial).strip()
 
 
+# Slots by token serial, remembered from the last walk over the slots: with thousands of
+# tokens in a store (a CA's stock), walking every slot for each lookup cost milliseconds.
+# An entry is checked against the slot's token before use, and dropped when it is stale.
+_slots: dict[str, pkcs11.Slot] = {}
+
+
 def token(serial: str) -> pkcs11.Token:
     """The token with this serial number (a token's identity; labels may repeat)."""
     with _token_errors():
-        for slot in module().get_slots(token_present=True):
-            found = slot.get_token()
-            if found.flags & TokenFlag.TOKEN_INITIALIZED and _serial(found) == serial:
+        cached = _slots.get(serial)
+        if cached is not None:
+            try:
+                found = cached.get_token()
+            except p11_errors.PKCS11Error:
+                found = None
+            if (
+                found is not None
+                and found.flags & TokenFlag.TOKEN_INITIALIZED
+                and _serial(found) == serial
+            ):
                 return found
+            _slots.pop(serial, None)
+        match = _scan(serial)
+        if match is None:
+            # SoftHSM2 reads its token store once, at C_Initialize: a token another process
+            # created since (a worker keying the stock ahead) is seen only after the library
+            # is initialised again. That closes this process's sessions, so callers find
+            # their tokens before opening any (devices' personalisation does).
+            with _lock:
+                rescan()
+                match = _scan(serial)
+        if match is not None:
+            return match
     raise TokenError("token_missing", serial)
+
+
+def _scan(serial: str) -> pkcs11.Token | None:
+    """Walk every slot, remembering each initialised token's slot; the token `serial`."""
+    match = None
+    for slot in module().get_slots(token_present=True):
+        found = slot.get_token()
+        if found.flags & TokenFlag.TOKEN_INITIALIZED:
+            _slots[_serial(found)] = slot
+            if _serial(found) == serial:
+                match = found
+    return match
 
 
 def token_serials(label: str) -> list[str]:
@@ -217,10 +258,11 @@ def token_create(*, label: str, so_pin: str, user_pin: str) -> str:
     """Initialise a new token on a free slot (SoftHSM2 always offers one) with this label and
     PINs; return its serial number."""
     with _lock, _token_errors():
+        # SoftHSM2 offers its one free slot last: looking from the end finds it at once.
         free = next(
             (
                 slot
-                for slot in module().get_slots(token_present=True)
+                for slot in reversed(module().get_slots(token_present=True))
                 if not slot.get_token().flags & TokenFlag.TOKEN_INITIALIZED
             ),
             None,
@@ -229,6 +271,7 @@ def token_create(*, label: str, so_pin: str, user_pin: str) -> str:
             raise TokenError("no_free_slot")
         _init_token(free.slot_id, so_pin=so_pin, label=label)
         created = free.get_token()
+        _slots[_serial(created)] = free
         with _open(created, rw=True, so_pin=so_pin) as session:
             session.init_pin(user_pin)
         return _serial(created)
@@ -436,6 +479,38 @@ def signing_key(session: pkcs11.Session, *, key_id: bytes, public_der: bytes):
     if handle.key_type == KeyType.EC:
         return TokenECKey(handle, public_der)
     raise TokenError("failed", f"unsupported key type {handle.key_type!r}")
+
+
+def so_pin_change(serial: str, *, so_pin: str, new_so_pin: str) -> None:
+    """C_SetPIN as the security officer: a token initialised with a temporary SO PIN gets the
+    one derived from its serial, which SoftHSM2 only assigns at C_InitToken."""
+    with _token_errors(), _open(token(serial), rw=True, so_pin=so_pin) as opened:
+        opened.set_pin(so_pin, new_so_pin)
+
+
+def certificates_remove(session: pkcs11.Session, *, key_id: bytes) -> int:
+    """Destroy the certificate objects beside key `key_id` (a certificate replaced, or one
+    written by an issuance the registry rolled back); returns how many."""
+    with _token_errors():
+        found = list(
+            session.get_objects({Attribute.CLASS: ObjectClass.CERTIFICATE, Attribute.ID: key_id})
+        )
+        for item in found:
+            item.destroy()
+    return len(found)
+
+
+@contextmanager
+def session_public(serial: str) -> Iterator[pkcs11.Session]:
+    """A read-write session without login: enough to replace the public certificate objects
+    of a token whose user PIN only its holder knows."""
+    with _token_errors():
+        opened = token(serial).open(rw=True)
+    try:
+        with _token_errors():
+            yield opened
+    finally:
+        opened.close()
 
 
 # --- the CA's HSM slot: one long-lived session per process -------------------------------

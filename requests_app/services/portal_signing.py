@@ -13,7 +13,9 @@ import logging
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from certificates.choices import SignedDocumentKind
 from certificates.exceptions import CertificateError
+from certificates.services import signing_events_record_pair
 from certificates.signing import anchor_position, sign_and_seal, signing_pair
 from portal.audit import audit_record
 from requests_app.choices import Signing, Status
@@ -90,6 +92,13 @@ def letter_portal_sign(*, cert_request_id: int) -> LetterDocument | None:
             cert_request.pk, number, _("Không ký được văn bản trên cổng do lỗi hệ thống."), issuer
         )
         return None
+    signing_events_record_pair(
+        pair=pair,
+        agency=agency,
+        document_kind=SignedDocumentKind.LETTER,
+        document_id=cert_request.pk,
+        document_number=number,
+    )
     return letter_signed_store(
         cert_request_id=cert_request.pk, number=number, pdf=pdf, by=issuer, source="portal"
     )

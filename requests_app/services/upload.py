@@ -22,7 +22,8 @@ from django.utils.translation import gettext as _
 
 from agencies.access import scope_for
 from agencies.choices import Role
-from certificates.choices import SubjectKind
+from certificates.choices import SignedDocumentKind, SigningEventKind, SubjectKind
+from certificates.services import signing_events_record_reports
 from certificates.signing import signed_revision_matches, verify_pdf
 from certificates.signing.files import check_pdf_size, max_pdf_bytes, open_pdf
 from portal.audit import audit_record
@@ -122,11 +123,21 @@ def _sealed_by(certificate, agency) -> bool:
     )
 
 
-def inspect_upload(*, pdf: bytes, rendered: bytes, agency, number: str) -> None:
-    """Raise a `DomainError` naming the first check the signed `pdf` fails (see the module)."""
+def inspect_upload(
+    *, pdf: bytes, rendered: bytes, agency, number: str, kind: str = SigningEventKind.UPLOADED
+) -> None:
+    """Raise a `DomainError` naming the first check the signed `pdf` fails (see the module).
+    Its signatures go to the signing monitor as `kind` (uploaded, or signed at the desk)."""
     check_pdf_size(pdf)
     open_pdf(pdf)
     reports = verify_pdf(pdf, agency=agency)
+    signing_events_record_reports(
+        kind=kind,
+        reports=reports,
+        agency=agency,
+        document_kind=SignedDocumentKind.LETTER,
+        document_number=number,
+    )
     if not reports:
         raise DomainError(
             _("Tệp tải lên chưa có chữ ký số: hãy ký văn bản bằng thiết bị của mình rồi tải lên."),
@@ -194,7 +205,13 @@ def letter_signed_accept(
         rendered = bytes(_rendered(locked).content)
         agency = locked.agency
     try:
-        inspect_upload(pdf=pdf, rendered=rendered, agency=agency, number=number)
+        inspect_upload(
+            pdf=pdf,
+            rendered=rendered,
+            agency=agency,
+            number=number,
+            kind=SigningEventKind.SIGNED if source == "desk" else SigningEventKind.UPLOADED,
+        )
     except DomainError as exc:  # CertificateError too: too big, not a PDF, unreadable
         _audit_refusal(cert_request, by=by, pdf=pdf, error=exc)
         raise

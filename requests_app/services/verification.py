@@ -6,7 +6,9 @@ signature valid (decided on the locked letter by `check_signed`)."""
 
 from django.utils.translation import gettext as _
 
+from certificates.choices import SignedDocumentKind, SigningEventKind
 from certificates.exceptions import CertificateError
+from certificates.services import signing_events_record_reports
 from certificates.signing import verification_summary, verify_pdf
 from portal.audit import audit_record
 from portal.errors import DomainError
@@ -41,6 +43,14 @@ def letter_signed_verify(*, document: LetterDocument, by=None) -> LetterVerifica
     except CertificateError as exc:
         entries, ok, summary = [], False, exc.message
     else:
+        signing_events_record_reports(
+            kind=SigningEventKind.VERIFIED,
+            reports=reports,
+            agency=letter.agency,
+            document_kind=SignedDocumentKind.LETTER,
+            document_id=letter.pk,
+            document_number=letter.number,
+        )
         entries = [_report_entry(report) for report in reports]
         ok = bool(reports) and all(report.ok for report in reports)
         summary = verification_summary(reports)

@@ -124,26 +124,28 @@ HOME, LETTERS, CERTIFICATES, DEVICES, NOTICES = (
 MERGERS = "Sáp nhập"
 STATISTICS = "Thống kê"
 DEMAND = "Nhu cầu CTS"
+MONITOR = "Giám sát ký số"
 
 
 @pytest.mark.parametrize(
     ("persona", "expected"),
     [
-        ("clerk_a", [HOME, LETTERS, CERTIFICATES, DEVICES, DEMAND, STATISTICS, NOTICES]),
+        ("clerk_a", [HOME, LETTERS, CERTIFICATES, DEVICES, DEMAND, STATISTICS, MONITOR, NOTICES]),
         (
             "officer_1",
             [HOME, LETTERS, "Hộp thư Sở KH&CN", CERTIFICATES, DEVICES, MERGERS]
-            + [DEMAND, STATISTICS, NOTICES],
+            + [DEMAND, STATISTICS, MONITOR, NOTICES],
         ),
         (
             "ca_operator",
-            [HOME, LETTERS, "Hàng đợi CA", CERTIFICATES, DEVICES, DEMAND, STATISTICS, NOTICES],
+            [HOME, LETTERS, "Hàng đợi CA", CERTIFICATES, DEVICES, DEMAND, STATISTICS]
+            + [MONITOR, NOTICES],
         ),
         ("subscriber_user", [HOME, CERTIFICATES, DEVICES, NOTICES]),
         (
             "admin",
             [HOME, LETTERS, "Hộp thư Sở KH&CN", "Hàng đợi CA", CERTIFICATES, DEVICES, MERGERS]
-            + [DEMAND, STATISTICS, NOTICES, "Quản trị"],
+            + [DEMAND, STATISTICS, MONITOR, NOTICES, "Quản trị"],
         ),
     ],
 )

@@ -22,7 +22,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from certificates import services as ca_services
-from certificates.choices import RevocationReason, SubjectKind
+from certificates.choices import RevocationReason, SigningEventKind, SubjectKind
 from certificates.desk.models import DeskSigning, DeskState
 from certificates.desk.services import (
     desk_signing_complete,
@@ -31,7 +31,7 @@ from certificates.desk.services import (
     digest_of,
 )
 from certificates.exceptions import CertificateError
-from certificates.models import RevocationList
+from certificates.models import RevocationList, SigningEvent
 from certificates.signing import Appearance, signature_position
 from portal.documents import DocumentKind
 from portal.errors import DomainError
@@ -117,6 +117,12 @@ def test_the_head_signs_and_seals_at_the_desk_and_pdfsig_reports_both_valid(
     assert letter.status == Status.PROVINCE_REVIEW
     assert last.document is not None and last.document.kind == DocumentKind.SIGNED
     assert AuditEvent.objects.filter(action="letter_document.sign", after__source="desk").exists()
+    # The signing monitor sees both as signatures made, not as an upload.
+    events = SigningEvent.objects.filter(document_number=letter.number)
+    assert not events.filter(kind=SigningEventKind.UPLOADED).exists()
+    assert sorted(events.filter(kind=SigningEventKind.SIGNED).values_list("serial", flat=True)) == (
+        sorted([pair.personal.serial, pair.seal.serial])
+    )
     path = tmp_path / "signed.pdf"
     path.write_bytes(bytes(last.document.content))
     nss = nss_db_trusting(

@@ -27,6 +27,8 @@ OPERATOR_SECRETS = {
     "POSTGRES_PASSWORD": "mat-khau-postgres-thu-nghiem",
     "CA_KEY_PASSPHRASE": "mat-khau-ca-thu-nghiem-dai-du",
     "CA_DEVICE_KEY_PASSPHRASE": "mat-khau-thiet-bi-thu-nghiem",
+    "PORTAL_TOKEN_SO_KEY": "khoa-pin-so-token-thu-nghiem-dai-du",
+    "PORTAL_TOKEN_PIN_KEY": "khoa-niem-phong-pin-thu-nghiem-dai-du",
     "CA_HSM_PIN": "ma-pin-khe-hsm-ca-trien-khai",
     "CA_HSM_SO_PIN": "ma-pin-so-khe-hsm-ca-trien-khai",
 }

@@ -1,16 +1,22 @@
-"""Run the web server, a Celery worker and Celery beat together, for `make run`.
+"""Run the web server, a Celery worker, Celery beat and the signing client together, for
+`make run`.
 
 One command so a new user gets the whole portal (deadlines and CRL publication included) from
-one terminal; Ctrl-C stops all three. Production runs them as separate containers instead.
+one terminal; Ctrl-C stops them all. The signing client stands for the one each official runs
+on their own computer (clients/signing/README.md): here it serves the demo heads' SoftHSM2
+tokens, marked as demo devices. Production runs the server parts as separate containers.
 """
 
 import signal
 import subprocess
 import sys
 import time
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
+
+from portal.lib.pkcs11 import softhsm_conf
 
 
 class Command(BaseCommand):
@@ -32,11 +38,15 @@ class Command(BaseCommand):
                 python, "-m", "celery", "-A", "config", "beat", "-l", "INFO",
                 "-s", settings.CELERY_BEAT_SCHEDULE_FILENAME,
             ],
+            "signing-client": self._signing_client(python, addrport),
         }  # fmt: skip
         processes = {name: subprocess.Popen(cmd) for name, cmd in commands.items()}
         broker = "Redis" if settings.REDIS_URL else "file-system broker (var/celery)"
         self.stdout.write(
-            self.style.SUCCESS(f"Portal at http://{addrport}/ — worker and beat on {broker}.")
+            self.style.SUCCESS(
+                f"Portal at http://{addrport}/ — worker and beat on {broker}; demo signing "
+                f"client at {settings.PORTAL_SIGNING_CLIENT_URL}."
+            )
         )
 
         def stop(*_):
@@ -60,3 +70,16 @@ class Command(BaseCommand):
         failed = [name for name, p in processes.items() if p.returncode not in (0, -15, None)]
         if failed:
             self.stderr.write(f"Stopped because {', '.join(failed)} exited.")
+
+    @staticmethod
+    def _signing_client(python: str, addrport: str) -> list[str]:
+        """The signing client on the demo's token store, answering the portal's own pages."""
+        softhsm_conf(settings.PKCS11_TOKEN_DIR)
+        host, _, port = addrport.rpartition(":")
+        origins = {f"http://{host or '127.0.0.1'}:{port}", f"http://localhost:{port}"}
+        client_port = urlsplit(settings.PORTAL_SIGNING_CLIENT_URL).port or 10555
+        return [
+            python, "-m", "portal_signing_client", "--demo",
+            "--module", settings.PKCS11_MODULE, "--port", str(client_port),
+            *(arg for origin in sorted(origins) for arg in ("--origin", origin)),
+        ]  # fmt: skip

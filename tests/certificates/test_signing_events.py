@@ -1,0 +1,41 @@
+"""The OCSP responder's answers as signing-monitor events (docs/architecture.md §13): each
+POST answered is one event tied to the certificate and its agency; a GET writes nothing
+(docs/architecture.md §2.3)."""
+
+import base64
+from urllib.parse import quote
+
+import pytest
+from django.urls import reverse
+
+from certificates.choices import RevocationReason, SigningEventKind, SigningOutcome
+from certificates.models import SigningEvent
+from certificates.services import certificate_revoke
+from tests.certificates.ocsp_requests import post, request_for
+
+pytestmark = pytest.mark.django_db
+
+
+def test_each_ocsp_post_answered_is_an_event_of_the_certificate(issue, cast, client):
+    certificate = issue()
+    post(client, request_for(certificate))
+    certificate_revoke(
+        certificate=certificate, by=cast.ca_operator, reason=RevocationReason.KEY_COMPROMISE
+    )
+    post(client, request_for(certificate))
+
+    assert list(
+        SigningEvent.objects.order_by("pk").values_list(
+            "kind", "certificate_id", "serial", "agency_id", "outcome"
+        )
+    ) == [
+        (SigningEventKind.OCSP, certificate.pk, certificate.serial, certificate.agency_id, o)
+        for o in (SigningOutcome.OK, SigningOutcome.REVOKED)
+    ]
+
+
+def test_an_ocsp_get_records_nothing(issue, client):
+    encoded = quote(base64.b64encode(request_for(issue())).decode(), safe="")
+    response = client.get(reverse("certificates:ocsp_get", args=[encoded]))
+    assert response.status_code == 200
+    assert not SigningEvent.objects.exists()
