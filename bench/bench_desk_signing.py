@@ -6,9 +6,9 @@
 Runs in a throw-away database (Django's test database: a temporary SQLite file, or
 test_<name> on PostgreSQL when DATABASE_URL is set) and a throw-away SoftHSM2 token store (its
 own SOFTHSM2_CONF, which also holds the CA's HSM slot for this run), so it never touches real
-data. Issues the head's personal certificate and the agency's seal through the simulated CA and
-puts each on a SoftHSM2 token of its own (the key imported with `softhsm2-util`, as
-tests/browser/test_desk_signing.py does until certificates are issued onto tokens). Then N
+data. Issues the head's personal certificate and the agency's seal through the simulated CA
+onto a USB token each (SoftHSM2: the key pair generated inside the token, the certificate
+written back; docs/ca.md, "Subscribers' tokens"), the PIN taken from its envelope. Then N
 Mẫu 01 letters (3 rows) are issued "to be signed with the head's own device" and rendered by the
 worker's task (not timed), and for each letter both rounds run as the page drives them:
 
@@ -36,9 +36,9 @@ import logging
 import os
 import shutil
 import statistics
-import subprocess
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from _letters import build_agency, issued_letter  # noqa: E402 - bench/ is on the path
@@ -54,82 +54,72 @@ TOKENS = Path(tempfile.mkdtemp(prefix="bench-desk-signing-"))
 os.environ["SOFTHSM2_CONF"] = str(TOKENS / "softhsm2.conf")
 
 GOAL = 0.300
-PIN = "73915284"
-SO_PIN = "48261739"
-KEY_ID = b"\x01"
 STEPS = ("prepare head", "complete head", "prepare seal", "complete seal")
 
 
-def certificates(world):
-    """The head's personal certificate and the agency's seal, issued by the simulated CA."""
+@dataclass(frozen=True)
+class OnToken:
+    """A certificate issued onto a USB token (key pair generated inside it) and what the
+    holder knows of it: the token's serial and the PIN handed over with the device."""
+
+    certificate: object
+    serial: str
+    pin: str
+    key_id: bytes
+    public_der: bytes
+
+
+def on_tokens(world) -> tuple[OnToken, OnToken]:
+    """The head's personal certificate and the agency's seal, each issued by the simulated
+    CA onto a USB token of its own (docs/ca.md, "Subscribers' tokens"), the PIN envelope opened
+    by the CA operator as at the handover."""
     from django.contrib.auth import get_user_model
 
     from agencies.choices import OrgKind, Role
     from agencies.models import Membership, Organization
     from certificates import services
     from certificates.choices import SubjectKind
+    from devices.choices import DeviceKind
+    from devices.models import DeviceToken
+    from devices.services import device_deliver_for_certificate, device_token_pin_reveal
 
     agency, _clerk, head = world
     ca_org = Organization.objects.create(kind=OrgKind.CA, name="Cục CTS&BMTT (mô phỏng)")
     operator = get_user_model().objects.create(username="bench_ca_operator")
     Membership.objects.create(user=operator, role=Role.CA_OPERATOR, organization=ca_org)
     services.ca_initialize(by=operator)
-    personal = services.certificate_issue(
-        subject_kind=SubjectKind.PERSON, agency=agency, person=head.person, by=operator
-    )
-    seal = services.certificate_issue(
-        subject_kind=SubjectKind.ORGANIZATION, agency=agency, by=operator
-    )
-    return personal, seal
 
-
-def on_token(label: str, certificate, by) -> str:
-    """A SoftHSM2 token holding `certificate`'s key (imported: the stand-in, see the module);
-    returns its serial."""
-    from cryptography.hazmat.primitives import serialization
-
-    from certificates import services
-    from portal.lib import pkcs11
-
-    key = services.certificate_signing_material(certificate=certificate, by=by).private_key
-    key_file = TOKENS / f"{label}.pem"
-    key_file.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
+    def issue(subject_kind, holder) -> OnToken:
+        device = device_deliver_for_certificate(
+            kind=DeviceKind.USB_TOKEN, agency=agency, holder=holder, by=operator
         )
-    )
-    try:
-        for args in (
-            ["--init-token", "--free", "--label", label, "--so-pin", SO_PIN, "--pin", PIN],
-            ["--import", str(key_file), "--token", label, "--label", label, "--id", "01",
-             "--pin", PIN],
-        ):  # fmt: skip
-            subprocess.run(["softhsm2-util", *args], check=True, capture_output=True)
-    finally:
-        key_file.unlink()
-    pkcs11.rescan()  # the module was loaded by the CA's ceremony: see the new token
-    (serial,) = pkcs11.token_serials(label)
-    return serial
+        certificate = services.certificate_issue(
+            subject_kind=subject_kind, agency=agency, person=holder, device=device, by=operator
+        )
+        token = DeviceToken.objects.get(device=device)
+        return OnToken(
+            certificate=certificate,
+            serial=token.serial,
+            pin=device_token_pin_reveal(device=device, by=operator),
+            key_id=token.key_id_bytes,
+            public_der=bytes(token.public_key_der),
+        )
+
+    return issue(SubjectKind.PERSON, head.person), issue(SubjectKind.ORGANIZATION, None)
 
 
-def token_signs(serial: str, certificate, digest: bytes) -> bytes:
+def token_signs(on_token: OnToken, digest: bytes) -> bytes:
     """What the signing client does once the PIN is typed: log in, find the key, sign the
     SHA-256 digest (RSA: PKCS#1 v1.5 over DigestInfo; EC: ECDSA, DER)."""
-    from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import ec, padding
     from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
 
     from portal.lib import pkcs11
 
-    public = x509.load_der_x509_certificate(bytes(certificate.der)).public_key()
-    public_der = public.public_bytes(
-        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
-    with pkcs11.session(serial, user_pin=PIN) as session:
-        key = pkcs11.signing_key(session, key_id=KEY_ID, public_der=public_der)
+    public = serialization.load_der_public_key(on_token.public_der)
+    with pkcs11.session(on_token.serial, user_pin=on_token.pin) as session:
+        key = pkcs11.signing_key(session, key_id=on_token.key_id, public_der=on_token.public_der)
         if isinstance(public, ec.EllipticCurvePublicKey):
             return key.sign(digest, ec.ECDSA(Prehashed(hashes.SHA256())))
         return key.sign(digest, padding.PKCS1v15(), Prehashed(hashes.SHA256()))
@@ -153,11 +143,8 @@ def run(n: int) -> None:
 
     world = build_agency()
     _agency, _clerk, head = world
-    personal, seal = certificates(world)
-    tokens = {
-        personal.pk: on_token("head", personal, head),
-        seal.pk: on_token("seal", seal, head),
-    }
+    personal, seal = on_tokens(world)
+    tokens = {personal.certificate.pk: personal, seal.certificate.pk: seal}
     started = time.perf_counter()
     letters = [issued_for_the_desk(world, number) for number in range(1, n + 2)]
     setup = time.perf_counter() - started
@@ -172,7 +159,7 @@ def run(n: int) -> None:
             desk = services.letter_desk_prepare(cert_request=letter, by=head)
             digest = digest_of(desk)
             t1, c1 = time.perf_counter(), time.process_time()
-            signature = token_signs(tokens[desk.certificate_id], desk.certificate, digest)
+            signature = token_signs(tokens[desk.certificate_id], digest)
             c2, t2 = time.process_time(), time.perf_counter()
             done = services.letter_desk_complete(
                 cert_request=letter,
