@@ -5,7 +5,7 @@ verdict.
     bench/run                         # 1M certificates: the goals are decided at this size
     bench/run --quick                 # a small dataset and short runs, to try the harness
     bench/run --only lists,load       # some parts: lists, load, letter, processing, sweeps,
-                                      #   ca, pdf, signing, merger, export, stats, import
+                                      #   ca, pdf, signing, desk, merger, export, stats, import
 
 Needs PostgreSQL and Redis (DATABASE_URL=postgres://…/<any>, REDIS_URL=redis://…; defaults:
 the local servers). The dataset lives in the database --database (default portal_scale): made
@@ -59,6 +59,7 @@ def parts(quick: bool) -> dict[str, list[str]]:
         "ca": ["bench_ca.py", *(["--n", "50", "--crl", "10000", "--repeat", "2"] if small else [])],
         "pdf": ["bench_pdf.py", *(["--repeat", "1"] if small else [])],
         "signing": ["bench_signing.py", *(["--n", "3"] if small else [])],
+        "desk": ["bench_desk_signing.py", *(["--n", "5"] if small else [])],
         "merger": ["bench_merger.py", *(["--agencies", "200"] if small else [])],
         "export": ["bench_export.py", *(["--devices", "20000"] if small else [])],
         "stats": ["bench_stats.py", *(["--certificates", "50000"] if small else [])],

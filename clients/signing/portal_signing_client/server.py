@@ -187,6 +187,17 @@ class Handler(BaseHTTPRequestHandler):
     def _path(self) -> str:
         return urlsplit(self.path).path
 
+    def _refuse_origin(self):
+        # The one refusal the portal never hears of: logged (origin, method and path only),
+        # so that a web page probing the client leaves a trace on the official's computer.
+        log.info(
+            "request refused: origin not allowed origin=%r %s %r",
+            (self.headers.get("Origin") or "")[:200],
+            self.command,
+            self._path()[:200],
+        )
+        self._error(403, "forbidden_origin")
+
     def _refuse_host(self):
         self.close_connection = True
         self._error(403, "forbidden_host")
@@ -198,7 +209,7 @@ class Handler(BaseHTTPRequestHandler):
             return self._refuse_host()
         origin = self._allowed_origin()
         if origin is None:
-            return self._error(403, "forbidden_origin")
+            return self._refuse_origin()
         headers = self._cors_headers(origin)
         headers.update(
             {
@@ -217,7 +228,7 @@ class Handler(BaseHTTPRequestHandler):
             return self._confirm_get(match.group(1))
         origin = self._allowed_origin()
         if origin is None:
-            return self._error(403, "forbidden_origin")
+            return self._refuse_origin()
         if path == "/v1/status":
             return self._status(origin)
         if path == "/v1/certificates":
@@ -235,7 +246,7 @@ class Handler(BaseHTTPRequestHandler):
         origin = self._allowed_origin()
         if origin is None:
             self.close_connection = True
-            return self._error(403, "forbidden_origin")
+            return self._refuse_origin()
         if path == "/v1/sign":
             return self._sign(origin)
         self.close_connection = True
