@@ -273,3 +273,41 @@ def redis_app(transactional_db):
     assert app.conf.broker_url.startswith("redis"), app.conf.broker_url
     app.control.purge()
     return app
+
+
+# --- the session's Chromium ---------------------------------------------------------------
+# One Playwright for the whole run (a second sync_playwright in the same process fails while
+# the first is open): the browser tests (tests/browser/) and the signing client's page test use
+# it. Playwright's own browser download does not work on our networks, so the executable is
+# passed explicitly; without Chromium the tests skip on a developer machine and fail under CI.
+# Playwright's sync API runs an event loop in this thread; Django would otherwise refuse the
+# database calls the tests make alongside it.
+os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+
+CHROMIUM = os.environ.get("PORTAL_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not Path(CHROMIUM).is_file():
+        service_missing(f"Chromium not found at {CHROMIUM} (apt-get install chromium)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        service_missing("the playwright Python package is not installed")
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
+        )
+        yield chromium
+        chromium.close()

@@ -1,50 +1,17 @@
 """A real Chromium (Debian's, at /usr/bin/chromium) driven by Playwright's sync API.
 
-Playwright's own browser download does not work on our networks, so the executable is passed
-explicitly. Without Chromium the browser tests skip on a developer machine and fail under CI
-(PORTAL_REQUIRE_SERVICES=1).
+The session's one Chromium, the `browser` fixture, is in tests/conftest.py (the signing client's
+tests drive it too); here: the axe audit of every page, pages and screenshots.
 """
 
-import os
 from pathlib import Path
 
 import pytest
 
 from tests.browser.axe import AxeAudit
-from tests.helpers import browser_second_step, service_missing
+from tests.helpers import browser_second_step
 
-# Playwright's sync API runs an event loop in this thread; Django would otherwise refuse the
-# database calls the tests make alongside it.
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-
-CHROMIUM = os.environ.get("PORTAL_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
-
-
-@pytest.fixture(scope="session")
-def browser():
-    if not Path(CHROMIUM).is_file():
-        service_missing(f"Chromium not found at {CHROMIUM} (apt-get install chromium)")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        service_missing("the playwright Python package is not installed")
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
-        )
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture(autouse=True)

@@ -3,20 +3,15 @@ fetch (CORS, preflight), opens the confirm page in a popup where the official ty
 and polls the result; a page of another origin cannot read a thing."""
 
 import base64
-import os
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 
 import pytest
 
-from tests.helpers import service_missing
 from tests.signing_client.conftest import PIN, WRONG_PIN, ClientProcess, sign_body
 from tests.signing_client.test_client import verify
 
 pytestmark = pytest.mark.browser
-
-CHROMIUM = os.environ.get("PORTAL_CHROMIUM", "/usr/bin/chromium")
 
 
 class _PortalPage(BaseHTTPRequestHandler):
@@ -43,20 +38,6 @@ def portal_page():
 
 
 @pytest.fixture(scope="module")
-def chromium():
-    if not Path(CHROMIUM).is_file():
-        service_missing(f"Chromium not found at {CHROMIUM} (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=["--headless", "--no-sandbox", "--disable-gpu"]
-        )
-        yield browser
-        browser.close()
-
-
-@pytest.fixture(scope="module")
 def browser_client(store, portal_page):
     process = ClientProcess(store, origins=(f"http://127.0.0.1:{portal_page}",))
     yield process
@@ -71,8 +52,8 @@ SIGN = """async ([client, body]) => {
 POLL = """async ([client, id]) => (await fetch(client + '/v1/sign/' + id)).json()"""
 
 
-def test_the_portal_page_signs_through_the_popup(chromium, store, portal_page, browser_client):
-    page = chromium.new_page()
+def test_the_portal_page_signs_through_the_popup(browser, store, portal_page, browser_client):
+    page = browser.new_page()
     page.goto(f"http://127.0.0.1:{portal_page}/")
     certificate = store.certificates["rsa"]
     body = sign_body(certificate)
@@ -103,9 +84,9 @@ def test_the_portal_page_signs_through_the_popup(chromium, store, portal_page, b
     page.close()
 
 
-def test_a_page_of_another_origin_reads_nothing(chromium, store, portal_page, browser_client):
+def test_a_page_of_another_origin_reads_nothing(browser, store, portal_page, browser_client):
     # localhost and 127.0.0.1 are different origins: only the latter is configured.
-    page = chromium.new_page()
+    page = browser.new_page()
     page.goto(f"http://localhost:{portal_page}/")
 
     outcome = page.evaluate(
