@@ -250,8 +250,8 @@ def cert_request_action(request, pk: int, action: str):
 def _issued_message(cert_request: CertRequest) -> str:
     if cert_request.signing == Signing.EXTERNAL:
         return _(
-            "Đã cấp số %(number)s. Hãy tải bản PDF, ký bằng thiết bị của mình và tải bản đã ký "
-            "lên để gửi Sở Khoa học và Công nghệ."
+            "Đã cấp số %(number)s. Bấm «Ký» để ký bằng thiết bị của mình (hoặc tải bản đã ký "
+            "lên); văn bản được gửi Sở Khoa học và Công nghệ khi đã ký và đóng dấu số."
         ) % {"number": cert_request.number}
     return _(
         "Đã cấp số %(number)s. Cổng đang ký số và đóng dấu văn bản; văn bản được gửi Sở Khoa "
