@@ -19,6 +19,7 @@ from certificates.signing import (
     Appearance,
     SigningPair,
     anchor_position,
+    signature_appearance,
 )
 from certificates.signing.appearance import stamp_style, stamp_text_params
 from certificates.signing.loops import outside_event_loop
@@ -70,17 +71,11 @@ def sign_on_demo_tokens(pdf: bytes, *, pair: SigningPair, agency_name: str) -> b
     """The head's signature, then the agency's seal over its left third, each made inside its
     demo token."""
     position = anchor_position(pdf, SIGNATURE_ANCHOR)
-    person = pair.personal.person
     signed = _sign_on_token(
         pdf,
         certificate=pair.personal,
         field_name=SIGNATURE_FIELD,
-        appearance=Appearance.signature(
-            position,
-            signer_name=person.full_name if person else pair.personal.common_name,
-            title=person.position if person else "",
-            agency=agency_name,
-        ),
+        appearance=signature_appearance(position, pair.personal, agency_name=agency_name),
         reason="Ký ban hành",
     )
     return _sign_on_token(

@@ -9,20 +9,15 @@ answer leaves the document as it was and is audited (`desk_signing.refuse` and
 
 from __future__ import annotations
 
+from functools import partial
+
 from django.db import transaction
 from django.utils.translation import gettext as _
 
 from agencies.documents import place_name
 from certificates.desk.models import DeskSigning
-from certificates.desk.services import desk_signing_complete, desk_signing_prepare
-from certificates.signing import (
-    SEAL_FIELD,
-    SIGNATURE_FIELD,
-    Appearance,
-    anchor_position,
-    personal_signing_certificate,
-    seal_certificate,
-)
+from certificates.desk.rounds import desk_round_complete, desk_round_prepare
+from certificates.signing import SEAL_FIELD, anchor_position
 from devices import services as devices_services
 from devices.models import ReturnMinutes, SigningParty
 from devices.permissions import is_head_of, require
@@ -64,58 +59,17 @@ def device_document_desk_prepare(*, document, by) -> DeskSigning:
         locked, rendered = _signable(document, by)
     agency = locked.agency
     content = bytes(rendered.content)
-    position = anchor_position(content, AGENCY_ANCHOR)
-    common = {
-        "by": by,
-        "document_number": locked.number or "",
-        "title": str(locked),
-        "location": place_name(agency),
-    }
-    head_signed = (
-        DeskSigning.objects.done_for(_purpose(locked, rendered.pk, SIGNATURE_FIELD))
-        .exclude(signed_pdf=b"")
-        .first()
-    )
-    if head_signed is None:
-        personal = personal_signing_certificate(by)
-        if personal is None:
-            raise DomainError(
-                _("Bạn chưa có chứng thư số cá nhân còn hiệu lực để ký văn bản."),
-                code="no_personal_certificate",
-            )
-        person = personal.person
-        return desk_signing_prepare(
-            pdf=content,
-            certificate=personal,
-            field_name=SIGNATURE_FIELD,
-            appearance=Appearance.signature(
-                position,
-                signer_name=person.full_name if person else personal.common_name,
-                title=person.position if person else "",
-                agency=agency.name,
-            ),
-            reason=REASONS[type(locked)],
-            purpose=_purpose(locked, rendered.pk, SIGNATURE_FIELD),
-            **common,
-        )
-    seal = seal_certificate(agency)
-    if seal is None:
-        raise DomainError(
-            _(
-                "Cơ quan %(agency)s chưa có chứng thư số cơ quan, tổ chức còn hiệu lực: "
-                "không thể đóng dấu số văn bản."
-            )
-            % {"agency": agency.name},
-            code="no_seal_certificate",
-        )
-    return desk_signing_prepare(
-        pdf=bytes(head_signed.signed_pdf),
-        certificate=seal,
-        field_name=SEAL_FIELD,
-        appearance=Appearance.seal(position, agency=agency.name),
-        reason=_("Đóng dấu cơ quan"),
-        purpose=_purpose(locked, rendered.pk, SEAL_FIELD),
-        **common,
+    return desk_round_prepare(
+        pdf=content,
+        agency=agency,
+        position=anchor_position(content, AGENCY_ANCHOR),
+        purpose=partial(_purpose, locked, rendered.pk),
+        reason=REASONS[type(locked)],
+        no_personal_message=_("Bạn chưa có chứng thư số cá nhân còn hiệu lực để ký văn bản."),
+        by=by,
+        document_number=locked.number or "",
+        title=str(locked),
+        location=place_name(agency),
     )
 
 
@@ -126,20 +80,10 @@ def device_document_desk_complete(
     signed version and send the document. `DomainError` (audited) when refused."""
     with transaction.atomic():
         locked, rendered = _signable(document, by)
-    desk_signing = (
-        DeskSigning.objects.filter(
-            pk=desk_signing_id, purpose__startswith=_purpose(locked, rendered.pk, "")
-        )
-        .only("pk", "field_name")
-        .first()
-    )
     try:
-        if desk_signing is None:
-            raise DomainError(
-                _("Yêu cầu ký không thuộc văn bản này: không nhận."), code="foreign_request"
-            )
-        signed = desk_signing_complete(
-            desk_signing_id=desk_signing.pk,
+        completed = desk_round_complete(
+            purpose=partial(_purpose, locked, rendered.pk),
+            desk_signing_id=desk_signing_id,
             nonce=nonce,
             signature=signature,
             certificate_der=certificate_der,
@@ -155,11 +99,11 @@ def device_document_desk_complete(
                 reason=str(exc.message),
             )
         raise
-    if desk_signing.field_name != SEAL_FIELD:
-        return DeskRound(field_name=desk_signing.field_name, document=None)
+    if completed.field_name != SEAL_FIELD:
+        return DeskRound(field_name=completed.field_name, document=None)
     with transaction.atomic():
         locked, _rendered = _signable(document, by)
-        stored = _store(locked, signed, party=SigningParty.AGENCY, by=by)
+        stored = _store(locked, completed.pdf, party=SigningParty.AGENCY, by=by)
         if stored is None:  # pragma: no cover - the row lock serialises callers
             stored = signed_version(locked)
         else:

@@ -15,6 +15,7 @@ from certificates.signing.seal import (
     personal_signing_certificate,
     seal_certificate,
     sign_and_seal,
+    signature_appearance,
     signing_pair,
 )
 from certificates.signing.verify import SignatureReport, verification_summary, verify_pdf
@@ -34,6 +35,7 @@ __all__ = [
     "personal_signing_certificate",
     "seal_certificate",
     "sign_and_seal",
+    "signature_appearance",
     "signing_pair",
     "safe_pdf_filename",
     "signature_position",

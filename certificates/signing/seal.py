@@ -52,6 +52,21 @@ def seal_certificate(agency) -> Certificate | None:
     )
 
 
+def signature_appearance(
+    position: Position, personal: Certificate, *, agency_name: str
+) -> Appearance:
+    """The visible block of the signer's signature made with `personal`: their name and
+    position as the registry has them (the certificate's common name when it names no person),
+    and the agency they sign for."""
+    person = personal.person
+    return Appearance.signature(
+        position,
+        signer_name=person.full_name if person else personal.common_name,
+        title=person.position if person else "",
+        agency=agency_name,
+    )
+
+
 def signing_pair(*, user, agency, seal_required: bool = True) -> SigningPair:
     """Both certificates an issuance needs, or a `CertificateError` saying which is missing.
     Called before anything changes, so a head without a certificate is told at the click.
@@ -93,18 +108,12 @@ def sign_and_seal(
     PAdES signatures, each an incremental update, so the first stays verifiable (one when the
     pair has no seal)."""
     position = position or signature_position(pdf)
-    person = pair.personal.person
     signer = get_signer()
     signed = signer.sign(
         pdf,
         certificate=pair.personal,
         field_name=SIGNATURE_FIELD,
-        appearance=Appearance.signature(
-            position,
-            signer_name=person.full_name if person else pair.personal.common_name,
-            title=person.position if person else "",
-            agency=agency_name,
-        ),
+        appearance=signature_appearance(position, pair.personal, agency_name=agency_name),
         reason=reason,
         location=location,
         by=by,

@@ -470,60 +470,78 @@ def device_token_pin_reveal(*, device: Device, by) -> str:
     return pin
 
 
-def device_token_wipe(*, device: Device, by, document_ref: str = "") -> DeviceToken | None:
-    """A device returned to the CA (Mẫu 08): its token is re-initialised with the SO PIN,
-    every key and certificate on it destroyed, before the device can be keyed again. None
-    for a device without a token."""
+def _token_close(
+    device: Device,
+    *,
+    move: str,
+    state: str,
+    stamp: str,
+    by,
+    document_ref: str,
+    erase: Callable[[DeviceToken], None] | None = None,
+) -> DeviceToken | None:
+    """Move the device's token to `state` for good (`move` of the token's table, audited as
+    `device_token.<move>`): its PIN envelope destroyed, no longer a demo device, the time
+    in the `stamp` field; `erase` first clears what else the move destroys. None for a device
+    without a token."""
     with transaction.atomic():
         token = _locked_token(device)
         if token is None:
             return None
         before = token.state
-        _check_move(token, "wipe")
-        try:
-            p11.token_wipe(token.serial, so_pin=token_so_pin(token.serial), label=device.serial)
-        except p11.TokenError as error:
-            raise _refused(error, device) from error
-        token.state = T.WIPED
-        token.key_id, token.public_key_der, token.pin_envelope = "", b"", b""
-        token.pin_revealed_at, token.is_demo = None, False
-        token.wiped_at = timezone.now()
+        _check_move(token, move)
+        if erase is not None:
+            erase(token)
+        token.state = state
+        token.pin_envelope, token.is_demo = b"", False
+        setattr(token, stamp, timezone.now())
         token.save()
         audit_record(
             actor=by,
-            action="device_token.wipe",
+            action=f"device_token.{move}",
             obj=device,
             before={"state": before},
             after=_snapshot(token, device),
             reason=document_ref,
         )
     return token
+
+
+def device_token_wipe(*, device: Device, by, document_ref: str = "") -> DeviceToken | None:
+    """A device returned to the CA (Mẫu 08): its token is re-initialised with the SO PIN,
+    every key and certificate on it destroyed, before the device can be keyed again. None
+    for a device without a token."""
+
+    def erase(token: DeviceToken) -> None:
+        try:
+            p11.token_wipe(token.serial, so_pin=token_so_pin(token.serial), label=device.serial)
+        except p11.TokenError as error:
+            raise _refused(error, device) from error
+        token.key_id, token.public_key_der, token.pin_revealed_at = "", b"", None
+
+    return _token_close(
+        device,
+        move="wipe",
+        state=T.WIPED,
+        stamp="wiped_at",
+        by=by,
+        document_ref=document_ref,
+        erase=erase,
+    )
 
 
 def device_token_retire(*, device: Device, by, document_ref: str = "") -> DeviceToken | None:
     """A lost device (Mẫu 09): its token is out of the CA's hands for good. The row stays
     (its serial can never be given to another device) and no move starts from retired, so
     it is never personalised again. None for a device without a token."""
-    with transaction.atomic():
-        token = _locked_token(device)
-        if token is None:
-            return None
-        before = token.state
-        _check_move(token, "retire")
-        token.state = T.RETIRED
-        token.pin_envelope = b""
-        token.is_demo = False
-        token.retired_at = timezone.now()
-        token.save()
-        audit_record(
-            actor=by,
-            action="device_token.retire",
-            obj=device,
-            before={"state": before},
-            after=_snapshot(token, device),
-            reason=document_ref,
-        )
-    return token
+    return _token_close(
+        device,
+        move="retire",
+        state=T.RETIRED,
+        stamp="retired_at",
+        by=by,
+        document_ref=document_ref,
+    )
 
 
 def device_token_demo_pin_set(*, device: Device, by) -> DeviceToken | None:

@@ -13,20 +13,14 @@ signing request (`desk_signing.refuse`) and on the letter (`letter_document.desk
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 
 from django.db import transaction
 from django.utils.translation import gettext as _
 
 from certificates.desk.models import DeskSigning
-from certificates.desk.services import desk_signing_complete, desk_signing_prepare
-from certificates.signing import (
-    SEAL_FIELD,
-    SIGNATURE_FIELD,
-    Appearance,
-    anchor_position,
-    personal_signing_certificate,
-    seal_certificate,
-)
+from certificates.desk.rounds import desk_round_complete, desk_round_prepare
+from certificates.signing import SEAL_FIELD, anchor_position
 from devices.models import DeviceDocument
 from portal.audit import audit_record
 from portal.errors import DomainError
@@ -66,62 +60,21 @@ def letter_desk_prepare(*, cert_request: CertRequest, by) -> DeskSigning:
     locked, rendered = _locked_issuance(cert_request, by)
     agency = locked.agency
     content = bytes(rendered.content)
-    # Over the signature block, above the printed name (templates/portal/pdf/_signature.html).
-    position = anchor_position(content, SIGNATURE_ANCHOR)
-    common = {
-        "by": by,
-        "document_number": locked.number,
-        "title": locked.subject or str(locked.get_form_display()),
-        "location": agency.province.name if agency.province_id else "",
-    }
-    head_signed = (
-        DeskSigning.objects.done_for(_purpose(locked.pk, rendered.pk, SIGNATURE_FIELD))
-        .exclude(signed_pdf=b"")
-        .first()
-    )
-    if head_signed is None:
-        personal = personal_signing_certificate(by)
-        if personal is None:
-            raise DomainError(
-                _(
-                    "Bạn chưa có chứng thư số cá nhân còn hiệu lực để ký văn bản. Hãy ký bằng "
-                    "thiết bị của mình và tải bản đã ký lên."
-                ),
-                code="no_personal_certificate",
-            )
-        person = personal.person
-        return desk_signing_prepare(
-            pdf=content,
-            certificate=personal,
-            field_name=SIGNATURE_FIELD,
-            appearance=Appearance.signature(
-                position,
-                signer_name=person.full_name if person else personal.common_name,
-                title=person.position if person else "",
-                agency=agency.name,
-            ),
-            reason=_("Ký ban hành văn bản số %(number)s") % {"number": locked.number},
-            purpose=_purpose(locked.pk, rendered.pk, SIGNATURE_FIELD),
-            **common,
-        )
-    seal = seal_certificate(agency)
-    if seal is None:
-        raise DomainError(
-            _(
-                "Cơ quan %(agency)s chưa có chứng thư số cơ quan, tổ chức còn hiệu lực: "
-                "không thể đóng dấu số văn bản."
-            )
-            % {"agency": agency.name},
-            code="no_seal_certificate",
-        )
-    return desk_signing_prepare(
-        pdf=bytes(head_signed.signed_pdf),
-        certificate=seal,
-        field_name=SEAL_FIELD,
-        appearance=Appearance.seal(position, agency=agency.name),
-        reason=_("Đóng dấu cơ quan"),
-        purpose=_purpose(locked.pk, rendered.pk, SEAL_FIELD),
-        **common,
+    return desk_round_prepare(
+        pdf=content,
+        agency=agency,
+        # Over the signature block, above the printed name (templates/portal/pdf/_signature.html).
+        position=anchor_position(content, SIGNATURE_ANCHOR),
+        purpose=partial(_purpose, locked.pk, rendered.pk),
+        reason=_("Ký ban hành văn bản số %(number)s") % {"number": locked.number},
+        no_personal_message=_(
+            "Bạn chưa có chứng thư số cá nhân còn hiệu lực để ký văn bản. Hãy ký bằng "
+            "thiết bị của mình và tải bản đã ký lên."
+        ),
+        by=by,
+        document_number=locked.number,
+        title=locked.subject or str(locked.get_form_display()),
+        location=agency.province.name if agency.province_id else "",
     )
 
 
@@ -153,19 +106,10 @@ def letter_desk_complete(
     the seal, accept the signed PDF as the letter's signed version (see the module). Raises a
     `DomainError` (audited, letter unchanged) when anything is refused."""
     locked, rendered = _locked_issuance(cert_request, by)
-    prefix = _purpose(locked.pk, rendered.pk, "")
-    desk_signing = (
-        DeskSigning.objects.filter(pk=desk_signing_id, purpose__startswith=prefix)
-        .only("pk", "field_name")
-        .first()
-    )
     try:
-        if desk_signing is None:
-            raise DomainError(
-                _("Yêu cầu ký không thuộc văn bản này: không nhận."), code="foreign_request"
-            )
-        signed = desk_signing_complete(
-            desk_signing_id=desk_signing.pk,
+        completed = desk_round_complete(
+            purpose=partial(_purpose, locked.pk, rendered.pk),
+            desk_signing_id=desk_signing_id,
             nonce=nonce,
             signature=signature,
             certificate_der=certificate_der,
@@ -174,7 +118,9 @@ def letter_desk_complete(
     except DomainError as exc:
         _audit_refusal(locked, by=by, desk_signing_id=desk_signing_id, error=exc)
         raise
-    if desk_signing.field_name != SEAL_FIELD:
-        return DeskRound(field_name=desk_signing.field_name, document=None)
-    document = letter_signed_accept(cert_request=cert_request, pdf=signed, by=by, source="desk")
+    if completed.field_name != SEAL_FIELD:
+        return DeskRound(field_name=completed.field_name, document=None)
+    document = letter_signed_accept(
+        cert_request=cert_request, pdf=completed.pdf, by=by, source="desk"
+    )
     return DeskRound(field_name=SEAL_FIELD, document=document)

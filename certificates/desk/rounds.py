@@ -1,0 +1,124 @@
+"""The two rounds an official document takes at the signer's desk (docs/ca.md, "Signing at the
+signer's desk"; docs/domain.md §9): the head's personal signature (`SIGNATURE_FIELD`), then
+the agency's seal with its organisation certificate (`SEAL_FIELD`) over the head's signed PDF,
+each a request of `desk_signing_prepare` completed by `desk_signing_complete`.
+
+Shared by every document signed this way (a letter, a device document): the caller decides the
+right to sign on its locked document, names the rounds with its `purpose` builder (the field
+name in, the request's purpose out) and stores the sealed PDF its own way."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import NamedTuple
+
+from django.utils.translation import gettext as _
+
+from certificates.desk.models import DeskSigning
+from certificates.desk.services import desk_signing_complete, desk_signing_prepare
+from certificates.signing.base import Appearance, Position
+from certificates.signing.seal import (
+    SEAL_FIELD,
+    SIGNATURE_FIELD,
+    personal_signing_certificate,
+    seal_certificate,
+    signature_appearance,
+)
+from portal.errors import DomainError
+
+
+class CompletedRound(NamedTuple):
+    """The field the completed request signed and the PDF with its signature embedded."""
+
+    field_name: str
+    pdf: bytes
+
+
+def desk_round_prepare(
+    *,
+    pdf: bytes,
+    agency,
+    position: Position,
+    purpose: Callable[[str], str],
+    reason: str,
+    no_personal_message: str,
+    by,
+    document_number: str,
+    title: str,
+    location: str,
+) -> DeskSigning:
+    """The next round for `pdf`: the head's signature with `by`'s personal certificate
+    (`reason`; `no_personal_message` when they have none), or, once that is done, `agency`'s
+    seal over the head's signed PDF. Both blocks sit at `position`."""
+    common = {
+        "by": by,
+        "document_number": document_number,
+        "title": title,
+        "location": location,
+    }
+    head_signed = (
+        DeskSigning.objects.done_for(purpose(SIGNATURE_FIELD)).exclude(signed_pdf=b"").first()
+    )
+    if head_signed is None:
+        personal = personal_signing_certificate(by)
+        if personal is None:
+            raise DomainError(no_personal_message, code="no_personal_certificate")
+        return desk_signing_prepare(
+            pdf=pdf,
+            certificate=personal,
+            field_name=SIGNATURE_FIELD,
+            appearance=signature_appearance(position, personal, agency_name=agency.name),
+            reason=reason,
+            purpose=purpose(SIGNATURE_FIELD),
+            **common,
+        )
+    seal = seal_certificate(agency)
+    if seal is None:
+        raise DomainError(
+            _(
+                "Cơ quan %(agency)s chưa có chứng thư số cơ quan, tổ chức còn hiệu lực: "
+                "không thể đóng dấu số văn bản."
+            )
+            % {"agency": agency.name},
+            code="no_seal_certificate",
+        )
+    return desk_signing_prepare(
+        pdf=bytes(head_signed.signed_pdf),
+        certificate=seal,
+        field_name=SEAL_FIELD,
+        appearance=Appearance.seal(position, agency=agency.name),
+        reason=_("Đóng dấu cơ quan"),
+        purpose=purpose(SEAL_FIELD),
+        **common,
+    )
+
+
+def desk_round_complete(
+    *,
+    purpose: Callable[[str], str],
+    desk_signing_id,
+    nonce: str,
+    signature: bytes,
+    certificate_der: bytes,
+    by,
+) -> CompletedRound:
+    """Embed the signature returned for `desk_signing_id`, a request of one of the document's
+    rounds (its purpose starts with `purpose("")`). A `DomainError` when refused: the caller
+    audits it on its document."""
+    desk_signing = (
+        DeskSigning.objects.filter(pk=desk_signing_id, purpose__startswith=purpose(""))
+        .only("pk", "field_name")
+        .first()
+    )
+    if desk_signing is None:
+        raise DomainError(
+            _("Yêu cầu ký không thuộc văn bản này: không nhận."), code="foreign_request"
+        )
+    signed = desk_signing_complete(
+        desk_signing_id=desk_signing.pk,
+        nonce=nonce,
+        signature=signature,
+        certificate_der=certificate_der,
+        by=by,
+    )
+    return CompletedRound(field_name=desk_signing.field_name, pdf=signed)
