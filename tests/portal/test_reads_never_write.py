@@ -225,6 +225,7 @@ ARGS = {
     "devices:stock_import_discard": lambda w: [{"job_pk": _pk(w.stock_job)}],
     "devices:detail": _device_args,
     "devices:lock": _device_args,
+    "devices:pin_envelope": _device_args,
     "devices:collect": _device_args,
     "devices:notice_detail": lambda w: [{"pk": _pk(w.notice)}],
     "devices:notice_print": lambda w: [{"pk": _pk(w.notice)}],
