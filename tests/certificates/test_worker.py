@@ -12,7 +12,7 @@ from certificates import services
 from certificates.choices import RevocationReason, SubjectKind
 from certificates.models import RevocationList
 from tests.celery_processes import CeleryProcesses, RedisServer, producing_to
-from tests.helpers import service_missing
+from tests.helpers import postgresql_only, service_missing
 
 pytestmark = pytest.mark.services
 
@@ -54,6 +54,7 @@ def test_a_revocation_makes_the_worker_publish_a_new_crl(redis_worker, cast):
 
 @pytest.mark.django_db(transaction=True)
 def test_a_prefork_worker_child_signs_the_crl_on_the_ca_token(cast, tmp_path):
+    postgresql_only("worker processes on the test database")
     server = RedisServer(tmp_path)
     if server.exe is None:
         service_missing("redis-server (Debian package redis-server) for the worker test")

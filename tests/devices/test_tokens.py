@@ -52,7 +52,7 @@ from portal.models import AuditEvent
 from tests import factories as f
 from tests.celery_processes import CeleryProcesses, producing_to
 from tests.devices.helpers import hand_over, issue_on_token, send
-from tests.helpers import sign_in
+from tests.helpers import postgresql_only, sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -313,6 +313,7 @@ def test_a_worker_process_keys_the_stock_once_and_this_process_personalises_it(
     """The beat task run twice by a real worker (its own process, on Redis) keys each stock
     device once; a token another process made is then found here (SoftHSM2 reads its store
     at C_Initialize) and personalised."""
+    postgresql_only("worker processes on the test database")
     p11.module().get_slots()  # this process's library initialised before the worker keys
     processes = CeleryProcesses(ci_redis_url, tmp_path)
     try:

@@ -117,7 +117,7 @@ def scan_database() -> list[str]:
     with connection.cursor() as cursor:
         for table in connection.introspection.table_names(cursor):
             cursor.execute(f'SELECT * FROM "{table}"')  # noqa: S608 - our own table names
-            columns = [c.name for c in cursor.description]
+            columns = [c[0] for c in cursor.description]
             for row in cursor.fetchall():
                 for column, value in zip(columns, row, strict=True):
                     findings.extend(

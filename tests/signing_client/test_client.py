@@ -9,36 +9,25 @@ import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import ec, padding, utils
 from pkcs11 import TokenFlag
 from pkcs11 import exceptions as pkcs11_errors
 
 from portal_signing_client.page import error_text
 from portal_signing_client.tokens import error_for_login_failure
-from tests.signing_client.conftest import (
+from tests.signing_client.client_tools import (
     PIN,
     PORTAL,
     WRONG_PIN,
     ClientProcess,
     TokenStore,
     sign_body,
+    verify,
 )
 
 PIN_LOCKED_MESSAGE = (
     "Thiết bị bị khóa (nhập sai mã PIN quá số lần cho phép). "
     "Đề nghị khôi phục thiết bị theo Mẫu 06."
 )
-
-
-def verify(certificate_der: bytes, signature: bytes, digest: bytes) -> None:
-    public_key = x509.load_der_x509_certificate(certificate_der).public_key()
-    prehashed = utils.Prehashed(hashes.SHA256())
-    if isinstance(public_key, ec.EllipticCurvePublicKey):
-        public_key.verify(signature, digest, ec.ECDSA(prehashed))
-    else:
-        public_key.verify(signature, digest, padding.PKCS1v15(), prehashed)
 
 
 def accepted(client, certificate_der, **overrides):

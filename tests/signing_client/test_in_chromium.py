@@ -8,8 +8,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from tests.signing_client.conftest import PIN, WRONG_PIN, ClientProcess, sign_body
-from tests.signing_client.test_client import verify
+from tests.signing_client.client_tools import PIN, WRONG_PIN, ClientProcess, sign_body, verify
 
 pytestmark = pytest.mark.browser
 
