@@ -163,6 +163,9 @@
       show(outcome.message);
       button.textContent = message("seal_next");
     } catch (error) {
+      if (popup && !popup.closed) {
+        popup.close();
+      }
       confirmLink.hidden = true;
       if (error.code === "no_client") {
         missing.hidden = false;
@@ -174,10 +177,6 @@
         show(error.message, true);
       }
     } finally {
-      // The client's page has said its word; the outcome is shown here.
-      if (popup && !popup.closed) {
-        popup.close();
-      }
       button.disabled = false;
     }
   });
