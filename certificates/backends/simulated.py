@@ -60,6 +60,7 @@ from certificates.backends.x509build import (
 )
 from certificates.choices import AuthorityKind
 from certificates.exceptions import CertificateError
+from certificates.models import CertificateAuthority, DeviceKey
 from certificates.subjects import SubjectInfo
 from certificates.validity import add_years
 from portal.lib.bulk import update_rows
@@ -71,8 +72,6 @@ log = logging.getLogger(__name__)
 class SimulatedCABackend(CABackend):
     # --- key ceremony -----------------------------------------------------------------
     def initialize(self, *, rotate: bool = False) -> list:
-        from certificates.models import CertificateAuthority
-
         created = []
         with transaction.atomic():
             root = CertificateAuthority.objects.select_for_update().active_root().first()
@@ -93,8 +92,6 @@ class SimulatedCABackend(CABackend):
     def _save_authority(self, *, kind, name, generation, parent, cert, stored, algorithm):
         """The CA's row: its certificate and where its key is (`stored`: the HSM token and
         CKA_ID, or the development store's encrypted key)."""
-        from certificates.models import CertificateAuthority
-
         return CertificateAuthority.objects.create(
             kind=kind,
             name=name,
@@ -171,8 +168,6 @@ class SimulatedCABackend(CABackend):
     def _generate_device_keys(
         self, wanted: Sequence[tuple[object, str]], *, in_pool: bool = False
     ) -> list:
-        from certificates.models import DeviceKey
-
         secret = passphrase("CA_DEVICE_KEY_PASSPHRASE", DEV_DEVICE_PASSPHRASE)
         rows = []
         for device, algorithm in wanted:
@@ -196,8 +191,6 @@ class SimulatedCABackend(CABackend):
         """A key pair for each (device, algorithm): taken from the key pool while it lasts
         (locked, skipping keys another issuance holds: a rolled-back issuance gives them
         back), generated on the spot for the rest. One query per algorithm and one UPDATE."""
-        from certificates.models import DeviceKey
-
         by_algorithm: dict[str, list[int]] = {}
         for index, (_device, algorithm) in enumerate(wanted):
             by_algorithm.setdefault(algorithm, []).append(index)
@@ -232,8 +225,6 @@ class SimulatedCABackend(CABackend):
 
     # --- certificates -----------------------------------------------------------------
     def _issuing(self):
-        from certificates.models import CertificateAuthority
-
         authority = CertificateAuthority.objects.public().active_issuing().first()
         if authority is None:
             raise CertificateError(
@@ -273,8 +264,6 @@ class SimulatedCABackend(CABackend):
     def _keys_from_requests(self, requests: Sequence[IssueRequest]) -> list:
         """The public keys of PKCS#10 requests signed by the devices' tokens, each checked
         against its request's signature, as registry keys with no private part."""
-        from certificates.models import DeviceKey
-
         rows = []
         for request in requests:
             try:
@@ -373,8 +362,6 @@ class SimulatedCABackend(CABackend):
         )
 
     def ocsp_response(self, *, request_der: bytes, lookup: OcspLookup) -> bytes:
-        from certificates.models import CertificateAuthority
-
         try:
             request = ocsp.load_der_ocsp_request(request_der)
             algorithm = request.hash_algorithm
@@ -410,8 +397,6 @@ class SimulatedCABackend(CABackend):
             return ocsp_failure(ocsp.OCSPResponseStatus.INTERNAL_ERROR)
 
     def chain(self, *, authority) -> list[bytes]:
-        from certificates.models import CertificateAuthority
-
         ders = []
         seen: set[int] = set()
         node = authority
