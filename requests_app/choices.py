@@ -39,15 +39,6 @@ TERMINAL_STATUSES = {Status.DONE, Status.REFUSED, Status.CANCELLED}
 EDITABLE_STATUSES = {Status.DRAFT}
 
 
-class Signing(models.TextChoices):
-    """How the head's signature reaches the letter (docs/domain.md §9): the portal signs with
-    the head's certificate and the agency's seal in the worker, or the agency signs outside
-    with its own token and uploads the signed PDF."""
-
-    PORTAL = "portal", _("Ký số trên cổng")
-    EXTERNAL = "external", _("Ký bằng thiết bị riêng, tải bản đã ký lên")
-
-
 class Outcome(models.TextChoices):
     PENDING = "pending", _("Chờ xem xét")
     ACCEPTED = "accepted", _("Chấp nhận")

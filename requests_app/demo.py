@@ -6,6 +6,7 @@ With the token store (the default), every device the demo issues on is a SoftHSM
 the var directory, marked as a demo device, its user PIN the documented DEMO_PIN (12345678)."""
 
 from datetime import date, timedelta
+from functools import partial
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
@@ -14,9 +15,9 @@ from django.utils import timezone
 from agencies.demo import DemoAccount, load_demo
 from agencies.models import Organization, Person
 from certificates.choices import SubjectKind
+from certificates.desk.demo import demo_desk_sign
 from certificates.models import Certificate, CertificateAuthority
 from certificates.services import ca_initialize, certificate_issue
-from certificates.signing import signing_pair
 from devices.choices import DeviceKind
 from devices.models import Device
 from devices.services import (
@@ -25,12 +26,9 @@ from devices.services import (
     device_register_stock,
     device_token_demo_pin_set,
     handover_notice_create,
-    token_store_on,
 )
-from portal.documents import DocumentKind
 from requests_app import services
-from requests_app.choices import FormKind, Signing
-from requests_app.demo_signing import sign_on_demo_tokens
+from requests_app.choices import FormKind
 from requests_app.services.drafting import contact_from_person
 
 FINANCE = "Sở Tài chính tỉnh Lai Châu"
@@ -82,24 +80,16 @@ def _signing_ready(finance) -> None:
 
 
 def issue_signed(letter, *, head, agency) -> None:
-    """The head issues the letter and it reaches the province signed and sealed. With the
-    software key store the worker's signing does it (run here); with the token store the
-    keys are in the demo tokens, so the head signs on them outside the portal's signer and
-    uploads the file, as an official signing with their own token does (demo_signing)."""
-    if not token_store_on():
-        services.cert_request_issue(cert_request=letter, by=head)
-        services.letter_document_prepare(cert_request_id=letter.pk)
-        return
-    services.cert_request_issue(cert_request=letter, by=head, signing=Signing.EXTERNAL)
+    """The head issues the letter and it reaches the province signed and sealed: the worker's
+    rendering (run here), then the head's signature and the agency's seal at the desk, made
+    in the demo tokens (certificates.desk.demo)."""
+    services.cert_request_issue(cert_request=letter, by=head)
     services.letter_document_render(cert_request_id=letter.pk)
     letter.refresh_from_db()
-    rendered = letter.documents.get(kind=DocumentKind.RENDERED, number=letter.number)
-    signed = sign_on_demo_tokens(
-        bytes(rendered.content),
-        pair=signing_pair(user=head, agency=agency),
-        agency_name=agency.name,
+    demo_desk_sign(
+        partial(services.letter_desk_prepare, cert_request=letter, by=head),
+        partial(services.letter_desk_complete, cert_request=letter, by=head),
     )
-    services.letter_signed_upload(cert_request=letter, uploaded=signed, by=head)
 
 
 @transaction.atomic

@@ -64,12 +64,6 @@ def _not_processed_by_province(cert_request) -> bool:
     return not cert_request.processed_by_province
 
 
-def _not_waiting_for_the_portal_signature(cert_request) -> bool:
-    # An issued letter goes back to the draft only when the portal could not sign it (the
-    # head's certificate was revoked meanwhile…): the head issues it again once fixed.
-    return cert_request.status != S.ISSUED or bool(cert_request.signing_error)
-
-
 def _stalled(cert_request) -> bool:
     return cert_request.is_stalled
 
@@ -106,9 +100,9 @@ ACTIONS: dict[str, Action] = {
             sources={S.AWAITING_HEAD: R.AGENCY_HEAD},
             target=S.ISSUED,
             not_drafter=True,
-            label=_("Ký, ban hành"),
-            button=_("Ký, ban hành văn bản"),
-            success=_("Đã ký, ban hành văn bản và gửi Sở Khoa học và Công nghệ."),
+            label=_("Cấp số, ký ban hành"),
+            button=_("Cấp số và ký bằng thiết bị của tôi"),
+            success=_("Đã cấp số văn bản."),
             reauth=True,
             takes="number",
             field_label=_("Số văn bản (để trống để hệ thống tự cấp số)"),
@@ -116,8 +110,9 @@ ACTIONS: dict[str, Action] = {
         Action(
             "send_back",
             handler="cert_request_send_back",
+            # An issued letter not signed yet may go back too: its head found a mistake
+            # before signing; issued again, it is rendered and signed afresh.
             sources={S.AWAITING_HEAD: R.AGENCY_HEAD, S.ISSUED: R.AGENCY_HEAD},
-            when=_not_waiting_for_the_portal_signature,
             target=S.DRAFT,
             not_drafter=True,
             reason_required=True,
@@ -136,8 +131,9 @@ ACTIONS: dict[str, Action] = {
             label=_("Sở KH&CN tiếp nhận"),
         ),
         Action(
-            # The head whose agency signs with its own token uploads the signed PDF of the
-            # issued letter (requests_app/services/upload.py); the page's own form, no button.
+            # The head signs the issued letter with their own device: at the desk
+            # (requests_app/services/desk.py) or outside and uploaded
+            # (requests_app/services/upload.py); the page's own controls, no button.
             "upload_signed",
             sources={S.ISSUED: R.AGENCY_HEAD},
             target=None,

@@ -20,7 +20,6 @@ from requests_app.choices import (
     FormKind,
     KeyStorage,
     Outcome,
-    Signing,
     SimCarrier,
     Status,
 )
@@ -72,14 +71,8 @@ class CertRequest(models.Model):
     # Set when the agency head signs and numbers the letter.
     number = models.CharField(_("số văn bản"), max_length=64, blank=True)
     issued_on = models.DateField(_("ngày ban hành"), null=True, blank=True)
-    # Chosen by the head at issuance; the signed PDF itself is a LetterDocument of kind
-    # "signed" (docs/architecture.md §8).
-    signing = models.CharField(
-        _("cách ký số"), max_length=16, choices=Signing.choices, default=Signing.PORTAL
-    )
-    # Why the worker could not sign the issued letter on the portal (the head's certificate
-    # was revoked meanwhile…): shown to the head until the letter is signed or sent back.
-    signing_error = models.CharField(_("lỗi ký số"), max_length=500, blank=True)
+    # The head signs the issued letter with their own device (at the desk, or outside and
+    # uploaded); the signed PDF is a LetterDocument of kind "signed" (docs/architecture.md §8).
 
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

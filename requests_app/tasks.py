@@ -8,7 +8,7 @@ from requests_app.excel.jobs import letter_import_parse, letter_import_save
 from requests_app.services import (
     cert_request_resume_stalled,
     cert_request_run_processing,
-    letter_document_prepare,
+    letter_document_render,
     letter_document_render_missing,
 )
 
@@ -42,9 +42,9 @@ def letter_import_save_task(job_id: int) -> str:
 
 @shared_task
 def letter_document_render_task(letter_pk: int) -> int | None:
-    """Render an issued letter's PDF and, when the portal signs it, sign it; idempotent: one
-    version of each kind per issuance (a constraint)."""
-    document = letter_document_prepare(cert_request_id=letter_pk)
+    """Render an issued letter's PDF, the version its head signs; idempotent: one version of
+    each kind per issuance (a constraint)."""
+    document = letter_document_render(cert_request_id=letter_pk)
     return document.pk if document is not None else None
 
 

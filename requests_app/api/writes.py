@@ -12,7 +12,7 @@ from rest_framework.generics import get_object_or_404
 from agencies.accounts.reauth import reauth_verify
 from agencies.models import Organization
 from requests_app import services
-from requests_app.choices import FormKind, Signing
+from requests_app.choices import FormKind
 from requests_app.exceptions import RowInvalid, RowsInvalid
 from requests_app.forms import RowForm
 from requests_app.lifecycle import ACTIONS
@@ -83,7 +83,6 @@ class ActionSerializer(serializers.Serializer):
         help_text=_("Ghi chú hoặc lý do (bắt buộc khi trả lại, từ chối)."),
     )
     number = serializers.CharField(required=False, allow_blank=True, max_length=64)
-    signing = serializers.ChoiceField(choices=Signing.choices, required=False)
     password = serializers.CharField(
         required=False,
         allow_blank=True,
@@ -147,10 +146,7 @@ def letter_act(*, request, cert_request: CertRequest, name: str, data: dict):
         return _decide(request.user, cert_request, data)
     kwargs = {}
     if spec.takes == "number":
-        kwargs = {
-            "number": data.get("number", ""),
-            "signing": data.get("signing") or Signing.PORTAL,
-        }
+        kwargs = {"number": data.get("number", "")}
     elif spec.takes:
         kwargs["note"] = data.get("note", "")
     return getattr(services, spec.handler)(cert_request=cert_request, by=request.user, **kwargs)

@@ -17,7 +17,6 @@ from requests_app.services.drafting import (
     rows_add_many,
     rows_replace,
 )
-from requests_app.services.portal_signing import letter_document_prepare, letter_portal_sign
 from requests_app.services.processing import (
     QueueUnavailable,
     cert_request_process,
@@ -67,11 +66,9 @@ __all__ = [
     "enqueue_document_render",
     "enqueue_processing",
     "check_signed",
-    "letter_document_prepare",
     "letter_document_render",
     "letter_document_render_missing",
     "letter_signed_current",
-    "letter_portal_sign",
     "letter_signed_store",
     "letter_signed_upload",
     "letter_signed_accept",

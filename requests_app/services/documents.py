@@ -8,13 +8,12 @@ second run finds it and stops. A task lost with the broker is queued again by be
 current number."""
 
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, Max, OuterRef, Q
+from django.db.models import Exists, Max, OuterRef
 
 from portal.audit import audit_record
 from portal.documents import DocumentKind
 from portal.lib.pdf import render_pdf
 from portal.lib.queueing import enqueue
-from requests_app.choices import Signing, Status
 from requests_app.documents import TEMPLATES, letter_document
 from requests_app.models import CertRequest, LetterDocument, Transition
 
@@ -122,25 +121,20 @@ def enqueue_document_render(cert_request_id: int) -> bool:
 
 
 def letters_missing_document():
-    """Issued letters with no rendered version for the number they carry now, and letters
-    the portal signs still waiting for their signed version (none failed)."""
+    """Issued letters with no rendered version for the number they carry now."""
     rendered = LetterDocument.objects.filter(
         letter=OuterRef("pk"), kind=DocumentKind.RENDERED, number=OuterRef("number")
     )
-    signed = LetterDocument.objects.filter(
-        letter=OuterRef("pk"), kind=DocumentKind.SIGNED, number=OuterRef("number")
-    )
-    unsigned = Q(status=Status.ISSUED, signing=Signing.PORTAL, signing_error="") & ~Exists(signed)
     return (
         CertRequest.objects.exclude(number="")
         .filter(issued_on__isnull=False)
-        .filter(~Exists(rendered) | unsigned)
+        .filter(~Exists(rendered))
         .order_by("pk")
     )
 
 
 def letter_document_render_missing() -> int:
-    """Beat: queue the rendering (and signing) of every issued letter still missing it."""
+    """Beat: queue the rendering of every issued letter still missing it."""
     queued = 0
     for pk in letters_missing_document().values_list("pk", flat=True)[:SWEEP_BATCH]:
         if enqueue_document_render(pk):

@@ -14,12 +14,11 @@ from django.utils.translation import gettext as _
 from agencies.models import Organization
 from agencies.services import document_number_next
 from agencies.validators import nfc
-from certificates.signing.seal import signing_pair
 from portal.audit import audit_record
 from portal.errors import DomainError
 from portal.workdays import add_working_days
 from requests_app import notify
-from requests_app.choices import FINAL_OUTCOMES, FormKind, Outcome, Signing
+from requests_app.choices import FINAL_OUTCOMES, FormKind, Outcome
 from requests_app.exceptions import RowInvalid
 from requests_app.models import CertRequest, RequestRow
 from requests_app.rules import confirmation_errors, row_errors
@@ -69,7 +68,7 @@ def cert_request_submit(*, cert_request: CertRequest, by) -> CertRequest:
 
 def cert_request_send_back(*, cert_request: CertRequest, by, note: str) -> CertRequest:
     with acting(cert_request, "send_back", by=by, note=note) as locked:
-        move(locked, "send_back", by=by, note=note, signing_error="")
+        move(locked, "send_back", by=by, note=note)
     notify.outcome_to_clerk(locked, note=note, action="send_back")
     return cert_request
 
@@ -112,41 +111,17 @@ def letter_receive(locked: CertRequest) -> None:
     )
 
 
-def _check_issuable(signing: str, by):
-    """The letter's rules, and for a letter the portal signs the head's personal certificate
-    and the agency's seal, both valid now (a missing one is named, nothing changes)."""
-
-    def check(locked: CertRequest) -> None:
-        check_all_rows(locked)
-        if signing == Signing.PORTAL:
-            signing_pair(user=by, agency=locked.agency)
-
-    return check
-
-
-def cert_request_issue(
-    *, cert_request: CertRequest, by, number: str = "", signing: str = Signing.PORTAL
-) -> CertRequest:
-    """The agency head numbers and dates the letter and has it signed: on the portal (the
-    worker renders, signs with the head's certificate and seals it, then hands it to the Sở
-    KH&CN) or, with `signing=EXTERNAL`, with their own token (the agency uploads the signed
-    PDF). The letter stays `issued` until its signed version is stored (services/signing.py)."""
-    if signing not in Signing.values:
-        raise DomainError(_("Cách ký số không hợp lệ."), code="bad_signing")
+def cert_request_issue(*, cert_request: CertRequest, by, number: str = "") -> CertRequest:
+    """The agency head numbers and dates the letter; the worker renders its PDF, which the
+    head then signs with their own device and seals with the agency's (at the desk,
+    services/desk.py, or outside and uploaded, services/upload.py). The letter stays `issued`
+    until its signed version is stored (services/signing.py), which hands it to the Sở KH&CN."""
     today = timezone.localdate()
-    with acting(cert_request, "issue", by=by, check=_check_issuable(signing, by)) as locked:
+    with acting(cert_request, "issue", by=by, check=check_all_rows) as locked:
         number = nfc(number) or _next_number(locked.agency, today.year)
-        move(
-            locked,
-            "issue",
-            by=by,
-            number=number,
-            issued_on=today,
-            signing=signing,
-            signing_error="",
-        )
-    # The PDF is rendered (and, on the portal, signed) in the worker once the issuance is
-    # committed (docs/architecture.md §8); a lost message is queued again by beat's sweep.
+        move(locked, "issue", by=by, number=number, issued_on=today)
+    # The PDF is rendered in the worker once the issuance is committed (docs/architecture.md
+    # §8); a lost message is queued again by beat's sweep.
     transaction.on_commit(lambda: enqueue_document_render(locked.pk))
     return cert_request
 

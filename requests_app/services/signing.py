@@ -1,7 +1,6 @@
-"""The signed version of a letter (docs/architecture.md §8, docs/domain.md §9): made by the
-worker with the head's certificate and the agency's seal, or uploaded by an agency that signs
-with its own token. Either way it is stored here, once per issuance, and an issued letter
-reaches the Sở KH&CN only with it.
+"""The signed version of a letter (docs/architecture.md §8, docs/domain.md §9): signed by the
+head and sealed with the agency's devices, at the desk or outside and uploaded. Either way it is
+stored here, once per issuance, and an issued letter reaches the Sở KH&CN only with it.
 
 At least once, never twice: the unique constraint (letter, kind, number) lets one signed
 version exist per issuance; a second call finds it and returns it."""
@@ -23,12 +22,13 @@ def letter_signed_current(cert_request: CertRequest) -> LetterDocument | None:
 
 
 def letter_signed_store(
-    *, cert_request_id: int, number: str, pdf: bytes, by, source: str
+    *, cert_request_id: int, number: str, pdf: bytes, by, source: str, reports=None
 ) -> LetterDocument | None:
     """Store `pdf` as the signed version of issuance `number`, and hand a letter still
     waiting for it (`issued`) to the province. None when the letter was issued again
-    meanwhile (that issuance is signed on its own). `source` ("portal" or "upload") is
-    audited; `by` is the user on whose behalf it was signed or who uploaded it."""
+    meanwhile (that issuance is signed on its own). `source` ("desk" or "upload") is
+    audited; `by` is the user who signed or uploaded it. `reports`: the verification of these
+    very bytes the caller has just made, taken as the verification on receipt."""
     received = False
     with transaction.atomic():
         locked = CertRequest.objects.select_for_update().filter(pk=cert_request_id).first()
@@ -50,7 +50,7 @@ def letter_signed_store(
             letter_receive(locked)
             # Verification on receipt, in the same transaction: the letter reaches the
             # province with the result the page shows and the forward gate reads.
-            letter_signed_verify(document=document)
+            letter_signed_verify(document=document, reports=reports)
             received = True
     if received:
         notify.to_province(locked)

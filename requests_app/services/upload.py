@@ -24,12 +24,11 @@ from agencies.access import scope_for
 from agencies.choices import Role
 from certificates.choices import SignedDocumentKind, SigningEventKind, SubjectKind
 from certificates.services import signing_events_record_reports
-from certificates.signing import signed_revision_matches, verify_pdf
+from certificates.signing import SignatureReport, signed_revision_matches, verify_pdf
 from certificates.signing.files import check_pdf_size, max_pdf_bytes, open_pdf
 from portal.audit import audit_record
 from portal.documents import DocumentKind
 from portal.errors import DomainError
-from requests_app.choices import Signing, Status
 from requests_app.models import CertRequest, LetterDocument
 from requests_app.services.signing import letter_signed_store
 from requests_app.workflow import acting
@@ -44,13 +43,8 @@ def _rendered(locked: CertRequest) -> LetterDocument | None:
 
 
 def _check_awaiting_upload(locked: CertRequest) -> None:
-    """The letter waits for a signed file from its agency: issued, to be signed outside, and
-    its unsigned PDF rendered (the file the signed one must start with)."""
-    if locked.signing != Signing.EXTERNAL or locked.status != Status.ISSUED:
-        raise DomainError(
-            _("Văn bản này không chờ tải lên bản đã ký số từ thiết bị riêng."),
-            code="not_external",
-        )
+    """The issued letter (the lifecycle's "upload_signed" decides the status) has its unsigned
+    PDF rendered: the file the signed one must start with."""
     if _rendered(locked) is None:
         raise DomainError(
             _("Bản PDF chưa ký của văn bản đang được tạo; hãy tải lại trang sau ít phút."),
@@ -125,9 +119,10 @@ def _sealed_by(certificate, agency) -> bool:
 
 def inspect_upload(
     *, pdf: bytes, rendered: bytes, agency, number: str, kind: str = SigningEventKind.UPLOADED
-) -> None:
-    """Raise a `DomainError` naming the first check the signed `pdf` fails (see the module).
-    Its signatures go to the signing monitor as `kind` (uploaded, or signed at the desk)."""
+) -> list[SignatureReport]:
+    """Raise a `DomainError` naming the first check the signed `pdf` fails (see the module);
+    else its signatures' reports, every one valid. Its signatures go to the signing monitor as
+    `kind` (uploaded, or signed at the desk)."""
     check_pdf_size(pdf)
     open_pdf(pdf)
     reports = verify_pdf(pdf, agency=agency)
@@ -175,6 +170,7 @@ def inspect_upload(
             % {"number": number},
             code="content_differs",
         )
+    return reports
 
 
 def _audit_refusal(cert_request: CertRequest, *, by, pdf: bytes, error: DomainError) -> None:
@@ -205,7 +201,7 @@ def letter_signed_accept(
         rendered = bytes(_rendered(locked).content)
         agency = locked.agency
     try:
-        inspect_upload(
+        reports = inspect_upload(
             pdf=pdf,
             rendered=rendered,
             agency=agency,
@@ -221,9 +217,12 @@ def letter_signed_accept(
                 _("Văn bản đã được cấp số khác trong lúc kiểm tra tệp; hãy tải lên lại."),
                 code="stale_number",
             )
+        # The inspection's reports are the verification on receipt: the same bytes, checked
+        # a moment ago, so the letter reaches the province without a second verification.
         stored = letter_signed_store(
-            cert_request_id=locked.pk, number=number, pdf=pdf, by=by, source=source
-        )
+            cert_request_id=locked.pk, number=number, pdf=pdf, by=by, source=source,
+            reports=reports,
+        )  # fmt: skip
     cert_request.refresh_from_db()
     return stored
 

@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from certificates.choices import SignedDocumentKind, SigningEventKind
 from certificates.exceptions import CertificateError
 from certificates.services import signing_events_record_reports
-from certificates.signing import verification_summary, verify_pdf
+from certificates.signing import SignatureReport, verification_summary, verify_pdf
 from portal.audit import audit_record
 from portal.errors import DomainError
 from requests_app.models import CertRequest, LetterDocument, LetterVerification
@@ -32,14 +32,18 @@ def _report_entry(report) -> dict:
     }
 
 
-def letter_signed_verify(*, document: LetterDocument, by=None) -> LetterVerification:
+def letter_signed_verify(
+    *, document: LetterDocument, by=None, reports: list[SignatureReport] | None = None
+) -> LetterVerification:
     """Check every signature of `document` against the trust roots, the registry and the CRL,
     for the letter's agency; store and audit the result (a file that cannot be read is a
-    failed check, never a 500)."""
+    failed check, never a 500). `reports`: a check of the document's bytes just made by the
+    caller (the upload's inspection), stored instead of checking twice."""
     letter = document.letter
-    content = bytes(LetterDocument.objects.values_list("content", flat=True).get(pk=document.pk))
     try:
-        reports = verify_pdf(content, agency=letter.agency)
+        if reports is None:
+            content = LetterDocument.objects.values_list("content", flat=True).get(pk=document.pk)
+            reports = verify_pdf(bytes(content), agency=letter.agency)
     except CertificateError as exc:
         entries, ok, summary = [], False, exc.message
     else:

@@ -20,7 +20,6 @@ from certificates.desk.services import certificate_sha256, digest_of
 from certificates.signing import SEAL_FIELD
 from portal.errors import DomainError
 from requests_app import services
-from requests_app.choices import Signing
 from requests_app.models import CertRequest
 
 # Larger than any signature and certificate in base64; a body past it is refused unread.
@@ -45,7 +44,7 @@ def desk_urls(request, prepare: str, complete: str, args: list) -> dict:
 def desk_signing_context(request, cert_request: CertRequest, actions: set[str]) -> dict:
     """The desk signing button, for the head of a letter that waits for its signature from
     the head's own device (the same right as the upload)."""
-    if cert_request.signing != Signing.EXTERNAL or "upload_signed" not in actions:
+    if "upload_signed" not in actions:
         return {"desk_signing": None}
     return {
         "desk_signing": desk_urls(

@@ -24,7 +24,7 @@ from agencies.models import Membership
 from portal.errors import DomainError
 from requests_app import services
 from requests_app.cells import columns, page_cell, row_cells
-from requests_app.choices import FINAL_OUTCOMES, FormKind, Outcome, Signing, Status
+from requests_app.choices import FINAL_OUTCOMES, FormKind, Outcome, Status
 from requests_app.deadlines import letter_clock
 from requests_app.exceptions import RowInvalid
 from requests_app.lifecycle import ACTIONS, BUTTONS
@@ -44,8 +44,6 @@ class ActionForm(ReauthForm):
 
     note = forms.CharField(required=False, max_length=2000, strip=True)
     number = forms.CharField(required=False, max_length=64, strip=True)
-    # the head's choice at issuance: the portal signs, or they sign with their own token
-    signing = forms.ChoiceField(choices=Signing.choices, required=False)
 
 
 class DecideForm(forms.Form):
@@ -227,7 +225,6 @@ def cert_request_action(request, pk: int, action: str):
     kwargs = {}
     if spec.takes == "number":
         kwargs["number"] = form.cleaned_data["number"]
-        kwargs["signing"] = form.cleaned_data["signing"] or Signing.PORTAL
     elif spec.takes:
         kwargs["note"] = form.cleaned_data["note"]
     handler = getattr(services, spec.handler)
@@ -248,14 +245,9 @@ def cert_request_action(request, pk: int, action: str):
 
 
 def _issued_message(cert_request: CertRequest) -> str:
-    if cert_request.signing == Signing.EXTERNAL:
-        return _(
-            "Đã cấp số %(number)s. Bấm «Ký» để ký bằng thiết bị của mình (hoặc tải bản đã ký "
-            "lên); văn bản được gửi Sở Khoa học và Công nghệ khi đã ký và đóng dấu số."
-        ) % {"number": cert_request.number}
     return _(
-        "Đã cấp số %(number)s. Cổng đang ký số và đóng dấu văn bản; văn bản được gửi Sở Khoa "
-        "học và Công nghệ ngay khi ký xong."
+        "Đã cấp số %(number)s. Bấm «Ký» để ký bằng thiết bị của mình (hoặc tải bản đã ký "
+        "lên); văn bản được gửi Sở Khoa học và Công nghệ khi đã ký và đóng dấu số."
     ) % {"number": cert_request.number}
 
 

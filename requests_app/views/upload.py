@@ -16,7 +16,6 @@ from django.views.decorators.http import require_http_methods
 from portal.documents import DocumentKind
 from portal.errors import DomainError
 from requests_app import services
-from requests_app.choices import Signing
 from requests_app.lifecycle import ACTIONS
 from requests_app.models import CertRequest
 from requests_app.permissions import may
@@ -44,7 +43,7 @@ def _context(cert_request: CertRequest, form: SignedUploadForm) -> dict:
 def signed_upload_context(cert_request: CertRequest, actions: set[str]) -> dict:
     """What the letter's page needs to carry the upload form: only for the head of a letter
     that waits for its signed file."""
-    if cert_request.signing != Signing.EXTERNAL or "upload_signed" not in actions:
+    if "upload_signed" not in actions:
         return {"signed_upload": None}
     return {"signed_upload": _context(cert_request, SignedUploadForm())}
 
@@ -55,8 +54,6 @@ def letter_signed_upload(request, pk: int):
     cert_request = get_object_or_404(
         CertRequest.objects.visible_to(request.user).select_related("agency"), pk=pk
     )
-    if cert_request.signing != Signing.EXTERNAL:
-        raise PermissionDenied
     if request.method == "GET" and not may(request.user, ACTIONS["upload_signed"], cert_request):
         raise PermissionDenied
     form = SignedUploadForm(request.POST or None, request.FILES or None)

@@ -1,12 +1,16 @@
 """The letter's workflow over the API only, through the same services as the pages."""
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 
+from certificates.signing import SigningPair, personal_signing_certificate, seal_certificate
+from requests_app import services
 from requests_app.choices import Outcome, Status
 from requests_app.models import CertRequest
 from tests.api.calls import act, api_as, rows_of
 from tests.helpers import PASSWORD
-from tests.requests_app.letters import CONTACT, letter_at, person_row, signing_ready, worker_signs
+from tests.requests_app.letters import CONTACT, letter_at, person_row, signing_ready
+from tests.requests_app.signed_letters import rendered, signed_by
 
 pytestmark = pytest.mark.django_db
 
@@ -32,7 +36,20 @@ def test_a_letter_walks_from_draft_to_processing_over_the_api_alone(cast):
     assert act(clerk, letter, "submit").json()["status"] == Status.AWAITING_HEAD
     signing_ready(cast)
     assert act(head, letter, "issue", password=PASSWORD).status_code == 200
-    worker_signs(letter)
+    services.letter_document_render(cert_request_id=letter.pk)  # the worker's part
+    letter.refresh_from_db()
+    # The head signs with their own device outside the portal and uploads the file.
+    pair = SigningPair(
+        personal=personal_signing_certificate(cast.head_a), seal=seal_certificate(cast.agency_a)
+    )
+    signed = signed_by(rendered(letter), pair, cast)
+    uploaded = head.post(
+        f"/api/v1/van-ban/{letter.pk}/ban-da-ky/",
+        {"file": SimpleUploadedFile("van-ban-da-ky.pdf", signed, content_type="application/pdf")},
+        format="multipart",
+    )
+    assert uploaded.status_code == 200, uploaded.json()
+    letter.refresh_from_db()
     assert letter.status == Status.PROVINCE_REVIEW
     decided = act(
         officer,

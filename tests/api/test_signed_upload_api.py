@@ -10,7 +10,7 @@ from requests_app import services
 from requests_app.choices import Status
 from tests.api.calls import api_as
 from tests.api.spoiled import NOBODY, client_for
-from tests.requests_app.letters import letter_at, signing_ready
+from tests.requests_app.letters import letter_at
 from tests.requests_app.signed_letters import (
     head_signing_pair,
     issued_external,
@@ -76,14 +76,13 @@ def test_a_post_without_a_file_is_a_400_problem_naming_the_field(cast, letter):
     assert set(response.json()["errors"]) == {"file"}
 
 
-def test_a_letter_the_portal_signs_waits_for_no_upload(cast, signed):
-    in_portal = letter_at(cast, Status.AWAITING_HEAD)
-    signing_ready(cast)
-    services.cert_request_issue(cert_request=in_portal, by=cast.head_a, number="")
-    response = upload(api_as(cast.head_a), in_portal, signed)
+def test_a_letter_not_rendered_yet_takes_no_upload(cast, signed):
+    issued = letter_at(cast, Status.AWAITING_HEAD)
+    services.cert_request_issue(cert_request=issued, by=cast.head_a, number="")
+    response = upload(api_as(cast.head_a), issued, signed)
     assert response.status_code == 422, response.json()
-    assert response.json()["code"] == "not_external"
-    assert signed_versions(in_portal) == 0
+    assert response.json()["code"] == "not_rendered"
+    assert signed_versions(issued) == 0
 
 
 @pytest.mark.parametrize(

@@ -68,7 +68,7 @@ def _demo():
     )
     services.cert_request_submit(cert_request=second, by=clerk)
     services.cert_request_issue(cert_request=second, by=head)
-    services.letter_document_prepare(cert_request_id=second.pk)  # the worker's part
+    services.letter_document_render(cert_request_id=second.pk)  # the worker's part
     return {"accounts": accounts, "draft": draft}
 
 

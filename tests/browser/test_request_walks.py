@@ -25,6 +25,7 @@ from portal.workdays import add_working_days
 from requests_app.choices import Outcome, Status
 from requests_app.models import CertRequest
 from tests.helpers import off_the_browser_loop, totp_code
+from tests.requests_app.letters import head_signs
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -122,15 +123,23 @@ def head_issues(page, live_server, pk: int, number: str, screenshot, name) -> No
     page.get_by_label("Số văn bản (để trống để hệ thống tự cấp số)").fill(number)
     page.get_by_label(REAUTH_LABEL).fill(DEMO_PASSWORD)
     screenshot(page, f"walk-{name}-2-head")
-    page.get_by_role("button", name="Ký, ban hành văn bản").click()
+    page.get_by_role("button", name="Cấp số và ký bằng thiết bị của tôi").click()
     expect(page.locator(".messages")).to_contain_text(f"Đã cấp số {number}.")
     expect(page.locator(".page-head")).to_contain_text(number)
+    # The head's signature and the agency's seal at the desk, the test playing the signing
+    # client (tests/desk.py; the client itself: tests/browser/test_desk_signing.py).
+    off_the_browser_loop(lambda: desk_signs(pk))
     wait_until_signed(page, live_server, pk)
 
 
+def desk_signs(pk: int) -> None:
+    head = get_user_model().objects.get(username=HEAD)
+    head_signs(CertRequest.objects.get(pk=pk), by=head)
+
+
 def wait_until_signed(page, live_server, pk: int) -> None:
-    """The worker renders, signs and seals the letter, which then reaches the province: the
-    head reloads the page until it says so."""
+    """Signed and sealed, the letter reaches the province: the head reloads the page until
+    it says so."""
     status = page.locator("[data-status]")
     for _ in range(240):
         if status.get_attribute("data-status") == Status.PROVINCE_REVIEW:

@@ -8,7 +8,7 @@ import time_machine
 
 from devices.choices import DeviceStatus
 from requests_app import services
-from requests_app.choices import FormKind, Signing
+from requests_app.choices import FormKind
 from tests import factories as f
 
 ISSUE_DAY = datetime(2026, 2, 5, 9, 30, tzinfo=ZoneInfo("Asia/Ho_Chi_Minh"))
@@ -121,11 +121,9 @@ def issued_letter(cast, form, *, frozen=True):
     services.cert_request_submit(cert_request=letter, by=cast.clerk_a)
     if frozen:
         with time_machine.travel(ISSUE_DAY, tick=False):
-            services.cert_request_issue(
-                cert_request=letter, by=cast.head_a, signing=Signing.EXTERNAL
-            )
+            services.cert_request_issue(cert_request=letter, by=cast.head_a)
     else:
-        services.cert_request_issue(cert_request=letter, by=cast.head_a, signing=Signing.EXTERNAL)
+        services.cert_request_issue(cert_request=letter, by=cast.head_a)
     letter.refresh_from_db()
     return letter, shown
 

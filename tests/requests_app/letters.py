@@ -3,6 +3,7 @@ the review tests. Each builder gives every row a new person, so rows never colli
 
 import itertools
 from datetime import date, timedelta
+from functools import partial
 
 from django.urls import reverse
 from django.utils import timezone
@@ -12,6 +13,7 @@ from requests_app import services
 from requests_app.choices import FormKind, Status
 from requests_app.models import CertRequest
 from tests import factories as f
+from tests.desk import sign_at_desk
 from tests.helpers import reauth_for
 
 CONTACT = {
@@ -119,19 +121,24 @@ def signing_ready(cast, *, head=None, agency=None):
 
 
 def issue_signed(cast, cert_request, *, by=None, number: str = "") -> CertRequest:
-    """The head signs and issues the letter, and the worker's service signs it in-process:
-    the letter reaches the province with a real signed version (verified on receipt)."""
+    """The head issues the letter, the worker's service renders it in-process, and the head
+    signs and seals it at the desk (tests/desk.py): the letter reaches the province with a
+    real signed version (verified on receipt)."""
     by = by or cast.head_a
     signing_ready(cast, head=by, agency=cert_request.agency)
     services.cert_request_issue(cert_request=cert_request, by=by, number=number)
-    services.letter_document_prepare(cert_request_id=cert_request.pk)
+    return head_signs(cert_request, by=by)
+
+
+def head_signs(cert_request, *, by) -> CertRequest:
+    """After the head's issue: the worker's rendering (in-process), then both desk rounds."""
+    services.letter_document_render(cert_request_id=cert_request.pk)
     cert_request.refresh_from_db()
-    return cert_request
-
-
-def worker_signs(cert_request) -> CertRequest:
-    """What the worker does after the head's issue, run in-process: render, sign, store."""
-    services.letter_document_prepare(cert_request_id=cert_request.pk)
+    sign_at_desk(
+        partial(services.letter_desk_prepare, cert_request=cert_request, by=by),
+        partial(services.letter_desk_complete, cert_request=cert_request, by=by),
+        by,
+    )
     cert_request.refresh_from_db()
     return cert_request
 

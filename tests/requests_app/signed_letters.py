@@ -6,22 +6,20 @@ from certificates.choices import SubjectKind
 from certificates.signing import SigningPair, sign_and_seal
 from portal.documents import DocumentKind
 from requests_app import services
-from requests_app.choices import FormKind, Signing, Status
+from requests_app.choices import FormKind, Status
 from requests_app.models import CertRequest
 from tests import factories as f
 from tests.requests_app.letters import draft
 
 
 def issued_external(cast, *, number: str = "") -> CertRequest:
-    """A letter of agency A issued to be signed outside the portal ("Cấp số để ký bằng thiết
-    bị riêng"), its unsigned PDF rendered as the worker does."""
+    """A letter of agency A issued by its head, its unsigned PDF rendered as the worker does:
+    waiting for the head's signature (at the desk, or outside and uploaded)."""
     letter = draft(cast, FormKind.ISSUE_ORGANIZATION)
     services.cert_request_submit(cert_request=letter, by=cast.clerk_a)
-    services.cert_request_issue(
-        cert_request=letter, by=cast.head_a, number=number, signing=Signing.EXTERNAL
-    )
+    services.cert_request_issue(cert_request=letter, by=cast.head_a, number=number)
     letter.refresh_from_db()
-    assert (letter.status, letter.signing) == (Status.ISSUED, Signing.EXTERNAL)
+    assert letter.status == Status.ISSUED
     assert services.letter_document_render(cert_request_id=letter.pk) is not None
     return letter
 

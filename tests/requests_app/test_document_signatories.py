@@ -1,5 +1,5 @@
 """Each of the nine documents (Mẫu 01–06 letters, Mẫu 07–09 device documents), rendered from
-minimal valid data and signed on the portal: no labelled field printed empty, and the person
+minimal valid data and signed (letters at the desk): no labelled field printed empty, and the person
 printed under the signature, the one the stamp names and the one the certificate names are
 the same (docs/domain.md §9, §10.1). Signing on behalf (KT., TL., TUQ., Q.) is printed per
 Nghị định 30/2020 (Phụ lục I)."""
@@ -15,10 +15,9 @@ from agencies.models import Membership
 from portal.documents import DocumentKind
 from portal.lib.pdf import render_pdf
 from requests_app import services
-from requests_app.choices import FormKind, Signing
+from requests_app.choices import FormKind
 from requests_app.device_signing import device_document_sign, return_minutes_countersign
 from requests_app.documents import SIGNATURE_ANCHOR, TEMPLATES, letter_document
-from requests_app.services.portal_signing import letter_document_prepare
 from tests.document_checks import (
     certificate_names,
     empty_labelled_fields,
@@ -29,6 +28,7 @@ from tests.document_checks import (
 )
 from tests.requests_app.device_signing_world import loss_of, minutes_of, notice_of
 from tests.requests_app.document_letters import ALL_FORMS, rows_for
+from tests.requests_app.letters import head_signs
 
 pytestmark = pytest.mark.django_db
 
@@ -65,12 +65,13 @@ def _same_person(pdf: bytes, anchor: str, person) -> None:
 
 
 @pytest.mark.parametrize("form", ALL_FORMS)
-def test_each_letter_signed_on_the_portal_prints_no_empty_field_and_names_its_signer_once(
+def test_each_letter_signed_at_the_desk_prints_no_empty_field_and_names_its_signer_once(
     cast, head, form
 ):
     letter = _minimal_letter(cast, form)
-    services.cert_request_issue(cert_request=letter, by=cast.head_a, signing=Signing.PORTAL)
-    signed = letter_document_prepare(cert_request_id=letter.pk)
+    services.cert_request_issue(cert_request=letter, by=cast.head_a)
+    head_signs(letter, by=cast.head_a)
+    signed = letter.documents.get(kind=DocumentKind.SIGNED)
     assert signed.kind == DocumentKind.SIGNED
     pdf = bytes(signed.content)
     _keep(f"mau_{form}_signed.pdf", pdf)

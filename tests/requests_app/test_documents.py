@@ -18,7 +18,7 @@ from PIL import Image, ImageChops, ImageStat
 
 from portal.documents import DocumentKind
 from requests_app import services
-from requests_app.choices import FormKind, Signing, Status
+from requests_app.choices import FormKind, Status
 from requests_app.models import CertRequest, LetterDocument
 from requests_app.tasks import letter_document_render_missing_task, letter_document_render_task
 from requests_app.word import letter_pdf_preview
@@ -159,7 +159,7 @@ def test_a_long_table_repeats_its_header_and_numbers_pages_from_the_second(cast)
             },
         )
     services.cert_request_submit(cert_request=letter, by=cast.clerk_a)
-    services.cert_request_issue(cert_request=letter, by=cast.head_a, signing=Signing.EXTERNAL)
+    services.cert_request_issue(cert_request=letter, by=cast.head_a)
     document = LetterDocument.objects.get(pk=letter_document_render_task(letter.pk))
     pages = pdf_text(bytes(document.content)).split("\f")
     pages = [page for page in pages if page.strip()]

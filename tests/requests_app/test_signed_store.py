@@ -5,7 +5,7 @@ import pytest
 from portal.documents import DocumentKind
 from portal.models import AuditEvent
 from requests_app import services
-from requests_app.choices import FormKind, Signing
+from requests_app.choices import FormKind
 from tests.requests_app.letters import draft
 
 pytestmark = pytest.mark.django_db
@@ -14,7 +14,7 @@ pytestmark = pytest.mark.django_db
 def issued(cast):
     letter = draft(cast, FormKind.ISSUE_ORGANIZATION)
     services.cert_request_submit(cert_request=letter, by=cast.clerk_a)
-    services.cert_request_issue(cert_request=letter, by=cast.head_a, signing=Signing.EXTERNAL)
+    services.cert_request_issue(cert_request=letter, by=cast.head_a)
     letter.refresh_from_db()
     return letter
 

@@ -31,9 +31,8 @@ from portal.errors import DomainError
 from portal.lib.pdf import render_pdf
 from portal.models import AuditEvent
 from requests_app import services
-from requests_app.choices import Signing, Status
+from requests_app.choices import Status
 from requests_app.documents import TEMPLATES, letter_document
-from requests_app.models import CertRequest
 from tests import factories as f
 from tests.helpers import sign_in
 from tests.requests_app.signed_letters import (
@@ -255,14 +254,17 @@ def test_someone_other_than_the_head_may_not_upload(cast, pair, persona):
     assert_nothing_stored(letter)
 
 
-def test_a_letter_signed_on_the_portal_takes_no_upload(cast, pair):
+def test_a_letter_no_longer_issued_takes_no_upload(cast, pair):
     letter = issued_external(cast)
-    CertRequest.objects.filter(pk=letter.pk).update(signing=Signing.PORTAL)
+    pdf = signed_by(rendered(letter), pair, cast)
+    services.cert_request_send_back(cert_request=letter, by=cast.head_a, note="Sửa lại")
 
-    error = refused(letter, signed_by(rendered(letter), pair, cast), cast.head_a)
+    error = refused(letter, pdf, cast.head_a)
 
-    assert error.code == "not_external"
-    assert_nothing_stored(letter)
+    assert error.code == "stale_status"
+    letter.refresh_from_db()
+    assert letter.status == Status.DRAFT
+    assert not letter.documents.filter(kind=DocumentKind.SIGNED).exists()
 
 
 def test_uploading_twice_keeps_one_signed_version(cast, pair):

@@ -18,11 +18,11 @@ from requests_app.models import CertRequest, Transition
 from tests.helpers import sign_in
 from tests.requests_app.letters import (
     draft,
+    head_signs,
     letter_at,
     page_messages,
     post_action,
     signing_ready,
-    worker_signs,
 )
 
 pytestmark = pytest.mark.django_db
@@ -53,7 +53,7 @@ def test_every_step_of_a_01_letter_writes_a_transition_and_an_audit_event(cast, 
         response = post_action(client, cert_request, action, **data)
         assert response.status_code == 302, (action, response.status_code)
         if action == "issue":
-            worker_signs(cert_request)
+            head_signs(cert_request, by=cast.head_a)
     services.cert_request_run_processing(cert_request_id=cert_request.pk)  # the worker's body
 
     cert_request.refresh_from_db()
@@ -133,7 +133,7 @@ def test_a_letter_returned_for_correction_comes_back_and_goes_on(cast, client):
     assert post_action(client, cert_request, "submit").status_code == 302
     sign_in(client, cast.head_a)
     assert post_action(client, cert_request, "issue").status_code == 302
-    worker_signs(cert_request)
+    head_signs(cert_request, by=cast.head_a)
     cert_request.refresh_from_db()
     assert cert_request.status == Status.PROVINCE_REVIEW
     assert cert_request.number and cert_request.number != first_number
@@ -245,7 +245,7 @@ def test_each_step_tells_the_next_actor_and_no_one_else(cast, client, ca):
     sign_in(client, cast.head_a)
     post_action(client, cert_request, "issue")
     assert _told(cast.officer_1) == []  # not before the signed version reaches them
-    worker_signs(cert_request)
+    head_signs(cert_request, by=cast.head_a)
     assert len(_told(cast.officer_1)) == 1
     assert _told(cast.officer_2) == []  # another province's office
     assert _told(cast.ca_operator) == []
@@ -272,7 +272,7 @@ def test_notifications_are_also_mailed_after_commit(
     sign_in(client, cast.head_a)
     post_action(client, cert_request, "issue", number="7/STC-VP")
     with django_capture_on_commit_callbacks(execute=True):
-        worker_signs(cert_request)
+        head_signs(cert_request, by=cast.head_a)
     assert [m.to for m in mailoutbox] == [["officer_1@thunghiem.gov.vn"]]
     assert "7/STC-VP" in mailoutbox[0].body
     assert f"/van-ban/{cert_request.pk}/" in mailoutbox[0].body

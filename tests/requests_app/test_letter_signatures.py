@@ -1,6 +1,7 @@
-"""The head signs and issues on the portal; the province verifies on receipt (issue 10, items 4
-and 5; docs/architecture.md §8). The signatures are made by the simulated CA's keys and checked
-by an independent verifier (poppler's pdfsig) as well as by the portal's own verification."""
+"""The head issues the letter, the worker renders it, the head signs and seals it at the desk;
+the province verifies on receipt (docs/architecture.md §8, docs/domain.md §9). The signatures
+are checked by an independent verifier (poppler's pdfsig) as well as by the portal's own
+verification."""
 
 import html
 import re
@@ -14,23 +15,23 @@ from agencies.templatetags.people import full_name
 from certificates.choices import RevocationReason
 from certificates.models import RevocationList
 from certificates.services import certificate_revoke
-from certificates.signing import personal_signing_certificate
+from certificates.signing import personal_signing_certificate, seal_certificate
 from portal.documents import DocumentKind
 from portal.errors import DomainError
 from portal.models import AuditEvent
 from requests_app import services
-from requests_app.choices import FormKind, Signing, Status
+from requests_app.choices import FormKind, Status
 from requests_app.models import CertRequest, LetterDocument, LetterVerification
 from requests_app.tasks import letter_document_render_missing_task, letter_document_render_task
 from tests.certificates.pdf_tools import nss_db_trusting, pdfsig
 from tests.helpers import sign_in
 from tests.requests_app.letters import (
     draft,
+    head_signs,
     issue_signed,
     letter_at,
     post_action,
     signing_ready,
-    worker_signs,
 )
 
 pytestmark = pytest.mark.django_db
@@ -77,52 +78,48 @@ def test_the_heads_issue_produces_a_signed_version_pdfsig_reports_valid(cast, ca
     assert AuditEvent.objects.filter(action="letter_document.sign").count() == 1
 
 
-def test_issuing_leaves_the_letter_issued_until_the_worker_has_signed(cast):
+def test_issuing_leaves_the_letter_issued_until_the_head_has_signed_and_sealed(cast):
     letter = submitted(cast)
     signing_ready(cast)
     services.cert_request_issue(cert_request=letter, by=cast.head_a)
     letter.refresh_from_db()
-    assert (letter.status, letter.signing) == (Status.ISSUED, Signing.PORTAL)
+    assert letter.status == Status.ISSUED
     assert letter.number and not letter.documents.exists()
-    worker_signs(letter)
+    letter_document_render_task(letter.pk)  # the worker renders; nobody signs for the head
+    letter.refresh_from_db()
+    assert letter.status == Status.ISSUED
+    assert list(letter.documents.values_list("kind", flat=True)) == [DocumentKind.RENDERED]
+    head_signs(letter, by=cast.head_a)
     assert letter.status == Status.PROVINCE_REVIEW
 
 
-def test_a_head_without_a_personal_certificate_is_refused_and_nothing_changes(cast, client, ca):
+def test_a_head_without_a_personal_certificate_may_issue_and_is_told_at_the_desk(cast, ca):
+    """The head may sign outside and upload with a certificate the portal does not know yet;
+    the desk, which signs with the certificate the portal knows, names what is missing."""
     letter = submitted(cast)
-    sign_in(client, cast.head_a)
-    response = post_action(client, letter, "issue")
-
-    assert response.status_code == 302
-    messages = [str(m) for m in client.get(response.url).context["messages"]]
-    assert any("chưa có chứng thư số cá nhân còn hiệu lực" in m for m in messages)
+    services.cert_request_issue(cert_request=letter, by=cast.head_a)
+    letter_document_render_task(letter.pk)
+    with pytest.raises(DomainError) as exc:
+        services.letter_desk_prepare(cert_request=letter, by=cast.head_a)
+    assert exc.value.code == "no_personal_certificate"
+    assert "chưa có chứng thư số cá nhân còn hiệu lực" in str(exc.value.message)
     letter.refresh_from_db()
-    assert (letter.status, letter.number, letter.issued_on) == (Status.AWAITING_HEAD, "", None)
-    assert not AuditEvent.objects.filter(action="cert_request.issue").exists()
+    assert letter.status == Status.ISSUED
 
 
-def test_an_agency_without_its_seal_is_refused(cast, ca):
+def test_an_agency_without_its_seal_is_refused_at_the_seal_round(cast, ca):
     letter = submitted(cast)
     signing_ready(cast)
-    from certificates.signing import seal_certificate
-
     certificate_revoke(
         certificate=seal_certificate(cast.agency_a), by=cast.ca_operator, reason="device_broken"
     )
+    services.cert_request_issue(cert_request=letter, by=cast.head_a)
     with pytest.raises(DomainError) as exc:
-        services.cert_request_issue(cert_request=letter, by=cast.head_a)
+        head_signs(letter, by=cast.head_a)
     assert exc.value.code == "no_seal_certificate"
     letter.refresh_from_db()
-    assert letter.status == Status.AWAITING_HEAD
-
-
-def test_the_head_may_issue_for_signing_with_their_own_token_without_a_portal_certificate(cast):
-    letter = submitted(cast)
-    services.cert_request_issue(cert_request=letter, by=cast.head_a, signing=Signing.EXTERNAL)
-    letter_document_render_task(letter.pk)
-    letter.refresh_from_db()
-    assert (letter.status, letter.signing) == (Status.ISSUED, Signing.EXTERNAL)
-    assert list(letter.documents.values_list("kind", flat=True)) == [DocumentKind.RENDERED]
+    assert letter.status == Status.ISSUED
+    assert not letter.documents.filter(kind=DocumentKind.SIGNED).exists()
 
 
 def _tampered(pdf: bytes) -> bytes:
@@ -134,7 +131,7 @@ def _tampered(pdf: bytes) -> bytes:
 def test_a_tampered_signed_version_is_flagged_and_cannot_be_forwarded(cast, client):
     good = letter_at(cast, Status.PROVINCE_REVIEW, FormKind.ISSUE_ORGANIZATION)
     letter = submitted(cast)
-    services.cert_request_issue(cert_request=letter, by=cast.head_a, signing=Signing.EXTERNAL)
+    services.cert_request_issue(cert_request=letter, by=cast.head_a)
     letter.refresh_from_db()
     # what an upload of a file changed after signing would store
     services.letter_signed_store(
@@ -163,7 +160,7 @@ def test_a_signed_version_without_any_signature_is_not_verified_and_cannot_be_fo
     good = letter_at(cast, Status.PROVINCE_REVIEW, FormKind.ISSUE_ORGANIZATION)
     unsigned = bytes(LetterDocument.objects.get(letter=good, kind=DocumentKind.RENDERED).content)
     letter = submitted(cast)
-    services.cert_request_issue(cert_request=letter, by=cast.head_a, signing=Signing.EXTERNAL)
+    services.cert_request_issue(cert_request=letter, by=cast.head_a)
     letter.refresh_from_db()
     # what would be stored if a file with no signature at all were taken as the signed version
     services.letter_signed_store(
@@ -218,66 +215,47 @@ def test_the_province_cannot_process_a_letter_without_a_valid_signature(cast):
     assert exc.value.code == "not_signed"
 
 
-def test_a_certificate_revoked_before_the_worker_signs_leaves_the_letter_issued_with_an_error(
+def test_an_issued_letter_waiting_for_its_signature_may_be_sent_back_and_issued_afresh(
     cast, client
 ):
     letter = submitted(cast)
     signing_ready(cast)
     services.cert_request_issue(cert_request=letter, by=cast.head_a)
-    certificate_revoke(
-        certificate=personal_signing_certificate(cast.head_a), by=cast.ca_operator, reason="retired"
-    )
-    assert letter_document_render_task(letter.pk) is not None  # the rendered version
-
-    letter.refresh_from_db()
-    assert letter.status == Status.ISSUED
-    assert "chưa có chứng thư số cá nhân" in letter.signing_error
-    assert not letter.documents.filter(kind=DocumentKind.SIGNED).exists()
-    assert AuditEvent.objects.filter(action="cert_request.sign_fail").count() == 1
-    # the sweep does not retry a failure, and a second run changes nothing
-    assert letter.pk not in services.documents.letters_missing_document().values_list(
-        "pk", flat=True
-    )
     letter_document_render_task(letter.pk)
-    assert AuditEvent.objects.filter(action="cert_request.sign_fail").count() == 1
-
-    sign_in(client, cast.head_a)
-    page = client.get(reverse("requests_app:detail", args=[letter.pk])).content.decode()
-    assert "chưa có chứng thư số cá nhân" in page
-    post_action(client, letter, "send_back", note="Chứng thư của tôi đã bị thu hồi")
     letter.refresh_from_db()
-    assert (letter.status, letter.signing_error) == (Status.DRAFT, "")
+    first_number = letter.number
+    sign_in(client, cast.head_a)
+    post_action(client, letter, "send_back", note="Sai chức vụ ở dòng 1")
+    letter.refresh_from_db()
+    assert letter.status == Status.DRAFT
 
-
-def test_an_issued_letter_waiting_for_its_signature_cannot_be_sent_back(cast):
-    letter = submitted(cast)
-    signing_ready(cast)
+    services.cert_request_submit(cert_request=letter, by=cast.clerk_a)
     services.cert_request_issue(cert_request=letter, by=cast.head_a)
-    with pytest.raises(DomainError):
-        services.cert_request_send_back(cert_request=letter, by=cast.head_a, note="Sửa")
+    head_signs(letter, by=cast.head_a)
+    assert letter.status == Status.PROVINCE_REVIEW and letter.number != first_number
+    assert signed_of(letter).number == letter.number
 
 
-def test_the_task_run_twice_stores_one_signed_version(cast):
+def test_the_task_run_twice_stores_one_rendered_version(cast):
     letter = submitted(cast)
-    signing_ready(cast)
     services.cert_request_issue(cert_request=letter, by=cast.head_a)
     first = letter_document_render_task(letter.pk)
     second = letter_document_render_task(letter.pk)
-    assert first == second == signed_of(letter).pk
-    assert letter.documents.count() == 2  # the rendered and the signed version
-    assert AuditEvent.objects.filter(action="letter_document.sign").count() == 1
+    assert first == second
+    assert list(letter.documents.values_list("kind", flat=True)) == [DocumentKind.RENDERED]
+    assert AuditEvent.objects.filter(action="letter_document.render").count() == 1
 
 
-def test_the_sweep_picks_up_an_issued_letter_whose_signature_was_lost(cast):
+def test_the_sweep_picks_up_an_issued_letter_whose_rendering_was_lost(cast):
     letter = submitted(cast)
-    signing_ready(cast)
-    services.cert_request_issue(cert_request=letter, by=cast.head_a)
-    services.letter_document_render(cert_request_id=letter.pk)  # rendered, then the task lost
+    services.cert_request_issue(cert_request=letter, by=cast.head_a)  # the task lost
     assert letter.pk in services.documents.letters_missing_document().values_list("pk", flat=True)
-    signed = letter_at(cast, Status.PROVINCE_REVIEW, FormKind.ISSUE_ORGANIZATION)
-    found = set(services.documents.letters_missing_document().values_list("pk", flat=True))
-    assert signed.pk not in found
-    assert letter_document_render_missing_task() >= 1
+    assert letter_document_render_missing_task() == 1
+    services.letter_document_render(cert_request_id=letter.pk)
+    # rendered: the head's signature is theirs to make, nothing for the sweep
+    assert letter.pk not in services.documents.letters_missing_document().values_list(
+        "pk", flat=True
+    )
 
 
 @pytest.mark.parametrize(
@@ -342,12 +320,14 @@ def test_a_recheck_outside_the_letters_scope_is_404(cast, client):
 
 @pytest.mark.services
 @pytest.mark.django_db(transaction=True)
-def test_the_worker_signs_an_issued_letter(cast, redis_worker):
+def test_the_worker_renders_an_issued_letter_and_signs_nothing(cast, redis_worker):
     letter = submitted(cast)
     signing_ready(cast)
     services.cert_request_issue(cert_request=letter, by=cast.head_a)  # queues on commit
     deadline = time.monotonic() + 180
-    while CertRequest.objects.get(pk=letter.pk).status != Status.PROVINCE_REVIEW:
-        assert time.monotonic() < deadline, "the worker did not sign the letter in 180 s"
+    rendered = LetterDocument.objects.filter(letter=letter, kind=DocumentKind.RENDERED)
+    while not rendered.exists():
+        assert time.monotonic() < deadline, "the worker did not render the letter in 180 s"
         time.sleep(0.25)
-    assert services.letter_verification_current(letter).ok
+    assert CertRequest.objects.get(pk=letter.pk).status == Status.ISSUED
+    assert not LetterDocument.objects.filter(letter=letter, kind=DocumentKind.SIGNED).exists()
