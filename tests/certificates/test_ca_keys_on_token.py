@@ -225,7 +225,7 @@ def test_a_forked_child_signs_with_the_ca_key_its_parent_used(rsa_ca):
     if pid == 0:  # the child: no test machinery, only the key, then _exit
         status = 1
         try:
-            inherited = pkcs11._library_inherited
+            inherited = pkcs11.library.state.inherited
             signature = key.sign(b"child", padding.PKCS1v15(), hashes.SHA256())
             os.write(write_end, bytes([inherited]) + signature)
             status = 0

@@ -12,6 +12,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.x509.oid import NameOID
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.core.management import call_command
 from django.core.management.base import SystemCheckError
@@ -111,7 +112,7 @@ def test_personalisation_keeps_the_key_in_the_token_and_writes_the_certificate_b
     assert flags["never_extractable"] and flags["always_sensitive"]
     listing = subprocess.run(  # noqa: S603 - our own arguments
         [
-            "pkcs11-tool", "--module", p11.settings.PKCS11_MODULE,
+            "pkcs11-tool", "--module", settings.PKCS11_MODULE,
             "--token-label", device.serial,
             "--login", "--pin", pin, "--list-objects",
         ],
