@@ -159,7 +159,7 @@ def _desk_target(request, province: int, year: int, month: int):
     if not provinces:
         raise PermissionDenied
     chosen = next((p for p in provinces if p.pk == province), None)
-    if chosen is None or not 1 <= month <= 12:
+    if chosen is None or not (1 <= month <= 12 and 2000 <= year <= 9999):
         raise Http404
     return chosen, Month(year, month)
 

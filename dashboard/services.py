@@ -54,7 +54,10 @@ def already_signed_error(report: MonthlyReport) -> DomainError:
 def check_month(month: Month, today=None) -> None:
     """Only a month that has ended can be reported."""
     today = today or timezone.localdate()
-    if month.first_day >= Month(today.year, today.month).first_day or month.year < 2000:
+    if (
+        not (2000 <= month.year <= 9999 and 1 <= month.month <= 12)
+        or month.first_day >= Month(today.year, today.month).first_day
+    ):
         raise DomainError(_("Chỉ lập báo cáo cho tháng đã kết thúc."), code="month")
 
 
