@@ -6,7 +6,6 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from agencies.accounts.reauth import ReauthForm
 from dashboard.months import Month
 
 # What `<input type="month">` sends ("2026-10"), or what a person types where the browser
@@ -33,7 +32,3 @@ class ReportMonthForm(forms.Form):
         if month.first_day >= today.replace(day=1) or month.year < 2000:
             raise forms.ValidationError(_("Chỉ lập báo cáo cho tháng đã kết thúc."))
         return month
-
-
-class SignForm(ReauthForm, ReportMonthForm):
-    """ "Ký số và gửi UBND tỉnh": the month and the signer's password (and code) again."""

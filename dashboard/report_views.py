@@ -1,5 +1,7 @@
 """The monthly report pages (docs/architecture.md §10, "Monthly report"): the province's
-reports with the form that previews a draft and signs it, and the signed PDF's download.
+reports with the form that previews a draft, the page whose "Ký" signs it at the officer's desk
+(two rounds through the signing client: their signature, then the Sở's seal) with its JSON
+endpoints, and the signed PDF's download.
 
 Who: a provincial officer for their own province (prepare, sign, download); the CA and
 administrators read every province's signed reports. Anyone else: 403. A report outside the
@@ -10,6 +12,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
@@ -17,7 +20,7 @@ from django.views.decorators.http import require_GET, require_POST
 from agencies.access import scope_for
 from agencies.choices import Role
 from dashboard import services
-from dashboard.forms import ReportMonthForm, SignForm
+from dashboard.forms import ReportMonthForm
 from dashboard.models import MonthlyReport
 from dashboard.months import Month
 from dashboard.reports import addressee, officer_provinces, report_pdf, reporting_office
@@ -25,6 +28,12 @@ from portal.documents import DocumentKind, pdf_download
 from portal.errors import DomainError
 from portal.lib.filenames import safe_file_name
 from portal.lib.paging import paginate
+from requests_app.views.desk import (
+    completed_response,
+    desk_urls,
+    prepared_response,
+    refused_response,
+)
 
 
 def may_read_reports(user) -> bool:
@@ -73,7 +82,6 @@ def report_list(request):
             "provinces": provinces,
             "province": province,
             "default_month": f"{default_month.year:04d}-{default_month.month:02d}",
-            "sign_form": SignForm(),
             **paginate(request, reports),
         },
     )
@@ -105,34 +113,81 @@ def report_preview(request):
 
 
 @login_required
-@require_POST
+@require_GET
 def report_sign(request):
-    """ "Ký số và gửi UBND tỉnh": the officer's password (and code) again, then the service;
-    a refusal (a certificate missing, already signed) is a message on the page."""
+    """ "Ký" for a month's report: the page whose button signs it at the officer's desk
+    (static/js/desk-signing.js around the signing client; the endpoints below), or tells that
+    it is signed already. Reading only: the draft is kept at the first round."""
     _reader(request)
-    _provinces, province = _province(request, request.POST)
-    form = SignForm(request.POST)
+    _provinces, province = _province(request, request.GET)
+    form = ReportMonthForm(request.GET)
     if not form.is_valid():
         for error in form.errors.get("thang", []):
             messages.error(request, error)
         return redirect("monthly_reports:list")
     month = form.cleaned_data["thang"]
+    if reporting_office(request.user, province) is None:
+        raise PermissionDenied
+    report = (
+        MonthlyReport.objects.visible_to(request.user)
+        .filter(province=province, year=month.year, month=month.month)
+        .first()
+    )
+    signed = report is not None and report.is_signed
+    args = [province.pk, month.year, month.month]
+    return render(
+        request,
+        "dashboard/monthly_report_sign.html",
+        {
+            "province": province,
+            "month": month,
+            "report": report,
+            "addressee": addressee(province),
+            "desk_signing": None
+            if signed
+            else desk_urls(
+                request, "monthly_reports:desk_prepare", "monthly_reports:desk_complete", args
+            ),
+        },
+    )
+
+
+def _desk_target(request, province: int, year: int, month: int):
+    """The officer's province and the month the endpoints sign: 403 for a user who is no
+    officer, 404 for a province outside their scope (as the pages)."""
+    provinces = officer_provinces(request.user)
+    if not provinces:
+        raise PermissionDenied
+    chosen = next((p for p in provinces if p.pk == province), None)
+    if chosen is None or not (1 <= month <= 12 and 2000 <= year <= 9999):
+        raise Http404
+    return chosen, Month(year, month)
+
+
+@login_required
+@require_POST
+def report_desk_prepare(request, province: int, year: int, month: int):
+    target, period = _desk_target(request, province, year, month)
     try:
-        form.reauth_verify(request, purpose="monthly_report.sign", obj=province)
-        report = services.monthly_report_sign(province=province, month=month, by=request.user)
+        desk = services.monthly_report_desk_prepare(province=target, month=period, by=request.user)
     except DomainError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(
-            request,
-            _("Đã ký số báo cáo tháng %(period)s (số %(number)s) và gửi %(to)s.")
-            % {
-                "period": report.period,
-                "number": report.number,
-                "to": addressee(province),
-            },
-        )
-    return redirect("monthly_reports:list")
+        return refused_response(exc)
+    return prepared_response(desk)
+
+
+@login_required
+@require_POST
+def report_desk_complete(request, province: int, year: int, month: int):
+    target, period = _desk_target(request, province, year, month)
+    return completed_response(
+        request,
+        lambda answer: services.monthly_report_desk_complete(
+            province=target, month=period, by=request.user, **answer
+        ),
+        redirect=reverse("monthly_reports:list"),
+        success=_("Đã ký số, đóng dấu số báo cáo tháng %(period)s và gửi %(to)s.")
+        % {"period": period.label, "to": addressee(target)},
+    )
 
 
 @login_required

@@ -1,32 +1,41 @@
 """The province's monthly report to its People's Committee: the month's totals against seeded
-data and within `visible_to`, who may open, preview, sign and download it, the signed PDF read
-back (pdftotext, the portal's verifier and poppler's pdfsig), signed once only, and what the
-list page costs."""
+data and within `visible_to`, who may open, preview, sign and download it, the report signed
+at the officer's desk (tests/desk.py stands in for the signing client and the token) and read
+back (pdftotext, the portal's verifier and poppler's pdfsig), refused answers that store
+nothing, the number kept across attempts, signed once only, and what the list page costs."""
 
+import base64
+import json
 import re
 import subprocess
 from datetime import datetime, timedelta
+from functools import partial
 
 import pytest
+import time_machine
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from certificates.choices import CertEventKind
-from certificates.models import CertificateEvent
+from certificates.choices import CertEventKind, SignedDocumentKind, SigningEventKind
+from certificates.desk.models import DeskSigning, DeskState
+from certificates.models import Certificate, CertificateEvent, SigningEvent
 from certificates.signing import verify_pdf
+from dashboard import services
 from dashboard.choices import ReportState
 from dashboard.forms import ReportMonthForm
 from dashboard.models import MonthlyReport, MonthlyReportDocument
 from dashboard.months import Month
 from dashboard.reports import month_counts
 from portal.documents import DocumentKind
+from portal.errors import DomainError
 from portal.models import AuditEvent, Deadline
 from requests_app.choices import FormKind, Status
 from requests_app.models import CertRequest, Transition
 from tests import factories as f
 from tests.certificates.pdf_tools import pdfsig
-from tests.helpers import LOGIN, PERSONAS, reauth_for, sign_in
+from tests.desk import answer, sign_at_desk
+from tests.helpers import LOGIN, PERSONAS, sign_in
 
 pytestmark = pytest.mark.django_db
 LIST = "/thong-ke/bao-cao-thang/"
@@ -154,6 +163,28 @@ def test_who_may_open_the_reports_page(cast, client, persona):
         assert response.status_code == expected
 
 
+def desk_url(name: str, province, month: Month) -> str:
+    return reverse(f"monthly_reports:{name}", args=[province.pk, month.year, month.month])
+
+
+def prepare(cast, month: Month):
+    return partial(
+        services.monthly_report_desk_prepare,
+        province=cast.province_1,
+        month=month,
+        by=cast.officer_1,
+    )
+
+
+def complete(cast, month: Month):
+    return partial(
+        services.monthly_report_desk_complete,
+        province=cast.province_1,
+        month=month,
+        by=cast.officer_1,
+    )
+
+
 def signed_report(cast, month, number="1/BC-SKHCN") -> MonthlyReport:
     report = MonthlyReport.objects.create(
         province=cast.province_1,
@@ -221,11 +252,23 @@ def test_a_clerk_may_neither_preview_nor_sign(cast, client, month):
     sign_in(client, cast.clerk_a)
     thang = f"{month.year:04d}-{month.month:02d}"
     assert client.get(PREVIEW, {"thang": thang}).status_code == 403
-    assert client.post(SIGN, {"thang": thang, **reauth_for(client)}).status_code == 403
+    assert client.get(SIGN, {"thang": thang}).status_code == 403
+    assert client.post(desk_url("desk_prepare", cast.province_1, month)).status_code == 403
     # An officer asking for another province: out of their scope.
     sign_in(client, cast.officer_2)
     response = client.get(PREVIEW, {"thang": thang, "tinh": cast.province_1.pk})
     assert response.status_code == 404
+    assert client.post(desk_url("desk_prepare", cast.province_1, month)).status_code == 404
+    assert not MonthlyReport.objects.exists()
+
+
+@pytest.mark.parametrize(("year", "number"), [(0, 1), (99999, 1), (2025, 13), (2025, 0)])
+def test_a_month_that_cannot_be_is_not_found(cast, client, year, number):
+    sign_in(client, cast.officer_1)
+    for name in ("desk_prepare", "desk_complete"):
+        url = reverse(f"monthly_reports:{name}", args=[cast.province_1.pk, year, number])
+        assert client.post(url).status_code == 404
+    assert not MonthlyReport.objects.exists()
 
 
 def pdf_text(tmp_path, pdf: bytes, name="report.pdf") -> str:
@@ -261,23 +304,25 @@ def test_the_current_month_cannot_be_reported(cast, client):
     assert "Chỉ lập báo cáo cho tháng đã kết thúc." in response.content.decode()
 
 
-def test_the_officer_signs_the_report_once_and_both_verifiers_accept_it(
-    seeded, signer, nss, client, month, tmp_path
+def test_the_officer_signs_the_report_at_the_desk_and_both_verifiers_accept_it(
+    seeded, signer, nss, month, tmp_path
 ):
-    sign_in(client, seeded.officer_1)
-    thang = f"{month.year:04d}-{month.month:02d}"
+    officer = seeded.officer_1
 
-    response = client.post(SIGN, {"thang": thang, **reauth_for(client)}, follow=True)
+    done = sign_at_desk(prepare(seeded, month), complete(seeded, month), officer)
 
-    assert "Đã ký số báo cáo tháng" in response.content.decode()
     report = MonthlyReport.objects.get()
+    assert done.report == report and done.document.kind == DocumentKind.SIGNED
     assert (report.state, report.number, report.signed_by) == (
         ReportState.SIGNED,
         "1/BC-SKHCN",
-        seeded.officer_1,
+        officer,
     )
-    document = report.documents.get()
+    document = report.documents.get(kind=DocumentKind.SIGNED)
     pdf = bytes(document.content)
+    # The rounds signed the kept rendering: the signed file is it plus two signatures.
+    rendered = report.documents.get(kind=DocumentKind.RENDERED)
+    assert pdf.startswith(bytes(rendered.content)) and report.issued_on == rendered.issued_on
     text = pdf_text(tmp_path, pdf)
     assert "Số: 1/BC-SKHCN" in text
     assert "V/v báo cáo tình hình quản lý, sử dụng chữ ký số chuyên dùng công vụ" in text
@@ -285,6 +330,7 @@ def test_the_officer_signs_the_report_once_and_both_verifiers_accept_it(
     # Both signers belong to the Sở KH&CN that reports.
     reports = verify_pdf(pdf, agency=seeded.office_1)
     assert len(reports) == 2 and all(r.ok for r in reports), [r.problems for r in reports]
+    assert [r.field_name for r in reports] == ["ChuKyLanhDao", "DauCoQuan"]
     path = tmp_path / "signed.pdf"
     path.write_bytes(pdf)
     checked = pdfsig(path, nss)
@@ -297,27 +343,164 @@ def test_the_officer_signs_the_report_once_and_both_verifiers_accept_it(
     assert "Certificate Validation: Certificate is Trusted." in first
     event = AuditEvent.objects.get(action="monthly_report.sign")
     assert event.after["number"] == "1/BC-SKHCN" and event.after["sha256"] == document.sha256
-    downloaded = client.get(reverse("monthly_reports:download", args=[report.pk]))
-    assert downloaded.content == pdf
+    # The signing monitor: one event per certificate, recorded once (certificates.desk
+    # records none of its own).
+    events = SigningEvent.objects.filter(document_kind=SignedDocumentKind.MONTHLY_REPORT)
+    assert sorted(e.certificate.subject_kind for e in events) == ["organization", "person"]
+    assert {(e.kind, e.document_id, e.document_number) for e in events} == {
+        (SigningEventKind.SIGNED, report.pk, "1/BC-SKHCN")
+    }
 
+
+def test_a_signed_report_is_not_signed_again(seeded, signer, month):
+    sign_at_desk(prepare(seeded, month), complete(seeded, month), seeded.officer_1)
     events = AuditEvent.objects.count()
-    again = client.post(SIGN, {"thang": thang, **reauth_for(client)}, follow=True)
 
-    assert "đã được ký số và gửi (số 1/BC-SKHCN)" in again.content.decode()
-    assert MonthlyReportDocument.objects.count() == 1
+    with pytest.raises(DomainError) as refused:
+        prepare(seeded, month)()
+
+    assert refused.value.code == "already_signed"
+    assert "đã được ký số và gửi (số 1/BC-SKHCN)" in str(refused.value.message)
+    assert MonthlyReportDocument.objects.filter(kind=DocumentKind.SIGNED).count() == 1
     assert AuditEvent.objects.count() == events
 
 
-def test_a_missing_certificate_is_told_on_the_page_and_nothing_is_stored(cast, client, month):
-    sign_in(client, cast.officer_1)
+def test_the_officer_signs_through_the_page_and_its_endpoints(seeded, signer, client, month):
+    officer = seeded.officer_1
+    sign_in(client, officer)
     thang = f"{month.year:04d}-{month.month:02d}"
+    page = client.get(SIGN, {"thang": thang}).content.decode()
+    assert "data-desk-signing" in page and "js/desk-signing.js" in page
+    prepare_url = desk_url("desk_prepare", seeded.province_1, month)
+    assert f'data-prepare-url="{prepare_url}"' in page
 
-    response = client.post(SIGN, {"thang": thang, **reauth_for(client)}, follow=True)
+    for step, status in (("signature", "next"), ("seal", "done")):
+        response = client.post(prepare_url)
+        assert response.status_code == 201, response.content
+        prepared = response.json()
+        assert prepared["step"] == step and prepared["document"]["number"] == "1/BC-SKHCN"
+        desk = DeskSigning.objects.get(pk=prepared["request_id"])
+        body = answer(desk, officer)
+        response = client.post(
+            desk_url("desk_complete", seeded.province_1, month),
+            data=json.dumps(
+                {
+                    "request_id": prepared["request_id"],
+                    "nonce": prepared["nonce"],
+                    "signature": base64.b64encode(body["signature"]).decode(),
+                    "certificate": base64.b64encode(body["certificate_der"]).decode(),
+                }
+            ),
+            content_type="application/json",
+        )
+        assert response.status_code == 200, response.content
+        assert response.json()["status"] == status
 
-    assert response.status_code == 200
-    assert "chưa có chứng thư số cá nhân còn hiệu lực" in response.content.decode()
+    assert response.json()["redirect"] == LIST
+    assert MonthlyReport.objects.get().is_signed
+    page = client.get(SIGN, {"thang": thang}).content.decode()
+    assert "data-desk-signing" not in page and "không ký lại" in page
+    response = client.post(prepare_url)
+    assert response.status_code == 400 and response.json()["error"] == "already_signed"
+
+
+def test_a_missing_certificate_is_refused_at_the_click_and_nothing_is_stored(cast, client, month):
+    sign_in(client, cast.officer_1)
+
+    response = client.post(desk_url("desk_prepare", cast.province_1, month))
+
+    assert response.status_code == 400
+    assert response.json()["error"] == "no_personal_certificate"
+    assert "chưa có chứng thư số cá nhân còn hiệu lực" in response.json()["message"]
     assert not MonthlyReport.objects.exists()
     assert not AuditEvent.objects.filter(action__startswith="monthly_report").exists()
+
+
+def test_an_answer_signed_with_a_foreign_certificate_is_refused_audited_and_stores_nothing(
+    seeded, signer, month
+):
+    officer = seeded.officer_1
+    desk = prepare(seeded, month)()
+    seal = Certificate.objects.get(subject_organization=seeded.office_1)
+
+    with pytest.raises(DomainError) as refused:
+        complete(seeded, month)(**answer(desk, officer, certificate=seal))
+
+    assert refused.value.code == "other_certificate"
+    report = MonthlyReport.objects.get()
+    assert report.state == ReportState.DRAFT and report.signed_at is None
+    assert not report.documents.filter(kind=DocumentKind.SIGNED).exists()
+    assert not DeskSigning.objects.filter(state=DeskState.DONE).exists()
+    event = AuditEvent.objects.get(action="monthly_report.desk_refused")
+    assert event.after["code"] == "other_certificate" and event.after["number"] == "1/BC-SKHCN"
+    assert event.after["request_id"] == str(desk.pk)
+    assert not AuditEvent.objects.filter(action="monthly_report.sign").exists()
+    assert not SigningEvent.objects.exists()
+
+
+def test_a_replayed_answer_is_refused_audited_and_changes_nothing(seeded, signer, month):
+    officer = seeded.officer_1
+    desk = prepare(seeded, month)()
+    head = answer(desk, officer)
+    assert complete(seeded, month)(**head).document is None
+    seal = prepare(seeded, month)()
+
+    with pytest.raises(DomainError) as refused:
+        complete(seeded, month)(**head)
+
+    assert refused.value.code == "used"
+    assert AuditEvent.objects.get(action="monthly_report.desk_refused").after["code"] == "used"
+    report = MonthlyReport.objects.get()
+    assert not report.is_signed and not report.documents.filter(kind="signed").exists()
+    # The seal still follows on the same rendering.
+    done = complete(seeded, month)(**answer(seal, officer))
+    assert done.document is not None and MonthlyReport.objects.get().is_signed
+
+
+def test_a_request_of_another_document_is_refused(seeded, signer, month):
+    """The answer to a request prepared for another report (the month before) is not this
+    report's round."""
+    officer = seeded.officer_1
+    own = prepare(seeded, month)()
+    other = prepare(seeded, Month.previous(month.first_day))()
+    assert own.purpose != other.purpose
+
+    with pytest.raises(DomainError) as refused:
+        complete(seeded, month)(**answer(other, officer))
+
+    assert refused.value.code == "foreign_request"
+    assert AuditEvent.objects.filter(action="monthly_report.desk_refused").exists()
+    assert not MonthlyReport.objects.filter(state=ReportState.SIGNED).exists()
+
+
+def test_a_failed_attempt_keeps_the_number_and_the_rendering(seeded, signer, month):
+    officer = seeded.officer_1
+    first = prepare(seeded, month)()
+    with pytest.raises(DomainError):
+        complete(seeded, month)(**answer(first, officer, nonce="wrong"))
+
+    sign_at_desk(prepare(seeded, month), complete(seeded, month), officer)
+
+    report = MonthlyReport.objects.get()
+    assert report.number == "1/BC-SKHCN" and report.is_signed
+    assert AuditEvent.objects.filter(action="monthly_report.number").count() == 1
+    assert report.documents.filter(kind=DocumentKind.RENDERED).count() == 1
+
+
+def test_a_draft_left_unsigned_is_drawn_up_again_another_day_under_its_number(
+    seeded, signer, month
+):
+    officer = seeded.officer_1
+    prepare(seeded, month)()
+    first_day = MonthlyReport.objects.get().issued_on
+
+    with time_machine.travel(timezone.now() + timedelta(days=1)):
+        sign_at_desk(prepare(seeded, month), complete(seeded, month), officer)
+
+    report = MonthlyReport.objects.get()
+    assert report.number == "1/BC-SKHCN" and report.issued_on == first_day + timedelta(days=1)
+    assert report.documents.filter(kind=DocumentKind.RENDERED).count() == 2
+    assert report.documents.get(kind=DocumentKind.SIGNED).issued_on == report.issued_on
 
 
 def test_the_database_keeps_one_report_per_province_and_month_and_one_signed_file(cast, month):
@@ -353,16 +536,6 @@ def test_the_list_page_costs_the_same_queries_for_more_reports(
         )
     with django_assert_max_num_queries(12):
         assert client.get(LIST).status_code == 200
-
-
-def test_a_wrong_password_signs_nothing(cast, signer, client, month):
-    sign_in(client, cast.officer_1)
-    thang = f"{month.year:04d}-{month.month:02d}"
-
-    response = client.post(SIGN, {"thang": thang, "reauth_password": "sai"}, follow=True)
-
-    assert "Mật khẩu xác nhận không đúng" in response.content.decode()
-    assert not MonthlyReport.objects.exists()
 
 
 def test_the_pdf_is_vietnamese_whatever_the_signers_language(seeded, client, month, tmp_path):

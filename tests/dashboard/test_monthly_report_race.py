@@ -1,6 +1,8 @@
-"""Two signings of one province's month at once, on PostgreSQL: each renders and signs outside
-any transaction, then decides on the locked row, so exactly one signed report is stored and the
-other signer is told it is already signed. PostgreSQL only: SQLite has no row locks."""
+"""Two completions of one province's month at once, on PostgreSQL: the officer's signature is
+done, two seal requests were prepared (two tabs, or a click repeated) and both answers arrive
+together. The desk's constraint (one done request per round) and the report's row lock let one
+through: exactly one signed report is stored, audited and sent to the signing monitor once,
+and the other answer is refused. PostgreSQL only: SQLite has no row locks."""
 
 import threading
 
@@ -9,11 +11,16 @@ from django.contrib.auth import get_user_model
 from django.db import connection
 from django.utils import timezone
 
+from certificates.choices import SignedDocumentKind
+from certificates.models import SigningEvent
 from dashboard import services
+from dashboard.choices import ReportState
 from dashboard.models import MonthlyReport, MonthlyReportDocument
 from dashboard.months import Month
+from portal.documents import DocumentKind
 from portal.errors import DomainError
 from portal.models import AuditEvent
+from tests.desk import answer
 from tests.helpers import postgresql_only
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
@@ -25,17 +32,23 @@ def _postgresql_only():
         postgresql_only("the race tests")
 
 
-def test_two_signings_at_once_store_one_signed_report(cast, signer):
+def test_two_seal_completions_at_once_store_one_signed_report(cast, signer):
     month = Month.previous(timezone.localdate())
+    officer = cast.officer_1
+    kwargs = {"province": cast.province_1, "month": month}
+    head = services.monthly_report_desk_prepare(**kwargs, by=officer)
+    services.monthly_report_desk_complete(**kwargs, **answer(head, officer), by=officer)
+    seals = [services.monthly_report_desk_prepare(**kwargs, by=officer) for _ in range(2)]
+    answers = [answer(seal, officer) for seal in seals]
     barrier = threading.Barrier(2, timeout=60)
     results: list = []
 
-    def sign():
+    def complete(values):
         try:
-            officer = get_user_model().objects.get(pk=cast.officer_1.pk)  # its own scope cache
+            by = get_user_model().objects.get(pk=officer.pk)  # its own scope cache
             barrier.wait()
-            services.monthly_report_sign(province=cast.province_1, month=month, by=officer)
-            results.append("signed")
+            done = services.monthly_report_desk_complete(**kwargs, **values, by=by)
+            results.append("signed" if done.document is not None else "next")
         except DomainError as exc:
             results.append(exc.code)
         except BaseException as exc:  # noqa: BLE001 - reported by the test
@@ -43,15 +56,19 @@ def test_two_signings_at_once_store_one_signed_report(cast, signer):
         finally:
             connection.close()
 
-    threads = [threading.Thread(target=sign) for _ in range(2)]
+    threads = [threading.Thread(target=complete, args=(values,)) for values in answers]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(timeout=120)
 
-    assert sorted(map(str, results)) == ["already_signed", "signed"], results
+    assert sorted(map(str, results)) == ["already_done", "signed"], results
     report = MonthlyReport.objects.get()
-    assert report.number == "1/BC-SKHCN"
-    assert MonthlyReportDocument.objects.count() == 1
+    assert (report.state, report.number) == (ReportState.SIGNED, "1/BC-SKHCN")
+    assert MonthlyReportDocument.objects.filter(kind=DocumentKind.SIGNED).count() == 1
     assert AuditEvent.objects.filter(action="monthly_report.sign").count() == 1
     assert AuditEvent.objects.filter(action="monthly_report.number").count() == 1
+    refusal = AuditEvent.objects.get(action="monthly_report.desk_refused")
+    assert refusal.after["code"] == "already_done"
+    monitored = SigningEvent.objects.filter(document_kind=SignedDocumentKind.MONTHLY_REPORT)
+    assert monitored.count() == 2

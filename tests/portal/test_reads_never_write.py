@@ -148,6 +148,12 @@ def _serial(w):
 
 ARGS = {
     "monthly_reports:download": lambda w: [{"pk": w.report.pk}],
+    "monthly_reports:desk_prepare": lambda w: [
+        {"province": w.report.province_id, "year": w.report.year, "month": w.report.month}
+    ],
+    "monthly_reports:desk_complete": lambda w: [
+        {"province": w.report.province_id, "year": w.report.year, "month": w.report.month}
+    ],
     "accounts:api_token_revoke": lambda w: [{"pk": w.token.pk}],
     # the API (each also with its format suffix, below)
     "device-loss": _device_args,
