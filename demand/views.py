@@ -263,7 +263,7 @@ def register(request, pk: int):
             "held_total": sum(held.values()),
             "may_sign": permissions.may_sign(request.user, agency),
             "editable": registration is None or registration.status != "sent",
-            "desk_signing": _registration_desk(request, registration, agency),
+            "desk_signing": _registration_desk(request, registration, campaign, agency),
             "send_back_form": send_back_form,
             "rows": figures.table_rows(table, campaign.years, notes),
         },
@@ -353,13 +353,13 @@ def summary_pdf(request, pk: int, province_id: int):
     return pdf_response(pdf, f"{stem}_ban_nhap")
 
 
-def _registration_desk(request, registration, agency) -> dict | None:
+def _registration_desk(request, registration, campaign, agency) -> dict | None:
     """The head's "Ký" at their desk, for a registration they may still sign (the service
     decides again at each step); the table as shown (its revision) is what they sign."""
     if (
         registration is None
         or registration.status == "sent"
-        or registration.campaign.closed_at is not None
+        or campaign.closed_at is not None
         or not permissions.may_sign(request.user, agency)
     ):
         return None

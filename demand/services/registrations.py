@@ -218,7 +218,7 @@ def _purpose(registration_id: int, revision: int, field_name: str) -> str:
 
 
 def _signable(registration: Registration, by, revision: int | None = None) -> Registration:
-    """The registration locked and still signable by `by` (the right of today's "Ký": the
+    """The registration locked and still signable by `by` (the right to sign it: the
     agency's head, the registration not sent, the campaign open and, when `revision` is given,
     the table unchanged since it was shown). Call inside a transaction."""
     permissions.require(permissions.may_sign(by, registration.agency))
