@@ -5,7 +5,6 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from agencies.accounts.reauth import ReauthForm
 from demand.choices import MAX_QUANTITY, Category
 from requests_app.forms import DATE_HELP, VnDateField
 
@@ -95,13 +94,5 @@ class TableForm(forms.Form):
         }
 
 
-class SignForm(ReauthForm):
-    revision = forms.IntegerField(widget=forms.HiddenInput)
-
-
 class SendBackForm(forms.Form):
     reason = forms.CharField(label=_("Lý do trả lại"), max_length=1000)
-
-
-class SummaryForm(ReauthForm):
-    pass

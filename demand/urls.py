@@ -15,8 +15,23 @@ urlpatterns = [
     path("nhu-cau/dang-ky/<int:pk>/pdf/", views.registration_pdf, name="registration_pdf"),
     path("nhu-cau/<int:pk>/tong-hop/<int:province_id>/pdf/", views.summary_pdf, name="summary_pdf"),
     path(
-        "nhu-cau/<int:pk>/tong-hop/<int:province_id>/gui/",
-        views.summary_send,
-        name="summary_send",
+        "nhu-cau/dang-ky/<int:pk>/ky-tai-may/<int:revision>/chuan-bi/",
+        views.registration_desk_prepare,
+        name="registration_desk_prepare",
+    ),
+    path(
+        "nhu-cau/dang-ky/<int:pk>/ky-tai-may/hoan-tat/",
+        views.registration_desk_complete,
+        name="registration_desk_complete",
+    ),
+    path(
+        "nhu-cau/<int:pk>/tong-hop/<int:province_id>/ky-tai-may/chuan-bi/",
+        views.summary_desk_prepare,
+        name="summary_desk_prepare",
+    ),
+    path(
+        "nhu-cau/<int:pk>/tong-hop/<int:province_id>/ky-tai-may/hoan-tat/",
+        views.summary_desk_complete,
+        name="summary_desk_complete",
     ),
 ]

@@ -2,7 +2,11 @@
 follow-up (who answered, the totals, reminders, the Excel, the province's signed summary), and
 an agency's table (fill, submit, send back, sign and send). Out of scope is 404
 (`visible_to`), in scope but not allowed 403 (`demand.permissions`); a refused action is a
-message on the page and changes nothing."""
+message on the page and changes nothing. The head's and the officer's "Ký" happen at their own
+desk: JSON endpoints the page (static/js/desk-signing.js) calls around the signing client, as
+for a letter (requests_app/views/desk.py)."""
+
+from functools import partial
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -18,7 +22,7 @@ from agencies.models import Organization
 from demand import figures, permissions, services
 from demand.documents import registration_pdf as registration_draft
 from demand.excel import campaign_workbook
-from demand.forms import CampaignForm, SendBackForm, SignForm, SummaryForm, TableForm
+from demand.forms import CampaignForm, SendBackForm, TableForm
 from demand.models import Campaign, DemandDocument, ProvinceSummary, Registration
 from demand.services.campaigns import may_close, opener_provinces
 from demand.targets import with_answers
@@ -26,6 +30,12 @@ from portal.documents import pdf_download, pdf_response
 from portal.errors import DomainError
 from portal.lib.paging import paginate
 from portal.lib.xlsx import XLSX_CONTENT_TYPE
+from requests_app.views.desk import (
+    completed_response,
+    desk_urls,
+    prepared_response,
+    refused_response,
+)
 
 
 def _campaign(request, pk: int) -> Campaign:
@@ -139,7 +149,7 @@ def campaign_detail(request, pk: int):
             "answered": sent.count(),
             "rows": figures.table_rows(figures.totals(sent, campaign.years), campaign.years),
             "summaries": summaries,
-            "sendable": sendable,
+            "sendable": [(p, summary_desk(request, campaign, p)) for p in sendable],
             "may_close": may_close(request.user, campaign) and campaign.closed_at is None,
         },
     )
@@ -253,7 +263,7 @@ def register(request, pk: int):
             "held_total": sum(held.values()),
             "may_sign": permissions.may_sign(request.user, agency),
             "editable": registration is None or registration.status != "sent",
-            "sign_form": SignForm(initial={"revision": revision}),
+            "desk_signing": _registration_desk(request, registration, campaign, agency),
             "send_back_form": send_back_form,
             "rows": figures.table_rows(table, campaign.years, notes),
         },
@@ -288,15 +298,6 @@ def _act(request, registration, form, send_back_form) -> bool:
                 reason=send_back_form.cleaned_data["reason"],
             )
             messages.success(request, _("Đã trả lại bản đăng ký."))
-        elif action == "sign":
-            sign = SignForm(request.POST)
-            if not sign.is_valid():
-                raise DomainError(_("Yêu cầu không hợp lệ; hãy tải lại trang."), code="bad_form")
-            sign.reauth_verify(request, purpose="demand_registration.sign", obj=registration)
-            services.registration_sign(
-                registration=registration, by=request.user, revision=sign.cleaned_data["revision"]
-            )
-            messages.success(request, _("Đã ký số và gửi bản đăng ký."))
         else:
             raise DomainError(_("Yêu cầu không hợp lệ; hãy tải lại trang."), code="bad_action")
     except DomainError as exc:
@@ -352,20 +353,97 @@ def summary_pdf(request, pk: int, province_id: int):
     return pdf_response(pdf, f"{stem}_ban_nhap")
 
 
+def _registration_desk(request, registration, campaign, agency) -> dict | None:
+    """The head's "Ký" at their desk, for a registration they may still sign (the service
+    decides again at each step); the table as shown (its revision) is what they sign."""
+    if (
+        registration is None
+        or registration.status == "sent"
+        or campaign.closed_at is not None
+        or not permissions.may_sign(request.user, agency)
+    ):
+        return None
+    return desk_urls(
+        request,
+        "demand:registration_desk_prepare",
+        "demand:registration_desk_complete",
+        [registration.pk],
+        prepare_args=[registration.pk, registration.revision],
+    )
+
+
+def _registration(request, pk: int) -> Registration:
+    return get_object_or_404(
+        Registration.objects.visible_to(request.user).select_related("campaign", "agency"),
+        pk=pk,
+    )
+
+
 @login_required
 @require_POST
-def summary_send(request, pk: int, province_id: int):
+def registration_desk_prepare(request, pk: int, revision: int):
+    registration = _registration(request, pk)
+    try:
+        desk = services.registration_desk_prepare(
+            registration=registration, by=request.user, revision=revision
+        )
+    except DomainError as exc:
+        return refused_response(exc)
+    return prepared_response(desk)
+
+
+@login_required
+@require_POST
+def registration_desk_complete(request, pk: int):
+    registration = _registration(request, pk)
+    target = reverse("demand:register", args=[registration.campaign_id])
+    return completed_response(
+        request,
+        partial(_complete_registration, registration, request.user),
+        redirect=f"{target}?co_quan={registration.agency_id}",
+        success=_("Đã ký số, đóng dấu số và gửi bản đăng ký."),
+    )
+
+
+def _complete_registration(registration, by, answer: dict):
+    return services.registration_desk_complete(registration=registration, by=by, **answer)
+
+
+def summary_desk(request, campaign, province) -> dict:
+    """The officer's "Ký" at their desk for the province's summary (shown when they may
+    send it; the service decides again at each step)."""
+    return desk_urls(
+        request,
+        "demand:summary_desk_prepare",
+        "demand:summary_desk_complete",
+        [campaign.pk, province.pk],
+    ) | {"anchor": f"ky-tai-may-{province.pk}"}  # one block per province on the page
+
+
+@login_required
+@require_POST
+def summary_desk_prepare(request, pk: int, province_id: int):
     campaign = _campaign(request, pk)
     province = _province(request, province_id)
-    permissions.require(permissions.may_send_summary(request.user, province))
-    form = SummaryForm(request.POST)
     try:
-        if not form.is_valid():
-            raise DomainError(_("Yêu cầu không hợp lệ; hãy tải lại trang."), code="bad_form")
-        form.reauth_verify(request, purpose="demand_summary.sign", obj=campaign)
-        services.summary_send(campaign=campaign, province=province, by=request.user)
+        desk = services.summary_desk_prepare(campaign=campaign, province=province, by=request.user)
     except DomainError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, _("Đã ký số và gửi báo cáo tổng hợp của tỉnh."))
-    return redirect("demand:campaign", pk=campaign.pk)
+        return refused_response(exc)
+    return prepared_response(desk)
+
+
+@login_required
+@require_POST
+def summary_desk_complete(request, pk: int, province_id: int):
+    campaign = _campaign(request, pk)
+    province = _province(request, province_id)
+    return completed_response(
+        request,
+        partial(_complete_summary, campaign, province, request.user),
+        redirect=reverse("demand:campaign", args=[campaign.pk]),
+        success=_("Đã ký số và gửi báo cáo tổng hợp của tỉnh."),
+    )
+
+
+def _complete_summary(campaign, province, by, answer: dict):
+    return services.summary_desk_complete(campaign=campaign, province=province, by=by, **answer)

@@ -1,23 +1,27 @@
 """An agency's registration: started with its table prefilled from the certificates it holds,
 saved by its clerks and heads, submitted to the head, sent back, signed and sent (docs/domain.md
 §11). The lifecycle: draft → awaiting_head (submit) → draft (send back, with a reason);
-draft or awaiting_head → sent (the head signs). Each move is decided on the locked row."""
+draft or awaiting_head → sent (the head signs at their own desk: their signature, then the
+agency's seal, demand/services/desk.py). Each move is decided on the locked row."""
+
+from functools import partial
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from agencies.choices import Role
+from agencies.documents import place_name
 from agencies.validators import nfc
-from certificates.choices import SignedDocumentKind
-from certificates.services import signing_events_record_pair
-from certificates.signing import anchor_position, signing_pair
-from certificates.signing.seal import sign_and_seal
+from certificates.desk.models import DeskSigning
+from certificates.desk.rounds import desk_round_complete, desk_round_prepare
+from certificates.signing import SEAL_FIELD, anchor_position
 from demand import documents, figures, lifecycle, permissions
 from demand.audience import staff_of, table_url
 from demand.choices import MAX_QUANTITY, Category
 from demand.models import Campaign, DemandDocument, Registration, RegistrationItem
 from demand.services.deadlines import deadlines_met
+from demand.services.desk import DemandRound, audit_refusal, record_signed
 from demand.targets import asked
 from devices.notify import ca_operators, province_officers
 from portal.audit import audit_record
@@ -208,64 +212,130 @@ def registration_send_back(*, registration: Registration, by, reason: str) -> Re
     return locked
 
 
-def registration_sign(*, registration: Registration, by, revision: int) -> Registration:
-    """The head signs the table as it was shown at `revision` (their signature and the
-    agency's seal) and sends it. The PDF is drawn and signed outside the transaction; the
-    registration is then decided again on the locked row: still unsent, unchanged since it was
-    drawn, the campaign still open. One signed document per registration (a database
-    constraint), so a second click finds it sent."""
-    agency = registration.agency
-    permissions.require(permissions.may_sign(by, agency))
-    _require_move(registration, "sign")
-    _require_open(registration.campaign)
-    if registration.revision != revision:
+def _purpose(registration_id: int, revision: int, field_name: str) -> str:
+    # The revision names the table as signed: a table changed since is signed afresh.
+    return f"demand:registration:{registration_id}:{revision}:{field_name}"
+
+
+def _signable(registration: Registration, by, revision: int | None = None) -> Registration:
+    """The registration locked and still signable by `by` (the right to sign it: the
+    agency's head, the registration not sent, the campaign open and, when `revision` is given,
+    the table unchanged since it was shown). Call inside a transaction."""
+    permissions.require(permissions.may_sign(by, registration.agency))
+    locked = _lock(registration)
+    _require_open(locked.campaign)
+    _require_move(locked, "sign")
+    if revision is not None and locked.revision != revision:
         raise _changed()
-    pair = signing_pair(user=by, agency=agency)  # told now: no certificate, no seal
-    day = timezone.localdate()
-    registration.number = registration.number or f"{registration.pk}/ĐKNC"
-    pdf = documents.registration_pdf(registration, by=by, day=day)
-    signed = sign_and_seal(
-        pdf,
-        pair=pair,
-        agency_name=agency.name,
-        by=by,
-        position=anchor_position(pdf, documents.SIGNATURE_ANCHOR),
-        reason=f"Đăng ký nhu cầu chứng thư số giai đoạn {registration.campaign.period}",
-    )
-    signing_events_record_pair(
-        pair=pair,
-        agency=agency,
-        document_kind=SignedDocumentKind.DEMAND,
-        document_id=registration.pk,
-        document_number=registration.number,
-    )
-    with transaction.atomic():
-        locked = _lock(registration)
-        _require_open(locked.campaign)
-        _require_move(locked, "sign")
-        if locked.revision != revision:
-            raise _changed()
-        document = DemandDocument(
-            registration=locked,
-            version=1,
-            kind=DocumentKind.SIGNED,
-            number=registration.number,
-            issued_on=day,
-            created_by=by,
-        )
-        document.set_content(signed)
-        document.save()
-        locked.number, locked.sent_at, locked.sent_by = registration.number, timezone.now(), by
-        _move(
-            locked,
-            "sign",
-            by=by,
-            fields=("number", "sent_at", "sent_by"),
-            noted={"number": locked.number, "sha256": document.sha256},
-        )
-        deadlines_met(locked.campaign_id, [agency.pk])
-        _tell_receivers(locked)
+    locked.number = locked.number or f"{locked.pk}/ĐKNC"
     return locked
+
+
+def _refused(registration: Registration, *, by, desk_signing_id, error: DomainError) -> None:
+    audit_refusal(
+        registration,
+        action="demand_registration.desk_refused",
+        by=by,
+        desk_signing_id=desk_signing_id,
+        error=error,
+    )
+
+
+def registration_desk_prepare(*, registration: Registration, by, revision: int) -> DeskSigning:
+    """The next round of the head's signing of the table as shown at `revision`: their
+    personal signature over the drawn PDF, then the agency's seal over the signed one
+    (docs/ca.md, "Signing at the signer's desk"). A `DomainError` (audited) when refused."""
+    try:
+        with transaction.atomic():
+            locked = _signable(registration, by, revision)
+        agency = locked.agency
+        pdf = documents.registration_pdf(locked, by=by, day=timezone.localdate())
+        return desk_round_prepare(
+            pdf=pdf,
+            agency=agency,
+            position=anchor_position(pdf, documents.SIGNATURE_ANCHOR),
+            purpose=partial(_purpose, locked.pk, locked.revision),
+            reason=f"Đăng ký nhu cầu chứng thư số giai đoạn {locked.campaign.period}",
+            no_personal_message=_(
+                "Bạn chưa có chứng thư số cá nhân còn hiệu lực: không thể ký bản đăng ký."
+            ),
+            by=by,
+            document_number=locked.number,
+            title=_("Đăng ký nhu cầu chứng thư số giai đoạn %(period)s")
+            % {"period": locked.campaign.period},
+            location=place_name(agency),
+        )
+    except DomainError as exc:
+        _refused(registration, by=by, desk_signing_id=None, error=exc)
+        raise
+
+
+def registration_desk_complete(
+    *,
+    registration: Registration,
+    desk_signing_id,
+    nonce: str,
+    signature: bytes,
+    certificate_der: bytes,
+    by,
+) -> DemandRound:
+    """Embed the signature the head's device returned for `desk_signing_id`; after the seal,
+    store the signed PDF and send the registration (the state change, audit, deadline and
+    notices of "Ký"). A `DomainError` (audited, registration unchanged) when refused."""
+    try:
+        with transaction.atomic():
+            locked = _signable(registration, by)
+        purpose = partial(_purpose, locked.pk, locked.revision)
+        completed = desk_round_complete(
+            purpose=purpose,
+            desk_signing_id=desk_signing_id,
+            nonce=nonce,
+            signature=signature,
+            certificate_der=certificate_der,
+            by=by,
+        )
+        if completed.field_name != SEAL_FIELD:
+            return DemandRound(field_name=completed.field_name, document=None)
+        with transaction.atomic():
+            document = _send(registration, by=by, revision=locked.revision, pdf=completed.pdf)
+            record_signed(
+                purpose=purpose,
+                agency=locked.agency,
+                document_id=locked.pk,
+                document_number=document.number,
+            )
+    except DomainError as exc:
+        _refused(registration, by=by, desk_signing_id=desk_signing_id, error=exc)
+        raise
+    registration.refresh_from_db()
+    return DemandRound(field_name=SEAL_FIELD, document=document)
+
+
+def _send(registration: Registration, *, by, revision: int, pdf: bytes) -> DemandDocument:
+    """Store the sealed `pdf` as the registration's signed document and send it, decided
+    again on the locked row. One signed document per registration (a database constraint)."""
+    locked = _signable(registration, by, revision)
+    document = DemandDocument(
+        registration=locked,
+        version=1,
+        kind=DocumentKind.SIGNED,
+        number=locked.number,
+        issued_on=timezone.localdate(),
+        created_by=by,
+    )
+    document.set_content(pdf)
+    document.save()
+    locked.sent_at, locked.sent_by = timezone.now(), by
+    _move(
+        locked,
+        "sign",
+        by=by,
+        fields=("number", "sent_at", "sent_by"),
+        noted={"number": locked.number, "sha256": document.sha256, "source": "desk"},
+    )
+    deadlines_met(locked.campaign_id, [locked.agency_id])
+    _tell_receivers(locked)
+    return document
 
 
 def _changed() -> DomainError:

@@ -31,9 +31,11 @@ def portal_origin(request) -> str:
     return settings.PORTAL_PUBLIC_ORIGIN or f"{request.scheme}://{request.get_host()}"
 
 
-def desk_urls(request, prepare: str, complete: str, args: list) -> dict:
+def desk_urls(request, prepare: str, complete: str, args: list, prepare_args=None) -> dict:
+    """What the page's desk signing block needs; `prepare_args` when the prepare URL names
+    more than the document (a demand registration's revision as shown)."""
     return {
-        "prepare_url": reverse(prepare, args=args),
+        "prepare_url": reverse(prepare, args=args if prepare_args is None else prepare_args),
         "complete_url": reverse(complete, args=args),
         "client_url": settings.PORTAL_SIGNING_CLIENT_URL,
         "wait_url": reverse("requests_app:desk_wait"),

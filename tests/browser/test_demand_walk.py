@@ -1,7 +1,7 @@
 """A demand campaign walked in a real Chromium (issue 14, "Done when"): on the demo's
 nationwide campaign the finance department's clerk fills the prefilled table and hands it to
-the head, the head signs and sends it, and the Sở KH&CN's officer sees who has answered,
-reminds the others and signs the province's summary. Screenshots go to
+the head, the head signs and sends it at their desk, and the Sở KH&CN's officer sees who has
+answered, reminds the others and signs the province's summary at theirs. Screenshots go to
 var/screenshots/demand-*.png."""
 
 from pathlib import Path
@@ -11,14 +11,16 @@ from django.contrib.auth import get_user_model
 from django.db import connection
 from playwright.sync_api import expect
 
-from agencies.demo import DEMO_PASSWORD
+from agencies.choices import OrgKind
+from agencies.models import Organization
 from certificates.signing import verify_pdf
 from demand.choices import RegistrationStatus
 from demand.demo import load_demand_demo
 from demand.models import Campaign, DemandDocument, ProvinceSummary, Registration
 from portal.models import Notification
 from requests_app.demo import load_full_demo
-from tests.helpers import off_the_browser_loop, totp_code
+from tests.demand.world import sign_registration, sign_summary
+from tests.helpers import off_the_browser_loop
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -56,9 +58,16 @@ def test_a_clerk_fills_the_head_signs_and_the_province_sends_its_summary(
     head = as_user("lanhdao.stc")
     head.goto(f"{live_server.url}/nhu-cau/{campaign.pk}/dang-ky/")
     expect(head.locator("tr[data-line=person_sim] input").nth(2)).to_have_value("4")
-    head.get_by_label("Nhập lại mật khẩu để xác nhận").fill(DEMO_PASSWORD)
-    head.get_by_role("button", name="Ký số và gửi").click()
-    expect(head.get_by_text("Đã ký số và gửi bản đăng ký.")).to_be_visible()
+    # The head's "Ký" drives the signing client on their computer (static/js/desk-signing.js,
+    # walked with a real client and token in tests/browser/test_desk_signing.py); here the
+    # test stands in for the client and the token (tests/desk.py).
+    expect(head.locator("[data-desk-sign]")).to_be_visible()
+    registration = Registration.objects.get(agency__name=FINANCE)
+    head_user = get_user_model().objects.get(username="lanhdao.stc")
+    off_the_browser_loop(
+        lambda: sign_registration(registration, head_user, revision=registration.revision)
+    )
+    head.reload()
     expect(head.get_by_role("link", name="Tải bản đã ký")).to_be_visible()
     screenshot(head, "demand-head-sent")
     registration = Registration.objects.get(agency__name=FINANCE)
@@ -73,12 +82,11 @@ def test_a_clerk_fills_the_head_signs_and_the_province_sends_its_summary(
     reminded = Notification.objects.filter(key__contains=":remind:")
     assert reminded.exists()
     assert not reminded.filter(user__username__in=["canbo.stc", "lanhdao.stc"]).exists()
-    officer.get_by_label("Nhập lại mật khẩu để xác nhận").fill(DEMO_PASSWORD)
-    officer.get_by_label("Mã xác thực 6 chữ số").fill(
-        off_the_browser_loop(lambda: totp_code(get_user_model().objects.get(username="so.khcn")))
-    )
-    officer.get_by_role("button", name="Ký số và gửi báo cáo tổng hợp").click()
-    expect(officer.get_by_text("Đã ký số và gửi báo cáo tổng hợp của tỉnh.")).to_be_visible()
+    expect(officer.locator("[data-desk-sign]")).to_be_visible()
+    officer_user = get_user_model().objects.get(username="so.khcn")
+    province = Organization.objects.get(kind=OrgKind.PROVINCE, name="Tỉnh Lai Châu")
+    off_the_browser_loop(lambda: sign_summary(campaign, province, officer_user))
+    officer.reload()
     expect(officer.get_by_role("link", name="Tải báo cáo đã ký")).to_be_visible()
     screenshot(officer, "demand-officer-summary")
     with officer.expect_download() as download:

@@ -77,9 +77,9 @@ def test_a_clerk_of_two_agencies_reaches_both_tables(client, cast, campaign):
 
 def test_another_provinces_summary_is_out_of_scope(client, cast, campaign):
     sign_in(client, cast.officer_2)
-    for name in ("summary_pdf", "summary_send"):
+    for name in ("summary_pdf", "summary_desk_prepare", "summary_desk_complete"):
         url = reverse(f"demand:{name}", args=[campaign.pk, cast.province_1.pk])
-        response = client.post(url) if name == "summary_send" else client.get(url)
+        response = client.get(url) if name == "summary_pdf" else client.post(url)
         assert response.status_code == 404
 
 

@@ -12,16 +12,16 @@ from certificates.signing import verify_pdf
 from demand.choices import Category, RegistrationStatus
 from demand.models import DemandDocument, ProvinceSummary, RegistrationItem
 from demand.services import (
+    registration_desk_prepare,
     registration_save,
     registration_send_back,
-    registration_sign,
     registration_start,
     registration_submit,
-    summary_send,
+    summary_desk_prepare,
 )
 from portal.errors import DomainError
 from portal.models import AuditEvent, Deadline
-from tests.demand.world import issue
+from tests.demand.world import issue, sign_registration, sign_summary
 
 pytestmark = pytest.mark.django_db
 
@@ -82,9 +82,9 @@ def test_a_campaign_runs_from_opening_to_the_provinces_signed_summary(
     registration.refresh_from_db()
     assert registration.status == RegistrationStatus.AWAITING_HEAD
 
-    sent = registration_sign(registration=registration, by=cast.head_a, revision=1)
+    document = sign_registration(registration, cast.head_a, revision=1).document
+    sent = document.registration
     assert sent.status == RegistrationStatus.SENT
-    document = DemandDocument.objects.get(registration=sent)
     reports = verify_pdf(bytes(document.content), agency=cast.agency_a)
     assert len(reports) == 2 and all(r.ok for r in reports)
     text = pdf_text(bytes(document.content), tmp_path)
@@ -95,7 +95,7 @@ def test_a_campaign_runs_from_opening_to_the_provinces_signed_summary(
     still_open = Deadline.objects.get(subject=f"demand:{campaign.pk}:{cast.agency_b.pk}")
     assert still_open.closed_at is None
 
-    summary = summary_send(campaign=campaign, province=cast.province_1, by=cast.officer_1)
+    summary = sign_summary(campaign, cast.province_1, cast.officer_1).document.summary
     assert summary.totals[Category.ORG_USB]["2027"] == 2
     assert summary.totals[Category.PERSON_SIM]["2029"] == 5
     assert sum(sum(per.values()) for per in summary.totals.values()) == 8
@@ -118,16 +118,16 @@ def test_a_campaign_runs_from_opening_to_the_provinces_signed_summary(
 
 def test_the_summary_is_sent_once(cast, signers, campaign):
     registration = registration_start(campaign=campaign, agency=cast.agency_a, by=cast.clerk_a)
-    registration_sign(registration=registration, by=cast.head_a, revision=0)
-    summary_send(campaign=campaign, province=cast.province_1, by=cast.officer_1)
+    sign_registration(registration, cast.head_a, revision=0)
+    sign_summary(campaign, cast.province_1, cast.officer_1)
     with pytest.raises(DomainError, match="đã gửi báo cáo tổng hợp"):
-        summary_send(campaign=campaign, province=cast.province_1, by=cast.officer_1)
+        summary_desk_prepare(campaign=campaign, province=cast.province_1, by=cast.officer_1)
     assert ProvinceSummary.objects.count() == 1
 
 
 def test_a_summary_with_no_registration_is_refused(cast, signers, campaign):
     with pytest.raises(DomainError, match="Chưa có cơ quan nào"):
-        summary_send(campaign=campaign, province=cast.province_1, by=cast.officer_1)
+        summary_desk_prepare(campaign=campaign, province=cast.province_1, by=cast.officer_1)
     assert not ProvinceSummary.objects.exists()
 
 
@@ -137,7 +137,7 @@ def test_a_table_changed_since_it_was_drawn_is_not_signed(cast, signers, campaig
         registration=registration, table=table(), notes={}, by=cast.clerk_a, revision=0
     )
     with pytest.raises(DomainError, match="vừa được sửa"):
-        registration_sign(registration=registration, by=cast.head_a, revision=0)
+        registration_desk_prepare(registration=registration, by=cast.head_a, revision=0)
     registration.refresh_from_db()
     assert registration.status == RegistrationStatus.DRAFT
     assert not DemandDocument.objects.exists()
@@ -145,7 +145,7 @@ def test_a_table_changed_since_it_was_drawn_is_not_signed(cast, signers, campaig
 
 def test_a_sent_registration_can_no_longer_be_changed(cast, signers, campaign):
     registration = registration_start(campaign=campaign, agency=cast.agency_a, by=cast.clerk_a)
-    registration_sign(registration=registration, by=cast.head_a, revision=0)
+    sign_registration(registration, cast.head_a, revision=0)
     with pytest.raises(DomainError, match="Đã ký, gửi"):
         registration_save(registration=registration, table=table(org_usb_2027=9), notes={},
                           by=cast.clerk_a, revision=0)  # fmt: skip
@@ -174,7 +174,7 @@ def test_the_head_sends_back_with_a_reason(cast, campaign):
 def test_a_head_without_a_certificate_is_told_and_nothing_is_sent(cast, campaign):
     registration = registration_start(campaign=campaign, agency=cast.agency_a, by=cast.clerk_a)
     with pytest.raises(DomainError, match="chưa có chứng thư số cá nhân"):
-        registration_sign(registration=registration, by=cast.head_a, revision=0)
+        registration_desk_prepare(registration=registration, by=cast.head_a, revision=0)
     registration.refresh_from_db()
     assert registration.status == RegistrationStatus.DRAFT
 
@@ -229,6 +229,6 @@ def test_a_closed_campaign_takes_no_signature(cast, signers, campaign):
     campaign_close(campaign=campaign, by=cast.officer_1)
     registration.refresh_from_db()
     with pytest.raises(DomainError, match="đã kết thúc"):
-        registration_sign(registration=registration, by=cast.head_a, revision=0)
+        registration_desk_prepare(registration=registration, by=cast.head_a, revision=0)
     assert not DemandDocument.objects.exists()
     assert not Deadline.objects.filter(kind=Deadline.Kind.DEMAND_RESPONSE, closed_at=None).exists()

@@ -14,12 +14,12 @@ from agencies.deadlines import deadlines_escalate
 from demand.services import (
     campaign_open,
     campaign_remind,
-    registration_sign,
     registration_start,
 )
 from demand.services.deadlines import demand_deadlines_sync, demand_due_soon_remind
 from portal.models import Deadline, Notification
 from portal.workdays import add_working_days
+from tests.demand.world import sign_registration
 from tests.helpers import sign_in
 
 pytestmark = pytest.mark.django_db
@@ -107,7 +107,7 @@ def test_a_wrong_cell_is_shown_on_the_page_and_nothing_is_saved(client, cast, ca
 
 def test_reminders_go_only_to_the_agencies_that_have_not_answered(cast, signers, campaign):
     registration = registration_start(campaign=campaign, agency=cast.agency_a, by=cast.clerk_a)
-    registration_sign(registration=registration, by=cast.head_a, revision=0)
+    sign_registration(registration, cast.head_a, revision=0)
     Notification.objects.all().delete()
     assert campaign_remind(campaign=campaign, by=cast.officer_1) == 1
     assert told(cast.clerk_b) and not told(cast.clerk_a) and not told(cast.head_a)

@@ -2,6 +2,13 @@
 
 from certificates import services as ca_services
 from certificates.choices import SubjectKind
+from demand.services import (
+    registration_desk_complete,
+    registration_desk_prepare,
+    summary_desk_complete,
+    summary_desk_prepare,
+)
+from tests.desk import sign_at_desk
 
 
 def issue(cast, **kwargs):
@@ -10,3 +17,23 @@ def issue(cast, **kwargs):
     kwargs.setdefault("agency", cast.agency_a)
     kwargs.setdefault("by", cast.ca_operator)
     return ca_services.certificate_issue(**kwargs)
+
+
+def sign_registration(registration, head, revision: int):
+    """The head signs the registration at their desk, every round (tests/desk.py)."""
+    return sign_at_desk(
+        lambda: registration_desk_prepare(registration=registration, by=head, revision=revision),
+        lambda **answer: registration_desk_complete(registration=registration, by=head, **answer),
+        head,
+    )
+
+
+def sign_summary(campaign, province, officer):
+    """The officer signs the province's summary at their desk, every round."""
+    return sign_at_desk(
+        lambda: summary_desk_prepare(campaign=campaign, province=province, by=officer),
+        lambda **answer: summary_desk_complete(
+            campaign=campaign, province=province, by=officer, **answer
+        ),
+        officer,
+    )

@@ -257,7 +257,10 @@ ARGS = {
     "demand:register": lambda w: [{"pk": w.campaign.pk}],
     "demand:registration_pdf": lambda w: [{"pk": _pk(w.registration)}],
     "demand:summary_pdf": lambda w: [{"pk": w.campaign.pk, "province_id": w.province.pk}],
-    "demand:summary_send": lambda w: [{"pk": w.campaign.pk, "province_id": w.province.pk}],
+    "demand:summary_desk_prepare": lambda w: [{"pk": w.campaign.pk, "province_id": w.province.pk}],
+    "demand:summary_desk_complete": lambda w: [{"pk": w.campaign.pk, "province_id": w.province.pk}],
+    "demand:registration_desk_prepare": lambda w: [{"pk": _pk(w.registration), "revision": 0}],
+    "demand:registration_desk_complete": lambda w: [{"pk": _pk(w.registration)}],
 }
 
 
