@@ -42,10 +42,6 @@ def beat_schedule(*, audit_checkpoint_minutes: int) -> dict:
             "task": "requests_app.tasks.letter_document_render_missing_task",
             "schedule": 5 * 60,
         },
-        "devices-resume-signing": {
-            "task": "requests_app.tasks.device_document_sign_resume_task",
-            "schedule": env_int("PORTAL_PROCESSING_SWEEP_SECONDS", 60),
-        },
         # The simulated CA's device keys generated ahead, off the processing's path
         # (docs/architecture.md §12.3); CA_KEY_POOL_SIZE=0 turns it into a no-op.
         "certificates-key-pool": {

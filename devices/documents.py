@@ -59,7 +59,7 @@ def minutes_document(minutes, items, *, signatory=None) -> dict:
         "signatory": signatory,
         # The receiving side signs over the document the agency signed: the name under its
         # block is printed only once its signature confirmed the receipt (the signer's own
-        # record, `return_minutes_countersign`); until then its stamp names it.
+        # record, `return_minutes_receiver_desk_complete`); until then its stamp names it.
         "receiver_signatory": (
             Signatory(
                 name=minutes.receiver_representative,

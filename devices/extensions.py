@@ -1,7 +1,7 @@
 """What higher floors add to the device document pages (docs/architecture.md §1).
 
 Devices sits below the signing library, so the signing panel of a Mẫu 07, 08 or 09 page (its
-signatures, their verification, "Ký và gửi") is rendered by requests_app, which registers it
+signatures, their verification, the desk signing button) is rendered by requests_app, which registers it
 here when it starts (requests_app/apps.py); the page shows whatever was registered."""
 
 from collections.abc import Callable

@@ -117,7 +117,7 @@ def load_full_demo() -> list[DemoAccount]:
         certificate, device = _issue_on_token(finance, person, operator, days=days)
         certificates[person.full_name] = certificate
         devices.append(device)
-    # The clerk hands the tokens over; the Mẫu 07 notice waits for the head's "Ký và gửi".
+    # The clerk hands the tokens over; the Mẫu 07 notice waits for the head's desk signature.
     handover_notice_create(
         agency=finance,
         devices=devices,
@@ -187,7 +187,7 @@ CA_SUPERIOR = "Ban Cơ yếu Chính phủ"
 
 def demo_device_signers() -> None:
     """The certificates the device documents' signing needs in the demo
-    (requests_app/device_signing.py), each issued only when missing, so that this and the
+    (requests_app/device_desk.py), each issued only when missing, so that this and the
     letters' seeding can both run: the finance head's personal certificate, the finance
     department's seal, and the CA operator's personal certificate for signing the Mẫu 08 it
     receives. The CA issues only to people under a managing agency (kind AGENCY or MINISTRY),

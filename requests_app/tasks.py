@@ -3,7 +3,6 @@ to run twice: rows already done are never taken again."""
 
 from celery import shared_task
 
-from requests_app.device_signing import device_signing_request_run, device_signing_resume
 from requests_app.excel.jobs import letter_import_parse, letter_import_save
 from requests_app.services import (
     cert_request_resume_stalled,
@@ -61,17 +60,3 @@ def deadlines_sweep_task() -> dict[str, int]:
     from requests_app.deadlines import deadlines_sweep
 
     return deadlines_sweep()
-
-
-@shared_task
-def device_document_sign_task(request_id: int) -> int | None:
-    """Sign a device document as asked in the web request (Mẫu 07, 08, 09; the agency or the
-    receiving side); idempotent: one signed version per document and party (a constraint)."""
-    stored = device_signing_request_run(request_id=request_id)
-    return stored.pk if stored is not None else None
-
-
-@shared_task
-def device_document_sign_resume_task() -> int:
-    """Beat: queue again the device signings whose task was lost."""
-    return device_signing_resume()

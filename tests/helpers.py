@@ -274,16 +274,3 @@ def off_the_browser_loop(call):
 
     with ThreadPoolExecutor(max_workers=1) as pool:
         return pool.submit(run).result()
-
-
-def device_signing_runs(document, party: str = "agency"):
-    """What the worker does after a "Ký và gửi" (or a receiver's signature) on the page: the
-    task queued on commit, run here on the recorded request; the signed version or None."""
-    from devices.models import DeviceDocument
-    from requests_app.device_signing import signing_request
-    from requests_app.tasks import device_document_sign_task
-
-    asked = signing_request(document, party)
-    assert asked is not None, "no signing was asked for"
-    pk = device_document_sign_task(asked.pk)
-    return DeviceDocument.objects.get(pk=pk) if pk is not None else None

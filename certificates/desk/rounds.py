@@ -5,7 +5,9 @@ each a request of `desk_signing_prepare` completed by `desk_signing_complete`.
 
 Shared by every document signed this way (a letter, a device document): the caller decides the
 right to sign on its locked document, names the rounds with its `purpose` builder (the field
-name in, the request's purpose out) and stores the sealed PDF its own way."""
+name in, the request's purpose out) and stores the sealed PDF its own way. A document signed
+by a second party (the receiving side of a device return's Mẫu 08) names its own two fields
+(`signature_field`, `seal_field`) and decides itself whether the seal round follows."""
 
 from __future__ import annotations
 
@@ -46,10 +48,13 @@ def desk_round_prepare(
     document_number: str,
     title: str,
     location: str,
+    signature_field: str = SIGNATURE_FIELD,
+    seal_field: str = SEAL_FIELD,
 ) -> DeskSigning:
     """The next round for `pdf`: the head's signature with `by`'s personal certificate
-    (`reason`; `no_personal_message` when they have none), or, once that is done, `agency`'s
-    seal over the head's signed PDF. Both blocks sit at `position`."""
+    (`reason`; `no_personal_message` when they have none) in `signature_field`, or, once that
+    is done, `agency`'s seal over the head's signed PDF in `seal_field`. Both blocks sit at
+    `position`."""
     common = {
         "by": by,
         "document_number": document_number,
@@ -57,7 +62,7 @@ def desk_round_prepare(
         "location": location,
     }
     head_signed = (
-        DeskSigning.objects.done_for(purpose(SIGNATURE_FIELD)).exclude(signed_pdf=b"").first()
+        DeskSigning.objects.done_for(purpose(signature_field)).exclude(signed_pdf=b"").first()
     )
     if head_signed is None:
         personal = personal_signing_certificate(by)
@@ -66,10 +71,10 @@ def desk_round_prepare(
         return desk_signing_prepare(
             pdf=pdf,
             certificate=personal,
-            field_name=SIGNATURE_FIELD,
+            field_name=signature_field,
             appearance=signature_appearance(position, personal, agency_name=agency.name),
             reason=reason,
-            purpose=purpose(SIGNATURE_FIELD),
+            purpose=purpose(signature_field),
             **common,
         )
     seal = seal_certificate(agency)
@@ -85,10 +90,10 @@ def desk_round_prepare(
     return desk_signing_prepare(
         pdf=bytes(head_signed.signed_pdf),
         certificate=seal,
-        field_name=SEAL_FIELD,
+        field_name=seal_field,
         appearance=Appearance.seal(position, agency=agency.name),
         reason=_("Đóng dấu cơ quan"),
-        purpose=purpose(SEAL_FIELD),
+        purpose=purpose(seal_field),
         **common,
     )
 

@@ -24,7 +24,6 @@ from devices.models.obligations import ReturnObligation
 from devices.models.stored import (
     DeviceDocument,
     DeviceDocumentForm,
-    DeviceSigningRequest,
     SigningParty,
 )
 from devices.models.token import DeviceToken
@@ -34,7 +33,6 @@ __all__ = [
     "Device",
     "DeviceDocument",
     "DeviceDocumentForm",
-    "DeviceSigningRequest",
     "DeviceToken",
     "SigningParty",
     "HandoverItem",

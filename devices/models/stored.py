@@ -1,9 +1,7 @@
 """The stored PDF versions of the Mẫu 07, 08 and 09 documents (docs/architecture.md §8)."""
 
-from django.conf import settings
 from django.db import models
 from django.db.models import Q
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from devices.models.documents import HandoverNotice, LossReport, ReturnMinutes
@@ -89,7 +87,7 @@ class DeviceDocument(StoredDocument):
                 )
                 for field in ("notice", "minutes", "loss_report")
             ),
-            # One signed version per document and party: a second "Ký và gửi" stores nothing.
+            # One signed version per document and party: a second signing stores nothing.
             *(
                 models.UniqueConstraint(
                     fields=[field, "party"],
@@ -112,66 +110,3 @@ class DeviceDocument(StoredDocument):
     @property
     def download_name(self) -> str:
         return safe_file_name(f"Mau{self.form}_{self.number}_v{self.version}", extension=".pdf")
-
-
-class DeviceSigningRequest(models.Model):
-    """A "Ký và gửi" (or a receiver's signature on a Mẫu 08) asked for and not yet done: the
-    web request records it, in the same transaction as its checks, and the worker signs
-    (docs/devices.md, "Who signs what, and when"). At most one per document and party; it is
-    done when that party's SIGNED `DeviceDocument` exists. `error` holds the worker's refusal,
-    in Vietnamese, until the signer asks again."""
-
-    notice = models.ForeignKey(
-        HandoverNotice,
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="signing_requests",
-    )
-    minutes = models.ForeignKey(
-        ReturnMinutes,
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="signing_requests",
-    )
-    loss_report = models.ForeignKey(
-        LossReport,
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="signing_requests",
-    )
-    party = models.CharField(_("bên ký"), max_length=16, choices=SigningParty.choices)
-    requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
-    )
-    requested_at = models.DateTimeField(_("thời điểm yêu cầu ký"), default=timezone.now)
-    error = models.TextField(_("lỗi khi ký"), blank=True, default="")
-
-    class Meta:
-        verbose_name = _("yêu cầu ký văn bản thiết bị")
-        verbose_name_plural = _("yêu cầu ký văn bản thiết bị")
-        constraints = [
-            models.CheckConstraint(
-                condition=Q(notice__isnull=False, minutes__isnull=True, loss_report__isnull=True)
-                | Q(notice__isnull=True, minutes__isnull=False, loss_report__isnull=True)
-                | Q(notice__isnull=True, minutes__isnull=True, loss_report__isnull=False),
-                name="devicesignreq_one_document",
-            ),
-            *(
-                models.UniqueConstraint(
-                    fields=[field, "party"],
-                    condition=Q(**{f"{field}__isnull": False}),
-                    name=f"devicesignreq_{field}_once",
-                )
-                for field in ("notice", "minutes", "loss_report")
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.document} ({self.party})"
-
-    @property
-    def document(self):
-        return self.notice or self.minutes or self.loss_report

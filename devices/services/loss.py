@@ -1,8 +1,8 @@
 """A lost device (Mẫu 09, docs/domain.md §4.3: "lập biên bản xác nhận theo Mẫu số 09 gửi ngay về
 Cục").
 
-The clerk makes the minutes; they go to the CA when the agency head signs them ("Ký và gửi",
-requests_app/device_signing.py).
+The clerk makes the minutes; they go to the CA when the agency head signs them (at their
+desk, requests_app/device_desk.py).
 
 The minutes say when, where and how it was lost; the device becomes "lost" and any return
 obligation on it is closed. The measure the law asks for, revoking its certificate with the

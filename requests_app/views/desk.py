@@ -86,9 +86,12 @@ def letter_desk_prepare(request, pk: int):
     return prepared_response(desk)
 
 
-def prepared_response(desk) -> JsonResponse:
-    """The prepared request as the signing client takes it (plus the page's own fields)."""
-    seal = desk.field_name == SEAL_FIELD
+def prepared_response(
+    desk, *, seal_field: str = SEAL_FIELD, signature_label: str | None = None
+) -> JsonResponse:
+    """The prepared request as the signing client takes it (plus the page's own fields). A
+    document signed by another party names its own seal field and signature step."""
+    seal = desk.field_name == seal_field
     return JsonResponse(
         {
             "request_id": str(desk.pk),
@@ -99,7 +102,9 @@ def prepared_response(desk) -> JsonResponse:
             "digest": base64.b64encode(digest_of(desk)).decode(),
             "certificate_sha256": certificate_sha256(desk.certificate),
             "step": "seal" if seal else "signature",
-            "step_label": _("Đóng dấu số của cơ quan") if seal else _("Chữ ký của lãnh đạo"),
+            "step_label": _("Đóng dấu số của cơ quan")
+            if seal
+            else signature_label or _("Chữ ký của lãnh đạo"),
             "certificate_name": desk.certificate.common_name,
             "recovery_url": _recovery_url(desk.certificate),
         },

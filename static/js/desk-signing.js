@@ -3,7 +3,9 @@
 // on the head's computer (PORTAL_SIGNING_CLIENT_URL, allowed by the page's connect-src), opens
 // the client's own confirmation page in a popup (the PIN is typed there, never here), polls
 // the client, and posts the signature back to the portal, which checks it before anything
-// changes. Two rounds: the head's signature, then the agency's seal. The protocol is
+// changes. Two rounds: the head's signature, then the agency's seal (on a Mẫu 08 the receiving
+// side then signs the same way: its officer, then its seal when it has one; the page draws the
+// button for whoever signs next and the prepare/complete URLs name the party). The protocol is
 // PROTOCOL.md's: POST /v1/sign, GET /v1/confirm/<id> (popup), GET /v1/sign/<id>.
 // No inline script, no eval: loaded as a file under the portal's Content-Security-Policy.
 (function () {

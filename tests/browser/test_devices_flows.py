@@ -2,7 +2,13 @@
 the CA when the head signs it, and the CA operator then sees it with its two valid signatures),
 reports one lost (Mẫu 09, then straight to the drafted Mẫu 05 revocation), and returns devices
 in a Mẫu 08 the head signs and the CA signs in turn. Screenshots go to
-var/screenshots/devices-*.png."""
+var/screenshots/devices-*.png.
+
+The documents are signed only at the signers' desks: each signer's page offers the desk
+signing button, and the test then signs through the portal's own desk services
+(tests/requests_app/device_signing_world.py over tests/desk.py, the test standing in for the
+signing client and the token); the real client in the browser is driven by
+tests/browser/test_desk_signing.py, through the same page script."""
 
 import re
 from types import SimpleNamespace
@@ -11,7 +17,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from playwright.sync_api import expect
 
-from agencies.demo import DEMO_PASSWORD, load_demo
+from agencies.demo import load_demo
 from agencies.models import Organization, Person
 from certificates.choices import RevocationReason, SubjectKind
 from certificates.services import ca_initialize, certificate_issue
@@ -21,21 +27,21 @@ from devices.services import device_deliver_for_certificate, device_register_sto
 from requests_app.choices import FormKind, Status
 from requests_app.demo import demo_device_signers
 from requests_app.models import CertRequest
-from tests.helpers import totp_code
+from tests.helpers import off_the_browser_loop
+from tests.requests_app.device_signing_world import agency_signs, receiver_signs
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 FINANCE = "Sở Tài chính tỉnh Lai Châu"
 CLERK, HEAD, CA = "canbo.stc", "lanhdao.stc", "cuc.cts"
 HOLDERS = ("Trần Đức Minh", "Phạm Thị Hường")
-SIGNED_WITHIN = 90_000  # ms: the worker's signing, on a shared machine
 
 
 @pytest.fixture
 def world(redis_worker):
     """The demo organisations and accounts, a simulated CA, tokens in its stock, and two
     certificates issued on tokens delivered to the finance department, not yet handed over;
-    a real worker on Redis, which signs what the pages ask for."""
+    a real worker on Redis for the letters the flows draft."""
     load_demo()
     ca_initialize()
     users = {u.username: u for u in get_user_model().objects.all()}
@@ -95,18 +101,16 @@ def test_the_clerk_hands_tokens_over_and_the_ca_receives_the_mau_07(
     expect(page.locator("[data-signing]")).to_contain_text("sau khi lãnh đạo cơ quan ký số")
     assert notice.sent_at is None
 
-    # The head signs and sends it.
+    # The head signs it at their desk (see the module), and it is sent.
     head_page = as_user(HEAD)
     head_page.goto(f"{live_server.url}/thiet-bi/mau-07/{notice.pk}/")
-    head_page.get_by_label("Nhập lại mật khẩu để xác nhận").fill(DEMO_PASSWORD)
-    head_page.get_by_role("button", name="Ký và gửi").click()
-    # Recorded at once; the worker signs while the card polls, then shows the signatures.
-    expect(head_page.locator(".messages")).to_contain_text("Đang ký số")
+    expect(head_page.locator("[data-desk-signing] [data-desk-sign]")).to_be_visible()
+    expect(head_page.get_by_role("button", name="Ký và gửi")).to_have_count(0)
     screenshot(head_page, "devices-mau-07-signing")
-    expect(head_page.locator('[data-verification="valid"]')).to_have_text(
-        "2 chữ ký hợp lệ", timeout=SIGNED_WITHIN
-    )
-    expect(head_page.locator('[data-signing-state="idle"]')).to_be_visible()
+    off_the_browser_loop(lambda: agency_signs(notice, account(HEAD)))
+    head_page.reload()
+    expect(head_page.locator('[data-verification="valid"]')).to_have_text("2 chữ ký hợp lệ")
+    expect(head_page.locator("[data-desk-signing]")).to_have_count(0)
     screenshot(head_page, "devices-mau-07-signed")
 
     # The CA operator sees the notice among those received.
@@ -223,27 +227,25 @@ def test_the_clerk_returns_a_device_in_mau_08_and_the_ca_confirms(
     # The head signs first (the agency's side), then the CA signs, which confirms the receipt.
     head_page = as_user(HEAD)
     head_page.goto(f"{live_server.url}/thiet-bi/mau-08/{minutes.pk}/")
-    head_page.get_by_label("Nhập lại mật khẩu để xác nhận").fill(DEMO_PASSWORD)
-    head_page.get_by_role("button", name="Ký và gửi").click()
-    expect(head_page.locator('[data-verification="valid"]')).to_have_text(
-        "2 chữ ký hợp lệ", timeout=SIGNED_WITHIN
-    )
+    expect(head_page.locator("[data-desk-signing] [data-desk-sign]")).to_be_visible()
+    off_the_browser_loop(lambda: agency_signs(minutes, account(HEAD)))
+    head_page.reload()
+    expect(head_page.locator('[data-verification="valid"]')).to_have_text("2 chữ ký hợp lệ")
 
     ca_page = as_user(CA)
     ca_page.goto(f"{live_server.url}/thiet-bi/mau-08/{minutes.pk}/")
-    ca_page.get_by_label("Nhập lại mật khẩu để xác nhận").fill(DEMO_PASSWORD)
-    # The demo's CA operator has an authenticator: its current code.
-    ca_page.get_by_label("Mã xác thực 6 chữ số").fill(
-        totp_code(get_user_model().objects.get(username=CA))
-    )
-    ca_page.get_by_role("button", name="Ký xác nhận đã nhận đủ thiết bị").click()
-    expect(ca_page.locator('[data-verification="valid"]')).to_have_text(
-        "3 chữ ký hợp lệ", timeout=SIGNED_WITHIN
-    )
-    ca_page.reload()  # the page's other cards (the receipt) as the signature left them
+    expect(ca_page.locator("[data-countersign]")).to_be_visible()
+    expect(ca_page.locator("[data-desk-signing] [data-desk-sign]")).to_be_visible()
+    off_the_browser_loop(lambda: receiver_signs(minutes, account(CA)))
+    ca_page.reload()
+    expect(ca_page.locator('[data-verification="valid"]')).to_have_text("3 chữ ký hợp lệ")
     expect(ca_page.locator('[data-confirmed="true"]')).to_be_visible()
     expect(ca_page.locator('[data-document="mau-08"]')).to_contain_text("Vũ Đức Thắng")
     screenshot(ca_page, "devices-mau-08-confirmed")
     assert set(
         Device.objects.filter(pk__in=[d.pk for d in devices]).values_list("status", flat=True)
     ) == {DeviceStatus.RETURNED_TO_CA}
+
+
+def account(username: str):
+    return get_user_model().objects.get(username=username)

@@ -1,5 +1,5 @@
 """Mẫu 07, 08 and 09 leave the agency once (docs/domain.md §3.8, §10): the second sending of a
-document — a retried signing task, a double click that slipped past the signed-version check —
+document — a repeated desk round, a double click that slipped past the signed-version check —
 records nothing, tells nobody again and keeps the first time (devices/services/sending.py)."""
 
 import pytest

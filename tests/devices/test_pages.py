@@ -210,14 +210,17 @@ def test_only_the_agencys_clerk_collects_a_device(client, cast, world, persona, 
 
 @pytest.mark.parametrize(
     ("persona", "expected"),
-    list(zip(PERSONAS, [302, 403, 404, 403, 404, 302, 404], strict=True)),
+    list(zip(PERSONAS, [302, 403, 404, 403, 404, 400, 404], strict=True)),
 )
 def test_only_the_receiving_side_signs_a_mau_08(client, cast, world, persona, expected):
-    """The receipt is confirmed only by the receiving side's signature: the CA operator may
-    sign (302), but has no certificate here, so is told and nothing is confirmed (the signed
-    path: tests/requests_app/test_device_signing.py)."""
-    url = reverse("requests_app:return_minutes_countersign", args=[world.minutes.pk])
+    """The receipt is confirmed only by the receiving side's signature at its desk: the CA
+    operator may ask for it, but is refused (400) and nothing is confirmed: here the minutes
+    were sent without the agency's signed version (the signed path:
+    tests/requests_app/test_device_countersigning.py)."""
+    url = reverse("requests_app:return_minutes_receiver_desk_prepare", args=[world.minutes.pk])
     assert _post_matrix(client, cast, persona, url) == expected
+    if expected == 400:
+        assert client.post(url).json()["error"] == "not_sent"
     assert ReturnMinutes.objects.get(pk=world.minutes.pk).confirmed_at is None
 
 

@@ -1,6 +1,7 @@
-"""Fixtures of the device-signing tests (tests/requests_app/test_device_signing.py and
-test_device_countersigning.py): the agency head and the province's officer with their
-certificates (the token and the NSS database for pdfsig are in tests/conftest.py)."""
+"""Fixtures of the device-signing tests (tests/requests_app/test_device_signing.py,
+test_device_countersigning.py and test_device_desk_signing.py): the agency head and the
+province's officer with their certificates (the token and the NSS database for pdfsig are in
+tests/conftest.py)."""
 
 import pytest
 

@@ -1,13 +1,18 @@
 """The device-signing world shared by tests/requests_app/test_device_signing.py (Mẫu 07 and
-09, the head signs) and test_device_countersigning.py (Mẫu 08, both parties, and the worker):
-the documents to sign and what to read back from a signed PDF. Its fixtures (the head and the
-province's officer with their certificates) are in tests/requests_app/conftest.py, the token
-and the NSS database for pdfsig in tests/conftest.py."""
+09, the head signs), test_device_countersigning.py (Mẫu 08, both parties) and
+test_device_desk_signing.py (the pages' endpoints): the documents to sign, each party's signing
+at its desk (tests/desk.py `sign_at_desk` over requests_app/device_desk.py) and what to read
+back from a signed PDF. Its fixtures (the head and the province's officer with their
+certificates) are in tests/requests_app/conftest.py, the token and the NSS database for pdfsig
+in tests/conftest.py."""
 
 import re
 from datetime import date
+from functools import partial
+from io import BytesIO
 
 from django.utils import timezone
+from pyhanko.pdf_utils.reader import PdfFileReader
 
 from certificates import services as ca_services
 from certificates.choices import SubjectKind
@@ -23,6 +28,13 @@ from devices.services import (
     loss_report_create,
     return_minutes_create,
 )
+from requests_app.device_desk import (
+    device_document_desk_complete,
+    device_document_desk_prepare,
+    return_minutes_receiver_desk_complete,
+    return_minutes_receiver_desk_prepare,
+)
+from tests.desk import sign_at_desk
 
 VALID = "Signature Validation: Signature is Valid."
 
@@ -78,12 +90,28 @@ def minutes_of(cast, token) -> ReturnMinutes:
     )
 
 
+def agency_signs(document, by):
+    """The agency head signs `document` at their desk (signature, then seal): the agency's
+    stored signed version."""
+    return sign_at_desk(
+        partial(device_document_desk_prepare, document=document, by=by),
+        partial(device_document_desk_complete, document=document, by=by),
+        by,
+    ).document
+
+
+def receiver_signs(minutes, by):
+    """The receiving side signs the Mẫu 08 at its desk (officer, then its seal if it has one):
+    the receiver's stored signed version."""
+    return sign_at_desk(
+        partial(return_minutes_receiver_desk_prepare, minutes=minutes, by=by),
+        partial(return_minutes_receiver_desk_complete, minutes=minutes, by=by),
+        by,
+    ).document
+
+
 def widget_boxes(pdf: bytes) -> dict[str, list[float]]:
     """The rectangle of each signature field's widget, by field name."""
-    from io import BytesIO
-
-    from pyhanko.pdf_utils.reader import PdfFileReader
-
     reader = PdfFileReader(BytesIO(pdf), strict=False)
     fields = [field.get_object() for field in reader.root["/AcroForm"]["/Fields"]]
     return {str(field["/T"]): [float(v) for v in field["/Rect"]] for field in fields}
@@ -91,6 +119,3 @@ def widget_boxes(pdf: bytes) -> dict[str, list[float]]:
 
 def signature_sections(report: str) -> list[str]:
     return re.split(r"^Signature #\d+:$", report, flags=re.MULTILINE)[1:]
-
-
-# --- Mẫu 07 and 09: the head signs, then they go ----------------------------------------------

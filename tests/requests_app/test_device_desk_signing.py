@@ -1,7 +1,9 @@
-"""The agency head signs a device document (Mẫu 07, 09; Mẫu 08 as the handing-over side) at
-their own desk (requests_app/device_desk.py): the head's signature, then the agency's seal,
-each a prepare/complete round through the page's endpoints; the document is then stored as
-the agency's signed version and sent, as after "Ký và gửi"; a refusal changes nothing.
+"""The device documents signed at the signers' desks through the pages' endpoints
+(requests_app/device_desk.py, requests_app/views/device_signing.py): the agency head signs a
+Mẫu 07, 09, or a Mẫu 08 as the handing-over side (signature, then the agency's seal), after
+which the document is stored as the agency's signed version and sent; then the receiving side
+signs the Mẫu 08 (its officer, then its seal if it has one), which confirms the receipt. A
+refusal changes nothing.
 
 The "device" is a key the TEST holds (the simulated CA's key of the certificate, decrypted
 with `certificate_signing_material`), signing the digest as the signing client signs with the
@@ -12,20 +14,20 @@ import hashlib
 import json
 
 import pytest
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import padding
-from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
 from django.urls import reverse
 
-from certificates import services as ca_services
 from certificates.models import Certificate
+from certificates.signing import verify_pdf
+from devices.choices import DeviceStatus
 from devices.models import DeviceDocument, SigningParty
 from portal.documents import DocumentKind
 from portal.models import AuditEvent
 from tests.certificates.pdf_tools import pdfsig
+from tests.desk import device_signs
 from tests.helpers import sign_in
 from tests.requests_app.device_signing_world import (
     VALID,
+    agency_signs,
     loss_of,
     minutes_of,
     notice_of,
@@ -48,9 +50,7 @@ def asked_certificate(prepared: dict) -> Certificate:
 def device_answer(prepared: dict, by, **overrides) -> dict:
     """The client's result, signed by the stand-in device (see the module)."""
     certificate = asked_certificate(prepared)
-    key = ca_services.certificate_signing_material(certificate=certificate, by=by).private_key
-    digest = base64.b64decode(prepared["digest"])
-    signature = key.sign(digest, padding.PKCS1v15(), Prehashed(hashes.SHA256()))
+    signature = device_signs(certificate, base64.b64decode(prepared["digest"]), by)
     answer = {
         "request_id": prepared["request_id"],
         "nonce": prepared["nonce"],
@@ -61,11 +61,14 @@ def device_answer(prepared: dict, by, **overrides) -> dict:
 
 
 def post(client, name, kind, document, body=None):
+    args = [document.pk] if kind is None else [kind, document.pk]
     return client.post(
-        reverse(name, args=[kind, document.pk]),
-        data=json.dumps(body or {}),
-        content_type="application/json",
+        reverse(name, args=args), data=json.dumps(body or {}), content_type="application/json"
     )
+
+
+RECEIVER_PREPARE = "requests_app:return_minutes_receiver_desk_prepare"
+RECEIVER_COMPLETE = "requests_app:return_minutes_receiver_desk_complete"
 
 
 @pytest.mark.parametrize("build", [notice_of, loss_of, minutes_of], ids=["07", "09", "08"])
@@ -136,3 +139,85 @@ def test_the_signing_card_offers_the_desk_signing_to_the_head(client, cast, toke
 
     assert "data-desk-signing" in page
     assert reverse("requests_app:device_desk_prepare", args=["notice", document.pk]) in page
+
+
+# --- the receiving side of a Mẫu 08 -----------------------------------------------------------
+def test_the_receiver_countersigns_the_mau_08_at_the_desk_and_both_parties_verify(
+    client, cast, token, head, officer, nss, tmp_path
+):
+    minutes = minutes_of(cast, token)
+    agency_signed = agency_signs(minutes, cast.head_a)
+    sign_in(client, cast.officer_1)
+    page = client.get(reverse("devices:minutes_detail", args=[minutes.pk])).content.decode()
+    assert "data-desk-signing" in page and "data-countersign" in page
+    assert reverse(RECEIVER_PREPARE, args=[minutes.pk]) in page
+
+    prepared = post(client, RECEIVER_PREPARE, None, minutes).json()
+    assert prepared["step"] == "signature"
+    assert prepared["step_label"] == "Chữ ký xác nhận của bên nhận"
+    done = post(
+        client, RECEIVER_COMPLETE, None, minutes, device_answer(prepared, cast.officer_1)
+    ).json()
+
+    # The province has no seal: the officer's signature was the last round.
+    assert done == {
+        "status": "done",
+        "redirect": reverse("devices:minutes_detail", args=[minutes.pk]),
+    }
+    stored = DeviceDocument.objects.get(kind=DocumentKind.SIGNED, party=SigningParty.RECEIVER)
+    pdf = bytes(stored.content)
+    assert pdf.startswith(bytes(agency_signed.content))
+    reports = verify_pdf(pdf)
+    assert [(r.field_name, r.ok) for r in reports] == [
+        ("ChuKyLanhDao", True),
+        ("DauCoQuan", True),
+        ("ChuKyBenNhan", True),
+    ]
+    path = tmp_path / "mau08.pdf"
+    path.write_bytes(pdf)
+    sections = signature_sections(pdfsig(path, nss))
+    assert len(sections) == 3 and all(VALID in section for section in sections)
+    assert f"Common Name: {head.full_name}" in sections[0]
+    assert f"Common Name: {officer.full_name}" in sections[2]
+    minutes.refresh_from_db()
+    token.refresh_from_db()
+    assert minutes.confirmed_at is not None and token.status == DeviceStatus.RETURNED_TO_CA
+    page = client.get(reverse("devices:minutes_detail", args=[minutes.pk])).content.decode()
+    assert "3 chữ ký hợp lệ" in page and "data-desk-signing" not in page
+
+
+def test_a_refused_receiver_answer_leaves_the_minutes_unconfirmed(
+    client, cast, token, head, officer
+):
+    minutes = minutes_of(cast, token)
+    agency_signs(minutes, cast.head_a)
+    sign_in(client, cast.officer_1)
+    prepared = post(client, RECEIVER_PREPARE, None, minutes).json()
+
+    response = post(
+        client, RECEIVER_COMPLETE, None, minutes,
+        device_answer(prepared, cast.officer_1, nonce="khac"),
+    )  # fmt: skip
+
+    assert response.status_code == 400 and response.json()["error"] == "nonce"
+    minutes.refresh_from_db()
+    assert minutes.confirmed_at is None
+    assert not DeviceDocument.objects.filter(party=SigningParty.RECEIVER).exists()
+    refusal = AuditEvent.objects.get(action="device_document.desk_refused")
+    assert refusal.after["party"] == "receiver"
+
+
+def test_only_the_receiving_side_gets_the_receivers_button_and_endpoints(
+    client, cast, token, head, officer
+):
+    minutes = minutes_of(cast, token)
+    agency_signs(minutes, cast.head_a)
+    sign_in(client, cast.head_a)
+    page = client.get(reverse("devices:minutes_detail", args=[minutes.pk])).content.decode()
+    assert "data-desk-signing" not in page
+
+    assert post(client, RECEIVER_PREPARE, None, minutes).status_code == 403
+    sign_in(client, cast.officer_2)
+    assert post(client, RECEIVER_PREPARE, None, minutes).status_code == 404
+    minutes.refresh_from_db()
+    assert minutes.confirmed_at is None

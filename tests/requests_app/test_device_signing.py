@@ -1,30 +1,27 @@
-"""The device documents signed before they leave the agency (requests_app/device_signing.py,
-docs/devices.md "Who signs what"): Mẫu 07 and 09 by the agency head (signature + seal) before
-they go to the CA; Mẫu 08 by both parties, the agency then the receiving side; each signature
-valid for an independent verifier (poppler's pdfsig)."""
+"""The device documents signed at the head's desk before they leave the agency
+(requests_app/device_desk.py, docs/devices.md "Who signs what"): Mẫu 07 and 09 by the agency
+head (signature + seal) before they go to the CA, each signature valid for an independent
+verifier (poppler's pdfsig); the portal offers no other way to sign them."""
 
+import json
 import re
+import uuid
 
 import pytest
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 
-from certificates.exceptions import CertificateError
 from certificates.signing import verify_pdf
-from devices.models import (
-    DeviceDocument,
-    HandoverNotice,
-    SigningParty,
-)
+from devices.models import DeviceDocument, HandoverNotice, SigningParty
 from portal.documents import DocumentKind
+from portal.errors import DomainError
 from portal.models import AuditEvent
-from requests_app.device_signing import (
-    device_document_sign,
-    latest_signed,
-)
+from requests_app.device_desk import device_document_desk_prepare
+from requests_app.device_signing import latest_signed
 from tests.certificates.pdf_tools import pdfsig
-from tests.helpers import device_signing_runs, reauth_for, sign_in
+from tests.helpers import sign_in
 from tests.requests_app.device_signing_world import (
     VALID,
+    agency_signs,
     loss_of,
     notice_of,
     signature_sections,
@@ -55,7 +52,7 @@ def test_the_heads_signature_stores_a_signed_version_pdfsig_finds_valid_and_send
 ):
     document = build(cast, token)
 
-    stored = device_document_sign(document=document, by=cast.head_a)
+    stored = agency_signs(document, cast.head_a)
 
     document.refresh_from_db()
     assert document.sent_at is not None
@@ -70,14 +67,15 @@ def test_the_heads_signature_stores_a_signed_version_pdfsig_finds_valid_and_send
     assert AuditEvent.objects.filter(action="device_document.sign").count() == 1
 
 
-def test_a_second_signing_stores_nothing_new(cast, token, head):
+def test_a_signed_document_is_not_signed_again(cast, token, head):
     notice = notice_of(cast, token)
-    first = device_document_sign(document=notice, by=cast.head_a)
+    agency_signs(notice, cast.head_a)
     count = DeviceDocument.objects.filter(notice=notice).count()
 
-    second = device_document_sign(document=notice, by=cast.head_a)
+    with pytest.raises(DomainError) as refused:
+        device_document_desk_prepare(document=notice, by=cast.head_a)
 
-    assert second.pk == first.pk
+    assert refused.value.code == "already_signed"
     assert DeviceDocument.objects.filter(notice=notice).count() == count
     assert AuditEvent.objects.filter(action="handover_notice.send").count() == 1
 
@@ -85,22 +83,27 @@ def test_a_second_signing_stores_nothing_new(cast, token, head):
 def test_a_head_without_a_certificate_is_told_and_nothing_changes(cast, token, ca):
     notice = notice_of(cast, token)
 
-    with pytest.raises(CertificateError) as refused:
-        device_document_sign(document=notice, by=cast.head_a)
+    with pytest.raises(DomainError) as refused:
+        device_document_desk_prepare(document=notice, by=cast.head_a)
 
+    assert refused.value.code == "no_personal_certificate"
     assert "chứng thư số cá nhân" in refused.value.message
     notice.refresh_from_db()
     assert notice.sent_at is None
-    assert not DeviceDocument.objects.filter(notice=notice).exists()
+    assert not DeviceDocument.objects.filter(notice=notice, kind=DocumentKind.SIGNED).exists()
 
 
 def test_the_clerk_cannot_sign(client, cast, token, head):
     notice = notice_of(cast, token)
     sign_in(client, cast.clerk_a)
 
-    response = client.post(reverse("requests_app:device_document_sign", args=["notice", notice.pk]))
-
+    prepare = reverse("requests_app:device_desk_prepare", args=["notice", notice.pk])
+    complete = reverse("requests_app:device_desk_complete", args=["notice", notice.pk])
+    assert client.post(prepare).status_code == 403
+    answer = {"request_id": str(uuid.uuid4()), "nonce": "x", "signature": "", "certificate": ""}
+    response = client.post(complete, data=json.dumps(answer), content_type="application/json")
     assert response.status_code == 403
+
     notice.refresh_from_db()
     assert notice.sent_at is None
 
@@ -109,41 +112,39 @@ def test_another_agency_gets_404(client, cast, token, head):
     notice = notice_of(cast, token)
     sign_in(client, cast.clerk_b)
 
-    sign = reverse("requests_app:device_document_sign", args=["notice", notice.pk])
+    prepare = reverse("requests_app:device_desk_prepare", args=["notice", notice.pk])
     signed = reverse("requests_app:device_document_signed_pdf", args=["notice", notice.pk])
-    assert client.post(sign).status_code == 404
+    assert client.post(prepare).status_code == 404
     assert client.get(signed).status_code == 404
 
 
-def test_the_heads_ky_va_gui_on_the_page_sends_it_and_the_ca_sees_two_valid_signatures(
+def test_the_portal_has_no_server_signing_of_device_documents():
+    for name, args in (
+        ("requests_app:device_document_sign", ["notice", 1]),
+        ("requests_app:return_minutes_countersign", [1]),
+        ("requests_app:device_document_signing_panel", ["notice", 1]),
+    ):
+        with pytest.raises(NoReverseMatch):
+            reverse(name, args=args)
+
+
+def test_the_head_signs_from_the_page_and_the_ca_sees_two_valid_signatures(
     client, cast, token, head
 ):
     report = loss_of(cast, token)
     sign_in(client, cast.head_a)
     page = client.get(reverse("devices:loss_detail", args=[report.pk])).content.decode()
-    assert "Ký và gửi" in page
+    prepare = reverse("requests_app:device_desk_prepare", args=["loss", report.pk])
+    assert "data-desk-signing" in page and prepare in page
+    assert "Ký và gửi" not in page
 
-    client.post(
-        reverse("requests_app:device_document_sign", args=["loss", report.pk]),
-        reauth_for(client),
-    )
-    # Recorded, not signed in the request: the card says so and polls; nothing is sent yet.
-    report.refresh_from_db()
-    assert report.sent_at is None
-    assert not DeviceDocument.objects.filter(loss_report=report, kind="signed").exists()
+    agency_signs(report, cast.head_a)
+
     page = client.get(reverse("devices:loss_detail", args=[report.pk])).content.decode()
-    assert "Đang ký…" in page and 'data-signing-state="running"' in page
-    panel = reverse("requests_app:device_document_signing_panel", args=["loss", report.pk])
-    assert f'hx-get="{panel}"' in page and "Ký và gửi" not in page
-
-    device_signing_runs(report)  # the worker
-
-    card = client.get(panel).content.decode()
-    assert "2 chữ ký hợp lệ" in card and "hx-get" not in card
+    assert "2 chữ ký hợp lệ" in page and "data-desk-signing" not in page
     sign_in(client, cast.ca_operator)
     page = client.get(reverse("devices:loss_detail", args=[report.pk])).content.decode()
-    assert "2 chữ ký hợp lệ" in page
-    assert "Ký và gửi" not in page
+    assert "2 chữ ký hợp lệ" in page and "data-desk-signing" not in page
     response = client.get(
         reverse("requests_app:device_document_signed_pdf", args=["loss", report.pk])
     )

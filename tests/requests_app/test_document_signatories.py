@@ -16,7 +16,6 @@ from portal.documents import DocumentKind
 from portal.lib.pdf import render_pdf
 from requests_app import services
 from requests_app.choices import FormKind
-from requests_app.device_signing import device_document_sign, return_minutes_countersign
 from requests_app.documents import SIGNATURE_ANCHOR, TEMPLATES, letter_document
 from tests.document_checks import (
     certificate_names,
@@ -26,7 +25,13 @@ from tests.document_checks import (
     stamp_name_lines,
     text_of,
 )
-from tests.requests_app.device_signing_world import loss_of, minutes_of, notice_of
+from tests.requests_app.device_signing_world import (
+    agency_signs,
+    loss_of,
+    minutes_of,
+    notice_of,
+    receiver_signs,
+)
 from tests.requests_app.document_letters import ALL_FORMS, rows_for
 from tests.requests_app.letters import head_signs
 
@@ -96,7 +101,7 @@ def test_mau_06_names_the_helpers_agency_when_the_clerk_left_it_blank(cast, head
 @pytest.mark.parametrize("form", ["07", "09"])
 def test_mau_07_and_09_signed_by_the_head_print_the_head_under_their_stamp(cast, head, token, form):
     document = (notice_of if form == "07" else loss_of)(cast, token)
-    signed = device_document_sign(document=document, by=cast.head_a)
+    signed = agency_signs(document, cast.head_a)
     pdf = bytes(signed.content)
     _keep(f"mau_{form}_signed.pdf", pdf)
 
@@ -110,9 +115,9 @@ def test_mau_08_prints_under_each_signature_only_the_person_whose_stamp_is_there
 ):
     minutes = minutes_of(cast, token)  # the clerk names another representative of the agency
     assert minutes.agency_representative != head.full_name
-    device_document_sign(document=minutes, by=cast.head_a)
+    agency_signs(minutes, cast.head_a)
     minutes.refresh_from_db()
-    signed = return_minutes_countersign(minutes=minutes, by=cast.officer_1)
+    signed = receiver_signs(minutes, cast.officer_1)
     pdf = bytes(signed.content)
     _keep("mau_08_signed.pdf", pdf)
 
