@@ -105,13 +105,9 @@ def check_ca_settings(app_configs, **kwargs):
 
 @register()
 def check_signing_settings(app_configs, **kwargs):
-    """The signer imports, the trust roots are readable certificates, the size cap is sane
-    (docs/ca.md, "Signing and verification")."""
+    """The trust roots are readable certificates, the size cap is sane (docs/ca.md, "Signing
+    and verification")."""
     errors = []
-    try:
-        import_string(settings.SIGNER_BACKEND)
-    except ImportError as exc:
-        errors.append(Error(f"SIGNER_BACKEND cannot be imported: {exc}", id="certificates.E005"))
     for path in settings.SIGNING_TRUST_ROOTS:
         try:
             if not load_certificates(path):

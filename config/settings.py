@@ -461,10 +461,9 @@ CA_OCSP_NEXT_UPDATE_MINUTES = env_int("CA_OCSP_NEXT_UPDATE_MINUTES", 60)
 # Decree 68 Art. 9: a new certificate at most 5 years, a renewal adds at most 3.
 PORTAL_MAX_VALIDITY_YEARS = env_int("PORTAL_MAX_VALIDITY_YEARS", 5)
 PORTAL_RENEWAL_MAX_YEARS = env_int("PORTAL_RENEWAL_MAX_YEARS", 3)
-# Signing and verifying PDFs (docs/ca.md, "Signing and verification"): the signer, the roots a
-# signature must chain to (PEM files; empty: the simulated CA's roots in the database) and the
-# e-office's size cap for signed PDFs (docs/domain.md §9).
-SIGNER_BACKEND = env_str("SIGNER_BACKEND", "certificates.signing.simulated.SimulatedSigner")
+# Verifying signed PDFs (docs/ca.md, "Signing and verification"): the roots a signature must
+# chain to (PEM files; empty: the simulated CA's roots in the database) and the e-office's size
+# cap for signed PDFs (docs/domain.md §9).
 SIGNING_TRUST_ROOTS = env_list("SIGNING_TRUST_ROOTS")
 SIGNING_MAX_PDF_MB = env_int("SIGNING_MAX_PDF_MB", 50)
 # Keys on tokens (docs/ca.md, "Keys on tokens"): the PKCS#11 module every token and the CA's HSM

@@ -123,7 +123,7 @@ def signing_events_record_bulk(*, events: Iterable[Mapping]) -> int:
 def signing_events_record_pair(
     *, pair, agency, document_kind: str, document_id: int | None, document_number: str = ""
 ) -> int:
-    """The portal signed a document with a `SigningPair` (`certificates.signing.sign_and_seal`):
+    """A document was signed at the desk with a `SigningPair` (the signer's rounds, then the seal's):
     one `signed` event per certificate used (the signer's, then the seal's)."""
     certificates = [c for c in (pair.personal, pair.seal) if c is not None]
     return signing_events_record_bulk(

@@ -1,26 +1,14 @@
-"""The signer interface: what the portal needs to put a PAdES signature on a PDF.
-
-`SimulatedSigner` (certificates/signing/simulated.py) signs with the key of a simulated
-device; a deployment whose keys live on real tokens or in a signing service points
-`SIGNER_BACKEND` at its own `Signer` (docs/ca.md, "Signing and verification").
-"""
+"""What a visible PAdES signature looks like and where it goes (docs/domain.md §9): the portal
+prepares each signature at the signer's desk with these (certificates.desk) and never signs
+itself (docs/ca.md, "Signing at the signer's desk")."""
 
 from __future__ import annotations
 
-import abc
 from dataclasses import dataclass
-from functools import cache
 from typing import TYPE_CHECKING
 
-from django.conf import settings
-from django.core.signals import setting_changed
-from django.dispatch import receiver
-from django.utils.module_loading import import_string
-
 if TYPE_CHECKING:
-    from django.contrib.auth.models import AbstractBaseUser as User
-
-    from certificates.models import Certificate
+    pass
 
 SIGNATURE = "signature"
 SEAL = "seal"
@@ -77,44 +65,3 @@ class Appearance:
     def seal(cls, signature_position: Position, *, agency: str) -> Appearance:
         """The agency's seal over the left third of the head's signature box."""
         return cls(position=signature_position.left_third(), kind=SEAL, agency=agency)
-
-
-class Signer(abc.ABC):
-    """Adds one PAdES baseline B-B signature to a PDF, as an incremental update."""
-
-    @abc.abstractmethod
-    def sign(
-        self,
-        pdf: bytes,
-        *,
-        certificate: Certificate,
-        field_name: str,
-        appearance: Appearance,
-        reason: str = "",
-        location: str = "",
-        by: User | None = None,
-    ) -> bytes:
-        """The PDF with a new signature field `field_name` signed with `certificate`'s key.
-
-        `by` is the user on whose behalf the key is used (audited). Raises `CertificateError`
-        (Vietnamese message) when the certificate cannot sign or the PDF cannot be read.
-        """
-
-
-@cache
-def _signer(path: str) -> Signer:
-    signer_class = import_string(path)
-    if not issubclass(signer_class, Signer):
-        raise TypeError(f"SIGNER_BACKEND {path!r} is not a Signer")
-    return signer_class()
-
-
-def get_signer() -> Signer:
-    """The signer named by settings.SIGNER_BACKEND (default: the simulated signer)."""
-    return _signer(settings.SIGNER_BACKEND)
-
-
-@receiver(setting_changed)
-def _reset(*, setting, **kwargs):
-    if setting == "SIGNER_BACKEND":
-        _signer.cache_clear()

@@ -70,13 +70,14 @@ def letter_pdf():
 
 @pytest.fixture
 def sign_letter(cast, head, head_certificate, seal_certificate):
-    """Sign a PDF as the portal will: the head's signature, then the agency's seal over the
-    left third of it."""
-    from certificates.signing import Appearance, get_signer, signature_position
+    """Sign a PDF as the head's own software does (tests/outside_signer.py): the head's
+    signature, then the agency's seal over the left third of it."""
+    from certificates.signing import Appearance, signature_position
+    from tests.outside_signer import OutsideSigner
 
     def _sign(pdf: bytes) -> bytes:
         position = signature_position(pdf)
-        signer = get_signer()
+        signer = OutsideSigner()
         signed = signer.sign(
             pdf,
             certificate=head_certificate,

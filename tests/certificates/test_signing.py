@@ -1,5 +1,6 @@
-"""Signing letters (PAdES B-B) with the simulated signer: what an independent verifier (poppler's
-pdfsig, on NSS) says, and what the visible stamps show (docs/domain.md §9, docs/ca.md)."""
+"""The signatures' look and what an independent verifier (poppler's pdfsig, on NSS) says of a
+letter signed as the head's own software signs it (tests/outside_signer.py): the portal's stamp
+appearance, position and chain (docs/domain.md §9, docs/ca.md)."""
 
 import re
 from datetime import datetime, timedelta
@@ -11,8 +12,7 @@ from django.utils import timezone, translation
 from certificates import services
 from certificates.choices import RevocationReason
 from certificates.exceptions import CertificateError
-from certificates.signing import Appearance, Position, get_signer, signature_position
-from certificates.signing.simulated import SimulatedSigner
+from certificates.signing import Appearance, Position, signature_position
 from portal.models import AuditEvent
 from tests.certificates.pdf_tools import (
     minimal_pdf,
@@ -20,6 +20,7 @@ from tests.certificates.pdf_tools import (
     pdftotext,
     poppler,
 )
+from tests.outside_signer import OutsideSigner, sign_and_seal, sign_with_material, signing_pair
 
 pytestmark = pytest.mark.django_db
 
@@ -57,7 +58,7 @@ def test_pdfsig_trusts_the_agency_seal_chain(tmp_path, nss, letter_pdf, seal_cer
     # checked here as the only signature of a letter.
     path = tmp_path / "sealed.pdf"
     path.write_bytes(
-        get_signer().sign(
+        OutsideSigner().sign(
             letter_pdf,
             certificate=seal_certificate,
             field_name="DauCoQuan",
@@ -179,14 +180,6 @@ def test_a_signature_box_outside_the_page_is_refused():
     assert refused.value.code == "bad_position"
 
 
-def test_the_simulated_signer_is_the_default_and_the_backend_is_a_setting(settings):
-    assert isinstance(get_signer(), SimulatedSigner)
-
-    settings.SIGNER_BACKEND = "certificates.backends.simulated.SimulatedCABackend"
-    with pytest.raises(TypeError):
-        get_signer()
-
-
 def test_signing_records_the_use_of_the_heads_key_in_the_audit_trail(
     sign_letter, letter_pdf, head_certificate, cast
 ):
@@ -196,13 +189,13 @@ def test_signing_records_the_use_of_the_heads_key_in_the_audit_trail(
     assert event.actor == cast.head_a
 
 
-def test_the_simulated_signer_refuses_a_revoked_certificate(head_certificate, letter_pdf, cast):
+def test_the_outside_signer_refuses_a_revoked_certificate(head_certificate, letter_pdf, cast):
     services.certificate_revoke(
         certificate=head_certificate, by=cast.ca_operator, reason=RevocationReason.KEY_COMPROMISE
     )
 
     with pytest.raises(CertificateError) as refused:
-        get_signer().sign(
+        OutsideSigner().sign(
             letter_pdf,
             certificate=head_certificate,
             field_name="ChuKy",
@@ -219,7 +212,7 @@ def test_signing_a_pdf_over_the_size_cap_is_refused(settings, head_certificate):
     too_big = b"%PDF-1.7\n" + b"0" * (1024 * 1024)
 
     with pytest.raises(CertificateError) as refused:
-        get_signer().sign(
+        OutsideSigner().sign(
             too_big,
             certificate=head_certificate,
             field_name="ChuKy",
@@ -232,10 +225,10 @@ def test_signing_a_pdf_over_the_size_cap_is_refused(settings, head_certificate):
     assert "1 MB" in str(refused.value)
 
 
-def test_sign_and_seal_signs_as_the_head_then_seals_with_the_agency_certificate(
+def test_the_head_signs_then_the_agency_seals_and_both_verify(
     cast, head, head_certificate, seal_certificate, letter_pdf
 ):
-    from certificates.signing import sign_and_seal, signing_pair, verify_pdf
+    from certificates.signing import verify_pdf
 
     pair = signing_pair(user=cast.head_a, agency=cast.agency_a)
     assert (pair.personal, pair.seal) == (head_certificate, seal_certificate)
@@ -247,31 +240,12 @@ def test_sign_and_seal_signs_as_the_head_then_seals_with_the_agency_certificate(
     assert all(r.ok for r in reports)
 
 
-def test_signing_pair_names_the_missing_personal_certificate(cast, head, seal_certificate):
-    from certificates.exceptions import CertificateError
-    from certificates.signing import signing_pair
-
-    with pytest.raises(CertificateError) as error:
-        signing_pair(user=cast.head_a, agency=cast.agency_a)
-    assert error.value.code == "no_personal_certificate"
-
-
-def test_signing_pair_names_the_missing_seal(cast, head, head_certificate):
-    from certificates.exceptions import CertificateError
-    from certificates.signing import signing_pair
-
-    with pytest.raises(CertificateError) as error:
-        signing_pair(user=cast.head_a, agency=cast.agency_a)
-    assert error.value.code == "no_seal_certificate"
-
-
 def test_signing_works_in_a_thread_that_runs_an_event_loop(cast, head_certificate, letter_pdf):
     """pyHanko runs its own loop: in a thread that already runs one (an ASGI server's, a test
     browser's) the portal still signs (certificates/signing/loops.py)."""
     import asyncio
 
     from certificates.signing import verify_pdf
-    from certificates.signing.simulated import sign_with_material
 
     material = services.certificate_signing_material(certificate=head_certificate, by=cast.head_a)
     appearance = Appearance.signature(

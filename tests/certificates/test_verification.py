@@ -28,8 +28,8 @@ from certificates.signing import (
     verification_summary,
     verify_pdf,
 )
-from certificates.signing.simulated import pyhanko_signer, sign_with_material
 from tests.certificates.pdf_tools import minimal_pdf
+from tests.outside_signer import pyhanko_signer, sign_with_material
 
 pytestmark = pytest.mark.django_db
 

@@ -3,12 +3,13 @@ them (tests/requests_app/test_signed_upload.py, tests/browser/test_signed_upload
 
 from certificates import services as ca_services
 from certificates.choices import SubjectKind
-from certificates.signing import SigningPair, sign_and_seal
+from certificates.signing import SigningPair
 from portal.documents import DocumentKind
 from requests_app import services
 from requests_app.choices import FormKind, Status
 from requests_app.models import CertRequest
 from tests import factories as f
+from tests.outside_signer import sign_and_seal
 from tests.requests_app.letters import draft
 
 

@@ -38,8 +38,8 @@ def test_loading_the_full_demo_twice_changes_nothing():
 
 def test_the_demo_head_signs_on_the_portal_out_of_the_box():
     from agencies.models import Organization
-    from certificates.signing import signing_pair
     from requests_app.services import letter_verification_current
+    from tests.outside_signer import signing_pair
 
     load_full_demo()
     finance = Organization.objects.get(name="Sở Tài chính tỉnh Lai Châu")

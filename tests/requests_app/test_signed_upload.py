@@ -25,7 +25,6 @@ from pyhanko_certvalidator.registry import SimpleCertificateStore
 from certificates import services as ca_services
 from certificates.choices import RevocationReason, SubjectKind
 from certificates.signing import Appearance, SigningPair, signature_position
-from certificates.signing.simulated import sign_with_material
 from portal.documents import DocumentKind
 from portal.errors import DomainError
 from portal.lib.pdf import render_pdf
@@ -35,6 +34,7 @@ from requests_app.choices import Status
 from requests_app.documents import TEMPLATES, letter_document
 from tests import factories as f
 from tests.helpers import sign_in
+from tests.outside_signer import sign_with_material
 from tests.requests_app.signed_letters import (
     head_signing_pair,
     issued_external,

@@ -20,12 +20,12 @@ from certificates.choices import (
 from certificates.models import SigningEvent
 from certificates.signing import signature_position
 from certificates.signing.base import Appearance
-from certificates.signing.simulated import sign_with_material
 from portal.documents import DocumentKind
 from portal.errors import DomainError
 from requests_app import services
 from requests_app.choices import FormKind
 from requests_app.models import LetterDocument
+from tests.outside_signer import sign_with_material
 from tests.requests_app.letters import draft, issue_signed
 from tests.requests_app.signed_letters import (
     head_signing_pair,

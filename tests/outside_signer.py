@@ -1,11 +1,11 @@
-"""The simulated signer: PAdES B-B with the key of a simulated device (docs/ca.md).
+"""What an official's own signing software does OUTSIDE the portal, for the tests: PAdES B-B
+over a whole PDF with the key of a certificate, then uploaded (docs/domain.md §9). The portal
+itself never signs for anyone (docs/ca.md, "Signing at the signer's desk").
 
-The key comes from the CA backend through `certificate_signing_material` (decrypted with
-CA_DEVICE_KEY_PASSPHRASE, each use audited); the signature embeds the signer's certificate and
-its chain (issuing CA and root), so any PDF reader can build the path to the root.
-No signature timestamp (B-T): the simulated CA runs no time-stamping authority, and a timestamp
-by the portal itself would add no independent evidence of time.
-"""
+The key is the simulated CA's, from `certificate_signing_material` (the software key store the
+suite runs with); the signature embeds the signer's certificate and its chain, and its visible
+stamp is the portal's own (`certificates.signing.appearance`), as the signing plug-ins the
+agencies use draw theirs."""
 
 from __future__ import annotations
 
@@ -28,10 +28,18 @@ from certificates.choices import CertStatus
 from certificates.exceptions import CertificateError
 from certificates.models import Certificate
 from certificates.services import certificate_signing_material
-from certificates.signing.appearance import stamp_style, stamp_text_params
-from certificates.signing.base import Appearance, Signer
+from certificates.signing.appearance import signature_position, stamp_style, stamp_text_params
+from certificates.signing.base import Appearance, Position
 from certificates.signing.files import check_pdf_size
 from certificates.signing.loops import outside_event_loop
+from certificates.signing.seal import (
+    SEAL_FIELD,
+    SIGNATURE_FIELD,
+    SigningPair,
+    personal_signing_certificate,
+    seal_certificate,
+    signature_appearance,
+)
 
 
 class _LoadedKeySigner(signers.SimpleSigner):
@@ -81,7 +89,7 @@ def sign_with_material(
 ) -> bytes:
     """Add one visible PAdES B-B signature made with `material` as an incremental update.
 
-    No check of the certificate's status here: that is the caller's (`SimulatedSigner.sign`).
+    No check of the certificate's status here: that is the caller's (`OutsideSigner.sign`).
     """
     check_pdf_size(pdf)
     signed_at = timezone.now()
@@ -114,8 +122,9 @@ def sign_with_material(
     return output.getvalue()
 
 
-class SimulatedSigner(Signer):
-    """Signs with the private key the simulated device holds for `certificate`."""
+class OutsideSigner:
+    """Signs with the private key the simulated device holds for `certificate`, as the
+    holder's own software would; refuses a certificate no longer valid."""
 
     def sign(
         self,
@@ -150,3 +159,52 @@ class SimulatedSigner(Signer):
             reason=reason,
             location=location,
         )
+
+
+def signing_pair(*, user, agency, seal_required: bool = True) -> SigningPair:
+    """`user`'s personal certificate and `agency`'s seal, or a `CertificateError` naming the
+    missing one."""
+    personal = personal_signing_certificate(user)
+    if personal is None:
+        raise CertificateError(_("Chưa có chứng thư số cá nhân."), code="no_personal_certificate")
+    seal = seal_certificate(agency)
+    if seal is None and seal_required:
+        raise CertificateError(_("Chưa có chứng thư số cơ quan."), code="no_seal_certificate")
+    return SigningPair(personal=personal, seal=seal)
+
+
+def sign_and_seal(
+    pdf: bytes,
+    *,
+    pair: SigningPair,
+    agency_name: str,
+    by,
+    reason: str,
+    location: str = "",
+    position: Position | None = None,
+) -> bytes:
+    """`pdf` with the head's signature, then the agency's seal over its left third: two PAdES
+    signatures, each an incremental update, so the first stays verifiable (one when the pair
+    has no seal)."""
+    position = position or signature_position(pdf)
+    signer = OutsideSigner()
+    signed = signer.sign(
+        pdf,
+        certificate=pair.personal,
+        field_name=SIGNATURE_FIELD,
+        appearance=signature_appearance(position, pair.personal, agency_name=agency_name),
+        reason=reason,
+        location=location,
+        by=by,
+    )
+    if pair.seal is None:
+        return signed
+    return signer.sign(
+        signed,
+        certificate=pair.seal,
+        field_name=SEAL_FIELD,
+        appearance=Appearance.seal(position, agency=agency_name),
+        reason="Đóng dấu cơ quan",
+        location=location,
+        by=by,
+    )
