@@ -17,7 +17,6 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.asymmetric import padding as asym_padding
 from django.utils import timezone
-from django.utils.translation import gettext as _
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.sign import fields, signers
 from pyhanko_certvalidator.registry import SimpleCertificateStore
@@ -116,7 +115,7 @@ def sign_with_material(
         )
     except Exception as exc:  # a PDF pyHanko cannot update: a refusal, never a 500
         raise CertificateError(
-            _("Không ký được văn bản: tệp PDF không hợp lệ hoặc đã có chữ ký ở ô này."),
+            "Không ký được văn bản: tệp PDF không hợp lệ hoặc đã có chữ ký ở ô này.",
             code="sign_failed",
         ) from exc
     return output.getvalue()
@@ -146,7 +145,7 @@ class OutsideSigner:
             .exists()
         ):
             raise CertificateError(
-                _("Chứng thư số này không còn hiệu lực: không thể dùng để ký."),
+                "Chứng thư số này không còn hiệu lực: không thể dùng để ký.",
                 code="not_valid",
             )
         check_pdf_size(pdf)
@@ -166,10 +165,10 @@ def signing_pair(*, user, agency, seal_required: bool = True) -> SigningPair:
     missing one."""
     personal = personal_signing_certificate(user)
     if personal is None:
-        raise CertificateError(_("Chưa có chứng thư số cá nhân."), code="no_personal_certificate")
+        raise CertificateError("Chưa có chứng thư số cá nhân.", code="no_personal_certificate")
     seal = seal_certificate(agency)
     if seal is None and seal_required:
-        raise CertificateError(_("Chưa có chứng thư số cơ quan."), code="no_seal_certificate")
+        raise CertificateError("Chưa có chứng thư số cơ quan.", code="no_seal_certificate")
     return SigningPair(personal=personal, seal=seal)
 
 
