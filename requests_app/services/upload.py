@@ -118,7 +118,13 @@ def _sealed_by(certificate, agency) -> bool:
 
 
 def inspect_upload(
-    *, pdf: bytes, rendered: bytes, agency, number: str, kind: str = SigningEventKind.UPLOADED
+    *,
+    pdf: bytes,
+    rendered: bytes,
+    agency,
+    number: str,
+    kind: str = SigningEventKind.UPLOADED,
+    document_id: int | None = None,
 ) -> list[SignatureReport]:
     """Raise a `DomainError` naming the first check the signed `pdf` fails (see the module);
     else its signatures' reports, every one valid. Its signatures go to the signing monitor as
@@ -131,6 +137,7 @@ def inspect_upload(
         reports=reports,
         agency=agency,
         document_kind=SignedDocumentKind.LETTER,
+        document_id=document_id,
         document_number=number,
     )
     if not reports:
@@ -207,6 +214,7 @@ def letter_signed_accept(
             agency=agency,
             number=number,
             kind=SigningEventKind.SIGNED if source == "desk" else SigningEventKind.UPLOADED,
+            document_id=cert_request.pk,
         )
     except DomainError as exc:  # CertificateError too: too big, not a PDF, unreadable
         _audit_refusal(cert_request, by=by, pdf=pdf, error=exc)

@@ -1,5 +1,5 @@
 """The signing monitor's recording points in the letter flows (docs/architecture.md §13): the
-portal's signing of a letter (signature and seal), its verification on receipt, and the upload
+head's signing of a letter at the desk (signature and seal), its verification on receipt, and the upload
 of a letter signed outside, accepted or refused, each recorded once per signature with the
 verdict on its certificate."""
 
@@ -45,7 +45,7 @@ def events(kind):
     )
 
 
-def test_the_portals_signing_records_the_signature_and_the_seal(cast):
+def test_signing_at_the_desk_records_the_signature_and_the_seal(cast):
     letter = draft(cast, FormKind.ISSUE_ORGANIZATION)
     services.cert_request_submit(cert_request=letter, by=cast.clerk_a)
     letter = issue_signed(cast, letter)
@@ -73,7 +73,7 @@ def test_an_accepted_upload_records_each_signature(cast, ca):
         cert_request=letter, uploaded=signed_by(rendered(letter), pair, cast), by=cast.head_a
     )
     assert events(SigningEventKind.UPLOADED) == [
-        (c.serial, cast.agency_a.pk, SignedDocumentKind.LETTER, None, SigningOutcome.OK)
+        (c.serial, cast.agency_a.pk, SignedDocumentKind.LETTER, letter.pk, SigningOutcome.OK)
         for c in (pair.personal, pair.seal)
     ]
     assert not SigningEvent.objects.filter(kind=SigningEventKind.SIGNED).exists()
