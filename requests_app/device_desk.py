@@ -211,6 +211,7 @@ def return_minutes_receiver_desk_prepare(*, minutes: ReturnMinutes, by) -> DeskS
             location=place_name(locked.agency),
             signature_field=RECEIVER_SIGNATURE_FIELD,
             seal_field=RECEIVER_SEAL_FIELD,
+            seal_optional=True,
         )
     except DomainError as exc:
         _refused(minutes, by=by, exc=exc, party=SigningParty.RECEIVER)

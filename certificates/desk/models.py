@@ -18,20 +18,24 @@ from django.utils.translation import gettext_lazy as _
 class DeskState(models.TextChoices):
     """A desk signing request's life (docs/architecture.md §3: one table, one helper):
     pending → done (the signature embedded and verified), refused (the answer failed a check),
-    expired (no valid answer before `expires_at`). Only `pending` moves."""
+    expired (no valid answer before `expires_at`); done → abandoned (its document was signed
+    again from the first round: the signed PDF it left was swept, or the document was not
+    stored after the last round; certificates/desk/rounds.py)."""
 
     PENDING = "pending", _("Chờ ký")
     DONE = "done", _("Đã ký")
     REFUSED = "refused", _("Bị từ chối")
     EXPIRED = "expired", _("Hết hạn")
+    ABANDONED = "abandoned", _("Bỏ, ký lại từ đầu")
 
 
 # The lifecycle table: from each state, the states it may move to.
 DESK_MOVES: dict[str, frozenset[str]] = {
     DeskState.PENDING: frozenset({DeskState.DONE, DeskState.REFUSED, DeskState.EXPIRED}),
-    DeskState.DONE: frozenset(),
+    DeskState.DONE: frozenset({DeskState.ABANDONED}),
     DeskState.REFUSED: frozenset(),
     DeskState.EXPIRED: frozenset(),
+    DeskState.ABANDONED: frozenset(),
 }
 
 

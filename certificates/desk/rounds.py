@@ -16,8 +16,12 @@ from typing import NamedTuple
 
 from django.utils.translation import gettext as _
 
-from certificates.desk.models import DeskSigning
-from certificates.desk.services import desk_signing_complete, desk_signing_prepare
+from certificates.desk.models import DeskSigning, DeskState
+from certificates.desk.services import (
+    desk_signing_complete,
+    desk_signing_prepare,
+    desk_signings_abandon,
+)
 from certificates.signing.base import Appearance, Position
 from certificates.signing.seal import (
     SEAL_FIELD,
@@ -50,19 +54,30 @@ def desk_round_prepare(
     location: str,
     signature_field: str = SIGNATURE_FIELD,
     seal_field: str = SEAL_FIELD,
+    seal_optional: bool = False,
 ) -> DeskSigning:
     """The next round for `pdf`: the head's signature with `by`'s personal certificate
     (`reason`; `no_personal_message` when they have none) in `signature_field`, or, once that
     is done, `agency`'s seal over the head's signed PDF in `seal_field`. Both blocks sit at
-    `position`."""
+    `position`. `seal_optional`: an `agency` without a seal certificate signs with the head's
+    signature alone (the caller stores the document after that round).
+
+    The caller asks only while its document waits for its signatures, so a first round done
+    whose signed PDF the sweep has emptied, or a last round done (the document was then not
+    stored), cannot be carried on: those rounds are set aside (`desk_signings_abandon`) and
+    the document is signed again from the head's signature."""
     common = {
         "by": by,
         "document_number": document_number,
         "title": title,
         "location": location,
     }
-    head_signed = (
-        DeskSigning.objects.done_for(purpose(signature_field)).exclude(signed_pdf=b"").first()
+    head_signed = _carried_on(
+        purpose,
+        signature_field=signature_field,
+        seal_field=seal_field,
+        last_without_seal=seal_optional and seal_certificate(agency) is None,
+        by=by,
     )
     if head_signed is None:
         personal = personal_signing_certificate(by)
@@ -96,6 +111,26 @@ def desk_round_prepare(
         purpose=purpose(seal_field),
         **common,
     )
+
+
+def _carried_on(
+    purpose: Callable[[str], str], *, signature_field: str, seal_field: str, last_without_seal, by
+) -> DeskSigning | None:
+    """The done head round the seal carries on from, or None: none done, or the rounds done
+    cannot be carried on (see `desk_round_prepare`) and are set aside."""
+    done = {
+        desk.field_name: desk
+        for desk in DeskSigning.objects.filter(
+            purpose__in=[purpose(signature_field), purpose(seal_field)], state=DeskState.DONE
+        )
+    }
+    head = done.get(signature_field)
+    if head is None:
+        return None
+    if bytes(head.signed_pdf) and seal_field not in done and not last_without_seal:
+        return head
+    desk_signings_abandon([desk.pk for desk in done.values()], by=by)
+    return None
 
 
 def desk_round_complete(

@@ -294,6 +294,26 @@ def desk_signing_complete(
     return signed
 
 
+def desk_signings_abandon(desk_signing_ids, *, by) -> int:
+    """Set aside the done requests `desk_signing_ids` of a document signed again from its first
+    round (certificates/desk/rounds.py), audited; how many moved (none already moved)."""
+    now = timezone.now()
+    moved = 0
+    with transaction.atomic():
+        done = DeskSigning.objects.filter(pk__in=list(desk_signing_ids), state=DeskState.DONE)
+        for locked in done.select_for_update(of=("self",)).order_by("pk"):
+            locked.signed_pdf = b""
+            _move(locked, DeskState.ABANDONED, at=now)
+            audit_record(
+                actor=by,
+                action="desk_signing.abandon",
+                obj=locked,
+                after={"purpose": locked.purpose},
+            )
+            moved += 1
+    return moved
+
+
 def desk_signing_sweep(*, now: datetime | None = None) -> int:
     """Beat: mark pending requests past their deadline expired (audited), and empty the
     stored PDFs of requests finished more than PORTAL_DESK_SIGNING_KEEP_HOURS ago. Returns

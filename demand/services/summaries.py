@@ -197,6 +197,7 @@ def summary_desk_prepare(*, campaign: Campaign, province: Organization, by) -> D
             title=_("Báo cáo tổng hợp nhu cầu chứng thư số giai đoạn %(period)s")
             % {"period": campaign.period},
             location=place_name(province),
+            seal_optional=True,
         )
     except DomainError as exc:
         _refused(campaign, province, by=by, desk_signing_id=None, error=exc)

@@ -326,3 +326,64 @@ def test_it_refuses_an_answer_sent_by_someone_else_than_the_signer(cast, ca, pai
     assert desk.state == DeskState.REFUSED
     assert unchanged(letter)
     assert AuditEvent.objects.filter(action="desk_signing.refuse", actor=cast.clerk_a).exists()
+
+
+def test_a_head_signature_swept_before_the_seal_is_signed_again_from_the_first_round(
+    cast, ca, pair, settings
+):
+    """The head signed, the seal waited past PORTAL_DESK_SIGNING_KEEP_HOURS and the sweep
+    emptied the head's signed PDF: "Ký" starts again from the head's signature."""
+    letter = issued_external(cast)
+    first = head_round(letter, cast, pair)
+    complete(letter, cast.head_a, **answer(first, pair.personal, cast.head_a))
+    later = timezone.now() + timedelta(hours=settings.PORTAL_DESK_SIGNING_KEEP_HOURS + 1)
+    desk_signing_sweep(now=later)
+
+    again = services.letter_desk_prepare(cert_request=letter, by=cast.head_a)
+
+    assert (again.field_name, again.certificate) == ("ChuKyLanhDao", pair.personal)
+    first.refresh_from_db()
+    assert first.state == DeskState.ABANDONED
+    assert AuditEvent.objects.filter(
+        action="desk_signing.abandon", object_id=str(first.pk)
+    ).exists()
+    complete(letter, cast.head_a, **answer(again, pair.personal, cast.head_a))
+    seal = services.letter_desk_prepare(cert_request=letter, by=cast.head_a)
+    assert seal.field_name == "DauCoQuan"
+    complete(letter, cast.head_a, **answer(seal, pair.seal, cast.head_a))
+    letter.refresh_from_db()
+    assert letter.status == Status.PROVINCE_REVIEW
+    assert services.letter_verification_current(letter).ok
+
+
+def test_rounds_done_whose_letter_was_not_stored_are_signed_again_from_the_first_round(
+    cast, ca, pair
+):
+    """Both rounds done, then the letter not stored (the process died between the last
+    round and storing): the next "Ký" sets both aside and starts again."""
+    letter = issued_external(cast)
+    head = head_round(letter, cast, pair)
+    complete(letter, cast.head_a, **answer(head, pair.personal, cast.head_a))
+    seal = services.letter_desk_prepare(cert_request=letter, by=cast.head_a)
+    # The seal's round completes at the desk layer only: nothing reaches the letter.
+    desk_signing_complete(
+        desk_signing_id=seal.pk,
+        nonce=seal.nonce,
+        signature=device_signs(pair.seal, digest_of(seal), cast.head_a),
+        certificate_der=bytes(pair.seal.der),
+        by=cast.head_a,
+    )
+    assert unchanged(letter)
+
+    again = services.letter_desk_prepare(cert_request=letter, by=cast.head_a)
+
+    assert again.field_name == "ChuKyLanhDao"
+    states = set(
+        DeskSigning.objects.filter(pk__in=[head.pk, seal.pk]).values_list("state", flat=True)
+    )
+    assert states == {DeskState.ABANDONED}
+    complete(letter, cast.head_a, **answer(again, pair.personal, cast.head_a))
+    last = services.letter_desk_prepare(cert_request=letter, by=cast.head_a)
+    complete(letter, cast.head_a, **answer(last, pair.seal, cast.head_a))
+    letter.refresh_from_db()
+    assert letter.status == Status.PROVINCE_REVIEW
