@@ -57,9 +57,9 @@ def pytest_configure(config):
     os.environ["PORTAL_TOKEN_DIR"] = tempfile.mkdtemp(prefix="portal-tokens-")
     settings.PKCS11_TOKEN_DIR = Path(os.environ["PORTAL_TOKEN_DIR"])
     settings.CA_SUBSCRIBER_KEY_ALGORITHM = "rsa2048"
-    # Subscribers' keys: the suite's default is still the simulated CA's software key store,
-    # because letters are signed on the server with them until the desk signing replaces it
-    # (docs/ca.md, "Subscribers' tokens"); the token tests switch to "token" with `settings`.
+    # Subscribers' keys: the suite's default is the simulated CA's software key store, whose
+    # keys the tests' stand-in for an official's device signs with (tests/desk.py; docs/ca.md,
+    # "Subscribers' tokens"); the token tests switch to "token" with `settings`.
     # Worker processes the tests start read the same through the environment.
     settings.PORTAL_SUBSCRIBER_KEY_STORE = "software"
     os.environ["PORTAL_SUBSCRIBER_KEY_STORE"] = "software"
