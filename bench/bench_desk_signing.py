@@ -126,12 +126,11 @@ def token_signs(on_token: OnToken, digest: bytes) -> bytes:
 
 
 def issued_for_the_desk(world, number: int):
-    from requests_app.choices import FormKind, Signing
+    from requests_app.choices import FormKind
     from requests_app.models import CertRequest
     from requests_app.tasks import letter_document_render_task
 
     pk = issued_letter(world, FormKind.ISSUE_PERSON, 3, number)
-    CertRequest.objects.filter(pk=pk).update(signing=Signing.EXTERNAL)
     letter_document_render_task.apply((pk,)).get()
     return CertRequest.objects.get(pk=pk)
 
