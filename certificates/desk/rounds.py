@@ -34,10 +34,12 @@ from portal.errors import DomainError
 
 
 class CompletedRound(NamedTuple):
-    """The field the completed request signed and the PDF with its signature embedded."""
+    """The field the completed request signed, the PDF with its signature embedded and the
+    portal's verification of every signature in it (`desk_signing_complete`)."""
 
     field_name: str
     pdf: bytes
+    reports: list
 
 
 def desk_round_prepare(
@@ -141,10 +143,11 @@ def desk_round_complete(
     signature: bytes,
     certificate_der: bytes,
     by,
+    agency=None,
 ) -> CompletedRound:
     """Embed the signature returned for `desk_signing_id`, a request of one of the document's
-    rounds (its purpose starts with `purpose("")`). A `DomainError` when refused: the caller
-    audits it on its document."""
+    rounds (its purpose starts with `purpose("")`), and verify the result (for `agency`). A
+    `DomainError` when refused: the caller audits it on its document."""
     desk_signing = (
         DeskSigning.objects.filter(pk=desk_signing_id, purpose__startswith=purpose(""))
         .only("pk", "field_name")
@@ -160,5 +163,8 @@ def desk_round_complete(
         signature=signature,
         certificate_der=certificate_der,
         by=by,
+        agency=agency,
     )
-    return CompletedRound(field_name=desk_signing.field_name, pdf=signed)
+    return CompletedRound(
+        field_name=desk_signing.field_name, pdf=signed.pdf, reports=signed.reports
+    )

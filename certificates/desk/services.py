@@ -16,6 +16,7 @@ import hashlib
 import hmac
 import secrets
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -29,7 +30,7 @@ from certificates.exceptions import CertificateError
 from certificates.models import Certificate
 from certificates.signing.base import Appearance
 from certificates.signing.files import check_pdf_size
-from certificates.signing.verify import certificate_revoked_at, verify_pdf
+from certificates.signing.verify import SignatureReport, certificate_revoked_at, verify_pdf
 from portal.audit import audit_record
 
 # How many stale requests one sweep marks expired (the next sweep takes the rest).
@@ -206,7 +207,26 @@ def _refusal(locked: DeskSigning, *, nonce, signature, certificate_der, by, now)
     return None
 
 
-def _embedded(locked: DeskSigning, signature: bytes) -> bytes:
+def _sound(report: SignatureReport) -> bool:
+    return (
+        report.intact
+        and report.covers_document
+        and report.trusted
+        and not report.revoked_before_signing
+        and not report.key_at_risk
+    )
+
+
+class DeskSigned(NamedTuple):
+    """The PDF with the signature embedded, and the portal's verification of every signature
+    in it (for `agency` when the caller named one): what the caller's own inspection of these
+    very bytes would compute again."""
+
+    pdf: bytes
+    reports: list[SignatureReport]
+
+
+def _embedded(locked: DeskSigning, signature: bytes, agency) -> DeskSigned:
     """The signed PDF, checked by the portal's own verification (docs/ca.md)."""
     certificate = locked.certificate
     signed = finish_pdf(
@@ -215,13 +235,16 @@ def _embedded(locked: DeskSigning, signature: bytes) -> bytes:
         chain_der=chain_der(certificate),
         signature=signature,
     )
-    reports = [r for r in verify_pdf(signed) if r.field_name == locked.field_name]
-    if len(reports) != 1 or not reports[0].ok or reports[0].certificate != certificate:
+    every = verify_pdf(signed, agency=agency)
+    reports = [r for r in every if r.field_name == locked.field_name]
+    # The new signature's own checks; whether its signer belongs to the agency is the
+    # caller's to judge (its inspection reads `belongs_to_agency`).
+    if len(reports) != 1 or not _sound(reports[0]) or reports[0].certificate != certificate:
         raise CertificateError(
             _("Văn bản sau khi gắn chữ ký không kiểm tra được là hợp lệ: không nhận."),
             code="not_verified",
         )
-    return signed
+    return DeskSigned(pdf=signed, reports=every)
 
 
 def _audit_refusal(locked: DeskSigning, *, by, error: CertificateError, certificate_der) -> None:
@@ -240,10 +263,11 @@ def _audit_refusal(locked: DeskSigning, *, by, error: CertificateError, certific
 
 
 def desk_signing_complete(
-    *, desk_signing_id, nonce: str, signature: bytes, certificate_der: bytes, by
-) -> bytes:
-    """The prepared PDF with the signer's `signature` embedded, or a `CertificateError`
-    saying why the answer is refused (the request is then finished; see the module)."""
+    *, desk_signing_id, nonce: str, signature: bytes, certificate_der: bytes, by, agency=None
+) -> DeskSigned:
+    """The prepared PDF with the signer's `signature` embedded (and its verification, for
+    `agency`), or a `CertificateError` saying why the answer is refused (the request is then
+    finished; see the module)."""
     now = timezone.now()
     with transaction.atomic():
         locked = (
@@ -260,8 +284,8 @@ def desk_signing_complete(
         )  # fmt: skip
         if refused is None:
             try:
-                signed = _embedded(locked, bytes(signature))
-                locked.signed_pdf = signed
+                signed = _embedded(locked, bytes(signature), agency)
+                locked.signed_pdf = signed.pdf
                 # One done request per purpose (constraint): of two completed at once for the
                 # same document, the second is refused here.
                 with transaction.atomic():
@@ -286,7 +310,7 @@ def desk_signing_complete(
                 after={
                     "purpose": locked.purpose,
                     "certificate": locked.certificate.serial,
-                    "sha256": hashlib.sha256(signed).hexdigest(),
+                    "sha256": hashlib.sha256(signed.pdf).hexdigest(),
                 },
             )
     if refused is not None:

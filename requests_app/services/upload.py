@@ -125,13 +125,15 @@ def inspect_upload(
     number: str,
     kind: str = SigningEventKind.UPLOADED,
     document_id: int | None = None,
+    reports: list[SignatureReport] | None = None,
 ) -> list[SignatureReport]:
     """Raise a `DomainError` naming the first check the signed `pdf` fails (see the module);
     else its signatures' reports, every one valid. Its signatures go to the signing monitor as
     `kind` (uploaded, or signed at the desk)."""
     check_pdf_size(pdf)
     open_pdf(pdf)
-    reports = verify_pdf(pdf, agency=agency)
+    if reports is None:
+        reports = verify_pdf(pdf, agency=agency)
     signing_events_record_reports(
         kind=kind,
         reports=reports,
@@ -197,12 +199,13 @@ def _audit_refusal(cert_request: CertRequest, *, by, pdf: bytes, error: DomainEr
 
 
 def letter_signed_accept(
-    *, cert_request: CertRequest, pdf: bytes, by, source: str
+    *, cert_request: CertRequest, pdf: bytes, by, source: str, reports=None
 ) -> LetterDocument | None:
     """Accept `pdf` as the signed version of the issued letter after the upload's inspection
     (the module's checks), or refuse it with a `DomainError` (audited, nothing stored). The one
     way in for a letter signed with the head's own device, uploaded (`source="upload"`) or
-    signed at their desk through the signing client (`source="desk"`)."""
+    signed at their desk through the signing client (`source="desk"`, with `reports`: the
+    desk completion's verification of these very bytes for the agency)."""
     with acting(cert_request, ACTION, by=by, check=_check_awaiting_upload) as locked:
         number = locked.number
         rendered = bytes(_rendered(locked).content)
@@ -215,6 +218,7 @@ def letter_signed_accept(
             number=number,
             kind=SigningEventKind.SIGNED if source == "desk" else SigningEventKind.UPLOADED,
             document_id=cert_request.pk,
+            reports=reports,
         )
     except DomainError as exc:  # CertificateError too: too big, not a PDF, unreadable
         _audit_refusal(cert_request, by=by, pdf=pdf, error=exc)
