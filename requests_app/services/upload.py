@@ -117,6 +117,16 @@ def _sealed_by(certificate, agency) -> bool:
     )
 
 
+def _same_letter(rendered: bytes, pdf: bytes, *, built_here: bool) -> bool:
+    """Whether `pdf` is the rendered letter plus signatures. A file signed outside is read
+    revision by revision (`signed_revision_matches`). A PDF signed at the desk was built here,
+    each signature an incremental update the portal itself wrote over the rendered bytes (the
+    client returns a signature value, never a file): the byte-for-byte prefix is the check."""
+    if built_here:
+        return pdf.startswith(rendered)
+    return signed_revision_matches(rendered, pdf)
+
+
 def inspect_upload(
     *,
     pdf: bytes,
@@ -126,10 +136,12 @@ def inspect_upload(
     kind: str = SigningEventKind.UPLOADED,
     document_id: int | None = None,
     reports: list[SignatureReport] | None = None,
+    built_here: bool = False,
 ) -> list[SignatureReport]:
     """Raise a `DomainError` naming the first check the signed `pdf` fails (see the module);
     else its signatures' reports, every one valid. Its signatures go to the signing monitor as
-    `kind` (uploaded, or signed at the desk)."""
+    `kind` (uploaded, or signed at the desk). `reports`: a verification of these very bytes for
+    `agency` the caller has just made; `built_here`: signed at the desk (`_same_letter`)."""
     check_pdf_size(pdf)
     open_pdf(pdf)
     if reports is None:
@@ -170,7 +182,7 @@ def inspect_upload(
             % {"agency": agency.name},
             code="no_seal",
         )
-    if not signed_revision_matches(rendered, pdf):
+    if not _same_letter(rendered, pdf, built_here=built_here):
         raise DomainError(
             _(
                 "Nội dung tệp đã ký khác với văn bản số %(number)s do cổng tạo: hãy tải bản PDF "
@@ -219,6 +231,7 @@ def letter_signed_accept(
             kind=SigningEventKind.SIGNED if source == "desk" else SigningEventKind.UPLOADED,
             document_id=cert_request.pk,
             reports=reports,
+            built_here=source == "desk",
         )
     except DomainError as exc:  # CertificateError too: too big, not a PDF, unreadable
         _audit_refusal(cert_request, by=by, pdf=pdf, error=exc)

@@ -387,3 +387,26 @@ def test_rounds_done_whose_letter_was_not_stored_are_signed_again_from_the_first
     complete(letter, cast.head_a, **answer(last, pair.seal, cast.head_a))
     letter.refresh_from_db()
     assert letter.status == Status.PROVINCE_REVIEW
+
+
+def test_a_desk_signed_pdf_that_does_not_start_with_the_rendered_letter_is_refused(cast, ca, pair):
+    """The desk's own check of the content: the sealed PDF must be the rendered letter byte
+    for byte plus the portal's incremental updates."""
+    other = issued_external(cast)
+    sign_at_desk_rounds(other, cast, pair)
+    other_signed = bytes(other.documents.get(kind=DocumentKind.SIGNED).content)
+    letter = issued_external(cast)
+
+    with pytest.raises(DomainError) as refused:
+        services.letter_signed_accept(
+            cert_request=letter, pdf=other_signed, by=cast.head_a, source="desk"
+        )
+
+    assert refused.value.code == "content_differs"
+    assert unchanged(letter)
+
+
+def sign_at_desk_rounds(letter, cast, pair) -> None:
+    for certificate in (pair.personal, pair.seal):
+        desk = services.letter_desk_prepare(cert_request=letter, by=cast.head_a)
+        complete(letter, cast.head_a, **answer(desk, certificate, cast.head_a))
