@@ -5,19 +5,14 @@ request's nonce and deadline, the certificate and the signature; then the agency
 same way, and the letter goes to the Sở KH&CN. Every refusal leaves the letter as it was and
 is audited.
 
-The "device" here is a key the TEST holds: the simulated CA's key for the certificate,
-decrypted with `certificate_signing_material`, signs the 32-byte digest exactly as the signing
-client signs it with the token (RSASSA-PKCS1-v1_5 over the pre-hashed DigestInfo, or ECDSA).
-It stands in for the SoftHSM2 token until the certificates' keys live on tokens."""
+The "device" here is the tests' stand-in for the signing client and the token
+(tests/desk.py); the real client over SoftHSM2 tokens: tests/browser/test_desk_signing.py."""
 
 import re
 from datetime import timedelta
 
 import pytest
 import time_machine
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
-from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -40,6 +35,7 @@ from requests_app import services
 from requests_app.choices import Status
 from tests import factories as f
 from tests.certificates.pdf_tools import nss_db_trusting, pdfsig
+from tests.desk import answer, device_signs
 from tests.requests_app.signed_letters import head_signing_pair, issued_external, rendered
 
 pytestmark = pytest.mark.django_db
@@ -50,28 +46,6 @@ VALID = "Signature Validation: Signature is Valid."
 @pytest.fixture
 def pair(ca, cast):
     return head_signing_pair(cast)
-
-
-def device_signs(certificate, digest: bytes, by) -> bytes:
-    """What the signing client returns: the token's signature over the 32-byte digest. Stand-in
-    for the token: the test decrypts the simulated device's key (see the module)."""
-    key = ca_services.certificate_signing_material(certificate=certificate, by=by).private_key
-    if isinstance(key, rsa.RSAPrivateKey):
-        return key.sign(digest, padding.PKCS1v15(), Prehashed(hashes.SHA256()))
-    assert isinstance(key, ec.EllipticCurvePrivateKey)
-    return key.sign(digest, ec.ECDSA(Prehashed(hashes.SHA256())))
-
-
-def answer(desk, certificate, by, **overrides) -> dict:
-    """The page's POST to the portal after the client answered."""
-    values = {
-        "desk_signing_id": desk.pk,
-        "nonce": desk.nonce,
-        "signature": device_signs(certificate, digest_of(desk), by),
-        "certificate_der": bytes(certificate.der),
-    }
-    values.update(overrides)
-    return values
 
 
 def complete(letter, by, **values):
@@ -106,12 +80,12 @@ def test_the_head_signs_and_seals_at_the_desk_and_pdfsig_reports_both_valid(
 
     desk = head_round(letter, cast, pair)
     assert desk.field_name == "ChuKyLanhDao" and len(digest_of(desk)) == 32
-    first = complete(letter, cast.head_a, **answer(desk, pair.personal, cast.head_a))
+    first = complete(letter, cast.head_a, **answer(desk, cast.head_a, certificate=pair.personal))
     assert first.document is None and unchanged(letter)  # the seal is still to come
 
     seal = services.letter_desk_prepare(cert_request=letter, by=cast.head_a)
     assert (seal.field_name, seal.certificate) == ("DauCoQuan", pair.seal)
-    last = complete(letter, cast.head_a, **answer(seal, pair.seal, cast.head_a))
+    last = complete(letter, cast.head_a, **answer(seal, cast.head_a, certificate=pair.seal))
 
     letter.refresh_from_db()
     assert letter.status == Status.PROVINCE_REVIEW
@@ -142,7 +116,7 @@ def test_the_head_signs_and_seals_at_the_desk_and_pdfsig_reports_both_valid(
 def test_it_refuses_an_answer_after_the_deadline(cast, ca, pair):
     letter = issued_external(cast)
     desk = head_round(letter, cast, pair)
-    values = answer(desk, pair.personal, cast.head_a)
+    values = answer(desk, cast.head_a, certificate=pair.personal)
 
     with (
         time_machine.travel(timezone.now() + timedelta(minutes=6)),
@@ -159,7 +133,7 @@ def test_it_refuses_an_answer_after_the_deadline(cast, ca, pair):
 def test_it_refuses_a_replayed_answer(cast, ca, pair):
     letter = issued_external(cast)
     desk = head_round(letter, cast, pair)
-    values = answer(desk, pair.personal, cast.head_a)
+    values = answer(desk, cast.head_a, certificate=pair.personal)
     complete(letter, cast.head_a, **values)
 
     with pytest.raises(CertificateError) as refused:
@@ -176,7 +150,11 @@ def test_it_refuses_an_answer_with_another_nonce(cast, ca, pair):
     desk = head_round(letter, cast, pair)
 
     with pytest.raises(CertificateError) as refused:
-        complete(letter, cast.head_a, **answer(desk, pair.personal, cast.head_a, nonce="x" * 32))
+        complete(
+            letter,
+            cast.head_a,
+            **answer(desk, cast.head_a, certificate=pair.personal, nonce="x" * 32),
+        )
 
     assert refused.value.code == "nonce"
     desk.refresh_from_db()
@@ -194,8 +172,7 @@ def test_it_refuses_a_signature_made_with_another_persons_certificate(cast, ca, 
         by=cast.ca_operator,
     )
 
-    values = answer(
-        desk, pair.personal, cast.head_a,
+    values = answer(desk, cast.head_a, certificate=pair.personal,
         signature=device_signs(other, digest_of(desk), cast.head_a),
         certificate_der=bytes(other.der),
     )  # fmt: skip
@@ -224,7 +201,7 @@ def test_it_refuses_to_prepare_with_a_certificate_that_is_not_the_signers(cast, 
 def test_it_refuses_a_certificate_revoked_after_the_request_was_prepared(cast, ca, pair):
     letter = issued_external(cast)
     desk = head_round(letter, cast, pair)
-    values = answer(desk, pair.personal, cast.head_a)
+    values = answer(desk, cast.head_a, certificate=pair.personal)
     ca_services.certificate_revoke(
         certificate=pair.personal, by=cast.ca_operator, reason=RevocationReason.DEVICE_LOST
     )
@@ -242,8 +219,7 @@ def test_it_refuses_a_signature_over_another_documents_digest(cast, ca, pair):
     desk = head_round(letter, cast, pair)
     other_desk = head_round(other_letter, cast, pair)
 
-    values = answer(
-        desk, pair.personal, cast.head_a,
+    values = answer(desk, cast.head_a, certificate=pair.personal,
         signature=device_signs(pair.personal, digest_of(other_desk), cast.head_a),
     )  # fmt: skip
     with pytest.raises(CertificateError) as refused:
@@ -261,7 +237,7 @@ def test_it_refuses_a_request_of_another_letter(cast, ca, pair):
     other_desk = head_round(other_letter, cast, pair)
 
     with pytest.raises(DomainError) as refused:
-        complete(letter, cast.head_a, **answer(other_desk, pair.personal, cast.head_a))
+        complete(letter, cast.head_a, **answer(other_desk, cast.head_a, certificate=pair.personal))
 
     assert refused.value.code == "foreign_request"
     other_desk.refresh_from_db()
@@ -289,10 +265,10 @@ def test_of_two_requests_for_the_same_signature_only_one_completes(cast, ca, pai
     letter = issued_external(cast)
     first = head_round(letter, cast, pair)
     second = head_round(letter, cast, pair)
-    complete(letter, cast.head_a, **answer(first, pair.personal, cast.head_a))
+    complete(letter, cast.head_a, **answer(first, cast.head_a, certificate=pair.personal))
 
     with pytest.raises(CertificateError) as refused:
-        complete(letter, cast.head_a, **answer(second, pair.personal, cast.head_a))
+        complete(letter, cast.head_a, **answer(second, cast.head_a, certificate=pair.personal))
 
     assert refused.value.code == "already_done"
     second.refresh_from_db()
@@ -319,7 +295,9 @@ def test_it_refuses_an_answer_sent_by_someone_else_than_the_signer(cast, ca, pai
     desk = head_round(letter, cast, pair)
 
     with pytest.raises(CertificateError) as refused:
-        desk_signing_complete(**answer(desk, pair.personal, cast.head_a), by=cast.clerk_a)
+        desk_signing_complete(
+            **answer(desk, cast.head_a, certificate=pair.personal), by=cast.clerk_a
+        )
 
     assert refused.value.code == "not_yours"
     desk.refresh_from_db()
@@ -335,7 +313,7 @@ def test_a_head_signature_swept_before_the_seal_is_signed_again_from_the_first_r
     emptied the head's signed PDF: "Ký" starts again from the head's signature."""
     letter = issued_external(cast)
     first = head_round(letter, cast, pair)
-    complete(letter, cast.head_a, **answer(first, pair.personal, cast.head_a))
+    complete(letter, cast.head_a, **answer(first, cast.head_a, certificate=pair.personal))
     later = timezone.now() + timedelta(hours=settings.PORTAL_DESK_SIGNING_KEEP_HOURS + 1)
     desk_signing_sweep(now=later)
 
@@ -347,10 +325,10 @@ def test_a_head_signature_swept_before_the_seal_is_signed_again_from_the_first_r
     assert AuditEvent.objects.filter(
         action="desk_signing.abandon", object_id=str(first.pk)
     ).exists()
-    complete(letter, cast.head_a, **answer(again, pair.personal, cast.head_a))
+    complete(letter, cast.head_a, **answer(again, cast.head_a, certificate=pair.personal))
     seal = services.letter_desk_prepare(cert_request=letter, by=cast.head_a)
     assert seal.field_name == "DauCoQuan"
-    complete(letter, cast.head_a, **answer(seal, pair.seal, cast.head_a))
+    complete(letter, cast.head_a, **answer(seal, cast.head_a, certificate=pair.seal))
     letter.refresh_from_db()
     assert letter.status == Status.PROVINCE_REVIEW
     assert services.letter_verification_current(letter).ok
@@ -363,7 +341,7 @@ def test_rounds_done_whose_letter_was_not_stored_are_signed_again_from_the_first
     round and storing): the next "Ký" sets both aside and starts again."""
     letter = issued_external(cast)
     head = head_round(letter, cast, pair)
-    complete(letter, cast.head_a, **answer(head, pair.personal, cast.head_a))
+    complete(letter, cast.head_a, **answer(head, cast.head_a, certificate=pair.personal))
     seal = services.letter_desk_prepare(cert_request=letter, by=cast.head_a)
     # The seal's round completes at the desk layer only: nothing reaches the letter.
     desk_signing_complete(
@@ -382,9 +360,9 @@ def test_rounds_done_whose_letter_was_not_stored_are_signed_again_from_the_first
         DeskSigning.objects.filter(pk__in=[head.pk, seal.pk]).values_list("state", flat=True)
     )
     assert states == {DeskState.ABANDONED}
-    complete(letter, cast.head_a, **answer(again, pair.personal, cast.head_a))
+    complete(letter, cast.head_a, **answer(again, cast.head_a, certificate=pair.personal))
     last = services.letter_desk_prepare(cert_request=letter, by=cast.head_a)
-    complete(letter, cast.head_a, **answer(last, pair.seal, cast.head_a))
+    complete(letter, cast.head_a, **answer(last, cast.head_a, certificate=pair.seal))
     letter.refresh_from_db()
     assert letter.status == Status.PROVINCE_REVIEW
 
@@ -409,4 +387,4 @@ def test_a_desk_signed_pdf_that_does_not_start_with_the_rendered_letter_is_refus
 def sign_at_desk_rounds(letter, cast, pair) -> None:
     for certificate in (pair.personal, pair.seal):
         desk = services.letter_desk_prepare(cert_request=letter, by=cast.head_a)
-        complete(letter, cast.head_a, **answer(desk, certificate, cast.head_a))
+        complete(letter, cast.head_a, **answer(desk, cast.head_a, certificate=certificate))

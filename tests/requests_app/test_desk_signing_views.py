@@ -3,26 +3,21 @@ the signing client needs (PROTOCOL of the client: request id, nonce, deadline, d
 certificate fingerprint), the completion from the page, who may call them, and the page's
 button, client address and Content-Security-Policy.
 
-The "device" is a key the TEST holds (the simulated CA's key of the certificate, decrypted
-with `certificate_signing_material`), signing the digest as the client signs with the token;
-it stands in for the SoftHSM2 token until the certificates' keys live on tokens."""
+The "device" is the tests' stand-in for the client and the token (tests/desk.py)."""
 
 import base64
 import hashlib
 import json
 
 import pytest
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import padding
-from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from certificates import services as ca_services
 from certificates.desk.models import DeskSigning
 from portal.models import AuditEvent
 from requests_app.choices import Status
+from tests.desk import device_signs
 from tests.helpers import sign_in
 from tests.requests_app.signed_letters import head_signing_pair, issued_external
 
@@ -40,9 +35,7 @@ def prepare(client, letter):
 
 def device_answer(prepared: dict, certificate, by) -> dict:
     """The client's result for `prepared`, signed by the stand-in device (see the module)."""
-    key = ca_services.certificate_signing_material(certificate=certificate, by=by).private_key
-    digest = base64.b64decode(prepared["digest"])
-    signature = key.sign(digest, padding.PKCS1v15(), Prehashed(hashes.SHA256()))
+    signature = device_signs(certificate, base64.b64decode(prepared["digest"]), by)
     return {
         "request_id": prepared["request_id"],
         "nonce": prepared["nonce"],

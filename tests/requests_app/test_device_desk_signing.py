@@ -5,9 +5,7 @@ which the document is stored as the agency's signed version and sent; then the r
 signs the Mẫu 08 (its officer, then its seal if it has one), which confirms the receipt. A
 refusal changes nothing.
 
-The "device" is a key the TEST holds (the simulated CA's key of the certificate, decrypted
-with `certificate_signing_material`), signing the digest as the signing client signs with the
-token; it stands in for the SoftHSM2 token until the certificates' keys live on tokens."""
+The "device" is the tests' stand-in for the signing client and the token (tests/desk.py)."""
 
 import base64
 import hashlib
