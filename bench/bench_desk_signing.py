@@ -136,7 +136,7 @@ def issued_for_the_desk(world, number: int):
 
 
 def run(n: int) -> None:
-    from certificates.desk.services import digest_of
+    from certificates.desk.services import DeskAnswer, digest_of
     from requests_app import services
     from requests_app.choices import Status
 
@@ -162,10 +162,12 @@ def run(n: int) -> None:
             c2, t2 = time.process_time(), time.perf_counter()
             done = services.letter_desk_complete(
                 cert_request=letter,
-                desk_signing_id=desk.pk,
-                nonce=desk.nonce,
-                signature=signature,
-                certificate_der=bytes(desk.certificate.der),
+                answer=DeskAnswer(
+                    desk_signing_id=desk.pk,
+                    nonce=desk.nonce,
+                    signature=signature,
+                    certificate_der=bytes(desk.certificate.der),
+                ),
                 by=head,
             )
             t3, c3 = time.perf_counter(), time.process_time()

@@ -182,7 +182,7 @@ def report_desk_complete(request, province: int, year: int, month: int):
     return completed_response(
         request,
         lambda answer: services.monthly_report_desk_complete(
-            province=target, month=period, by=request.user, **answer
+            province=target, month=period, by=request.user, answer=answer
         ),
         redirect=reverse("monthly_reports:list"),
         success=_("Đã ký số, đóng dấu số báo cáo tháng %(period)s và gửi %(to)s.")

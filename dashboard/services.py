@@ -19,6 +19,7 @@ from agencies.services import document_number_next
 from certificates.choices import CertEventKind, SignedDocumentKind, SigningEventKind
 from certificates.desk.models import DeskSigning
 from certificates.desk.rounds import desk_round_complete, desk_round_prepare
+from certificates.desk.services import DeskAnswer
 from certificates.models import CertificateEvent
 from certificates.services import signing_event_record
 from certificates.signing import (
@@ -347,13 +348,10 @@ def monthly_report_desk_complete(
     *,
     province: Organization,
     month: Month,
-    desk_signing_id,
-    nonce: str,
-    signature: bytes,
-    certificate_der: bytes,
+    answer: DeskAnswer,
     by,
 ) -> ReportDeskRound:
-    """Embed the signature the officer's device returned for request `desk_signing_id`;
+    """Embed the signature the officer's device returned (`answer`);
     after the seal, store the sealed PDF as the report's signed file and the report as signed
     (audit `monthly_report.sign`). Raises a `DomainError` when anything is refused: audited
     (`monthly_report.desk_refused`), nothing stored. Of two completions at once, the desk's
@@ -368,10 +366,7 @@ def monthly_report_desk_complete(
             )
         completed = desk_round_complete(
             purpose=partial(_purpose, locked.pk, rendered.pk),
-            desk_signing_id=desk_signing_id,
-            nonce=nonce,
-            signature=signature,
-            certificate_der=certificate_der,
+            answer=answer,
             by=by,
         )
         if completed.field_name != SEAL_FIELD:
@@ -381,7 +376,7 @@ def monthly_report_desk_complete(
         )
     except DomainError as exc:
         _audit_refusal(
-            province=province, month=month, by=by, desk_signing_id=desk_signing_id, error=exc
+            province=province, month=month, by=by, desk_signing_id=answer.desk_signing_id, error=exc
         )
         raise
     return ReportDeskRound(field_name=SEAL_FIELD, report=report, document=document)

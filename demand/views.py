@@ -399,14 +399,10 @@ def registration_desk_complete(request, pk: int):
     target = reverse("demand:register", args=[registration.campaign_id])
     return completed_response(
         request,
-        partial(_complete_registration, registration, request.user),
+        partial(services.registration_desk_complete, registration=registration, by=request.user),
         redirect=f"{target}?co_quan={registration.agency_id}",
         success=_("Đã ký số, đóng dấu số và gửi bản đăng ký."),
     )
-
-
-def _complete_registration(registration, by, answer: dict):
-    return services.registration_desk_complete(registration=registration, by=by, **answer)
 
 
 def summary_desk(request, campaign, province) -> dict:
@@ -439,11 +435,9 @@ def summary_desk_complete(request, pk: int, province_id: int):
     province = _province(request, province_id)
     return completed_response(
         request,
-        partial(_complete_summary, campaign, province, request.user),
+        partial(
+            services.summary_desk_complete, campaign=campaign, province=province, by=request.user
+        ),
         redirect=reverse("demand:campaign", args=[campaign.pk]),
         success=_("Đã ký số và gửi báo cáo tổng hợp của tỉnh."),
     )
-
-
-def _complete_summary(campaign, province, by, answer: dict):
-    return services.summary_desk_complete(campaign=campaign, province=province, by=by, **answer)

@@ -27,6 +27,7 @@ from agencies.documents import place_name
 from certificates.choices import SignedDocumentKind
 from certificates.desk.models import DeskSigning
 from certificates.desk.rounds import desk_round_complete, desk_round_prepare
+from certificates.desk.services import DeskAnswer
 from certificates.services import signing_events_record_pair
 from certificates.signing import (
     SEAL_FIELD,
@@ -137,10 +138,8 @@ def device_document_desk_prepare(*, document, by) -> DeskSigning:
     )
 
 
-def device_document_desk_complete(
-    *, document, desk_signing_id, nonce: str, signature: bytes, certificate_der: bytes, by
-) -> DeskRound:
-    """Embed the signature returned for `desk_signing_id`; after the seal, store the agency's
+def device_document_desk_complete(*, document, answer: DeskAnswer, by) -> DeskRound:
+    """Embed the signature returned (`answer`); after the seal, store the agency's
     signed version and send the document. `DomainError` (audited) when refused."""
     with transaction.atomic():
         locked, rendered = _signable(document, by)
@@ -148,14 +147,17 @@ def device_document_desk_complete(
     try:
         completed = desk_round_complete(
             purpose=purpose,
-            desk_signing_id=desk_signing_id,
-            nonce=nonce,
-            signature=signature,
-            certificate_der=certificate_der,
+            answer=answer,
             by=by,
         )
     except DomainError as exc:
-        _refused(locked, by=by, exc=exc, party=SigningParty.AGENCY, desk_signing_id=desk_signing_id)
+        _refused(
+            locked,
+            by=by,
+            exc=exc,
+            party=SigningParty.AGENCY,
+            desk_signing_id=answer.desk_signing_id,
+        )
         raise
     if completed.field_name != SEAL_FIELD:
         return DeskRound(field_name=completed.field_name, document=None)
@@ -221,13 +223,10 @@ def return_minutes_receiver_desk_prepare(*, minutes: ReturnMinutes, by) -> DeskS
 def return_minutes_receiver_desk_complete(
     *,
     minutes: ReturnMinutes,
-    desk_signing_id,
-    nonce: str,
-    signature: bytes,
-    certificate_der: bytes,
+    answer: DeskAnswer,
     by,
 ) -> DeskRound:
-    """Embed the signature returned for `desk_signing_id`. After the last round (the seal, or
+    """Embed the signature returned (`answer`). After the last round (the seal, or
     the officer's signature when the receiving organisation has no seal) store the receiver's
     signed version and confirm the receipt, as one transaction. `DomainError` (audited) when
     refused; nothing is stored or confirmed then."""
@@ -237,10 +236,7 @@ def return_minutes_receiver_desk_complete(
         purpose = partial(_receiver_purpose, locked, agency_signed.pk)
         completed = desk_round_complete(
             purpose=purpose,
-            desk_signing_id=desk_signing_id,
-            nonce=nonce,
-            signature=signature,
-            certificate_der=certificate_der,
+            answer=answer,
             by=by,
         )
         last = completed.field_name == RECEIVER_SEAL_FIELD
@@ -266,7 +262,11 @@ def return_minutes_receiver_desk_complete(
             )
     except DomainError as exc:
         _refused(
-            minutes, by=by, exc=exc, party=SigningParty.RECEIVER, desk_signing_id=desk_signing_id
+            minutes,
+            by=by,
+            exc=exc,
+            party=SigningParty.RECEIVER,
+            desk_signing_id=answer.desk_signing_id,
         )
         raise
     minutes.__dict__.update(

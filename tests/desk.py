@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
 
 from certificates import services as ca_services
-from certificates.desk.services import digest_of
+from certificates.desk.services import DeskAnswer, digest_of
 
 # A document takes two rounds (head, seal); a Mẫu 08 a few more. Past this, a loop is a bug.
 MAX_ROUNDS = 6
@@ -33,9 +33,9 @@ def device_signs(certificate, digest: bytes, by) -> bytes:
     return key.sign(digest, ec.ECDSA(Prehashed(hashes.SHA256())))
 
 
-def answer(desk, by, *, certificate=None, **overrides) -> dict:
+def answer(desk, by, *, certificate=None, **overrides) -> DeskAnswer:
     """The page's POST to the portal after the client answered request `desk` (signed with
-    `certificate`'s key, the request's own by default)."""
+    `certificate`'s key, the request's own by default; `overrides`: fields to change)."""
     certificate = certificate or desk.certificate
     values = {
         "desk_signing_id": desk.pk,
@@ -44,16 +44,16 @@ def answer(desk, by, *, certificate=None, **overrides) -> dict:
         "certificate_der": bytes(certificate.der),
     }
     values.update(overrides)
-    return values
+    return DeskAnswer(**values)
 
 
 def sign_at_desk(prepare: Callable[[], object], complete: Callable[..., object], by):
-    """Every round of one document: `prepare()` gives the next `DeskSigning`, `complete(**answer)`
-    embeds its answer and returns a round outcome whose `document` is set after the last
-    round. Returns that last outcome."""
+    """Every round of one document: `prepare()` gives the next `DeskSigning`,
+    `complete(answer=…)` embeds its answer and returns a round outcome whose `document` is set
+    after the last round. Returns that last outcome."""
     for _round in range(MAX_ROUNDS):
         desk = prepare()
-        done = complete(**answer(desk, by))
+        done = complete(answer=answer(desk, by))
         if getattr(done, "document", None) is not None:
             return done
     raise AssertionError(f"no document after {MAX_ROUNDS} desk rounds")

@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
 
 from certificates.desk.models import DeskSigning
-from certificates.desk.services import digest_of
+from certificates.desk.services import DeskAnswer, digest_of
 from certificates.models import DeviceKey
 from certificates.services import certificate_signing_material
 from devices.services import DEMO_PIN
@@ -50,15 +50,17 @@ def _signed_on_demo_device(desk: DeskSigning) -> bytes:
 
 
 def demo_desk_sign(prepare: Callable[[], DeskSigning], complete: Callable[..., object]):
-    """Every round of one document: `prepare()` gives the next request, `complete(**answer)`
+    """Every round of one document: `prepare()` gives the next request, `complete(answer=…)`
     embeds its answer and returns an outcome whose `document` is set after the last round."""
     for _round in range(MAX_ROUNDS):
         desk = prepare()
         done = complete(
-            desk_signing_id=desk.pk,
-            nonce=desk.nonce,
-            signature=_signed_on_demo_device(desk),
-            certificate_der=bytes(desk.certificate.der),
+            answer=DeskAnswer(
+                desk_signing_id=desk.pk,
+                nonce=desk.nonce,
+                signature=_signed_on_demo_device(desk),
+                certificate_der=bytes(desk.certificate.der),
+            )
         )
         if getattr(done, "document", None) is not None:
             return done

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from certificates.desk.models import DeskSigning, DeskState
 from certificates.desk.services import (
+    DeskAnswer,
     desk_signing_complete,
     desk_signing_prepare,
     desk_signings_abandon,
@@ -138,18 +139,15 @@ def _carried_on(
 def desk_round_complete(
     *,
     purpose: Callable[[str], str],
-    desk_signing_id,
-    nonce: str,
-    signature: bytes,
-    certificate_der: bytes,
+    answer: DeskAnswer,
     by,
     agency=None,
 ) -> CompletedRound:
-    """Embed the signature returned for `desk_signing_id`, a request of one of the document's
-    rounds (its purpose starts with `purpose("")`), and verify the result (for `agency`). A
-    `DomainError` when refused: the caller audits it on its document."""
+    """Embed the signature of `answer`, to a request of one of the document's rounds (its
+    purpose starts with `purpose("")`), and verify the result (for `agency`). A `DomainError`
+    when refused: the caller audits it on its document."""
     desk_signing = (
-        DeskSigning.objects.filter(pk=desk_signing_id, purpose__startswith=purpose(""))
+        DeskSigning.objects.filter(pk=answer.desk_signing_id, purpose__startswith=purpose(""))
         .only("pk", "field_name")
         .first()
     )
@@ -157,14 +155,7 @@ def desk_round_complete(
         raise DomainError(
             _("Yêu cầu ký không thuộc văn bản này: không nhận."), code="foreign_request"
         )
-    signed = desk_signing_complete(
-        desk_signing_id=desk_signing.pk,
-        nonce=nonce,
-        signature=signature,
-        certificate_der=certificate_der,
-        by=by,
-        agency=agency,
-    )
+    signed = desk_signing_complete(answer=answer, by=by, agency=agency)
     return CompletedRound(
         field_name=desk_signing.field_name, pdf=signed.pdf, reports=signed.reports
     )

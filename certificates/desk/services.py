@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import NamedTuple
 
@@ -217,6 +218,17 @@ def _sound(report: SignatureReport) -> bool:
     )
 
 
+@dataclass(frozen=True)
+class DeskAnswer:
+    """What the page posts back once the signing client answered request `desk_signing_id`:
+    the request's nonce, the signature over its digest and the certificate that made it."""
+
+    desk_signing_id: object
+    nonce: str
+    signature: bytes
+    certificate_der: bytes
+
+
 class DeskSigned(NamedTuple):
     """The PDF with the signature embedded, and the portal's verification of every signature
     in it (for `agency` when the caller named one): what the caller's own inspection of these
@@ -262,24 +274,23 @@ def _audit_refusal(locked: DeskSigning, *, by, error: CertificateError, certific
     )
 
 
-def desk_signing_complete(
-    *, desk_signing_id, nonce: str, signature: bytes, certificate_der: bytes, by, agency=None
-) -> DeskSigned:
-    """The prepared PDF with the signer's `signature` embedded (and its verification, for
-    `agency`), or a `CertificateError` saying why the answer is refused (the request is then
+def desk_signing_complete(*, answer: DeskAnswer, by, agency=None) -> DeskSigned:
+    """The prepared PDF with the signer's signature embedded (and its verification, for
+    `agency`), or a `CertificateError` saying why the `answer` is refused (the request is then
     finished; see the module)."""
+    signature, certificate_der = answer.signature, answer.certificate_der
     now = timezone.now()
     with transaction.atomic():
         locked = (
             DeskSigning.objects.select_for_update(of=("self",))
             .select_related("certificate__issuer")
-            .filter(pk=desk_signing_id)
+            .filter(pk=answer.desk_signing_id)
             .first()
         )
         if locked is None:
             raise CertificateError(_("Không tìm thấy yêu cầu ký."), code="not_found")
         refused = _refusal(
-            locked, nonce=nonce, signature=signature, certificate_der=certificate_der, by=by,
+            locked, nonce=answer.nonce, signature=signature, certificate_der=certificate_der, by=by,
             now=now,
         )  # fmt: skip
         if refused is None:

@@ -15,6 +15,7 @@ from agencies.documents import place_name
 from agencies.validators import nfc
 from certificates.desk.models import DeskSigning
 from certificates.desk.rounds import desk_round_complete, desk_round_prepare
+from certificates.desk.services import DeskAnswer
 from certificates.signing import SEAL_FIELD, anchor_position
 from demand import documents, figures, lifecycle, permissions
 from demand.audience import staff_of, table_url
@@ -273,13 +274,10 @@ def registration_desk_prepare(*, registration: Registration, by, revision: int) 
 def registration_desk_complete(
     *,
     registration: Registration,
-    desk_signing_id,
-    nonce: str,
-    signature: bytes,
-    certificate_der: bytes,
+    answer: DeskAnswer,
     by,
 ) -> DemandRound:
-    """Embed the signature the head's device returned for `desk_signing_id`; after the seal,
+    """Embed the signature the head's device returned (`answer`); after the seal,
     store the signed PDF and send the registration (the state change, audit, deadline and
     notices of "Ký"). A `DomainError` (audited, registration unchanged) when refused."""
     try:
@@ -288,10 +286,7 @@ def registration_desk_complete(
         purpose = partial(_purpose, locked.pk, locked.revision)
         completed = desk_round_complete(
             purpose=purpose,
-            desk_signing_id=desk_signing_id,
-            nonce=nonce,
-            signature=signature,
-            certificate_der=certificate_der,
+            answer=answer,
             by=by,
         )
         if completed.field_name != SEAL_FIELD:
@@ -305,7 +300,7 @@ def registration_desk_complete(
                 document_number=document.number,
             )
     except DomainError as exc:
-        _refused(registration, by=by, desk_signing_id=desk_signing_id, error=exc)
+        _refused(registration, by=by, desk_signing_id=answer.desk_signing_id, error=exc)
         raise
     registration.refresh_from_db()
     return DemandRound(field_name=SEAL_FIELD, document=document)

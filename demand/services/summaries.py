@@ -19,6 +19,7 @@ from agencies.models import Organization
 from agencies.services import document_number_next
 from certificates.desk.models import DeskSigning
 from certificates.desk.rounds import desk_round_complete, desk_round_prepare
+from certificates.desk.services import DeskAnswer
 from certificates.signing import SEAL_FIELD, SIGNATURE_FIELD, anchor_position
 from certificates.signing.seal import personal_signing_certificate, seal_certificate
 from demand import documents, figures, permissions
@@ -208,13 +209,10 @@ def summary_desk_complete(
     *,
     campaign: Campaign,
     province: Organization,
-    desk_signing_id,
-    nonce: str,
-    signature: bytes,
-    certificate_der: bytes,
+    answer: DeskAnswer,
     by,
 ) -> DemandRound:
-    """Embed the signature returned for `desk_signing_id`. The summary is stored and sent
+    """Embed the signature returned (`answer`). The summary is stored and sent
     after the seal, or after the officer's signature alone when the Sở KH&CN has no seal
     certificate (the seal is optional here). A `DomainError` (audited, nothing sent) when
     refused."""
@@ -225,10 +223,7 @@ def summary_desk_complete(
         purpose = partial(_purpose, campaign.pk, province.pk, _fingerprint(inputs))
         completed = desk_round_complete(
             purpose=purpose,
-            desk_signing_id=desk_signing_id,
-            nonce=nonce,
-            signature=signature,
-            certificate_der=certificate_der,
+            answer=answer,
             by=by,
         )
         if completed.field_name != SEAL_FIELD and seal_certificate(office) is not None:
@@ -244,7 +239,7 @@ def summary_desk_complete(
             office=office,
         )
     except DomainError as exc:
-        _refused(campaign, province, by=by, desk_signing_id=desk_signing_id, error=exc)
+        _refused(campaign, province, by=by, desk_signing_id=answer.desk_signing_id, error=exc)
         raise
     return DemandRound(field_name=completed.field_name, document=document)
 

@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 
 from certificates.desk.models import DeskSigning
 from certificates.desk.rounds import desk_round_complete, desk_round_prepare
+from certificates.desk.services import DeskAnswer
 from certificates.signing import SEAL_FIELD, anchor_position
 from devices.models import DeviceDocument
 from portal.audit import audit_record
@@ -96,28 +97,22 @@ def _audit_refusal(cert_request: CertRequest, *, by, desk_signing_id, error: Dom
 def letter_desk_complete(
     *,
     cert_request: CertRequest,
-    desk_signing_id,
-    nonce: str,
-    signature: bytes,
-    certificate_der: bytes,
+    answer: DeskAnswer,
     by,
 ) -> DeskRound:
-    """Embed the signature the head's device returned for request `desk_signing_id`; after
+    """Embed the signature the head's device returned (`answer`); after
     the seal, accept the signed PDF as the letter's signed version (see the module). Raises a
     `DomainError` (audited, letter unchanged) when anything is refused."""
     locked, rendered = _locked_issuance(cert_request, by)
     try:
         completed = desk_round_complete(
             purpose=partial(_purpose, locked.pk, rendered.pk),
-            desk_signing_id=desk_signing_id,
-            nonce=nonce,
-            signature=signature,
-            certificate_der=certificate_der,
+            answer=answer,
             by=by,
             agency=locked.agency,
         )
     except DomainError as exc:
-        _audit_refusal(locked, by=by, desk_signing_id=desk_signing_id, error=exc)
+        _audit_refusal(locked, by=by, desk_signing_id=answer.desk_signing_id, error=exc)
         raise
     if completed.field_name != SEAL_FIELD:
         return DeskRound(field_name=completed.field_name, document=None)

@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from certificates.desk.services import certificate_sha256, digest_of
+from certificates.desk.services import DeskAnswer, certificate_sha256, digest_of
 from certificates.signing import SEAL_FIELD
 from portal.errors import DomainError
 from requests_app import services
@@ -112,19 +112,19 @@ def prepared_response(
     )
 
 
-def _answer(request) -> dict:
+def _answer(request) -> DeskAnswer:
     """The page's body: request_id, nonce, signature and certificate (base64), or ValueError."""
     if len(request.body) > MAX_BODY:
         raise ValueError("too large")
     data = json.loads(request.body.decode("utf-8"))
     if not isinstance(data, dict):
         raise ValueError("not an object")
-    return {
-        "desk_signing_id": str(data["request_id"]),
-        "nonce": str(data["nonce"]),
-        "signature": base64.b64decode(str(data["signature"]), validate=True),
-        "certificate_der": base64.b64decode(str(data["certificate"]), validate=True),
-    }
+    return DeskAnswer(
+        desk_signing_id=str(data["request_id"]),
+        nonce=str(data["nonce"]),
+        signature=base64.b64decode(str(data["signature"]), validate=True),
+        certificate_der=base64.b64decode(str(data["certificate"]), validate=True),
+    )
 
 
 @login_required
@@ -134,7 +134,7 @@ def letter_desk_complete(request, pk: int):
     return completed_response(
         request,
         lambda answer: services.letter_desk_complete(
-            cert_request=cert_request, by=request.user, **answer
+            cert_request=cert_request, by=request.user, answer=answer
         ),
         redirect=reverse("requests_app:detail", args=[cert_request.pk]),
         success=_("Đã ký số, đóng dấu số và gửi văn bản đến Sở Khoa học và Công nghệ."),
@@ -142,6 +142,8 @@ def letter_desk_complete(request, pk: int):
 
 
 def completed_response(request, complete, *, redirect: str, success: str) -> JsonResponse:
+    """The page's POST after the client answered: its body read as a `DeskAnswer` and handed to
+    `complete(answer=…)`, the document's service; then what the page does next."""
     try:
         answer = _answer(request)
     except (ValueError, KeyError, TypeError, binascii.Error, UnicodeDecodeError):
@@ -150,7 +152,7 @@ def completed_response(request, complete, *, redirect: str, success: str) -> Jso
             status=400,
         )
     try:
-        done = complete(answer)
+        done = complete(answer=answer)
     except DomainError as exc:
         return refused_response(exc)
     if done.document is None:

@@ -123,7 +123,7 @@ def device_desk_complete(request, kind: str, pk: int):
     return completed_response(
         request,
         lambda answer: device_desk.device_document_desk_complete(
-            document=document, by=request.user, **answer
+            document=document, by=request.user, answer=answer
         ),
         redirect=reverse(detail, args=[document.pk]),
         success=_("Đã ký số, đóng dấu số và gửi %(document)s.") % {"document": document},
@@ -162,7 +162,7 @@ def return_minutes_receiver_desk_complete(request, pk: int):
     return completed_response(
         request,
         lambda answer: device_desk.return_minutes_receiver_desk_complete(
-            minutes=minutes, by=request.user, **answer
+            minutes=minutes, by=request.user, answer=answer
         ),
         redirect=reverse(detail, args=[minutes.pk]),
         success=_(

@@ -49,13 +49,12 @@ from certificates import services as ca_services
 from certificates.choices import SubjectKind
 from certificates.desk.models import DeskSigning, DeskState
 from certificates.desk.services import certificate_sha256, digest_of
-from certificates.models import RevocationList
 from portal.documents import DocumentKind
 from portal.models import AuditEvent
 from requests_app import services
 from requests_app.choices import Status
 from tests import factories as f
-from tests.certificates.pdf_tools import nss_db_trusting, pdfsig
+from tests.certificates.pdf_tools import pdfsig_sections
 from tests.requests_app.signed_letters import head_signing_pair, issued_external
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -222,15 +221,7 @@ def test_the_head_signs_and_seals_a_letter_with_the_token_through_the_client(
         client.stop()
 
     signed = letter.documents.get(kind=DocumentKind.SIGNED)
-    path = tmp_path / "signed.pdf"
-    path.write_bytes(bytes(signed.content))
-    nss = nss_db_trusting(
-        tmp_path / "nss",
-        root_der=bytes(ca.root.certificate_der),
-        issuing_der=bytes(ca.issuing.certificate_der),
-        crls=[bytes(crl.der) for crl in RevocationList.objects.all()],
-    )
-    sections = re.split(r"^Signature #\d+:$", pdfsig(path, nss), flags=re.MULTILINE)[1:]
+    sections = pdfsig_sections(bytes(signed.content), ca, tmp_path)
     assert len(sections) == 2 and all(VALID in section for section in sections)
     assert "Common Name: Trần Thị Ánh Dương" in sections[0]
     assert f"Common Name: {cast.agency_a.name}" in sections[1]

@@ -1,5 +1,6 @@
 """Small PDFs for the signing tests, and what an independent reader (poppler) says of them."""
 
+import re
 import subprocess
 import unicodedata
 from io import BytesIO
@@ -7,6 +8,8 @@ from pathlib import Path
 
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.writer import PageObject, PdfFileWriter
+
+from certificates.models import RevocationList
 
 A4 = (0, 0, 595, 842)
 
@@ -81,3 +84,17 @@ def pdfsig(pdf: Path, nss: Path | None = None) -> str:
 
 def pdftotext(pdf: Path) -> str:
     return unicodedata.normalize("NFC", poppler("pdftotext", "-layout", pdf, "-").stdout)
+
+
+def pdfsig_sections(pdf: bytes, ca, directory: Path) -> list[str]:
+    """pdfsig's report on `pdf`, one section a signature, checked against an NSS database that
+    trusts the simulated CA `ca` (its root and issuing CA) and holds the CA's CRLs."""
+    path = directory / "signed.pdf"
+    path.write_bytes(pdf)
+    nss = nss_db_trusting(
+        directory / "nss",
+        root_der=bytes(ca.root.certificate_der),
+        issuing_der=bytes(ca.issuing.certificate_der),
+        crls=[bytes(crl.der) for crl in RevocationList.objects.all()],
+    )
+    return re.split(r"^Signature #\d+:$", pdfsig(path, nss), flags=re.MULTILINE)[1:]

@@ -387,8 +387,8 @@ def test_the_officer_signs_through_the_page_and_its_endpoints(seeded, signer, cl
                 {
                     "request_id": prepared["request_id"],
                     "nonce": prepared["nonce"],
-                    "signature": base64.b64encode(body["signature"]).decode(),
-                    "certificate": base64.b64encode(body["certificate_der"]).decode(),
+                    "signature": base64.b64encode(body.signature).decode(),
+                    "certificate": base64.b64encode(body.certificate_der).decode(),
                 }
             ),
             content_type="application/json",
@@ -424,7 +424,7 @@ def test_an_answer_signed_with_a_foreign_certificate_is_refused_audited_and_stor
     seal = Certificate.objects.get(subject_organization=seeded.office_1)
 
     with pytest.raises(DomainError) as refused:
-        complete(seeded, month)(**answer(desk, officer, certificate=seal))
+        complete(seeded, month)(answer=answer(desk, officer, certificate=seal))
 
     assert refused.value.code == "other_certificate"
     report = MonthlyReport.objects.get()
@@ -442,18 +442,18 @@ def test_a_replayed_answer_is_refused_audited_and_changes_nothing(seeded, signer
     officer = seeded.officer_1
     desk = prepare(seeded, month)()
     head = answer(desk, officer)
-    assert complete(seeded, month)(**head).document is None
+    assert complete(seeded, month)(answer=head).document is None
     seal = prepare(seeded, month)()
 
     with pytest.raises(DomainError) as refused:
-        complete(seeded, month)(**head)
+        complete(seeded, month)(answer=head)
 
     assert refused.value.code == "used"
     assert AuditEvent.objects.get(action="monthly_report.desk_refused").after["code"] == "used"
     report = MonthlyReport.objects.get()
     assert not report.is_signed and not report.documents.filter(kind="signed").exists()
     # The seal still follows on the same rendering.
-    done = complete(seeded, month)(**answer(seal, officer))
+    done = complete(seeded, month)(answer=answer(seal, officer))
     assert done.document is not None and MonthlyReport.objects.get().is_signed
 
 
@@ -466,7 +466,7 @@ def test_a_request_of_another_document_is_refused(seeded, signer, month):
     assert own.purpose != other.purpose
 
     with pytest.raises(DomainError) as refused:
-        complete(seeded, month)(**answer(other, officer))
+        complete(seeded, month)(answer=answer(other, officer))
 
     assert refused.value.code == "foreign_request"
     assert AuditEvent.objects.filter(action="monthly_report.desk_refused").exists()
@@ -477,7 +477,7 @@ def test_a_failed_attempt_keeps_the_number_and_the_rendering(seeded, signer, mon
     officer = seeded.officer_1
     first = prepare(seeded, month)()
     with pytest.raises(DomainError):
-        complete(seeded, month)(**answer(first, officer, nonce="wrong"))
+        complete(seeded, month)(answer=answer(first, officer, nonce="wrong"))
 
     sign_at_desk(prepare(seeded, month), complete(seeded, month), officer)
 

@@ -37,7 +37,7 @@ def test_two_seal_completions_at_once_store_one_signed_report(cast, signer):
     officer = cast.officer_1
     kwargs = {"province": cast.province_1, "month": month}
     head = services.monthly_report_desk_prepare(**kwargs, by=officer)
-    services.monthly_report_desk_complete(**kwargs, **answer(head, officer), by=officer)
+    services.monthly_report_desk_complete(**kwargs, answer=answer(head, officer), by=officer)
     seals = [services.monthly_report_desk_prepare(**kwargs, by=officer) for _ in range(2)]
     answers = [answer(seal, officer) for seal in seals]
     barrier = threading.Barrier(2, timeout=60)
@@ -47,7 +47,7 @@ def test_two_seal_completions_at_once_store_one_signed_report(cast, signer):
         try:
             by = get_user_model().objects.get(pk=officer.pk)  # its own scope cache
             barrier.wait()
-            done = services.monthly_report_desk_complete(**kwargs, **values, by=by)
+            done = services.monthly_report_desk_complete(**kwargs, answer=values, by=by)
             results.append("signed" if done.document is not None else "next")
         except DomainError as exc:
             results.append(exc.code)

@@ -4,7 +4,6 @@ signature, then the agency's seal) and is sent after the second; the province's 
 the officer's signature, then the Sở KH&CN's seal only when the Sở has one. A refused answer
 leaves the registration or the summary as it was and is audited on it."""
 
-import re
 
 import pytest
 from django.core.exceptions import PermissionDenied
@@ -13,7 +12,7 @@ from django.urls import reverse
 from certificates.choices import SignedDocumentKind, SigningEventKind, SubjectKind
 from certificates.desk.models import DeskSigning, DeskState
 from certificates.exceptions import CertificateError
-from certificates.models import RevocationList, SigningEvent
+from certificates.models import SigningEvent
 from certificates.signing import SEAL_FIELD, SIGNATURE_FIELD, verify_pdf
 from demand.choices import RegistrationStatus
 from demand.models import DemandDocument, ProvinceSummary
@@ -29,7 +28,7 @@ from demand.services import (
 from portal.errors import DomainError
 from portal.models import AuditEvent
 from tests import factories as f
-from tests.certificates.pdf_tools import nss_db_trusting, pdfsig
+from tests.certificates.pdf_tools import pdfsig_sections
 from tests.demand.world import issue, sign_registration, sign_summary
 from tests.desk import answer
 from tests.helpers import sign_in
@@ -64,8 +63,8 @@ def refusals(registration, code: str) -> int:
     ).count()
 
 
-def complete(registration, by, **values):
-    return registration_desk_complete(registration=registration, by=by, **values)
+def complete(registration, by, answer):
+    return registration_desk_complete(registration=registration, by=by, answer=answer)
 
 
 def test_the_head_signs_and_seals_the_registration_and_pdfsig_reports_both_valid(
@@ -74,13 +73,13 @@ def test_the_head_signs_and_seals_the_registration_and_pdfsig_reports_both_valid
     head = registration_desk_prepare(registration=submitted, by=cast.head_a, revision=0)
     assert head.field_name == SIGNATURE_FIELD
     assert head.purpose == f"demand:registration:{submitted.pk}:0:{SIGNATURE_FIELD}"
-    first = complete(submitted, cast.head_a, **answer(head, cast.head_a))
+    first = complete(submitted, cast.head_a, answer=answer(head, cast.head_a))
     assert first.document is None and unchanged(submitted)  # the seal is still to come
 
     seal = registration_desk_prepare(registration=submitted, by=cast.head_a, revision=0)
     assert seal.field_name == SEAL_FIELD
     assert seal.certificate.subject_organization_id == cast.agency_a.pk
-    last = complete(submitted, cast.head_a, **answer(seal, cast.head_a))
+    last = complete(submitted, cast.head_a, answer=answer(seal, cast.head_a))
 
     submitted.refresh_from_db()
     assert submitted.status == RegistrationStatus.SENT and submitted.sent_by == cast.head_a
@@ -89,15 +88,7 @@ def test_the_head_signs_and_seals_the_registration_and_pdfsig_reports_both_valid
     reports = verify_pdf(signed, agency=cast.agency_a)
     assert [r.field_name for r in reports] == [SIGNATURE_FIELD, SEAL_FIELD]
     assert all(r.ok for r in reports)
-    path = tmp_path / "registration.pdf"
-    path.write_bytes(signed)
-    nss = nss_db_trusting(
-        tmp_path / "nss",
-        root_der=bytes(ca.root.certificate_der),
-        issuing_der=bytes(ca.issuing.certificate_der),
-        crls=[bytes(crl.der) for crl in RevocationList.objects.all()],
-    )
-    sections = re.split(r"^Signature #\d+:$", pdfsig(path, nss), flags=re.MULTILINE)[1:]
+    sections = pdfsig_sections(signed, ca, tmp_path)
     assert len(sections) == 2 and all(VALID in section for section in sections)
     assert "Common Name: Trần Thị Ánh Dương" in sections[0]
     assert f"Common Name: {cast.agency_a.name}" in sections[1]
@@ -124,7 +115,7 @@ def test_a_foreign_certificate_is_refused_and_the_registration_is_unchanged(cast
     other = issue(cast, person=f.PersonFactory(organization=cast.agency_a, full_name="Lê Văn Khác"))
 
     with pytest.raises(CertificateError) as refused:
-        complete(submitted, cast.head_a, **answer(desk, cast.head_a, certificate=other))
+        complete(submitted, cast.head_a, answer=answer(desk, cast.head_a, certificate=other))
 
     assert refused.value.code == "other_certificate"
     desk.refresh_from_db()
@@ -135,10 +126,10 @@ def test_a_foreign_certificate_is_refused_and_the_registration_is_unchanged(cast
 def test_a_replayed_answer_is_refused_and_the_registration_is_unchanged(cast, submitted):
     desk = registration_desk_prepare(registration=submitted, by=cast.head_a, revision=0)
     values = answer(desk, cast.head_a)
-    complete(submitted, cast.head_a, **values)
+    complete(submitted, cast.head_a, values)
 
     with pytest.raises(CertificateError) as refused:
-        complete(submitted, cast.head_a, **values)
+        complete(submitted, cast.head_a, values)
 
     assert refused.value.code == "used"
     assert unchanged(submitted) and refusals(submitted, "used") == 1
@@ -150,7 +141,7 @@ def test_a_table_changed_between_prepare_and_answer_is_not_signed(cast, submitte
     registration_save(registration=submitted, table={}, notes={}, by=cast.head_a, revision=0)
 
     with pytest.raises(DomainError) as refused:
-        complete(submitted, cast.head_a, **values)
+        complete(submitted, cast.head_a, values)
 
     assert refused.value.code == "foreign_request"
     submitted.refresh_from_db()
@@ -183,7 +174,7 @@ def test_the_summary_without_a_seal_is_sent_after_the_officers_signature_alone(
     assert desk.field_name == SIGNATURE_FIELD and desk.document_number == "1/BC-SKHCN"
     done = summary_desk_complete(
         campaign=campaign, province=cast.province_1, by=cast.officer_1,
-        **answer(desk, cast.officer_1),
+        answer=answer(desk, cast.officer_1),
     )  # fmt: skip
 
     assert done.document is not None
@@ -208,7 +199,7 @@ def test_the_summary_is_sealed_when_the_office_has_a_seal(cast, submitted, campa
     head = summary_desk_prepare(campaign=campaign, province=cast.province_1, by=cast.officer_1)
     first = summary_desk_complete(
         campaign=campaign, province=cast.province_1, by=cast.officer_1,
-        **answer(head, cast.officer_1),
+        answer=answer(head, cast.officer_1),
     )  # fmt: skip
     assert first.document is None and not ProvinceSummary.objects.exists()
     done = sign_summary(campaign, cast.province_1, cast.officer_1)
@@ -233,7 +224,7 @@ def test_a_refused_summary_answer_sends_nothing_and_is_audited(cast, submitted, 
     with pytest.raises(CertificateError) as refused:
         summary_desk_complete(
             campaign=campaign, province=cast.province_1, by=cast.officer_1,
-            **answer(desk, cast.officer_1, nonce="x" * 32),
+            answer=answer(desk, cast.officer_1, nonce="x" * 32),
         )  # fmt: skip
 
     assert refused.value.code == "nonce"

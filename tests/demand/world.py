@@ -23,7 +23,9 @@ def sign_registration(registration, head, revision: int):
     """The head signs the registration at their desk, every round (tests/desk.py)."""
     return sign_at_desk(
         lambda: registration_desk_prepare(registration=registration, by=head, revision=revision),
-        lambda **answer: registration_desk_complete(registration=registration, by=head, **answer),
+        lambda answer: registration_desk_complete(
+            registration=registration, by=head, answer=answer
+        ),
         head,
     )
 
@@ -32,8 +34,8 @@ def sign_summary(campaign, province, officer):
     """The officer signs the province's summary at their desk, every round."""
     return sign_at_desk(
         lambda: summary_desk_prepare(campaign=campaign, province=province, by=officer),
-        lambda **answer: summary_desk_complete(
-            campaign=campaign, province=province, by=officer, **answer
+        lambda answer: summary_desk_complete(
+            campaign=campaign, province=province, by=officer, answer=answer
         ),
         officer,
     )

@@ -8,7 +8,6 @@ is audited.
 The "device" here is the tests' stand-in for the signing client and the token
 (tests/desk.py); the real client over SoftHSM2 tokens: tests/browser/test_desk_signing.py."""
 
-import re
 from datetime import timedelta
 
 import pytest
@@ -26,7 +25,7 @@ from certificates.desk.services import (
     digest_of,
 )
 from certificates.exceptions import CertificateError
-from certificates.models import RevocationList, SigningEvent
+from certificates.models import SigningEvent
 from certificates.signing import Appearance, signature_position
 from portal.documents import DocumentKind
 from portal.errors import DomainError
@@ -34,7 +33,7 @@ from portal.models import AuditEvent
 from requests_app import services
 from requests_app.choices import Status
 from tests import factories as f
-from tests.certificates.pdf_tools import nss_db_trusting, pdfsig
+from tests.certificates.pdf_tools import pdfsig_sections
 from tests.desk import answer, device_signs
 from tests.requests_app.signed_letters import head_signing_pair, issued_external, rendered
 
@@ -48,8 +47,8 @@ def pair(ca, cast):
     return head_signing_pair(cast)
 
 
-def complete(letter, by, **values):
-    return services.letter_desk_complete(cert_request=letter, by=by, **values)
+def complete(letter, by, answer):
+    return services.letter_desk_complete(cert_request=letter, by=by, answer=answer)
 
 
 def unchanged(letter) -> bool:
@@ -80,12 +79,14 @@ def test_the_head_signs_and_seals_at_the_desk_and_pdfsig_reports_both_valid(
 
     desk = head_round(letter, cast, pair)
     assert desk.field_name == "ChuKyLanhDao" and len(digest_of(desk)) == 32
-    first = complete(letter, cast.head_a, **answer(desk, cast.head_a, certificate=pair.personal))
+    first = complete(
+        letter, cast.head_a, answer=answer(desk, cast.head_a, certificate=pair.personal)
+    )
     assert first.document is None and unchanged(letter)  # the seal is still to come
 
     seal = services.letter_desk_prepare(cert_request=letter, by=cast.head_a)
     assert (seal.field_name, seal.certificate) == ("DauCoQuan", pair.seal)
-    last = complete(letter, cast.head_a, **answer(seal, cast.head_a, certificate=pair.seal))
+    last = complete(letter, cast.head_a, answer=answer(seal, cast.head_a, certificate=pair.seal))
 
     letter.refresh_from_db()
     assert letter.status == Status.PROVINCE_REVIEW
@@ -97,16 +98,7 @@ def test_the_head_signs_and_seals_at_the_desk_and_pdfsig_reports_both_valid(
     assert sorted(events.filter(kind=SigningEventKind.SIGNED).values_list("serial", flat=True)) == (
         sorted([pair.personal.serial, pair.seal.serial])
     )
-    path = tmp_path / "signed.pdf"
-    path.write_bytes(bytes(last.document.content))
-    nss = nss_db_trusting(
-        tmp_path / "nss",
-        root_der=bytes(ca.root.certificate_der),
-        issuing_der=bytes(ca.issuing.certificate_der),
-        crls=[bytes(crl.der) for crl in RevocationList.objects.all()],
-    )
-    report = pdfsig(path, nss)
-    sections = re.split(r"^Signature #\d+:$", report, flags=re.MULTILINE)[1:]
+    sections = pdfsig_sections(bytes(last.document.content), ca, tmp_path)
     assert len(sections) == 2
     assert all(VALID in section for section in sections)
     assert "Common Name: Trần Thị Ánh Dương" in sections[0]
@@ -122,7 +114,7 @@ def test_it_refuses_an_answer_after_the_deadline(cast, ca, pair):
         time_machine.travel(timezone.now() + timedelta(minutes=6)),
         pytest.raises(CertificateError) as refused,
     ):
-        complete(letter, cast.head_a, **values)
+        complete(letter, cast.head_a, values)
 
     assert refused.value.code == "expired"
     desk.refresh_from_db()
@@ -134,10 +126,10 @@ def test_it_refuses_a_replayed_answer(cast, ca, pair):
     letter = issued_external(cast)
     desk = head_round(letter, cast, pair)
     values = answer(desk, cast.head_a, certificate=pair.personal)
-    complete(letter, cast.head_a, **values)
+    complete(letter, cast.head_a, values)
 
     with pytest.raises(CertificateError) as refused:
-        complete(letter, cast.head_a, **values)
+        complete(letter, cast.head_a, values)
 
     assert refused.value.code == "used"
     desk.refresh_from_db()
@@ -153,7 +145,7 @@ def test_it_refuses_an_answer_with_another_nonce(cast, ca, pair):
         complete(
             letter,
             cast.head_a,
-            **answer(desk, cast.head_a, certificate=pair.personal, nonce="x" * 32),
+            answer=answer(desk, cast.head_a, certificate=pair.personal, nonce="x" * 32),
         )
 
     assert refused.value.code == "nonce"
@@ -177,7 +169,7 @@ def test_it_refuses_a_signature_made_with_another_persons_certificate(cast, ca, 
         certificate_der=bytes(other.der),
     )  # fmt: skip
     with pytest.raises(CertificateError) as refused:
-        complete(letter, cast.head_a, **values)
+        complete(letter, cast.head_a, values)
 
     assert refused.value.code == "other_certificate"
     assert unchanged(letter) and refusals("other_certificate") == 2
@@ -207,7 +199,7 @@ def test_it_refuses_a_certificate_revoked_after_the_request_was_prepared(cast, c
     )
 
     with pytest.raises(CertificateError) as refused:
-        complete(letter, cast.head_a, **values)
+        complete(letter, cast.head_a, values)
 
     assert refused.value.code == "not_usable"
     assert unchanged(letter) and refusals("not_usable") == 2
@@ -223,7 +215,7 @@ def test_it_refuses_a_signature_over_another_documents_digest(cast, ca, pair):
         signature=device_signs(pair.personal, digest_of(other_desk), cast.head_a),
     )  # fmt: skip
     with pytest.raises(CertificateError) as refused:
-        complete(letter, cast.head_a, **values)
+        complete(letter, cast.head_a, values)
 
     assert refused.value.code == "bad_signature"
     desk.refresh_from_db()
@@ -237,7 +229,9 @@ def test_it_refuses_a_request_of_another_letter(cast, ca, pair):
     other_desk = head_round(other_letter, cast, pair)
 
     with pytest.raises(DomainError) as refused:
-        complete(letter, cast.head_a, **answer(other_desk, cast.head_a, certificate=pair.personal))
+        complete(
+            letter, cast.head_a, answer=answer(other_desk, cast.head_a, certificate=pair.personal)
+        )
 
     assert refused.value.code == "foreign_request"
     other_desk.refresh_from_db()
@@ -265,10 +259,10 @@ def test_of_two_requests_for_the_same_signature_only_one_completes(cast, ca, pai
     letter = issued_external(cast)
     first = head_round(letter, cast, pair)
     second = head_round(letter, cast, pair)
-    complete(letter, cast.head_a, **answer(first, cast.head_a, certificate=pair.personal))
+    complete(letter, cast.head_a, answer=answer(first, cast.head_a, certificate=pair.personal))
 
     with pytest.raises(CertificateError) as refused:
-        complete(letter, cast.head_a, **answer(second, cast.head_a, certificate=pair.personal))
+        complete(letter, cast.head_a, answer=answer(second, cast.head_a, certificate=pair.personal))
 
     assert refused.value.code == "already_done"
     second.refresh_from_db()
@@ -296,7 +290,7 @@ def test_it_refuses_an_answer_sent_by_someone_else_than_the_signer(cast, ca, pai
 
     with pytest.raises(CertificateError) as refused:
         desk_signing_complete(
-            **answer(desk, cast.head_a, certificate=pair.personal), by=cast.clerk_a
+            answer=answer(desk, cast.head_a, certificate=pair.personal), by=cast.clerk_a
         )
 
     assert refused.value.code == "not_yours"
@@ -313,7 +307,7 @@ def test_a_head_signature_swept_before_the_seal_is_signed_again_from_the_first_r
     emptied the head's signed PDF: "Ký" starts again from the head's signature."""
     letter = issued_external(cast)
     first = head_round(letter, cast, pair)
-    complete(letter, cast.head_a, **answer(first, cast.head_a, certificate=pair.personal))
+    complete(letter, cast.head_a, answer=answer(first, cast.head_a, certificate=pair.personal))
     later = timezone.now() + timedelta(hours=settings.PORTAL_DESK_SIGNING_KEEP_HOURS + 1)
     desk_signing_sweep(now=later)
 
@@ -325,10 +319,10 @@ def test_a_head_signature_swept_before_the_seal_is_signed_again_from_the_first_r
     assert AuditEvent.objects.filter(
         action="desk_signing.abandon", object_id=str(first.pk)
     ).exists()
-    complete(letter, cast.head_a, **answer(again, cast.head_a, certificate=pair.personal))
+    complete(letter, cast.head_a, answer=answer(again, cast.head_a, certificate=pair.personal))
     seal = services.letter_desk_prepare(cert_request=letter, by=cast.head_a)
     assert seal.field_name == "DauCoQuan"
-    complete(letter, cast.head_a, **answer(seal, cast.head_a, certificate=pair.seal))
+    complete(letter, cast.head_a, answer=answer(seal, cast.head_a, certificate=pair.seal))
     letter.refresh_from_db()
     assert letter.status == Status.PROVINCE_REVIEW
     assert services.letter_verification_current(letter).ok
@@ -341,16 +335,10 @@ def test_rounds_done_whose_letter_was_not_stored_are_signed_again_from_the_first
     round and storing): the next "Ký" sets both aside and starts again."""
     letter = issued_external(cast)
     head = head_round(letter, cast, pair)
-    complete(letter, cast.head_a, **answer(head, cast.head_a, certificate=pair.personal))
+    complete(letter, cast.head_a, answer=answer(head, cast.head_a, certificate=pair.personal))
     seal = services.letter_desk_prepare(cert_request=letter, by=cast.head_a)
     # The seal's round completes at the desk layer only: nothing reaches the letter.
-    desk_signing_complete(
-        desk_signing_id=seal.pk,
-        nonce=seal.nonce,
-        signature=device_signs(pair.seal, digest_of(seal), cast.head_a),
-        certificate_der=bytes(pair.seal.der),
-        by=cast.head_a,
-    )
+    desk_signing_complete(answer=answer(seal, cast.head_a), by=cast.head_a)
     assert unchanged(letter)
 
     again = services.letter_desk_prepare(cert_request=letter, by=cast.head_a)
@@ -360,9 +348,9 @@ def test_rounds_done_whose_letter_was_not_stored_are_signed_again_from_the_first
         DeskSigning.objects.filter(pk__in=[head.pk, seal.pk]).values_list("state", flat=True)
     )
     assert states == {DeskState.ABANDONED}
-    complete(letter, cast.head_a, **answer(again, cast.head_a, certificate=pair.personal))
+    complete(letter, cast.head_a, answer=answer(again, cast.head_a, certificate=pair.personal))
     last = services.letter_desk_prepare(cert_request=letter, by=cast.head_a)
-    complete(letter, cast.head_a, **answer(last, cast.head_a, certificate=pair.seal))
+    complete(letter, cast.head_a, answer=answer(last, cast.head_a, certificate=pair.seal))
     letter.refresh_from_db()
     assert letter.status == Status.PROVINCE_REVIEW
 
@@ -387,4 +375,4 @@ def test_a_desk_signed_pdf_that_does_not_start_with_the_rendered_letter_is_refus
 def sign_at_desk_rounds(letter, cast, pair) -> None:
     for certificate in (pair.personal, pair.seal):
         desk = services.letter_desk_prepare(cert_request=letter, by=cast.head_a)
-        complete(letter, cast.head_a, **answer(desk, cast.head_a, certificate=certificate))
+        complete(letter, cast.head_a, answer=answer(desk, cast.head_a, certificate=certificate))

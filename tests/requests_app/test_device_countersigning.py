@@ -92,13 +92,13 @@ def test_a_receiver_with_a_seal_signs_then_seals_and_all_four_signatures_are_val
     prepare = partial(return_minutes_receiver_desk_prepare, minutes=minutes, by=cast.officer_1)
     complete = partial(return_minutes_receiver_desk_complete, minutes=minutes, by=cast.officer_1)
 
-    first = complete(**answer(prepare(), cast.officer_1))
+    first = complete(answer=answer(prepare(), cast.officer_1))
     assert first.document is None  # the seal comes next: nothing confirmed yet
     minutes.refresh_from_db()
     assert minutes.confirmed_at is None
     second = prepare()
     assert (second.field_name, second.certificate_id) == ("DauBenNhan", seal.pk)
-    done = complete(**answer(second, cast.officer_1))
+    done = complete(answer=answer(second, cast.officer_1))
 
     pdf = bytes(done.document.content)
     path = tmp_path / "mau08.pdf"
@@ -142,7 +142,7 @@ def test_a_refused_receiver_answer_leaves_the_minutes_unconfirmed_and_is_audited
 
     with pytest.raises(DomainError) as refused:
         return_minutes_receiver_desk_complete(
-            minutes=minutes, by=cast.officer_1, **answer(desk, cast.officer_1, nonce="khac")
+            minutes=minutes, by=cast.officer_1, answer=answer(desk, cast.officer_1, nonce="khac")
         )
 
     assert refused.value.code == "nonce"

@@ -4,7 +4,6 @@ are checked by an independent verifier (poppler's pdfsig) as well as by the port
 verification."""
 
 import html
-import re
 import time
 
 import pytest
@@ -13,7 +12,6 @@ from django.utils import timezone
 
 from agencies.templatetags.people import full_name
 from certificates.choices import RevocationReason
-from certificates.models import RevocationList
 from certificates.services import certificate_revoke
 from certificates.signing import personal_signing_certificate, seal_certificate
 from portal.documents import DocumentKind
@@ -23,7 +21,7 @@ from requests_app import services
 from requests_app.choices import FormKind, Status
 from requests_app.models import CertRequest, LetterDocument, LetterVerification
 from requests_app.tasks import letter_document_render_missing_task, letter_document_render_task
-from tests.certificates.pdf_tools import nss_db_trusting, pdfsig
+from tests.certificates.pdf_tools import pdfsig_sections
 from tests.helpers import sign_in
 from tests.requests_app.letters import (
     draft,
@@ -56,16 +54,7 @@ def test_the_heads_issue_produces_a_signed_version_pdfsig_reports_valid(cast, ca
     assert letter.status == Status.PROVINCE_REVIEW
     document = signed_of(letter)
     assert document.number == letter.number
-    path = tmp_path / "signed.pdf"
-    path.write_bytes(bytes(document.content))
-    nss = nss_db_trusting(
-        tmp_path / "nss",
-        root_der=bytes(ca.root.certificate_der),
-        issuing_der=bytes(ca.issuing.certificate_der),
-        crls=[bytes(crl.der) for crl in RevocationList.objects.all()],
-    )
-    report = pdfsig(path, nss)
-    sections = re.split(r"^Signature #\d+:$", report, flags=re.MULTILINE)[1:]
+    sections = pdfsig_sections(bytes(document.content), ca, tmp_path)
     assert len(sections) == 2
     assert all(VALID in section for section in sections)
     assert "Common Name: Trần Thị Ánh Dương" in sections[0]
