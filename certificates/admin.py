@@ -14,6 +14,8 @@ from certificates.models import (
     DeviceKey,
     RegisteredRevocation,
     RevocationList,
+    Timestamp,
+    TimestampUnit,
 )
 
 
@@ -136,3 +138,41 @@ class RegisteredRevocationAdmin(ReadOnlyAdmin):
     list_display = ["letter_number", "letter_date", "requester", "authority_name", "created_at"]
     list_filter = ["requester"]
     exclude = ["letter_pdf"]
+
+
+@admin.register(TimestampUnit)
+class TimestampUnitAdmin(ReadOnlyAdmin):
+    list_display = ["name", "issuer", "serial", "is_active", "not_before", "not_after"]
+    list_filter = ["is_active"]
+    exclude = ["private_key_pem", "certificate_der"]
+    readonly_fields = [
+        "name",
+        "issuer",
+        "serial",
+        "subject_dn",
+        "key_algorithm",
+        "token_serial",
+        "token_key_id",
+        "not_before",
+        "not_after",
+        "is_active",
+        "retired_at",
+    ]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).defer("private_key_pem")
+
+
+@admin.register(Timestamp)
+class TimestampAdmin(ReadOnlyAdmin):
+    list_display = ["serial", "gen_time", "hash_algorithm", "message_imprint", "unit"]
+    readonly_fields = [
+        "serial",
+        "unit",
+        "hash_algorithm",
+        "message_imprint",
+        "gen_time",
+        "policy",
+        "nonce",
+    ]
+    show_full_result_count = False  # one row per token: no COUNT(*) over the table

@@ -29,6 +29,7 @@ from certificates.querysets import (
     RevocationListQuerySet,
     SigningEventQuerySet,
 )
+from certificates.tsa.models import Timestamp, TimestampUnit  # noqa: F401
 
 
 class CertificateAuthority(models.Model):

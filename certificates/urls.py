@@ -13,6 +13,7 @@ urlpatterns = [
     path("ca/<int:pk>.cer", views.authority_certificate, name="authority_cert"),
     path("ca/ocsp", views.ocsp_post, name="ocsp"),
     path("ca/ocsp/<path:encoded>", views.ocsp_get, name="ocsp_get"),
+    path("ca/tsa", views.tsa_post, name="tsa"),
     # The registry (scoped by visible_to).
     path("chung-thu/", views.certificate_list, name="list"),
     path("chung-thu/<str:serial>/", views.certificate_detail, name="detail"),

@@ -39,6 +39,8 @@ from portal.lib.exports import export_query, wants_export
 from portal.lib.paging import Jump, keyset_paginate
 
 OCSP_MAX_REQUEST_BYTES = 16 * 1024
+# A TimeStampReq is about 100 bytes (SHA-512 imprint, nonce, policy): a few KiB is plenty.
+TSA_MAX_REQUEST_BYTES = 4 * 1024
 
 
 def _download(body: bytes | str, *, content_type: str, filename: str) -> HttpResponse:
@@ -310,3 +312,32 @@ def ocsp_get(request, encoded: str):
     except (binascii.Error, ValueError):
         request_der = b""  # answered with the "malformed request" status
     return _ocsp_answer(request_der)
+
+
+def _timestamp_answer(reply: services.TimestampReply) -> HttpResponse:
+    # A body that is not a time-stamp request is the client's error (400), answered all the
+    # same with an RFC 3161 rejection; any other rejection (badAlg…) is a normal answer.
+    response = HttpResponse(
+        reply.der,
+        content_type="application/timestamp-reply",
+        status=400 if reply.failure == "bad_data_format" else 200,
+    )
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@csrf_exempt
+@require_http_methods(["POST"])
+def tsa_post(request):
+    """RFC 3161 §3.4: the DER TimeStampReq is the body (application/timestamp-query)."""
+    if request.content_type != "application/timestamp-query":
+        return _timestamp_answer(
+            services.timestamp_refuse(text="Content-Type must be application/timestamp-query")
+        )
+    try:
+        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        declared = 0
+    if declared > TSA_MAX_REQUEST_BYTES or len(request.body) > TSA_MAX_REQUEST_BYTES:
+        return _timestamp_answer(services.timestamp_refuse(text="time-stamp request too large"))
+    return _timestamp_answer(services.timestamp_respond(request_der=request.body))

@@ -458,6 +458,14 @@ CA_KEY_POOL_SIZE = env_int("CA_KEY_POOL_SIZE", 1000)
 CA_KEY_POOL_BATCH = env_int("CA_KEY_POOL_BATCH", 100)
 CA_CRL_NEXT_UPDATE_HOURS = env_int("CA_CRL_NEXT_UPDATE_HOURS", 24)
 CA_OCSP_NEXT_UPDATE_MINUTES = env_int("CA_OCSP_NEXT_UPDATE_MINUTES", 60)
+# The simulated CA's time-stamping authority (RFC 3161, docs/ca.md "Time-stamping authority"):
+# its certificate's name, key type and validity (issued by the issuing CA at the key ceremony),
+# and the policy OID its tokens carry. The default policy is under the UUID arc 2.25 (ITU-T
+# X.667: unique without registration), standing in for the real CA's registered policy.
+CA_TSA_NAME = env_str("CA_TSA_NAME", "Dịch vụ cấp dấu thời gian (mô phỏng)")
+CA_TSA_KEY_ALGORITHM = env_str("CA_TSA_KEY_ALGORITHM", "rsa2048")
+CA_TSA_VALIDITY_YEARS = env_int("CA_TSA_VALIDITY_YEARS", 5)
+CA_TSA_POLICY_OID = env_str("CA_TSA_POLICY_OID", "2.25.204079992777961013461942336324280515770.1")
 # Decree 68 Art. 9: a new certificate at most 5 years, a renewal adds at most 3.
 PORTAL_MAX_VALIDITY_YEARS = env_int("PORTAL_MAX_VALIDITY_YEARS", 5)
 PORTAL_RENEWAL_MAX_YEARS = env_int("PORTAL_RENEWAL_MAX_YEARS", 3)

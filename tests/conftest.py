@@ -46,6 +46,7 @@ def pytest_configure(config):
     settings.CA_ALLOW_DEV_PASSPHRASE = False
     settings.CA_ROOT_KEY_ALGORITHM = "ec_p256"
     settings.CA_ISSUING_KEY_ALGORITHM = "ec_p256"
+    settings.CA_TSA_KEY_ALGORITHM = "ec_p256"  # the time-stamping unit's, made by the ceremony
     # The CA's keys in its HSM slot (a SoftHSM2 token of the run's token store, made by the
     # first key ceremony), with PINs of the tests' own (docs/ca.md, "Keys on tokens").
     settings.CA_KEY_STORE = "hsm"

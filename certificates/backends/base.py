@@ -23,7 +23,7 @@ from certificates.exceptions import CertificateError
 from certificates.subjects import SubjectInfo
 
 if TYPE_CHECKING:
-    from certificates.models import Certificate, CertificateAuthority, DeviceKey
+    from certificates.models import Certificate, CertificateAuthority, DeviceKey, TimestampUnit
     from devices.models import Device
 
 
@@ -71,6 +71,25 @@ class OcspStatus:
 
 # Looks up (authority, serial hex) in the registry; None when the CA never issued it.
 OcspLookup = Callable[["CertificateAuthority", str], OcspStatus | None]
+
+
+@dataclass(frozen=True)
+class TimestampGrant:
+    """A time-stamp token about to be signed, as the registry keeps it (docs/ca.md,
+    "Time-stamping authority"); `unit_id` is the simulated TSA's signing unit (None for a real
+    CA's TSA)."""
+
+    unit_id: int | None
+    hash_algorithm: str
+    message_imprint: bytes
+    gen_time: datetime
+    policy: str
+    nonce: int | None
+
+
+# Writes the token's row and returns its serial number (unique: the registry's sequence),
+# inside the transaction the token is signed in.
+TimestampRecorder = Callable[[TimestampGrant], int]
 
 
 @dataclass(frozen=True)
@@ -126,6 +145,18 @@ class CABackend(abc.ABC):
     @abc.abstractmethod
     def ocsp_response(self, *, request_der: bytes, lookup: OcspLookup) -> bytes:
         """A DER OCSP response (RFC 6960) to a DER OCSP request; never raises on bad input."""
+
+    @abc.abstractmethod
+    def timestamp_response(self, *, request_der: bytes, record: TimestampRecorder) -> bytes:
+        """A DER TimeStampResp (RFC 3161) to a DER TimeStampReq; never raises on bad input: a
+        request the TSA does not take gets a rejection with its PKIFailureInfo. `record` is
+        called once per token granted, before it is signed, and gives its serial number."""
+
+    def timestamp_unit_ensure(self) -> TimestampUnit | None:
+        """Issue the TSA's own certificate (key ceremony) when there is none valid under the
+        active issuing CA; returns the new unit, or None when nothing changed. A real CA's
+        TSA has its own certificate: nothing to do."""
+        return None
 
     @abc.abstractmethod
     def chain(self, *, authority: CertificateAuthority) -> list[bytes]:

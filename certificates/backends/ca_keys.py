@@ -209,7 +209,7 @@ class LoadedAuthority:
         return self._ocsp_hashes[algorithm_name]
 
 
-_CACHE: dict[tuple[int, bytes], LoadedAuthority] = {}
+_CACHE: dict[tuple, LoadedAuthority] = {}
 _CACHE_LOCK = threading.Lock()
 
 
@@ -233,6 +233,28 @@ def load_authority(authority) -> LoadedAuthority:
             _encrypted_key=bytes(encrypted) if encrypted else None,
             _token_serial=token_serial,
             _token_key_id=token_key_id,
+        )
+        with _CACHE_LOCK:
+            if len(_CACHE) > 64:
+                _CACHE.clear()
+            _CACHE[cache_key] = loaded
+    return loaded
+
+
+def load_timestamp_unit(unit) -> LoadedAuthority:
+    """The TSA's signing unit (a `TimestampUnit` row, read whole) as a loaded signer: its
+    certificate parsed and its key reached once per process, like a CA's."""
+    der = bytes(unit.certificate_der)
+    cache_key = ("tsa", unit.pk, hashlib.sha256(der).digest())
+    loaded = _CACHE.get(cache_key)
+    if loaded is None:
+        loaded = LoadedAuthority(
+            pk=unit.pk,
+            kind="tsa",
+            certificate=x509.load_der_x509_certificate(der),
+            _encrypted_key=bytes(unit.private_key_pem) if unit.private_key_pem else None,
+            _token_serial=unit.token_serial,
+            _token_key_id=unit.token_key_id,
         )
         with _CACHE_LOCK:
             if len(_CACHE) > 64:

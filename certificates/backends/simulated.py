@@ -32,13 +32,23 @@ from certificates.backends.base import (
     OcspLookup,
     RevokedEntry,
     SigningMaterial,
+    TimestampGrant,
+    TimestampRecorder,
 )
 from certificates.backends.ca_keys import (
     DEV_DEVICE_PASSPHRASE,
     LoadedAuthority,
     ca_key_generate,
     load_authority,
+    load_timestamp_unit,
     passphrase,
+)
+from certificates.backends.tsa import (
+    TimestampRefused,
+    build_token,
+    build_tsa_certificate,
+    parse_request,
+    rejection,
 )
 from certificates.backends.x509build import (
     OCSP_HASHES,
@@ -60,9 +70,10 @@ from certificates.backends.x509build import (
 )
 from certificates.choices import AuthorityKind
 from certificates.exceptions import CertificateError
-from certificates.models import CertificateAuthority, DeviceKey
+from certificates.models import CertificateAuthority, DeviceKey, TimestampUnit
 from certificates.subjects import SubjectInfo
 from certificates.validity import add_years
+from portal.lib import pkcs11
 from portal.lib.bulk import update_rows
 
 log = logging.getLogger(__name__)
@@ -156,6 +167,51 @@ class SimulatedCABackend(CABackend):
             cert=cert,
             stored=stored,
             algorithm=algorithm,
+        )
+
+    # --- the time-stamping authority's unit (docs/ca.md, "Time-stamping authority") -----
+    def timestamp_unit_ensure(self):
+        with transaction.atomic():
+            issuing = CertificateAuthority.objects.public().active_issuing().first()
+            if issuing is None:
+                return None
+            current = TimestampUnit.objects.select_for_update().filter(is_active=True).first()
+            now = timezone.now()
+            if current is not None and current.issuer_id == issuing.pk and current.not_after > now:
+                return None
+            if current is not None:  # the issuing CA was rotated, or the unit expired
+                current.is_active = False
+                current.retired_at = now
+                current.save(update_fields=["is_active", "retired_at"])
+            return self._create_timestamp_unit(issuing)
+
+    def _create_timestamp_unit(self, issuing):
+        algorithm = settings.CA_TSA_KEY_ALGORITHM
+        issuer = load_authority(issuing)
+        issuer.private_key  # noqa: B018 - the issuing key must sign: fail before making a key
+        key, stored = ca_key_generate(
+            algorithm=algorithm, label=settings.CA_TSA_NAME, token_serial=issuing.token_serial
+        )
+        now = naive_utc(timezone.now())
+        cert = build_tsa_certificate(
+            key=key,
+            common_name=settings.CA_TSA_NAME,
+            issuer=issuer,
+            issuer_pk=issuing.pk,
+            now=now,
+            not_after=min(add_years(now, settings.CA_TSA_VALIDITY_YEARS), issuer.not_after),
+        )
+        return TimestampUnit.objects.create(
+            issuer=issuing,
+            name=settings.CA_TSA_NAME,
+            serial=serial_hex(cert.serial_number),
+            subject_dn=dn_string(cert.subject),
+            key_algorithm=algorithm,
+            not_before=cert.not_valid_before_utc,
+            not_after=cert.not_valid_after_utc,
+            certificate_der=cert.public_bytes(serialization.Encoding.DER),
+            is_active=True,
+            **stored,
         )
 
     # --- subscriber keys (the simulated device) -----------------------------------------
@@ -395,6 +451,47 @@ class SimulatedCABackend(CABackend):
             # The CA's token cannot sign (missing, wrong PIN): RFC 6960's answer, not a 500.
             log.error("OCSP: the key of CA %s is unavailable: %s", authority.pk, error)
             return ocsp_failure(ocsp.OCSPResponseStatus.INTERNAL_ERROR)
+
+    def timestamp_response(self, *, request_der: bytes, record: TimestampRecorder) -> bytes:
+        policy = settings.CA_TSA_POLICY_OID
+        try:
+            request = parse_request(request_der, policy=policy)
+        except TimestampRefused as refused:
+            return rejection(refused.failure, refused.text)
+        now = timezone.now()
+        unit = TimestampUnit.objects.filter(
+            is_active=True, not_before__lte=now, not_after__gt=now
+        ).first()
+        if unit is None:
+            log.error("TSA: no valid time-stamping unit (run manage.py ca_init)")
+            return rejection("system_failure", "the TSA has no valid certificate")
+        gen_time = now.replace(microsecond=0)
+        try:
+            with transaction.atomic():
+                serial = record(
+                    TimestampGrant(
+                        unit_id=unit.pk,
+                        hash_algorithm=request.hash_algorithm,
+                        message_imprint=request.digest,
+                        gen_time=gen_time,
+                        policy=policy,
+                        nonce=request.nonce,
+                    )
+                )
+                return build_token(
+                    request=request,
+                    certificate_der=bytes(unit.certificate_der),
+                    private_key=load_timestamp_unit(unit).private_key,
+                    serial=serial,
+                    gen_time=gen_time,
+                    policy=policy,
+                )
+        except (CertificateError, pkcs11.TokenError) as error:
+            if isinstance(error, CertificateError) and error.code != "ca_key_unavailable":
+                raise
+            # The unit's token cannot sign: the row is rolled back, RFC 3161's answer given.
+            log.error("TSA: the key of unit %s is unavailable: %s", unit.pk, error)
+            return rejection("system_failure", "the TSA cannot sign now")
 
     def chain(self, *, authority) -> list[bytes]:
         ders = []

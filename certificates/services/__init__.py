@@ -37,9 +37,16 @@ from certificates.services.revocation import (
     certificate_revoke,
     certificate_revoke_batch,
 )
+from certificates.services.timestamps import (
+    TimestampReply,
+    timestamp_refuse,
+    timestamp_respond,
+    timestamp_unit_ensure,
+)
 
 __all__ = [
     "IssueOrder",
+    "TimestampReply",
     "ca_chain_pem",
     "ca_initialize",
     "certificate_change_info",
@@ -62,4 +69,7 @@ __all__ = [
     "signing_events_record_bulk",
     "signing_events_record_pair",
     "signing_events_record_reports",
+    "timestamp_refuse",
+    "timestamp_respond",
+    "timestamp_unit_ensure",
 ]

@@ -12,6 +12,7 @@ from certificates.backends.base import SigningMaterial
 from certificates.models import Certificate, CertificateAuthority, DeviceKey
 from certificates.services._common import _day, _key_algorithm
 from certificates.services.publication import crl_publish
+from certificates.services.timestamps import timestamp_unit_ensure
 from devices.models import Device
 from devices.services import token_store_on
 from portal.audit import audit_record
@@ -21,7 +22,8 @@ if TYPE_CHECKING:
 
 
 def ca_initialize(*, by: User | None = None, rotate: bool = False) -> list[CertificateAuthority]:
-    """Create the root and issuing CA if missing; with `rotate`, a new issuing CA.
+    """Create the root and issuing CA if missing; with `rotate`, a new issuing CA. The TSA's
+    certificate is then issued if there is none valid under the active issuing CA.
 
     Idempotent without `rotate`: a second run creates nothing. The retired issuing CA is kept
     (its CRL and OCSP answers go on until its certificates expire).
@@ -65,6 +67,8 @@ def ca_initialize(*, by: User | None = None, rotate: bool = False) -> list[Certi
                 )
         for authority in created:
             crl_publish(authority=authority, force=True)
+        # The TSA's certificate, under the issuing CA now active (docs/ca.md).
+        timestamp_unit_ensure(by=by)
     return created
 
 

@@ -14,7 +14,7 @@ from certificates.backends import get_backend
 from certificates.backends.base import OcspStatus, RevokedEntry
 from certificates.choices import AuthorityKind, CertStatus
 from certificates.exceptions import CertificateError
-from certificates.models import Certificate, CertificateAuthority, RevocationList
+from certificates.models import Certificate, CertificateAuthority, RevocationList, TimestampUnit
 from certificates.pem import der_to_pem
 from certificates.services.monitoring import signing_event_record_ocsp
 from portal.audit import audit_record
@@ -124,6 +124,10 @@ def _ocsp_lookup(authority: CertificateAuthority, serial: str) -> OcspStatus | N
         .first()
     )
     if row is None:
+        # The TSA's own certificate is the issuing CA's too (docs/ca.md, "Time-stamping
+        # authority"): good while the CA stands, since nothing revokes it.
+        if TimestampUnit.objects.filter(issuer=authority, serial=serial).exists():
+            return OcspStatus(revoked=False)
         return None
     status, revoked_at, reason = row
     if status == CertStatus.REVOKED:

@@ -28,6 +28,9 @@ class KeylessConnector(CABackend):
     def ocsp_response(self, *, request_der, lookup):
         return b""
 
+    def timestamp_response(self, *, request_der, record):
+        return b""
+
     def chain(self, *, authority):
         return []
 
@@ -39,3 +42,7 @@ def test_a_real_ca_connector_refuses_to_export_or_make_device_keys():
     assert exc.value.code == "unsupported"
     with pytest.raises(CertificateError):
         connector.signing_material(certificate=None)
+
+
+def test_a_real_ca_connector_keeps_its_own_tsa_certificate():
+    assert KeylessConnector().timestamp_unit_ensure() is None
