@@ -1,0 +1,95 @@
+"""Every official document is PDF/A-3b (docs/architecture.md §8): each of the nine forms (Mẫu
+01–06 letters, Mẫu 07–09 device documents), rendered from minimal data, declares pdfaid:part 3
+and conformance B in its XMP packet with its title (the document information saying the same),
+carries an sRGB output intent (/GTS_PDFA1), embeds every font, is not encrypted and holds no
+JavaScript; and a letter signed at the desk (two incremental updates) still does."""
+
+import pytest
+
+from devices.services import device_document_pdf
+from portal.documents import DocumentKind
+from requests_app.choices import FormKind
+from requests_app.documents import SUBJECTS
+from requests_app.models import LetterDocument
+from requests_app.tasks import letter_document_render_task
+from tests.devices.document_builders import BUILDERS
+from tests.document_checks import (
+    fonts_embedded,
+    info_xmp_disagreements,
+    names_of_every_object,
+    output_intents,
+    pdfa_identification,
+    pdfinfo,
+    xmp_titles,
+)
+from tests.requests_app.document_letters import ALL_FORMS, ISSUE_DAY, issued_letter
+from tests.requests_app.letters import head_signs
+
+pytestmark = pytest.mark.django_db
+
+JAVASCRIPT_NAMES = {"/JavaScript", "/JS"}
+
+
+def _letter_pdf(cast, form):
+    letter, _shown = issued_letter(cast, form)
+    document = LetterDocument.objects.get(pk=letter_document_render_task(letter.pk))
+    return letter, bytes(document.content)
+
+
+def _device_pdf(cast, token, form) -> tuple[bytes, str]:
+    document = BUILDERS[form](cast, token)
+    stored = device_document_pdf(document=document, by=cast.clerk_a)
+    return bytes(stored.content), str(document)
+
+
+def _assert_pdfa_3b(pdf: bytes) -> None:
+    assert pdfa_identification(pdf) == {"part": "3", "conformance": "B"}
+    assert info_xmp_disagreements(pdf) == []
+    assert output_intents(pdf) == [("/GTS_PDFA1", True)]
+    fonts = fonts_embedded(pdf)
+    assert fonts and {emb for _name, emb in fonts} == {"yes"}, fonts
+    info = pdfinfo(pdf)
+    assert (info["Encrypted"], info["JavaScript"]) == ("no", "no")
+    assert names_of_every_object(pdf) & JAVASCRIPT_NAMES == set()
+    assert b"/JavaScript" not in pdf
+
+
+@pytest.mark.parametrize("form", ALL_FORMS)
+def test_each_letter_is_pdfa_3b_with_its_title_in_the_xmp(cast, form):
+    letter, pdf = _letter_pdf(cast, form)
+    title = f"{FormKind(form).label} {letter.number}"
+
+    _assert_pdfa_3b(pdf)
+    assert xmp_titles(pdf) == [title]
+    assert pdfinfo(pdf)["Title"] == title
+
+
+@pytest.mark.parametrize("form", ["07", "08", "09"])
+def test_each_device_document_is_pdfa_3b_with_its_title_in_the_xmp(cast, token, form):
+    pdf, title = _device_pdf(cast, token, form)
+
+    _assert_pdfa_3b(pdf)
+    assert xmp_titles(pdf) == [title]
+
+
+def test_a_letters_metadata_names_its_agency_number_subject_and_day(cast):
+    letter, pdf = _letter_pdf(cast, FormKind.ISSUE_ORGANIZATION)
+    info = pdfinfo(pdf)
+
+    assert info["Author"] == cast.agency_a.name
+    assert info["Keywords"] == f"Số {letter.number}"
+    assert info["Subject"] == SUBJECTS[FormKind.ISSUE_ORGANIZATION]
+    assert info["CreationDate"].startswith(ISSUE_DAY.date().isoformat())
+
+
+def test_a_letter_signed_at_the_desk_keeps_its_pdfa_declaration(cast, head):
+    letter, _shown = issued_letter(cast, FormKind.ISSUE_ORGANIZATION, frozen=False)
+    head_signs(letter, by=cast.head_a)
+    rendered = bytes(letter.documents.get(kind=DocumentKind.RENDERED).content)
+    signed = bytes(letter.documents.get(kind=DocumentKind.SIGNED).content)
+    assert signed.startswith(rendered)  # incremental updates over the rendered file
+
+    _assert_pdfa_3b(signed)
+    assert xmp_titles(signed) == xmp_titles(rendered)
+    # The stamps' font (pyHanko's OpenType engine) is embedded too.
+    assert len(fonts_embedded(signed)) > len(fonts_embedded(rendered))
