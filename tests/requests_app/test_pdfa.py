@@ -2,10 +2,18 @@
 01–06 letters, Mẫu 07–09 device documents), rendered from minimal data, declares pdfaid:part 3
 and conformance B in its XMP packet with its title (the document information saying the same),
 carries an sRGB output intent (/GTS_PDFA1), embeds every font, is not encrypted and holds no
-JavaScript; and a letter signed at the desk (two incremental updates) still does."""
+JavaScript; and a letter signed at the desk (two incremental updates) still does. The demand
+registration and the monthly report, rendered by the same helper, are checked too."""
+
+from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 
+from dashboard.months import Month
+from dashboard.reports import report_pdf
+from demand.documents import registration_pdf
+from demand.services import campaign_open, registration_start
 from devices.services import device_document_pdf
 from portal.documents import DocumentKind
 from requests_app.choices import FormKind
@@ -70,6 +78,36 @@ def test_each_device_document_is_pdfa_3b_with_its_title_in_the_xmp(cast, token, 
 
     _assert_pdfa_3b(pdf)
     assert xmp_titles(pdf) == [title]
+
+
+def test_a_demand_registration_and_a_monthly_report_are_pdfa_3b_too(cast):
+    campaign = campaign_open(
+        by=cast.officer_1,
+        province=cast.province_1,
+        start_year=2027,
+        end_year=2031,
+        due_on=timezone.localdate() + timedelta(days=20),
+        reference="12/SKHCN-CNS",
+    )
+    registration = registration_start(campaign=campaign, agency=cast.agency_a, by=cast.clerk_a)
+    month = Month(2026, 2)
+    documents = {
+        f"Đăng ký nhu cầu chứng thư số {campaign.period} – {cast.agency_a.name}": (
+            registration_pdf(registration, by=cast.clerk_a)
+        ),
+        f"Báo cáo tháng {month.label} – {cast.office_1.name}": report_pdf(
+            user=cast.officer_1,
+            province=cast.province_1,
+            office=cast.office_1,
+            month=month,
+            number="",
+            day=None,
+        ),
+    }
+
+    for title, pdf in documents.items():
+        _assert_pdfa_3b(pdf)
+        assert xmp_titles(pdf) == [title]
 
 
 def test_a_letters_metadata_names_its_agency_number_subject_and_day(cast):
