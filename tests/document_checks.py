@@ -210,6 +210,42 @@ def output_intents(pdf: bytes) -> list[tuple[str, bool]]:
     return found
 
 
+# Annotation flags (ISO 32000-1, 12.5.3): Invisible, Hidden, Print, NoView.
+INVISIBLE, HIDDEN, PRINT, NO_VIEW = 1, 2, 4, 32
+
+
+def annotations(pdf: bytes) -> list[tuple[int, str, int, bool]]:
+    """(page number, subtype, flags, has an appearance stream) of every page's annotations."""
+    reader = _reader(pdf)
+    found = []
+    for number in range(int(reader.root["/Pages"]["/Count"])):
+        page = reader.find_page_for_modification(number)[0].get_object()
+        for annotation in page.get("/Annots", generic.ArrayObject()):
+            annotation = annotation.get_object()
+            found.append(
+                (
+                    number + 1,
+                    str(annotation.get("/Subtype")),
+                    int(annotation.get("/F", 0)),
+                    "/AP" in annotation,
+                )
+            )
+    return found
+
+
+def unprintable_annotations(pdf: bytes) -> list[tuple[int, str, int, bool]]:
+    """The annotations PDF/A refuses (ISO 19005-3 §6.3.2, §6.3.3): without the Print flag, or
+    hidden, invisible or not viewable, or a widget (a signature's stamp) without its
+    appearance stream."""
+    return [
+        (page, subtype, flags, has_ap)
+        for page, subtype, flags, has_ap in annotations(pdf)
+        if not flags & PRINT
+        or flags & (INVISIBLE | HIDDEN | NO_VIEW)
+        or (subtype == "/Widget" and not has_ap)
+    ]
+
+
 def fonts_embedded(pdf: bytes) -> list[tuple[str, str]]:
     """Each font pdffonts lists (page resources and annotation appearances): (name, emb)."""
     lines = _run(["pdffonts"], pdf).splitlines()[2:]

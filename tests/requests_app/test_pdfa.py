@@ -1,9 +1,10 @@
 """Every official document is PDF/A-3b (docs/architecture.md §8): each of the nine forms (Mẫu
 01–06 letters, Mẫu 07–09 device documents), rendered from minimal data, declares pdfaid:part 3
 and conformance B in its XMP packet with its title (the document information saying the same),
-carries an sRGB output intent (/GTS_PDFA1), embeds every font, is not encrypted and holds no
-JavaScript; and a letter signed at the desk (two incremental updates) still does. The demand
-registration and the monthly report, rendered by the same helper, are checked too."""
+carries an sRGB output intent (/GTS_PDFA1), embeds every font, is not encrypted, holds no
+JavaScript and no annotation PDF/A refuses; and a letter signed at the desk (two incremental
+updates, two printable stamps) still does. The demand registration and the monthly report,
+rendered by the same helper, are checked too."""
 
 from datetime import timedelta
 
@@ -22,12 +23,14 @@ from requests_app.models import LetterDocument
 from requests_app.tasks import letter_document_render_task
 from tests.devices.document_builders import BUILDERS
 from tests.document_checks import (
+    annotations,
     fonts_embedded,
     info_xmp_disagreements,
     names_of_every_object,
     output_intents,
     pdfa_identification,
     pdfinfo,
+    unprintable_annotations,
     xmp_titles,
 )
 from tests.requests_app.document_letters import ALL_FORMS, ISSUE_DAY, issued_letter
@@ -60,6 +63,7 @@ def _assert_pdfa_3b(pdf: bytes) -> None:
     assert (info["Encrypted"], info["JavaScript"]) == ("no", "no")
     assert names_of_every_object(pdf) & JAVASCRIPT_NAMES == set()
     assert b"/JavaScript" not in pdf
+    assert unprintable_annotations(pdf) == []
 
 
 @pytest.mark.parametrize("form", ALL_FORMS)
@@ -129,5 +133,6 @@ def test_a_letter_signed_at_the_desk_keeps_its_pdfa_declaration(cast, head):
 
     _assert_pdfa_3b(signed)
     assert xmp_titles(signed) == xmp_titles(rendered)
-    # The stamps' font (pyHanko's OpenType engine) is embedded too.
+    # The stamps' font (pyHanko's OpenType engine) is embedded too, and both stamps print.
     assert len(fonts_embedded(signed)) > len(fonts_embedded(rendered))
+    assert [subtype for _page, subtype, _f, _ap in annotations(signed)] == ["/Widget"] * 2
