@@ -61,7 +61,9 @@ def _assert_pdfa_3b(pdf: bytes) -> None:
     assert fonts and {emb for _name, emb in fonts} == {"yes"}, fonts
     info = pdfinfo(pdf)
     assert (info["Encrypted"], info["JavaScript"]) == ("no", "no")
-    assert names_of_every_object(pdf) & JAVASCRIPT_NAMES == set()
+    names = names_of_every_object(pdf)
+    assert names & JAVASCRIPT_NAMES == set()
+    assert "/ID" in names  # the file identifier PDF/A asks of the trailer
     assert b"/JavaScript" not in pdf
     assert unprintable_annotations(pdf) == []
 
