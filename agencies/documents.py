@@ -186,18 +186,29 @@ def header_lines(name: str, *, wide: bool = False, bold: bool = True) -> list[st
     )
 
 
+def _day(day: date | datetime | None) -> date | None:
+    if isinstance(day, datetime):
+        return timezone.localtime(day).date()
+    return day
+
+
 def document_header(agency, *, number: str, subject: str, day, wide: bool = False) -> dict:
-    """The context of the two-column NĐ 30 header (templates/portal/pdf/_header.html)."""
+    """The context of the two-column NĐ 30 header (templates/portal/pdf/_header.html), and
+    of the PDF's metadata (templates/portal/pdf/base.html; docs/architecture.md §8): the
+    issuing agency by its full name, the document's day."""
     superior = superior_body(agency)
     name = header_name(agency)
+    issued_on = _day(day)
     return {
+        "issuer": agency.name,
+        "issued_on": issued_on.isoformat() if issued_on else "",
         "superior": superior,
         "superior_lines": header_lines(superior, wide=wide, bold=False),
         "agency_name": name,
         "agency_lines": header_lines(name, wide=wide),
         "number": number,
         "subject": subject,
-        "date_line": date_line(place_name(agency), day) if day else "",
+        "date_line": date_line(place_name(agency), issued_on) if issued_on else "",
     }
 
 

@@ -24,6 +24,7 @@ from pyhanko_certvalidator.util import get_pyca_cryptography_hash
 
 from certificates.backends.base import SigningMaterial
 from certificates.choices import CertStatus
+from certificates.desk.pdf import keep_pdfa_metadata
 from certificates.exceptions import CertificateError
 from certificates.models import Certificate
 from certificates.services import certificate_signing_material
@@ -109,6 +110,7 @@ def sign_with_material(
     )
     try:
         writer = IncrementalPdfFileWriter(BytesIO(pdf), strict=False)
+        keep_pdfa_metadata(writer)  # a PDF/A document stays one, as at the desk
         text_params = stamp_text_params(appearance, signed_at=signed_at)
         output = outside_event_loop(
             lambda: pdf_signer.sign_pdf(writer, appearance_text_params=text_params)

@@ -3,6 +3,13 @@ desk"): prepare the PDF with a reserved signature placeholder and compute the CM
 attributes, whose SHA-256 the signer's token signs; later embed the returned signature value.
 
 Pure functions over bytes: no database here (`outside_event_loop` may run them in a thread).
+
+The documents are PDF/A-3b (docs/architecture.md §8) and a signature is an incremental update
+that keeps their objects: the XMP packet, the output intent, the embedded fonts (the stamps'
+font is embedded too, certificates/signing/appearance.py). pyHanko rewrites the XMP packet with
+the update's date and itself as its producer (`pdf:Producer`), but adds itself to the document
+information's /Producer after the renderer's name; PDF/A wants both to say the same, so
+`keep_pdfa_metadata` makes the information's producer pyHanko's before pyHanko writes.
 """
 
 from __future__ import annotations
@@ -20,7 +27,9 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.pdf_utils.metadata.model import VENDOR
 from pyhanko.sign import fields, signers
 from pyhanko.sign.signers.pdf_byterange import PreparedByteRangeDigest
 from pyhanko.sign.signers.pdf_signer import PdfTBSDocument
@@ -71,6 +80,23 @@ def _external_signer(certificate_der: bytes, chain_der: list[bytes], value) -> s
     )
 
 
+def keep_pdfa_metadata(writer: IncrementalPdfFileWriter) -> None:
+    """The document information's /Producer set to what pyHanko will write in the XMP packet,
+    for a document that has one (see the module doc): PDF/A's Info and XMP then agree."""
+    if "/Metadata" not in writer.root:
+        return
+    try:
+        info_ref = writer.trailer.raw_get("/Info")
+    except KeyError:
+        return
+    if not isinstance(info_ref, generic.IndirectObject):
+        return
+    info = info_ref.get_object()
+    if info.get("/Producer") != VENDOR:
+        info["/Producer"] = generic.TextStringObject(VENDOR)
+        writer.mark_update(info_ref)
+
+
 def prepare_pdf(
     pdf: bytes,
     *,
@@ -104,6 +130,7 @@ def prepare_pdf(
 
     async def run():
         writer = IncrementalPdfFileWriter(BytesIO(pdf), strict=False)
+        keep_pdfa_metadata(writer)
         digest, _tbs, output = await pdf_signer.async_digest_doc_for_signing(
             writer, appearance_text_params=text_params
         )

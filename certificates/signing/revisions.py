@@ -2,9 +2,13 @@
 
 The signed file must start with the rendered file byte for byte; its first signature must sign
 the very next revision; that revision may only add signature fields (the catalogue's form,
-the pages' annotations, the document information), never touch a page's content; and later
-revisions may only add signatures (pyHanko's diff policy). docs/ca.md, "Signing and
-verification".
+the pages' annotations, the document information, the XMP metadata stream), never touch a
+page's content; and later revisions may only add signatures (pyHanko's diff policy). docs/ca.md,
+"Signing and verification".
+
+The rendered letter is PDF/A (docs/architecture.md §8): signing software that keeps it so
+rewrites its XMP packet with the signature's modification date and producer, as it does the
+document information, so the packet's stream may be overwritten, and stay a metadata stream.
 """
 
 from __future__ import annotations
@@ -69,6 +73,14 @@ def _is_signature_widget(annotation) -> bool:
     return annotation.get("/FT") == "/Sig" or field.get("/FT") == "/Sig"
 
 
+def _is_metadata_stream(obj) -> bool:
+    return (
+        isinstance(obj, generic.StreamObject)
+        and obj.get("/Type") == "/Metadata"
+        and obj.get("/Subtype") == "/XML"
+    )
+
+
 def _annotation_refs(page) -> list[tuple[int, int] | None]:
     annots = page.get("/Annots")
     if annots is None:
@@ -99,6 +111,11 @@ def _adds_only_signatures(reader, revision: int) -> bool:
     info = before.trailer_view.raw_get("/Info") if "/Info" in before.trailer_view else None
     if isinstance(info, generic.IndirectObject):
         allowed.add(_ref_key(info))
+    metadata = before.root.raw_get("/Metadata") if "/Metadata" in before.root else None
+    if isinstance(metadata, generic.IndirectObject):
+        if not _is_metadata_stream(after.get_object(metadata.reference)):
+            return False
+        allowed.add(_ref_key(metadata))
     for (ref, old_page), (_ref, new_page) in zip(old_pages, new_pages, strict=True):
         allowed.add(ref)
         old_annots = old_page.raw_get("/Annots") if "/Annots" in old_page else None

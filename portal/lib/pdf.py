@@ -12,6 +12,13 @@ rendering must never reach outside the project. So:
 - the fonts are the ones shipped in static/fonts (Liberation Serif, @font-face in
   static/css/pdf.css).
 
+Archival (docs/architecture.md §8): every document is PDF/A-3b (`PDF_VARIANT`). WeasyPrint
+writes the XMP metadata packet (pdfaid:part 3, pdfaid:conformance B, and the document's title,
+author, description, keywords and creation date, read from the template's <head>:
+templates/portal/pdf/base.html) consistent with the Info dictionary, and an sRGB output intent
+(/GTS_PDFA1); the fonts are embedded already. A signature is an incremental update that keeps
+these objects (certificates/desk/pdf.py).
+
 Speed (bench/bench_pdf.py): WeasyPrint builds hundreds of thousands of small objects for a long
 table, and Python's cyclic garbage collector, run again and again while they accumulate, took a
 quarter of a 500-row letter's render time; it is paused while a document renders
@@ -39,6 +46,8 @@ logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
 # fetcher that let it through would reach nothing.
 DOCUMENT_ORIGIN = "https://documents.portal.invalid"
 DATA_URL_MAX_BYTES = 64 * 1024
+# WeasyPrint's name of the archival profile every document is written in (see module doc).
+PDF_VARIANT = "pdf/a-3b"
 
 _TYPES = {
     ".css": "text/css",
@@ -173,7 +182,7 @@ def render_pdf(template_name: str, context: dict, *, base_url: str | None = None
                 base_url=base_url or DOCUMENT_ORIGIN + "/",
                 url_fetcher=static_fetcher(),
             )
-            result["pdf"] = document.write_pdf()
+            result["pdf"] = document.write_pdf(pdf_variant=PDF_VARIANT)
         except BaseException as exc:  # re-raised in the caller's thread
             result["error"] = exc
 

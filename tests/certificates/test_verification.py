@@ -15,6 +15,7 @@ from django.utils import timezone
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.content import RawContent
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign import fields, signers
 
 from certificates import services
@@ -28,6 +29,7 @@ from certificates.signing import (
     verification_summary,
     verify_pdf,
 )
+from portal.lib.pdf import render_pdf
 from tests.certificates.pdf_tools import minimal_pdf
 from tests.outside_signer import pyhanko_signer, sign_with_material
 
@@ -274,6 +276,34 @@ def test_a_signature_added_in_the_signing_revision_alone_matches(
     signed = sign_with_pending_change(letter_pdf, head_certificate, cast.head_a, lambda w: None)
 
     assert signed_revision_matches(letter_pdf, signed)
+
+
+def _pdfa_letter() -> bytes:
+    """A rendered PDF/A document (portal.lib.pdf), with its XMP metadata stream."""
+    return render_pdf("portal/pdf/base.html", {"document_title": "Công văn số 12/STC-VP"})
+
+
+def test_the_xmp_packet_rewritten_in_the_signing_revision_matches(head_certificate, cast):
+    pdfa = _pdfa_letter()
+    signed = sign_with_pending_change(pdfa, head_certificate, cast.head_a, lambda w: None)
+    reader = PdfFileReader(BytesIO(signed))
+    assert reader.root.raw_get("/Metadata").idnum in {
+        ref.idnum for ref in reader.xrefs.explicit_refs_in_revision(1)
+    }  # pyHanko overwrote the packet with its producer and date
+
+    assert signed_revision_matches(pdfa, signed)
+
+
+def test_the_xmp_packet_turned_into_something_else_does_not_match(head_certificate, cast):
+    def clobber(writer):
+        reference = writer.root.raw_get("/Metadata")
+        writer.mark_update(reference)
+        reference.get_object()["/Subtype"] = generic.pdf_name("/Form")
+
+    pdfa = _pdfa_letter()
+    signed = sign_with_pending_change(pdfa, head_certificate, cast.head_a, clobber)
+
+    assert not signed_revision_matches(pdfa, signed)
 
 
 def test_an_unsigned_change_after_the_signatures_does_not_match(signed, letter_pdf):
