@@ -4,7 +4,6 @@ signature, then the agency's seal) and is sent after the second; the province's 
 the officer's signature, then the Sở KH&CN's seal only when the Sở has one. A refused answer
 leaves the registration or the summary as it was and is audited on it."""
 
-
 import pytest
 from django.core.exceptions import PermissionDenied
 from django.urls import reverse
