@@ -33,6 +33,7 @@ from pyhanko.pdf_utils.metadata.model import VENDOR
 from pyhanko.sign import fields, signers
 from pyhanko.sign.signers.pdf_byterange import PreparedByteRangeDigest
 from pyhanko.sign.signers.pdf_signer import PdfTBSDocument
+from pyhanko.sign.timestamps.api import TimeStamper
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
 from certificates.exceptions import CertificateError
@@ -41,6 +42,42 @@ from certificates.signing.base import Appearance
 from certificates.signing.loops import outside_event_loop
 
 DIGEST_ALGORITHM = "sha256"
+# Room in the placeholder for the signature time-stamp token (PAdES B-T) beyond the CMS
+# itself: the token's TSTInfo, its signer info and the TSA's certificate, with a margin.
+TIMESTAMP_ROOM = 8192
+CMS_ROOM = 4096  # signed attributes, signature value, structure
+
+
+class SignatureTimestamp(TimeStamper):
+    """The signature time-stamp token, obtained from the portal's TSA before pyHanko asks for
+    it (the TSA writes to the database, which cannot be reached from inside pyHanko's event
+    loop): pyHanko embeds it as the signature's unsigned attribute, after checking that it
+    stamps this very signature value."""
+
+    def __init__(self, *, imprint: bytes, token: cms.ContentInfo):
+        super().__init__(include_nonce=False)
+        self._imprint = imprint
+        self._token = token
+
+    async def async_timestamp(self, message_digest, md_algorithm) -> cms.ContentInfo:
+        if md_algorithm != DIGEST_ALGORITHM or message_digest != self._imprint:
+            raise CertificateError(
+                _("Dấu thời gian không khớp với chữ ký: không nhận."), code="timestamp_mismatch"
+            )
+        return self._token
+
+
+def signature_imprint(signature: bytes) -> bytes:
+    """What a signature time-stamp stamps: the hash of the signature value (RFC 3161 over
+    SignerInfo.signature, ETSI EN 319 122-1)."""
+    return hashlib.new(DIGEST_ALGORITHM, signature).digest()
+
+
+def _reserved(certificate_der: bytes, chain_der: list[bytes]) -> int:
+    """Bytes reserved for the CMS: the certificates it embeds, its own structure and the
+    time-stamp token."""
+    size = len(certificate_der) + sum(len(der) for der in chain_der) + CMS_ROOM + TIMESTAMP_ROOM
+    return size + size % 2  # pyHanko wants an even count
 
 
 @dataclass(frozen=True)
@@ -132,7 +169,9 @@ def prepare_pdf(
         writer = IncrementalPdfFileWriter(BytesIO(pdf), strict=False)
         keep_pdfa_metadata(writer)
         digest, _tbs, output = await pdf_signer.async_digest_doc_for_signing(
-            writer, appearance_text_params=text_params
+            writer,
+            appearance_text_params=text_params,
+            bytes_reserved=_reserved(certificate_der, chain_der),
         )
         attrs = await signer.signed_attrs(digest.document_digest, DIGEST_ALGORITHM, use_pades=True)
         return digest, output.getvalue(), attrs.dump()
@@ -174,9 +213,16 @@ def signature_verifies(
 
 
 def finish_pdf(
-    prepared: Prepared, *, certificate_der: bytes, chain_der: list[bytes], signature: bytes
+    prepared: Prepared,
+    *,
+    certificate_der: bytes,
+    chain_der: list[bytes],
+    signature: bytes,
+    timestamp: cms.ContentInfo | None = None,
 ) -> bytes:
-    """The prepared PDF with the CMS around `signature` (already checked) in its placeholder."""
+    """The prepared PDF with the CMS around `signature` (already checked) in its placeholder,
+    with `timestamp` (a token over `signature_imprint(signature)`) as its signature time-stamp
+    when given (PAdES B-T)."""
     signer = _external_signer(certificate_der, chain_der, signature)
     digest = PreparedByteRangeDigest(
         document_digest=prepared.document_digest,
@@ -187,7 +233,13 @@ def finish_pdf(
     async def run():
         signed_attrs = cms.CMSAttributes.load(prepared.signed_attrs_der)
         signature_cms = await signer.async_sign_prescribed_attributes(
-            DIGEST_ALGORITHM, signed_attrs=signed_attrs
+            DIGEST_ALGORITHM,
+            signed_attrs=signed_attrs,
+            timestamper=(
+                SignatureTimestamp(imprint=signature_imprint(signature), token=timestamp)
+                if timestamp is not None
+                else None
+            ),
         )
         output = BytesIO(prepared.pdf)
         await PdfTBSDocument.async_finish_signing(

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import NamedTuple
 
+from asn1crypto import cms, tsp
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -26,9 +27,17 @@ from django.utils.translation import gettext as _
 
 from certificates.choices import CertStatus, SubjectKind
 from certificates.desk.models import DESK_MOVES, DeskSigning, DeskState
-from certificates.desk.pdf import Prepared, finish_pdf, prepare_pdf, signature_verifies
+from certificates.desk.pdf import (
+    DIGEST_ALGORITHM,
+    Prepared,
+    finish_pdf,
+    prepare_pdf,
+    signature_imprint,
+    signature_verifies,
+)
 from certificates.exceptions import CertificateError
 from certificates.models import Certificate
+from certificates.services.timestamps import timestamp_respond
 from certificates.signing.base import Appearance
 from certificates.signing.files import check_pdf_size
 from certificates.signing.verify import SignatureReport, certificate_revoked_at, verify_pdf
@@ -238,7 +247,34 @@ class DeskSigned(NamedTuple):
     reports: list[SignatureReport]
 
 
-def _embedded(locked: DeskSigning, signature: bytes, agency) -> DeskSigned:
+def _signature_timestamp(signature: bytes) -> cms.ContentInfo:
+    """A token of the portal's time-stamping authority over the signature value (PAdES B-T:
+    the signature provably existed at the token's time), or a `CertificateError` when the
+    authority grants none."""
+    request = tsp.TimeStampReq(
+        {
+            "version": "v1",
+            "message_imprint": {
+                "hash_algorithm": {"algorithm": DIGEST_ALGORITHM},
+                "hashed_message": signature_imprint(signature),
+            },
+            "nonce": int.from_bytes(secrets.token_bytes(8), "big"),
+            "cert_req": True,
+        }
+    )
+    reply = timestamp_respond(request_der=request.dump())
+    if not reply.granted:
+        raise CertificateError(
+            _(
+                "Dịch vụ cấp dấu thời gian chưa cấp được dấu thời gian cho chữ ký: chữ ký chưa "
+                "được nhận, hãy bấm Ký lại sau ít phút."
+            ),
+            code="no_timestamp",
+        )
+    return tsp.TimeStampResp.load(reply.der)["time_stamp_token"]
+
+
+def _embedded(locked: DeskSigning, signature: bytes, agency, timestamp) -> DeskSigned:
     """The signed PDF, checked by the portal's own verification (docs/ca.md)."""
     certificate = locked.certificate
     signed = finish_pdf(
@@ -246,6 +282,7 @@ def _embedded(locked: DeskSigning, signature: bytes, agency) -> DeskSigned:
         certificate_der=bytes(certificate.der),
         chain_der=chain_der(certificate),
         signature=signature,
+        timestamp=timestamp,
     )
     every = verify_pdf(signed, agency=agency)
     reports = [r for r in every if r.field_name == locked.field_name]
@@ -295,7 +332,12 @@ def desk_signing_complete(*, answer: DeskAnswer, by, agency=None) -> DeskSigned:
         )  # fmt: skip
         if refused is None:
             try:
-                signed = _embedded(locked, bytes(signature), agency)
+                timestamp = _signature_timestamp(bytes(signature))
+            except CertificateError as exc:
+                refused = None, exc  # still pending: the same answer may be sent again
+        if refused is None:
+            try:
+                signed = _embedded(locked, bytes(signature), agency, timestamp)
                 locked.signed_pdf = signed.pdf
                 # One done request per purpose (constraint): of two completed at once for the
                 # same document, the second is refused here.

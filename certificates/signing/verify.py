@@ -46,7 +46,9 @@ class SignatureReport:
     field_name: str
     signer_name: str
     signer_serial: str  # upper-case hex, as in the registry
-    signing_time: datetime | None  # as the signer states it (PAdES B-B: no timestamp)
+    # The signature time-stamp's time when it has a valid one (PAdES B-T: a time the signer
+    # cannot choose), else the time the signer states.
+    signing_time: datetime | None
     intact: bool
     covers_document: bool
     trusted: bool
@@ -56,6 +58,7 @@ class SignatureReport:
     key_at_risk: bool  # revoked because the key may be in other hands (any stated time)
     belongs_to_agency: bool | None  # None when no agency was asked about
     problems: tuple[str, ...] = field(default=())
+    timestamped: bool = False  # carries a valid signature time-stamp of a trusted authority
 
     @property
     def ok(self) -> bool:
@@ -176,10 +179,18 @@ def _unreadable(embedded, index: int) -> SignatureReport:
 
 def _report(embedded, context: ValidationContext, agency) -> SignatureReport:
     status = outside_event_loop(
-        lambda: validate_pdf_signature(embedded, signer_validation_context=context)
+        lambda: validate_pdf_signature(
+            embedded, signer_validation_context=context, ts_validation_context=context
+        )
     )
     signer_cert = status.signing_cert
-    signing_time = status.signer_reported_dt or embedded.self_reported_timestamp
+    stamp = status.timestamp_validity
+    timestamped = bool(stamp is not None and stamp.intact and stamp.valid and stamp.trusted)
+    signing_time = (
+        stamp.timestamp
+        if timestamped
+        else status.signer_reported_dt or embedded.self_reported_timestamp
+    )
     certificate = _portal_certificate(signer_cert)
     revoked_at = _revocation_time(certificate)
     # Without a stated time a revoked signer cannot show it signed before the revocation.
@@ -202,6 +213,8 @@ def _report(embedded, context: ValidationContext, agency) -> SignatureReport:
         problems.append(_("Văn bản bị thay đổi sau khi ký"))
     if not trusted:
         problems.append(_("Chứng thư người ký không chuỗi về CA gốc tin cậy"))
+    if stamp is not None and not timestamped:
+        problems.append(_("Dấu thời gian của chữ ký không hợp lệ"))
     if revoked_before:
         problems.append(_("Chứng thư người ký đã bị thu hồi trước thời điểm ký"))
     if key_at_risk:
@@ -226,6 +239,7 @@ def _report(embedded, context: ValidationContext, agency) -> SignatureReport:
         key_at_risk=key_at_risk,
         belongs_to_agency=belongs,
         problems=tuple(problems),
+        timestamped=timestamped,
     )
 
 

@@ -25,8 +25,8 @@ from certificates.desk.services import (
     digest_of,
 )
 from certificates.exceptions import CertificateError
-from certificates.models import SigningEvent
-from certificates.signing import Appearance, signature_position
+from certificates.models import SigningEvent, Timestamp, TimestampUnit
+from certificates.signing import Appearance, signature_position, verify_pdf
 from portal.documents import DocumentKind
 from portal.errors import DomainError
 from portal.models import AuditEvent
@@ -376,3 +376,39 @@ def sign_at_desk_rounds(letter, cast, pair) -> None:
     for certificate in (pair.personal, pair.seal):
         desk = services.letter_desk_prepare(cert_request=letter, by=cast.head_a)
         complete(letter, cast.head_a, answer=answer(desk, cast.head_a, certificate=certificate))
+
+
+def test_each_desk_signature_carries_a_time_stamp_of_the_portals_authority(cast, ca, pair):
+    """PAdES B-T: the portal's TSA stamps each signature value when it is embedded; the
+    signing time the verification reads is the token's."""
+    letter = issued_external(cast)
+    before = timezone.now()
+
+    sign_at_desk_rounds(letter, cast, pair)
+
+    signed = bytes(letter.documents.get(kind=DocumentKind.SIGNED).content)
+    reports = verify_pdf(signed, agency=cast.agency_a)
+    assert [r.timestamped for r in reports] == [True, True]
+    assert all(r.ok for r in reports), reports
+    # genTime is to the second (accuracy one second)
+    assert all(before - timedelta(seconds=1) <= r.signing_time <= timezone.now() for r in reports)
+    assert Timestamp.objects.count() == 2
+    assert services.letter_verification_current(letter).ok
+
+
+def test_without_a_time_stamp_the_answer_waits_and_is_taken_once_the_authority_answers(
+    cast, ca, pair
+):
+    letter = issued_external(cast)
+    desk = head_round(letter, cast, pair)
+    values = answer(desk, cast.head_a, certificate=pair.personal)
+    TimestampUnit.objects.update(is_active=False)  # no authority to answer
+
+    with pytest.raises(CertificateError) as refused:
+        complete(letter, cast.head_a, values)
+
+    assert refused.value.code == "no_timestamp"
+    desk.refresh_from_db()
+    assert desk.state == DeskState.PENDING and unchanged(letter)
+    TimestampUnit.objects.update(is_active=True)
+    assert complete(letter, cast.head_a, values).field_name == "ChuKyLanhDao"
