@@ -12,8 +12,11 @@ by a second party (the receiving side of a device return's Mẫu 08) names its o
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from typing import NamedTuple
 
+from django.conf import settings
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from certificates.desk.models import DeskSigning, DeskState
@@ -120,19 +123,30 @@ def _carried_on(
     purpose: Callable[[str], str], *, signature_field: str, seal_field: str, last_without_seal, by
 ) -> DeskSigning | None:
     """The done head round the seal carries on from, or None: none done, or the rounds done
-    cannot be carried on (see `desk_round_prepare`) and are set aside."""
+    cannot be carried on (see `desk_round_prepare`) and are set aside.
+
+    A last round done a moment ago is normally being stored by its own completion (a second
+    click, another tab): it is set aside only once PORTAL_DESK_SIGNING_SECONDS have passed
+    without the document being stored; until then the caller is told to wait."""
+    purposes = [purpose(signature_field), purpose(seal_field)]
     done = {
         desk.field_name: desk
-        for desk in DeskSigning.objects.filter(
-            purpose__in=[purpose(signature_field), purpose(seal_field)], state=DeskState.DONE
-        )
+        for desk in DeskSigning.objects.filter(purpose__in=purposes, state=DeskState.DONE)
     }
     head = done.get(signature_field)
     if head is None:
         return None
     if bytes(head.signed_pdf) and seal_field not in done and not last_without_seal:
         return head
-    desk_signings_abandon([desk.pk for desk in done.values()], by=by)
+    last = done.get(seal_field, head)
+    if bytes(head.signed_pdf) and last.finished_at > timezone.now() - timedelta(
+        seconds=settings.PORTAL_DESK_SIGNING_SECONDS
+    ):
+        raise DomainError(
+            _("Văn bản vừa được ký xong và đang được lưu: hãy tải lại trang sau ít giây."),
+            code="storing",
+        )
+    desk_signings_abandon([desk.pk for desk in done.values()], purposes=purposes, by=by)
     return None
 
 

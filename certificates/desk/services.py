@@ -219,7 +219,8 @@ def _refusal(locked: DeskSigning, *, nonce, signature, certificate_der, by, now)
 
 def _sound(report: SignatureReport) -> bool:
     return (
-        report.intact
+        report.timestamped  # PAdES B-T: the token of the portal's authority validates
+        and report.intact
         and report.covers_document
         and report.trusted
         and not report.revoked_before_signing
@@ -371,12 +372,17 @@ def desk_signing_complete(*, answer: DeskAnswer, by, agency=None) -> DeskSigned:
     return signed
 
 
-def desk_signings_abandon(desk_signing_ids, *, by) -> int:
+def desk_signings_abandon(desk_signing_ids, *, purposes, by) -> int:
     """Set aside the done requests `desk_signing_ids` of a document signed again from its first
-    round (certificates/desk/rounds.py), audited; how many moved (none already moved)."""
+    round (certificates/desk/rounds.py), audited, and refuse the requests of its `purposes`
+    still pending (a seal prepared over the head's signature set aside must not complete);
+    how many done requests moved (none already moved)."""
     now = timezone.now()
     moved = 0
     with transaction.atomic():
+        pending = DeskSigning.objects.pending().filter(purpose__in=list(purposes))
+        for locked in pending.select_for_update(of=("self",)).order_by("pk"):
+            _move(locked, DeskState.REFUSED, at=now, refusal=_("Ký lại từ đầu"))
         done = DeskSigning.objects.filter(pk__in=list(desk_signing_ids), state=DeskState.DONE)
         for locked in done.select_for_update(of=("self",)).order_by("pk"):
             locked.signed_pdf = b""

@@ -6,6 +6,7 @@ button. The service decides everything; a refusal is a JSON `{"error", "message"
 import base64
 import binascii
 import json
+import uuid
 
 from django.conf import settings
 from django.contrib import messages
@@ -120,7 +121,7 @@ def _answer(request) -> DeskAnswer:
     if not isinstance(data, dict):
         raise ValueError("not an object")
     return DeskAnswer(
-        desk_signing_id=str(data["request_id"]),
+        desk_signing_id=str(uuid.UUID(str(data["request_id"]))),
         nonce=str(data["nonce"]),
         signature=base64.b64decode(str(data["signature"]), validate=True),
         certificate_der=base64.b64decode(str(data["certificate"]), validate=True),

@@ -329,10 +329,12 @@ def test_a_head_signature_swept_before_the_seal_is_signed_again_from_the_first_r
 
 
 def test_rounds_done_whose_letter_was_not_stored_are_signed_again_from_the_first_round(
-    cast, ca, pair
+    cast, ca, pair, settings
 ):
     """Both rounds done, then the letter not stored (the process died between the last
-    round and storing): the next "Ký" sets both aside and starts again."""
+    round and storing): a "Ký" at once is told the letter is being stored (its completion may
+    still be storing it: a second click, another tab); once PORTAL_DESK_SIGNING_SECONDS have
+    passed, "Ký" sets both rounds aside and starts again."""
     letter = issued_external(cast)
     head = head_round(letter, cast, pair)
     complete(letter, cast.head_a, answer=answer(head, cast.head_a, certificate=pair.personal))
@@ -340,8 +342,15 @@ def test_rounds_done_whose_letter_was_not_stored_are_signed_again_from_the_first
     # The seal's round completes at the desk layer only: nothing reaches the letter.
     desk_signing_complete(answer=answer(seal, cast.head_a), by=cast.head_a)
     assert unchanged(letter)
+    with pytest.raises(DomainError) as storing:
+        services.letter_desk_prepare(cert_request=letter, by=cast.head_a)
+    assert storing.value.code == "storing"
+    assert DeskSigning.objects.filter(pk__in=[head.pk, seal.pk], state=DeskState.DONE).count() == 2
 
-    again = services.letter_desk_prepare(cert_request=letter, by=cast.head_a)
+    with time_machine.travel(
+        timezone.now() + timedelta(seconds=settings.PORTAL_DESK_SIGNING_SECONDS + 1)
+    ):
+        again = services.letter_desk_prepare(cert_request=letter, by=cast.head_a)
 
     assert again.field_name == "ChuKyLanhDao"
     states = set(
@@ -412,3 +421,20 @@ def test_without_a_time_stamp_the_answer_waits_and_is_taken_once_the_authority_a
     assert desk.state == DeskState.PENDING and unchanged(letter)
     TimestampUnit.objects.update(is_active=True)
     assert complete(letter, cast.head_a, values).field_name == "ChuKyLanhDao"
+
+
+def test_a_seal_prepared_over_a_head_signature_set_aside_cannot_complete(cast, ca, pair):
+    letter = issued_external(cast)
+    head = head_round(letter, cast, pair)
+    complete(letter, cast.head_a, answer=answer(head, cast.head_a, certificate=pair.personal))
+    seal = services.letter_desk_prepare(cert_request=letter, by=cast.head_a)
+    # What the sweep does PORTAL_DESK_SIGNING_KEEP_HOURS after the head's round.
+    DeskSigning.objects.filter(pk=head.pk).update(signed_pdf=b"")
+
+    services.letter_desk_prepare(cert_request=letter, by=cast.head_a)  # starts again
+
+    seal.refresh_from_db()
+    assert seal.state == DeskState.REFUSED
+    with pytest.raises(CertificateError) as refused:
+        complete(letter, cast.head_a, answer=answer(seal, cast.head_a))
+    assert refused.value.code == "used" and unchanged(letter)

@@ -108,6 +108,18 @@ def test_a_malformed_body_is_refused_without_touching_the_request(client, cast, 
     assert DeskSigning.objects.get().state == "pending"
 
 
+def test_a_request_id_that_is_not_one_is_a_bad_body_not_a_500(client, cast, pair):
+    letter = issued_external(cast)
+    sign_in(client, cast.head_a)
+    prepared = prepare(client, letter).json()
+    body = device_answer(prepared, pair.personal, cast.head_a) | {"request_id": "không-phải"}
+
+    response = complete(client, letter, body)
+
+    assert response.status_code == 400 and response.json()["error"] == "bad_body"
+    assert DeskSigning.objects.get().state == "pending"
+
+
 @pytest.mark.parametrize("who", ["clerk_a", "clerk_b", "officer_1", "ca_operator"])
 def test_only_the_head_of_the_agency_may_prepare(client, cast, pair, who):
     letter = issued_external(cast)
