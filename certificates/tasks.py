@@ -50,6 +50,15 @@ def device_key_pool_fill_task() -> int:
     return services.device_key_pool_fill()
 
 
+@shared_task(name="certificates.tasks.timestamp_unit_ensure_task")
+def timestamp_unit_ensure_task() -> int | None:
+    """Beat: replace the TSA's certificate before it ends (CA_TSA_RENEW_DAYS) or after the
+    issuing CA rotated; idempotent: the unit is decided under its row lock and one unit is
+    active at a time (a constraint)."""
+    created = services.timestamp_unit_ensure()
+    return created.pk if created is not None else None
+
+
 @shared_task(name="certificates.tasks.desk_signing_sweep_task")
 def desk_signing_sweep_task() -> int:
     """Beat: expire desk signing requests past their deadline and empty old PDF bytes

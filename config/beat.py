@@ -13,6 +13,11 @@ def beat_schedule(*, audit_checkpoint_minutes: int) -> dict:
             "task": "certificates.tasks.certificate_expire_due_task",
             "schedule": 15 * 60,
         },
+        # The TSA's certificate replaced before it ends (docs/ca.md, "Time-stamping authority").
+        "certificates-tsa-renew": {
+            "task": "certificates.tasks.timestamp_unit_ensure_task",
+            "schedule": 24 * 60 * 60,
+        },
         # Desk signing requests nobody answered (docs/ca.md, "Signing at the signer's desk").
         "certificates-desk-signing-sweep": {
             "task": "certificates.tasks.desk_signing_sweep_task",

@@ -465,6 +465,8 @@ CA_OCSP_NEXT_UPDATE_MINUTES = env_int("CA_OCSP_NEXT_UPDATE_MINUTES", 60)
 CA_TSA_NAME = env_str("CA_TSA_NAME", "Dịch vụ cấp dấu thời gian (mô phỏng)")
 CA_TSA_KEY_ALGORITHM = env_str("CA_TSA_KEY_ALGORITHM", "rsa2048")
 CA_TSA_VALIDITY_YEARS = env_int("CA_TSA_VALIDITY_YEARS", 5)
+# The TSA's certificate is replaced this many days before it ends (beat's daily check).
+CA_TSA_RENEW_DAYS = env_int("CA_TSA_RENEW_DAYS", 30)
 CA_TSA_POLICY_OID = env_str("CA_TSA_POLICY_OID", "2.25.204079992777961013461942336324280515770.1")
 # Decree 68 Art. 9: a new certificate at most 5 years, a renewal adds at most 3.
 PORTAL_MAX_VALIDITY_YEARS = env_int("PORTAL_MAX_VALIDITY_YEARS", 5)

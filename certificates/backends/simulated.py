@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
@@ -177,9 +177,17 @@ class SimulatedCABackend(CABackend):
                 return None
             current = TimestampUnit.objects.select_for_update().filter(is_active=True).first()
             now = timezone.now()
-            if current is not None and current.issuer_id == issuing.pk and current.not_after > now:
+            renew_from = now + timedelta(days=settings.CA_TSA_RENEW_DAYS)
+            if (
+                current is not None
+                and current.issuer_id == issuing.pk
+                and current.not_after > now
+                # Not yet near its end, or as long as its issuing CA: a new one would end
+                # no later.
+                and (current.not_after > renew_from or current.not_after >= issuing.not_after)
+            ):
                 return None
-            if current is not None:  # the issuing CA was rotated, or the unit expired
+            if current is not None:  # the issuing CA rotated, the unit ending or ended
                 current.is_active = False
                 current.retired_at = now
                 current.save(update_fields=["is_active", "retired_at"])

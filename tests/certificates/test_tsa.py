@@ -6,6 +6,7 @@ import asyncio
 import hashlib
 import re
 import subprocess
+from datetime import timedelta
 from io import StringIO
 
 import pytest
@@ -18,6 +19,7 @@ from cryptography.x509 import ocsp
 from cryptography.x509.oid import ExtendedKeyUsageOID
 from django.core.management import call_command
 from django.urls import reverse
+from django.utils import timezone
 from pyhanko.sign.validation.generic_cms import validate_tst_signed_data
 from pyhanko.sign.validation.status import TimestampSignatureStatus
 from pyhanko_certvalidator import ValidationContext
@@ -27,8 +29,9 @@ from certificates.backends import ca_keys
 from certificates.backends.ca_keys import ca_token_serial, hsm_pin, load_timestamp_unit
 from certificates.backends.tsa import TimeStampResp
 from certificates.choices import SigningEventKind, SigningOutcome
-from certificates.models import SigningEvent, Timestamp, TimestampUnit
+from certificates.models import CertificateAuthority, SigningEvent, Timestamp, TimestampUnit
 from certificates.pem import der_to_pem
+from certificates.tasks import timestamp_unit_ensure_task
 from portal.lib import pkcs11
 from portal.models import AuditEvent
 from tests.certificates.relying_party import openssl
@@ -447,3 +450,24 @@ def test_pyhanko_accepts_the_token_for_its_digest(stamp, ca):
         validate_tst_signed_data(signed_data, context, lambda _alg: hashlib.sha256(b"x").digest())
     )
     assert not other["intact"]
+
+
+def test_the_daily_check_replaces_the_tsa_certificate_before_it_ends(ca, unit, settings):
+    assert services.timestamp_unit_ensure() is None  # years left: nothing to do
+    ending = timezone.now() + timedelta(days=settings.CA_TSA_RENEW_DAYS - 1)
+    TimestampUnit.objects.filter(pk=unit.pk).update(not_after=ending)
+
+    created = timestamp_unit_ensure_task()
+
+    new_unit = TimestampUnit.objects.get(is_active=True)
+    assert created == new_unit.pk != unit.pk and new_unit.not_after > ending
+    assert timestamp_unit_ensure_task() is None  # run twice: one new unit
+
+
+def test_a_tsa_certificate_ending_with_its_issuing_ca_is_not_replaced_every_day(ca, unit):
+    ends = timezone.now() + timedelta(days=10)
+    CertificateAuthority.objects.filter(pk=ca.issuing.pk).update(not_after=ends)
+    TimestampUnit.objects.filter(pk=unit.pk).update(not_after=ends)
+
+    assert timestamp_unit_ensure_task() is None
+    assert TimestampUnit.objects.get(is_active=True).pk == unit.pk
