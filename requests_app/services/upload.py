@@ -171,7 +171,7 @@ def inspect_upload(
             ),
             code="no_person_signature",
         )
-    # The agency's seal, as on the portal's own path (docs/domain.md §10): a letter counts
+    # The agency's seal, as at the desk (docs/domain.md §10): a letter counts
     # only with both the competent person's signature and the agency's.
     if not any(_sealed_by(r.certificate, agency) for r in reports):
         raise DomainError(
