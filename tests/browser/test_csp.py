@@ -14,6 +14,7 @@ from requests_app.choices import FormKind, Status
 from requests_app.demo import load_full_demo
 from requests_app.models import CertRequest
 from tests.helpers import off_the_browser_loop
+from tests.requests_app.letters import head_signs
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -68,7 +69,9 @@ def _demo():
     )
     services.cert_request_submit(cert_request=second, by=clerk)
     services.cert_request_issue(cert_request=second, by=head)
-    services.letter_document_render(cert_request_id=second.pk)  # the worker's part
+    # The worker's rendering, then the head's signature and seal at the desk: the letter
+    # reaches the province's inbox.
+    head_signs(second, by=head)
     return {"accounts": accounts, "draft": draft}
 
 
