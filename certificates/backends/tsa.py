@@ -22,8 +22,8 @@ from cryptography.x509.oid import ExtendedKeyUsageOID
 from certificates.backends.x509build import (
     SHA256,
     ca_name,
-    distribution_extensions,
     new_serial,
+    sign_under,
 )
 
 # Message imprints the TSA stamps (RFC 3161 §2.4.1: a TSA refuses a hash it deems weak).
@@ -91,15 +91,8 @@ def build_tsa_certificate(
             critical=True,
         )
         .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.TIME_STAMPING]), critical=True)
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), False)
-        .add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(issuer.ski),
-            critical=False,
-        )
     )
-    for value, critical in distribution_extensions(issuer_pk):
-        builder = builder.add_extension(value, critical)
-    return builder.sign(issuer.private_key, SHA256)
+    return sign_under(builder, key=key, issuer=issuer, issuer_pk=issuer_pk)
 
 
 # --- requests ------------------------------------------------------------------------------

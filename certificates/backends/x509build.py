@@ -274,15 +274,22 @@ def build_issuing_certificate(
         .not_valid_after(not_after)
         .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
         .add_extension(ca_key_usage(), critical=True)
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), False)
-        .add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(parent.ski),
-            critical=False,
-        )
     )
-    for value, critical in distribution_extensions(root_pk):
+    return sign_under(builder, key=key, issuer=parent, issuer_pk=root_pk)
+
+
+def sign_under(builder: x509.CertificateBuilder, *, key, issuer, issuer_pk: int):
+    """`builder` with the key identifiers and `issuer_pk`'s CRL, OCSP and CA-issuers URLs,
+    signed by `issuer` (a loaded CA): the tail every certificate the CA makes for itself shares."""
+    builder = builder.add_extension(
+        x509.SubjectKeyIdentifier.from_public_key(key.public_key()), False
+    ).add_extension(
+        x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(issuer.ski),
+        critical=False,
+    )
+    for value, critical in distribution_extensions(issuer_pk):
         builder = builder.add_extension(value, critical)
-    return builder.sign(parent.private_key, SHA256)
+    return builder.sign(issuer.private_key, SHA256)
 
 
 # --- subscriber certificates ---------------------------------------------------------------
