@@ -11,7 +11,7 @@ from certificates.backends.ca_keys import (
     MIN_PASSPHRASE_LENGTH,
 )
 from certificates.choices import SUBSCRIBER_KEY_ALGORITHMS, KeyAlgorithm
-from certificates.signing.verify import load_certificates
+from certificates.signing.context import load_certificates
 
 
 @register(Tags.security, deploy=True)

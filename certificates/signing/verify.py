@@ -11,12 +11,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
 
-from asn1crypto import pem
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
-from django.conf import settings
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from pyhanko.sign.diff_analysis import ModificationLevel
@@ -24,9 +21,10 @@ from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko.sign.validation.status import SignatureCoverageLevel
 from pyhanko_certvalidator import ValidationContext
 
-from certificates.choices import AuthorityKind, RevocationReason
+from certificates.choices import RevocationReason
 from certificates.exceptions import CertificateError
-from certificates.models import Certificate, CertificateAuthority, RevocationList
+from certificates.models import Certificate, RevocationList
+from certificates.signing.context import validation_context, validation_material
 from certificates.signing.files import open_pdf
 from certificates.signing.loops import outside_event_loop
 
@@ -63,51 +61,6 @@ class SignatureReport:
     @property
     def ok(self) -> bool:
         return not self.problems
-
-
-def load_certificates(path: str) -> list[asn1_x509.Certificate]:
-    """The certificates of a PEM (one or more) or DER file, parsed now (ValueError if not)."""
-    data = Path(path).read_bytes()
-    if pem.detect(data):
-        ders = [der for _type, _headers, der in pem.unarmor(data, multiple=True)]
-    else:
-        ders = [data]
-    certificates = [asn1_x509.Certificate.load(der) for der in ders]
-    for certificate in certificates:
-        certificate.subject.native  # noqa: B018 - asn1crypto parses lazily: fail here
-    return certificates
-
-
-def trust_roots() -> list[asn1_x509.Certificate]:
-    """The configured roots (SIGNING_TRUST_ROOTS), or the simulated CA's active root(s)."""
-    if settings.SIGNING_TRUST_ROOTS:
-        roots = []
-        for path in settings.SIGNING_TRUST_ROOTS:
-            roots.extend(load_certificates(path))
-        return roots
-    return [
-        asn1_x509.Certificate.load(bytes(der))
-        for der in CertificateAuthority.objects.public()
-        .active_root()
-        .values_list("certificate_der", flat=True)
-    ]
-
-
-def _validation_context() -> ValidationContext:
-    intermediates = [
-        asn1_x509.Certificate.load(bytes(der))
-        for der in CertificateAuthority.objects.public()
-        .filter(kind=AuthorityKind.ISSUING)
-        .values_list("certificate_der", flat=True)
-    ]
-    # Revocation is judged against the signing time below, from the registry and the CRL;
-    # nothing is fetched from the network while a letter is received.
-    return ValidationContext(
-        trust_roots=trust_roots(),
-        other_certs=intermediates,
-        allow_fetching=False,
-        revocation_mode="soft-fail",
-    )
 
 
 def _serial_hex(number: int) -> str:
@@ -251,7 +204,9 @@ def verify_pdf(pdf: bytes, *, agency=None) -> list[SignatureReport]:
         embedded_signatures = list(reader.embedded_regular_signatures)
     except Exception as exc:  # hostile input: a broken form tree is "unreadable"
         raise CertificateError(_("Không đọc được chữ ký trong tệp PDF."), code="bad_pdf") from exc
-    context = _validation_context()
+    # Revocation is judged against the signing time in `_report`, from the registry and the
+    # CRL; nothing is fetched from the network while a letter is received.
+    context = validation_context(validation_material(), revocation=False)
     reports = []
     for index, embedded in enumerate(embedded_signatures):
         try:
