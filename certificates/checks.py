@@ -118,6 +118,15 @@ def check_signing_settings(app_configs, **kwargs):
             )
     if settings.SIGNING_MAX_PDF_MB < 1:
         errors.append(Error("SIGNING_MAX_PDF_MB must be at least 1.", id="certificates.E007"))
+    if not 0 < settings.CA_ARCHIVE_RENEW_DAYS < settings.CA_TSA_RENEW_DAYS:
+        # The archive's new time-stamp must come from the TSA's next unit (docs/ca.md,
+        # "Long-term signatures").
+        errors.append(
+            Error(
+                "CA_ARCHIVE_RENEW_DAYS must be above 0 and below CA_TSA_RENEW_DAYS.",
+                id="certificates.E020",
+            )
+        )
     return errors
 
 

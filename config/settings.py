@@ -467,6 +467,10 @@ CA_TSA_KEY_ALGORITHM = env_str("CA_TSA_KEY_ALGORITHM", "rsa2048")
 CA_TSA_VALIDITY_YEARS = env_int("CA_TSA_VALIDITY_YEARS", 5)
 # The TSA's certificate is replaced this many days before it ends (beat's daily check).
 CA_TSA_RENEW_DAYS = env_int("CA_TSA_RENEW_DAYS", 30)
+# Archived signed letters get a fresh document time-stamp this many days before the newest one's
+# certificate ends (docs/ca.md, "Long-term signatures"): fewer than CA_TSA_RENEW_DAYS, so the
+# TSA's new certificate is there to make it.
+CA_ARCHIVE_RENEW_DAYS = env_int("CA_ARCHIVE_RENEW_DAYS", 20)
 CA_TSA_POLICY_OID = env_str("CA_TSA_POLICY_OID", "2.25.204079992777961013461942336324280515770.1")
 # Decree 68 Art. 9: a new certificate at most 5 years, a renewal adds at most 3.
 PORTAL_MAX_VALIDITY_YEARS = env_int("PORTAL_MAX_VALIDITY_YEARS", 5)

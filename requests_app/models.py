@@ -13,7 +13,7 @@ from agencies.validators import (
     validate_issue_date,
     validate_official_email,
 )
-from portal.documents import StoredDocument
+from portal.documents import DocumentKind, StoredDocument
 from portal.lib.safetext import SafeJSONEncoder
 from requests_app.choices import (
     ChangeField,
@@ -373,11 +373,23 @@ class LetterDocument(StoredDocument):
         CertRequest, on_delete=models.PROTECT, related_name="documents", verbose_name=_("văn bản")
     )
 
+    # A signed version kept as a long-term signature (docs/ca.md, "Long-term signatures"):
+    # when the certificate of the unit that made its newest document time-stamp ends; empty
+    # while it has none. The archive beat extends it before that day.
+    archive_until = models.DateTimeField(_("lưu trữ dài hạn đến"), null=True, blank=True)
+
     objects = LetterDocumentQuerySet.as_manager()
 
     class Meta(StoredDocument.Meta):
         verbose_name = _("tệp văn bản đề nghị")
         verbose_name_plural = _("tệp văn bản đề nghị")
+        indexes = [
+            models.Index(
+                fields=["archive_until"],
+                condition=Q(kind=DocumentKind.SIGNED),
+                name="letterdoc_archive_due",
+            ),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["letter", "version"],

@@ -321,6 +321,13 @@ class LetterDocumentQuerySet(QuerySet):
             letter=cert_request, kind=DocumentKind.SIGNED, number=cert_request.number
         )
 
+    def archive_due(self, *, before):
+        """Signed versions whose long-term proofs must be extended: never archived, or whose
+        newest document time-stamp's certificate ends before `before`."""
+        return self.filter(kind=DocumentKind.SIGNED).filter(
+            Q(archive_until__isnull=True) | Q(archive_until__lt=before)
+        )
+
     def with_newest_check(self):
         """Each version with its newest signature check as `newest_check` (a dict, or None when
         never checked): the check's result and the names of who asked for it, read in the

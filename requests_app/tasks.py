@@ -9,6 +9,7 @@ from requests_app.services import (
     cert_request_run_processing,
     letter_document_render,
     letter_document_render_missing,
+    letters_archive_due,
 )
 
 
@@ -51,6 +52,13 @@ def letter_document_render_task(letter_pk: int) -> int | None:
 def letter_document_render_missing_task() -> int:
     """Beat: queue again the rendering of issued letters that have no document yet."""
     return letter_document_render_missing()
+
+
+@shared_task
+def letters_archive_due_task() -> int:
+    """Beat: long-term proofs for signed letters that lack them or whose newest document
+    time-stamp's certificate nears its end (docs/ca.md, "Long-term signatures")."""
+    return letters_archive_due()
 
 
 @shared_task(name="requests_app.tasks.deadlines_sweep_task")

@@ -214,8 +214,9 @@ def output_intents(pdf: bytes) -> list[tuple[str, bool]]:
 INVISIBLE, HIDDEN, PRINT, NO_VIEW = 1, 2, 4, 32
 
 
-def annotations(pdf: bytes) -> list[tuple[int, str, int, bool]]:
-    """(page number, subtype, flags, has an appearance stream) of every page's annotations."""
+def annotations(pdf: bytes) -> list[tuple[int, str, int, bool, bool]]:
+    """(page number, subtype, flags, has an appearance stream, its rectangle has no area) of
+    every page's annotations."""
     reader = _reader(pdf)
     found = []
     for number in range(int(reader.root["/Pages"]["/Count"])):
@@ -228,21 +229,30 @@ def annotations(pdf: bytes) -> list[tuple[int, str, int, bool]]:
                     str(annotation.get("/Subtype")),
                     int(annotation.get("/F", 0)),
                     "/AP" in annotation,
+                    _zero_area(annotation.get("/Rect", generic.ArrayObject())),
                 )
             )
     return found
 
 
-def unprintable_annotations(pdf: bytes) -> list[tuple[int, str, int, bool]]:
+def _zero_area(rect) -> bool:
+    if len(rect) != 4:
+        return False
+    left, bottom, right, top = (float(v) for v in rect)
+    return left == right and bottom == top
+
+
+def unprintable_annotations(pdf: bytes) -> list[tuple[int, str, int, bool, bool]]:
     """The annotations PDF/A refuses (ISO 19005-3 §6.3.2, §6.3.3): without the Print flag, or
     hidden, invisible or not viewable, or a widget (a signature's stamp) without its
-    appearance stream."""
+    appearance stream, unless its rectangle has no area (an invisible field: the document
+    time-stamps')."""
     return [
-        (page, subtype, flags, has_ap)
-        for page, subtype, flags, has_ap in annotations(pdf)
+        (page, subtype, flags, has_ap, zero)
+        for page, subtype, flags, has_ap, zero in annotations(pdf)
         if not flags & PRINT
         or flags & (INVISIBLE | HIDDEN | NO_VIEW)
-        or (subtype == "/Widget" and not has_ap)
+        or (subtype == "/Widget" and not has_ap and not zero)
     ]
 
 

@@ -24,13 +24,12 @@ from pyhanko_certvalidator.util import get_pyca_cryptography_hash
 
 from certificates.backends.base import SigningMaterial
 from certificates.choices import CertStatus
-from certificates.desk.pdf import keep_pdfa_metadata
 from certificates.exceptions import CertificateError
 from certificates.models import Certificate
 from certificates.services import certificate_signing_material
 from certificates.signing.appearance import signature_position, stamp_style, stamp_text_params
 from certificates.signing.base import Appearance, Position
-from certificates.signing.files import check_pdf_size
+from certificates.signing.files import check_pdf_size, keep_pdfa_metadata
 from certificates.signing.loops import outside_event_loop
 from certificates.signing.seal import (
     SEAL_FIELD,

@@ -27,9 +27,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
-from pyhanko.pdf_utils.metadata.model import VENDOR
 from pyhanko.sign import fields, signers
 from pyhanko.sign.signers.pdf_byterange import PreparedByteRangeDigest
 from pyhanko.sign.signers.pdf_signer import PdfTBSDocument
@@ -39,6 +37,7 @@ from pyhanko_certvalidator.registry import SimpleCertificateStore
 from certificates.exceptions import CertificateError
 from certificates.signing.appearance import stamp_style, stamp_text_params
 from certificates.signing.base import Appearance
+from certificates.signing.files import keep_pdfa_metadata
 from certificates.signing.loops import outside_event_loop
 
 DIGEST_ALGORITHM = "sha256"
@@ -115,23 +114,6 @@ def _external_signer(certificate_der: bytes, chain_der: list[bytes], value) -> s
         signature_value=value,
         embed_roots=True,
     )
-
-
-def keep_pdfa_metadata(writer: IncrementalPdfFileWriter) -> None:
-    """The document information's /Producer set to what pyHanko will write in the XMP packet,
-    for a document that has one (see the module doc): PDF/A's Info and XMP then agree."""
-    if "/Metadata" not in writer.root:
-        return
-    try:
-        info_ref = writer.trailer.raw_get("/Info")
-    except KeyError:
-        return
-    if not isinstance(info_ref, generic.IndirectObject):
-        return
-    info = info_ref.get_object()
-    if info.get("/Producer") != VENDOR:
-        info["/Producer"] = generic.TextStringObject(VENDOR)
-        writer.mark_update(info_ref)
 
 
 def prepare_pdf(

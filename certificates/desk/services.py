@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import NamedTuple
 
-from asn1crypto import cms, tsp
+from asn1crypto import cms
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -37,7 +37,7 @@ from certificates.desk.pdf import (
 )
 from certificates.exceptions import CertificateError
 from certificates.models import Certificate
-from certificates.services.timestamps import timestamp_respond
+from certificates.services.timestamps import timestamp_token
 from certificates.signing.base import Appearance
 from certificates.signing.files import check_pdf_size
 from certificates.signing.verify import SignatureReport, certificate_revoked_at, verify_pdf
@@ -252,27 +252,16 @@ def _signature_timestamp(signature: bytes) -> cms.ContentInfo:
     """A token of the portal's time-stamping authority over the signature value (PAdES B-T:
     the signature provably existed at the token's time), or a `CertificateError` when the
     authority grants none."""
-    request = tsp.TimeStampReq(
-        {
-            "version": "v1",
-            "message_imprint": {
-                "hash_algorithm": {"algorithm": DIGEST_ALGORITHM},
-                "hashed_message": signature_imprint(signature),
-            },
-            "nonce": int.from_bytes(secrets.token_bytes(8), "big"),
-            "cert_req": True,
-        }
-    )
-    reply = timestamp_respond(request_der=request.dump())
-    if not reply.granted:
+    try:
+        return timestamp_token(digest=signature_imprint(signature), hash_algorithm=DIGEST_ALGORITHM)
+    except CertificateError as exc:
         raise CertificateError(
             _(
                 "Dịch vụ cấp dấu thời gian chưa cấp được dấu thời gian cho chữ ký: chữ ký chưa "
                 "được nhận, hãy bấm Ký lại sau ít phút."
             ),
             code="no_timestamp",
-        )
-    return tsp.TimeStampResp.load(reply.der)["time_stamp_token"]
+        ) from exc
 
 
 def _embedded(locked: DeskSigning, signature: bytes, agency, timestamp) -> DeskSigned:

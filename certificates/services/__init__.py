@@ -5,6 +5,7 @@ Keyword-only, typed, `<entity>_<verb>`; each refuses what the rules forbid with 
 and leaves X.509 to the CA backend (settings.CA_BACKEND). Rules: docs/domain.md §5, Decree 68.
 """
 
+from certificates.services.archive import document_archive_extend
 from certificates.services.authority import (
     ca_initialize,
     certificate_signing_material,
@@ -41,6 +42,7 @@ from certificates.services.timestamps import (
     TimestampReply,
     timestamp_refuse,
     timestamp_respond,
+    timestamp_token,
     timestamp_unit_ensure,
 )
 
@@ -63,6 +65,7 @@ __all__ = [
     "crl_publish",
     "crl_refresh_due",
     "device_key_generate",
+    "document_archive_extend",
     "device_key_pool_fill",
     "ocsp_respond",
     "signing_event_record",
@@ -71,5 +74,6 @@ __all__ = [
     "signing_events_record_reports",
     "timestamp_refuse",
     "timestamp_respond",
+    "timestamp_token",
     "timestamp_unit_ensure",
 ]

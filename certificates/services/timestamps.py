@@ -5,9 +5,11 @@ row, whose key is the token's serial number."""
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from asn1crypto import cms, tsp
 from django.db import transaction
 from django.utils.translation import gettext as _
 
@@ -15,6 +17,7 @@ from certificates.backends import get_backend
 from certificates.backends.base import TimestampGrant
 from certificates.backends.tsa import rejection, reply_status
 from certificates.choices import SigningEventKind, SigningOutcome
+from certificates.exceptions import CertificateError
 from certificates.models import Timestamp, TimestampUnit
 from certificates.services._common import _day
 from certificates.services.monitoring import signing_events_record_bulk
@@ -113,3 +116,26 @@ def timestamp_refuse(*, text: str) -> TimestampReply:
     return TimestampReply(
         der=rejection("bad_data_format", text), status="rejection", failure="bad_data_format"
     )
+
+
+def timestamp_token(*, digest: bytes, hash_algorithm: str = "sha256") -> cms.ContentInfo:
+    """A token of the portal's own time-stamping authority over `digest`, asked in process
+    (the same answer as at /ca/tsa, recorded and counted the same way), with its certificate
+    and a fresh nonce; a `CertificateError` (code `no_timestamp`) when none is granted."""
+    request = tsp.TimeStampReq(
+        {
+            "version": "v1",
+            "message_imprint": {
+                "hash_algorithm": {"algorithm": hash_algorithm},
+                "hashed_message": digest,
+            },
+            "nonce": int.from_bytes(secrets.token_bytes(8), "big"),
+            "cert_req": True,
+        }
+    )
+    reply = timestamp_respond(request_der=request.dump())
+    if not reply.granted:
+        raise CertificateError(
+            _("Dịch vụ cấp dấu thời gian chưa cấp được dấu thời gian."), code="no_timestamp"
+        )
+    return tsp.TimeStampResp.load(reply.der)["time_stamp_token"]

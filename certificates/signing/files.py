@@ -9,6 +9,9 @@ from io import BytesIO
 
 from django.conf import settings
 from django.utils.translation import gettext as _
+from pyhanko.pdf_utils import generic
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.pdf_utils.metadata.model import VENDOR
 from pyhanko.pdf_utils.reader import PdfFileReader
 
 from certificates.exceptions import CertificateError
@@ -56,3 +59,22 @@ def safe_pdf_filename(text: str) -> str:
         stem = stem[:-4] or "van_ban"
     stem = stem[: MAX_FILENAME_LENGTH - len(".pdf")].rstrip("_")
     return f"{stem}.pdf"
+
+
+def keep_pdfa_metadata(writer: IncrementalPdfFileWriter) -> None:
+    """The document information's /Producer set to what pyHanko will write in the XMP packet,
+    for a document that has one: pyHanko rewrites the packet with itself as producer on every
+    update but adds itself after the renderer's name in the information dictionary, and
+    PDF/A wants both to say the same (docs/ca.md, "PDF/A")."""
+    if "/Metadata" not in writer.root:
+        return
+    try:
+        info_ref = writer.trailer.raw_get("/Info")
+    except KeyError:
+        return
+    if not isinstance(info_ref, generic.IndirectObject):
+        return
+    info = info_ref.get_object()
+    if info.get("/Producer") != VENDOR:
+        info["/Producer"] = generic.TextStringObject(VENDOR)
+        writer.mark_update(info_ref)

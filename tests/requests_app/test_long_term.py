@@ -1,0 +1,142 @@
+"""Signed letters kept as long-term signatures (docs/ca.md, "Long-term signatures"): B-LT (the
+chains and CRLs in a DSS) and B-LTA (a document time-stamp) added as the signed version is
+stored, and a fresh document time-stamp before the newest one's certificate ends."""
+
+from datetime import timedelta
+from io import BytesIO
+
+import pytest
+import time_machine
+from django.core.checks import run_checks
+from django.utils import timezone
+from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign.ades.report import AdESIndeterminate, AdESPassed
+
+from certificates.models import TimestampUnit
+from certificates.services import crl_refresh_due, timestamp_unit_ensure
+from certificates.signing.context import validation_material
+from portal.models import AuditEvent
+from requests_app import services
+from requests_app.choices import Status
+from requests_app.models import LetterDocument
+from requests_app.tasks import letters_archive_due_task
+from tests.certificates.long_term import lta_results
+from tests.certificates.pdf_tools import pdfsig_sections
+from tests.requests_app.letters import letter_at
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def signed(cast, ca):
+    letter = letter_at(cast, Status.PROVINCE_REVIEW)
+    return LetterDocument.objects.signed_for(letter).get()
+
+
+def _reader(pdf: bytes) -> PdfFileReader:
+    return PdfFileReader(BytesIO(pdf))
+
+
+def _stamp_fields(pdf: bytes) -> list[str]:
+    return [str(s.field_name) for s in _reader(pdf).embedded_timestamp_signatures]
+
+
+def test_a_stored_signed_letter_carries_its_proofs_and_a_document_timestamp(signed):
+    reader = _reader(bytes(signed.content))
+    dss = reader.root["/DSS"]
+    assert len(dss["/Certs"]) >= 4  # signer, seal, TSA, issuing CA (and the root)
+    assert len(dss["/CRLs"]) >= 2  # the issuing CA's and the root's
+    assert _stamp_fields(bytes(signed.content)) == ["LuuTru1"]
+    unit = TimestampUnit.objects.get(is_active=True)
+    assert signed.archive_until == unit.not_after
+    event = AuditEvent.objects.filter(action="letter_document.archive").get()
+    assert event.after["sha256"] == signed.sha256 != event.before["sha256"]
+
+
+def test_pyhankos_validator_passes_the_issued_letter_as_b_lta_with_the_portals_chain_only(
+    signed,
+):
+    results = lta_results(bytes(signed.content), validation_material(), at=timezone.now())
+
+    assert set(results) == {"ChuKyLanhDao", "DauCoQuan"}
+    for result in results.values():
+        assert result.ades_subindic == AdESPassed.OK
+        # validated through the document time-stamp chain: the evidence record of B-LTA
+        assert result.oldest_evidence_record_timestamp is not None
+
+
+def test_pdfsig_still_reports_every_signature_valid(signed, ca, tmp_path):
+    sections = pdfsig_sections(bytes(signed.content), ca, tmp_path)
+
+    signatures = [s for s in sections if "ETSI.CAdES.detached" in s]
+    assert len(signatures) == 2
+    for section in signatures:
+        assert "Signature Validation: Signature is Valid." in section
+    # poppler 22.12 reports only the first chain (tests/certificates/test_signing.py)
+    assert "Certificate Validation: Certificate is Trusted." in signatures[0]
+    # poppler lists the document time-stamp but does not validate that kind (pyHanko does)
+    (stamp,) = [s for s in sections if "LuuTru1" in s]
+    assert "Total document signed" in stamp
+
+
+def test_extending_again_before_it_is_due_changes_nothing(signed):
+    assert services.letter_archive_extend(document_id=signed.pk) is None
+    assert letters_archive_due_task() == 0
+
+    signed.refresh_from_db()
+    assert _stamp_fields(bytes(signed.content)) == ["LuuTru1"]
+
+
+def test_a_letter_the_tsa_cannot_stamp_stays_due_and_the_beat_extends_it_later(signed):
+    LetterDocument.objects.filter(pk=signed.pk).update(archive_until=None)
+    TimestampUnit.objects.update(is_active=False)  # the authority grants nothing
+
+    assert services.letter_archive_extend(document_id=signed.pk) is None
+    unchanged = LetterDocument.objects.get(pk=signed.pk)
+    assert unchanged.sha256 == signed.sha256 and unchanged.archive_until is None
+
+    TimestampUnit.objects.update(is_active=True)
+    assert letters_archive_due_task() == 1
+    extended = LetterDocument.objects.get(pk=signed.pk)
+    assert _stamp_fields(bytes(extended.content)) == ["LuuTru1", "LuuTru2"]
+    assert bytes(extended.content).startswith(bytes(signed.content))
+
+
+def test_past_the_signers_and_the_tsas_expiry_an_archive_validates_only_if_the_beat_renewed_it(
+    signed,
+):
+    before_renewal = bytes(signed.content)
+    first_unit = TimestampUnit.objects.get(is_active=True)
+    signer_end = max(c.not_after for c in signed.letter.agency.certificates.all())
+
+    # Ten days before the first unit's certificate ends: the TSA's daily check has made a new
+    # unit (CA_TSA_RENEW_DAYS), and the archive beat stamps with it (CA_ARCHIVE_RENEW_DAYS).
+    with time_machine.travel(first_unit.not_after - timedelta(days=10), tick=True):
+        assert timestamp_unit_ensure() is not None
+        assert letters_archive_due_task() == 1
+    renewed = LetterDocument.objects.get(pk=signed.pk)
+    assert _stamp_fields(bytes(renewed.content)) == ["LuuTru1", "LuuTru2"]
+    assert renewed.archive_until > first_unit.not_after
+
+    later = max(first_unit.not_after, signer_end) + timedelta(days=30)
+    with time_machine.travel(later, tick=True):
+        crl_refresh_due()  # the CRLs a validator would fetch that day
+        material = validation_material()
+        now = timezone.now()  # after the CRLs' issue
+        kept = lta_results(bytes(renewed.content), material, at=now)
+        stale = lta_results(before_renewal, material, at=now)
+
+    assert {name: r.ades_subindic for name, r in kept.items()} == {
+        "ChuKyLanhDao": AdESPassed.OK,
+        "DauCoQuan": AdESPassed.OK,
+    }
+    # the copy from before: its only time-stamp's certificate has ended, nothing proves it
+    # was made while that certificate was valid
+    assert {r.ades_subindic for r in stale.values()} == {AdESIndeterminate.NO_POE}
+
+
+def test_the_check_refuses_an_archive_renewal_not_below_the_tsas(settings):
+    settings.CA_ARCHIVE_RENEW_DAYS = settings.CA_TSA_RENEW_DAYS
+    assert "certificates.E020" in {e.id for e in run_checks()}
+    settings.CA_ARCHIVE_RENEW_DAYS = settings.CA_TSA_RENEW_DAYS - 1
+    assert "certificates.E020" not in {e.id for e in run_checks()}
