@@ -18,11 +18,12 @@ def beat_schedule(*, audit_checkpoint_minutes: int) -> dict:
             "task": "certificates.tasks.timestamp_unit_ensure_task",
             "schedule": 24 * 60 * 60,
         },
-        # Signed letters' long-term proofs extended before their time-stamp's certificate
-        # ends, or added when they could not be at signing (docs/ca.md, "Long-term signatures").
+        # Signed letters' long-term proofs: added where the worker's task was lost or could
+        # not get them, extended before the newest time-stamp's certificate ends (docs/ca.md,
+        # "Long-term signatures").
         "requests-archive-due": {
             "task": "requests_app.tasks.letters_archive_due_task",
-            "schedule": 24 * 60 * 60,
+            "schedule": 60 * 60,
         },
         # Desk signing requests nobody answered (docs/ca.md, "Signing at the signer's desk").
         "certificates-desk-signing-sweep": {

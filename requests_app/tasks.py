@@ -7,6 +7,7 @@ from requests_app.excel.jobs import letter_import_parse, letter_import_save
 from requests_app.services import (
     cert_request_resume_stalled,
     cert_request_run_processing,
+    letter_archive_extend,
     letter_document_render,
     letter_document_render_missing,
     letters_archive_due,
@@ -52,6 +53,14 @@ def letter_document_render_task(letter_pk: int) -> int | None:
 def letter_document_render_missing_task() -> int:
     """Beat: queue again the rendering of issued letters that have no document yet."""
     return letter_document_render_missing()
+
+
+@shared_task(name="requests_app.tasks.letter_archive_extend_task")
+def letter_archive_extend_task(document_id: int) -> int | None:
+    """A signed version's long-term proofs (docs/ca.md, "Long-term signatures"); safe twice:
+    the locked row is extended only while still due."""
+    document = letter_archive_extend(document_id=document_id)
+    return document.pk if document is not None else None
 
 
 @shared_task

@@ -1,5 +1,5 @@
-"""Signed letters kept as long-term signatures (docs/ca.md, "Long-term signatures"): when a
-letter's signed version is stored, and again before the newest document time-stamp's
+"""Signed letters kept as long-term signatures (docs/ca.md, "Long-term signatures"): once a
+letter's signed version is stored (by the worker), and again before the newest document time-stamp's
 certificate ends, the validation data and a document time-stamp are added to it. The version
 keeps its identity; its bytes grow by one incremental update (the earlier bytes are a prefix
 of the new ones, so nothing signed changes), audited with both hashes."""
@@ -16,6 +16,7 @@ from django.utils import timezone
 from certificates.exceptions import CertificateError
 from certificates.services import document_archive_extend
 from portal.audit import audit_record
+from portal.lib.queueing import enqueue_named
 from requests_app.models import LetterDocument
 
 log = logging.getLogger(__name__)
@@ -25,6 +26,17 @@ ARCHIVE_BATCH = 100
 
 def _due_before():
     return timezone.now() + timedelta(days=settings.CA_ARCHIVE_RENEW_DAYS)
+
+
+ARCHIVE_TASK = "requests_app.tasks.letter_archive_extend_task"
+
+
+def enqueue_archive_extend(document_id: int) -> bool:
+    """Queue the long-term proofs of a signed version just stored; False (logged) when the
+    broker cannot be reached: the archive beat finds it (never archived) and does it."""
+    return enqueue_named(
+        ARCHIVE_TASK, document_id, what=f"archive of letter document {document_id}"
+    )
 
 
 def letter_archive_extend(*, document_id: int, by=None) -> LetterDocument | None:

@@ -2,11 +2,13 @@
 head and sealed with the agency's devices, at the desk or outside and uploaded. Either way it is
 stored here, once per issuance, and an issued letter reaches the Sở KH&CN only with it.
 
-The stored version is a long-term signature (docs/ca.md, "Long-term signatures"): the
-validation data and a document time-stamp are added as it is stored.
+The stored version becomes a long-term signature (docs/ca.md, "Long-term signatures"): the
+worker adds the validation data and a document time-stamp once it is stored.
 
 At least once, never twice: the unique constraint (letter, kind, number) lets one signed
 version exist per issuance; a second call finds it and returns it."""
+
+from functools import partial
 
 from django.db import transaction
 
@@ -14,7 +16,7 @@ from portal.documents import DocumentKind
 from requests_app import notify
 from requests_app.choices import Status
 from requests_app.models import CertRequest, LetterDocument
-from requests_app.services.archive import letter_archive_extend
+from requests_app.services.archive import enqueue_archive_extend
 from requests_app.services.documents import letter_version_store
 from requests_app.services.review import letter_receive
 from requests_app.services.verification import letter_signed_verify
@@ -50,9 +52,9 @@ def letter_signed_store(
             action="letter_document.sign",
             source=source,
         )
-        # Kept as a long-term signature from the start (B-LT, B-LTA): the proofs and a
-        # document time-stamp; when they cannot be had now, the archive beat adds them.
-        document = letter_archive_extend(document_id=document.pk, by=by) or document
+        # Kept as a long-term signature (B-LT, B-LTA): the worker adds the proofs and a
+        # document time-stamp once this commits; the archive beat picks up what it missed.
+        transaction.on_commit(partial(enqueue_archive_extend, document.pk))
         if locked.status == Status.ISSUED:
             letter_receive(locked)
             # Verification on receipt, in the same transaction: the letter reaches the

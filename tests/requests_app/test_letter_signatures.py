@@ -55,10 +55,8 @@ def test_the_heads_issue_produces_a_signed_version_pdfsig_reports_valid(cast, ca
     document = signed_of(letter)
     assert document.number == letter.number
     sections = pdfsig_sections(bytes(document.content), ca, tmp_path)
-    # the head's signature, the seal, and the archive's document time-stamp (B-LTA), which
-    # poppler lists without validating it (tests/requests_app/test_long_term.py does)
-    assert len(sections) == 3 and "LuuTru1" in sections[2]
-    assert all(VALID in section for section in sections[:2])
+    assert len(sections) == 2
+    assert all(VALID in section for section in sections)
     assert "Common Name: Trần Thị Ánh Dương" in sections[0]
     assert f"Common Name: {cast.agency_a.name}" in sections[1]
     # the signed version starts with the rendered one, byte for byte
@@ -115,7 +113,7 @@ def test_an_agency_without_its_seal_is_refused_at_the_seal_round(cast, ca):
 
 def _tampered(pdf: bytes) -> bytes:
     """One byte changed inside the first revision's page content (signed by both)."""
-    at = pdf.index(b"stream", pdf.index(b"%%EOF") // 4) + 40
+    at = pdf.index(b"stream", len(pdf) // 4) + 40
     return pdf[:at] + bytes([pdf[at] ^ 0x01]) + pdf[at + 1 :]
 
 

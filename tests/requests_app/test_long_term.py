@@ -2,6 +2,7 @@
 chains and CRLs in a DSS) and B-LTA (a document time-stamp) added as the signed version is
 stored, and a fresh document time-stamp before the newest one's certificate ends."""
 
+import time
 from datetime import timedelta
 from io import BytesIO
 
@@ -13,15 +14,22 @@ from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.ades.report import AdESIndeterminate, AdESPassed
 
 from certificates.models import TimestampUnit
-from certificates.services import crl_refresh_due, timestamp_unit_ensure
+from certificates.services import ca_initialize, crl_refresh_due, timestamp_unit_ensure
 from certificates.signing.context import validation_material
 from portal.models import AuditEvent
 from requests_app import services
 from requests_app.choices import Status
 from requests_app.models import LetterDocument
-from requests_app.tasks import letters_archive_due_task
+from requests_app.services.archive import enqueue_archive_extend
+from requests_app.tasks import letter_archive_extend_task, letters_archive_due_task
 from tests.certificates.long_term import lta_results
 from tests.certificates.pdf_tools import pdfsig_sections
+from tests.document_checks import (
+    annotations,
+    info_xmp_disagreements,
+    pdfa_identification,
+    unprintable_annotations,
+)
 from tests.requests_app.letters import letter_at
 
 pytestmark = pytest.mark.django_db
@@ -29,8 +37,12 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def signed(cast, ca):
+    """A letter signed at the desk and stored, then its archive task run as the worker does."""
     letter = letter_at(cast, Status.PROVINCE_REVIEW)
-    return LetterDocument.objects.signed_for(letter).get()
+    stored = LetterDocument.objects.signed_for(letter).get()
+    assert stored.archive_until is None  # the worker's, after the commit
+    assert letter_archive_extend_task(stored.pk) == stored.pk
+    return LetterDocument.objects.get(pk=stored.pk)
 
 
 def _reader(pdf: bytes) -> PdfFileReader:
@@ -51,6 +63,29 @@ def test_a_stored_signed_letter_carries_its_proofs_and_a_document_timestamp(sign
     assert signed.archive_until == unit.not_after
     event = AuditEvent.objects.filter(action="letter_document.archive").get()
     assert event.after["sha256"] == signed.sha256 != event.before["sha256"]
+
+
+def test_the_archived_letter_is_still_pdfa_3b(signed):
+    pdf = bytes(signed.content)
+    assert pdfa_identification(pdf) == {"part": "3", "conformance": "B"}
+    assert info_xmp_disagreements(pdf) == []
+    # the stamps, and the document time-stamp's field: invisible, zero-area, printable
+    assert sorted((subtype, ap, zero) for _page, subtype, _f, ap, zero in annotations(pdf)) == [
+        ("/Widget", False, True),
+        ("/Widget", True, False),
+        ("/Widget", True, False),
+    ]
+    assert unprintable_annotations(pdf) == []
+
+
+def test_storing_the_signed_version_queues_its_archive_after_the_commit(
+    cast, ca, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks() as callbacks:
+        letter = letter_at(cast, Status.PROVINCE_REVIEW)
+    stored = LetterDocument.objects.signed_for(letter).get()
+    queued = [c for c in callbacks if getattr(c, "func", None) is enqueue_archive_extend]
+    assert [c.args for c in queued] == [(stored.pk,)]
 
 
 def test_pyhankos_validator_passes_the_issued_letter_as_b_lta_with_the_portals_chain_only(
@@ -140,3 +175,20 @@ def test_the_check_refuses_an_archive_renewal_not_below_the_tsas(settings):
     assert "certificates.E020" in {e.id for e in run_checks()}
     settings.CA_ARCHIVE_RENEW_DAYS = settings.CA_TSA_RENEW_DAYS - 1
     assert "certificates.E020" not in {e.id for e in run_checks()}
+
+
+@pytest.mark.services
+@pytest.mark.django_db(transaction=True)
+def test_a_real_worker_archives_the_letter_once_it_is_stored(redis_worker, cast):
+    ca_initialize()
+    letter = letter_at(cast, Status.PROVINCE_REVIEW)
+    stored = LetterDocument.objects.signed_for(letter).get()
+
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        stored.refresh_from_db()
+        if stored.archive_until is not None:
+            break
+        time.sleep(0.2)
+    assert stored.archive_until is not None, "the worker did not archive the letter in time"
+    assert _stamp_fields(bytes(stored.content)) == ["LuuTru1"]
