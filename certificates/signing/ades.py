@@ -20,8 +20,7 @@ from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from django.conf import settings
 from django.utils import timezone
-from django.utils.translation import gettext as _
-from pyhanko.sign.ades.report import AdESFailure, AdESIndeterminate, AdESStatus
+from pyhanko.sign.ades.report import AdESFailure, AdESIndeterminate
 from pyhanko.sign.diff_analysis import DiffResult
 from pyhanko.sign.validation.ades import ades_basic_validation, ades_lta_validation
 from pyhanko.sign.validation.generic_cms import extract_tst_data_iter
@@ -54,84 +53,19 @@ from pyhanko_certvalidator.revinfo.archival import CRLContainer
 from certificates.exceptions import CertificateError
 from certificates.signing.context import ValidationMaterial
 from certificates.signing.files import open_pdf
+from certificates.signing.indications import (
+    INDETERMINATE,
+    INDICATION_OF_STATUS,
+    INDICATIONS,
+    NO_SIGNATURE,
+    TOTAL_FAILED,
+    TOTAL_PASSED,
+    foreign_root_text,
+    indication_text,
+    sub_indication_text,
+)
 from certificates.signing.loops import outside_event_loop
 from certificates.signing.verify import ALLOWED_LATER_CHANGES
-
-TOTAL_PASSED = "TOTAL-PASSED"
-INDETERMINATE = "INDETERMINATE"
-TOTAL_FAILED = "TOTAL-FAILED"
-INDICATIONS = (TOTAL_PASSED, INDETERMINATE, TOTAL_FAILED)  # best to worst
-
-_INDICATION_OF_STATUS = {
-    AdESStatus.PASSED: TOTAL_PASSED,
-    AdESStatus.INDETERMINATE: INDETERMINATE,
-    AdESStatus.FAILED: TOTAL_FAILED,
-}
-
-# The portal's own code for a document without any signature (ETSI has none: there is nothing
-# to validate, so the document cannot pass).
-NO_SIGNATURE = "NO_SIGNATURE"
-
-
-def indication_text(indication: str) -> str:
-    return {
-        TOTAL_PASSED: _("Hợp lệ"),
-        INDETERMINATE: _("Chưa xác định được"),
-        TOTAL_FAILED: _("Không hợp lệ"),
-    }.get(indication, indication)
-
-
-def sub_indication_text(sub_indication: str) -> str:
-    """The Vietnamese meaning of an ETSI EN 319 102-1 sub-indication (clause 5.1.3)."""
-    texts = {
-        "": "",
-        NO_SIGNATURE: _("Văn bản không có chữ ký số"),
-        "FORMAT_FAILURE": _("Chữ ký không đúng định dạng, không đọc được"),
-        "HASH_FAILURE": _("Văn bản bị thay đổi sau khi ký"),
-        "SIG_CRYPTO_FAILURE": _("Giá trị chữ ký không khớp với khóa công khai của người ký"),
-        "REVOKED": _("Chứng thư đã bị thu hồi trước thời điểm ký"),
-        "EXPIRED": _("Chứng thư đã hết hạn trước thời điểm ký"),
-        "NOT_YET_VALID": _("Chứng thư chưa có hiệu lực tại thời điểm ký"),
-        "SIG_CONSTRAINTS_FAILURE": _("Chữ ký không đáp ứng các ràng buộc của chính sách ký"),
-        "CHAIN_CONSTRAINTS_FAILURE": _("Chuỗi chứng thư không đáp ứng các ràng buộc"),
-        "CERTIFICATE_CHAIN_GENERAL_FAILURE": _("Chuỗi chứng thư không hợp lệ"),
-        "CRYPTO_CONSTRAINTS_FAILURE": _("Thuật toán mật mã không còn đủ an toàn"),
-        "CRYPTO_CONSTRAINTS_FAILURE_NO_POE": _(
-            "Thuật toán mật mã không còn đủ an toàn và không có bằng chứng tồn tại trước đó"
-        ),
-        "POLICY_PROCESSING_ERROR": _("Không xử lý được chính sách ký"),
-        "SIGNATURE_POLICY_NOT_AVAILABLE": _("Không có chính sách ký"),
-        "TIMESTAMP_ORDER_FAILURE": _("Thứ tự các dấu thời gian không hợp lệ"),
-        "NO_SIGNING_CERTIFICATE_FOUND": _("Không tìm thấy chứng thư của người ký"),
-        "NO_CERTIFICATE_CHAIN_FOUND": _("Chứng thư không chuỗi về CA gốc tin cậy"),
-        "REVOKED_NO_POE": _(
-            "Chứng thư đã bị thu hồi và không có bằng chứng đã ký trước khi thu hồi"
-        ),
-        "REVOKED_CA_NO_POE": _(
-            "Chứng thư của CA đã bị thu hồi và không có bằng chứng đã ký trước khi thu hồi"
-        ),
-        "OUT_OF_BOUNDS_NO_POE": _(
-            "Chứng thư hết hạn hoặc chưa có hiệu lực và không có bằng chứng tồn tại "
-            "(dấu thời gian) trong thời hạn của chứng thư"
-        ),
-        "REVOCATION_OUT_OF_BOUNDS_NO_POE": _(
-            "Thông tin thu hồi nằm ngoài thời hạn của chứng thư và không có bằng chứng tồn tại"
-        ),
-        "OUT_OF_BOUNDS_NOT_REVOKED": _(
-            "Chứng thư hết hạn hoặc chưa có hiệu lực (không bị thu hồi)"
-        ),
-        "NO_POE": _("Không có bằng chứng tồn tại (dấu thời gian)"),
-        "TRY_LATER": _("Chưa có thông tin thu hồi đủ mới: kiểm tra lại sau"),
-        "SIGNED_DATA_NOT_FOUND": _("Không tìm thấy dữ liệu đã ký"),
-        "GENERIC": _("Không xác định được vì lý do khác"),
-    }
-    return texts.get(sub_indication, sub_indication)
-
-
-def foreign_root_text(root_name: str) -> str:
-    return _("Chứng thư của CA công cộng (không phải CA chuyên dùng Chính phủ): %(root)s") % {
-        "root": root_name
-    }
 
 
 @dataclass(frozen=True)
@@ -383,7 +317,7 @@ def _outcome(result, integrity: dict) -> tuple[str, str]:
     """(indication, sub-indication) from pyHanko's result, with the portal's rules (docs/ca.md,
     "Validation report")."""
     sub = result.ades_subindic
-    indication = _INDICATION_OF_STATUS[sub.status]
+    indication = INDICATION_OF_STATUS[sub.status]
     sub_indication = "" if indication == TOTAL_PASSED else sub.standard_name
     # A revision added after the signature that changes more than signatures and validation
     # data: ETSI has no sub-indication of its own for it; the signed content as shown is not
