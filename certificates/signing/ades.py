@@ -364,7 +364,9 @@ def _ades_result(embedded, spec: PdfSignatureValidationSpec, timing: ValidationT
     signature); without any, the basic one (§5.3): pyHanko's validation with time refuses a
     signature without a time-stamp outright (SIG_CONSTRAINTS_FAILURE)."""
     if _has_time_evidence(embedded):
+        # computes the integrity of every signature of the document (its diff analysis)
         return asyncio.run(ades_lta_validation(embedded, spec, timing_info=timing))
+    embedded.compute_integrity_info(spec.diff_policy)
     return asyncio.run(
         ades_basic_validation(
             embedded.signed_data,
@@ -377,9 +379,8 @@ def _ades_result(embedded, spec: PdfSignatureValidationSpec, timing: ValidationT
 
 def _validate(embedded, material, timing: ValidationTimingInfo) -> SignatureValidation:
     spec = _validation_spec(material, _signer_poes(embedded, material))
-    embedded.compute_integrity_info(spec.diff_policy)
-    integrity = embedded.summarise_integrity_info()
     result = outside_event_loop(lambda: _ades_result(embedded, spec, timing))
+    integrity = embedded.summarise_integrity_info()
     signer = embedded.signer_cert
     indication, sub_indication = _outcome(result, integrity)
     foreign = ""
