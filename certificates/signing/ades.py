@@ -348,22 +348,19 @@ def _signing_time(result, embedded) -> datetime | None:
     return embedded.self_reported_timestamp
 
 
-def _has_time_evidence(embedded) -> bool:
-    """A signature time-stamp (B-T) or a document time-stamp added after the signature."""
-    if next(extract_tst_data_iter(embedded.signer_info, signed=False), None) is not None:
-        return True
-    return any(
-        stamp.signed_revision > embedded.signed_revision
-        for stamp in embedded.reader.embedded_timestamp_signatures
-    )
+def _has_signature_timestamp(embedded) -> bool:
+    return next(extract_tst_data_iter(embedded.signer_info, signed=False), None) is not None
 
 
 def _ades_result(embedded, spec: PdfSignatureValidationSpec, timing: ValidationTimingInfo):
-    """pyHanko's AdES validation of one signature: with a proof of existence in the document,
-    the long-term one (EN 319 102-1 §5.6.3, which also runs the validation with time of a B-T
-    signature); without any, the basic one (§5.3): pyHanko's validation with time refuses a
-    signature without a time-stamp outright (SIG_CONSTRAINTS_FAILURE)."""
-    if _has_time_evidence(embedded):
+    """pyHanko's AdES validation of one signature: with a signature time-stamp (B-T and up),
+    the long-term one (EN 319 102-1 §5.6.3: the validation with time, the document's DSS and
+    document time-stamps, the past signature validation); without (B-B), the basic one (§5.3).
+    pyHanko's long-term validation refuses a signature without a signature time-stamp outright
+    (INDETERMINATE, SIG_CONSTRAINTS_FAILURE: its validation with time requires one), even when
+    a document time-stamp follows it, so such a signature is validated at the validation time
+    only (docs/ca.md, "Validation report")."""
+    if _has_signature_timestamp(embedded):
         # computes the integrity of every signature of the document (its diff analysis)
         return asyncio.run(ades_lta_validation(embedded, spec, timing_info=timing))
     embedded.compute_integrity_info(spec.diff_policy)

@@ -19,7 +19,7 @@ from certificates.choices import RevocationReason
 from certificates.signing.ades import validation_report
 from certificates.signing.context import validation_material
 from tests.certificates.test_verification import foreign_root_pem, sign_as
-from tests.certificates.timestamped import sign_timestamped
+from tests.certificates.timestamped import document_timestamped, sign_timestamped
 
 pytestmark = pytest.mark.django_db
 
@@ -190,3 +190,34 @@ def test_the_json_names_the_standard_outcome_and_each_signature(head_certificate
     (signature,) = data["signatures"]
     assert signature["signer_serial"] == head_certificate.serial
     assert signature["timestamped"] is True and signature["indication"] == "TOTAL-PASSED"
+
+
+def test_a_timestamped_signature_with_a_dss_and_a_document_time_stamp_passes(
+    head_certificate, letter_pdf, cast
+):
+    signed = sign_timestamped(letter_pdf, head_certificate, cast.head_a)
+    archived = document_timestamped(signed)
+    assert b"/DSS" in archived[len(signed) :] and b"/DocTimeStamp" in archived[len(signed) :]
+
+    report = report_of(archived)
+
+    assert outcomes(report) == [("TOTAL-PASSED", "")]  # the document time-stamp is no signature
+
+
+def test_a_b_b_signature_under_a_document_time_stamp_is_validated_as_b_b(
+    head_certificate, letter_pdf, cast
+):
+    # pyHanko's long-term validation needs a signature time-stamp; without one the signature
+    # is validated at the validation time (docs/ca.md, "Validation report").
+    signed = document_timestamped(sign_as(letter_pdf, head_certificate, cast.head_a))
+    signed_at = timezone.now()
+    fresh = report_of(signed)
+    with time_machine.travel(signed_at + timedelta(minutes=5)):
+        revoke(head_certificate, cast.ca_operator)
+    with time_machine.travel(signed_at + timedelta(minutes=10)):
+        now = report_of(signed)
+        at_signing = report_of(signed, at=signed_at)
+
+    assert outcomes(fresh) == [("TOTAL-PASSED", "")]
+    assert outcomes(now) == [("INDETERMINATE", "REVOKED_NO_POE")]
+    assert outcomes(at_signing) == [("TOTAL-PASSED", "")]
