@@ -11,6 +11,7 @@ Pure: the trust material is read by the caller (`certificates.signing.context`
 from __future__ import annotations
 
 import asyncio
+import logging
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from functools import lru_cache
@@ -136,6 +137,9 @@ class ValidationReport:
         }
 
 
+logger = logging.getLogger(__name__)
+
+
 # --- what pyHanko validates against -----------------------------------------------------------
 
 
@@ -242,8 +246,13 @@ def _public_roots(paths: tuple[str, ...]) -> tuple[x509.Certificate, ...]:
 
 def public_roots() -> tuple[x509.Certificate, ...]:
     """The public CAs' roots (SIGNING_PUBLIC_ROOTS, by default Mozilla's bundle as `certifi`
-    ships it), parsed once per process."""
-    return _public_roots(tuple(settings.SIGNING_PUBLIC_ROOTS))
+    ships it), parsed once per process; none when a file cannot be read (the system check
+    certificates.E013 says so): a signature is then reported without naming its public CA."""
+    try:
+        return _public_roots(tuple(settings.SIGNING_PUBLIC_ROOTS))
+    except (OSError, ValueError):
+        logger.exception("SIGNING_PUBLIC_ROOTS cannot be read")
+        return ()
 
 
 def _root_name(root: x509.Certificate) -> str:

@@ -221,3 +221,21 @@ def test_a_b_b_signature_under_a_document_time_stamp_is_validated_as_b_b(
     assert outcomes(fresh) == [("TOTAL-PASSED", "")]
     assert outcomes(now) == [("INDETERMINATE", "REVOKED_NO_POE")]
     assert outcomes(at_signing) == [("TOTAL-PASSED", "")]
+
+
+def test_an_unreadable_public_roots_file_fails_the_system_check_and_names_no_public_ca(
+    settings, head_certificate, letter_pdf, cast, tmp_path
+):
+    from certificates.checks import check_signing_settings
+
+    signed = sign_timestamped(letter_pdf, head_certificate, cast.head_a)
+    settings.SIGNING_TRUST_ROOTS = [foreign_root_pem(tmp_path / "other.pem")]
+    settings.SIGNING_PUBLIC_ROOTS = [str(tmp_path / "missing.pem")]
+
+    assert [e.id for e in check_signing_settings(None)] == ["certificates.E013"]
+    (signature,) = report_of(signed).signatures
+    assert (signature.indication, signature.sub_indication, signature.foreign_root) == (
+        "INDETERMINATE",
+        "NO_CERTIFICATE_CHAIN_FOUND",
+        "",
+    )
