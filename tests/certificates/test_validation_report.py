@@ -15,6 +15,7 @@ from pyhanko.pdf_utils.content import RawContent
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 
 from certificates import services
+from certificates.checks import check_signing_settings
 from certificates.choices import RevocationReason
 from certificates.signing.ades import validation_report
 from certificates.signing.context import validation_material
@@ -226,8 +227,6 @@ def test_a_b_b_signature_under_a_document_time_stamp_is_validated_as_b_b(
 def test_an_unreadable_public_roots_file_fails_the_system_check_and_names_no_public_ca(
     settings, head_certificate, letter_pdf, cast, tmp_path
 ):
-    from certificates.checks import check_signing_settings
-
     signed = sign_timestamped(letter_pdf, head_certificate, cast.head_a)
     settings.SIGNING_TRUST_ROOTS = [foreign_root_pem(tmp_path / "other.pem")]
     settings.SIGNING_PUBLIC_ROOTS = [str(tmp_path / "missing.pem")]

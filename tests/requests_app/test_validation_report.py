@@ -7,6 +7,8 @@ from datetime import timedelta
 
 import pytest
 import time_machine
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
 from django.urls import reverse
 from django.utils import timezone
 
@@ -15,6 +17,7 @@ from certificates.services import certificate_revoke, crl_publish
 from certificates.signing import personal_signing_certificate
 from requests_app import services
 from requests_app.choices import FormKind, Status
+from tests.certificates.test_verification import foreign_root_pem
 from tests.certificates.timestamped import sign_timestamped
 from tests.document_checks import text_of
 from tests.helpers import sign_in
@@ -177,3 +180,29 @@ def test_a_letter_without_a_signed_version_has_no_report_to_download(cast, clien
 
     for url in ("validation_report_json", "validation_report_pdf"):
         assert client.get(reverse(f"requests_app:{url}", args=[letter.pk])).status_code == 404
+
+
+def test_a_signer_under_a_public_cas_root_is_shown_as_such_not_as_an_error(
+    cast, client, settings, tmp_path, ca
+):
+    letter = received(cast)
+    # The simulated root plays a public CA's: no longer one of ours, but in the public bundle.
+    root = x509.load_der_x509_certificate(bytes(ca.root.certificate_der))
+    public = tmp_path / "public.pem"
+    public.write_bytes(root.public_bytes(serialization.Encoding.PEM))
+    settings.SIGNING_TRUST_ROOTS = [foreign_root_pem(tmp_path / "ours.pem")]
+    settings.SIGNING_PUBLIC_ROOTS = [str(public)]
+    root_name = root.subject.get_attributes_for_oid(x509.NameOID.COMMON_NAME)[0].value
+    sign_in(client, cast.officer_1)
+    client.post(reverse("requests_app:verify", args=[letter.pk]))
+
+    verification = services.letter_verification_current(letter)
+    assert verification.indication == "INDETERMINATE"
+    assert [s["foreign_root"] for s in verification.report["signatures"]] == [root_name] * 2
+    page = client.get(reverse("requests_app:detail", args=[letter.pk])).content.decode()
+    assert page.count("data-foreign-root") == 2
+    assert "alert-warning" in page
+    assert (
+        f'<small class="muted">Chứng thư của CA công cộng (không phải CA chuyên dùng Chính phủ): '
+        f"{root_name}"
+    ) in page
