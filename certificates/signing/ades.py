@@ -51,7 +51,6 @@ from pyhanko_certvalidator.policy_decl import (
 from pyhanko_certvalidator.registry import SimpleTrustManager
 from pyhanko_certvalidator.revinfo.archival import CRLContainer
 
-from certificates.exceptions import CertificateError
 from certificates.signing.context import ValidationMaterial
 from certificates.signing.files import open_pdf
 from certificates.signing.indications import (
@@ -68,14 +67,16 @@ from certificates.signing.indications import (
 from certificates.signing.loops import outside_event_loop
 from certificates.signing.verify import ALLOWED_LATER_CHANGES
 
+logger = logging.getLogger(__name__)
+
 
 @dataclass(frozen=True)
 class SignatureValidation:
     field_name: str
     signer_name: str
     signer_serial: str  # upper-case hex, as in the registry
-    # The best proof of the signature's existence (its time-stamp's time for B-T, a document
-    # time-stamp's for an archive), else the time the signer states; None if unreadable.
+    # The signature time-stamp's time when it validates (B-T: a time the signer cannot
+    # choose), else the time the signer states; None if unreadable.
     signing_time: datetime | None
     timestamped: bool  # the signing time is a proof of existence, not the signer's word
     indication: str  # TOTAL-PASSED, INDETERMINATE, TOTAL-FAILED
@@ -133,11 +134,9 @@ class ValidationReport:
             "indication_text": indication_text(self.indication),
             "sub_indication": self.sub_indication,
             "text": sub_indication_text(self.sub_indication),
+            "foreign": self.foreign,  # a signature's chain reaches a public CA's root
             "signatures": [s.as_json() for s in self.signatures],
         }
-
-
-logger = logging.getLogger(__name__)
 
 
 # --- what pyHanko validates against -----------------------------------------------------------
@@ -428,9 +427,7 @@ def validation_report(
     try:
         reader = open_pdf(pdf)
         embedded_signatures = list(reader.embedded_regular_signatures)
-    except CertificateError:
-        return ValidationReport(validated_at=moment, document_failure="FORMAT_FAILURE")
-    except Exception:  # hostile input: a broken form tree is a document that cannot be read
+    except Exception:  # hostile input (CertificateError or a broken form tree): unreadable
         return ValidationReport(validated_at=moment, document_failure="FORMAT_FAILURE")
     signatures = []
     for index, embedded in enumerate(embedded_signatures):
