@@ -131,6 +131,11 @@ def letter_signatures_verify(request, pk: int):
         verification = services.letter_signed_verify(document=signed, by=request.user)
         level = messages.success if verification.ok else messages.error
         level(
-            request, _("Đã kiểm tra lại chữ ký số: %(summary)s") % {"summary": verification.summary}
+            request,
+            _("Đã kiểm tra lại chữ ký số: %(summary)s. Báo cáo thẩm định: %(outcome)s.")
+            % {
+                "summary": verification.summary,
+                "outcome": indication_text(verification.indication),
+            },
         )
     return redirect("requests_app:detail", pk=letter.pk)

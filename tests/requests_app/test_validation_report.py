@@ -70,9 +70,12 @@ def test_a_head_revoked_after_signing_leaves_the_letter_total_passed_on_recheck(
         sign_in(client, cast.officer_1)
         client.post(reverse("requests_app:verify", args=[letter.pk]))
 
+        messages = [str(m) for m in client.get(reverse("requests_app:detail", args=[letter.pk])).context["messages"]]  # fmt: skip
+
     verification = services.letter_verification_current(letter)
     assert verification.checked_by == cast.officer_1
     assert (verification.indication, verification.sub_indication) == ("TOTAL-PASSED", "")
+    assert messages == ["Đã kiểm tra lại chữ ký số: 2 chữ ký hợp lệ. Báo cáo thẩm định: Hợp lệ."]
 
 
 def test_a_letter_signed_after_the_heads_revocation_is_total_failed_revoked(cast, client):
