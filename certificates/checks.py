@@ -105,8 +105,8 @@ def check_ca_settings(app_configs, **kwargs):
 
 @register()
 def check_signing_settings(app_configs, **kwargs):
-    """The trust roots are readable certificates, the size cap is sane (docs/ca.md, "Signing
-    and verification")."""
+    """The trust roots and the public CAs' roots are readable certificates, the size cap is sane
+    (docs/ca.md, "Signing and verification", "Validation report")."""
     errors = []
     for path in settings.SIGNING_TRUST_ROOTS:
         try:
@@ -115,6 +115,16 @@ def check_signing_settings(app_configs, **kwargs):
         except (OSError, ValueError) as exc:
             errors.append(
                 Error(f"SIGNING_TRUST_ROOTS: {path!r} is unreadable: {exc}", id="certificates.E006")
+            )
+    for path in settings.SIGNING_PUBLIC_ROOTS:
+        try:
+            if not load_certificates(path):
+                raise ValueError("no certificate in the file")
+        except (OSError, ValueError) as exc:
+            errors.append(
+                Error(
+                    f"SIGNING_PUBLIC_ROOTS: {path!r} is unreadable: {exc}", id="certificates.E013"
+                )
             )
     if settings.SIGNING_MAX_PDF_MB < 1:
         errors.append(Error("SIGNING_MAX_PDF_MB must be at least 1.", id="certificates.E007"))

@@ -7,6 +7,7 @@ REDIS_URL for PostgreSQL and Redis. Every variable is documented in `.env.exampl
 from datetime import timedelta
 from pathlib import Path
 
+import certifi
 import dj_database_url
 from csp.constants import NONE, SELF
 from django.utils.translation import gettext_lazy as _
@@ -479,6 +480,10 @@ PORTAL_RENEWAL_MAX_YEARS = env_int("PORTAL_RENEWAL_MAX_YEARS", 3)
 # chain to (PEM files; empty: the simulated CA's roots in the database) and the e-office's size
 # cap for signed PDFs (docs/domain.md §9).
 SIGNING_TRUST_ROOTS = env_list("SIGNING_TRUST_ROOTS")
+# The public CAs' roots (PEM files; default Mozilla's bundle as certifi ships it): a signature
+# whose chain reaches one is reported as a public CA's, not as an error (docs/ca.md,
+# "Validation report").
+SIGNING_PUBLIC_ROOTS = env_list("SIGNING_PUBLIC_ROOTS") or [certifi.where()]
 SIGNING_MAX_PDF_MB = env_int("SIGNING_MAX_PDF_MB", 50)
 # Keys on tokens (docs/ca.md, "Keys on tokens"): the PKCS#11 module every token and the CA's HSM
 # slot are reached through (SoftHSM2 in the demo and the tests; a token vendor's module or a

@@ -434,6 +434,15 @@ class LetterVerification(models.Model):
     summary = models.CharField(_("kết quả"), max_length=500)
     # one entry per signature, in signing order (certificates.signing.SignatureReport)
     signatures = models.JSONField(_("các chữ ký"), default=list, encoder=SafeJSONEncoder)
+    # The validation report of ETSI EN 319 102-1 made by the same check (docs/ca.md,
+    # "Validation report"): the document's outcome, and the whole report
+    # (certificates.signing.ades.ValidationReport.as_json). Empty on checks made before it.
+    indication = models.CharField(_("kết luận (ETSI)"), max_length=16, blank=True)
+    sub_indication = models.CharField(_("chỉ dẫn phụ (ETSI)"), max_length=48, blank=True)
+    validated_at = models.DateTimeField(_("thời điểm thẩm định"), null=True, blank=True)
+    report = models.JSONField(
+        _("báo cáo thẩm định"), default=dict, blank=True, encoder=SafeJSONEncoder
+    )
 
     class Meta:
         verbose_name = _("kết quả kiểm tra chữ ký")

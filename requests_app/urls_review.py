@@ -3,7 +3,7 @@ processing progress and the two work queues."""
 
 from django.urls import path
 
-from requests_app.views import detail, documents, queues, word
+from requests_app.views import detail, documents, queues, validation, word
 
 urlpatterns = [
     path("van-ban/<int:pk>/", detail.cert_request_detail, name="detail"),
@@ -21,6 +21,16 @@ urlpatterns = [
         "van-ban/<int:pk>/kiem-tra-chu-ky/",
         documents.letter_signatures_verify,
         name="verify",
+    ),
+    path(
+        "van-ban/<int:pk>/bao-cao-tham-dinh.json",
+        validation.letter_validation_report_json,
+        name="validation_report_json",
+    ),
+    path(
+        "van-ban/<int:pk>/bao-cao-tham-dinh.pdf",
+        validation.letter_validation_report_pdf,
+        name="validation_report_pdf",
     ),
     path("so-khcn/hop-thu/", queues.province_inbox, name="province_inbox"),
     path("ca/hang-doi/", queues.ca_queue, name="ca_queue"),

@@ -24,7 +24,11 @@ from pyhanko_certvalidator import ValidationContext
 from certificates.choices import RevocationReason
 from certificates.exceptions import CertificateError
 from certificates.models import Certificate, RevocationList
-from certificates.signing.context import validation_context, validation_material
+from certificates.signing.context import (
+    ValidationMaterial,
+    validation_context,
+    validation_material,
+)
 from certificates.signing.files import open_pdf
 from certificates.signing.loops import outside_event_loop
 
@@ -196,9 +200,12 @@ def _report(embedded, context: ValidationContext, agency) -> SignatureReport:
     )
 
 
-def verify_pdf(pdf: bytes, *, agency=None) -> list[SignatureReport]:
+def verify_pdf(
+    pdf: bytes, *, agency=None, material: ValidationMaterial | None = None
+) -> list[SignatureReport]:
     """One report per signature, in signing order. With `agency`, a signer whose portal
-    certificate is not the agency's is flagged ("Người ký không thuộc cơ quan")."""
+    certificate is not the agency's is flagged ("Người ký không thuộc cơ quan"). `material`:
+    the trust material the caller has already read (read here otherwise)."""
     reader = open_pdf(pdf)
     try:
         embedded_signatures = list(reader.embedded_regular_signatures)
@@ -206,7 +213,7 @@ def verify_pdf(pdf: bytes, *, agency=None) -> list[SignatureReport]:
         raise CertificateError(_("Không đọc được chữ ký trong tệp PDF."), code="bad_pdf") from exc
     # Revocation is judged against the signing time in `_report`, from the registry and the
     # CRL; nothing is fetched from the network while a letter is received.
-    context = validation_context(validation_material(), revocation=False)
+    context = validation_context(material or validation_material(), revocation=False)
     reports = []
     for index, embedded in enumerate(embedded_signatures):
         try:

@@ -9,7 +9,13 @@ from django.utils.translation import gettext as _
 from certificates.choices import SignedDocumentKind, SigningEventKind
 from certificates.exceptions import CertificateError
 from certificates.services import signing_events_record_reports
-from certificates.signing import SignatureReport, verification_summary, verify_pdf
+from certificates.signing import (
+    SignatureReport,
+    validation_report,
+    verification_summary,
+    verify_pdf,
+)
+from certificates.signing.context import validation_material
 from portal.audit import audit_record
 from portal.errors import DomainError
 from requests_app.models import CertRequest, LetterDocument, LetterVerification
@@ -36,14 +42,18 @@ def letter_signed_verify(
     *, document: LetterDocument, by=None, reports: list[SignatureReport] | None = None
 ) -> LetterVerification:
     """Check every signature of `document` against the trust roots, the registry and the CRL,
-    for the letter's agency; store and audit the result (a file that cannot be read is a
+    for the letter's agency, and make its ETSI EN 319 102-1 validation report at this moment
+    (docs/ca.md, "Validation report"); store and audit the result (a file that cannot be read is a
     failed check, never a 500). `reports`: a check of the document's bytes just made by the
     caller (the upload's inspection), stored instead of checking twice."""
     letter = document.letter
+    # One read of the trust material for both checks; the report validates at this moment.
+    material = validation_material()
+    content = bytes(LetterDocument.objects.values_list("content", flat=True).get(pk=document.pk))
+    report = validation_report(content, material=material)
     try:
         if reports is None:
-            content = LetterDocument.objects.values_list("content", flat=True).get(pk=document.pk)
-            reports = verify_pdf(bytes(content), agency=letter.agency)
+            reports = verify_pdf(content, agency=letter.agency, material=material)
     except CertificateError as exc:
         entries, ok, summary = [], False, exc.message
     else:
@@ -59,13 +69,27 @@ def letter_signed_verify(
         ok = bool(reports) and all(report.ok for report in reports)
         summary = verification_summary(reports)
     verification = LetterVerification.objects.create(
-        document=document, checked_by=by, ok=ok, summary=summary[:500], signatures=entries
+        document=document,
+        checked_by=by,
+        ok=ok,
+        summary=summary[:500],
+        signatures=entries,
+        indication=report.indication,
+        sub_indication=report.sub_indication,
+        validated_at=report.validated_at,
+        report=report.as_json(),
     )
     audit_record(
         actor=by,
         action="letter_document.verify",
         obj=letter,
-        after={"version": document.version, "ok": ok, "summary": verification.summary},
+        after={
+            "version": document.version,
+            "ok": ok,
+            "summary": verification.summary,
+            "indication": report.indication,
+            "sub_indication": report.sub_indication,
+        },
     )
     return verification
 

@@ -3,7 +3,7 @@ out of scope is 404, like the letter's page (`visible_to`); and the signatures o
 version, as last verified, with a re-check on request."""
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from django.contrib import messages
@@ -15,6 +15,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from agencies.names import display_name
+from certificates.signing import indication_text, localized, sub_indication_text
+from certificates.signing.indications import TOTAL_FAILED, TOTAL_PASSED
 from portal.documents import DocumentKind, pdf_download
 from requests_app import services
 from requests_app.models import CertRequest, LetterDocument
@@ -39,24 +41,57 @@ class SignatureCheck:
     signatures: list
     checked_at: datetime
     checked_by_name: str
+    # The ETSI EN 319 102-1 report of the same check (docs/ca.md, "Validation report"); empty
+    # indication on checks made before it existed.
+    indication: str = ""
+    sub_indication: str = ""
+    validated_at: datetime | None = None
+    report_signatures: list = field(default_factory=list)
 
     @classmethod
     def of(cls, check: dict) -> "SignatureCheck":
         """From `LetterDocumentQuerySet.with_newest_check`'s JSON (on SQLite, the JSON column
         comes as text and the time without its zone, in UTC)."""
         signatures = check["signatures"]
-        checked_at = parse_datetime(check["checked_at"])
-        if timezone.is_naive(checked_at):
-            checked_at = timezone.make_aware(checked_at, UTC)
+        report_signatures = check.get("report_signatures") or []
+        if isinstance(report_signatures, str):
+            report_signatures = json.loads(report_signatures)
         return cls(
             ok=bool(check["ok"]),
             summary=check["summary"],
             signatures=json.loads(signatures) if isinstance(signatures, str) else signatures,
-            checked_at=checked_at,
+            checked_at=_aware(check["checked_at"]),
             checked_by_name=display_name(
                 check["person_name"], check["first_name"], check["last_name"], check["username"]
             ),
+            indication=check.get("indication") or "",
+            sub_indication=check.get("sub_indication") or "",
+            validated_at=_aware(check["validated_at"]) if check.get("validated_at") else None,
+            report_signatures=localized({"signatures": report_signatures})["signatures"],
         )
+
+    @property
+    def indication_text(self) -> str:
+        return indication_text(self.indication)
+
+    @property
+    def sub_indication_text(self) -> str:
+        return sub_indication_text(self.sub_indication)
+
+    @property
+    def outcome(self) -> str:
+        """The panel's colour: passed, indeterminate (a public CA's or unknown chain, no proof
+        yet) or failed."""
+        return {TOTAL_PASSED: "passed", TOTAL_FAILED: "failed"}.get(
+            self.indication, "indeterminate"
+        )
+
+
+def _aware(text: str) -> datetime:
+    moment = parse_datetime(text)
+    if timezone.is_naive(moment):
+        moment = timezone.make_aware(moment, UTC)
+    return moment
 
 
 def signatures_context(cert_request: CertRequest, documents: list[LetterDocument]) -> dict:
@@ -96,6 +131,11 @@ def letter_signatures_verify(request, pk: int):
         verification = services.letter_signed_verify(document=signed, by=request.user)
         level = messages.success if verification.ok else messages.error
         level(
-            request, _("Đã kiểm tra lại chữ ký số: %(summary)s") % {"summary": verification.summary}
+            request,
+            _("Đã kiểm tra lại chữ ký số: %(summary)s. Báo cáo thẩm định: %(outcome)s.")
+            % {
+                "summary": verification.summary,
+                "outcome": indication_text(verification.indication),
+            },
         )
     return redirect("requests_app:detail", pk=letter.pk)

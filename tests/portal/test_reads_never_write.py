@@ -216,6 +216,8 @@ ARGS = {
     "requests_app:document": lambda w: [{"pk": pk, "version": v} for pk, v in w.documents],
     "requests_app:docx": _letter_args,
     "requests_app:verify": _letter_args,
+    "requests_app:validation_report_json": _letter_args,
+    "requests_app:validation_report_pdf": _letter_args,
     "requests_app:device_recovery": _device_args,
     "requests_app:device_report_loss": _device_args,
     "requests_app:device_desk_prepare": _document_kinds,
