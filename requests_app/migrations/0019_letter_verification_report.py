@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('requests_app', '0017_letters_signed_with_the_heads_device'),
+        ('requests_app', '0018_letter_archive_until'),
     ]
 
     operations = [
