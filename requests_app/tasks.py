@@ -10,6 +10,7 @@ from requests_app.services import (
     letter_archive_extend,
     letter_document_render,
     letter_document_render_missing,
+    letter_report_if_missing,
     letters_archive_due,
 )
 
@@ -57,9 +58,11 @@ def letter_document_render_missing_task() -> int:
 
 @shared_task(name="requests_app.tasks.letter_archive_extend_task")
 def letter_archive_extend_task(document_id: int) -> int | None:
-    """A signed version's long-term proofs (docs/ca.md, "Long-term signatures"); safe twice:
-    the locked row is extended only while still due."""
+    """A signed version's long-term proofs (docs/ca.md, "Long-term signatures"), then its
+    validation report if the receipt's check has none (docs/ca.md, "Validation report"); safe
+    twice: each is decided on the locked row."""
     document = letter_archive_extend(document_id=document_id)
+    letter_report_if_missing(document_id=document_id)
     return document.pk if document is not None else None
 
 

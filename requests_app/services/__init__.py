@@ -42,6 +42,7 @@ from requests_app.services.signing import letter_signed_current, letter_signed_s
 from requests_app.services.upload import letter_signed_accept, letter_signed_upload
 from requests_app.services.verification import (
     check_signed,
+    letter_report_if_missing,
     letter_signed_verify,
     letter_verification_current,
 )
@@ -78,6 +79,7 @@ __all__ = [
     "DeskRound",
     "letter_signed_verify",
     "letter_verification_current",
+    "letter_report_if_missing",
     "letter_archive_extend",
     "letters_archive_due",
     "row_decide",

@@ -59,7 +59,7 @@ def letter_signed_store(
             letter_receive(locked)
             # Verification on receipt, in the same transaction: the letter reaches the
             # province with the result the page shows and the forward gate reads.
-            letter_signed_verify(document=document, reports=reports)
+            letter_signed_verify(document=document, reports=reports, with_report=False)
             received = True
     if received:
         notify.to_province(locked)

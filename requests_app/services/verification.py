@@ -4,6 +4,7 @@ stored (`LetterVerification`) so that the page shows it without verifying on eve
 forwarding or processing a letter needs a signed version whose last check found every
 signature valid (decided on the locked letter by `check_signed`)."""
 
+from django.db import transaction
 from django.utils.translation import gettext as _
 
 from certificates.choices import SignedDocumentKind, SigningEventKind
@@ -39,18 +40,24 @@ def _report_entry(report) -> dict:
 
 
 def letter_signed_verify(
-    *, document: LetterDocument, by=None, reports: list[SignatureReport] | None = None
+    *,
+    document: LetterDocument,
+    by=None,
+    reports: list[SignatureReport] | None = None,
+    with_report: bool = True,
 ) -> LetterVerification:
     """Check every signature of `document` against the trust roots, the registry and the CRL,
     for the letter's agency, and make its ETSI EN 319 102-1 validation report at this moment
     (docs/ca.md, "Validation report"); store and audit the result (a file that cannot be read is a
     failed check, never a 500). `reports`: a check of the document's bytes just made by the
-    caller (the upload's inspection), stored instead of checking twice."""
+    caller (the upload's inspection), stored instead of checking twice. Without `with_report`
+    (the receipt, in the head's request) the report is left to the worker
+    (`letter_report_if_missing`)."""
     letter = document.letter
     # One read of the trust material for both checks; the report validates at this moment.
     material = validation_material()
     content = bytes(LetterDocument.objects.values_list("content", flat=True).get(pk=document.pk))
-    report = validation_report(content, material=material)
+    report = validation_report(content, material=material) if with_report else None
     try:
         if reports is None:
             reports = verify_pdf(content, agency=letter.agency, material=material)
@@ -74,10 +81,16 @@ def letter_signed_verify(
         ok=ok,
         summary=summary[:500],
         signatures=entries,
-        indication=report.indication,
-        sub_indication=report.sub_indication,
-        validated_at=report.validated_at,
-        report=report.as_json(),
+        **(
+            {
+                "indication": report.indication,
+                "sub_indication": report.sub_indication,
+                "validated_at": report.validated_at,
+                "report": report.as_json(),
+            }
+            if report is not None
+            else {}
+        ),
     )
     audit_record(
         actor=by,
@@ -87,11 +100,25 @@ def letter_signed_verify(
             "version": document.version,
             "ok": ok,
             "summary": verification.summary,
-            "indication": report.indication,
-            "sub_indication": report.sub_indication,
+            "indication": verification.indication,
+            "sub_indication": verification.sub_indication,
         },
     )
     return verification
+
+
+def letter_report_if_missing(*, document_id: int) -> LetterVerification | None:
+    """The worker's validation report of a stored signed version whose newest check has none
+    (the receipt's), decided on the locked version so that two runs make one. None when it
+    already has one."""
+    with transaction.atomic():
+        locked = LetterDocument.objects.select_for_update().filter(pk=document_id).first()
+        if locked is None:
+            return None
+        newest = locked.verifications.order_by("-checked_at", "-pk").first()
+        if newest is not None and newest.indication:
+            return None
+        return letter_signed_verify(document=locked)
 
 
 def letter_verification_current(cert_request: CertRequest) -> LetterVerification | None:

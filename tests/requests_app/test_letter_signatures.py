@@ -113,7 +113,7 @@ def test_an_agency_without_its_seal_is_refused_at_the_seal_round(cast, ca):
 
 def _tampered(pdf: bytes) -> bytes:
     """One byte changed inside the first revision's page content (signed by both)."""
-    at = pdf.index(b"stream", len(pdf) // 4) + 40
+    at = pdf.index(b"stream", pdf.index(b"%%EOF") // 4) + 40
     return pdf[:at] + bytes([pdf[at] ^ 0x01]) + pdf[at + 1 :]
 
 

@@ -17,6 +17,8 @@ from certificates.services import certificate_revoke, crl_publish
 from certificates.signing import personal_signing_certificate
 from requests_app import services
 from requests_app.choices import FormKind, Status
+from requests_app.models import LetterDocument
+from requests_app.tasks import letter_archive_extend_task
 from tests.certificates.test_verification import foreign_root_pem
 from tests.certificates.timestamped import sign_timestamped
 from tests.document_checks import text_of
@@ -28,8 +30,15 @@ from tests.requests_app.test_letter_signatures import _tampered, signed_of
 pytestmark = pytest.mark.django_db
 
 
+def worker_runs(letter) -> None:
+    """What the worker does once a signed version is stored: its archive, then its report."""
+    letter_archive_extend_task(LetterDocument.objects.signed_for(letter).get().pk)
+
+
 def received(cast):
-    return letter_at(cast, Status.PROVINCE_REVIEW, FormKind.ISSUE_ORGANIZATION)
+    letter = letter_at(cast, Status.PROVINCE_REVIEW, FormKind.ISSUE_ORGANIZATION)
+    worker_runs(letter)
+    return letter
 
 
 def revoke_head(cast, reason=RevocationReason.DEVICE_BROKEN):
@@ -45,6 +54,7 @@ def stored(cast, pdf: bytes, letter):
     services.letter_signed_store(
         cert_request_id=letter.pk, number=letter.number, by=cast.head_a, source="upload", pdf=pdf
     )
+    worker_runs(letter)
     return services.letter_verification_current(letter)
 
 
