@@ -7,10 +7,9 @@ from requests_app.excel.jobs import letter_import_parse, letter_import_save
 from requests_app.services import (
     cert_request_resume_stalled,
     cert_request_run_processing,
-    letter_archive_extend,
+    letter_archive_and_report,
     letter_document_render,
     letter_document_render_missing,
-    letter_report_if_missing,
     letters_archive_due,
 )
 
@@ -61,12 +60,11 @@ def letter_archive_extend_task(document_id: int) -> int | None:
     """A signed version's long-term proofs (docs/ca.md, "Long-term signatures"), then its
     validation report if the receipt's check has none (docs/ca.md, "Validation report"); safe
     twice: each is decided on the locked row."""
-    document = letter_archive_extend(document_id=document_id)
-    letter_report_if_missing(document_id=document_id)
+    document = letter_archive_and_report(document_id=document_id)
     return document.pk if document is not None else None
 
 
-@shared_task
+@shared_task(name="requests_app.tasks.letters_archive_due_task")
 def letters_archive_due_task() -> int:
     """Beat: long-term proofs for signed letters that lack them or whose newest document
     time-stamp's certificate nears its end (docs/ca.md, "Long-term signatures")."""

@@ -8,10 +8,9 @@ from asn1crypto import ocsp as asn1_ocsp
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.x509 import ocsp
-from django.utils import timezone
 
-from certificates.models import CertificateAuthority, RevocationList
-from certificates.services.publication import crl_publish, ocsp_respond
+from certificates.models import CertificateAuthority
+from certificates.services.publication import crl_current, ocsp_respond
 from certificates.services.timestamps import timestamp_token
 from certificates.signing.archive import ArchiveExtended, archive_extend, signing_certificates
 from certificates.signing.context import ValidationMaterial, validation_material
@@ -22,11 +21,8 @@ CERT_ID_HASH = hashes.SHA1()  # noqa: S303
 
 def _crls_current() -> None:
     """Every CA still in use has a CRL that has not lapsed (a validator would refuse one)."""
-    now = timezone.now()
-    for authority in CertificateAuthority.objects.public().publishing_crls(at=now):
-        latest = RevocationList.objects.latest_for(authority)
-        if latest is None or latest.next_update <= now:
-            crl_publish(authority=authority)
+    for authority in CertificateAuthority.objects.public().publishing_crls():
+        crl_current(authority=authority)
 
 
 def _ocsp_answers(pdf: bytes, material: ValidationMaterial) -> list[asn1_ocsp.OCSPResponse]:
@@ -55,7 +51,7 @@ def _ocsp_answers(pdf: bytes, material: ValidationMaterial) -> list[asn1_ocsp.OC
     return answers
 
 
-def document_archive_extend(pdf: bytes) -> ArchiveExtended:
+def document_archive_extend(*, pdf: bytes) -> ArchiveExtended:
     """`pdf` as B-LTA: the DSS (chains and each CA's newest CRL, published first when it has
     lapsed) and a document time-stamp. Raises `CertificateError` (nothing written) when a
     chain cannot be shown unrevoked or the authority grants no token."""

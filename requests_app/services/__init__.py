@@ -2,7 +2,11 @@
 tasks call these; each decides the actor's right on the letter as locked, moves it through
 the lifecycle table and records an audit event."""
 
-from requests_app.services.archive import letter_archive_extend, letters_archive_due
+from requests_app.services.archive import (
+    letter_archive_and_report,
+    letter_archive_extend,
+    letters_archive_due,
+)
 from requests_app.services.desk import DeskRound, letter_desk_complete, letter_desk_prepare
 from requests_app.services.documents import (
     enqueue_document_render,
@@ -80,6 +84,7 @@ __all__ = [
     "letter_signed_verify",
     "letter_verification_current",
     "letter_report_if_missing",
+    "letter_archive_and_report",
     "letter_archive_extend",
     "letters_archive_due",
     "row_decide",

@@ -4,6 +4,8 @@ stored (`LetterVerification`) so that the page shows it without verifying on eve
 forwarding or processing a letter needs a signed version whose last check found every
 signature valid (decided on the locked letter by `check_signed`)."""
 
+import hashlib
+
 from django.db import transaction
 from django.utils.translation import gettext as _
 
@@ -54,9 +56,15 @@ def letter_signed_verify(
     (the receipt, in the head's request) the report is left to the worker
     (`letter_report_if_missing`)."""
     letter = document.letter
-    # One read of the trust material for both checks; the report validates at this moment.
-    material = validation_material()
-    content = bytes(LetterDocument.objects.values_list("content", flat=True).get(pk=document.pk))
+    # One read of the file and of the trust material for both checks (none when the caller's
+    # reports stand and no report is asked for); the report validates at this moment.
+    needed = with_report or reports is None
+    content = (
+        bytes(LetterDocument.objects.values_list("content", flat=True).get(pk=document.pk))
+        if needed
+        else b""
+    )
+    material = validation_material() if needed else None
     report = validation_report(content, material=material) if with_report else None
     try:
         if reports is None:
@@ -86,7 +94,8 @@ def letter_signed_verify(
                 "indication": report.indication,
                 "sub_indication": report.sub_indication,
                 "validated_at": report.validated_at,
-                "report": report.as_json(),
+                # the bytes it judged: a later archive update changes the version's
+                "report": {**report.as_json(), "sha256": hashlib.sha256(content).hexdigest()},
             }
             if report is not None
             else {}
@@ -109,14 +118,23 @@ def letter_signed_verify(
 
 def letter_report_if_missing(*, document_id: int) -> LetterVerification | None:
     """The worker's validation report of a stored signed version whose newest check has none
-    (the receipt's), decided on the locked version so that two runs make one. None when it
-    already has one."""
+    of its present bytes (the receipt's check has none; an archive update changes the bytes),
+    decided on the locked version so that two runs make one. None when it already has one."""
     with transaction.atomic():
-        locked = LetterDocument.objects.select_for_update().filter(pk=document_id).first()
+        locked = (
+            LetterDocument.objects.select_for_update()
+            .defer("content")
+            .filter(pk=document_id)
+            .first()
+        )
         if locked is None:
             return None
         newest = locked.verifications.order_by("-checked_at", "-pk").first()
-        if newest is not None and newest.indication:
+        if (
+            newest is not None
+            and newest.indication
+            and newest.report.get("sha256") == locked.sha256
+        ):
             return None
         return letter_signed_verify(document=locked)
 

@@ -41,7 +41,8 @@ def _document(letter: CertRequest, verification: LetterVerification) -> dict:
         "document": {
             "letter_number": letter.number,
             "version": document.version,
-            "sha256": document.sha256,
+            # the bytes the report judged (older checks: the version's present bytes)
+            "sha256": verification.report.get("sha256") or document.sha256,
         },
         "checked_at": verification.checked_at.isoformat(),
     }

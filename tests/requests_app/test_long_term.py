@@ -19,7 +19,7 @@ from certificates.signing.context import validation_material
 from portal.models import AuditEvent
 from requests_app import services
 from requests_app.choices import Status
-from requests_app.models import LetterDocument
+from requests_app.models import LetterDocument, LetterVerification
 from requests_app.services.archive import enqueue_archive_extend
 from requests_app.tasks import letter_archive_extend_task, letters_archive_due_task
 from tests.certificates.long_term import lta_results
@@ -192,3 +192,40 @@ def test_a_real_worker_archives_the_letter_once_it_is_stored(redis_worker, cast)
         time.sleep(0.2)
     assert stored.archive_until is not None, "the worker did not archive the letter in time"
     assert _stamp_fields(bytes(stored.content)) == ["LuuTru1"]
+
+
+def test_a_stamp_by_a_unit_ending_within_the_renewal_window_is_not_stored(cast, ca, settings):
+    letter = letter_at(cast, Status.PROVINCE_REVIEW)
+    stored = LetterDocument.objects.signed_for(letter).get()
+    # The active unit (5 years) ends inside a window longer than that: the update would be
+    # due again at once, so it is not stored (nor would a second run grow the file).
+    settings.CA_ARCHIVE_RENEW_DAYS = 6 * 366
+
+    assert services.letter_archive_extend(document_id=stored.pk) is None
+    unchanged = LetterDocument.objects.get(pk=stored.pk)
+    assert unchanged.sha256 == stored.sha256 and unchanged.archive_until is None
+
+
+def test_a_version_whose_signatures_were_found_invalid_is_not_archived(cast, ca):
+    letter = letter_at(cast, Status.PROVINCE_REVIEW)
+    stored = LetterDocument.objects.signed_for(letter).get()
+    LetterVerification.objects.filter(document=stored).update(ok=False)
+
+    assert services.letter_archive_extend(document_id=stored.pk) is None
+    assert LetterDocument.objects.get(pk=stored.pk).archive_until is None
+
+
+def test_the_beat_makes_the_report_the_lost_task_would_have_made(cast, ca):
+    letter = letter_at(cast, Status.PROVINCE_REVIEW)
+    stored = LetterDocument.objects.signed_for(letter).get()
+    assert services.letter_verification_current(letter).indication == ""  # the receipt's
+
+    assert letters_archive_due_task() == 1
+
+    archived = LetterDocument.objects.get(pk=stored.pk)
+    check = services.letter_verification_current(letter)
+    assert check.indication == "TOTAL-PASSED"
+    assert check.report["sha256"] == archived.sha256 != stored.sha256  # the archived bytes
+    # a second run makes no second report
+    assert letters_archive_due_task() == 0
+    assert services.letter_verification_current(letter).pk == check.pk
