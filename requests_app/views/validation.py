@@ -7,7 +7,7 @@ import json
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.dateparse import parse_datetime
 from django.views.decorators.http import require_GET
 
@@ -72,7 +72,8 @@ def _when(text: str | None):
 @require_GET
 def letter_validation_report_pdf(request, pk: int):
     letter, verification = _reported(request, pk)
-    report = _document(letter, verification)
+    with translation.override("vi"):  # an official document: always Vietnamese
+        report = _document(letter, verification)
     signatures = [
         {**signature, "signing_time": _when(signature.get("signing_time"))}
         for signature in report["signatures"]
