@@ -33,7 +33,6 @@ from pyhanko.sign.validation.policy_decl import (
     RevocationInfoGatheringSpec,
     SignatureValidationSpec,
 )
-from pyhanko.sign.validation.status import SignatureCoverageLevel
 from pyhanko_certvalidator.context import CertValidationPolicySpec
 from pyhanko_certvalidator.ltv.poe import (
     KnownPOE,
@@ -65,7 +64,7 @@ from certificates.signing.indications import (
     sub_indication_text,
 )
 from certificates.signing.loops import outside_event_loop
-from certificates.signing.verify import ALLOWED_LATER_CHANGES
+from certificates.signing.verify import covers_document, serial_hex
 
 logger = logging.getLogger(__name__)
 
@@ -301,24 +300,11 @@ def _foreign_root(signer: asn1_x509.Certificate, embedded: list[asn1_x509.Certif
 
 
 def _covers_document(integrity: dict) -> bool:
-    """As `verify._covers_document`, from pyHanko's integrity summary: later revisions may only
-    add signatures and validation data (and document time-stamps)."""
-    coverage = integrity.get("coverage")
-    if coverage == SignatureCoverageLevel.ENTIRE_FILE:
-        return True
+    """`verify.covers_document` read from pyHanko's integrity summary."""
     diff = integrity.get("diff_result")
     # a suspicious change comes as the exception pyHanko raised, not as a DiffResult
     level = diff.modification_level if isinstance(diff, DiffResult) else None
-    return (
-        coverage == SignatureCoverageLevel.ENTIRE_REVISION
-        and level is not None
-        and level <= ALLOWED_LATER_CHANGES
-        and integrity.get("docmdp_ok") is not False
-    )
-
-
-def _serial_hex(number: int) -> str:
-    return f"{number:X}"
+    return covers_document(integrity.get("coverage"), level, integrity.get("docmdp_ok"))
 
 
 def _outcome(result, integrity: dict) -> tuple[str, str]:
@@ -394,7 +380,7 @@ def _validate(embedded, material, timing: ValidationTimingInfo) -> SignatureVali
     return SignatureValidation(
         field_name=str(embedded.field_name),
         signer_name=signer.subject.native.get("common_name", "") or "",
-        signer_serial=_serial_hex(signer.serial_number),
+        signer_serial=serial_hex(signer.serial_number),
         signing_time=_signing_time(result, embedded),
         timestamped=_timestamped(result),
         indication=indication,

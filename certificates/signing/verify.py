@@ -67,14 +67,15 @@ class SignatureReport:
         return not self.problems
 
 
-def _serial_hex(number: int) -> str:
+def serial_hex(number: int) -> str:
+    """A certificate's serial as the registry writes it (upper-case hex)."""
     return f"{number:X}"
 
 
 def _portal_certificate(signer_cert: asn1_x509.Certificate) -> Certificate | None:
     candidate = (
         Certificate.objects.select_related("issuer")
-        .filter(serial=_serial_hex(signer_cert.serial_number))
+        .filter(serial=serial_hex(signer_cert.serial_number))
         .first()
     )
     if candidate is None or bytes(candidate.der or b"") != signer_cert.dump():
@@ -104,15 +105,17 @@ def certificate_revoked_at(certificate: Certificate) -> datetime | None:
     return _revocation_time(certificate)
 
 
-def _covers_document(status) -> bool:
-    if status.coverage == SignatureCoverageLevel.ENTIRE_FILE:
+def covers_document(coverage, level, docmdp_ok) -> bool:
+    """Whether a signature still covers the document: the whole file, or its revision with
+    nothing after it but further signatures and validation data (pyHanko's coverage, the later
+    revisions' modification level, the DocMDP verdict)."""
+    if coverage == SignatureCoverageLevel.ENTIRE_FILE:
         return True
-    level = status.modification_level
     return (
-        status.coverage == SignatureCoverageLevel.ENTIRE_REVISION
+        coverage == SignatureCoverageLevel.ENTIRE_REVISION
         and level is not None
         and level <= ALLOWED_LATER_CHANGES
-        and status.docmdp_ok is not False
+        and docmdp_ok is not False
     )
 
 
@@ -158,7 +161,7 @@ def _report(embedded, context: ValidationContext, agency) -> SignatureReport:
         and certificate.revocation_reason in KEY_AT_RISK
     )
     intact = bool(status.intact and status.valid)
-    covers = _covers_document(status)
+    covers = covers_document(status.coverage, status.modification_level, status.docmdp_ok)
     trusted = bool(status.trusted)
     belongs = None
     if agency is not None:
@@ -185,7 +188,7 @@ def _report(embedded, context: ValidationContext, agency) -> SignatureReport:
     return SignatureReport(
         field_name=str(embedded.field_name),
         signer_name=signer_cert.subject.native.get("common_name", "") or "",
-        signer_serial=_serial_hex(signer_cert.serial_number),
+        signer_serial=serial_hex(signer_cert.serial_number),
         signing_time=signing_time,
         intact=intact,
         covers_document=covers,
