@@ -55,9 +55,14 @@ run: run-deps $(VENV)/.installed
 	$(PY) manage.py seed_demo
 	$(PY) manage.py runportal $(ADDR)
 
+# The suite runs on TEST_WORKERS processes (pytest-xdist; each its own test database, Redis
+# database and var/ directory: tests/parallel.py); TEST_WORKERS=0 runs it in this process.
+# worksteal: an idle process takes queued tests from a busy one (tests differ in length by four
+# orders of magnitude).
+TEST_WORKERS ?= auto
 test: export SECRET_KEY ?= test-secret-key
 test: install-test
-	$(VENV)/bin/pytest $(PYTEST_ARGS)
+	$(VENV)/bin/pytest -n $(TEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
 
 # Redraw the golden first pages of the nine documents (tests/golden/*.png) after an intended
 # change of layout; look at the new images before committing them.

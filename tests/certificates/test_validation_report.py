@@ -19,7 +19,7 @@ from certificates.checks import check_signing_settings
 from certificates.choices import RevocationReason
 from certificates.signing.ades import validation_report
 from certificates.signing.context import validation_material
-from tests.certificates.test_verification import foreign_root_pem, sign_as
+from tests.certificates.signed_by import foreign_root_pem, sign_as
 from tests.certificates.timestamped import document_timestamped, sign_timestamped
 
 pytestmark = pytest.mark.django_db

@@ -2,15 +2,13 @@
 coverage, trust roots, revocation at signing time, the drafting agency, the rendered revision,
 and hostile uploads."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from io import BytesIO
 
 import pytest
 import time_machine
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.x509.oid import NameOID
+from cryptography.hazmat.primitives import serialization
 from django.utils import timezone
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.content import RawContent
@@ -22,16 +20,15 @@ from certificates import services
 from certificates.choices import RevocationReason, SubjectKind
 from certificates.exceptions import CertificateError
 from certificates.signing import (
-    Appearance,
     safe_pdf_filename,
-    signature_position,
     signed_revision_matches,
     verification_summary,
     verify_pdf,
 )
 from portal.lib.pdf import render_pdf
 from tests.certificates.pdf_tools import minimal_pdf
-from tests.outside_signer import pyhanko_signer, sign_with_material
+from tests.certificates.signed_by import foreign_root_pem, sign_as
+from tests.outside_signer import pyhanko_signer
 
 pytestmark = pytest.mark.django_db
 
@@ -41,38 +38,6 @@ REVOKED_BEFORE = "Chứng thư người ký đã bị thu hồi trước thời 
 @pytest.fixture
 def signed(sign_letter, letter_pdf):
     return sign_letter(letter_pdf)
-
-
-def sign_as(pdf: bytes, certificate, by, *, field_name="ChuKy") -> bytes:
-    """Sign with a certificate's key whatever its status (a token signs what it is asked)."""
-    material = services.certificate_signing_material(certificate=certificate, by=by)
-    return sign_with_material(
-        pdf,
-        material=material,
-        field_name=field_name,
-        appearance=Appearance.signature(
-            signature_position(pdf), signer_name="Người ký", title="Chức vụ", agency="Cơ quan"
-        ),
-    )
-
-
-def foreign_root_pem(path) -> str:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Root CA lạ")])
-    now = datetime.now(UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - timedelta(days=1))
-        .not_valid_after(now + timedelta(days=365))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    return str(path)
 
 
 def test_a_letter_signed_by_the_head_and_sealed_has_two_valid_signatures(

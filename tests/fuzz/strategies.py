@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 SCALE = float(os.environ.get("FUZZ_SCALE", "1"))
 
 
-# Inputs each fuzz test actually ran in this process (tests/fuzz/conftest.py prints the sum).
+# Inputs each fuzz test actually ran in this process (tests/parallel.py prints the sum).
 INPUTS: dict[str, int] = {}
 # What the whole suite must reach at FUZZ_SCALE=1 (tests/fuzz/test_budget.py).
 SUITE_INPUTS = 10_000

@@ -1,5 +1,5 @@
 """The fuzz suite's size: its tests ask for at least 10,000 generated inputs at FUZZ_SCALE=1,
-paths and headers included (each run prints the inputs actually run, tests/fuzz/conftest.py)."""
+paths and headers included (each run prints the inputs actually run, tests/parallel.py)."""
 
 import pytest
 

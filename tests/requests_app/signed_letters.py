@@ -7,7 +7,7 @@ from certificates.signing import SigningPair
 from portal.documents import DocumentKind
 from requests_app import services
 from requests_app.choices import FormKind, Status
-from requests_app.models import CertRequest
+from requests_app.models import CertRequest, LetterDocument
 from tests import factories as f
 from tests.outside_signer import sign_and_seal
 from tests.requests_app.letters import draft
@@ -51,3 +51,13 @@ def signed_by(pdf: bytes, pair: SigningPair, cast, agency=None) -> bytes:
         pdf, pair=pair, agency_name=(agency or cast.agency_a).name, by=cast.head_a,
         reason="Ký ban hành",
     )  # fmt: skip
+
+
+def signed_of(letter) -> LetterDocument:
+    return LetterDocument.objects.get(letter=letter, kind=DocumentKind.SIGNED)
+
+
+def tampered(pdf: bytes) -> bytes:
+    """One byte changed inside the first revision's page content (signed by both)."""
+    at = pdf.index(b"stream", pdf.index(b"%%EOF") // 4) + 40
+    return pdf[:at] + bytes([pdf[at] ^ 0x01]) + pdf[at + 1 :]

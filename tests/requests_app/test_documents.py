@@ -231,7 +231,9 @@ def test_the_sweep_finds_issued_letters_without_a_document_and_only_those(cast):
     assert missing.pk in found
     assert rendered.pk not in found
     assert draft.pk not in found
-    assert letter_document_render_missing_task() >= 0
+    assert letter_document_render_missing_task() == 1, (
+        "only the issued letter without a document is queued"
+    )
 
 
 def test_a_draft_letter_gets_no_document(cast):

@@ -31,6 +31,7 @@ from tests.requests_app.letters import (
     post_action,
     signing_ready,
 )
+from tests.requests_app.signed_letters import signed_of, tampered
 
 pytestmark = pytest.mark.django_db
 
@@ -42,10 +43,6 @@ def submitted(cast, form=FormKind.ISSUE_ORGANIZATION):
     letter = draft(cast, form)
     services.cert_request_submit(cert_request=letter, by=cast.clerk_a)
     return letter
-
-
-def signed_of(letter) -> LetterDocument:
-    return LetterDocument.objects.get(letter=letter, kind=DocumentKind.SIGNED)
 
 
 def test_the_heads_issue_produces_a_signed_version_pdfsig_reports_valid(cast, ca, tmp_path):
@@ -111,12 +108,6 @@ def test_an_agency_without_its_seal_is_refused_at_the_seal_round(cast, ca):
     assert not letter.documents.filter(kind=DocumentKind.SIGNED).exists()
 
 
-def _tampered(pdf: bytes) -> bytes:
-    """One byte changed inside the first revision's page content (signed by both)."""
-    at = pdf.index(b"stream", pdf.index(b"%%EOF") // 4) + 40
-    return pdf[:at] + bytes([pdf[at] ^ 0x01]) + pdf[at + 1 :]
-
-
 def test_a_tampered_signed_version_is_flagged_and_cannot_be_forwarded(cast, client):
     good = letter_at(cast, Status.PROVINCE_REVIEW, FormKind.ISSUE_ORGANIZATION)
     letter = submitted(cast)
@@ -125,7 +116,7 @@ def test_a_tampered_signed_version_is_flagged_and_cannot_be_forwarded(cast, clie
     # what an upload of a file changed after signing would store
     services.letter_signed_store(
         cert_request_id=letter.pk, number=letter.number, by=cast.head_a, source="upload",
-        pdf=_tampered(bytes(signed_of(good).content)),
+        pdf=tampered(bytes(signed_of(good).content)),
     )  # fmt: skip
     letter.refresh_from_db()
     assert letter.status == Status.PROVINCE_REVIEW

@@ -19,13 +19,12 @@ from requests_app import services
 from requests_app.choices import FormKind, Status
 from requests_app.models import LetterDocument
 from requests_app.tasks import letter_archive_extend_task
-from tests.certificates.test_verification import foreign_root_pem
+from tests.certificates.signed_by import foreign_root_pem
 from tests.certificates.timestamped import sign_timestamped
 from tests.document_checks import text_of
 from tests.helpers import sign_in
 from tests.requests_app.letters import letter_at, signing_ready
-from tests.requests_app.signed_letters import issued_external, rendered
-from tests.requests_app.test_letter_signatures import _tampered, signed_of
+from tests.requests_app.signed_letters import issued_external, rendered, signed_of, tampered
 
 pytestmark = pytest.mark.django_db
 
@@ -109,7 +108,7 @@ def test_a_signed_version_changed_after_signing_is_total_failed_hash_failure(cas
     signing_ready(cast)
     letter = issued_external(cast)
 
-    verification = stored(cast, _tampered(bytes(signed_of(good).content)), letter)
+    verification = stored(cast, tampered(bytes(signed_of(good).content)), letter)
 
     assert (verification.indication, verification.sub_indication) == (
         "TOTAL-FAILED",

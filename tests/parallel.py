@@ -1,0 +1,75 @@
+"""The suite on several processes (pytest-xdist, `make test` passes `-n`): each worker process
+gets a Redis database and a var/ directory of its own, so one worker's Celery queue, purges,
+flushes, broker files, media and exports never meet another's. PostgreSQL needs nothing here:
+pytest-django gives each worker its own test database (test_<name>_gw0, _gw1...).
+
+Loaded with `-p tests.parallel` (pyproject's addopts), before pytest-django reads the settings:
+the environment is set at import, and the worker and server processes the tests start inherit
+it. Without xdist (PYTEST_XDIST_WORKER unset) nothing changes.
+
+The fuzz suite's count of generated inputs (tests/fuzz/strategies.py) is printed here: made
+in the workers, each sends its own to the controller, which prints the sum.
+"""
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+from tests.fuzz.strategies import INPUTS, SCALE
+
+ROOT = Path(__file__).resolve().parent.parent
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+
+
+def worker_number(worker: str) -> int:
+    """`gw3` -> 3."""
+    return int(worker.removeprefix("gw"))
+
+
+def redis_url_of_worker(url: str, number: int) -> str:
+    """The base database index counted down per worker: CI's /15 gives gw0 15, gw1 14..."""
+    match = re.fullmatch(r"(?P<server>redis://[^/]+)(?:/(?P<db>\d+))?", url)
+    if not match:
+        return url
+    base = int(match["db"] or 0)
+    db = base - number if base >= number else base + number
+    return f"{match['server']}/{db}"
+
+
+if WORKER:
+    _number = worker_number(WORKER)
+    if os.environ.get("REDIS_URL"):
+        os.environ["REDIS_URL"] = redis_url_of_worker(os.environ["REDIS_URL"], _number)
+    _var = Path(os.environ.get("PORTAL_VAR_DIR", ROOT / "var")) / f"test-{WORKER}"
+    _var.mkdir(parents=True, exist_ok=True)
+    os.environ["PORTAL_VAR_DIR"] = str(_var)
+    os.environ.pop("MEDIA_ROOT", None)
+    os.environ.pop("PORTAL_EXPORT_DIR", None)
+
+
+def pytest_sessionfinish(session):
+    """In a worker: hand its fuzz count to the controller."""
+    output = getattr(session.config, "workeroutput", None)
+    if output is not None:
+        output["fuzz_inputs"] = dict(INPUTS)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error):
+    """In the controller: add up what each worker counted."""
+    for name, count in getattr(node, "workeroutput", {}).get("fuzz_inputs", {}).items():
+        INPUTS[name] = INPUTS.get(name, 0) + count
+
+
+def pytest_terminal_summary(terminalreporter):
+    """How many generated inputs the fuzz suite ran (at least SUITE_INPUTS at FUZZ_SCALE=1)."""
+    if not INPUTS or getattr(terminalreporter.config, "workeroutput", None) is not None:
+        return
+    terminalreporter.section("fuzz inputs")
+    for name, count in sorted(INPUTS.items()):
+        terminalreporter.write_line(f"{count:>6}  {name}")
+    terminalreporter.write_line(
+        f"{sum(INPUTS.values()):>6}  generated inputs in all (FUZZ_SCALE={SCALE:g})"
+    )
