@@ -15,6 +15,7 @@ from django.db import connection
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from agencies.access import scope_for
 from agencies.choices import Role
 from agencies.models import Membership, Organization
 from portal.models import Deadline
@@ -161,8 +162,6 @@ def deadlines_visible_to(user):
     or head's agency and its units, an officer's province), every one for the CA and the
     administrators, none for a subscriber. A deadline names its agency as plain data
     (`agency_id`), so the scope is the organisations' own (docs/architecture.md §4.9, §5)."""
-    from agencies.access import scope_for
-
     scope = scope_for(user)
     open_ = Deadline.objects.filter(closed_at__isnull=True)
     if scope.sees_everything:

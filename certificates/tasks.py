@@ -5,6 +5,7 @@ import logging
 from celery import shared_task
 
 from certificates import services
+from certificates.deadlines import renewal_ladder_sweep
 from certificates.desk.services import desk_signing_sweep
 from certificates.models import CertificateAuthority
 
@@ -38,8 +39,6 @@ def renewal_ladder_sweep_task() -> int:
     """Beat: tell agencies and subscribers the renewal rung each certificate reached
     (docs/domain.md §5.9). Takes no rows; idempotent by the notification key, so a redelivery
     after a lost worker inserts nothing twice."""
-    from certificates.deadlines import renewal_ladder_sweep
-
     return renewal_ladder_sweep()
 
 

@@ -9,11 +9,11 @@ from django.contrib.auth.backends import ModelBackend
 from django.db.models import Count, IntegerField, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 
+from portal.notifications import unread_of
+
 
 class PortalBackend(ModelBackend):
     def get_user(self, user_id):
-        from portal.notifications import unread_of
-
         counted = (
             unread_of(OuterRef("pk")).order_by().values("user").annotate(n=Count("pk")).values("n")
         )

@@ -6,6 +6,7 @@ from celery import shared_task
 from portal.audit import audit_checkpoint
 from portal.export_jobs.service import export_job_run, export_jobs_sweep
 from portal.imports import import_jobs_sweep
+from portal.notifications import daily_digest_send
 
 
 @shared_task(name="portal.tasks.audit_checkpoint_task")
@@ -43,6 +44,4 @@ def export_jobs_sweep_task() -> dict[str, int]:
 def daily_digest_task() -> int:
     """Beat, once a day: one e-mail per user who asked for the digest; idempotent per user and
     day (DigestSent's constraint), so a redelivery sends nothing again."""
-    from portal.notifications import daily_digest_send
-
     return daily_digest_send()

@@ -18,6 +18,8 @@ from datetime import date, datetime, timedelta
 import holidays
 from django.utils import timezone
 
+from portal.models import CalendarOverride
+
 WEEKEND = frozenset({5, 6})  # Saturday, Sunday
 
 
@@ -132,8 +134,6 @@ class _Calendar:
     """Working-day answers for dates in [first, last], with the overrides read in one query."""
 
     def __init__(self, first: date, last: date):
-        from portal.models import CalendarOverride
-
         self.overrides: dict[date, bool] = dict(
             CalendarOverride.objects.filter(date__range=(first, last)).values_list(
                 "date", "is_working_day"

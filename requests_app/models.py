@@ -13,6 +13,7 @@ from agencies.validators import (
     validate_issue_date,
     validate_official_email,
 )
+from devices.choices import DeviceKind
 from portal.documents import DocumentKind, StoredDocument
 from portal.lib.safetext import SafeJSONEncoder
 from requests_app.choices import (
@@ -28,6 +29,7 @@ from requests_app.querysets import (
     CertRequestQuerySet,
     LetterDocumentQuerySet,
     RequestRowQuerySet,
+    stall_cutoff,
 )
 
 
@@ -143,8 +145,6 @@ class CertRequest(models.Model):
         if self.form == FormKind.RENEW_CHANGE:
             return True
         if self.form == FormKind.RECOVER_DEVICE:
-            from devices.choices import DeviceKind
-
             return not self.rows.exclude(device__kind=DeviceKind.USB_TOKEN).exists()
         return False
 
@@ -159,8 +159,6 @@ class CertRequest(models.Model):
     @property
     def is_stalled(self) -> bool:
         """In process with no sign of life within PORTAL_PROCESSING_STALL_SECONDS."""
-        from requests_app.querysets import stall_cutoff
-
         if self.status != Status.IN_PROCESS:
             return False
         return self.progress_at is None or self.progress_at < stall_cutoff()

@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 from agencies.choices import Role
 from portal.models import Notification
 from portal.notifications import notify
+from requests_app.lifecycle import ACTIONS
 
 
 def _members(role: str, **org_filter):
@@ -64,8 +65,6 @@ def to_ca(cert_request) -> None:
 def outcome_to_clerk(cert_request, note: str = "", action: str = "") -> None:
     """Tell the drafting clerk what happened: the move's name when it sent the letter back to
     them (a bare "Dự thảo" would not say why), the new status otherwise."""
-    from requests_app.lifecycle import ACTIONS
-
     what = ACTIONS[action].label if action else cert_request.get_status_display()
     message = _("%(title)s: %(status)s") % {"title": _title(cert_request), "status": what}
     if note:

@@ -1,6 +1,7 @@
 from dataclasses import dataclass
 from datetime import timedelta
 
+from django.apps import apps  # this app's models, looked up: the models module imports this one
 from django.conf import settings
 from django.db.models import (
     BooleanField,
@@ -24,7 +25,7 @@ from agencies.querysets import ScopedQuerySet
 from portal.documents import DocumentKind
 from portal.lib.folding import folded_contains
 from portal.lib.subqueries import count_of
-from requests_app.choices import CA_FORMS, PROVINCE_PROCESSED_FORMS, Outcome, Status
+from requests_app.choices import CA_FORMS, PROVINCE_PROCESSED_FORMS, FormKind, Outcome, Status
 from requests_app.decisions import DECISION_ORDER, decision_of
 
 
@@ -46,7 +47,7 @@ class CertRequestQuerySet(ScopedQuerySet):
         """Each letter with its rows' counters as `row_groups` (rows per outcome and decision,
         `RequestRowQuerySet.row_figures` reads them), in the letter's own query: the letter's
         page costs no counters query (docs/architecture.md §12.6)."""
-        from requests_app.models import RequestRow
+        RequestRow = apps.get_model("requests_app", "RequestRow")
 
         return self.annotate(row_groups=_row_groups_subquery(RequestRow.objects.all()))
 
@@ -88,8 +89,6 @@ class CertRequestQuerySet(ScopedQuerySet):
         """The agency's own most recent letter with a section 1 contact, from which a new
         letter's section 1 is prefilled: a Mẫu 06 from the last Mẫu 06 (its section 1 names
         the person assisting the recovery), any other form from the last non-06 letter."""
-        from requests_app.choices import FormKind
-
         same_kind = Q(form=FormKind.RECOVER_DEVICE)
         return (
             self.filter(agency=agency)
@@ -148,8 +147,7 @@ class CertRequestQuerySet(ScopedQuerySet):
         after the page's LIMIT, for the letters shown, instead of a GROUP BY over every
         letter of the queue joined to its rows.
         """
-        from requests_app.choices import FormKind
-        from requests_app.models import RequestRow
+        RequestRow = apps.get_model("requests_app", "RequestRow")
 
         letters = self.select_related("agency", "agency__province").annotate(
             rows_total=_row_count(),
@@ -199,7 +197,7 @@ class CertRequestQuerySet(ScopedQuerySet):
 
 def _row_count(*outcomes: str):
     """The number of the letter's rows (of these outcomes), as a correlated subquery."""
-    from requests_app.models import RequestRow
+    RequestRow = apps.get_model("requests_app", "RequestRow")
 
     rows = RequestRow.objects.all()
     if outcomes:
@@ -333,7 +331,7 @@ class LetterDocumentQuerySet(QuerySet):
         never checked): the check's result and the names of who asked for it, read in the
         same query, so the letter page's signature panel costs no query of its own
         (docs/architecture.md §12.6)."""
-        from requests_app.models import LetterVerification
+        LetterVerification = apps.get_model("requests_app", "LetterVerification")
 
         newest = (
             LetterVerification.objects.filter(document=OuterRef("pk"))

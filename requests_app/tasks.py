@@ -3,6 +3,7 @@ to run twice: rows already done are never taken again."""
 
 from celery import shared_task
 
+from requests_app.deadlines import deadlines_sweep
 from requests_app.excel.jobs import letter_import_parse, letter_import_save
 from requests_app.services import (
     cert_request_resume_stalled,
@@ -75,6 +76,4 @@ def letters_archive_due_task() -> int:
 def deadlines_sweep_task() -> dict[str, int]:
     """Beat: the SLA watch (docs/architecture.md §4.9). Takes no rows; set-based and keyed,
     so a redelivery or a concurrent run inserts nothing twice."""
-    from requests_app.deadlines import deadlines_sweep
-
     return deadlines_sweep()

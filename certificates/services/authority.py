@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from django.conf import settings
 from django.db import transaction
 from django.utils.translation import gettext as _
 
@@ -108,8 +109,6 @@ def device_key_pool_fill(
     store (docs/ca.md, "Subscribers' tokens"): its keys are born in the devices' tokens, keyed
     ahead by `devices.services.device_tokens_key_ahead`, and no private key is kept here.
     """
-    from django.conf import settings
-
     if token_store_on():
         return 0
     algorithm = _key_algorithm(algorithm)

@@ -34,9 +34,7 @@ from requests_app.models import CertRequest
 
 
 def enqueue_apply(plan_id: int) -> bool:
-    from orgmerge.tasks import merger_plan_apply_task
-
-    return enqueue(merger_plan_apply_task, plan_id, what=f"merger plan {plan_id}")
+    return enqueue("orgmerge.tasks.merger_plan_apply_task", plan_id, what=f"merger plan {plan_id}")
 
 
 def merger_plan_apply(*, plan: MergerPlan, by) -> MergerPlan:

@@ -16,12 +16,11 @@ belong to the click, which already passed them).
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, QueryDict
 from django.urls import resolve
+from django_htmx.middleware import HtmxDetails
 
 
 def replay_list(job, build):
     """Call the list view of `job.path` with the job's query string, as its owner."""
-    from django_htmx.middleware import HtmxDetails
-
     if not job.owner.is_active:  # a deactivated account exports nothing any more
         raise PermissionDenied
     match = resolve(job.path)

@@ -113,10 +113,10 @@ def letter_version_store(
 def enqueue_document_render(cert_request_id: int) -> bool:
     """Queue the rendering task; False (logged) when the broker cannot be reached: the
     sweep queues it again later, nobody has to click anything."""
-    from requests_app.tasks import letter_document_render_task
-
     return enqueue(
-        letter_document_render_task, cert_request_id, what=f"document of letter {cert_request_id}"
+        "requests_app.tasks.letter_document_render_task",
+        cert_request_id,
+        what=f"document of letter {cert_request_id}",
     )
 
 
