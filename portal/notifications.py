@@ -175,16 +175,6 @@ def _mail_later(notification_ids: list[int]) -> None:
         transaction.on_commit(lambda: send_mass_mail(mails, fail_silently=True))
 
 
-def notifications_close(*, subject: str, kind: str) -> int:
-    """Close the open notifications of this subject and kind: their reason has passed.
-
-    A closed notification no longer counts as unread. Returns how many were closed.
-    """
-    return Notification.objects.filter(subject=subject, kind=kind, closed_at__isnull=True).update(
-        closed_at=timezone.now()
-    )
-
-
 def notifications_close_where(kind: str, still_due_sql: str, params=()) -> int:
     """Set-based close for a sweep: close the open notifications `n` of `kind` for which
     `still_due_sql`, a correlated subquery on `n.subject`, finds no row (written for both
