@@ -125,7 +125,7 @@ class ScopedQuerySet(models.QuerySet):
             # the certificates), so a list walks its ordering index and stops at the LIMIT;
             # `= ANY(ARRAY(…))` hides that count and made it fetch and sort the whole
             # province first — 1.2 s against 30 ms at a million certificates
-            # (docs/architecture.md §12.2).
+            # (docs/scale.md §12.2).
             rule = rules[0]
             return self.filter(**{f"{rule.lookup}__in": rule.values.order_by()})
         return self.filter(reduce(or_, (Q(rule) for rule in rules)))

@@ -1,4 +1,4 @@
-"""Celery adapters (docs/architecture.md §4): a primary key in, one service call, idempotent."""
+"""Celery adapters (docs/processing.md §4): a primary key in, one service call, idempotent."""
 
 import logging
 
@@ -44,7 +44,7 @@ def renewal_ladder_sweep_task() -> int:
 
 @shared_task(name="certificates.tasks.device_key_pool_fill_task")
 def device_key_pool_fill_task() -> int:
-    """Beat: top up the simulated CA's key pool (docs/architecture.md §12.3), a batch at a
+    """Beat: top up the simulated CA's key pool (docs/scale.md §12.3), a batch at a
     time; takes no rows, so a doubled run at most generates a batch more than the target."""
     return services.device_key_pool_fill()
 

@@ -1,6 +1,6 @@
 """The portal's authentication backend: Django's `ModelBackend`, whose `get_user` (run once per
 request by the authentication middleware) reads the user's unread notification count in the
-same query, for the navigation's "Thông báo" badge (docs/architecture.md §12.6: one query fewer
+same query, for the navigation's "Thông báo" badge (docs/scale.md §12.6: one query fewer
 on every page). The count is as the request began; every view that marks notifications read
 redirects before anything shows it."""
 

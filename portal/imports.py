@@ -1,5 +1,5 @@
 """Spreadsheet imports parsed, checked and written in the worker, never in a web request
-(docs/architecture.md §4.7).
+(docs/processing.md §4.7).
 
 The ground floor keeps the job (`portal.models.ImportJob`): the upload, its status, its
 progress and the parse's outcome. Each app above registers, for its kind of import, the names

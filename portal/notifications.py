@@ -5,7 +5,7 @@ its own users in one bulk insert, `notify_select` for a sweep that notifies a wh
 INSERT … SELECT on PostgreSQL, `notify_rows` for the same sweep's rows built in Python (its
 variant on SQLite). `notify`, `notify_select` and `notify_rows` take a `key` (subject, kind,
 threshold): the unique constraint (user, key) keeps a repeated or concurrent sweep from telling
-anyone twice, and only the rows actually inserted are e-mailed (docs/architecture.md §4.9).
+anyone twice, and only the rows actually inserted are e-mailed (docs/processing.md §4.9).
 `notify_each` has no key: its callers tell once what happens once (a return obligation opened,
 marked told).
 """
@@ -76,7 +76,7 @@ def notify_each(
     """Many messages at once, each to its own users (ids): the rows one `notify` call per
     message would insert (no key), written in one bulk insert whatever their number, and
     e-mailed after the commit. For sweeps telling thousands of agencies one thing each
-    (docs/architecture.md §12.4). Returns the number of notifications inserted."""
+    (docs/scale.md §12.4). Returns the number of notifications inserted."""
     now = timezone.now()
     ids = create_rows(
         Notification,
@@ -118,7 +118,7 @@ def notify_select(select_sql: str, params: list | tuple = ()) -> int:
 def notify_rows(rows: Iterable[tuple[int, str, str, str, str, str]]) -> int:
     """`notify_select` for rows built in Python: (user_id, message, url, subject, kind, key),
     key not empty. The sweeps' variant on SQLite, whose SQL has no `format()`, LATERAL join or
-    `generate_series` (docs/architecture.md §4.9): the same INSERT … ON CONFLICT DO NOTHING
+    `generate_series` (docs/processing.md §4.9): the same INSERT … ON CONFLICT DO NOTHING
     RETURNING, with VALUES, a batch at a time. Returns the number inserted, e-mailed as
     `notify_select`'s are."""
     rows = list({(row[0], row[5]): row for row in rows}.values())  # once per user and key

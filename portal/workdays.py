@@ -60,7 +60,7 @@ def add_working_days_each(starts: Iterable[date], n: int) -> dict[date, date]:
     """`add_working_days(start, n)` for many starts at once, as {start: due date}.
 
     The overrides of the whole span are read in one query, however many starts and however
-    far apart (a sweep opening thousands of deadlines, docs/architecture.md §12.4); a start
+    far apart (a sweep opening thousands of deadlines, docs/scale.md §12.4); a start
     whose count runs past that span (overrides closing a long stretch) is counted alone.
     """
     if n < 0:

@@ -73,7 +73,7 @@ def outcome_to_clerk(cert_request, note: str = "", action: str = "") -> None:
 
 
 def processing_failed(cert_request) -> None:
-    """The worker gave up on the letter (docs/architecture.md §4.5): tell whoever processes it
+    """The worker gave up on the letter (docs/processing.md §4.5): tell whoever processes it
     (the CA's operators, or the province's officers for a letter the Sở KH&CN processes) and
     the administrators. Keyed by the letter's failure count, so a redelivered task or a
     second sweep tells nobody twice, and a later failure after a retry is told again."""

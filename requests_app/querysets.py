@@ -46,7 +46,7 @@ class CertRequestQuerySet(ScopedQuerySet):
     def with_row_figures(self):
         """Each letter with its rows' counters as `row_groups` (rows per outcome and decision,
         `RequestRowQuerySet.row_figures` reads them), in the letter's own query: the letter's
-        page costs no counters query (docs/architecture.md §12.6)."""
+        page costs no counters query (docs/scale.md §12.6)."""
         RequestRow = apps.get_model("requests_app", "RequestRow")
 
         return self.annotate(row_groups=_row_groups_subquery(RequestRow.objects.all()))
@@ -140,7 +140,7 @@ class CertRequestQuerySet(ScopedQuerySet):
         docs/domain.md §5: a certificate that drops under the renewal threshold while its renewal
         waits can no longer be renewed, so those letters go first and the agency must be told.
 
-        At national scale (docs/architecture.md §12.6) neither figure may read every row and
+        At national scale (docs/scale.md §12.6) neither figure may read every row and
         certificate: the flag looks only at the renewal rows of this queue's own Mẫu 04
         letters (the subquery repeats the queue's filter, so its rows are found through the
         letters' index), and the counts are correlated subqueries that PostgreSQL evaluates
@@ -177,7 +177,7 @@ class CertRequestQuerySet(ScopedQuerySet):
 
     def stalled(self, now=None):
         """Letters in process whose processing showed no sign of life within the stall window:
-        their task was lost with a worker or a broker (docs/architecture.md §4)."""
+        their task was lost with a worker or a broker (docs/processing.md §4)."""
         return self.filter(
             Q(progress_at__lt=stall_cutoff(now)) | Q(progress_at__isnull=True),
             status=Status.IN_PROCESS,
@@ -284,7 +284,7 @@ class RequestRowQuerySet(ScopedQuerySet):
         return self.filter(is_open=True)
 
     def row_figures(self, letter) -> "RowFigures":
-        """The counters of all `letter`'s rows (docs/architecture.md §12.6): read with the
+        """The counters of all `letter`'s rows (docs/scale.md §12.6): read with the
         letter when it was fetched `with_row_figures()` (once: the annotation is dropped, so a
         second call after a change reads them again), else in one query of their own."""
         if "row_groups" in letter.__dict__:
@@ -330,7 +330,7 @@ class LetterDocumentQuerySet(QuerySet):
         """Each version with its newest signature check as `newest_check` (a dict, or None when
         never checked): the check's result and the names of who asked for it, read in the
         same query, so the letter page's signature panel costs no query of its own
-        (docs/architecture.md §12.6)."""
+        (docs/scale.md §12.6)."""
         LetterVerification = apps.get_model("requests_app", "LetterVerification")
 
         newest = (

@@ -1,4 +1,4 @@
-"""Celery adapters: primary key in, one service call (docs/architecture.md §4). Both are safe
+"""Celery adapters: primary key in, one service call (docs/processing.md §4). Both are safe
 to run twice: rows already done are never taken again."""
 
 from celery import shared_task
@@ -74,6 +74,6 @@ def letters_archive_due_task() -> int:
 
 @shared_task(name="requests_app.tasks.deadlines_sweep_task")
 def deadlines_sweep_task() -> dict[str, int]:
-    """Beat: the SLA watch (docs/architecture.md §4.9). Takes no rows; set-based and keyed,
+    """Beat: the SLA watch (docs/processing.md §4.9). Takes no rows; set-based and keyed,
     so a redelivery or a concurrent run inserts nothing twice."""
     return deadlines_sweep()

@@ -101,7 +101,7 @@ def device_key_pool_fill(
     algorithm: str | None = None,
 ) -> int:
     """Top up the simulated CA's key pool: key pairs generated ahead, on no device yet, that
-    issuance takes instead of generating one per certificate (docs/architecture.md §12.3).
+    issuance takes instead of generating one per certificate (docs/scale.md §12.3).
 
     Generates at most `batch` (CA_KEY_POOL_BATCH) keys, and only as many as the pool lacks
     to hold `target` (CA_KEY_POOL_SIZE); returns how many. One audit event per run that adds

@@ -1,4 +1,4 @@
-"""Applying a merger plan (docs/domain.md §6, docs/architecture.md §4): the click moves the
+"""Applying a merger plan (docs/domain.md §6, docs/processing.md §4): the click moves the
 plan to "applying" and queues the task after the commit; the task applies everything in one
 transaction under the plan's lock: the target (new node or survivor), the old nodes' end date
 and `superseded_by`, people, devices, certificates, roles and open letters moved, and the

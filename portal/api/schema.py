@@ -1,5 +1,5 @@
 """What every API endpoint documents alike in the OpenAPI schema (drf-spectacular): its
-problem responses (docs/architecture.md §9) and the `Idempotency-Key` header of a POST."""
+problem responses (docs/api.md §9) and the `Idempotency-Key` header of a POST."""
 
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema

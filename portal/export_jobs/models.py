@@ -1,5 +1,5 @@
 """An export job: a list export too large for a web request, built by the worker into a file
-of the private export folder (docs/architecture.md §12.5). Registered by portal/models.py."""
+of the private export folder (docs/scale.md §12.5). Registered by portal/models.py."""
 
 from django.conf import settings
 from django.db import models

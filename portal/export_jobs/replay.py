@@ -1,4 +1,4 @@
-"""The list view, run again in the worker for the job's owner (docs/architecture.md §12.5).
+"""The list view, run again in the worker for the job's owner (docs/scale.md §12.5).
 
 An export job keeps what the click asked for (the page's path and query string), not a
 queryset: the worker resolves the path and calls the very view that answered the click, as

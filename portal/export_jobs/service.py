@@ -1,6 +1,6 @@
-"""Large list exports built by the worker, never in a web request (docs/architecture.md §12.5).
+"""Large list exports built by the worker, never in a web request (docs/scale.md §12.5).
 
-The path of an export, in the style of the import jobs (docs/architecture.md §4.7):
+The path of an export, in the style of the import jobs (docs/processing.md §4.7):
 
 1. `export_answer` (the list view's export branch, through `portal.lib.exports.export_list`):
    a bounded count (at most PORTAL_EXPORT_INLINE_MAX_ROWS + 1 rows) decides. A small list

@@ -1,5 +1,5 @@
 """The one Word helper: the same HTML templates as the PDFs (portal.lib.pdf), written as a DOCX by
-python-docx, for agencies that must still edit a letter in Word (docs/architecture.md §8). The
+python-docx, for agencies that must still edit a letter in Word (docs/documents.md §8). The
 DOCX is never the official document: the signed PDF is.
 
 `render_docx(template, context)` renders the template with Django, parses it with lxml.html and

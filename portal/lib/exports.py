@@ -9,7 +9,7 @@ with `.iterator(chunk_size=...)` (the caller's select_related or values_list kee
 count constant) and written by `portal.lib.xlsx_stream` (formula-proof; IDs, serials, phones
 and letter numbers as text cells), so memory stays bounded whatever the number of rows.
 `blank_template` is the empty workbook offered next to each import.
-See docs/architecture.md, "Exports" and §12.5.
+See docs/processing.md, "Exports" and §12.5.
 """
 
 import tempfile

@@ -1,4 +1,4 @@
-"""Queueing a task whose intent the database already holds (docs/architecture.md §4.5–§4.6):
+"""Queueing a task whose intent the database already holds (docs/processing.md §4.5–§4.6):
 the row that says what must be done is committed first, then the task is sent. When the broker
 cannot be reached the send is given up after one short retry and logged; a beat sweep finds
 the row and queues it again, so nobody has to click anything."""

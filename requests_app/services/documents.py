@@ -1,4 +1,4 @@
-"""A letter's PDF (docs/architecture.md §8): rendered in the worker once the head has issued
+"""A letter's PDF (docs/documents.md §8): rendered in the worker once the head has issued
 the letter, stored as a new version carrying the number and date of that issuance.
 
 At least once, never twice: the task may run twice or concurrently; the unique constraints

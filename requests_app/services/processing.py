@@ -1,5 +1,5 @@
 """Processing a letter's accepted rows: started by a click, carried out by the worker, never
-stuck and never repeated (docs/architecture.md §4).
+stuck and never repeated (docs/processing.md §4).
 
 - The click moves the letter to "in process" (under the lock) and then enqueues the task;
   when the broker is unreachable the letter stays in process, the user is told, and the
@@ -194,7 +194,7 @@ def cert_request_resume_stalled(*, now=None) -> int:
 def _process_chunk(cert_request: CertRequest, by) -> int:
     """Lock up to PORTAL_PROCESSING_CHUNK_SIZE rows still accepted (skipping rows another
     worker holds) and carry them out in one transaction: the issuance forms with bulk writes
-    (`row_batches`, docs/architecture.md §12.3), every other row, and any row the bulk write
+    (`row_batches`, docs/scale.md §12.3), every other row, and any row the bulk write
     could not carry, in its own savepoint. Returns the rows taken."""
     with transaction.atomic():
         rows = list(
