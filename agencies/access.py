@@ -8,6 +8,7 @@ certificates and devices; an administrator everything. Out of scope means 404, n
 
 from dataclasses import dataclass, field
 
+from django.apps import apps  # this app's models, looked up: the models module imports this one
 from django.db.models import Subquery
 
 from agencies.choices import Role
@@ -56,7 +57,8 @@ def scope_for(user) -> Scope:
     if cached is not None:
         return cached
 
-    from agencies.models import Membership, Person
+    Membership = apps.get_model("agencies", "Membership")
+    Person = apps.get_model("agencies", "Person")
 
     # The user's person comes with each membership (one query for staff); a user with no
     # membership (a subscriber) reads it on its own.

@@ -30,14 +30,3 @@ class SigningAuthority(models.TextChoices):
     Q = "Q", _("Q. (quyền người đứng đầu)")
     TL = "TL", _("TL. (thừa lệnh người đứng đầu)")
     TUQ = "TUQ", _("TUQ. (thừa ủy quyền người đứng đầu)")
-
-
-# Which organisation kind each role's membership must point at (None: no organisation).
-ROLE_ORG_KINDS = {
-    Role.AGENCY_CLERK: {OrgKind.AGENCY, OrgKind.MINISTRY},
-    Role.AGENCY_HEAD: {OrgKind.AGENCY, OrgKind.MINISTRY},
-    Role.PROVINCIAL_OFFICER: {OrgKind.PROVINCIAL_OFFICE},
-    Role.CA_OPERATOR: {OrgKind.CA},
-    Role.SUBSCRIBER: None,
-    Role.ADMINISTRATOR: None,
-}

@@ -1,4 +1,4 @@
-"""SLA watch and escalation over the deadline rows (docs/architecture.md §4.9).
+"""SLA watch and escalation over the deadline rows (docs/processing.md §4.9).
 
 Every app opens and closes the deadlines of its own subjects (requests_app: letters; devices:
 return obligations); this sweep, on the floor that knows roles and memberships, marks them
@@ -6,7 +6,7 @@ overdue and climbs the ladder clerk → agency head → provincial officer → C
 per step, one message per level (key "deadline:<id>:level:<n>"). Two SQL statements whatever
 the number of rows: an UPDATE of the levels, an INSERT … SELECT of the messages. The UPDATE is
 portable SQL; the INSERT … SELECT is PostgreSQL's, and SQLite (`make run`) builds the same rows
-in Python from three reads (`_level_rows`) for `notify_rows` (docs/architecture.md §4.9).
+in Python from three reads (`_level_rows`) for `notify_rows` (docs/processing.md §4.9).
 """
 
 from datetime import date
@@ -15,6 +15,7 @@ from django.db import connection
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from agencies.access import scope_for
 from agencies.choices import Role
 from agencies.models import Membership, Organization
 from portal.models import Deadline
@@ -160,9 +161,7 @@ def deadlines_visible_to(user):
     """The open deadlines `user` may follow: those of the agencies in their scope (a clerk's
     or head's agency and its units, an officer's province), every one for the CA and the
     administrators, none for a subscriber. A deadline names its agency as plain data
-    (`agency_id`), so the scope is the organisations' own (docs/architecture.md §4.9, §5)."""
-    from agencies.access import scope_for
-
+    (`agency_id`), so the scope is the organisations' own (docs/processing.md §4.9, §5)."""
     scope = scope_for(user)
     open_ = Deadline.objects.filter(closed_at__isnull=True)
     if scope.sees_everything:

@@ -194,7 +194,7 @@ def _day(day: date | datetime | None) -> date | None:
 
 def document_header(agency, *, number: str, subject: str, day, wide: bool = False) -> dict:
     """The context of the two-column NĐ 30 header (templates/portal/pdf/_header.html), and
-    of the PDF's metadata (templates/portal/pdf/base.html; docs/architecture.md §8): the
+    of the PDF's metadata (templates/portal/pdf/base.html; docs/documents.md §8): the
     issuing agency by its full name, the document's day."""
     superior = superior_body(agency)
     name = header_name(agency)

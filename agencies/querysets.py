@@ -4,10 +4,13 @@ every app its `visible_to(user)` and `within(path)` (docs/architecture.md §5)."
 from functools import reduce
 from operator import or_
 
+from django.apps import apps  # this app's models, looked up: the models module imports this one
 from django.db import models
 from django.db.models import BooleanField, Exists, Expression, F, OuterRef, Q, Subquery
 
 from agencies.access import scope_for
+from agencies.choices import OrgKind
+from agencies.validators import nfc
 
 NOTHING = Q(pk__in=[])
 
@@ -122,7 +125,7 @@ class ScopedQuerySet(models.QuerySet):
             # the certificates), so a list walks its ordering index and stops at the LIMIT;
             # `= ANY(ARRAY(…))` hides that count and made it fetch and sort the whole
             # province first — 1.2 s against 30 ms at a million certificates
-            # (docs/architecture.md §12.2).
+            # (docs/scale.md §12.2).
             rule = rules[0]
             return self.filter(**{f"{rule.lookup}__in": rule.values.order_by()})
         return self.filter(reduce(or_, (Q(rule) for rule in rules)))
@@ -132,7 +135,7 @@ class ScopedQuerySet(models.QuerySet):
         relation = self.scope_path.removesuffix("path").removesuffix("__")
         if not relation:
             return organizations
-        from agencies.models import Organization
+        Organization = apps.get_model("agencies", "Organization")
 
         return AnyOf(relation, Organization.objects.filter(organizations).values("pk"))
 
@@ -155,7 +158,6 @@ class OrganizationQuerySet(ScopedQuerySet):
         """The province's current Sở KH&CN (the oldest, should there be two), or None."""
         if province is None:
             return None
-        from agencies.choices import OrgKind
 
         return (
             self.active()
@@ -187,8 +189,7 @@ class MembershipQuerySet(ScopedQuerySet):
 
 def find_unit(agency, name: str):
     """The organisation named `name` (case-insensitive, NFC) in `agency`'s subtree, or None."""
-    from agencies.models import Organization
-    from agencies.validators import nfc
+    Organization = apps.get_model("agencies", "Organization")
 
     return (
         Organization.objects.active()

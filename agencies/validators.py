@@ -4,8 +4,11 @@ import re
 import unicodedata
 from datetime import date
 
+from django.apps import apps  # this app's models, looked up: the models module imports this one
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 national_id_validator = RegexValidator(
@@ -25,8 +28,6 @@ MINIMUM_AGE = 16
 
 
 def _today() -> date:
-    from django.utils import timezone
-
     return timezone.localdate()
 
 
@@ -82,7 +83,7 @@ def _under(domain: str, allowed) -> bool:
 
 def registered_mail_domains() -> set[str]:
     """Every organisation's own registered mail domains (a few hundred at most)."""
-    from agencies.models import Organization
+    Organization = apps.get_model("agencies", "Organization")
 
     found: set[str] = set()
     for value in Organization.objects.exclude(mail_domains="").values_list(
@@ -96,8 +97,6 @@ def validate_official_email(value: str) -> None:
     """Accept only addresses on a state mail domain (settings.OFFICIAL_MAIL_DOMAINS, by
     default gov.vn) or on a domain an organisation registered (Organization.mail_domains),
     sub-domains included: certificates carry official addresses only (docs/domain.md §5.8)."""
-    from django.conf import settings
-
     domain = value.rsplit("@", 1)[-1].strip().strip(".").lower()
     allowed = settings.OFFICIAL_MAIL_DOMAINS
     if _under(domain, allowed) or _under(domain, registered_mail_domains()):

@@ -26,7 +26,7 @@ worker's task (not timed), and for each letter both rounds run as the page drive
 Prints the median and 95th percentile of the portal's share (prepare + complete, head and
 seal) per letter, of each step, and of the token's signing; then of the worker's step that
 follows, the long-term proofs (`letter_archive_extend`: the DSS and a document time-stamp,
-docs/ca.md "Long-term signatures"; goal: at most 300 ms a letter). Goal (docs/architecture.md §12):
+docs/ca.md "Long-term signatures"; goal: at most 300 ms a letter). Goal (docs/scale.md §12):
 the portal's share of one letter's desk signing at most 300 ms (median), PIN prompt excluded.
 The JSON endpoints around the services add only their base64 and JSON.
 """

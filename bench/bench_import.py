@@ -1,5 +1,5 @@
 """A ministry's Mẫu 01 list of 20,000 people imported end to end by the worker (issue 33;
-docs/architecture.md §4.7): goal at least 500 rows/s for parse + checks + confirm, on
+docs/processing.md §4.7): goal at least 500 rows/s for parse + checks + confirm, on
 PostgreSQL.
 
     DATABASE_URL=postgres://… .venv/bin/python bench/bench_import.py [--rows N]
@@ -115,7 +115,7 @@ def run(args, connection) -> int:
     print(f"writing a Mẫu 01 list of {n:,} people …", flush=True)
     content = sheet_bytes(n)
     # The tasks are not sent: their bodies are called below, as the worker calls them.
-    imports.enqueue_named = lambda *args, **kwargs: True
+    imports.enqueue = lambda *args, **kwargs: True
     counter = Counter()
     load_before = os.getloadavg()[0]
     with connection.execute_wrapper(counter):

@@ -1,4 +1,4 @@
-"""Benchmark of letter rendering, in the worker's code path (docs/architecture.md §8).
+"""Benchmark of letter rendering, in the worker's code path (docs/documents.md §8).
 
     python bench/bench_pdf.py [--repeat 3]
 
@@ -19,7 +19,7 @@ before and after: rendering is CPU-bound, and on a shared machine the wall clock
 the time other processes held the cores. For the profile, the 500-row letter's Django template
 rendering is measured apart.
 
-Figures and what was changed for them: docs/architecture.md §8 (the collector paused while a
+Figures and what was changed for them: docs/documents.md §8 (the collector paused while a
 document renders; line breaks by `white-space: pre-line`; WeasyPrint on a thread of its own,
 from an empty stack, against CPython 3.11's frame-chunk mmap/munmap thrashing).
 """

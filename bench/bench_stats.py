@@ -10,7 +10,7 @@ prints against their goals:
 
 1. the nationwide statistics page for a CA operator (`/thong-ke/`): the figures computed from
    the database with its buffers warm (cache cleared before each request), and the page served
-   from the statistics cache (docs/architecture.md §10) — goal: ≤ 300 ms warm; both are
+   from the statistics cache (docs/statistics.md §10) — goal: ≤ 300 ms warm; both are
    printed and each is judged, since a reader may hit the page just after the cache expired.
    The first page, which tallies the ended months of the trend (once a month nationwide,
    §10), is printed and not judged;

@@ -1,4 +1,4 @@
-"""The sweeps at scale, on PostgreSQL (docs/architecture.md §4.9, §12.4).
+"""The sweeps at scale, on PostgreSQL (docs/processing.md §4.9, §12.4).
 
 The renewal ladder: seeds N certificates with one INSERT … SELECT and times the ladder sweep
 (goal: at most 10 s at 1,000,000 certificates), with its number of SQL statements, then times
@@ -194,9 +194,9 @@ def run_expiry(n_certificates: int, n_agencies: int) -> int:
         reverse("devices:returns")
         # What the sweep owes, counted before it runs: a device goes back once, so one already
         # owing its return (an obligation open on it) keeps that obligation and gets no second
-        # one (docs/architecture.md §12.4). On a dataset that has such devices (seed_scale's
+        # one (docs/scale.md §12.4). On a dataset that has such devices (seed_scale's
         # devices awaiting return, 1 in 23) "obligations opened" is fewer than the expired
-        # certificates on devices, by exactly those: the 9,565 of 10,000 seen at 1M (docs/architecture.md §12.4).
+        # certificates on devices, by exactly those: the 9,565 of 10,000 seen at 1M (docs/scale.md §12.4).
         due_devices = Certificate.objects.due_to_expire().filter(device__isnull=False)
         on_devices = due_devices.values("device_id").distinct().count()
         already_owing = (

@@ -29,7 +29,7 @@ import _setup
 from bench_ca import Clock
 
 GOAL_SECONDS = 10.0
-POOL_RATE_PER_MINUTE = 100  # the software key pool's refill (docs/architecture.md §12.3)
+POOL_RATE_PER_MINUTE = 100  # the software key pool's refill (docs/scale.md §12.3)
 
 
 # Where the throw-away SoftHSM2 store goes: tmpfs when the machine has one. SoftHSM2's file

@@ -9,7 +9,7 @@ concurrent sweep tells nobody twice and a missed run is caught up by the next on
 
 On PostgreSQL that statement, as tuned at a million certificates; on SQLite (`make run`) the
 same rows read through the ORM and built in Python (`_ladder_rows`), inserted by
-`notify_rows` under the same keys (docs/architecture.md §4.9).
+`notify_rows` under the same keys (docs/processing.md §4.9).
 """
 
 from datetime import datetime, timedelta

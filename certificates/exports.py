@@ -1,5 +1,5 @@
 """The registry list as Excel: the page's own filtered, scoped queryset, one line per
-certificate (docs/architecture.md, "Exports"; a large list is built by the worker, §12.5)."""
+certificate (docs/processing.md, "Exports"; a large list is built by the worker, §12.5)."""
 
 from django.db.models.functions import TruncDate
 from django.utils.translation import gettext as _

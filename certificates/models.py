@@ -135,7 +135,7 @@ class DeviceKey(models.Model):
         _("nơi giữ khóa bí mật"), max_length=16, choices=Store.choices, default=Store.SOFTWARE
     )
     # Generated ahead, on no device yet: the simulated CA's key pool, standing for tokens
-    # personalised before they are needed; issuance takes from it (docs/architecture.md §12.3).
+    # personalised before they are needed; issuance takes from it (docs/scale.md §12.3).
     in_pool = models.BooleanField(default=False, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -10,7 +10,7 @@ from certificates.choices import SIGNATURE_KINDS, AuthorityKind, CertStatus, Sub
 
 class EpochSeconds(Func):
     """A timestamp as whole seconds since 1970, UTC. A CRL reads 100,000 revocation times:
-    as integers they load several times faster than as datetimes (docs/architecture.md §12.4)."""
+    as integers they load several times faster than as datetimes (docs/scale.md §12.4)."""
 
     output_field = BigIntegerField()
     template = "floor(extract(epoch from %(expressions)s))::bigint"

@@ -5,7 +5,7 @@ change. The device-return obligation (Mẫu 08, docs/domain.md §4) is not one o
 expiry call `devices.services.device_return_obligation_open` directly (certificates sits above
 devices, docs/architecture.md §1). A supersession (renewal, change of information) keeps the device
 with its holder and is signalled apart. Expiry sends nothing: it is a set-based sweep
-(docs/architecture.md §12.4) and had no receiver; an app that needs to know reads the
+(docs/scale.md §12.4) and had no receiver; an app that needs to know reads the
 certificates' status or their `expired` history rows.
 """
 

@@ -1,10 +1,11 @@
-"""Celery adapters (docs/architecture.md §4): a primary key in, one service call, idempotent."""
+"""Celery adapters (docs/processing.md §4): a primary key in, one service call, idempotent."""
 
 import logging
 
 from celery import shared_task
 
 from certificates import services
+from certificates.deadlines import renewal_ladder_sweep
 from certificates.desk.services import desk_signing_sweep
 from certificates.models import CertificateAuthority
 
@@ -38,14 +39,12 @@ def renewal_ladder_sweep_task() -> int:
     """Beat: tell agencies and subscribers the renewal rung each certificate reached
     (docs/domain.md §5.9). Takes no rows; idempotent by the notification key, so a redelivery
     after a lost worker inserts nothing twice."""
-    from certificates.deadlines import renewal_ladder_sweep
-
     return renewal_ladder_sweep()
 
 
 @shared_task(name="certificates.tasks.device_key_pool_fill_task")
 def device_key_pool_fill_task() -> int:
-    """Beat: top up the simulated CA's key pool (docs/architecture.md §12.3), a batch at a
+    """Beat: top up the simulated CA's key pool (docs/scale.md §12.3), a batch at a
     time; takes no rows, so a doubled run at most generates a batch more than the target."""
     return services.device_key_pool_fill()
 

@@ -61,7 +61,7 @@ def certificate_list(request):
     if wants_export(request):
         return export_certificates(rows, request=request)
     # Newest first, walked by a cursor on (not_before, id): cert_not_before_idx serves every
-    # page however deep, and a jump goes to a day (docs/architecture.md §12.2).
+    # page however deep, and a jump goes to a day (docs/scale.md §12.2).
     paging = keyset_paginate(
         request, rows.order_by("-not_before", "-pk"), jump=Jump("not_before", _("Cấp đến ngày"))
     )

@@ -1,5 +1,5 @@
 """Celery beat's schedule: every deadline and sweep the portal runs by itself
-(docs/architecture.md §4.5–§4.9). Tasks are idempotent: a missed or doubled run changes nothing.
+(docs/processing.md §4.5–§4.9). Tasks are idempotent: a missed or doubled run changes nothing.
 Read by config/settings.py; the intervals come from the environment (.env.example)."""
 
 from celery.schedules import crontab
@@ -55,7 +55,7 @@ def beat_schedule(*, audit_checkpoint_minutes: int) -> dict:
             "schedule": 5 * 60,
         },
         # The simulated CA's device keys generated ahead, off the processing's path
-        # (docs/architecture.md §12.3); CA_KEY_POOL_SIZE=0 turns it into a no-op.
+        # (docs/scale.md §12.3); CA_KEY_POOL_SIZE=0 turns it into a no-op.
         "certificates-key-pool": {
             "task": "certificates.tasks.device_key_pool_fill_task",
             "schedule": env_int("CA_KEY_POOL_SWEEP_SECONDS", 60),
@@ -70,7 +70,7 @@ def beat_schedule(*, audit_checkpoint_minutes: int) -> dict:
             "task": "devices.tasks.return_obligation_notify_overdue_task",
             "schedule": 60 * 60,
         },
-        # Deadlines (docs/architecture.md §4.9): the renewal ladder; deadline rows, SLA watch and
+        # Deadlines (docs/processing.md §4.9): the renewal ladder; deadline rows, SLA watch and
         # escalation, closing notifications whose reason passed; the daily digest.
         "certificates-renewal-ladder": {
             "task": "certificates.tasks.renewal_ladder_sweep_task",
@@ -88,7 +88,7 @@ def beat_schedule(*, audit_checkpoint_minutes: int) -> dict:
             "task": "portal.tasks.daily_digest_task",
             "schedule": crontab(hour=env_int("PORTAL_DIGEST_HOUR", 7), minute=0),
         },
-        # The statistics' tally of ended months (docs/architecture.md §10): daily, so a month
+        # The statistics' tally of ended months (docs/statistics.md §10): daily, so a month
         # is tallied on the second day of the next (when it settles) or on the first run
         # after a missed one; until then the page counts it from the events.
         "dashboard-event-months-tally": {

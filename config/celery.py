@@ -1,4 +1,4 @@
-"""The Celery application: tasks are adapters around services (docs/architecture.md §4)."""
+"""The Celery application: tasks are adapters around services (docs/processing.md §4)."""
 
 import os
 

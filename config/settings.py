@@ -122,7 +122,7 @@ elif DATABASES["default"]["ENGINE"].endswith("postgresql"):
     # No JIT compilation: the portal's queries are short index scans under a LIMIT, for which
     # compiling costs 0.1–2.3 s and saves nothing — the planner's cost estimates (inflated by
     # the scoping subqueries) switched it on for list pages at a million certificates
-    # (docs/architecture.md §12.2).
+    # (docs/scale.md §12.2).
     _db_options = DATABASES["default"].setdefault("OPTIONS", {})
     _db_options["options"] = f"{_db_options.get('options', '')} -c jit=off".strip()
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -325,7 +325,7 @@ CACHES = {
     ),
 }
 CELERY_TASK_IGNORE_RESULT = True
-# At least once, with idempotent tasks (docs/architecture.md §4): a task is acknowledged
+# At least once, with idempotent tasks (docs/processing.md §4): a task is acknowledged
 # only when it has finished, delivered again when its worker dies, and a worker takes one
 # message at a time so nothing waits behind a long task in a dead worker's prefetch.
 CELERY_TASK_ACKS_LATE = True
@@ -346,7 +346,7 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "portal.api.problems.exception_handler",
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    # Cursor pages on the primary key for every list (docs/architecture.md §9).
+    # Cursor pages on the primary key for every list (docs/api.md §9).
     "DEFAULT_PAGINATION_CLASS": "portal.api.pagination.CursorPage",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -396,20 +396,20 @@ PORTAL_PROCESSING_WORKING_DAYS = env_int("PORTAL_PROCESSING_WORKING_DAYS", 3)
 # A letter in process whose processing shows no progress for this long is queued again.
 PORTAL_PROCESSING_STALL_SECONDS = env_int("PORTAL_PROCESSING_STALL_SECONDS", 180)
 # Attempts at processing a letter (the click, then each requeue) before it is "processing
-# failed" and its processor and the administrators are told (docs/architecture.md §4.5).
+# failed" and its processor and the administrators are told (docs/processing.md §4.5).
 PORTAL_PROCESSING_MAX_ATTEMPTS = env_int("PORTAL_PROCESSING_MAX_ATTEMPTS", 5)
 # Rows of a letter processed and committed together by the worker, written with bulk
 # operations; the chunk's audit events go in last, so the audit trail's head is locked only
-# for the end of the chunk (docs/architecture.md §12.3). A worker that dies loses one chunk.
+# for the end of the chunk (docs/scale.md §12.3). A worker that dies loses one chunk.
 PORTAL_PROCESSING_CHUNK_SIZE = env_int("PORTAL_PROCESSING_CHUNK_SIZE", 100)
-# Spreadsheet imports parsed in the worker (docs/architecture.md §4.7): a job without progress
+# Spreadsheet imports parsed in the worker (docs/processing.md §4.7): a job without progress
 # for this long is queued again; a job older than this many hours is discarded with its file.
 PORTAL_IMPORT_STALL_SECONDS = env_int("PORTAL_IMPORT_STALL_SECONDS", 120)
 PORTAL_IMPORT_KEEP_HOURS = env_int("PORTAL_IMPORT_KEEP_HOURS", 24)
 # The most rows a letter's sheet may list: parsed, checked and saved by the worker in chunks
 # (a ministry's list is tens of thousands); the 5 MB and zip guards still apply.
 PORTAL_IMPORT_MAX_ROWS = env_int("PORTAL_IMPORT_MAX_ROWS", 30000)
-# List exports (docs/architecture.md §12.5): up to this many rows (a bounded count) the file is
+# List exports (docs/scale.md §12.5): up to this many rows (a bounded count) the file is
 # written in the request; more become an export job built by the worker into PORTAL_EXPORT_DIR
 # (private: never served as static or media), re-queued after PORTAL_EXPORT_STALL_SECONDS
 # without progress, its file deleted after PORTAL_EXPORT_KEEP_HOURS.
@@ -452,7 +452,7 @@ CA_ROOT_KEY_ALGORITHM = env_str("CA_ROOT_KEY_ALGORITHM", "rsa3072")
 CA_ISSUING_KEY_ALGORITHM = env_str("CA_ISSUING_KEY_ALGORITHM", "rsa2048")
 CA_ISSUING_VALIDITY_YEARS = env_int("CA_ISSUING_VALIDITY_YEARS", 10)
 CA_SUBSCRIBER_KEY_ALGORITHM = env_str("CA_SUBSCRIBER_KEY_ALGORITHM", "rsa2048")
-# The simulated CA's key pool (docs/architecture.md §12.3): device key pairs generated ahead
+# The simulated CA's key pool (docs/scale.md §12.3): device key pairs generated ahead
 # by beat, CA_KEY_POOL_BATCH at a time up to CA_KEY_POOL_SIZE, so that processing a letter
 # does not generate one RSA key per row (about 13 a second per core). 0: no pool.
 CA_KEY_POOL_SIZE = env_int("CA_KEY_POOL_SIZE", 1000)

@@ -5,7 +5,7 @@ handful of queries whether the user sees five certificates or five million. Thos
 every row of the scope, though: half a second for the CA's million certificates. So the counts
 of a wide scope (the country, a province) are computed at most once per WIDE_SCOPE_SECONDS and
 shown with the time they were counted; an agency's, which a clerk watches change as they work,
-are always counted live (docs/architecture.md §12.7).
+are always counted live (docs/scale.md §12.7).
 """
 
 from dataclasses import dataclass

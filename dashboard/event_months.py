@@ -1,5 +1,5 @@
 """Certificate events counted per month for the statistics page's twelve-month trend
-(docs/architecture.md §10, "Ended months are tallied once").
+(docs/statistics.md §10, "Ended months are tallied once").
 
 Nationwide, a month that has ended never changes: certificate events are only ever appended,
 stamped with the moment they happen (`certificates.services`). So its counts are written once

@@ -1,4 +1,4 @@
-"""Forms of the monthly report page (docs/architecture.md §10, "Monthly report")."""
+"""Forms of the monthly report page (docs/statistics.md §10, "Monthly report")."""
 
 import re
 

@@ -1,4 +1,4 @@
-"""The province's monthly report to its People's Committee (docs/architecture.md §10, "Monthly
+"""The province's monthly report to its People's Committee (docs/statistics.md §10, "Monthly
 report"): one row per province and month, and its signed PDF, stored like every official
 document (portal.documents.StoredDocument)."""
 

@@ -1,5 +1,5 @@
 """A calendar month in the portal's time zone, as the monthly report and the statistics'
-trend use it (docs/architecture.md §10)."""
+trend use it (docs/statistics.md §10)."""
 
 from dataclasses import dataclass
 from datetime import date, datetime

@@ -1,4 +1,4 @@
-"""The monthly report pages (docs/architecture.md §10, "Monthly report"): the province's
+"""The monthly report pages (docs/statistics.md §10, "Monthly report"): the province's
 reports with the form that previews a draft, the page whose "Ký" signs it at the officer's desk
 (two rounds through the signing client: their signature, then the Sở's seal) with its JSON
 endpoints, and the signed PDF's download.

@@ -1,4 +1,4 @@
-"""A province's monthly report to its People's Committee (docs/architecture.md §10, "Monthly
+"""A province's monthly report to its People's Committee (docs/statistics.md §10, "Monthly
 report"): the figures of ONE province for ONE month, and its PDF in the NĐ 30 layout.
 
 The month's own counts (certificates issued, renewed, changed and revoked in the month, letters
@@ -34,7 +34,7 @@ TEMPLATE = "dashboard/pdf/monthly_report.html"
 SERIES = "BC"
 BLANK_OFFICE = "SKHCN"
 # In a PDF the charts' text uses the document's own embedded font (static/css/pdf.css), not a
-# font of the host (docs/architecture.md §8).
+# font of the host (docs/documents.md §8).
 PDF_FONT = 'font-family="Liberation Serif Portal"'
 SUBJECT = "V/v báo cáo tình hình quản lý, sử dụng chữ ký số chuyên dùng công vụ tháng {period}"
 

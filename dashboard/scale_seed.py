@@ -1,4 +1,4 @@
-"""The national-scale dataset for the benchmarks (docs/architecture.md §12.1): a realistic spread
+"""The national-scale dataset for the benchmarks (docs/scale.md §12.1): a realistic spread
 of agencies, people, devices, certificates, letters with their rows, Mẫu 07 notices and return
 obligations over the 34 provinces, written by PostgreSQL itself (`INSERT … SELECT` over
 `generate_series`), so a million certificates take seconds, not hours of `save()`.
@@ -23,7 +23,7 @@ from dashboard.scale_sql import insert_select, last_id, reset_sequences
 from devices.models import Device, HandoverItem, HandoverNotice, ReturnObligation
 from requests_app.models import CertRequest, RequestRow
 
-# Usernames of the accounts a benchmark signs in as (docs/architecture.md §12.1).
+# Usernames of the accounts a benchmark signs in as (docs/scale.md §12.1).
 CA_USERNAME = "scale-ca"
 OFFICER_USERNAME = "scale-so-{province}"  # 1 … 34
 CLERK_USERNAME = "scale-clerk-{agency}"  # 1 … --agencies (the n-th agency)

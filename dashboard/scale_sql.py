@@ -1,4 +1,4 @@
-"""Bulk SQL for the national dataset (dashboard/scale_seed.py, docs/architecture.md §12.1): a
+"""Bulk SQL for the national dataset (dashboard/scale_seed.py, docs/scale.md §12.1): a
 table filled by PostgreSQL itself with `INSERT … SELECT`, every NOT NULL column the statement
 does not name given its model default."""
 

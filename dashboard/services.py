@@ -1,5 +1,5 @@
 """Writes of the roof: a province's monthly report signed at the officer's desk and sent to
-its People's Committee (docs/architecture.md §10, "Monthly report"), and the statistics'
+its People's Committee (docs/statistics.md §10, "Monthly report"), and the statistics'
 tally of ended months (§10, "Ended months are tallied once")."""
 
 from dataclasses import dataclass

@@ -1,4 +1,4 @@
-"""The statistics page's figures (docs/architecture.md §10): per agency, province and
+"""The statistics page's figures (docs/statistics.md §10): per agency, province and
 nationwide, always within `visible_to(user)`, each figure one grouped query in the database
 whatever the number of certificates, so the page costs the same dozen queries for one agency
 or the whole country.
@@ -233,7 +233,7 @@ def _letters(letters) -> Table:
 
 def _sla(user, chosen: Organization | None) -> Table:
     """Deadlines per province and step: met in time, met late, overdue still open. A
-    deadline names its agency as plain data (docs/architecture.md §4.9); the agency's province
+    deadline names its agency as plain data (docs/processing.md §4.9); the agency's province
     is read by a subquery, so this stays one grouped query."""
     agencies = _scoped(Organization.objects, user, chosen).values("pk")
     province = Organization.objects.filter(pk=OuterRef("agency_id")).values("province__name")

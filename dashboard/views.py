@@ -18,7 +18,7 @@ def dashboard(request):
 @login_required
 @require_GET
 def statistics_page(request):
-    """The statistics of the user's scope (docs/architecture.md §10), narrowed to a province
+    """The statistics of the user's scope (docs/statistics.md §10), narrowed to a province
     (the CA) or an agency (a province); `?xuat=xlsx&bang=<key>` exports one table."""
     if not statistics.may_see_statistics(request.user):
         raise PermissionDenied
@@ -42,7 +42,7 @@ def statistics_page(request):
             "tables": tables,
             "narrowed": narrowed,
             "chosen_id": narrowed.chosen and narrowed.chosen.pk,
-            # The provincial officer's monthly report (docs/architecture.md §10); the CA and
+            # The provincial officer's monthly report (docs/statistics.md §10); the CA and
             # administrators read the reports from the same page.
             "monthly_reports": may_read_reports(request.user),
         },

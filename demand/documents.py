@@ -1,4 +1,4 @@
-"""The two documents of a campaign, rendered by the one PDF helper (docs/architecture.md §8):
+"""The two documents of a campaign, rendered by the one PDF helper (docs/documents.md §8):
 an agency's registration (the seed 003 form) and a province's summary. Rendering is
 deterministic: the same content gives the same bytes, so what the signer was shown is what
 is signed."""

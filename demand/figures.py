@@ -95,15 +95,5 @@ def table_rows(table: Table, years, notes: dict | None = None) -> list[dict]:
     return rows
 
 
-def from_json(data: dict, years) -> Table:
-    """A table stored as JSON (string keys) back to numbers per year."""
-    table = empty_table(years)
-    for category, per_year in (data or {}).items():
-        if category in table:
-            for year in years:
-                table[category][year] = int(per_year.get(str(year), 0))
-    return table
-
-
 def to_json(table: Table) -> dict:
     return {c: {str(y): n for y, n in per.items()} for c, per in table.items()}

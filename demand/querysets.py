@@ -11,6 +11,7 @@ from django.db.models import Q
 
 from agencies.access import scope_for
 from agencies.choices import Role
+from agencies.models import Organization
 from agencies.querysets import ScopedQuerySet
 from demand.choices import RegistrationStatus
 
@@ -28,7 +29,6 @@ class CampaignQuerySet(ScopedQuerySet):
             return self
         if not scope.has_role(*ASKED_ROLES):
             return self.none()
-        from agencies.models import Organization
 
         provinces = set(scope.province_ids)
         if scope.agency_ids:

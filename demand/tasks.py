@@ -1,4 +1,4 @@
-"""Celery adapters: one service call each (docs/architecture.md §4)."""
+"""Celery adapters: one service call each (docs/processing.md §4)."""
 
 from celery import shared_task
 

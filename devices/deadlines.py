@@ -1,4 +1,4 @@
-"""Deadline rows of device return obligations (docs/architecture.md §4.9): opened and closed
+"""Deadline rows of device return obligations (docs/processing.md §4.9): opened and closed
 set-based from the obligations' current state, one statement each. The opening INSERT … SELECT
 is PostgreSQL's; SQLite (`make run`) inserts the same rows through the ORM. The closing UPDATE
 is one statement on both (`portal.lib.dialect`)."""

@@ -1,6 +1,6 @@
 """The devices' lists as Excel (the inventory, the return obligations): each the page's own
 filtered, scoped queryset, streamed by `portal.lib.exports.export_list`
-(docs/architecture.md, "Exports"; a large list is built by the worker, §12.5)."""
+(docs/processing.md, "Exports"; a large list is built by the worker, §12.5)."""
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -9,7 +9,7 @@ from devices.choices import Carrier, DeviceKind, DeviceStatus, ReceiverKind, Ret
 from portal.lib.exports import day, export_list, labels, moment
 
 # The inventory's columns, read as plain tuples: no model instance per device (the CA's
-# 300,000 devices, docs/architecture.md §12.5).
+# 300,000 devices, docs/scale.md §12.5).
 INVENTORY_COLUMNS = (
     "kind",
     "serial",

@@ -103,7 +103,7 @@ def return_obligation_opened(obligation, device) -> None:
 def return_obligations_opened(opened, *, reason_label: str) -> int:
     """`return_obligation_opened` for many obligations of one reason, given as (agency id,
     device serial, due date): the same messages to the same people, in a fixed number of
-    queries (docs/architecture.md §12.4)."""
+    queries (docs/scale.md §12.4)."""
     staff = agency_staff_ids(agency_id for agency_id, _serial, _due in opened)
     template, reason = _opened_template(), reason_label.lower()
     return notify_each(

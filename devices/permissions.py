@@ -7,6 +7,7 @@ from django.core.exceptions import PermissionDenied
 from agencies.access import scope_for
 from agencies.choices import Role
 from devices.choices import ReceiverKind
+from devices.lifecycle import MOVES
 
 
 def is_clerk_of(user, agency) -> bool:
@@ -33,8 +34,6 @@ def holds(user, role: str, device) -> bool:
 
 def device_actions(user, device) -> set[str]:
     """The actions the device page may offer this user, from the lifecycle table."""
-    from devices.lifecycle import MOVES
-
     return {
         move.page_action
         for move in MOVES.values()

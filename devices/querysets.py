@@ -4,11 +4,13 @@ queryset names only the person field a subscriber sees it by."""
 
 from datetime import date
 
+from django.apps import apps  # this app's models, looked up: the models module imports this one
 from django.db.models import Exists, OuterRef, Subquery
 from django.utils import timezone
 
 from agencies.choices import Role
 from agencies.querysets import ScopedQuerySet
+from devices.choices import DeviceStatus
 
 
 class DeviceQuerySet(ScopedQuerySet):
@@ -21,8 +23,6 @@ class DeviceQuerySet(ScopedQuerySet):
         return self.model._meta.get_field("certificates").related_model.objects
 
     def in_stock(self):
-        from devices.choices import DeviceStatus
-
         return self.filter(status=DeviceStatus.IN_CA_STOCK)
 
     def with_certificate(self):
@@ -55,7 +55,7 @@ class DeviceQuerySet(ScopedQuerySet):
     def with_return_due(self, today: date | None = None):
         """Annotate `return_due_on` (the open obligation's deadline, or None) and
         `return_overdue` (whether that deadline has passed and the device is not handed back)."""
-        from devices.models import ReturnObligation
+        ReturnObligation = apps.get_model("devices", "ReturnObligation")
 
         open_ = ReturnObligation.objects.open().filter(device=OuterRef("pk"))
         return self.annotate(
@@ -64,7 +64,7 @@ class DeviceQuerySet(ScopedQuerySet):
         )
 
     def overdue_return(self, today: date | None = None):
-        from devices.models import ReturnObligation
+        ReturnObligation = apps.get_model("devices", "ReturnObligation")
 
         return self.filter(
             Exists(ReturnObligation.objects.overdue(today).filter(device=OuterRef("pk")))
@@ -112,6 +112,6 @@ class LossReportQuerySet(_AgencySignedQuerySet):
 
 def overdue_return_count(user) -> int:
     """For the dashboards: devices the user can see whose return is overdue (one query)."""
-    from devices.models import ReturnObligation
+    ReturnObligation = apps.get_model("devices", "ReturnObligation")
 
     return ReturnObligation.objects.visible_to(user).overdue().count()

@@ -1,4 +1,4 @@
-"""The CA's stock import as an import job (docs/architecture.md §4.7): the upload is inspected
+"""The CA's stock import as an import job (docs/processing.md §4.7): the upload is inspected
 and saved in the request, the worker reads and checks every line, the CA operator previews the
 job's result and confirms it; the confirmation checks everything again and imports every
 device or none (`device_import_stock`)."""

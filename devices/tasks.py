@@ -1,5 +1,5 @@
 """Celery tasks of the devices app: thin, idempotent adapters around services
-(docs/architecture.md §4)."""
+(docs/processing.md §4)."""
 
 from celery import shared_task
 

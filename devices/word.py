@@ -1,4 +1,4 @@
-"""A Mẫu 07, 08 or 09 document as a Word file (docs/architecture.md §8): the same template as its
+"""A Mẫu 07, 08 or 09 document as a Word file (docs/documents.md §8): the same template as its
 PDF and printable view, written by portal.lib.docx. Never the official version (the signed PDF
 is), so built when asked for and not stored."""
 

@@ -2,13 +2,12 @@
 becomes a formula; serials are text cells."""
 
 from django.utils.translation import gettext as _
+from openpyxl.styles import Font
 
 from portal.lib.xlsx import export_row, new_export, save
 
 
 def plan_workbook(plan, actions) -> bytes:
-    from openpyxl.styles import Font
-
     workbook, sheet = new_export(_("Phương án %(n)d") % {"n": plan.pk})
     headers = [
         _("STT"),

@@ -1,4 +1,4 @@
-"""Celery adapters: primary key in, one service call (docs/architecture.md §4)."""
+"""Celery adapters: primary key in, one service call (docs/processing.md §4)."""
 
 from celery import shared_task
 

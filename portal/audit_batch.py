@@ -21,7 +21,7 @@ from portal.models import AuditEvent
 @dataclass(frozen=True)
 class AuditObject:
     """What an event names of its object, for rows a batch wrote without building model
-    instances (docs/architecture.md §12.4): the model, the key and the text `str()` of the
+    instances (docs/scale.md §12.4): the model, the key and the text `str()` of the
     instance would give."""
 
     model: type

@@ -1,6 +1,6 @@
 """The portal's authentication backend: Django's `ModelBackend`, whose `get_user` (run once per
 request by the authentication middleware) reads the user's unread notification count in the
-same query, for the navigation's "Thông báo" badge (docs/architecture.md §12.6: one query fewer
+same query, for the navigation's "Thông báo" badge (docs/scale.md §12.6: one query fewer
 on every page). The count is as the request began; every view that marks notifications read
 redirects before anything shows it."""
 
@@ -9,11 +9,11 @@ from django.contrib.auth.backends import ModelBackend
 from django.db.models import Count, IntegerField, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 
+from portal.notifications import unread_of
+
 
 class PortalBackend(ModelBackend):
     def get_user(self, user_id):
-        from portal.notifications import unread_of
-
         counted = (
             unread_of(OuterRef("pk")).order_by().values("user").annotate(n=Count("pk")).values("n")
         )

@@ -1,4 +1,4 @@
-"""The stored, versioned PDF of an official document (docs/architecture.md §8): an abstract
+"""The stored, versioned PDF of an official document (docs/documents.md §8): an abstract
 base that the letters (requests_app.LetterDocument) and the device documents
 (devices.DeviceDocument) extend with the object they belong to and a unique (object, version).
 

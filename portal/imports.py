@@ -1,5 +1,5 @@
 """Spreadsheet imports parsed, checked and written in the worker, never in a web request
-(docs/architecture.md §4.7).
+(docs/processing.md §4.7).
 
 The ground floor keeps the job (`portal.models.ImportJob`): the upload, its status, its
 progress and the parse's outcome. Each app above registers, for its kind of import, the names
@@ -42,7 +42,7 @@ from django.utils.translation import gettext_lazy
 
 from portal.audit import audit_record
 from portal.errors import DomainError
-from portal.lib.queueing import enqueue_named
+from portal.lib.queueing import enqueue
 from portal.lib.xlsx import XlsxRefused, inspect_upload
 from portal.models import ImportJob
 
@@ -122,12 +122,12 @@ def import_save_task(kind: str):
 def enqueue_import(job_id: int, kind: str) -> bool:
     """Queue the job's parse task; False when the broker cannot be reached (the sweep queues
     it again later: the job in the database is the intent)."""
-    return enqueue_named(_PARSE_TASKS[kind], job_id, what=f"import job {job_id}")
+    return enqueue(_PARSE_TASKS[kind], job_id, what=f"import job {job_id}")
 
 
 def enqueue_import_save(job_id: int, kind: str) -> bool:
     """Queue the job's save task; False when the broker cannot be reached (the sweep)."""
-    return enqueue_named(_SAVE_TASKS[kind], job_id, what=f"import job {job_id} (save)")
+    return enqueue(_SAVE_TASKS[kind], job_id, what=f"import job {job_id} (save)")
 
 
 def job_upload(job: ImportJob) -> ContentFile:

@@ -7,9 +7,14 @@ import re
 import uuid
 
 from django.conf import settings
+from django.http import Http404, JsonResponse
 from django.middleware.locale import LocaleMiddleware
+from django.shortcuts import render
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.views.defaults import page_not_found
+
+from portal.lib.problems import PROBLEM, problem_body
 
 _request_context: contextvars.ContextVar[dict | None] = contextvars.ContextVar(
     "portal_request_context", default=None
@@ -128,7 +133,6 @@ class QueryStringGuardMiddleware:
         if refusal is not None:
             if request.path_info.startswith("/api/"):
                 return self.problem(*refusal)
-            from django.shortcuts import render
 
             return render(request, "400.html", status=400)
         return self.get_response(request)
@@ -137,17 +141,7 @@ class QueryStringGuardMiddleware:
     def problem(code: str, detail: str):
         """The API's answer: an RFC 9457 problem like every other API error (the page's 400 is
         HTML), found by schemathesis (tests/api/test_schema_findings.py)."""
-        from django.http import JsonResponse
-
-        from portal.api.problems import BASE, PROBLEM, _title
-
-        body = {
-            "type": BASE + code.replace("_", "-"),
-            "title": str(_title(400)),
-            "status": 400,
-            "detail": detail,
-            "code": code,
-        }
+        body = problem_body(status_code=400, code=code, detail=detail)
         return JsonResponse(
             body, status=400, content_type=PROBLEM, json_dumps_params={"ensure_ascii": False}
         )
@@ -201,9 +195,6 @@ class DebugNotFoundPageMiddleware:
             and response.status_code == 404
             and response.get("Content-Type", "").startswith("text/html")
         ):
-            from django.http import Http404
-            from django.views.defaults import page_not_found
-
             page = page_not_found(request, Http404())
             for header, value in response.items():  # CSP, security headers set further in
                 if header.lower() not in ("content-type", "content-length"):

@@ -142,7 +142,7 @@ class Notification(models.Model):
     subject = models.CharField(_("đối tượng"), max_length=64, blank=True, default="")
     kind = models.CharField(_("loại"), max_length=32, blank=True, default="")
     # Subject, kind and threshold ("certificate:7:renewal:60"): a sweep that runs twice, or two
-    # sweeps at once, insert the same key and the constraint keeps one (docs/architecture.md §4).
+    # sweeps at once, insert the same key and the constraint keeps one (docs/processing.md §4).
     key = models.CharField(_("khóa"), max_length=120, blank=True, default="")
     # Set when the reason has passed (the letter was signed, the device handed over).
     closed_at = models.DateTimeField(_("đã đóng lúc"), null=True, blank=True)
@@ -215,7 +215,7 @@ class DeadlineQuerySet(models.QuerySet):
 
 
 class Deadline(models.Model):
-    """One time limit someone must meet (docs/architecture.md §4.9): opened, met and escalated
+    """One time limit someone must meet (docs/processing.md §4.9): opened, met and escalated
     set-based by the beat sweeps of the app that owns the subject.
 
     It lives on the ground floor so one sweep escalates every kind; the subject ("letter:12",
@@ -299,7 +299,7 @@ class ImportJobQuerySet(models.QuerySet):
 
     def stalled(self, cutoff):
         """Waiting for the worker or in its hands (parse or save) without a sign of life since
-        `cutoff` (a lost task, a dead worker): docs/architecture.md §4.7."""
+        `cutoff` (a lost task, a dead worker): docs/processing.md §4.7."""
         return self.filter(status__in=ImportJob.RUNNING, touched_at__lt=cutoff)
 
     def expired(self, cutoff):
@@ -311,7 +311,7 @@ class ImportJobQuerySet(models.QuerySet):
 
 class ImportJob(models.Model):
     """One uploaded spreadsheet on its way from the upload to the confirmation
-    (docs/architecture.md §4.7).
+    (docs/processing.md §4.7).
 
     The ground floor holds the file and the parse's outcome; what a row means belongs to the
     app whose `kind` it is (its task parses, its page previews, its service writes). The
@@ -405,6 +405,6 @@ class IdempotencyKey(models.Model):
         return f"{self.user_id} · {self.key}"
 
 
-# Export jobs live in their own package (docs/architecture.md §12.5); imported here so Django
+# Export jobs live in their own package (docs/scale.md §12.5); imported here so Django
 # registers the model with the portal app.
 from portal.export_jobs.models import ExportJob  # noqa: E402, F401

@@ -5,7 +5,7 @@ its own users in one bulk insert, `notify_select` for a sweep that notifies a wh
 INSERT … SELECT on PostgreSQL, `notify_rows` for the same sweep's rows built in Python (its
 variant on SQLite). `notify`, `notify_select` and `notify_rows` take a `key` (subject, kind,
 threshold): the unique constraint (user, key) keeps a repeated or concurrent sweep from telling
-anyone twice, and only the rows actually inserted are e-mailed (docs/architecture.md §4.9).
+anyone twice, and only the rows actually inserted are e-mailed (docs/processing.md §4.9).
 `notify_each` has no key: its callers tell once what happens once (a return obligation opened,
 marked told).
 """
@@ -18,7 +18,9 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from portal.lib.bulk import create_rows
 from portal.lib.dialect import now_param
+from portal.models import Notification, NotificationPreference
 
 # The partial unique constraint `notification_unique_user_key` as an ON CONFLICT target: the
 # condition spelled as the index has it (SQLite matches the text; PostgreSQL proves it).
@@ -34,8 +36,6 @@ def notify(
     number of users notified. The e-mail is best-effort (the in-app notification is the
     record); a mail server outage never undoes the state change that caused it.
     """
-    from portal.models import Notification
-
     users = {u.pk: u for u in users if u is not None}
     if not users:
         return 0
@@ -76,10 +76,7 @@ def notify_each(
     """Many messages at once, each to its own users (ids): the rows one `notify` call per
     message would insert (no key), written in one bulk insert whatever their number, and
     e-mailed after the commit. For sweeps telling thousands of agencies one thing each
-    (docs/architecture.md §12.4). Returns the number of notifications inserted."""
-    from portal.lib.bulk import create_rows
-    from portal.models import Notification
-
+    (docs/scale.md §12.4). Returns the number of notifications inserted."""
     now = timezone.now()
     ids = create_rows(
         Notification,
@@ -121,7 +118,7 @@ def notify_select(select_sql: str, params: list | tuple = ()) -> int:
 def notify_rows(rows: Iterable[tuple[int, str, str, str, str, str]]) -> int:
     """`notify_select` for rows built in Python: (user_id, message, url, subject, kind, key),
     key not empty. The sweeps' variant on SQLite, whose SQL has no `format()`, LATERAL join or
-    `generate_series` (docs/architecture.md §4.9): the same INSERT … ON CONFLICT DO NOTHING
+    `generate_series` (docs/processing.md §4.9): the same INSERT … ON CONFLICT DO NOTHING
     RETURNING, with VALUES, a batch at a time. Returns the number inserted, e-mailed as
     `notify_select`'s are."""
     rows = list({(row[0], row[5]): row for row in rows}.values())  # once per user and key
@@ -158,7 +155,6 @@ def _mail_later(notification_ids: list[int]) -> None:
     """E-mail these notifications once the transaction commits, to users who want e-mail."""
     if not notification_ids:
         return
-    from portal.models import Notification
 
     rows = (
         Notification.objects.filter(pk__in_array=notification_ids, user__is_active=True)
@@ -177,18 +173,6 @@ def _mail_later(notification_ids: list[int]) -> None:
     ]
     if mails:
         transaction.on_commit(lambda: send_mass_mail(mails, fail_silently=True))
-
-
-def notifications_close(*, subject: str, kind: str) -> int:
-    """Close the open notifications of this subject and kind: their reason has passed.
-
-    A closed notification no longer counts as unread. Returns how many were closed.
-    """
-    from portal.models import Notification
-
-    return Notification.objects.filter(subject=subject, kind=kind, closed_at__isnull=True).update(
-        closed_at=timezone.now()
-    )
 
 
 def notifications_close_where(kind: str, still_due_sql: str, params=()) -> int:
@@ -210,8 +194,6 @@ def notification_mark_read(*, user, notification_id: int | None = None) -> int:
 
     Reading is the user's own view state, not a change to the record, so it is not audited.
     """
-    from portal.models import Notification
-
     unread = Notification.objects.filter(user=user, read_at__isnull=True)
     if notification_id is not None:
         unread = unread.filter(pk=notification_id)
@@ -220,8 +202,6 @@ def notification_mark_read(*, user, notification_id: int | None = None) -> int:
 
 def notification_preference_set(*, user, email: bool, daily_digest: bool):
     """Save the user's own notification choices (their view state: not audited)."""
-    from portal.models import NotificationPreference
-
     preference, _created = NotificationPreference.objects.update_or_create(
         user=user, defaults={"email": email, "daily_digest": daily_digest}
     )
@@ -231,8 +211,6 @@ def notification_preference_set(*, user, email: bool, daily_digest: bool):
 def unread_of(user):
     """The user's unread and still open notifications: what the navigation counts next to
     "Thông báo" (`user` may be an `OuterRef`, portal/backends.py)."""
-    from portal.models import Notification
-
     return Notification.objects.filter(user=user, read_at__isnull=True, closed_at__isnull=True)
 
 
@@ -249,8 +227,6 @@ def daily_digest_send(*, day=None) -> int:
     Idempotent per user and day through DigestSent's constraint: the rows this call inserted
     are the users it mails. Returns the number of digests sent.
     """
-    from portal.models import Notification
-
     day = day or timezone.localdate()
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(

@@ -1,11 +1,12 @@
 """Celery tasks of the ground floor: thin, idempotent adapters around services
-(docs/architecture.md §4)."""
+(docs/processing.md §4)."""
 
 from celery import shared_task
 
 from portal.audit import audit_checkpoint
 from portal.export_jobs.service import export_job_run, export_jobs_sweep
 from portal.imports import import_jobs_sweep
+from portal.notifications import daily_digest_send
 
 
 @shared_task(name="portal.tasks.audit_checkpoint_task")
@@ -21,13 +22,13 @@ def audit_checkpoint_task() -> int | None:
 
 @shared_task
 def import_jobs_sweep_task() -> dict[str, int]:
-    """Beat: re-queue stalled import jobs, discard expired ones (docs/architecture.md §4.7)."""
+    """Beat: re-queue stalled import jobs, discard expired ones (docs/processing.md §4.7)."""
     return import_jobs_sweep()
 
 
 @shared_task(name="portal.tasks.export_job_build_task")
 def export_job_build_task(job_id: int) -> str:
-    """Build an export job's file (docs/architecture.md §12.5). Idempotent: only a queued job
+    """Build an export job's file (docs/scale.md §12.5). Idempotent: only a queued job
     is claimed, and only its current claim records the outcome."""
     return export_job_run(job_id=job_id)
 
@@ -35,7 +36,7 @@ def export_job_build_task(job_id: int) -> str:
 @shared_task(name="portal.tasks.export_jobs_sweep_task")
 def export_jobs_sweep_task() -> dict[str, int]:
     """Beat: re-queue stalled export jobs, expire old ones with their files, delete files no
-    job holds (docs/architecture.md §12.5)."""
+    job holds (docs/scale.md §12.5)."""
     return export_jobs_sweep()
 
 
@@ -43,6 +44,4 @@ def export_jobs_sweep_task() -> dict[str, int]:
 def daily_digest_task() -> int:
     """Beat, once a day: one e-mail per user who asked for the digest; idempotent per user and
     day (DigestSent's constraint), so a redelivery sends nothing again."""
-    from portal.notifications import daily_digest_send
-
     return daily_digest_send()

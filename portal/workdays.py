@@ -18,6 +18,8 @@ from datetime import date, datetime, timedelta
 import holidays
 from django.utils import timezone
 
+from portal.models import CalendarOverride
+
 WEEKEND = frozenset({5, 6})  # Saturday, Sunday
 
 
@@ -58,7 +60,7 @@ def add_working_days_each(starts: Iterable[date], n: int) -> dict[date, date]:
     """`add_working_days(start, n)` for many starts at once, as {start: due date}.
 
     The overrides of the whole span are read in one query, however many starts and however
-    far apart (a sweep opening thousands of deadlines, docs/architecture.md §12.4); a start
+    far apart (a sweep opening thousands of deadlines, docs/scale.md §12.4); a start
     whose count runs past that span (overrides closing a long stretch) is counted alone.
     """
     if n < 0:
@@ -132,8 +134,6 @@ class _Calendar:
     """Working-day answers for dates in [first, last], with the overrides read in one query."""
 
     def __init__(self, first: date, last: date):
-        from portal.models import CalendarOverride
-
         self.overrides: dict[date, bool] = dict(
             CalendarOverride.objects.filter(date__range=(first, last)).values_list(
                 "date", "is_working_day"

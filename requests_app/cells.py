@@ -110,7 +110,7 @@ def export_value(row: RequestRow, name: str) -> str:
 
 
 # Every key of a page cell, always present: a missing key costs the template engine a failed
-# lookup and a dir() of the dict, 54 of them per row of a Mẫu 01 (docs/architecture.md §12.6).
+# lookup and a dir() of the dict, 54 of them per row of a Mẫu 01 (docs/scale.md §12.6).
 PAGE_CELL = {"text": "", "sub": "", "url": "", "mono": False, "center": False, "registry": False}
 
 

@@ -28,7 +28,7 @@ class Status(models.TextChoices):
     FORWARDED = "forwarded", _("Đã chuyển CA")
     IN_PROCESS = "in_process", _("Đang xử lý")
     # The worker gave up after PORTAL_PROCESSING_MAX_ATTEMPTS attempts; the processor retries
-    # (docs/architecture.md §4.5).
+    # (docs/processing.md §4.5).
     PROCESSING_FAILED = "processing_failed", _("Xử lý thất bại")
     DONE = "done", _("Hoàn thành")
     REFUSED = "refused", _("Bị từ chối")

@@ -1,4 +1,4 @@
-"""The deadline sweep of letters (docs/architecture.md §4.9), set-based, a few statements each:
+"""The deadline sweep of letters (docs/processing.md §4.9), set-based, a few statements each:
 
 - a letter waiting at the Sở KH&CN or the CA has a deadline row (its `due_on`, set in working
   days when received and again when forwarded); it is closed once the letter moves on;
@@ -9,7 +9,7 @@
 
 The INSERT … SELECT statements are PostgreSQL's, as tuned at scale; on SQLite (`make run`) the
 same rows are built in Python from ORM reads. The UPDATEs that close are one statement on both
-databases (`portal.lib.dialect`) (docs/architecture.md §4.9).
+databases (`portal.lib.dialect`) (docs/processing.md §4.9).
 """
 
 from datetime import date, datetime, timedelta
@@ -171,7 +171,7 @@ def letter_step(cert_request) -> tuple[str, str] | None:
 
 
 def letter_clock(cert_request, *, today: date) -> dict:
-    """The clock on a letter's page (docs/architecture.md §4.9): the step it waits on, who
+    """The clock on a letter's page (docs/processing.md §4.9): the step it waits on, who
     must act, the due date and the working days left (negative: overdue), how far it was
     escalated; and the deadlines it met before. One query."""
     deadlines = list(Deadline.objects.of_subject(f"letter:{cert_request.pk}", LETTER_KINDS))

@@ -1,5 +1,5 @@
 """How a letter's row reads: its decision state and label (`RequestRow.decision`) and the
-order of the letter's counters (`RequestRowQuerySet.row_figures`), docs/architecture.md §12.6."""
+order of the letter's counters (`RequestRowQuerySet.row_figures`), docs/scale.md §12.6."""
 
 from django.utils.translation import gettext_lazy as _
 

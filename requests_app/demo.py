@@ -12,12 +12,14 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
+from agencies.choices import OrgKind
 from agencies.demo import DemoAccount, load_demo
 from agencies.models import Organization, Person
 from certificates.choices import SubjectKind
 from certificates.desk.demo import demo_desk_sign
 from certificates.models import Certificate, CertificateAuthority
 from certificates.services import ca_initialize, certificate_issue
+from certificates.signing import personal_signing_certificate, seal_certificate
 from devices.choices import DeviceKind
 from devices.models import Device
 from devices.services import (
@@ -69,8 +71,6 @@ def _contact(person: Person) -> dict:
 def _signing_ready(finance) -> None:
     """The head's personal certificate and the agency's seal, so that "Ký, ban hành" signs
     on the portal out of the box (issued on tokens, like the rest of the demo's)."""
-    from certificates.signing import personal_signing_certificate, seal_certificate
-
     operator, head = _user("cuc.cts"), _user("lanhdao.stc")
     person = Person.objects.filter(user=head).first()
     if person is not None and personal_signing_certificate(head) is None:
@@ -192,9 +192,6 @@ def demo_device_signers() -> None:
     department's seal, and the CA operator's personal certificate for signing the Mẫu 08 it
     receives. The CA issues only to people under a managing agency (kind AGENCY or MINISTRY),
     so the operator's person sits under the CA's superior body."""
-    from agencies.choices import OrgKind
-    from certificates.signing import personal_signing_certificate, seal_certificate
-
     operator, head = _user("cuc.cts"), _user("lanhdao.stc")
     finance = Organization.objects.get(name=FINANCE)
     if personal_signing_certificate(head) is None:

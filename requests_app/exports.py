@@ -1,5 +1,5 @@
 """The letters list and the two work queues as Excel: each page's own filtered, scoped queryset
-(docs/architecture.md, "Exports"; a large list is built by the worker, §12.5). A letter's own
+(docs/processing.md, "Exports"; a large list is built by the worker, §12.5). A letter's own
 rows are `requests_app.excel.export_workbook`."""
 
 from django.utils.translation import gettext as _

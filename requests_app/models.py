@@ -13,6 +13,7 @@ from agencies.validators import (
     validate_issue_date,
     validate_official_email,
 )
+from devices.choices import DeviceKind
 from portal.documents import DocumentKind, StoredDocument
 from portal.lib.safetext import SafeJSONEncoder
 from requests_app.choices import (
@@ -28,6 +29,7 @@ from requests_app.querysets import (
     CertRequestQuerySet,
     LetterDocumentQuerySet,
     RequestRowQuerySet,
+    stall_cutoff,
 )
 
 
@@ -72,7 +74,7 @@ class CertRequest(models.Model):
     number = models.CharField(_("số văn bản"), max_length=64, blank=True)
     issued_on = models.DateField(_("ngày ban hành"), null=True, blank=True)
     # The head signs the issued letter with their own device (at the desk, or outside and
-    # uploaded); the signed PDF is a LetterDocument of kind "signed" (docs/architecture.md §8).
+    # uploaded); the signed PDF is a LetterDocument of kind "signed" (docs/documents.md §8).
 
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -95,7 +97,7 @@ class CertRequest(models.Model):
     processing_attempts = models.PositiveSmallIntegerField(
         _("số lần xử lý"), default=0, editable=False
     )
-    # Why the last attempt failed, as safe text for the page (docs/architecture.md §4.5).
+    # Why the last attempt failed, as safe text for the page (docs/processing.md §4.5).
     processing_error = models.CharField(_("lỗi xử lý"), max_length=500, blank=True, editable=False)
 
     objects = CertRequestQuerySet.as_manager()
@@ -118,10 +120,10 @@ class CertRequest(models.Model):
                 name="req_reached_ca_idx",
             ),
             # The letters list's order, newest first, walked by its cursor
-            # (docs/architecture.md §12.2).
+            # (docs/scale.md §12.2).
             models.Index(fields=["created_at", "id"], name="req_created_idx"),
             # The agencies of the letters waiting at the CA, for its queue's agency filter,
-            # read from the index alone (docs/architecture.md §12.2).
+            # read from the index alone (docs/scale.md §12.2).
             models.Index(
                 fields=["agency", "form"],
                 condition=Q(
@@ -143,8 +145,6 @@ class CertRequest(models.Model):
         if self.form == FormKind.RENEW_CHANGE:
             return True
         if self.form == FormKind.RECOVER_DEVICE:
-            from devices.choices import DeviceKind
-
             return not self.rows.exclude(device__kind=DeviceKind.USB_TOKEN).exists()
         return False
 
@@ -159,8 +159,6 @@ class CertRequest(models.Model):
     @property
     def is_stalled(self) -> bool:
         """In process with no sign of life within PORTAL_PROCESSING_STALL_SECONDS."""
-        from requests_app.querysets import stall_cutoff
-
         if self.status != Status.IN_PROCESS:
             return False
         return self.progress_at is None or self.progress_at < stall_cutoff()
@@ -365,7 +363,7 @@ class Transition(models.Model):
 
 
 class LetterDocument(StoredDocument):
-    """A letter's PDF, one version per issuance (docs/architecture.md §8): rendered when the
+    """A letter's PDF, one version per issuance (docs/documents.md §8): rendered when the
     head issues the letter, with the number and date it was issued with. A letter returned,
     corrected and issued again gets a new number and a new version; earlier ones stay."""
 
@@ -412,7 +410,7 @@ class LetterDocument(StoredDocument):
 
 
 class LetterVerification(models.Model):
-    """The check of a signed version's signatures (docs/architecture.md §8): made when the
+    """The check of a signed version's signatures (docs/documents.md §8): made when the
     letter is received and again when someone asks; append-only, the newest is current."""
 
     document = models.ForeignKey(
@@ -454,7 +452,7 @@ class LetterVerification(models.Model):
 
 
 class LetterImport(models.Model):
-    """The rows an import job added to a letter (docs/architecture.md §4.7), written in the
+    """The rows an import job added to a letter (docs/processing.md §4.7), written in the
     transaction that adds them. One per job (a constraint): a save task delivered twice, or
     run again after its worker died, cannot add the job's rows twice."""
 

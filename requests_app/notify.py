@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 from agencies.choices import Role
 from portal.models import Notification
 from portal.notifications import notify
+from requests_app.lifecycle import ACTIONS
 
 
 def _members(role: str, **org_filter):
@@ -64,8 +65,6 @@ def to_ca(cert_request) -> None:
 def outcome_to_clerk(cert_request, note: str = "", action: str = "") -> None:
     """Tell the drafting clerk what happened: the move's name when it sent the letter back to
     them (a bare "Dự thảo" would not say why), the new status otherwise."""
-    from requests_app.lifecycle import ACTIONS
-
     what = ACTIONS[action].label if action else cert_request.get_status_display()
     message = _("%(title)s: %(status)s") % {"title": _title(cert_request), "status": what}
     if note:
@@ -74,7 +73,7 @@ def outcome_to_clerk(cert_request, note: str = "", action: str = "") -> None:
 
 
 def processing_failed(cert_request) -> None:
-    """The worker gave up on the letter (docs/architecture.md §4.5): tell whoever processes it
+    """The worker gave up on the letter (docs/processing.md §4.5): tell whoever processes it
     (the CA's operators, or the province's officers for a letter the Sở KH&CN processes) and
     the administrators. Keyed by the letter's failure count, so a redelivered task or a
     second sweep tells nobody twice, and a later failure after a retry is told again."""

@@ -1,6 +1,7 @@
 from dataclasses import dataclass
 from datetime import timedelta
 
+from django.apps import apps  # this app's models, looked up: the models module imports this one
 from django.conf import settings
 from django.db.models import (
     BooleanField,
@@ -24,7 +25,7 @@ from agencies.querysets import ScopedQuerySet
 from portal.documents import DocumentKind
 from portal.lib.folding import folded_contains
 from portal.lib.subqueries import count_of
-from requests_app.choices import CA_FORMS, PROVINCE_PROCESSED_FORMS, Outcome, Status
+from requests_app.choices import CA_FORMS, PROVINCE_PROCESSED_FORMS, FormKind, Outcome, Status
 from requests_app.decisions import DECISION_ORDER, decision_of
 
 
@@ -45,8 +46,8 @@ class CertRequestQuerySet(ScopedQuerySet):
     def with_row_figures(self):
         """Each letter with its rows' counters as `row_groups` (rows per outcome and decision,
         `RequestRowQuerySet.row_figures` reads them), in the letter's own query: the letter's
-        page costs no counters query (docs/architecture.md §12.6)."""
-        from requests_app.models import RequestRow
+        page costs no counters query (docs/scale.md §12.6)."""
+        RequestRow = apps.get_model("requests_app", "RequestRow")
 
         return self.annotate(row_groups=_row_groups_subquery(RequestRow.objects.all()))
 
@@ -88,8 +89,6 @@ class CertRequestQuerySet(ScopedQuerySet):
         """The agency's own most recent letter with a section 1 contact, from which a new
         letter's section 1 is prefilled: a Mẫu 06 from the last Mẫu 06 (its section 1 names
         the person assisting the recovery), any other form from the last non-06 letter."""
-        from requests_app.choices import FormKind
-
         same_kind = Q(form=FormKind.RECOVER_DEVICE)
         return (
             self.filter(agency=agency)
@@ -141,15 +140,14 @@ class CertRequestQuerySet(ScopedQuerySet):
         docs/domain.md §5: a certificate that drops under the renewal threshold while its renewal
         waits can no longer be renewed, so those letters go first and the agency must be told.
 
-        At national scale (docs/architecture.md §12.6) neither figure may read every row and
+        At national scale (docs/scale.md §12.6) neither figure may read every row and
         certificate: the flag looks only at the renewal rows of this queue's own Mẫu 04
         letters (the subquery repeats the queue's filter, so its rows are found through the
         letters' index), and the counts are correlated subqueries that PostgreSQL evaluates
         after the page's LIMIT, for the letters shown, instead of a GROUP BY over every
         letter of the queue joined to its rows.
         """
-        from requests_app.choices import FormKind
-        from requests_app.models import RequestRow
+        RequestRow = apps.get_model("requests_app", "RequestRow")
 
         letters = self.select_related("agency", "agency__province").annotate(
             rows_total=_row_count(),
@@ -179,7 +177,7 @@ class CertRequestQuerySet(ScopedQuerySet):
 
     def stalled(self, now=None):
         """Letters in process whose processing showed no sign of life within the stall window:
-        their task was lost with a worker or a broker (docs/architecture.md §4)."""
+        their task was lost with a worker or a broker (docs/processing.md §4)."""
         return self.filter(
             Q(progress_at__lt=stall_cutoff(now)) | Q(progress_at__isnull=True),
             status=Status.IN_PROCESS,
@@ -199,7 +197,7 @@ class CertRequestQuerySet(ScopedQuerySet):
 
 def _row_count(*outcomes: str):
     """The number of the letter's rows (of these outcomes), as a correlated subquery."""
-    from requests_app.models import RequestRow
+    RequestRow = apps.get_model("requests_app", "RequestRow")
 
     rows = RequestRow.objects.all()
     if outcomes:
@@ -286,7 +284,7 @@ class RequestRowQuerySet(ScopedQuerySet):
         return self.filter(is_open=True)
 
     def row_figures(self, letter) -> "RowFigures":
-        """The counters of all `letter`'s rows (docs/architecture.md §12.6): read with the
+        """The counters of all `letter`'s rows (docs/scale.md §12.6): read with the
         letter when it was fetched `with_row_figures()` (once: the annotation is dropped, so a
         second call after a change reads them again), else in one query of their own."""
         if "row_groups" in letter.__dict__:
@@ -332,8 +330,8 @@ class LetterDocumentQuerySet(QuerySet):
         """Each version with its newest signature check as `newest_check` (a dict, or None when
         never checked): the check's result and the names of who asked for it, read in the
         same query, so the letter page's signature panel costs no query of its own
-        (docs/architecture.md §12.6)."""
-        from requests_app.models import LetterVerification
+        (docs/scale.md §12.6)."""
+        LetterVerification = apps.get_model("requests_app", "LetterVerification")
 
         newest = (
             LetterVerification.objects.filter(document=OuterRef("pk"))

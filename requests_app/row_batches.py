@@ -1,5 +1,5 @@
 """Issuance rows (Mẫu 01, 02, 03) carried out a chunk at a time with bulk writes
-(docs/architecture.md §12.3), with the outcome the row-by-row path gives each row
+(docs/scale.md §12.3), with the outcome the row-by-row path gives each row
 (`row_handlers`, §4.1–§4.2).
 
 1. **Decide** every row, writing nothing: the person each Mẫu 01 row upserts (the existing

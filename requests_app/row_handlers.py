@@ -4,7 +4,7 @@ devices (key-storage devices), certificates (the CA).
 
 Every certificate a row produces carries the row's `origin` key, unique in the registry:
 a second attempt at the same row fails inside its savepoint instead of issuing twice
-(docs/architecture.md §4)."""
+(docs/processing.md §4)."""
 
 import secrets
 

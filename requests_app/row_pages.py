@@ -1,5 +1,5 @@
 """A letter's rows a page at a time, on its read page and in the draft editor
-(docs/architecture.md §12.6).
+(docs/scale.md §12.6).
 
 A letter has at most a few thousand rows, so numbered pages are fine: each page is one range
 of the unique index on (letter, STT) (`row_position_unique`), and the total comes from the

@@ -15,13 +15,16 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 
+from agencies.models import Organization
 from agencies.querysets import find_unit
 from agencies.validators import nfc, validate_official_email
 from certificates.choices import REASONS_BY_SUBJECT_KIND, CertStatus, SubjectKind
+from certificates.models import Certificate
 from devices.choices import DeviceStatus
 from portal.lib.xlsx import FORMULA_TRIGGERS
 from requests_app.choices import ChangeField, FormKind
 from requests_app.columns import FORM_COLUMNS, REQUIRED_COLUMNS
+from requests_app.models import RequestRow
 
 
 def days_left(certificate) -> int:
@@ -53,9 +56,6 @@ class RowFacts:
 
 
 def row_facts(agency, certificate_ids=(), device_ids=()) -> RowFacts:
-    from agencies.models import Organization
-    from requests_app.models import RequestRow
-
     open_rows = RequestRow.objects.open()
     return RowFacts(
         open_certificate_ids=frozenset(
@@ -84,8 +84,6 @@ def person_rows_facts(cert_request, national_ids, *, positions=None) -> RowFacts
     numbers at once (a few queries per thousand rows): the letter's existing rows (unless
     `positions`, from `letter_positions`, is given) and the valid certificates of these
     people. The other facts are empty: a Mẫu 01 row acts on no certificate or device."""
-    from certificates.models import Certificate
-
     ids = sorted({value for value in national_ids if value})
     holders: dict[str, list] = defaultdict(list)
     for start in range(0, len(ids), ID_LOOKUP_CHUNK):
@@ -239,8 +237,6 @@ def _check_no_valid_certificate(row, errors, facts=None) -> None:
     certificate can still be renewed or changed (at least PORTAL_RENEW_MIN_DAYS_LEFT days
     left) a new issue is refused and the clerk pointed to Mẫu 04; under that, a new issue is
     the only way on (§5.2). The serial is named, and linked, only to its own agency (§5.3.1)."""
-    from certificates.models import Certificate
-
     if facts is not None and facts.holders is not None:
         held = facts.holders.get(row.national_id, ())
     else:
@@ -250,8 +246,6 @@ def _check_no_valid_certificate(row, errors, facts=None) -> None:
 
 def _check_no_valid_organisation_certificate(row, errors) -> None:
     """The same rule for an organisation (Mẫu 02): known by its tax or budget-relation code."""
-    from certificates.models import Certificate
-
     if not (row.tax_code or row.budget_code):
         return
     held = Certificate.objects.valid_of_organisation(
@@ -454,8 +448,6 @@ def _check_person_once_per_letter(row, errors, facts=None) -> None:
 
 
 def _check_one_open_request(row, errors, facts=None) -> None:
-    from requests_app.models import RequestRow
-
     for field in ("certificate", "device"):
         target_id = getattr(row, f"{field}_id")
         if target_id is None:

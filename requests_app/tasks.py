@@ -1,8 +1,9 @@
-"""Celery adapters: primary key in, one service call (docs/architecture.md §4). Both are safe
+"""Celery adapters: primary key in, one service call (docs/processing.md §4). Both are safe
 to run twice: rows already done are never taken again."""
 
 from celery import shared_task
 
+from requests_app.deadlines import deadlines_sweep
 from requests_app.excel.jobs import letter_import_parse, letter_import_save
 from requests_app.services import (
     cert_request_resume_stalled,
@@ -73,8 +74,6 @@ def letters_archive_due_task() -> int:
 
 @shared_task(name="requests_app.tasks.deadlines_sweep_task")
 def deadlines_sweep_task() -> dict[str, int]:
-    """Beat: the SLA watch (docs/architecture.md §4.9). Takes no rows; set-based and keyed,
+    """Beat: the SLA watch (docs/processing.md §4.9). Takes no rows; set-based and keyed,
     so a redelivery or a concurrent run inserts nothing twice."""
-    from requests_app.deadlines import deadlines_sweep
-
     return deadlines_sweep()

@@ -1,4 +1,4 @@
-"""A letter as a Word file, or as a PDF preview (docs/architecture.md §8): the same template as its PDF, written by
+"""A letter as a Word file, or as a PDF preview (docs/documents.md §8): the same template as its PDF, written by
 portal.lib.docx, at every status. A draft has no number and an open date line: it is what an
 agency that still drafts in Word edits. The DOCX is never the official document (the signed PDF
 is), so it is built when asked for and not stored."""

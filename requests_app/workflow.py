@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from portal.audit import audit_record
 from portal.errors import DomainError
 from requests_app.lifecycle import ACTIONS
+from requests_app.models import CertRequest, Transition
 from requests_app.permissions import require
 
 
@@ -27,8 +28,6 @@ def require_reason(note: str) -> None:
 
 def lock(cert_request):
     """The letter's row, locked until the end of the current transaction."""
-    from requests_app.models import CertRequest
-
     # `of`: the letter's row only, never its agency's (which every insert pointing at the
     # agency must share-lock: locking it would serialise them and deadlock with the worker).
     return (
@@ -61,8 +60,6 @@ def acting(
 def move(locked, name: str, *, by, note: str = "", **fields) -> None:
     """Move the locked letter by action `name` (checked by `acting`, or a move of the portal
     itself), recording the transition and the audit event."""
-    from requests_app.models import Transition
-
     action = ACTIONS[name]
     before = locked.status
     if before not in action.sources:

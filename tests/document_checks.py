@@ -1,5 +1,5 @@
 """What every official document must satisfy, read from its PDF with poppler's tools and
-pyHanko's reader (docs/domain.md §9, §10.1; docs/architecture.md §8): no labelled field printed
+pyHanko's reader (docs/domain.md §9, §10.1; docs/documents.md §8): no labelled field printed
 empty, the person printed under a signature block is the one its stamp and its certificate
 name, and the file is PDF/A-3b (its XMP identification, output intent, embedded fonts, no
 encryption, no JavaScript)."""
@@ -112,7 +112,7 @@ def certificate_names(pdf: bytes) -> list[str]:
     return re.findall(r"Signer Certificate Common Name: (.+)", report)
 
 
-# --- PDF/A (docs/architecture.md §8) -------------------------------------------------------
+# --- PDF/A (docs/documents.md §8) -------------------------------------------------------
 RDF = "{http://www.w3.org/1999/02/22-rdf-syntax-ns#}"
 PDFAID = "{http://www.aiim.org/pdfa/ns/id/}"
 DC = "{http://purl.org/dc/elements/1.1/}"

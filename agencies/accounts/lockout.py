@@ -25,6 +25,7 @@ from django.dispatch import receiver
 from django.http import JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from agencies.models import CodeFailure
 from portal.audit import audit_record
@@ -86,8 +87,6 @@ def cooloff_minutes() -> int:
 def lockout_response(request, original_response=None, credentials=None):
     """What a locked-out client sees: a Vietnamese page saying what to do (429), or JSON for
     the API and scripted clients."""
-    from django.utils.translation import gettext as _
-
     message = _(
         "Tài khoản hoặc địa chỉ truy cập này đã bị tạm khóa đăng nhập vì nhập sai quá nhiều lần. "
         "Vui lòng thử lại sau %(minutes)d phút, hoặc liên hệ quản trị hệ thống để được mở khóa."

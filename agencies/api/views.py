@@ -1,4 +1,4 @@
-"""The open deadlines a user may follow (portal.models.Deadline, docs/architecture.md §4.9),
+"""The open deadlines a user may follow (portal.models.Deadline, docs/processing.md §4.9),
 read-only: scoped by the deadline's agency within the user's scope
 (`agencies.deadlines.deadlines_visible_to`), soonest due first."""
 
@@ -38,7 +38,7 @@ class DeadlineSerializer(serializers.ModelSerializer):
 class DeadlineViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = DeadlineSerializer
     # Ordered by meaning (not by creation), short per user: numbered pages, not the cursor
-    # of the large lists (docs/architecture.md §9).
+    # of the large lists (docs/api.md §9).
     pagination_class = NumberedPage
 
     def get_queryset(self):

@@ -174,7 +174,7 @@ class CABackend(abc.ABC):
 
     def fill_key_pool(self, *, algorithm: str, count: int) -> list[DeviceKey]:
         """Generate `count` key pairs ahead, on no device yet, for issuance to take
-        (docs/architecture.md §12.3). A real CA's keys are born on its tokens: nothing to do."""
+        (docs/scale.md §12.3). A real CA's keys are born on its tokens: nothing to do."""
         return []
 
     def signing_material(self, *, certificate: Certificate) -> SigningMaterial:

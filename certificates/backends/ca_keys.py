@@ -31,6 +31,7 @@ from certificates.backends.x509build import (
     subscriber_extensions,
 )
 from certificates.exceptions import CertificateError
+from certificates.models import CertificateAuthority
 from portal.lib import pkcs11
 
 # Used only where CA_ALLOW_DEV_PASSPHRASE is on (DEBUG, tests): never in production.
@@ -219,8 +220,6 @@ def load_authority(authority) -> LoadedAuthority:
     cache_key = (authority.pk, hashlib.sha256(der).digest())
     loaded = _CACHE.get(cache_key)
     if loaded is None:
-        from certificates.models import CertificateAuthority
-
         encrypted, token_serial, token_key_id = (
             CertificateAuthority.objects.filter(pk=authority.pk)
             .values_list("private_key_pem", "token_serial", "token_key_id")

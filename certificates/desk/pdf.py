@@ -4,7 +4,7 @@ attributes, whose SHA-256 the signer's token signs; later embed the returned sig
 
 Pure functions over bytes: no database here (`outside_event_loop` may run them in a thread).
 
-The documents are PDF/A-3b (docs/architecture.md §8) and a signature is an incremental update
+The documents are PDF/A-3b (docs/documents.md §8) and a signature is an incremental update
 that keeps their objects: the XMP packet, the output intent, the embedded fonts (the stamps'
 font is embedded too, certificates/signing/appearance.py). pyHanko rewrites the XMP packet with
 the update's date and itself as its producer (`pdf:Producer`), but adds itself to the document

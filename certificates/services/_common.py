@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime, timedelta
+from functools import partial
 
 from django.conf import settings
 from django.db import transaction
@@ -15,6 +16,7 @@ from certificates.choices import SUBSCRIBER_KEY_ALGORITHMS, CertStatus
 from certificates.exceptions import CertificateError
 from certificates.models import Certificate, CertificateEvent
 from certificates.subjects import SubjectInfo
+from portal.lib.queueing import enqueue
 
 
 def _day(value: datetime | None) -> str:
@@ -72,15 +74,17 @@ def _event(certificate: Certificate, kind: str, by, *, at: datetime, related=Non
 
 
 def _publish_crl_after_commit(authority_ids: Iterable[int]) -> None:
-    """Regenerate the CRLs in a worker once the revocations are committed."""
+    """Regenerate the CRLs in a worker once the revocations are committed (a CRL not queued
+    because the broker is down is made by the beat's next scheduled publication)."""
     for authority_id in sorted(set(authority_ids)):
-
-        def enqueue(authority_id=authority_id):
-            from certificates.tasks import crl_publish_task
-
-            crl_publish_task.delay(authority_id)
-
-        transaction.on_commit(enqueue)
+        transaction.on_commit(
+            partial(
+                enqueue,
+                "certificates.tasks.crl_publish_task",
+                authority_id,
+                what=f"CRL of authority {authority_id}",
+            )
+        )
 
 
 def _locked(certificate: Certificate) -> Certificate:

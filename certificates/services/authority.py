@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from django.conf import settings
 from django.db import transaction
 from django.utils.translation import gettext as _
 
@@ -100,7 +101,7 @@ def device_key_pool_fill(
     algorithm: str | None = None,
 ) -> int:
     """Top up the simulated CA's key pool: key pairs generated ahead, on no device yet, that
-    issuance takes instead of generating one per certificate (docs/architecture.md §12.3).
+    issuance takes instead of generating one per certificate (docs/scale.md §12.3).
 
     Generates at most `batch` (CA_KEY_POOL_BATCH) keys, and only as many as the pool lacks
     to hold `target` (CA_KEY_POOL_SIZE); returns how many. One audit event per run that adds
@@ -108,8 +109,6 @@ def device_key_pool_fill(
     store (docs/ca.md, "Subscribers' tokens"): its keys are born in the devices' tokens, keyed
     ahead by `devices.services.device_tokens_key_ahead`, and no private key is kept here.
     """
-    from django.conf import settings
-
     if token_store_on():
         return 0
     algorithm = _key_algorithm(algorithm)

@@ -217,7 +217,7 @@ def certificate_issue_check(*, orders: Sequence[IssueOrder]) -> list[Certificate
     key algorithm), without issuing anything: None for an order that passes. One query.
 
     Lets a caller drop the orders that break a rule before issuing the rest at once
-    (docs/architecture.md §12.3); the orders may name people not saved yet."""
+    (docs/scale.md §12.3); the orders may name people not saved yet."""
     now = timezone.now()
     longest = add_years(now, settings.PORTAL_MAX_VALIDITY_YEARS)
     nodes = load_ancestries(node for order in orders for node in _order_nodes(order))

@@ -45,7 +45,7 @@ def crl_publish(
         # inserting a certificate that references this CA (a KEY SHARE lock) is not blocked.
         # A plain FOR UPDATE deadlocked with processing: the publisher held the CA row and
         # waited for the audit head, while a processing chunk held the head and waited for
-        # the CA row to insert its certificate (docs/architecture.md §4).
+        # the CA row to insert its certificate (docs/processing.md §4).
         locked = (
             CertificateAuthority.objects.public()
             .select_for_update(no_key=True)

@@ -127,7 +127,7 @@ def certificate_expire_due(*, now: datetime | None = None, batch_size: int = 500
     """Mark certificates whose validity has ended as expired and open their devices' returns
     (idempotent; periodic task). Returns how many were expired.
 
-    Set-based (docs/architecture.md §12.4): a batch of up to `batch_size` due certificates is
+    Set-based (docs/scale.md §12.4): a batch of up to `batch_size` due certificates is
     one transaction of a fixed number of statements whatever its size — the batch taken
     locked, skipping certificates another transaction holds (a second sweep, a revocation);
     their status in one UPDATE; their history rows in one bulk insert; their devices' return

@@ -6,7 +6,7 @@ the pages' annotations, the document information, the XMP metadata stream), neve
 page's content; and later revisions may only add signatures (pyHanko's diff policy). docs/ca.md,
 "Signing and verification".
 
-The rendered letter is PDF/A (docs/architecture.md §8): signing software that keeps it so
+The rendered letter is PDF/A (docs/documents.md §8): signing software that keeps it so
 rewrites its XMP packet with the signature's modification date and producer, as it does the
 document information, so the packet's stream may be overwritten, and stay a metadata stream.
 """

@@ -1,4 +1,4 @@
-"""The deadline rows of a campaign (docs/architecture.md §4.9): one per asked agency that has
+"""The deadline rows of a campaign (docs/processing.md §4.9): one per asked agency that has
 not sent its registration, due on the campaign's date, for its clerks to act; the common
 escalation sweep (`agencies.deadlines.deadlines_escalate`) climbs clerk → head → province →
 CA once it is overdue. Opened and closed set-based from the current state, idempotent

@@ -1,5 +1,5 @@
 """The CA's stock over the API: the same lines as the stock spreadsheet, as JSON
-(docs/architecture.md §9). Each line is read by the file's own reader
+(docs/api.md §9). Each line is read by the file's own reader
 (`devices.excel.read_stock_line`: text NFC-normalised and trimmed, kinds and carriers by their
 names, serials upper-cased), then `device_import_stock` checks every line and writes every
 device or none. Problems come back per row index (0-based), like a letter's rows."""

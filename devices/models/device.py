@@ -89,7 +89,7 @@ class Device(models.Model):
         indexes = [
             # Taking devices from the CA's stock, oldest first (devices/services/delivery.py,
             # custody.py): without it, the first free token of a kind was found by walking the
-            # primary key past every device delivered (docs/architecture.md §12.3).
+            # primary key past every device delivered (docs/scale.md §12.3).
             models.Index(
                 fields=["kind", "id"],
                 name="device_in_ca_stock_idx",

@@ -84,7 +84,7 @@ class ReturnObligation(models.Model):
         ]
         indexes = [
             # Open obligations by deadline: the sweeps, and the returns list's default walk
-            # (due_on, id) by its cursor (docs/architecture.md §12.2).
+            # (due_on, id) by its cursor (docs/scale.md §12.2).
             models.Index(
                 fields=["due_on", "id"],
                 condition=Q(closed_at__isnull=True),

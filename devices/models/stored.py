@@ -1,4 +1,4 @@
-"""The stored PDF versions of the Mẫu 07, 08 and 09 documents (docs/architecture.md §8)."""
+"""The stored PDF versions of the Mẫu 07, 08 and 09 documents (docs/documents.md §8)."""
 
 from django.db import models
 from django.db.models import Q

@@ -1,4 +1,4 @@
-"""The PDF of a Mẫu 07, 08 or 09 document, stored and versioned (docs/architecture.md §8).
+"""The PDF of a Mẫu 07, 08 or 09 document, stored and versioned (docs/documents.md §8).
 
 Rendered when asked for, in the request: these documents are one page, about 0.17 s on a warm
 process (docs/devices.md, "Who signs what, and when", gives the measured figures). A download

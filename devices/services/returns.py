@@ -336,7 +336,7 @@ def return_minutes_confirm(
 def return_obligation_notify_overdue(*, today: date | None = None, batch_size: int = 5000) -> int:
     """Tell each agency, once, about every return obligation that became overdue.
 
-    Set-based (docs/architecture.md §12.4): per batch, one query takes the obligations not yet
+    Set-based (docs/scale.md §12.4): per batch, one query takes the obligations not yet
     told (locked, skipping those another sweep holds), one UPDATE marks them told and one bulk
     insert writes the notices, in one transaction. Idempotent: a second run (or a redelivered
     task, or a sweep running alongside) tells nobody again. Returns the number of obligations

@@ -1,4 +1,4 @@
-"""Return obligations opened many at a time (docs/architecture.md §12.4): the expiry sweep's
+"""Return obligations opened many at a time (docs/scale.md §12.4): the expiry sweep's
 batch makes the decisions `returns.device_return_obligation_open` makes one by one, in a fixed
 number of statements whatever the batch's size."""
 

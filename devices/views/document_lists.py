@@ -1,5 +1,5 @@
 """The lists of a device's documents — Mẫu 07 notices, Mẫu 08 minutes, Mẫu 09 loss minutes —
-one view over a table of specs, paged by cursor (docs/architecture.md §12.2)."""
+one view over a table of specs, paged by cursor (docs/scale.md §12.2)."""
 
 from django.contrib.auth.decorators import login_required
 from django.db.models import F
@@ -26,7 +26,7 @@ from portal.lib.exports import export_query, wants_export
 from portal.lib.paging import Jump, keyset_paginate
 from portal.lib.subqueries import count_of
 
-# Each ordering ends with the primary key and has its index (docs/architecture.md §12.2):
+# Each ordering ends with the primary key and has its index (docs/scale.md §12.2):
 # handover_list_idx, minutes_list_idx, loss_list_idx, return_list_idx.
 LISTS = {
     "notices": {

@@ -273,7 +273,7 @@ def returns(request):
 def _obligation_order(filterset) -> tuple:
     """Soonest deadline first. Open obligations (the default filter) are walked on the partial
     index return_open_due_idx (due_on, id); with closed ones shown too, the open come first,
-    then the most recently closed (return_list_idx) — docs/architecture.md §12.2."""
+    then the most recently closed (return_list_idx) — docs/scale.md §12.2."""
     state = filterset.form.cleaned_data.get("state") if filterset.is_valid() else "open"
     if state in ("open", "overdue", "handed"):
         return ("due_on", "pk")

@@ -30,7 +30,7 @@ def _inventory(request, *, base, title: str, lead: str, fixed: tuple = (), extra
         .with_return_due()
         # (kind, serial) is unique (device_serial_unique, its index gives the order): the
         # pager needs no tiebreaker, and the certificate and return-due subqueries run for the
-        # page's rows only (docs/architecture.md §12.2).
+        # page's rows only (docs/scale.md §12.2).
         .order_by("kind", "serial")
     )
     if wants_export(request):

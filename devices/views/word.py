@@ -1,4 +1,4 @@
-"""The Mẫu 07, 08 and 09 documents as Word downloads (docs/architecture.md §8), fetched through
+"""The Mẫu 07, 08 and 09 documents as Word downloads (docs/documents.md §8), fetched through
 the same scoped lookups as their pages: out of scope is 404."""
 
 from django.contrib.auth.decorators import login_required

@@ -135,7 +135,7 @@ def _review() -> Prefetch:
 
 class MergerPlanViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = PlanSerializer
-    # A province's few plans: numbered pages (docs/architecture.md §9).
+    # A province's few plans: numbered pages (docs/api.md §9).
     pagination_class = NumberedPage
 
     def get_queryset(self):

@@ -1,4 +1,4 @@
-"""Applying a merger plan (docs/domain.md §6, docs/architecture.md §4): the click moves the
+"""Applying a merger plan (docs/domain.md §6, docs/processing.md §4): the click moves the
 plan to "applying" and queues the task after the commit; the task applies everything in one
 transaction under the plan's lock: the target (new node or survivor), the old nodes' end date
 and `superseded_by`, people, devices, certificates, roles and open letters moved, and the
@@ -34,9 +34,7 @@ from requests_app.models import CertRequest
 
 
 def enqueue_apply(plan_id: int) -> bool:
-    from orgmerge.tasks import merger_plan_apply_task
-
-    return enqueue(merger_plan_apply_task, plan_id, what=f"merger plan {plan_id}")
+    return enqueue("orgmerge.tasks.merger_plan_apply_task", plan_id, what=f"merger plan {plan_id}")
 
 
 def merger_plan_apply(*, plan: MergerPlan, by) -> MergerPlan:

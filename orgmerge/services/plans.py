@@ -88,7 +88,7 @@ def store_actions(plan: MergerPlan, *, keep_same: bool = False) -> list[p.Planne
     if keep_same and rows == list(plan.actions.order_by("pk").values_list(*ACTION_FIELDS)):
         return planned
     plan.actions.all().delete()
-    # One COPY whatever the number of actions (docs/architecture.md §4.8).
+    # One COPY whatever the number of actions (docs/processing.md §4.8).
     insert_rows(
         PlannedAction,
         ("plan_id", *ACTION_FIELDS, "note"),

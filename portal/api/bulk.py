@@ -1,4 +1,4 @@
-"""What the bulk endpoints share (docs/architecture.md §9): a list of rows whose length is
+"""What the bulk endpoints share (docs/api.md §9): a list of rows whose length is
 checked before any row is read, so an oversized batch is refused at once (400)."""
 
 from rest_framework import serializers

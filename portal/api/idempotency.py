@@ -1,5 +1,5 @@
 """Idempotency keys on every API POST: a client that retries never acts twice
-(docs/architecture.md, "The API").
+(docs/api.md, "The API").
 
 `@idempotent` on a write view: a POST carrying `Idempotency-Key` first inserts its key; the
 unique (user, key) constraint decides which of two concurrent requests acts — the loser gets a

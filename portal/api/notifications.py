@@ -33,7 +33,7 @@ class MarkedSerializer(serializers.Serializer):
 class NotificationViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = NotificationSerializer
     # Ordered by meaning (not by creation), short per user: numbered pages, not the cursor
-    # of the large lists (docs/architecture.md §9).
+    # of the large lists (docs/api.md §9).
     pagination_class = NumberedPage
     filterset_class = NotificationFilterSet
 

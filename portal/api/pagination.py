@@ -1,4 +1,4 @@
-"""Cursor pagination for every API list (docs/architecture.md §9): a page is "the rows after
+"""Cursor pagination for every API list (docs/api.md §9): a page is "the rows after
 this one" on the primary key (indexed, unique, never changes), so the hundredth page costs what
 the first costs, and a row added while a caller walks the list is neither skipped nor repeated.
 No total count: counting a million certificates for every page is what this avoids."""

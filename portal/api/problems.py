@@ -12,8 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from portal.errors import DomainError
-
-PROBLEM = "application/problem+json"
+from portal.lib.problems import PROBLEM, problem_body
 
 
 class ProblemSerializer(serializers.Serializer):
@@ -27,36 +26,13 @@ class ProblemSerializer(serializers.Serializer):
     errors = serializers.DictField(required=False)
 
 
-BASE = "https://portal.invalid/problems/"
-
-
 def problem_response(*, status_code: int, code: str, detail, errors=None, headers=None):
-    body = {
-        "type": BASE + code.replace("_", "-"),
-        "title": _title(status_code),
-        "status": status_code,
-        "detail": str(detail),
-        "code": code,
-    }
+    body = problem_body(status_code=status_code, code=code, detail=detail)
     if errors:
         body["errors"] = errors
     response = Response(body, status=status_code, headers=headers)
     response.content_type = PROBLEM
     return response
-
-
-def _title(status_code: int) -> str:
-    return {
-        400: _("Dữ liệu gửi lên không hợp lệ"),
-        401: _("Chưa xác thực"),
-        403: _("Không có quyền"),
-        404: _("Không tìm thấy"),
-        405: _("Phương thức không được hỗ trợ"),
-        409: _("Xung đột"),
-        415: _("Kiểu nội dung không được hỗ trợ"),
-        422: _("Không thể thực hiện"),
-        429: _("Quá nhiều yêu cầu"),
-    }.get(status_code, _("Lỗi"))
 
 
 def _flatten(detail) -> dict[str, list[str]] | list[str]:

@@ -1,8 +1,8 @@
 """What every API endpoint documents alike in the OpenAPI schema (drf-spectacular): its
-problem responses (docs/architecture.md §9) and the `Idempotency-Key` header of a POST."""
+problem responses (docs/api.md §9) and the `Idempotency-Key` header of a POST."""
 
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 
 from portal.api.problems import ProblemSerializer
 
@@ -35,8 +35,6 @@ NO_PAGE = _("Không có trang này (số trang vượt quá danh sách).")
 def documented_reads(serializer) -> dict:
     """`extend_schema_view` arguments for a viewset's list and retrieve: the statuses a read
     may answer besides 200 (a list's 404 is a forged or stale cursor, portal.api.pagination)."""
-    from drf_spectacular.utils import extend_schema
-
     cursor = _("Không tìm thấy trong phạm vi của bạn, hoặc con trỏ trang không hợp lệ.")
     return {
         "list": extend_schema(

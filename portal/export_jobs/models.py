@@ -1,9 +1,11 @@
 """An export job: a list export too large for a web request, built by the worker into a file
-of the private export folder (docs/architecture.md §12.5). Registered by portal/models.py."""
+of the private export folder (docs/scale.md §12.5). Registered by portal/models.py."""
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.http import QueryDict
+from django.urls import get_script_prefix
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -102,9 +104,6 @@ class ExportJob(models.Model):
     @property
     def list_url(self) -> str:
         """The list page with the filters of the export (without `xuat`)."""
-        from django.http import QueryDict
-        from django.urls import get_script_prefix
-
         query = QueryDict(self.query, mutable=True)
         query.pop("xuat", None)
         url = get_script_prefix() + self.path.lstrip("/")

@@ -1,4 +1,4 @@
-"""The list view, run again in the worker for the job's owner (docs/architecture.md §12.5).
+"""The list view, run again in the worker for the job's owner (docs/scale.md §12.5).
 
 An export job keeps what the click asked for (the page's path and query string), not a
 queryset: the worker resolves the path and calls the very view that answered the click, as
@@ -16,12 +16,11 @@ belong to the click, which already passed them).
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, QueryDict
 from django.urls import resolve
+from django_htmx.middleware import HtmxDetails
 
 
 def replay_list(job, build):
     """Call the list view of `job.path` with the job's query string, as its owner."""
-    from django_htmx.middleware import HtmxDetails
-
     if not job.owner.is_active:  # a deactivated account exports nothing any more
         raise PermissionDenied
     match = resolve(job.path)

@@ -1,6 +1,6 @@
-"""Large list exports built by the worker, never in a web request (docs/architecture.md §12.5).
+"""Large list exports built by the worker, never in a web request (docs/scale.md §12.5).
 
-The path of an export, in the style of the import jobs (docs/architecture.md §4.7):
+The path of an export, in the style of the import jobs (docs/processing.md §4.7):
 
 1. `export_answer` (the list view's export branch, through `portal.lib.exports.export_list`):
    a bounded count (at most PORTAL_EXPORT_INLINE_MAX_ROWS + 1 rows) decides. A small list
@@ -37,6 +37,7 @@ from django.utils.translation import gettext as _
 
 from portal.audit import audit_record
 from portal.export_jobs.models import ExportJob
+from portal.export_jobs.replay import replay_list
 from portal.lib.queueing import enqueue
 
 logger = logging.getLogger(__name__)
@@ -113,9 +114,7 @@ def export_job_create(*, owner, title: str, path: str, query: str, language: str
 def enqueue_export(job_id: int) -> bool:
     """Queue the job's task; False when the broker cannot be reached (the sweep queues it
     later: the job in the database is the intent)."""
-    from portal.tasks import export_job_build_task
-
-    return enqueue(export_job_build_task, job_id, what=f"export job {job_id}")
+    return enqueue("portal.tasks.export_job_build_task", job_id, what=f"export job {job_id}")
 
 
 # --- worker ----------------------------------------------------------------------------------
@@ -169,8 +168,6 @@ def export_job_run(*, job_id: int) -> str:
     """The worker's side of a job: claim, build, record. Returns what happened: "skipped"
     (not queued: a duplicate or late delivery), "ready", "failed" or "lost" (re-queued or
     expired meanwhile)."""
-    from portal.export_jobs.replay import replay_list
-
     job = _claim(job_id)
     if job is None:
         return "skipped"

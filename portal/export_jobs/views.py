@@ -1,4 +1,4 @@
-"""An export job's two pages (docs/architecture.md §12.5): its progress, polled by htmx until
+"""An export job's two pages (docs/scale.md §12.5): its progress, polled by htmx until
 the file is ready, and the download. A job is its owner's alone: 404 for anyone else."""
 
 from datetime import timedelta

@@ -1,4 +1,4 @@
-"""Inserting many rows at once (docs/architecture.md §4.8: a merger writes 100,000 planned
+"""Inserting many rows at once (docs/processing.md §4.8: a merger writes 100,000 planned
 actions and letter rows in one transaction).
 
 On PostgreSQL the rows go through one `COPY … FROM STDIN` per call: no SQL text built and
@@ -78,7 +78,7 @@ def create_rows(model, fields: Sequence[str], rows: Iterable[Sequence]) -> list[
     """`insert_rows` for rows whose primary keys the caller needs, returned in row order: on
     PostgreSQL the keys are drawn from the table's sequence first (one query), then the rows go
     in one COPY with them, no model instance built (a sweep's ten thousand notices,
-    docs/architecture.md §12.4). Fields filled by `save()` (`auto_now_add`) must be given.
+    docs/scale.md §12.4). Fields filled by `save()` (`auto_now_add`) must be given.
     Elsewhere (SQLite) it is `bulk_create`."""
     rows = list(rows)
     if not rows:

@@ -1,4 +1,4 @@
-"""Charts drawn on the server as inline SVG (docs/architecture.md §10): no script, no CDN, no
+"""Charts drawn on the server as inline SVG (docs/statistics.md §10): no script, no CDN, no
 style attribute (the Content-Security-Policy allows neither inline script nor inline style),
 so they show on the closed government networks, in print and in a PDF alike.
 

@@ -1,5 +1,5 @@
 """The few SQL fragments that differ between PostgreSQL and SQLite, for the sweeps' raw SQL
-(docs/architecture.md §4.9, "One SQL for two databases").
+(docs/processing.md §4.9, "One SQL for two databases").
 
 PostgreSQL runs the statements tuned at a million certificates, unchanged; SQLite (`make run`,
 a developer's `make test`) gets the same statement with its own spelling of the fragment.

@@ -1,5 +1,5 @@
 """The one Word helper: the same HTML templates as the PDFs (portal.lib.pdf), written as a DOCX by
-python-docx, for agencies that must still edit a letter in Word (docs/architecture.md §8). The
+python-docx, for agencies that must still edit a letter in Word (docs/documents.md §8). The
 DOCX is never the official document: the signed PDF is.
 
 `render_docx(template, context)` renders the template with Django, parses it with lxml.html and
@@ -18,7 +18,7 @@ templates/requests_app/pdf/, templates/devices/pdf/), with the values of static/
   `thead` rows repeated on each page (`w:tblHeader`) and no row split across pages; `rowspan`
   and `colspan` as merged cells; column widths from the `wN` classes (N % of the width) of the
   `col`s or header cells;
-- the classes in `STYLES` (size, bold, italic, capitals, alignment, indents, spacing).
+- the classes in `portal.lib.docx_styles.STYLES` (size, bold, italic, capitals, alignment, indents, spacing).
 Anything else is written as plain text in the enclosing paragraph.
 """
 
@@ -26,52 +26,31 @@ import re
 import unicodedata
 from io import BytesIO
 
+import docx
+import lxml.html
+from django.http import HttpResponse
 from django.template.loader import render_to_string
 from django.utils import timezone
+from docx.enum.section import WD_ORIENT
+from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
+from docx.shared import Mm, Pt
+
+from portal.lib import docx_tables
+from portal.lib.docx_styles import BODY_SIZE, FONT, classes, style_of
+from portal.lib.filenames import safe_file_name
 
 DOCX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-FONT = "Times New Roman"
-BODY_SIZE = 13.0
 
 # Characters XML 1.0 cannot hold, and C1 controls, which Word shows as boxes.
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 _SPACE = re.compile(r"[ \t\n\r\f]+")  # HTML white space (not the no-break space)
-_WIDTH = re.compile(r"^w(\d{1,3})$")
 
 # Page geometry in millimetres: (width, height), margins (top, right, bottom, left).
 A4 = (210, 297)
 MARGINS = (20, 15, 20, 30)
 
-# What each class means, from static/css/pdf.css. Keys: size (pt), bold, italic, caps,
-# align (left/center/justify), indent (first line, mm), left (left indent, % of the width),
-# before/after (pt). A paragraph's style is its ancestors' styles, then its own.
-STYLES = {
-    "indent": {"indent": 10},
-    "field": {"indent": 10, "align": "left", "after": 3},
-    "courtesy": {"indent": 10, "before": 6},
-    "section": {"before": 4},
-    "to": {"align": "center", "before": 8, "after": 10},
-    "to-list": {"left": 30, "before": 8, "after": 10},
-    "doc-title": {"align": "center", "bold": True, "size": 14, "caps": True, "before": 12},
-    "doc-subtitle": {"align": "center", "bold": True, "after": 12},
-    "org-super": {"size": 12.5, "caps": True},
-    "org-name": {"size": 12.5, "bold": True, "caps": True},
-    "number": {"size": 13},
-    "subject": {"size": 12, "before": 2},
-    "motto-1": {"size": 12.5, "bold": True, "caps": True},
-    "motto-2": {"size": 13.5, "bold": True},
-    "date-line": {"size": 13.5, "italic": True, "before": 4},
-    "recipients": {"size": 11, "align": "left"},
-    "heading": {"size": 12, "bold": True, "italic": True},
-    "sign": {"align": "center"},
-    "title": {"bold": True, "caps": True},
-    "authority": {"bold": True, "caps": True},
-    "hint": {"italic": True, "size": 12},
-    "name": {"bold": True, "before": 62},
-    "c": {"align": "center"},
-    "serial": {"size": 9.5},
-    "row-label": {"align": "left", "bold": True},
-}
 # Short rules under the agency's name and under the motto: their width, % of the column.
 RULES = {"rule-short": 30, "rule-motto": 56}
 _AFTER_PBDR = (
@@ -90,22 +69,6 @@ def clean_text(text: str) -> str:
     return _NOT_XML.sub("", unicodedata.normalize("NFC", text))
 
 
-def _classes(element) -> list[str]:
-    return (element.get("class") or "").split()
-
-
-def _style(element, inherited: dict) -> dict:
-    style = dict(inherited)
-    for name in _classes(element):
-        style.update(STYLES.get(name, {}))
-    tag = element.tag if isinstance(element.tag, str) else ""
-    if tag in ("b", "strong", "th"):
-        style["bold"] = True
-    if tag in ("i", "em"):
-        style["italic"] = True
-    return style
-
-
 class _Writer:
     """Walks the parsed body into a python-docx document."""
 
@@ -116,9 +79,6 @@ class _Writer:
 
     # --- paragraphs --------------------------------------------------------------------------
     def paragraph(self, target, style: dict, width_mm: float):
-        from docx.enum.text import WD_ALIGN_PARAGRAPH
-        from docx.shared import Mm, Pt
-
         reuse = getattr(target, "_docx_fresh", False)
         if reuse:
             paragraph = target.paragraphs[0]
@@ -142,8 +102,6 @@ class _Writer:
         return paragraph
 
     def run(self, paragraph, text: str, style: dict):
-        from docx.shared import Pt
-
         text = _SPACE.sub(" ", clean_text(text))
         if not paragraph._docx_text:
             text = text.lstrip(" ")
@@ -162,18 +120,11 @@ class _Writer:
             run.font.size = Pt(size)
 
     def line_break(self, paragraph):
-        from docx.enum.text import WD_BREAK
-
         paragraph.add_run().add_break(WD_BREAK.LINE)
         paragraph._docx_text = False  # the next line's leading space collapses
 
     def rule(self, target, percent: int, width_mm: float):
         """A short centred horizontal rule: an empty paragraph's bottom border between indents."""
-        from docx.enum.text import WD_ALIGN_PARAGRAPH
-        from docx.oxml import OxmlElement
-        from docx.oxml.ns import qn
-        from docx.shared import Mm, Pt
-
         paragraph = self.paragraph(target, {"align": "center", "in_table": True}, width_mm)
         side = width_mm * (100 - percent) / 200
         fmt = paragraph.paragraph_format
@@ -207,8 +158,8 @@ class _Writer:
         for child in element:
             tag = child.tag if isinstance(child.tag, str) else ""
             if tag and tag not in DROPPED_TAGS:
-                child_style = _style(child, style)
-                rule = next((RULES[c] for c in _classes(child) if c in RULES), None)
+                child_style = style_of(child, style)
+                rule = next((RULES[c] for c in classes(child) if c in RULES), None)
                 if rule is not None:
                     current = None
                     self.rule(target, rule, width_mm)
@@ -239,23 +190,17 @@ class _Writer:
             if tag == "br":
                 self.line_break(paragraph)
             elif tag and tag not in DROPPED_TAGS:
-                self.inline(child, paragraph, _style(child, style))
+                self.inline(child, paragraph, style_of(child, style))
             if child.tail:
                 self.run(paragraph, child.tail, style)
 
     # --- tables ------------------------------------------------------------------------------
     def table(self, element, target, style: dict, width_mm: float):
-        from portal.lib import docx_tables
-
         docx_tables.write_table(self, element, target, style, width_mm)
 
 
 def _page_number_header(section) -> None:
     """A PAGE field centred at the top of every page but the first."""
-    from docx.enum.text import WD_ALIGN_PARAGRAPH
-    from docx.oxml import OxmlElement
-    from docx.oxml.ns import qn
-
     section.different_first_page_header_footer = True
     # An explicit, empty first-page header: no number on page 1 in every word processor.
     section.first_page_header.is_linked_to_previous = False
@@ -281,10 +226,6 @@ def _page_number_header(section) -> None:
 
 def _setup(document, wide: bool) -> float:
     """Page, margins, default font; returns the text width in millimetres."""
-    from docx.enum.section import WD_ORIENT
-    from docx.oxml.ns import qn
-    from docx.shared import Mm, Pt
-
     section = document.sections[0]
     width, height = (A4[1], A4[0]) if wide else A4
     section.orientation = WD_ORIENT.LANDSCAPE if wide else WD_ORIENT.PORTRAIT
@@ -314,15 +255,12 @@ def _drop_thumbnail(document) -> None:
 
 def render_docx(template_name: str, context: dict) -> bytes:
     """The DOCX of a document template (the same template `render_pdf` renders)."""
-    import docx
-    import lxml.html
-
     html = clean_text(render_to_string(template_name, {**context, "pdf_static": ""}))
     root = lxml.html.document_fromstring(html or "<p></p>")
     body = root.find("body")
     if body is None:
         body = root
-    wide = "wide" in _classes(body)
+    wide = "wide" in classes(body)
     document = docx.Document()
     title = context.get("document_title")
     if title:
@@ -334,7 +272,7 @@ def render_docx(template_name: str, context: dict) -> bytes:
     _drop_thumbnail(document)
     width_mm = _setup(document, wide)
     body_container = document._body
-    _Writer(document, width_mm, wide).blocks(body, body_container, _style(body, {}), width_mm)
+    _Writer(document, width_mm, wide).blocks(body, body_container, style_of(body, {}), width_mm)
     output = BytesIO()
     document.save(output)
     return output.getvalue()
@@ -343,10 +281,6 @@ def render_docx(template_name: str, context: dict) -> bytes:
 def docx_response(content: bytes, file_name: str):
     """A DOCX as an attachment under its safe name (at most 50 characters, no diacritics),
     kept out of shared caches. The caller has fetched the document through `visible_to`."""
-    from django.http import HttpResponse
-
-    from portal.lib.filenames import safe_file_name
-
     response = HttpResponse(content, content_type=DOCX_CONTENT_TYPE)
     name = safe_file_name(file_name.removesuffix(".docx"), extension=".docx")
     response["Content-Disposition"] = f'attachment; filename="{name}"'

@@ -4,15 +4,21 @@ The grid is laid out as a browser does (a `rowspan`/`colspan` cell occupies the 
 to its right, the next cell takes the next free slot), then written into a python-docx table of
 that size whose spanned cells are merged. `table.doc-table` is ruled, its `thead` rows repeat on
 every page and no row splits across pages; the other tables (header, signature block) have no
-borders. Column widths come from the `wN` classes (see portal.lib.docx)."""
+borders. Column widths come from the `wN` classes (see portal.lib.docx_styles)."""
 
-from portal.lib.docx import _WIDTH, STYLES, _classes
+from docx.enum.table import WD_CELL_VERTICAL_ALIGNMENT
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
+from docx.shared import Mm
+from docx.table import _Cell
+
+from portal.lib.docx_styles import STYLES, WIDTH, classes
 
 MAX_SPAN = 64  # Word's own limit on the columns of a table
 DOC_TABLE_SIZE = 11.0
 DOC_TABLE_WIDE_SIZE = 10.0
 # Fixed column shares of the two borderless layout tables (static/css/pdf.css).
-LAYOUT_WIDTHS = {"doc-head": ([40, 60], [45, 55]), "doc-sign": ([50, 50], [50, 50])}
+LAYOUTWIDTHS = {"doc-head": ([40, 60], [45, 55]), "doc-sign": ([50, 50], [50, 50])}
 
 
 def _tag(element) -> str:
@@ -61,8 +67,8 @@ def _layout(rows) -> tuple[list[tuple[int, int, int, int, object]], int]:
 
 
 def _percent(element) -> float | None:
-    for name in _classes(element):
-        match = _WIDTH.match(name)
+    for name in classes(element):
+        match = WIDTH.match(name)
         if match:
             return float(match.group(1))
     return None
@@ -70,9 +76,9 @@ def _percent(element) -> float | None:
 
 def _widths(table, placements, columns: int, wide: bool) -> list[float]:
     """Each column's share of the table width, summing to 100."""
-    kind = next((k for k in _classes(table) if k in LAYOUT_WIDTHS), None)
+    kind = next((k for k in classes(table) if k in LAYOUTWIDTHS), None)
     if kind is not None and columns == 2:
-        return list(LAYOUT_WIDTHS[kind][1 if wide else 0])
+        return list(LAYOUTWIDTHS[kind][1 if wide else 0])
     shares: list[float | None] = [None] * columns
     cols = [c for group in table if _tag(group) == "colgroup" for c in group if _tag(c) == "col"]
     for index, col in enumerate(cols[:columns]):
@@ -89,9 +95,6 @@ def _widths(table, placements, columns: int, wide: bool) -> list[float]:
 
 
 def _set(parent, tag: str, **attributes) -> None:
-    from docx.oxml import OxmlElement
-    from docx.oxml.ns import qn
-
     element = OxmlElement(tag)
     for key, value in attributes.items():
         element.set(qn(f"w:{key}"), value)
@@ -99,8 +102,6 @@ def _set(parent, tag: str, **attributes) -> None:
 
 
 def _cell_margins(table, points: float) -> None:
-    from docx.oxml import OxmlElement
-
     margins = OxmlElement("w:tblCellMar")
     twips = str(int(points * 20))
     for side in ("left", "right"):
@@ -114,23 +115,19 @@ def _cell_style(base: dict, cell, tr, ruled: bool) -> dict:
     style = {**base, "in_table": True, "align": base.get("align", "left")}
     if _tag(cell) == "th" and ruled:
         style.update(bold=True, align="center")
-    if "col-numbers" in _classes(tr):
+    if "col-numbers" in classes(tr):
         style.update(bold=False, italic=True)
-    for name in _classes(cell):
+    for name in classes(cell):
         style.update(STYLES.get(name, {}))
     return style
 
 
 def write_table(writer, element, target, style: dict, width_mm: float) -> None:
-    from docx.enum.table import WD_CELL_VERTICAL_ALIGNMENT
-    from docx.shared import Mm
-    from docx.table import _Cell
-
     rows = _rows(element)
     placements, columns = _layout(rows)
     if not placements:
         return
-    ruled = "doc-table" in _classes(element)
+    ruled = "doc-table" in classes(element)
     if isinstance(target, _Cell):
         table = target.add_table(len(rows), columns)
     else:
@@ -143,7 +140,7 @@ def write_table(writer, element, target, style: dict, width_mm: float) -> None:
         style = {**style, "size": size}
     else:
         _cell_margins(table, 0)
-        if "doc-head" in _classes(element):
+        if "doc-head" in classes(element):
             style = {**style, "align": "center"}
     shares = _widths(element, placements, columns, writer.wide)
     widths = [width_mm * share / 100 for share in shares]

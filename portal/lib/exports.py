@@ -9,7 +9,7 @@ with `.iterator(chunk_size=...)` (the caller's select_related or values_list kee
 count constant) and written by `portal.lib.xlsx_stream` (formula-proof; IDs, serials, phones
 and letter numbers as text cells), so memory stays bounded whatever the number of rows.
 `blank_template` is the empty workbook offered next to each import.
-See docs/architecture.md, "Exports" and §12.5.
+See docs/processing.md, "Exports" and §12.5.
 """
 
 import tempfile
@@ -20,7 +20,10 @@ from datetime import date, datetime
 from django.http import FileResponse, HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from openpyxl import Workbook
+from openpyxl.styles import Font
 
+from portal.export_jobs.service import export_answer
 from portal.lib.xlsx import XLSX_CONTENT_TYPE, save
 from portal.lib.xlsx_stream import BOLD, TITLE, StreamedSheet
 
@@ -177,8 +180,6 @@ def export_list(
         text_columns=text_columns,
     )
     if request is not None:
-        from portal.export_jobs.service import export_answer
-
         return export_answer(request, export)
     return export.response()
 
@@ -187,9 +188,6 @@ def blank_template(*, filename: str, headers: list[str], sheet_title: str) -> Ht
     """An empty workbook for an import: one bold line with exactly the headers its importer
     accepts, every column formatted as text for the first rows so Excel keeps leading zeros
     and long numbers (IDs, phones, serials) as typed."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = sheet_title[:31]

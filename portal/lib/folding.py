@@ -43,19 +43,6 @@ def translate_table() -> tuple[str, str]:
     return "".join(source), "".join(target)
 
 
-def postgres_function_sql() -> str:
-    """The PostgreSQL definition of `portal_fold`: letters folded by `translate()` before
-    `lower()` (so a C locale's `lower()` is enough), stray combining marks removed."""
-    source, target = translate_table()
-    return (
-        f"CREATE OR REPLACE FUNCTION {SQL_FUNCTION}(value text) RETURNS text\n"
-        "LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$\n"
-        f"  SELECT lower(regexp_replace(translate(value, '{source}', '{target}'),"
-        " '[\\u0300-\\u036f]', '', 'g'))\n"
-        "$$;"
-    )
-
-
 class Folded(Func):
     """`expr` folded like `fold()`, in SQL."""
 

@@ -1,4 +1,4 @@
-"""`field__in_array=values`: `IN` for a long list of values (docs/architecture.md §12.4).
+"""`field__in_array=values`: `IN` for a long list of values (docs/scale.md §12.4).
 
 Django writes `IN (%s, %s, …)` with one parameter a value: for the thousands of ids of a sweep's
 batch, building and splitting those placeholders costs more CPU than the statement. On

@@ -1,6 +1,6 @@
 """Pagination of the list pages, with the page-size choice the filter bar offers.
 
-Two pagers (docs/architecture.md §12.2):
+Two pagers (docs/scale.md §12.2):
 
 - `keyset_paginate` for the lists that grow with the country (certificates, devices, letters,
   queues, device documents, return obligations): "Trước / Sau" links carrying an opaque cursor

@@ -1,4 +1,4 @@
-"""The one PDF helper: a Django template rendered by WeasyPrint (docs/architecture.md §8).
+"""The one PDF helper: a Django template rendered by WeasyPrint (docs/documents.md §8).
 
 Documents are legal papers (docs/domain.md §9): their look must not depend on the host, and
 rendering must never reach outside the project. So:
@@ -12,7 +12,7 @@ rendering must never reach outside the project. So:
 - the fonts are the ones shipped in static/fonts (Liberation Serif, @font-face in
   static/css/pdf.css).
 
-Archival (docs/architecture.md §8): every document is PDF/A-3b (`PDF_VARIANT`). WeasyPrint
+Archival (docs/documents.md §8): every document is PDF/A-3b (`PDF_VARIANT`). WeasyPrint
 writes the XMP metadata packet (pdfaid:part 3, pdfaid:conformance B, and the document's title,
 author, description, keywords and creation date, read from the template's <head>:
 templates/portal/pdf/base.html) consistent with the Info dictionary, and an sRGB output intent

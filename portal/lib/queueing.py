@@ -1,4 +1,4 @@
-"""Queueing a task whose intent the database already holds (docs/architecture.md §4.5–§4.6):
+"""Queueing a task whose intent the database already holds (docs/processing.md §4.5–§4.6):
 the row that says what must be done is committed first, then the task is sent. When the broker
 cannot be reached the send is given up after one short retry and logged; a beat sweep finds
 the row and queues it again, so nobody has to click anything."""
@@ -12,20 +12,10 @@ logger = logging.getLogger(__name__)
 RETRY_POLICY = {"max_retries": 1, "interval_start": 0.2, "interval_max": 0.5}
 
 
-def enqueue(task, *args, what: str) -> bool:
-    """Send `task(*args)`; False (logged, naming `what`) when the broker cannot be reached."""
-    try:
-        task.apply_async(args, retry=True, retry_policy=RETRY_POLICY)
-    except Exception:  # the broker's client raises many kinds: any of them means "not queued"
-        logger.warning("%s not queued: broker unreachable", what)
-        return False
-    return True
-
-
-def enqueue_named(name: str, *args, what: str) -> bool:
-    """Send the task registered under `name` (the project's style: enqueued by name, so the
-    sender imports nothing of the task's app); False (logged) when the broker cannot be
-    reached."""
+def enqueue(name: str, *args, what: str) -> bool:
+    """Send the task registered under `name` with `args`; False (logged, naming `what`) when
+    the broker cannot be reached. By name, so a service never imports its task module: the
+    task imports the service, never the other way (docs/architecture.md §1)."""
     try:
         current_app.send_task(name, args=args, retry=True, retry_policy=RETRY_POLICY)
     except Exception:  # the broker's client raises many kinds: any of them means "not queued"

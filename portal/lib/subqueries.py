@@ -1,4 +1,4 @@
-"""Counting related rows for a list's page (docs/architecture.md §12.2)."""
+"""Counting related rows for a list's page (docs/scale.md §12.2)."""
 
 from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce

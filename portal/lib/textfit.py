@@ -12,6 +12,7 @@ from functools import cache
 from pathlib import Path
 
 from django.conf import settings
+from fontTools.ttLib import TTFont
 
 FONTS = Path(settings.BASE_DIR) / "static" / "fonts"
 MM_PER_PT = 25.4 / 72
@@ -22,8 +23,6 @@ EMAIL_SIZES = [(11.0, ""), (10.0, ""), (9.0, "fs9"), (8.0, "fs8"), (7.0, "fs7"),
 
 @cache
 def _metrics(bold: bool):
-    from fontTools.ttLib import TTFont
-
     font = TTFont(
         str(FONTS / ("LiberationSerif-Bold.ttf" if bold else "LiberationSerif-Regular.ttf"))
     )

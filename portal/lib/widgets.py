@@ -1,4 +1,4 @@
-"""A `<select>` whose options are written in Python (docs/architecture.md §12.2).
+"""A `<select>` whose options are written in Python (docs/scale.md §12.2).
 
 Django's `Select` renders every option through the template engine (an include of
 `select_option.html` and of `attrs.html` each): about 0.2 ms an option, so a province's 590

@@ -35,6 +35,11 @@ import zipfile
 from collections.abc import Iterator
 
 from django.utils.translation import gettext as _
+from openpyxl import Workbook, load_workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.utils import coordinate_to_tuple
+from openpyxl.worksheet._reader import WorkSheetParser
+from openpyxl.xml.constants import SHEET_MAIN_NS
 
 MAX_BYTES = 5 * 1024 * 1024
 # The zip inside: a real .xlsx has a dozen entries and compresses its XML 5-30 times.
@@ -221,8 +226,6 @@ def inspect_upload(upload, max_bytes: int = MAX_BYTES) -> bytes:
 
 
 def _workbook(upload, max_bytes: int):
-    from openpyxl import load_workbook
-
     content = inspect_upload(upload, max_bytes)
     try:
         return load_workbook(io.BytesIO(content), read_only=True, data_only=True)
@@ -315,9 +318,6 @@ def _cell_parser():
     global _PARSER  # noqa: PLW0603 - built once, on first use (openpyxl is imported lazily)
     if _PARSER is not None:
         return _PARSER
-    from openpyxl.utils import coordinate_to_tuple
-    from openpyxl.worksheet._reader import WorkSheetParser
-    from openpyxl.xml.constants import SHEET_MAIN_NS
 
     formula_tag = f"{{{SHEET_MAIN_NS}}}f"
     value_tag = f"{{{SHEET_MAIN_NS}}}v"
@@ -404,8 +404,6 @@ def export_cell(sheet, value, *, as_text: bool = False, font=None):
     formula; a text that would start a formula gets a leading apostrophe (OWASP's advice: Excel
     shows the text, not a formula); ID numbers, phones and serials (`as_text`) are text
     cells with the text number format, so Excel keeps their leading zeros."""
-    from openpyxl.cell import WriteOnlyCell
-
     if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
         value = "'" + value
     if as_text and value is not None and not isinstance(value, str):
@@ -430,8 +428,6 @@ def export_row(sheet, values, *, text_columns=frozenset(), font=None) -> list:
 
 def new_export(title: str):
     """(workbook, sheet): a write-only workbook with one sheet, for `export_row`."""
-    from openpyxl import Workbook
-
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title[:31])
     return workbook, sheet

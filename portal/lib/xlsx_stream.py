@@ -1,4 +1,4 @@
-"""A one-sheet .xlsx written as a stream, for the list exports (docs/architecture.md §12.5).
+"""A one-sheet .xlsx written as a stream, for the list exports (docs/scale.md §12.5).
 
 openpyxl, even in write-only mode, builds a cell object, binds its value and looks up its
 style for every cell: about 10 µs a cell, so the CA's 300,000 devices (3.9 million cells)

@@ -1,4 +1,4 @@
-"""The CA's 19-column sheet over the API (docs/architecture.md §9): each JSON row becomes the
+"""The CA's 19-column sheet over the API (docs/api.md §9): each JSON row becomes the
 sheet's line of cells, in the sheet's column order, and is read by the spreadsheet import's own
 reader (`requests_app.excel.importing.read_ca_row`), checked by its `check_rows` (the rules of
 a typed row, duplicates within the batch and against the letter) and saved by its `save_rows`
@@ -57,7 +57,7 @@ CaSheetRowSerializer = type(
 
 
 # The API checks and saves in the request: longer lists go through the file import, which the
-# worker reads and saves (docs/architecture.md §4.7).
+# worker reads and saves (docs/processing.md §4.7).
 MAX_ROWS = 2000
 
 

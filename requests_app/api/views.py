@@ -51,7 +51,7 @@ class RowSerializer(serializers.ModelSerializer):
 
 class CertRequestSerializer(serializers.ModelSerializer):
     """A letter without its rows (a letter may have thousands): their number, and the address
-    of its rows endpoint, which pages them by cursor (docs/architecture.md §9, §12.6)."""
+    of its rows endpoint, which pages them by cursor (docs/api.md §9, §12.6)."""
 
     agency = serializers.CharField(source="agency.name")
     row_count = serializers.IntegerField(read_only=True, help_text=_("Số dòng của văn bản."))

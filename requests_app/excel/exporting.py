@@ -1,5 +1,8 @@
 """The letters' export: Mẫu 01 as the CA's 19-column sheet, other forms in their own columns."""
 
+from openpyxl.styles import Alignment, Font
+from openpyxl.utils import get_column_letter
+
 from portal.lib.xlsx import export_row, new_export, save
 from requests_app.cells import columns as form_columns
 from requests_app.cells import export_value
@@ -22,9 +25,6 @@ def export_workbook(cert_request, rows) -> bytes:
     Every cell goes through the one export helper (`portal.lib.xlsx.export_row`): no text
     becomes a formula, and every text cell (IDs, phones, dates, serials) is written as text.
     """
-    from openpyxl.styles import Alignment, Font
-    from openpyxl.utils import get_column_letter
-
     workbook, sheet = new_export(f"Mau {cert_request.form}")
     if cert_request.form == FormKind.ISSUE_PERSON:
         headers = [title for title, _fragments in CA_HEADERS]

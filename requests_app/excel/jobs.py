@@ -1,4 +1,4 @@
-"""A letter's Excel import as an import job (docs/architecture.md §4.7): the upload is inspected
+"""A letter's Excel import as an import job (docs/processing.md §4.7): the upload is inspected
 and saved in the request; the worker reads and checks the rows; the clerk previews the job's
 result and confirms it, which only queues the save; the worker then checks the rows again and
 adds them all or none, once (`LetterImport`, one per job), and the page follows its progress."""

@@ -6,6 +6,7 @@ import unicodedata
 from datetime import date, datetime
 
 from django.utils.translation import gettext as _
+from openpyxl.utils.datetime import from_excel
 
 from portal.lib.xlsx import clean_text
 from requests_app.excel.layouts import CARRIER_NAMES
@@ -50,8 +51,6 @@ def read_date(value) -> date | None:
         return value
     if isinstance(value, int | float) and not isinstance(value, bool):
         if 1 <= value <= 80000:
-            from openpyxl.utils.datetime import from_excel
-
             return from_excel(value).date()
         raise CellError(_("Ngày không hợp lệ: hãy ghi theo dạng dd/mm/yyyy."))
     raw = text(value)

@@ -23,7 +23,7 @@ from django.utils import timezone
 from certificates.exceptions import CertificateError
 from certificates.services import document_archive_extend
 from portal.audit import audit_record
-from portal.lib.queueing import enqueue_named
+from portal.lib.queueing import enqueue
 from requests_app.models import LetterDocument
 from requests_app.services.verification import letter_report_if_missing
 
@@ -40,9 +40,7 @@ def _due_before():
 def enqueue_archive_extend(document_id: int) -> bool:
     """Queue the long-term proofs of a signed version just stored; False (logged) when the
     broker cannot be reached: the archive beat finds it (never archived) and does it."""
-    return enqueue_named(
-        ARCHIVE_TASK, document_id, what=f"archive of letter document {document_id}"
-    )
+    return enqueue(ARCHIVE_TASK, document_id, what=f"archive of letter document {document_id}")
 
 
 def _archivable(document_id: int) -> LetterDocument | None:

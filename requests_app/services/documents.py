@@ -1,4 +1,4 @@
-"""A letter's PDF (docs/architecture.md §8): rendered in the worker once the head has issued
+"""A letter's PDF (docs/documents.md §8): rendered in the worker once the head has issued
 the letter, stored as a new version carrying the number and date of that issuance.
 
 At least once, never twice: the task may run twice or concurrently; the unique constraints
@@ -113,10 +113,10 @@ def letter_version_store(
 def enqueue_document_render(cert_request_id: int) -> bool:
     """Queue the rendering task; False (logged) when the broker cannot be reached: the
     sweep queues it again later, nobody has to click anything."""
-    from requests_app.tasks import letter_document_render_task
-
     return enqueue(
-        letter_document_render_task, cert_request_id, what=f"document of letter {cert_request_id}"
+        "requests_app.tasks.letter_document_render_task",
+        cert_request_id,
+        what=f"document of letter {cert_request_id}",
     )
 
 

@@ -7,6 +7,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils.translation import gettext as _
 
+from agencies.access import scope_for
+from agencies.choices import Role
 from agencies.models import Organization
 from agencies.validators import nfc
 from portal.audit import audit_record
@@ -81,9 +83,6 @@ def clean(value):
 
 
 def cert_request_create(*, agency: Organization, form: str, by, **contact) -> CertRequest:
-    from agencies.access import scope_for
-    from agencies.choices import Role
-
     if not scope_for(by).holds(Role.AGENCY_CLERK, agency.path):
         raise DomainError(_("Bạn không phải cán bộ đầu mối của cơ quan này."), code="forbidden")
     with transaction.atomic():

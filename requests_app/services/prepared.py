@@ -54,7 +54,7 @@ def cert_request_prepare(
                 setattr(row, name, clean(value))
             drafted.append(row)
         # Every rule on every row, with the checks on the rows' own values run once per
-        # distinct set of values (docs/architecture.md §4.8).
+        # distinct set of values (docs/processing.md §4.8).
         rows, problems, seen_ids = [], {}, {}
         for index, (row, found) in enumerate(
             zip(drafted, rows_errors(drafted, facts), strict=True)

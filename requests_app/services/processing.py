@@ -1,5 +1,5 @@
 """Processing a letter's accepted rows: started by a click, carried out by the worker, never
-stuck and never repeated (docs/architecture.md §4).
+stuck and never repeated (docs/processing.md §4).
 
 - The click moves the letter to "in process" (under the lock) and then enqueues the task;
   when the broker is unreachable the letter stays in process, the user is told, and the
@@ -33,6 +33,8 @@ from portal.lib.queueing import enqueue
 from requests_app import notify
 from requests_app.choices import Outcome, Status
 from requests_app.models import CertRequest, RequestRow
+from requests_app.row_batches import BATCHED_FORMS, issue_rows_in_bulk
+from requests_app.row_handlers import process_row, processor_of
 from requests_app.services.verification import check_signed
 from requests_app.workflow import acting, lock, move
 
@@ -46,10 +48,8 @@ class QueueUnavailable(DomainError):
 
 def enqueue_processing(cert_request_id: int) -> bool:
     """Queue the processing task; False when the broker cannot be reached."""
-    from requests_app.tasks import cert_request_run_processing_task
-
     return enqueue(
-        cert_request_run_processing_task,
+        "requests_app.tasks.cert_request_run_processing_task",
         cert_request_id,
         what=f"processing of letter {cert_request_id}",
     )
@@ -194,10 +194,8 @@ def cert_request_resume_stalled(*, now=None) -> int:
 def _process_chunk(cert_request: CertRequest, by) -> int:
     """Lock up to PORTAL_PROCESSING_CHUNK_SIZE rows still accepted (skipping rows another
     worker holds) and carry them out in one transaction: the issuance forms with bulk writes
-    (`row_batches`, docs/architecture.md §12.3), every other row, and any row the bulk write
+    (`row_batches`, docs/scale.md §12.3), every other row, and any row the bulk write
     could not carry, in its own savepoint. Returns the rows taken."""
-    from requests_app.row_batches import BATCHED_FORMS, issue_rows_in_bulk
-
     with transaction.atomic():
         rows = list(
             RequestRow.objects.select_for_update(skip_locked=True, of=("self",))
@@ -221,8 +219,6 @@ def _process_chunk(cert_request: CertRequest, by) -> int:
 
 def _process_row(cert_request: CertRequest, row: RequestRow, by) -> None:
     """One row in its own savepoint: done, or failed alone (§4.2)."""
-    from requests_app.row_handlers import process_row
-
     try:
         with transaction.atomic():
             process_row(row, by=by)
@@ -272,8 +268,6 @@ def cert_request_run_processing(*, cert_request_id: int) -> CertRequest:
     that raises records why on the letter (and gives it up after its last attempt) before the
     error goes on to the worker's log.
     """
-    from requests_app.row_handlers import processor_of
-
     cert_request = CertRequest.objects.select_related("agency").get(pk=cert_request_id)
     if cert_request.status != Status.IN_PROCESS:
         return cert_request

@@ -20,7 +20,7 @@ from portal.workdays import add_working_days
 from requests_app import notify
 from requests_app.choices import FINAL_OUTCOMES, FormKind, Outcome
 from requests_app.exceptions import RowInvalid
-from requests_app.models import CertRequest, RequestRow
+from requests_app.models import CertRequest, RequestRow, Transition
 from requests_app.rules import confirmation_errors, row_errors
 from requests_app.services.documents import enqueue_document_render
 from requests_app.services.verification import check_signed
@@ -76,8 +76,6 @@ def cert_request_send_back(*, cert_request: CertRequest, by, note: str) -> CertR
 def _next_number(agency: Organization, year: int) -> str:
     """The agency's next letter number this year ("12/STC-CKS"), from the one numbering
     service: never skipped or given twice, even when two heads issue at once."""
-    from requests_app.models import Transition
-
     return document_number_next(
         organization=agency,
         series="CKS",

@@ -1,4 +1,4 @@
-"""The signed version of a letter (docs/architecture.md §8, docs/domain.md §9): signed by the
+"""The signed version of a letter (docs/documents.md §8, docs/domain.md §9): signed by the
 head and sealed with the agency's devices, at the desk or outside and uploaded. Either way it is
 stored here, once per issuance, and an issued letter reaches the Sở KH&CN only with it.
 

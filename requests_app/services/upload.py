@@ -1,4 +1,4 @@
-"""A letter signed outside the portal (docs/domain.md §9, docs/architecture.md §8): the head
+"""A letter signed outside the portal (docs/domain.md §9, docs/documents.md §8): the head
 of an agency that signs with its own token downloads the unsigned PDF the portal rendered,
 signs it, and uploads the signed file here.
 

@@ -1,4 +1,4 @@
-"""Verification on receipt (docs/architecture.md §8): the signatures of a letter's signed
+"""Verification on receipt (docs/documents.md §8): the signatures of a letter's signed
 version are checked when it reaches the province and again when someone asks; the result is
 stored (`LetterVerification`) so that the page shows it without verifying on every view, and
 forwarding or processing a letter needs a signed version whose last check found every

@@ -1,4 +1,4 @@
-"""A letter's PDF versions, downloaded by whoever may see the letter (docs/architecture.md §8):
+"""A letter's PDF versions, downloaded by whoever may see the letter (docs/documents.md §8):
 out of scope is 404, like the letter's page (`visible_to`); and the signatures of its signed
 version, as last verified, with a re-check on request."""
 

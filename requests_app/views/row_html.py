@@ -1,4 +1,4 @@
-"""A letter's row on its page as HTML written in Python (docs/architecture.md §12.6): a page of
+"""A letter's row on its page as HTML written in Python (docs/scale.md §12.6): a page of
 50 rows through a template include each, with two forms, four URL reversals and a dozen
 translations a row, was most of a 1,000-row letter's page time. One `RowPrinter` per page
 computes what its rows share (labels, the CSRF field, which columns show) once; the letter's

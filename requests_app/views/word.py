@@ -1,4 +1,4 @@
-"""A letter as a Word file or an unsigned PDF preview, for whoever may see the letter (docs/architecture.md §8): out of
+"""A letter as a Word file or an unsigned PDF preview, for whoever may see the letter (docs/documents.md §8): out of
 scope is 404, like the letter's page (`visible_to`)."""
 
 from django.contrib.auth.decorators import login_required

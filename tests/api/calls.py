@@ -23,7 +23,7 @@ def act(client, letter, verb, **data):
 
 def rows_of(client, answer) -> list[dict]:
     """Every row of the letter an answer carries, following its `rows_url` and each page's
-    `next` (the letter itself carries only `row_count`, docs/architecture.md §12.6)."""
+    `next` (the letter itself carries only `row_count`, docs/scale.md §12.6)."""
     letter = answer.json()
     response = client.get(letter["rows_url"])
     rows = []

@@ -1,4 +1,4 @@
-"""A letter's rows are their own endpoint (docs/architecture.md §9, §12.6): the letters carry
+"""A letter's rows are their own endpoint (docs/api.md §9, §12.6): the letters carry
 a row count and the address of their rows, which page by cursor in STT order, scoped as the
 letter is."""
 

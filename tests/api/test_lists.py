@@ -1,5 +1,5 @@
 """Every API list walks by cursor (newest first, on the primary key) with its filters kept,
-and costs the same number of queries for 1 row as for 20 (docs/architecture.md §9, §2.13)."""
+and costs the same number of queries for 1 row as for 20 (docs/api.md §9, §2.13)."""
 
 import pytest
 

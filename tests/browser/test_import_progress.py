@@ -1,4 +1,4 @@
-"""A clerk's Excel import in a real Chromium (docs/architecture.md §4.7): the upload lands on
+"""A clerk's Excel import in a real Chromium (docs/processing.md §4.7): the upload lands on
 the job's page with its progress bar, a real Celery worker on Redis reads the 300 rows, htmx's
 polling brings the preview in without a click; the confirmation queues the save, the page
 follows the worker again and lands on the letter with its rows.

@@ -1,4 +1,4 @@
-"""The expiry sweep in SQL (docs/architecture.md §12.4): a batch of due certificates writes what
+"""The expiry sweep in SQL (docs/scale.md §12.4): a batch of due certificates writes what
 the former one-by-one loop wrote — statuses, history rows, device returns with their custody
 records, notices and audit events, in the same order — in a fixed number of statements."""
 

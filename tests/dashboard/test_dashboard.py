@@ -399,7 +399,7 @@ def test_the_subtitle_names_each_agency_of_a_clerk_without_a_query_of_its_own(cl
     ]
 
 
-# Wide scopes' counts are cached (docs/architecture.md §12.7)
+# Wide scopes' counts are cached (docs/scale.md §12.7)
 
 
 def test_a_ca_operators_counts_are_reused_for_a_minute_with_their_time_shown(client, cast):

@@ -1,5 +1,5 @@
 """The statistics' twelve-month trend: nationwide, a month that has ended is tallied once by the
-worker and read from its tally (`dashboard.event_months`, docs/architecture.md §10); the open
+worker and read from its tally (`dashboard.event_months`, docs/statistics.md §10); the open
 months, a settled month not tallied yet, and every month of a narrower scope, are counted from
 the events each time. The page itself never writes."""
 

@@ -1,4 +1,4 @@
-"""`manage.py seed_scale` (docs/architecture.md §12.1) at a small size, on PostgreSQL: the tables
+"""`manage.py seed_scale` (docs/scale.md §12.1) at a small size, on PostgreSQL: the tables
 hold what was asked, the data keeps the portal's invariants and scopes, and every page and API
 list bench/bench_lists.py measures answers 200 to the account it measures it as."""
 

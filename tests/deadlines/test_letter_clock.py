@@ -1,4 +1,4 @@
-"""A letter's page shows its clock (docs/architecture.md §4.9): the step it waits on, who must
+"""A letter's page shows its clock (docs/processing.md §4.9): the step it waits on, who must
 act, the due date with the working days left or overdue, the escalation level, and the
 deadlines it met before; only to those who may see the letter."""
 

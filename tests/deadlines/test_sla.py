@@ -1,4 +1,4 @@
-"""The SLA watch (docs/architecture.md §4.9): deadline rows opened and closed from the letters'
+"""The SLA watch (docs/processing.md §4.9): deadline rows opened and closed from the letters'
 and obligations' state, overdue counted in working days, escalated one level per working day
 (clerk → agency head → provincial officer → CA), one message per level."""
 

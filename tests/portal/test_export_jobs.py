@@ -1,4 +1,4 @@
-"""Export jobs (docs/architecture.md §12.5): a list larger than PORTAL_EXPORT_INLINE_MAX_ROWS
+"""Export jobs (docs/scale.md §12.5): a list larger than PORTAL_EXPORT_INLINE_MAX_ROWS
 becomes a job; the worker replays the list page for its owner (same filters, scope evaluated
 when it builds) into a private file; the task is safe to deliver twice; the sweep re-queues
 lost jobs and deletes old files; a job and its file are its owner's alone. The task is the

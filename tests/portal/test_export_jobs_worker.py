@@ -1,4 +1,4 @@
-"""A large export built by a real Celery worker on real Redis (docs/architecture.md §12.5): the
+"""A large export built by a real Celery worker on real Redis (docs/scale.md §12.5): the
 click queues the job, the worker replays the list for its owner and the owner downloads the
 file; a clerk of another agency gets 404 on both; a job whose task was lost is queued again by
 the beat sweep and built."""

@@ -1,4 +1,4 @@
-"""Import jobs (docs/architecture.md §4.7): the upload only inspects and saves, the parse task
+"""Import jobs (docs/processing.md §4.7): the upload only inspects and saves, the parse task
 is safe to deliver twice, the sweep picks up lost jobs and discards old ones, and a job is its
 owner's alone. The parse tasks are the shipped ones, called here as the worker would."""
 
@@ -257,7 +257,7 @@ def test_the_job_page_with_a_300_row_preview_stays_within_its_query_budget(cast,
     assert count_queries(client, url) <= BUDGET
 
 
-# --- the confirmation is saved by the worker (docs/architecture.md §4.7) -----------------------------
+# --- the confirmation is saved by the worker (docs/processing.md §4.7) -----------------------------
 def _ready(queued_job):
     assert letter_import_parse_task(queued_job.pk) == "ready"
     return queued_job

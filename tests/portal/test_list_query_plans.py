@@ -1,5 +1,5 @@
 """On PostgreSQL, each long list's page — the first and one reached by its cursor — is read
-through an index with a LIMIT, for every role that sees it (docs/architecture.md §12.2): no
+through an index with a LIMIT, for every role that sees it (docs/scale.md §12.2): no
 sequential scan of the list's table, and no sort of the table. The query is the one the view
 runs, captured while a user GETs the page; its plan is taken with sequential scans switched
 off (small test tables would otherwise always be scanned whole), so a plan that still scans

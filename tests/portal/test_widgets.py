@@ -1,5 +1,5 @@
 """QuickSelect writes the very HTML of Django's Select, without a template per option
-(docs/architecture.md §12.2)."""
+(docs/scale.md §12.2)."""
 
 import re
 

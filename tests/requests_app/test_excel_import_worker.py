@@ -1,5 +1,5 @@
 """A letter's Excel import with a real Celery worker on the real Redis broker
-(docs/architecture.md §4.7): the upload answers before anything is read, the page shows the
+(docs/processing.md §4.7): the upload answers before anything is read, the page shows the
 progress bar while the job waits, the worker reads 500 rows and, once confirmed, saves them; a
 job whose message was lost is queued again by the sweep and read; a worker process killed
 (SIGKILL) in the middle of a save leaves nothing half-written, and a new worker and beat finish it

@@ -1,5 +1,5 @@
 """The head issues the letter, the worker renders it, the head signs and seals it at the desk;
-the province verifies on receipt (docs/architecture.md §8, docs/domain.md §9). The signatures
+the province verifies on receipt (docs/documents.md §8, docs/domain.md §9). The signatures
 are checked by an independent verifier (poppler's pdfsig) as well as by the portal's own
 verification."""
 

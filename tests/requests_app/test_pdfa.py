@@ -1,4 +1,4 @@
-"""Every official document is PDF/A-3b (docs/architecture.md §8): each of the nine forms (Mẫu
+"""Every official document is PDF/A-3b (docs/documents.md §8): each of the nine forms (Mẫu
 01–06 letters, Mẫu 07–09 device documents), rendered from minimal data, declares pdfaid:part 3
 and conformance B in its XMP packet with its title (the document information saying the same),
 carries an sRGB output intent (/GTS_PDFA1), embeds every font, is not encrypted, holds no

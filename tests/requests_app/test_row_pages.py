@@ -1,5 +1,5 @@
 """A letter of many rows shows them a page at a time, on its page and in the editor, with
-counters that count every row (docs/architecture.md §12.6)."""
+counters that count every row (docs/scale.md §12.6)."""
 
 import re
 
@@ -98,7 +98,7 @@ def test_a_plain_post_decision_comes_back_to_the_rows_page(client, cast):
 
 
 def test_the_letter_page_costs_the_same_queries_on_the_first_and_last_page(client, cast):
-    """At most 10 (docs/architecture.md §12.6 lists them): the session, the user with their
+    """At most 10 (docs/scale.md §12.6 lists them): the session, the user with their
     unread count, the second factor, the scope, then the letter with its counters, its rows,
     history, PDF versions with their newest signature check, deadlines and the calendar's
     overrides."""

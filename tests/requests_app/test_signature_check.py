@@ -1,7 +1,7 @@
 """The letter page's signature panel reads the newest check as JSON from the versions' query
 (`LetterDocumentQuerySet.with_newest_check`). PostgreSQL hands it over decoded, with the time
 in UTC; SQLite hands the signatures over as text and the time without its zone (in UTC). Both
-must read the same (docs/architecture.md §12.6)."""
+must read the same (docs/scale.md §12.6)."""
 
 import json
 from datetime import UTC, datetime

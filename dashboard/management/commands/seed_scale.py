@@ -6,7 +6,7 @@ from dashboard.scale_seed import CA_USERNAME, CLERK_USERNAME, OFFICER_USERNAME, 
 class Command(BaseCommand):
     help = (
         "Fill an empty PostgreSQL database with the national-scale dataset the benchmarks use "
-        "(docs/architecture.md §12.1): agencies over the 34 provinces, people, devices, "
+        "(docs/scale.md §12.1): agencies over the 34 provinces, people, devices, "
         "certificates, letters with their rows, Mẫu 07 notices and return obligations."
     )
 

@@ -170,7 +170,7 @@ def get_row(cert_request, row_pk: int) -> RequestRow:
 
 
 def letter_rows_page(request, cert_request: CertRequest) -> tuple[dict, list[RequestRow]]:
-    """The page of the draft's rows the editor shows (docs/architecture.md §12.6), and its
+    """The page of the draft's rows the editor shows (docs/scale.md §12.6), and its
     rows ready for `row_items`."""
     paging = row_page(request, cert_request.rows.with_registry().order_by("position"))
     rows = list(paging["row_page"].object_list)

@@ -133,7 +133,7 @@ def excel_import_job(request, pk: int, job_pk: int):
 @drafting_view
 def excel_import_confirm(request, pk: int, job_pk: int):
     """The confirmation queues the save: the worker checks the rows again and adds them, and
-    the job's page follows it (docs/architecture.md §4.7)."""
+    the job's page follows it (docs/processing.md §4.7)."""
     cert_request = _importable(request, pk)
     job = _job(request, cert_request, job_pk)
     try:
