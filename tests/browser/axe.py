@@ -102,19 +102,20 @@ class AxeAudit:
         key = id(context)
         missed = [
             url
-            for url in sorted(self.started.pop(key, set()))
+            for url in sorted(self.started.get(key, set()))
             if url not in self.checked and self.navigations[key].get(url, "GET") == "GET"
         ]
+        if missed:
+            # The context's bindings still report here: its bookkeeping is dropped only after.
+            page = context.new_page()
+            for url in missed:
+                since = self.reports
+                response = page.goto(url)
+                content_type = response.headers.get("content-type", "") if response else ""
+                if "text/html" in content_type:
+                    self.wait_for_report(page, since)
+        self.started.pop(key, None)
         self.navigations.pop(key, None)
-        if not missed:
-            return
-        page = context.new_page()
-        for url in missed:
-            since = self.reports
-            response = page.goto(url)
-            if response is None or "text/html" not in response.headers.get("content-type", ""):
-                continue
-            self.wait_for_report(page, since)
 
     def failures(self) -> dict[str, list[dict]]:
         return {url: found for url, found in self.checked.items() if found}

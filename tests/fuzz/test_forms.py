@@ -1,7 +1,10 @@
 """Every form, driven with generated submissions: never a server error, and a refused
 submission changes nothing (no row, no letter, no device, no audit event)."""
 
+from contextlib import contextmanager, suppress
+
 import pytest
+from django.db import transaction
 from django.urls import reverse
 from hypothesis import given
 from hypothesis import strategies as st
@@ -15,6 +18,25 @@ from tests.helpers import HTMX, sign_in
 from tests.requests_app.letters import letter_at
 
 pytestmark = pytest.mark.django_db
+
+
+class _Undone(Exception):
+    """Raised at the end of an example to roll its savepoint back."""
+
+
+@contextmanager
+def undone():
+    """Whatever the example wrote is rolled back: every example starts from the same rows."""
+    with suppress(_Undone), transaction.atomic():
+        yield
+        raise _Undone
+
+
+@pytest.fixture
+def province_letter(cast):
+    """A letter in the Sở KH&CN's inbox, built once per test (issuing and signing it takes
+    about a second) and shared by its examples, each run in `undone()`."""
+    return letter_at(cast, Status.PROVINCE_REVIEW)
 
 
 def _post_checked(client, url, data, **extra):
@@ -80,11 +102,11 @@ def test_editing_a_letter(client, cast, data):
     persona=st.sampled_from(["clerk_a", "head_a", "officer_1", "ca_operator"]),
     data=form_data({"note": "Đã kiểm tra", "reason": "Sai thông tin"}),
 )
-def test_taking_an_action_on_a_letter(client, cast, action, persona, data):
-    cert_request = letter_at(cast, Status.PROVINCE_REVIEW)
-    sign_in(client, getattr(cast, persona))
-    url = reverse("requests_app:action", args=[cert_request.pk, action])
-    _post_checked(client, url, data)
+def test_taking_an_action_on_a_letter(client, cast, province_letter, action, persona, data):
+    with undone():
+        sign_in(client, getattr(cast, persona))
+        url = reverse("requests_app:action", args=[province_letter.pk, action])
+        _post_checked(client, url, data)
 
 
 @fuzz_settings(300)
@@ -92,11 +114,12 @@ def test_taking_an_action_on_a_letter(client, cast, action, persona, data):
     persona=st.sampled_from(["officer_1", "ca_operator", "clerk_a"]),
     data=form_data({"decision": "accept", "note": "Trùng hồ sơ"}),
 )
-def test_deciding_a_row(client, cast, persona, data):
-    cert_request = letter_at(cast, Status.PROVINCE_REVIEW)
-    sign_in(client, getattr(cast, persona))
-    url = reverse("requests_app:row_decide", args=[cert_request.pk, cert_request.rows.get().pk])
-    _post_checked(client, url, data)
+def test_deciding_a_row(client, cast, province_letter, persona, data):
+    row = province_letter.rows.get()
+    with undone():
+        sign_in(client, getattr(cast, persona))
+        url = reverse("requests_app:row_decide", args=[province_letter.pk, row.pk])
+        _post_checked(client, url, data)
 
 
 DEVICE_PAGES = [
