@@ -129,7 +129,7 @@ def process(letter, operator) -> Clock:
 def check_letter(letter) -> tuple[int, bool]:
     """Rows done, and whether each row's certificate is the one on its device's token."""
     from devices.models import DeviceToken
-    from devices.services.tokens import _unseal
+    from devices.services.tokens import unseal
     from portal.lib import pkcs11 as p11
     from requests_app.choices import Outcome
 
@@ -138,7 +138,7 @@ def check_letter(letter) -> tuple[int, bool]:
     on_tokens = True
     for row in rows[:: max(1, len(rows) // 20)]:  # a sample of 20: each reads its token
         token = DeviceToken.objects.get(device=row.result_device)
-        with p11.session(token.serial, user_pin=_unseal(token.pin_envelope)) as session:
+        with p11.session(token.serial, user_pin=unseal(token.pin_envelope)) as session:
             on_tokens &= p11.certificates(session) == [bytes(row.result_certificate.der)]
     return done, on_tokens
 

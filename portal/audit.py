@@ -73,7 +73,7 @@ def audit_record(
     actor_id = getattr(actor, "pk", None)
     key = current_key()  # no key, no event: the caller's change fails with it
     with transaction.atomic(savepoint=False):
-        head = _lock_head()
+        head = lock_head()
         event = AuditEvent(
             seq=head.last_seq + 1,
             occurred_at=timezone.now(),
@@ -83,15 +83,15 @@ def audit_record(
             object_type=obj._meta.label_lower if obj is not None else "",
             object_id=str(obj.pk) if obj is not None and obj.pk is not None else "",
             object_repr=safe_text(str(obj)[:255]) if obj is not None else "",
-            before=_jsonable(before),
-            after=_jsonable(after),
+            before=jsonable(before),
+            after=jsonable(after),
             reason=safe_text(reason),
             request_id=safe_text(context.get("request_id") or ""),
             ip=context.get("ip") or None,
             prev_hash=head.last_hash,
             key_id=key.key_id,
         )
-        event.hash = mac(key.secret, _canonical(event))
+        event.hash = mac(key.secret, canonical_bytes(event))
         event.save(force_insert=True)
         head.last_seq, head.last_hash = event.seq, event.hash
         head.save(update_fields=["last_seq", "last_hash"])
@@ -222,7 +222,7 @@ def audit_checkpoint() -> Checkpoint | None:
 
 def event_hash(event: AuditEvent) -> str:
     """The MAC of `event` under the key its `key_id` names (plain sha256 for legacy events)."""
-    canonical = _canonical(event)
+    canonical = canonical_bytes(event)
     if event.key_id == LEGACY_KEY_ID:
         return hashlib.sha256(canonical).hexdigest()
     key = keyring().get(event.key_id)
@@ -231,7 +231,7 @@ def event_hash(event: AuditEvent) -> str:
     return mac(key.secret, canonical)
 
 
-def _canonical(event: AuditEvent) -> bytes:
+def canonical_bytes(event: AuditEvent) -> bytes:
     """The canonical JSON of every field of `event` except `id` and `hash`."""
     payload = {
         "seq": event.seq,
@@ -336,7 +336,7 @@ def _check_later_checkpoints(later, last_seq: int, checked: int) -> VerifyResult
     return VerifyResult(True, checked, None, f"{checked} events verified")
 
 
-def _lock_head() -> AuditChainHead:
+def lock_head() -> AuditChainHead:
     try:
         return AuditChainHead.objects.select_for_update().get(pk=HEAD_PK)
     except AuditChainHead.DoesNotExist:
@@ -351,7 +351,7 @@ def _lock_head() -> AuditChainHead:
     return AuditChainHead.objects.select_for_update().get(pk=HEAD_PK)
 
 
-def _jsonable(value: dict | None):
+def jsonable(value: dict | None):
     """Dates, decimals, UUIDs… become JSON values, so what is hashed is what is stored; every
     string is made safe for PostgreSQL (`portal.lib.safetext`: a request path with a NUL byte,
     a name as typed with a lone surrogate), before it is hashed.
@@ -368,18 +368,18 @@ def _jsonable(value: dict | None):
         # sweep's tens of thousands of snapshots skip the round trip (§12.4).
         return safe_json(value)
     encoded = json.dumps(value, cls=DjangoJSONEncoder, allow_nan=False)
-    return safe_json(_integral_floats_to_int(json.loads(encoded)))
+    return safe_json(integral_floats_to_int(json.loads(encoded)))
 
 
 # Exact types (not subclasses such as TextChoices members) that JSON gives back unchanged.
 _JSON_AS_IS = frozenset({str, int, bool, type(None)})
 
 
-def _integral_floats_to_int(value):
+def integral_floats_to_int(value):
     if isinstance(value, float):
         return int(value) if value.is_integer() else value
     if isinstance(value, dict):
-        return {key: _integral_floats_to_int(item) for key, item in value.items()}
+        return {key: integral_floats_to_int(item) for key, item in value.items()}
     if isinstance(value, list):
-        return [_integral_floats_to_int(item) for item in value]
+        return [integral_floats_to_int(item) for item in value]
     return value

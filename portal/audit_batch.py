@@ -10,7 +10,7 @@ from types import SimpleNamespace
 from django.db import connection, transaction
 from django.utils import timezone
 
-from portal.audit import _canonical, _jsonable, _lock_head
+from portal.audit import canonical_bytes, jsonable, lock_head
 from portal.audit_keys import current_key, mac
 from portal.lib.bulk import insert_rows
 from portal.lib.safetext import safe_text
@@ -55,7 +55,7 @@ def audit_record_many(*, actor, entries: Iterable[AuditEntry], reason: str = "")
     actor_label = safe_text(actor.get_username()[:150]) if actor_id is not None else ""
     key = current_key()
     with transaction.atomic(savepoint=False):
-        head = _lock_head()
+        head = lock_head()
         seq, prev_hash, now = head.last_seq, head.last_hash, timezone.now()
         events = []
         for entry in entries:
@@ -75,7 +75,7 @@ def audit_record_many(*, actor, entries: Iterable[AuditEntry], reason: str = "")
                 )
             else:
                 object_type = object_id = object_repr = ""
-            # The event's fields, hashed as `_canonical` hashes a stored AuditEvent; no model
+            # The event's fields, hashed as `canonical_bytes` hashes a stored AuditEvent; no model
             # instance is built for them (tens of thousands in a sweep, §12.4).
             event = SimpleNamespace(
                 seq=seq,
@@ -86,15 +86,15 @@ def audit_record_many(*, actor, entries: Iterable[AuditEntry], reason: str = "")
                 object_type=object_type,
                 object_id=object_id,
                 object_repr=safe_text(object_repr),
-                before=_jsonable(entry.before),
-                after=_jsonable(entry.after),
+                before=jsonable(entry.before),
+                after=jsonable(entry.after),
                 reason=safe_text(entry.reason or reason),
                 request_id=safe_text(context.get("request_id") or ""),
                 ip=context.get("ip") or None,
                 prev_hash=prev_hash,
                 key_id=key.key_id,
             )
-            event.hash = prev_hash = mac(key.secret, _canonical(event))
+            event.hash = prev_hash = mac(key.secret, canonical_bytes(event))
             events.append(event)
         if not events:
             return 0

@@ -238,7 +238,7 @@ def _close(locked: ImportJob, *, status: str, by, action: str) -> None:
 
 
 # --- worker: claim, progress, result -------------------------------------------------------
-def _claim(job_id: int, waiting: str = S.QUEUED, running: str = S.PARSING) -> ImportJob | None:
+def claim(job_id: int, waiting: str = S.QUEUED, running: str = S.PARSING) -> ImportJob | None:
     with transaction.atomic():
         job = ImportJob.objects.select_for_update().filter(pk=job_id).first()
         if job is None or job.status != waiting:
@@ -271,7 +271,7 @@ def import_job_run(*, job_id: int, parse: Parser) -> str:
     message for the user. Returns what happened: "skipped" (not queued: a duplicate or late
     delivery), "ready", "failed" or "lost" (re-queued or discarded meanwhile).
     """
-    job = _claim(job_id)
+    job = claim(job_id)
     if job is None:
         return "skipped"
     status, result, error, total = S.READY, {}, "", 0
@@ -305,7 +305,7 @@ def import_job_save_run(*, job_id: int, save: Saver) -> str:
     "ready" (ImportResultChanged: the job is ready again with the new preview), "failed", or
     "lost" (re-queued or discarded meanwhile: nothing written).
     """
-    job = _claim(job_id, waiting=S.CONFIRMING, running=S.SAVING)
+    job = claim(job_id, waiting=S.CONFIRMING, running=S.SAVING)
     if job is None:
         return "skipped"
     try:

@@ -49,10 +49,10 @@ from requests_app.device_signing import (
     RECEIVER_REASON,
     RECEIVER_SEAL_FIELD,
     RECEIVER_SIGNATURE_FIELD,
-    _lock,
-    _store,
+    lock,
     owner_field,
     signed_version,
+    store,
 )
 from requests_app.services.desk import DeskRound
 
@@ -108,7 +108,7 @@ def _signable(document, by):
     """The locked document and the version the head signs, or a refusal (see the module)."""
     owner_field(document)
     require(is_head_of(by, document.agency))
-    locked = _lock(document)
+    locked = lock(document)
     if signed_version(locked) is not None:
         raise DomainError(_("Văn bản đã được ký và gửi."), code="already_signed")
     if isinstance(locked, ReturnMinutes) and locked.confirmed_at is not None:
@@ -163,7 +163,7 @@ def device_document_desk_complete(*, document, answer: DeskAnswer, by) -> DeskRo
         return DeskRound(field_name=completed.field_name, document=None)
     with transaction.atomic():
         locked, _rendered = _signable(document, by)
-        stored = _store(locked, completed.pdf, party=SigningParty.AGENCY, by=by)
+        stored = store(locked, completed.pdf, party=SigningParty.AGENCY, by=by)
         if stored is None:  # pragma: no cover - the row lock serialises callers
             stored = signed_version(locked)
         else:
@@ -180,7 +180,7 @@ def _countersignable(minutes, by):
     """The locked minutes and the agency's signed version the receiver signs over, or a
     refusal: only the receiving side, only once the agency signed and sent them, only once."""
     require(isinstance(minutes, ReturnMinutes) and is_receiver_of(by, minutes))
-    locked = _lock(minutes)
+    locked = lock(minutes)
     if locked.confirmed_at is not None or signed_version(locked, SigningParty.RECEIVER):
         raise DomainError(_("Biên bản này đã được xác nhận."), code="already_confirmed")
     agency_signed = signed_version(locked)
@@ -244,7 +244,7 @@ def return_minutes_receiver_desk_complete(
             return DeskRound(field_name=completed.field_name, document=None)
         with transaction.atomic():
             locked, _agency_signed = _countersignable(minutes, by)
-            stored = _store(locked, completed.pdf, party=SigningParty.RECEIVER, by=by)
+            stored = store(locked, completed.pdf, party=SigningParty.RECEIVER, by=by)
             if stored is None:  # pragma: no cover - the row lock serialises callers
                 raise DomainError(_("Biên bản này đã được xác nhận."), code="already_confirmed")
             pair = _signing_events(

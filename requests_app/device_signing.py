@@ -14,7 +14,7 @@ document pages read back.
 
 Devices sits below the signing library (docs/architecture.md §1), so these flows live here
 and call down into devices' services. Each decides on the document's row as locked
-(`_lock`), stores at most one SIGNED version per document and party (`_store`, a database
+(`lock`), stores at most one SIGNED version per document and party (`store`, a database
 constraint), and is audited. The portal never signs a device document with a key of its own.
 """
 
@@ -67,7 +67,7 @@ def latest_signed(document) -> DeviceDocument | None:
 
 
 # --- storing a signed version -------------------------------------------------------------------
-def _store(locked, pdf: bytes, *, party: str, by) -> DeviceDocument | None:
+def store(locked, pdf: bytes, *, party: str, by) -> DeviceDocument | None:
     """`pdf` as the next version of `locked`, SIGNED by `party`; None if a concurrent call
     stored that party's version first (the constraint refused this one)."""
     field = owner_field(locked)
@@ -107,7 +107,7 @@ def _store(locked, pdf: bytes, *, party: str, by) -> DeviceDocument | None:
     return document
 
 
-def _lock(document):
+def lock(document):
     return (
         type(document)
         .objects.select_for_update(of=("self",))

@@ -4,7 +4,9 @@ trees of the project's own code (docs/architecture.md §1, "Imports"):
 - no import placed inside a function, except the few listed in ALLOWED_IN_FUNCTIONS with
   their reason (an import inside a function is how a circle hides);
 - no circle of imports between the modules of one app, counting every import wherever it is
-  written (a model looked up in the app registry, `apps.get_model`, is not an import).
+  written (a model looked up in the app registry, `apps.get_model`, is not an import);
+- no private name (`_helper`, `_module`) of the project imported by another module: what another
+  module needs is public where it is defined.
 """
 
 import ast
@@ -137,3 +139,22 @@ def test_every_listed_exception_is_still_needed():
 
 def test_no_circle_of_imports_inside_an_app():
     assert circles_inside_apps() == []
+
+
+def private_names_imported() -> list[str]:
+    found = []
+    for path in project_files():
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not (isinstance(node, ast.ImportFrom) and node.module and node.level == 0):
+                continue
+            if node.module.split(".")[0] not in APPS:
+                continue  # a library's own private names (python-docx's _Cell) are its business
+            parts = node.module.split(".") + [alias.name for alias in node.names]
+            private = [p for p in parts if p.startswith("_") and not p.startswith("__")]
+            if private:
+                found.append(f"{path.relative_to(ROOT)}: from {node.module} import {private}")
+    return found
+
+
+def test_no_private_name_is_imported_from_another_module():
+    assert private_names_imported() == []

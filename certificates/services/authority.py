@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from certificates.backends import get_backend
 from certificates.backends.base import SigningMaterial
 from certificates.models import Certificate, CertificateAuthority, DeviceKey
-from certificates.services._common import _day, _key_algorithm
+from certificates.services.common import day, key_algorithm_of
 from certificates.services.publication import crl_publish
 from certificates.services.timestamps import timestamp_unit_ensure
 from devices.models import Device
@@ -42,7 +42,7 @@ def ca_initialize(*, by: User | None = None, rotate: bool = False) -> list[Certi
                     "name": authority.name,
                     "serial": authority.serial,
                     "key_algorithm": authority.key_algorithm,
-                    "not_after": _day(authority.not_after),
+                    "not_after": day(authority.not_after),
                     # Where the key was generated (docs/ca.md, "Keys on tokens").
                     **(
                         {
@@ -63,7 +63,7 @@ def ca_initialize(*, by: User | None = None, rotate: bool = False) -> list[Certi
                     action="ca.retire",
                     obj=previous,
                     before={"is_active": True},
-                    after={"is_active": False, "retired_at": _day(previous.retired_at)},
+                    after={"is_active": False, "retired_at": day(previous.retired_at)},
                     reason=_("Thay khóa CA phát hành"),
                 )
         for authority in created:
@@ -77,7 +77,7 @@ def device_key_generate(
     *, device: Device | None, by: User | None, algorithm: str | None = None
 ) -> DeviceKey:
     """Have a device generate its key pair ahead of a request (a token initialised in stock)."""
-    algorithm = _key_algorithm(algorithm)
+    algorithm = key_algorithm_of(algorithm)
     with transaction.atomic():
         device_key = get_backend().generate_device_key(device=device, algorithm=algorithm)
         audit_record(
@@ -111,7 +111,7 @@ def device_key_pool_fill(
     """
     if token_store_on():
         return 0
-    algorithm = _key_algorithm(algorithm)
+    algorithm = key_algorithm_of(algorithm)
     target = settings.CA_KEY_POOL_SIZE if target is None else target
     batch = settings.CA_KEY_POOL_BATCH if batch is None else batch
     ready = DeviceKey.objects.filter(in_pool=True, algorithm=algorithm).count()

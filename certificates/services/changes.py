@@ -15,17 +15,17 @@ from certificates.backends import get_backend
 from certificates.choices import CertEventKind, CertStatus, RevocationReason, SubjectKind
 from certificates.exceptions import CertificateError
 from certificates.models import Certificate, DeviceKey
-from certificates.services._common import (
-    _apply_subject,
-    _days_left,
-    _event,
-    _locked,
-    _publish_crl_after_commit,
-    _registry_subject,
-    _require_managing_agency,
-    _require_under,
-    _require_valid,
-    _snapshot,
+from certificates.services.common import (
+    apply_subject,
+    certificate_snapshot,
+    days_left,
+    locked_for_update,
+    new_event,
+    publish_crl_after_commit,
+    registry_subject,
+    require_managing_agency,
+    require_under,
+    require_valid,
 )
 from certificates.signals import certificate_superseded
 from certificates.subjects import SubjectInfo, subject_for
@@ -44,7 +44,7 @@ def _supersede(
 
     The old row is revoked before the new one is saved: one valid certificate per key.
     """
-    before = _snapshot(old)
+    before = certificate_snapshot(old)
     old.status = CertStatus.REVOKED
     old.revoked_at = now
     old.revocation_reason = RevocationReason.SUPERSEDED
@@ -87,10 +87,10 @@ def _finish_supersession(old: Certificate, new: Certificate, by, before: dict) -
         action="certificate.supersede",
         obj=old,
         before=before,
-        after=_snapshot(old) | {"superseded_by": new.serial},
+        after=certificate_snapshot(old) | {"superseded_by": new.serial},
     )
     certificate_superseded.send(sender=Certificate, certificate=old, successor=new, by=by)
-    _publish_crl_after_commit([old.issuer_id])
+    publish_crl_after_commit([old.issuer_id])
 
 
 def certificate_renew(
@@ -106,9 +106,9 @@ def certificate_renew(
     PORTAL_MAX_RENEWALS renewals. The old certificate is revoked as superseded.
     """
     with transaction.atomic():
-        old = _locked(certificate)
+        old = locked_for_update(certificate)
         now = timezone.now()
-        _require_valid(old, now)
+        require_valid(old, now)
         if old.renewal_count >= settings.PORTAL_MAX_RENEWALS:
             raise CertificateError(
                 _("Chứng thư %(serial)s đã gia hạn %(count)s lần, mức tối đa là %(max)s lần.")
@@ -119,7 +119,7 @@ def certificate_renew(
                 },
                 code="renewed_already",
             )
-        if _days_left(old, now) < timedelta(days=settings.PORTAL_RENEW_MIN_DAYS_LEFT):
+        if days_left(old, now) < timedelta(days=settings.PORTAL_RENEW_MIN_DAYS_LEFT):
             raise CertificateError(
                 _(
                     "Chứng thư %(serial)s chỉ còn dưới %(days)s ngày hiệu lực nên không gia hạn "
@@ -142,13 +142,13 @@ def certificate_renew(
         new, before = _supersede(old, issued, now=now, renewal_count=old.renewal_count + 1)
         new.origin = origin
         new.save()
-        _event(new, CertEventKind.RENEWED, by, at=now, related=old).save()
+        new_event(new, CertEventKind.RENEWED, by, at=now, related=old).save()
         audit_record(
             actor=by,
             action="certificate.renew",
             obj=new,
             before=before,
-            after=_snapshot(new),
+            after=certificate_snapshot(new),
         )
         _finish_supersession(old, new, by, before)
     return new
@@ -162,11 +162,11 @@ def _changed_subject(
     email: str | None,
     unit: Organization | None,
 ) -> SubjectInfo:
-    _require_managing_agency(agency)
+    require_managing_agency(agency)
     if old.subject_kind == SubjectKind.PERSON:
         person = old.person
         node = unit or person.organization
-        _require_under(node, agency, str(person))
+        require_under(node, agency, str(person))
         return subject_for(
             node=node,
             common_name=common_name or person.full_name,
@@ -182,7 +182,7 @@ def _changed_subject(
             include_node=False,
         )
     node = unit or agency
-    _require_under(node, agency, str(node))
+    require_under(node, agency, str(node))
     return subject_for(
         node=node,
         common_name=common_name or old.common_name,
@@ -223,10 +223,10 @@ def certificate_change_info(
     agency of a person who moved) overriding it. The old certificate is revoked as superseded.
     """
     with transaction.atomic():
-        old = _locked(certificate)
+        old = locked_for_update(certificate)
         now = timezone.now()
-        _require_valid(old, now)
-        if _days_left(old, now) < timedelta(days=settings.PORTAL_CHANGE_MIN_DAYS_LEFT):
+        require_valid(old, now)
+        if days_left(old, now) < timedelta(days=settings.PORTAL_CHANGE_MIN_DAYS_LEFT):
             raise CertificateError(
                 _(
                     "Chứng thư %(serial)s chỉ còn dưới %(days)s ngày hiệu lực nên không thay đổi "
@@ -236,7 +236,7 @@ def certificate_change_info(
                 code="too_late",
             )
         new_agency = agency or old.agency
-        current = _registry_subject(old)
+        current = registry_subject(old)
         subject = _changed_subject(
             old, agency=new_agency, common_name=common_name, email=email, unit=unit
         )
@@ -244,11 +244,11 @@ def certificate_change_info(
             raise CertificateError(_("Không có thông tin nào thay đổi."), code="unchanged")
         issued = get_backend().change_info(previous=old, subject=subject)
         new, before = _supersede(old, issued, now=now, renewal_count=old.renewal_count)
-        _apply_subject(new, subject, issued.subject_dn)
+        apply_subject(new, subject, issued.subject_dn)
         new.agency = new_agency
         new.origin = origin
         new.save()
-        _event(
+        new_event(
             new,
             CertEventKind.INFO_CHANGED,
             by,
@@ -261,7 +261,7 @@ def certificate_change_info(
             action="certificate.change_info",
             obj=new,
             before=before,
-            after=_snapshot(new),
+            after=certificate_snapshot(new),
         )
         _finish_supersession(old, new, by, before)
     return new

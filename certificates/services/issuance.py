@@ -19,14 +19,14 @@ from certificates.backends.x509build import x509_name
 from certificates.choices import CertEventKind, CertStatus, SubjectKind
 from certificates.exceptions import CertificateError
 from certificates.models import Certificate, CertificateEvent, DeviceKey
-from certificates.services._common import (
-    _apply_subject,
-    _day,
-    _event,
-    _key_algorithm,
-    _require_managing_agency,
-    _require_under,
-    _snapshot,
+from certificates.services.common import (
+    apply_subject,
+    certificate_snapshot,
+    day,
+    key_algorithm_of,
+    new_event,
+    require_managing_agency,
+    require_under,
 )
 from certificates.subjects import SubjectInfo, load_ancestries, subject_for
 from certificates.validity import add_years
@@ -59,12 +59,12 @@ class IssueOrder:
 
 
 def _subject_of_order(order: IssueOrder, nodes) -> SubjectInfo:
-    _require_managing_agency(order.agency)
+    require_managing_agency(order.agency)
     if order.subject_kind == SubjectKind.PERSON:
         if order.person is None:
             raise CertificateError(_("Chứng thư cá nhân phải gắn với một cá nhân."), code="subject")
         node = order.unit or order.person.organization
-        _require_under(node, order.agency, str(order.person))
+        require_under(node, order.agency, str(order.person))
         email = order.email or order.person.official_email
         if not email:
             raise CertificateError(_("Cá nhân chưa có thư điện tử công vụ."), code="subject")
@@ -76,7 +76,7 @@ def _subject_of_order(order: IssueOrder, nodes) -> SubjectInfo:
         )
     if order.subject_kind == SubjectKind.ORGANIZATION:
         org = order.subject_organization or order.agency
-        _require_under(org, order.agency, str(org))
+        require_under(org, order.agency, str(org))
         return subject_for(
             node=org,
             common_name=order.common_name or org.name,
@@ -90,7 +90,7 @@ def _subject_of_order(order: IssueOrder, nodes) -> SubjectInfo:
                 _("Cần tên thiết bị, dịch vụ hoặc phần mềm (CN)."), code="subject"
             )
         node = order.unit or order.agency
-        _require_under(node, order.agency, str(node))
+        require_under(node, order.agency, str(node))
         return subject_for(
             node=node,
             common_name=order.common_name,
@@ -157,7 +157,7 @@ def _request_of(order: IssueOrder, nodes, *, now: datetime, longest: datetime) -
         not_after=not_after,
         device=order.device,
         key=order.device_key,
-        key_algorithm=_key_algorithm(order.key_algorithm),
+        key_algorithm=key_algorithm_of(order.key_algorithm),
     )
 
 
@@ -282,24 +282,26 @@ def certificate_issue_batch(
                 key=result.key,
                 origin=order.origin,
             )
-            _apply_subject(certificate, request.subject, result.subject_dn)
+            apply_subject(certificate, request.subject, result.subject_dn)
             certificates.append(certificate)
         # Through COPY: a batch's INSERT would carry every DER in its SQL text (§12.3).
         create_objects(Certificate, certificates)
         insert_objects(
-            CertificateEvent, [_event(c, CertEventKind.ISSUED, by, at=now) for c in certificates]
+            CertificateEvent, [new_event(c, CertEventKind.ISSUED, by, at=now) for c in certificates]
         )
         if audit_into is not None:
             for entries, certificate in zip(audit_into, certificates, strict=True):
                 entries.append(
-                    AuditEntry("certificate.issue", certificate, after=_snapshot(certificate))
+                    AuditEntry(
+                        "certificate.issue", certificate, after=certificate_snapshot(certificate)
+                    )
                 )
         elif len(certificates) == 1:
             audit_record(
                 actor=by,
                 action="certificate.issue",
                 obj=certificates[0],
-                after=_snapshot(certificates[0]),
+                after=certificate_snapshot(certificates[0]),
             )
         else:
             # One event for the batch, naming every certificate: an audit event costs three
@@ -315,7 +317,7 @@ def certificate_issue_batch(
                             "id": c.pk,
                             "serial": c.serial,
                             "subject": c.subject_dn,
-                            "not_after": _day(c.not_after),
+                            "not_after": day(c.not_after),
                         }
                         for c in certificates
                     ],

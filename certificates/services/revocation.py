@@ -19,14 +19,14 @@ from certificates.choices import (
 )
 from certificates.exceptions import CertificateError
 from certificates.models import Certificate, CertificateEvent
-from certificates.services._common import (
+from certificates.services.common import (
     SNAPSHOT_VALUES,
-    _event,
-    _locked,
-    _publish_crl_after_commit,
-    _require_valid,
-    _snapshot,
-    _snapshot_of,
+    certificate_snapshot,
+    locked_for_update,
+    new_event,
+    publish_crl_after_commit,
+    require_valid,
+    snapshot_of,
 )
 from certificates.signals import certificate_revoked
 from devices.choices import ReturnReason
@@ -85,17 +85,17 @@ def certificate_revoke_batch(
         now = timezone.now()
         backend = get_backend()
         for certificate in certificates:
-            locked = _locked(certificate)
-            _require_valid(locked, now)
+            locked = locked_for_update(certificate)
+            require_valid(locked, now)
             _check_reason(locked, reason)
-            before = _snapshot(locked)
+            before = certificate_snapshot(locked)
             locked.status = CertStatus.REVOKED
             locked.revoked_at = now
             locked.revocation_reason = reason
             locked.save(update_fields=["status", "revoked_at", "revocation_reason"])
             backend.revoke(certificate=locked, reason=reason, revoked_at=now)
             label = RevocationReason(reason).label
-            _event(
+            new_event(
                 locked, CertEventKind.REVOKED, by, at=now, note=f"{label}. {note}".strip()
             ).save()
             audit_record(
@@ -103,7 +103,7 @@ def certificate_revoke_batch(
                 action="certificate.revoke",
                 obj=locked,
                 before=before,
-                after=_snapshot(locked),
+                after=certificate_snapshot(locked),
                 reason=note or str(label),
             )
             if reason != RevocationReason.DEVICE_LOST:
@@ -112,7 +112,7 @@ def certificate_revoke_batch(
                 )
             certificate_revoked.send(sender=Certificate, certificate=locked, reason=reason, by=by)
             revoked.append(locked)
-        _publish_crl_after_commit(c.issuer_id for c in revoked)
+        publish_crl_after_commit(c.issuer_id for c in revoked)
     return revoked
 
 
@@ -168,8 +168,8 @@ def _expire_batch(now: datetime, batch_size: int) -> int:
                     "certificate.expire",
                     # Certificate.__str__
                     AuditObject(Certificate, pk, f"{common_name} ({snapshot['serial']})"),
-                    before=_snapshot_of(**snapshot),
-                    after=_snapshot_of(**{**snapshot, "status": CertStatus.EXPIRED.value}),
+                    before=snapshot_of(**snapshot),
+                    after=snapshot_of(**{**snapshot, "status": CertStatus.EXPIRED.value}),
                 )
             ]
         )

@@ -19,7 +19,7 @@ from certificates.backends.tsa import rejection, reply_status
 from certificates.choices import SigningEventKind, SigningOutcome
 from certificates.exceptions import CertificateError
 from certificates.models import Timestamp, TimestampUnit
-from certificates.services._common import _day
+from certificates.services.common import day
 from certificates.services.monitoring import signing_events_record_bulk
 from portal.audit import audit_record
 
@@ -57,7 +57,7 @@ def timestamp_unit_ensure(*, by: User | None = None) -> TimestampUnit | None:
                 action="tsa.retire",
                 obj=previous,
                 before={"is_active": True},
-                after={"is_active": False, "retired_at": _day(previous.retired_at)},
+                after={"is_active": False, "retired_at": day(previous.retired_at)},
                 reason=_("Cấp lại chứng thư của dịch vụ cấp dấu thời gian"),
             )
         audit_record(
@@ -69,7 +69,7 @@ def timestamp_unit_ensure(*, by: User | None = None) -> TimestampUnit | None:
                 "serial": created.serial,
                 "issuer": created.issuer_id,
                 "key_algorithm": created.key_algorithm,
-                "not_after": _day(created.not_after),
+                "not_after": day(created.not_after),
                 **(
                     {"token_serial": created.token_serial, "token_key_id": created.token_key_id}
                     if created.token_serial

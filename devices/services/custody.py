@@ -1,5 +1,5 @@
 """The device state machine: the lifecycle table (`devices.lifecycle.MOVES`) and one
-`_transition()` helper that locks the device, decides the move and the mover's role on the
+`transition()` helper that locks the device, decides the move and the mover's role on the
 locked row, refuses an illegal move with a Vietnamese message, closes the open custody
 record, opens the next and writes an audit event (docs/architecture.md §3)."""
 
@@ -25,7 +25,7 @@ H = CustodyRecord.HolderKind
 _UNSET = object()
 
 
-def _transition(
+def transition(
     device: Device,
     *,
     action: str,
@@ -97,7 +97,7 @@ def _transition(
     return device
 
 
-def _new_serial(kind: str) -> str:
+def new_serial(kind: str) -> str:
     prefix = {DeviceKind.USB_TOKEN: "TK", DeviceKind.SD_SECURE: "SD"}.get(kind, "DV")
     return prefix + secrets.token_hex(4).upper()
 
@@ -145,9 +145,9 @@ def device_deliver_for_certificate(
             )
         if device is None:
             extra = dict(sim or {})
-            serial = extra.pop("serial", None) or extra.get("iccid") or _new_serial(kind)
+            serial = extra.pop("serial", None) or extra.get("iccid") or new_serial(kind)
             device = device_register_stock(kind=kind, serial=serial, by=by, **extra)
-        return _transition(
+        return transition(
             device, action="deliver", by=by, document_ref=document_ref, agency=agency,
             holder=holder,
         )  # fmt: skip
@@ -156,12 +156,12 @@ def device_deliver_for_certificate(
 def device_hand_over(*, device: Device, by, document_ref: str = "", note: str = "") -> Device:
     """One device to its subscriber; a clerk's handover of several with their Mẫu 07 notice
     is `handover_notice_create`."""
-    return _transition(device, action="hand_over", by=by, document_ref=document_ref, note=note)
+    return transition(device, action="hand_over", by=by, document_ref=document_ref, note=note)
 
 
 def device_lock(*, device: Device, by, note: str = "") -> Device:
     """The device locked itself after too many wrong PINs: a Mẫu 06 recovery unlocks it."""
-    return _transition(device, action="lock", by=by, note=note)
+    return transition(device, action="lock", by=by, note=note)
 
 
 def device_recover(*, device: Device, by, document_ref: str = "") -> Device:
@@ -169,19 +169,19 @@ def device_recover(*, device: Device, by, document_ref: str = "") -> Device:
     security officer sets a new user PIN, sealed for its handover (docs/ca.md, "Subscribers'
     tokens"); the move and the token's new PIN stand or fall together."""
     with transaction.atomic():
-        device = _transition(device, action="recover", by=by, document_ref=document_ref)
+        device = transition(device, action="recover", by=by, document_ref=document_ref)
         device_token_pin_reset(device=device, by=by, document_ref=document_ref)
     return device
 
 
 def device_await_return(*, device: Device, by, note: str = "") -> Device:
     holder = H.AGENCY if device.status in (D.DELIVERED_TO_AGENCY, D.RETURNED_TO_AGENCY) else None
-    return _transition(device, action="await_return", by=by, note=note, holder_kind=holder)
+    return transition(device, action="await_return", by=by, note=note, holder_kind=holder)
 
 
 def device_collect(*, device: Device, by, document_ref: str = "", note: str = "") -> Device:
     """The agency took the device back from its subscriber (before handing it to the CA)."""
-    return _transition(device, action="collect", by=by, document_ref=document_ref, note=note)
+    return transition(device, action="collect", by=by, document_ref=document_ref, note=note)
 
 
 def device_transfer_agency(*, device: Device, agency, by, document_ref: str = "") -> Device:

@@ -13,7 +13,7 @@ from agencies.validators import nfc
 from devices.choices import DeviceKind, DeviceStatus
 from devices.lifecycle import MOVES
 from devices.models import CustodyRecord, Device
-from devices.services.custody import _new_serial
+from devices.services.custody import new_serial
 from portal.audit_batch import AuditEntry, audit_record_many
 from portal.lib.bulk import update_rows
 
@@ -71,7 +71,7 @@ def device_deliver_for_certificates(
             if devices[index] is not None:
                 continue
             extra = dict(order.sim or {})
-            serial = extra.pop("serial", None) or extra.get("iccid") or _new_serial(order.kind)
+            serial = extra.pop("serial", None) or extra.get("iccid") or new_serial(order.kind)
             device = Device(kind=order.kind, serial=nfc(serial or "").upper(), **extra)
             device.full_clean(validate_unique=False, validate_constraints=False)
             devices[index] = device

@@ -31,7 +31,7 @@ PDF_TEMPLATE = "devices/pdf/document.html"
 OWNER_FIELDS = {HandoverNotice: "notice", ReturnMinutes: "minutes", LossReport: "loss_report"}
 
 
-def _spec(obj, signatory=None) -> tuple[str, str, str, dict, object]:
+def spec(obj, signatory=None) -> tuple[str, str, str, dict, object]:
     """(form, owner field, template, context, date) of a device document."""
     if isinstance(obj, HandoverNotice):
         items = list(obj.items.select_related("device").order_by("position"))
@@ -54,7 +54,7 @@ def device_document_render(*, document, signer=None) -> DeviceDocument:
     §8). With `signer`, the agency's signature block names them, as their signature will;
     without, it stays the form's unsigned block (docs/domain.md §10.1)."""
     signatory = signatory_for(signer, document.agency) if signer is not None else None
-    form, field, template, context, day = _spec(document, signatory)
+    form, field, template, context, day = spec(document, signatory)
     pdf = render_pdf(
         PDF_TEMPLATE,
         {**context, "document_template": template, "document_title": str(document)},

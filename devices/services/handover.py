@@ -15,8 +15,8 @@ from agencies.models import Organization
 from devices import notify
 from devices.models import Device, HandoverItem, HandoverNotice
 from devices.permissions import is_clerk_of, require
-from devices.services._common import next_number, under
-from devices.services.custody import _transition
+from devices.services.common import next_number, under
+from devices.services.custody import transition
 from portal.audit import audit_record
 from portal.errors import DomainError
 
@@ -60,7 +60,7 @@ def handover_notice_create(
                     _("Thiết bị %(serial)s không thuộc cơ quan này.") % {"serial": device.serial},
                     code="not_agency_device",
                 )
-            _transition(device, action="hand_over", by=by, document_ref=ref)
+            transition(device, action="hand_over", by=by, document_ref=ref)
         # Snapshots for the document, read after the moves (the devices are locked).
         snapshot = {
             d.pk: d

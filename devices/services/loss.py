@@ -19,8 +19,8 @@ from django.utils.translation import gettext as _
 from devices import notify
 from devices.models import Device, LossReport, ReturnMinutesItem, ReturnObligation
 from devices.permissions import is_clerk_of, require
-from devices.services._common import clean_text, next_number
-from devices.services.custody import _transition
+from devices.services.common import clean_text, next_number
+from devices.services.custody import transition
 from devices.services.tokens import device_token_retire
 from portal.audit import audit_record
 from portal.errors import DomainError
@@ -99,7 +99,7 @@ def loss_report_create(
             created_by=by,
         )
         ref = _("Mẫu 09 số %(number)s") % {"number": report.number}
-        _transition(locked, action="lose", by=by, document_ref=ref, note=circumstances)
+        transition(locked, action="lose", by=by, document_ref=ref, note=circumstances)
         # Its token is never used again (docs/ca.md, "Subscribers' tokens").
         device_token_retire(device=locked, by=by, document_ref=ref)
         ReturnObligation.objects.open().filter(device=locked).update(

@@ -35,8 +35,8 @@ from devices.models import (
     ReturnObligation,
 )
 from devices.permissions import can_confirm_minutes, is_clerk_of, require
-from devices.services._common import clean_text, next_number, under
-from devices.services.custody import _transition
+from devices.services.common import clean_text, next_number, under
+from devices.services.custody import transition
 from devices.services.tokens import device_token_wipe
 from portal.audit import audit_record
 from portal.errors import DomainError
@@ -91,7 +91,7 @@ def device_return_obligation_open(
             return None
         if locked.status != D.AWAITING_RETURN:
             agency_holds = locked.status in (D.DELIVERED_TO_AGENCY, D.RETURNED_TO_AGENCY)
-            _transition(
+            transition(
                 locked,
                 action="await_return",
                 by=by,
@@ -246,7 +246,7 @@ def _add_item(minutes, position, device, *, by, ref, condition) -> None:
     if condition not in (None, "", *DeviceCondition.values):
         raise DomainError(_("Tình trạng thiết bị không hợp lệ."), code="condition")
     if locked.status == D.AWAITING_RETURN:
-        _transition(locked, action="collect", by=by, document_ref=ref)
+        transition(locked, action="collect", by=by, document_ref=ref)
     elif locked.status != D.RETURNED_TO_AGENCY:
         raise DomainError(
             _("Không thể bàn giao lại thiết bị %(serial)s đang ở trạng thái “%(status)s”.")
@@ -301,7 +301,7 @@ def return_minutes_confirm(
         ref = _("Mẫu 08 số %(number)s") % {"number": locked.number}
         items = list(locked.items.select_related("device", "obligation").order_by("device_id"))
         for item in items:
-            _transition(
+            transition(
                 item.device,
                 action="return_to_ca",
                 by=by,

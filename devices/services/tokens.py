@@ -91,7 +91,7 @@ def _seal(pin: str) -> bytes:
     return _fernet().encrypt(pin.encode())
 
 
-def _unseal(envelope: bytes) -> str:
+def unseal(envelope: bytes) -> str:
     try:
         return _fernet().decrypt(bytes(envelope)).decode()
     except InvalidToken as exc:
@@ -331,7 +331,7 @@ def device_tokens_personalise(
         for order, token in zip(orders, tokens, strict=True):
             try:
                 session = stack.enter_context(
-                    p11.session(token.serial, user_pin=_unseal(token.pin_envelope), rw=True)
+                    p11.session(token.serial, user_pin=unseal(token.pin_envelope), rw=True)
                 )
                 key = p11.signing_key(
                     session, key_id=token.key_id_bytes, public_der=bytes(token.public_key_der)
@@ -460,7 +460,7 @@ def device_token_pin_reveal(*, device: Device, by) -> str:
                 % {"serial": device.serial},
                 code="pin_envelope_opened",
             )
-        pin = _unseal(token.pin_envelope)
+        pin = unseal(token.pin_envelope)
         token.pin_envelope = b""
         token.pin_revealed_at = timezone.now()
         token.save(update_fields=["pin_envelope", "pin_revealed_at"])

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 from devices import services
 from devices.forms import LockForm
 from devices.permissions import device_actions
-from devices.views._common import visible_device
+from devices.views.common import visible_device
 from portal.errors import DomainError
 
 

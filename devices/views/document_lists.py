@@ -21,7 +21,7 @@ from devices.models import (
     ReturnMinutesItem,
 )
 from devices.permissions import clerk_agencies, is_ca
-from devices.views._common import outgoing, require_staff
+from devices.views.common import outgoing, require_staff
 from portal.lib.exports import export_query, wants_export
 from portal.lib.paging import Jump, keyset_paginate
 from portal.lib.subqueries import count_of

@@ -29,7 +29,7 @@ from devices.models import (
     ReturnObligation,
 )
 from devices.permissions import clerk_agencies
-from devices.views._common import outgoing, require_staff
+from devices.views.common import outgoing, require_staff
 from portal.errors import DomainError
 from portal.lib.exports import export_query, wants_export
 from portal.lib.headers import frameable_by_the_portal
@@ -105,7 +105,7 @@ def handover(request):
     )
 
 
-def _notice(request, pk: int) -> HandoverNotice:
+def visible_notice(request, pk: int) -> HandoverNotice:
     return get_object_or_404(
         outgoing(HandoverNotice.objects.visible_to(request.user), request.user).select_related(
             "agency", "agency__parent", "agency__province", "created_by"
@@ -125,7 +125,7 @@ def _notice_context(notice) -> dict:
 @login_required
 @require_GET
 def notice_detail(request, pk: int):
-    notice = _notice(request, pk)
+    notice = visible_notice(request, pk)
     context = _notice_context(notice)
     return render(
         request,
@@ -147,7 +147,7 @@ def notice_detail(request, pk: int):
 @require_GET
 @frameable_by_the_portal
 def notice_print(request, pk: int):
-    notice = _notice(request, pk)
+    notice = visible_notice(request, pk)
     return _print(request, documents.MAU_07, _notice_context(notice), str(notice))
 
 
@@ -159,7 +159,7 @@ def _print(request, template: str, context: dict, title: str):
     )
 
 
-def _minutes(request, pk: int) -> ReturnMinutes:
+def visible_minutes(request, pk: int) -> ReturnMinutes:
     return get_object_or_404(
         outgoing(ReturnMinutes.objects.visible_to(request.user), request.user).select_related(
             "agency",
@@ -181,7 +181,7 @@ def _minutes_context(minutes) -> dict:
 @login_required
 @require_GET
 def minutes_detail(request, pk: int):
-    minutes = _minutes(request, pk)
+    minutes = visible_minutes(request, pk)
     return render(
         request,
         "devices/document_detail.html",
@@ -202,11 +202,11 @@ def minutes_detail(request, pk: int):
 @require_GET
 @frameable_by_the_portal
 def minutes_print(request, pk: int):
-    minutes = _minutes(request, pk)
+    minutes = visible_minutes(request, pk)
     return _print(request, documents.MAU_08, _minutes_context(minutes), str(minutes))
 
 
-def _loss(request, pk: int) -> LossReport:
+def visible_loss(request, pk: int) -> LossReport:
     return get_object_or_404(
         outgoing(LossReport.objects.visible_to(request.user), request.user).select_related(
             "agency", "agency__parent", "agency__province", "device", "created_by"
@@ -218,7 +218,7 @@ def _loss(request, pk: int) -> LossReport:
 @login_required
 @require_GET
 def loss_detail(request, pk: int):
-    report = _loss(request, pk)
+    report = visible_loss(request, pk)
     return render(
         request,
         "devices/document_detail.html",
@@ -240,7 +240,7 @@ def loss_detail(request, pk: int):
 @require_GET
 @frameable_by_the_portal
 def loss_print(request, pk: int):
-    report = _loss(request, pk)
+    report = visible_loss(request, pk)
     return _print(request, documents.MAU_09, documents.loss_document(report), str(report))
 
 

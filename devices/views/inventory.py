@@ -17,7 +17,7 @@ from devices.filters import AGENCY_KINDS, DeviceFilterSet
 from devices.models import Device, DeviceToken, ReturnObligation
 from devices.permissions import device_actions, is_ca
 from devices.services import DEMO_PIN
-from devices.views._common import STAFF_ROLES, require_staff, visible_device
+from devices.views.common import STAFF_ROLES, require_staff, visible_device
 from portal.lib.exports import export_query, wants_export
 from portal.lib.paging import Jump, keyset_paginate
 

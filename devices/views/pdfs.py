@@ -5,7 +5,7 @@ from django.contrib.auth.decorators import login_required
 from django.views.decorators.http import require_GET
 
 from devices import services
-from devices.views.documents import _loss, _minutes, _notice
+from devices.views.documents import visible_loss, visible_minutes, visible_notice
 from portal.documents import pdf_download
 
 
@@ -19,16 +19,16 @@ def _pdf(request, document):
 @login_required
 @require_GET
 def notice_pdf(request, pk: int):
-    return _pdf(request, _notice(request, pk))
+    return _pdf(request, visible_notice(request, pk))
 
 
 @login_required
 @require_GET
 def minutes_pdf(request, pk: int):
-    return _pdf(request, _minutes(request, pk))
+    return _pdf(request, visible_minutes(request, pk))
 
 
 @login_required
 @require_GET
 def loss_pdf(request, pk: int):
-    return _pdf(request, _loss(request, pk))
+    return _pdf(request, visible_loss(request, pk))

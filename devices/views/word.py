@@ -4,7 +4,7 @@ the same scoped lookups as their pages: out of scope is 404."""
 from django.contrib.auth.decorators import login_required
 from django.views.decorators.http import require_GET
 
-from devices.views.documents import _loss, _minutes, _notice
+from devices.views.documents import visible_loss, visible_minutes, visible_notice
 from devices.word import device_document_docx
 from portal.lib.docx import docx_response
 
@@ -16,16 +16,16 @@ def _docx(document):
 @login_required
 @require_GET
 def notice_docx(request, pk: int):
-    return _docx(_notice(request, pk))
+    return _docx(visible_notice(request, pk))
 
 
 @login_required
 @require_GET
 def minutes_docx(request, pk: int):
-    return _docx(_minutes(request, pk))
+    return _docx(visible_minutes(request, pk))
 
 
 @login_required
 @require_GET
 def loss_docx(request, pk: int):
-    return _docx(_loss(request, pk))
+    return _docx(visible_loss(request, pk))

@@ -27,8 +27,8 @@ from requests_app.excel.layouts import (
 )
 from requests_app.excel.readers import (
     CellError,
-    _header,
     check_national_id,
+    header_key,
     id_lost_leading_zero,
     read_carrier,
     read_date,
@@ -124,7 +124,7 @@ def read_workbook(upload) -> ParsedSheet:
         for line, values in rows:
             if line > HEADER_SEARCH_ROWS:
                 break
-            normalised = [_header(v) for v in values]
+            normalised = [header_key(v) for v in values]
             if normalised and normalised[0].replace(".", "") == "stt":
                 header = normalised
                 break

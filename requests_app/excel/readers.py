@@ -15,7 +15,7 @@ from requests_app.excel.layouts import CARRIER_NAMES
 _norm = clean_text
 
 
-def _header(value) -> str:
+def header_key(value) -> str:
     return _norm(str(value or "")).lower()
 
 

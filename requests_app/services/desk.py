@@ -29,9 +29,9 @@ from requests_app.documents import SIGNATURE_ANCHOR
 from requests_app.models import CertRequest, LetterDocument
 from requests_app.services.upload import (
     ACTION,
-    _check_awaiting_upload,
-    _rendered,
+    check_awaiting_upload,
     letter_signed_accept,
+    rendered_of,
 )
 from requests_app.workflow import acting
 
@@ -51,8 +51,8 @@ def _purpose(cert_request_id: int, rendered_id: int, field_name: str) -> str:
 
 
 def _locked_issuance(cert_request: CertRequest, by):
-    with acting(cert_request, ACTION, by=by, check=_check_awaiting_upload) as locked:
-        return locked, _rendered(locked)
+    with acting(cert_request, ACTION, by=by, check=check_awaiting_upload) as locked:
+        return locked, rendered_of(locked)
 
 
 def letter_desk_prepare(*, cert_request: CertRequest, by) -> DeskSigning:

@@ -36,16 +36,16 @@ from requests_app.workflow import acting
 ACTION = "upload_signed"
 
 
-def _rendered(locked: CertRequest) -> LetterDocument | None:
+def rendered_of(locked: CertRequest) -> LetterDocument | None:
     return LetterDocument.objects.filter(
         letter=locked, kind=DocumentKind.RENDERED, number=locked.number
     ).first()
 
 
-def _check_awaiting_upload(locked: CertRequest) -> None:
+def check_awaiting_upload(locked: CertRequest) -> None:
     """The issued letter (the lifecycle's "upload_signed" decides the status) has its unsigned
     PDF rendered: the file the signed one must start with."""
-    if _rendered(locked) is None:
+    if rendered_of(locked) is None:
         raise DomainError(
             _("Bản PDF chưa ký của văn bản đang được tạo; hãy tải lại trang sau ít phút."),
             code="not_rendered",
@@ -218,9 +218,9 @@ def letter_signed_accept(
     way in for a letter signed with the head's own device, uploaded (`source="upload"`) or
     signed at their desk through the signing client (`source="desk"`, with `reports`: the
     desk completion's verification of these very bytes for the agency)."""
-    with acting(cert_request, ACTION, by=by, check=_check_awaiting_upload) as locked:
+    with acting(cert_request, ACTION, by=by, check=check_awaiting_upload) as locked:
         number = locked.number
-        rendered = bytes(_rendered(locked).content)
+        rendered = bytes(rendered_of(locked).content)
         agency = locked.agency
     try:
         reports = inspect_upload(
@@ -236,7 +236,7 @@ def letter_signed_accept(
     except DomainError as exc:  # CertificateError too: too big, not a PDF, unreadable
         _audit_refusal(cert_request, by=by, pdf=pdf, error=exc)
         raise
-    with acting(cert_request, ACTION, by=by, check=_check_awaiting_upload) as locked:
+    with acting(cert_request, ACTION, by=by, check=check_awaiting_upload) as locked:
         if locked.number != number:  # issued again while the file was inspected
             raise DomainError(
                 _("Văn bản đã được cấp số khác trong lúc kiểm tra tệp; hãy tải lên lại."),

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 from certificates.signing import safe_pdf_filename, verification_summary
 from devices.models import SigningParty
 from devices.permissions import can_confirm_minutes, is_head_of
-from devices.views.documents import _loss, _minutes, _notice
+from devices.views.documents import visible_loss, visible_minutes, visible_notice
 from portal.documents import pdf_download
 from portal.errors import DomainError
 from requests_app import device_desk, device_signing
@@ -27,9 +27,9 @@ from requests_app.views.desk import (
 )
 
 KINDS = {
-    "notice": (_notice, "devices:notice_detail"),
-    "minutes": (_minutes, "devices:minutes_detail"),
-    "loss": (_loss, "devices:loss_detail"),
+    "notice": (visible_notice, "devices:notice_detail"),
+    "minutes": (visible_minutes, "devices:minutes_detail"),
+    "loss": (visible_loss, "devices:loss_detail"),
 }
 
 

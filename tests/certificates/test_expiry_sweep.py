@@ -13,7 +13,7 @@ from django.utils import timezone
 from certificates.choices import CertEventKind, CertStatus
 from certificates.models import Certificate, CertificateEvent
 from certificates.services import certificate_expire_due
-from certificates.services._common import _event, _snapshot
+from certificates.services.common import certificate_snapshot, new_event
 from devices.choices import DeviceKind, DeviceStatus, ReturnReason
 from devices.models import CustodyRecord, Device, ReturnObligation
 from devices.services import (
@@ -42,7 +42,7 @@ def _one_by_one(now):
         .order_by("pk")
     )
     for certificate in due:
-        before = _snapshot(certificate)
+        before = certificate_snapshot(certificate)
         certificate.status = CertStatus.EXPIRED
         certificate.save(update_fields=["status"])
         audit_record(
@@ -50,7 +50,7 @@ def _one_by_one(now):
             action="certificate.expire",
             obj=certificate,
             before=before,
-            after=_snapshot(certificate),
+            after=certificate_snapshot(certificate),
         )
         if certificate.device_id is not None:
             device_return_obligation_open(
@@ -60,7 +60,7 @@ def _one_by_one(now):
                 by=None,
                 certificate_serial=certificate.serial,
             )
-        _event(certificate, CertEventKind.EXPIRED, None, at=certificate.not_after).save()
+        new_event(certificate, CertEventKind.EXPIRED, None, at=certificate.not_after).save()
 
 
 def _device(cast, status, *, agency=None, kind=DeviceKind.USB_TOKEN):

@@ -30,7 +30,7 @@ T0 = timezone.now().replace(microsecond=0) - timedelta(days=3)
 
 
 def _outgoing(queryset, user):
-    """As the document lists show them (devices/views/_common.py `outgoing`): the agency's
+    """As the document lists show them (devices/views/common.py `outgoing`): the agency's
     staff see their documents from the start, the receivers once sent."""
     paths = scope_for(user).role_paths
     if paths.get(Role.AGENCY_CLERK) or paths.get(Role.AGENCY_HEAD):

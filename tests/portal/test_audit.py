@@ -380,14 +380,14 @@ _flat_values = st.one_of(
 def test_jsonable_shortcut_for_plain_values_equals_the_json_round_trip(value):
     from django.core.serializers.json import DjangoJSONEncoder
 
-    from portal.audit import _integral_floats_to_int, _jsonable
+    from portal.audit import integral_floats_to_int, jsonable
     from portal.lib.safetext import safe_json
 
     # NUL and lone surrogates are made safe on both roads (portal/lib/safetext.py).
     round_trip = safe_json(
-        _integral_floats_to_int(json.loads(json.dumps(value, cls=DjangoJSONEncoder)))
+        integral_floats_to_int(json.loads(json.dumps(value, cls=DjangoJSONEncoder)))
     )
-    result = _jsonable(value)
+    result = jsonable(value)
 
     assert result == round_trip
     assert json.dumps(result, sort_keys=True) == json.dumps(round_trip, sort_keys=True)

@@ -14,7 +14,7 @@ from django.conf import settings as django_settings
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management import CommandError, call_command
 
-from portal.audit import _canonical, audit_checkpoint, audit_record, audit_verify, event_hash
+from portal.audit import audit_checkpoint, audit_record, audit_verify, canonical_bytes, event_hash
 from portal.audit_keys import DEV_AUDIT_HMAC_KEY, key_id_of, mac
 from portal.checks import check_audit_keys
 from portal.models import AuditChainHead, AuditEvent
@@ -68,7 +68,7 @@ def checkpoint_lines():
 
 
 def sha256(event) -> str:
-    return hashlib.sha256(_canonical(event)).hexdigest()
+    return hashlib.sha256(canonical_bytes(event)).hexdigest()
 
 
 def unkeyed_chain_hash(event) -> str:
@@ -96,7 +96,7 @@ def unkeyed_chain_hash(event) -> str:
 
 
 def other_key(event) -> str:
-    return mac(OTHER_KEY.encode(), _canonical(event))
+    return mac(OTHER_KEY.encode(), canonical_bytes(event))
 
 
 @pytest.mark.parametrize(

@@ -224,7 +224,7 @@ def test_another_ca_operator_gets_404_on_a_stock_job(cast, client):
 
 
 def test_the_former_worker_of_a_requeued_job_writes_nothing(queued_job, settings):
-    from portal.imports import _claim, import_job_run
+    from portal.imports import claim, import_job_run
 
     settings.PORTAL_IMPORT_STALL_SECONDS = 120
 
@@ -235,7 +235,7 @@ def test_the_former_worker_of_a_requeued_job_writes_nothing(queued_job, settings
             touched_at=timezone.now() - timedelta(seconds=121)
         )
         assert import_jobs_sweep()["requeued"] == 1
-        assert _claim(job.pk).attempt == 2
+        assert claim(job.pk).attempt == 2
         progress(1, 1)
         return {"layout": "late"}, 1
 
@@ -347,7 +347,7 @@ def test_a_save_that_keeps_failing_ends_failed_with_nothing_added(queued_job, cl
 
 
 def test_the_former_worker_of_a_requeued_save_writes_nothing(queued_job, client, settings):
-    from portal.imports import _claim, import_job_save_run
+    from portal.imports import claim, import_job_save_run
 
     settings.PORTAL_IMPORT_STALL_SECONDS = 120
     _ready(queued_job)
@@ -360,7 +360,7 @@ def test_the_former_worker_of_a_requeued_save_writes_nothing(queued_job, client,
             touched_at=timezone.now() - timedelta(seconds=121)
         )
         assert import_jobs_sweep()["requeued"] == 1
-        assert _claim(job.pk, waiting=S.CONFIRMING, running=S.SAVING).attempt == 2
+        assert claim(job.pk, waiting=S.CONFIRMING, running=S.SAVING).attempt == 2
         return wrote.append
 
     assert import_job_save_run(job_id=queued_job.pk, save=slow_save) == "lost"

@@ -19,12 +19,12 @@ from certificates.subjects import SubjectInfo
 from portal.lib.queueing import enqueue
 
 
-def _day(value: datetime | None) -> str:
+def day(value: datetime | None) -> str:
     return value.isoformat() if value else ""
 
 
-def _snapshot(certificate: Certificate) -> dict:
-    return _snapshot_of(
+def certificate_snapshot(certificate: Certificate) -> dict:
+    return snapshot_of(
         serial=certificate.serial,
         status=certificate.status,
         subject_dn=certificate.subject_dn,
@@ -37,14 +37,14 @@ def _snapshot(certificate: Certificate) -> dict:
     )
 
 
-# The columns `_snapshot_of` takes, as a queryset's values (the issuer's name through its key).
+# The columns `snapshot_of` takes, as a queryset's values (the issuer's name through its key).
 SNAPSHOT_VALUES = (
     "serial", "status", "subject_dn", "not_before", "not_after", "renewal_count",
     "revoked_at", "revocation_reason", "issuer__name",
 )  # fmt: skip
 
 
-def _snapshot_of(
+def snapshot_of(
     *, serial, status, subject_dn, not_before, not_after, renewal_count, revoked_at,
     revocation_reason, issuer_name,
 ) -> dict:  # fmt: skip
@@ -53,16 +53,16 @@ def _snapshot_of(
         "serial": serial,
         "status": status,
         "subject": subject_dn,
-        "not_before": _day(not_before),
-        "not_after": _day(not_after),
+        "not_before": day(not_before),
+        "not_after": day(not_after),
         "renewal_count": renewal_count,
-        "revoked_at": _day(revoked_at),
+        "revoked_at": day(revoked_at),
         "revocation_reason": revocation_reason,
         "issuer": issuer_name or "",
     }
 
 
-def _event(certificate: Certificate, kind: str, by, *, at: datetime, related=None, note=""):
+def new_event(certificate: Certificate, kind: str, by, *, at: datetime, related=None, note=""):
     return CertificateEvent(
         certificate=certificate,
         kind=kind,
@@ -73,7 +73,7 @@ def _event(certificate: Certificate, kind: str, by, *, at: datetime, related=Non
     )
 
 
-def _publish_crl_after_commit(authority_ids: Iterable[int]) -> None:
+def publish_crl_after_commit(authority_ids: Iterable[int]) -> None:
     """Regenerate the CRLs in a worker once the revocations are committed (a CRL not queued
     because the broker is down is made by the beat's next scheduled publication)."""
     for authority_id in sorted(set(authority_ids)):
@@ -87,7 +87,7 @@ def _publish_crl_after_commit(authority_ids: Iterable[int]) -> None:
         )
 
 
-def _locked(certificate: Certificate) -> Certificate:
+def locked_for_update(certificate: Certificate) -> Certificate:
     return (
         Certificate.objects.select_for_update(of=("self",))
         .select_related("issuer", "key", "device")
@@ -96,11 +96,11 @@ def _locked(certificate: Certificate) -> Certificate:
     )
 
 
-def _days_left(certificate: Certificate, now: datetime) -> timedelta:
+def days_left(certificate: Certificate, now: datetime) -> timedelta:
     return certificate.not_after - now
 
 
-def _require_valid(certificate: Certificate, now: datetime) -> None:
+def require_valid(certificate: Certificate, now: datetime) -> None:
     if certificate.status == CertStatus.REVOKED:
         raise CertificateError(
             _("Chứng thư %(serial)s đã bị thu hồi.") % {"serial": certificate.serial},
@@ -119,7 +119,7 @@ def _require_valid(certificate: Certificate, now: datetime) -> None:
         )
 
 
-def _registry_subject(certificate: Certificate) -> SubjectInfo:
+def registry_subject(certificate: Certificate) -> SubjectInfo:
     return SubjectInfo(
         common_name=certificate.common_name,
         email=certificate.email,
@@ -129,7 +129,7 @@ def _registry_subject(certificate: Certificate) -> SubjectInfo:
     )
 
 
-def _apply_subject(certificate: Certificate, subject: SubjectInfo, subject_dn: str) -> None:
+def apply_subject(certificate: Certificate, subject: SubjectInfo, subject_dn: str) -> None:
     certificate.common_name = subject.common_name
     certificate.email = subject.email
     certificate.organization_name = subject.organization
@@ -138,7 +138,7 @@ def _apply_subject(certificate: Certificate, subject: SubjectInfo, subject_dn: s
     certificate.subject_dn = subject_dn
 
 
-def _require_under(node: Organization, agency: Organization, what: str) -> None:
+def require_under(node: Organization, agency: Organization, what: str) -> None:
     if not node.is_within(agency):
         raise CertificateError(
             _("%(what)s không thuộc cơ quan %(agency)s.") % {"what": what, "agency": agency},
@@ -146,7 +146,7 @@ def _require_under(node: Organization, agency: Organization, what: str) -> None:
         )
 
 
-def _require_managing_agency(agency: Organization) -> None:
+def require_managing_agency(agency: Organization) -> None:
     """A certificate is managed by a legal person with a seal: an agency, a ministry, or a
     province's Sở KH&CN (whose officers sign the province's documents, docs/domain.md §11)."""
     if agency.kind not in (OrgKind.AGENCY, OrgKind.MINISTRY, OrgKind.PROVINCIAL_OFFICE):
@@ -156,7 +156,7 @@ def _require_managing_agency(agency: Organization) -> None:
         )
 
 
-def _key_algorithm(value: str | None) -> str:
+def key_algorithm_of(value: str | None) -> str:
     algorithm = value or settings.CA_SUBSCRIBER_KEY_ALGORITHM
     if algorithm not in SUBSCRIBER_KEY_ALGORITHMS:
         raise CertificateError(
