@@ -109,14 +109,21 @@ def import_kind_register(kind: str, task, *, save_task=None) -> None:
         _SAVE_TASKS[kind] = _task_name(save_task)
 
 
+def _registered(name: str):
+    # Tasks are sent by name, so a web process need never import a tasks module; to run one
+    # here (the tests run a parse in their own process) the apps' tasks are loaded first.
+    current_app.loader.import_default_modules()
+    return current_app.tasks[name]
+
+
 def import_parse_task(kind: str):
     """The task registered for `kind` (KeyError when none is)."""
-    return current_app.tasks[_PARSE_TASKS[kind]]
+    return _registered(_PARSE_TASKS[kind])
 
 
 def import_save_task(kind: str):
     """The save task registered for `kind` (KeyError when none is)."""
-    return current_app.tasks[_SAVE_TASKS[kind]]
+    return _registered(_SAVE_TASKS[kind])
 
 
 def enqueue_import(job_id: int, kind: str) -> bool:

@@ -161,14 +161,18 @@ def test_a_batch_revocation_is_all_or_nothing_and_enqueues_one_crl_per_ca(
 
     third = issue()
     with (
-        mock.patch("certificates.tasks.crl_publish_task.delay") as delay,
+        mock.patch("certificates.services.common.enqueue") as enqueue,
         django_capture_on_commit_callbacks(execute=True) as callbacks,
     ):
         services.certificate_revoke_batch(
             certificates=[first, third], by=cast.ca_operator, reason=RevocationReason.RESIGNED
         )
     assert len(callbacks) == 1
-    delay.assert_called_once_with(first.issuer_id)
+    enqueue.assert_called_once_with(
+        "certificates.tasks.crl_publish_task",
+        first.issuer_id,
+        what=f"CRL of authority {first.issuer_id}",
+    )
 
 
 def test_an_unknown_reason_is_refused(issue, cast):
