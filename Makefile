@@ -60,6 +60,9 @@ run: run-deps $(VENV)/.installed
 # worksteal: an idle process takes queued tests from a busy one (tests differ in length by four
 # orders of magnitude).
 TEST_WORKERS ?= auto
+# pytest loads tests/parallel.py (`-p tests.parallel`) before it reads anything else: the
+# checkout must be importable by then.
+test golden: export PYTHONPATH := $(CURDIR)$(if $(PYTHONPATH),:$(PYTHONPATH))
 test: export SECRET_KEY ?= test-secret-key
 test: install-test
 	$(VENV)/bin/pytest -n $(TEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
