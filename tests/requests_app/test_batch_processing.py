@@ -133,7 +133,7 @@ def test_a_chunk_whose_bulk_write_fails_is_carried_out_row_by_row(cast, monkeypa
     f.DeviceFactory(serial="TK0000DUP1", status="returned_to_ca", agency=None)
     letter = _accepted(cast, rows=3)
     # Every device the bulk write registers gets a serial already taken.
-    monkeypatch.setattr("devices.services.delivery._new_serial", lambda kind: "TK0000DUP1")
+    monkeypatch.setattr("devices.services.delivery.new_serial", lambda kind: "TK0000DUP1")
 
     with caplog.at_level(logging.WARNING, logger="requests_app.row_batches"):
         _run(letter)
