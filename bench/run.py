@@ -1,4 +1,4 @@
-"""The national-scale table (issue 16, docs/scale.md §12.7): `bench/run` seeds (or reuses)
+"""The national-scale table (docs/scale.md §12.7): `bench/run` seeds (or reuses)
 the dataset and runs every benchmark, then prints one table of every figure with its goal and
 verdict.
 
