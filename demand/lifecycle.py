@@ -1,24 +1,29 @@
-"""A registration's lifecycle: one table, like the letters' (docs/architecture.md §3).
+"""A registration's lifecycle: one table in the shape every workflow shares
+(portal/lib/lifecycle.py; docs/architecture.md §3).
 
 draft → awaiting_head (submit) → draft (send back, with a reason); draft or awaiting_head →
-sent (the head signs); the table is saved while draft or awaiting_head. Who may take each move
-is `demand.permissions`; the services move only along this table, on the locked row.
+sent (the head signs); the table is saved while draft or awaiting_head. The roles are the
+agency's (`demand.permissions` decides whose agency); the services move only along this
+table, on the locked row.
 """
 
+from django.utils.translation import gettext_lazy as _
+
+from agencies.choices import Role
 from demand.choices import RegistrationStatus as S
+from portal.lib.lifecycle import Lifecycle, Move, from_each
 
-# action -> (source statuses, target status or None for a move that keeps the status)
-MOVES: dict[str, tuple[frozenset[str], str | None]] = {
-    "save": (frozenset({S.DRAFT, S.AWAITING_HEAD}), None),
-    "submit": (frozenset({S.DRAFT}), S.AWAITING_HEAD),
-    "send_back": (frozenset({S.AWAITING_HEAD}), S.DRAFT),
-    "sign": (frozenset({S.DRAFT, S.AWAITING_HEAD}), S.SENT),
-}
+AGENCY = (Role.AGENCY_CLERK, Role.AGENCY_HEAD)
+OPEN = {S.DRAFT, S.AWAITING_HEAD}
 
-
-def can(action: str, status: str) -> bool:
-    return status in MOVES[action][0]
-
-
-def target(action: str) -> str | None:
-    return MOVES[action][1]
+MOVES: Lifecycle[Move] = Lifecycle([
+    Move("save", from_each(OPEN, AGENCY), None, _("Lưu bảng đăng ký"),
+         effect="registration_save"),
+    Move("submit", from_each({S.DRAFT}, AGENCY), S.AWAITING_HEAD, _("Trình lãnh đạo ký"),
+         effect="registration_submit"),
+    Move("send_back", from_each({S.AWAITING_HEAD}, Role.AGENCY_HEAD), S.DRAFT,
+         _("Lãnh đạo trả lại"), effect="registration_send_back"),
+    # Signed at the desk with the head's own device (registration_desk_prepare, then this).
+    Move("sign", from_each(OPEN, Role.AGENCY_HEAD), S.SENT, _("Ký và gửi"),
+         effect="registration_desk_complete"),
+])  # fmt: skip

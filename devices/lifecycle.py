@@ -1,25 +1,27 @@
-"""The device custody lifecycle: one table, the same shape as the letters' (docs/architecture.md
-§3). Each move names the states it starts from, the state it leads to, who holds the device
-afterwards, the role that may take it, and its label.
+"""The device custody lifecycle: one table in the shape every workflow shares
+(portal/lib/lifecycle.py; docs/architecture.md §3). Each move names the states it starts from
+and the role that may take it there, the state it leads to, who holds the device afterwards,
+its label, and the button of the device page that offers it.
 
-`permissions.device_actions` offers the clerk's moves on the device page from it;
-`services.custody._transition` moves by it and decides the role on the device as locked.
-Moves of the role SYSTEM are made by other services (delivery by the CA's processing,
-a return owed after revocation, a return confirmed on the minutes), never from a page.
+`permissions.device_actions` offers the clerk's moves on the device page from it, the page
+draws their buttons from it, `services.custody.transition` moves by it and decides the role
+on the device as locked. Moves of the role SYSTEM are made by other services (delivery by the
+CA's processing, a return owed after revocation, a return confirmed on the minutes), never from
+a page.
 """
 
 from dataclasses import dataclass
 
-from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from agencies.choices import Role
 from devices.choices import DeviceStatus, TokenState
 from devices.models import CustodyRecord
+from portal.lib.lifecycle import SYSTEM, Lifecycle, Move, from_each
 
 D = DeviceStatus
 H = CustodyRecord.HolderKind
-SYSTEM = "system"
+CLERK = Role.AGENCY_CLERK
 IN_USE = frozenset(
     {D.DELIVERED_TO_AGENCY, D.HANDED_TO_SUBSCRIBER, D.LOCKED, D.AWAITING_RETURN,
      D.RETURNED_TO_AGENCY}
@@ -27,53 +29,58 @@ IN_USE = frozenset(
 
 
 @dataclass(frozen=True)
-class Move:
-    name: str
-    sources: frozenset[str]
-    # None: an action offered from the device that starts a letter instead of moving it
-    target: str | None
-    holder: str | None
-    role: str
-    label: Promise
-    # the name of the action on the device page, when the clerk takes it there
-    page_action: str = ""
+class CustodyMove(Move):
+    # who holds the device after the move (None: a move that starts a document instead)
+    holder: str | None = None
 
 
-MOVES: dict[str, Move] = {
-    move.name: move
-    for move in [
-        Move("deliver", frozenset({D.IN_CA_STOCK}), D.DELIVERED_TO_AGENCY, H.AGENCY, SYSTEM,
-             _("Giao cho cơ quan")),
-        # Only a device the CA delivered: one collected back (returned to agency) owes its
-        # return to the CA (docs/devices.md, "States and custody") and goes nowhere else.
-        Move("hand_over", frozenset({D.DELIVERED_TO_AGENCY}),
-             D.HANDED_TO_SUBSCRIBER, H.SUBSCRIBER, Role.AGENCY_CLERK,
-             _("Bàn giao cho thuê bao"), page_action="hand_over"),
-        Move("lock", frozenset({D.HANDED_TO_SUBSCRIBER}), D.LOCKED, H.SUBSCRIBER,
-             Role.AGENCY_CLERK, _("Ghi nhận bị khóa"), page_action="lock"),
-        # A locked device is recovered through a Mẫu 06 letter (requests_app drafts it).
-        Move("recovery_request", frozenset({D.LOCKED}), None, None, Role.AGENCY_CLERK,
-             _("Đề nghị khôi phục"), page_action="recovery_request"),
-        Move("recover", frozenset({D.LOCKED}), D.HANDED_TO_SUBSCRIBER, H.SUBSCRIBER, SYSTEM,
-             _("Khôi phục")),
-        # The holder stays who has it: the subscriber, or the agency for a device never
-        # handed out (the caller says which).
-        Move("await_return", IN_USE - {D.AWAITING_RETURN}, D.AWAITING_RETURN, H.SUBSCRIBER,
-             SYSTEM, _("Chờ thu hồi")),
-        Move("collect", frozenset({D.AWAITING_RETURN}), D.RETURNED_TO_AGENCY, H.AGENCY,
-             Role.AGENCY_CLERK, _("Thu hồi về cơ quan"), page_action="collect"),
-        # The Mẫu 08 minutes are drafted from the device page (devices:minutes_create); the
-        # receiving side's confirmation of them makes the move below.
-        Move("return_minutes", frozenset({D.AWAITING_RETURN, D.RETURNED_TO_AGENCY}), None, None,
-             Role.AGENCY_CLERK, _("Lập biên bản bàn giao lại CA (Mẫu 08)"),
-             page_action="return_minutes"),
-        Move("return_to_ca", frozenset({D.AWAITING_RETURN, D.RETURNED_TO_AGENCY}),
-             D.RETURNED_TO_CA, H.CA, SYSTEM, _("Bàn giao lại CA")),
-        Move("lose", IN_USE, D.LOST, H.NOBODY, Role.AGENCY_CLERK, _("Báo mất"),
-             page_action="report_loss"),
-        Move("break", IN_USE, D.BROKEN, H.NOBODY, SYSTEM, _("Báo hỏng")),
-    ]
-}  # fmt: skip
+def _no_minutes_yet(device) -> bool:
+    """A device owing its return is put on one Mẫu 08 minutes, not two."""
+    return not device.return_obligations.filter(
+        closed_at__isnull=True, minutes__isnull=False
+    ).exists()
+
+
+MOVES: Lifecycle[CustodyMove] = Lifecycle([
+    CustodyMove("deliver", from_each({D.IN_CA_STOCK}, SYSTEM), D.DELIVERED_TO_AGENCY,
+                _("Giao cho cơ quan"), holder=H.AGENCY),
+    # Only a device the CA delivered: one collected back (returned to agency) owes its
+    # return to the CA (docs/devices.md, "States and custody") and goes nowhere else.
+    CustodyMove("hand_over", from_each({D.DELIVERED_TO_AGENCY}, CLERK), D.HANDED_TO_SUBSCRIBER,
+                _("Bàn giao cho thuê bao"), holder=H.SUBSCRIBER,
+                button=_("Bàn giao cho thuê bao (Mẫu 07)"), url="devices:handover", opens=True,
+                url_takes_pk=False),
+    # A locked device is recovered through a Mẫu 06 letter (requests_app drafts it).
+    CustodyMove("recovery_request", from_each({D.LOCKED}, CLERK), None,
+                _("Đề nghị khôi phục"),
+                button=_("Lập văn bản đề nghị khôi phục (Mẫu 06)"),
+                url="requests_app:device_recovery"),
+    CustodyMove("collect", from_each({D.AWAITING_RETURN}, CLERK), D.RETURNED_TO_AGENCY,
+                _("Thu hồi về cơ quan"), holder=H.AGENCY,
+                button=_("Đã thu hồi từ thuê bao"), url="devices:collect"),
+    # The Mẫu 08 minutes are drafted from the device page (devices:minutes_create); the
+    # receiving side's confirmation of them makes the move `return_to_ca`.
+    CustodyMove("return_minutes", from_each({D.AWAITING_RETURN, D.RETURNED_TO_AGENCY}, CLERK),
+                None, _("Lập biên bản bàn giao lại CA (Mẫu 08)"), guard=_no_minutes_yet,
+                button=_("Lập biên bản bàn giao lại CA (Mẫu 08)"), style="secondary",
+                url="devices:minutes_create", opens=True, url_takes_pk=False),
+    CustodyMove("lock", from_each({D.HANDED_TO_SUBSCRIBER}, CLERK), D.LOCKED,
+                _("Ghi nhận bị khóa"), holder=H.SUBSCRIBER,
+                button=_("Ghi nhận bị khóa (nhập sai mã PIN)"), style="secondary",
+                url="devices:lock"),
+    CustodyMove("recover", from_each({D.LOCKED}, SYSTEM), D.HANDED_TO_SUBSCRIBER,
+                _("Khôi phục"), holder=H.SUBSCRIBER),
+    # The holder stays who has it: the subscriber, or the agency for a device never
+    # handed out (the caller says which).
+    CustodyMove("await_return", from_each(IN_USE - {D.AWAITING_RETURN}, SYSTEM),
+                D.AWAITING_RETURN, _("Chờ thu hồi"), holder=H.SUBSCRIBER),
+    CustodyMove("return_to_ca", from_each({D.AWAITING_RETURN, D.RETURNED_TO_AGENCY}, SYSTEM),
+                D.RETURNED_TO_CA, _("Bàn giao lại CA"), holder=H.CA),
+    CustodyMove("lose", from_each(IN_USE, CLERK), D.LOST, _("Báo mất"), holder=H.NOBODY,
+                button=_("Báo mất thiết bị (Mẫu 09)"), style="danger",
+                url="requests_app:device_report_loss", opens=True),
+    CustodyMove("break", from_each(IN_USE, SYSTEM), D.BROKEN, _("Báo hỏng"), holder=H.NOBODY),
+])  # fmt: skip
 
 
 # A device's PKCS#11 token (docs/ca.md, "Subscribers' tokens"), the same shape: the states a
@@ -82,29 +89,19 @@ MOVES: dict[str, Move] = {
 T = TokenState
 
 
-@dataclass(frozen=True)
-class TokenMove:
-    name: str
-    sources: frozenset[str]
-    target: str | None
-    label: Promise
-
-
-TOKEN_MOVES: dict[str, TokenMove] = {
-    move.name: move
-    for move in [
-        # A new token (no row yet) or a wiped one gets its key pair ahead, in stock.
-        TokenMove("key", frozenset({T.WIPED}), T.STOCK_KEYED, _("Sinh khóa sẵn")),
-        TokenMove("personalise", frozenset({T.STOCK_KEYED}), T.PERSONALISED,
-                  _("Cá thể hóa (ghi chứng thư)")),
-        # A renewal or change of information writes its new certificate beside the same key.
-        TokenMove("certificate_replace", frozenset({T.PERSONALISED}), None,
-                  _("Ghi chứng thư mới")),
-        TokenMove("pin_reset", frozenset({T.PERSONALISED}), None, _("Đặt lại mã PIN")),
-        TokenMove("pin_reveal", frozenset({T.PERSONALISED}), None, _("Mở phong bì PIN")),
-        TokenMove("wipe", frozenset({T.STOCK_KEYED, T.PERSONALISED}), T.WIPED, _("Xóa trắng token")),
-        # Lost: the token is out of the CA's hands for good; nothing starts from retired.
-        TokenMove("retire", frozenset({T.STOCK_KEYED, T.PERSONALISED, T.WIPED}), T.RETIRED,
-                  _("Ngừng sử dụng")),
-    ]
-}  # fmt: skip
+TOKEN_MOVES: Lifecycle[Move] = Lifecycle([
+    # A new token (no row yet) or a wiped one gets its key pair ahead, in stock.
+    Move("key", from_each({T.WIPED}, SYSTEM), T.STOCK_KEYED, _("Sinh khóa sẵn")),
+    Move("personalise", from_each({T.STOCK_KEYED}, SYSTEM), T.PERSONALISED,
+         _("Cá thể hóa (ghi chứng thư)")),
+    # A renewal or change of information writes its new certificate beside the same key.
+    Move("certificate_replace", from_each({T.PERSONALISED}, SYSTEM), None,
+         _("Ghi chứng thư mới")),
+    Move("pin_reset", from_each({T.PERSONALISED}, SYSTEM), None, _("Đặt lại mã PIN")),
+    Move("pin_reveal", from_each({T.PERSONALISED}, SYSTEM), None, _("Mở phong bì PIN")),
+    Move("wipe", from_each({T.STOCK_KEYED, T.PERSONALISED}, SYSTEM), T.WIPED,
+         _("Xóa trắng token")),
+    # Lost: the token is out of the CA's hands for good; nothing starts from retired.
+    Move("retire", from_each({T.STOCK_KEYED, T.PERSONALISED, T.WIPED}, SYSTEM), T.RETIRED,
+         _("Ngừng sử dụng")),
+])  # fmt: skip

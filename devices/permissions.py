@@ -33,11 +33,10 @@ def holds(user, role: str, device) -> bool:
 
 
 def device_actions(user, device) -> set[str]:
-    """The actions the device page may offer this user, from the lifecycle table."""
+    """The moves the device page may offer this user, from the lifecycle table."""
     return {
-        move.page_action
-        for move in MOVES.values()
-        if move.page_action and device.status in move.sources and holds(user, move.role, device)
+        move.name
+        for move in MOVES.offered(device, device.status, lambda role: holds(user, role, device))
     }
 
 

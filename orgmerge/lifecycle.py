@@ -1,25 +1,26 @@
-"""A merger plan's lifecycle: one table, like the letters' (docs/architecture.md §3).
+"""A merger plan's lifecycle: one table in the shape every workflow shares
+(portal/lib/lifecycle.py; docs/architecture.md §3).
 
-draft → applying → applied; draft → discarded. Who may take each move is decided in
-`orgmerge.permissions` from the plan's scope; the services move only along this table.
+draft → applying → applied; draft → discarded. The provincial officer of the plan's province
+(or an administrator) takes the moves; `orgmerge.permissions` decides from the plan's scope.
+The services move only along this table.
 """
 
-from orgmerge.choices import PlanStatus
+from django.utils.translation import gettext_lazy as _
 
-S = PlanStatus
+from agencies.choices import Role
+from orgmerge.choices import PlanStatus as S
+from portal.lib.lifecycle import SYSTEM, Lifecycle, Move, from_each
 
-# action -> (source statuses, target status)
-MOVES: dict[str, tuple[frozenset[str], str | None]] = {
-    "replan": (frozenset({S.DRAFT}), None),
-    "discard": (frozenset({S.DRAFT}), S.DISCARDED),
-    "apply": (frozenset({S.DRAFT}), S.APPLYING),
-    "finish": (frozenset({S.APPLYING}), S.APPLIED),
-}
+OFFICER = Role.PROVINCIAL_OFFICER
 
-
-def can(action: str, status: str) -> bool:
-    return status in MOVES[action][0]
-
-
-def target(action: str) -> str | None:
-    return MOVES[action][1]
+MOVES: Lifecycle[Move] = Lifecycle([
+    Move("replan", from_each({S.DRAFT}, OFFICER), None, _("Lập lại phương án"),
+         effect="merger_plan_replan"),
+    Move("discard", from_each({S.DRAFT}, OFFICER), S.DISCARDED, _("Hủy phương án"),
+         effect="merger_plan_discard"),
+    Move("apply", from_each({S.DRAFT}, OFFICER), S.APPLYING, _("Áp dụng phương án"),
+         effect="merger_plan_apply"),
+    # The worker finishes what `apply` started (merger_plan_run_apply).
+    Move("finish", from_each({S.APPLYING}, SYSTEM), S.APPLIED, _("Hoàn tất")),
+])  # fmt: skip

@@ -120,7 +120,7 @@ def device_loss_report(
     when the letter cannot be drafted); a refused draft is reported in `draft_error`. Raises
     `DomainError` when the minutes themselves are refused.
     """
-    require("report_loss" in device_actions(by, device))
+    require("lose" in device_actions(by, device))
     certificates = revocable_certificates(device)
     report = devices_services.loss_report_create(
         device=device,

@@ -1,20 +1,22 @@
-"""The letter lifecycle: one table, the single source of every action a letter can take
+"""The letter lifecycle: one table in the shape every workflow shares
+(portal/lib/lifecycle.py), the single source of every action a letter can take
 (docs/architecture.md §3).
 
 Each action names the statuses it starts from and, for each, the role that may take it
-there; its target; whether the drafter is excluded; whether a written reason is required;
-its label in the history, its button and its success message. `permissions` decides from
-it, `workflow` moves by it, the services name their action in it, and the detail page draws
-its buttons from it. Adding a step touches this file and the service that carries it out.
+there; its target; its guard and its effect (the service that carries it out); whether the
+drafter is excluded; whether a written reason is required; its label in the history, its
+button and its success message. `permissions` decides from it, `workflow` moves by it, the
+services name their action in it, the detail page draws its buttons and the API lists and
+takes its actions from it. Adding a step touches this file and the service that carries it out.
 """
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from agencies.choices import Role
+from portal.lib.lifecycle import SYSTEM, Lifecycle, Move
 from requests_app.choices import Status
 
 S = Status
@@ -22,20 +24,15 @@ R = Role
 # The role that may act on a letter in process: whoever processes it (the Sở KH&CN for the
 # letters it handles itself, docs/domain.md §4; otherwise the CA).
 PROCESSOR = "processor"
-# Moves made by the portal itself (the letter reaching the Sở KH&CN, processing finishing):
-# no user may take them.
-SYSTEM = "system"
+# SYSTEM: moves made by the portal itself (the letter reaching the Sở KH&CN, processing
+# finishing); no user may take them.
 
 
 @dataclass(frozen=True)
-class Action:
-    name: str
-    # source status -> the role that may take the action from it
-    sources: dict[str, str]
-    # None: the action acts on the letter without moving it (editing, deciding rows…)
-    target: str | None
-    label: Promise
-    button: Promise | str = ""
+class Action(Move):
+    """A letter's move, with what its page and its form say (the shared fields, the letter's
+    `effect` a service in `requests_app.services`, in portal/lib/lifecycle.py)."""
+
     success: Promise | str = ""
     not_drafter: bool = False
     reason_required: bool = False
@@ -44,20 +41,9 @@ class Action:
     takes: str = ""
     field_label: Promise | str = ""
     opener: Promise | str = ""  # the button that unfolds a form with a text field
-    hint: Promise | str = ""
-    style: str = ""  # "", "secondary" or "danger"
-    # a rule of the letter itself, on top of status and role (read on the locked row)
-    when: Callable | None = field(default=None, compare=False)
-    # the service in `requests_app.services` that carries the action out when posted from
-    # the letter's page ("" for actions taken elsewhere: editing, the portal's own moves)
-    handler: str = ""
     # the user confirms with their password (and one-time code, if they have a device) before
     # the action is taken (agencies/accounts/reauth.py)
     reauth: bool = False
-
-    @property
-    def statuses(self) -> frozenset[str]:
-        return frozenset(self.sources)
 
 
 def _not_processed_by_province(cert_request) -> bool:
@@ -74,9 +60,8 @@ def _processable(cert_request) -> bool:
 
 REVIEW = {S.PROVINCE_REVIEW: R.PROVINCIAL_OFFICER, S.FORWARDED: R.CA_OPERATOR}
 
-ACTIONS: dict[str, Action] = {
-    action.name: action
-    for action in [
+ACTIONS: Lifecycle[Action] = Lifecycle(
+    [
         Action(
             "edit",
             sources={S.DRAFT: R.AGENCY_CLERK},
@@ -86,7 +71,7 @@ ACTIONS: dict[str, Action] = {
         ),
         Action(
             "submit",
-            handler="cert_request_submit",
+            effect="cert_request_submit",
             sources={S.DRAFT: R.AGENCY_CLERK},
             target=S.AWAITING_HEAD,
             label=_("Trình lãnh đạo ký"),
@@ -96,7 +81,7 @@ ACTIONS: dict[str, Action] = {
         ),
         Action(
             "issue",
-            handler="cert_request_issue",
+            effect="cert_request_issue",
             sources={S.AWAITING_HEAD: R.AGENCY_HEAD},
             target=S.ISSUED,
             not_drafter=True,
@@ -109,7 +94,7 @@ ACTIONS: dict[str, Action] = {
         ),
         Action(
             "send_back",
-            handler="cert_request_send_back",
+            effect="cert_request_send_back",
             # An issued letter not signed yet may go back too: its head found a mistake
             # before signing; issued again, it is rendered and signed afresh.
             sources={S.AWAITING_HEAD: R.AGENCY_HEAD, S.ISSUED: R.AGENCY_HEAD},
@@ -142,7 +127,7 @@ ACTIONS: dict[str, Action] = {
         ),
         Action(
             "decide_rows",
-            handler="cert_request_accept_valid_rows",
+            effect="cert_request_accept_valid_rows",
             sources=REVIEW,
             target=None,
             not_drafter=True,
@@ -151,11 +136,11 @@ ACTIONS: dict[str, Action] = {
         ),
         Action(
             "forward",
-            handler="cert_request_forward",
+            effect="cert_request_forward",
             sources={S.PROVINCE_REVIEW: R.PROVINCIAL_OFFICER},
             target=S.FORWARDED,
             not_drafter=True,
-            when=_not_processed_by_province,
+            guard=_not_processed_by_province,
             label=_("Chuyển CA"),
             button=_("Chuyển Cục CTS&BMTT"),
             success=_("Đã chuyển văn bản đến Cục Chứng thực số và Bảo mật thông tin."),
@@ -163,11 +148,11 @@ ACTIONS: dict[str, Action] = {
         ),
         Action(
             "process",
-            handler="cert_request_process",
+            effect="cert_request_process",
             sources=REVIEW,
             target=S.IN_PROCESS,
             not_drafter=True,
-            when=_processable,
+            guard=_processable,
             label=_("Xử lý"),
             button=_("Xử lý các dòng đã chấp nhận"),
             success=_("Đã bắt đầu xử lý các dòng được chấp nhận."),
@@ -175,11 +160,11 @@ ACTIONS: dict[str, Action] = {
         ),
         Action(
             "resume",
-            handler="cert_request_resume",
+            effect="cert_request_resume",
             sources={S.IN_PROCESS: PROCESSOR},
             target=None,
             not_drafter=True,
-            when=_stalled,
+            guard=_stalled,
             label=_("Tiếp tục xử lý"),
             button=_("Tiếp tục xử lý"),
             success=_("Đã đưa văn bản vào hàng đợi xử lý lại."),
@@ -196,7 +181,7 @@ ACTIONS: dict[str, Action] = {
         ),
         Action(
             "retry",
-            handler="cert_request_retry",
+            effect="cert_request_retry",
             sources={S.PROCESSING_FAILED: PROCESSOR},
             target=S.IN_PROCESS,
             not_drafter=True,
@@ -217,7 +202,7 @@ ACTIONS: dict[str, Action] = {
         ),
         Action(
             "return",
-            handler="cert_request_return",
+            effect="cert_request_return",
             sources=REVIEW,
             target=S.DRAFT,
             not_drafter=True,
@@ -232,7 +217,7 @@ ACTIONS: dict[str, Action] = {
         ),
         Action(
             "refuse",
-            handler="cert_request_refuse",
+            effect="cert_request_refuse",
             sources=REVIEW,
             target=S.REFUSED,
             not_drafter=True,
@@ -247,7 +232,7 @@ ACTIONS: dict[str, Action] = {
         ),
         Action(
             "cancel",
-            handler="cert_request_cancel",
+            effect="cert_request_cancel",
             sources={S.DRAFT: R.AGENCY_CLERK, S.AWAITING_HEAD: R.AGENCY_CLERK},
             target=S.CANCELLED,
             label=_("Hủy"),
@@ -259,8 +244,8 @@ ACTIONS: dict[str, Action] = {
             style="danger",
         ),
     ]
-}
+)
 
 # The actions the letter's page draws as buttons, in the table's order ("decide_rows" is
 # drawn beside the rows it decides, "edit" is a link to the editor).
-BUTTONS = [a for a in ACTIONS.values() if a.handler and a.name != "decide_rows"]
+BUTTONS = [a for a in ACTIONS.values() if a.effect and a.name != "decide_rows"]

@@ -47,7 +47,7 @@ def may(user, action: Action, cert_request) -> bool:
         return False
     if action.not_drafter and cert_request.created_by_id == user.pk:
         return False
-    return action.when is None or action.when(cert_request)
+    return action.passes(cert_request)
 
 
 def allowed_actions(user, cert_request) -> set[str]:

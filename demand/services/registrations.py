@@ -49,7 +49,7 @@ def _lock(registration) -> Registration:
 
 
 def _require_move(locked: Registration, action: str) -> None:
-    if not lifecycle.can(action, locked.status):
+    if not lifecycle.MOVES.can(action, locked.status):
         raise DomainError(
             _("Bản đăng ký đang ở trạng thái “%(status)s”, không thể thực hiện thao tác này.")
             % {"status": locked.get_status_display()},
@@ -63,7 +63,7 @@ def _move(
     """Take `action` on the locked registration: its new status (and `fields`, already set
     on it, saved with it) and the audit event, with `noted` added to its "after"."""
     before = locked.status
-    locked.status = lifecycle.target(action)
+    locked.status = lifecycle.MOVES.target(action)
     locked.save(update_fields=["status", *fields, "updated_at"])
     audit_record(
         actor=by,

@@ -60,7 +60,8 @@ def transition(
                 },
                 code="illegal_device_move",
             )
-        if move.role != SYSTEM and not holds(by, move.role, locked):
+        roles = move.roles_from(locked.status)
+        if SYSTEM not in roles and not any(holds(by, role, locked) for role in roles):
             raise PermissionDenied
         before = locked.status
         target = move.target

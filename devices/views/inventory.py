@@ -14,6 +14,7 @@ from agencies.models import Organization
 from devices.choices import TokenState
 from devices.exports import export_inventory
 from devices.filters import AGENCY_KINDS, DeviceFilterSet
+from devices.lifecycle import MOVES
 from devices.models import Device, DeviceToken, ReturnObligation
 from devices.permissions import device_actions, is_ca
 from devices.services import DEMO_PIN
@@ -143,6 +144,7 @@ def device_detail(request, pk: int):
         .order_by("-cert_request__created_at")[:10]
     )
     token = DeviceToken.objects.filter(device=device).first()
+    actions = device_actions(user, device)
     context = {
         "device": device,
         "token": token,
@@ -161,7 +163,8 @@ def device_detail(request, pk: int):
         "returns": list(device.returns.select_related("minutes").order_by("-pk")),
         "loss_reports": list(device.loss_reports.order_by("-pk")),
         "letters": letters,
-        "actions": device_actions(user, device),
+        "actions": actions,
+        "buttons": MOVES.buttons(device, actions),
         "is_staff": scope_for(user).has_role(*STAFF_ROLES),
         "today": timezone.localdate(),
     }

@@ -24,7 +24,7 @@ def lock(plan) -> MergerPlan:
 
 
 def require_move(locked: MergerPlan, action: str) -> None:
-    if not lifecycle.can(action, locked.status):
+    if not lifecycle.MOVES.can(action, locked.status):
         raise DomainError(
             _("Phương án đang ở trạng thái “%(status)s”, không thể thực hiện thao tác này.")
             % {"status": locked.get_status_display()},
@@ -34,7 +34,7 @@ def require_move(locked: MergerPlan, action: str) -> None:
 
 def move(locked: MergerPlan, action: str, *, by, note: str = "") -> None:
     before = locked.status
-    locked.status = lifecycle.target(action)
+    locked.status = lifecycle.MOVES.target(action)
     locked.save(update_fields=["status", "updated_at"])
     if locked.status in (PlanStatus.APPLIED, PlanStatus.DISCARDED):
         locked.sources.update(is_open=False)

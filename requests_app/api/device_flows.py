@@ -80,7 +80,7 @@ class DeviceLossView(APIView):
             ),
             pk=pk,
         )
-        if "report_loss" not in device_actions(request.user, device):
+        if "lose" not in device_actions(request.user, device):
             raise PermissionDenied
         form = LossForm(
             {

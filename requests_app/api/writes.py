@@ -20,20 +20,9 @@ from requests_app.models import CertRequest
 from requests_app.permissions import require
 from requests_app.services.drafting import CONTACT_FIELDS
 
-# The actions a user may take over the API, by their name in the URL.
-API_ACTIONS = [
-    "submit",
-    "cancel",
-    "issue",
-    "send_back",
-    "forward",
-    "process",
-    "return",
-    "refuse",
-    "decide_rows",
-    "resume",
-    "retry",
-]
+# The actions a user may take over the API, by their name in the URL: every action of the
+# lifecycle table with a service behind it (its `effect`).
+API_ACTIONS = [name for name, action in ACTIONS.items() if action.effect]
 
 
 class RowsField(serializers.ListField):
@@ -149,7 +138,7 @@ def letter_act(*, request, cert_request: CertRequest, name: str, data: dict):
         kwargs = {"number": data.get("number", "")}
     elif spec.takes:
         kwargs["note"] = data.get("note", "")
-    return getattr(services, spec.handler)(cert_request=cert_request, by=request.user, **kwargs)
+    return getattr(services, spec.effect)(cert_request=cert_request, by=request.user, **kwargs)
 
 
 def _decide(user, cert_request, data):

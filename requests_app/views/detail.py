@@ -204,7 +204,7 @@ URL_NAMES = {"accept_valid": "decide_rows"}
 @require_POST
 def cert_request_action(request, pk: int, action: str):
     spec = ACTIONS.get(URL_NAMES.get(action, action))
-    if spec is None or not spec.handler:
+    if spec is None or not spec.effect:
         raise Http404
     cert_request = visible_letter(request, pk)
     form = ActionForm(request.POST)
@@ -227,7 +227,7 @@ def cert_request_action(request, pk: int, action: str):
         kwargs["number"] = form.cleaned_data["number"]
     elif spec.takes:
         kwargs["note"] = form.cleaned_data["note"]
-    handler = getattr(services, spec.handler)
+    handler = getattr(services, spec.effect)
     try:
         result = handler(cert_request=cert_request, by=request.user, **kwargs)
     except services.QueueUnavailable as exc:

@@ -61,7 +61,7 @@ def device_recovery_request(request, pk: int):
 def device_report_loss(request, pk: int):
     """Mẫu 09, then the Mẫu 05 revocation of the device's certificates, drafted for the
     clerk to submit right away."""
-    device = _device(request, pk, "report_loss")
+    device = _device(request, pk, "lose")
     form = LossForm(
         request.POST or None,
         initial={"lost_on": timezone.localdate(), "held_place": device.agency.name},

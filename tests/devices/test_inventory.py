@@ -126,7 +126,7 @@ def test_the_device_page_shows_its_custody_chain(cast, client, handed):
         D.HANDED_TO_SUBSCRIBER,
     ]
     assert "Mẫu 07 số" in html
-    assert response.context["actions"] == {"lock", "report_loss"}
+    assert response.context["actions"] == {"lock", "lose"}
 
 
 def test_the_list_links_to_the_agency_and_province_inventories_the_user_may_open(

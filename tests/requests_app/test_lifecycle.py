@@ -13,10 +13,10 @@ from tests.helpers import sign_in
 from tests.requests_app.letters import letter_at
 
 
-def test_every_action_with_a_handler_names_a_service():
+def test_every_action_with_an_effect_names_a_service():
     for action in ACTIONS.values():
-        if action.handler:
-            assert callable(getattr(services, action.handler)), action.name
+        if action.effect:
+            assert callable(getattr(services, action.effect)), action.name
 
 
 def test_every_source_names_a_status_and_a_role_or_the_portal_itself():

@@ -1,0 +1,93 @@
+"""Every workflow's lifecycle has the one shape of portal/lib/lifecycle.py, and each table is
+consistent: its states are the workflow's, its roles real, its effects services that exist,
+its buttons addresses that resolve, and the portal's own moves offered to nobody."""
+
+import pytest
+from django.urls import NoReverseMatch, reverse
+
+from agencies.choices import Role
+from demand import lifecycle as demand_lifecycle
+from demand import services as demand_services
+from demand.choices import RegistrationStatus
+from devices import lifecycle as devices_lifecycle
+from devices import services as devices_services
+from devices.choices import DeviceStatus, TokenState
+from orgmerge import lifecycle as orgmerge_lifecycle
+from orgmerge import services as orgmerge_services
+from orgmerge.choices import PlanStatus
+from portal.lib.lifecycle import SYSTEM, Lifecycle, Move
+from requests_app import lifecycle as letters_lifecycle
+from requests_app import services as letters_services
+from requests_app.choices import Status
+
+WORKFLOWS = {
+    "letters": (letters_lifecycle.ACTIONS, Status, letters_services),
+    "devices": (devices_lifecycle.MOVES, DeviceStatus, devices_services),
+    "tokens": (devices_lifecycle.TOKEN_MOVES, TokenState, devices_services),
+    "merger plans": (orgmerge_lifecycle.MOVES, PlanStatus, orgmerge_services),
+    "demand": (demand_lifecycle.MOVES, RegistrationStatus, demand_services),
+}
+ROLES = set(Role.values) | {SYSTEM, letters_lifecycle.PROCESSOR}
+
+
+@pytest.mark.parametrize("name", WORKFLOWS)
+def test_the_table_has_the_shared_shape(name):
+    table, _states, _services = WORKFLOWS[name]
+    assert isinstance(table, Lifecycle)
+    assert table and all(isinstance(move, Move) for move in table.values())
+    assert all(key == move.name for key, move in table.items())
+
+
+@pytest.mark.parametrize("name", WORKFLOWS)
+def test_states_and_roles_are_the_workflows_own(name):
+    table, states, _services = WORKFLOWS[name]
+    for move in table.values():
+        assert move.sources, move.name
+        assert set(move.sources) <= set(states.values), move.name
+        assert move.target is None or move.target in states.values, move.name
+        for state in move.sources:
+            assert move.roles_from(state) and set(move.roles_from(state)) <= ROLES, move.name
+
+
+@pytest.mark.parametrize("name", WORKFLOWS)
+def test_every_effect_is_a_service_of_the_app(name):
+    table, _states, services = WORKFLOWS[name]
+    for move in table.values():
+        if move.effect:
+            assert callable(getattr(services, move.effect, None)), move.name
+
+
+@pytest.mark.parametrize("name", WORKFLOWS)
+def test_every_button_leads_to_an_address_that_resolves(name):
+    table, _states, _services = WORKFLOWS[name]
+    for move in table.values():
+        if not move.url:
+            continue
+        assert move.button, move.name
+        try:
+            reverse(move.url, args=[1] if move.url_takes_pk else [])
+        except NoReverseMatch:
+            pytest.fail(f"{name}: {move.name} leads to {move.url}, which does not resolve")
+
+
+@pytest.mark.parametrize("name", WORKFLOWS)
+def test_the_portals_own_moves_are_offered_to_nobody(name):
+    table, _states, _services = WORKFLOWS[name]
+    for move in table.values():
+        for state in move.sources:
+            if move.roles_from(state) == (SYSTEM,):
+                alone = Lifecycle([move])
+                assert alone.offered(object(), state, holds=lambda role: True) == [], move.name
+                assert not move.button, move.name
+
+
+def test_a_guard_withholds_a_move_the_state_and_role_allow():
+    table = Lifecycle([
+        Move("open", {"a": "clerk"}, "b", "Open"),
+        Move("seal", {"a": "clerk"}, "c", "Seal", guard=lambda obj: obj["sealable"]),
+    ])  # fmt: skip
+    holds = {"clerk"}.__contains__
+    assert [m.name for m in table.offered({"sealable": False}, "a", holds)] == ["open"]
+    assert [m.name for m in table.offered({"sealable": True}, "a", holds)] == ["open", "seal"]
+    assert table.offered({"sealable": True}, "b", holds) == []
+    assert table.offered({"sealable": True}, "a", {"head"}.__contains__) == []
