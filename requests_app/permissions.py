@@ -60,7 +60,7 @@ class Overtaken(DomainError):
 
 
 def _overtaken(user, action: Action, cert_request) -> bool:
-    for status in action.statuses - {cert_request.status}:
+    for status in action.states - {cert_request.status}:
         probe = copy.copy(cert_request)
         probe.status = status
         if may(user, action, probe):
