@@ -12,8 +12,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from agencies.choices import Role
 from tests import factories as f
+from tests.cast import make_cast
 from tests.helpers import (
     TEST_AUDIT_HMAC_KEY,
     TEST_CA_HSM_PIN,
@@ -133,34 +133,7 @@ def _empty_audit_trail_after_transactional_tests(request):
 
 @pytest.fixture
 def cast(db):
-    province_1 = f.ProvinceFactory(name="Tỉnh Lai Châu")
-    office_1 = f.ProvincialOfficeFactory(parent=province_1)
-    agency_a = f.AgencyFactory(parent=province_1, name="Sở Tài chính tỉnh Lai Châu")
-    unit_a = f.UnitFactory(parent=agency_a, name="Phòng Ngân sách")
-    agency_b = f.AgencyFactory(parent=province_1, name="Sở Y tế tỉnh Lai Châu")
-    province_2 = f.ProvinceFactory(name="Thành phố Đà Nẵng")
-    office_2 = f.ProvincialOfficeFactory(parent=province_2)
-    agency_c = f.AgencyFactory(parent=province_2, name="Sở Xây dựng thành phố Đà Nẵng")
-    ca_org = f.CAOrgFactory()
-
-    def member(username, role, org):
-        user = f.UserFactory(username=username)
-        f.MembershipFactory(user=user, role=role, organization=org)
-        return user
-
-    clerk_a = member("clerk_a", Role.AGENCY_CLERK, agency_a)
-    head_a = member("head_a", Role.AGENCY_HEAD, agency_a)
-    clerk_b = member("clerk_b", Role.AGENCY_CLERK, agency_b)
-    clerk_c = member("clerk_c", Role.AGENCY_CLERK, agency_c)
-    officer_1 = member("officer_1", Role.PROVINCIAL_OFFICER, office_1)
-    officer_2 = member("officer_2", Role.PROVINCIAL_OFFICER, office_2)
-    ca_operator = member("ca_operator", Role.CA_OPERATOR, ca_org)
-    subscriber_user = f.UserFactory(username="subscriber_a")
-    f.MembershipFactory(user=subscriber_user, role=Role.SUBSCRIBER, organization=None)
-    subscriber = f.PersonFactory(organization=unit_a, user=subscriber_user)
-    admin = f.UserFactory(username="admin", is_superuser=True, is_staff=True)
-
-    return SimpleNamespace(**locals())
+    return make_cast()
 
 
 @pytest.fixture

@@ -15,8 +15,10 @@ from django.urls import reverse
 from agencies.choices import Role
 from requests_app import services
 from requests_app.choices import FormKind, Outcome, Status
+from requests_app.models import CertRequest
 from requests_app.permissions import allowed_actions
 from tests import factories as f
+from tests.cast import built_once, forget_cached_scopes, make_cast
 from tests.helpers import PERSONAS, sign_in
 from tests.requests_app.letters import (
     draft,
@@ -30,6 +32,47 @@ from tests.requests_app.letters import (
 pytestmark = pytest.mark.django_db
 
 LOGIN, OK, STALE = "login", "ok", "stale"
+F = FormKind
+# The letters the matrices start from, (stage, form, rows accepted first): built and signed
+# once for the module (tests/cast.py), each test reading its own copy.
+SHARED = [
+    (Status.DRAFT, F.ISSUE_PERSON, False),
+    (Status.AWAITING_HEAD, F.ISSUE_PERSON, False),
+    (Status.PROVINCE_REVIEW, F.ISSUE_PERSON, False),
+    (Status.PROVINCE_REVIEW, F.REVOKE, False),
+    (Status.PROVINCE_REVIEW, F.RENEW_CHANGE, False),
+    (Status.PROVINCE_REVIEW, F.RENEW_CHANGE, True),
+    (Status.PROVINCE_REVIEW, F.RECOVER_DEVICE, True),
+    (Status.FORWARDED, F.ISSUE_PERSON, False),
+    (Status.FORWARDED, F.ISSUE_PERSON, True),
+    (Status.FORWARDED, F.REVOKE, False),
+    (Status.FORWARDED, F.REVOKE, True),
+]
+
+
+@pytest.fixture(scope="module")
+def cast(django_db_setup, django_db_blocker):
+    with built_once(django_db_blocker):
+        yield make_cast()
+
+
+@pytest.fixture(scope="module")
+def letters(cast):
+    """The SHARED letters by (stage, form, accepted)."""
+    return {key: letter_at(cast, key[0], key[1], accepted=key[2]).pk for key in SHARED}
+
+
+@pytest.fixture
+def shared(cast, letters, db):
+    """A fresh copy of a SHARED letter, as the database holds it for this test."""
+    forget_cached_scopes(cast)
+
+    def letter(stage, form=F.ISSUE_PERSON, *, accepted=False):
+        return CertRequest.objects.get(pk=letters[(stage, form, accepted)])
+
+    return letter
+
+
 OUTSIDERS = {"clerk_b": 404, "clerk_c": 404, "officer_2": 404, "subscriber_user": 404}
 
 
@@ -75,8 +118,8 @@ DETAIL_MATRIX = {
 @pytest.mark.parametrize("page", ["detail", "progress"])
 @pytest.mark.parametrize("stage", list(DETAIL_MATRIX))
 @pytest.mark.parametrize("persona", PERSONAS)
-def test_who_may_read_a_letter(cast, client, page, stage, persona):
-    cert_request = letter_at(cast, stage)
+def test_who_may_read_a_letter(cast, shared, client, page, stage, persona):
+    cert_request = shared(stage)
     response = _client(client, cast, persona).get(
         reverse(f"requests_app:{page}", args=[cert_request.pk])
     )
@@ -126,8 +169,8 @@ def test_who_may_open_a_queue(cast, client, queue, persona):
 
 @pytest.mark.parametrize("queue", list(QUEUE_MATRIX))
 @pytest.mark.parametrize("persona", PERSONAS)
-def test_who_may_use_a_queue_bulk_action(cast, client, queue, persona):
-    cert_request = letter_at(cast, Status.PROVINCE_REVIEW)
+def test_who_may_use_a_queue_bulk_action(cast, shared, client, queue, persona):
+    cert_request = shared(Status.PROVINCE_REVIEW)
     response = _client(client, cast, persona).post(
         reverse(f"requests_app:{queue}"), {"bulk": "accept_valid", "ids": [cert_request.pk]}
     )
@@ -225,9 +268,9 @@ def _moved(cert_request, action, status_before) -> bool:
 )
 @pytest.mark.parametrize("persona", PERSONAS)
 def test_who_may_take_each_action(
-    cast, client, persona, action, stage, form, accepted, data, matrix
+    cast, shared, client, persona, action, stage, form, accepted, data, matrix
 ):
-    cert_request = letter_at(cast, stage, form, accepted=accepted)
+    cert_request = shared(stage, form, accepted=accepted)
     if action == "issue":
         signing_ready(cast)  # the head can sign: the right alone is what is tested here
     response = post_action(_client(client, cast, persona), cert_request, action, **data)
@@ -254,8 +297,8 @@ DECIDE_CASES = [
 @pytest.mark.parametrize(("stage", "matrix"), DECIDE_CASES, ids=[c[0] for c in DECIDE_CASES])
 @pytest.mark.parametrize("decision", ["accept", "refuse"])
 @pytest.mark.parametrize("persona", PERSONAS)
-def test_who_may_decide_a_row(cast, client, persona, stage, matrix, decision):
-    cert_request = letter_at(cast, stage)
+def test_who_may_decide_a_row(cast, shared, client, persona, stage, matrix, decision):
+    cert_request = shared(stage)
     row = cert_request.rows.get()
     url = reverse("requests_app:row_decide", args=[cert_request.pk, row.pk])
     response = _client(client, cast, persona).post(
@@ -272,17 +315,17 @@ def test_who_may_decide_a_row(cast, client, persona, stage, matrix, decision):
     assert (row.outcome != Outcome.PENDING) == (expected == OK)
 
 
-def test_a_row_of_another_letter_is_not_found(cast, client):
-    cert_request = letter_at(cast, Status.PROVINCE_REVIEW)
-    other = letter_at(cast, Status.PROVINCE_REVIEW)
+def test_a_row_of_another_letter_is_not_found(cast, shared, client):
+    cert_request = shared(Status.PROVINCE_REVIEW)
+    other = shared(Status.PROVINCE_REVIEW, F.REVOKE)
     sign_in(client, cast.officer_1)
     url = reverse("requests_app:row_decide", args=[cert_request.pk, other.rows.get().pk])
     assert client.post(url, {"decision": "accept"}).status_code == 404
     assert other.rows.get().outcome == Outcome.PENDING
 
 
-def test_an_unknown_action_is_not_found_and_actions_need_post(cast, client):
-    cert_request = letter_at(cast, Status.DRAFT)
+def test_an_unknown_action_is_not_found_and_actions_need_post(cast, shared, client):
+    cert_request = shared(Status.DRAFT)
     sign_in(client, cast.clerk_a)
     assert post_action(client, cert_request, "approve_everything").status_code == 404
     url = reverse("requests_app:action", args=[cert_request.pk, "submit"])
@@ -292,7 +335,7 @@ def test_an_unknown_action_is_not_found_and_actions_need_post(cast, client):
 
 
 # --- nobody approves their own letter ------------------------------------------------------------
-def test_a_clerk_who_is_also_the_head_cannot_issue_their_own_draft(cast, client):
+def test_a_clerk_who_is_also_the_head_cannot_issue_their_own_draft(cast, shared, client):
     both = f.UserFactory(username="clerk_and_head_a")
     f.MembershipFactory(user=both, role=Role.AGENCY_CLERK, organization=cast.agency_a)
     f.MembershipFactory(user=both, role=Role.AGENCY_HEAD, organization=cast.agency_a)
@@ -315,7 +358,7 @@ def test_a_clerk_who_is_also_the_head_cannot_issue_their_own_draft(cast, client)
     assert post_action(client, own, "issue").status_code == 302
     own.refresh_from_db()
     assert own.status == Status.ISSUED
-    colleagues = letter_at(cast, Status.AWAITING_HEAD)
+    colleagues = shared(Status.AWAITING_HEAD)
     sign_in(client, both)
     post_action(client, colleagues, "issue")
     colleagues.refresh_from_db()
@@ -368,8 +411,10 @@ BUTTONS = ["submit", "issue", "send_back", "return", "refuse", "forward", "proce
         ("officer_1", Status.FORWARDED, FormKind.ISSUE_PERSON, set()),
     ],
 )
-def test_the_page_offers_exactly_the_allowed_actions(cast, client, persona, stage, form, expected):
-    cert_request = letter_at(cast, stage, form)
+def test_the_page_offers_exactly_the_allowed_actions(
+    cast, shared, client, persona, stage, form, expected
+):
+    cert_request = shared(stage, form)
     sign_in(client, getattr(cast, persona))
     html = client.get(reverse("requests_app:detail", args=[cert_request.pk])).content.decode()
     offered = {
