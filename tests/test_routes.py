@@ -29,9 +29,12 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
+from certificates.models import CertificateAuthority
+from certificates.services import ca_initialize
 from demand.services import campaign_open
 from orgmerge.services import merger_plan_create
 from tests import factories as f
+from tests.cast import built_once, forget_cached_scopes, make_cast
 from tests.devices.test_pages import populate
 from tests.helpers import answer, sign_in
 from tests.requests_app.letters import draft
@@ -298,8 +301,16 @@ def walk(resolver=None, namespace=""):
             yield (f"{namespace}:{name}" if namespace else name), str(pattern.pattern)
 
 
-@pytest.fixture
-def world(cast, ca):
+@pytest.fixture(scope="module")
+def cast(django_db_setup, django_db_blocker):
+    with built_once(django_db_blocker):
+        yield make_cast()
+
+
+@pytest.fixture(scope="module")
+def world(cast):
+    """Agency A's objects, built once for the module (tests/cast.py)."""
+    ca_initialize()
     f.CAOrgFactory()
     devices = populate(cast, 1)
     letter = draft(cast)
@@ -325,7 +336,7 @@ def world(cast, ca):
         certificate=f.certificate_valid_for(cast),
         plan=plan,
         campaign=campaign,
-        authority=ca.issuing,
+        authority=CertificateAuthority.objects.get(kind="issuing", is_active=True),
         **vars(devices),
     )
 
@@ -377,7 +388,8 @@ GROUPS = sorted({name.split(":")[0] if ":" in name else "-" for name in ROUTES})
 
 
 @pytest.mark.parametrize("group", GROUPS)
-def test_each_persona_gets_its_answer_within_the_query_budget(world, group):
+def test_each_persona_gets_its_answer_within_the_query_budget(world, db, group):
+    forget_cached_scopes(world.cast)
     clients = clients_of(world.cast)
     wrong = []
     for name, route in ROUTES.items():
@@ -392,11 +404,11 @@ def test_each_persona_gets_its_answer_within_the_query_budget(world, group):
 
 
 @pytest.fixture
-def admin_client(cast):
+def admin_client(cast, db):
     return sign_in(Client(), cast.admin)
 
 
-def test_the_admin_is_for_staff_only(cast, admin_client):
+def test_the_admin_is_for_staff_only(cast, db, admin_client):
     """Every model's list and add page: the administrator sees it (or is refused an add the
     admin forbids), a clerk is sent to the admin's login page."""
     clerk = sign_in(Client(), cast.clerk_a)

@@ -15,7 +15,6 @@ from portal.models import Notification
 from requests_app import services
 from requests_app.choices import FormKind, Outcome, Status
 from requests_app.models import CertRequest, RequestRow
-from tests import factories as f
 from tests.helpers import sign_in
 from tests.requests_app.letters import certificate_of, draft, issue_signed, letter_at
 
@@ -168,51 +167,7 @@ def test_the_ca_queue_holds_forwarded_letters_earliest_deadline_first(cast, clie
     assert listed(client.get(CA_QUEUE)) == [a.pk, b.pk]
 
 
-# --- filters ---------------------------------------------------------------------------------
-@pytest.fixture
-def mixed(cast):
-    head_b = f.UserFactory(username="head_b")
-    f.MembershipFactory(user=head_b, role="agency_head", organization=cast.agency_b)
-    person = due_in(letter_at(cast, Status.PROVINCE_REVIEW), -1)
-    renewal = due_in(letter_at(cast, Status.PROVINCE_REVIEW, FormKind.RENEW_CHANGE), 2)
-    of_b = draft(cast, by=cast.clerk_b, agency=cast.agency_b)
-    services.cert_request_submit(cert_request=of_b, by=cast.clerk_b)
-    issue_signed(cast, of_b, by=head_b)
-    due_in(of_b, 1)
-    recovery = letter_at(cast, Status.PROVINCE_REVIEW, FormKind.RECOVER_DEVICE, accepted=True)
-    services.cert_request_process(cert_request=recovery, by=cast.officer_1)
-    due_in(recovery, 0)
-    return {"person": person, "renewal": renewal, "of_b": of_b, "recovery": recovery}
-
-
-@pytest.mark.parametrize(
-    ("query", "expected"),
-    [
-        ({}, ["person", "recovery", "of_b", "renewal"]),
-        ({"form": FormKind.RENEW_CHANGE}, ["renewal"]),
-        ({"form": FormKind.ISSUE_PERSON}, ["person", "of_b"]),
-        ({"overdue": "yes"}, ["person"]),
-        ({"overdue": "no"}, ["recovery", "of_b", "renewal"]),
-        ({"status": Status.IN_PROCESS}, ["recovery"]),
-        ({"status": Status.PROVINCE_REVIEW, "form": FormKind.ISSUE_PERSON}, ["person", "of_b"]),
-        ({"agency": "B"}, ["of_b"]),
-    ],
-)
-def test_the_inbox_filters(cast, client, mixed, query, expected):
-    if query.get("agency") == "B":
-        query = {"agency": cast.agency_b.pk}
-    sign_in(client, cast.officer_1)
-    response = client.get(INBOX, query)
-    assert listed(response) == [mixed[name].pk for name in expected]
-
-
-def test_the_agency_filter_offers_only_agencies_in_the_queue(cast, client, mixed):
-    sign_in(client, cast.officer_1)
-    field = client.get(INBOX).context["filter"].form.fields["agency"]
-    assert set(field.queryset) == {cast.agency_a, cast.agency_b}
-    assert cast.agency_c not in field.queryset
-
-
+# --- filters (the mixed inbox: tests/requests_app/test_queue_filters.py) -------------------
 def test_the_status_filter_offers_only_the_queues_statuses(cast, client):
     sign_in(client, cast.ca_operator)
     field = client.get(CA_QUEUE).context["filter"].form.fields["status"]
