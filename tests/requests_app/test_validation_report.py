@@ -1,6 +1,7 @@
 """The ETSI EN 319 102-1 validation report of a letter's signed version (docs/ca.md,
 "Validation report"): made with every check (on receipt and on request), stored with it, shown
-beside the signed version and downloaded as JSON and PDF by whoever may see the letter."""
+beside the signed version and downloaded as JSON and PDF by whoever may see the letter (persona
+by persona: test_letter_download_scopes.py)."""
 
 import json
 from datetime import timedelta
@@ -168,21 +169,6 @@ def test_the_pdf_report_reads_the_outcome_and_each_signer(cast, client):
     assert "Trần Thị Ánh Dương" in text and cast.agency_a.name in text
     at = timezone.localtime(verification.validated_at).strftime("%d/%m/%Y %H:%M")
     assert f"Thời điểm thẩm định: {at}" in text
-
-
-@pytest.mark.parametrize(
-    ("persona", "status"),
-    [("clerk_a", 200), ("officer_1", 200), ("ca_operator", 404), ("clerk_b", 404),
-     ("officer_2", 404)],
-)  # fmt: skip
-@pytest.mark.parametrize("url", ["validation_report_json", "validation_report_pdf"])
-def test_the_report_downloads_only_within_the_letters_scope(cast, client, persona, status, url):
-    letter = received(cast)
-    sign_in(client, getattr(cast, persona))
-
-    response = client.get(reverse(f"requests_app:{url}", args=[letter.pk]))
-
-    assert response.status_code == status
 
 
 def test_a_letter_without_a_signed_version_has_no_report_to_download(cast, client):

@@ -1,14 +1,13 @@
 """A letter (Mẫu 01–06) as a Word file: the same template as its PDF, every field and diacritic
 in NFC, the NĐ 30 page (A4, margins, landscape for the wide forms), the table's header rows
 repeated on every page, the page number from page 2; at every status (a draft has no number);
-downloads scoped like the letter."""
+downloads scoped like the letter (persona by persona: test_letter_download_scopes.py)."""
 
 import unicodedata
 
 import pytest
 from django.urls import reverse
 
-from portal.lib.docx import DOCX_CONTENT_TYPE
 from requests_app.choices import FormKind, Status
 from requests_app.models import CertRequest
 from requests_app.word import letter_docx
@@ -152,29 +151,6 @@ def test_hostile_values_give_a_valid_docx_in_nfc(cast):
     assert "Trần Thị Hằng" in text and decomposed not in text
     assert LONG in text
     assert not any(ord(c) < 32 and c not in "\t\n" for c in text)
-
-
-@pytest.mark.parametrize(
-    ("persona", "status"),
-    [
-        ("clerk_a", 200),
-        ("head_a", 200),
-        ("officer_1", 200),
-        ("ca_operator", 200),
-        ("clerk_b", 404),
-        ("clerk_c", 404),
-        ("officer_2", 404),
-        ("subscriber_user", 404),
-    ],
-)
-def test_a_letter_docx_downloads_only_within_the_letters_scope(cast, client, persona, status):
-    letter = letter_at(cast, Status.FORWARDED, FormKind.ISSUE_ORGANIZATION)
-    sign_in(client, getattr(cast, persona))
-    response = client.get(reverse("requests_app:docx", args=[letter.pk]))
-    assert response.status_code == status
-    if status == 200:
-        assert response["Content-Type"] == DOCX_CONTENT_TYPE
-        assert letter.number in docx_text(open_docx(response.content))
 
 
 @pytest.mark.parametrize(("persona", "status"), [("clerk_a", 200), ("officer_1", 404)])
