@@ -12,7 +12,6 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import format_html
 from django.utils.translation import gettext as _
 
 from agencies.models import Organization
@@ -21,6 +20,7 @@ from agencies.validators import nfc, validate_official_email
 from certificates.choices import REASONS_BY_SUBJECT_KIND, CertStatus, SubjectKind
 from certificates.models import Certificate
 from devices.choices import DeviceStatus
+from portal.lib.messages import Message
 from portal.lib.xlsx import FORMULA_TRIGGERS
 from requests_app.choices import ChangeField, FormKind
 from requests_app.columns import FORM_COLUMNS, REQUIRED_COLUMNS
@@ -263,18 +263,14 @@ def _refuse_if_renewable(row, errors, held, *, field: str, whose: str) -> None:
             continue
         if _belongs_to_agency(certificate, row.cert_request.agency):
             errors[field].append(
-                format_html(
+                Message(
+                    "renewable_here",
                     _(
                         "{whose} đang có chứng thư {serial} còn hiệu lực (còn {left} ngày): "
                         "không cấp mới; hãy đề nghị gia hạn hoặc thay đổi thông tin (Mẫu 04)."
                     ),
-                    whose=whose,
-                    serial=format_html(
-                        '<a href="{}">{}</a>',
-                        reverse("certificates:detail", args=[certificate.serial]),
-                        certificate.serial,
-                    ),
-                    left=left,
+                    {"whose": whose, "serial": certificate.serial, "left": left},
+                    links={"serial": reverse("certificates:detail", args=[certificate.serial])},
                 )
             )
         else:

@@ -35,7 +35,7 @@ from demand.services import campaign_open
 from orgmerge.services import merger_plan_create
 from tests import factories as f
 from tests.cast import built_once, forget_cached_scopes, make_cast
-from tests.devices.test_pages import populate
+from tests.devices.helpers import populate
 from tests.helpers import answer, sign_in
 from tests.requests_app.letters import draft
 

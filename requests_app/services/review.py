@@ -7,8 +7,6 @@ the actor's right and the letter's rules are decided on the row as locked."""
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
-from django.utils.html import conditional_escape
-from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
 from agencies.models import Organization
@@ -16,6 +14,7 @@ from agencies.services import document_number_next
 from agencies.validators import nfc
 from portal.audit import audit_record
 from portal.errors import DomainError
+from portal.lib.messages import Message
 from portal.workdays import add_working_days
 from requests_app import notify
 from requests_app.choices import FINAL_OUTCOMES, FormKind, Outcome
@@ -37,10 +36,14 @@ def check_all_rows(cert_request: CertRequest) -> None:
         row.cert_request = cert_request
         errors = row_errors(row) or confirmation_errors(row)
         if errors:
-            first = conditional_escape(next(iter(errors.values()))[0])  # a rule may link
-            problems.append(_("Dòng %(n)d: %(msg)s") % {"n": row.position, "msg": first})
+            first = next(iter(errors.values()))[0]  # a rule's message may carry a link
+            problems.append(
+                Message(
+                    "row_invalid", _("Dòng {n}: {message}"), {"n": row.position, "message": first}
+                )
+            )
     if problems:
-        raise DomainError(mark_safe(" ".join(problems)), code="rows_invalid")  # noqa: S308
+        raise DomainError(Message.joined("rows_invalid", " ", problems), code="rows_invalid")
 
 
 def _check_contact(cert_request: CertRequest) -> None:

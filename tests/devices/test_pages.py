@@ -8,18 +8,11 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import timezone
 
-from devices.choices import DeviceKind, DeviceStatus, ReceiverKind, ReturnReason
-from devices.models import CustodyRecord, Device, ReturnMinutes
-from devices.services import (
-    device_return_obligation_open,
-    handover_notice_create,
-    loss_report_create,
-    return_minutes_create,
-)
+from devices.choices import DeviceStatus
+from devices.models import Device, ReturnMinutes
 from tests import factories as f
-from tests.devices.helpers import send
+from tests.devices.helpers import populate
 from tests.helpers import sign_in
 
 D = DeviceStatus
@@ -33,75 +26,6 @@ PERSONAS = [
     "ca_operator",
     "subscriber_user",
 ]
-
-
-def delivered(cast, n: int, *, start: int = 0, agency=None, holder=None) -> list[Device]:
-    """n tokens the CA delivered to agency A (bulk: setup must stay cheap at 100)."""
-    agency = agency or cast.agency_a
-    devices = Device.objects.bulk_create(
-        [
-            Device(
-                kind=DeviceKind.USB_TOKEN,
-                serial=f"TK{agency.pk:02d}{start + i:06d}",
-                status=D.DELIVERED_TO_AGENCY,
-                agency=agency,
-                holder=holder or cast.subscriber,
-            )
-            for i in range(n)
-        ]
-    )
-    now = timezone.now()
-    CustodyRecord.objects.bulk_create(
-        [
-            CustodyRecord(
-                device=d, status=d.status, holder_kind="agency", agency=agency, held_from=now
-            )
-            for d in devices
-        ]
-    )
-    return devices
-
-
-def populate(cast, n: int, *, start: int = 0) -> SimpleNamespace:
-    """n devices in each state a page shows: handed over (one Mẫu 07), returned in one Mẫu 08
-    waiting for the CA, lost (Mẫu 09 each), waiting for handover, and in the CA's stock."""
-    clerk = cast.clerk_a
-    today = timezone.localdate()
-    handed = delivered(cast, n, start=start)
-    notice = handover_notice_create(
-        agency=cast.agency_a, devices=handed, acknowledged={d.pk for d in handed},
-        handed_on=today, by=clerk,
-    )  # fmt: skip
-    returning = delivered(cast, n, start=start + 1000)
-    for device in returning:
-        device_return_obligation_open(
-            device=device, reason=ReturnReason.REVOKED, notified_on=today, by=None
-        )
-    minutes = return_minutes_create(
-        agency=cast.agency_a, devices=returning, held_at=timezone.now(), place="Sở Tài chính",
-        receiver_kind=ReceiverKind.CA, agency_representative="Nguyễn Thị Thu Hà", by=clerk,
-    )  # fmt: skip
-    lost = delivered(cast, n, start=start + 2000)
-    reports = [
-        loss_report_create(
-            device=d, lost_on=today, lost_place="Chợ", circumstances="Rơi mất.", by=clerk
-        )
-        for d in lost
-    ]
-    send(cast, notice, minutes, *reports)  # the head signed and sent them
-    waiting = delivered(cast, n, start=start + 3000)
-    awaiting = delivered(cast, n, start=start + 4000)
-    for device in awaiting:
-        device_return_obligation_open(
-            device=device, reason=ReturnReason.EXPIRED, notified_on=today, by=None
-        )
-    Device.objects.bulk_create(
-        [Device(kind=DeviceKind.USB_TOKEN, serial=f"KHO{start + i:06d}") for i in range(n)]
-    )
-    delivered(cast, n, start=start, agency=cast.agency_c, holder=f.PersonFactory())
-    return SimpleNamespace(
-        device=handed[0], notice=notice, minutes=minutes, report=reports[0], waiting=waiting
-    )
 
 
 @pytest.fixture

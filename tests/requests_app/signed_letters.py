@@ -8,9 +8,10 @@ from portal.documents import DocumentKind
 from requests_app import services
 from requests_app.choices import FormKind, Status
 from requests_app.models import CertRequest, LetterDocument
+from requests_app.tasks import letter_archive_extend_task
 from tests import factories as f
 from tests.outside_signer import sign_and_seal
-from tests.requests_app.letters import draft
+from tests.requests_app.letters import draft, letter_at
 
 
 def issued_external(cast, *, number: str = "") -> CertRequest:
@@ -61,3 +62,14 @@ def tampered(pdf: bytes) -> bytes:
     """One byte changed inside the first revision's page content (signed by both)."""
     at = pdf.index(b"stream", pdf.index(b"%%EOF") // 4) + 40
     return pdf[:at] + bytes([pdf[at] ^ 0x01]) + pdf[at + 1 :]
+
+
+def worker_runs(letter) -> None:
+    """What the worker does once a signed version is stored: its archive, then its report."""
+    letter_archive_extend_task(LetterDocument.objects.signed_for(letter).get().pk)
+
+
+def received(cast):
+    letter = letter_at(cast, Status.PROVINCE_REVIEW, FormKind.ISSUE_ORGANIZATION)
+    worker_runs(letter)
+    return letter

@@ -14,7 +14,7 @@ from tests.cast import built_once, forget_cached_scopes, make_cast
 from tests.docx_reading import docx_text, open_docx
 from tests.helpers import sign_in
 from tests.requests_app.letters import letter_at
-from tests.requests_app.test_validation_report import received
+from tests.requests_app.signed_letters import received
 
 pytestmark = pytest.mark.django_db
 

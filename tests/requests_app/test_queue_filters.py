@@ -8,8 +8,8 @@ from requests_app.choices import FormKind, Status
 from tests import factories as f
 from tests.cast import built_once, forget_cached_scopes, make_cast
 from tests.helpers import sign_in
+from tests.requests_app.inbox import INBOX, due_in, listed
 from tests.requests_app.letters import draft, issue_signed, letter_at
-from tests.requests_app.test_queues import INBOX, due_in, listed
 
 pytestmark = pytest.mark.django_db
 

@@ -16,23 +16,10 @@ from requests_app import services
 from requests_app.choices import FormKind, Outcome, Status
 from requests_app.models import CertRequest, RequestRow
 from tests.helpers import sign_in
+from tests.requests_app.inbox import CA_QUEUE, INBOX, due_in, listed
 from tests.requests_app.letters import certificate_of, draft, issue_signed, letter_at
 
 pytestmark = pytest.mark.django_db
-
-INBOX = reverse("requests_app:province_inbox")
-CA_QUEUE = reverse("requests_app:ca_queue")
-
-
-def due_in(cert_request, days: int):
-    CertRequest.objects.filter(pk=cert_request.pk).update(
-        due_on=timezone.localdate() + timedelta(days=days)
-    )
-    return cert_request
-
-
-def listed(response) -> list[int]:
-    return [letter.pk for letter in response.context["letters"]]
 
 
 def make_letters(cast, n, *, rows=3, form=FormKind.ISSUE_PERSON, status=Status.PROVINCE_REVIEW):

@@ -17,28 +17,21 @@ from certificates.choices import RevocationReason
 from certificates.services import certificate_revoke, crl_publish
 from certificates.signing import personal_signing_certificate
 from requests_app import services
-from requests_app.choices import FormKind, Status
-from requests_app.models import LetterDocument
-from requests_app.tasks import letter_archive_extend_task
 from tests.certificates.signed_by import foreign_root_pem
 from tests.certificates.timestamped import sign_timestamped
 from tests.document_checks import text_of
 from tests.helpers import sign_in
-from tests.requests_app.letters import letter_at, signing_ready
-from tests.requests_app.signed_letters import issued_external, rendered, signed_of, tampered
+from tests.requests_app.letters import signing_ready
+from tests.requests_app.signed_letters import (
+    issued_external,
+    received,
+    rendered,
+    signed_of,
+    tampered,
+    worker_runs,
+)
 
 pytestmark = pytest.mark.django_db
-
-
-def worker_runs(letter) -> None:
-    """What the worker does once a signed version is stored: its archive, then its report."""
-    letter_archive_extend_task(LetterDocument.objects.signed_for(letter).get().pk)
-
-
-def received(cast):
-    letter = letter_at(cast, Status.PROVINCE_REVIEW, FormKind.ISSUE_ORGANIZATION)
-    worker_runs(letter)
-    return letter
 
 
 def revoke_head(cast, reason=RevocationReason.DEVICE_BROKEN):
