@@ -173,3 +173,10 @@ def test_no_test_module_imports_another():
                 if name.startswith("tests.") and name.rsplit(".", 1)[-1].startswith("test_"):
                     importing.append(f"{path.relative_to(ROOT)} imports {name}")
     assert importing == []
+
+
+def test_the_architecture_map_is_read_in_an_afternoon():
+    """docs/architecture.md stays a map (at most 600 lines); detail lives in the documents it
+    points to, benchmark runs in bench/HISTORY.md."""
+    lines = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8").splitlines()
+    assert len(lines) <= 600
