@@ -138,12 +138,13 @@ def cast(db):
 
 @pytest.fixture
 def ca(db):
-    """The simulated CA after its key ceremony (root and issuing CA, first CRLs published);
-    issuing, renewing and revoking go through it."""
+    """The simulated CA after its key ceremony (root and issuing CA, first CRLs published),
+    the ceremony made once per process (tests/ca_once.py); issuing, renewing and revoking go
+    through it."""
     from certificates.models import CertificateAuthority
-    from certificates.services import ca_initialize
+    from tests.ca_once import ca_ready
 
-    ca_initialize()
+    ca_ready()
     return SimpleNamespace(
         root=CertificateAuthority.objects.public().get(kind="root", is_active=True),
         issuing=CertificateAuthority.objects.public().get(kind="issuing", is_active=True),

@@ -30,10 +30,10 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
 from certificates.models import CertificateAuthority
-from certificates.services import ca_initialize
 from demand.services import campaign_open
 from orgmerge.services import merger_plan_create
 from tests import factories as f
+from tests.ca_once import ca_ready
 from tests.cast import built_once, forget_cached_scopes, make_cast
 from tests.devices.helpers import populate
 from tests.helpers import answer, sign_in
@@ -310,7 +310,7 @@ def cast(django_db_setup, django_db_blocker):
 @pytest.fixture(scope="module")
 def world(cast):
     """Agency A's objects, built once for the module (tests/cast.py)."""
-    ca_initialize()
+    ca_ready()
     f.CAOrgFactory()
     devices = populate(cast, 1)
     letter = draft(cast)

@@ -13,6 +13,7 @@ from requests_app import services
 from requests_app.choices import FormKind, Status
 from requests_app.models import CertRequest
 from tests import factories as f
+from tests.ca_once import ca_ready
 from tests.desk import sign_at_desk
 from tests.helpers import reauth_for
 
@@ -103,12 +104,12 @@ def signing_ready(cast, *, head=None, agency=None):
     CA's own services when missing): what the portal needs to sign the head's letters."""
     from agencies.models import Person
     from certificates.choices import SubjectKind
-    from certificates.services import ca_initialize, certificate_issue
+    from certificates.services import certificate_issue
     from certificates.signing import personal_signing_certificate, seal_certificate
 
     head = head or cast.head_a
     agency = agency or cast.agency_a
-    ca_initialize()
+    ca_ready()
     if personal_signing_certificate(head) is None:
         person = Person.objects.filter(user=head).first() or f.PersonFactory(
             organization=agency, user=head, full_name="Trần Thị Ánh Dương", position="Giám đốc"
