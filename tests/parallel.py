@@ -7,6 +7,11 @@ Loaded with `-p tests.parallel` (pyproject's addopts), before pytest-django read
 the environment is set at import, and the worker and server processes the tests start inherit
 it. Without xdist (PYTEST_XDIST_WORKER unset) nothing changes.
 
+The tests that take tens of seconds each (the fuzz suite, the browser, the worker and server
+processes) are handed out first (`pytest_collection_modifyitems`): with `--dist load` each
+process then takes the next test as it finishes, and the run ends on short tests instead of one
+process finishing a long one while the other waits.
+
 The fuzz suite's count of generated inputs (tests/fuzz/strategies.py) is printed here: made
 in the workers, each sends its own to the controller, which prints the sum.
 """
@@ -47,6 +52,30 @@ if WORKER:
     os.environ["PORTAL_VAR_DIR"] = str(_var)
     os.environ.pop("MEDIA_ROOT", None)
     os.environ.pop("PORTAL_EXPORT_DIR", None)
+
+
+# Where the tests of tens of seconds each live (their modules' order kept among them).
+LONG = (
+    "tests/fuzz/",
+    "tests/api/test_schemathesis.py",
+    "tests/portal/test_reads_never_write.py",
+    "tests/browser/",
+    "tests/requests_app/test_processing_faults.py",
+    "tests/security/test_no_private_keys.py",
+    "tests/deadlines/test_worker_killed.py",
+    "tests/requests_app/test_excel_import_worker.py",
+    "tests/requests_app/test_concurrency.py",
+    "tests/test_beat_schedule.py",
+)
+
+
+def long_first(path: str) -> int:
+    return next((i for i, prefix in enumerate(LONG) if path.startswith(prefix)), len(LONG))
+
+
+def pytest_collection_modifyitems(items):
+    """The long tests first, in LONG's order; the rest as collected (a stable sort)."""
+    items.sort(key=lambda item: long_first(item.nodeid))
 
 
 def pytest_sessionfinish(session):

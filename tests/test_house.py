@@ -160,21 +160,6 @@ def test_no_private_name_is_imported_from_another_module():
     assert private_names_imported() == []
 
 
-def test_no_test_module_imports_another():
-    """What tests share lives in helper modules (tests/cast.py, tests/*/helpers.py,
-    tests/requests_app/letters.py…), never in another test module (docs/architecture.md §2.12).
-    The fuzz suite's budget reads its tests' settings: it imports them to count, not to share."""
-    importing = []
-    for path in sorted((ROOT / "tests").rglob("*.py")):
-        if path == ROOT / "tests" / "fuzz" / "test_budget.py":
-            continue
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            for name in imports_of(node):
-                if name.startswith("tests.") and name.rsplit(".", 1)[-1].startswith("test_"):
-                    importing.append(f"{path.relative_to(ROOT)} imports {name}")
-    assert importing == []
-
-
 def test_the_architecture_map_is_read_in_an_afternoon():
     """docs/architecture.md stays a map (at most 600 lines); detail lives in the documents it
     points to, benchmark runs in bench/HISTORY.md."""

@@ -5,7 +5,9 @@ import functools
 import io
 import os
 import re
+from contextlib import contextmanager, suppress
 
+from django.db import transaction
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
@@ -202,3 +204,15 @@ def field_names(html: str) -> list[str]:
     """The names of the inputs, selects and textareas of a page."""
     names = re.findall(r'<(?:input|select|textarea)[^>]*\bname="([^"]+)"', html)
     return sorted({n for n in names if n != "csrfmiddlewaretoken"})
+
+
+class _Undone(Exception):
+    """Raised at the end of an example to roll its savepoint back."""
+
+
+@contextmanager
+def undone():
+    """Whatever the example wrote is rolled back: every example starts from the same rows."""
+    with suppress(_Undone), transaction.atomic():
+        yield
+        raise _Undone

@@ -4,13 +4,14 @@ Each accepted upload's job is run by its own task, as the worker would."""
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
 from django.urls import reverse
 from hypothesis import given
 
 from portal.models import ImportJob
 from requests_app.excel import CA_HEADERS
 from tests.factories import letter_draft
-from tests.fuzz.strategies import fuzz_settings, raw_number, sheets, state, workbook_bytes
+from tests.fuzz.strategies import fuzz_settings, raw_number, sheets, state, undone, workbook_bytes
 from tests.helpers import sign_in, stock_upload, upload_and_parse
 
 pytestmark = pytest.mark.django_db
@@ -28,27 +29,42 @@ def _only_the_job(before: dict, jobs_before: int) -> dict:
     return {**before, "AuditEvent": before["AuditEvent"] + ImportJob.objects.count() - jobs_before}
 
 
+# Made once for every example of a test; each example is rolled back (`undone`).
+@pytest.fixture
+def clerk(cast):
+    return sign_in(Client(), cast.clerk_a)
+
+
+@pytest.fixture
+def operator(cast):
+    return sign_in(Client(), cast.ca_operator)
+
+
+@pytest.fixture
+def draft(cast):
+    return letter_draft(cast)
+
+
 @fuzz_settings(400)
 @given(lines=sheets(LETTER_HEADER, len(LETTER_HEADER)))
-def test_the_letter_import_preview(client, cast, lines):
-    cert_request = letter_draft(cast)
-    sign_in(client, cast.clerk_a)
-    before, jobs = state(), ImportJob.objects.count()
-    response = upload_and_parse(
-        client, reverse("requests_app:import", args=[cert_request.pk]), _upload(lines)
-    )
-    assert response.status_code < 500
-    assert state() == _only_the_job(before, jobs)  # a preview stores nothing else
+def test_the_letter_import_preview(clerk, draft, lines):
+    with undone():
+        before, jobs = state(), ImportJob.objects.count()
+        response = upload_and_parse(
+            clerk, reverse("requests_app:import", args=[draft.pk]), _upload(lines)
+        )
+        assert response.status_code < 500
+        assert state() == _only_the_job(before, jobs)  # a preview stores nothing else
 
 
 @fuzz_settings(400)
 @given(lines=sheets(STOCK_HEADER, len(STOCK_HEADER)))
-def test_the_stock_import_preview(client, cast, lines):
-    sign_in(client, cast.ca_operator)
-    before, jobs = state(), ImportJob.objects.count()
-    response = stock_upload(client, _upload(lines))
-    assert response.status_code < 500
-    assert state() == _only_the_job(before, jobs)
+def test_the_stock_import_preview(operator, lines):
+    with undone():
+        before, jobs = state(), ImportJob.objects.count()
+        response = stock_upload(operator, _upload(lines))
+        assert response.status_code < 500
+        assert state() == _only_the_job(before, jobs)
 
 
 @pytest.mark.parametrize(
