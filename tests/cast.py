@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from types import SimpleNamespace
 
+import pytest
 from django.db import transaction
 
 from agencies.choices import Role
@@ -53,6 +54,18 @@ def built_once(django_db_blocker) -> Iterator[None]:
     with django_db_blocker.unblock(), transaction.atomic():
         yield
         transaction.set_rollback(True)
+
+
+def module_cast():
+    """A `cast` fixture built once for the module (`cast = module_cast()` in a test module):
+    the module's tests, and its other module fixtures, share it."""
+
+    @pytest.fixture(scope="module")
+    def cast(django_db_setup, django_db_blocker):
+        with built_once(django_db_blocker):
+            yield make_cast()
+
+    return cast
 
 
 def forget_cached_scopes(cast: SimpleNamespace) -> None:

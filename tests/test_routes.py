@@ -34,7 +34,7 @@ from demand.services import campaign_open
 from orgmerge.services import merger_plan_create
 from tests import factories as f
 from tests.ca_once import ca_ready
-from tests.cast import built_once, forget_cached_scopes, make_cast
+from tests.cast import forget_cached_scopes, module_cast
 from tests.devices.helpers import populate
 from tests.helpers import answer, sign_in
 from tests.requests_app.letters import draft
@@ -301,10 +301,7 @@ def walk(resolver=None, namespace=""):
             yield (f"{namespace}:{name}" if namespace else name), str(pattern.pattern)
 
 
-@pytest.fixture(scope="module")
-def cast(django_db_setup, django_db_blocker):
-    with built_once(django_db_blocker):
-        yield make_cast()
+cast = module_cast()
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,7 @@ from django.urls import reverse
 from portal.lib.docx import DOCX_CONTENT_TYPE
 from requests_app.choices import FormKind, Status
 from requests_app.models import CertRequest
-from tests.cast import built_once, forget_cached_scopes, make_cast
+from tests.cast import forget_cached_scopes, module_cast
 from tests.docx_reading import docx_text, open_docx
 from tests.helpers import sign_in
 from tests.requests_app.letters import letter_at
@@ -19,10 +19,7 @@ from tests.requests_app.signed_letters import received
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(scope="module")
-def cast(django_db_setup, django_db_blocker):
-    with built_once(django_db_blocker):
-        yield make_cast()
+cast = module_cast()
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,7 @@ import pytest
 from requests_app import services
 from requests_app.choices import FormKind, Status
 from tests import factories as f
-from tests.cast import built_once, forget_cached_scopes, make_cast
+from tests.cast import forget_cached_scopes, module_cast
 from tests.helpers import sign_in
 from tests.requests_app.inbox import INBOX, due_in, listed
 from tests.requests_app.letters import draft, issue_signed, letter_at
@@ -14,10 +14,7 @@ from tests.requests_app.letters import draft, issue_signed, letter_at
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(scope="module")
-def cast(django_db_setup, django_db_blocker):
-    with built_once(django_db_blocker):
-        yield make_cast()
+cast = module_cast()
 
 
 @pytest.fixture(scope="module")

@@ -18,7 +18,7 @@ from requests_app.choices import FormKind, Outcome, Status
 from requests_app.models import CertRequest
 from requests_app.permissions import allowed_actions
 from tests import factories as f
-from tests.cast import built_once, forget_cached_scopes, make_cast
+from tests.cast import forget_cached_scopes, module_cast
 from tests.helpers import PERSONAS, sign_in
 from tests.requests_app.letters import (
     draft,
@@ -50,10 +50,7 @@ SHARED = [
 ]
 
 
-@pytest.fixture(scope="module")
-def cast(django_db_setup, django_db_blocker):
-    with built_once(django_db_blocker):
-        yield make_cast()
+cast = module_cast()
 
 
 @pytest.fixture(scope="module")
