@@ -52,13 +52,9 @@ def _insert(rows: list[tuple[type, dict]], events: list[dict]) -> None:
     for model, values in rows:
         values = dict(values)
         old = values.pop("id")
-        for name, target in (
-            ("parent_id", CertificateAuthority),
-            ("issuer_id", CertificateAuthority),
-            ("authority_id", CertificateAuthority),
-        ):
-            if values.get(name) is not None:
-                values[name] = new_pk[(target, values[name])]
+        for field in model._meta.fields:
+            if field.many_to_one and values.get(field.attname) is not None:
+                values[field.attname] = new_pk[(field.related_model, values[field.attname])]
         obj = model.objects.create(**values)
         new_pk[(model, old)] = obj.pk
         created[(model._meta.label_lower, str(old))] = obj

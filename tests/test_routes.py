@@ -30,11 +30,11 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
 from certificates.models import CertificateAuthority
-from demand.services import campaign_open
 from orgmerge.services import merger_plan_create
 from tests import factories as f
 from tests.ca_once import ca_ready
 from tests.cast import forget_cached_scopes, module_cast
+from tests.demand.world import province_campaign
 from tests.devices.helpers import populate
 from tests.helpers import answer, sign_in
 from tests.requests_app.letters import draft
@@ -318,14 +318,7 @@ def world(cast):
         effective_on=timezone.localdate() + timedelta(days=10),
         by=cast.officer_1,
     )
-    campaign = campaign_open(
-        by=cast.officer_1,
-        province=cast.province_1,
-        start_year=2027,
-        end_year=2031,
-        due_on=timezone.localdate() + timedelta(days=20),
-        reference="12/SKHCN-CNS",
-    )
+    campaign = province_campaign(cast)
     return SimpleNamespace(
         cast=cast,
         letter=letter,

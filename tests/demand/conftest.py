@@ -1,16 +1,13 @@
 """The demand world: agency A's head with a personal certificate and the agency's seal, the
 province's officer with a personal certificate of the Sở KH&CN, and a campaign of province 1."""
 
-from datetime import timedelta
 from types import SimpleNamespace
 
 import pytest
-from django.utils import timezone
 
 from certificates.choices import SubjectKind
-from demand.services import campaign_open
 from tests import factories as f
-from tests.demand.world import issue
+from tests.demand.world import issue, province_campaign
 
 
 @pytest.fixture
@@ -31,11 +28,4 @@ def signers(cast, ca):
 
 @pytest.fixture
 def campaign(cast):
-    return campaign_open(
-        by=cast.officer_1,
-        province=cast.province_1,
-        start_year=2027,
-        end_year=2031,
-        due_on=timezone.localdate() + timedelta(days=20),
-        reference="12/SKHCN-CNS",
-    )
+    return province_campaign(cast)

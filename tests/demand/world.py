@@ -1,14 +1,31 @@
 """What the demand tests share besides their fixtures (tests/demand/conftest.py)."""
 
+from datetime import timedelta
+
+from django.utils import timezone
+
 from certificates import services as ca_services
 from certificates.choices import SubjectKind
 from demand.services import (
+    campaign_open,
     registration_desk_complete,
     registration_desk_prepare,
     summary_desk_complete,
     summary_desk_prepare,
 )
 from tests.desk import sign_at_desk
+
+
+def province_campaign(cast):
+    """Province 1's officer opens a 2027–2031 campaign due in 20 days."""
+    return campaign_open(
+        by=cast.officer_1,
+        province=cast.province_1,
+        start_year=2027,
+        end_year=2031,
+        due_on=timezone.localdate() + timedelta(days=20),
+        reference="12/SKHCN-CNS",
+    )
 
 
 def issue(cast, **kwargs):

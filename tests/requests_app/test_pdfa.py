@@ -6,21 +6,19 @@ JavaScript and no annotation PDF/A refuses; and a letter signed at the desk (two
 updates, two printable stamps) still does. The demand registration and the monthly report,
 rendered by the same helper, are checked too."""
 
-from datetime import timedelta
-
 import pytest
-from django.utils import timezone
 
 from dashboard.months import Month
 from dashboard.reports import report_pdf
 from demand.documents import registration_pdf
-from demand.services import campaign_open, registration_start
+from demand.services import registration_start
 from devices.services import device_document_pdf
 from portal.documents import DocumentKind
 from requests_app.choices import FormKind
 from requests_app.documents import SUBJECTS
 from requests_app.models import LetterDocument
 from requests_app.tasks import letter_document_render_task
+from tests.demand.world import province_campaign
 from tests.devices.document_builders import BUILDERS
 from tests.document_checks import (
     annotations,
@@ -87,14 +85,7 @@ def test_each_device_document_is_pdfa_3b_with_its_title_in_the_xmp(cast, token, 
 
 
 def test_a_demand_registration_and_a_monthly_report_are_pdfa_3b_too(cast):
-    campaign = campaign_open(
-        by=cast.officer_1,
-        province=cast.province_1,
-        start_year=2027,
-        end_year=2031,
-        due_on=timezone.localdate() + timedelta(days=20),
-        reference="12/SKHCN-CNS",
-    )
+    campaign = province_campaign(cast)
     registration = registration_start(campaign=campaign, agency=cast.agency_a, by=cast.clerk_a)
     month = Month(2026, 2)
     documents = {
