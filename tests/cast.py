@@ -1,5 +1,5 @@
 """The cast every test can call on (the `cast` fixture, tests/conftest.py), and the same cast
-built once for a module's tests (`cast_for_the_module`), as Django's `setUpTestData` builds a
+built once for a module's tests (`module_cast`), as Django's `setUpTestData` builds a
 class's data: in a transaction that each test's own nests in as a savepoint rolled back after
 the test, the whole rolled back after the module. A module whose tests each need an expensive
 world (a letter issued and signed) builds it once this way and gives each test a fresh copy
