@@ -27,8 +27,9 @@ def configure() -> None:
 
 
 @contextmanager
-def throwaway_database(prefix: str):
-    """Django set up on a fresh test database, dropped at the end; yields the connection."""
+def throwaway_database(prefix: str, *, keep: bool = False):
+    """Django set up on a fresh test database, dropped at the end (kept with `keep`, to
+    study a large seeded run again); yields the connection."""
     import django
     from django.conf import settings
 
@@ -44,4 +45,7 @@ def throwaway_database(prefix: str):
     try:
         yield connection
     finally:
-        connection.creation.destroy_test_db(old_name, verbosity=0)
+        if keep:
+            print(f"kept the database {connection.settings_dict['NAME']}")
+        else:
+            connection.creation.destroy_test_db(old_name, verbosity=0)

@@ -246,16 +246,31 @@ class SigningCertificateMonth(models.Model):
         ]
         indexes = [
             # The page's lists (§13): the month's biggest signers, its revoked or expired
-            # and its public-CA certificates; the idle list's last signature per certificate.
-            models.Index(fields=["month", "agency"], name="signcertmonth_month_agency_idx"),
+            # and its public-CA certificates, each in its order for the country (and a
+            # province, whose share is found early in that order) and within one agency
+            # (which would otherwise be a few rows scattered through the whole month);
+            # the idle list's last signature per certificate.
             models.Index(fields=["month", "-signatures"], name="signcertmonth_month_sig_idx"),
             models.Index(
+                fields=["month", "agency", "-signatures"], name="signcertmonth_agency_sig_idx"
+            ),
+            models.Index(
                 fields=["month", "-bad"], condition=Q(bad__gt=0), name="signcertmonth_bad_idx"
+            ),
+            models.Index(
+                fields=["month", "agency", "-bad"],
+                condition=Q(bad__gt=0),
+                name="signcertmonth_agency_bad_idx",
             ),
             models.Index(
                 fields=["month", "-signatures"],
                 condition=Q(issuer_kind="public"),
                 name="signcertmonth_public_idx",
+            ),
+            models.Index(
+                fields=["month", "agency", "-signatures"],
+                condition=Q(issuer_kind="public"),
+                name="signcertmonth_agency_pub_idx",
             ),
             models.Index(fields=["certificate", "last_signed_at"], name="signcertmonth_cert_idx"),
         ]

@@ -105,7 +105,7 @@ ROUTES: dict[str, Route] = {
     "monthly_reports:desk_prepare": R(MONTH, "login 403 403 403 400 404 403 403", 7, post=True),
     "monthly_reports:desk_complete": R(MONTH, "login 403 403 403 400 404 403 403", 5, post=True),
     "monthly_reports:download": R(GONE, "login 403 403 403 404 404 404 403", 5),
-    "signing_monitor": R(None, "login 200 200 200 200 200 200 403", 14),
+    "signing_monitor": R(None, "login 200 200 200 200 200 200 403", 15),
     "favicon.ico": R(None, "301 301 301 301 301 301 301 301", 4),
     # accounts
     "login": R(None, "200 302 302 302 302 302 302 302", 4),

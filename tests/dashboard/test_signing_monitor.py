@@ -7,6 +7,9 @@ own, the CA all; out of scope 404), its query budget, and the monthly report's s
 from datetime import datetime, timedelta
 
 import pytest
+from django.conf import settings
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from certificates.choices import (
@@ -24,6 +27,7 @@ from certificates.services.monitoring import is_night
 from dashboard import monitor
 from dashboard.models import (
     IdleCertificate,
+    IdleCertificateCount,
     SigningAgencyMonth,
     SigningAlert,
     SigningCertificateMonth,
@@ -337,6 +341,36 @@ def test_the_month_filter_reads_that_months_rollups(cast, client, rolled):
     )
 
 
+def _section(page: str, key: str) -> str:
+    return page.split(f'id="{key}"')[1].split("</section>")[0]
+
+
+def test_the_lists_link_the_portals_certificates_and_not_a_public_cas(cast, client, rolled):
+    page = _seen(client, cast.clerk_a)
+    head = rolled["events"][0]
+    top = _section(page, "theo-chung-thu")
+    assert f'href="/chung-thu/{head.serial}/"' in top and cast.agency_a.name in top
+    public = _section(page, "cong-cong")
+    assert "PUBLIC01" in public and "/chung-thu/PUBLIC01" not in public
+    assert "Công cộng" in public and "Chuyên dùng" not in public
+    idle = _section(page, "khong-su-dung")
+    assert f'href="/chung-thu/{rolled["idle_a"].serial}/"' in idle
+
+
+def test_a_scope_without_idle_certificates_reads_no_idle_list(
+    cast, client, rolled, django_assert_num_queries
+):
+    # As the worker writes an agency none of whose certificates is idle: no line, a zero.
+    IdleCertificate.objects.filter(agency=cast.agency_a).delete()
+    IdleCertificateCount.objects.filter(agency=cast.agency_a).update(n=0)
+    sign_in(client, cast.clerk_a)
+    client.get(PAGE)
+    with CaptureQueriesContext(connection) as read:
+        page = client.get(PAGE).content.decode()
+    assert "Không có chứng thư nào." in _section(page, "khong-su-dung")
+    assert not [q for q in read.captured_queries if 'dashboard_idlecertificate"' in q["sql"]]
+
+
 def test_the_page_costs_the_same_queries_for_more_events(
     cast, client, rolled, django_assert_max_num_queries
 ):
@@ -345,8 +379,48 @@ def test_the_page_costs_the_same_queries_for_more_events(
     for _i in range(5):
         signed(cert(cast.agency_b), local(timezone.localdate().replace(day=1), 10), n=3)
     signing_months_roll_up()
-    with django_assert_max_num_queries(16):
+    with django_assert_max_num_queries(17):
         assert client.get(PAGE).status_code == 200
+
+
+# --- the kept page ---------------------------------------------------------------------------
+def _queries_of_a_visit(client, **params) -> tuple[int, str]:
+    with CaptureQueriesContext(connection) as read:
+        page = client.get(PAGE, params).content.decode()
+    return len(read.captured_queries), page
+
+
+def test_a_second_visit_reads_the_kept_figures_until_the_worker_writes_again(cast, client, rolled):
+    sign_in(client, cast.clerk_a)
+    first, page = _queries_of_a_visit(client)
+    again, page_again = _queries_of_a_visit(client)
+    assert again <= first - 8
+    top = _section(page, "theo-chung-thu")
+    assert top == _section(page_again, "theo-chung-thu")
+    new = cert(cast.agency_a)
+    signed(new, local(timezone.localdate().replace(day=1), 11), document_id=77)
+    assert new.serial not in _section(client.get(PAGE).content.decode(), "theo-chung-thu")
+    signing_months_roll_up()
+    assert new.serial in _section(client.get(PAGE).content.decode(), "theo-chung-thu")
+
+
+def test_a_kept_page_is_never_shown_to_another_user_or_scope(cast, client, rolled):
+    head = rolled["events"][0]
+    assert head.serial in _seen(client, cast.clerk_a)
+    assert head.serial not in _seen(client, cast.clerk_b)
+    # The clerk moves to another agency: the page kept for their old scope is not theirs now.
+    cast.clerk_a.memberships.update(organization=cast.agency_b)
+    page = _seen(client, cast.clerk_a)
+    assert head.serial not in page and rolled["b"].serial in page
+
+
+def test_a_kept_page_follows_the_language(cast, client, rolled):
+    sign_in(client, cast.clerk_a)
+    vietnamese = client.get(PAGE).content.decode()
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    english = client.get(PAGE).content.decode()
+    assert "Chữ ký bằng chứng thư đã thu hồi hoặc hết hạn" in vietnamese
+    assert "Chữ ký bằng chứng thư đã thu hồi hoặc hết hạn" not in english
 
 
 def test_the_navigation_links_the_monitor_for_letter_roles(cast, client):
