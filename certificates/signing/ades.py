@@ -21,7 +21,7 @@ from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from django.conf import settings
 from django.utils import timezone
-from pyhanko.sign.ades.report import AdESFailure, AdESIndeterminate
+from pyhanko.sign.ades.report import AdESFailure, AdESIndeterminate, AdESPassed
 from pyhanko.sign.diff_analysis import DiffResult
 from pyhanko.sign.validation.ades import ades_basic_validation, ades_lta_validation
 from pyhanko.sign.validation.generic_cms import extract_tst_data_iter
@@ -51,6 +51,7 @@ from pyhanko_certvalidator.registry import SimpleTrustManager
 from pyhanko_certvalidator.revinfo.archival import CRLContainer
 
 from certificates.signing.context import ValidationMaterial
+from certificates.signing.fetchers import CrlsAsFetched
 from certificates.signing.files import open_pdf
 from certificates.signing.indications import (
     INDETERMINATE,
@@ -142,14 +143,21 @@ class ValidationReport:
 
 
 def _validation_spec(
-    material: ValidationMaterial, extra_poes: list[KnownPOE]
+    material: ValidationMaterial, extra_poes: list[KnownPOE], *, crls_fetched: bool = False
 ) -> PdfSignatureValidationSpec:
     """The policy of `material` for pyHanko's AdES validation (a spec, not a context: the
     AdES functions take policies, docs/ca.md "Validation report"). Every certificate that
     names a CRL must be shown unrevoked by it (the CAs' newest CRLs; a document's own DSS adds
     its archived ones); a CRL issued after the validation time still tells whether a
     certificate was revoked before it (our CA puts no certificate on hold), so a past
-    validation time can use today's list."""
+    validation time can use today's list.
+
+    With `crls_fetched` the same CRLs are served as a validator would fetch them today
+    (`fetchers.CrlsAsFetched`) instead of as local knowledge: the present is judged with them
+    and the past with the document's own DSS only. That is what an archive renewed by a newer
+    time-stamping unit needs once the first unit's certificate has ended: given as local
+    knowledge, today's CRL would be taken as that unit's status too and pin its control time
+    to today, after its end."""
     policy = CertValidationPolicySpec(
         trust_manager=SimpleTrustManager.build(trust_roots=list(material.roots)),
         revinfo_policy=CertRevTrustPolicy(
@@ -164,11 +172,16 @@ def _validation_spec(
         SignatureValidationSpec(
             cert_validation_policy=policy,
             revinfo_gathering_policy=RevocationInfoGatheringSpec(
-                online_fetching_rule=RevinfoOnlineFetchingRule.LOCAL_ONLY,
+                online_fetching_rule=(
+                    RevinfoOnlineFetchingRule.NO_HISTORICAL_FETCH
+                    if crls_fetched
+                    else RevinfoOnlineFetchingRule.LOCAL_ONLY
+                ),
                 certificate_fetching_rule=CertificateFetchingRule.NEVER_FETCH,
+                fetcher_backend=CrlsAsFetched(material.crls) if crls_fetched else None,
             ),
             local_knowledge=LocalKnowledge(
-                known_crls=[CRLContainer(crl) for crl in material.crls],
+                known_crls=[] if crls_fetched else [CRLContainer(crl) for crl in material.crls],
                 known_certs=list(material.intermediates),
                 known_poes=_known_poes(material) + extra_poes,
             ),
@@ -368,9 +381,21 @@ def _ades_result(embedded, spec: PdfSignatureValidationSpec, timing: ValidationT
     )
 
 
+# Left without proof of existence by the CRLs as local knowledge (see `_validation_spec`).
+_NO_POE = {AdESIndeterminate.NO_POE, AdESIndeterminate.OUT_OF_BOUNDS_NO_POE}
+
+
 def _validate(embedded, material, timing: ValidationTimingInfo) -> SignatureValidation:
-    spec = _validation_spec(material, _signer_poes(embedded, material))
+    poes = _signer_poes(embedded, material)
+    spec = _validation_spec(material, poes)
     result = outside_event_loop(lambda: _ades_result(embedded, spec, timing))
+    if result.ades_subindic in _NO_POE and _has_signature_timestamp(embedded):
+        # An archive whose older time-stamp's unit has ended: judged again with the same
+        # CRLs served as fetched, where its newer document time-stamps carry it.
+        fetched = _validation_spec(material, poes, crls_fetched=True)
+        again = outside_event_loop(lambda: _ades_result(embedded, fetched, timing))
+        if again.ades_subindic == AdESPassed.OK:
+            result = again
     integrity = embedded.summarise_integrity_info()
     signer = embedded.signer_cert
     indication, sub_indication = _outcome(result, integrity)

@@ -15,6 +15,7 @@ from pyhanko.sign.ades.report import AdESIndeterminate, AdESPassed
 
 from certificates.models import TimestampUnit
 from certificates.services import ca_initialize, crl_refresh_due, timestamp_unit_ensure
+from certificates.signing.ades import validation_report
 from certificates.signing.context import validation_material
 from portal.models import AuditEvent
 from requests_app import services
@@ -160,6 +161,8 @@ def test_past_the_signers_and_the_tsas_expiry_an_archive_validates_only_if_the_b
         now = timezone.now()  # after the CRLs' issue
         kept = lta_results(bytes(renewed.content), material, at=now)
         stale = lta_results(before_renewal, material, at=now)
+        report_kept = validation_report(bytes(renewed.content), material=material)
+        report_stale = validation_report(before_renewal, material=material)
 
     assert {name: r.ades_subindic for name, r in kept.items()} == {
         "ChuKyLanhDao": AdESPassed.OK,
@@ -168,6 +171,16 @@ def test_past_the_signers_and_the_tsas_expiry_an_archive_validates_only_if_the_b
     # the copy from before: its only time-stamp's certificate has ended, nothing proves it
     # was made while that certificate was valid
     assert {r.ades_subindic for r in stale.values()} == {AdESIndeterminate.NO_POE}
+    # The portal's own report, shown beside the letter, says the same of both copies: the
+    # renewed one passes, the one from before lacks a proof that it existed while its
+    # certificates were valid.
+    assert [(s.indication, s.sub_indication) for s in report_kept.signatures] == [
+        ("TOTAL-PASSED", ""),
+        ("TOTAL-PASSED", ""),
+    ]
+    assert {(s.indication, s.sub_indication) for s in report_stale.signatures} == {
+        ("INDETERMINATE", "OUT_OF_BOUNDS_NO_POE")
+    }
 
 
 def test_the_check_refuses_an_archive_renewal_not_below_the_tsas(settings):
