@@ -3,9 +3,10 @@ of a signature with long-term availability and integrity (ades_lta_validation), 
 portal's chain only (no network), at a chosen time (docs/ca.md, "Long-term signatures").
 
 The CAs' newest CRLs are what a validator would fetch today: they are served as "fetched"
-(`MaterialFetchers`), so the validation at the current time uses them and the validation in
-the past uses only what the document holds in its DSS, as EN 319 102-1 has it. Given as local
-knowledge instead, today's CRL of the issuing CA would also be taken as the status of a
+(`certificates.signing.fetchers.CrlsAsFetched`, plumbing only: the policy is this module's
+own, stricter than the portal's report), so the validation at the current time uses them and
+the validation in the past uses only what the document holds in its DSS, as EN 319 102-1 has
+it. Given as local knowledge instead, today's CRL of the issuing CA would also be taken as the status of a
 time-stamping unit whose certificate has since ended, and an archive could never be validated
 past that end."""
 
@@ -13,7 +14,6 @@ import asyncio
 from datetime import datetime
 from io import BytesIO
 
-from asn1crypto import crl as asn1_crl
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.validation.ades import ades_lta_validation
 from pyhanko.sign.validation.policy_decl import (
@@ -24,14 +24,6 @@ from pyhanko.sign.validation.policy_decl import (
     SignatureValidationSpec,
 )
 from pyhanko_certvalidator.context import CertValidationPolicySpec
-from pyhanko_certvalidator.errors import OCSPFetchError
-from pyhanko_certvalidator.fetchers.api import (
-    CertificateFetcher,
-    CRLFetcher,
-    FetcherBackend,
-    Fetchers,
-    OCSPFetcher,
-)
 from pyhanko_certvalidator.ltv.types import ValidationTimingInfo
 from pyhanko_certvalidator.policy_decl import (
     CertRevTrustPolicy,
@@ -41,68 +33,7 @@ from pyhanko_certvalidator.policy_decl import (
 from pyhanko_certvalidator.registry import SimpleTrustManager
 
 from certificates.signing.context import ValidationMaterial
-
-
-class _CrlsOfMaterial(CRLFetcher):
-    """The material's CRLs, "fetched" by issuer name."""
-
-    def __init__(self, crls):
-        self._crls = crls
-        self._fetched: dict[bytes, list[asn1_crl.CertificateList]] = {}
-
-    async def fetch(self, cert, *, use_deltas=None):
-        issuer = cert.issuer.dump()
-        found = [crl for crl in self._crls if crl.issuer.dump() == issuer]
-        self._fetched[issuer] = found
-        return found
-
-    def fetched_crls(self):
-        return [crl for crls in self._fetched.values() for crl in crls]
-
-    def fetched_crls_for_cert(self, cert):
-        return self._fetched[cert.issuer.dump()]
-
-
-class _NoOcsp(OCSPFetcher):
-    async def fetch(self, cert, authority):
-        raise OCSPFetchError("the portal validates with CRLs")
-
-    def fetched_responses(self):
-        return []
-
-    def fetched_responses_for_cert(self, cert):
-        return []
-
-
-class _NoCertificates(CertificateFetcher):
-    async def fetch_cert_issuers(self, cert):
-        return
-        yield  # an empty async generator
-
-    async def fetch_crl_issuers(self, certificate_list):
-        return
-        yield
-
-    def fetched_certs(self):
-        return []
-
-
-class MaterialFetchers(FetcherBackend):
-    """A fetcher backend over the material read beforehand: no network, no database."""
-
-    def __init__(self, material: ValidationMaterial):
-        self._material = material
-
-    def get_fetchers(self) -> Fetchers:
-        return Fetchers(
-            ocsp_fetcher=_NoOcsp(),
-            crl_fetcher=_CrlsOfMaterial(self._material.crls),
-            cert_fetcher=_NoCertificates(),
-        )
-
-    async def close(self):
-        return None
-
+from certificates.signing.fetchers import CrlsAsFetched
 
 CRL_OR_OCSP = RevocationCheckingRule.CRL_OR_OCSP_REQUIRED
 
@@ -120,7 +51,7 @@ def lta_validation_spec(material: ValidationMaterial) -> PdfSignatureValidationS
             cert_validation_policy=policy,
             revinfo_gathering_policy=RevocationInfoGatheringSpec(
                 online_fetching_rule=RevinfoOnlineFetchingRule.NO_HISTORICAL_FETCH,
-                fetcher_backend=MaterialFetchers(material),
+                fetcher_backend=CrlsAsFetched(material.crls),
             ),
             local_knowledge=LocalKnowledge(known_certs=list(material.intermediates)),
         )
