@@ -49,3 +49,17 @@ def throwaway_database(prefix: str, *, keep: bool = False):
             print(f"kept the database {connection.settings_dict['NAME']}")
         else:
             connection.creation.destroy_test_db(old_name, verbosity=0)
+
+
+def serve_pages() -> None:
+    """Pages for the test client: its host allowed, and static files named without the
+    manifest that collectstatic builds at deployment."""
+    from django.test import override_settings
+
+    override_settings(
+        ALLOWED_HOSTS=["testserver"],
+        STORAGES={
+            "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+            "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+        },
+    ).enable()

@@ -304,7 +304,7 @@ def main() -> int:
 
     _setup.configure()
     with _setup.throwaway_database("bench-letter-page-") as connection:
-        from django.test import Client, override_settings
+        from django.test import Client
 
         from tests.helpers import sign_in
 
@@ -316,14 +316,7 @@ def main() -> int:
             f" {time.perf_counter() - started:.1f} s ({connection.vendor});"
             f" load average {os.getloadavg()[0]:.1f}"
         )
-        # Pages name their static files; the manifest is built by collectstatic at deployment.
-        override_settings(
-            ALLOWED_HOSTS=["testserver"],
-            STORAGES={
-                "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-                "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-            },
-        ).enable()
+        _setup.serve_pages()
         # A web worker's heap holds no seeding objects: leave them out of the collector's
         # full passes, which would otherwise be charged to the timed requests.
         gc.collect()

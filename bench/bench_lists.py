@@ -145,19 +145,12 @@ def run(repeat: int, depth: int, only: str | None) -> int:
     django.setup()
     logging.getLogger("axes").setLevel(logging.WARNING)  # one sign-in line per account
     from django.contrib.auth import get_user_model
-    from django.test import Client, override_settings
+    from django.test import Client
 
     from agencies.models import Membership
     from tests.helpers import sign_in
 
-    # Pages name their static files; the manifest is built by collectstatic at deployment.
-    override_settings(
-        ALLOWED_HOSTS=["testserver"],
-        STORAGES={
-            "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-            "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-        },
-    ).enable()
+    _setup.serve_pages()
     User = get_user_model()
     clients: dict[str, Client] = {}
     figures: list[Figure] = []

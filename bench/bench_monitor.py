@@ -194,19 +194,13 @@ def seed_and_roll_up(connection, n_events: int, n_certificates: int, n_agencies:
 def time_pages() -> list[tuple]:
     """(who, month, kept or anew, figures) for the CA, the Sở KH&CN and the clerk."""
     from django.contrib.auth import get_user_model
-    from django.test import Client, override_settings
+    from django.test import Client
     from django.utils import timezone
 
     from dashboard.months import Month
     from tests.helpers import sign_in
 
-    override_settings(
-        ALLOWED_HOSTS=["testserver"],
-        STORAGES={
-            "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-            "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-        },
-    ).enable()
+    _setup.serve_pages()
     previous = Month.previous(timezone.localdate())
     results = []
     for who in ("ca", "province", "clerk"):

@@ -118,7 +118,7 @@ def run(n_certificates: int, n_agencies: int, *, export: bool = True) -> int:
         if connection.vendor != "postgresql":
             print("bench_stats needs PostgreSQL (DATABASE_URL=postgres://…)", file=sys.stderr)
             return 2
-        from django.test import Client, override_settings
+        from django.test import Client
 
         from tests.helpers import sign_in
 
@@ -126,15 +126,7 @@ def run(n_certificates: int, n_agencies: int, *, export: bool = True) -> int:
         operator = seed(connection, n_certificates, n_agencies)
         print(f"seeded {n_certificates:,} certificates in {time.perf_counter() - started:.1f} s")
         client = sign_in(Client(), operator)  # an operator's session has its second factor
-        # Pages name their static files; the manifest is built by collectstatic at deployment.
-        plain_static = override_settings(
-            ALLOWED_HOSTS=["testserver"],
-            STORAGES={
-                "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-                "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-            },
-        )
-        plain_static.enable()
+        _setup.serve_pages()
         # The first page tallies the ended months (once a month nationwide, §10) and warms
         # the database's buffers.
         first = timed_get(client, "/thong-ke/", clear_cache=True)
