@@ -44,6 +44,17 @@ class Scope:
         """Whether the user holds `role` for the organisation at `path` (or above it)."""
         return any(path.startswith(p) for p in self.role_paths.get(role, ()))
 
+    @property
+    def cache_key(self) -> str:
+        """Everything `visible_to` reads of the scope, as text: two users whose figures are
+        kept under the same key see the same rows."""
+        if self.sees_everything:
+            return "all"
+        return "|".join(
+            [",".join(sorted(self.org_paths)), ",".join(sorted(self.agency_paths)),
+             str(self.person_id)]
+        )  # fmt: skip
+
 
 ANONYMOUS = Scope()
 

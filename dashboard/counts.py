@@ -182,20 +182,6 @@ def wide_scope(scope: Scope) -> bool:
     return scope.sees_everything or Role.PROVINCIAL_OFFICER in scope.roles
 
 
-def _scope_key(scope: Scope) -> str:
-    """A cache key naming everything `visible_to` reads of the scope, so two users share
-    counts only when they see the same rows."""
-    who = (
-        "all"
-        if scope.sees_everything
-        else "|".join(
-            [",".join(sorted(scope.org_paths)), ",".join(sorted(scope.agency_paths)),
-             str(scope.person_id)]
-        )
-    )  # fmt: skip
-    return f"dashboard:v1:{who}"
-
-
 def scope_counts(user, scope: Scope) -> dict:
     """The certificates, devices, letters and overdue returns of the user's scope, and the
     time they were counted: cached for a wide scope, live otherwise."""
@@ -210,7 +196,7 @@ def scope_counts(user, scope: Scope) -> dict:
 
     if not wide_scope(scope):
         return {**count(), "counted_at": None}
-    key = _scope_key(scope)
+    key = f"dashboard:v1:{scope.cache_key}"
     counts = cache.get(key)
     if counts is None:
         counts = {**count(), "counted_at": timezone.now()}

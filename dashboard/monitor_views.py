@@ -2,7 +2,7 @@
 monitor of the user's scope, narrowed to an organisation they may see and to a month.
 
 The figures change only when the worker writes its rollups, idle list or alerts, so their
-rendered HTML is kept per user, scope, organisation, month and language, and stamped with
+rendered HTML is kept per scope, organisation, month and language, and stamped with
 those writes (`monitor.stamps`): a page after a new rollup is built again, a page between
 two rollups costs three small queries. Organisation names in a kept page may lag a rename
 by BODY_SECONDS."""
@@ -26,18 +26,12 @@ BODY_SECONDS = 600
 
 
 def _body_key(user, chosen, month, stamps) -> str:
-    """Everything the figures depend on: who asks and what they may see (a change of
-    membership changes the scope), the organisation, the month, the language and the
-    worker's writes."""
-    parts = (
-        user.pk,
-        repr(scope_for(user)),
-        chosen.pk if chosen else None,
-        month.first_day,
-        translation.get_language(),
-        stamps,
-    )
-    return "signing-monitor:" + hashlib.sha256(repr(parts).encode()).hexdigest()
+    """Everything the figures depend on: what the user may see (a change of membership
+    changes it; the statistics and the dashboard's counts share figures the same way), the
+    organisation, the month, the language and the worker's writes."""
+    parts = (chosen.pk if chosen else None, month.first_day, translation.get_language(), stamps)
+    digest = hashlib.sha256(repr(parts).encode()).hexdigest()
+    return f"signing-monitor:v1:{scope_for(user).cache_key}:{digest}"
 
 
 def _body(request, chosen, month, stamps) -> str:

@@ -296,15 +296,9 @@ def _mergers(user, chosen: Organization | None) -> Table:
     )
 
 
-def _cache_key(user, chosen: Organization | None) -> str:
-    scope = scope_for(user)
-    who = "all" if scope.sees_everything else ",".join(sorted(scope.org_paths))
-    return f"stats:v1:{who}:{chosen.pk if chosen else '-'}"
-
-
 def figures(user, chosen: Organization | None = None) -> list[Table]:
     """Every figure of the page for `user`, narrowed to `chosen`, cached per scope."""
-    key = _cache_key(user, chosen)
+    key = f"stats:v1:{scope_for(user).cache_key}:{chosen.pk if chosen else '-'}"
     tables = cache.get(key)
     if tables is None:
         tables = compute(user, chosen)
