@@ -12,6 +12,7 @@ from types import SimpleNamespace
 
 import pytest
 
+from certificates.backends import simulated
 from tests import factories as f
 from tests.cast import make_cast
 from tests.helpers import (
@@ -24,6 +25,7 @@ from tests.helpers import (
     TEST_TOKEN_SO_KEY,
     service_missing,
 )
+from tests.keys import FixedKeys
 
 
 def pytest_configure(config):
@@ -76,6 +78,22 @@ def pytest_configure(config):
     # the Celery broker's database too.
     settings.PORTAL_API_RATE_TOKEN = "1000000/minute"
     settings.PORTAL_API_RATE_ADDRESS = "1000000/minute"
+
+
+@pytest.fixture(scope="session")
+def _fixed_keys():
+    """The simulated CA's RSA-2048 subscriber keys drawn from the committed test keys
+    (tests/keys: generating them took a tenth of the suite's time)."""
+    generate = simulated.new_private_key
+    simulated.new_private_key = keys = FixedKeys(generate)
+    yield keys
+    simulated.new_private_key = generate
+
+
+@pytest.fixture(autouse=True)
+def _fixed_keys_from_the_first(_fixed_keys):
+    """Each test draws the test keys from the first: all of one test's keys differ."""
+    _fixed_keys.restart()
 
 
 @pytest.fixture(autouse=True)
