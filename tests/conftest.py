@@ -14,6 +14,7 @@ import pytest
 
 from certificates.backends import simulated
 from tests import factories as f
+from tests import flush
 from tests.cast import make_cast
 from tests.helpers import (
     TEST_AUDIT_HMAC_KEY,
@@ -78,6 +79,15 @@ def pytest_configure(config):
     # the Celery broker's database too.
     settings.PORTAL_API_RATE_TOKEN = "1000000/minute"
     settings.PORTAL_API_RATE_ADDRESS = "1000000/minute"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _flush_by_delete():
+    """Transactional tests end with a DELETE of each table rather than a TRUNCATE
+    (tests/flush.py: 0.4 s saved per test)."""
+    flush.by_delete()
+    yield
+    flush.by_truncate()
 
 
 @pytest.fixture(scope="session")
