@@ -7,10 +7,11 @@ a tenth of its time went there. Here the simulated CA's `new_private_key` draws 
 keys instead from `rsa2048.pem`, a committed file of keys made once with
 `python -m tests.keys` and never used outside the tests.
 
-Each test starts again at the file's first key (`restart`, an autouse fixture), so the keys of
-one test are all different, whatever ran before it in the process; a test that needs more keys
-than the file holds gets real new ones past its end. Other algorithms, the CA's own keys and
-processes the tests start (workers, servers) generate keys as production does.
+Each test starts again at the file's first key (`restart`, an autouse fixture) and skips any
+key the database already holds (a key pair of a module's world built once, `tests/cast.py`,
+or of the test itself), so no key is held twice; a test that needs more keys than the file
+holds gets real new ones past its end. Other algorithms, the CA's own keys and processes the
+tests start (workers, servers) generate keys as production does.
 """
 
 import sys
@@ -19,7 +20,9 @@ from pathlib import Path
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from certificates.backends.x509build import key_id
 from certificates.choices import KeyAlgorithm
+from certificates.models import DeviceKey
 
 FILE = Path(__file__).with_name("rsa2048.pem")
 COUNT = 256
@@ -32,18 +35,27 @@ class FixedKeys:
     def __init__(self, generate):
         self.generate = generate
         self.pems = [block + _END for block in FILE.read_bytes().split(_END) if block.strip()]
-        self.loaded: dict[int, object] = {}
+        self.loaded: dict[int, tuple[object, str]] = {}
         self.next = 0
 
     def restart(self) -> None:
         self.next = 0
 
     def __call__(self, algorithm: str):
-        if algorithm != KeyAlgorithm.RSA2048 or self.next >= len(self.pems):
+        if algorithm != KeyAlgorithm.RSA2048:
             return self.generate(algorithm)
-        index, self.next = self.next, self.next + 1
+        while self.next < len(self.pems):
+            key, identifier = self.key(self.next)
+            self.next += 1
+            if not DeviceKey.objects.filter(key_id=identifier).exists():
+                return key
+        return self.generate(algorithm)
+
+    def key(self, index: int) -> tuple[object, str]:
+        """The file's key at `index` and its key id, loaded once per process."""
         if index not in self.loaded:
-            self.loaded[index] = serialization.load_pem_private_key(self.pems[index], password=None)
+            key = serialization.load_pem_private_key(self.pems[index], password=None)
+            self.loaded[index] = (key, key_id(key.public_key()))
         return self.loaded[index]
 
 
