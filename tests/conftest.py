@@ -100,10 +100,19 @@ def _fixed_keys():
     simulated.new_private_key = generate
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _fixed_keys_of_the_module(_fixed_keys):
+    """Keys a module's world drew (outside its tests) are skipped until the module ends."""
+    yield
+    _fixed_keys.release()
+
+
 @pytest.fixture(autouse=True)
 def _fixed_keys_from_the_first(_fixed_keys):
     """Each test draws the test keys from the first: all of one test's keys differ."""
     _fixed_keys.restart()
+    yield
+    _fixed_keys.test_ended()
 
 
 @pytest.fixture(autouse=True)

@@ -7,11 +7,12 @@ a tenth of its time went there. Here the simulated CA's `new_private_key` draws 
 keys instead from `rsa2048.pem`, a committed file of keys made once with
 `python -m tests.keys` and never used outside the tests.
 
-Each test starts again at the file's first key (`restart`, an autouse fixture) and skips any
-key the database already holds (a key pair of a module's world built once, `tests/cast.py`,
-or of the test itself), so no key is held twice; a test that needs more keys than the file
-holds gets real new ones past its end. Other algorithms, the CA's own keys and processes the
-tests start (workers, servers) generate keys as production does.
+Each test starts again at the file's first key (`restart`), so the keys of one test all
+differ; keys drawn outside a test, by a module's world built once (`tests/cast.py`), are kept
+for that module and skipped by its tests (`reserve`, `release`: the key id is unique in the
+database). A test that needs more keys than the file holds gets real new ones past its end.
+Other algorithms, the CA's own keys and processes the tests start (workers, servers) generate
+keys as production does.
 """
 
 import sys
@@ -20,9 +21,7 @@ from pathlib import Path
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from certificates.backends.x509build import key_id
 from certificates.choices import KeyAlgorithm
-from certificates.models import DeviceKey
 
 FILE = Path(__file__).with_name("rsa2048.pem")
 COUNT = 256
@@ -35,29 +34,41 @@ class FixedKeys:
     def __init__(self, generate):
         self.generate = generate
         self.pems = [block + _END for block in FILE.read_bytes().split(_END) if block.strip()]
-        self.loaded: dict[int, tuple[object, str]] = {}
+        self.loaded: dict[int, object] = {}
         self.next = 0
+        self.in_test = False
+        self.reserved: set[int] = set()
 
     def restart(self) -> None:
-        self.next = 0
+        """A test begins: its keys from the first."""
+        self.next, self.in_test = 0, True
+
+    def test_ended(self) -> None:
+        self.in_test = False
+
+    def release(self) -> None:
+        """A module ends: the keys its world held are free again."""
+        self.reserved.clear()
 
     def __call__(self, algorithm: str):
         if algorithm != KeyAlgorithm.RSA2048:
             return self.generate(algorithm)
         while self.next < len(self.pems):
-            key, identifier = self.key(self.next)
+            index = self.next
             self.next += 1
-            if not DeviceKey.objects.filter(key_id=identifier).exists():
-                return key
+            if index in self.reserved:
+                continue
+            if not self.in_test:
+                self.reserved.add(index)
+            return self.key(index)
         return self.generate(algorithm)
 
-    def key(self, index: int) -> tuple[object, str]:
-        """The file's key at `index` and its key id, loaded once per process."""
+    def key(self, index: int):
+        """The file's key at `index`, loaded once per process."""
         if index not in self.loaded:
-            key = serialization.load_pem_private_key(
+            self.loaded[index] = serialization.load_pem_private_key(
                 self.pems[index], password=None, unsafe_skip_rsa_key_validation=True
             )
-            self.loaded[index] = (key, key_id(key.public_key()))
         return self.loaded[index]
 
 
