@@ -9,8 +9,8 @@ keys instead from `rsa2048.pem`, a committed file of keys made once with
 
 Each test starts again at the file's first key (`restart`), so the keys of one test all
 differ; keys drawn outside a test, by a module's world built once (`tests/cast.py`), are kept
-for that module and skipped by its tests (`reserve`, `release`: the key id is unique in the
-database). A test that needs more keys than the file holds gets real new ones past its end.
+for that module and skipped by its tests until it ends (`release`: the key id is unique in
+the database). A test that needs more keys than the file holds gets real new ones past its end.
 Other algorithms, the CA's own keys and processes the tests start (workers, servers) generate
 keys as production does.
 """
@@ -19,8 +19,8 @@ import sys
 from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 
+from certificates.backends.x509build import new_private_key
 from certificates.choices import KeyAlgorithm
 
 FILE = Path(__file__).with_name("rsa2048.pem")
@@ -75,7 +75,7 @@ class FixedKeys:
 def write(count: int = COUNT) -> None:
     """Make the file anew (a one-off: the keys are committed)."""
     blocks = [
-        rsa.generate_private_key(public_exponent=65537, key_size=2048).private_bytes(
+        new_private_key(KeyAlgorithm.RSA2048).private_bytes(
             serialization.Encoding.PEM,
             serialization.PrivateFormat.PKCS8,
             serialization.NoEncryption(),
