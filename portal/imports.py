@@ -111,8 +111,10 @@ def import_kind_register(kind: str, task, *, save_task=None) -> None:
 
 def _registered(name: str):
     # Tasks are sent by name, so a web process need never import a tasks module; to run one
-    # here (the tests run a parse in their own process) the apps' tasks are loaded first.
-    current_app.loader.import_default_modules()
+    # here (the tests run a parse in their own process) the apps' tasks are loaded first, once:
+    # each load sends Celery's import signal, on which its Django fixup runs every system check.
+    if name not in current_app.tasks:
+        current_app.loader.import_default_modules()
     return current_app.tasks[name]
 
 

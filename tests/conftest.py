@@ -40,6 +40,9 @@ def pytest_configure(config):
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
     settings.WHITENOISE_USE_FINDERS = True
+    # Files looked up per request, as under DEBUG: otherwise each test client's first request
+    # builds WhiteNoise's middleware, which walks and stats every static file.
+    settings.WHITENOISE_AUTOREFRESH = True
     # The simulated CA, as tests use it: real passphrases (no development default), and EC
     # P-256 keys for the root and issuing CA: SoftHSM2 takes 0.5-2 s to generate an RSA key and
     # the `ca` fixture holds a ceremony per test; P-256 takes milliseconds. Tests of the RSA
