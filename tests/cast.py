@@ -1,19 +1,38 @@
-"""The cast every test can call on (the `cast` fixture, tests/conftest.py), and the same cast
-built once for a module's tests (`module_cast`), as Django's `setUpTestData` builds a
-class's data: in a transaction that each test's own nests in as a savepoint rolled back after
-the test, the whole rolled back after the module. A module whose tests each need an expensive
-world (a letter issued and signed) builds it once this way and gives each test a fresh copy
-read from the database."""
+"""The cast every test can call on (the `cast` fixture, tests/conftest.py): committed once per
+process and handed to each test as a fresh copy, as Django's `setUpTestData` hands its data.
 
+- Built in its own transaction and committed as soon as the test database is made; each
+  test's own transaction (pytest-django's `db`) then sees it and rolls back whatever the test
+  changed. Building it took a hundred statements and the audit trail's signals per test.
+- A transactional test ends with a flush of every table (tests/flush.py): the cast is built
+  and committed again right after it (`after_flush`), so the next test finds it.
+- A test that does not ask for the cast meets the database without it, as before: deleted in
+  that test's transaction (rolled back with it), or flushed before a transactional one.
+- A module whose tests each need an expensive world (a letter issued and signed) builds it once
+  with `built_once`: in a transaction that each test's own nests in as a savepoint rolled back
+  after the test, the whole rolled back after the module. Its tests share one copy of the cast
+  (`module_cast`) and get their world's objects read fresh from the database.
+"""
+
+import copy
 from collections.abc import Iterator
 from contextlib import contextmanager
 from types import SimpleNamespace
 
 import pytest
-from django.db import transaction
+from django.apps import apps
+from django.core import serializers
+from django.core.management import call_command
+from django.core.management.color import no_style
+from django.db import connection, transaction
+from django.db.models import Model
 
 from agencies.choices import Role
+from portal.models import AuditChainHead
 from tests import factories as f
+from tests import flush
+from tests.audit_guard import TABLE as AUDIT_TABLE
+from tests.audit_guard import audit_guard_suspended
 
 
 def make_cast() -> SimpleNamespace:
@@ -56,14 +75,101 @@ def built_once(django_db_blocker) -> Iterator[None]:
         transaction.set_rollback(True)
 
 
+class CommittedCast:
+    """The cast as committed in this process's test database. `seed`: the rows the migrations
+    wrote (the calendar's overrides), which every flush is followed by again; `tables`: the
+    tables holding rows once the cast is built."""
+
+    def __init__(self) -> None:
+        self.pristine: SimpleNamespace | None = None
+        self.seed: str = ""
+        self.tables: list[str] = []
+
+    def build(self) -> None:
+        """Keep the migrations' rows as the seed, then build the cast and commit it."""
+        self.seed = serializers.serialize("json", _rows_of(_tables_with_rows()))
+        self._make()
+
+    def copy(self) -> SimpleNamespace:
+        """The cast for one test: copies that share nothing with the committed originals."""
+        assert self.pristine is not None
+        return copy.deepcopy(self.pristine)
+
+    def remove(self) -> None:
+        """The database as the migrations left it, for a test that did not ask for the cast:
+        in the test's own transaction, whose rollback brings the cast back, or committed
+        before a transactional test, whose closing flush is followed by `after_flush`."""
+        if self.pristine is None:
+            return
+        with transaction.atomic():
+            with audit_guard_suspended() as cursor:
+                for statement in connection.ops.sql_flush(no_style(), self.tables):
+                    cursor.execute(statement)
+            self._sow()
+
+    def after_flush(self) -> None:
+        """A transactional test's flush emptied the database: the seed and the cast again."""
+        if self.pristine is not None:
+            self._sow()
+            self._make()
+
+    def restore(self) -> None:
+        """At the end of the run: the database as the migrations left it (for `--reuse-db`)."""
+        if self.pristine is not None:
+            empty_database()
+            self._sow()
+
+    def _make(self) -> None:
+        with transaction.atomic():
+            self.pristine = make_cast()
+        self.tables = _tables_with_rows()
+
+    def _sow(self) -> None:
+        for row in serializers.deserialize("json", self.seed):
+            row.save()
+
+
+COMMITTED = CommittedCast()
+
+
+def empty_database() -> None:
+    """Every table emptied and committed, as a transactional test's end does (the audit trail
+    first, with its guard suspended: the guard refuses the flush's DELETE)."""
+    with transaction.atomic():
+        AuditChainHead.objects.all().delete()
+        with audit_guard_suspended() as cursor:
+            cursor.execute(f"DELETE FROM {AUDIT_TABLE}")
+    call_command("flush", interactive=False, verbosity=0)
+
+
+def _tables_with_rows() -> list[str]:
+    """The portal's tables holding a row, but the ones a flush keeps (tests/flush.py)."""
+    tables = connection.introspection.django_table_names(only_existing=True)
+    with connection.cursor() as cursor:
+        found = []
+        for table in tables:
+            if table in flush.KEPT:
+                continue
+            cursor.execute(f"SELECT 1 FROM {connection.ops.quote_name(table)} LIMIT 1")
+            if cursor.fetchone():
+                found.append(table)
+    return found
+
+
+def _rows_of(tables: list[str]) -> Iterator[Model]:
+    for model in apps.get_models(include_auto_created=True):
+        if model._meta.db_table in tables:
+            yield from model._base_manager.all()
+
+
 def module_cast():
-    """A `cast` fixture built once for the module (`cast = module_cast()` in a test module):
-    the module's tests, and its other module fixtures, share it."""
+    """A `cast` fixture of the module (`cast = module_cast()` in a test module): the module's
+    tests, and its other module fixtures, share one copy of the committed cast."""
 
     @pytest.fixture(scope="module")
-    def cast(django_db_setup, django_db_blocker):
+    def cast(_committed_cast, django_db_blocker):
         with built_once(django_db_blocker):
-            yield make_cast()
+            yield _committed_cast.copy()
 
     return cast
 

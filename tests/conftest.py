@@ -15,7 +15,7 @@ import pytest
 from certificates.backends import simulated
 from tests import factories as f
 from tests import flush
-from tests.cast import make_cast
+from tests.cast import COMMITTED
 from tests.helpers import (
     TEST_AUDIT_HMAC_KEY,
     TEST_CA_HSM_PIN,
@@ -87,8 +87,8 @@ def pytest_configure(config):
 @pytest.fixture(scope="session", autouse=True)
 def _flush_by_delete():
     """Transactional tests end with a DELETE of each table rather than a TRUNCATE
-    (tests/flush.py: 0.4 s saved per test)."""
-    flush.by_delete()
+    (tests/flush.py: 0.4 s saved per test), then the cast is committed again (tests/cast.py)."""
+    flush.by_delete(then=COMMITTED.after_flush)
     yield
     flush.by_truncate()
 
@@ -171,9 +171,41 @@ def _empty_audit_trail_after_transactional_tests(request):
         cursor.execute("DELETE FROM portal_auditevent")
 
 
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """pytest-django's test database, with the cast committed in it as soon as it is made,
+    before any test could flush the migrations' rows (tests/cast.py)."""
+    with django_db_blocker.unblock():
+        COMMITTED.build()
+    yield
+    with django_db_blocker.unblock():
+        COMMITTED.restore()
+
+
+@pytest.fixture(scope="session")
+def _committed_cast(django_db_setup):
+    return COMMITTED
+
+
 @pytest.fixture
-def cast(db):
-    return make_cast()
+def cast(_committed_cast, db):
+    """The cast for this test: a fresh copy of the committed one."""
+    return _committed_cast.copy()
+
+
+_DATABASE_FIXTURES = {"db", "transactional_db", "live_server", "_django_db_helper"}
+
+
+@pytest.fixture(autouse=True)
+def _no_cast_unless_asked(request):
+    """A test that does not ask for the cast meets a database without it (tests/cast.py)."""
+    names = set(request.fixturenames)
+    if "cast" in names:
+        return
+    if not (_DATABASE_FIXTURES & names or request.node.get_closest_marker("django_db")):
+        return
+    request.getfixturevalue("_django_db_helper")
+    COMMITTED.remove()
 
 
 @pytest.fixture

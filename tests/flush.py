@@ -7,12 +7,18 @@ files for every table. A test's tables hold a few rows, which DELETE removes in 
 the foreign keys Django creates are deferred to the commit, so the order does not matter; the
 content types and permissions stay, as `post_migrate` would write them again. A flush asked to
 reset the sequences is still the TRUNCATE. SQLite's flush is a DELETE already.
+
+After the flush, the committed cast is written back (tests/cast.py).
 """
 
+from collections.abc import Callable
+
 from django.db.backends.postgresql.operations import DatabaseOperations
+from django.test import TransactionTestCase
 
 KEPT = frozenset({"django_content_type", "auth_permission"})
 TRUNCATE = DatabaseOperations.sql_flush
+TEARDOWN = TransactionTestCase._fixture_teardown
 
 
 def sql_flush(self, style, tables, *, reset_sequences=False, allow_cascade=False):
@@ -27,9 +33,17 @@ def sql_flush(self, style, tables, *, reset_sequences=False, allow_cascade=False
     ]
 
 
-def by_delete() -> None:
+def by_delete(*, then: Callable[[], None]) -> None:
+    """Flush by DELETE; `then` runs after each transactional test's flush (on SQLite too)."""
     DatabaseOperations.sql_flush = sql_flush
+
+    def teardown(self):
+        TEARDOWN(self)
+        then()
+
+    TransactionTestCase._fixture_teardown = teardown
 
 
 def by_truncate() -> None:
     DatabaseOperations.sql_flush = TRUNCATE
+    TransactionTestCase._fixture_teardown = TEARDOWN
