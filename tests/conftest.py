@@ -15,6 +15,7 @@ import pytest
 from certificates.backends import simulated
 from tests import factories as f
 from tests import flush
+from tests.audit_guard import empty_audit_trail
 from tests.cast import COMMITTED
 from tests.helpers import (
     TEST_AUDIT_HMAC_KEY,
@@ -163,12 +164,7 @@ def _empty_audit_trail_after_transactional_tests(request):
         return
     request.getfixturevalue("_django_db_helper")  # torn down after this fixture
     yield
-    from portal.models import AuditChainHead
-    from tests.audit_guard import audit_guard_suspended
-
-    AuditChainHead.objects.all().delete()
-    with audit_guard_suspended() as cursor:
-        cursor.execute("DELETE FROM portal_auditevent")
+    empty_audit_trail()
 
 
 @pytest.fixture(scope="session")
