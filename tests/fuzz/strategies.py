@@ -7,7 +7,7 @@ import os
 import re
 from contextlib import contextmanager, suppress
 
-from django.db import transaction
+from django.db import connection, transaction
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
@@ -178,7 +178,15 @@ def state() -> dict:
         ReturnMinutes,
         LossReport,
     ]
-    return {model.__name__: model.objects.count() for model in models}
+    # One statement for all the counts: the fuzz tests take it twice per refused input.
+    counts = ", ".join(
+        f"(SELECT COUNT(*) FROM {connection.ops.quote_name(model._meta.db_table)})"  # noqa: S608
+        for model in models
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {counts}")
+        row = cursor.fetchone()
+    return {model.__name__: count for model, count in zip(models, row, strict=True)}
 
 
 def refused(response) -> bool:
