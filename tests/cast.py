@@ -6,8 +6,9 @@ process and handed to each test as a fresh copy, as Django's `setUpTestData` han
   changed. Building it took a hundred statements and the audit trail's signals per test.
 - A transactional test ends with a flush of every table (tests/flush.py): the cast is built
   and committed again right after it (`after_flush`), so the next test finds it.
-- A test that does not ask for the cast meets the database without it, as before: deleted in
-  that test's transaction (rolled back with it), or flushed before a transactional one.
+- A test that does not ask for the cast meets the database as the migrations left it, as
+  before: the cast deleted in that test's transaction (and back with its rollback), or deleted
+  and committed before a transactional one (and back after its closing flush).
 - A module whose tests each need an expensive world (a letter issued and signed) builds it once
   with `built_once`: in a transaction that each test's own nests in as a savepoint rolled back
   after the test, the whole rolled back after the module. Its tests share one copy of the cast
