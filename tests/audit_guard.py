@@ -40,4 +40,4 @@ def empty_audit_trail() -> None:
     DELETE of the trail is refused by the guard."""
     AuditChainHead.objects.all().delete()
     with audit_guard_suspended() as cursor:
-        cursor.execute("DELETE FROM portal_auditevent")
+        cursor.execute(f'DELETE FROM "{TABLE}"')  # noqa: S608 (the model's own table)

@@ -85,9 +85,11 @@ class CommittedCast:
         self.tables: list[str] = []
 
     def build(self) -> None:
-        """Keep the migrations' rows as the seed, then build the cast and commit it."""
+        """Keep the migrations' rows as the seed, then build the cast and commit it (the same
+        tables hold rows after every later build)."""
         self.seed = serializers.serialize("json", _rows_of(_tables_with_rows()))
         self._make()
+        self.tables = _tables_with_rows()
 
     def copy(self) -> SimpleNamespace:
         """The cast for one test: copies that share nothing with the committed originals."""
@@ -121,7 +123,6 @@ class CommittedCast:
     def _make(self) -> None:
         with transaction.atomic():
             self.pristine = make_cast()
-        self.tables = _tables_with_rows()
 
     def _sow(self) -> None:
         for row in serializers.deserialize("json", self.seed):

@@ -189,7 +189,9 @@ def cast(_committed_cast, db):
     return _committed_cast.copy()
 
 
-_DATABASE_FIXTURES = {"db", "transactional_db", "live_server", "_django_db_helper"}
+# `db` and `transactional_db` go through the helper; the session's live server asks for it
+# only as the test starts (pytest-django's `_live_server_helper`).
+_DATABASE_FIXTURES = {"_django_db_helper", "live_server"}
 
 
 @pytest.fixture(autouse=True)
