@@ -34,6 +34,7 @@ from pyhanko_certvalidator.registry import SimpleTrustManager
 
 from certificates.signing.context import ValidationMaterial
 from certificates.signing.fetchers import CrlsAsFetched
+from certificates.signing.loops import outside_event_loop
 
 CRL_OR_OCSP = RevocationCheckingRule.CRL_OR_OCSP_REQUIRED
 
@@ -65,8 +66,10 @@ def lta_results(pdf: bytes, material, *, at: datetime) -> dict[str, object]:
         validation_time=at, best_signature_time=at, point_in_time_validation=False
     )
     return {
-        str(signature.field_name): asyncio.run(
-            ades_lta_validation(signature, lta_validation_spec(material), timing_info=timing)
+        str(signature.field_name): outside_event_loop(
+            lambda signature=signature: asyncio.run(
+                ades_lta_validation(signature, lta_validation_spec(material), timing_info=timing)
+            )
         )
         for signature in reader.embedded_regular_signatures
     }

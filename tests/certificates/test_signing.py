@@ -13,6 +13,7 @@ from certificates import services
 from certificates.choices import RevocationReason
 from certificates.exceptions import CertificateError
 from certificates.signing import Appearance, Position, signature_position
+from certificates.signing.loops import outside_event_loop
 from portal.models import AuditEvent
 from tests.certificates.pdf_tools import (
     minimal_pdf,
@@ -257,6 +258,7 @@ def test_signing_works_in_a_thread_that_runs_an_event_loop(cast, head_certificat
             letter_pdf, material=material, field_name="ChuKy", appearance=appearance
         )
 
-    signed = asyncio.run(inside_a_loop())
+    # In a thread of its own: this one may run the session browser's loop already.
+    signed = outside_event_loop(lambda: asyncio.run(inside_a_loop()))
     reports = verify_pdf(signed, agency=cast.agency_a)
     assert len(reports) == 1 and reports[0].ok

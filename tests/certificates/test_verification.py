@@ -25,6 +25,7 @@ from certificates.signing import (
     verification_summary,
     verify_pdf,
 )
+from certificates.signing.loops import outside_event_loop
 from portal.lib.pdf import render_pdf
 from tests.certificates.pdf_tools import minimal_pdf
 from tests.certificates.signed_by import foreign_root_pem, sign_as
@@ -200,7 +201,7 @@ def sign_with_pending_change(pdf: bytes, certificate, by, change) -> bytes:
         ),
         signer=pyhanko_signer(material),
     )
-    return pdf_signer.sign_pdf(writer).getvalue()
+    return outside_event_loop(lambda: pdf_signer.sign_pdf(writer)).getvalue()
 
 
 def test_a_page_changed_in_the_signing_revision_does_not_match(head_certificate, letter_pdf, cast):

@@ -25,6 +25,7 @@ from pyhanko_certvalidator.registry import SimpleCertificateStore
 from certificates import services as ca_services
 from certificates.choices import RevocationReason, SubjectKind
 from certificates.signing import Appearance, SigningPair, signature_position
+from certificates.signing.loops import outside_event_loop
 from portal.documents import DocumentKind
 from portal.errors import DomainError
 from portal.lib.pdf import render_pdf
@@ -100,7 +101,8 @@ def self_made_signature(pdf: bytes) -> bytes:
         ),
         signer=signer,
     )
-    return pdf_signer.sign_pdf(IncrementalPdfFileWriter(BytesIO(pdf))).getvalue()
+    writer = IncrementalPdfFileWriter(BytesIO(pdf))
+    return outside_event_loop(lambda: pdf_signer.sign_pdf(writer)).getvalue()
 
 
 def refused(letter, upload, by) -> DomainError:
