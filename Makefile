@@ -57,15 +57,17 @@ run: run-deps $(VENV)/.installed
 
 # The suite runs on TEST_WORKERS processes (pytest-xdist; each its own test database, Redis
 # database and var/ directory: tests/parallel.py); TEST_WORKERS=0 runs it in this process.
-# load: each process takes the next queued test as it finishes; the long ones are queued first
-# (tests/parallel.py), so that no process waits at the end on another's long test.
+# worksteal: each process starts on its share of the run (the long tests first, tests/parallel.py)
+# and one that runs out takes half of what another has left, so that none waits at the end.
+# (`load` hands each process a quarter of the run at once: one process ran every long test
+# while the other ran dry, a sixth of the run's time.)
 TEST_WORKERS ?= auto
 # pytest loads tests/parallel.py (`-p tests.parallel`) before it reads anything else: the
 # checkout must be importable by then.
 test golden: export PYTHONPATH := $(CURDIR)$(if $(PYTHONPATH),:$(PYTHONPATH))
 test: export SECRET_KEY ?= test-secret-key
 test: install-test
-	$(VENV)/bin/pytest -n $(TEST_WORKERS) --dist load $(PYTEST_ARGS)
+	$(VENV)/bin/pytest -n $(TEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
 
 # Redraw the golden first pages of the nine documents (tests/golden/*.png) after an intended
 # change of layout; look at the new images before committing them.

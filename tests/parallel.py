@@ -8,9 +8,10 @@ the environment is set at import, and the worker and server processes the tests 
 it. Without xdist (PYTEST_XDIST_WORKER unset) nothing changes.
 
 The tests that take tens of seconds each (the fuzz suite, the browser, the worker and server
-processes) are handed out first (`pytest_collection_modifyitems`): with `--dist load` each
-process then takes the next test as it finishes, and the run ends on short tests instead of one
-process finishing a long one while the other waits.
+processes) are queued first (`pytest_collection_modifyitems`). `make test` runs with `--dist
+worksteal`: each process starts on its share of the queue and a process that runs out takes
+half of what another has left, so the run ends on short tests instead of one process finishing
+a long one while the other waits.
 
 The fuzz suite's count of generated inputs (tests/fuzz/strategies.py) is printed here: made
 in the workers, each sends its own to the controller, which prints the sum.
