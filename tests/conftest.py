@@ -25,6 +25,7 @@ from tests.helpers import (
     TEST_DEVICE_PASSPHRASE,
     TEST_TOKEN_PIN_KEY,
     TEST_TOKEN_SO_KEY,
+    running_worker,
     service_missing,
 )
 from tests.keys import FixedKeys
@@ -264,7 +265,6 @@ def redis_worker(transactional_db):
     sees their rows.
     """
     import redis
-    from celery.contrib.testing.worker import start_worker
 
     from config.celery import app
 
@@ -276,9 +276,7 @@ def redis_worker(transactional_db):
     except redis.RedisError as exc:
         service_missing(f"Redis at {url} does not answer: {exc}")
     assert app.conf.broker_url.startswith("redis"), app.conf.broker_url
-    with start_worker(
-        app, pool="solo", perform_ping_check=False, shutdown_timeout=15, loglevel="WARNING"
-    ):
+    with running_worker(app):
         yield app
 
 
