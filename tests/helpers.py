@@ -217,7 +217,8 @@ WORKER_POLL_SECONDS = 0.1
 @contextmanager
 def running_worker(app):
     """A real Celery worker (solo pool, in a thread) on `app`'s broker for the block
-    (the `redis_app` fixture gives the app, the `redis_worker` fixture its own)."""
+    (the `redis_app` fixture gives the app; the `redis_worker` fixture runs one through a
+    whole test)."""
     from celery.contrib.testing.worker import start_worker
 
     options = app.conf.broker_transport_options or {}
