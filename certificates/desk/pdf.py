@@ -2,7 +2,7 @@
 desk"): prepare the PDF with a reserved signature placeholder and compute the CMS signed
 attributes, whose SHA-256 the signer's token signs; later embed the returned signature value.
 
-Pure functions over bytes: no database here (`outside_event_loop` may run them in a thread).
+Pure functions over bytes: no database here (`run_outside_event_loop` may run them in a thread).
 
 The documents are PDF/A-3b (docs/documents.md §8) and a signature is an incremental update
 that keeps their objects: the XMP packet, the output intent, the embedded fonts (the stamps'
@@ -14,7 +14,6 @@ information's /Producer after the renderer's name; PDF/A wants both to say the s
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 from dataclasses import dataclass
 from io import BytesIO
@@ -38,7 +37,7 @@ from certificates.exceptions import CertificateError
 from certificates.signing.appearance import stamp_style, stamp_text_params
 from certificates.signing.base import Appearance
 from certificates.signing.files import keep_pdfa_metadata
-from certificates.signing.loops import outside_event_loop
+from certificates.signing.loops import run_outside_event_loop
 
 DIGEST_ALGORITHM = "sha256"
 # Room in the placeholder for the signature time-stamp token (PAdES B-T) beyond the CMS
@@ -159,7 +158,7 @@ def prepare_pdf(
         return digest, output.getvalue(), attrs.dump()
 
     try:
-        digest, prepared, attrs_der = outside_event_loop(lambda: asyncio.run(run()))
+        digest, prepared, attrs_der = run_outside_event_loop(run())
     except CertificateError:
         raise
     except Exception as exc:  # a PDF pyHanko cannot update: a refusal, never a 500
@@ -229,4 +228,4 @@ def finish_pdf(
         )
         return output.getvalue()
 
-    return outside_event_loop(lambda: asyncio.run(run()))
+    return run_outside_event_loop(run())

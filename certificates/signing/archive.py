@@ -20,7 +20,6 @@ database, because it is called outside pyHanko's event loop.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -43,7 +42,7 @@ from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature
 from certificates.exceptions import CertificateError
 from certificates.signing.context import ValidationMaterial, validation_context
 from certificates.signing.files import keep_pdfa_metadata, open_pdf
-from certificates.signing.loops import outside_event_loop
+from certificates.signing.loops import run_outside_event_loop
 
 DIGEST_ALGORITHM = "sha256"
 ARCHIVE_FIELD_PREFIX = "LuuTru"  # "archive": the document time-stamps' field names
@@ -83,7 +82,7 @@ def _paths(signatures, context):
             paths.extend(await collect_validation_info(signature, context))
         return paths
 
-    return outside_event_loop(lambda: asyncio.run(run()))
+    return run_outside_event_loop(run())
 
 
 def _token_time(token: cms.ContentInfo) -> datetime:

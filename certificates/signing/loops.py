@@ -15,3 +15,9 @@ def outside_event_loop(call):
         return call()
     with ThreadPoolExecutor(max_workers=1) as pool:
         return pool.submit(call).result()
+
+
+def run_outside_event_loop(coroutine):
+    """`asyncio.run(coroutine)`, in another thread when this one runs an event loop (pyHanko's
+    asynchronous API). The coroutine must not use the database, as for `outside_event_loop`."""
+    return outside_event_loop(lambda: asyncio.run(coroutine))

@@ -10,7 +10,6 @@ it. Given as local knowledge instead, today's CRL of the issuing CA would also b
 time-stamping unit whose certificate has since ended, and an archive could never be validated
 past that end."""
 
-import asyncio
 from datetime import datetime
 from io import BytesIO
 
@@ -34,7 +33,7 @@ from pyhanko_certvalidator.registry import SimpleTrustManager
 
 from certificates.signing.context import ValidationMaterial
 from certificates.signing.fetchers import CrlsAsFetched
-from certificates.signing.loops import outside_event_loop
+from certificates.signing.loops import run_outside_event_loop
 
 CRL_OR_OCSP = RevocationCheckingRule.CRL_OR_OCSP_REQUIRED
 
@@ -66,10 +65,8 @@ def lta_results(pdf: bytes, material, *, at: datetime) -> dict[str, object]:
         validation_time=at, best_signature_time=at, point_in_time_validation=False
     )
     return {
-        str(signature.field_name): outside_event_loop(
-            lambda signature=signature: asyncio.run(
-                ades_lta_validation(signature, lta_validation_spec(material), timing_info=timing)
-            )
+        str(signature.field_name): run_outside_event_loop(
+            ades_lta_validation(signature, lta_validation_spec(material), timing_info=timing)
         )
         for signature in reader.embedded_regular_signatures
     }

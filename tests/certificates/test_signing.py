@@ -13,7 +13,7 @@ from certificates import services
 from certificates.choices import RevocationReason
 from certificates.exceptions import CertificateError
 from certificates.signing import Appearance, Position, signature_position
-from certificates.signing.loops import outside_event_loop
+from certificates.signing.loops import run_outside_event_loop
 from portal.models import AuditEvent
 from tests.certificates.pdf_tools import (
     minimal_pdf,
@@ -244,8 +244,6 @@ def test_the_head_signs_then_the_agency_seals_and_both_verify(
 def test_signing_works_in_a_thread_that_runs_an_event_loop(cast, head_certificate, letter_pdf):
     """pyHanko runs its own loop: in a thread that already runs one (an ASGI server's, a test
     browser's) the portal still signs (certificates/signing/loops.py)."""
-    import asyncio
-
     from certificates.signing import verify_pdf
 
     material = services.certificate_signing_material(certificate=head_certificate, by=cast.head_a)
@@ -258,7 +256,8 @@ def test_signing_works_in_a_thread_that_runs_an_event_loop(cast, head_certificat
             letter_pdf, material=material, field_name="ChuKy", appearance=appearance
         )
 
-    # In a thread of its own: this one may run the session browser's loop already.
-    signed = outside_event_loop(lambda: asyncio.run(inside_a_loop()))
+    # The signing runs inside a loop of its own (in another thread when this one runs the
+    # session browser's).
+    signed = run_outside_event_loop(inside_a_loop())
     reports = verify_pdf(signed, agency=cast.agency_a)
     assert len(reports) == 1 and reports[0].ok

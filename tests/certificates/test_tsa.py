@@ -2,7 +2,6 @@
 by `openssl ts -query`, posted to /ca/tsa, read and verified by `openssl ts -reply/-verify`
 against the root, and by pyHanko; its certificate and key made by the key ceremony."""
 
-import asyncio
 import hashlib
 import re
 import subprocess
@@ -31,7 +30,7 @@ from certificates.backends.tsa import TimeStampResp
 from certificates.choices import SigningEventKind, SigningOutcome
 from certificates.models import CertificateAuthority, SigningEvent, Timestamp, TimestampUnit
 from certificates.pem import der_to_pem
-from certificates.signing.loops import outside_event_loop
+from certificates.signing.loops import run_outside_event_loop
 from certificates.tasks import timestamp_unit_ensure_task
 from portal.lib import pkcs11
 from portal.models import AuditEvent
@@ -437,11 +436,9 @@ def test_pyhanko_accepts_the_token_for_its_digest(stamp, ca):
     )
 
     status = TimestampSignatureStatus(
-        **outside_event_loop(
-            lambda: asyncio.run(
-                validate_tst_signed_data(
-                    signed_data, context, lambda _alg: hashlib.sha256(data).digest()
-                )
+        **run_outside_event_loop(
+            validate_tst_signed_data(
+                signed_data, context, lambda _alg: hashlib.sha256(data).digest()
             )
         )
     )
@@ -449,12 +446,8 @@ def test_pyhanko_accepts_the_token_for_its_digest(stamp, ca):
     assert status.intact and status.valid
     assert status.trusted and status.trust_problem_indic is None  # a path to the root
     assert status.timestamp == tst_info(reply)["gen_time"].native
-    other = outside_event_loop(
-        lambda: asyncio.run(
-            validate_tst_signed_data(
-                signed_data, context, lambda _alg: hashlib.sha256(b"x").digest()
-            )
-        )
+    other = run_outside_event_loop(
+        validate_tst_signed_data(signed_data, context, lambda _alg: hashlib.sha256(b"x").digest())
     )
     assert not other["intact"]
 
