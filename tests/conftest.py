@@ -264,18 +264,7 @@ def redis_worker(transactional_db):
     Tests using it run with committed transactions so the worker's own database connection
     sees their rows.
     """
-    import redis
-
-    from config.celery import app
-
-    url = os.environ.get("REDIS_URL", "")
-    if not url:
-        service_missing("REDIS_URL is not set")
-    try:
-        redis.Redis.from_url(url, socket_connect_timeout=2).ping()
-    except redis.RedisError as exc:
-        service_missing(f"Redis at {url} does not answer: {exc}")
-    assert app.conf.broker_url.startswith("redis"), app.conf.broker_url
+    app = _celery_app_on_redis()
     with running_worker(app):
         yield app
 
@@ -302,6 +291,14 @@ def ci_redis_url(transactional_db):
 def redis_app(transactional_db):
     """The portal's Celery app on the real Redis broker of REDIS_URL, its queue emptied, with
     no worker yet: start one with `tests.helpers.running_worker(app)` when the test wants it."""
+    app = _celery_app_on_redis()
+    app.control.purge()
+    return app
+
+
+def _celery_app_on_redis():
+    """The portal's Celery app, once the Redis of REDIS_URL answers (a missing service skips,
+    or fails under PORTAL_REQUIRE_SERVICES)."""
     import redis
 
     from config.celery import app
@@ -314,7 +311,6 @@ def redis_app(transactional_db):
     except redis.RedisError as exc:
         service_missing(f"Redis at {url} does not answer: {exc}")
     assert app.conf.broker_url.startswith("redis"), app.conf.broker_url
-    app.control.purge()
     return app
 
 
