@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "django_htmx",
     "csp",
+    "health_check",
     "portal",
     "agencies",
     "devices",
@@ -125,6 +126,9 @@ elif DATABASES["default"]["ENGINE"].endswith("postgresql"):
     # (docs/scale.md §12.2).
     _db_options = DATABASES["default"].setdefault("OPTIONS", {})
     _db_options["options"] = f"{_db_options.get('options', '')} -c jit=off".strip()
+    # A server that does not answer fails a request (and readiness) in seconds, not after the
+    # operating system's TCP timeout of minutes.
+    _db_options.setdefault("connect_timeout", env_int("DATABASE_CONNECT_TIMEOUT", 5))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -168,9 +172,9 @@ BEHIND_TLS_PROXY = env_bool("BEHIND_TLS_PROXY", False)
 if BEHIND_TLS_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", BEHIND_TLS_PROXY)
-# Paths (regular expressions, no leading slash) answered over plain HTTP too; the portal has no
-# health-check path today, so none by default.
-SECURE_REDIRECT_EXEMPT = env_list("SECURE_REDIRECT_EXEMPT")
+# Paths (regular expressions, no leading slash) answered over plain HTTP too: the health checks,
+# which load balancers ask for on the nodes' own addresses (config/health.py).
+SECURE_REDIRECT_EXEMPT = env_list("SECURE_REDIRECT_EXEMPT", [r"^health/"])
 # HSTS is sent on HTTPS responses only; a year in production, off in development.
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 365 * 24 * 3600)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
@@ -336,6 +340,10 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = beat_schedule(audit_checkpoint_minutes=AUDIT_CHECKPOINT_MINUTES)
+# Workers and beat write a heartbeat this often; `manage.py heartbeat_check` reads it
+# (config/heartbeats.py, docs/deployment.md "Health").
+CELERY_BEAT_SCHEDULER = "config.heartbeats:HeartbeatScheduler"
+PORTAL_HEARTBEAT_SECONDS = env_int("PORTAL_HEARTBEAT_SECONDS", 15)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

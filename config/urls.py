@@ -1,4 +1,4 @@
-"""The root URLs: every app's pages, the API, sign-in and the admin."""
+"""The root URLs: every app's pages, the API, sign-in, the admin and the health checks."""
 
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from agencies.accounts import views as account_views
 from agencies.accounts.forms import SignInForm
+from config import health
 from dashboard import monitor_views
 from dashboard import views as dashboard_views
 
@@ -29,6 +30,9 @@ urlpatterns = [
     path("thong-ke/bao-cao-thang/", include("dashboard.urls")),
     path("giam-sat-ky-so/", monitor_views.signing_monitor_page, name="signing_monitor"),
     path("favicon.ico", favicon),
+    # For load balancers and orchestrators: no sign-in, no HTTPS redirect (docs/deployment.md).
+    path("health/live/", health.liveness, name="health_live"),
+    path("health/ready/", health.readiness, name="health_ready"),
     path(
         "dang-nhap/",
         auth_views.LoginView.as_view(

@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -403,6 +405,31 @@ class IdempotencyKey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} · {self.key}"
+
+
+class ProcessHeartbeatQuerySet(models.QuerySet):
+    def seen_within(self, seconds: int) -> "ProcessHeartbeatQuerySet":
+        return self.filter(seen_at__gte=timezone.now() - timedelta(seconds=seconds))
+
+
+class ProcessHeartbeat(models.Model):
+    """A Celery worker's or beat's last sign of life, one row per process name, written every
+    few seconds and read by `manage.py heartbeat_check` (docs/deployment.md, "Health")."""
+
+    WORKER, BEAT = "worker", "beat"
+    KINDS = [(WORKER, "worker"), (BEAT, "beat")]
+
+    name = models.CharField(_("tiến trình"), max_length=200, unique=True)
+    kind = models.CharField(_("loại"), max_length=10, choices=KINDS)
+    seen_at = models.DateTimeField(_("tín hiệu cuối"))
+
+    objects = ProcessHeartbeatQuerySet.as_manager()
+
+    class Meta:
+        default_permissions = ()
+
+    def __str__(self) -> str:
+        return f"{self.name} {timezone.localtime(self.seen_at):%d/%m/%Y %H:%M:%S}"
 
 
 # Export jobs live in their own package (docs/scale.md §12.5); imported here so Django

@@ -1,5 +1,6 @@
-"""Real Celery workers and beat as separate processes, on a Redis server of the test's own,
-for the tests that kill a worker or stop the broker (tests/requests_app/test_processing_faults.py).
+"""Real Celery workers and beat (and gunicorn web nodes) as separate processes, on a Redis server
+of the test's own, for the tests that kill a worker or stop the broker
+(tests/requests_app/test_processing_faults.py, tests/test_health.py).
 
 The processes read the test database (committed rows: transactional tests only) and use the
 same CA passphrases and audit key as the tests; the knobs of the stall sweep are passed as environment
@@ -97,9 +98,12 @@ class CeleryProcesses:
         self.processes: list[subprocess.Popen] = []
 
     def _spawn(self, *args: str) -> subprocess.Popen:
-        log = open(self.workdir / f"celery-{len(self.processes)}.log", "wb")  # noqa: SIM115
+        return self._run("celery", "-A", CELERY_APP, *args, "--loglevel=INFO")
+
+    def _run(self, *args: str) -> subprocess.Popen:
+        log = open(self.workdir / f"process-{len(self.processes)}.log", "wb")  # noqa: SIM115
         process = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
-            [sys.executable, "-m", "celery", "-A", CELERY_APP, *args, "--loglevel=INFO"],
+            [sys.executable, "-m", *args],
             cwd=ROOT,
             env=self.env,
             stdout=log,
@@ -118,6 +122,12 @@ class CeleryProcesses:
 
     def beat(self) -> subprocess.Popen:
         return self._spawn("beat", "-s", str(self.workdir / "beat-schedule"))
+
+    def web(self, port: int) -> subprocess.Popen:
+        """A gunicorn node serving the portal on 127.0.0.1:`port`, as the deployment runs it."""
+        return self._run(
+            "gunicorn", "config.wsgi:application", "--bind", f"127.0.0.1:{port}", "--workers", "1"
+        )
 
     @staticmethod
     def kill(process: subprocess.Popen) -> None:

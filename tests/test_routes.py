@@ -107,6 +107,9 @@ ROUTES: dict[str, Route] = {
     "monthly_reports:download": R(GONE, "login 403 403 403 404 404 404 403", 5),
     "signing_monitor": R(None, "login 200 200 200 200 200 200 403", 15),
     "favicon.ico": R(None, "301 301 301 301 301 301 301 301", 4),
+    # health checks: anyone (readiness's own checks run on connections of their own)
+    "health_live": R(None, "200 200 200 200 200 200 200 200", 4),
+    "health_ready": R(None, "200 200 200 200 200 200 200 200", 4),
     # accounts
     "login": R(None, "200 302 302 302 302 302 302 302", 4),
     "logout": R(None, "login login login login login login login login", 13, post=True),

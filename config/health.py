@@ -1,0 +1,162 @@
+"""Liveness and readiness for a load balancer or an orchestrator (docs/deployment.md, "Health").
+
+Both are django-health-check views, open to anyone (no sign-in, no HTTPS redirect), never cached:
+- liveness runs no check: the process answers;
+- readiness asks, at once and each within READY_TIMEOUT, the database, the broker, the
+  documents' storage, the PKCS#11 module and whether every migration is applied, and answers
+  503 when one fails.
+The answer names each check and says "ok" or "unavailable", nothing more: hosts, ports and error
+texts go to the log (the `health_check` logger), not to whoever asks.
+"""
+
+import asyncio
+import contextlib
+import dataclasses
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import DatabaseError, connections
+from django.db.migrations.executor import MigrationExecutor
+from django.http import JsonResponse
+from health_check import checks
+from health_check.base import HealthCheck
+from health_check.contrib.redis import Redis
+from health_check.exceptions import ServiceUnavailable
+from health_check.views import HealthCheckView
+from redis.asyncio import Redis as RedisClient
+
+from portal.lib.pkcs11 import TokenError, module
+
+# Each check's budget; django-health-check gives a check one second more to report its own
+# error, so a stopped or hung service turns readiness to 503 within five seconds.
+READY_TIMEOUT = timedelta(seconds=3)
+# Redis: refuse a connection that takes longer, instead of waiting out READY_TIMEOUT.
+REDIS_TIMEOUT_SECONDS = 2
+
+
+class Database(checks.Database):
+    timeout = READY_TIMEOUT
+
+    def __repr__(self):
+        return "database"
+
+
+class Storage(checks.Storage):
+    """Writes, reads back and deletes a file where uploads and documents are kept."""
+
+    timeout = READY_TIMEOUT
+
+    def __repr__(self):
+        return "storage"
+
+
+def _broker_client() -> RedisClient:
+    return RedisClient.from_url(
+        settings.REDIS_URL,
+        socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
+        socket_timeout=REDIS_TIMEOUT_SECONDS,
+    )
+
+
+@dataclasses.dataclass
+class Broker(Redis):
+    """Celery's broker (and the shared cache): a PING to REDIS_URL."""
+
+    timeout = READY_TIMEOUT
+
+    def __repr__(self):
+        return "broker"
+
+
+@dataclasses.dataclass
+class Pkcs11Module(HealthCheck):
+    """The PKCS#11 module of the tokens and of the CA's HSM slot loads and lists its slots."""
+
+    timeout = READY_TIMEOUT
+
+    def __repr__(self):
+        return "pkcs11"
+
+    def run(self):
+        try:
+            module().get_slots()
+        except (TokenError, OSError, RuntimeError) as error:
+            raise ServiceUnavailable("PKCS#11 module") from error
+
+
+# Databases found fully migrated by this process: migrations are not unapplied under a running
+# version, so the migration graph is read once per process, not at every probe.
+_migrated: set[str] = set()
+
+
+@dataclasses.dataclass
+class Migrations(HealthCheck):
+    """Every migration of this version is applied: a node started before `migrate` finished
+    is kept out of the load balancer."""
+
+    alias: str = "default"
+    timeout = READY_TIMEOUT
+
+    def __repr__(self):
+        return "migrations"
+
+    def run(self):
+        if self.alias in _migrated:
+            return
+        connection = connections[self.alias]
+        try:
+            with connection.temporary_connection():
+                executor = MigrationExecutor(connection)
+                plan = executor.migration_plan(executor.loader.graph.leaf_nodes())
+        except DatabaseError as error:
+            raise ServiceUnavailable("database") from error
+        if plan:
+            raise ServiceUnavailable(f"{len(plan)} migrations not applied")
+        _migrated.add(self.alias)
+
+
+def readiness_checks() -> list:
+    """What readiness asks; the broker only when it is Redis (`make run`'s file-system broker
+    lives in the storage's own directory)."""
+    found = [Database, Storage, Pkcs11Module, Migrations]
+    if settings.REDIS_URL:
+        found.append((Broker, {"client_factory": _broker_client}))
+    return found
+
+
+class HealthView(HealthCheckView):
+    """The checks' results as JSON: 200 when all hold, 503 (what load balancers expect of a
+    node to leave out) when one fails."""
+
+    @contextlib.contextmanager
+    def get_executor(self):
+        """Threads for the checks that are not waited for once the answer is given: a check
+        stuck in a hung server's connect ends on its own (DATABASE_CONNECT_TIMEOUT), after the
+        answer, not before it (the event loop's default executor would be waited for)."""
+        executor = ThreadPoolExecutor(thread_name_prefix="health")
+        try:
+            yield executor
+        finally:
+            executor.shutdown(wait=False, cancel_futures=True)
+
+    async def get(self, request, *args, **kwargs):
+        with self.get_executor() as executor:
+            results = await asyncio.gather(
+                *(check.get_result(executor) for check in self.get_checks())
+            )
+        failed = any(result.error for result in results)
+        return JsonResponse(
+            {
+                "status": "unavailable" if failed else "ok",
+                "checks": {
+                    repr(result.check): "unavailable" if result.error else "ok"
+                    for result in results
+                },
+            },
+            status=503 if failed else 200,
+        )
+
+
+liveness = HealthView.as_view(checks=[])
+readiness = HealthView.as_view(checks=readiness_checks())

@@ -1,0 +1,190 @@
+"""Liveness and readiness (config/health.py) and the heartbeats of workers and beat
+(config/heartbeats.py, `manage.py heartbeat_check`): docs/deployment.md, "Health".
+
+The outages are real: a gunicorn node of the portal reaches PostgreSQL through a relay the test
+stops or turns into a black hole, a Redis server of the test's own that it stops, and a media
+directory it takes away; the workers and beat are `celery` processes that it kills."""
+
+import json
+import shutil
+import time
+import urllib.error
+import urllib.request
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import connection
+from django.test import override_settings
+from django.urls import reverse
+
+from portal.models import ProcessHeartbeat
+from tests.celery_processes import CeleryProcesses, RedisServer, free_port
+from tests.helpers import postgresql_only, service_missing
+from tests.tcp_proxy import TcpProxy
+
+# What readiness must do when a service stops (the issue's goal; config/health.py).
+FAILS_WITHIN_SECONDS = 5
+READY_CHECKS = {"database", "storage", "pkcs11", "migrations", "broker"}
+
+
+def test_liveness_answers_anyone_without_a_query(client):
+    # No django_db mark: pytest-django raises on any query, so a query would fail the test.
+    response = client.get(reverse("health_live"))
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "checks": {}}
+    assert "no-store" in response["Cache-Control"]
+
+
+@pytest.mark.django_db
+@override_settings(REDIS_URL="redis://127.0.0.1:6379/0")
+def test_readiness_answers_ok_with_each_check_named_and_nothing_more(client):
+    response = client.get(reverse("health_ready"))
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert body["status"] == "ok"
+    assert set(body["checks"]) <= READY_CHECKS
+    assert {"database", "storage", "pkcs11", "migrations"} <= set(body["checks"])
+    assert set(body["checks"].values()) == {"ok"}
+    assert "127.0.0.1" not in response.content.decode()  # no host or port told
+
+
+@pytest.mark.django_db
+@override_settings(SECURE_SSL_REDIRECT=True)
+def test_health_is_answered_over_plain_http_where_pages_are_redirected(client):
+    assert client.get(reverse("login")).status_code == 301
+    assert client.get(reverse("health_live")).status_code == 200
+    assert client.get(reverse("health_ready")).status_code in (200, 503)  # not 301
+
+
+@pytest.fixture
+def redis_server(tmp_path):
+    """A Redis server of the test's own: stopping it stops no other test's broker."""
+    postgresql_only("web and worker processes on the test database")
+    server = RedisServer(tmp_path)
+    if server.exe is None:
+        service_missing("redis-server (Debian package redis-server) for the outage tests")
+    server.start()
+    yield server
+    server.stop()
+
+
+def get(url: str) -> tuple[int, dict, float]:
+    started = time.monotonic()
+    try:
+        with urllib.request.urlopen(url, timeout=30) as response:  # noqa: S310 - loopback
+            status, body = response.status, response.read()
+    except urllib.error.HTTPError as error:
+        status, body = error.code, error.read()
+    return status, json.loads(body), time.monotonic() - started
+
+
+def wait_ready(url: str, node) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        assert node.poll() is None, "the web node died"
+        try:
+            if get(url)[0] == 200:
+                return
+        except (urllib.error.URLError, ConnectionError):
+            pass
+        time.sleep(0.2)
+    raise AssertionError("the web node never became ready")
+
+
+def assert_fails_fast(url: str, check: str) -> None:
+    status, body, took = get(url)
+    assert status == 503, body
+    assert body["checks"][check] == "unavailable", body
+    assert took <= FAILS_WITHIN_SECONDS, f"{check}: readiness took {took:.1f} s"
+
+
+@pytest.mark.services
+@pytest.mark.django_db
+def test_readiness_fails_within_5_s_when_the_database_broker_or_storage_stops(
+    tmp_path, redis_server
+):
+    redis = redis_server
+    database = TcpProxy(int(connection.settings_dict["PORT"] or 5432))
+    database.start()
+    media = tmp_path / "media"
+    media.mkdir()
+    port = free_port()
+    processes = CeleryProcesses(redis.url, tmp_path, MEDIA_ROOT=media)
+    processes.env["DATABASE_URL"] = processes.env["DATABASE_URL"].replace(
+        f":{connection.settings_dict['PORT'] or 5432}/", f":{database.port}/"
+    )
+    ready = f"http://127.0.0.1:{port}{reverse('health_ready')}"
+    try:
+        node = processes.web(port)
+        wait_ready(ready, node)
+        status, body, _ = get(ready)
+        assert (status, set(body["checks"])) == (200, READY_CHECKS)
+
+        database.stop()
+        assert_fails_fast(ready, "database")
+        database.start()
+        assert get(ready)[0] == 200
+
+        database.black_hole = True  # accepts, never answers: a hung server
+        assert_fails_fast(ready, "database")
+        database.black_hole = False
+        assert get(ready)[0] == 200
+
+        redis.stop()
+        assert_fails_fast(ready, "broker")
+        redis.start()
+        assert get(ready)[0] == 200
+
+        shutil.rmtree(media)
+        media.write_text("not a directory")  # the volume is gone
+        assert_fails_fast(ready, "storage")
+        media.unlink()
+        media.mkdir()
+        assert get(ready)[0] == 200
+    except AssertionError:
+        print(processes.logs())
+        raise
+    finally:
+        processes.stop_all()
+        database.stop()
+
+
+def heartbeat_check(kind: str, within: int) -> bool:
+    try:
+        call_command("heartbeat_check", kind, "--within", str(within))
+    except CommandError:
+        return False
+    return True
+
+
+def wait_for(predicate, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.2)
+    return False
+
+
+@pytest.mark.services
+@pytest.mark.django_db(transaction=True)
+def test_a_killed_worker_or_beat_stops_passing_the_heartbeat_check(tmp_path, redis_server):
+    processes = CeleryProcesses(redis_server.url, tmp_path, PORTAL_HEARTBEAT_SECONDS=1)
+    try:
+        assert not heartbeat_check("worker", 3)
+        worker, beat = processes.worker(), processes.beat()
+        assert wait_for(lambda: heartbeat_check("worker", 3), 30), processes.logs()
+        assert wait_for(lambda: heartbeat_check("beat", 3), 30), processes.logs()
+        first = ProcessHeartbeat.objects.get(kind=ProcessHeartbeat.WORKER).seen_at
+        assert wait_for(
+            lambda: ProcessHeartbeat.objects.get(kind=ProcessHeartbeat.WORKER).seen_at > first, 5
+        ), "the worker beat once, not every second"
+
+        processes.kill(worker)
+        assert wait_for(lambda: not heartbeat_check("worker", 3), 10)
+        assert heartbeat_check("beat", 3)
+        processes.kill(beat)
+        assert wait_for(lambda: not heartbeat_check("beat", 3), 10)
+        assert ProcessHeartbeat.objects.count() == 2  # one row per process, updated in place
+    finally:
+        processes.stop_all()
