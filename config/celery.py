@@ -3,6 +3,9 @@
 import os
 
 from celery import Celery
+from celery.signals import before_task_publish, task_postrun, task_prerun
+
+from portal.logs import request_id_enter, request_id_exit, request_id_to_headers
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
@@ -11,3 +14,7 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 # Every worker writes its heartbeat (config/heartbeats.py; beat's scheduler: settings).
 app.steps["worker"].add("config.heartbeats:WorkerHeartbeat")
+# A task carries the id of the request that queued it into its logs and audit events.
+before_task_publish.connect(request_id_to_headers)
+task_prerun.connect(request_id_enter)
+task_postrun.connect(request_id_exit)

@@ -329,6 +329,8 @@ CACHES = {
     ),
 }
 CELERY_TASK_IGNORE_RESULT = True
+# Workers log through LOGGING above (JSON lines with the request id), not Celery's own format.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # At least once, with idempotent tasks (docs/processing.md §4): a task is acknowledged
 # only when it has finished, delivered again when its worker dies, and a worker takes one
 # message at a time so nothing waits behind a long task in a dead worker's prefetch.
@@ -426,10 +428,24 @@ PORTAL_EXPORT_DIR = Path(env_str("PORTAL_EXPORT_DIR", str(VAR_DIR / "exports")))
 PORTAL_EXPORT_STALL_SECONDS = env_int("PORTAL_EXPORT_STALL_SECONDS", 120)
 PORTAL_EXPORT_KEEP_HOURS = env_int("PORTAL_EXPORT_KEEP_HOURS", 24)
 
+# One JSON object per line with the request id, also in the tasks a request queued
+# (portal/logs.py, docs/deployment.md "Logs"); "text" for a developer's terminal.
+LOG_FORMAT = env_str("LOG_FORMAT", "text" if DEBUG else "json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request_id": {"()": "portal.logs.RequestIdFilter"}},
+    "formatters": {
+        "json": {"()": "portal.logs.JsonLines"},
+        "text": {"format": "%(levelname)s %(name)s %(message)s"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["request_id"],
+            "formatter": LOG_FORMAT,
+        }
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     # fontTools logs every font subset at INFO (PDF stamps, docs/ca.md): keep it quiet.
     "loggers": {"fontTools": {"level": "WARNING"}},

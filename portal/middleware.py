@@ -31,6 +31,16 @@ def _no_user():
     return None
 
 
+def request_context_enter(request_id: str) -> contextvars.Token:
+    """Work done on behalf of a request outside it (a Celery task it queued, portal/logs.py):
+    its log lines and audit events carry that request's id. No address, no user."""
+    return _request_context.set({"request_id": request_id, "ip": None, "user": _no_user})
+
+
+def request_context_exit(token: contextvars.Token) -> None:
+    _request_context.reset(token)
+
+
 def current_actor():
     """The signed-in user of the request being served, or None (anonymous, or outside a
     request: a command, a task). The actor of audit events recorded by signal receivers,
@@ -80,6 +90,7 @@ class RequestContextMiddleware:
         request_id = request.headers.get("X-Request-ID", "")
         if not _REQUEST_ID.fullmatch(request_id):
             request_id = uuid.uuid4().hex
+        request.request_id = request_id  # for django.request's log line, written after us
         token = _request_context.set(
             {
                 "request_id": request_id,
