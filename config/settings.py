@@ -4,6 +4,7 @@ SQLite and a file-system Celery broker are the zero-setup defaults; set DATABASE
 REDIS_URL for PostgreSQL and Redis. Every variable is documented in `.env.example`.
 """
 
+import ipaddress
 from datetime import timedelta
 from pathlib import Path
 
@@ -45,6 +46,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "csp",
     "health_check",
+    "django_prometheus",
     "portal",
     "agencies",
     "devices",
@@ -56,6 +58,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First and (but for axes) last: requests and latency per view (docs/deployment.md).
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "portal.middleware.DebugNotFoundPageMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django_permissions_policy.PermissionsPolicyMiddleware",
@@ -75,6 +79,7 @@ MIDDLEWARE = [
     "portal.middleware.RequestContextMiddleware",
     "agencies.accounts.sessions.SessionLimitMiddleware",
     "agencies.accounts.middleware.SecondFactorMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
     # Last, as django-axes documents: turns a lockout during sign-in into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -129,6 +134,10 @@ elif DATABASES["default"]["ENGINE"].endswith("postgresql"):
     # A server that does not answer fails a request (and readiness) in seconds, not after the
     # operating system's TCP timeout of minutes.
     _db_options.setdefault("connect_timeout", env_int("DATABASE_CONNECT_TIMEOUT", 5))
+# django-prometheus's wrapper of the same backend counts queries, errors and their durations.
+DATABASES["default"]["ENGINE"] = DATABASES["default"]["ENGINE"].replace(
+    "django.db.backends.", "django_prometheus.db.backends.", 1
+)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -172,9 +181,9 @@ BEHIND_TLS_PROXY = env_bool("BEHIND_TLS_PROXY", False)
 if BEHIND_TLS_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", BEHIND_TLS_PROXY)
-# Paths (regular expressions, no leading slash) answered over plain HTTP too: the health checks,
-# which load balancers ask for on the nodes' own addresses (config/health.py).
-SECURE_REDIRECT_EXEMPT = env_list("SECURE_REDIRECT_EXEMPT", [r"^health/"])
+# Paths (regular expressions, no leading slash) answered over plain HTTP too: the health checks
+# and the metrics, which load balancers and Prometheus ask for on the nodes' own addresses.
+SECURE_REDIRECT_EXEMPT = env_list("SECURE_REDIRECT_EXEMPT", [r"^health/", r"^metrics$"])
 # HSTS is sent on HTTPS responses only; a year in production, off in development.
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 365 * 24 * 3600)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
@@ -346,6 +355,16 @@ CELERY_BEAT_SCHEDULE = beat_schedule(audit_checkpoint_minutes=AUDIT_CHECKPOINT_M
 # (config/heartbeats.py, docs/deployment.md "Health").
 CELERY_BEAT_SCHEDULER = "config.heartbeats:HeartbeatScheduler"
 PORTAL_HEARTBEAT_SECONDS = env_int("PORTAL_HEARTBEAT_SECONDS", 15)
+# Prometheus (dashboard/metrics.py, docs/deployment.md "Metrics"): /metrics answers the
+# addresses of PORTAL_METRICS_ALLOW (networks) or a bearer of PORTAL_METRICS_TOKEN; a worker
+# serves its tasks' figures on PORTAL_WORKER_METRICS_PORT (none: not served).
+PORTAL_METRICS_ALLOW = [
+    str(ipaddress.ip_network(network, strict=False))
+    for network in env_list("PORTAL_METRICS_ALLOW", ["127.0.0.1/32", "::1/128"])
+]
+PORTAL_METRICS_TOKEN = env_str("PORTAL_METRICS_TOKEN", "")
+PORTAL_WORKER_METRICS_PORT = env_int("PORTAL_WORKER_METRICS_PORT", 0)
+PORTAL_WORKER_METRICS_ADDRESS = env_str("PORTAL_WORKER_METRICS_ADDRESS", "127.0.0.1")
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

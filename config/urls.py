@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from agencies.accounts import views as account_views
 from agencies.accounts.forms import SignInForm
 from config import health
-from dashboard import monitor_views
+from dashboard import metrics, monitor_views
 from dashboard import views as dashboard_views
 
 
@@ -33,6 +33,7 @@ urlpatterns = [
     # For load balancers and orchestrators: no sign-in, no HTTPS redirect (docs/deployment.md).
     path("health/live/", health.liveness, name="health_live"),
     path("health/ready/", health.readiness, name="health_ready"),
+    path("metrics", metrics.metrics, name="metrics"),
     path(
         "dang-nhap/",
         auth_views.LoginView.as_view(

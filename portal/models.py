@@ -210,6 +210,10 @@ class DigestSent(models.Model):
 
 
 class DeadlineQuerySet(models.QuerySet):
+    def late(self) -> "DeadlineQuerySet":
+        """Past their due date and not met: overdue, or already escalated."""
+        return self.filter(state__in=[Deadline.State.OVERDUE, Deadline.State.ESCALATED])
+
     def of_subject(self, subject: str, kinds) -> "DeadlineQuerySet":
         """The deadlines of one subject ("letter:12"), oldest first; `kinds` lets the
         (kind, subject, due_on) constraint's index find them."""

@@ -110,6 +110,8 @@ ROUTES: dict[str, Route] = {
     # health checks: anyone (readiness's own checks run on connections of their own)
     "health_live": R(None, "200 200 200 200 200 200 200 200", 4),
     "health_ready": R(None, "200 200 200 200 200 200 200 200", 4),
+    # Prometheus: the test client's 127.0.0.1 is in PORTAL_METRICS_ALLOW's default
+    "metrics": R(None, "200 200 200 200 200 200 200 200", 10),
     # accounts
     "login": R(None, "200 302 302 302 302 302 302 302", 4),
     "logout": R(None, "login login login login login login login login", 13, post=True),

@@ -1,0 +1,89 @@
+"""The /metrics address for Prometheus (docs/deployment.md, "Metrics"): django-prometheus's
+requests, latency per view and database figures, the Celery tasks' runtime, failures and queue
+depth (portal/metrics.py), and what a Sở puts on a wall screen: letters waiting at each step,
+deadlines overdue, certificates ending within 30 days.
+
+Only for the addresses in PORTAL_METRICS_ALLOW, or with `Authorization: Bearer
+<PORTAL_METRICS_TOKEN>`; anyone else gets 404, as for a page that does not exist."""
+
+import hmac
+import ipaddress
+import time
+
+from django.conf import settings
+from django.db.models import Count
+from django.http import Http404, HttpResponse
+from django.views.decorators.cache import never_cache
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client.core import GaugeMetricFamily
+
+from certificates.models import Certificate
+from portal.metrics import QueueDepth, registry_with
+from portal.middleware import client_address
+from portal.models import Deadline
+from requests_app.choices import TERMINAL_STATUSES, Status
+from requests_app.models import CertRequest
+
+EXPIRING_WITHIN_DAYS = 30
+# The business figures are counted at most this often per process, whatever the scrape rate.
+COUNT_SECONDS = 30
+
+
+class BusinessFigures:
+    def __init__(self):
+        self.counted_at = None
+        self.families = []
+
+    def collect(self):
+        if self.counted_at is None or time.monotonic() - self.counted_at >= COUNT_SECONDS:
+            self.families = self.count()
+            self.counted_at = time.monotonic()
+        yield from self.families
+
+    @staticmethod
+    def count() -> list:
+        waiting = GaugeMetricFamily(
+            "portal_letters_waiting",
+            "Letters waiting at a step of the workflow, by step and form.",
+            labels=["status", "form"],
+        )
+        open_letters = CertRequest.objects.exclude(status__in=[*TERMINAL_STATUSES, Status.DRAFT])
+        for row in open_letters.values("status", "form").annotate(n=Count("pk")).order_by():
+            waiting.add_metric([row["status"], row["form"]], row["n"])
+        late = GaugeMetricFamily(
+            "portal_deadlines_overdue", "Deadlines past due and not met, by kind.", labels=["kind"]
+        )
+        for row in Deadline.objects.late().values("kind").annotate(n=Count("pk")).order_by():
+            late.add_metric([row["kind"]], row["n"])
+        expiring = GaugeMetricFamily(
+            "portal_certificates_expiring",
+            f"Valid certificates ending within {EXPIRING_WITHIN_DAYS} days.",
+            value=Certificate.objects.expiring_within(EXPIRING_WITHIN_DAYS).count(),
+        )
+        return [waiting, late, expiring]
+
+
+_figures = BusinessFigures()
+_queues = QueueDepth()
+
+
+def allowed(request) -> bool:
+    token = settings.PORTAL_METRICS_TOKEN
+    given = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
+    if token and given and hmac.compare_digest(given.encode(), token.encode()):
+        return True
+    address = client_address(request)
+    if address is None:
+        return False
+    return any(
+        ipaddress.ip_address(address) in ipaddress.ip_network(network, strict=False)
+        for network in settings.PORTAL_METRICS_ALLOW
+    )
+
+
+@never_cache
+def metrics(request):
+    if not allowed(request):
+        raise Http404
+    page = generate_latest(registry_with(_figures, _queues))
+    return HttpResponse(page, content_type=CONTENT_TYPE_LATEST)
