@@ -19,6 +19,8 @@ from django.conf import settings
 from django.db import DatabaseError, connections
 from django.db.migrations.executor import MigrationExecutor
 from django.http import JsonResponse
+from django.utils.cache import add_never_cache_headers
+from django.views import View
 from health_check import checks
 from health_check.base import HealthCheck
 from health_check.contrib.redis import Redis
@@ -26,6 +28,7 @@ from health_check.exceptions import ServiceUnavailable
 from health_check.views import HealthCheckView
 from redis.asyncio import Redis as RedisClient
 
+from portal.lib.loops import run_outside_event_loop
 from portal.lib.pkcs11 import TokenError, module
 
 # Each check's budget; django-health-check gives a check one second more to report its own
@@ -127,7 +130,9 @@ def readiness_checks() -> list:
 
 class HealthView(HealthCheckView):
     """The checks' results as JSON: 200 when all hold, 503 (what load balancers expect of a
-    node to leave out) when one fails."""
+    node to leave out) when one fails. A plain view: the checks' own event loop is run by
+    `run_outside_event_loop`, not by Django's async adapter, which refuses to start in a thread
+    where a loop runs already."""
 
     @contextlib.contextmanager
     def get_executor(self):
@@ -140,13 +145,13 @@ class HealthView(HealthCheckView):
         finally:
             executor.shutdown(wait=False, cancel_futures=True)
 
-    async def get(self, request, *args, **kwargs):
-        with self.get_executor() as executor:
-            results = await asyncio.gather(
-                *(check.get_result(executor) for check in self.get_checks())
-            )
+    def dispatch(self, request, *args, **kwargs):
+        return View.dispatch(self, request, *args, **kwargs)
+
+    def get(self, request, *args, **kwargs):
+        results = run_outside_event_loop(self._results())
         failed = any(result.error for result in results)
-        return JsonResponse(
+        response = JsonResponse(
             {
                 "status": "unavailable" if failed else "ok",
                 "checks": {
@@ -156,6 +161,14 @@ class HealthView(HealthCheckView):
             },
             status=503 if failed else 200,
         )
+        add_never_cache_headers(response)
+        return response
+
+    async def _results(self):
+        with self.get_executor() as executor:
+            return await asyncio.gather(
+                *(check.get_result(executor) for check in self.get_checks())
+            )
 
 
 liveness = HealthView.as_view(checks=[])

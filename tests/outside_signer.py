@@ -30,7 +30,6 @@ from certificates.services import certificate_signing_material
 from certificates.signing.appearance import signature_position, stamp_style, stamp_text_params
 from certificates.signing.base import Appearance, Position
 from certificates.signing.files import check_pdf_size, keep_pdfa_metadata
-from certificates.signing.loops import outside_event_loop
 from certificates.signing.seal import (
     SEAL_FIELD,
     SIGNATURE_FIELD,
@@ -39,6 +38,7 @@ from certificates.signing.seal import (
     seal_certificate,
     signature_appearance,
 )
+from portal.lib.loops import outside_event_loop
 
 
 class _LoadedKeySigner(signers.SimpleSigner):

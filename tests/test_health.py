@@ -5,6 +5,7 @@ The outages are real: a gunicorn node of the portal reaches PostgreSQL through a
 stops or turns into a black hole, a Redis server of the test's own that it stops, and a media
 directory it takes away; the workers and beat are `celery` processes that it kills."""
 
+import asyncio
 import json
 import shutil
 import time
@@ -188,3 +189,14 @@ def test_a_killed_worker_or_beat_stops_passing_the_heartbeat_check(tmp_path, red
         assert ProcessHeartbeat.objects.count() == 2  # one row per process, updated in place
     finally:
         processes.stop_all()
+
+
+@pytest.mark.django_db
+def test_readiness_answers_in_a_thread_that_runs_an_event_loop(client):
+    """As in a process where a browser test ran: Playwright leaves its loop running."""
+
+    async def from_inside_a_loop():
+        return client.get(reverse("health_ready"))
+
+    response = asyncio.run(from_inside_a_loop())
+    assert response.status_code == 200, response.content

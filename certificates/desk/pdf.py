@@ -37,7 +37,7 @@ from certificates.exceptions import CertificateError
 from certificates.signing.appearance import stamp_style, stamp_text_params
 from certificates.signing.base import Appearance
 from certificates.signing.files import keep_pdfa_metadata
-from certificates.signing.loops import run_outside_event_loop
+from portal.lib.loops import run_outside_event_loop
 
 DIGEST_ALGORITHM = "sha256"
 # Room in the placeholder for the signature time-stamp token (PAdES B-T) beyond the CMS

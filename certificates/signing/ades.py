@@ -64,8 +64,8 @@ from certificates.signing.indications import (
     indication_text,
     sub_indication_text,
 )
-from certificates.signing.loops import outside_event_loop
 from certificates.signing.verify import covers_document, serial_hex
+from portal.lib.loops import outside_event_loop
 
 logger = logging.getLogger(__name__)
 

@@ -42,7 +42,7 @@ from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature
 from certificates.exceptions import CertificateError
 from certificates.signing.context import ValidationMaterial, validation_context
 from certificates.signing.files import keep_pdfa_metadata, open_pdf
-from certificates.signing.loops import run_outside_event_loop
+from portal.lib.loops import run_outside_event_loop
 
 DIGEST_ALGORITHM = "sha256"
 ARCHIVE_FIELD_PREFIX = "LuuTru"  # "archive": the document time-stamps' field names

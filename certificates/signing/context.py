@@ -3,7 +3,7 @@ verification"): the trust roots, the CAs and time-stamping units in between, and
 newest CRL. Nothing is fetched from the network.
 
 `validation_material()` reads the database; `validation_context(material, …)` is pure, so it
-can be built inside pyHanko's event loop (certificates/signing/loops.py).
+can be built inside pyHanko's event loop (portal/lib/loops.py).
 """
 
 from __future__ import annotations

@@ -30,7 +30,7 @@ from certificates.signing.context import (
     validation_material,
 )
 from certificates.signing.files import open_pdf
-from certificates.signing.loops import outside_event_loop
+from portal.lib.loops import outside_event_loop
 
 # Revocations after which someone else may hold the key: a B-B signature states its own time,
 # so such a signer's signature is flagged whatever time it states (docs/ca.md).

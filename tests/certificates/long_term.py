@@ -33,7 +33,7 @@ from pyhanko_certvalidator.registry import SimpleTrustManager
 
 from certificates.signing.context import ValidationMaterial
 from certificates.signing.fetchers import CrlsAsFetched
-from certificates.signing.loops import run_outside_event_loop
+from portal.lib.loops import run_outside_event_loop
 
 CRL_OR_OCSP = RevocationCheckingRule.CRL_OR_OCSP_REQUIRED
 

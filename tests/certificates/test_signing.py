@@ -13,7 +13,7 @@ from certificates import services
 from certificates.choices import RevocationReason
 from certificates.exceptions import CertificateError
 from certificates.signing import Appearance, Position, signature_position
-from certificates.signing.loops import run_outside_event_loop
+from portal.lib.loops import run_outside_event_loop
 from portal.models import AuditEvent
 from tests.certificates.pdf_tools import (
     minimal_pdf,
@@ -243,7 +243,7 @@ def test_the_head_signs_then_the_agency_seals_and_both_verify(
 
 def test_signing_works_in_a_thread_that_runs_an_event_loop(cast, head_certificate, letter_pdf):
     """pyHanko runs its own loop: in a thread that already runs one (an ASGI server's, a test
-    browser's) the portal still signs (certificates/signing/loops.py)."""
+    browser's) the portal still signs (portal/lib/loops.py)."""
     from certificates.signing import verify_pdf
 
     material = services.certificate_signing_material(certificate=head_certificate, by=cast.head_a)

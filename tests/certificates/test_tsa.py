@@ -30,9 +30,9 @@ from certificates.backends.tsa import TimeStampResp
 from certificates.choices import SigningEventKind, SigningOutcome
 from certificates.models import CertificateAuthority, SigningEvent, Timestamp, TimestampUnit
 from certificates.pem import der_to_pem
-from certificates.signing.loops import run_outside_event_loop
 from certificates.tasks import timestamp_unit_ensure_task
 from portal.lib import pkcs11
+from portal.lib.loops import run_outside_event_loop
 from portal.models import AuditEvent
 from tests.certificates.relying_party import openssl
 from tests.helpers import sign_in

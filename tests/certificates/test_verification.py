@@ -25,7 +25,7 @@ from certificates.signing import (
     verification_summary,
     verify_pdf,
 )
-from certificates.signing.loops import outside_event_loop
+from portal.lib.loops import outside_event_loop
 from portal.lib.pdf import render_pdf
 from tests.certificates.pdf_tools import minimal_pdf
 from tests.certificates.signed_by import foreign_root_pem, sign_as

@@ -25,9 +25,9 @@ from pyhanko_certvalidator.registry import SimpleCertificateStore
 from certificates import services as ca_services
 from certificates.choices import RevocationReason, SubjectKind
 from certificates.signing import Appearance, SigningPair, signature_position
-from certificates.signing.loops import outside_event_loop
 from portal.documents import DocumentKind
 from portal.errors import DomainError
+from portal.lib.loops import outside_event_loop
 from portal.lib.pdf import render_pdf
 from portal.models import AuditEvent
 from requests_app import services

@@ -1,6 +1,7 @@
-"""pyHanko's synchronous API runs its own asyncio loop (`asyncio.run`), which cannot start in a
-thread where a loop is already running (an ASGI server's, a test browser's). Such a call is run
-in a short-lived thread of its own; everywhere else it runs as it is."""
+"""Code that runs its own asyncio loop (`asyncio.run`: pyHanko's synchronous API, the health
+checks of config/health.py) cannot start it in a thread where a loop is already running (an ASGI
+server's, a test browser's). Such a call is run in a short-lived thread of its own; everywhere
+else it runs as it is."""
 
 import asyncio
 from concurrent.futures import ThreadPoolExecutor
