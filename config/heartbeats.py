@@ -1,7 +1,11 @@
-"""Signs of life of the Celery processes (docs/deployment.md, "Health"): a worker bootstep and a
-beat scheduler that write their process's heartbeat every PORTAL_HEARTBEAT_SECONDS
-(portal/heartbeats.py). config/celery.py names both by their dotted paths, so that this module,
-which imports the portal's models, is loaded only once Django is set up."""
+"""Signs of life of the Celery processes (docs/deployment.md, "Health"): a worker bootstep and
+beat's schedulers, which write their process's heartbeat every PORTAL_HEARTBEAT_SECONDS
+(portal/heartbeats.py). config/celery.py and the settings name them by their dotted paths, so
+that this module, which imports the portal's models, is loaded only once Django is set up.
+
+With Redis, beat's scheduler is celery-redbeat's: the schedule lives in Redis and only the beat
+holding its lock ticks, so two beats on two hosts run each entry once, and when the active one
+dies the other takes the lock over once it expires (docs/deployment.md, "One beat of two")."""
 
 import socket
 import time
@@ -9,6 +13,7 @@ import time
 from celery import bootsteps
 from celery.beat import PersistentScheduler
 from django.conf import settings
+from redbeat import RedBeatScheduler
 
 from portal.heartbeats import heartbeat_record
 from portal.models import ProcessHeartbeat
@@ -36,9 +41,9 @@ class WorkerHeartbeat(bootsteps.StartStopStep):
             self.timer_entry.cancel()
 
 
-class HeartbeatScheduler(PersistentScheduler):
-    """Celery's own scheduler (the schedule file), which also beats at least every
-    PORTAL_HEARTBEAT_SECONDS between its ticks."""
+class _Beating:
+    """A scheduler that also beats at least every PORTAL_HEARTBEAT_SECONDS between its ticks:
+    only while it ticks (a beat waiting for the lock does not)."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -51,3 +56,21 @@ class HeartbeatScheduler(PersistentScheduler):
             heartbeat_record(ProcessHeartbeat.BEAT, self.name)
             self.beaten_at = time.monotonic()
         return min(super().tick(*args, **kwargs), every)
+
+
+class HeartbeatScheduler(_Beating, PersistentScheduler):
+    """Celery's own scheduler, its schedule in a file: one beat only (`make run`)."""
+
+
+class RedisHeartbeatScheduler(_Beating, RedBeatScheduler):
+    """celery-redbeat's scheduler: the schedule and a lock in Redis, for beats on several
+    hosts. Its settings are given here, under the names it looks for among the configuration's
+    keys (the Django settings' CELERY_ prefix hides them from it)."""
+
+    def __init__(self, app, *args, **kwargs):
+        app.conf.update(
+            redbeat_redis_url=settings.REDIS_URL,
+            redbeat_redis_options={"socket_connect_timeout": 3, "socket_timeout": 10},
+            redbeat_lock_timeout=settings.PORTAL_BEAT_LOCK_SECONDS,
+        )
+        super().__init__(app, *args, **kwargs)

@@ -354,6 +354,14 @@ CELERY_BEAT_SCHEDULE = beat_schedule(audit_checkpoint_minutes=AUDIT_CHECKPOINT_M
 # Workers and beat write a heartbeat this often; `manage.py heartbeat_check` reads it
 # (config/heartbeats.py, docs/deployment.md "Health").
 CELERY_BEAT_SCHEDULER = "config.heartbeats:HeartbeatScheduler"
+if REDIS_URL:
+    # Beats on several hosts, one schedule (celery-redbeat): the beat holding the lock ticks
+    # and extends it at least every BEAT_MAX_LOOP_INTERVAL; when it dies, the lock expires after
+    # PORTAL_BEAT_LOCK_SECONDS and a waiting beat, which asks as often, takes over
+    # (docs/deployment.md, "One beat of two").
+    CELERY_BEAT_SCHEDULER = "config.heartbeats:RedisHeartbeatScheduler"
+    CELERY_BEAT_MAX_LOOP_INTERVAL = 5
+PORTAL_BEAT_LOCK_SECONDS = env_int("PORTAL_BEAT_LOCK_SECONDS", 20)
 PORTAL_HEARTBEAT_SECONDS = env_int("PORTAL_HEARTBEAT_SECONDS", 15)
 # Prometheus (dashboard/metrics.py, docs/deployment.md "Metrics"): /metrics answers the
 # addresses of PORTAL_METRICS_ALLOW (networks) or a bearer of PORTAL_METRICS_TOKEN; a worker

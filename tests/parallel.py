@@ -67,6 +67,8 @@ LONG = (
     "tests/requests_app/test_excel_import_worker.py",
     "tests/requests_app/test_concurrency.py",
     "tests/test_beat_schedule.py",
+    "tests/test_beat_failover.py",
+    "tests/test_health.py",
 )
 
 
