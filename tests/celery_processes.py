@@ -7,6 +7,7 @@ same CA passphrases and audit key as the tests; the knobs of the stall sweep are
 variables, exactly as an operator would set them.
 """
 
+import json
 import os
 import shutil
 import signal
@@ -14,6 +15,8 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 from django.conf import settings
@@ -61,6 +64,16 @@ class RedisServer:
         if self.process and self.process.poll() is None:
             self.process.terminate()
             self.process.wait(timeout=10)
+
+
+def wait_until(predicate, seconds: float, what="waited in vain") -> float:
+    """Poll `predicate` until it holds; how many seconds that took. Past `seconds`, an
+    AssertionError saying `what` (a callable is called then: `processes.logs`)."""
+    started = time.monotonic()
+    while not predicate():
+        assert time.monotonic() - started < seconds, what() if callable(what) else what
+        time.sleep(0.2)
+    return time.monotonic() - started
 
 
 def test_database_url() -> str:
@@ -174,3 +187,28 @@ class producing_to:  # noqa: N801 - used as a context manager, like a function
     def __exit__(self, *exc):
         self._reset()
         self.app.conf.broker_url = self.saved
+
+
+def http_get(url: str) -> tuple[int, dict, float]:
+    """A JSON answer's status, body and how long it took."""
+    started = time.monotonic()
+    try:
+        with urllib.request.urlopen(url, timeout=30) as response:  # noqa: S310 - loopback
+            status, body = response.status, response.read()
+    except urllib.error.HTTPError as error:
+        status, body = error.code, error.read()
+    return status, json.loads(body), time.monotonic() - started
+
+
+def wait_ready(url: str, node) -> None:
+    """Until the web node `node` answers 200 at `url` (it dies: AssertionError)."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        assert node.poll() is None, "the web node died"
+        try:
+            if http_get(url)[0] == 200:
+                return
+        except (urllib.error.URLError, ConnectionError):
+            pass
+        time.sleep(0.2)
+    raise AssertionError("the web node never became ready")

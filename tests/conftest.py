@@ -17,6 +17,7 @@ from tests import factories as f
 from tests import flush
 from tests.audit_guard import empty_audit_trail
 from tests.cast import COMMITTED
+from tests.celery_processes import RedisServer
 from tests.helpers import (
     TEST_AUDIT_HMAC_KEY,
     TEST_CA_HSM_PIN,
@@ -267,6 +268,18 @@ def redis_worker(transactional_db):
     app = _celery_app_on_redis()
     with running_worker(app):
         yield app
+
+
+@pytest.fixture
+def own_redis(tmp_path):
+    """A redis-server of the test's own on a free port, started: a test may stop and start it
+    again (an outage) without touching any other test's broker."""
+    server = RedisServer(tmp_path)
+    if server.exe is None:
+        service_missing("redis-server (Debian package redis-server) for the outage tests")
+    server.start()
+    yield server
+    server.stop()
 
 
 @pytest.fixture

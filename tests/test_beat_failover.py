@@ -10,8 +10,8 @@ from datetime import datetime
 
 import pytest
 
-from tests.celery_processes import CeleryProcesses, RedisServer
-from tests.helpers import postgresql_only, service_missing
+from tests.celery_processes import CeleryProcesses, wait_until
+from tests.helpers import postgresql_only
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
@@ -31,25 +31,13 @@ def sends(log) -> list[datetime]:
     return found
 
 
-def wait_for(predicate, seconds: float) -> float:
-    started = time.monotonic()
-    while not predicate():
-        assert time.monotonic() - started < seconds, "waited in vain"
-        time.sleep(0.2)
-    return time.monotonic() - started
-
-
-def test_the_other_beat_takes_over_within_30_s_and_no_tick_is_doubled(tmp_path):
+def test_the_other_beat_takes_over_within_30_s_and_no_tick_is_doubled(tmp_path, own_redis):
     postgresql_only("beat processes on the test database")
-    redis = RedisServer(tmp_path)
-    if redis.exe is None:
-        service_missing("redis-server (Debian package redis-server) for the beat failover test")
-    redis.start()
-    processes = CeleryProcesses(redis.url, tmp_path, PORTAL_PROCESSING_SWEEP_SECONDS=2)
+    processes = CeleryProcesses(own_redis.url, tmp_path, PORTAL_PROCESSING_SWEEP_SECONDS=2)
     logs = [tmp_path / "process-0.log", tmp_path / "process-1.log"]
     try:
         first = processes.beat()
-        wait_for(lambda: len(sends(logs[0])) >= 2, 60)
+        wait_until(lambda: len(sends(logs[0])) >= 2, 60)
         processes.beat()
         time.sleep(6)  # the second beat started and waits for the lock
         assert sends(logs[1]) == [], "two beats sent at once"
@@ -57,15 +45,14 @@ def test_the_other_beat_takes_over_within_30_s_and_no_tick_is_doubled(tmp_path):
         assert before >= 4  # the first went on sending meanwhile
 
         processes.kill(first)
-        took = wait_for(lambda: sends(logs[1]), TAKEOVER_SECONDS + 5)
+        took = wait_until(lambda: sends(logs[1]), TAKEOVER_SECONDS + 5)
         assert took <= TAKEOVER_SECONDS, f"the second beat took {took:.1f} s"
-        wait_for(lambda: len(sends(logs[1])) >= 3, 20)  # and it goes on
+        wait_until(lambda: len(sends(logs[1])) >= 3, 20)  # and it goes on
     except AssertionError:
         print(processes.logs())
         raise
     finally:
         processes.stop_all()
-        redis.stop()
 
     every = sorted(sends(logs[0]) + sends(logs[1]))
     gaps = [(later - earlier).total_seconds() for earlier, later in itertools.pairwise(every)]

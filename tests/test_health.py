@@ -6,11 +6,7 @@ stops or turns into a black hole, a Redis server of the test's own that it stops
 directory it takes away; the workers and beat are `celery` processes that it kills."""
 
 import asyncio
-import json
 import shutil
-import time
-import urllib.error
-import urllib.request
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -19,8 +15,8 @@ from django.test import override_settings
 from django.urls import reverse
 
 from portal.models import ProcessHeartbeat
-from tests.celery_processes import CeleryProcesses, RedisServer, free_port
-from tests.helpers import postgresql_only, service_missing
+from tests.celery_processes import CeleryProcesses, free_port, http_get, wait_ready, wait_until
+from tests.helpers import postgresql_only
 from tests.tcp_proxy import TcpProxy
 
 # What readiness must do when a service stops (the issue's goal; config/health.py).
@@ -57,43 +53,8 @@ def test_health_is_answered_over_plain_http_where_pages_are_redirected(client):
     assert client.get(reverse("health_ready")).status_code in (200, 503)  # not 301
 
 
-@pytest.fixture
-def redis_server(tmp_path):
-    """A Redis server of the test's own: stopping it stops no other test's broker."""
-    postgresql_only("web and worker processes on the test database")
-    server = RedisServer(tmp_path)
-    if server.exe is None:
-        service_missing("redis-server (Debian package redis-server) for the outage tests")
-    server.start()
-    yield server
-    server.stop()
-
-
-def get(url: str) -> tuple[int, dict, float]:
-    started = time.monotonic()
-    try:
-        with urllib.request.urlopen(url, timeout=30) as response:  # noqa: S310 - loopback
-            status, body = response.status, response.read()
-    except urllib.error.HTTPError as error:
-        status, body = error.code, error.read()
-    return status, json.loads(body), time.monotonic() - started
-
-
-def wait_ready(url: str, node) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        assert node.poll() is None, "the web node died"
-        try:
-            if get(url)[0] == 200:
-                return
-        except (urllib.error.URLError, ConnectionError):
-            pass
-        time.sleep(0.2)
-    raise AssertionError("the web node never became ready")
-
-
 def assert_fails_fast(url: str, check: str) -> None:
-    status, body, took = get(url)
+    status, body, took = http_get(url)
     assert status == 503, body
     assert body["checks"][check] == "unavailable", body
     assert took <= FAILS_WITHIN_SECONDS, f"{check}: readiness took {took:.1f} s"
@@ -101,10 +62,9 @@ def assert_fails_fast(url: str, check: str) -> None:
 
 @pytest.mark.services
 @pytest.mark.django_db
-def test_readiness_fails_within_5_s_when_the_database_broker_or_storage_stops(
-    tmp_path, redis_server
-):
-    redis = redis_server
+def test_readiness_fails_within_5_s_when_the_database_broker_or_storage_stops(tmp_path, own_redis):
+    postgresql_only("a web node on the test database")
+    redis = own_redis
     database = TcpProxy(int(connection.settings_dict["PORT"] or 5432))
     database.start()
     media = tmp_path / "media"
@@ -118,30 +78,30 @@ def test_readiness_fails_within_5_s_when_the_database_broker_or_storage_stops(
     try:
         node = processes.web(port)
         wait_ready(ready, node)
-        status, body, _ = get(ready)
+        status, body, _ = http_get(ready)
         assert (status, set(body["checks"])) == (200, READY_CHECKS)
 
         database.stop()
         assert_fails_fast(ready, "database")
         database.start()
-        assert get(ready)[0] == 200
+        assert http_get(ready)[0] == 200
 
         database.black_hole = True  # accepts, never answers: a hung server
         assert_fails_fast(ready, "database")
         database.black_hole = False
-        assert get(ready)[0] == 200
+        assert http_get(ready)[0] == 200
 
         redis.stop()
         assert_fails_fast(ready, "broker")
         redis.start()
-        assert get(ready)[0] == 200
+        assert http_get(ready)[0] == 200
 
         shutil.rmtree(media)
         media.write_text("not a directory")  # the volume is gone
         assert_fails_fast(ready, "storage")
         media.unlink()
         media.mkdir()
-        assert get(ready)[0] == 200
+        assert http_get(ready)[0] == 200
     except AssertionError:
         print(processes.logs())
         raise
@@ -158,34 +118,28 @@ def heartbeat_check(kind: str, within: int) -> bool:
     return True
 
 
-def wait_for(predicate, seconds: float) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.2)
-    return False
-
-
 @pytest.mark.services
 @pytest.mark.django_db(transaction=True)
-def test_a_killed_worker_or_beat_stops_passing_the_heartbeat_check(tmp_path, redis_server):
-    processes = CeleryProcesses(redis_server.url, tmp_path, PORTAL_HEARTBEAT_SECONDS=1)
+def test_a_killed_worker_or_beat_stops_passing_the_heartbeat_check(tmp_path, own_redis):
+    postgresql_only("worker and beat processes on the test database")
+    processes = CeleryProcesses(own_redis.url, tmp_path, PORTAL_HEARTBEAT_SECONDS=1)
     try:
         assert not heartbeat_check("worker", 3)
         worker, beat = processes.worker(), processes.beat()
-        assert wait_for(lambda: heartbeat_check("worker", 3), 30), processes.logs()
-        assert wait_for(lambda: heartbeat_check("beat", 3), 30), processes.logs()
+        wait_until(lambda: heartbeat_check("worker", 3), 30, processes.logs)
+        wait_until(lambda: heartbeat_check("beat", 3), 30, processes.logs)
         first = ProcessHeartbeat.objects.get(kind=ProcessHeartbeat.WORKER).seen_at
-        assert wait_for(
-            lambda: ProcessHeartbeat.objects.get(kind=ProcessHeartbeat.WORKER).seen_at > first, 5
-        ), "the worker beat once, not every second"
+        wait_until(
+            lambda: ProcessHeartbeat.objects.get(kind=ProcessHeartbeat.WORKER).seen_at > first,
+            5,
+            "the worker beat once, not every second",
+        )
 
         processes.kill(worker)
-        assert wait_for(lambda: not heartbeat_check("worker", 3), 10)
+        wait_until(lambda: not heartbeat_check("worker", 3), 10)
         assert heartbeat_check("beat", 3)
         processes.kill(beat)
-        assert wait_for(lambda: not heartbeat_check("beat", 3), 10)
+        wait_until(lambda: not heartbeat_check("beat", 3), 10)
         assert ProcessHeartbeat.objects.count() == 2  # one row per process, updated in place
     finally:
         processes.stop_all()
@@ -198,5 +152,9 @@ def test_readiness_answers_in_a_thread_that_runs_an_event_loop(client):
     async def from_inside_a_loop():
         return client.get(reverse("health_ready"))
 
-    response = asyncio.run(from_inside_a_loop())
+    try:
+        asyncio.get_running_loop()  # a browser test ran in this process: its loop runs already
+        response = client.get(reverse("health_ready"))
+    except RuntimeError:
+        response = asyncio.run(from_inside_a_loop())
     assert response.status_code == 200, response.content
