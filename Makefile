@@ -8,9 +8,10 @@ ADDR ?= 127.0.0.1:8000
 # System packages the suite needs: a browser for Playwright, fonts with Vietnamese glyphs,
 # poppler to turn PDFs into images and check signatures (pdfsig, with an NSS database made by
 # libnss3-tools), gettext for catalogs, openssl to verify certificates, SoftHSM2 as the
-# PKCS#11 tokens and HSM slot of the demo and the tests, opensc's pkcs11-tool to inspect them.
+# PKCS#11 tokens and HSM slot of the demo and the tests, opensc's pkcs11-tool to inspect them,
+# pgbouncer for the tests that run the portal behind it.
 APT_PACKAGES := chromium fonts-liberation2 poppler-utils libnss3-tools gettext openssl \
-	softhsm2 opensc \
+	softhsm2 opensc pgbouncer \
 	libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b
 # What `make run` itself needs: the demo's tokens and the CA's HSM slot are SoftHSM2 tokens (a
 # library, no server).

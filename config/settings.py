@@ -4,18 +4,17 @@ SQLite and a file-system Celery broker are the zero-setup defaults; set DATABASE
 REDIS_URL for PostgreSQL and Redis. Every variable is documented in `.env.example`.
 """
 
-import ipaddress
 from datetime import timedelta
 from pathlib import Path
 
 import certifi
-import dj_database_url
 from csp.constants import NONE, SELF
 from django.utils.translation import gettext_lazy as _
 
 from config.beat import beat_schedule
+from config.database import database_from_env
 from portal.audit_keys import DEV_AUDIT_HMAC_KEY
-from portal.lib.env import env_bool, env_int, env_list, env_rate, env_str
+from portal.lib.env import env_bool, env_int, env_list, env_networks, env_rate, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("PORTAL_VAR_DIR", str(BASE_DIR / "var")))
@@ -103,41 +102,7 @@ TEMPLATES = [
     },
 ]
 
-DATABASES = {
-    "default": dj_database_url.parse(
-        env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'portal.sqlite3'}"),
-        conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0),
-    )
-}
-if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
-    # A busy timeout lets the web server and the worker share the file without "database is
-    # locked" errors under the light load of a demo.
-    # WAL lets readers go on while one connection writes; IMMEDIATE transactions take the write
-    # lock at BEGIN, where the busy timeout waits for it, instead of failing at once when a read
-    # transaction tries to write after another connection committed.
-    DATABASES["default"].setdefault("OPTIONS", {}).update(
-        timeout=20,
-        transaction_mode="IMMEDIATE",
-        init_command="PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
-    )
-    # The test database in a file, not in shared-cache memory: shared cache locks whole tables
-    # and fails at once ("database table is locked") when a browser test's live server reads
-    # while the test writes, where a file waits for the busy timeout.
-    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-portal.sqlite3")}
-elif DATABASES["default"]["ENGINE"].endswith("postgresql"):
-    # No JIT compilation: the portal's queries are short index scans under a LIMIT, for which
-    # compiling costs 0.1–2.3 s and saves nothing — the planner's cost estimates (inflated by
-    # the scoping subqueries) switched it on for list pages at a million certificates
-    # (docs/scale.md §12.2).
-    _db_options = DATABASES["default"].setdefault("OPTIONS", {})
-    _db_options["options"] = f"{_db_options.get('options', '')} -c jit=off".strip()
-    # A server that does not answer fails a request (and readiness) in seconds, not after the
-    # operating system's TCP timeout of minutes.
-    _db_options.setdefault("connect_timeout", env_int("DATABASE_CONNECT_TIMEOUT", 5))
-# django-prometheus's wrapper of the same backend counts queries, errors and their durations.
-DATABASES["default"]["ENGINE"] = DATABASES["default"]["ENGINE"].replace(
-    "django.db.backends.", "django_prometheus.db.backends.", 1
-)
+DATABASES = {"default": database_from_env(VAR_DIR)}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -182,7 +147,7 @@ if BEHIND_TLS_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", BEHIND_TLS_PROXY)
 # Paths (regular expressions, no leading slash) answered over plain HTTP too: the health checks
-# and the metrics, which load balancers and Prometheus ask for on the nodes' own addresses.
+# and metrics, asked for on the nodes' own addresses.
 SECURE_REDIRECT_EXEMPT = env_list("SECURE_REDIRECT_EXEMPT", [r"^health/", r"^metrics$"])
 # HSTS is sent on HTTPS responses only; a year in production, off in development.
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 365 * 24 * 3600)
@@ -351,25 +316,17 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = beat_schedule(audit_checkpoint_minutes=AUDIT_CHECKPOINT_MINUTES)
-# Workers and beat write a heartbeat this often; `manage.py heartbeat_check` reads it
-# (config/heartbeats.py, docs/deployment.md "Health").
+# Beat's schedulers write heartbeats, as workers do (config/heartbeats.py). With Redis, beats on
+# several hosts share one schedule and a lock (docs/deployment.md, "One beat of two").
 CELERY_BEAT_SCHEDULER = "config.heartbeats:HeartbeatScheduler"
 if REDIS_URL:
-    # Beats on several hosts, one schedule (celery-redbeat): the beat holding the lock ticks
-    # and extends it at least every BEAT_MAX_LOOP_INTERVAL; when it dies, the lock expires after
-    # PORTAL_BEAT_LOCK_SECONDS and a waiting beat, which asks as often, takes over
-    # (docs/deployment.md, "One beat of two").
     CELERY_BEAT_SCHEDULER = "config.heartbeats:RedisHeartbeatScheduler"
     CELERY_BEAT_MAX_LOOP_INTERVAL = 5
 PORTAL_BEAT_LOCK_SECONDS = env_int("PORTAL_BEAT_LOCK_SECONDS", 20)
 PORTAL_HEARTBEAT_SECONDS = env_int("PORTAL_HEARTBEAT_SECONDS", 15)
-# Prometheus (dashboard/metrics.py, docs/deployment.md "Metrics"): /metrics answers the
-# addresses of PORTAL_METRICS_ALLOW (networks) or a bearer of PORTAL_METRICS_TOKEN; a worker
-# serves its tasks' figures on PORTAL_WORKER_METRICS_PORT (none: not served).
-PORTAL_METRICS_ALLOW = [
-    str(ipaddress.ip_network(network, strict=False))
-    for network in env_list("PORTAL_METRICS_ALLOW", ["127.0.0.1/32", "::1/128"])
-]
+# Prometheus (dashboard/metrics.py, docs/deployment.md "Metrics"): who reads /metrics, and
+# where a worker serves its tasks' figures (port 0: nowhere).
+PORTAL_METRICS_ALLOW = env_networks("PORTAL_METRICS_ALLOW", ["127.0.0.1/32", "::1/128"])
 PORTAL_METRICS_TOKEN = env_str("PORTAL_METRICS_TOKEN", "")
 PORTAL_WORKER_METRICS_PORT = env_int("PORTAL_WORKER_METRICS_PORT", 0)
 PORTAL_WORKER_METRICS_ADDRESS = env_str("PORTAL_WORKER_METRICS_ADDRESS", "127.0.0.1")
@@ -455,8 +412,7 @@ PORTAL_EXPORT_DIR = Path(env_str("PORTAL_EXPORT_DIR", str(VAR_DIR / "exports")))
 PORTAL_EXPORT_STALL_SECONDS = env_int("PORTAL_EXPORT_STALL_SECONDS", 120)
 PORTAL_EXPORT_KEEP_HOURS = env_int("PORTAL_EXPORT_KEEP_HOURS", 24)
 
-# One JSON object per line with the request id, also in the tasks a request queued
-# (portal/logs.py, docs/deployment.md "Logs"); "text" for a developer's terminal.
+# JSON lines naming the request, in the tasks it queued too (docs/deployment.md, "Logs").
 LOG_FORMAT = env_str("LOG_FORMAT", "text" if DEBUG else "json")
 LOGGING = {
     "version": 1,

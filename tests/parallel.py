@@ -69,6 +69,7 @@ LONG = (
     "tests/test_beat_schedule.py",
     "tests/test_beat_failover.py",
     "tests/test_health.py",
+    "tests/test_pgbouncer.py",
 )
 
 

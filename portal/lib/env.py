@@ -4,6 +4,7 @@ Every variable the portal reads is listed in `.env.example`; settings call these
 typo in production stops the process at start-up instead of silently falling back.
 """
 
+import ipaddress
 import os
 
 
@@ -51,6 +52,15 @@ def env_list(name: str, default: list[str] | None = None) -> list[str]:
     if value is None:
         return list(default or [])
     return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def env_networks(name: str, default: list[str]) -> list[str]:
+    """Comma-separated IP networks ("10.0.0.0/8,::1"), checked at start-up: a typo stops the
+    process with the variable's name instead of failing each request later."""
+    try:
+        return [str(ipaddress.ip_network(item, strict=False)) for item in env_list(name, default)]
+    except ValueError as error:
+        raise EnvError(f"{name}: {error}") from error
 
 
 _RATE_PERIODS = {"s", "sec", "second", "m", "min", "minute", "h", "hour", "d", "day"}
