@@ -32,7 +32,7 @@ from portal.lib.loops import run_outside_event_loop
 from portal.lib.pkcs11 import TokenError, module
 
 # Each check's budget; django-health-check gives a check one second more to report its own
-# error, so a stopped or hung service turns readiness to 503 within five seconds.
+# error, so a stopped or hung service turns readiness to 503 within 4 s.
 READY_TIMEOUT = timedelta(seconds=3)
 # Redis: refuse a connection that takes longer, instead of waiting out READY_TIMEOUT.
 REDIS_TIMEOUT_SECONDS = 2
@@ -136,14 +136,11 @@ class HealthView(HealthCheckView):
 
     @contextlib.contextmanager
     def get_executor(self):
-        """Threads for the checks that are not waited for once the answer is given: a check
-        stuck in a hung server's connect ends on its own (DATABASE_CONNECT_TIMEOUT), after the
-        answer, not before it (the event loop's default executor would be waited for)."""
-        executor = ThreadPoolExecutor(thread_name_prefix="health")
-        try:
-            yield executor
-        finally:
-            executor.shutdown(wait=False, cancel_futures=True)
+        """The process's few threads for the checks, shared by every probe and not waited for
+        once the answer is given: a check stuck on a hung service ends on its own after the
+        answer (DATABASE_CONNECT_TIMEOUT), and while the threads are all stuck a probe's checks
+        wait in line and time out, so probes never pile up threads."""
+        yield _checks_pool
 
     def dispatch(self, request, *args, **kwargs):
         return View.dispatch(self, request, *args, **kwargs)
@@ -171,5 +168,8 @@ class HealthView(HealthCheckView):
             )
 
 
+# Enough for two probes' checks at once; created empty, its threads started on first use (after
+# gunicorn forks its workers).
+_checks_pool = ThreadPoolExecutor(max_workers=10, thread_name_prefix="health")
 liveness = HealthView.as_view(checks=[])
 readiness = HealthView.as_view(checks=readiness_checks())

@@ -30,10 +30,10 @@ class WorkerHeartbeat(bootsteps.StartStopStep):
         self.timer_entry = None
 
     def start(self, worker):
-        beat = (ProcessHeartbeat.WORKER, worker.hostname)
-        heartbeat_record(*beat)
+        beat = {"kind": ProcessHeartbeat.Kind.WORKER, "name": worker.hostname}
+        heartbeat_record(**beat)
         self.timer_entry = worker.timer.call_repeatedly(
-            settings.PORTAL_HEARTBEAT_SECONDS, heartbeat_record, beat
+            settings.PORTAL_HEARTBEAT_SECONDS, heartbeat_record, kwargs=beat
         )
 
     def stop(self, worker):
@@ -51,11 +51,14 @@ class _Beating:
         self.beaten_at = None
 
     def tick(self, *args, **kwargs):
+        # The schedule first: celery-redbeat extends its lock there, which a slow heartbeat
+        # must not delay.
+        due_in = super().tick(*args, **kwargs)
         every = settings.PORTAL_HEARTBEAT_SECONDS
         if self.beaten_at is None or time.monotonic() - self.beaten_at >= every:
-            heartbeat_record(ProcessHeartbeat.BEAT, self.name)
+            heartbeat_record(kind=ProcessHeartbeat.Kind.BEAT, name=self.name)
             self.beaten_at = time.monotonic()
-        return min(super().tick(*args, **kwargs), every)
+        return min(due_in, every)
 
 
 class HeartbeatScheduler(_Beating, PersistentScheduler):

@@ -3,8 +3,9 @@ requests, latency per view and database figures, the Celery tasks' runtime, fail
 depth (portal/metrics.py), and what a Sở puts on a wall screen: letters waiting at each step,
 deadlines overdue, certificates ending within 30 days.
 
-Only for the addresses in PORTAL_METRICS_ALLOW, or with `Authorization: Bearer
-<PORTAL_METRICS_TOKEN>`; anyone else gets 404, as for a page that does not exist."""
+Only for a peer address in PORTAL_METRICS_ALLOW (the connection's own, never a forwarded one,
+which the client could write), or over HTTPS with `Authorization: Bearer <PORTAL_METRICS_TOKEN>`
+(never in clear text); anyone else gets 404, as for a page that does not exist."""
 
 import hmac
 import ipaddress
@@ -19,9 +20,7 @@ from prometheus_client.core import GaugeMetricFamily
 
 from certificates.models import Certificate
 from portal.metrics import QueueDepth, registry_with
-from portal.middleware import client_address
 from portal.models import Deadline
-from requests_app.choices import TERMINAL_STATUSES, Status
 from requests_app.models import CertRequest
 
 EXPIRING_WITHIN_DAYS = 30
@@ -47,8 +46,12 @@ class BusinessFigures:
             "Letters waiting at a step of the workflow, by step and form.",
             labels=["status", "form"],
         )
-        open_letters = CertRequest.objects.exclude(status__in=[*TERMINAL_STATUSES, Status.DRAFT])
-        for row in open_letters.values("status", "form").annotate(n=Count("pk")).order_by():
+        for row in (
+            CertRequest.objects.waiting()
+            .values("status", "form")
+            .annotate(n=Count("pk"))
+            .order_by()
+        ):
             waiting.add_metric([row["status"], row["form"]], row["n"])
         late = GaugeMetricFamily(
             "portal_deadlines_overdue", "Deadlines past due and not met, by kind.", labels=["kind"]
@@ -70,15 +73,13 @@ _queues = QueueDepth()
 def allowed(request) -> bool:
     token = settings.PORTAL_METRICS_TOKEN
     given = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
-    if token and given and hmac.compare_digest(given.encode(), token.encode()):
-        return True
-    address = client_address(request)
-    if address is None:
+    if token and given and request.is_secure():
+        return hmac.compare_digest(given.encode(), token.encode())
+    try:
+        peer = ipaddress.ip_address(request.META.get("REMOTE_ADDR", ""))
+    except ValueError:
         return False
-    return any(
-        ipaddress.ip_address(address) in ipaddress.ip_network(network, strict=False)
-        for network in settings.PORTAL_METRICS_ALLOW
-    )
+    return any(peer in ipaddress.ip_network(network) for network in settings.PORTAL_METRICS_ALLOW)
 
 
 @never_cache

@@ -12,7 +12,7 @@ from portal.models import ProcessHeartbeat
 logger = logging.getLogger(__name__)
 
 
-def heartbeat_record(kind: str, name: str) -> None:
+def heartbeat_record(*, kind: str, name: str) -> None:
     """This process is alive. Whatever fails (a database it cannot reach) is logged, never
     raised: the worker or beat goes on, and its heartbeat, missing, is what tells."""
     try:
@@ -22,11 +22,3 @@ def heartbeat_record(kind: str, name: str) -> None:
         )
     except Exception:
         logger.warning("Heartbeat of %s not recorded", name, exc_info=True)
-
-
-def heartbeats_seen(kind: str, *, within: int, name: str = "") -> list[ProcessHeartbeat]:
-    """The processes of `kind` (named `name`, if given) seen in the last `within` seconds."""
-    found = ProcessHeartbeat.objects.filter(kind=kind).seen_within(within)
-    if name:
-        found = found.filter(name=name)
-    return list(found.order_by("name"))

@@ -8,6 +8,7 @@ the click that caused them. config/celery.py connects the three receivers."""
 
 import logging
 
+from pythonjsonlogger.core import RESERVED_ATTRS
 from pythonjsonlogger.json import JsonFormatter
 
 from portal.middleware import current_request_context, request_context_enter, request_context_exit
@@ -30,7 +31,9 @@ class RequestIdFilter(logging.Filter):
 
 class JsonLines(JsonFormatter):
     """time, level, logger, process, message, request_id (and the exception, if any), as one
-    JSON object per line; Vietnamese text stays readable (no ASCII escapes)."""
+    JSON object per line; Vietnamese text stays readable (no ASCII escapes). The request that
+    django.request hands its records is left out: its address would carry the query string,
+    search words included."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(
@@ -43,6 +46,7 @@ class JsonLines(JsonFormatter):
                 "processName": "process",
             },
             json_ensure_ascii=False,
+            reserved_attrs=[*RESERVED_ATTRS, "request"],
         )
 
 

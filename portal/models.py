@@ -412,19 +412,23 @@ class IdempotencyKey(models.Model):
 
 
 class ProcessHeartbeatQuerySet(models.QuerySet):
-    def seen_within(self, seconds: int) -> "ProcessHeartbeatQuerySet":
-        return self.filter(seen_at__gte=timezone.now() - timedelta(seconds=seconds))
+    def seen(self, kind: str, *, within: int, name: str = "") -> "ProcessHeartbeatQuerySet":
+        """The processes of `kind` (named `name`, if given) seen in the last `within` seconds,
+        by name."""
+        found = self.filter(kind=kind, seen_at__gte=timezone.now() - timedelta(seconds=within))
+        return (found.filter(name=name) if name else found).order_by("name")
 
 
 class ProcessHeartbeat(models.Model):
     """A Celery worker's or beat's last sign of life, one row per process name, written every
     few seconds and read by `manage.py heartbeat_check` (docs/deployment.md, "Health")."""
 
-    WORKER, BEAT = "worker", "beat"
-    KINDS = [(WORKER, "worker"), (BEAT, "beat")]
+    class Kind(models.TextChoices):
+        WORKER = "worker", _("Tiến trình xử lý nền (Celery worker)")
+        BEAT = "beat", _("Tiến trình lập lịch (Celery beat)")
 
     name = models.CharField(_("tiến trình"), max_length=200, unique=True)
-    kind = models.CharField(_("loại"), max_length=10, choices=KINDS)
+    kind = models.CharField(_("loại"), max_length=10, choices=Kind.choices)
     seen_at = models.DateTimeField(_("tín hiệu cuối"))
 
     objects = ProcessHeartbeatQuerySet.as_manager()

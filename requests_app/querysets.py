@@ -170,6 +170,12 @@ class CertRequestQuerySet(ScopedQuerySet):
             renewal_at_risk=ExpressionWrapper(Q(pk__in=at_risk), output_field=BooleanField())
         ).order_by("-renewal_at_risk", *by_deadline)
 
+    def waiting(self):
+        """Letters on someone's desk: neither drafts nor finished (the metrics' wall screen)."""
+        return self.exclude(
+            status__in=[Status.DRAFT, Status.DONE, Status.REFUSED, Status.CANCELLED]
+        )
+
     def overdue(self):
         return self.filter(due_on__lt=timezone.localdate()).exclude(
             status__in=[Status.DONE, Status.REFUSED, Status.CANCELLED, Status.DRAFT]

@@ -15,7 +15,7 @@ from tests.helpers import postgresql_only
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
-TAKEOVER_SECONDS = 30  # the goal; the settings give at most 20 s + 5 s
+TAKEOVER_SECONDS = 30  # docs/deployment.md, "One beat of two": at most 20 s + 5 s
 ENTRY = "requests-resume-stalled"  # every PORTAL_PROCESSING_SWEEP_SECONDS
 
 

@@ -5,10 +5,13 @@ PgBouncer refuses the startup option the portal sets without a pooler (JIT off),
 without DATABASE_POOLER. Server-side cursors, which a busier pool would hand to another client's
 server connection, are off, as Django's documentation asks of transaction pooling."""
 
+from pathlib import Path
+
 import pytest
 from django.db import connection
 from django.urls import reverse
 
+from config.database import database_from_env
 from devices.choices import DeviceStatus
 from portal.models import ExportJob
 from requests_app import services
@@ -26,8 +29,6 @@ from tests.helpers import postgresql_only, service_missing, sign_in
 from tests.pgbouncer import PgBouncer
 from tests.requests_app.letters import letter_at
 
-pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
-
 # More rows than psycopg's automatic preparation threshold (a statement run 5 times).
 ROWS = 12
 
@@ -44,6 +45,8 @@ def pgbouncer():
     bouncer.stop()
 
 
+@pytest.mark.services
+@pytest.mark.django_db(transaction=True)
 @pytest.mark.usefixtures("ca")
 def test_a_letter_an_export_and_readiness_go_through_pgbouncer(
     cast, client, settings, tmp_path, own_redis, pgbouncer
@@ -88,3 +91,16 @@ def test_a_letter_an_export_and_readiness_go_through_pgbouncer(
     assert {row.result_device.status for row in rows} == {DeviceStatus.DELIVERED_TO_AGENCY}
     # agency A's devices, read without a server-side cursor
     assert job.rows_done == job.rows_total >= 3
+
+
+def test_behind_pgbouncer_the_settings_drop_server_side_cursors_and_startup_options(monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", "postgres://portal@pgbouncer:6432/portal")
+    direct = database_from_env(Path("/nonexistent"))
+    monkeypatch.setenv("DATABASE_POOLER", "pgbouncer")
+    pooled = database_from_env(Path("/nonexistent"))
+    assert (direct["DISABLE_SERVER_SIDE_CURSORS"], pooled["DISABLE_SERVER_SIDE_CURSORS"]) == (
+        False,
+        True,
+    )
+    assert direct["OPTIONS"]["options"] == "-c jit=off"
+    assert "options" not in pooled["OPTIONS"]

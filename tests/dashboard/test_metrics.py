@@ -43,13 +43,18 @@ def scrape(client, **headers) -> dict:
 def test_only_the_allowed_addresses_or_the_token_bearer_read_the_metrics(client, settings):
     settings.PORTAL_METRICS_ALLOW = ["192.0.2.0/24"]
     settings.PORTAL_METRICS_TOKEN = TOKEN
+    settings.PORTAL_CLIENT_IP_FROM_PROXY = True  # as behind the deployment's TLS proxy
     url = reverse("metrics")
+    bearer = {"HTTP_AUTHORIZATION": f"Bearer {TOKEN}"}
     assert client.get(url).status_code == 404  # 127.0.0.1 is not in the list now
-    assert client.get(url, HTTP_AUTHORIZATION="Bearer wrong").status_code == 404
-    assert client.get(url, HTTP_AUTHORIZATION=f"Bearer {TOKEN}").status_code == 200
     assert client.get(url, REMOTE_ADDR="192.0.2.7").status_code == 200
+    # A forwarded address is the client's to write: only the connection's own counts.
+    assert client.get(url, HTTP_X_FORWARDED_FOR="192.0.2.7").status_code == 404
+    assert client.get(url, secure=True, **bearer).status_code == 200
+    assert client.get(url, secure=True, HTTP_AUTHORIZATION="Bearer wrong").status_code == 404
+    assert client.get(url, **bearer).status_code == 404  # never a token in clear text
     settings.PORTAL_METRICS_TOKEN = ""
-    assert client.get(url, HTTP_AUTHORIZATION="Bearer ").status_code == 404
+    assert client.get(url, secure=True, HTTP_AUTHORIZATION="Bearer ").status_code == 404
 
 
 @pytest.mark.django_db

@@ -83,10 +83,15 @@ def test_a_log_line_is_one_json_object_naming_its_request():
 def test_django_request_s_line_about_an_answer_names_the_request(client):
     with log_lines("django.request", logging.WARNING) as captured:
         response = client.get("/khong-co-trang-nay/", HTTP_X_REQUEST_ID="req-404")
-    assert response.status_code == 404
-    assert [(line["message"], line["request_id"]) for line in captured.lines()] == [
+        assert response.status_code == 404
+        client.get("/khong-co-trang-nay/", {"q": "Nguyễn Văn A"})
+    lines = captured.lines()
+    assert len(lines) == 2
+    assert [(line["message"], line["request_id"]) for line in lines[:1]] == [
         ("Not Found: /khong-co-trang-nay/", "req-404")
     ]
+    # The request's address, query string included, is not written: search words stay out.
+    assert not [line for line in lines if "request" in line or "Nguyễn" in str(line)]
 
 
 @pytest.mark.services

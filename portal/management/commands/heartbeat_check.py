@@ -2,7 +2,6 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError
 
-from portal.heartbeats import heartbeats_seen
 from portal.models import ProcessHeartbeat
 
 
@@ -14,7 +13,7 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("kind", choices=[ProcessHeartbeat.WORKER, ProcessHeartbeat.BEAT])
+        parser.add_argument("kind", choices=ProcessHeartbeat.Kind.values)
         parser.add_argument(
             "--within",
             type=int,
@@ -30,7 +29,7 @@ class Command(BaseCommand):
     def handle(self, *args, kind, within, name, **options):
         within = within or 3 * settings.PORTAL_HEARTBEAT_SECONDS
         try:
-            seen = heartbeats_seen(kind, within=within, name=name)
+            seen = list(ProcessHeartbeat.objects.seen(kind, within=within, name=name))
         except DatabaseError as error:
             raise CommandError(f"database unavailable: {error}") from error
         if not seen:
