@@ -64,6 +64,10 @@ class _Beating:
 class HeartbeatScheduler(_Beating, PersistentScheduler):
     """Celery's own scheduler, its schedule in a file: one beat only (`make run`)."""
 
+    # celery-redbeat, once imported, asks every starting beat's scheduler for its lock:
+    # this one has none.
+    lock_key = None
+
 
 class RedisHeartbeatScheduler(_Beating, RedBeatScheduler):
     """celery-redbeat's scheduler: the schedule and a lock in Redis, for beats on several
