@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from config.beat import beat_schedule
 from config.database import database_from_env
+from config.queues import BULK, QUEUES, ROUTES
 from portal.audit_keys import DEV_AUDIT_HMAC_KEY
 from portal.lib.env import env_bool, env_int, env_list, env_networks, env_rate, env_str
 
@@ -303,6 +304,10 @@ CACHES = {
     ),
 }
 CELERY_TASK_IGNORE_RESULT = True
+# A queue per kind of work, each task routed by name (config/queues.py, docs/deployment.md).
+CELERY_TASK_QUEUES = QUEUES
+CELERY_TASK_ROUTES = ROUTES
+CELERY_TASK_DEFAULT_QUEUE = BULK
 # Workers log through LOGGING above (JSON lines with the request id), not Celery's own format.
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # At least once, with idempotent tasks (docs/processing.md §4): a task is acknowledged

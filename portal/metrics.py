@@ -64,11 +64,9 @@ class QueueDepth:
 
 
 def queue_names() -> list[str]:
-    """The default queue and those the task routes name."""
+    """The queues the app declares, and its default one."""
     conf = current_app.conf
-    routes = conf.task_routes if isinstance(conf.task_routes, dict) else {}
-    named = {route["queue"] for route in routes.values() if "queue" in route}
-    return sorted({conf.task_default_queue, *named})
+    return sorted({conf.task_default_queue, *(queue.name for queue in conf.task_queues or [])})
 
 
 class _ThisProcess:

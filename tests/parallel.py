@@ -70,6 +70,7 @@ LONG = (
     "tests/test_beat_failover.py",
     "tests/test_health.py",
     "tests/test_pgbouncer.py",
+    "tests/test_queues.py",
 )
 
 

@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 from config.celery import app
+from config.queues import ROUTES
 
 ROOT = Path(__file__).resolve().parent.parent
 APPS = ["agencies", "api", "certificates", "config", "dashboard", "deadlines", "demand",
@@ -28,3 +29,11 @@ def test_every_task_name_in_the_code_is_a_registered_task():
     assert len(found) >= 10, found  # the services' sends and the beat schedule
     unknown = {name: where for name, where in found.items() if name not in app.tasks}
     assert unknown == {}
+
+
+def test_every_task_of_the_portal_has_its_queue():
+    """config/queues.py names each task: a new one must say which kind of work it is."""
+    app.loader.import_default_modules()
+    ours = {name for name in app.tasks if not name.startswith("celery.")}
+    assert ours - set(ROUTES) == set()
+    assert set(ROUTES) - ours == set()  # and no route for a task that is gone

@@ -108,7 +108,7 @@ def test_the_wall_screen_figures_count_letters_deadlines_and_expiring_certificat
 
 @pytest.mark.services
 def test_a_queued_task_shows_in_the_queue_depth(client, redis_app):
-    depth = ("portal_celery_queue_length", (("queue", "celery"),))
+    depth = ("portal_celery_queue_length", (("queue", "bulk"),))  # a sweep: config/queues.py
     assert scrape(client)[depth] == 0
     assert enqueue("portal.tasks.export_jobs_sweep_task", what="a sweep")
     assert scrape(client)[depth] == 1

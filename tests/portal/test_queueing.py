@@ -18,7 +18,7 @@ def test_a_task_sent_to_a_broker_that_answers_is_queued(redis_app):
     import redis
 
     assert enqueue(SWEEP, what="the sweep") is True
-    queued = redis.Redis.from_url(redis_app.conf.broker_url).llen("celery")
+    queued = redis.Redis.from_url(redis_app.conf.broker_url).llen("bulk")  # config/queues.py
     assert queued == 1
     redis_app.control.purge()
 
