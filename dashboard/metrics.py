@@ -19,11 +19,11 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 
 from certificates.models import Certificate
+from dashboard.counts import EXPIRING_WITHIN_DAYS
 from portal.metrics import QueueDepth, registry_with
 from portal.models import Deadline
 from requests_app.models import CertRequest
 
-EXPIRING_WITHIN_DAYS = 30
 # The business figures are counted at most this often per process, whatever the scrape rate.
 COUNT_SECONDS = 30
 

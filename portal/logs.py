@@ -14,7 +14,6 @@ from pythonjsonlogger.json import JsonFormatter
 from portal.middleware import current_request_context, request_context_enter, request_context_exit
 
 HEADER = "portal_request_id"
-_entered = {}  # task id -> the context token to reset once the task has run
 
 
 class RequestIdFilter(logging.Filter):
@@ -57,15 +56,16 @@ def request_id_to_headers(headers=None, **kwargs):
         headers.setdefault(HEADER, request_id)
 
 
-def request_id_enter(task_id=None, task=None, **kwargs):
-    """task_prerun: the task runs under the id of the request that queued it, if any."""
+def request_id_enter(task=None, **kwargs):
+    """task_prerun: the task runs under the id of the request that queued it, if any. The
+    context's token is kept on the task's own request, which postrun sees."""
     request_id = getattr(task.request, HEADER, None) if task is not None else None
     if request_id:
-        _entered[task_id] = request_context_enter(request_id)
+        task.request.portal_context = request_context_enter(request_id)
 
 
-def request_id_exit(task_id=None, **kwargs):
+def request_id_exit(task=None, **kwargs):
     """task_postrun: back to the context the task started in."""
-    token = _entered.pop(task_id, None)
+    token = getattr(task.request, "portal_context", None) if task is not None else None
     if token is not None:
         request_context_exit(token)

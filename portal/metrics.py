@@ -22,18 +22,18 @@ TASK_SECONDS = Histogram(
     buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, float("inf")),
 )
 TASK_FAILURES = Counter("portal_task_failures", "Celery tasks that raised, by task.", ["task"])
-_started: dict[str, float] = {}
 
 
-def task_started(task_id=None, **kwargs):
-    """task_prerun."""
-    _started[task_id] = time.monotonic()
+def task_started(task=None, **kwargs):
+    """task_prerun: the start, kept on the task's own request, which postrun sees."""
+    if task is not None:
+        task.request.portal_started = time.monotonic()
 
 
-def task_finished(task_id=None, task=None, **kwargs):
+def task_finished(task=None, **kwargs):
     """task_postrun: the runtime, failed or not."""
-    started = _started.pop(task_id, None)
-    if started is not None and task is not None:
+    started = getattr(task.request, "portal_started", None) if task is not None else None
+    if started is not None:
         TASK_SECONDS.labels(task=task.name).observe(time.monotonic() - started)
 
 

@@ -25,7 +25,14 @@ from agencies.querysets import ScopedQuerySet
 from portal.documents import DocumentKind
 from portal.lib.folding import folded_contains
 from portal.lib.subqueries import count_of
-from requests_app.choices import CA_FORMS, PROVINCE_PROCESSED_FORMS, FormKind, Outcome, Status
+from requests_app.choices import (
+    CA_FORMS,
+    PROVINCE_PROCESSED_FORMS,
+    TERMINAL_STATUSES,
+    FormKind,
+    Outcome,
+    Status,
+)
 from requests_app.decisions import DECISION_ORDER, decision_of
 
 
@@ -171,15 +178,11 @@ class CertRequestQuerySet(ScopedQuerySet):
         ).order_by("-renewal_at_risk", *by_deadline)
 
     def waiting(self):
-        """Letters on someone's desk: neither drafts nor finished (the metrics' wall screen)."""
-        return self.exclude(
-            status__in=[Status.DRAFT, Status.DONE, Status.REFUSED, Status.CANCELLED]
-        )
+        """Letters on someone's desk: neither drafts nor finished."""
+        return self.exclude(status__in=[Status.DRAFT, *TERMINAL_STATUSES])
 
     def overdue(self):
-        return self.filter(due_on__lt=timezone.localdate()).exclude(
-            status__in=[Status.DONE, Status.REFUSED, Status.CANCELLED, Status.DRAFT]
-        )
+        return self.waiting().filter(due_on__lt=timezone.localdate())
 
     def stalled(self, now=None):
         """Letters in process whose processing showed no sign of life within the stall window:
