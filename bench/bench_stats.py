@@ -90,14 +90,21 @@ def export_through_a_job(client) -> tuple[int, int, float, int]:
     this process as the worker does; (rows, bytes, seconds, peak traced bytes) of the whole."""
     from unittest import mock
 
+    from django.conf import settings
     from django.test import override_settings
 
+    from config.storage import FILE_SYSTEM
     from portal.export_jobs.service import export_job_run
     from portal.models import ExportJob
 
     with (
         tempfile.TemporaryDirectory(prefix="bench-stats-exports-") as folder,
-        override_settings(PORTAL_EXPORT_DIR=Path(folder)),
+        override_settings(
+            STORAGES={
+                **settings.STORAGES,
+                "exports": {"BACKEND": FILE_SYSTEM, "OPTIONS": {"location": Path(folder)}},
+            }
+        ),
         mock.patch("portal.export_jobs.service.enqueue_export"),  # no worker: built below
     ):
         tracemalloc.start()

@@ -45,9 +45,12 @@ class Database(checks.Database):
         return "database"
 
 
+@dataclasses.dataclass
 class Storage(checks.Storage):
-    """Writes, reads back and deletes a file where uploads and documents are kept."""
+    """Writes, reads back and deletes a file where documents are kept (config/storage.py: a
+    local folder or the object store; the exports are kept in the same place)."""
 
+    alias: str = "documents"
     timeout = READY_TIMEOUT
 
     def __repr__(self):

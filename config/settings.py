@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from config.beat import beat_schedule
 from config.database import database_from_env
 from config.queues import BULK, QUEUES, ROUTES
+from config.storage import file_storages_from_env
 from portal.audit_keys import DEV_AUDIT_HMAC_KEY
 from portal.lib.env import env_bool, env_int, env_list, env_networks, env_rate, env_str
 
@@ -129,8 +130,11 @@ STATIC_ROOT = Path(env_str("STATIC_ROOT", str(VAR_DIR / "static_root")))
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise warns about a missing one
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))
 MEDIA_URL = "media/"
+# Exports built by the worker (below): private, never served as static or media.
+PORTAL_EXPORT_DIR = Path(env_str("PORTAL_EXPORT_DIR", str(VAR_DIR / "exports")))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    **file_storages_from_env(MEDIA_ROOT, PORTAL_EXPORT_DIR),
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
@@ -409,11 +413,10 @@ PORTAL_IMPORT_KEEP_HOURS = env_int("PORTAL_IMPORT_KEEP_HOURS", 24)
 # (a ministry's list is tens of thousands); the 5 MB and zip guards still apply.
 PORTAL_IMPORT_MAX_ROWS = env_int("PORTAL_IMPORT_MAX_ROWS", 30000)
 # List exports (docs/scale.md §12.5): up to this many rows (a bounded count) the file is
-# written in the request; more become an export job built by the worker into PORTAL_EXPORT_DIR
-# (private: never served as static or media), re-queued after PORTAL_EXPORT_STALL_SECONDS
-# without progress, its file deleted after PORTAL_EXPORT_KEEP_HOURS.
+# written in the request; more become an export job built by the worker into the `exports`
+# storage, re-queued after PORTAL_EXPORT_STALL_SECONDS without progress, its file deleted after
+# PORTAL_EXPORT_KEEP_HOURS.
 PORTAL_EXPORT_INLINE_MAX_ROWS = env_int("PORTAL_EXPORT_INLINE_MAX_ROWS", 5000)
-PORTAL_EXPORT_DIR = Path(env_str("PORTAL_EXPORT_DIR", str(VAR_DIR / "exports")))
 PORTAL_EXPORT_STALL_SECONDS = env_int("PORTAL_EXPORT_STALL_SECONDS", 120)
 PORTAL_EXPORT_KEEP_HOURS = env_int("PORTAL_EXPORT_KEEP_HOURS", 24)
 

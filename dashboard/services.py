@@ -115,7 +115,7 @@ def _current_rendered(locked: MonthlyReport) -> MonthlyReportDocument | None:
         MonthlyReportDocument.objects.filter(
             report=locked, kind=DocumentKind.RENDERED, number=locked.number
         )
-        .defer("content")  # read once, by the preparation that signs it
+        .defer("in_row")  # read once, by the preparation that signs it
         .order_by("-version")
         .first()
     )

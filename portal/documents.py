@@ -2,18 +2,41 @@
 base that the letters (requests_app.LetterDocument) and the device documents
 (devices.DeviceDocument) extend with the object they belong to and a unique (object, version).
 
-The bytes live in the database row with their SHA-256: they are written in the same
-transaction as the version that names them, backed up with the database, and a version is
-never changed or deleted (a correction makes a new version and keeps the earlier one)."""
+The row holds the SHA-256 and the size; the bytes live in the `documents` storage under that
+SHA-256 (config/storage.py: a local folder, or the object store every node shares), written
+before the transaction that saves the row commits, so a committed version always finds its
+bytes (a rolled-back one leaves a file nobody names). A version is never changed or deleted (a
+correction makes a new version and keeps the earlier one); an archive extension writes new bytes
+under a new SHA-256.
+
+Rows saved before the object store kept their bytes in the row (`content` in the database):
+they are read from there until `manage.py documents_to_store` has moved them, and a node of the
+previous version still writing them during a rolling upgrade is read the same way."""
 
 import hashlib
 
 from django.conf import settings
+from django.core.files.storage import storages
 from django.db import models
 from django.http import HttpResponse
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
 from portal.lib.filenames import safe_file_name
+from portal.lib.stored_files import (
+    ContentMismatch,
+    content_name,
+    content_put,
+    content_read,
+    presigns,
+    stored_download,
+)
+
+EXTENSION = ".pdf"
+
+
+def document_storage():
+    return storages["documents"]
 
 
 class DocumentKind(models.TextChoices):
@@ -30,7 +53,10 @@ class StoredDocument(models.Model):
     )
     number = models.CharField(_("số văn bản"), max_length=64, blank=True)
     issued_on = models.DateField(_("ngày ban hành"), null=True, blank=True)
-    content = models.BinaryField(_("nội dung PDF"), editable=False)
+    # The bytes of rows saved before the object store (empty once moved; see above).
+    in_row = models.BinaryField(
+        _("nội dung PDF (trong bản ghi)"), db_column="content", default=b"", editable=False
+    )
     size = models.PositiveIntegerField(_("kích thước (byte)"), editable=False)
     sha256 = models.CharField(_("mã băm SHA-256"), max_length=64, editable=False)
     created_at = models.DateTimeField(_("tạo lúc"), auto_now_add=True)
@@ -48,9 +74,19 @@ class StoredDocument(models.Model):
         ordering = ["-version"]
 
     def set_content(self, pdf: bytes) -> None:
-        self.content = pdf
+        """Keep `pdf` in the documents' storage (before the caller saves the row)."""
+        content_put(document_storage(), pdf, extension=EXTENSION)
+        self.in_row = b""
         self.size = len(pdf)
         self.sha256 = hashlib.sha256(pdf).hexdigest()
+        self.__dict__["content"] = pdf
+
+    @cached_property
+    def content(self) -> bytes:
+        """The PDF's bytes, read once per instance (and checked against `sha256`)."""
+        if self.in_row:
+            return bytes(self.in_row)
+        return content_read(document_storage(), self.sha256, extension=EXTENSION)
 
     def file_name(self, stem: str) -> str:
         """The download name: at most 50 characters, no diacritics (docs/domain.md §9). A long
@@ -59,10 +95,37 @@ class StoredDocument(models.Model):
         return safe_file_name(stem, extension=f"_v{self.version}{signed}.pdf")
 
 
+def documents_to_store(model: type[StoredDocument], *, batch: int = 100) -> int:
+    """Move the bytes of `model`'s rows saved before the object store into it, a few rows at a
+    time; how many were moved. Safe to run again, and beside nodes still writing rows."""
+    moved = 0
+    while True:
+        rows = list(model.objects.exclude(in_row=b"").only("pk", "sha256", "in_row")[:batch])
+        if not rows:
+            return moved
+        for row in rows:
+            data = bytes(row.in_row)
+            if hashlib.sha256(data).hexdigest() != row.sha256:
+                raise ContentMismatch(f"{model.__name__} {row.pk}")
+            content_put(document_storage(), data, extension=EXTENSION)
+            moved += model.objects.filter(pk=row.pk, sha256=row.sha256).update(in_row=b"")
+
+
 def pdf_download(document: StoredDocument, file_name: str) -> HttpResponse:
-    """A stored PDF as an attachment under its safe name, kept out of shared caches. The
-    caller has fetched `document` through `visible_to` (out of scope: 404)."""
-    response = pdf_response(bytes(document.content), file_name)
+    """A stored PDF as an attachment under its safe name, kept out of shared caches: a
+    short-lived link into the object store, or the bytes. The caller has fetched `document`
+    through `visible_to` (out of scope: 404)."""
+    storage = document_storage()
+    if document.in_row or not presigns(storage):
+        response = pdf_response(document.content, file_name)
+    else:
+        name = safe_file_name(file_name.removesuffix(EXTENSION))
+        response = stored_download(
+            storage,
+            content_name(document.sha256, EXTENSION),
+            file_name=name,
+            content_type="application/pdf",
+        )
     response["ETag"] = f'"{document.sha256}"'
     return response
 

@@ -13,6 +13,7 @@ from types import SimpleNamespace
 import pytest
 
 from certificates.backends import simulated
+from config.storage import file_storages_from_env
 from tests import factories as f
 from tests import flush
 from tests.audit_guard import empty_audit_trail
@@ -30,6 +31,7 @@ from tests.helpers import (
     service_missing,
 )
 from tests.keys import FixedKeys
+from tests.s3_server import S3Server
 
 
 def pytest_configure(config):
@@ -280,6 +282,29 @@ def own_redis(tmp_path):
     server.start()
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="module")
+def s3_server(tmp_path_factory):
+    """An S3-compatible server of the module's own (moto's server mode) with a bucket."""
+    server = S3Server(tmp_path_factory.mktemp("s3"))
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def s3_storages(s3_server, settings, monkeypatch):
+    """The documents and the exports in a new bucket of `s3_server`, configured as an operator
+    would (config/storage.py reading the environment)."""
+    s3_server.new_bucket()
+    for name, value in s3_server.env().items():
+        monkeypatch.setenv(name, value)
+    settings.STORAGES = {
+        **settings.STORAGES,
+        **file_storages_from_env(settings.MEDIA_ROOT, settings.PORTAL_EXPORT_DIR),
+    }
+    return s3_server
 
 
 @pytest.fixture

@@ -17,6 +17,7 @@ from django.urls import reverse
 from portal.models import ProcessHeartbeat
 from tests.celery_processes import CeleryProcesses, free_port, http_get, wait_ready, wait_until
 from tests.helpers import postgresql_only
+from tests.s3_server import S3Server
 from tests.tcp_proxy import TcpProxy
 
 # What readiness must do when a service stops (docs/deployment.md, "Health").
@@ -108,6 +109,31 @@ def test_readiness_fails_within_5_s_when_the_database_broker_or_storage_stops(tm
     finally:
         processes.stop_all()
         database.stop()
+
+
+@pytest.mark.services
+@pytest.mark.django_db
+def test_readiness_fails_within_5_s_when_the_object_store_stops(tmp_path, own_redis):
+    postgresql_only("a web node on the test database")
+    store = S3Server(tmp_path)
+    store.start()
+    port = free_port()
+    processes = CeleryProcesses(own_redis.url, tmp_path, **store.env())
+    ready = f"http://127.0.0.1:{port}{reverse('health_ready')}"
+    try:
+        node = processes.web(port)
+        wait_ready(ready, node)
+
+        store.stop()
+        assert_fails_fast(ready, "storage")
+        store.start()
+        assert http_get(ready)[0] == 200
+    except AssertionError:
+        print(processes.logs())
+        raise
+    finally:
+        processes.stop_all()
+        store.stop()
 
 
 def heartbeat_check(kind: str, within: int) -> bool:

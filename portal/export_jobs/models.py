@@ -59,7 +59,7 @@ class ExportJob(models.Model):
     attempt = models.PositiveSmallIntegerField(_("lần chạy"), default=0)
     rows_total = models.PositiveIntegerField(_("số dòng ước tính"), default=0)
     rows_done = models.PositiveIntegerField(_("số dòng đã ghi"), default=0)
-    # The file in PORTAL_EXPORT_DIR (empty until ready, again once expired) and its download
+    # The file in the `exports` storage (empty until ready, again once expired) and its download
     # name.
     stored_name = models.CharField(_("tệp lưu"), max_length=100, blank=True)
     file_name = models.CharField(_("tên tệp"), max_length=255, blank=True)

@@ -10,8 +10,9 @@ The path of an export, in the style of the import jobs (docs/processing.md §4.7
 2. `export_job_run` (worker): claims the job under its row lock only while `queued` (a
    redelivered or duplicate task finds it building, ready or failed and leaves it alone),
    replays the list view for the owner (`replay.replay_list`: the same FilterSet, the scope
-   `visible_to(owner)` evaluated now), writes the file under a name of its own in
-   PORTAL_EXPORT_DIR with its progress in short updates, and records the outcome in one
+   `visible_to(owner)` evaluated now) into a temporary file with its progress in short
+   updates, keeps the file under a name of its own in the `exports` storage (a local folder or
+   the object store every node reads: config/storage.py), and records the outcome in one
    update guarded on the status and the claim (`attempt`): a former worker of a re-queued job
    writes nothing, and its file is an orphan the sweep deletes.
 3. `export_jobs_sweep` (beat): re-queues jobs without progress for PORTAL_EXPORT_STALL_SECONDS,
@@ -20,14 +21,15 @@ The path of an export, in the style of the import jobs (docs/processing.md §4.7
 """
 
 import logging
-import os
 import secrets
+import tempfile
 import time
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
+from django.core.files import File
+from django.core.files.storage import storages
 from django.db import transaction
 from django.db.models.functions import Greatest
 from django.http import Http404, HttpResponse
@@ -47,25 +49,21 @@ MAX_ATTEMPTS = 3
 # Progress is written at most this often (seconds): each write is its own short UPDATE.
 PROGRESS_SECONDS = 1.0
 SUFFIX = ".xlsx"
-PARTIAL = ".part"
 
 
 class ExportLost(Exception):
     """The job was re-queued or expired while this worker built it: stop writing."""
 
 
-def export_dir() -> Path:
-    folder = Path(settings.PORTAL_EXPORT_DIR)
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
+def export_storage():
+    return storages["exports"]
 
 
-def stored_path(job: ExportJob) -> Path | None:
-    """The job's file while it is ready, else None."""
+def stored_name(job: ExportJob) -> str | None:
+    """The name of the job's file while it is ready and kept, else None."""
     if job.status != S.READY or not job.stored_name:
         return None
-    path = export_dir() / job.stored_name
-    return path if path.is_file() else None
+    return job.stored_name if export_storage().exists(job.stored_name) else None
 
 
 # --- web request -----------------------------------------------------------------------------
@@ -172,42 +170,42 @@ def export_job_run(*, job_id: int) -> str:
     if job is None:
         return "skipped"
     name = f"{job.pk}-{job.attempt}-{secrets.token_hex(8)}{SUFFIX}"
-    final = export_dir() / name
-    partial = final.with_name(name + PARTIAL)
-    status, error, build = S.READY, "", None
-    try:
-        descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with open(descriptor, "wb") as handle, translation.override(job.language):
-            build = Build(job, handle)
-            replay_list(job, build)
-            if build.rows is None:
-                raise RuntimeError(f"{job.path} answered without exporting")
-    except ExportLost:
-        partial.unlink(missing_ok=True)
-        return "lost"
-    except (PermissionDenied, Http404):
-        status, error = S.FAILED, _("Bạn không còn quyền xem danh sách này nên tệp không được tạo.")
-    except Exception:  # noqa: BLE001 - the user is told; the trace goes to the log
-        logger.exception("export job %s: the build failed", job_id)
-        status, error = S.FAILED, _("Lỗi hệ thống khi tạo tệp. Hãy thử xuất lại.")
-    if status == S.READY:
-        partial.rename(final)
-    else:
-        partial.unlink(missing_ok=True)
+    status, error, build, size = S.READY, "", None, 0
+    storage = export_storage()
+    # Built in a private temporary file (deleted on close), then kept in the storage.
+    with tempfile.TemporaryFile(suffix=SUFFIX) as handle:
+        try:
+            with translation.override(job.language):
+                build = Build(job, handle)
+                replay_list(job, build)
+                if build.rows is None:
+                    raise RuntimeError(f"{job.path} answered without exporting")
+            size = handle.seek(0, 2)  # the end: the file's length
+            handle.seek(0)
+            name = storage.save(name, File(handle, name=name))
+        except ExportLost:
+            return "lost"
+        except (PermissionDenied, Http404):
+            status = S.FAILED
+            error = _("Bạn không còn quyền xem danh sách này nên tệp không được tạo.")
+        except Exception:  # noqa: BLE001 - the user is told; the trace goes to the log
+            logger.exception("export job %s: the build failed", job_id)
+            status, error = S.FAILED, _("Lỗi hệ thống khi tạo tệp. Hãy thử xuất lại.")
     done = build.rows if build and build.rows is not None else 0
     written = _mine(job).update(
         status=status,
         error=error,
         stored_name=name if status == S.READY else "",
         file_name=build.file_name if build else "",
-        size=final.stat().st_size if status == S.READY else 0,
+        size=size if status == S.READY else 0,
         rows_done=done,
         rows_total=done if status == S.READY else Greatest("rows_total", done),
         touched_at=timezone.now(),
         finished_at=timezone.now(),
     )
     if not written:
-        final.unlink(missing_ok=True)
+        if status == S.READY:
+            storage.delete(name)
         return "lost"
     return str(status)
 
@@ -221,7 +219,7 @@ def export_jobs_sweep(*, now=None) -> dict[str, int]:
     sweeps queue it once) and the task's claim bumps `attempt`, so a former worker still alive
     writes nothing."""
     now = now or timezone.now()
-    folder = export_dir()
+    storage = export_storage()
     keep = timedelta(hours=settings.PORTAL_EXPORT_KEEP_HOURS)
     expired = 0
     for pk, stored in ExportJob.objects.expired(now - keep).values_list("pk", "stored_name"):
@@ -232,7 +230,7 @@ def export_jobs_sweep(*, now=None) -> dict[str, int]:
         ):
             expired += 1
             if stored:
-                (folder / stored).unlink(missing_ok=True)
+                storage.delete(stored)
     cutoff = now - timedelta(seconds=settings.PORTAL_EXPORT_STALL_SECONDS)
     given_up = (
         ExportJob.objects.stalled(cutoff)
@@ -255,28 +253,27 @@ def export_jobs_sweep(*, now=None) -> dict[str, int]:
         "expired": expired,
         "given_up": given_up,
         "requeued": requeued,
-        "orphans": _delete_orphans(folder, cutoff),
+        "orphans": _delete_orphans(storage, cutoff),
     }
 
 
-def _delete_orphans(folder: Path, cutoff) -> int:
-    """Files no job holds (a former worker's, a failed write's) untouched since `cutoff`: a
-    file being written is touched at every flush, so a live build is never deleted."""
-    stale = []
-    for path in folder.iterdir():
-        if not path.is_file() or not path.name.endswith((SUFFIX, SUFFIX + PARTIAL)):
-            continue
-        modified = datetime.fromtimestamp(path.stat().st_mtime, tz=UTC)
-        if modified < cutoff:
-            stale.append(path)
+def _delete_orphans(storage, cutoff) -> int:
+    """Files no job holds (a former worker's, one kept before its job's update failed) stored
+    before `cutoff`: a file is stored once built, just before its job's update, so no file of
+    a live build is older."""
+    try:
+        _folders, names = storage.listdir("")
+    except FileNotFoundError:  # no export kept yet
+        return 0
+    stale = [
+        name for name in names if name.endswith(SUFFIX) and storage.get_modified_time(name) < cutoff
+    ]
     held = set(
-        ExportJob.objects.filter(stored_name__in=[p.name for p in stale]).values_list(
-            "stored_name", flat=True
-        )
+        ExportJob.objects.filter(stored_name__in=stale).values_list("stored_name", flat=True)
     )
     deleted = 0
-    for path in stale:
-        if path.name not in held:
-            path.unlink(missing_ok=True)
+    for name in stale:
+        if name not in held:
+            storage.delete(name)
             deleted += 1
     return deleted

@@ -5,7 +5,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.translation import gettext_lazy
@@ -13,7 +13,8 @@ from django.views.decorators.http import require_GET
 from django_htmx.http import HttpResponseClientRefresh
 
 from portal.export_jobs.models import ExportJob
-from portal.export_jobs.service import stored_path
+from portal.export_jobs.service import export_storage, stored_name
+from portal.lib.stored_files import stored_download
 from portal.lib.xlsx import XLSX_CONTENT_TYPE
 
 S = ExportJob.Status
@@ -42,7 +43,7 @@ def export_job(request, pk: int):
             return HttpResponseClientRefresh()  # the full page shows the outcome
         return render(request, "portal/partials/_export_progress.html", context)
     if job.status == S.READY:
-        if stored_path(job) is None:  # deleted under the job (a restored backup, a cleanup)
+        if stored_name(job) is None:  # deleted under the job (a restored backup, a cleanup)
             context["state_message"] = STATE_MESSAGES[S.EXPIRED]
         else:
             context["download_url"] = reverse("portal:export_download", args=[job.pk])
@@ -56,15 +57,12 @@ def export_job(request, pk: int):
 def export_download(request, pk: int):
     """The built file, to its owner only, while it is kept."""
     job = _job(request, pk)
-    path = stored_path(job)
-    if path is None:
+    name = stored_name(job)
+    if name is None:
         raise Http404
-    response = FileResponse(
-        path.open("rb"),
-        as_attachment=True,
-        filename=job.file_name or f"xuat-{job.pk}.xlsx",
+    return stored_download(
+        export_storage(),
+        name,
+        file_name=job.file_name or f"xuat-{job.pk}.xlsx",
         content_type=XLSX_CONTENT_TYPE,
     )
-    response["Cache-Control"] = "private, no-store"
-    response["X-Content-Type-Options"] = "nosniff"
-    return response

@@ -88,7 +88,7 @@ def letter_archive_extend(*, document_id: int, by=None) -> LetterDocument | None
             return None
         locked.set_content(extended.pdf)
         locked.archive_until = extended.stamp_valid_until
-        locked.save(update_fields=["content", "size", "sha256", "archive_until"])
+        locked.save(update_fields=["in_row", "size", "sha256", "archive_until"])
         audit_record(
             actor=by,
             action="letter_document.archive",

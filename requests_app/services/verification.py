@@ -59,11 +59,7 @@ def letter_signed_verify(
     # One read of the file and of the trust material for both checks (none when the caller's
     # reports stand and no report is asked for); the report validates at this moment.
     needed = with_report or reports is None
-    content = (
-        bytes(LetterDocument.objects.values_list("content", flat=True).get(pk=document.pk))
-        if needed
-        else b""
-    )
+    content = document.content if needed else b""
     material = validation_material() if needed else None
     report = validation_report(content, material=material) if with_report else None
     try:
@@ -123,7 +119,7 @@ def letter_report_if_missing(*, document_id: int) -> LetterVerification | None:
     with transaction.atomic():
         locked = (
             LetterDocument.objects.select_for_update()
-            .defer("content")
+            .defer("in_row")
             .filter(pk=document_id)
             .first()
         )

@@ -139,7 +139,7 @@ def cert_request_detail(request, pk: int):
     form_columns = columns(cert_request.form)
     printer = RowPrinter(request, cert_request, decide_column="decide_rows" in actions)
     documents = list(
-        cert_request.documents.with_newest_check().defer("content").order_by("-version")
+        cert_request.documents.with_newest_check().defer("in_row").order_by("-version")
     )
     context = {
         "cert_request": cert_request,

@@ -29,7 +29,7 @@ class SignedUploadForm(forms.Form):
 
 
 def _context(cert_request: CertRequest, form: SignedUploadForm) -> dict:
-    rendered = cert_request.documents.defer("content").filter(
+    rendered = cert_request.documents.defer("in_row").filter(
         kind=DocumentKind.RENDERED, number=cert_request.number
     )
     return {

@@ -17,6 +17,7 @@ from openpyxl import load_workbook
 
 from agencies.choices import Role
 from agencies.models import Membership
+from config.storage import FILE_SYSTEM
 from portal.export_jobs.service import MAX_ATTEMPTS, export_jobs_sweep
 from portal.models import AuditEvent, ExportJob
 from portal.tasks import export_job_build_task
@@ -36,7 +37,10 @@ BUDGET = 8
 def _small_threshold(settings, tmp_path):
     """Exports of more than 2 rows go to the worker; files go to a folder of the test's own."""
     settings.PORTAL_EXPORT_INLINE_MAX_ROWS = 2
-    settings.PORTAL_EXPORT_DIR = tmp_path / "exports"
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "exports": {"BACKEND": FILE_SYSTEM, "OPTIONS": {"location": tmp_path / "exports"}},
+    }
 
 
 @pytest.fixture
@@ -84,13 +88,18 @@ def test_a_large_export_is_saved_as_a_job_and_nothing_is_built_in_the_request(
     assert (job.owner, job.status, job.path, job.attempt) == (cast.clerk_a, S.QUEUED, DEVICES, 0)
     assert sorted(job.query.split("&")) == ["status=in_ca_stock", "xuat=xlsx"]
     assert job.title == "Thiết bị lưu khóa bí mật" and job.language == "vi"
-    assert not job_dir().exists() or not any(job_dir().iterdir())
+    assert not job_files()
 
 
 def job_dir():
     from django.conf import settings
 
-    return settings.PORTAL_EXPORT_DIR
+    return settings.STORAGES["exports"]["OPTIONS"]["location"]
+
+
+def job_files() -> list:
+    """The files kept in the exports' storage (its folder is made by the first one)."""
+    return list(job_dir().iterdir()) if job_dir().exists() else []
 
 
 def test_asking_for_a_job_is_audited(cast, client, devices):
@@ -151,7 +160,7 @@ def test_a_right_lost_since_the_click_fails_the_job_with_a_vietnamese_reason(cas
     assert export_job_build_task(job.pk) == "failed"
     job.refresh_from_db()
     assert job.error == "Bạn không còn quyền xem danh sách này nên tệp không được tạo."
-    assert job.stored_name == "" and not list(job_dir().iterdir())
+    assert job.stored_name == "" and not job_files()
     page = client.get(reverse("portal:export_job", args=[job.pk])).content.decode()
     assert "Không tạo được tệp Excel." in page and job.error in page
     assert _download(client, job).status_code == 404
@@ -179,7 +188,7 @@ def test_an_error_while_building_fails_the_job_and_leaves_no_file(
     assert export_job_build_task(job.pk) == "failed"
     job.refresh_from_db()
     assert job.error == "Lỗi hệ thống khi tạo tệp. Hãy thử xuất lại."
-    assert not list(job_dir().iterdir())
+    assert not job_files()
 
 
 def test_a_task_delivered_twice_builds_once(cast, client, devices):
@@ -187,7 +196,7 @@ def test_a_task_delivered_twice_builds_once(cast, client, devices):
     assert export_job_build_task(job.pk) == "ready"
     assert export_job_build_task(job.pk) == "skipped"
     job.refresh_from_db()
-    assert (job.attempt, len(list(job_dir().iterdir()))) == (1, 1)
+    assert (job.attempt, len(job_files())) == (1, 1)
 
 
 def test_the_former_worker_of_a_requeued_job_records_nothing(cast, client, devices, monkeypatch):
@@ -207,7 +216,7 @@ def test_the_former_worker_of_a_requeued_job_records_nothing(cast, client, devic
     assert export_job_build_task(job.pk) == "lost"
     job.refresh_from_db()
     assert (job.status, job.attempt, job.stored_name) == (S.BUILDING, 2, "")
-    assert not list(job_dir().iterdir()), "the lost build's file is deleted"
+    assert not job_files(), "the lost build's file is deleted"
 
 
 # --- the sweep ---------------------------------------------------------------------------------
@@ -260,15 +269,14 @@ def test_the_sweep_deletes_files_no_job_holds_and_keeps_the_others(cast, client,
     job = _ask(client, cast.clerk_a)
     export_job_build_task(job.pk)
     job.refresh_from_db()
-    orphan = job_dir() / "999-1-abcdef.xlsx"
-    partial = job_dir() / "998-1-abcdef.xlsx.part"
-    fresh = job_dir() / "997-1-abcdef.xlsx.part"  # a build being written right now
+    orphan = job_dir() / "999-1-abcdef.xlsx"  # kept by a former worker of a re-queued job
+    fresh = job_dir() / "997-1-abcdef.xlsx"  # kept just now, its job's update not yet made
     long_ago = time.time() - 3600
-    for path in (orphan, partial, fresh):
+    for path in (orphan, fresh):
         path.write_bytes(b"PK")
-    for path in (orphan, partial, job_dir() / job.stored_name):
+    for path in (orphan, job_dir() / job.stored_name):
         os.utime(path, (long_ago, long_ago))
-    assert export_jobs_sweep()["orphans"] == 2
+    assert export_jobs_sweep()["orphans"] == 1
     assert sorted(p.name for p in job_dir().iterdir()) == sorted([job.stored_name, fresh.name])
 
 

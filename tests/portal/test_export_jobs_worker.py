@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
 
+from config.storage import FILE_SYSTEM
 from portal.export_jobs.service import export_jobs_sweep
 from portal.models import ExportJob
 from tests import factories as f
@@ -25,7 +26,10 @@ DEVICES = reverse("devices:list")
 @pytest.fixture(autouse=True)
 def _small_threshold(settings, tmp_path):
     settings.PORTAL_EXPORT_INLINE_MAX_ROWS = 2
-    settings.PORTAL_EXPORT_DIR = tmp_path / "exports"
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "exports": {"BACKEND": FILE_SYSTEM, "OPTIONS": {"location": tmp_path / "exports"}},
+    }
 
 
 @pytest.fixture
