@@ -37,6 +37,7 @@ from certificates.pem import der_to_pem
 from certificates.signing.files import safe_pdf_filename
 from portal.lib.exports import export_query, wants_export
 from portal.lib.paging import Jump, keyset_paginate
+from portal.replica import replica_reads
 
 OCSP_MAX_REQUEST_BYTES = 16 * 1024
 # A TimeStampReq is about 100 bytes (SHA-512 imprint, nonce, policy): a few KiB is plenty.
@@ -52,6 +53,7 @@ def _download(body: bytes | str, *, content_type: str, filename: str) -> HttpRes
 # --- registry pages ------------------------------------------------------------------------
 @login_required
 @require_GET
+@replica_reads
 def certificate_list(request):
     base = Certificate.objects.visible_to(request.user).for_registry()
     filterset = CertificateFilterSet(request.GET or None, queryset=base, request=request)

@@ -8,11 +8,30 @@ import dj_database_url
 from portal.lib.env import env_int, env_str
 
 
-def database_from_env(var_dir: Path) -> dict:
-    database = dj_database_url.parse(
-        env_str("DATABASE_URL", f"sqlite:///{var_dir / 'portal.sqlite3'}"),
-        conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0),
-    )
+def databases_from_env(var_dir: Path) -> dict:
+    """`default` (the primary, through PgBouncer when DATABASE_POOLER says so) and, when
+    DATABASE_REPLICA_URL is set, `replica`: a streaming replica the lists, exports and
+    statistics read (portal/replica.py), reached directly."""
+    databases = {
+        "default": database_from_env(
+            env_str("DATABASE_URL", f"sqlite:///{var_dir / 'portal.sqlite3'}"),
+            var_dir,
+            pooler=env_str("DATABASE_POOLER", ""),
+        )
+    }
+    replica_url = env_str("DATABASE_REPLICA_URL", "")
+    if replica_url:
+        replica = database_from_env(replica_url, var_dir, pooler="")
+        # A replica that does not answer is noticed in 2 s and left alone for a while.
+        replica["OPTIONS"]["connect_timeout"] = 2
+        # The tests' replica is their primary: no second test database.
+        replica["TEST"] = {"MIRROR": "default"}
+        databases["replica"] = replica
+    return databases
+
+
+def database_from_env(url: str, var_dir: Path, *, pooler: str) -> dict:
+    database = dj_database_url.parse(url, conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0))
     options = database.setdefault("OPTIONS", {})
     if database["ENGINE"].endswith("sqlite3"):
         # A busy timeout lets the web server and the worker share the file without "database
@@ -37,7 +56,7 @@ def database_from_env(var_dir: Path) -> dict:
         options["options"] = f"{options.get('options', '')} -c jit=off".strip()
         # A server that does not answer fails a request (and readiness) in seconds, not minutes.
         options.setdefault("connect_timeout", env_int("DATABASE_CONNECT_TIMEOUT", 5))
-        if env_str("DATABASE_POOLER", "") == "pgbouncer":
+        if pooler == "pgbouncer":
             # Transaction pooling hands each transaction any server connection: nothing may
             # outlive one, so no server-side cursors and no startup options; PgBouncer's
             # connect_query turns JIT off. Django binds parameters on the client, so it

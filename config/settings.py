@@ -12,7 +12,7 @@ from csp.constants import NONE, SELF
 from django.utils.translation import gettext_lazy as _
 
 from config.beat import beat_schedule
-from config.database import database_from_env
+from config.database import databases_from_env
 from config.queues import BULK, QUEUES, ROUTES
 from config.storage import file_storages_from_env
 from portal.audit_keys import DEV_AUDIT_HMAC_KEY
@@ -67,6 +67,8 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # After a write, where the user's next pages may read (only with a replica).
+    "portal.replica.ReplicaPinMiddleware",
     "portal.middleware.VietnameseFirstLocaleMiddleware",
     # Before CommonMiddleware, whose slash redirect would answer a NUL path with a 301.
     "portal.middleware.QueryStringGuardMiddleware",
@@ -104,7 +106,11 @@ TEMPLATES = [
     },
 ]
 
-DATABASES = {"default": database_from_env(VAR_DIR)}
+DATABASES = databases_from_env(VAR_DIR)
+DATABASE_ROUTERS = ["portal.replica.ReplicaRouter"]
+# A user's own writes are read from the primary until the replica has them, for at most this
+# long (docs/deployment.md, "Replica").
+PORTAL_REPLICA_PIN_SECONDS = env_int("PORTAL_REPLICA_PIN_SECONDS", 300)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [

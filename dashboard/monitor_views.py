@@ -21,6 +21,7 @@ from django.views.decorators.http import require_GET
 from agencies.access import scope_for
 from agencies.models import Organization
 from dashboard import monitor, statistics
+from portal.replica import replica_reads
 
 BODY_SECONDS = 600
 
@@ -54,6 +55,7 @@ def _body(request, chosen, month, stamps) -> str:
 
 @login_required
 @require_GET
+@replica_reads
 def signing_monitor_page(request):
     """The figures of the month (`?thang=YYYY-MM`, one of the last twelve) for the user's
     scope, narrowed to `?don_vi=<id>`; an organisation outside the scope is 404."""

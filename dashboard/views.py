@@ -7,9 +7,11 @@ from django.views.decorators.http import require_GET
 from dashboard import counts, statistics
 from dashboard.report_views import may_read_reports
 from portal.lib.exports import export_list, wants_export
+from portal.replica import replica_reads
 
 
 @login_required
+@replica_reads
 def dashboard(request):
     """The landing page: the counts the user's role cares about, within their scope."""
     return render(request, "dashboard/dashboard.html", counts.build(request.user))
@@ -17,6 +19,7 @@ def dashboard(request):
 
 @login_required
 @require_GET
+@replica_reads
 def statistics_page(request):
     """The statistics of the user's scope (docs/statistics.md §10), narrowed to a province
     (the CA) or an agency (a province); `?xuat=xlsx&bang=<key>` exports one table."""

@@ -11,7 +11,7 @@ import pytest
 from django.db import connection
 from django.urls import reverse
 
-from config.database import database_from_env
+from config.database import databases_from_env
 from devices.choices import DeviceStatus
 from portal.models import ExportJob
 from requests_app import services
@@ -95,9 +95,9 @@ def test_a_letter_an_export_and_readiness_go_through_pgbouncer(
 
 def test_behind_pgbouncer_the_settings_drop_server_side_cursors_and_startup_options(monkeypatch):
     monkeypatch.setenv("DATABASE_URL", "postgres://portal@pgbouncer:6432/portal")
-    direct = database_from_env(Path("/nonexistent"))
+    direct = databases_from_env(Path("/nonexistent"))["default"]
     monkeypatch.setenv("DATABASE_POOLER", "pgbouncer")
-    pooled = database_from_env(Path("/nonexistent"))
+    pooled = databases_from_env(Path("/nonexistent"))["default"]
     assert (direct["DISABLE_SERVER_SIDE_CURSORS"], pooled["DISABLE_SERVER_SIDE_CURSORS"]) == (
         False,
         True,

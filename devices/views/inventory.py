@@ -21,6 +21,7 @@ from devices.services import DEMO_PIN
 from devices.views.common import STAFF_ROLES, require_staff, visible_device
 from portal.lib.exports import export_query, wants_export
 from portal.lib.paging import Jump, keyset_paginate
+from portal.replica import replica_reads
 
 
 def _inventory(request, *, base, title: str, lead: str, fixed: tuple = (), extra=None):
@@ -57,6 +58,7 @@ def _inventory(request, *, base, title: str, lead: str, fixed: tuple = (), extra
 
 @login_required
 @require_GET
+@replica_reads
 def device_list(request):
     """Every device the user can see: a clerk their agency's, an officer their province's,
     the CA all, a subscriber their own."""

@@ -14,6 +14,7 @@ from agencies.models import Person
 from portal.errors import DomainError
 from portal.lib.exports import export_query, wants_export
 from portal.lib.paging import Jump, keyset_paginate
+from portal.replica import replica_reads
 from requests_app import cells, services
 from requests_app.choices import FormKind, Status
 from requests_app.exports import export_letters
@@ -34,6 +35,7 @@ from requests_app.views.drafting.common import (
 
 @login_required
 @require_GET
+@replica_reads
 def cert_request_list(request):
     user = request.user
     # Subqueries rather than a join + GROUP BY: they run for the page's letters only, and the
