@@ -30,6 +30,7 @@ from redis.asyncio import Redis as RedisClient
 
 from portal.lib.loops import run_outside_event_loop
 from portal.lib.pkcs11 import TokenError, module
+from portal.lib.redis_clients import async_redis_client
 
 # Each check's budget; django-health-check gives a check one second more to report its own
 # error, so a stopped or hung service turns readiness to 503 within 4 s.
@@ -58,10 +59,8 @@ class Storage(checks.Storage):
 
 
 def _broker_client() -> RedisClient:
-    return RedisClient.from_url(
-        settings.REDIS_URL,
-        socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
-        socket_timeout=REDIS_TIMEOUT_SECONDS,
+    return async_redis_client(
+        socket_connect_timeout=REDIS_TIMEOUT_SECONDS, socket_timeout=REDIS_TIMEOUT_SECONDS
     )
 
 

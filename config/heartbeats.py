@@ -16,6 +16,7 @@ from django.conf import settings
 from redbeat import RedBeatScheduler
 
 from portal.heartbeats import heartbeat_record
+from portal.lib.redis_clients import redis_url_parts
 from portal.models import ProcessHeartbeat
 
 
@@ -75,9 +76,21 @@ class RedisHeartbeatScheduler(_Beating, RedBeatScheduler):
     keys (the Django settings' CELERY_ prefix hides them from it)."""
 
     def __init__(self, app, *args, **kwargs):
+        options = {"socket_connect_timeout": 3, "socket_timeout": 10}
+        url = settings.REDIS_URL
+        if settings.REDIS_SENTINELS:  # redbeat's own way to Sentinel's master
+            database, password = redis_url_parts(url)
+            url = "redis-sentinel://"
+            options |= {
+                "sentinels": settings.REDIS_SENTINELS,
+                "service_name": settings.REDIS_SENTINEL_MASTER,
+                "db": database,
+                "password": password,
+                "sentinel_kwargs": {"socket_connect_timeout": 3, "socket_timeout": 10},
+            }
         app.conf.update(
-            redbeat_redis_url=settings.REDIS_URL,
-            redbeat_redis_options={"socket_connect_timeout": 3, "socket_timeout": 10},
+            redbeat_redis_url=url,
+            redbeat_redis_options=options,
             redbeat_lock_timeout=settings.PORTAL_BEAT_LOCK_SECONDS,
         )
         super().__init__(app, *args, **kwargs)

@@ -17,6 +17,7 @@ from config.queues import BULK, QUEUES, ROUTES
 from config.storage import file_storages_from_env
 from portal.audit_keys import DEV_AUDIT_HMAC_KEY
 from portal.lib.env import env_bool, env_int, env_list, env_networks, env_rate, env_str
+from portal.lib.redis_clients import broker_url, sentinel_addresses
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("PORTAL_VAR_DIR", str(BASE_DIR / "var")))
@@ -270,9 +271,12 @@ AUDIT_CHECKPOINT_MINUTES = env_int("AUDIT_CHECKPOINT_MINUTES", 60)
 
 # Celery: Redis when REDIS_URL is set, otherwise a file-system broker under var/ so that
 # `make run` needs no server.
+# Behind Sentinel, the master REDIS_SENTINEL_MASTER the Sentinels name (portal/lib/redis_clients.py).
 REDIS_URL = env_str("REDIS_URL", "")
+REDIS_SENTINELS = sentinel_addresses(env_list("REDIS_SENTINELS"))
+REDIS_SENTINEL_MASTER = env_str("REDIS_SENTINEL_MASTER", "portal")
 if REDIS_URL:
-    CELERY_BROKER_URL = REDIS_URL
+    CELERY_BROKER_URL = broker_url(REDIS_URL, REDIS_SENTINELS)
     CELERY_BROKER_TRANSPORT_OPTIONS: dict = {
         # A task not acknowledged within this time is delivered again: longer than the
         # longest task (a 1,000-row letter, the expiry sweep: a few minutes at most). Work a
@@ -282,6 +286,9 @@ if REDIS_URL:
         "socket_connect_timeout": 3,
         "socket_timeout": 10,
     }
+    if REDIS_SENTINELS:
+        CELERY_BROKER_TRANSPORT_OPTIONS["master_name"] = REDIS_SENTINEL_MASTER
+        CELERY_BROKER_TRANSPORT_OPTIONS["sentinel_kwargs"] = {"socket_connect_timeout": 3}
 else:
     _queue_dir = VAR_DIR / "celery" / "queue"
     _processed_dir = VAR_DIR / "celery" / "processed"
@@ -307,7 +314,15 @@ CACHES = {
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "portal",
             # A Redis outage must not take the API down with it: counting fails open.
-            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+            "OPTIONS": {
+                "socket_connect_timeout": 1,
+                "socket_timeout": 1,
+                **(
+                    {"pool_class": "portal.lib.redis_clients.SentinelPool"}
+                    if REDIS_SENTINELS
+                    else {}
+                ),
+            },
         }
         if REDIS_URL
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "throttle"}

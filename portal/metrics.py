@@ -13,7 +13,9 @@ from celery import current_app
 from django.conf import settings
 from prometheus_client import CollectorRegistry, Counter, Histogram, multiprocess
 from prometheus_client.core import GaugeMetricFamily
-from redis import Redis, RedisError
+from redis import RedisError
+
+from portal.lib.redis_clients import redis_client
 
 TASK_SECONDS = Histogram(
     "portal_task_seconds",
@@ -52,7 +54,7 @@ class QueueDepth:
             "portal_celery_queue_length", "Messages waiting in a Celery queue.", labels=["queue"]
         )
         if settings.REDIS_URL:
-            client = Redis.from_url(settings.REDIS_URL, socket_connect_timeout=1, socket_timeout=1)
+            client = redis_client(socket_connect_timeout=1, socket_timeout=1)
             try:
                 for queue in queue_names():
                     family.add_metric([queue], client.llen(queue))

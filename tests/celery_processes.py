@@ -35,10 +35,11 @@ def free_port() -> int:
 class RedisServer:
     """A redis-server on a free loopback port, started and stopped at will."""
 
-    def __init__(self, workdir: Path):
+    def __init__(self, workdir: Path, *extra: str):
         self.exe = shutil.which("redis-server")
         self.port = free_port()
         self.workdir = workdir
+        self.extra = extra  # more arguments: `--replicaof host port`, …
         self.process = None
 
     @property
@@ -48,7 +49,7 @@ class RedisServer:
     def start(self) -> None:
         self.process = subprocess.Popen(  # noqa: S603 - our own binary and arguments
             [self.exe, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--dir", str(self.workdir)],
+             "--appendonly", "no", "--dir", str(self.workdir), *self.extra],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )  # fmt: skip
@@ -168,11 +169,12 @@ class CeleryProcesses:
 class producing_to:  # noqa: N801 - used as a context manager, like a function
     """Make this process's Celery app send its tasks to `url` for the duration."""
 
-    def __init__(self, url: str):
+    def __init__(self, url: str, **transport_options):
         from config.celery import app
 
         self.app = app
         self.url = url
+        self.transport_options = transport_options
 
     def _reset(self) -> None:
         # The connection and producer pools were made for the previous URL. They are not
@@ -181,14 +183,18 @@ class producing_to:  # noqa: N801 - used as a context manager, like a function
         self.app.amqp._producer_pool = None
 
     def __enter__(self):
-        self.saved = self.app.conf.broker_url
+        self.saved = self.app.conf.broker_url, self.app.conf.broker_transport_options
         self.app.conf.broker_url = self.url
+        self.app.conf.broker_transport_options = {
+            **self.app.conf.broker_transport_options,
+            **self.transport_options,
+        }
         self._reset()
         return self.app
 
     def __exit__(self, *exc):
         self._reset()
-        self.app.conf.broker_url = self.saved
+        self.app.conf.broker_url, self.app.conf.broker_transport_options = self.saved
 
 
 def http_get(url: str) -> tuple[int, dict, float]:

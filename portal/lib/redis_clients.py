@@ -1,0 +1,83 @@
+"""Redis, on its own or behind Sentinel (docs/deployment.md, "Redis and Sentinel").
+
+REDIS_URL names the server, its database number and password. With REDIS_SENTINELS
+(`host:port,host:port,…`) the server is whichever master the Sentinels name for
+REDIS_SENTINEL_MASTER, asked again after a failover: REDIS_URL's host is then ignored, its
+database number and password kept. Every Redis client of the portal is made here or from these
+settings: Celery's broker (kombu's `sentinel://` transport), the shared cache (`SentinelPool`),
+beat's lock (celery-redbeat's `redis-sentinel://`), readiness and the metrics."""
+
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from redis import Redis
+from redis.asyncio import Redis as AsyncRedis
+from redis.asyncio.sentinel import Sentinel as AsyncSentinel
+from redis.sentinel import Sentinel, SentinelConnectionPool
+
+
+def sentinel_addresses(value: list[str]) -> list[tuple[str, int]]:
+    """["sentinel1:26379", …] as (host, port) pairs."""
+    pairs = []
+    for item in value:
+        host, _, port = item.strip().rpartition(":")
+        pairs.append((host, int(port)))
+    return pairs
+
+
+def redis_url_parts(url: str) -> tuple[int, str | None]:
+    parts = urlsplit(url)
+    return int(parts.path.lstrip("/") or 0), parts.password
+
+
+def broker_url(url: str, sentinels: list[tuple[str, int]]) -> str:
+    """Celery's broker: REDIS_URL itself, or kombu's list of Sentinels (its transport option
+    `master_name` names the master)."""
+    if not sentinels:
+        return url
+    database, password = redis_url_parts(url)
+    auth = f":{password}@" if password else ""
+    return ";".join(f"sentinel://{auth}{host}:{port}/{database}" for host, port in sentinels)
+
+
+def _sentinel_options(options: dict) -> dict:
+    """The Sentinels are asked with the same short timeouts as the server."""
+    return {
+        key: options[key] for key in ("socket_timeout", "socket_connect_timeout") if key in options
+    }
+
+
+def redis_client(**options) -> Redis:
+    """A client of the current master (REDIS_URL, or the Sentinels' master)."""
+    if not settings.REDIS_SENTINELS:
+        return Redis.from_url(settings.REDIS_URL, **options)
+    database, password = redis_url_parts(settings.REDIS_URL)
+    sentinel = Sentinel(
+        settings.REDIS_SENTINELS, sentinel_kwargs=_sentinel_options(options), **options
+    )
+    return sentinel.master_for(settings.REDIS_SENTINEL_MASTER, db=database, password=password)
+
+
+def async_redis_client(**options) -> AsyncRedis:
+    if not settings.REDIS_SENTINELS:
+        return AsyncRedis.from_url(settings.REDIS_URL, **options)
+    database, password = redis_url_parts(settings.REDIS_URL)
+    sentinel = AsyncSentinel(
+        settings.REDIS_SENTINELS, sentinel_kwargs=_sentinel_options(options), **options
+    )
+    return sentinel.master_for(settings.REDIS_SENTINEL_MASTER, db=database, password=password)
+
+
+class SentinelPool(SentinelConnectionPool):
+    """The shared cache's connection pool behind Sentinel: Django's Redis cache makes its pools
+    with `pool_class.from_url(LOCATION, **OPTIONS)`."""
+
+    @classmethod
+    def from_url(cls, url: str, **options):
+        database, password = redis_url_parts(url)
+        sentinel = Sentinel(
+            settings.REDIS_SENTINELS, sentinel_kwargs=_sentinel_options(options), **options
+        )
+        return cls(
+            settings.REDIS_SENTINEL_MASTER, sentinel, db=database, password=password, **options
+        )
