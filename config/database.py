@@ -22,8 +22,17 @@ def databases_from_env(var_dir: Path) -> dict:
     replica_url = env_str("DATABASE_REPLICA_URL", "")
     if replica_url:
         replica = database_from_env(replica_url, var_dir, pooler="")
-        # A replica that does not answer is noticed in 2 s and left alone for a while.
-        replica["OPTIONS"]["connect_timeout"] = 2
+        # A replica that does not answer is noticed in 2 s and left alone for a while; one
+        # that stops answering on an open connection, within seconds (TCP keepalives and
+        # unacknowledged data), not when the kernel gives up.
+        replica["OPTIONS"].update(
+            connect_timeout=2,
+            keepalives=1,
+            keepalives_idle=5,
+            keepalives_interval=2,
+            keepalives_count=2,
+            tcp_user_timeout=5000,
+        )
         # The tests' replica is their primary: no second test database.
         replica["TEST"] = {"MIRROR": "default"}
         databases["replica"] = replica

@@ -49,7 +49,7 @@ class Database(checks.Database):
 @dataclasses.dataclass
 class Storage(checks.Storage):
     """Writes, reads back and deletes a file where documents are kept (config/storage.py: a
-    local folder or the object store; the exports are kept in the same place)."""
+    local folder, or the object store, whose bucket holds the exports too)."""
 
     alias: str = "documents"
     timeout = READY_TIMEOUT

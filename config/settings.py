@@ -9,6 +9,7 @@ from pathlib import Path
 
 import certifi
 from csp.constants import NONE, SELF
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from config.beat import beat_schedule
@@ -17,7 +18,7 @@ from config.queues import BULK, QUEUES, ROUTES
 from config.storage import file_storages_from_env
 from portal.audit_keys import DEV_AUDIT_HMAC_KEY
 from portal.lib.env import env_bool, env_int, env_list, env_networks, env_rate, env_str
-from portal.lib.redis_clients import broker_url, sentinel_addresses
+from portal.lib.redis_clients import broker_url, sentinel_addresses, sentinel_options
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("PORTAL_VAR_DIR", str(BASE_DIR / "var")))
@@ -275,6 +276,8 @@ AUDIT_CHECKPOINT_MINUTES = env_int("AUDIT_CHECKPOINT_MINUTES", 60)
 REDIS_URL = env_str("REDIS_URL", "")
 REDIS_SENTINELS = sentinel_addresses(env_list("REDIS_SENTINELS"))
 REDIS_SENTINEL_MASTER = env_str("REDIS_SENTINEL_MASTER", "portal")
+if REDIS_SENTINELS and not REDIS_URL:
+    raise ImproperlyConfigured("REDIS_SENTINELS needs REDIS_URL (its database number, password)")
 if REDIS_URL:
     CELERY_BROKER_URL = broker_url(REDIS_URL, REDIS_SENTINELS)
     CELERY_BROKER_TRANSPORT_OPTIONS: dict = {
@@ -286,9 +289,7 @@ if REDIS_URL:
         "socket_connect_timeout": 3,
         "socket_timeout": 10,
     }
-    if REDIS_SENTINELS:
-        CELERY_BROKER_TRANSPORT_OPTIONS["master_name"] = REDIS_SENTINEL_MASTER
-        CELERY_BROKER_TRANSPORT_OPTIONS["sentinel_kwargs"] = {"socket_connect_timeout": 3}
+    CELERY_BROKER_TRANSPORT_OPTIONS |= sentinel_options(REDIS_SENTINELS, REDIS_SENTINEL_MASTER)
 else:
     _queue_dir = VAR_DIR / "celery" / "queue"
     _processed_dir = VAR_DIR / "celery" / "processed"

@@ -17,12 +17,13 @@ S3 = "storages.backends.s3.S3Storage"
 def file_storages_from_env(media_root: Path, export_dir: Path) -> dict:
     bucket = env_str("PORTAL_S3_BUCKET", "")
     if not bucket:
+        private = {"file_permissions_mode": 0o600, "directory_permissions_mode": 0o700}
         return {
             "documents": {
                 "BACKEND": FILE_SYSTEM,
-                "OPTIONS": {"location": media_root / "documents"},
+                "OPTIONS": {"location": media_root / "documents", **private},
             },
-            "exports": {"BACKEND": FILE_SYSTEM, "OPTIONS": {"location": export_dir}},
+            "exports": {"BACKEND": FILE_SYSTEM, "OPTIONS": {"location": export_dir, **private}},
         }
     options = {
         "bucket_name": bucket,

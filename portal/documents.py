@@ -9,9 +9,11 @@ bytes (a rolled-back one leaves a file nobody names). A version is never changed
 correction makes a new version and keeps the earlier one); an archive extension writes new bytes
 under a new SHA-256.
 
-Rows saved before the object store kept their bytes in the row (`content` in the database):
-they are read from there until `manage.py documents_to_store` has moved them, and a node of the
-previous version still writing them during a rolling upgrade is read the same way."""
+Expand, then contract (docs/deployment.md, "Rolling upgrade"): this release still writes the
+bytes into the row too (`in_row`, the `content` column), because nodes of the previous version
+read them there while the upgrade rolls; reads take the storage and fall back to the row (rows
+saved before, or by such a node). `manage.py documents_to_store` copies rows' bytes into the
+storage; `--empty-rows` then empties the rows, once no node of a previous version runs."""
 
 import hashlib
 
@@ -39,6 +41,12 @@ def document_storage():
     return storages["documents"]
 
 
+def document_bytes_keep(pdf: bytes) -> None:
+    """Keep `pdf` in the documents' storage ahead of the transaction that will save its row
+    (`set_content` then finds it there): no row lock is held while the store is written."""
+    content_put(document_storage(), pdf, extension=EXTENSION)
+
+
 class DocumentKind(models.TextChoices):
     RENDERED = "rendered", _("Bản kết xuất (chưa ký)")
     # Signed in the portal or outside it and uploaded: the rendered version plus the
@@ -53,7 +61,7 @@ class StoredDocument(models.Model):
     )
     number = models.CharField(_("số văn bản"), max_length=64, blank=True)
     issued_on = models.DateField(_("ngày ban hành"), null=True, blank=True)
-    # The bytes of rows saved before the object store (empty once moved; see above).
+    # The bytes in the row as well, for nodes of the previous version (see above).
     in_row = models.BinaryField(
         _("nội dung PDF (trong bản ghi)"), db_column="content", default=b"", editable=False
     )
@@ -74,19 +82,25 @@ class StoredDocument(models.Model):
         ordering = ["-version"]
 
     def set_content(self, pdf: bytes) -> None:
-        """Keep `pdf` in the documents' storage (before the caller saves the row)."""
+        """Keep `pdf` in the documents' storage and in the row (before the caller saves it)."""
         content_put(document_storage(), pdf, extension=EXTENSION)
-        self.in_row = b""
+        self.in_row = pdf
         self.size = len(pdf)
         self.sha256 = hashlib.sha256(pdf).hexdigest()
         self.__dict__["content"] = pdf
 
     @cached_property
     def content(self) -> bytes:
-        """The PDF's bytes, read once per instance (and checked against `sha256`)."""
-        if self.in_row:
+        """The PDF's bytes, read once per instance: from the row when loaded with it, else
+        from the storage (checked against `sha256`), else from the row."""
+        if "in_row" in self.__dict__ and self.in_row:
             return bytes(self.in_row)
-        return content_read(document_storage(), self.sha256, extension=EXTENSION)
+        try:
+            return content_read(document_storage(), self.sha256, extension=EXTENSION)
+        except FileNotFoundError:  # saved by a node of the previous version
+            if not self.in_row:
+                raise
+            return bytes(self.in_row)
 
     def file_name(self, stem: str) -> str:
         """The download name: at most 50 characters, no diacritics (docs/domain.md §9). A long
@@ -95,20 +109,31 @@ class StoredDocument(models.Model):
         return safe_file_name(stem, extension=f"_v{self.version}{signed}.pdf")
 
 
-def documents_to_store(model: type[StoredDocument], *, batch: int = 100) -> int:
-    """Move the bytes of `model`'s rows saved before the object store into it, a few rows at a
-    time; how many were moved. Safe to run again, and beside nodes still writing rows."""
-    moved = 0
+def documents_to_store(
+    model: type[StoredDocument], *, empty_rows: bool = False, batch: int = 100
+) -> int:
+    """Copy the bytes of `model`'s rows into the documents' storage, `batch` rows at a time in
+    the order of their keys; with `empty_rows`, empty each row once its stored copy reads back
+    right. How many rows were copied. Safe to run again, and beside nodes writing rows."""
+    storage, copied, after = document_storage(), 0, 0
     while True:
-        rows = list(model.objects.exclude(in_row=b"").only("pk", "sha256", "in_row")[:batch])
+        rows = list(
+            model.objects.filter(pk__gt=after)
+            .exclude(in_row=b"")
+            .order_by("pk")
+            .only("pk", "sha256", "in_row")[:batch]
+        )
         if not rows:
-            return moved
+            return copied
         for row in rows:
             data = bytes(row.in_row)
             if hashlib.sha256(data).hexdigest() != row.sha256:
                 raise ContentMismatch(f"{model.__name__} {row.pk}")
-            content_put(document_storage(), data, extension=EXTENSION)
-            moved += model.objects.filter(pk=row.pk, sha256=row.sha256).update(in_row=b"")
+            content_put(storage, data, extension=EXTENSION)
+            copied += 1
+            if empty_rows and content_read(storage, row.sha256, extension=EXTENSION) == data:
+                model.objects.filter(pk=row.pk, sha256=row.sha256).update(in_row=b"")
+        after = rows[-1].pk
 
 
 def pdf_download(document: StoredDocument, file_name: str) -> HttpResponse:
@@ -116,16 +141,16 @@ def pdf_download(document: StoredDocument, file_name: str) -> HttpResponse:
     short-lived link into the object store, or the bytes. The caller has fetched `document`
     through `visible_to` (out of scope: 404)."""
     storage = document_storage()
-    if document.in_row or not presigns(storage):
-        response = pdf_response(document.content, file_name)
-    else:
-        name = safe_file_name(file_name.removesuffix(EXTENSION))
+    name = content_name(document.sha256, EXTENSION)
+    if presigns(storage) and storage.exists(name):
         response = stored_download(
             storage,
-            content_name(document.sha256, EXTENSION),
-            file_name=name,
+            name,
+            file_name=safe_file_name(file_name.removesuffix(EXTENSION)),
             content_type="application/pdf",
         )
+    else:
+        response = pdf_response(document.content, file_name)
     response["ETag"] = f'"{document.sha256}"'
     return response
 

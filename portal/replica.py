@@ -3,12 +3,15 @@ DATABASE_REPLICA_URL names one (config/database.py adds the `replica` database).
 
 - Only the views marked `@replica_reads` (lists, exports, statistics, the monitor) read there,
   and only outside a transaction on the primary: whatever decides a change reads the primary.
-- A user's own writes are on their next page: a request that may write (any method but GET,
-  HEAD, OPTIONS) leaves a signed cookie with the primary's WAL position after it; while it
-  lives, the replica serves that user only once it has replayed up to there, else the primary
-  does. Another user's write shows once replayed (milliseconds on a healthy pair).
-- A replica that fails to answer is left alone for RETRY_SECONDS by this process: the primary
-  serves meanwhile."""
+- A user's own writes are on their next page: a signed-in user's request that may write (any
+  method but GET, HEAD, OPTIONS) and succeeded leaves a signed cookie with the primary's WAL
+  position after it; while it lives, the replica serves that user only once it has replayed up
+  to there, else the primary does. Another user's write shows once replayed (milliseconds on a
+  healthy pair); what a worker writes later (a letter processed) shows the same way.
+- The replica's replay position is asked at most every POSITION_SECONDS by each process.
+- A replica that fails to answer, or answers but is no longer a replica (promoted), is left
+  alone for RETRY_SECONDS by this process: the primary serves meanwhile. One that goes away in
+  the middle of a marked view has that view run again on the primary."""
 
 import contextvars
 import functools
@@ -18,7 +21,7 @@ import time
 from django.conf import settings
 from django.core.exceptions import MiddlewareNotUsed
 from django.core.signing import BadSignature
-from django.db import DatabaseError, connections
+from django.db import DatabaseError, OperationalError, connections
 
 logger = logging.getLogger(__name__)
 
@@ -28,11 +31,16 @@ COOKIE_SALT = "portal.replica"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # A replica that failed is asked again after this many seconds.
 RETRY_SECONDS = 10
+# How long this process trusts the replay position it last read.
+POSITION_SECONDS = 1.0
 
 _reads_from: contextvars.ContextVar[str | None] = contextvars.ContextVar(
     "portal_reads_from", default=None
 )
-_down_until = 0.0  # this process's: monotonic time until which the replica is not asked
+# This process's: until when the replica is not asked (monotonic), and the replay position last
+# read with when it was read.
+_down_until = 0.0
+_replayed = (-1, 0.0)
 
 
 def replica_configured() -> bool:
@@ -68,24 +76,45 @@ def _written_at(request) -> str:
         return ""
 
 
-def _replica_has(position: str) -> bool:
-    """Whether the replica answers and has replayed up to `position` (a WAL position of the
-    primary; "" for any). A failure marks it down for RETRY_SECONDS."""
-    global _down_until
-    if time.monotonic() < _down_until:
-        return False
+def wal_position(text: str) -> int:
+    """A WAL position as PostgreSQL writes it ("16/B374D848") as a number; -1 for none."""
+    high, _, low = text.partition("/")
+    try:
+        return (int(high, 16) << 32) + int(low, 16)
+    except ValueError:
+        return -1
+
+
+def _replay_position() -> int:
+    """How far the replica has replayed (-1: it does not answer or is no longer a replica),
+    read at most every POSITION_SECONDS; a failure marks it down for RETRY_SECONDS."""
+    global _down_until, _replayed
+    now = time.monotonic()
+    if now < _down_until:
+        return -1
+    position, read_at = _replayed
+    if now - read_at < POSITION_SECONDS:
+        return position
     try:
         with connections[REPLICA].cursor() as cursor:
             cursor.execute(
-                "SELECT pg_is_in_recovery() AND pg_last_wal_replay_lsn() >= %s::pg_lsn",
-                [position or "0/0"],
+                "SELECT CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn()::text END"
             )
-            return bool(cursor.fetchone()[0])
+            position = wal_position(cursor.fetchone()[0] or "")
     except DatabaseError:
         logger.warning("the replica does not answer: reading from the primary", exc_info=True)
-        _down_until = time.monotonic() + RETRY_SECONDS
         connections[REPLICA].close()
-        return False
+        position = -1
+    if position < 0:
+        _down_until = now + RETRY_SECONDS
+    _replayed = (position, now)
+    return position
+
+
+def _replica_has(position: str) -> bool:
+    """Whether the replica answers and has replayed up to `position` ("" for any)."""
+    replayed = _replay_position()
+    return replayed >= 0 and replayed >= wal_position(position or "0/0")
 
 
 def replica_reads(view):
@@ -98,10 +127,31 @@ def replica_reads(view):
         token = _reads_from.set(REPLICA)
         try:
             return view(request, *args, **kwargs)
+        except OperationalError:
+            if not _replica_lost():
+                raise
         finally:
             _reads_from.reset(token)
+        # The replica went away under this request (its position was read a moment ago):
+        # the view again, on the primary (a marked view only reads).
+        return view(request, *args, **kwargs)
 
     return wrapper
+
+
+def _replica_lost() -> bool:
+    """After a database error in a marked view: whether the replica stopped answering (then it
+    is marked down, as `_replay_position` does)."""
+    global _down_until, _replayed
+    try:
+        with connections[REPLICA].cursor() as cursor:
+            cursor.execute("SELECT 1")
+        return False
+    except DatabaseError:
+        connections[REPLICA].close()
+        _down_until = time.monotonic() + RETRY_SECONDS
+        _replayed = (-1, time.monotonic())
+        return True
 
 
 class ReplicaPinMiddleware:
@@ -115,7 +165,13 @@ class ReplicaPinMiddleware:
 
     def __call__(self, request):
         response = self.get_response(request)
-        if request.method not in SAFE_METHODS:
+        user = getattr(request, "user", None)
+        if (
+            request.method not in SAFE_METHODS
+            and response.status_code < 400
+            and user is not None
+            and user.is_authenticated
+        ):
             try:
                 with connections["default"].cursor() as cursor:
                     cursor.execute("SELECT pg_current_wal_lsn()::text")

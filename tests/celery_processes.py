@@ -139,11 +139,12 @@ class CeleryProcesses:
     def beat(self) -> subprocess.Popen:
         return self._spawn("beat", "-s", str(self.workdir / "beat-schedule"))
 
-    def web(self, port: int) -> subprocess.Popen:
+    def web(self, port: int, workers: int = 1) -> subprocess.Popen:
         """A gunicorn node serving the portal on 127.0.0.1:`port`, as the deployment runs it."""
         return self._run(
-            "gunicorn", "config.wsgi:application", "--bind", f"127.0.0.1:{port}", "--workers", "1"
-        )
+            "gunicorn", "config.wsgi:application", "--bind", f"127.0.0.1:{port}",
+            "--workers", str(workers),
+        )  # fmt: skip
 
     @staticmethod
     def kill(process: subprocess.Popen) -> None:

@@ -182,6 +182,9 @@ def export_job_run(*, job_id: int) -> str:
                     raise RuntimeError(f"{job.path} answered without exporting")
             size = handle.seek(0, 2)  # the end: the file's length
             handle.seek(0)
+            # Named on the job first: the orphan sweep never takes a file being stored.
+            if not _mine(job).update(stored_name=name):
+                raise ExportLost
             name = storage.save(name, File(handle, name=name))
         except ExportLost:
             return "lost"

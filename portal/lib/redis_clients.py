@@ -40,6 +40,17 @@ def broker_url(url: str, sentinels: list[tuple[str, int]]) -> str:
     return ";".join(f"sentinel://{auth}{host}:{port}/{database}" for host, port in sentinels)
 
 
+def sentinel_options(sentinels: list[tuple[str, int]], master: str) -> dict:
+    """kombu's transport options for the master behind `sentinels` (none without them): the
+    Sentinels are asked with short timeouts, so a hung one is passed over."""
+    if not sentinels:
+        return {}
+    return {
+        "master_name": master,
+        "sentinel_kwargs": {"socket_connect_timeout": 3, "socket_timeout": 3},
+    }
+
+
 def _sentinel_options(options: dict) -> dict:
     """The Sentinels are asked with the same short timeouts as the server."""
     return {

@@ -27,10 +27,13 @@ def content_name(sha256: str, extension: str) -> str:
 def content_put(storage: Storage, data: bytes, *, extension: str) -> str:
     """Keep `data` under its SHA-256 unless it is there already; its name."""
     name = content_name(hashlib.sha256(data).hexdigest(), extension)
-    if not storage.exists(name):
-        # Two processes saving the same new name: the file system keeps the first and names
-        # the second apart (an orphan with the same bytes); an object store keeps the last.
-        storage.save(name, ContentFile(data))
+    if storage.exists(name):
+        if storage.size(name) == len(data):
+            return name
+        storage.delete(name)  # a write cut short (an object store never leaves one)
+    # Two processes saving the same new name: the file system keeps the first and names the
+    # second apart (an orphan with the same bytes); an object store keeps the last.
+    storage.save(name, ContentFile(data))
     return name
 
 

@@ -23,6 +23,7 @@ from django.utils import timezone
 from certificates.exceptions import CertificateError
 from certificates.services import document_archive_extend
 from portal.audit import audit_record
+from portal.documents import document_bytes_keep
 from portal.lib.queueing import enqueue
 from requests_app.models import LetterDocument
 from requests_app.services.verification import letter_report_if_missing
@@ -77,6 +78,7 @@ def letter_archive_extend(*, document_id: int, by=None) -> LetterDocument | None
             extended.stamp_valid_until,
         )
         return None
+    document_bytes_keep(extended.pdf)
     with transaction.atomic():
         locked = (
             LetterDocument.objects.select_for_update()

@@ -11,7 +11,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Exists, Max, OuterRef
 
 from portal.audit import audit_record
-from portal.documents import DocumentKind
+from portal.documents import DocumentKind, document_bytes_keep
 from portal.lib.pdf import render_pdf
 from portal.lib.queueing import enqueue
 from requests_app.documents import TEMPLATES, letter_document
@@ -56,6 +56,7 @@ def letter_document_render(*, cert_request_id: int) -> LetterDocument | None:
         TEMPLATES[cert_request.form],
         letter_document(cert_request, number=number, issued_on=issued_on, signer=issuer),
     )
+    document_bytes_keep(pdf)
     with transaction.atomic():
         locked = CertRequest.objects.select_for_update().get(pk=cert_request.pk)
         if locked.number != number:

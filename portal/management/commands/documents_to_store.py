@@ -1,6 +1,6 @@
-"""Move the PDFs of documents saved before the object store from their rows into the
-`documents` storage (docs/deployment.md, "Rolling upgrade"): safe to run again, and while
-nodes of the previous version still write rows."""
+"""Copy the PDFs of stored documents from their rows into the `documents` storage, and with
+--empty-rows empty the rows (docs/deployment.md, "Rolling upgrade"): safe to run again; empty
+the rows only once no node of a previous version runs."""
 
 from django.apps import apps
 from django.core.management.base import BaseCommand
@@ -9,10 +9,17 @@ from portal.documents import StoredDocument, documents_to_store
 
 
 class Command(BaseCommand):
-    help = "Move stored documents' PDFs from the database into the documents' storage."
+    help = "Copy stored documents' PDFs from the database into the documents' storage."
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--empty-rows",
+            action="store_true",
+            help="then empty each row whose stored copy reads back right",
+        )
 
     def handle(self, *args, **options):
         for model in apps.get_models():
             if issubclass(model, StoredDocument):
-                moved = documents_to_store(model)
-                self.stdout.write(f"{model._meta.label}: {moved} moved")
+                copied = documents_to_store(model, empty_rows=options["empty_rows"])
+                self.stdout.write(f"{model._meta.label}: {copied} copied")
