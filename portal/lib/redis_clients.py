@@ -58,25 +58,24 @@ def _sentinel_options(options: dict) -> dict:
     }
 
 
-def redis_client(**options) -> Redis:
-    """A client of the current master (REDIS_URL, or the Sentinels' master)."""
+def _master(redis_class, sentinel_class, options: dict):
     if not settings.REDIS_SENTINELS:
-        return Redis.from_url(settings.REDIS_URL, **options)
+        return redis_class.from_url(settings.REDIS_URL, **options)
     database, password = redis_url_parts(settings.REDIS_URL)
-    sentinel = Sentinel(
+    sentinel = sentinel_class(
         settings.REDIS_SENTINELS, sentinel_kwargs=_sentinel_options(options), **options
     )
     return sentinel.master_for(settings.REDIS_SENTINEL_MASTER, db=database, password=password)
+
+
+def redis_client(**options) -> Redis:
+    """A client of the current master (REDIS_URL, or the Sentinels' master)."""
+    return _master(Redis, Sentinel, options)
 
 
 def async_redis_client(**options) -> AsyncRedis:
-    if not settings.REDIS_SENTINELS:
-        return AsyncRedis.from_url(settings.REDIS_URL, **options)
-    database, password = redis_url_parts(settings.REDIS_URL)
-    sentinel = AsyncSentinel(
-        settings.REDIS_SENTINELS, sentinel_kwargs=_sentinel_options(options), **options
-    )
-    return sentinel.master_for(settings.REDIS_SENTINEL_MASTER, db=database, password=password)
+    """The same, for asyncio (readiness's broker check)."""
+    return _master(AsyncRedis, AsyncSentinel, options)
 
 
 class SentinelPool(SentinelConnectionPool):
