@@ -310,6 +310,7 @@ class Drill:
     def environment(self) -> dict[str, str]:
         return {
             **self.redis.env(),
+            "PORTAL_CACHE_URL": "redis://sentinel-named-master/1",
             **self.s3.env(),
             "PORTAL_VAR_DIR": str(self._folder("var")),
             "STATIC_ROOT": str(self._folder("static")),

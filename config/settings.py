@@ -18,7 +18,7 @@ from config.queues import BULK, QUEUES, ROUTES
 from config.storage import file_storages_from_env
 from portal.audit_keys import DEV_AUDIT_HMAC_KEY
 from portal.lib.env import env_bool, env_int, env_list, env_networks, env_rate, env_str
-from portal.lib.redis_clients import broker_url, sentinel_addresses, sentinel_options
+from portal.lib.redis_clients import broker_url, redis_cache, sentinel_addresses, sentinel_options
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("PORTAL_VAR_DIR", str(BASE_DIR / "var")))
@@ -304,29 +304,24 @@ else:
         "control_folder": str(VAR_DIR / "celery" / "control"),
         "store_processed": False,
     }
-# Caches: the default one is each process's memory (counts of the dashboards); the API's rate
-# limits (`throttle`) must be shared by every web process, so they live in Redis when REDIS_URL
-# is set (docker-compose), in memory otherwise (one `make run` process).
+# Caches (docs/deployment.md, "Shared cache"): the default one holds what pages count (the
+# dashboards, the statistics, the monitor): with PORTAL_CACHE_URL, in Redis, computed once for
+# every process (a database of its own: clearing a cache empties its whole database, never the
+# broker's), else this process's memory. The API's rate limits (`throttle`) must be shared by
+# every web process: Redis when REDIS_URL is set, memory otherwise (one `make run` process).
+PORTAL_CACHE_URL = env_str("PORTAL_CACHE_URL", "")
+SHARED_CACHE = "portal.lib.redis_clients.SharedCache"
+_LOCAL_CACHE = "django.core.cache.backends.locmem.LocMemCache"
 CACHES = {
-    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "default": (
+        redis_cache(PORTAL_CACHE_URL, REDIS_SENTINELS, backend=SHARED_CACHE)
+        if PORTAL_CACHE_URL
+        else {"BACKEND": _LOCAL_CACHE}
+    ),
     "throttle": (
-        {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": REDIS_URL,
-            "KEY_PREFIX": "portal",
-            # A Redis outage must not take the API down with it: counting fails open.
-            "OPTIONS": {
-                "socket_connect_timeout": 1,
-                "socket_timeout": 1,
-                **(
-                    {"pool_class": "portal.lib.redis_clients.SentinelPool"}
-                    if REDIS_SENTINELS
-                    else {}
-                ),
-            },
-        }
+        redis_cache(REDIS_URL, REDIS_SENTINELS)
         if REDIS_URL
-        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "throttle"}
+        else {"BACKEND": _LOCAL_CACHE, "LOCATION": "throttle"}
     ),
 }
 CELERY_TASK_IGNORE_RESULT = True

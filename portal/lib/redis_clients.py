@@ -5,15 +5,23 @@ REDIS_URL names the server, its database number and password. With REDIS_SENTINE
 REDIS_SENTINEL_MASTER, asked again after a failover: REDIS_URL's host is then ignored, its
 database number and password kept. Every Redis client of the portal is made here or from these
 settings: Celery's broker (kombu's `sentinel://` transport), the shared cache (`SentinelPool`),
-beat's lock (celery-redbeat's `redis-sentinel://`), readiness and the metrics."""
+beat's lock (celery-redbeat's `redis-sentinel://`), readiness and the metrics.
 
+`redis_cache` is Django's Redis cache at a URL, behind the Sentinels when there are: the API's
+rate limits, and (PORTAL_CACHE_URL) the cache every process shares. `SharedCache` lets a Redis
+outage cost a recount, never a page."""
+
+import logging
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from redis import Redis
+from django.core.cache.backends.redis import RedisCache
+from redis import Redis, RedisError
 from redis.asyncio import Redis as AsyncRedis
 from redis.asyncio.sentinel import Sentinel as AsyncSentinel
 from redis.sentinel import Sentinel, SentinelConnectionPool
+
+logger = logging.getLogger(__name__)
 
 
 def sentinel_addresses(value: list[str]) -> list[tuple[str, int]]:
@@ -91,3 +99,36 @@ class SentinelPool(SentinelConnectionPool):
         return cls(
             settings.REDIS_SENTINEL_MASTER, sentinel, db=database, password=password, **options
         )
+
+
+def redis_cache(url: str, sentinels: list, *, backend: str = "") -> dict:
+    """A CACHES entry for Redis at `url` whose calls fail within a second when Redis does."""
+    return {
+        "BACKEND": backend or "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": url,
+        "KEY_PREFIX": "portal",
+        "OPTIONS": {
+            "socket_connect_timeout": 1,
+            "socket_timeout": 1,
+            **({"pool_class": "portal.lib.redis_clients.SentinelPool"} if sentinels else {}),
+        },
+    }
+
+
+class SharedCache(RedisCache):
+    """The cache of what every process would otherwise compute on its own (the dashboards'
+    counts, the statistics, the monitor): with Redis down, a read misses and a write is
+    dropped, so the page counts afresh instead of failing."""
+
+    def get(self, key, default=None, version=None):
+        try:
+            return super().get(key, default, version)
+        except RedisError:
+            logger.warning("the shared cache is unavailable: counting afresh", exc_info=True)
+            return default
+
+    def set(self, key, value, timeout=None, version=None):
+        try:
+            super().set(key, value, timeout, version)
+        except RedisError:
+            logger.warning("the shared cache is unavailable: %s not kept", key, exc_info=True)
