@@ -263,6 +263,13 @@ def process(letter_pk: int, operator) -> None:
     processing.cert_request_process(cert_request=CertRequest.objects.get(pk=letter_pk), by=operator)
 
 
+def rows_done(letter_pk: int) -> int:
+    from requests_app.choices import Outcome
+    from requests_app.models import RequestRow
+
+    return RequestRow.objects.filter(cert_request_id=letter_pk, outcome=Outcome.DONE).count()
+
+
 def letters_done(pks: list[int]) -> int:
     from requests_app.choices import Status
     from requests_app.models import CertRequest
@@ -315,6 +322,7 @@ class Drill:
             "PORTAL_VAR_DIR": str(self._folder("var")),
             "STATIC_ROOT": str(self._folder("static")),
             "DEBUG": "0",
+            "DATABASE_CONN_MAX_AGE": "60",  # as .env.example: connections kept
             "ALLOWED_HOSTS": "127.0.0.1",
             "LOG_FORMAT": "json",
             "CA_ALLOW_DEV_PASSPHRASE": "1",
@@ -323,6 +331,7 @@ class Drill:
             "CA_KEY_POOL_SIZE": "0",  # no key pool: the bulk phase fills one on purpose
             "PORTAL_PROCESSING_STALL_SECONDS": "10",
             "PORTAL_PROCESSING_SWEEP_SECONDS": "5",
+            "PORTAL_PROCESSING_CHUNK_SIZE": "10",  # a letter is done in several commits
             "PORTAL_HEARTBEAT_SECONDS": "2",
             "PORTAL_API_RATE_TOKEN": "1000000/minute",
             "PORTAL_API_RATE_ADDRESS": "1000000/minute",
@@ -350,7 +359,9 @@ class Drill:
             cwd=_setup.ROOT, env={**os.environ, **env}, check=True, capture_output=True,
         )  # fmt: skip
         self.processes = CeleryProcesses(env["REDIS_URL"], self._folder("processes"), **env)
-        self.webs = [self.processes.web(port, workers=3) for port in self.web_ports]
+        self.webs = [
+            self.processes.web(port, workers=self.args.web_workers) for port in self.web_ports
+        ]
         for queue in ("interactive", "documents", "bulk", "ca"):
             self.workers[queue] = [self.processes.worker(queues=(queue,)) for _ in range(2)]
         self.beats = [self.processes.beat(), self.processes.beat()]
@@ -437,7 +448,7 @@ class Drill:
         killed_at = time.time()
         CeleryProcesses.kill(victim)
         self.window(load, "web node killed", killed_at, None)
-        self.webs[0] = self.processes.web(self.web_ports[0], workers=3)
+        self.webs[0] = self.processes.web(self.web_ports[0], workers=self.args.web_workers)
         wait_ready(f"http://127.0.0.1:{self.web_ports[0]}/health/ready/", self.webs[0])
 
     def kill_worker_mid_letter(self, load: Load, letter: int, operator) -> None:
@@ -452,9 +463,12 @@ class Drill:
                 if self.log(worker).read_text().count(PROCESSING_TASK) > before[worker.pid]:
                     victim = worker
             time.sleep(0.05)
-        time.sleep(0.5)  # some rows done
+        while rows_done(letter) == 0:  # in the middle: a chunk of rows committed, not all
+            assert time.monotonic() < deadline, "the letter's first rows were never done"
+            time.sleep(0.05)
         killed_at = time.time()
         CeleryProcesses.kill(victim)
+        print(f"  killed with {rows_done(letter)} of {self.args.rows} rows done", flush=True)
         deadline = time.monotonic() + 180
         while not letters_done([letter]):
             assert time.monotonic() < deadline, "the letter was never finished"
@@ -544,6 +558,12 @@ def main() -> int:
     parser.add_argument("--seconds", type=int, default=20, help="of the one-node measurement")
     parser.add_argument("--seconds-between", type=int, default=20, help="window of each kill")
     parser.add_argument("--rows", type=int, default=60, help="rows of each letter processed")
+    parser.add_argument(
+        "--web-workers", type=int, default=3, help="gunicorn processes per node (as shipped)"
+    )
+    parser.add_argument(
+        "--one-node-only", action="store_true", help="stop after phase 1 (to profile a node)"
+    )
     args = parser.parse_args()
     for binary in ("haproxy", "redis-server", "pg_dump"):
         if not shutil.which(binary) and not Path(f"/usr/sbin/{binary}").exists():
@@ -566,6 +586,8 @@ def main() -> int:
         print("the portal is up; phase 1: one node", flush=True)
         node = f"http://127.0.0.1:{drill.web_ports[1]}"
         drill.one_node(Load(node, sessions, agency.pk))
+        if args.one_node_only:
+            return 1 if drill.missed else 0
         balanced = f"http://127.0.0.1:{drill.haproxy.port}"
         day = Load(balanced, sessions, agency.pk)
         day.run(args.users)

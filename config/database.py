@@ -40,7 +40,10 @@ def databases_from_env(var_dir: Path) -> dict:
 
 
 def database_from_env(url: str, var_dir: Path, *, pooler: str) -> dict:
-    database = dj_database_url.parse(url, conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0))
+    max_age = env_int("DATABASE_CONN_MAX_AGE", 0)
+    # A kept connection is checked before a request reuses it: one that a restart of PgBouncer
+    # or a failover broke is replaced, instead of failing that request.
+    database = dj_database_url.parse(url, conn_max_age=max_age, conn_health_checks=max_age > 0)
     options = database.setdefault("OPTIONS", {})
     if database["ENGINE"].endswith("sqlite3"):
         # A busy timeout lets the web server and the worker share the file without "database
