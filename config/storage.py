@@ -11,7 +11,7 @@ from botocore.config import Config
 from portal.lib.env import env_int, env_str
 
 FILE_SYSTEM = "django.core.files.storage.FileSystemStorage"
-S3 = "storages.backends.s3.S3Storage"
+S3 = "portal.lib.stored_files.PublicLinkS3Storage"
 
 
 def file_storages_from_env(media_root: Path, export_dir: Path) -> dict:
@@ -28,6 +28,8 @@ def file_storages_from_env(media_root: Path, export_dir: Path) -> dict:
     options = {
         "bucket_name": bucket,
         "endpoint_url": env_str("PORTAL_S3_ENDPOINT_URL", "") or None,
+        # Where browsers follow the download links, when not the address above.
+        "public_endpoint_url": env_str("PORTAL_S3_PUBLIC_URL", ""),
         "region_name": env_str("PORTAL_S3_REGION", "us-east-1"),
         # Credentials from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (boto3 reads them).
         "default_acl": None,  # the bucket is private; downloads go through pre-signed URLs

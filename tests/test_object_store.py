@@ -13,6 +13,7 @@ import pytest
 from django.core.management import call_command
 from django.urls import reverse
 
+from config.storage import file_storages_from_env
 from portal.documents import documents_to_store
 from portal.export_jobs.service import export_jobs_sweep
 from portal.lib.stored_files import ContentMismatch
@@ -130,3 +131,22 @@ def test_an_export_job_is_kept_in_the_bucket_and_downloaded_by_its_owner_only(
     assert export_jobs_sweep()["expired"] == 1
     objects = s3_storages.client().list_objects_v2(Bucket=s3_storages.bucket, Prefix="exports/")
     assert objects["KeyCount"] == 0
+
+
+def test_download_links_name_the_public_address_when_one_is_set(
+    cast, client, settings, monkeypatch, s3_storages
+):
+    # The same server under another name, as the proxy would publish it to browsers.
+    public = s3_storages.url.replace("127.0.0.1", "localhost")
+    monkeypatch.setenv("PORTAL_S3_PUBLIC_URL", public)
+    settings.STORAGES = {
+        **settings.STORAGES,
+        **file_storages_from_env(settings.MEDIA_ROOT, settings.PORTAL_EXPORT_DIR),
+    }
+    letter, document = rendered(cast)
+    sign_in(client, cast.clerk_a)
+    response = client.get(reverse("requests_app:document", args=[letter.pk, document.version]))
+    assert response.status_code == 302
+    assert response["Location"].startswith(public + "/")
+    body, _headers = fetch(response["Location"])
+    assert body == document.content

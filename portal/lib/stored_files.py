@@ -14,6 +14,39 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import Storage
 from django.http import FileResponse, HttpResponse, HttpResponseRedirect
 from django.utils.http import content_disposition_header
+from storages.backends.s3 import S3Storage
+from storages.utils import clean_name
+
+
+class PublicLinkS3Storage(S3Storage):
+    """django-storages' S3 storage whose download links name `public_endpoint_url`, the
+    address browsers reach (the object store published through the proxy), while the
+    portal's own calls go to `endpoint_url` on the internal network. Signing is local: the
+    link's signature covers the public host, which the proxy passes on unchanged."""
+
+    def __init__(self, *, public_endpoint_url: str = "", **options):
+        self.public_endpoint_url = public_endpoint_url
+        self._public_client = None
+        super().__init__(**options)
+
+    def url(self, name, parameters=None, expire=None, http_method=None):
+        if not self.public_endpoint_url:
+            return super().url(name, parameters, expire, http_method)
+        if self._public_client is None:
+            self._public_client = self._create_session().client(
+                "s3",
+                region_name=self.region_name,
+                endpoint_url=self.public_endpoint_url,
+                config=self.client_config,
+            )
+        params = {**(parameters or {}), "Bucket": self.bucket_name}
+        params["Key"] = self._normalize_name(clean_name(name))
+        return self._public_client.generate_presigned_url(
+            "get_object",
+            Params=params,
+            ExpiresIn=self.querystring_expire if expire is None else expire,
+            HttpMethod=http_method,
+        )
 
 
 class ContentMismatch(Exception):
