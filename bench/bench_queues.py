@@ -63,6 +63,24 @@ def ready(logs: list[Path], count: int) -> bool:
     return sum(" ready." in log.read_text(errors="replace") for log in logs) >= count
 
 
+def waits_behind_bulk(app, logs: list[Path], *, bulk: int, probes: int) -> list[float]:
+    """Queue `bulk` bulk tasks, then send `probes` interactive tasks every half second; each
+    one's wait from its sending to a worker receiving it (in `logs`), sorted."""
+    for _ in range(bulk):
+        app.send_task(BULK_TASK)
+    time.sleep(1.0)  # the bulk tasks are running
+    sent = {}
+    for _ in range(probes):
+        sent[app.send_task(INTERACTIVE_TASK, args=(MISSING,)).id] = time.time()
+        time.sleep(0.5)
+    deadline = time.monotonic() + 300
+    while not set(sent) <= set(received(logs)):
+        assert time.monotonic() < deadline, "the interactive tasks were never received"
+        time.sleep(0.5)
+    got = received(logs)
+    return sorted(got[task] - at for task, at in sent.items())
+
+
 def measure(layout: str, env: dict, workdir: Path, bulk: int, probes: int) -> list[float]:
     from celery import current_app
 
@@ -77,19 +95,7 @@ def measure(layout: str, env: dict, workdir: Path, bulk: int, probes: int) -> li
         while not ready(logs, len(plan)):
             assert time.monotonic() < deadline, "the workers did not start"
             time.sleep(0.2)
-        for _ in range(bulk):
-            current_app.send_task(BULK_TASK)
-        time.sleep(1.0)  # the bulk tasks are running
-        sent = {}
-        for _ in range(probes):
-            sent[current_app.send_task(INTERACTIVE_TASK, args=(MISSING,)).id] = time.time()
-            time.sleep(0.5)
-        deadline = time.monotonic() + 300
-        while not set(sent) <= set(received(logs)):
-            assert time.monotonic() < deadline, "the interactive tasks were never received"
-            time.sleep(0.5)
-        got = received(logs)
-        return sorted(got[task] - at for task, at in sent.items())
+        return waits_behind_bulk(current_app, logs, bulk=bulk, probes=probes)
     finally:
         for process in processes:
             os.killpg(process.pid, signal.SIGKILL)

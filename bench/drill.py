@@ -48,7 +48,7 @@ import _setup
 _setup.configure()
 import django  # noqa: E402
 from bench_load import to_ms  # noqa: E402
-from bench_queues import received  # noqa: E402
+from bench_queues import INTERACTIVE_TASK, MISSING, received, waits_behind_bulk  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 
 from tests.celery_processes import CeleryProcesses, free_port, wait_ready  # noqa: E402
@@ -60,9 +60,6 @@ from tests.s3_server import S3Server  # noqa: E402
 GOAL_RPS, GOAL_P99_MS = 80.0, 500.0
 GOAL_FAILED_SHARE, GOAL_RECOVERY_S, GOAL_INTERACTIVE_P95_S = 0.01, 30.0, 1.0
 WORK = Path(tempfile.mkdtemp(prefix="portal-drill-"))
-PROBE_TASK = "requests_app.tasks.letter_archive_extend_task"  # interactive, a no-op here
-MISSING = 987654
-BULK_TASK = "certificates.tasks.device_key_pool_fill_task"
 PROCESSING_TASK = "cert_request_run_processing_task"
 CREATE = "/van-ban/tao/"
 PAGES = {
@@ -446,20 +443,8 @@ class Drill:
         self.figure("one node: failed requests", f"{bad} of {len(answers)}", bad == 0, "0")
 
     def bulk(self, load: Load, app) -> None:
-        interactive = self.logs(self.workers["interactive"])
-        for _ in range(4):
-            app.send_task(BULK_TASK)
-        time.sleep(1.0)
-        started, sent = time.time(), {}
-        for _ in range(10):
-            sent[app.send_task(PROBE_TASK, args=(MISSING,)).id] = time.time()
-            time.sleep(0.5)
-        deadline = time.monotonic() + 120
-        while not set(sent) <= set(received(interactive)):
-            assert time.monotonic() < deadline, "the interactive probes were never received"
-            time.sleep(0.5)
-        got = received(interactive)
-        waits = [got[task] - at for task, at in sent.items()]
+        started = time.time()
+        waits = waits_behind_bulk(app, self.logs(self.workers["interactive"]), bulk=4, probes=10)
         p95 = percentile(waits, 0.95)
         self.figure("interactive task wait during bulk work, p95", f"{p95:.3f} s",
                     p95 <= GOAL_INTERACTIVE_P95_S, f"≤ {GOAL_INTERACTIVE_P95_S:g} s")  # fmt: skip
@@ -545,7 +530,7 @@ class Drill:
             assert time.monotonic() < deadline, "no task went through after the failover"
             if probe is None:
                 with contextlib.suppress(Exception):
-                    probe = app.send_task(PROBE_TASK, args=(MISSING,)).id
+                    probe = app.send_task(INTERACTIVE_TASK, args=(MISSING,)).id
             if probe is not None and probe in received(self.logs(everyone)):
                 break
             time.sleep(0.2)

@@ -88,7 +88,7 @@ def wal_position(text: str) -> int:
 def _replay_position() -> int:
     """How far the replica has replayed (-1: it does not answer or is no longer a replica),
     read at most every POSITION_SECONDS; a failure marks it down for RETRY_SECONDS."""
-    global _down_until, _replayed
+    global _replayed
     now = time.monotonic()
     if now < _down_until:
         return -1
@@ -103,12 +103,20 @@ def _replay_position() -> int:
             position = wal_position(cursor.fetchone()[0] or "")
     except DatabaseError:
         logger.warning("the replica does not answer: reading from the primary", exc_info=True)
-        connections[REPLICA].close()
         position = -1
     if position < 0:
-        _down_until = now + RETRY_SECONDS
-    _replayed = (position, now)
+        _mark_down()
+    else:
+        _replayed = (position, now)
     return position
+
+
+def _mark_down() -> None:
+    """Leave the replica alone for RETRY_SECONDS, its connection closed."""
+    global _down_until, _replayed
+    connections[REPLICA].close()
+    _down_until = time.monotonic() + RETRY_SECONDS
+    _replayed = (-1, time.monotonic())
 
 
 def _replica_has(position: str) -> bool:
@@ -142,15 +150,12 @@ def replica_reads(view):
 def _replica_lost() -> bool:
     """After a database error in a marked view: whether the replica stopped answering (then it
     is marked down, as `_replay_position` does)."""
-    global _down_until, _replayed
     try:
         with connections[REPLICA].cursor() as cursor:
             cursor.execute("SELECT 1")
         return False
     except DatabaseError:
-        connections[REPLICA].close()
-        _down_until = time.monotonic() + RETRY_SECONDS
-        _replayed = (-1, time.monotonic())
+        _mark_down()
         return True
 
 
