@@ -1,0 +1,234 @@
+"""Delivering (docs/webhooks.md): signed per Standard Webhooks and verified by a real receiver
+on loopback, retried with doubling waits, dead after PORTAL_WEBHOOK_MAX_ATTEMPTS and
+replayed by the administrator (audited), never sent again once delivered; only http(s), no
+private address unless allowed, no redirect followed."""
+
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.urls import reverse
+from django.utils import timezone
+
+from portal.models import AuditEvent
+from tests.helpers import sign_in
+from tests.webhooks.helpers import subscribe
+from tests.webhooks.receiver import Receiver
+from webhooks.choices import DeliveryStatus, EventType
+from webhooks.forms import SubscriptionForm
+from webhooks.models import Delivery, Subscription, new_secret
+from webhooks.sending import address_allowed
+from webhooks.services import (
+    webhook_deliveries_replay,
+    webhook_deliveries_sweep,
+    webhook_delivery_send,
+    webhook_event_record,
+    webhook_events_fan_out,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _webhook_settings(settings):
+    settings.PORTAL_WEBHOOK_ALLOW_PRIVATE = True  # the receiver is on loopback
+    settings.PORTAL_WEBHOOK_TIMEOUT_SECONDS = 2
+    settings.PORTAL_WEBHOOK_BACKOFF_SECONDS = 10
+    settings.PORTAL_WEBHOOK_MAX_ATTEMPTS = 3
+    settings.PORTAL_WEBHOOK_LEASE_SECONDS = 60
+
+
+def _delivery(cast, url, secret=None) -> Delivery:
+    subscribe(url, organization=cast.agency_a, **({"secret": secret} if secret else {}))
+    webhook_event_record(
+        type=EventType.LETTER_FORWARDED,
+        key="cert_request:1:transition:1",
+        organization_id=cast.agency_a.pk,
+        data={"letter_id": 1, "status": "forwarded"},
+    )
+    webhook_events_fan_out()
+    return Delivery.objects.get()
+
+
+def test_a_delivery_is_signed_and_the_receiver_verifies_it(cast):
+    subscription_secret = new_secret()
+    with Receiver(subscription_secret) as receiver:
+        delivery = _delivery(cast, receiver.url, secret=subscription_secret)
+        assert webhook_delivery_send(delivery_id=delivery.pk) == "delivered"
+
+    assert receiver.rejected == 0
+    (body,) = receiver.received
+    assert body["type"] == "letter.forwarded"
+    assert body["data"] == {"letter_id": 1, "status": "forwarded"}
+    assert body["timestamp"].endswith("Z")
+    headers = receiver.headers[0]
+    assert headers["webhook-id"] == delivery.event.message_id
+    assert headers["webhook-signature"].startswith("v1,")
+    assert abs(int(headers["webhook-timestamp"]) - timezone.now().timestamp()) < 5
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.attempts, delivery.last_status_code) == (
+        DeliveryStatus.DELIVERED,
+        1,
+        204,
+    )
+
+
+def test_a_wrong_secret_is_rejected_by_the_receiver_and_the_delivery_retried(cast):
+    with Receiver(new_secret()) as receiver:  # the receiver knows another secret
+        delivery = _delivery(cast, receiver.url)
+        assert webhook_delivery_send(delivery_id=delivery.pk) == "retry"
+    assert (receiver.requests, receiver.rejected, receiver.received) == (1, 1, [])
+    delivery.refresh_from_db()
+    assert delivery.last_status_code == 401 and delivery.status == DeliveryStatus.PENDING
+
+
+def test_a_500_is_retried_after_doubling_waits_then_delivered(cast):
+    secret = new_secret()
+    with Receiver(secret, fail_first=2) as receiver:
+        delivery = _delivery(cast, receiver.url, secret=secret)
+        start = timezone.now()
+        assert webhook_delivery_send(delivery_id=delivery.pk) == "retry"
+        delivery.refresh_from_db()
+        assert timedelta(seconds=9) < delivery.next_attempt_at - start < timedelta(seconds=12)
+        assert webhook_delivery_send(delivery_id=delivery.pk) == "skipped", "not due yet"
+
+        with time_machine.travel(start + timedelta(seconds=11)):
+            assert webhook_delivery_send(delivery_id=delivery.pk) == "retry"
+            delivery.refresh_from_db()
+            wait = delivery.next_attempt_at - (start + timedelta(seconds=11))
+            assert timedelta(seconds=19) < wait < timedelta(seconds=22), "doubled"
+        with time_machine.travel(start + timedelta(seconds=33)):
+            assert webhook_delivery_send(delivery_id=delivery.pk) == "delivered"
+
+    assert receiver.requests == 3 and receiver.rejected == 0
+    assert len(receiver.ids) == 1, "one event, the same webhook-id at every attempt"
+    tries = list(delivery.tries.values_list("number", "status_code"))
+    assert tries == [(1, 500), (2, 500), (3, 204)]
+    assert delivery.tries.first().error == "HTTP 500 Internal Server Error"
+
+
+def test_a_delivered_delivery_is_never_sent_again(cast):
+    secret = new_secret()
+    with Receiver(secret) as receiver:
+        delivery = _delivery(cast, receiver.url, secret=secret)
+        assert webhook_delivery_send(delivery_id=delivery.pk) == "delivered"
+        assert webhook_delivery_send(delivery_id=delivery.pk) == "skipped"
+        Delivery.objects.filter(pk=delivery.pk).update(next_attempt_at=timezone.now())
+        assert webhook_delivery_send(delivery_id=delivery.pk) == "skipped"
+        assert webhook_deliveries_sweep()["queued"] == 0
+    assert receiver.requests == 1
+    assert delivery.tries.count() == 1
+
+
+def _dead(cast, receiver) -> Delivery:
+    delivery = _delivery(cast, receiver.url, secret=receiver.secret)
+    start = timezone.now()
+    outcomes = []
+    for hop in (0, 11, 33):
+        with time_machine.travel(start + timedelta(seconds=hop)):
+            outcomes.append(webhook_delivery_send(delivery_id=delivery.pk))
+    assert outcomes == ["retry", "retry", "dead"]
+    delivery.refresh_from_db()
+    return delivery
+
+
+def test_after_the_last_attempt_the_delivery_is_dead_and_replayed_by_the_admin(cast):
+    secret = new_secret()
+    with Receiver(secret, status=503) as receiver:
+        delivery = _dead(cast, receiver)
+        assert delivery.status == DeliveryStatus.DEAD and delivery.dead_at is not None
+        assert list(Delivery.objects.dead()) == [delivery]
+        assert webhook_delivery_send(delivery_id=delivery.pk) == "skipped", "dead stays dead"
+        assert AuditEvent.objects.filter(action="webhook_delivery.dead").count() == 1
+
+        receiver.status = 200  # the receiver is mended
+        assert webhook_deliveries_replay(deliveries=[delivery], by=cast.admin) == 1
+        assert webhook_delivery_send(delivery_id=delivery.pk) == "delivered"
+
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.attempts, delivery.dead_after) == ("delivered", 4, 6)
+    replay = AuditEvent.objects.get(action="webhook_delivery.replay")
+    assert replay.actor_id == cast.admin.pk and replay.object_id == str(delivery.pk)
+    assert len(receiver.ids) == 1
+
+
+def test_the_admin_sees_the_dead_letters_and_replays_them(cast, client):
+    secret = new_secret()
+    with Receiver(secret, status=500) as receiver:
+        delivery = _dead(cast, receiver)
+    sign_in(client, cast.admin)
+    url = reverse("admin:webhooks_delivery_changelist")
+
+    listing = client.get(url, {"dead": "1"})
+    assert listing.status_code == 200
+    assert list(listing.context["cl"].queryset) == [delivery]
+    assert (
+        client.get(reverse("admin:webhooks_delivery_change", args=[delivery.pk])).status_code == 200
+    )
+    replayed = client.post(
+        url, {"action": "replay", "_selected_action": [delivery.pk]}, follow=True
+    )
+
+    assert replayed.status_code == 200
+    delivery.refresh_from_db()
+    assert delivery.status == DeliveryStatus.PENDING
+    assert AuditEvent.objects.filter(action="webhook_delivery.replay").count() == 1
+
+
+def test_the_admin_makes_a_subscription_audited_without_its_secret(cast, client):
+    sign_in(client, cast.admin)
+    response = client.post(
+        reverse("admin:webhooks_subscription_add"),
+        {
+            "name": "Hệ thống QLVB tỉnh",
+            "url": "https://qlvb.laichau.gov.vn/hooks",
+            "event_types": [EventType.LETTER_FORWARDED, EventType.CERTIFICATE_ISSUED],
+            "organization": cast.province_1.pk,
+            "is_active": "on",
+        },
+    )
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    subscription = Subscription.objects.get()
+    assert subscription.secret.startswith("whsec_")
+    event = AuditEvent.objects.get(action="webhook_subscription.create")
+    assert subscription.secret not in str(event.after)
+
+
+@pytest.mark.parametrize("url", ["ftp://example.gov.vn/x", "file:///etc/passwd", "javascript:x"])
+def test_only_http_and_https_urls_are_accepted(url, cast):
+    form = SubscriptionForm(data={"name": "x", "url": url, "event_types": ["letter.forwarded"]})
+    assert not form.is_valid() and "url" in form.errors
+
+
+def test_a_loopback_or_private_receiver_is_refused_unless_the_setting_allows_it(cast, settings):
+    settings.PORTAL_WEBHOOK_ALLOW_PRIVATE = False
+    secret = new_secret()
+    with Receiver(secret) as receiver:
+        delivery = _delivery(cast, receiver.url, secret=secret)
+        assert webhook_delivery_send(delivery_id=delivery.pk) == "retry"
+    assert receiver.requests == 0, "refused before anything was sent"
+    delivery.refresh_from_db()
+    assert "private or loopback address refused: 127.0.0.1" in delivery.last_error
+    for address in ("10.1.2.3", "192.168.1.1", "169.254.169.254", "::1", "::ffff:127.0.0.1"):
+        assert not address_allowed(address, allow_private=False), address
+    assert address_allowed("203.113.131.1", allow_private=False)
+
+
+def test_a_redirect_is_a_failure_and_is_not_followed(cast):
+    secret = new_secret()
+    with Receiver(secret, status=302) as receiver:
+        delivery = _delivery(cast, receiver.url, secret=secret)
+        assert webhook_delivery_send(delivery_id=delivery.pk) == "retry"
+    assert receiver.requests == 1
+    delivery.refresh_from_db()
+    assert delivery.last_status_code == 302
+
+
+def test_a_receiver_that_does_not_answer_in_time_is_a_failure(cast, settings):
+    settings.PORTAL_WEBHOOK_TIMEOUT_SECONDS = 1
+    secret = new_secret()
+    with Receiver(secret, delay=3) as receiver:
+        delivery = _delivery(cast, receiver.url, secret=secret)
+        assert webhook_delivery_send(delivery_id=delivery.pk) == "retry"
+    delivery.refresh_from_db()
+    assert delivery.last_status_code is None and "timed out" in delivery.last_error
