@@ -31,7 +31,7 @@ _BY_QUEUE = {
     ],
     WEBHOOKS: [
         "webhooks.tasks.webhook_events_fan_out_task",
-        "webhooks.tasks.webhook_delivery_send_task",
+        "webhooks.tasks.webhook_deliveries_send_task",
         "webhooks.tasks.webhook_deliveries_sweep_task",
     ],
     BULK: [

@@ -101,42 +101,90 @@ def _guarded_connection(allow_private: bool):
     return create_connection
 
 
-def post(url: str, body: bytes, headers: dict, *, timeout: float, allow_private: bool) -> Outcome:
-    """POST `body` once. A 2xx answer is success; anything else (3xx included: redirects are
-    not followed), a timeout or a refused address is a failure with its reason."""
-    started = time.monotonic()
+# A reused connection the receiver closed while it sat idle fails before the request is read:
+# sent again once on a new connection (receivers deduplicate by webhook-id all the same).
+STALE = (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError)
+MAX_ANSWER = 64 * 1024
 
-    def took() -> int:
-        return int((time.monotonic() - started) * 1000)
 
-    try:
-        check_url(url)
-        parts = urlsplit(url)
+class Poster:
+    """Posts webhooks, keeping one connection per receiver (scheme, host, port) alive between
+    posts of the same task. Close it when done (`with Poster(…) as poster`)."""
+
+    def __init__(self, *, timeout: float, allow_private: bool):
+        self.timeout = timeout
+        self.allow_private = allow_private
+        self.connections: dict[tuple, http.client.HTTPConnection] = {}
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def close(self) -> None:
+        for connection in self.connections.values():
+            connection.close()
+        self.connections.clear()
+
+    def _connection(self, parts) -> tuple[http.client.HTTPConnection, bool]:
+        key = (parts.scheme, parts.hostname, parts.port)
+        if key in self.connections:
+            return self.connections[key], True
         kind = (
             http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
         )
-        connection = kind(parts.hostname, parts.port, timeout=timeout)
-        connection._create_connection = _guarded_connection(allow_private)
-        path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-        try:
-            connection.request(
-                "POST",
-                path,
-                body=body,
-                headers={
-                    **headers,
-                    "Content-Type": "application/json",
-                    "User-Agent": USER_AGENT,
-                },
-            )
-            response = connection.getresponse()
-            response.read(64 * 1024)
-        finally:
+        connection = kind(parts.hostname, parts.port, timeout=self.timeout)
+        # Every connection it opens, the first and any reconnection, checks its peer.
+        connection._create_connection = _guarded_connection(self.allow_private)
+        self.connections[key] = connection
+        return connection, False
+
+    def _drop(self, parts) -> None:
+        connection = self.connections.pop((parts.scheme, parts.hostname, parts.port), None)
+        if connection is not None:
             connection.close()
-    except RefusedTarget as exc:
-        return Outcome(False, error=str(exc), duration_ms=took())
-    except (OSError, http.client.HTTPException) as exc:
-        return Outcome(False, error=f"{type(exc).__name__}: {exc}", duration_ms=took())
-    ok = 200 <= response.status < 300
-    error = "" if ok else f"HTTP {response.status} {response.reason}"
-    return Outcome(ok, status_code=response.status, error=error, duration_ms=took())
+
+    def post(self, url: str, body: bytes, headers: dict) -> Outcome:
+        """POST `body` once. A 2xx answer is success; anything else (3xx included: redirects
+        are not followed), a timeout or a refused address is a failure with its reason."""
+        started = time.monotonic()
+
+        def took() -> int:
+            return int((time.monotonic() - started) * 1000)
+
+        try:
+            check_url(url)
+            parts = urlsplit(url)
+            path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+            headers = {**headers, "Content-Type": "application/json", "User-Agent": USER_AGENT}
+            while True:
+                connection, reused = self._connection(parts)
+                try:
+                    connection.request("POST", path, body=body, headers=headers)
+                    response = connection.getresponse()
+                    rest = response.read(MAX_ANSWER)
+                except STALE:
+                    self._drop(parts)
+                    if reused:
+                        continue
+                    raise
+                except BaseException:
+                    self._drop(parts)
+                    raise
+                if len(rest) == MAX_ANSWER or response.will_close:
+                    self._drop(parts)
+                break
+        except RefusedTarget as exc:
+            return Outcome(False, error=str(exc), duration_ms=took())
+        except (OSError, http.client.HTTPException) as exc:
+            return Outcome(False, error=f"{type(exc).__name__}: {exc}", duration_ms=took())
+        ok = 200 <= response.status < 300
+        error = "" if ok else f"HTTP {response.status} {response.reason}"
+        return Outcome(ok, status_code=response.status, error=error, duration_ms=took())
+
+
+def post(url: str, body: bytes, headers: dict, *, timeout: float, allow_private: bool) -> Outcome:
+    """One POST on a connection of its own."""
+    with Poster(timeout=timeout, allow_private=allow_private) as poster:
+        return poster.post(url, body, headers)

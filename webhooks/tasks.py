@@ -4,8 +4,8 @@
 from celery import shared_task
 
 from webhooks.services import (
+    webhook_deliveries_send,
     webhook_deliveries_sweep,
-    webhook_delivery_send,
     webhook_events_fan_out,
 )
 
@@ -18,9 +18,11 @@ def webhook_events_fan_out_task() -> int:
 
 
 @shared_task
-def webhook_delivery_send_task(delivery_id: int) -> str:
-    """One attempt at a due delivery; a delivered, dead, waiting or claimed one is skipped."""
-    return webhook_delivery_send(delivery_id=delivery_id)
+def webhook_deliveries_send_task(delivery_ids: list[int]) -> dict:
+    """One attempt at each due delivery of the chunk; a delivered, dead, waiting or claimed
+    one is skipped."""
+    outcomes = webhook_deliveries_send(delivery_ids=delivery_ids)
+    return {str(pk): outcome for pk, outcome in outcomes.items()}
 
 
 @shared_task

@@ -25,6 +25,7 @@ from webhooks.services import (
     webhook_event_record,
     webhook_events_fan_out,
 )
+from webhooks.tasks import webhook_deliveries_send_task
 
 pytestmark = pytest.mark.django_db
 
@@ -232,3 +233,24 @@ def test_a_receiver_that_does_not_answer_in_time_is_a_failure(cast, settings):
         assert webhook_delivery_send(delivery_id=delivery.pk) == "retry"
     delivery.refresh_from_db()
     assert delivery.last_status_code is None and "timed out" in delivery.last_error
+
+
+def test_the_send_task_run_again_on_its_chunk_sends_nothing_again(cast):
+    secret = new_secret()
+    with Receiver(secret) as receiver:
+        subscribe(receiver.url, organization=cast.agency_a, secret=secret)
+        for n in range(3):
+            webhook_event_record(
+                type=EventType.CERTIFICATE_REVOKED,
+                key=f"certificate:{n}:revoked",
+                organization_id=cast.agency_a.pk,
+                data={"certificate_id": n},
+            )
+        webhook_events_fan_out()
+        chunk = list(Delivery.objects.order_by("pk").values_list("pk", flat=True))
+
+        first = webhook_deliveries_send_task(chunk)
+        again = webhook_deliveries_send_task(chunk)  # a redelivered message
+
+    assert set(first.values()) == {"delivered"} and set(again.values()) == {"skipped"}
+    assert receiver.requests == 3 and len(receiver.ids) == 3
