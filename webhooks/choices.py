@@ -13,8 +13,8 @@ class EventType(models.TextChoices):
     CERTIFICATE_ISSUED = "certificate.issued", _("Chứng thư số được cấp")
     CERTIFICATE_REVOKED = "certificate.revoked", _("Chứng thư số bị thu hồi")
     CERTIFICATE_EXPIRING = "certificate.expiring", _("Chứng thư số sắp hết hạn")
-    DEVICE_RETURN_DUE = "device.return_due", _("Thiết bị phải bàn giao lại")
-    DEVICE_RETURN_OVERDUE = "device.return_overdue", _("Thiết bị quá hạn bàn giao lại")
+    DEVICE_RETURN_DUE = "device.return_due", _("Thiết bị đến hạn phải bàn giao lại")
+    DEVICE_RETURN_OVERDUE = "device.return_overdue", _("Thiết bị đã quá hạn bàn giao lại")
 
 
 class DeliveryStatus(models.TextChoices):

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from certificates import services as ca_services
 from certificates.choices import RevocationReason, SubjectKind
@@ -146,3 +146,9 @@ def test_the_renewal_ladder_tells_each_rung_once(cast):
 
     renewal_ladder_sweep(now=timezone.now() + timedelta(days=15))
     assert Event.objects.filter(type=EventType.CERTIFICATE_EXPIRING).count() == 2
+
+
+def test_the_event_types_read_in_english_too():
+    with translation.override("en"):
+        assert str(EventType.DEVICE_RETURN_DUE.label) == "Device due for return"
+        assert str(EventType.LETTER_FORWARDED.label) == "Letter forwarded to the CA"
