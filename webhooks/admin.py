@@ -89,11 +89,8 @@ class DeliveryAdmin(ReadOnly):
     actions = ["replay"]
 
     def has_change_permission(self, request, obj=None):
-        # The list's action needs it; every field stays read-only.
-        return request.user.has_perm("webhooks.change_delivery")
-
-    def get_readonly_fields(self, request, obj=None):
-        return [f.name for f in Delivery._meta.fields]
+        # The list's replay action needs it; a delivery's own page stays read-only.
+        return obj is None and request.user.has_perm("webhooks.change_delivery")
 
     def get_actions(self, request):
         actions = super().get_actions(request)

@@ -245,7 +245,11 @@ def _record_attempt(delivery: Delivery, outcome, *, started_at: datetime) -> str
 
 
 def _enqueue_retry(delivery_id: int, wait: timedelta) -> None:
-    """The next attempt, queued with its countdown; if that message is lost, the sweep."""
+    """A short wait is queued with its countdown. A longer one is left to the sweep (then
+    at most a lease late): Redis hands an unacknowledged countdown task to another worker
+    after CELERY_VISIBILITY_TIMEOUT, so hours-long countdowns would be held many times."""
+    if wait.total_seconds() > settings.PORTAL_WEBHOOK_LEASE_SECONDS:
+        return
     # A little after it is due, so that it is never found early and skipped.
     enqueue(
         SEND_TASK,

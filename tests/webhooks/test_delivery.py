@@ -254,3 +254,51 @@ def test_the_send_task_run_again_on_its_chunk_sends_nothing_again(cast):
 
     assert set(first.values()) == {"delivered"} and set(again.values()) == {"skipped"}
     assert receiver.requests == 3 and len(receiver.ids) == 3
+
+
+def test_a_delivery_page_in_the_admin_is_read_only(cast, client):
+    secret = new_secret()
+    with Receiver(secret) as receiver:
+        delivery = _delivery(cast, receiver.url, secret=secret)
+        webhook_delivery_send(delivery_id=delivery.pk)
+    sign_in(client, cast.admin)
+    url = reverse("admin:webhooks_delivery_change", args=[delivery.pk])
+
+    page = client.get(url)
+    assert page.status_code == 200 and not page.context["has_change_permission"]
+    assert "204" in page.content.decode(), "its attempts are shown"
+    assert client.post(url, {"status": "dead"}).status_code == 403
+
+
+def test_the_sweep_queues_again_a_delivery_whose_worker_never_reported_back(cast, monkeypatch):
+    sent = []
+    monkeypatch.setattr(
+        "webhooks.services.enqueue", lambda name, *args, **kw: sent.append((name, args)) or True
+    )
+    delivery = _delivery(cast, "http://127.0.0.1:9/hooks")
+    now = timezone.now()
+    claimed = Delivery.objects.filter(pk=delivery.pk)
+    claimed.update(attempts=1, next_attempt_at=now + timedelta(seconds=60))  # a worker's lease
+    assert webhook_deliveries_sweep(now=now + timedelta(seconds=90))["queued"] == 0, "lease holds"
+
+    assert webhook_deliveries_sweep(now=now + timedelta(seconds=121))["queued"] == 1
+    assert sent == [("webhooks.tasks.webhook_deliveries_send_task", ([delivery.pk],))]
+
+
+def test_a_long_backoff_is_left_to_the_sweep_and_a_short_one_queued_with_its_countdown(
+    cast, settings, monkeypatch, django_capture_on_commit_callbacks
+):
+    sent = []
+    monkeypatch.setattr(
+        "webhooks.services.enqueue", lambda name, *args, **kw: sent.append(kw) or True
+    )
+    with (
+        Receiver(new_secret(), status=500) as receiver,
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        delivery = _delivery(cast, receiver.url, secret=receiver.secret)
+        webhook_delivery_send(delivery_id=delivery.pk)  # waits 10 s: queued
+        settings.PORTAL_WEBHOOK_BACKOFF_SECONDS = 100  # longer than the lease (60 s)
+        with time_machine.travel(timezone.now() + timedelta(seconds=11)):
+            webhook_delivery_send(delivery_id=delivery.pk)  # waits 200 s: the sweep's
+    assert [kw["countdown"] for kw in sent if "countdown" in kw] == [10.2]
