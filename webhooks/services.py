@@ -11,6 +11,7 @@ must be delivered.
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -22,7 +23,7 @@ from portal.audit_batch import AuditEntry, audit_record_many
 from portal.lib.queueing import enqueue
 from webhooks.choices import DeliveryStatus
 from webhooks.models import ERROR_LENGTH, Delivery, DeliveryAttempt, Event, Subscription
-from webhooks.sending import Poster, body_bytes, signed_headers
+from webhooks.sending import Outcome, Poster, body_bytes, signed_headers
 
 FAN_OUT_TASK = "webhooks.tasks.webhook_events_fan_out_task"
 SEND_TASK = "webhooks.tasks.webhook_deliveries_send_task"
@@ -176,10 +177,13 @@ def webhook_deliveries_send(*, delivery_ids: Sequence[int]) -> dict[int, str]:
     the next attempt pushed a lease ahead, PORTAL_WEBHOOK_LEASE_SECONDS): two workers never
     make the same attempt, and a worker killed while posting leaves a delivery the sweep
     queues again when the lease runs out. Nothing is locked while a receiver answers. The
-    result is written with the attempt's row, unique per (delivery, number)."""
+    result is written with the attempt's row, unique per (delivery, number). A receiver that
+    did not answer (timeout, refused connection) is not posted to again in the same run: its
+    further deliveries fail this attempt at once rather than each wait for the timeout."""
     outcomes = dict.fromkeys(delivery_ids, "skipped")
     deliveries = Delivery.objects.select_related("event", "subscription").in_bulk(delivery_ids)
     lease = timedelta(seconds=settings.PORTAL_WEBHOOK_LEASE_SECONDS)
+    down: dict[tuple, str] = {}  # receivers (scheme, host) that did not answer in this run
     with Poster(
         timeout=settings.PORTAL_WEBHOOK_TIMEOUT_SECONDS,
         allow_private=settings.PORTAL_WEBHOOK_ALLOW_PRIVATE,
@@ -204,7 +208,14 @@ def webhook_deliveries_send(*, delivery_ids: Sequence[int]) -> dict[int, str]:
             headers = signed_headers(
                 secret=subscription.secret, message_id=event.message_id, body=body
             )
-            outcome = poster.post(subscription.url, body, headers)
+            origin = urlsplit(subscription.url)[:2]
+            if origin in down:
+                # One timeout per receiver and task, not one per delivery of the chunk.
+                outcome = Outcome(False, error=f"not sent: {down[origin]}"[:ERROR_LENGTH])
+            else:
+                outcome = poster.post(subscription.url, body, headers)
+                if outcome.status_code is None:
+                    down[origin] = f"the receiver failed this run's previous post ({outcome.error})"
             outcomes[pk] = _record_attempt(delivery, outcome, started_at=now)
     return outcomes
 

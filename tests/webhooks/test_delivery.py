@@ -3,6 +3,7 @@ on loopback, retried with doubling waits, dead after PORTAL_WEBHOOK_MAX_ATTEMPTS
 replayed by the administrator (audited), never sent again once delivered; only http(s), no
 private address unless allowed, no redirect followed."""
 
+import time
 from datetime import timedelta
 
 import pytest
@@ -16,7 +17,7 @@ from tests.webhooks.helpers import subscribe
 from tests.webhooks.receiver import Receiver
 from webhooks.choices import DeliveryStatus, EventType
 from webhooks.forms import SubscriptionForm
-from webhooks.models import Delivery, Subscription, new_secret
+from webhooks.models import Delivery, DeliveryAttempt, Subscription, new_secret
 from webhooks.sending import address_allowed
 from webhooks.services import (
     webhook_deliveries_replay,
@@ -302,3 +303,28 @@ def test_a_long_backoff_is_left_to_the_sweep_and_a_short_one_queued_with_its_cou
         with time_machine.travel(timezone.now() + timedelta(seconds=11)):
             webhook_delivery_send(delivery_id=delivery.pk)  # waits 200 s: the sweep's
     assert [kw["countdown"] for kw in sent if "countdown" in kw] == [10.2]
+
+
+def test_a_receiver_that_timed_out_is_not_waited_for_again_in_the_same_run(cast, settings):
+    settings.PORTAL_WEBHOOK_TIMEOUT_SECONDS = 1
+    secret = new_secret()
+    with Receiver(secret, delay=3) as receiver:
+        subscribe(receiver.url, organization=cast.agency_a, secret=secret)
+        for n in range(3):
+            webhook_event_record(
+                type=EventType.CERTIFICATE_REVOKED,
+                key=f"certificate:{n}:revoked",
+                organization_id=cast.agency_a.pk,
+                data={"certificate_id": n},
+            )
+        webhook_events_fan_out()
+        chunk = list(Delivery.objects.order_by("pk").values_list("pk", flat=True))
+        started = time.monotonic()
+        outcomes = webhook_deliveries_send_task(chunk)
+        took = time.monotonic() - started
+
+    assert set(outcomes.values()) == {"retry"}
+    assert receiver.requests == 1 and took < 2.5, "one timeout, not three"
+    errors = list(DeliveryAttempt.objects.order_by("delivery_id").values_list("error", flat=True))
+    assert "timed out" in errors[0]
+    assert all(e.startswith("not sent: the receiver failed") for e in errors[1:])
