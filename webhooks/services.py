@@ -209,7 +209,11 @@ def webhook_deliveries_send(*, delivery_ids: Sequence[int]) -> dict[int, str]:
                 secret=subscription.secret, message_id=event.message_id, body=body
             )
             origin = urlsplit(subscription.url)[:2]
-            if origin in down:
+            if not subscription.is_active:
+                # Deactivated after the fan-out (a receiver gone, a secret leaked): nothing
+                # more is posted; reactivated, its dead letters can be replayed.
+                outcome = Outcome(False, error="not sent: the subscription is deactivated")
+            elif origin in down:
                 # One timeout per receiver and task, not one per delivery of the chunk.
                 outcome = Outcome(False, error=f"not sent: {down[origin]}"[:ERROR_LENGTH])
             else:

@@ -328,3 +328,14 @@ def test_a_receiver_that_timed_out_is_not_waited_for_again_in_the_same_run(cast,
     errors = list(DeliveryAttempt.objects.order_by("delivery_id").values_list("error", flat=True))
     assert "timed out" in errors[0]
     assert all(e.startswith("not sent: the receiver failed") for e in errors[1:])
+
+
+def test_nothing_is_posted_for_a_subscription_deactivated_after_the_fan_out(cast):
+    secret = new_secret()
+    with Receiver(secret) as receiver:
+        delivery = _delivery(cast, receiver.url, secret=secret)
+        Subscription.objects.update(is_active=False)
+        assert webhook_delivery_send(delivery_id=delivery.pk) == "retry"
+    assert receiver.requests == 0
+    delivery.refresh_from_db()
+    assert delivery.last_error == "not sent: the subscription is deactivated"
