@@ -194,6 +194,15 @@ def test_the_admin_makes_a_subscription_audited_without_its_secret(cast, client)
     assert subscription.secret.startswith("whsec_")
     event = AuditEvent.objects.get(action="webhook_subscription.create")
     assert subscription.secret not in str(event.after)
+    page = client.get(reverse("admin:webhooks_subscription_change", args=[subscription.pk]))
+    assert subscription.secret in page.content.decode(), "shown to hand to the receiver"
+    client.post(
+        reverse("admin:webhooks_subscription_change", args=[subscription.pk]),
+        {"name": subscription.name, "url": subscription.url, "event_types": ["letter.returned"]},
+    )
+    update = AuditEvent.objects.get(action="webhook_subscription.update")
+    assert update.before["is_active"] is True and update.after["is_active"] is False
+    assert update.after["event_types"] == ["letter.returned"]
 
 
 @pytest.mark.parametrize("url", ["ftp://example.gov.vn/x", "file:///etc/passwd", "javascript:x"])
