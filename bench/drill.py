@@ -55,6 +55,7 @@ from bench_load import MIXED_LUA, wrk_run  # noqa: E402
 from bench_queues import INTERACTIVE_TASK, MISSING, received, waits_behind_bulk  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 
+from config.queues import QUEUES  # noqa: E402
 from tests.celery_processes import CeleryProcesses, free_port, wait_ready  # noqa: E402
 from tests.pg_pair import PgPair  # noqa: E402
 from tests.pgbouncer import PgBouncer  # noqa: E402
@@ -322,15 +323,17 @@ class Drill:
         self.webs = [
             self.processes.web(port, workers=self.args.web_workers) for port in self.web_ports
         ]
-        for queue in ("interactive", "documents", "bulk", "ca"):
-            self.workers[queue] = [self.processes.worker(queues=(queue,)) for _ in range(2)]
+        for queue in QUEUES:  # every queue config/queues.py names, the webhooks' included
+            self.workers[queue.name] = [
+                self.processes.worker(queues=(queue.name,)) for _ in range(2)
+            ]
         self.beats = [self.processes.beat(), self.processes.beat()]
         self.haproxy = HAProxy(self.web_ports, WORK)
         for port, web in zip(self.web_ports, self.webs, strict=True):
             wait_ready(f"http://127.0.0.1:{port}/health/ready/", web)
         every_worker = [w for group in self.workers.values() for w in group]
         deadline = time.monotonic() + 120
-        while sum(" ready." in self.log(w).read_text() for w in every_worker) < 8:
+        while sum(" ready." in self.log(w).read_text() for w in every_worker) < len(every_worker):
             assert time.monotonic() < deadline, "the workers did not start"
             time.sleep(0.5)
 
