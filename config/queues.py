@@ -27,6 +27,7 @@ _BY_QUEUE = {
         "certificates.tasks.timestamp_unit_ensure_task",
     ],
     BULK: [
+        "agencies.tasks.organization_codes_parse_task",
         "certificates.tasks.certificate_expire_due_task",
         "certificates.tasks.renewal_ladder_sweep_task",
         "certificates.tasks.device_key_pool_fill_task",
