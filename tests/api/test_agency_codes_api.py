@@ -1,0 +1,36 @@
+"""The API's lists name each agency by its official code beside its name (agency_code), null
+for an agency without one, and document it as nullable."""
+
+import pytest
+from drf_spectacular.generators import SchemaGenerator
+
+from agencies.services import organization_code_set
+from tests.api.calls import api_as
+from tests.api.test_lists import add
+
+pytestmark = pytest.mark.django_db
+
+LISTS = ["/api/v1/chung-thu/", "/api/v1/thiet-bi/", "/api/v1/van-ban/"]
+
+
+@pytest.mark.parametrize("url", LISTS)
+def test_each_list_carries_the_agencys_official_code(cast, url):
+    add(cast, 1, cast.agency_a)
+    add(cast, 1, cast.agency_b)
+    organization_code_set(organization=cast.agency_a, code="000.00.05.H33", by=None)
+    # Each agency's clerk: the province's officer sees no draft letter.
+    rows = [
+        row
+        for clerk in (cast.clerk_a, cast.clerk_b)
+        for row in api_as(clerk).get(url).json()["results"]
+    ]
+    assert {(r["agency"], r["agency_code"]) for r in rows} == {
+        ("Sở Tài chính tỉnh Lai Châu", "000.00.05.H33"),
+        ("Sở Y tế tỉnh Lai Châu", None),
+    }
+
+
+@pytest.mark.parametrize("component", ["Certificate", "Device", "CertRequest"])
+def test_the_code_is_documented_as_nullable(component):
+    schema = SchemaGenerator().get_schema(request=None, public=True)["components"]["schemas"]
+    assert schema[component]["properties"]["agency_code"].get("nullable") is True
