@@ -5,18 +5,28 @@ import pytest
 from drf_spectacular.generators import SchemaGenerator
 
 from agencies.services import organization_code_set
+from requests_app.models import CertRequest
+from tests import factories as f
 from tests.api.calls import api_as
-from tests.api.test_lists import add
 
 pytestmark = pytest.mark.django_db
 
 LISTS = ["/api/v1/chung-thu/", "/api/v1/thiet-bi/", "/api/v1/van-ban/"]
 
 
+def add(cast, agency):
+    """A certificate on its device, named in a Mẫu 05 letter of `agency`."""
+    person = f.PersonFactory(organization=agency)
+    device = f.DeviceFactory(agency=agency, holder=person)
+    certificate = f.CertificateFactory(person=person, agency=agency, device=device)
+    letter = CertRequest.objects.create(agency=agency, form="05", created_by=cast.clerk_a)
+    letter.rows.create(position=1, certificate=certificate, revoke_reason="retired")
+
+
 @pytest.mark.parametrize("url", LISTS)
 def test_each_list_carries_the_agencys_official_code(cast, url):
-    add(cast, 1, cast.agency_a)
-    add(cast, 1, cast.agency_b)
+    add(cast, cast.agency_a)
+    add(cast, cast.agency_b)
     organization_code_set(organization=cast.agency_a, code="000.00.05.H33", by=None)
     # Each agency's clerk: the province's officer sees no draft letter.
     rows = [
