@@ -186,25 +186,23 @@ class OrganizationCodesAdminMixin:
             self.message_user(request, _("Đã huỷ lần nhập; chưa mã định danh nào được ghi."))
             return redirect(upload_url)
         try:
-            check = codes_import_confirm(job=job, by=request.user)
+            codes_import_confirm(job=job, by=request.user)
         except ImportJobNotReady as exc:
             self.message_user(request, exc.message, messages.ERROR)
-            return redirect("admin:agencies_codes_job", job_pk=job.pk)
         except DomainError as exc:
             import_job_discard(job=job, by=request.user)
             self.message_user(request, exc.message, messages.ERROR)
             return redirect(upload_url)
-        self.message_user(
-            request,
-            _("Đã ghi %(changed)d mã định danh; %(same)d mã đã đúng, %(skipped)d dòng bỏ qua.")
-            % {
-                "changed": len(check.plans),
-                "same": len(check.unchanged),
-                "skipped": len(check.skipped),
-            },
-            messages.SUCCESS,
-        )
-        return redirect("admin:agencies_organization_changelist")
+        else:
+            self.message_user(
+                request,
+                _(
+                    "Đã xác nhận: các mã định danh đang được ghi (tất cả hoặc không mã nào); "
+                    "trang tự cập nhật."
+                ),
+                messages.SUCCESS,
+            )
+        return redirect("admin:agencies_codes_job", job_pk=job.pk)
 
 
 def preview_context(result: dict) -> dict:
@@ -213,6 +211,7 @@ def preview_context(result: dict) -> dict:
     problems = {int(line): found for line, found in result.get("problems", {}).items()}
     plans = {int(line): old for line, old in result.get("plans", {}).items()}
     skipped, unchanged = set(result.get("skipped", [])), set(result.get("unchanged", []))
+    names = {int(line): name for line, name in result.get("names", {}).items()}
 
     def outcome(line: int) -> str:
         if line in problems:
@@ -237,6 +236,7 @@ def preview_context(result: dict) -> dict:
                 "outcome": outcome(row.line),
                 "old": plans.get(row.line, ""),
                 "problems": problems.get(row.line, []),
+                "portal_name": names.get(row.line, ""),
             }
             for row in ordered[:PREVIEW_ROWS]
         ],

@@ -2,8 +2,9 @@
 an import job (docs/processing.md §4.7, docs/exchange.md "Agency codes"): the upload is
 inspected and saved in the request (`portal.lib.xlsx.inspect_upload`: size, zip bomb), the
 worker reads and checks every line (`organization_codes_check`), the administrator previews the
-result and confirms; the confirmation checks everything again under the rows' locks and writes
-every code or none (`organization_codes_apply`).
+result and confirms; the worker then checks everything again (a line that no longer passes
+sends the job back to its preview) and, under the rows' locks, writes every code or none
+(`organization_codes_apply`).
 
 The file (first sheet, header line among the first 10, columns in any order):
 
@@ -18,14 +19,28 @@ The file (first sheet, header line among the first 10, columns in any order):
 
 import re
 import unicodedata
+from collections.abc import Callable
 from contextlib import closing
 
 from django.utils.translation import gettext as _
 
-from agencies.services import CodeRow, CodesCheck, organization_codes_apply
-from agencies.services.codes import MAX_CODE_ROWS, organization_codes_check
+from agencies.models import Organization
+from agencies.services import (
+    MAX_CODE_ROWS,
+    CodeRow,
+    CodesCheck,
+    organization_codes_apply,
+    organization_codes_check,
+)
 from portal.errors import DomainError
-from portal.imports import import_job_confirm, import_job_create, import_job_run, job_upload
+from portal.imports import (
+    ImportResultChanged,
+    import_job_confirm_queue,
+    import_job_create,
+    import_job_run,
+    import_job_save_run,
+    job_upload,
+)
 from portal.lib.xlsx import XlsxRefused, read_rows
 from portal.models import ImportJob
 
@@ -123,6 +138,10 @@ def read_codes_workbook(upload) -> tuple[list[CodeRow], dict[int, list[str]]]:
         return parsed, problems
 
 
+def _same_name(name: str) -> str:
+    return " ".join(unicodedata.normalize("NFC", name or "").split()).casefold()
+
+
 def codes_import_start(*, upload, by) -> ImportJob:
     """Inspect the file (XlsxRefused when unusable) and queue its parse; nothing is read."""
     return import_job_create(owner=by, kind=ORGANIZATION_CODES, upload=upload)
@@ -138,11 +157,23 @@ def check_result(rows: list[CodeRow], unreadable: dict[int, list[str]]) -> dict:
     check: CodesCheck = organization_codes_check(rows)
     for line, messages in unreadable.items():
         check.problems[line] = messages + check.problems.get(line, [])
+    # A line whose code an organisation of another name holds keeps that organisation (the
+    # code decides); the preview shows the portal's name so that a wrong code is seen.
+    lines = {row.line: row for row in rows}
+    names = dict(
+        Organization.objects.filter(pk__in=set(check.matched.values())).values_list("pk", "name")
+    )
+    differing = {
+        str(line): names[pk]
+        for line, pk in check.matched.items()
+        if pk in names and _same_name(names[pk]) != _same_name(lines[line].name)
+    }
     return {
         "rows": [row.as_dict() for row in rows],
         "plans": {str(plan.line): plan.old for plan in check.plans},
         "unchanged": check.unchanged,
         "skipped": check.skipped,
+        "names": differing,
         # JSON keys are text: the Excel line numbers as strings.
         "problems": {str(line): [str(m) for m in found] for line, found in check.problems.items()},
     }
@@ -160,16 +191,36 @@ def result_rows(result: dict) -> list[CodeRow]:
     return [CodeRow(**item) for item in result.get("rows", [])]
 
 
-def codes_import_confirm(*, job: ImportJob, by) -> CodesCheck:
-    """Write the job's codes, all or none. Raises ImportJobNotReady (the job is not ready) or
-    DomainError "agency_codes_refused" (a line has problems, at the parse or now)."""
+def codes_import_confirm(*, job: ImportJob, by) -> ImportJob:
+    """The owner's confirmation: the worker writes the codes (`codes_import_save`). Raises
+    DomainError "agency_codes_refused" when the preview has problems (nothing is queued),
+    ImportJobNotReady when the job is not ready."""
+    if job.result.get("problems"):
+        raise DomainError(
+            _("Tệp có dòng lỗi: sửa tệp rồi tải lên lại, chưa mã định danh nào được ghi."),
+            code="agency_codes_refused",
+        )
+    return import_job_confirm_queue(job=job, by=by)
 
-    def apply(locked: ImportJob) -> CodesCheck:
-        if locked.result.get("problems"):
-            raise DomainError(
-                _("Tệp có dòng lỗi: sửa tệp rồi tải lên lại, chưa mã định danh nào được ghi."),
-                code="agency_codes_refused",
-            )
-        return organization_codes_apply(rows=result_rows(locked.result), by=by)
 
-    return import_job_confirm(job=job, by=by, apply=apply)
+def codes_import_save(*, job_id: int) -> str:
+    """The worker: check every line again, then write every code or none, once
+    (`import_job_save_run`: a duplicate delivery finds the job no longer confirming)."""
+    return import_job_save_run(job_id=job_id, save=_save)
+
+
+def _save(job: ImportJob, progress) -> Callable[[ImportJob], CodesCheck]:
+    rows = result_rows(job.result)
+    progress(0, len(rows))
+    result = check_result(rows, {})
+    if result["problems"]:
+        raise ImportResultChanged(
+            _(
+                "Từ lúc kiểm tra, cây cơ quan đã thay đổi và có dòng không còn hợp lệ: xem lại "
+                "kết quả; chưa mã định danh nào được ghi."
+            ),
+            result=result,
+            code="agency_codes_changed",
+        )
+    progress(len(rows), len(rows))
+    return lambda locked: organization_codes_apply(rows=rows, by=locked.owner)

@@ -2,6 +2,7 @@
 and people in `tree`, the official electronic identifiers in `codes`."""
 
 from agencies.services.codes import (
+    MAX_CODE_ROWS,
     CodePlan,
     CodeRow,
     CodesCheck,
@@ -23,6 +24,7 @@ from agencies.services.tree import (
 )
 
 __all__ = [
+    "MAX_CODE_ROWS",
     "PERSON_FIELDS",
     "CodePlan",
     "CodeRow",

@@ -10,6 +10,7 @@ from agencies.code_imports import (
     check_result,
     codes_import_confirm,
     codes_import_parse,
+    codes_import_save,
     codes_import_start,
     read_codes_workbook,
 )
@@ -201,9 +202,34 @@ def test_the_job_parses_in_the_worker_and_the_confirmation_writes_every_code(cas
     job.refresh_from_db()
     assert job.result["problems"] == {} and job.result["skipped"] == [6]
     codes_import_confirm(job=job, by=cast.admin)
+    assert codes() == {}  # the worker writes them
+    assert codes_import_save(job_id=job.pk) == "confirmed"
     assert codes()["Phòng Ngân sách"] == "000.01.05.H33"
     job.refresh_from_db()
     assert job.status == ImportJob.Status.CONFIRMED
+    assert AuditEvent.objects.filter(action="organization.code_set", actor=cast.admin).count() == 4
+    assert codes_import_save(job_id=job.pk) == "skipped"  # a duplicate delivery
+
+
+def test_a_line_spoiled_since_the_preview_sends_the_job_back_to_it(cast):
+    job = codes_import_start(upload=f.xlsx_upload([HEADERS, *LAI_CHAU]), by=cast.admin)
+    codes_import_parse(job_id=job.pk)
+    job.refresh_from_db()
+    codes_import_confirm(job=job, by=cast.admin)
+    # Meanwhile a second "Sở Tài chính tỉnh Lai Châu": line 3 no longer names one agency.
+    f.AgencyFactory(parent=cast.province_1, name="Sở Tài chính tỉnh Lai Châu")
+    assert codes_import_save(job_id=job.pk) == "ready"
+    job.refresh_from_db()
+    assert "cây cơ quan đã thay đổi" in job.error
+    assert list(job.result["problems"]) == ["3"]
+    assert codes() == {}
+
+
+def test_a_line_whose_code_another_name_holds_is_shown_with_the_portals_name(cast):
+    organization_code_set(organization=cast.agency_c, code="000.00.05.H33", by=None)
+    result = check_result(rows(LAI_CHAU[1:2]), {})
+    assert result["unchanged"] == [2]
+    assert result["names"] == {"2": "Sở Xây dựng thành phố Đà Nẵng"}
 
 
 def test_a_job_with_a_bad_line_cannot_be_confirmed(cast):
@@ -215,6 +241,8 @@ def test_a_job_with_a_bad_line_cannot_be_confirmed(cast):
     assert list(job.result["problems"]) == ["7"]
     with pytest.raises(DomainError):
         codes_import_confirm(job=job, by=cast.admin)
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.READY  # nothing queued
     assert codes() == {}
 
 
@@ -234,7 +262,9 @@ def test_the_admin_imports_the_list_from_the_organisations_page(client, cast):
     assert 'data-line="6" data-outcome="skipped"' in page
     assert 'data-line="3" data-outcome="new"' in page
     client.post(response.url, {"confirm": "1"})
+    codes_import_save(job_id=job.pk)  # the worker
     assert codes()["Tỉnh Lai Châu"] == "000.00.00.H33"
+    assert 'data-status="confirmed"' in client.get(response.url).content.decode()
 
 
 def test_the_import_pages_are_closed_to_non_staff(client, cast):
