@@ -264,6 +264,7 @@ def organization_codes_check(rows: Sequence[CodeRow]) -> CodesCheck:
     }
     by_code: dict[str, Organization] = dict(holders)  # after this file
     given: dict[int, CodePlan] = {}
+    line_of: dict[int, int] = {}  # organisation → the line that matched it
     # The names are read only when some line's code has no holder yet (not on a re-import).
     index = _name_index() if any(str(p) not in holders for _r, p in valid) else {}
     # Parents before their units: a unit's parent may be named by a line of the same file.
@@ -301,8 +302,8 @@ def organization_codes_check(rows: Sequence[CodeRow]) -> CodesCheck:
                     % {"code": code, "org": former.organization},
                 )
                 continue
-        if org.pk in check.matched.values():
-            other = next(line for line, pk in check.matched.items() if pk == org.pk)
+        other = line_of.get(org.pk)
+        if other is not None:
             check.refuse(
                 row.line,
                 _("Dòng %(other)d đã cho %(org)s một mã định danh khác.")
@@ -310,6 +311,7 @@ def organization_codes_check(rows: Sequence[CodeRow]) -> CodesCheck:
             )
             continue
         check.matched[row.line] = org.pk
+        line_of[org.pk] = row.line
         by_code[code] = org
         if (org.code or "") == code:
             check.unchanged.append(row.line)
