@@ -1,10 +1,14 @@
 """The API's lists name each agency by its official code beside its name (agency_code), null
 for an agency without one, and document it as nullable."""
 
+from datetime import timedelta
+
 import pytest
+from django.utils import timezone
 from drf_spectacular.generators import SchemaGenerator
 
 from agencies.services import organization_code_set
+from orgmerge.services import merger_plan_create
 from requests_app.models import CertRequest
 from tests import factories as f
 from tests.api.calls import api_as
@@ -40,7 +44,28 @@ def test_each_list_carries_the_agencys_official_code(cast, url):
     }
 
 
-@pytest.mark.parametrize("component", ["Certificate", "Device", "CertRequest"])
-def test_the_code_is_documented_as_nullable(component):
+@pytest.mark.parametrize(
+    ("component", "field"),
+    [
+        ("Certificate", "agency_code"),
+        ("Device", "agency_code"),
+        ("CertRequest", "agency_code"),
+        ("Plan", "target_code"),
+    ],
+)
+def test_the_code_is_documented_as_nullable(component, field):
     schema = SchemaGenerator().get_schema(request=None, public=True)["components"]["schemas"]
-    assert schema[component]["properties"]["agency_code"].get("nullable") is True
+    assert schema[component]["properties"][field].get("nullable") is True
+
+
+def test_a_merger_plan_gives_its_targets_official_code(cast):
+    organization_code_set(organization=cast.agency_a, code="000.00.05.H33", by=None)
+    plan = merger_plan_create(
+        sources=[cast.agency_a, cast.agency_b],
+        case="b",
+        target=cast.agency_a,
+        effective_on=timezone.localdate() + timedelta(days=10),
+        by=cast.officer_1,
+    )
+    answer = api_as(cast.officer_1).get(f"/api/v1/sap-nhap/{plan.pk}/").json()
+    assert (answer["target"], answer["target_code"]) == (cast.agency_a.name, "000.00.05.H33")
