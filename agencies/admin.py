@@ -12,7 +12,6 @@ class OrganizationAdmin(OrganizationCodesAdminMixin, admin.ModelAdmin):
     list_display = ["name", "code", "kind", "province", "parent", "budget_code", "valid_to"]
     list_filter = ["kind", "province"]
     search_fields = ["name", "tax_code", "budget_code", "official_email"]
-    search_help_text = OrganizationCodesAdminMixin.search_help_text
     raw_id_fields = ["parent", "province", "superseded_by"]
     readonly_fields = ["path"]
 

@@ -20,7 +20,7 @@ from portal.errors import DomainError
 from portal.lib.xlsx import XlsxRefused
 from portal.models import AuditEvent, ImportJob
 from tests import factories as f
-from tests.helpers import sign_in
+from tests.helpers import count_queries, sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -267,10 +267,37 @@ def test_the_admin_imports_the_list_from_the_organisations_page(client, cast):
     assert 'data-status="confirmed"' in client.get(response.url).content.decode()
 
 
-def test_the_import_pages_are_closed_to_non_staff(client, cast):
-    sign_in(client, cast.clerk_a)
-    response = client.get(reverse("admin:agencies_codes_import"))
-    assert response.status_code == 302 and "login" in response.url
+@pytest.mark.parametrize("persona", ["clerk_a", "head_a", "officer_1", "ca_operator"])
+def test_the_import_pages_are_closed_to_non_staff(client, cast, persona):
+    job = codes_import_start(upload=f.xlsx_upload([HEADERS, *LAI_CHAU]), by=cast.admin)
+    sign_in(client, getattr(cast, persona))
+    for url in (
+        reverse("admin:agencies_codes_import"),
+        reverse("admin:agencies_codes_template"),
+        reverse("admin:agencies_codes_job", args=[job.pk]),
+    ):
+        response = client.get(url)
+        assert response.status_code == 302 and "login" in response.url, url
+    client.post(reverse("admin:agencies_codes_job", args=[job.pk]), {"discard": "1"})
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.QUEUED
+
+
+def test_another_administrators_job_is_not_found(client, cast):
+    other = f.UserFactory(username="admin2", is_superuser=True, is_staff=True)
+    job = codes_import_start(upload=f.xlsx_upload([HEADERS, *LAI_CHAU]), by=other)
+    sign_in(client, cast.admin)
+    assert client.get(reverse("admin:agencies_codes_job", args=[job.pk])).status_code == 404
+
+
+def test_the_import_pages_answer_the_administrator_within_a_query_budget(client, cast):
+    job = codes_import_start(upload=f.xlsx_upload([HEADERS, *LAI_CHAU]), by=cast.admin)
+    codes_import_parse(job_id=job.pk)
+    sign_in(client, cast.admin)
+    assert count_queries(client, reverse("admin:agencies_codes_import")) <= 4
+    assert count_queries(client, reverse("admin:agencies_codes_job", args=[job.pk])) <= 5
+    template = client.get(reverse("admin:agencies_codes_template"))
+    assert template["Content-Type"].startswith("application/vnd.openxmlformats")
 
 
 def test_the_admin_searches_organisations_by_code(client, cast):
