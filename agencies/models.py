@@ -148,6 +148,11 @@ class Organization(models.Model):
     def is_active(self) -> bool:
         return self.valid_to is None and self.superseded_by_id is None
 
+    @property
+    def name_with_code(self) -> str:
+        """The name, then the official code when there is one, as pickers show it."""
+        return f"{self.name} · {self.code}" if self.code else self.name
+
     def successor(self) -> "Organization":
         """This organisation, or the one that took it over (through every merger since)."""
         node, seen = self, {self.pk}
