@@ -1,11 +1,15 @@
 from django.contrib import admin
 
+from agencies.code_admin import OrganizationCodesAdminMixin
 from agencies.models import Membership, Organization, Person
 
 
 @admin.register(Organization)
-class OrganizationAdmin(admin.ModelAdmin):
-    list_display = ["name", "kind", "province", "parent", "budget_code", "valid_to"]
+class OrganizationAdmin(OrganizationCodesAdminMixin, admin.ModelAdmin):
+    """Organisations, with their official code (agencies/code_admin.py: set through
+    `organization_code_set`, searched by `code_q`, the official list imported)."""
+
+    list_display = ["name", "code", "kind", "province", "parent", "budget_code", "valid_to"]
     list_filter = ["kind", "province"]
     search_fields = ["name", "tax_code", "budget_code", "official_email"]
     raw_id_fields = ["parent", "province", "superseded_by"]

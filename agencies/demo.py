@@ -25,6 +25,12 @@ DEMO_TOTP_SECRET = "CONGCHUKYSODEMOLAICHAUTOTPSECRET"  # noqa: S105 - published 
 DEMO_RECOVERY_CODES = ("demo-0001", "demo-0002", "demo-0003")
 DEMO_TWO_FACTOR_USERNAMES = ("so.khcn", "cuc.cts", "quantri")
 CA_NAME = "Cục Chứng thực số và Bảo mật thông tin (mô phỏng)"
+# Illustrative electronic identifiers (Quyết định 20/2020/QĐ-TTg structure, docs/exchange.md):
+# not the official list's. The 34 provinces take H01…H34 in PROVINCES_2025's order, the 29
+# former ones H35…H63 (kept as their history); within a province the Sở KH&CN is level-2
+# unit 10 and the demo agencies the numbers below, their units level 3.
+DEMO_CA_CODE = "000.00.12.G04"
+DEMO_OFFICE_UNIT = 10
 
 
 @dataclass(frozen=True)
@@ -46,21 +52,43 @@ def _org(kind: str, name: str, parent: Organization | None = None, **fields) -> 
     return org
 
 
+def _coded(org: Organization, code: str) -> Organization:
+    """Give a demo organisation its illustrative code, once: a code changed since (by hand or
+    by an import) is left as it is."""
+    if org.code is None:
+        org.code = code
+        org.save(update_fields=["code"])
+    return org
+
+
+def _unit_code(parent: Organization, number: int) -> str:
+    """The code of unit `number` one level under `parent`'s code (000.00.00.H03 → 000.00.05.H03,
+    000.00.05.H03 → 000.02.05.H03)."""
+    low, third, second, first = parent.code.split(".")
+    if second == "00":
+        return f"{low}.{third}.{number:02d}.{first}"
+    return f"{low}.{number:02d}.{second}.{first}"
+
+
 def load_provinces() -> dict[str, Organization]:
     """The 34 provinces, their Sở KH&CN, and the 29 former provinces as superseded history."""
     merged_on = date(*REORGANISATION_DATE)
     provinces: dict[str, Organization] = {}
-    for name, absorbed in PROVINCES_2025:
-        province = _org(OrgKind.PROVINCE, name)
+    former_number = len(PROVINCES_2025)
+    for number, (name, absorbed) in enumerate(PROVINCES_2025, start=1):
+        province = _coded(_org(OrgKind.PROVINCE, name), f"000.00.00.H{number:02d}")
         provinces[name] = province
-        _org(
+        office = _org(
             OrgKind.PROVINCIAL_OFFICE,
             f"Sở Khoa học và Công nghệ {_lower_first(name)}",
             province,
             valid_from=date(2025, 3, 1),
         )
+        _coded(office, _unit_code(province, DEMO_OFFICE_UNIT))
         for former in absorbed:
+            former_number += 1
             old = _org(OrgKind.PROVINCE, former, valid_to=merged_on, superseded_by=province)
+            _coded(old, f"000.00.00.H{former_number:02d}")
             if old.superseded_by_id != province.pk:
                 old.superseded_by = province
                 old.valid_to = merged_on
@@ -84,7 +112,7 @@ _PEOPLE = [
 def load_demo() -> list[DemoAccount]:
     """Load everything and return the demo accounts, one per role."""
     provinces = load_provinces()
-    ca = _org(OrgKind.CA, CA_NAME, official_email="ca@ca-mophong.gov.vn")
+    ca = _coded(_org(OrgKind.CA, CA_NAME, official_email="ca@ca-mophong.gov.vn"), DEMO_CA_CODE)
 
     lai_chau = provinces["Tỉnh Lai Châu"]
     office = Organization.objects.get(kind=OrgKind.PROVINCIAL_OFFICE, parent=lai_chau)
@@ -98,10 +126,13 @@ def load_demo() -> list[DemoAccount]:
         official_email="stc@laichau.gov.vn",
         address="Tầng 4, Khu Hợp khối các sở, phường Tân Phong, tỉnh Lai Châu",
     )
+    _coded(finance, _unit_code(lai_chau, 5))
     units = {
         "van_phong": _org(OrgKind.UNIT, "Văn phòng Sở", finance),
         "ngan_sach": _org(OrgKind.UNIT, "Phòng Quản lý ngân sách", finance),
     }
+    _coded(units["van_phong"], _unit_code(finance, 1))
+    _coded(units["ngan_sach"], _unit_code(finance, 2))
     health = _org(
         OrgKind.AGENCY,
         "Sở Y tế tỉnh Lai Châu",
@@ -112,8 +143,9 @@ def load_demo() -> list[DemoAccount]:
         official_email="syt@laichau.gov.vn",
         address="Đường 19/8, phường Tân Phong, tỉnh Lai Châu",
     )
-    _org(OrgKind.UNIT, "Phòng Nghiệp vụ Y", health)
-    _org(
+    _coded(health, _unit_code(lai_chau, 6))
+    _coded(_org(OrgKind.UNIT, "Phòng Nghiệp vụ Y", health), _unit_code(health, 1))
+    people_committee_office = _org(
         OrgKind.AGENCY,
         "Văn phòng Ủy ban nhân dân tỉnh Lai Châu",
         lai_chau,
@@ -123,7 +155,8 @@ def load_demo() -> list[DemoAccount]:
         official_email="vpubnd@laichau.gov.vn",
         address="Phường Tân Phong, tỉnh Lai Châu",
     )
-    _org(
+    _coded(people_committee_office, _unit_code(lai_chau, 1))
+    commune = _org(
         OrgKind.AGENCY,
         "Ủy ban nhân dân xã Tân Uyên",
         lai_chau,
@@ -132,6 +165,7 @@ def load_demo() -> list[DemoAccount]:
         official_email="ubnd.tanuyen@laichau.gov.vn",
         address="Xã Tân Uyên, tỉnh Lai Châu",
     )
+    _coded(commune, _unit_code(lai_chau, 41))
     da_nang = provinces["Thành phố Đà Nẵng"]
     construction = _org(
         OrgKind.AGENCY,
@@ -142,6 +176,7 @@ def load_demo() -> list[DemoAccount]:
         official_email="sxd@danang.gov.vn",
         address="24 Trần Phú, thành phố Đà Nẵng",
     )
+    _coded(construction, _unit_code(da_nang, 7))
 
     people = []
     for full_name, dob, suffix, position, unit_key in _PEOPLE:

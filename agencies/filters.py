@@ -12,6 +12,15 @@ AGENCY_KINDS = (OrgKind.AGENCY, OrgKind.MINISTRY)
 AGENCY_OPTIONS_LIMIT = 300
 
 
+def agency_options(organizations) -> list[tuple[int, str]]:
+    """(pk, label) pairs for a select of agencies, read as plain tuples: the name, then the
+    official code when the agency has one ("Sở Tài chính · 000.00.05.H29")."""
+    return [
+        (pk, f"{name} · {code}" if code else name)
+        for pk, name, code in organizations.values_list("pk", "name", "code")
+    ]
+
+
 def agency_choices_within_scope(form, user, *, field: str = "agency") -> None:
     """Limit `form[field]` to the agencies `user` may see (its queryset validates the input;
     its displayed choices, for CA operators and administrators, follow the chosen province)."""
@@ -22,7 +31,7 @@ def agency_choices_within_scope(form, user, *, field: str = "agency") -> None:
         # A province's hundreds of agencies as (id, name) pairs: no model instance each.
         agency.widget.choices = [
             ("", _("Tất cả")),
-            *visible.order_by("name").values_list("pk", "name"),
+            *agency_options(visible.order_by("name")),
         ]
         return
     province = form.data.get("province") if form.data else None
@@ -32,6 +41,4 @@ def agency_choices_within_scope(form, user, *, field: str = "agency") -> None:
         if province and str(province).isdigit()
         else options.filter(kind=OrgKind.MINISTRY)
     )
-    agency.widget.choices = [("", _("Tất cả"))] + [
-        (org.pk, org.name) for org in options[:AGENCY_OPTIONS_LIMIT]
-    ]
+    agency.widget.choices = [("", _("Tất cả")), *agency_options(options[:AGENCY_OPTIONS_LIMIT])]

@@ -4,6 +4,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from agencies.choices import OrgKind, Role, SigningAuthority
+from agencies.codes import CODE_LENGTH, normalize_code
 from agencies.querysets import MembershipQuerySet, OrganizationQuerySet, PersonQuerySet
 from agencies.validators import (
     budget_code_validator,
@@ -11,6 +12,7 @@ from agencies.validators import (
     national_id_validator,
     nfc,
     tax_code_validator,
+    validate_agency_code,
     validate_birth_date,
     validate_issue_date,
     validate_mail_domains,
@@ -47,6 +49,17 @@ class Organization(models.Model):
         limit_choices_to={"kind": OrgKind.PROVINCE},
     )
     path = models.CharField(max_length=255, db_index=True, editable=False, default="")
+    # The official electronic identifier (Quyết định 20/2020/QĐ-TTg, docs/exchange.md): NULL
+    # until known, unique when set; a retired organisation keeps its own (never given to
+    # another), a replaced one is kept in FormerCode.
+    code = models.CharField(
+        _("mã định danh điện tử"),
+        max_length=CODE_LENGTH,
+        null=True,
+        blank=True,
+        validators=[validate_agency_code],
+        help_text=_("Theo Quyết định 20/2020/QĐ-TTg, ví dụ 000.00.05.H29."),
+    )
     tax_code = models.CharField(
         _("mã số thuế"), max_length=14, blank=True, validators=[tax_code_validator]
     )
@@ -98,6 +111,11 @@ class Organization(models.Model):
                 name="org_budget_code_unique",
                 violation_error_message=_("Mã quan hệ ngân sách này đã được dùng."),
             ),
+            models.UniqueConstraint(
+                fields=["code"],
+                name="org_code_unique",
+                violation_error_message=_("Mã định danh điện tử này đã là mã của cơ quan khác."),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -106,6 +124,7 @@ class Organization(models.Model):
     def save(self, *args, **kwargs):
         self.name = nfc(self.name)
         self.address = nfc(self.address)
+        self.code = normalize_code(self.code) or None
         if self.kind == OrgKind.PROVINCE:
             self.province = None
         elif self.parent_id and self.province_id is None:
@@ -117,6 +136,10 @@ class Organization(models.Model):
             self.path = path
             type(self).objects.filter(pk=self.pk).update(path=path)
 
+    def clean(self) -> None:
+        super().clean()
+        self.code = normalize_code(self.code) or None
+
     def is_within(self, other: "Organization") -> bool:
         """Whether this node is `other` or lies anywhere below it in the tree."""
         return self.path.startswith(other.path)
@@ -124,6 +147,19 @@ class Organization(models.Model):
     @property
     def is_active(self) -> bool:
         return self.valid_to is None and self.superseded_by_id is None
+
+    @property
+    def name_with_code(self) -> str:
+        """The name, then the official code when there is one, as pickers show it."""
+        return f"{self.name} · {self.code}" if self.code else self.name
+
+    def successor(self) -> "Organization":
+        """This organisation, or the one that took it over (through every merger since)."""
+        node, seen = self, {self.pk}
+        while node.superseded_by_id is not None and node.superseded_by_id not in seen:
+            seen.add(node.superseded_by_id)
+            node = node.superseded_by
+        return node
 
     @property
     def managing_agency(self) -> "Organization | None":
@@ -134,6 +170,46 @@ class Organization(models.Model):
         return (
             node if node is not None and node.kind in (OrgKind.AGENCY, OrgKind.MINISTRY) else None
         )
+
+
+class FormerCode(models.Model):
+    """A code an organisation held before the official list gave it another one
+    (`organization_code_set`): still found by `Organization.objects.by_code`, which leads to
+    the organisation and, once a merger retired it, to its successor (`superseded_by`). A
+    code is never given to another organisation, so each former code names one."""
+
+    organization = models.ForeignKey(
+        Organization,
+        verbose_name=_("cơ quan, tổ chức"),
+        on_delete=models.PROTECT,
+        related_name="former_codes",
+    )
+    code = models.CharField(_("mã định danh cũ"), max_length=CODE_LENGTH)
+    replaced_by = models.CharField(_("thay bằng mã"), max_length=CODE_LENGTH, blank=True)
+    retired_at = models.DateTimeField(_("thôi dùng lúc"))
+    retired_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("người thay đổi"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("mã định danh cũ")
+        verbose_name_plural = _("mã định danh cũ")
+        ordering = ["-retired_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["code"],
+                name="former_code_unique",
+                violation_error_message=_("Mã định danh cũ này đã được ghi nhận."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} → {self.replaced_by or '—'} ({self.organization})"
 
 
 class Person(models.Model):

@@ -10,6 +10,7 @@ from django.db.models import BooleanField, Exists, Expression, F, OuterRef, Q, S
 
 from agencies.access import scope_for
 from agencies.choices import OrgKind
+from agencies.codes import looks_like_code_part, normalize_code
 from agencies.validators import nfc
 
 NOTHING = Q(pk__in=[])
@@ -167,6 +168,28 @@ class OrganizationQuerySet(ScopedQuerySet):
     def active(self):
         return self.filter(valid_to__isnull=True, superseded_by__isnull=True)
 
+    def with_code(self):
+        """Organisations that carry their official electronic identifier."""
+        return self.filter(code__isnull=False)
+
+    def code_matches(self, text: str):
+        """Organisations whose code matches a search text (`code_q`); none when the text does
+        not read as a code."""
+        return self.filter(code_q(text) or NOTHING)
+
+    def by_code(self, code: str):
+        """The organisation that answers to `code` today (None when none): the holder of the
+        code, or the one that held it before a new code (FormerCode), followed through
+        `superseded_by` to the organisation a merger made its successor. What a message
+        addressed by code is delivered to (the edXML exchange reads it)."""
+        code = normalize_code(code)
+        if not code:
+            return None
+        org = self.filter(code=code).first()
+        if org is None:
+            org = self.filter(former_codes__code=code).first()
+        return org.successor() if org is not None else None
+
     def provincial_office_of(self, province):
         """The province's current Sở KH&CN (the oldest, should there be two), or None."""
         if province is None:
@@ -198,6 +221,26 @@ class MembershipQuerySet(ScopedQuerySet):
 
     def ca_sees(self):
         return NOTHING
+
+
+def code_q(text: str, relation: str = "") -> Q | None:
+    """The condition "the organisation at `relation` has a code matching `text`", or None when
+    the text does not read as a code, so that a search adds nothing for ordinary words.
+
+    A whole code matches exactly. The decision writes the higher levels on the right, so a
+    tail ("H29", "05.H29") finds that unit and everything under it (the codes ending with
+    it), and the start of a code as written ("000.00.0") finds the codes beginning with it.
+    """
+    text = normalize_code(text)
+    how = looks_like_code_part(text)
+    field = f"{relation}code"
+    if how == "exact":
+        return Q(**{field: text})
+    if how == "tail":
+        return Q(**{field: text}) | Q(**{f"{field}__endswith": "." + text})
+    if how == "head":
+        return Q(**{f"{field}__startswith": text})
+    return None
 
 
 def find_unit(agency, name: str):

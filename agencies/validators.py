@@ -11,6 +11,8 @@ from django.core.validators import RegexValidator
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from agencies.codes import parse_code
+
 national_id_validator = RegexValidator(
     r"^\d{12}$", _("Số định danh cá nhân phải gồm đúng 12 chữ số."), code="national_id"
 )
@@ -115,3 +117,44 @@ def validate_official_email(value: str) -> None:
 def nfc(value: str) -> str:
     """Compose Vietnamese diacritics: Excel and browsers may send them decomposed."""
     return unicodedata.normalize("NFC", value).strip() if value else value
+
+
+def validate_agency_code(value: str) -> None:
+    """An official electronic identifier of the structure of Quyết định 20/2020/QĐ-TTg
+    (agencies/codes.py), no level skipped. Its place under the parent's code is checked by
+    `check_code_under_parent` (it needs the tree)."""
+    if not value:
+        return
+    code = parse_code(value)
+    if code is None:
+        raise ValidationError(
+            _(
+                "Mã định danh “%(code)s” không đúng cấu trúc của Quyết định 20/2020/QĐ-TTg: "
+                "bốn nhóm cách nhau bằng dấu chấm, 000.00.00.A00 (ví dụ 000.00.00.H29, "
+                "000.00.05.H29)."
+            ),
+            code="agency_code",
+            params={"code": value},
+        )
+    if code.missing_level is not None:
+        raise ValidationError(
+            _("Mã định danh “%(code)s” có mã cấp %(level)d nhưng thiếu mã cấp %(missing)d."),
+            code="agency_code_level",
+            params={"code": value, "level": code.level, "missing": code.missing_level},
+        )
+
+
+def check_code_under_parent(value: str, parent_code: str, parent_name: str) -> None:
+    """A child's code repeats every non-zero group of its parent's code, one level or more
+    below it (skipped when either code is blank or malformed: `validate_agency_code`)."""
+    code, above = parse_code(value or ""), parse_code(parent_code or "")
+    if code is None or above is None or code.is_below(above):
+        return
+    raise ValidationError(
+        _(
+            "Mã định danh “%(code)s” không nằm dưới mã của cơ quan cấp trên %(parent)s "
+            "(%(parent_code)s): mã của đơn vị cấp dưới giữ nguyên các nhóm mã của cấp trên."
+        ),
+        code="agency_code_parent",
+        params={"code": value, "parent": parent_name, "parent_code": parent_code},
+    )

@@ -17,6 +17,7 @@ COLUMNS = (
     "email",
     "subject_kind",
     "agency__name",
+    "agency__code",
     "agency__province__name",
     "device__kind",
     "device__serial",
@@ -33,7 +34,7 @@ def export_certificates(certificates, *, request=None):
     statuses = labels(CertStatus)
 
     def line(certificate):
-        serial, name, email, subject_kind, agency, province, *tail = certificate
+        serial, name, email, subject_kind, agency, agency_code, province, *tail = certificate
         device_kind, device_serial, valid_from, valid_to, status = tail
         return [
             serial,
@@ -41,6 +42,7 @@ def export_certificates(certificates, *, request=None):
             email,
             subject_kinds.get(subject_kind, subject_kind),
             agency or "",
+            agency_code or "",
             province or "",
             device_kinds.get(device_kind, device_kind) if device_kind else "",
             device_serial or "",
@@ -59,6 +61,7 @@ def export_certificates(certificates, *, request=None):
             _("Thư điện tử"),
             _("Loại thuê bao"),
             _("Cơ quan quản lý"),
+            _("Mã định danh cơ quan"),
             _("Tỉnh, thành phố"),
             _("Thiết bị"),
             _("Số hiệu thiết bị"),
@@ -70,5 +73,5 @@ def export_certificates(certificates, *, request=None):
             valid_from=TruncDate("not_before"), valid_to=TruncDate("not_after")
         ).values_list(*COLUMNS),
         line=line,
-        text_columns=frozenset({0, 7}),
+        text_columns=frozenset({0, 5, 8}),
     )

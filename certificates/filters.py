@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from agencies.choices import OrgKind
 from agencies.filters import AGENCY_KINDS, agency_choices_within_scope
 from agencies.models import Organization
+from agencies.querysets import NOTHING, code_q
 from agencies.validators import nfc
 from certificates.choices import CertStatus, SubjectKind
 from certificates.models import Certificate
@@ -72,6 +73,7 @@ class CertificateFilterSet(QuickSelects, django_filters.FilterSet):
             | folded_contains("common_name", value)
             | folded_contains("agency__name", value)
             | Q(email__iexact=value)
+            | (code_q(value, "agency__") or NOTHING)
         )
 
     def filter_agency(self, queryset, name, value):

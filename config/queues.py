@@ -35,6 +35,8 @@ _BY_QUEUE = {
         "webhooks.tasks.webhook_deliveries_sweep_task",
     ],
     BULK: [
+        "agencies.tasks.organization_codes_parse_task",
+        "agencies.tasks.organization_codes_save_task",
         "certificates.tasks.certificate_expire_due_task",
         "certificates.tasks.renewal_ladder_sweep_task",
         "certificates.tasks.device_key_pool_fill_task",

@@ -42,6 +42,7 @@ def campaign_workbook(campaign, provinces) -> bytes:
         [
             _("Tỉnh, thành phố"),
             _("Cơ quan"),
+            _("Mã định danh cơ quan"),
             _("Trạng thái"),
             *[str(c.label) for c in Category],
             _("Tổng"),
@@ -55,6 +56,7 @@ def campaign_workbook(campaign, provinces) -> bytes:
             [
                 agency.province.name if agency.province_id else "",
                 agency.name,
+                agency.code or "",
                 str(state),
                 *numbers,
                 sum(numbers),

@@ -18,6 +18,7 @@ INVENTORY_COLUMNS = (
     "carrier",
     "status",
     "agency__name",
+    "agency__code",
     "agency__province__name",
     "holder__full_name",
     "certificate_serial",
@@ -43,7 +44,8 @@ def export_inventory(devices, *, title: str, request=None):
     kinds, carriers, statuses = labels(DeviceKind), labels(Carrier), labels(DeviceStatus)
 
     def line(device):
-        kind, serial, iccid, phone, carrier, status, agency, province, holder, *tail = device
+        kind, serial, iccid, phone, carrier, status, agency, agency_code, province, *tail = device
+        holder, *tail = tail
         certificate_serial, return_due_on, return_overdue = tail
         return [
             kinds.get(kind, kind),
@@ -53,6 +55,7 @@ def export_inventory(devices, *, title: str, request=None):
             carriers.get(carrier, carrier),
             statuses.get(status, status),
             agency or "",
+            agency_code or "",
             province or "",
             holder or "",
             certificate_serial or "",
@@ -72,6 +75,7 @@ def export_inventory(devices, *, title: str, request=None):
             _("Nhà mạng"),
             _("Trạng thái"),
             _("Cơ quan quản lý"),
+            _("Mã định danh cơ quan"),
             _("Tỉnh, thành phố"),
             _("Thuê bao"),
             _("Số hiệu chứng thư"),
@@ -81,7 +85,7 @@ def export_inventory(devices, *, title: str, request=None):
         rows=devices.values_list(*INVENTORY_COLUMNS),
         line=line,
         # Serial, ICCID, phone, certificate serial: text cells (leading zeros, 19-digit ICCIDs).
-        text_columns=frozenset({1, 2, 3, 9}),
+        text_columns=frozenset({1, 2, 3, 7, 10}),
     )
 
 
@@ -99,6 +103,7 @@ def export_obligations(obligations, *, request=None):
             obligation.person.full_name if obligation.person_id else "",
             obligation.certificate_serial,
             agency.name,
+            agency.code or "",
             agency.province.name if agency.province_id else "",
             reasons.get(obligation.reason, obligation.reason),
             day(obligation.notified_on),
@@ -118,6 +123,7 @@ def export_obligations(obligations, *, request=None):
             _("Thuê bao"),
             _("Số hiệu chứng thư"),
             _("Cơ quan"),
+            _("Mã định danh cơ quan"),
             _("Tỉnh, thành phố"),
             _("Lý do"),
             _("Ngày thông báo"),
@@ -128,22 +134,26 @@ def export_obligations(obligations, *, request=None):
         ],
         rows=obligations,
         line=line,
-        text_columns=frozenset({0, 3, 9}),
+        text_columns=frozenset({0, 3, 5, 10}),
     )
+
+
+def _agency_headers() -> list[str]:
+    return [_("Cơ quan"), _("Mã định danh cơ quan"), _("Tỉnh, thành phố")]
 
 
 def _document_columns(kind: str):
     """(headers, line, text columns) of a Mẫu 07/08/09 list."""
     if kind == "notices":
-        headers = [_("Số"), _("Cơ quan"), _("Tỉnh, thành phố"), _("Ngày thông báo")]
+        headers = [_("Số"), *_agency_headers(), _("Ngày thông báo")]
         headers += [_("Ngày bàn giao"), _("Số thiết bị"), _("Gửi CA lúc")]
 
         def line(doc):
             return [day(doc.issued_on), day(doc.handed_on), doc.device_count, moment(doc.sent_at)]
 
-        return headers, line, frozenset({0})
+        return headers, line, frozenset({0, 2})
     if kind == "minutes":
-        headers = [_("Số"), _("Cơ quan"), _("Tỉnh, thành phố"), _("Thời gian giao nhận")]
+        headers = [_("Số"), *_agency_headers(), _("Thời gian giao nhận")]
         headers += [_("Bên nhận"), _("Số thiết bị"), _("Trạng thái")]
 
         receivers = labels(ReceiverKind)
@@ -154,14 +164,14 @@ def _document_columns(kind: str):
             receiver = receivers.get(doc.receiver_kind, doc.receiver_kind)
             return [moment(doc.held_at), receiver, doc.device_count, state]
 
-        return headers, line, frozenset({0})
-    headers = [_("Số"), _("Cơ quan"), _("Tỉnh, thành phố"), _("Số hiệu thiết bị")]
+        return headers, line, frozenset({0, 2})
+    headers = [_("Số"), *_agency_headers(), _("Số hiệu thiết bị")]
     headers += [_("Thuê bao"), _("Số hiệu chứng thư"), _("Ngày thất lạc")]
 
     def line(doc):
         return [doc.device.serial, doc.subscriber_name, doc.certificate_serial, day(doc.lost_on)]
 
-    return headers, line, frozenset({0, 3, 5})
+    return headers, line, frozenset({0, 2, 4, 6})
 
 
 def export_documents(documents, *, kind: str, title: str, request=None):
@@ -172,7 +182,7 @@ def export_documents(documents, *, kind: str, title: str, request=None):
     def line(doc):
         agency = doc.agency
         province = agency.province.name if agency.province_id else ""
-        return [doc.number, agency.name, province, *tail(doc)]
+        return [doc.number, agency.name, agency.code or "", province, *tail(doc)]
 
     filename = {"notices": "mau-07", "minutes": "mau-08", "losses": "mau-09"}[kind]
     return export_list(

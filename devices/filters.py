@@ -9,6 +9,7 @@ from agencies.access import scope_for
 from agencies.choices import OrgKind
 from agencies.filters import AGENCY_KINDS, agency_choices_within_scope
 from agencies.models import Organization
+from agencies.querysets import NOTHING, code_q
 from agencies.validators import nfc
 from devices.choices import DeviceKind, DeviceStatus
 from devices.models import Device
@@ -84,6 +85,7 @@ class DeviceFilterSet(QuickSelects, django_filters.FilterSet):
             | Q(iccid=value)
             | Q(phone=value)
             | folded_contains("holder__full_name", value)
+            | (code_q(value, "agency__") or NOTHING)
         )
 
     def filter_agency(self, queryset, name, value):

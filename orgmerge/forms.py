@@ -21,11 +21,21 @@ def plannable(user):
     return orgs.exclude(kind__in=[OrgKind.CA, OrgKind.PROVINCIAL_OFFICE]).order_by("path")
 
 
+class OrganizationChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj) -> str:
+        return obj.name_with_code
+
+
+class OrganizationsChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj) -> str:
+        return obj.name_with_code
+
+
 class PlanForm(forms.Form):
     case = forms.ChoiceField(
         label=_("Trường hợp"), choices=MergerCase.choices, widget=forms.RadioSelect
     )
-    sources = forms.ModelMultipleChoiceField(
+    sources = OrganizationsChoiceField(
         label=_("Các cơ quan, đơn vị được sáp nhập"),
         queryset=Organization.objects.none(),
         widget=forms.CheckboxSelectMultiple,
@@ -34,12 +44,12 @@ class PlanForm(forms.Form):
     target_name = forms.CharField(
         label=_("Tên cơ quan mới (trường hợp a)"), required=False, max_length=255
     )
-    survivor = forms.ModelChoiceField(
+    survivor = OrganizationChoiceField(
         label=_("Cơ quan giữ nguyên tên (trường hợp b, hợp nhất tỉnh)"),
         queryset=Organization.objects.none(),
         required=False,
     )
-    superior = forms.ModelChoiceField(
+    superior = OrganizationChoiceField(
         label=_("Cơ quan quản lý cấp trên mới (trường hợp c)"),
         queryset=Organization.objects.none(),
         required=False,

@@ -20,6 +20,7 @@ def _letter_head():
             forms.get(letter.form, letter.form),
             letter.subject,
             agency.name,
+            agency.code or "",
             agency.province.name if agency.province_id else "",
             statuses.get(letter.status, letter.status),
         ]
@@ -34,6 +35,7 @@ def _head_headers() -> list[str]:
         _("Mẫu"),
         _("Trích yếu"),
         _("Cơ quan"),
+        _("Mã định danh cơ quan"),
         _("Tỉnh, thành phố"),
         _("Trạng thái"),
     ]
@@ -59,7 +61,7 @@ def export_letters(letters, *, request=None):
         headers=[*_head_headers(), _("Số dòng"), _("Ngày tạo"), _("Hạn xử lý"), _("Quá hạn")],
         rows=letters.select_related("agency__province"),
         line=line,
-        text_columns=frozenset({0}),
+        text_columns=frozenset({0, 5}),
     )
 
 
@@ -93,5 +95,5 @@ def export_queue(letters, *, title: str, filename: str, request=None):
         ],
         rows=letters,
         line=line,
-        text_columns=frozenset({0}),
+        text_columns=frozenset({0, 5}),
     )

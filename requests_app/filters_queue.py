@@ -6,7 +6,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from agencies.filters import AGENCY_OPTIONS_LIMIT
+from agencies.filters import AGENCY_OPTIONS_LIMIT, agency_options
 from agencies.models import Organization
 from agencies.validators import nfc
 from portal.lib.folding import search_input
@@ -51,9 +51,9 @@ class QueueFilterSet(QuickSelects, django_filters.FilterSet):
         ).order_by("name")
         self.filters["agency"].queryset = in_queue
         chosen = str((data or {}).get("agency") or "")
-        shown = list(in_queue.values_list("pk", "name")[:AGENCY_OPTIONS_LIMIT])
+        shown = agency_options(in_queue[:AGENCY_OPTIONS_LIMIT])
         if chosen.isdigit() and int(chosen) not in {pk for pk, _name in shown}:
-            shown += list(in_queue.filter(pk=int(chosen)).values_list("pk", "name"))
+            shown += agency_options(in_queue.filter(pk=int(chosen)))
         if statuses:
             self.filters["status"].extra["choices"] = [
                 (value, label) for value, label in Status.choices if value in statuses

@@ -23,7 +23,7 @@ from django.utils import timezone
 
 from agencies.access import scope_for
 from agencies.choices import Role
-from agencies.querysets import ScopedQuerySet
+from agencies.querysets import NOTHING, ScopedQuerySet, code_q
 from portal.documents import DocumentKind
 from portal.lib.folding import folded_contains
 from portal.lib.subqueries import count_of
@@ -61,9 +61,10 @@ class CertRequestQuerySet(ScopedQuerySet):
         return self.annotate(row_groups=_row_groups_subquery(RequestRow.objects.all()))
 
     def search(self, text: str):
-        """Letters matching `text` by number, subject or agency name, or having a row with that
-        person or organisation name (accents optional), ID number or certificate/device serial
-        (docs/architecture.md, "Search that forgives accents"). One EXISTS: no duplicates."""
+        """Letters matching `text` by number, subject, agency name or official code (`code_q`),
+        or having a row with that person or organisation name (accents optional), ID number or
+        certificate/device serial (docs/architecture.md, "Search that forgives accents"). One
+        EXISTS: no duplicates."""
         text = text.strip()
         if not text:
             return self
@@ -88,6 +89,7 @@ class CertRequestQuerySet(ScopedQuerySet):
             Q(number__icontains=text)
             | folded_contains("subject", text)
             | folded_contains("agency__name", text)
+            | (code_q(text, "agency__") or NOTHING)
             | Exists(rows)
         )
 

@@ -21,6 +21,9 @@ APPS = ["agencies", "api", "certificates", "config", "dashboard", "deadlines", "
 READY = "AppConfig.ready(): signal handlers and registrations, once the app registry is ready"
 ALLOWED_IN_FUNCTIONS = {
     ("agencies/apps.py", "agencies.accounts"): READY,
+    ("agencies/apps.py", "agencies.code_imports"): READY,
+    ("agencies/apps.py", "agencies.tasks"): READY,
+    ("agencies/apps.py", "portal.imports"): READY,
     ("certificates/apps.py", "certificates"): READY,
     ("devices/apps.py", "devices.stock_jobs"): READY,
     ("devices/apps.py", "devices.tasks"): READY,

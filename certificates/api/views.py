@@ -1,6 +1,7 @@
 """Read-only JSON for the certificate registry: the same scope (visible_to) and the same
 FilterSet as the pages (docs/architecture.md §2.7-§2.8)."""
 
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_view
 from rest_framework import serializers, viewsets
 
@@ -11,6 +12,13 @@ from portal.api.schema import documented_reads
 
 class CertificateSerializer(serializers.ModelSerializer):
     agency = serializers.CharField(source="agency.name")
+    agency_code = serializers.CharField(
+        source="agency.code",
+        allow_null=True,
+        help_text=_(
+            "Mã định danh điện tử của cơ quan (Quyết định 20/2020/QĐ-TTg), null khi chưa có."
+        ),
+    )
     device = serializers.CharField(source="device.serial", default=None, allow_null=True)
 
     class Meta:
@@ -22,6 +30,7 @@ class CertificateSerializer(serializers.ModelSerializer):
             "email",
             "subject_dn",
             "agency",
+            "agency_code",
             "device",
             "not_before",
             "not_after",

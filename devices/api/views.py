@@ -31,11 +31,30 @@ STOCK_PROBLEMS = problems(
 
 class DeviceSerializer(serializers.ModelSerializer):
     agency = serializers.CharField(source="agency.name", default=None, allow_null=True)
+    agency_code = serializers.CharField(
+        source="agency.code",
+        default=None,
+        allow_null=True,
+        help_text=_(
+            "Mã định danh điện tử của cơ quan (Quyết định 20/2020/QĐ-TTg), null khi chưa có."
+        ),
+    )
     holder = serializers.CharField(source="holder.full_name", default=None, allow_null=True)
 
     class Meta:
         model = Device
-        fields = ["id", "kind", "serial", "iccid", "phone", "carrier", "status", "agency", "holder"]
+        fields = [
+            "id",
+            "kind",
+            "serial",
+            "iccid",
+            "phone",
+            "carrier",
+            "status",
+            "agency",
+            "agency_code",
+            "holder",
+        ]
 
 
 class StockImportedSerializer(serializers.Serializer):

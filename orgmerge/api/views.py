@@ -87,6 +87,12 @@ class PlannedActionSerializer(serializers.ModelSerializer):
 class PlanSerializer(serializers.ModelSerializer):
     province = serializers.CharField(source="province.name", default=None)
     target = serializers.CharField(source="target.name", default=None)
+    target_code = serializers.CharField(
+        source="target.code",
+        default=None,
+        allow_null=True,
+        help_text=_("Mã định danh điện tử của cơ quan đích, null khi chưa có."),
+    )
     sources = serializers.SerializerMethodField()
     # Plain text in the schema: an enum named "status" would collide with the letters'.
     status = serializers.CharField(
@@ -104,6 +110,7 @@ class PlanSerializer(serializers.ModelSerializer):
             "province",
             "sources",
             "target",
+            "target_code",
             "target_name",
             "effective_on",
             "progress_note",

@@ -54,6 +54,13 @@ class CertRequestSerializer(serializers.ModelSerializer):
     of its rows endpoint, which pages them by cursor (docs/api.md §9, §12.6)."""
 
     agency = serializers.CharField(source="agency.name")
+    agency_code = serializers.CharField(
+        source="agency.code",
+        allow_null=True,
+        help_text=_(
+            "Mã định danh điện tử của cơ quan (Quyết định 20/2020/QĐ-TTg), null khi chưa có."
+        ),
+    )
     row_count = serializers.IntegerField(read_only=True, help_text=_("Số dòng của văn bản."))
     rows_url = serializers.SerializerMethodField(
         help_text=_("Địa chỉ danh sách các dòng của văn bản (GET, phân trang theo con trỏ).")
@@ -65,6 +72,7 @@ class CertRequestSerializer(serializers.ModelSerializer):
             "id",
             "form",
             "agency",
+            "agency_code",
             "status",
             "number",
             "issued_on",

@@ -3,6 +3,7 @@ import pytest
 from agencies.choices import OrgKind, Role
 from agencies.demo import load_demo
 from agencies.models import Membership, Organization
+from agencies.validators import check_code_under_parent, validate_agency_code
 
 pytestmark = pytest.mark.django_db
 
@@ -32,3 +33,20 @@ def test_loading_the_demo_twice_changes_nothing():
 def test_the_demo_has_an_account_for_every_role():
     roles = {account.role for account in load_demo()}
     assert roles >= set(Role.values)
+
+
+def test_the_demo_organisations_carry_valid_codes_under_their_parents_codes():
+    load_demo()
+    coded = Organization.objects.with_code()
+    assert coded.filter(kind=OrgKind.PROVINCE).count() == 34 + 29
+    assert Organization.objects.get(name="Sở Tài chính tỉnh Lai Châu").code == "000.00.05.H03"
+    assert Organization.objects.get(name="Phòng Quản lý ngân sách").code == "000.02.05.H03"
+    for org in coded.exclude(parent=None).select_related("parent"):
+        validate_agency_code(org.code)
+        check_code_under_parent(org.code, org.parent.code, org.parent.name)
+
+
+def test_a_former_provinces_demo_code_leads_to_the_province_that_absorbed_it():
+    load_demo()
+    ha_giang = Organization.objects.get(name="Tỉnh Hà Giang")
+    assert Organization.objects.by_code(ha_giang.code).name == "Tỉnh Tuyên Quang"

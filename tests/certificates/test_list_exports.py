@@ -6,6 +6,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from agencies.services import organization_code_set
 from tests import factories as f
 from tests.export_reading import column, read_export, values
 from tests.helpers import sign_in
@@ -28,6 +29,26 @@ def test_the_export_has_the_vietnamese_headers(cast, client, certificates):
     headers, _lines = read_export(client.get(URL, {"xuat": "xlsx"}))
     assert headers[:4] == ["STT", "Số hiệu", "Tên chứng thư", "Thư điện tử"]
     assert "Hiệu lực đến" in headers and "Trạng thái" in headers
+
+
+def test_the_export_names_each_agency_by_its_official_code(cast, client, certificates):
+    organization_code_set(organization=cast.agency_a, code="000.00.05.H33", by=None)
+    sign_in(client, cast.ca_operator)
+    headers, lines = read_export(client.get(URL, {"xuat": "xlsx"}))
+    by_serial = dict(
+        zip(
+            values_in_order(headers, lines, "Số hiệu"),
+            column(headers, lines, "Mã định danh cơ quan"),
+            strict=True,
+        )
+    )
+    assert by_serial[certificates["a"].serial].value == "000.00.05.H33"
+    assert by_serial[certificates["a"].serial].data_type == "s"
+    assert by_serial[certificates["b"].serial].value in (None, "")
+
+
+def values_in_order(headers, lines, name):
+    return [cell.value for cell in column(headers, lines, name)]
 
 
 def test_a_clerk_exports_only_their_agencys_certificates(cast, client, certificates):

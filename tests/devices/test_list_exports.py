@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from agencies.choices import Role
+from agencies.services import organization_code_set
 from devices.choices import DeviceStatus, ReceiverKind, ReturnReason
 from devices.services import (
     device_document_mark_sent,
@@ -55,6 +56,24 @@ def test_the_returns_export_has_the_vietnamese_headers(cast, client, obligations
     headers, _lines = read_export(client.get(RETURNS, {"xuat": "xlsx"}))
     assert headers[:4] == ["STT", "Số hiệu thiết bị", "Loại thiết bị", "Thuê bao"]
     assert {"Hạn bàn giao", "Tình trạng", "Số hiệu chứng thư"} <= set(headers)
+
+
+def test_the_returns_export_names_each_agency_by_its_official_code(cast, client, obligations):
+    organization_code_set(organization=cast.agency_a, code="000.00.05.H33", by=None)
+    sign_in(client, cast.ca_operator)
+    headers, lines = read_export(client.get(RETURNS, {"xuat": "xlsx"}))
+    pairs = zip(
+        column(headers, lines, "Số hiệu thiết bị"),
+        column(headers, lines, "Mã định danh cơ quan"),
+        strict=True,
+    )
+    codes = {serial.value: code.value or "" for serial, code in pairs}
+    assert codes == {
+        "00123A": "000.00.05.H33",
+        "00123E": "000.00.05.H33",
+        "00123B": "",
+        "00123C": "",
+    }
 
 
 def test_a_clerk_exports_only_their_agencys_obligations(cast, client, obligations):
@@ -121,8 +140,8 @@ def test_the_notices_export_has_headers_and_numbers_as_text(cast, client, notice
     sign_in(client, cast.clerk_a)
     headers, lines = read_export(client.get(reverse("devices:notice_list"), {"xuat": "xlsx"}))
     assert headers == [
-        "STT", "Số", "Cơ quan", "Tỉnh, thành phố", "Ngày thông báo", "Ngày bàn giao",
-        "Số thiết bị", "Gửi CA lúc",
+        "STT", "Số", "Cơ quan", "Mã định danh cơ quan", "Tỉnh, thành phố", "Ngày thông báo",
+        "Ngày bàn giao", "Số thiết bị", "Gửi CA lúc",
     ]  # fmt: skip
     assert values(headers, lines, "Số") == {notices["a"].number}
     assert [cell.data_type for cell in column(headers, lines, "Số")] == ["s"]

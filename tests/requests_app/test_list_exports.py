@@ -10,6 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from agencies.services import organization_code_set
 from requests_app.choices import FormKind, Status
 from requests_app.models import CertRequest
 from tests.export_reading import column, export_bytes, read_export, values
@@ -62,6 +63,13 @@ def test_the_letters_export_has_the_vietnamese_headers(cast, client, letters):
     headers, _lines = read_export(client.get(LIST, {"xuat": "xlsx"}))
     assert headers[:4] == ["STT", "Số văn bản", "Ngày ban hành", "Mẫu"]
     assert {"Cơ quan", "Trạng thái", "Số dòng", "Hạn xử lý", "Quá hạn"} <= set(headers)
+
+
+def test_the_letters_export_names_the_agency_by_its_official_code(cast, client, letters):
+    organization_code_set(organization=cast.agency_a, code="000.00.05.H33", by=None)
+    sign_in(client, cast.clerk_a)
+    headers, lines = read_export(client.get(LIST, {"xuat": "xlsx"}))
+    assert values(headers, lines, "Mã định danh cơ quan") == {"000.00.05.H33"}
 
 
 def test_a_clerk_exports_only_their_agencys_letters(cast, client, letters):
