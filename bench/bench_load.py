@@ -103,9 +103,9 @@ class Report:
     def __init__(self, output: str, used: dict[str, float], seconds: int):
         self.rate = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
         self.total = int(re.search(r"(\d+) requests in", output).group(1))
-        self.p50 = to_ms(re.search(r"50%\s+(\S+)", output).group(1))
+        self.p50 = to_ms(re.search(r"^\s*50%\s+(\S+)", output, re.M).group(1))
         self.p95 = to_ms(re.search(r"p95 latency: (\S+)", output).group(1))
-        self.p99 = to_ms(re.search(r"99%\s+(\S+)", output).group(1))
+        self.p99 = to_ms(re.search(r"^\s*99%\s+(\S+)", output, re.M).group(1))
         self.non_2xx = int((re.search(r"Non-2xx or 3xx responses: (\d+)", output) or [0, 0])[1])
         socket = re.search(
             r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output
