@@ -3,6 +3,7 @@ on loopback, retried with doubling waits, dead after PORTAL_WEBHOOK_MAX_ATTEMPTS
 replayed by the administrator (audited), never sent again once delivered; only http(s), no
 private address unless allowed, no redirect followed."""
 
+import socket
 import time
 from datetime import timedelta
 
@@ -209,6 +210,42 @@ def test_the_admin_makes_a_subscription_audited_without_its_secret(cast, client)
 def test_only_http_and_https_urls_are_accepted(url, cast):
     form = SubscriptionForm(data={"name": "x", "url": url, "event_types": ["letter.forwarded"]})
     assert not form.is_valid() and "url" in form.errors
+
+
+@pytest.mark.parametrize("url", ["http://qlvb.gov.vn:99999/x", "https://qlvb.gov.vn:0/x"])
+def test_a_url_with_an_impossible_port_is_refused_by_the_form(url, cast):
+    form = SubscriptionForm(data={"name": "x", "url": url, "event_types": ["letter.forwarded"]})
+    assert not form.is_valid()
+    assert "Cổng (port)" in str(form.errors["url"])
+
+
+def test_a_delivery_to_an_impossible_port_is_a_failed_attempt_not_a_crash(cast):
+    delivery = _delivery(cast, "http://127.0.0.1:99999/hooks")
+    assert webhook_delivery_send(delivery_id=delivery.pk) == "retry"
+    delivery.refresh_from_db()
+    assert delivery.tries.count() == 1 and "port" in delivery.last_error
+
+
+def test_a_name_resolving_to_loopback_is_refused_on_the_connected_address(
+    cast, settings, monkeypatch
+):
+    settings.PORTAL_WEBHOOK_ALLOW_PRIVATE = False
+    real_getaddrinfo = socket.getaddrinfo
+
+    def resolve(host, port, *args, **kwargs):
+        if host == "qlvb.example.gov.vn":
+            host = "127.0.0.1"  # a public-looking name that resolves to loopback
+        return real_getaddrinfo(host, port, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", resolve)
+    secret = new_secret()
+    with Receiver(secret) as receiver:
+        port = receiver.server.server_address[1]
+        delivery = _delivery(cast, f"http://qlvb.example.gov.vn:{port}/hooks", secret=secret)
+        assert webhook_delivery_send(delivery_id=delivery.pk) == "retry"
+    assert receiver.requests == 0, "refused once connected, before anything was sent"
+    delivery.refresh_from_db()
+    assert "private or loopback address refused: 127.0.0.1" in delivery.last_error
 
 
 def test_a_loopback_or_private_receiver_is_refused_unless_the_setting_allows_it(cast, settings):
