@@ -102,11 +102,13 @@ def _enqueue_fan_out() -> None:
 
 def webhook_events_fan_out(*, batch_size: int = 1000) -> int:
     """Give every recorded event not yet fanned out one delivery per subscription that may
-    see it; returns the number of deliveries made.
+    see it; returns the number of deliveries this run made (and queued).
 
     Concurrent runs share the work (rows locked, skipping those another run holds); the
     unique (event, subscription) constraint makes a repeated run, or a redelivered task, add
-    nothing. Each new delivery's send is queued after the commit."""
+    nothing. Each new delivery's send is queued after the commit; one a lost run made before
+    is the sweep's to queue again. A new delivery is due now, not when its event happened:
+    the sweep takes a delivery for lost only a lease after it was due."""
     made = 0
     while True:
         with transaction.atomic():
@@ -118,27 +120,33 @@ def webhook_events_fan_out(*, batch_size: int = 1000) -> int:
             )
             if not events:
                 return made
+            ids = [event.pk for event in events]
+            existing = set(Delivery.objects.filter(event_id__in=ids).values_list("pk", flat=True))
             subscriptions = list(Subscription.objects.active().select_related("organization"))
+            now = timezone.now()
             deliveries = [
                 Delivery(
                     event=event,
                     subscription=subscription,
-                    next_attempt_at=event.occurred_at,
+                    next_attempt_at=now,
                     dead_after=settings.PORTAL_WEBHOOK_MAX_ATTEMPTS,
                 )
                 for event in events
                 for subscription in subscriptions
                 if subscription.reaches(event)
             ]
-            Delivery.objects.bulk_create(deliveries, ignore_conflicts=True, batch_size=2000)
-            ids = [event.pk for event in events]
-            Event.objects.filter(pk__in=ids).update(fanned_out_at=timezone.now())
-            new = list(
-                Delivery.objects.filter(event_id__in=ids, attempts=0)
+            if deliveries:
+                Delivery.objects.bulk_create(deliveries, ignore_conflicts=True, batch_size=2000)
+            Event.objects.filter(pk__in=ids).update(fanned_out_at=now)
+            new = [
+                pk
+                for pk in Delivery.objects.filter(event_id__in=ids)
                 .order_by("subscription_id", "pk")
                 .values_list("pk", flat=True)
-            )
-            transaction.on_commit(lambda new=new: _enqueue_sends(new))
+                if pk not in existing
+            ]
+            if new:
+                transaction.on_commit(lambda new=new: _enqueue_sends(new))
             made += len(new)
         if len(events) < batch_size:
             return made
@@ -181,7 +189,9 @@ def webhook_deliveries_send(*, delivery_ids: Sequence[int]) -> dict[int, str]:
     did not answer (timeout, refused connection) is not posted to again in the same run: its
     further deliveries fail this attempt at once rather than each wait for the timeout."""
     outcomes = dict.fromkeys(delivery_ids, "skipped")
-    deliveries = Delivery.objects.select_related("event", "subscription").in_bulk(delivery_ids)
+    deliveries = Delivery.objects.select_related(
+        "event__organization", "subscription__organization"
+    ).in_bulk(delivery_ids)
     lease = timedelta(seconds=settings.PORTAL_WEBHOOK_LEASE_SECONDS)
     down: dict[tuple, str] = {}  # receivers (scheme, host) that did not answer in this run
     with Poster(
@@ -193,6 +203,11 @@ def webhook_deliveries_send(*, delivery_ids: Sequence[int]) -> dict[int, str]:
             if delivery is None or delivery.status != DeliveryStatus.PENDING:
                 continue
             now = timezone.now()
+            if not delivery.subscription.covers(delivery.event):
+                # The administrator narrowed the subscription (organisation, event types) since
+                # the fan-out: the event is no longer its to see, and is never posted.
+                outcomes[pk] = _close_out_of_scope(delivery, now=now)
+                continue
             # Claimed only as it was read: a delivery another worker attempted (or replayed)
             # since is left to that worker.
             claimed = (
@@ -224,6 +239,28 @@ def webhook_deliveries_send(*, delivery_ids: Sequence[int]) -> dict[int, str]:
     return outcomes
 
 
+OUT_OF_SCOPE = "not sent: the event is no longer in the subscription's scope"
+
+
+def _close_out_of_scope(delivery: Delivery, *, now: datetime) -> str:
+    """A pending delivery its subscription no longer covers goes to the dead letters without
+    a request, with its reason (audited); a replay leaves it there while it stays out of
+    scope."""
+    closed = Delivery.objects.filter(pk=delivery.pk, status=DeliveryStatus.PENDING).update(
+        status=DeliveryStatus.DEAD, dead_at=now, last_status_code=None, last_error=OUT_OF_SCOPE
+    )
+    if not closed:
+        return "skipped"
+    audit_record(
+        actor=None,
+        action="webhook_delivery.dead",
+        obj=delivery,
+        after={"attempts": delivery.attempts, "status_code": None},
+        reason=OUT_OF_SCOPE,
+    )
+    return "dead"
+
+
 def _record_attempt(delivery: Delivery, outcome, *, started_at: datetime) -> str:
     number = delivery.attempts
     now = timezone.now()
@@ -240,7 +277,11 @@ def _record_attempt(delivery: Delivery, outcome, *, started_at: datetime) -> str
         )
         fields = {"last_status_code": outcome.status_code, "last_error": error}
         if outcome.ok:
-            mine.update(status=DeliveryStatus.DELIVERED, delivered_at=now, **fields)
+            # Delivered is delivered, even if this post outlasted its lease and another worker
+            # has claimed a further attempt since: that one's record finds it delivered.
+            Delivery.objects.filter(pk=delivery.pk, status=DeliveryStatus.PENDING).update(
+                status=DeliveryStatus.DELIVERED, delivered_at=now, **fields
+            )
             return "delivered"
         if number >= delivery.dead_after:
             if mine.update(status=DeliveryStatus.DEAD, dead_at=now, **fields):
@@ -277,28 +318,43 @@ def _enqueue_retry(delivery_id: int, wait: timedelta) -> None:
 def webhook_deliveries_sweep(*, now: datetime | None = None, limit: int = 10_000) -> dict:
     """Beat's safety net: fan out events whose fan-out message was lost, and queue again
     every pending delivery overdue by more than a lease (its message lost, its worker dead,
-    its retry's countdown lost with the broker)."""
+    its retry's countdown lost with the broker).
+
+    Each delivery it queues is marked due at `now` before its message goes out (in the same
+    statement that picks it): the next sweeps leave it to that message for a lease instead of
+    queueing it again every minute, while the send task still finds it due."""
     now = now or timezone.now()
     fanned = webhook_events_fan_out()
     stale = now - timedelta(seconds=settings.PORTAL_WEBHOOK_LEASE_SECONDS)
-    due = list(
-        Delivery.objects.due(stale).order_by("next_attempt_at").values_list("pk", flat=True)[:limit]
-    )
-    _enqueue_sends(due)
+    with transaction.atomic():
+        due = list(
+            Delivery.objects.due(stale)
+            .select_for_update(skip_locked=True)
+            .order_by("next_attempt_at")
+            .values_list("pk", flat=True)[:limit]
+        )
+        Delivery.objects.filter(pk__in=due).update(next_attempt_at=now)
+        transaction.on_commit(lambda: _enqueue_sends(due))
     return {"fanned_out": fanned, "queued": len(due)}
 
 
 def webhook_deliveries_replay(*, deliveries: Iterable[Delivery], by) -> int:
     """Give dead deliveries a new round of PORTAL_WEBHOOK_MAX_ATTEMPTS, starting now; audited.
-    Deliveries that are not dead are left as they are. Returns how many were replayed."""
+    Deliveries that are not dead, or whose event their subscription no longer covers, are left
+    as they are. Returns how many were replayed."""
     now = timezone.now()
     with transaction.atomic():
-        dead = list(
-            Delivery.objects.dead()
+        dead = [
+            delivery
+            for delivery in Delivery.objects.dead()
             .filter(pk__in=[d.pk for d in deliveries])
-            .select_for_update()
+            .select_related("event__organization", "subscription__organization")
+            .select_for_update(of=("self",))
             .order_by("pk")
-        )
+            # Out of the subscription's scope since (organisation, event types changed): it
+            # stays dead rather than go to another agency's receiver.
+            if delivery.subscription.covers(delivery.event)
+        ]
         for delivery in dead:
             delivery.status = DeliveryStatus.PENDING
             delivery.dead_after = delivery.attempts + settings.PORTAL_WEBHOOK_MAX_ATTEMPTS

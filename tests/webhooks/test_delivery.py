@@ -9,6 +9,7 @@ from datetime import timedelta
 
 import pytest
 import time_machine
+from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 
@@ -16,10 +17,11 @@ from portal.models import AuditEvent
 from tests.helpers import sign_in
 from tests.webhooks.helpers import subscribe
 from tests.webhooks.receiver import Receiver
+from webhooks.checks import check_lease_outlasts_posts
 from webhooks.choices import DeliveryStatus, EventType
 from webhooks.forms import SubscriptionForm
 from webhooks.models import Delivery, DeliveryAttempt, Subscription, new_secret
-from webhooks.sending import address_allowed
+from webhooks.sending import Outcome, Poster, address_allowed
 from webhooks.services import (
     webhook_deliveries_replay,
     webhook_deliveries_sweep,
@@ -317,7 +319,9 @@ def test_a_delivery_page_in_the_admin_is_read_only(cast, client):
     assert client.post(url, {"status": "dead"}).status_code == 403
 
 
-def test_the_sweep_queues_again_a_delivery_whose_worker_never_reported_back(cast, monkeypatch):
+def test_the_sweep_queues_again_a_delivery_whose_worker_never_reported_back(
+    cast, monkeypatch, django_capture_on_commit_callbacks
+):
     sent = []
     monkeypatch.setattr(
         "webhooks.services.enqueue", lambda name, *args, **kw: sent.append((name, args)) or True
@@ -328,7 +332,8 @@ def test_the_sweep_queues_again_a_delivery_whose_worker_never_reported_back(cast
     claimed.update(attempts=1, next_attempt_at=now + timedelta(seconds=60))  # a worker's lease
     assert webhook_deliveries_sweep(now=now + timedelta(seconds=90))["queued"] == 0, "lease holds"
 
-    assert webhook_deliveries_sweep(now=now + timedelta(seconds=121))["queued"] == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        assert webhook_deliveries_sweep(now=now + timedelta(seconds=121))["queued"] == 1
     assert sent == [("webhooks.tasks.webhook_deliveries_send_task", ([delivery.pk],))]
 
 
@@ -374,6 +379,55 @@ def test_a_receiver_that_timed_out_is_not_waited_for_again_in_the_same_run(cast,
     errors = list(DeliveryAttempt.objects.order_by("delivery_id").values_list("error", flat=True))
     assert "timed out" in errors[0]
     assert all(e.startswith("not sent: the receiver failed") for e in errors[1:])
+
+
+def test_the_sweep_does_not_queue_again_what_it_just_queued(
+    cast, monkeypatch, django_capture_on_commit_callbacks
+):
+    queued = []
+    monkeypatch.setattr(
+        "webhooks.services.enqueue", lambda name, *args, **kw: queued.extend(args[:1]) or True
+    )
+    long_ago = timezone.now() - timedelta(minutes=30)  # a backlog: events recorded long ago
+    with time_machine.travel(long_ago, tick=False):
+        subscribe(organization=cast.agency_a)
+        webhook_event_record(
+            type=EventType.LETTER_FORWARDED,
+            key="cert_request:1:transition:1",
+            organization_id=cast.agency_a.pk,
+            data={},
+        )
+    with django_capture_on_commit_callbacks(execute=True):
+        webhook_events_fan_out()
+        assert webhook_deliveries_sweep()["queued"] == 0, "just queued by the fan-out"
+        later = timezone.now() + timedelta(seconds=61)  # the fan-out's message was lost
+        assert webhook_deliveries_sweep(now=later)["queued"] == 1
+        assert webhook_deliveries_sweep(now=later + timedelta(seconds=1))["queued"] == 0
+        assert webhook_deliveries_sweep(now=later + timedelta(seconds=30))["queued"] == 0
+        assert webhook_deliveries_sweep(now=later + timedelta(seconds=61))["queued"] == 1
+    assert len(queued) == 3
+
+
+def test_a_success_is_recorded_even_if_another_worker_claimed_a_further_attempt(cast, monkeypatch):
+    delivery = _delivery(cast, "http://127.0.0.1:9/hooks")
+
+    def slow_post(self, url, body, headers):
+        # The post outlasted its lease: another worker claimed attempt 2 meanwhile.
+        Delivery.objects.filter(pk=delivery.pk).update(attempts=F("attempts") + 1)
+        return Outcome(True, status_code=204)
+
+    monkeypatch.setattr(Poster, "post", slow_post)
+    assert webhook_delivery_send(delivery_id=delivery.pk) == "delivered"
+    delivery.refresh_from_db()
+    assert delivery.status == DeliveryStatus.DELIVERED, "the receiver has it: not sent again"
+
+
+def test_the_lease_must_outlast_two_timeouts(settings):
+    settings.PORTAL_WEBHOOK_TIMEOUT_SECONDS = 10
+    settings.PORTAL_WEBHOOK_LEASE_SECONDS = 3
+    assert [e.id for e in check_lease_outlasts_posts(None)] == ["webhooks.E001"]
+    settings.PORTAL_WEBHOOK_LEASE_SECONDS = 20
+    assert check_lease_outlasts_posts(None) == []
 
 
 def test_nothing_is_posted_for_a_subscription_deactivated_after_the_fan_out(cast):
