@@ -8,6 +8,7 @@ whatever a lost message or a dead worker left behind: the database, not the brok
 must be delivered.
 """
 
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -15,7 +16,7 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from portal.audit import audit_record
@@ -90,10 +91,35 @@ def webhook_events_record_select(*, select: str, params: Sequence) -> int:
 
 
 def _fan_out_after_commit() -> None:
-    """Queue the fan-out once per transaction, however many events it recorded."""
+    """Queue the fan-out once per transaction, however many events it recorded, and only when
+    some subscription is active: a portal nobody subscribes to does not wait on the broker at
+    each letter it moves. The events are recorded all the same (the outbox stays complete; a
+    subscription made meanwhile, or in the last few seconds in another process, gets them
+    fanned out by the sweep, at most PORTAL_WEBHOOK_SWEEP_SECONDS late)."""
     if any(hook is _enqueue_fan_out for _ids, hook, _robust in connection.run_on_commit):
         return
+    if not _any_active_subscription():
+        return
     transaction.on_commit(_enqueue_fan_out)
+
+
+# Whether any subscription is active, as this process last read it, and until when it holds:
+# one indexed EXISTS every few seconds instead of one per recorded event.
+_ACTIVE_KNOWN = {"until": 0.0, "any": False}
+ACTIVE_KNOWN_SECONDS = 10.0
+
+
+def _any_active_subscription() -> bool:
+    now = time.monotonic()
+    if now >= _ACTIVE_KNOWN["until"]:
+        _ACTIVE_KNOWN["any"] = Subscription.objects.active().exists()
+        _ACTIVE_KNOWN["until"] = now + ACTIVE_KNOWN_SECONDS
+    return _ACTIVE_KNOWN["any"]
+
+
+def webhook_subscriptions_changed() -> None:
+    """Forget what this process knew of the active subscriptions (read again at next use)."""
+    _ACTIVE_KNOWN["until"] = 0.0
 
 
 def _enqueue_fan_out() -> None:
@@ -378,6 +404,29 @@ def webhook_deliveries_replay(*, deliveries: Iterable[Delivery], by) -> int:
     return len(dead)
 
 
+def webhook_history_prune(*, now: datetime | None = None, batch_size: int = 2000) -> dict:
+    """Delete what ended more than PORTAL_WEBHOOK_KEEP_DAYS ago: delivered and dead deliveries
+    with their attempts, then fanned-out events left without any delivery (those nobody
+    subscribed to included). A pending delivery and its event are never deleted, whatever
+    their age. By batches, each its own transaction. Returns how many of each were deleted."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(days=settings.PORTAL_WEBHOOK_KEEP_DAYS)
+    ended = Delivery.objects.filter(
+        Q(status=DeliveryStatus.DELIVERED, delivered_at__lt=cutoff)
+        | Q(status=DeliveryStatus.DEAD, dead_at__lt=cutoff)
+    )
+    deleted = {"attempts": 0, "deliveries": 0, "events": 0}
+    while ids := list(ended.values_list("pk", flat=True)[:batch_size]):
+        with transaction.atomic():
+            deleted["attempts"] += DeliveryAttempt.objects.filter(delivery_id__in=ids).delete()[0]
+            _count, by_model = Delivery.objects.filter(pk__in=ids).delete()
+            deleted["deliveries"] += by_model.get("webhooks.Delivery", 0)
+    orphans = Event.objects.filter(fanned_out_at__lt=cutoff, deliveries__isnull=True)
+    while ids := list(orphans.values_list("pk", flat=True)[:batch_size]):
+        deleted["events"] += Event.objects.filter(pk__in=ids).delete()[0]
+    return deleted
+
+
 def subscription_summary(subscription: Subscription) -> dict:
     """What the audit trail keeps of a subscription: never its secret."""
     return {
@@ -394,6 +443,7 @@ def webhook_subscription_save(*, subscription: Subscription, by, before: dict | 
     with transaction.atomic():
         created = subscription.pk is None
         subscription.save()
+        transaction.on_commit(webhook_subscriptions_changed)
         audit_record(
             actor=by,
             action="webhook_subscription.create" if created else "webhook_subscription.update",
