@@ -195,6 +195,21 @@ def test_the_renewal_ladder_tells_each_rung_once(cast):
     assert Event.objects.filter(type=EventType.CERTIFICATE_EXPIRING).count() == 2
 
 
+def test_the_renewal_ladder_writes_its_events_and_notifications_in_one_transaction(
+    cast, monkeypatch
+):
+    certificate_valid_for(cast, days_left=40)
+
+    def fails(*args, **kwargs):
+        raise RuntimeError("the notifications' statement fails after the events were written")
+
+    monkeypatch.setattr("certificates.deadlines.notify_select", fails)
+    monkeypatch.setattr("certificates.deadlines.notify_rows", fails)
+    with pytest.raises(RuntimeError):
+        renewal_ladder_sweep()
+    assert not Event.objects.exists(), "rolled back with the notifications"
+
+
 def test_the_event_types_read_in_english_too():
     with translation.override("en"):
         assert str(EventType.DEVICE_RETURN_DUE.label) == "Device due for return"
