@@ -26,6 +26,8 @@ from urllib.parse import urlsplit
 
 from standardwebhooks import Webhook
 
+from portal.lib.isotime import iso_utc
+
 USER_AGENT = "cert-portal-webhooks/1"
 
 
@@ -39,13 +41,6 @@ class Outcome:
     status_code: int | None = None
     error: str = ""
     duration_ms: int = 0
-
-
-def iso_utc(value: datetime | None) -> str | None:
-    """A time as the payloads carry it: ISO 8601 in UTC, to the second, with `Z`."""
-    if value is None:
-        return None
-    return value.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
 def body_bytes(*, type_: str, occurred_at: datetime, data: dict) -> bytes:
