@@ -12,7 +12,7 @@ import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -427,11 +427,27 @@ def webhook_history_prune(*, now: datetime | None = None, batch_size: int = 2000
     return deleted
 
 
+def _url_for_the_record(url: str) -> str:
+    """The URL without what may carry a credential: user-info (`user:password@`), query string
+    (`?token=…`) and fragment."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    netloc = f"{host}:{port}" if port else host
+    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+
+
 def subscription_summary(subscription: Subscription) -> dict:
-    """What the audit trail keeps of a subscription: never its secret."""
+    """What the audit trail keeps of a subscription: never its secret, nor what of its URL may
+    carry a credential (user-info, query string)."""
     return {
         "name": subscription.name,
-        "url": subscription.url,
+        "url": _url_for_the_record(subscription.url),
         "event_types": list(subscription.event_types),
         "organization": subscription.organization_id,
         "is_active": subscription.is_active,

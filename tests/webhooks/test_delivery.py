@@ -22,6 +22,7 @@ from webhooks.forms import SubscriptionForm
 from webhooks.models import Delivery, DeliveryAttempt, Subscription, new_secret
 from webhooks.sending import Outcome, Poster, address_allowed
 from webhooks.services import (
+    subscription_summary,
     webhook_deliveries_replay,
     webhook_deliveries_sweep,
     webhook_delivery_send,
@@ -205,6 +206,13 @@ def test_the_admin_makes_a_subscription_audited_without_its_secret(cast, client)
     update = AuditEvent.objects.get(action="webhook_subscription.update")
     assert update.before["is_active"] is True and update.after["is_active"] is False
     assert update.after["event_types"] == ["letter.returned"]
+
+
+def test_the_audit_trail_keeps_no_credential_of_a_subscriptions_url(cast):
+    subscription = subscribe("https://portal:s3cret@qlvb.gov.vn:8443/hooks?token=abc123#x")
+    summary = subscription_summary(subscription)
+    assert summary["url"] == "https://qlvb.gov.vn:8443/hooks"
+    assert "s3cret" not in str(summary) and "abc123" not in str(summary)
 
 
 @pytest.mark.parametrize("url", ["ftp://example.gov.vn/x", "file:///etc/passwd", "javascript:x"])
