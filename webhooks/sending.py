@@ -131,9 +131,10 @@ def _guarded_connection(allow_private: bool, deadline: "Deadline"):
             raise Expired(f"timed out resolving {host}") from None
         error: OSError | None = None
         for family, kind, proto, _name, sockaddr in addresses:
+            left = deadline.left()  # Expired once the deadline has passed
             sock = socket.socket(family, kind, proto)
             try:
-                sock.settimeout(deadline.left())
+                sock.settimeout(left)
                 if source_address:
                     sock.bind(source_address)
                 sock.connect(sockaddr)
