@@ -91,14 +91,8 @@ def webhook_events_record_select(*, select: str, params: Sequence) -> int:
 
 
 def _fan_out_after_commit() -> None:
-    """Queue the fan-out once per transaction, however many events it recorded, and only when
-    some subscription is active: a portal nobody subscribes to does not wait on the broker at
-    each letter it moves. The events are recorded all the same (the outbox stays complete; a
-    subscription made meanwhile, or in the last few seconds in another process, gets them
-    fanned out by the sweep, at most PORTAL_WEBHOOK_SWEEP_SECONDS late)."""
+    """Queue the fan-out once per transaction, however many events it recorded."""
     if any(hook is _enqueue_fan_out for _ids, hook, _robust in connection.run_on_commit):
-        return
-    if not _any_active_subscription():
         return
     transaction.on_commit(_enqueue_fan_out)
 
@@ -123,7 +117,13 @@ def webhook_subscriptions_changed() -> None:
 
 
 def _enqueue_fan_out() -> None:
-    enqueue(FAN_OUT_TASK, what="webhook fan-out")
+    """After the commit, only when some subscription is active: a portal nobody subscribes to
+    does not wait on the broker at each letter it moves (nor pays the check inside the
+    change's transaction). The events are recorded all the same: the outbox stays complete,
+    and a subscription saved meanwhile, or in the last seconds in another process, has them
+    fanned out by the sweep, at most PORTAL_WEBHOOK_SWEEP_SECONDS late."""
+    if _any_active_subscription():
+        enqueue(FAN_OUT_TASK, what="webhook fan-out")
 
 
 def webhook_events_fan_out(*, batch_size: int = 1000) -> int:
