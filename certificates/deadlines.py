@@ -25,9 +25,9 @@ from agencies.choices import Role
 from agencies.models import Membership
 from certificates.choices import CertStatus
 from certificates.models import Certificate
+from portal.lib.isotime import iso_utc
 from portal.notifications import notify_rows, notify_select
 from webhooks.choices import EventType
-from webhooks.sending import iso_utc
 from webhooks.services import (
     NewEvent,
     webhook_events_record_many,

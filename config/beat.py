@@ -114,6 +114,11 @@ def beat_schedule(*, audit_checkpoint_minutes: int) -> dict:
             "task": "webhooks.tasks.webhook_deliveries_sweep_task",
             "schedule": env_int("PORTAL_WEBHOOK_SWEEP_SECONDS", 60),
         },
+        # Webhook history past PORTAL_WEBHOOK_KEEP_DAYS (docs/webhooks.md).
+        "webhooks-prune": {
+            "task": "webhooks.tasks.webhook_history_prune_task",
+            "schedule": crontab(hour=3, minute=40),
+        },
         "portal-audit-checkpoint": {
             "task": "portal.tasks.audit_checkpoint_task",
             "schedule": audit_checkpoint_minutes * 60,

@@ -52,6 +52,7 @@ _BY_QUEUE = {
         "orgmerge.tasks.merger_plan_apply_task",
         "orgmerge.tasks.merger_plan_resume_stalled_task",
         "portal.tasks.audit_checkpoint_task",
+        "webhooks.tasks.webhook_history_prune_task",
         "portal.tasks.import_jobs_sweep_task",
         "portal.tasks.export_job_build_task",
         "portal.tasks.export_jobs_sweep_task",

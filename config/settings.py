@@ -449,6 +449,9 @@ PORTAL_WEBHOOK_BACKOFF_SECONDS = env_int("PORTAL_WEBHOOK_BACKOFF_SECONDS", 30)
 PORTAL_WEBHOOK_BACKOFF_MAX_SECONDS = env_int("PORTAL_WEBHOOK_BACKOFF_MAX_SECONDS", 6 * 60 * 60)
 PORTAL_WEBHOOK_LEASE_SECONDS = env_int("PORTAL_WEBHOOK_LEASE_SECONDS", 120)
 PORTAL_WEBHOOK_ALLOW_PRIVATE = env_bool("PORTAL_WEBHOOK_ALLOW_PRIVATE", False)
+# Delivered and dead deliveries (with their attempts), and fanned-out events left without any,
+# are deleted by beat this many days after they ended.
+PORTAL_WEBHOOK_KEEP_DAYS = env_int("PORTAL_WEBHOOK_KEEP_DAYS", 30)
 
 # JSON lines naming the request, in the tasks it queued too (docs/deployment.md, "Logs").
 LOG_FORMAT = env_str("LOG_FORMAT", "text" if DEBUG else "json")

@@ -30,6 +30,7 @@ ALLOWED_IN_FUNCTIONS = {
     ("devices/apps.py", "portal.imports"): READY,
     ("portal/apps.py", "portal"): READY,
     ("portal/apps.py", "portal.lib"): READY,
+    ("webhooks/apps.py", "webhooks"): READY,
     ("portal/apps.py", "portal.lib.folding"): READY,
     ("requests_app/apps.py", "portal.imports"): READY,
     ("requests_app/apps.py", "requests_app.excel.jobs"): READY,

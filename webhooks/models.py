@@ -68,9 +68,14 @@ class Subscription(models.Model):
         return self.name
 
     def reaches(self, event: "Event") -> bool:
+        """Whether this subscription is active and `covers` the event."""
+        return self.is_active and self.covers(event)
+
+    def covers(self, event: "Event") -> bool:
         """Whether `event` is of a wanted type and inside this subscription's subtree, and
-        happened after the subscription was made."""
-        if not self.is_active or event.type not in self.event_types:
+        happened after the subscription was made (active or not). Checked again at sending and
+        at replay: an administrator may have narrowed the subscription since the fan-out."""
+        if event.type not in self.event_types:
             return False
         if event.occurred_at < self.created_at:
             return False

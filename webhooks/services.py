@@ -8,14 +8,15 @@ whatever a lost message or a dead worker left behind: the database, not the brok
 must be delivered.
 """
 
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from portal.audit import audit_record
@@ -96,17 +97,44 @@ def _fan_out_after_commit() -> None:
     transaction.on_commit(_enqueue_fan_out)
 
 
+# Whether any subscription is active, as this process last read it, and until when it holds:
+# one indexed EXISTS every few seconds instead of one per recorded event.
+_ACTIVE_KNOWN = {"until": 0.0, "any": False}
+ACTIVE_KNOWN_SECONDS = 10.0
+
+
+def _any_active_subscription() -> bool:
+    now = time.monotonic()
+    if now >= _ACTIVE_KNOWN["until"]:
+        _ACTIVE_KNOWN["any"] = Subscription.objects.active().exists()
+        _ACTIVE_KNOWN["until"] = now + ACTIVE_KNOWN_SECONDS
+    return _ACTIVE_KNOWN["any"]
+
+
+def webhook_subscriptions_changed() -> None:
+    """Forget what this process knew of the active subscriptions (read again at next use)."""
+    _ACTIVE_KNOWN["until"] = 0.0
+
+
 def _enqueue_fan_out() -> None:
-    enqueue(FAN_OUT_TASK, what="webhook fan-out")
+    """After the commit, only when some subscription is active: a portal nobody subscribes to
+    does not wait on the broker at each letter it moves (nor pays the check inside the
+    change's transaction). The events are recorded all the same: the outbox stays complete,
+    and a subscription saved meanwhile, or in the last seconds in another process, has them
+    fanned out by the sweep, at most PORTAL_WEBHOOK_SWEEP_SECONDS late."""
+    if _any_active_subscription():
+        enqueue(FAN_OUT_TASK, what="webhook fan-out")
 
 
 def webhook_events_fan_out(*, batch_size: int = 1000) -> int:
     """Give every recorded event not yet fanned out one delivery per subscription that may
-    see it; returns the number of deliveries made.
+    see it; returns the number of deliveries this run made (and queued).
 
     Concurrent runs share the work (rows locked, skipping those another run holds); the
     unique (event, subscription) constraint makes a repeated run, or a redelivered task, add
-    nothing. Each new delivery's send is queued after the commit."""
+    nothing. Each new delivery's send is queued after the commit; one a lost run made before
+    is the sweep's to queue again. A new delivery is due now, not when its event happened:
+    the sweep takes a delivery for lost only a lease after it was due."""
     made = 0
     while True:
         with transaction.atomic():
@@ -118,27 +146,33 @@ def webhook_events_fan_out(*, batch_size: int = 1000) -> int:
             )
             if not events:
                 return made
+            ids = [event.pk for event in events]
+            existing = set(Delivery.objects.filter(event_id__in=ids).values_list("pk", flat=True))
             subscriptions = list(Subscription.objects.active().select_related("organization"))
+            now = timezone.now()
             deliveries = [
                 Delivery(
                     event=event,
                     subscription=subscription,
-                    next_attempt_at=event.occurred_at,
+                    next_attempt_at=now,
                     dead_after=settings.PORTAL_WEBHOOK_MAX_ATTEMPTS,
                 )
                 for event in events
                 for subscription in subscriptions
                 if subscription.reaches(event)
             ]
-            Delivery.objects.bulk_create(deliveries, ignore_conflicts=True, batch_size=2000)
-            ids = [event.pk for event in events]
-            Event.objects.filter(pk__in=ids).update(fanned_out_at=timezone.now())
-            new = list(
-                Delivery.objects.filter(event_id__in=ids, attempts=0)
+            if deliveries:
+                Delivery.objects.bulk_create(deliveries, ignore_conflicts=True, batch_size=2000)
+            Event.objects.filter(pk__in=ids).update(fanned_out_at=now)
+            new = [
+                pk
+                for pk in Delivery.objects.filter(event_id__in=ids)
                 .order_by("subscription_id", "pk")
                 .values_list("pk", flat=True)
-            )
-            transaction.on_commit(lambda new=new: _enqueue_sends(new))
+                if pk not in existing
+            ]
+            if new:
+                transaction.on_commit(lambda new=new: _enqueue_sends(new))
             made += len(new)
         if len(events) < batch_size:
             return made
@@ -181,7 +215,9 @@ def webhook_deliveries_send(*, delivery_ids: Sequence[int]) -> dict[int, str]:
     did not answer (timeout, refused connection) is not posted to again in the same run: its
     further deliveries fail this attempt at once rather than each wait for the timeout."""
     outcomes = dict.fromkeys(delivery_ids, "skipped")
-    deliveries = Delivery.objects.select_related("event", "subscription").in_bulk(delivery_ids)
+    deliveries = Delivery.objects.select_related(
+        "event__organization", "subscription__organization"
+    ).in_bulk(delivery_ids)
     lease = timedelta(seconds=settings.PORTAL_WEBHOOK_LEASE_SECONDS)
     down: dict[tuple, str] = {}  # receivers (scheme, host) that did not answer in this run
     with Poster(
@@ -193,6 +229,11 @@ def webhook_deliveries_send(*, delivery_ids: Sequence[int]) -> dict[int, str]:
             if delivery is None or delivery.status != DeliveryStatus.PENDING:
                 continue
             now = timezone.now()
+            if not delivery.subscription.covers(delivery.event):
+                # The administrator narrowed the subscription (organisation, event types) since
+                # the fan-out: the event is no longer its to see, and is never posted.
+                outcomes[pk] = _close_out_of_scope(delivery, now=now)
+                continue
             # Claimed only as it was read: a delivery another worker attempted (or replayed)
             # since is left to that worker.
             claimed = (
@@ -224,6 +265,28 @@ def webhook_deliveries_send(*, delivery_ids: Sequence[int]) -> dict[int, str]:
     return outcomes
 
 
+OUT_OF_SCOPE = "not sent: the event is no longer in the subscription's scope"
+
+
+def _close_out_of_scope(delivery: Delivery, *, now: datetime) -> str:
+    """A pending delivery its subscription no longer covers goes to the dead letters without
+    a request, with its reason (audited); a replay leaves it there while it stays out of
+    scope."""
+    closed = Delivery.objects.filter(pk=delivery.pk, status=DeliveryStatus.PENDING).update(
+        status=DeliveryStatus.DEAD, dead_at=now, last_status_code=None, last_error=OUT_OF_SCOPE
+    )
+    if not closed:
+        return "skipped"
+    audit_record(
+        actor=None,
+        action="webhook_delivery.dead",
+        obj=delivery,
+        after={"attempts": delivery.attempts, "status_code": None},
+        reason=OUT_OF_SCOPE,
+    )
+    return "dead"
+
+
 def _record_attempt(delivery: Delivery, outcome, *, started_at: datetime) -> str:
     number = delivery.attempts
     now = timezone.now()
@@ -240,7 +303,11 @@ def _record_attempt(delivery: Delivery, outcome, *, started_at: datetime) -> str
         )
         fields = {"last_status_code": outcome.status_code, "last_error": error}
         if outcome.ok:
-            mine.update(status=DeliveryStatus.DELIVERED, delivered_at=now, **fields)
+            # Delivered is delivered, even if this post outlasted its lease and another worker
+            # has claimed a further attempt since: that one's record finds it delivered.
+            Delivery.objects.filter(pk=delivery.pk, status=DeliveryStatus.PENDING).update(
+                status=DeliveryStatus.DELIVERED, delivered_at=now, **fields
+            )
             return "delivered"
         if number >= delivery.dead_after:
             if mine.update(status=DeliveryStatus.DEAD, dead_at=now, **fields):
@@ -277,28 +344,43 @@ def _enqueue_retry(delivery_id: int, wait: timedelta) -> None:
 def webhook_deliveries_sweep(*, now: datetime | None = None, limit: int = 10_000) -> dict:
     """Beat's safety net: fan out events whose fan-out message was lost, and queue again
     every pending delivery overdue by more than a lease (its message lost, its worker dead,
-    its retry's countdown lost with the broker)."""
+    its retry's countdown lost with the broker).
+
+    Each delivery it queues is marked due at `now` before its message goes out (in the same
+    statement that picks it): the next sweeps leave it to that message for a lease instead of
+    queueing it again every minute, while the send task still finds it due."""
     now = now or timezone.now()
     fanned = webhook_events_fan_out()
     stale = now - timedelta(seconds=settings.PORTAL_WEBHOOK_LEASE_SECONDS)
-    due = list(
-        Delivery.objects.due(stale).order_by("next_attempt_at").values_list("pk", flat=True)[:limit]
-    )
-    _enqueue_sends(due)
+    with transaction.atomic():
+        due = list(
+            Delivery.objects.due(stale)
+            .select_for_update(skip_locked=True)
+            .order_by("next_attempt_at")
+            .values_list("pk", flat=True)[:limit]
+        )
+        Delivery.objects.filter(pk__in=due).update(next_attempt_at=now)
+        transaction.on_commit(lambda: _enqueue_sends(due))
     return {"fanned_out": fanned, "queued": len(due)}
 
 
 def webhook_deliveries_replay(*, deliveries: Iterable[Delivery], by) -> int:
     """Give dead deliveries a new round of PORTAL_WEBHOOK_MAX_ATTEMPTS, starting now; audited.
-    Deliveries that are not dead are left as they are. Returns how many were replayed."""
+    Deliveries that are not dead, or whose event their subscription no longer covers, are left
+    as they are. Returns how many were replayed."""
     now = timezone.now()
     with transaction.atomic():
-        dead = list(
-            Delivery.objects.dead()
+        dead = [
+            delivery
+            for delivery in Delivery.objects.dead()
             .filter(pk__in=[d.pk for d in deliveries])
-            .select_for_update()
+            .select_related("event__organization", "subscription__organization")
+            .select_for_update(of=("self",))
             .order_by("pk")
-        )
+            # Out of the subscription's scope since (organisation, event types changed): it
+            # stays dead rather than go to another agency's receiver.
+            if delivery.subscription.covers(delivery.event)
+        ]
         for delivery in dead:
             delivery.status = DeliveryStatus.PENDING
             delivery.dead_after = delivery.attempts + settings.PORTAL_WEBHOOK_MAX_ATTEMPTS
@@ -322,11 +404,50 @@ def webhook_deliveries_replay(*, deliveries: Iterable[Delivery], by) -> int:
     return len(dead)
 
 
+def webhook_history_prune(*, now: datetime | None = None, batch_size: int = 2000) -> dict:
+    """Delete what ended more than PORTAL_WEBHOOK_KEEP_DAYS ago: delivered and dead deliveries
+    with their attempts, then fanned-out events left without any delivery (those nobody
+    subscribed to included). A pending delivery and its event are never deleted, whatever
+    their age. By batches, each its own transaction. Returns how many of each were deleted."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(days=settings.PORTAL_WEBHOOK_KEEP_DAYS)
+    ended = Delivery.objects.filter(
+        Q(status=DeliveryStatus.DELIVERED, delivered_at__lt=cutoff)
+        | Q(status=DeliveryStatus.DEAD, dead_at__lt=cutoff)
+    )
+    deleted = {"attempts": 0, "deliveries": 0, "events": 0}
+    while ids := list(ended.values_list("pk", flat=True)[:batch_size]):
+        with transaction.atomic():
+            deleted["attempts"] += DeliveryAttempt.objects.filter(delivery_id__in=ids).delete()[0]
+            _count, by_model = Delivery.objects.filter(pk__in=ids).delete()
+            deleted["deliveries"] += by_model.get("webhooks.Delivery", 0)
+    orphans = Event.objects.filter(fanned_out_at__lt=cutoff, deliveries__isnull=True)
+    while ids := list(orphans.values_list("pk", flat=True)[:batch_size]):
+        deleted["events"] += Event.objects.filter(pk__in=ids).delete()[0]
+    return deleted
+
+
+def _url_for_the_record(url: str) -> str:
+    """The URL without what may carry a credential: user-info (`user:password@`), query string
+    (`?token=…`) and fragment."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    netloc = f"{host}:{port}" if port else host
+    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+
+
 def subscription_summary(subscription: Subscription) -> dict:
-    """What the audit trail keeps of a subscription: never its secret."""
+    """What the audit trail keeps of a subscription: never its secret, nor what of its URL may
+    carry a credential (user-info, query string)."""
     return {
         "name": subscription.name,
-        "url": subscription.url,
+        "url": _url_for_the_record(subscription.url),
         "event_types": list(subscription.event_types),
         "organization": subscription.organization_id,
         "is_active": subscription.is_active,
@@ -338,6 +459,7 @@ def webhook_subscription_save(*, subscription: Subscription, by, before: dict | 
     with transaction.atomic():
         created = subscription.pk is None
         subscription.save()
+        transaction.on_commit(webhook_subscriptions_changed)
         audit_record(
             actor=by,
             action="webhook_subscription.create" if created else "webhook_subscription.update",

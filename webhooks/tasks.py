@@ -7,6 +7,7 @@ from webhooks.services import (
     webhook_deliveries_send,
     webhook_deliveries_sweep,
     webhook_events_fan_out,
+    webhook_history_prune,
 )
 
 
@@ -29,3 +30,10 @@ def webhook_deliveries_send_task(delivery_ids: list[int]) -> dict:
 def webhook_deliveries_sweep_task() -> dict:
     """Periodic: fan out and queue again what a lost message or a dead worker left behind."""
     return webhook_deliveries_sweep()
+
+
+@shared_task
+def webhook_history_prune_task() -> dict:
+    """Daily, on the bulk queue: delete the history past PORTAL_WEBHOOK_KEEP_DAYS; a second
+    run finds nothing more to delete."""
+    return webhook_history_prune()

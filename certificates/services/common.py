@@ -16,8 +16,8 @@ from certificates.choices import SUBSCRIBER_KEY_ALGORITHMS, CertStatus
 from certificates.exceptions import CertificateError
 from certificates.models import Certificate, CertificateEvent
 from certificates.subjects import SubjectInfo
+from portal.lib.isotime import iso_utc
 from portal.lib.queueing import enqueue
-from webhooks.sending import iso_utc
 from webhooks.services import NewEvent
 
 

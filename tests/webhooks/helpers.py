@@ -2,15 +2,18 @@
 
 from webhooks.choices import EventType
 from webhooks.models import Subscription
+from webhooks.services import webhook_subscriptions_changed
 
 ALL_TYPES = list(EventType.values)
 
 
 def subscribe(url="http://127.0.0.1:9/hooks", *, organization=None, types=ALL_TYPES, **fields):
-    return Subscription.objects.create(
+    subscription = Subscription.objects.create(
         name=f"Hệ thống nhận {Subscription.objects.count() + 1}",
         url=url,
         organization=organization,
         event_types=list(types),
         **fields,
     )
+    webhook_subscriptions_changed()  # as the admin's save does
+    return subscription

@@ -24,7 +24,7 @@ class Receiver:
         self.rejected = 0
         self.received: list[dict] = []  # every verified body, duplicates included
         self.ids: dict[str, dict] = {}  # webhook-id → body: what the receiver keeps
-        self.headers: list[dict] = []
+        self.headers: list[dict] = []  # every request's headers, in arrival order
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -82,6 +82,12 @@ class Receiver:
     def __exit__(self, *exc):
         self.server.shutdown()
         self.server.server_close()
+
+
+def arrivals(receiver: Receiver) -> list[str]:
+    """The `webhook-id` of every request that arrived, duplicates included."""
+    with receiver.lock:
+        return [headers["webhook-id"] for headers in receiver.headers]
 
 
 def types(receiver: Receiver) -> list[str]:

@@ -23,8 +23,10 @@ from requests_app import services as letters
 from requests_app.choices import Status
 from requests_app.lifecycle import ACTIONS
 from tests.factories import certificate_valid_for, letter_draft, letter_row_add
+from tests.webhooks.helpers import subscribe
 from webhooks.choices import EventType
 from webhooks.models import Event
+from webhooks.services import FAN_OUT_TASK, webhook_event_record
 
 pytestmark = pytest.mark.django_db
 
@@ -37,6 +39,7 @@ def _submitted(cast):
 
 
 def test_a_submitted_letter_writes_its_event_with_ids_and_statuses_only(cast):
+    subscribe(organization=cast.agency_a)
     letter = _submitted(cast)
 
     event = Event.objects.get()
@@ -51,21 +54,65 @@ def test_a_submitted_letter_writes_its_event_with_ids_and_statuses_only(cast):
         "previous_status": Status.DRAFT,
     }
     assert "012190001234" not in str(event.data), "no ID number of the letter's rows"
-    assert event.fanned_out_at is None, "fanned out by a task, after the commit"
 
 
-def test_a_change_rolled_back_leaves_no_event(cast):
+@pytest.fixture
+def fan_outs(monkeypatch):
+    """The fan-outs sent to the broker (once the transaction's callbacks have run)."""
+    sent = []
+    monkeypatch.setattr(
+        "webhooks.services.enqueue",
+        lambda name, *args, **kw: name == FAN_OUT_TASK and sent.append(name) or True,
+    )
+    return sent
+
+
+def test_the_fan_out_is_queued_once_after_the_commit(
+    cast, django_capture_on_commit_callbacks, fan_outs
+):
+    subscribe(organization=cast.agency_a)
     letter = letter_draft(cast)
     letter_row_add(letter, cast.clerk_a)
 
-    with pytest.raises(RuntimeError), transaction.atomic():
+    with django_capture_on_commit_callbacks(execute=True):
+        letters.cert_request_submit(cert_request=letter, by=cast.clerk_a)
+        webhook_event_record(
+            type=EventType.LETTER_FORWARDED, key="other", organization_id=None, data={}
+        )
+        assert fan_outs == [], "not before the commit"
+    assert len(fan_outs) == 1, "one fan-out per transaction, however many events"
+
+
+def test_a_change_rolled_back_leaves_no_event_and_queues_nothing(
+    cast, django_capture_on_commit_callbacks, fan_outs
+):
+    subscribe(organization=cast.agency_a)
+    letter = letter_draft(cast)
+    letter_row_add(letter, cast.clerk_a)
+
+    with (
+        django_capture_on_commit_callbacks(execute=True),
+        pytest.raises(RuntimeError),
+        transaction.atomic(),
+    ):
         letters.cert_request_submit(cert_request=letter, by=cast.clerk_a)
         assert Event.objects.count() == 1
         raise RuntimeError("the change fails after its event was written")
 
+    assert fan_outs == []
     letter.refresh_from_db()
     assert letter.status == Status.DRAFT
     assert not Event.objects.exists()
+
+
+def test_without_any_active_subscription_nothing_is_queued_but_the_event_is_kept(
+    cast, django_capture_on_commit_callbacks, fan_outs
+):
+    subscribe(organization=cast.agency_a, is_active=False)
+    with django_capture_on_commit_callbacks(execute=True):
+        _submitted(cast)
+    assert fan_outs == [], "no broker round trip when nobody subscribes"
+    assert Event.objects.count() == 1, "the outbox stays complete; the sweep fans it out"
 
 
 def test_the_lifecycle_table_names_the_four_letter_events():
@@ -146,6 +193,21 @@ def test_the_renewal_ladder_tells_each_rung_once(cast):
 
     renewal_ladder_sweep(now=timezone.now() + timedelta(days=15))
     assert Event.objects.filter(type=EventType.CERTIFICATE_EXPIRING).count() == 2
+
+
+def test_the_renewal_ladder_writes_its_events_and_notifications_in_one_transaction(
+    cast, monkeypatch
+):
+    certificate_valid_for(cast, days_left=40)
+
+    def fails(*args, **kwargs):
+        raise RuntimeError("the notifications' statement fails after the events were written")
+
+    monkeypatch.setattr("certificates.deadlines.notify_select", fails)
+    monkeypatch.setattr("certificates.deadlines.notify_rows", fails)
+    with pytest.raises(RuntimeError):
+        renewal_ladder_sweep()
+    assert not Event.objects.exists(), "rolled back with the notifications"
 
 
 def test_the_event_types_read_in_english_too():
