@@ -163,6 +163,9 @@ def cert_request_detail(request, pk: int):
         **_actions_context(cert_request, actions, figures),
         **signed_upload_context(cert_request, actions),
         **desk_signing_context(request, cert_request, actions),
+        # the e-mails to the receiving office (docs/mail.md)
+        "letter_mails": list(services.letter_mails(cert_request)),
+        "may_resend_mail": services.may_resend(request.user, cert_request),
     }
     return render(request, "requests_app/detail.html", context)
 
