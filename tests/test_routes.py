@@ -216,6 +216,9 @@ ROUTES: dict[str, Route] = {
     "requests_app:docx": R(LETTER, "login 200 200 404 404 404 404 404", 7),
     "requests_app:pdf_preview": R(LETTER, "login 200 200 404 404 404 404 404", 7),
     "requests_app:verify": R(LETTER, "login 302 302 404 404 404 404 404", 5, post=True),
+    "requests_app:mail_resend": R(
+        at("w.letter.pk", MISSING), "login 404 404 404 404 404 404 404", 6, post=True
+    ),
     "requests_app:validation_report_json": R(LETTER, "login 404 404 404 404 404 404 404", 5),
     "requests_app:validation_report_pdf": R(LETTER, "login 404 404 404 404 404 404 404", 5),
     "requests_app:province_inbox": R(None, "login 403 403 403 200 200 403 403", 7),
