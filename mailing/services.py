@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from email.utils import make_msgid
 
 from django.conf import settings
+from django.core.mail.utils import DNS_NAME
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -46,6 +47,8 @@ def mail_queue(*, mails: Sequence[NewMail]) -> list[int]:
     a mail already written (same object, issuance, recipient and purpose) is skipped. The ids
     of the mails this call wrote."""
     now = timezone.now()
+    # Django's cached host name: make_msgid would otherwise ask the resolver at every call.
+    domain = settings.PORTAL_MAIL_MESSAGE_ID_DOMAIN or str(DNS_NAME)
     written = []
     for new in mails:
         row = OutgoingMail(
@@ -57,17 +60,16 @@ def mail_queue(*, mails: Sequence[NewMail]) -> list[int]:
             subject=new.subject[:500],
             body=new.body,
             attachments=new.attachments,
-            message_id=make_msgid(domain=settings.PORTAL_MAIL_MESSAGE_ID_DOMAIN),
+            message_id=make_msgid(domain=domain),
             next_attempt_at=now,
             give_up_after=settings.PORTAL_MAIL_MAX_ATTEMPTS,
         )
-        # ON CONFLICT DO NOTHING on the unique constraint: a repeated call writes nothing.
+        # ON CONFLICT DO NOTHING on the unique constraint: a repeated call writes nothing; the
+        # row is this call's when its fresh Message-ID is found.
         OutgoingMail.objects.bulk_create([row], ignore_conflicts=True)
-        mine = OutgoingMail.objects.filter(
-            about=row.about, issuance=row.issuance, recipient=row.recipient, purpose=row.purpose,
-            message_id=row.message_id,
-        ).values_list("pk", flat=True)  # fmt: skip
-        written.extend(mine)
+        written.extend(
+            OutgoingMail.objects.filter(message_id=row.message_id).values_list("pk", flat=True)
+        )
     if written:
         transaction.on_commit(lambda: _enqueue_sends(written))
     return written

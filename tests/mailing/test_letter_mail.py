@@ -20,7 +20,7 @@ from requests_app import services
 from requests_app.choices import FormKind
 from tests.helpers import sign_in
 from tests.mailing.conftest import CA_ADDRESS, OFFICE_ADDRESS
-from tests.requests_app.letters import draft
+from tests.requests_app.letters import draft, issue_signed
 
 pytestmark = pytest.mark.django_db
 
@@ -248,3 +248,35 @@ def test_a_late_bounce_is_recorded_by_its_message_id_and_shown(cast, smtp, clien
     assert AuditEvent.objects.filter(action="outgoing_mail.bounced").exists()
     text = page(client, cast.clerk_a, letter).content.decode()
     assert f"Thư tới {CA_ADDRESS} bị trả lại (550 5.2.2 mailbox full)" in text
+
+
+def test_a_letter_signed_at_the_desk_is_mailed_with_its_stored_signed_version(cast, ca, smtp):
+    letter = draft(cast, FormKind.ISSUE_PERSON)
+    services.cert_request_submit(cert_request=letter, by=cast.clerk_a)
+    letter = issue_signed(cast, letter)
+    signed = services.letter_signed_current(letter)
+    [mail] = [m for m in mails_of(letter) if m.recipient == CA_ADDRESS]
+
+    assert mail_send(mail_id=mail.pk) == "sent"
+    [message] = smtp.received
+    [pdf] = [p for p in message.iter_attachments() if p.get_content_type() == "application/pdf"]
+    assert pdf.get_content() == bytes(signed.content), "the signed version's bytes, unchanged"
+
+
+def test_a_mail_whose_worker_died_mid_attempt_is_sent_once_after_its_lease(cast, smtp, settings):
+    letter = signed_letter(cast)
+    mail = mails_of(letter)[0]
+    lease = timedelta(seconds=settings.PORTAL_MAIL_LEASE_SECONDS)
+    # A worker claimed the attempt and died before speaking to the server.
+    OutgoingMail.objects.filter(pk=mail.pk).update(
+        attempts=1, next_attempt_at=timezone.now() + lease
+    )
+    assert mail_send(mail_id=mail.pk) == "skipped", "claimed: left to its worker"
+    assert mail_sweep() == 0, "not queued again while the claim holds"
+
+    OutgoingMail.objects.filter(pk=mail.pk).update(next_attempt_at=timezone.now() - lease)
+    assert mail_sweep() == 1
+    assert mail_send(mail_id=mail.pk) == "sent"
+    assert len(smtp.received) == 1
+    mail.refresh_from_db()
+    assert mail.attempts == 2 and mail.status == MailStatus.SENT
