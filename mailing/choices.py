@@ -15,3 +15,4 @@ class MailStatus(models.TextChoices):
 
 class MailPurpose(models.TextChoices):
     LETTER_ISSUED = "letter.issued", _("Văn bản đã ký ban hành")
+    DEVICE_DOCUMENT_SENT = "device_document.sent", _("Thông báo, biên bản thiết bị đã ký gửi")

@@ -166,14 +166,21 @@ def cert_request_detail(request, pk: int):
         **desk_signing_context(request, cert_request, actions),
         # the e-mails to the receiving office (docs/mail.md), written once a version is signed:
         # no query for the letters that have none
-        "letter_mails": (
-            list(services.letter_mails(cert_request))
-            if any(d.kind == DocumentKind.SIGNED for d in documents)
-            else []
-        ),
-        "may_resend_mail": services.may_resend(request.user, cert_request),
+        "letter_mails": _mails(request, cert_request, documents),
     }
     return render(request, "requests_app/detail.html", context)
+
+
+def _mails(request, cert_request: CertRequest, documents) -> list:
+    """The letter's e-mails (docs/mail.md), with their "Gửi lại" address for whoever may
+    resend: written once a version is signed, so no query for the letters that have none."""
+    if not any(d.kind == DocumentKind.SIGNED for d in documents):
+        return []
+    mails = list(services.letter_mails(cert_request))
+    if services.may_resend(request.user, cert_request):
+        for mail in mails:
+            mail.resend_url = reverse("requests_app:mail_resend", args=[cert_request.pk, mail.pk])
+    return mails
 
 
 def _history(cert_request: CertRequest) -> list:
