@@ -41,16 +41,17 @@ def build_message(mail, *, connection=None) -> EmailMessage:
     return message
 
 
+def _text(value) -> str:
+    return value.decode(errors="replace") if isinstance(value, bytes) else str(value)
+
+
 def _reply(exc: smtplib.SMTPException) -> tuple[int | None, str]:
     """The reply code and text an SMTP exception carries (the first refused recipient's)."""
     if isinstance(exc, smtplib.SMTPRecipientsRefused) and exc.recipients:
         code, text = next(iter(exc.recipients.values()))
-        return code, text.decode(errors="replace") if isinstance(text, bytes) else str(text)
+        return code, _text(text)
     if isinstance(exc, smtplib.SMTPResponseException):
-        text = exc.smtp_error
-        return exc.smtp_code, text.decode(errors="replace") if isinstance(text, bytes) else str(
-            text
-        )
+        return exc.smtp_code, _text(exc.smtp_error)
     return None, str(exc)
 
 

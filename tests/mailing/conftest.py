@@ -2,6 +2,9 @@ import pytest
 
 from tests.mailing.smtp_server import SMTPServer
 
+# agency A's head with a certificate and the agency's seal, as the device-signing tests have them
+from tests.requests_app.conftest import head  # noqa: F401
+
 CA_ADDRESS = "ca@bcy.gov.vn"
 OFFICE_ADDRESS = "skhcn@laichau.gov.vn"
 

@@ -13,7 +13,6 @@ from portal.documents import DocumentKind
 from portal.models import AuditEvent
 from tests.helpers import sign_in
 from tests.mailing.conftest import CA_ADDRESS, OFFICE_ADDRESS
-from tests.requests_app.conftest import head  # noqa: F401 - the fixture, shared
 from tests.requests_app.device_signing_world import agency_signs, loss_of, minutes_of, notice_of
 
 pytestmark = pytest.mark.django_db
@@ -28,7 +27,7 @@ def test_a_signed_notice_or_loss_report_reaches_the_ca_with_both_files(
     head,
     smtp,
     build,
-    form,  # noqa: F811
+    form,
 ):
     document = build(cast, token)
     agency_signs(document, cast.head_a)
@@ -51,7 +50,7 @@ def test_a_signed_notice_or_loss_report_reaches_the_ca_with_both_files(
     assert docx[:2] == b"PK"
 
 
-def test_a_return_minutes_goes_to_its_receiving_office(cast, token, head, smtp):  # noqa: F811
+def test_a_return_minutes_goes_to_its_receiving_office(cast, token, head, smtp):
     cast.office_1.official_email = OFFICE_ADDRESS
     cast.office_1.save(update_fields=["official_email"])
     minutes = minutes_of(cast, token)
@@ -65,7 +64,7 @@ def test_the_failure_shows_on_the_page_and_only_the_agencys_clerk_resends(
     token,
     head,
     smtp,
-    client,  # noqa: F811
+    client,
 ):
     notice = notice_of(cast, token)
     agency_signs(notice, cast.head_a)
