@@ -280,3 +280,22 @@ def test_a_mail_whose_worker_died_mid_attempt_is_sent_once_after_its_lease(cast,
     assert len(smtp.received) == 1
     mail.refresh_from_db()
     assert mail.attempts == 2 and mail.status == MailStatus.SENT
+
+
+def test_the_admin_marks_a_sent_mail_bounced_and_resends_it(cast, smtp, client):
+    letter = signed_letter(cast)
+    mail = next(m for m in mails_of(letter) if m.recipient == CA_ADDRESS)
+    mail_send(mail_id=mail.pk)
+    changelist = reverse("admin:mailing_outgoingmail_changelist")
+    sign_in(client, cast.admin)
+
+    client.post(changelist, {"action": "mark_bounced", "_selected_action": [mail.pk]})
+    mail.refresh_from_db()
+    assert mail.status == MailStatus.BOUNCED
+    assert AuditEvent.objects.get(action="outgoing_mail.bounced").actor_id == cast.admin.pk
+
+    client.post(changelist, {"action": "resend", "_selected_action": [mail.pk]})
+    mail.refresh_from_db()
+    assert mail.status == MailStatus.PENDING
+    assert mail_send(mail_id=mail.pk) == "sent"
+    assert len(smtp.received) == 2, "sent, bounced, sent again on request"
