@@ -457,7 +457,9 @@ PORTAL_WEBHOOK_ALLOW_PRIVATE = env_bool("PORTAL_WEBHOOK_ALLOW_PRIVATE", False)
 # failure is tried again after PORTAL_MAIL_BACKOFF_SECONDS doubled at each failure (at most
 # PORTAL_MAIL_BACKOFF_MAX_SECONDS), and given up after PORTAL_MAIL_MAX_ATTEMPTS; a worker claims
 # an attempt for PORTAL_MAIL_LEASE_SECONDS (keep it above EMAIL_TIMEOUT).
-PORTAL_MAIL_CA_ADDRESS = env_str("PORTAL_MAIL_CA_ADDRESS", "ca@bcy.gov.vn")
+# Empty by default, so that a demo or a staging copy with a real relay never mails the CA;
+# .env.example gives the CA's published address (seed letter 004).
+PORTAL_MAIL_CA_ADDRESS = env_str("PORTAL_MAIL_CA_ADDRESS", "")
 PORTAL_MAIL_COPY_PROVINCE = env_bool("PORTAL_MAIL_COPY_PROVINCE", True)
 PORTAL_MAIL_MESSAGE_ID_DOMAIN = env_str("PORTAL_MAIL_MESSAGE_ID_DOMAIN", "") or None
 PORTAL_MAIL_MAX_ATTEMPTS = env_int("PORTAL_MAIL_MAX_ATTEMPTS", 12)
