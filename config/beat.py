@@ -119,6 +119,12 @@ def beat_schedule(*, audit_checkpoint_minutes: int) -> dict:
             "task": "webhooks.tasks.webhook_history_prune_task",
             "schedule": crontab(hour=3, minute=40),
         },
+        # Outgoing mails whose message was lost or whose retry waits longer than a lease
+        # (docs/mail.md).
+        "mail-sweep": {
+            "task": "mailing.tasks.mail_sweep_task",
+            "schedule": env_int("PORTAL_MAIL_SWEEP_SECONDS", 60),
+        },
         "portal-audit-checkpoint": {
             "task": "portal.tasks.audit_checkpoint_task",
             "schedule": audit_checkpoint_minutes * 60,

@@ -12,8 +12,11 @@ CA = "ca"  # the CA's own publications: CRLs, the time-stamping unit
 # posts to other systems: waiting on their answers (up to PORTAL_WEBHOOK_TIMEOUT_SECONDS each),
 # never in front of a sweep or an export, and never held up by them (docs/webhooks.md)
 WEBHOOKS = "webhooks"
+# mail to other offices over SMTP: waiting on the mail server (up to EMAIL_TIMEOUT each),
+# never in front of a clerk's processing or behind a sweep (docs/mail.md)
+MAIL = "mail"
 
-QUEUES = [Queue(name) for name in (INTERACTIVE, DOCUMENTS, BULK, CA, WEBHOOKS)]
+QUEUES = [Queue(name) for name in (INTERACTIVE, DOCUMENTS, BULK, CA, WEBHOOKS, MAIL)]
 
 _BY_QUEUE = {
     INTERACTIVE: [
@@ -33,6 +36,10 @@ _BY_QUEUE = {
         "webhooks.tasks.webhook_events_fan_out_task",
         "webhooks.tasks.webhook_deliveries_send_task",
         "webhooks.tasks.webhook_deliveries_sweep_task",
+    ],
+    MAIL: [
+        "mailing.tasks.mail_send_task",
+        "mailing.tasks.mail_sweep_task",
     ],
     BULK: [
         "agencies.tasks.organization_codes_parse_task",

@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "portal",
     "agencies",
     "webhooks",
+    "mailing",
     "devices",
     "certificates",
     "requests_app",
@@ -250,6 +251,8 @@ EMAIL_PORT = env_int("EMAIL_PORT", 587)
 EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
+# Seconds an SMTP connection may wait for the server (outgoing letters: docs/mail.md).
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "cong-chu-ky-so@example.gov.vn")
 EMAIL_BACKEND = (
     "django.core.mail.backends.smtp.EmailBackend"
@@ -452,6 +455,20 @@ PORTAL_WEBHOOK_ALLOW_PRIVATE = env_bool("PORTAL_WEBHOOK_ALLOW_PRIVATE", False)
 # Delivered and dead deliveries (with their attempts), and fanned-out events left without any,
 # are deleted by beat this many days after they ended.
 PORTAL_WEBHOOK_KEEP_DAYS = env_int("PORTAL_WEBHOOK_KEEP_DAYS", 30)
+# Issued letters e-mailed to the office that receives them (docs/mail.md): the CA's address
+# for the letters addressed to it, the Sở KH&CN's official e-mail otherwise. A temporary
+# failure is tried again after PORTAL_MAIL_BACKOFF_SECONDS doubled at each failure (at most
+# PORTAL_MAIL_BACKOFF_MAX_SECONDS), and given up after PORTAL_MAIL_MAX_ATTEMPTS; a worker claims
+# an attempt for PORTAL_MAIL_LEASE_SECONDS (keep it above EMAIL_TIMEOUT).
+# Empty by default, so that a demo or a staging copy with a real relay never mails the CA;
+# .env.example gives the CA's published address (seed letter 004).
+PORTAL_MAIL_CA_ADDRESS = env_str("PORTAL_MAIL_CA_ADDRESS", "")
+PORTAL_MAIL_COPY_PROVINCE = env_bool("PORTAL_MAIL_COPY_PROVINCE", True)
+PORTAL_MAIL_MESSAGE_ID_DOMAIN = env_str("PORTAL_MAIL_MESSAGE_ID_DOMAIN", "") or None
+PORTAL_MAIL_MAX_ATTEMPTS = env_int("PORTAL_MAIL_MAX_ATTEMPTS", 12)
+PORTAL_MAIL_BACKOFF_SECONDS = env_int("PORTAL_MAIL_BACKOFF_SECONDS", 60)
+PORTAL_MAIL_BACKOFF_MAX_SECONDS = env_int("PORTAL_MAIL_BACKOFF_MAX_SECONDS", 6 * 60 * 60)
+PORTAL_MAIL_LEASE_SECONDS = env_int("PORTAL_MAIL_LEASE_SECONDS", 120)
 
 # JSON lines naming the request, in the tasks it queued too (docs/deployment.md, "Logs").
 LOG_FORMAT = env_str("LOG_FORMAT", "text" if DEBUG else "json")

@@ -37,6 +37,12 @@ urlpatterns = [
     path("thiet-bi/mau-07/<int:pk>/in/", documents.notice_print, name="notice_print"),
     path("thiet-bi/mau-07/<int:pk>/pdf/", pdfs.notice_pdf, name="notice_pdf"),
     path("thiet-bi/mau-07/<int:pk>/docx/", word.notice_docx, name="notice_docx"),
+    path(
+        "thiet-bi/mau-07/<int:pk>/thu/<int:mail_pk>/gui-lai/",
+        documents.document_mail_resend,
+        {"kind": "notice"},
+        name="notice_mail_resend",
+    ),
     # Return obligations and Mẫu 08.
     path("thiet-bi/thu-hoi/", documents.returns, name="returns"),
     path("thiet-bi/mau-08/", document_lists.minutes_list, name="minutes_list"),
@@ -45,10 +51,22 @@ urlpatterns = [
     path("thiet-bi/mau-08/<int:pk>/in/", documents.minutes_print, name="minutes_print"),
     path("thiet-bi/mau-08/<int:pk>/pdf/", pdfs.minutes_pdf, name="minutes_pdf"),
     path("thiet-bi/mau-08/<int:pk>/docx/", word.minutes_docx, name="minutes_docx"),
+    path(
+        "thiet-bi/mau-08/<int:pk>/thu/<int:mail_pk>/gui-lai/",
+        documents.document_mail_resend,
+        {"kind": "minutes"},
+        name="minutes_mail_resend",
+    ),
     # Mẫu 09: lost devices.
     path("thiet-bi/mau-09/", document_lists.loss_list, name="loss_list"),
     path("thiet-bi/mau-09/<int:pk>/", documents.loss_detail, name="loss_detail"),
     path("thiet-bi/mau-09/<int:pk>/in/", documents.loss_print, name="loss_print"),
     path("thiet-bi/mau-09/<int:pk>/pdf/", pdfs.loss_pdf, name="loss_pdf"),
     path("thiet-bi/mau-09/<int:pk>/docx/", word.loss_docx, name="loss_docx"),
+    path(
+        "thiet-bi/mau-09/<int:pk>/thu/<int:mail_pk>/gui-lai/",
+        documents.document_mail_resend,
+        {"kind": "loss"},
+        name="loss_mail_resend",
+    ),
 ]

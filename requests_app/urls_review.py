@@ -3,7 +3,7 @@ processing progress and the two work queues."""
 
 from django.urls import path
 
-from requests_app.views import detail, documents, queues, validation, word
+from requests_app.views import detail, documents, mail, queues, validation, word
 
 urlpatterns = [
     path("van-ban/<int:pk>/", detail.cert_request_detail, name="detail"),
@@ -31,6 +31,11 @@ urlpatterns = [
         "van-ban/<int:pk>/bao-cao-tham-dinh.pdf",
         validation.letter_validation_report_pdf,
         name="validation_report_pdf",
+    ),
+    path(
+        "van-ban/<int:pk>/thu/<int:mail_pk>/gui-lai/",
+        mail.letter_mail_resend,
+        name="mail_resend",
     ),
     path("so-khcn/hop-thu/", queues.province_inbox, name="province_inbox"),
     path("ca/hang-doi/", queues.ca_queue, name="ca_queue"),

@@ -216,6 +216,9 @@ ROUTES: dict[str, Route] = {
     "requests_app:docx": R(LETTER, "login 200 200 404 404 404 404 404", 7),
     "requests_app:pdf_preview": R(LETTER, "login 200 200 404 404 404 404 404", 7),
     "requests_app:verify": R(LETTER, "login 302 302 404 404 404 404 404", 5, post=True),
+    "requests_app:mail_resend": R(
+        at("w.letter.pk", MISSING), "login 404 404 404 404 404 404 404", 6, post=True
+    ),
     "requests_app:validation_report_json": R(LETTER, "login 404 404 404 404 404 404 404", 5),
     "requests_app:validation_report_pdf": R(LETTER, "login 404 404 404 404 404 404 404", 5),
     "requests_app:province_inbox": R(None, "login 403 403 403 200 200 403 403", 7),
@@ -251,22 +254,32 @@ ROUTES: dict[str, Route] = {
     "devices:pin_envelope": R(DEVICE, "login 403 403 404 403 404 302 403", 9, post=True),
     "devices:handover": R(None, "login 200 403 200 403 403 403 403", 6),
     "devices:notice_list": R(None, "login 200 200 200 200 200 200 403", 8),
-    "devices:notice_detail": R(at("w.notice.pk"), "login 200 200 404 200 404 200 404", 8),
+    # a sent document's page reads its e-mails to the receiving side: one query (docs/mail.md)
+    "devices:notice_detail": R(at("w.notice.pk"), "login 200 200 404 200 404 200 404", 9),
     "devices:notice_print": R(at("w.notice.pk"), "login 200 200 404 200 404 200 404", 6),
     "devices:notice_pdf": R(at("w.notice.pk"), "login 200 200 404 200 404 200 404", 8),
     "devices:notice_docx": R(at("w.notice.pk"), "login 200 200 404 200 404 200 404", 6),
+    "devices:notice_mail_resend": R(
+        at("w.notice.pk", MISSING), "login 404 404 404 404 404 404 404", 6, post=True
+    ),
     "devices:returns": R(None, "login 200 200 200 200 200 200 403", 8),
     "devices:minutes_list": R(None, "login 200 200 200 200 200 200 403", 8),
     "devices:minutes_create": R(None, "login 200 403 200 403 403 403 403", 7),
-    "devices:minutes_detail": R(at("w.minutes.pk"), "login 200 200 404 200 404 200 404", 9),
+    "devices:minutes_detail": R(at("w.minutes.pk"), "login 200 200 404 200 404 200 404", 10),
     "devices:minutes_print": R(at("w.minutes.pk"), "login 200 200 404 200 404 200 404", 6),
     "devices:minutes_pdf": R(at("w.minutes.pk"), "login 200 200 404 200 404 200 404", 8),
     "devices:minutes_docx": R(at("w.minutes.pk"), "login 200 200 404 200 404 200 404", 6),
+    "devices:minutes_mail_resend": R(
+        at("w.minutes.pk", MISSING), "login 404 404 404 404 404 404 404", 6, post=True
+    ),
     "devices:loss_list": R(None, "login 200 200 200 200 200 200 403", 8),
-    "devices:loss_detail": R(at("w.report.pk"), "login 200 200 404 200 404 200 404", 7),
+    "devices:loss_detail": R(at("w.report.pk"), "login 200 200 404 200 404 200 404", 8),
     "devices:loss_print": R(at("w.report.pk"), "login 200 200 404 200 404 200 404", 5),
     "devices:loss_pdf": R(at("w.report.pk"), "login 200 200 404 200 404 200 404", 7),
     "devices:loss_docx": R(at("w.report.pk"), "login 200 200 404 200 404 200 404", 5),
+    "devices:loss_mail_resend": R(
+        at("w.report.pk", MISSING), "login 404 404 404 404 404 404 404", 6, post=True
+    ),
     # merger plans
     "orgmerge:list": R(None, "login 403 403 403 200 200 403 403", 7),
     "orgmerge:create": R(None, "login 403 403 403 200 200 403 403", 7),

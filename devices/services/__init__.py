@@ -21,6 +21,11 @@ from devices.services.delivery import DeliveryOrder, device_deliver_for_certific
 from devices.services.documents import device_document_pdf, device_document_render
 from devices.services.handover import handover_notice_create
 from devices.services.loss import loss_report_attach_revocation, loss_report_create
+from devices.services.mail import (
+    device_document_mail_resend,
+    device_document_mails,
+    may_resend_device_mail,
+)
 from devices.services.returns import (
     device_return_obligation_open,
     return_minutes_confirm,
@@ -51,6 +56,9 @@ from devices.services.tokens import (
 )
 
 __all__ = [
+    "device_document_mail_resend",
+    "device_document_mails",
+    "may_resend_device_mail",
     "DEMO_PIN",
     "Personalised",
     "TokenOrder",

@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from devices import notify
 from devices.models import HandoverNotice, LossReport, ReturnMinutes
+from devices.services.mail import device_document_mail_queue
 from portal.audit import audit_record
 
 ACTIONS = {
@@ -41,5 +42,8 @@ def device_document_mark_sent(*, document, by) -> bool:
             notify.loss_reported(locked)
         else:
             notify.return_minutes_made(locked, locked.items.count())
+        # E-mailed to the receiving side with its signed PDF (docs/mail.md), sent after the
+        # commit.
+        device_document_mail_queue(locked)
     document.sent_at = locked.sent_at
     return True

@@ -7,9 +7,10 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import F
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from agencies.models import Organization
 from devices import documents, services
@@ -139,6 +140,7 @@ def notice_detail(request, pk: int):
             "obj": notice,
             "kind": "notice",
             "panels": document_panels(request, notice, "notice"),
+            "mails": _mails(request, notice, "notice"),
         },
     )
 
@@ -194,6 +196,7 @@ def minutes_detail(request, pk: int):
             "obj": minutes,
             "kind": "minutes",
             "panels": document_panels(request, minutes, "minutes"),
+            "mails": _mails(request, minutes, "minutes"),
         },
     )
 
@@ -232,6 +235,7 @@ def loss_detail(request, pk: int):
             "kind": "loss",
             "revocation_request_id": report.revocation_request_id,
             "panels": document_panels(request, report, "loss"),
+            "mails": _mails(request, report, "loss"),
         },
     )
 
@@ -345,3 +349,31 @@ def minutes_create(request):
             "today": timezone.localdate(),
         },
     )
+
+
+# --- the documents' e-mails to their receiving side (docs/mail.md) -------------------------------
+VISIBLE = {"notice": visible_notice, "minutes": visible_minutes, "loss": visible_loss}
+
+
+def _mails(request, document, kind: str) -> list:
+    """The document's e-mails, with their "Gửi lại" address for whoever may resend: none
+    before it is sent (no query)."""
+    if document.sent_at is None:
+        return []
+    mails = list(services.device_document_mails(document))
+    if not services.may_resend_device_mail(request.user, document):
+        return mails
+    for mail in mails:
+        mail.resend_url = reverse(f"devices:{kind}_mail_resend", args=[document.pk, mail.pk])
+    return mails
+
+
+@login_required
+@require_POST
+def document_mail_resend(request, pk: int, mail_pk: int, kind: str):
+    document = VISIBLE[kind](request, pk)
+    if services.device_document_mail_resend(document=document, mail_id=mail_pk, by=request.user):
+        messages.success(request, _("Đã đưa thư vào hàng đợi gửi lại."))
+    else:
+        messages.info(request, _("Thư đang chờ gửi: không cần gửi lại."))
+    return redirect(f"devices:{kind}_detail", pk=document.pk)

@@ -22,6 +22,7 @@ from requests_app.services.drafting import (
     rows_add_many,
     rows_replace,
 )
+from requests_app.services.mail import letter_mail_resend, letter_mails, may_resend
 from requests_app.services.processing import (
     QueueUnavailable,
     cert_request_process,
@@ -81,6 +82,9 @@ __all__ = [
     "letter_desk_prepare",
     "letter_desk_complete",
     "DeskRound",
+    "letter_mail_resend",
+    "letter_mails",
+    "may_resend",
     "letter_signed_verify",
     "letter_verification_current",
     "letter_report_if_missing",

@@ -18,6 +18,7 @@ from requests_app.choices import Status
 from requests_app.models import CertRequest, LetterDocument
 from requests_app.services.archive import enqueue_archive_extend
 from requests_app.services.documents import letter_version_store
+from requests_app.services.mail import letter_mail_queue
 from requests_app.services.review import letter_receive
 from requests_app.services.verification import letter_signed_verify
 
@@ -60,6 +61,9 @@ def letter_signed_store(
             # Verification on receipt, in the same transaction: the letter reaches the
             # province with the result the page shows and the forward gate reads.
             letter_signed_verify(document=document, reports=reports, with_report=False)
+            # Mailed to the receiving office with this very PDF (docs/mail.md): written in
+            # this transaction, sent after the commit.
+            letter_mail_queue(locked, document)
             received = True
     if received:
         notify.to_province(locked)

@@ -21,6 +21,7 @@ from django.views.decorators.http import require_GET, require_POST
 from agencies.accounts.reauth import ReauthForm
 from agencies.choices import Role
 from agencies.models import Membership
+from portal.documents import DocumentKind
 from portal.errors import DomainError
 from requests_app import services
 from requests_app.cells import columns, page_cell, row_cells
@@ -163,8 +164,23 @@ def cert_request_detail(request, pk: int):
         **_actions_context(cert_request, actions, figures),
         **signed_upload_context(cert_request, actions),
         **desk_signing_context(request, cert_request, actions),
+        # the e-mails to the receiving office (docs/mail.md), written once a version is signed:
+        # no query for the letters that have none
+        "letter_mails": _mails(request, cert_request, documents),
     }
     return render(request, "requests_app/detail.html", context)
+
+
+def _mails(request, cert_request: CertRequest, documents) -> list:
+    """The letter's e-mails (docs/mail.md), with their "Gửi lại" address for whoever may
+    resend: written once a version is signed, so no query for the letters that have none."""
+    if not any(d.kind == DocumentKind.SIGNED for d in documents):
+        return []
+    mails = list(services.letter_mails(cert_request))
+    if services.may_resend(request.user, cert_request):
+        for mail in mails:
+            mail.resend_url = reverse("requests_app:mail_resend", args=[cert_request.pk, mail.pk])
+    return mails
 
 
 def _history(cert_request: CertRequest) -> list:

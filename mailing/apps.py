@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class MailingConfig(AppConfig):
+    name = "mailing"
+    verbose_name = _("Thư điện tử gửi đi")

@@ -1,0 +1,219 @@
+"""Writes of the outgoing mail (docs/mail.md): writing mails in the outbox in the caller's
+transaction, sending them with retries, the beat's sweep, a resend and a late bounce.
+
+`mail_queue` is called by the services of the apps above, inside the transaction of their
+change: the mail commits or rolls back with it, and the unique (object, issuance, recipient,
+purpose) constraint makes a second call write nothing. Sending is a task enqueued by name after
+the commit; a beat sweep queues again whatever a lost message or a dead worker left behind."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from email.utils import make_msgid
+
+from django.conf import settings
+from django.core.mail.utils import DNS_NAME
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from mailing.choices import MailStatus
+from mailing.models import ERROR_LENGTH, MailAttempt, OutgoingMail
+from mailing.sending import Outcome, send
+from portal.audit import audit_record
+from portal.lib.queueing import enqueue
+
+SEND_TASK = "mailing.tasks.mail_send_task"
+
+
+@dataclass(frozen=True)
+class NewMail:
+    """A mail to write: what it is about ("cert_request:42"), for which issuance, to whom,
+    why, and what it says and carries (`attachments`: dicts name, sha256, extension,
+    content_type of files already in the documents' storage)."""
+
+    about: str
+    purpose: str
+    recipient: str
+    subject: str
+    body: str
+    issuance: str = ""
+    recipient_name: str = ""
+    attachments: list[dict] = field(default_factory=list)
+
+
+def mail_queue(*, mails: Sequence[NewMail]) -> list[int]:
+    """Write `mails` in the caller's transaction and queue each new one after the commit;
+    a mail already written (same object, issuance, recipient and purpose) is skipped. The ids
+    of the mails this call wrote."""
+    now = timezone.now()
+    # Django's cached host name: make_msgid would otherwise ask the resolver at every call.
+    domain = settings.PORTAL_MAIL_MESSAGE_ID_DOMAIN or str(DNS_NAME)
+    written = []
+    for new in mails:
+        row = OutgoingMail(
+            about=new.about,
+            issuance=new.issuance,
+            purpose=new.purpose,
+            recipient=new.recipient.strip().lower(),
+            recipient_name=new.recipient_name[:300],
+            subject=new.subject[:500],
+            body=new.body,
+            attachments=new.attachments,
+            message_id=make_msgid(domain=domain),
+            next_attempt_at=now,
+            give_up_after=settings.PORTAL_MAIL_MAX_ATTEMPTS,
+        )
+        # ON CONFLICT DO NOTHING on the unique constraint: a repeated call writes nothing; the
+        # row is this call's when its fresh Message-ID is found.
+        OutgoingMail.objects.bulk_create([row], ignore_conflicts=True)
+        written.extend(
+            OutgoingMail.objects.filter(message_id=row.message_id).values_list("pk", flat=True)
+        )
+    if written:
+        transaction.on_commit(lambda: _enqueue_sends(written))
+    return written
+
+
+def _enqueue_sends(mail_ids: Sequence[int]) -> None:
+    for pk in mail_ids:
+        if not enqueue(SEND_TASK, pk, what=f"mail {pk}"):
+            return  # the broker is away: the sweep queues them again
+
+
+def backoff(attempt_in_round: int) -> timedelta:
+    """The wait after the n-th failed attempt: PORTAL_MAIL_BACKOFF_SECONDS doubled at each
+    failure, at most PORTAL_MAIL_BACKOFF_MAX_SECONDS."""
+    base = settings.PORTAL_MAIL_BACKOFF_SECONDS
+    seconds = min(
+        base * 2 ** max(attempt_in_round - 1, 0), settings.PORTAL_MAIL_BACKOFF_MAX_SECONDS
+    )
+    return timedelta(seconds=seconds)
+
+
+def mail_send(*, mail_id: int) -> str:
+    """One attempt at the mail if it is due: "sent", "retry", "failed", or "skipped" (sent or
+    failed already, not due, or claimed by another worker). The attempt is claimed in one
+    UPDATE (attempts + 1, next attempt a lease ahead) before the mail server is spoken to, so
+    a redelivered task or a second worker finds it claimed and sends nothing; the result is
+    recorded with the attempt's row, unique per (mail, number)."""
+    mail = OutgoingMail.objects.filter(pk=mail_id).first()
+    if mail is None or mail.status != MailStatus.PENDING:
+        return "skipped"
+    now = timezone.now()
+    lease = timedelta(seconds=settings.PORTAL_MAIL_LEASE_SECONDS)
+    claimed = (
+        OutgoingMail.objects.due(now)
+        .filter(pk=mail.pk, attempts=mail.attempts, give_up_after=mail.give_up_after)
+        .update(attempts=F("attempts") + 1, next_attempt_at=now + lease)
+    )
+    if not claimed:
+        return "skipped"
+    mail.attempts += 1
+    outcome = send(mail)
+    return _record_attempt(mail, outcome, started_at=now)
+
+
+def _record_attempt(mail: OutgoingMail, outcome: Outcome, *, started_at: datetime) -> str:
+    number = mail.attempts
+    now = timezone.now()
+    error = outcome.error[:ERROR_LENGTH]
+    mine = OutgoingMail.objects.filter(pk=mail.pk, attempts=number, status=MailStatus.PENDING)
+    with transaction.atomic():
+        MailAttempt.objects.create(
+            mail=mail,
+            number=number,
+            started_at=started_at,
+            duration_ms=outcome.duration_ms,
+            smtp_code=outcome.smtp_code,
+            error=error,
+        )
+        fields = {"last_smtp_code": outcome.smtp_code, "last_error": error}
+        if outcome.ok:
+            mine.update(status=MailStatus.SENT, sent_at=now, **fields)
+            return "sent"
+        if outcome.permanent or number >= mail.give_up_after:
+            if mine.update(status=MailStatus.FAILED, failed_at=now, **fields):
+                audit_record(
+                    actor=None,
+                    action="outgoing_mail.failed",
+                    obj=mail,
+                    after={"attempts": number, "smtp_code": outcome.smtp_code},
+                    reason=error,
+                )
+            return "failed"
+        in_round = number - (mail.give_up_after - settings.PORTAL_MAIL_MAX_ATTEMPTS)
+        wait = backoff(in_round)
+        if mine.update(next_attempt_at=now + wait, **fields):
+            transaction.on_commit(lambda: _enqueue_retry(mail.pk, wait))
+        return "retry"
+
+
+def _enqueue_retry(mail_id: int, wait: timedelta) -> None:
+    """A short wait is queued with its countdown; a longer one is left to the sweep (Redis
+    hands an unacknowledged countdown task to another worker after CELERY_VISIBILITY_TIMEOUT)."""
+    if wait.total_seconds() > settings.PORTAL_MAIL_LEASE_SECONDS:
+        return
+    # A little after it is due, so that it is never found early and skipped.
+    enqueue(SEND_TASK, mail_id, what=f"mail retry {mail_id}", countdown=wait.total_seconds() + 0.2)
+
+
+def mail_sweep(*, now: datetime | None = None, limit: int = 10_000) -> int:
+    """Beat's safety net: queue again every pending mail overdue by more than a lease (its
+    message lost with the broker, its worker dead, its retry left to the sweep). How many."""
+    now = now or timezone.now()
+    stale = now - timedelta(seconds=settings.PORTAL_MAIL_LEASE_SECONDS)
+    due = list(
+        OutgoingMail.objects.due(stale)
+        .order_by("next_attempt_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+    _enqueue_sends(due)
+    return len(due)
+
+
+def mail_resend(*, mail: OutgoingMail, by) -> bool:
+    """Give a mail that failed, bounced or was sent a new round of attempts starting now
+    (a clerk's "Gửi lại"), with the same Message-ID; audited. False for a mail still pending
+    (its attempts go on by themselves)."""
+    with transaction.atomic():
+        locked = OutgoingMail.objects.select_for_update().get(pk=mail.pk)
+        if locked.status == MailStatus.PENDING:
+            return False
+        before = {"status": locked.status, "attempts": locked.attempts}
+        locked.status = MailStatus.PENDING
+        locked.give_up_after = locked.attempts + settings.PORTAL_MAIL_MAX_ATTEMPTS
+        locked.next_attempt_at = timezone.now()
+        locked.failed_at = None
+        locked.save(update_fields=["status", "give_up_after", "next_attempt_at", "failed_at"])
+        audit_record(
+            actor=by,
+            action="outgoing_mail.resend",
+            obj=locked,
+            before=before,
+            after={"status": MailStatus.PENDING},
+        )
+        transaction.on_commit(lambda: _enqueue_sends([locked.pk]))
+    return True
+
+
+def mail_mark_bounced(*, mail: OutgoingMail, reason: str, by) -> bool:
+    """Record that a sent mail came back later (a delivery status notification read by an
+    administrator): shown on its object, audited. False for a mail not sent."""
+    with transaction.atomic():
+        locked = OutgoingMail.objects.select_for_update().get(pk=mail.pk)
+        if locked.status != MailStatus.SENT:
+            return False
+        locked.status = MailStatus.BOUNCED
+        locked.failed_at = timezone.now()
+        locked.last_error = reason[:ERROR_LENGTH]
+        locked.save(update_fields=["status", "failed_at", "last_error"])
+        audit_record(
+            actor=by,
+            action="outgoing_mail.bounced",
+            obj=locked,
+            before={"status": MailStatus.SENT},
+            after={"status": MailStatus.BOUNCED},
+            reason=reason,
+        )
+    return True

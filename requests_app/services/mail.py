@@ -1,0 +1,157 @@
+"""An issued letter e-mailed to the office that receives it (docs/mail.md): written in the
+outbox of the `mailing` app in the transaction that stores the signed version and hands the
+letter on, with the signed PDF and the editable Word file as attachments, and sent after the
+commit. A clerk of the agency (or an administrator) may ask for a mail to be sent again.
+
+Who receives what (docs/domain.md §3.2, seed letter 004):
+- Mẫu 01, 02, 03 and 05 are addressed to the CA: the mail goes to PORTAL_MAIL_CA_ADDRESS, and a
+  copy to the province's Sở KH&CN (its official e-mail), which follows the letter;
+- Mẫu 04 and 06 are addressed to the province's Sở KH&CN, which processes them: the mail goes
+  to its official e-mail only.
+An office without an address gets no mail (nothing to retry: the page says so)."""
+
+import hashlib
+import logging
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404
+from django.template.loader import render_to_string
+from django.utils import translation
+
+from agencies.access import scope_for
+from agencies.choices import Role
+from agencies.models import Organization
+from mailing.choices import MailPurpose
+from mailing.models import OutgoingMail
+from mailing.services import NewMail, mail_queue, mail_resend
+from portal.documents import document_storage
+from portal.lib.docx import render_docx
+from portal.lib.filenames import MAX_LENGTH, safe_file_name
+from portal.lib.stored_files import content_put
+from requests_app.documents import CA_NAME, SUBJECTS, TEMPLATES, TO_PROVINCE, letter_document
+from requests_app.models import CertRequest, LetterDocument
+from requests_app.services.documents import issuer_of
+
+logger = logging.getLogger(__name__)
+
+PDF = "application/pdf"
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+
+def mail_about(cert_request: CertRequest) -> str:
+    return f"cert_request:{cert_request.pk}"
+
+
+def attachment_stem(cert_request: CertRequest) -> str:
+    """ "Mau01_12-STC-CKS_2026-03-05": form, number ("/" as "-") and issue date, the number
+    cut so that the longest name (".docx") stays within 50 characters."""
+    date = cert_request.issued_on.isoformat() if cert_request.issued_on else ""
+    fixed = len(f"Mau{cert_request.form}__{date}.docx")
+    number = cert_request.number.replace("/", "-")[: MAX_LENGTH - fixed]
+    return f"Mau{cert_request.form}_{number}_{date}"
+
+
+def recipients_for(cert_request: CertRequest) -> list[tuple[str, str, bool]]:
+    """(address, office name, is a copy) of each office the issued letter is mailed to."""
+    agency = cert_request.agency
+    office = Organization.objects.provincial_office_of(
+        agency.province if agency.province_id else None
+    )
+    office_to = (office.official_email, office.name) if office and office.official_email else None
+    if cert_request.form in TO_PROVINCE:
+        return [(*office_to, False)] if office_to else []
+    found = []
+    if settings.PORTAL_MAIL_CA_ADDRESS:
+        found.append((settings.PORTAL_MAIL_CA_ADDRESS, CA_NAME, False))
+    if office_to and settings.PORTAL_MAIL_COPY_PROVINCE:
+        found.append((*office_to, True))
+    return found
+
+
+def _date(value) -> str:
+    return value.strftime("%d/%m/%Y") if value else ""
+
+
+def letter_mail_queue(locked: CertRequest, signed: LetterDocument) -> list[int]:
+    """Write the mails of the letter `locked` just signed (`signed`: its stored signed
+    version), in the caller's transaction. The Word file is rendered here once, from the
+    issued letter, and kept in the documents' storage beside the PDF: the mail carries those
+    very bytes at every attempt. A second call for the same issuance writes nothing."""
+    to = recipients_for(locked)
+    if not to:
+        logger.warning("letter %s issued: no receiving office has an e-mail address", locked.pk)
+        return []
+    stem = attachment_stem(locked)
+    signed_name = safe_file_name(stem, extension=".pdf")
+    editable_name = safe_file_name(stem, extension=".docx")
+    with translation.override("vi"):
+        context = letter_document(
+            locked, number=locked.number, issued_on=locked.issued_on, signer=issuer_of(locked)
+        )
+        docx = render_docx(TEMPLATES[locked.form], context)
+        content_put(document_storage(), docx, extension=".docx")
+        attachments = [
+            {"name": signed_name, "sha256": signed.sha256, "extension": ".pdf",
+             "content_type": PDF},
+            {"name": editable_name, "sha256": hashlib.sha256(docx).hexdigest(), "extension": ".docx",
+             "content_type": DOCX},
+        ]  # fmt: skip
+        addressed_to = next((name for _address, name, copy in to if not copy), "")
+        agency = locked.agency
+        subject = (
+            f"Mẫu {locked.form} - Số {locked.number} ngày {_date(locked.issued_on)} - "
+            f"{agency.name}: {locked.subject or SUBJECTS[locked.form]}"
+        )
+        mails = [
+            NewMail(
+                about=mail_about(locked),
+                issuance=locked.number,
+                purpose=MailPurpose.LETTER_ISSUED,
+                recipient=address,
+                recipient_name=name,
+                subject=subject,
+                body=render_to_string(
+                    "emails/letter_issued.txt",
+                    {
+                        "addressee": addressed_to,
+                        "office": name,
+                        "addressed_to": addressed_to,
+                        "copy": copy,
+                        "agency": agency.name,
+                        "number": locked.number,
+                        "issued_on": _date(locked.issued_on),
+                        "subject": locked.subject or SUBJECTS[locked.form],
+                        "signed_name": signed_name,
+                        "editable_name": editable_name,
+                        "contact": ", ".join(
+                            v for v in (locked.contact_name, locked.contact_mobile) if v
+                        ),
+                    },
+                ),
+                attachments=attachments,
+            )
+            for address, name, copy in to
+        ]
+    return mail_queue(mails=mails)
+
+
+def letter_mails(cert_request: CertRequest):
+    """The letter's mails, oldest first (its page shows them)."""
+    return OutgoingMail.objects.about(mail_about(cert_request)).order_by("created_at", "pk")
+
+
+def may_resend(user, cert_request: CertRequest) -> bool:
+    """A clerk of the letter's agency, or an administrator."""
+    scope = scope_for(user)
+    return scope.is_admin or scope.holds(Role.AGENCY_CLERK, cert_request.agency.path)
+
+
+def letter_mail_resend(*, cert_request: CertRequest, mail_id: int, by) -> bool:
+    """Send one of the letter's mails again ("Gửi lại"), audited by `mailing`. The caller has
+    found the letter in the user's scope; a mail of another letter is a 404, a user who is not
+    a clerk of the agency nor an administrator a 403."""
+    mail = get_object_or_404(letter_mails(cert_request), pk=mail_id)
+    if not may_resend(by, cert_request):
+        raise PermissionDenied
+    return mail_resend(mail=mail, by=by)
