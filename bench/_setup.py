@@ -27,15 +27,21 @@ def configure() -> None:
 
 
 @contextmanager
-def throwaway_database(prefix: str, *, keep: bool = False):
+def throwaway_database(prefix: str, *, keep: bool = False, template: str | None = None):
     """Django set up on a fresh test database, dropped at the end (kept with `keep`, to
-    study a large seeded run again); yields the connection."""
+    study a large seeded run again); yields the connection. With `template` (PostgreSQL), a
+    copy of that database instead (`bench/run`'s dataset: what is measured then runs among
+    1M certificates, and the dataset itself stays as seeded)."""
     import django
     from django.conf import settings
 
     django.setup()
     from django.db import connection
 
+    if template:
+        with _copy_of(connection, template, prefix) as copied:
+            yield copied
+        return
     db = settings.DATABASES["default"]
     if db["ENGINE"].endswith("sqlite3"):
         directory = tempfile.mkdtemp(prefix=prefix)
@@ -63,3 +69,25 @@ def serve_pages() -> None:
             "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
         },
     ).enable()
+
+
+@contextmanager
+def _copy_of(connection, template: str, prefix: str):
+    import time
+
+    name = f"{template}_{prefix.strip('-').replace('-', '_')}"
+    started = time.perf_counter()
+    with connection._nodb_cursor() as cursor:
+        cursor.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        cursor.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+    print(f"copied {template} into {name} in {time.perf_counter() - started:.0f} s", flush=True)
+    old_name = connection.settings_dict["NAME"]
+    connection.close()
+    connection.settings_dict["NAME"] = name
+    try:
+        yield connection
+    finally:
+        connection.close()
+        connection.settings_dict["NAME"] = old_name
+        with connection._nodb_cursor() as cursor:
+            cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

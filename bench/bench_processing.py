@@ -111,8 +111,11 @@ def main() -> int:
         action="store_true",
         help="then process a Mẫu 05 revoking the issued certificates (row by row)",
     )
+    parser.add_argument(
+        "--from-template", help="a copy of this database (bench/run's dataset), not an empty one"
+    )
     args = parser.parse_args()
-    with _setup.throwaway_database("bench-processing-") as connection:
+    with _setup.throwaway_database("bench-processing-", template=args.from_template) as connection:
         return run(args, connection)
 
 
@@ -298,4 +301,7 @@ def revoke(issued, operator, connection) -> None:
 
 if __name__ == "__main__":
     _setup.configure()
+    # The key pool this measures is the software key store's (docs/ca.md); the default store,
+    # keys born on the devices' tokens, is bench/bench_tokens.py's.
+    os.environ.setdefault("PORTAL_SUBSCRIBER_KEY_STORE", "software")
     sys.exit(main())

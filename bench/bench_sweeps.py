@@ -62,8 +62,8 @@ def seed(connection, n_certificates: int, n_agencies: int) -> None:
         cursor.execute("ANALYZE certificates_certificate")
 
 
-def run(n_certificates: int, n_agencies: int) -> int:
-    with _setup.throwaway_database("bench-sweeps-") as connection:
+def run(n_certificates: int, n_agencies: int, template: str | None = None) -> int:
+    with _setup.throwaway_database("bench-sweeps-", template=template) as connection:
         if connection.vendor != "postgresql":
             print("bench_sweeps needs PostgreSQL (DATABASE_URL=postgres://…)", file=sys.stderr)
             return 2
@@ -72,9 +72,17 @@ def run(n_certificates: int, n_agencies: int) -> int:
 
         from certificates.deadlines import renewal_ladder_sweep
 
-        started = time.perf_counter()
-        seed(connection, n_certificates, n_agencies)
-        print(f"seeded {n_certificates:,} certificates in {time.perf_counter() - started:.1f} s")
+        if template:  # the dataset's own registry, as seeded
+            from certificates.models import Certificate
+
+            n_certificates = Certificate.objects.count()
+            print(f"the registry of {template}: {n_certificates:,} certificates")
+        else:
+            started = time.perf_counter()
+            seed(connection, n_certificates, n_agencies)
+            print(
+                f"seeded {n_certificates:,} certificates in {time.perf_counter() - started:.1f} s"
+            )
 
         for label in ("first sweep", "second sweep (nothing new)"):
             with CaptureQueriesContext(connection) as queries, transaction.atomic():
@@ -110,10 +118,12 @@ def seed_backlog(connection, n_certificates: int, n_agencies: int) -> None:
 
     from agencies.choices import Role
     from agencies.models import Membership
+    from devices.models import Device
     from tests import factories as f
 
     province = f.ProvinceFactory(name="Tỉnh Điện Biên")
-    agencies = [f.AgencyFactory(parent=province) for _ in range(n_agencies)]
+    # No budget code: the factories' sequence would meet the dataset's codes on its copy.
+    agencies = [f.AgencyFactory(parent=province, budget_code="") for _ in range(n_agencies)]
     users = get_user_model().objects.bulk_create(
         get_user_model()(username=f"{role}-{i}", email=f"{role}-{i}@thunghiem.gov.vn")
         for i in range(n_agencies)
@@ -124,6 +134,8 @@ def seed_backlog(connection, n_certificates: int, n_agencies: int) -> None:
         for i, user in enumerate(users)
     )
     first, last = agencies[0].pk, agencies[-1].pk
+    # On a copy of the dataset, only the devices made here get custody and certificates.
+    after = Device.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
     with connection.cursor() as cursor:
         cursor.execute(
             "INSERT INTO devices_device (kind, serial, iccid, phone, carrier, status, agency_id,"
@@ -137,18 +149,20 @@ def seed_backlog(connection, n_certificates: int, n_agencies: int) -> None:
             "INSERT INTO devices_custodyrecord (device_id, status, holder_kind, agency_id,"
             " held_from, document_ref, note)"
             " SELECT id, status, 'subscriber', agency_id, now() - interval '400 days', '', ''"
-            " FROM devices_device"
+            " FROM devices_device WHERE id > %s",
+            [after],
         )
         cursor.execute(
             "INSERT INTO certificates_certificate (serial, subject_kind, common_name, email,"
             " organization_name, organizational_units, locality, subject_dn, not_before,"
             " not_after, status, renewal_count, revocation_reason, created_at, agency_id, origin,"
             " device_id)"
-            " SELECT upper(to_hex(6052837899185946624 + d.id)), 'organization',"
+            " SELECT upper(to_hex(6196953087261802496 + d.id)), 'organization',"
             " 'Cơ quan ' || d.id, '', '', '', '', '', now() - interval '400 days',"
-            " now() - interval '1 hour' - (d.id % 30) * interval '1 day', 'valid', 0, '', now(),"
+            " now() - interval '1 hour' - (d.id %% 30) * interval '1 day', 'valid', 0, '', now(),"
             " d.agency_id, '', d.id"
-            " FROM devices_device d"
+            " FROM devices_device d WHERE d.id > %s",
+            [after],
         )
         cursor.execute("ANALYZE")
 
@@ -167,8 +181,8 @@ def _backend_cpu(connection) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def run_expiry(n_certificates: int, n_agencies: int) -> int:
-    with _setup.throwaway_database("bench-expiry-") as connection:
+def run_expiry(n_certificates: int, n_agencies: int, template: str | None = None) -> int:
+    with _setup.throwaway_database("bench-expiry-", template=template) as connection:
         if connection.vendor != "postgresql":
             print("bench_sweeps needs PostgreSQL (DATABASE_URL=postgres://…)", file=sys.stderr)
             return 2
@@ -278,15 +292,18 @@ def main() -> int:
     parser.add_argument("--certificates", type=int, default=GOAL_CERTIFICATES)
     parser.add_argument("--agencies", type=int, default=200)
     parser.add_argument("--backlog", type=int, default=EXPIRY_GOAL_BACKLOG)
+    parser.add_argument(
+        "--from-template", help="a copy of this database (bench/run's dataset), not an empty one"
+    )
     args = parser.parse_args()
     _setup.configure()
     # The sweeps e-mail what they inserted once committed; not what is measured here.
     os.environ.setdefault("EMAIL_BACKEND", "django.core.mail.backends.dummy.EmailBackend")
     failed = 0
     if args.sweep in ("ladder", "all"):
-        failed |= run(args.certificates, args.agencies)
+        failed |= run(args.certificates, args.agencies, args.from_template)
     if args.sweep in ("expiry", "all"):
-        failed |= run_expiry(args.backlog, min(args.agencies, 50))
+        failed |= run_expiry(args.backlog, min(args.agencies, 50), args.from_template)
     return failed
 
 

@@ -151,10 +151,13 @@ def main() -> int:
     parser.add_argument(
         "--token-dir", help="parent folder of the throw-away SoftHSM2 store (default: tmpfs)"
     )
+    parser.add_argument(
+        "--from-template", help="a copy of this database (bench/run's dataset), not an empty one"
+    )
     args = parser.parse_args()
     store = Path(os.environ["PORTAL_TOKEN_DIR"])
     try:
-        with _setup.throwaway_database("bench-tokens-") as connection:
+        with _setup.throwaway_database("bench-tokens-", template=args.from_template) as connection:
             return run(args, connection)
     finally:  # the throw-away store (on tmpfs: memory) and the softhsm2.conf beside it
         shutil.rmtree(store, ignore_errors=True)

@@ -8,11 +8,13 @@ PgBouncer in front of the primary, a Redis master, its replica and three Sentine
 (moto), two gunicorn nodes behind HAProxy, two workers per queue and two beats, all configured
 as docs/deployment.md says (the portal's own processes reach PostgreSQL through PgBouncer, read
 the replica, find Redis through the Sentinels and keep files in the bucket). Needs Debian's
-postgresql, pgbouncer, redis-server and haproxy.
+postgresql, pgbouncer, redis-server, haproxy and wrk.
 
 Then:
-1. one node alone (no HAProxy): the mixed pages of clerks, officers and the CA as fast as
-   `--users` threads ask, for `--seconds` seconds: requests/s and p99 (goal ≥ 80/s, ≤ 500 ms);
+1. one node alone (no HAProxy): the mixed pages of clerks, officers and the CA and the clerks'
+   drafts from wrk (bench/wrk_mixed.lua) with `--users` connections for `--seconds` seconds:
+   requests/s and p99 (goal ≥ 80/s, ≤ 500 ms), and the CPU each request cost the node,
+   PostgreSQL and PgBouncer (bench/_cpu.py);
 2. a bulk job (key-pool fills on the bulk workers) while interactive probe tasks are sent: how
    long each waited for an interactive worker, and the pages' p95 meanwhile (goal ≤ 1 s);
 3. the working day through HAProxy (pages, drafts written by clerks, letters processed by the
@@ -47,7 +49,9 @@ import _setup
 
 _setup.configure()
 import django  # noqa: E402
-from bench_load import to_ms  # noqa: E402
+from _cpu import CpuMeter, postmaster_pid  # noqa: E402
+from _haproxy import HAProxy  # noqa: E402
+from bench_load import MIXED_LUA, wrk_run  # noqa: E402
 from bench_queues import INTERACTIVE_TASK, MISSING, received, waits_behind_bulk  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 
@@ -75,48 +79,6 @@ def percentile(values: list[float], share: float) -> float:
 
 
 # --- the infrastructure ------------------------------------------------------------------------
-HAPROXY = """\
-global
-  maxconn 1000
-defaults
-  mode http
-  timeout connect 2s
-  timeout client 60s
-  timeout server 60s
-  timeout check 3s
-  retries 2
-  option redispatch
-frontend portal
-  bind 127.0.0.1:{port}
-  default_backend nodes
-backend nodes
-  balance roundrobin
-  option httpchk
-  http-check send meth GET uri /health/ready/ hdr Host 127.0.0.1
-  option allbackups
-  default-server inter 2s fall 3 rise 2
-  server web1 127.0.0.1:{web1} check
-  server web2 127.0.0.1:{web2} check
-  server web1-open 127.0.0.1:{web1} backup
-  server web2-open 127.0.0.1:{web2} backup
-"""
-
-
-class HAProxy:
-    def __init__(self, web_ports: list[int]):
-        self.port = free_port()
-        self.config = WORK / "haproxy.cfg"
-        self.config.write_text(HAPROXY.format(port=self.port, web1=web_ports[0], web2=web_ports[1]))
-        self.process = subprocess.Popen(
-            [shutil.which("haproxy") or "/usr/sbin/haproxy", "-f", str(self.config), "-db"],
-            stdout=(WORK / "haproxy.log").open("wb"), stderr=subprocess.STDOUT,
-        )  # fmt: skip
-
-    def stop(self) -> None:
-        self.process.terminate()
-        self.process.wait()
-
-
 # --- the load ----------------------------------------------------------------------------------
 @dataclass
 class Answer:
@@ -363,7 +325,7 @@ class Drill:
         for queue in ("interactive", "documents", "bulk", "ca"):
             self.workers[queue] = [self.processes.worker(queues=(queue,)) for _ in range(2)]
         self.beats = [self.processes.beat(), self.processes.beat()]
-        self.haproxy = HAProxy(self.web_ports)
+        self.haproxy = HAProxy(self.web_ports, WORK)
         for port, web in zip(self.web_ports, self.webs, strict=True):
             wait_ready(f"http://127.0.0.1:{port}/health/ready/", web)
         every_worker = [w for group in self.workers.values() for w in group]
@@ -382,65 +344,37 @@ class Drill:
         self.pair.stop()
 
     # -- phases ---------------------------------------------------------------------------
-    def one_node_wrk(self, base: str, sessions: dict[str, str], agency_id: int) -> None:
-        """Phase 1 from wrk (bench/wrk_drill.lua): the same mix, a load generator in C."""
+    def one_node(self, base: str, sessions: dict[str, str], agency_id: int) -> None:
+        """Phase 1 from wrk (bench/wrk_mixed.lua, bench_load's mix): a load generator in C."""
         from requests_app.choices import Status
         from requests_app.models import CertRequest
 
         drafts_before = CertRequest.objects.filter(status=Status.DRAFT).count()
-        env = {
-            **os.environ,
-            "DRILL_CLERK": sessions["clerk"],
-            "DRILL_OFFICER": sessions["officer"],
-            "DRILL_CA": sessions["ca"],
-            "DRILL_AGENCY": str(agency_id),
-        }
-        result = subprocess.run(
-            ["wrk", "--threads", "2", "--connections", str(self.args.users),
-             "--duration", f"{self.args.seconds}s", "--timeout", "10s", "--latency",
-             "--script", str(Path(__file__).with_name("wrk_drill.lua")), base],
-            capture_output=True, text=True, env=env, timeout=self.args.seconds + 60, check=False,
-        )  # fmt: skip
-        output = result.stdout + result.stderr
-        rate = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
-        p99 = to_ms(re.search(r"99%\s+(\S+)", output).group(1))
-        total = int(re.search(r"(\d+) requests in", output).group(1))
-        found = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
-        errors = re.search(r"Socket errors: (.*)", output)
-        bad = int(found.group(1)) if found else 0
+        meter = CpuMeter(
+            groups={"node": self.webs[1].pid},
+            trees={
+                "PostgreSQL primary": postmaster_pid(self.pair.primary_dir),
+                "replica": postmaster_pid(self.pair.replica_dir),
+                "PgBouncer": self.bouncer.process.pid,
+            },
+        )
+        env = {**os.environ, "MIX_AGENCY": str(agency_id)}
+        env.update({f"MIX_{role.upper()}": cookie for role, cookie in sessions.items()})
+        report = wrk_run(base, MIXED_LUA, connections=self.args.users, seconds=self.args.seconds,
+                         env=env, meter=meter)  # fmt: skip
         # A page answered by the sign-in page would be a 302 too: the clerk's drafts show that
         # the sessions held (every ninth request asks for one).
         drafts = CertRequest.objects.filter(status=Status.DRAFT).count() - drafts_before
-        asked = total // 9
-        print(f"wrk: {total} requests; socket errors: {errors.group(1) if errors else 'none'}")
+        asked = report.total // 9
+        bad = report.non_2xx + report.socket_errors
+        print(report.cpu)
         self.figure("one node: drafts saved (the sessions held)", f"{drafts} of about {asked}",
                     drafts >= asked * 0.95, "all")  # fmt: skip
-        self.figure("one node: mixed load (wrk)", f"{rate:.1f} requests/s", rate >= GOAL_RPS,
-                    f"≥ {GOAL_RPS:g}")  # fmt: skip
-        self.figure("one node: p99", f"{p99:.0f} ms", p99 <= GOAL_P99_MS, f"≤ {GOAL_P99_MS:g}")
-        self.figure("one node: failed requests", f"{bad} of {total}", bad == 0 and not errors,
-                    "0")  # fmt: skip
-
-    def one_node(self, load: Load) -> None:
-        load.run(self.args.users)
-        started = time.time()
-        time.sleep(self.args.seconds)
-        load.stop.set()
-        answers = load.between(started, time.time())
-        rate = len(answers) / self.args.seconds
-        p99 = percentile([a.seconds for a in answers], 0.99) * 1000
-        bad = len(failed(answers))
-        statuses: dict[int, int] = {}
-        for answer in answers:
-            statuses[answer.status] = statuses.get(answer.status, 0) + 1
-        print(f"answers by status: {dict(sorted(statuses.items()))}")
-        wrong = {a.path for a in answers if a.status not in (200, 302)}
-        if wrong:
-            print(f"not answered 200 or 302: {sorted(wrong)}")
-        self.figure("one node: mixed load", f"{rate:.1f} requests/s", rate >= GOAL_RPS,
-                    f"≥ {GOAL_RPS:g}")  # fmt: skip
-        self.figure("one node: p99", f"{p99:.0f} ms", p99 <= GOAL_P99_MS, f"≤ {GOAL_P99_MS:g}")
-        self.figure("one node: failed requests", f"{bad} of {len(answers)}", bad == 0, "0")
+        self.figure("one node: mixed load", f"{report.rate:.1f} requests/s",
+                    report.rate >= GOAL_RPS, f"≥ {GOAL_RPS:g}")  # fmt: skip
+        self.figure("one node: p99", f"{report.p99:.0f} ms", report.p99 <= GOAL_P99_MS,
+                    f"≤ {GOAL_P99_MS:g}")  # fmt: skip
+        self.figure("one node: failed requests", f"{bad} of {report.total}", bad == 0, "0")
 
     def bulk(self, load: Load, app) -> None:
         started = time.time()
@@ -590,7 +524,7 @@ def main() -> int:
         "--one-node-only", action="store_true", help="stop after phase 1 (to profile a node)"
     )
     args = parser.parse_args()
-    for binary in ("haproxy", "redis-server", "pg_dump"):
+    for binary in ("haproxy", "redis-server", "pg_dump", "wrk"):
         if not shutil.which(binary) and not Path(f"/usr/sbin/{binary}").exists():
             print(f"the drill needs {binary} (Debian's package)", file=sys.stderr)
             return 2
@@ -610,10 +544,7 @@ def main() -> int:
         drill.start_portal("portal")
         print("the portal is up; phase 1: one node", flush=True)
         node = f"http://127.0.0.1:{drill.web_ports[1]}"
-        if shutil.which("wrk"):
-            drill.one_node_wrk(node, sessions, agency.pk)
-        else:  # the same mix from Python threads, whose CPU competes with the node's
-            drill.one_node(Load(node, sessions, agency.pk))
+        drill.one_node(node, sessions, agency.pk)
         if args.one_node_only:
             return 1 if drill.missed else 0
         balanced = f"http://127.0.0.1:{drill.haproxy.port}"

@@ -4,14 +4,20 @@ verdict.
 
     bench/run                         # 1M certificates: the goals are decided at this size
     bench/run --quick                 # a small dataset and short runs, to try the harness
-    bench/run --only lists,load       # some parts: lists, load, letter, processing, sweeps,
-                                      #   ca, pdf, signing, desk, merger, export, stats, import
+    bench/run --only lists,load       # some parts: lists, load, letter, processing, tokens,
+                                      #   sweeps, ca, pdf, signing, desk, merger, export,
+                                      #   stats, import
+    bench/run --database scale_b --port 8900   # another dataset, gunicorn on another port
 
-Needs PostgreSQL and Redis (DATABASE_URL=postgres://…/<any>, REDIS_URL=redis://…; defaults:
-the local servers). The dataset lives in the database --database (default portal_scale): made
-by `manage.py migrate` and `manage.py seed_scale` when missing, migrated and reused when its
-certificates are as many as asked (--reseed drops it first). Each other benchmark makes and
-drops its own throw-away database (bench/_setup.py) or, for the export, a copy of this one.
+Needs PostgreSQL and Redis (DATABASE_URL=postgres://host:port/<any>, REDIS_URL=redis://…;
+defaults: the local servers): the server, its port and credentials come from DATABASE_URL, the
+dataset's name from --database (default portal_scale), gunicorn's port (the load test and the
+export) from --port. The dataset is made by `manage.py migrate` and `manage.py seed_scale`
+when missing, migrated and reused when its certificates are as many as asked (--reseed drops
+it first). What users get is measured on it: the lists in process, the load over HTTP against
+gunicorn; processing, the token path, the sweeps and the export each on a copy of it (CREATE
+DATABASE … TEMPLATE, dropped afterwards, so the dataset stays as seeded). The other parts make
+and drop their own throw-away database (bench/_setup.py).
 """
 
 import argparse
@@ -55,7 +61,11 @@ def parts(quick: bool) -> dict[str, list[str]]:
         "letter": ["bench_letter_page.py"],
         "load": ["bench_load.py", "--seconds", "10" if small else "30"],
         "processing": ["bench_processing.py", *(["--rows", "200"] if small else [])],
-        "sweeps": ["bench_sweeps.py", *(["--certificates", "50000"] if small else [])],
+        "tokens": [
+            "bench_tokens.py",
+            *(["--personalise", "10", "--rows", "200", "--empty-rows", "20"] if small else []),
+        ],
+        "sweeps": ["bench_sweeps.py"],
         "ca": ["bench_ca.py", *(["--n", "50", "--crl", "10000", "--repeat", "2"] if small else [])],
         "pdf": ["bench_pdf.py", *(["--repeat", "1"] if small else [])],
         "signing": ["bench_signing.py", *(["--n", "3"] if small else [])],
@@ -65,6 +75,11 @@ def parts(quick: bool) -> dict[str, list[str]]:
         "stats": ["bench_stats.py", *(["--certificates", "50000"] if small else [])],
         "import": ["bench_import.py", *(["--rows", "2000"] if small else [])],
     }
+
+
+# The parts that read the dataset itself, and those that work on a copy of it.
+ON_DATASET = ("lists", "load")
+ON_COPY = ("processing", "tokens", "sweeps", "export")
 
 
 def with_database(url: str, name: str) -> str:
@@ -127,7 +142,8 @@ def figures(output: str) -> list[str]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--database", default="portal_scale")
+    parser.add_argument("--database", default="portal_scale", help="the dataset's database")
+    parser.add_argument("--port", type=int, default=8766, help="gunicorn's, on 127.0.0.1")
     parser.add_argument("--quick", action="store_true", help="small dataset, short runs")
     parser.add_argument("--reseed", action="store_true", help="drop and seed the dataset again")
     parser.add_argument("--only", help="comma-separated parts (default: all)")
@@ -168,10 +184,13 @@ def main() -> int:
             failed = True
             continue
         print(f"\n== {name}: {' '.join(command)}", flush=True)
-        # The dataset's own parts read the seeded database; the others make their own.
-        part_env = env if name in ("lists", "load", "export") else {**env, "DATABASE_URL": base}
-        if name == "export":
+        # The dataset's own parts read the seeded database, or a copy of it; the others make
+        # their own.
+        part_env = env if name in ON_DATASET else {**env, "DATABASE_URL": base}
+        if name in ON_COPY:
             command = [*command, "--from-template", args.database]
+        if name in ("load", "export"):
+            command = [*command, "--port", str(args.port)]
         started = time.perf_counter()
         result = subprocess.run(
             [PYTHON, *command], cwd=BENCH, env=part_env, capture_output=True, text=True

@@ -1,5 +1,6 @@
 -- The hot lists a CA operator opens, one after another (bench/bench_load.py). Each wrk
 -- connection walks the list from its own starting point, so every page is always in flight.
+-- Prints the p95 latency, which wrk's report lacks.
 local paths = {
   "/chung-thu/",
   "/van-ban/",
@@ -21,4 +22,8 @@ end
 function request()
   counter = counter + 1
   return wrk.format("GET", paths[(counter % #paths) + 1])
+end
+
+function done(summary, latency, requests)
+  io.write(string.format("p95 latency: %.1fms\n", latency:percentile(95) / 1000))
 end

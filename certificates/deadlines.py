@@ -26,6 +26,13 @@ from agencies.models import Membership
 from certificates.choices import CertStatus
 from certificates.models import Certificate
 from portal.notifications import notify_rows, notify_select
+from webhooks.choices import EventType
+from webhooks.sending import iso_utc
+from webhooks.services import (
+    NewEvent,
+    webhook_events_record_many,
+    webhook_events_record_select,
+)
 
 _SERIAL = "__serial__"
 
@@ -68,10 +75,16 @@ def ladder_bands() -> list[tuple[int, int, str]]:
 def renewal_ladder_sweep(*, now: datetime | None = None) -> int:
     """Notify every certificate's agency and subscriber of the rung it has reached; one SQL
     statement for all certificates (plus one to read the e-mail addresses of the new rows).
-    Returns the number of notifications inserted."""
+    Returns the number of notifications inserted.
+
+    Each certificate reaching a rung is also told to other systems once, as the signed
+    webhook `certificate.expiring` keyed by its rung (docs/webhooks.md), in the same
+    transaction."""
     now = now or timezone.now()
     if connection.vendor != "postgresql":
+        webhook_events_record_many(events=_expiring_events(now))
         return notify_rows(_ladder_rows(now))
+    _expiring_events_on_postgresql(now)
     bands = [(threshold, lower, _format(message)) for threshold, lower, message in ladder_bands()]
     values = ", ".join("(%s, %s, %s)" for _band in bands)
     url = reverse("certificates:detail", args=[_SERIAL])
@@ -148,3 +161,65 @@ def _ladder_rows(now: datetime):
                     "renewal",
                     f"certificate:{pk}:renewal:{threshold}",
                 )
+
+
+def _expiring_data(pk, serial, agency_id, subject_kind, not_after, threshold) -> dict:
+    return {
+        "certificate_id": pk,
+        "serial": serial,
+        "status": CertStatus.VALID.value,
+        "subject_kind": subject_kind,
+        "agency_id": agency_id,
+        "not_after": iso_utc(not_after),
+        "days_left_at_most": threshold,
+        "renewable": threshold > settings.PORTAL_RENEW_MIN_DAYS_LEFT,
+    }
+
+
+def _expiring_events_on_postgresql(now: datetime) -> int:
+    """The `certificate.expiring` events of every rung in one INSERT … SELECT."""
+    bands = [(threshold, lower) for threshold, lower, _message in ladder_bands()]
+    values = ", ".join("(%s, %s)" for _band in bands)
+    select = (
+        "SELECT %s AS type,"  # noqa: S608 - only "%s" slots are formatted in
+        " 'certificate:' || c.id || ':expiring:' || b.threshold AS key,"
+        " c.agency_id AS organization_id,"
+        " jsonb_build_object('certificate_id', c.id, 'serial', c.serial, 'status', c.status,"
+        "   'subject_kind', c.subject_kind, 'agency_id', c.agency_id,"
+        "   'not_after', to_char(c.not_after AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"
+        "   'days_left_at_most', b.threshold, 'renewable', b.threshold > %s) AS data"
+        f" FROM (VALUES {values}) AS b(threshold, lower_days)"
+        " JOIN certificates_certificate c"
+        "   ON c.not_after <= %s + b.threshold * interval '1 day'"
+        "  AND c.not_after > %s + b.lower_days * interval '1 day'"
+        " WHERE c.status = %s AND c.superseded_by_id IS NULL"
+    )
+    params = [
+        EventType.CERTIFICATE_EXPIRING.value,
+        settings.PORTAL_RENEW_MIN_DAYS_LEFT,
+        *(p for band in bands for p in band),
+        now,
+        now,
+        CertStatus.VALID,
+    ]
+    return webhook_events_record_select(select=select, params=params)
+
+
+def _expiring_events(now: datetime):
+    """The same events through the ORM: SQLite's variant."""
+    for threshold, lower, _message in ladder_bands():
+        on_rung = Certificate.objects.filter(
+            status=CertStatus.VALID,
+            superseded_by__isnull=True,
+            not_after__lte=now + timedelta(days=threshold),
+            not_after__gt=now + timedelta(days=lower),
+        )
+        for pk, serial, agency_id, subject_kind, not_after in on_rung.values_list(
+            "pk", "serial", "agency_id", "subject_kind", "not_after"
+        ):
+            yield NewEvent(
+                type=EventType.CERTIFICATE_EXPIRING,
+                key=f"certificate:{pk}:expiring:{threshold}",
+                organization_id=agency_id,
+                data=_expiring_data(pk, serial, agency_id, subject_kind, not_after, threshold),
+            )

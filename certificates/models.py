@@ -30,6 +30,7 @@ from certificates.querysets import (
     SigningEventQuerySet,
 )
 from certificates.tsa.models import Timestamp, TimestampUnit  # noqa: F401
+from portal.lib.labels import ChoiceLabels
 
 
 class CertificateAuthority(models.Model):
@@ -162,7 +163,7 @@ class DeviceKey(models.Model):
         return f"{self.get_algorithm_display()} {self.key_id[:16]}"
 
 
-class Certificate(models.Model):
+class Certificate(ChoiceLabels, models.Model):
     """A certificate in the registry. Its X.509 life is managed by the CA backend (docs/ca.md)."""
 
     serial = models.CharField(_("số hiệu chứng thư"), max_length=40, unique=True)

@@ -109,6 +109,11 @@ def beat_schedule(*, audit_checkpoint_minutes: int) -> dict:
             "task": "dashboard.tasks.signing_bursts_check_task",
             "schedule": env_int("PORTAL_SIGNING_BURST_SECONDS", 10 * 60),
         },
+        # Webhook events and deliveries whose message was lost (docs/webhooks.md).
+        "webhooks-sweep": {
+            "task": "webhooks.tasks.webhook_deliveries_sweep_task",
+            "schedule": env_int("PORTAL_WEBHOOK_SWEEP_SECONDS", 60),
+        },
         "portal-audit-checkpoint": {
             "task": "portal.tasks.audit_checkpoint_task",
             "schedule": audit_checkpoint_minutes * 60,

@@ -9,8 +9,11 @@ INTERACTIVE = "interactive"  # what someone is waiting for: processing a letter,
 DOCUMENTS = "documents"  # rendering the official PDFs
 BULK = "bulk"  # sweeps, exports, imports, mergers, tallies, digests, keys made ahead
 CA = "ca"  # the CA's own publications: CRLs, the time-stamping unit
+# posts to other systems: waiting on their answers (up to PORTAL_WEBHOOK_TIMEOUT_SECONDS each),
+# never in front of a sweep or an export, and never held up by them (docs/webhooks.md)
+WEBHOOKS = "webhooks"
 
-QUEUES = [Queue(name) for name in (INTERACTIVE, DOCUMENTS, BULK, CA)]
+QUEUES = [Queue(name) for name in (INTERACTIVE, DOCUMENTS, BULK, CA, WEBHOOKS)]
 
 _BY_QUEUE = {
     INTERACTIVE: [
@@ -25,6 +28,11 @@ _BY_QUEUE = {
         "certificates.tasks.crl_publish_task",
         "certificates.tasks.crl_refresh_task",
         "certificates.tasks.timestamp_unit_ensure_task",
+    ],
+    WEBHOOKS: [
+        "webhooks.tasks.webhook_events_fan_out_task",
+        "webhooks.tasks.webhook_deliveries_send_task",
+        "webhooks.tasks.webhook_deliveries_sweep_task",
     ],
     BULK: [
         "agencies.tasks.organization_codes_parse_task",

@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "django_prometheus",
     "portal",
     "agencies",
+    "webhooks",
     "devices",
     "certificates",
     "requests_app",
@@ -436,6 +437,18 @@ PORTAL_IMPORT_MAX_ROWS = env_int("PORTAL_IMPORT_MAX_ROWS", 30000)
 PORTAL_EXPORT_INLINE_MAX_ROWS = env_int("PORTAL_EXPORT_INLINE_MAX_ROWS", 5000)
 PORTAL_EXPORT_STALL_SECONDS = env_int("PORTAL_EXPORT_STALL_SECONDS", 120)
 PORTAL_EXPORT_KEEP_HOURS = env_int("PORTAL_EXPORT_KEEP_HOURS", 24)
+# Signed webhooks to other systems (docs/webhooks.md): each attempt waits this long for an
+# answer; a failed delivery is tried again after PORTAL_WEBHOOK_BACKOFF_SECONDS doubled at each
+# failure (at most PORTAL_WEBHOOK_BACKOFF_MAX_SECONDS), and after PORTAL_WEBHOOK_MAX_ATTEMPTS
+# goes to the dead letters. A worker claims an attempt for PORTAL_WEBHOOK_LEASE_SECONDS: a
+# delivery whose worker died is queued again by the sweep after that. Private and loopback
+# addresses are refused unless PORTAL_WEBHOOK_ALLOW_PRIVATE (tests, closed networks).
+PORTAL_WEBHOOK_TIMEOUT_SECONDS = env_int("PORTAL_WEBHOOK_TIMEOUT_SECONDS", 5)
+PORTAL_WEBHOOK_MAX_ATTEMPTS = env_int("PORTAL_WEBHOOK_MAX_ATTEMPTS", 10)
+PORTAL_WEBHOOK_BACKOFF_SECONDS = env_int("PORTAL_WEBHOOK_BACKOFF_SECONDS", 30)
+PORTAL_WEBHOOK_BACKOFF_MAX_SECONDS = env_int("PORTAL_WEBHOOK_BACKOFF_MAX_SECONDS", 6 * 60 * 60)
+PORTAL_WEBHOOK_LEASE_SECONDS = env_int("PORTAL_WEBHOOK_LEASE_SECONDS", 120)
+PORTAL_WEBHOOK_ALLOW_PRIVATE = env_bool("PORTAL_WEBHOOK_ALLOW_PRIVATE", False)
 
 # JSON lines naming the request, in the tasks it queued too (docs/deployment.md, "Logs").
 LOG_FORMAT = env_str("LOG_FORMAT", "text" if DEBUG else "json")

@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from agencies.choices import Role
 from portal.lib.lifecycle import SYSTEM, Lifecycle, Move
 from requests_app.choices import Status
+from webhooks.choices import EventType
 
 S = Status
 R = Role
@@ -44,6 +45,9 @@ class Action(Move):
     # the user confirms with their password (and one-time code, if they have a device) before
     # the action is taken (agencies/accounts/reauth.py)
     reauth: bool = False
+    # the signed webhook other systems are sent when the letter takes this move ("": none;
+    # docs/webhooks.md), recorded by `workflow.move` in the move's transaction
+    webhook: str = ""
 
 
 def _not_processed_by_province(cert_request) -> bool:
@@ -74,6 +78,7 @@ ACTIONS: Lifecycle[Action] = Lifecycle(
             effect="cert_request_submit",
             sources={S.DRAFT: R.AGENCY_CLERK},
             target=S.AWAITING_HEAD,
+            webhook=EventType.LETTER_SUBMITTED,
             label=_("Trình lãnh đạo ký"),
             button=_("Trình lãnh đạo ký"),
             success=_("Đã trình lãnh đạo ký văn bản."),
@@ -141,6 +146,7 @@ ACTIONS: Lifecycle[Action] = Lifecycle(
             target=S.FORWARDED,
             not_drafter=True,
             guard=_not_processed_by_province,
+            webhook=EventType.LETTER_FORWARDED,
             label=_("Chuyển CA"),
             button=_("Chuyển Cục CTS&BMTT"),
             success=_("Đã chuyển văn bản đến Cục Chứng thực số và Bảo mật thông tin."),
@@ -198,6 +204,7 @@ ACTIONS: Lifecycle[Action] = Lifecycle(
             "complete",
             sources={S.IN_PROCESS: SYSTEM},
             target=S.DONE,
+            webhook=EventType.LETTER_PROCESSED,
             label=_("Hoàn thành"),
         ),
         Action(
@@ -207,6 +214,7 @@ ACTIONS: Lifecycle[Action] = Lifecycle(
             target=S.DRAFT,
             not_drafter=True,
             reason_required=True,
+            webhook=EventType.LETTER_RETURNED,
             label=_("Trả lại để sửa"),
             button=_("Trả lại để sửa"),
             opener=_("Trả lại để sửa…"),

@@ -15,6 +15,7 @@ from agencies.validators import (
 )
 from devices.choices import DeviceKind
 from portal.documents import DocumentKind, StoredDocument
+from portal.lib.labels import ChoiceLabels
 from portal.lib.safetext import SafeJSONEncoder
 from requests_app.choices import (
     ChangeField,
@@ -33,7 +34,7 @@ from requests_app.querysets import (
 )
 
 
-class CertRequest(models.Model):
+class CertRequest(ChoiceLabels, models.Model):
     """One letter (công văn) of a Mẫu 01–06 kind, with many rows."""
 
     form = models.CharField(_("mẫu"), max_length=2, choices=FormKind.choices)
@@ -164,7 +165,7 @@ class CertRequest(models.Model):
         return self.progress_at is None or self.progress_at < stall_cutoff()
 
 
-class RequestRow(models.Model):
+class RequestRow(ChoiceLabels, models.Model):
     """One row of a letter's table: the union of the Mẫu 01–06 columns.
 
     Which columns a form uses is `requests_app.columns.FORM_COLUMNS`; each row has its own

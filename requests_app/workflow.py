@@ -4,7 +4,8 @@ Every service that acts on a letter does so inside `acting()`: it locks the lett
 (`select_for_update`), checks the actor's right, the action's required reason and the
 letter's own rules on the *locked* row, and only then lets the service change it; `move()`
 writes the new status, an append-only `Transition` and the audit event, whose "before" is
-the locked value. Of two people acting at once exactly one moves the letter; the other is
+the locked value, and, for the moves other systems are told of, the webhook event (the
+table's `webhook`), all in the move's transaction. Of two people acting at once exactly one moves the letter; the other is
 told someone acted first.
 """
 
@@ -19,6 +20,7 @@ from portal.errors import DomainError
 from requests_app.lifecycle import ACTIONS
 from requests_app.models import CertRequest, Transition
 from requests_app.permissions import require
+from webhooks.services import webhook_event_record
 
 
 def require_reason(note: str) -> None:
@@ -72,7 +74,7 @@ def move(locked, name: str, *, by, note: str = "", **fields) -> None:
     for name_, value in fields.items():
         setattr(locked, name_, value)
     locked.save(update_fields=["status", "updated_at", *fields])
-    Transition.objects.create(
+    transition = Transition.objects.create(
         cert_request=locked,
         from_status=before,
         to_status=action.target,
@@ -88,6 +90,20 @@ def move(locked, name: str, *, by, note: str = "", **fields) -> None:
         after={"status": action.target, **{k: str(v) for k, v in fields.items()}},
         reason=note,
     )
+    if action.webhook:
+        webhook_event_record(
+            type=action.webhook,
+            key=f"cert_request:{locked.pk}:transition:{transition.pk}",
+            organization_id=locked.agency_id,
+            data={
+                "letter_id": locked.pk,
+                "form": locked.form,
+                "number": locked.number,
+                "action": name,
+                "status": action.target,
+                "previous_status": before,
+            },
+        )
 
 
 def _refresh(cert_request, locked) -> None:

@@ -71,6 +71,7 @@ LONG = (
     "tests/test_health.py",
     "tests/test_pgbouncer.py",
     "tests/test_queues.py",
+    "tests/webhooks/test_worker_killed.py",
 )
 
 

@@ -18,6 +18,7 @@ from certificates.models import Certificate, DeviceKey
 from certificates.services.common import (
     apply_subject,
     certificate_snapshot,
+    certificate_webhook,
     days_left,
     locked_for_update,
     new_event,
@@ -32,6 +33,8 @@ from certificates.subjects import SubjectInfo, subject_for
 from certificates.validity import add_years
 from devices.services import device_token_certificate_replace
 from portal.audit import audit_record
+from webhooks.choices import EventType
+from webhooks.services import webhook_events_record_many
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser as User
@@ -88,6 +91,14 @@ def _finish_supersession(old: Certificate, new: Certificate, by, before: dict) -
         obj=old,
         before=before,
         after=certificate_snapshot(old) | {"superseded_by": new.serial},
+    )
+    webhook_events_record_many(
+        events=[
+            certificate_webhook(
+                EventType.CERTIFICATE_REVOKED, old, "revoked", superseded_by=new.pk
+            ),
+            certificate_webhook(EventType.CERTIFICATE_ISSUED, new, "issued", replaces=old.pk),
+        ]
     )
     certificate_superseded.send(sender=Certificate, certificate=old, successor=new, by=by)
     publish_crl_after_commit([old.issuer_id])

@@ -17,6 +17,8 @@ from certificates.exceptions import CertificateError
 from certificates.models import Certificate, CertificateEvent
 from certificates.subjects import SubjectInfo
 from portal.lib.queueing import enqueue
+from webhooks.sending import iso_utc
+from webhooks.services import NewEvent
 
 
 def day(value: datetime | None) -> str:
@@ -34,6 +36,29 @@ def certificate_snapshot(certificate: Certificate) -> dict:
         revoked_at=certificate.revoked_at,
         revocation_reason=certificate.revocation_reason,
         issuer_name=certificate.issuer.name if certificate.issuer_id else "",
+    )
+
+
+def certificate_webhook(type_: str, certificate: Certificate, what: str, **extra) -> NewEvent:
+    """The signed webhook of a certificate (docs/webhooks.md), keyed once per `what`
+    ("issued", "revoked"): ids, serial, status and dates; never the subject's name or e-mail."""
+    return NewEvent(
+        type=type_,
+        key=f"certificate:{certificate.pk}:{what}",
+        organization_id=certificate.agency_id,
+        data={
+            "certificate_id": certificate.pk,
+            "serial": certificate.serial,
+            "status": certificate.status,
+            "subject_kind": certificate.subject_kind,
+            "agency_id": certificate.agency_id,
+            "device_id": certificate.device_id,
+            "not_before": iso_utc(certificate.not_before),
+            "not_after": iso_utc(certificate.not_after),
+            "revoked_at": iso_utc(certificate.revoked_at),
+            "revocation_reason": certificate.revocation_reason or "",
+            **extra,
+        },
     )
 
 

@@ -22,6 +22,7 @@ from certificates.models import Certificate, CertificateEvent, DeviceKey
 from certificates.services.common import (
     apply_subject,
     certificate_snapshot,
+    certificate_webhook,
     day,
     key_algorithm_of,
     new_event,
@@ -35,6 +36,8 @@ from devices.services import TokenOrder, device_tokens_personalise, token_store_
 from portal.audit import audit_record
 from portal.audit_batch import AuditEntry
 from portal.lib.bulk import create_objects, insert_objects
+from webhooks.choices import EventType
+from webhooks.services import webhook_events_record_many
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser as User
@@ -288,6 +291,11 @@ def certificate_issue_batch(
         create_objects(Certificate, certificates)
         insert_objects(
             CertificateEvent, [new_event(c, CertEventKind.ISSUED, by, at=now) for c in certificates]
+        )
+        webhook_events_record_many(
+            events=[
+                certificate_webhook(EventType.CERTIFICATE_ISSUED, c, "issued") for c in certificates
+            ]
         )
         if audit_into is not None:
             for entries, certificate in zip(audit_into, certificates, strict=True):

@@ -22,6 +22,7 @@ from certificates.models import Certificate, CertificateEvent
 from certificates.services.common import (
     SNAPSHOT_VALUES,
     certificate_snapshot,
+    certificate_webhook,
     locked_for_update,
     new_event,
     publish_crl_after_commit,
@@ -38,6 +39,8 @@ from devices.services import (
 from portal.audit import audit_record
 from portal.audit_batch import AuditEntry, AuditObject, audit_record_many
 from portal.lib.bulk import insert_rows
+from webhooks.choices import EventType
+from webhooks.services import webhook_events_record_many
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser as User
@@ -112,6 +115,11 @@ def certificate_revoke_batch(
                 )
             certificate_revoked.send(sender=Certificate, certificate=locked, reason=reason, by=by)
             revoked.append(locked)
+        webhook_events_record_many(
+            events=[
+                certificate_webhook(EventType.CERTIFICATE_REVOKED, c, "revoked") for c in revoked
+            ]
+        )
         publish_crl_after_commit(c.issuer_id for c in revoked)
     return revoked
 

@@ -15,6 +15,7 @@ from devices.choices import (
 from devices.querysets import (
     DeviceQuerySet,
 )
+from portal.lib.labels import ChoiceLabels
 
 usb_serial_validator = RegexValidator(
     r"^[A-Za-z0-9]{8,10}$",
@@ -32,7 +33,7 @@ generic_serial_validator = RegexValidator(
 )
 
 
-class Device(models.Model):
+class Device(ChoiceLabels, models.Model):
     """A key-storage device: its current state here, its history in `custody`."""
 
     kind = models.CharField(_("loại thiết bị"), max_length=16, choices=DeviceKind.choices)

@@ -12,9 +12,10 @@ from devices.models.device import Device
 from devices.querysets import (
     ReturnObligationQuerySet,
 )
+from portal.lib.labels import ChoiceLabels
 
 
-class ReturnObligation(models.Model):
+class ReturnObligation(ChoiceLabels, models.Model):
     """A device that must go back to the CA within N working days of the revocation (or
     expiry) notice (docs/domain.md §4.3: 5 working days). Open until the receiving side confirms
     it."""

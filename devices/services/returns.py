@@ -35,12 +35,14 @@ from devices.models import (
     ReturnObligation,
 )
 from devices.permissions import can_confirm_minutes, is_clerk_of, require
-from devices.services.common import clean_text, next_number, under
+from devices.services.common import clean_text, next_number, obligation_webhook, under
 from devices.services.custody import transition
 from devices.services.tokens import device_token_wipe
 from portal.audit import audit_record
 from portal.errors import DomainError
 from portal.workdays import add_working_days
+from webhooks.choices import EventType
+from webhooks.services import webhook_events_record_many
 
 D = DeviceStatus
 H = CustodyRecord.HolderKind
@@ -120,6 +122,19 @@ def device_return_obligation_open(
                 "certificate": certificate_serial,
             },
             reason=note,
+        )
+        webhook_events_record_many(
+            events=[
+                obligation_webhook(
+                    EventType.DEVICE_RETURN_DUE,
+                    obligation_id=obligation.pk,
+                    device_id=locked.pk,
+                    serial=locked.serial,
+                    agency_id=obligation.agency_id,
+                    reason=reason,
+                    due_on=obligation.due_on,
+                )
+            ]
         )
         notify.return_obligation_opened(obligation, locked)
     device.__dict__.update(status=locked.status)
@@ -351,14 +366,30 @@ def return_obligation_notify_overdue(*, today: date | None = None, batch_size: i
                 .filter(overdue_notified_at__isnull=True)
                 .select_for_update(skip_locked=True, of=("self",))
                 .order_by("pk")
-                .values_list("pk", "agency_id", "device__serial", "due_on")[:batch_size]
+                .values_list("pk", "agency_id", "device__serial", "due_on", "device_id", "reason")[
+                    :batch_size
+                ]
             )
             if not due:
                 return told
             ReturnObligation.objects.filter(pk__in=[row[0] for row in due]).update(
                 overdue_notified_at=timezone.now()
             )
-            notify.return_obligations_overdue([row[1:] for row in due])
+            notify.return_obligations_overdue([row[1:4] for row in due])
+            webhook_events_record_many(
+                events=[
+                    obligation_webhook(
+                        EventType.DEVICE_RETURN_OVERDUE,
+                        obligation_id=pk,
+                        device_id=device_id,
+                        serial=serial,
+                        agency_id=agency_id,
+                        reason=reason,
+                        due_on=due_on,
+                    )
+                    for pk, agency_id, serial, due_on, device_id, reason in due
+                ]
+            )
             told += len(due)
         if len(due) < batch_size:
             return told

@@ -22,10 +22,13 @@ from devices.models import (
     Device,
     ReturnObligation,
 )
+from devices.services.common import obligation_webhook
 from devices.services.returns import RETURNABLE, D, H
 from portal.audit_batch import AuditEntry, AuditObject, audit_record_many
 from portal.lib.bulk import create_rows, insert_rows
 from portal.workdays import add_working_days_each
+from webhooks.choices import EventType
+from webhooks.services import webhook_events_record_many
 
 
 @dataclass(frozen=True)
@@ -190,6 +193,20 @@ def _open_many(owing, openings, results, events, *, reason, note, by) -> None:
                 reason=note,
             )
         )
+    webhook_events_record_many(
+        events=[
+            obligation_webhook(
+                EventType.DEVICE_RETURN_DUE,
+                obligation_id=key,
+                device_id=device[0],
+                serial=device[2],
+                agency_id=device[4],
+                reason=reason,
+                due_on=due[openings[index].notified_on],
+            )
+            for (index, device), key in zip(owing, keys, strict=True)
+        ]
+    )
     notify.return_obligations_opened(
         [(device[4], device[2], due[openings[index].notified_on]) for index, device in owing],
         reason_label=label,

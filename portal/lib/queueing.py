@@ -12,12 +12,14 @@ logger = logging.getLogger(__name__)
 RETRY_POLICY = {"max_retries": 1, "interval_start": 0.2, "interval_max": 0.5}
 
 
-def enqueue(name: str, *args, what: str) -> bool:
-    """Send the task registered under `name` with `args`; False (logged, naming `what`) when
-    the broker cannot be reached. By name, so a service never imports its task module: the
+def enqueue(name: str, *args, what: str, countdown: float | None = None) -> bool:
+    """Send the task registered under `name` with `args` (`countdown`: not before that many
+    seconds); False (logged, naming `what`) when the broker cannot be reached. By name, so a service never imports its task module: the
     task imports the service, never the other way (docs/architecture.md §1)."""
     try:
-        current_app.send_task(name, args=args, retry=True, retry_policy=RETRY_POLICY)
+        current_app.send_task(
+            name, args=args, countdown=countdown, retry=True, retry_policy=RETRY_POLICY
+        )
     except Exception:  # the broker's client raises many kinds: any of them means "not queued"
         logger.warning("%s not queued: broker unreachable", what)
         return False

@@ -46,6 +46,23 @@ def test_list_columns_counts_and_overdue_flag(client, cast):
         assert f"?mau={kind}" in html
 
 
+def test_the_overdue_flag_agrees_with_the_overdue_verb(cast):
+    """`with_overdue()` reads each letter's own columns; `overdue()` is the rule."""
+    today = timezone.localdate()
+    for status in Status.values:
+        for due_on in (None, today - timedelta(days=1), today, today + timedelta(days=1)):
+            letter = letter_draft(cast)
+            CertRequest.objects.filter(pk=letter.pk).update(status=status, due_on=due_on)
+    flagged = {
+        pk
+        for pk, flag in CertRequest.objects.with_overdue().values_list("pk", "is_overdue")
+        if flag
+    }
+    assert flagged == set(CertRequest.objects.overdue().values_list("pk", flat=True))
+    assert flagged  # some letters are overdue, and not all
+    assert CertRequest.objects.with_overdue().filter(is_overdue=False).exists()
+
+
 def test_list_filters_by_form_status_and_number(client, cast):
     person = letter_draft(cast)
     revoke = letter_draft(cast, form=FormKind.REVOKE)

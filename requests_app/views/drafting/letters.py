@@ -3,7 +3,6 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import Exists, OuterRef
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
@@ -38,14 +37,13 @@ from requests_app.views.drafting.common import (
 @replica_reads
 def cert_request_list(request):
     user = request.user
-    # Subqueries rather than a join + GROUP BY: they run for the page's letters only, and the
-    # paginator's COUNT drops them.
-    overdue = CertRequest.objects.overdue().filter(pk=OuterRef("pk"))
+    # A subquery rather than a join + GROUP BY: it runs for the page's letters only, and the
+    # paginator's COUNT drops it.
     base = (
         CertRequest.objects.visible_to(user)
         .select_related("agency")
         .with_row_count()
-        .annotate(is_overdue=Exists(overdue))
+        .with_overdue()
         .order_by("-created_at", "-pk")
     )
     filterset = CertRequestFilterSet(request.GET or None, queryset=base, request=request)

@@ -1,7 +1,8 @@
--- The drill's mixed load for one node (bench/drill.py, phase 1), from wrk so that the load
--- generator's own CPU stays small beside the node's on a 2-core machine: clerks, officers and
--- the CA in turn, each with its session cookie (DRILL_CLERK, DRILL_OFFICER, DRILL_CA), every
--- third clerk request a new draft (DRILL_AGENCY), the rest the pages of bench/drill.py PAGES.
+-- The mixed load of one node (bench/bench_load.py on the 1M dataset, bench/drill.py phase 1),
+-- from wrk so that the load generator's own CPU stays small beside the node's on a 2-core
+-- machine: clerks, officers and the CA in turn, each with its session cookie (MIX_CLERK,
+-- MIX_OFFICER, MIX_CA), every third clerk request a new draft in the clerk's agency
+-- (MIX_AGENCY), the rest the pages below. Prints the p95 latency, which wrk's report lacks.
 local pages = {
   clerk = {"/van-ban/", "/thiet-bi/", "/chung-thu/", "/"},
   officer = {"/van-ban/", "/chung-thu/", "/thong-ke/", "/"},
@@ -10,11 +11,11 @@ local pages = {
 local order = {"clerk", "officer", "ca"}
 local csrf = string.rep("d", 32)
 local cookies = {
-  clerk = os.getenv("DRILL_CLERK"),
-  officer = os.getenv("DRILL_OFFICER"),
-  ca = os.getenv("DRILL_CA"),
+  clerk = os.getenv("MIX_CLERK"),
+  officer = os.getenv("MIX_OFFICER"),
+  ca = os.getenv("MIX_CA"),
 }
-local agency = os.getenv("DRILL_AGENCY")
+local agency = os.getenv("MIX_AGENCY")
 local counter = 0
 
 function setup(thread)
@@ -34,4 +35,8 @@ function request()
   end
   local list = pages[role]
   return wrk.format("GET", list[(turn % #list) + 1], headers)
+end
+
+function done(summary, latency, requests)
+  io.write(string.format("p95 latency: %.1fms\n", latency:percentile(95) / 1000))
 end

@@ -1,0 +1,347 @@
+"""Writes of the signed webhooks (docs/webhooks.md): recording events in the outbox, fanning
+them out to the subscriptions that may see them, delivering, retrying, dead letters, replay.
+
+Recording is called by the services of the apps above, inside the transaction of their change
+(`webhook_event_record`, `webhook_events_record_many`): the event commits or rolls back with
+it. Everything after the commit is a task enqueued by name, and a beat sweep queues again
+whatever a lost message or a dead worker left behind: the database, not the broker, holds what
+must be delivered.
+"""
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from portal.audit import audit_record
+from portal.audit_batch import AuditEntry, audit_record_many
+from portal.lib.queueing import enqueue
+from webhooks.choices import DeliveryStatus
+from webhooks.models import ERROR_LENGTH, Delivery, DeliveryAttempt, Event, Subscription
+from webhooks.sending import Outcome, Poster, body_bytes, signed_headers
+
+FAN_OUT_TASK = "webhooks.tasks.webhook_events_fan_out_task"
+SEND_TASK = "webhooks.tasks.webhook_deliveries_send_task"
+# Deliveries one task sends, one after the other on a kept-alive connection per receiver: a
+# task per delivery spent more time in Celery than in sending (bench/bench_webhooks.py).
+CHUNK = 25
+
+
+@dataclass(frozen=True)
+class NewEvent:
+    """An event to record: its type (`EventType`), a key unique to what happened (recording
+    the same key again records nothing), the organisation it belongs to and its data (ids,
+    numbers, statuses: never personal data)."""
+
+    type: str
+    key: str
+    organization_id: int | None
+    data: dict = field(default_factory=dict)
+    occurred_at: datetime | None = None
+
+
+def webhook_event_record(*, type: str, key: str, organization_id: int | None, data: dict) -> None:
+    """Record one event in the caller's transaction (one INSERT)."""
+    webhook_events_record_many(events=[NewEvent(type, key, organization_id, data)])
+
+
+def webhook_events_record_many(*, events: Iterable[NewEvent], batch_size: int = 2000) -> int:
+    """Record events in the caller's transaction, in one INSERT per `batch_size`; an event
+    whose key is already recorded is skipped (a repeated sweep). Once the transaction commits,
+    the fan-out is queued. Returns how many were given."""
+    now = timezone.now()
+    rows = [
+        Event(
+            type=e.type,
+            key=e.key,
+            organization_id=e.organization_id,
+            data=e.data,
+            occurred_at=e.occurred_at or now,
+        )
+        for e in events
+    ]
+    if not rows:
+        return 0
+    Event.objects.bulk_create(rows, ignore_conflicts=True, batch_size=batch_size)
+    _fan_out_after_commit()
+    return len(rows)
+
+
+def webhook_events_record_select(*, select: str, params: Sequence) -> int:
+    """Record the events a SELECT yields, in one INSERT … SELECT (PostgreSQL; a set-based
+    sweep over many rows, docs/scale.md §12.4), skipping keys already recorded. `select` gives
+    the columns `type`, `key`, `organization_id` and `data` (jsonb). Returns how many were new."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO webhooks_event (uid, type, key, occurred_at, organization_id, data)"  # noqa: S608
+            f" SELECT gen_random_uuid(), s.type, s.key, %s, s.organization_id, s.data FROM ({select}) AS s"
+            " ON CONFLICT (key) DO NOTHING",
+            [timezone.now(), *params],
+        )
+        added = cursor.rowcount
+    if added:
+        _fan_out_after_commit()
+    return added
+
+
+def _fan_out_after_commit() -> None:
+    """Queue the fan-out once per transaction, however many events it recorded."""
+    if any(hook is _enqueue_fan_out for _ids, hook, _robust in connection.run_on_commit):
+        return
+    transaction.on_commit(_enqueue_fan_out)
+
+
+def _enqueue_fan_out() -> None:
+    enqueue(FAN_OUT_TASK, what="webhook fan-out")
+
+
+def webhook_events_fan_out(*, batch_size: int = 1000) -> int:
+    """Give every recorded event not yet fanned out one delivery per subscription that may
+    see it; returns the number of deliveries made.
+
+    Concurrent runs share the work (rows locked, skipping those another run holds); the
+    unique (event, subscription) constraint makes a repeated run, or a redelivered task, add
+    nothing. Each new delivery's send is queued after the commit."""
+    made = 0
+    while True:
+        with transaction.atomic():
+            events = list(
+                Event.objects.not_fanned_out()
+                .select_for_update(skip_locked=True, of=("self",))
+                .select_related("organization")
+                .order_by("pk")[:batch_size]
+            )
+            if not events:
+                return made
+            subscriptions = list(Subscription.objects.active().select_related("organization"))
+            deliveries = [
+                Delivery(
+                    event=event,
+                    subscription=subscription,
+                    next_attempt_at=event.occurred_at,
+                    dead_after=settings.PORTAL_WEBHOOK_MAX_ATTEMPTS,
+                )
+                for event in events
+                for subscription in subscriptions
+                if subscription.reaches(event)
+            ]
+            Delivery.objects.bulk_create(deliveries, ignore_conflicts=True, batch_size=2000)
+            ids = [event.pk for event in events]
+            Event.objects.filter(pk__in=ids).update(fanned_out_at=timezone.now())
+            new = list(
+                Delivery.objects.filter(event_id__in=ids, attempts=0)
+                .order_by("subscription_id", "pk")
+                .values_list("pk", flat=True)
+            )
+            transaction.on_commit(lambda new=new: _enqueue_sends(new))
+            made += len(new)
+        if len(events) < batch_size:
+            return made
+
+
+def _enqueue_sends(delivery_ids: Sequence[int]) -> None:
+    """Queue the sends by chunks of CHUNK deliveries (given in subscription order, so that a
+    chunk mostly goes to one receiver)."""
+    for start in range(0, len(delivery_ids), CHUNK):
+        chunk = list(delivery_ids[start : start + CHUNK])
+        if not enqueue(SEND_TASK, chunk, what=f"webhook deliveries {chunk[0]}…"):
+            return  # the broker is away: the sweep queues them again
+
+
+def backoff(attempt_in_round: int) -> timedelta:
+    """The wait after the n-th failed attempt: PORTAL_WEBHOOK_BACKOFF_SECONDS doubled at each
+    failure, at most PORTAL_WEBHOOK_BACKOFF_MAX_SECONDS."""
+    base = settings.PORTAL_WEBHOOK_BACKOFF_SECONDS
+    seconds = min(
+        base * 2 ** max(attempt_in_round - 1, 0), settings.PORTAL_WEBHOOK_BACKOFF_MAX_SECONDS
+    )
+    return timedelta(seconds=seconds)
+
+
+def webhook_delivery_send(*, delivery_id: int) -> str:
+    """`webhook_deliveries_send` for one delivery; what happened to it."""
+    return webhook_deliveries_send(delivery_ids=[delivery_id])[delivery_id]
+
+
+def webhook_deliveries_send(*, delivery_ids: Sequence[int]) -> dict[int, str]:
+    """Make one attempt at each due delivery of `delivery_ids`, in order; what happened to
+    each ("delivered", "retry", "dead", or "skipped" when it is not due: delivered already,
+    dead, waiting for its backoff, or claimed by another worker).
+
+    Each attempt is claimed just before its post, in one short statement (attempts + 1, and
+    the next attempt pushed a lease ahead, PORTAL_WEBHOOK_LEASE_SECONDS): two workers never
+    make the same attempt, and a worker killed while posting leaves a delivery the sweep
+    queues again when the lease runs out. Nothing is locked while a receiver answers. The
+    result is written with the attempt's row, unique per (delivery, number). A receiver that
+    did not answer (timeout, refused connection) is not posted to again in the same run: its
+    further deliveries fail this attempt at once rather than each wait for the timeout."""
+    outcomes = dict.fromkeys(delivery_ids, "skipped")
+    deliveries = Delivery.objects.select_related("event", "subscription").in_bulk(delivery_ids)
+    lease = timedelta(seconds=settings.PORTAL_WEBHOOK_LEASE_SECONDS)
+    down: dict[tuple, str] = {}  # receivers (scheme, host) that did not answer in this run
+    with Poster(
+        timeout=settings.PORTAL_WEBHOOK_TIMEOUT_SECONDS,
+        allow_private=settings.PORTAL_WEBHOOK_ALLOW_PRIVATE,
+    ) as poster:
+        for pk in delivery_ids:
+            delivery = deliveries.get(pk)
+            if delivery is None or delivery.status != DeliveryStatus.PENDING:
+                continue
+            now = timezone.now()
+            # Claimed only as it was read: a delivery another worker attempted (or replayed)
+            # since is left to that worker.
+            claimed = (
+                Delivery.objects.due(now)
+                .filter(pk=pk, attempts=delivery.attempts, dead_after=delivery.dead_after)
+                .update(attempts=F("attempts") + 1, next_attempt_at=now + lease)
+            )
+            if not claimed:
+                continue
+            delivery.attempts += 1
+            event, subscription = delivery.event, delivery.subscription
+            body = body_bytes(type_=event.type, occurred_at=event.occurred_at, data=event.data)
+            headers = signed_headers(
+                secret=subscription.secret, message_id=event.message_id, body=body
+            )
+            origin = urlsplit(subscription.url)[:2]
+            if not subscription.is_active:
+                # Deactivated after the fan-out (a receiver gone, a secret leaked): nothing
+                # more is posted; reactivated, its dead letters can be replayed.
+                outcome = Outcome(False, error="not sent: the subscription is deactivated")
+            elif origin in down:
+                # One timeout per receiver and task, not one per delivery of the chunk.
+                outcome = Outcome(False, error=f"not sent: {down[origin]}"[:ERROR_LENGTH])
+            else:
+                outcome = poster.post(subscription.url, body, headers)
+                if outcome.status_code is None:
+                    down[origin] = f"the receiver failed this run's previous post ({outcome.error})"
+            outcomes[pk] = _record_attempt(delivery, outcome, started_at=now)
+    return outcomes
+
+
+def _record_attempt(delivery: Delivery, outcome, *, started_at: datetime) -> str:
+    number = delivery.attempts
+    now = timezone.now()
+    error = outcome.error[:ERROR_LENGTH]
+    mine = Delivery.objects.filter(pk=delivery.pk, attempts=number, status=DeliveryStatus.PENDING)
+    with transaction.atomic():
+        DeliveryAttempt.objects.create(
+            delivery=delivery,
+            number=number,
+            started_at=started_at,
+            duration_ms=outcome.duration_ms,
+            status_code=outcome.status_code,
+            error=error,
+        )
+        fields = {"last_status_code": outcome.status_code, "last_error": error}
+        if outcome.ok:
+            mine.update(status=DeliveryStatus.DELIVERED, delivered_at=now, **fields)
+            return "delivered"
+        if number >= delivery.dead_after:
+            if mine.update(status=DeliveryStatus.DEAD, dead_at=now, **fields):
+                audit_record(
+                    actor=None,
+                    action="webhook_delivery.dead",
+                    obj=delivery,
+                    after={"attempts": number, "status_code": outcome.status_code},
+                    reason=error,
+                )
+            return "dead"
+        in_round = number - (delivery.dead_after - settings.PORTAL_WEBHOOK_MAX_ATTEMPTS)
+        wait = backoff(in_round)
+        if mine.update(next_attempt_at=now + wait, **fields):
+            transaction.on_commit(lambda: _enqueue_retry(delivery.pk, wait))
+        return "retry"
+
+
+def _enqueue_retry(delivery_id: int, wait: timedelta) -> None:
+    """A short wait is queued with its countdown. A longer one is left to the sweep (then
+    at most a lease late): Redis hands an unacknowledged countdown task to another worker
+    after CELERY_VISIBILITY_TIMEOUT, so hours-long countdowns would be held many times."""
+    if wait.total_seconds() > settings.PORTAL_WEBHOOK_LEASE_SECONDS:
+        return
+    # A little after it is due, so that it is never found early and skipped.
+    enqueue(
+        SEND_TASK,
+        [delivery_id],
+        what=f"webhook retry {delivery_id}",
+        countdown=wait.total_seconds() + 0.2,
+    )
+
+
+def webhook_deliveries_sweep(*, now: datetime | None = None, limit: int = 10_000) -> dict:
+    """Beat's safety net: fan out events whose fan-out message was lost, and queue again
+    every pending delivery overdue by more than a lease (its message lost, its worker dead,
+    its retry's countdown lost with the broker)."""
+    now = now or timezone.now()
+    fanned = webhook_events_fan_out()
+    stale = now - timedelta(seconds=settings.PORTAL_WEBHOOK_LEASE_SECONDS)
+    due = list(
+        Delivery.objects.due(stale).order_by("next_attempt_at").values_list("pk", flat=True)[:limit]
+    )
+    _enqueue_sends(due)
+    return {"fanned_out": fanned, "queued": len(due)}
+
+
+def webhook_deliveries_replay(*, deliveries: Iterable[Delivery], by) -> int:
+    """Give dead deliveries a new round of PORTAL_WEBHOOK_MAX_ATTEMPTS, starting now; audited.
+    Deliveries that are not dead are left as they are. Returns how many were replayed."""
+    now = timezone.now()
+    with transaction.atomic():
+        dead = list(
+            Delivery.objects.dead()
+            .filter(pk__in=[d.pk for d in deliveries])
+            .select_for_update()
+            .order_by("pk")
+        )
+        for delivery in dead:
+            delivery.status = DeliveryStatus.PENDING
+            delivery.dead_after = delivery.attempts + settings.PORTAL_WEBHOOK_MAX_ATTEMPTS
+            delivery.next_attempt_at = now
+            delivery.dead_at = None
+            delivery.save(update_fields=["status", "dead_after", "next_attempt_at", "dead_at"])
+        audit_record_many(
+            actor=by,
+            entries=[
+                AuditEntry(
+                    "webhook_delivery.replay",
+                    delivery,
+                    before={"status": DeliveryStatus.DEAD, "attempts": delivery.attempts},
+                    after={"status": DeliveryStatus.PENDING},
+                )
+                for delivery in dead
+            ],
+        )
+        ids = [delivery.pk for delivery in dead]
+        transaction.on_commit(lambda: _enqueue_sends(ids))
+    return len(dead)
+
+
+def subscription_summary(subscription: Subscription) -> dict:
+    """What the audit trail keeps of a subscription: never its secret."""
+    return {
+        "name": subscription.name,
+        "url": subscription.url,
+        "event_types": list(subscription.event_types),
+        "organization": subscription.organization_id,
+        "is_active": subscription.is_active,
+    }
+
+
+def webhook_subscription_save(*, subscription: Subscription, by, before: dict | None) -> None:
+    """Save a subscription made or changed by an administrator, audited (without its secret)."""
+    with transaction.atomic():
+        created = subscription.pk is None
+        subscription.save()
+        audit_record(
+            actor=by,
+            action="webhook_subscription.create" if created else "webhook_subscription.update",
+            obj=subscription,
+            before=before,
+            after=subscription_summary(subscription),
+        )
