@@ -1,0 +1,77 @@
+"""edXML packages from the letter's page and into the receiving office (docs/exchange.md,
+"edXML packages"): the package of a signed letter downloaded by whoever may see the letter
+(out of scope: 404), and the upload page where the CA or the Sở KH&CN imports a package, and
+a sender a status message. A refused file is a message on the page, never a 500."""
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET
+
+from portal.errors import DomainError
+from requests_app import services
+from requests_app.edxml.messages import MAX_BYTES
+from requests_app.models import CertRequest
+from requests_app.services.exchange import edxml_file_name
+
+
+@login_required
+@require_GET
+def letter_edxml_download(request, pk: int):
+    letter = get_object_or_404(
+        CertRequest.objects.visible_to(request.user).select_related("agency__province"), pk=pk
+    )
+    try:
+        data = services.letter_edxml_export(cert_request=letter, by=request.user)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect("requests_app:detail", pk=letter.pk)
+    response = HttpResponse(data, content_type="application/xml; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{edxml_file_name(letter)}"'
+    response["Cache-Control"] = "private, no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+class EdxmlUploadForm(forms.Form):
+    LETTER, STATUS = "letter", "status"
+    kind = forms.ChoiceField(
+        label=gettext_lazy("Loại tệp"),
+        choices=[
+            (LETTER, gettext_lazy("Gói văn bản edXML (nơi nhận tiếp nhận)")),
+            (STATUS, gettext_lazy("Thông điệp trạng thái edXML (nơi gửi cập nhật)")),
+        ],
+        initial=LETTER,
+    )
+    file = forms.FileField(label=gettext_lazy("Tệp edXML (.xml)"))
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > MAX_BYTES:
+            raise forms.ValidationError(
+                _("Tệp edXML quá lớn (tối đa %(max)s MB).") % {"max": MAX_BYTES // (1024 * 1024)}
+            )
+        return upload
+
+
+@login_required
+def edxml_upload(request):
+    form = EdxmlUploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data["file"].read(MAX_BYTES + 1)
+        try:
+            if form.cleaned_data["kind"] == EdxmlUploadForm.LETTER:
+                letter = services.letter_edxml_import(data=data, by=request.user)
+                messages.success(request, _("Đã tiếp nhận văn bản từ gói edXML."))
+            else:
+                letter = services.letter_edxml_status_import(data=data, by=request.user).letter
+                messages.success(request, _("Đã cập nhật văn bản theo thông điệp trạng thái."))
+        except DomainError as exc:
+            form.add_error("file", exc.message)
+        else:
+            return redirect("requests_app:detail", pk=letter.pk)
+    return render(request, "requests_app/edxml_upload.html", {"form": form}, status=200)
