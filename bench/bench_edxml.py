@@ -9,7 +9,7 @@ agency's seal through the simulated CA, renders a Mẫu 01 letter of 100 rows th
 worker's task and signs it as the head's own software does, then measures N times:
 
 1. the export (`letter_edxml_export`: the package built, base64 included, validated against
-   the schema, recorded);
+   the schema);
 2. the import by the CA (`letter_edxml_import`: defusedxml's gate, schema validation, hashes,
    the signatures verified, the letter, its PDF and the status message "received" written),
    in a transaction rolled back after each run so that every run imports afresh.
@@ -105,7 +105,7 @@ def run(n: int) -> None:
     exports, imports, size = [], [], 0
     for _ in range(n):
         started = time.perf_counter()
-        data = services.letter_edxml_export(cert_request=letter, by=head)
+        data = services.letter_edxml_export(cert_request=letter)
         exported = time.perf_counter()
         try:
             with transaction.atomic():

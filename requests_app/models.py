@@ -490,9 +490,11 @@ class LetterImport(models.Model):
 
 
 class EdxmlMessage(models.Model):
-    """An edXML message sent or received for a letter (docs/exchange.md, "edXML packages"):
-    the letter's package (its DocumentId, once per direction: a package imported twice
-    creates one letter) and the status messages about it (once per code and direction)."""
+    """An edXML message received or sent for a letter (docs/exchange.md, "edXML packages"):
+    a letter's package received (its DocumentId once: a package imported twice creates one
+    letter), and the status messages about a letter, received or sent (once per code and
+    direction). An export records nothing: a status message finds our letter by its
+    DocumentId."""
 
     class Direction(models.TextChoices):
         SENT = "sent", _("Đã gửi")
@@ -512,8 +514,8 @@ class EdxmlMessage(models.Model):
     kind = models.CharField(_("loại thông điệp"), max_length=8, choices=Kind.choices)
     document_id = models.CharField(_("mã văn bản (DocumentId)"), max_length=128)
     status_code = models.CharField(_("mã trạng thái"), max_length=2, blank=True)
-    # who the message is between, by code: {"sender": …, "receivers": […]} for a package
-    # sent, {"sender": …, "receiver": …} for one received, {"sender": …} for a status
+    # who the message is between, by code: {"sender": …, "receiver": {code, name}} for a
+    # package received, {"sender": …} for a status message
     parties = models.JSONField(_("các bên"), default=dict)
     # the message's own bytes for what we send (a status message waits here for the axis);
     # only the hash of what we receive (the letter's PDF is kept as its document)

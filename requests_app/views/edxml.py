@@ -6,17 +6,23 @@ a sender a status message. A refused file is a message on the page, never a 500.
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
+from agencies.access import scope_for
+from agencies.choices import Role
 from portal.errors import DomainError
 from requests_app import services
 from requests_app.edxml.messages import MAX_BYTES
 from requests_app.models import CertRequest
 from requests_app.services.exchange import edxml_file_name
+
+# who exchanges files: the receiving offices take packages in, the senders status messages
+EXCHANGING = (Role.AGENCY_CLERK, Role.AGENCY_HEAD, Role.PROVINCIAL_OFFICER, Role.CA_OPERATOR)
 
 
 @login_required
@@ -26,7 +32,7 @@ def letter_edxml_download(request, pk: int):
         CertRequest.objects.visible_to(request.user).select_related("agency__province"), pk=pk
     )
     try:
-        data = services.letter_edxml_export(cert_request=letter, by=request.user)
+        data = services.letter_edxml_export(cert_request=letter)
     except DomainError as exc:
         messages.error(request, exc.message)
         return redirect("requests_app:detail", pk=letter.pk)
@@ -60,6 +66,8 @@ class EdxmlUploadForm(forms.Form):
 
 @login_required
 def edxml_upload(request):
+    if not scope_for(request.user).has_role(*EXCHANGING):
+        raise PermissionDenied
     form = EdxmlUploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data["file"].read(MAX_BYTES + 1)

@@ -107,14 +107,14 @@ def test_it_refuses_what_is_not_xml(world):
 
 def test_it_refuses_a_schema_invalid_package(world):
     letter = letter_at(world, Status.PROVINCE_REVIEW, FormKind.ISSUE_ORGANIZATION)
-    data = services.letter_edxml_export(cert_request=letter, by=world.head_a)
+    data = services.letter_edxml_export(cert_request=letter)
     data = re.sub(rb"<edXML:Subject>.*?</edXML:Subject>", b"", data, flags=re.S)
     assert "không đúng cấu trúc" in refused(data, world.ca_operator, "edxml_schema")
 
 
 def test_it_refuses_a_pdf_that_does_not_match_its_hash(world):
     letter = letter_at(world, Status.PROVINCE_REVIEW, FormKind.ISSUE_ORGANIZATION)
-    data = services.letter_edxml_export(cert_request=letter, by=world.head_a)
+    data = services.letter_edxml_export(cert_request=letter)
     data = re.sub(rb"<edXML:Sha256>[0-9a-f]{64}", b"<edXML:Sha256>" + b"0" * 64, data)
     assert "mã băm" in refused(data, world.ca_operator, "edxml_hash_mismatch")
 
