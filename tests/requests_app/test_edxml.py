@@ -216,3 +216,13 @@ def test_the_command_imports_a_package_and_a_status_message(world, tmp_path):
         call_command(
             "edxml_import", str(status), "--as", "ca_operator", "--status", stderr=io.StringIO()
         )
+
+
+def test_the_provinces_office_receives_a_package_into_its_inbox(world):
+    _letter, data = sent_letter(world)
+    received = services.letter_edxml_import(data=data, by=world.officer_1)
+    assert received.status == Status.PROVINCE_REVIEW
+    assert received.forwarded_at is None
+    assert Transition.objects.get(cert_request=received).action == "receive"
+    status = EdxmlMessage.objects.get(letter=received, direction="sent", kind="status")
+    assert m.read_status(bytes(status.content)).sender.code == "000.00.12.H03"
