@@ -16,9 +16,10 @@ from django.views.decorators.http import require_GET
 from agencies.access import scope_for
 from agencies.choices import Role
 from portal.errors import DomainError
+from portal.lib.filenames import safe_file_name
 from requests_app import services
 from requests_app.edxml.messages import MAX_BYTES
-from requests_app.models import CertRequest
+from requests_app.models import CertRequest, EdxmlMessage
 from requests_app.services.exchange import edxml_file_name
 
 # who exchanges files: the receiving offices take packages in, the senders status messages
@@ -36,11 +37,40 @@ def letter_edxml_download(request, pk: int):
     except DomainError as exc:
         messages.error(request, exc.message)
         return redirect("requests_app:detail", pk=letter.pk)
+    return _xml_response(data, edxml_file_name(letter))
+
+
+def _xml_response(data: bytes, file_name: str) -> HttpResponse:
     response = HttpResponse(data, content_type="application/xml; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{edxml_file_name(letter)}"'
+    response["Content-Disposition"] = f'attachment; filename="{file_name}"'
     response["Cache-Control"] = "private, no-store"
     response["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+def _status_messages(user):
+    """The status messages our received letters produced, newest first, for their senders."""
+    return (
+        EdxmlMessage.objects.filter(
+            direction=EdxmlMessage.Direction.SENT,
+            kind=EdxmlMessage.Kind.STATUS,
+            letter__in=CertRequest.objects.visible_to(user),
+        )
+        .select_related("letter__agency")
+        .defer("content")
+        .order_by("-created_at", "-pk")
+    )
+
+
+@login_required
+@require_GET
+def edxml_status_download(request, pk: int):
+    """A status message produced on this side, for the axis (or a file) to carry back."""
+    message = get_object_or_404(_status_messages(request.user).defer(None), pk=pk)
+    return _xml_response(
+        bytes(message.content),
+        safe_file_name(f"trang_thai_{message.status_code}_{message.letter_id}", extension=".xml"),
+    )
 
 
 class EdxmlUploadForm(forms.Form):
@@ -82,4 +112,5 @@ def edxml_upload(request):
             form.add_error("file", exc.message)
         else:
             return redirect("requests_app:detail", pk=letter.pk)
-    return render(request, "requests_app/edxml_upload.html", {"form": form}, status=200)
+    context = {"form": form, "statuses": _status_messages(request.user)[:50]}
+    return render(request, "requests_app/edxml_upload.html", context)

@@ -226,3 +226,18 @@ def test_the_provinces_office_receives_a_package_into_its_inbox(world):
     assert Transition.objects.get(cert_request=received).action == "receive"
     status = EdxmlMessage.objects.get(letter=received, direction="sent", kind="status")
     assert m.read_status(bytes(status.content)).sender.code == "000.00.12.H03"
+
+
+def test_the_receiver_downloads_its_status_messages_for_the_sender(world, client):
+    _letter, data = sent_letter(world)
+    received = services.letter_edxml_import(data=data, by=world.officer_1)
+    message = EdxmlMessage.objects.get(letter=received, direction="sent", kind="status")
+    sign_in(client, world.officer_1)
+    page = client.get(reverse("requests_app:edxml_upload")).content.decode()
+    url = reverse("requests_app:edxml_status", args=[message.pk])
+    assert url in page
+    response = client.get(url)
+    assert response.status_code == 200
+    assert response.content == bytes(message.content)
+    sign_in(client, world.officer_2)
+    assert client.get(url).status_code == 404
