@@ -22,6 +22,11 @@ from requests_app.services.drafting import (
     rows_add_many,
     rows_replace,
 )
+from requests_app.services.exchange import (
+    letter_edxml_export,
+    letter_edxml_import,
+    letter_edxml_status_import,
+)
 from requests_app.services.mail import letter_mail_resend, letter_mails, may_resend
 from requests_app.services.processing import (
     QueueUnavailable,
@@ -74,6 +79,9 @@ __all__ = [
     "enqueue_processing",
     "check_signed",
     "letter_document_render",
+    "letter_edxml_export",
+    "letter_edxml_import",
+    "letter_edxml_status_import",
     "letter_document_render_missing",
     "letter_signed_current",
     "letter_signed_store",

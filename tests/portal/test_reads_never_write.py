@@ -215,6 +215,8 @@ ARGS = {
     "requests_app:progress": _letter_args,
     "requests_app:document": lambda w: [{"pk": pk, "version": v} for pk, v in w.documents],
     "requests_app:docx": _letter_args,
+    "requests_app:edxml": _letter_args,
+    "requests_app:edxml_status": lambda w: [{"pk": NO_OBJECT}],
     "requests_app:verify": _letter_args,
     "requests_app:validation_report_json": _letter_args,
     "requests_app:validation_report_pdf": _letter_args,

@@ -1,0 +1,243 @@
+"""edXML packages (docs/exchange.md, "edXML packages"): an issued, signed letter exported,
+valid against the schema, imported on the receiving side with its PDF byte-identical and its
+signature verified; status messages flowing back and moving the sender's letter."""
+
+import hashlib
+import io
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import CommandError, call_command
+from django.db import transaction
+from django.urls import reverse
+from lxml import etree
+
+from portal.documents import DocumentKind
+from portal.errors import DomainError
+from requests_app import services
+from requests_app.choices import FormKind, Status
+from requests_app.edxml import messages as m
+from requests_app.edxml.outbox import status_record
+from requests_app.models import CertRequest, EdxmlMessage, LetterDocument, Transition
+from tests.helpers import sign_in
+from tests.requests_app.edxml_world import ca_registrar, coded
+from tests.requests_app.letters import letter_at, signing_ready
+
+pytestmark = pytest.mark.django_db
+
+
+class Rollback(Exception):
+    pass
+
+
+@pytest.fixture
+def world(cast):
+    with coded(cast):
+        yield cast
+
+
+def sent_letter(cast, form=FormKind.ISSUE_ORGANIZATION, rows=1):
+    letter = letter_at(cast, Status.PROVINCE_REVIEW, form, rows=rows)
+    return letter, services.letter_edxml_export(cert_request=letter)
+
+
+def test_an_exported_letter_is_valid_against_the_schema_and_names_everyone_by_code(world):
+    letter, data = sent_letter(world)
+    tree = etree.fromstring(data)
+    m.validate(tree)
+    package = m.read_letter(data)
+    assert package.sender.code == "000.00.05.H03"
+    assert [r.code for r in package.receivers] == ["000.00.12.H03", "000.00.01.G14"]
+    assert f"{package.number}/{package.notation}".rstrip("/") == letter.number
+    assert package.promulgated_on == letter.issued_on
+    assert package.form == FormKind.ISSUE_ORGANIZATION
+    signed = LetterDocument.objects.signed_for(letter).get()
+    assert package.attachments[0].content == bytes(signed.content)
+    assert not EdxmlMessage.objects.exists()  # an export is a read
+
+
+def test_it_refuses_to_export_for_an_agency_without_a_code(cast):
+    letter = letter_at(cast, Status.PROVINCE_REVIEW, FormKind.ISSUE_ORGANIZATION)
+    with pytest.raises(DomainError) as refused:
+        services.letter_edxml_export(cert_request=letter)
+    assert refused.value.code == "edxml_no_code"
+    assert "chưa có mã định danh điện tử" in refused.value.message
+
+
+def test_the_package_is_imported_where_the_letter_never_existed(world):
+    """The honest "fresh database": the sender's letter, its PDF and its package record are
+    made and exported inside a transaction that is then rolled back; what the CA imports
+    finds no trace of them (only the organisations and the CA's certificates, which the
+    receiving side has of its own)."""
+    signing_ready(world)
+    box = {}
+    with pytest.raises(Rollback), transaction.atomic():
+        letter, data = sent_letter(world)
+        box.update(
+            data=data, pk=letter.pk, sha=LetterDocument.objects.signed_for(letter).get().sha256
+        )
+        raise Rollback
+    assert not CertRequest.objects.filter(pk=box["pk"]).exists()
+    assert not EdxmlMessage.objects.exists()
+
+    received = services.letter_edxml_import(data=box["data"], by=world.ca_operator)
+
+    assert received.status == Status.FORWARDED
+    assert received.agency_id == world.agency_a.pk
+    assert received.forwarded_at is not None
+    document = LetterDocument.objects.get(letter=received, kind=DocumentKind.SIGNED)
+    assert document.sha256 == box["sha"]
+    assert hashlib.sha256(bytes(document.content)).hexdigest() == box["sha"]
+    assert document.verifications.get().ok
+    assert received in CertRequest.objects.visible_to(world.ca_operator)
+    assert Transition.objects.get(cert_request=received).action == "edxml_receive"
+    # and it says so to the sender
+    status = EdxmlMessage.objects.get(letter=received, direction="sent", kind="status")
+    assert m.read_status(bytes(status.content)).code == m.RECEIVED
+
+
+def test_a_package_imported_twice_makes_one_letter(world):
+    _letter, data = sent_letter(world)
+    first = services.letter_edxml_import(data=data, by=world.ca_operator)
+    again = services.letter_edxml_import(data=data, by=world.ca_operator)
+    assert first.pk == again.pk
+    assert EdxmlMessage.objects.filter(direction="received", kind="letter").count() == 1
+
+
+def test_it_refuses_a_package_from_an_unknown_code(world):
+    _letter, data = sent_letter(world)
+    data = data.replace(b"000.00.05.H03", b"000.00.07.H03")
+    with pytest.raises(DomainError) as refused:
+        services.letter_edxml_import(data=data, by=world.ca_operator)
+    assert refused.value.code == "edxml_unknown_sender"
+
+
+def test_it_refuses_a_package_not_addressed_to_the_importer(world):
+    _letter, data = sent_letter(world)
+    with pytest.raises(DomainError) as refused:
+        services.letter_edxml_import(data=data, by=world.officer_2)
+    assert refused.value.code == "edxml_not_for_you"
+
+
+def test_a_return_on_the_receiving_side_sends_the_senders_letter_back(world):
+    letter, data = sent_letter(world)
+    # the status messages of the receipt and of the return travel back to the sender
+    received = services.letter_edxml_import(data=data, by=ca_registrar(world))
+    services.cert_request_return(
+        cert_request=received, by=world.ca_operator, note="Thiếu mã số thuế"
+    )
+    outgoing = EdxmlMessage.objects.filter(letter=received, direction="sent", kind="status")
+    assert [o.status_code for o in outgoing] == [m.RECEIVED, m.RETURNED]
+
+    for message in outgoing:
+        services.letter_edxml_status_import(data=bytes(message.content), by=world.clerk_a)
+
+    letter.refresh_from_db()
+    assert letter.status == Status.DRAFT
+    last = letter.transitions.last()
+    assert (last.action, last.note) == ("edxml_return", "Thiếu mã số thuế")
+    # taking the same message twice changes nothing
+    services.letter_edxml_status_import(data=bytes(outgoing[1].content), by=world.clerk_a)
+    assert letter.transitions.filter(action="edxml_return").count() == 1
+
+
+def test_a_done_status_ends_the_senders_letter(world):
+    letter, data = sent_letter(world)
+    received = services.letter_edxml_import(data=data, by=world.ca_operator)
+    done = status_record(received, code=m.DONE, by=world.ca_operator, note="Đã cấp chứng thư")
+    services.letter_edxml_status_import(data=bytes(done.content), by=world.clerk_a)
+    letter.refresh_from_db()
+    assert letter.status == Status.DONE
+    assert not letter.rows.filter(is_open=True).exists()
+
+
+def test_an_annotating_status_leaves_the_letter_where_it_is(world):
+    letter, data = sent_letter(world)
+    received = services.letter_edxml_import(data=data, by=world.ca_operator)
+    assigned = status_record(received, code=m.ASSIGNED, by=world.ca_operator)
+    services.letter_edxml_status_import(data=bytes(assigned.content), by=world.clerk_a)
+    letter.refresh_from_db()
+    assert letter.status == Status.PROVINCE_REVIEW
+    assert letter.edxml_messages.filter(direction="received", status_code=m.ASSIGNED).exists()
+
+
+def test_a_status_from_an_organisation_the_letter_did_not_go_to_is_refused(world):
+    letter, data = sent_letter(world)
+    received = services.letter_edxml_import(data=data, by=world.ca_operator)
+    done = status_record(received, code=m.DONE, by=world.ca_operator)
+    forged = bytes(done.content).replace(b"000.00.01.G14", b"000.00.00.H03")
+    with pytest.raises(DomainError) as refused:
+        services.letter_edxml_status_import(data=forged, by=world.clerk_a)
+    assert refused.value.code == "edxml_not_receiver"
+    letter.refresh_from_db()
+    assert letter.status == Status.PROVINCE_REVIEW
+
+
+def test_the_letter_page_downloads_the_package_for_who_may_see_it(world, client):
+    letter = letter_at(world, Status.PROVINCE_REVIEW, FormKind.ISSUE_ORGANIZATION)
+    url = reverse("requests_app:edxml", args=[letter.pk])
+    client.force_login(world.clerk_a)
+    response = client.get(url)
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("application/xml")
+    m.read_letter(response.content)
+    client.force_login(world.clerk_b)
+    assert client.get(url).status_code == 404
+
+
+def test_the_upload_page_takes_a_package_in_and_refuses_a_hostile_one(world, client):
+    _letter, data = sent_letter(world)
+    sign_in(client, world.ca_operator)
+    url = reverse("requests_app:edxml_upload")
+    assert client.get(url).status_code == 200
+    hostile = (
+        b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><x>&e;</x>'
+    )
+    response = client.post(url, {"kind": "letter", "file": SimpleUploadedFile("a.xml", hostile)})
+    assert response.status_code == 200
+    assert "DTD" in response.content.decode()
+    response = client.post(url, {"kind": "letter", "file": SimpleUploadedFile("b.xml", data)})
+    received = EdxmlMessage.objects.get(direction="received", kind="letter").letter
+    assert response.status_code == 302
+    assert response["Location"] == reverse("requests_app:detail", args=[received.pk])
+
+
+def test_the_command_imports_a_package_and_a_status_message(world, tmp_path):
+    letter, data = sent_letter(world)
+    package = tmp_path / "package.xml"
+    package.write_bytes(data)
+    call_command("edxml_import", str(package), "--as", "ca_operator", stdout=io.StringIO())
+    received = EdxmlMessage.objects.get(direction="received", kind="letter").letter
+    status = tmp_path / "status.xml"
+    status.write_bytes(bytes(received.edxml_messages.get(direction="sent").content))
+    call_command("edxml_import", str(status), "--as", "clerk_a", "--status", stdout=io.StringIO())
+    assert letter.edxml_messages.filter(direction="received", status_code=m.RECEIVED).exists()
+    with pytest.raises(CommandError):
+        call_command(
+            "edxml_import", str(status), "--as", "ca_operator", "--status", stderr=io.StringIO()
+        )
+
+
+def test_the_provinces_office_receives_a_package_into_its_inbox(world):
+    _letter, data = sent_letter(world)
+    received = services.letter_edxml_import(data=data, by=world.officer_1)
+    assert received.status == Status.PROVINCE_REVIEW
+    assert received.forwarded_at is None
+    assert Transition.objects.get(cert_request=received).action == "receive"
+    status = EdxmlMessage.objects.get(letter=received, direction="sent", kind="status")
+    assert m.read_status(bytes(status.content)).sender.code == "000.00.12.H03"
+
+
+def test_the_receiver_downloads_its_status_messages_for_the_sender(world, client):
+    _letter, data = sent_letter(world)
+    received = services.letter_edxml_import(data=data, by=world.officer_1)
+    message = EdxmlMessage.objects.get(letter=received, direction="sent", kind="status")
+    sign_in(client, world.officer_1)
+    page = client.get(reverse("requests_app:edxml_upload")).content.decode()
+    url = reverse("requests_app:edxml_status", args=[message.pk])
+    assert url in page
+    response = client.get(url)
+    assert response.status_code == 200
+    assert response.content == bytes(message.content)
+    sign_in(client, world.officer_2)
+    assert client.get(url).status_code == 404
