@@ -218,6 +218,9 @@ ARGS = {
     "requests_app:edxml": _letter_args,
     "requests_app:edxml_status": lambda w: [{"pk": NO_OBJECT}],
     "requests_app:verify": _letter_args,
+    "requests_app:mail_resend": lambda w: [
+        {"pk": letter.pk, "mail_pk": NO_OBJECT} for letter in w.letters[:1]
+    ],
     "requests_app:validation_report_json": _letter_args,
     "requests_app:validation_report_pdf": _letter_args,
     "requests_app:device_recovery": _device_args,
@@ -228,6 +231,9 @@ ARGS = {
     "requests_app:return_minutes_receiver_desk_prepare": lambda w: [{"pk": _pk(w.minutes)}],
     "requests_app:return_minutes_receiver_desk_complete": lambda w: [{"pk": _pk(w.minutes)}],
     "devices:agency": lambda w: [{"pk": w.agency.pk}],
+    "devices:notice_mail_resend": lambda w: [{"pk": _pk(w.notice), "mail_pk": NO_OBJECT}],
+    "devices:minutes_mail_resend": lambda w: [{"pk": _pk(w.minutes), "mail_pk": NO_OBJECT}],
+    "devices:loss_mail_resend": lambda w: [{"pk": _pk(w.loss), "mail_pk": NO_OBJECT}],
     "devices:province": lambda w: [{"pk": w.province.pk}],
     "devices:stock_import_job": lambda w: [{"job_pk": _pk(w.stock_job)}],
     "devices:stock_import_confirm": lambda w: [{"job_pk": _pk(w.stock_job)}],
