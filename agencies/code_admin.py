@@ -212,6 +212,7 @@ def preview_context(result: dict) -> dict:
     plans = {int(line): old for line, old in result.get("plans", {}).items()}
     skipped, unchanged = set(result.get("skipped", [])), set(result.get("unchanged", []))
     names = {int(line): name for line, name in result.get("names", {}).items()}
+    anywhere = set(result.get("anywhere", []))
 
     def outcome(line: int) -> str:
         if line in problems:
@@ -228,6 +229,7 @@ def preview_context(result: dict) -> dict:
         "changed_count": sum(1 for old in plans.values() if old),
         "unchanged_count": len(unchanged),
         "skipped_count": len(skipped),
+        "anywhere_count": len(anywhere & set(plans)),
         "can_confirm": not problems and bool(plans),
         "preview_limit": PREVIEW_ROWS,
         "preview": [
@@ -237,6 +239,7 @@ def preview_context(result: dict) -> dict:
                 "old": plans.get(row.line, ""),
                 "problems": problems.get(row.line, []),
                 "portal_name": names.get(row.line, ""),
+                "anywhere": row.line in anywhere,
             }
             for row in ordered[:PREVIEW_ROWS]
         ],

@@ -173,6 +173,7 @@ def check_result(rows: list[CodeRow], unreadable: dict[int, list[str]]) -> dict:
         "plans": {str(plan.line): plan.old for plan in check.plans},
         "unchanged": check.unchanged,
         "skipped": check.skipped,
+        "anywhere": check.anywhere,
         "names": differing,
         # JSON keys are text: the Excel line numbers as strings.
         "problems": {str(line): [str(m) for m in found] for line, found in check.problems.items()},

@@ -173,6 +173,9 @@ class CodesCheck:
     skipped: list[int] = field(default_factory=list)
     problems: dict[int, list[str]] = field(default_factory=dict)
     matched: dict[int, int] = field(default_factory=dict)  # line → organisation
+    # Lines without any higher code (level 1) matched by name among the whole tree's
+    # provinces and ministries: shown apart in the preview, to be looked at.
+    anywhere: list[int] = field(default_factory=list)
 
     def refuse(self, line: int, message: str) -> None:
         self.problems.setdefault(line, []).append(message)
@@ -195,15 +198,34 @@ def _name_index() -> dict[str, list[Organization]]:
     return index
 
 
-def _candidates(index, name: str, parent: Organization | None, level: int) -> list:
-    """The active organisations a line's name may mean: under its parent when known, at
-    the top of the tree for a level-1 code, anywhere otherwise."""
+def _candidates(index, name: str, within: Organization | None, coded: set[int]) -> list:
+    """The active organisations a line's name may mean: the units of `within` (the nearest
+    organisation holding one of the line's higher codes) that no other coded organisation
+    stands between (`coded`: their codes would not lie under the line's parent), or, for a
+    line without any higher code (level 1), the provinces and ministries of the whole tree."""
     found = index.get(_name_key(name), [])
-    if parent is not None:
-        return [o for o in found if o.pk != parent.pk and o.path.startswith(parent.path)]
-    if level == 1:
+    if within is None:
         return [o for o in found if o.kind in TOP_KINDS]
-    return list(found)
+    depth = len(_ids(within.path))
+    return [
+        o
+        for o in found
+        if o.pk != within.pk
+        and o.path.startswith(within.path)
+        and not coded.intersection(_ids(o.path)[depth:-1])
+    ]
+
+
+def _higher_codes(row: "CodeRow", parsed) -> list[str]:
+    """The codes above a line's, nearest first: its parent's (the file's, else the code's
+    own higher groups), then that one's parent, and so on up to level 1."""
+    explicit = parse_code(row.parent_code) if row.parent_code else None
+    above = explicit or parsed.parent()
+    found = []
+    while above is not None:
+        found.append(str(above))
+        above = above.parent()
+    return found
 
 
 def organization_codes_check(rows: Sequence[CodeRow]) -> CodesCheck:
@@ -211,8 +233,13 @@ def organization_codes_check(rows: Sequence[CodeRow]) -> CodesCheck:
 
     A line whose code an organisation already holds is that organisation (a re-import
     changes nothing). Another line finds its organisation by name, among the units of the
-    organisation whose code is its parent's (from the database or an earlier line of the
-    file), so that every province's "Sở Tài chính" is told apart. A code that is malformed,
+    organisation holding the nearest of its higher codes (its parent's, else the
+    grandparent's…, from the database or an earlier line of the file), so that every
+    province's "Sở Tài chính" is told apart and a "Văn phòng" of an agency the portal does
+    not have is not taken for another one's. A line none of whose higher codes the portal
+    has is skipped (its agency is not in the portal); only a level-1 line, with no higher
+    code, is looked for across the tree (among provinces and ministries, `anywhere`). A code
+    that is malformed,
     twice in the file, formerly another organisation's, not under its parent's code, or a
     name that means several organisations, is a problem of its line."""
     check = CodesCheck()
@@ -249,11 +276,7 @@ def organization_codes_check(rows: Sequence[CodeRow]) -> CodesCheck:
         if row.line not in check.problems:
             valid.append((row, parse_code(code)))
     codes = [str(parsed) for _row, parsed in valid]
-    parent_codes = {
-        normalize_code(row.parent_code) or str(parsed.parent())
-        for row, parsed in valid
-        if parsed.level > 1
-    }
+    parent_codes = {code for row, parsed in valid for code in _higher_codes(row, parsed)}
     holders = {
         org.code: org
         for org in Organization.objects.filter(code__in=set(codes) | parent_codes).order_by()
@@ -267,16 +290,21 @@ def organization_codes_check(rows: Sequence[CodeRow]) -> CodesCheck:
     line_of: dict[int, int] = {}  # organisation → the line that matched it
     # The names are read only when some line's code has no holder yet (not on a re-import).
     index = _name_index() if any(str(p) not in holders for _r, p in valid) else {}
+    coded = {o.pk for orgs in index.values() for o in orgs if o.code}  # grows with the file
     # Parents before their units: a unit's parent may be named by a line of the same file.
     for row, parsed in sorted(valid, key=lambda item: (item[1].level, item[0].line)):
         code = str(parsed)
         org = holders.get(code)
         if org is None:
-            parent_code = normalize_code(row.parent_code) or (
-                str(parsed.parent()) if parsed.level > 1 else ""
-            )
-            parent = by_code.get(parent_code) if parent_code else None
-            found = _candidates(index, row.name, parent, parsed.level)
+            higher = _higher_codes(row, parsed)
+            # The nearest higher code the portal (or an earlier line) has: the name is
+            # looked for among its units only, never across the tree, so that a "Văn phòng"
+            # of an agency the portal does not have cannot take another one's code.
+            within = next((by_code[c] for c in higher if c in by_code), None)
+            if higher and within is None:
+                check.skipped.append(row.line)  # no agency above it is in the portal
+                continue
+            found = _candidates(index, row.name, within, coded)
             if not found:
                 check.skipped.append(row.line)
                 continue
@@ -312,7 +340,10 @@ def organization_codes_check(rows: Sequence[CodeRow]) -> CodesCheck:
             continue
         check.matched[row.line] = org.pk
         line_of[org.pk] = row.line
+        if holders.get(code) is None and not _higher_codes(row, parsed):
+            check.anywhere.append(row.line)
         by_code[code] = org
+        coded.add(org.pk)
         if (org.code or "") == code:
             check.unchanged.append(row.line)
         else:

@@ -122,6 +122,7 @@ def test_a_code_twice_in_the_file_is_refused_on_its_second_line(cast):
 
 
 def test_two_codes_for_one_organisation_are_refused(cast):
+    organization_code_set(organization=cast.province_1, code="000.00.00.H33", by=None)
     found = problems_of(
         [
             [1, "000.00.05.H33", "Sở Tài chính tỉnh Lai Châu"],
@@ -134,6 +135,7 @@ def test_two_codes_for_one_organisation_are_refused(cast):
 def test_a_former_code_of_another_organisation_is_refused(cast):
     organization_code_set(organization=cast.agency_b, code="000.00.05.H33", by=None)
     organization_code_set(organization=cast.agency_b, code="000.00.06.H33", by=None)
+    organization_code_set(organization=cast.province_1, code="000.00.00.H33", by=None)
     found = problems_of([[1, "000.00.05.H33", "Sở Tài chính tỉnh Lai Châu"]])
     assert found == {
         "2": [
@@ -144,15 +146,73 @@ def test_a_former_code_of_another_organisation_is_refused(cast):
 
 
 def test_a_name_that_means_several_organisations_is_refused(cast):
+    organization_code_set(organization=cast.province_1, code="000.00.00.H33", by=None)
     f.AgencyFactory(parent=cast.province_1, name="Sở Nội vụ")
-    f.AgencyFactory(parent=cast.province_2, name="Sở Nội vụ")
+    f.AgencyFactory(parent=cast.office_1, name="Sở Nội vụ")
     found = problems_of([[1, "000.00.02.H33", "Sở Nội vụ"]])
     assert found["2"][0].startswith("Có nhiều cơ quan tên “Sở Nội vụ” trong cổng")
 
 
+def test_a_unit_whose_higher_codes_no_organisation_holds_is_skipped_not_matched_by_name(cast):
+    # The official list names a "Phòng Ngân sách" of a province the portal does not have:
+    # the portal's only "Phòng Ngân sách" (Lai Châu's) must not take its code.
+    check = organization_codes_apply(
+        rows=rows([[1, "000.01.07.H40", "Phòng Ngân sách"]]), by=cast.admin
+    )
+    assert check.skipped == [2] and check.plans == [] and check.problems == {}
+    assert codes() == {}
+
+
+def test_a_generic_name_is_looked_for_under_the_nearest_held_code_only(cast):
+    # Lai Châu holds H33; its Sở Ngoại vụ (000.00.09.H33) is not in the portal, so the
+    # list's "Văn phòng" of that Sở is looked for among Lai Châu's units that no coded agency
+    # stands between: the Sở Y tế's own "Văn phòng" (under 000.00.06.H33) is not it, and the
+    # file is not blocked.
+    office = f.UnitFactory(parent=cast.agency_b, name="Văn phòng")
+    organization_codes_apply(
+        rows=rows(
+            [
+                [1, "000.00.00.H33", "Tỉnh Lai Châu"],
+                [2, "000.00.06.H33", "Sở Y tế tỉnh Lai Châu"],
+                [3, "000.01.09.H33", "Văn phòng"],
+            ]
+        ),
+        by=cast.admin,
+    )
+    office.refresh_from_db()
+    assert office.code is None
+    assert codes()["Sở Y tế tỉnh Lai Châu"] == "000.00.06.H33"
+
+
+def test_a_unit_under_a_missing_level_is_found_under_the_grandparents_holder(cast):
+    # Lai Châu's "Phòng Ngân sách" sits in the portal under a Sở without a code yet; the
+    # list gives it under 000.00.05.H33, which no line of the file gives anyone.
+    organization_code_set(organization=cast.province_1, code="000.00.00.H33", by=None)
+    check = organization_codes_apply(
+        rows=rows([[1, "000.01.05.H33", "Phòng Ngân sách"]]), by=cast.admin
+    )
+    assert [plan.organization_id for plan in check.plans] == [cast.unit_a.pk]
+    assert check.anywhere == []
+
+
+def test_a_level_one_line_matched_across_the_tree_is_shown_apart_in_the_preview(client, cast):
+    job = codes_import_start(upload=f.xlsx_upload([HEADERS, *LAI_CHAU]), by=cast.admin)
+    codes_import_parse(job_id=job.pk)
+    job.refresh_from_db()
+    assert job.result["anywhere"] == [2]  # Tỉnh Lai Châu: no higher code, found by name
+    sign_in(client, cast.admin)
+    page = client.get(reverse("admin:agencies_codes_job", args=[job.pk])).content.decode()
+    assert 'data-anywhere-count="1"' in page
+    assert page.count("Tìm theo tên trong toàn bộ cây") == 1
+
+
 def test_a_code_outside_the_parents_code_is_refused(cast):
     organization_code_set(organization=cast.province_1, code="000.00.00.H33", by=None)
-    found = problems_of([[1, "000.00.05.H34", "Sở Tài chính tỉnh Lai Châu"]])
+    # The file names Lai Châu as the parent of a code of another province.
+    line = CodeRow(
+        line=2, code="000.00.05.H34", name="Sở Tài chính tỉnh Lai Châu", parent_code="000.00.00.H33"
+    )
+    found = check_result([line], {})["problems"]
     assert found["2"][0].startswith(
         "Mã định danh “000.00.05.H34” không nằm dưới mã của cơ quan cấp trên Tỉnh Lai Châu"
     )
