@@ -28,6 +28,7 @@ from agencies.models import Organization
 from agencies.services import (
     MAX_CODE_ROWS,
     CodeRow,
+    CodesChanged,
     CodesCheck,
     organization_codes_apply,
     organization_codes_check,
@@ -224,4 +225,12 @@ def _save(job: ImportJob, progress) -> Callable[[ImportJob], CodesCheck]:
             code="agency_codes_changed",
         )
     progress(len(rows), len(rows))
-    return lambda locked: organization_codes_apply(rows=rows, by=locked.owner)
+
+    def write(locked: ImportJob) -> CodesCheck:
+        try:
+            return organization_codes_apply(rows=rows, by=locked.owner)
+        except CodesChanged as exc:  # back to the preview, as it now stands
+            exc.result = check_result(rows, {})
+            raise
+
+    return write

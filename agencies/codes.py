@@ -24,9 +24,7 @@ CODE_RE = re.compile(r"^([0-9]{3})\.([0-9]{2})\.([0-9]{2})\.([A-Z](?:0[1-9]|[1-9
 # A tail of a code, as typed in a search box: "H29", "05.H29", "03.05.H29" (the levels above).
 TAIL_RE = re.compile(r"^(?:(?:[0-9]{3}\.)?[0-9]{2}\.)?(?:[0-9]{2}\.)?[A-Z][0-9]{2}$")
 # The start of a code, as typed: "000.00.05" or "000.0".
-HEAD_RE = re.compile(
-    r"^[0-9]{1,3}(?:\.[0-9]{0,2}(?:\.[0-9]{0,2}(?:\.[A-Z]?[0-9]{0,2})?)?)?$"
-)
+HEAD_RE = re.compile(r"^[0-9]{1,3}(?:\.[0-9]{0,2}(?:\.[0-9]{0,2}(?:\.[A-Z]?[0-9]{0,2})?)?)?$")
 
 
 def normalize_code(value: str | None) -> str:

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -25,6 +25,7 @@ from agencies.validators import check_code_under_parent, nfc, validate_agency_co
 from portal.audit import audit_record
 from portal.audit_batch import AuditEntry, audit_record_many
 from portal.errors import DomainError
+from portal.imports import ImportResultChanged
 from portal.lib.bulk import update_rows
 
 # The official list of a whole country fits; a larger file is refused by the reader.
@@ -33,6 +34,26 @@ MAX_CODE_ROWS = 25_000
 
 def _messages(exc: ValidationError) -> list[str]:
     return [str(m) for m in exc.messages]
+
+
+def _taken(codes: Sequence[str], exclude: Sequence[int]) -> DomainError:
+    """The refusal of a write that another one beat to a code (the `org_code_unique` or
+    `former_code_unique` constraint): the check passed, but a concurrent writer committed the
+    same code first. The constraint's message, naming the code(s) now held by another."""
+    held = sorted(
+        Organization.objects.filter(code__in=codes)
+        .exclude(pk__in=exclude)
+        .values_list("code", flat=True)
+    ) or sorted(
+        FormerCode.objects.filter(code__in=codes)
+        .exclude(organization_id__in=exclude)
+        .values_list("code", flat=True)
+    )
+    return DomainError(
+        _("Mã định danh %(code)s: mã định danh điện tử này đã là mã của cơ quan khác.")
+        % {"code": ", ".join(held or codes)},
+        code="agency_code_taken",
+    )
 
 
 def _ids(path: str) -> list[int]:
@@ -120,12 +141,16 @@ def organization_code_set(*, organization: Organization, code: str, by) -> Organ
         problems = organization_code_problems(organization=locked, code=code)
         if problems:
             raise DomainError(" ".join(problems), code="agency_code")
-        if old:
-            _retire(locked, old, code, by, timezone.now())
-        else:
-            FormerCode.objects.filter(organization=locked, code=code).delete()
-        locked.code = code or None
-        locked.save(update_fields=["code"])
+        try:
+            with transaction.atomic():  # a savepoint: a lost race leaves the caller's work
+                if old:
+                    _retire(locked, old, code, by, timezone.now())
+                else:
+                    FormerCode.objects.filter(organization=locked, code=code).delete()
+                locked.code = code or None
+                locked.save(update_fields=["code"])
+        except IntegrityError:
+            raise _taken([code, old], [locked.pk]) from None
         audit_record(
             actor=by,
             action="organization.code_set",
@@ -395,29 +420,53 @@ def organization_codes_apply(*, rows: Sequence[CodeRow], by) -> CodesCheck:
                 % {"n": len(check.problems)},
                 code="agency_codes_refused",
             )
-        now = timezone.now()
-        orgs = Organization.objects.in_bulk([plan.organization_id for plan in check.plans])
-        for plan in check.plans:
-            if plan.old:
-                _retire(orgs[plan.organization_id], plan.old, plan.new, by, now)
-        # A code coming back to the organisation that held it (the check refused any other).
-        FormerCode.objects.filter(
-            code__in=[plan.new for plan in check.plans if not plan.old],
-            organization_id__in=[plan.organization_id for plan in check.plans],
-        ).delete()
-        update_rows(
-            Organization, ["code"], [(plan.organization_id, plan.new) for plan in check.plans]
-        )
-        audit_record_many(
-            actor=by,
-            entries=[
-                AuditEntry(
-                    "organization.code_set",
-                    orgs[plan.organization_id],
-                    before={"code": plan.old},
-                    after={"code": plan.new, "import_line": plan.line},
-                )
-                for plan in check.plans
-            ],
-        )
+        if not {plan.organization_id for plan in check.plans} <= set(ids):
+            # The tree changed between the two checks: a plan names a row never locked.
+            raise CodesChanged(
+                _(
+                    "Từ lúc kiểm tra, cây cơ quan đã thay đổi: xem lại kết quả rồi xác nhận lại; "
+                    "chưa mã định danh nào được ghi."
+                ),
+                result={},
+                code="agency_codes_changed",
+            )
+        try:
+            with transaction.atomic():  # a savepoint: a lost race is a message, not a 500
+                _write_plans(check, by)
+        except IntegrityError:
+            raise _taken(
+                [plan.new for plan in check.plans], [plan.organization_id for plan in check.plans]
+            ) from None
     return check
+
+
+class CodesChanged(ImportResultChanged):
+    """The import's plans changed between the first check and the one under the locks: the
+    user sees the new preview and confirms again (`result` is filled by the import job)."""
+
+
+def _write_plans(check: CodesCheck, by) -> None:
+    """Every plan's code written, the old ones kept, audited (the rows locked)."""
+    now = timezone.now()
+    orgs = Organization.objects.in_bulk([plan.organization_id for plan in check.plans])
+    for plan in check.plans:
+        if plan.old:
+            _retire(orgs[plan.organization_id], plan.old, plan.new, by, now)
+    # A code coming back to the organisation that held it (the check refused any other).
+    FormerCode.objects.filter(
+        code__in=[plan.new for plan in check.plans if not plan.old],
+        organization_id__in=[plan.organization_id for plan in check.plans],
+    ).delete()
+    update_rows(Organization, ["code"], [(plan.organization_id, plan.new) for plan in check.plans])
+    audit_record_many(
+        actor=by,
+        entries=[
+            AuditEntry(
+                "organization.code_set",
+                orgs[plan.organization_id],
+                before={"code": plan.old},
+                after={"code": plan.new, "import_line": plan.line},
+            )
+            for plan in check.plans
+        ],
+    )

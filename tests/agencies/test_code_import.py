@@ -382,3 +382,93 @@ def test_the_admin_change_form_sets_a_code_through_the_service(client, cast):
     assert AuditEvent.objects.filter(
         action="organization.code_set", object_id=str(cast.agency_a.pk)
     ).exists()
+
+
+def test_a_code_given_meanwhile_by_another_writer_is_a_message_in_the_admin(
+    client, cast, monkeypatch
+):
+    # Both writers passed the check; the other one committed first. The admin shows the
+    # constraint's message naming the code instead of a server error.
+    organization_code_set(organization=cast.province_1, code="000.00.00.H33", by=None)
+    sign_in(client, cast.admin)
+    url = reverse("admin:agencies_organization_change", args=[cast.agency_a.pk])
+    form = client.get(url).context["adminform"].form
+    data = {k: v for k, v in form.initial.items() if v is not None and k != "code"}
+    data.update({"former_codes-TOTAL_FORMS": 0, "former_codes-INITIAL_FORMS": 0})
+
+    def check_then_the_other_writer_commits(**kw):
+        Organization.objects.filter(pk=cast.agency_b.pk).update(code="000.00.05.H33")
+        return []
+
+    monkeypatch.setattr(
+        "agencies.services.codes.organization_code_problems", check_then_the_other_writer_commits
+    )
+    response = client.post(url, {**data, "code": "000.00.05.H33"}, follow=True)
+    assert response.status_code == 200
+    assert (
+        "Mã định danh 000.00.05.H33: mã định danh điện tử này đã là mã của cơ quan khác."
+        in response.content.decode()
+    )
+    cast.agency_a.refresh_from_db()
+    assert cast.agency_a.code is None
+
+
+def _after_second_check(monkeypatch, meanwhile):
+    """`organization_codes_apply`'s check under the locks, with `meanwhile` (another
+    writer's commit) run before or after it."""
+    from agencies.services import codes as service
+
+    real = service.organization_codes_check
+    calls = []
+
+    def check(rows):
+        calls.append(1)
+        if len(calls) == 2:
+            return meanwhile(lambda: real(rows))
+        return real(rows)
+
+    monkeypatch.setattr(service, "organization_codes_check", check)
+
+
+def test_a_code_taken_by_another_writer_during_the_import_fails_the_job_with_its_message(
+    cast, monkeypatch
+):
+    job = codes_import_start(upload=f.xlsx_upload([HEADERS, *LAI_CHAU]), by=cast.admin)
+    codes_import_parse(job_id=job.pk)
+    job.refresh_from_db()
+    codes_import_confirm(job=job, by=cast.admin)
+
+    def meanwhile(check):
+        found = check()
+        Organization.objects.filter(pk=cast.agency_c.pk).update(code="000.00.06.H33")
+        return found
+
+    _after_second_check(monkeypatch, meanwhile)
+    assert codes_import_save(job_id=job.pk) == "failed"
+    job.refresh_from_db()
+    assert job.error == (
+        "Mã định danh 000.00.06.H33: mã định danh điện tử này đã là mã của cơ quan khác."
+    )
+    assert codes() == {}  # (the other writer shares the test's connection: rolled back too)
+
+
+def test_an_organisation_planned_after_the_locks_sends_the_job_back_to_its_preview(
+    cast, monkeypatch
+):
+    job = codes_import_start(upload=f.xlsx_upload([HEADERS, *LAI_CHAU]), by=cast.admin)
+    codes_import_parse(job_id=job.pk)
+    job.refresh_from_db()
+    codes_import_confirm(job=job, by=cast.admin)
+
+    def meanwhile(check):
+        # Sở Ngoại vụ is created between the first check and the locks: never locked.
+        f.AgencyFactory(parent=cast.province_1, name="Sở Ngoại vụ tỉnh Lai Châu")
+        return check()
+
+    _after_second_check(monkeypatch, meanwhile)
+    assert codes_import_save(job_id=job.pk) == "ready"
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.READY
+    assert job.error.startswith("Từ lúc kiểm tra, cây cơ quan đã thay đổi: xem lại kết quả")
+    assert job.result["plans"]  # a preview to confirm again
+    assert codes() == {}
