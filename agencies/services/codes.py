@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass, field
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -110,7 +111,56 @@ def organization_code_problems(
             check_code_under_parent(code, parent_code, parent_name)
         except ValidationError as exc:
             problems.extend(_messages(exc))
+    if organization.pk is not None and organization.path:
+        problems.extend(_stranded_units(organization, code))
     return problems
+
+
+STRANDED_SHOWN = 3
+
+
+def _stranded(units: list[tuple[str, str]], old: str, new: str) -> list[tuple[str, str]]:
+    """The (name, code) of `units` whose code lies under `old` (or any, without one) but
+    would not lie under `new`."""
+    was, now = parse_code(old) if old else None, parse_code(new)
+    found = []
+    for name, code in units:
+        parsed = parse_code(code)
+        if parsed is None or now is None:
+            continue
+        if (was is None or parsed.is_below(was)) and not parsed.is_below(now):
+            found.append((name, code))
+    return found
+
+
+def _stranded_message(org, new: str, stranded: list[tuple[str, str]]) -> str:
+    shown = ", ".join(f"{name} ({code})" for name, code in stranded[:STRANDED_SHOWN])
+    more = len(stranded) - STRANDED_SHOWN
+    if more > 0:
+        shown += _(" và %(n)d đơn vị khác") % {"n": more}
+    return _(
+        "Không đổi được mã của %(org)s thành %(code)s: mã của các đơn vị trực thuộc sẽ không "
+        "còn nằm dưới mã mới: %(units)s. Hãy đổi mã các đơn vị đó trước (hoặc nhập danh sách "
+        "chính thức có cả mã mới của chúng)."
+    ) % {"org": org, "code": new, "units": shown}
+
+
+def _stranded_units(organization: Organization, code: str) -> list[str]:
+    """A parent's code cannot change so that its coded units (active, in its subtree) no
+    longer lie under it: the problem naming a few of them, or []."""
+    old = (
+        Organization.objects.filter(pk=organization.pk).values_list("code", flat=True).first() or ""
+    )
+    units = list(
+        Organization.objects.active()
+        .with_code()
+        .filter(path__startswith=organization.path)
+        .exclude(pk=organization.pk)
+        .order_by("path")
+        .values_list("name", "code")
+    )
+    stranded = _stranded(units, old, code)
+    return [_stranded_message(organization, code, stranded)] if stranded else []
 
 
 def _retire(organization: Organization, old: str, new: str, by, now) -> None:
@@ -399,8 +449,36 @@ def _check_under_parents(check: CodesCheck, given: dict[int, CodePlan], by_code)
                 for message in _messages(exc):
                     check.refuse(plan.line, message)
             break
+    _check_units_below(check, given, orgs)
     for line in check.problems:
         given.pop(check.matched.get(line, 0), None)
+
+
+def _check_units_below(check: CodesCheck, given: dict[int, CodePlan], orgs) -> None:
+    """A changed code keeps the coded units below it (those the import does not give a
+    code) under it: one query, for the changed codes only (rare: a new code has none)."""
+    changed = [plan for plan in given.values() if plan.old]
+    if not changed:
+        return
+    paths = Q()
+    for plan in changed:
+        paths |= Q(path__startswith=orgs[plan.organization_id].path)
+    units = (
+        Organization.objects.active()
+        .with_code()
+        .filter(paths)
+        .exclude(pk__in=list(given))
+        .values_list("path", "name", "code")
+    )
+    by_path = sorted(units)
+    for plan in changed:
+        path = orgs[plan.organization_id].path
+        below = [(name, code) for p, name, code in by_path if p.startswith(path) and p != path]
+        stranded = _stranded(below, plan.old, plan.new)
+        if stranded:
+            check.refuse(
+                plan.line, _stranded_message(orgs[plan.organization_id], plan.new, stranded)
+            )
 
 
 def organization_codes_apply(*, rows: Sequence[CodeRow], by) -> CodesCheck:

@@ -218,6 +218,20 @@ def test_a_code_outside_the_parents_code_is_refused(cast):
     )
 
 
+def test_a_parents_new_code_that_leaves_its_coded_units_outside_is_refused(cast):
+    organization_code_set(organization=cast.province_1, code="000.00.00.H33", by=None)
+    organization_code_set(organization=cast.agency_a, code="000.00.05.H33", by=None)
+    found = problems_of([[1, "000.00.00.H35", "Tỉnh Lai Châu"]])
+    assert found == {
+        "2": [
+            "Không đổi được mã của Tỉnh Lai Châu thành 000.00.00.H35: mã của các đơn vị trực "
+            "thuộc sẽ không còn nằm dưới mã mới: Sở Tài chính tỉnh Lai Châu (000.00.05.H33). "
+            "Hãy đổi mã các đơn vị đó trước (hoặc nhập danh sách chính thức có cả mã mới của "
+            "chúng)."
+        ]
+    }
+
+
 def test_nothing_is_written_unless_every_line_is_valid(cast):
     with pytest.raises(DomainError) as refused:
         organization_codes_apply(rows=rows([*LAI_CHAU, [6, "000.00.00", "Sai"]]), by=cast.admin)

@@ -167,6 +167,29 @@ def test_a_unit_code_outside_its_parents_code_is_refused(cast):
 
 
 @pytest.mark.django_db
+def test_a_parents_code_cannot_change_away_from_its_coded_units(cast):
+    organization_code_set(organization=cast.province_1, code="000.00.00.H33", by=None)
+    organization_code_set(organization=cast.agency_a, code="000.00.05.H33", by=None)
+    organization_code_set(organization=cast.unit_a, code="000.01.05.H33", by=None)
+    with pytest.raises(DomainError) as refused:
+        organization_code_set(organization=cast.province_1, code="000.00.00.H35", by=None)
+    assert refused.value.message == (
+        "Không đổi được mã của Tỉnh Lai Châu thành 000.00.00.H35: mã của các đơn vị trực thuộc "
+        "sẽ không còn nằm dưới mã mới: Sở Tài chính tỉnh Lai Châu (000.00.05.H33), Phòng Ngân "
+        "sách (000.01.05.H33). Hãy đổi mã các đơn vị đó trước (hoặc nhập danh sách chính thức "
+        "có cả mã mới của chúng)."
+    )
+    cast.province_1.refresh_from_db()
+    assert cast.province_1.code == "000.00.00.H33"
+    with pytest.raises(DomainError) as refused:
+        organization_code_set(organization=cast.agency_a, code="000.00.07.H33", by=None)
+    assert "Phòng Ngân sách (000.01.05.H33)" in refused.value.message
+    # A change that keeps the units under it is fine: none here, so clearing the unit first.
+    organization_code_set(organization=cast.unit_a, code="", by=None)
+    organization_code_set(organization=cast.agency_a, code="000.00.07.H33", by=None)
+
+
+@pytest.mark.django_db
 def test_a_changed_code_stays_findable_and_leads_to_the_organisation(cast):
     organization_code_set(organization=cast.agency_a, code="000.00.05.H33", by=cast.admin)
     organization_code_set(organization=cast.agency_a, code="000.00.07.H33", by=cast.admin)
