@@ -100,6 +100,20 @@ class OrganizationCodesAdminMixin:
             found = found | queryset.filter(by_code)
         return found, may_have_duplicates
 
+    def get_deleted_objects(self, objs, request):
+        """An organisation that holds a code is never deleted (the single delete page and the
+        "delete selected" action alike): its code must stay with it as history, or it could
+        be given to another organisation. Retire it instead (`valid_to`, or a merger). Those
+        that held one are protected by FormerCode's foreign key already."""
+        deleted, model_count, perms_needed, protected = super().get_deleted_objects(objs, request)
+        coded = [
+            _("%(org)s (mã định danh %(code)s: thay vì xoá, hãy cho cơ quan thôi hoạt động)")
+            % {"org": org.name, "code": org.code}
+            for org in objs
+            if org.code
+        ]
+        return deleted, model_count, perms_needed, [*coded, *protected]
+
     def save_model(self, request, obj, form, change):
         code = form.cleaned_data.get("code") or ""
         if change:

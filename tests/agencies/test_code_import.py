@@ -486,3 +486,17 @@ def test_an_organisation_planned_after_the_locks_sends_the_job_back_to_its_previ
     assert job.error.startswith("Từ lúc kiểm tra, cây cơ quan đã thay đổi: xem lại kết quả")
     assert job.result["plans"]  # a preview to confirm again
     assert codes() == {}
+
+
+def test_the_admin_does_not_delete_an_organisation_that_holds_a_code(client, cast):
+    coded = f.AgencyFactory(parent=cast.province_2, name="Sở Nội vụ thành phố Đà Nẵng")
+    organization_code_set(organization=coded, code="000.00.02.H34", by=None)
+    sign_in(client, cast.admin)
+    url = reverse("admin:agencies_organization_delete", args=[coded.pk])
+    page = client.post(url, {"post": "yes"})
+    assert "000.00.02.H34" in page.content.decode()
+    changelist = reverse("admin:agencies_organization_changelist")
+    client.post(
+        changelist, {"action": "delete_selected", "_selected_action": [coded.pk], "post": "yes"}
+    )
+    assert Organization.objects.filter(pk=coded.pk, code="000.00.02.H34").exists()
