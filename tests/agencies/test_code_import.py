@@ -500,3 +500,11 @@ def test_the_admin_does_not_delete_an_organisation_that_holds_a_code(client, cas
         changelist, {"action": "delete_selected", "_selected_action": [coded.pk], "post": "yes"}
     )
     assert Organization.objects.filter(pk=coded.pk, code="000.00.02.H34").exists()
+
+
+def test_a_formula_in_the_code_column_without_its_stored_value_is_a_problem_of_its_line():
+    # openpyxl writes formulas without the value Excel would store: nothing to read.
+    upload = f.xlsx_upload([["Mã định danh", "Tên cơ quan"], ['="000.00.05."&"H33"', "Sở"]])
+    parsed, unreadable = read_codes_workbook(upload)
+    assert parsed[0].code == ""
+    assert "công thức" in unreadable[2][0]
