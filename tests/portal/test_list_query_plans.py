@@ -19,9 +19,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from agencies.services import organization_code_set
 from portal.lib.paging import COUNT_CAP
 from tests.helpers import postgresql_only, sign_in
-from tests.portal.list_builders import LISTS
+from tests.portal.list_builders import LISTS, certificates
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db]
 
@@ -120,15 +121,14 @@ def test_the_first_page_and_a_cursor_page_are_index_scans_with_a_limit(client, c
 def test_a_search_by_a_whole_agency_code_reads_certificates_through_indexes(client, cast, who):
     # A whole code is a semi-join on the organisations' codes, not OR'd with the name scans:
     # the certificates are read through an index, whatever the size of the registry.
-    from agencies.services import organization_code_set
-    from tests.portal.list_builders import certificates
-
     organization_code_set(organization=cast.agency_a, code="000.00.05.H33", by=None)
     certificates(cast, cast.ca_operator, 2 * SIZE + 3)
     user = getattr(cast, who)
     sign_in(client, user)
     with CaptureQueriesContext(connection) as queries:
-        response = client.get(reverse("certificates:list"), {"q": "000.00.05.H33", "page_size": SIZE})
+        response = client.get(
+            reverse("certificates:list"), {"q": "000.00.05.H33", "page_size": SIZE}
+        )
     assert response.status_code == 200 and response.context["page"].has_next
     sql = rows_query(queries.captured_queries, "certificates_certificate")
     plan = explain(sql)
