@@ -6,8 +6,10 @@ Rules every write keeps: the structure of the decision (`validate_agency_code`);
 organisation per code (the `org_code_unique` constraint); a code that an organisation held
 before is never given to another (FormerCode), so an old code always leads to one
 organisation and, through `superseded_by`, to its successor; a child's code lies under the
-code of its nearest ancestor that has one (`check_code_under_parent`). Changing a code keeps
-the old one in FormerCode.
+code of its nearest ancestor that has one (`check_code_under_parent`), and a parent's code
+does not change away from its coded units' (`_stranded`). Changing a code keeps the old one
+in FormerCode. A writer that loses a race for a code to another (both passed the check) is
+refused with the constraint's message (a DomainError), inside a savepoint.
 """
 
 from collections.abc import Sequence
@@ -52,7 +54,7 @@ def _taken(codes: Sequence[str], exclude: Sequence[int]) -> DomainError:
     )
     return DomainError(
         _("Mã định danh %(code)s: mã định danh điện tử này đã là mã của cơ quan khác.")
-        % {"code": ", ".join(held or codes)},
+        % {"code": ", ".join(held or [code for code in codes if code])},
         code="agency_code_taken",
     )
 
