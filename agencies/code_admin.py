@@ -100,6 +100,20 @@ class OrganizationCodesAdminMixin:
             found = found | queryset.filter(by_code)
         return found, may_have_duplicates
 
+    def get_deleted_objects(self, objs, request):
+        """An organisation that holds a code is never deleted (the single delete page and the
+        "delete selected" action alike): its code must stay with it as history, or it could
+        be given to another organisation. Retire it instead (`valid_to`, or a merger). Those
+        that held one are protected by FormerCode's foreign key already."""
+        deleted, model_count, perms_needed, protected = super().get_deleted_objects(objs, request)
+        coded = [
+            _("%(org)s (mã định danh %(code)s: thay vì xoá, hãy cho cơ quan thôi hoạt động)")
+            % {"org": org.name, "code": org.code}
+            for org in objs
+            if org.code
+        ]
+        return deleted, model_count, perms_needed, [*coded, *protected]
+
     def save_model(self, request, obj, form, change):
         code = form.cleaned_data.get("code") or ""
         if change:
@@ -212,6 +226,7 @@ def preview_context(result: dict) -> dict:
     plans = {int(line): old for line, old in result.get("plans", {}).items()}
     skipped, unchanged = set(result.get("skipped", [])), set(result.get("unchanged", []))
     names = {int(line): name for line, name in result.get("names", {}).items()}
+    anywhere = set(result.get("anywhere", []))
 
     def outcome(line: int) -> str:
         if line in problems:
@@ -228,6 +243,7 @@ def preview_context(result: dict) -> dict:
         "changed_count": sum(1 for old in plans.values() if old),
         "unchanged_count": len(unchanged),
         "skipped_count": len(skipped),
+        "anywhere_count": len(anywhere & set(plans)),
         "can_confirm": not problems and bool(plans),
         "preview_limit": PREVIEW_ROWS,
         "preview": [
@@ -237,6 +253,7 @@ def preview_context(result: dict) -> dict:
                 "old": plans.get(row.line, ""),
                 "problems": problems.get(row.line, []),
                 "portal_name": names.get(row.line, ""),
+                "anywhere": row.line in anywhere,
             }
             for row in ordered[:PREVIEW_ROWS]
         ],

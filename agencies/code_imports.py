@@ -28,6 +28,7 @@ from agencies.models import Organization
 from agencies.services import (
     MAX_CODE_ROWS,
     CodeRow,
+    CodesChanged,
     CodesCheck,
     organization_codes_apply,
     organization_codes_check,
@@ -173,6 +174,7 @@ def check_result(rows: list[CodeRow], unreadable: dict[int, list[str]]) -> dict:
         "plans": {str(plan.line): plan.old for plan in check.plans},
         "unchanged": check.unchanged,
         "skipped": check.skipped,
+        "anywhere": check.anywhere,
         "names": differing,
         # JSON keys are text: the Excel line numbers as strings.
         "problems": {str(line): [str(m) for m in found] for line, found in check.problems.items()},
@@ -223,4 +225,12 @@ def _save(job: ImportJob, progress) -> Callable[[ImportJob], CodesCheck]:
             code="agency_codes_changed",
         )
     progress(len(rows), len(rows))
-    return lambda locked: organization_codes_apply(rows=rows, by=locked.owner)
+
+    def write(locked: ImportJob) -> CodesCheck:
+        try:
+            return organization_codes_apply(rows=rows, by=locked.owner)
+        except CodesChanged as exc:  # back to the preview, as it now stands
+            exc.result = check_result(rows, {})
+            raise
+
+    return write

@@ -19,19 +19,23 @@ import unicodedata
 from dataclasses import dataclass
 
 CODE_LENGTH = 13
-CODE_RE = re.compile(r"^(\d{3})\.(\d{2})\.(\d{2})\.([A-Z](?:0[1-9]|[1-9]\d))$")
+# [0-9], never \d: \d also matches Arabic-Indic, full-width and other Unicode digits.
+CODE_RE = re.compile(r"^([0-9]{3})\.([0-9]{2})\.([0-9]{2})\.([A-Z](?:0[1-9]|[1-9][0-9]))$")
 # A tail of a code, as typed in a search box: "H29", "05.H29", "03.05.H29" (the levels above).
-TAIL_RE = re.compile(r"^(?:(?:\d{3}\.)?\d{2}\.)?(?:\d{2}\.)?[A-Z]\d{2}$")
+TAIL_RE = re.compile(r"^(?:(?:[0-9]{3}\.)?[0-9]{2}\.)?(?:[0-9]{2}\.)?[A-Z][0-9]{2}$")
 # The start of a code, as typed: "000.00.05" or "000.0".
-HEAD_RE = re.compile(r"^\d{1,3}(?:\.\d{0,2}(?:\.\d{0,2}(?:\.[A-Z]?\d{0,2})?)?)?$")
+HEAD_RE = re.compile(r"^[0-9]{1,3}(?:\.[0-9]{0,2}(?:\.[0-9]{0,2}(?:\.[A-Z]?[0-9]{0,2})?)?)?$")
 
 
 def normalize_code(value: str | None) -> str:
-    """What is stored and compared: NFC, no surrounding blanks, upper-case letters ("" for
-    nothing). Spreadsheets and browsers may send decomposed or padded text."""
+    """What is stored and compared: NFKC, no surrounding blanks, upper-case letters ("" for
+    nothing). Spreadsheets and browsers may send decomposed or padded text, and a Vietnamese
+    or Japanese input method full-width characters ("０００．００．０５．Ｈ２９"): NFKC, not
+    only NFC, turns those into ASCII. Other scripts' digits (Arabic-Indic) stay as they are
+    and are refused by the structure."""
     if not value:
         return ""
-    return unicodedata.normalize("NFC", str(value)).strip().upper()
+    return unicodedata.normalize("NFKC", str(value)).strip().upper()
 
 
 @dataclass(frozen=True)

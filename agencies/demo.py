@@ -13,7 +13,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from agencies.accounts.twofactor import recovery_codes_store
 from agencies.choices import OrgKind, Role
-from agencies.models import Membership, Organization, Person
+from agencies.models import FormerCode, Membership, Organization, Person
 from agencies.provinces import PROVINCES_2025, REORGANISATION_DATE
 
 DEMO_PASSWORD = "Demo@2026"  # noqa: S105 - published demo credential, documented in README
@@ -52,18 +52,28 @@ def _org(kind: str, name: str, parent: Organization | None = None, **fields) -> 
     return org
 
 
-def _coded(org: Organization, code: str) -> Organization:
+def _coded(org: Organization, code: str | None) -> Organization:
     """Give a demo organisation its illustrative code, once: a code changed since (by hand or
-    by an import) is left as it is."""
-    if org.code is None:
+    by an import) is left as it is, and so is an organisation whose demo code another one
+    holds or held on a development database (the code stays theirs: `make run` goes on, the
+    demo organisation without a code)."""
+    if org.code is not None or not code:
+        return org
+    taken = (
+        Organization.objects.filter(code=code).exclude(pk=org.pk).exists()
+        or FormerCode.objects.filter(code=code).exclude(organization=org).exists()
+    )
+    if not taken:
         org.code = code
         org.save(update_fields=["code"])
     return org
 
 
-def _unit_code(parent: Organization, number: int) -> str:
+def _unit_code(parent: Organization, number: int) -> str | None:
     """The code of unit `number` one level under `parent`'s code (000.00.00.H03 → 000.00.05.H03,
-    000.00.05.H03 → 000.02.05.H03)."""
+    000.00.05.H03 → 000.02.05.H03); None when the parent has no code."""
+    if not parent.code:
+        return None
     low, third, second, first = parent.code.split(".")
     if second == "00":
         return f"{low}.{third}.{number:02d}.{first}"

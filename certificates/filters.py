@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from agencies.choices import OrgKind
 from agencies.filters import AGENCY_KINDS, agency_choices_within_scope
 from agencies.models import Organization
-from agencies.querysets import NOTHING, code_q
+from agencies.querysets import NOTHING, agency_code_q, is_whole_code
 from agencies.validators import nfc
 from certificates.choices import CertStatus, SubjectKind
 from certificates.models import Certificate
@@ -68,12 +68,15 @@ class CertificateFilterSet(QuickSelects, django_filters.FilterSet):
         value = nfc(value or "")
         if not value:
             return queryset
+        by_code = agency_code_q(value)
+        if by_code is not None and is_whole_code(value):
+            return queryset.filter(by_code)  # a whole code is no name nor serial
         return queryset.filter(
             Q(serial=value.upper())
             | folded_contains("common_name", value)
             | folded_contains("agency__name", value)
             | Q(email__iexact=value)
-            | (code_q(value, "agency__") or NOTHING)
+            | (by_code or NOTHING)
         )
 
     def filter_agency(self, queryset, name, value):

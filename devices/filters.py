@@ -9,7 +9,7 @@ from agencies.access import scope_for
 from agencies.choices import OrgKind
 from agencies.filters import AGENCY_KINDS, agency_choices_within_scope
 from agencies.models import Organization
-from agencies.querysets import NOTHING, code_q
+from agencies.querysets import NOTHING, agency_code_q, is_whole_code
 from agencies.validators import nfc
 from devices.choices import DeviceKind, DeviceStatus
 from devices.models import Device
@@ -80,12 +80,15 @@ class DeviceFilterSet(QuickSelects, django_filters.FilterSet):
         value = nfc(value or "")
         if not value:
             return queryset
+        by_code = agency_code_q(value)
+        if by_code is not None and is_whole_code(value):
+            return queryset.filter(by_code)  # a whole code is no name nor serial
         return queryset.filter(
             Q(serial=value.upper())
             | Q(iccid=value)
             | Q(phone=value)
             | folded_contains("holder__full_name", value)
-            | (code_q(value, "agency__") or NOTHING)
+            | (by_code or NOTHING)
         )
 
     def filter_agency(self, queryset, name, value):

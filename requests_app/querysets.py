@@ -23,7 +23,7 @@ from django.utils import timezone
 
 from agencies.access import scope_for
 from agencies.choices import Role
-from agencies.querysets import NOTHING, ScopedQuerySet, code_q
+from agencies.querysets import NOTHING, ScopedQuerySet, agency_code_q, is_whole_code
 from portal.documents import DocumentKind
 from portal.lib.folding import folded_contains
 from portal.lib.subqueries import count_of
@@ -68,6 +68,9 @@ class CertRequestQuerySet(ScopedQuerySet):
         text = text.strip()
         if not text:
             return self
+        by_code = agency_code_q(text)
+        if by_code is not None and is_whole_code(text):
+            return self.filter(by_code)  # a whole code is no name, number nor serial
         serial = text.upper()
         rows = self.model._meta.get_field("rows").related_model.objects.filter(
             folded_contains("full_name", text)
@@ -89,7 +92,7 @@ class CertRequestQuerySet(ScopedQuerySet):
             Q(number__icontains=text)
             | folded_contains("subject", text)
             | folded_contains("agency__name", text)
-            | (code_q(text, "agency__") or NOTHING)
+            | (by_code or NOTHING)
             | Exists(rows)
         )
 

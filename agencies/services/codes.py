@@ -6,15 +6,18 @@ Rules every write keeps: the structure of the decision (`validate_agency_code`);
 organisation per code (the `org_code_unique` constraint); a code that an organisation held
 before is never given to another (FormerCode), so an old code always leads to one
 organisation and, through `superseded_by`, to its successor; a child's code lies under the
-code of its nearest ancestor that has one (`check_code_under_parent`). Changing a code keeps
-the old one in FormerCode.
+code of its nearest ancestor that has one (`check_code_under_parent`), and a parent's code
+does not change away from its coded units' (`_stranded`). Changing a code keeps the old one
+in FormerCode. A writer that loses a race for a code to another (both passed the check) is
+refused with the constraint's message (a DomainError), inside a savepoint.
 """
 
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -25,6 +28,7 @@ from agencies.validators import check_code_under_parent, nfc, validate_agency_co
 from portal.audit import audit_record
 from portal.audit_batch import AuditEntry, audit_record_many
 from portal.errors import DomainError
+from portal.imports import ImportResultChanged
 from portal.lib.bulk import update_rows
 
 # The official list of a whole country fits; a larger file is refused by the reader.
@@ -33,6 +37,26 @@ MAX_CODE_ROWS = 25_000
 
 def _messages(exc: ValidationError) -> list[str]:
     return [str(m) for m in exc.messages]
+
+
+def _taken(codes: Sequence[str], exclude: Sequence[int]) -> DomainError:
+    """The refusal of a write that another one beat to a code (the `org_code_unique` or
+    `former_code_unique` constraint): the check passed, but a concurrent writer committed the
+    same code first. The constraint's message, naming the code(s) now held by another."""
+    held = sorted(
+        Organization.objects.filter(code__in=codes)
+        .exclude(pk__in=exclude)
+        .values_list("code", flat=True)
+    ) or sorted(
+        FormerCode.objects.filter(code__in=codes)
+        .exclude(organization_id__in=exclude)
+        .values_list("code", flat=True)
+    )
+    return DomainError(
+        _("Mã định danh %(code)s: mã định danh điện tử này đã là mã của cơ quan khác.")
+        % {"code": ", ".join(held or [code for code in codes if code])},
+        code="agency_code_taken",
+    )
 
 
 def _ids(path: str) -> list[int]:
@@ -89,7 +113,56 @@ def organization_code_problems(
             check_code_under_parent(code, parent_code, parent_name)
         except ValidationError as exc:
             problems.extend(_messages(exc))
+    if organization.pk is not None and organization.path:
+        problems.extend(_stranded_units(organization, code))
     return problems
+
+
+STRANDED_SHOWN = 3
+
+
+def _stranded(units: list[tuple[str, str]], old: str, new: str) -> list[tuple[str, str]]:
+    """The (name, code) of `units` whose code lies under `old` (or any, without one) but
+    would not lie under `new`."""
+    was, now = parse_code(old) if old else None, parse_code(new)
+    found = []
+    for name, code in units:
+        parsed = parse_code(code)
+        if parsed is None or now is None:
+            continue
+        if (was is None or parsed.is_below(was)) and not parsed.is_below(now):
+            found.append((name, code))
+    return found
+
+
+def _stranded_message(org, new: str, stranded: list[tuple[str, str]]) -> str:
+    shown = ", ".join(f"{name} ({code})" for name, code in stranded[:STRANDED_SHOWN])
+    more = len(stranded) - STRANDED_SHOWN
+    if more > 0:
+        shown += _(" và %(n)d đơn vị khác") % {"n": more}
+    return _(
+        "Không đổi được mã của %(org)s thành %(code)s: mã của các đơn vị trực thuộc sẽ không "
+        "còn nằm dưới mã mới: %(units)s. Hãy đổi mã các đơn vị đó trước (hoặc nhập danh sách "
+        "chính thức có cả mã mới của chúng)."
+    ) % {"org": org, "code": new, "units": shown}
+
+
+def _stranded_units(organization: Organization, code: str) -> list[str]:
+    """A parent's code cannot change so that its coded units (active, in its subtree) no
+    longer lie under it: the problem naming a few of them, or []."""
+    old = (
+        Organization.objects.filter(pk=organization.pk).values_list("code", flat=True).first() or ""
+    )
+    units = list(
+        Organization.objects.active()
+        .with_code()
+        .filter(path__startswith=organization.path)
+        .exclude(pk=organization.pk)
+        .order_by("path")
+        .values_list("name", "code")
+    )
+    stranded = _stranded(units, old, code)
+    return [_stranded_message(organization, code, stranded)] if stranded else []
 
 
 def _retire(organization: Organization, old: str, new: str, by, now) -> None:
@@ -120,12 +193,16 @@ def organization_code_set(*, organization: Organization, code: str, by) -> Organ
         problems = organization_code_problems(organization=locked, code=code)
         if problems:
             raise DomainError(" ".join(problems), code="agency_code")
-        if old:
-            _retire(locked, old, code, by, timezone.now())
-        else:
-            FormerCode.objects.filter(organization=locked, code=code).delete()
-        locked.code = code or None
-        locked.save(update_fields=["code"])
+        try:
+            with transaction.atomic():  # a savepoint: a lost race leaves the caller's work
+                if old:
+                    _retire(locked, old, code, by, timezone.now())
+                else:
+                    FormerCode.objects.filter(organization=locked, code=code).delete()
+                locked.code = code or None
+                locked.save(update_fields=["code"])
+        except IntegrityError:
+            raise _taken([code, old], [locked.pk]) from None
         audit_record(
             actor=by,
             action="organization.code_set",
@@ -173,6 +250,9 @@ class CodesCheck:
     skipped: list[int] = field(default_factory=list)
     problems: dict[int, list[str]] = field(default_factory=dict)
     matched: dict[int, int] = field(default_factory=dict)  # line → organisation
+    # Lines without any higher code (level 1) matched by name among the whole tree's
+    # provinces and ministries: shown apart in the preview, to be looked at.
+    anywhere: list[int] = field(default_factory=list)
 
     def refuse(self, line: int, message: str) -> None:
         self.problems.setdefault(line, []).append(message)
@@ -195,15 +275,34 @@ def _name_index() -> dict[str, list[Organization]]:
     return index
 
 
-def _candidates(index, name: str, parent: Organization | None, level: int) -> list:
-    """The active organisations a line's name may mean: under its parent when known, at
-    the top of the tree for a level-1 code, anywhere otherwise."""
+def _candidates(index, name: str, within: Organization | None, coded: set[int]) -> list:
+    """The active organisations a line's name may mean: the units of `within` (the nearest
+    organisation holding one of the line's higher codes) that no other coded organisation
+    stands between (`coded`: their codes would not lie under the line's parent), or, for a
+    line without any higher code (level 1), the provinces and ministries of the whole tree."""
     found = index.get(_name_key(name), [])
-    if parent is not None:
-        return [o for o in found if o.pk != parent.pk and o.path.startswith(parent.path)]
-    if level == 1:
+    if within is None:
         return [o for o in found if o.kind in TOP_KINDS]
-    return list(found)
+    depth = len(_ids(within.path))
+    return [
+        o
+        for o in found
+        if o.pk != within.pk
+        and o.path.startswith(within.path)
+        and not coded.intersection(_ids(o.path)[depth:-1])
+    ]
+
+
+def _higher_codes(row: "CodeRow", parsed) -> list[str]:
+    """The codes above a line's, nearest first: its parent's (the file's, else the code's
+    own higher groups), then that one's parent, and so on up to level 1."""
+    explicit = parse_code(row.parent_code) if row.parent_code else None
+    above = explicit or parsed.parent()
+    found = []
+    while above is not None:
+        found.append(str(above))
+        above = above.parent()
+    return found
 
 
 def organization_codes_check(rows: Sequence[CodeRow]) -> CodesCheck:
@@ -211,8 +310,13 @@ def organization_codes_check(rows: Sequence[CodeRow]) -> CodesCheck:
 
     A line whose code an organisation already holds is that organisation (a re-import
     changes nothing). Another line finds its organisation by name, among the units of the
-    organisation whose code is its parent's (from the database or an earlier line of the
-    file), so that every province's "Sở Tài chính" is told apart. A code that is malformed,
+    organisation holding the nearest of its higher codes (its parent's, else the
+    grandparent's…, from the database or an earlier line of the file), so that every
+    province's "Sở Tài chính" is told apart and a "Văn phòng" of an agency the portal does
+    not have is not taken for another one's. A line none of whose higher codes the portal
+    has is skipped (its agency is not in the portal); only a level-1 line, with no higher
+    code, is looked for across the tree (among provinces and ministries, `anywhere`). A code
+    that is malformed,
     twice in the file, formerly another organisation's, not under its parent's code, or a
     name that means several organisations, is a problem of its line."""
     check = CodesCheck()
@@ -249,11 +353,7 @@ def organization_codes_check(rows: Sequence[CodeRow]) -> CodesCheck:
         if row.line not in check.problems:
             valid.append((row, parse_code(code)))
     codes = [str(parsed) for _row, parsed in valid]
-    parent_codes = {
-        normalize_code(row.parent_code) or str(parsed.parent())
-        for row, parsed in valid
-        if parsed.level > 1
-    }
+    parent_codes = {code for row, parsed in valid for code in _higher_codes(row, parsed)}
     holders = {
         org.code: org
         for org in Organization.objects.filter(code__in=set(codes) | parent_codes).order_by()
@@ -267,16 +367,21 @@ def organization_codes_check(rows: Sequence[CodeRow]) -> CodesCheck:
     line_of: dict[int, int] = {}  # organisation → the line that matched it
     # The names are read only when some line's code has no holder yet (not on a re-import).
     index = _name_index() if any(str(p) not in holders for _r, p in valid) else {}
+    coded = {o.pk for orgs in index.values() for o in orgs if o.code}  # grows with the file
     # Parents before their units: a unit's parent may be named by a line of the same file.
     for row, parsed in sorted(valid, key=lambda item: (item[1].level, item[0].line)):
         code = str(parsed)
         org = holders.get(code)
         if org is None:
-            parent_code = normalize_code(row.parent_code) or (
-                str(parsed.parent()) if parsed.level > 1 else ""
-            )
-            parent = by_code.get(parent_code) if parent_code else None
-            found = _candidates(index, row.name, parent, parsed.level)
+            higher = _higher_codes(row, parsed)
+            # The nearest higher code the portal (or an earlier line) has: the name is
+            # looked for among its units only, never across the tree, so that a "Văn phòng"
+            # of an agency the portal does not have cannot take another one's code.
+            within = next((by_code[c] for c in higher if c in by_code), None)
+            if higher and within is None:
+                check.skipped.append(row.line)  # no agency above it is in the portal
+                continue
+            found = _candidates(index, row.name, within, coded)
             if not found:
                 check.skipped.append(row.line)
                 continue
@@ -312,7 +417,10 @@ def organization_codes_check(rows: Sequence[CodeRow]) -> CodesCheck:
             continue
         check.matched[row.line] = org.pk
         line_of[org.pk] = row.line
+        if holders.get(code) is None and not _higher_codes(row, parsed):
+            check.anywhere.append(row.line)
         by_code[code] = org
+        coded.add(org.pk)
         if (org.code or "") == code:
             check.unchanged.append(row.line)
         else:
@@ -343,8 +451,36 @@ def _check_under_parents(check: CodesCheck, given: dict[int, CodePlan], by_code)
                 for message in _messages(exc):
                     check.refuse(plan.line, message)
             break
+    _check_units_below(check, given, orgs)
     for line in check.problems:
         given.pop(check.matched.get(line, 0), None)
+
+
+def _check_units_below(check: CodesCheck, given: dict[int, CodePlan], orgs) -> None:
+    """A changed code keeps the coded units below it (those the import does not give a
+    code) under it: one query, for the changed codes only (rare: a new code has none)."""
+    changed = [plan for plan in given.values() if plan.old]
+    if not changed:
+        return
+    paths = Q()
+    for plan in changed:
+        paths |= Q(path__startswith=orgs[plan.organization_id].path)
+    units = (
+        Organization.objects.active()
+        .with_code()
+        .filter(paths)
+        .exclude(pk__in=list(given))
+        .values_list("path", "name", "code")
+    )
+    by_path = sorted(units)
+    for plan in changed:
+        path = orgs[plan.organization_id].path
+        below = [(name, code) for p, name, code in by_path if p.startswith(path) and p != path]
+        stranded = _stranded(below, plan.old, plan.new)
+        if stranded:
+            check.refuse(
+                plan.line, _stranded_message(orgs[plan.organization_id], plan.new, stranded)
+            )
 
 
 def organization_codes_apply(*, rows: Sequence[CodeRow], by) -> CodesCheck:
@@ -364,29 +500,53 @@ def organization_codes_apply(*, rows: Sequence[CodeRow], by) -> CodesCheck:
                 % {"n": len(check.problems)},
                 code="agency_codes_refused",
             )
-        now = timezone.now()
-        orgs = Organization.objects.in_bulk([plan.organization_id for plan in check.plans])
-        for plan in check.plans:
-            if plan.old:
-                _retire(orgs[plan.organization_id], plan.old, plan.new, by, now)
-        # A code coming back to the organisation that held it (the check refused any other).
-        FormerCode.objects.filter(
-            code__in=[plan.new for plan in check.plans if not plan.old],
-            organization_id__in=[plan.organization_id for plan in check.plans],
-        ).delete()
-        update_rows(
-            Organization, ["code"], [(plan.organization_id, plan.new) for plan in check.plans]
-        )
-        audit_record_many(
-            actor=by,
-            entries=[
-                AuditEntry(
-                    "organization.code_set",
-                    orgs[plan.organization_id],
-                    before={"code": plan.old},
-                    after={"code": plan.new, "import_line": plan.line},
-                )
-                for plan in check.plans
-            ],
-        )
+        if not {plan.organization_id for plan in check.plans} <= set(ids):
+            # The tree changed between the two checks: a plan names a row never locked.
+            raise CodesChanged(
+                _(
+                    "Từ lúc kiểm tra, cây cơ quan đã thay đổi: xem lại kết quả rồi xác nhận lại; "
+                    "chưa mã định danh nào được ghi."
+                ),
+                result={},
+                code="agency_codes_changed",
+            )
+        try:
+            with transaction.atomic():  # a savepoint: a lost race is a message, not a 500
+                _write_plans(check, by)
+        except IntegrityError:
+            raise _taken(
+                [plan.new for plan in check.plans], [plan.organization_id for plan in check.plans]
+            ) from None
     return check
+
+
+class CodesChanged(ImportResultChanged):
+    """The import's plans changed between the first check and the one under the locks: the
+    user sees the new preview and confirms again (`result` is filled by the import job)."""
+
+
+def _write_plans(check: CodesCheck, by) -> None:
+    """Every plan's code written, the old ones kept, audited (the rows locked)."""
+    now = timezone.now()
+    orgs = Organization.objects.in_bulk([plan.organization_id for plan in check.plans])
+    for plan in check.plans:
+        if plan.old:
+            _retire(orgs[plan.organization_id], plan.old, plan.new, by, now)
+    # A code coming back to the organisation that held it (the check refused any other).
+    FormerCode.objects.filter(
+        code__in=[plan.new for plan in check.plans if not plan.old],
+        organization_id__in=[plan.organization_id for plan in check.plans],
+    ).delete()
+    update_rows(Organization, ["code"], [(plan.organization_id, plan.new) for plan in check.plans])
+    audit_record_many(
+        actor=by,
+        entries=[
+            AuditEntry(
+                "organization.code_set",
+                orgs[plan.organization_id],
+                before={"code": plan.old},
+                after={"code": plan.new, "import_line": plan.line},
+            )
+            for plan in check.plans
+        ],
+    )

@@ -59,6 +59,23 @@ def test_the_certificate_and_device_lists_find_agencies_by_code(client, cast, wo
     assert {d.serial for d in devices} == {world[k]["device"].serial for k in expected}
 
 
+@pytest.mark.parametrize("q", ["000.00.06.H33", "000.00.05.H34", "H34", "06.H33"])
+def test_a_clerk_finds_nothing_by_the_code_of_an_agency_out_of_scope(client, cast, world, q):
+    # Sở Y tế (000.00.06.H33) and Đà Nẵng's Sở Xây dựng (000.00.05.H34) are not clerk_a's.
+    sign_in(client, cast.clerk_a)
+    assert not listed(client, reverse("certificates:list"), "certificates", q)
+    assert not listed(client, reverse("devices:list"), "devices", q)
+
+
+def test_a_clerk_finds_their_own_agency_by_its_code(client, cast, world):
+    sign_in(client, cast.clerk_a)
+    for q in ("000.00.05.H33", "H33"):
+        certificates = listed(client, reverse("certificates:list"), "certificates", q)
+        assert {c.serial for c in certificates} == {world["agency_a"]["certificate"].serial}
+        devices = listed(client, reverse("devices:list"), "devices", q)
+        assert {d.serial for d in devices} == {world["agency_a"]["device"].serial}
+
+
 def test_the_letters_list_finds_letters_by_their_agencys_code(client, cast, world):
     sign_in(client, cast.clerk_a)
     letters = listed(client, reverse("requests_app:list"), "letters", "000.00.05.H33")

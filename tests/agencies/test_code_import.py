@@ -122,6 +122,7 @@ def test_a_code_twice_in_the_file_is_refused_on_its_second_line(cast):
 
 
 def test_two_codes_for_one_organisation_are_refused(cast):
+    organization_code_set(organization=cast.province_1, code="000.00.00.H33", by=None)
     found = problems_of(
         [
             [1, "000.00.05.H33", "Sở Tài chính tỉnh Lai Châu"],
@@ -134,6 +135,7 @@ def test_two_codes_for_one_organisation_are_refused(cast):
 def test_a_former_code_of_another_organisation_is_refused(cast):
     organization_code_set(organization=cast.agency_b, code="000.00.05.H33", by=None)
     organization_code_set(organization=cast.agency_b, code="000.00.06.H33", by=None)
+    organization_code_set(organization=cast.province_1, code="000.00.00.H33", by=None)
     found = problems_of([[1, "000.00.05.H33", "Sở Tài chính tỉnh Lai Châu"]])
     assert found == {
         "2": [
@@ -144,18 +146,90 @@ def test_a_former_code_of_another_organisation_is_refused(cast):
 
 
 def test_a_name_that_means_several_organisations_is_refused(cast):
+    organization_code_set(organization=cast.province_1, code="000.00.00.H33", by=None)
     f.AgencyFactory(parent=cast.province_1, name="Sở Nội vụ")
-    f.AgencyFactory(parent=cast.province_2, name="Sở Nội vụ")
+    f.AgencyFactory(parent=cast.office_1, name="Sở Nội vụ")
     found = problems_of([[1, "000.00.02.H33", "Sở Nội vụ"]])
     assert found["2"][0].startswith("Có nhiều cơ quan tên “Sở Nội vụ” trong cổng")
 
 
+def test_a_unit_whose_higher_codes_no_organisation_holds_is_skipped_not_matched_by_name(cast):
+    # The official list names a "Phòng Ngân sách" of a province the portal does not have:
+    # the portal's only "Phòng Ngân sách" (Lai Châu's) must not take its code.
+    check = organization_codes_apply(
+        rows=rows([[1, "000.01.07.H40", "Phòng Ngân sách"]]), by=cast.admin
+    )
+    assert check.skipped == [2] and check.plans == [] and check.problems == {}
+    assert codes() == {}
+
+
+def test_a_generic_name_is_looked_for_under_the_nearest_held_code_only(cast):
+    # Lai Châu holds H33; its Sở Ngoại vụ (000.00.09.H33) is not in the portal, so the
+    # list's "Văn phòng" of that Sở is looked for among Lai Châu's units that no coded agency
+    # stands between: the Sở Y tế's own "Văn phòng" (under 000.00.06.H33) is not it, and the
+    # file is not blocked.
+    office = f.UnitFactory(parent=cast.agency_b, name="Văn phòng")
+    organization_codes_apply(
+        rows=rows(
+            [
+                [1, "000.00.00.H33", "Tỉnh Lai Châu"],
+                [2, "000.00.06.H33", "Sở Y tế tỉnh Lai Châu"],
+                [3, "000.01.09.H33", "Văn phòng"],
+            ]
+        ),
+        by=cast.admin,
+    )
+    office.refresh_from_db()
+    assert office.code is None
+    assert codes()["Sở Y tế tỉnh Lai Châu"] == "000.00.06.H33"
+
+
+def test_a_unit_under_a_missing_level_is_found_under_the_grandparents_holder(cast):
+    # Lai Châu's "Phòng Ngân sách" sits in the portal under a Sở without a code yet; the
+    # list gives it under 000.00.05.H33, which no line of the file gives anyone.
+    organization_code_set(organization=cast.province_1, code="000.00.00.H33", by=None)
+    check = organization_codes_apply(
+        rows=rows([[1, "000.01.05.H33", "Phòng Ngân sách"]]), by=cast.admin
+    )
+    assert [plan.organization_id for plan in check.plans] == [cast.unit_a.pk]
+    assert check.anywhere == []
+
+
+def test_a_level_one_line_matched_across_the_tree_is_shown_apart_in_the_preview(client, cast):
+    job = codes_import_start(upload=f.xlsx_upload([HEADERS, *LAI_CHAU]), by=cast.admin)
+    codes_import_parse(job_id=job.pk)
+    job.refresh_from_db()
+    assert job.result["anywhere"] == [2]  # Tỉnh Lai Châu: no higher code, found by name
+    sign_in(client, cast.admin)
+    page = client.get(reverse("admin:agencies_codes_job", args=[job.pk])).content.decode()
+    assert 'data-anywhere-count="1"' in page
+    assert page.count("Tìm theo tên trong toàn bộ cây") == 1
+
+
 def test_a_code_outside_the_parents_code_is_refused(cast):
     organization_code_set(organization=cast.province_1, code="000.00.00.H33", by=None)
-    found = problems_of([[1, "000.00.05.H34", "Sở Tài chính tỉnh Lai Châu"]])
+    # The file names Lai Châu as the parent of a code of another province.
+    line = CodeRow(
+        line=2, code="000.00.05.H34", name="Sở Tài chính tỉnh Lai Châu", parent_code="000.00.00.H33"
+    )
+    found = check_result([line], {})["problems"]
     assert found["2"][0].startswith(
         "Mã định danh “000.00.05.H34” không nằm dưới mã của cơ quan cấp trên Tỉnh Lai Châu"
     )
+
+
+def test_a_parents_new_code_that_leaves_its_coded_units_outside_is_refused(cast):
+    organization_code_set(organization=cast.province_1, code="000.00.00.H33", by=None)
+    organization_code_set(organization=cast.agency_a, code="000.00.05.H33", by=None)
+    found = problems_of([[1, "000.00.00.H35", "Tỉnh Lai Châu"]])
+    assert found == {
+        "2": [
+            "Không đổi được mã của Tỉnh Lai Châu thành 000.00.00.H35: mã của các đơn vị trực "
+            "thuộc sẽ không còn nằm dưới mã mới: Sở Tài chính tỉnh Lai Châu (000.00.05.H33). "
+            "Hãy đổi mã các đơn vị đó trước (hoặc nhập danh sách chính thức có cả mã mới của "
+            "chúng)."
+        ]
+    }
 
 
 def test_nothing_is_written_unless_every_line_is_valid(cast):
@@ -322,3 +396,115 @@ def test_the_admin_change_form_sets_a_code_through_the_service(client, cast):
     assert AuditEvent.objects.filter(
         action="organization.code_set", object_id=str(cast.agency_a.pk)
     ).exists()
+
+
+def test_a_code_given_meanwhile_by_another_writer_is_a_message_in_the_admin(
+    client, cast, monkeypatch
+):
+    # Both writers passed the check; the other one committed first. The admin shows the
+    # constraint's message naming the code instead of a server error.
+    organization_code_set(organization=cast.province_1, code="000.00.00.H33", by=None)
+    sign_in(client, cast.admin)
+    url = reverse("admin:agencies_organization_change", args=[cast.agency_a.pk])
+    form = client.get(url).context["adminform"].form
+    data = {k: v for k, v in form.initial.items() if v is not None and k != "code"}
+    data.update({"former_codes-TOTAL_FORMS": 0, "former_codes-INITIAL_FORMS": 0})
+
+    def check_then_the_other_writer_commits(**kw):
+        Organization.objects.filter(pk=cast.agency_b.pk).update(code="000.00.05.H33")
+        return []
+
+    monkeypatch.setattr(
+        "agencies.services.codes.organization_code_problems", check_then_the_other_writer_commits
+    )
+    response = client.post(url, {**data, "code": "000.00.05.H33"}, follow=True)
+    assert response.status_code == 200
+    assert (
+        "Mã định danh 000.00.05.H33: mã định danh điện tử này đã là mã của cơ quan khác."
+        in response.content.decode()
+    )
+    cast.agency_a.refresh_from_db()
+    assert cast.agency_a.code is None
+
+
+def _after_second_check(monkeypatch, meanwhile):
+    """`organization_codes_apply`'s check under the locks, with `meanwhile` (another
+    writer's commit) run before or after it."""
+    from agencies.services import codes as service
+
+    real = service.organization_codes_check
+    calls = []
+
+    def check(rows):
+        calls.append(1)
+        if len(calls) == 2:
+            return meanwhile(lambda: real(rows))
+        return real(rows)
+
+    monkeypatch.setattr(service, "organization_codes_check", check)
+
+
+def test_a_code_taken_by_another_writer_during_the_import_fails_the_job_with_its_message(
+    cast, monkeypatch
+):
+    job = codes_import_start(upload=f.xlsx_upload([HEADERS, *LAI_CHAU]), by=cast.admin)
+    codes_import_parse(job_id=job.pk)
+    job.refresh_from_db()
+    codes_import_confirm(job=job, by=cast.admin)
+
+    def meanwhile(check):
+        found = check()
+        Organization.objects.filter(pk=cast.agency_c.pk).update(code="000.00.06.H33")
+        return found
+
+    _after_second_check(monkeypatch, meanwhile)
+    assert codes_import_save(job_id=job.pk) == "failed"
+    job.refresh_from_db()
+    assert job.error == (
+        "Mã định danh 000.00.06.H33: mã định danh điện tử này đã là mã của cơ quan khác."
+    )
+    assert codes() == {}  # (the other writer shares the test's connection: rolled back too)
+
+
+def test_an_organisation_planned_after_the_locks_sends_the_job_back_to_its_preview(
+    cast, monkeypatch
+):
+    job = codes_import_start(upload=f.xlsx_upload([HEADERS, *LAI_CHAU]), by=cast.admin)
+    codes_import_parse(job_id=job.pk)
+    job.refresh_from_db()
+    codes_import_confirm(job=job, by=cast.admin)
+
+    def meanwhile(check):
+        # Sở Ngoại vụ is created between the first check and the locks: never locked.
+        f.AgencyFactory(parent=cast.province_1, name="Sở Ngoại vụ tỉnh Lai Châu")
+        return check()
+
+    _after_second_check(monkeypatch, meanwhile)
+    assert codes_import_save(job_id=job.pk) == "ready"
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.READY
+    assert job.error.startswith("Từ lúc kiểm tra, cây cơ quan đã thay đổi: xem lại kết quả")
+    assert job.result["plans"]  # a preview to confirm again
+    assert codes() == {}
+
+
+def test_the_admin_does_not_delete_an_organisation_that_holds_a_code(client, cast):
+    coded = f.AgencyFactory(parent=cast.province_2, name="Sở Nội vụ thành phố Đà Nẵng")
+    organization_code_set(organization=coded, code="000.00.02.H34", by=None)
+    sign_in(client, cast.admin)
+    url = reverse("admin:agencies_organization_delete", args=[coded.pk])
+    page = client.post(url, {"post": "yes"})
+    assert "000.00.02.H34" in page.content.decode()
+    changelist = reverse("admin:agencies_organization_changelist")
+    client.post(
+        changelist, {"action": "delete_selected", "_selected_action": [coded.pk], "post": "yes"}
+    )
+    assert Organization.objects.filter(pk=coded.pk, code="000.00.02.H34").exists()
+
+
+def test_a_formula_in_the_code_column_without_its_stored_value_is_a_problem_of_its_line():
+    # openpyxl writes formulas without the value Excel would store: nothing to read.
+    upload = f.xlsx_upload([["Mã định danh", "Tên cơ quan"], ['="000.00.05."&"H33"', "Sở"]])
+    parsed, unreadable = read_codes_workbook(upload)
+    assert parsed[0].code == ""
+    assert "công thức" in unreadable[2][0]

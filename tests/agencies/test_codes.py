@@ -6,7 +6,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
-from agencies.codes import normalize_code, parse_code
+from agencies.codes import looks_like_code_part, normalize_code, parse_code
 from agencies.models import FormerCode, Organization
 from agencies.querysets import code_q
 from agencies.services import organization_code_set
@@ -57,6 +57,32 @@ def test_input_is_normalised_blanks_case_and_composition():
     assert normalize_code("  000.00.05.h29 \n") == "000.00.05.H29"
     validate_agency_code(" 000.00.05.h29 ")
     assert parse_code("000.03.05.h29").level == 3
+
+
+def test_decomposed_and_full_width_input_becomes_the_ascii_code():
+    # Full-width digits, dots and letters (an East Asian input method), and a letter typed as
+    # a base letter plus a combining mark, are the same code once normalised.
+    assert normalize_code("０００．００．０５．Ｈ２９") == "000.00.05.H29"
+    validate_agency_code("０００．００．０５．ｈ２９")
+    assert str(parse_code("０００．０３．０５．Ｈ２９")) == "000.03.05.H29"
+    decomposed = "000.00.05.H29".replace("H", "H\u0323")  # H + combining dot below
+    assert normalize_code(decomposed) == normalize_code("000.00.05.\u1e2429")
+    assert looks_like_code_part("Ｈ２９") == "tail"
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "٠٠٠.٠٠.٠٥.H٢٩",  # Arabic-Indic digits
+        "۰۰۰.۰۰.۰۵.H۲۹",  # extended Arabic-Indic digits
+        "000.00.05.H२९",  # Devanagari digits
+    ],
+)
+def test_digits_of_other_scripts_are_not_a_code(code):
+    assert parse_code(code) is None
+    assert looks_like_code_part(code) == ""
+    with pytest.raises(ValidationError):
+        validate_agency_code(code)
 
 
 def test_levels_and_parents_follow_the_groups():
@@ -138,6 +164,29 @@ def test_a_unit_code_outside_its_parents_code_is_refused(cast):
     with pytest.raises(DomainError):
         organization_code_set(organization=cast.unit_a, code="000.01.06.H33", by=None)
     organization_code_set(organization=cast.unit_a, code="000.01.05.H33", by=None)
+
+
+@pytest.mark.django_db
+def test_a_parents_code_cannot_change_away_from_its_coded_units(cast):
+    organization_code_set(organization=cast.province_1, code="000.00.00.H33", by=None)
+    organization_code_set(organization=cast.agency_a, code="000.00.05.H33", by=None)
+    organization_code_set(organization=cast.unit_a, code="000.01.05.H33", by=None)
+    with pytest.raises(DomainError) as refused:
+        organization_code_set(organization=cast.province_1, code="000.00.00.H35", by=None)
+    assert refused.value.message == (
+        "Không đổi được mã của Tỉnh Lai Châu thành 000.00.00.H35: mã của các đơn vị trực thuộc "
+        "sẽ không còn nằm dưới mã mới: Sở Tài chính tỉnh Lai Châu (000.00.05.H33), Phòng Ngân "
+        "sách (000.01.05.H33). Hãy đổi mã các đơn vị đó trước (hoặc nhập danh sách chính thức "
+        "có cả mã mới của chúng)."
+    )
+    cast.province_1.refresh_from_db()
+    assert cast.province_1.code == "000.00.00.H33"
+    with pytest.raises(DomainError) as refused:
+        organization_code_set(organization=cast.agency_a, code="000.00.07.H33", by=None)
+    assert "Phòng Ngân sách (000.01.05.H33)" in refused.value.message
+    # A change that keeps the units under it is fine: none here, so clearing the unit first.
+    organization_code_set(organization=cast.unit_a, code="", by=None)
+    organization_code_set(organization=cast.agency_a, code="000.00.07.H33", by=None)
 
 
 @pytest.mark.django_db

@@ -50,3 +50,18 @@ def test_a_former_provinces_demo_code_leads_to_the_province_that_absorbed_it():
     load_demo()
     ha_giang = Organization.objects.get(name="Tỉnh Hà Giang")
     assert Organization.objects.by_code(ha_giang.code).name == "Tỉnh Tuyên Quang"
+
+
+def test_the_demo_loads_on_a_database_where_another_organisation_holds_a_demo_code():
+    # A developer's database: their own agency holds the code the demo gives Lai Châu's Sở
+    # Tài chính. The demo goes on, that Sở and its units without codes; nothing crashes.
+    mine = Organization.objects.create(
+        kind=OrgKind.AGENCY, name="Cơ quan thử của tôi", code="000.00.05.H03"
+    )
+    load_demo()
+    finance = Organization.objects.get(name="Sở Tài chính tỉnh Lai Châu")
+    assert finance.code is None
+    assert Organization.objects.get(name="Phòng Quản lý ngân sách").code is None
+    mine.refresh_from_db()
+    assert mine.code == "000.00.05.H03"
+    assert Organization.objects.get(name="Tỉnh Lai Châu").code == "000.00.00.H03"

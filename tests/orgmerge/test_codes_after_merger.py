@@ -5,9 +5,10 @@ import pytest
 from django.urls import reverse
 
 from agencies.models import FormerCode, Organization
-from agencies.services import organization_code_set
+from agencies.services import CodeRow, organization_code_set, organization_codes_check
 from orgmerge.services import merger_plan_apply, merger_plan_create, merger_plan_run_apply
 from portal.errors import DomainError
+from tests import factories as f
 from tests.helpers import sign_in
 
 pytestmark = pytest.mark.django_db
@@ -53,8 +54,28 @@ def test_the_survivor_keeps_its_own_code(cast, world, coded):
 
 def test_the_retired_code_is_not_given_to_another_organisation(cast, world, coded):
     _merge_b_into_a(cast, world)
-    with pytest.raises(DomainError):
-        organization_code_set(organization=cast.agency_c, code="000.00.08.H33", by=None)
+    newcomer = f.AgencyFactory(parent=cast.province_1, name="Sở Nội vụ tỉnh Lai Châu")
+    # The code the retired agency still holds.
+    with pytest.raises(DomainError) as refused:
+        organization_code_set(organization=newcomer, code="000.00.08.H33", by=None)
+    assert refused.value.message == (
+        "Mã định danh 000.00.08.H33 đang là mã của Sở Y tế tỉnh Lai Châu."
+    )
+    # Its code before that: history, never reused, by hand or by the official list.
+    with pytest.raises(DomainError) as refused:
+        organization_code_set(organization=newcomer, code="000.00.06.H33", by=None)
+    history = (
+        "Mã định danh 000.00.06.H33 là mã cũ của Sở Y tế tỉnh Lai Châu: mã đã dùng không cấp "
+        "cho cơ quan khác."
+    )
+    assert refused.value.message == history
+    check = organization_codes_check(
+        [CodeRow(line=2, code="000.00.06.H33", name="Sở Nội vụ tỉnh Lai Châu")]
+    )
+    assert check.problems == {2: [history]}
+    newcomer.refresh_from_db()
+    assert newcomer.code is None
+    assert Organization.objects.by_code("000.00.06.H33") == cast.agency_a
 
 
 def test_the_wizard_offers_organisations_with_their_codes(cast, client, coded):

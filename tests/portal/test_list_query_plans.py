@@ -17,10 +17,12 @@ import re
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 
+from agencies.services import organization_code_set
 from portal.lib.paging import COUNT_CAP
 from tests.helpers import postgresql_only, sign_in
-from tests.portal.list_builders import LISTS
+from tests.portal.list_builders import LISTS, certificates
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db]
 
@@ -113,3 +115,28 @@ def test_the_first_page_and_a_cursor_page_are_index_scans_with_a_limit(client, c
         if counted is not None:
             # Capped: the count reads at most COUNT_CAP + 1 rows, whatever the plan.
             assert f"LIMIT {COUNT_CAP + 1})" in counted, counted
+
+
+@pytest.mark.parametrize("who", ["ca_operator", "clerk_a"])
+def test_a_search_by_a_whole_agency_code_reads_certificates_through_indexes(client, cast, who):
+    # A whole code is a semi-join on the organisations' codes, not OR'd with the name scans:
+    # the certificates are read through an index, whatever the size of the registry.
+    organization_code_set(organization=cast.agency_a, code="000.00.05.H33", by=None)
+    certificates(cast, cast.ca_operator, 2 * SIZE + 3)
+    user = getattr(cast, who)
+    sign_in(client, user)
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(
+            reverse("certificates:list"), {"q": "000.00.05.H33", "page_size": SIZE}
+        )
+    assert response.status_code == 200 and response.context["page"].has_next
+    sql = rows_query(queries.captured_queries, "certificates_certificate")
+    plan = explain(sql)
+    scans = [n for n in nodes(plan) if n.get("Relation Name") == "certificates_certificate"]
+    text = json.dumps(plan, ensure_ascii=False, indent=1)
+    assert scans and not any(n["Node Type"] == "Seq Scan" for n in scans), text
+    # The agency is found through the code's unique index, and no row is tested against the
+    # folded names (a whole code is no name): at scale the planner may then start from the
+    # agency and read its certificates through `cert_agency_status_idx`.
+    assert any(n.get("Index Name") == "org_code_unique" for n in nodes(plan)), text
+    assert "regexp_replace" not in text, text
