@@ -38,9 +38,9 @@ import _setup
 from _cpu import CpuMeter, postmaster_pid
 
 # The mixed load among 1M certificates: 20 users of three roles got 28–31 requests/s at p95
-# 0.9 s before the node's work per request was cut (docs/scale.md §12.7); the failover drill's
-# ≥ 80/s is the same mix on a small dataset.
-GOAL_MIXED_RPS, GOAL_MIXED_P95_MS = 40.0, 1000.0
+# 0.9 s before the node's work per request was cut (docs/scale.md §12.7); the goal is the
+# failover drill's for the same mix on its small dataset.
+GOAL_MIXED_RPS, GOAL_MIXED_P99_MS = 80.0, 500.0
 GOAL_RPS, GOAL_P99_MS = 40.0, 1000.0
 MIXED_LUA = Path(__file__).with_name("wrk_mixed.lua")
 LISTS_LUA = Path(__file__).with_name("wrk_pages.lua")
@@ -174,7 +174,7 @@ def mixed(node: Node, args) -> bool:
     written = drafts.count()
     drafts.delete()
     errors = report.non_2xx + report.socket_errors + wrong
-    ok = errors == 0 and report.rate >= GOAL_MIXED_RPS and report.p95 <= GOAL_MIXED_P95_MS
+    ok = errors == 0 and report.rate >= GOAL_MIXED_RPS and report.p99 <= GOAL_MIXED_P99_MS
     print(
         f"\nmixed load: {args.connections} connections for {args.seconds} s, a CA operator, a"
         f" province's officer and an agency's clerk in turn ({written} drafts written, then"
@@ -182,7 +182,7 @@ def mixed(node: Node, args) -> bool:
     )
     print(report.cpu)
     print(
-        f"Goal ≥ {GOAL_MIXED_RPS:.0f} requests/s, p95 ≤ {GOAL_MIXED_P95_MS:.0f} ms, no error: "
+        f"Goal ≥ {GOAL_MIXED_RPS:.0f} requests/s, p99 ≤ {GOAL_MIXED_P99_MS:.0f} ms, no error: "
         f"{'goal met' if ok else 'goal NOT met'} (mixed load: {report.rate:.1f} requests/s,"
         f" p50 {report.p50:.0f} ms, p95 {report.p95:.0f} ms, p99 {report.p99:.0f} ms;"
         f" {errors} errors)"
