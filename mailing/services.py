@@ -31,6 +31,8 @@ from portal.lib.queueing import enqueue
 logger = logging.getLogger(__name__)
 
 SEND_TASK = "mailing.tasks.mail_send_task"
+# what a clerk's "Gửi lại" applies to
+RESENDABLE = (MailStatus.FAILED, MailStatus.BOUNCED)
 INVALID_ADDRESS = "not sent: the recipient's address is not a valid e-mail address"
 
 
@@ -244,19 +246,23 @@ def mail_sweep(*, now: datetime | None = None, limit: int = 10_000) -> int:
 
 
 def mail_resend(*, mail: OutgoingMail, by) -> bool:
-    """Give a mail that failed, bounced or was sent a new round of attempts starting now
-    (a clerk's "Gửi lại"), with the same Message-ID; audited. False for a mail still pending
-    (its attempts go on by themselves)."""
+    """Give a mail that failed or bounced a new round of attempts starting now (a clerk's
+    "Gửi lại"), with the same Message-ID; audited. False for a mail still pending (its attempts
+    go on by themselves) or sent (the office has it: a resend would mail it twice)."""
     with transaction.atomic():
         locked = OutgoingMail.objects.select_for_update().get(pk=mail.pk)
-        if locked.status == MailStatus.PENDING:
+        if locked.status not in RESENDABLE:
             return False
         before = {"status": locked.status, "attempts": locked.attempts}
         locked.status = MailStatus.PENDING
         locked.give_up_after = locked.attempts + settings.PORTAL_MAIL_MAX_ATTEMPTS
         locked.next_attempt_at = timezone.now()
         locked.failed_at = None
-        locked.save(update_fields=["status", "give_up_after", "next_attempt_at", "failed_at"])
+        # the page shows a pending mail with an error as a failed attempt waiting to be retried
+        locked.last_error = ""
+        locked.save(
+            update_fields=["status", "give_up_after", "next_attempt_at", "failed_at", "last_error"]
+        )
         audit_record(
             actor=by,
             action="outgoing_mail.resend",
