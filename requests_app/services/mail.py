@@ -8,7 +8,8 @@ Who receives what (docs/domain.md §3.2, seed letter 004):
   copy to the province's Sở KH&CN (its official e-mail), which follows the letter;
 - Mẫu 04 and 06 are addressed to the province's Sở KH&CN, which processes them: the mail goes
   to its official e-mail only.
-An office without an address gets no mail (nothing to retry: the page says so)."""
+An office without an address gets no mail: nothing is written (nothing to retry or show on the
+page) and a warning is logged (docs/mail.md §1)."""
 
 import hashlib
 import logging

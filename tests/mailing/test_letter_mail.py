@@ -9,6 +9,7 @@ from datetime import timedelta
 
 import pytest
 from django.core.management import call_command
+from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
@@ -18,6 +19,8 @@ from mailing.services import mail_send, mail_sweep
 from portal.models import AuditEvent
 from requests_app import services
 from requests_app.choices import FormKind
+from requests_app.models import CertRequest
+from requests_app.services.mail import letter_mail_queue
 from tests.helpers import sign_in
 from tests.mailing.conftest import CA_ADDRESS, OFFICE_ADDRESS
 from tests.requests_app.letters import draft, issue_signed
@@ -107,6 +110,12 @@ def test_storing_the_signature_again_or_a_redelivered_task_never_mails_twice(cas
     services.letter_signed_store(cert_request_id=letter.pk, number=letter.number, pdf=SIGNED,
                                  by=cast.head_a, source="upload")  # fmt: skip
     assert len(mails_of(letter)) == 2
+    # the second storing found the version stored: write the mails again, as a retried
+    # transaction would, to reach the ON CONFLICT DO NOTHING of the constraint
+    locked = CertRequest.objects.get(pk=letter.pk)
+    with transaction.atomic():
+        assert letter_mail_queue(locked, services.letter_signed_current(letter)) == []
+    assert len(mails_of(letter)) == 2
     mail = mails_of(letter)[0]
     assert mail_send(mail_id=mail.pk) == "sent"
     assert mail_send(mail_id=mail.pk) == "skipped", "a redelivered task sends nothing"
@@ -144,14 +153,16 @@ def test_a_stopped_server_is_retried_shown_on_the_letter_and_delivered_once_back
     assert f"Đã gửi thư điện tử tới {CA_ADDRESS} lúc" in text
 
 
-def test_a_mail_given_up_after_its_attempts_is_shown_as_not_sent(cast, smtp, settings):
+def test_a_mail_given_up_after_its_attempts_is_shown_as_not_sent(cast, smtp, settings, client):
     settings.PORTAL_MAIL_MAX_ATTEMPTS = 1
     letter = signed_letter(cast)
-    mail = mails_of(letter)[0]
+    mail = next(m for m in mails_of(letter) if m.recipient == CA_ADDRESS)
     smtp.stop()
     assert mail_send(mail_id=mail.pk) == "failed"
     mail.refresh_from_db()
     assert mail.status == MailStatus.FAILED
+    text = page(client, cast.clerk_a, letter).content.decode()
+    assert f"Không gửi được thư tới {CA_ADDRESS} (ConnectionRefusedError" in text
 
 
 def test_a_5xx_reply_is_a_permanent_failure_shown_on_the_letter(cast, smtp, client):
