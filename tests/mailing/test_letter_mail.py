@@ -12,6 +12,7 @@ from django.core.management import call_command
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import escape
 
 from mailing.choices import MailStatus
 from mailing.models import OutgoingMail
@@ -100,9 +101,16 @@ def test_mau_04_goes_to_the_provinces_office_only(cast, smtp):
     assert [mail.recipient for mail in mails_of(letter)] == [OFFICE_ADDRESS]
 
 
-def test_an_office_without_an_address_gets_no_mail(cast, smtp):
+def test_an_office_without_an_address_gets_no_mail_and_the_page_says_so(cast, smtp, client):
     letter = signed_letter(cast, FormKind.RENEW_CHANGE, office_email="")
     assert mails_of(letter) == []
+    text = page(client, cast.clerk_a, letter).content.decode()
+    assert f"Chưa gửi thư: {escape(cast.office_1.name)} chưa có địa chỉ thư điện tử" in text
+
+
+def test_an_office_with_an_address_is_not_said_to_lack_one(cast, smtp, client):
+    letter = signed_letter(cast, FormKind.RENEW_CHANGE)
+    assert "data-mail-missing" not in page(client, cast.clerk_a, letter).content.decode()
 
 
 def test_storing_the_signature_again_or_a_redelivered_task_never_mails_twice(cast, smtp):
