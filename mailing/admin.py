@@ -41,12 +41,19 @@ class OutgoingMailAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
-    @admin.action(description=_("Gửi lại các thư đã chọn"), permissions=["view"])
+    def has_resend_permission(self, request):
+        """The actions change mails: they need the change permission, though the admin shows
+        the mails read-only (has_change_permission above)."""
+        return request.user.has_perm("mailing.change_outgoingmail")
+
+    @admin.action(description=_("Gửi lại các thư đã chọn"), permissions=["resend"])
     def resend(self, request, queryset):
         done = sum(mail_resend(mail=mail, by=request.user) for mail in queryset)
         self.message_user(request, gettext("Đã đưa %(n)d thư vào hàng đợi gửi lại.") % {"n": done})
 
-    @admin.action(description=_("Đánh dấu bị trả lại (thư báo lỗi đến sau)"), permissions=["view"])
+    @admin.action(
+        description=_("Đánh dấu bị trả lại (thư báo lỗi đến sau)"), permissions=["resend"]
+    )
     def mark_bounced(self, request, queryset):
         reason = gettext("Đánh dấu bị trả lại bởi quản trị viên")
         done = sum(

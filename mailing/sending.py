@@ -3,6 +3,7 @@ EMAIL_* settings and a short timeout, the attachments read from the documents' s
 against their SHA-256), and the outcome sorted into sent, temporary failure (no answer, a 4xx
 reply: tried again) and permanent failure (a 5xx reply: the server refused the mail for good)."""
 
+import logging
 import smtplib
 import time
 from dataclasses import dataclass
@@ -12,6 +13,8 @@ from django.core.mail import EmailMessage, get_connection
 
 from portal.documents import document_storage
 from portal.lib.stored_files import ContentMismatch, content_read
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -60,7 +63,7 @@ def send(mail) -> Outcome:
     (a bounce at submission), except an authentication failure (the portal's own settings,
     to be fixed: tried again); a 4xx reply, a refused connection, a timeout or a dropped
     connection is temporary. A file missing or damaged in the storage is temporary too (the
-    store may be back), and says so."""
+    store may be back), and says so; so is any other error (logged with its traceback)."""
     started = time.monotonic()
 
     def took() -> int:
@@ -85,5 +88,11 @@ def send(mail) -> Outcome:
         return Outcome(False, permanent=permanent, smtp_code=code,
                        error=f"{code or ''} {text}".strip(), duration_ms=took())  # fmt: skip
     except OSError as exc:  # refused, unreachable, timed out
+        return Outcome(False, error=f"{type(exc).__name__}: {exc}", duration_ms=took())
+    except Exception as exc:
+        # Anything else (the object store's own errors, a header or an address the mail
+        # library refuses) is a failed attempt too, recorded and tried again until the mail
+        # is given up: never a mail left pending for ever by a task that died.
+        logger.exception("mail %s: unexpected error while sending", mail.pk)
         return Outcome(False, error=f"{type(exc).__name__}: {exc}", duration_ms=took())
     return Outcome(True, smtp_code=250, duration_ms=took())

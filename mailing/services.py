@@ -6,13 +6,18 @@ change: the mail commits or rolls back with it, and the unique (object, issuance
 purpose) constraint makes a second call write nothing. Sending is a task enqueued by name after
 the commit; a beat sweep queues again whatever a lost message or a dead worker left behind."""
 
+import logging
+import re
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.utils import make_msgid
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.mail.utils import DNS_NAME
+from django.core.validators import validate_email
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -23,7 +28,12 @@ from mailing.sending import Outcome, send
 from portal.audit import audit_record
 from portal.lib.queueing import enqueue
 
+logger = logging.getLogger(__name__)
+
 SEND_TASK = "mailing.tasks.mail_send_task"
+# what a clerk's "Gửi lại" applies to
+RESENDABLE = (MailStatus.FAILED, MailStatus.BOUNCED)
+INVALID_ADDRESS = "not sent: the recipient's address is not a valid e-mail address"
 
 
 @dataclass(frozen=True)
@@ -42,6 +52,24 @@ class NewMail:
     attachments: list[dict] = field(default_factory=list)
 
 
+def one_line(text: str) -> str:
+    """`text` on one line: line breaks, tabs and other control characters (an agency's name
+    pasted from Excel, a subject typed with a line break) become spaces, runs of spaces one.
+    A header with CR or LF would be refused by the mail library at every attempt."""
+    spaced = "".join(
+        " " if unicodedata.category(char) in ("Cc", "Zl", "Zp") else char for char in text
+    )
+    return re.sub(r"\s+", " ", spaced).strip()
+
+
+def _valid_address(address: str) -> bool:
+    try:
+        validate_email(address)
+    except ValidationError:
+        return False
+    return True
+
+
 def mail_queue(*, mails: Sequence[NewMail]) -> list[int]:
     """Write `mails` in the caller's transaction and queue each new one after the commit;
     a mail already written (same object, issuance, recipient and purpose) is skipped. The ids
@@ -51,25 +79,34 @@ def mail_queue(*, mails: Sequence[NewMail]) -> list[int]:
     domain = settings.PORTAL_MAIL_MESSAGE_ID_DOMAIN or str(DNS_NAME)
     written = []
     for new in mails:
+        recipient = new.recipient.strip().lower()
         row = OutgoingMail(
             about=new.about,
             issuance=new.issuance,
             purpose=new.purpose,
-            recipient=new.recipient.strip().lower(),
-            recipient_name=new.recipient_name[:300],
-            subject=new.subject[:500],
+            recipient=recipient,
+            recipient_name=one_line(new.recipient_name)[:300],
+            subject=one_line(new.subject)[:500],
             body=new.body,
             attachments=new.attachments,
             message_id=make_msgid(domain=domain),
             next_attempt_at=now,
             give_up_after=settings.PORTAL_MAIL_MAX_ATTEMPTS,
         )
+        if not _valid_address(recipient):
+            # Written failed, not dropped: the page shows why it was not sent (an office's
+            # address to correct), and nothing is queued that could only fail.
+            logger.error("mail about %s not sent: invalid address %r", new.about, recipient)
+            row.status = MailStatus.FAILED
+            row.failed_at = now
+            row.last_error = INVALID_ADDRESS
         # ON CONFLICT DO NOTHING on the unique constraint: a repeated call writes nothing; the
         # row is this call's when its fresh Message-ID is found.
         OutgoingMail.objects.bulk_create([row], ignore_conflicts=True)
-        written.extend(
-            OutgoingMail.objects.filter(message_id=row.message_id).values_list("pk", flat=True)
-        )
+        if row.status == MailStatus.PENDING:
+            written.extend(
+                OutgoingMail.objects.filter(message_id=row.message_id).values_list("pk", flat=True)
+            )
     if written:
         transaction.on_commit(lambda: _enqueue_sends(written))
     return written
@@ -101,6 +138,10 @@ def mail_send(*, mail_id: int) -> str:
     if mail is None or mail.status != MailStatus.PENDING:
         return "skipped"
     now = timezone.now()
+    if mail.attempts >= mail.give_up_after:
+        # Its attempts are spent without one recorded as given up (workers that died while
+        # sending it): given up now, rather than tried for ever.
+        return _give_up(mail, now=now)
     lease = timedelta(seconds=settings.PORTAL_MAIL_LEASE_SECONDS)
     claimed = (
         OutgoingMail.objects.due(now)
@@ -130,7 +171,13 @@ def _record_attempt(mail: OutgoingMail, outcome: Outcome, *, started_at: datetim
         )
         fields = {"last_smtp_code": outcome.smtp_code, "last_error": error}
         if outcome.ok:
-            mine.update(status=MailStatus.SENT, sent_at=now, **fields)
+            # Sent is sent, even if this attempt outlasted its lease and another worker has
+            # claimed a further one since: that one's record finds it sent; a mail given up meanwhile
+            # was delivered all the same (webhooks/services.py does the same). A bounce stays.
+            late = OutgoingMail.objects.filter(
+                pk=mail.pk, status__in=[MailStatus.PENDING, MailStatus.FAILED]
+            )
+            late.update(status=MailStatus.SENT, sent_at=now, failed_at=None, **fields)
             return "sent"
         if outcome.permanent or number >= mail.give_up_after:
             if mine.update(status=MailStatus.FAILED, failed_at=now, **fields):
@@ -149,6 +196,26 @@ def _record_attempt(mail: OutgoingMail, outcome: Outcome, *, started_at: datetim
         return "retry"
 
 
+def _give_up(mail: OutgoingMail, *, now: datetime) -> str:
+    reason = f"given up after {mail.attempts} attempts without an answer recorded"
+    with transaction.atomic():
+        given_up = (
+            OutgoingMail.objects.due(now)
+            .filter(pk=mail.pk, attempts=mail.attempts, give_up_after=mail.give_up_after)
+            .update(status=MailStatus.FAILED, failed_at=now, last_error=reason[:ERROR_LENGTH])
+        )
+        if not given_up:
+            return "skipped"
+        audit_record(
+            actor=None,
+            action="outgoing_mail.failed",
+            obj=mail,
+            after={"attempts": mail.attempts, "smtp_code": None},
+            reason=reason,
+        )
+    return "failed"
+
+
 def _enqueue_retry(mail_id: int, wait: timedelta) -> None:
     """A short wait is queued with its countdown; a longer one is left to the sweep (Redis
     hands an unacknowledged countdown task to another worker after CELERY_VISIBILITY_TIMEOUT)."""
@@ -163,29 +230,39 @@ def mail_sweep(*, now: datetime | None = None, limit: int = 10_000) -> int:
     message lost with the broker, its worker dead, its retry left to the sweep). How many."""
     now = now or timezone.now()
     stale = now - timedelta(seconds=settings.PORTAL_MAIL_LEASE_SECONDS)
-    due = list(
-        OutgoingMail.objects.due(stale)
-        .order_by("next_attempt_at")
-        .values_list("pk", flat=True)[:limit]
-    )
-    _enqueue_sends(due)
+    # Each mail it queues is marked due at `now` in the same transaction that picks it (rows
+    # another sweep holds are skipped): the next sweeps leave it to that message for a lease
+    # instead of queueing it again every minute, while the send task still finds it due.
+    with transaction.atomic():
+        due = list(
+            OutgoingMail.objects.due(stale)
+            .select_for_update(skip_locked=True)
+            .order_by("next_attempt_at")
+            .values_list("pk", flat=True)[:limit]
+        )
+        OutgoingMail.objects.filter(pk__in=due).update(next_attempt_at=now)
+        transaction.on_commit(lambda: _enqueue_sends(due))
     return len(due)
 
 
 def mail_resend(*, mail: OutgoingMail, by) -> bool:
-    """Give a mail that failed, bounced or was sent a new round of attempts starting now
-    (a clerk's "Gửi lại"), with the same Message-ID; audited. False for a mail still pending
-    (its attempts go on by themselves)."""
+    """Give a mail that failed or bounced a new round of attempts starting now (a clerk's
+    "Gửi lại"), with the same Message-ID; audited. False for a mail still pending (its attempts
+    go on by themselves) or sent (the office has it: a resend would mail it twice)."""
     with transaction.atomic():
         locked = OutgoingMail.objects.select_for_update().get(pk=mail.pk)
-        if locked.status == MailStatus.PENDING:
+        if locked.status not in RESENDABLE:
             return False
         before = {"status": locked.status, "attempts": locked.attempts}
         locked.status = MailStatus.PENDING
         locked.give_up_after = locked.attempts + settings.PORTAL_MAIL_MAX_ATTEMPTS
         locked.next_attempt_at = timezone.now()
         locked.failed_at = None
-        locked.save(update_fields=["status", "give_up_after", "next_attempt_at", "failed_at"])
+        # the page shows a pending mail with an error as a failed attempt waiting to be retried
+        locked.last_error = ""
+        locked.save(
+            update_fields=["status", "give_up_after", "next_attempt_at", "failed_at", "last_error"]
+        )
         audit_record(
             actor=by,
             action="outgoing_mail.resend",

@@ -27,7 +27,12 @@ from requests_app.services.exchange import (
     letter_edxml_import,
     letter_edxml_status_import,
 )
-from requests_app.services.mail import letter_mail_resend, letter_mails, may_resend
+from requests_app.services.mail import (
+    letter_mail_resend,
+    letter_mails,
+    may_resend,
+    offices_without_address,
+)
 from requests_app.services.processing import (
     QueueUnavailable,
     cert_request_process,
@@ -93,6 +98,7 @@ __all__ = [
     "letter_mail_resend",
     "letter_mails",
     "may_resend",
+    "offices_without_address",
     "letter_signed_verify",
     "letter_verification_current",
     "letter_report_if_missing",

@@ -8,7 +8,8 @@ Who receives what (docs/domain.md §3.2, seed letter 004):
   copy to the province's Sở KH&CN (its official e-mail), which follows the letter;
 - Mẫu 04 and 06 are addressed to the province's Sở KH&CN, which processes them: the mail goes
   to its official e-mail only.
-An office without an address gets no mail (nothing to retry: the page says so)."""
+An office without an address gets no mail (nothing to retry): the page says so, and a warning
+is logged."""
 
 import hashlib
 import logging
@@ -67,6 +68,19 @@ def recipients_for(cert_request: CertRequest) -> list[tuple[str, str, bool]]:
     if office_to and settings.PORTAL_MAIL_COPY_PROVINCE:
         found.append((*office_to, True))
     return found
+
+
+def offices_without_address(cert_request: CertRequest) -> list[str]:
+    """The names of the offices the letter would be mailed to but for their missing official
+    e-mail (its page says they were not mailed): the province's Sở KH&CN, when it receives the
+    letter or its copy."""
+    if cert_request.form not in TO_PROVINCE and not settings.PORTAL_MAIL_COPY_PROVINCE:
+        return []
+    agency = cert_request.agency
+    office = Organization.objects.provincial_office_of(
+        agency.province if agency.province_id else None
+    )
+    return [office.name] if office and not office.official_email else []
 
 
 def _date(value) -> str:

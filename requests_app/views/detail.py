@@ -167,6 +167,7 @@ def cert_request_detail(request, pk: int):
         # the e-mails to the receiving office (docs/mail.md), written once a version is signed:
         # no query for the letters that have none
         "letter_mails": _mails(request, cert_request, documents),
+        "letter_mails_missing": _mails_missing(cert_request, documents),
     }
     return render(request, "requests_app/detail.html", context)
 
@@ -181,6 +182,13 @@ def _mails(request, cert_request: CertRequest, documents) -> list:
         for mail in mails:
             mail.resend_url = reverse("requests_app:mail_resend", args=[cert_request.pk, mail.pk])
     return mails
+
+
+def _mails_missing(cert_request: CertRequest, documents) -> list[str]:
+    """The offices not mailed for want of an address (docs/mail.md §1), for a signed letter."""
+    if not any(d.kind == DocumentKind.SIGNED for d in documents):
+        return []
+    return services.offices_without_address(cert_request)
 
 
 def _history(cert_request: CertRequest) -> list:

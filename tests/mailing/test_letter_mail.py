@@ -9,8 +9,10 @@ from datetime import timedelta
 
 import pytest
 from django.core.management import call_command
+from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import escape
 
 from mailing.choices import MailStatus
 from mailing.models import OutgoingMail
@@ -18,6 +20,8 @@ from mailing.services import mail_send, mail_sweep
 from portal.models import AuditEvent
 from requests_app import services
 from requests_app.choices import FormKind
+from requests_app.models import CertRequest
+from requests_app.services.mail import letter_mail_queue
 from tests.helpers import sign_in
 from tests.mailing.conftest import CA_ADDRESS, OFFICE_ADDRESS
 from tests.requests_app.letters import draft, issue_signed
@@ -97,15 +101,28 @@ def test_mau_04_goes_to_the_provinces_office_only(cast, smtp):
     assert [mail.recipient for mail in mails_of(letter)] == [OFFICE_ADDRESS]
 
 
-def test_an_office_without_an_address_gets_no_mail(cast, smtp):
+def test_an_office_without_an_address_gets_no_mail_and_the_page_says_so(cast, smtp, client):
     letter = signed_letter(cast, FormKind.RENEW_CHANGE, office_email="")
     assert mails_of(letter) == []
+    text = page(client, cast.clerk_a, letter).content.decode()
+    assert f"Chưa gửi thư: {escape(cast.office_1.name)} chưa có địa chỉ thư điện tử" in text
+
+
+def test_an_office_with_an_address_is_not_said_to_lack_one(cast, smtp, client):
+    letter = signed_letter(cast, FormKind.RENEW_CHANGE)
+    assert "data-mail-missing" not in page(client, cast.clerk_a, letter).content.decode()
 
 
 def test_storing_the_signature_again_or_a_redelivered_task_never_mails_twice(cast, smtp):
     letter = signed_letter(cast)
     services.letter_signed_store(cert_request_id=letter.pk, number=letter.number, pdf=SIGNED,
                                  by=cast.head_a, source="upload")  # fmt: skip
+    assert len(mails_of(letter)) == 2
+    # the second storing found the version stored: write the mails again, as a retried
+    # transaction would, to reach the ON CONFLICT DO NOTHING of the constraint
+    locked = CertRequest.objects.get(pk=letter.pk)
+    with transaction.atomic():
+        assert letter_mail_queue(locked, services.letter_signed_current(letter)) == []
     assert len(mails_of(letter)) == 2
     mail = mails_of(letter)[0]
     assert mail_send(mail_id=mail.pk) == "sent"
@@ -144,14 +161,16 @@ def test_a_stopped_server_is_retried_shown_on_the_letter_and_delivered_once_back
     assert f"Đã gửi thư điện tử tới {CA_ADDRESS} lúc" in text
 
 
-def test_a_mail_given_up_after_its_attempts_is_shown_as_not_sent(cast, smtp, settings):
+def test_a_mail_given_up_after_its_attempts_is_shown_as_not_sent(cast, smtp, settings, client):
     settings.PORTAL_MAIL_MAX_ATTEMPTS = 1
     letter = signed_letter(cast)
-    mail = mails_of(letter)[0]
+    mail = next(m for m in mails_of(letter) if m.recipient == CA_ADDRESS)
     smtp.stop()
     assert mail_send(mail_id=mail.pk) == "failed"
     mail.refresh_from_db()
     assert mail.status == MailStatus.FAILED
+    text = page(client, cast.clerk_a, letter).content.decode()
+    assert f"Không gửi được thư tới {CA_ADDRESS} (ConnectionRefusedError" in text
 
 
 def test_a_5xx_reply_is_a_permanent_failure_shown_on_the_letter(cast, smtp, client):

@@ -2,7 +2,6 @@
 processes (tests/celery_processes.py) try, fail, show the failure on the letter, and deliver
 each mail exactly once when the server comes back (docs/mail.md, "Retries")."""
 
-import time
 from pathlib import Path
 
 import pytest
@@ -19,6 +18,14 @@ from tests.mailing.smtp_server import SMTPServer
 from tests.mailing.test_letter_mail import signed_letter
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
+
+
+def sweeps_run(logs: str) -> int:
+    """How many mail sweeps the worker has finished, by its log."""
+    return sum(
+        "mailing.tasks.mail_sweep_task" in line and "succeeded" in line
+        for line in logs.splitlines()
+    )
 
 
 @pytest.fixture
@@ -64,7 +71,9 @@ def test_a_stopped_mail_server_is_retried_by_the_worker_and_each_mail_arrives_on
         smtp.start()
         sent = mails.filter(status=MailStatus.SENT)
         wait_until(lambda: sent.count() == 2, 60, celery.logs)
-        time.sleep(4)  # a lease and a sweep more: nothing is sent again
+        # Two more sweeps (the worker logs each), past a lease: nothing is sent again.
+        sweeps = sweeps_run(celery.logs())
+        wait_until(lambda: sweeps_run(celery.logs()) >= sweeps + 2, 30, celery.logs)
     finally:
         celery.stop_all()
         smtp.stop()
