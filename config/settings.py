@@ -202,11 +202,9 @@ PERMISSIONS_POLICY: dict[str, list] = {
         "xr-spatial-tracking",
     )
 }
-# Signing at the signer's desk (docs/ca.md, "Signing at the signer's desk"): how long a
-# prepared request waits for the signature from the signing client, how long the bytes of a
-# finished one are kept (the seal step reads the head's signed PDF), where the page finds the
-# client on the official's own computer, and the portal's origin the client is told to accept
-# (empty: the origin the page was served from).
+# Signing at the signer's desk (docs/ca.md, "Signing at the signer's desk"): the wait for the
+# client's signature, how long finished bytes are kept, the client's address, the origin it
+# accepts (empty: the page's own).
 PORTAL_DESK_SIGNING_SECONDS = env_int("PORTAL_DESK_SIGNING_SECONDS", 300)
 PORTAL_DESK_SIGNING_KEEP_HOURS = env_int("PORTAL_DESK_SIGNING_KEEP_HOURS", 24)
 PORTAL_SIGNING_CLIENT_URL = env_str("PORTAL_SIGNING_CLIENT_URL", "http://127.0.0.1:10555").rstrip(
@@ -308,11 +306,8 @@ else:
         "control_folder": str(VAR_DIR / "celery" / "control"),
         "store_processed": False,
     }
-# Caches (docs/deployment.md, "Shared cache"): the default one holds what pages count (the
-# dashboards, the statistics, the monitor): with PORTAL_CACHE_URL, in Redis, computed once for
-# every process (a database of its own: clearing a cache empties its whole database, never the
-# broker's), else this process's memory. The API's rate limits (`throttle`) must be shared by
-# every web process: Redis when REDIS_URL is set, memory otherwise (one `make run` process).
+# Caches (docs/deployment.md, "Shared cache"): what pages count, in PORTAL_CACHE_URL's Redis
+# database (else this process's memory); the API's rate limits (`throttle`) in REDIS_URL's.
 PORTAL_CACHE_URL = env_str("PORTAL_CACHE_URL", "")
 SHARED_CACHE = "portal.lib.redis_clients.SharedCache"
 _LOCAL_CACHE = "django.core.cache.backends.locmem.LocMemCache"
@@ -440,28 +435,17 @@ PORTAL_IMPORT_MAX_ROWS = env_int("PORTAL_IMPORT_MAX_ROWS", 30000)
 PORTAL_EXPORT_INLINE_MAX_ROWS = env_int("PORTAL_EXPORT_INLINE_MAX_ROWS", 5000)
 PORTAL_EXPORT_STALL_SECONDS = env_int("PORTAL_EXPORT_STALL_SECONDS", 120)
 PORTAL_EXPORT_KEEP_HOURS = env_int("PORTAL_EXPORT_KEEP_HOURS", 24)
-# Signed webhooks to other systems (docs/webhooks.md): each attempt waits this long for an
-# answer; a failed delivery is tried again after PORTAL_WEBHOOK_BACKOFF_SECONDS doubled at each
-# failure (at most PORTAL_WEBHOOK_BACKOFF_MAX_SECONDS), and after PORTAL_WEBHOOK_MAX_ATTEMPTS
-# goes to the dead letters. A worker claims an attempt for PORTAL_WEBHOOK_LEASE_SECONDS: a
-# delivery whose worker died is queued again by the sweep after that. Private and loopback
-# addresses are refused unless PORTAL_WEBHOOK_ALLOW_PRIVATE (tests, closed networks).
+# Signed webhooks (docs/webhooks.md, "Settings": timeout, retries and backoff, the lease after
+# which the sweep queues again, private addresses, how long finished deliveries are kept).
 PORTAL_WEBHOOK_TIMEOUT_SECONDS = env_int("PORTAL_WEBHOOK_TIMEOUT_SECONDS", 5)
 PORTAL_WEBHOOK_MAX_ATTEMPTS = env_int("PORTAL_WEBHOOK_MAX_ATTEMPTS", 10)
 PORTAL_WEBHOOK_BACKOFF_SECONDS = env_int("PORTAL_WEBHOOK_BACKOFF_SECONDS", 30)
 PORTAL_WEBHOOK_BACKOFF_MAX_SECONDS = env_int("PORTAL_WEBHOOK_BACKOFF_MAX_SECONDS", 6 * 60 * 60)
 PORTAL_WEBHOOK_LEASE_SECONDS = env_int("PORTAL_WEBHOOK_LEASE_SECONDS", 120)
 PORTAL_WEBHOOK_ALLOW_PRIVATE = env_bool("PORTAL_WEBHOOK_ALLOW_PRIVATE", False)
-# Delivered and dead deliveries (with their attempts), and fanned-out events left without any,
-# are deleted by beat this many days after they ended.
 PORTAL_WEBHOOK_KEEP_DAYS = env_int("PORTAL_WEBHOOK_KEEP_DAYS", 30)
-# Issued letters e-mailed to the office that receives them (docs/mail.md): the CA's address
-# for the letters addressed to it, the Sở KH&CN's official e-mail otherwise. A temporary
-# failure is tried again after PORTAL_MAIL_BACKOFF_SECONDS doubled at each failure (at most
-# PORTAL_MAIL_BACKOFF_MAX_SECONDS), and given up after PORTAL_MAIL_MAX_ATTEMPTS; a worker claims
-# an attempt for PORTAL_MAIL_LEASE_SECONDS (keep it above EMAIL_TIMEOUT).
-# Empty by default, so that a demo or a staging copy with a real relay never mails the CA;
-# .env.example gives the CA's published address (seed letter 004).
+# Issued letters e-mailed to the office that receives them (docs/mail.md, "Settings"). The CA's
+# address is empty by default, so a demo or staging copy never mails the CA (.env.example has it).
 PORTAL_MAIL_CA_ADDRESS = env_str("PORTAL_MAIL_CA_ADDRESS", "")
 PORTAL_MAIL_COPY_PROVINCE = env_bool("PORTAL_MAIL_COPY_PROVINCE", True)
 PORTAL_MAIL_MESSAGE_ID_DOMAIN = env_str("PORTAL_MAIL_MESSAGE_ID_DOMAIN", "") or None
@@ -493,13 +477,9 @@ LOGGING = {
 }
 
 # --- Certificate authority (certificates app) ---
-# The CA behind the portal (docs/ca.md). The simulated CA's own keys live in an HSM slot
-# reached through PKCS#11 (CA_KEY_STORE "hsm": the token CA_HSM_TOKEN_LABEL, its user PIN and
-# security-officer PIN, docs/ca.md "Keys on tokens"); "file" keeps them encrypted with
-# CA_KEY_PASSPHRASE in the database, a development option `check --deploy` rejects. The simulated
-# devices' keys are encrypted with CA_DEVICE_KEY_PASSPHRASE. Without its PINs or passphrases
-# the CA refuses to work, unless CA_ALLOW_DEV_PASSPHRASE (default: DEBUG) lets it use marked
-# development defaults.
+# The CA behind the portal (docs/ca.md, "Keys on tokens"): its keys in an HSM slot (CA_KEY_STORE
+# "hsm"), or encrypted in the database ("file", refused by `check --deploy`); without its PINs
+# or passphrases it refuses to work, unless CA_ALLOW_DEV_PASSPHRASE (default: DEBUG).
 CA_BACKEND = env_str("CA_BACKEND", "certificates.backends.simulated.SimulatedCABackend")
 CA_KEY_STORE = env_str("CA_KEY_STORE", "hsm")
 CA_HSM_TOKEN_LABEL = env_str("CA_HSM_TOKEN_LABEL", "portal-ca")
@@ -572,30 +552,24 @@ PORTAL_TOKEN_KEY_AHEAD_BATCH = env_int("PORTAL_TOKEN_KEY_AHEAD_BATCH", 50)
 # --- end of certificate authority block ---
 
 # --- Accounts: lockout and second factor ---
-# Sign-in lockout (django-axes) and TOTP second factor (django-otp), agencies/accounts/.
-# django-axes checks every authenticate(request=...) first, then Django's own backend checks
-# the password.
+# Sign-in lockout (django-axes, checked first) and TOTP second factor (django-otp),
+# agencies/accounts/.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     # Django's ModelBackend, the user read with their unread notification count
     "portal.backends.PortalBackend",
 ]
-# An account is locked after PORTAL_LOGIN_FAILURE_LIMIT wrong passwords; a client address only
-# after PORTAL_LOGIN_ADDRESS_FAILURE_LIMIT failures of any kind (wrong passwords and wrong
-# second-factor codes), so that one person behind an office's shared address cannot lock the
-# whole office out (docs/security.md, "Lockout and throttling"). Failures are forgotten (and a
-# lockout lifted) after the cool-off. A successful sign-in does not reset the count, so an
-# attacker's own account cannot clear an address.
+# An account is locked after PORTAL_LOGIN_FAILURE_LIMIT wrong passwords, a client address after
+# PORTAL_LOGIN_ADDRESS_FAILURE_LIMIT failures of any kind, each until the cool-off; a success
+# resets nothing (docs/security.md, the sign-in lockout).
 AXES_FAILURE_LIMIT = env_int("PORTAL_LOGIN_FAILURE_LIMIT", 5)
 PORTAL_LOGIN_ADDRESS_FAILURE_LIMIT = env_int("PORTAL_LOGIN_ADDRESS_FAILURE_LIMIT", 100)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("PORTAL_LOGIN_COOLOFF_MINUTES", 30))
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 # The account's count and the address's count, each against its own limit.
 AXES_HANDLER = "agencies.accounts.lockout.PortalAxesHandler"
-# Wrong codes of one factor (the authenticator, or the recovery codes) in a row on one account
-# before that factor is locked for the cool-off; before that, each wrong code doubles the wait
-# before the next try (django-otp's throttle). The other factor and the password keep their
-# own counts.
+# Wrong codes in a row of one factor (authenticator or recovery codes) before it is locked for
+# the cool-off; each doubles the wait before the next (django-otp's throttle).
 PORTAL_2FA_FAILURE_LIMIT = env_int("PORTAL_2FA_FAILURE_LIMIT", 5)
 # How long an administrator's enrolment code for the second factor stays valid.
 PORTAL_ENROLMENT_CODE_HOURS = env_int("PORTAL_ENROLMENT_CODE_HOURS", 72)
