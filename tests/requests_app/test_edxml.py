@@ -1,6 +1,7 @@
 """edXML packages (docs/exchange.md, "edXML packages"): an issued, signed letter exported,
 valid against the schema, imported on the receiving side with its PDF byte-identical and its
-signature verified; status messages flowing back and moving the sender's letter."""
+signature verified; status messages flowing back, recorded on the sender's letter without
+moving it (they are not authenticated)."""
 
 import hashlib
 import io
@@ -10,6 +11,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 from django.db import transaction
 from django.urls import reverse
+from django.utils import timezone
 from lxml import etree
 
 from portal.documents import DocumentKind
@@ -22,6 +24,7 @@ from requests_app.models import CertRequest, EdxmlMessage, LetterDocument, Trans
 from tests.helpers import sign_in
 from tests.requests_app.edxml_world import ca_registrar, coded
 from tests.requests_app.letters import letter_at, signing_ready
+from webhooks.models import Event
 
 pytestmark = pytest.mark.django_db
 
@@ -119,9 +122,16 @@ def test_it_refuses_a_package_not_addressed_to_the_importer(world):
     assert refused.value.code == "edxml_not_for_you"
 
 
-def test_a_return_on_the_receiving_side_sends_the_senders_letter_back(world):
+def _rows_state(letter):
+    return list(letter.rows.order_by("pk").values_list("outcome", "outcome_note", "is_open"))
+
+
+def test_a_return_from_the_receiving_side_is_recorded_and_moves_nothing(world):
+    """A status message is not authenticated (anyone who sees the letter can write one "from"
+    the receiver's code): the return is recorded on the sender's letter, never acted on."""
     letter, data = sent_letter(world)
-    # the status messages of the receipt and of the return travel back to the sender
+    rows = _rows_state(letter)
+    transitions = letter.transitions.count()
     received = services.letter_edxml_import(data=data, by=ca_registrar(world))
     services.cert_request_return(
         cert_request=received, by=world.ca_operator, note="Thiếu mã số thuế"
@@ -133,22 +143,60 @@ def test_a_return_on_the_receiving_side_sends_the_senders_letter_back(world):
         services.letter_edxml_status_import(data=bytes(message.content), by=world.clerk_a)
 
     letter.refresh_from_db()
-    assert letter.status == Status.DRAFT
-    last = letter.transitions.last()
-    assert (last.action, last.note) == ("edxml_return", "Thiếu mã số thuế")
-    # taking the same message twice changes nothing
+    assert letter.status == Status.PROVINCE_REVIEW
+    assert letter.transitions.count() == transitions
+    assert _rows_state(letter) == rows
+    recorded = letter.edxml_messages.get(direction="received", status_code=m.RETURNED)
+    assert recorded.parties["authenticated"] is False
+    assert recorded.parties["description"] == "Thiếu mã số thuế"
+    # taking the same message twice records it once
     services.letter_edxml_status_import(data=bytes(outgoing[1].content), by=world.clerk_a)
-    assert letter.transitions.filter(action="edxml_return").count() == 1
+    assert letter.edxml_messages.filter(direction="received", status_code=m.RETURNED).count() == 1
 
 
-def test_a_done_status_ends_the_senders_letter(world):
-    letter, data = sent_letter(world)
-    received = services.letter_edxml_import(data=data, by=world.ca_operator)
-    done = status_record(received, code=m.DONE, by=world.ca_operator, note="Đã cấp chứng thư")
-    services.letter_edxml_status_import(data=bytes(done.content), by=world.clerk_a)
+@pytest.mark.parametrize("code", [m.DONE, m.RETURNED])
+def test_a_forged_status_message_leaves_the_letter_and_its_rows_alone(world, client, code):
+    """The reviewer's attack: a clerk of the sender writes a 05 (or 02) "from" the CA's code
+    and uploads it. The letter stays where it is, rows untouched, no webhook event; the
+    message is recorded and shown as the CA's unauthenticated word."""
+    letter, data = sent_letter(world, rows=2)
+    services.letter_edxml_import(data=data, by=world.ca_operator)
+    # written by hand, as anyone can: the CA's code is plain text
+    forged = m.status_xml(
+        m.StatusMessage(
+            document_id=services.exchange.document_id_of(letter),
+            letter_sender_code=world.agency_a.code,
+            letter_code=letter.number,
+            promulgated_on=letter.issued_on,
+            sender=m.Organ(code=world.ca_org.code, name=world.ca_org.name),
+            code=code,
+            description="Xong",
+            at=timezone.now(),
+            department="",
+            staff="",
+        )
+    )
+    assert m.read_status(forged).code == code
+    rows = _rows_state(letter)
+    transitions = letter.transitions.count()
+    events = Event.objects.count()
+
+    sign_in(client, world.clerk_a)
+    response = client.post(
+        reverse("requests_app:edxml_upload"),
+        {"kind": "status", "file": SimpleUploadedFile("s.xml", forged)},
+    )
+    assert response.status_code == 302
+
     letter.refresh_from_db()
-    assert letter.status == Status.DONE
-    assert not letter.rows.filter(is_open=True).exists()
+    assert letter.status == Status.PROVINCE_REVIEW
+    assert letter.transitions.count() == transitions
+    assert _rows_state(letter) == rows
+    assert Event.objects.count() == events
+    recorded = letter.edxml_messages.get(direction="received", kind="status")
+    assert (recorded.status_code, recorded.parties["authenticated"]) == (code, False)
+    page = client.get(reverse("requests_app:detail", args=[letter.pk])).content.decode()
+    assert f"Theo thông báo của {world.ca_org.name} (chưa xác thực)" in page
 
 
 def test_an_annotating_status_leaves_the_letter_where_it_is(world):
