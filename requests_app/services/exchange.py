@@ -204,18 +204,58 @@ def _verified(pdf: bytes, agency: Organization):
     return reports
 
 
+def _received_package(document_id: str) -> EdxmlMessage | None:
+    return (
+        EdxmlMessage.objects.filter(
+            direction=EdxmlMessage.Direction.RECEIVED,
+            kind=EdxmlMessage.Kind.LETTER,
+            document_id=document_id,
+        )
+        .select_related("letter")
+        .first()
+    )
+
+
+def _already_received(
+    done: EdxmlMessage, *, pdf_sha256: str, receiver: Organization, document_id: str
+) -> CertRequest:
+    """A DocumentId received before: its letter, for the same receiving side and the same
+    signed PDF only; anything else under that DocumentId is refused."""
+    if done.pdf_sha256 != pdf_sha256:
+        _refuse(
+            _(
+                "Mã văn bản “%(id)s” đã được nhận với một văn bản PDF khác: gói này bị từ chối "
+                "(một văn bản ban hành lại phải có số, ngày mới)."
+            )
+            % {"id": document_id},
+            "edxml_conflict",
+        )
+    if done.parties.get("receiver", {}).get("code") != receiver.code:
+        _refuse(
+            _("Mã văn bản “%(id)s” đã được một cơ quan khác tiếp nhận.") % {"id": document_id},
+            "edxml_received_elsewhere",
+        )
+    return done.letter
+
+
+def _refuse_replay(document_id: str) -> None:
+    _refuse(
+        _(
+            "Văn bản PDF đã ký số trong gói “%(id)s” đã được nhận trước đây qua một gói edXML "
+            "khác: gói này bị từ chối."
+        )
+        % {"id": document_id},
+        "edxml_replayed_pdf",
+    )
+
+
 def letter_edxml_import(*, data: bytes, by) -> CertRequest:
     """Create the letter a package carries, as received by `by`'s organisation: the sender
-    matched by its code (an unknown code is refused), the signed PDF stored byte for byte
-    and its signatures verified first. A package imported again returns the letter it made."""
+    matched by its code (an unknown code is refused), the importer's right to receive it
+    decided first, the signed PDF stored byte for byte and its signatures verified. A package
+    imported again by the same receiving side returns the letter it made; its DocumentId
+    with another PDF, or its PDF under another DocumentId (a replay), is refused."""
     package = m.read_letter(data)
-    done = EdxmlMessage.objects.filter(
-        direction=EdxmlMessage.Direction.RECEIVED,
-        kind=EdxmlMessage.Kind.LETTER,
-        document_id=package.document_id,
-    ).first()
-    if done is not None:
-        return done.letter
     agency = Organization.objects.by_code(package.sender.code)
     if agency is None:
         _refuse(
@@ -227,6 +267,18 @@ def letter_edxml_import(*, data: bytes, by) -> CertRequest:
         _refuse(_("Loại văn bản trong gói edXML không được hỗ trợ."), "edxml_form")
     receiver, action = _receiving(package, by, agency)
     pdf = _signed_pdf(package)
+    pdf_sha256 = pdf.sha256
+    done = _received_package(package.document_id)
+    if done is not None:
+        return _already_received(
+            done, pdf_sha256=pdf_sha256, receiver=receiver, document_id=package.document_id
+        )
+    if EdxmlMessage.objects.filter(
+        direction=EdxmlMessage.Direction.RECEIVED,
+        kind=EdxmlMessage.Kind.LETTER,
+        pdf_sha256=pdf_sha256,
+    ).exists():
+        _refuse_replay(package.document_id)
     reports = _verified(pdf.content, agency)
     number = f"{package.number}/{package.notation}" if package.notation else package.number
     try:
@@ -254,6 +306,7 @@ def letter_edxml_import(*, data: bytes, by) -> CertRequest:
                     "receiver": {"code": receiver.code, "name": receiver.name[:255]},
                 },
                 sha256=hashlib.sha256(data).hexdigest(),
+                pdf_sha256=pdf_sha256,
                 created_by=by,
             )
             move(
@@ -287,15 +340,20 @@ def letter_edxml_import(*, data: bytes, by) -> CertRequest:
             )
             status_record(locked, code=m.RECEIVED, by=by, package=message)
     except IntegrityError:
-        # the same package imported at the same moment by someone else: theirs stands
-        done = EdxmlMessage.objects.filter(
+        # imported at the same moment by someone else (the constraints on the DocumentId and
+        # on the PDF's hash): theirs stands, and this one is judged against it
+        done = _received_package(package.document_id)
+        if done is not None:
+            return _already_received(
+                done, pdf_sha256=pdf_sha256, receiver=receiver, document_id=package.document_id
+            )
+        if EdxmlMessage.objects.filter(
             direction=EdxmlMessage.Direction.RECEIVED,
             kind=EdxmlMessage.Kind.LETTER,
-            document_id=package.document_id,
-        ).first()
-        if done is None:
-            raise
-        return done.letter
+            pdf_sha256=pdf_sha256,
+        ).exists():
+            _refuse_replay(package.document_id)
+        raise
     return locked
 
 

@@ -21,6 +21,7 @@ from requests_app.choices import FormKind, Status
 from requests_app.edxml import messages as m
 from requests_app.edxml.outbox import status_record
 from requests_app.models import CertRequest, EdxmlMessage, LetterDocument, Transition
+from requests_app.services.exchange import letter_edxml_package
 from tests.helpers import sign_in
 from tests.requests_app.edxml_world import ca_registrar, coded
 from tests.requests_app.letters import letter_at, signing_ready
@@ -104,6 +105,55 @@ def test_a_package_imported_twice_makes_one_letter(world):
     first = services.letter_edxml_import(data=data, by=world.ca_operator)
     again = services.letter_edxml_import(data=data, by=world.ca_operator)
     assert first.pk == again.pk
+    assert EdxmlMessage.objects.filter(direction="received", kind="letter").count() == 1
+
+
+def _rewrapped(letter, **changes) -> bytes:
+    """The letter's package with some details changed (the manifest's hash kept right)."""
+    package, _receivers = letter_edxml_package(letter)
+    return m.letter_xml(m.LetterPackage(**{**package.__dict__, **changes}))
+
+
+def test_a_signed_pdf_rewrapped_under_another_document_id_is_refused(world):
+    letter, data = sent_letter(world)
+    first = services.letter_edxml_import(data=data, by=world.ca_operator)
+    replay = _rewrapped(letter, document_id="000.00.05.H03,2024/01/01,99/STC-CKS", number="99")
+    with pytest.raises(DomainError) as refused:
+        services.letter_edxml_import(data=replay, by=world.ca_operator)
+    assert refused.value.code == "edxml_replayed_pdf"
+    assert "đã được nhận trước đây qua một gói edXML khác" in refused.value.message
+    received = EdxmlMessage.objects.filter(direction="received", kind="letter")
+    assert [r.letter_id for r in received] == [first.pk]
+
+
+def test_a_known_document_id_with_another_pdf_is_refused(world):
+    letter, data = sent_letter(world)
+    other = letter_at(world, Status.PROVINCE_REVIEW, FormKind.ISSUE_ORGANIZATION)
+    services.letter_edxml_import(data=data, by=world.ca_operator)
+    package, _receivers = letter_edxml_package(letter)
+    other_pdf = bytes(LetterDocument.objects.signed_for(other).get().content)
+    swapped = _rewrapped(
+        letter,
+        attachments=(m.Attachment(name=package.attachments[0].name, content=other_pdf),),
+    )
+    with pytest.raises(DomainError) as refused:
+        services.letter_edxml_import(data=swapped, by=world.ca_operator)
+    assert refused.value.code == "edxml_conflict"
+    assert "đã được nhận với một văn bản PDF khác" in refused.value.message
+    assert EdxmlMessage.objects.filter(direction="received", kind="letter").count() == 1
+
+
+def test_a_known_document_id_is_returned_only_to_the_side_that_received_it(world):
+    _letter, data = sent_letter(world)
+    services.letter_edxml_import(data=data, by=world.ca_operator)
+    # a user the package is not addressed to learns nothing of the letter
+    with pytest.raises(DomainError) as refused:
+        services.letter_edxml_import(data=data, by=world.officer_2)
+    assert refused.value.code == "edxml_not_for_you"
+    # the province's office, also a receiver, does not get the CA's letter
+    with pytest.raises(DomainError) as refused:
+        services.letter_edxml_import(data=data, by=world.officer_1)
+    assert refused.value.code == "edxml_received_elsewhere"
     assert EdxmlMessage.objects.filter(direction="received", kind="letter").count() == 1
 
 
