@@ -286,6 +286,32 @@ def _text(element, path: str) -> str:
     return (found.text or "").strip() if found is not None else ""
 
 
+def _date(text: str, what: str) -> date:
+    """An `xs:date` the schema took, as a date: only the plain `YYYY-MM-DD` the portal and the
+    SDKs write; a time zone, a negative or year-0 or five-digit year is refused, not a 500."""
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise EdxmlError(
+            _("Ngày “%(value)s” (%(what)s) không hợp lệ: cần dạng NNNN-TT-NN, không múi giờ.")
+            % {"value": text[:40], "what": what},
+            code="edxml_date",
+        ) from None
+
+
+def _datetime(text: str, what: str) -> datetime:
+    """An `xs:dateTime` the schema took, as a datetime; one Python cannot read (24:00:00, a
+    negative year…) is refused, not a 500."""
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        raise EdxmlError(
+            _("Thời điểm “%(value)s” (%(what)s) không hợp lệ.")
+            % {"value": text[:40], "what": what},
+            code="edxml_date",
+        ) from None
+
+
 def _organ_of(element) -> Organ:
     return Organ(code=_text(element, "e:OrganId"), name=_text(element, "e:OrganName"))
 
@@ -340,21 +366,26 @@ def read_letter(data: bytes) -> LetterPackage:
         number=_text(header, "e:Code/e:CodeNumber"),
         notation=_text(header, "e:Code/e:CodeNotation"),
         place=_text(header, "e:PromulgationInfo/e:Place"),
-        promulgated_on=date.fromisoformat(_text(header, "e:PromulgationInfo/e:PromulgationDate")),
+        promulgated_on=_date(
+            _text(header, "e:PromulgationInfo/e:PromulgationDate"), "PromulgationDate"
+        ),
         form=_text(header, "e:DocumentType/e:TypeDetail"),
         type_name=_text(header, "e:DocumentType/e:TypeName"),
         subject=_text(header, "e:Subject"),
         signer_competence=_text(header, "e:SignerInfo/e:Competence"),
         signer_position=_text(header, "e:SignerInfo/e:Position"),
         signer_name=_text(header, "e:SignerInfo/e:FullName"),
-        due_on=date.fromisoformat(due) if due else None,
+        due_on=_date(due, "DueDate") if due else None,
         to_places=tuple(
             (p.text or "").strip() for p in header.iterfind("e:ToPlaces/e:Place", {"e": NS})
         ),
         priority=int(_text(header, "e:OtherInfo/e:Priority")),
         attachments=tuple(attachments),
-        sent_at=datetime.fromisoformat(
-            _text(root, "e:edXMLEnvelope/e:edXMLHeader/e:TraceHeaderList/e:TraceHeader/e:Timestamp")
+        sent_at=_datetime(
+            _text(
+                root, "e:edXMLEnvelope/e:edXMLHeader/e:TraceHeaderList/e:TraceHeader/e:Timestamp"
+            ),
+            "Timestamp",
         ),
     )
 
@@ -368,11 +399,11 @@ def read_status(data: bytes) -> StatusMessage:
         document_id=_text(status, "e:ResponseFor/e:DocumentId"),
         letter_sender_code=_text(status, "e:ResponseFor/e:OrganId"),
         letter_code=_text(status, "e:ResponseFor/e:Code"),
-        promulgated_on=date.fromisoformat(_text(status, "e:ResponseFor/e:PromulgationDate")),
+        promulgated_on=_date(_text(status, "e:ResponseFor/e:PromulgationDate"), "PromulgationDate"),
         sender=_organ_of(status.find("e:From", {"e": NS})),
         code=_text(status, "e:StatusCode"),
         description=_text(status, "e:Description"),
-        at=datetime.fromisoformat(_text(status, "e:Timestamp")),
+        at=_datetime(_text(status, "e:Timestamp"), "Timestamp"),
         department=_text(status, "e:StaffInfo/e:Department"),
         staff=_text(status, "e:StaffInfo/e:Staff"),
     )
