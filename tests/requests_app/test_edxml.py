@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 from lxml import etree
 
+from agencies.models import Organization
 from portal.documents import DocumentKind
 from portal.errors import DomainError
 from requests_app import services
@@ -104,8 +105,27 @@ def test_a_package_imported_twice_makes_one_letter(world):
     _letter, data = sent_letter(world)
     first = services.letter_edxml_import(data=data, by=world.ca_operator)
     again = services.letter_edxml_import(data=data, by=world.ca_operator)
-    assert first.pk == again.pk
+    letters = CertRequest.objects.count()
+    third = services.letter_edxml_import(data=data, by=world.ca_operator)
+    assert first.pk == again.pk == third.pk
+    assert CertRequest.objects.count() == letters
     assert EdxmlMessage.objects.filter(direction="received", kind="letter").count() == 1
+    assert LetterDocument.objects.filter(letter=first).count() == 1
+
+
+def test_a_pdf_signed_by_one_agency_in_a_package_claiming_another_is_refused(world):
+    """Agency A's signed letter wrapped as if agency B (a known code) had sent it: the PDF's
+    signer does not belong to the sender, so nothing is created."""
+    letter, _data = sent_letter(world)
+    Organization.objects.filter(pk=world.agency_b.pk).update(code="000.00.06.H03")
+    claimed = _rewrapped(letter, sender=m.Organ(code="000.00.06.H03", name=world.agency_b.name))
+    letters = CertRequest.objects.count()
+    with pytest.raises(DomainError) as refused:
+        services.letter_edxml_import(data=claimed, by=world.ca_operator)
+    assert refused.value.code == "edxml_bad_signature"
+    assert "Chữ ký số của văn bản không hợp lệ" in refused.value.message
+    assert CertRequest.objects.count() == letters
+    assert not EdxmlMessage.objects.filter(direction="received").exists()
 
 
 def _rewrapped(letter, **changes) -> bytes:
@@ -310,10 +330,15 @@ def test_the_command_imports_a_package_and_a_status_message(world, tmp_path):
     status.write_bytes(bytes(received.edxml_messages.get(direction="sent").content))
     call_command("edxml_import", str(status), "--as", "clerk_a", "--status", stdout=io.StringIO())
     assert letter.edxml_messages.filter(direction="received", status_code=m.RECEIVED).exists()
-    with pytest.raises(CommandError):
-        call_command(
-            "edxml_import", str(status), "--as", "ca_operator", "--status", stderr=io.StringIO()
-        )
+    errors = io.StringIO()
+    with pytest.raises(CommandError) as failed:
+        call_command("edxml_import", str(status), "--as", "ca_operator", "--status", stderr=errors)
+    assert str(failed.value) == "1 tệp bị từ chối."
+    # the CA did not send the letter: it may not see it, so it is not found
+    assert "Không tìm thấy văn bản đã gửi có mã" in errors.getvalue()
+    with pytest.raises(CommandError) as failed:
+        call_command("edxml_import", str(status), "--as", "nobody", stdout=io.StringIO())
+    assert str(failed.value) == "Không có người dùng “nobody”."
 
 
 def test_the_provinces_office_receives_a_package_into_its_inbox(world):

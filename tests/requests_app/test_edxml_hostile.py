@@ -138,7 +138,8 @@ def test_it_refuses_a_pdf_without_a_signature(world):
     letter = letter_at(world, Status.PROVINCE_REVIEW, FormKind.ISSUE_ORGANIZATION)
     rendered = bytes(letter.documents.get(kind=DocumentKind.RENDERED).content)
     data = _repacked(letter, rendered)
-    refused(data, world.ca_operator, "edxml_bad_signature")
+    message = refused(data, world.ca_operator, "edxml_bad_signature")
+    assert message == "Chữ ký số của văn bản không hợp lệ: văn bản không có chữ ký số"
 
 
 @pytest.mark.parametrize(
