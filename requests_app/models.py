@@ -492,9 +492,9 @@ class LetterImport(models.Model):
 class EdxmlMessage(models.Model):
     """An edXML message received or sent for a letter (docs/exchange.md, "edXML packages"):
     a letter's package received (its DocumentId once: a package imported twice creates one
-    letter), and the status messages about a letter, received or sent (once per code and
-    direction). An export records nothing: a status message finds our letter by its
-    DocumentId."""
+    letter; its signed PDF once: the same PDF under another DocumentId is refused), and the
+    status messages about a letter, received or sent (once per code and direction). An
+    export records nothing: a status message finds our letter by its DocumentId."""
 
     class Direction(models.TextChoices):
         SENT = "sent", _("Đã gửi")
@@ -521,6 +521,9 @@ class EdxmlMessage(models.Model):
     # only the hash of what we receive (the letter's PDF is kept as its document)
     content = models.BinaryField(_("nội dung"), default=b"", editable=False)
     sha256 = models.CharField(_("mã băm SHA-256"), max_length=64)
+    # a package received: the SHA-256 of its signed PDF, once per portal (a signed PDF
+    # re-wrapped under another DocumentId is a replay, refused)
+    pdf_sha256 = models.CharField(_("mã băm SHA-256 của PDF"), max_length=64, blank=True)
     created_at = models.DateTimeField(_("lúc"), auto_now_add=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -542,6 +545,12 @@ class EdxmlMessage(models.Model):
                 condition=Q(kind="status"),
                 name="edxml_one_status_per_code",
                 violation_error_message=_("Thông điệp trạng thái này đã được ghi nhận."),
+            ),
+            models.UniqueConstraint(
+                fields=["pdf_sha256"],
+                condition=Q(kind="letter", direction="received") & ~Q(pdf_sha256=""),
+                name="edxml_one_package_per_pdf",
+                violation_error_message=_("Văn bản PDF này đã được nhận qua một gói edXML khác."),
             ),
         ]
 

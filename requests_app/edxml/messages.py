@@ -23,8 +23,9 @@ from portal.errors import DomainError
 NS = "http://www.mic.gov.vn/TBT/QCVN_102_2016"
 SCHEMA_PATH = Path(__file__).with_name("edxml.xsd")
 # The limits of an import (docs/exchange.md): a signed letter of a few hundred rows is well
-# under a megabyte; base64 adds a third.
-MAX_BYTES = 20 * 1024 * 1024
+# under a megabyte, base64 adds a third; 9 MB keeps the attachment's text node under libxml2's
+# 10 000 000-byte cap without `huge_tree` (a signed PDF of up to about 6.7 MB).
+MAX_BYTES = 9 * 1024 * 1024
 MAX_DEPTH = 12
 MAX_ELEMENTS = 400
 
@@ -201,21 +202,21 @@ def schema() -> etree.XMLSchema:
 
 def _safe_parser() -> etree.XMLParser:
     # Past the defusedxml gate a document has no DTD; this parser would not expand one anyway.
-    return etree.XMLParser(
-        resolve_entities=False, no_network=True, load_dtd=False, huge_tree=True, remove_pis=True
-    )
+    # No `huge_tree`: libxml2 keeps its limits on text nodes and depth.
+    return etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, remove_pis=True)
 
 
 def validate(tree) -> None:
-    """Refuse a document the schema does not accept, naming the first fault."""
-    checker = schema()
-    if not checker.validate(tree):
-        error = checker.error_log.last_error
+    """Refuse a document the schema does not accept, naming the fault. `assertValid` raises
+    with this validation's own error: the schema object is cached and shared between threads,
+    and its `error_log` is the last validation's of any thread."""
+    try:
+        schema().assertValid(tree)
+    except etree.DocumentInvalid as exc:
         raise EdxmlError(
-            _("Gói edXML không đúng cấu trúc (dòng %(line)s): %(error)s")
-            % {"line": error.line, "error": error.message[:200]},
+            _("Gói edXML không đúng cấu trúc: %(error)s") % {"error": str(exc)[:200]},
             code="edxml_schema",
-        )
+        ) from exc
 
 
 def _gate(data: bytes) -> None:
@@ -286,6 +287,32 @@ def _text(element, path: str) -> str:
     return (found.text or "").strip() if found is not None else ""
 
 
+def _date(text: str, what: str) -> date:
+    """An `xs:date` the schema took, as a date: only the plain `YYYY-MM-DD` the portal and the
+    SDKs write; a time zone, a negative or year-0 or five-digit year is refused, not a 500."""
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise EdxmlError(
+            _("Ngày “%(value)s” (%(what)s) không hợp lệ: cần dạng NNNN-TT-NN, không múi giờ.")
+            % {"value": text[:40], "what": what},
+            code="edxml_date",
+        ) from None
+
+
+def _datetime(text: str, what: str) -> datetime:
+    """An `xs:dateTime` the schema took, as a datetime; one Python cannot read (24:00:00, a
+    negative year…) is refused, not a 500."""
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        raise EdxmlError(
+            _("Thời điểm “%(value)s” (%(what)s) không hợp lệ.")
+            % {"value": text[:40], "what": what},
+            code="edxml_date",
+        ) from None
+
+
 def _organ_of(element) -> Organ:
     return Organ(code=_text(element, "e:OrganId"), name=_text(element, "e:OrganName"))
 
@@ -340,21 +367,26 @@ def read_letter(data: bytes) -> LetterPackage:
         number=_text(header, "e:Code/e:CodeNumber"),
         notation=_text(header, "e:Code/e:CodeNotation"),
         place=_text(header, "e:PromulgationInfo/e:Place"),
-        promulgated_on=date.fromisoformat(_text(header, "e:PromulgationInfo/e:PromulgationDate")),
+        promulgated_on=_date(
+            _text(header, "e:PromulgationInfo/e:PromulgationDate"), "PromulgationDate"
+        ),
         form=_text(header, "e:DocumentType/e:TypeDetail"),
         type_name=_text(header, "e:DocumentType/e:TypeName"),
         subject=_text(header, "e:Subject"),
         signer_competence=_text(header, "e:SignerInfo/e:Competence"),
         signer_position=_text(header, "e:SignerInfo/e:Position"),
         signer_name=_text(header, "e:SignerInfo/e:FullName"),
-        due_on=date.fromisoformat(due) if due else None,
+        due_on=_date(due, "DueDate") if due else None,
         to_places=tuple(
             (p.text or "").strip() for p in header.iterfind("e:ToPlaces/e:Place", {"e": NS})
         ),
         priority=int(_text(header, "e:OtherInfo/e:Priority")),
         attachments=tuple(attachments),
-        sent_at=datetime.fromisoformat(
-            _text(root, "e:edXMLEnvelope/e:edXMLHeader/e:TraceHeaderList/e:TraceHeader/e:Timestamp")
+        sent_at=_datetime(
+            _text(
+                root, "e:edXMLEnvelope/e:edXMLHeader/e:TraceHeaderList/e:TraceHeader/e:Timestamp"
+            ),
+            "Timestamp",
         ),
     )
 
@@ -368,11 +400,11 @@ def read_status(data: bytes) -> StatusMessage:
         document_id=_text(status, "e:ResponseFor/e:DocumentId"),
         letter_sender_code=_text(status, "e:ResponseFor/e:OrganId"),
         letter_code=_text(status, "e:ResponseFor/e:Code"),
-        promulgated_on=date.fromisoformat(_text(status, "e:ResponseFor/e:PromulgationDate")),
+        promulgated_on=_date(_text(status, "e:ResponseFor/e:PromulgationDate"), "PromulgationDate"),
         sender=_organ_of(status.find("e:From", {"e": NS})),
         code=_text(status, "e:StatusCode"),
         description=_text(status, "e:Description"),
-        at=datetime.fromisoformat(_text(status, "e:Timestamp")),
+        at=_datetime(_text(status, "e:Timestamp"), "Timestamp"),
         department=_text(status, "e:StaffInfo/e:Department"),
         staff=_text(status, "e:StaffInfo/e:Staff"),
     )

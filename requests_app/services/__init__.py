@@ -26,6 +26,7 @@ from requests_app.services.exchange import (
     letter_edxml_export,
     letter_edxml_import,
     letter_edxml_status_import,
+    letter_edxml_status_notices,
 )
 from requests_app.services.mail import (
     letter_mail_resend,
@@ -87,6 +88,7 @@ __all__ = [
     "letter_edxml_export",
     "letter_edxml_import",
     "letter_edxml_status_import",
+    "letter_edxml_status_notices",
     "letter_document_render_missing",
     "letter_signed_current",
     "letter_signed_store",

@@ -1,7 +1,8 @@
 """edXML packages (docs/exchange.md, "edXML packages"): an issued, signed letter exported
 for the exchange axis, the same package imported on the receiving side (the letter created
 in the CA's queue, or the Sở KH&CN's inbox, with its signed PDF byte-identical and verified),
-and the status messages that flow back and move the sender's letter."""
+and the status messages that flow back, recorded on the sender's letter without moving it
+(they are not authenticated yet)."""
 
 import hashlib
 from datetime import datetime
@@ -9,6 +10,7 @@ from datetime import datetime
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from agencies.access import scope_for
 from agencies.choices import OrgKind, Role
@@ -19,7 +21,7 @@ from certificates.signing import verification_summary, verify_pdf
 from portal.audit import audit_record
 from portal.documents import DocumentKind
 from portal.lib.filenames import safe_file_name
-from requests_app.choices import FormKind, Outcome, Status
+from requests_app.choices import FormKind, Status
 from requests_app.documents import TO_PROVINCE, recipients_of
 from requests_app.edxml import messages as m
 from requests_app.edxml.outbox import status_record
@@ -202,18 +204,58 @@ def _verified(pdf: bytes, agency: Organization):
     return reports
 
 
+def _received_package(document_id: str) -> EdxmlMessage | None:
+    return (
+        EdxmlMessage.objects.filter(
+            direction=EdxmlMessage.Direction.RECEIVED,
+            kind=EdxmlMessage.Kind.LETTER,
+            document_id=document_id,
+        )
+        .select_related("letter")
+        .first()
+    )
+
+
+def _already_received(
+    done: EdxmlMessage, *, pdf_sha256: str, receiver: Organization, document_id: str
+) -> CertRequest:
+    """A DocumentId received before: its letter, for the same receiving side and the same
+    signed PDF only; anything else under that DocumentId is refused."""
+    if done.pdf_sha256 != pdf_sha256:
+        _refuse(
+            _(
+                "Mã văn bản “%(id)s” đã được nhận với một văn bản PDF khác: gói này bị từ chối "
+                "(một văn bản ban hành lại phải có số, ngày mới)."
+            )
+            % {"id": document_id},
+            "edxml_conflict",
+        )
+    if done.parties.get("receiver", {}).get("code") != receiver.code:
+        _refuse(
+            _("Mã văn bản “%(id)s” đã được một cơ quan khác tiếp nhận.") % {"id": document_id},
+            "edxml_received_elsewhere",
+        )
+    return done.letter
+
+
+def _refuse_replay(document_id: str) -> None:
+    _refuse(
+        _(
+            "Văn bản PDF đã ký số trong gói “%(id)s” đã được nhận trước đây qua một gói edXML "
+            "khác: gói này bị từ chối."
+        )
+        % {"id": document_id},
+        "edxml_replayed_pdf",
+    )
+
+
 def letter_edxml_import(*, data: bytes, by) -> CertRequest:
     """Create the letter a package carries, as received by `by`'s organisation: the sender
-    matched by its code (an unknown code is refused), the signed PDF stored byte for byte
-    and its signatures verified first. A package imported again returns the letter it made."""
+    matched by its code (an unknown code is refused), the importer's right to receive it
+    decided first, the signed PDF stored byte for byte and its signatures verified. A package
+    imported again by the same receiving side returns the letter it made; its DocumentId
+    with another PDF, or its PDF under another DocumentId (a replay), is refused."""
     package = m.read_letter(data)
-    done = EdxmlMessage.objects.filter(
-        direction=EdxmlMessage.Direction.RECEIVED,
-        kind=EdxmlMessage.Kind.LETTER,
-        document_id=package.document_id,
-    ).first()
-    if done is not None:
-        return done.letter
     agency = Organization.objects.by_code(package.sender.code)
     if agency is None:
         _refuse(
@@ -225,6 +267,18 @@ def letter_edxml_import(*, data: bytes, by) -> CertRequest:
         _refuse(_("Loại văn bản trong gói edXML không được hỗ trợ."), "edxml_form")
     receiver, action = _receiving(package, by, agency)
     pdf = _signed_pdf(package)
+    pdf_sha256 = pdf.sha256
+    done = _received_package(package.document_id)
+    if done is not None:
+        return _already_received(
+            done, pdf_sha256=pdf_sha256, receiver=receiver, document_id=package.document_id
+        )
+    if EdxmlMessage.objects.filter(
+        direction=EdxmlMessage.Direction.RECEIVED,
+        kind=EdxmlMessage.Kind.LETTER,
+        pdf_sha256=pdf_sha256,
+    ).exists():
+        _refuse_replay(package.document_id)
     reports = _verified(pdf.content, agency)
     number = f"{package.number}/{package.notation}" if package.notation else package.number
     try:
@@ -252,6 +306,7 @@ def letter_edxml_import(*, data: bytes, by) -> CertRequest:
                     "receiver": {"code": receiver.code, "name": receiver.name[:255]},
                 },
                 sha256=hashlib.sha256(data).hexdigest(),
+                pdf_sha256=pdf_sha256,
                 created_by=by,
             )
             move(
@@ -285,25 +340,44 @@ def letter_edxml_import(*, data: bytes, by) -> CertRequest:
             )
             status_record(locked, code=m.RECEIVED, by=by, package=message)
     except IntegrityError:
-        # the same package imported at the same moment by someone else: theirs stands
-        done = EdxmlMessage.objects.filter(
+        # imported at the same moment by someone else (the constraints on the DocumentId and
+        # on the PDF's hash): theirs stands, and this one is judged against it
+        done = _received_package(package.document_id)
+        if done is not None:
+            return _already_received(
+                done, pdf_sha256=pdf_sha256, receiver=receiver, document_id=package.document_id
+            )
+        if EdxmlMessage.objects.filter(
             direction=EdxmlMessage.Direction.RECEIVED,
             kind=EdxmlMessage.Kind.LETTER,
-            document_id=package.document_id,
-        ).first()
-        if done is None:
-            raise
-        return done.letter
+            pdf_sha256=pdf_sha256,
+        ).exists():
+            _refuse_replay(package.document_id)
+        raise
     return locked
 
 
 # Status messages -----------------------------------------------------------------------------
 
 
+# What each status code says, as shown on the sender's letter beside the receiver's note.
+STATUS_LABELS = {
+    m.RECEIVED: gettext_lazy("đã tiếp nhận"),
+    m.RETURNED: gettext_lazy("trả lại"),
+    m.ASSIGNED: gettext_lazy("đã phân công"),
+    m.IN_PROCESS: gettext_lazy("đang xử lý"),
+    m.DONE: gettext_lazy("đã xử lý xong"),
+}
+
+
 def letter_edxml_status_import(*, data: bytes, by) -> EdxmlMessage:
-    """Take a status message about a letter we sent: "done" ends the letter, "returned" sends
-    it back to the drafter with the receiver's reason, the others are recorded on it. Each
-    code is taken once; a message from an organisation the package did not go to is refused."""
+    """Record a status message about a letter we sent, as the receiver's unauthenticated
+    word: it NEVER moves the letter nor touches its rows. Anyone who can see the letter and
+    upload can write a message "from" the receiver's code (plain text in the file), so until
+    status messages arrive signed by the receiving organisation or over the exchange axis's
+    authenticated channel (not built), a "done" or "returned" is shown on the letter page
+    as "(chưa xác thực)" and the letter waits for its own moves. Each code is recorded once;
+    a message from an organisation the letter did not go to is refused."""
     status = m.read_status(data)
     letter = letter_of_document_id(status.document_id)
     if letter is None or not CertRequest.objects.visible_to(by).filter(pk=letter.pk).exists():
@@ -318,6 +392,7 @@ def letter_edxml_status_import(*, data: bytes, by) -> EdxmlMessage:
             % {"code": status.sender.code},
             "edxml_not_receiver",
         )
+    note = (status.description or "")[:1000]
     with transaction.atomic():
         locked = lock(letter)
         existing = EdxmlMessage.objects.filter(
@@ -334,17 +409,15 @@ def letter_edxml_status_import(*, data: bytes, by) -> EdxmlMessage:
             kind=EdxmlMessage.Kind.STATUS,
             document_id=status.document_id,
             status_code=status.code,
-            parties={"sender": status.sender.code},
+            parties={
+                "sender": status.sender.code,
+                "name": sender.name[:255],
+                "description": note,
+                "authenticated": False,
+            },
             sha256=hashlib.sha256(data).hexdigest(),
             created_by=by,
         )
-        note = status.description or ""
-        if status.code == m.DONE:
-            move(locked, "edxml_done", by=by, note=note, done_at=timezone.now())
-            locked.rows.update(is_open=False)
-        elif status.code == m.RETURNED:
-            move(locked, "edxml_return", by=by, note=note, due_on=None)
-            locked.rows.update(outcome=Outcome.PENDING, outcome_note="", is_open=True)
         audit_record(
             actor=by,
             action="cert_request.edxml_status",
@@ -353,8 +426,31 @@ def letter_edxml_status_import(*, data: bytes, by) -> EdxmlMessage:
                 "document_id": status.document_id,
                 "status_code": status.code,
                 "from": status.sender.code,
+                "authenticated": False,
                 "status": locked.status,
             },
             reason=note,
         )
     return message
+
+
+def letter_edxml_status_notices(cert_request: CertRequest) -> list[dict]:
+    """The status messages received about a letter we sent, oldest first, each as the line
+    the letter page shows: whose word it is, that it is not authenticated, and what it says."""
+    notices = []
+    for message in cert_request.edxml_messages.filter(
+        direction=EdxmlMessage.Direction.RECEIVED, kind=EdxmlMessage.Kind.STATUS
+    ).defer("content"):
+        parties = message.parties or {}
+        what = str(STATUS_LABELS.get(message.status_code, message.status_code))
+        if parties.get("description"):
+            what = f"{what}: {parties['description']}"
+        notices.append(
+            {
+                "at": message.created_at,
+                "code": message.status_code,
+                "text": _("Theo thông báo của %(org)s (chưa xác thực): %(what)s")
+                % {"org": parties.get("name") or parties.get("sender", ""), "what": what},
+            }
+        )
+    return notices

@@ -168,6 +168,13 @@ def cert_request_detail(request, pk: int):
         # no query for the letters that have none
         "letter_mails": _mails(request, cert_request, documents),
         "letter_mails_missing": _mails_missing(cert_request, documents),
+        # the receivers' edXML status messages, recorded unauthenticated (docs/exchange.md):
+        # a letter is exported once signed, so no query for the letters that have no version
+        "edxml_notices": (
+            services.letter_edxml_status_notices(cert_request)
+            if any(d.kind == DocumentKind.SIGNED for d in documents)
+            else []
+        ),
     }
     return render(request, "requests_app/detail.html", context)
 

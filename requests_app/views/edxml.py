@@ -79,7 +79,7 @@ class EdxmlUploadForm(forms.Form):
         label=gettext_lazy("Loại tệp"),
         choices=[
             (LETTER, gettext_lazy("Gói văn bản edXML (nơi nhận tiếp nhận)")),
-            (STATUS, gettext_lazy("Thông điệp trạng thái edXML (nơi gửi cập nhật)")),
+            (STATUS, gettext_lazy("Thông điệp trạng thái edXML (nơi gửi ghi nhận)")),
         ],
         initial=LETTER,
     )
@@ -107,7 +107,13 @@ def edxml_upload(request):
                 messages.success(request, _("Đã tiếp nhận văn bản từ gói edXML."))
             else:
                 letter = services.letter_edxml_status_import(data=data, by=request.user).letter
-                messages.success(request, _("Đã cập nhật văn bản theo thông điệp trạng thái."))
+                messages.success(
+                    request,
+                    _(
+                        "Đã ghi nhận thông điệp trạng thái (chưa xác thực): trạng thái văn bản "
+                        "không thay đổi."
+                    ),
+                )
         except DomainError as exc:
             form.add_error("file", exc.message)
         else:

@@ -1,6 +1,7 @@
 """edXML packages (docs/exchange.md, "edXML packages"): an issued, signed letter exported,
 valid against the schema, imported on the receiving side with its PDF byte-identical and its
-signature verified; status messages flowing back and moving the sender's letter."""
+signature verified; status messages flowing back, recorded on the sender's letter without
+moving it (they are not authenticated)."""
 
 import hashlib
 import io
@@ -10,8 +11,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 from django.db import transaction
 from django.urls import reverse
+from django.utils import timezone
 from lxml import etree
 
+from agencies.models import Organization
 from portal.documents import DocumentKind
 from portal.errors import DomainError
 from requests_app import services
@@ -19,9 +22,11 @@ from requests_app.choices import FormKind, Status
 from requests_app.edxml import messages as m
 from requests_app.edxml.outbox import status_record
 from requests_app.models import CertRequest, EdxmlMessage, LetterDocument, Transition
+from requests_app.services.exchange import letter_edxml_package
 from tests.helpers import sign_in
 from tests.requests_app.edxml_world import ca_registrar, coded
 from tests.requests_app.letters import letter_at, signing_ready
+from webhooks.models import Event
 
 pytestmark = pytest.mark.django_db
 
@@ -100,7 +105,75 @@ def test_a_package_imported_twice_makes_one_letter(world):
     _letter, data = sent_letter(world)
     first = services.letter_edxml_import(data=data, by=world.ca_operator)
     again = services.letter_edxml_import(data=data, by=world.ca_operator)
-    assert first.pk == again.pk
+    letters = CertRequest.objects.count()
+    third = services.letter_edxml_import(data=data, by=world.ca_operator)
+    assert first.pk == again.pk == third.pk
+    assert CertRequest.objects.count() == letters
+    assert EdxmlMessage.objects.filter(direction="received", kind="letter").count() == 1
+    assert LetterDocument.objects.filter(letter=first).count() == 1
+
+
+def test_a_pdf_signed_by_one_agency_in_a_package_claiming_another_is_refused(world):
+    """Agency A's signed letter wrapped as if agency B (a known code) had sent it: the PDF's
+    signer does not belong to the sender, so nothing is created."""
+    letter, _data = sent_letter(world)
+    Organization.objects.filter(pk=world.agency_b.pk).update(code="000.00.06.H03")
+    claimed = _rewrapped(letter, sender=m.Organ(code="000.00.06.H03", name=world.agency_b.name))
+    letters = CertRequest.objects.count()
+    with pytest.raises(DomainError) as refused:
+        services.letter_edxml_import(data=claimed, by=world.ca_operator)
+    assert refused.value.code == "edxml_bad_signature"
+    assert "Chữ ký số của văn bản không hợp lệ" in refused.value.message
+    assert CertRequest.objects.count() == letters
+    assert not EdxmlMessage.objects.filter(direction="received").exists()
+
+
+def _rewrapped(letter, **changes) -> bytes:
+    """The letter's package with some details changed (the manifest's hash kept right)."""
+    package, _receivers = letter_edxml_package(letter)
+    return m.letter_xml(m.LetterPackage(**{**package.__dict__, **changes}))
+
+
+def test_a_signed_pdf_rewrapped_under_another_document_id_is_refused(world):
+    letter, data = sent_letter(world)
+    first = services.letter_edxml_import(data=data, by=world.ca_operator)
+    replay = _rewrapped(letter, document_id="000.00.05.H03,2024/01/01,99/STC-CKS", number="99")
+    with pytest.raises(DomainError) as refused:
+        services.letter_edxml_import(data=replay, by=world.ca_operator)
+    assert refused.value.code == "edxml_replayed_pdf"
+    assert "đã được nhận trước đây qua một gói edXML khác" in refused.value.message
+    received = EdxmlMessage.objects.filter(direction="received", kind="letter")
+    assert [r.letter_id for r in received] == [first.pk]
+
+
+def test_a_known_document_id_with_another_pdf_is_refused(world):
+    letter, data = sent_letter(world)
+    other = letter_at(world, Status.PROVINCE_REVIEW, FormKind.ISSUE_ORGANIZATION)
+    services.letter_edxml_import(data=data, by=world.ca_operator)
+    package, _receivers = letter_edxml_package(letter)
+    other_pdf = bytes(LetterDocument.objects.signed_for(other).get().content)
+    swapped = _rewrapped(
+        letter,
+        attachments=(m.Attachment(name=package.attachments[0].name, content=other_pdf),),
+    )
+    with pytest.raises(DomainError) as refused:
+        services.letter_edxml_import(data=swapped, by=world.ca_operator)
+    assert refused.value.code == "edxml_conflict"
+    assert "đã được nhận với một văn bản PDF khác" in refused.value.message
+    assert EdxmlMessage.objects.filter(direction="received", kind="letter").count() == 1
+
+
+def test_a_known_document_id_is_returned_only_to_the_side_that_received_it(world):
+    _letter, data = sent_letter(world)
+    services.letter_edxml_import(data=data, by=world.ca_operator)
+    # a user the package is not addressed to learns nothing of the letter
+    with pytest.raises(DomainError) as refused:
+        services.letter_edxml_import(data=data, by=world.officer_2)
+    assert refused.value.code == "edxml_not_for_you"
+    # the province's office, also a receiver, does not get the CA's letter
+    with pytest.raises(DomainError) as refused:
+        services.letter_edxml_import(data=data, by=world.officer_1)
+    assert refused.value.code == "edxml_received_elsewhere"
     assert EdxmlMessage.objects.filter(direction="received", kind="letter").count() == 1
 
 
@@ -119,9 +192,16 @@ def test_it_refuses_a_package_not_addressed_to_the_importer(world):
     assert refused.value.code == "edxml_not_for_you"
 
 
-def test_a_return_on_the_receiving_side_sends_the_senders_letter_back(world):
+def _rows_state(letter):
+    return list(letter.rows.order_by("pk").values_list("outcome", "outcome_note", "is_open"))
+
+
+def test_a_return_from_the_receiving_side_is_recorded_and_moves_nothing(world):
+    """A status message is not authenticated (anyone who sees the letter can write one "from"
+    the receiver's code): the return is recorded on the sender's letter, never acted on."""
     letter, data = sent_letter(world)
-    # the status messages of the receipt and of the return travel back to the sender
+    rows = _rows_state(letter)
+    transitions = letter.transitions.count()
     received = services.letter_edxml_import(data=data, by=ca_registrar(world))
     services.cert_request_return(
         cert_request=received, by=world.ca_operator, note="Thiếu mã số thuế"
@@ -133,22 +213,60 @@ def test_a_return_on_the_receiving_side_sends_the_senders_letter_back(world):
         services.letter_edxml_status_import(data=bytes(message.content), by=world.clerk_a)
 
     letter.refresh_from_db()
-    assert letter.status == Status.DRAFT
-    last = letter.transitions.last()
-    assert (last.action, last.note) == ("edxml_return", "Thiếu mã số thuế")
-    # taking the same message twice changes nothing
+    assert letter.status == Status.PROVINCE_REVIEW
+    assert letter.transitions.count() == transitions
+    assert _rows_state(letter) == rows
+    recorded = letter.edxml_messages.get(direction="received", status_code=m.RETURNED)
+    assert recorded.parties["authenticated"] is False
+    assert recorded.parties["description"] == "Thiếu mã số thuế"
+    # taking the same message twice records it once
     services.letter_edxml_status_import(data=bytes(outgoing[1].content), by=world.clerk_a)
-    assert letter.transitions.filter(action="edxml_return").count() == 1
+    assert letter.edxml_messages.filter(direction="received", status_code=m.RETURNED).count() == 1
 
 
-def test_a_done_status_ends_the_senders_letter(world):
-    letter, data = sent_letter(world)
-    received = services.letter_edxml_import(data=data, by=world.ca_operator)
-    done = status_record(received, code=m.DONE, by=world.ca_operator, note="Đã cấp chứng thư")
-    services.letter_edxml_status_import(data=bytes(done.content), by=world.clerk_a)
+@pytest.mark.parametrize("code", [m.DONE, m.RETURNED])
+def test_a_forged_status_message_leaves_the_letter_and_its_rows_alone(world, client, code):
+    """The reviewer's attack: a clerk of the sender writes a 05 (or 02) "from" the CA's code
+    and uploads it. The letter stays where it is, rows untouched, no webhook event; the
+    message is recorded and shown as the CA's unauthenticated word."""
+    letter, data = sent_letter(world, rows=2)
+    services.letter_edxml_import(data=data, by=world.ca_operator)
+    # written by hand, as anyone can: the CA's code is plain text
+    forged = m.status_xml(
+        m.StatusMessage(
+            document_id=services.exchange.document_id_of(letter),
+            letter_sender_code=world.agency_a.code,
+            letter_code=letter.number,
+            promulgated_on=letter.issued_on,
+            sender=m.Organ(code=world.ca_org.code, name=world.ca_org.name),
+            code=code,
+            description="Xong",
+            at=timezone.now(),
+            department="",
+            staff="",
+        )
+    )
+    assert m.read_status(forged).code == code
+    rows = _rows_state(letter)
+    transitions = letter.transitions.count()
+    events = Event.objects.count()
+
+    sign_in(client, world.clerk_a)
+    response = client.post(
+        reverse("requests_app:edxml_upload"),
+        {"kind": "status", "file": SimpleUploadedFile("s.xml", forged)},
+    )
+    assert response.status_code == 302
+
     letter.refresh_from_db()
-    assert letter.status == Status.DONE
-    assert not letter.rows.filter(is_open=True).exists()
+    assert letter.status == Status.PROVINCE_REVIEW
+    assert letter.transitions.count() == transitions
+    assert _rows_state(letter) == rows
+    assert Event.objects.count() == events
+    recorded = letter.edxml_messages.get(direction="received", kind="status")
+    assert (recorded.status_code, recorded.parties["authenticated"]) == (code, False)
+    page = client.get(reverse("requests_app:detail", args=[letter.pk])).content.decode()
+    assert f"Theo thông báo của {world.ca_org.name} (chưa xác thực)" in page
 
 
 def test_an_annotating_status_leaves_the_letter_where_it_is(world):
@@ -212,10 +330,15 @@ def test_the_command_imports_a_package_and_a_status_message(world, tmp_path):
     status.write_bytes(bytes(received.edxml_messages.get(direction="sent").content))
     call_command("edxml_import", str(status), "--as", "clerk_a", "--status", stdout=io.StringIO())
     assert letter.edxml_messages.filter(direction="received", status_code=m.RECEIVED).exists()
-    with pytest.raises(CommandError):
-        call_command(
-            "edxml_import", str(status), "--as", "ca_operator", "--status", stderr=io.StringIO()
-        )
+    errors = io.StringIO()
+    with pytest.raises(CommandError) as failed:
+        call_command("edxml_import", str(status), "--as", "ca_operator", "--status", stderr=errors)
+    assert str(failed.value) == "1 tệp bị từ chối."
+    # the CA did not send the letter: it may not see it, so it is not found
+    assert "Không tìm thấy văn bản đã gửi có mã" in errors.getvalue()
+    with pytest.raises(CommandError) as failed:
+        call_command("edxml_import", str(status), "--as", "nobody", stdout=io.StringIO())
+    assert str(failed.value) == "Không có người dùng “nobody”."
 
 
 def test_the_provinces_office_receives_a_package_into_its_inbox(world):

@@ -7,6 +7,7 @@ import time
 import tracemalloc
 
 import pytest
+from django.utils import timezone
 
 from portal.documents import DocumentKind
 from portal.errors import DomainError
@@ -137,4 +138,56 @@ def test_it_refuses_a_pdf_without_a_signature(world):
     letter = letter_at(world, Status.PROVINCE_REVIEW, FormKind.ISSUE_ORGANIZATION)
     rendered = bytes(letter.documents.get(kind=DocumentKind.RENDERED).content)
     data = _repacked(letter, rendered)
-    refused(data, world.ca_operator, "edxml_bad_signature")
+    message = refused(data, world.ca_operator, "edxml_bad_signature")
+    assert message == "Chữ ký số của văn bản không hợp lệ: văn bản không có chữ ký số"
+
+
+@pytest.mark.parametrize(
+    "element, value",
+    [
+        ("PromulgationDate", "2024-01-01Z"),
+        ("PromulgationDate", "2024-01-01+07:00"),
+        ("PromulgationDate", "-0001-01-01"),
+        ("DueDate", "2024-01-01Z"),
+        ("Timestamp", "2024-01-01T24:00:00"),
+    ],
+)
+def test_it_refuses_a_date_the_schema_takes_but_python_does_not(world, element, value):
+    letter = letter_at(world, Status.PROVINCE_REVIEW, FormKind.ISSUE_ORGANIZATION)
+    if element == "DueDate" and not letter.due_on:
+        letter.due_on = letter.issued_on
+        letter.save(update_fields=["due_on"])
+    data = services.letter_edxml_export(cert_request=letter)
+    tag = f"<edXML:{element}>".encode()
+    data, count = re.subn(tag + rb"[^<]*<", tag + value.encode() + b"<", data, count=1)
+    assert count == 1
+    m.validate(m.etree.fromstring(data))  # the schema accepts it
+    message = refused(data, world.ca_operator, "edxml_date")
+    assert value in message
+
+
+@pytest.mark.parametrize(
+    "element, value",
+    [("PromulgationDate", "2024-01-01+07:00"), ("Timestamp", "2024-01-01T24:00:00")],
+)
+def test_a_status_message_with_such_a_date_is_refused(world, element, value):
+    status = m.status_xml(
+        m.StatusMessage(
+            document_id="000.00.05.H03,2024/01/01,1/STC",
+            letter_sender_code="000.00.05.H03",
+            letter_code="1/STC",
+            promulgated_on=timezone.localdate(),
+            sender=m.Organ(code="000.00.01.G14", name="CA"),
+            code=m.DONE,
+            description="",
+            at=timezone.now(),
+            department="",
+            staff="",
+        )
+    )
+    tag = f"<edXML:{element}>".encode()
+    status, count = re.subn(tag + rb"[^<]*<", tag + value.encode() + b"<", status, count=1)
+    assert count == 1
+    with pytest.raises(DomainError) as caught:
+        m.read_status(status)
+    assert caught.value.code == "edxml_date"
