@@ -22,7 +22,7 @@ from django.db.models.functions import JSONObject
 from django.utils import timezone
 
 from agencies.access import scope_for
-from agencies.choices import Role
+from agencies.choices import OrgKind, Role
 from agencies.querysets import NOTHING, ScopedQuerySet, agency_code_q, is_whole_code
 from portal.documents import DocumentKind
 from portal.lib.folding import folded_contains
@@ -59,6 +59,30 @@ class CertRequestQuerySet(ScopedQuerySet):
         RequestRow = apps.get_model("requests_app", "RequestRow")
 
         return self.annotate(row_groups=_row_groups_subquery(RequestRow.objects.all()))
+
+    def with_exchange_facts(self):
+        """What the letter's page says about its travels, in the letter's own query: whether a
+        receiver's edXML status message came back (`edxml_status_received`) and the name and
+        official e-mail of its province's Sở KH&CN (`province_office_name`,
+        `province_office_email`: the page names an office that could not be mailed)."""
+        EdxmlMessage = apps.get_model("requests_app", "EdxmlMessage")
+        Organization = apps.get_model("agencies", "Organization")
+
+        office = (
+            Organization.objects.active()
+            .filter(kind=OrgKind.PROVINCIAL_OFFICE, parent=OuterRef("agency__province"))
+            .order_by("pk")
+        )
+        status = EdxmlMessage.objects.filter(
+            letter=OuterRef("pk"),
+            direction=EdxmlMessage.Direction.RECEIVED,
+            kind=EdxmlMessage.Kind.STATUS,
+        )
+        return self.annotate(
+            edxml_status_received=Exists(status),
+            province_office_name=Subquery(office.values("name")[:1]),
+            province_office_email=Subquery(office.values("official_email")[:1]),
+        )
 
     def search(self, text: str):
         """Letters matching `text` by number, subject, agency name or official code (`code_q`),

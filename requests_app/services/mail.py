@@ -76,6 +76,9 @@ def offices_without_address(cert_request: CertRequest) -> list[str]:
     letter or its copy."""
     if cert_request.form not in TO_PROVINCE and not settings.PORTAL_MAIL_COPY_PROVINCE:
         return []
+    if hasattr(cert_request, "province_office_name"):  # read with the letter (its page)
+        name, email = cert_request.province_office_name, cert_request.province_office_email
+        return [name] if name and not email else []
     agency = cert_request.agency
     office = Organization.objects.provincial_office_of(
         agency.province if agency.province_id else None

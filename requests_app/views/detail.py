@@ -57,10 +57,11 @@ class DecideForm(forms.Form):
 
 def visible_letter(request, pk: int, *, with_figures: bool = False) -> CertRequest:
     """The letter `pk` within the user's scope (404 outside it); `with_figures`: with its rows'
-    counters read in the same query (`RequestRowQuerySet.row_figures`)."""
+    counters and what its page says of its mails and edXML messages, read in the same query
+    (`row_figures`, `with_exchange_facts`)."""
     letters = CertRequest.objects.visible_to(request.user)
     if with_figures:
-        letters = letters.with_row_figures()
+        letters = letters.with_row_figures().with_exchange_facts()
     return get_object_or_404(
         letters.select_related("agency", "agency__province", "created_by", "created_by__person"),
         pk=pk,
@@ -169,10 +170,10 @@ def cert_request_detail(request, pk: int):
         "letter_mails": _mails(request, cert_request, documents),
         "letter_mails_missing": _mails_missing(cert_request, documents),
         # the receivers' edXML status messages, recorded unauthenticated (docs/exchange.md):
-        # a letter is exported once signed, so no query for the letters that have no version
+        # read only for a letter that has some (known from the letter's own query)
         "edxml_notices": (
             services.letter_edxml_status_notices(cert_request)
-            if any(d.kind == DocumentKind.SIGNED for d in documents)
+            if cert_request.edxml_status_received
             else []
         ),
     }
