@@ -56,8 +56,11 @@ def test_an_officer_merges_two_departments_and_the_head_finds_the_letters(
     page.get_by_role("link", name="Sáp nhập").click()
     page.get_by_role("link", name="Lập phương án mới").click()
     page.get_by_label("(a) Sáp nhập thành cơ quan, tổ chức với tên mới").check()
-    page.get_by_label(FINANCE, exact=True).check()
-    page.get_by_label(HEALTH, exact=True).check()
+    # The wizard labels each organisation "name · code" (`Organization.name_with_code`).
+    for org in (finance, health):
+        assert org.name_with_code.startswith(org.name)
+        page.get_by_label(org.name_with_code, exact=True).check()
+        expect(page.locator(f"input[name='sources'][value='{org.pk}']")).to_be_checked()
     page.get_by_label("Tên cơ quan mới (trường hợp a)").fill(NEW_NAME)
     page.get_by_label("Ngày có hiệu lực").fill(
         (timezone.localdate() + timedelta(days=7)).strftime("%d/%m/%Y")

@@ -1,12 +1,15 @@
 import pytest
 
+from tests.mailing.helpers import CA_ADDRESS
 from tests.mailing.smtp_server import SMTPServer
+from tests.requests_app.device_signing_world import head_of_agency_a
 
-# agency A's head with a certificate and the agency's seal, as the device-signing tests have them
-from tests.requests_app.conftest import head  # noqa: F401
 
-CA_ADDRESS = "ca@bcy.gov.vn"
-OFFICE_ADDRESS = "skhcn@laichau.gov.vn"
+@pytest.fixture
+def head(cast, ca):
+    """Agency A's head with a certificate and the agency's seal, as the device-signing tests
+    have them (tests/requests_app/conftest.py)."""
+    return head_of_agency_a(cast)
 
 
 @pytest.fixture

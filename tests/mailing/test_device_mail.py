@@ -12,7 +12,7 @@ from mailing.services import mail_send
 from portal.documents import DocumentKind
 from portal.models import AuditEvent
 from tests.helpers import sign_in
-from tests.mailing.conftest import CA_ADDRESS, OFFICE_ADDRESS
+from tests.mailing.helpers import CA_ADDRESS, OFFICE_ADDRESS
 from tests.requests_app.device_signing_world import agency_signs, loss_of, minutes_of, notice_of
 
 pytestmark = pytest.mark.django_db

@@ -23,36 +23,10 @@ from requests_app.choices import FormKind
 from requests_app.models import CertRequest
 from requests_app.services.mail import letter_mail_queue
 from tests.helpers import sign_in
-from tests.mailing.conftest import CA_ADDRESS, OFFICE_ADDRESS
+from tests.mailing.helpers import CA_ADDRESS, OFFICE_ADDRESS, SIGNED, mails_of, page, signed_letter
 from tests.requests_app.letters import draft, issue_signed
 
 pytestmark = pytest.mark.django_db
-
-SIGNED = b"%PDF-1.7 the signed letter"
-
-
-def signed_letter(cast, form=FormKind.ISSUE_ORGANIZATION, *, office_email=OFFICE_ADDRESS):
-    cast.office_1.official_email = office_email
-    cast.office_1.save(update_fields=["official_email"])
-    letter = draft(cast, form)
-    services.cert_request_submit(cert_request=letter, by=cast.clerk_a)
-    services.cert_request_issue(cert_request=letter, by=cast.head_a, number="12/STC-CKS")
-    letter.refresh_from_db()
-    services.letter_signed_store(
-        cert_request_id=letter.pk, number=letter.number, pdf=SIGNED, by=cast.head_a,
-        source="upload",
-    )  # fmt: skip
-    letter.refresh_from_db()
-    return letter
-
-
-def mails_of(letter):
-    return list(services.letter_mails(letter))
-
-
-def page(client, user, letter):
-    sign_in(client, user)
-    return client.get(reverse("requests_app:detail", args=[letter.pk]))
 
 
 def test_an_issued_letter_reaches_the_ca_with_the_signed_pdf_and_the_word_file(cast, smtp):

@@ -13,8 +13,7 @@ from mailing.choices import MailStatus
 from mailing.models import OutgoingMail
 from mailing.services import mail_resend, mail_send
 from portal.models import AuditEvent
-from tests.mailing.conftest import CA_ADDRESS
-from tests.mailing.test_letter_mail import mails_of, page, signed_letter
+from tests.mailing.helpers import CA_ADDRESS, mails_of, page, signed_letter
 
 pytestmark = pytest.mark.django_db
 

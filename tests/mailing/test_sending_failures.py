@@ -18,8 +18,7 @@ from mailing.services import mail_send, mail_sweep
 from requests_app import services
 from requests_app.choices import FormKind
 from requests_app.models import CertRequest
-from tests.mailing.conftest import CA_ADDRESS, OFFICE_ADDRESS
-from tests.mailing.test_letter_mail import SIGNED, mails_of, signed_letter
+from tests.mailing.helpers import CA_ADDRESS, OFFICE_ADDRESS, SIGNED, mails_of, signed_letter
 from tests.requests_app.letters import draft
 
 pytestmark = pytest.mark.django_db

@@ -13,9 +13,8 @@ from portal.documents import document_storage
 from requests_app import services
 from tests.celery_processes import CeleryProcesses, RedisServer, producing_to, wait_until
 from tests.helpers import postgresql_only, service_missing, sign_in
-from tests.mailing.conftest import CA_ADDRESS, OFFICE_ADDRESS
+from tests.mailing.helpers import CA_ADDRESS, OFFICE_ADDRESS, signed_letter
 from tests.mailing.smtp_server import SMTPServer
-from tests.mailing.test_letter_mail import signed_letter
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 

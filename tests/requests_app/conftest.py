@@ -5,24 +5,14 @@ tests/conftest.py)."""
 
 import pytest
 
-from certificates.choices import SubjectKind
 from tests import factories as f
-from tests.requests_app.device_signing_world import issue
+from tests.requests_app.device_signing_world import head_of_agency_a, issue
 
 
 @pytest.fixture
 def head(cast, ca):
     """Agency A's head with a personal certificate, and the agency's seal."""
-    person = f.PersonFactory(
-        organization=cast.agency_a,
-        user=cast.head_a,
-        full_name="Trần Thị Ánh Dương",
-        position="Giám đốc",
-        official_email="duong.tta@thunghiem.gov.vn",
-    )
-    issue(cast, person=person)
-    issue(cast, subject_kind=SubjectKind.ORGANIZATION)
-    return person
+    return head_of_agency_a(cast)
 
 
 @pytest.fixture

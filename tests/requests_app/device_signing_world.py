@@ -3,8 +3,9 @@
 test_device_desk_signing.py (the pages' endpoints): the documents to sign, each party's signing
 at its desk (tests/desk.py `sign_at_desk` over requests_app/device_desk.py) and what to read
 back from a signed PDF. Its fixtures (the head and the province's officer with their
-certificates) are in tests/requests_app/conftest.py, the token and the NSS database for pdfsig
-in tests/conftest.py."""
+certificates) are in tests/requests_app/conftest.py (the head built by `head_of_agency_a`, which
+tests/mailing/conftest.py uses too), the token and the NSS database for pdfsig in
+tests/conftest.py."""
 
 import re
 from datetime import date
@@ -34,6 +35,7 @@ from requests_app.device_desk import (
     return_minutes_receiver_desk_complete,
     return_minutes_receiver_desk_prepare,
 )
+from tests import factories as f
 from tests.desk import sign_at_desk
 
 VALID = "Signature Validation: Signature is Valid."
@@ -44,6 +46,20 @@ def issue(cast, **kwargs):
     kwargs.setdefault("agency", cast.agency_a)
     kwargs.setdefault("by", cast.ca_operator)
     return ca_services.certificate_issue(**kwargs)
+
+
+def head_of_agency_a(cast):
+    """Agency A's head with a personal certificate, and the agency's seal."""
+    person = f.PersonFactory(
+        organization=cast.agency_a,
+        user=cast.head_a,
+        full_name="Trần Thị Ánh Dương",
+        position="Giám đốc",
+        official_email="duong.tta@thunghiem.gov.vn",
+    )
+    issue(cast, person=person)
+    issue(cast, subject_kind=SubjectKind.ORGANIZATION)
+    return person
 
 
 def notice_of(cast, token) -> HandoverNotice:

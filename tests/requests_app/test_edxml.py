@@ -294,12 +294,12 @@ def test_a_status_from_an_organisation_the_letter_did_not_go_to_is_refused(world
 def test_the_letter_page_downloads_the_package_for_who_may_see_it(world, client):
     letter = letter_at(world, Status.PROVINCE_REVIEW, FormKind.ISSUE_ORGANIZATION)
     url = reverse("requests_app:edxml", args=[letter.pk])
-    client.force_login(world.clerk_a)
+    sign_in(client, world.clerk_a)
     response = client.get(url)
     assert response.status_code == 200
     assert response["Content-Type"].startswith("application/xml")
     m.read_letter(response.content)
-    client.force_login(world.clerk_b)
+    sign_in(client, world.clerk_b)
     assert client.get(url).status_code == 404
 
 
