@@ -7,14 +7,13 @@ with a Vietnamese message."""
 import base64
 import binascii
 import hashlib
-import io
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cache
 from pathlib import Path
 
 from defusedxml import DefusedXmlException
-from defusedxml.ElementTree import iterparse
+from defusedxml.ElementTree import DefusedXMLParser
 from django.utils.translation import gettext as _
 from lxml import etree
 
@@ -219,40 +218,61 @@ def validate(tree) -> None:
         ) from exc
 
 
+# The gate's bytes per feed: expat stops at the first element past a limit, so a hostile
+# document costs at most this much beyond that element.
+_GATE_CHUNK = 4096
+
+
+class _Counter:
+    """The gate's parser target: it builds nothing, only counts the depth and the elements,
+    and raises at the first excess, from inside expat's callback (parsing stops there)."""
+
+    def __init__(self):
+        self.depth = self.elements = 0
+
+    def start(self, _tag, _attrib):
+        self.depth += 1
+        self.elements += 1
+        if self.depth > MAX_DEPTH:
+            raise EdxmlError(
+                _("Tệp edXML lồng nhau quá sâu (hơn %(max)s cấp).") % {"max": MAX_DEPTH},
+                code="edxml_too_deep",
+            )
+        if self.elements > MAX_ELEMENTS:
+            raise EdxmlError(
+                _("Tệp edXML có quá nhiều phần tử (hơn %(max)s).") % {"max": MAX_ELEMENTS},
+                code="edxml_too_many",
+            )
+
+    def end(self, _tag):
+        self.depth -= 1
+
+    def data(self, _data):
+        pass
+
+    def close(self):
+        return None
+
+
 def _gate(data: bytes) -> None:
     """defusedxml's pass over the bytes before lxml builds anything: no DTD, no entity, no
-    external reference; the depth and the number of elements capped, stopped at the first
-    excess (the parse streams, so a deep or wide document costs what was read of it)."""
+    external reference; the depth and the number of elements capped. No tree is built and the
+    bytes are fed a few kilobytes at a time, so a deep or wide document is refused at its first
+    excess element, having cost only what was read of it."""
     if len(data) > MAX_BYTES:
         raise EdxmlError(
             _("Tệp edXML quá lớn (%(size)s MB; tối đa %(max)s MB).")
             % {"size": len(data) // (1024 * 1024), "max": MAX_BYTES // (1024 * 1024)},
             code="edxml_too_large",
         )
-    depth = elements = 0
+    parser = DefusedXMLParser(
+        target=_Counter(), forbid_dtd=True, forbid_entities=True, forbid_external=True
+    )
+    view = memoryview(data)
     try:
-        for event, _element in iterparse(
-            io.BytesIO(data),
-            events=("start", "end"),
-            forbid_dtd=True,
-            forbid_entities=True,
-            forbid_external=True,
-        ):
-            if event == "end":
-                depth -= 1
-                continue
-            depth += 1
-            elements += 1
-            if depth > MAX_DEPTH:
-                raise EdxmlError(
-                    _("Tệp edXML lồng nhau quá sâu (hơn %(max)s cấp).") % {"max": MAX_DEPTH},
-                    code="edxml_too_deep",
-                )
-            if elements > MAX_ELEMENTS:
-                raise EdxmlError(
-                    _("Tệp edXML có quá nhiều phần tử (hơn %(max)s).") % {"max": MAX_ELEMENTS},
-                    code="edxml_too_many",
-                )
+        for offset in range(0, len(data), _GATE_CHUNK):
+            parser.feed(bytes(view[offset : offset + _GATE_CHUNK]))
+        parser.close()
     except DefusedXmlException as exc:
         raise EdxmlError(
             _(

@@ -17,6 +17,8 @@ from tests import celery_processes
 from tests import factories as f
 from tests.celery_processes import CeleryProcesses, producing_to
 from tests.helpers import postgresql_only
+from webhooks.choices import EventType
+from webhooks.models import Event
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
@@ -36,10 +38,16 @@ def _wait(check, what, groups, timeout=90):
 
 
 def _sweeps_waiting_on_a_lock() -> int:
+    """Sweeps held inside their transaction, on a uniqueness key another transaction holds
+    uncommitted: at a notification's (the blocker's, or a rival sweep's) or, since the sweep
+    records its `certificate.expiring` webhook events first, at an event's, where a second
+    sweep waits for the first sweep's uncommitted events (the ON CONFLICT that keeps each
+    event once)."""
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
-            " AND query LIKE 'INSERT INTO portal_notification%%'"
+            " AND (query LIKE 'INSERT INTO portal_notification%%'"
+            "  OR query LIKE 'INSERT INTO webhooks_event%%')"
         )
         return cursor.fetchone()[0]
 
@@ -67,9 +75,11 @@ def _blocking(certificate, user):
     return blocker
 
 
-def _exactly_once(expected: int) -> None:
+def _exactly_once(expected: int, events: int) -> None:
     assert Notification.objects.filter(kind="renewal").count() == expected
     assert Notification.objects.values("user", "key").distinct().count() == expected
+    expiring = Event.objects.filter(type=EventType.CERTIFICATE_EXPIRING)
+    assert expiring.count() == expiring.values("key").distinct().count() == events
 
 
 def test_a_worker_killed_mid_sweep_then_beat_leaves_every_notification_exactly_once(
@@ -99,7 +109,7 @@ def test_a_worker_killed_mid_sweep_then_beat_leaves_every_notification_exactly_o
             [first, second],
         )
         time.sleep(3)  # a few more beat runs
-        _exactly_once(expected)
+        _exactly_once(expected, len(certificates))
     finally:
         blocker.close()
         first.stop_all()
@@ -111,7 +121,8 @@ def test_two_sweeps_in_two_workers_at_once_leave_every_notification_exactly_once
 ):
     certificates = _certificates(cast)
     expected = 3 * len(certificates)
-    # Both sweeps are held on the same key, so that they run at the same time for certain.
+    # Both sweeps are held, so that they run at the same time for certain: the first on the
+    # blocker's notification key, the second on the first's uncommitted webhook event keys.
     blocker = _blocking(certificates[0], cast.clerk_a)
     workers = CeleryProcesses(broker, tmp_path)
     try:
@@ -133,7 +144,7 @@ def test_two_sweeps_in_two_workers_at_once_leave_every_notification_exactly_once
         )
         time.sleep(2)  # both sweeps' transactions have ended
         assert _sweeps_waiting_on_a_lock() == 0
-        _exactly_once(expected)
+        _exactly_once(expected, len(certificates))
     finally:
         blocker.close()
         workers.stop_all()
