@@ -19,11 +19,13 @@ from tests.mailing.smtp_server import SMTPServer
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
 
-def sweeps_run(logs: str) -> int:
-    """How many mail sweeps the worker has finished, by its log."""
+def sweeps_run(workdir: Path) -> int:
+    """How many mail sweeps the worker has finished, by its whole log (`CeleryProcesses.logs`
+    keeps only each log's tail, whose count stops growing once the tail is full)."""
     return sum(
         "mailing.tasks.mail_sweep_task" in line and "succeeded" in line
-        for line in logs.splitlines()
+        for log in workdir.glob("*.log")
+        for line in log.read_text(errors="replace").splitlines()
     )
 
 
@@ -71,8 +73,8 @@ def test_a_stopped_mail_server_is_retried_by_the_worker_and_each_mail_arrives_on
         sent = mails.filter(status=MailStatus.SENT)
         wait_until(lambda: sent.count() == 2, 60, celery.logs)
         # Two more sweeps (the worker logs each), past a lease: nothing is sent again.
-        sweeps = sweeps_run(celery.logs())
-        wait_until(lambda: sweeps_run(celery.logs()) >= sweeps + 2, 30, celery.logs)
+        sweeps = sweeps_run(tmp_path)
+        wait_until(lambda: sweeps_run(tmp_path) >= sweeps + 2, 30, celery.logs)
     finally:
         celery.stop_all()
         smtp.stop()
