@@ -26,6 +26,7 @@ from mailing.choices import MailStatus
 from mailing.models import ERROR_LENGTH, MailAttempt, OutgoingMail
 from mailing.sending import Outcome, send
 from portal.audit import audit_record
+from portal.lib.backoff import doubling_backoff
 from portal.lib.queueing import enqueue
 
 logger = logging.getLogger(__name__)
@@ -121,11 +122,11 @@ def _enqueue_sends(mail_ids: Sequence[int]) -> None:
 def backoff(attempt_in_round: int) -> timedelta:
     """The wait after the n-th failed attempt: PORTAL_MAIL_BACKOFF_SECONDS doubled at each
     failure, at most PORTAL_MAIL_BACKOFF_MAX_SECONDS."""
-    base = settings.PORTAL_MAIL_BACKOFF_SECONDS
-    seconds = min(
-        base * 2 ** max(attempt_in_round - 1, 0), settings.PORTAL_MAIL_BACKOFF_MAX_SECONDS
+    return doubling_backoff(
+        attempt_in_round,
+        base=settings.PORTAL_MAIL_BACKOFF_SECONDS,
+        most=settings.PORTAL_MAIL_BACKOFF_MAX_SECONDS,
     )
-    return timedelta(seconds=seconds)
 
 
 def mail_send(*, mail_id: int) -> str:

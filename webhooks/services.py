@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from portal.audit import audit_record
 from portal.audit_batch import AuditEntry, audit_record_many
+from portal.lib.backoff import doubling_backoff
 from portal.lib.queueing import enqueue
 from webhooks.choices import DeliveryStatus
 from webhooks.models import ERROR_LENGTH, Delivery, DeliveryAttempt, Event, Subscription
@@ -190,11 +191,11 @@ def _enqueue_sends(delivery_ids: Sequence[int]) -> None:
 def backoff(attempt_in_round: int) -> timedelta:
     """The wait after the n-th failed attempt: PORTAL_WEBHOOK_BACKOFF_SECONDS doubled at each
     failure, at most PORTAL_WEBHOOK_BACKOFF_MAX_SECONDS."""
-    base = settings.PORTAL_WEBHOOK_BACKOFF_SECONDS
-    seconds = min(
-        base * 2 ** max(attempt_in_round - 1, 0), settings.PORTAL_WEBHOOK_BACKOFF_MAX_SECONDS
+    return doubling_backoff(
+        attempt_in_round,
+        base=settings.PORTAL_WEBHOOK_BACKOFF_SECONDS,
+        most=settings.PORTAL_WEBHOOK_BACKOFF_MAX_SECONDS,
     )
-    return timedelta(seconds=seconds)
 
 
 def webhook_delivery_send(*, delivery_id: int) -> str:
