@@ -453,6 +453,12 @@ PORTAL_MAIL_MAX_ATTEMPTS = env_int("PORTAL_MAIL_MAX_ATTEMPTS", 12)
 PORTAL_MAIL_BACKOFF_SECONDS = env_int("PORTAL_MAIL_BACKOFF_SECONDS", 60)
 PORTAL_MAIL_BACKOFF_MAX_SECONDS = env_int("PORTAL_MAIL_BACKOFF_MAX_SECONDS", 6 * 60 * 60)
 PORTAL_MAIL_LEASE_SECONDS = env_int("PORTAL_MAIL_LEASE_SECONDS", 120)
+# The edXML status messages this portal sends are signed with its exchange certificate (an
+# organisation's seal or system certificate) on a PKCS#11 token: its serial, user PIN and the
+# key's CKA_ID in hex. No serial: sent unsigned, and taken as unauthenticated (docs/exchange.md).
+EDXML_SIGNING_TOKEN_SERIAL = env_str("EDXML_SIGNING_TOKEN_SERIAL", "")
+EDXML_SIGNING_PIN = env_str("EDXML_SIGNING_PIN", "")
+EDXML_SIGNING_KEY_ID = env_str("EDXML_SIGNING_KEY_ID", "")
 
 # JSON lines naming the request, in the tasks it queued too (docs/deployment.md, "Logs").
 LOG_FORMAT = env_str("LOG_FORMAT", "text" if DEBUG else "json")

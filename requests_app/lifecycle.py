@@ -238,14 +238,28 @@ ACTIONS: Lifecycle[Action] = Lifecycle(
             field_label=_("Lý do từ chối bằng văn bản (bắt buộc)"),
             style="danger",
         ),
-        # edXML packages (docs/exchange.md, "edXML packages"): the portal's own move. A package
-        # imported reaches the CA's queue. A status message from the receiving system moves
-        # nothing: it is not authenticated yet, so it is only recorded on the sender's letter.
+        # edXML packages (docs/exchange.md): the portal's own moves. A package imported
+        # reaches the CA's queue; a status message signed by the receiving organisation ends
+        # the sender's letter or sends it back (an unsigned one moves nothing).
         Action(
             "edxml_receive",
             sources={S.ISSUED: SYSTEM},
             target=S.FORWARDED,
             label=_("Nhận qua trục liên thông (edXML)"),
+        ),
+        Action(
+            "edxml_done",
+            sources={S.PROVINCE_REVIEW: SYSTEM, S.FORWARDED: SYSTEM},
+            target=S.DONE,
+            webhook=EventType.LETTER_PROCESSED,
+            label=_("Nơi nhận báo đã xử lý xong (edXML, đã ký số)"),
+        ),
+        Action(
+            "edxml_return",
+            sources={S.PROVINCE_REVIEW: SYSTEM, S.FORWARDED: SYSTEM},
+            target=S.DRAFT,
+            webhook=EventType.LETTER_RETURNED,
+            label=_("Nơi nhận trả lại (edXML, đã ký số)"),
         ),
         Action(
             "cancel",

@@ -72,7 +72,8 @@ def serial_hex(number: int) -> str:
     return f"{number:X}"
 
 
-def _portal_certificate(signer_cert: asn1_x509.Certificate) -> Certificate | None:
+def portal_certificate(signer_cert: asn1_x509.Certificate) -> Certificate | None:
+    """The registry's certificate that is exactly `signer_cert` (same serial, same bytes)."""
     candidate = (
         Certificate.objects.select_related("issuer")
         .filter(serial=serial_hex(signer_cert.serial_number))
@@ -151,7 +152,7 @@ def _report(embedded, context: ValidationContext, agency) -> SignatureReport:
         if timestamped
         else status.signer_reported_dt or embedded.self_reported_timestamp
     )
-    certificate = _portal_certificate(signer_cert)
+    certificate = portal_certificate(signer_cert)
     revoked_at = _revocation_time(certificate)
     # Without a stated time a revoked signer cannot show it signed before the revocation.
     revoked_before = revoked_at is not None and (signing_time is None or revoked_at < signing_time)

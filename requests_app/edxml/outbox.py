@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from portal.audit import audit_record
 from requests_app.edxml import messages as m
+from requests_app.edxml.signer import status_signature
 from requests_app.models import CertRequest, EdxmlMessage
 
 # The moves of a received letter that its sender is told of, and the code each sends.
@@ -55,7 +56,8 @@ def status_record(
             at=timezone.now(),
             department=receiver.get("name", ""),
             staff=(getattr(person, "full_name", "") or (by.get_username() if by else ""))[:255],
-        )
+        ),
+        sign=status_signature,
     )
     message = EdxmlMessage.objects.create(
         letter=letter,
@@ -63,7 +65,7 @@ def status_record(
         kind=EdxmlMessage.Kind.STATUS,
         document_id=package.document_id,
         status_code=code,
-        parties={"sender": receiver.get("code", "")},
+        parties={"sender": receiver.get("code", ""), "signed": m.is_signed(data)},
         content=data,
         sha256=hashlib.sha256(data).hexdigest(),
         created_by=by,

@@ -1,8 +1,9 @@
 """edXML packages (docs/exchange.md, "edXML packages"): an issued, signed letter exported
 for the exchange axis, the same package imported on the receiving side (the letter created
 in the CA's queue, or the Sở KH&CN's inbox, with its signed PDF byte-identical and verified),
-and the status messages that flow back, recorded on the sender's letter without moving it
-(they are not authenticated yet)."""
+and the status messages that flow back: recorded on the sender's letter, and acted on (a
+"done" ends it, a "returned" sends it back) only when signed by the receiving organisation
+(docs/exchange.md, "Signed status messages")."""
 
 import hashlib
 from datetime import datetime
@@ -18,10 +19,11 @@ from agencies.documents import place_name
 from agencies.models import Organization
 from certificates.exceptions import CertificateError
 from certificates.signing import verification_summary, verify_pdf
+from certificates.signing.detached import verify_detached
 from portal.audit import audit_record
 from portal.documents import DocumentKind
 from portal.lib.filenames import safe_file_name
-from requests_app.choices import FormKind, Status
+from requests_app.choices import FormKind, Outcome, Status
 from requests_app.documents import TO_PROVINCE, recipients_of
 from requests_app.edxml import messages as m
 from requests_app.edxml.outbox import status_record
@@ -370,14 +372,46 @@ STATUS_LABELS = {
 }
 
 
+def _status_signer(status: m.StatusMessage, sender: Organization) -> dict | None:
+    """Who signed the status message for `sender` (None when it came unsigned); a signature
+    that is not valid, or not the sender's, refuses the message."""
+    if not status.signature:
+        return None
+    report = verify_detached(status.signed_content, status.signature, organization=sender)
+    if not report.ok:
+        _refuse(
+            _("Chữ ký số của thông điệp trạng thái không hợp lệ: %(why)s")
+            % {"why": "; ".join(report.problems)},
+            "edxml_status_bad_signature",
+        )
+    return {"name": report.signer_name[:255], "serial": report.signer_serial}
+
+
+# What an authenticated status message does to the sender's letter: its lifecycle move, and
+# what becomes of the rows (docs/exchange.md, "Signed status messages").
+STATUS_MOVES = {m.DONE: "edxml_done", m.RETURNED: "edxml_return"}
+
+
+def _act_on(letter: CertRequest, status: m.StatusMessage, *, by, note: str) -> None:
+    name = STATUS_MOVES.get(status.code)
+    if name is None or letter.status not in (Status.PROVINCE_REVIEW, Status.FORWARDED):
+        return
+    if status.code == m.DONE:
+        move(letter, name, by=by, note=note, done_at=timezone.now())
+        letter.rows.update(is_open=False)
+    else:
+        move(letter, name, by=by, note=note, due_on=None)
+        letter.rows.update(outcome=Outcome.PENDING, outcome_note="", is_open=True)
+
+
 def letter_edxml_status_import(*, data: bytes, by) -> EdxmlMessage:
-    """Record a status message about a letter we sent, as the receiver's unauthenticated
-    word: it NEVER moves the letter nor touches its rows. Anyone who can see the letter and
-    upload can write a message "from" the receiver's code (plain text in the file), so until
-    status messages arrive signed by the receiving organisation or over the exchange axis's
-    authenticated channel (not built), a "done" or "returned" is shown on the letter page
-    as "(chưa xác thực)" and the letter waits for its own moves. Each code is recorded once;
-    a message from an organisation the letter did not go to is refused."""
+    """Take a status message about a letter we sent. Signed by a seal or system certificate
+    of the receiving organisation (valid, in the registry, not revoked), it is authenticated
+    and acted on: "done" ends the letter, "returned" sends it back to its drafter with the
+    receiver's reason. Unsigned, it is only recorded as the receiver's unauthenticated word
+    (anyone who can see the letter and upload could write it). A signature that is not
+    valid refuses the message. Each code is taken once; a message from an organisation the
+    letter did not go to is refused."""
     status = m.read_status(data)
     letter = letter_of_document_id(status.document_id)
     if letter is None or not CertRequest.objects.visible_to(by).filter(pk=letter.pk).exists():
@@ -392,6 +426,7 @@ def letter_edxml_status_import(*, data: bytes, by) -> EdxmlMessage:
             % {"code": status.sender.code},
             "edxml_not_receiver",
         )
+    signer = _status_signer(status, sender)
     note = (status.description or "")[:1000]
     with transaction.atomic():
         locked = lock(letter)
@@ -413,11 +448,14 @@ def letter_edxml_status_import(*, data: bytes, by) -> EdxmlMessage:
                 "sender": status.sender.code,
                 "name": sender.name[:255],
                 "description": note,
-                "authenticated": False,
+                "authenticated": signer is not None,
+                "signer": signer,
             },
             sha256=hashlib.sha256(data).hexdigest(),
             created_by=by,
         )
+        if signer is not None:
+            _act_on(locked, status, by=by, note=note)
         audit_record(
             actor=by,
             action="cert_request.edxml_status",
@@ -426,7 +464,8 @@ def letter_edxml_status_import(*, data: bytes, by) -> EdxmlMessage:
                 "document_id": status.document_id,
                 "status_code": status.code,
                 "from": status.sender.code,
-                "authenticated": False,
+                "authenticated": signer is not None,
+                "signer": signer,
                 "status": locked.status,
             },
             reason=note,
@@ -436,7 +475,8 @@ def letter_edxml_status_import(*, data: bytes, by) -> EdxmlMessage:
 
 def letter_edxml_status_notices(cert_request: CertRequest) -> list[dict]:
     """The status messages received about a letter we sent, oldest first, each as the line
-    the letter page shows: whose word it is, that it is not authenticated, and what it says."""
+    the letter page shows: whose word it is, who signed it (or that it is not authenticated),
+    and what it says."""
     notices = []
     for message in cert_request.edxml_messages.filter(
         direction=EdxmlMessage.Direction.RECEIVED, kind=EdxmlMessage.Kind.STATUS
@@ -445,12 +485,24 @@ def letter_edxml_status_notices(cert_request: CertRequest) -> list[dict]:
         what = str(STATUS_LABELS.get(message.status_code, message.status_code))
         if parties.get("description"):
             what = f"{what}: {parties['description']}"
+        org = parties.get("name") or parties.get("sender", "")
+        if parties.get("authenticated"):
+            text = _("Thông báo của %(org)s (ký số bởi %(signer)s): %(what)s") % {
+                "org": org,
+                "signer": (parties.get("signer") or {}).get("name", ""),
+                "what": what,
+            }
+        else:
+            text = _("Theo thông báo của %(org)s (chưa xác thực): %(what)s") % {
+                "org": org,
+                "what": what,
+            }
         notices.append(
             {
                 "at": message.created_at,
                 "code": message.status_code,
-                "text": _("Theo thông báo của %(org)s (chưa xác thực): %(what)s")
-                % {"org": parties.get("name") or parties.get("sender", ""), "what": what},
+                "authenticated": bool(parties.get("authenticated")),
+                "text": text,
             }
         )
     return notices

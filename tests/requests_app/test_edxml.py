@@ -1,7 +1,7 @@
 """edXML packages (docs/exchange.md, "edXML packages"): an issued, signed letter exported,
 valid against the schema, imported on the receiving side with its PDF byte-identical and its
-signature verified; status messages flowing back, recorded on the sender's letter without
-moving it (they are not authenticated)."""
+signature verified; unsigned status messages flowing back, recorded on the sender's letter
+without moving it (the signed ones: test_edxml_signed_status.py)."""
 
 import hashlib
 import io

@@ -122,7 +122,9 @@ def test_the_lifecycle_table_names_the_four_letter_events():
         "forward": EventType.LETTER_FORWARDED,
         "return": EventType.LETTER_RETURNED,
         "complete": EventType.LETTER_PROCESSED,
-        # no edXML status message moves a letter (docs/exchange.md): none fires an event
+        # the receiving system's signed status messages over edXML (docs/exchange.md)
+        "edxml_return": EventType.LETTER_RETURNED,
+        "edxml_done": EventType.LETTER_PROCESSED,
     }
 
 

@@ -31,6 +31,7 @@ from portal.lib.pkcs11.library import (
 )
 from portal.lib.pkcs11.lifecycle import pin_reset, so_pin_change, token_create, token_wipe
 from portal.lib.pkcs11.objects import (
+    certificate_of_key,
     certificate_store,
     certificates,
     certificates_remove,
@@ -43,6 +44,7 @@ __all__ = [
     "TokenECKey",
     "TokenError",
     "TokenRSAKey",
+    "certificate_of_key",
     "certificate_store",
     "certificates",
     "certificates_remove",

@@ -113,6 +113,16 @@ def certificates(session: pkcs11.Session) -> list[bytes]:
         ]
 
 
+def certificate_of_key(session: pkcs11.Session, *, key_id: bytes) -> bytes | None:
+    """The DER of the certificate object beside key `key_id`, if the token holds one."""
+    with token_errors():
+        for item in session.get_objects(
+            {Attribute.CLASS: ObjectClass.CERTIFICATE, Attribute.ID: key_id}
+        ):
+            return bytes(item[Attribute.VALUE])
+    return None
+
+
 def certificates_remove(session: pkcs11.Session, *, key_id: bytes) -> int:
     """Destroy the certificate objects beside key `key_id` (a certificate replaced, or one
     written by an issuance the registry rolled back); returns how many."""

@@ -1,0 +1,212 @@
+"""Signed edXML status messages (docs/exchange.md, "Signed status messages"): the receiving
+side signs each status message with its system certificate on a token; the sender acts on a
+"done" or a "returned" only when that signature is valid and the receiver's, and refuses a
+message whose signature is not."""
+
+import base64
+import subprocess
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+from lxml import etree
+
+from certificates.choices import RevocationReason
+from portal.errors import DomainError
+from requests_app import services
+from requests_app.choices import FormKind, Outcome, Status
+from requests_app.edxml import messages as m
+from requests_app.edxml.outbox import status_record
+from requests_app.models import EdxmlMessage
+from tests.helpers import sign_in
+from tests.requests_app.edxml_world import ca_registrar, coded, exchange_token
+from tests.requests_app.letters import letter_at
+from webhooks.choices import EventType
+from webhooks.models import Event
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def world(cast, ca):
+    with coded(cast):
+        yield cast
+
+
+@pytest.fixture
+def ca_signs(world, settings):
+    """The CA's document-management system signs its status messages with its certificate."""
+    certificate, names = exchange_token(world.ca_org)
+    for name, value in names.items():
+        setattr(settings, name, value)
+    return certificate
+
+
+def sent_and_received(world, rows=2):
+    letter = letter_at(world, Status.PROVINCE_REVIEW, FormKind.ISSUE_ORGANIZATION, rows=rows)
+    data = services.letter_edxml_export(cert_request=letter)
+    # the CA's registry clerk receives it, so that an operator may decide on it
+    received = services.letter_edxml_import(data=data, by=ca_registrar(world))
+    return letter, received
+
+
+def _rows(letter):
+    return list(letter.rows.order_by("pk").values_list("outcome", "outcome_note", "is_open"))
+
+
+def test_a_signed_done_ends_the_senders_letter_and_closes_its_rows(world, ca_signs, client):
+    letter, received = sent_and_received(world)
+    done = status_record(received, code=m.DONE, by=world.ca_operator, note="Đã cấp chứng thư")
+    assert done.parties["signed"] is True
+    processed = Event.objects.filter(type=EventType.LETTER_PROCESSED).count()
+
+    services.letter_edxml_status_import(data=bytes(done.content), by=world.clerk_a)
+
+    letter.refresh_from_db()
+    assert letter.status == Status.DONE
+    assert letter.transitions.latest("pk").action == "edxml_done"
+    assert not letter.rows.filter(is_open=True).exists()
+    recorded = letter.edxml_messages.get(direction="received", status_code=m.DONE)
+    assert recorded.parties["authenticated"] is True
+    assert recorded.parties["signer"]["serial"] == ca_signs.serial
+    assert Event.objects.filter(type=EventType.LETTER_PROCESSED).count() == processed + 1
+    sign_in(client, world.clerk_a)
+    page = client.get(reverse("requests_app:detail", args=[letter.pk])).content.decode()
+    assert f"Thông báo của {world.ca_org.name} (ký số bởi {ca_signs.common_name})" in page
+
+
+def test_a_signed_return_sends_the_letter_back_to_its_drafter_with_the_reason(world, ca_signs):
+    letter, received = sent_and_received(world)
+    services.cert_request_return(cert_request=received, by=world.ca_operator, note="Thiếu MST")
+    returned = received.edxml_messages.get(direction="sent", status_code=m.RETURNED)
+    events = Event.objects.filter(type=EventType.LETTER_RETURNED).count()
+
+    services.letter_edxml_status_import(data=bytes(returned.content), by=world.clerk_a)
+
+    letter.refresh_from_db()
+    assert letter.status == Status.DRAFT
+    assert letter.transitions.latest("pk").note == "Thiếu MST"
+    assert set(_rows(letter)) == {(Outcome.PENDING, "", True)}
+    assert Event.objects.filter(type=EventType.LETTER_RETURNED).count() == events + 1
+
+
+def test_a_signed_message_changed_after_signing_is_refused_and_changes_nothing(world, ca_signs):
+    letter, received = sent_and_received(world)
+    done = bytes(status_record(received, code=m.DONE, by=world.ca_operator, note="Xong").content)
+    altered = done.replace(b"<edXML:Description>Xong<", b"<edXML:Description>Xong!<")
+    assert altered != done
+    rows = _rows(letter)
+
+    with pytest.raises(DomainError) as refused:
+        services.letter_edxml_status_import(data=altered, by=world.clerk_a)
+
+    assert refused.value.code == "edxml_status_bad_signature"
+    assert "Chữ ký bị sửa đổi" in refused.value.message
+    letter.refresh_from_db()
+    assert letter.status == Status.PROVINCE_REVIEW and _rows(letter) == rows
+    assert not letter.edxml_messages.filter(direction="received").exists()
+
+
+def test_a_message_signed_by_another_organisations_system_is_refused(world, settings):
+    """An agency's own system certificate (the sender's clerk could reach it) signing a
+    "done" from the CA's code: valid, trusted, but not the CA's."""
+    _certificate, names = exchange_token(world.agency_b)
+    for name, value in names.items():
+        setattr(settings, name, value)
+    letter, received = sent_and_received(world)
+    done = status_record(received, code=m.DONE, by=world.ca_operator)
+
+    with pytest.raises(DomainError) as refused:
+        services.letter_edxml_status_import(data=bytes(done.content), by=world.clerk_a)
+
+    assert "Người ký không thuộc cơ quan" in refused.value.message
+    letter.refresh_from_db()
+    assert letter.status == Status.PROVINCE_REVIEW
+
+
+def test_a_revoked_system_certificate_authenticates_nothing(world, ca_signs):
+    letter, received = sent_and_received(world)
+    done = status_record(received, code=m.DONE, by=world.ca_operator)
+    ca_signs.revoked_at = timezone.now() - timezone.timedelta(minutes=1)
+    ca_signs.revocation_reason = RevocationReason.KEY_COMPROMISE
+    ca_signs.save(update_fields=["revoked_at", "revocation_reason"])
+
+    with pytest.raises(DomainError) as refused:
+        services.letter_edxml_status_import(data=bytes(done.content), by=world.clerk_a)
+
+    assert "đã bị thu hồi" in refused.value.message
+    letter.refresh_from_db()
+    assert letter.status == Status.PROVINCE_REVIEW
+
+
+def test_a_signature_that_is_not_cms_is_refused_as_unreadable(world, ca_signs):
+    letter, received = sent_and_received(world)
+    done = bytes(status_record(received, code=m.DONE, by=world.ca_operator).content)
+    tree = etree.fromstring(done)
+    signature = tree.find(f".//{{{m.NS}}}StatusSignature")
+    signature.text = base64.b64encode(b"\x30\x03\x02\x01\x01").decode()
+    junk = etree.tostring(tree, xml_declaration=True, encoding="UTF-8")
+
+    with pytest.raises(DomainError) as refused:
+        services.letter_edxml_status_import(data=junk, by=world.clerk_a)
+
+    assert "Chữ ký không đọc được" in refused.value.message
+    letter.refresh_from_db()
+    assert letter.status == Status.PROVINCE_REVIEW
+
+
+def test_an_unsigned_done_is_only_recorded_when_the_receiver_has_no_token(world):
+    letter, received = sent_and_received(world)
+    done = status_record(received, code=m.DONE, by=world.ca_operator)
+    assert done.parties["signed"] is False
+    services.letter_edxml_status_import(data=bytes(done.content), by=world.clerk_a)
+    letter.refresh_from_db()
+    assert letter.status == Status.PROVINCE_REVIEW
+    recorded = letter.edxml_messages.get(direction="received", status_code=m.DONE)
+    assert recorded.parties["authenticated"] is False
+
+
+def test_a_move_whose_status_cannot_be_signed_is_refused_whole(world, ca_signs, settings):
+    _letter, received = sent_and_received(world)
+    settings.EDXML_SIGNING_PIN = "wrong-pin"
+    with pytest.raises(DomainError) as refused:
+        services.cert_request_return(cert_request=received, by=world.ca_operator, note="Thiếu")
+    assert refused.value.code == "edxml_signer_unavailable"
+    received.refresh_from_db()
+    assert received.status == Status.FORWARDED
+    assert not EdxmlMessage.objects.filter(letter=received, status_code=m.RETURNED).exists()
+
+
+def test_openssl_verifies_the_signature_over_the_status_element(world, ca_signs, tmp_path):
+    """An independent verifier: OpenSSL's CMS checks the detached signature over the
+    exclusive C14N of the Status element, chaining to the simulated root."""
+    _letter, received = sent_and_received(world)
+    done = bytes(status_record(received, code=m.DONE, by=world.ca_operator).content)
+    status = m.read_status(done)
+    (tmp_path / "sig.der").write_bytes(status.signature)
+    (tmp_path / "content.xml").write_bytes(status.signed_content)
+    chain = b"".join(
+        subprocess.run(
+            ["openssl", "x509", "-inform", "DER", "-outform", "PEM"],
+            input=bytes(der),
+            capture_output=True,
+            check=True,
+        ).stdout
+        for der in (world_root(ca_signs), bytes(ca_signs.issuer.certificate_der))
+    )
+    (tmp_path / "chain.pem").write_bytes(chain)
+    verify = [
+        "openssl", "cms", "-verify", "-binary", "-inform", "DER", "-in", str(tmp_path / "sig.der"),
+        "-content", str(tmp_path / "content.xml"), "-CAfile", str(tmp_path / "chain.pem"),
+        "-purpose", "any", "-out", "/dev/null",
+    ]  # fmt: skip
+    assert subprocess.run(verify, capture_output=True).returncode == 0
+    (tmp_path / "content.xml").write_bytes(status.signed_content.replace(b"05", b"02"))
+    assert subprocess.run(verify, capture_output=True).returncode != 0
+
+
+def world_root(certificate) -> bytes:
+    issuer = certificate.issuer
+    while issuer.parent_id:
+        issuer = issuer.parent
+    return bytes(issuer.certificate_der)
