@@ -24,15 +24,12 @@ from pyhanko.sign.signers.pdf_cms import PdfCMSSignedAttributes
 from pyhanko.sign.validation.generic_cms import async_validate_detached_cms
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
-from certificates.choices import SubjectKind
+from certificates.choices import RevocationReason, SubjectKind
 from certificates.models import Certificate
 from certificates.signing.context import validation_context, validation_material
-from certificates.signing.verify import KEY_AT_RISK, certificate_revoked_at, portal_certificate
+from certificates.signing.verify import certificate_revoked_at, portal_certificate
 from portal.lib.loops import run_outside_event_loop
 
-# The certificates that may speak for an organisation in a message between systems: its seal
-# (Mẫu 02) or a certificate of one of its systems (Mẫu 03), never a person's.
-ORGANISATION_KINDS = frozenset({SubjectKind.ORGANIZATION, SubjectKind.DEVICE_SERVICE})
 # How far ahead of our clock a signer's stated time may be.
 CLOCK_SKEW = timedelta(minutes=5)
 # A CMS structure bigger than this is not a status message's signature.
@@ -105,15 +102,49 @@ def _signed_data(signature_der: bytes) -> cms.SignedData | None:
             return None
         signed_data = content_info["content"]
         signed_data.native  # noqa: B018 - asn1crypto parses lazily: fail here
-    except (ValueError, TypeError, KeyError):
+    except Exception:  # hostile input: anything asn1crypto cannot read is "unreadable"
         return None
     return signed_data
 
 
-def verify_detached(data: bytes, signature_der: bytes, *, organization) -> DetachedReport:
+def speaks_for(certificate: Certificate, organization) -> bool:
+    """Whether `certificate` may speak for `organization` between systems: its own seal (an
+    organisation certificate whose subject is that organisation, not a unit it manages), or
+    a certificate of one of its own systems (Mẫu 03, managed by it, naming no other unit);
+    never a person's."""
+    if certificate.subject_kind == SubjectKind.ORGANIZATION:
+        return certificate.subject_organization_id == organization.pk
+    if certificate.subject_kind == SubjectKind.DEVICE_SERVICE:
+        return certificate.agency_id == organization.pk and certificate.subject_organization_id in (
+            None,
+            organization.pk,
+        )
+    return False
+
+
+def _revocation_problem(certificate: Certificate, signing_time: datetime | None) -> str:
+    """Why a revocation of the signer's certificate makes its stated time worthless: any
+    revocation at or before it, and any but a supersession (a renewal, a change of
+    information) after it, since the time is the signer's own word."""
+    revoked_at = certificate_revoked_at(certificate)
+    if revoked_at is None:
+        return ""
+    if (
+        signing_time is not None
+        and revoked_at > signing_time
+        and certificate.revocation_reason == RevocationReason.SUPERSEDED
+    ):
+        return ""
+    return _("Chứng thư người ký đã bị thu hồi")
+
+
+def verify_detached(
+    data: bytes, signature_der: bytes, *, organization, earliest: datetime | None = None
+) -> DetachedReport:
     """Whether `signature_der` is a valid signature over `data` by a certificate that speaks
-    for `organization`: intact, chaining to a trust root, in the registry as that
-    organisation's seal or system certificate, not revoked before it signed."""
+    for `organization` (`speaks_for`): intact, chaining to a trust root, in the registry, not
+    revoked (`_revocation_problem`), its stated signing time not before `earliest` nor ahead
+    of our clock."""
     signed_data = _signed_data(signature_der)
     if signed_data is None:
         return DetachedReport(problems=(_("Chữ ký không đọc được"),))
@@ -132,28 +163,25 @@ def verify_detached(data: bytes, signature_der: bytes, *, organization) -> Detac
         problems.append(_("Chữ ký bị sửa đổi"))
     if not status.trusted:
         problems.append(_("Chứng thư người ký không chuỗi về CA gốc tin cậy"))
-    if signing_time is None or signing_time > timezone.now() + CLOCK_SKEW:
+    if (
+        signing_time is None
+        or signing_time > timezone.now() + CLOCK_SKEW
+        or (earliest is not None and signing_time < earliest)
+    ):
         problems.append(_("Thời điểm ký không hợp lệ"))
     if certificate is None:
         problems.append(_("Chứng thư ký không có trong sổ đăng ký chứng thư số của hệ thống"))
     else:
-        if certificate.subject_kind not in ORGANISATION_KINDS:
+        if not speaks_for(certificate, organization):
             problems.append(
-                _("Chứng thư ký không phải của cơ quan hoặc hệ thống thông tin của cơ quan")
+                _("Chứng thư ký không phải chứng thư của cơ quan hoặc hệ thống của cơ quan gửi")
             )
-        if organization.pk not in (certificate.agency_id, certificate.subject_organization_id):
-            problems.append(_("Người ký không thuộc cơ quan"))
-        revoked_at = certificate_revoked_at(certificate)
-        # The stated time is the signer's own: after a revocation for a key that may be in
-        # other hands, no stated time is believed.
-        if revoked_at is not None and (
-            signing_time is None
-            or revoked_at <= signing_time
-            or certificate.revocation_reason in KEY_AT_RISK
-        ):
-            problems.append(_("Chứng thư người ký đã bị thu hồi trước thời điểm ký"))
+        revoked = _revocation_problem(certificate, signing_time)
+        if revoked:
+            problems.append(revoked)
+    names = signer_cert.subject.native.get("common_name", "") or ""
     return DetachedReport(
-        signer_name=signer_cert.subject.native.get("common_name", "") or "",
+        signer_name=names if isinstance(names, str) else ", ".join(names),
         signer_serial=f"{signer_cert.serial_number:X}",
         signing_time=signing_time,
         certificate=certificate,

@@ -22,9 +22,8 @@ from requests_app.services.drafting import (
     rows_add_many,
     rows_replace,
 )
-from requests_app.services.exchange import (
-    letter_edxml_export,
-    letter_edxml_import,
+from requests_app.services.exchange import letter_edxml_export, letter_edxml_import
+from requests_app.services.exchange_status import (
     letter_edxml_status_import,
     letter_edxml_status_notices,
 )

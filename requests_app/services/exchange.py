@@ -1,9 +1,7 @@
 """edXML packages (docs/exchange.md, "edXML packages"): an issued, signed letter exported
 for the exchange axis, the same package imported on the receiving side (the letter created
 in the CA's queue, or the Sở KH&CN's inbox, with its signed PDF byte-identical and verified),
-and the status messages that flow back: recorded on the sender's letter, and acted on (a
-"done" ends it, a "returned" sends it back) only when signed by the receiving organisation
-(docs/exchange.md, "Signed status messages")."""
+(the status messages that flow back are taken in by `exchange_status`)."""
 
 import hashlib
 from datetime import datetime
@@ -11,7 +9,6 @@ from datetime import datetime
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from agencies.access import scope_for
 from agencies.choices import OrgKind, Role
@@ -19,11 +16,10 @@ from agencies.documents import place_name
 from agencies.models import Organization
 from certificates.exceptions import CertificateError
 from certificates.signing import verification_summary, verify_pdf
-from certificates.signing.detached import verify_detached
 from portal.audit import audit_record
 from portal.documents import DocumentKind
 from portal.lib.filenames import safe_file_name
-from requests_app.choices import FormKind, Outcome, Status
+from requests_app.choices import FormKind, Status
 from requests_app.documents import TO_PROVINCE, recipients_of
 from requests_app.edxml import messages as m
 from requests_app.edxml.outbox import status_record
@@ -251,6 +247,36 @@ def _refuse_replay(document_id: str) -> None:
     )
 
 
+# The letter statuses in which a letter of this portal has already reached the Sở KH&CN's
+# inbox (it goes there when issued); the CA's queue is reached once it is forwarded.
+_BEFORE_THE_PROVINCE = {Status.DRAFT, Status.AWAITING_HEAD, Status.ISSUED, Status.CANCELLED}
+
+
+def _refuse_own_letter(document_id: str, *, action: str, receiver: Organization) -> None:
+    """A package of a letter this portal holds, which has already reached the importer's
+    office inside the portal, is refused: importing it would make a second, row-less copy."""
+    original = letter_of_document_id(document_id)
+    if original is None:
+        return
+    if action == "edxml_receive":
+        arrived = original.forwarded_at is not None
+    else:
+        arrived = original.status not in _BEFORE_THE_PROVINCE
+    if arrived:
+        _refuse(
+            _(
+                "Văn bản “%(number)s” đã đến %(receiver)s ngay trên Cổng (trạng thái: "
+                "%(status)s): không nhận thêm một bản từ gói edXML."
+            )
+            % {
+                "number": original.number,
+                "receiver": receiver.name,
+                "status": original.get_status_display(),
+            },
+            "edxml_already_here",
+        )
+
+
 def letter_edxml_import(*, data: bytes, by) -> CertRequest:
     """Create the letter a package carries, as received by `by`'s organisation: the sender
     matched by its code (an unknown code is refused), the importer's right to receive it
@@ -281,6 +307,7 @@ def letter_edxml_import(*, data: bytes, by) -> CertRequest:
         pdf_sha256=pdf_sha256,
     ).exists():
         _refuse_replay(package.document_id)
+    _refuse_own_letter(package.document_id, action=action, receiver=receiver)
     reports = _verified(pdf.content, agency)
     number = f"{package.number}/{package.notation}" if package.notation else package.number
     try:
@@ -357,152 +384,3 @@ def letter_edxml_import(*, data: bytes, by) -> CertRequest:
             _refuse_replay(package.document_id)
         raise
     return locked
-
-
-# Status messages -----------------------------------------------------------------------------
-
-
-# What each status code says, as shown on the sender's letter beside the receiver's note.
-STATUS_LABELS = {
-    m.RECEIVED: gettext_lazy("đã tiếp nhận"),
-    m.RETURNED: gettext_lazy("trả lại"),
-    m.ASSIGNED: gettext_lazy("đã phân công"),
-    m.IN_PROCESS: gettext_lazy("đang xử lý"),
-    m.DONE: gettext_lazy("đã xử lý xong"),
-}
-
-
-def _status_signer(status: m.StatusMessage, sender: Organization) -> dict | None:
-    """Who signed the status message for `sender` (None when it came unsigned); a signature
-    that is not valid, or not the sender's, refuses the message."""
-    if not status.signature:
-        return None
-    report = verify_detached(status.signed_content, status.signature, organization=sender)
-    if not report.ok:
-        _refuse(
-            _("Chữ ký số của thông điệp trạng thái không hợp lệ: %(why)s")
-            % {"why": "; ".join(report.problems)},
-            "edxml_status_bad_signature",
-        )
-    return {"name": report.signer_name[:255], "serial": report.signer_serial}
-
-
-# What an authenticated status message does to the sender's letter: its lifecycle move, and
-# what becomes of the rows (docs/exchange.md, "Signed status messages").
-STATUS_MOVES = {m.DONE: "edxml_done", m.RETURNED: "edxml_return"}
-
-
-def _act_on(letter: CertRequest, status: m.StatusMessage, *, by, note: str) -> None:
-    name = STATUS_MOVES.get(status.code)
-    if name is None or letter.status not in (Status.PROVINCE_REVIEW, Status.FORWARDED):
-        return
-    if status.code == m.DONE:
-        move(letter, name, by=by, note=note, done_at=timezone.now())
-        letter.rows.update(is_open=False)
-    else:
-        move(letter, name, by=by, note=note, due_on=None)
-        letter.rows.update(outcome=Outcome.PENDING, outcome_note="", is_open=True)
-
-
-def letter_edxml_status_import(*, data: bytes, by) -> EdxmlMessage:
-    """Take a status message about a letter we sent. Signed by a seal or system certificate
-    of the receiving organisation (valid, in the registry, not revoked), it is authenticated
-    and acted on: "done" ends the letter, "returned" sends it back to its drafter with the
-    receiver's reason. Unsigned, it is only recorded as the receiver's unauthenticated word
-    (anyone who can see the letter and upload could write it). A signature that is not
-    valid refuses the message. Each code is taken once; a message from an organisation the
-    letter did not go to is refused."""
-    status = m.read_status(data)
-    letter = letter_of_document_id(status.document_id)
-    if letter is None or not CertRequest.objects.visible_to(by).filter(pk=letter.pk).exists():
-        _refuse(
-            _("Không tìm thấy văn bản đã gửi có mã “%(id)s”.") % {"id": status.document_id},
-            "edxml_unknown_letter",
-        )
-    sender = Organization.objects.by_code(status.sender.code)
-    if sender is None or sender not in receivers_of(letter):
-        _refuse(
-            _("Cơ quan “%(code)s” không phải nơi nhận của văn bản này.")
-            % {"code": status.sender.code},
-            "edxml_not_receiver",
-        )
-    signer = _status_signer(status, sender)
-    note = (status.description or "")[:1000]
-    with transaction.atomic():
-        locked = lock(letter)
-        existing = EdxmlMessage.objects.filter(
-            direction=EdxmlMessage.Direction.RECEIVED,
-            kind=EdxmlMessage.Kind.STATUS,
-            document_id=status.document_id,
-            status_code=status.code,
-        ).first()
-        if existing is not None:
-            return existing
-        message = EdxmlMessage.objects.create(
-            letter=locked,
-            direction=EdxmlMessage.Direction.RECEIVED,
-            kind=EdxmlMessage.Kind.STATUS,
-            document_id=status.document_id,
-            status_code=status.code,
-            parties={
-                "sender": status.sender.code,
-                "name": sender.name[:255],
-                "description": note,
-                "authenticated": signer is not None,
-                "signer": signer,
-            },
-            sha256=hashlib.sha256(data).hexdigest(),
-            created_by=by,
-        )
-        if signer is not None:
-            _act_on(locked, status, by=by, note=note)
-        audit_record(
-            actor=by,
-            action="cert_request.edxml_status",
-            obj=locked,
-            after={
-                "document_id": status.document_id,
-                "status_code": status.code,
-                "from": status.sender.code,
-                "authenticated": signer is not None,
-                "signer": signer,
-                "status": locked.status,
-            },
-            reason=note,
-        )
-    return message
-
-
-def letter_edxml_status_notices(cert_request: CertRequest) -> list[dict]:
-    """The status messages received about a letter we sent, oldest first, each as the line
-    the letter page shows: whose word it is, who signed it (or that it is not authenticated),
-    and what it says."""
-    notices = []
-    for message in cert_request.edxml_messages.filter(
-        direction=EdxmlMessage.Direction.RECEIVED, kind=EdxmlMessage.Kind.STATUS
-    ).defer("content"):
-        parties = message.parties or {}
-        what = str(STATUS_LABELS.get(message.status_code, message.status_code))
-        if parties.get("description"):
-            what = f"{what}: {parties['description']}"
-        org = parties.get("name") or parties.get("sender", "")
-        if parties.get("authenticated"):
-            text = _("Thông báo của %(org)s (ký số bởi %(signer)s): %(what)s") % {
-                "org": org,
-                "signer": (parties.get("signer") or {}).get("name", ""),
-                "what": what,
-            }
-        else:
-            text = _("Theo thông báo của %(org)s (chưa xác thực): %(what)s") % {
-                "org": org,
-                "what": what,
-            }
-        notices.append(
-            {
-                "at": message.created_at,
-                "code": message.status_code,
-                "authenticated": bool(parties.get("authenticated")),
-                "text": text,
-            }
-        )
-    return notices

@@ -106,14 +106,19 @@ def edxml_upload(request):
                 letter = services.letter_edxml_import(data=data, by=request.user)
                 messages.success(request, _("Đã tiếp nhận văn bản từ gói edXML."))
             else:
-                letter = services.letter_edxml_status_import(data=data, by=request.user).letter
-                messages.success(
-                    request,
-                    _(
+                message = services.letter_edxml_status_import(data=data, by=request.user)
+                letter = message.letter
+                if message.parties.get("authenticated"):
+                    text = _(
+                        "Đã nhận thông điệp trạng thái có chữ ký số hợp lệ của nơi nhận; văn bản "
+                        "hiện ở trạng thái: %(status)s."
+                    ) % {"status": letter.get_status_display()}
+                else:
+                    text = _(
                         "Đã ghi nhận thông điệp trạng thái (chưa xác thực): trạng thái văn bản "
                         "không thay đổi."
-                    ),
-                )
+                    )
+                messages.success(request, text)
         except DomainError as exc:
             form.add_error("file", exc.message)
         else:

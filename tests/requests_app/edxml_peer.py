@@ -17,6 +17,7 @@ import django
 def main(out: Path, note: str) -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     django.setup()
+    # A process of its own: the portal's modules can be read only once Django is set up.
     from django.contrib.auth import get_user_model
 
     from requests_app import services

@@ -54,11 +54,19 @@ def ca_registrar(cast):
 EXCHANGE_PIN = "exchange-user-pin"
 
 
-def exchange_token(org, *, common_name="Hệ thống quản lý văn bản và điều hành"):
-    """A system certificate of `org` (Mẫu 03: a device, service or software) with its key made
-    inside a SoftHSM2 token, issued by the simulated CA from the token's PKCS#10 request and
-    written back onto the token, as `org`'s document-management system would hold it. Returns
-    the registry's certificate and the EDXML_SIGNING_* settings that name the token."""
+def exchange_token(
+    org,
+    *,
+    common_name="Hệ thống quản lý văn bản và điều hành",
+    kind=SubjectKind.DEVICE_SERVICE,
+    subject_organization=None,
+):
+    """A system certificate of `org` (Mẫu 03: a device, service or software; registered as
+    the CA registers one, naming no unit) with its key made inside a SoftHSM2 token, issued
+    by the simulated CA from the token's PKCS#10 request and written back onto the token, as
+    `org`'s document-management system would hold it. `kind` and `subject_organization`
+    register it otherwise (a seal, a person's). Returns the registry's certificate and the
+    EDXML_SIGNING_* settings that name the token."""
     serial = p11.token_create(
         label=f"exchange-{secrets.token_hex(3)}", so_pin="exchange-so-pin", user_pin=EXCHANGE_PIN
     )
@@ -90,9 +98,10 @@ def exchange_token(org, *, common_name="Hệ thống quản lý văn bản và �
         p11.certificate_store(session, key_id=key_id, label="exchange", der=issued.der)
     certificate = Certificate.objects.create(
         serial=issued.serial,
-        subject_kind=SubjectKind.DEVICE_SERVICE,
+        subject_kind=kind,
         agency=org,
-        subject_organization=org,
+        subject_organization=subject_organization,
+        person=f.PersonFactory(organization=org) if kind == SubjectKind.PERSON else None,
         common_name=common_name,
         email="vanthu@example.gov.vn",
         not_before=issued.not_before,

@@ -341,8 +341,33 @@ def test_the_command_imports_a_package_and_a_status_message(world, tmp_path):
     assert str(failed.value) == "Không có người dùng “nobody”."
 
 
+def package_of_a_letter_elsewhere(world) -> bytes:
+    """The package of a letter that only the sending portal holds: made and exported in a
+    transaction rolled back (a letter that reached the office inside this portal is not
+    received again as a package)."""
+    signing_ready(world)  # the certificates, which the receiving side has of its own
+    box = {}
+    with pytest.raises(Rollback), transaction.atomic():
+        box["data"] = sent_letter(world)[1]
+        raise Rollback
+    return box["data"]
+
+
+def test_a_package_of_a_letter_that_reached_the_office_here_is_refused(world):
+    letter, data = sent_letter(world)
+    with pytest.raises(DomainError) as refused:
+        services.letter_edxml_import(data=data, by=world.officer_1)
+    assert refused.value.code == "edxml_already_here"
+    assert letter.number in refused.value.message
+    services.cert_request_forward(cert_request=letter, by=world.officer_1)
+    with pytest.raises(DomainError) as refused:
+        services.letter_edxml_import(data=data, by=world.ca_operator)
+    assert refused.value.code == "edxml_already_here"
+    assert not EdxmlMessage.objects.filter(direction="received").exists()
+
+
 def test_the_provinces_office_receives_a_package_into_its_inbox(world):
-    _letter, data = sent_letter(world)
+    data = package_of_a_letter_elsewhere(world)
     received = services.letter_edxml_import(data=data, by=world.officer_1)
     assert received.status == Status.PROVINCE_REVIEW
     assert received.forwarded_at is None
@@ -352,7 +377,7 @@ def test_the_provinces_office_receives_a_package_into_its_inbox(world):
 
 
 def test_the_receiver_downloads_its_status_messages_for_the_sender(world, client):
-    _letter, data = sent_letter(world)
+    data = package_of_a_letter_elsewhere(world)
     received = services.letter_edxml_import(data=data, by=world.officer_1)
     message = EdxmlMessage.objects.get(letter=received, direction="sent", kind="status")
     sign_in(client, world.officer_1)

@@ -11,13 +11,14 @@ from django.urls import reverse
 from django.utils import timezone
 from lxml import etree
 
-from certificates.choices import RevocationReason
+from certificates.choices import RevocationReason, SubjectKind
 from portal.errors import DomainError
 from requests_app import services
 from requests_app.choices import FormKind, Outcome, Status
 from requests_app.edxml import messages as m
 from requests_app.edxml.outbox import status_record
-from requests_app.models import EdxmlMessage
+from requests_app.edxml.signer import status_signature
+from requests_app.models import CertRequest, EdxmlMessage
 from tests.helpers import sign_in
 from tests.requests_app.edxml_world import ca_registrar, coded, exchange_token
 from tests.requests_app.letters import letter_at
@@ -111,24 +112,136 @@ def test_a_signed_message_changed_after_signing_is_refused_and_changes_nothing(w
     assert_refused(world, letter, altered, "Chữ ký bị sửa đổi")
 
 
-def test_a_message_signed_by_another_organisations_system_is_refused(world, settings):
-    """An agency's own system certificate (the sender's clerk could reach it) signing a
-    "done" from the CA's code: valid, trusted, but not the CA's."""
-    _certificate, names = exchange_token(world.agency_b)
+def use(settings, names):
     for name, value in names.items():
         setattr(settings, name, value)
-    letter, received = sent_and_received(world)
-    done = status_record(received, code=m.DONE, by=world.ca_operator)
-    assert_refused(world, letter, bytes(done.content), "Người ký không thuộc cơ quan")
 
 
-def test_a_revoked_system_certificate_authenticates_nothing(world, ca_signs):
+NOT_THE_SENDERS = "không phải chứng thư của cơ quan hoặc hệ thống của cơ quan gửi"
+
+
+@pytest.mark.parametrize(
+    "whose",
+    ["another agency's system", "a person's", "a seal of a unit the CA manages"],
+)
+def test_a_message_signed_by_a_certificate_that_does_not_speak_for_the_receiver_is_refused(
+    world, settings, whose
+):
+    """Valid and trusted signatures, but not the CA's word: another agency's system
+    certificate (the sender's clerk could reach one), a person's certificate of the CA, an
+    organisation certificate the CA manages for another organisation."""
+    org, kind, subject = {
+        "another agency's system": (world.agency_b, SubjectKind.DEVICE_SERVICE, None),
+        "a person's": (world.ca_org, SubjectKind.PERSON, None),
+        "a seal of a unit the CA manages": (
+            world.ca_org,
+            SubjectKind.ORGANIZATION,
+            world.agency_b,
+        ),
+    }[whose]
+    use(settings, exchange_token(org, kind=kind, subject_organization=subject)[1])
     letter, received = sent_and_received(world)
     done = status_record(received, code=m.DONE, by=world.ca_operator)
-    ca_signs.revoked_at = timezone.now() - timezone.timedelta(minutes=1)
-    ca_signs.revocation_reason = RevocationReason.KEY_COMPROMISE
+    assert_refused(world, letter, bytes(done.content), NOT_THE_SENDERS)
+
+
+def test_the_cas_own_seal_speaks_for_it(world, settings):
+    use(
+        settings,
+        exchange_token(
+            world.ca_org, kind=SubjectKind.ORGANIZATION, subject_organization=world.ca_org
+        )[1],
+    )
+    letter, received = sent_and_received(world)
+    done = status_record(received, code=m.DONE, by=world.ca_operator)
+    services.letter_edxml_status_import(data=bytes(done.content), by=world.clerk_a)
+    letter.refresh_from_db()
+    assert letter.status == Status.DONE
+
+
+def test_a_forged_unsigned_message_first_does_not_stop_the_signed_one(world, ca_signs):
+    """The sender's clerk records an unsigned 05 first (its signature stripped); the
+    receiver's signed 05, taken later, still ends the letter."""
+    letter, received = sent_and_received(world)
+    signed = bytes(status_record(received, code=m.DONE, by=world.ca_operator).content)
+    tree = etree.fromstring(signed)
+    element = tree.find(f".//{{{m.NS}}}StatusSignature")
+    element.getparent().remove(element)
+    stripped = etree.tostring(tree, xml_declaration=True, encoding="UTF-8")
+    services.letter_edxml_status_import(data=stripped, by=world.clerk_a)
+    letter.refresh_from_db()
+    assert letter.status == Status.PROVINCE_REVIEW
+
+    services.letter_edxml_status_import(data=signed, by=world.clerk_a)
+
+    letter.refresh_from_db()
+    assert letter.status == Status.DONE
+    recorded = letter.edxml_messages.get(direction="received", status_code=m.DONE)
+    assert recorded.parties["authenticated"] is True
+    # and the unsigned one again changes nothing
+    services.letter_edxml_status_import(data=stripped, by=world.clerk_a)
+    assert letter.edxml_messages.get(direction="received").parties["authenticated"] is True
+
+
+def test_a_done_signed_by_the_province_for_a_letter_the_ca_processes_moves_nothing(world, settings):
+    """The Sở KH&CN is a receiver of the letter, but the CA processes it: the Sở's signed
+    "done" is recorded, authenticated, and the letter waits for the CA's."""
+    use(settings, exchange_token(world.office_1)[1])
+    letter = letter_at(world, Status.PROVINCE_REVIEW, FormKind.ISSUE_ORGANIZATION)
+    done = m.status_xml(
+        m.StatusMessage(
+            document_id=services.exchange.document_id_of(letter),
+            letter_sender_code=world.agency_a.code,
+            letter_code=letter.number,
+            promulgated_on=letter.issued_on,
+            sender=m.Organ(code=world.office_1.code, name=world.office_1.name),
+            code=m.DONE,
+            description="",
+            at=timezone.now(),
+            department="",
+            staff="",
+        ),
+        sign=status_signature,
+    )
+    services.letter_edxml_status_import(data=done, by=world.clerk_a)
+    letter.refresh_from_db()
+    assert letter.status == Status.PROVINCE_REVIEW
+    assert letter.edxml_messages.get(direction="received").parties["authenticated"] is True
+
+
+@pytest.mark.parametrize(
+    "reason,refused",
+    [(RevocationReason.KEY_COMPROMISE, True), (RevocationReason.SUPERSEDED, False)],
+)
+def test_a_certificate_revoked_after_signing_counts_only_when_superseded(
+    world, ca_signs, reason, refused
+):
+    """Revoked after the stated signing time: a renewal (superseded) leaves the message
+    good; a compromised key makes any stated time worthless."""
+    letter, received = sent_and_received(world)
+    done = bytes(status_record(received, code=m.DONE, by=world.ca_operator).content)
+    ca_signs.revoked_at = timezone.now() + timezone.timedelta(seconds=1)
+    ca_signs.revocation_reason = reason
     ca_signs.save(update_fields=["revoked_at", "revocation_reason"])
-    assert_refused(world, letter, bytes(done.content), "đã bị thu hồi")
+    if refused:
+        assert_refused(world, letter, done, "đã bị thu hồi")
+    else:
+        services.letter_edxml_status_import(data=done, by=world.clerk_a)
+        letter.refresh_from_db()
+        assert letter.status == Status.DONE
+
+
+def test_a_signature_made_before_the_letter_was_issued_is_refused(world, ca_signs):
+    """A letter dated tomorrow: a status about it signed today states an impossible time."""
+    letter = letter_at(world, Status.PROVINCE_REVIEW, FormKind.ISSUE_ORGANIZATION)
+    CertRequest.objects.filter(pk=letter.pk).update(
+        issued_on=timezone.localdate() + timezone.timedelta(days=1)
+    )
+    letter.refresh_from_db()
+    data = services.letter_edxml_export(cert_request=letter)
+    received = services.letter_edxml_import(data=data, by=ca_registrar(world))
+    done = bytes(status_record(received, code=m.DONE, by=world.ca_operator).content)
+    assert_refused(world, letter, done, "Thời điểm ký không hợp lệ")
 
 
 def test_a_signature_that_is_not_cms_is_refused_as_unreadable(world, ca_signs):
