@@ -25,6 +25,10 @@ class Outcome:
     error: str = ""
     duration_ms: int = 0
 
+    @property
+    def code(self) -> int | None:
+        return self.smtp_code
+
 
 def build_message(mail, *, connection=None) -> EmailMessage:
     """The message as sent, the same at every attempt: its Message-ID kept in the row, its

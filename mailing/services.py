@@ -142,16 +142,7 @@ def mail_send(*, mail_id: int) -> str:
     if not outbox_claim(row=mail, now=now):
         return "skipped"
     outcome = send(mail)
-    return outbox_attempt_record(
-        row=mail,
-        ok=outcome.ok,
-        permanent=outcome.permanent,
-        code=outcome.smtp_code,
-        error=outcome.error,
-        duration_ms=outcome.duration_ms,
-        started_at=now,
-        on_retry=_enqueue_retry,
-    )
+    return outbox_attempt_record(row=mail, outcome=outcome, started_at=now, on_retry=_enqueue_retry)
 
 
 def _enqueue_retry(mail_id: int, wait: timedelta) -> None:

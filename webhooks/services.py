@@ -276,13 +276,7 @@ def _record_attempt(delivery: Delivery, outcome: Outcome, *, started_at: datetim
     """Delivered, dead (the round's last attempt), or a retry after the doubling backoff
     (portal/outbox/services.py)."""
     return outbox_attempt_record(
-        row=delivery,
-        ok=outcome.ok,
-        code=outcome.status_code,
-        error=outcome.error,
-        duration_ms=outcome.duration_ms,
-        started_at=started_at,
-        on_retry=_enqueue_retry,
+        row=delivery, outcome=outcome, started_at=started_at, on_retry=_enqueue_retry
     )
 
 

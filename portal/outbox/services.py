@@ -6,6 +6,7 @@ claimed in one UPDATE, then the caller sends, then records the attempt."""
 
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from django.conf import settings
 from django.db import transaction
@@ -19,6 +20,19 @@ from portal.outbox.querysets import PENDING
 
 RETRY = "retry"
 SKIPPED = "skipped"
+
+
+class AttemptOutcome(Protocol):
+    """What an outbox's sending says of one attempt."""
+
+    ok: bool
+    permanent: bool  # a refusal for good: no further attempt
+    error: str
+    duration_ms: int
+
+    @property
+    def code(self) -> int | None:
+        """The receiver's reply code, if it answered."""
 
 
 def _setting(row_or_model, name: str) -> int:
@@ -68,12 +82,8 @@ def outbox_claim(*, row: OutboxItem, now: datetime) -> bool:
 def outbox_attempt_record(
     *,
     row: OutboxItem,
-    ok: bool,
-    code: int | None,
-    error: str,
-    duration_ms: int,
+    outcome: AttemptOutcome,
     started_at: datetime,
-    permanent: bool = False,
     on_retry: Callable[[int, timedelta], None],
 ) -> str:
     """Record the attempt `row.attempts` claimed by this caller (one attempt row, unique per
@@ -89,24 +99,24 @@ def outbox_attempt_record(
     outbox = row.outbox
     number = row.attempts
     now = timezone.now()
-    error = error[:ERROR_LENGTH]
+    code, error = outcome.code, outcome.error[:ERROR_LENGTH]
     model = type(row)
     mine = model.objects.filter(pk=row.pk, attempts=number, status=PENDING)
     with transaction.atomic():
         row.tries.create(
             number=number,
             started_at=started_at,
-            duration_ms=duration_ms,
+            duration_ms=outcome.duration_ms,
             error=error,
             **{outbox.code: code},
         )
         fields = {outbox.last_code: code, "last_error": error}
-        if ok:
+        if outcome.ok:
             model.objects.filter(pk=row.pk, status__in=outbox.late_success_from).update(
                 status=outbox.done, **{outbox.done_at: now, outbox.given_up_at: None}, **fields
             )
             return str(outbox.done)
-        if permanent or number >= getattr(row, outbox.limit):
+        if outcome.permanent or number >= getattr(row, outbox.limit):
             if mine.update(status=outbox.given_up, **{outbox.given_up_at: now}, **fields):
                 audit_record(
                     actor=None,
