@@ -31,7 +31,8 @@ class OutgoingMail(OutboxItem):
     body = models.TextField(_("nội dung"))
     # [{"name": "Mau01_12-STC-CKS_2026-03-05.pdf", "sha256": "…", "extension": ".pdf",
     #   "content_type": "application/pdf"}, …]: files of the documents' storage, read at
-    # sending (never rendered again).
+    # sending (never rendered again); or {"name", "made_by", "source", "extension",
+    # "content_type"}: made once by its app at the first attempt (mailing/attachments.py).
     attachments = models.JSONField(_("tệp đính kèm"), default=list)
     message_id = models.CharField(_("Message-ID"), max_length=250, unique=True)
     status = models.CharField(

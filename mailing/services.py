@@ -46,7 +46,8 @@ INVALID_ADDRESS = "not sent: the recipient's address is not a valid e-mail addre
 class NewMail:
     """A mail to write: what it is about ("cert_request:42"), for which issuance, to whom,
     why, and what it says and carries (`attachments`: dicts name, sha256, extension,
-    content_type of files already in the documents' storage)."""
+    content_type of files already in the documents' storage, or with made_by and source
+    instead of sha256 for a file made at the first attempt, mailing/attachments.py)."""
 
     about: str
     purpose: str
