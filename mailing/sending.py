@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 
+from mailing.attachments import AttachmentRefused, attachment_make
 from portal.documents import document_storage
 from portal.lib.stored_files import ContentMismatch, content_read
 
@@ -25,10 +26,15 @@ class Outcome:
     error: str = ""
     duration_ms: int = 0
 
+    @property
+    def code(self) -> int | None:
+        return self.smtp_code
+
 
 def build_message(mail, *, connection=None) -> EmailMessage:
     """The message as sent, the same at every attempt: its Message-ID kept in the row, its
-    files read from the storage they were kept in when the mail was written."""
+    files read from the storage they were kept in when the mail was written, or made once by
+    their app at the first attempt and kept (mailing/attachments.py)."""
     message = EmailMessage(
         subject=mail.subject,
         body=mail.body,
@@ -39,7 +45,10 @@ def build_message(mail, *, connection=None) -> EmailMessage:
     )
     storage = document_storage()
     for item in mail.attachments:
-        data = content_read(storage, item["sha256"], extension=item["extension"])
+        if "sha256" in item:
+            data = content_read(storage, item["sha256"], extension=item["extension"])
+        else:
+            data = attachment_make(item)
         message.attach(item["name"], data, item["content_type"])
     return message
 
@@ -63,7 +72,8 @@ def send(mail) -> Outcome:
     (a bounce at submission), except an authentication failure (the portal's own settings,
     to be fixed: tried again); a 4xx reply, a refused connection, a timeout or a dropped
     connection is temporary. A file missing or damaged in the storage is temporary too (the
-    store may be back), and says so; so is any other error (logged with its traceback)."""
+    store may be back), and says so; so is any other error (logged with its traceback). A
+    file its app refuses to make any more (`AttachmentRefused`) is permanent."""
     started = time.monotonic()
 
     def took() -> int:
@@ -76,6 +86,8 @@ def send(mail) -> Outcome:
     except (FileNotFoundError, ContentMismatch) as exc:
         return Outcome(False, error=f"attachment unreadable: {type(exc).__name__}: {exc}",
                        duration_ms=took())  # fmt: skip
+    except AttachmentRefused as exc:
+        return Outcome(False, permanent=True, error=f"not sent: {exc}", duration_ms=took())
     except smtplib.SMTPAuthenticationError as exc:
         code, text = _reply(exc)
         return Outcome(False, smtp_code=code, error=f"authentication failed: {code} {text}",

@@ -19,15 +19,20 @@ from django.core.exceptions import ValidationError
 from django.core.mail.utils import DNS_NAME
 from django.core.validators import validate_email
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 
 from mailing.choices import MailStatus
-from mailing.models import ERROR_LENGTH, MailAttempt, OutgoingMail
-from mailing.sending import Outcome, send
+from mailing.models import OutgoingMail
+from mailing.sending import send
 from portal.audit import audit_record
-from portal.lib.backoff import doubling_backoff
 from portal.lib.queueing import enqueue
+from portal.outbox.models import ERROR_LENGTH
+from portal.outbox.services import (
+    outbox_attempt_record,
+    outbox_claim,
+    outbox_give_up,
+    outbox_sweep,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -41,7 +46,8 @@ INVALID_ADDRESS = "not sent: the recipient's address is not a valid e-mail addre
 class NewMail:
     """A mail to write: what it is about ("cert_request:42"), for which issuance, to whom,
     why, and what it says and carries (`attachments`: dicts name, sha256, extension,
-    content_type of files already in the documents' storage)."""
+    content_type of files already in the documents' storage, or with made_by and source
+    instead of sha256 for a file made at the first attempt, mailing/attachments.py)."""
 
     about: str
     purpose: str
@@ -119,22 +125,12 @@ def _enqueue_sends(mail_ids: Sequence[int]) -> None:
             return  # the broker is away: the sweep queues them again
 
 
-def backoff(attempt_in_round: int) -> timedelta:
-    """The wait after the n-th failed attempt: PORTAL_MAIL_BACKOFF_SECONDS doubled at each
-    failure, at most PORTAL_MAIL_BACKOFF_MAX_SECONDS."""
-    return doubling_backoff(
-        attempt_in_round,
-        base=settings.PORTAL_MAIL_BACKOFF_SECONDS,
-        most=settings.PORTAL_MAIL_BACKOFF_MAX_SECONDS,
-    )
-
-
 def mail_send(*, mail_id: int) -> str:
     """One attempt at the mail if it is due: "sent", "retry", "failed", or "skipped" (sent or
     failed already, not due, or claimed by another worker). The attempt is claimed in one
     UPDATE (attempts + 1, next attempt a lease ahead) before the mail server is spoken to, so
     a redelivered task or a second worker finds it claimed and sends nothing; the result is
-    recorded with the attempt's row, unique per (mail, number)."""
+    recorded with the attempt's row, unique per (mail, number) (portal/outbox/services.py)."""
     mail = OutgoingMail.objects.filter(pk=mail_id).first()
     if mail is None or mail.status != MailStatus.PENDING:
         return "skipped"
@@ -142,79 +138,12 @@ def mail_send(*, mail_id: int) -> str:
     if mail.attempts >= mail.give_up_after:
         # Its attempts are spent without one recorded as given up (workers that died while
         # sending it): given up now, rather than tried for ever.
-        return _give_up(mail, now=now)
-    lease = timedelta(seconds=settings.PORTAL_MAIL_LEASE_SECONDS)
-    claimed = (
-        OutgoingMail.objects.due(now)
-        .filter(pk=mail.pk, attempts=mail.attempts, give_up_after=mail.give_up_after)
-        .update(attempts=F("attempts") + 1, next_attempt_at=now + lease)
-    )
-    if not claimed:
+        reason = f"given up after {mail.attempts} attempts without an answer recorded"
+        return outbox_give_up(row=mail, now=now, reason=reason)
+    if not outbox_claim(row=mail, now=now):
         return "skipped"
-    mail.attempts += 1
     outcome = send(mail)
-    return _record_attempt(mail, outcome, started_at=now)
-
-
-def _record_attempt(mail: OutgoingMail, outcome: Outcome, *, started_at: datetime) -> str:
-    number = mail.attempts
-    now = timezone.now()
-    error = outcome.error[:ERROR_LENGTH]
-    mine = OutgoingMail.objects.filter(pk=mail.pk, attempts=number, status=MailStatus.PENDING)
-    with transaction.atomic():
-        MailAttempt.objects.create(
-            mail=mail,
-            number=number,
-            started_at=started_at,
-            duration_ms=outcome.duration_ms,
-            smtp_code=outcome.smtp_code,
-            error=error,
-        )
-        fields = {"last_smtp_code": outcome.smtp_code, "last_error": error}
-        if outcome.ok:
-            # Sent is sent, even if this attempt outlasted its lease and another worker has
-            # claimed a further one since: that one's record finds it sent; a mail given up meanwhile
-            # was delivered all the same (webhooks/services.py does the same). A bounce stays.
-            late = OutgoingMail.objects.filter(
-                pk=mail.pk, status__in=[MailStatus.PENDING, MailStatus.FAILED]
-            )
-            late.update(status=MailStatus.SENT, sent_at=now, failed_at=None, **fields)
-            return "sent"
-        if outcome.permanent or number >= mail.give_up_after:
-            if mine.update(status=MailStatus.FAILED, failed_at=now, **fields):
-                audit_record(
-                    actor=None,
-                    action="outgoing_mail.failed",
-                    obj=mail,
-                    after={"attempts": number, "smtp_code": outcome.smtp_code},
-                    reason=error,
-                )
-            return "failed"
-        in_round = number - (mail.give_up_after - settings.PORTAL_MAIL_MAX_ATTEMPTS)
-        wait = backoff(in_round)
-        if mine.update(next_attempt_at=now + wait, **fields):
-            transaction.on_commit(lambda: _enqueue_retry(mail.pk, wait))
-        return "retry"
-
-
-def _give_up(mail: OutgoingMail, *, now: datetime) -> str:
-    reason = f"given up after {mail.attempts} attempts without an answer recorded"
-    with transaction.atomic():
-        given_up = (
-            OutgoingMail.objects.due(now)
-            .filter(pk=mail.pk, attempts=mail.attempts, give_up_after=mail.give_up_after)
-            .update(status=MailStatus.FAILED, failed_at=now, last_error=reason[:ERROR_LENGTH])
-        )
-        if not given_up:
-            return "skipped"
-        audit_record(
-            actor=None,
-            action="outgoing_mail.failed",
-            obj=mail,
-            after={"attempts": mail.attempts, "smtp_code": None},
-            reason=reason,
-        )
-    return "failed"
+    return outbox_attempt_record(row=mail, outcome=outcome, started_at=now, on_retry=_enqueue_retry)
 
 
 def _enqueue_retry(mail_id: int, wait: timedelta) -> None:
@@ -228,21 +157,11 @@ def _enqueue_retry(mail_id: int, wait: timedelta) -> None:
 
 def mail_sweep(*, now: datetime | None = None, limit: int = 10_000) -> int:
     """Beat's safety net: queue again every pending mail overdue by more than a lease (its
-    message lost with the broker, its worker dead, its retry left to the sweep). How many."""
-    now = now or timezone.now()
-    stale = now - timedelta(seconds=settings.PORTAL_MAIL_LEASE_SECONDS)
-    # Each mail it queues is marked due at `now` in the same transaction that picks it (rows
-    # another sweep holds are skipped): the next sweeps leave it to that message for a lease
-    # instead of queueing it again every minute, while the send task still finds it due.
-    with transaction.atomic():
-        due = list(
-            OutgoingMail.objects.due(stale)
-            .select_for_update(skip_locked=True)
-            .order_by("next_attempt_at")
-            .values_list("pk", flat=True)[:limit]
-        )
-        OutgoingMail.objects.filter(pk__in=due).update(next_attempt_at=now)
-        transaction.on_commit(lambda: _enqueue_sends(due))
+    message lost with the broker, its worker dead, its retry left to the sweep), each marked
+    due now so that the next sweeps leave it to that message. How many."""
+    due = outbox_sweep(
+        model=OutgoingMail, now=now or timezone.now(), limit=limit, on_due=_enqueue_sends
+    )
     return len(due)
 
 

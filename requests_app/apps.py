@@ -23,3 +23,10 @@ class RequestsAppConfig(AppConfig):
         from requests_app.views.device_signing import signing_panel
 
         document_panel_register(signing_panel)
+
+        # The issued letter's Word file, made by the mail worker when it sends (docs/mail.md):
+        # mailing sits below the letters.
+        from mailing.attachments import attachment_maker_register
+        from requests_app.services.mail import LETTER_DOCX, letter_mail_docx_make
+
+        attachment_maker_register(LETTER_DOCX, letter_mail_docx_make)

@@ -36,6 +36,8 @@ ALLOWED_IN_FUNCTIONS = {
     ("requests_app/apps.py", "requests_app.excel.jobs"): READY,
     ("requests_app/apps.py", "devices.extensions"): READY,
     ("requests_app/apps.py", "requests_app.views.device_signing"): READY,
+    ("requests_app/apps.py", "mailing.attachments"): READY,
+    ("requests_app/apps.py", "requests_app.services.mail"): READY,
     # WeasyPrint takes over a second to import and needs Pango: loaded when a PDF is drawn,
     # so `manage.py` commands, the worker and `make run` start without it.
     ("portal/lib/pdf.py", "weasyprint"): "WeasyPrint: heavy, needs Pango; loaded to draw a PDF",

@@ -12,11 +12,17 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from agencies.models import Organization
+from portal.outbox.models import (
+    Outbox,
+    OutboxAttempt,
+    OutboxItem,
+    one_attempt_per_number,
+    pending_due_index,
+)
 from webhooks.choices import DeliveryStatus, EventType
 from webhooks.querysets import DeliveryQuerySet, EventQuerySet, SubscriptionQuerySet
 
 SECRET_PREFIX = "whsec_"  # noqa: S105 - the format's prefix, not a secret
-ERROR_LENGTH = 500
 
 
 def new_secret() -> str:
@@ -127,7 +133,7 @@ class Event(models.Model):
         return f"msg_{self.uid.hex}"
 
 
-class Delivery(models.Model):
+class Delivery(OutboxItem):
     event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="deliveries")
     subscription = models.ForeignKey(
         Subscription, on_delete=models.CASCADE, related_name="deliveries"
@@ -138,18 +144,29 @@ class Delivery(models.Model):
         choices=DeliveryStatus.choices,
         default=DeliveryStatus.PENDING,
     )
-    attempts = models.PositiveIntegerField(_("số lần đã gửi"), default=0)
     # The attempt number after which a failure sends the delivery to the dead letters
     # (PORTAL_WEBHOOK_MAX_ATTEMPTS from its start, or from its replay).
     dead_after = models.PositiveIntegerField(default=0)
-    next_attempt_at = models.DateTimeField(_("lần gửi tới"))
     delivered_at = models.DateTimeField(_("gửi được lúc"), null=True, blank=True)
     dead_at = models.DateTimeField(_("thất bại lúc"), null=True, blank=True)
     last_status_code = models.PositiveIntegerField(_("mã trả lời cuối"), null=True, blank=True)
-    last_error = models.CharField(_("lỗi cuối"), max_length=ERROR_LENGTH, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = DeliveryQuerySet.as_manager()
+    # Its lifecycle is the outbox's (portal/outbox): PORTAL_WEBHOOK_MAX_ATTEMPTS,
+    # PORTAL_WEBHOOK_BACKOFF_SECONDS, PORTAL_WEBHOOK_BACKOFF_MAX_SECONDS,
+    # PORTAL_WEBHOOK_LEASE_SECONDS.
+    outbox = Outbox(
+        done=DeliveryStatus.DELIVERED,
+        given_up=DeliveryStatus.DEAD,
+        limit="dead_after",
+        done_at="delivered_at",
+        given_up_at="dead_at",
+        last_code="last_status_code",
+        code="status_code",
+        given_up_action="webhook_delivery.dead",
+        settings_prefix="PORTAL_WEBHOOK",
+    )
 
     class Meta:
         verbose_name = _("lượt gửi webhook")
@@ -161,39 +178,22 @@ class Delivery(models.Model):
                 violation_error_message=_("Sự kiện này đã có lượt gửi cho đăng ký này."),
             )
         ]
-        indexes = [
-            models.Index(
-                fields=["next_attempt_at"],
-                condition=Q(status=DeliveryStatus.PENDING),
-                name="webhook_delivery_pending_due",
-            )
-        ]
+        indexes = [pending_due_index("webhook_delivery_pending_due")]
 
     def __str__(self) -> str:
         return f"{self.event.type} → {self.subscription}"
 
 
-class DeliveryAttempt(models.Model):
+class DeliveryAttempt(OutboxAttempt):
     """One try: what the receiver answered (status code) or why nothing was answered."""
 
     delivery = models.ForeignKey(Delivery, on_delete=models.CASCADE, related_name="tries")
-    number = models.PositiveIntegerField(_("lần"))
-    started_at = models.DateTimeField(_("lúc"))
-    duration_ms = models.PositiveIntegerField(_("thời gian (ms)"), default=0)
     status_code = models.PositiveIntegerField(_("mã trả lời"), null=True, blank=True)
-    error = models.CharField(_("lỗi"), max_length=ERROR_LENGTH, blank=True)
 
-    class Meta:
+    class Meta(OutboxAttempt.Meta):
         verbose_name = _("lần gửi webhook")
         verbose_name_plural = _("lần gửi webhook")
-        constraints = [
-            models.UniqueConstraint(
-                fields=["delivery", "number"],
-                name="webhook_one_attempt_per_number",
-                violation_error_message=_("Lần gửi này đã được ghi."),
-            )
-        ]
-        ordering = ["number"]
+        constraints = [one_attempt_per_number("delivery", "webhook_one_attempt_per_number")]
 
     def __str__(self) -> str:
         return f"#{self.number} {self.status_code or self.error[:60]}"

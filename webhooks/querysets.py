@@ -1,9 +1,7 @@
 """Reads of the webhook tables (docs/webhooks.md)."""
 
-from django.db import models
-from django.utils import timezone
-
 from agencies.querysets import ScopedQuerySet
+from portal.outbox.querysets import OutboxQuerySet
 from webhooks.choices import DeliveryStatus
 
 
@@ -21,13 +19,8 @@ class EventQuerySet(ScopedQuerySet):
         return self.filter(fanned_out_at__isnull=True)
 
 
-class DeliveryQuerySet(models.QuerySet):
-    def due(self, now=None):
-        """Pending deliveries whose next attempt is due: new, failed and waiting for their
-        backoff, or claimed by a worker that never reported back (its lease ran out)."""
-        return self.filter(
-            status=DeliveryStatus.PENDING, next_attempt_at__lte=now or timezone.now()
-        )
+class DeliveryQuerySet(OutboxQuerySet):
+    """`due()` is the outbox's (portal/outbox/querysets.py)."""
 
     def dead(self):
         return self.filter(status=DeliveryStatus.DEAD)

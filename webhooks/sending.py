@@ -41,6 +41,12 @@ class Outcome:
     status_code: int | None = None
     error: str = ""
     duration_ms: int = 0
+    # every failure is tried again until the delivery's attempts are spent
+    permanent = False
+
+    @property
+    def code(self) -> int | None:
+        return self.status_code
 
 
 def body_bytes(*, type_: str, occurred_at: datetime, data: dict) -> bytes:

@@ -16,15 +16,16 @@ from urllib.parse import urlsplit, urlunsplit
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F, Q
+from django.db.models import Q
 from django.utils import timezone
 
 from portal.audit import audit_record
 from portal.audit_batch import AuditEntry, audit_record_many
-from portal.lib.backoff import doubling_backoff
 from portal.lib.queueing import enqueue
+from portal.outbox.models import ERROR_LENGTH
+from portal.outbox.services import outbox_attempt_record, outbox_claim, outbox_sweep
 from webhooks.choices import DeliveryStatus
-from webhooks.models import ERROR_LENGTH, Delivery, DeliveryAttempt, Event, Subscription
+from webhooks.models import Delivery, DeliveryAttempt, Event, Subscription
 from webhooks.sending import Outcome, Poster, body_bytes, signed_headers
 
 FAN_OUT_TASK = "webhooks.tasks.webhook_events_fan_out_task"
@@ -188,16 +189,6 @@ def _enqueue_sends(delivery_ids: Sequence[int]) -> None:
             return  # the broker is away: the sweep queues them again
 
 
-def backoff(attempt_in_round: int) -> timedelta:
-    """The wait after the n-th failed attempt: PORTAL_WEBHOOK_BACKOFF_SECONDS doubled at each
-    failure, at most PORTAL_WEBHOOK_BACKOFF_MAX_SECONDS."""
-    return doubling_backoff(
-        attempt_in_round,
-        base=settings.PORTAL_WEBHOOK_BACKOFF_SECONDS,
-        most=settings.PORTAL_WEBHOOK_BACKOFF_MAX_SECONDS,
-    )
-
-
 def webhook_delivery_send(*, delivery_id: int) -> str:
     """`webhook_deliveries_send` for one delivery; what happened to it."""
     return webhook_deliveries_send(delivery_ids=[delivery_id])[delivery_id]
@@ -219,7 +210,6 @@ def webhook_deliveries_send(*, delivery_ids: Sequence[int]) -> dict[int, str]:
     deliveries = Delivery.objects.select_related(
         "event__organization", "subscription__organization"
     ).in_bulk(delivery_ids)
-    lease = timedelta(seconds=settings.PORTAL_WEBHOOK_LEASE_SECONDS)
     down: dict[tuple, str] = {}  # receivers (scheme, host) that did not answer in this run
     with Poster(
         timeout=settings.PORTAL_WEBHOOK_TIMEOUT_SECONDS,
@@ -237,14 +227,8 @@ def webhook_deliveries_send(*, delivery_ids: Sequence[int]) -> dict[int, str]:
                 continue
             # Claimed only as it was read: a delivery another worker attempted (or replayed)
             # since is left to that worker.
-            claimed = (
-                Delivery.objects.due(now)
-                .filter(pk=pk, attempts=delivery.attempts, dead_after=delivery.dead_after)
-                .update(attempts=F("attempts") + 1, next_attempt_at=now + lease)
-            )
-            if not claimed:
+            if not outbox_claim(row=delivery, now=now):
                 continue
-            delivery.attempts += 1
             event, subscription = delivery.event, delivery.subscription
             body = body_bytes(type_=event.type, occurred_at=event.occurred_at, data=event.data)
             headers = signed_headers(
@@ -288,43 +272,12 @@ def _close_out_of_scope(delivery: Delivery, *, now: datetime) -> str:
     return "dead"
 
 
-def _record_attempt(delivery: Delivery, outcome, *, started_at: datetime) -> str:
-    number = delivery.attempts
-    now = timezone.now()
-    error = outcome.error[:ERROR_LENGTH]
-    mine = Delivery.objects.filter(pk=delivery.pk, attempts=number, status=DeliveryStatus.PENDING)
-    with transaction.atomic():
-        DeliveryAttempt.objects.create(
-            delivery=delivery,
-            number=number,
-            started_at=started_at,
-            duration_ms=outcome.duration_ms,
-            status_code=outcome.status_code,
-            error=error,
-        )
-        fields = {"last_status_code": outcome.status_code, "last_error": error}
-        if outcome.ok:
-            # Delivered is delivered, even if this post outlasted its lease and another worker
-            # has claimed a further attempt since: that one's record finds it delivered.
-            Delivery.objects.filter(pk=delivery.pk, status=DeliveryStatus.PENDING).update(
-                status=DeliveryStatus.DELIVERED, delivered_at=now, **fields
-            )
-            return "delivered"
-        if number >= delivery.dead_after:
-            if mine.update(status=DeliveryStatus.DEAD, dead_at=now, **fields):
-                audit_record(
-                    actor=None,
-                    action="webhook_delivery.dead",
-                    obj=delivery,
-                    after={"attempts": number, "status_code": outcome.status_code},
-                    reason=error,
-                )
-            return "dead"
-        in_round = number - (delivery.dead_after - settings.PORTAL_WEBHOOK_MAX_ATTEMPTS)
-        wait = backoff(in_round)
-        if mine.update(next_attempt_at=now + wait, **fields):
-            transaction.on_commit(lambda: _enqueue_retry(delivery.pk, wait))
-        return "retry"
+def _record_attempt(delivery: Delivery, outcome: Outcome, *, started_at: datetime) -> str:
+    """Delivered, dead (the round's last attempt), or a retry after the doubling backoff
+    (portal/outbox/services.py)."""
+    return outbox_attempt_record(
+        row=delivery, outcome=outcome, started_at=started_at, on_retry=_enqueue_retry
+    )
 
 
 def _enqueue_retry(delivery_id: int, wait: timedelta) -> None:
@@ -352,16 +305,7 @@ def webhook_deliveries_sweep(*, now: datetime | None = None, limit: int = 10_000
     queueing it again every minute, while the send task still finds it due."""
     now = now or timezone.now()
     fanned = webhook_events_fan_out()
-    stale = now - timedelta(seconds=settings.PORTAL_WEBHOOK_LEASE_SECONDS)
-    with transaction.atomic():
-        due = list(
-            Delivery.objects.due(stale)
-            .select_for_update(skip_locked=True)
-            .order_by("next_attempt_at")
-            .values_list("pk", flat=True)[:limit]
-        )
-        Delivery.objects.filter(pk__in=due).update(next_attempt_at=now)
-        transaction.on_commit(lambda: _enqueue_sends(due))
+    due = outbox_sweep(model=Delivery, now=now, limit=limit, on_due=_enqueue_sends)
     return {"fanned_out": fanned, "queued": len(due)}
 
 

@@ -16,6 +16,7 @@ import logging
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.shortcuts import get_object_or_404
 from django.template.loader import render_to_string
 from django.utils import translation
@@ -23,13 +24,14 @@ from django.utils import translation
 from agencies.access import scope_for
 from agencies.choices import Role
 from agencies.models import Organization
+from mailing.attachments import AttachmentRefused
 from mailing.choices import MailPurpose
 from mailing.models import OutgoingMail
 from mailing.services import NewMail, mail_queue, mail_resend
 from portal.documents import document_storage
 from portal.lib.docx import render_docx
 from portal.lib.filenames import MAX_LENGTH, safe_file_name
-from portal.lib.stored_files import content_put
+from portal.lib.stored_files import content_put, content_read
 from requests_app.documents import CA_NAME, SUBJECTS, TEMPLATES, TO_PROVINCE, letter_document
 from requests_app.models import CertRequest, LetterDocument
 from requests_app.services.documents import issuer_of
@@ -38,6 +40,8 @@ logger = logging.getLogger(__name__)
 
 PDF = "application/pdf"
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+# The kind of attachment the mail worker makes with `letter_mail_docx_make` (requests_app/apps.py).
+LETTER_DOCX = "letter.docx"
 
 
 def mail_about(cert_request: CertRequest) -> str:
@@ -92,9 +96,10 @@ def _date(value) -> str:
 
 def letter_mail_queue(locked: CertRequest, signed: LetterDocument) -> list[int]:
     """Write the mails of the letter `locked` just signed (`signed`: its stored signed
-    version), in the caller's transaction. The Word file is rendered here once, from the
-    issued letter, and kept in the documents' storage beside the PDF: the mail carries those
-    very bytes at every attempt. A second call for the same issuance writes nothing."""
+    version), in the caller's transaction. Nothing is rendered here, with the letter's row
+    locked: the mails carry the signed PDF's stored bytes, and name the Word file by its signed
+    version, rendered once by the mail worker at the first attempt (`letter_mail_docx_make`).
+    A second call for the same issuance writes nothing."""
     to = recipients_for(locked)
     if not to:
         logger.warning("letter %s issued: no receiving office has an e-mail address", locked.pk)
@@ -103,16 +108,11 @@ def letter_mail_queue(locked: CertRequest, signed: LetterDocument) -> list[int]:
     signed_name = safe_file_name(stem, extension=".pdf")
     editable_name = safe_file_name(stem, extension=".docx")
     with translation.override("vi"):
-        context = letter_document(
-            locked, number=locked.number, issued_on=locked.issued_on, signer=issuer_of(locked)
-        )
-        docx = render_docx(TEMPLATES[locked.form], context)
-        content_put(document_storage(), docx, extension=".docx")
         attachments = [
             {"name": signed_name, "sha256": signed.sha256, "extension": ".pdf",
              "content_type": PDF},
-            {"name": editable_name, "sha256": hashlib.sha256(docx).hexdigest(), "extension": ".docx",
-             "content_type": DOCX},
+            {"name": editable_name, "made_by": LETTER_DOCX, "source": signed.pk,
+             "extension": ".docx", "content_type": DOCX},
         ]  # fmt: skip
         addressed_to = next((name for _address, name, copy in to if not copy), "")
         agency = locked.agency
@@ -151,6 +151,40 @@ def letter_mail_queue(locked: CertRequest, signed: LetterDocument) -> list[int]:
             for address, name, copy in to
         ]
     return mail_queue(mails=mails)
+
+
+def letter_mail_docx_make(*, source: int) -> bytes:
+    """The Word file mailed with the signed version `source` (a `LetterDocument` id): the
+    issued letter with that version's number and date and its signer, rendered once, outside
+    any transaction (seconds for a long letter), then kept in the documents' storage and
+    recorded on the version under its SHA-256; every later call returns those bytes, so a
+    letter changed afterwards changes nothing mailed. Two workers rendering at once keep the
+    file of the first to record it. A letter issued again under another number before the
+    first attempt is refused: its rows may have changed since that version was signed, and
+    the new issuance is mailed with its own files."""
+    storage = document_storage()
+    signed = LetterDocument.objects.select_related("letter__agency").get(pk=source)
+    if signed.editable_sha256:
+        return content_read(storage, signed.editable_sha256, extension=".docx")
+    letter = signed.letter
+    if letter.number != signed.number:
+        raise AttachmentRefused(
+            f"the letter was issued again as {letter.number or '(no number)'} since "
+            f"{signed.number} was signed: its Word file is no longer the letter as signed"
+        )
+    with translation.override("vi"):
+        context = letter_document(
+            letter, number=signed.number, issued_on=signed.issued_on, signer=issuer_of(letter)
+        )
+        docx = render_docx(TEMPLATES[letter.form], context)
+    with transaction.atomic():
+        locked = LetterDocument.objects.select_for_update().get(pk=source)
+        if locked.editable_sha256:  # another worker's came first: its file is the one mailed
+            return content_read(storage, locked.editable_sha256, extension=".docx")
+        content_put(storage, docx, extension=".docx")
+        locked.editable_sha256 = hashlib.sha256(docx).hexdigest()
+        locked.save(update_fields=["editable_sha256"])
+    return docx
 
 
 def letter_mails(cert_request: CertRequest):
