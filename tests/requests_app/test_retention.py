@@ -5,16 +5,20 @@ with a valid certificate, an open letter, a device or a recent sign-in keep thei
 statistics unchanged; the audit chain verifying; twice, at once or on a real worker, nothing
 more changes."""
 
+import importlib
 import threading
 from datetime import timedelta
 
 import pytest
 from celery.signals import task_postrun
+from django.apps import apps as django_apps
 from django.core.management import call_command
 from django.db import connection
 from django.utils import timezone
 
+from agencies.models import Person
 from certificates.choices import CertStatus
+from certificates.models import Certificate
 from dashboard import statistics
 from devices.choices import DeviceStatus
 from devices.models import CustodyRecord
@@ -329,3 +333,25 @@ def test_a_real_worker_runs_the_sweep_and_a_second_delivery_changes_nothing(
     ]
     assert type(world.old).objects.get(pk=world.old.pk).deidentified_at is not None
     assert audit_verify().ok
+
+
+@pytest.mark.django_db
+def test_people_recorded_before_the_date_existed_get_their_earliest_record_or_now(cast):
+    backfill = importlib.import_module(
+        "requests_app.migrations.0024_person_created_at_from_records"
+    ).backfill
+    now = timezone.now()
+    with_certificate = _person_with_certificate(cast, ends=now + timedelta(days=30))
+    Certificate.objects.filter(person=with_certificate).update(created_at=years_before(now, 9))
+    in_a_letter = f.PersonFactory(organization=cast.agency_a)
+    letter = _letter(cast, in_a_letter, status=Status.DONE)
+    CertRequest.objects.filter(pk=letter.pk).update(created_at=years_before(now, 7))
+    nothing = f.PersonFactory(organization=cast.agency_a)
+    Person.objects.update(created_at=None)
+
+    backfill(django_apps, None)
+
+    dates = dict(Person.objects.values_list("pk", "created_at"))
+    assert dates[with_certificate.pk] == years_before(now, 9)
+    assert dates[in_a_letter.pk] == years_before(now, 7)
+    assert dates[nothing.pk] >= now
