@@ -132,7 +132,7 @@ def retention_delete(
         stored = files(rows) if files is not None else []
         rows.delete()
         for storage, name in stored:
-            transaction.on_commit(lambda s=storage, n=name: s.delete(n))
+            transaction.on_commit(lambda s=storage, n=name: s.delete(n), robust=True)
 
     def apply(batch: QuerySet, ids: list) -> list:
         try:

@@ -22,6 +22,8 @@ from certificates.models import Certificate
 from dashboard import statistics
 from devices.choices import DeviceStatus
 from devices.models import CustodyRecord
+from orgmerge.choices import ActionKind, MergerCase
+from orgmerge.models import MergerPlan, PlannedAction
 from portal.audit import audit_verify
 from portal.models import AuditEvent
 from portal.retention import years_before
@@ -355,3 +357,29 @@ def test_people_recorded_before_the_date_existed_get_their_earliest_record_or_no
     assert dates[with_certificate.pk] == years_before(now, 9)
     assert dates[in_a_letter.pk] == years_before(now, 7)
     assert dates[nothing.pk] >= now
+
+
+@pytest.mark.django_db
+def test_a_draft_another_record_protects_is_kept_and_the_rest_of_its_batch_deleted(
+    world, cast, time_machine
+):
+    time_machine.move_to(timezone.now() - timedelta(days=200))
+    protected = _letter(cast, None, status=Status.DRAFT)
+    time_machine.move_to(timezone.now() + timedelta(days=200))
+    plan = MergerPlan.objects.create(
+        case=MergerCase.NEW_NAME,
+        target_name="Sở Mới",
+        effective_on=timezone.localdate(),
+        created_by=cast.officer_1,
+    )
+    PlannedAction.objects.create(
+        plan=plan, kind=ActionKind.MOVE_LETTER, source=cast.agency_a, letter=protected
+    )
+
+    assert requests_retention_sweep()["drafts"] == 1
+
+    assert CertRequest.objects.filter(pk=protected.pk).exists()
+    assert not CertRequest.objects.filter(pk=world.old_draft.pk).exists()
+    event = AuditEvent.objects.get(after__model="requests_app.certrequest")
+    assert event.after["ids"] == [world.old_draft.pk]
+    assert requests_retention_sweep()["drafts"] == 0
