@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from agencies.choices import OrgKind, Role, SigningAuthority
@@ -246,6 +247,14 @@ class Person(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="person",
+    )
+    # Empty for the people recorded before the field existed: the retention sweep reads them as
+    # old (docs/retention.md).
+    created_at = models.DateTimeField(_("tạo lúc"), null=True, default=timezone.now, editable=False)
+    # When the retention sweep replaced the personal fields by neutral values; empty while they
+    # are the person's own (docs/retention.md).
+    deidentified_at = models.DateTimeField(
+        _("ẩn danh hoá lúc"), null=True, blank=True, editable=False
     )
 
     objects = PersonQuerySet.as_manager()

@@ -5,6 +5,7 @@ from functools import reduce
 from operator import or_
 
 from django.apps import apps  # this app's models, looked up: the models module imports this one
+from django.contrib.auth import get_user_model
 from django.db import models
 from django.db.models import BooleanField, Exists, Expression, F, OuterRef, Q, Subquery
 
@@ -211,6 +212,22 @@ class PersonQuerySet(ScopedQuerySet):
         # The people whose certificates the CA holds, read through the reverse relation the
         # certificate registry declares (the organisation layer never imports it).
         return Exists(self.model.objects.filter(pk=OuterRef("pk"), certificates__isnull=False))
+
+    def identified(self):
+        """The people whose personal fields are still their own (not de-identified)."""
+        return self.filter(deidentified_at__isnull=True)
+
+    def idle_since(self, cutoff):
+        """Still identified, recorded before `cutoff` (or before the date was kept) and without
+        a sign-in nor a new account since: what the retention sweep may de-identify once nothing
+        of theirs in the apps above is younger (docs/retention.md)."""
+        account = get_user_model().objects.filter(pk=OuterRef("user_id"))
+        recent = account.filter(Q(last_login__gte=cutoff) | Q(date_joined__gte=cutoff))
+        return (
+            self.identified()
+            .filter(Q(created_at__isnull=True) | Q(created_at__lt=cutoff))
+            .exclude(Exists(recent))
+        )
 
 
 class MembershipQuerySet(ScopedQuerySet):

@@ -29,6 +29,13 @@ class CertificateQuerySet(ScopedQuerySet):
     def valid(self):
         return self.filter(status=CertStatus.VALID, not_after__gt=timezone.now())
 
+    def ended_since(self, cutoff):
+        """Certificates not ended before `cutoff` (revoked or past their end since, or still
+        running): what keeps their subject's retention period open (docs/retention.md)."""
+        return self.filter(
+            Q(revoked_at__gte=cutoff) | Q(revoked_at__isnull=True, not_after__gte=cutoff)
+        )
+
     def expiring_within(self, days: int):
         now = timezone.now()
         return self.valid().filter(not_after__lte=now + timedelta(days=days))

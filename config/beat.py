@@ -125,6 +125,20 @@ def beat_schedule(*, audit_checkpoint_minutes: int) -> dict:
             "task": "mailing.tasks.mail_sweep_task",
             "schedule": env_int("PORTAL_MAIL_SWEEP_SECONDS", 60),
         },
+        # Retention of personal data (docs/retention.md): what passed its period deleted or
+        # de-identified, by short audited batches, at night.
+        "portal-retention-sweep": {
+            "task": "portal.tasks.retention_sweep_task",
+            "schedule": crontab(hour=2, minute=40),
+        },
+        "mail-retention-sweep": {
+            "task": "mailing.tasks.mail_retention_sweep_task",
+            "schedule": crontab(hour=2, minute=45),
+        },
+        "requests-retention-sweep": {
+            "task": "requests_app.tasks.retention_sweep_task",
+            "schedule": crontab(hour=2, minute=50),
+        },
         "portal-audit-checkpoint": {
             "task": "portal.tasks.audit_checkpoint_task",
             "schedule": audit_checkpoint_minutes * 60,

@@ -69,6 +69,9 @@ _BY_QUEUE = {
         "requests_app.tasks.letter_import_save_task",
         "requests_app.tasks.letters_archive_due_task",
         "requests_app.tasks.deadlines_sweep_task",
+        "portal.tasks.retention_sweep_task",
+        "mailing.tasks.mail_retention_sweep_task",
+        "requests_app.tasks.retention_sweep_task",
     ],
 }
 ROUTES = {task: {"queue": queue} for queue, tasks in _BY_QUEUE.items() for task in tasks}

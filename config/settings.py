@@ -559,3 +559,6 @@ PORTAL_TOKEN_KEY_AHEAD_BATCH = env_int("PORTAL_TOKEN_KEY_AHEAD_BATCH", 50)
 
 # Accounts: lockout, second factor, sessions (config/accounts.py).
 from config.accounts import *  # noqa: E402, F403
+
+# Retention of personal data (config/retention.py, docs/retention.md).
+from config.retention import *  # noqa: E402, F403

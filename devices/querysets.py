@@ -5,7 +5,7 @@ queryset names only the person field a subscriber sees it by."""
 from datetime import date
 
 from django.apps import apps  # this app's models, looked up: the models module imports this one
-from django.db.models import Exists, OuterRef, Subquery
+from django.db.models import Exists, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from agencies.choices import Role
@@ -76,6 +76,10 @@ class ReturnObligationQuerySet(ScopedQuerySet):
 
     def open(self):
         return self.filter(closed_at__isnull=True)
+
+    def closed_since(self, cutoff):
+        """Open, or closed at or after `cutoff` (docs/retention.md)."""
+        return self.filter(Q(closed_at__isnull=True) | Q(closed_at__gte=cutoff))
 
     def overdue(self, today: date | None = None):
         """Open, not yet handed over in a Mẫu 08 minutes, and past the deadline: due on

@@ -33,6 +33,7 @@ from portal.outbox.services import (
     outbox_give_up,
     outbox_sweep,
 )
+from portal.retention import Period, retention_delete
 
 logger = logging.getLogger(__name__)
 
@@ -214,3 +215,18 @@ def mail_mark_bounced(*, mail: OutgoingMail, reason: str, by) -> bool:
             reason=reason,
         )
     return True
+
+
+MAIL_RETENTION = Period("PORTAL_RETENTION_MAIL_DAYS", "days")
+
+
+def mail_retention_sweep(*, now: datetime | None = None) -> int:
+    """Delete, with their attempts, the mails sent, failed or bounced that were queued longer
+    ago than PORTAL_RETENTION_MAIL_DAYS (docs/retention.md): addresses and bodies are personal
+    data, and the letter or document they carried keeps its own record. A pending mail is
+    never deleted. How many."""
+    now = now or timezone.now()
+    ended = OutgoingMail.objects.exclude(status=MailStatus.PENDING).filter(
+        created_at__lt=MAIL_RETENTION.cutoff(now)
+    )
+    return retention_delete(queryset=ended, period=MAIL_RETENTION, now=now)

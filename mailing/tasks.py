@@ -3,7 +3,7 @@
 
 from celery import shared_task
 
-from mailing.services import mail_send, mail_sweep
+from mailing.services import mail_retention_sweep, mail_send, mail_sweep
 
 
 @shared_task
@@ -17,3 +17,10 @@ def mail_send_task(mail_id: int) -> str:
 def mail_sweep_task() -> int:
     """Periodic: queue again the mails a lost message or a dead worker left behind."""
     return mail_sweep()
+
+
+@shared_task
+def mail_retention_sweep_task() -> int:
+    """Daily, on the bulk queue: delete the mails past PORTAL_RETENTION_MAIL_DAYS
+    (docs/retention.md); a second run finds nothing more."""
+    return mail_retention_sweep()

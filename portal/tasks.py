@@ -7,6 +7,7 @@ from portal.audit import audit_checkpoint
 from portal.export_jobs.service import export_job_run, export_jobs_sweep
 from portal.imports import import_jobs_sweep
 from portal.notifications import daily_digest_send
+from portal.retention import portal_retention_sweep
 
 
 @shared_task(name="portal.tasks.audit_checkpoint_task")
@@ -45,3 +46,10 @@ def daily_digest_task() -> int:
     """Beat, once a day: one e-mail per user who asked for the digest; idempotent per user and
     day (DigestSent's constraint), so a redelivery sends nothing again."""
     return daily_digest_send()
+
+
+@shared_task(name="portal.tasks.retention_sweep_task")
+def retention_sweep_task() -> dict[str, int]:
+    """Daily: delete expired sessions and import and export jobs past their retention period
+    (docs/retention.md); idempotent, a second run deletes nothing more."""
+    return portal_retention_sweep()

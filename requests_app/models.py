@@ -100,6 +100,11 @@ class CertRequest(ChoiceLabels, models.Model):
     )
     # Why the last attempt failed, as safe text for the page (docs/processing.md §4.5).
     processing_error = models.CharField(_("lỗi xử lý"), max_length=500, blank=True, editable=False)
+    # When the retention sweep replaced the personal fields of the letter and its rows by
+    # neutral values, its period over (docs/retention.md); empty until then.
+    deidentified_at = models.DateTimeField(
+        _("ẩn danh hoá lúc"), null=True, blank=True, editable=False
+    )
 
     objects = CertRequestQuerySet.as_manager()
 

@@ -18,7 +18,7 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import JSONObject
+from django.db.models.functions import Coalesce, JSONObject
 from django.utils import timezone
 
 from agencies.access import scope_for
@@ -232,6 +232,27 @@ class CertRequestQuerySet(ScopedQuerySet):
             status=Status.IN_PROCESS,
         )
 
+    def never_submitted(self, *, changed_before):
+        """Drafts that never left the drafter's desk (no transition, document nor eDXML
+        message) and unchanged since `changed_before`: the retention sweep deletes them
+        (docs/retention.md)."""
+        Transition = apps.get_model("requests_app", "Transition")
+        LetterDocument = apps.get_model("requests_app", "LetterDocument")
+        EdxmlMessage = apps.get_model("requests_app", "EdxmlMessage")
+        return (
+            self.filter(status=Status.DRAFT, updated_at__lt=changed_before)
+            .exclude(Exists(Transition.objects.filter(cert_request=OuterRef("pk"))))
+            .exclude(Exists(LetterDocument.objects.filter(letter=OuterRef("pk"))))
+            .exclude(Exists(EdxmlMessage.objects.filter(letter=OuterRef("pk"))))
+        )
+
+    def closed_before(self, cutoff):
+        """Letters closed (done, refused, cancelled) before `cutoff` whose personal fields are
+        still there (docs/retention.md)."""
+        return self.alias(closed=Coalesce("done_at", "updated_at")).filter(
+            status__in=TERMINAL_STATUSES, closed__lt=cutoff, deidentified_at__isnull=True
+        )
+
     def with_progress(self):
         """Annotate `rows_to_process` and `rows_processed`, derived from the rows' outcomes,
         so the figure can never exceed the rows it counts."""
@@ -328,6 +349,15 @@ class RequestRowQuerySet(ScopedQuerySet):
 
     scope_path = "cert_request__agency__path"
     scope_through = "cert_request"
+
+    def kept_since(self, cutoff):
+        """Rows of letters still open, or closed at or after `cutoff`: what keeps a person's
+        retention period open (docs/retention.md)."""
+        closed = Q(cert_request__status__in=TERMINAL_STATUSES) & (
+            Q(cert_request__done_at__lt=cutoff)
+            | Q(cert_request__done_at__isnull=True, cert_request__updated_at__lt=cutoff)
+        )
+        return self.exclude(closed)
 
     def open(self):
         return self.filter(is_open=True)

@@ -13,6 +13,7 @@ from requests_app.services import (
     letter_document_render_missing,
     letters_archive_due,
 )
+from requests_app.services.retention import requests_retention_sweep
 
 
 @shared_task
@@ -77,3 +78,11 @@ def deadlines_sweep_task() -> dict[str, int]:
     """Beat: the SLA watch (docs/processing.md §4.9). Takes no rows; set-based and keyed,
     so a redelivery or a concurrent run inserts nothing twice."""
     return deadlines_sweep()
+
+
+@shared_task(name="requests_app.tasks.retention_sweep_task")
+def retention_sweep_task() -> dict[str, int]:
+    """Beat, daily: drafts never submitted deleted, letters and people past their retention
+    period de-identified (docs/retention.md). Each batch locks its rows (SKIP LOCKED) and
+    re-checks its conditions, so a redelivery or a concurrent run changes nothing more."""
+    return requests_retention_sweep()

@@ -1,0 +1,242 @@
+"""The retention sweep (docs/retention.md): what has passed its retention period is deleted or
+de-identified by batches, each its own short transaction with one audit event.
+
+The machinery is generic: an app hands it a queryset of what has passed its period (the
+conditions in the queryset, so they are evaluated again in the statement that locks the batch)
+and what to do with it. Rows are locked with SKIP LOCKED: two sweeps at once, or a sweep and a
+clerk editing a row, never wait on each other, and a row is handled by the one sweep that
+locked it; a row changed meanwhile so that it no longer matches is left alone. A second run
+finds nothing more to do. The ground floor's own record types (sessions, import and export
+jobs) are swept here too; the apps above sweep theirs in their services.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.contrib.sessions.models import Session
+from django.db import transaction
+from django.db.models import ProtectedError, QuerySet
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from portal.audit import audit_record
+from portal.export_jobs.models import ExportJob
+from portal.export_jobs.service import export_storage
+from portal.models import ImportJob
+
+DELETE = "retention.delete"
+DEIDENTIFY = "retention.deidentify"
+
+# The legal sources a period names in its audit events (docs/retention.md).
+PERSONAL_DATA_LAW = "Luật Bảo vệ dữ liệu cá nhân 91/2025/QH15"
+ARCHIVES_LAW = "Luật Lưu trữ 33/2024/QH15"
+
+
+@dataclass(frozen=True)
+class Period:
+    """A retention period: the setting that holds it, its unit and the law it applies."""
+
+    setting: str
+    unit: str  # "days", "years", or "expiry" (each row holds its own end)
+    law: str = PERSONAL_DATA_LAW
+
+    @property
+    def length(self) -> int:
+        return getattr(settings, self.setting)
+
+    def cutoff(self, now: datetime) -> datetime:
+        """What ended before this moment has passed the period."""
+        if self.unit == "days":
+            return now - timedelta(days=self.length)
+        if self.unit == "years":
+            return years_before(now, self.length)
+        return now
+
+    @property
+    def text(self) -> str:
+        return "expiry" if self.unit == "expiry" else f"{self.length} {self.unit}"
+
+    def summary(self, now: datetime) -> dict:
+        return {
+            "setting": self.setting,
+            "period": self.text,
+            "cutoff": self.cutoff(now).isoformat(),
+            "law": self.law,
+        }
+
+
+def years_before(moment: datetime, years: int) -> datetime:
+    try:
+        return moment.replace(year=moment.year - years)
+    except ValueError:  # 29 February, in a year without one
+        return moment.replace(year=moment.year - years, day=28)
+
+
+def retention_batches(
+    queryset: QuerySet,
+    *,
+    action: str,
+    period: Period,
+    now: datetime,
+    apply: Callable[[QuerySet, list], list],
+    batch_size: int | None = None,
+    name_ids: bool = True,
+    what: str = "",
+) -> int:
+    """Lock up to `batch_size` rows of `queryset` that nobody else holds, `apply` the change
+    to them (it returns the keys it changed) and record it, in one transaction; then the next
+    rows, in key order, until none is left. A row skipped (locked by someone else, or kept by
+    `apply`) waits for the next run. Returns how many rows were changed."""
+    model, size = queryset.model, batch_size or settings.PORTAL_RETENTION_BATCH
+    label = what or model._meta.label_lower
+    done, last = 0, None
+    while True:
+        with transaction.atomic():
+            rows = queryset if last is None else queryset.filter(pk__gt=last)
+            ids = list(
+                rows.select_for_update(skip_locked=True, of=("self",))
+                .order_by("pk")
+                .values_list("pk", flat=True)[:size]
+            )
+            if not ids:
+                return done
+            last = ids[-1]
+            changed = apply(model._base_manager.filter(pk__in=ids), ids)
+            if not changed:
+                continue
+            after = {"model": label, "count": len(changed), **period.summary(now)}
+            if name_ids:
+                after["ids"] = changed
+            audit_record(actor=None, action=action, after=after, reason=period.setting)
+        done += len(changed)
+
+
+def retention_delete(
+    *,
+    queryset: QuerySet,
+    period: Period,
+    now: datetime,
+    files: Callable[[QuerySet], list[tuple[object, str]]] | None = None,
+    batch_size: int | None = None,
+    name_ids: bool = True,
+) -> int:
+    """Delete the rows of `queryset` (with what cascades from them) by batches. `files` names
+    the stored files of a batch's rows, as (storage, name): deleted once the batch commits
+    (a file whose deletion fails is an orphan the owner's own sweep removes later). A row
+    another record still protects (on_delete=PROTECT, from an app this one cannot name) is
+    kept and the rest of its batch deleted."""
+
+    def delete(rows: QuerySet) -> None:
+        stored = files(rows) if files is not None else []
+        rows.delete()
+        for storage, name in stored:
+            transaction.on_commit(lambda s=storage, n=name: s.delete(n), robust=True)
+
+    def apply(batch: QuerySet, ids: list) -> list:
+        try:
+            with transaction.atomic():
+                delete(batch)
+            return ids
+        except ProtectedError:
+            deleted = []
+            for pk in ids:
+                try:
+                    with transaction.atomic():
+                        delete(batch.filter(pk=pk))
+                    deleted.append(pk)
+                except ProtectedError:
+                    continue
+            return deleted
+
+    return retention_batches(
+        queryset,
+        action=DELETE,
+        period=period,
+        now=now,
+        apply=apply,
+        batch_size=batch_size,
+        name_ids=name_ids,
+    )
+
+
+def retention_update(
+    *,
+    queryset: QuerySet,
+    values: dict,
+    period: Period,
+    now: datetime,
+    batch_size: int | None = None,
+    what: str = "",
+) -> int:
+    """De-identify the rows of `queryset` by batches: one UPDATE with `values` (constants or
+    expressions of the row's own columns) per batch."""
+
+    def apply(batch: QuerySet, ids: list) -> list:
+        batch.update(**values)
+        return ids
+
+    return retention_batches(
+        queryset,
+        action=DEIDENTIFY,
+        period=period,
+        now=now,
+        apply=apply,
+        batch_size=batch_size,
+        what=what,
+    )
+
+
+# --- The ground floor's own record types ---
+
+SESSIONS = Period("PORTAL_SESSION_IDLE_MINUTES", "expiry")
+IMPORTS = Period("PORTAL_RETENTION_IMPORT_DAYS", "days")
+EXPORTS = Period("PORTAL_RETENTION_EXPORT_DAYS", "days")
+
+
+def sessions_sweep(*, now: datetime) -> int:
+    """Django's `clearsessions`, by batches: the sessions whose expiry passed (their keys are
+    not named in the audit trail: they were credentials)."""
+    return retention_delete(
+        queryset=Session.objects.filter(expire_date__lt=SESSIONS.cutoff(now)),
+        period=SESSIONS,
+        now=now,
+        name_ids=False,
+    )
+
+
+def import_jobs_retention_sweep(*, now: datetime) -> int:
+    """Finished imports (confirmed, discarded, failed) older than their period: the job, its
+    file and parsed rows (kept in the row) deleted; the record of which rows a letter got from
+    it (`LetterImport`) goes with it, the letter's audit trail keeps that."""
+    finished = (ImportJob.Status.CONFIRMED, ImportJob.Status.DISCARDED, ImportJob.Status.FAILED)
+    queryset = ImportJob.objects.alias(ended=Coalesce("finished_at", "created_at")).filter(
+        status__in=finished, ended__lt=IMPORTS.cutoff(now)
+    )
+    return retention_delete(queryset=queryset, period=IMPORTS, now=now)
+
+
+def export_jobs_retention_sweep(*, now: datetime) -> int:
+    """Export jobs asked for before their period and no longer building: deleted with any file
+    still stored (the export sweep deletes most after PORTAL_EXPORT_KEEP_HOURS)."""
+    queryset = ExportJob.objects.filter(created_at__lt=EXPORTS.cutoff(now)).exclude(
+        status__in=(ExportJob.Status.QUEUED, ExportJob.Status.BUILDING)
+    )
+    storage = export_storage()
+
+    def files(batch: QuerySet) -> list[tuple[object, str]]:
+        names = batch.exclude(stored_name="").values_list("stored_name", flat=True)
+        return [(storage, name) for name in names]
+
+    return retention_delete(queryset=queryset, period=EXPORTS, now=now, files=files)
+
+
+def portal_retention_sweep(*, now: datetime | None = None) -> dict[str, int]:
+    """The ground floor's sweep: expired sessions, old import and export jobs."""
+    now = now or timezone.now()
+    return {
+        "sessions": sessions_sweep(now=now),
+        "import_jobs": import_jobs_retention_sweep(now=now),
+        "export_jobs": export_jobs_retention_sweep(now=now),
+    }
