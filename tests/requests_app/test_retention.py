@@ -340,7 +340,7 @@ def test_a_real_worker_runs_the_sweep_and_a_second_delivery_changes_nothing(
 @pytest.mark.django_db
 def test_people_recorded_before_the_date_existed_get_their_earliest_record_or_now(cast):
     backfill = importlib.import_module(
-        "requests_app.migrations.0024_person_created_at_from_records"
+        "requests_app.migrations.0025_person_created_at_from_records"
     ).backfill
     now = timezone.now()
     with_certificate = _person_with_certificate(cast, ends=now + timedelta(days=30))

@@ -40,7 +40,7 @@ def backfill(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("requests_app", "0023_letter_deidentified_at"),
+        ("requests_app", "0024_letter_deidentified_at"),
         ("agencies", "0012_person_retention_dates"),
         ("certificates", "0013_timestamping_authority"),
         ("devices", "0013_documents_in_object_store"),

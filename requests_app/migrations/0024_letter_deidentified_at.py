@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('requests_app', '0022_edxml_one_package_per_pdf'),
+        ('requests_app', '0023_letter_document_editable_sha256'),
     ]
 
     operations = [
