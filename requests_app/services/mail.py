@@ -177,11 +177,12 @@ def letter_mail_docx_make(*, source: int) -> bytes:
             letter, number=signed.number, issued_on=signed.issued_on, signer=issuer_of(letter)
         )
         docx = render_docx(TEMPLATES[letter.form], context)
+    # Stored by its hash before the row is locked (an unrecorded copy is harmless).
+    content_put(storage, docx, extension=".docx")
     with transaction.atomic():
         locked = LetterDocument.objects.select_for_update().get(pk=source)
         if locked.editable_sha256:  # another worker's came first: its file is the one mailed
             return content_read(storage, locked.editable_sha256, extension=".docx")
-        content_put(storage, docx, extension=".docx")
         locked.editable_sha256 = hashlib.sha256(docx).hexdigest()
         locked.save(update_fields=["editable_sha256"])
     return docx

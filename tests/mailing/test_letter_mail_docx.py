@@ -8,15 +8,17 @@ import threading
 
 import pytest
 from django.db import connection, transaction
+from django.utils import timezone
 
 from mailing.choices import MailStatus
 from mailing.models import OutgoingMail
 from mailing.services import mail_resend, mail_send
 from portal.documents import document_storage
-from portal.lib.stored_files import content_read
+from portal.lib.stored_files import content_put, content_read
 from requests_app import services
-from requests_app.models import CertRequest
+from requests_app.models import CertRequest, LetterDocument
 from requests_app.services import mail as letter_mail
+from tests.helpers import postgresql_only
 from tests.mailing.helpers import CA_ADDRESS, OFFICE_ADDRESS, SIGNED, mails_of, signed_letter
 
 pytestmark = pytest.mark.django_db
@@ -124,6 +126,7 @@ def test_a_letter_issued_again_before_the_first_attempt_is_not_mailed_with_a_new
 
 @pytest.mark.django_db(transaction=True)
 def test_the_word_file_is_rendered_with_the_letters_row_unlocked(cast, smtp, renders):
+    postgresql_only("FOR UPDATE NOWAIT from another connection")
     letter = signed_letter(cast)
     [mail] = [m for m in mails_of(letter) if m.recipient == CA_ADDRESS]
     assert renders == []
@@ -133,3 +136,48 @@ def test_the_word_file_is_rendered_with_the_letters_row_unlocked(cast, smtp, ren
     with transaction.atomic():
         CertRequest.objects.select_for_update().get(pk=letter.pk)
         assert not row_free(letter.pk)
+
+
+def test_a_word_file_that_cannot_be_rendered_is_retried_and_then_mailed(cast, smtp, monkeypatch):
+    letter = signed_letter(cast)
+    [mail] = [m for m in mails_of(letter) if m.recipient == CA_ADDRESS]
+    real = letter_mail.render_docx
+
+    def broken(template, context):
+        raise RuntimeError("template engine down")
+
+    monkeypatch.setattr(letter_mail, "render_docx", broken)
+    assert mail_send(mail_id=mail.pk) == "retry"
+    mail.refresh_from_db()
+    assert mail.status == MailStatus.PENDING and "template engine down" in mail.last_error
+    assert smtp.received == []
+
+    monkeypatch.setattr(letter_mail, "render_docx", real)
+    OutgoingMail.objects.filter(pk=mail.pk).update(next_attempt_at=timezone.now())
+    assert mail_send(mail_id=mail.pk) == "sent"
+    assert len(attachments(smtp.received[0])) == 2
+
+
+def test_two_workers_rendering_at_once_mail_the_file_recorded_first(cast, smtp, monkeypatch):
+    """The other worker records its file while this one renders: this one mails that file,
+    the bytes recorded on the signed version, not its own."""
+    letter = signed_letter(cast)
+    [mail] = [m for m in mails_of(letter) if m.recipient == CA_ADDRESS]
+    signed = services.letter_signed_current(letter)
+    theirs = b"PK\x03\x04 the other worker's file"
+    real = letter_mail.render_docx
+
+    def racing(template, context):
+        ours = real(template, context)
+        content_put(document_storage(), theirs, extension=".docx")
+        LetterDocument.objects.filter(pk=signed.pk).update(
+            editable_sha256=hashlib.sha256(theirs).hexdigest()
+        )
+        return ours
+
+    monkeypatch.setattr(letter_mail, "render_docx", racing)
+    assert mail_send(mail_id=mail.pk) == "sent"
+    docx = [v for k, v in attachments(smtp.received[0]).items() if k.endswith(".docx")]
+    assert docx == [theirs]
+    signed.refresh_from_db()
+    assert signed.editable_sha256 == hashlib.sha256(theirs).hexdigest()
