@@ -2,7 +2,7 @@
 protection officer at once; each move is decided on the incident as locked, inside the
 transaction that changes it, with its transition row and its audit event."""
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
@@ -16,11 +16,13 @@ from portal.audit import audit_record
 from portal.errors import DomainError
 from portal.notifications import notify
 from privacy import lifecycle
-from privacy.choices import DataCategory
-from privacy.models import Incident, IncidentTransition
+from privacy.choices import DataCategory, IncidentStatus
+from privacy.models import NOTIFY_WITHIN, Incident, IncidentTransition
 from privacy.permissions import may_use_privacy
 
 NOTIFICATION_KIND = "privacy_incident"
+# How long before the 72-hour deadline the data protection officers are reminded.
+REMIND_BEFORE = timedelta(hours=24)
 
 
 def officers():
@@ -160,3 +162,40 @@ def incident_close(*, incident: Incident, by, note: str) -> Incident:
     if not note.strip():
         raise DomainError(_("Hãy ghi kết quả xử lý sự cố."), code="note_required")
     return _transition(incident, "close", by=by, note=note, closed_at=timezone.now())
+
+
+def incident_deadlines_remind(*, now: datetime | None = None) -> int:
+    """Remind every data protection officer of each incident not yet notified whose deadline
+    is less than REMIND_BEFORE away, and tell them again once it is overdue. Keyed per
+    incident and step, so a repeated or concurrent sweep tells nobody twice. Returns the
+    number of notifications sent."""
+    now = now or timezone.now()
+    users = list(officers())
+    if not users:
+        return 0
+    sent = 0
+    waiting = Incident.objects.filter(
+        status=IncidentStatus.RECORDED, detected_at__lte=now + REMIND_BEFORE - NOTIFY_WITHIN
+    ).order_by("detected_at")
+    for incident in waiting:
+        overdue = incident.notify_by <= now
+        deadline = timezone.localtime(incident.notify_by).strftime("%H:%M %d/%m/%Y")
+        if overdue:
+            message = _(
+                "Sự cố dữ liệu cá nhân “%(title)s” đã quá hạn 72 giờ (%(deadline)s) mà chưa "
+                "ghi nhận thông báo Cục A05."
+            )
+        else:
+            message = _(
+                "Sự cố dữ liệu cá nhân “%(title)s”: còn dưới 24 giờ để thông báo Cục A05 "
+                "(hạn %(deadline)s)."
+            )
+        sent += notify(
+            users=users,
+            message=message % {"title": incident.title, "deadline": deadline},
+            url=reverse("privacy:incident_detail", args=[incident.pk]),
+            subject=f"privacy_incident:{incident.pk}",
+            kind=NOTIFICATION_KIND,
+            key=f"privacy_incident:{incident.pk}:{'overdue' if overdue else 'due_soon'}",
+        )
+    return sent

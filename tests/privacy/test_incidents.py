@@ -12,7 +12,7 @@ from portal.errors import DomainError
 from portal.models import AuditEvent, Notification
 from privacy.choices import IncidentStatus
 from privacy.models import Incident
-from privacy.services import incident_close, incident_mark_notified
+from privacy.services import incident_close, incident_deadlines_remind, incident_mark_notified
 from tests.docx_reading import docx_text, open_docx
 from tests.helpers import sign_in
 from tests.privacy.world import officer, record
@@ -209,3 +209,28 @@ def test_a_notice_in_time_has_no_lateness_paragraph(cast, client):
     sign_in(client, dpo)
     text = client.get(reverse("privacy:incident_notice", args=[incident.pk])).content.decode()
     assert "Lý do thông báo sau 72 giờ" not in text
+
+
+def test_the_officers_are_reminded_a_day_ahead_then_told_once_overdue(cast, time_machine):
+    first, second = officer("dpo1"), officer("dpo2")
+    detected = timezone.now().replace(microsecond=0) - timedelta(hours=1)
+    incident = record(first, detected_at=detected)
+    notified = record(first, detected_at=detected)
+    incident_mark_notified(incident=notified, by=first, notified_at=timezone.now(), reference="x")
+    keys = lambda: sorted(  # noqa: E731
+        Notification.objects.filter(kind="privacy_incident")
+        .exclude(key__endswith=":recorded")
+        .values_list("user__username", "key")
+    )
+    assert incident_deadlines_remind(now=detected + timedelta(hours=47)) == 0
+    assert incident_deadlines_remind(now=detected + timedelta(hours=49)) == 2
+    assert incident_deadlines_remind(now=detected + timedelta(hours=60)) == 0  # told once
+    assert keys() == [
+        ("dpo1", f"privacy_incident:{incident.pk}:due_soon"),
+        ("dpo2", f"privacy_incident:{incident.pk}:due_soon"),
+    ]
+    assert incident_deadlines_remind(now=detected + timedelta(hours=73)) == 2
+    assert incident_deadlines_remind(now=detected + timedelta(hours=90)) == 0
+    overdue = Notification.objects.get(user=second, key__endswith=":overdue")
+    assert "đã quá hạn 72 giờ" in overdue.message
+    assert overdue.url == reverse("privacy:incident_detail", args=[incident.pk])
