@@ -40,9 +40,7 @@ def inventory(request):
 def incident_list(request):
     require_privacy(request.user)
     incidents = Incident.objects.visible_to(request.user)[:200]
-    return render(
-        request, "privacy/incidents.html", {"incidents": incidents, "now": timezone.now()}
-    )
+    return render(request, "privacy/incidents.html", {"incidents": incidents})
 
 
 @login_required
@@ -75,7 +73,6 @@ def _detail(request, incident, *, notified_form=None, close_form=None, status=20
         "privacy/incident_detail.html",
         {
             "incident": incident,
-            "now": timezone.now(),
             "transitions": incident.transitions.select_related("by"),
             "notified_form": notified_form or NotifiedForm(),
             "close_form": close_form or CloseForm(),

@@ -4,14 +4,16 @@ person of any agency."""
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from agencies.models import Person
 from certificates.models import Certificate
 from devices.models import Device
 from privacy.models import Incident
+from privacy.services import incident_mark_notified
 from requests_app.models import CertRequest
 from tests import factories as f
-from tests.helpers import sign_in
+from tests.helpers import count_queries, sign_in
 from tests.privacy.world import officer, record
 from tests.requests_app.letters import draft
 
@@ -101,3 +103,20 @@ def test_the_officer_finds_the_privacy_pages_in_the_navigation_and_not_the_lette
 def test_a_clerk_does_not_find_the_privacy_pages_in_the_navigation(cast, client):
     sign_in(client, cast.clerk_a)
     assert reverse("privacy:incidents") not in client.get(reverse("dashboard")).content.decode()
+
+
+def test_each_privacy_page_stays_within_its_query_budget(cast, client):
+    dpo = officer()
+    for _ in range(3):
+        incident = record(dpo)
+    incident_mark_notified(incident=incident, by=dpo, notified_at=timezone.now(), reference="x")
+    sign_in(client, dpo)
+    budgets = {
+        reverse("privacy:inventory"): 4,
+        reverse("privacy:incidents"): 5,  # whatever the number of incidents
+        reverse("privacy:incident_create"): 4,
+        reverse("privacy:incident_detail", args=[incident.pk]): 6,
+        reverse("privacy:incident_notice", args=[incident.pk]): 5,
+    }
+    for url, budget in budgets.items():
+        assert count_queries(client, url) <= budget, url
