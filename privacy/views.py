@@ -47,7 +47,9 @@ def incident_list(request):
 @require_http_methods(["GET", "POST"])
 def incident_create(request):
     require_privacy(request.user)
-    form = IncidentForm(request.POST or None)
+    # Detected now unless the officer says otherwise: the clock starts at detection.
+    now = timezone.localtime().replace(second=0, microsecond=0)
+    form = IncidentForm(request.POST or None, initial={"detected_at": now})
     if request.method == "POST" and form.is_valid():
         try:
             incident = services.incident_record(by=request.user, **form.cleaned_data)

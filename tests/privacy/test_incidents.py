@@ -234,3 +234,9 @@ def test_the_officers_are_reminded_a_day_ahead_then_told_once_overdue(cast, time
     overdue = Notification.objects.get(user=second, key__endswith=":overdue")
     assert "đã quá hạn 72 giờ" in overdue.message
     assert overdue.url == reverse("privacy:incident_detail", args=[incident.pk])
+
+
+def test_the_form_starts_the_clock_now_unless_told_otherwise(cast, client):
+    sign_in(client, officer())
+    page = client.get(reverse("privacy:incident_create")).content.decode()
+    assert f'value="{timezone.localtime():%Y-%m-%dT}' in page

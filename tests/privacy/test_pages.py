@@ -120,3 +120,23 @@ def test_each_privacy_page_stays_within_its_query_budget(cast, client):
     }
     for url, budget in budgets.items():
         assert count_queries(client, url) <= budget, url
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "requests_app:create",
+        "requests_app:province_inbox",
+        "requests_app:ca_queue",
+        "statistics",
+        "signing_monitor",
+        "orgmerge:list",
+        "devices:handover",
+        "monthly_reports:list",
+    ],
+)
+def test_the_data_protection_officer_gets_403_on_the_letter_and_statistics_pages(
+    cast, client, name
+):
+    sign_in(client, officer())
+    assert client.get(reverse(name)).status_code == 403
