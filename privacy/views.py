@@ -105,10 +105,12 @@ def incident_notify(request, pk: int):
                 reference=form.cleaned_data["reference"],
             )
         except DomainError as exc:
-            form.add_error(None, exc.message)
+            # Refused on the locked row (someone moved the incident first, a time out of
+            # order): told on the incident's page as it now stands.
+            messages.error(request, exc.message)
         else:
             messages.success(request, _("Đã ghi nhận việc thông báo Cục A05."))
-            return redirect("privacy:incident_detail", pk=incident.pk)
+        return redirect("privacy:incident_detail", pk=incident.pk)
     return _detail(request, incident, notified_form=form, status=400)
 
 
@@ -123,10 +125,10 @@ def incident_close(request, pk: int):
                 incident=incident, by=request.user, note=form.cleaned_data["note"]
             )
         except DomainError as exc:
-            form.add_error(None, exc.message)
+            messages.error(request, exc.message)
         else:
             messages.success(request, _("Đã kết thúc sự cố."))
-            return redirect("privacy:incident_detail", pk=incident.pk)
+        return redirect("privacy:incident_detail", pk=incident.pk)
     return _detail(request, incident, close_form=form, status=400)
 
 

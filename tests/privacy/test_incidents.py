@@ -178,8 +178,11 @@ def test_a_notification_time_before_detection_is_refused_on_the_page(cast, clien
     response = client.post(
         reverse("privacy:incident_notify", args=[incident.pk]),
         {"notified_at": before, "reference": "x"},
+        follow=True,
     )
-    assert response.status_code == 400
+    assert response.redirect_chain == [
+        (reverse("privacy:incident_detail", args=[incident.pk]), 302)
+    ]
     assert "Thời điểm thông báo phải sau thời điểm phát hiện." in response.content.decode()
     incident.refresh_from_db()
     assert incident.status == IncidentStatus.RECORDED
@@ -240,3 +243,14 @@ def test_the_form_starts_the_clock_now_unless_told_otherwise(cast, client):
     sign_in(client, officer())
     page = client.get(reverse("privacy:incident_create")).content.decode()
     assert f'value="{timezone.localtime():%Y-%m-%dT}' in page
+
+
+def test_a_notification_form_left_empty_is_shown_again_with_its_errors(cast, client):
+    dpo = officer()
+    incident = record(dpo)
+    sign_in(client, dpo)
+    url = reverse("privacy:incident_notify", args=[incident.pk])
+    response = client.post(url, {"notified_at": "", "reference": ""})
+    assert response.status_code == 400
+    assert 'id="id_reference"' in response.content.decode()
+    assert Incident.objects.get().status == IncidentStatus.RECORDED
