@@ -4,14 +4,13 @@ transaction that changes it, with its transition row and its audit event."""
 
 from datetime import datetime, timedelta
 
-from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from agencies.access import scope_for
-from agencies.choices import Role
+from agencies.validators import nfc
 from portal.audit import audit_record
 from portal.errors import DomainError
 from portal.notifications import notify
@@ -19,19 +18,11 @@ from privacy import lifecycle
 from privacy.choices import DataCategory, IncidentStatus
 from privacy.models import NOTIFY_WITHIN, Incident, IncidentTransition
 from privacy.permissions import may_use_privacy
+from privacy.querysets import officers
 
 NOTIFICATION_KIND = "privacy_incident"
 # How long before the 72-hour deadline the data protection officers are reminded.
 REMIND_BEFORE = timedelta(hours=24)
-
-
-def officers():
-    """The accounts holding the data protection officer's role, active."""
-    return (
-        get_user_model()
-        .objects.filter(is_active=True, memberships__role=Role.DATA_PROTECTION_OFFICER)
-        .distinct()
-    )
 
 
 def _require_user(by) -> None:
@@ -70,15 +61,15 @@ def incident_record(
         raise DomainError(_("Hãy chọn loại dữ liệu cá nhân bị ảnh hưởng."), code="categories")
     with transaction.atomic():
         incident = Incident.objects.create(
-            title=title,
+            title=nfc(title),
             detected_at=detected_at,
             occurred_at=occurred_at,
             categories=[c for c in DataCategory.values if c in categories],
             subjects_count=subjects_count,
-            description=description,
-            consequences=consequences,
-            measures=measures,
-            contact=contact,
+            description=nfc(description),
+            consequences=nfc(consequences),
+            measures=nfc(measures),
+            contact=nfc(contact),
             recorded_by=by,
         )
         audit_record(
@@ -99,7 +90,7 @@ def incident_record(
                 "Sự cố dữ liệu cá nhân “%(title)s” vừa được ghi nhận: phải thông báo Cục A05 "
                 "trước %(deadline)s."
             )
-            % {"title": title, "deadline": deadline.strftime("%H:%M %d/%m/%Y")},
+            % {"title": incident.title, "deadline": deadline.strftime("%H:%M %d/%m/%Y")},
             url=reverse("privacy:incident_detail", args=[incident.pk]),
             subject=f"privacy_incident:{incident.pk}",
             kind=NOTIFICATION_KIND,
@@ -153,15 +144,15 @@ def incident_mark_notified(
             _("Thời điểm thông báo phải sau thời điểm phát hiện."), code="before_detected"
         )
     return _transition(
-        incident, "notify", by=by, note=reference,
-        notified_at=notified_at, notice_reference=reference,
+        incident, "notify", by=by, note=nfc(reference),
+        notified_at=notified_at, notice_reference=nfc(reference),
     )  # fmt: skip
 
 
 def incident_close(*, incident: Incident, by, note: str) -> Incident:
     if not note.strip():
         raise DomainError(_("Hãy ghi kết quả xử lý sự cố."), code="note_required")
-    return _transition(incident, "close", by=by, note=note, closed_at=timezone.now())
+    return _transition(incident, "close", by=by, note=nfc(note), closed_at=timezone.now())
 
 
 def incident_deadlines_remind(*, now: datetime | None = None) -> int:
