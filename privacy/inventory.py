@@ -60,6 +60,7 @@ LETTER_READERS = (
 STAFF_READERS = LETTER_READERS[:-1]
 ADMINS = (Role.ADMINISTRATOR,)
 ADMINS_AND_SELF = (Role.ADMINISTRATOR, SELF)
+REPORT_READERS = (Role.PROVINCIAL_OFFICER, Role.CA_OPERATOR, Role.ADMINISTRATOR)
 
 # Purposes
 ISSUE = _("Đề nghị cấp, gia hạn, thay đổi thông tin, thu hồi chứng thư số cho cán bộ, công chức")
@@ -73,6 +74,9 @@ SIGNING = _("Giám sát hoạt động ký số theo yêu cầu của Ban Cơ y�
 IMPORT_EXPORT = _("Nhập danh sách từ tệp Excel, xuất danh sách theo yêu cầu của người dùng")
 MAIL = _("Gửi thư điện tử thông báo (hộp thư đi)")
 MERGER = _("Xử lý chứng thư, thiết bị của cán bộ khi sắp xếp, sáp nhập cơ quan")
+SIGNED_PAPERS = _(
+    "Đăng ký nhu cầu, báo cáo tháng đã ký số: họ tên, chức vụ, chứng thư của người ký"
+)
 INCIDENTS = _("Ghi nhận, thông báo vi phạm quy định bảo vệ dữ liệu cá nhân")
 
 # Retention: the setting or rule that governs it
@@ -94,6 +98,7 @@ KEPT_MAIL = _("Hộp thư đi: chưa có thời hạn xóa (dự kiến)")
 KEPT_ACCOUNT = _("Suốt thời gian tài khoản tồn tại")
 KEPT_DESK = _("PORTAL_DESK_SIGNING_KEEP_HOURS (24 giờ) sau khi ký xong hoặc hết hạn")
 KEPT_PLAN = _("Cùng phương án sáp nhập: chưa có thời hạn xóa (dự kiến)")
+KEPT_SIGNED = _("Cùng văn bản đã ký: chưa có thời hạn xóa (dự kiến theo quy định lưu trữ)")
 KEPT_INCIDENT = _("Cùng hồ sơ sự cố: chưa có thời hạn xóa (dự kiến)")
 
 
@@ -214,6 +219,11 @@ FIELDS: tuple[PersonalField, ...] = tuple(
         KEPT_SIGNING, STAFF_READERS)
     + D("dashboard.SigningAlert", "serial", C.ACTIVITY, SIGNING, B.SECURITY, KEPT_SIGNING,
         STAFF_READERS)
+    # demand and dashboard: signed papers name and carry the certificate of their signer
+    + D("demand.DemandDocument", "in_row", C.CERTIFICATE, SIGNED_PAPERS, B.PUBLIC_TASK,
+        KEPT_SIGNED, STAFF_READERS)
+    + D("dashboard.MonthlyReportDocument", "in_row", C.CERTIFICATE, SIGNED_PAPERS,
+        B.PUBLIC_TASK, KEPT_SIGNED, REPORT_READERS)
     # privacy: the incidents themselves may describe the people affected
     + D("privacy.Incident", "description consequences measures contact", C.DOCUMENT,
         INCIDENTS, B.DATA_PROTECTION, KEPT_INCIDENT,
