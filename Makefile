@@ -89,6 +89,7 @@ format: $(VENV)/.installed-test
 messages: $(VENV)/.installed
 	$(PY) manage.py makemessages -l vi -l en --ignore=.venv --ignore=var
 	$(PY) manage.py compilemessages --ignore=.venv
+	$(PY) manage.py privacy_docs
 
 clean:
 	rm -rf $(VENV) var

@@ -18,6 +18,9 @@ class Role(models.TextChoices):
     CA_OPERATOR = "ca_operator", _("Cán bộ Cục CTS&BMTT")
     SUBSCRIBER = "subscriber", _("Thuê bao")
     ADMINISTRATOR = "administrator", _("Quản trị hệ thống")
+    # Law 91/2025/QH15: the person in charge of personal-data protection. Sees the privacy
+    # pages (inventory, incidents; docs/privacy.md), no letter, certificate or device.
+    DATA_PROTECTION_OFFICER = "data_protection_officer", _("Cán bộ bảo vệ dữ liệu cá nhân")
 
 
 class SigningAuthority(models.TextChoices):

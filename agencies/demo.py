@@ -23,7 +23,7 @@ DEMO_TOTP_SECRET = "CONGCHUKYSODEMOLAICHAUTOTPSECRET"  # noqa: S105 - published 
 # Printed and typed as in the README; hyphens and spaces are ignored when a code is typed, and
 # only their keyed hashes are stored (agencies/accounts/twofactor.py).
 DEMO_RECOVERY_CODES = ("demo-0001", "demo-0002", "demo-0003")
-DEMO_TWO_FACTOR_USERNAMES = ("so.khcn", "cuc.cts", "quantri")
+DEMO_TWO_FACTOR_USERNAMES = ("so.khcn", "cuc.cts", "quantri", "baove.dlcn")
 CA_NAME = "Cục Chứng thực số và Bảo mật thông tin (mô phỏng)"
 # Illustrative electronic identifiers (Quyết định 20/2020/QĐ-TTg structure, docs/exchange.md):
 # not the official list's. The 34 provinces take H01…H34 in PROVINCES_2025's order, the 29
@@ -276,6 +276,13 @@ def load_demo() -> list[DemoAccount]:
         ),
         account("thuebao", Role.SUBSCRIBER, None, "Thuê bao Phạm Thị Hường", person=people[3]),
         account("quantri", Role.ADMINISTRATOR, None, "Quản trị hệ thống", superuser=True),
+        account(
+            "baove.dlcn",
+            Role.DATA_PROTECTION_OFFICER,
+            None,
+            "Cán bộ bảo vệ dữ liệu cá nhân",
+            name=("Đỗ Thị", "Lan"),
+        ),
         account(
             "canbo.syt",
             Role.AGENCY_CLERK,

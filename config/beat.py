@@ -84,6 +84,12 @@ def beat_schedule(*, audit_checkpoint_minutes: int) -> dict:
             "task": "demand.tasks.demand_deadlines_sweep_task",
             "schedule": env_int("PORTAL_DEADLINE_SWEEP_SECONDS", 60 * 60),
         },
+        # A personal-data incident's 72 hours to notify A05: the data protection officers are
+        # reminded REMIND_BEFORE ahead and told once overdue (docs/privacy.md).
+        "privacy-incident-deadlines": {
+            "task": "privacy.tasks.incident_deadlines_remind_task",
+            "schedule": 15 * 60,
+        },
         "portal-daily-digest": {
             "task": "portal.tasks.daily_digest_task",
             "schedule": crontab(hour=env_int("PORTAL_DIGEST_HOUR", 7), minute=0),

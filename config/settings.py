@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "django_prometheus",
     "portal",
     "agencies",
+    "privacy",
     "webhooks",
     "mailing",
     "devices",

@@ -55,4 +55,5 @@ urlpatterns = [
     path("", include("devices.urls")),
     path("", include("orgmerge.urls")),
     path("", include("demand.urls")),
+    path("", include("privacy.urls")),
 ]

@@ -25,6 +25,7 @@ from certificates.models import Certificate
 from devices.choices import DeviceStatus
 from devices.models import Device, HandoverNotice, LossReport, ReturnMinutes
 from devices.querysets import overdue_return_count
+from privacy.models import Incident
 from requests_app.choices import Status
 from requests_app.models import CertRequest
 
@@ -39,6 +40,7 @@ ROLE_PRECEDENCE = (
     Role.PROVINCIAL_OFFICER,
     Role.AGENCY_HEAD,
     Role.AGENCY_CLERK,
+    Role.DATA_PROTECTION_OFFICER,
     Role.SUBSCRIBER,
 )
 
@@ -48,6 +50,7 @@ HEADINGS = {
     Role.PROVINCIAL_OFFICER: _("Bảng điều khiển của Sở Khoa học và Công nghệ"),
     Role.AGENCY_HEAD: _("Bảng điều khiển của lãnh đạo cơ quan"),
     Role.AGENCY_CLERK: _("Bảng điều khiển của cán bộ đầu mối"),
+    Role.DATA_PROTECTION_OFFICER: _("Bảng điều khiển bảo vệ dữ liệu cá nhân"),
     Role.SUBSCRIBER: _("Bảng điều khiển của thuê bao"),
     None: _("Tài khoản chưa được phân vai trò"),
 }
@@ -320,7 +323,10 @@ def build(user) -> dict:
     }
     if role is None:
         return context
-    if role != Role.SUBSCRIBER:
+    if role == Role.DATA_PROTECTION_OFFICER:
+        # The privacy pages only: no letter, certificate or device counts (docs/privacy.md).
+        context["open_incidents"] = Incident.objects.visible_to(user).open().count()
+    elif role != Role.SUBSCRIBER:
         context.update(scope_counts(user, scope))
     # "What needs me now" comes first on every dashboard: the unread notifications, and for a
     # head the letters waiting for their signature.

@@ -15,7 +15,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 APPS = ["agencies", "api", "certificates", "config", "dashboard", "deadlines", "demand",
-        "devices", "orgmerge", "portal", "requests_app", "webhooks"]  # fmt: skip
+        "devices", "orgmerge", "portal", "privacy", "requests_app", "webhooks"]  # fmt: skip
 
 # (file, imported module) → why it stays inside its function.
 READY = "AppConfig.ready(): signal handlers and registrations, once the app registry is ready"

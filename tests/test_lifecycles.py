@@ -16,6 +16,9 @@ from orgmerge import lifecycle as orgmerge_lifecycle
 from orgmerge import services as orgmerge_services
 from orgmerge.choices import PlanStatus
 from portal.lib.lifecycle import SYSTEM, Lifecycle, Move
+from privacy import lifecycle as privacy_lifecycle
+from privacy import services as privacy_services
+from privacy.choices import IncidentStatus
 from requests_app import lifecycle as letters_lifecycle
 from requests_app import services as letters_services
 from requests_app.choices import Status
@@ -26,6 +29,7 @@ WORKFLOWS = {
     "tokens": (devices_lifecycle.TOKEN_MOVES, TokenState, devices_services),
     "merger plans": (orgmerge_lifecycle.MOVES, PlanStatus, orgmerge_services),
     "demand": (demand_lifecycle.MOVES, RegistrationStatus, demand_services),
+    "privacy incidents": (privacy_lifecycle.MOVES, IncidentStatus, privacy_services),
 }
 ROLES = set(Role.values) | {SYSTEM, letters_lifecycle.PROCESSOR}
 

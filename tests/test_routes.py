@@ -293,6 +293,14 @@ ROUTES: dict[str, Route] = {
     "orgmerge:discard": R(PLAN, "login 404 404 404 302 404 404 404", 15, post=True),
     "orgmerge:apply": R(PLAN, "login 404 404 404 302 404 404 404", 10, post=True),
     "orgmerge:excel": R(PLAN, "login 404 404 404 200 404 404 404", 6),
+    # the data protection officer's pages: nobody of the cast may use them (tests/privacy/)
+    "privacy:inventory": R(None, "login 403 403 403 403 403 403 403", 5),
+    "privacy:incidents": R(None, "login 403 403 403 403 403 403 403", 5),
+    "privacy:incident_create": R(None, "login 403 403 403 403 403 403 403", 5),
+    "privacy:incident_detail": R(GONE, "login 403 403 403 403 403 403 403", 5),
+    "privacy:incident_notify": R(GONE, "login 403 403 403 403 403 403 403", 5, post=True),
+    "privacy:incident_close": R(GONE, "login 403 403 403 403 403 403 403", 5, post=True),
+    "privacy:incident_notice": R(GONE, "login 403 403 403 403 403 403 403", 5),
     # demand registration
     "demand:list": R(None, "login 200 200 200 200 200 200 200", 8),
     "demand:create": R(None, "login 403 403 403 200 200 200 403", 5),

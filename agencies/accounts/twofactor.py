@@ -48,7 +48,9 @@ from portal.audit import audit_record
 from portal.notifications import notify
 
 # Roles whose holders must sign in with a second factor (staff and superusers too).
-REQUIRED_ROLES = frozenset({Role.PROVINCIAL_OFFICER, Role.CA_OPERATOR, Role.ADMINISTRATOR})
+REQUIRED_ROLES = frozenset(
+    {Role.PROVINCIAL_OFFICER, Role.CA_OPERATOR, Role.ADMINISTRATOR, Role.DATA_PROTECTION_OFFICER}
+)
 RECOVERY_CODE_COUNT = 10
 TOTP_DEVICE_NAME = "Ứng dụng xác thực"
 RECOVERY_DEVICE_NAME = "Mã khôi phục"

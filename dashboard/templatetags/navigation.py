@@ -51,6 +51,13 @@ NAV = [
         (*_LETTER_ROLES, Role.ADMINISTRATOR),
         ("signing_monitor",),
     ),
+    # The data protection officer's pages (docs/privacy.md).
+    (
+        _("Dữ liệu cá nhân"),
+        "privacy:incidents",
+        (Role.DATA_PROTECTION_OFFICER, Role.ADMINISTRATOR),
+        ("privacy:",),
+    ),
     (_("Thông báo"), "portal:notifications", None, ("portal:notification",)),
 ]
 

@@ -125,6 +125,7 @@ MERGERS = "Sáp nhập"
 STATISTICS = "Thống kê"
 DEMAND = "Nhu cầu CTS"
 MONITOR = "Giám sát ký số"
+PRIVACY = "Dữ liệu cá nhân"
 
 
 @pytest.mark.parametrize(
@@ -145,12 +146,20 @@ MONITOR = "Giám sát ký số"
         (
             "admin",
             [HOME, LETTERS, "Hộp thư Sở KH&CN", "Hàng đợi CA", CERTIFICATES, DEVICES, MERGERS]
-            + [DEMAND, STATISTICS, MONITOR, NOTICES, "Quản trị"],
+            + [DEMAND, STATISTICS, MONITOR, PRIVACY, NOTICES, "Quản trị"],
         ),
     ],
 )
 def test_the_navigation_offers_the_pages_of_the_users_role(client, cast, persona, expected):
     assert nav(open_dashboard(client, getattr(cast, persona))) == expected
+
+
+def test_the_data_protection_officer_is_offered_the_privacy_pages_and_no_letters(client, cast):
+    officer = f.UserFactory(username="dpo")
+    f.MembershipFactory(user=officer, role=Role.DATA_PROTECTION_OFFICER, organization=None)
+    response = open_dashboard(client, officer)
+    assert nav(response) == [HOME, CERTIFICATES, DEVICES, PRIVACY, NOTICES]
+    assert "Bảng điều khiển bảo vệ dữ liệu cá nhân" in response.content.decode()
 
 
 def test_the_current_page_is_marked_in_the_navigation(client, cast):

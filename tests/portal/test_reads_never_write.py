@@ -33,6 +33,8 @@ from portal.export_jobs.service import export_job_create
 from portal.imports import import_job_create
 from portal.models import Deadline, ImportJob, Notification
 from portal.notifications import notify
+from privacy.choices import DataCategory
+from privacy.services import incident_record
 from requests_app.choices import Status
 from requests_app.demo import load_full_demo
 from requests_app.excel.jobs import LETTER_IMPORT
@@ -115,6 +117,16 @@ def _world() -> SimpleNamespace:
         agency_id=finance.pk,
     )
     w.token, _secret = api_token_create(owner=ca, name="Kiểm thử", days=30, by=ca)
+    w.incident = incident_record(
+        by=users["baove.dlcn"],
+        title="Lộ danh sách cán bộ",
+        detected_at=timezone.now() - timedelta(hours=5),
+        categories=[DataCategory.IDENTITY],
+        subjects_count=12,
+        description="Tệp danh sách gửi nhầm địa chỉ thư.",
+        measures="Đề nghị người nhận xóa tệp.",
+        contact="Đỗ Thị Lan, 0912345678",
+    )
     return w
 
 
@@ -270,6 +282,10 @@ ARGS = {
     "demand:summary_desk_complete": lambda w: [{"pk": w.campaign.pk, "province_id": w.province.pk}],
     "demand:registration_desk_prepare": lambda w: [{"pk": _pk(w.registration), "revision": 0}],
     "demand:registration_desk_complete": lambda w: [{"pk": _pk(w.registration)}],
+    "privacy:incident_detail": lambda w: [{"pk": w.incident.pk}],
+    "privacy:incident_notify": lambda w: [{"pk": w.incident.pk}],
+    "privacy:incident_close": lambda w: [{"pk": w.incident.pk}],
+    "privacy:incident_notice": lambda w: [{"pk": w.incident.pk}],
 }
 
 

@@ -1,0 +1,43 @@
+"""The words of the personal-data inventory and of the incident register (docs/privacy.md)."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class DataCategory(models.TextChoices):
+    """What kind of personal data a field holds (Law 91/2025/QH15 distinguishes basic from
+    sensitive data; none of the portal's categories is sensitive data in its sense)."""
+
+    IDENTITY = "identity", _("Định danh (họ tên, số định danh cá nhân, giấy tờ tùy thân)")
+    BIRTH = "birth", _("Ngày sinh")
+    CONTACT = "contact", _("Liên lạc (điện thoại, thư điện tử, địa chỉ)")
+    EMPLOYMENT = "employment", _("Công tác (chức vụ, cơ quan, thay đổi công tác)")
+    CERTIFICATE = "certificate", _("Chứng thư số (tên, thư điện tử của thuê bao)")
+    ACTIVITY = "activity", _("Hoạt động (ký số, đăng nhập, địa chỉ IP)")
+    ACCOUNT = "account", _("Tài khoản người dùng")
+    DOCUMENT = "document", _("Văn bản, tệp, bản sao chứa dữ liệu cá nhân")
+
+
+class LegalBasis(models.TextChoices):
+    """Why the portal may process the data without the subject's consent (Law 91/2025/QH15:
+    processing required by law and for the tasks of state agencies)."""
+
+    LEGAL_DUTY = (
+        "legal_duty",
+        _("Thực hiện nghĩa vụ theo quy định của pháp luật về chữ ký số chuyên dùng công vụ"),
+    )
+    PUBLIC_TASK = "public_task", _("Thực hiện nhiệm vụ quản lý nhà nước của cơ quan có thẩm quyền")
+    DATA_PROTECTION = (
+        "data_protection",
+        _("Thực hiện nghĩa vụ của bên kiểm soát dữ liệu theo Luật Bảo vệ dữ liệu cá nhân"),
+    )
+    SECURITY = (
+        "security",
+        _("Bảo đảm an ninh, an toàn hệ thống thông tin (nhật ký, chống xâm nhập)"),
+    )
+
+
+class IncidentStatus(models.TextChoices):
+    RECORDED = "recorded", _("Đã ghi nhận")
+    NOTIFIED = "notified", _("Đã thông báo cơ quan chức năng")
+    CLOSED = "closed", _("Đã kết thúc")

@@ -1,0 +1,255 @@
+"""The record of processing (Law 91/2025/QH15, Decree 356/2025/NĐ-CP; docs/privacy.md): every
+model field of the portal that holds personal data, declared once, with its category, purpose,
+legal basis, retention and the roles that may see it unmasked.
+
+Models are named by their label ("agencies.Person"), never imported: `privacy` sits right
+above `agencies` (docs/architecture.md §1), so the apps above it may read this table (to mask,
+to encrypt, to export a subject's data) while it imports none of them.
+`tests/privacy/test_inventory.py` fails when a field that looks personal (LOOKS_PERSONAL) is
+neither declared here nor listed in NOT_PERSONAL with its reason, and when either names a field
+that does not exist; `manage.py privacy_docs` writes the table into docs/privacy.md.
+"""
+
+import re
+from dataclasses import dataclass
+
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from agencies.choices import Role
+from privacy.choices import DataCategory as C
+from privacy.choices import LegalBasis as B
+
+
+@dataclass(frozen=True)
+class PersonalField:
+    model: str  # the model's label, "agencies.Person"
+    field: str
+    category: str
+    purpose: Promise | str
+    basis: str
+    retention: Promise | str
+    # roles that may see the value unmasked (within their scope, docs/architecture.md §5);
+    # SELF: the person the value is about
+    unmasked: tuple[str, ...]
+
+    @property
+    def key(self) -> str:
+        return f"{self.model}.{self.field}"
+
+
+SELF = "self"
+ROLE_LABELS = {SELF: _("Chính người được nói đến"), **dict(Role.choices)}
+
+# Names of fields that look personal: a field matching this must be declared or listed in
+# NOT_PERSONAL (the names this repository uses: national_id, id_issue_*, date_of_birth,
+# mobile, phone, email, address, full_name, *_name of people, representative, recipient, ip).
+LOOKS_PERSONAL = re.compile(
+    r"national_id|citizen|identity|cccd|cmnd|id_issue|birth|dob|phone|mobile|e?mail|"
+    r"address|full_name|first_name|last_name|username|subscriber_|contact_|representative|"
+    r"recipient|common_name|^ip$|user_agent|person",
+    re.IGNORECASE,
+)
+
+# Who sees a person's data in the letters and the registry: the agency's clerks and heads,
+# the province's officers, the CA, the administrators, and the person themselves.
+LETTER_READERS = (
+    Role.AGENCY_CLERK, Role.AGENCY_HEAD, Role.PROVINCIAL_OFFICER, Role.CA_OPERATOR,
+    Role.ADMINISTRATOR, SELF,
+)  # fmt: skip
+STAFF_READERS = LETTER_READERS[:-1]
+ADMINS = (Role.ADMINISTRATOR,)
+ADMINS_AND_SELF = (Role.ADMINISTRATOR, SELF)
+REPORT_READERS = (Role.PROVINCIAL_OFFICER, Role.CA_OPERATOR, Role.ADMINISTRATOR)
+
+# Purposes
+ISSUE = _("Đề nghị cấp, gia hạn, thay đổi thông tin, thu hồi chứng thư số cho cán bộ, công chức")
+REGISTRY = _("Quản lý chứng thư số đã cấp (danh bạ, tra cứu, thu hồi, danh sách CRL, OCSP)")
+DEVICES = _("Bàn giao, thu hồi, báo mất thiết bị lưu khóa bí mật (Mẫu 07, 08, 09)")
+CONTACT = _("Liên hệ về hồ sơ, gửi thông báo và văn bản")
+ACCOUNTS = _("Đăng nhập, phân quyền và liên hệ với người dùng")
+AUDIT = _("Nhật ký kiểm toán: ai đã làm gì, khi nào, trên dữ liệu nào")
+SIGN_IN_SECURITY = _("Chống dò mật khẩu và mã xác thực (khóa tạm thời)")
+SIGNING = _("Giám sát hoạt động ký số theo yêu cầu của Ban Cơ yếu Chính phủ")
+IMPORT_EXPORT = _("Nhập danh sách từ tệp Excel, xuất danh sách theo yêu cầu của người dùng")
+MAIL = _("Gửi thư điện tử thông báo (hộp thư đi)")
+MERGER = _("Xử lý chứng thư, thiết bị của cán bộ khi sắp xếp, sáp nhập cơ quan")
+SIGNED_PAPERS = _(
+    "Đăng ký nhu cầu, báo cáo tháng đã ký số: họ tên, chức vụ, chứng thư của người ký"
+)
+INCIDENTS = _("Ghi nhận, thông báo vi phạm quy định bảo vệ dữ liệu cá nhân")
+
+# Retention: the setting or rule that governs it
+KEPT_WITH_LETTER = _(
+    "Cùng văn bản đề nghị: chưa có thời hạn xóa (dự kiến theo quy định lưu trữ hồ sơ)"
+)
+KEPT_WITH_PERSON = _("Suốt thời gian công tác; chưa có quy tắc xóa khi thôi việc (dự kiến)")
+KEPT_WITH_CERT = _("Cùng chứng thư số: lưu sau khi hết hạn, thu hồi (chưa có thời hạn xóa)")
+KEPT_WITH_DEVICE = _("Cùng hồ sơ thiết bị: chưa có thời hạn xóa (dự kiến)")
+KEPT_AUDIT = _("Nhật ký chỉ ghi thêm, không xóa (chuỗi băm, docs/security.md)")
+KEPT_IMPORT = _("PORTAL_IMPORT_KEEP_HOURS (24 giờ) sau khi nhập xong")
+KEPT_EXPORT = _("PORTAL_EXPORT_KEEP_HOURS (24 giờ) sau khi xuất xong")
+KEPT_LOCKOUT = _("Thời gian khóa tạm thời (PORTAL_LOGIN_COOLOFF_MINUTES), rồi được xóa")
+KEPT_SIGN_IN_LOG = _(
+    "Nhật ký đăng nhập: chưa có thời hạn xóa (dự kiến; lệnh axes_reset_logs xóa theo tuổi)"
+)
+KEPT_SIGNING = _("Theo tháng thống kê: chưa có thời hạn xóa (dự kiến)")
+KEPT_MAIL = _("Hộp thư đi: chưa có thời hạn xóa (dự kiến)")
+KEPT_ACCOUNT = _("Suốt thời gian tài khoản tồn tại")
+KEPT_DESK = _("PORTAL_DESK_SIGNING_KEEP_HOURS (24 giờ) sau khi ký xong hoặc hết hạn")
+KEPT_PLAN = _("Cùng phương án sáp nhập: chưa có thời hạn xóa (dự kiến)")
+KEPT_SIGNED = _("Cùng văn bản đã ký: chưa có thời hạn xóa (dự kiến theo quy định lưu trữ)")
+KEPT_INCIDENT = _("Cùng hồ sơ sự cố: chưa có thời hạn xóa (dự kiến)")
+
+
+def declare(model, fields, category, purpose, basis, retention, unmasked):
+    """One declaration per field; a group shares the words of one line of the table."""
+    return [
+        PersonalField(model, name, category, purpose, basis, retention, unmasked)
+        for name in fields.split()
+    ]
+
+
+D = declare
+FIELDS: tuple[PersonalField, ...] = tuple(
+    # agencies: the people and the accounts
+    D("agencies.Person", "full_name national_id id_issue_date id_issue_place", C.IDENTITY,
+      ISSUE, B.LEGAL_DUTY, KEPT_WITH_PERSON, LETTER_READERS)
+    + D("agencies.Person", "date_of_birth", C.BIRTH, ISSUE, B.LEGAL_DUTY, KEPT_WITH_PERSON,
+        LETTER_READERS)
+    + D("agencies.Person", "position", C.EMPLOYMENT, ISSUE, B.LEGAL_DUTY, KEPT_WITH_PERSON,
+        LETTER_READERS)
+    + D("agencies.Person", "mobile official_email", C.CONTACT, CONTACT, B.LEGAL_DUTY,
+        KEPT_WITH_PERSON, LETTER_READERS)
+    + D("agencies.CodeFailure", "address", C.ACTIVITY, SIGN_IN_SECURITY, B.SECURITY,
+        KEPT_LOCKOUT, ADMINS)
+    + D("auth.User", "username first_name last_name", C.ACCOUNT, ACCOUNTS, B.PUBLIC_TASK,
+        KEPT_ACCOUNT, STAFF_READERS + (SELF,))
+    + D("auth.User", "email", C.CONTACT, ACCOUNTS, B.PUBLIC_TASK, KEPT_ACCOUNT,
+        ADMINS_AND_SELF)
+    + D("axes.AccessAttempt", "username ip_address user_agent get_data post_data", C.ACTIVITY,
+        SIGN_IN_SECURITY, B.SECURITY, KEPT_LOCKOUT, ADMINS)
+    + D("axes.AccessLog", "username ip_address user_agent", C.ACTIVITY, SIGN_IN_SECURITY,
+        B.SECURITY, KEPT_SIGN_IN_LOG, ADMINS)
+    + D("axes.AccessFailureLog", "username ip_address user_agent", C.ACTIVITY,
+        SIGN_IN_SECURITY, B.SECURITY, KEPT_SIGN_IN_LOG, ADMINS)
+    # portal: the audit trail, imports, exports, notifications, the API's stored answers
+    + D("portal.AuditEvent", "actor_label object_repr before after reason", C.DOCUMENT, AUDIT,
+        B.SECURITY, KEPT_AUDIT, ADMINS)
+    + D("portal.AuditEvent", "ip", C.ACTIVITY, AUDIT, B.SECURITY, KEPT_AUDIT, ADMINS)
+    + D("portal.ImportJob", "content result", C.DOCUMENT, IMPORT_EXPORT, B.LEGAL_DUTY,
+        KEPT_IMPORT, STAFF_READERS)
+    + D("portal.ExportJob", "stored_name", C.DOCUMENT, IMPORT_EXPORT, B.LEGAL_DUTY,
+        KEPT_EXPORT, STAFF_READERS)
+    + D("portal.Notification", "message", C.DOCUMENT, CONTACT, B.PUBLIC_TASK, KEPT_ACCOUNT,
+        ADMINS_AND_SELF)
+    + D("portal.IdempotencyKey", "body", C.DOCUMENT, ISSUE, B.LEGAL_DUTY,
+        _("24 giờ (portal.api.idempotency.TTL, docs/api.md §9)"), ADMINS)
+    # mailing: the outbox
+    + D("mailing.OutgoingMail", "recipient recipient_name", C.CONTACT, MAIL, B.PUBLIC_TASK,
+        KEPT_MAIL, ADMINS_AND_SELF)
+    + D("mailing.OutgoingMail", "body attachments", C.DOCUMENT, MAIL, B.PUBLIC_TASK, KEPT_MAIL,
+        ADMINS_AND_SELF)
+    # devices: the SIM numbers and the Mẫu 07–09 documents
+    + D("devices.Device", "phone", C.CONTACT, DEVICES, B.LEGAL_DUTY, KEPT_WITH_DEVICE,
+        LETTER_READERS)
+    + D("devices.HandoverItem", "subscriber_name", C.IDENTITY, DEVICES, B.LEGAL_DUTY,
+        KEPT_WITH_DEVICE, LETTER_READERS)
+    + D("devices.ReturnMinutes", "agency_representative receiver_representative", C.IDENTITY,
+        DEVICES, B.LEGAL_DUTY, KEPT_WITH_DEVICE, STAFF_READERS)
+    + D("devices.ReturnMinutes", "agency_representative_title receiver_representative_title",
+        C.EMPLOYMENT, DEVICES, B.LEGAL_DUTY, KEPT_WITH_DEVICE, STAFF_READERS)
+    + D("devices.ReturnMinutesItem", "subscriber_name", C.IDENTITY, DEVICES, B.LEGAL_DUTY,
+        KEPT_WITH_DEVICE, LETTER_READERS)
+    + D("devices.LossReport", "subscriber_name representative_name", C.IDENTITY, DEVICES,
+        B.LEGAL_DUTY, KEPT_WITH_DEVICE, LETTER_READERS)
+    + D("devices.LossReport", "subscriber_position representative_position", C.EMPLOYMENT,
+        DEVICES, B.LEGAL_DUTY, KEPT_WITH_DEVICE, LETTER_READERS)
+    + D("devices.LossReport", "circumstances", C.DOCUMENT, DEVICES, B.LEGAL_DUTY,
+        KEPT_WITH_DEVICE, LETTER_READERS)
+    + D("devices.CustodyRecord", "note", C.DOCUMENT, DEVICES, B.LEGAL_DUTY, KEPT_WITH_DEVICE,
+        STAFF_READERS)
+    + D("devices.DeviceDocument", "in_row", C.DOCUMENT, DEVICES, B.LEGAL_DUTY,
+        KEPT_WITH_DEVICE, LETTER_READERS)
+    # certificates: the subject of each certificate, the documents signed at the desk
+    + D("certificates.Certificate", "common_name subject_dn der", C.CERTIFICATE, REGISTRY,
+        B.LEGAL_DUTY, KEPT_WITH_CERT, LETTER_READERS)
+    + D("certificates.Certificate", "email", C.CONTACT, REGISTRY, B.LEGAL_DUTY,
+        KEPT_WITH_CERT, LETTER_READERS)
+    + D("certificates.DeskSigning", "prepared_pdf signed_pdf", C.DOCUMENT, ISSUE,
+        B.LEGAL_DUTY, KEPT_DESK, (SELF,))
+    + D("certificates.RegisteredRevocation", "letter_pdf", C.DOCUMENT, REGISTRY,
+        B.LEGAL_DUTY, KEPT_WITH_CERT, (Role.CA_OPERATOR, Role.ADMINISTRATOR))
+    + D("certificates.SigningEvent", "serial", C.ACTIVITY, SIGNING, B.SECURITY, KEPT_SIGNING,
+        STAFF_READERS)
+    # requests_app: the letters, their contact person, their rows and documents
+    + D("requests_app.CertRequest",
+        "contact_name contact_national_id contact_id_issue_date contact_id_issue_place",
+        C.IDENTITY, CONTACT, B.LEGAL_DUTY, KEPT_WITH_LETTER, STAFF_READERS)
+    + D("requests_app.CertRequest", "contact_position contact_agency", C.EMPLOYMENT, CONTACT,
+        B.LEGAL_DUTY, KEPT_WITH_LETTER, STAFF_READERS)
+    + D("requests_app.CertRequest", "contact_mobile contact_email delivery_address",
+        C.CONTACT, CONTACT, B.LEGAL_DUTY, KEPT_WITH_LETTER, STAFF_READERS)
+    + D("requests_app.RequestRow", "full_name national_id id_issue_date id_issue_place",
+        C.IDENTITY, ISSUE, B.LEGAL_DUTY, KEPT_WITH_LETTER, LETTER_READERS)
+    + D("requests_app.RequestRow", "date_of_birth", C.BIRTH, ISSUE, B.LEGAL_DUTY,
+        KEPT_WITH_LETTER, LETTER_READERS)
+    + D("requests_app.RequestRow", "position_title work_agency", C.EMPLOYMENT, ISSUE,
+        B.LEGAL_DUTY, KEPT_WITH_LETTER, LETTER_READERS)
+    + D("requests_app.RequestRow", "mobile email", C.CONTACT, ISSUE, B.LEGAL_DUTY,
+        KEPT_WITH_LETTER, LETTER_READERS)
+    + D("requests_app.RequestRow", "new_value", C.DOCUMENT, ISSUE, B.LEGAL_DUTY,
+        KEPT_WITH_LETTER, LETTER_READERS)
+    + D("requests_app.Transition", "note", C.DOCUMENT, ISSUE, B.LEGAL_DUTY, KEPT_WITH_LETTER,
+        STAFF_READERS)
+    + D("requests_app.LetterDocument", "in_row", C.DOCUMENT, ISSUE, B.LEGAL_DUTY,
+        _("Bản lưu trữ có dấu thời gian: archive_until, gia hạn theo CA_ARCHIVE_RENEW_DAYS"),
+        LETTER_READERS)
+    + D("requests_app.LetterVerification", "signatures report", C.CERTIFICATE, ISSUE,
+        B.LEGAL_DUTY, KEPT_WITH_LETTER, STAFF_READERS)
+    + D("requests_app.EdxmlMessage", "content parties", C.DOCUMENT, ISSUE, B.LEGAL_DUTY,
+        KEPT_WITH_LETTER, STAFF_READERS)
+    # orgmerge: who leaves an agency in a merger
+    + D("orgmerge.MergerPlan", "leaving_person_ids", C.EMPLOYMENT, MERGER, B.PUBLIC_TASK,
+        KEPT_PLAN, (Role.PROVINCIAL_OFFICER, Role.ADMINISTRATOR))
+    + D("orgmerge.MergerApplication", "summary", C.DOCUMENT, MERGER, B.PUBLIC_TASK, KEPT_PLAN,
+        (Role.PROVINCIAL_OFFICER, Role.ADMINISTRATOR))
+    # dashboard: the signing-activity monitor's tallies per certificate
+    + D("dashboard.SigningCertificateMonth", "serial", C.ACTIVITY, SIGNING, B.SECURITY,
+        KEPT_SIGNING, STAFF_READERS)
+    + D("dashboard.SigningAlert", "serial", C.ACTIVITY, SIGNING, B.SECURITY, KEPT_SIGNING,
+        STAFF_READERS)
+    # demand and dashboard: signed papers name and carry the certificate of their signer
+    + D("demand.DemandDocument", "in_row", C.CERTIFICATE, SIGNED_PAPERS, B.PUBLIC_TASK,
+        KEPT_SIGNED, STAFF_READERS)
+    + D("dashboard.MonthlyReportDocument", "in_row", C.CERTIFICATE, SIGNED_PAPERS,
+        B.PUBLIC_TASK, KEPT_SIGNED, REPORT_READERS)
+    # privacy: the incidents themselves may describe the people affected
+    + D("privacy.Incident", "description consequences measures contact", C.DOCUMENT,
+        INCIDENTS, B.DATA_PROTECTION, KEPT_INCIDENT,
+        (Role.DATA_PROTECTION_OFFICER, Role.ADMINISTRATOR))
+)  # fmt: skip
+
+# Fields whose names look personal but hold no personal data, each with the reason.
+ORGANISATION = "an organisation's, not a person's"
+NOT_PERSONAL: dict[str, str] = {
+    "agencies.Organization.official_email": ORGANISATION,
+    "agencies.Organization.address": ORGANISATION,
+    "agencies.Organization.mail_domains": ORGANISATION,
+    "requests_app.RequestRow.address": "a Mẫu 02/03 row's organisation, device or service",
+    "requests_app.RequestRow.national_id_unconfirmed": "a flag, the number is declared",
+    "requests_app.CertRequest.recipients": "the letter's receiving agencies (nơi nhận)",
+    "portal.NotificationPreference.email": "a yes/no preference",
+    "devices.DeviceToken.personalised_at": "when the token was personalised, a time",
+}
+
+
+def declared() -> dict[str, PersonalField]:
+    return {entry.key: entry for entry in FIELDS}
+
+
+def by_model() -> dict[str, list[PersonalField]]:
+    grouped: dict[str, list[PersonalField]] = {}
+    for entry in FIELDS:
+        grouped.setdefault(entry.model, []).append(entry)
+    return grouped

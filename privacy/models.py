@@ -1,0 +1,119 @@
+"""The register of personal-data incidents (Law 91/2025/QH15, Decree 356/2025/NĐ-CP;
+docs/privacy.md): each incident, the 72-hour clock to notify the authority, and its
+append-only transitions (recorded → notified → closed)."""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from privacy.choices import DataCategory, IncidentStatus
+from privacy.querysets import IncidentQuerySet
+
+# The authority must be told within 72 hours of the incident being detected.
+NOTIFY_WITHIN = timedelta(hours=72)
+
+
+class Incident(models.Model):
+    title = models.CharField(_("tên sự cố"), max_length=200)
+    detected_at = models.DateTimeField(_("thời điểm phát hiện"))
+    occurred_at = models.DateTimeField(_("thời điểm xảy ra (nếu biết)"), null=True, blank=True)
+    categories = models.JSONField(_("loại dữ liệu cá nhân bị ảnh hưởng"), default=list)
+    subjects_count = models.PositiveIntegerField(_("số chủ thể dữ liệu bị ảnh hưởng (ước tính)"))
+    description = models.TextField(_("mô tả sự cố"), max_length=5000)
+    consequences = models.TextField(
+        _("hậu quả, thiệt hại có thể xảy ra"), max_length=5000, blank=True
+    )
+    measures = models.TextField(_("biện pháp đã và sẽ thực hiện"), max_length=5000)
+    contact = models.CharField(
+        _("người phụ trách, thông tin liên hệ"), max_length=255,
+        help_text=_("Họ tên, chức vụ, điện thoại, thư điện tử của người phụ trách xử lý sự cố."),
+    )  # fmt: skip
+    status = models.CharField(
+        _("trạng thái"), max_length=16, choices=IncidentStatus.choices,
+        default=IncidentStatus.RECORDED,
+    )  # fmt: skip
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("ghi nhận lúc"), auto_now_add=True)
+    notified_at = models.DateTimeField(_("đã thông báo lúc"), null=True, blank=True)
+    notice_reference = models.CharField(
+        _("số, ngày văn bản thông báo hoặc cách gửi"), max_length=255, blank=True
+    )
+    closed_at = models.DateTimeField(_("kết thúc lúc"), null=True, blank=True)
+
+    objects = IncidentQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("sự cố dữ liệu cá nhân")
+        verbose_name_plural = _("sự cố dữ liệu cá nhân")
+        ordering = ["-detected_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status=IncidentStatus.RECORDED) | Q(notified_at__isnull=False),
+                name="privacy_incident_notified_has_time",
+                violation_error_message=_("Sự cố đã thông báo phải có thời điểm thông báo."),
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=IncidentStatus.CLOSED) | Q(closed_at__isnull=False),
+                name="privacy_incident_closed_has_time",
+                violation_error_message=_("Sự cố đã kết thúc phải có thời điểm kết thúc."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} · {self.title}"
+
+    @property
+    def notify_by(self):
+        """The deadline to notify the authority: 72 hours after detection."""
+        return self.detected_at + NOTIFY_WITHIN
+
+    def time_left(self, now=None) -> timedelta:
+        """Until the deadline (negative: overdue); counted to the notification once sent."""
+        return self.notify_by - (self.notified_at or now or timezone.now())
+
+    def clock(self, now=None) -> tuple[str, str]:
+        """The 72-hour clock as (state, text): "running", "overdue", "in_time" or "late"."""
+        left = self.time_left(now)
+        minutes = int(abs(left.total_seconds()) // 60)
+        span = _("%(hours)d giờ %(minutes)d phút") % {
+            "hours": minutes // 60,
+            "minutes": minutes % 60,
+        }
+        if self.notified_at is not None:
+            if left.total_seconds() >= 0:
+                return "in_time", str(_("Đã thông báo đúng hạn"))
+            return "late", str(_("Đã thông báo chậm %(span)s") % {"span": span})
+        if left.total_seconds() >= 0:
+            return "running", str(_("Còn %(span)s") % {"span": span})
+        return "overdue", str(_("Quá hạn %(span)s") % {"span": span})
+
+    @property
+    def category_labels(self) -> list[str]:
+        labels = dict(DataCategory.choices)
+        return [str(labels.get(value, value)) for value in self.categories]
+
+
+class IncidentTransition(models.Model):
+    """Append-only log of an incident's status changes (who, when, from, to, note)."""
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="transitions")
+    from_status = models.CharField(max_length=16, choices=IncidentStatus.choices)
+    to_status = models.CharField(max_length=16, choices=IncidentStatus.choices)
+    action = models.CharField(max_length=16)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    at = models.DateTimeField(auto_now_add=True)
+    note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.from_status} → {self.to_status}"

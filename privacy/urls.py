@@ -1,0 +1,16 @@
+from django.urls import path
+
+from privacy import views
+
+app_name = "privacy"
+urlpatterns = [
+    path("bao-ve-du-lieu/", views.inventory, name="inventory"),
+    path("bao-ve-du-lieu/su-co/", views.incident_list, name="incidents"),
+    path("bao-ve-du-lieu/su-co/moi/", views.incident_create, name="incident_create"),
+    path("bao-ve-du-lieu/su-co/<int:pk>/", views.incident_detail, name="incident_detail"),
+    path(
+        "bao-ve-du-lieu/su-co/<int:pk>/da-thong-bao/", views.incident_notify, name="incident_notify"
+    ),
+    path("bao-ve-du-lieu/su-co/<int:pk>/ket-thuc/", views.incident_close, name="incident_close"),
+    path("bao-ve-du-lieu/su-co/<int:pk>/thong-bao/", views.incident_notice, name="incident_notice"),
+]
