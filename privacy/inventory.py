@@ -79,23 +79,70 @@ SIGNED_PAPERS = _(
 )
 INCIDENTS = _("Ghi nhận, thông báo vi phạm quy định bảo vệ dữ liệu cá nhân")
 
-# Retention: the setting or rule that governs it
-KEPT_WITH_LETTER = _(
-    "Cùng văn bản đề nghị: chưa có thời hạn xóa (dự kiến theo quy định lưu trữ hồ sơ)"
+# Retention: one text per record type, true to what the sweeps do (docs/retention.md; the
+# settings in config/retention.py), or saying plainly that a record type has no rule.
+KEPT_PERSON = _(
+    "Người: sau PORTAL_RETENTION_RECORD_YEARS (10 năm) không còn gì của họ mới hơn (chứng thư, "
+    "thiết bị, văn bản, tài khoản), số định danh được thay bằng giá trị trung lập; ngày sinh, "
+    "ngày và nơi cấp giấy tờ, số di động, thư điện tử bị xóa; họ tên, chức vụ được giữ "
+    "(docs/retention.md)"
 )
-KEPT_WITH_PERSON = _("Suốt thời gian công tác; chưa có quy tắc xóa khi thôi việc (dự kiến)")
-KEPT_WITH_CERT = _("Cùng chứng thư số: lưu sau khi hết hạn, thu hồi (chưa có thời hạn xóa)")
-KEPT_WITH_DEVICE = _("Cùng hồ sơ thiết bị: chưa có thời hạn xóa (dự kiến)")
+KEPT_LETTER = _(
+    "Văn bản: bản nháp chưa từng gửi bị xóa PORTAL_RETENTION_DRAFT_DAYS (180 ngày) sau lần sửa "
+    "cuối; PORTAL_RETENTION_RECORD_YEARS (10 năm) sau khi văn bản kết thúc, số định danh, ngày "
+    "và nơi cấp giấy tờ, số di động, thư điện tử của người liên hệ bị xóa; họ tên, chức vụ, cơ "
+    "quan của người liên hệ và địa chỉ nhận được giữ (docs/retention.md)"
+)
+KEPT_ROW = _(
+    "Dòng văn bản: bị xóa cùng bản nháp chưa từng gửi sau PORTAL_RETENTION_DRAFT_DAYS (180 "
+    "ngày); PORTAL_RETENTION_RECORD_YEARS (10 năm) sau khi văn bản kết thúc, số định danh, ngày "
+    "sinh, ngày và nơi cấp giấy tờ, số di động, thư điện tử và giá trị mới bị xóa; họ tên, chức "
+    "vụ, cơ quan được giữ (docs/retention.md)"
+)
+KEPT_WITH_LETTER = _(
+    "Giữ nguyên cùng văn bản đã gửi: không có quy tắc xóa (việc xóa thông tin định danh của văn "
+    "bản không đụng tới, docs/retention.md)"
+)
+KEPT_SIGNED_LETTER = _(
+    "Giữ nguyên cùng văn bản, không có quy tắc xóa: chữ ký phải còn kiểm tra được "
+    "(docs/retention.md §4); dấu thời gian lưu trữ được gia hạn (archive_until, "
+    "CA_ARCHIVE_RENEW_DAYS)"
+)
+KEPT_WITH_CERT = _(
+    "Giữ nguyên cùng chứng thư số sau khi hết hạn, thu hồi, không có quy tắc xóa: chữ ký của CA "
+    "phải còn kiểm tra được (docs/retention.md §4)"
+)
+KEPT_WITH_DEVICE = _(
+    "Hồ sơ thiết bị là hồ sơ công vụ, giữ nguyên, không có quy tắc xóa (docs/retention.md §2); "
+    "ngày tháng của chúng giữ thời hạn PORTAL_RETENTION_RECORD_YEARS của người được nêu"
+)
 KEPT_AUDIT = _("Nhật ký chỉ ghi thêm, không xóa (chuỗi băm, docs/security.md)")
-KEPT_IMPORT = _("PORTAL_IMPORT_KEEP_HOURS (24 giờ) sau khi nhập xong")
-KEPT_EXPORT = _("PORTAL_EXPORT_KEEP_HOURS (24 giờ) sau khi xuất xong")
+KEPT_IMPORT = _(
+    "Tệp bị xóa khi đọc xong; việc nhập chưa xong bị hủy sau PORTAL_IMPORT_KEEP_HOURS (24 giờ); "
+    "việc nhập đã xong bị xóa PORTAL_RETENTION_IMPORT_DAYS (30 ngày) sau khi kết thúc"
+)
+KEPT_EXPORT = _(
+    "Tệp bị xóa PORTAL_EXPORT_KEEP_HOURS (24 giờ) sau khi yêu cầu xuất; việc xuất bị xóa "
+    "PORTAL_RETENTION_EXPORT_DAYS (7 ngày) sau đó"
+)
+KEPT_SESSION = _(
+    "Đến khi phiên hết hạn (PORTAL_SESSION_IDLE_MINUTES, PORTAL_SESSION_MAX_HOURS), rồi bị xóa "
+    "trong đợt dọn hằng đêm"
+)
 KEPT_LOCKOUT = _("Thời gian khóa tạm thời (PORTAL_LOGIN_COOLOFF_MINUTES), rồi được xóa")
 KEPT_SIGN_IN_LOG = _(
     "Nhật ký đăng nhập: chưa có thời hạn xóa (dự kiến; lệnh axes_reset_logs xóa theo tuổi)"
 )
 KEPT_SIGNING = _("Theo tháng thống kê: chưa có thời hạn xóa (dự kiến)")
-KEPT_MAIL = _("Hộp thư đi: chưa có thời hạn xóa (dự kiến)")
+KEPT_MAIL = _(
+    "Bị xóa cùng các lần gửi PORTAL_RETENTION_MAIL_DAYS (90 ngày) sau khi vào hộp thư đi, khi đã "
+    "gửi, gửi lỗi hoặc bị trả về; thư còn chờ gửi được giữ"
+)
 KEPT_ACCOUNT = _("Suốt thời gian tài khoản tồn tại")
+KEPT_IDEMPOTENCY = _(
+    "Dùng lại được trong 24 giờ (portal.api.idempotency.TTL, docs/api.md §9); bị xóa ở yêu cầu "
+    "API kế tiếp của cùng người dùng sau đó"
+)
 KEPT_DESK = _("PORTAL_DESK_SIGNING_KEEP_HOURS (24 giờ) sau khi ký xong hoặc hết hạn")
 KEPT_PLAN = _("Cùng phương án sáp nhập: chưa có thời hạn xóa (dự kiến)")
 KEPT_SIGNED = _("Cùng văn bản đã ký: chưa có thời hạn xóa (dự kiến theo quy định lưu trữ)")
@@ -114,19 +161,21 @@ D = declare
 FIELDS: tuple[PersonalField, ...] = tuple(
     # agencies: the people and the accounts
     D("agencies.Person", "full_name national_id id_issue_date id_issue_place", C.IDENTITY,
-      ISSUE, B.LEGAL_DUTY, KEPT_WITH_PERSON, LETTER_READERS)
-    + D("agencies.Person", "date_of_birth", C.BIRTH, ISSUE, B.LEGAL_DUTY, KEPT_WITH_PERSON,
+      ISSUE, B.LEGAL_DUTY, KEPT_PERSON, LETTER_READERS)
+    + D("agencies.Person", "date_of_birth", C.BIRTH, ISSUE, B.LEGAL_DUTY, KEPT_PERSON,
         LETTER_READERS)
-    + D("agencies.Person", "position", C.EMPLOYMENT, ISSUE, B.LEGAL_DUTY, KEPT_WITH_PERSON,
+    + D("agencies.Person", "position", C.EMPLOYMENT, ISSUE, B.LEGAL_DUTY, KEPT_PERSON,
         LETTER_READERS)
     + D("agencies.Person", "mobile official_email", C.CONTACT, CONTACT, B.LEGAL_DUTY,
-        KEPT_WITH_PERSON, LETTER_READERS)
+        KEPT_PERSON, LETTER_READERS)
     + D("agencies.CodeFailure", "address", C.ACTIVITY, SIGN_IN_SECURITY, B.SECURITY,
         KEPT_LOCKOUT, ADMINS)
     + D("auth.User", "username first_name last_name", C.ACCOUNT, ACCOUNTS, B.PUBLIC_TASK,
         KEPT_ACCOUNT, STAFF_READERS + (SELF,))
     + D("auth.User", "email", C.CONTACT, ACCOUNTS, B.PUBLIC_TASK, KEPT_ACCOUNT,
         ADMINS_AND_SELF)
+    + D("sessions.Session", "session_data", C.ACCOUNT, ACCOUNTS, B.SECURITY, KEPT_SESSION,
+        ADMINS)
     + D("axes.AccessAttempt", "username ip_address user_agent get_data post_data", C.ACTIVITY,
         SIGN_IN_SECURITY, B.SECURITY, KEPT_LOCKOUT, ADMINS)
     + D("axes.AccessLog", "username ip_address user_agent", C.ACTIVITY, SIGN_IN_SECURITY,
@@ -144,7 +193,7 @@ FIELDS: tuple[PersonalField, ...] = tuple(
     + D("portal.Notification", "message", C.DOCUMENT, CONTACT, B.PUBLIC_TASK, KEPT_ACCOUNT,
         ADMINS_AND_SELF)
     + D("portal.IdempotencyKey", "body", C.DOCUMENT, ISSUE, B.LEGAL_DUTY,
-        _("24 giờ (portal.api.idempotency.TTL, docs/api.md §9)"), ADMINS)
+        KEPT_IDEMPOTENCY, ADMINS)
     # mailing: the outbox
     + D("mailing.OutgoingMail", "recipient recipient_name", C.CONTACT, MAIL, B.PUBLIC_TASK,
         KEPT_MAIL, ADMINS_AND_SELF)
@@ -185,26 +234,25 @@ FIELDS: tuple[PersonalField, ...] = tuple(
     # requests_app: the letters, their contact person, their rows and documents
     + D("requests_app.CertRequest",
         "contact_name contact_national_id contact_id_issue_date contact_id_issue_place",
-        C.IDENTITY, CONTACT, B.LEGAL_DUTY, KEPT_WITH_LETTER, STAFF_READERS)
+        C.IDENTITY, CONTACT, B.LEGAL_DUTY, KEPT_LETTER, STAFF_READERS)
     + D("requests_app.CertRequest", "contact_position contact_agency", C.EMPLOYMENT, CONTACT,
-        B.LEGAL_DUTY, KEPT_WITH_LETTER, STAFF_READERS)
+        B.LEGAL_DUTY, KEPT_LETTER, STAFF_READERS)
     + D("requests_app.CertRequest", "contact_mobile contact_email delivery_address",
-        C.CONTACT, CONTACT, B.LEGAL_DUTY, KEPT_WITH_LETTER, STAFF_READERS)
+        C.CONTACT, CONTACT, B.LEGAL_DUTY, KEPT_LETTER, STAFF_READERS)
     + D("requests_app.RequestRow", "full_name national_id id_issue_date id_issue_place",
-        C.IDENTITY, ISSUE, B.LEGAL_DUTY, KEPT_WITH_LETTER, LETTER_READERS)
+        C.IDENTITY, ISSUE, B.LEGAL_DUTY, KEPT_ROW, LETTER_READERS)
     + D("requests_app.RequestRow", "date_of_birth", C.BIRTH, ISSUE, B.LEGAL_DUTY,
-        KEPT_WITH_LETTER, LETTER_READERS)
+        KEPT_ROW, LETTER_READERS)
     + D("requests_app.RequestRow", "position_title work_agency", C.EMPLOYMENT, ISSUE,
-        B.LEGAL_DUTY, KEPT_WITH_LETTER, LETTER_READERS)
+        B.LEGAL_DUTY, KEPT_ROW, LETTER_READERS)
     + D("requests_app.RequestRow", "mobile email", C.CONTACT, ISSUE, B.LEGAL_DUTY,
-        KEPT_WITH_LETTER, LETTER_READERS)
+        KEPT_ROW, LETTER_READERS)
     + D("requests_app.RequestRow", "new_value", C.DOCUMENT, ISSUE, B.LEGAL_DUTY,
-        KEPT_WITH_LETTER, LETTER_READERS)
+        KEPT_ROW, LETTER_READERS)
     + D("requests_app.Transition", "note", C.DOCUMENT, ISSUE, B.LEGAL_DUTY, KEPT_WITH_LETTER,
         STAFF_READERS)
     + D("requests_app.LetterDocument", "in_row", C.DOCUMENT, ISSUE, B.LEGAL_DUTY,
-        _("Bản lưu trữ có dấu thời gian: archive_until, gia hạn theo CA_ARCHIVE_RENEW_DAYS"),
-        LETTER_READERS)
+        KEPT_SIGNED_LETTER, LETTER_READERS)
     + D("requests_app.LetterVerification", "signatures report", C.CERTIFICATE, ISSUE,
         B.LEGAL_DUTY, KEPT_WITH_LETTER, STAFF_READERS)
     + D("requests_app.EdxmlMessage", "content parties", C.DOCUMENT, ISSUE, B.LEGAL_DUTY,

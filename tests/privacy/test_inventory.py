@@ -1,12 +1,19 @@
 """The record of processing (privacy/inventory.py, docs/privacy.md §2) covers every field of
 the portal's models that looks personal, and names only fields that exist."""
 
+import re
+from pathlib import Path
+
 from django.apps import apps
+from django.conf import settings
 from django.core.exceptions import FieldDoesNotExist
+from django.utils import timezone, translation
 
 from agencies.choices import Role
+from agencies.services.retention import person_neutral_values
 from privacy.choices import DataCategory, LegalBasis
 from privacy.inventory import FIELDS, LOOKS_PERSONAL, NOT_PERSONAL, SELF, declared
+from requests_app.services.retention import LETTER_NEUTRAL, ROW_NEUTRAL
 
 # The project's apps, and the two installed apps whose tables hold people's data.
 SCANNED_APPS = {
@@ -110,3 +117,54 @@ def test_the_identity_numbers_and_birth_dates_of_people_are_declared():
         "portal.ImportJob.content",
     ):
         assert key in declared(), key
+
+
+# A setting named in a retention text, with the value the text states: "PORTAL_X (24 giờ)".
+NAMED_SETTING = re.compile(r"\b((?:PORTAL|CA)_[A-Z0-9_]+)(?: \((\d+))?")
+
+
+def stated_settings(text: str) -> list[tuple[str, str]]:
+    return NAMED_SETTING.findall(text)
+
+
+def test_the_check_reads_the_settings_a_retention_text_names():
+    assert stated_settings("PORTAL_RETENTION_DRAFT_DAYS (180) days, CA_ARCHIVE_RENEW_DAYS") == [
+        ("PORTAL_RETENTION_DRAFT_DAYS", "180"),
+        ("CA_ARCHIVE_RENEW_DAYS", ""),
+    ]
+
+
+def read_from_environment(name: str) -> bool:
+    """Whether config/ reads `name` from the environment (PORTAL_LOGIN_COOLOFF_MINUTES sets
+    AXES_COOLOFF_TIME)."""
+    sources = (Path(settings.BASE_DIR) / "config").glob("*.py")
+    return any(f'env_int("{name}"' in path.read_text(encoding="utf-8") for path in sources)
+
+
+def test_each_setting_a_retention_text_names_exists_with_the_value_it_states():
+    """A renamed setting, or a changed default, makes the record of processing wrong."""
+    for language in ("vi", "en"):
+        with translation.override(language):
+            for entry in FIELDS:
+                for name, value in stated_settings(str(entry.retention)):
+                    assert hasattr(settings, name) or read_from_environment(name), (entry.key, name)
+                    if value:
+                        assert getattr(settings, name) == int(value), (entry.key, name)
+
+
+def test_each_field_the_retention_sweep_empties_says_so_and_names_its_period():
+    """The fields the sweep de-identifies (docs/retention.md §3) are declared with the text
+    that names PORTAL_RETENTION_RECORD_YEARS; the ones it leaves say nothing of it."""
+    person = set(person_neutral_values(now=timezone.now())) - {"deidentified_at"}
+    emptied = [
+        *(f"agencies.Person.{name}" for name in sorted(person)),
+        *(f"requests_app.CertRequest.{name}" for name in LETTER_NEUTRAL),
+        *(f"requests_app.RequestRow.{name}" for name in ROW_NEUTRAL),
+    ]
+    assert len(emptied) == 18
+    known = declared()
+    for key in emptied:
+        assert key in known, key
+        assert "PORTAL_RETENTION_RECORD_YEARS" in str(known[key].retention), key
+    for key in ("portal.AuditEvent.before", "certificates.Certificate.der", "auth.User.email"):
+        assert "PORTAL_RETENTION_RECORD_YEARS" not in str(known[key].retention), key
