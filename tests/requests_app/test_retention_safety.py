@@ -6,6 +6,7 @@ was being locked; and a person it minimised is offered for no new work, yet stay
 from datetime import timedelta
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from agencies.models import Person
@@ -84,3 +85,20 @@ def test_a_draft_with_an_import_under_way_or_rows_imported_within_the_period_is_
     ImportJob.objects.filter(pk=waiting.pk).update(status=ImportJob.Status.DISCARDED)
     assert requests_retention_sweep()["drafts"] == 1
     assert not CertRequest.objects.filter(pk=importing.pk).exists()
+
+
+# --- a minimised person afterwards -----------------------------------------------------------
+@pytest.mark.django_db
+def test_a_minimised_person_still_passes_validation_so_an_administrator_can_edit_them(cast):
+    person = _minimised(f.PersonFactory(organization=cast.agency_a))
+    person.position = "Chuyên viên chính"
+
+    person.full_clean()
+    person.save()
+
+    assert Person.objects.get(pk=person.pk).position == "Chuyên viên chính"
+    identified = f.PersonFactory(organization=cast.agency_a)
+    identified.official_email = ""
+    with pytest.raises(ValidationError) as invalid:
+        identified.full_clean()
+    assert "official_email" in invalid.value.message_dict
