@@ -345,22 +345,33 @@ def test_people_recorded_before_the_date_existed_get_their_earliest_record_or_no
         "requests_app.migrations.0025_person_created_at_from_records"
     ).backfill
     now = timezone.now()
-    with_certificate = _person_with_certificate(cast, ends=now + timedelta(days=30))
-    Certificate.objects.filter(person=with_certificate).update(
-        created_at=years_before(moment=now, years=9)
+    # Each has two traces, the older in the kind of record looked at second.
+    certified = _person_with_certificate(cast, ends=now + timedelta(days=30))
+    Certificate.objects.filter(person=certified).update(
+        created_at=years_before(moment=now, years=5)
     )
+    letter = _letter(cast, certified, status=Status.DONE)
+    CertRequest.objects.filter(pk=letter.pk).update(created_at=years_before(moment=now, years=9))
     in_a_letter = f.PersonFactory(organization=cast.agency_a)
     letter = _letter(cast, in_a_letter, status=Status.DONE)
     CertRequest.objects.filter(pk=letter.pk).update(created_at=years_before(moment=now, years=7))
+    CustodyRecord.objects.create(
+        device=f.DeviceFactory(agency=cast.agency_a, holder=in_a_letter),
+        status=DeviceStatus.HANDED_TO_SUBSCRIBER,
+        holder_kind=H.SUBSCRIBER,
+        person=in_a_letter,
+        held_from=years_before(moment=now, years=8),
+    )
     nothing = f.PersonFactory(organization=cast.agency_a)
     Person.objects.update(created_at=None)
 
-    backfill(django_apps, None)
+    backfill(django_apps, None, batch_size=2)  # key ranges of two: several batches
 
     dates = dict(Person.objects.values_list("pk", "created_at"))
-    assert dates[with_certificate.pk] == years_before(moment=now, years=9)
-    assert dates[in_a_letter.pk] == years_before(moment=now, years=7)
+    assert dates[certified.pk] == years_before(moment=now, years=9)
+    assert dates[in_a_letter.pk] == years_before(moment=now, years=8)
     assert dates[nothing.pk] >= now
+    assert None not in dates.values()
 
 
 @pytest.mark.django_db
