@@ -278,6 +278,17 @@ class Person(models.Model):
         self.normalize()
         super().save(*args, **kwargs)
 
+    # What the retention sweep replaces by values no form would take: the neutral ID "X…"
+    # and an empty e-mail (docs/retention.md §3).
+    MINIMISED_FIELDS = ("national_id", "official_email")
+
+    def clean_fields(self, exclude=None):
+        """A minimised person's neutral ID and empty e-mail are not checked: an administrator
+        can still correct their name or position (docs/retention.md)."""
+        if self.deidentified_at is not None:
+            exclude = {*(exclude or ()), *self.MINIMISED_FIELDS}
+        super().clean_fields(exclude=exclude)
+
     def normalize(self) -> None:
         """What every save stores: composed diacritics, a lower-case e-mail (bulk writes,
         which skip `save`, call it themselves)."""

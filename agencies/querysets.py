@@ -214,12 +214,12 @@ class PersonQuerySet(ScopedQuerySet):
         return Exists(self.model.objects.filter(pk=OuterRef("pk"), certificates__isnull=False))
 
     def identified(self):
-        """The people whose personal fields are still their own (not de-identified)."""
+        """The people whose personal fields are still their own (not minimised)."""
         return self.filter(deidentified_at__isnull=True)
 
     def idle_since(self, cutoff):
         """Still identified, recorded before `cutoff` (or before the date was kept) and without
-        a sign-in nor a new account since: what the retention sweep may de-identify once nothing
+        a sign-in nor a new account since: what the retention sweep may minimise once nothing
         of theirs in the apps above is younger (docs/retention.md)."""
         account = get_user_model().objects.filter(pk=OuterRef("user_id"))
         recent = account.filter(Q(last_login__gte=cutoff) | Q(date_joined__gte=cutoff))

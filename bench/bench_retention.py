@@ -7,7 +7,7 @@ database, or copies bench/run's dataset (--from-template), then times every rete
 
 - tonight: the dataset as seeded, little past its period (the usual night);
 - thirteen years on (the sweep's `now` moved): every certificate ended and every closed letter
-  past the records' period, so the first run de-identifies nearly every letter and person at
+  past the records' period, so the first run minimises nearly every letter and person at
   once (the worst backlog, as on the first night after the feature ships on old data); the
   second run finds nothing more.
 
@@ -84,7 +84,7 @@ def run(scale: float, template: str | None) -> int:
         n_certificates = Certificate.objects.count()
 
         now = timezone.now()
-        later = years_before(now, -13) + timedelta(days=1)
+        later = years_before(moment=now, years=-13) + timedelta(days=1)
         timings = []
         for label, moment in (
             ("tonight", now),

@@ -132,7 +132,7 @@ def beat_schedule(*, audit_checkpoint_minutes: int) -> dict:
             "schedule": env_int("PORTAL_MAIL_SWEEP_SECONDS", 60),
         },
         # Retention of personal data (docs/retention.md): what passed its period deleted or
-        # de-identified, by short audited batches, at night.
+        # minimised, by short audited batches, at night.
         "portal-retention-sweep": {
             "task": "portal.tasks.retention_sweep_task",
             "schedule": crontab(hour=2, minute=40),

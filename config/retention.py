@@ -18,9 +18,9 @@ PORTAL_RETENTION_EXPORT_DAYS = env_int("PORTAL_RETENTION_EXPORT_DAYS", 7)
 PORTAL_RETENTION_MAIL_DAYS = env_int("PORTAL_RETENTION_MAIL_DAYS", 90)
 # Official records (letters Mẫu 01-06 and their rows, certificates, devices' records): kept this
 # many years after the letter closed / the certificate ended / the device was handed back, then
-# their personal fields are de-identified; a person is de-identified once nothing of theirs is
-# younger. The default must be confirmed against the agency's retention schedule (archives law
-# 33/2024/QH15): docs/retention.md.
+# their identifiers and contact details are removed (data minimisation, not anonymisation); a
+# person's are removed once nothing of theirs is younger. The default must be confirmed against
+# the agency's retention schedule (archives law 33/2024/QH15): docs/retention.md.
 PORTAL_RETENTION_RECORD_YEARS = env_int("PORTAL_RETENTION_RECORD_YEARS", 10)
 # Rows per batch of the sweep: each batch is its own short transaction with its audit event.
 PORTAL_RETENTION_BATCH = env_int("PORTAL_RETENTION_BATCH", 1000)

@@ -5,12 +5,15 @@ queryset names only the person field a subscriber sees it by."""
 from datetime import date
 
 from django.apps import apps  # this app's models, looked up: the models module imports this one
-from django.db.models import Exists, OuterRef, Q, Subquery
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from agencies.choices import Role
 from agencies.querysets import ScopedQuerySet
 from devices.choices import DeviceStatus
+
+# A device in one of these is no longer out with its subscriber.
+DEVICE_GONE = (DeviceStatus.RETURNED_TO_CA, DeviceStatus.LOST, DeviceStatus.BROKEN)
 
 
 class DeviceQuerySet(ScopedQuerySet):
@@ -24,6 +27,12 @@ class DeviceQuerySet(ScopedQuerySet):
 
     def in_stock(self):
         return self.filter(status=DeviceStatus.IN_CA_STOCK)
+
+    def still_registered(self):
+        """Devices registered to a subscriber (`holder`) and not back with the CA, lost nor
+        broken: whoever holds one physically, the person is still its subscriber, which keeps
+        their personal data (docs/retention.md)."""
+        return self.filter(holder__isnull=False).exclude(status__in=DEVICE_GONE)
 
     def with_certificate(self):
         """Annotate the serial and name of the newest certificate issued on each device
@@ -69,6 +78,20 @@ class DeviceQuerySet(ScopedQuerySet):
         return self.filter(
             Exists(ReturnObligation.objects.overdue(today).filter(device=OuterRef("pk")))
         )
+
+
+class CustodyRecordQuerySet(QuerySet):
+    """The custody chain is read with its device (it has no scope of its own)."""
+
+    def held_since(self, cutoff):
+        """Records still open, or closed at or after `cutoff`: a holder of one of them held
+        the device within the period (docs/retention.md)."""
+        return self.filter(Q(held_until__isnull=True) | Q(held_until__gte=cutoff))
+
+    def moved_since(self, cutoff):
+        """Records that began or ended at or after `cutoff`: the device changed hands within
+        the period (docs/retention.md)."""
+        return self.filter(Q(held_from__gte=cutoff) | Q(held_until__gte=cutoff))
 
 
 class ReturnObligationQuerySet(ScopedQuerySet):

@@ -303,6 +303,11 @@ class ImportJobQuerySet(models.QuerySet):
         jobs = self.filter(kind=kind)
         return jobs if target_id is None else jobs.filter(target_id=target_id)
 
+    def unfinished(self):
+        """Not final yet (queued, parsing, ready for preview, being confirmed or saved): the
+        job may still write to its target (docs/retention.md)."""
+        return self.exclude(status__in=ImportJob.FINAL)
+
     def stalled(self, cutoff):
         """Waiting for the worker or in its hands (parse or save) without a sign of life since
         `cutoff` (a lost task, a dead worker): docs/processing.md §4.7."""
@@ -383,6 +388,8 @@ class ImportJob(models.Model):
         return f"{self.kind} #{self.pk} ({self.status})"
 
     RUNNING = (Status.QUEUED, Status.PARSING, Status.CONFIRMING, Status.SAVING)
+    # Nothing more happens to a job in these statuses (the retention sweep may delete it).
+    FINAL = (Status.CONFIRMED, Status.DISCARDED, Status.FAILED)
 
     @property
     def is_running(self) -> bool:

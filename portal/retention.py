@@ -1,12 +1,13 @@
 """The retention sweep (docs/retention.md): what has passed its retention period is deleted or
-de-identified by batches, each its own short transaction with one audit event.
+minimised by batches, each its own short transaction with one audit event.
 
 The machinery is generic: an app hands it a queryset of what has passed its period (the
-conditions in the queryset, so they are evaluated again in the statement that locks the batch)
-and what to do with it. Rows are locked with SKIP LOCKED: two sweeps at once, or a sweep and a
-clerk editing a row, never wait on each other, and a row is handled by the one sweep that
-locked it; a row changed meanwhile so that it no longer matches is left alone. A second run
-finds nothing more to do. The ground floor's own record types (sessions, import and export
+conditions in the queryset, evaluated in the statement that locks the batch and once more, in
+a new statement, on the locked rows) and what to do with it. Rows are locked with SKIP LOCKED:
+two sweeps at once, or a sweep and a clerk editing a row, never wait on each other, and a row
+is handled by the one sweep that locked it; a row changed meanwhile so that it no longer
+matches, or linked meanwhile to a record that keeps it, is left alone. A second run finds
+nothing more to do. The ground floor's own record types (sessions, import and export
 jobs) are swept here too; the apps above sweep theirs in their services.
 """
 
@@ -51,7 +52,7 @@ class Period:
         if self.unit == "days":
             return now - timedelta(days=self.length)
         if self.unit == "years":
-            return years_before(now, self.length)
+            return years_before(moment=now, years=self.length)
         return now
 
     @property
@@ -67,7 +68,7 @@ class Period:
         }
 
 
-def years_before(moment: datetime, years: int) -> datetime:
+def years_before(*, moment: datetime, years: int) -> datetime:
     try:
         return moment.replace(year=moment.year - years)
     except ValueError:  # 29 February, in a year without one
@@ -75,8 +76,8 @@ def years_before(moment: datetime, years: int) -> datetime:
 
 
 def retention_batches(
-    queryset: QuerySet,
     *,
+    queryset: QuerySet,
     action: str,
     period: Period,
     now: datetime,
@@ -85,10 +86,18 @@ def retention_batches(
     name_ids: bool = True,
     what: str = "",
 ) -> int:
-    """Lock up to `batch_size` rows of `queryset` that nobody else holds, `apply` the change
-    to them (it returns the keys it changed) and record it, in one transaction; then the next
-    rows, in key order, until none is left. A row skipped (locked by someone else, or kept by
-    `apply`) waits for the next run. Returns how many rows were changed."""
+    """Lock up to `batch_size` rows of `queryset` that nobody else holds, check them against
+    `queryset` again, `apply` the change to those still matching (it returns the keys it
+    changed) and record it, in one transaction; then the next rows, in key order, until none
+    is left. A row skipped (locked by someone else, no longer matching, or kept by `apply`)
+    waits for the next run. Returns how many rows were changed.
+
+    Why the second look: the statement that locks the rows evaluates its conditions on other
+    tables (the EXISTS of a certificate, a sign-in) in the snapshot it started with, so a row
+    linking to one of them committed while it ran is not seen. Under READ COMMITTED a new
+    statement takes a new snapshot: run after the lock, it sees every link committed before
+    the lock was taken, and a link written later has to wait for the lock (or, written with
+    the row locked by its writer, made the lock skip it)."""
     model, size = queryset.model, batch_size or settings.PORTAL_RETENTION_BATCH
     label = what or model._meta.label_lower
     done, last = 0, None
@@ -103,7 +112,8 @@ def retention_batches(
             if not ids:
                 return done
             last = ids[-1]
-            changed = apply(model._base_manager.filter(pk__in=ids), ids)
+            ids = list(queryset.filter(pk__in=ids).order_by("pk").values_list("pk", flat=True))
+            changed = apply(model._base_manager.filter(pk__in=ids), ids) if ids else []
             if not changed:
                 continue
             after = {"model": label, "count": len(changed), **period.summary(now)}
@@ -151,7 +161,7 @@ def retention_delete(
             return deleted
 
     return retention_batches(
-        queryset,
+        queryset=queryset,
         action=DELETE,
         period=period,
         now=now,
@@ -170,7 +180,7 @@ def retention_update(
     batch_size: int | None = None,
     what: str = "",
 ) -> int:
-    """De-identify the rows of `queryset` by batches: one UPDATE with `values` (constants or
+    """Minimise the rows of `queryset` by batches: one UPDATE with `values` (constants or
     expressions of the row's own columns) per batch."""
 
     def apply(batch: QuerySet, ids: list) -> list:
@@ -178,7 +188,7 @@ def retention_update(
         return ids
 
     return retention_batches(
-        queryset,
+        queryset=queryset,
         action=DEIDENTIFY,
         period=period,
         now=now,
@@ -218,10 +228,17 @@ def import_jobs_retention_sweep(*, now: datetime) -> int:
 
 
 def export_jobs_retention_sweep(*, now: datetime) -> int:
-    """Export jobs asked for before their period and no longer building: deleted with any file
-    still stored (the export sweep deletes most after PORTAL_EXPORT_KEEP_HOURS)."""
-    queryset = ExportJob.objects.filter(created_at__lt=EXPORTS.cutoff(now)).exclude(
-        status__in=(ExportJob.Status.QUEUED, ExportJob.Status.BUILDING)
+    """Export jobs finished (ready, failed, expired) before their period: deleted with any file
+    still stored (the export sweep deletes most after PORTAL_EXPORT_KEEP_HOURS). A job queued
+    or building is kept, and so is a ready one its owner may still download (asked for within
+    PORTAL_EXPORT_KEEP_HOURS, the export page's own rule), whatever the two settings say."""
+    S = ExportJob.Status
+    downloadable = now - timedelta(hours=settings.PORTAL_EXPORT_KEEP_HOURS)
+    queryset = (
+        ExportJob.objects.alias(ended=Coalesce("finished_at", "created_at"))
+        .filter(ended__lt=EXPORTS.cutoff(now))
+        .exclude(status__in=(S.QUEUED, S.BUILDING))
+        .exclude(status=S.READY, created_at__gte=downloadable)
     )
     storage = export_storage()
 

@@ -18,6 +18,9 @@ ISSUE_FORMS = {FormKind.ISSUE_PERSON, FormKind.ISSUE_ORGANIZATION, FormKind.ISSU
 PROVINCE_PROCESSED_FORMS = {FormKind.RENEW_CHANGE, FormKind.RECOVER_DEVICE}
 # Forms the CA may receive: issuance, revocation, and recovery of non-token devices.
 CA_FORMS = ISSUE_FORMS | {FormKind.REVOKE, FormKind.RECOVER_DEVICE}
+# The kind of the ground floor's import jobs (portal.ImportJob) that add rows to a letter; the
+# job's `target_id` is the letter's key.
+LETTER_IMPORT = "letter_rows"
 
 
 class Status(models.TextChoices):

@@ -75,7 +75,7 @@ def contact_prefill(agency: Organization, user, form: str) -> dict:
             for name in CONTACT_FIELDS
             if name != "subject" and getattr(letter, name) not in (None, "")
         }
-    person = Person.objects.filter(user=user).first()
+    person = Person.objects.identified().filter(user=user).first()
     if person is None:
         return {}
     return {**contact_from_person(person), "contact_agency": agency.name}

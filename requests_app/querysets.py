@@ -29,6 +29,7 @@ from portal.lib.folding import folded_contains
 from portal.lib.subqueries import count_of
 from requests_app.choices import (
     CA_FORMS,
+    LETTER_IMPORT,
     PROVINCE_PROCESSED_FORMS,
     TERMINAL_STATUSES,
     FormKind,
@@ -234,16 +235,25 @@ class CertRequestQuerySet(ScopedQuerySet):
 
     def never_submitted(self, *, changed_before):
         """Drafts that never left the drafter's desk (no transition, document nor eDXML
-        message) and unchanged since `changed_before`: the retention sweep deletes them
+        message) and unchanged since `changed_before`: every edit of the contact or the rows
+        bumps `updated_at` (`workflow.acting`); an Excel import still under way, or one that
+        added rows since, counts as a change too. The retention sweep deletes them
         (docs/retention.md)."""
         Transition = apps.get_model("requests_app", "Transition")
         LetterDocument = apps.get_model("requests_app", "LetterDocument")
         EdxmlMessage = apps.get_model("requests_app", "EdxmlMessage")
+        LetterImport = apps.get_model("requests_app", "LetterImport")
+        ImportJob = apps.get_model("portal", "ImportJob")
+        letter = OuterRef("pk")
+        importing = ImportJob.objects.unfinished().filter(kind=LETTER_IMPORT, target_id=letter)
+        imported = LetterImport.objects.filter(cert_request=letter, created_at__gte=changed_before)
         return (
             self.filter(status=Status.DRAFT, updated_at__lt=changed_before)
-            .exclude(Exists(Transition.objects.filter(cert_request=OuterRef("pk"))))
-            .exclude(Exists(LetterDocument.objects.filter(letter=OuterRef("pk"))))
-            .exclude(Exists(EdxmlMessage.objects.filter(letter=OuterRef("pk"))))
+            .exclude(Exists(Transition.objects.filter(cert_request=letter)))
+            .exclude(Exists(LetterDocument.objects.filter(letter=letter)))
+            .exclude(Exists(EdxmlMessage.objects.filter(letter=letter)))
+            .exclude(Exists(importing))
+            .exclude(Exists(imported))
         )
 
     def closed_before(self, cutoff):

@@ -83,6 +83,6 @@ def deadlines_sweep_task() -> dict[str, int]:
 @shared_task(name="requests_app.tasks.retention_sweep_task")
 def retention_sweep_task() -> dict[str, int]:
     """Beat, daily: drafts never submitted deleted, letters and people past their retention
-    period de-identified (docs/retention.md). Each batch locks its rows (SKIP LOCKED) and
+    period minimised (docs/retention.md). Each batch locks its rows (SKIP LOCKED) and
     re-checks its conditions, so a redelivery or a concurrent run changes nothing more."""
     return requests_retention_sweep()

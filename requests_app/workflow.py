@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from portal.audit import audit_record
@@ -56,6 +57,12 @@ def acting(
             require_reason(note)
         if check is not None:
             check(locked)
+        if name == "edit":
+            # Whatever the body changes (the contact, rows added, edited, deleted or imported)
+            # is a change of the draft: the retention sweep keeps a draft changed within its
+            # period, judged by `updated_at` (docs/retention.md).
+            locked.updated_at = timezone.now()
+            CertRequest.objects.filter(pk=locked.pk).update(updated_at=locked.updated_at)
         yield locked
     _refresh(cert_request, locked)
 

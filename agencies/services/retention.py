@@ -1,12 +1,16 @@
-"""People de-identified at the end of their retention period (docs/retention.md): the
+"""People minimised at the end of their retention period (docs/retention.md): the
 personal fields replaced by neutral values in one UPDATE per batch, by the sweep of the app
 that knows what of theirs is still kept (requests_app.services.retention)."""
 
+from collections.abc import Iterable
 from datetime import datetime
 
 from django.db.models import CharField, QuerySet, Value
 from django.db.models.functions import Cast, Concat, LPad
+from django.utils.translation import gettext as _
 
+from agencies.models import Person
+from portal.errors import DomainError
 from portal.retention import Period, retention_update
 
 # A neutral national ID a real one can never equal (12 characters, unique like the column,
@@ -17,7 +21,7 @@ NEUTRAL_NATIONAL_ID = Concat(
 
 
 def person_neutral_values(*, now: datetime) -> dict:
-    """What de-identifying a person writes. The name, the position and the organisation stay:
+    """What minimising a person writes. The name, the position and the organisation stay:
     the letters, certificates and device records kept under the archives law name the person
     anyway; what identifies or reaches them beyond that goes (docs/retention.md)."""
     return {
@@ -32,7 +36,7 @@ def person_neutral_values(*, now: datetime) -> dict:
 
 
 def persons_deidentify(*, persons: QuerySet, period: Period, now: datetime) -> int:
-    """De-identify `persons` (a queryset whose conditions say that their period passed,
+    """Minimise `persons` (a queryset whose conditions say that their period passed,
     evaluated again as each batch is locked), by batches, each audited. How many."""
     return retention_update(
         queryset=persons.identified(),
@@ -40,3 +44,30 @@ def persons_deidentify(*, persons: QuerySet, period: Period, now: datetime) -> i
         period=period,
         now=now,
     )
+
+
+def person_minimised_error(person: Person) -> DomainError:
+    """The refusal to give a person whose data was minimised new work (docs/retention.md)."""
+    return DomainError(
+        _(
+            "Hồ sơ cá nhân “%(name)s” đã được giảm thiểu dữ liệu khi hết thời hạn lưu trữ, không "
+            "dùng được cho đề nghị hay chứng thư mới: hãy nhập lại thông tin của cá nhân."
+        )
+        % {"name": person.full_name},
+        code="person_minimised",
+    )
+
+
+def persons_lock_identified(*, person_ids: Iterable[int]) -> None:
+    """Lock these people's rows until the end of the transaction and refuse (DomainError) if
+    one was minimised: what a service does before it links a person to a new row or
+    certificate. The lock (FOR NO KEY UPDATE, in key order) makes the retention sweep skip
+    them, or makes this wait for a sweep that holds one and then see its mark, so a person is
+    never minimised with a link written at the same moment (docs/retention.md §5)."""
+    ids = sorted(set(person_ids))
+    if not ids:
+        return
+    locked = Person.objects.select_for_update(no_key=True, of=("self",)).filter(pk__in=ids)
+    for person in locked.order_by("pk").only("pk", "full_name", "deidentified_at"):
+        if person.deidentified_at is not None:
+            raise person_minimised_error(person)

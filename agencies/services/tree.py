@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 
 from agencies.choices import OrgKind
 from agencies.models import DocumentCounter, Organization, Person
+from agencies.services.retention import person_minimised_error
 from agencies.validators import nfc
 from portal.audit import audit_record
 from portal.audit_batch import AuditEntry, audit_record_many
@@ -37,6 +38,8 @@ def person_upsert(*, organization: Organization, data: dict, by) -> Person:
     agency = organization.managing_agency or organization
     with transaction.atomic():
         person = Person.objects.select_for_update().filter(national_id=national_id).first()
+        if person is not None and person.deidentified_at is not None:
+            raise person_minimised_error(person)
         if person is not None and not person.organization.is_within(agency):
             raise DomainError(
                 _(
@@ -103,6 +106,9 @@ def person_upsert_plan(
             agencies[organization.pk] = organization.managing_agency or organization
         agency = agencies[organization.pk]
         person = existing.get(data["national_id"])
+        if person is not None and person.deidentified_at is not None:
+            plans.append(person_minimised_error(person))
+            continue
         if person is not None and not person.organization.is_within(agency):
             plans.append(
                 DomainError(

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from agencies.models import Organization, Person
+from agencies.services.retention import persons_lock_identified
 from certificates.backends import get_backend
 from certificates.backends.base import IssuedCertificate, IssueRequest
 from certificates.backends.x509build import x509_name
@@ -257,9 +258,12 @@ def certificate_issue_batch(
     longest = add_years(now, settings.PORTAL_MAX_VALIDITY_YEARS)
     nodes = load_ancestries(node for order in orders for node in _order_nodes(order))
     _check_keys(orders)
-    requests = [_request_of(order, nodes, now=now, longest=longest) for order in orders]
 
     with transaction.atomic():
+        # A person minimised by the retention sweep gets no new certificate; locked until the
+        # certificates are written, so the sweep cannot minimise them meanwhile.
+        persons_lock_identified(person_ids=(o.person.pk for o in orders if o.person is not None))
+        requests = [_request_of(order, nodes, now=now, longest=longest) for order in orders]
         if token_store_on():
             issued = _issue_on_tokens(orders, requests, by=by, audit_into=audit_into)
         else:

@@ -9,6 +9,7 @@ from devices.choices import (
     DeviceStatus,
 )
 from devices.models.device import Device
+from devices.querysets import CustodyRecordQuerySet
 
 
 class CustodyRecord(models.Model):
@@ -42,6 +43,8 @@ class CustodyRecord(models.Model):
     )
     document_ref = models.CharField(_("văn bản, biên bản"), max_length=128, blank=True)
     note = models.CharField(_("ghi chú"), max_length=500, blank=True)
+
+    objects = CustodyRecordQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("lịch sử quản lý thiết bị")

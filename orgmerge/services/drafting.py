@@ -26,7 +26,8 @@ from requests_app.services.prepared import cert_request_prepare
 def _contacts(agency_ids) -> dict[int, dict]:
     """Section 1 of each agency's letters: its first clerk's record (one query)."""
     clerks = (
-        Person.objects.filter(
+        Person.objects.identified()
+        .filter(
             user__memberships__organization_id__in=list(agency_ids),
             user__memberships__role=Role.AGENCY_CLERK,
         )

@@ -17,6 +17,7 @@ from portal.imports import (
     job_upload,
 )
 from portal.models import ImportJob
+from requests_app.choices import LETTER_IMPORT
 from requests_app.excel.importing import (
     ImportRefused,
     ParsedSheet,
@@ -28,8 +29,6 @@ from requests_app.excel.importing import (
 )
 from requests_app.exceptions import RowsInvalid
 from requests_app.models import CertRequest, LetterImport
-
-LETTER_IMPORT = "letter_rows"
 
 
 class PreviewChanged(ImportResultChanged):

@@ -1,6 +1,6 @@
 """The retention sweep of letters and of the people they name (docs/retention.md): drafts never
 submitted deleted after PORTAL_RETENTION_DRAFT_DAYS; letters closed longer ago than
-PORTAL_RETENTION_RECORD_YEARS de-identified with their rows; people de-identified once no
+PORTAL_RETENTION_RECORD_YEARS minimised with their rows; people minimised once no
 certificate, device record, return or letter of theirs is younger than that.
 
 People are swept here, the highest app whose records keep a person (certificates, devices and
@@ -9,13 +9,13 @@ with SKIP LOCKED and audited (portal.retention)."""
 
 from datetime import datetime
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
 from agencies.models import Person
 from agencies.services.retention import persons_deidentify
 from certificates.models import Certificate
-from devices.models import CustodyRecord, ReturnObligation
+from devices.models import CustodyRecord, Device, ReturnObligation
 from portal.retention import (
     ARCHIVES_LAW,
     DEIDENTIFY,
@@ -28,7 +28,7 @@ from requests_app.models import CertRequest, RequestRow
 DRAFTS = Period("PORTAL_RETENTION_DRAFT_DAYS", "days")
 RECORDS = Period("PORTAL_RETENTION_RECORD_YEARS", "years", ARCHIVES_LAW)
 
-# What de-identifying a letter writes on the letter (its contact) and on each row. The names,
+# What minimising a letter writes on the letter (its contact) and on each row. The names,
 # positions and organisations stay: the archives need who asked for what; numbers, dates of
 # birth and addresses that identify or reach a person go.
 LETTER_NEUTRAL = {
@@ -56,7 +56,7 @@ def drafts_retention_sweep(*, now: datetime) -> int:
 
 
 def letters_retention_sweep(*, now: datetime) -> int:
-    """De-identify the letters closed longer ago than the period, with their rows: one batch
+    """Minimise the letters closed longer ago than the period, with their rows: one batch
     of letters, their rows and their mark in one transaction (statuses, counts and dates stay,
     so every statistic stays the same)."""
 
@@ -66,7 +66,7 @@ def letters_retention_sweep(*, now: datetime) -> int:
         return ids
 
     return retention_batches(
-        CertRequest.objects.closed_before(RECORDS.cutoff(now)),
+        queryset=CertRequest.objects.closed_before(RECORDS.cutoff(now)),
         action=DEIDENTIFY,
         period=RECORDS,
         now=now,
@@ -77,17 +77,17 @@ def letters_retention_sweep(*, now: datetime) -> int:
 
 def persons_past_retention(*, now: datetime) -> QuerySet:
     """People with nothing of theirs younger than the period: no certificate ended since, no
-    device held or moved since, no return obligation closed since, no letter row in a letter
-    open or closed since, no account used since (docs/retention.md)."""
+    device registered to them still out, none held or moved since, no return obligation
+    closed since, no letter row in a letter open or closed since, no account used since
+    (docs/retention.md)."""
     cutoff = RECORDS.cutoff(now)
     person = OuterRef("pk")
-    custody = CustodyRecord.objects.filter(Q(held_until__isnull=True) | Q(held_until__gte=cutoff))
-    moved = CustodyRecord.objects.filter(Q(held_from__gte=cutoff) | Q(held_until__gte=cutoff))
     return (
         Person.objects.idle_since(cutoff)
         .exclude(Exists(Certificate.objects.ended_since(cutoff).filter(person=person)))
-        .exclude(Exists(custody.filter(person=person)))
-        .exclude(Exists(moved.filter(device__holder=person)))
+        .exclude(Exists(Device.objects.still_registered().filter(holder=person)))
+        .exclude(Exists(CustodyRecord.objects.held_since(cutoff).filter(person=person)))
+        .exclude(Exists(CustodyRecord.objects.moved_since(cutoff).filter(device__holder=person)))
         .exclude(Exists(ReturnObligation.objects.closed_since(cutoff).filter(person=person)))
         .exclude(Exists(RequestRow.objects.kept_since(cutoff).filter(person=person)))
     )

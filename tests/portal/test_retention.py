@@ -74,6 +74,29 @@ def test_an_export_past_its_period_is_deleted_with_its_file_and_a_fresh_one_kept
     assert storage.exists(fresh.stored_name)
 
 
+def test_an_export_still_downloadable_or_finished_within_the_period_is_kept(
+    cast, time_machine, settings
+):
+    # Files kept ten days, longer than the jobs' own period: the job stays while downloadable.
+    settings.PORTAL_EXPORT_KEEP_HOURS = 24 * 10
+    downloadable = _export(cast.clerk_a, days_ago=8, time_machine=time_machine)
+    retried = _export(
+        cast.clerk_a, days_ago=10, time_machine=time_machine, status=ExportJob.Status.FAILED
+    )
+    ExportJob.objects.filter(pk=retried.pk).update(finished_at=timezone.now() - timedelta(days=2))
+    done_long_ago = _export(
+        cast.clerk_a, days_ago=10, time_machine=time_machine, status=ExportJob.Status.FAILED
+    )
+    ExportJob.objects.filter(pk=done_long_ago.pk).update(
+        finished_at=timezone.now() - timedelta(days=9)
+    )
+
+    assert portal_retention_sweep()["export_jobs"] == 1
+
+    assert set(ExportJob.objects.values_list("pk", flat=True)) == {downloadable.pk, retried.pk}
+    assert export_storage().exists(downloadable.stored_name)
+
+
 def test_finished_imports_past_their_period_are_deleted_and_running_or_fresh_ones_kept(cast):
     S = ImportJob.Status
     old = [

@@ -2,7 +2,10 @@
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
+from agencies.models import Person
+from agencies.services.retention import person_neutral_values
 from requests_app.choices import FormKind, Status
 from requests_app.models import CertRequest
 from tests import factories as f
@@ -31,6 +34,17 @@ def test_a_clerk_creates_a_letter_prefilled_from_their_own_record(client, cast):
     assert cert_request.status == Status.DRAFT
     assert cert_request.contact_name == "Hoàng Văn Đầu Mối"
     assert cert_request.contact_email == "daumoi@laichau.gov.vn"
+
+
+def test_a_record_whose_data_was_minimised_fills_nothing_in(client, cast):
+    own = f.PersonFactory(user=cast.clerk_a, organization=cast.agency_a, full_name="Hoàng Văn A")
+    Person.objects.filter(pk=own.pk).update(**person_neutral_values(now=timezone.now()))
+    sign_in(client, cast.clerk_a)
+
+    client.post(reverse("requests_app:create"), {"form": "04", "agency": cast.agency_a.pk})
+
+    cert_request = CertRequest.objects.get()
+    assert (cert_request.contact_name, cert_request.contact_national_id) == ("", "")
 
 
 def test_a_clerk_cannot_create_a_letter_for_another_agency(client, cast):

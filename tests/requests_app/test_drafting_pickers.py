@@ -6,6 +6,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from agencies.models import Person
+from agencies.services.retention import person_neutral_values
 from certificates.choices import CertStatus
 from devices.choices import DeviceStatus
 from requests_app.choices import FormKind
@@ -70,6 +72,20 @@ def test_picking_a_person_fills_the_row_form(client, cast):
         reverse("requests_app:row_add", args=[cert_request.pk]), {"chon": foreign.pk}, **HTMX
     )
     assert "full_name" not in response.context["form"].initial
+
+
+def test_people_whose_data_was_minimised_are_neither_offered_nor_filled_in(client, cast):
+    cert_request = letter_draft(cast)
+    kept = f.PersonFactory(organization=cast.unit_a, full_name="Trần Văn Bình")
+    minimised = f.PersonFactory(organization=cast.unit_a, full_name="Trần Văn Bảo")
+    Person.objects.filter(pk=minimised.pk).update(**person_neutral_values(now=timezone.now()))
+    sign_in(client, cast.clerk_a)
+
+    assert _pick(client, cert_request, "person", "Trần") == [kept]
+    response = client.get(
+        reverse("requests_app:row_add", args=[cert_request.pk]), {"chon": minimised.pk}, **HTMX
+    )
+    assert "national_id" not in response.context["form"].initial
 
 
 def test_certificate_picker_returns_only_valid_certificates_of_the_agency(client, cast):

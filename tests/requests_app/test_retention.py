@@ -82,10 +82,10 @@ class World:
 
     def __init__(self, cast, time_machine):
         now = timezone.now()
-        long_ago = years_before(now, 12)
+        long_ago = years_before(moment=now, years=12)
         time_machine.move_to(long_ago)
         # Their certificate ended, their device went back and their letter closed 11 years ago.
-        self.old = _person_with_certificate(cast, ends=years_before(now, 11))
+        self.old = _person_with_certificate(cast, ends=years_before(moment=now, years=11))
         device = f.DeviceFactory(
             agency=cast.agency_a, holder=self.old, status=DeviceStatus.RETURNED_TO_CA
         )
@@ -95,13 +95,13 @@ class World:
             holder_kind=H.SUBSCRIBER,
             person=self.old,
             held_from=long_ago,
-            held_until=years_before(now, 11),
+            held_until=years_before(moment=now, years=11),
         )
         CustodyRecord.objects.create(
             device=device,
             status=DeviceStatus.RETURNED_TO_CA,
             holder_kind=H.CA,
-            held_from=years_before(now, 11),
+            held_from=years_before(moment=now, years=11),
         )
         self.old_letter = _letter(cast, self.old, status=Status.DONE)
         self.refused_letter = _letter(cast, None, status=Status.REFUSED)
@@ -268,8 +268,10 @@ def test_two_sweeps_at_once_handle_each_row_once(cast, time_machine, settings):
     postgresql_only("row locks of two sweeps at once (SQLite serialises whole-database writes)")
     settings.PORTAL_RETENTION_BATCH = 2
     now = timezone.now()
-    time_machine.move_to(years_before(now, 12))
-    old = [_person_with_certificate(cast, ends=years_before(now, 11)) for _ in range(9)]
+    time_machine.move_to(years_before(moment=now, years=12))
+    old = [
+        _person_with_certificate(cast, ends=years_before(moment=now, years=11)) for _ in range(9)
+    ]
     letters = [_letter(cast, person, status=Status.DONE) for person in old]
     time_machine.move_to(now)
     barrier = threading.Barrier(2)
@@ -343,20 +345,33 @@ def test_people_recorded_before_the_date_existed_get_their_earliest_record_or_no
         "requests_app.migrations.0025_person_created_at_from_records"
     ).backfill
     now = timezone.now()
-    with_certificate = _person_with_certificate(cast, ends=now + timedelta(days=30))
-    Certificate.objects.filter(person=with_certificate).update(created_at=years_before(now, 9))
+    # Each has two traces, the older in the kind of record looked at second.
+    certified = _person_with_certificate(cast, ends=now + timedelta(days=30))
+    Certificate.objects.filter(person=certified).update(
+        created_at=years_before(moment=now, years=5)
+    )
+    letter = _letter(cast, certified, status=Status.DONE)
+    CertRequest.objects.filter(pk=letter.pk).update(created_at=years_before(moment=now, years=9))
     in_a_letter = f.PersonFactory(organization=cast.agency_a)
     letter = _letter(cast, in_a_letter, status=Status.DONE)
-    CertRequest.objects.filter(pk=letter.pk).update(created_at=years_before(now, 7))
+    CertRequest.objects.filter(pk=letter.pk).update(created_at=years_before(moment=now, years=7))
+    CustodyRecord.objects.create(
+        device=f.DeviceFactory(agency=cast.agency_a, holder=in_a_letter),
+        status=DeviceStatus.HANDED_TO_SUBSCRIBER,
+        holder_kind=H.SUBSCRIBER,
+        person=in_a_letter,
+        held_from=years_before(moment=now, years=8),
+    )
     nothing = f.PersonFactory(organization=cast.agency_a)
     Person.objects.update(created_at=None)
 
-    backfill(django_apps, None)
+    backfill(django_apps, None, batch_size=2)  # key ranges of two: several batches
 
     dates = dict(Person.objects.values_list("pk", "created_at"))
-    assert dates[with_certificate.pk] == years_before(now, 9)
-    assert dates[in_a_letter.pk] == years_before(now, 7)
+    assert dates[certified.pk] == years_before(moment=now, years=9)
+    assert dates[in_a_letter.pk] == years_before(moment=now, years=8)
     assert dates[nothing.pk] >= now
+    assert None not in dates.values()
 
 
 @pytest.mark.django_db

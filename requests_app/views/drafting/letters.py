@@ -139,7 +139,12 @@ def _contact_prefill(request, agency, kind: str) -> dict:
     if last is not None:
         data = contact_from_letter(last, kind)
     else:
-        person = Person.objects.filter(user=request.user).select_related("organization").first()
+        person = (
+            Person.objects.identified()
+            .filter(user=request.user)
+            .select_related("organization")
+            .first()
+        )
         if person is None:
             return {}
         data = contact_from_person(person, kind)

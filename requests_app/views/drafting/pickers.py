@@ -24,12 +24,14 @@ from requests_app.views.drafting.common import (
 
 
 def pick_queryset(request, cert_request: CertRequest, kind: str):
-    """What a clerk may pick for this letter: the agency's people; its valid certificates
-    (Mẫu 04/05); its locked devices (Mẫu 06). Always within what the user may see."""
+    """What a clerk may pick for this letter: the agency's people whose data was not minimised
+    (docs/retention.md); its valid certificates (Mẫu 04/05); its locked devices (Mẫu 06).
+    Always within what the user may see."""
     user, path = request.user, cert_request.agency.path
     if kind == "person":
         return (
             Person.objects.visible_to(user)
+            .identified()
             .within(path)
             .select_related("organization", "organization__province")
             .order_by("full_name", "pk")
