@@ -26,8 +26,11 @@ HEAD = b'<?xml version="1.0"?>\n'
 ROOT = b'<edXML xmlns="http://www.mic.gov.vn/TBT/QCVN_102_2016">'
 
 
-def refused(data: bytes, by, code: str) -> str:
-    """Import `data`; the refusal's message, checked for its code, time and memory."""
+def refused(data: bytes, by, code: str, *, xml_attack: bool = True) -> str:
+    """Import `data`; the refusal's message, checked for its code and memory, and for an
+    attack on the XML reader, its time (the reader must stop it within a second). A well-formed
+    package whose PDF signature is bad is refused by the signature check, whose time is the
+    verifier's (bench/bench_edxml.py), not the reader's."""
     letters = CertRequest.objects.count()
     tracemalloc.start()
     started = time.perf_counter()
@@ -39,7 +42,8 @@ def refused(data: bytes, by, code: str) -> str:
     finally:
         tracemalloc.stop()
     assert caught.value.code == code, caught.value.message
-    assert elapsed < 1.0, elapsed
+    if xml_attack:
+        assert elapsed < 1.0, elapsed
     assert peak < 64 * 1024 * 1024, peak
     assert CertRequest.objects.count() == letters
     assert not EdxmlMessage.objects.filter(direction="received").exists()
@@ -131,14 +135,14 @@ def test_it_refuses_a_pdf_whose_signature_is_broken(world):
     letter = letter_at(world, Status.PROVINCE_REVIEW, FormKind.ISSUE_ORGANIZATION)
     signed = bytes(letter.documents.get(kind=DocumentKind.SIGNED).content)
     data = _repacked(letter, tampered(signed))
-    assert "Chữ ký số" in refused(data, world.ca_operator, "edxml_bad_signature")
+    assert "Chữ ký số" in refused(data, world.ca_operator, "edxml_bad_signature", xml_attack=False)
 
 
 def test_it_refuses_a_pdf_without_a_signature(world):
     letter = letter_at(world, Status.PROVINCE_REVIEW, FormKind.ISSUE_ORGANIZATION)
     rendered = bytes(letter.documents.get(kind=DocumentKind.RENDERED).content)
     data = _repacked(letter, rendered)
-    message = refused(data, world.ca_operator, "edxml_bad_signature")
+    message = refused(data, world.ca_operator, "edxml_bad_signature", xml_attack=False)
     assert message == "Chữ ký số của văn bản không hợp lệ: văn bản không có chữ ký số"
 
 
