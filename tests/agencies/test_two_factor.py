@@ -342,7 +342,7 @@ def test_the_demo_accounts_that_need_a_second_factor_get_the_published_secret_on
         assert stored_tokens(device.user) == hashes(device.user, DEMO_RECOVERY_CODES)
 
 
-# --- enrolment needs what a password thief lacks (issue 32, item 2) ---------------------------
+# --- enrolment needs what a password thief lacks ---------------------------
 def test_it_refuses_enrolment_without_an_enrolment_code(client, cast):
     password_step(client, cast.officer_1)
     page = client.get(ENROL)

@@ -114,7 +114,7 @@ def test_every_page_the_list_bench_measures_answers_its_account(seeded, django_u
 def test_the_expiry_sweep_opens_a_return_for_every_expired_device_but_those_already_owing_one(
     time_machine,
 ):
-    """Issue 32 item 11: at 1M certificates the sweep expired 10,000 certificates on devices
+    """At 1M certificates the sweep expired 10,000 certificates on devices
     and opened 9,565 obligations. The other 435 (1 in 23) are the seed's devices awaiting
     return (device g with g % 23 = 0) that already owe it: an obligation is open on them, and a
     device goes back once (`return_one_open_obligation_per_device`, docs/architecture.md

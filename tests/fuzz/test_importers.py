@@ -94,7 +94,7 @@ def test_a_non_finite_number_cell_is_an_error_of_its_row_not_a_refusal_of_the_fi
     client, cast, number, column
 ):
     """docs/security.md §4: the line with the bad cell is refused with a Vietnamese message
-    naming the cell's column; the file is read and its good line kept (issue 32 item 12)."""
+    naming the cell's column; the file is read and its good line kept."""
     cert_request = letter_draft(cast)
     sign_in(client, cast.clerk_a)
     line = [1, "Lò Thị Mai", "05/03/1990", "012190001234", "CCSQLHCVTTXH", "01/07/2021"]

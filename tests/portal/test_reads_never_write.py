@@ -1,4 +1,4 @@
-"""Reads never write (issue 32, item 9): a GET of every page and API endpoint of the site, with
+"""Reads never write: a GET of every page and API endpoint of the site, with
 real object ids from the seeded demo as each of its personas, leaves every table of the
 database as it was. Each table is compared by its row count and a hash of all its rows, before
 and after each GET, so the test names the page, the persona and the tables it changed.

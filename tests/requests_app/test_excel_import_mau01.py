@@ -275,7 +275,7 @@ def test_it_refuses_more_rows_than_the_setting_allows_and_names_the_limit(client
 
 
 def test_a_sheet_of_more_than_2000_rows_is_read_by_default(client, cast):
-    """The limit was 2,000 (issue 33): a ministry's list is tens of thousands of rows."""
+    """The limit was 2,000: a ministry's list is tens of thousands of rows."""
     cert_request = letter_draft(cast)
     sign_in(client, cast.clerk_a)
     lines = [[i, f"Người {i}", "01/01/1990"] + [""] * 8 for i in range(1, 2102)]

@@ -1,10 +1,10 @@
 """The letters' import against what real spreadsheet programs write, not only what openpyxl
-writes (issue 33): files made by LibreOffice Calc from a CSV and from an ODS sheet
+writes: files made by LibreOffice Calc from a CSV and from an ODS sheet
 (tests/requests_app/fixtures/xlsx/README.md says how), and openpyxl's own (inline strings,
 formulas without a computed value). Shared strings, inline strings, numbers stored as text, dates
 as serials with a date format, formulas with their cached value, a formula's error; the ID cell
 with separators inside the number, text-prefix quotes before a name, formulas where a name
-should be (issue 32 item 12)."""
+should be."""
 
 from datetime import date
 from pathlib import Path

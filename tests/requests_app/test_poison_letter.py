@@ -1,5 +1,5 @@
-"""A letter whose processing always fails is not retried for ever (issue 32, item 8;
-docs/processing.md §4.5): after PORTAL_PROCESSING_MAX_ATTEMPTS attempts it is "Xử lý thất
+"""A letter whose processing always fails is not retried for ever (docs/processing.md
+§4.5): after PORTAL_PROCESSING_MAX_ATTEMPTS attempts it is "Xử lý thất
 bại" with its error, its processor and the administrators are told once, and the processor's
 "Xử lý lại" queues it again; once the cause is fixed, it completes.
 

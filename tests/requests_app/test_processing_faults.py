@@ -261,7 +261,7 @@ def test_processing_clicked_while_the_broker_is_down_is_told_and_done_when_it_is
 def test_a_poison_letter_is_given_up_after_its_attempts_then_retried_and_completed(
     cast, client, redis_server, celery, cured
 ):
-    """Issue 32, item 8: a letter whose processing always raises (tests/requests_app/poison.py)
+    """A letter whose processing always raises (tests/requests_app/poison.py)
     is requeued by beat's stall sweep only until PORTAL_PROCESSING_MAX_ATTEMPTS, then it is
     "Xử lý thất bại" and the CA operator is told; once the cause is gone, "Xử lý lại"
     completes it."""
