@@ -139,21 +139,47 @@ def _refusal(field, lookup: str) -> FieldError:
     )
 
 
+STALE = "_stale_blind_indexes"  # instance attribute: the indexes to recompute when read
+
+
 class _IndexingAttribute(DeferredAttribute):
-    """Keeps the blind index next to the value on every assignment."""
+    """Marks the field's blind index stale on every assignment (computed when read: a row
+    loaded from the database keeps the index it was stored with, at no HMAC's cost)."""
 
     def __set__(self, instance, value):
         instance.__dict__[self.field.attname] = value
-        instance.__dict__[self.field.blind_index] = blind_index(value)
+        # A new dict each time: a shallow copy of the instance must not share it.
+        pending = {**instance.__dict__.get(STALE, {}), self.field.blind_index: self.field.attname}
+        instance.__dict__[STALE] = pending
 
 
 class _IndexAttribute(DeferredAttribute):
-    """A blind index already computed from its field is not reset to the empty default by
-    `Model.__init__` (which sets fields in declaration order, the index after its source)."""
+    """A blind index: recomputed from its field when that was assigned since. An index set
+    explicitly (a row loaded) is taken as is, but the empty default `Model.__init__` sets after
+    the field (declaration order) leaves the recomputation pending."""
+
+    def __get__(self, instance, cls=None):
+        if instance is None:
+            return self
+        pending = instance.__dict__.get(STALE, {})
+        if self.field.attname in pending:
+            source = pending[self.field.attname]
+            instance.__dict__[self.field.attname] = blind_index(instance.__dict__.get(source))
+            self._done(instance)
+        return super().__get__(instance, cls)
 
     def __set__(self, instance, value):
-        if value or self.field.attname not in instance.__dict__:
-            instance.__dict__[self.field.attname] = value
+        # Always in __dict__: Django takes a missing attribute for a deferred field.
+        instance.__dict__[self.field.attname] = value
+        if value:
+            self._done(instance)
+
+    def _done(self, instance):
+        pending = instance.__dict__.get(STALE, {})
+        if self.field.attname in pending:
+            instance.__dict__[STALE] = {
+                key: value for key, value in pending.items() if key != self.field.attname
+            }
 
 
 class _EncryptedMixin:
@@ -256,3 +282,14 @@ def redacted(values: dict | None) -> dict | None:
         else value
         for key, value in values.items()
     }
+
+
+def with_blind_indexes(model, names) -> list[str]:
+    """`names` (for `save(update_fields=…)`) with the blind index of each encrypted field
+    among them: the index must be written with its value."""
+    names = list(names)
+    for name in list(names):
+        index = getattr(model._meta.get_field(name), "blind_index", "")
+        if index and index not in names:
+            names.append(index)
+    return names

@@ -85,9 +85,7 @@ def reencrypt_model(
                     field.attname: _clear(value) if value else ""
                     for field, value in zip(fields, raw, strict=True)
                 }
-                indexes = [
-                    "" if reverse else blind_index(clear[field.attname]) for field, _i in indexed
-                ]
+                indexes = [blind_index(clear[field.attname]) for field, _i in indexed]
                 if new != raw or indexes != old_indexes:
                     changes.append([*new, *indexes, row[0]])
             if changes:
