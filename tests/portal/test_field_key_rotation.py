@@ -78,3 +78,49 @@ def test_the_migration_encrypts_rows_still_in_clear_and_fills_their_index(cast):
         date(1970, 5, 6),
     )
     assert reencrypt_model(Person).written == 0
+
+
+def test_the_data_migrations_encrypt_rows_in_clear_and_their_reverse_writes_them_back(cast):
+    from importlib import import_module
+    from types import SimpleNamespace
+
+    from django.apps import apps
+
+    letter = f.letter_draft(cast, contact_national_id="046185003333")
+    row = f.letter_row_add(letter, cast.clerk_a, national_id="001290004444", mobile="0912555666")
+    person = f.PersonFactory(organization=cast.agency_a, national_id="038179005555")
+    clear = {
+        "agencies_person": (person.pk, "national_id", "038179005555"),
+        "requests_app_certrequest": (letter.pk, "contact_national_id", "046185003333"),
+        "requests_app_requestrow": (row.pk, "national_id", "001290004444"),
+    }
+    with connection.cursor() as cursor:  # as the rows were before the migrations
+        for table, (pk, column, value) in clear.items():
+            cursor.execute(
+                f"UPDATE {table} SET {column} = %s, {column}_index = '' WHERE id = %s",  # noqa: S608
+                [value, pk],
+            )
+
+    def stored(table):
+        pk, column, _value = clear[table]
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT {column}, {column}_index FROM {table} WHERE id = %s", [pk])  # noqa: S608
+            return cursor.fetchone()
+
+    migrations = [
+        import_module("agencies.migrations.0013_encrypt_existing_people"),
+        import_module("requests_app.migrations.0024_encrypt_existing_rows"),
+    ]
+    editor = SimpleNamespace(connection=connection)
+    for migration in migrations:
+        migration.forward(apps, editor)
+    for table, (_pk, _column, value) in clear.items():
+        token, index = stored(table)
+        assert (token[:6], index) == ("gAAAAA", blind_index(value)), table
+    assert Person.objects.get(pk=person.pk).national_id == "038179005555"
+    assert letter.rows.get().mobile == "0912555666"
+
+    for migration in reversed(migrations):
+        migration.backward(apps, editor)
+    for table, (_pk, _column, value) in clear.items():
+        assert stored(table)[0] == value, table
