@@ -180,6 +180,8 @@ def _seed_bulk(sizes: Sizes, provinces, step) -> None:
                 "full_name": name("g"),
                 "date_of_birth": "date '1970-01-01' + (g % 10000)",
                 "national_id": "lpad((g + 1000000)::text, 12, '0')",
+                # unique until the encryption below puts the real blind index
+                "national_id_index": "'pending-' || g",
                 "id_issue_date": "date '2021-07-01' + (g % 1000)",
                 "id_issue_place": "'Cục Cảnh sát QLHC về TTXH'",
                 "position": "'Chuyên viên'",

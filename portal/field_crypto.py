@@ -8,9 +8,11 @@ keyed blind index that lets the portal still find a row by an exact value
   An empty string stays an empty string (a blank ID is no secret, and `~Q(phone="")` checks
   keep working); NULL stays NULL.
 - A field given `blind_index="<name>_index"` keeps that sibling `BlindIndexField` equal to
-  HMAC-SHA256(PORTAL_BLIND_INDEX_KEY, NFC(value)) on every assignment, so `full_clean`, `save`,
-  `bulk_create` and `bulk_update` (with the index in its fields) all see it. Filter by the
-  index: `filter(national_id_index=blind_index(value))`.
+  HMAC-SHA256(PORTAL_BLIND_INDEX_KEY, NFC(value)): each assignment marks it stale and reading
+  it recomputes it, so `full_clean`, `save`, `bulk_create`, `bulk_update` (with the index in
+  its fields; `save(update_fields=…)` through `with_blind_indexes`) all see it, and a row
+  loaded keeps its stored index at no cost. Filter by the index:
+  `filter(national_id_index=blind_index(value))`.
 - Any other lookup on an encrypted field (`=`, `__in`, `__startswith`, a transform) raises
   FieldError instead of silently matching nothing: a ciphertext is never equal to a value
   encrypted again. Ordering by one sorts ciphertexts: do not.

@@ -148,3 +148,30 @@ def test_deploy_check_refuses_missing_or_development_field_keys(settings):
 def test_deploy_check_accepts_keys_of_its_own(settings):
     ids = {error.id for error in run_checks(include_deployment_checks=True)}
     assert not ids & {"portal.E020", "portal.E021", "portal.E022", "portal.E023"}
+
+
+def test_exact_searches_find_a_whole_number_through_the_blind_index(client, cast):
+    from django.contrib.admin.sites import site
+    from django.test import RequestFactory
+    from django.urls import reverse
+
+    from devices.filters import DeviceFilterSet
+    from requests_app.models import CertRequest
+    from tests.helpers import HTMX, sign_in
+
+    person, letter = _seed(cast)
+    # The letters' search, by a row's ID number.
+    assert list(CertRequest.objects.search(ROW_ID)) == [letter]
+    # The person picker: a whole ID number, not a prefix (the number is encrypted).
+    sign_in(client, cast.clerk_a)
+    pick = reverse("requests_app:pick", args=[letter.pk, "person"])
+    assert client.get(pick, {"q": PERSON_ID}, **HTMX).context["results"] == [person]
+    assert client.get(pick, {"q": PERSON_ID[:6]}, **HTMX).context["results"] == []
+    # The device list's search, by the SIM's whole phone number.
+    found = DeviceFilterSet({"q": PHONES[3]}, queryset=Device.objects.all()).qs
+    assert [device.phone for device in found] == [PHONES[3]]
+    # The admin's search of people.
+    admin = site._registry[Person]
+    request = RequestFactory().get("/admin/agencies/person/", {"q": PERSON_ID})
+    results, _duplicates = admin.get_search_results(request, Person.objects.all(), PERSON_ID)
+    assert list(results) == [person]
