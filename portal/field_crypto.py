@@ -251,9 +251,17 @@ class BlindIndexField(models.CharField):
         kwargs.setdefault("max_length", 64)
         kwargs.setdefault("blank", True)
         kwargs.setdefault("default", "")
+        kwargs.setdefault("db_default", "")  # a row written by SQL (a seed) is no error
         kwargs.setdefault("editable", False)
         kwargs.setdefault("db_index", True)
         super().__init__(*args, **kwargs)
+
+    def db_type(self, connection):
+        if connection.vendor == "postgresql":
+            # varchar spelled out: Django adds a second, varchar_pattern_ops index to an
+            # indexed "varchar(…)" for LIKE; a blind index is only ever compared whole.
+            return f"character varying({self.max_length})"
+        return super().db_type(connection)
 
 
 # What never enters the audit trail, an export job's state or any other JSON in clear: the

@@ -22,7 +22,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='person',
             name='national_id_index',
-            field=portal.field_crypto.BlindIndexField(blank=True, db_index=True, default='', editable=False, max_length=64),
+            field=portal.field_crypto.BlindIndexField(blank=True, db_default='', db_index=True, default='', editable=False, max_length=64),
         ),
         migrations.AlterField(
             model_name='person',

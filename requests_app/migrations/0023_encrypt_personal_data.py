@@ -16,12 +16,12 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='certrequest',
             name='contact_national_id_index',
-            field=portal.field_crypto.BlindIndexField(blank=True, db_index=True, default='', editable=False, max_length=64),
+            field=portal.field_crypto.BlindIndexField(blank=True, db_default='', db_index=True, default='', editable=False, max_length=64),
         ),
         migrations.AddField(
             model_name='requestrow',
             name='national_id_index',
-            field=portal.field_crypto.BlindIndexField(blank=True, db_index=True, default='', editable=False, max_length=64),
+            field=portal.field_crypto.BlindIndexField(blank=True, db_default='', db_index=True, default='', editable=False, max_length=64),
         ),
         migrations.AlterField(
             model_name='certrequest',
