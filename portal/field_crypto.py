@@ -24,6 +24,7 @@ where CA_ALLOW_DEV_PASSPHRASE is on, like the CA passphrases.
 import base64
 import hashlib
 import hmac
+import json
 import unicodedata
 from functools import lru_cache
 
@@ -240,6 +241,25 @@ class EncryptedDateField(_EncryptedMixin, models.DateField):
 
     def _plain(self, value) -> str:
         return value.isoformat()
+
+
+class EncryptedJSONField(_EncryptedMixin, models.JSONField):
+    """A JSON document stored encrypted whole (an import's parsed rows between preview and
+    confirmation, an API response kept for its idempotency key): read and written whole,
+    never queried inside."""
+
+    def _plain(self, value) -> str:
+        return json.dumps(value, cls=self.encoder)
+
+    def get_db_prep_value(self, value, connection, prepared=False):
+        if value is None:
+            return None
+        return encrypt(self._plain(value))
+
+    def from_db_value(self, value, expression, connection):
+        if value is None:
+            return None
+        return json.loads(decrypt(value), cls=self.decoder)
 
 
 class BlindIndexField(models.CharField):

@@ -13,6 +13,7 @@ from agencies.models import Person
 from devices.choices import Carrier, DeviceKind
 from devices.models import Device
 from portal.field_crypto import DEV_FIELD_KEY, blind_index
+from portal.models import IdempotencyKey, ImportJob
 from requests_app.models import RequestRow
 from tests import factories as f
 
@@ -53,6 +54,20 @@ def _seed(cast):
         carrier=Carrier.VIETTEL,
         agency=cast.agency_a,
         holder=person,
+    )
+    # An import waiting for its confirmation, an API response kept for its idempotency key.
+    ImportJob.objects.create(
+        owner=cast.clerk_a,
+        kind="letter_rows",
+        file_name="danh-sach.xlsx",
+        result={"rows": [{"line": 2, "data": {"national_id": ROW_ID, "mobile": PHONES[2]}}]},
+    )
+    IdempotencyKey.objects.create(
+        user=cast.clerk_a,
+        key="k-1",
+        fingerprint="0" * 64,
+        status=201,
+        body={"national_id": ROW_ID, "date_of_birth": DATES[2].isoformat()},
     )
     return person, letter
 
@@ -97,6 +112,8 @@ def test_no_personal_value_is_stored_in_clear_in_any_column(cast):
     )
     row = letter.rows.get()
     assert (row.national_id, row.mobile, row.date_of_birth) == (ROW_ID, PHONES[2], DATES[2])
+    assert ImportJob.objects.get().result["rows"][0]["data"]["national_id"] == ROW_ID
+    assert IdempotencyKey.objects.get().body["national_id"] == ROW_ID
 
 
 def test_the_scan_would_find_a_value_written_in_clear(cast):
