@@ -19,8 +19,13 @@ class OrganizationAdmin(OrganizationCodesAdminMixin, admin.ModelAdmin):
 @admin.register(Person)
 class PersonAdmin(admin.ModelAdmin):
     list_display = ["full_name", "national_id", "organization", "position", "official_email"]
-    search_fields = ["full_name", "national_id", "official_email"]
+    search_fields = ["full_name", "official_email"]
     raw_id_fields = ["organization", "user"]
+
+    def get_search_results(self, request, queryset, search_term):
+        """Also a whole ID number, by its blind index (it is encrypted)."""
+        found, duplicates = super().get_search_results(request, queryset, search_term)
+        return found | queryset.with_national_id(search_term), duplicates
 
 
 @admin.register(Membership)

@@ -190,9 +190,9 @@ def load_demo() -> list[DemoAccount]:
 
     people = []
     for full_name, dob, suffix, position, unit_key in _PEOPLE:
-        person, _ = Person.objects.get_or_create(
-            national_id=f"01218500{suffix}",
+        person, _ = Person.objects.with_national_id(f"01218500{suffix}").get_or_create(
             defaults={
+                "national_id": f"01218500{suffix}",
                 "full_name": full_name,
                 "date_of_birth": dob,
                 "id_issue_date": date(2021, 8, 10),
@@ -204,9 +204,9 @@ def load_demo() -> list[DemoAccount]:
             },
         )
         people.append(person)
-    Person.objects.get_or_create(
-        national_id="048190002001",
+    Person.objects.with_national_id("048190002001").get_or_create(
         defaults={
+            "national_id": "048190002001",
             "full_name": "Lê Quang Vinh",
             "date_of_birth": date(1987, 7, 7),
             "id_issue_date": date(2022, 2, 2),

@@ -19,6 +19,7 @@ from agencies.validators import (
     validate_mail_domains,
     validate_official_email,
 )
+from portal.field_crypto import BlindIndexField, EncryptedCharField, EncryptedDateField
 
 
 class Organization(models.Model):
@@ -217,18 +218,24 @@ class Person(models.Model):
     """A subscriber's personal data (Mẫu 01 columns)."""
 
     full_name = models.CharField(_("họ và tên"), max_length=128)
-    date_of_birth = models.DateField(
+    # ID number, dates and phone encrypted at rest; the ID found by its blind index
+    # (portal.field_crypto, docs/privacy-at-rest.md).
+    date_of_birth = EncryptedDateField(
         _("ngày sinh"), null=True, blank=True, validators=[validate_birth_date]
     )
-    national_id = models.CharField(
-        _("số định danh cá nhân"), max_length=12, validators=[national_id_validator]
+    national_id = EncryptedCharField(
+        _("số định danh cá nhân"),
+        max_length=12,
+        validators=[national_id_validator],
+        blind_index="national_id_index",
     )
-    id_issue_date = models.DateField(
+    national_id_index = BlindIndexField()
+    id_issue_date = EncryptedDateField(
         _("ngày cấp"), null=True, blank=True, validators=[validate_issue_date]
     )
     id_issue_place = models.CharField(_("nơi cấp"), max_length=128, blank=True)
     position = models.CharField(_("chức vụ"), max_length=128, blank=True)
-    mobile = models.CharField(
+    mobile = EncryptedCharField(
         _("số điện thoại di động"), max_length=10, blank=True, validators=[mobile_validator]
     )
     official_email = models.EmailField(
@@ -265,7 +272,7 @@ class Person(models.Model):
         ordering = ["full_name"]
         constraints = [
             models.UniqueConstraint(
-                fields=["national_id"],
+                fields=["national_id_index"],
                 name="person_national_id_unique",
                 violation_error_message=_("Số định danh cá nhân này đã có trong hệ thống."),
             ),

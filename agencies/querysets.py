@@ -13,6 +13,7 @@ from agencies.access import scope_for
 from agencies.choices import OrgKind
 from agencies.codes import looks_like_code_part, normalize_code
 from agencies.validators import nfc
+from portal.field_crypto import blind_index
 
 NOTHING = Q(pk__in=[])
 
@@ -228,6 +229,14 @@ class PersonQuerySet(ScopedQuerySet):
             .filter(Q(created_at__isnull=True) | Q(created_at__lt=cutoff))
             .exclude(Exists(recent))
         )
+
+    def with_national_id(self, national_id: str):
+        """The person with this ID number, found by its blind index (the number is encrypted:
+        docs/privacy-at-rest.md)."""
+        return self.filter(national_id_index=blind_index(national_id))
+
+    def with_national_ids(self, national_ids):
+        return self.filter(national_id_index__in=[blind_index(value) for value in national_ids])
 
 
 class MembershipQuerySet(ScopedQuerySet):

@@ -6,7 +6,7 @@ verdict.
     bench/run --quick                 # a small dataset and short runs, to try the harness
     bench/run --only lists,load       # some parts: lists, load, letter, processing, tokens,
                                       #   sweeps, ca, pdf, signing, desk, merger, export,
-                                      #   stats, import
+                                      #   stats, import, crypto
     bench/run --database scale_b --port 8900   # another dataset, gunicorn on another port
 
 Needs PostgreSQL and Redis (DATABASE_URL=postgres://host:port/<any>, REDIS_URL=redis://…;
@@ -74,6 +74,7 @@ def parts(quick: bool) -> dict[str, list[str]]:
         "export": ["bench_export.py", *(["--devices", "20000"] if small else [])],
         "stats": ["bench_stats.py", *(["--certificates", "50000"] if small else [])],
         "import": ["bench_import.py", *(["--rows", "2000"] if small else [])],
+        "crypto": ["bench_field_crypto.py", *(["--certificates", "5000"] if small else [])],
     }
 
 

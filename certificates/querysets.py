@@ -6,6 +6,7 @@ from django.utils import timezone
 
 from agencies.querysets import ScopedQuerySet
 from certificates.choices import SIGNATURE_KINDS, AuthorityKind, CertStatus, SubjectKind
+from portal.field_crypto import blind_index
 
 
 class EpochSeconds(Func):
@@ -71,7 +72,9 @@ class CertificateQuerySet(ScopedQuerySet):
         this personal ID number, outside any scope: a Mẫu 01 row for such a person is
         refused while renewal or change is still possible (docs/domain.md §5.8)."""
 
-        return self.valid().filter(subject_kind=SubjectKind.PERSON, person__national_id=national_id)
+        return self.valid().filter(
+            subject_kind=SubjectKind.PERSON, person__national_id_index=blind_index(national_id)
+        )
 
     def valid_of_people(self, national_ids):
         """`valid_of_person` for many ID numbers at once (an import's rows), each certificate
@@ -79,7 +82,10 @@ class CertificateQuerySet(ScopedQuerySet):
 
         return (
             self.valid()
-            .filter(subject_kind=SubjectKind.PERSON, person__national_id__in=list(national_ids))
+            .filter(
+                subject_kind=SubjectKind.PERSON,
+                person__national_id_index__in=[blind_index(value) for value in national_ids],
+            )
             .select_related("agency", "person")
         )
 
@@ -106,7 +112,7 @@ class CertificateQuerySet(ScopedQuerySet):
             return self.none()
         return self.filter(
             serial__in={serial, serial.lower(), serial.upper()},
-            person__national_id=national_id,
+            person__national_id_index=blind_index(national_id),
         )
 
     def for_registry(self):

@@ -561,5 +561,8 @@ PORTAL_TOKEN_KEY_AHEAD_BATCH = env_int("PORTAL_TOKEN_KEY_AHEAD_BATCH", 50)
 # Accounts: lockout, second factor, sessions (config/accounts.py).
 from config.accounts import *  # noqa: E402, F403
 
+# Personal data encrypted at rest: keys and blind index (config/field_keys.py).
+from config.field_keys import *  # noqa: E402, F403
+
 # Retention of personal data (config/retention.py, docs/retention.md).
 from config.retention import *  # noqa: E402, F403

@@ -44,9 +44,9 @@ def load_demand_demo() -> None:
     officer, operator = users.get(username="so.khcn"), users.get(username="cuc.cts")
     office = Organization.objects.get(kind=OrgKind.PROVINCIAL_OFFICE, parent__name="Tỉnh Lai Châu")
     if personal_signing_certificate(officer) is None:
-        person, _created = Person.objects.get_or_create(
-            national_id="012090007001",
+        person, _created = Person.objects.with_national_id("012090007001").get_or_create(
             defaults={
+                "national_id": "012090007001",
                 "full_name": "Lò Văn Bình",
                 "date_of_birth": date(1990, 7, 1),
                 "id_issue_date": date(2022, 6, 6),

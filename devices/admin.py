@@ -13,6 +13,7 @@ from devices.models import (
     ReturnMinutesItem,
     ReturnObligation,
 )
+from portal.field_crypto import blind_index
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -36,10 +37,15 @@ class CustodyInline(ReadOnlyInline):
 class DeviceAdmin(admin.ModelAdmin):
     list_display = ["serial", "kind", "status", "agency", "holder"]
     list_filter = ["kind", "status"]
-    search_fields = ["serial", "iccid", "phone"]
+    search_fields = ["serial", "iccid"]
     raw_id_fields = ["agency", "holder"]
     readonly_fields = ["status"]
     inlines = [CustodyInline]
+
+    def get_search_results(self, request, queryset, search_term):
+        """Also a whole phone number, by its blind index (it is encrypted)."""
+        found, duplicates = super().get_search_results(request, queryset, search_term)
+        return found | queryset.filter(phone_index=blind_index(search_term)), duplicates
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

@@ -13,6 +13,7 @@ from agencies.querysets import NOTHING, agency_code_q, is_whole_code
 from agencies.validators import nfc
 from devices.choices import DeviceKind, DeviceStatus
 from devices.models import Device
+from portal.field_crypto import blind_index
 from portal.lib.folding import folded_contains, search_input
 from portal.lib.widgets import QuickSelect, QuickSelects
 
@@ -86,7 +87,7 @@ class DeviceFilterSet(QuickSelects, django_filters.FilterSet):
         return queryset.filter(
             Q(serial=value.upper())
             | Q(iccid=value)
-            | Q(phone=value)
+            | Q(phone_index=blind_index(value))
             | folded_contains("holder__full_name", value)
             | (by_code or NOTHING)
         )

@@ -34,6 +34,7 @@ from portal.audit_checkpoint import (
     read_checkpoints,
 )
 from portal.audit_keys import LEGACY_KEY_ID, LEGACY_RANK, current_key, keyring, mac
+from portal.field_crypto import redacted
 from portal.lib.safetext import safe_json, safe_text
 from portal.middleware import current_request_context
 from portal.models import GENESIS_HASH, AuditChainHead, AuditEvent
@@ -83,8 +84,9 @@ def audit_record(
             object_type=obj._meta.label_lower if obj is not None else "",
             object_id=str(obj.pk) if obj is not None and obj.pk is not None else "",
             object_repr=safe_text(str(obj)[:255]) if obj is not None else "",
-            before=jsonable(before),
-            after=jsonable(after),
+            # Personal data never in clear in the trail (docs/privacy-at-rest.md).
+            before=jsonable(redacted(before)),
+            after=jsonable(redacted(after)),
             reason=safe_text(reason),
             request_id=safe_text(context.get("request_id") or ""),
             ip=context.get("ip") or None,

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from portal.audit import canonical_bytes, jsonable, lock_head
 from portal.audit_keys import current_key, mac
+from portal.field_crypto import redacted
 from portal.lib.bulk import insert_rows
 from portal.lib.safetext import safe_text
 from portal.middleware import current_request_context
@@ -86,8 +87,8 @@ def audit_record_many(*, actor, entries: Iterable[AuditEntry], reason: str = "")
                 object_type=object_type,
                 object_id=object_id,
                 object_repr=safe_text(object_repr),
-                before=jsonable(entry.before),
-                after=jsonable(entry.after),
+                before=jsonable(redacted(entry.before)),
+                after=jsonable(redacted(entry.after)),
                 reason=safe_text(entry.reason or reason),
                 request_id=safe_text(context.get("request_id") or ""),
                 ip=context.get("ip") or None,

@@ -6,6 +6,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from portal.field_crypto import EncryptedJSONField
 from portal.lib.safetext import SafeJSONEncoder
 
 GENESIS_HASH = "0" * 64
@@ -359,7 +360,9 @@ class ImportJob(models.Model):
     attempt = models.PositiveSmallIntegerField(_("lần chạy"), default=0)
     rows_total = models.PositiveIntegerField(_("số dòng"), default=0)
     rows_done = models.PositiveIntegerField(_("số dòng đã kiểm tra"), default=0)
-    result = models.JSONField(_("kết quả"), default=dict, blank=True, encoder=SafeJSONEncoder)
+    # The parsed rows (ID numbers, dates, phones) until confirmed: encrypted like the fields
+    # they end in (docs/privacy-at-rest.md).
+    result = EncryptedJSONField(_("kết quả"), default=dict, blank=True, encoder=SafeJSONEncoder)
     error = models.TextField(_("lỗi"), blank=True)
     created_at = models.DateTimeField(_("tạo lúc"), auto_now_add=True)
     touched_at = models.DateTimeField(_("lần cuối có tiến triển"), default=timezone.now)
@@ -405,7 +408,9 @@ class IdempotencyKey(models.Model):
     key = models.CharField(max_length=255)
     fingerprint = models.CharField(max_length=64)
     status = models.PositiveSmallIntegerField(null=True, blank=True)
-    body = models.JSONField(null=True, blank=True, encoder=SafeJSONEncoder)
+    # The response replayed for 24 hours, a letter's rows included: encrypted
+    # (docs/privacy-at-rest.md).
+    body = EncryptedJSONField(null=True, blank=True, encoder=SafeJSONEncoder)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
 
     class Meta:

@@ -171,33 +171,6 @@ def retention_delete(
     )
 
 
-def retention_update(
-    *,
-    queryset: QuerySet,
-    values: dict,
-    period: Period,
-    now: datetime,
-    batch_size: int | None = None,
-    what: str = "",
-) -> int:
-    """Minimise the rows of `queryset` by batches: one UPDATE with `values` (constants or
-    expressions of the row's own columns) per batch."""
-
-    def apply(batch: QuerySet, ids: list) -> list:
-        batch.update(**values)
-        return ids
-
-    return retention_batches(
-        queryset=queryset,
-        action=DEIDENTIFY,
-        period=period,
-        now=now,
-        apply=apply,
-        batch_size=batch_size,
-        what=what,
-    )
-
-
 # --- The ground floor's own record types ---
 
 SESSIONS = Period("PORTAL_SESSION_IDLE_MINUTES", "expiry")

@@ -78,6 +78,10 @@ SIGNED_PAPERS = _(
     "Đăng ký nhu cầu, báo cáo tháng đã ký số: họ tên, chức vụ, chứng thư của người ký"
 )
 INCIDENTS = _("Ghi nhận, thông báo vi phạm quy định bảo vệ dữ liệu cá nhân")
+BLIND_INDEX = _(
+    "Tìm kiếm chính xác và phát hiện trùng lặp mà không cần giá trị: chỉ mục mù (HMAC có khóa) "
+    "của giá trị được mã hóa, không hiển thị ở đâu (docs/privacy-at-rest.md)"
+)
 
 # Retention: one text per record type, true to what the sweeps do (docs/retention.md; the
 # settings in config/retention.py), or saying plainly that a record type has no rule.
@@ -168,6 +172,8 @@ FIELDS: tuple[PersonalField, ...] = tuple(
         LETTER_READERS)
     + D("agencies.Person", "mobile official_email", C.CONTACT, CONTACT, B.LEGAL_DUTY,
         KEPT_PERSON, LETTER_READERS)
+    + D("agencies.Person", "national_id_index", C.IDENTITY, BLIND_INDEX, B.LEGAL_DUTY,
+        KEPT_PERSON, ADMINS)
     + D("agencies.CodeFailure", "address", C.ACTIVITY, SIGN_IN_SECURITY, B.SECURITY,
         KEPT_LOCKOUT, ADMINS)
     + D("auth.User", "username first_name last_name", C.ACCOUNT, ACCOUNTS, B.PUBLIC_TASK,
@@ -202,6 +208,8 @@ FIELDS: tuple[PersonalField, ...] = tuple(
     # devices: the SIM numbers and the Mẫu 07–09 documents
     + D("devices.Device", "phone", C.CONTACT, DEVICES, B.LEGAL_DUTY, KEPT_WITH_DEVICE,
         LETTER_READERS)
+    + D("devices.Device", "phone_index", C.CONTACT, BLIND_INDEX, B.LEGAL_DUTY,
+        KEPT_WITH_DEVICE, ADMINS)
     + D("devices.HandoverItem", "subscriber_name", C.IDENTITY, DEVICES, B.LEGAL_DUTY,
         KEPT_WITH_DEVICE, LETTER_READERS)
     + D("devices.ReturnMinutes", "agency_representative receiver_representative", C.IDENTITY,
@@ -239,8 +247,12 @@ FIELDS: tuple[PersonalField, ...] = tuple(
         B.LEGAL_DUTY, KEPT_LETTER, STAFF_READERS)
     + D("requests_app.CertRequest", "contact_mobile contact_email delivery_address",
         C.CONTACT, CONTACT, B.LEGAL_DUTY, KEPT_LETTER, STAFF_READERS)
+    + D("requests_app.CertRequest", "contact_national_id_index", C.IDENTITY, BLIND_INDEX,
+        B.LEGAL_DUTY, KEPT_LETTER, ADMINS)
     + D("requests_app.RequestRow", "full_name national_id id_issue_date id_issue_place",
         C.IDENTITY, ISSUE, B.LEGAL_DUTY, KEPT_ROW, LETTER_READERS)
+    + D("requests_app.RequestRow", "national_id_index", C.IDENTITY, BLIND_INDEX,
+        B.LEGAL_DUTY, KEPT_ROW, ADMINS)
     + D("requests_app.RequestRow", "date_of_birth", C.BIRTH, ISSUE, B.LEGAL_DUTY,
         KEPT_ROW, LETTER_READERS)
     + D("requests_app.RequestRow", "position_title work_agency", C.EMPLOYMENT, ISSUE,

@@ -206,9 +206,9 @@ def demo_device_signers() -> None:
             parent=None,
             defaults={"official_email": "bcy@ca-mophong.gov.vn"},
         )
-        person, _created = Person.objects.get_or_create(
-            national_id="001088009001",
+        person, _created = Person.objects.with_national_id("001088009001").get_or_create(
             defaults={
+                "national_id": "001088009001",
                 "full_name": "Vũ Đức Thắng",
                 "date_of_birth": date(1988, 9, 9),
                 "id_issue_date": date(2022, 3, 3),

@@ -9,6 +9,7 @@ field they concern. Text is NFC-normalised by the services; nothing here changes
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.db import models
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
@@ -301,7 +302,7 @@ class RowForm(forms.Form):
             field = forms.ChoiceField(
                 label=label, choices=[("", _("— Chọn —"))] + list(model_field.choices)
             )
-        elif model_field.get_internal_type() == "DateField":
+        elif isinstance(model_field, models.DateField):  # encrypted ones store text
             # its date bounds are the model field's validators, applied by the row rules
             field = VnDateField(label=label)
         elif model_field.get_internal_type() == "BooleanField":

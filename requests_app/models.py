@@ -15,6 +15,7 @@ from agencies.validators import (
 )
 from devices.choices import DeviceKind
 from portal.documents import DocumentKind, StoredDocument
+from portal.field_crypto import BlindIndexField, EncryptedCharField, EncryptedDateField
 from portal.lib.labels import ChoiceLabels
 from portal.lib.safetext import SafeJSONEncoder
 from requests_app.choices import (
@@ -51,16 +52,22 @@ class CertRequest(ChoiceLabels, models.Model):
 
     # Section 1: contact / receiving person (Mẫu 06: the person assisting the recovery).
     contact_name = models.CharField(_("họ và tên người liên hệ"), max_length=128, blank=True)
-    contact_national_id = models.CharField(
-        _("số định danh cá nhân"), max_length=12, blank=True, validators=[national_id_validator]
+    # ID number, dates and phones encrypted at rest (docs/privacy-at-rest.md).
+    contact_national_id = EncryptedCharField(
+        _("số định danh cá nhân"),
+        max_length=12,
+        blank=True,
+        validators=[national_id_validator],
+        blind_index="contact_national_id_index",
     )
-    contact_id_issue_date = models.DateField(
+    contact_national_id_index = BlindIndexField()
+    contact_id_issue_date = EncryptedDateField(
         _("ngày cấp"), null=True, blank=True, validators=[validate_issue_date]
     )
     contact_id_issue_place = models.CharField(_("nơi cấp"), max_length=128, blank=True)
     contact_position = models.CharField(_("chức vụ"), max_length=128, blank=True)
     contact_agency = models.CharField(_("cơ quan công tác"), max_length=255, blank=True)
-    contact_mobile = models.CharField(
+    contact_mobile = EncryptedCharField(
         _("số điện thoại di động"), max_length=10, blank=True, validators=[mobile_validator]
     )
     contact_email = models.EmailField(
@@ -187,24 +194,29 @@ class RequestRow(ChoiceLabels, models.Model):
         "agencies.Person", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     full_name = models.CharField(_("họ và tên"), max_length=128, blank=True)
-    date_of_birth = models.DateField(
+    date_of_birth = EncryptedDateField(
         _("ngày sinh"), null=True, blank=True, validators=[validate_birth_date]
     )
-    national_id = models.CharField(
-        _("số định danh cá nhân"), max_length=12, blank=True, validators=[national_id_validator]
+    national_id = EncryptedCharField(
+        _("số định danh cá nhân"),
+        max_length=12,
+        blank=True,
+        validators=[national_id_validator],
+        blind_index="national_id_index",
     )
+    national_id_index = BlindIndexField()
     # Set by an Excel import that put back the leading zero of an 11-digit number cell;
     # cleared when the clerk saves the row. The letter cannot be submitted while it is set
     # (`rules.confirmation_errors`, docs/domain.md §5.8).
     national_id_unconfirmed = models.BooleanField(
         _("số định danh chưa xác nhận"), default=False, editable=False
     )
-    id_issue_date = models.DateField(
+    id_issue_date = EncryptedDateField(
         _("ngày cấp"), null=True, blank=True, validators=[validate_issue_date]
     )
     id_issue_place = models.CharField(_("nơi cấp"), max_length=128, blank=True)
     position_title = models.CharField(_("chức vụ"), max_length=128, blank=True)
-    mobile = models.CharField(
+    mobile = EncryptedCharField(
         _("số điện thoại di động"), max_length=10, blank=True, validators=[mobile_validator]
     )
     old_serial = models.CharField(_("số hiệu chứng thư cũ"), max_length=40, blank=True)

@@ -25,6 +25,7 @@ from agencies.access import scope_for
 from agencies.choices import OrgKind, Role
 from agencies.querysets import NOTHING, ScopedQuerySet, agency_code_q, is_whole_code
 from portal.documents import DocumentKind
+from portal.field_crypto import blind_index
 from portal.lib.folding import folded_contains
 from portal.lib.subqueries import count_of
 from requests_app.choices import (
@@ -100,11 +101,11 @@ class CertRequestQuerySet(ScopedQuerySet):
         rows = self.model._meta.get_field("rows").related_model.objects.filter(
             folded_contains("full_name", text)
             | folded_contains("organization_name", text)
-            | Q(national_id=text)
+            | Q(national_id_index=blind_index(text))
             # Mẫu 04/05 rows name their subscriber through the certificate, Mẫu 06 through
             # the device's holder.
             | folded_contains("certificate__common_name", text)
-            | Q(certificate__person__national_id=text)
+            | Q(certificate__person__national_id_index=blind_index(text))
             | folded_contains("device__holder__full_name", text)
             | Q(old_serial=serial)
             | Q(certificate__serial=serial)

@@ -20,6 +20,7 @@ from agencies.validators import nfc, validate_official_email
 from certificates.choices import REASONS_BY_SUBJECT_KIND, CertStatus, SubjectKind
 from certificates.models import Certificate
 from devices.choices import DeviceStatus
+from portal.field_crypto import blind_index
 from portal.lib.messages import Message
 from portal.lib.xlsx import FORMULA_TRIGGERS
 from requests_app.choices import ChangeField, FormKind
@@ -107,12 +108,13 @@ def letter_positions(cert_request, national_ids) -> dict[str, int]:
     if cert_request.pk is None:
         return positions
     for start in range(0, len(ids), ID_LOOKUP_CHUNK):
-        for national_id, position in (
-            cert_request.rows.filter(national_id__in=ids[start : start + ID_LOOKUP_CHUNK])
+        chunk = {blind_index(value): value for value in ids[start : start + ID_LOOKUP_CHUNK]}
+        for index, position in (
+            cert_request.rows.filter(national_id_index__in=list(chunk))
             .order_by("-position")
-            .values_list("national_id", "position")
+            .values_list("national_id_index", "position")
         ):
-            positions[national_id] = position  # the lowest position wins, as in the row check
+            positions[chunk[index]] = position  # the lowest position wins, as in the row check
     return positions
 
 
@@ -433,7 +435,7 @@ def _check_person_once_per_letter(row, errors, facts=None) -> None:
     if facts is not None and facts.letter_positions is not None and not row.pk:
         position = facts.letter_positions.get(row.national_id)
     else:
-        same = row.cert_request.rows.filter(national_id=row.national_id)
+        same = row.cert_request.rows.filter(national_id_index=blind_index(row.national_id))
         if row.pk:
             same = same.exclude(pk=row.pk)
         position = same.values_list("position", flat=True).first()

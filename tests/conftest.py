@@ -21,10 +21,12 @@ from tests.cast import COMMITTED
 from tests.celery_processes import RedisServer
 from tests.helpers import (
     TEST_AUDIT_HMAC_KEY,
+    TEST_BLIND_INDEX_KEY,
     TEST_CA_HSM_PIN,
     TEST_CA_HSM_SO_PIN,
     TEST_CA_PASSPHRASE,
     TEST_DEVICE_PASSPHRASE,
+    TEST_FIELD_KEY,
     TEST_TOKEN_PIN_KEY,
     TEST_TOKEN_SO_KEY,
     running_worker,
@@ -81,6 +83,11 @@ def pytest_configure(config):
     settings.AUDIT_HMAC_KEY = TEST_AUDIT_HMAC_KEY
     settings.AUDIT_HMAC_KEYS_OLD = []
     settings.AUDIT_LEGACY_UNTIL_SEQ = 0
+    # Personal data encrypted at rest with the tests' own keys (no development default), read
+    # by the worker and server processes the tests start through the environment.
+    settings.PORTAL_FIELD_KEYS = [TEST_FIELD_KEY]
+    os.environ["PORTAL_FIELD_KEYS"] = TEST_FIELD_KEY
+    settings.PORTAL_BLIND_INDEX_KEY = os.environ["PORTAL_BLIND_INDEX_KEY"] = TEST_BLIND_INDEX_KEY
     # The API's rate limits, out of the way of tests that make many calls (the API suites,
     # schemathesis, the fuzz suite); tests/api/test_throttling.py lowers them. Counted in the
     # real `throttle` cache (Redis in CI), never cleared by a test: clearing Redis would flush

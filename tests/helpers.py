@@ -12,6 +12,9 @@ TEST_TOKEN_PIN_KEY = "khoa-niem-phong-pin-thu-nghiem"  # noqa: S105
 TEST_CA_HSM_PIN = "ma-pin-khe-hsm-ca-thu-nghiem"
 TEST_CA_HSM_SO_PIN = "ma-pin-so-khe-hsm-ca-thu-nghiem"
 TEST_AUDIT_HMAC_KEY = "khoa-hmac-nhat-ky-thu-nghiem-dai-hon-32-ky-tu"
+# Personal data at rest (docs/privacy-at-rest.md): a Fernet key and the blind index's key.
+TEST_FIELD_KEY = "dGVzdC1maWVsZC1rZXktb2YtdGhlLXBvcnRhbC10ZXM="  # noqa: S105
+TEST_BLIND_INDEX_KEY = "khoa-chi-muc-mu-thu-nghiem-dai-hon-32-ky-tu"  # noqa: S105
 
 # The password every factory-made user has (tests/factories.py UserFactory).
 PASSWORD = "mat-khau-thu-nghiem"

@@ -5,27 +5,37 @@ that knows what of theirs is still kept (requests_app.services.retention)."""
 from collections.abc import Iterable
 from datetime import datetime
 
-from django.db.models import CharField, QuerySet, Value
-from django.db.models.functions import Cast, Concat, LPad
+from django.db.models import Case, CharField, QuerySet, Value, When
 from django.utils.translation import gettext as _
 
 from agencies.models import Person
 from portal.errors import DomainError
-from portal.retention import Period, retention_update
-
-# A neutral national ID a real one can never equal (12 characters, unique like the column,
-# not digits only): "X" and the row's key.
-NEUTRAL_NATIONAL_ID = Concat(
-    Value("X"), LPad(Cast("pk", output_field=CharField()), 11, Value("0")), output_field=CharField()
-)
+from portal.field_crypto import blind_index, encrypt
+from portal.retention import DEIDENTIFY, Period, retention_batches
 
 
-def person_neutral_values(*, now: datetime) -> dict:
-    """What minimising a person writes. The name, the position and the organisation stay:
-    the letters, certificates and device records kept under the archives law name the person
-    anyway; what identifies or reaches them beyond that goes (docs/retention.md)."""
+def neutral_national_id(pk: int) -> str:
+    """A neutral national ID a real one can never equal (12 characters, unique like the
+    column, not digits only): "X" and the row's key."""
+    return f"X{pk:011d}"
+
+
+def _per_row(ids: Iterable[int], value) -> Case:
+    """One value per row of the batch, computed here (the column is encrypted, or the blind
+    index of one: SQL cannot compute either, docs/privacy-at-rest.md)."""
+    return Case(*(When(pk=pk, then=Value(value(pk))) for pk in ids), output_field=CharField())
+
+
+def person_neutral_values(*, now: datetime, ids: Iterable[int]) -> dict:
+    """What minimising the people `ids` writes. The name, the position and the organisation
+    stay: the letters, certificates and device records kept under the archives law name the
+    person anyway; what identifies or reaches them beyond that goes (docs/retention.md). The
+    neutral ID is encrypted row by row and its blind index written with it, so the column
+    holds no clear text and the old index no longer finds the person."""
+    ids = list(ids)
     return {
-        "national_id": NEUTRAL_NATIONAL_ID,
+        "national_id": _per_row(ids, lambda pk: encrypt(neutral_national_id(pk))),
+        "national_id_index": _per_row(ids, lambda pk: blind_index(neutral_national_id(pk))),
         "date_of_birth": None,
         "id_issue_date": None,
         "id_issue_place": "",
@@ -35,14 +45,24 @@ def person_neutral_values(*, now: datetime) -> dict:
     }
 
 
+def persons_minimise(persons: QuerySet, *, now: datetime) -> list[int]:
+    """Write the neutral values on `persons` (already locked by the caller) in one UPDATE;
+    their keys."""
+    ids = list(persons.order_by("pk").values_list("pk", flat=True))
+    if ids:
+        Person._base_manager.filter(pk__in=ids).update(**person_neutral_values(now=now, ids=ids))
+    return ids
+
+
 def persons_deidentify(*, persons: QuerySet, period: Period, now: datetime) -> int:
     """Minimise `persons` (a queryset whose conditions say that their period passed,
     evaluated again as each batch is locked), by batches, each audited. How many."""
-    return retention_update(
+    return retention_batches(
         queryset=persons.identified(),
-        values=person_neutral_values(now=now),
+        action=DEIDENTIFY,
         period=period,
         now=now,
+        apply=lambda batch, ids: persons_minimise(batch, now=now),
     )
 
 

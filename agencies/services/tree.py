@@ -37,7 +37,7 @@ def person_upsert(*, organization: Organization, data: dict, by) -> Person:
     national_id = data["national_id"]
     agency = organization.managing_agency or organization
     with transaction.atomic():
-        person = Person.objects.select_for_update().filter(national_id=national_id).first()
+        person = Person.objects.select_for_update().with_national_id(national_id).first()
         if person is not None and person.deidentified_at is not None:
             raise person_minimised_error(person)
         if person is not None and not person.organization.is_within(agency):
@@ -96,8 +96,8 @@ def person_upsert_plan(
         person.national_id: person
         for person in Person.objects.select_for_update(of=("self",))
         .select_related("organization")
-        .filter(national_id__in=national_ids)
-        .order_by("national_id")  # one lock order for every batch: no deadlock between two
+        .with_national_ids(national_ids)
+        .order_by("national_id_index")  # one lock order for every batch: no deadlock between two
     }
     plans: list[PersonPlan | Exception] = []
     agencies: dict[int, Organization] = {}  # walking up a unit's parents costs queries

@@ -15,6 +15,7 @@ from devices.choices import (
 from devices.querysets import (
     DeviceQuerySet,
 )
+from portal.field_crypto import BlindIndexField, EncryptedCharField
 from portal.lib.labels import ChoiceLabels
 
 usb_serial_validator = RegexValidator(
@@ -39,9 +40,16 @@ class Device(ChoiceLabels, models.Model):
     kind = models.CharField(_("loại thiết bị"), max_length=16, choices=DeviceKind.choices)
     serial = models.CharField(_("số hiệu thiết bị"), max_length=32)
     iccid = models.CharField(_("ICCID"), max_length=20, blank=True, validators=[iccid_validator])
-    phone = models.CharField(
-        _("số điện thoại ký số"), max_length=10, blank=True, validators=[mobile_validator]
+    # The SIM's number is its holder's mobile: encrypted at rest, found by its blind index
+    # (docs/privacy-at-rest.md).
+    phone = EncryptedCharField(
+        _("số điện thoại ký số"),
+        max_length=10,
+        blank=True,
+        validators=[mobile_validator],
+        blind_index="phone_index",
     )
+    phone_index = BlindIndexField()
     carrier = models.CharField(_("nhà mạng"), max_length=16, choices=Carrier.choices, blank=True)
     status = models.CharField(
         _("trạng thái"),

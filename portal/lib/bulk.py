@@ -18,6 +18,8 @@ from functools import partial
 
 from django.db import connection
 
+from portal.field_crypto import blind_index
+
 # Field types whose attribute value is already what the column stores.
 _PLAIN = (
     "AutoField",
@@ -39,16 +41,38 @@ _PLAIN = (
 )
 
 
+def _encrypted(model, rows: Iterable[Sequence], fields: Sequence[str]):
+    """The rows as COPY must write them: each encrypted field's value encrypted and its blind
+    index added (docs/privacy-at-rest.md); unchanged when `fields` has none."""
+    targets = [model._meta.get_field(name) for name in fields]
+    crypted = [i for i, field in enumerate(targets) if getattr(field, "encrypted", False)]
+    if not crypted:
+        return rows, fields
+    indexed = [(i, targets[i].blind_index) for i in crypted if targets[i].blind_index]
+    indexed = [(i, index) for i, index in indexed if index not in fields]
+
+    def prepared():
+        for row in rows:
+            values = list(row)
+            indexes = [blind_index(values[i]) for i, _index in indexed]
+            for i in crypted:
+                values[i] = targets[i].get_db_prep_save(values[i], connection)
+            yield (*values, *indexes)
+
+    return prepared(), [*fields, *(index for _i, index in indexed)]
+
+
 def insert_rows(model, fields: Sequence[str], rows: Iterable[Sequence]) -> int:
     """Insert `rows` (tuples of column values in the order of `fields`, attribute names
     such as "plan_id") into `model`'s table; returns how many."""
     opts = model._meta
-    columns = [opts.get_field(name).column for name in fields]
-    attnames = [opts.get_field(name).attname for name in fields]
     if connection.vendor != "postgresql":
+        attnames = [opts.get_field(name).attname for name in fields]
         objs = [model(**dict(zip(attnames, row, strict=True))) for row in rows]
         model.objects.bulk_create(objs, batch_size=2000)
         return len(objs)
+    rows, fields = _encrypted(model, rows, fields)
+    columns = [opts.get_field(name).column for name in fields]
     quote = connection.ops.quote_name
     sql = "COPY {} ({}) FROM STDIN".format(
         quote(opts.db_table), ", ".join(quote(column) for column in columns)

@@ -12,6 +12,7 @@ from django.utils.html import strip_tags
 from django.utils.safestring import SafeData
 from django.utils.translation import gettext as _
 
+from portal.field_crypto import blind_index
 from portal.imports import PROGRESS_EVERY
 from portal.lib.xlsx import MAX_BLANK_RUN, XlsxRefused, read_rows
 from requests_app.excel.layouts import (
@@ -344,10 +345,16 @@ def _check_duplicates(cert_request, columns: dict, rows: list[SheetRow]) -> None
     for key, label in (("national_id", _("số định danh")), ("email", _("thư điện tử"))):
         values = sorted({r.data[key] for r in rows if r.data.get(key)})
         existing: dict[str, int] = {}
+        # The ID number is encrypted: looked up by its blind index (docs/privacy-at-rest.md).
+        column = "national_id_index" if key == "national_id" else key
         for start in range(0, len(values), ID_LOOKUP_CHUNK):
             chunk = values[start : start + ID_LOOKUP_CHUNK]
+            stored = {blind_index(v) if key == "national_id" else v: v for v in chunk}
             existing.update(
-                cert_request.rows.filter(**{f"{key}__in": chunk}).values_list(key, "position")
+                (stored[found], position)
+                for found, position in cert_request.rows.filter(
+                    **{f"{column}__in": list(stored)}
+                ).values_list(column, "position")
             )
         first_line: dict[str, int] = {}
         for sheet_row in rows:

@@ -13,6 +13,7 @@ from agencies.models import Organization
 from agencies.validators import nfc
 from portal.audit import audit_record
 from portal.errors import DomainError
+from portal.field_crypto import with_blind_indexes
 from requests_app.choices import FormKind
 from requests_app.columns import FORM_COLUMNS
 from requests_app.exceptions import RowInvalid, RowsInvalid
@@ -104,7 +105,7 @@ def cert_request_update(*, cert_request: CertRequest, by, data: dict) -> CertReq
         for name, value in data.items():
             setattr(locked, name, clean(value))
         locked.full_clean(exclude=["created_by"])
-        locked.save(update_fields=[*data, "updated_at"])
+        locked.save(update_fields=with_blind_indexes(CertRequest, [*data, "updated_at"]))
         audit_record(
             actor=by,
             action="cert_request.update",

@@ -30,9 +30,11 @@ RECORDS = Period("PORTAL_RETENTION_RECORD_YEARS", "years", ARCHIVES_LAW)
 
 # What minimising a letter writes on the letter (its contact) and on each row. The names,
 # positions and organisations stay: the archives need who asked for what; numbers, dates of
-# birth and addresses that identify or reach a person go.
+# birth and addresses that identify or reach a person go. An emptied encrypted field is stored
+# as "" and its blind index emptied with it (docs/privacy-at-rest.md).
 LETTER_NEUTRAL = {
     "contact_national_id": "",
+    "contact_national_id_index": "",
     "contact_id_issue_date": None,
     "contact_id_issue_place": "",
     "contact_mobile": "",
@@ -40,6 +42,7 @@ LETTER_NEUTRAL = {
 }
 ROW_NEUTRAL = {
     "national_id": "",
+    "national_id_index": "",
     "date_of_birth": None,
     "id_issue_date": None,
     "id_issue_place": "",

@@ -12,6 +12,7 @@ from certificates.services import certificate_issue
 from devices.choices import DeviceKind
 from devices.models import CustodyRecord, Device
 from devices.services import device_deliver_for_certificate
+from portal.field_crypto import blind_index
 from portal.models import AuditEvent
 from requests_app import services
 from requests_app.choices import ChangeField, FormKind, Outcome, Status
@@ -197,7 +198,9 @@ def test_a_move_is_refused_when_the_person_changed_agency_before_processing(cast
     services.cert_request_submit(cert_request=letter, by=cast.clerk_a)
     issue_signed(cast, letter)
     services.cert_request_accept_valid_rows(cert_request=letter, by=cast.officer_1)
-    Person.objects.filter(pk=mover.person_id).update(national_id="011190005555")
+    Person.objects.filter(pk=mover.person_id).update(
+        national_id="011190005555", national_id_index=blind_index("011190005555")
+    )
     services.cert_request_process(cert_request=letter, by=cast.officer_1)
     services.cert_request_run_processing(cert_request_id=letter.pk)
 

@@ -86,7 +86,7 @@ def test_a_row_the_ca_would_refuse_fails_alone_and_its_person_is_not_written(cas
         f"Trường CN dài quá 64 ký tự: {long_name}",
     )
     assert {outcomes[1][0], outcomes[3][0]} == {Outcome.DONE}
-    assert not Person.objects.filter(national_id=second.national_id).exists()
+    assert not Person.objects.with_national_id(second.national_id).exists()
     assert _one_certificate_per_row(letter)
 
 

@@ -301,7 +301,7 @@ def holder_certificate(cast, agency=None, **fields):
     agency = agency or cast.agency_a
     from agencies.models import Person
 
-    person = Person.objects.filter(national_id=HOLDER_ID).first() or f.PersonFactory(
+    person = Person.objects.with_national_id(HOLDER_ID).first() or f.PersonFactory(
         organization=agency, national_id=HOLDER_ID
     )
     return f.certificate_valid_for(cast, agency=agency, person=person, **fields)

@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from agencies.models import Person
-from agencies.services.retention import person_neutral_values
+from agencies.services.retention import persons_minimise
 from certificates.choices import CertStatus
 from devices.choices import DeviceStatus
 from requests_app.choices import FormKind
@@ -78,7 +78,7 @@ def test_people_whose_data_was_minimised_are_neither_offered_nor_filled_in(clien
     cert_request = letter_draft(cast)
     kept = f.PersonFactory(organization=cast.unit_a, full_name="Trần Văn Bình")
     minimised = f.PersonFactory(organization=cast.unit_a, full_name="Trần Văn Bảo")
-    Person.objects.filter(pk=minimised.pk).update(**person_neutral_values(now=timezone.now()))
+    persons_minimise(Person.objects.filter(pk=minimised.pk), now=timezone.now())
     sign_in(client, cast.clerk_a)
 
     assert _pick(client, cert_request, "person", "Trần") == [kept]

@@ -25,6 +25,7 @@ from devices.models import CustodyRecord
 from orgmerge.choices import ActionKind, MergerCase
 from orgmerge.models import MergerPlan, PlannedAction
 from portal.audit import audit_verify
+from portal.field_crypto import blind_index, decrypt
 from portal.models import AuditEvent
 from portal.retention import years_before
 from requests_app.choices import FormKind, Status
@@ -178,6 +179,29 @@ def test_a_person_with_nothing_younger_than_the_period_is_de_identified(world):
         world.old.organization_id,
     )
     assert old.certificates.count() == 1
+
+
+@pytest.mark.django_db
+def test_minimising_stores_the_neutral_values_encrypted_and_replaces_their_blind_index(world):
+    """The columns are encrypted (docs/privacy-at-rest.md): the neutral ID is stored as a
+    token, found by its own index, and the old index (or a letter row's) finds nothing."""
+    old_index = blind_index(world.old.national_id)
+    requests_retention_sweep()
+
+    neutral = f"X{world.old.pk:011d}"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT national_id, national_id_index FROM agencies_person WHERE id = %s",
+            [world.old.pk],
+        )
+        stored, index = cursor.fetchone()
+    assert stored != neutral and decrypt(stored) == neutral
+    assert index == blind_index(neutral)
+    assert Person.objects.with_national_id(neutral).get().pk == world.old.pk
+    assert not Person.objects.filter(national_id_index=old_index).exists()
+    letter = CertRequest.objects.get(pk=world.old_letter.pk)
+    assert letter.contact_national_id_index == ""
+    assert letter.rows.get().national_id_index == ""
 
 
 @pytest.mark.django_db

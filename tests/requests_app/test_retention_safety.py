@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from agencies.models import Person
 from agencies.services import person_upsert
-from agencies.services.retention import person_neutral_values
+from agencies.services.retention import persons_minimise
 from certificates import services as certificate_services
 from certificates.choices import SubjectKind
 from certificates.models import Certificate
@@ -34,7 +34,7 @@ H = CustodyRecord.HolderKind
 
 
 def _minimised(person) -> Person:
-    Person.objects.filter(pk=person.pk).update(**person_neutral_values(now=timezone.now()))
+    persons_minimise(Person.objects.filter(pk=person.pk), now=timezone.now())
     return Person.objects.get(pk=person.pk)
 
 

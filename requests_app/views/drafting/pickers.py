@@ -13,6 +13,7 @@ from agencies.validators import nfc
 from certificates.models import Certificate
 from devices.choices import DeviceStatus
 from devices.models import Device
+from portal.field_crypto import blind_index
 from portal.lib.folding import folded_contains
 from requests_app.models import CertRequest, RequestRow
 from requests_app.views.drafting.common import (
@@ -65,7 +66,7 @@ def _search(queryset, kind: str, q: str):
     if kind == "person":
         return queryset.filter(
             folded_contains("full_name", q)
-            | Q(national_id__startswith=q)
+            | Q(national_id_index=blind_index(q))  # a whole ID number only: it is encrypted
             | Q(official_email__icontains=q)
         )
     if kind == "certificate":
@@ -73,7 +74,9 @@ def _search(queryset, kind: str, q: str):
             folded_contains("common_name", q) | Q(serial__istartswith=q) | Q(email__icontains=q)
         )
     return queryset.filter(
-        Q(serial__icontains=q) | Q(phone__startswith=q) | folded_contains("holder__full_name", q)
+        Q(serial__icontains=q)
+        | Q(phone_index=blind_index(q))  # a whole number only: it is encrypted
+        | folded_contains("holder__full_name", q)
     )
 
 

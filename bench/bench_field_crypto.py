@@ -1,0 +1,204 @@
+"""What encrypting personal data at rest costs (docs/privacy-at-rest.md): the certificate
+lists and the 1,000-row letter with the ID numbers, dates and phones encrypted, then the same
+data written back in clear and read by fields that no longer decrypt ("before"):
+
+    python bench/bench_field_crypto.py                         # 20,000 certificates, 1,000 rows
+    python bench/bench_field_crypto.py --certificates 100000 --repeat 30
+
+Seeds, on a throw-away database (bench/_setup.py), --certificates person certificates, each
+with its own person, in agency A of bench/_letters.py, and one Mẫu 01 letter of --rows rows in
+the Sở KH&CN's review (bench_letter_page.seed_letter). The 1M-certificate dataset of
+`bench/run` is not used (seeding it takes the machine for minutes): the scale is printed with
+every figure, and the list pages are paged (their cost grows with the page, not the table).
+
+Prints, each the median and p95 of --repeat requests served in process (Django's test client),
+encrypted and before, and the ratio:
+
+1. the certificate list `/chung-thu/` and its API as the CA operator, first page;
+2. the letter's page as the officer (first page of rows) and its rows API, first page;
+3. every row of the letter read through the ORM (1,000 rows × 4 decrypted columns);
+4. an exact search by ID number (`Person.objects.with_national_id`: the blind index in both
+   runs, shown for its absolute time);
+5. the seeding writes themselves (bulk_create of the people, which encrypts 4 values each).
+
+"Before" is measured by writing every value back in clear (`reencrypt_model(reverse=True)`)
+and replacing, in this process only, the encrypted fields' conversions by the plain ones of
+CharField and DateField: the same code, data and queries without the cryptography.
+Goal: the encrypted pages within 10 % (and 15 ms) of before, the 150 ms page goal still met."""
+
+import argparse
+import gc
+import statistics as stats
+import time
+from datetime import date, timedelta
+
+import _setup
+
+GOAL_RATIO = 1.10
+GOAL_SLACK_SECONDS = 0.015
+GOAL_P95_SECONDS = 0.150
+
+
+def seed_certificates(agency, n: int) -> float:
+    """`n` people of `agency` with a certificate each; returns the seconds the people's
+    INSERTs took (each encrypts 4 values and computes one blind index)."""
+    from django.utils import timezone
+
+    from agencies.models import Person
+    from certificates.choices import SubjectKind
+    from certificates.models import Certificate
+
+    people = [
+        Person(
+            full_name=f"Nguyễn Văn Đo {i}",
+            date_of_birth=date(1970, 1, 1) + timedelta(days=i % 9000),
+            national_id=f"{700000000000 + i:012d}",
+            id_issue_date=date(2021, 7, 1),
+            id_issue_place="CCSQLHCVTTXH",
+            mobile=f"09{i:08d}",
+            official_email=f"do{i}@laichau.gov.vn",
+            organization=agency,
+        )
+        for i in range(n)
+    ]
+    started = time.perf_counter()
+    people = Person.objects.bulk_create(people, batch_size=2000)
+    spent = time.perf_counter() - started
+    now = timezone.now()
+    Certificate.objects.bulk_create(
+        (
+            Certificate(
+                serial=f"{0x6400000000000000 + i:X}",
+                subject_kind=SubjectKind.PERSON,
+                person=person,
+                agency=agency,
+                common_name=person.full_name,
+                email=person.official_email,
+                not_before=now - timedelta(days=i % 700),
+                not_after=now + timedelta(days=365 - i % 700),
+            )
+            for i, person in enumerate(people)
+        ),
+        batch_size=2000,
+    )
+    return spent
+
+
+def timed(function, repeat: int) -> tuple[float, float]:
+    function()  # warm
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        function()
+        times.append(time.perf_counter() - started)
+    times.sort()
+    return stats.median(times), times[min(len(times) - 1, round(0.95 * (len(times) - 1)))]
+
+
+def get(client, url):
+    def request():
+        response = client.get(url)
+        assert response.status_code == 200, (url, response.status_code)
+
+    return request
+
+
+def measurements(clients, letter_pk: int, repeat: int) -> dict[str, tuple[float, float]]:
+    from agencies.models import Person
+    from requests_app.models import RequestRow
+
+    operator, officer = clients
+    return {
+        "certificate list, CA operator": timed(get(operator, "/chung-thu/"), repeat),
+        "API certificates, CA operator": timed(get(operator, "/api/v1/chung-thu/"), repeat),
+        "letter page, officer": timed(get(officer, f"/van-ban/{letter_pk}/"), repeat),
+        "API letter rows, first page": timed(
+            get(officer, f"/api/v1/van-ban/{letter_pk}/dong/?page_size=50"), repeat
+        ),
+        "every row of the letter (ORM)": timed(
+            lambda: list(RequestRow.objects.filter(cert_request_id=letter_pk)), repeat
+        ),
+        "exact search by ID (index, both)": timed(
+            lambda: list(Person.objects.with_national_id("700000000042")), repeat
+        ),
+    }
+
+
+def in_clear() -> None:
+    """The data written back in clear and the encrypted fields reading it as plain fields:
+    this process only, to measure "before"."""
+    from django.apps import apps
+    from django.db import models
+
+    from portal import field_crypto
+    from portal.field_rotation import encrypted_fields, reencrypt_model
+
+    for model in apps.get_models():
+        if encrypted_fields(model):
+            reencrypt_model(model, reverse=True)
+    mixin = field_crypto._EncryptedMixin
+    mixin.from_db_value = lambda self, value, expression, connection: self.to_python(value)
+    field_crypto.EncryptedCharField.get_db_prep_value = models.CharField.get_db_prep_value
+    field_crypto.EncryptedDateField.get_db_prep_value = models.DateField.get_db_prep_value
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--certificates", type=int, default=20_000)
+    parser.add_argument("--rows", type=int, default=1000)
+    parser.add_argument("--repeat", type=int, default=20)
+    args = parser.parse_args()
+
+    _setup.configure()
+    with _setup.throwaway_database("bench-field-crypto-") as connection:
+        from bench_letter_page import seed_letter
+        from django.test import Client
+
+        from tests.helpers import sign_in
+
+        started = time.perf_counter()
+        letter_pk, agency, _clerk, officer, operator = seed_letter(args.rows)
+        people_seconds = seed_certificates(agency, args.certificates)
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("ANALYZE")
+        print(
+            f"scale: {args.certificates:,} certificates and people, a {args.rows:,}-row letter "
+            f"({connection.vendor}); seeded in {time.perf_counter() - started:.1f} s"
+        )
+        _setup.serve_pages()
+        gc.collect()
+        gc.freeze()
+        clients = Client(), Client()
+        sign_in(clients[0], operator)
+        sign_in(clients[1], officer)
+        encrypted = measurements(clients, letter_pk, args.repeat)
+        started = time.perf_counter()
+        in_clear()
+        print(f"(values written back in clear in {time.perf_counter() - started:.1f} s)")
+        before = measurements(clients, letter_pk, args.repeat)
+
+        met_all = True
+        print(f"\n{'':<34} {'encrypted':>22} {'before':>22}   ratio")
+        for label, (median, p95) in encrypted.items():
+            old_median, old_p95 = before[label]
+            ratio = p95 / old_p95 if old_p95 else 1.0
+            met = p95 <= max(old_p95 * GOAL_RATIO, old_p95 + GOAL_SLACK_SECONDS)
+            if label.startswith(("certificate list", "letter page", "API")):
+                met = met and p95 <= GOAL_P95_SECONDS
+            met_all = met_all and met
+            print(
+                f"{label:<34} {median * 1000:7.1f} / {p95 * 1000:7.1f} ms"
+                f"  {old_median * 1000:7.1f} / {old_p95 * 1000:7.1f} ms  {ratio:5.2f}×"
+                f"  {'goal met' if met else 'goal NOT met'}"
+            )
+        per_person = people_seconds / max(args.certificates, 1) * 1e6
+        print(
+            f"\nwriting {args.certificates:,} people (encrypted): {people_seconds:.2f} s, "
+            f"{per_person:.0f} µs a person"
+        )
+    return 0 if met_all else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

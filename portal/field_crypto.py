@@ -1,0 +1,325 @@
+"""Personal data encrypted at rest: model fields whose column holds a Fernet token, and the
+keyed blind index that lets the portal still find a row by an exact value
+(docs/privacy-at-rest.md).
+
+- `EncryptedCharField` / `EncryptedDateField` store `Fernet(first key).encrypt(value)` in a
+  text column and decrypt with any key of PORTAL_FIELD_KEYS (MultiFernet: the first encrypts,
+  all decrypt, so a backup made before a rotation stays readable while its key is listed).
+  An empty string stays an empty string (a blank ID is no secret, and `~Q(phone="")` checks
+  keep working); NULL stays NULL.
+- A field given `blind_index="<name>_index"` keeps that sibling `BlindIndexField` equal to
+  HMAC-SHA256(PORTAL_BLIND_INDEX_KEY, NFC(value)): each assignment marks it stale and reading
+  it recomputes it, so `full_clean`, `save`, `bulk_create`, `bulk_update` (with the index in
+  its fields; `save(update_fields=…)` through `with_blind_indexes`) all see it, and a row
+  loaded keeps its stored index at no cost. Filter by the index:
+  `filter(national_id_index=blind_index(value))`.
+- Any other lookup on an encrypted field (`=`, `__in`, `__startswith`, a transform) raises
+  FieldError instead of silently matching nothing: a ciphertext is never equal to a value
+  encrypted again. Ordering by one sorts ciphertexts: do not.
+
+Keys come from settings (config/field_keys.py); the marked development keys are used only
+where CA_ALLOW_DEV_PASSPHRASE is on, like the CA passphrases.
+"""
+
+import base64
+import hashlib
+import hmac
+import json
+import unicodedata
+from functools import lru_cache
+
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from django.conf import settings
+from django.core.exceptions import FieldError, ImproperlyConfigured
+from django.db import models
+from django.db.models.lookups import Exact, IsNull
+from django.db.models.query_utils import DeferredAttribute
+
+# Used only where CA_ALLOW_DEV_PASSPHRASE is on (DEBUG, tests without keys): never in
+# production, where `check --deploy` refuses them (portal.checks).
+DEV_FIELD_KEY = base64.urlsafe_b64encode(b"DEV-ONLY portal field key 000000").decode()
+DEV_BLIND_INDEX_KEY = "DEV-ONLY portal blind index key, not for production"  # noqa: S105
+MIN_BLIND_INDEX_KEY_LENGTH = 32
+# Every Fernet token starts with its version byte 0x80, "gAAAAA" in urlsafe base64: how the
+# batch encryption tells a token from a value still in clear.
+TOKEN_PREFIX = "gAAAAA"  # noqa: S105 (not a secret)
+
+
+class FieldKeyError(ImproperlyConfigured):
+    """The keys are missing or malformed, or no listed key opens a stored value."""
+
+
+def field_keys() -> tuple[str, ...]:
+    """PORTAL_FIELD_KEYS, first one encrypting; the development key only where allowed."""
+    keys = tuple(key.strip() for key in settings.PORTAL_FIELD_KEYS if key.strip())
+    if keys:
+        return keys
+    if settings.CA_ALLOW_DEV_PASSPHRASE:
+        return (DEV_FIELD_KEY,)
+    raise FieldKeyError(
+        "PORTAL_FIELD_KEYS is not set: personal data cannot be encrypted or read without it "
+        "(set CA_ALLOW_DEV_PASSPHRASE=1 only on a development machine)"
+    )
+
+
+def blind_index_key() -> bytes:
+    key = settings.PORTAL_BLIND_INDEX_KEY or ""
+    if key:
+        return key.encode()
+    if settings.CA_ALLOW_DEV_PASSPHRASE:
+        return DEV_BLIND_INDEX_KEY.encode()
+    raise FieldKeyError(
+        "PORTAL_BLIND_INDEX_KEY is not set: personal data cannot be searched without it "
+        "(set CA_ALLOW_DEV_PASSPHRASE=1 only on a development machine)"
+    )
+
+
+@lru_cache(maxsize=8)
+def _fernets(keys: tuple[str, ...]) -> tuple[Fernet, MultiFernet]:
+    try:
+        fernets = [Fernet(key) for key in keys]
+    except ValueError as error:
+        raise FieldKeyError(
+            "PORTAL_FIELD_KEYS holds a malformed key: each is 32 url-safe base64-encoded bytes "
+            "(Fernet.generate_key())"
+        ) from error
+    return fernets[0], MultiFernet(fernets)
+
+
+def field_keys_fernets() -> tuple[Fernet, MultiFernet]:
+    """The current key's Fernet and every key's MultiFernet (FieldKeyError when malformed)."""
+    return _fernets(field_keys())
+
+
+def encrypt(text: str) -> str:
+    return _fernets(field_keys())[0].encrypt(text.encode()).decode()
+
+
+def decrypt(token: str) -> str:
+    try:
+        return _fernets(field_keys())[1].decrypt(token.encode()).decode()
+    except InvalidToken as error:
+        raise FieldKeyError(
+            "No key of PORTAL_FIELD_KEYS opens a stored personal-data value: a key it was "
+            "encrypted with has been dropped (docs/privacy-at-rest.md, rotation)"
+        ) from error
+
+
+def is_current(token: str) -> bool:
+    """Whether `token` is encrypted with the first (current) key."""
+    try:
+        _fernets(field_keys())[0].decrypt(token.encode())
+    except InvalidToken:
+        return False
+    return True
+
+
+def normalized(value) -> str:
+    return unicodedata.normalize("NFC", str(value)).strip() if value else ""
+
+
+def blind_index(value) -> str:
+    """The keyed index of `value` (hex HMAC-SHA256 of its NFC form), "" for an empty value."""
+    text = normalized(value)
+    if not text:
+        return ""
+    return hmac.new(blind_index_key(), text.encode(), hashlib.sha256).hexdigest()
+
+
+class _EncryptedExact(Exact):
+    """Only `= ""` (a blank value, stored as such) can be compared in the database."""
+
+    def get_prep_lookup(self):
+        if self.rhs != "":
+            raise _refusal(self.lhs.output_field, "exact")
+        return super().get_prep_lookup()
+
+
+def _refusal(field, lookup: str) -> FieldError:
+    return FieldError(
+        f"{field.model.__name__}.{field.name} is encrypted: `{lookup}` cannot be computed in "
+        "the database. Filter by its blind index (portal.field_crypto.blind_index)."
+    )
+
+
+STALE = "_stale_blind_indexes"  # instance attribute: the indexes to recompute when read
+
+
+class _IndexingAttribute(DeferredAttribute):
+    """Marks the field's blind index stale on every assignment (computed when read: a row
+    loaded from the database keeps the index it was stored with, at no HMAC's cost)."""
+
+    def __set__(self, instance, value):
+        instance.__dict__[self.field.attname] = value
+        # A new dict each time: a shallow copy of the instance must not share it.
+        pending = {**instance.__dict__.get(STALE, {}), self.field.blind_index: self.field.attname}
+        instance.__dict__[STALE] = pending
+
+
+class _IndexAttribute(DeferredAttribute):
+    """A blind index: recomputed from its field when that was assigned since. An index set
+    explicitly (a row loaded) is taken as is, but the empty default `Model.__init__` sets after
+    the field (declaration order) leaves the recomputation pending."""
+
+    def __get__(self, instance, cls=None):
+        if instance is None:
+            return self
+        pending = instance.__dict__.get(STALE, {})
+        if self.field.attname in pending:
+            source = pending[self.field.attname]
+            instance.__dict__[self.field.attname] = blind_index(instance.__dict__.get(source))
+            self._done(instance)
+        return super().__get__(instance, cls)
+
+    def __set__(self, instance, value):
+        # Always in __dict__: Django takes a missing attribute for a deferred field.
+        instance.__dict__[self.field.attname] = value
+        if value:
+            self._done(instance)
+
+    def _done(self, instance):
+        pending = instance.__dict__.get(STALE, {})
+        if self.field.attname in pending:
+            instance.__dict__[STALE] = {
+                key: value for key, value in pending.items() if key != self.field.attname
+            }
+
+
+class _EncryptedMixin:
+    encrypted = True
+
+    def __init__(self, *args, blind_index: str = "", **kwargs):
+        self.blind_index = blind_index
+        if blind_index:
+            self.descriptor_class = _IndexingAttribute
+        super().__init__(*args, **kwargs)
+
+    def deconstruct(self):
+        name, path, args, kwargs = super().deconstruct()
+        if self.blind_index:
+            kwargs["blind_index"] = self.blind_index
+        return name, path, args, kwargs
+
+    def get_internal_type(self):
+        return "TextField"  # a token is ~100 characters, whatever the value's length
+
+    def get_lookup(self, lookup_name):
+        if lookup_name == "isnull":
+            return IsNull
+        if lookup_name == "exact":
+            return _EncryptedExact
+        raise _refusal(self, lookup_name)
+
+    def get_transform(self, lookup_name):
+        raise _refusal(self, lookup_name)
+
+    def _plain(self, value) -> str:
+        raise NotImplementedError
+
+    def get_db_prep_value(self, value, connection, prepared=False):
+        if not prepared:
+            value = self.get_prep_value(value)
+        if value is None or value == "":
+            return value
+        return encrypt(self._plain(value))
+
+    def from_db_value(self, value, expression, connection):
+        if value is None or value == "":
+            return value
+        return self.to_python(decrypt(value))
+
+
+class EncryptedCharField(_EncryptedMixin, models.CharField):
+    """A short text (ID number, phone) stored encrypted; validated as a CharField."""
+
+    def _plain(self, value) -> str:
+        return str(value)
+
+
+class EncryptedDateField(_EncryptedMixin, models.DateField):
+    """A date (birth, ID issue) stored encrypted as its ISO text."""
+
+    def _plain(self, value) -> str:
+        return value.isoformat()
+
+
+class EncryptedJSONField(_EncryptedMixin, models.JSONField):
+    """A JSON document stored encrypted whole (an import's parsed rows between preview and
+    confirmation, an API response kept for its idempotency key): read and written whole,
+    never queried inside."""
+
+    def _plain(self, value) -> str:
+        return json.dumps(value, cls=self.encoder)
+
+    def get_db_prep_value(self, value, connection, prepared=False):
+        if value is None:
+            return None
+        return encrypt(self._plain(value))
+
+    def from_db_value(self, value, expression, connection):
+        if value is None:
+            return None
+        return json.loads(decrypt(value), cls=self.decoder)
+
+
+class BlindIndexField(models.CharField):
+    """The hex HMAC of an encrypted field's value, kept by that field (its `blind_index`)."""
+
+    descriptor_class = _IndexAttribute
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("max_length", 64)
+        kwargs.setdefault("blank", True)
+        kwargs.setdefault("default", "")
+        kwargs.setdefault("db_default", "")  # a row written by SQL (a seed) is no error
+        kwargs.setdefault("editable", False)
+        kwargs.setdefault("db_index", True)
+        super().__init__(*args, **kwargs)
+
+    def db_type(self, connection):
+        if connection.vendor == "postgresql":
+            # varchar spelled out: Django adds a second, varchar_pattern_ops index to an
+            # indexed "varchar(…)" for LIKE; a blind index is only ever compared whole.
+            return f"character varying({self.max_length})"
+        return super().db_type(connection)
+
+
+# What never enters the audit trail, an export job's state or any other JSON in clear: the
+# names under which services pass these values around.
+PERSONAL_KEYS = frozenset(
+    {
+        "national_id",
+        "contact_national_id",
+        "date_of_birth",
+        "contact_date_of_birth",
+        "id_issue_date",
+        "contact_id_issue_date",
+        "mobile",
+        "contact_mobile",
+        "phone",
+    }
+)
+
+
+def redacted(values: dict | None) -> dict | None:
+    """`values` with each personal value replaced by a short keyed digest: an audit event
+    still shows that it changed (the digests differ) without storing it."""
+    if not values:
+        return values
+    return {
+        key: f"hmac:{blind_index(value)[:16]}"
+        if key in PERSONAL_KEYS and value not in (None, "", "None")
+        else value
+        for key, value in values.items()
+    }
+
+
+def with_blind_indexes(model, names) -> list[str]:
+    """`names` (for `save(update_fields=…)`) with the blind index of each encrypted field
+    among them: the index must be written with its value."""
+    names = list(names)
+    for name in list(names):
+        index = getattr(model._meta.get_field(name), "blind_index", "")
+        if index and index not in names:
+            names.append(index)
+    return names

@@ -1,0 +1,116 @@
+"""Bringing every stored personal-data value under the current key, in batches
+(docs/privacy-at-rest.md): the migrations that encrypted the existing rows and the
+`rotate_field_keys` command both call `reencrypt_model`.
+
+Works on raw column values through a cursor, so it reads what the database holds whatever the
+model would make of it: a value in clear (not yet a Fernet token) is encrypted, a token under
+an older key is re-encrypted under the first key, a token under the first key is left alone;
+each row's blind indexes are recomputed from the clear value (a new PORTAL_BLIND_INDEX_KEY
+takes effect the same way). A row is rewritten only when something changed, each batch in its
+own transaction: a run stopped half-way resumes where it stopped, and a second run writes
+nothing (idempotent).
+"""
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import connections, transaction
+
+from portal.field_crypto import TOKEN_PREFIX, blind_index, decrypt, encrypt, is_current
+
+
+@dataclass
+class RotationCount:
+    model: str
+    rows: int = 0
+    written: int = 0
+
+
+def encrypted_fields(model) -> list:
+    return [field for field in model._meta.concrete_fields if getattr(field, "encrypted", False)]
+
+
+def _clear(raw: str) -> str:
+    return decrypt(raw) if raw.startswith(TOKEN_PREFIX) else raw
+
+
+def _stored(raw: str, *, reverse: bool) -> str:
+    if reverse:
+        return _clear(raw)
+    if raw.startswith(TOKEN_PREFIX) and is_current(raw):
+        return raw
+    return encrypt(_clear(raw))
+
+
+def reencrypt_model(
+    model, *, using: str = "default", batch: int = 0, after_pk=0, reverse=False, progress=None
+) -> RotationCount:
+    """Encrypt (or, `reverse`, decrypt back to clear text) every encrypted column of `model`
+    (a live or a historical model) and refresh its blind indexes, `batch` rows a transaction
+    in primary-key order from `after_pk` on. `progress(model_label, last_pk)` is called after
+    each batch, so a caller can say where to resume."""
+    fields = encrypted_fields(model)
+    count = RotationCount(model=model._meta.label)
+    if not fields:
+        return count
+    batch = batch or settings.PORTAL_FIELD_CRYPTO_BATCH
+    connection = connections[using]
+    quote = connection.ops.quote_name
+    opts = model._meta
+    pk = quote(opts.pk.column)
+    indexed = [(field, opts.get_field(field.blind_index)) for field in fields if field.blind_index]
+    columns = [field.column for field in fields] + [index.column for _f, index in indexed]
+    select = (
+        f"SELECT {pk}, {', '.join(quote(c) for c in columns)} FROM {quote(opts.db_table)} "  # noqa: S608
+        f"WHERE {pk} > %s ORDER BY {pk} LIMIT %s"
+    )
+    update = (
+        f"UPDATE {quote(opts.db_table)} SET "  # noqa: S608
+        f"{', '.join(f'{quote(c)} = %s' for c in columns)} WHERE {pk} = %s"
+    )
+    last = after_pk
+    while True:
+        with transaction.atomic(using=using):
+            with connection.cursor() as cursor:
+                cursor.execute(select, [last, batch])
+                rows = cursor.fetchall()
+            if not rows:
+                break
+            changes = []
+            for row in rows:
+                raw = [None if value is None else str(value) for value in row[1 : 1 + len(fields)]]
+                old_indexes = list(row[1 + len(fields) :])
+                new = [value if not value else _stored(value, reverse=reverse) for value in raw]
+                clear = {
+                    field.attname: _clear(value) if value else ""
+                    for field, value in zip(fields, raw, strict=True)
+                }
+                indexes = [blind_index(clear[field.attname]) for field, _i in indexed]
+                if new != raw or indexes != old_indexes:
+                    changes.append([*new, *indexes, row[0]])
+            if changes:
+                with connection.cursor() as cursor:
+                    cursor.executemany(update, changes)
+            count.rows += len(rows)
+            count.written += len(changes)
+            last = rows[-1][0]
+        if progress is not None:
+            progress(opts.label, last)
+    return count
+
+
+def encrypt_rows_migration(*labels: str, reverse_too: bool = True):
+    """The RunPython pair of a data migration encrypting the existing rows of `labels`
+    ("app.Model") and filling their blind indexes; its reverse writes them back in clear."""
+
+    def forward(apps, schema_editor):
+        for label in labels:
+            reencrypt_model(apps.get_model(label), using=schema_editor.connection.alias)
+
+    def backward(apps, schema_editor):
+        for label in labels:
+            reencrypt_model(
+                apps.get_model(label), using=schema_editor.connection.alias, reverse=True
+            )
+
+    return forward, backward
