@@ -13,8 +13,10 @@ from django.utils.translation import gettext_lazy as _
 
 from agencies.codes import parse_code
 
+# ASCII digits only: "\d" takes any script's digits (fullwidth ０３８…), which would give the
+# same number another blind index and another row (docs/privacy-at-rest.md).
 national_id_validator = RegexValidator(
-    r"^\d{12}$", _("Số định danh cá nhân phải gồm đúng 12 chữ số."), code="national_id"
+    r"^[0-9]{12}$", _("Số định danh cá nhân phải gồm đúng 12 chữ số."), code="national_id"
 )
 budget_code_validator = RegexValidator(
     r"^\d{7}$", _("Mã quan hệ ngân sách phải gồm đúng 7 chữ số."), code="budget_code"

@@ -60,9 +60,13 @@ def reencrypt_model(
     pk = quote(opts.pk.column)
     indexed = [(field, opts.get_field(field.blind_index)) for field in fields if field.blind_index]
     columns = [field.column for field in fields] + [index.column for _f, index in indexed]
+    # The batch's rows are locked until its transaction ends, so that an edit made meanwhile
+    # waits and is not overwritten with the value read here (PostgreSQL; SQLite locks the
+    # whole database for a write transaction anyway).
+    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
     select = (
         f"SELECT {pk}, {', '.join(quote(c) for c in columns)} FROM {quote(opts.db_table)} "  # noqa: S608
-        f"WHERE {pk} > %s ORDER BY {pk} LIMIT %s"
+        f"WHERE {pk} > %s ORDER BY {pk} LIMIT %s{lock}"
     )
     update = (
         f"UPDATE {quote(opts.db_table)} SET "  # noqa: S608

@@ -28,6 +28,20 @@ PERSON_FIELDS = [
 ]
 
 
+def person_elsewhere_error(person: Person) -> DomainError:
+    """The person is registered under another agency. The message names them and only the
+    last four digits of their ID number: it is kept as the row's outcome, the letter's
+    processing error and an audit reason (docs/privacy-at-rest.md)."""
+    return DomainError(
+        _(
+            "Cá nhân %(name)s (số định danh …%(tail)s) đang thuộc %(org)s; hãy đề nghị thay đổi "
+            "thông tin thay vì cấp mới."
+        )
+        % {"name": person.full_name, "tail": person.national_id[-4:], "org": person.organization},
+        code="person_elsewhere",
+    )
+
+
 def person_upsert(*, organization: Organization, data: dict, by) -> Person:
     """The person with this personal ID, created in `organization` or brought up to date.
 
@@ -41,14 +55,7 @@ def person_upsert(*, organization: Organization, data: dict, by) -> Person:
         if person is not None and person.deidentified_at is not None:
             raise person_minimised_error(person)
         if person is not None and not person.organization.is_within(agency):
-            raise DomainError(
-                _(
-                    "Cá nhân có số định danh %(id)s đang thuộc %(org)s; hãy đề nghị thay đổi "
-                    "thông tin thay vì cấp mới."
-                )
-                % {"id": national_id, "org": person.organization},
-                code="person_elsewhere",
-            )
+            raise person_elsewhere_error(person)
         before = None
         if person is None:
             person = Person(organization=organization)
@@ -110,16 +117,7 @@ def person_upsert_plan(
             plans.append(person_minimised_error(person))
             continue
         if person is not None and not person.organization.is_within(agency):
-            plans.append(
-                DomainError(
-                    _(
-                        "Cá nhân có số định danh %(id)s đang thuộc %(org)s; hãy đề nghị thay "
-                        "đổi thông tin thay vì cấp mới."
-                    )
-                    % {"id": data["national_id"], "org": person.organization},
-                    code="person_elsewhere",
-                )
-            )
+            plans.append(person_elsewhere_error(person))
             continue
         before = None
         if person is None:

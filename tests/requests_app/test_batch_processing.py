@@ -61,10 +61,11 @@ def test_a_row_whose_person_moved_to_another_agency_fails_alone_with_its_reason(
     outcomes = _outcomes(letter)
     assert outcomes[3] == (
         Outcome.FAILED,
-        f"Cá nhân có số định danh {third.national_id} đang thuộc {cast.agency_b}; hãy đề "
-        "nghị thay đổi thông tin thay vì cấp mới.",
+        f"Cá nhân {elsewhere.full_name} (số định danh …{third.national_id[-4:]}) đang thuộc "
+        f"{cast.agency_b}; hãy đề nghị thay đổi thông tin thay vì cấp mới.",
     )
     assert {outcomes[n][0] for n in (1, 2, 4)} == {Outcome.DONE}
+    assert third.national_id not in letter.rows.get(position=3).outcome_note, "never in full"
     assert letter.status == Status.DONE
     assert _one_certificate_per_row(letter)
     elsewhere.refresh_from_db()

@@ -6,10 +6,11 @@ from datetime import date
 
 import pytest
 from django.core.checks import run_checks
-from django.core.exceptions import FieldError
+from django.core.exceptions import FieldError, ValidationError
 from django.db import connection
 
 from agencies.models import Person
+from agencies.validators import national_id_validator
 from devices.choices import Carrier, DeviceKind
 from devices.models import Device
 from portal.field_crypto import DEV_FIELD_KEY, blind_index
@@ -192,3 +193,11 @@ def test_exact_searches_find_a_whole_number_through_the_blind_index(client, cast
     request = RequestFactory().get("/admin/agencies/person/", {"q": PERSON_ID})
     results, _duplicates = admin.get_search_results(request, Person.objects.all(), PERSON_ID)
     assert list(results) == [person]
+
+
+def test_an_id_number_in_another_scripts_digits_is_refused():
+    """Fullwidth digits would be the same number under another blind index (and pass the
+    unique constraint): the validator takes ASCII digits only."""
+    national_id_validator("038190001234")
+    with pytest.raises(ValidationError):
+        national_id_validator("０３８１９０００１２３４")
