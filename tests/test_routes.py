@@ -189,7 +189,8 @@ ROUTES: dict[str, Route] = {
     "requests_app:row_add": R(LETTER, "login 302 403 404 404 404 404 404", 5),
     "requests_app:row_show": R(ROW, "login 302 403 404 404 404 404 404", 7),
     "requests_app:row_edit": R(ROW, "login 200 403 404 404 404 404 404", 6),
-    "requests_app:row_delete": R(ROW, "login 302 403 404 404 404 404 404", 15, post=True),
+    # a draft's edit also marks it changed (updated_at: the retention of drafts, docs/retention.md)
+    "requests_app:row_delete": R(ROW, "login 302 403 404 404 404 404 404", 16, post=True),
     "requests_app:pick": R(at("w.letter.pk", "person"), "login 200 403 404 404 404 404 404", 6),
     "requests_app:import": R(LETTER, "login 200 403 404 404 404 404 404", 5),
     "requests_app:import_job": R(
