@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from agencies.code_admin import OrganizationCodesAdminMixin
 from agencies.models import Membership, Organization, Person
@@ -18,9 +19,14 @@ class OrganizationAdmin(OrganizationCodesAdminMixin, admin.ModelAdmin):
 
 @admin.register(Person)
 class PersonAdmin(admin.ModelAdmin):
-    list_display = ["full_name", "national_id", "organization", "position", "official_email"]
+    # The ID number is encrypted: shown masked, and never a sort key (it would sort ciphertext).
+    list_display = ["full_name", "national_id_tail", "organization", "position", "official_email"]
     search_fields = ["full_name", "official_email"]
     raw_id_fields = ["organization", "user"]
+
+    @admin.display(description=_("số định danh"))
+    def national_id_tail(self, person) -> str:
+        return f"…{person.national_id[-4:]}" if person.national_id else ""
 
     def get_search_results(self, request, queryset, search_term):
         """Also a whole ID number, by its blind index (it is encrypted)."""

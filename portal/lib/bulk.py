@@ -154,6 +154,17 @@ def update_rows(model, fields: Sequence[str], rows: Sequence[Sequence]) -> int:
         return 0
     opts = model._meta
     targets = [opts.get_field(name) for name in fields]
+    # An encrypted field's blind index is given with it (docs/privacy-at-rest.md), else a
+    # changed value would keep the index of the old one.
+    indexed = [
+        (i, field.blind_index)
+        for i, field in enumerate(targets)
+        if getattr(field, "blind_index", None) and field.blind_index not in fields
+    ]
+    if indexed:
+        rows = [(*row, *(blind_index(row[1 + i]) for i, _index in indexed)) for row in rows]
+        fields = [*fields, *(index for _i, index in indexed)]
+        targets = [opts.get_field(name) for name in fields]
     if connection.vendor != "postgresql":
         objs = []
         for row in rows:

@@ -14,6 +14,7 @@ from agencies.validators import national_id_validator
 from devices.choices import Carrier, DeviceKind
 from devices.models import Device
 from portal.field_crypto import DEV_FIELD_KEY, blind_index
+from portal.lib.bulk import update_rows
 from portal.models import IdempotencyKey, ImportJob
 from requests_app.models import RequestRow
 from tests import factories as f
@@ -201,3 +202,12 @@ def test_an_id_number_in_another_scripts_digits_is_refused():
     national_id_validator("038190001234")
     with pytest.raises(ValidationError):
         national_id_validator("０３８１９０００１２３４")
+
+
+def test_a_bulk_update_of_an_id_number_moves_its_blind_index_too(cast):
+    person = Person.objects.create(
+        organization=cast.agency_a, full_name="Lò Văn Bảy", national_id="038190007777"
+    )
+    update_rows(Person, ["national_id"], [(person.pk, "038190008888")])
+    assert Person.objects.with_national_id("038190008888").get() == person
+    assert not Person.objects.with_national_id("038190007777").exists()
