@@ -186,6 +186,9 @@ class _IndexAttribute(DeferredAttribute):
 
 
 class _EncryptedMixin:
+    """What every encrypted field shares; each field class says how its value is written as
+    text before encryption (`_plain`)."""
+
     encrypted = True
 
     def __init__(self, *args, blind_index: str = "", **kwargs):
@@ -212,9 +215,6 @@ class _EncryptedMixin:
 
     def get_transform(self, lookup_name):
         raise _refusal(self, lookup_name)
-
-    def _plain(self, value) -> str:
-        raise NotImplementedError
 
     def get_db_prep_value(self, value, connection, prepared=False):
         if not prepared:
