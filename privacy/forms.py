@@ -4,7 +4,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from privacy.choices import DataCategory
+from privacy.choices import CorrectableField, DataCategory
 
 WHEN_FORMATS = ["%Y-%m-%dT%H:%M", "%d/%m/%Y %H:%M"]
 
@@ -67,3 +67,44 @@ class CloseForm(forms.Form):
     note = forms.CharField(
         label=_("Kết quả xử lý sự cố"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
     )
+
+
+class CorrectionForm(forms.Form):
+    """A person's correction request: which field, the right value, why. The value is checked
+    by the field's own rules in the service (`privacy.corrections`)."""
+
+    field = forms.ChoiceField(
+        label=_("Thông tin cần đính chính"),
+        choices=[("", _("— Chọn thông tin —")), *CorrectableField.choices],
+        error_messages={
+            "required": _("Hãy chọn thông tin cần đính chính."),
+            "invalid_choice": _("Hãy chọn thông tin cần đính chính."),
+        },
+    )
+    new_value = forms.CharField(
+        label=_("Thông tin đúng"), max_length=255,
+        help_text=_("Ngày ghi dạng ngày/tháng/năm, ví dụ 05/03/1990."),
+        error_messages={"required": _("Hãy nhập thông tin đúng."),
+                        "max_length": _("Thông tin đúng dài quá 255 ký tự.")},
+    )  # fmt: skip
+    reason = forms.CharField(
+        label=_("Lý do, căn cứ"), max_length=1000, widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Ví dụ: theo căn cước cấp ngày …; quyết định điều động số …"),
+        error_messages={"required": _("Hãy nêu lý do, căn cứ đính chính."),
+                        "max_length": _("Lý do dài quá 1000 ký tự.")},
+    )  # fmt: skip
+
+
+class CorrectionRejectForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Lý do từ chối"), max_length=1000, widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": _("Hãy nêu lý do từ chối."),
+                        "max_length": _("Lý do dài quá 1000 ký tự.")},
+    )  # fmt: skip
+
+
+class CorrectionNoteForm(forms.Form):
+    note = forms.CharField(
+        label=_("Ghi chú (không bắt buộc)"), max_length=1000, required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )  # fmt: skip

@@ -78,6 +78,7 @@ SIGNED_PAPERS = _(
     "Đăng ký nhu cầu, báo cáo tháng đã ký số: họ tên, chức vụ, chứng thư của người ký"
 )
 INCIDENTS = _("Ghi nhận, thông báo vi phạm quy định bảo vệ dữ liệu cá nhân")
+CORRECTIONS = _("Tiếp nhận, xử lý yêu cầu đính chính dữ liệu của chủ thể dữ liệu")
 BLIND_INDEX = _(
     "Tìm kiếm chính xác và phát hiện trùng lặp mà không cần giá trị: chỉ mục mù (HMAC có khóa) "
     "của giá trị được mã hóa, không hiển thị ở đâu (docs/privacy-at-rest.md)"
@@ -151,6 +152,7 @@ KEPT_DESK = _("PORTAL_DESK_SIGNING_KEEP_HOURS (24 giờ) sau khi ký xong hoặc
 KEPT_PLAN = _("Cùng phương án sáp nhập: chưa có thời hạn xóa (dự kiến)")
 KEPT_SIGNED = _("Cùng văn bản đã ký: chưa có thời hạn xóa (dự kiến theo quy định lưu trữ)")
 KEPT_INCIDENT = _("Cùng hồ sơ sự cố: chưa có thời hạn xóa (dự kiến)")
+KEPT_CORRECTION = _("Cùng hồ sơ người yêu cầu: chưa có thời hạn xóa (dự kiến)")
 
 
 def declare(model, fields, category, purpose, basis, retention, unmasked):
@@ -288,6 +290,10 @@ FIELDS: tuple[PersonalField, ...] = tuple(
     + D("privacy.Incident", "description consequences measures contact", C.DOCUMENT,
         INCIDENTS, B.DATA_PROTECTION, KEPT_INCIDENT,
         (Role.DATA_PROTECTION_OFFICER, Role.ADMINISTRATOR))
+    # privacy: a data subject's request to correct their record, and the clerk's answer
+    + D("privacy.CorrectionRequest", "new_value reason decision_note", C.DOCUMENT,
+        CORRECTIONS, B.DATA_PROTECTION, KEPT_CORRECTION,
+        (Role.AGENCY_CLERK, Role.AGENCY_HEAD, Role.ADMINISTRATOR, SELF))
 )  # fmt: skip
 
 # Fields whose names look personal but hold no personal data, each with the reason.

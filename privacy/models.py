@@ -1,6 +1,7 @@
 """The register of personal-data incidents (Law 91/2025/QH15, Decree 356/2025/NĐ-CP;
 docs/privacy.md): each incident, the 72-hour clock to notify the authority, and its
-append-only transitions (recorded → notified → closed)."""
+append-only transitions (recorded → notified → closed); and the requests of data subjects to
+correct their own record (submitted → corrected, or letter drafted, or rejected)."""
 
 from datetime import timedelta
 
@@ -10,8 +11,15 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from privacy.choices import DataCategory, IncidentStatus
-from privacy.querysets import IncidentQuerySet
+from portal.field_crypto import EncryptedCharField
+from privacy.choices import (
+    DATE_FIELDS,
+    CorrectableField,
+    CorrectionStatus,
+    DataCategory,
+    IncidentStatus,
+)
+from privacy.querysets import CorrectionRequestQuerySet, IncidentQuerySet
 
 # The authority must be told within 72 hours of the incident being detected.
 NOTIFY_WITHIN = timedelta(hours=72)
@@ -105,6 +113,105 @@ class IncidentTransition(models.Model):
     incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="transitions")
     from_status = models.CharField(max_length=16, choices=IncidentStatus.choices)
     to_status = models.CharField(max_length=16, choices=IncidentStatus.choices)
+    action = models.CharField(max_length=16)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    at = models.DateTimeField(auto_now_add=True)
+    note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.from_status} → {self.to_status}"
+
+
+class CorrectionRequest(models.Model):
+    """A person asks their agency to correct one field of their record (docs/privacy.md,
+    "The data subject's rights"). The new value is kept encrypted (it may be an ID number or a
+    date of birth, docs/privacy-at-rest.md), as canonical text: an ISO date for the dates."""
+
+    person = models.ForeignKey(
+        "agencies.Person",
+        verbose_name=_("cá nhân"),
+        on_delete=models.PROTECT,
+        related_name="correction_requests",
+    )
+    field = models.CharField(
+        _("thông tin cần đính chính"), max_length=32, choices=CorrectableField.choices
+    )
+    new_value = EncryptedCharField(_("thông tin đúng"), max_length=255)
+    reason = models.TextField(_("lý do, căn cứ"), max_length=1000)
+    status = models.CharField(
+        _("trạng thái"), max_length=16, choices=CorrectionStatus.choices,
+        default=CorrectionStatus.SUBMITTED,
+    )  # fmt: skip
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("gửi lúc"), auto_now_add=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(_("xử lý lúc"), null=True, blank=True)
+    # The clerk's reason for a rejection, or their note on a correction.
+    decision_note = models.TextField(_("ý kiến xử lý"), max_length=1000, blank=True)
+
+    objects = CorrectionRequestQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("yêu cầu đính chính dữ liệu cá nhân")
+        verbose_name_plural = _("yêu cầu đính chính dữ liệu cá nhân")
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["person", "field"],
+                condition=Q(status=CorrectionStatus.SUBMITTED),
+                name="privacy_correction_one_open_per_field",
+                violation_error_message=_(
+                    "Bạn đã có một yêu cầu đính chính thông tin này đang chờ xử lý."
+                ),
+            ),
+            models.CheckConstraint(
+                condition=Q(status=CorrectionStatus.SUBMITTED) | Q(decided_at__isnull=False),
+                name="privacy_correction_decided_has_time",
+                violation_error_message=_("Yêu cầu đã xử lý phải có thời điểm xử lý."),
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=CorrectionStatus.REJECTED) | ~Q(decision_note=""),
+                name="privacy_correction_rejection_has_reason",
+                violation_error_message=_("Từ chối yêu cầu đính chính phải nêu lý do."),
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["created_at"],
+                condition=Q(status=CorrectionStatus.SUBMITTED),
+                name="privacy_correction_open_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} · {self.get_field_display()}"
+
+    @property
+    def new_value_display(self) -> str:
+        """The new value as people read it: a date as dd/mm/yyyy."""
+        if self.field in DATE_FIELDS and self.new_value:
+            year, month, day = self.new_value.split("-")
+            return f"{day}/{month}/{year}"
+        return self.new_value
+
+
+class CorrectionTransition(models.Model):
+    """Append-only log of a correction request's status changes (who, when, from, to, note)."""
+
+    correction = models.ForeignKey(
+        CorrectionRequest, on_delete=models.CASCADE, related_name="transitions"
+    )
+    from_status = models.CharField(max_length=16, choices=CorrectionStatus.choices)
+    to_status = models.CharField(max_length=16, choices=CorrectionStatus.choices)
     action = models.CharField(max_length=16)
     by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"

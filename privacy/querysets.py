@@ -2,7 +2,8 @@ from django.contrib.auth import get_user_model
 from django.db import models
 
 from agencies.choices import Role
-from privacy.choices import IncidentStatus
+from agencies.querysets import NOTHING, ScopedQuerySet
+from privacy.choices import CorrectionStatus, IncidentStatus
 from privacy.permissions import may_use_privacy
 
 
@@ -24,3 +25,21 @@ def officers():
         .objects.filter(is_active=True, memberships__role=Role.DATA_PROTECTION_OFFICER)
         .distinct()
     )
+
+
+class CorrectionRequestQuerySet(ScopedQuerySet):
+    """A person's requests to correct their record: seen by the person themselves and by the
+    clerks and heads of the agency they work for (the one scoped base, docs/architecture.md
+    §5); neither a province's officers nor the CA handle them."""
+
+    scope_path = "person__organization__path"
+    scope_people = ("person",)
+
+    def ca_sees(self):
+        return NOTHING
+
+    def province_sees(self):
+        return NOTHING
+
+    def open(self):
+        return self.filter(status=CorrectionStatus.SUBMITTED)

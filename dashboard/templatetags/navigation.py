@@ -58,6 +58,13 @@ NAV = [
         (Role.DATA_PROTECTION_OFFICER, Role.ADMINISTRATOR),
         ("privacy:",),
     ),
+    # A data subject's correction requests, for their agency's staff (docs/privacy.md).
+    (
+        _("Yêu cầu đính chính"),
+        "corrections:list",
+        (Role.AGENCY_CLERK, Role.AGENCY_HEAD),
+        ("corrections:",),
+    ),
     (_("Thông báo"), "portal:notifications", None, ("portal:notification",)),
 ]
 
