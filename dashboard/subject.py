@@ -97,6 +97,19 @@ class Group:
             seen.setdefault(key, []).append(label_of(self.model, entry.field))
         return [Basis(", ".join(names), *key) for key, names in seen.items()]
 
+    @property
+    def purposes(self) -> list[tuple[str, str, str]]:
+        """(fields, purpose, legal basis), one per distinct purpose and basis: how a page
+        prints them without repeating the retention."""
+        seen: dict[tuple, list[str]] = {}
+        for basis in self.bases:
+            seen.setdefault((basis.purpose, basis.basis), []).append(basis.fields)
+        return [(", ".join(fields), *key) for key, fields in seen.items()]
+
+    @property
+    def retentions(self) -> list[str]:
+        return list(dict.fromkeys(basis.retention for basis in self.bases))
+
 
 @dataclass
 class SubjectData:
