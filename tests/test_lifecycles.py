@@ -18,9 +18,9 @@ from orgmerge import lifecycle as orgmerge_lifecycle
 from orgmerge import services as orgmerge_services
 from orgmerge.choices import PlanStatus
 from portal.lib.lifecycle import SYSTEM, Lifecycle, Move
+from privacy import corrections as privacy_corrections
 from privacy import lifecycle as privacy_lifecycle
 from privacy import services as privacy_services
-from privacy import corrections as privacy_corrections
 from privacy.choices import CorrectionStatus, IncidentStatus
 from requests_app import lifecycle as letters_lifecycle
 from requests_app import services as letters_services
