@@ -41,3 +41,13 @@ class IncidentStatus(models.TextChoices):
     RECORDED = "recorded", _("Đã ghi nhận")
     NOTIFIED = "notified", _("Đã thông báo cơ quan chức năng")
     CLOSED = "closed", _("Đã kết thúc")
+
+
+class AccessChannel(models.TextChoices):
+    """How personal data left the masked view (docs/privacy.md §access log)."""
+
+    REVEAL = "reveal", _("Xem giá trị đầy đủ trên trang")
+    EXPORT = "export", _("Xuất tệp có giá trị đầy đủ")
+    DOCUMENT = "document", _("Tải văn bản có dữ liệu cá nhân")
+    API = "api", _("Đọc qua giao diện lập trình (API)")
+    SUBJECT = "subject", _("Chủ thể xem, xuất dữ liệu của chính mình")
