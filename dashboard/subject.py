@@ -7,7 +7,8 @@ record type, read from the records about the person — their person record, the
 naming them (by the Person key, and by the blind index of their ID number for rows never
 linked to a person), the letters whose contact they are, their certificates, the devices in
 their custody and the Mẫu 07/09 papers naming them, their account, their notifications and
-their own correction requests. Each group carries the inventory's purpose, legal basis and
+their own correction requests, and the access log's record of who saw their data in full.
+Each group carries the inventory's purpose, legal basis and
 retention of its fields. A blind index (a keyed digest "never displayed") is left out: it
 says nothing to the person and is not their data's value.
 
@@ -33,7 +34,7 @@ from devices.models import Device, HandoverItem, LossReport
 from portal.models import Notification
 from privacy.choices import DataCategory, LegalBasis
 from privacy.inventory import BLIND_INDEX, PersonalField, by_model
-from privacy.models import CorrectionRequest
+from privacy.models import Access, CorrectionRequest
 from requests_app.models import CertRequest, RequestRow
 
 # The most records of one kind listed (a person has a handful; a cap keeps a page bounded).
@@ -160,6 +161,7 @@ _MODELS = {
     "devices.LossReport": LossReport,
     "portal.Notification": Notification,
     "privacy.CorrectionRequest": CorrectionRequest,
+    "privacy.Access": Access,
 }
 
 
@@ -329,6 +331,18 @@ def _correction_context(correction):
     ]
 
 
+def _accesses(person):
+    return Access.objects.about(person).order_by("-at", "-pk")
+
+
+def _access_context(access):
+    return display(access.at), [
+        _ctx(_("Thời điểm"), access.at, "at"),
+        _ctx(_("Cách truy cập"), access.get_channel_display(), "channel"),
+        _ctx(_("Trường dữ liệu"), ", ".join(access.fields), "fields"),
+    ]
+
+
 Spec = tuple[str, object, str, Callable, Callable]
 GROUPS: list[Spec] = [
     ("person", gettext_lazy("Hồ sơ cá nhân"), "agencies.Person", _person, _person_context),
@@ -349,6 +363,8 @@ GROUPS: list[Spec] = [
      _notification_context),
     ("corrections", gettext_lazy("Yêu cầu đính chính của bạn"), "privacy.CorrectionRequest",
      _corrections, _correction_context),
+    ("accesses", gettext_lazy("Những lần dữ liệu của bạn được xem, xuất đầy đủ"),
+     "privacy.Access", _accesses, _access_context),
 ]  # fmt: skip
 
 
@@ -366,6 +382,11 @@ def subject_data(person: Person) -> SubjectData:
             group.records.append(Record(obj.pk, str(title_text), context, values))
         groups.append(group)
     return SubjectData(person=person, generated_at=timezone.now(), groups=groups)
+
+
+def inventory_keys(data: SubjectData) -> list[str]:
+    """The inventory's keys of every field a copy holds (what the access log records)."""
+    return sorted({entry.key for group in data.groups if group.records for entry in group.declared})
 
 
 def subject_json(data: SubjectData) -> dict:

@@ -5,7 +5,8 @@ form asking to correct a field.
 Always the signed-in user's own person (no person is named in an address, so nobody can ask
 for another's). Reading the page is the person reading their own data, not a third party's
 access, and is not recorded (a GET writes nothing, docs/architecture.md §2.3); each copy is a
-POST, audited (`privacy_subject.export`), since a file leaves the portal. Without a system
+POST, recorded in the access log (`privacy.access`, channel "subject": the subject themselves
+as the actor, its audit event `personal_data.accessed`), since a file leaves the portal. Without a system
 token the PDF is refused with a message, never handed out unsigned.
 """
 
@@ -13,7 +14,6 @@ import json
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -23,10 +23,11 @@ from django.views.decorators.http import require_GET, require_POST
 from agencies.models import Person
 from certificates.signing.files import safe_pdf_filename
 from certificates.signing.system import system_sign_pdf, system_signer_configured
-from dashboard.subject import subject_data, subject_json
-from portal.audit import audit_record
+from dashboard.subject import inventory_keys, subject_data, subject_json
 from portal.errors import DomainError
 from portal.lib.pdf import render_pdf
+from privacy.access import Subject, personal_data_access_record
+from privacy.choices import AccessChannel
 from privacy.corrections import correction_request_submit
 from privacy.forms import CorrectionForm
 
@@ -53,13 +54,14 @@ def my_data(request):
 
 
 def _exported(request, person, data, kind: str) -> None:
-    with transaction.atomic():
-        audit_record(
-            actor=request.user,
-            action="privacy_subject.export",
-            obj=person,
-            after={"format": kind, "records": data.count},
-        )
+    personal_data_access_record(
+        by=request.user,
+        channel=AccessChannel.SUBJECT,
+        subjects=[Subject.of(person)],
+        fields=inventory_keys(data),
+        reason=_("Chủ thể tải bản sao %(format)s") % {"format": kind.upper()},
+        obj=person,
+    )
 
 
 def _stem(person) -> str:

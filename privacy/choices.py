@@ -72,3 +72,13 @@ class CorrectionStatus(models.TextChoices):
     CORRECTED = "corrected", _("Đã đính chính hồ sơ")
     LETTER_DRAFTED = "letter_drafted", _("Đã đính chính, lập văn bản thay đổi thông tin")
     REJECTED = "rejected", _("Bị từ chối")
+
+
+class AccessChannel(models.TextChoices):
+    """How personal data left the masked view (docs/privacy.md §access log)."""
+
+    REVEAL = "reveal", _("Xem giá trị đầy đủ trên trang")
+    EXPORT = "export", _("Xuất tệp có giá trị đầy đủ")
+    DOCUMENT = "document", _("Tải văn bản có dữ liệu cá nhân")
+    API = "api", _("Đọc qua giao diện lập trình (API)")
+    SUBJECT = "subject", _("Chủ thể xem, xuất dữ liệu của chính mình")

@@ -79,6 +79,10 @@ SIGNED_PAPERS = _(
 )
 INCIDENTS = _("Ghi nhận, thông báo vi phạm quy định bảo vệ dữ liệu cá nhân")
 CORRECTIONS = _("Tiếp nhận, xử lý yêu cầu đính chính dữ liệu của chủ thể dữ liệu")
+ACCESS_LOG = _(
+    "Nhật ký truy cập: ai đã xem, xuất dữ liệu cá nhân đầy đủ của ai, khi nào, vì sao; chủ thể "
+    "xem được các lượt truy cập dữ liệu của mình"
+)
 BLIND_INDEX = _(
     "Tìm kiếm chính xác và phát hiện trùng lặp mà không cần giá trị: chỉ mục mù (HMAC có khóa) "
     "của giá trị được mã hóa, không hiển thị ở đâu (docs/privacy-at-rest.md)"
@@ -151,6 +155,7 @@ KEPT_IDEMPOTENCY = _(
 KEPT_DESK = _("PORTAL_DESK_SIGNING_KEEP_HOURS (24 giờ) sau khi ký xong hoặc hết hạn")
 KEPT_PLAN = _("Cùng phương án sáp nhập: chưa có thời hạn xóa (dự kiến)")
 KEPT_SIGNED = _("Cùng văn bản đã ký: chưa có thời hạn xóa (dự kiến theo quy định lưu trữ)")
+KEPT_ACCESS = _("Cùng nhật ký kiểm toán: chỉ ghi thêm, không xóa (docs/privacy.md)")
 KEPT_INCIDENT = _("Cùng hồ sơ sự cố: chưa có thời hạn xóa (dự kiến)")
 KEPT_CORRECTION = _("Cùng hồ sơ người yêu cầu: chưa có thời hạn xóa (dự kiến)")
 
@@ -294,6 +299,11 @@ FIELDS: tuple[PersonalField, ...] = tuple(
     + D("privacy.CorrectionRequest", "new_value reason decision_note", C.DOCUMENT,
         CORRECTIONS, B.DATA_PROTECTION, KEPT_CORRECTION,
         (Role.AGENCY_CLERK, Role.AGENCY_HEAD, Role.ADMINISTRATOR, SELF))
+    # privacy: the access log names who looked and whose data they saw
+    + D("privacy.Access", "actor_label reason object_repr", C.ACTIVITY, ACCESS_LOG,
+        B.DATA_PROTECTION, KEPT_ACCESS, (Role.DATA_PROTECTION_OFFICER, Role.ADMINISTRATOR, SELF))
+    + D("privacy.AccessSubject", "person id_index", C.IDENTITY, ACCESS_LOG, B.DATA_PROTECTION,
+        KEPT_ACCESS, (Role.DATA_PROTECTION_OFFICER, Role.ADMINISTRATOR, SELF))
 )  # fmt: skip
 
 # Fields whose names look personal but hold no personal data, each with the reason.

@@ -12,14 +12,16 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from portal.field_crypto import EncryptedCharField
+from portal.models import AuditEvent
 from privacy.choices import (
     DATE_FIELDS,
+    AccessChannel,
     CorrectableField,
     CorrectionStatus,
     DataCategory,
     IncidentStatus,
 )
-from privacy.querysets import CorrectionRequestQuerySet, IncidentQuerySet
+from privacy.querysets import AccessQuerySet, CorrectionRequestQuerySet, IncidentQuerySet
 
 # The authority must be told within 72 hours of the incident being detected.
 NOTIFY_WITHIN = timedelta(hours=72)
@@ -224,3 +226,62 @@ class CorrectionTransition(models.Model):
 
     def __str__(self) -> str:
         return f"{self.from_status} → {self.to_status}"
+
+
+class Access(models.Model):
+    """One access to personal data beyond the masked view: a value shown in full, an export or
+    a document with full values, an API read, a subject reading their own data
+    (docs/privacy.md §access log). Written once, never changed: its event in the audit chain
+    carries the same facts and a digest of the subjects, so a row changed or deleted behind
+    the portal's back is found (`privacy.access.access_verify`)."""
+
+    at = models.DateTimeField(_("thời điểm"), db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("người truy cập"), null=True,
+        on_delete=models.DO_NOTHING, db_constraint=False, related_name="+",
+    )  # fmt: skip
+    actor_label = models.CharField(_("tên đăng nhập"), max_length=150, blank=True)
+    channel = models.CharField(_("cách truy cập"), max_length=16, choices=AccessChannel.choices)
+    # the inventory's keys ("agencies.Person.national_id") of the fields shown in full
+    fields = models.JSONField(_("trường dữ liệu"), default=list)
+    reason = models.TextField(_("lý do"), blank=True)
+    object_type = models.CharField(_("loại đối tượng"), max_length=100, blank=True)
+    object_id = models.CharField(_("mã đối tượng"), max_length=64, blank=True)
+    object_repr = models.CharField(_("đối tượng"), max_length=255, blank=True)
+    subjects_count = models.PositiveIntegerField(_("số chủ thể"))
+    event = models.OneToOneField(
+        AuditEvent, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+
+    objects = AccessQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("lượt truy cập dữ liệu cá nhân")
+        verbose_name_plural = _("nhật ký truy cập dữ liệu cá nhân")
+        ordering = ["-at", "-pk"]
+        indexes = [models.Index(fields=["actor", "-at"], name="privacy_access_actor_at")]
+
+    def __str__(self) -> str:
+        return f"{self.actor_label} · {self.get_channel_display()} · {self.at:%d/%m/%Y %H:%M}"
+
+
+class AccessSubject(models.Model):
+    """Whose data one access showed: the person when the record names one, and the keyed blind
+    index of the ID number (docs/privacy-at-rest.md) so that a subject also finds the accesses
+    to letters' rows not linked to their person record."""
+
+    access = models.ForeignKey(Access, on_delete=models.DO_NOTHING, related_name="subjects")
+    person = models.ForeignKey(
+        "agencies.Person", null=True, on_delete=models.DO_NOTHING, db_constraint=False,
+        related_name="+",
+    )  # fmt: skip
+    id_index = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["person", "access"], name="privacy_accsubj_person"),
+            models.Index(fields=["id_index", "access"], name="privacy_accsubj_index"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.access_id} · {self.person_id or '—'}"

@@ -1,5 +1,6 @@
 from django.contrib.auth import get_user_model
 from django.db import models
+from django.db.models import Q
 
 from agencies.choices import Role
 from agencies.querysets import NOTHING, ScopedQuerySet
@@ -15,6 +16,24 @@ class IncidentQuerySet(models.QuerySet):
 
     def open(self):
         return self.exclude(status=IncidentStatus.CLOSED)
+
+
+class AccessQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """The whole log for the data protection officer and administrators; for anyone else,
+        the accesses to their own data (docs/privacy.md §access log)."""
+        if may_use_privacy(user):
+            return self
+        person = getattr(user, "person", None) if user.is_authenticated else None
+        return self.about(person) if person is not None else self.none()
+
+    def about(self, person):
+        """Accesses that showed this person's data: by their record, or by their ID number's
+        blind index (a letter's row names a person by ID before their record exists)."""
+        match = Q(subjects__person=person)
+        if person.national_id_index:
+            match |= Q(subjects__id_index=person.national_id_index)
+        return self.filter(pk__in=self.model.objects.filter(match).values("pk"))
 
 
 def officers():

@@ -455,6 +455,7 @@ def test_english_can_be_chosen_and_the_dashboard_follows(client, cast):
     assert "Agency clerk dashboard" in body
     assert "Bảng điều khiển của cán bộ đầu mối" not in body
     assert "Log out" in body
+    assert "Devices" in nav(client.get(reverse("dashboard")))
 
 
 def test_the_login_page_is_vietnamese_by_default_and_works_without_javascript(client):

@@ -12,7 +12,10 @@ from django.urls import reverse
 from certificates.signing import verify_pdf
 from dashboard.subject import subject_data, subject_json
 from portal.models import AuditEvent
+from privacy.access import access_verify
+from privacy.choices import AccessChannel
 from privacy.inventory import declared
+from privacy.models import Access
 from tests import factories as f
 from tests.certificates.pdf_tools import pdfsig_sections
 from tests.document_checks import text_of
@@ -62,7 +65,7 @@ def test_an_account_without_a_person_is_told_so_in_vietnamese(cast, client):
     assert "chưa được gắn với hồ sơ cá nhân" in page.content.decode()
     response = client.post(reverse("subject:export_json"))
     assert response.status_code == 404
-    assert not AuditEvent.objects.filter(action="privacy_subject.export").exists()
+    assert not Access.objects.exists()
 
 
 def test_the_json_copy_parses_and_holds_the_persons_id_and_rows(world, client):
@@ -93,12 +96,21 @@ def test_the_json_copy_parses_and_holds_the_persons_id_and_rows(world, client):
     assert world.stranger.national_id not in response.content.decode("utf-8")
 
 
-def test_each_copy_is_audited_with_the_person_as_its_object(world, client):
+def test_each_copy_is_in_the_access_log_with_the_subject_as_its_actor(world, client):
     signed_in(client, world.user).post(reverse("subject:export_json"))
-    event = AuditEvent.objects.get(action="privacy_subject.export")
-    assert event.actor_id == world.user.pk
-    assert event.object_type == "agencies.person" and event.object_id == str(world.person.pk)
-    assert event.after["format"] == "json"
+    access = Access.objects.get()
+    assert (access.actor_id, access.channel) == (world.user.pk, AccessChannel.SUBJECT)
+    assert access.object_type == "agencies.person" and access.object_id == str(world.person.pk)
+    assert "agencies.Person.national_id" in access.fields
+    assert "requests_app.RequestRow.national_id" in access.fields
+    assert list(access.subjects.values_list("person", flat=True)) == [world.person.pk]
+    event = AuditEvent.objects.get(action="personal_data.accessed")
+    assert event.pk == access.event_id and event.actor_id == world.user.pk
+    assert access_verify() == []
+    # the next copy lists that access among the data about them
+    copy = json.loads(client.post(reverse("subject:export_json")).content)
+    (accesses,) = [group for group in copy["groups"] if group["key"] == "accesses"]
+    assert [record["id"] for record in accesses["records"]] == [access.pk]
 
 
 def test_a_copy_is_a_post_never_a_get(world, client):
@@ -129,7 +141,7 @@ def test_without_a_system_token_the_pdf_is_refused_with_a_message(world, client,
     assert response.status_code == 302 and response["Location"] == reverse("subject:data")
     page = client.get(response["Location"]).content.decode()
     assert "chưa được cấu hình chứng thư hệ thống" in page
-    assert not AuditEvent.objects.filter(action="privacy_subject.export").exists()
+    assert not Access.objects.exists()
 
 
 def test_a_wrong_token_pin_is_a_message_not_an_unsigned_file(world, client, settings, ca):
@@ -139,7 +151,7 @@ def test_a_wrong_token_pin_is_a_message_not_an_unsigned_file(world, client, sett
     response = client.post(reverse("subject:export_pdf"))
     assert response.status_code == 302
     assert "Không ký được tệp PDF" in client.get(response["Location"]).content.decode()
-    assert not AuditEvent.objects.filter(action="privacy_subject.export").exists()
+    assert not Access.objects.exists()
 
 
 def test_the_pdf_is_sealed_by_the_system_certificate_and_verifies(
@@ -166,8 +178,7 @@ def test_the_pdf_is_sealed_by_the_system_certificate_and_verifies(
     assert world.person.national_id in text
     assert "17/05/1985" in text
     assert "Thiết bị lưu khóa bạn đang giữ" in text
-    event = AuditEvent.objects.get(action="privacy_subject.export")
-    assert event.after["format"] == "pdf"
+    assert Access.objects.get().reason == "Chủ thể tải bản sao PDF"
 
 
 def test_the_collection_caps_nothing_of_a_small_subject(world):
