@@ -126,12 +126,17 @@ STATISTICS = "Thống kê"
 DEMAND = "Nhu cầu CTS"
 MONITOR = "Giám sát ký số"
 PRIVACY = "Dữ liệu cá nhân"
+CORRECTIONS = "Yêu cầu đính chính"
 
 
 @pytest.mark.parametrize(
     ("persona", "expected"),
     [
-        ("clerk_a", [HOME, LETTERS, CERTIFICATES, DEVICES, DEMAND, STATISTICS, MONITOR, NOTICES]),
+        (
+            "clerk_a",
+            [HOME, LETTERS, CERTIFICATES, DEVICES, DEMAND, STATISTICS, MONITOR, CORRECTIONS]
+            + [NOTICES],
+        ),
         (
             "officer_1",
             [HOME, LETTERS, "Hộp thư Sở KH&CN", CERTIFICATES, DEVICES, MERGERS]
@@ -146,7 +151,7 @@ PRIVACY = "Dữ liệu cá nhân"
         (
             "admin",
             [HOME, LETTERS, "Hộp thư Sở KH&CN", "Hàng đợi CA", CERTIFICATES, DEVICES, MERGERS]
-            + [DEMAND, STATISTICS, MONITOR, PRIVACY, NOTICES, "Quản trị"],
+            + [DEMAND, STATISTICS, MONITOR, PRIVACY, CORRECTIONS, NOTICES, "Quản trị"],
         ),
     ],
 )

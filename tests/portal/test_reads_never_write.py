@@ -34,6 +34,8 @@ from portal.imports import import_job_create
 from portal.models import Deadline, ImportJob, Notification
 from portal.notifications import notify
 from privacy.choices import DataCategory
+from privacy.choices import CorrectableField
+from privacy.corrections import correction_request_submit
 from privacy.services import incident_record
 from requests_app.choices import Status
 from requests_app.demo import load_full_demo
@@ -126,6 +128,14 @@ def _world() -> SimpleNamespace:
         description="Tệp danh sách gửi nhầm địa chỉ thư.",
         measures="Đề nghị người nhận xóa tệp.",
         contact="Đỗ Thị Lan, 0912345678",
+    )
+    subscriber = users["thuebao"]
+    w.correction = correction_request_submit(
+        person=subscriber.person,
+        by=subscriber,
+        field=CorrectableField.POSITION,
+        value="Phó Trưởng phòng thử",
+        reason="Quyết định bổ nhiệm",
     )
     return w
 
@@ -286,6 +296,10 @@ ARGS = {
     "privacy:incident_notify": lambda w: [{"pk": w.incident.pk}],
     "privacy:incident_close": lambda w: [{"pk": w.incident.pk}],
     "privacy:incident_notice": lambda w: [{"pk": w.incident.pk}],
+    "corrections:detail": lambda w: [{"pk": w.correction.pk}],
+    "corrections:correct": lambda w: [{"pk": w.correction.pk}],
+    "corrections:draft_letter": lambda w: [{"pk": w.correction.pk}],
+    "corrections:reject": lambda w: [{"pk": w.correction.pk}],
 }
 
 
