@@ -33,8 +33,7 @@ from portal.export_jobs.service import export_job_create
 from portal.imports import import_job_create
 from portal.models import Deadline, ImportJob, Notification
 from portal.notifications import notify
-from privacy.choices import DataCategory
-from privacy.choices import CorrectableField
+from privacy.choices import CorrectableField, DataCategory
 from privacy.corrections import correction_request_submit
 from privacy.services import incident_record
 from requests_app.choices import Status
