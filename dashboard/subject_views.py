@@ -32,6 +32,14 @@ from privacy.corrections import correction_request_submit
 from privacy.forms import CorrectionForm
 
 PDF_TEMPLATE = "dashboard/pdf/subject_data.html"
+# Where a refusal of the correction service is shown on the form (the value's, by default).
+ERROR_FIELDS = {
+    "reason": "reason",
+    "field": "field",
+    "already_open": None,
+    "forbidden": None,
+    "minimised": None,
+}
 
 
 def own_person(user) -> Person | None:
@@ -132,10 +140,7 @@ def correction_submit(request):
                 reason=form.cleaned_data["reason"],
             )
         except DomainError as exc:
-            form.add_error(
-                "new_value" if exc.code not in ("reason", "already_open", "field") else None,
-                exc.message,
-            )
+            form.add_error(ERROR_FIELDS.get(exc.code, "new_value"), exc.message)
         else:
             messages.success(
                 request,

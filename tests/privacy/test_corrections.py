@@ -112,6 +112,14 @@ def test_one_open_request_per_person_and_field(cast):
     assert CorrectionRequest.objects.count() == 2
 
 
+def test_a_second_open_request_from_the_page_is_told_and_not_stored(cast, client):
+    assert post_request(client, cast).status_code == 302
+    response = post_request(client, cast, new_value="Trưởng phòng")
+    assert response.status_code == 400
+    assert "đang chờ xử lý" in response.content.decode()
+    assert CorrectionRequest.objects.count() == 1
+
+
 def test_the_database_holds_one_open_request_per_person_and_field(cast):
     submit(cast)
     with pytest.raises(IntegrityError), transaction.atomic():
