@@ -303,10 +303,10 @@ ROUTES: dict[str, Route] = {
     "privacy:incident_close": R(GONE, "login 403 403 403 403 403 403 403", 5, post=True),
     "privacy:incident_notice": R(GONE, "login 403 403 403 403 403 403 403", 5),
     # a person's own data and correction requests, their agency's queue (docs/privacy.md)
-    "subject:data": R(None, "login 200 200 200 200 200 200 200", 14),
-    "subject:export_json": R(None, "login 404 404 404 404 404 404 200", 18, post=True),
+    "subject:data": R(None, "login 200 200 200 200 200 200 200", 15),
+    "subject:export_json": R(None, "login 404 404 404 404 404 404 200", 21, post=True),
     "subject:export_pdf": R(None, "login 404 404 404 404 404 404 302", 5, post=True),
-    "subject:correction_submit": R(None, "login 404 404 404 404 404 404 400", 14, post=True),
+    "subject:correction_submit": R(None, "login 404 404 404 404 404 404 400", 15, post=True),
     "corrections:list": R(None, "login 200 200 200 403 403 403 403", 5),
     "corrections:detail": R(GONE, "login 404 404 404 403 403 403 403", 5),
     "corrections:correct": R(GONE, "login 404 404 404 403 403 403 403", 5, post=True),
