@@ -16,12 +16,14 @@ from agencies.models import Membership, Person
 from portal.lib.paging import keyset_paginate
 from privacy.choices import ACCESS_OBJECT_TYPES
 from privacy.filters import AccessFilterSet
-from privacy.inventory import field_label
+from privacy.inventory import declared, field_label
 from privacy.masking import mask_id
 from privacy.models import Access, AccessSubject
 from privacy.permissions import require_privacy
 
 _OBJECT_TYPES = dict(ACCESS_OBJECT_TYPES)
+# Fields in the inventory's order (the ID number before the birth date), not the keys' order.
+_FIELD_ORDER = {key: i for i, key in enumerate(declared())}
 
 
 @dataclass
@@ -63,7 +65,8 @@ def _lines(accesses) -> list[Access]:
     accesses = list(accesses)
     actors = actors_now(access.actor_id for access in accesses)
     for access in accesses:
-        access.field_labels = [field_label(key) for key in access.fields]
+        keys = sorted(access.fields, key=lambda key: _FIELD_ORDER.get(key, len(_FIELD_ORDER)))
+        access.field_labels = [field_label(key) for key in keys]
         access.actor_now = actors.get(access.actor_id)
         access.object_label = _OBJECT_TYPES.get(access.object_type, access.object_type)
     return accesses

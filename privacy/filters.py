@@ -106,13 +106,13 @@ class AccessSearchForm(forms.Form):
 class AccessFilterSet(QuickSelects, django_filters.FilterSet):
     actor = django_filters.CharFilter(
         method="filter_actor",
-        label=_("Người truy cập (tên đăng nhập)"),
-        help_text=_("Đúng tên đăng nhập; thêm * ở cuối để tìm theo phần đầu, ví dụ canbo.*"),
+        label=_("Người truy cập"),
+        help_text=_("Tên đăng nhập đúng; thêm * ở cuối để tìm theo phần đầu, ví dụ canbo.*"),
         max_length=151,
     )
     national_id = django_filters.CharFilter(
         method="filter_national_id",
-        label=_("Số định danh cá nhân của chủ thể"),
+        label=_("Số định danh của chủ thể"),
         validators=[national_id_validator],
         max_length=12,
         widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),

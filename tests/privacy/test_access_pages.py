@@ -124,8 +124,7 @@ def test_each_line_says_when_who_how_what_how_many_about_what_and_why(cast, dpo_
     at = timezone.localtime(Access.objects.get().at)
     assert at.strftime("%d/%m/%Y %H:%M") in html
     assert "clerk_a" in html and "Xem giá trị đầy đủ trên trang" in html
-    assert "Ngày sinh (hồ sơ cá nhân)" in html
-    assert "Số định danh cá nhân (hồ sơ cá nhân)" in html
+    assert "Số định danh cá nhân (hồ sơ cá nhân); Ngày sinh (hồ sơ cá nhân)" in html
     assert NATIONAL_ID not in html  # the inventory's words, not its keys
     assert "Hồ sơ cá nhân" in html and "Đặng Thị Hằng" in html and "Kiểm tra trùng" in html
 
