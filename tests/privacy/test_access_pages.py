@@ -15,7 +15,7 @@ from privacy.filters import NAME_MATCHES_MAX
 from privacy.masking import mask_id
 from privacy.models import Access
 from tests import factories as f
-from tests.helpers import count_queries, sign_in
+from tests.helpers import HTMX, count_queries, sign_in
 from tests.privacy.world import officer
 
 pytestmark = pytest.mark.django_db
@@ -167,6 +167,13 @@ def test_bad_search_input_is_a_vietnamese_error_on_the_page(cast, dpo_client, pa
     assert error in html
     if "cursor" not in params:
         assert "Không có lượt truy cập nào phù hợp." in html  # the filter is not dropped
+
+
+def test_a_search_reloaded_by_htmx_says_what_is_wrong_in_the_results(cast, dpo_client):
+    response = dpo_client.get(reverse("privacy:accesses"), {"national_id": "123"}, **HTMX)
+    html = unescape(response.content.decode())
+    assert response.status_code == 200 and "<form" not in html  # the results only
+    assert "Số định danh của chủ thể: Số định danh cá nhân phải gồm đúng 12 chữ số." in html
 
 
 def test_a_name_matching_too_many_people_asks_for_more_of_it(cast, dpo_client):
