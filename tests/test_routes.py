@@ -302,6 +302,10 @@ ROUTES: dict[str, Route] = {
     "privacy:incident_notify": R(GONE, "login 403 403 403 403 403 403 403", 5, post=True),
     "privacy:incident_close": R(GONE, "login 403 403 403 403 403 403 403", 5, post=True),
     "privacy:incident_notice": R(GONE, "login 403 403 403 403 403 403 403", 5),
+    "privacy:accesses": R(None, "login 403 403 403 403 403 403 403", 5),
+    "privacy:access_detail": R(GONE, "login 403 403 403 403 403 403 403", 5),
+    # each person's list of the accesses to their own data
+    "privacy:my_accesses": R(None, "login 200 200 200 200 200 200 200", 8),
     # demand registration
     "demand:list": R(None, "login 200 200 200 200 200 200 200", 8),
     "demand:create": R(None, "login 403 403 403 200 200 200 403", 5),
