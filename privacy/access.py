@@ -7,7 +7,8 @@ subject reading their own data) records one `Access` with its subjects through
 `personal_data_access_record`, inside the transaction of the request that shows it. The access
 is tamper-evident with the audit trail: its audit event (action `personal_data.accessed`)
 carries the channel, the fields, the count and a digest of the subjects, and `access_verify`
-checks every access against its event and every event against its access.
+checks every access against its event and every event against its access; beat runs that
+check every night and tells the data protection officers what it finds (`access_log_check`).
 """
 
 import hashlib
@@ -15,6 +16,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from agencies.validators import nfc
@@ -22,11 +25,14 @@ from portal.audit import audit_record
 from portal.errors import DomainError
 from portal.lib.safetext import safe_text
 from portal.models import AuditEvent
+from portal.notifications import notify
 from privacy.choices import AccessChannel
 from privacy.inventory import FIELDS
 from privacy.models import Access, AccessSubject
+from privacy.querysets import officers
 
 ACTION = "personal_data.accessed"
+CHECK_KIND = "privacy_access_check"
 REASON_MAX = 500
 # Channels where the person showing the data chose to: they must say why.
 REASON_REQUIRED = {AccessChannel.REVEAL, AccessChannel.EXPORT}
@@ -132,6 +138,13 @@ class AccessProblem:
     event_seq: int | None
     message: str
 
+    def line(self) -> str:
+        """`access 12 (audit seq 34): reason differs`, as `manage.py access_verify` prints it."""
+        access = f"access {self.access_id}" if self.access_id is not None else ""
+        event = f"audit seq {self.event_seq}" if self.event_seq is not None else ""
+        place = f"{access} ({event})" if access and event else access or event
+        return f"{place}: {self.message}"
+
 
 def access_verify() -> list[AccessProblem]:
     """Every access agrees with its audit event (time, actor, channel, fields, reason, object
@@ -178,3 +191,30 @@ def _differences(access: Access, event: AuditEvent) -> list[str]:
         "digest": (subjects_digest(stored), after.get("subjects_sha256")),
     }
     return [name for name, (found, expected) in pairs.items() if found != expected]
+
+
+def access_log_check(*, today=None) -> list[AccessProblem]:
+    """Beat's nightly check of the log against the audit trail: every data protection officer
+    is told of the problems found, once a day for one set of problems (the notification's key
+    holds the day and a digest of the set, so a repeated run tells nobody twice and a new
+    problem the same day is told). Returns the problems."""
+    problems = access_verify()
+    if not problems:
+        return problems
+    day = today or timezone.localdate()
+    lines = [problem.line() for problem in problems]
+    digest = hashlib.sha256("\n".join(lines).encode()).hexdigest()[:16]
+    notify(
+        users=officers(),
+        message=_(
+            "Kiểm tra nhật ký truy cập dữ liệu cá nhân ngày %(day)s: %(count)d chỗ không khớp "
+            "với nhật ký kiểm toán (có thể đã bị sửa hoặc xóa ngoài Cổng). Quản trị hệ thống "
+            "chạy manage.py access_verify để xem từng chỗ. Đầu tiên: %(first)s"
+        )
+        % {"day": day.strftime("%d/%m/%Y"), "count": len(problems), "first": lines[0]},
+        url=reverse("privacy:accesses"),
+        subject="privacy_access_log",
+        kind=CHECK_KIND,
+        key=f"{CHECK_KIND}:{day.isoformat()}:{digest}",
+    )
+    return problems

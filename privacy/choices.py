@@ -82,3 +82,15 @@ class AccessChannel(models.TextChoices):
     DOCUMENT = "document", _("Tải văn bản có dữ liệu cá nhân")
     API = "api", _("Đọc qua giao diện lập trình (API)")
     SUBJECT = "subject", _("Chủ thể xem, xuất dữ liệu của chính mình")
+
+
+# The records an access is about (`Access.object_type`, the audit trail's `label_lower`), as the
+# access log's search offers them; a type not listed here is shown as it is stored.
+ACCESS_OBJECT_TYPES = [
+    ("agencies.person", _("Hồ sơ cá nhân")),
+    ("requests_app.certrequest", _("Văn bản đề nghị")),
+    ("requests_app.requestrow", _("Dòng của văn bản đề nghị")),
+    ("certificates.certificate", _("Chứng thư số")),
+    ("devices.device", _("Thiết bị")),
+    ("portal.exportjob", _("Tệp xuất")),
+]

@@ -329,3 +329,45 @@ def by_model() -> dict[str, list[PersonalField]]:
     for entry in FIELDS:
         grouped.setdefault(entry.model, []).append(entry)
     return grouped
+
+
+# What the access log shows for a field's key: the field in words and, for the records whose
+# fields are shown in full (masked elsewhere), what kind of record it is. A field without its
+# own words is named by its category.
+FIELD_LABELS = {
+    "full_name": _("họ và tên"),
+    "national_id": _("số định danh cá nhân"),
+    "contact_national_id": _("số định danh cá nhân"),
+    "date_of_birth": _("ngày sinh"),
+    "id_issue_date": _("ngày cấp giấy tờ tùy thân"),
+    "contact_id_issue_date": _("ngày cấp giấy tờ tùy thân"),
+    "id_issue_place": _("nơi cấp giấy tờ tùy thân"),
+    "contact_id_issue_place": _("nơi cấp giấy tờ tùy thân"),
+    "mobile": _("số điện thoại di động"),
+    "contact_mobile": _("số điện thoại di động"),
+    "phone": _("số điện thoại của SIM"),
+    "official_email": _("thư điện tử"),
+    "email": _("thư điện tử"),
+    "contact_email": _("thư điện tử"),
+    "position": _("chức vụ"),
+    "position_title": _("chức vụ"),
+    "contact_position": _("chức vụ"),
+}
+MODEL_LABELS = {
+    "agencies.Person": _("hồ sơ cá nhân"),
+    "requests_app.RequestRow": _("dòng của văn bản đề nghị"),
+    "requests_app.CertRequest": _("người liên hệ của văn bản đề nghị"),
+    "devices.Device": _("thiết bị"),
+}
+
+
+def field_label(key: str) -> str:
+    """The declared field `app.Model.field` in words, "Số định danh cá nhân (hồ sơ cá nhân)";
+    an undeclared key as it is."""
+    entry = declared().get(key)
+    if entry is None:
+        return key
+    words = FIELD_LABELS.get(entry.field) or dict(C.choices)[entry.category]
+    where = MODEL_LABELS.get(entry.model)
+    text = f"{words} ({where})" if where else str(words)
+    return text[:1].upper() + text[1:]

@@ -259,7 +259,21 @@ class Access(models.Model):
         verbose_name = _("lượt truy cập dữ liệu cá nhân")
         verbose_name_plural = _("nhật ký truy cập dữ liệu cá nhân")
         ordering = ["-at", "-pk"]
-        indexes = [models.Index(fields=["actor", "-at"], name="privacy_access_actor_at")]
+        indexes = [
+            models.Index(fields=["actor", "-at"], name="privacy_access_actor_at"),
+            # The officer's search (privacy/filters.py), newest first within each condition:
+            # a username typed whole or as a prefix (LIKE 'x%' needs the pattern operators
+            # unless the database's collation is C), a channel, an object.
+            models.Index(
+                fields=["actor_label", "-at", "-id"],
+                opclasses=["varchar_pattern_ops", "timestamptz_ops", "int8_ops"],
+                name="privacy_access_label_at",
+            ),
+            models.Index(fields=["channel", "-at", "-id"], name="privacy_access_channel_at"),
+            models.Index(
+                fields=["object_type", "object_id", "-at", "-id"], name="privacy_access_object_at"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.actor_label} · {self.get_channel_display()} · {self.at:%d/%m/%Y %H:%M}"

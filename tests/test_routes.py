@@ -302,6 +302,10 @@ ROUTES: dict[str, Route] = {
     "privacy:incident_notify": R(GONE, "login 403 403 403 403 403 403 403", 5, post=True),
     "privacy:incident_close": R(GONE, "login 403 403 403 403 403 403 403", 5, post=True),
     "privacy:incident_notice": R(GONE, "login 403 403 403 403 403 403 403", 5),
+    "privacy:accesses": R(None, "login 403 403 403 403 403 403 403", 5),
+    "privacy:access_detail": R(GONE, "login 403 403 403 403 403 403 403", 5),
+    # each person's list of the accesses to their own data
+    "privacy:my_accesses": R(None, "login 200 200 200 200 200 200 200", 8),
     # a person's own data and correction requests, their agency's queue (docs/privacy.md)
     "subject:data": R(None, "login 200 200 200 200 200 200 200", 15),
     "subject:export_json": R(None, "login 404 404 404 404 404 404 200", 21, post=True),

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('privacy', '0003_correction_requests'),
+        ('privacy', '0004_correction_requests'),
         ('requests_app', '0028_national_id_ascii_digits'),
     ]
 

@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('agencies', '0017_national_id_ascii_digits'),
-        ('privacy', '0002_access_log'),
+        ('privacy', '0003_access_search_indexes'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
