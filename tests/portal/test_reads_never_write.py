@@ -33,7 +33,8 @@ from portal.export_jobs.service import export_job_create
 from portal.imports import import_job_create
 from portal.models import Deadline, ImportJob, Notification
 from portal.notifications import notify
-from privacy.choices import CorrectableField, DataCategory
+from privacy.access import Subject, personal_data_access_record
+from privacy.choices import AccessChannel, CorrectableField, DataCategory
 from privacy.corrections import correction_request_submit
 from privacy.services import incident_record
 from requests_app.choices import Status
@@ -135,6 +136,13 @@ def _world() -> SimpleNamespace:
         field=CorrectableField.POSITION,
         value="Phó Trưởng phòng thử",
         reason="Quyết định bổ nhiệm",
+    )
+    w.access = personal_data_access_record(
+        by=clerk,
+        channel=AccessChannel.DOCUMENT,
+        subjects=[Subject.of(subscriber.person)],
+        fields=["agencies.Person.national_id"],
+        obj=subscriber.person,
     )
     return w
 
@@ -295,6 +303,7 @@ ARGS = {
     "privacy:incident_notify": lambda w: [{"pk": w.incident.pk}],
     "privacy:incident_close": lambda w: [{"pk": w.incident.pk}],
     "privacy:incident_notice": lambda w: [{"pk": w.incident.pk}],
+    "privacy:access_detail": lambda w: [{"pk": w.access.pk}],
     "corrections:detail": lambda w: [{"pk": w.correction.pk}],
     "corrections:correct": lambda w: [{"pk": w.correction.pk}],
     "corrections:draft_letter": lambda w: [{"pk": w.correction.pk}],
