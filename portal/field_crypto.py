@@ -29,6 +29,8 @@ import unicodedata
 from functools import lru_cache
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.conf import settings
 from django.core.exceptions import FieldError, ImproperlyConfigured
 from django.db import models
@@ -303,11 +305,13 @@ PERSONAL_KEYS = frozenset(
 
 def redacted(values: dict | None) -> dict | None:
     """`values` with each personal value replaced by a short keyed digest: an audit event
-    still shows that it changed (the digests differ) without storing it."""
+    still shows that it changed (the digests differ) without storing it. The digest's key is
+    derived for the audit trail alone (`audit_digest`): it cannot be matched against the blind
+    index columns."""
     if not values:
         return values
     return {
-        key: f"hmac:{blind_index(value)[:16]}"
+        key: audit_digest(value)
         if key in PERSONAL_KEYS and value not in (None, "", "None")
         else value
         for key, value in values.items()
@@ -412,3 +416,28 @@ class EncryptedBinaryField(models.BinaryField):
             return None
         raw = bytes(value)
         return decrypt_bytes(raw) if raw else b""
+
+
+# --- The audit trail's digests of personal values ----------------------------------------------
+# Events used to store "hmac:" and the first 16 hex digits of the value's blind index: a copy of
+# the database alone joined them with the index columns (`national_id_index LIKE 'ab12…%'`) and
+# named the person behind an event. The digest is now an HMAC under a key of its own, derived
+# from the blind index key by HKDF under a distinct label: it shares nothing with any index
+# column, and there is no new secret to deploy, rotate or keep apart from the backups (whoever
+# holds the blind index key could compute the indexes anyway). Its prefix "hmac2:" tells it from
+# the old digests, which stay in their events: the chain's MACs cover them.
+AUDIT_DIGEST_PREFIX = "hmac2:"
+_AUDIT_DIGEST_INFO = b"portal audit digest of personal values v1"
+
+
+@lru_cache(maxsize=4)
+def _audit_digest_key(index_key: bytes) -> bytes:
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_AUDIT_DIGEST_INFO).derive(
+        index_key
+    )
+
+
+def audit_digest(value) -> str:
+    """The audit trail's short keyed digest of a personal value (NFC, trimmed, as the index)."""
+    mac = hmac.new(_audit_digest_key(blind_index_key()), normalized(value).encode(), hashlib.sha256)
+    return f"{AUDIT_DIGEST_PREFIX}{mac.hexdigest()[:16]}"
