@@ -140,6 +140,9 @@ def in_clear() -> None:
     mixin.from_db_value = lambda self, value, expression, connection: self.to_python(value)
     field_crypto.EncryptedCharField.get_db_prep_value = models.CharField.get_db_prep_value
     field_crypto.EncryptedDateField.get_db_prep_value = models.DateField.get_db_prep_value
+    files = field_crypto.EncryptedBinaryField
+    files.from_db_value = lambda self, value, expression, connection: value
+    files.get_db_prep_value = models.BinaryField.get_db_prep_value
 
 
 def main() -> int:

@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('privacy', '0004_correction_requests'),
-        ('requests_app', '0028_national_id_ascii_digits'),
+        ('requests_app', '0030_encrypt_existing_documents_in_row'),
     ]
 
     operations = [
