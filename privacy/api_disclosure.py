@@ -8,7 +8,6 @@ records one access (channel API) naming the people of the answer."""
 
 from collections.abc import Iterable
 
-from django.db import transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiParameter
@@ -80,7 +79,7 @@ class MaskedFieldsMixin:
 class DisclosingReadsMixin:
     # A read-only viewset whose serializer masks (`MaskedFieldsMixin`): its list and detail
     # take `?full=` and `reason`, and a request that shows full values records one access,
-    # naming `disclosed_subjects(the objects answered)`, in the transaction that reads them.
+    # naming `disclosed_subjects(the objects answered)`, before the answer leaves.
 
     disclosed_fields: dict[str, str] = {}
 
@@ -101,20 +100,18 @@ class DisclosingReadsMixin:
 
     def list(self, request, *args, **kwargs):
         self._disclosure = api_disclosure(request, self.disclosed_fields)
-        with transaction.atomic():
-            response = super().list(request, *args, **kwargs)
-            self._disclosure.record(
-                by=request.user,
-                subjects=self.disclosed_subjects(getattr(self, "_answered", None) or []),
-            )
+        response = super().list(request, *args, **kwargs)
+        self._disclosure.record(
+            by=request.user,
+            subjects=self.disclosed_subjects(getattr(self, "_answered", None) or []),
+        )
         return response
 
     def retrieve(self, request, *args, **kwargs):
         found = self.get_object()  # out of scope: 404 before anything else
         self._disclosure = api_disclosure(request, self.disclosed_fields)
-        with transaction.atomic():
-            data = self.get_serializer(found).data
-            self._disclosure.record(by=request.user, subjects=self.disclosed_subjects([found]))
+        data = self.get_serializer(found).data
+        self._disclosure.record(by=request.user, subjects=self.disclosed_subjects([found]))
         return Response(data)
 
 
@@ -147,8 +144,13 @@ def full_parameters(names: Iterable[str]) -> list[OpenApiParameter]:
 
 
 FULL_PROBLEMS = problems(
+    400,
     403,
     422,
+    status_400=gettext_lazy(
+        "Dữ liệu không hợp lệ (errors: trường → thông báo), kể cả một trường trong “full” mà "
+        "câu trả lời không có."
+    ),
     status_403=gettext_lazy(
         "Vai trò của bạn không được xem đầy đủ một trường trong “full”; không gì được ghi."
     ),

@@ -6,8 +6,9 @@ An export or an API answer writes ID numbers, birth and ID issue dates and phone
 `disclosure_for` allows them only when the user may see every one of those fields in full
 (`may_unmask`: the inventory's roles; an administrator's override does not count), and the
 `Disclosure` it answers writes the values and records the one access (`privacy.access`) the
-file or the answer makes, in the transaction that makes it. `full_export_page` is the page
-every export with full values goes through: what it will hold, a reason, the download.
+file or the answer makes, once it is made and before it is answered: a recording that fails
+fails the request, and nothing is answered. `full_export_page` is the page every export with
+full values goes through: what it will hold, a reason, the download.
 """
 
 from collections.abc import Callable, Iterable
@@ -16,7 +17,6 @@ from dataclasses import dataclass
 from django import forms
 from django.apps import apps
 from django.core.exceptions import FieldDoesNotExist
-from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
@@ -67,7 +67,7 @@ class Disclosure:
 
     def record(self, *, by, subjects: Iterable[Subject], obj=None):
         """The one access these full values make (nothing when none were asked for). Call it
-        in the transaction that makes the file or the answer."""
+        once the file or the answer is made, before it is answered (it is atomic itself)."""
         if not self.fields:
             return None
         return personal_data_access_record(
@@ -140,7 +140,7 @@ def full_export_page(
     """The page of an export with full values: GET shows what the file will hold in full and
     asks why; POST checks the right and the reason, then `build(disclosure)` writes the file
     (answering the response, the file's subjects and the object it is about) and its one
-    access is recorded in the same transaction: if recording fails, no file is answered.
+    access is recorded before the file is answered: if recording fails, no file is.
     A user who may not see these fields in full gets the page with the refusal, status 403,
     and nothing is written; `refuse()` may name another reason not to build (too many rows)."""
     keys = sorted(set(keys))
@@ -156,18 +156,17 @@ def full_export_page(
         error = refuse()
         if error is None:
             try:
-                with transaction.atomic():
-                    disclosure = disclosure_for(
-                        request.user,
-                        keys,
-                        reason=form.cleaned_data["reason"],
-                        channel=AccessChannel.EXPORT,
-                    )
-                    response, subjects, obj = build(disclosure)
-                    disclosure.record(by=request.user, subjects=subjects, obj=obj)
+                disclosure = disclosure_for(
+                    request.user,
+                    keys,
+                    reason=form.cleaned_data["reason"],
+                    channel=AccessChannel.EXPORT,
+                )
             except DomainError as exc:
                 form.add_error("reason", exc.message)
             else:
+                response, subjects, obj = build(disclosure)
+                disclosure.record(by=request.user, subjects=subjects, obj=obj)
                 return response
     context = {
         "title": title,

@@ -105,9 +105,9 @@ def letter_document_access_record(*, cert_request, by):
     """Record that `by` downloaded one of the letter's documents, with every full value it
     prints (contact's ID and mobile, the rows' IDs, birth dates, phones): one access, channel
     DOCUMENT, no reason (the document is the letter itself). Nothing is recorded for a letter
-    whose document names nobody (no contact ID, no person in its rows). Call it in the
-    transaction of the download; a worker that mails a document records nothing (no person
-    reads it)."""
+    whose document names nobody (no contact ID, no person in its rows). Call it once the
+    document is read or drawn, before it is answered: a recording that fails fails the
+    download. A worker that mails a document records nothing (no person reads it)."""
     subjects = []
     if cert_request.contact_national_id_index:
         subjects.append(Subject(None, cert_request.contact_national_id_index))

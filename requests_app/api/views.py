@@ -1,7 +1,6 @@
 """Letters and their rows over the API, scoped like the pages: reads, and the writes of
 `writes.py` through the same services (docs/architecture.md §2.8)."""
 
-from django.db import transaction
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import (
@@ -202,12 +201,11 @@ class CertRequestViewSet(viewsets.ReadOnlyModelViewSet):
         cert_request = self.get_object()
         disclosure = api_disclosure(request, ROW_FULL_FIELDS)
         rows = cert_request.rows.select_related("certificate__person", "result_certificate")
-        with transaction.atomic():
-            page = self.paginate_queryset(rows)
-            data = RowSerializer(page, many=True, context={"disclosure": disclosure}).data
-            disclosure.record(
-                by=request.user, subjects=[row_subject(row) for row in page], obj=cert_request
-            )
+        page = self.paginate_queryset(rows)
+        data = RowSerializer(page, many=True, context={"disclosure": disclosure}).data
+        disclosure.record(
+            by=request.user, subjects=[row_subject(row) for row in page], obj=cert_request
+        )
         return self.get_paginated_response(data)
 
     @extend_schema(
@@ -314,12 +312,11 @@ class CertRequestViewSet(viewsets.ReadOnlyModelViewSet):
         cert_request = self.get_object()
         disclosure = ca_sheet.ca_sheet_disclosure(request, cert_request)
         rows = cert_request.rows.select_related("certificate__person")
-        with transaction.atomic():
-            page = self.paginate_queryset(rows)
-            data = [ca_sheet.ca_sheet_line(row, disclosure) for row in page]
-            disclosure.record(
-                by=request.user, subjects=[row_subject(row) for row in page], obj=cert_request
-            )
+        page = self.paginate_queryset(rows)
+        data = [ca_sheet.ca_sheet_line(row, disclosure) for row in page]
+        disclosure.record(
+            by=request.user, subjects=[row_subject(row) for row in page], obj=cert_request
+        )
         return self.get_paginated_response(data)
 
     @extend_schema(

@@ -9,7 +9,6 @@ from datetime import UTC, datetime
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -32,9 +31,8 @@ def letter_document_download(request, pk: int, version: int):
     document = get_object_or_404(
         LetterDocument.objects.select_related("letter"), letter=letter, version=version
     )
-    with transaction.atomic():
-        response = pdf_download(document, document.download_name)
-        letter_document_access_record(cert_request=letter, by=request.user)
+    response = pdf_download(document, document.download_name)
+    letter_document_access_record(cert_request=letter, by=request.user)
     return response
 
 

@@ -3,7 +3,6 @@ scope is 404, like the letter's page (`visible_to`). Each download records one a
 personal data it prints (docs/privacy.md, "Exports, API and documents")."""
 
 from django.contrib.auth.decorators import login_required
-from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django.views.decorators.http import require_GET
@@ -28,9 +27,8 @@ def letter_docx_download(request, pk: int):
         ),
         pk=pk,
     )
-    with transaction.atomic():
-        response = docx_response(letter_docx(letter), letter_docx_name(letter))
-        letter_document_access_record(cert_request=letter, by=request.user)
+    response = docx_response(letter_docx(letter), letter_docx_name(letter))
+    letter_document_access_record(cert_request=letter, by=request.user)
     return response
 
 
@@ -45,9 +43,8 @@ def letter_pdf_preview_download(request, pk: int):
         ),
         pk=pk,
     )
-    with transaction.atomic():
-        response = HttpResponse(letter_pdf_preview(letter), content_type="application/pdf")
-        letter_document_access_record(cert_request=letter, by=request.user)
+    response = HttpResponse(letter_pdf_preview(letter), content_type="application/pdf")
+    letter_document_access_record(cert_request=letter, by=request.user)
     response["Content-Disposition"] = f'inline; filename="{letter_pdf_preview_name(letter)}"'
     response["Cache-Control"] = "private, no-store"
     response["X-Content-Type-Options"] = "nosniff"
