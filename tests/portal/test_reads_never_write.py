@@ -45,8 +45,8 @@ from tests.helpers import sign_in
 
 pytestmark = pytest.mark.django_db
 
-# Tables a GET may change, each because it is the bookkeeping of the sliding session itself
-# and nothing else:
+# Tables a GET may change: the sliding session's own bookkeeping, and the access log of
+# personal data (the law asks that a read in full be recorded):
 EXCLUDED = {
     # The session row: a request moves the idle window's expiry (at most once a minute,
     # agencies/accounts/sessions.py) and the messages framework may keep a message in it.
