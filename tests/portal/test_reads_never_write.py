@@ -19,7 +19,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
 from agencies.accounts.tokens import api_token_create
-from agencies.models import Organization
+from agencies.models import Organization, Person
 from certificates.models import Certificate, CertificateAuthority
 from dashboard.choices import ReportState
 from dashboard.models import MonthlyReport
@@ -33,7 +33,8 @@ from portal.export_jobs.service import export_job_create
 from portal.imports import import_job_create
 from portal.models import Deadline, ImportJob, Notification
 from portal.notifications import notify
-from privacy.choices import DataCategory
+from privacy.access import Subject, personal_data_access_record
+from privacy.choices import AccessChannel, DataCategory
 from privacy.services import incident_record
 from requests_app.choices import Status
 from requests_app.demo import load_full_demo
@@ -134,6 +135,14 @@ def _world() -> SimpleNamespace:
         description="Tệp danh sách gửi nhầm địa chỉ thư.",
         measures="Đề nghị người nhận xóa tệp.",
         contact="Đỗ Thị Lan, 0912345678",
+    )
+    person = Person.objects.order_by("pk").first()
+    w.access = personal_data_access_record(
+        by=users["so.khcn"],
+        channel=AccessChannel.DOCUMENT,
+        subjects=[Subject.of(person)],
+        fields=["agencies.Person.national_id"],
+        obj=person,
     )
     return w
 
@@ -292,6 +301,7 @@ ARGS = {
     "demand:registration_desk_prepare": lambda w: [{"pk": _pk(w.registration), "revision": 0}],
     "demand:registration_desk_complete": lambda w: [{"pk": _pk(w.registration)}],
     "privacy:incident_detail": lambda w: [{"pk": w.incident.pk}],
+    "privacy:access_detail": lambda w: [{"pk": w.access.pk}],
     "privacy:incident_notify": lambda w: [{"pk": w.incident.pk}],
     "privacy:incident_close": lambda w: [{"pk": w.incident.pk}],
     "privacy:incident_notice": lambda w: [{"pk": w.incident.pk}],
