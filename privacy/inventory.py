@@ -58,6 +58,11 @@ LETTER_READERS = (
     Role.ADMINISTRATOR, SELF,
 )  # fmt: skip
 STAFF_READERS = LETTER_READERS[:-1]
+# ID numbers, birth and ID issue dates, phone numbers: lists, exports and the API show them
+# masked (privacy/masking.py); in full only to the roles that process them, and the person.
+# Not the head (signs, needs no full value), not the administrator (an override of scope, not
+# a purpose).
+FULL_VALUE_READERS = (Role.AGENCY_CLERK, Role.PROVINCIAL_OFFICER, Role.CA_OPERATOR, SELF)
 ADMINS = (Role.ADMINISTRATOR,)
 ADMINS_AND_SELF = (Role.ADMINISTRATOR, SELF)
 REPORT_READERS = (Role.PROVINCIAL_OFFICER, Role.CA_OPERATOR, Role.ADMINISTRATOR)
@@ -171,14 +176,18 @@ def declare(model, fields, category, purpose, basis, retention, unmasked):
 D = declare
 FIELDS: tuple[PersonalField, ...] = tuple(
     # agencies: the people and the accounts
-    D("agencies.Person", "full_name national_id id_issue_date id_issue_place", C.IDENTITY,
-      ISSUE, B.LEGAL_DUTY, KEPT_PERSON, LETTER_READERS)
+    D("agencies.Person", "full_name id_issue_place", C.IDENTITY, ISSUE, B.LEGAL_DUTY,
+      KEPT_PERSON, LETTER_READERS)
+    + D("agencies.Person", "national_id id_issue_date", C.IDENTITY, ISSUE, B.LEGAL_DUTY,
+        KEPT_PERSON, FULL_VALUE_READERS)
     + D("agencies.Person", "date_of_birth", C.BIRTH, ISSUE, B.LEGAL_DUTY, KEPT_PERSON,
-        LETTER_READERS)
+        FULL_VALUE_READERS)
     + D("agencies.Person", "position", C.EMPLOYMENT, ISSUE, B.LEGAL_DUTY, KEPT_PERSON,
         LETTER_READERS)
-    + D("agencies.Person", "mobile official_email", C.CONTACT, CONTACT, B.LEGAL_DUTY,
-        KEPT_PERSON, LETTER_READERS)
+    + D("agencies.Person", "mobile", C.CONTACT, CONTACT, B.LEGAL_DUTY, KEPT_PERSON,
+        FULL_VALUE_READERS)
+    + D("agencies.Person", "official_email", C.CONTACT, CONTACT, B.LEGAL_DUTY, KEPT_PERSON,
+        LETTER_READERS)
     + D("agencies.Person", "national_id_index", C.IDENTITY, BLIND_INDEX, B.LEGAL_DUTY,
         KEPT_PERSON, ADMINS)
     + D("agencies.CodeFailure", "address", C.ACTIVITY, SIGN_IN_SECURITY, B.SECURITY,
@@ -214,7 +223,7 @@ FIELDS: tuple[PersonalField, ...] = tuple(
         ADMINS_AND_SELF)
     # devices: the SIM numbers and the Mẫu 07–09 documents
     + D("devices.Device", "phone", C.CONTACT, DEVICES, B.LEGAL_DUTY, KEPT_WITH_DEVICE,
-        LETTER_READERS)
+        FULL_VALUE_READERS)
     + D("devices.Device", "phone_index", C.CONTACT, BLIND_INDEX, B.LEGAL_DUTY,
         KEPT_WITH_DEVICE, ADMINS)
     + D("devices.HandoverItem", "subscriber_name", C.IDENTITY, DEVICES, B.LEGAL_DUTY,
@@ -247,25 +256,32 @@ FIELDS: tuple[PersonalField, ...] = tuple(
     + D("certificates.SigningEvent", "serial", C.ACTIVITY, SIGNING, B.SECURITY, KEPT_SIGNING,
         STAFF_READERS)
     # requests_app: the letters, their contact person, their rows and documents
-    + D("requests_app.CertRequest",
-        "contact_name contact_national_id contact_id_issue_date contact_id_issue_place",
-        C.IDENTITY, CONTACT, B.LEGAL_DUTY, KEPT_LETTER, STAFF_READERS)
+    + D("requests_app.CertRequest", "contact_name contact_id_issue_place", C.IDENTITY,
+        CONTACT, B.LEGAL_DUTY, KEPT_LETTER, STAFF_READERS)
+    + D("requests_app.CertRequest", "contact_national_id contact_id_issue_date", C.IDENTITY,
+        CONTACT, B.LEGAL_DUTY, KEPT_LETTER, FULL_VALUE_READERS)
     + D("requests_app.CertRequest", "contact_position contact_agency", C.EMPLOYMENT, CONTACT,
         B.LEGAL_DUTY, KEPT_LETTER, STAFF_READERS)
-    + D("requests_app.CertRequest", "contact_mobile contact_email delivery_address",
-        C.CONTACT, CONTACT, B.LEGAL_DUTY, KEPT_LETTER, STAFF_READERS)
+    + D("requests_app.CertRequest", "contact_mobile", C.CONTACT, CONTACT, B.LEGAL_DUTY,
+        KEPT_LETTER, FULL_VALUE_READERS)
+    + D("requests_app.CertRequest", "contact_email delivery_address", C.CONTACT, CONTACT,
+        B.LEGAL_DUTY, KEPT_LETTER, STAFF_READERS)
     + D("requests_app.CertRequest", "contact_national_id_index", C.IDENTITY, BLIND_INDEX,
         B.LEGAL_DUTY, KEPT_LETTER, ADMINS)
-    + D("requests_app.RequestRow", "full_name national_id id_issue_date id_issue_place",
-        C.IDENTITY, ISSUE, B.LEGAL_DUTY, KEPT_ROW, LETTER_READERS)
+    + D("requests_app.RequestRow", "full_name id_issue_place", C.IDENTITY, ISSUE,
+        B.LEGAL_DUTY, KEPT_ROW, LETTER_READERS)
+    + D("requests_app.RequestRow", "national_id id_issue_date", C.IDENTITY, ISSUE,
+        B.LEGAL_DUTY, KEPT_ROW, FULL_VALUE_READERS)
     + D("requests_app.RequestRow", "national_id_index", C.IDENTITY, BLIND_INDEX,
         B.LEGAL_DUTY, KEPT_ROW, ADMINS)
     + D("requests_app.RequestRow", "date_of_birth", C.BIRTH, ISSUE, B.LEGAL_DUTY,
-        KEPT_ROW, LETTER_READERS)
+        KEPT_ROW, FULL_VALUE_READERS)
     + D("requests_app.RequestRow", "position_title work_agency", C.EMPLOYMENT, ISSUE,
         B.LEGAL_DUTY, KEPT_ROW, LETTER_READERS)
-    + D("requests_app.RequestRow", "mobile email", C.CONTACT, ISSUE, B.LEGAL_DUTY,
-        KEPT_ROW, LETTER_READERS)
+    + D("requests_app.RequestRow", "mobile", C.CONTACT, ISSUE, B.LEGAL_DUTY, KEPT_ROW,
+        FULL_VALUE_READERS)
+    + D("requests_app.RequestRow", "email", C.CONTACT, ISSUE, B.LEGAL_DUTY, KEPT_ROW,
+        LETTER_READERS)
     + D("requests_app.RequestRow", "new_value", C.DOCUMENT, ISSUE, B.LEGAL_DUTY,
         KEPT_ROW, LETTER_READERS)
     + D("requests_app.Transition", "note", C.DOCUMENT, ISSUE, B.LEGAL_DUTY, KEPT_WITH_LETTER,

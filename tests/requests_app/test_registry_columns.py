@@ -48,8 +48,12 @@ def _organisation_certificate(cast):
     )
 
 
-def _export(client, letter):
-    response = client.get(reverse("requests_app:export", args=[letter.pk]))
+def _export(client, letter, *, full=False):
+    if full:  # with full values (docs/privacy.md, "Exports, API and documents")
+        url = reverse("requests_app:export_full", args=[letter.pk])
+        response = client.post(url, {"reason": "Đối chiếu hồ sơ thu hồi"})
+    else:
+        response = client.get(reverse("requests_app:export", args=[letter.pk]))
     header, *lines = list(load_workbook(io.BytesIO(response.content)).active.values)
     return [dict(zip(header, line, strict=True)) for line in lines]
 
@@ -58,11 +62,13 @@ def test_the_mau_05_export_has_the_holders_id_issue_date_place_and_device_serial
     letter, certificate = _revocation_with_a_person_on_a_token(cast)
     sign_in(client, cast.clerk_a)
 
-    (line,) = _export(client, letter)
+    (line,) = _export(client, letter, full=True)
 
     assert line["Số định danh cá nhân"] == "012190004321"
     assert line["Ngày cấp"] == "15/08/2022"
     assert line["Nơi cấp"] == "Cục Cảnh sát QLHC về TTXH"
+    (masked,) = _export(client, letter)
+    assert (masked["Số định danh cá nhân"], masked["Ngày cấp"]) == ("********4321", "**/**/2022")
     assert line["Số hiệu thiết bị lưu khóa bí mật"] == "VT26000999"
     assert line["Thư điện tử công vụ"] == certificate.email
     assert line["Chứng thư"] == certificate.serial
@@ -134,7 +140,7 @@ def test_a_posted_registry_column_is_ignored_and_the_row_keeps_the_registry_valu
         },
     )
 
-    (line,) = _export(client, letter)
+    (line,) = _export(client, letter, full=True)
     assert line["Số định danh cá nhân"] == "012190006666"
     person.refresh_from_db()
     assert person.national_id == "012190006666"
