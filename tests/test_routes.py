@@ -321,6 +321,12 @@ ROUTES: dict[str, Route] = {
     "corrections:correct": R(GONE, "login 404 404 404 403 403 403 403", 5, post=True),
     "corrections:draft_letter": R(GONE, "login 404 404 404 403 403 403 403", 5, post=True),
     "corrections:reject": R(GONE, "login 404 404 404 403 403 403 403", 5, post=True),
+    # a masked value's reveal form (the draft's row: its clerk may, its head may not)
+    "privacy:reveal": R(
+        at("requests_app.RequestRow", "w.row.pk", "national_id"),
+        "login 200 403 404 404 404 404 404",
+        8,
+    ),
     # demand registration
     "demand:list": R(None, "login 200 200 200 200 200 200 200", 8),
     "demand:create": R(None, "login 403 403 403 200 200 200 403", 5),

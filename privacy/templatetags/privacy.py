@@ -1,0 +1,25 @@
+"""Masked personal data on pages (docs/privacy.md §5): `{% load privacy %}`, then
+
+- `{{ value|masked:"requests_app.RequestRow.national_id" }}`: the value masked, nothing else
+  (a value the page has not saved yet, a search result);
+- `{% reveal cert_request "contact_national_id" %}`: a record's field masked, with the "Hiện"
+  control when the user may see it in full (`privacy.reveal`); "" for no value, so
+  `{% reveal obj "field" as shown %}{{ shown|default:"—" }}`.
+"""
+
+from django import template
+
+from privacy import masking
+from privacy.reveal import revealer_for
+
+register = template.Library()
+
+
+@register.filter
+def masked(value, key: str) -> str:
+    return masking.masked(key, value) if value not in (None, "") else ""
+
+
+@register.simple_tag(takes_context=True)
+def reveal(context, obj, field: str):
+    return revealer_for(context["request"]).of(obj, field)
