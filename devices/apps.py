@@ -15,7 +15,7 @@ class DevicesConfig(AppConfig):
         import_kind_register(STOCK_IMPORT, stock_import_parse_task)
 
         # A SIM PKI's signing number is its holder's mobile: masked on the pages, revealed
-        # with a reason (docs/privacy.md §5).
+        # with a reason (docs/privacy.md §masking).
         from devices.models import Device
         from privacy.access import Subject
         from privacy.reveal import reveal_register

@@ -117,7 +117,7 @@ class CorrectionNoteForm(forms.Form):
 
 
 class RevealForm(forms.Form):
-    """Why the user needs a masked value in full (docs/privacy.md §5): required, at most
+    """Why the user needs a masked value in full (docs/privacy.md §masking): required, at most
     REASON_MAX characters once NFC-normalised; recorded with the access."""
 
     reason = forms.CharField(

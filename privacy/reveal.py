@@ -1,4 +1,4 @@
-"""A masked value shown in full on a page: the deliberate, recorded reveal (docs/privacy.md §5).
+"""A masked value shown in full on a page: the deliberate, recorded reveal (docs/privacy.md §masking).
 
 Pages show ID numbers, birth and ID issue dates and phone numbers masked (`privacy.masking`).
 Beside a masked value the user may see in full (`may_unmask`: a role the inventory names for

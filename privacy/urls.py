@@ -16,6 +16,6 @@ urlpatterns = [
     path("bao-ve-du-lieu/truy-cap/", access_views.access_list, name="accesses"),
     path("bao-ve-du-lieu/truy-cap/<int:pk>/", access_views.access_detail, name="access_detail"),
     path("bao-ve-du-lieu/cua-toi/truy-cap/", access_views.my_accesses, name="my_accesses"),
-    # a masked value in full, with a reason (docs/privacy.md §5): "requests_app.RequestRow"
+    # a masked value in full, with a reason (docs/privacy.md §masking): "requests_app.RequestRow"
     path("bao-ve-du-lieu/hien/<str:label>/<int:pk>/<str:field>/", views.reveal, name="reveal"),
 ]

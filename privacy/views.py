@@ -157,7 +157,7 @@ def incident_notice(request, pk: int):
 @require_http_methods(["GET", "POST"])
 @never_cache
 def reveal(request, label: str, pk: int, field: str):
-    """One masked field of one record in full (docs/privacy.md §5). GET: the reason's form
+    """One masked field of one record in full (docs/privacy.md §masking). GET: the reason's form
     (htmx: in place of the masked value; else a page). POST: the record fetched again within
     the user's scope (404 outside it), the right decided again (403 without it), the access
     recorded with the reason, then the value. Never cached; a bad reason records nothing."""

@@ -31,7 +31,7 @@ class RequestsAppConfig(AppConfig):
 
         attachment_maker_register(LETTER_DOCX, letter_mail_docx_make)
 
-        # Masked values a page may reveal (docs/privacy.md §5): privacy sits below and
+        # Masked values a page may reveal (docs/privacy.md §masking): privacy sits below and
         # imports none of the apps whose records hold them. A letter's contact is known by
         # the blind index of their ID number; a person is shown by the pickers and a row's
         # registry columns (Mẫu 05).

@@ -124,7 +124,7 @@ RECOVERY_LABELS = {
 }
 
 
-# Section 1's values shown masked (docs/privacy.md §5): never prefilled into their inputs.
+# Section 1's values shown masked (docs/privacy.md §masking): never prefilled into their inputs.
 CONTACT_MASKED = ("contact_national_id", "contact_id_issue_date", "contact_mobile")
 
 
@@ -244,7 +244,7 @@ class RowForm(KeepMaskedMixin, forms.Form):
     user may see.
 
     The masked columns (ID number, dates of birth and issue, mobile) are never prefilled
-    (docs/privacy.md §5): `kept_from` is where a blank one takes its value — the saved row
+    (docs/privacy.md §masking): `kept_from` is where a blank one takes its value — the saved row
     (left out of `service_data`, so the row keeps it untouched) or the person picked for a
     new row (named by the hidden `picked_person`, their values saved with the row).
     """

@@ -136,7 +136,7 @@ def confirmation_errors(row) -> dict[str, list[str]]:
 
 
 def unconfirmed_id_message(national_id: str) -> str:
-    """Shown on pages and in messages: the number masked (docs/privacy.md §5); the clerk
+    """Shown on pages and in messages: the number masked (docs/privacy.md §masking); the clerk
     confirms by typing it again from the ID card (a field left blank keeps it unconfirmed)."""
     return _(
         "Số định danh %(value)s được đọc từ một ô kiểu số của Excel (đã thêm số 0 đầu): "

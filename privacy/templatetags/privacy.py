@@ -1,4 +1,4 @@
-"""Masked personal data on pages (docs/privacy.md §5): `{% load privacy %}`, then
+"""Masked personal data on pages (docs/privacy.md §masking): `{% load privacy %}`, then
 
 - `{{ value|masked:"requests_app.RequestRow.national_id" }}`: the value masked, nothing else
   (a value the page has not saved yet, a search result);

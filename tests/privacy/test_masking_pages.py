@@ -1,4 +1,4 @@
-"""Personal data masked on every page, and the deliberate, recorded reveal (docs/privacy.md §5).
+"""Personal data masked on every page, and the deliberate, recorded reveal (docs/privacy.md §masking).
 
 The matrix: every persona × every page that shows an ID number, a birth or ID issue date or a
 phone number. A full value is never in the HTML; the masked form is, wherever the persona sees
@@ -359,3 +359,44 @@ def test_a_reason_is_recorded_nfc_normalised_and_500_characters_are_enough(clien
     reason = unicodedata.normalize("NFD", "Đối chiếu hồ sơ") + "x" * 485
     assert client.post(url, {"reason": reason}).status_code == 200
     assert Access.objects.get().reason == unicodedata.normalize("NFC", reason)
+
+
+# --- the admin: an administrator sees these values masked too --------------------------------
+@pytest.mark.parametrize(
+    "model, name, values",
+    [
+        ("agencies/person", "holder", [HOLDER_ID]),
+        ("devices/device", "sim", [SIM_PHONE]),
+        ("requests_app/certrequest", "letter", [CONTACT_ID, CONTACT_MOBILE, CONTACT_ISSUED]),
+    ],
+)
+def test_the_admin_shows_an_administrator_the_values_masked(client, world, model, name, values):
+    client_of(client, world, "admin")
+    response = client.get(f"/quan-tri/{model}/{world[name].pk}/change/")
+    html = response.content.decode()
+    assert response.status_code == 200
+    for value in values:
+        for written in full_forms(value):
+            assert written not in html
+    assert any(shown in html for shown in (mask_id(values[0]), mask_phone(values[0])))
+
+
+def test_saving_a_person_in_the_admin_without_touching_the_masked_fields_keeps_them(
+    client, world
+):
+    holder = world["holder"]
+    client_of(client, world, "admin")
+    url = f"/quan-tri/agencies/person/{holder.pk}/change/"
+    form = client.get(url).context["adminform"].form
+    data = {
+        name: ("" if value is None else value)
+        for name, value in form.initial.items()
+        if name in form.fields
+    }
+    data.update(full_name="Nguyễn Văn Đổi Tên", organization=holder.organization_id)
+    data = {k: (v.pk if hasattr(v, "pk") else v) for k, v in data.items() if v is not None}
+    response = client.post(url, data)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    holder.refresh_from_db()
+    assert holder.full_name == "Nguyễn Văn Đổi Tên"
+    assert (holder.national_id, holder.date_of_birth) == (HOLDER_ID, date(1985, 5, 17))

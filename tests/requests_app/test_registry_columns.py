@@ -102,8 +102,10 @@ def test_the_mau_05_letter_page_and_editor_show_the_registry_columns(client, cas
         reverse("requests_app:edit", args=[letter.pk]),
     ):
         html = client.get(url).content.decode()
-        for text in ("012190004321", "15/08/2022", "Cục Cảnh sát QLHC về TTXH", "VT26000999"):
+        for text in ("********4321", "**/**/2022", "Cục Cảnh sát QLHC về TTXH", "VT26000999"):
             assert text in html, (url, text)
+        for text in ("012190004321", "15/08/2022"):
+            assert text not in html, ("masked: docs/privacy.md §masking", url, text)
 
 
 def test_picking_a_certificate_fills_the_registry_columns_read_only(client, cast):
@@ -118,7 +120,7 @@ def test_picking_a_certificate_fills_the_registry_columns_read_only(client, cast
     )
 
     form = response.context["form"]
-    assert form["registry_national_id"].value() == "012190005555"
+    assert form["registry_national_id"].value() == "********5555", "masked"
     assert form["registry_device_serial"].value() == "VT26000888"
     assert form.fields["registry_national_id"].disabled
     html = response.content.decode()
@@ -162,7 +164,7 @@ def test_a_row_sent_back_with_errors_still_shows_the_registry_columns(client, ca
 
     form = response.context["form"]
     assert form.errors
-    assert form["registry_national_id"].value() == "012190007777"
+    assert form["registry_national_id"].value() == "********7777", "masked"
     assert form["registry_device_serial"].value() == "VT26000777"
     assert not letter.rows.exists()
 
