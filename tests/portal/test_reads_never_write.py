@@ -317,6 +317,14 @@ ARGS = {
     "corrections:correct": lambda w: [{"pk": w.correction.pk}],
     "corrections:draft_letter": lambda w: [{"pk": w.correction.pk}],
     "corrections:reject": lambda w: [{"pk": w.correction.pk}],
+    # a reveal's GET is its reason's form: only its POST records the access
+    "privacy:reveal": lambda w: [
+        *(
+            {"label": "requests_app.RequestRow", "pk": row_pk, "field": "national_id"}
+            for _pk, row_pk in w.rows
+        ),
+        *({"label": "devices.Device", "pk": d.pk, "field": "phone"} for d in w.devices),
+    ],
 }
 
 

@@ -381,9 +381,7 @@ def test_the_admin_shows_an_administrator_the_values_masked(client, world, model
     assert any(shown in html for shown in (mask_id(values[0]), mask_phone(values[0])))
 
 
-def test_saving_a_person_in_the_admin_without_touching_the_masked_fields_keeps_them(
-    client, world
-):
+def test_saving_a_person_in_the_admin_without_touching_the_masked_fields_keeps_them(client, world):
     holder = world["holder"]
     client_of(client, world, "admin")
     url = f"/quan-tri/agencies/person/{holder.pk}/change/"

@@ -38,9 +38,7 @@ def row_edit(cert_request) -> str:
     return reverse("requests_app:row_edit", args=[cert_request.pk, cert_request.rows.get().pk])
 
 
-def test_section_one_shows_the_masked_values_as_placeholders_never_as_values(
-    client, cast, letter
-):
+def test_section_one_shows_the_masked_values_as_placeholders_never_as_values(client, cast, letter):
     sign_in(client, cast.clerk_a)
     page = client.get(editor(letter)).content.decode()
     for value in (CONTACT_ID, LETTER_CONTACT["contact_mobile"], "13/02/2018"):
@@ -50,9 +48,7 @@ def test_section_one_shows_the_masked_values_as_placeholders_never_as_values(
     assert "để trống để giữ nguyên" in page
 
 
-def test_saving_section_one_without_touching_a_masked_field_keeps_its_value(
-    client, cast, letter
-):
+def test_saving_section_one_without_touching_a_masked_field_keeps_its_value(client, cast, letter):
     sign_in(client, cast.clerk_a)
     posted = {**LETTER_CONTACT, "contact_mobile": "", "contact_name": "Lò Thị Hoa"}
     response = client.post(editor(letter), {**posted, "_action": "save"})
