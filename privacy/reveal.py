@@ -65,11 +65,14 @@ def shown_in_full(value) -> str:
 
 def masked_html(key: str, text: str, url: str = "", back: str = "", labels=None) -> SafeString:
     """A masked value on a page, with its reveal control when `url` is given: a link to the
-    reason form (`back`: the page to return to without JavaScript) that htmx opens in place."""
+    reason form (`back`: the page to return to without JavaScript, or its query already
+    encoded, "?next=…") that htmx opens in place."""
     if not url:
         return format_html('<span class="masked" data-masked="{}">{}</span>', key, text)
     show, title = labels or reveal_labels()
-    href = f"{url}?{urlencode({'next': back})}" if back else url
+    if back and not back.startswith("?"):
+        back = back_query(back)
+    href = f"{url}{back}"
     return format_html(
         '<span class="masked" data-masked="{key}">{text} <a class="reveal" href="{href}"'
         ' hx-get="{url}" hx-target="closest .masked" hx-swap="outerHTML" rel="nofollow"'
@@ -81,6 +84,10 @@ def masked_html(key: str, text: str, url: str = "", back: str = "", labels=None)
         title=title,
         show=show,
     )
+
+
+def back_query(back: str) -> str:
+    return f"?{urlencode({'next': back})}" if back else ""
 
 
 def reveal_labels() -> tuple[str, str]:
@@ -96,7 +103,7 @@ class Revealer:
 
     def __init__(self, user, *, back: str = ""):
         self.user = user
-        self.back = back
+        self.back = back_query(back)  # encoded once for the page
         self.scope = scope_for(user)
         self.labels = reveal_labels()
         self._may: dict[tuple[str, bool], bool] = {}

@@ -45,6 +45,8 @@ def test_the_clerk_reveals_an_id_number_in_place_with_a_reason(
     cell = page.locator('#bang-dong td[data-column="national_id"]')
     expect(cell).to_contain_text("********2345")
     assert ROW_ID not in page.content()
+    wider = "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    assert page.evaluate(wider) <= 0, "the controls' hidden labels widen no page"
     screenshot(page, "reveal-1-masked")
     cell.get_by_role("link", name=re.compile("Hiện")).click()
     reason = cell.get_by_role("textbox")
@@ -56,6 +58,7 @@ def test_the_clerk_reveals_an_id_number_in_place_with_a_reason(
     cell.get_by_role("textbox").fill("Đối chiếu căn cước theo đề nghị của Cục CTS&BMTT")
     cell.get_by_role("button", name="Xem").click()
     expect(cell).to_contain_text(ROW_ID)
+    assert page.evaluate(wider) <= 0
     screenshot(page, "reveal-3-revealed")
     access = Access.objects.get()
     assert access.reason == "Đối chiếu căn cước theo đề nghị của Cục CTS&BMTT"
