@@ -27,7 +27,7 @@ from tests.privacy.world import officer
 pytestmark = pytest.mark.django_db
 
 PERSONAS = ["clerk", "head", "officer", "ca", "subscriber", "admin", "dpo"]
-# Who may reveal a value of agency A's records (privacy/inventory.py, MASKED_READERS); the
+# Who may reveal a value of agency A's records (privacy/inventory.py, FULL_VALUE_READERS); the
 # subscriber too, for a value about themselves.
 REVEALERS = {"clerk", "officer", "ca"}
 
