@@ -4,7 +4,9 @@
   (a value the page has not saved yet, a search result);
 - `{% reveal cert_request "contact_national_id" %}`: a record's field masked, with the "Hiện"
   control when the user may see it in full (`privacy.reveal`); "" for no value, so
-  `{% reveal obj "field" as shown %}{{ shown|default:"—" }}`.
+  `{% reveal obj "field" as shown %}{{ shown|default:"—" }}`;
+- `{% full_values_allowed "devices.Device.phone" as can_full %}`: whether the user may ask
+  for an export with these fields in full (the link to it is drawn only then).
 """
 
 from django import template
@@ -23,3 +25,8 @@ def masked(value, key: str) -> str:
 @register.simple_tag(takes_context=True)
 def reveal(context, obj, field: str):
     return revealer_for(context["request"]).of(obj, field)
+
+
+@register.simple_tag(takes_context=True)
+def full_values_allowed(context, *keys: str) -> bool:
+    return all(masking.may_unmask(context["request"].user, key) for key in keys)

@@ -260,3 +260,17 @@ def test_a_full_export_imports_back_unchanged(client, cast):
     excel_confirm(client, target, preview.context["job"].pk)
     fields = list(excel.FIELD_COLUMN[excel.LAYOUT_CA])
     assert list(target.rows.values(*fields)) == list(source.rows.values(*fields))
+
+
+# --- the links to the exports with full values ----------------------------------------------
+@pytest.mark.parametrize("role", ROLES)
+def test_the_link_to_a_full_export_is_drawn_only_for_the_roles_that_may_have_it(client, w, role):
+    sign_in(client, w.users[role])
+    letter = client.get(reverse("requests_app:detail", args=[w.letter.pk]))
+    if role in SEE_LETTER:
+        full_url = reverse("requests_app:export_full", args=[w.letter.pk])
+        assert (full_url in letter.content.decode()) == (role in MAY_SEE_FULL)
+    devices = client.get(reverse("devices:list"))
+    if devices.status_code == 200:
+        drawn = reverse("devices:export_full") in devices.content.decode()
+        assert drawn == (role in MAY_SEE_FULL)
