@@ -239,6 +239,7 @@ class Access(models.Model):
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("người truy cập"), null=True,
         on_delete=models.DO_NOTHING, db_constraint=False, related_name="+",
+        db_index=False,  # privacy_access_actor_at serves it
     )  # fmt: skip
     actor_label = models.CharField(_("tên đăng nhập"), max_length=150, blank=True)
     channel = models.CharField(_("cách truy cập"), max_length=16, choices=AccessChannel.choices)
@@ -287,7 +288,7 @@ class AccessSubject(models.Model):
     access = models.ForeignKey(Access, on_delete=models.DO_NOTHING, related_name="subjects")
     person = models.ForeignKey(
         "agencies.Person", null=True, on_delete=models.DO_NOTHING, db_constraint=False,
-        related_name="+",
+        related_name="+", db_index=False,  # privacy_accsubj_person serves it
     )  # fmt: skip
     id_index = models.CharField(max_length=64, blank=True)
 
