@@ -7,6 +7,8 @@ correct it and draft a Mẫu 04; reject with a reason), drawn from the lifecycle
 is a message on its page.
 """
 
+from datetime import date
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -20,6 +22,7 @@ from portal.errors import DomainError
 from privacy import corrections
 from privacy.forms import CorrectionNoteForm, CorrectionRejectForm
 from privacy.lifecycle import CORRECTION_MOVES
+from privacy.masking import is_masked, masked
 from privacy.models import CorrectionRequest
 from requests_app.services import correction_request_draft_letter
 
@@ -73,6 +76,7 @@ def _detail(request, correction, *, reject_form=None, status=200):
             "correction": correction,
             "person": correction.person,
             "current": current_value(correction),
+            "new_value": new_value_shown(correction),
             "letter": letter,
             "transitions": correction.transitions.select_related("by"),
             "may_correct": "correct" in names,
@@ -85,15 +89,34 @@ def _detail(request, correction, *, reject_form=None, status=200):
     )
 
 
+def _person_key(correction: CorrectionRequest) -> str:
+    return f"agencies.Person.{correction.field}"
+
+
 def current_value(correction: CorrectionRequest) -> str:
-    """What the record says now, as the person typed it (dates dd/mm/yyyy)."""
+    """What the record says now (dates dd/mm/yyyy); an ID number, a date or a phone masked as
+    on every page (docs/privacy.md §masking): the clerk checks the person's papers."""
     person = correction.person
     if correction.field == "unit":
         return person.organization.name
     value = getattr(person, correction.field)
+    if not value:
+        return "—"
+    if is_masked(_person_key(correction)):
+        return masked(_person_key(correction), value)
     if hasattr(value, "strftime"):
         return value.strftime("%d/%m/%Y")
-    return value or "—"
+    return value
+
+
+def new_value_shown(correction: CorrectionRequest) -> str:
+    """The value asked for, masked like the record's when the field is masked."""
+    if is_masked(_person_key(correction)) and correction.new_value:
+        value = correction.new_value
+        if correction.field in ("date_of_birth", "id_issue_date"):
+            value = date.fromisoformat(value)
+        return masked(_person_key(correction), value)
+    return correction.new_value_display
 
 
 @login_required

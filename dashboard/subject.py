@@ -33,7 +33,7 @@ from certificates.models import Certificate
 from devices.models import Device, HandoverItem, LossReport
 from portal.models import Notification
 from privacy.choices import DataCategory, LegalBasis
-from privacy.inventory import BLIND_INDEX, PersonalField, by_model
+from privacy.inventory import BLIND_INDEX, SELF, PersonalField, by_model
 from privacy.models import Access, CorrectionRequest
 from requests_app.models import CertRequest, RequestRow
 
@@ -171,7 +171,14 @@ def label_of(model: str, name: str) -> str:
 
 
 def _declared(model: str) -> list[PersonalField]:
-    return [entry for entry in by_model().get(model, []) if entry.purpose is not BLIND_INDEX]
+    """The fields of `model` the person is shown: their own data and what the inventory lets
+    them see (SELF); never a blind index."""
+    return [
+        entry
+        for entry in by_model().get(model, [])
+        if entry.purpose is not BLIND_INDEX
+        and (SELF in entry.unmasked or model != "privacy.Access")
+    ]
 
 
 def _value(model: str, obj, name: str) -> Value:
@@ -332,12 +339,22 @@ def _correction_context(correction):
 
 
 def _accesses(person):
-    return Access.objects.about(person).order_by("-at", "-pk")
+    return Access.objects.about(person).select_related("actor__person").order_by("-at", "-pk")
+
+
+def _actor_name(access) -> str:
+    """Who looked, by name (their person record's, else their account's), not username."""
+    actor = access.actor
+    if actor is None:
+        return ""
+    person = getattr(actor, "person", None)
+    return person.full_name if person is not None else actor.get_full_name()
 
 
 def _access_context(access):
     return display(access.at), [
         _ctx(_("Thời điểm"), access.at, "at"),
+        _ctx(_("Người xem"), _actor_name(access), "actor"),
         _ctx(_("Cách truy cập"), access.get_channel_display(), "channel"),
         _ctx(_("Trường dữ liệu"), ", ".join(access.fields), "fields"),
     ]

@@ -20,4 +20,8 @@ class DevicesConfig(AppConfig):
         from privacy.access import Subject
         from privacy.reveal import reveal_register
 
-        reveal_register(Device, subject=lambda device: Subject(device.holder_id, ""))
+        reveal_register(
+            Device,
+            org_path=lambda device: device.agency.path if device.agency_id else "",
+            subject=lambda device: Subject(device.holder_id, ""),
+        )

@@ -83,13 +83,16 @@ class Disclosure:
 MASKED = Disclosure()
 
 
-def disclosure_for(user, keys: Iterable[str], *, reason: str, channel: str) -> Disclosure:
+def disclosure_for(
+    user, keys: Iterable[str], *, reason: str, channel: str, org_path: str | None = None
+) -> Disclosure:
     """Full values of `keys` for `user`, who has already been given the records through
     `visible_to`. Refused with a DomainError, before anything is read or written: `forbidden`
     when the user may not see one of the fields in full (the API answers 403), and
-    `reason_required` / `reason_too_long` for the reason."""
+    `reason_required` / `reason_too_long` for the reason. `org_path`: the organisation of the
+    records, when they share one (`may_unmask`)."""
     keys = sorted(set(keys))
-    refused = [key for key in keys if not may_unmask(user, key)]
+    refused = [key for key in keys if not may_unmask(user, key, org_path=org_path)]
     if refused:
         raise DomainError(
             _(
@@ -111,9 +114,9 @@ def disclosure_for(user, keys: Iterable[str], *, reason: str, channel: str) -> D
     return Disclosure(frozenset(keys), reason, channel)
 
 
-def may_disclose(user, keys: Iterable[str]) -> bool:
+def may_disclose(user, keys: Iterable[str], *, org_path: str | None = None) -> bool:
     """Whether `user` may ask for every field of `keys` in full."""
-    return all(may_unmask(user, key) for key in keys)
+    return all(may_unmask(user, key, org_path=org_path) for key in keys)
 
 
 class FullExportForm(forms.Form):
@@ -136,6 +139,7 @@ def full_export_page(
     back_url: str,
     build: Callable[[Disclosure], tuple[HttpResponse, list[Subject], object]],
     refuse: Callable[[], str | None] = lambda: None,
+    org_path: str | None = None,
 ) -> HttpResponse:
     """The page of an export with full values: GET shows what the file will hold in full and
     asks why; POST checks the right and the reason, then `build(disclosure)` writes the file
@@ -144,7 +148,7 @@ def full_export_page(
     A user who may not see these fields in full gets the page with the refusal, status 403,
     and nothing is written; `refuse()` may name another reason not to build (too many rows)."""
     keys = sorted(set(keys))
-    allowed = may_disclose(request.user, keys)
+    allowed = may_disclose(request.user, keys, org_path=org_path)
     form = FullExportForm(request.POST if request.method == "POST" else None)
     error = None
     if not allowed:
@@ -161,6 +165,7 @@ def full_export_page(
                     keys,
                     reason=form.cleaned_data["reason"],
                     channel=AccessChannel.EXPORT,
+                    org_path=org_path,
                 )
             except DomainError as exc:
                 form.add_error("reason", exc.message)

@@ -314,10 +314,13 @@ FIELDS: tuple[PersonalField, ...] = tuple(
     # privacy: a data subject's request to correct their record, and the clerk's answer
     + D("privacy.CorrectionRequest", "new_value reason decision_note", C.DOCUMENT,
         CORRECTIONS, B.DATA_PROTECTION, KEPT_CORRECTION,
-        (Role.AGENCY_CLERK, Role.AGENCY_HEAD, Role.ADMINISTRATOR, SELF))
+        (Role.AGENCY_CLERK, SELF))
     # privacy: the access log names who looked and whose data they saw
-    + D("privacy.Access", "actor_label reason object_repr", C.ACTIVITY, ACCESS_LOG,
+    + D("privacy.Access", "reason object_repr", C.ACTIVITY, ACCESS_LOG,
         B.DATA_PROTECTION, KEPT_ACCESS, (Role.DATA_PROTECTION_OFFICER, Role.ADMINISTRATOR, SELF))
+    # the username of who looked: the subject is told their name and role instead
+    + D("privacy.Access", "actor_label", C.ACTIVITY, ACCESS_LOG, B.DATA_PROTECTION,
+        KEPT_ACCESS, (Role.DATA_PROTECTION_OFFICER, Role.ADMINISTRATOR))
     + D("privacy.AccessSubject", "person id_index", C.IDENTITY, ACCESS_LOG, B.DATA_PROTECTION,
         KEPT_ACCESS, (Role.DATA_PROTECTION_OFFICER, Role.ADMINISTRATOR, SELF))
 )  # fmt: skip

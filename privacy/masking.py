@@ -15,6 +15,7 @@ as one by an import of an exported file.
 from datetime import date
 
 from agencies.access import scope_for
+from agencies.choices import Role
 from privacy.inventory import SELF, declared
 
 MASK = "*"
@@ -68,10 +69,15 @@ def masked(field_key: str, value) -> str:
     return MASKS[field_key.rsplit(".", 1)[-1]](value)
 
 
-def may_unmask(user, field_key: str, *, subject_person_id: int | None = None) -> bool:
+def may_unmask(
+    user, field_key: str, *, subject_person_id: int | None = None, org_path: str | None = None
+) -> bool:
     """Whether `user` may see the field in full: a role the inventory names for it (the caller
     has already scoped the record with `visible_to`), or the person the value is about when
-    the inventory lets them (SELF)."""
+    the inventory lets them (SELF). Given the record's organisation (`org_path`), the role must
+    be held for it: a head of one agency who is a clerk of another, or an administrator who is
+    a clerk somewhere, opens only the records of the clerk's agency. A CA operator's role
+    covers every record that reaches the CA (its scope)."""
     entry = declared().get(field_key)
     if entry is None:
         return False
@@ -80,4 +86,7 @@ def may_unmask(user, field_key: str, *, subject_person_id: int | None = None) ->
     if own and SELF in entry.unmasked:
         return True
     # The roles held, not `has_role`: being an administrator does not open personal data.
-    return bool(scope.roles.intersection(entry.unmasked))
+    roles = scope.roles.intersection(entry.unmasked)
+    if org_path is None:
+        return bool(roles)
+    return any(role == Role.CA_OPERATOR or scope.holds(role, org_path) for role in roles)

@@ -35,16 +35,21 @@ class Target:
     label: str
     visible: Callable
     subject: Callable[[object], Subject]
+    # the path of the organisation the record belongs to (`may_unmask`'s `org_path`)
+    org_path: Callable[[object], str | None]
 
 
 _TARGETS: dict[str, Target] = {}
 
 
-def reveal_register(model, *, visible: Callable | None = None, subject=Subject.of) -> None:
+def reveal_register(
+    model, *, org_path: Callable, visible: Callable | None = None, subject=Subject.of
+) -> None:
     """Let pages reveal the masked fields of `model` (called from the owning app's
-    AppConfig.ready()); `visible` defaults to `model.objects.visible_to`."""
+    AppConfig.ready()); `visible` defaults to `model.objects.visible_to`; `org_path(obj)` is
+    the path of the organisation the record belongs to."""
     label = model._meta.label
-    _TARGETS[label] = Target(label, visible or model.objects.visible_to, subject)
+    _TARGETS[label] = Target(label, visible or model.objects.visible_to, subject, org_path)
 
 
 def reveal_target(label: str) -> Target | None:

@@ -167,7 +167,9 @@ def reveal(request, label: str, pk: int, field: str):
         raise Http404
     obj = reveal_fetch(target, request.user, pk)
     subject = target.subject(obj)
-    if not may_unmask(request.user, key, subject_person_id=subject.person_id):
+    if not may_unmask(
+        request.user, key, subject_person_id=subject.person_id, org_path=target.org_path(obj)
+    ):
         raise PermissionDenied
     value = getattr(obj, field)
     if value in (None, ""):

@@ -282,3 +282,14 @@ def test_a_letter_that_cannot_be_drafted_leaves_everything_as_it_was(cast):
     assert Person.objects.get(pk=cast.subscriber.pk).full_name == cast.subscriber.full_name
     assert not AuditEvent.objects.filter(action="person.correct").exists()
     assert busy.agency.cert_requests.filter(form=FormKind.RENEW_CHANGE).count() == 0
+
+
+@pytest.mark.parametrize("user", ["clerk_a", "head_a"])
+def test_an_id_number_correction_shows_both_numbers_masked_to_the_agency(cast, client, user):
+    new_id = "001190099999"
+    correction = submit(cast, field=F.NATIONAL_ID, value=new_id, reason="CCCD cấp lại")
+    sign_in(client, getattr(cast, user))
+    page = client.get(reverse("corrections:detail", args=[correction.pk])).content.decode()
+    assert new_id not in page and cast.subscriber.national_id not in page
+    assert "********9999" in page
+    assert "********" + cast.subscriber.national_id[-4:] in page

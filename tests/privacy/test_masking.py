@@ -41,3 +41,22 @@ def test_a_person_may_see_their_own_values_and_a_stranger_may_not(cast):
     assert not may_unmask(cast.subscriber_user, key, subject_person_id=other.pk)
     assert may_unmask(cast.clerk_a, key, subject_person_id=other.pk)
     assert not may_unmask(cast.clerk_a, "agencies.Person.shoe_size")
+
+
+def test_a_role_opens_full_values_only_for_the_organisation_it_is_held_for(cast):
+    key = "agencies.Person.national_id"
+    # the head of agency A who is also a clerk of agency B
+    f.MembershipFactory(user=cast.head_a, role="agency_clerk", organization=cast.agency_b)
+    cast.head_a.__dict__.pop("_portal_scope", None)  # the scope is read once per user object
+    in_a = f.PersonFactory(organization=cast.agency_a)
+    in_b = f.PersonFactory(organization=cast.agency_b)
+    assert not may_unmask(cast.head_a, key, org_path=in_a.organization.path)
+    assert may_unmask(cast.head_a, key, org_path=in_b.organization.path)
+    # an administrator who is a clerk of agency A opens agency A only
+    f.MembershipFactory(user=cast.admin, role="agency_clerk", organization=cast.agency_a)
+    cast.admin.__dict__.pop("_portal_scope", None)
+    in_c = f.PersonFactory(organization=cast.agency_c)
+    assert may_unmask(cast.admin, key, org_path=in_a.organization.path)
+    assert not may_unmask(cast.admin, key, org_path=in_c.organization.path)
+    # the CA operator's role covers what reaches the CA, wherever it comes from
+    assert may_unmask(cast.ca_operator, key, org_path=in_c.organization.path)

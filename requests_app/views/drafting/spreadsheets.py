@@ -1,5 +1,6 @@
 """The Excel import (upload, preview, confirmation) and export of a letter."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
@@ -188,6 +189,16 @@ def excel_export_full(request, pk: int):
     if not keys:
         raise Http404
 
+    limit = settings.PORTAL_EXPORT_INLINE_MAX_ROWS
+
+    def refuse():
+        if cert_request.rows.count() > limit:
+            return _(
+                "Văn bản có hơn %(max)d dòng: tệp có giá trị đầy đủ chỉ xuất tối đa %(max)d "
+                "dòng. Hãy dùng tệp xuất thường (đã che) hoặc đề nghị Sở KH&CN, Cục CTS&BMTT."
+            ) % {"max": limit}
+        return None
+
     def build(disclosure: Disclosure):
         response, rows = _export(cert_request, disclosure)
         return response, [row_subject(row) for row in rows], cert_request
@@ -198,6 +209,8 @@ def excel_export_full(request, pk: int):
         title=str(cert_request),
         back_url=reverse("requests_app:detail", args=[cert_request.pk]),
         build=build,
+        refuse=refuse,
+        org_path=cert_request.agency.path,
     )
 
 
