@@ -3,12 +3,14 @@
 `rotate_field_keys` command both call `reencrypt_model`.
 
 Works on raw column values through a cursor, so it reads what the database holds whatever the
-model would make of it: a value in clear (not yet a Fernet token) is encrypted, a token under
-an older key is re-encrypted under the first key, a token under the first key is left alone;
+model would make of it: a value in clear (not yet a token) is encrypted, a token under an older
+key or in the older format (Fernet) is re-encrypted under the first key in the current format,
+a current token under the first key is left alone;
 each row's blind indexes are recomputed from the clear value (a new PORTAL_BLIND_INDEX_KEY
 takes effect the same way). A row is rewritten only when something changed, each batch in its
 own transaction: a run stopped half-way resumes where it stopped, and a second run writes
-nothing (idempotent).
+nothing (idempotent). On PostgreSQL a batch's changed rows are written by one UPDATE joined
+to their new values, not one statement a row.
 """
 
 from dataclasses import dataclass
@@ -16,7 +18,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db import connections, transaction
 
-from portal.field_crypto import TOKEN_PREFIX, blind_index, decrypt, encrypt, is_current
+from portal.field_crypto import blind_index, decrypt, encrypt, is_current, is_token
 
 
 @dataclass
@@ -31,15 +33,16 @@ def encrypted_fields(model) -> list:
 
 
 def _clear(raw: str) -> str:
-    return decrypt(raw) if raw.startswith(TOKEN_PREFIX) else raw
+    return decrypt(raw) if is_token(raw) else raw
 
 
-def _stored(raw: str, *, reverse: bool) -> str:
+def _stored(raw: str, clear: str, *, reverse: bool) -> str:
+    """What the column should hold for a value stored as `raw`, whose clear text is `clear`."""
     if reverse:
-        return _clear(raw)
-    if raw.startswith(TOKEN_PREFIX) and is_current(raw):
+        return clear
+    if is_current(raw):
         return raw
-    return encrypt(_clear(raw))
+    return encrypt(clear)
 
 
 def reencrypt_model(
@@ -68,10 +71,7 @@ def reencrypt_model(
         f"SELECT {pk}, {', '.join(quote(c) for c in columns)} FROM {quote(opts.db_table)} "  # noqa: S608
         f"WHERE {pk} > %s ORDER BY {pk} LIMIT %s{lock}"
     )
-    update = (
-        f"UPDATE {quote(opts.db_table)} SET "  # noqa: S608
-        f"{', '.join(f'{quote(c)} = %s' for c in columns)} WHERE {pk} = %s"
-    )
+    update = _update_statement(connection, quote(opts.db_table), pk, [quote(c) for c in columns])
     last = after_pk
     while True:
         with transaction.atomic(using=using):
@@ -84,23 +84,52 @@ def reencrypt_model(
             for row in rows:
                 raw = [None if value is None else str(value) for value in row[1 : 1 + len(fields)]]
                 old_indexes = list(row[1 + len(fields) :])
-                new = [value if not value else _stored(value, reverse=reverse) for value in raw]
-                clear = {
-                    field.attname: _clear(value) if value else ""
-                    for field, value in zip(fields, raw, strict=True)
-                }
-                indexes = [blind_index(clear[field.attname]) for field, _i in indexed]
+                clear = [_clear(value) if value else "" for value in raw]
+                new = [
+                    _stored(value, text, reverse=reverse) if value else value
+                    for value, text in zip(raw, clear, strict=True)
+                ]
+                clear_of = dict(zip((field.attname for field in fields), clear, strict=True))
+                indexes = [blind_index(clear_of[field.attname]) for field, _i in indexed]
                 if new != raw or indexes != old_indexes:
                     changes.append([*new, *indexes, row[0]])
             if changes:
-                with connection.cursor() as cursor:
-                    cursor.executemany(update, changes)
+                update(changes)
             count.rows += len(rows)
             count.written += len(changes)
             last = rows[-1][0]
         if progress is not None:
             progress(opts.label, last)
     return count
+
+
+def _update_statement(connection, table: str, pk: str, columns: list[str]):
+    """A function writing a batch's changes (lists of the columns' new values, then the key):
+    on PostgreSQL one UPDATE … FROM (VALUES …) for the whole batch, elsewhere one statement a
+    row."""
+    if connection.vendor != "postgresql":
+        sql = f"UPDATE {table} SET {', '.join(f'{c} = %s' for c in columns)} WHERE {pk} = %s"  # noqa: S608
+
+        def each(changes: list[list]) -> None:
+            with connection.cursor() as cursor:
+                cursor.executemany(sql, changes)
+
+        return each
+    names = [f"c{i}" for i in range(len(columns))]
+    assignments = ", ".join(
+        f"{column} = v.{name}" for column, name in zip(columns, names, strict=True)
+    )
+    row = "(" + ", ".join(["%s::text"] * len(columns) + ["%s"]) + ")"
+
+    def joined(changes: list[list]) -> None:
+        sql = (
+            f"UPDATE {table} SET {assignments} FROM (VALUES {', '.join([row] * len(changes))}) "  # noqa: S608
+            f"AS v({', '.join(names)}, pk) WHERE {table}.{pk} = v.pk"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [value for change in changes for value in change])
+
+    return joined
 
 
 def encrypt_rows_migration(*labels: str, reverse_too: bool = True):
