@@ -128,19 +128,20 @@ def _ring_of(listed: tuple[str, ...], dev_allowed: bool) -> KeyRing:
     )
 
 
-# The ring of the settings last seen, with a copy of them: every value read or written asks
-# for it, and comparing two short lists costs less than hashing them for the cache.
-_last: tuple = (None, None, None)
+# The ring of the keys last seen, with a copy of them: every value read or written asks for
+# it, and comparing two short lists costs less than hashing them for the cache. The
+# development flag matters only while no key is listed.
+_last: tuple = ([], None)
 
 
 def _ring() -> KeyRing:
     global _last
-    listed, dev_allowed = settings.PORTAL_FIELD_KEYS, settings.CA_ALLOW_DEV_PASSPHRASE
-    seen, seen_dev, ring = _last
-    if ring is not None and seen == listed and seen_dev == dev_allowed:
+    listed = settings.PORTAL_FIELD_KEYS
+    seen, ring = _last
+    if listed and ring is not None and seen == listed:
         return ring
-    ring = _ring_of(tuple(listed), bool(dev_allowed))
-    _last = (listed[:], dev_allowed, ring)
+    ring = _ring_of(tuple(listed), bool(settings.CA_ALLOW_DEV_PASSPHRASE))
+    _last = (listed[:], ring)
     return ring
 
 

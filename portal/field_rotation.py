@@ -71,7 +71,7 @@ def reencrypt_model(
         f"SELECT {pk}, {', '.join(quote(c) for c in columns)} FROM {quote(opts.db_table)} "  # noqa: S608
         f"WHERE {pk} > %s ORDER BY {pk} LIMIT %s{lock}"
     )
-    update = _update_statement(connection, quote(opts.db_table), pk, [quote(c) for c in columns])
+    update = _update_statement(connection, opts, columns)
     last = after_pk
     while True:
         with transaction.atomic(using=using):
@@ -103,12 +103,15 @@ def reencrypt_model(
     return count
 
 
-def _update_statement(connection, table: str, pk: str, columns: list[str]):
+def _update_statement(connection, opts, columns: list[str]):
     """A function writing a batch's changes (lists of the columns' new values, then the key):
-    on PostgreSQL one UPDATE … FROM (VALUES …) for the whole batch, elsewhere one statement a
-    row."""
+    on PostgreSQL one UPDATE joined to the batch's values passed as one array a column (no
+    statement text growing with the batch), elsewhere one statement a row."""
+    quote = connection.ops.quote_name
+    table, pk = quote(opts.db_table), quote(opts.pk.column)
     if connection.vendor != "postgresql":
-        sql = f"UPDATE {table} SET {', '.join(f'{c} = %s' for c in columns)} WHERE {pk} = %s"  # noqa: S608
+        assignments = ", ".join(f"{quote(c)} = %s" for c in columns)
+        sql = f"UPDATE {table} SET {assignments} WHERE {pk} = %s"  # noqa: S608
 
         def each(changes: list[list]) -> None:
             with connection.cursor() as cursor:
@@ -116,18 +119,17 @@ def _update_statement(connection, table: str, pk: str, columns: list[str]):
 
         return each
     names = [f"c{i}" for i in range(len(columns))]
-    assignments = ", ".join(
-        f"{column} = v.{name}" for column, name in zip(columns, names, strict=True)
+    sql = (
+        f"UPDATE {table} SET "  # noqa: S608
+        + ", ".join(f"{quote(c)} = v.{n}" for c, n in zip(columns, names, strict=True))
+        + f" FROM unnest({', '.join(['%s::text[]'] * len(columns))}, "
+        f"%s::{opts.pk.rel_db_type(connection)}[]) AS v({', '.join(names)}, pk) "
+        f"WHERE {table}.{pk} = v.pk"
     )
-    row = "(" + ", ".join(["%s::text"] * len(columns) + ["%s"]) + ")"
 
     def joined(changes: list[list]) -> None:
-        sql = (
-            f"UPDATE {table} SET {assignments} FROM (VALUES {', '.join([row] * len(changes))}) "  # noqa: S608
-            f"AS v({', '.join(names)}, pk) WHERE {table}.{pk} = v.pk"
-        )
         with connection.cursor() as cursor:
-            cursor.execute(sql, [value for change in changes for value in change])
+            cursor.execute(sql, [list(values) for values in zip(*changes, strict=True)])
 
     return joined
 
