@@ -13,7 +13,8 @@ path), the certificates by SQL: 1M people and certificates seed in a few minutes
 and the load average are printed with every figure.
 
 Prints, each the median and p95 of --repeat requests served in process (Django's test client),
-encrypted and before, and the ratio:
+encrypted and before, and the ratio; the two states alternate --rounds times, so that the
+load of a shared machine falls on both alike:
 
 1. the certificate list `/chung-thu/` and its API as the CA operator, first page;
 2. the letter's page as the officer (first page of rows) and its rows API, first page;
@@ -23,9 +24,12 @@ encrypted and before, and the ratio:
 5. the seeding steps: 2,000 people through bulk_create (each encrypts 4 values and computes
    one blind index: a person's write), the rest encrypted by `reencrypt_model`.
 
-"Before" is measured by writing every value back in clear (`reencrypt_model(reverse=True)`)
+"Before" is measured by writing the values back in clear (`reencrypt_model(reverse=True)`)
 and replacing, in this process only, the encrypted fields' conversions by the plain ones of
-CharField and DateField: the same code, data and queries without the cryptography.
+CharField and DateField: the same code, data and queries without the cryptography. The
+people written by SQL stay encrypted in both states (no measured request reads them: the
+certificate lists load no person, the search finds one of the first 2,000), so that a switch
+rewrites a few thousand rows, not a million.
 Goal: the encrypted pages within 10 % (and 15 ms) of before, the 150 ms page goal still met."""
 
 import argparse
@@ -33,6 +37,7 @@ import gc
 import os
 import statistics as stats
 import time
+from collections import defaultdict
 from datetime import date, timedelta
 
 import _setup
@@ -63,13 +68,14 @@ def _people(agency, first: int, n: int) -> list:
     ]
 
 
-def seed_certificates(agency, n: int) -> dict[str, float]:
+def seed_certificates(agency, n: int) -> tuple[dict[str, tuple[float, int]], int | None]:
     """`n` people of `agency` with a certificate each. The first SAMPLE_PEOPLE go through
     `bulk_create` (each encrypts 4 values and computes one blind index: what a write costs).
     On PostgreSQL the rest are written in clear by one INSERT … SELECT and then encrypted by
     `reencrypt_model`, the path of the migrations and `rotate_field_keys` (the 1M-certificate
     run seeds in minutes, not an hour); elsewhere by `bulk_create`. The certificates by one
-    INSERT … SELECT (PostgreSQL) or `bulk_create`. Returns the seconds of each step."""
+    INSERT … SELECT (PostgreSQL) or `bulk_create`. Returns the seconds and rows of each step,
+    and the key of the first person written by SQL (None without)."""
     from django.db import connection
     from django.utils import timezone
 
@@ -103,7 +109,7 @@ def seed_certificates(agency, n: int) -> dict[str, float]:
             ),
             batch_size=2000,
         )
-        return spent
+        return spent, None
     p0, rest = last_id(Person), n - sample
     started = time.perf_counter()
     insert_select(
@@ -146,21 +152,24 @@ def seed_certificates(agency, n: int) -> dict[str, float]:
     )
     reset_sequences("certificates_certificate")
     spent["certificates inserted (SQL)"] = (time.perf_counter() - started, n)
-    return spent
+    return spent, p0 + 1
 
 
 def load() -> str:
     return " ".join(f"{value:.2f}" for value in os.getloadavg())
 
 
-def timed(function, repeat: int) -> tuple[float, float]:
-    function()  # warm
+def samples(function, n: int) -> list[float]:
     times = []
-    for _ in range(repeat):
+    for _ in range(n):
         started = time.perf_counter()
         function()
         times.append(time.perf_counter() - started)
-    times.sort()
+    return times
+
+
+def summary(times: list[float]) -> tuple[float, float]:
+    times = sorted(times)
     return stats.median(times), times[min(len(times) - 1, round(0.95 * (len(times) - 1)))]
 
 
@@ -172,50 +181,86 @@ def get(client, url):
     return request
 
 
-def measurements(clients, letter_pk: int, repeat: int) -> dict[str, tuple[float, float]]:
+def requests_measured(clients, letter_pk: int) -> dict:
     from agencies.models import Person
     from requests_app.models import RequestRow
 
     operator, officer = clients
     return {
-        "certificate list, CA operator": timed(get(operator, "/chung-thu/"), repeat),
-        "API certificates, CA operator": timed(get(operator, "/api/v1/chung-thu/"), repeat),
-        "letter page, officer": timed(get(officer, f"/van-ban/{letter_pk}/"), repeat),
-        "API letter rows, first page": timed(
-            get(officer, f"/api/v1/van-ban/{letter_pk}/dong/?page_size=50"), repeat
+        "certificate list, CA operator": get(operator, "/chung-thu/"),
+        "API certificates, CA operator": get(operator, "/api/v1/chung-thu/"),
+        "letter page, officer": get(officer, f"/van-ban/{letter_pk}/"),
+        "API letter rows, first page": get(
+            officer, f"/api/v1/van-ban/{letter_pk}/dong/?page_size=50"
         ),
-        "every row of the letter (ORM)": timed(
-            lambda: list(RequestRow.objects.filter(cert_request_id=letter_pk)), repeat
+        "every row of the letter (ORM)": lambda: list(
+            RequestRow.objects.filter(cert_request_id=letter_pk)
         ),
-        "exact search by ID (index, both)": timed(
-            lambda: list(Person.objects.with_national_id("700000000042")), repeat
+        "exact search by ID (index, both)": lambda: list(
+            Person.objects.with_national_id("700000000042")
         ),
     }
 
 
-def in_clear() -> None:
-    """The data written back in clear and the encrypted fields reading it as plain fields:
-    this process only, to measure "before"."""
-    from django.apps import apps
-    from django.db import models
+class States:
+    """The two states measured, switched back and forth in this process: "encrypted" as
+    deployed, and "before": every value the measured requests read written back in clear
+    (every table's, but for the people written by SQL, which no measured request reads: they
+    stay encrypted, or a switch would rewrite a million rows) and the encrypted fields reading
+    and writing it as plain CharField and DateField."""
 
-    from portal import field_crypto
-    from portal.field_rotation import encrypted_fields, reencrypt_model
+    def __init__(self, first_unread_person: int | None):
+        from django.apps import apps
 
-    for model in apps.get_models():
-        if encrypted_fields(model):
-            reencrypt_model(model, reverse=True)
-    mixin = field_crypto._EncryptedMixin
-    mixin.from_db_value = lambda self, value, expression, connection: self.to_python(value)
-    field_crypto.EncryptedCharField.get_db_prep_value = models.CharField.get_db_prep_value
-    field_crypto.EncryptedDateField.get_db_prep_value = models.DateField.get_db_prep_value
+        from portal import field_crypto
+        from portal.field_rotation import encrypted_fields
+
+        self.models = [model for model in apps.get_models() if encrypted_fields(model)]
+        self.limit = first_unread_person
+        self.crypto = field_crypto
+        self.original = (
+            field_crypto._EncryptedMixin.from_db_value,
+            field_crypto.EncryptedCharField.get_db_prep_value,
+            field_crypto.EncryptedDateField.get_db_prep_value,
+        )
+
+    def _rewrite(self, reverse: bool) -> None:
+        from agencies.models import Person
+        from portal.field_rotation import reencrypt_model
+
+        for model in self.models:
+            before_pk = self.limit if model is Person else None
+            reencrypt_model(model, reverse=reverse, before_pk=before_pk)
+
+    def before(self) -> None:
+        from django.db import models
+
+        self._rewrite(reverse=True)
+        crypto = self.crypto
+        crypto._EncryptedMixin.from_db_value = lambda self, value, expression, connection: (
+            self.to_python(value)
+        )
+        crypto.EncryptedCharField.get_db_prep_value = models.CharField.get_db_prep_value
+        crypto.EncryptedDateField.get_db_prep_value = models.DateField.get_db_prep_value
+
+    def encrypted(self) -> None:
+        crypto = self.crypto
+        (
+            crypto._EncryptedMixin.from_db_value,
+            crypto.EncryptedCharField.get_db_prep_value,
+            crypto.EncryptedDateField.get_db_prep_value,
+        ) = self.original
+        self._rewrite(reverse=False)
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--certificates", type=int, default=20_000)
     parser.add_argument("--rows", type=int, default=1000)
-    parser.add_argument("--repeat", type=int, default=20)
+    parser.add_argument("--repeat", type=int, default=20, help="requests a line in each state")
+    parser.add_argument(
+        "--rounds", type=int, default=5, help="times the two states alternate (shared machine)"
+    )
     args = parser.parse_args()
 
     _setup.configure()
@@ -227,7 +272,7 @@ def main() -> int:
 
         started = time.perf_counter()
         letter_pk, agency, _clerk, officer, operator = seed_letter(args.rows)
-        steps = seed_certificates(agency, args.certificates)
+        steps, first_unread_person = seed_certificates(agency, args.certificates)
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute("ANALYZE")
@@ -241,20 +286,32 @@ def main() -> int:
             each = seconds / max(count, 1) * 1e6
             print(f"  {label}: {count:,} in {seconds:.1f} s, {each:.0f} µs each", flush=True)
         _setup.serve_pages()
-        gc.collect()
-        gc.freeze()
         clients = Client(), Client()
         sign_in(clients[0], operator)
         sign_in(clients[1], officer)
-        encrypted = measurements(clients, letter_pk, args.repeat)
-        started = time.perf_counter()
-        in_clear()
+        measured = requests_measured(clients, letter_pk)
+        for request in measured.values():
+            request()  # warm
+        gc.collect()
+        gc.freeze()
+        states = States(first_unread_person)
+        times = {"encrypted": defaultdict(list), "before": defaultdict(list)}
+        per_round = max(1, args.repeat // args.rounds)
+        switching = 0.0
+        for _round in range(args.rounds):
+            for state in ("encrypted", "before"):
+                started = time.perf_counter()
+                getattr(states, state)()
+                switching += time.perf_counter() - started
+                for label, request in measured.items():
+                    times[state][label] += samples(request, per_round)
         print(
-            f"(values written back in clear in {time.perf_counter() - started:.1f} s; "
-            f"load average {load()})",
+            f"{args.rounds} rounds of {per_round} requests a line in each state, alternately "
+            f"(switching took {switching:.1f} s); load average {load()}",
             flush=True,
         )
-        before = measurements(clients, letter_pk, args.repeat)
+        encrypted = {label: summary(t) for label, t in times["encrypted"].items()}
+        before = {label: summary(t) for label, t in times["before"].items()}
 
         met_all = True
         print(f"\n{'':<34} {'encrypted':>22} {'before':>22}   ratio")

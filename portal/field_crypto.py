@@ -71,13 +71,14 @@ class FieldKeyError(ImproperlyConfigured):
 @dataclass(frozen=True)
 class KeyRing:
     """Every listed key made ready once: the first's key id and cipher (encrypting), each
-    key's cipher by key id (decrypting), and every key's MultiFernet for older tokens."""
+    key's cipher and associated data by the head of its tokens, "v2:<key id>:" (decrypting),
+    and every key's MultiFernet for older tokens."""
 
     keys: tuple[str, ...]
     kid: str
     head: str  # "v2:<first kid>:", what a token under the current key starts with
     cipher: AESGCM
-    ciphers: dict[str, AESGCM]
+    openers: dict[str, tuple[AESGCM, bytes]]
     fernet: MultiFernet
 
 
@@ -123,25 +124,33 @@ def _ring_of(listed: tuple[str, ...], dev_allowed: bool) -> KeyRing:
         head=f"{TOKEN_PREFIX}{kid}:",
         cipher=cipher,
         # The first key wins a (vanishingly unlikely) key id shared with another.
-        ciphers=dict(reversed(derived)),
+        openers={
+            f"{TOKEN_PREFIX}{kid}:": (cipher, f"{TOKEN_PREFIX}{kid}:".encode())
+            for kid, cipher in reversed(derived)
+        },
         fernet=MultiFernet(fernets),
     )
 
 
-# The ring of the keys last seen, with a copy of them: every value read or written asks for
-# it, and comparing two short lists costs less than hashing them for the cache. The
-# development flag matters only while no key is listed.
-_last: tuple = ([], None)
+# The ring of the keys last seen, with a copy of them (and the development flag, which
+# matters only while no key is listed): every value read or written asks for it, and
+# comparing two short lists costs less than hashing them for the cache.
+_last: tuple = ([], None, None)
 
 
 def _ring() -> KeyRing:
     global _last
     listed = settings.PORTAL_FIELD_KEYS
-    seen, ring = _last
-    if listed and ring is not None and seen == listed:
+    seen, dev_allowed, ring = _last
+    if (
+        ring is not None
+        and seen == listed
+        and (listed or dev_allowed == settings.CA_ALLOW_DEV_PASSPHRASE)
+    ):
         return ring
-    ring = _ring_of(tuple(listed), bool(settings.CA_ALLOW_DEV_PASSPHRASE))
-    _last = (listed[:], ring)
+    dev_allowed = settings.CA_ALLOW_DEV_PASSPHRASE
+    ring = _ring_of(tuple(listed), bool(dev_allowed))
+    _last = (listed[:], dev_allowed, ring)
     return ring
 
 
@@ -175,15 +184,16 @@ def decrypt(token: str) -> str:
     """The clear text of `token`; FieldKeyError when no listed key opens it (its key dropped,
     or the token altered: the authentication tag refuses any change)."""
     ring = _ring()
-    if token.startswith(TOKEN_PREFIX):
-        cipher = ring.ciphers.get(token[len(TOKEN_PREFIX) : _HEAD - 1])
-        if cipher is None or token[_HEAD - 1 : _HEAD] != ":":
-            raise _unopened()
+    opener = ring.openers.get(token[:_HEAD])
+    if opener is not None:
+        cipher, head = opener
         try:
             blob = binascii.a2b_base64(token[_HEAD:], strict_mode=True)
-            return cipher.decrypt(blob[:_NONCE], blob[_NONCE:], token[:_HEAD].encode()).decode()
+            return cipher.decrypt(blob[:_NONCE], blob[_NONCE:], head).decode()
         except (InvalidTag, binascii.Error, ValueError) as error:
             raise _unopened() from error
+    if token.startswith(TOKEN_PREFIX):  # a key id no listed key has
+        raise _unopened()
     try:
         return ring.fernet.decrypt(token.encode()).decode()
     except InvalidToken as error:

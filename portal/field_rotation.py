@@ -46,12 +46,20 @@ def _stored(raw: str, clear: str, *, reverse: bool) -> str:
 
 
 def reencrypt_model(
-    model, *, using: str = "default", batch: int = 0, after_pk=0, reverse=False, progress=None
+    model,
+    *,
+    using: str = "default",
+    batch: int = 0,
+    after_pk=0,
+    before_pk=None,
+    reverse=False,
+    progress=None,
 ) -> RotationCount:
     """Encrypt (or, `reverse`, decrypt back to clear text) every encrypted column of `model`
     (a live or a historical model) and refresh its blind indexes, `batch` rows a transaction
-    in primary-key order from `after_pk` on. `progress(model_label, last_pk)` is called after
-    each batch, so a caller can say where to resume."""
+    in primary-key order from `after_pk` on (and below `before_pk`, when given).
+    `progress(model_label, last_pk)` is called after each batch, so a caller can say where to
+    resume."""
     fields = encrypted_fields(model)
     count = RotationCount(model=model._meta.label)
     if not fields:
@@ -67,16 +75,17 @@ def reencrypt_model(
     # waits and is not overwritten with the value read here (PostgreSQL; SQLite locks the
     # whole database for a write transaction anyway).
     lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    below = "" if before_pk is None else f" AND {pk} < %s"
     select = (
         f"SELECT {pk}, {', '.join(quote(c) for c in columns)} FROM {quote(opts.db_table)} "  # noqa: S608
-        f"WHERE {pk} > %s ORDER BY {pk} LIMIT %s{lock}"
+        f"WHERE {pk} > %s{below} ORDER BY {pk} LIMIT %s{lock}"
     )
     update = _update_statement(connection, opts, columns)
     last = after_pk
     while True:
         with transaction.atomic(using=using):
             with connection.cursor() as cursor:
-                cursor.execute(select, [last, batch])
+                cursor.execute(select, [last, *([] if before_pk is None else [before_pk]), batch])
                 rows = cursor.fetchall()
             if not rows:
                 break
