@@ -54,7 +54,8 @@ run: export SITE_URL ?= http://$(ADDR)
 run: run-deps $(VENV)/.installed
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo
-	$(PY) manage.py runportal $(ADDR)
+	# The demo's system certificate seals a person's PDF copy of their data (docs/privacy.md §5).
+	eval "$$($(PY) manage.py system_seal_demo --env)" && $(PY) manage.py runportal $(ADDR)
 
 # The suite runs on TEST_WORKERS processes (pytest-xdist; each its own test database, Redis
 # database and var/ directory: tests/parallel.py); TEST_WORKERS=0 runs it in this process.

@@ -209,7 +209,7 @@ class States:
     deployed, and "before": every value the measured requests read written back in clear
     (every table's, but for the people written by SQL, which no measured request reads: they
     stay encrypted, or a switch would rewrite a million rows) and the encrypted fields reading
-    and writing it as plain CharField and DateField."""
+    and writing it as plain CharField, DateField and BinaryField (the files kept in rows)."""
 
     def __init__(self, first_unread_person: int | None):
         from django.apps import apps
@@ -224,6 +224,8 @@ class States:
             field_crypto._EncryptedMixin.from_db_value,
             field_crypto.EncryptedCharField.get_db_prep_value,
             field_crypto.EncryptedDateField.get_db_prep_value,
+            field_crypto.EncryptedBinaryField.from_db_value,
+            field_crypto.EncryptedBinaryField.get_db_prep_value,
         )
 
     def _rewrite(self, reverse: bool) -> None:
@@ -244,6 +246,9 @@ class States:
         )
         crypto.EncryptedCharField.get_db_prep_value = models.CharField.get_db_prep_value
         crypto.EncryptedDateField.get_db_prep_value = models.DateField.get_db_prep_value
+        files = crypto.EncryptedBinaryField
+        files.from_db_value = lambda self, value, expression, connection: value
+        files.get_db_prep_value = models.BinaryField.get_db_prep_value
 
     def encrypted(self) -> None:
         crypto = self.crypto
@@ -251,6 +256,8 @@ class States:
             crypto._EncryptedMixin.from_db_value,
             crypto.EncryptedCharField.get_db_prep_value,
             crypto.EncryptedDateField.get_db_prep_value,
+            crypto.EncryptedBinaryField.from_db_value,
+            crypto.EncryptedBinaryField.get_db_prep_value,
         ) = self.original
         self._rewrite(reverse=False)
 

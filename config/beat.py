@@ -90,6 +90,12 @@ def beat_schedule(*, audit_checkpoint_minutes: int) -> dict:
             "task": "privacy.tasks.incident_deadlines_remind_task",
             "schedule": 15 * 60,
         },
+        # The personal-data access log checked against the audit trail; the data protection
+        # officers told of what does not match, once a day per set of problems (docs/privacy.md).
+        "privacy-access-log-check": {
+            "task": "privacy.tasks.access_log_check_task",
+            "schedule": crontab(hour=3, minute=20),
+        },
         "portal-daily-digest": {
             "task": "portal.tasks.daily_digest_task",
             "schedule": crontab(hour=env_int("PORTAL_DIGEST_HOUR", 7), minute=0),

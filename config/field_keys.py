@@ -14,3 +14,6 @@ PORTAL_FIELD_KEYS = env_list("PORTAL_FIELD_KEYS")
 PORTAL_BLIND_INDEX_KEY = env_str("PORTAL_BLIND_INDEX_KEY", "")
 # Rows per transaction when the migration or `rotate_field_keys` re-encrypts a table.
 PORTAL_FIELD_CRYPTO_BATCH = env_int("PORTAL_FIELD_CRYPTO_BATCH", 2000)
+# The same for files kept in a row (a PDF, an uploaded workbook: up to megabytes each), read
+# one at a time; fewer a transaction, so that the rows it locks are let go sooner.
+PORTAL_FIELD_CRYPTO_FILE_BATCH = env_int("PORTAL_FIELD_CRYPTO_FILE_BATCH", 50)

@@ -65,6 +65,7 @@ _BY_QUEUE = {
         "portal.tasks.export_jobs_sweep_task",
         "portal.tasks.daily_digest_task",
         "privacy.tasks.incident_deadlines_remind_task",
+        "privacy.tasks.access_log_check_task",
         "requests_app.tasks.cert_request_resume_stalled_task",
         "requests_app.tasks.letter_import_parse_task",
         "requests_app.tasks.letter_import_save_task",

@@ -460,6 +460,13 @@ PORTAL_MAIL_LEASE_SECONDS = env_int("PORTAL_MAIL_LEASE_SECONDS", 120)
 EDXML_SIGNING_TOKEN_SERIAL = env_str("EDXML_SIGNING_TOKEN_SERIAL", "")
 EDXML_SIGNING_PIN = env_str("EDXML_SIGNING_PIN", "")
 EDXML_SIGNING_KEY_ID = env_str("EDXML_SIGNING_KEY_ID", "")
+# The portal's own system certificate (a Mẫu 03 certificate of the portal, or the operating
+# agency's seal) on a PKCS#11 token, with which it seals the PDFs it hands out in its own
+# name: a person's export of their own data (docs/privacy.md). Its serial, user PIN and the
+# key's CKA_ID in hex. No serial: those PDFs are refused, never handed out unsigned.
+PORTAL_SYSTEM_SIGNING_TOKEN_SERIAL = env_str("PORTAL_SYSTEM_SIGNING_TOKEN_SERIAL", "")
+PORTAL_SYSTEM_SIGNING_PIN = env_str("PORTAL_SYSTEM_SIGNING_PIN", "")
+PORTAL_SYSTEM_SIGNING_KEY_ID = env_str("PORTAL_SYSTEM_SIGNING_KEY_ID", "")
 
 # JSON lines naming the request, in the tasks it queued too (docs/deployment.md, "Logs").
 LOG_FORMAT = env_str("LOG_FORMAT", "text" if DEBUG else "json")

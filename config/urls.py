@@ -56,4 +56,5 @@ urlpatterns = [
     path("", include("orgmerge.urls")),
     path("", include("demand.urls")),
     path("", include("privacy.urls")),
+    path("", include("dashboard.subject_urls")),
 ]

@@ -1,6 +1,7 @@
 """Admin: devices and their documents, read-only where the record is a signed paper or an
 append-only chain (changes go through the services, which keep the custody chain)."""
 
+from django import forms
 from django.contrib import admin
 
 from devices.models import (
@@ -14,6 +15,7 @@ from devices.models import (
     ReturnObligation,
 )
 from portal.field_crypto import blind_index
+from privacy.forms import KeepMaskedMixin
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -33,8 +35,19 @@ class CustodyInline(ReadOnlyInline):
               "handed_by", "document_ref", "note"]  # fmt: skip
 
 
+class DeviceAdminForm(KeepMaskedMixin, forms.ModelForm):
+    """The SIM's number is never written into the page, even for an administrator
+    (docs/privacy.md §masking): its input shows it masked and keeps it when left blank. The admin
+    gives it its model and fields (`ModelAdmin.get_form`)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.keep_masked({"phone": ("devices.Device.phone", self.instance.phone)})
+
+
 @admin.register(Device)
 class DeviceAdmin(admin.ModelAdmin):
+    form = DeviceAdminForm
     list_display = ["serial", "kind", "status", "agency", "holder"]
     list_filter = ["kind", "status"]
     search_fields = ["serial", "iccid"]

@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 from devices.choices import Carrier, DeviceKind
 from devices.services.stock import MAX_ROWS, StockRow
 from portal.lib.xlsx import XlsxRefused, read_rows
+from privacy.masking import MASK
 
 HEADER_SEARCH_ROWS = 10
 
@@ -176,12 +177,23 @@ def read_stock_line(line: int, cell, unreadable=()) -> tuple[StockRow, list[str]
             % {"name": _norm(cell("carrier"))}
         )
     iccid = _read_iccid(cell("iccid"), problems)
+    phone = _read_phone(cell("phone"))
+    if MASK in phone:
+        # the inventory's export masks the number: a mask is never stored as one
+        problems.append(
+            _(
+                "Số điện thoại “%(phone)s” là giá trị đã che (tệp xuất thường che số điện "
+                "thoại), không nhập được: hãy ghi số đầy đủ."
+            )
+            % {"phone": phone}
+        )
+        phone = ""
     row = StockRow(
         line=line,
         kind=kind,
         serial=re.sub(r"\s", "", _norm(cell("serial"))).upper(),
         iccid=iccid,
-        phone=_read_phone(cell("phone")),
+        phone=phone,
         carrier=carrier,
     )
     return row, problems

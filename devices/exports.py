@@ -1,12 +1,18 @@
 """The devices' lists as Excel (the inventory, the return obligations): each the page's own
 filtered, scoped queryset, streamed by `portal.lib.exports.export_list`
-(docs/processing.md, "Exports"; a large list is built by the worker, §12.5)."""
+(docs/processing.md, "Exports"; a large list is built by the worker, §12.5). The inventory
+writes a SIM's phone number masked unless the export was asked with full values
+(`inventory_full_export`, docs/privacy.md, "Exports, API and documents")."""
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from devices.choices import Carrier, DeviceKind, DeviceStatus, ReceiverKind, ReturnReason
-from portal.lib.exports import day, export_list, labels, moment
+from portal.lib.exports import ListExport, day, export_list, labels, moment
+from privacy.access import Subject
+from privacy.disclosure import MASKED, Disclosure
+
+PHONE = "devices.Device.phone"
 
 # The inventory's columns, read as plain tuples: no model instance per device (the CA's
 # 300,000 devices, docs/scale.md §12.5).
@@ -24,6 +30,8 @@ INVENTORY_COLUMNS = (
     "certificate_serial",
     "return_due_on",
     "return_overdue",
+    "holder_id",
+    "holder__national_id_index",
 )
 
 
@@ -37,21 +45,22 @@ def _state(obligation, today) -> str:
     return _("Chưa bàn giao")
 
 
-def export_inventory(devices, *, title: str, request=None):
-    """`devices` comes from `Device.objects.visible_to(user)` with the page's filters,
-    annotated by `with_certificate()` and `with_return_due()`; only INVENTORY_COLUMNS are
-    read (agency, province and holder joined in the same query)."""
+def _inventory(devices, *, title: str, disclosure: Disclosure, subjects: list | None) -> dict:
+    """The inventory's export as `export_list` takes it. The phone is masked unless
+    `disclosure` shows it in full; then the holder of each number written is added to
+    `subjects` as the line is written."""
     kinds, carriers, statuses = labels(DeviceKind), labels(Carrier), labels(DeviceStatus)
 
     def line(device):
         kind, serial, iccid, phone, carrier, status, agency, agency_code, province, *tail = device
-        holder, *tail = tail
-        certificate_serial, return_due_on, return_overdue = tail
+        holder, certificate_serial, return_due_on, return_overdue, holder_id, index = tail
+        if subjects is not None and phone and holder_id:
+            subjects.append(Subject(holder_id, index or ""))
         return [
             kinds.get(kind, kind),
             serial,
             iccid,
-            phone,
+            disclosure.show(PHONE, phone),
             carriers.get(carrier, carrier),
             statuses.get(status, status),
             agency or "",
@@ -63,30 +72,51 @@ def export_inventory(devices, *, title: str, request=None):
             "X" if return_overdue else "",
         ]
 
-    return export_list(
-        request=request,
-        filename="thiet-bi",
-        title=title,
-        headers=[
-            _("Loại thiết bị"),
-            _("Số hiệu"),
-            "ICCID",
-            _("Số điện thoại ký số"),
-            _("Nhà mạng"),
-            _("Trạng thái"),
-            _("Cơ quan quản lý"),
-            _("Mã định danh cơ quan"),
-            _("Tỉnh, thành phố"),
-            _("Thuê bao"),
-            _("Số hiệu chứng thư"),
-            _("Hạn bàn giao lại"),
-            _("Quá hạn"),
+    return {
+        "filename": "thiet-bi",
+        "title": str(title),
+        "headers": [
+            str(header)
+            for header in (
+                _("Loại thiết bị"),
+                _("Số hiệu"),
+                "ICCID",
+                _("Số điện thoại ký số"),
+                _("Nhà mạng"),
+                _("Trạng thái"),
+                _("Cơ quan quản lý"),
+                _("Mã định danh cơ quan"),
+                _("Tỉnh, thành phố"),
+                _("Thuê bao"),
+                _("Số hiệu chứng thư"),
+                _("Hạn bàn giao lại"),
+                _("Quá hạn"),
+            )
         ],
-        rows=devices.values_list(*INVENTORY_COLUMNS),
-        line=line,
+        "rows": devices.values_list(*INVENTORY_COLUMNS),
+        "line": line,
         # Serial, ICCID, phone, certificate serial: text cells (leading zeros, 19-digit ICCIDs).
-        text_columns=frozenset({1, 2, 3, 7, 10}),
+        "text_columns": frozenset({1, 2, 3, 7, 10}),
+    }
+
+
+def export_inventory(devices, *, title: str, request=None):
+    """`devices` comes from `Device.objects.visible_to(user)` with the page's filters,
+    annotated by `with_certificate()` and `with_return_due()`; only INVENTORY_COLUMNS are
+    read (agency, province and holder joined in the same query). Phones masked."""
+    return export_list(
+        request=request, **_inventory(devices, title=title, disclosure=MASKED, subjects=None)
     )
+
+
+def inventory_full_export(devices, *, title: str, disclosure: Disclosure):
+    """The inventory with full phone numbers, written now (never by the worker: no stored
+    file holds full values), and the holders of the numbers it wrote."""
+    subjects: list[Subject] = []
+    export = ListExport(
+        **_inventory(devices, title=title, disclosure=disclosure, subjects=subjects)
+    )
+    return export.response(), subjects
 
 
 def export_obligations(obligations, *, request=None):

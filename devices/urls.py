@@ -8,6 +8,7 @@ app_name = "devices"
 urlpatterns = [
     # Inventories and a device's page.
     path("thiet-bi/", inventory.device_list, name="list"),
+    path("thiet-bi/xuat-day-du/", inventory.device_export_full, name="export_full"),
     path("thiet-bi/co-quan/<int:pk>/", inventory.agency_inventory, name="agency"),
     path("thiet-bi/tinh/<int:pk>/", inventory.province_inventory, name="province"),
     path("thiet-bi/kho-ca/", inventory.ca_stock, name="stock"),

@@ -13,7 +13,9 @@ Expand, then contract (docs/deployment.md, "Rolling upgrade"): this release stil
 bytes into the row too (`in_row`, the `content` column), because nodes of the previous version
 read them there while the upgrade rolls; reads take the storage and fall back to the row (rows
 saved before, or by such a node). `manage.py documents_to_store` copies rows' bytes into the
-storage; `--empty-rows` then empties the rows, once no node of a previous version runs."""
+storage; `--empty-rows` then empties the rows, once no node of a previous version runs. The
+row's bytes are encrypted (docs/privacy-at-rest.md): a node of a release from before that
+cannot read them, so no upgrade rolls across the migrations that encrypted them."""
 
 import hashlib
 
@@ -24,6 +26,7 @@ from django.http import HttpResponse
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
+from portal.field_crypto import EncryptedBinaryField
 from portal.lib.filenames import safe_file_name
 from portal.lib.stored_files import (
     ContentMismatch,
@@ -61,8 +64,9 @@ class StoredDocument(models.Model):
     )
     number = models.CharField(_("số văn bản"), max_length=64, blank=True)
     issued_on = models.DateField(_("ngày ban hành"), null=True, blank=True)
-    # The bytes in the row as well, for nodes of the previous version (see above).
-    in_row = models.BinaryField(
+    # The bytes in the row as well, for nodes of the previous version (see above); encrypted,
+    # since a letter's table lists ID numbers and birth dates (docs/privacy-at-rest.md).
+    in_row = EncryptedBinaryField(
         _("nội dung PDF (trong bản ghi)"), db_column="content", default=b"", editable=False
     )
     size = models.PositiveIntegerField(_("kích thước (byte)"), editable=False)

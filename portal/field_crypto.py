@@ -72,13 +72,14 @@ class FieldKeyError(ImproperlyConfigured):
 class KeyRing:
     """Every listed key made ready once: the first's key id and cipher (encrypting), each
     key's cipher and associated data by the head of its tokens, "v2:<key id>:" (decrypting),
-    and every key's MultiFernet for older tokens."""
+    and the first key's Fernet and every key's MultiFernet (older tokens; files)."""
 
     keys: tuple[str, ...]
     kid: str
     head: str  # "v2:<first kid>:", what a token under the current key starts with
     cipher: AESGCM
     openers: dict[str, tuple[AESGCM, bytes]]
+    first_fernet: Fernet
     fernet: MultiFernet
 
 
@@ -128,6 +129,7 @@ def _ring_of(listed: tuple[str, ...], dev_allowed: bool) -> KeyRing:
             f"{TOKEN_PREFIX}{kid}:": (cipher, f"{TOKEN_PREFIX}{kid}:".encode())
             for kid, cipher in reversed(derived)
         },
+        first_fernet=fernets[0],
         fernet=MultiFernet(fernets),
     )
 
@@ -163,6 +165,13 @@ def key_id(key: str) -> str:
 def field_key_ring() -> KeyRing:
     """The listed keys made ready (FieldKeyError when missing or malformed)."""
     return _ring()
+
+
+def field_keys_fernets() -> tuple[Fernet, MultiFernet]:
+    """The first key's Fernet and every key's MultiFernet: the format of the files
+    (`EncryptedBinaryField`), whose cost is their bytes, not a value's fixed overhead."""
+    ring = _ring()
+    return ring.first_fernet, ring.fernet
 
 
 def encrypt(text: str) -> str:
@@ -400,11 +409,13 @@ PERSONAL_KEYS = frozenset(
 
 def redacted(values: dict | None) -> dict | None:
     """`values` with each personal value replaced by a short keyed digest: an audit event
-    still shows that it changed (the digests differ) without storing it."""
+    still shows that it changed (the digests differ) without storing it. The digest's key is
+    derived for the audit trail alone (`audit_digest`): it cannot be matched against the blind
+    index columns."""
     if not values:
         return values
     return {
-        key: f"hmac:{blind_index(value)[:16]}"
+        key: audit_digest(value)
         if key in PERSONAL_KEYS and value not in (None, "", "None")
         else value
         for key, value in values.items()
@@ -420,3 +431,117 @@ def with_blind_indexes(model, names) -> list[str]:
         if index and index not in names:
             names.append(index)
     return names
+
+
+# --- Files at rest: the bytes of a document or an uploaded workbook ---------------------------
+# A binary column holds the Fernet token's own bytes (its base64 text decoded): the overhead is
+# the token's frame, 57 bytes plus 1 to 16 of padding, whatever the file's size (base64 text
+# would add a third). A token starts with Fernet's version byte 0x80, which neither a PDF
+# ("%PDF") nor a workbook (a zip, "PK") does; its length is 57 plus a multiple of 16.
+TOKEN_FRAME = 57  # version (1), timestamp (8), IV (16), HMAC (32)
+
+
+def is_token_bytes(raw: bytes) -> bool:
+    """Whether `raw` has the shape of a Fernet token's bytes (not whether a key opens it)."""
+    return len(raw) >= TOKEN_FRAME + 16 and raw[0] == 0x80 and (len(raw) - TOKEN_FRAME) % 16 == 0
+
+
+def encrypt_bytes(data: bytes) -> bytes:
+    return base64.urlsafe_b64decode(field_keys_fernets()[0].encrypt(data))
+
+
+def decrypt_bytes(raw: bytes) -> bytes:
+    try:
+        return field_keys_fernets()[1].decrypt(base64.urlsafe_b64encode(raw))
+    except InvalidToken as error:
+        raise FieldKeyError(
+            "No key of PORTAL_FIELD_KEYS opens a stored file: a key it was encrypted with has "
+            "been dropped (docs/privacy-at-rest.md, rotation)"
+        ) from error
+
+
+def rotated_bytes(raw: bytes) -> bytes:
+    """`raw` as it should be stored: itself when under the first key (its MAC checked, nothing
+    decrypted), else encrypted again under the first key (FieldKeyError when no key opens it)."""
+    current, every = field_keys_fernets()
+    token = base64.urlsafe_b64encode(raw)
+    try:
+        current.extract_timestamp(token)  # verifies the MAC only
+    except InvalidToken:
+        pass
+    else:
+        return raw
+    try:
+        return base64.urlsafe_b64decode(every.rotate(token))
+    except InvalidToken as error:
+        raise FieldKeyError(
+            "No key of PORTAL_FIELD_KEYS opens a stored file: a key it was encrypted with has "
+            "been dropped (docs/privacy-at-rest.md, rotation)"
+        ) from error
+
+
+class _EncryptedBinaryExact(Exact):
+    """Only `= b""` (an emptied file, stored as such) can be compared in the database."""
+
+    def get_prep_lookup(self):
+        if not isinstance(self.rhs, bytes | bytearray | memoryview) or len(self.rhs):
+            raise _refusal(self.lhs.output_field, "exact")
+        return super().get_prep_lookup()
+
+
+class EncryptedBinaryField(models.BinaryField):
+    """Bytes (a PDF kept in its row, an uploaded workbook) stored encrypted whole in a binary
+    column: read and written whole, never compared but with b"" (an empty file stays empty,
+    NULL stays NULL). `rotate_field_keys` and the data migrations read such a column one row
+    at a time (portal.field_rotation): a file may be megabytes."""
+
+    encrypted = True
+    encrypted_binary = True
+    blind_index = ""
+
+    def get_lookup(self, lookup_name):
+        if lookup_name == "isnull":
+            return IsNull
+        if lookup_name == "exact":
+            return _EncryptedBinaryExact
+        raise _refusal(self, lookup_name)
+
+    def get_transform(self, lookup_name):
+        raise _refusal(self, lookup_name)
+
+    def get_db_prep_value(self, value, connection, prepared=False):
+        if value is None:
+            return None
+        data = bytes(value)
+        return connection.Database.Binary(encrypt_bytes(data) if data else b"")
+
+    def from_db_value(self, value, expression, connection):
+        if value is None:
+            return None
+        raw = bytes(value)
+        return decrypt_bytes(raw) if raw else b""
+
+
+# --- The audit trail's digests of personal values ----------------------------------------------
+# Events used to store "hmac:" and the first 16 hex digits of the value's blind index: a copy of
+# the database alone joined them with the index columns (`national_id_index LIKE 'ab12…%'`) and
+# named the person behind an event. The digest is now an HMAC under a key of its own, derived
+# from the blind index key by HKDF under a distinct label: it shares nothing with any index
+# column, and there is no new secret to deploy, rotate or keep apart from the backups (whoever
+# holds the blind index key could compute the indexes anyway). Its prefix "hmac2:" tells it from
+# the old digests, which stay in their events: the chain's MACs cover them.
+AUDIT_DIGEST_PREFIX = "hmac2:"
+_AUDIT_DIGEST_INFO = b"portal audit digest of personal values v1"
+
+
+@lru_cache(maxsize=4)
+def _audit_digest_key(index_key: bytes) -> bytes:
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_AUDIT_DIGEST_INFO).derive(
+        index_key
+    )
+
+
+def audit_digest(value) -> str:
+    """The audit trail's short keyed digest of a personal value (NFC, trimmed, as the index)."""
+    mac = hmac.new(_audit_digest_key(blind_index_key()), normalized(value).encode(), hashlib.sha256)
+    return f"{AUDIT_DIGEST_PREFIX}{mac.hexdigest()[:16]}"

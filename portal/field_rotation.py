@@ -11,6 +11,10 @@ takes effect the same way). A row is rewritten only when something changed, each
 own transaction: a run stopped half-way resumes where it stopped, and a second run writes
 nothing (idempotent). On PostgreSQL a batch's changed rows are written by one UPDATE joined
 to their new values, not one statement a row.
+
+A binary column (`EncryptedBinaryField`: a PDF kept in its row, an uploaded workbook) may hold
+megabytes a row: its batch selects only primary keys, then reads, rewrites and lets go of one
+row's file at a time, so memory holds one file whatever the batch.
 """
 
 from dataclasses import dataclass
@@ -18,7 +22,17 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db import connections, transaction
 
-from portal.field_crypto import blind_index, decrypt, encrypt, is_current, is_token
+from portal.field_crypto import (
+    blind_index,
+    decrypt,
+    decrypt_bytes,
+    encrypt,
+    encrypt_bytes,
+    is_current,
+    is_token,
+    is_token_bytes,
+    rotated_bytes,
+)
 
 
 @dataclass
@@ -26,6 +40,8 @@ class RotationCount:
     model: str
     rows: int = 0
     written: int = 0
+    files: int = 0  # non-empty values of binary columns read
+    files_written: int = 0
 
 
 def encrypted_fields(model) -> list:
@@ -54,14 +70,29 @@ def reencrypt_model(
     before_pk=None,
     reverse=False,
     progress=None,
+    only: tuple[str, ...] = (),
 ) -> RotationCount:
     """Encrypt (or, `reverse`, decrypt back to clear text) every encrypted column of `model`
-    (a live or a historical model) and refresh its blind indexes, `batch` rows a transaction
-    in primary-key order from `after_pk` on (and below `before_pk`, when given).
-    `progress(model_label, last_pk)` is called after each batch, so a caller can say where to
-    resume."""
-    fields = encrypted_fields(model)
+    (a live or a historical model; `only`: these fields alone) and refresh its blind indexes,
+    `batch` rows a transaction in primary-key order from `after_pk` on (and below `before_pk`,
+    when given). `progress(model_label, last_pk)` is called after each batch, so a caller can
+    say where to resume."""
+    fields = [field for field in encrypted_fields(model) if not only or field.name in only]
     count = RotationCount(model=model._meta.label)
+    files = [field for field in fields if getattr(field, "encrypted_binary", False)]
+    fields = [field for field in fields if field not in files]
+    for field in files:
+        _reencrypt_files(
+            model,
+            field,
+            using=using,
+            batch=batch or settings.PORTAL_FIELD_CRYPTO_FILE_BATCH,
+            after_pk=after_pk,
+            before_pk=before_pk,
+            reverse=reverse,
+            progress=progress,
+            count=count,
+        )
     if not fields:
         return count
     batch = batch or settings.PORTAL_FIELD_CRYPTO_BATCH
@@ -143,18 +174,66 @@ def _update_statement(connection, opts, columns: list[str]):
     return joined
 
 
-def encrypt_rows_migration(*labels: str, reverse_too: bool = True):
+def encrypt_rows_migration(*labels: str, only: tuple[str, ...] = ()):
     """The RunPython pair of a data migration encrypting the existing rows of `labels`
-    ("app.Model") and filling their blind indexes; its reverse writes them back in clear."""
+    ("app.Model"; `only`: these fields alone) and filling their blind indexes; its reverse
+    writes them back in clear."""
 
     def forward(apps, schema_editor):
         for label in labels:
-            reencrypt_model(apps.get_model(label), using=schema_editor.connection.alias)
+            reencrypt_model(apps.get_model(label), using=schema_editor.connection.alias, only=only)
 
     def backward(apps, schema_editor):
         for label in labels:
             reencrypt_model(
-                apps.get_model(label), using=schema_editor.connection.alias, reverse=True
+                apps.get_model(label),
+                using=schema_editor.connection.alias,
+                reverse=True,
+                only=only,
             )
 
     return forward, backward
+
+
+def _stored_file(raw: bytes, *, reverse: bool) -> bytes:
+    if reverse:
+        return decrypt_bytes(raw) if is_token_bytes(raw) else raw
+    return rotated_bytes(raw) if is_token_bytes(raw) else encrypt_bytes(raw)
+
+
+def _reencrypt_files(
+    model, field, *, using, batch, after_pk, before_pk, reverse, progress, count: RotationCount
+) -> None:
+    """One binary column of `model`, `batch` rows a transaction (locked, as above), each
+    row's file read, rewritten when needed and dropped before the next is read."""
+    connection = connections[using]
+    quote = connection.ops.quote_name
+    opts = model._meta
+    pk, table, column = quote(opts.pk.column), quote(opts.db_table), quote(field.column)
+    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    # Empty and NULL files are left as they are (an emptied file stays empty).
+    below = "" if before_pk is None else f" AND {pk} < %s"
+    select = (
+        f"SELECT {pk} FROM {table} WHERE {pk} > %s{below} AND LENGTH({column}) > 0 "  # noqa: S608
+        f"ORDER BY {pk} LIMIT %s{lock}"
+    )
+    read = f"SELECT {column} FROM {table} WHERE {pk} = %s"  # noqa: S608
+    update = f"UPDATE {table} SET {column} = %s WHERE {pk} = %s"  # noqa: S608
+    last = after_pk
+    while True:
+        with transaction.atomic(using=using), connection.cursor() as cursor:
+            cursor.execute(select, [last, *([] if before_pk is None else [before_pk]), batch])
+            keys = [row[0] for row in cursor.fetchall()]
+            if not keys:
+                break
+            for key in keys:
+                cursor.execute(read, [key])
+                raw = bytes(cursor.fetchone()[0])
+                new = _stored_file(raw, reverse=reverse)
+                if new is not raw:
+                    cursor.execute(update, [connection.Database.Binary(new), key])
+                    count.files_written += 1
+                count.files += 1
+            last = keys[-1]
+        if progress is not None:
+            progress(opts.label, last)

@@ -6,7 +6,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from portal.field_crypto import EncryptedJSONField
+from portal.field_crypto import EncryptedBinaryField, EncryptedJSONField
 from portal.lib.safetext import SafeJSONEncoder
 
 GENESIS_HASH = "0" * 64
@@ -295,10 +295,11 @@ class Deadline(models.Model):
 
 class ImportJobQuerySet(models.QuerySet):
     def owned_by(self, user):
-        """A user's own jobs: nobody else sees an upload or its parsed rows."""
+        """A user's own jobs: nobody else sees an upload or its parsed rows. Without the file:
+        its pages poll the job, and reading it would decrypt up to megabytes each time."""
         if not getattr(user, "is_authenticated", False):
             return self.none()
-        return self.filter(owner=user)
+        return self.filter(owner=user).defer("content")
 
     def of(self, kind: str, target_id: int | None = None):
         jobs = self.filter(kind=kind)
@@ -351,8 +352,9 @@ class ImportJob(models.Model):
     target_id = models.PositiveBigIntegerField(_("mã đối tượng"), null=True, blank=True)
     file_name = models.CharField(_("tên tệp"), max_length=255)
     # The .xlsx itself, at most portal.lib.xlsx.MAX_BYTES (checked before the job is saved);
-    # emptied once parsed, confirmed, discarded or expired.
-    content = models.BinaryField(_("nội dung tệp"), default=b"", blank=True)
+    # emptied once parsed, confirmed, discarded or expired. Encrypted: its rows list ID
+    # numbers (docs/privacy-at-rest.md).
+    content = EncryptedBinaryField(_("nội dung tệp"), default=b"", blank=True)
     status = models.CharField(
         _("trạng thái"), max_length=12, choices=Status.choices, default=Status.QUEUED
     )

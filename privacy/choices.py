@@ -41,3 +41,56 @@ class IncidentStatus(models.TextChoices):
     RECORDED = "recorded", _("Đã ghi nhận")
     NOTIFIED = "notified", _("Đã thông báo cơ quan chức năng")
     CLOSED = "closed", _("Đã kết thúc")
+
+
+class CorrectableField(models.TextChoices):
+    """What a person may ask to have corrected in their own record (Law 91/2025/QH15, the data
+    subject's right to correction; docs/privacy.md, "The data subject's rights")."""
+
+    FULL_NAME = "full_name", _("Họ và tên")
+    DATE_OF_BIRTH = "date_of_birth", _("Ngày sinh")
+    NATIONAL_ID = "national_id", _("Số định danh cá nhân")
+    ID_ISSUE_DATE = "id_issue_date", _("Ngày cấp giấy tờ tùy thân")
+    ID_ISSUE_PLACE = "id_issue_place", _("Nơi cấp giấy tờ tùy thân")
+    POSITION = "position", _("Chức vụ")
+    MOBILE = "mobile", _("Số điện thoại di động")
+    OFFICIAL_EMAIL = "official_email", _("Thư điện tử công vụ")
+    UNIT = "unit", _("Đơn vị công tác (trong cơ quan)")
+
+
+# The fields a person's certificate shows (its CN, E and OU, docs/domain.md §8): correcting one
+# while a certificate is valid is a Mẫu 04 change of information, not only a record's edit.
+CERTIFICATE_FIELDS = frozenset(
+    {CorrectableField.FULL_NAME, CorrectableField.OFFICIAL_EMAIL, CorrectableField.UNIT}
+)
+# The dates among them, typed dd/mm/yyyy and kept as ISO text.
+DATE_FIELDS = frozenset({CorrectableField.DATE_OF_BIRTH, CorrectableField.ID_ISSUE_DATE})
+
+
+class CorrectionStatus(models.TextChoices):
+    SUBMITTED = "submitted", _("Đã gửi, chờ xử lý")
+    CORRECTED = "corrected", _("Đã đính chính hồ sơ")
+    LETTER_DRAFTED = "letter_drafted", _("Đã đính chính, lập văn bản thay đổi thông tin")
+    REJECTED = "rejected", _("Bị từ chối")
+
+
+class AccessChannel(models.TextChoices):
+    """How personal data left the masked view (docs/privacy.md §access log)."""
+
+    REVEAL = "reveal", _("Xem giá trị đầy đủ trên trang")
+    EXPORT = "export", _("Xuất tệp có giá trị đầy đủ")
+    DOCUMENT = "document", _("Tải văn bản có dữ liệu cá nhân")
+    API = "api", _("Đọc qua giao diện lập trình (API)")
+    SUBJECT = "subject", _("Chủ thể xem, xuất dữ liệu của chính mình")
+
+
+# The records an access is about (`Access.object_type`, the audit trail's `label_lower`), as the
+# access log's search offers them; a type not listed here is shown as it is stored.
+ACCESS_OBJECT_TYPES = [
+    ("agencies.person", _("Hồ sơ cá nhân")),
+    ("requests_app.certrequest", _("Văn bản đề nghị")),
+    ("requests_app.requestrow", _("Dòng của văn bản đề nghị")),
+    ("certificates.certificate", _("Chứng thư số")),
+    ("devices.device", _("Thiết bị")),
+    ("portal.exportjob", _("Tệp xuất")),
+]

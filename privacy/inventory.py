@@ -58,6 +58,11 @@ LETTER_READERS = (
     Role.ADMINISTRATOR, SELF,
 )  # fmt: skip
 STAFF_READERS = LETTER_READERS[:-1]
+# ID numbers, birth and ID issue dates, phone numbers: lists, exports and the API show them
+# masked (privacy/masking.py); in full only to the roles that process them, and the person.
+# Not the head (signs, needs no full value), not the administrator (an override of scope, not
+# a purpose).
+FULL_VALUE_READERS = (Role.AGENCY_CLERK, Role.PROVINCIAL_OFFICER, Role.CA_OPERATOR, SELF)
 ADMINS = (Role.ADMINISTRATOR,)
 ADMINS_AND_SELF = (Role.ADMINISTRATOR, SELF)
 REPORT_READERS = (Role.PROVINCIAL_OFFICER, Role.CA_OPERATOR, Role.ADMINISTRATOR)
@@ -78,6 +83,11 @@ SIGNED_PAPERS = _(
     "Đăng ký nhu cầu, báo cáo tháng đã ký số: họ tên, chức vụ, chứng thư của người ký"
 )
 INCIDENTS = _("Ghi nhận, thông báo vi phạm quy định bảo vệ dữ liệu cá nhân")
+CORRECTIONS = _("Tiếp nhận, xử lý yêu cầu đính chính dữ liệu của chủ thể dữ liệu")
+ACCESS_LOG = _(
+    "Nhật ký truy cập: ai đã xem, xuất dữ liệu cá nhân đầy đủ của ai, khi nào, vì sao; chủ thể "
+    "xem được các lượt truy cập dữ liệu của mình"
+)
 BLIND_INDEX = _(
     "Tìm kiếm chính xác và phát hiện trùng lặp mà không cần giá trị: chỉ mục mù (HMAC có khóa) "
     "của giá trị được mã hóa, không hiển thị ở đâu (docs/privacy-at-rest.md)"
@@ -150,7 +160,9 @@ KEPT_IDEMPOTENCY = _(
 KEPT_DESK = _("PORTAL_DESK_SIGNING_KEEP_HOURS (24 giờ) sau khi ký xong hoặc hết hạn")
 KEPT_PLAN = _("Cùng phương án sáp nhập: chưa có thời hạn xóa (dự kiến)")
 KEPT_SIGNED = _("Cùng văn bản đã ký: chưa có thời hạn xóa (dự kiến theo quy định lưu trữ)")
+KEPT_ACCESS = _("Cùng nhật ký kiểm toán: chỉ ghi thêm, không xóa (docs/privacy.md)")
 KEPT_INCIDENT = _("Cùng hồ sơ sự cố: chưa có thời hạn xóa (dự kiến)")
+KEPT_CORRECTION = _("Cùng hồ sơ người yêu cầu: chưa có thời hạn xóa (dự kiến)")
 
 
 def declare(model, fields, category, purpose, basis, retention, unmasked):
@@ -164,14 +176,18 @@ def declare(model, fields, category, purpose, basis, retention, unmasked):
 D = declare
 FIELDS: tuple[PersonalField, ...] = tuple(
     # agencies: the people and the accounts
-    D("agencies.Person", "full_name national_id id_issue_date id_issue_place", C.IDENTITY,
-      ISSUE, B.LEGAL_DUTY, KEPT_PERSON, LETTER_READERS)
+    D("agencies.Person", "full_name id_issue_place", C.IDENTITY, ISSUE, B.LEGAL_DUTY,
+      KEPT_PERSON, LETTER_READERS)
+    + D("agencies.Person", "national_id id_issue_date", C.IDENTITY, ISSUE, B.LEGAL_DUTY,
+        KEPT_PERSON, FULL_VALUE_READERS)
     + D("agencies.Person", "date_of_birth", C.BIRTH, ISSUE, B.LEGAL_DUTY, KEPT_PERSON,
-        LETTER_READERS)
+        FULL_VALUE_READERS)
     + D("agencies.Person", "position", C.EMPLOYMENT, ISSUE, B.LEGAL_DUTY, KEPT_PERSON,
         LETTER_READERS)
-    + D("agencies.Person", "mobile official_email", C.CONTACT, CONTACT, B.LEGAL_DUTY,
-        KEPT_PERSON, LETTER_READERS)
+    + D("agencies.Person", "mobile", C.CONTACT, CONTACT, B.LEGAL_DUTY, KEPT_PERSON,
+        FULL_VALUE_READERS)
+    + D("agencies.Person", "official_email", C.CONTACT, CONTACT, B.LEGAL_DUTY, KEPT_PERSON,
+        LETTER_READERS)
     + D("agencies.Person", "national_id_index", C.IDENTITY, BLIND_INDEX, B.LEGAL_DUTY,
         KEPT_PERSON, ADMINS)
     + D("agencies.CodeFailure", "address", C.ACTIVITY, SIGN_IN_SECURITY, B.SECURITY,
@@ -207,7 +223,7 @@ FIELDS: tuple[PersonalField, ...] = tuple(
         ADMINS_AND_SELF)
     # devices: the SIM numbers and the Mẫu 07–09 documents
     + D("devices.Device", "phone", C.CONTACT, DEVICES, B.LEGAL_DUTY, KEPT_WITH_DEVICE,
-        LETTER_READERS)
+        FULL_VALUE_READERS)
     + D("devices.Device", "phone_index", C.CONTACT, BLIND_INDEX, B.LEGAL_DUTY,
         KEPT_WITH_DEVICE, ADMINS)
     + D("devices.HandoverItem", "subscriber_name", C.IDENTITY, DEVICES, B.LEGAL_DUTY,
@@ -240,25 +256,32 @@ FIELDS: tuple[PersonalField, ...] = tuple(
     + D("certificates.SigningEvent", "serial", C.ACTIVITY, SIGNING, B.SECURITY, KEPT_SIGNING,
         STAFF_READERS)
     # requests_app: the letters, their contact person, their rows and documents
-    + D("requests_app.CertRequest",
-        "contact_name contact_national_id contact_id_issue_date contact_id_issue_place",
-        C.IDENTITY, CONTACT, B.LEGAL_DUTY, KEPT_LETTER, STAFF_READERS)
+    + D("requests_app.CertRequest", "contact_name contact_id_issue_place", C.IDENTITY,
+        CONTACT, B.LEGAL_DUTY, KEPT_LETTER, STAFF_READERS)
+    + D("requests_app.CertRequest", "contact_national_id contact_id_issue_date", C.IDENTITY,
+        CONTACT, B.LEGAL_DUTY, KEPT_LETTER, FULL_VALUE_READERS)
     + D("requests_app.CertRequest", "contact_position contact_agency", C.EMPLOYMENT, CONTACT,
         B.LEGAL_DUTY, KEPT_LETTER, STAFF_READERS)
-    + D("requests_app.CertRequest", "contact_mobile contact_email delivery_address",
-        C.CONTACT, CONTACT, B.LEGAL_DUTY, KEPT_LETTER, STAFF_READERS)
+    + D("requests_app.CertRequest", "contact_mobile", C.CONTACT, CONTACT, B.LEGAL_DUTY,
+        KEPT_LETTER, FULL_VALUE_READERS)
+    + D("requests_app.CertRequest", "contact_email delivery_address", C.CONTACT, CONTACT,
+        B.LEGAL_DUTY, KEPT_LETTER, STAFF_READERS)
     + D("requests_app.CertRequest", "contact_national_id_index", C.IDENTITY, BLIND_INDEX,
         B.LEGAL_DUTY, KEPT_LETTER, ADMINS)
-    + D("requests_app.RequestRow", "full_name national_id id_issue_date id_issue_place",
-        C.IDENTITY, ISSUE, B.LEGAL_DUTY, KEPT_ROW, LETTER_READERS)
+    + D("requests_app.RequestRow", "full_name id_issue_place", C.IDENTITY, ISSUE,
+        B.LEGAL_DUTY, KEPT_ROW, LETTER_READERS)
+    + D("requests_app.RequestRow", "national_id id_issue_date", C.IDENTITY, ISSUE,
+        B.LEGAL_DUTY, KEPT_ROW, FULL_VALUE_READERS)
     + D("requests_app.RequestRow", "national_id_index", C.IDENTITY, BLIND_INDEX,
         B.LEGAL_DUTY, KEPT_ROW, ADMINS)
     + D("requests_app.RequestRow", "date_of_birth", C.BIRTH, ISSUE, B.LEGAL_DUTY,
-        KEPT_ROW, LETTER_READERS)
+        KEPT_ROW, FULL_VALUE_READERS)
     + D("requests_app.RequestRow", "position_title work_agency", C.EMPLOYMENT, ISSUE,
         B.LEGAL_DUTY, KEPT_ROW, LETTER_READERS)
-    + D("requests_app.RequestRow", "mobile email", C.CONTACT, ISSUE, B.LEGAL_DUTY,
-        KEPT_ROW, LETTER_READERS)
+    + D("requests_app.RequestRow", "mobile", C.CONTACT, ISSUE, B.LEGAL_DUTY, KEPT_ROW,
+        FULL_VALUE_READERS)
+    + D("requests_app.RequestRow", "email", C.CONTACT, ISSUE, B.LEGAL_DUTY, KEPT_ROW,
+        LETTER_READERS)
     + D("requests_app.RequestRow", "new_value", C.DOCUMENT, ISSUE, B.LEGAL_DUTY,
         KEPT_ROW, LETTER_READERS)
     + D("requests_app.Transition", "note", C.DOCUMENT, ISSUE, B.LEGAL_DUTY, KEPT_WITH_LETTER,
@@ -288,6 +311,15 @@ FIELDS: tuple[PersonalField, ...] = tuple(
     + D("privacy.Incident", "description consequences measures contact", C.DOCUMENT,
         INCIDENTS, B.DATA_PROTECTION, KEPT_INCIDENT,
         (Role.DATA_PROTECTION_OFFICER, Role.ADMINISTRATOR))
+    # privacy: a data subject's request to correct their record, and the clerk's answer
+    + D("privacy.CorrectionRequest", "new_value reason decision_note", C.DOCUMENT,
+        CORRECTIONS, B.DATA_PROTECTION, KEPT_CORRECTION,
+        (Role.AGENCY_CLERK, Role.AGENCY_HEAD, Role.ADMINISTRATOR, SELF))
+    # privacy: the access log names who looked and whose data they saw
+    + D("privacy.Access", "actor_label reason object_repr", C.ACTIVITY, ACCESS_LOG,
+        B.DATA_PROTECTION, KEPT_ACCESS, (Role.DATA_PROTECTION_OFFICER, Role.ADMINISTRATOR, SELF))
+    + D("privacy.AccessSubject", "person id_index", C.IDENTITY, ACCESS_LOG, B.DATA_PROTECTION,
+        KEPT_ACCESS, (Role.DATA_PROTECTION_OFFICER, Role.ADMINISTRATOR, SELF))
 )  # fmt: skip
 
 # Fields whose names look personal but hold no personal data, each with the reason.
@@ -313,3 +345,45 @@ def by_model() -> dict[str, list[PersonalField]]:
     for entry in FIELDS:
         grouped.setdefault(entry.model, []).append(entry)
     return grouped
+
+
+# What the access log shows for a field's key: the field in words and, for the records whose
+# fields are shown in full (masked elsewhere), what kind of record it is. A field without its
+# own words is named by its category.
+FIELD_LABELS = {
+    "full_name": _("họ và tên"),
+    "national_id": _("số định danh cá nhân"),
+    "contact_national_id": _("số định danh cá nhân"),
+    "date_of_birth": _("ngày sinh"),
+    "id_issue_date": _("ngày cấp giấy tờ tùy thân"),
+    "contact_id_issue_date": _("ngày cấp giấy tờ tùy thân"),
+    "id_issue_place": _("nơi cấp giấy tờ tùy thân"),
+    "contact_id_issue_place": _("nơi cấp giấy tờ tùy thân"),
+    "mobile": _("số điện thoại di động"),
+    "contact_mobile": _("số điện thoại di động"),
+    "phone": _("số điện thoại của SIM"),
+    "official_email": _("thư điện tử"),
+    "email": _("thư điện tử"),
+    "contact_email": _("thư điện tử"),
+    "position": _("chức vụ"),
+    "position_title": _("chức vụ"),
+    "contact_position": _("chức vụ"),
+}
+MODEL_LABELS = {
+    "agencies.Person": _("hồ sơ cá nhân"),
+    "requests_app.RequestRow": _("dòng của văn bản đề nghị"),
+    "requests_app.CertRequest": _("người liên hệ của văn bản đề nghị"),
+    "devices.Device": _("thiết bị"),
+}
+
+
+def field_label(key: str) -> str:
+    """The declared field `app.Model.field` in words, "Số định danh cá nhân (hồ sơ cá nhân)";
+    an undeclared key as it is."""
+    entry = declared().get(key)
+    if entry is None:
+        return key
+    words = FIELD_LABELS.get(entry.field) or dict(C.choices)[entry.category]
+    where = MODEL_LABELS.get(entry.model)
+    text = f"{words} ({where})" if where else str(words)
+    return text[:1].upper() + text[1:]

@@ -1,6 +1,7 @@
 """The register of personal-data incidents (Law 91/2025/QH15, Decree 356/2025/NĐ-CP;
 docs/privacy.md): each incident, the 72-hour clock to notify the authority, and its
-append-only transitions (recorded → notified → closed)."""
+append-only transitions (recorded → notified → closed); and the requests of data subjects to
+correct their own record (submitted → corrected, or letter drafted, or rejected)."""
 
 from datetime import timedelta
 
@@ -10,8 +11,17 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from privacy.choices import DataCategory, IncidentStatus
-from privacy.querysets import IncidentQuerySet
+from portal.field_crypto import EncryptedCharField
+from portal.models import AuditEvent
+from privacy.choices import (
+    DATE_FIELDS,
+    AccessChannel,
+    CorrectableField,
+    CorrectionStatus,
+    DataCategory,
+    IncidentStatus,
+)
+from privacy.querysets import AccessQuerySet, CorrectionRequestQuerySet, IncidentQuerySet
 
 # The authority must be told within 72 hours of the incident being detected.
 NOTIFY_WITHIN = timedelta(hours=72)
@@ -117,3 +127,176 @@ class IncidentTransition(models.Model):
 
     def __str__(self) -> str:
         return f"{self.from_status} → {self.to_status}"
+
+
+class CorrectionRequest(models.Model):
+    """A person asks their agency to correct one field of their record (docs/privacy.md,
+    "The data subject's rights"). The new value is kept encrypted (it may be an ID number or a
+    date of birth, docs/privacy-at-rest.md), as canonical text: an ISO date for the dates."""
+
+    person = models.ForeignKey(
+        "agencies.Person",
+        verbose_name=_("cá nhân"),
+        on_delete=models.PROTECT,
+        related_name="correction_requests",
+    )
+    field = models.CharField(
+        _("thông tin cần đính chính"), max_length=32, choices=CorrectableField.choices
+    )
+    new_value = EncryptedCharField(_("thông tin đúng"), max_length=255)
+    reason = models.TextField(_("lý do, căn cứ"), max_length=1000)
+    status = models.CharField(
+        _("trạng thái"), max_length=16, choices=CorrectionStatus.choices,
+        default=CorrectionStatus.SUBMITTED,
+    )  # fmt: skip
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("gửi lúc"), auto_now_add=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(_("xử lý lúc"), null=True, blank=True)
+    # The clerk's reason for a rejection, or their note on a correction.
+    decision_note = models.TextField(_("ý kiến xử lý"), max_length=1000, blank=True)
+
+    objects = CorrectionRequestQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("yêu cầu đính chính dữ liệu cá nhân")
+        verbose_name_plural = _("yêu cầu đính chính dữ liệu cá nhân")
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["person", "field"],
+                condition=Q(status=CorrectionStatus.SUBMITTED),
+                name="privacy_correction_one_open_per_field",
+                violation_error_message=_(
+                    "Bạn đã có một yêu cầu đính chính thông tin này đang chờ xử lý."
+                ),
+            ),
+            models.CheckConstraint(
+                condition=Q(status=CorrectionStatus.SUBMITTED) | Q(decided_at__isnull=False),
+                name="privacy_correction_decided_has_time",
+                violation_error_message=_("Yêu cầu đã xử lý phải có thời điểm xử lý."),
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=CorrectionStatus.REJECTED) | ~Q(decision_note=""),
+                name="privacy_correction_rejection_has_reason",
+                violation_error_message=_("Từ chối yêu cầu đính chính phải nêu lý do."),
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["created_at"],
+                condition=Q(status=CorrectionStatus.SUBMITTED),
+                name="privacy_correction_open_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} · {self.get_field_display()}"
+
+    @property
+    def new_value_display(self) -> str:
+        """The new value as people read it: a date as dd/mm/yyyy."""
+        if self.field in DATE_FIELDS and self.new_value:
+            year, month, day = self.new_value.split("-")
+            return f"{day}/{month}/{year}"
+        return self.new_value
+
+
+class CorrectionTransition(models.Model):
+    """Append-only log of a correction request's status changes (who, when, from, to, note)."""
+
+    correction = models.ForeignKey(
+        CorrectionRequest, on_delete=models.CASCADE, related_name="transitions"
+    )
+    from_status = models.CharField(max_length=16, choices=CorrectionStatus.choices)
+    to_status = models.CharField(max_length=16, choices=CorrectionStatus.choices)
+    action = models.CharField(max_length=16)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    at = models.DateTimeField(auto_now_add=True)
+    note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.from_status} → {self.to_status}"
+
+
+class Access(models.Model):
+    """One access to personal data beyond the masked view: a value shown in full, an export or
+    a document with full values, an API read, a subject reading their own data
+    (docs/privacy.md §access log). Written once, never changed: its event in the audit chain
+    carries the same facts and a digest of the subjects, so a row changed or deleted behind
+    the portal's back is found (`privacy.access.access_verify`)."""
+
+    at = models.DateTimeField(_("thời điểm"), db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("người truy cập"), null=True,
+        on_delete=models.DO_NOTHING, db_constraint=False, related_name="+",
+        db_index=False,  # privacy_access_actor_at serves it
+    )  # fmt: skip
+    actor_label = models.CharField(_("tên đăng nhập"), max_length=150, blank=True)
+    channel = models.CharField(_("cách truy cập"), max_length=16, choices=AccessChannel.choices)
+    # the inventory's keys ("agencies.Person.national_id") of the fields shown in full
+    fields = models.JSONField(_("trường dữ liệu"), default=list)
+    reason = models.TextField(_("lý do"), blank=True)
+    object_type = models.CharField(_("loại đối tượng"), max_length=100, blank=True)
+    object_id = models.CharField(_("mã đối tượng"), max_length=64, blank=True)
+    object_repr = models.CharField(_("đối tượng"), max_length=255, blank=True)
+    subjects_count = models.PositiveIntegerField(_("số chủ thể"))
+    event = models.OneToOneField(
+        AuditEvent, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+
+    objects = AccessQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("lượt truy cập dữ liệu cá nhân")
+        verbose_name_plural = _("nhật ký truy cập dữ liệu cá nhân")
+        ordering = ["-at", "-pk"]
+        indexes = [
+            models.Index(fields=["actor", "-at"], name="privacy_access_actor_at"),
+            # The officer's search (privacy/filters.py), newest first within each condition:
+            # a username typed whole or as a prefix (LIKE 'x%' needs the pattern operators
+            # unless the database's collation is C), a channel, an object.
+            models.Index(
+                fields=["actor_label", "-at", "-id"],
+                opclasses=["varchar_pattern_ops", "timestamptz_ops", "int8_ops"],
+                name="privacy_access_label_at",
+            ),
+            models.Index(fields=["channel", "-at", "-id"], name="privacy_access_channel_at"),
+            models.Index(
+                fields=["object_type", "object_id", "-at", "-id"], name="privacy_access_object_at"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.actor_label} · {self.get_channel_display()} · {self.at:%d/%m/%Y %H:%M}"
+
+
+class AccessSubject(models.Model):
+    """Whose data one access showed: the person when the record names one, and the keyed blind
+    index of the ID number (docs/privacy-at-rest.md) so that a subject also finds the accesses
+    to letters' rows not linked to their person record."""
+
+    access = models.ForeignKey(Access, on_delete=models.DO_NOTHING, related_name="subjects")
+    person = models.ForeignKey(
+        "agencies.Person", null=True, on_delete=models.DO_NOTHING, db_constraint=False,
+        related_name="+", db_index=False,  # privacy_accsubj_person serves it
+    )  # fmt: skip
+    id_index = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["person", "access"], name="privacy_accsubj_person"),
+            models.Index(fields=["id_index", "access"], name="privacy_accsubj_index"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.access_id} · {self.person_id or '—'}"

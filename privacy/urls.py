@@ -1,6 +1,6 @@
 from django.urls import path
 
-from privacy import views
+from privacy import access_views, views
 
 app_name = "privacy"
 urlpatterns = [
@@ -13,4 +13,9 @@ urlpatterns = [
     ),
     path("bao-ve-du-lieu/su-co/<int:pk>/ket-thuc/", views.incident_close, name="incident_close"),
     path("bao-ve-du-lieu/su-co/<int:pk>/thong-bao/", views.incident_notice, name="incident_notice"),
+    path("bao-ve-du-lieu/truy-cap/", access_views.access_list, name="accesses"),
+    path("bao-ve-du-lieu/truy-cap/<int:pk>/", access_views.access_detail, name="access_detail"),
+    path("bao-ve-du-lieu/cua-toi/truy-cap/", access_views.my_accesses, name="my_accesses"),
+    # a masked value in full, with a reason (docs/privacy.md §masking): "requests_app.RequestRow"
+    path("bao-ve-du-lieu/hien/<str:label>/<int:pk>/<str:field>/", views.reveal, name="reveal"),
 ]

@@ -1,24 +1,31 @@
 """The privacy pages (docs/privacy.md): the inventory of personal data and the incident
 register with its 72-hour clock. Only the data protection officer and administrators may use
 them (403 for everyone else, before any lookup); a refused operation is a message on the
-page."""
+page. And the reveal of a masked value, for whoever may see it in full (`reveal`)."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from agencies.access import scope_for
 from portal.errors import DomainError
 from portal.lib.docx import docx_response
 from privacy import lifecycle, services, table
-from privacy.forms import CloseForm, IncidentForm, NotifiedForm
+from privacy.access import personal_data_access_record
+from privacy.choices import AccessChannel
+from privacy.forms import CloseForm, IncidentForm, NotifiedForm, RevealForm
+from privacy.masking import is_masked, masked, may_unmask
 from privacy.models import Incident
 from privacy.notice import notice_docx, notice_text
 from privacy.permissions import require_privacy
+from privacy.reveal import masked_html, reveal_fetch, reveal_target, shown_in_full
 
 
 def _incident(request, pk: int) -> Incident:
@@ -144,3 +151,76 @@ def incident_notice(request, pk: int):
     response["Content-Disposition"] = f'attachment; filename="{name}.txt"'
     response["Cache-Control"] = "private, no-store"
     return response
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@never_cache
+def reveal(request, label: str, pk: int, field: str):
+    """One masked field of one record in full (docs/privacy.md §masking). GET: the reason's form
+    (htmx: in place of the masked value; else a page). POST: the record fetched again within
+    the user's scope (404 outside it), the right decided again (403 without it), the access
+    recorded with the reason, then the value. Never cached; a bad reason records nothing."""
+    key = f"{label}.{field}"
+    target = reveal_target(label)
+    if target is None or not is_masked(key):
+        raise Http404
+    obj = reveal_fetch(target, request.user, pk)
+    subject = target.subject(obj)
+    if not may_unmask(request.user, key, subject_person_id=subject.person_id):
+        raise PermissionDenied
+    value = getattr(obj, field)
+    if value in (None, ""):
+        raise Http404
+    context = {
+        "key": key,
+        "label": _field_label(obj, field),
+        "masked": masked(key, value),
+        "url": request.path,
+        "back": _back(request),
+        "element": f"ly-do-{label.replace('.', '-').lower()}-{pk}-{field}",
+    }
+    if request.method == "GET":
+        if request.htmx and request.GET.get("huy"):
+            return HttpResponse(masked_html(key, context["masked"], request.path))
+        return _reveal_answer(request, context, RevealForm())
+    form = RevealForm(request.POST)
+    if form.is_valid():
+        try:
+            personal_data_access_record(
+                by=request.user,
+                channel=AccessChannel.REVEAL,
+                subjects=[subject],
+                fields=[key],
+                reason=form.cleaned_data["reason"],
+                obj=obj,
+            )
+        except DomainError as exc:
+            form.add_error("reason", exc.message)
+        else:
+            return _reveal_answer(request, {**context, "value": shown_in_full(value)}, None)
+    return _reveal_answer(request, context, form, status=200 if request.htmx else 400)
+
+
+def _reveal_answer(request, context: dict, form, *, status: int = 200):
+    if request.htmx:
+        name = "_revealed.html" if form is None else "_reveal_form.html"
+        template = f"privacy/partials/{name}"
+    else:
+        template = "privacy/reveal.html"
+    return render(request, template, {**context, "form": form}, status=status)
+
+
+def _field_label(obj, field: str) -> str:
+    """The field's own name (the record's model, read from the record: never imported)."""
+    return str(obj._meta.get_field(field).verbose_name)
+
+
+def _back(request) -> str:
+    """Where the page without JavaScript returns: a path of this site, else nowhere."""
+    back = request.POST.get("next") or request.GET.get("next") or ""
+    if back and url_has_allowed_host_and_scheme(
+        back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return back
+    return ""

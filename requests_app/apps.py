@@ -30,3 +30,19 @@ class RequestsAppConfig(AppConfig):
         from requests_app.services.mail import LETTER_DOCX, letter_mail_docx_make
 
         attachment_maker_register(LETTER_DOCX, letter_mail_docx_make)
+
+        # Masked values a page may reveal (docs/privacy.md §masking): privacy sits below and
+        # imports none of the apps whose records hold them. A letter's contact is known by
+        # the blind index of their ID number; a person is shown by the pickers and a row's
+        # registry columns (Mẫu 05).
+        from agencies.models import Person
+        from privacy.access import Subject
+        from privacy.reveal import reveal_register
+        from requests_app.models import CertRequest, RequestRow
+
+        reveal_register(RequestRow)
+        reveal_register(
+            CertRequest,
+            subject=lambda letter: Subject(None, letter.contact_national_id_index or ""),
+        )
+        reveal_register(Person)

@@ -3,15 +3,32 @@
 Dates dd/mm/yyyy, choices by their label (the revocation reason too, though its field has no
 choices), booleans as a mark, the certificate or device by its serial. The review page, the
 draft editor and the Excel export each take the shape they need from here, so a column reads
-the same everywhere.
+the same everywhere. A page's cells show ID numbers, dates of birth and of issue and mobile
+numbers masked (`MASKED_COLUMNS`), with the control that reveals one when the user may
+(`privacy.reveal.Revealer`); `value_text` itself stays whole, for the documents.
 """
 
 from django.urls import reverse
 
 from certificates.choices import RevocationReason
-from requests_app.columns import REGISTRY_COLUMNS, REGISTRY_NAMES, table_columns
+from privacy.masking import is_masked, masked
+from privacy.reveal import Revealer
+from requests_app.columns import FORM_COLUMNS, REGISTRY_COLUMNS, REGISTRY_NAMES, table_columns
 from requests_app.models import RequestRow
 from requests_app.rules import unconfirmed_id_message
+
+# The row's columns shown masked on pages, with their inventory key; and the registry's, which
+# are the certificate's person's (`registry_text`).
+MASKED_COLUMNS: dict[str, str] = {
+    name: f"requests_app.RequestRow.{name}"
+    for columns in FORM_COLUMNS.values()
+    for name in columns
+    if is_masked(f"requests_app.RequestRow.{name}")
+}
+MASKED_REGISTRY: dict[str, str] = {
+    "registry_national_id": "agencies.Person.national_id",
+    "registry_id_issue_date": "agencies.Person.id_issue_date",
+}
 
 
 def columns(form: str) -> list[tuple[str, str]]:
@@ -109,14 +126,39 @@ def export_value(row: RequestRow, name: str) -> str:
     return value_text(row, name, yes="X")
 
 
+def masked_cell(row: RequestRow, name: str, revealer: Revealer | None) -> tuple[str, str]:
+    """A masked column's (text, html): the masked value, and with a `revealer` the same with
+    its reveal control (a saved row's own value; a registry value through its person)."""
+    if name in MASKED_REGISTRY:
+        key = MASKED_REGISTRY[name]
+        certificate = row.certificate if row.certificate_id else None
+        person = certificate.person if certificate and certificate.person_id else None
+        value = getattr(person, key.rpartition(".")[2]) if person else None
+        pk, subject = (person.pk, person.pk) if person else (None, None)
+    else:
+        key, value = MASKED_COLUMNS[name], getattr(row, name)
+        pk, subject = row.pk, row.person_id
+    if value in (None, ""):
+        return "", ""
+    if revealer is None:
+        return masked(key, value), ""
+    return masked(key, value), revealer.html(key, value, pk=pk, subject_person_id=subject)
+
+
 # Every key of a page cell, always present: a missing key costs the template engine a failed
 # lookup and a dir() of the dict, 54 of them per row of a Mẫu 01 (docs/scale.md §12.6).
-PAGE_CELL = {"text": "", "sub": "", "url": "", "mono": False, "center": False, "registry": False}
+PAGE_CELL = {
+    "text": "", "html": "", "sub": "", "url": "", "mono": False, "center": False,
+    "registry": False,
+}  # fmt: skip
 
 
-def page_cell(row: RequestRow, name: str) -> dict:
+def page_cell(row: RequestRow, name: str, revealer: Revealer | None = None) -> dict:
     """A cell of the review page: the certificate linked by its serial, the device's kind
-    under its serial."""
+    under its serial, a masked value with its reveal control."""
+    if name in MASKED_COLUMNS or name in MASKED_REGISTRY:
+        text, html = masked_cell(row, name, revealer)
+        return {**PAGE_CELL, "text": text, "html": html, "registry": name in MASKED_REGISTRY}
     return {**PAGE_CELL, **_page_cell(row, name)}
 
 
@@ -144,15 +186,22 @@ def _page_cell(row: RequestRow, name: str) -> dict:
     return {"text": text}
 
 
-def editor_cell(row: RequestRow, name: str) -> dict:
-    """A cell of the draft editor (and the import preview): the certificate's holder with its
-    serial and e-mail under it, the device with its kind and holder.
+def editor_cell(row: RequestRow, name: str, revealer: Revealer | None = None) -> dict:
+    """A cell of the draft editor (and the import preview, whose rows are not saved: masked
+    without a control): the certificate's holder with its serial and e-mail under it, the
+    device with its kind and holder, a masked value with its reveal control.
 
     Every key is always present: a missing key costs the template engine a slow failed
     lookup, which adds up over a 2,000-row letter.
     """
-    text, sub, sub2, cls = "", "", "", ""
-    if name == "certificate":
+    text, html, sub, sub2, cls = "", "", "", "", ""
+    if name in MASKED_COLUMNS or name in MASKED_REGISTRY:
+        text, html = masked_cell(row, name, revealer if row.pk else None)
+        if name in MASKED_REGISTRY:
+            cls = "registry"
+        elif name == "national_id" and row.national_id_unconfirmed:
+            sub2, cls = "⚠ " + unconfirmed_id_message(row.national_id), "warning"
+    elif name == "certificate":
         certificate = row.certificate
         if certificate is None:
             text = "—"
@@ -171,6 +220,7 @@ def editor_cell(row: RequestRow, name: str) -> dict:
         text = value_text(row, name)
         if isinstance(getattr(row, name), bool):
             cls = "center"
-        elif name == "national_id" and row.national_id_unconfirmed:
-            sub2, cls = "⚠ " + unconfirmed_id_message(row.national_id), "warning"
-    return {"text": text, "sub": sub, "sub2": sub2, "cls": cls, "mono_sub": name == "certificate"}
+    return {
+        "text": text, "html": html, "sub": sub, "sub2": sub2, "cls": cls,
+        "mono_sub": name == "certificate",
+    }  # fmt: skip

@@ -19,7 +19,9 @@ from agencies.models import Organization
 from certificates.choices import REASONS_BY_SUBJECT_KIND, RevocationReason
 from certificates.models import Certificate
 from devices.models import Device
-from requests_app.cells import registry_text
+from privacy.forms import KeepMaskedMixin
+from privacy.masking import masked
+from requests_app.cells import MASKED_COLUMNS, MASKED_REGISTRY, registry_text
 from requests_app.choices import ChangeField, FormKind
 from requests_app.columns import FORM_COLUMNS, REGISTRY_COLUMNS, REQUIRED_COLUMNS
 from requests_app.models import CertRequest, RequestRow
@@ -122,9 +124,15 @@ RECOVERY_LABELS = {
 }
 
 
-class ContactForm(forms.ModelForm):
+# Section 1's values shown masked (docs/privacy.md §masking): never prefilled into their inputs.
+CONTACT_MASKED = ("contact_national_id", "contact_id_issue_date", "contact_mobile")
+
+
+class ContactForm(KeepMaskedMixin, forms.ModelForm):
     """Section 1 of the letter. Model validators (12-digit ID, mobile, official e-mail) run
-    in the model's `full_clean`, as they do again in `cert_request_update`."""
+    in the model's `full_clean`, as they do again in `cert_request_update`. The ID number, its
+    issue date and the mobile are not prefilled: their inputs show them masked and keep them
+    when left blank (`KeepMaskedMixin`)."""
 
     contact_id_issue_date = VnDateField(required=False, label=_("Ngày cấp"), help_text=DATE_HELP)
 
@@ -152,6 +160,12 @@ class ContactForm(forms.ModelForm):
                 field.label = RECOVERY_LABELS[name]
             field.mandatory = name in CONTACT_NEEDED_ON_SUBMIT
         self.order_fields(keep)
+        self.keep_masked(
+            {
+                name: (f"requests_app.CertRequest.{name}", getattr(self.instance, name))
+                for name in CONTACT_MASKED
+            }
+        )
 
 
 def contact_from_letter(letter, kind: str) -> dict:
@@ -221,16 +235,23 @@ def revoke_reason_choices(certificate=None) -> list[tuple[str, str]]:
     ]
 
 
-class RowForm(forms.Form):
+class RowForm(KeepMaskedMixin, forms.Form):
     """One row of a letter, with exactly the form's columns (`FORM_COLUMNS`).
 
     Fields are optional here: which are required, and every other rule, is `rules.row_errors`,
     reported through `RowInvalid` by `row_save`. The certificate (Mẫu 04/05) and the device
     (Mẫu 06) are typed as serial numbers (the pickers fill them in), looked up within what the
     user may see.
+
+    The masked columns (ID number, dates of birth and issue, mobile) are never prefilled
+    (docs/privacy.md §masking): `kept_from` is where a blank one takes its value — the saved row
+    (left out of `service_data`, so the row keeps it untouched) or the person picked for a
+    new row (named by the hidden `picked_person`, their values saved with the row).
     """
 
-    def __init__(self, *args, cert_request: CertRequest, user, chosen=None, **kwargs):
+    def __init__(
+        self, *args, cert_request: CertRequest, user, chosen=None, kept_from=None, **kwargs
+    ):
         super().__init__(*args, **kwargs)
         self.cert_request = cert_request
         self.user = user
@@ -243,6 +264,19 @@ class RowForm(forms.Form):
             self.fields[name] = self._field(name)
             if name in ("certificate", "device"):
                 self._add_registry_fields(chosen)
+        self.kept_from = kept_from
+        if kept_from is not None and not isinstance(kept_from, RequestRow):
+            self.fields["picked_person"] = forms.IntegerField(
+                required=False, widget=forms.HiddenInput, initial=kept_from.pk
+            )
+        label = kept_from._meta.label if kept_from is not None else ""
+        self.keep_masked(
+            {
+                name: (f"{label}.{name}", getattr(kept_from, name))
+                for name in self.columns
+                if name in MASKED_COLUMNS and kept_from is not None
+            }
+        )
 
     def _add_registry_fields(self, chosen) -> None:
         """The registry's columns of the picked certificate or device, read-only: they are
@@ -253,7 +287,7 @@ class RowForm(forms.Form):
                 label=capfirst(label),
                 required=False,
                 disabled=True,
-                initial=registry_text(chosen, name),
+                initial=registry_shown(chosen, name),
                 widget=forms.TextInput(attrs={"readonly": True, "class": "registry"}),
             )
             self.fields[name].mandatory = False
@@ -263,7 +297,7 @@ class RowForm(forms.Form):
         errors. The registry fields come after the serial's, so their value is read after
         this (Django reads a disabled field's initial while cleaning it)."""
         for name, _label in REGISTRY_COLUMNS.get(self.cert_request.form, []):
-            self.fields[name].initial = registry_text(chosen, name)
+            self.fields[name].initial = registry_shown(chosen, name)
 
     def _field(self, name: str) -> forms.Field:
         model_field = RequestRow._meta.get_field(name)
@@ -339,9 +373,10 @@ class RowForm(forms.Form):
         if certificate is None and self._moving_in():
             # A person moving in from another agency: their certificate is named by serial
             # and ID number together (docs/domain.md §5.3.1), never by serial alone.
+            typed = self.data.get(self.add_prefix("national_id"), "")
             certificate = (
                 Certificate.objects.held_by_person(
-                    serial=value, national_id=self.data.get(self.add_prefix("national_id"), "")
+                    serial=value, national_id=typed or self.kept.get("national_id", "")
                 )
                 .select_related("agency", "person")
                 .defer("der")
@@ -383,8 +418,10 @@ class RowForm(forms.Form):
         return device
 
     def service_data(self) -> dict:
-        """The cleaned columns, as `row_save(data=...)` takes them."""
-        return {name: self.cleaned_data.get(name) for name in self.columns}
+        """The cleaned columns, as `row_save(data=...)` takes them; a masked column left blank
+        on a saved row is left out (the row keeps it, an imported ID stays unconfirmed)."""
+        left = self.left_blank() if isinstance(self.kept_from, RequestRow) else set()
+        return {name: self.cleaned_data.get(name) for name in self.columns if name not in left}
 
     def add_row_errors(self, errors: dict[str, list[str]]) -> None:
         """Put `RowInvalid.errors` next to their fields (row-wide ones at the top)."""
@@ -394,10 +431,22 @@ class RowForm(forms.Form):
                 self.add_error(target, message)
 
 
+def registry_shown(chosen, name: str) -> str:
+    """A registry column as the row form shows it: the person's ID and its date masked."""
+    if name not in MASKED_REGISTRY:
+        return registry_text(chosen, name)
+    key = MASKED_REGISTRY[name]
+    person = chosen.person if getattr(chosen, "person_id", None) else None
+    value = getattr(person, key.rpartition(".")[2]) if person is not None else None
+    return masked(key, value) if value else ""
+
+
 def row_initial(row: RequestRow) -> dict:
-    """A saved row's values as the form shows them."""
+    """A saved row's values as the form shows them, the masked columns aside (`RowForm`)."""
     initial = {}
     for name in FORM_COLUMNS[row.cert_request.form]:
+        if name in MASKED_COLUMNS:
+            continue
         if name == "certificate":
             initial[name] = row.certificate.serial if row.certificate_id else ""
         elif name == "device":
@@ -423,8 +472,13 @@ def row_initial_from_query(query, columns) -> dict:
 
 
 def row_initial_from_person(person) -> dict:
-    """Mẫu 01 columns filled from a person of the agency."""
-    return issue_row_from_person(person)
+    """Mẫu 01 columns filled from a person of the agency, the masked ones aside: the form
+    keeps those from the person (`RowForm`, `kept_from`)."""
+    return {
+        name: value
+        for name, value in issue_row_from_person(person).items()
+        if name not in MASKED_COLUMNS
+    }
 
 
 # --- Excel ---------------------------------------------------------------------------------

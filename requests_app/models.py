@@ -112,6 +112,17 @@ class CertRequest(ChoiceLabels, models.Model):
     deidentified_at = models.DateTimeField(
         _("ẩn danh hoá lúc"), null=True, blank=True, editable=False
     )
+    # The data subject's correction request this Mẫu 04 was drafted for (docs/privacy.md,
+    # "The data subject's rights"); read from the request as `change_letter`.
+    correction_request = models.OneToOneField(
+        "privacy.CorrectionRequest",
+        verbose_name=_("yêu cầu đính chính"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="change_letter",
+        editable=False,
+    )
 
     objects = CertRequestQuerySet.as_manager()
 

@@ -23,6 +23,7 @@ from devices.choices import DeviceStatus
 from portal.field_crypto import blind_index
 from portal.lib.messages import Message
 from portal.lib.xlsx import FORMULA_TRIGGERS
+from privacy.masking import mask_id
 from requests_app.choices import ChangeField, FormKind
 from requests_app.columns import FORM_COLUMNS, REQUIRED_COLUMNS
 from requests_app.models import RequestRow
@@ -135,10 +136,12 @@ def confirmation_errors(row) -> dict[str, list[str]]:
 
 
 def unconfirmed_id_message(national_id: str) -> str:
+    """Shown on pages and in messages: the number masked (docs/privacy.md §masking); the clerk
+    confirms by typing it again from the ID card (a field left blank keeps it unconfirmed)."""
     return _(
         "Số định danh %(value)s được đọc từ một ô kiểu số của Excel (đã thêm số 0 đầu): "
-        "hãy đối chiếu với căn cước, sửa nếu cần, rồi lưu dòng để xác nhận."
-    ) % {"value": national_id}
+        "hãy đối chiếu với căn cước, nhập lại số định danh rồi lưu dòng để xác nhận."
+    ) % {"value": mask_id(national_id)}
 
 
 def rows_errors(rows, facts: RowFacts) -> list[dict[str, list[str]]]:

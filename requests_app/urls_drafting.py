@@ -28,6 +28,7 @@ urlpatterns = [
         name="import_discard",
     ),
     path("van-ban/<int:pk>/xuat-excel/", drafting.excel_export, name="export"),
+    path("van-ban/<int:pk>/xuat-excel/day-du/", drafting.excel_export_full, name="export_full"),
     path("van-ban/mau-nhap-excel/<str:layout>/", drafting.excel_template, name="import_template"),
     path("van-ban/<int:pk>/ban-da-ky/", upload.letter_signed_upload, name="signed_upload"),
     # The head's "Ký" at their own desk, through the signing client (requests_app/views/desk.py).

@@ -38,6 +38,13 @@ ALLOWED_IN_FUNCTIONS = {
     ("requests_app/apps.py", "requests_app.views.device_signing"): READY,
     ("requests_app/apps.py", "mailing.attachments"): READY,
     ("requests_app/apps.py", "requests_app.services.mail"): READY,
+    ("requests_app/apps.py", "agencies.models"): READY,
+    ("requests_app/apps.py", "privacy.access"): READY,
+    ("requests_app/apps.py", "privacy.reveal"): READY,
+    ("requests_app/apps.py", "requests_app.models"): READY,
+    ("devices/apps.py", "devices.models"): READY,
+    ("devices/apps.py", "privacy.access"): READY,
+    ("devices/apps.py", "privacy.reveal"): READY,
     # WeasyPrint takes over a second to import and needs Pango: loaded when a PDF is drawn,
     # so `manage.py` commands, the worker and `make run` start without it.
     ("portal/lib/pdf.py", "weasyprint"): "WeasyPrint: heavy, needs Pango; loaded to draw a PDF",

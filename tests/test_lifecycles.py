@@ -2,6 +2,8 @@
 consistent: its states are the workflow's, its roles real, its effects services that exist,
 its buttons addresses that resolve, and the portal's own moves offered to nobody."""
 
+from types import SimpleNamespace
+
 import pytest
 from django.urls import NoReverseMatch, reverse
 
@@ -16,9 +18,10 @@ from orgmerge import lifecycle as orgmerge_lifecycle
 from orgmerge import services as orgmerge_services
 from orgmerge.choices import PlanStatus
 from portal.lib.lifecycle import SYSTEM, Lifecycle, Move
+from privacy import corrections as privacy_corrections
 from privacy import lifecycle as privacy_lifecycle
 from privacy import services as privacy_services
-from privacy.choices import IncidentStatus
+from privacy.choices import CorrectionStatus, IncidentStatus
 from requests_app import lifecycle as letters_lifecycle
 from requests_app import services as letters_services
 from requests_app.choices import Status
@@ -30,6 +33,17 @@ WORKFLOWS = {
     "merger plans": (orgmerge_lifecycle.MOVES, PlanStatus, orgmerge_services),
     "demand": (demand_lifecycle.MOVES, RegistrationStatus, demand_services),
     "privacy incidents": (privacy_lifecycle.MOVES, IncidentStatus, privacy_services),
+    # a correction that reaches a certificate drafts a letter: that move's service is
+    # requests_app's, the flow's highest app (docs/architecture.md §1)
+    "correction requests": (
+        privacy_lifecycle.CORRECTION_MOVES,
+        CorrectionStatus,
+        SimpleNamespace(
+            correction_request_correct=privacy_corrections.correction_request_correct,
+            correction_request_reject=privacy_corrections.correction_request_reject,
+            correction_request_draft_letter=letters_services.correction_request_draft_letter,
+        ),
+    ),
 }
 ROLES = set(Role.values) | {SYSTEM, letters_lifecycle.PROCESSOR}
 

@@ -203,6 +203,8 @@ ROUTES: dict[str, Route] = {
         at("w.letter.pk", MISSING), "login 404 403 404 404 404 404 404", 6, post=True
     ),
     "requests_app:export": R(LETTER, "login 200 200 404 404 404 404 404", 6),
+    # with full values: the form page, for the roles that may see them (docs/privacy.md)
+    "requests_app:export_full": R(LETTER, "login 200 403 404 404 404 404 404", 6),
     "requests_app:import_template": R(at("mau01"), "login 200 200 200 200 200 200 200", 4),
     "requests_app:signed_upload": R(LETTER, "login 200 200 404 404 404 404 404", 5, post=True),
     "requests_app:desk_wait": R(None, "login 200 200 200 200 200 200 200", 4),
@@ -215,8 +217,10 @@ ROUTES: dict[str, Route] = {
     "requests_app:row_decide": R(ROW, "login 302 302 404 404 404 404 404", 7, post=True),
     "requests_app:progress": R(LETTER, "login 200 200 404 404 404 404 404", 6),
     "requests_app:document": R(at("w.letter.pk", 1), "login 404 404 404 404 404 404 404", 6),
-    "requests_app:docx": R(LETTER, "login 200 200 404 404 404 404 404", 7),
-    "requests_app:pdf_preview": R(LETTER, "login 200 200 404 404 404 404 404", 7),
+    # a download records its access: the subjects, the audit event, the access and its
+    # subjects in one insert each (docs/privacy.md, "Exports, API and documents")
+    "requests_app:docx": R(LETTER, "login 200 200 404 404 404 404 404", 15),
+    "requests_app:pdf_preview": R(LETTER, "login 200 200 404 404 404 404 404", 15),
     # a draft has no signed version: its package is refused on the page
     "requests_app:edxml": R(LETTER, "login 302 302 404 404 404 404 404", 7),
     "requests_app:edxml_upload": R(None, "login 200 200 200 200 200 200 403", 8),
@@ -246,6 +250,7 @@ ROUTES: dict[str, Route] = {
     ),
     # devices and their Mẫu 07-09
     "devices:list": R(None, "login 200 200 200 200 200 200 200", 9),
+    "devices:export_full": R(None, "login 200 403 200 200 200 200 403", 6),
     "devices:agency": R(at("w.cast.agency_a.pk"), "login 200 200 404 200 404 200 404", 7),
     "devices:province": R(at("w.cast.province_1.pk"), "login 404 404 404 200 404 200 404", 8),
     "devices:stock": R(None, "login 403 403 403 403 403 200 403", 6),
@@ -302,6 +307,26 @@ ROUTES: dict[str, Route] = {
     "privacy:incident_notify": R(GONE, "login 403 403 403 403 403 403 403", 5, post=True),
     "privacy:incident_close": R(GONE, "login 403 403 403 403 403 403 403", 5, post=True),
     "privacy:incident_notice": R(GONE, "login 403 403 403 403 403 403 403", 5),
+    "privacy:accesses": R(None, "login 403 403 403 403 403 403 403", 5),
+    "privacy:access_detail": R(GONE, "login 403 403 403 403 403 403 403", 5),
+    # each person's list of the accesses to their own data
+    "privacy:my_accesses": R(None, "login 200 200 200 200 200 200 200", 8),
+    # a person's own data and correction requests, their agency's queue (docs/privacy.md)
+    "subject:data": R(None, "login 200 200 200 200 200 200 200", 15),
+    "subject:export_json": R(None, "login 404 404 404 404 404 404 200", 21, post=True),
+    "subject:export_pdf": R(None, "login 404 404 404 404 404 404 302", 5, post=True),
+    "subject:correction_submit": R(None, "login 404 404 404 404 404 404 400", 15, post=True),
+    "corrections:list": R(None, "login 200 200 200 403 403 403 403", 5),
+    "corrections:detail": R(GONE, "login 404 404 404 403 403 403 403", 5),
+    "corrections:correct": R(GONE, "login 404 404 404 403 403 403 403", 5, post=True),
+    "corrections:draft_letter": R(GONE, "login 404 404 404 403 403 403 403", 5, post=True),
+    "corrections:reject": R(GONE, "login 404 404 404 403 403 403 403", 5, post=True),
+    # a masked value's reveal form (the draft's row: its clerk may, its head may not)
+    "privacy:reveal": R(
+        at("requests_app.RequestRow", "w.row.pk", "national_id"),
+        "login 200 403 404 404 404 404 404",
+        8,
+    ),
     # demand registration
     "demand:list": R(None, "login 200 200 200 200 200 200 200", 8),
     "demand:create": R(None, "login 403 403 403 200 200 200 403", 5),

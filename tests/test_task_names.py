@@ -10,7 +10,7 @@ from config.queues import ROUTES
 
 ROOT = Path(__file__).resolve().parent.parent
 APPS = ["agencies", "api", "certificates", "config", "dashboard", "deadlines", "demand",
-        "devices", "orgmerge", "portal", "requests_app", "webhooks"]  # fmt: skip
+        "devices", "mailing", "orgmerge", "portal", "privacy", "requests_app", "webhooks"]  # fmt: skip
 TASK_NAME = re.compile(r"""["']((?:""" + "|".join(APPS) + r""")(?:\.\w+)*\.tasks\.\w+)["']""")
 
 

@@ -12,6 +12,7 @@ from agencies.services.codes import (
     organization_codes_apply,
     organization_codes_check,
 )
+from agencies.services.corrections import person_correct
 from agencies.services.tree import (
     PERSON_FIELDS,
     PersonPlan,
@@ -39,6 +40,7 @@ __all__ = [
     "organization_codes_check",
     "organization_find",
     "organization_find_or_create",
+    "person_correct",
     "person_move",
     "person_upsert",
     "person_upsert_apply",

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from django import template
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from agencies.access import scope_for
 from agencies.choices import Role
@@ -30,7 +31,8 @@ NAV = [
     (_("Hàng đợi CA"), "requests_app:ca_queue", (Role.CA_OPERATOR,), ("requests_app:ca_queue",)),
     (_("Chứng thư số"), "certificates:list", None, ("certificates:",)),
     # A device's loss and recovery pages are flows of requests_app but read as device pages.
-    (_("Thiết bị"), "devices:list", None, ("devices:", "requests_app:device_")),
+    # the register of every device: plural in English ("Thiết bị" alone is one device elsewhere)
+    (pgettext_lazy("menu", "Thiết bị"), "devices:list", None, ("devices:", "requests_app:device_")),
     (
         _("Sáp nhập"),
         "orgmerge:list",
@@ -57,6 +59,13 @@ NAV = [
         "privacy:incidents",
         (Role.DATA_PROTECTION_OFFICER, Role.ADMINISTRATOR),
         ("privacy:",),
+    ),
+    # A data subject's correction requests, for their agency's staff (docs/privacy.md).
+    (
+        _("Yêu cầu đính chính"),
+        "corrections:list",
+        (Role.AGENCY_CLERK, Role.AGENCY_HEAD),
+        ("corrections:",),
     ),
     (_("Thông báo"), "portal:notifications", None, ("portal:notification",)),
 ]

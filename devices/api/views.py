@@ -8,10 +8,18 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from devices.api import stock, writes
+from devices.exports import PHONE
 from devices.filters import DeviceFilterSet
 from devices.models import Device, HandoverNotice, ReturnMinutes
 from portal.api.idempotency import idempotent
 from portal.api.schema import IDEMPOTENCY_KEY, documented_reads, problems
+from privacy.access import Subject
+from privacy.api_disclosure import (
+    FULL_PROBLEMS,
+    DisclosingReadsMixin,
+    MaskedFieldsMixin,
+    full_parameters,
+)
 
 DEVICE_PROBLEMS = problems(
     status_403=_("Bạn không phải cán bộ đầu mối của cơ quan này."),
@@ -29,7 +37,15 @@ STOCK_PROBLEMS = problems(
 )
 
 
-class DeviceSerializer(serializers.ModelSerializer):
+class DeviceSerializer(MaskedFieldsMixin, serializers.ModelSerializer):
+    # a SIM's phone number masked unless asked in full (`?full=phone`)
+    masked_fields = {"phone": PHONE}
+    phone = serializers.CharField(
+        read_only=True,
+        help_text=_(
+            "Số điện thoại ký số của SIM PKI, đã che (091****678) trừ khi yêu cầu “full=phone”."
+        ),
+    )
     agency = serializers.CharField(source="agency.name", default=None, allow_null=True)
     agency_code = serializers.CharField(
         source="agency.code",
@@ -68,14 +84,27 @@ def _valid(serializer_class, request) -> dict:
     return serializer.validated_data
 
 
-@extend_schema_view(**documented_reads(DeviceSerializer))
-class DeviceViewSet(viewsets.ReadOnlyModelViewSet):
+@extend_schema_view(
+    **documented_reads(
+        DeviceSerializer, parameters=full_parameters(["phone"]), responses=FULL_PROBLEMS
+    )
+)
+class DeviceViewSet(DisclosingReadsMixin, viewsets.ReadOnlyModelViewSet):
     serializer_class = DeviceSerializer
     filterset_class = DeviceFilterSet
+    disclosed_fields = {"phone": PHONE}
 
     def get_queryset(self):
         # Newest first by the cursor's ordering (portal.api.pagination.CursorPage).
         return Device.objects.visible_to(self.request.user).select_related("agency", "holder")
+
+    def disclosed_subjects(self, devices) -> list[Subject]:
+        """The holders of the phone numbers answered in full."""
+        return [
+            Subject(device.holder_id, device.holder.national_id_index or "")
+            for device in devices
+            if device.phone and device.holder_id
+        ]
 
     @extend_schema(
         summary=_("Bàn giao thiết bị cho thuê bao (Mẫu 07)"),

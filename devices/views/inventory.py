@@ -1,18 +1,20 @@
 """Inventories (what the user sees; one agency; one province; the CA's stock), their Excel
 export (`?xuat=xlsx`, the same filters and scope), and a device's page with its custody chain."""
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_http_methods
 
 from agencies.access import scope_for
 from agencies.choices import OrgKind
 from agencies.models import Organization
 from devices.choices import TokenState
-from devices.exports import export_inventory
+from devices.exports import PHONE, export_inventory, inventory_full_export
 from devices.filters import AGENCY_KINDS, DeviceFilterSet
 from devices.lifecycle import MOVES
 from devices.models import Device, DeviceToken, ReturnObligation
@@ -22,9 +24,10 @@ from devices.views.common import STAFF_ROLES, require_staff, visible_device
 from portal.lib.exports import export_query, wants_export
 from portal.lib.paging import Jump, keyset_paginate
 from portal.replica import replica_reads
+from privacy.disclosure import Disclosure, full_export_page
 
 
-def _inventory(request, *, base, title: str, lead: str, fixed: tuple = (), extra=None):
+def _filtered(request, *, base, fixed: tuple = ()):
     filterset = DeviceFilterSet(request.GET or None, queryset=base, request=request, fixed=fixed)
     devices = (
         filterset.qs.select_related("agency", "agency__province", "holder")
@@ -35,6 +38,11 @@ def _inventory(request, *, base, title: str, lead: str, fixed: tuple = (), extra
         # page's rows only (docs/scale.md §12.2).
         .order_by("kind", "serial")
     )
+    return filterset, devices
+
+
+def _inventory(request, *, base, title: str, lead: str, fixed: tuple = (), extra=None):
+    filterset, devices = _filtered(request, base=base, fixed=fixed)
     if wants_export(request):
         return export_inventory(devices, title=title, request=request)
     pages = keyset_paginate(request, devices, jump=Jump("serial", _("Đến số hiệu"), "text"))
@@ -67,6 +75,40 @@ def device_list(request):
         base=Device.objects.visible_to(request.user),
         title=_("Thiết bị lưu khóa bí mật"),
         lead=_("Thiết bị trong phạm vi bạn được xem, với trạng thái và hạn bàn giao lại."),
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def device_export_full(request):
+    """The device list (its filters in the query string) as Excel with the SIMs' full phone
+    numbers: a reason, the right to see them, at most PORTAL_EXPORT_INLINE_MAX_ROWS devices
+    written in this request, one access recorded with the file (docs/privacy.md, "Exports,
+    API and documents")."""
+    title = _("Thiết bị lưu khóa bí mật")
+    _filterset, devices = _filtered(request, base=Device.objects.visible_to(request.user))
+    limit = settings.PORTAL_EXPORT_INLINE_MAX_ROWS
+
+    def refuse():
+        if devices.order_by().values("pk")[: limit + 1].count() > limit:
+            return _(
+                "Danh sách có hơn %(max)d thiết bị: tệp có giá trị đầy đủ chỉ xuất tối đa "
+                "%(max)d dòng. Hãy lọc bớt danh sách rồi xuất lại."
+            ) % {"max": limit}
+        return None
+
+    def build(disclosure: Disclosure):
+        response, subjects = inventory_full_export(devices, title=title, disclosure=disclosure)
+        return response, subjects, None
+
+    query = request.GET.urlencode()
+    return full_export_page(
+        request,
+        keys=[PHONE],
+        title=title,
+        back_url=reverse("devices:list") + (f"?{query}" if query else ""),
+        build=build,
+        refuse=refuse,
     )
 
 

@@ -32,15 +32,24 @@ def problems(*codes: int, **meanings) -> dict:
 NO_PAGE = _("Không có trang này (số trang vượt quá danh sách).")
 
 
-def documented_reads(serializer) -> dict:
+def documented_reads(serializer, *, parameters=None, responses=None) -> dict:
     """`extend_schema_view` arguments for a viewset's list and retrieve: the statuses a read
-    may answer besides 200 (a list's 404 is a forged or stale cursor, portal.api.pagination)."""
+    may answer besides 200 (a list's 404 is a forged or stale cursor, portal.api.pagination),
+    with the `parameters` and the further `responses` both take (a masked field's `full`)."""
     cursor = _("Không tìm thấy trong phạm vi của bạn, hoặc con trỏ trang không hợp lệ.")
+    extra = responses or {}
     return {
         "list": extend_schema(
-            responses={200: serializer(many=True), **problems(400, 401, 404, status_404=cursor)}
+            responses={
+                200: serializer(many=True),
+                **problems(400, 401, 404, status_404=cursor),
+                **extra,
+            },
+            parameters=parameters,
         ),
-        "retrieve": extend_schema(responses={200: serializer, **problems(401, 404)}),
+        "retrieve": extend_schema(
+            responses={200: serializer, **problems(401, 404), **extra}, parameters=parameters
+        ),
     }
 
 

@@ -19,13 +19,35 @@ from portal.api.idempotency import idempotent
 from portal.api.pagination import CursorPage
 from portal.api.problems import ProblemSerializer
 from portal.api.schema import documented_reads, problems
+from privacy.api_disclosure import (
+    FULL_PROBLEMS,
+    MaskedFieldsMixin,
+    api_disclosure,
+    full_parameters,
+)
 from requests_app import services
 from requests_app.api import ca_sheet, writes
+from requests_app.disclosure import ROW_KEYS, row_subject
 from requests_app.filters import CertRequestFilterSet
 from requests_app.models import CertRequest, RequestRow
 
+# The row's fields an answer masks unless asked in full (`?full=`).
+ROW_FULL_FIELDS = {
+    name: ROW_KEYS[name] for name in ("date_of_birth", "national_id", "id_issue_date", "mobile")
+}
 
-class RowSerializer(serializers.ModelSerializer):
+
+def _masked(help_text):
+    return serializers.CharField(read_only=True, allow_null=True, help_text=help_text)
+
+
+class RowSerializer(MaskedFieldsMixin, serializers.ModelSerializer):
+    # ID number, birth and ID issue dates, mobile masked unless asked in full (`?full=`)
+    masked_fields = ROW_FULL_FIELDS
+    date_of_birth = _masked(_("Ngày sinh (yyyy-mm-dd), đã che (**/**/1985) trừ khi yêu cầu."))
+    national_id = _masked(_("Số định danh cá nhân, đã che (********1234) trừ khi yêu cầu."))
+    id_issue_date = _masked(_("Ngày cấp (yyyy-mm-dd), đã che (**/**/2021) trừ khi yêu cầu."))
+    mobile = _masked(_("Số điện thoại di động, đã che (091****678) trừ khi yêu cầu."))
     certificate = serializers.CharField(source="certificate.serial", default=None, allow_null=True)
     result_certificate = serializers.CharField(
         source="result_certificate.serial", default=None, allow_null=True
@@ -36,6 +58,11 @@ class RowSerializer(serializers.ModelSerializer):
         fields = [
             "position",
             "full_name",
+            "date_of_birth",
+            "national_id",
+            "id_issue_date",
+            "id_issue_place",
+            "mobile",
             "organization_name",
             "service_name",
             "email",
@@ -145,8 +172,10 @@ class CertRequestViewSet(viewsets.ReadOnlyModelViewSet):
         summary=_("Các dòng của văn bản"),
         description=_(
             "Các dòng của văn bản theo số thứ tự, từng trang (con trỏ: theo địa chỉ “next”); "
-            "văn bản ngoài phạm vi của bạn là lỗi 404."
+            "văn bản ngoài phạm vi của bạn là lỗi 404. Số định danh, ngày sinh, ngày cấp, số "
+            "điện thoại được che trừ khi yêu cầu “full” kèm “reason”."
         ),
+        parameters=full_parameters(ROW_FULL_FIELDS),
         responses={
             200: RowSerializer(many=True),
             **problems(
@@ -157,6 +186,7 @@ class CertRequestViewSet(viewsets.ReadOnlyModelViewSet):
                     "Không có văn bản này trong phạm vi của bạn, hoặc con trỏ trang không hợp lệ."
                 ),
             ),
+            **FULL_PROBLEMS,
         },
         operation_id="van_ban_dong_list",
     )
@@ -169,9 +199,14 @@ class CertRequestViewSet(viewsets.ReadOnlyModelViewSet):
     )
     def rows(self, request, pk=None, format=None):
         cert_request = self.get_object()
-        rows = cert_request.rows.select_related("certificate", "result_certificate")
+        disclosure = api_disclosure(request, ROW_FULL_FIELDS)
+        rows = cert_request.rows.select_related("certificate__person", "result_certificate")
         page = self.paginate_queryset(rows)
-        return self.get_paginated_response(RowSerializer(page, many=True).data)
+        data = RowSerializer(page, many=True, context={"disclosure": disclosure}).data
+        disclosure.record(
+            by=request.user, subjects=[row_subject(row) for row in page], obj=cert_request
+        )
+        return self.get_paginated_response(data)
 
     @extend_schema(
         summary=_("Tạo văn bản đề nghị"),
@@ -222,6 +257,7 @@ class CertRequestViewSet(viewsets.ReadOnlyModelViewSet):
         return self._answer(cert_request)
 
     @extend_schema(
+        methods=["POST"],
         summary=_("Thêm các dòng theo bảng 19 cột của Cục CTS&BMTT"),
         description=_(
             "Văn bản Mẫu 01 đang là dự thảo: thêm các dòng của bảng 19 cột, mỗi cột một "
@@ -233,13 +269,55 @@ class CertRequestViewSet(viewsets.ReadOnlyModelViewSet):
         parameters=[KEY],
         operation_id="van_ban_bang_ca",
     )
-    @action(detail=True, methods=["post"], url_path="bang-ca")
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path="bang-ca",
+        pagination_class=RowCursorPage,
+        filter_backends=[],  # the letters' filters do not apply to one letter's rows
+    )
     @idempotent
     def ca_sheet_rows(self, request, pk=None, format=None):
         data = _valid(ca_sheet.CaSheetSerializer, request)
         cert_request = self.get_object()
         ca_sheet.ca_sheet_add(cert_request=cert_request, rows=data["rows"], user=request.user)
         return self._answer(cert_request)
+
+    @extend_schema(
+        methods=["GET"],
+        summary=_("Đọc các dòng theo bảng 19 cột của Cục CTS&BMTT"),
+        description=_(
+            "Các dòng của văn bản Mẫu 01 theo 19 cột của bảng Cục CTS&BMTT, từng trang theo "
+            "số thứ tự. Cán bộ Cục CTS&BMTT nhận giá trị đầy đủ (bảng là căn cứ để cấp chứng "
+            "thư) và mỗi lần đọc được ghi vào nhật ký truy cập dữ liệu cá nhân; người khác "
+            "nhận số định danh, ngày sinh, ngày cấp, số điện thoại đã che, trừ khi yêu cầu "
+            "“full” kèm “reason” và vai trò được xem đầy đủ."
+        ),
+        parameters=full_parameters(ca_sheet.FULL_FIELDS),
+        responses={
+            200: ca_sheet.CaSheetRowSerializer(many=True),
+            **problems(400, 401, 404),
+            **FULL_PROBLEMS,
+            **problems(
+                422,
+                status_422=_(
+                    "Văn bản không phải Mẫu 01, hoặc có “full” mà thiếu lý do (“reason”)."
+                ),
+            ),
+        },
+        operation_id="van_ban_bang_ca_doc",
+    )
+    @ca_sheet_rows.mapping.get
+    def ca_sheet_read(self, request, pk=None, format=None):
+        cert_request = self.get_object()
+        disclosure = ca_sheet.ca_sheet_disclosure(request, cert_request)
+        rows = cert_request.rows.select_related("certificate__person")
+        page = self.paginate_queryset(rows)
+        data = [ca_sheet.ca_sheet_line(row, disclosure) for row in page]
+        disclosure.record(
+            by=request.user, subjects=[row_subject(row) for row in page], obj=cert_request
+        )
+        return self.get_paginated_response(data)
 
     @extend_schema(
         summary=_("Tải lên bản đã ký số bằng thiết bị riêng"),

@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from openpyxl.utils.datetime import from_excel
 
 from portal.lib.xlsx import clean_text
+from privacy.masking import MASK
 from requests_app.excel.layouts import CARRIER_NAMES
 
 # --- cell readers --------------------------------------------------------------------------
@@ -41,10 +42,26 @@ class CellError(ValueError):
     pass
 
 
+def refuse_masked(value) -> None:
+    """A masked value (`privacy.masking`: "********1234", "**/**/1985", "091****678"), as an
+    export without full values writes it, is never read as a value: the cell is refused, so
+    an exported file imported back can never store a mask in place of the number."""
+    if isinstance(value, str) and MASK in value:
+        raise CellError(
+            _(
+                "“%(value)s” là giá trị đã che (tệp xuất thường che số định danh, ngày sinh, "
+                "ngày cấp và số điện thoại), không nhập được: hãy ghi giá trị đầy đủ, hoặc "
+                "dùng tệp “Xuất Excel có giá trị đầy đủ” để sửa rồi nhập lại."
+            )
+            % {"value": _norm(value)}
+        )
+
+
 def read_date(value) -> date | None:
     """A real date, an Excel day number, or text dd/mm/yyyy; None when blank."""
     if value is None or value == "":
         return None
+    refuse_masked(value)
     if isinstance(value, datetime):
         return value.date()
     if isinstance(value, date):
@@ -72,6 +89,7 @@ def read_phone(value) -> str:
     """A mobile number with its leading 0, whatever Excel did to it."""
     if value is None or value == "":
         return ""
+    refuse_masked(value)
     if isinstance(value, int | float) and not isinstance(value, bool):
         digits = str(int(value))
     else:
@@ -101,6 +119,7 @@ def read_national_id(value) -> str:
     number, letters, a typo — is refused, never padded."""
     if value is None or value == "":
         return ""
+    refuse_masked(value)
     if _is_number(value):
         raw = digits = str(int(value))
         if len(digits) == 11:
@@ -158,6 +177,7 @@ def split_id_cell(value) -> tuple[str, str | date | None, str]:
         return "", None, ""
     if isinstance(value, int | float) and not isinstance(value, bool):
         return read_national_id(value), None, ""
+    refuse_masked(value)
     raw = unicodedata.normalize("NFC", str(value)).strip()
     match = _ID_START.match(raw)
     if not match:

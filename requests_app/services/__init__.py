@@ -7,6 +7,7 @@ from requests_app.services.archive import (
     letter_archive_extend,
     letters_archive_due,
 )
+from requests_app.services.corrections import correction_request_draft_letter
 from requests_app.services.desk import DeskRound, letter_desk_complete, letter_desk_prepare
 from requests_app.services.documents import (
     enqueue_document_render,
@@ -80,6 +81,7 @@ __all__ = [
     "cert_request_send_back",
     "cert_request_submit",
     "cert_request_update",
+    "correction_request_draft_letter",
     "enqueue_document_render",
     "enqueue_processing",
     "check_signed",

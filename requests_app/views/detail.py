@@ -7,6 +7,8 @@ of scope is 404 (`visible_to`), in scope but not allowed 403, and a refused oper
 (DomainError) a message on the page.
 """
 
+from functools import partial
+
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -74,7 +76,7 @@ def _row_html(
     can_decide = "decide_rows" in actions
     return printer.row(
         row,
-        row_cells(row, form_columns, page_cell),
+        row_cells(row, form_columns, partial(page_cell, revealer=printer.revealer)),
         can_accept=can_decide and row.outcome == Outcome.PENDING,
         can_refuse=can_decide and row.outcome not in FINAL_OUTCOMES,
         error=error,

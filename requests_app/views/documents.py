@@ -1,6 +1,7 @@
 """A letter's PDF versions, downloaded by whoever may see the letter (docs/documents.md §8):
-out of scope is 404, like the letter's page (`visible_to`); and the signatures of its signed
-version, as last verified, with a re-check on request."""
+out of scope is 404, like the letter's page (`visible_to`); each download records one access
+to the personal data it prints (docs/privacy.md, "Exports, API and documents"); and the
+signatures of its signed version, as last verified, with a re-check on request."""
 
 import json
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ from certificates.signing import indication_text, localized, sub_indication_text
 from certificates.signing.indications import TOTAL_FAILED, TOTAL_PASSED
 from portal.documents import DocumentKind, pdf_download
 from requests_app import services
+from requests_app.disclosure import letter_document_access_record
 from requests_app.models import CertRequest, LetterDocument
 
 
@@ -29,7 +31,9 @@ def letter_document_download(request, pk: int, version: int):
     document = get_object_or_404(
         LetterDocument.objects.select_related("letter"), letter=letter, version=version
     )
-    return pdf_download(document, document.download_name)
+    response = pdf_download(document, document.download_name)
+    letter_document_access_record(cert_request=letter, by=request.user)
+    return response
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from agencies.choices import Role
 from portal.errors import DomainError
 from portal.lib.filenames import safe_file_name
 from requests_app import services
+from requests_app.disclosure import letter_document_access_record
 from requests_app.edxml.messages import MAX_BYTES
 from requests_app.models import CertRequest, EdxmlMessage
 from requests_app.services.exchange import edxml_file_name
@@ -37,6 +38,8 @@ def letter_edxml_download(request, pk: int):
     except DomainError as exc:
         messages.error(request, exc.message)
         return redirect("requests_app:detail", pk=letter.pk)
+    # the package carries the signed letter: a document download (docs/privacy.md)
+    letter_document_access_record(cert_request=letter, by=request.user)
     return _xml_response(data, edxml_file_name(letter))
 
 

@@ -16,6 +16,7 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
 from agencies.templatetags.people import full_name
+from privacy.reveal import Revealer
 
 
 class RowPrinter:
@@ -26,6 +27,10 @@ class RowPrinter:
         self.cert_request = cert_request
         self.decide_column = decide_column
         self.csrf = csrf_input(request)  # what {% csrf_token %} writes
+        # masked values and their reveal controls; without JavaScript a reveal returns here
+        self.revealer = Revealer(
+            request.user, back=reverse("requests_app:detail", args=[cert_request.pk])
+        )
         self.labels = {
             "position": _("STT"),
             "outcome": _("Kết quả"),
@@ -162,7 +167,9 @@ class RowPrinter:
     @staticmethod
     def _cell(cell: dict) -> SafeString:
         text = cell["text"]
-        if cell.get("url"):
+        if cell.get("html"):
+            value = cell["html"]
+        elif cell.get("url"):
             value = format_html(
                 '<a class="{}" href="{}">{}</a>',
                 "mono small" if cell.get("mono") else "",

@@ -1,5 +1,6 @@
 """A letter as a Word file or an unsigned PDF preview, for whoever may see the letter (docs/documents.md §8): out of
-scope is 404, like the letter's page (`visible_to`)."""
+scope is 404, like the letter's page (`visible_to`). Each download records one access to the
+personal data it prints (docs/privacy.md, "Exports, API and documents")."""
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
@@ -7,6 +8,7 @@ from django.shortcuts import get_object_or_404
 from django.views.decorators.http import require_GET
 
 from portal.lib.docx import docx_response
+from requests_app.disclosure import letter_document_access_record
 from requests_app.models import CertRequest
 from requests_app.word import (
     letter_docx,
@@ -25,7 +27,9 @@ def letter_docx_download(request, pk: int):
         ),
         pk=pk,
     )
-    return docx_response(letter_docx(letter), letter_docx_name(letter))
+    response = docx_response(letter_docx(letter), letter_docx_name(letter))
+    letter_document_access_record(cert_request=letter, by=request.user)
+    return response
 
 
 @login_required
@@ -40,6 +44,7 @@ def letter_pdf_preview_download(request, pk: int):
         pk=pk,
     )
     response = HttpResponse(letter_pdf_preview(letter), content_type="application/pdf")
+    letter_document_access_record(cert_request=letter, by=request.user)
     response["Content-Disposition"] = f'inline; filename="{letter_pdf_preview_name(letter)}"'
     response["Cache-Control"] = "private, no-store"
     response["X-Content-Type-Options"] = "nosniff"

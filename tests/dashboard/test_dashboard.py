@@ -126,12 +126,17 @@ STATISTICS = "Thống kê"
 DEMAND = "Nhu cầu CTS"
 MONITOR = "Giám sát ký số"
 PRIVACY = "Dữ liệu cá nhân"
+CORRECTIONS = "Yêu cầu đính chính"
 
 
 @pytest.mark.parametrize(
     ("persona", "expected"),
     [
-        ("clerk_a", [HOME, LETTERS, CERTIFICATES, DEVICES, DEMAND, STATISTICS, MONITOR, NOTICES]),
+        (
+            "clerk_a",
+            [HOME, LETTERS, CERTIFICATES, DEVICES, DEMAND, STATISTICS, MONITOR, CORRECTIONS]
+            + [NOTICES],
+        ),
         (
             "officer_1",
             [HOME, LETTERS, "Hộp thư Sở KH&CN", CERTIFICATES, DEVICES, MERGERS]
@@ -146,7 +151,7 @@ PRIVACY = "Dữ liệu cá nhân"
         (
             "admin",
             [HOME, LETTERS, "Hộp thư Sở KH&CN", "Hàng đợi CA", CERTIFICATES, DEVICES, MERGERS]
-            + [DEMAND, STATISTICS, MONITOR, PRIVACY, NOTICES, "Quản trị"],
+            + [DEMAND, STATISTICS, MONITOR, PRIVACY, CORRECTIONS, NOTICES, "Quản trị"],
         ),
     ],
 )
@@ -455,6 +460,7 @@ def test_english_can_be_chosen_and_the_dashboard_follows(client, cast):
     assert "Agency clerk dashboard" in body
     assert "Bảng điều khiển của cán bộ đầu mối" not in body
     assert "Log out" in body
+    assert "Devices" in nav(client.get(reverse("dashboard")))
 
 
 def test_the_login_page_is_vietnamese_by_default_and_works_without_javascript(client):

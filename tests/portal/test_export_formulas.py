@@ -21,6 +21,13 @@ def _cells(content: bytes):
     return [cell for row in sheet.iter_rows() for cell in row if cell.value is not None]
 
 
+def _full_export(client, cert_request) -> bytes:
+    """The letter's export with full values (docs/privacy.md, "Exports, API and documents"):
+    the one that holds IDs and phones to keep as text."""
+    url = reverse("requests_app:export_full", args=[cert_request.pk])
+    return client.post(url, {"reason": "Kiểm tra tệp xuất"}).content
+
+
 def _assert_no_formula(cells):
     assert cells
     assert not [c for c in cells if c.data_type == "f"]
@@ -34,8 +41,7 @@ def test_the_letter_export_writes_a_formula_name_as_text(client, cast):
     # a name changed in the database, must still be exported as text.
     type(row).objects.filter(pk=row.pk).update(full_name=FORMULA)
     sign_in(client, cast.clerk_a)
-    response = client.get(reverse("requests_app:export", args=[cert_request.pk]))
-    cells = _cells(response.content)
+    cells = _cells(_full_export(client, cert_request))
     _assert_no_formula(cells)
     name = next(c for c in cells if isinstance(c.value, str) and "HYPERLINK" in c.value)
     assert name.value == "'" + FORMULA and name.data_type == "s"
@@ -66,7 +72,7 @@ def test_every_formula_trigger_is_neutralised_and_phones_stay_text(client, cast,
     row = letter_row_add(cert_request, cast.clerk_a)
     type(row).objects.filter(pk=row.pk).update(full_name=payload)  # as a hostile import would
     sign_in(client, cast.clerk_a)
-    cells = _cells(client.get(reverse("requests_app:export", args=[cert_request.pk])).content)
+    cells = _cells(_full_export(client, cert_request))
     assert not [c for c in cells if c.data_type == "f"]
     name = next(c for c in cells if isinstance(c.value, str) and c.value.endswith("!A0"))
     assert name.value.startswith("'") and name.data_type == "s"

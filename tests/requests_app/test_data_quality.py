@@ -117,7 +117,7 @@ def test_an_imported_padded_id_is_shown_flagged_and_blocks_submission_until_conf
     )
     assert import_report(response) == {}
     preview = response.content.decode()
-    assert "012190001111" in preview
+    assert "012190001111" not in preview and "********1111" in preview, "shown masked"
     assert "đã thêm số 0 đầu" in preview, "the preview warns about the padded ID"
 
     excel_confirm(client, cert_request, response.context["job"].pk)
@@ -128,7 +128,8 @@ def test_an_imported_padded_id_is_shown_flagged_and_blocks_submission_until_conf
     assert "đã thêm số 0 đầu" in editor, "the editor warns about the padded ID"
     with pytest.raises(DomainError) as caught:
         check_all_rows(cert_request)
-    assert "Dòng 1" in caught.value.message and "012190001111" in caught.value.message
+    assert "Dòng 1" in caught.value.message and "********1111" in caught.value.message
+    assert "012190001111" not in caught.value.message
 
     services.row_save(
         cert_request=cert_request, by=cast.clerk_a, row=row, data={"national_id": "012190001111"}

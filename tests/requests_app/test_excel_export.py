@@ -1,4 +1,5 @@
-"""Excel export of a letter: the CA's sheet for Mẫu 01, which imports back unchanged."""
+"""Excel export of a letter: the CA's sheet for Mẫu 01, masked by default; with full values
+(docs/privacy.md, "Exports, API and documents") it imports back unchanged."""
 
 import io
 
@@ -16,7 +17,7 @@ pytestmark = pytest.mark.django_db
 
 
 # --- export ---------------------------------------------------------------------------------
-def test_export_writes_the_ca_sheet_with_ids_and_phones_as_text(client, cast):
+def test_export_writes_the_ca_sheet_with_ids_and_phones_masked_as_text(client, cast):
     cert_request = letter_draft(cast)
     letter_row_add(
         cert_request,
@@ -32,18 +33,20 @@ def test_export_writes_the_ca_sheet_with_ids_and_phones_as_text(client, cast):
     header, line = list(sheet.iter_rows(values_only=True))
     assert list(header) == [title for title, _ in excel.CA_HEADERS]
     assert line[1] == "Lò Thị Mai"
-    assert line[2] == "05/03/1990"
-    assert line[3] == "012190001234"
+    assert line[2] == "**/**/1990"
+    assert line[3] == "********1234"
     assert line[7:11] == ("Sở Tài chính", "Phòng Ngân sách", None, None)
-    assert line[14] == "0912345678"
+    assert line[14] == "091****678"
     assert line[16:19] == ("Mobifone", "X", "SIM")
 
 
-def test_an_exported_sheet_imports_back_unchanged(client, cast):
+def test_a_sheet_exported_with_full_values_imports_back_unchanged(client, cast):
     source = letter_draft(cast)
     letter_row_add(source, cast.clerk_a, work_agency="Phòng Ngân sách, Sở Tài chính")
     sign_in(client, cast.clerk_a)
-    exported = client.get(reverse("requests_app:export", args=[source.pk])).content
+    exported = client.post(
+        reverse("requests_app:export_full", args=[source.pk]), {"reason": "Sửa rồi nhập lại"}
+    ).content
     target = services.cert_request_create(
         agency=cast.agency_a, form=FormKind.ISSUE_PERSON, by=cast.clerk_a, **LETTER_CONTACT
     )

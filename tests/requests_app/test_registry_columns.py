@@ -48,8 +48,12 @@ def _organisation_certificate(cast):
     )
 
 
-def _export(client, letter):
-    response = client.get(reverse("requests_app:export", args=[letter.pk]))
+def _export(client, letter, *, full=False):
+    if full:  # with full values (docs/privacy.md, "Exports, API and documents")
+        url = reverse("requests_app:export_full", args=[letter.pk])
+        response = client.post(url, {"reason": "Đối chiếu hồ sơ thu hồi"})
+    else:
+        response = client.get(reverse("requests_app:export", args=[letter.pk]))
     header, *lines = list(load_workbook(io.BytesIO(response.content)).active.values)
     return [dict(zip(header, line, strict=True)) for line in lines]
 
@@ -58,11 +62,13 @@ def test_the_mau_05_export_has_the_holders_id_issue_date_place_and_device_serial
     letter, certificate = _revocation_with_a_person_on_a_token(cast)
     sign_in(client, cast.clerk_a)
 
-    (line,) = _export(client, letter)
+    (line,) = _export(client, letter, full=True)
 
     assert line["Số định danh cá nhân"] == "012190004321"
     assert line["Ngày cấp"] == "15/08/2022"
     assert line["Nơi cấp"] == "Cục Cảnh sát QLHC về TTXH"
+    (masked,) = _export(client, letter)
+    assert (masked["Số định danh cá nhân"], masked["Ngày cấp"]) == ("********4321", "**/**/2022")
     assert line["Số hiệu thiết bị lưu khóa bí mật"] == "VT26000999"
     assert line["Thư điện tử công vụ"] == certificate.email
     assert line["Chứng thư"] == certificate.serial
@@ -96,8 +102,10 @@ def test_the_mau_05_letter_page_and_editor_show_the_registry_columns(client, cas
         reverse("requests_app:edit", args=[letter.pk]),
     ):
         html = client.get(url).content.decode()
-        for text in ("012190004321", "15/08/2022", "Cục Cảnh sát QLHC về TTXH", "VT26000999"):
+        for text in ("********4321", "**/**/2022", "Cục Cảnh sát QLHC về TTXH", "VT26000999"):
             assert text in html, (url, text)
+        for text in ("012190004321", "15/08/2022"):
+            assert text not in html, ("masked: docs/privacy.md §masking", url, text)
 
 
 def test_picking_a_certificate_fills_the_registry_columns_read_only(client, cast):
@@ -112,7 +120,7 @@ def test_picking_a_certificate_fills_the_registry_columns_read_only(client, cast
     )
 
     form = response.context["form"]
-    assert form["registry_national_id"].value() == "012190005555"
+    assert form["registry_national_id"].value() == "********5555", "masked"
     assert form["registry_device_serial"].value() == "VT26000888"
     assert form.fields["registry_national_id"].disabled
     html = response.content.decode()
@@ -134,7 +142,7 @@ def test_a_posted_registry_column_is_ignored_and_the_row_keeps_the_registry_valu
         },
     )
 
-    (line,) = _export(client, letter)
+    (line,) = _export(client, letter, full=True)
     assert line["Số định danh cá nhân"] == "012190006666"
     person.refresh_from_db()
     assert person.national_id == "012190006666"
@@ -156,7 +164,7 @@ def test_a_row_sent_back_with_errors_still_shows_the_registry_columns(client, ca
 
     form = response.context["form"]
     assert form.errors
-    assert form["registry_national_id"].value() == "012190007777"
+    assert form["registry_national_id"].value() == "********7777", "masked"
     assert form["registry_device_serial"].value() == "VT26000777"
     assert not letter.rows.exists()
 

@@ -130,6 +130,31 @@ def test_check_deploy_rejects_the_file_key_store_and_a_development_pin(tmp_path)
     assert "certificates.E010" in output  # the development user PIN
 
 
+def test_check_deploy_refuses_missing_or_malformed_keys_of_the_personal_data(tmp_path):
+    """.env.example leaves CA_ALLOW_DEV_PASSPHRASE off: no development key stands in."""
+    environment = {
+        **web_service_environment(tmp_path),
+        "PORTAL_FIELD_KEYS": "",
+        "PORTAL_BLIND_INDEX_KEY": "",
+    }
+    assert environment["CA_ALLOW_DEV_PASSPHRASE"] == "0"
+
+    result = run_manage(environment, "check", "--deploy")
+
+    output = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert "portal.E020" in output and "portal.E023" in output  # no keys
+    environment |= {
+        "PORTAL_FIELD_KEYS": "khong-phai-khoa-fernet",
+        "PORTAL_BLIND_INDEX_KEY": OPERATOR_SECRETS["PORTAL_BLIND_INDEX_KEY"],
+    }
+    result = run_manage(environment, "check", "--deploy")
+    output = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert "portal.E022" in output and "malformed key" in output
+    assert "portal.E023" not in output
+
+
 HEADERS_OF_AN_API_ANSWER = """
 import json
 import django

@@ -1,7 +1,10 @@
 """Personal data at rest (docs/privacy-at-rest.md): no ID number, birth date, issue date nor
-phone in clear in any column of any table; encrypted fields refuse lookups that would silently
-match nothing; `check --deploy` refuses missing or development keys."""
+phone in clear in any column of any table, files kept in rows included; encrypted fields
+refuse lookups that would silently match nothing; `check --deploy` refuses missing or
+development keys."""
 
+import io
+import zipfile
 from datetime import date
 
 import pytest
@@ -16,7 +19,7 @@ from devices.models import Device
 from portal.field_crypto import DEV_FIELD_KEY, blind_index
 from portal.lib.bulk import update_rows
 from portal.models import IdempotencyKey, ImportJob
-from requests_app.models import RequestRow
+from requests_app.models import LetterDocument, RequestRow
 from tests import factories as f
 
 PERSON_ID = "038179004321"
@@ -24,6 +27,26 @@ ROW_ID = "001290007788"
 CONTACT_ID = "046185001122"
 PHONES = ("0987000111", "0912000222", "0933000333", "0977000444")
 DATES = (date(1979, 11, 23), date(2019, 4, 17), date(1991, 2, 27), date(2018, 9, 14))
+
+
+def _letter_pdf() -> bytes:
+    """A PDF whose page text (uncompressed) holds the row's and the person's ID numbers, as a
+    letter's table does."""
+    return (
+        b"%PDF-1.7\n1 0 obj << /Length 60 >> stream\nBT (" + ROW_ID.encode() + b" "
+        + PERSON_ID.encode() + b" " + PHONES[2].encode() + b") Tj ET\nendstream endobj\n%%EOF\n"
+    )  # fmt: skip
+
+
+def _workbook() -> bytes:
+    """An uploaded list whose cells (stored, not deflated) hold an ID number and a phone."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_STORED) as workbook:
+        workbook.writestr(
+            "xl/sharedStrings.xml",
+            f"<sst><si><t>{ROW_ID}</t></si><si><t>{PHONES[2]}</t></si></sst>",
+        )
+    return buffer.getvalue()
 
 
 def _seed(cast):
@@ -57,11 +80,17 @@ def _seed(cast):
         agency=cast.agency_a,
         holder=person,
     )
-    # An import waiting for its confirmation, an API response kept for its idempotency key.
+    # The letter's PDF, kept in its row too (StoredDocument.in_row).
+    document = LetterDocument(letter=letter, version=1)
+    document.set_content(_letter_pdf())
+    document.save()
+    # An import waiting for its confirmation, with its uploaded workbook; an API response
+    # kept for its idempotency key.
     ImportJob.objects.create(
         owner=cast.clerk_a,
         kind="letter_rows",
         file_name="danh-sach.xlsx",
+        content=_workbook(),
         result={"rows": [{"line": 2, "data": {"national_id": ROW_ID, "mobile": PHONES[2]}}]},
     )
     IdempotencyKey.objects.create(
@@ -88,6 +117,37 @@ def _columns():
                 yield table, column.name
 
 
+def _binary_columns():
+    """Binary columns: PostgreSQL casts bytea to its hex text, which LIKE never matches."""
+    introspection = connection.introspection
+    with connection.cursor() as cursor:
+        for table in introspection.table_names(cursor):
+            for column in introspection.get_table_description(cursor, table):
+                if introspection.get_field_type(column.type_code, column) == "BinaryField":
+                    yield table, column.name
+
+
+def _found_in_binary_columns() -> list[tuple[str, str, str]]:
+    """(table, column, needle) for each personal value found in the bytes of a binary column."""
+    quote = connection.ops.quote_name
+    needles = [needle.encode() for needle in _needles()]
+    found = []
+    with connection.cursor() as cursor:
+        for table, column in _binary_columns():
+            cursor.execute(
+                f"SELECT {quote(column)} FROM {quote(table)} WHERE {quote(column)} IS NOT NULL"  # noqa: S608
+            )
+            for (value,) in cursor.fetchall():
+                found += [(table, column, n.decode()) for n in needles if n in bytes(value)]
+    return found
+
+
+def _raw_file(table: str, pk: int) -> bytes:
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT content FROM {table} WHERE id = %s", [pk])  # noqa: S608
+        return bytes(cursor.fetchone()[0])
+
+
 def test_no_personal_value_is_stored_in_clear_in_any_column(cast):
     person, letter = _seed(cast)
     quote = connection.ops.quote_name
@@ -105,6 +165,10 @@ def test_no_personal_value_is_stored_in_clear_in_any_column(cast):
             found += [(table, column, row[0][:80]) for row in cursor.fetchall()]
     assert scanned > 300  # every column of every table, not a few
     assert found == []
+    assert {"requests_app_letterdocument", "portal_importjob"} <= {
+        table for table, _column in _binary_columns()
+    }
+    assert _found_in_binary_columns() == []
     # ... while the application reads them back.
     person.refresh_from_db()
     assert (person.national_id, person.mobile, person.date_of_birth) == (
@@ -116,6 +180,35 @@ def test_no_personal_value_is_stored_in_clear_in_any_column(cast):
     assert (row.national_id, row.mobile, row.date_of_birth) == (ROW_ID, PHONES[2], DATES[2])
     assert ImportJob.objects.get().result["rows"][0]["data"]["national_id"] == ROW_ID
     assert IdempotencyKey.objects.get().body["national_id"] == ROW_ID
+
+
+def test_a_letters_pdf_and_an_uploaded_workbook_are_encrypted_in_their_rows(cast):
+    _person, letter = _seed(cast)
+    document, job = letter.documents.get(), ImportJob.objects.get()
+    stored_pdf = _raw_file("requests_app_letterdocument", document.pk)
+    stored_workbook = _raw_file("portal_importjob", job.pk)
+    for raw, clear in ((stored_pdf, _letter_pdf()), (stored_workbook, _workbook())):
+        assert raw[:1] == b"\x80"  # a Fernet token's bytes, not "%PDF" nor "PK"
+        assert ROW_ID.encode() not in raw and PHONES[2].encode() not in raw
+        # The token's frame: 57 bytes and the padding to a 16-byte block, whatever the size.
+        assert len(clear) + 57 < len(raw) <= len(clear) + 57 + 16
+    # The application reads them back; an emptied file stays empty (and comparable).
+    assert LetterDocument.objects.get(pk=document.pk).content == _letter_pdf()
+    assert bytes(ImportJob.objects.get(pk=job.pk).content) == _workbook()
+    ImportJob.objects.filter(pk=job.pk).update(content=b"")
+    assert _raw_file("portal_importjob", job.pk) == b""
+    assert ImportJob.objects.filter(content=b"").count() == 1
+
+
+def test_the_scan_would_find_a_file_written_in_clear(cast):
+    """The binary scan can fail: a PDF written past its field is found."""
+    _person, letter = _seed(cast)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE requests_app_letterdocument SET content = %s WHERE letter_id = %s",
+            [_letter_pdf(), letter.pk],
+        )
+    assert ("requests_app_letterdocument", "content", ROW_ID) in _found_in_binary_columns()
 
 
 def test_the_scan_would_find_a_value_written_in_clear(cast):

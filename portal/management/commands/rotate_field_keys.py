@@ -13,7 +13,10 @@ from portal.field_rotation import encrypted_fields, reencrypt_model
 
 
 class Command(BaseCommand):
-    help = "Re-encrypt ID numbers, birth dates and phones under the first PORTAL_FIELD_KEYS key."
+    help = (
+        "Re-encrypt ID numbers, birth dates, phones and the files kept in rows under the first "
+        "PORTAL_FIELD_KEYS key."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--model", help="only this model (app_label.Model)")
@@ -37,6 +40,13 @@ class Command(BaseCommand):
                 progress=lambda label, last: self.stdout.write(f"{label}: done up to pk {last}"),
             )
             counts[count.model] = {"rows": count.rows, "rewritten": count.written}
-            self.stdout.write(f"{count.model}: {count.rows} rows read, {count.written} rewritten")
+            line = f"{count.model}: {count.rows} rows read, {count.written} rewritten"
+            if count.files:
+                counts[count.model] |= {
+                    "files": count.files,
+                    "files_rewritten": count.files_written,
+                }
+                line += f"; {count.files} files read, {count.files_written} rewritten"
+            self.stdout.write(line)
         with transaction.atomic():
             audit_record(actor=None, action="field_keys.rotate", after=counts)

@@ -17,6 +17,7 @@ from requests_app.views.drafting.pickers import pick
 from requests_app.views.drafting.rows import row_add, row_delete, row_edit, row_show
 from requests_app.views.drafting.spreadsheets import (
     excel_export,
+    excel_export_full,
     excel_import,
     excel_import_confirm,
     excel_import_discard,
@@ -29,6 +30,7 @@ __all__ = [
     "cert_request_edit",
     "cert_request_list",
     "excel_export",
+    "excel_export_full",
     "excel_import",
     "excel_import_confirm",
     "excel_import_discard",

@@ -2,6 +2,7 @@
 context, and the redirect when a letter is no longer a draft."""
 
 import functools
+from functools import partial
 
 from django.contrib import messages
 from django.http import HttpResponse
@@ -11,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_htmx.http import HttpResponseClientRedirect
 
+from privacy.reveal import Revealer
 from requests_app import cells
 from requests_app.choices import FormKind
 from requests_app.forms import (
@@ -122,12 +124,20 @@ class RowUrls:
         return self.edit.replace(self.MARK, pk), self.delete.replace(self.MARK, pk)
 
 
-def row_item(row: RequestRow, urls: RowUrls | None = None, columns=None) -> dict:
+def editor_revealer(request, cert_request: CertRequest) -> Revealer:
+    """The editor's masked values and their reveal controls (a reveal without JavaScript
+    returns to the editor)."""
+    return Revealer(request.user, back=reverse("requests_app:edit", args=[cert_request.pk]))
+
+
+def row_item(
+    row: RequestRow, urls: RowUrls | None = None, columns=None, revealer: Revealer | None = None
+) -> dict:
     edit_url, delete_url = (urls or RowUrls(row.cert_request)).of(row)
     columns = columns or cells.columns(row.cert_request.form)
     return {
         "row": row,
-        "cells": cells.row_cells(row, columns, cells.editor_cell),
+        "cells": cells.row_cells(row, columns, partial(cells.editor_cell, revealer=revealer)),
         "edit_url": edit_url,
         "delete_url": delete_url,
         "label": _("dòng %(n)d") % {"n": row.position},
@@ -135,9 +145,9 @@ def row_item(row: RequestRow, urls: RowUrls | None = None, columns=None) -> dict
     }
 
 
-def row_items(cert_request: CertRequest, rows) -> list[dict]:
+def row_items(cert_request: CertRequest, rows, revealer: Revealer | None = None) -> list[dict]:
     urls, columns = RowUrls(cert_request), cells.columns(cert_request.form)
-    return [row_item(row, urls, columns) for row in rows]
+    return [row_item(row, urls, columns, revealer) for row in rows]
 
 
 def table_context(cert_request: CertRequest) -> dict:
@@ -145,7 +155,11 @@ def table_context(cert_request: CertRequest) -> dict:
     return {"cert_request": cert_request, "columns": columns, "colspan": len(columns) + 2}
 
 
-def row_form(request, cert_request, *, data=None, initial=None, chosen=None, row=None) -> RowForm:
+def row_form(
+    request, cert_request, *, data=None, initial=None, chosen=None, row=None, kept_from=None
+) -> RowForm:
+    """`kept_from`: where a masked column left blank takes its value (the saved row, or the
+    person picked), `RowForm`."""
     # Several row forms share the page (add + inline edits): give each its own element ids.
     return RowForm(
         data,
@@ -153,6 +167,7 @@ def row_form(request, cert_request, *, data=None, initial=None, chosen=None, row
         cert_request=cert_request,
         user=request.user,
         chosen=chosen,
+        kept_from=kept_from,
         auto_id=f"dong{row.pk}_%s" if row is not None else "them_%s",
     )
 
@@ -186,7 +201,7 @@ def editor_context(request, cert_request, *, contact_form=None, add_form=None) -
         **table_context(cert_request),
         # Section 1 folds to one line once complete, so the list comes first on a phone.
         "contact_open": bool(contact_form.errors) or bool(cert_request.contact_missing()),
-        "row_items": row_items(cert_request, rows),
+        "row_items": row_items(cert_request, rows, editor_revealer(request, cert_request)),
         **paging,
         "row_count": paging["row_page"].paginator.count,
         "contact_form": contact_form,

@@ -24,6 +24,7 @@ from requests_app.views.drafting.common import (
     PICK_KIND,
     drafting_view,
     editor_context,
+    editor_revealer,
     get_letter,
     get_row,
     letter_rows_page,
@@ -36,23 +37,33 @@ from requests_app.views.drafting.common import (
 from requests_app.views.drafting.pickers import pick_queryset
 
 
-def _picked(request, cert_request: CertRequest) -> tuple[dict, object]:
+def _picked_person(request, cert_request: CertRequest, pk: str):
+    """The person a new row was filled from (the form's hidden `picked_person`), looked up
+    again among those the clerk may pick; None if there is none."""
+    if PICK_KIND.get(cert_request.form) != "person" or not str(pk or "").isdigit():
+        return None
+    return pick_queryset(request, cert_request, "person").filter(pk=int(pk)).first()
+
+
+def _picked(request, cert_request: CertRequest) -> tuple[dict, object, object]:
     """What the row form should show after a pick: the values it held, plus the picked
-    person's columns, or the picked certificate / device. Returns (initial, chosen object)."""
+    person's columns, or the picked certificate / device. Returns (initial, chosen object,
+    the person picked: the masked columns are kept from them, `RowForm`)."""
     columns = FORM_COLUMNS[cert_request.form]
     initial = row_initial_from_query(request.GET, columns)
+    person = _picked_person(request, cert_request, request.GET.get("picked_person"))
     chosen = request.GET.get("chon", "")
     kind = PICK_KIND.get(cert_request.form)
     if not chosen.isdigit() or kind is None:
-        return initial, None
+        return initial, None, person
     found = pick_queryset(request, cert_request, kind).filter(pk=int(chosen)).first()
     if found is None:
-        return initial, None
+        return initial, None, person
     if kind == "person":
         initial.update(row_initial_from_person(found))
-        return initial, None
+        return initial, None, found
     initial[kind] = found.serial
-    return initial, found
+    return initial, found, person
 
 
 def _save_row(request, form: RowForm, cert_request, row=None) -> RequestRow | None:
@@ -78,8 +89,8 @@ def row_add(request, pk: int):
     if request.method == "GET":
         if not request.htmx:
             return redirect(f"{edit_url}#them-dong")
-        initial, chosen = _picked(request, cert_request)
-        form = row_form(request, cert_request, initial=initial, chosen=chosen)
+        initial, chosen, person = _picked(request, cert_request)
+        form = row_form(request, cert_request, initial=initial, chosen=chosen, kept_from=person)
         return render(
             request,
             "requests_app/partials/_row_add.html",
@@ -90,7 +101,8 @@ def row_add(request, pk: int):
             },
         )
 
-    form = row_form(request, cert_request, data=request.POST)
+    person = _picked_person(request, cert_request, request.POST.get("picked_person"))
+    form = row_form(request, cert_request, data=request.POST, kept_from=person)
     row = _save_row(request, form, cert_request)
     if row is None:
         if request.htmx:
@@ -116,7 +128,7 @@ def row_add(request, pk: int):
         "requests_app/partials/_row_added.html",
         {
             **table_context(cert_request),
-            "item": row_item(row),
+            "item": row_item(row, revealer=editor_revealer(request, cert_request)),
             "form": row_form(request, cert_request),
             "pick_kind": PICK_KIND.get(cert_request.form),
             **paging,
@@ -133,17 +145,24 @@ def row_edit(request, pk: int, row_pk: int):
     cert_request = get_letter(request, pk, "edit")
     row = get_row(cert_request, row_pk)
     if request.method == "GET":
-        initial, chosen = _picked(request, cert_request)
+        initial, chosen, person = _picked(request, cert_request)
         form = row_form(
             request,
             cert_request,
             initial={**row_initial(row), **initial},
             chosen=chosen or row.certificate or row.device,
             row=row,
+            kept_from=person or row,
         )
     else:
+        person = _picked_person(request, cert_request, request.POST.get("picked_person"))
         form = row_form(
-            request, cert_request, data=request.POST, chosen=row.certificate or row.device, row=row
+            request,
+            cert_request,
+            data=request.POST,
+            chosen=row.certificate or row.device,
+            row=row,
+            kept_from=person or row,
         )
         saved = _save_row(request, form, cert_request, row=row)
         if saved is not None:
@@ -156,7 +175,10 @@ def row_edit(request, pk: int, row_pk: int):
                 "requests_app/partials/_row_saved.html",
                 {
                     **table_context(cert_request),
-                    "item": row_item(saved_row(cert_request, row.pk)),
+                    "item": row_item(
+                        saved_row(cert_request, row.pk),
+                        revealer=editor_revealer(request, cert_request),
+                    ),
                     "row_count": cert_request.rows.count(),
                     "status_message": _("Đã lưu dòng %(n)d.") % {"n": saved.position},
                 },
@@ -186,7 +208,10 @@ def row_show(request, pk: int, row_pk: int):
     return render(
         request,
         "requests_app/partials/_row.html",
-        {**table_context(cert_request), "item": row_item(row)},
+        {
+            **table_context(cert_request),
+            "item": row_item(row, revealer=editor_revealer(request, cert_request)),
+        },
     )
 
 
@@ -207,7 +232,7 @@ def row_delete(request, pk: int, row_pk: int):
         "requests_app/partials/_rows_body.html",
         {
             **table_context(cert_request),
-            "row_items": row_items(cert_request, rows),
+            "row_items": row_items(cert_request, rows, editor_revealer(request, cert_request)),
             **paging,
             "row_count": paging["row_page"].paginator.count,
             "oob_count": True,

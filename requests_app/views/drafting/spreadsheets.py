@@ -4,6 +4,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRefresh
@@ -12,9 +13,11 @@ from portal.errors import DomainError
 from portal.imports import STATE_MESSAGES, ImportJobNotReady, import_job_discard
 from portal.lib.exports import blank_template
 from portal.models import ImportJob
+from privacy.disclosure import MASKED, Disclosure, full_export_page
 from requests_app import cells, excel
 from requests_app.choices import FormKind
 from requests_app.columns import FORM_COLUMNS
+from requests_app.disclosure import export_keys, row_subject
 from requests_app.excel.jobs import (
     LETTER_IMPORT,
     letter_import_confirm,
@@ -154,17 +157,48 @@ def excel_import_discard(request, pk: int, job_pk: int):
     return redirect("requests_app:import", pk=cert_request.pk)
 
 
-@login_required
-@require_GET
-def excel_export(request, pk: int):
-    cert_request = get_letter(request, pk)
-    rows = cert_request.rows.with_registry().order_by("position")
-    body = excel.export_workbook(cert_request, rows)
+def _export(cert_request: CertRequest, disclosure: Disclosure):
+    """The letter's rows as Excel (`excel.export_workbook`), and the rows written."""
+    rows = list(cert_request.rows.with_registry().order_by("position"))
+    body = excel.export_workbook(cert_request, rows, disclosure=disclosure)
     response = HttpResponse(body, content_type=excel.XLSX_CONTENT_TYPE)
     response["Content-Disposition"] = (
         f'attachment; filename="van-ban-{cert_request.pk}-mau-{cert_request.form}.xlsx"'
     )
+    return response, rows
+
+
+@login_required
+@require_GET
+def excel_export(request, pk: int):
+    """The rows as Excel, ID numbers, birth and ID issue dates and phones masked: whoever
+    sees the letter may download it."""
+    response, _rows = _export(get_letter(request, pk), MASKED)
     return response
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def excel_export_full(request, pk: int):
+    """The rows as Excel with full values (docs/privacy.md, "Exports, API and documents"): a
+    reason, the right to every masked field of the form, one access recorded with the file.
+    A form whose export masks nothing has no such page (404)."""
+    cert_request = get_letter(request, pk)
+    keys = export_keys(cert_request.form)
+    if not keys:
+        raise Http404
+
+    def build(disclosure: Disclosure):
+        response, rows = _export(cert_request, disclosure)
+        return response, [row_subject(row) for row in rows], cert_request
+
+    return full_export_page(
+        request,
+        keys=keys,
+        title=str(cert_request),
+        back_url=reverse("requests_app:detail", args=[cert_request.pk]),
+        build=build,
+    )
 
 
 TEMPLATES = {
