@@ -19,6 +19,7 @@ figure and the scale are printed, not judged. `audit_verify` runs at the end.
 """
 
 import argparse
+import os
 import sys
 import time
 from dataclasses import fields
@@ -27,6 +28,10 @@ import _setup
 
 GOAL_SECONDS = 60.0
 GOAL_CERTIFICATES = 1_000_000
+
+
+def load() -> str:
+    return " ".join(f"{value:.2f}" for value in os.getloadavg())
 
 
 def _sweep(now) -> dict[str, tuple[int, float]]:
@@ -59,6 +64,7 @@ def run(scale: float, template: str | None) -> int:
             return 2
         from datetime import timedelta
 
+        from django.conf import settings
         from django.utils import timezone
 
         from certificates.models import Certificate
@@ -80,8 +86,13 @@ def run(scale: float, template: str | None) -> int:
             seed_scale(sizes, log=lambda line: None)
             with connection.cursor() as cursor:
                 cursor.execute("ANALYZE")
-            print(f"seeded {vars(sizes)} in {time.perf_counter() - started:.0f} s")
+            print(f"seeded {vars(sizes)} in {time.perf_counter() - started:.0f} s", flush=True)
         n_certificates = Certificate.objects.count()
+        print(
+            f"{n_certificates:,} certificates; PORTAL_RETENTION_BATCH "
+            f"{settings.PORTAL_RETENTION_BATCH}; load average {load()}",
+            flush=True,
+        )
 
         now = timezone.now()
         later = years_before(moment=now, years=-13) + timedelta(days=1)
@@ -95,7 +106,7 @@ def run(scale: float, template: str | None) -> int:
             elapsed = sum(seconds for _count, seconds in done.values())
             timings.append(elapsed)
             parts = ", ".join(f"{k} {n:,} in {t:.1f} s" for k, (n, t) in done.items())
-            print(f"{label}: {elapsed:.1f} s ({parts})")
+            print(f"{label}: {elapsed:.1f} s ({parts}); load average {load()}", flush=True)
 
         verified = audit_verify()
         print(f"audit_verify: {'OK' if verified.ok else 'BROKEN'}, {verified.message}")

@@ -17,7 +17,7 @@ from portal.field_crypto import (
     DEV_FIELD_KEY,
     MIN_BLIND_INDEX_KEY_LENGTH,
     FieldKeyError,
-    field_keys_fernets,
+    field_key_ring,
 )
 
 
@@ -62,7 +62,7 @@ def check_field_keys(app_configs, **kwargs):
         )
     else:
         try:
-            field_keys_fernets()
+            field_key_ring()
         except FieldKeyError as error:
             errors.append(Error(str(error), id="portal.E022"))
     index_key = settings.PORTAL_BLIND_INDEX_KEY or ""

@@ -1,10 +1,13 @@
-"""Personal data encrypted at rest: model fields whose column holds a Fernet token, and the
-keyed blind index that lets the portal still find a row by an exact value
+"""Personal data encrypted at rest: model fields whose column holds an authenticated
+ciphertext, and the keyed blind index that lets the portal still find a row by an exact value
 (docs/privacy-at-rest.md).
 
-- `EncryptedCharField` / `EncryptedDateField` store `Fernet(first key).encrypt(value)` in a
-  text column and decrypt with any key of PORTAL_FIELD_KEYS (MultiFernet: the first encrypts,
-  all decrypt, so a backup made before a rotation stays readable while its key is listed).
+- `EncryptedCharField` / `EncryptedDateField` store the value as a token
+  "v2:<key id>:<base64 of nonce, ciphertext and tag>" (AES-256-GCM under a key derived from
+  the first key of PORTAL_FIELD_KEYS) in a text column, and read it with whichever listed key
+  its key id names: the first encrypts, all decrypt, so a backup made before a rotation stays
+  readable while its key is listed. Tokens written before this format (Fernet, "gAAAAA…")
+  are still read with every listed key (MultiFernet); `rotate_field_keys` rewrites them.
   An empty string stays an empty string (a blank ID is no secret, and `~Q(phone="")` checks
   keep working); NULL stays NULL.
 - A field given `blind_index="<name>_index"` keeps that sibling `BlindIndexField` equal to
@@ -22,14 +25,19 @@ where CA_ALLOW_DEV_PASSPHRASE is on, like the CA passphrases.
 """
 
 import base64
+import binascii
 import hashlib
 import hmac
 import json
+import os
 import unicodedata
+from dataclasses import dataclass
 from functools import lru_cache
 
+from cryptography.exceptions import InvalidTag
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.conf import settings
 from django.core.exceptions import FieldError, ImproperlyConfigured
@@ -42,26 +50,42 @@ from django.db.models.query_utils import DeferredAttribute
 DEV_FIELD_KEY = base64.urlsafe_b64encode(b"DEV-ONLY portal field key 000000").decode()
 DEV_BLIND_INDEX_KEY = "DEV-ONLY portal blind index key, not for production"  # noqa: S105
 MIN_BLIND_INDEX_KEY_LENGTH = 32
-# Every Fernet token starts with its version byte 0x80, "gAAAAA" in urlsafe base64: how the
-# batch encryption tells a token from a value still in clear.
-TOKEN_PREFIX = "gAAAAA"  # noqa: S105 (not a secret)
+# How a stored value is told from one still in clear (the columns hold digits, ISO dates and
+# JSON in clear, never these prefixes): the current format's, and every Fernet token's
+# version byte 0x80 in urlsafe base64.
+TOKEN_PREFIX = "v2:"  # noqa: S105 (not a secret)
+FERNET_PREFIX = "gAAAAA"
+TOKEN_PREFIXES = (TOKEN_PREFIX, FERNET_PREFIX)
+_KID_LENGTH = 8  # hex digits of a key id
+_NONCE = 12  # bytes: AES-GCM's 96-bit nonce, random for each value
+_HEAD = len(TOKEN_PREFIX) + _KID_LENGTH + 1  # "v2:<kid>:"
+# What the key id and the AES key are derived from a listed key with (HKDF-SHA256): the key
+# itself is never used for both formats.
+_DERIVATION = b"portal.field_crypto v2: AES-256-GCM key and key id"
 
 
 class FieldKeyError(ImproperlyConfigured):
     """The keys are missing or malformed, or no listed key opens a stored value."""
 
 
-def field_keys() -> tuple[str, ...]:
-    """PORTAL_FIELD_KEYS, first one encrypting; the development key only where allowed."""
-    keys = tuple(key.strip() for key in settings.PORTAL_FIELD_KEYS if key.strip())
-    if keys:
-        return keys
-    if settings.CA_ALLOW_DEV_PASSPHRASE:
-        return (DEV_FIELD_KEY,)
-    raise FieldKeyError(
-        "PORTAL_FIELD_KEYS is not set: personal data cannot be encrypted or read without it "
-        "(set CA_ALLOW_DEV_PASSPHRASE=1 only on a development machine)"
-    )
+@dataclass(frozen=True)
+class KeyRing:
+    """Every listed key made ready once: the first's key id and cipher (encrypting), each
+    key's cipher and associated data by the head of its tokens, "v2:<key id>:" (decrypting),
+    and the first key's Fernet and every key's MultiFernet (older tokens; files)."""
+
+    keys: tuple[str, ...]
+    kid: str
+    head: str  # "v2:<first kid>:", what a token under the current key starts with
+    cipher: AESGCM
+    openers: dict[str, tuple[AESGCM, bytes]]
+    first_fernet: Fernet
+    fernet: MultiFernet
+
+
+def _derived(key: str, raw: bytes) -> tuple[str, AESGCM]:
+    material = HKDF(algorithm=hashes.SHA256(), length=36, salt=None, info=_DERIVATION).derive(raw)
+    return material[32:].hex(), AESGCM(material[:32])
 
 
 def blind_index_key() -> bytes:
@@ -77,7 +101,15 @@ def blind_index_key() -> bytes:
 
 
 @lru_cache(maxsize=8)
-def _fernets(keys: tuple[str, ...]) -> tuple[Fernet, MultiFernet]:
+def _ring_of(listed: tuple[str, ...], dev_allowed: bool) -> KeyRing:
+    keys = tuple(key.strip() for key in listed if key.strip())
+    if not keys:
+        if not dev_allowed:
+            raise FieldKeyError(
+                "PORTAL_FIELD_KEYS is not set: personal data cannot be encrypted or read without "
+                "it (set CA_ALLOW_DEV_PASSPHRASE=1 only on a development machine)"
+            )
+        keys = (DEV_FIELD_KEY,)
     try:
         fernets = [Fernet(key) for key in keys]
     except ValueError as error:
@@ -85,35 +117,107 @@ def _fernets(keys: tuple[str, ...]) -> tuple[Fernet, MultiFernet]:
             "PORTAL_FIELD_KEYS holds a malformed key: each is 32 url-safe base64-encoded bytes "
             "(Fernet.generate_key())"
         ) from error
-    return fernets[0], MultiFernet(fernets)
+    derived = [_derived(key, base64.urlsafe_b64decode(key)) for key in keys]
+    kid, cipher = derived[0]
+    return KeyRing(
+        keys=keys,
+        kid=kid,
+        head=f"{TOKEN_PREFIX}{kid}:",
+        cipher=cipher,
+        # The first key wins a (vanishingly unlikely) key id shared with another.
+        openers={
+            f"{TOKEN_PREFIX}{kid}:": (cipher, f"{TOKEN_PREFIX}{kid}:".encode())
+            for kid, cipher in reversed(derived)
+        },
+        first_fernet=fernets[0],
+        fernet=MultiFernet(fernets),
+    )
+
+
+# The ring of the keys last seen, with a copy of them (and the development flag, which
+# matters only while no key is listed): every value read or written asks for it, and
+# comparing two short lists costs less than hashing them for the cache.
+_last: tuple = ([], None, None)
+
+
+def _ring() -> KeyRing:
+    global _last
+    listed = settings.PORTAL_FIELD_KEYS
+    seen, dev_allowed, ring = _last
+    if (
+        ring is not None
+        and seen == listed
+        and (listed or dev_allowed == settings.CA_ALLOW_DEV_PASSPHRASE)
+    ):
+        return ring
+    dev_allowed = settings.CA_ALLOW_DEV_PASSPHRASE
+    ring = _ring_of(tuple(listed), bool(dev_allowed))
+    _last = (listed[:], dev_allowed, ring)
+    return ring
+
+
+def key_id(key: str) -> str:
+    """The key id a token encrypted under `key` names (8 hex digits derived from the key,
+    which tell nothing of it)."""
+    return _derived(key.strip(), base64.urlsafe_b64decode(key.strip()))[0]
+
+
+def field_key_ring() -> KeyRing:
+    """The listed keys made ready (FieldKeyError when missing or malformed)."""
+    return _ring()
 
 
 def field_keys_fernets() -> tuple[Fernet, MultiFernet]:
-    """The current key's Fernet and every key's MultiFernet (FieldKeyError when malformed)."""
-    return _fernets(field_keys())
+    """The first key's Fernet and every key's MultiFernet: the format of the files
+    (`EncryptedBinaryField`), whose cost is their bytes, not a value's fixed overhead."""
+    ring = _ring()
+    return ring.first_fernet, ring.fernet
 
 
 def encrypt(text: str) -> str:
-    return _fernets(field_keys())[0].encrypt(text.encode()).decode()
+    ring = _ring()
+    nonce = os.urandom(_NONCE)
+    sealed = ring.cipher.encrypt(nonce, text.encode(), ring.head.encode())
+    return ring.head + binascii.b2a_base64(nonce + sealed, newline=False).decode("ascii")
+
+
+def _unopened() -> FieldKeyError:
+    return FieldKeyError(
+        "No key of PORTAL_FIELD_KEYS opens a stored personal-data value: a key it was "
+        "encrypted with has been dropped, or the value was altered (docs/privacy-at-rest.md, "
+        "rotation)"
+    )
 
 
 def decrypt(token: str) -> str:
+    """The clear text of `token`; FieldKeyError when no listed key opens it (its key dropped,
+    or the token altered: the authentication tag refuses any change)."""
+    ring = _ring()
+    opener = ring.openers.get(token[:_HEAD])
+    if opener is not None:
+        cipher, head = opener
+        try:
+            blob = binascii.a2b_base64(token[_HEAD:], strict_mode=True)
+            return cipher.decrypt(blob[:_NONCE], blob[_NONCE:], head).decode()
+        except (InvalidTag, binascii.Error, ValueError) as error:
+            raise _unopened() from error
+    if token.startswith(TOKEN_PREFIX):  # a key id no listed key has
+        raise _unopened()
     try:
-        return _fernets(field_keys())[1].decrypt(token.encode()).decode()
+        return ring.fernet.decrypt(token.encode()).decode()
     except InvalidToken as error:
-        raise FieldKeyError(
-            "No key of PORTAL_FIELD_KEYS opens a stored personal-data value: a key it was "
-            "encrypted with has been dropped (docs/privacy-at-rest.md, rotation)"
-        ) from error
+        raise _unopened() from error
+
+
+def is_token(raw: str) -> bool:
+    """Whether a stored value is encrypted (in either format) rather than still in clear."""
+    return raw.startswith(TOKEN_PREFIXES)
 
 
 def is_current(token: str) -> bool:
-    """Whether `token` is encrypted with the first (current) key."""
-    try:
-        _fernets(field_keys())[0].decrypt(token.encode())
-    except InvalidToken:
-        return False
-    return True
+    """Whether `token` is in the current format under the first (current) key: what a
+    rotation leaves alone (its content is checked when the rotation decrypts it)."""
+    return token.startswith(_ring().head)
 
 
 def normalized(value) -> str:

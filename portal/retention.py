@@ -17,8 +17,8 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.sessions.models import Session
-from django.db import transaction
-from django.db.models import ProtectedError, QuerySet
+from django.db import connection, transaction
+from django.db.models import Case, CharField, ProtectedError, QuerySet, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -85,6 +85,7 @@ def retention_batches(
     batch_size: int | None = None,
     name_ids: bool = True,
     what: str = "",
+    scan_first: bool = False,
 ) -> int:
     """Lock up to `batch_size` rows of `queryset` that nobody else holds, check them against
     `queryset` again, `apply` the change to those still matching (it returns the keys it
@@ -97,20 +98,38 @@ def retention_batches(
     linking to one of them committed while it ran is not seen. Under READ COMMITTED a new
     statement takes a new snapshot: run after the lock, it sees every link committed before
     the lock was taken, and a link written later has to wait for the lock (or, written with
-    the row locked by its writer, made the lock skip it)."""
+    the row locked by its writer, made the lock skip it).
+
+    `scan_first`, for conditions that cost a pass over other large tables (a person's
+    certificates, devices, letters): the keys matching `queryset` are read first in one
+    statement without locks; each batch then locks the rows of its slice of them that nobody
+    else holds, by key alone, and the second look keeps those that still match. Otherwise
+    each batch's locking statement looks for its rows itself, which PostgreSQL may plan as a
+    pass over the whole tables for every batch. The second look after the lock is the same
+    either way; a row that comes due while the run goes waits for the next one."""
     model, size = queryset.model, batch_size or settings.PORTAL_RETENTION_BATCH
     label = what or model._meta.label_lower
-    done, last = 0, None
+    keys = list(queryset.order_by("pk").values_list("pk", flat=True)) if scan_first else None
+    done, last, start = 0, None, 0
     while True:
         with transaction.atomic():
-            rows = queryset if last is None else queryset.filter(pk__gt=last)
+            if keys is not None:
+                if start >= len(keys):
+                    return done
+                # Matched by the scan: locked by key alone, the second look decides.
+                rows = model._base_manager.filter(pk__in=keys[start : start + size])
+                start += size
+            else:
+                rows = queryset if last is None else queryset.filter(pk__gt=last)
             ids = list(
                 rows.select_for_update(skip_locked=True, of=("self",))
                 .order_by("pk")
                 .values_list("pk", flat=True)[:size]
             )
             if not ids:
-                return done
+                if keys is None:
+                    return done
+                continue
             last = ids[-1]
             ids = list(queryset.filter(pk__in=ids).order_by("pk").values_list("pk", flat=True))
             changed = apply(model._base_manager.filter(pk__in=ids), ids) if ids else []
@@ -121,6 +140,48 @@ def retention_batches(
                 after["ids"] = changed
             audit_record(actor=None, action=action, after=after, reason=period.setting)
         done += len(changed)
+
+
+def rows_update(model, keys: list, values: dict) -> int:
+    """One UPDATE of `model`'s rows `keys`. A value that is a list gives each row its own, in
+    the order of `keys` and as the column stores it (an encrypted field's already encrypted:
+    SQL cannot compute one, docs/privacy-at-rest.md); any other value is the field's value for
+    every row. On PostgreSQL each list goes as one array (`unnest`), so the statement is the
+    same whatever the batch's size; elsewhere as a CASE over the keys. How many rows."""
+    if not keys:
+        return 0
+    per_row = {name: value for name, value in values.items() if isinstance(value, list)}
+    same = {name: value for name, value in values.items() if name not in per_row}
+    rows = model._base_manager.filter(pk__in=keys)
+    if connection.vendor != "postgresql" or not per_row:
+        cases = {
+            name: Case(
+                *(When(pk=key, then=Value(value)) for key, value in zip(keys, column, strict=True)),
+                output_field=CharField(),
+            )
+            for name, column in per_row.items()
+        }
+        return rows.update(**same, **cases)
+    opts, quote = model._meta, connection.ops.quote_name
+    table, pk = quote(opts.db_table), quote(opts.pk.column)
+    fields = {name: opts.get_field(name) for name in values}
+    assignments = [f"{quote(fields[name].column)} = %s" for name in same]
+    params = [fields[name].get_db_prep_save(value, connection) for name, value in same.items()]
+    names = [f"c{i}" for i in range(len(per_row))]
+    assignments += [
+        f"{quote(fields[name].column)} = v.{alias}"
+        for name, alias in zip(per_row, names, strict=True)
+    ]
+    arrays = ", ".join(["%s::text[]"] * len(per_row))
+    sql = (
+        f"UPDATE {table} SET {', '.join(assignments)} "  # noqa: S608 (names from the model)
+        f"FROM unnest({arrays}, %s::{opts.pk.rel_db_type(connection)}[]) "
+        f"AS v({', '.join(names)}, pk) WHERE {table}.{pk} = v.pk"
+    )
+    params += [*per_row.values(), list(keys)]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.rowcount
 
 
 def retention_delete(

@@ -5,13 +5,13 @@ that knows what of theirs is still kept (requests_app.services.retention)."""
 from collections.abc import Iterable
 from datetime import datetime
 
-from django.db.models import Case, CharField, QuerySet, Value, When
+from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
 from agencies.models import Person
 from portal.errors import DomainError
 from portal.field_crypto import blind_index, encrypt
-from portal.retention import DEIDENTIFY, Period, retention_batches
+from portal.retention import DEIDENTIFY, Period, retention_batches, rows_update
 
 
 def neutral_national_id(pk: int) -> str:
@@ -20,22 +20,17 @@ def neutral_national_id(pk: int) -> str:
     return f"X{pk:011d}"
 
 
-def _per_row(ids: Iterable[int], value) -> Case:
-    """One value per row of the batch, computed here (the column is encrypted, or the blind
-    index of one: SQL cannot compute either, docs/privacy-at-rest.md)."""
-    return Case(*(When(pk=pk, then=Value(value(pk))) for pk in ids), output_field=CharField())
-
-
 def person_neutral_values(*, now: datetime, ids: Iterable[int]) -> dict:
-    """What minimising the people `ids` writes. The name, the position and the organisation
-    stay: the letters, certificates and device records kept under the archives law name the
-    person anyway; what identifies or reaches them beyond that goes (docs/retention.md). The
-    neutral ID is encrypted row by row and its blind index written with it, so the column
-    holds no clear text and the old index no longer finds the person."""
-    ids = list(ids)
+    """What minimising the people `ids` writes (for `portal.retention.rows_update`). The name,
+    the position and the organisation stay: the letters, certificates and device records kept
+    under the archives law name the person anyway; what identifies or reaches them beyond
+    that goes (docs/retention.md). The neutral ID, one per row (a list in the order of `ids`),
+    is encrypted and its blind index written with it, so the column holds no clear text and
+    the old index no longer finds the person."""
+    neutral = [neutral_national_id(pk) for pk in ids]
     return {
-        "national_id": _per_row(ids, lambda pk: encrypt(neutral_national_id(pk))),
-        "national_id_index": _per_row(ids, lambda pk: blind_index(neutral_national_id(pk))),
+        "national_id": [encrypt(value) for value in neutral],
+        "national_id_index": [blind_index(value) for value in neutral],
         "date_of_birth": None,
         "id_issue_date": None,
         "id_issue_place": "",
@@ -45,12 +40,14 @@ def person_neutral_values(*, now: datetime, ids: Iterable[int]) -> dict:
     }
 
 
-def persons_minimise(persons: QuerySet, *, now: datetime) -> list[int]:
+def persons_minimise(
+    persons: QuerySet, *, now: datetime, ids: list[int] | None = None
+) -> list[int]:
     """Write the neutral values on `persons` (already locked by the caller) in one UPDATE;
-    their keys."""
-    ids = list(persons.order_by("pk").values_list("pk", flat=True))
-    if ids:
-        Person._base_manager.filter(pk__in=ids).update(**person_neutral_values(now=now, ids=ids))
+    their keys (`ids`, when the caller has them already: the sweep's batch)."""
+    if ids is None:
+        ids = list(persons.order_by("pk").values_list("pk", flat=True))
+    rows_update(Person, ids, person_neutral_values(now=now, ids=ids))
     return ids
 
 
@@ -62,7 +59,8 @@ def persons_deidentify(*, persons: QuerySet, period: Period, now: datetime) -> i
         action=DEIDENTIFY,
         period=period,
         now=now,
-        apply=lambda batch, ids: persons_minimise(batch, now=now),
+        apply=lambda batch, ids: persons_minimise(batch, now=now, ids=ids),
+        scan_first=True,
     )
 
 
