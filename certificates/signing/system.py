@@ -14,8 +14,6 @@ from __future__ import annotations
 from io import BytesIO
 
 from asn1crypto import x509 as asn1_x509
-from cryptography import x509
-from cryptography.hazmat.primitives import serialization
 from django.conf import settings
 from django.utils.translation import gettext as _
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
@@ -69,17 +67,10 @@ def system_sign_pdf(pdf: bytes, *, reason: str, location: str = "") -> bytes:
         raise _unavailable("PORTAL_SYSTEM_SIGNING_KEY_ID") from None
     try:
         with pkcs11.session(serial, user_pin=settings.PORTAL_SYSTEM_SIGNING_PIN) as session:
-            certificate_der = pkcs11.certificate_of_key(session, key_id=key_id)
-            if certificate_der is None:
+            certified = pkcs11.certified_signing_key(session, key_id=key_id)
+            if certified is None:
                 raise _unavailable(_("thiết bị không có chứng thư của khóa"))
-            public_der = (
-                x509.load_der_x509_certificate(certificate_der)
-                .public_key()
-                .public_bytes(
-                    serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-                )
-            )
-            key = pkcs11.signing_key(session, key_id=key_id, public_der=public_der)
+            key, certificate_der = certified
             signer = KeySigner(key, certificate_der, _chain(certificate_der))
             pdf_signer = signers.PdfSigner(
                 signers.PdfSignatureMetadata(

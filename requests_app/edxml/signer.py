@@ -2,8 +2,6 @@
 messages"): made with the portal's exchange certificate, an organisation's seal or system
 certificate whose key stays on the PKCS#11 token named by the EDXML_SIGNING_* settings."""
 
-from cryptography import x509
-from cryptography.hazmat.primitives import serialization
 from django.conf import settings
 from django.utils.translation import gettext as _
 
@@ -35,17 +33,10 @@ def status_signature(content: bytes) -> bytes | None:
         raise _unavailable("EDXML_SIGNING_KEY_ID") from None
     try:
         with pkcs11.session(serial, user_pin=settings.EDXML_SIGNING_PIN) as session:
-            certificate_der = pkcs11.certificate_of_key(session, key_id=key_id)
-            if certificate_der is None:
+            certified = pkcs11.certified_signing_key(session, key_id=key_id)
+            if certified is None:
                 raise _unavailable(_("thiết bị không có chứng thư của khóa"))
-            public_der = (
-                x509.load_der_x509_certificate(certificate_der)
-                .public_key()
-                .public_bytes(
-                    serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-                )
-            )
-            key = pkcs11.signing_key(session, key_id=key_id, public_der=public_der)
+            key, certificate_der = certified
             return sign_detached(content, key=key, certificate_der=certificate_der)
     except pkcs11.TokenError as error:
         raise _unavailable(error.code) from error

@@ -17,7 +17,7 @@ Cut by job:
 - `slot`: the CA's HSM slot, signed through one long-lived session per process.
 """
 
-from portal.lib.pkcs11.keys import TokenECKey, TokenRSAKey, signing_key
+from portal.lib.pkcs11.keys import TokenECKey, TokenRSAKey, certified_signing_key, signing_key
 from portal.lib.pkcs11.library import (
     TokenError,
     module,
@@ -45,6 +45,7 @@ __all__ = [
     "TokenError",
     "TokenRSAKey",
     "certificate_of_key",
+    "certified_signing_key",
     "certificate_store",
     "certificates",
     "certificates_remove",

@@ -8,6 +8,7 @@ import hashlib
 
 import pkcs11
 from asn1crypto import algos as asn1_algos
+from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.asymmetric import padding as asym_padding
@@ -16,7 +17,7 @@ from pkcs11 import KeyType, Mechanism
 from pkcs11.util.ec import encode_ecdsa_signature
 
 from portal.lib.pkcs11.library import TokenError, token_errors
-from portal.lib.pkcs11.objects import private_key
+from portal.lib.pkcs11.objects import certificate_of_key, private_key
 
 _DIGEST_INFO_NAMES = {"sha256": "sha256", "sha384": "sha384", "sha512": "sha512"}
 
@@ -104,3 +105,17 @@ def signing_key(session: pkcs11.Session, *, key_id: bytes, public_der: bytes):
     if handle.key_type == KeyType.EC:
         return TokenECKey(handle, public_der)
     raise TokenError("failed", f"unsupported key type {handle.key_type!r}")
+
+
+def certified_signing_key(session: pkcs11.Session, *, key_id: bytes):
+    """The token's private key `key_id` with the certificate stored beside it, as
+    (`signing_key`, the certificate's DER); None when the token holds no certificate for it."""
+    certificate_der = certificate_of_key(session, key_id=key_id)
+    if certificate_der is None:
+        return None
+    public_der = (
+        x509.load_der_x509_certificate(certificate_der)
+        .public_key()
+        .public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    )
+    return signing_key(session, key_id=key_id, public_der=public_der), certificate_der
