@@ -33,7 +33,7 @@ from certificates.models import Certificate
 from devices.models import Device, HandoverItem, LossReport
 from portal.models import Notification
 from privacy.choices import DataCategory, LegalBasis
-from privacy.inventory import BLIND_INDEX, SELF, PersonalField, by_model
+from privacy.inventory import BLIND_INDEX, SELF, PersonalField, by_model, field_label
 from privacy.models import Access, CorrectionRequest
 from requests_app.models import CertRequest, RequestRow
 
@@ -356,7 +356,7 @@ def _access_context(access):
         _ctx(_("Thời điểm"), access.at, "at"),
         _ctx(_("Người xem"), _actor_name(access), "actor"),
         _ctx(_("Cách truy cập"), access.get_channel_display(), "channel"),
-        _ctx(_("Trường dữ liệu"), ", ".join(access.fields), "fields"),
+        _ctx(_("Trường dữ liệu"), ", ".join(field_label(key) for key in access.fields), "fields"),
     ]
 
 

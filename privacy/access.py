@@ -94,7 +94,8 @@ def personal_data_access_record(
         raise DomainError(
             _("Lý do dài quá %(max)d ký tự.") % {"max": REASON_MAX}, code="reason_too_long"
         )
-    unique = sorted(set(subjects), key=Subject.line)
+    # a record that names nobody (no person, no ID number) is no subject anyone could find
+    unique = sorted({s for s in subjects if s.person_id or s.id_index}, key=Subject.line)
     fields = sorted(set(fields))
     with transaction.atomic():
         event = audit_record(

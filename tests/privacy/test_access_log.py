@@ -121,3 +121,10 @@ def test_an_access_deleted_behind_the_portals_back_is_found(cast):
     tamper("DELETE FROM privacy_access WHERE id = %s", [access.pk])
     problems = access_verify()
     assert [(p.event_seq, p.message) for p in problems] == [(seq, "event without its access row")]
+
+
+def test_a_record_naming_nobody_is_no_subject(cast):
+    person = f.PersonFactory(organization=cast.agency_a)
+    access = reveal(cast.officer_1, person, subjects=[Subject.of(person), Subject(None, "")])
+    assert access.subjects_count == 1
+    assert list(access.subjects.values_list("person_id", flat=True)) == [person.pk]
