@@ -7,6 +7,7 @@ from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import DefaultRouter
 
 from agencies.api.views import DeadlineViewSet
+from approvals.api.views import ApprovalViewSet
 from certificates.api.views import CertificateViewSet
 from devices.api.views import DeviceViewSet
 from orgmerge.api.views import MergerPlanViewSet
@@ -21,6 +22,7 @@ router.register("van-ban", CertRequestViewSet, basename="cert-request")
 router.register("sap-nhap", MergerPlanViewSet, basename="merger-plan")
 router.register("han-xu-ly", DeadlineViewSet, basename="deadline")
 router.register("thong-bao", NotificationViewSet, basename="notification")
+router.register("phe-duyet", ApprovalViewSet, basename="approval")
 
 urlpatterns = [
     # A loss starts from a device but ends in a letter: a flow of requests_app (§1).

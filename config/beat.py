@@ -38,6 +38,14 @@ def beat_schedule(*, audit_checkpoint_minutes: int) -> dict:
             "task": "requests_app.tasks.cert_request_resume_stalled_task",
             "schedule": env_int("PORTAL_PROCESSING_SWEEP_SECONDS", 60),
         },
+        "approvals-resume-stalled": {
+            "task": "approvals.tasks.approvals_resume_stalled_task",
+            "schedule": env_int("PORTAL_PROCESSING_SWEEP_SECONDS", 60),
+        },
+        "approvals-expire-due": {
+            "task": "approvals.tasks.approvals_expire_due_task",
+            "schedule": 15 * 60,
+        },
         "orgmerge-resume-stalled": {
             "task": "orgmerge.tasks.merger_plan_resume_stalled_task",
             "schedule": env_int("PORTAL_PROCESSING_SWEEP_SECONDS", 60),

@@ -22,6 +22,7 @@ _BY_QUEUE = {
     INTERACTIVE: [
         "requests_app.tasks.cert_request_run_processing_task",
         "requests_app.tasks.letter_archive_extend_task",
+        "approvals.tasks.approval_run_task",
     ],
     DOCUMENTS: [
         "requests_app.tasks.letter_document_render_task",
@@ -42,6 +43,8 @@ _BY_QUEUE = {
         "mailing.tasks.mail_sweep_task",
     ],
     BULK: [
+        "approvals.tasks.approvals_expire_due_task",
+        "approvals.tasks.approvals_resume_stalled_task",
         "agencies.tasks.organization_codes_parse_task",
         "agencies.tasks.organization_codes_save_task",
         "certificates.tasks.certificate_expire_due_task",

@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "portal",
     "agencies",
     "privacy",
+    "approvals",
     "webhooks",
     "mailing",
     "devices",
@@ -415,6 +416,8 @@ PORTAL_RECOVERY_WORKING_DAYS = env_int("PORTAL_RECOVERY_WORKING_DAYS", 1)
 PORTAL_PROCESSING_WORKING_DAYS = env_int("PORTAL_PROCESSING_WORKING_DAYS", 3)
 # A letter in process whose processing shows no progress for this long is queued again.
 PORTAL_PROCESSING_STALL_SECONDS = env_int("PORTAL_PROCESSING_STALL_SECONDS", 180)
+# An approved request not carried out after this long is queued again (docs/approvals.md).
+PORTAL_APPROVAL_RUN_STALL_SECONDS = env_int("PORTAL_APPROVAL_RUN_STALL_SECONDS", 300)
 # Attempts at processing a letter (the click, then each requeue) before it is "processing
 # failed" and its processor and the administrators are told (docs/processing.md §4.5).
 PORTAL_PROCESSING_MAX_ATTEMPTS = env_int("PORTAL_PROCESSING_MAX_ATTEMPTS", 5)

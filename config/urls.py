@@ -56,5 +56,6 @@ urlpatterns = [
     path("", include("orgmerge.urls")),
     path("", include("demand.urls")),
     path("", include("privacy.urls")),
+    path("phe-duyet/", include("approvals.urls")),
     path("", include("dashboard.subject_urls")),
 ]

@@ -1,0 +1,27 @@
+from datetime import datetime, timedelta
+
+from agencies.querysets import ScopedQuerySet
+from approvals.choices import ApprovalStatus
+
+
+class ApprovalQuerySet(ScopedQuerySet):
+    """Requests are seen by the CA operators and administrators everywhere, by an organisation's
+    staff for its organisations, and by their requester and decider."""
+
+    scope_path = "organization__path"
+    scope_user = "requested_by"
+
+    def pending(self):
+        return self.filter(status=ApprovalStatus.PENDING)
+
+    def due_to_expire(self, now: datetime):
+        return self.filter(status=ApprovalStatus.PENDING, expires_at__lte=now)
+
+    def run_stalled(self, now: datetime, seconds: int):
+        """Approved but not carried out `seconds` after the approval: its task was lost."""
+        return self.filter(
+            status=ApprovalStatus.APPROVED, decided_at__lte=now - timedelta(seconds=seconds)
+        )
+
+    def requested_by(self, user):
+        return self.filter(requested_by=user)

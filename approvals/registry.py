@@ -1,0 +1,46 @@
+"""What each kind of approval does once approved, registered by the app that owns the action
+(docs/approvals.md): the apps above register theirs in their `AppConfig.ready`, this app the
+accounts' own (`approvals.kinds`). The approvals app never imports them: it calls what they
+registered."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.utils.translation import gettext as _
+
+from portal.errors import DomainError
+
+
+@dataclass(frozen=True)
+class ApprovalKind:
+    action: str
+    # Roles whose holders may approve: the CA operator's and the administrator's anywhere, an
+    # organisation's roles for the request's organisation (agencies.access.Scope.holds).
+    approver_roles: tuple[str, ...]
+    # Carries the action out as its requester, inside the run's transaction:
+    # run(approval, requester, approver) -> the outcome in words. A DomainError fails the
+    # request with its message, changing nothing else.
+    run: Callable
+    # Where the object can be seen (the approver's page links to it); "" when nowhere.
+    url: Callable = lambda approval: ""
+
+
+_KINDS: dict[str, ApprovalKind] = {}
+
+
+def approval_kind_register(kind: ApprovalKind) -> None:
+    _KINDS[kind.action] = kind
+
+
+def approval_kind(action: str) -> ApprovalKind:
+    try:
+        return _KINDS[action]
+    except KeyError:
+        raise DomainError(
+            _("Thao tác “%(action)s” không thuộc diện phê duyệt.") % {"action": action},
+            code="unknown_action",
+        ) from None
+
+
+def approval_kinds() -> dict[str, ApprovalKind]:
+    return dict(_KINDS)
