@@ -85,23 +85,23 @@ def _clean_text(text: str, *, required: bool, what: str) -> str:
     return text
 
 
+def _identities(user) -> set[str]:
+    """What names the human behind an account: its e-mail, and its person's official e-mail
+    and ID number (the blind index)."""
+    found = {(user.email or "").strip().lower()}
+    person = Person.objects.filter(user=user).values("official_email", "national_id_index")
+    for row in person:
+        found |= {row["official_email"].strip().lower(), f"id:{row['national_id_index']}"}
+    return found - {"", "id:"}
+
+
 def same_person(first, second) -> bool:
-    """Whether two accounts are one person: the same account, two accounts whose people have
-    the same ID number (its blind index), or two accounts with the same e-mail address."""
+    """Whether two accounts are one person: the same account, or two accounts sharing an
+    e-mail address (the account's or its person's official one) or an ID number (a person's
+    record is unique by ID number, so a second account shows as its e-mail)."""
     if first.pk == second.pk:
         return True
-    first_mail, second_mail = (
-        (first.email or "").strip().lower(),
-        (second.email or "").strip().lower(),
-    )
-    if first_mail and first_mail == second_mail:
-        return True
-    indexes = dict(
-        Person.objects.filter(user_id__in=[first.pk, second.pk])
-        .exclude(national_id_index="")
-        .values_list("user_id", "national_id_index")
-    )
-    return len(indexes) == 2 and indexes[first.pk] == indexes[second.pk]
+    return bool(_identities(first) & _identities(second))
 
 
 def may_decide(user, approval: Approval) -> bool:
