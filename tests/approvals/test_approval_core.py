@@ -137,7 +137,7 @@ def test_the_page_refuses_the_requesters_own_approval(client, people):
     approval.refresh_from_db()
     assert approval.status == ApprovalStatus.PENDING
     page = client.get(f"/phe-duyet/{approval.pk}/").content.decode()
-    assert 'action="/phe-duyet/%d/phe-duyet/"' % approval.pk not in page
+    assert f'action="/phe-duyet/{approval.pk}/phe-duyet/"' not in page
 
 
 def test_the_api_refuses_the_requesters_own_approval(client, people):
