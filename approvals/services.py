@@ -85,14 +85,16 @@ def _clean_text(text: str, *, required: bool, what: str) -> str:
     return text
 
 
-def _identities(user) -> set[str]:
-    """What names the human behind an account: its e-mail, and its person's official e-mail
-    and ID number (the blind index)."""
-    found = {(user.email or "").strip().lower()}
-    person = Person.objects.filter(user=user).values("official_email", "national_id_index")
-    for row in person:
-        found |= {row["official_email"].strip().lower(), f"id:{row['national_id_index']}"}
-    return found - {"", "id:"}
+def _identities(users) -> dict[int, set[str]]:
+    """What names the human behind each account: its e-mail, and its person's official e-mail
+    and ID number (the blind index); two queries whatever the number of accounts."""
+    found = {user.pk: {(user.email or "").strip().lower()} for user in users}
+    people = Person.objects.filter(user_id__in=list(found)).values_list(
+        "user_id", "official_email", "national_id_index"
+    )
+    for user_id, email, index in people:
+        found[user_id] |= {email.strip().lower(), f"id:{index}"}
+    return {pk: names - {"", "id:"} for pk, names in found.items()}
 
 
 def same_person(first, second) -> bool:
@@ -101,7 +103,8 @@ def same_person(first, second) -> bool:
     record is unique by ID number, so a second account shows as its e-mail)."""
     if first.pk == second.pk:
         return True
-    return bool(_identities(first) & _identities(second))
+    names = _identities([first, second])
+    return bool(names[first.pk] & names[second.pk])
 
 
 def may_decide(user, approval: Approval) -> bool:
@@ -132,10 +135,13 @@ def approvals_awaiting(user) -> list[Approval]:
         .select_related("organization", "requested_by")
         .order_by("requested_at", "pk")[:QUEUE_LIMIT]
     )
+    decidable = [approval for approval in pending if may_decide(user, approval)]
+    names = _identities([user, *(approval.requested_by for approval in decidable)])
     return [
         approval
-        for approval in pending
-        if may_decide(user, approval) and not same_person(user, approval.requested_by)
+        for approval in decidable
+        if approval.requested_by_id != user.pk
+        and not names[user.pk] & names[approval.requested_by_id]
     ]
 
 

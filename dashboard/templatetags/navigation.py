@@ -67,6 +67,13 @@ NAV = [
         (Role.AGENCY_CLERK, Role.AGENCY_HEAD),
         ("corrections:",),
     ),
+    # Four eyes on irreversible actions: the approvers' queue (docs/approvals.md).
+    (
+        _("Phê duyệt"),
+        "approvals:queue",
+        (Role.CA_OPERATOR, Role.PROVINCIAL_OFFICER, Role.ADMINISTRATOR),
+        ("approvals:",),
+    ),
     (_("Thông báo"), "portal:notifications", None, ("portal:notification",)),
 ]
 

@@ -127,6 +127,7 @@ DEMAND = "Nhu cầu CTS"
 MONITOR = "Giám sát ký số"
 PRIVACY = "Dữ liệu cá nhân"
 CORRECTIONS = "Yêu cầu đính chính"
+APPROVALS = "Phê duyệt"
 
 
 @pytest.mark.parametrize(
@@ -140,18 +141,19 @@ CORRECTIONS = "Yêu cầu đính chính"
         (
             "officer_1",
             [HOME, LETTERS, "Hộp thư Sở KH&CN", CERTIFICATES, DEVICES, MERGERS]
-            + [DEMAND, STATISTICS, MONITOR, NOTICES],
+            + [DEMAND, STATISTICS, MONITOR, APPROVALS, NOTICES],
         ),
         (
             "ca_operator",
             [HOME, LETTERS, "Hàng đợi CA", CERTIFICATES, DEVICES, DEMAND, STATISTICS]
-            + [MONITOR, NOTICES],
+            + [MONITOR, APPROVALS, NOTICES],
         ),
         ("subscriber_user", [HOME, CERTIFICATES, DEVICES, NOTICES]),
         (
             "admin",
             [HOME, LETTERS, "Hộp thư Sở KH&CN", "Hàng đợi CA", CERTIFICATES, DEVICES, MERGERS]
-            + [DEMAND, STATISTICS, MONITOR, PRIVACY, CORRECTIONS, NOTICES, "Quản trị"],
+            + [DEMAND, STATISTICS, MONITOR, PRIVACY, CORRECTIONS, APPROVALS, NOTICES]
+            + ["Quản trị"],
         ),
     ],
 )
