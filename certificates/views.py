@@ -71,6 +71,9 @@ def certificate_list(request):
         "filter": filterset,
         "certificates": paging["page"].object_list,
         "export_query": export_query(request),
+        # "Thao tác hàng loạt" carries the filter to the bulk page (docs/bulk.md): the CA
+        # operator's revocation of everything it finds.
+        "may_bulk": scope_for(request.user).is_ca,
         **paging,
     }
     if request.htmx:

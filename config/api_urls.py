@@ -8,6 +8,7 @@ from rest_framework.routers import DefaultRouter
 
 from agencies.api.views import DeadlineViewSet
 from approvals.api.views import ApprovalViewSet
+from bulk.api.views import BulkJobViewSet
 from certificates.api.views import CertificateViewSet
 from devices.api.views import DeviceViewSet
 from orgmerge.api.views import MergerPlanViewSet
@@ -23,6 +24,7 @@ router.register("sap-nhap", MergerPlanViewSet, basename="merger-plan")
 router.register("han-xu-ly", DeadlineViewSet, basename="deadline")
 router.register("thong-bao", NotificationViewSet, basename="notification")
 router.register("phe-duyet", ApprovalViewSet, basename="approval")
+router.register("hang-loat", BulkJobViewSet, basename="bulk-job")
 
 urlpatterns = [
     # A loss starts from a device but ends in a letter: a flow of requests_app (§1).

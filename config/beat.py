@@ -46,6 +46,12 @@ def beat_schedule(*, audit_checkpoint_minutes: int) -> dict:
             "task": "approvals.tasks.approvals_expire_due_task",
             "schedule": 15 * 60,
         },
+        # Bulk jobs: cancelled when their approval was refused, queued again when their task
+        # was lost (docs/bulk.md).
+        "bulk-jobs-sweep": {
+            "task": "bulk.tasks.bulk_jobs_sweep_task",
+            "schedule": env_int("PORTAL_PROCESSING_SWEEP_SECONDS", 60),
+        },
         "orgmerge-resume-stalled": {
             "task": "orgmerge.tasks.merger_plan_resume_stalled_task",
             "schedule": env_int("PORTAL_PROCESSING_SWEEP_SECONDS", 60),

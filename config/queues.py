@@ -43,6 +43,8 @@ _BY_QUEUE = {
         "mailing.tasks.mail_sweep_task",
     ],
     BULK: [
+        "bulk.tasks.bulk_job_run_task",
+        "bulk.tasks.bulk_jobs_sweep_task",
         "approvals.tasks.approvals_expire_due_task",
         "approvals.tasks.approvals_resume_stalled_task",
         "agencies.tasks.organization_codes_parse_task",

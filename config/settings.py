@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "devices",
     "certificates",
     "requests_app",
+    "bulk",
     "orgmerge",
     "demand",
     "dashboard",
@@ -432,6 +433,10 @@ PORTAL_IMPORT_KEEP_HOURS = env_int("PORTAL_IMPORT_KEEP_HOURS", 24)
 # The most rows a letter's sheet may list: parsed, checked and saved by the worker in chunks
 # (a ministry's list is tens of thousands); the 5 MB and zip guards still apply.
 PORTAL_IMPORT_MAX_ROWS = env_int("PORTAL_IMPORT_MAX_ROWS", 30000)
+# Bulk actions from a search (docs/bulk.md): the most objects one job may take (a filter
+# finding more is refused, to be narrowed), and how many the worker does per transaction.
+PORTAL_BULK_MAX_ITEMS = env_int("PORTAL_BULK_MAX_ITEMS", 20000)
+PORTAL_BULK_BATCH = env_int("PORTAL_BULK_BATCH", 500)
 # List exports (docs/scale.md §12.5): up to this many rows (a bounded count) the file is
 # written in the request; more become an export job built by the worker into the `exports`
 # storage, re-queued after PORTAL_EXPORT_STALL_SECONDS without progress, its file deleted after

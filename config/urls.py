@@ -53,6 +53,7 @@ urlpatterns = [
     path("", include("certificates.urls")),
     path("", include("requests_app.urls")),
     path("", include("devices.urls")),
+    path("", include("bulk.urls")),
     path("", include("orgmerge.urls")),
     path("", include("demand.urls")),
     path("", include("privacy.urls")),

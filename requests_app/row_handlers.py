@@ -182,14 +182,26 @@ def _move_holder(row, certificate, by) -> dict:
     return {"unit": unit, "agency": agency}
 
 
+def revocation_note(cert_request) -> str:
+    """What a Mẫu 05 row's revocation records as its cause (history, audit)."""
+    return _("Theo văn bản số %(n)s") % {"n": cert_request.number}
+
+
 def _revoke(row, by) -> None:
-    row.result_certificate = ca.certificate_revoke(
-        certificate=row.certificate,
+    """One Mẫu 05 row alone (`row_revocations` carries out a chunk's rows together; this is
+    its fallback): refused as the CA refuses it; the CRL is queued when the letter finishes."""
+    outcome = ca.certificate_revoke_many(
+        certificate_ids=[row.certificate_id],
         by=by,
         reason=row.revoke_reason,
-        note=_("Theo văn bản số %(n)s") % {"n": row.cert_request.number},
+        note=revocation_note(row.cert_request),
+        publish_crl=False,
     )
-    row.result_device = row.certificate.device
+    if row.certificate_id in outcome.refused:
+        raise outcome.refused[row.certificate_id]
+    certificate = outcome.certificates[row.certificate_id]
+    row.result_certificate = certificate
+    row.result_device_id = certificate.device_id
 
 
 def _recover(row, by) -> None:

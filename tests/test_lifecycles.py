@@ -8,6 +8,9 @@ import pytest
 from django.urls import NoReverseMatch, reverse
 
 from agencies.choices import Role
+from bulk import lifecycle as bulk_lifecycle
+from bulk import services as bulk_services
+from bulk.choices import JobStatus
 from demand import lifecycle as demand_lifecycle
 from demand import services as demand_services
 from demand.choices import RegistrationStatus
@@ -31,6 +34,7 @@ WORKFLOWS = {
     "devices": (devices_lifecycle.MOVES, DeviceStatus, devices_services),
     "tokens": (devices_lifecycle.TOKEN_MOVES, TokenState, devices_services),
     "merger plans": (orgmerge_lifecycle.MOVES, PlanStatus, orgmerge_services),
+    "bulk jobs": (bulk_lifecycle.MOVES, JobStatus, bulk_services),
     "demand": (demand_lifecycle.MOVES, RegistrationStatus, demand_services),
     "privacy incidents": (privacy_lifecycle.MOVES, IncidentStatus, privacy_services),
     # a correction that reaches a certificate drafts a letter: that move's service is

@@ -150,6 +150,9 @@ ROUTES: dict[str, Route] = {
     "merger-plan-discard": R(PLAN, "401 404 404 404 200 404 404 404", 19, post=True),
     "deadline-list": R(None, "401 200 200 200 200 200 200 200", 6),
     "deadline-detail": R(GONE, "401 404 404 404 404 404 404 404", 5),
+    "bulk-job-list": R(None, "401 200 200 200 200 200 200 200", 8),
+    "bulk-job-detail": R(GONE, "401 404 404 404 404 404 404 404", 8),
+    "bulk-job-items": R(GONE, "401 404 404 404 404 404 404 404", 8),
     "notification-list": R(None, "401 200 200 200 200 200 200 200", 6),
     "notification-read-all": R(None, "401 200 200 200 200 200 200 200", 6, post=True),
     "notification-detail": R(GONE, "401 404 404 404 404 404 404 404", 5),
@@ -175,6 +178,9 @@ ROUTES: dict[str, Route] = {
     "certificates:ocsp_get": R(at("MAA="), "200 200 200 200 200 200 200 200", 4),
     "certificates:tsa": R(None, "400 400 400 400 400 400 400 400", 5, post=True),
     "certificates:list": R(None, "login 200 200 200 200 200 200 200", 9),
+    "bulk:new": R(None, "login 403 403 403 403 403 200 403", 20),
+    "bulk:detail": R(GONE, "login 404 404 404 404 404 404 404", 8),
+    "bulk:progress": R(GONE, "login 404 404 404 404 404 404 404", 8),
     "certificates:detail": R(SERIAL, "login 200 200 404 200 404 200 404", 9),
     "certificates:revocation_register": R(
         SERIAL, "login 403 403 404 403 404 200 404", 5, post=True

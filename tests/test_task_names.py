@@ -9,7 +9,7 @@ from config.celery import app
 from config.queues import ROUTES
 
 ROOT = Path(__file__).resolve().parent.parent
-APPS = ["agencies", "api", "certificates", "config", "dashboard", "deadlines", "demand",
+APPS = ["agencies", "api", "bulk", "certificates", "config", "dashboard", "deadlines", "demand",
         "devices", "mailing", "orgmerge", "portal", "privacy", "requests_app", "webhooks"]  # fmt: skip
 TASK_NAME = re.compile(r"""["']((?:""" + "|".join(APPS) + r""")(?:\.\w+)*\.tasks\.\w+)["']""")
 

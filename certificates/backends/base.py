@@ -129,6 +129,14 @@ class CABackend(abc.ABC):
     def revoke(self, *, certificate: Certificate, reason: str, revoked_at: datetime) -> None:
         """Tell the CA. The registry row is updated by the service."""
 
+    def revoke_many(
+        self, *, certificates: Sequence[Certificate], reason: str, revoked_at: datetime
+    ) -> None:
+        """Tell the CA of several revocations of one case (`certificate_revoke_many`): one
+        `revoke` each unless the CA's interface takes a list, when a connector overrides it."""
+        for certificate in certificates:
+            self.revoke(certificate=certificate, reason=reason, revoked_at=revoked_at)
+
     # --- publication ------------------------------------------------------------------
     @abc.abstractmethod
     def build_crl(

@@ -407,6 +407,9 @@ class SimulatedCABackend(CABackend):
     def revoke(self, *, certificate, reason: str, revoked_at: datetime) -> None:
         """The simulated CA's revocation database is the registry itself: nothing to send."""
 
+    def revoke_many(self, *, certificates, reason: str, revoked_at: datetime) -> None:
+        """Nothing to send either: a batch costs nothing per certificate."""
+
     # --- publication ------------------------------------------------------------------
     def build_crl(
         self,

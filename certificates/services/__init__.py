@@ -29,14 +29,17 @@ from certificates.services.publication import (
     ca_chain_pem,
     crl_current,
     crl_publish,
+    crl_publish_queue,
     crl_refresh_due,
     ocsp_respond,
 )
 from certificates.services.registered import certificate_revocation_register
 from certificates.services.revocation import (
+    RevocationOutcome,
     certificate_expire_due,
     certificate_revoke,
     certificate_revoke_batch,
+    certificate_revoke_many,
 )
 from certificates.services.timestamps import (
     TimestampReply,
@@ -48,6 +51,7 @@ from certificates.services.timestamps import (
 
 __all__ = [
     "IssueOrder",
+    "RevocationOutcome",
     "TimestampReply",
     "ca_chain_pem",
     "ca_initialize",
@@ -59,10 +63,12 @@ __all__ = [
     "certificate_renew",
     "certificate_revoke",
     "certificate_revoke_batch",
+    "certificate_revoke_many",
     "certificate_revocation_register",
     "certificate_signing_material",
     "crl_current",
     "crl_publish",
+    "crl_publish_queue",
     "crl_refresh_due",
     "device_key_generate",
     "document_archive_extend",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
@@ -16,6 +17,7 @@ from certificates.choices import AuthorityKind, CertStatus
 from certificates.exceptions import CertificateError
 from certificates.models import Certificate, CertificateAuthority, RevocationList, TimestampUnit
 from certificates.pem import der_to_pem
+from certificates.services.common import publish_crl_after_commit
 from certificates.services.monitoring import signing_event_record_ocsp
 from portal.audit import audit_record
 
@@ -95,6 +97,25 @@ def crl_publish(
             after={"authority": locked.name, "number": number, "entries": len(rows)},
         )
     return crl
+
+
+def crl_publish_queue(*, certificate_ids: Iterable[int]) -> list[int]:
+    """Queue, once the caller's transaction commits, one CRL publication for each CA that
+    issued these certificates (one query); returns those CAs' ids. What a caller that revoked
+    in many batches with `publish_crl=False` calls once at its end (a Mẫu 05 letter when it
+    finishes, docs/processing.md §4.1)."""
+    ids = [pk for pk in certificate_ids if pk is not None]
+    if not ids:
+        return []
+    authorities = sorted(
+        set(
+            Certificate.objects.filter(pk__in_array=ids, issuer__isnull=False).values_list(
+                "issuer_id", flat=True
+            )
+        )
+    )
+    publish_crl_after_commit(authorities)
+    return authorities
 
 
 def crl_refresh_due() -> list[RevocationList]:

@@ -7,9 +7,10 @@ stuck and never repeated (docs/processing.md §4).
 - The worker takes the accepted rows in chunks (a worker that dies loses at most one
   chunk's work, rolled back and done again), each row locked and processed only while it
   is still accepted; issuance rows are written a chunk at a time with bulk operations and
-  signed by the CA at once (§12.3). What a row produces carries the row's key under a unique
+  signed by the CA at once (§12.3), and revocation rows are revoked together, a CRL queued
+  once when the letter ends. What a row produces carries the row's key under a unique
   constraint (`Certificate.origin`), so a redelivered, concurrent or retried task can never
-  issue twice.
+  issue twice; the CA refuses to revoke a certificate no longer valid.
 - `progress_at` records the last sign of life; a letter in process without one for
   PORTAL_PROCESSING_STALL_SECONDS is re-enqueued by beat or resumed by the processor.
 - A poison letter is not retried for ever (§4.5): `processing_attempts` counts the attempts
@@ -27,14 +28,16 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from certificates import services as ca
 from portal.audit import audit_record
 from portal.errors import DomainError
 from portal.lib.queueing import enqueue
 from requests_app import notify
-from requests_app.choices import Outcome, Status
+from requests_app.choices import FormKind, Outcome, Status
 from requests_app.models import CertRequest, RequestRow
 from requests_app.row_batches import BATCHED_FORMS, issue_rows_in_bulk
 from requests_app.row_handlers import process_row, processor_of
+from requests_app.row_revocations import revoke_rows_in_bulk
 from requests_app.services.verification import check_signed
 from requests_app.workflow import acting, lock, move
 
@@ -149,7 +152,22 @@ def _give_up(locked: CertRequest) -> None:
     # or its message lost each time.
     error = locked.processing_error or _("Việc xử lý không có tiến triển sau lần thử cuối.")
     move(locked, "processing_fail", by=None, note=error, processing_error=error)
+    _publish_revocations(locked)
     notify.processing_failed(locked)
+
+
+def _publish_revocations(locked: CertRequest) -> None:
+    """A Mẫu 05 letter's chunks revoke without publishing: the CRL of each CA that issued a
+    certificate it revoked is queued once, when the letter ends (done, or given up with some
+    rows done), after the commit of that end (docs/processing.md §4.1). The letter ends once
+    under its lock, so a redelivered task queues nothing more."""
+    if locked.form != FormKind.REVOKE:
+        return
+    ca.crl_publish_queue(
+        certificate_ids=locked.rows.filter(outcome=Outcome.DONE).values_list(
+            "result_certificate_id", flat=True
+        )
+    )
 
 
 def _stalled_locked(pk: int, now) -> CertRequest | None:
@@ -194,8 +212,9 @@ def cert_request_resume_stalled(*, now=None) -> int:
 def _process_chunk(cert_request: CertRequest, by) -> int:
     """Lock up to PORTAL_PROCESSING_CHUNK_SIZE rows still accepted (skipping rows another
     worker holds) and carry them out in one transaction: the issuance forms with bulk writes
-    (`row_batches`, docs/scale.md §12.3), every other row, and any row the bulk write
-    could not carry, in its own savepoint. Returns the rows taken."""
+    (`row_batches`, docs/scale.md §12.3), revocations together (`row_revocations`), every
+    other row, and any row the bulk write could not carry, in its own savepoint. Returns the
+    rows taken."""
     with transaction.atomic():
         rows = list(
             RequestRow.objects.select_for_update(skip_locked=True, of=("self",))
@@ -206,8 +225,12 @@ def _process_chunk(cert_request: CertRequest, by) -> int:
         for row in rows:
             row.cert_request = cert_request
         left = rows
+        bulk = None
         if rows and cert_request.form in BATCHED_FORMS:
             bulk = issue_rows_in_bulk(rows, by=by)
+        elif rows and cert_request.form == FormKind.REVOKE:
+            bulk = revoke_rows_in_bulk(rows, by=by)
+        if bulk is not None:
             _fail_rows(cert_request, bulk.failed)
             left = bulk.left
         for row in left:
@@ -257,6 +280,7 @@ def _finish(cert_request_id: int) -> CertRequest | None:
             return None  # another worker still holds some rows
         move(locked, "complete", by=None, done_at=timezone.now())
         locked.rows.update(is_open=False)
+        _publish_revocations(locked)
     notify.outcome_to_clerk(locked)
     return locked
 

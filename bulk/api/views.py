@@ -1,0 +1,116 @@
+"""Bulk jobs over the API, with the pages' rules (bulk/views.py, docs/bulk.md): POST the
+register, the filter (the register's own query string), the action, its parameters and the
+reason; without `confirm` the answer is the preview (how many, the first rows, the reasons
+that apply, whether a second person must approve), with `confirm: true` the job is created
+(202). GET a job for its progress, and its items (paged) for each object's outcome.
+Refusals are the services': 403 for an action the caller may not take, 422 otherwise."""
+
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from approvals.choices import ApprovalAction
+from approvals.services import approval_needed
+from bulk import selection, services
+from bulk.choices import BulkAction, Register
+from bulk.models import BulkItem, BulkJob
+from portal.api.pagination import NumberedPage
+from portal.api.schema import problems
+from portal.errors import DomainError
+
+BULK_PROBLEMS = problems(status_404=_("Không có việc hàng loạt này trong phạm vi của bạn."))
+
+
+class BulkJobSerializer(serializers.ModelSerializer):
+    requested_by = serializers.CharField(source="requested_by.username")
+    processed = serializers.IntegerField(read_only=True)
+    percent = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = BulkJob
+        fields = [
+            "id", "register", "action", "query", "params", "reason", "requested_by", "status",
+            "total", "processed", "percent", "done_count", "failed_count", "skipped_count",
+            "created_at", "started_at", "finished_at", "approval", "outcome",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+
+class BulkItemSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = BulkItem
+        fields = ["object_id", "status", "message"]
+        read_only_fields = fields
+
+
+class BulkRequestSerializer(serializers.Serializer):
+    register = serializers.ChoiceField(choices=Register.choices, default=Register.CERTIFICATES)
+    query = serializers.CharField(
+        max_length=4000, required=False, allow_blank=True, default="",
+        help_text=_("Bộ lọc như trang /chung-thu/ đọc, ví dụ: agency=12&status=valid"),
+    )  # fmt: skip
+    action = serializers.ChoiceField(choices=BulkAction.choices)
+    params = serializers.DictField(required=False, default=dict)
+    reason = serializers.CharField(max_length=1000, required=False, allow_blank=True, default="")
+    confirm = serializers.BooleanField(required=False, default=False)
+
+
+class BulkJobViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    serializer_class = BulkJobSerializer
+    pagination_class = NumberedPage
+
+    def get_queryset(self):
+        return (
+            BulkJob.objects.visible_to(self.request.user)
+            .select_related("requested_by")
+            .order_by("-created_at", "-pk")
+        )
+
+    @extend_schema(
+        summary=_("Xem trước hoặc lập việc hàng loạt"),
+        request=BulkRequestSerializer,
+        responses={200: None, 202: BulkJobSerializer, **BULK_PROBLEMS},
+    )
+    def create(self, request, *args, **kwargs):
+        data = BulkRequestSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        data = data.validated_data
+        if data["action"] not in selection.actions_for(request.user):
+            raise DomainError(
+                _("Bạn không có quyền thực hiện thao tác này hàng loạt."), code="forbidden"
+            )
+        if not data["confirm"]:
+            preview = selection.preview(
+                register=data["register"], query=data["query"], user=request.user
+            )
+            return Response(
+                {
+                    "query": preview.query,
+                    "count": preview.count,
+                    "max_items": preview.cap,
+                    "too_many": preview.too_many,
+                    "sample": [c.serial for c in preview.sample],
+                    "revocation_reasons": [value for value, _label in preview.reasons],
+                    "organizations": preview.organizations,
+                    "approval_needed": bool(preview.organizations)
+                    or approval_needed(action=ApprovalAction.REVOKE_BATCH, count=preview.count),
+                }
+            )
+        job = services.bulk_job_create(
+            register=data["register"],
+            query=data["query"],
+            action=data["action"],
+            params=data["params"],
+            reason=data["reason"],
+            by=request.user,
+        )
+        return Response(BulkJobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(summary=_("Kết quả từng đối tượng"), responses={200: BulkItemSerializer})
+    @action(detail=True, methods=["get"], url_path="doi-tuong")
+    def items(self, request, pk=None, format=None):
+        job = self.get_object()
+        page = self.paginate_queryset(job.items.order_by("object_id"))
+        return self.get_paginated_response(BulkItemSerializer(page, many=True).data)

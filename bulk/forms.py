@@ -1,0 +1,20 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from bulk.choices import BulkAction
+
+
+class BulkConfirmForm(forms.Form):
+    query = forms.CharField(required=False, widget=forms.HiddenInput, max_length=4000)
+    action = forms.ChoiceField(label=_("Thao tác"), choices=BulkAction.choices)
+    revocation_reason = forms.ChoiceField(label=_("Căn cứ thu hồi (Điều 17)"), choices=())
+    reason = forms.CharField(
+        label=_("Lý do, nội dung đề nghị"), max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": _("Hãy nêu lý do của thao tác hàng loạt.")},
+    )  # fmt: skip
+
+    def __init__(self, *args, actions=(), reasons=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["action"].choices = [c for c in BulkAction.choices if c[0] in actions]
+        self.fields["revocation_reason"].choices = [("", "—"), *reasons]

@@ -1,0 +1,328 @@
+"""Writes of the bulk jobs (docs/bulk.md). Confirming a job snapshots, in one INSERT … SELECT,
+every row its filter finds within the requester's scope as the job's items (at most
+PORTAL_BULK_MAX_ITEMS); the job then waits for a second person when the action needs one
+(`approvals`) or is queued. A worker carries it out in batches of PORTAL_BULK_BATCH, each one
+transaction on the locked job, its items moved from pending to done, failed or skipped with
+the reason: a job killed mid-way resumes where it stopped, an item done is never taken again
+(one item per object is the database's, and only pending items are taken). Every move is
+decided on the locked job along `bulk.lifecycle.MOVES` and audited."""
+
+from datetime import timedelta
+from functools import partial
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import F
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from agencies.validators import nfc
+from approvals.choices import ApprovalAction, ApprovalStatus
+from approvals.models import Approval
+from approvals.services import approval_needed, approval_request
+from bulk.choices import ACTIVE_STATUSES, BulkAction, ItemStatus, JobStatus
+from bulk.lifecycle import MOVES
+from bulk.models import BulkItem, BulkJob
+from bulk.selection import actions_for, max_items, register_rows, revocation_reasons
+from bulk.selection import too_many_message as _too_many
+from certificates.choices import SubjectKind
+from certificates.models import Certificate
+from certificates.services import certificate_revoke_many
+from certificates.services.common import publish_crl_after_commit
+from portal.audit import audit_record
+from portal.errors import DomainError
+from portal.lib.queueing import enqueue
+from portal.notifications import notify
+
+RUN_TASK = "bulk.tasks.bulk_job_run_task"
+REASON_MAX = 1000
+# Refusals that mean the object is already where the action would take it: skipped, not failed.
+ALREADY = {"revoked", "expired"}
+CLOSED_APPROVAL = (
+    ApprovalStatus.REJECTED,
+    ApprovalStatus.EXPIRED,
+    ApprovalStatus.CANCELLED,
+    ApprovalStatus.FAILED,
+)
+
+
+def _enqueue_run(job_id: int) -> bool:
+    return enqueue(RUN_TASK, job_id, what=f"bulk job {job_id}")
+
+
+def _locked(job_id: int) -> BulkJob | None:
+    return (
+        BulkJob.objects.select_for_update(of=("self",))
+        .select_related("requested_by")
+        .filter(pk=job_id)
+        .first()
+    )
+
+
+def _move(job: BulkJob, name: str, *, by, reason: str = "", **after) -> None:
+    """Move the locked `job` along the table and audit it."""
+    if not MOVES.can(name, job.status):
+        raise DomainError(
+            _("Việc hàng loạt #%(pk)s đang ở trạng thái “%(status)s”.")
+            % {"pk": job.pk, "status": job.get_status_display()},
+            code="stale_status",
+        )
+    before = job.status
+    job.status = MOVES.target(name)
+    audit_record(
+        actor=by,
+        action=f"bulk_job.{name}",
+        obj=job,
+        before={"status": before},
+        after={"status": job.status, **after},
+        reason=reason,
+    )
+
+
+def job_label(job: BulkJob) -> str:
+    return _("Việc hàng loạt #%(pk)s: %(action)s %(n)s đối tượng") % {
+        "pk": job.pk,
+        "action": job.get_action_display().lower(),
+        "n": job.total,
+    }
+
+
+def _snapshot(job: BulkJob, rows, cap: int) -> int:
+    """Insert an item for every row (at most cap + 1, so that more than the cap is seen) in
+    one INSERT … SELECT; the number inserted."""
+    sql, params = rows.values("pk").query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {BulkItem._meta.db_table} (job_id, object_id, status, message) "  # noqa: S608
+            f"SELECT %s, s.*, %s, '' FROM ({sql} LIMIT {int(cap) + 1}) AS s",
+            [job.pk, ItemStatus.PENDING, *params],
+        )
+        return cursor.rowcount
+
+
+def bulk_job_create(
+    *, register: str, query: str, action: str, params: dict | None, reason: str, by
+) -> BulkJob:
+    """Confirm a bulk job: its items are everything the filter finds within `by`'s scope,
+    not only a page. A revocation of more certificates than the approval rule lets one
+    person revoke, or of any organisation's certificate, waits for a second CA operator;
+    otherwise it is queued at once."""
+    if action not in BulkAction.values:
+        raise DomainError(_("Thao tác không hợp lệ."), code="action")
+    if action not in actions_for(by):
+        raise DomainError(
+            _("Bạn không có quyền thực hiện thao tác “%(action)s” hàng loạt.")
+            % {"action": BulkAction(action).label},
+            code="forbidden",
+        )
+    reason = nfc(reason or "").strip()
+    if not reason:
+        raise DomainError(_("Hãy nêu lý do của thao tác hàng loạt."), code="reason")
+    if len(reason) > REASON_MAX:
+        raise DomainError(_("Lý do dài quá %(n)d ký tự.") % {"n": REASON_MAX}, code="reason")
+    rows, kept = register_rows(register=register, query=query, user=by)
+    params = dict(params or {})
+    kinds = set(rows.values_list("subject_kind", flat=True).distinct())
+    allowed = dict(revocation_reasons(kinds))
+    code = params.get("reason") or ""
+    if code not in allowed:
+        raise DomainError(
+            _("Hãy chọn một căn cứ thu hồi áp dụng cho mọi chứng thư được chọn."),
+            code="reason",
+        )
+    params = {"reason": code}
+    cap = max_items()
+    with transaction.atomic():
+        job = BulkJob.objects.create(
+            register=register, action=action, query=kept, params=params, reason=reason,
+            requested_by=by, status=JobStatus.QUEUED,
+        )  # fmt: skip
+        total = _snapshot(job, rows, cap)
+        if total > cap:
+            raise DomainError(_too_many(cap), code="too_many")
+        if total == 0:
+            raise DomainError(_("Bộ lọc không tìm thấy đối tượng nào."), code="empty")
+        job.total = total
+        organizations = rows.filter(subject_kind=SubjectKind.ORGANIZATION).exists()
+        needs = organizations or approval_needed(action=ApprovalAction.REVOKE_BATCH, count=total)
+        after = {"action": action, "query": kept, "params": params, "total": total}
+        audit_record(actor=by, action="bulk_job.create", obj=job, after=after, reason=reason)
+        if needs:
+            job.status = JobStatus.WAITING_APPROVAL
+            job.approval = approval_request(
+                action=ApprovalAction.REVOKE_ORGANIZATION
+                if organizations
+                else ApprovalAction.REVOKE_BATCH,
+                object_key=f"bulk_job:{job.pk}",
+                object_label=job_label(job),
+                by=by,
+                reason=f"{allowed[code]}. {reason}",
+                params={"job_id": job.pk},
+                count=total,
+            )
+        else:
+            job.progress_at = timezone.now()
+            transaction.on_commit(partial(_enqueue_run, job.pk))
+        job.save(update_fields=["total", "status", "approval", "progress_at"])
+    return job
+
+
+def bulk_job_queue_approved(*, approval: Approval, approver) -> str:
+    """The approval's run (`bulk.kinds`): the job waiting for `approval` is queued, decided
+    on its locked row; the worker is sent after the commit."""
+    job = _locked(int(approval.params.get("job_id") or 0))
+    if job is None or job.approval_id != approval.pk:
+        raise DomainError(_("Không còn việc hàng loạt của đề nghị này."), code="gone")
+    _move(job, "queue", by=approver, approval=approval.pk)
+    job.progress_at = timezone.now()
+    job.save(update_fields=["status", "progress_at"])
+    transaction.on_commit(partial(_enqueue_run, job.pk))
+    return _("Đã xếp hàng %(label)s.") % {"label": job_label(job)}
+
+
+def _apply_outcome(job: BulkJob, pending: list[int], outcome) -> dict[str, int]:
+    """Move the batch's items from pending to what the action did to each."""
+    counts = {ItemStatus.DONE: 0, ItemStatus.FAILED: 0, ItemStatus.SKIPPED: 0}
+    groups: dict[tuple[str, str], list[int]] = {}
+    if outcome.revoked:
+        groups[(ItemStatus.DONE, _("Đã thu hồi."))] = list(outcome.revoked)
+    for pk, refusal in outcome.refused.items():
+        status = ItemStatus.SKIPPED if refusal.code in ALREADY else ItemStatus.FAILED
+        groups.setdefault((status, str(refusal)[:500]), []).append(pk)
+    left = set(pending) - set(outcome.revoked) - set(outcome.refused)
+    if left:  # never, unless the service forgot one: say so rather than take it again
+        groups[(ItemStatus.FAILED, _("Không có kết quả cho đối tượng này."))] = sorted(left)
+    for (status, message), ids in groups.items():
+        counts[status] += BulkItem.objects.filter(
+            job=job, status=ItemStatus.PENDING, object_id__in=ids
+        ).update(status=status, message=message)
+    return counts
+
+
+def _run_batch(job_id: int) -> bool:
+    """One batch, one transaction on the locked job; False when nothing is left to do."""
+    with transaction.atomic():
+        job = _locked(job_id)
+        if job is None or job.status != JobStatus.RUNNING:
+            return False
+        pending = list(
+            BulkItem.objects.filter(job=job, status=ItemStatus.PENDING)
+            .select_for_update()
+            .order_by("object_id")
+            .values_list("object_id", flat=True)[: settings.PORTAL_BULK_BATCH]
+        )
+        if not pending:
+            return False
+        outcome = certificate_revoke_many(
+            certificate_ids=pending,
+            by=job.requested_by,
+            reason=job.params.get("reason", ""),
+            note=job.reason,
+            publish_crl=False,
+        )
+        counts = _apply_outcome(job, pending, outcome)
+        BulkJob.objects.filter(pk=job.pk).update(
+            done_count=F("done_count") + counts[ItemStatus.DONE],
+            failed_count=F("failed_count") + counts[ItemStatus.FAILED],
+            skipped_count=F("skipped_count") + counts[ItemStatus.SKIPPED],
+            progress_at=timezone.now(),
+        )
+    return True
+
+
+def _finish(job_id: int, *, failure: str = "") -> BulkJob | None:
+    with transaction.atomic():
+        job = _locked(job_id)
+        if job is None or job.status not in ACTIVE_STATUSES:
+            return job
+        if not failure and job.items.pending().exists():
+            return job  # another run took over; it finishes
+        _move(job, "fail" if failure else "finish", by=None, reason=failure,
+              done=job.done_count, failed=job.failed_count, skipped=job.skipped_count)  # fmt: skip
+        job.finished_at = job.progress_at = timezone.now()
+        job.outcome = failure or _(
+            "Đã thực hiện %(done)s, không thực hiện được %(failed)s, bỏ qua %(skipped)s."
+        ) % {"done": job.done_count, "failed": job.failed_count, "skipped": job.skipped_count}
+        job.save(update_fields=["status", "finished_at", "progress_at", "outcome"])
+        # One CRL per issuing CA for the whole job, after the commit (the batches passed
+        # publish_crl=False).
+        done = job.items.filter(status=ItemStatus.DONE).values("object_id")
+        publish_crl_after_commit(
+            Certificate.objects.filter(pk__in=done)
+            .order_by()
+            .values_list("issuer_id", flat=True)
+            .distinct()
+        )
+        notify(
+            users=[job.requested_by],
+            message=_("%(label)s — %(outcome)s")
+            % {"label": job_label(job), "outcome": job.outcome},
+            url=reverse("bulk:detail", args=[job.pk]),
+            subject=f"bulk_job:{job.pk}",
+            kind="bulk",
+            key=f"bulk_job:{job.pk}:end",
+        )
+    return job
+
+
+def bulk_job_run(*, job_id: int, batches: int | None = None) -> BulkJob | None:
+    """The worker's service: start the job (queued → running) or resume it, carry out its
+    pending items batch by batch, then finish it and queue one CRL publication. `batches`
+    stops after that many batches, as a killed worker would (the sweep resumes it)."""
+    with transaction.atomic():
+        job = _locked(job_id)
+        if job is None or job.status not in ACTIVE_STATUSES:
+            return job
+        if job.status == JobStatus.QUEUED:
+            _move(job, "start", by=None)
+            job.started_at = timezone.now()
+        job.progress_at = timezone.now()
+        job.save(update_fields=["status", "started_at", "progress_at"])
+    taken = 0
+    try:
+        while batches is None or taken < batches:
+            if not _run_batch(job_id):
+                return _finish(job_id)
+            taken += 1
+    except DomainError as exc:  # a refusal of the whole action (its reason no longer valid)
+        return _finish(job_id, failure=exc.message)
+    return BulkJob.objects.filter(pk=job_id).first()
+
+
+def bulk_jobs_sweep(*, now=None) -> int:
+    """Beat: a job waiting for an approval that was rejected, expired or withdrawn is
+    cancelled (nothing done; its page says why), and a queued or running job without a sign
+    of life for PORTAL_PROCESSING_STALL_SECONDS is queued again (claimed by moving its
+    progress_at, so concurrent sweeps queue it once). The number of jobs moved or queued."""
+    now = now or timezone.now()
+    count = 0
+    closed = BulkJob.objects.waiting().filter(approval__status__in=CLOSED_APPROVAL)
+    for job_id in list(closed.values_list("pk", flat=True)[:1000]):
+        with transaction.atomic():
+            job = _locked(job_id)
+            approval = Approval.objects.filter(pk=job.approval_id).first() if job else None
+            if job is None or job.status != JobStatus.WAITING_APPROVAL or approval is None:
+                continue
+            if approval.status not in CLOSED_APPROVAL:
+                continue
+            why = _("Đề nghị phê duyệt #%(pk)s: %(status)s.") % {
+                "pk": approval.pk,
+                "status": approval.get_status_display(),
+            }
+            if approval.decision_note or approval.outcome:
+                why = f"{why} {approval.decision_note or approval.outcome}"
+            _move(job, "cancel", by=None, reason=why)
+            job.outcome, job.finished_at = why, now
+            job.save(update_fields=["status", "outcome", "finished_at"])
+            count += 1
+    seconds = settings.PORTAL_PROCESSING_STALL_SECONDS
+    for job_id in list(BulkJob.objects.stalled(now, seconds).values_list("pk", flat=True)[:1000]):
+        claimed = BulkJob.objects.stalled(now, seconds).filter(pk=job_id).update(progress_at=now)
+        if claimed and _enqueue_run(job_id):
+            count += 1
+    return count
+
+
+def stall_cutoff(now=None):
+    return (now or timezone.now()) - timedelta(seconds=settings.PORTAL_PROCESSING_STALL_SECONDS)

@@ -1,0 +1,112 @@
+"""The bulk pages (docs/bulk.md): the preview of what a register's filter finds (its count
+and first rows) with the actions the user may take, the confirmation (a CSRF POST) that
+creates the job, and the job's page with its progress (htmx polling) and each item's
+outcome. A refusal is a message on the page, never a 500; a job out of scope is 404."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods
+
+from bulk import selection, services
+from bulk.choices import TERMINAL_STATUSES, Register
+from bulk.forms import BulkConfirmForm
+from bulk.models import BulkJob
+from certificates.models import Certificate
+from portal.errors import DomainError
+
+ITEMS_PER_PAGE = 50
+# What of the register's page is no filter: where it was in the list, its export.
+NOT_FILTERS = ("page", "cursor", "den", "xuat", "page_size")
+
+
+def _query_of(request) -> str:
+    query = request.GET.copy()
+    for name in NOT_FILTERS:
+        query.pop(name, None)
+    return query.urlencode()
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def new(request):
+    actions = selection.actions_for(request.user)
+    if not actions:
+        raise PermissionDenied
+    query = request.POST.get("query", "") if request.method == "POST" else _query_of(request)
+    try:
+        preview = selection.preview(register=Register.CERTIFICATES, query=query, user=request.user)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect("certificates:list")
+    form = BulkConfirmForm(
+        request.POST if request.method == "POST" else None,
+        initial={"query": preview.query},
+        actions=actions,
+        reasons=preview.reasons,
+    )
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                job = services.bulk_job_create(
+                    register=Register.CERTIFICATES,
+                    query=form.cleaned_data["query"],
+                    action=form.cleaned_data["action"],
+                    params={"reason": form.cleaned_data["revocation_reason"]},
+                    reason=form.cleaned_data["reason"],
+                    by=request.user,
+                )
+            except DomainError as exc:
+                form.add_error(None, exc.message)
+            else:
+                messages.success(
+                    request,
+                    _("Đã lập việc hàng loạt #%(pk)s; đang chờ phê duyệt.") % {"pk": job.pk}
+                    if job.approval_id
+                    else _("Đã lập việc hàng loạt #%(pk)s; đang thực hiện.") % {"pk": job.pk},
+                )
+                return redirect("bulk:detail", pk=job.pk)
+        status = 400
+    context = {
+        "preview": preview,
+        "form": form,
+        "too_many": selection.too_many_message(preview.cap) if preview.too_many else "",
+        "register_url": f"?{preview.query}" if preview.query else "",
+    }
+    return render(request, "bulk/new.html", context, status=status)
+
+
+def _job(request, pk: int) -> BulkJob:
+    return get_object_or_404(
+        BulkJob.objects.visible_to(request.user).select_related("requested_by", "approval"),
+        pk=pk,
+    )
+
+
+def _context(job: BulkJob) -> dict:
+    return {"job": job, "running": job.status not in TERMINAL_STATUSES}
+
+
+@login_required
+@require_GET
+def detail(request, pk: int):
+    job = _job(request, pk)
+    page = Paginator(job.items.order_by("object_id"), ITEMS_PER_PAGE).get_page(
+        request.GET.get("page")
+    )
+    certificates = Certificate.objects.filter(
+        pk__in=[item.object_id for item in page.object_list]
+    ).only("pk", "serial", "common_name", "status")
+    by_id = {c.pk: c for c in certificates}
+    rows = [(item, by_id.get(item.object_id)) for item in page.object_list]
+    return render(request, "bulk/detail.html", {**_context(job), "page": page, "rows": rows})
+
+
+@login_required
+@require_GET
+def progress(request, pk: int):
+    return render(request, "bulk/partials/_progress.html", _context(_job(request, pk)))
