@@ -23,6 +23,9 @@ class ApprovalKind:
     run: Callable
     # Where the object can be seen (the approver's page links to it); "" when nowhere.
     url: Callable = lambda approval: ""
+    # Called when the request ends without running (rejected, expired, withdrawn), inside that
+    # move's transaction: what waited for it is released (a bulk job cancelled).
+    closed: Callable = lambda approval: None
 
 
 _KINDS: dict[str, ApprovalKind] = {}

@@ -306,6 +306,7 @@ def approval_reject(*, approval: Approval, by, reason: str) -> Approval:
         locked.decided_by, locked.decided_at, locked.decision_note = by, timezone.now(), reason
         locked.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
         _transition(locked, before, "reject", by=by, note=reason)
+        approval_kind(locked.action).closed(locked)
         audit_record(
             actor=by,
             action="approval.reject",
@@ -332,6 +333,7 @@ def approval_cancel(*, approval: Approval, by, note: str = "") -> Approval:
         locked.status = ApprovalStatus.CANCELLED
         locked.save(update_fields=["status"])
         _transition(locked, before, "cancel", by=by, note=note)
+        approval_kind(locked.action).closed(locked)
         audit_record(
             actor=by,
             action="approval.cancel",
@@ -362,6 +364,7 @@ def approvals_expire_due(*, now=None) -> int:
             locked.status = ApprovalStatus.EXPIRED
             locked.save(update_fields=["status"])
             _transition(locked, ApprovalStatus.PENDING, "expire", by=None)
+            approval_kind(locked.action).closed(locked)
             audit_record(
                 actor=None,
                 action="approval.expire",

@@ -6,7 +6,7 @@ from django.urls import reverse
 from agencies.choices import Role
 from approvals.choices import ApprovalAction
 from approvals.registry import ApprovalKind, approval_kind_register
-from bulk.services import bulk_job_queue_approved
+from bulk.services import bulk_job_queue_approved, bulk_job_release
 
 
 def _run(approval, requester, approver) -> str:
@@ -21,5 +21,11 @@ def _url(approval) -> str:
 def register() -> None:
     for action in (ApprovalAction.REVOKE_BATCH, ApprovalAction.REVOKE_ORGANIZATION):
         approval_kind_register(
-            ApprovalKind(action=action, approver_roles=(Role.CA_OPERATOR,), run=_run, url=_url)
+            ApprovalKind(
+                action=action,
+                approver_roles=(Role.CA_OPERATOR,),
+                run=_run,
+                url=_url,
+                closed=lambda approval: bulk_job_release(approval=approval),
+            )
         )

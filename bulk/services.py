@@ -290,6 +290,28 @@ def bulk_job_run(*, job_id: int, batches: int | None = None) -> BulkJob | None:
     return BulkJob.objects.filter(pk=job_id).first()
 
 
+def bulk_job_release(*, approval: Approval, now=None) -> int:
+    """The job waiting for `approval`, which ended without running (rejected, expired,
+    withdrawn, failed), is cancelled on its locked row: nothing done, its page says why.
+    Called by the approval's move itself (`bulk.kinds`) and, as a safety net, by the sweep.
+    The number of jobs cancelled (0 or 1)."""
+    job = _locked(int(approval.params.get("job_id") or 0))
+    if job is None or job.status != JobStatus.WAITING_APPROVAL or job.approval_id != approval.pk:
+        return 0
+    if approval.status not in CLOSED_APPROVAL:
+        return 0
+    why = _("Đề nghị phê duyệt #%(pk)s: %(status)s.") % {
+        "pk": approval.pk,
+        "status": approval.get_status_display(),
+    }
+    if approval.decision_note or approval.outcome:
+        why = f"{why} {approval.decision_note or approval.outcome}"
+    _move(job, "cancel", by=None, reason=why)
+    job.outcome, job.finished_at = why, now or timezone.now()
+    job.save(update_fields=["status", "outcome", "finished_at"])
+    return 1
+
+
 def bulk_jobs_sweep(*, now=None) -> int:
     """Beat: a job waiting for an approval that was rejected, expired or withdrawn is
     cancelled (nothing done; its page says why), and a queued or running job without a sign
@@ -298,24 +320,9 @@ def bulk_jobs_sweep(*, now=None) -> int:
     now = now or timezone.now()
     count = 0
     closed = BulkJob.objects.waiting().filter(approval__status__in=CLOSED_APPROVAL)
-    for job_id in list(closed.values_list("pk", flat=True)[:1000]):
+    for approval in list(Approval.objects.filter(pk__in=closed.values("approval_id"))[:1000]):
         with transaction.atomic():
-            job = _locked(job_id)
-            approval = Approval.objects.filter(pk=job.approval_id).first() if job else None
-            if job is None or job.status != JobStatus.WAITING_APPROVAL or approval is None:
-                continue
-            if approval.status not in CLOSED_APPROVAL:
-                continue
-            why = _("Đề nghị phê duyệt #%(pk)s: %(status)s.") % {
-                "pk": approval.pk,
-                "status": approval.get_status_display(),
-            }
-            if approval.decision_note or approval.outcome:
-                why = f"{why} {approval.decision_note or approval.outcome}"
-            _move(job, "cancel", by=None, reason=why)
-            job.outcome, job.finished_at = why, now
-            job.save(update_fields=["status", "outcome", "finished_at"])
-            count += 1
+            count += bulk_job_release(approval=approval, now=now)
     seconds = settings.PORTAL_PROCESSING_STALL_SECONDS
     for job_id in list(BulkJob.objects.stalled(now, seconds).values_list("pk", flat=True)[:1000]):
         claimed = BulkJob.objects.stalled(now, seconds).filter(pk=job_id).update(progress_at=now)
