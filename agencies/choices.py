@@ -33,3 +33,10 @@ class SigningAuthority(models.TextChoices):
     Q = "Q", _("Q. (quyền người đứng đầu)")
     TL = "TL", _("TL. (thừa lệnh người đứng đầu)")
     TUQ = "TUQ", _("TUQ. (thừa ủy quyền người đứng đầu)")
+
+
+# Roles that open more than one's own organisation's letters (docs/approvals.md, "Granting a
+# privileged role"): granting one through the admin waits for a second person's approval.
+PRIVILEGED_ROLES = frozenset(
+    {Role.CA_OPERATOR, Role.PROVINCIAL_OFFICER, Role.ADMINISTRATOR, Role.DATA_PROTECTION_OFFICER}
+)

@@ -25,3 +25,7 @@ class ApprovalAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+# The accounts' second-factor reset and privileged roles, as requests (approvals/account_admin.py).
+import approvals.account_admin  # noqa: E402, F401

@@ -1,11 +1,14 @@
 """The approval kinds of the accounts, on the floor below (docs/approvals.md): resetting a
-user's second factor. Registered when the app is ready (`ApprovalsConfig.ready`)."""
+user's second factor and granting a privileged role. Registered when the app is ready
+(`ApprovalsConfig.ready`); the admin pages that request them are `approvals.account_admin`."""
 
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext as _
 
 from agencies.accounts.twofactor import two_factor_reset
 from agencies.choices import Role
+from agencies.models import Organization
+from agencies.services import membership_grant
 from approvals.choices import ApprovalAction
 from approvals.registry import ApprovalKind, approval_kind_register
 from portal.errors import DomainError
@@ -27,10 +30,37 @@ def _reset_two_factor(approval, requester, approver) -> str:
     ) % {"user": user.get_username()}
 
 
+def membership_key(user_id: int, role: str, organization_id: int | None) -> str:
+    """The object of a role grant: one open request per (user, role, organisation)."""
+    return f"membership:{user_id}:{role}:{organization_id or '-'}"
+
+
+def _grant_role(approval, requester, approver) -> str:
+    user = _user(approval)
+    organization = None
+    if approval.params.get("organization_id"):
+        organization = Organization.objects.filter(pk=approval.params["organization_id"]).first()
+        if organization is None:
+            raise DomainError(_("Cơ quan, tổ chức không còn tồn tại."), code="gone")
+    role = approval.params.get("role", "")
+    membership_grant(user=user, role=role, organization=organization, by=requester)
+    return _("Đã cấp vai trò %(role)s cho %(user)s.") % {
+        "role": Role(role).label,
+        "user": user.get_username(),
+    }
+
+
 approval_kind_register(
     ApprovalKind(
         action=ApprovalAction.TWO_FACTOR_RESET,
         approver_roles=(Role.ADMINISTRATOR,),
         run=_reset_two_factor,
+    )
+)
+approval_kind_register(
+    ApprovalKind(
+        action=ApprovalAction.ROLE_GRANT,
+        approver_roles=(Role.ADMINISTRATOR,),
+        run=_grant_role,
     )
 )

@@ -1,7 +1,7 @@
 from datetime import datetime, timedelta
 
 from agencies.querysets import ScopedQuerySet
-from approvals.choices import ApprovalStatus
+from approvals.choices import OPEN_STATUSES, ApprovalStatus
 
 
 class ApprovalQuerySet(ScopedQuerySet):
@@ -25,3 +25,7 @@ class ApprovalQuerySet(ScopedQuerySet):
 
     def requested_by(self, user):
         return self.filter(requested_by=user)
+
+    def open_for(self, object_key: str):
+        """The request holding `object_key` (pending, or approved and being carried out)."""
+        return self.filter(object_key=object_key, status__in=OPEN_STATUSES)

@@ -7,4 +7,5 @@ class CertificatesConfig(AppConfig):
     verbose_name = _("Chứng thư chữ ký số")
 
     def ready(self):
-        from certificates import checks  # noqa: F401 - registers the system checks
+        # The system checks, and what an approved CA rotation runs (docs/approvals.md).
+        from certificates import approval_kinds, checks  # noqa: F401

@@ -90,4 +90,6 @@ class DiscardForm(forms.Form):
 
 
 class ApplyForm(ReauthForm):
-    pass
+    # Why the plan should be applied now, for the second person who approves it
+    # (docs/approvals.md); blank: the plan's number says it.
+    reason = forms.CharField(required=False, max_length=1000, strip=True)

@@ -11,6 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from approvals.models import Approval
 from orgmerge import services
 from orgmerge.choices import ActionKind, MergerCase, PlanStatus
 from orgmerge.excel import plan_workbook
@@ -108,6 +109,8 @@ def plan_detail(request, pk: int):
         and a.certificate.subject_organization_id in source_ids
     ]
     people = {a.person_id: a.person for a in actions if a.certificate and a.person_id}
+    # A pending request to apply it (docs/approvals.md): nothing more is changed meanwhile.
+    approval = Approval.objects.open_for(services.plan_key(plan.pk)).first()
     context = {
         "plan": plan,
         "sources": [s.organization for s in plan.sources.select_related("organization")],
@@ -117,7 +120,10 @@ def plan_detail(request, pk: int):
         "org_certificates": org_certificates,
         "people": sorted(people.values(), key=lambda p: p.full_name),
         "leaving": set(plan.leaving_person_ids),
-        "can_act": may_act(request.user, plan) and plan.status == PlanStatus.DRAFT,
+        "approval": approval,
+        "can_act": may_act(request.user, plan)
+        and plan.status == PlanStatus.DRAFT
+        and approval is None,
         "application": getattr(plan, "application", None)
         if plan.status == PlanStatus.APPLIED
         else None,
@@ -181,13 +187,20 @@ def plan_apply(request, pk: int):
     form.is_valid()
     try:
         form.reauth_verify(request, purpose="merger_plan.apply", obj=plan)
-        services.merger_plan_apply(plan=plan, by=request.user)
+        approval = services.merger_plan_apply_request(
+            plan=plan, by=request.user, reason=form.cleaned_data.get("reason", "")
+        )
     except DomainError as exc:
         messages.error(request, exc.message)
     else:
         messages.success(
             request,
-            _("Đã bắt đầu thực hiện phương án; kết quả hiện trên trang này khi xong."),
+            _(
+                "Đã lập đề nghị phê duyệt #%(pk)s; phương án được thực hiện khi người thứ hai phê duyệt."
+            )
+            % {"pk": approval.pk}
+            if approval is not None
+            else _("Đã bắt đầu thực hiện phương án; kết quả hiện trên trang này khi xong."),
         )
     return redirect("orgmerge:detail", pk=plan.pk)
 

@@ -26,6 +26,7 @@ ALLOWED_IN_FUNCTIONS = {
     ("agencies/apps.py", "portal.imports"): READY,
     ("certificates/apps.py", "certificates"): READY,
     ("devices/apps.py", "devices.stock_jobs"): READY,
+    ("orgmerge/apps.py", "orgmerge"): READY,
     ("devices/apps.py", "devices.tasks"): READY,
     ("devices/apps.py", "portal.imports"): READY,
     ("portal/apps.py", "portal"): READY,

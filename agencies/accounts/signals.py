@@ -4,8 +4,10 @@ every grant or revocation of a right, the Django admin included (docs/architectu
 Receivers of Django's signals record them with `portal.audit.audit_record`, inside the save
 that makes the change (the admin saves in one transaction), so no path can change a right
 without a trace. The actor is the signed-in user of the request (`portal.middleware.
-current_actor`), none outside a request. No service of `agencies` audits memberships or users
-itself, so nothing is recorded twice.
+current_actor`), none outside a request, or the one a service names on the membership it saves
+(`membership._audit_actor`, agencies/services/memberships.py: a grant carried out by a worker
+once approved). No service of `agencies` audits memberships or users itself, so nothing is
+recorded twice.
 
 Events: `account.login`, `account.logout`, `account.login_failed` (the user name as typed,
 cut short; never the password), `account.role_granted` / `account.role_changed` /
@@ -80,7 +82,8 @@ def _membership_saved(sender, instance: Membership, created: bool, raw=False, **
     if before == after:
         return
     action = "account.role_granted" if created or before is None else "account.role_changed"
-    audit_record(actor=current_actor(), action=action, obj=instance, before=before, after=after)
+    actor = getattr(instance, "_audit_actor", None) or current_actor()
+    audit_record(actor=actor, action=action, obj=instance, before=before, after=after)
 
 
 def _membership_deleted(sender, instance: Membership, **kwargs):

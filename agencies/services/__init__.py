@@ -13,6 +13,7 @@ from agencies.services.codes import (
     organization_codes_check,
 )
 from agencies.services.corrections import person_correct
+from agencies.services.memberships import membership_grant
 from agencies.services.tree import (
     PERSON_FIELDS,
     PersonPlan,
@@ -34,6 +35,7 @@ __all__ = [
     "CodesCheck",
     "PersonPlan",
     "document_number_next",
+    "membership_grant",
     "organization_code_problems",
     "organization_code_set",
     "organization_codes_apply",

@@ -2,19 +2,21 @@
 through the same forms and services as the pages (orgmerge/views.py, docs/architecture.md
 §2.8, §9): list and read a plan with its planned actions (the review), create one
 (`merger_plan_create`), discard it (`merger_plan_discard`) and apply it
-(`merger_plan_apply`, after the password and one-time code as the page's button asks).
+(`merger_plan_apply_request`, after the password and one-time code as the page's button asks:
+an approval request, docs/approvals.md, the plan applied once a second person approves).
 Out of scope is 404 (`MergerPlan.objects.visible_to`), in scope but not allowed 403
 (`orgmerge.permissions`)."""
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from agencies.accounts.reauth import reauth_verify
+from approvals.models import Approval
 from orgmerge import services
 from orgmerge.choices import MergerCase
 from orgmerge.forms import PlanForm
@@ -66,6 +68,12 @@ class ApplySerializer(serializers.Serializer):
         required=False,
         allow_blank=True,
         help_text=_("Mã xác thực, khi tài khoản có xác thực hai lớp."),
+    )
+    reason = serializers.CharField(
+        max_length=1000,
+        required=False,
+        allow_blank=True,
+        help_text=_("Lý do, cho người phê duyệt đọc (không bắt buộc)."),
     )
 
 
@@ -121,11 +129,26 @@ class PlanSerializer(serializers.ModelSerializer):
         return [source.organization.name for source in plan.sources.all()]
 
 
+class PendingApprovalSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    status = serializers.CharField()
+
+
 class PlanDetailSerializer(PlanSerializer):
     actions = PlannedActionSerializer(many=True)
+    approval = serializers.SerializerMethodField(
+        help_text=_(
+            "Đề nghị phê duyệt đang mở để thực hiện phương án (/api/v1/phe-duyet/), hoặc null."
+        )
+    )
 
     class Meta(PlanSerializer.Meta):
-        fields = [*PlanSerializer.Meta.fields, "actions"]
+        fields = [*PlanSerializer.Meta.fields, "actions", "approval"]
+
+    @extend_schema_field(PendingApprovalSerializer(allow_null=True))
+    def get_approval(self, plan) -> dict | None:
+        approval = Approval.objects.open_for(services.plan_key(plan.pk)).first()
+        return {"id": approval.pk, "status": approval.status} if approval else None
 
 
 def _valid(serializer_class, request) -> dict:
@@ -228,8 +251,9 @@ class MergerPlanViewSet(viewsets.ReadOnlyModelViewSet):
     @extend_schema(
         summary=_("Thực hiện phương án sáp nhập"),
         description=_(
-            "Bắt đầu thực hiện phương án (cần nhập lại mật khẩu, và mã xác thực nếu có): phương "
-            "án chuyển sang “Đang thực hiện” và được xử lý nền; kết quả xem lại ở phương án."
+            "Đề nghị thực hiện phương án (cần nhập lại mật khẩu, và mã xác thực nếu có): lập đề "
+            "nghị phê duyệt (trường approval); khi người thứ hai phê duyệt, phương án chuyển sang "
+            "“Đang thực hiện” và được xử lý nền; kết quả xem lại ở phương án."
         ),
         request=ApplySerializer,
         responses={202: PlanDetailSerializer, **PLAN_PROBLEMS},
@@ -249,7 +273,9 @@ class MergerPlanViewSet(viewsets.ReadOnlyModelViewSet):
             purpose="merger_plan.apply",
             obj=plan,
         )
-        services.merger_plan_apply(plan=plan, by=request.user)
+        services.merger_plan_apply_request(
+            plan=plan, by=request.user, reason=data.get("reason", "")
+        )
         return self._answer(plan, status.HTTP_202_ACCEPTED)
 
     @extend_schema(

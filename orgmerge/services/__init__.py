@@ -6,6 +6,7 @@ from orgmerge.services.apply import (
     merger_plan_resume_stalled,
     merger_plan_run_apply,
 )
+from orgmerge.services.approval import merger_plan_apply_request, plan_key
 from orgmerge.services.plans import (
     merger_plan_create,
     merger_plan_discard,
@@ -15,9 +16,11 @@ from orgmerge.services.plans import (
 __all__ = [
     "enqueue_apply",
     "merger_plan_apply",
+    "merger_plan_apply_request",
     "merger_plan_create",
     "merger_plan_discard",
     "merger_plan_replan",
     "merger_plan_resume_stalled",
     "merger_plan_run_apply",
+    "plan_key",
 ]

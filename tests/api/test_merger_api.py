@@ -7,6 +7,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from approvals.models import Approval
+from approvals.services import approval_approve, approval_run
 from orgmerge.choices import MergerCase, PlanStatus
 from orgmerge.models import MergerPlan
 from orgmerge.services import merger_plan_create
@@ -102,7 +104,11 @@ def test_the_officer_applies_the_plan_after_the_password(cast, plan):
     client = api_as(cast.officer_1)
     response = client.post(f"{URL}{plan.pk}/thuc-hien/", api_reauth(cast.officer_1), format="json")
     assert response.status_code == 202, response.json()
-    assert response.json()["status"] == PlanStatus.APPLYING
+    # A request waiting for a second person (docs/approvals.md), then applied once approved.
+    assert response.json()["status"] == PlanStatus.DRAFT
+    approval = Approval.objects.get(pk=response.json()["approval"]["id"])
+    approval_approve(approval=approval, by=cast.admin)
+    approval_run(approval_id=approval.pk)
     assert status_of(plan) == PlanStatus.APPLYING
 
 
@@ -129,7 +135,7 @@ def test_a_retried_apply_with_the_same_key_acts_once(cast, plan):
     again = client.post(url, fields, format="json", HTTP_IDEMPOTENCY_KEY="th-1")
     assert first.status_code == again.status_code == 202
     assert again["Idempotent-Replayed"] == "true"
-    assert plan.transitions.filter(to_status=PlanStatus.APPLYING).count() == 1
+    assert Approval.objects.filter(object_key=f"merger_plan:{plan.pk}").count() == 1
 
 
 def test_the_officer_discards_a_plan_and_cannot_apply_it_then(cast, plan):

@@ -8,6 +8,8 @@ import pytest
 from django.urls import reverse
 from openpyxl import load_workbook
 
+from approvals.models import Approval
+from approvals.services import approval_approve, approval_run
 from orgmerge.choices import ActionKind, PlanStatus
 from orgmerge.models import MergerPlan
 from orgmerge.services import merger_plan_create
@@ -168,9 +170,14 @@ def test_apply_asks_for_the_password_again(cast, plan, client):
     assert plan.status == PlanStatus.DRAFT
 
 
-def test_apply_with_the_password_starts_applying(cast, plan, client):
+def test_apply_with_the_password_asks_for_approval_and_applies_once_approved(cast, plan, client):
     sign_in(client, cast.officer_1)
     client.post(reverse("orgmerge:apply", args=[plan.pk]), reauth_for(client))
+    plan.refresh_from_db()
+    assert plan.status == PlanStatus.DRAFT  # waiting for a second person (docs/approvals.md)
+    approval = Approval.objects.get(object_key=f"merger_plan:{plan.pk}")
+    approval_approve(approval=approval, by=cast.admin)
+    approval_run(approval_id=approval.pk)
     plan.refresh_from_db()
     assert plan.status == PlanStatus.APPLYING
 
