@@ -1,9 +1,11 @@
-"""A merger from the wizard to the drafted letters in the head's queue, in a real Chromium
-(issue 11, "Done when"): the demo's provincial officer merges the finance and health
-departments of Lai Châu under a new name, reviews the preview, applies it (the worker on
-Redis does the work), and the finance department's head finds the Mẫu 04 and Mẫu 05 waiting
-for their signature. Screenshots go to var/screenshots/merger-*.png."""
+"""A merger from the wizard to the drafted letters in the head's queue, in a real Chromium:
+the demo's provincial officer merges the finance and health departments of Lai Châu under a
+new name, reviews the preview, asks to apply it, the administrator approves the request
+(four eyes, docs/approvals.md), the worker on Redis does the work, and the finance
+department's head finds the Mẫu 04 and Mẫu 05 waiting for their signature. Screenshots go to
+var/screenshots/merger-*.png."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -24,7 +26,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 FINANCE, HEALTH = "Sở Tài chính tỉnh Lai Châu", "Sở Y tế tỉnh Lai Châu"
 NEW_NAME = "Sở Tài chính và Y tế tỉnh Lai Châu"
-OFFICER, HEAD = "so.khcn", "lanhdao.stc"
+OFFICER, HEAD, ADMIN = "so.khcn", "lanhdao.stc", "quantri"
 
 
 @pytest.fixture
@@ -78,7 +80,19 @@ def test_an_officer_merges_two_departments_and_the_head_finds_the_letters(
         totp_code(get_user_model().objects.get(username=OFFICER))
     )
     page.get_by_role("button", name="Thực hiện phương án").click()
-    expect(page.locator(".messages")).to_contain_text("Đã bắt đầu thực hiện")
+    expect(page.locator(".messages")).to_contain_text("Đã lập đề nghị phê duyệt")
+
+    # A second person approves: the administrator, from the approvers' queue.
+    admin = as_user(ADMIN)
+    admin.get_by_role("link", name="Phê duyệt").click()
+    admin.get_by_role("link", name=re.compile(r"^\d+$")).first.click()
+    admin.get_by_label("Nhập lại mật khẩu để xác nhận").first.fill(DEMO_PASSWORD)
+    admin.get_by_label("Mã xác thực 6 chữ số").first.fill(
+        totp_code(get_user_model().objects.get(username=ADMIN))
+    )
+    admin.get_by_role("button", name="Phê duyệt").click()
+    expect(admin.locator(".messages")).to_contain_text("Đã phê duyệt")
+    screenshot(admin, "merger-approved")
     # The worker applies it; the page shows the result once it reloads.
     for _ in range(60):
         page.reload()
