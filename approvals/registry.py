@@ -26,24 +26,31 @@ class ApprovalKind:
     # Called when the request ends without running (rejected, expired, withdrawn), inside that
     # move's transaction: what waited for it is released (a bulk job cancelled).
     closed: Callable = lambda approval: None
+    # What the requests are about, the part of `object_key` before ":" ("bulk_job"): one
+    # action may have kinds for several objects (a bulk job, a registered revocation); ""
+    # for a kind that serves every object of its action.
+    object_type: str = ""
 
 
-_KINDS: dict[str, ApprovalKind] = {}
+_KINDS: dict[tuple[str, str], ApprovalKind] = {}
 
 
 def approval_kind_register(kind: ApprovalKind) -> None:
-    _KINDS[kind.action] = kind
+    _KINDS[(kind.action, kind.object_type)] = kind
 
 
-def approval_kind(action: str) -> ApprovalKind:
-    try:
-        return _KINDS[action]
-    except KeyError:
+def approval_kind(action: str, object_key: str = "") -> ApprovalKind:
+    """The kind carrying out `action` on the object named by `object_key`: the one registered
+    for its type, else the action's general one."""
+    object_type = object_key.partition(":")[0]
+    kind = _KINDS.get((action, object_type)) or _KINDS.get((action, ""))
+    if kind is None:
         raise DomainError(
             _("Thao tác “%(action)s” không thuộc diện phê duyệt.") % {"action": action},
             code="unknown_action",
-        ) from None
+        )
+    return kind
 
 
-def approval_kinds() -> dict[str, ApprovalKind]:
+def approval_kinds() -> dict[tuple[str, str], ApprovalKind]:
     return dict(_KINDS)

@@ -112,7 +112,7 @@ def may_decide(user, approval: Approval) -> bool:
     are its requester: `same_person` decides that)."""
     scope = scope_for(user)
     path = approval.organization.path if approval.organization_id else None
-    for role in approval_kind(approval.action).approver_roles:
+    for role in approval_kind(approval.action, approval.object_key).approver_roles:
         if role == Role.CA_OPERATOR and scope.is_ca:
             return True
         if role == Role.ADMINISTRATOR and scope.is_admin:
@@ -147,7 +147,7 @@ def approvals_awaiting(user) -> list[Approval]:
 
 def approvers(approval: Approval) -> list:
     """The accounts that may approve `approval`, its requester's person excluded."""
-    roles = approval_kind(approval.action).approver_roles
+    roles = approval_kind(approval.action, approval.object_key).approver_roles
     User = get_user_model()
     candidates = User.objects.filter(is_active=True).filter(
         Q(pk__in=Membership.objects.filter(role__in=roles).values("user_id"))
@@ -191,7 +191,7 @@ def approval_request(
 ) -> Approval:
     """Record `action` on the object as waiting for a second person, and tell the approvers.
     Refused when the object already has an open request (pending or being carried out)."""
-    approval_kind(action)  # refused here when no app carries the action out
+    approval_kind(action, object_key)  # refused here when no app carries the action out
     reason = _clean_text(reason, required=True, what=_("lý do đề nghị"))
     rule = approval_rule(action=action, organization=organization)
     with transaction.atomic():
@@ -306,7 +306,7 @@ def approval_reject(*, approval: Approval, by, reason: str) -> Approval:
         locked.decided_by, locked.decided_at, locked.decision_note = by, timezone.now(), reason
         locked.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
         _transition(locked, before, "reject", by=by, note=reason)
-        approval_kind(locked.action).closed(locked)
+        approval_kind(locked.action, locked.object_key).closed(locked)
         audit_record(
             actor=by,
             action="approval.reject",
@@ -333,7 +333,7 @@ def approval_cancel(*, approval: Approval, by, note: str = "") -> Approval:
         locked.status = ApprovalStatus.CANCELLED
         locked.save(update_fields=["status"])
         _transition(locked, before, "cancel", by=by, note=note)
-        approval_kind(locked.action).closed(locked)
+        approval_kind(locked.action, locked.object_key).closed(locked)
         audit_record(
             actor=by,
             action="approval.cancel",
@@ -364,7 +364,7 @@ def approvals_expire_due(*, now=None) -> int:
             locked.status = ApprovalStatus.EXPIRED
             locked.save(update_fields=["status"])
             _transition(locked, ApprovalStatus.PENDING, "expire", by=None)
-            approval_kind(locked.action).closed(locked)
+            approval_kind(locked.action, locked.object_key).closed(locked)
             audit_record(
                 actor=None,
                 action="approval.expire",
@@ -397,7 +397,7 @@ def approval_run(*, approval_id: int) -> Approval | None:
         )
         if locked is None or locked.status != ApprovalStatus.APPROVED:
             return locked
-        kind = approval_kind(locked.action)
+        kind = approval_kind(locked.action, locked.object_key)
         try:
             with transaction.atomic():
                 outcome = kind.run(locked, locked.requested_by, locked.decided_by)

@@ -53,7 +53,7 @@ def _detail(request, approval, *, approve_form=None, reject_form=None, status=20
         "approvals/detail.html",
         {
             "approval": approval,
-            "object_url": approval_kind(approval.action).url(approval),
+            "object_url": approval_kind(approval.action, approval.object_key).url(approval),
             "transitions": approval.transitions.select_related("by"),
             "may_decide": may_decide,
             "may_cancel": pending and approval.requested_by_id == request.user.pk,

@@ -27,5 +27,6 @@ def register() -> None:
                 run=_run,
                 url=_url,
                 closed=lambda approval: bulk_job_release(approval=approval),
+                object_type="bulk_job",
             )
         )

@@ -429,6 +429,18 @@ class RegisteredRevocation(models.Model):
         related_name="+",
     )
     created_at = models.DateTimeField(_("đăng ký lúc"), auto_now_add=True)
+    # When its certificates were revoked; empty while the registration waits for a second CA
+    # operator's approval (an organisation's certificate, or more than the rule lets one
+    # person revoke: docs/approvals.md), and for good when that request ends unapproved.
+    revoked_at = models.DateTimeField(_("thu hồi lúc"), null=True, blank=True)
+    approval = models.ForeignKey(
+        "approvals.Approval",
+        verbose_name=_("đề nghị phê duyệt"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
 
     class Meta:
         verbose_name = _("thu hồi theo yêu cầu của cơ quan có thẩm quyền")

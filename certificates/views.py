@@ -129,7 +129,7 @@ def certificate_detail(request, serial: str):
             # The requesting letters of a registered revocation: the CA's only (a police
             # letter is not the agency's to read).
             "registered_revocations": (
-                certificate.registered_revocations.defer("letter_pdf")
+                certificate.registered_revocations.defer("letter_pdf").select_related("approval")
                 if scope_for(request.user).is_ca
                 else []
             ),
@@ -170,7 +170,7 @@ def certificate_revocation_register(request, serial: str):
             )
         else:
             try:
-                services.certificate_revocation_register(
+                registered = services.certificate_revocation_register(
                     certificates=[certificate, *others],
                     requester=data["requester"],
                     authority_name=data["authority_name"],
@@ -185,11 +185,18 @@ def certificate_revocation_register(request, serial: str):
             except CertificateError as exc:
                 form.add_error(None, exc.message)
             else:
-                messages.success(
-                    request,
-                    _("Đã thu hồi %(n)d chứng thư theo văn bản số %(number)s.")
-                    % {"n": 1 + len(others), "number": data["letter_number"]},
-                )
+                if registered.approval_id:
+                    message = _(
+                        "Đã lập đề nghị phê duyệt #%(pk)s: %(n)d chứng thư theo văn bản số "
+                        "%(number)s được thu hồi khi một cán bộ CA khác phê duyệt."
+                    ) % {"pk": registered.approval_id, "n": 1 + len(others),
+                         "number": data["letter_number"]}  # fmt: skip
+                else:
+                    message = _("Đã thu hồi %(n)d chứng thư theo văn bản số %(number)s.") % {
+                        "n": 1 + len(others),
+                        "number": data["letter_number"],
+                    }
+                messages.success(request, message)
                 return redirect("certificates:detail", serial=certificate.serial)
     return render(
         request,

@@ -33,7 +33,10 @@ from certificates.services.publication import (
     crl_refresh_due,
     ocsp_respond,
 )
-from certificates.services.registered import certificate_revocation_register
+from certificates.services.registered import (
+    certificate_revocation_carry_out,
+    certificate_revocation_register,
+)
 from certificates.services.revocation import (
     RevocationOutcome,
     certificate_expire_due,
@@ -64,6 +67,7 @@ __all__ = [
     "certificate_revoke",
     "certificate_revoke_batch",
     "certificate_revoke_many",
+    "certificate_revocation_carry_out",
     "certificate_revocation_register",
     "certificate_signing_material",
     "crl_current",

@@ -20,13 +20,18 @@ from django.utils.translation import gettext as _
 from agencies.access import scope_for
 from agencies.choices import Role
 from agencies.validators import nfc
-from certificates.choices import RevocationReason, RevocationRequester
+from approvals.choices import ApprovalAction
+from approvals.services import approval_needed, approval_request
+from certificates.choices import RevocationReason, RevocationRequester, SubjectKind
 from certificates.exceptions import CertificateError
 from certificates.models import Certificate, RegisteredRevocation
+from certificates.services.common import require_valid
 from certificates.services.revocation import certificate_revoke_batch
 from certificates.signing.files import max_pdf_bytes, open_pdf
 from portal.audit import audit_record
 from portal.notifications import notify
+
+OBJECT_TYPE = "registered_revocation"
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser as User
@@ -52,7 +57,9 @@ def certificate_revocation_register(
     letter_name: str = "",
     note: str = "",
 ) -> RegisteredRevocation:
-    """Register the requesting letter and revoke its certificates (all or none).
+    """Register the requesting letter and revoke its certificates (all or none), or, when
+    they include an organisation's certificate or more than one person may revoke, record an
+    approval request: a second CA operator's approval then revokes them (docs/approvals.md).
 
     Only a CA operator may; `letter` is the uploaded PDF (or its bytes), inspected as every
     PDF upload is (`certificates.signing.files.open_pdf`: size cap, PDF signature, parsable,
@@ -81,9 +88,8 @@ def certificate_revocation_register(
         raise CertificateError(_("Hãy chọn ít nhất một chứng thư."), code="certificates")
     pdf = _read(letter)
     open_pdf(pdf)
-    who = authority_name or RevocationRequester(requester).label
     why = _("Theo yêu cầu của %(who)s, văn bản số %(number)s ngày %(date)s") % {
-        "who": who,
+        "who": authority_name or RevocationRequester(requester).label,
         "number": letter_number,
         "date": letter_date.strftime("%d/%m/%Y"),
     }
@@ -100,28 +106,118 @@ def certificate_revocation_register(
             letter_sha256=hashlib.sha256(pdf).hexdigest(),
             created_by=by,
         )
-        revoked = certificate_revoke_batch(
-            certificates=certificates, by=by, reason=reason, note=f"{why}. {note}".strip()
+        registered.certificates.set(certificates)
+        action = _approval_action(certificates)
+        if action is not None:
+            now = timezone.now()
+            for certificate in certificates:  # refused now rather than when approved
+                require_valid(certificate, now)
+        if action is None:
+            _carry_out(registered, by=by)
+            return registered
+        registered.approval = approval_request(
+            action=action,
+            object_key=f"{OBJECT_TYPE}:{registered.pk}",
+            object_label=_("Thu hồi %(n)d chứng thư theo văn bản số %(number)s")
+            % {"n": len(certificates), "number": letter_number},
+            by=by,
+            reason=f"{why}. {note}".strip(),
+            params={"registered_id": registered.pk},
+            count=len(certificates),
         )
-        registered.certificates.set(revoked)
+        registered.save(update_fields=["approval"])
         audit_record(
             actor=by,
             action="certificate.revocation_register",
             obj=registered,
-            after={
-                "requester": requester,
-                "authority": authority_name,
-                "letter_number": letter_number,
-                "letter_date": letter_date,
-                "reason": reason,
-                "certificates": [c.serial for c in revoked],
-                "letter_sha256": registered.letter_sha256,
-            },
+            after={**_facts(registered, certificates), "approval": registered.approval.pk},
             reason=why,
         )
-        for certificate in revoked:
-            _tell_agency_and_holder(certificate, why=why)
     return registered
+
+
+def _approval_action(certificates: Sequence[Certificate]) -> str | None:
+    """Which second person's approval the revocation needs (docs/approvals.md): any
+    organisation's certificate (its digital seal), or more certificates than the rule lets one
+    person revoke; None when one CA operator may revoke them at once."""
+    if any(c.subject_kind == SubjectKind.ORGANIZATION for c in certificates) and approval_needed(
+        action=ApprovalAction.REVOKE_ORGANIZATION
+    ):
+        return ApprovalAction.REVOKE_ORGANIZATION
+    if approval_needed(action=ApprovalAction.REVOKE_BATCH, count=len(certificates)):
+        return ApprovalAction.REVOKE_BATCH
+    return None
+
+
+def _why(registered: RegisteredRevocation) -> str:
+    who = registered.authority_name or RevocationRequester(registered.requester).label
+    return _("Theo yêu cầu của %(who)s, văn bản số %(number)s ngày %(date)s") % {
+        "who": who,
+        "number": registered.letter_number,
+        "date": registered.letter_date.strftime("%d/%m/%Y"),
+    }
+
+
+def _facts(registered: RegisteredRevocation, certificates) -> dict:
+    return {
+        "requester": registered.requester,
+        "authority": registered.authority_name,
+        "letter_number": registered.letter_number,
+        "letter_date": registered.letter_date,
+        "reason": registered.reason,
+        "certificates": [c.serial for c in certificates],
+        "letter_sha256": registered.letter_sha256,
+    }
+
+
+def _carry_out(registered: RegisteredRevocation, *, by, approver=None) -> list[Certificate]:
+    """Revoke the registration's certificates (all or none), record when, audit it and tell
+    the agencies and holders."""
+    why = _why(registered)
+    certificates = list(
+        registered.certificates.select_related("person__user", "device").order_by("pk")
+    )
+    revoked = certificate_revoke_batch(
+        certificates=certificates,
+        by=by,
+        reason=registered.reason,
+        note=f"{why}. {registered.note}".strip(),
+    )
+    registered.revoked_at = timezone.now()
+    registered.save(update_fields=["revoked_at"])
+    after = _facts(registered, revoked)
+    if approver is not None:
+        after["approved_by"] = approver.get_username()
+    audit_record(
+        actor=by,
+        action="certificate.revocation_register",
+        obj=registered,
+        after=after,
+        reason=why,
+    )
+    for certificate in revoked:
+        _tell_agency_and_holder(certificate, why=why)
+    return revoked
+
+
+def certificate_revocation_carry_out(*, approval, requester, approver) -> str:
+    """What an approved registration runs (`certificates.approval_kinds`): its certificates
+    revoked as the CA operator who registered it, decided on the locked registration (once:
+    a registration already carried out is left alone)."""
+    registered = (
+        RegisteredRevocation.objects.select_for_update()
+        .filter(pk=approval.params.get("registered_id"), approval=approval)
+        .first()
+    )
+    if registered is None:
+        raise CertificateError(_("Không còn đăng ký thu hồi của đề nghị này."), code="gone")
+    if registered.revoked_at is not None:
+        return _("Đăng ký thu hồi đã được thực hiện trước đó.")
+    revoked = _carry_out(registered, by=requester, approver=approver)
+    return _("Đã thu hồi %(n)d chứng thư theo văn bản số %(number)s.") % {
+        "n": len(revoked),
+        "number": registered.letter_number,
+    }
 
 
 def _tell_agency_and_holder(certificate: Certificate, *, why: str) -> None:

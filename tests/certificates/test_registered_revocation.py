@@ -206,3 +206,72 @@ def test_the_requesting_letter_is_downloadable_by_ca_operators_only(issue, cast,
     assert response.status_code == 200 and response.content.startswith(b"%PDF-")
     sign_in(client, cast.clerk_a)
     assert client.get(url).status_code == 404
+
+
+# --- four eyes (docs/approvals.md) -------------------------------------------------------------
+
+
+def _second_operator(cast):
+    from agencies.choices import Role
+    from tests import factories as f
+
+    user = f.UserFactory(username="cts.thu.hai", email="cts.hai@mic.gov.vn")
+    f.MembershipFactory(user=user, role=Role.CA_OPERATOR, organization=f.CAOrgFactory())
+    return user
+
+
+def test_an_organisations_certificate_waits_for_a_second_ca_operator(issue, cast, client):
+    from approvals.choices import ApprovalAction, ApprovalStatus
+    from approvals.services import approval_approve, approval_run
+    from certificates.choices import SubjectKind
+    from portal.errors import DomainError
+
+    seal = issue(subject_kind=SubjectKind.ORGANIZATION)
+    sign_in(client, cast.ca_operator)
+    response = client.post(_url(seal), _form(), follow=True)
+    assert "Đã lập đề nghị phê duyệt" in response.content.decode()
+    seal.refresh_from_db()
+    assert seal.status == CertStatus.VALID  # nothing revoked yet
+    registered = RegisteredRevocation.objects.get()
+    approval = registered.approval
+    assert registered.revoked_at is None
+    assert approval.action == ApprovalAction.REVOKE_ORGANIZATION
+    assert list(registered.certificates.all()) == [seal]
+
+    with pytest.raises(DomainError):
+        approval_approve(approval=approval, by=cast.ca_operator)  # not the requester
+    approval_approve(approval=approval, by=_second_operator(cast))
+    approval_run(approval_id=approval.pk)
+    approval_run(approval_id=approval.pk)  # a second delivery revokes nothing more
+
+    seal.refresh_from_db()
+    approval.refresh_from_db()
+    assert (seal.status, approval.status) == (CertStatus.REVOKED, ApprovalStatus.DONE)
+    event = CertificateEvent.objects.get(certificate=seal, kind="revoked")
+    assert event.actor == cast.ca_operator  # run as the requester
+    audit = AuditEvent.objects.filter(action="certificate.revocation_register").last()
+    assert audit.after["approved_by"] == "cts.thu.hai"
+    assert CertificateEvent.objects.filter(certificate=seal, kind="revoked").count() == 1
+
+
+def test_a_rejected_registration_revokes_nothing(issue, cast, client):
+    from approvals.services import approval_reject, approval_run
+    from certificates.choices import SubjectKind
+
+    seal = issue(subject_kind=SubjectKind.ORGANIZATION)
+    sign_in(client, cast.ca_operator)
+    client.post(_url(seal), _form())
+    approval = RegisteredRevocation.objects.get().approval
+    approval_reject(approval=approval, by=_second_operator(cast), reason="Văn bản chưa hợp lệ")
+    approval_run(approval_id=approval.pk)
+    seal.refresh_from_db()
+    assert seal.status == CertStatus.VALID
+    assert RegisteredRevocation.objects.get().revoked_at is None
+
+
+def test_a_persons_certificate_is_revoked_at_once_by_one_operator(issue, cast, client):
+    certificate = issue()
+    sign_in(client, cast.ca_operator)
+    client.post(_url(certificate), _form())
+    registered = RegisteredRevocation.objects.get()
+    assert registered.approval is None and registered.revoked_at is not None
