@@ -23,8 +23,12 @@ history, audit entries) against openssl's, each goal with "goal met"/"goal NOT m
 checks every row is done with exactly one certificate, that a second run of the worker body
 issues nothing, and that the audit chain verifies (`audit_verify`).
 
-`--revoke` then processes a Mẫu 05 letter revoking every certificate just issued: the forms
-other than issuance still go row by row, and this prints what that costs (no goal).
+`--revoke` then processes a Mẫu 05 letter revoking every certificate just issued, each chunk's
+rows revoked together (`certificate_revoke_many`), and runs the one CRL publication the letter
+queues when it ends, in this process as a worker would: goal at most 10 s for 1,000 rows, the
+CRL included. Prints rows/s and SQL statements per row, and checks every row is done, each
+certificate revoked once (one history row, one audit event), one CRL queued and listing them
+all, a second run of the worker revoking nothing, and `audit_verify`.
 """
 
 import argparse
@@ -109,7 +113,7 @@ def main() -> int:
     parser.add_argument(
         "--revoke",
         action="store_true",
-        help="then process a Mẫu 05 revoking the issued certificates (row by row)",
+        help="then process a Mẫu 05 revoking the issued certificates (goal ≤ 10 s with its CRL)",
     )
     parser.add_argument(
         "--from-template", help="a copy of this database (bench/run's dataset), not an empty one"
@@ -248,16 +252,24 @@ def run(args, connection) -> int:
         f"{'goal met' if share >= GOAL_CA_SHARE else 'goal NOT met'} by wall clock "
         f"({100 * share:.1f} %; by CPU time {100 * ca_cpu / openssl_cpu:.1f} %)"
     )
-    if args.revoke:
-        revoke(letter, operator, connection)
-    return 0 if time_met and share >= GOAL_CA_SHARE else 1
+    revoked = revoke(letter, operator, connection) if args.revoke else True
+    return 0 if time_met and share >= GOAL_CA_SHARE and revoked else 1
 
 
-def revoke(issued, operator, connection) -> None:
-    """A Mẫu 05 letter revoking every certificate of `issued`, processed row by row."""
+def revoke(issued, operator, connection) -> bool:
+    """A Mẫu 05 letter revoking every certificate of `issued`, processed end to end: the click,
+    the worker body (each chunk's rows revoked together), then the one CRL publication the
+    letter queued when it ended, run here as a worker would. True when the goal is met."""
+    from cryptography import x509
+    from django.db.models import Count
     from django.utils import timezone
 
-    from certificates.choices import RevocationReason
+    from certificates.choices import CertEventKind, CertStatus, RevocationReason
+    from certificates.models import Certificate, CertificateEvent, RevocationList
+    from certificates.services import common
+    from certificates.tasks import crl_publish_task
+    from portal.audit import audit_verify
+    from portal.models import AuditEvent
     from requests_app.choices import FormKind, Outcome, Status
     from requests_app.models import CertRequest, RequestRow, Transition
     from requests_app.services import processing
@@ -275,7 +287,9 @@ def revoke(issued, operator, connection) -> None:
         cert_request=letter, from_status=Status.AWAITING_HEAD, to_status=Status.ISSUED,
         action="issue", by=issued.created_by,
     )  # fmt: skip
-    certificates = issued.rows.order_by("position").values_list("result_certificate", flat=True)
+    certificates = list(
+        issued.rows.order_by("position").values_list("result_certificate", flat=True)
+    )
     RequestRow.objects.bulk_create(
         RequestRow(
             cert_request=letter, position=position, certificate_id=certificate,
@@ -284,19 +298,80 @@ def revoke(issued, operator, connection) -> None:
         )
         for position, certificate in enumerate(certificates, start=1)
     )  # fmt: skip
+    # The CRL publications the revocations queue: run here, in this process, once the
+    # letter is processed (the broker is a list, as for the processing task).
+    crls: list[int] = []
+    common.enqueue = lambda name, *args, what: crls.append(args[0]) or True
     counter = Counter()
-    print(f"Mẫu 05 revoking {len(certificates):,} certificates, row by row …", flush=True)
+    audit_before = AuditEvent.objects.count()
+    n = len(certificates)
+    print(f"Mẫu 05 revoking {n:,} certificates …", flush=True)
+    load_before = os.getloadavg()[0]
     with Clock() as clock, connection.execute_wrapper(counter):
         processing.cert_request_process(cert_request=letter, by=operator)
         processing.cert_request_run_processing(cert_request_id=letter.pk)
+        published = [crl_publish_task(authority_id) for authority_id in list(crls)]
+    load_after = os.getloadavg()[0]
     letter.refresh_from_db()
     done = letter.rows.filter(outcome=Outcome.DONE).count()
-    n = len(certificates)
-    print(
-        f"Mẫu 05 (row by row, no goal): {letter.status}, {done:,} of {n:,} rows done in "
-        f"{clock.wall:.2f} s wall, {clock.cpu:.2f} s CPU; {n / clock.wall:.1f} rows/s; "
-        f"{counter.n:,} SQL statements ({counter.n / max(n, 1):.1f} a row)"
+    per_certificate = (
+        CertificateEvent.objects.filter(certificate_id__in=certificates, kind=CertEventKind.REVOKED)
+        .values("certificate_id")
+        .annotate(n=Count("pk"))
     )
+    revoked_once = sum(1 for row in per_certificate if row["n"] == 1)
+    still_valid = (
+        Certificate.objects.filter(pk__in=certificates).exclude(status=CertStatus.REVOKED).count()
+    )
+    audits = AuditEvent.objects.filter(action="certificate.revoke").count()
+    events = AuditEvent.objects.count() - audit_before
+    serials = set(Certificate.objects.filter(pk__in=certificates).values_list("serial", flat=True))
+    issuer_id = Certificate.objects.filter(pk__in=certificates).values("issuer_id").first()
+    crl_row = RevocationList.objects.filter(authority_id=issuer_id["issuer_id"]).latest("number")
+    crl = x509.load_der_x509_crl(bytes(crl_row.der))
+    listed = {f"{entry.serial_number:X}" for entry in crl}
+    on_crl = len(serials & listed)
+
+    # A redelivered task: the worker body again on the finished letter revokes nothing.
+    history = CertificateEvent.objects.filter(kind=CertEventKind.REVOKED).count()
+    queued = len(crls)
+    processing.cert_request_run_processing(cert_request_id=letter.pk)
+    again = CertificateEvent.objects.filter(kind=CertEventKind.REVOKED).count() - history
+    verified = audit_verify()
+
+    seconds = clock.wall
+    correct = (
+        letter.status == Status.DONE
+        and done == n
+        and revoked_once == n
+        and still_valid == 0
+        and audits == n
+        and queued == len(crls) == 1
+        and on_crl == n
+        and again == 0
+        and verified.ok
+    )
+    met = correct and seconds <= GOAL_SECONDS and n >= 1000
+    print(
+        f"Mẫu 05: {letter.status}, {done:,} of {n:,} rows done; revoked once: {revoked_once:,}; "
+        f"still valid: {still_valid}; {audits:,} certificate.revoke events ({events:,} audit "
+        f"events in all); CRL publications queued: {queued} (CRL number "
+        f"{', '.join(str(p) for p in published)}, {crl_row.entry_count:,} entries, {on_crl:,} of "
+        f"the letter's); second run of the worker: {again} revoked; audit_verify: "
+        f"{verified.message}; load average {load_before:.1f} → {load_after:.1f}"
+    )
+    print(
+        f"End to end (click + worker + the CRL): {seconds:.2f} s wall, {clock.cpu:.2f} s CPU of "
+        f"this process; {n / seconds:.1f} rows/s; {counter.n:,} SQL statements "
+        f"({counter.n / max(n, 1):.2f} a row)"
+    )
+    print(
+        f"Goal 1,000-row Mẫu 05 processed with its CRL in ≤ {GOAL_SECONDS:.0f} s: "
+        f"{'goal met' if met else 'goal NOT met'} ({seconds:.2f} s for {n:,} rows"
+        f"{'' if correct else ', not every certificate revoked once and listed, or audit broken'}"
+        f"{'' if n >= 1000 else ', fewer rows than the goal'})"
+    )
+    return met
 
 
 if __name__ == "__main__":

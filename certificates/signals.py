@@ -11,7 +11,9 @@ certificates' status or their `expired` history rows.
 
 from django.dispatch import Signal
 
-# sender=Certificate; kwargs: certificate, reason (RevocationReason), by (user or None)
+# sender=Certificate; kwargs: certificate, reason (RevocationReason), by (user or None). Sent for
+# each certificate a revocation revoked, after the batch's writes (`certificate_revoke_many`);
+# the portal has no receiver: one that writes per certificate would undo the batch's fixed cost.
 certificate_revoked = Signal()
 # sender=Certificate; kwargs: certificate (the old one), successor, by
 certificate_superseded = Signal()

@@ -193,9 +193,17 @@ def _written(since_seq, since_custody, since_notification, since_webhook):
             )
         ),
         "webhooks": sorted(
-            Event.objects.filter(pk__gt=since_webhook).values_list(
-                "type", "key", "organization_id", "data"
+            (type_, key, organization_id, data)
+            if "obligation_id" not in data
+            else (
+                type_,
+                f"obligation of device {data['device_id']}",
+                organization_id,
+                {**data, "obligation_id": None},
             )
+            for type_, key, organization_id, data in Event.objects.filter(
+                pk__gt=since_webhook
+            ).values_list("type", "key", "organization_id", "data")
         ),
     }
 

@@ -10,17 +10,18 @@ import itertools
 import time
 
 import pytest
+from cryptography import x509
 from django.db import connection
 from django.urls import reverse
 
 from certificates.choices import CertEventKind, CertStatus
-from certificates.models import Certificate, CertificateEvent
+from certificates.models import Certificate, CertificateEvent, RevocationList
 from portal.models import Notification
 from requests_app import services
 from requests_app.choices import FormKind, Outcome, Status
 from requests_app.models import CertRequest
 from requests_app.tasks import cert_request_run_processing_task
-from tests.celery_processes import CeleryProcesses, RedisServer, producing_to
+from tests.celery_processes import CeleryProcesses, RedisServer, producing_to, wait_until
 from tests.helpers import postgresql_only, reauth_for, service_missing, sign_in
 from tests.requests_app.letters import CONTACT, issue_signed, row_data
 from tests.requests_app.poison import cure, poison
@@ -191,6 +192,30 @@ def test_the_same_task_delivered_twice_at_once_gives_each_row_one_result(
     _assert_each_row_done_once(letter, form)
     new = 0 if form == FormKind.REVOKE else rows
     assert Certificate.objects.count() == certificates_before + new
+    if form == FormKind.REVOKE:
+        _assert_one_crl_published(letter, group)
+
+
+def _crl_tasks(group, state: str) -> int:
+    """How many CRL publication tasks the workers logged as `state` ("received", …)."""
+    return sum(
+        line.count("certificates.tasks.crl_publish_task[")
+        for path in group.workdir.glob("*.log")
+        for line in path.read_text(errors="replace").splitlines()
+        if state in line
+    )
+
+
+def _assert_one_crl_published(letter, group):
+    """The letter's chunks revoked without publishing: one CRL task, queued when the letter
+    ended, ran once, and its CRL lists every certificate the letter revoked."""
+    wait_until(lambda: _crl_tasks(group, "succeeded"), 60, group.logs)
+    time.sleep(2)  # a second message, had one been queued, would have been taken by now
+    assert (_crl_tasks(group, "received"), _crl_tasks(group, "succeeded")) == (1, 1)
+    issuer = letter.rows.first().certificate.issuer
+    crl = x509.load_der_x509_crl(bytes(RevocationList.objects.latest_for(issuer).der))
+    for row in letter.rows.select_related("certificate"):
+        assert crl.get_revoked_certificate_by_serial_number(int(row.certificate.serial, 16))
 
 
 @pytest.mark.usefixtures("ca")
