@@ -12,6 +12,9 @@ class Register(models.TextChoices):
 
 class BulkAction(models.TextChoices):
     REVOKE = "revoke", _("Thu hồi chứng thư số")
+    DRAFT_REVOKE = "draft_revoke", _("Lập dự thảo Mẫu 05 (thu hồi)")
+    DRAFT_RENEW = "draft_renew", _("Lập dự thảo Mẫu 04 (gia hạn)")
+    REMIND = "remind", _("Nhắc cơ quan quản lý")
 
 
 class JobStatus(models.TextChoices):

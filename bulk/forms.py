@@ -7,7 +7,10 @@ from bulk.choices import BulkAction
 class BulkConfirmForm(forms.Form):
     query = forms.CharField(required=False, widget=forms.HiddenInput, max_length=4000)
     action = forms.ChoiceField(label=_("Thao tác"), choices=BulkAction.choices)
-    revocation_reason = forms.ChoiceField(label=_("Căn cứ thu hồi (Điều 17)"), choices=())
+    # A revocation's, and a Mẫu 05 draft's, Art. 17 case; the other actions need none.
+    revocation_reason = forms.ChoiceField(
+        label=_("Căn cứ thu hồi (Điều 17)"), choices=(), required=False
+    )
     reason = forms.CharField(
         label=_("Lý do, nội dung đề nghị"), max_length=1000,
         widget=forms.Textarea(attrs={"rows": 3}),

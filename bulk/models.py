@@ -81,3 +81,25 @@ class BulkItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.job_id}:{self.object_id} {self.status}"
+
+
+class BulkLetter(models.Model):
+    """The draft letter a drafting job made for one agency (docs/bulk.md, "Drafting
+    letters"): one per job and agency, so a job run again (its worker killed, its task
+    delivered twice) adds its rows to the same letter and never drafts a second."""
+
+    job = models.ForeignKey(BulkJob, on_delete=models.CASCADE, related_name="letters")
+    agency = models.ForeignKey("agencies.Organization", on_delete=models.PROTECT, related_name="+")
+    cert_request = models.OneToOneField(
+        "requests_app.CertRequest", on_delete=models.CASCADE, related_name="bulk_origin"
+    )
+
+    class Meta:
+        verbose_name = _("văn bản lập từ việc hàng loạt")
+        verbose_name_plural = _("văn bản lập từ việc hàng loạt")
+        constraints = [
+            models.UniqueConstraint(fields=["job", "agency"], name="bulk_letter_one_per_agency")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.job_id} → {self.cert_request_id}"

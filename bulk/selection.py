@@ -10,8 +10,7 @@ from django.db.models import QuerySet
 from django.http import QueryDict
 from django.utils.translation import gettext as _
 
-from agencies.access import scope_for
-from bulk.choices import BulkAction, Register
+from bulk.choices import Register
 from certificates.choices import REASONS_BY_SUBJECT_KIND, RevocationReason, SubjectKind
 from certificates.filters import CertificateFilterSet
 from certificates.models import Certificate
@@ -22,11 +21,6 @@ SAMPLE_SIZE = 10
 
 def max_items() -> int:
     return settings.PORTAL_BULK_MAX_ITEMS
-
-
-def actions_for(user) -> list[str]:
-    """The bulk actions `user` may take: revocation is the CA operator's (Decree 68 Art. 17)."""
-    return [BulkAction.REVOKE] if scope_for(user).is_ca else []
 
 
 def _filterset(query: str, user) -> CertificateFilterSet:

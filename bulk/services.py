@@ -1,4 +1,5 @@
-"""Writes of the bulk jobs (docs/bulk.md). Confirming a job snapshots, in one INSERT … SELECT,
+"""Writes of the bulk jobs (docs/bulk.md); what each action does is `bulk.actions`.
+Confirming a job snapshots, in one INSERT … SELECT,
 every row its filter finds within the requester's scope as the job's items (at most
 PORTAL_BULK_MAX_ITEMS); the job then waits for a second person when the action needs one
 (`approvals`) or is queued. A worker carries it out in batches of PORTAL_BULK_BATCH, each one
@@ -18,18 +19,15 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from agencies.validators import nfc
-from approvals.choices import ApprovalAction, ApprovalStatus
+from approvals.choices import ApprovalStatus
 from approvals.models import Approval
-from approvals.services import approval_needed, approval_request
+from approvals.services import approval_request
+from bulk.actions import ACTIONS, actions_for
 from bulk.choices import ACTIVE_STATUSES, BulkAction, ItemStatus, JobStatus
 from bulk.lifecycle import MOVES
 from bulk.models import BulkItem, BulkJob
-from bulk.selection import actions_for, max_items, register_rows, revocation_reasons
+from bulk.selection import max_items, register_rows
 from bulk.selection import too_many_message as _too_many
-from certificates.choices import SubjectKind
-from certificates.models import Certificate
-from certificates.services import certificate_revoke_many
-from certificates.services.common import publish_crl_after_commit
 from portal.audit import audit_record
 from portal.errors import DomainError
 from portal.lib.queueing import enqueue
@@ -37,8 +35,6 @@ from portal.notifications import notify
 
 RUN_TASK = "bulk.tasks.bulk_job_run_task"
 REASON_MAX = 1000
-# Refusals that mean the object is already where the action would take it: skipped, not failed.
-ALREADY = {"revoked", "expired"}
 CLOSED_APPROVAL = (
     ApprovalStatus.REJECTED,
     ApprovalStatus.EXPIRED,
@@ -104,13 +100,14 @@ def _snapshot(job: BulkJob, rows, cap: int) -> int:
 def bulk_job_create(
     *, register: str, query: str, action: str, params: dict | None, reason: str, by
 ) -> BulkJob:
-    """Confirm a bulk job: its items are everything the filter finds within `by`'s scope,
-    not only a page. A revocation of more certificates than the approval rule lets one
-    person revoke, or of any organisation's certificate, waits for a second CA operator;
-    otherwise it is queued at once."""
+    """Confirm a bulk job: its items are everything the filter finds within `by`'s scope
+    (narrowed to what the action may touch: a clerk's own agencies), not only a page. The
+    action's parameters are checked against them (`bulk.actions`); when the action needs a
+    second person (a revocation above the approval threshold, or of an organisation's
+    certificate) the job waits for the approval, otherwise it is queued at once."""
     if action not in BulkAction.values:
         raise DomainError(_("Thao tác không hợp lệ."), code="action")
-    if action not in actions_for(by):
+    if action not in actions_for(by, register):
         raise DomainError(
             _("Bạn không có quyền thực hiện thao tác “%(action)s” hàng loạt.")
             % {"action": BulkAction(action).label},
@@ -121,17 +118,12 @@ def bulk_job_create(
         raise DomainError(_("Hãy nêu lý do của thao tác hàng loạt."), code="reason")
     if len(reason) > REASON_MAX:
         raise DomainError(_("Lý do dài quá %(n)d ký tự.") % {"n": REASON_MAX}, code="reason")
+    spec = ACTIONS[action]
+    if register not in spec.registers:
+        raise DomainError(_("Sổ này không có thao tác này."), code="register")
     rows, kept = register_rows(register=register, query=query, user=by)
-    params = dict(params or {})
-    kinds = set(rows.values_list("subject_kind", flat=True).distinct())
-    allowed = dict(revocation_reasons(kinds))
-    code = params.get("reason") or ""
-    if code not in allowed:
-        raise DomainError(
-            _("Hãy chọn một căn cứ thu hồi áp dụng cho mọi chứng thư được chọn."),
-            code="reason",
-        )
-    params = {"reason": code}
+    rows = spec.restrict(rows, by)
+    params = spec.clean_params(rows, dict(params or {}), by)
     cap = max_items()
     with transaction.atomic():
         job = BulkJob.objects.create(
@@ -144,20 +136,18 @@ def bulk_job_create(
         if total == 0:
             raise DomainError(_("Bộ lọc không tìm thấy đối tượng nào."), code="empty")
         job.total = total
-        organizations = rows.filter(subject_kind=SubjectKind.ORGANIZATION).exists()
-        needs = organizations or approval_needed(action=ApprovalAction.REVOKE_BATCH, count=total)
+        needs = spec.approval(rows, total, params)
         after = {"action": action, "query": kept, "params": params, "total": total}
         audit_record(actor=by, action="bulk_job.create", obj=job, after=after, reason=reason)
         if needs:
             job.status = JobStatus.WAITING_APPROVAL
+            what = spec.describe(params)
             job.approval = approval_request(
-                action=ApprovalAction.REVOKE_ORGANIZATION
-                if organizations
-                else ApprovalAction.REVOKE_BATCH,
+                action=needs,
                 object_key=f"bulk_job:{job.pk}",
                 object_label=job_label(job),
                 by=by,
-                reason=f"{allowed[code]}. {reason}",
+                reason=f"{what}. {reason}" if what else reason,
                 params={"job_id": job.pk},
                 count=total,
             )
@@ -184,14 +174,9 @@ def bulk_job_queue_approved(*, approval: Approval, approver) -> str:
 def _apply_outcome(job: BulkJob, pending: list[int], outcome) -> dict[str, int]:
     """Move the batch's items from pending to what the action did to each."""
     counts = {ItemStatus.DONE: 0, ItemStatus.FAILED: 0, ItemStatus.SKIPPED: 0}
-    groups: dict[tuple[str, str], list[int]] = {}
-    if outcome.revoked:
-        groups[(ItemStatus.DONE, _("Đã thu hồi."))] = list(outcome.revoked)
-    for pk, refusal in outcome.refused.items():
-        status = ItemStatus.SKIPPED if refusal.code in ALREADY else ItemStatus.FAILED
-        groups.setdefault((status, str(refusal)[:500]), []).append(pk)
-    left = set(pending) - set(outcome.revoked) - set(outcome.refused)
-    if left:  # never, unless the service forgot one: say so rather than take it again
+    groups = dict(outcome.groups)
+    left = set(pending) - outcome.ids
+    if left:  # never, unless the action forgot one: say so rather than take it again
         groups[(ItemStatus.FAILED, _("Không có kết quả cho đối tượng này."))] = sorted(left)
     for (status, message), ids in groups.items():
         counts[status] += BulkItem.objects.filter(
@@ -214,13 +199,7 @@ def _run_batch(job_id: int) -> bool:
         )
         if not pending:
             return False
-        outcome = certificate_revoke_many(
-            certificate_ids=pending,
-            by=job.requested_by,
-            reason=job.params.get("reason", ""),
-            note=job.reason,
-            publish_crl=False,
-        )
+        outcome = ACTIONS[job.action].run_batch(job, pending)
         counts = _apply_outcome(job, pending, outcome)
         BulkJob.objects.filter(pk=job.pk).update(
             done_count=F("done_count") + counts[ItemStatus.DONE],
@@ -245,15 +224,8 @@ def _finish(job_id: int, *, failure: str = "") -> BulkJob | None:
             "Đã thực hiện %(done)s, không thực hiện được %(failed)s, bỏ qua %(skipped)s."
         ) % {"done": job.done_count, "failed": job.failed_count, "skipped": job.skipped_count}
         job.save(update_fields=["status", "finished_at", "progress_at", "outcome"])
-        # One CRL per issuing CA for the whole job, after the commit (the batches passed
-        # publish_crl=False).
-        done = job.items.filter(status=ItemStatus.DONE).values("object_id")
-        publish_crl_after_commit(
-            Certificate.objects.filter(pk__in=done)
-            .order_by()
-            .values_list("issuer_id", flat=True)
-            .distinct()
-        )
+        if not failure:
+            ACTIONS[job.action].finish(job)
         notify(
             users=[job.requested_by],
             message=_("%(label)s — %(outcome)s")

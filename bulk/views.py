@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from bulk import selection, services
+from bulk.actions import actions_for, letters_of
 from bulk.choices import TERMINAL_STATUSES, Register
 from bulk.forms import BulkConfirmForm
 from bulk.models import BulkJob
@@ -33,7 +34,7 @@ def _query_of(request) -> str:
 @login_required
 @require_http_methods(["GET", "POST"])
 def new(request):
-    actions = selection.actions_for(request.user)
+    actions = actions_for(request.user)
     if not actions:
         raise PermissionDenied
     query = request.POST.get("query", "") if request.method == "POST" else _query_of(request)
@@ -103,7 +104,8 @@ def detail(request, pk: int):
     ).only("pk", "serial", "common_name", "status")
     by_id = {c.pk: c for c in certificates}
     rows = [(item, by_id.get(item.object_id)) for item in page.object_list]
-    return render(request, "bulk/detail.html", {**_context(job), "page": page, "rows": rows})
+    context = {**_context(job), "page": page, "rows": rows, "letters": letters_of(job)}
+    return render(request, "bulk/detail.html", context)
 
 
 @login_required

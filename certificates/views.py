@@ -20,6 +20,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
 from agencies.access import scope_for
+from agencies.choices import Role
 from certificates import services
 from certificates.choices import CertStatus, KeyAlgorithm
 from certificates.exceptions import CertificateError
@@ -40,6 +41,8 @@ from portal.lib.paging import Jump, keyset_paginate
 from portal.replica import replica_reads
 
 OCSP_MAX_REQUEST_BYTES = 16 * 1024
+# Who takes bulk actions besides the CA operator (docs/bulk.md, "Actions").
+BULK_ROLES = frozenset({Role.AGENCY_CLERK, Role.PROVINCIAL_OFFICER})
 # A TimeStampReq is about 100 bytes (SHA-512 imprint, nonce, policy): a few KiB is plenty.
 TSA_MAX_REQUEST_BYTES = 4 * 1024
 
@@ -72,8 +75,9 @@ def certificate_list(request):
         "certificates": paging["page"].object_list,
         "export_query": export_query(request),
         # "Thao tác hàng loạt" carries the filter to the bulk page (docs/bulk.md): the CA
-        # operator's revocation of everything it finds.
-        "may_bulk": scope_for(request.user).is_ca,
+        # operator's revocation and reminder, the officer's reminder, the clerk's drafts.
+        "may_bulk": scope_for(request.user).is_ca
+        or bool(scope_for(request.user).roles & BULK_ROLES),
         **paging,
     }
     if request.htmx:

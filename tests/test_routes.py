@@ -183,7 +183,7 @@ ROUTES: dict[str, Route] = {
     "certificates:ocsp_get": R(at("MAA="), "200 200 200 200 200 200 200 200", 4),
     "certificates:tsa": R(None, "400 400 400 400 400 400 400 400", 5, post=True),
     "certificates:list": R(None, "login 200 200 200 200 200 200 200", 9),
-    "bulk:new": R(None, "login 403 403 403 403 403 200 403", 20),
+    "bulk:new": R(None, "login 200 403 200 200 200 200 403", 20),
     "bulk:detail": R(GONE, "login 404 404 404 404 404 404 404", 8),
     "bulk:progress": R(GONE, "login 404 404 404 404 404 404 404", 8),
     "certificates:detail": R(SERIAL, "login 200 200 404 200 404 200 404", 9),

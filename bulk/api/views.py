@@ -14,6 +14,7 @@ from rest_framework.response import Response
 from approvals.choices import ApprovalAction
 from approvals.services import approval_needed
 from bulk import selection, services
+from bulk.actions import actions_for
 from bulk.choices import BulkAction, Register
 from bulk.models import BulkItem, BulkJob
 from portal.api.pagination import NumberedPage
@@ -27,13 +28,18 @@ class BulkJobSerializer(serializers.ModelSerializer):
     requested_by = serializers.CharField(source="requested_by.username")
     processed = serializers.IntegerField(read_only=True)
     percent = serializers.IntegerField(read_only=True)
+    # The draft letters a drafting job made (docs/bulk.md, "Drafting letters").
+    letters = serializers.SerializerMethodField()
+
+    def get_letters(self, job) -> list[int]:
+        return sorted(made.cert_request_id for made in job.letters.all())
 
     class Meta:
         model = BulkJob
         fields = [
             "id", "register", "action", "query", "params", "reason", "requested_by", "status",
             "total", "processed", "percent", "done_count", "failed_count", "skipped_count",
-            "created_at", "started_at", "finished_at", "approval", "outcome",
+            "created_at", "started_at", "finished_at", "approval", "outcome", "letters",
         ]  # fmt: skip
         read_only_fields = fields
 
@@ -65,6 +71,7 @@ class BulkJobViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         return (
             BulkJob.objects.visible_to(self.request.user)
             .select_related("requested_by")
+            .prefetch_related("letters")
             .order_by("-created_at", "-pk")
         )
 
@@ -77,7 +84,7 @@ class BulkJobViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         data = BulkRequestSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         data = data.validated_data
-        if data["action"] not in selection.actions_for(request.user):
+        if data["action"] not in actions_for(request.user, data["register"]):
             raise DomainError(
                 _("Bạn không có quyền thực hiện thao tác này hàng loạt."), code="forbidden"
             )
@@ -94,8 +101,11 @@ class BulkJobViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
                     "sample": [c.serial for c in preview.sample],
                     "revocation_reasons": [value for value, _label in preview.reasons],
                     "organizations": preview.organizations,
-                    "approval_needed": bool(preview.organizations)
-                    or approval_needed(action=ApprovalAction.REVOKE_BATCH, count=preview.count),
+                    "approval_needed": data["action"] == BulkAction.REVOKE
+                    and (
+                        bool(preview.organizations)
+                        or approval_needed(action=ApprovalAction.REVOKE_BATCH, count=preview.count)
+                    ),
                 }
             )
         job = services.bulk_job_create(

@@ -1,0 +1,85 @@
+"""Revocation (Decree 68 Art. 17), the CA operator's: the Art. 17 case must apply to every
+kind of subscriber selected; above the approval threshold, or with any organisation's
+certificate, a second CA operator approves; each batch revokes through
+`certificates.services.certificate_revoke_many` without publishing, and the job publishes
+one CRL per issuing CA at its end (docs/bulk.md)."""
+
+from django.utils.translation import gettext as _
+
+from approvals.choices import ApprovalAction
+from approvals.services import approval_needed
+from bulk.actions.base import ActionSpec, Outcome
+from bulk.choices import BulkAction, ItemStatus, Register
+from bulk.selection import revocation_reasons
+from certificates.choices import SubjectKind
+from certificates.models import Certificate
+from certificates.services import certificate_revoke_many
+from certificates.services.common import publish_crl_after_commit
+from portal.errors import DomainError
+
+# Refusals that mean the object is already where the action would take it: skipped, not failed.
+ALREADY = {"revoked", "expired"}
+
+
+def _clean(rows, params: dict, by) -> dict:
+    kinds = set(rows.values_list("subject_kind", flat=True).distinct())
+    code = (params or {}).get("reason") or ""
+    if code not in dict(revocation_reasons(kinds)):
+        raise DomainError(
+            _("Hãy chọn một căn cứ thu hồi áp dụng cho mọi chứng thư được chọn."),
+            code="reason",
+        )
+    return {"reason": code}
+
+
+def _approval(rows, total: int, params: dict):
+    if rows.filter(subject_kind=SubjectKind.ORGANIZATION).exists():
+        return ApprovalAction.REVOKE_ORGANIZATION
+    if approval_needed(action=ApprovalAction.REVOKE_BATCH, count=total):
+        return ApprovalAction.REVOKE_BATCH
+    return None
+
+
+def _describe(params: dict) -> str:
+    return str(dict(revocation_reasons(())).get(params.get("reason"), ""))
+
+
+def _run(job, ids: list[int]) -> Outcome:
+    result = certificate_revoke_many(
+        certificate_ids=ids,
+        by=job.requested_by,
+        reason=job.params.get("reason", ""),
+        note=job.reason,
+        publish_crl=False,
+    )
+    outcome = Outcome()
+    for pk in result.revoked:
+        outcome.done(_("Đã thu hồi."), pk)
+    for pk, refusal in result.refused.items():
+        status = ItemStatus.SKIPPED if refusal.code in ALREADY else ItemStatus.FAILED
+        outcome.add(status, str(refusal), pk)
+    return outcome
+
+
+def _finish(job) -> None:
+    """One CRL per issuing CA for the whole job, after the commit (the batches passed
+    publish_crl=False)."""
+    done = job.items.filter(status=ItemStatus.DONE).values("object_id")
+    publish_crl_after_commit(
+        Certificate.objects.filter(pk__in=done)
+        .order_by()
+        .values_list("issuer_id", flat=True)
+        .distinct()
+    )
+
+
+REVOKE = ActionSpec(
+    action=BulkAction.REVOKE,
+    registers=(Register.CERTIFICATES,),
+    allowed=lambda scope: scope.is_ca,
+    clean_params=_clean,
+    run_batch=_run,
+    approval=_approval,
+    describe=_describe,
+    finish=_finish,
+)
