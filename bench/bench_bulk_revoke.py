@@ -1,5 +1,5 @@
-"""Revoking 10,000 certificates at once (`certificate_revoke_many`, docs/ca.md "Publication"):
-goal at most 30 s from the first batch to the CRL that lists them all.
+"""Revoking 10,000 certificates found by a search (docs/bulk.md, docs/ca.md "Publication"):
+goal at most 30 s from the confirmation to the CRL that lists them all.
 
     DATABASE_URL=postgres://… .venv/bin/python bench/bench_bulk_revoke.py
         [--certificates N] [--batch B]
@@ -9,12 +9,17 @@ its key ceremony, and N valid person certificates of that agency, one person eac
 the CA's issuing authority (seeded like bench/bench_field_crypto.py's `seed_certificates`: on
 PostgreSQL the people and certificates by SQL, then each certificate given the issuer and the
 DER of one the CA really issued), every other one on a USB token handed to its subscriber
-(so half the revocations open a device's return obligation). Then, timed:
+(so half the revocations open a device's return obligation). Then, timed, what the CA operators do from the certificate register:
 
-1. the certificates revoked in batches of B (`--batch`, else PORTAL_BULK_BATCH, else 500),
-   each batch one `certificate_revoke_many(publish_crl=False)`: its own transaction, a fixed
-   number of statements;
-2. one `crl_publish` of the issuing CA at the end.
+1. the bulk job confirmed from the register's search (`bulk_job_create`, register
+   "certificates", the agency's filter): its N items snapshotted from the filter, and, being
+   above the approval rule's count, one approval request;
+2. a second CA operator's approval (`approval_approve`) and its run (`approval_run`: the job
+   queued);
+3. the worker's body (`bulk_job_run`, run here in process): batches of B (`--batch`, else
+   PORTAL_BULK_BATCH, else 500), each one `certificate_revoke_many(publish_crl=False)` in
+   its own transaction, a fixed number of statements, and each item's outcome;
+4. the one CRL publication the job queues at its end, run here (`crl_publish`).
 
 Prints certificates/s, SQL statements per certificate and per batch, the time of the
 revocations and of the CRL, "goal met"/"goal NOT met"; then checks every certificate was
@@ -131,42 +136,61 @@ def run(args, connection) -> int:
     from cryptography import x509
     from django.db.models import Count
 
+    from agencies.choices import Role
+    from agencies.models import Membership
+    from approvals.services import approval_approve, approval_run
+    from bulk.choices import BulkAction, ItemStatus
+    from bulk.services import bulk_job_create, bulk_job_run
     from certificates.choices import CertEventKind, RevocationReason
-    from certificates.models import CertificateEvent
+    from certificates.models import Certificate, CertificateEvent
     from certificates.services import certificate_revoke_many, crl_publish
     from portal.audit import audit_verify
     from portal.models import AuditEvent
+    from tests import factories as f
 
     n, size = args.certificates, args.batch
     print(f"seeding {n:,} valid certificates …", flush=True)
     with Clock() as seeding:
         operator, issuer, ids = build(n)
     print(f"  seeded in {seeding.wall:.1f} s", flush=True)
-    batches = [ids[start : start + size] for start in range(0, len(ids), size)]
-    note = "Theo văn bản số 7/QĐ-CTS"
+    on_tokens = len(ids[::2])
+    os.environ["PORTAL_BULK_BATCH"] = str(size)
+    from django.conf import settings
+
+    settings.PORTAL_BULK_BATCH = size
+    settings.PORTAL_BULK_MAX_ITEMS = max(settings.PORTAL_BULK_MAX_ITEMS, n)
+    approver = f.UserFactory(username="bench_ca_operator_two", email="hai@bench.gov.vn")
+    Membership.objects.create(user=approver, role=Role.CA_OPERATOR, organization=f.CAOrgFactory())
+    agency_id = Certificate.objects.get(pk=ids[0]).agency_id
     counter = Counter()
-    revoked = refused = 0
-    why: dict[str, int] = {}
-    print(f"revoking {n:,} certificates in {len(batches)} batches of {size} …", flush=True)
+    print(f"revoking {n:,} certificates found by a search, batches of {size} …", flush=True)
     load_before = os.getloadavg()[0]
     with Clock() as total, connection.execute_wrapper(counter):
+        with Clock() as confirming:
+            job = bulk_job_create(
+                register="certificates",
+                query=f"agency={agency_id}&status=valid",
+                action=BulkAction.REVOKE,
+                params={"reason": RevocationReason.RETIRED},
+                reason="Theo văn bản số 7/QĐ-CTS",
+                by=operator,
+            )
+            approval_approve(approval=job.approval, by=approver)
+            approval_run(approval_id=job.approval_id)
         with Clock() as revoking:
-            for batch in batches:
-                outcome = certificate_revoke_many(
-                    certificate_ids=batch,
-                    by=operator,
-                    reason=RevocationReason.RETIRED,
-                    note=note,
-                    publish_crl=False,
-                )
-                revoked += len(outcome.revoked)
-                refused += len(outcome.refused)
-                for error in outcome.refused.values():
-                    why[error.code] = why.get(error.code, 0) + 1
+            job = bulk_job_run(job_id=job.pk)
         revocation_statements = counter.n
         with Clock() as publishing:
             crl = crl_publish(authority=issuer)
     load_after = os.getloadavg()[0]
+    # what the search found: the N seeded and the one the CA issued as their template
+    ids = list(job.items.values_list("object_id", flat=True))
+    n = len(ids)
+    batches = [ids[start : start + size] for start in range(0, len(ids), size)]
+    items = job.items.values_list("status", flat=True)
+    revoked = sum(1 for status in items if status == ItemStatus.DONE)
+    refused = len(items) - revoked
+    why = {}
 
     entries = sum(1 for _entry in x509.load_der_x509_crl(bytes(crl.der)))
     once = (
@@ -199,14 +223,16 @@ def run(args, connection) -> int:
         and again == 0
         and verified.ok
     )
-    met = correct and seconds <= GOAL_SECONDS and n >= 10_000
+    met = correct and seconds <= GOAL_SECONDS and n >= args.certificates >= 10_000
     print()
     print(
-        f"Database: {connection.vendor}; {n:,} certificates ({len(ids[::2]):,} on tokens), "
+        f"Database: {connection.vendor}; {n:,} certificates ({on_tokens:,} on tokens), "
         f"batches of {size}; load average {load_before:.1f} → {load_after:.1f} on "
         f"{os.cpu_count()} CPUs"
     )
     print(
+        f"Confirmation from the search and approval: {job.total:,} items in "
+        f"{confirming.wall:.2f} s\n"
         f"Revocations: {revoked:,} revoked, {refused} refused{f' {why}' if why else ''} in {revoking.wall:.2f} s wall, "
         f"{revoking.cpu:.2f} s CPU ({n / revoking.wall:,.0f} certificates/s); "
         f"{revocation_statements:,} SQL statements ({revocation_statements / max(n, 1):.3f} a "
