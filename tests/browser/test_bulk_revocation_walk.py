@@ -143,7 +143,9 @@ def test_a_ca_operator_revokes_a_merged_agencys_300_certificates_with_a_second_a
         expect(page.locator("#bulk-progress .import-count")).to_contain_text(
             f"Đã xử lý {COUNT} / {COUNT} — thành công {COUNT}, không thực hiện được 0, bỏ qua 0"
         )
-        assert len(polls) >= 2, polls
+        # 0 / 300 became 300 / 300 without a reload: htmx's polling brought it (the six
+        # batches often end within one poll, so no intermediate count is asserted).
+        assert polls, "the job page did not poll"
         screenshot(page, "bulk-5-done")
 
         # The CRL publication the job queued at its end: the issuing CA's current CRL.
