@@ -100,3 +100,25 @@ def too_many_message(cap: int) -> str:
         "Bộ lọc tìm thấy hơn %(cap)s đối tượng: một việc hàng loạt nhận tối đa %(cap)s. "
         "Hãy lọc hẹp hơn (theo cơ quan, tỉnh, trạng thái…) rồi thực hiện từng phần."
     ) % {"cap": f"{cap:,}".replace(",", ".")}
+
+
+def filter_terms(query: str, user) -> list[tuple[str, str]]:
+    """The job's filter as a person reads it: (label, value) for each field it sets, choices
+    and organisations by their names ("Cơ quan quản lý", "Sở Y tế tỉnh Lai Châu"), not ids."""
+    filterset = _filterset(query, user)
+    form = filterset.form
+    valid = form.is_valid()
+    terms = []
+    for name, formfield in form.fields.items():
+        raw = [v for v in filterset.data.getlist(name) if v not in ("", None)]
+        if not raw:
+            continue
+        value = form.cleaned_data.get(name) if valid else None
+        if value in (None, ""):
+            shown = ", ".join(raw)
+        elif hasattr(formfield, "queryset"):
+            shown = str(value)
+        else:
+            shown = str(dict(getattr(formfield, "choices", ())).get(value, value))
+        terms.append((str(formfield.label), shown))
+    return terms

@@ -104,7 +104,13 @@ def detail(request, pk: int):
     ).only("pk", "serial", "common_name", "status")
     by_id = {c.pk: c for c in certificates}
     rows = [(item, by_id.get(item.object_id)) for item in page.object_list]
-    context = {**_context(job), "page": page, "rows": rows, "letters": letters_of(job)}
+    context = {
+        **_context(job),
+        "page": page,
+        "rows": rows,
+        "letters": letters_of(job),
+        "filter_terms": selection.filter_terms(job.query, request.user),
+    }
     return render(request, "bulk/detail.html", context)
 
 

@@ -81,6 +81,10 @@ def certificate_list(request):
         **paging,
     }
     if request.htmx:
+        # The filter bar is not in the fragment, yet its agency choices follow the province
+        # chosen (agency_choices_within_scope): its select comes along, swapped out of band.
+        filterset.form.fields["agency"].widget.attrs["hx-swap-oob"] = "true"
+        context["agency_out_of_band"] = True
         return render(request, "certificates/partials/_certificate_table.html", context)
     return render(request, "certificates/certificate_list.html", context)
 

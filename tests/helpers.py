@@ -255,18 +255,18 @@ def totp_code(user) -> str:
 
 
 def browser_second_step(page, base_url: str, username: str) -> None:
-    """In a browser that has just sent a demo account's password: type the current code of the
-    demo authenticator when the account has a second factor (agencies/demo.py)."""
+    """In a browser that has just sent an account's password: type the current code of its
+    authenticator when the account has one (the demo's, agencies/demo.py, or a test's own
+    account enrolled with `enrol_demo_two_factor`)."""
     from django.contrib.auth import get_user_model
 
-    from agencies.demo import DEMO_TWO_FACTOR_USERNAMES
+    from agencies.accounts.twofactor import two_factor_enabled
 
-    if username not in DEMO_TWO_FACTOR_USERNAMES:
+    user = get_user_model().objects.filter(username=username).first()
+    if user is None or not two_factor_enabled(user):
         return
     page.wait_for_url(f"{base_url}/tai-khoan/xac-minh/**")
-    page.get_by_label("Mã xác thực").fill(
-        totp_code(get_user_model().objects.get(username=username))
-    )
+    page.get_by_label("Mã xác thực").fill(totp_code(user))
     page.get_by_role("button", name="Xác nhận").click()
 
 

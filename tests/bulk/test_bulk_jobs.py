@@ -3,9 +3,11 @@ finds within the requester's scope, capped; a revocation below the approval thre
 at once, above it waits for a second CA operator; a refused approval cancels the job; a job
 stopped mid-way resumes without taking a done item again."""
 
+import re
 from datetime import timedelta
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone
 
 from approvals.choices import ApprovalAction, ApprovalStatus
@@ -18,6 +20,7 @@ from certificates.choices import CertStatus, RevocationReason
 from certificates.models import Certificate, CertificateEvent
 from portal.errors import DomainError
 from tests.bulk.world import certificates_of, organization_certificate, second_ca_operator
+from tests.helpers import sign_in
 
 pytestmark = pytest.mark.django_db
 KEY = RevocationReason.KEY_COMPROMISE
@@ -141,3 +144,19 @@ def test_a_job_stopped_mid_way_resumes_without_touching_done_items(cast, ca, set
     events = CertificateEvent.objects.filter(certificate_id__in=first, kind="revoked")
     assert events.count() == 20
     assert CertificateEvent.objects.filter(kind="revoked").count() == 44
+
+
+def test_the_job_page_reads_its_filter_in_words(client, cast):
+    """The approver and the requester read what was selected by names, not the query's ids."""
+    certificates_of(cast.agency_a, 3)
+    job = _create(cast, f"province={cast.province_1.pk}&agency={cast.agency_a.pk}&status=valid")
+    sign_in(client, second_ca_operator(cast))
+
+    page = client.get(reverse("bulk:detail", args=[job.pk])).content.decode()
+
+    shown = re.search(r'<dd id="bulk-filter">(.*?)</dd>', page, re.S).group(1)
+    assert shown == (
+        "Tỉnh, thành phố: Tỉnh Lai Châu; Cơ quan quản lý: Sở Tài chính tỉnh Lai Châu; "
+        "Trạng thái: Còn hiệu lực"
+    )
+    assert f"<code>{job.query}</code>" not in page  # the ids only in the link to the register

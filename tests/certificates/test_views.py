@@ -233,6 +233,26 @@ def test_htmx_gets_only_the_table(client, cast, registry):
     assert registry["a_person"].serial.encode() in response.content
 
 
+def test_htmx_brings_the_agency_choices_of_the_province_chosen(client, cast, registry):
+    """The filter bar is not in the fragment: without its agency select swapped out of band,
+    a CA operator who chose a province would still be offered the ministries only."""
+    sign_in(client, cast.ca_operator)
+
+    response = client.get(
+        reverse("certificates:list"),
+        {"province": cast.province_1.pk},
+        headers={"HX-Request": "true"},
+    )
+
+    select = re.search(r'<select name="agency"[^>]*>.*?</select>', response.content.decode(), re.S)
+    assert select is not None
+    assert 'id="id_agency"' in select.group(0) and 'hx-swap-oob="true"' in select.group(0)
+    assert f'value="{cast.agency_a.pk}"' in select.group(0)
+    assert f'value="{cast.agency_c.pk}"' not in select.group(0)
+    full = client.get(reverse("certificates:list"), {"province": cast.province_1.pk})
+    assert b"hx-swap-oob" not in full.content
+
+
 @pytest.mark.parametrize("who", ["ca_operator", "clerk_a", "officer_1"])
 def test_the_list_costs_the_same_queries_for_10_or_100_rows(client, cast, who):
     token = f.DeviceFactory(agency=cast.agency_a)
