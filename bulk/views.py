@@ -117,4 +117,10 @@ def detail(request, pk: int):
 @login_required
 @require_GET
 def progress(request, pk: int):
-    return render(request, "bulk/partials/_progress.html", _context(_job(request, pk)))
+    context = _context(_job(request, pk))
+    response = render(request, "bulk/partials/_progress.html", context)
+    if request.htmx and not context["running"]:
+        # The job has just ended under a polling page: reload it once, so that its list of
+        # items shows each outcome rather than "waiting".
+        response["HX-Refresh"] = "true"
+    return response

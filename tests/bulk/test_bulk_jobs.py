@@ -160,3 +160,15 @@ def test_the_job_page_reads_its_filter_in_words(client, cast):
         "Trạng thái: Còn hiệu lực"
     )
     assert f"<code>{job.query}</code>" not in page  # the ids only in the link to the register
+
+
+def test_a_polled_progress_reloads_the_page_once_the_job_has_ended(client, cast, ca):
+    certificates_of(cast.agency_a, 3, issuer=ca.issuing)
+    job = _create(cast, f"agency={cast.agency_a.pk}")
+    sign_in(client, cast.ca_operator)
+    url = reverse("bulk:progress", args=[job.pk])
+    assert "HX-Refresh" not in client.get(url, headers={"HX-Request": "true"})
+    bulk_job_run(job_id=job.pk)
+    ended = client.get(url, headers={"HX-Request": "true"})
+    assert ended["HX-Refresh"] == "true"
+    assert 'hx-trigger="every 1s"' not in ended.content.decode()
