@@ -52,6 +52,10 @@ def approval_rule(*, action: str, organization: Organization | None = None) -> R
     """The rule for `action` at `organization`: the most specific `ApprovalRule` (the
     organisation's own, then the nearest above it, then the national one), else the default."""
     rules = ApprovalRule.objects.filter(action=action).select_related("organization")
+    return _most_specific(action, list(rules), organization)
+
+
+def _most_specific(action: str, rules: list[ApprovalRule], organization) -> Rule:
     best, depth = None, -1
     for rule in rules:
         if rule.organization is None:
@@ -74,6 +78,22 @@ def approval_needed(*, action: str, organization: Organization | None = None, co
     person."""
     rule = approval_rule(action=action, organization=organization)
     return rule.required and count > rule.above
+
+
+def approval_needed_in(*, action: str, organization_ids, count: int = 1) -> bool:
+    """Whether carrying out `action` at once on `count` objects belonging to the organisations
+    `organization_ids` needs a second person: when the rule at any of them says so, so that
+    objects of several organisations follow the strictest of their rules (adding another
+    organisation's object never lifts one); with none, the national rule. Two queries."""
+    ids = {pk for pk in organization_ids if pk is not None}
+    if not ids:
+        return approval_needed(action=action, count=count)
+    rules = list(ApprovalRule.objects.filter(action=action).select_related("organization"))
+    for organization in Organization.objects.filter(pk__in=ids).only("pk", "path"):
+        rule = _most_specific(action, rules, organization)
+        if rule.required and count > rule.above:
+            return True
+    return False
 
 
 def _clean_text(text: str, *, required: bool, what: str) -> str:

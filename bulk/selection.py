@@ -67,7 +67,7 @@ class Preview:
     sample: list = field(default_factory=list)
     subject_kinds: list[str] = field(default_factory=list)
     reasons: list[tuple[str, str]] = field(default_factory=list)
-    organizations: int = 0  # how many are organisations' certificates (always approved)
+    organizations: int = 0  # how many are organisations' certificates (approved by default)
     too_many: bool = False
     cap: int = 0
 

@@ -6,14 +6,11 @@ one CRL per issuing CA at its end (docs/bulk.md)."""
 
 from django.utils.translation import gettext as _
 
-from approvals.choices import ApprovalAction
-from approvals.services import approval_needed
 from bulk.actions.base import ActionSpec, Outcome
 from bulk.choices import BulkAction, ItemStatus, Register
 from bulk.selection import revocation_reasons
-from certificates.choices import SubjectKind
 from certificates.models import Certificate
-from certificates.services import certificate_revoke_many
+from certificates.services import certificate_revoke_many, revocation_approval_action
 from certificates.services.common import publish_crl_after_commit
 from portal.errors import DomainError
 
@@ -33,11 +30,8 @@ def _clean(rows, params: dict, by) -> dict:
 
 
 def _approval(rows, total: int, params: dict):
-    if rows.filter(subject_kind=SubjectKind.ORGANIZATION).exists():
-        return ApprovalAction.REVOKE_ORGANIZATION
-    if approval_needed(action=ApprovalAction.REVOKE_BATCH, count=total):
-        return ApprovalAction.REVOKE_BATCH
-    return None
+    # the rules of the selected certificates' agencies, as a registration's (docs/approvals.md)
+    return revocation_approval_action(rows, count=total)
 
 
 def _describe(params: dict) -> str:

@@ -11,15 +11,22 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from approvals.choices import ApprovalAction
-from approvals.services import approval_needed
 from bulk import selection, services
-from bulk.actions import actions_for
+from bulk.actions import ACTIONS, actions_for
 from bulk.choices import BulkAction, Register
 from bulk.models import BulkItem, BulkJob
 from portal.api.pagination import NumberedPage
 from portal.api.schema import problems
 from portal.errors import DomainError
+
+
+def _revocation_approval(data, user, preview):
+    """What a revocation of the previewed selection would wait for: the job's own decision
+    (`bulk.actions.revoke`, the rules of the selected certificates' agencies)."""
+    spec = ACTIONS[BulkAction.REVOKE]
+    rows, _kept = selection.register_rows(register=data["register"], query=data["query"], user=user)
+    return spec.approval(spec.restrict(rows, user), preview.count, {})
+
 
 BULK_PROBLEMS = problems(status_404=_("Không có việc hàng loạt này trong phạm vi của bạn."))
 
@@ -102,10 +109,7 @@ class BulkJobViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
                     "revocation_reasons": [value for value, _label in preview.reasons],
                     "organizations": preview.organizations,
                     "approval_needed": data["action"] == BulkAction.REVOKE
-                    and (
-                        bool(preview.organizations)
-                        or approval_needed(action=ApprovalAction.REVOKE_BATCH, count=preview.count)
-                    ),
+                    and _revocation_approval(data, request.user, preview) is not None,
                 }
             )
         job = services.bulk_job_create(

@@ -36,6 +36,7 @@ from certificates.services.publication import (
 from certificates.services.registered import (
     certificate_revocation_carry_out,
     certificate_revocation_register,
+    revocation_approval_action,
 )
 from certificates.services.revocation import (
     RevocationOutcome,
@@ -69,6 +70,7 @@ __all__ = [
     "certificate_revoke_many",
     "certificate_revocation_carry_out",
     "certificate_revocation_register",
+    "revocation_approval_action",
     "certificate_signing_material",
     "crl_current",
     "crl_publish",

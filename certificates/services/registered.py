@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -21,7 +22,7 @@ from agencies.access import scope_for
 from agencies.choices import Role
 from agencies.validators import nfc
 from approvals.choices import ApprovalAction
-from approvals.services import approval_needed, approval_request
+from approvals.services import approval_needed_in, approval_request
 from certificates.choices import RevocationReason, RevocationRequester, SubjectKind
 from certificates.exceptions import CertificateError
 from certificates.models import Certificate, RegisteredRevocation
@@ -107,7 +108,10 @@ def certificate_revocation_register(
             created_by=by,
         )
         registered.certificates.set(certificates)
-        action = _approval_action(certificates)
+        action = revocation_approval_action(
+            Certificate.objects.filter(pk__in=[c.pk for c in certificates]),
+            count=len(certificates),
+        )
         if action is not None:
             now = timezone.now()
             for certificate in certificates:  # refused now rather than when approved
@@ -136,15 +140,27 @@ def certificate_revocation_register(
     return registered
 
 
-def _approval_action(certificates: Sequence[Certificate]) -> str | None:
-    """Which second person's approval the revocation needs (docs/approvals.md): any
-    organisation's certificate (its digital seal), or more certificates than the rule lets one
-    person revoke; None when one CA operator may revoke them at once."""
-    if any(c.subject_kind == SubjectKind.ORGANIZATION for c in certificates) and approval_needed(
-        action=ApprovalAction.REVOKE_ORGANIZATION
+def revocation_approval_action(certificates: QuerySet[Certificate], *, count: int | None = None):
+    """Which second person's approval revoking `certificates` at once needs (docs/approvals.md),
+    by the rules of the agencies they belong to (the strictest of them, `approval_needed_in`):
+    `REVOKE_ORGANIZATION` for organisations' certificates (their digital seals), else
+    `REVOKE_BATCH` for more certificates than the rule lets one person revoke; None when one
+    CA operator may revoke them at once. `count`: their number, when the caller knows it.
+    Shared by a registration here and a bulk revocation job (`bulk.actions.revoke`)."""
+    certificates = certificates.order_by()
+    seals = certificates.filter(subject_kind=SubjectKind.ORGANIZATION)
+    seal_agencies = set(seals.values_list("agency_id", flat=True).distinct())
+    if seal_agencies and approval_needed_in(
+        action=ApprovalAction.REVOKE_ORGANIZATION,
+        organization_ids=seal_agencies,
+        count=seals.count(),
     ):
         return ApprovalAction.REVOKE_ORGANIZATION
-    if approval_needed(action=ApprovalAction.REVOKE_BATCH, count=len(certificates)):
+    if approval_needed_in(
+        action=ApprovalAction.REVOKE_BATCH,
+        organization_ids=set(certificates.values_list("agency_id", flat=True).distinct()),
+        count=certificates.count() if count is None else count,
+    ):
         return ApprovalAction.REVOKE_BATCH
     return None
 

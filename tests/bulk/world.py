@@ -38,6 +38,7 @@ def organization_certificate(agency, *, issuer=None) -> Certificate:
         subject_organization=agency,
         agency=agency,
         issuer=issuer,
+        der=b"\x30\x00" if issuer is not None else b"",  # as certificates_of's
     )
 
 
