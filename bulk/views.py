@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from bulk import selection, services
-from bulk.actions import actions_for, letters_of
+from bulk.actions import actions_for, letters_of, revocation_waits_for
 from bulk.choices import TERMINAL_STATUSES, Register
 from bulk.forms import BulkConfirmForm
 from bulk.models import BulkJob
@@ -72,8 +72,16 @@ def new(request):
                 )
                 return redirect("bulk:detail", pk=job.pk)
         status = 400
+    revoking = "revoke" in actions and preview.count and not preview.too_many
+    rows = (
+        selection.register_rows(register=Register.CERTIFICATES, query=query, user=request.user)[0]
+        if revoking
+        else None
+    )
     context = {
         "preview": preview,
+        # what a revocation of this selection would wait for, by the approval rules
+        "revocation_waits": revoking and revocation_waits_for(rows, request.user, preview.count),
         "form": form,
         "too_many": selection.too_many_message(preview.cap) if preview.too_many else "",
         "register_url": f"?{preview.query}" if preview.query else "",

@@ -12,7 +12,14 @@ ACTIONS: dict[str, ActionSpec] = {
     spec.action: spec for spec in (REVOKE, DRAFT_REVOKE, DRAFT_RENEW, REMIND)
 }
 
-__all__ = ["ACTIONS", "ActionSpec", "Outcome", "actions_for", "letters_of"]
+__all__ = [
+    "ACTIONS",
+    "ActionSpec",
+    "Outcome",
+    "actions_for",
+    "letters_of",
+    "revocation_waits_for",
+]
 
 
 def actions_for(user, register: str = Register.CERTIFICATES) -> list[str]:
@@ -23,3 +30,11 @@ def actions_for(user, register: str = Register.CERTIFICATES) -> list[str]:
         for action, spec in ACTIONS.items()
         if register in spec.registers and spec.allowed(scope)
     ]
+
+
+def revocation_waits_for(rows, user, count: int) -> str | None:
+    """The approval a revocation of the selection `rows` would wait for (an approval action),
+    or None: the job's own decision (`bulk.actions.revoke`, the rules of the selected
+    certificates' agencies), for the preview of the page and of the API."""
+    spec = ACTIONS[REVOKE.action]
+    return spec.approval(spec.restrict(rows, user), count, {})

@@ -12,21 +12,12 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from bulk import selection, services
-from bulk.actions import ACTIONS, actions_for
+from bulk.actions import actions_for, revocation_waits_for
 from bulk.choices import BulkAction, Register
 from bulk.models import BulkItem, BulkJob
 from portal.api.pagination import NumberedPage
 from portal.api.schema import problems
 from portal.errors import DomainError
-
-
-def _revocation_approval(data, user, preview):
-    """What a revocation of the previewed selection would wait for: the job's own decision
-    (`bulk.actions.revoke`, the rules of the selected certificates' agencies)."""
-    spec = ACTIONS[BulkAction.REVOKE]
-    rows, _kept = selection.register_rows(register=data["register"], query=data["query"], user=user)
-    return spec.approval(spec.restrict(rows, user), preview.count, {})
-
 
 BULK_PROBLEMS = problems(status_404=_("Không có việc hàng loạt này trong phạm vi của bạn."))
 
@@ -109,7 +100,14 @@ class BulkJobViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
                     "revocation_reasons": [value for value, _label in preview.reasons],
                     "organizations": preview.organizations,
                     "approval_needed": data["action"] == BulkAction.REVOKE
-                    and _revocation_approval(data, request.user, preview) is not None,
+                    and revocation_waits_for(
+                        selection.register_rows(
+                            register=data["register"], query=data["query"], user=request.user
+                        )[0],
+                        request.user,
+                        preview.count,
+                    )
+                    is not None,
                 }
             )
         job = services.bulk_job_create(

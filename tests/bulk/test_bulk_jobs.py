@@ -172,3 +172,16 @@ def test_a_polled_progress_reloads_the_page_once_the_job_has_ended(client, cast,
     ended = client.get(url, headers={"HX-Request": "true"})
     assert ended["HX-Refresh"] == "true"
     assert 'hx-trigger="every 1s"' not in ended.content.decode()
+
+
+def test_the_preview_says_a_revocation_would_wait_for_approval_by_the_rules(client, cast):
+    from approvals.choices import ApprovalAction
+    from approvals.models import ApprovalRule
+
+    certificates_of(cast.agency_a, 60)
+    sign_in(client, cast.ca_operator)
+    url = reverse("bulk:new") + f"?agency={cast.agency_a.pk}"
+    waits = "chờ một cán bộ Cục CTS&BMTT khác phê duyệt"
+    assert waits in client.get(url).content.decode()
+    ApprovalRule.objects.create(action=ApprovalAction.REVOKE_BATCH, above=1000)
+    assert waits not in client.get(url).content.decode()
