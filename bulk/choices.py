@@ -5,9 +5,11 @@ from django.utils.translation import gettext_lazy as _
 
 
 class Register(models.TextChoices):
-    """The registers a bulk job may select from: the certificate register for now."""
+    """The registers a bulk job may select from (docs/bulk.md, "Registers")."""
 
     CERTIFICATES = "certificates", _("Sổ đăng ký chứng thư số")
+    DEVICES = "devices", _("Thiết bị lưu khóa bí mật")
+    LETTERS = "letters", _("Văn bản đề nghị")
 
 
 class BulkAction(models.TextChoices):
@@ -15,6 +17,7 @@ class BulkAction(models.TextChoices):
     DRAFT_REVOKE = "draft_revoke", _("Lập dự thảo Mẫu 05 (thu hồi)")
     DRAFT_RENEW = "draft_renew", _("Lập dự thảo Mẫu 04 (gia hạn)")
     REMIND = "remind", _("Nhắc cơ quan quản lý")
+    REMIND_RETURN = "remind_return", _("Nhắc bàn giao lại thiết bị (Mẫu 08)")
 
 
 class JobStatus(models.TextChoices):

@@ -1,6 +1,6 @@
 """What a bulk job selects: the rows a register's own FilterSet finds within the user's scope
-(the same FilterSet as the register's page and API), and what a preview shows of them
-(docs/bulk.md). Reads only."""
+(the same FilterSet as the register's page and API, `bulk.registers`), and what a preview
+shows of them (docs/bulk.md). Reads only."""
 
 from dataclasses import dataclass, field
 from types import SimpleNamespace
@@ -10,11 +10,17 @@ from django.db.models import QuerySet
 from django.http import QueryDict
 from django.utils.translation import gettext as _
 
-from bulk.choices import Register
-from certificates.choices import REASONS_BY_SUBJECT_KIND, RevocationReason, SubjectKind
-from certificates.filters import CertificateFilterSet
-from certificates.models import Certificate
+from bulk.registers import RegisterSpec, register_spec, revocation_reasons
 from portal.errors import DomainError
+
+__all__ = [
+    "Preview",
+    "filter_terms",
+    "preview",
+    "register_rows",
+    "revocation_reasons",
+    "too_many_message",
+]
 
 SAMPLE_SIZE = 10
 
@@ -23,18 +29,15 @@ def max_items() -> int:
     return settings.PORTAL_BULK_MAX_ITEMS
 
 
-def _filterset(query: str, user) -> CertificateFilterSet:
+def _filterset(spec: RegisterSpec, query: str, user):
     data = QueryDict(query or "", mutable=False)
-    base = Certificate.objects.visible_to(user)
-    return CertificateFilterSet(data, queryset=base, request=SimpleNamespace(user=user))
+    return spec.filterset(data, queryset=spec.base(user), request=SimpleNamespace(user=user))
 
 
 def register_rows(*, register: str, query: str, user) -> tuple[QuerySet, str]:
     """The rows `query` finds in `register` within `user`'s scope, and the query reduced to
     the filter's own fields (what the job stores). An invalid filter is refused in words."""
-    if register != Register.CERTIFICATES:
-        raise DomainError(_("Sổ này không có thao tác hàng loạt."), code="register")
-    filterset = _filterset(query, user)
+    filterset = _filterset(register_spec(register), query, user)
     if not filterset.is_valid():
         errors = "; ".join(
             f"{filterset.form.fields[name].label}: {' '.join(messages)}"
@@ -51,20 +54,20 @@ def register_rows(*, register: str, query: str, user) -> tuple[QuerySet, str]:
     return filterset.qs.order_by(), kept.urlencode()
 
 
-def revocation_reasons(subject_kinds) -> list[tuple[str, str]]:
-    """The Art. 17 cases that apply to every kind of subscriber among `subject_kinds` (a
-    renewal's "superseded" never: it is the portal's own)."""
-    allowed = set(RevocationReason.values) - {RevocationReason.SUPERSEDED}
-    for kind in subject_kinds:
-        allowed &= set(REASONS_BY_SUBJECT_KIND.get(kind, ()))
-    return [(value, label) for value, label in RevocationReason.choices if value in allowed]
+@dataclass
+class SampleRow:
+    key: str
+    url: str
+    cells: list[str]
 
 
 @dataclass
 class Preview:
+    register: RegisterSpec
     query: str
     count: int
     sample: list = field(default_factory=list)
+    rows: list[SampleRow] = field(default_factory=list)
     subject_kinds: list[str] = field(default_factory=list)
     reasons: list[tuple[str, str]] = field(default_factory=list)
     organizations: int = 0  # how many are organisations' certificates (approved by default)
@@ -74,24 +77,27 @@ class Preview:
 
 def preview(*, register: str, query: str, user) -> Preview:
     """How many rows the filter finds, the first few, and what may be done to them."""
+    spec = register_spec(register)
     rows, kept = register_rows(register=register, query=query, user=user)
     cap = max_items()
     count = rows.count()
-    kinds = sorted(set(rows.values_list("subject_kind", flat=True).distinct()))
-    sample = list(
-        rows.select_related("agency").defer("der").order_by("-not_before", "-pk")[:SAMPLE_SIZE]
-    )
+    sample = list(spec.sample(rows)[:SAMPLE_SIZE])
     return Preview(
+        register=spec,
         query=kept,
         count=count,
         sample=sample,
-        subject_kinds=kinds,
-        reasons=revocation_reasons(kinds),
-        organizations=rows.filter(subject_kind=SubjectKind.ORGANIZATION).count()
-        if SubjectKind.ORGANIZATION in kinds
-        else 0,
+        rows=[
+            SampleRow(
+                key=spec.key(obj),
+                url=spec.object_url(obj),
+                cells=[str(column.cell(obj)) for column in spec.columns],
+            )
+            for obj in sample
+        ],
         too_many=count > cap,
         cap=cap,
+        **spec.facts(rows),
     )
 
 
@@ -102,10 +108,10 @@ def too_many_message(cap: int) -> str:
     ) % {"cap": f"{cap:,}".replace(",", ".")}
 
 
-def filter_terms(query: str, user) -> list[tuple[str, str]]:
+def filter_terms(register: str, query: str, user) -> list[tuple[str, str]]:
     """The job's filter as a person reads it: (label, value) for each field it sets, choices
     and organisations by their names ("Cơ quan quản lý", "Sở Y tế tỉnh Lai Châu"), not ids."""
-    filterset = _filterset(query, user)
+    filterset = _filterset(register_spec(register), query, user)
     form = filterset.form
     valid = form.is_valid()
     terms = []

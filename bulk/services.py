@@ -22,10 +22,11 @@ from agencies.validators import nfc
 from approvals.choices import ApprovalStatus
 from approvals.models import Approval
 from approvals.services import approval_request
-from bulk.actions import ACTIONS, actions_for
+from bulk.actions import action_spec, actions_for
 from bulk.choices import ACTIVE_STATUSES, BulkAction, ItemStatus, JobStatus
 from bulk.lifecycle import MOVES
 from bulk.models import BulkItem, BulkJob
+from bulk.registers import register_spec
 from bulk.selection import max_items, register_rows
 from bulk.selection import too_many_message as _too_many
 from portal.audit import audit_record
@@ -107,6 +108,10 @@ def bulk_job_create(
     certificate) the job waits for the approval, otherwise it is queued at once."""
     if action not in BulkAction.values:
         raise DomainError(_("Thao tác không hợp lệ."), code="action")
+    register_spec(register)  # a register without bulk actions is refused in words
+    spec = action_spec(register, action)
+    if spec is None:
+        raise DomainError(_("Sổ này không có thao tác này."), code="register")
     if action not in actions_for(by, register):
         raise DomainError(
             _("Bạn không có quyền thực hiện thao tác “%(action)s” hàng loạt.")
@@ -118,9 +123,6 @@ def bulk_job_create(
         raise DomainError(_("Hãy nêu lý do của thao tác hàng loạt."), code="reason")
     if len(reason) > REASON_MAX:
         raise DomainError(_("Lý do dài quá %(n)d ký tự.") % {"n": REASON_MAX}, code="reason")
-    spec = ACTIONS[action]
-    if register not in spec.registers:
-        raise DomainError(_("Sổ này không có thao tác này."), code="register")
     rows, kept = register_rows(register=register, query=query, user=by)
     rows = spec.restrict(rows, by)
     params = spec.clean_params(rows, dict(params or {}), by)
@@ -199,7 +201,7 @@ def _run_batch(job_id: int) -> bool:
         )
         if not pending:
             return False
-        outcome = ACTIONS[job.action].run_batch(job, pending)
+        outcome = action_spec(job.register, job.action).run_batch(job, pending)
         counts = _apply_outcome(job, pending, outcome)
         BulkJob.objects.filter(pk=job.pk).update(
             done_count=F("done_count") + counts[ItemStatus.DONE],
@@ -225,7 +227,7 @@ def _finish(job_id: int, *, failure: str = "") -> BulkJob | None:
         ) % {"done": job.done_count, "failed": job.failed_count, "skipped": job.skipped_count}
         job.save(update_fields=["status", "finished_at", "progress_at", "outcome"])
         if not failure:
-            ACTIONS[job.action].finish(job)
+            action_spec(job.register, job.action).finish(job)
         notify(
             users=[job.requested_by],
             message=_("%(label)s — %(outcome)s")

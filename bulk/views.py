@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
@@ -16,7 +17,7 @@ from bulk.actions import actions_for, letters_of, revocation_waits_for
 from bulk.choices import TERMINAL_STATUSES, Register
 from bulk.forms import BulkConfirmForm
 from bulk.models import BulkJob
-from certificates.models import Certificate
+from bulk.registers import BY_SLUG, REGISTERS
 from portal.errors import DomainError
 
 ITEMS_PER_PAGE = 50
@@ -33,16 +34,21 @@ def _query_of(request) -> str:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def new(request):
-    actions = actions_for(request.user)
+def new(request, slug: str = ""):
+    """The bulk page of a register: /hang-loat/moi/ is the certificates', /hang-loat/moi/<slug>/
+    another's (`bulk.registers`)."""
+    spec = BY_SLUG.get(slug) if slug else REGISTERS[Register.CERTIFICATES]
+    if spec is None:
+        raise Http404
+    actions = actions_for(request.user, spec.register)
     if not actions:
         raise PermissionDenied
     query = request.POST.get("query", "") if request.method == "POST" else _query_of(request)
     try:
-        preview = selection.preview(register=Register.CERTIFICATES, query=query, user=request.user)
+        preview = selection.preview(register=spec.register, query=query, user=request.user)
     except DomainError as exc:
         messages.error(request, exc.message)
-        return redirect("certificates:list")
+        return redirect(spec.list_url)
     form = BulkConfirmForm(
         request.POST if request.method == "POST" else None,
         initial={"query": preview.query},
@@ -54,7 +60,7 @@ def new(request):
         if form.is_valid():
             try:
                 job = services.bulk_job_create(
-                    register=Register.CERTIFICATES,
+                    register=spec.register,
                     query=form.cleaned_data["query"],
                     action=form.cleaned_data["action"],
                     params={"reason": form.cleaned_data["revocation_reason"]},
@@ -74,11 +80,12 @@ def new(request):
         status = 400
     revoking = "revoke" in actions and preview.count and not preview.too_many
     rows = (
-        selection.register_rows(register=Register.CERTIFICATES, query=query, user=request.user)[0]
+        selection.register_rows(register=spec.register, query=query, user=request.user)[0]
         if revoking
         else None
     )
     context = {
+        "spec": spec,
         "preview": preview,
         # what a revocation of this selection would wait for, by the approval rules
         "revocation_waits": revoking and revocation_waits_for(rows, request.user, preview.count),
@@ -100,24 +107,35 @@ def _context(job: BulkJob) -> dict:
     return {"job": job, "running": job.status not in TERMINAL_STATUSES}
 
 
+def _item_rows(spec, items) -> list[tuple]:
+    """(item, its object's short name, name and page) for a page of a job's items: the
+    object read from the job's register, gone objects named by their id only."""
+    found = {obj.pk: obj for obj in spec.items([item.object_id for item in items])}
+    rows = []
+    for item in items:
+        obj = found.get(item.object_id)
+        if obj is None:
+            rows.append((item, f"#{item.object_id}", "", ""))
+        else:
+            rows.append((item, spec.key(obj), spec.name(obj), spec.object_url(obj)))
+    return rows
+
+
 @login_required
 @require_GET
 def detail(request, pk: int):
     job = _job(request, pk)
+    spec = REGISTERS[job.register]
     page = Paginator(job.items.order_by("object_id"), ITEMS_PER_PAGE).get_page(
         request.GET.get("page")
     )
-    certificates = Certificate.objects.filter(
-        pk__in=[item.object_id for item in page.object_list]
-    ).only("pk", "serial", "common_name", "status")
-    by_id = {c.pk: c for c in certificates}
-    rows = [(item, by_id.get(item.object_id)) for item in page.object_list]
     context = {
         **_context(job),
+        "spec": spec,
         "page": page,
-        "rows": rows,
+        "rows": _item_rows(spec, list(page.object_list)),
         "letters": letters_of(job),
-        "filter_terms": selection.filter_terms(job.query, request.user),
+        "filter_terms": selection.filter_terms(job.register, job.query, request.user),
     }
     return render(request, "bulk/detail.html", context)
 

@@ -184,6 +184,8 @@ ROUTES: dict[str, Route] = {
     "certificates:tsa": R(None, "400 400 400 400 400 400 400 400", 5, post=True),
     "certificates:list": R(None, "login 200 200 200 200 200 200 200", 9),
     "bulk:new": R(None, "login 200 403 200 200 200 200 403", 20),
+    # the devices register's (its return reminder: the officer's and the CA operator's)
+    "bulk:new_in": R(at("thiet-bi"), "login 403 403 403 200 200 200 403", 20),
     "bulk:detail": R(GONE, "login 404 404 404 404 404 404 404", 8),
     "bulk:progress": R(GONE, "login 404 404 404 404 404 404 404", 8),
     "certificates:detail": R(SERIAL, "login 200 200 404 200 404 200 404", 9),

@@ -49,7 +49,9 @@ def _nothing(job) -> None:
 @dataclass(frozen=True)
 class ActionSpec:
     action: str
-    registers: tuple[str, ...]
+    # The register it is taken on (an action's name may recur on another register with its
+    # own spec: `remind` on the certificates and on the letters).
+    register: str
     # Whether a user of this scope may take it (their objects are what `visible_to` shows).
     allowed: Callable[[Scope], bool]
     # The action's own parameters, checked against the selection (rows, params, by) → the

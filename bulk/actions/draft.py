@@ -151,7 +151,7 @@ def _allowed(scope) -> bool:
 
 DRAFT_REVOKE = ActionSpec(
     action=BulkAction.DRAFT_REVOKE,
-    registers=(Register.CERTIFICATES,),
+    register=Register.CERTIFICATES,
     allowed=_allowed,
     clean_params=_clean_revoke,
     run_batch=_run,
@@ -160,7 +160,7 @@ DRAFT_REVOKE = ActionSpec(
 )
 DRAFT_RENEW = ActionSpec(
     action=BulkAction.DRAFT_RENEW,
-    registers=(Register.CERTIFICATES,),
+    register=Register.CERTIFICATES,
     allowed=_allowed,
     clean_params=_clean_renew,
     run_batch=_run,

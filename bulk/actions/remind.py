@@ -6,33 +6,18 @@ number of batches or runs (`portal.notifications.notify` with the key
 "bulk_job:<job>:remind:<agency>"), with the number of its certificates the job selected and
 a link to the register filtered to them (which the clerk reads within their own scope)."""
 
-from django.contrib.auth import get_user_model
 from django.db.models import Count
 from django.http import QueryDict
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from agencies.choices import Role
-from agencies.models import Membership, Organization
+from agencies.models import Organization
 from bulk.actions.base import ActionSpec, Outcome
+from bulk.actions.people import nearest_members
 from bulk.choices import BulkAction, Register
 from certificates.models import Certificate
 from portal.notifications import notify
-
-
-def _ancestors(path: str) -> list[int]:
-    """The ids on a materialised path ("/1/7/42/"), the organisation itself last."""
-    return [int(part) for part in path.strip("/").split("/") if part]
-
-
-def _clerks_by_organization(agencies) -> dict[int, set[int]]:
-    wanted = {pk for agency in agencies for pk in _ancestors(agency.path)}
-    clerks: dict[int, set[int]] = {}
-    for user_id, organization_id in Membership.objects.filter(
-        role=Role.AGENCY_CLERK, organization_id__in=wanted, user__is_active=True
-    ).values_list("user_id", "organization_id"):
-        clerks.setdefault(organization_id, set()).add(user_id)
-    return clerks
 
 
 def _register_url(job, agency_id: int) -> str:
@@ -47,7 +32,7 @@ def _run(job, ids: list[int]) -> Outcome:
     for pk in set(ids) - set(found):
         outcome.failed(_("Không còn chứng thư này trong sổ."), pk)
     agencies = Organization.objects.in_bulk(set(found.values()))
-    clerks = _clerks_by_organization(agencies.values())
+    clerks = nearest_members(agencies.values(), Role.AGENCY_CLERK)
     counts = dict(
         Certificate.objects.filter(
             pk__in=job.items.values("object_id"), agency_id__in=list(agencies)
@@ -57,20 +42,18 @@ def _run(job, ids: list[int]) -> Outcome:
         .annotate(n=Count("pk"))
         .values_list("agency_id", "n")
     )
-    people = get_user_model().objects.in_bulk({pk for ids in clerks.values() for pk in ids})
     results: dict[int, tuple[bool, str]] = {}
     for agency_id, agency in agencies.items():
-        chain = [pk for pk in reversed(_ancestors(agency.path)) if clerks.get(pk)]
-        if not chain:
+        users = clerks.get(agency_id)
+        if not users:
             results[agency_id] = (
                 False,
                 _("%(agency)s chưa có cán bộ đầu mối trên cổng: không nhắc được.")
                 % {"agency": agency.name},
             )
             continue
-        users = clerks[chain[0]]
         notify(
-            users=[people[pk] for pk in sorted(users) if pk in people],
+            users=users,
             message=_("Nhắc việc: %(n)s chứng thư số của %(agency)s — %(reason)s")
             % {"n": counts.get(agency_id, 0), "agency": agency.name, "reason": job.reason},
             url=_register_url(job, agency_id),
@@ -89,14 +72,15 @@ def _run(job, ids: list[int]) -> Outcome:
     return outcome
 
 
-def _allowed(scope) -> bool:
+def officer_or_ca(scope) -> bool:
+    """Reminders are the provincial officer's and the CA operator's (docs/bulk.md)."""
     return scope.is_ca or Role.PROVINCIAL_OFFICER in scope.roles
 
 
 REMIND = ActionSpec(
     action=BulkAction.REMIND,
-    registers=(Register.CERTIFICATES,),
-    allowed=_allowed,
+    register=Register.CERTIFICATES,
+    allowed=officer_or_ca,
     clean_params=lambda rows, params, by: {},
     run_batch=_run,
 )

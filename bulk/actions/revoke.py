@@ -69,7 +69,7 @@ def _finish(job) -> None:
 
 REVOKE = ActionSpec(
     action=BulkAction.REVOKE,
-    registers=(Register.CERTIFICATES,),
+    register=Register.CERTIFICATES,
     allowed=lambda scope: scope.is_ca,
     clean_params=_clean,
     run_batch=_run,

@@ -12,7 +12,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from bulk import selection, services
-from bulk.actions import actions_for, revocation_waits_for
+from bulk.actions import action_spec, actions_for, revocation_waits_for
 from bulk.choices import BulkAction, Register
 from bulk.models import BulkItem, BulkJob
 from portal.api.pagination import NumberedPage
@@ -53,7 +53,10 @@ class BulkRequestSerializer(serializers.Serializer):
     register = serializers.ChoiceField(choices=Register.choices, default=Register.CERTIFICATES)
     query = serializers.CharField(
         max_length=4000, required=False, allow_blank=True, default="",
-        help_text=_("Bộ lọc như trang /chung-thu/ đọc, ví dụ: agency=12&status=valid"),
+        help_text=_(
+            "Bộ lọc như trang của sổ đọc (/chung-thu/, /thiet-bi/, /van-ban/), "
+            "ví dụ: agency=12&status=valid"
+        ),
     )  # fmt: skip
     action = serializers.ChoiceField(choices=BulkAction.choices)
     params = serializers.DictField(required=False, default=dict)
@@ -82,6 +85,8 @@ class BulkJobViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         data = BulkRequestSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         data = data.validated_data
+        if action_spec(data["register"], data["action"]) is None:
+            raise DomainError(_("Sổ này không có thao tác này."), code="register")
         if data["action"] not in actions_for(request.user, data["register"]):
             raise DomainError(
                 _("Bạn không có quyền thực hiện thao tác này hàng loạt."), code="forbidden"
@@ -96,7 +101,9 @@ class BulkJobViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
                     "count": preview.count,
                     "max_items": preview.cap,
                     "too_many": preview.too_many,
-                    "sample": [c.serial for c in preview.sample],
+                    # the register's short names: serials, a letter's number (or #id)
+                    "sample": [row.key for row in preview.rows],
+                    "sample_ids": [obj.pk for obj in preview.sample],
                     "revocation_reasons": [value for value, _label in preview.reasons],
                     "organizations": preview.organizations,
                     "approval_needed": data["action"] == BulkAction.REVOKE

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from agencies.access import scope_for
-from agencies.choices import OrgKind
+from agencies.choices import OrgKind, Role
 from agencies.models import Organization
 from devices.choices import TokenState
 from devices.exports import PHONE, export_inventory, inventory_full_export
@@ -70,11 +70,15 @@ def _inventory(request, *, base, title: str, lead: str, fixed: tuple = (), extra
 def device_list(request):
     """Every device the user can see: a clerk their agency's, an officer their province's,
     the CA all, a subscriber their own."""
+    scope = scope_for(request.user)
     return _inventory(
         request,
         base=Device.objects.visible_to(request.user),
         title=_("Thiết bị lưu khóa bí mật"),
         lead=_("Thiết bị trong phạm vi bạn được xem, với trạng thái và hạn bàn giao lại."),
+        # "Thao tác hàng loạt" carries the filter to the bulk page (docs/bulk.md,
+        # "Registers"): the return reminder is the provincial officer's and the CA operator's.
+        extra={"may_bulk": scope.is_ca or Role.PROVINCIAL_OFFICER in scope.roles},
     )
 
 

@@ -8,6 +8,10 @@ from django.utils import timezone
 from agencies.choices import Role
 from certificates.choices import SubjectKind
 from certificates.models import Certificate
+from devices.choices import DeviceKind, DeviceStatus, ReturnReason
+from devices.models import Device, ReturnObligation
+from requests_app.choices import FormKind
+from requests_app.models import CertRequest
 from tests import factories as f
 
 
@@ -46,3 +50,57 @@ def second_ca_operator(cast, username="ca_operator_2"):
     user = f.UserFactory(username=username)
     f.MembershipFactory(user=user, role=Role.CA_OPERATOR, organization=cast.ca_org)
     return user
+
+
+def devices_of(agency, n: int, *, owing: bool = True, start: int = 0, holder=None) -> list[int]:
+    """`n` tokens delivered to `agency` (written in one insert); with `owing`, each with an
+    open return obligation of `agency`, overdue since yesterday. Their ids."""
+    devices = Device.objects.bulk_create(
+        [
+            Device(
+                kind=DeviceKind.USB_TOKEN,
+                serial=f"BR{agency.pk:03d}{start + i:05d}",
+                status=DeviceStatus.AWAITING_RETURN if owing else DeviceStatus.DELIVERED_TO_AGENCY,
+                agency=agency,
+                holder=holder,
+            )
+            for i in range(n)
+        ]
+    )
+    if owing:
+        today = timezone.localdate()
+        ReturnObligation.objects.bulk_create(
+            [
+                ReturnObligation(
+                    device=d,
+                    agency=agency,
+                    reason=ReturnReason.REVOKED,
+                    notified_on=today - timedelta(days=10),
+                    due_on=today - timedelta(days=1),
+                )
+                for d in devices
+            ]
+        )
+    return [d.pk for d in devices]
+
+
+def letters_of(agency, n: int, *, status, by, issued: bool = True, **fields) -> list[int]:
+    """`n` Mẫu 01 letters of `agency` in `status` (written in one insert; `issued`: numbered
+    and dated, so the province sees them). Their ids."""
+    today = timezone.localdate()
+    letters = CertRequest.objects.bulk_create(
+        [
+            CertRequest(
+                form=FormKind.ISSUE_PERSON,
+                agency=agency,
+                status=status,
+                subject=f"Đề nghị cấp chứng thư số đợt {i + 1}",
+                number=f"{i + 1}/STC-CKS" if issued else "",
+                issued_on=today if issued else None,
+                created_by=by,
+                **fields,
+            )
+            for i in range(n)
+        ]
+    )
+    return [letter.pk for letter in letters]

@@ -62,6 +62,10 @@ def cert_request_list(request):
         "can_draft": Role.AGENCY_CLERK in scope.roles,
         "form_kinds": [(value, label, FORM_HELP[value]) for value, label in FormKind.choices],
         "awaiting_signature": _awaiting_signature(user, scope),
+        # "Thao tác hàng loạt" carries the filter to the bulk page (docs/bulk.md,
+        # "Registers"): reminding agencies of their waiting letters is the provincial
+        # officer's and the CA operator's.
+        "may_bulk": scope.is_ca or Role.PROVINCIAL_OFFICER in scope.roles,
     }
     if request.htmx and request.htmx.target == "ket-qua":
         return render(request, "requests_app/drafting/_list_table.html", context)
