@@ -4,6 +4,7 @@ expired, one's own request) is a message on the page, never a 500."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
@@ -16,6 +17,8 @@ from approvals.models import Approval
 from approvals.registry import approval_kind
 from portal.errors import DomainError
 
+PAGE_SIZE = 50  # the oldest first: the most urgent on the first page
+
 
 @login_required
 @require_GET
@@ -25,10 +28,11 @@ def queue(request):
         .select_related("organization", "decided_by")
         .order_by("-requested_at", "-pk")[:50]
     )
+    awaiting = Paginator(services.approvals_awaiting(request.user), PAGE_SIZE)
     return render(
         request,
         "approvals/queue.html",
-        {"awaiting": services.approvals_awaiting(request.user), "mine": mine},
+        {"awaiting": awaiting.get_page(request.GET.get("trang")), "mine": mine},
     )
 
 

@@ -13,7 +13,6 @@ from rest_framework.response import Response
 from agencies.accounts.reauth import reauth_verify
 from approvals import services
 from approvals.models import Approval
-from portal.api.pagination import NumberedPage
 from portal.api.schema import problems
 
 APPROVAL_PROBLEMS = problems(status_404=_("Không có đề nghị này trong phạm vi của bạn."))
@@ -65,13 +64,12 @@ def _valid(serializer_class, request) -> dict:
 
 class ApprovalViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = ApprovalSerializer
-    pagination_class = NumberedPage
 
     def get_queryset(self):
         return (
             Approval.objects.visible_to(self.request.user)
             .select_related("organization", "requested_by", "decided_by")
-            .order_by("-requested_at", "-pk")
+            .order_by("-pk")  # the cursor walks the newest first (docs/api.md §9)
         )
 
     @extend_schema(summary=_("Danh sách đề nghị phê duyệt"), responses={200: ApprovalSerializer})
