@@ -388,6 +388,11 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1",
     # The schema does not describe its own endpoint; the docs page reads it (/api/tai-lieu/).
     "SERVE_INCLUDE_SCHEMA": False,
+    # Two lists of choices share the field name "action": each named in the schema.
+    "ENUM_NAME_OVERRIDES": {
+        "ApprovalActionEnum": "approvals.choices.ApprovalAction",
+        "BulkActionEnum": "bulk.choices.BulkAction",
+    },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         # create → rows → actions, as OpenAPI links (requests_app/api/links.py).

@@ -5,7 +5,7 @@ withdraw one's own. Refusals are the services' (someone decided first, expired, 
 request under any account): 400/409 problems with the Vietnamese message."""
 
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -13,7 +13,7 @@ from rest_framework.response import Response
 from agencies.accounts.reauth import reauth_verify
 from approvals import services
 from approvals.models import Approval
-from portal.api.schema import problems
+from portal.api.schema import documented_reads, problems
 
 APPROVAL_PROBLEMS = problems(status_404=_("Không có đề nghị này trong phạm vi của bạn."))
 
@@ -62,6 +62,7 @@ def _valid(serializer_class, request) -> dict:
     return serializer.validated_data
 
 
+@extend_schema_view(retrieve=documented_reads(ApprovalSerializer)["retrieve"])
 class ApprovalViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = ApprovalSerializer
 
@@ -72,7 +73,10 @@ class ApprovalViewSet(viewsets.ReadOnlyModelViewSet):
             .order_by("-pk")  # the cursor walks the newest first (docs/api.md §9)
         )
 
-    @extend_schema(summary=_("Danh sách đề nghị phê duyệt"), responses={200: ApprovalSerializer})
+    @extend_schema(
+        summary=_("Danh sách đề nghị phê duyệt"),
+        responses={200: ApprovalSerializer(many=True), **problems(400, 401, 404)},
+    )
     def list(self, request, *args, **kwargs):
         if request.query_params.get("cho_toi") == "1":
             return Response(

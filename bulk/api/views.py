@@ -6,7 +6,7 @@ that apply, whether a second person must approve), with `confirm: true` the job 
 Refusals are the services': 403 for an action the caller may not take, 422 otherwise."""
 
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -15,8 +15,7 @@ from bulk import selection, services
 from bulk.actions import action_spec, actions_for, revocation_waits_for
 from bulk.choices import BulkAction, Register
 from bulk.models import BulkItem, BulkJob
-from portal.api.pagination import NumberedPage
-from portal.api.schema import problems
+from portal.api.schema import documented_reads, problems
 from portal.errors import DomainError
 
 BULK_PROBLEMS = problems(status_404=_("Không có việc hàng loạt này trong phạm vi của bạn."))
@@ -64,16 +63,16 @@ class BulkRequestSerializer(serializers.Serializer):
     confirm = serializers.BooleanField(required=False, default=False)
 
 
+@extend_schema_view(**documented_reads(BulkJobSerializer))
 class BulkJobViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     serializer_class = BulkJobSerializer
-    pagination_class = NumberedPage
 
     def get_queryset(self):
         return (
             BulkJob.objects.visible_to(self.request.user)
             .select_related("requested_by")
             .prefetch_related("letters")
-            .order_by("-created_at", "-pk")
+            .order_by("-pk")  # the cursor walks the newest first (docs/api.md §9)
         )
 
     @extend_schema(
@@ -127,9 +126,12 @@ class BulkJobViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         )
         return Response(BulkJobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
 
-    @extend_schema(summary=_("Kết quả từng đối tượng"), responses={200: BulkItemSerializer})
+    @extend_schema(
+        summary=_("Kết quả từng đối tượng"),
+        responses={200: BulkItemSerializer(many=True), **problems(400, 401, 404)},
+    )
     @action(detail=True, methods=["get"], url_path="doi-tuong")
     def items(self, request, pk=None, format=None):
         job = self.get_object()
-        page = self.paginate_queryset(job.items.order_by("object_id"))
+        page = self.paginate_queryset(job.items.all())  # by the cursor's order
         return self.get_paginated_response(BulkItemSerializer(page, many=True).data)
