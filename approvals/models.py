@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from approvals.choices import OPEN_STATUSES, ApprovalAction, ApprovalStatus
 from approvals.querysets import ApprovalQuerySet
+from portal.models import TransitionLog
 
 
 class ApprovalRule(models.Model):
@@ -142,21 +143,9 @@ class Approval(models.Model):
         return f"#{self.pk} · {self.get_action_display()} · {self.object_label}"
 
 
-class ApprovalTransition(models.Model):
+class ApprovalTransition(TransitionLog):
     """Append-only log of a request's status changes (who, when, from, to, note)."""
 
     approval = models.ForeignKey(Approval, on_delete=models.CASCADE, related_name="transitions")
     from_status = models.CharField(max_length=16, choices=ApprovalStatus.choices, blank=True)
     to_status = models.CharField(max_length=16, choices=ApprovalStatus.choices)
-    action = models.CharField(max_length=16)
-    by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
-    )
-    at = models.DateTimeField(auto_now_add=True)
-    note = models.TextField(blank=True)
-
-    class Meta:
-        ordering = ["at", "pk"]
-
-    def __str__(self) -> str:
-        return f"{self.from_status} → {self.to_status}"

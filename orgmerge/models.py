@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from orgmerge.choices import ActionKind, MergerCase, PlanStatus
 from orgmerge.querysets import MergerPlanQuerySet, PlannedActionQuerySet
 from portal.lib.safetext import SafeJSONEncoder
+from portal.models import TransitionLog
 
 
 class MergerPlan(models.Model):
@@ -184,21 +185,9 @@ class MergerApplication(models.Model):
         return f"{self.plan_id} → {self.target_id}"
 
 
-class PlanTransition(models.Model):
+class PlanTransition(TransitionLog):
     """Append-only log of a plan's status changes (who, when, from, to, note)."""
 
     plan = models.ForeignKey(MergerPlan, on_delete=models.CASCADE, related_name="transitions")
     from_status = models.CharField(max_length=16, choices=PlanStatus.choices)
     to_status = models.CharField(max_length=16, choices=PlanStatus.choices)
-    action = models.CharField(max_length=16)
-    by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
-    )
-    at = models.DateTimeField(auto_now_add=True)
-    note = models.TextField(blank=True)
-
-    class Meta:
-        ordering = ["at", "pk"]
-
-    def __str__(self) -> str:
-        return f"{self.from_status} → {self.to_status}"

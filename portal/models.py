@@ -456,4 +456,24 @@ class ProcessHeartbeat(models.Model):
 
 # Export jobs live in their own package (docs/scale.md §12.5); imported here so Django
 # registers the model with the portal app.
+class TransitionLog(models.Model):
+    """The append-only log of a workflow object's status changes (who, when, from, to, note),
+    the one shape of every lifecycle (docs/architecture.md §3): a workflow's log adds the link
+    to its object and its statuses as `from_status` and `to_status`."""
+
+    action = models.CharField(max_length=16)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    at = models.DateTimeField(auto_now_add=True)
+    note = models.TextField(blank=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.from_status} → {self.to_status}"
+
+
 from portal.export_jobs.models import ExportJob  # noqa: E402, F401

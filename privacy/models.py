@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from portal.field_crypto import EncryptedCharField
-from portal.models import AuditEvent
+from portal.models import AuditEvent, TransitionLog
 from privacy.choices import (
     DATE_FIELDS,
     AccessChannel,
@@ -109,24 +109,12 @@ class Incident(models.Model):
         return [str(labels.get(value, value)) for value in self.categories]
 
 
-class IncidentTransition(models.Model):
+class IncidentTransition(TransitionLog):
     """Append-only log of an incident's status changes (who, when, from, to, note)."""
 
     incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="transitions")
     from_status = models.CharField(max_length=16, choices=IncidentStatus.choices)
     to_status = models.CharField(max_length=16, choices=IncidentStatus.choices)
-    action = models.CharField(max_length=16)
-    by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
-    )
-    at = models.DateTimeField(auto_now_add=True)
-    note = models.TextField(blank=True)
-
-    class Meta:
-        ordering = ["at", "pk"]
-
-    def __str__(self) -> str:
-        return f"{self.from_status} → {self.to_status}"
 
 
 class CorrectionRequest(models.Model):
@@ -206,7 +194,7 @@ class CorrectionRequest(models.Model):
         return self.new_value
 
 
-class CorrectionTransition(models.Model):
+class CorrectionTransition(TransitionLog):
     """Append-only log of a correction request's status changes (who, when, from, to, note)."""
 
     correction = models.ForeignKey(
@@ -214,18 +202,6 @@ class CorrectionTransition(models.Model):
     )
     from_status = models.CharField(max_length=16, choices=CorrectionStatus.choices)
     to_status = models.CharField(max_length=16, choices=CorrectionStatus.choices)
-    action = models.CharField(max_length=16)
-    by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
-    )
-    at = models.DateTimeField(auto_now_add=True)
-    note = models.TextField(blank=True)
-
-    class Meta:
-        ordering = ["at", "pk"]
-
-    def __str__(self) -> str:
-        return f"{self.from_status} → {self.to_status}"
 
 
 class Access(models.Model):
