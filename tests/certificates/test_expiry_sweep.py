@@ -24,6 +24,7 @@ from devices.services import (
 from portal.audit import audit_record, audit_verify
 from portal.models import AuditEvent, Notification
 from tests import factories as f
+from tests.certificates.oracle import written_since
 from tests.helpers import postgresql_only
 
 D = DeviceStatus
@@ -131,67 +132,16 @@ def mix(cast, ca):
 
 def _written(since_seq, since_custody, since_notification):
     """What a sweep wrote, without the keys and times that differ between two runs."""
-    obligation_device = dict(ReturnObligation.objects.values_list("pk", "device_id"))
-
-    def object_id(event):
-        if event.object_type == "devices.returnobligation":
-            return f"obligation of device {obligation_device[int(event.object_id)]}"
-        return event.object_id
-
     return {
-        "audit": [
-            (
-                e.action,
-                e.object_type,
-                object_id(e),
-                e.object_repr,
-                e.before,
-                e.after,
-                e.reason,
-                e.actor_id,
-            )
-            for e in AuditEvent.objects.filter(seq__gt=since_seq).order_by("seq")
-        ],  # fmt: skip
+        **written_since(since_seq, since_custody, since_notification),
         "statuses": dict(Certificate.objects.values_list("serial", "status")),
         "history": sorted(
             CertificateEvent.objects.filter(kind=CertEventKind.EXPIRED).values_list(
                 "certificate_id", "at", "actor_id", "related_id", "note"
             )
         ),
-        "obligations": sorted(
-            ReturnObligation.objects.values_list(
-                "device_id",
-                "agency_id",
-                "person_id",
-                "certificate_serial",
-                "reason",
-                "notified_on",
-                "due_on",
-                "opened_by_id",
-                "closed_at",
-            )
-        ),  # fmt: skip
-        "devices": dict(Device.objects.values_list("pk", "status")),
-        "custody opened": sorted(
-            CustodyRecord.objects.filter(pk__gt=since_custody).values_list(
-                "device_id",
-                "status",
-                "holder_kind",
-                "agency_id",
-                "person_id",
-                "handed_by_id",
-                "document_ref",
-                "note",
-                "held_until",
-            )
-        ),  # fmt: skip
         "custody open": sorted(
             CustodyRecord.objects.filter(held_until__isnull=True).values_list("device_id", "status")
-        ),
-        "notifications": sorted(
-            Notification.objects.filter(pk__gt=since_notification).values_list(
-                "user_id", "message", "url", "subject", "kind", "key"
-            )
         ),
     }
 
