@@ -403,6 +403,12 @@ class BlindIndexField(models.CharField):
         kwargs.setdefault("db_index", True)
         super().__init__(*args, **kwargs)
 
+    def deconstruct(self):
+        name, path, args, kwargs = super().deconstruct()
+        if not self.db_index:  # a partial index of the model's instead (never looked up by "")
+            kwargs["db_index"] = False  # spelled out, or the default above puts it back
+        return name, path, args, kwargs
+
     def db_type(self, connection):
         if connection.vendor == "postgresql":
             # varchar spelled out: Django adds a second, varchar_pattern_ops index to an

@@ -45,8 +45,10 @@ class CertRequest(ChoiceLabels, models.Model):
         on_delete=models.PROTECT,
         related_name="cert_requests",
     )
+    # Found by `req_status_due_idx` (status first): an index of its own, and Django's second
+    # one for LIKE, were two more entries to write at every change of a letter.
     status = models.CharField(
-        _("trạng thái"), max_length=20, choices=Status.choices, default=Status.DRAFT, db_index=True
+        _("trạng thái"), max_length=20, choices=Status.choices, default=Status.DRAFT
     )
     subject = models.CharField(_("trích yếu (V/v)"), max_length=255, blank=True)
 
@@ -60,7 +62,7 @@ class CertRequest(ChoiceLabels, models.Model):
         validators=[national_id_validator],
         blind_index="contact_national_id_index",
     )
-    contact_national_id_index = BlindIndexField()
+    contact_national_id_index = BlindIndexField(db_index=False)  # `req_contact_id_idx`
     contact_id_issue_date = EncryptedDateField(
         _("ngày cấp"), null=True, blank=True, validators=[validate_issue_date]
     )
@@ -156,6 +158,13 @@ class CertRequest(ChoiceLabels, models.Model):
                 ),
                 name="req_at_ca_agency_idx",
             ),
+            # A blind index is only ever looked up by a value's (never by ""): the letters
+            # without a contact ID, and the minimised ones, have no entry.
+            models.Index(
+                fields=["contact_national_id_index"],
+                condition=~Q(contact_national_id_index=""),
+                name="req_contact_id_idx",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -195,14 +204,24 @@ class RequestRow(ChoiceLabels, models.Model):
     outcome and links to the certificate or device it acted on or produced.
     """
 
+    # Found by `row_position_unique` (letter first): no index of its own.
     cert_request = models.ForeignKey(
-        CertRequest, on_delete=models.CASCADE, related_name="rows", verbose_name=_("văn bản")
+        CertRequest,
+        on_delete=models.CASCADE,
+        related_name="rows",
+        verbose_name=_("văn bản"),
+        db_index=False,
     )
     position = models.PositiveIntegerField(_("STT"))
 
     # Mẫu 01: a person.
     person = models.ForeignKey(
-        "agencies.Person", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "agencies.Person",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,  # `row_person_idx`; each link below likewise (Meta.indexes)
     )
     full_name = models.CharField(_("họ và tên"), max_length=128, blank=True)
     date_of_birth = EncryptedDateField(
@@ -215,7 +234,7 @@ class RequestRow(ChoiceLabels, models.Model):
         validators=[national_id_validator],
         blind_index="national_id_index",
     )
-    national_id_index = BlindIndexField()
+    national_id_index = BlindIndexField(db_index=False)  # `row_national_id_idx`
     # Set by an Excel import that put back the leading zero of an 11-digit number cell;
     # cleared when the clerk saves the row. The letter cannot be submitted while it is set
     # (`rules.confirmation_errors`, docs/domain.md §5.8).
@@ -238,7 +257,12 @@ class RequestRow(ChoiceLabels, models.Model):
 
     # Mẫu 02 / 03: an organisation, or a device, service or software.
     subject_organization = models.ForeignKey(
-        "agencies.Organization", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "agencies.Organization",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
     )
     organization_name = models.CharField(_("tên cơ quan, tổ chức"), max_length=255, blank=True)
     address = models.CharField(_("địa chỉ"), max_length=255, blank=True)
@@ -273,6 +297,7 @@ class RequestRow(ChoiceLabels, models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="request_rows",
+        db_index=False,
     )
     device = models.ForeignKey(
         "devices.Device",
@@ -281,6 +306,7 @@ class RequestRow(ChoiceLabels, models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="request_rows",
+        db_index=False,
     )
     renew = models.BooleanField(_("gia hạn"), default=False)
     change_info = models.BooleanField(_("thay đổi thông tin"), default=False)
@@ -296,7 +322,12 @@ class RequestRow(ChoiceLabels, models.Model):
     )
     outcome_note = models.CharField(_("lý do, ghi chú"), max_length=500, blank=True)
     decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
     )
     decided_at = models.DateTimeField(null=True, blank=True)
     result_certificate = models.ForeignKey(
@@ -306,6 +337,7 @@ class RequestRow(ChoiceLabels, models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="produced_by_rows",
+        db_index=False,
     )
     result_device = models.ForeignKey(
         "devices.Device",
@@ -314,6 +346,7 @@ class RequestRow(ChoiceLabels, models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="produced_by_rows",
+        db_index=False,
     )
     # True while the row's letter is open and the row is not final: backs the
     # "one open request per certificate / device" constraints below.
@@ -325,6 +358,31 @@ class RequestRow(ChoiceLabels, models.Model):
         verbose_name = _("dòng đề nghị")
         verbose_name_plural = _("dòng đề nghị")
         ordering = ["cert_request", "position"]
+        # Each link to another record is looked up by its value (a person's rows, a
+        # certificate's, the PROTECT check before a delete) and never as empty, which most
+        # rows are for most links: the index holds the rows that have one. A blind index
+        # likewise (never looked up by ""). Fewer entries to write for each row changed: a
+        # minimised row (its blind index emptied, so never updated in place) wrote one in
+        # each of 13 indexes (docs/retention.md §6).
+        indexes = [
+            *(
+                models.Index(fields=[field], condition=Q(**{f"{field}__isnull": False}), name=name)
+                for field, name in (
+                    ("person", "row_person_idx"),
+                    ("subject_organization", "row_subject_org_idx"),
+                    ("certificate", "row_certificate_idx"),
+                    ("device", "row_device_idx"),
+                    ("decided_by", "row_decided_by_idx"),
+                    ("result_certificate", "row_result_cert_idx"),
+                    ("result_device", "row_result_device_idx"),
+                )
+            ),
+            models.Index(
+                fields=["national_id_index"],
+                condition=~Q(national_id_index=""),
+                name="row_national_id_idx",
+            ),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["certificate"],
