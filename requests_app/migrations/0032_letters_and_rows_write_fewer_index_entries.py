@@ -273,7 +273,7 @@ class Migration(migrations.Migration):
             index=models.Index(
                 condition=models.Q(("subject_organization__isnull", False)),
                 fields=["subject_organization"],
-                name="row_subject_org_idx",
+                name="row_subject_organization_idx",
             ),
         ),
         migrations.AddIndex(
@@ -305,7 +305,7 @@ class Migration(migrations.Migration):
             index=models.Index(
                 condition=models.Q(("result_certificate__isnull", False)),
                 fields=["result_certificate"],
-                name="row_result_cert_idx",
+                name="row_result_certificate_idx",
             ),
         ),
         migrations.AddIndex(

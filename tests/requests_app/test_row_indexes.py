@@ -41,11 +41,11 @@ def _plan(queryset, *, nested_loop: bool = False) -> str:
 
 LINKS = {
     "person_id": "row_person_idx",
-    "subject_organization_id": "row_subject_org_idx",
+    "subject_organization_id": "row_subject_organization_idx",
     "certificate_id": "row_certificate_idx",
     "device_id": "row_device_idx",
     "decided_by_id": "row_decided_by_idx",
-    "result_certificate_id": "row_result_cert_idx",
+    "result_certificate_id": "row_result_certificate_idx",
     "result_device_id": "row_result_device_idx",
 }
 
