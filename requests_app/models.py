@@ -45,8 +45,8 @@ class CertRequest(ChoiceLabels, models.Model):
         on_delete=models.PROTECT,
         related_name="cert_requests",
     )
-    status = models.CharField(
-        _("trạng thái"), max_length=20, choices=Status.choices, default=Status.DRAFT, db_index=True
+    status = models.CharField(  # found by `req_status_due_idx` (status first)
+        _("trạng thái"), max_length=20, choices=Status.choices, default=Status.DRAFT
     )
     subject = models.CharField(_("trích yếu (V/v)"), max_length=255, blank=True)
 
@@ -60,7 +60,7 @@ class CertRequest(ChoiceLabels, models.Model):
         validators=[national_id_validator],
         blind_index="contact_national_id_index",
     )
-    contact_national_id_index = BlindIndexField()
+    contact_national_id_index = BlindIndexField(db_index=False)  # `req_contact_id_idx`
     contact_id_issue_date = EncryptedDateField(
         _("ngày cấp"), null=True, blank=True, validators=[validate_issue_date]
     )
@@ -156,6 +156,11 @@ class CertRequest(ChoiceLabels, models.Model):
                 ),
                 name="req_at_ca_agency_idx",
             ),
+            models.Index(  # never looked up by "": no entry for a letter without the ID
+                fields=["contact_national_id_index"],
+                condition=~Q(contact_national_id_index=""),
+                name="req_contact_id_idx",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -188,6 +193,17 @@ class CertRequest(ChoiceLabels, models.Model):
         return self.progress_at is None or self.progress_at < stall_cutoff()
 
 
+def _link(to, *, related_name="+", **kwargs) -> models.ForeignKey:
+    """A row's optional link to another record, looked up only by a value: indexed where it holds
+    one (`LINKS`), so that a row changed writes fewer index entries (docs/retention.md §6)."""
+    return models.ForeignKey(to, related_name=related_name, **OPTIONAL_LINK, **kwargs)
+
+
+OPTIONAL_LINK = {"null": True, "blank": True, "on_delete": models.PROTECT, "db_index": False}
+LINKS = ("person", "subject_organization", "certificate", "device", "decided_by")
+LINKS += ("result_certificate", "result_device")  # each indexed as "row_<name>_idx"
+
+
 class RequestRow(ChoiceLabels, models.Model):
     """One row of a letter's table: the union of the Mẫu 01–06 columns.
 
@@ -195,15 +211,13 @@ class RequestRow(ChoiceLabels, models.Model):
     outcome and links to the certificate or device it acted on or produced.
     """
 
-    cert_request = models.ForeignKey(
-        CertRequest, on_delete=models.CASCADE, related_name="rows", verbose_name=_("văn bản")
+    cert_request = models.ForeignKey(  # found by `row_position_unique` (letter first)
+        CertRequest, models.CASCADE, related_name="rows", verbose_name=_("văn bản"), db_index=False
     )
     position = models.PositiveIntegerField(_("STT"))
 
     # Mẫu 01: a person.
-    person = models.ForeignKey(
-        "agencies.Person", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
+    person = _link("agencies.Person")
     full_name = models.CharField(_("họ và tên"), max_length=128, blank=True)
     date_of_birth = EncryptedDateField(
         _("ngày sinh"), null=True, blank=True, validators=[validate_birth_date]
@@ -215,7 +229,7 @@ class RequestRow(ChoiceLabels, models.Model):
         validators=[national_id_validator],
         blind_index="national_id_index",
     )
-    national_id_index = BlindIndexField()
+    national_id_index = BlindIndexField(db_index=False)  # `row_national_id_idx`
     # Set by an Excel import that put back the leading zero of an 11-digit number cell;
     # cleared when the clerk saves the row. The letter cannot be submitted while it is set
     # (`rules.confirmation_errors`, docs/domain.md §5.8).
@@ -237,9 +251,7 @@ class RequestRow(ChoiceLabels, models.Model):
     sim_keep_number = models.BooleanField(_("chuyển số hiện tại (/cs)"), default=False)
 
     # Mẫu 02 / 03: an organisation, or a device, service or software.
-    subject_organization = models.ForeignKey(
-        "agencies.Organization", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
+    subject_organization = _link("agencies.Organization")
     organization_name = models.CharField(_("tên cơ quan, tổ chức"), max_length=255, blank=True)
     address = models.CharField(_("địa chỉ"), max_length=255, blank=True)
     tax_code = models.CharField(
@@ -266,22 +278,10 @@ class RequestRow(ChoiceLabels, models.Model):
     province_name = models.CharField(_("tỉnh, thành phố"), max_length=128, blank=True)
 
     # Mẫu 04 / 05 / 06: the certificate or device acted on.
-    certificate = models.ForeignKey(
-        "certificates.Certificate",
-        verbose_name=_("chứng thư"),
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="request_rows",
+    certificate = _link(
+        "certificates.Certificate", related_name="request_rows", verbose_name=_("chứng thư")
     )
-    device = models.ForeignKey(
-        "devices.Device",
-        verbose_name=_("thiết bị"),
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="request_rows",
-    )
+    device = _link("devices.Device", related_name="request_rows", verbose_name=_("thiết bị"))
     renew = models.BooleanField(_("gia hạn"), default=False)
     change_info = models.BooleanField(_("thay đổi thông tin"), default=False)
     change_field = models.CharField(
@@ -295,25 +295,15 @@ class RequestRow(ChoiceLabels, models.Model):
         _("kết quả"), max_length=16, choices=Outcome.choices, default=Outcome.PENDING
     )
     outcome_note = models.CharField(_("lý do, ghi chú"), max_length=500, blank=True)
-    decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
+    decided_by = _link(settings.AUTH_USER_MODEL)
     decided_at = models.DateTimeField(null=True, blank=True)
-    result_certificate = models.ForeignKey(
+    result_certificate = _link(
         "certificates.Certificate",
+        related_name="produced_by_rows",
         verbose_name=_("chứng thư kết quả"),
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="produced_by_rows",
     )
-    result_device = models.ForeignKey(
-        "devices.Device",
-        verbose_name=_("thiết bị kết quả"),
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="produced_by_rows",
+    result_device = _link(
+        "devices.Device", related_name="produced_by_rows", verbose_name=_("thiết bị kết quả")
     )
     # True while the row's letter is open and the row is not final: backs the
     # "one open request per certificate / device" constraints below.
@@ -325,6 +315,21 @@ class RequestRow(ChoiceLabels, models.Model):
         verbose_name = _("dòng đề nghị")
         verbose_name_plural = _("dòng đề nghị")
         ordering = ["cert_request", "position"]
+        # The links (`_link`) and the blind index are never looked up as empty: each index
+        # holds the rows that have a value, fewer entries to write for each row changed.
+        indexes = [
+            *(
+                models.Index(
+                    fields=[f], condition=Q(**{f"{f}__isnull": False}), name=f"row_{f}_idx"
+                )
+                for f in LINKS
+            ),
+            models.Index(
+                fields=["national_id_index"],
+                condition=~Q(national_id_index=""),
+                name="row_national_id_idx",
+            ),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["certificate"],

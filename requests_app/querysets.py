@@ -86,6 +86,18 @@ class CertRequestQuerySet(ScopedQuerySet):
             province_office_email=Subquery(office.values("official_email")[:1]),
         )
 
+    def with_creator_name(self):
+        """Each letter with its drafter's person's full name as `creator_person_name` (None
+        for an account without a person), read by a subquery on the person's account key. A
+        join there (`select_related("created_by__person")`) let PostgreSQL plan, under the
+        LIMIT of a lookup by key, a pass over the whole people's registry: with hardly any of
+        a million people holding an account, it takes the join for one that matches many
+        (docs/scale.md §12.6)."""
+        Person = apps.get_model("agencies", "Person")
+
+        person = Person.objects.filter(user=OuterRef("created_by")).values("full_name")[:1]
+        return self.annotate(creator_person_name=Subquery(person))
+
     def search(self, text: str):
         """Letters matching `text` by number, subject, agency name or official code (`code_q`),
         or having a row with that person or organisation name (accents optional), ID number or

@@ -9,7 +9,7 @@ with SKIP LOCKED and audited (portal.retention)."""
 
 from datetime import datetime
 
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from agencies.models import Person
@@ -19,6 +19,7 @@ from devices.models import CustodyRecord, Device, ReturnObligation
 from portal.retention import (
     ARCHIVES_LAW,
     DEIDENTIFY,
+    InKeys,
     Period,
     retention_batches,
     retention_delete,
@@ -52,6 +53,16 @@ ROW_NEUTRAL = {
 }
 
 
+def still_personal(neutral: dict) -> Q:
+    """The rows with a personal field not yet at its neutral value: a row that holds none (an
+    organisation's or a device's row, one already minimised) is not written again, which
+    would cost a new row version and an entry in each of its indexes for nothing."""
+    condition = Q()
+    for name, value in neutral.items():
+        condition |= Q(**{f"{name}__isnull": False}) if value is None else ~Q(**{name: value})
+    return condition
+
+
 def drafts_retention_sweep(*, now: datetime) -> int:
     """Delete, with their rows, the drafts never submitted and unchanged for the period."""
     drafts = CertRequest.objects.never_submitted(changed_before=DRAFTS.cutoff(now))
@@ -64,7 +75,8 @@ def letters_retention_sweep(*, now: datetime) -> int:
     so every statistic stays the same)."""
 
     def apply(batch: QuerySet, ids: list) -> list:
-        RequestRow.objects.filter(cert_request_id__in=ids).update(**ROW_NEUTRAL)
+        rows = RequestRow.objects.filter(InKeys("cert_request_id", ids))
+        rows.filter(still_personal(ROW_NEUTRAL)).update(**ROW_NEUTRAL)
         batch.update(**LETTER_NEUTRAL, deidentified_at=now)
         return ids
 

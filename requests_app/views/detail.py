@@ -23,6 +23,7 @@ from django.views.decorators.http import require_GET, require_POST
 from agencies.accounts.reauth import ReauthForm
 from agencies.choices import Role
 from agencies.models import Membership
+from agencies.names import display_name
 from portal.documents import DocumentKind
 from portal.errors import DomainError
 from requests_app import services
@@ -59,14 +60,13 @@ class DecideForm(forms.Form):
 
 def visible_letter(request, pk: int, *, with_figures: bool = False) -> CertRequest:
     """The letter `pk` within the user's scope (404 outside it); `with_figures`: with its rows'
-    counters and what its page says of its mails and edXML messages, read in the same query
-    (`row_figures`, `with_exchange_facts`)."""
+    counters, what its page says of its mails and edXML messages and its drafter's name, read
+    in the same query (`row_figures`, `with_exchange_facts`, `with_creator_name`)."""
     letters = CertRequest.objects.visible_to(request.user)
     if with_figures:
-        letters = letters.with_row_figures().with_exchange_facts()
+        letters = letters.with_row_figures().with_exchange_facts().with_creator_name()
     return get_object_or_404(
-        letters.select_related("agency", "agency__province", "created_by", "created_by__person"),
-        pk=pk,
+        letters.select_related("agency", "agency__province", "created_by"), pk=pk
     )
 
 
@@ -147,6 +147,12 @@ def cert_request_detail(request, pk: int):
     )
     context = {
         "cert_request": cert_request,
+        "creator_name": display_name(
+            cert_request.creator_person_name,
+            cert_request.created_by.first_name,
+            cert_request.created_by.last_name,
+            cert_request.created_by.username,
+        ),
         "last_reason": _last_reason(cert_request, history),
         "columns": form_columns,
         "rows": [_row_html(printer, row, actions, form_columns) for row in rows],

@@ -422,3 +422,29 @@ def test_a_draft_another_record_protects_is_kept_and_the_rest_of_its_batch_delet
     event = AuditEvent.objects.get(after__model="requests_app.certrequest")
     assert event.after["ids"] == [world.old_draft.pk]
     assert requests_retention_sweep()["drafts"] == 0
+
+
+def _row_version(row) -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT xmin::text FROM requests_app_requestrow WHERE id = %s", [row.pk])
+        return int(cursor.fetchone()[0])
+
+
+@pytest.mark.django_db
+def test_a_row_holding_no_personal_data_is_not_written_again(world):
+    """Only the rows with something to minimise get a new version (and an entry in each
+    index): a row of an organisation, or one already minimised, is left as it is."""
+    if connection.vendor != "postgresql":
+        postgresql_only("row versions (xmin)")
+    empty = RequestRow.objects.create(
+        cert_request=world.old_letter, position=2, full_name="Văn phòng Sở", email=""
+    )
+    personal = world.old_letter.rows.get(position=1)
+    before = _row_version(empty), _row_version(personal)
+
+    assert requests_retention_sweep()["letters"] == 2
+
+    assert _row_version(empty) == before[0]
+    assert _row_version(personal) != before[1]
+    assert RequestRow.objects.get(pk=personal.pk).national_id == ""
+    assert CertRequest.objects.get(pk=world.old_letter.pk).deidentified_at is not None
