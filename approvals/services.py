@@ -30,7 +30,7 @@ from agencies.validators import nfc
 from approvals.choices import DEFAULT_RULES, ApprovalStatus
 from approvals.lifecycle import MOVES
 from approvals.models import Approval, ApprovalRule, ApprovalTransition
-from approvals.registry import approval_kind
+from approvals.registry import approval_kind, approval_kinds
 from portal.audit import audit_record
 from portal.errors import DomainError
 from portal.lib.queueing import enqueue
@@ -71,6 +71,77 @@ def _most_specific(action: str, rules: list[ApprovalRule], organization) -> Rule
         return Rule(best.required, best.above, best.expires_hours)
     required, above, hours = DEFAULT_RULES[action]
     return Rule(required, above, hours)
+
+
+def _rule_facts(rule: ApprovalRule) -> dict:
+    return {
+        "action": rule.action,
+        "organization": rule.organization.path if rule.organization_id else None,
+        "required": rule.required,
+        "above": rule.above,
+        "expires_hours": rule.expires_hours,
+    }
+
+
+def _tell_administrators(rule: ApprovalRule, by, message: str) -> None:
+    """A rule decides when a second person is asked: every other administrator hears of its
+    change, so that one administrator cannot loosen it unseen."""
+    User = get_user_model()
+    others = User.objects.filter(is_active=True).filter(
+        Q(is_superuser=True)
+        | Q(pk__in=Membership.objects.filter(role=Role.ADMINISTRATOR).values("user_id"))
+    )
+    notify(
+        users=[user for user in others if user.pk != by.pk],
+        message=message,
+        url=reverse("admin:approvals_approvalrule_changelist"),
+        subject=f"approval_rule:{rule.action}",
+        kind=NOTIFICATION_KIND,
+    )
+
+
+def approval_rule_save(*, rule: ApprovalRule, by, reason: str) -> ApprovalRule:
+    """Create or change a rule, audited with its reason (before and after) and told to the
+    other administrators."""
+    reason = _clean_text(reason, required=True, what=_("lý do thay đổi quy tắc"))
+    with transaction.atomic():
+        before = (
+            _rule_facts(ApprovalRule.objects.select_for_update().get(pk=rule.pk))
+            if rule.pk
+            else None
+        )
+        rule.save()
+        audit_record(
+            actor=by,
+            action="approval_rule.update" if before else "approval_rule.create",
+            obj=rule,
+            before=before,
+            after=_rule_facts(rule),
+            reason=reason,
+        )
+        _tell_administrators(
+            rule,
+            by,
+            _("%(user)s đã thay đổi quy tắc phê duyệt “%(rule)s”: %(reason)s")
+            % {"user": by.get_username(), "rule": rule, "reason": reason},
+        )
+    return rule
+
+
+def approval_rule_delete(*, rule: ApprovalRule, by, reason: str) -> None:
+    """Delete a rule (the default or a wider rule applies again), audited and told."""
+    with transaction.atomic():
+        audit_record(
+            actor=by, action="approval_rule.delete", obj=rule, before=_rule_facts(rule),
+            reason=reason,
+        )  # fmt: skip
+        _tell_administrators(
+            rule,
+            by,
+            _("%(user)s đã xóa quy tắc phê duyệt “%(rule)s”.")
+            % {"user": by.get_username(), "rule": rule},
+        )
+        rule.delete()
 
 
 def approval_needed(*, action: str, organization: Organization | None = None, count: int = 1):
@@ -148,9 +219,23 @@ QUEUE_LIMIT = 200
 def approvals_awaiting(user) -> list[Approval]:
     """The pending requests `user` may decide (not their own, under any account), oldest
     first: the approver's queue."""
+    scope = scope_for(user)
+    # only the kinds the user holds an approver role for, before the page's limit: requests
+    # the user may not decide never push theirs out of the queue
+    actions = {
+        kind.action
+        for kind in approval_kinds().values()
+        if any(
+            (role == Role.CA_OPERATOR and scope.is_ca)
+            or (role == Role.ADMINISTRATOR and scope.is_admin)
+            or role in scope.roles
+            for role in kind.approver_roles
+        )
+    }
     pending = (
         Approval.objects.visible_to(user)
         .pending()
+        .filter(action__in=actions)
         .exclude(requested_by=user)
         .select_related("organization", "requested_by")
         .order_by("requested_at", "pk")[:QUEUE_LIMIT]

@@ -1,10 +1,15 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from agencies.accounts.reauth import ReauthForm
 from bulk.choices import BulkAction
 
+# Actions that cannot be undone: confirmed with the password (and one-time code) typed again,
+# as a letter's processing is (docs/security.md, re-authentication).
+REAUTH_ACTIONS = frozenset({BulkAction.REVOKE})
 
-class BulkConfirmForm(forms.Form):
+
+class BulkConfirmForm(ReauthForm):
     query = forms.CharField(required=False, widget=forms.HiddenInput, max_length=4000)
     action = forms.ChoiceField(label=_("Thao tác"), choices=BulkAction.choices)
     # A revocation's, and a Mẫu 05 draft's, Art. 17 case; the other actions need none.

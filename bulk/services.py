@@ -166,7 +166,14 @@ def bulk_job_queue_approved(*, approval: Approval, approver) -> str:
     job = _locked(int(approval.params.get("job_id") or 0))
     if job is None or job.approval_id != approval.pk:
         raise DomainError(_("Không còn việc hàng loạt của đề nghị này."), code="gone")
-    _move(job, "queue", by=approver, approval=approval.pk)
+    requester = approval.requested_by
+    if job.action not in actions_for(requester, job.register):
+        # the request waited: its requester may have lost the role since (the run fails,
+        # the sweep then cancels the job)
+        raise DomainError(
+            _("Người đề nghị không còn quyền thực hiện thao tác này hàng loạt."), code="forbidden"
+        )
+    _move(job, "queue", by=requester, approval=approval.pk, approved_by=approver.get_username())
     job.progress_at = timezone.now()
     job.save(update_fields=["status", "progress_at"])
     transaction.on_commit(partial(_enqueue_run, job.pk))

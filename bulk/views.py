@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from bulk import selection, services
 from bulk.actions import actions_for, letters_of, revocation_waits_for
 from bulk.choices import TERMINAL_STATUSES, Register
-from bulk.forms import BulkConfirmForm
+from bulk.forms import REAUTH_ACTIONS, BulkConfirmForm
 from bulk.models import BulkJob
 from bulk.registers import BY_SLUG, REGISTERS
 from portal.errors import DomainError
@@ -59,6 +59,8 @@ def new(request, slug: str = ""):
     if request.method == "POST":
         if form.is_valid():
             try:
+                if form.cleaned_data["action"] in REAUTH_ACTIONS:
+                    form.reauth_verify(request, purpose="bulk_job.create")
                 job = services.bulk_job_create(
                     register=spec.register,
                     query=form.cleaned_data["query"],
@@ -89,6 +91,8 @@ def new(request, slug: str = ""):
         "preview": preview,
         # what a revocation of this selection would wait for, by the approval rules
         "revocation_waits": revoking and revocation_waits_for(rows, request.user, preview.count),
+        # a revocation is confirmed with the password (the fields are drawn when it is offered)
+        "asks_password": any(action in REAUTH_ACTIONS for action in actions),
         "form": form,
         "too_many": selection.too_many_message(preview.cap) if preview.too_many else "",
         "register_url": f"?{preview.query}" if preview.query else "",

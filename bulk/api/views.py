@@ -11,9 +11,11 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from agencies.accounts.reauth import reauth_verify
 from bulk import selection, services
 from bulk.actions import action_spec, actions_for, revocation_waits_for
 from bulk.choices import BulkAction, Register
+from bulk.forms import REAUTH_ACTIONS
 from bulk.models import BulkItem, BulkJob
 from portal.api.schema import documented_reads, problems
 from portal.errors import DomainError
@@ -58,7 +60,18 @@ class BulkRequestSerializer(serializers.Serializer):
         ),
     )  # fmt: skip
     action = serializers.ChoiceField(choices=BulkAction.choices)
-    params = serializers.DictField(required=False, default=dict)
+    params = serializers.DictField(
+        child=serializers.CharField(max_length=64, allow_blank=True), required=False, default=dict
+    )
+    password = serializers.CharField(
+        max_length=4096, trim_whitespace=False, required=False, allow_blank=True,
+        help_text=_("Mật khẩu của bạn, nhập lại để xác nhận một thao tác không hoàn tác được "
+                    "(thu hồi)."),
+    )  # fmt: skip
+    otp = serializers.CharField(
+        max_length=32, required=False, allow_blank=True,
+        help_text=_("Mã xác thực, khi tài khoản có xác thực hai lớp."),
+    )  # fmt: skip
     reason = serializers.CharField(max_length=1000, required=False, allow_blank=True, default="")
     confirm = serializers.BooleanField(required=False, default=False)
 
@@ -115,6 +128,13 @@ class BulkJobViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
                     )
                     is not None,
                 }
+            )
+        if data["action"] in REAUTH_ACTIONS:
+            reauth_verify(
+                request=request._request,
+                password=data.get("password", ""),
+                code=data.get("otp", ""),
+                purpose="bulk_job.create",
             )
         job = services.bulk_job_create(
             register=data["register"],

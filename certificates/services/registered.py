@@ -229,6 +229,10 @@ def certificate_revocation_carry_out(*, approval, requester, approver) -> str:
         raise CertificateError(_("Không còn đăng ký thu hồi của đề nghị này."), code="gone")
     if registered.revoked_at is not None:
         return _("Đăng ký thu hồi đã được thực hiện trước đó.")
+    if not scope_for(requester).is_ca:  # the request waited: the role may have been lost since
+        raise CertificateError(
+            _("Người đề nghị không còn là cán bộ Cục CTS&BMTT: không thu hồi."), code="forbidden"
+        )
     revoked = _carry_out(registered, by=requester, approver=approver)
     return _("Đã thu hồi %(n)d chứng thư theo văn bản số %(number)s.") % {
         "n": len(revoked),

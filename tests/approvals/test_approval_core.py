@@ -288,3 +288,39 @@ def test_two_approvals_at_the_same_moment_run_the_action_once(people):
     assert AuditEvent.objects.filter(action="account.2fa_reset").count() == 1
     approval.refresh_from_db()
     assert approval.status == ApprovalStatus.DONE
+
+
+def test_a_rule_changed_in_the_admin_is_audited_with_its_reason_and_told_to_the_others(
+    client, people
+):
+    first, second, _holder = people
+    sign_in(client, first)
+    response = client.post(
+        "/quan-tri/approvals/approvalrule/add/",
+        {
+            "action": ApprovalAction.REVOKE_BATCH,
+            "required": "on",
+            "above": "500",
+            "expires_hours": "72",
+            "change_reason": "Sáp nhập: các đợt thu hồi lớn",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    event = AuditEvent.objects.get(action="approval_rule.create")
+    assert (event.actor, event.reason, event.after["above"]) == (
+        first,
+        "Sáp nhập: các đợt thu hồi lớn",
+        500,
+    )
+    assert Notification.objects.filter(user=second, kind="approval").exists()
+    assert not Notification.objects.filter(user=first, kind="approval").exists()
+
+
+def test_a_rule_without_a_reason_is_not_saved(client, people):
+    first, _second, _holder = people
+    sign_in(client, first)
+    client.post(
+        "/quan-tri/approvals/approvalrule/add/",
+        {"action": ApprovalAction.REVOKE_BATCH, "above": "500", "expires_hours": "72"},
+    )
+    assert not ApprovalRule.objects.exists()

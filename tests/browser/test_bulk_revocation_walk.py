@@ -95,6 +95,11 @@ def test_a_ca_operator_revokes_a_merged_agencys_300_certificates_with_a_second_a
     page.get_by_label("Thao tác").select_option(label="Thu hồi chứng thư số")
     page.get_by_label("Căn cứ thu hồi (Điều 17)").select_option(RevocationReason.AGENCY_REQUEST)
     page.get_by_label("Lý do, nội dung đề nghị").fill(REASON_TEXT)
+    # a revocation cannot be undone: the password (and the code) typed again
+    page.get_by_label("Nhập lại mật khẩu để xác nhận").fill(DEMO_PASSWORD)
+    page.get_by_label("Mã xác thực 6 chữ số").fill(
+        totp_code(get_user_model().objects.get(username=REQUESTER))
+    )
     screenshot(page, "bulk-2-preview")
     page.get_by_role("button", name=f"Thực hiện cho {COUNT} chứng thư").click()
     page.wait_for_url(re.compile(r".*/hang-loat/\d+/$"))

@@ -185,3 +185,65 @@ def test_the_preview_says_a_revocation_would_wait_for_approval_by_the_rules(clie
     assert waits in client.get(url).content.decode()
     ApprovalRule.objects.create(action=ApprovalAction.REVOKE_BATCH, above=1000)
     assert waits not in client.get(url).content.decode()
+
+
+def test_a_revocation_is_confirmed_with_the_password_on_the_page_and_in_the_api(client, cast):
+    certificates_of(cast.agency_a, 3)
+    sign_in(client, cast.ca_operator)
+    form = {
+        "query": f"agency={cast.agency_a.pk}",
+        "action": "revoke",
+        "revocation_reason": RevocationReason.AGENCY_REQUEST,
+        "reason": "Cơ quan đã sáp nhập",
+        "reauth_password": "sai mật khẩu",
+    }
+    page = client.post(reverse("bulk:new"), form)
+    assert page.status_code == 400
+    assert "Mật khẩu xác nhận không đúng" in page.content.decode()
+    api = client.post(
+        "/api/v1/hang-loat/",
+        {
+            "register": "certificates",
+            "query": f"agency={cast.agency_a.pk}",
+            "action": "revoke",
+            "params": {"reason": RevocationReason.AGENCY_REQUEST},
+            "reason": "Cơ quan đã sáp nhập",
+            "confirm": True,
+        },
+        content_type="application/json",
+    )
+    assert api.status_code in (400, 422)
+    assert not BulkJob.objects.exists()
+
+
+def test_a_reason_that_is_not_text_is_refused_not_a_server_error(client, cast):
+    certificates_of(cast.agency_a, 3)
+    sign_in(client, cast.ca_operator)
+    answer = client.post(
+        "/api/v1/hang-loat/",
+        {
+            "register": "certificates",
+            "query": f"agency={cast.agency_a.pk}",
+            "action": "remind",
+            "params": {"reason": ["x"]},
+            "reason": "Nhắc",
+        },
+        content_type="application/json",
+    )
+    assert answer.status_code == 400
+
+
+def test_an_approved_job_whose_requester_lost_the_role_revokes_nothing(cast):
+    from agencies.models import Membership
+
+    certificates_of(cast.agency_a, 60)
+    job = _create(cast, f"agency={cast.agency_a.pk}")
+    Membership.objects.filter(user=cast.ca_operator).delete()
+    approval_approve(approval=job.approval, by=second_ca_operator(cast))
+    approval_run(approval_id=job.approval_id)
+    job.approval.refresh_from_db()
+    assert job.approval.status == ApprovalStatus.FAILED
+    bulk_jobs_sweep()
+    job.refresh_from_db()
+    assert job.status == JobStatus.CANCELLED
+    assert not Certificate.objects.filter(status=CertStatus.REVOKED).exists()
