@@ -11,7 +11,7 @@ from approvals.models import Approval
 from certificates.models import CertificateAuthority
 from portal.models import AuditEvent
 from tests import factories as f
-from tests.approvals.conftest import (
+from tests.approvals.rules import (
     approve_and_run,
     assert_cannot_approve,
     expire,

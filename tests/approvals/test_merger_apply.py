@@ -20,7 +20,7 @@ from portal.errors import DomainError
 from tests import factories as f
 from tests.api.calls import api_as
 from tests.api.spoiled import api_reauth
-from tests.approvals.conftest import (
+from tests.approvals.rules import (
     approve_and_run,
     assert_cannot_approve,
     expire,

@@ -28,7 +28,7 @@ from portal.errors import DomainError
 from portal.models import AuditEvent
 from tests import factories as f
 from tests.api.calls import api_as
-from tests.approvals.conftest import (
+from tests.approvals.rules import (
     approve_and_run,
     assert_cannot_approve,
     expire,

@@ -10,7 +10,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from approvals.choices import ApprovalAction, ApprovalStatus
 from approvals.models import Approval
 from portal.models import AuditEvent
-from tests.approvals.conftest import (
+from tests.approvals.rules import (
     approve_and_run,
     assert_cannot_approve,
     expire,

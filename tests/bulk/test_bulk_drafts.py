@@ -21,6 +21,7 @@ from requests_app.models import CertRequest, RequestRow
 from requests_app.services import cert_request_create, row_save
 from requests_app.workflow import move
 from tests.bulk.world import certificates_of
+from tests.helpers import sign_in
 
 pytestmark = pytest.mark.django_db
 KEY = RevocationReason.KEY_COMPROMISE
@@ -152,7 +153,7 @@ def test_who_may_draft_and_what_they_need(cast):
 
 def test_the_job_page_links_to_the_drafted_letter(cast, client):
     certificates_of(cast.agency_a, 2)
-    client.force_login(cast.clerk_a)
+    sign_in(client, cast.clerk_a)
     response = client.post(
         reverse("bulk:new"),
         {"query": "", "action": "draft_revoke", "revocation_reason": KEY, "reason": "Nghỉ hưu"},

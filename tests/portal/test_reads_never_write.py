@@ -20,6 +20,9 @@ from django.utils import timezone
 
 from agencies.accounts.tokens import api_token_create
 from agencies.models import Organization
+from approvals.choices import ApprovalAction
+from approvals.services import approval_request
+from bulk.services import bulk_job_create
 from certificates.models import Certificate, CertificateAuthority
 from dashboard.choices import ReportState
 from dashboard.models import MonthlyReport
@@ -152,6 +155,20 @@ def _world() -> SimpleNamespace:
         fields=["agencies.Person.national_id"],
         obj=subscriber.person,
     )
+    # four eyes and bulk work (docs/approvals.md, docs/bulk.md): a CA operator's reminder job,
+    # and a request to reset a second factor waiting for a second administrator
+    w.bulk_job = bulk_job_create(
+        register="letters", query="", action="remind", params={}, reason="Nhắc", by=ca
+    )
+    holder = users["baove.dlcn"]
+    w.approval = approval_request(
+        action=ApprovalAction.TWO_FACTOR_RESET,
+        object_key=f"user:{holder.pk}",
+        object_label=holder.username,
+        params={"user_id": holder.pk},
+        by=users["quantri"],
+        reason="Mất điện thoại",
+    )
     return w
 
 
@@ -183,7 +200,28 @@ def _serial(w):
     return [{"serial": w.certificate.serial}]
 
 
+def _approval(w):
+    return [{"pk": w.approval.pk}]
+
+
+def _bulk_job(w):
+    return [{"pk": w.bulk_job.pk}]
+
+
 ARGS = {
+    "approval-detail": _approval,
+    "approval-approve": _approval,
+    "approval-cancel": _approval,
+    "approval-reject": _approval,
+    "approvals:detail": _approval,
+    "approvals:approve": _approval,
+    "approvals:reject": _approval,
+    "approvals:cancel": _approval,
+    "bulk-job-detail": _bulk_job,
+    "bulk-job-items": _bulk_job,
+    "bulk:detail": _bulk_job,
+    "bulk:progress": _bulk_job,
+    "bulk:new_in": lambda w: [{"slug": "thiet-bi"}, {"slug": "van-ban"}],
     "monthly_reports:download": lambda w: [{"pk": w.report.pk}],
     "monthly_reports:desk_prepare": lambda w: [
         {"province": w.report.province_id, "year": w.report.year, "month": w.report.month}
