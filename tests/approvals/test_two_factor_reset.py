@@ -10,6 +10,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from approvals.choices import ApprovalAction, ApprovalStatus
 from approvals.models import Approval
 from portal.models import AuditEvent
+from tests import factories as f
 from tests.approvals.rules import (
     approve_and_run,
     assert_cannot_approve,
@@ -111,7 +112,6 @@ def test_an_approved_request_resets_once_as_the_requester(cast, requested, admin
 def test_two_administrators_approving_at_once_reset_once(cast, admin_2):
     _request_in_admin(cast.admin, cast.officer_1)
     approval = Approval.objects.get()
-    from tests import factories as f
 
     admin_3 = f.UserFactory(username="admin_3", is_superuser=True, is_staff=True)
     race_approvals(approval, [admin_2, admin_3])

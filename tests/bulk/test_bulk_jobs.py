@@ -10,7 +10,9 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from agencies.models import Membership
 from approvals.choices import ApprovalAction, ApprovalStatus
+from approvals.models import ApprovalRule
 from approvals.services import approval_approve, approval_reject, approval_run
 from bulk.choices import ItemStatus, JobStatus
 from bulk.models import BulkItem, BulkJob
@@ -175,8 +177,6 @@ def test_a_polled_progress_reloads_the_page_once_the_job_has_ended(client, cast,
 
 
 def test_the_preview_says_a_revocation_would_wait_for_approval_by_the_rules(client, cast):
-    from approvals.choices import ApprovalAction
-    from approvals.models import ApprovalRule
 
     certificates_of(cast.agency_a, 60)
     sign_in(client, cast.ca_operator)
@@ -234,7 +234,6 @@ def test_a_reason_that_is_not_text_is_refused_not_a_server_error(client, cast):
 
 
 def test_an_approved_job_whose_requester_lost_the_role_revokes_nothing(cast):
-    from agencies.models import Membership
 
     certificates_of(cast.agency_a, 60)
     job = _create(cast, f"agency={cast.agency_a.pk}")

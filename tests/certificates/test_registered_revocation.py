@@ -9,9 +9,14 @@ from cryptography.x509 import ocsp
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from certificates.choices import CertStatus, RevocationReason, RevocationRequester
+from agencies.choices import Role
+from approvals.choices import ApprovalAction, ApprovalStatus
+from approvals.services import approval_approve, approval_reject, approval_run
+from certificates.choices import CertStatus, RevocationReason, RevocationRequester, SubjectKind
 from certificates.models import Certificate, CertificateEvent, RegisteredRevocation
+from portal.errors import DomainError
 from portal.models import AuditEvent, Notification
+from tests import factories as f
 from tests.certificates.ocsp_requests import post, request_for
 from tests.certificates.pdf_tools import minimal_pdf
 from tests.helpers import sign_in
@@ -212,8 +217,6 @@ def test_the_requesting_letter_is_downloadable_by_ca_operators_only(issue, cast,
 
 
 def _second_operator(cast):
-    from agencies.choices import Role
-    from tests import factories as f
 
     user = f.UserFactory(username="cts.thu.hai", email="cts.hai@mic.gov.vn")
     f.MembershipFactory(user=user, role=Role.CA_OPERATOR, organization=f.CAOrgFactory())
@@ -221,10 +224,6 @@ def _second_operator(cast):
 
 
 def test_an_organisations_certificate_waits_for_a_second_ca_operator(issue, cast, client):
-    from approvals.choices import ApprovalAction, ApprovalStatus
-    from approvals.services import approval_approve, approval_run
-    from certificates.choices import SubjectKind
-    from portal.errors import DomainError
 
     seal = issue(subject_kind=SubjectKind.ORGANIZATION)
     sign_in(client, cast.ca_operator)
@@ -255,8 +254,6 @@ def test_an_organisations_certificate_waits_for_a_second_ca_operator(issue, cast
 
 
 def test_a_rejected_registration_revokes_nothing(issue, cast, client):
-    from approvals.services import approval_reject, approval_run
-    from certificates.choices import SubjectKind
 
     seal = issue(subject_kind=SubjectKind.ORGANIZATION)
     sign_in(client, cast.ca_operator)
