@@ -159,12 +159,24 @@ def approval_needed_in(*, action: str, organization_ids, count: int = 1) -> bool
     ids = {pk for pk in organization_ids if pk is not None}
     if not ids:
         return approval_needed(action=action, count=count)
+    return approval_rule_organization(action=action, organization_ids=ids, count=count) is not None
+
+
+def approval_rule_organization(
+    *, action: str, organization_ids, count: int = 1
+) -> Organization | None:
+    """Of the organisations `organization_ids`, the one whose rule a request about `count` of
+    their objects follows (`approval_request(rule_organization=…)`): of those whose rule asks
+    for a second person, the one whose request waits the least, so that no organisation's
+    stricter rule is outlasted; None when none asks. Two queries."""
     rules = list(ApprovalRule.objects.filter(action=action).select_related("organization"))
-    for organization in Organization.objects.filter(pk__in=ids).only("pk", "path"):
+    chosen, wait = None, 0
+    ids = [pk for pk in organization_ids if pk is not None]
+    for organization in Organization.objects.filter(pk__in=ids).only("pk", "path").order_by("pk"):
         rule = _most_specific(action, rules, organization)
-        if rule.required and count > rule.above:
-            return True
-    return False
+        if rule.required and count > rule.above and (chosen is None or rule.expires_hours < wait):
+            chosen, wait = organization, rule.expires_hours
+    return chosen
 
 
 def _clean_text(text: str, *, required: bool, what: str) -> str:
@@ -293,12 +305,16 @@ def approval_request(
     organization: Organization | None = None,
     params: dict | None = None,
     count: int = 1,
+    rule_organization: Organization | None = None,
 ) -> Approval:
     """Record `action` on the object as waiting for a second person, and tell the approvers.
-    Refused when the object already has an open request (pending or being carried out)."""
+    Refused when the object already has an open request (pending or being carried out).
+    `organization`: where the request stands (its scope, who decides) and whose rule sets how
+    long it waits; `rule_organization`, when given, sets the wait instead, for a request that
+    stands nowhere (CA operators alone see and decide it) about objects of an organisation."""
     approval_kind(action, object_key)  # refused here when no app carries the action out
     reason = _clean_text(reason, required=True, what=_("lý do đề nghị"))
-    rule = approval_rule(action=action, organization=organization)
+    rule = approval_rule(action=action, organization=rule_organization or organization)
     with transaction.atomic():
         try:
             with transaction.atomic():

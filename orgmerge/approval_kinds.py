@@ -18,7 +18,7 @@ def _apply(approval, requester, approver) -> str:
     if plan is None:
         raise DomainError(_("Phương án không còn tồn tại."), code="gone")
     try:
-        merger_plan_apply(plan=plan, by=requester)
+        merger_plan_apply(plan=plan, by=requester, approval=approval)
     except PermissionDenied:
         raise DomainError(
             _("Người đề nghị không còn quyền thực hiện phương án này."), code="forbidden"

@@ -22,7 +22,7 @@ from agencies.access import scope_for
 from agencies.choices import Role
 from agencies.validators import nfc
 from approvals.choices import ApprovalAction
-from approvals.services import approval_needed_in, approval_request
+from approvals.services import approval_needed_in, approval_request, approval_rule_organization
 from certificates.choices import RevocationReason, RevocationRequester, SubjectKind
 from certificates.exceptions import CertificateError
 from certificates.models import Certificate, RegisteredRevocation
@@ -108,10 +108,8 @@ def certificate_revocation_register(
             created_by=by,
         )
         registered.certificates.set(certificates)
-        action = revocation_approval_action(
-            Certificate.objects.filter(pk__in=[c.pk for c in certificates]),
-            count=len(certificates),
-        )
+        selected = Certificate.objects.filter(pk__in=[c.pk for c in certificates])
+        action = revocation_approval_action(selected, count=len(certificates))
         if action is not None:
             now = timezone.now()
             for certificate in certificates:  # refused now rather than when approved
@@ -128,6 +126,7 @@ def certificate_revocation_register(
             reason=f"{why}. {note}".strip(),
             params={"registered_id": registered.pk},
             count=len(certificates),
+            rule_organization=_rule_agency(selected, action, count=len(certificates)),
         )
         registered.save(update_fields=["approval"])
         audit_record(
@@ -163,6 +162,24 @@ def revocation_approval_action(certificates: QuerySet[Certificate], *, count: in
     ):
         return ApprovalAction.REVOKE_BATCH
     return None
+
+
+def _rule_agency(certificates: QuerySet[Certificate], action: str, *, count: int):
+    """The agency whose rule sets how long the request for `action` over `certificates` (`count`
+    of them) waits (docs/approvals.md): of the agencies `revocation_approval_action` asked
+    (the seals' for `REVOKE_ORGANIZATION`, every certificate's for `REVOKE_BATCH`) and whose
+    rule asks for the approval, the one letting it wait the least; None: the national rule.
+    The request itself stands at no organisation: CA operators alone see and decide it, as
+    only they see a registration."""
+    certificates = certificates.order_by()
+    if action == ApprovalAction.REVOKE_ORGANIZATION:
+        certificates = certificates.filter(subject_kind=SubjectKind.ORGANIZATION)
+        count = certificates.count()
+    return approval_rule_organization(
+        action=action,
+        organization_ids=set(certificates.values_list("agency_id", flat=True).distinct()),
+        count=count,
+    )
 
 
 def _why(registered: RegisteredRevocation) -> str:

@@ -6,11 +6,12 @@ from orgmerge.services.apply import (
     merger_plan_resume_stalled,
     merger_plan_run_apply,
 )
-from orgmerge.services.approval import merger_plan_apply_request, plan_key
+from orgmerge.services.approval import merger_plan_apply_request
 from orgmerge.services.plans import (
     merger_plan_create,
     merger_plan_discard,
     merger_plan_replan,
+    plan_key,
 )
 
 __all__ = [

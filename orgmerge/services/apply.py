@@ -26,7 +26,13 @@ from orgmerge.choices import ActionKind, MergerCase, PlanStatus
 from orgmerge.models import MergerApplication, MergerPlan
 from orgmerge.permissions import require_act
 from orgmerge.services.drafting import draft_letters, draft_new_issues
-from orgmerge.services.plans import lock, move, require_move, store_actions
+from orgmerge.services.plans import (
+    lock,
+    move,
+    require_move,
+    require_no_open_request,
+    store_actions,
+)
 from portal.audit import audit_record
 from portal.lib.queueing import enqueue
 from requests_app.choices import TERMINAL_STATUSES
@@ -37,12 +43,15 @@ def enqueue_apply(plan_id: int) -> bool:
     return enqueue("orgmerge.tasks.merger_plan_apply_task", plan_id, what=f"merger plan {plan_id}")
 
 
-def merger_plan_apply(*, plan: MergerPlan, by) -> MergerPlan:
-    """Start applying: the plan moves to "applying" and the worker is queued on commit."""
+def merger_plan_apply(*, plan: MergerPlan, by, approval=None) -> MergerPlan:
+    """Start applying: the plan moves to "applying" and the worker is queued on commit.
+    `approval`: the approved request being run (orgmerge/approval_kinds.py); any other open
+    request on the plan refuses it, so that no door applies a plan past its approver."""
     with transaction.atomic():
         locked = lock(plan)
         require_act(by, locked)
         require_move(locked, "apply")
+        require_no_open_request(locked, running=approval)
         locked.progress_at = timezone.now()
         locked.progress_note = _("Đã xếp hàng chờ thực hiện.")
         locked.save(update_fields=["progress_at", "progress_note"])

@@ -13,20 +13,17 @@ from approvals.services import approval_needed, approval_request
 from orgmerge.models import MergerPlan
 from orgmerge.permissions import require_act
 from orgmerge.services.apply import merger_plan_apply
-from orgmerge.services.plans import lock, require_move
-
-
-def plan_key(plan_id: int) -> str:
-    return f"merger_plan:{plan_id}"
+from orgmerge.services.plans import lock, plan_key, require_move, require_no_open_request
 
 
 def merger_plan_apply_request(*, plan: MergerPlan, by, reason: str = "") -> Approval | None:
     """Ask for the plan to be applied: the approval request (None when applied at once).
-    Decided on the locked plan: only a draft the user may act on."""
+    Decided on the locked plan: only a draft the user may act on, with no request open."""
     with transaction.atomic():
         locked = lock(plan)
         require_act(by, locked)
         require_move(locked, "apply")
+        require_no_open_request(locked)
         province = locked.province
         if not approval_needed(action=ApprovalAction.MERGER_APPLY, organization=province):
             merger_plan_apply(plan=locked, by=by)

@@ -1,6 +1,8 @@
 """Creating, re-planning and discarding a merger plan (docs/domain.md §6). Each write is
 decided on the plan as locked, inside the transaction that changes it, with its audit
-event; the planning itself is `orgmerge.planning` over `orgmerge.snapshot`."""
+event; the planning itself is `orgmerge.planning` over `orgmerge.snapshot`. While a request to
+apply the plan is open, nothing changes it but that request's run (docs/approvals.md,
+"Applying a merger plan": `require_no_open_request`)."""
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -8,6 +10,8 @@ from django.utils.translation import gettext as _
 
 from agencies.choices import OrgKind
 from agencies.validators import nfc
+from approvals.choices import ApprovalStatus
+from approvals.models import Approval
 from orgmerge import lifecycle
 from orgmerge import planning as p
 from orgmerge.choices import MergerCase, PlanStatus
@@ -21,6 +25,37 @@ from portal.lib.bulk import insert_rows
 
 def lock(plan) -> MergerPlan:
     return MergerPlan.objects.select_for_update(of=("self",)).get(pk=plan.pk)
+
+
+def plan_key(plan_id: int) -> str:
+    """The object of the plan's approval requests (`Approval.object_key`)."""
+    return f"merger_plan:{plan_id}"
+
+
+def require_no_open_request(locked: MergerPlan, *, running=None) -> None:
+    """Refuse any change of the plan while a request to apply it is open (pending, or approved
+    and being carried out): the approver decides on the plan as it was asked about
+    (docs/approvals.md, "Applying a merger plan"). `running`: the request whose run is
+    applying the plan, the one change allowed then. Called with the plan locked: a request is
+    recorded under that lock too (`merger_plan_apply_request`), so none appears meanwhile."""
+    requests = Approval.objects.open_for(plan_key(locked.pk))
+    if running is not None:
+        requests = requests.exclude(pk=running.pk)
+    open_request = requests.only("pk", "status").first()
+    if open_request is None:
+        return
+    if open_request.status == ApprovalStatus.APPROVED:
+        message = _(
+            "Đề nghị #%(pk)s thực hiện phương án đã được phê duyệt và đang được thực hiện: "
+            "không thể thay đổi hay hủy phương án nữa."
+        )
+    else:
+        message = _(
+            "Phương án đang chờ phê duyệt thực hiện (đề nghị #%(pk)s): trong lúc chờ, không "
+            "thể thay đổi, hủy hay thực hiện lại phương án. Muốn thay đổi, người đề nghị hủy "
+            "đề nghị đó, hoặc chờ đề nghị được quyết định."
+        )
+    raise DomainError(message % {"pk": open_request.pk}, code="approval_open")
 
 
 def require_move(locked: MergerPlan, action: str) -> None:
@@ -216,6 +251,7 @@ def merger_plan_replan(
         locked = lock(plan)
         require_act(by, locked)
         require_move(locked, "replan")
+        require_no_open_request(locked)
         snapshot_people = set(
             locked.actions.filter(person__isnull=False).values_list("person_id", flat=True)
         )
@@ -253,5 +289,6 @@ def merger_plan_discard(*, plan: MergerPlan, by, note: str = "") -> MergerPlan:
         locked = lock(plan)
         require_act(by, locked)
         require_move(locked, "discard")
+        require_no_open_request(locked)
         move(locked, "discard", by=by, note=note)
     return locked

@@ -361,3 +361,79 @@ def test_the_api_preview_says_what_the_job_would_wait_for_under_the_rules(cast, 
     assert preview() is True
     _rule(BATCH, organization=cast.province_1, above=1000)
     assert preview() is False
+
+
+# --- how long a registration's request waits ----------------------------------------------------
+
+
+def _waits_hours(approval: Approval) -> float:
+    return (approval.expires_at - approval.requested_at).total_seconds() / 3600
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("action", ACTIONS)
+def test_an_agencys_rule_sets_how_long_a_registered_revocation_waits(cast, ca, action):
+    """The request stands at no organisation (CA operators alone see it, as only they see the
+    registration), yet the rule of its certificates' agency sets its wait, here and nowhere
+    else."""
+    _rule(action, organization=cast.agency_a, expires_hours=5)
+    agency_a = _certificates(cast, action, issuer=ca.issuing)
+    approval = Registered().approval(Registered().ask(cast, agency_a))
+    assert approval.action == action
+    assert _waits_hours(approval) == pytest.approx(5, abs=0.01)
+    assert approval.organization is None
+    assert not Approval.objects.visible_to(cast.clerk_a).filter(pk=approval.pk).exists()
+
+    agency_c = _certificates(cast, action, cast.agency_c, issuer=ca.issuing)
+    other = Registered().approval(Registered().ask(cast, agency_c))
+    assert _waits_hours(other) == pytest.approx(72, abs=0.01)  # the default elsewhere
+
+
+@pytest.mark.django_db
+def test_a_provinces_rule_sets_the_wait_of_its_agencies_registrations(cast, ca):
+    _rule(BATCH, organization=cast.province_1, expires_hours=10)
+    agency_a = _certificates(cast, BATCH, issuer=ca.issuing)
+    approval = Registered().approval(Registered().ask(cast, agency_a))
+    assert _waits_hours(approval) == pytest.approx(10, abs=0.01)
+
+
+def _register(cast, certificates):
+    return Registered().approval(
+        certificate_revocation_register(
+            certificates=certificates,
+            requester=RevocationRequester.CA,
+            authority_name="",
+            letter_number="07/CA",
+            letter_date=timezone.localdate(),
+            reason=KEY,
+            letter=minimal_pdf("Cong van so 07/CA"),
+            by=cast.ca_operator,
+        )
+    )
+
+
+@pytest.mark.django_db
+def test_of_several_agencies_asking_the_shortest_wait_applies(cast, ca):
+    """Seals of agencies A (its rule: 30 h) and B (12 h), and of agency C, whose rule lets one
+    CA operator revoke its seal: B's rule, the shortest of those that ask for the approval."""
+    _rule(ORGANIZATION, organization=cast.agency_a, expires_hours=30)
+    _rule(ORGANIZATION, organization=cast.agency_b, expires_hours=12)
+    _rule(ORGANIZATION, organization=cast.agency_c, required=False, expires_hours=1)
+    agencies = (cast.agency_a, cast.agency_b, cast.agency_c)
+    seals = [organization_certificate(a, issuer=ca.issuing) for a in agencies]
+    approval = _register(cast, seals)
+    assert approval.action == ORGANIZATION
+    assert _waits_hours(approval) == pytest.approx(12, abs=0.01)
+
+
+@pytest.mark.django_db
+def test_a_batch_follows_the_rule_of_the_agency_that_asked_not_the_national_one(cast, ca):
+    """20 certificates of agency A (its rule: above 10, 6 h) with one of agency C (the national
+    rule: above 1000): the request exists by A's rule, and waits as A's rule says."""
+    _rule(BATCH, above=1000)
+    _rule(BATCH, organization=cast.agency_a, above=10, expires_hours=6)
+    _certificates(cast, BATCH, issuer=ca.issuing, batch=20)
+    certificates_of(cast.agency_c, 1, issuer=ca.issuing)
+    approval = _register(cast, list(Certificate.objects.order_by("pk")))
+    assert approval.action == BATCH and approval.count == 21
+    assert _waits_hours(approval) == pytest.approx(6, abs=0.01)
