@@ -147,7 +147,7 @@ ROUTES: dict[str, Route] = {
     "merger-plan-list": R(None, "401 403 403 403 200 200 403 403", 7),
     "merger-plan-detail": R(PLAN, "401 404 404 404 200 404 404 404", 8),  # + its approval
     "merger-plan-apply": R(PLAN, "401 400 400 400 400 400 400 400", 4, post=True),
-    "merger-plan-discard": R(PLAN, "401 404 404 404 200 404 404 404", 20, post=True),
+    "merger-plan-discard": R(PLAN, "401 404 404 404 200 404 404 404", 21, post=True),
     "deadline-list": R(None, "401 200 200 200 200 200 200 200", 6),
     "deadline-detail": R(GONE, "401 404 404 404 404 404 404 404", 5),
     "bulk-job-list": R(None, "401 200 200 200 200 200 200 200", 8),
@@ -308,8 +308,8 @@ ROUTES: dict[str, Route] = {
     "orgmerge:list": R(None, "login 403 403 403 200 200 403 403", 7),
     "orgmerge:create": R(None, "login 403 403 403 200 200 403 403", 7),
     "orgmerge:detail": R(PLAN, "login 404 404 404 200 404 404 404", 12),  # + its approval
-    "orgmerge:choices": R(PLAN, "login 404 404 404 302 404 404 404", 25, post=True),
-    "orgmerge:discard": R(PLAN, "login 404 404 404 302 404 404 404", 15, post=True),
+    "orgmerge:choices": R(PLAN, "login 404 404 404 302 404 404 404", 26, post=True),
+    "orgmerge:discard": R(PLAN, "login 404 404 404 302 404 404 404", 16, post=True),
     "orgmerge:apply": R(PLAN, "login 404 404 404 302 404 404 404", 10, post=True),
     "orgmerge:excel": R(PLAN, "login 404 404 404 200 404 404 404", 6),
     # the data protection officer's pages: nobody of the cast may use them (tests/privacy/)
