@@ -108,7 +108,7 @@ def bulk_job_create(
     certificate) the job waits for the approval, otherwise it is queued at once."""
     if action not in BulkAction.values:
         raise DomainError(_("Thao tác không hợp lệ."), code="action")
-    register_spec(register)  # a register without bulk actions is refused in words
+    source = register_spec(register)  # a register without bulk actions is refused in words
     spec = action_spec(register, action)
     if spec is None:
         raise DomainError(_("Sổ này không có thao tác này."), code="register")
@@ -125,12 +125,11 @@ def bulk_job_create(
         raise DomainError(_("Lý do dài quá %(n)d ký tự.") % {"n": REASON_MAX}, code="reason")
     rows, kept = register_rows(register=register, query=query, user=by)
     rows = spec.restrict(rows, by)
-    params = spec.clean_params(rows, dict(params or {}), by)
     cap = max_items()
     with transaction.atomic():
         job = BulkJob.objects.create(
-            register=register, action=action, query=kept, params=params, reason=reason,
-            requested_by=by, status=JobStatus.QUEUED,
+            register=register, action=action, query=kept, reason=reason, requested_by=by,
+            status=JobStatus.QUEUED,
         )  # fmt: skip
         total = _snapshot(job, rows, cap)
         if total > cap:
@@ -138,7 +137,12 @@ def bulk_job_create(
         if total == 0:
             raise DomainError(_("Bộ lọc không tìm thấy đối tượng nào."), code="empty")
         job.total = total
-        needs = spec.approval(rows, total, params)
+        # The parameters and the approval are judged on the snapshot, not on the filter read
+        # again: an object changed since the INSERT … SELECT is judged as what the job will
+        # act on (docs/bulk.md, "Flow" 2–3).
+        chosen = source.of_items(job.items.all())
+        job.params = params = spec.clean_params(chosen, dict(params or {}), by)
+        needs = spec.approval(chosen, total, params)
         after = {"action": action, "query": kept, "params": params, "total": total}
         audit_record(actor=by, action="bulk_job.create", obj=job, after=after, reason=reason)
         if needs:
@@ -156,7 +160,7 @@ def bulk_job_create(
         else:
             job.progress_at = timezone.now()
             transaction.on_commit(partial(_enqueue_run, job.pk))
-        job.save(update_fields=["total", "status", "approval", "progress_at"])
+        job.save(update_fields=["total", "params", "status", "approval", "progress_at"])
     return job
 
 
