@@ -8,6 +8,7 @@ the reason: a job killed mid-way resumes where it stopped, an item done is never
 (one item per object is the database's, and only pending items are taken). Every move is
 decided on the locked job along `bulk.lifecycle.MOVES` and audited."""
 
+import logging
 from datetime import timedelta
 from functools import partial
 
@@ -33,6 +34,8 @@ from portal.audit import audit_record
 from portal.errors import DomainError
 from portal.lib.queueing import enqueue
 from portal.notifications import notify
+
+logger = logging.getLogger(__name__)
 
 RUN_TASK = "bulk.tasks.bulk_job_run_task"
 REASON_MAX = 1000
@@ -223,7 +226,9 @@ def _run_batch(job_id: int) -> bool:
     return True
 
 
-def _finish(job_id: int, *, failure: str = "") -> BulkJob | None:
+def _finish(job_id: int, *, failure: str = "", **facts) -> BulkJob | None:
+    """End the locked job: done once no item is pending, or failed with `failure` (words the
+    page, the audit and the requester's notice may show; `facts`: more for the audit)."""
     with transaction.atomic():
         job = _locked(job_id)
         if job is None or job.status not in ACTIVE_STATUSES:
@@ -231,7 +236,8 @@ def _finish(job_id: int, *, failure: str = "") -> BulkJob | None:
         if not failure and job.items.pending().exists():
             return job  # another run took over; it finishes
         _move(job, "fail" if failure else "finish", by=None, reason=failure,
-              done=job.done_count, failed=job.failed_count, skipped=job.skipped_count)  # fmt: skip
+              done=job.done_count, failed=job.failed_count, skipped=job.skipped_count,
+              attempts=job.attempts, **facts)  # fmt: skip
         job.finished_at = job.progress_at = timezone.now()
         job.outcome = failure or _(
             "Đã thực hiện %(done)s, không thực hiện được %(failed)s, bỏ qua %(skipped)s."
@@ -251,19 +257,54 @@ def _finish(job_id: int, *, failure: str = "") -> BulkJob | None:
     return job
 
 
-def bulk_job_run(*, job_id: int, batches: int | None = None) -> BulkJob | None:
-    """The worker's service: start the job (queued → running) or resume it, carry out its
-    pending items batch by batch, then finish it and queue one CRL publication. `batches`
-    stops after that many batches, as a killed worker would (the sweep resumes it)."""
+def _give_up(job_id: int, attempts: int, error: type[BaseException] | None = None):
+    """Fail a job after its last attempt: with the kind of error that ended it (its class,
+    never its text, which may carry personal data: that is the log's), or as stalled when
+    the last attempt left no error (a worker killed by the job, its message lost)."""
+    if error is None:
+        failure = _("Không thành công sau %(n)s lần thực hiện: lần cuối dừng giữa chừng.") % {
+            "n": attempts
+        }
+        return _finish(job_id, failure=failure, error="stalled")
+    failure = _("Không thành công sau %(n)s lần thực hiện: lỗi hệ thống (%(error)s).") % {
+        "n": attempts,
+        "error": error.__name__,
+    }
+    return _finish(job_id, failure=failure, error=error.__name__)
+
+
+def _claim(job_id: int) -> tuple[BulkJob | None, int]:
+    """A worker takes the job (queued → running, or a running one resumed), counting the
+    attempt in a transaction of its own, so a batch that raises and is rolled back leaves it
+    counted. (the job, its attempt); attempt 0: nothing to run (ended, or no attempt left:
+    then it is failed here, a redelivered message of its last attempt say)."""
     with transaction.atomic():
         job = _locked(job_id)
         if job is None or job.status not in ACTIVE_STATUSES:
-            return job
-        if job.status == JobStatus.QUEUED:
-            _move(job, "start", by=None)
-            job.started_at = timezone.now()
-        job.progress_at = timezone.now()
-        job.save(update_fields=["status", "started_at", "progress_at"])
+            return job, 0
+        if job.attempts >= settings.PORTAL_BULK_MAX_ATTEMPTS:
+            used = job.attempts
+        else:
+            if job.status == JobStatus.QUEUED:
+                _move(job, "start", by=None)
+                job.started_at = timezone.now()
+            job.attempts += 1
+            job.progress_at = timezone.now()
+            job.save(update_fields=["status", "started_at", "progress_at", "attempts"])
+            return job, job.attempts
+    return _give_up(job_id, used), 0
+
+
+def bulk_job_run(*, job_id: int, batches: int | None = None) -> BulkJob | None:
+    """The worker's service: claim the job (queued → running, or resumed; an attempt
+    counted), carry out its pending items batch by batch, then finish it and queue one CRL
+    publication. `batches` stops after that many batches, as a killed worker would (the
+    sweep resumes it). A refusal of the whole action (a DomainError) fails the job at once;
+    any other error is raised for the worker's log and the sweep queues the job again, until
+    its PORTAL_BULK_MAX_ATTEMPTS-th attempt fails it (docs/bulk.md, "Guarantees")."""
+    job, attempt = _claim(job_id)
+    if not attempt:
+        return job
     taken = 0
     try:
         while batches is None or taken < batches:
@@ -272,6 +313,11 @@ def bulk_job_run(*, job_id: int, batches: int | None = None) -> BulkJob | None:
             taken += 1
     except DomainError as exc:  # a refusal of the whole action (its reason no longer valid)
         return _finish(job_id, failure=exc.message)
+    except Exception as exc:  # a fault: its batch rolled back, the attempt stays counted
+        if attempt < settings.PORTAL_BULK_MAX_ATTEMPTS:
+            raise
+        logger.error("bulk job %s failed at its last attempt", job_id, exc_info=exc)
+        return _give_up(job_id, attempt, type(exc))
     return BulkJob.objects.filter(pk=job_id).first()
 
 
@@ -309,9 +355,17 @@ def bulk_jobs_sweep(*, now=None) -> int:
         with transaction.atomic():
             count += bulk_job_release(approval=approval, now=now)
     seconds = settings.PORTAL_PROCESSING_STALL_SECONDS
-    for job_id in list(BulkJob.objects.stalled(now, seconds).values_list("pk", flat=True)[:1000]):
+    last = settings.PORTAL_BULK_MAX_ATTEMPTS
+    for job_id, attempts in list(
+        BulkJob.objects.stalled(now, seconds).values_list("pk", "attempts")[:1000]
+    ):
         claimed = BulkJob.objects.stalled(now, seconds).filter(pk=job_id).update(progress_at=now)
-        if claimed and _enqueue_run(job_id):
+        if not claimed:
+            continue  # another sweep took it
+        if attempts >= last:  # its last attempt stalled too: failed, not queued again
+            job = _give_up(job_id, attempts)
+            count += int(job is not None and job.status == JobStatus.FAILED)
+        elif _enqueue_run(job_id):
             count += 1
     return count
 
