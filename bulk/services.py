@@ -228,7 +228,9 @@ def _run_batch(job_id: int) -> bool:
 
 def _finish(job_id: int, *, failure: str = "", **facts) -> BulkJob | None:
     """End the locked job: done once no item is pending, or failed with `failure` (words the
-    page, the audit and the requester's notice may show; `facts`: more for the audit)."""
+    page, the audit and the requester's notice may show; `facts`: more for the audit). The
+    action's end runs either way (a revocation's CRL: a job failed after some batches has
+    revoked their certificates); the job ends once, so it runs once."""
     with transaction.atomic():
         job = _locked(job_id)
         if job is None or job.status not in ACTIVE_STATUSES:
@@ -243,8 +245,7 @@ def _finish(job_id: int, *, failure: str = "", **facts) -> BulkJob | None:
             "Đã thực hiện %(done)s, không thực hiện được %(failed)s, bỏ qua %(skipped)s."
         ) % {"done": job.done_count, "failed": job.failed_count, "skipped": job.skipped_count}
         job.save(update_fields=["status", "finished_at", "progress_at", "outcome"])
-        if not failure:
-            action_spec(job.register, job.action).finish(job)
+        action_spec(job.register, job.action).finish(job)
         notify(
             users=[job.requested_by],
             message=_("%(label)s — %(outcome)s")

@@ -1,7 +1,8 @@
 """A bulk job whose batch keeps raising is not tried for ever (docs/bulk.md, "Guarantees"):
 each claim by a worker is counted (and the count survives the failing batch's rollback), the
 stall sweep queues it again until its PORTAL_BULK_MAX_ATTEMPTS-th attempt, which fails it
-with the kind of error (never the error's text), audited, its requester told.
+with the kind of error (never the error's text), audited, its requester told; a revocation
+that fails after revoking some certificates still queues their CRL, once.
 
 The worker's body runs in the test's process; the broker is the list of what the services
 queued."""
@@ -13,15 +14,19 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from bulk.actions import ACTIONS, ActionSpec
-from bulk.choices import BulkAction, JobStatus, Register
+from bulk.choices import BulkAction, ItemStatus, JobStatus, Register
 from bulk.models import BulkJob
 from bulk.services import RUN_TASK, bulk_job_create, bulk_job_run, bulk_jobs_sweep
+from certificates.choices import CertStatus, RevocationReason
+from certificates.models import Certificate
 from portal.models import AuditEvent, Notification
+from tests.bulk.meanwhile import refuse_update
 from tests.bulk.world import certificates_of, devices_of
 
 pytestmark = pytest.mark.django_db
 # What an error's text may carry: it must reach neither the page nor the audit nor a notice.
 PERSONAL = "Nguyễn Văn An, CCCD 001234567890"
+CRL_TASK = "certificates.tasks.crl_publish_task"
 
 
 @pytest.fixture
@@ -157,3 +162,62 @@ def test_the_database_refuses_a_negative_attempt_count(cast):
         transaction.atomic(),
     ):
         BulkJob.objects.filter(pk=job.pk).update(attempts=-1)
+
+
+def test_a_revocation_failed_after_some_batches_queues_their_crl_once(
+    cast, ca, settings, queued, monkeypatch, django_capture_on_commit_callbacks
+):
+    settings.PORTAL_BULK_BATCH = 2
+    settings.PORTAL_BULK_MAX_ATTEMPTS = 3
+    crls = []
+    monkeypatch.setattr(
+        "certificates.services.common.enqueue",
+        lambda name, *args, what: crls.append((name, args)) or True,
+    )
+    ids = certificates_of(cast.agency_a, 5, issuer=ca.issuing)
+    # the last certificate's row cannot be written: its batch (the third) always raises
+    refuse_update(Certificate, ids[-1], "the registry refused the row")
+    job = bulk_job_create(
+        register="certificates", query=f"agency={cast.agency_a.pk}", action="revoke",
+        params={"reason": RevocationReason.KEY_COMPROMISE}, reason="Lộ khóa", by=cast.ca_operator,
+    )  # fmt: skip
+    assert job.status == JobStatus.QUEUED
+
+    raised = []
+    for _attempt in (1, 2):
+        with django_capture_on_commit_callbacks(execute=True), pytest.raises(Exception) as fault:
+            bulk_job_run(job_id=job.pk)
+        raised.append(type(fault.value).__name__)
+        assert crls == []  # still running: its CRL waits for the end
+    with django_capture_on_commit_callbacks(execute=True):
+        bulk_job_run(job_id=job.pk)
+
+    job.refresh_from_db()
+    assert (job.status, job.done_count, job.attempts) == (JobStatus.FAILED, 4, 3)
+    assert raised[0] in job.outcome and "refused" not in job.outcome
+    assert job.items.get(object_id=ids[-1]).status == ItemStatus.PENDING
+    assert Certificate.objects.filter(status=CertStatus.REVOKED).count() == 4
+    # one CRL for the job's end, not one per batch or per attempt
+    assert crls == [(CRL_TASK, (ca.issuing.pk,))]
+
+
+def test_a_failed_revocation_that_revoked_nothing_queues_no_crl(
+    cast, ca, settings, queued, monkeypatch, django_capture_on_commit_callbacks
+):
+    settings.PORTAL_BULK_MAX_ATTEMPTS = 1
+    crls = []
+    monkeypatch.setattr(
+        "certificates.services.common.enqueue",
+        lambda name, *args, what: crls.append((name, args)) or True,
+    )
+    ids = certificates_of(cast.agency_a, 2, issuer=ca.issuing)
+    refuse_update(Certificate, ids[0], "the registry refused the row")
+    job = bulk_job_create(
+        register="certificates", query=f"agency={cast.agency_a.pk}", action="revoke",
+        params={"reason": RevocationReason.KEY_COMPROMISE}, reason="Lộ khóa", by=cast.ca_operator,
+    )  # fmt: skip
+    with django_capture_on_commit_callbacks(execute=True):
+        bulk_job_run(job_id=job.pk)
+    job.refresh_from_db()
+    assert (job.status, job.done_count) == (JobStatus.FAILED, 0)
+    assert crls == []
