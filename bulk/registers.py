@@ -87,6 +87,10 @@ class RegisterSpec:
         acts on, whatever its filter would find now."""
         return self.model.objects.filter(pk__in=items.values("object_id"))
 
+    def visible_ids(self, user, ids) -> set[int]:
+        """Which of the objects `ids` `user` may see (`visible_to`), in one query."""
+        return set(self.base(user).filter(pk__in=list(ids)).values_list("pk", flat=True))
+
 
 def _certificate_facts(rows: QuerySet) -> dict:
     kinds = sorted(set(rows.values_list("subject_kind", flat=True).distinct()))
