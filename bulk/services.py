@@ -277,8 +277,9 @@ def _give_up(job_id: int, attempts: int, error: type[BaseException] | None = Non
 def _claim(job_id: int) -> tuple[BulkJob | None, int]:
     """A worker takes the job (queued → running, or a running one resumed), counting the
     attempt in a transaction of its own, so a batch that raises and is rolled back leaves it
-    counted. (the job, its attempt); attempt 0: nothing to run (ended, or no attempt left:
-    then it is failed here, a redelivered message of its last attempt say)."""
+    counted. Returns (the job, this attempt's number); 0 when there is nothing to run: the
+    job has ended, or has no attempt left (a message of its last attempt delivered again),
+    and is then failed here."""
     with transaction.atomic():
         job = _locked(job_id)
         if job is None or job.status not in ACTIVE_STATUSES:
