@@ -3,6 +3,7 @@ the job is confirmed and carried out in batches by a worker (docs/bulk.md)."""
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from bulk.choices import BulkAction, ItemStatus, JobStatus, Register
@@ -38,6 +39,10 @@ class BulkJob(models.Model):
     )
     # Why it ended as it did (a rejected approval, an error), in words.
     outcome = models.TextField(_("kết quả"), blank=True)
+    # The times a worker claimed it (docs/bulk.md, "Guarantees"): counted on the locked job in
+    # a transaction of its own, so a batch that raises and is rolled back leaves the count;
+    # past PORTAL_BULK_MAX_ATTEMPTS the job ends failed instead of being queued again.
+    attempts = models.SmallIntegerField(_("số lần thực hiện"), default=0, editable=False)
 
     objects = BulkJobQuerySet.as_manager()
 
@@ -46,6 +51,13 @@ class BulkJob(models.Model):
         verbose_name_plural = _("việc hàng loạt")
         indexes = [
             models.Index(fields=["status", "progress_at"], name="bulk_job_status_progress_idx")
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(attempts__gte=0),
+                name="bulk_job_attempts_not_negative",
+                violation_error_message=_("Số lần thực hiện không thể âm."),
+            )
         ]
 
     def __str__(self) -> str:

@@ -7,7 +7,7 @@ Reads only."""
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from django.db.models import QuerySet
+from django.db.models import Model, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import Promise
@@ -52,6 +52,8 @@ class Column:
 @dataclass(frozen=True)
 class RegisterSpec:
     register: str
+    # the register's model: an item's object_id is one of its rows
+    model: type[Model]
     # /hang-loat/moi/<slug>/: the bulk page of this register
     slug: str
     # the register's page (a URL name), where "Thao tác hàng loạt" comes from
@@ -80,6 +82,15 @@ class RegisterSpec:
     def label(self) -> str:
         return Register(self.register).label
 
+    def of_items(self, items: QuerySet) -> QuerySet:
+        """The register's objects of `items` (a job's snapshot, docs/bulk.md): the rows the job
+        acts on, whatever its filter would find now."""
+        return self.model.objects.filter(pk__in=items.values("object_id"))
+
+    def visible_ids(self, user, ids) -> set[int]:
+        """Which of the objects `ids` `user` may see (`visible_to`), in one query."""
+        return set(self.base(user).filter(pk__in=list(ids)).values_list("pk", flat=True))
+
 
 def _certificate_facts(rows: QuerySet) -> dict:
     kinds = sorted(set(rows.values_list("subject_kind", flat=True).distinct()))
@@ -98,6 +109,7 @@ def _letter_key(letter) -> str:
 
 CERTIFICATES = RegisterSpec(
     register=Register.CERTIFICATES,
+    model=Certificate,
     slug="chung-thu",
     list_url="certificates:list",
     noun=gettext_lazy("chứng thư số"),
@@ -123,6 +135,7 @@ CERTIFICATES = RegisterSpec(
 
 DEVICES = RegisterSpec(
     register=Register.DEVICES,
+    model=Device,
     slug="thiet-bi",
     list_url="devices:list",
     noun=gettext_lazy("thiết bị"),
@@ -147,6 +160,7 @@ DEVICES = RegisterSpec(
 
 LETTERS = RegisterSpec(
     register=Register.LETTERS,
+    model=CertRequest,
     slug="van-ban",
     list_url="requests_app:list",
     noun=gettext_lazy("văn bản"),

@@ -8,6 +8,7 @@ the reason: a job killed mid-way resumes where it stopped, an item done is never
 (one item per object is the database's, and only pending items are taken). Every move is
 decided on the locked job along `bulk.lifecycle.MOVES` and audited."""
 
+import logging
 from datetime import timedelta
 from functools import partial
 
@@ -33,6 +34,8 @@ from portal.audit import audit_record
 from portal.errors import DomainError
 from portal.lib.queueing import enqueue
 from portal.notifications import notify
+
+logger = logging.getLogger(__name__)
 
 RUN_TASK = "bulk.tasks.bulk_job_run_task"
 REASON_MAX = 1000
@@ -108,7 +111,7 @@ def bulk_job_create(
     certificate) the job waits for the approval, otherwise it is queued at once."""
     if action not in BulkAction.values:
         raise DomainError(_("Thao tác không hợp lệ."), code="action")
-    register_spec(register)  # a register without bulk actions is refused in words
+    source = register_spec(register)  # a register without bulk actions is refused in words
     spec = action_spec(register, action)
     if spec is None:
         raise DomainError(_("Sổ này không có thao tác này."), code="register")
@@ -125,12 +128,11 @@ def bulk_job_create(
         raise DomainError(_("Lý do dài quá %(n)d ký tự.") % {"n": REASON_MAX}, code="reason")
     rows, kept = register_rows(register=register, query=query, user=by)
     rows = spec.restrict(rows, by)
-    params = spec.clean_params(rows, dict(params or {}), by)
     cap = max_items()
     with transaction.atomic():
         job = BulkJob.objects.create(
-            register=register, action=action, query=kept, params=params, reason=reason,
-            requested_by=by, status=JobStatus.QUEUED,
+            register=register, action=action, query=kept, reason=reason, requested_by=by,
+            status=JobStatus.QUEUED,
         )  # fmt: skip
         total = _snapshot(job, rows, cap)
         if total > cap:
@@ -138,7 +140,12 @@ def bulk_job_create(
         if total == 0:
             raise DomainError(_("Bộ lọc không tìm thấy đối tượng nào."), code="empty")
         job.total = total
-        needs = spec.approval(rows, total, params)
+        # The parameters and the approval are judged on the snapshot, not on the filter read
+        # again: an object changed since the INSERT … SELECT is judged as what the job will
+        # act on (docs/bulk.md, "Flow" 2–3).
+        chosen = source.of_items(job.items.all())
+        job.params = params = spec.clean_params(chosen, dict(params or {}), by)
+        needs = spec.approval(chosen, total, params)
         after = {"action": action, "query": kept, "params": params, "total": total}
         audit_record(actor=by, action="bulk_job.create", obj=job, after=after, reason=reason)
         if needs:
@@ -156,7 +163,7 @@ def bulk_job_create(
         else:
             job.progress_at = timezone.now()
             transaction.on_commit(partial(_enqueue_run, job.pk))
-        job.save(update_fields=["total", "status", "approval", "progress_at"])
+        job.save(update_fields=["total", "params", "status", "approval", "progress_at"])
     return job
 
 
@@ -219,7 +226,11 @@ def _run_batch(job_id: int) -> bool:
     return True
 
 
-def _finish(job_id: int, *, failure: str = "") -> BulkJob | None:
+def _finish(job_id: int, *, failure: str = "", **facts) -> BulkJob | None:
+    """End the locked job: done once no item is pending, or failed with `failure` (words the
+    page, the audit and the requester's notice may show; `facts`: more for the audit). The
+    action's end runs either way (a revocation's CRL: a job failed after some batches has
+    revoked their certificates); the job ends once, so it runs once."""
     with transaction.atomic():
         job = _locked(job_id)
         if job is None or job.status not in ACTIVE_STATUSES:
@@ -227,14 +238,14 @@ def _finish(job_id: int, *, failure: str = "") -> BulkJob | None:
         if not failure and job.items.pending().exists():
             return job  # another run took over; it finishes
         _move(job, "fail" if failure else "finish", by=None, reason=failure,
-              done=job.done_count, failed=job.failed_count, skipped=job.skipped_count)  # fmt: skip
+              done=job.done_count, failed=job.failed_count, skipped=job.skipped_count,
+              attempts=job.attempts, **facts)  # fmt: skip
         job.finished_at = job.progress_at = timezone.now()
         job.outcome = failure or _(
             "Đã thực hiện %(done)s, không thực hiện được %(failed)s, bỏ qua %(skipped)s."
         ) % {"done": job.done_count, "failed": job.failed_count, "skipped": job.skipped_count}
         job.save(update_fields=["status", "finished_at", "progress_at", "outcome"])
-        if not failure:
-            action_spec(job.register, job.action).finish(job)
+        action_spec(job.register, job.action).finish(job)
         notify(
             users=[job.requested_by],
             message=_("%(label)s — %(outcome)s")
@@ -247,19 +258,55 @@ def _finish(job_id: int, *, failure: str = "") -> BulkJob | None:
     return job
 
 
-def bulk_job_run(*, job_id: int, batches: int | None = None) -> BulkJob | None:
-    """The worker's service: start the job (queued → running) or resume it, carry out its
-    pending items batch by batch, then finish it and queue one CRL publication. `batches`
-    stops after that many batches, as a killed worker would (the sweep resumes it)."""
+def _give_up(job_id: int, attempts: int, error: type[BaseException] | None = None):
+    """Fail a job after its last attempt: with the kind of error that ended it (its class,
+    never its text, which may carry personal data: that is the log's), or as stalled when
+    the last attempt left no error (a worker killed by the job, its message lost)."""
+    if error is None:
+        failure = _("Không thành công sau %(n)s lần thực hiện: lần cuối dừng giữa chừng.") % {
+            "n": attempts
+        }
+        return _finish(job_id, failure=failure, error="stalled")
+    failure = _("Không thành công sau %(n)s lần thực hiện: lỗi hệ thống (%(error)s).") % {
+        "n": attempts,
+        "error": error.__name__,
+    }
+    return _finish(job_id, failure=failure, error=error.__name__)
+
+
+def _claim(job_id: int) -> tuple[BulkJob | None, int]:
+    """A worker takes the job (queued → running, or a running one resumed), counting the
+    attempt in a transaction of its own, so a batch that raises and is rolled back leaves it
+    counted. Returns (the job, this attempt's number); 0 when there is nothing to run: the
+    job has ended, or has no attempt left (a message of its last attempt delivered again),
+    and is then failed here."""
     with transaction.atomic():
         job = _locked(job_id)
         if job is None or job.status not in ACTIVE_STATUSES:
-            return job
-        if job.status == JobStatus.QUEUED:
-            _move(job, "start", by=None)
-            job.started_at = timezone.now()
-        job.progress_at = timezone.now()
-        job.save(update_fields=["status", "started_at", "progress_at"])
+            return job, 0
+        if job.attempts >= settings.PORTAL_BULK_MAX_ATTEMPTS:
+            used = job.attempts
+        else:
+            if job.status == JobStatus.QUEUED:
+                _move(job, "start", by=None)
+                job.started_at = timezone.now()
+            job.attempts += 1
+            job.progress_at = timezone.now()
+            job.save(update_fields=["status", "started_at", "progress_at", "attempts"])
+            return job, job.attempts
+    return _give_up(job_id, used), 0
+
+
+def bulk_job_run(*, job_id: int, batches: int | None = None) -> BulkJob | None:
+    """The worker's service: claim the job (queued → running, or resumed; an attempt
+    counted), carry out its pending items batch by batch, then finish it and queue one CRL
+    publication. `batches` stops after that many batches, as a killed worker would (the
+    sweep resumes it). A refusal of the whole action (a DomainError) fails the job at once;
+    any other error is raised for the worker's log and the sweep queues the job again, until
+    its PORTAL_BULK_MAX_ATTEMPTS-th attempt fails it (docs/bulk.md, "Guarantees")."""
+    job, attempt = _claim(job_id)
+    if not attempt:
+        return job
     taken = 0
     try:
         while batches is None or taken < batches:
@@ -268,6 +315,11 @@ def bulk_job_run(*, job_id: int, batches: int | None = None) -> BulkJob | None:
             taken += 1
     except DomainError as exc:  # a refusal of the whole action (its reason no longer valid)
         return _finish(job_id, failure=exc.message)
+    except Exception as exc:  # a fault: its batch rolled back, the attempt stays counted
+        if attempt < settings.PORTAL_BULK_MAX_ATTEMPTS:
+            raise
+        logger.error("bulk job %s failed at its last attempt", job_id, exc_info=exc)
+        return _give_up(job_id, attempt, type(exc))
     return BulkJob.objects.filter(pk=job_id).first()
 
 
@@ -305,9 +357,17 @@ def bulk_jobs_sweep(*, now=None) -> int:
         with transaction.atomic():
             count += bulk_job_release(approval=approval, now=now)
     seconds = settings.PORTAL_PROCESSING_STALL_SECONDS
-    for job_id in list(BulkJob.objects.stalled(now, seconds).values_list("pk", flat=True)[:1000]):
+    last = settings.PORTAL_BULK_MAX_ATTEMPTS
+    for job_id, attempts in list(
+        BulkJob.objects.stalled(now, seconds).values_list("pk", "attempts")[:1000]
+    ):
         claimed = BulkJob.objects.stalled(now, seconds).filter(pk=job_id).update(progress_at=now)
-        if claimed and _enqueue_run(job_id):
+        if not claimed:
+            continue  # another sweep took it
+        if attempts >= last:  # its last attempt stalled too: failed, not queued again
+            job = _give_up(job_id, attempts)
+            count += int(job is not None and job.status == JobStatus.FAILED)
+        elif _enqueue_run(job_id):
             count += 1
     return count
 

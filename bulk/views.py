@@ -3,6 +3,8 @@ and first rows) with the actions the user may take, the confirmation (a CSRF POS
 creates the job, and the job's page with its progress (htmx polling) and each item's
 outcome. A refusal is a message on the page, never a 500; a job out of scope is 404."""
 
+from typing import NamedTuple
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -16,7 +18,7 @@ from bulk import selection, services
 from bulk.actions import actions_for, letters_of, revocation_waits_for
 from bulk.choices import TERMINAL_STATUSES, Register
 from bulk.forms import REAUTH_ACTIONS, BulkConfirmForm
-from bulk.models import BulkJob
+from bulk.models import BulkItem, BulkJob
 from bulk.registers import BY_SLUG, REGISTERS
 from portal.errors import DomainError
 
@@ -111,17 +113,33 @@ def _context(job: BulkJob) -> dict:
     return {"job": job, "running": job.status not in TERMINAL_STATUSES}
 
 
-def _item_rows(spec, items) -> list[tuple]:
-    """(item, its object's short name, name and page) for a page of a job's items: the
-    object read from the job's register, gone objects named by their id only."""
-    found = {obj.pk: obj for obj in spec.items([item.object_id for item in items])}
+class ItemRow(NamedTuple):
+    item: BulkItem
+    key: str  # the object's short name, or the placeholder
+    name: str
+    url: str
+    note: str  # the item's message, shown only with its object
+    object_id: int | None
+
+
+def _item_rows(spec, items, user) -> list[ItemRow]:
+    """A page of a job's items with their objects read from the job's register, named and
+    linked only when `user` may see them (`visible_to`, decided for the page at once: a CA
+    operator reads every job, not every register's objects). Any other is a neutral
+    placeholder with the item's outcome, without its message (which may name the object's
+    agency)."""
+    seen = spec.visible_ids(user, [item.object_id for item in items])
+    found = {obj.pk: obj for obj in spec.items(sorted(seen))}
     rows = []
     for item in items:
         obj = found.get(item.object_id)
         if obj is None:
-            rows.append((item, f"#{item.object_id}", "", ""))
+            rows.append(ItemRow(item, _("ngoài phạm vi của bạn"), "", "", "", None))
         else:
-            rows.append((item, spec.key(obj), spec.name(obj), spec.object_url(obj)))
+            rows.append(
+                ItemRow(item, spec.key(obj), spec.name(obj), spec.object_url(obj), item.message,
+                        item.object_id)
+            )  # fmt: skip
     return rows
 
 
@@ -137,8 +155,8 @@ def detail(request, pk: int):
         **_context(job),
         "spec": spec,
         "page": page,
-        "rows": _item_rows(spec, list(page.object_list)),
-        "letters": letters_of(job),
+        "rows": _item_rows(spec, list(page.object_list), request.user),
+        "letters": letters_of(job, request.user),
         "filter_terms": selection.filter_terms(job.register, job.query, request.user),
     }
     return render(request, "bulk/detail.html", context)

@@ -442,6 +442,9 @@ PORTAL_IMPORT_MAX_ROWS = env_int("PORTAL_IMPORT_MAX_ROWS", 30000)
 # finding more is refused, to be narrowed), and how many the worker does per transaction.
 PORTAL_BULK_MAX_ITEMS = env_int("PORTAL_BULK_MAX_ITEMS", 20000)
 PORTAL_BULK_BATCH = env_int("PORTAL_BULK_BATCH", 500)
+# The times a worker may claim a bulk job (the first run, then each requeue by the stall
+# sweep) before the job ends failed: a batch that always raises is not tried for ever.
+PORTAL_BULK_MAX_ATTEMPTS = env_int("PORTAL_BULK_MAX_ATTEMPTS", 3)
 # List exports (docs/scale.md §12.5): up to this many rows (a bounded count) the file is
 # written in the request; more become an export job built by the worker into the `exports`
 # storage, re-queued after PORTAL_EXPORT_STALL_SECONDS without progress, its file deleted after

@@ -65,5 +65,5 @@ class ActionSpec:
     approval: Callable[[QuerySet, int, dict], object] = _no_approval
     # What the approval request says the job does (params → words).
     describe: Callable[[dict], str] = lambda params: ""
-    # Once, when the job ends done (in its transaction): a CRL publication, say.
+    # Once, when the job ends, done or failed (in its transaction): a CRL publication, say.
     finish: Callable[[object], None] = _nothing

@@ -22,6 +22,7 @@ from bulk.selection import revocation_reasons
 from certificates.models import Certificate
 from portal.errors import DomainError
 from requests_app.choices import FormKind
+from requests_app.models import CertRequest
 from requests_app.services.drafting import cert_request_create
 from requests_app.services.prepared import rows_append_prepared
 
@@ -133,16 +134,27 @@ def _run(job, ids: list[int]) -> Outcome:
     return outcome
 
 
-def letters_of(job) -> list[tuple[str, str]]:
-    """The job's drafted letters, as (label, url) for its page."""
-    return [
+def letters_of(job, user) -> list[tuple[str, str]]:
+    """The job's drafted letters `user` may see (`visible_to`), as (label, url) for its page;
+    those they may not (a CA operator reading a clerk's job: drafts are the agency's) are
+    one line without a name or a link (docs/bulk.md, "Flow" 5)."""
+    made = list(job.letters.select_related("agency").order_by("pk"))
+    seen = set(
+        CertRequest.objects.visible_to(user)
+        .filter(pk__in=[m.cert_request_id for m in made])
+        .values_list("pk", flat=True)
+    )
+    shown = [
         (
-            _("Văn bản #%(pk)s — %(agency)s")
-            % {"pk": made.cert_request_id, "agency": made.agency.name},
-            reverse("requests_app:detail", args=[made.cert_request_id]),
+            _("Văn bản #%(pk)s — %(agency)s") % {"pk": m.cert_request_id, "agency": m.agency.name},
+            reverse("requests_app:detail", args=[m.cert_request_id]),
         )
-        for made in job.letters.select_related("agency").order_by("pk")
+        for m in made
+        if m.cert_request_id in seen
     ]
+    if len(made) > len(shown):
+        shown.append((_("%(n)s văn bản ngoài phạm vi của bạn") % {"n": len(made) - len(shown)}, ""))
+    return shown
 
 
 def _allowed(scope) -> bool:

@@ -57,10 +57,11 @@ def _run(job, ids: list[int]) -> Outcome:
 
 def _finish(job) -> None:
     """One CRL per issuing CA for the whole job, after the commit (the batches passed
-    publish_crl=False)."""
+    publish_crl=False): when it ends done, or failed after some batches revoked their
+    certificates (none revoked, none queued). The job ends once, so this runs once."""
     done = job.items.filter(status=ItemStatus.DONE).values("object_id")
     publish_crl_after_commit(
-        Certificate.objects.filter(pk__in=done)
+        Certificate.objects.filter(pk__in=done, issuer__isnull=False)
         .order_by()
         .values_list("issuer_id", flat=True)
         .distinct()

@@ -17,6 +17,7 @@ from bulk.actions import action_spec, actions_for, revocation_waits_for
 from bulk.choices import BulkAction, Register
 from bulk.forms import REAUTH_ACTIONS
 from bulk.models import BulkItem, BulkJob
+from bulk.registers import REGISTERS
 from portal.api.schema import documented_reads, problems
 from portal.errors import DomainError
 
@@ -38,15 +39,26 @@ class BulkJobSerializer(serializers.ModelSerializer):
         fields = [
             "id", "register", "action", "query", "params", "reason", "requested_by", "status",
             "total", "processed", "percent", "done_count", "failed_count", "skipped_count",
-            "created_at", "started_at", "finished_at", "approval", "outcome", "letters",
+            "created_at", "started_at", "finished_at", "approval", "outcome", "attempts", "letters",
         ]  # fmt: skip
         read_only_fields = fields
 
 
 class BulkItemSerializer(serializers.ModelSerializer):
+    # Whether the caller may see the item's object (`visible_to`, the job's page's rule): the
+    # message of one they may not is left out, as it may name the object's agency.
+    in_scope = serializers.SerializerMethodField()
+    message = serializers.SerializerMethodField()
+
+    def get_in_scope(self, item) -> bool:
+        return item.object_id in self.context.get("seen", ())
+
+    def get_message(self, item) -> str:
+        return item.message if self.get_in_scope(item) else ""
+
     class Meta:
         model = BulkItem
-        fields = ["object_id", "status", "message"]
+        fields = ["object_id", "status", "in_scope", "message"]
         read_only_fields = fields
 
 
@@ -154,4 +166,6 @@ class BulkJobViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     def items(self, request, pk=None, format=None):
         job = self.get_object()
         page = self.paginate_queryset(job.items.all())  # by the cursor's order
-        return self.get_paginated_response(BulkItemSerializer(page, many=True).data)
+        seen = REGISTERS[job.register].visible_ids(request.user, [i.object_id for i in page])
+        items = BulkItemSerializer(page, many=True, context={"seen": seen})
+        return self.get_paginated_response(items.data)
