@@ -159,6 +159,7 @@ def bulk_job_create(
                 reason=f"{what}. {reason}" if what else reason,
                 params={"job_id": job.pk},
                 count=total,
+                rule_organization=spec.rule_organization(chosen, needs, total),
             )
         else:
             job.progress_at = timezone.now()

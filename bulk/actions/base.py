@@ -42,6 +42,10 @@ def _no_approval(rows: QuerySet, total: int, params: dict):
     return None
 
 
+def _national_rule(rows: QuerySet, action: str, total: int):
+    return None
+
+
 def _nothing(job) -> None:
     return None
 
@@ -63,6 +67,9 @@ class ActionSpec:
     restrict: Callable[[QuerySet, object], QuerySet] = _everything
     # (rows, total, params) → the approvals.ApprovalAction a second person must approve, or None.
     approval: Callable[[QuerySet, int, dict], object] = _no_approval
+    # (rows, approval action, total) → the organisation whose rule sets how long that request
+    # waits (`approval_request(rule_organization=…)`), or None: the national rule.
+    rule_organization: Callable[[QuerySet, str, int], object] = _national_rule
     # What the approval request says the job does (params → words).
     describe: Callable[[dict], str] = lambda params: ""
     # Once, when the job ends, done or failed (in its transaction): a CRL publication, say.

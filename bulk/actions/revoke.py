@@ -10,7 +10,11 @@ from bulk.actions.base import ActionSpec, Outcome
 from bulk.choices import BulkAction, ItemStatus, Register
 from bulk.selection import revocation_reasons
 from certificates.models import Certificate
-from certificates.services import certificate_revoke_many, revocation_approval_action
+from certificates.services import (
+    certificate_revoke_many,
+    revocation_approval_action,
+    revocation_rule_agency,
+)
 from certificates.services.common import publish_crl_after_commit
 from portal.errors import DomainError
 
@@ -32,6 +36,11 @@ def _clean(rows, params: dict, by) -> dict:
 def _approval(rows, total: int, params: dict):
     # the rules of the selected certificates' agencies, as a registration's (docs/approvals.md)
     return revocation_approval_action(rows, count=total)
+
+
+def _rule_organization(rows, action: str, total: int):
+    # the agency whose rule sets the wait, as for a registration (docs/approvals.md)
+    return revocation_rule_agency(rows, action, count=total)
 
 
 def _describe(params: dict) -> str:
@@ -75,6 +84,7 @@ REVOKE = ActionSpec(
     clean_params=_clean,
     run_batch=_run,
     approval=_approval,
+    rule_organization=_rule_organization,
     describe=_describe,
     finish=_finish,
 )

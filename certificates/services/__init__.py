@@ -37,6 +37,7 @@ from certificates.services.registered import (
     certificate_revocation_carry_out,
     certificate_revocation_register,
     revocation_approval_action,
+    revocation_rule_agency,
 )
 from certificates.services.revocation import (
     RevocationOutcome,
@@ -71,6 +72,7 @@ __all__ = [
     "certificate_revocation_carry_out",
     "certificate_revocation_register",
     "revocation_approval_action",
+    "revocation_rule_agency",
     "certificate_signing_material",
     "crl_current",
     "crl_publish",

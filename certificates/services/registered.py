@@ -126,7 +126,7 @@ def certificate_revocation_register(
             reason=f"{why}. {note}".strip(),
             params={"registered_id": registered.pk},
             count=len(certificates),
-            rule_organization=_rule_agency(selected, action, count=len(certificates)),
+            rule_organization=revocation_rule_agency(selected, action, count=len(certificates)),
         )
         registered.save(update_fields=["approval"])
         audit_record(
@@ -164,7 +164,7 @@ def revocation_approval_action(certificates: QuerySet[Certificate], *, count: in
     return None
 
 
-def _rule_agency(certificates: QuerySet[Certificate], action: str, *, count: int):
+def revocation_rule_agency(certificates: QuerySet[Certificate], action: str, *, count: int):
     """The agency whose rule sets how long the request for `action` over `certificates` (`count`
     of them) waits (docs/approvals.md): of the agencies `revocation_approval_action` asked
     (the seals' for `REVOKE_ORGANIZATION`, every certificate's for `REVOKE_BATCH`) and whose

@@ -363,7 +363,7 @@ def test_the_api_preview_says_what_the_job_would_wait_for_under_the_rules(cast, 
     assert preview() is False
 
 
-# --- how long a registration's request waits ----------------------------------------------------
+# --- how long a request waits -------------------------------------------------------------------
 
 
 def _waits_hours(approval: Approval) -> float:
@@ -372,28 +372,30 @@ def _waits_hours(approval: Approval) -> float:
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("action", ACTIONS)
-def test_an_agencys_rule_sets_how_long_a_registered_revocation_waits(cast, ca, action):
+@pytest.mark.parametrize("way", WAYS)
+def test_an_agencys_rule_sets_how_long_a_revocation_request_waits(cast, ca, way, action):
     """The request stands at no organisation (CA operators alone see it, as only they see the
-    registration), yet the rule of its certificates' agency sets its wait, here and nowhere
-    else."""
+    registration or the job), yet the rule of its certificates' agency sets its wait, here and
+    nowhere else."""
     _rule(action, organization=cast.agency_a, expires_hours=5)
     agency_a = _certificates(cast, action, issuer=ca.issuing)
-    approval = Registered().approval(Registered().ask(cast, agency_a))
+    approval = way.approval(way.ask(cast, agency_a))
     assert approval.action == action
     assert _waits_hours(approval) == pytest.approx(5, abs=0.01)
     assert approval.organization is None
     assert not Approval.objects.visible_to(cast.clerk_a).filter(pk=approval.pk).exists()
 
     agency_c = _certificates(cast, action, cast.agency_c, issuer=ca.issuing)
-    other = Registered().approval(Registered().ask(cast, agency_c))
+    other = way.approval(way.ask(cast, agency_c))
     assert _waits_hours(other) == pytest.approx(72, abs=0.01)  # the default elsewhere
 
 
 @pytest.mark.django_db
-def test_a_provinces_rule_sets_the_wait_of_its_agencies_registrations(cast, ca):
+@pytest.mark.parametrize("way", WAYS)
+def test_a_provinces_rule_sets_the_wait_of_its_agencies_revocations(cast, ca, way):
     _rule(BATCH, organization=cast.province_1, expires_hours=10)
     agency_a = _certificates(cast, BATCH, issuer=ca.issuing)
-    approval = Registered().approval(Registered().ask(cast, agency_a))
+    approval = way.approval(way.ask(cast, agency_a))
     assert _waits_hours(approval) == pytest.approx(10, abs=0.01)
 
 
