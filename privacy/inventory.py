@@ -11,7 +11,9 @@ that does not exist; `manage.py privacy_docs` writes the table into docs/privacy
 """
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
@@ -339,8 +341,13 @@ NOT_PERSONAL: dict[str, str] = {
 }
 
 
-def declared() -> dict[str, PersonalField]:
-    return {entry.key: entry for entry in FIELDS}
+# Built once: masking asks for an entry for every value of every row it writes (an export
+# of a 1,000-row letter asked 4,000 times, rebuilding this a time cost half the export).
+_DECLARED: Mapping[str, PersonalField] = MappingProxyType({entry.key: entry for entry in FIELDS})
+
+
+def declared() -> Mapping[str, PersonalField]:
+    return _DECLARED
 
 
 def by_model() -> dict[str, list[PersonalField]]:

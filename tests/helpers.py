@@ -1,9 +1,26 @@
 """Plain helpers of the whole suite (fixtures live in conftest.py, factories in factories.py)."""
 
 import os
+import time
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from urllib.parse import urlsplit
 
 import pytest
+from celery.contrib.testing.worker import start_worker
+from django.contrib.auth import get_user_model
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import resolve, reverse
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.oath import TOTP
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from agencies.accounts.reauth import needs_code
+from agencies.accounts.twofactor import recovery_code_hash, two_factor_enabled, two_factor_required
+from portal.imports import import_parse_task, import_save_task
+from portal.models import ImportJob
 
 TEST_CA_PASSPHRASE = "mat-khau-ca-thu-nghiem-dai-du"
 TEST_DEVICE_PASSPHRASE = "mat-khau-thiet-bi-thu-nghiem"
@@ -39,7 +56,6 @@ def postgresql_only(what: str):
     SQLite. Not a missing service: a run without DATABASE_URL chose SQLite (a developer's
     `make test`, CI's second run), so it skips even under PORTAL_REQUIRE_SERVICES=1. A run
     given a DATABASE_URL that is not PostgreSQL fails there."""
-    from django.db import connection
 
     if connection.vendor == "postgresql":
         return
@@ -70,10 +86,6 @@ def sign_in(client, user):
     twofactor.py) a session verified the way django-otp's `login()` verifies it: the persistent
     id of a real confirmed TOTP device of the user (created when they have none) in the
     session. Use it instead of `force_login` for every signed-in test client."""
-    from django_otp import DEVICE_ID_SESSION_KEY
-    from django_otp.plugins.otp_totp.models import TOTPDevice
-
-    from agencies.accounts.twofactor import two_factor_enabled, two_factor_required
 
     client.force_login(user)
     if two_factor_enabled(user) or two_factor_required(user):
@@ -91,11 +103,6 @@ def reauth_for(client) -> dict:
     typed again and, when the user has a second factor, a code. The code is a fresh recovery
     code of the user's (a real single-use static token, accepted as a person without their
     phone would use one), so a test never waits for the authenticator's next time step."""
-    from django.contrib.auth import get_user_model
-    from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
-
-    from agencies.accounts.reauth import needs_code
-    from agencies.accounts.twofactor import recovery_code_hash
 
     user_id = client.session.get("_auth_user_id")  # none for an anonymous client
     user = get_user_model().objects.filter(pk=user_id).first() if user_id else None
@@ -119,7 +126,6 @@ def login(client, cast, persona):
 def is_login_redirect(response) -> bool:
     """A redirect to the login page: a 302, or for an htmx request an HX-Redirect, so that the
     whole page goes there (agencies/accounts/sessions.py)."""
-    from django.urls import reverse
 
     login = reverse("login")
     if response.status_code == 302:
@@ -134,8 +140,6 @@ def answer(response):
 
 def count_queries(client, url, params=None) -> int:
     """How many queries a GET of `url` runs (it must answer 200)."""
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
 
     with CaptureQueriesContext(connection) as queries:
         response = client.get(url, params or {})
@@ -146,8 +150,6 @@ def count_queries(client, url, params=None) -> int:
 def run_import_job(job_pk: int) -> str:
     """Run an import job's own parse task (the shipped task, called in this process as the
     worker would call it). Returns what the run did: ready, failed, skipped, lost."""
-    from portal.imports import import_parse_task
-    from portal.models import ImportJob
 
     job = ImportJob.objects.get(pk=job_pk)
     return import_parse_task(job.kind)(job.pk)
@@ -156,9 +158,6 @@ def run_import_job(job_pk: int) -> str:
 def upload_and_parse(client, url, file):
     """Post an upload; when it is accepted (a redirect to the job's page), run the job's task
     and return the job's page; otherwise the upload page's answer (a form error, a 403…)."""
-    from urllib.parse import urlsplit
-
-    from django.urls import resolve
 
     response = client.post(url, {"file": file})
     if response.status_code != 302:
@@ -172,7 +171,6 @@ def upload_and_parse(client, url, file):
 
 def excel_upload(client, cert_request, file):
     """Upload a file to a letter's Excel import and let the job run: the job page (preview)."""
-    from django.urls import reverse
 
     return upload_and_parse(client, reverse("requests_app:import", args=[cert_request.pk]), file)
 
@@ -182,10 +180,6 @@ def excel_confirm(client, cert_request, job_pk):
     job's save task (the shipped one, in this process, as the worker would). Returns the job
     page's redirect once the rows are added (to the letter), otherwise the confirmation's
     answer (a redirect to the job's page, a 403, a 404…)."""
-    from django.urls import reverse
-
-    from portal.imports import import_save_task
-    from portal.models import ImportJob
 
     response = client.post(reverse("requests_app:import_confirm", args=[cert_request.pk, job_pk]))
     job = ImportJob.objects.filter(pk=job_pk).first()
@@ -198,7 +192,6 @@ def excel_confirm(client, cert_request, job_pk):
 
 def stock_upload(client, file):
     """Upload a stock file and let the job run: the job page (preview)."""
-    from django.urls import reverse
 
     return upload_and_parse(client, reverse("devices:stock_import"), file)
 
@@ -222,7 +215,6 @@ def running_worker(app):
     """A real Celery worker (solo pool, in a thread) on `app`'s broker for the block
     (the `redis_app` fixture gives the app; the `redis_worker` fixture runs one through a
     whole test)."""
-    from celery.contrib.testing.worker import start_worker
 
     options = app.conf.broker_transport_options or {}
     app.conf.broker_transport_options = {**options, "polling_interval": WORKER_POLL_SECONDS}
@@ -236,10 +228,6 @@ def totp_code(user) -> str:
     """The code the user's authenticator app shows now, computed from the device's secret
     (`bin_key`) as the app does. django-otp refuses a time step it has already accepted, so
     after a used step this is the next step's code (within the device's tolerance)."""
-    import time
-
-    from django_otp.oath import TOTP
-    from django_otp.plugins.otp_totp.models import TOTPDevice
 
     device = TOTPDevice.objects.get(user=user, confirmed=True)
     totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
@@ -258,9 +246,6 @@ def browser_second_step(page, base_url: str, username: str) -> None:
     """In a browser that has just sent an account's password: type the current code of its
     authenticator when the account has one (the demo's, agencies/demo.py, or a test's own
     account enrolled with `enrol_demo_two_factor`)."""
-    from django.contrib.auth import get_user_model
-
-    from agencies.accounts.twofactor import two_factor_enabled
 
     user = get_user_model().objects.filter(username=username).first()
     if user is None or not two_factor_enabled(user):
@@ -274,9 +259,6 @@ def off_the_browser_loop(call):
     """Run `call` in another thread and return its result: what runs its own asyncio loop
     (pyHanko's signing and validation) cannot start one inside the loop Playwright's sync API
     keeps running in the test's thread."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    from django.db import connection
 
     def run():
         try:
