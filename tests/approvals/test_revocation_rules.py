@@ -88,6 +88,18 @@ class Bulk:
         self.finish(job)
 
 
+def _registration(
+    certificates, by, *, requester=RevocationRequester.AUTHORITY,
+    authority="Công an tỉnh Lai Châu", number="12/CSKT",
+):  # fmt: skip
+    """A revocation of `certificates` registered by `by` on a letter numbered `number`."""
+    return certificate_revocation_register(
+        certificates=certificates, requester=requester, authority_name=authority,
+        letter_number=number, letter_date=timezone.localdate(), reason=KEY,
+        letter=minimal_pdf(f"Cong van so {number}"), by=by,
+    )  # fmt: skip
+
+
 @dataclass
 class Registered:
     """A revocation registered on a competent authority's letter, naming every certificate of
@@ -96,15 +108,8 @@ class Registered:
     name = "registered"
 
     def ask(self, cast, agency, by=None):
-        return certificate_revocation_register(
-            certificates=list(Certificate.objects.filter(agency=agency).order_by("pk")),
-            requester=RevocationRequester.AUTHORITY,
-            authority_name="Công an tỉnh Lai Châu",
-            letter_number="12/CSKT",
-            letter_date=timezone.localdate(),
-            reason=KEY,
-            letter=minimal_pdf("Cong van so 12/CSKT"),
-            by=by or cast.ca_operator,
+        return _registration(
+            list(Certificate.objects.filter(agency=agency).order_by("pk")), by or cast.ca_operator
         )
 
     def approval(self, registered) -> Approval | None:
@@ -400,18 +405,11 @@ def test_a_provinces_rule_sets_the_wait_of_its_agencies_revocations(cast, ca, wa
 
 
 def _register(cast, certificates):
-    return Registered().approval(
-        certificate_revocation_register(
-            certificates=certificates,
-            requester=RevocationRequester.CA,
-            authority_name="",
-            letter_number="07/CA",
-            letter_date=timezone.localdate(),
-            reason=KEY,
-            letter=minimal_pdf("Cong van so 07/CA"),
-            by=cast.ca_operator,
-        )
-    )
+    registered = _registration(
+        certificates, cast.ca_operator, requester=RevocationRequester.CA, authority="",
+        number="07/CA",
+    )  # fmt: skip
+    return Registered().approval(registered)
 
 
 @pytest.mark.django_db
