@@ -4,7 +4,7 @@ never its requester under any of their accounts."""
 from django.contrib.auth import get_user_model
 from django.db.models import Q
 
-from agencies.access import scope_for
+from agencies.access import scope_for, scopes_for
 from agencies.choices import Role
 from agencies.models import Membership, Person
 from approvals.models import Approval
@@ -86,15 +86,26 @@ def approvals_awaiting(user) -> list[Approval]:
 
 
 def approvers(approval: Approval) -> list:
-    """The accounts that may approve `approval`, its requester's person excluded."""
+    """The accounts that may approve `approval`, its requester's person excluded. A bounded
+    number of queries whatever the number of candidates: the candidates, their scopes read
+    together (`scopes_for`), and their identities together with the requester's."""
     roles = approval_kind(approval.action, approval.object_key).approver_roles
     User = get_user_model()
-    candidates = User.objects.filter(is_active=True).filter(
-        Q(pk__in=Membership.objects.filter(role__in=roles).values("user_id"))
-        | (Q(is_superuser=True) if Role.ADMINISTRATOR in roles else Q(pk__in=[]))
+    candidates = list(
+        User.objects.filter(is_active=True)
+        .filter(
+            Q(pk__in=Membership.objects.filter(role__in=roles).values("user_id"))
+            | (Q(is_superuser=True) if Role.ADMINISTRATOR in roles else Q(pk__in=[]))
+        )
+        .order_by("pk")
     )
+    scopes_for(candidates)
+    requester = approval.requested_by
+    names = _identities([requester, *candidates])
     return [
         user
         for user in candidates
-        if may_decide(user, approval) and not same_person(user, approval.requested_by)
+        if may_decide(user, approval)
+        and user.pk != requester.pk
+        and not names[user.pk] & names[requester.pk]
     ]
