@@ -1,8 +1,10 @@
 """The accounts' irreversible admin actions, as approval requests (docs/approvals.md): resetting
-a second factor and granting a privileged role. The admin classes are the accounts' own
-(agencies/accounts/admin.py, agencies/admin.py), registered again here with the request in
-place of the direct call: `approvals` sits above `agencies`, which cannot ask for an approval
-itself. Django's admin loads this app's admin after the accounts' (INSTALLED_APPS order).
+a second factor, granting a privileged role, and ticking a user's "superuser status" (which
+makes an administrator too). The admin classes are the accounts' own (agencies/accounts/
+admin.py, agencies/admin.py, and Django's user admin), registered again here with the request
+in place of the direct call: `approvals` sits above `agencies`, which cannot ask for an
+approval itself. Django's admin loads this app's admin after the accounts' and Django's
+(INSTALLED_APPS order).
 
 When a rule (`ApprovalRule`) says no second person is needed, the admin acts at once as before.
 """
@@ -10,6 +12,9 @@ When a rule (`ApprovalRule`) says no second person is needed, the admin acts at 
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
+from django.contrib.auth.forms import UserChangeForm
 from django.core.exceptions import ValidationError
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
@@ -23,7 +28,7 @@ from agencies.admin import MembershipAdmin
 from agencies.choices import PRIVILEGED_ROLES
 from agencies.models import Membership
 from approvals.choices import ApprovalAction
-from approvals.kinds import membership_key
+from approvals.kinds import membership_key, superuser_key
 from approvals.services import approval_needed, approval_request
 from portal.errors import DomainError
 
@@ -227,7 +232,102 @@ class MembershipApprovalAdmin(MembershipAdmin):
         return HttpResponseRedirect(reverse("admin:agencies_membership_changelist"))
 
 
-for _model, _admin in ((TOTPDevice, TwoFactorResetAdmin), (Membership, MembershipApprovalAdmin)):
+class SuperuserGrantForm(UserChangeForm):
+    approval_reason = forms.CharField(
+        label=_("Lý do cấp quyền superuser"),
+        help_text=_(
+            "Bắt buộc khi đánh dấu “trạng thái superuser”: quyền này chờ một quản trị viên khác "
+            "phê duyệt; các thay đổi khác được lưu ngay."
+        ),
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+    def grants_superuser(self) -> bool:
+        """Whether the form ticks "superuser status" on an existing user who had not it."""
+        return (
+            self.instance.pk is not None
+            and "is_superuser" in self.changed_data
+            and bool(self.cleaned_data.get("is_superuser"))
+        )
+
+    def clean(self):
+        data = super().clean()
+        if (
+            self.grants_superuser()
+            and approval_needed(action=ApprovalAction.ROLE_GRANT)
+            and not (data.get("approval_reason") or "").strip()
+        ):
+            self.add_error("approval_reason", _("Hãy nêu lý do cấp quyền superuser."))
+        return data
+
+
+def _with_reason(fieldsets) -> tuple:
+    """The user admin's fieldsets with the reason right after the superuser flag."""
+    found = []
+    for name, options in fieldsets:
+        fields = tuple(options["fields"])
+        if "is_superuser" in fields:
+            at = fields.index("is_superuser") + 1
+            fields = (*fields[:at], "approval_reason", *fields[at:])
+        found.append((name, {**options, "fields": fields}))
+    return tuple(found)
+
+
+class UserApprovalAdmin(UserAdmin):
+    """Ticking "superuser status" on a user becomes an approval request, as a privileged role
+    does (approvals/kinds.py runs `superuser_grant` once approved): the user's other changes
+    are saved at once, the flag is not. Unticking it is saved at once."""
+
+    form = SuperuserGrantForm
+    fieldsets = _with_reason(UserAdmin.fieldsets)
+
+    def save_model(self, request, obj, form, change):
+        if not (
+            change and form.grants_superuser() and approval_needed(action=ApprovalAction.ROLE_GRANT)
+        ):
+            return super().save_model(request, obj, form, change)
+        obj.is_superuser = False  # as it was: the flag waits for the approval
+        super().save_model(request, obj, form, change)
+        request._portal_approval = None
+        try:
+            request._portal_approval = approval_request(
+                action=ApprovalAction.ROLE_GRANT,
+                object_key=superuser_key(obj.pk),
+                object_label=gettext("Quyền superuser cho %(user)s") % {"user": obj.get_username()},
+                by=request.user,
+                reason=form.cleaned_data["approval_reason"],
+                params={"user_id": obj.pk},
+            )
+        except DomainError as exc:
+            request._portal_refused = exc.message
+
+    def construct_change_message(self, request, form, formsets, add=False):
+        # The reason is the request's, not the user's; and when a request was made the flag is
+        # not changed yet: the request is audited, the admin's log says the rest.
+        dropped = {"approval_reason"} | (
+            {"is_superuser"} if hasattr(request, "_portal_approval") else set()
+        )
+        form.changed_data[:] = [name for name in form.changed_data if name not in dropped]
+        return super().construct_change_message(request, form, formsets, add)
+
+    def response_change(self, request, obj):
+        if hasattr(request, "_portal_approval"):
+            approval = request._portal_approval
+            _requested_message(
+                request,
+                [approval] if approval else [],
+                [request._portal_refused] if approval is None else [],
+            )
+        return super().response_change(request, obj)
+
+
+for _model, _admin in (
+    (TOTPDevice, TwoFactorResetAdmin),
+    (Membership, MembershipApprovalAdmin),
+    (get_user_model(), UserApprovalAdmin),
+):
     if admin.site.is_registered(_model):
         admin.site.unregister(_model)
     admin.site.register(_model, _admin)

@@ -1,17 +1,22 @@
 """The approval kinds of the accounts, on the floor below (docs/approvals.md): resetting a
-user's second factor and granting a privileged role. Registered when the app is ready
+user's second factor, granting a privileged role, and granting the superuser flag (a role
+grant too: its object is the user's flag). Registered when the app is ready
 (`ApprovalsConfig.ready`); the admin pages that request them are `approvals.account_admin`."""
 
 from django.contrib.auth import get_user_model
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from agencies.accounts.twofactor import two_factor_reset
 from agencies.choices import Role
 from agencies.models import Organization
-from agencies.services import membership_grant
+from agencies.services import membership_grant, superuser_grant
 from approvals.choices import ApprovalAction
 from approvals.registry import ApprovalKind, approval_kind_register
 from portal.errors import DomainError
+
+# The type of the objects of a superuser grant ("superuser:<user id>").
+SUPERUSER = "superuser"
 
 
 def _user(approval):
@@ -50,6 +55,16 @@ def _grant_role(approval, requester, approver) -> str:
     }
 
 
+def superuser_key(user_id: int) -> str:
+    """The object of a superuser grant: one open request per user."""
+    return f"{SUPERUSER}:{user_id}"
+
+
+def _grant_superuser(approval, requester, approver) -> str:
+    user = superuser_grant(user=_user(approval), by=requester)
+    return _("Đã cấp quyền superuser cho %(user)s.") % {"user": user.get_username()}
+
+
 approval_kind_register(
     ApprovalKind(
         action=ApprovalAction.TWO_FACTOR_RESET,
@@ -62,5 +77,14 @@ approval_kind_register(
         action=ApprovalAction.ROLE_GRANT,
         approver_roles=(Role.ADMINISTRATOR,),
         run=_grant_role,
+    )
+)
+approval_kind_register(
+    ApprovalKind(
+        action=ApprovalAction.ROLE_GRANT,
+        approver_roles=(Role.ADMINISTRATOR,),
+        run=_grant_superuser,
+        url=lambda approval: reverse("admin:auth_user_change", args=[approval.params["user_id"]]),
+        object_type=SUPERUSER,
     )
 )

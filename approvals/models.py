@@ -103,6 +103,16 @@ class Approval(models.Model):
     decision_note = models.TextField(_("ý kiến"), max_length=1000, blank=True)
     ran_at = models.DateTimeField(_("thực hiện lúc"), null=True, blank=True)
     outcome = models.TextField(_("kết quả"), blank=True)
+    # Runs of the approved request claimed so far, counted on the locked row and committed
+    # before its action runs, so that an action that raises (its work rolled back) or a worker
+    # that dies still counts; past PORTAL_APPROVAL_RUN_MAX_ATTEMPTS the request fails
+    # (approvals/services/running.py, docs/approvals.md).
+    run_attempts = models.SmallIntegerField(_("số lần thực hiện"), default=0, editable=False)
+    # The class of the last run's unexpected error, never its message (which may hold
+    # personal data): what the page and the final outcome say.
+    run_error = models.CharField(
+        _("lỗi của lần thực hiện gần nhất"), max_length=100, blank=True, editable=False
+    )
 
     objects = ApprovalQuerySet.as_manager()
 
@@ -128,6 +138,11 @@ class Approval(models.Model):
                 condition=~Q(status=ApprovalStatus.REJECTED) | ~Q(decision_note=""),
                 name="approval_rejection_has_reason",
                 violation_error_message=_("Từ chối phải nêu lý do."),
+            ),
+            models.CheckConstraint(
+                condition=Q(run_attempts__gte=0),
+                name="approval_run_attempts_not_negative",
+                violation_error_message=_("Số lần thực hiện không thể âm."),
             ),
         ]
         indexes = [

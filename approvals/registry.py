@@ -19,7 +19,9 @@ class ApprovalKind:
     approver_roles: tuple[str, ...]
     # Carries the action out as its requester, inside the run's transaction:
     # run(approval, requester, approver) -> the outcome in words. A DomainError fails the
-    # request with its message, changing nothing else.
+    # request with its message, changing nothing else; any other error rolls the action back
+    # and the run is tried again, PORTAL_APPROVAL_RUN_MAX_ATTEMPTS times in all
+    # (approvals/services/running.py).
     run: Callable
     # Where the object can be seen (the approver's page links to it); "" when nowhere.
     url: Callable = lambda approval: ""

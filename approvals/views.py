@@ -1,6 +1,7 @@
 """The approvers' queue and a request's page (docs/approvals.md): approve or reject with the
-password typed again, withdraw one's own. A refusal (someone decided first, the request
-expired, one's own request) is a message on the page, never a 500."""
+password typed again, withdraw one's own; while the approved action is being carried out, the
+page follows its state. A refusal (someone decided first, the request expired, one's own
+request) is a message on the page, never a 500."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -45,6 +46,12 @@ def _approval(request, pk: int) -> Approval:
     )
 
 
+def _state(approval) -> dict:
+    """What the state's fragment shows (approvals/partials/_status.html): polled while the
+    approved action is being carried out."""
+    return {"approval": approval, "running": approval.status == ApprovalStatus.APPROVED}
+
+
 def _detail(request, approval, *, approve_form=None, reject_form=None, status=200):
     pending = approval.status == ApprovalStatus.PENDING
     may_decide = (
@@ -56,7 +63,7 @@ def _detail(request, approval, *, approve_form=None, reject_form=None, status=20
         request,
         "approvals/detail.html",
         {
-            "approval": approval,
+            **_state(approval),
             "object_url": approval_kind(approval.action, approval.object_key).url(approval),
             "transitions": approval.transitions.select_related("by"),
             "may_decide": may_decide,
@@ -72,6 +79,18 @@ def _detail(request, approval, *, approve_form=None, reject_form=None, status=20
 @require_GET
 def detail(request, pk: int):
     return _detail(request, _approval(request, pk))
+
+
+@login_required
+@require_GET
+def status(request, pk: int):
+    """The request's state, polled by its page while its action is being carried out; once
+    it has ended under a polling page, the page reloads once to show its outcome and history."""
+    context = _state(_approval(request, pk))
+    response = render(request, "approvals/partials/_status.html", context)
+    if request.htmx and not context["running"]:
+        response["HX-Refresh"] = "true"
+    return response
 
 
 def _decide(request, pk: int, form_class, decide, done: str, form_name: str):

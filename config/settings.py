@@ -424,6 +424,9 @@ PORTAL_PROCESSING_WORKING_DAYS = env_int("PORTAL_PROCESSING_WORKING_DAYS", 3)
 PORTAL_PROCESSING_STALL_SECONDS = env_int("PORTAL_PROCESSING_STALL_SECONDS", 180)
 # An approved request not carried out after this long is queued again (docs/approvals.md).
 PORTAL_APPROVAL_RUN_STALL_SECONDS = env_int("PORTAL_APPROVAL_RUN_STALL_SECONDS", 300)
+# Runs of an approved request (the first, then each requeue) whose action raised or whose
+# worker died, before the request is "failed" with the error's class (docs/approvals.md).
+PORTAL_APPROVAL_RUN_MAX_ATTEMPTS = env_int("PORTAL_APPROVAL_RUN_MAX_ATTEMPTS", 3)
 # Attempts at processing a letter (the click, then each requeue) before it is "processing
 # failed" and its processor and the administrators are told (docs/processing.md §4.5).
 PORTAL_PROCESSING_MAX_ATTEMPTS = env_int("PORTAL_PROCESSING_MAX_ATTEMPTS", 5)

@@ -331,6 +331,7 @@ ROUTES: dict[str, Route] = {
     "subject:correction_submit": R(None, "login 404 404 404 404 404 404 400", 15, post=True),
     "approvals:queue": R(None, "login 200 200 200 200 200 200 200", 8),
     "approvals:detail": R(GONE, "login 404 404 404 404 404 404 404", 8),
+    "approvals:status": R(GONE, "login 404 404 404 404 404 404 404", 8),
     "approvals:approve": R(GONE, "login 404 404 404 404 404 404 404", 8, post=True),
     "approvals:reject": R(GONE, "login 404 404 404 404 404 404 404", 8, post=True),
     "approvals:cancel": R(GONE, "login 404 404 404 404 404 404 404", 8, post=True),

@@ -5,8 +5,8 @@ Receivers of Django's signals record them with `portal.audit.audit_record`, insi
 that makes the change (the admin saves in one transaction), so no path can change a right
 without a trace. The actor is the signed-in user of the request (`portal.middleware.
 current_actor`), none outside a request, or the one a service names on the membership it saves
-(`membership._audit_actor`, agencies/services/memberships.py: a grant carried out by a worker
-once approved). No service of `agencies` audits memberships or users itself, so nothing is
+(`membership._audit_actor` or `user._audit_actor`, agencies/services/memberships.py: a grant
+carried out by a worker once approved). No service of `agencies` audits memberships or users itself, so nothing is
 recorded twice.
 
 Events: `account.login`, `account.logout`, `account.login_failed` (the user name as typed,
@@ -128,7 +128,7 @@ def _user_saved(sender, instance, created, update_fields=None, raw=False, **kwar
     if "is_active" in changed and not instance.is_active:
         after["sessions_ended"] = sessions.user_sessions_end(user=instance)
     audit_record(
-        actor=current_actor(),
+        actor=getattr(instance, "_audit_actor", None) or current_actor(),
         action="account.flags_changed",
         obj=instance,
         before=before,

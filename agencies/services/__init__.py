@@ -13,7 +13,7 @@ from agencies.services.codes import (
     organization_codes_check,
 )
 from agencies.services.corrections import person_correct
-from agencies.services.memberships import membership_grant
+from agencies.services.memberships import membership_grant, superuser_grant
 from agencies.services.tree import (
     PERSON_FIELDS,
     PersonPlan,
@@ -47,4 +47,5 @@ __all__ = [
     "person_upsert",
     "person_upsert_apply",
     "person_upsert_plan",
+    "superuser_grant",
 ]

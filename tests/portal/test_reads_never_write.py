@@ -214,6 +214,7 @@ ARGS = {
     "approval-cancel": _approval,
     "approval-reject": _approval,
     "approvals:detail": _approval,
+    "approvals:status": _approval,
     "approvals:approve": _approval,
     "approvals:reject": _approval,
     "approvals:cancel": _approval,
