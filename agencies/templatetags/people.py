@@ -1,7 +1,11 @@
-"""`full_name`: a user as pages name them (`agencies.names.display_name`)."""
+"""`full_name`: a user as pages name them (`agencies.names.display_name`); `actor`: who took
+a step of a log, the same name or "hệ thống" for a step no person took (a log's empty `by`,
+written by beat or a worker). A template's `default:` cannot stand in for these: its argument
+`x.by.username` is resolved even when `x.by` is None, and raises there."""
 
 from django import template
 from django.core.exceptions import ObjectDoesNotExist
+from django.utils.translation import gettext as _
 
 from agencies.names import display_name
 
@@ -22,3 +26,8 @@ def full_name(user) -> str:
         user.last_name,
         user.username,
     )
+
+
+@register.filter
+def actor(user) -> str:
+    return _("hệ thống") if user is None else full_name(user)

@@ -293,3 +293,15 @@ def test_an_id_number_correction_shows_both_numbers_masked_to_the_agency(cast, c
     assert new_id not in page and cast.subscriber.national_id not in page
     assert "********9999" in page
     assert "********" + cast.subscriber.national_id[-4:] in page
+
+
+def test_the_page_names_a_step_no_person_took_as_the_system(cast, client):
+    correction = submit(cast)
+    CorrectionTransition.objects.create(
+        correction=correction, action="remind", by=None, from_status=S.SUBMITTED,
+        to_status=S.SUBMITTED, note="Nhắc xử lý",
+    )  # fmt: skip
+    sign_in(client, cast.clerk_a)
+    response = client.get(reverse("corrections:detail", args=[correction.pk]))
+    assert response.status_code == 200
+    assert "hệ thống — Nhắc xử lý" in response.content.decode()

@@ -11,7 +11,7 @@ from django.utils import timezone
 from portal.errors import DomainError
 from portal.models import AuditEvent, Notification
 from privacy.choices import IncidentStatus
-from privacy.models import Incident
+from privacy.models import Incident, IncidentTransition
 from privacy.services import incident_close, incident_deadlines_remind, incident_mark_notified
 from tests.docx_reading import docx_text, open_docx
 from tests.helpers import sign_in
@@ -254,3 +254,21 @@ def test_a_notification_form_left_empty_is_shown_again_with_its_errors(cast, cli
     assert response.status_code == 400
     assert 'id="id_reference"' in response.content.decode()
     assert Incident.objects.get().status == IncidentStatus.RECORDED
+
+
+def test_the_page_names_a_step_no_person_took_as_the_system(cast, client):
+    """A log's step without a person (beat's, a worker's) and a recorder whose account is gone
+    are named "hệ thống", not a 500 (a `default:` argument resolving `by.username` raised)."""
+    dpo = officer()
+    incident = record(dpo)
+    IncidentTransition.objects.create(
+        incident=incident, action="remind", by=None, from_status=IncidentStatus.RECORDED,
+        to_status=IncidentStatus.RECORDED, note="Nhắc hạn 72 giờ",
+    )  # fmt: skip
+    Incident.objects.filter(pk=incident.pk).update(recorded_by=None)
+    sign_in(client, dpo)
+    response = client.get(reverse("privacy:incident_detail", args=[incident.pk]))
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "hệ thống — Nhắc hạn 72 giờ" in page
+    assert "<dd>hệ thống, " in page  # who recorded it
