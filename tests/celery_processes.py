@@ -127,10 +127,12 @@ class CeleryProcesses:
         self.processes.append(process)
         return process
 
-    def worker(self, pool: str = "solo", queues: tuple[str, ...] = ()) -> subprocess.Popen:
-        """A worker; `pool="prefork"` runs the tasks in two forked children, as production;
-        `queues`: only those (`-Q`), as a deployment's worker per kind of work."""
-        concurrency = ["--concurrency=2"] if pool == "prefork" else []
+    def worker(
+        self, pool: str = "solo", queues: tuple[str, ...] = (), children: int = 2
+    ) -> subprocess.Popen:
+        """A worker; `pool="prefork"` runs the tasks in `children` forked children, as
+        production; `queues`: only those (`-Q`), as a deployment's worker per kind of work."""
+        concurrency = [f"--concurrency={children}"] if pool == "prefork" else []
         only = ["-Q", ",".join(queues)] if queues else []
         return self._spawn(
             "worker", f"--pool={pool}", *concurrency, *only, "--without-mingle", "--without-gossip"
