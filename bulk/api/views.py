@@ -46,9 +46,14 @@ class BulkJobSerializer(serializers.ModelSerializer):
 
 class BulkItemSerializer(serializers.ModelSerializer):
     # Whether the caller may see the item's object (`visible_to`, the job's page's rule): the
-    # message of one they may not is left out, as it may name the object's agency.
+    # key and the message of one they may not are left out (null, ""), as the page leaves
+    # them out: the message may name the object's agency.
+    object_id = serializers.SerializerMethodField()
     in_scope = serializers.SerializerMethodField()
     message = serializers.SerializerMethodField()
+
+    def get_object_id(self, item) -> int | None:
+        return item.object_id if self.get_in_scope(item) else None
 
     def get_in_scope(self, item) -> bool:
         return item.object_id in self.context.get("seen", ())
