@@ -1,6 +1,7 @@
 """A bulk job's lifecycle, in the shape every workflow shares (portal/lib/lifecycle.py;
 docs/bulk.md): waiting_approval → queued (approved) or cancelled (rejected, expired,
-withdrawn); queued → running → done or failed. Every move is the portal's own: the user's
+withdrawn); queued → running → done or failed; a running job without a sign of life goes
+back to queued (the stall sweep), and is counted as a new attempt when a worker takes it. Every move is the portal's own: the user's
 acts are confirming the job (which creates it) and, for an approval, the approvers'."""
 
 from django.utils.translation import gettext_lazy as _
@@ -15,7 +16,10 @@ MOVES: Lifecycle[Move] = Lifecycle([
          effect="bulk_jobs_sweep"),
     Move("start", from_each({S.QUEUED}, SYSTEM), S.RUNNING, _("Bắt đầu"),
          effect="bulk_job_run"),
-    Move("finish", from_each({S.RUNNING}, SYSTEM), S.DONE, _("Hoàn tất"),
+    Move("requeue", from_each({S.RUNNING}, SYSTEM), S.QUEUED, _("Xếp hàng lại"),
+         effect="bulk_jobs_sweep"),
+    # from queued too: a worker thought lost may end its last batch after the sweep requeued it
+    Move("finish", from_each({S.QUEUED, S.RUNNING}, SYSTEM), S.DONE, _("Hoàn tất"),
          effect="bulk_job_run"),
     Move("fail", from_each({S.QUEUED, S.RUNNING}, SYSTEM), S.FAILED, _("Không thành công"),
          effect="bulk_job_run"),

@@ -276,26 +276,24 @@ def _give_up(job_id: int, attempts: int, error: type[BaseException] | None = Non
 
 
 def _claim(job_id: int) -> tuple[BulkJob | None, int]:
-    """A worker takes the job (queued → running, or a running one resumed), counting the
-    attempt in a transaction of its own, so a batch that raises and is rolled back leaves it
-    counted. Returns (the job, this attempt's number); 0 when there is nothing to run: the
-    job has ended, or has no attempt left (a message of its last attempt delivered again),
-    and is then failed here."""
+    """A worker takes the queued job (queued → running), counting the attempt in a
+    transaction of its own, so a batch that raises and is rolled back leaves it counted.
+    Returns (the job, this attempt's number); 0 when there is nothing to run: the job has
+    ended, or is running (another worker has it; a message delivered twice, or sent again
+    while it waited in a backlog, spends no attempt: if that worker is lost, the stall sweep
+    queues the job again), or has no attempt left and is failed here."""
     with transaction.atomic():
         job = _locked(job_id)
-        if job is None or job.status not in ACTIVE_STATUSES:
+        if job is None or job.status != JobStatus.QUEUED:
             return job, 0
         if job.attempts >= settings.PORTAL_BULK_MAX_ATTEMPTS:
-            used = job.attempts
-        else:
-            if job.status == JobStatus.QUEUED:
-                _move(job, "start", by=None)
-                job.started_at = timezone.now()
-            job.attempts += 1
-            job.progress_at = timezone.now()
-            job.save(update_fields=["status", "started_at", "progress_at", "attempts"])
-            return job, job.attempts
-    return _give_up(job_id, used), 0
+            return _give_up(job_id, job.attempts), 0
+        _move(job, "start", by=None, attempt=job.attempts + 1)
+        job.started_at = job.started_at or timezone.now()
+        job.attempts += 1
+        job.progress_at = timezone.now()
+        job.save(update_fields=["status", "started_at", "progress_at", "attempts"])
+        return job, job.attempts
 
 
 def bulk_job_run(*, job_id: int, batches: int | None = None) -> BulkJob | None:
@@ -349,8 +347,11 @@ def bulk_job_release(*, approval: Approval, now=None) -> int:
 def bulk_jobs_sweep(*, now=None) -> int:
     """Beat: a job waiting for an approval that was rejected, expired or withdrawn is
     cancelled (nothing done; its page says why), and a queued or running job without a sign
-    of life for PORTAL_PROCESSING_STALL_SECONDS is queued again (claimed by moving its
-    progress_at, so concurrent sweeps queue it once). The number of jobs moved or queued."""
+    of life for PORTAL_PROCESSING_STALL_SECONDS is queued again (a running one moved back to
+    queued, so the worker taking it counts a new attempt), or failed when its last attempt is
+    the one that stalled. Decided on the locked job, its progress_at moved, so concurrent
+    sweeps act once; a job whose message the broker refused is queued again by the next
+    sweep after the stall window. The number of jobs moved, queued or failed."""
     now = now or timezone.now()
     count = 0
     closed = BulkJob.objects.waiting().filter(approval__status__in=CLOSED_APPROVAL)
@@ -358,17 +359,22 @@ def bulk_jobs_sweep(*, now=None) -> int:
         with transaction.atomic():
             count += bulk_job_release(approval=approval, now=now)
     seconds = settings.PORTAL_PROCESSING_STALL_SECONDS
-    last = settings.PORTAL_BULK_MAX_ATTEMPTS
-    for job_id, attempts in list(
-        BulkJob.objects.stalled(now, seconds).values_list("pk", "attempts")[:1000]
-    ):
-        claimed = BulkJob.objects.stalled(now, seconds).filter(pk=job_id).update(progress_at=now)
-        if not claimed:
-            continue  # another sweep took it
-        if attempts >= last:  # its last attempt stalled too: failed, not queued again
-            job = _give_up(job_id, attempts)
-            count += int(job is not None and job.status == JobStatus.FAILED)
-        elif _enqueue_run(job_id):
+    for job_id in list(BulkJob.objects.stalled(now, seconds).values_list("pk", flat=True)[:1000]):
+        with transaction.atomic():
+            job = BulkJob.objects.stalled(now, seconds).select_for_update().filter(pk=job_id)
+            job = job.first()
+            if job is None:
+                continue  # another sweep took it, or it showed a sign of life meanwhile
+            if job.status == JobStatus.RUNNING:
+                if job.attempts >= settings.PORTAL_BULK_MAX_ATTEMPTS:
+                    # its last attempt stalled too: failed, not queued again
+                    count += int(_give_up(job_id, job.attempts).status == JobStatus.FAILED)
+                    continue
+                _move(job, "requeue", by=None, attempts=job.attempts)
+            job.progress_at = now
+            job.save(update_fields=["status", "progress_at"])
+            # sent once the move is committed: the worker must find the job queued
+            transaction.on_commit(partial(_enqueue_run, job_id))
             count += 1
     return count
 

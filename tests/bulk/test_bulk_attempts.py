@@ -72,13 +72,24 @@ def _remind(cast):
     )  # fmt: skip
 
 
+@pytest.fixture
+def sweep(django_capture_on_commit_callbacks):
+    """Beat's sweep, its transaction committed: what it queues is sent."""
+
+    def run() -> int:
+        with django_capture_on_commit_callbacks(execute=True):
+            return bulk_jobs_sweep()
+
+    return run
+
+
 def _stall(job) -> None:
     """The stall window passes without a sign of life."""
     BulkJob.objects.filter(pk=job.pk).update(progress_at=timezone.now() - timedelta(hours=1))
 
 
 def test_a_job_whose_batch_always_raises_is_tried_max_times_then_failed_and_not_again(
-    cast, settings, queued, exploding, django_capture_on_commit_callbacks
+    cast, settings, queued, sweep, exploding, django_capture_on_commit_callbacks
 ):
     settings.PORTAL_BULK_MAX_ATTEMPTS = 3
     devices_of(cast.agency_a, 4)
@@ -97,7 +108,7 @@ def test_a_job_whose_batch_always_raises_is_tried_max_times_then_failed_and_not_
         assert (job.status, job.attempts) == (JobStatus.RUNNING, attempt)
         assert job.items.pending().count() == 4
         _stall(job)
-        assert bulk_jobs_sweep() == 1 and queued == [job.pk]
+        assert sweep() == 1 and queued == [job.pk]
 
     ended = bulk_job_run(job_id=queued.pop())  # the last attempt: failed, not raised
 
@@ -115,24 +126,24 @@ def test_a_job_whose_batch_always_raises_is_tried_max_times_then_failed_and_not_
 
     # Not tried again: the sweep leaves it, a stray message finds it ended.
     _stall(job)
-    assert bulk_jobs_sweep() == 0 and queued == []
+    assert sweep() == 0 and queued == []
     bulk_job_run(job_id=job.pk)
     job.refresh_from_db()
     assert (job.status, job.attempts, len(exploding)) == (JobStatus.FAILED, 3, 3)
     assert AuditEvent.objects.filter(action="bulk_job.fail").count() == 1
 
 
-def test_a_job_whose_last_attempt_stalls_is_failed_by_the_sweep(cast, settings, queued):
+def test_a_job_whose_last_attempt_stalls_is_failed_by_the_sweep(cast, settings, queued, sweep):
     """A worker killed by the job each time leaves no error: the sweep gives it up."""
     settings.PORTAL_BULK_MAX_ATTEMPTS = 2
     certificates_of(cast.agency_a, 3)
     job = _remind(cast)
     bulk_job_run(job_id=job.pk, batches=0)  # claimed, then the worker dies
     _stall(job)
-    assert bulk_jobs_sweep() == 1
+    assert sweep() == 1
     bulk_job_run(job_id=queued.pop(), batches=0)  # the last attempt: the worker dies again
     _stall(job)
-    assert bulk_jobs_sweep() == 1  # failed, not queued
+    assert sweep() == 1  # failed, not queued
 
     job.refresh_from_db()
     assert (job.status, job.attempts, queued) == (JobStatus.FAILED, 2, [])
@@ -141,16 +152,41 @@ def test_a_job_whose_last_attempt_stalls_is_failed_by_the_sweep(cast, settings, 
     assert Notification.objects.filter(key=f"bulk_job:{job.pk}:end").exists()
 
 
-def test_a_redelivered_message_after_the_last_attempt_fails_the_job_without_running_it(
-    cast, settings, queued
+def test_a_message_delivered_again_while_the_job_runs_neither_runs_it_nor_spends_an_attempt(
+    cast, settings, queued, sweep
 ):
-    settings.PORTAL_BULK_MAX_ATTEMPTS = 1
+    """Deliveries of a running job (a message delivered twice, one the sweep sent while it
+    waited in a backlog) leave it to the worker that has it: the attempts count workers
+    that took it, not messages. The job stalls, the sweep queues it again: attempt 2."""
+    settings.PORTAL_BULK_MAX_ATTEMPTS = 2
+    settings.PORTAL_BULK_BATCH = 1
+    certificates_of(cast.agency_a, 3)
+    job = _remind(cast)
+    bulk_job_run(job_id=job.pk, batches=1)  # a worker has it: one batch done so far
+    for _copy in range(3):
+        bulk_job_run(job_id=job.pk)
+    job.refresh_from_db()
+    assert (job.status, job.attempts, job.done_count) == (JobStatus.RUNNING, 1, 1)
+
+    _stall(job)  # that worker is lost
+    assert sweep() == 1 and queued == [job.pk]
+    job.refresh_from_db()
+    assert job.status == JobStatus.QUEUED
+    assert AuditEvent.objects.filter(action="bulk_job.requeue", object_id=str(job.pk)).exists()
+    bulk_job_run(job_id=queued.pop())
+    job.refresh_from_db()
+    assert (job.status, job.attempts, job.done_count) == (JobStatus.DONE, 2, 3)
+
+
+def test_a_job_queued_with_no_attempt_left_is_failed_without_running(cast, settings, queued):
+    """A limit lowered while a job waited: the worker taking it fails it, running nothing."""
     certificates_of(cast.agency_a, 2)
     job = _remind(cast)
-    bulk_job_run(job_id=job.pk, batches=0)  # the only attempt: the worker dies
-    bulk_job_run(job_id=job.pk)  # its message delivered again
+    BulkJob.objects.filter(pk=job.pk).update(attempts=3)
+    settings.PORTAL_BULK_MAX_ATTEMPTS = 3
+    bulk_job_run(job_id=job.pk)
     job.refresh_from_db()
-    assert (job.status, job.attempts, job.done_count) == (JobStatus.FAILED, 1, 0)
+    assert (job.status, job.attempts, job.done_count) == (JobStatus.FAILED, 3, 0)
     assert job.items.pending().count() == 2
 
 
@@ -165,7 +201,7 @@ def test_the_database_refuses_a_negative_attempt_count(cast):
 
 
 def test_a_revocation_failed_after_some_batches_queues_their_crl_once(
-    cast, ca, settings, queued, monkeypatch, django_capture_on_commit_callbacks
+    cast, ca, settings, queued, sweep, monkeypatch, django_capture_on_commit_callbacks
 ):
     settings.PORTAL_BULK_BATCH = 2
     settings.PORTAL_BULK_MAX_ATTEMPTS = 3
@@ -189,6 +225,8 @@ def test_a_revocation_failed_after_some_batches_queues_their_crl_once(
             bulk_job_run(job_id=job.pk)
         raised.append(type(fault.value).__name__)
         assert crls == []  # still running: its CRL waits for the end
+        _stall(job)
+        assert sweep() == 1  # queued again
     with django_capture_on_commit_callbacks(execute=True):
         bulk_job_run(job_id=job.pk)
 

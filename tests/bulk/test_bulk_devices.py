@@ -17,7 +17,7 @@ from bulk.services import bulk_job_create, bulk_job_run
 from devices.models import ReturnObligation
 from portal.errors import DomainError
 from portal.models import Notification
-from tests.bulk.world import devices_of
+from tests.bulk.world import devices_of, resumed
 from tests.helpers import sign_in
 
 pytestmark = pytest.mark.django_db
@@ -78,7 +78,7 @@ def test_each_agency_is_told_once_across_batches_and_runs(cast, settings):
     job = _remind("", cast.officer_1)
     assert job.total == 13 and job.status == JobStatus.QUEUED
     bulk_job_run(job_id=job.pk, batches=1)  # the worker dies after one batch
-    bulk_job_run(job_id=job.pk)
+    resumed(job)  # the sweep queues it again, a worker takes it
     job.refresh_from_db()
     assert (job.status, job.done_count, job.skipped_count, job.failed_count) == (
         JobStatus.DONE, 10, 3, 0,
@@ -101,7 +101,7 @@ def test_each_agency_is_told_once_across_batches_and_runs(cast, settings):
     told = Notification.objects.filter(kind="bulk").count()
     job.items.update(status=ItemStatus.PENDING, message="")
     BulkJob.objects.filter(pk=job.pk).update(
-        status=JobStatus.RUNNING, done_count=0, skipped_count=0, failed_count=0
+        status=JobStatus.QUEUED, done_count=0, skipped_count=0, failed_count=0
     )
     bulk_job_run(job_id=job.pk)
     job.refresh_from_db()

@@ -20,7 +20,7 @@ from requests_app.choices import FormKind, Status
 from requests_app.models import CertRequest, RequestRow
 from requests_app.services import cert_request_create, row_save
 from requests_app.workflow import move
-from tests.bulk.world import certificates_of
+from tests.bulk.world import certificates_of, resumed
 from tests.helpers import sign_in
 
 pytestmark = pytest.mark.django_db
@@ -91,7 +91,7 @@ def test_a_job_resumed_after_a_crash_adds_to_the_same_letter(cast, settings):
     bulk_job_run(job_id=job.pk, batches=1)  # the worker dies after one batch
     (letter,) = _letters(job)
     assert letter.rows.count() == 4
-    bulk_job_run(job_id=job.pk)  # resumed (the sweep queued it again)
+    resumed(job)  # the sweep queues it again, a worker takes it
     bulk_job_run(job_id=job.pk)  # a second delivery: the job is done, nothing happens
     job.refresh_from_db()
     assert (job.status, job.done_count) == (JobStatus.DONE, 10)
@@ -112,7 +112,7 @@ def test_a_letter_submitted_mid_way_fails_the_rest_in_words(cast, settings):
     (letter,) = _letters(job)
     with transaction.atomic():
         move(CertRequest.objects.select_for_update().get(pk=letter.pk), "submit", by=cast.clerk_a)
-    bulk_job_run(job_id=job.pk)
+    resumed(job)  # the sweep queues it again, a worker takes it
     job.refresh_from_db()
     assert (job.status, job.done_count, job.failed_count) == (JobStatus.DONE, 3, 2)
     messages = set(job.items.filter(status=ItemStatus.FAILED).values_list("message", flat=True))

@@ -17,7 +17,7 @@ from portal.models import Notification
 from requests_app.choices import Status
 from requests_app.models import Transition
 from tests import factories as f
-from tests.bulk.world import letters_of
+from tests.bulk.world import letters_of, resumed
 from tests.helpers import sign_in
 
 pytestmark = pytest.mark.django_db
@@ -80,7 +80,7 @@ def test_each_waiting_letter_is_told_once_even_when_the_job_runs_twice(cast, set
     job = _remind("", cast.officer_1)
     assert job.total == 8
     bulk_job_run(job_id=job.pk, batches=1)  # the worker dies after one batch
-    bulk_job_run(job_id=job.pk)
+    resumed(job)  # the sweep queues it again, a worker takes it
     job.refresh_from_db()
     assert (job.status, job.done_count, job.skipped_count, job.failed_count) == (
         JobStatus.DONE, 5, 3, 0,
@@ -103,7 +103,7 @@ def test_each_waiting_letter_is_told_once_even_when_the_job_runs_twice(cast, set
     count = Notification.objects.filter(kind="bulk").count()
     job.items.update(status=ItemStatus.PENDING, message="")
     BulkJob.objects.filter(pk=job.pk).update(
-        status=JobStatus.RUNNING, done_count=0, skipped_count=0, failed_count=0
+        status=JobStatus.QUEUED, done_count=0, skipped_count=0, failed_count=0
     )
     bulk_job_run(job_id=job.pk)
     job.refresh_from_db()

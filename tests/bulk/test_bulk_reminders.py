@@ -11,7 +11,7 @@ from bulk.services import bulk_job_create, bulk_job_run
 from portal.errors import DomainError
 from portal.models import Notification
 from tests import factories as f
-from tests.bulk.world import certificates_of
+from tests.bulk.world import certificates_of, resumed
 
 pytestmark = pytest.mark.django_db
 
@@ -32,7 +32,7 @@ def test_each_agency_is_told_once_through_its_clerks_across_batches_and_runs(cas
     job = _remind(cast, "", cast.officer_1)
     assert job.total == 10 and job.status == JobStatus.QUEUED
     bulk_job_run(job_id=job.pk, batches=1)  # the worker dies after one batch
-    bulk_job_run(job_id=job.pk)
+    resumed(job)  # the sweep queues it again, a worker takes it
     bulk_job_run(job_id=job.pk)
     job.refresh_from_db()
     assert (job.status, job.done_count, job.failed_count) == (JobStatus.DONE, 10, 0)

@@ -1,11 +1,14 @@
 """Many registry certificates made fast for the bulk tests: built by the factory, written in
-one bulk insert, issued by the test CA so the CRL lists them once revoked."""
+one bulk insert, issued by the test CA so the CRL lists them once revoked; a lost worker's job
+resumed as the stall sweep resumes it."""
 
 from datetime import timedelta
 
 from django.utils import timezone
 
 from agencies.choices import Role
+from bulk.models import BulkJob
+from bulk.services import bulk_job_run, bulk_jobs_sweep
 from certificates.choices import SubjectKind
 from certificates.models import Certificate
 from devices.choices import DeviceKind, DeviceStatus, ReturnReason
@@ -104,3 +107,11 @@ def letters_of(agency, n: int, *, status, by, issued: bool = True, **fields) -> 
         ]
     )
     return [letter.pk for letter in letters]
+
+
+def resumed(job) -> None:
+    """The worker that had `job` is lost: the stall window passes, the sweep queues it again
+    (running → queued) and a worker takes it (the message the sweep sends is that worker's)."""
+    BulkJob.objects.filter(pk=job.pk).update(progress_at=timezone.now() - timedelta(hours=1))
+    assert bulk_jobs_sweep() == 1
+    bulk_job_run(job_id=job.pk)
