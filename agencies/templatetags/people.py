@@ -1,7 +1,8 @@
-"""`full_name`: a user as pages name them (`agencies.names.display_name`); `actor`: who took
-a step of a log, the same name or "hệ thống" for a step no person took (a log's empty `by`,
-written by beat or a worker). A template's `default:` cannot stand in for these: its argument
-`x.by.username` is resolved even when `x.by` is None, and raises there."""
+"""`full_name`: a user as pages name them (`agencies.names.display_name`, their person's name
+first); `actor`: who took a step of a log, by the account alone (no query for a person: a log
+lists many), its full name or username, or "hệ thống" for a step no person took (a log's
+empty `by`, written by beat or a worker). A template's `default:` cannot stand in for this:
+its argument `x.by.username` is resolved even when `x.by` is None, and raises there."""
 
 from django import template
 from django.core.exceptions import ObjectDoesNotExist
@@ -30,4 +31,6 @@ def full_name(user) -> str:
 
 @register.filter
 def actor(user) -> str:
-    return _("hệ thống") if user is None else full_name(user)
+    if user is None:
+        return _("hệ thống")
+    return user.get_full_name() or user.get_username()
