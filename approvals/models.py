@@ -109,7 +109,8 @@ class Approval(models.Model):
     # (approvals/services/running.py, docs/approvals.md).
     run_attempts = models.SmallIntegerField(_("số lần thực hiện"), default=0, editable=False)
     # The class of the last attempt's unexpected error, never its message (which may hold
-    # personal data): what the page and the final outcome say.
+    # personal data): what the page and the final outcome say. Cleared when the next attempt
+    # is claimed, so an attempt whose worker died leaves none.
     run_error = models.CharField(
         _("lỗi của lần thực hiện gần nhất"), max_length=100, blank=True, editable=False
     )

@@ -3,10 +3,11 @@ as its requester", "A run that keeps failing").
 
 A run is two steps, each on the locked request:
 
-1. the claim counts the attempt (`run_attempts`), notes its time (`run_claimed_at`) and
-   commits, so that an action that raises (its work rolled back) or a worker that dies
-   still counts; a request whose last attempt is spent fails there, with the class of its
-   last error, and never runs again.
+1. the claim counts the attempt (`run_attempts`), notes its time (`run_claimed_at`), clears
+   the previous attempt's error class (`run_error`) and commits, so that an action that
+   raises (its work rolled back) or a worker that dies still counts, and a worker that dies
+   leaves no stale class behind; a request whose last attempt is spent fails there, with
+   the class of its last attempt's error (none when its worker died), and never runs again.
    A claim that finds an earlier one younger than PORTAL_APPROVAL_RUN_STALL_SECONDS does
    nothing: that attempt is being run (a second copy of its message got the lock between
    its claim and its run) or has just failed, and the stall sweep, keyed on the claim's
@@ -85,8 +86,9 @@ def _end(locked: Approval, status: str, step: str, outcome: str) -> None:
 
 
 def _give_up(locked: Approval) -> None:
-    """Fail the request whose last attempt is spent: its outcome names the error's class
-    only."""
+    """Fail the request whose last attempt is spent: its outcome names the class of that
+    attempt's error only, or says its worker stopped when it left none (the claim cleared
+    the class of the attempts before)."""
     error = locked.run_error or _("không rõ, tiến trình thực hiện dừng giữa chừng")
     _end(
         locked,
@@ -130,7 +132,8 @@ def _claim(approval_id: int) -> tuple[Approval | None, bool]:
             return locked, False
         locked.run_attempts += 1
         locked.run_claimed_at = now
-        locked.save(update_fields=["run_attempts", "run_claimed_at"])
+        locked.run_error = ""  # this attempt's own, once it has one (_attempt_failed)
+        locked.save(update_fields=["run_attempts", "run_claimed_at", "run_error"])
     return locked, True
 
 

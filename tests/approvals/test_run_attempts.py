@@ -242,6 +242,40 @@ def test_copies_of_the_message_arriving_together_spend_one_attempt_not_all(
     assert not AuditEvent.objects.filter(action="approval.fail", object_id=str(approved.pk))
 
 
+def test_a_worker_dying_on_the_last_attempt_fails_it_without_the_earlier_error_class(
+    approved, action, queued
+):
+    """The third attempt's worker stops in the middle of the action (its transaction rolled
+    back, as when the process is killed): the claim cleared the class the second attempt
+    left, so the outcome says the run stopped; a copy arriving right after that claim
+    neither counts nor fails the request."""
+    action.failures[:] = [SystemExit(1), RuntimeError(SECRET), RuntimeError(SECRET)]
+    approval_run(approval_id=approved.pk)
+    _later()
+    approval_run(approval_id=approved.pk)
+    approved.refresh_from_db()
+    assert (approved.run_attempts, approved.run_error) == (2, "RuntimeError")
+
+    _later()
+    with pytest.raises(SystemExit):
+        approval_run(approval_id=approved.pk)
+    approved.refresh_from_db()
+    assert (approved.status, approved.run_attempts) == (ApprovalStatus.APPROVED, 3)
+    assert approved.run_error == ""
+
+    approval_run(approval_id=approved.pk)  # a copy, right after the claim
+    approved.refresh_from_db()
+    assert (approved.status, approved.run_attempts) == (ApprovalStatus.APPROVED, 3)
+    assert len(action.calls) == 3
+
+    assert _sweep(queued) == [approved.pk]
+    approved.refresh_from_db()
+    assert approved.status == ApprovalStatus.FAILED
+    assert "3 lần thử" in approved.outcome and "dừng giữa chừng" in approved.outcome
+    assert "RuntimeError" not in approved.outcome
+    assert len(action.calls) == 3
+
+
 def _waiting_on_the_request_lock() -> int:
     """Sessions of this test database waiting for a lock in a query selecting approval
     requests (the claim's: its text is cut before its FROM, track_activity_query_size); read
