@@ -108,10 +108,18 @@ class Approval(models.Model):
     # that dies still counts; past PORTAL_APPROVAL_RUN_MAX_ATTEMPTS the request fails
     # (approvals/services/running.py, docs/approvals.md).
     run_attempts = models.SmallIntegerField(_("số lần thực hiện"), default=0, editable=False)
-    # The class of the last run's unexpected error, never its message (which may hold
-    # personal data): what the page and the final outcome say.
+    # The class of the last attempt's unexpected error, never its message (which may hold
+    # personal data): what the page and the final outcome say. Cleared when the next attempt
+    # is claimed, so an attempt whose worker died leaves none.
     run_error = models.CharField(
         _("lỗi của lần thực hiện gần nhất"), max_length=100, blank=True, editable=False
+    )
+    # When the last attempt was claimed (set with `run_attempts`, on the locked row): a claim
+    # younger than PORTAL_APPROVAL_RUN_STALL_SECONDS is being run, or has just failed and
+    # waits for the stall sweep, so another delivery neither counts nor fails it, and the
+    # sweep waits that long after it (docs/approvals.md, "A run that keeps failing").
+    run_claimed_at = models.DateTimeField(
+        _("lần thực hiện gần nhất bắt đầu lúc"), null=True, blank=True, editable=False
     )
 
     objects = ApprovalQuerySet.as_manager()

@@ -1,5 +1,7 @@
 from datetime import datetime, timedelta
 
+from django.db.models.functions import Coalesce
+
 from agencies.querysets import ScopedQuerySet
 from approvals.choices import OPEN_STATUSES, ApprovalStatus
 
@@ -18,9 +20,11 @@ class ApprovalQuerySet(ScopedQuerySet):
         return self.filter(status=ApprovalStatus.PENDING, expires_at__lte=now)
 
     def run_stalled(self, now: datetime, seconds: int):
-        """Approved but not carried out `seconds` after the approval: its task was lost."""
-        return self.filter(
-            status=ApprovalStatus.APPROVED, decided_at__lte=now - timedelta(seconds=seconds)
+        """Approved but not carried out `seconds` after its last attempt was claimed, or after
+        the approval when none was: its task was lost, its worker died, or its action raised
+        (docs/approvals.md, "A run that keeps failing")."""
+        return self.alias(run_since=Coalesce("run_claimed_at", "decided_at")).filter(
+            status=ApprovalStatus.APPROVED, run_since__lte=now - timedelta(seconds=seconds)
         )
 
     def requested_by(self, user):

@@ -3,9 +3,15 @@ as its requester", "A run that keeps failing").
 
 A run is two steps, each on the locked request:
 
-1. the claim counts the attempt (`run_attempts`) and commits it, so that an action that
-   raises (its work rolled back) or a worker that dies still counts; a request whose last
-   attempt is spent fails there, with the class of its last error, and never runs again;
+1. the claim counts the attempt (`run_attempts`), notes its time (`run_claimed_at`), clears
+   the previous attempt's error class (`run_error`) and commits, so that an action that
+   raises (its work rolled back) or a worker that dies still counts, and a worker that dies
+   leaves no stale class behind; a request whose last attempt is spent fails there, with
+   the class of its last attempt's error (none when its worker died), and never runs again.
+   A claim that finds an earlier one younger than PORTAL_APPROVAL_RUN_STALL_SECONDS does
+   nothing: that attempt is being run (a second copy of its message got the lock between
+   its claim and its run) or has just failed, and the stall sweep, keyed on the claim's
+   time, queues the request again once that time has passed;
 2. the action runs inside a savepoint of the run's transaction, only while the request is
    still approved (a second delivery, or a second worker waiting on the lock, finds it done).
    A DomainError from the action fails the request with its message; any other error rolls
@@ -15,6 +21,7 @@ A run is two steps, each on the locked request:
 """
 
 import logging
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
@@ -79,8 +86,9 @@ def _end(locked: Approval, status: str, step: str, outcome: str) -> None:
 
 
 def _give_up(locked: Approval) -> None:
-    """Fail the request whose last attempt is spent: its outcome names the error's class
-    only."""
+    """Fail the request whose last attempt is spent: its outcome names the class of that
+    attempt's error only, or says its worker stopped when it left none (the claim cleared
+    the class of the attempts before)."""
     error = locked.run_error or _("không rõ, tiến trình thực hiện dừng giữa chừng")
     _end(
         locked,
@@ -94,19 +102,38 @@ def _give_up(locked: Approval) -> None:
     )
 
 
+def _claimed_recently(locked: Approval, now: datetime) -> bool:
+    """Whether the request's last attempt was claimed less than the stall time ago: the
+    sweep's own bound (`ApprovalQuerySet.run_stalled`), so a request it queues is claimed."""
+    cutoff = now - timedelta(seconds=settings.PORTAL_APPROVAL_RUN_STALL_SECONDS)
+    return locked.run_claimed_at is not None and locked.run_claimed_at > cutoff
+
+
 def _claim(approval_id: int) -> tuple[Approval | None, bool]:
     """Count one attempt on the locked request and commit it (step 1). Returns the request
-    and whether to run it: not when it is gone, no longer approved, or its last attempt is
-    spent (then it fails here)."""
+    and whether to run it: not when it is gone, no longer approved, its last attempt was
+    claimed too recently (left to that attempt and the sweep), or its last attempt is spent
+    (then it fails here)."""
     with transaction.atomic():
         locked = _locked(approval_id)
         if locked is None or locked.status != ApprovalStatus.APPROVED:
+            return locked, False
+        now = timezone.now()
+        if _claimed_recently(locked, now):
+            logger.info(
+                "approval %s: attempt %s claimed at %s, left to it",
+                locked.pk,
+                locked.run_attempts,
+                locked.run_claimed_at.isoformat(),
+            )
             return locked, False
         if locked.run_attempts >= settings.PORTAL_APPROVAL_RUN_MAX_ATTEMPTS:
             _give_up(locked)
             return locked, False
         locked.run_attempts += 1
-        locked.save(update_fields=["run_attempts"])
+        locked.run_claimed_at = now
+        locked.run_error = ""  # this attempt's own, once it has one (_attempt_failed)
+        locked.save(update_fields=["run_attempts", "run_claimed_at", "run_error"])
     return locked, True
 
 
@@ -159,9 +186,11 @@ def approval_run(*, approval_id: int) -> Approval | None:
 
 
 def approvals_resume_stalled(*, now=None) -> int:
-    """Queue again every approved request not carried out in time (its task lost with a
-    worker or a broker, or its action raised): `approval_run` does nothing for one already
-    done, and fails one whose last attempt is spent."""
+    """Queue again every approved request not carried out in time: its task lost with a
+    worker or a broker, its worker dead, or its action raised, PORTAL_APPROVAL_RUN_STALL_SECONDS
+    after its last claim (after its approval when never claimed), so a backlog of copies never
+    spends its attempts back to back. `approval_run` does nothing for one already done, and
+    fails one whose last attempt is spent."""
     now = now or timezone.now()
     pks = list(
         Approval.objects.run_stalled(now, settings.PORTAL_APPROVAL_RUN_STALL_SECONDS).values_list(
