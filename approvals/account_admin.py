@@ -134,16 +134,24 @@ class TwoFactorResetAdmin(TOTPDeviceAdmin):
         return super().response_delete(request, obj_display, obj_id)
 
 
-class MembershipGrantForm(forms.ModelForm):
-    approval_reason = forms.CharField(
-        label=_("Lý do cấp vai trò đặc quyền"),
-        help_text=_(
-            "Bắt buộc với vai trò đặc quyền (cán bộ Cục CTS&BMTT, cán bộ Sở KH&CN, quản trị, "
-            "cán bộ bảo vệ dữ liệu cá nhân): việc cấp chờ một quản trị viên khác phê duyệt."
-        ),
+def _reason_field(label, help_text) -> forms.CharField:
+    """The reason a grant's approval request carries, asked beside the grant itself."""
+    return forms.CharField(
+        label=label,
+        help_text=help_text,
         required=False,
         max_length=1000,
         widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
+class MembershipGrantForm(forms.ModelForm):
+    approval_reason = _reason_field(
+        _("Lý do cấp vai trò đặc quyền"),
+        _(
+            "Bắt buộc với vai trò đặc quyền (cán bộ Cục CTS&BMTT, cán bộ Sở KH&CN, quản trị, "
+            "cán bộ bảo vệ dữ liệu cá nhân): việc cấp chờ một quản trị viên khác phê duyệt."
+        ),
     )
 
     class Meta:
@@ -233,15 +241,12 @@ class MembershipApprovalAdmin(MembershipAdmin):
 
 
 class SuperuserGrantForm(UserChangeForm):
-    approval_reason = forms.CharField(
-        label=_("Lý do cấp quyền superuser"),
-        help_text=_(
+    approval_reason = _reason_field(
+        _("Lý do cấp quyền superuser"),
+        _(
             "Bắt buộc khi đánh dấu “trạng thái superuser”: quyền này chờ một quản trị viên khác "
             "phê duyệt; các thay đổi khác được lưu ngay."
         ),
-        required=False,
-        max_length=1000,
-        widget=forms.Textarea(attrs={"rows": 2}),
     )
 
     def grants_superuser(self) -> bool:

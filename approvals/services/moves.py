@@ -128,15 +128,22 @@ def _deciding(approval: Approval, action: str, *, by) -> Iterator[Approval]:
         yield locked
 
 
+def _decided(locked: Approval, move: str, status: str, *, by, note: str) -> str:
+    """Record the decision `move` on the locked request (its status, who, when, their note,
+    its transition); the status it had."""
+    before = locked.status
+    locked.status = status
+    locked.decided_by, locked.decided_at, locked.decision_note = by, timezone.now(), note
+    locked.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
+    transition_record(locked, before, move, by=by, note=note)
+    return before
+
+
 def approval_approve(*, approval: Approval, by, note: str = "") -> Approval:
     """Approve: the action is then carried out by a worker, as its requester."""
     note = clean_text(note, required=False, what=_("ý kiến"))
     with _deciding(approval, "approve", by=by) as locked:
-        before = locked.status
-        locked.status = ApprovalStatus.APPROVED
-        locked.decided_by, locked.decided_at, locked.decision_note = by, timezone.now(), note
-        locked.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
-        transition_record(locked, before, "approve", by=by, note=note)
+        before = _decided(locked, "approve", ApprovalStatus.APPROVED, by=by, note=note)
         audit_record(
             actor=by,
             action="approval.approve",
@@ -153,11 +160,7 @@ def approval_reject(*, approval: Approval, by, reason: str) -> Approval:
     """Reject with a reason: nothing of the action is done; the requester is told why."""
     reason = clean_text(reason, required=True, what=_("lý do từ chối"))
     with _deciding(approval, "reject", by=by) as locked:
-        before = locked.status
-        locked.status = ApprovalStatus.REJECTED
-        locked.decided_by, locked.decided_at, locked.decision_note = by, timezone.now(), reason
-        locked.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
-        transition_record(locked, before, "reject", by=by, note=reason)
+        before = _decided(locked, "reject", ApprovalStatus.REJECTED, by=by, note=reason)
         approval_kind(locked.action, locked.object_key).closed(locked)
         audit_record(
             actor=by,
