@@ -28,17 +28,18 @@ WORKBOOK = b"PK\x03\x04 danh sach " + NATIONAL_ID.encode()
 
 
 def _migrate(targets):
-    """Migrate to `targets`, one migration at a time from the state right before it (or, going
-    back, right after it); the historical apps at that point. `MigrationExecutor.migrate`
+    """Migrate to `targets`, one migration at a time from the state right before it, forward
+    or back (`Migration.unapply` wants the state before the migration too: given the state
+    after it, SQLite rebuilt a table with a check constraint still on a column it then
+    dropped); the historical apps at that point. `MigrationExecutor.migrate`
     would also walk a copy of the whole project's state through every migration of the
     project, rendering its models again at each (ten seconds a call)."""
     executor = MigrationExecutor(connection)
     for migration, backwards in executor.migration_plan(targets):
-        node = (migration.app_label, migration.name)
+        state = executor.loader.project_state((migration.app_label, migration.name), at_end=False)
         if backwards:
-            executor.unapply_migration(executor.loader.project_state(node), migration)
+            executor.unapply_migration(state, migration)
         else:
-            state = executor.loader.project_state(node, at_end=False)
             executor.apply_migration(state, migration)
     executor.loader.build_graph()  # what is applied now
     return executor.loader.project_state(targets).apps
