@@ -139,6 +139,20 @@ def _decided(locked: Approval, move: str, status: str, *, by, note: str) -> str:
     return before
 
 
+def _closed(locked: Approval, move: str, before: str, *, by, reason: str = "") -> None:
+    """A request ended without running (rejected, withdrawn, expired): the app whose action it
+    was is told (a bulk job cancelled, say), and the move audited."""
+    approval_kind(locked.action, locked.object_key).closed(locked)
+    audit_record(
+        actor=by,
+        action=f"approval.{move}",
+        obj=locked,
+        before={"status": before},
+        after={"status": locked.status},
+        reason=reason,
+    )
+
+
 def approval_approve(*, approval: Approval, by, note: str = "") -> Approval:
     """Approve: the action is then carried out by a worker, as its requester."""
     note = clean_text(note, required=False, what=_("ý kiến"))
@@ -161,15 +175,7 @@ def approval_reject(*, approval: Approval, by, reason: str) -> Approval:
     reason = clean_text(reason, required=True, what=_("lý do từ chối"))
     with _deciding(approval, "reject", by=by) as locked:
         before = _decided(locked, "reject", ApprovalStatus.REJECTED, by=by, note=reason)
-        approval_kind(locked.action, locked.object_key).closed(locked)
-        audit_record(
-            actor=by,
-            action="approval.reject",
-            obj=locked,
-            before={"status": before},
-            after={"status": locked.status},
-            reason=reason,
-        )
+        _closed(locked, "reject", before, by=by, reason=reason)
         tell(
             [locked.requested_by],
             locked,
@@ -188,15 +194,7 @@ def approval_cancel(*, approval: Approval, by, note: str = "") -> Approval:
         locked.status = ApprovalStatus.CANCELLED
         locked.save(update_fields=["status"])
         transition_record(locked, before, "cancel", by=by, note=note)
-        approval_kind(locked.action, locked.object_key).closed(locked)
-        audit_record(
-            actor=by,
-            action="approval.cancel",
-            obj=locked,
-            before={"status": before},
-            after={"status": locked.status},
-            reason=note,
-        )
+        _closed(locked, "cancel", before, by=by, reason=note)
     return locked
 
 
@@ -219,14 +217,7 @@ def approvals_expire_due(*, now=None) -> int:
             locked.status = ApprovalStatus.EXPIRED
             locked.save(update_fields=["status"])
             transition_record(locked, ApprovalStatus.PENDING, "expire", by=None)
-            approval_kind(locked.action, locked.object_key).closed(locked)
-            audit_record(
-                actor=None,
-                action="approval.expire",
-                obj=locked,
-                before={"status": ApprovalStatus.PENDING},
-                after={"status": locked.status},
-            )
+            _closed(locked, "expire", ApprovalStatus.PENDING, by=None)
             tell(
                 [locked.requested_by],
                 locked,
