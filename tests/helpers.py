@@ -1,6 +1,7 @@
 """Plain helpers of the whole suite (fixtures live in conftest.py, factories in factories.py)."""
 
 import os
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -10,6 +11,7 @@ import pytest
 from celery.contrib.testing.worker import start_worker
 from django.contrib.auth import get_user_model
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import resolve, reverse
 from django_otp import DEVICE_ID_SESSION_KEY
@@ -95,6 +97,13 @@ def sign_in(client, user):
         session = client.session
         session[DEVICE_ID_SESSION_KEY] = device.persistent_id
         session.save()
+    return client
+
+
+def signed_in(user) -> Client:
+    """A browser of `user`'s, signed in (made before a race, so the race is the request)."""
+    client = Client()
+    sign_in(client, user)
     return client
 
 
@@ -268,3 +277,42 @@ def off_the_browser_loop(call):
 
     with ThreadPoolExecutor(max_workers=1) as pool:
         return pool.submit(run).result()
+
+
+def at_once(work, count: int, *, timeout: float = 90) -> list:
+    """Run `work(i)` for i in range(count), each in its own thread and database connection,
+    released together by a barrier (PostgreSQL races: transactional tests). Returns what each
+    returned, or the exception it raised; fails when one hangs."""
+    barrier = threading.Barrier(count, timeout=30)
+    results: list = [None] * count
+
+    def run(i):
+        try:
+            barrier.wait()
+            results[i] = work(i)
+        except BaseException as exc:  # noqa: BLE001 - reported by the caller
+            results[i] = exc
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=timeout)
+    assert not any(thread.is_alive() for thread in threads), "a thread hung"
+    return results
+
+
+def lock_waiters(query_like: str) -> int:
+    """Sessions of this test database waiting for a lock in a statement whose text is LIKE
+    `query_like`; read afresh inside the caller's open transaction (pg_stat_activity is
+    otherwise one snapshot per transaction)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_stat_clear_snapshot()")
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+            " AND datname = current_database() AND query LIKE %s",
+            [query_like],
+        )
+        return cursor.fetchone()[0]

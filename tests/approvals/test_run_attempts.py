@@ -36,7 +36,7 @@ from approvals.services import (
 from approvals.tasks import approval_run_task
 from portal.models import AuditEvent, Notification
 from tests import factories as f
-from tests.helpers import postgresql_only
+from tests.helpers import lock_waiters, postgresql_only
 
 pytestmark = pytest.mark.django_db
 
@@ -276,18 +276,8 @@ def test_a_worker_dying_on_the_last_attempt_fails_it_without_the_earlier_error_c
     assert len(action.calls) == 3
 
 
-def _waiting_on_the_request_lock() -> int:
-    """Sessions of this test database waiting for a lock in a query selecting approval
-    requests (the claim's: its text is cut before its FROM, track_activity_query_size); read
-    afresh inside the caller's open transaction (pg_stat_activity is otherwise one snapshot
-    per transaction)."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_stat_clear_snapshot()")
-        cursor.execute(
-            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
-            " AND datname = current_database() AND query LIKE 'SELECT \"approvals_approval\".%%'"
-        )
-        return cursor.fetchone()[0]
+# The claim's statement as pg_stat_activity shows it (cut before its FROM).
+CLAIM = 'SELECT "approvals_approval".%'
 
 
 @pytest.mark.services
@@ -323,7 +313,7 @@ def test_two_copies_claiming_the_last_attempt_at_once_run_it_once_to_done(
         for waiting, copy in enumerate(copies, start=1):
             copy.start()
             deadline = time.monotonic() + 30
-            while _waiting_on_the_request_lock() < waiting:
+            while lock_waiters(CLAIM) < waiting:
                 assert time.monotonic() < deadline, "a copy never waited on the request's lock"
                 time.sleep(0.05)
     for copy in copies:

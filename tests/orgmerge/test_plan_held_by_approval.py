@@ -33,7 +33,7 @@ from portal.errors import DomainError
 from portal.models import AuditEvent
 from tests.api.calls import api_as
 from tests.approvals.rules import expire
-from tests.helpers import postgresql_only, sign_in
+from tests.helpers import lock_waiters, postgresql_only, sign_in
 
 # What the refusal says, and the page's own "chờ phê duyệt #N" badge does not.
 WAITING = "không thể thay đổi, hủy hay thực hiện lại phương án"
@@ -197,18 +197,6 @@ def test_the_api_discard_is_a_422_problem_while_the_request_is_pending(cast, wor
     assert plan.status == PlanStatus.DRAFT
 
 
-def _waiting_on_a_plan_lock() -> int:
-    """Sessions waiting for a merger plan's row lock; read afresh inside the caller's open
-    transaction (pg_stat_activity is otherwise one snapshot per transaction)."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_stat_clear_snapshot()")
-        cursor.execute(
-            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
-            " AND query LIKE '%%orgmerge_mergerplan%%FOR UPDATE%%'"
-        )
-        return cursor.fetchone()[0]
-
-
 @pytest.mark.services
 @pytest.mark.django_db(transaction=True)
 def test_a_discard_waiting_on_the_plan_lock_sees_the_request_recorded_meanwhile(cast, world):
@@ -231,7 +219,7 @@ def test_a_discard_waiting_on_the_plan_lock_sees_the_request_recorded_meanwhile(
         worker = threading.Thread(target=discard)
         worker.start()
         deadline = time.monotonic() + 30
-        while not _waiting_on_a_plan_lock():
+        while not lock_waiters("%orgmerge_mergerplan%FOR UPDATE%"):
             assert time.monotonic() < deadline, "the discard never waited on the plan's lock"
             time.sleep(0.05)
         approval = _request(cast, plan)

@@ -6,11 +6,8 @@ the request's page, that it was already handled.
 PostgreSQL only: SQLite serialises whole-database writes and has no row locks.
 """
 
-import threading
-
 import pytest
 from django.db import connection
-from django.test import Client
 from django.urls import reverse
 
 from agencies.choices import Role
@@ -20,7 +17,7 @@ from privacy.choices import CorrectableField, CorrectionStatus
 from privacy.corrections import correction_request_submit
 from privacy.models import CorrectionRequest, CorrectionTransition
 from tests import factories as f
-from tests.helpers import postgresql_only, sign_in
+from tests.helpers import at_once, postgresql_only, signed_in
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
@@ -46,29 +43,14 @@ def test_two_clerks_handling_one_request_at_once_handle_it_once(cast):
         ("corrections:correct", {"note": ""}),
         ("corrections:reject", {"reason": "Chưa đủ căn cứ"}),
     ]
-    barrier = threading.Barrier(len(clerks), timeout=30)
-    results: list = [None] * len(clerks)
+    clients = [signed_in(user) for user in clerks]
 
-    def run(i, user):
-        try:
-            client = Client()
-            sign_in(client, user)
-            name, data = moves[i]
-            barrier.wait()
-            response = client.post(reverse(name, args=[correction.pk]), data)
-            page = client.get(response["Location"]).content.decode()
-            results[i] = (response.status_code, page)
-        except BaseException as exc:  # noqa: BLE001 - reported by the test
-            results[i] = exc
-        finally:
-            connection.close()
+    def handle(i):
+        name, data = moves[i]
+        response = clients[i].post(reverse(name, args=[correction.pk]), data)
+        return response.status_code, clients[i].get(response["Location"]).content.decode()
 
-    threads = [threading.Thread(target=run, args=(i, u)) for i, u in enumerate(clerks)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=90)
-    assert not any(thread.is_alive() for thread in threads), "a request hung"
+    results = at_once(handle, len(clerks))
 
     assert [r for r in results if isinstance(r, BaseException)] == []
     assert {status for status, _ in results} == {302}

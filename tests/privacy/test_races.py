@@ -5,19 +5,17 @@ recorded and the others are told, on the incident's page, that it has moved on.
 PostgreSQL only: SQLite serialises whole-database writes and has no row locks.
 """
 
-import threading
 from datetime import timedelta
 
 import pytest
 from django.db import connection
-from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
 from portal.models import AuditEvent
 from privacy.choices import IncidentStatus
 from privacy.models import IncidentTransition
-from tests.helpers import postgresql_only, sign_in
+from tests.helpers import at_once, postgresql_only, signed_in
 from tests.privacy.world import officer, record
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
@@ -34,28 +32,13 @@ def test_ten_officers_recording_the_notification_at_once_record_it_once(cast):
     incident = record(officers[0], hours_ago=3)
     url = reverse("privacy:incident_notify", args=[incident.pk])
     when = (timezone.localtime() - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M")
-    barrier = threading.Barrier(len(officers), timeout=30)
-    results: list = [None] * len(officers)
+    clients = [signed_in(user) for user in officers]
 
-    def run(i, user):
-        try:
-            client = Client()
-            sign_in(client, user)
-            barrier.wait()
-            response = client.post(url, {"notified_at": when, "reference": f"Công văn {i}"})
-            page = client.get(response["Location"]).content.decode()
-            results[i] = (response.status_code, page)
-        except BaseException as exc:  # noqa: BLE001 - reported by the test
-            results[i] = exc
-        finally:
-            connection.close()
+    def notify(i):
+        response = clients[i].post(url, {"notified_at": when, "reference": f"Công văn {i}"})
+        return response.status_code, clients[i].get(response["Location"]).content.decode()
 
-    threads = [threading.Thread(target=run, args=(i, u)) for i, u in enumerate(officers)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=90)
-    assert not any(thread.is_alive() for thread in threads), "a request hung"
+    results = at_once(notify, len(officers))
 
     assert [r for r in results if isinstance(r, BaseException)] == []
     assert {status for status, _ in results} == {302}
