@@ -1,4 +1,4 @@
-"""An export of 300,000 devices through gunicorn as shipped (issue 16, docs/architecture.md
+"""An export of 300,000 devices through gunicorn as shipped (docs/scale.md
 §12.5), on PostgreSQL and Redis:
 
     DATABASE_URL=postgres://… REDIS_URL=redis://…/N python bench/bench_export.py

@@ -1,5 +1,4 @@
-"""A ministry's Mẫu 01 list of 20,000 people imported end to end by the worker (issue 33;
-docs/processing.md §4.7): goal at least 500 rows/s for parse + checks + confirm, on
+"""A ministry's Mẫu 01 list of 20,000 people imported end to end by the worker (docs/processing.md §4.7): goal at least 500 rows/s for parse + checks + confirm, on
 PostgreSQL.
 
     DATABASE_URL=postgres://… .venv/bin/python bench/bench_import.py [--rows N]

@@ -1,4 +1,4 @@
-"""A letter of a thousand rows on its page and over the API (issue 16, docs/architecture.md
+"""A letter of a thousand rows on its page and over the API (docs/scale.md
 §12.6):
 
     python bench/bench_letter_page.py                    # a 1,000-row Mẫu 01, 2,000 letters

@@ -1,4 +1,4 @@
-"""Every hot list and API list at national scale, for each role (issue 16, docs/architecture.md
+"""Every hot list and API list at national scale, for each role (docs/scale.md
 §12.7), on the dataset `manage.py seed_scale` leaves in a PostgreSQL database:
 
     DATABASE_URL=postgres://…/portal_scale python bench/bench_lists.py [--repeat 20]

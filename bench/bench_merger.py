@@ -1,4 +1,4 @@
-"""Plan and apply a merger of many agencies (issue 11, "Done when": 2,000 agencies with
+"""Plan and apply a merger of many agencies (docs/processing.md §4.8, the goal: 2,000 agencies with
 100,000 certificates on PostgreSQL in at most 60 s, with a number of queries that does not
 grow with the rows).
 

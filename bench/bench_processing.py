@@ -1,4 +1,4 @@
-"""Processing a 1,000-row Mẫu 01 letter, end to end (issue 16 item 3; docs/architecture.md
+"""Processing a 1,000-row Mẫu 01 letter, end to end (docs/scale.md
 §12.3): goal at most 10 s from "Xử lý" to done, the CA at least 40 % of `openssl speed rsa2048`
 in the same run.
 
@@ -12,7 +12,7 @@ row, each asking for a SIM PKI), forwarded and accepted by the CA operator. Then
 1. the simulated devices' key pairs are generated ahead into the key pool, as the beat job
    `certificates-key-pool` does (what tokens personalised ahead do; timed and shown apart,
    since on a real CA it is the tokens' work); `--inline-keys` skips this, and every key is
-   then generated during processing, as before issue 16;
+   then generated during processing, as before the key pool;
 2. the CA operator clicks "Xử lý" (`cert_request_process`; the task it queues is run here,
    in this process, by calling the worker body `cert_request_run_processing`);
 3. the worker body processes the rows chunk by chunk (PORTAL_PROCESSING_CHUNK_SIZE).

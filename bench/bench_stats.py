@@ -1,4 +1,4 @@
-"""The statistics page and a large export at national scale (issue 14), on PostgreSQL:
+"""The statistics page and a large export at national scale (docs/statistics.md), on PostgreSQL:
 
     python bench/bench_stats.py                        # 1,000,000 certificates
     python bench/bench_stats.py --certificates 100000  # a quick run (goals not decided)

@@ -1,4 +1,4 @@
-"""Every operation of the live schema refuses whoever has no valid credentials (issue 15's
+"""Every operation of the live schema refuses whoever has no valid credentials (docs/api.md's
 permission matrix, the rows every endpoint shares): no credentials, an expired token and a
 revoked one are each a 401 problem and change nothing, whatever the endpoint and method. The
 operations are read from `/api/schema/` itself, so an endpoint added later is covered too."""

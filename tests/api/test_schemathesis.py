@@ -1,4 +1,4 @@
-"""schemathesis against the live schema (issue 15): the project's WSGI application with its real
+"""schemathesis against the live schema (docs/api.md): the project's WSGI application with its real
 URLconf, on the test database, with letters, certificates and devices made through the factories
 and services, called with real personal API tokens of a clerk and of a provincial officer.
 Generated requests (valid and invalid ones) on every operation, then stateful chains that follow

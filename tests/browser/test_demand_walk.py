@@ -1,4 +1,4 @@
-"""A demand campaign walked in a real Chromium (issue 14, "Done when"): on the demo's
+"""A demand campaign walked in a real Chromium (docs/architecture.md §11): on the demo's
 nationwide campaign the finance department's clerk fills the prefilled table and hands it to
 the head, the head signs and sends it at their desk, and the Sở KH&CN's officer sees who has
 answered, reminds the others and signs the province's summary at theirs. Screenshots go to

@@ -1,5 +1,5 @@
-"""Letters from a clerk's draft to done, in a real Chromium, across the three roles (issue 4,
-"Done when"): Mẫu 01 and 05 go agency → Sở KH&CN → CA, Mẫu 04 and 06 stop at the Sở KH&CN,
+"""Letters from a clerk's draft to done, in a real Chromium, across the three roles
+(docs/architecture.md §7): Mẫu 01 and 05 go agency → Sở KH&CN → CA, Mẫu 04 and 06 stop at the Sở KH&CN,
 and a letter returned for correction comes back and goes on. Processing runs in a real Celery
 worker on Redis while the page's progress bar polls.
 
@@ -374,7 +374,7 @@ def test_a_letter_returned_for_correction_comes_back(world, as_user, live_server
 def test_the_head_signs_on_the_portal_and_the_province_verifies_on_receipt(
     world, as_user, live_server, screenshot, tmp_path
 ):
-    """Issue 10's walk: the clerk drafts, the head signs and issues (the worker signs and
+    """The signed walk: the clerk drafts, the head signs and issues (the worker signs and
     seals), the province sees "2 chữ ký hợp lệ" and downloads the signed PDF, which verifies."""
     from certificates.signing import verify_pdf
     from portal.documents import DocumentKind

@@ -1,4 +1,4 @@
-"""Pages that fit, in a real Chromium at 1366×900 and on a 390×844 phone (issue 13): the
+"""Pages that fit, in a real Chromium at 1366×900 and on a 390×844 phone: the
 clerk's letter editor, the CA's page of a forwarded letter and the device list. Layout
 properties are asserted, and each page is compared with its kept reference image in
 tests/browser/screens/ (redraw with `UPDATE_GOLDEN=1`, as the PDF golden images). A per-row

@@ -34,7 +34,7 @@ EXPIRY = datetime(2026, 11, 13, 3, 0, tzinfo=UTC)
 
 
 def _one_by_one(now):
-    """The sweep as it was before §12.4 (certificates/services/revocation.py until issue 16),
+    """The sweep as it was before §12.4 (certificates/services/revocation.py before the batch sweep),
     kept here as the oracle the batch is compared with."""
     due = (
         Certificate.objects.due_to_expire(now)

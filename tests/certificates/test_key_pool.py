@@ -1,5 +1,4 @@
-"""The simulated CA's key pool and the batch issuance that processing uses (issue 16 item 3,
-docs/scale.md §12.3): keys generated ahead, each given to one certificate only, the
+"""The simulated CA's key pool and the batch issuance that processing uses (docs/scale.md §12.3): keys generated ahead, each given to one certificate only, the
 certificate bound to that very key; issuance that leaves its audit events to the caller."""
 
 import pytest

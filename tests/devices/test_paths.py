@@ -1,4 +1,4 @@
-"""The paths of a device's life that issue 5 asks to walk, end to end through the services
+"""The paths of a device's life that docs/devices.md describes, end to end through the services
 (and the pages where the flow is composed there)."""
 
 from datetime import date, datetime, time

@@ -1,4 +1,4 @@
-"""Issue 2's scoping promise, for every model that has a visible_to(): whatever agency A has
+"""The scoping promise (docs/architecture.md §5), for every model that has a visible_to(): whatever agency A has
 (people, certificates, devices, Mẫu 07 notices, return obligations, Mẫu 08 minutes, Mẫu 09
 reports, letters and their rows), a user of another agency or another province sees none of
 it, while agency A's clerk sees all of it."""

@@ -1,4 +1,4 @@
-"""The device stock import has a row cap, enforced while the file streams (issue 9)."""
+"""The device stock import has a row cap, enforced while the file streams (docs/scale.md §12)."""
 
 import io
 

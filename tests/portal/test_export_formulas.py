@@ -1,4 +1,4 @@
-"""Every Excel export writes a formula typed as a name as text (issue 9, item 3)."""
+"""Every Excel export writes a formula typed as a name as text (docs/security.md)."""
 
 import io
 

@@ -1,4 +1,4 @@
-"""A person moving between agencies (issue 11 item 6, docs/domain.md §5.3.1): the receiving
+"""A person moving between agencies (docs/domain.md §5.3.1): the receiving
 agency files a Mẫu 04 change of information "Chuyển cơ quan công tác", naming the certificate
 by serial and its holder's ID number; once the Sở KH&CN processed the row, the certificate,
 its device and the person belong to the receiving agency."""

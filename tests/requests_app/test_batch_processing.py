@@ -1,5 +1,4 @@
-"""Issuance rows processed a chunk at a time with bulk writes (issue 16 item 3,
-docs/scale.md §12.3): each row keeps its own outcome, nothing is issued twice, a crash
+"""Issuance rows processed a chunk at a time with bulk writes (docs/scale.md §12.3): each row keeps its own outcome, nothing is issued twice, a crash
 mid-chunk leaves nothing half-done, the audit trail reads as the row-by-row path writes it,
 and a chunk costs the same number of statements whatever its size."""
 

@@ -1,5 +1,5 @@
 """Twenty people approving one letter at the same instant produce exactly one transition;
-the nineteen others get a clear message, never an error page (issue 4, "Done when").
+the nineteen others get a clear message, never an error page (docs/processing.md §4).
 
 PostgreSQL only: SQLite serialises whole-database writes, so it would prove nothing about
 `select_for_update`. Each thread has its own database connection and waits at a barrier.

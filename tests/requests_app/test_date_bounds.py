@@ -1,4 +1,4 @@
-"""Dates within sane bounds (issue 9): born from 1900 to 16 years ago, ID issued not in the
+"""Dates within sane bounds (docs/domain.md): born from 1900 to 16 years ago, ID issued not in the
 future, in the row rules (imports included) and in the forms."""
 
 from datetime import date, timedelta

@@ -1,5 +1,5 @@
 """Processing that never repeats and never sticks, with real Celery workers on a real Redis
-and PostgreSQL (issue 8): a task delivered twice at once, a worker killed mid-letter, the
+and PostgreSQL (docs/processing.md §4): a task delivered twice at once, a worker killed mid-letter, the
 broker down when "Xử lý" is clicked.
 
 The workers run as separate processes on a Redis server of the test's own, so the test can

@@ -1,5 +1,5 @@
 """Processing runs in a real Celery worker on real Redis, not in the web request, and the
-letter's progress bar follows it to 100 % (issue 4 item 6)."""
+letter's progress bar follows it to 100 % (docs/processing.md §4)."""
 
 import time
 

@@ -1,5 +1,5 @@
 """Row states that say who decided what, counters refreshed with the per-row decision that
-changed them, and history naming people by full name (issue 13)."""
+changed them, and history naming people by full name (docs/architecture.md §7)."""
 
 import pytest
 from django.urls import reverse

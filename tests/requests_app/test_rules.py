@@ -1,4 +1,4 @@
-"""Each drafting rule of issue 4, checked when a row is saved and again on submit.
+"""Each drafting rule of docs/domain.md, checked when a row is saved and again on submit.
 
 Every test here fails if its rule is taken out of requests_app/rules.py.
 """
