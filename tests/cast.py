@@ -125,8 +125,17 @@ class CommittedCast:
             self.pristine = make_cast()
 
     def _sow(self) -> None:
+        """The seed's rows back with their own ids, then each table's sequence moved past
+        them, as `loaddata` does: after `empty_database`'s flush (which resets the sequences)
+        the next run on a reused database would otherwise hand out an id the seed holds."""
+        models = set()
         for row in serializers.deserialize("json", self.seed):
             row.save()
+            models.add(type(row.object))
+        statements = connection.ops.sequence_reset_sql(no_style(), sorted(models, key=str))
+        with connection.cursor() as cursor:
+            for statement in statements:
+                cursor.execute(statement)
 
 
 COMMITTED = CommittedCast()
