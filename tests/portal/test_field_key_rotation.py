@@ -13,7 +13,7 @@ from types import SimpleNamespace
 import pytest
 from cryptography.fernet import Fernet
 from django.apps import apps
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -216,7 +216,7 @@ def test_rotate_after_a_primary_key_leaves_the_rows_before_it_alone(cast, settin
 
 
 def test_rotate_after_needs_a_model(db):
-    with pytest.raises(Exception, match="--after needs --model"):
+    with pytest.raises(CommandError, match="--after needs --model"):
         call_command("rotate_field_keys", "--after", "5")
 
 
