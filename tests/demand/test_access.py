@@ -4,6 +4,7 @@ whoever receives them; and a Sở KH&CN gets its officers' certificates as any a
 
 import pytest
 from django.urls import reverse
+from django.utils.html import escape
 
 from agencies.deadlines import deadlines_escalate
 from demand.services import registration_start
@@ -89,7 +90,10 @@ def test_the_overdue_notice_takes_every_rung_to_a_page_that_answers(client, cast
         notice = Notification.objects.filter(user=user, kind="deadline").latest("pk")
         sign_in(client, user)
         response = client.get(notice.url, follow=True)
+        # a page of the campaign itself, not the sign-in page (which answers 200 too)
         assert response.status_code == 200, (user, notice.url)
+        assert all(reverse("login") not in url for url, _ in response.redirect_chain)
+        assert escape(campaign.title) in response.content.decode(), (user, notice.url)
 
 
 def test_a_provincial_office_may_hold_its_officers_certificates(cast, ca):
