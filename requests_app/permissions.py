@@ -15,7 +15,6 @@ from django.utils.translation import gettext as _
 from agencies.access import scope_for
 from agencies.choices import Role
 from portal.errors import DomainError
-from requests_app.choices import CA_FORMS
 from requests_app.lifecycle import ACTIONS, PROCESSOR, SYSTEM, Action
 
 
@@ -30,8 +29,10 @@ def _role_at(action: Action, cert_request, scope) -> str | None:
 
 
 def _holds(scope, role: str, cert_request) -> bool:
+    # The CA's role holds whatever letter reaches a status the table gives it: a Mẫu 04 never
+    # does (`forward` is guarded by `processed_by_province`, docs/domain.md §4).
     if role == Role.CA_OPERATOR:
-        return scope.is_ca and cert_request.form in CA_FORMS
+        return scope.is_ca
     return scope.holds(role, cert_request.agency.path)
 
 
