@@ -11,8 +11,10 @@ a message saying the letter has moved on: the user holds the right at another st
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from agencies.choices import Role
+from certificates.choices import CertStatus
 from requests_app import services
 from requests_app.choices import FormKind, Outcome, Status
 from requests_app.models import CertRequest
@@ -422,3 +424,27 @@ def test_the_page_offers_exactly_the_allowed_actions(
     assert offered == expected
     decide = reverse("requests_app:row_decide", args=[cert_request.pk, cert_request.rows.get().pk])
     assert (decide in html) == ("accept_valid" in expected)
+
+
+def test_accepting_the_valid_rows_leaves_a_row_that_has_become_invalid_pending(cast):
+    """The bulk acceptance judges each row as it is now (docs/domain.md §5): a certificate
+    revoked since the letter was sent makes its revocation row invalid, and only that row
+    stays pending."""
+    cert_request = letter_at(cast, Status.FORWARDED, F.REVOKE, rows=3)
+    rows = list(cert_request.rows.order_by("position"))
+    gone = rows[1].certificate
+    type(gone).objects.filter(pk=gone.pk).update(
+        status=CertStatus.REVOKED, revoked_at=timezone.now()
+    )
+
+    accepted, left = services.cert_request_accept_valid_rows(
+        cert_request=cert_request, by=cast.ca_operator
+    )
+
+    assert (accepted, left) == (2, 1)
+    outcomes = dict(cert_request.rows.values_list("position", "outcome"))
+    assert outcomes == {
+        rows[0].position: Outcome.ACCEPTED,
+        rows[1].position: Outcome.PENDING,
+        rows[2].position: Outcome.ACCEPTED,
+    }
