@@ -13,7 +13,9 @@ from agencies.choices import Role
 from approvals.choices import ApprovalAction, ApprovalStatus
 from approvals.services import approval_approve, approval_reject, approval_run
 from certificates.choices import CertStatus, RevocationReason, RevocationRequester, SubjectKind
+from certificates.exceptions import CertificateError
 from certificates.models import Certificate, CertificateEvent, RegisteredRevocation
+from certificates.services import certificate_revocation_register
 from portal.errors import DomainError
 from portal.models import AuditEvent, Notification
 from tests import factories as f
@@ -178,23 +180,51 @@ def test_the_certificate_page_links_the_registration_for_ca_operators_only(issue
     assert _url(certificate) not in client.get(detail).content.decode()
 
 
-def test_the_service_refuses_anyone_but_a_ca_operator(issue, cast):
-    from certificates.exceptions import CertificateError
-    from certificates.services import certificate_revocation_register
+def _register(certificate, *, by, requester=RevocationRequester.CA, authority_name=""):
+    return certificate_revocation_register(
+        certificates=[certificate],
+        requester=requester,
+        authority_name=authority_name,
+        letter_number="1/QĐ",
+        letter_date=date(2026, 11, 20),
+        reason=RevocationReason.KEY_COMPROMISE,
+        letter=minimal_pdf(),
+        by=by,
+    )
 
+
+def test_the_service_refuses_anyone_but_a_ca_operator(issue, cast):
     certificate = issue()
-    with pytest.raises(CertificateError):
-        certificate_revocation_register(
-            certificates=[certificate],
-            requester=RevocationRequester.CA,
-            authority_name="",
-            letter_number="1/QĐ",
-            letter_date=date(2026, 11, 20),
-            reason=RevocationReason.KEY_COMPROMISE,
-            letter=minimal_pdf(),
-            by=cast.clerk_a,
-        )
+    with pytest.raises(CertificateError) as refused:
+        _register(certificate, by=cast.clerk_a)
+    assert refused.value.code == "forbidden"
     assert Certificate.objects.get(pk=certificate.pk).status == CertStatus.VALID
+
+
+@pytest.mark.parametrize("name", ["", "   "])
+def test_the_service_refuses_an_authoritys_request_that_does_not_name_it(issue, cast, name):
+    certificate = issue()
+    with pytest.raises(CertificateError) as refused:
+        _register(
+            certificate,
+            by=cast.ca_operator,
+            requester=RevocationRequester.AUTHORITY,
+            authority_name=name,
+        )
+    assert refused.value.code == "authority_name"
+    assert not RegisteredRevocation.objects.exists()
+    assert Certificate.objects.get(pk=certificate.pk).status == CertStatus.VALID
+
+
+def test_the_service_registers_an_authoritys_request_that_names_it(issue, cast):
+    certificate = issue()
+    registered = _register(
+        certificate,
+        by=cast.ca_operator,
+        requester=RevocationRequester.AUTHORITY,
+        authority_name=" Công an tỉnh Lai Châu ",
+    )
+    assert registered.authority_name == "Công an tỉnh Lai Châu"
 
 
 def test_the_requesting_letter_is_downloadable_by_ca_operators_only(issue, cast, client):
