@@ -4,6 +4,7 @@
 key is not listed is refused, never shown."""
 
 import binascii
+import unicodedata
 from datetime import date
 
 import pytest
@@ -13,7 +14,14 @@ from django.core.management import call_command
 from django.db import connection
 
 from agencies.models import Person
-from portal.field_crypto import FieldKeyError, blind_index, decrypt, encrypt, key_id
+from portal.field_crypto import (
+    FieldKeyError,
+    audit_digest,
+    blind_index,
+    decrypt,
+    encrypt,
+    key_id,
+)
 from portal.field_rotation import reencrypt_model
 from tests import factories as f
 
@@ -134,3 +142,27 @@ def test_a_malformed_key_is_refused_and_reported(settings):
         encrypt("079180001111")
     ids = {error.id for error in run_checks(include_deployment_checks=True)}
     assert "portal.E022" in ids
+
+
+# The index and the audit's digest see a value as typed in any Unicode form: a name typed with
+# combining marks (NFD, as some keyboards send it) is the same name (docs/privacy-at-rest.md).
+NAME_NFC = unicodedata.normalize("NFC", "Nguyễn Thị Ánh")
+NAME_NFD = unicodedata.normalize("NFD", NAME_NFC)
+
+
+def test_a_value_typed_with_combining_marks_has_the_index_of_its_composed_form():
+    assert NAME_NFD != NAME_NFC
+    assert blind_index(NAME_NFD) == blind_index(NAME_NFC)
+    assert blind_index(f" {NAME_NFD} ") == blind_index(NAME_NFC)
+    assert audit_digest(NAME_NFD) == audit_digest(NAME_NFC)
+
+
+def test_a_value_differing_by_one_mark_has_another_index():
+    other = unicodedata.normalize("NFC", "Nguyễn Thị Anh")
+    assert blind_index(other) != blind_index(NAME_NFC)
+    assert audit_digest(other) != audit_digest(NAME_NFC)
+
+
+def test_a_person_whose_number_is_typed_with_combining_marks_is_found(cast):
+    person = f.PersonFactory(organization=cast.agency_a, national_id=f"HC{NAME_NFC}")
+    assert list(Person.objects.with_national_id(f"HC{NAME_NFD}")) == [person]
