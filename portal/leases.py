@@ -2,14 +2,14 @@
 by which the stall sweeps of letters, bulk jobs and approval runs tell a worker that is
 working from one that is dead.
 
-A run holds a `WorkLease` row while it works: taken when it starts (committed at once, in a
-connection of its own), renewed every third of PORTAL_WORK_LEASE_SECONDS by a heartbeat
-thread with its own database connection (so a step that keeps the work's rows locked for
+A run holds a `WorkLease` row while it works: taken when it starts (committed at once: a
+worker runs outside any transaction), renewed every third of PORTAL_WORK_LEASE_SECONDS by a
+heartbeat thread with its own database connection (so a step that keeps the work's rows locked for
 minutes, a chunk of rows or a batch, still renews it, and the renewal never waits on those
 locks), deleted when the run ends, however it ends. A worker killed stops renewing: its
 lease runs out within PORTAL_WORK_LEASE_SECONDS and only then may a sweep queue the work
-again and count an attempt. The lease says nothing of progress; the work's own
-`progress_at` still does.
+again and count an attempt; the next run to take a lease deletes what ran out an hour
+ago. The lease says nothing of progress; the work's own `progress_at` still does.
 """
 
 import logging
@@ -57,6 +57,9 @@ def work_lease(obj: models.Model) -> Iterator[WorkLease]:
     any transaction (a worker's run), the lease is committed at once, so every sweep sees
     it."""
     now = timezone.now()
+    # What killed workers left, run out long since: the table holds little more than the
+    # leases of the runs under way.
+    WorkLease.objects.filter(expires_at__lt=now - timedelta(hours=1)).delete()
     lease = WorkLease.objects.create(
         kind=obj._meta.label_lower,
         object_id=obj.pk,

@@ -194,7 +194,10 @@ class CertRequest(ChoiceLabels, models.Model):
             return False
         if self.progress_at is not None and self.progress_at >= stall_cutoff():
             return False
-        return not WorkLease.objects.live().on(CertRequest, self.pk).exists()
+        leased = self.__dict__.get("work_leased")  # a queue's annotation (with_queue_figures)
+        if leased is None:
+            leased = WorkLease.objects.live().on(CertRequest, self.pk).exists()
+        return not leased
 
 
 def _link(to, *, related_name="+", **kwargs) -> models.ForeignKey:

@@ -207,6 +207,8 @@ class CertRequestQuerySet(ScopedQuerySet):
             rows_pending=_row_count(Outcome.PENDING),
             rows_accepted=_row_count(Outcome.ACCEPTED),
             rows_refused=_row_count(Outcome.REFUSED),
+            # for `is_stalled` on each letter shown, without a query per letter
+            work_leased=worked_on(self.model),
         )
         by_deadline = (F("due_on").asc(nulls_last=True), "pk")
         if not renewals:

@@ -8,6 +8,7 @@ import pytest
 
 from portal.leases import work_lease
 from portal.models import WorkLease
+from tests.helpers import lease_on
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -33,3 +34,14 @@ def test_a_lease_is_released_when_the_work_raises(cast, settings):
         assert _live(cast.agency_a)
         raise RuntimeError("the work failed")
     assert not WorkLease.objects.exists()
+
+
+def test_taking_a_lease_deletes_those_that_ran_out_over_an_hour_ago(cast):
+    """What killed workers leave behind does not pile up; a lease that ran out less than an
+    hour ago is kept (the sweeps read it as run out either way)."""
+    old = lease_on(cast.agency_a, expires_in=-3601)
+    recent = lease_on(cast.agency_a, expires_in=-3599)
+    with work_lease(cast.agency_b):
+        pass
+    assert list(WorkLease.objects.values_list("pk", flat=True)) == [recent.pk]
+    assert old.pk != recent.pk

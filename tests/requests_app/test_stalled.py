@@ -107,12 +107,16 @@ def test_a_letter_whose_worker_holds_a_live_lease_is_not_stalled_until_that_leas
     assert not letter.is_stalled
     page = client.get(reverse("requests_app:detail", args=[letter.pk])).content.decode()
     assert "Tiếp tục xử lý" not in page
+    assert (
+        'data-stalled="true"' not in client.get(reverse("requests_app:ca_queue")).content.decode()
+    )
     assert post_action(client, letter, "resume").status_code == 403
     assert queued == []
 
     lease.delete()
     lease_on(letter, expires_in=-1)
     assert letter.is_stalled
+    assert 'data-stalled="true"' in client.get(reverse("requests_app:ca_queue")).content.decode()
     assert services.cert_request_resume_stalled() == 1
     assert queued == [letter.pk]
     letter.refresh_from_db()
