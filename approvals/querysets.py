@@ -4,6 +4,7 @@ from django.db.models.functions import Coalesce
 
 from agencies.querysets import ScopedQuerySet
 from approvals.choices import OPEN_STATUSES, ApprovalStatus
+from portal.models import worked_on
 
 
 class ApprovalQuerySet(ScopedQuerySet):
@@ -21,10 +22,14 @@ class ApprovalQuerySet(ScopedQuerySet):
 
     def run_stalled(self, now: datetime, seconds: int):
         """Approved but not carried out `seconds` after its last attempt was claimed, or after
-        the approval when none was: its task was lost, its worker died, or its action raised
-        (docs/approvals.md, "A run that keeps failing")."""
+        the approval when none was, and no worker holding a live lease on it: its task was
+        lost, its worker died, or its action raised. A run still working is never taken for
+        stalled, however long its action takes (docs/approvals.md, "A run that keeps
+        failing")."""
         return self.alias(run_since=Coalesce("run_claimed_at", "decided_at")).filter(
-            status=ApprovalStatus.APPROVED, run_since__lte=now - timedelta(seconds=seconds)
+            ~worked_on(self.model, now),
+            status=ApprovalStatus.APPROVED,
+            run_since__lte=now - timedelta(seconds=seconds),
         )
 
     def requested_by(self, user):

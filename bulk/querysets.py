@@ -2,6 +2,7 @@ from datetime import datetime, timedelta
 
 from agencies.querysets import ScopedQuerySet
 from bulk.choices import ACTIVE_STATUSES, ItemStatus, JobStatus
+from portal.models import worked_on
 
 
 class BulkJobQuerySet(ScopedQuerySet):
@@ -12,9 +13,13 @@ class BulkJobQuerySet(ScopedQuerySet):
     scope_user = "requested_by"
 
     def stalled(self, now: datetime, seconds: int):
-        """Queued or running without a sign of life for `seconds`: its task was lost."""
+        """Queued or running without a sign of life for `seconds`, and no worker holding a
+        live lease on it: its task was lost, or its worker died. A job a worker is carrying
+        out is never stalled, however long its batch takes (docs/bulk.md, "Guarantees")."""
         return self.filter(
-            status__in=ACTIVE_STATUSES, progress_at__lt=now - timedelta(seconds=seconds)
+            ~worked_on(self.model, now),
+            status__in=ACTIVE_STATUSES,
+            progress_at__lt=now - timedelta(seconds=seconds),
         )
 
     def waiting(self):

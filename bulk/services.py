@@ -32,6 +32,7 @@ from bulk.selection import max_items, register_rows
 from bulk.selection import too_many_message as _too_many
 from portal.audit import audit_record
 from portal.errors import DomainError
+from portal.leases import work_lease
 from portal.lib.queueing import enqueue
 from portal.notifications import notify
 
@@ -307,18 +308,21 @@ def bulk_job_run(*, job_id: int, batches: int | None = None) -> BulkJob | None:
     if not attempt:
         return job
     taken = 0
-    try:
-        while batches is None or taken < batches:
-            if not _run_batch(job_id):
-                return _finish(job_id)
-            taken += 1
-    except DomainError as exc:  # a refusal of the whole action (its reason no longer valid)
-        return _finish(job_id, failure=exc.message)
-    except Exception as exc:  # a fault: its batch rolled back, the attempt stays counted
-        if attempt < settings.PORTAL_BULK_MAX_ATTEMPTS:
-            raise
-        logger.error("bulk job %s failed at its last attempt", job_id, exc_info=exc)
-        return _give_up(job_id, attempt, type(exc))
+    # The lease, renewed from a heartbeat, tells the sweep this job is being worked on
+    # however long a batch takes; a killed worker's lease runs out (docs/bulk.md).
+    with work_lease(job):
+        try:
+            while batches is None or taken < batches:
+                if not _run_batch(job_id):
+                    return _finish(job_id)
+                taken += 1
+        except DomainError as exc:  # a refusal of the whole action (its reason no longer valid)
+            return _finish(job_id, failure=exc.message)
+        except Exception as exc:  # a fault: its batch rolled back, the attempt stays counted
+            if attempt < settings.PORTAL_BULK_MAX_ATTEMPTS:
+                raise
+            logger.error("bulk job %s failed at its last attempt", job_id, exc_info=exc)
+            return _give_up(job_id, attempt, type(exc))
     return BulkJob.objects.filter(pk=job_id).first()
 
 
@@ -347,7 +351,8 @@ def bulk_job_release(*, approval: Approval, now=None) -> int:
 def bulk_jobs_sweep(*, now=None) -> int:
     """Beat: a job waiting for an approval that was rejected, expired or withdrawn is
     cancelled (nothing done; its page says why), and a queued or running job without a sign
-    of life for PORTAL_PROCESSING_STALL_SECONDS is queued again (a running one moved back to
+    of life for PORTAL_PROCESSING_STALL_SECONDS and without a live lease (its worker dead,
+    or its message lost) is queued again (a running one moved back to
     queued, so the worker taking it counts a new attempt), or failed when its last attempt is
     the one that stalled. Decided on the locked job, its progress_at moved, so concurrent
     sweeps act once; a job whose message the broker refused is queued again by the next
@@ -361,8 +366,9 @@ def bulk_jobs_sweep(*, now=None) -> int:
     seconds = settings.PORTAL_PROCESSING_STALL_SECONDS
     for job_id in list(BulkJob.objects.stalled(now, seconds).values_list("pk", flat=True)[:1000]):
         with transaction.atomic():
-            job = BulkJob.objects.stalled(now, seconds).select_for_update().filter(pk=job_id)
-            job = job.first()
+            # A job locked is being moved (a batch, a claim, another sweep): never waited on.
+            job = BulkJob.objects.stalled(now, seconds).select_for_update(skip_locked=True)
+            job = job.filter(pk=job_id).first()
             if job is None:
                 continue  # another sweep took it, or it showed a sign of life meanwhile
             if job.status == JobStatus.RUNNING:

@@ -422,6 +422,11 @@ PORTAL_RECOVERY_WORKING_DAYS = env_int("PORTAL_RECOVERY_WORKING_DAYS", 1)
 PORTAL_PROCESSING_WORKING_DAYS = env_int("PORTAL_PROCESSING_WORKING_DAYS", 3)
 # A letter in process whose processing shows no progress for this long is queued again.
 PORTAL_PROCESSING_STALL_SECONDS = env_int("PORTAL_PROCESSING_STALL_SECONDS", 180)
+# A worker carrying a letter, a bulk job or an approval run out holds a lease on it, renewed
+# from a heartbeat every third of this while it works, however long one chunk takes; the
+# stall sweeps leave leased work alone, and a killed worker's work waits at most this long
+# past its stall window before it is queued again (docs/processing.md §4.5).
+PORTAL_WORK_LEASE_SECONDS = env_int("PORTAL_WORK_LEASE_SECONDS", 60)
 # An approved request not carried out after this long is queued again (docs/approvals.md).
 PORTAL_APPROVAL_RUN_STALL_SECONDS = env_int("PORTAL_APPROVAL_RUN_STALL_SECONDS", 300)
 # Runs of an approved request (the first, then each requeue) whose action raised or whose

@@ -454,6 +454,48 @@ class ProcessHeartbeat(models.Model):
         return f"{self.name} {timezone.localtime(self.seen_at):%d/%m/%Y %H:%M:%S}"
 
 
+class WorkLeaseQuerySet(models.QuerySet):
+    def live(self, now=None) -> "WorkLeaseQuerySet":
+        """Leases not yet run out: their worker renewed them within the lease."""
+        return self.filter(expires_at__gt=now or timezone.now())
+
+    def on(self, model: type[models.Model], object_id) -> "WorkLeaseQuerySet":
+        """Leases held on the object `object_id` (a value or `OuterRef("pk")`) of `model`."""
+        return self.filter(kind=model._meta.label_lower, object_id=object_id)
+
+
+def worked_on(model: type[models.Model], now=None) -> models.Exists:
+    """For a queryset of `model`: whether a worker holds a live lease on the row, that is,
+    is carrying it out right now (docs/processing.md §4.5). The stall sweeps exclude those."""
+    return models.Exists(WorkLease.objects.live(now).on(model, models.OuterRef("pk")))
+
+
+class WorkLease(models.Model):
+    """A worker's word that it is carrying some work out right now (docs/processing.md §4.5):
+    taken when a run starts, renewed from a heartbeat thread every third of
+    PORTAL_WORK_LEASE_SECONDS while it runs (however long one step takes), deleted when the
+    run ends. Work with a live lease is never taken for stalled; a worker killed leaves its
+    lease to run out, and only then is its work queued again. One row per run: two runs of
+    the same work (a message delivered twice) hold one each."""
+
+    kind = models.CharField(max_length=64)  # the work's model, `app_label.model`
+    object_id = models.BigIntegerField()
+    holder = models.CharField(max_length=200)  # host:pid and the run's random part
+    taken_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+
+    objects = WorkLeaseQuerySet.as_manager()
+
+    class Meta:
+        default_permissions = ()
+        indexes = [
+            models.Index(fields=["kind", "object_id", "expires_at"], name="work_lease_live_idx")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind}:{self.object_id} {self.holder}"
+
+
 # Export jobs live in their own package (docs/scale.md §12.5); imported here so Django
 # registers the model with the portal app.
 class TransitionLog(models.Model):

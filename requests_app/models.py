@@ -18,6 +18,7 @@ from portal.documents import DocumentKind, StoredDocument
 from portal.field_crypto import BlindIndexField, EncryptedCharField, EncryptedDateField
 from portal.lib.labels import ChoiceLabels
 from portal.lib.safetext import SafeJSONEncoder
+from portal.models import WorkLease
 from requests_app.choices import (
     ChangeField,
     FormKind,
@@ -187,10 +188,16 @@ class CertRequest(ChoiceLabels, models.Model):
 
     @property
     def is_stalled(self) -> bool:
-        """In process with no sign of life within PORTAL_PROCESSING_STALL_SECONDS."""
+        """In process with no sign of life within PORTAL_PROCESSING_STALL_SECONDS, and no
+        worker holding a live lease on it (docs/processing.md §4.5)."""
         if self.status != Status.IN_PROCESS:
             return False
-        return self.progress_at is None or self.progress_at < stall_cutoff()
+        if self.progress_at is not None and self.progress_at >= stall_cutoff():
+            return False
+        leased = self.__dict__.get("work_leased")  # a queue's annotation (with_queue_figures)
+        if leased is None:
+            leased = WorkLease.objects.live().on(CertRequest, self.pk).exists()
+        return not leased
 
 
 def _link(to, *, related_name="+", **kwargs) -> models.ForeignKey:

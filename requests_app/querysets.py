@@ -28,6 +28,7 @@ from portal.documents import DocumentKind
 from portal.field_crypto import blind_index
 from portal.lib.folding import folded_contains
 from portal.lib.subqueries import count_of
+from portal.models import worked_on
 from requests_app.choices import (
     CA_FORMS,
     LETTER_IMPORT,
@@ -206,6 +207,8 @@ class CertRequestQuerySet(ScopedQuerySet):
             rows_pending=_row_count(Outcome.PENDING),
             rows_accepted=_row_count(Outcome.ACCEPTED),
             rows_refused=_row_count(Outcome.REFUSED),
+            # for `is_stalled` on each letter shown, without a query per letter
+            work_leased=worked_on(self.model),
         )
         by_deadline = (F("due_on").asc(nulls_last=True), "pk")
         if not renewals:
@@ -239,10 +242,13 @@ class CertRequestQuerySet(ScopedQuerySet):
         return self.annotate(is_overdue=Case(When(overdue, then=Value(True)), default=Value(False)))
 
     def stalled(self, now=None):
-        """Letters in process whose processing showed no sign of life within the stall window:
-        their task was lost with a worker or a broker (docs/processing.md §4)."""
+        """Letters in process whose processing showed no sign of life within the stall window
+        and that no worker holds a live lease on: their task was lost with a worker or a
+        broker. A letter a worker is carrying out is never stalled, however long its chunk
+        takes (docs/processing.md §4.5)."""
         return self.filter(
             Q(progress_at__lt=stall_cutoff(now)) | Q(progress_at__isnull=True),
+            ~worked_on(self.model, now),
             status=Status.IN_PROCESS,
         )
 

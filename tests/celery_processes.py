@@ -110,12 +110,15 @@ class CeleryProcesses:
             **{key: str(value) for key, value in env.items()},
         }
         self.processes: list[subprocess.Popen] = []
+        self.log_paths: list[Path] = []
 
     def _spawn(self, *args: str) -> subprocess.Popen:
         return self._run("celery", "-A", CELERY_APP, *args, "--loglevel=INFO")
 
     def _run(self, *args: str) -> subprocess.Popen:
-        log = open(self.workdir / f"process-{len(self.processes)}.log", "wb")  # noqa: SIM115
+        path = self.workdir / f"process-{len(self.processes)}.log"
+        self.log_paths.append(path)
+        log = open(path, "wb")  # noqa: SIM115
         process = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
             [sys.executable, "-m", *args],
             cwd=ROOT,
@@ -153,6 +156,15 @@ class CeleryProcesses:
         """SIGKILL, as the kernel's OOM killer or a pulled plug would."""
         os.killpg(process.pid, signal.SIGKILL)
         process.wait(timeout=10)
+
+    def wait_ready(self, workers: int, seconds: float = 60) -> None:
+        """Until `workers` of this group's workers have said they are ready (read from their
+        whole logs: beat's chatter soon pushes that line out of `logs()`)."""
+
+        def ready() -> int:
+            return sum(p.read_text(errors="replace").count(" ready.") for p in self.log_paths)
+
+        wait_until(lambda: ready() >= workers, seconds, self.logs)
 
     def logs(self) -> str:
         return "\n".join(p.read_text(errors="replace")[-3000:] for p in self.workdir.glob("*.log"))

@@ -5,6 +5,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 import pytest
@@ -14,6 +15,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import resolve, reverse
+from django.utils import timezone
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
@@ -22,7 +24,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from agencies.accounts.reauth import needs_code
 from agencies.accounts.twofactor import recovery_code_hash, two_factor_enabled, two_factor_required
 from portal.imports import import_parse_task, import_save_task
-from portal.models import ImportJob
+from portal.models import ImportJob, WorkLease
 
 TEST_CA_PASSPHRASE = "mat-khau-ca-thu-nghiem-dai-du"
 TEST_DEVICE_PASSPHRASE = "mat-khau-thiet-bi-thu-nghiem"
@@ -316,3 +318,16 @@ def lock_waiters(query_like: str) -> int:
             [query_like],
         )
         return cursor.fetchone()[0]
+
+
+def lease_on(obj, *, expires_in: float):
+    """A worker's lease on `obj` (docs/processing.md §4.5) ending `expires_in` seconds from
+    now (negative: it ran out that long ago, its worker dead), as the worker wrote it."""
+    now = timezone.now()
+    return WorkLease.objects.create(
+        kind=obj._meta.label_lower,
+        object_id=obj.pk,
+        holder="worker-1:4242:test",
+        taken_at=now - timedelta(minutes=10),
+        expires_at=now + timedelta(seconds=expires_in),
+    )

@@ -1,8 +1,11 @@
 """Carrying an approved request out, once, as its requester (docs/approvals.md, "Runs once,
 as its requester", "A run that keeps failing").
 
-A run is two steps, each on the locked request:
+A run is two steps, each on the locked request, after a look at its lease:
 
+0. a copy of the message that finds a live lease on the request (`portal.leases`: a run
+   renews it from a heartbeat while it works) does nothing, without waiting on that run's
+   lock: the run is alive, and the sweep leaves it alone too;
 1. the claim counts the attempt (`run_attempts`), notes its time (`run_claimed_at`), clears
    the previous attempt's error class (`run_error`) and commits, so that an action that
    raises (its work rolled back) or a worker that dies still counts, and a worker that dies
@@ -12,8 +15,9 @@ A run is two steps, each on the locked request:
    nothing: that attempt is being run (a second copy of its message got the lock between
    its claim and its run) or has just failed, and the stall sweep, keyed on the claim's
    time, queues the request again once that time has passed;
-2. the action runs inside a savepoint of the run's transaction, only while the request is
-   still approved (a second delivery, or a second worker waiting on the lock, finds it done).
+2. under a lease of its own, the action runs inside a savepoint of the run's transaction,
+   only while the request is still approved (a second delivery, or a second worker waiting
+   on the lock, finds it done).
    A DomainError from the action fails the request with its message; any other error rolls
    the action back, keeps the error's class (never its message, which may hold personal
    data), and leaves the request approved for the stall sweep to queue again, until the last
@@ -34,7 +38,9 @@ from approvals.registry import approval_kind
 from approvals.services.common import RUN_TASK, tell, transition_record
 from portal.audit import audit_record
 from portal.errors import DomainError
+from portal.leases import work_lease
 from portal.lib.queueing import enqueue
+from portal.models import WorkLease
 
 logger = logging.getLogger(__name__)
 
@@ -114,6 +120,11 @@ def _claim(approval_id: int) -> tuple[Approval | None, bool]:
     and whether to run it: not when it is gone, no longer approved, its last attempt was
     claimed too recently (left to that attempt and the sweep), or its last attempt is spent
     (then it fails here)."""
+    if WorkLease.objects.live().on(Approval, approval_id).exists():
+        # A run holds it (its action may keep the request locked for minutes): this copy
+        # neither waits on that lock nor counts; a dead run's lease runs out for the sweep.
+        logger.info("approval %s: being run under a live lease, left to it", approval_id)
+        return Approval.objects.filter(pk=approval_id).first(), False
     with transaction.atomic():
         locked = _locked(approval_id)
         if locked is None or locked.status != ApprovalStatus.APPROVED:
@@ -162,7 +173,9 @@ def approval_run(*, approval_id: int) -> Approval | None:
     claimed, go = _claim(approval_id)
     if not go:
         return claimed
-    with transaction.atomic():
+    # The lease, renewed from a heartbeat, tells the sweep and other copies of the message
+    # that this run is working, however long its action takes (docs/processing.md §4.5).
+    with work_lease(claimed), transaction.atomic():
         locked = _locked(approval_id)
         if locked is None or locked.status != ApprovalStatus.APPROVED:
             return locked  # carried out by another delivery since the claim

@@ -12,7 +12,9 @@ stuck and never repeated (docs/processing.md §4).
   constraint (`Certificate.origin`), so a redelivered, concurrent or retried task can never
   issue twice; the CA refuses to revoke a certificate no longer valid.
 - `progress_at` records the last sign of life; a letter in process without one for
-  PORTAL_PROCESSING_STALL_SECONDS is re-enqueued by beat or resumed by the processor.
+  PORTAL_PROCESSING_STALL_SECONDS is re-enqueued by beat or resumed by the processor, unless
+  a worker holds a live lease on it (`portal.leases`: renewed from a heartbeat while a chunk
+  runs), so only a dead worker's letter is queued again and counted.
 - A poison letter is not retried for ever (§4.5): `processing_attempts` counts the attempts
   queued (the click, each requeue), decided on the locked row by whoever queues, never by the
   task (a redelivered message is not an attempt of ours). A run that raises records why
@@ -31,6 +33,7 @@ from django.utils.translation import gettext as _
 from certificates import services as ca
 from portal.audit import audit_record
 from portal.errors import DomainError
+from portal.leases import work_lease
 from portal.lib.queueing import enqueue
 from requests_app import notify
 from requests_app.choices import FormKind, Outcome, Status
@@ -295,14 +298,17 @@ def cert_request_run_processing(*, cert_request_id: int) -> CertRequest:
     cert_request = CertRequest.objects.select_related("agency").get(pk=cert_request_id)
     if cert_request.status != Status.IN_PROCESS:
         return cert_request
-    try:
-        by = processor_of(cert_request)
-        while _process_chunk(cert_request, by):
-            pass
-        return _finish(cert_request_id) or cert_request
-    except Exception as exc:
-        _attempt_failed(cert_request_id, exc)
-        raise
+    # The lease, renewed from a heartbeat, tells the stall sweep this letter is being worked
+    # on however long a chunk takes; a killed worker's lease runs out (§4.5).
+    with work_lease(cert_request):
+        try:
+            by = processor_of(cert_request)
+            while _process_chunk(cert_request, by):
+                pass
+            return _finish(cert_request_id) or cert_request
+        except Exception as exc:
+            _attempt_failed(cert_request_id, exc)
+            raise
 
 
 def _safe_error(exc: Exception) -> str:

@@ -36,7 +36,7 @@ from approvals.services import (
 from approvals.tasks import approval_run_task
 from portal.models import AuditEvent, Notification
 from tests import factories as f
-from tests.helpers import lock_waiters, postgresql_only
+from tests.helpers import lease_on, lock_waiters, postgresql_only
 
 pytestmark = pytest.mark.django_db
 
@@ -54,10 +54,15 @@ def action(settings):
     received."""
     settings.PORTAL_APPROVAL_RUN_MAX_ATTEMPTS = 3
     settings.PORTAL_APPROVAL_RUN_STALL_SECONDS = STALL
-    state = SimpleNamespace(calls=[], failures=[RuntimeError(SECRET) for _ in range(10)])
+    state = SimpleNamespace(
+        calls=[], failures=[RuntimeError(SECRET) for _ in range(10)], started=None, hold=None
+    )
 
     def run(approval, requester, approver):
         state.calls.append(approval.pk)
+        if state.hold is not None:  # a slow action: it runs until the test lets it end
+            state.started.set()
+            state.hold.wait(60)
         TOTPDevice.objects.filter(user_id=approval.params["user_id"]).delete()
         if state.failures:
             raise state.failures.pop()
@@ -227,6 +232,30 @@ def test_a_sweep_right_after_a_failed_attempt_waits_the_stall_time_from_that_att
     assert len(action.calls) == 2
 
 
+def test_a_request_whose_run_holds_a_live_lease_is_not_queued_until_that_lease_runs_out(
+    approved, action, queued
+):
+    """Claimed long ago, but its run's lease (renewed from the worker's heartbeat while the
+    action runs) ends a second from now: the sweep leaves it, and a copy of its message
+    neither counts nor runs it. A lease that ran out a second ago is a dead worker's: the
+    sweep queues it, and the copy it sends claims attempt 2."""
+    approval_run(approval_id=approved.pk)  # attempt 1 raised
+    _later()
+    lease = lease_on(approved, expires_in=1)
+    queued.clear()
+
+    assert approvals_resume_stalled() == 0
+    approval_run(approval_id=approved.pk)
+    approved.refresh_from_db()
+    assert (approved.run_attempts, len(action.calls), queued) == (1, 1, [])
+
+    lease.delete()
+    lease_on(approved, expires_in=-1)
+    assert _sweep(queued) == [approved.pk]
+    approved.refresh_from_db()
+    assert (approved.run_attempts, len(action.calls)) == (2, 2)
+
+
 def test_copies_of_the_message_arriving_together_spend_one_attempt_not_all(
     approved, action, queued
 ):
@@ -328,3 +357,50 @@ def test_two_copies_claiming_the_last_attempt_at_once_run_it_once_to_done(
     assert len(action.calls) == 3
     assert not AuditEvent.objects.filter(action="approval.fail", object_id=str(approved.pk))
     assert not TOTPDevice.objects.filter(user_id=approved.params["user_id"]).exists()
+
+
+@pytest.mark.services
+@pytest.mark.django_db(transaction=True)
+def test_a_run_slower_than_the_stall_time_is_neither_queued_again_nor_waited_on_by_a_copy(
+    cast, approved, action, queued, settings
+):
+    """The action takes longer than the stall time, in a thread with its own database
+    connection as another worker would run it: its run's lease, renewed from the heartbeat
+    (well past a lease's length), keeps beat's sweep from queuing it again, and a copy of its
+    message returns at once without waiting on the run's lock or counting an attempt. The
+    run ends done on its one attempt (docs/approvals.md, "A run that keeps failing")."""
+    postgresql_only("a run holding the request's row lock while a copy arrives")
+    settings.PORTAL_APPROVAL_RUN_STALL_SECONDS = 1
+    settings.PORTAL_WORK_LEASE_SECONDS = 1
+    action.failures.clear()
+    action.started, action.hold = threading.Event(), threading.Event()
+    result: list = []
+
+    def deliver():
+        try:
+            result.append(approval_run(approval_id=approved.pk).status)
+        except BaseException as exc:  # noqa: BLE001 - reported by the test
+            result.append(exc)
+        finally:
+            connection.close()
+
+    worker = threading.Thread(target=deliver)
+    worker.start()
+    try:
+        assert action.started.wait(30), "the run never started"
+        time.sleep(2.5)  # past the stall time, and past a lease nobody renewed
+        queued.clear()
+        assert approvals_resume_stalled() == 0
+        assert queued == []
+        began = time.monotonic()
+        copy = approval_run(approval_id=approved.pk)
+        assert time.monotonic() - began < 1, "the copy waited on the running run's lock"
+        assert (copy.status, copy.run_attempts) == (ApprovalStatus.APPROVED, 1)
+    finally:
+        action.hold.set()
+        worker.join(timeout=60)
+    assert result == [ApprovalStatus.DONE]
+    approved.refresh_from_db()
+    assert (approved.status, approved.run_attempts) == (ApprovalStatus.DONE, 1)
+    assert len(action.calls) == 1
+    assert approvals_resume_stalled() == 0

@@ -22,6 +22,7 @@ from certificates.models import Certificate
 from portal.models import AuditEvent, Notification
 from tests.bulk.meanwhile import refuse_update
 from tests.bulk.world import certificates_of, devices_of
+from tests.helpers import lease_on
 
 pytestmark = pytest.mark.django_db
 # What an error's text may carry: it must reach neither the page nor the audit nor a notice.
@@ -150,6 +151,31 @@ def test_a_job_whose_last_attempt_stalls_is_failed_by_the_sweep(cast, settings, 
     assert job.outcome == "Không thành công sau 2 lần thực hiện: lần cuối dừng giữa chừng."
     assert job.items.pending().count() == 3  # nothing was done
     assert Notification.objects.filter(key=f"bulk_job:{job.pk}:end").exists()
+
+
+def test_a_job_whose_worker_holds_a_live_lease_is_not_stalled_until_that_lease_runs_out(
+    cast, queued, sweep
+):
+    """Running, idle past the window, but its worker's lease (renewed from the worker's
+    heartbeat while a batch runs) ends a second from now: the sweep leaves it. A lease that
+    ran out a second ago is a dead worker's: queued again, and the next claim counts."""
+    certificates_of(cast.agency_a, 3)
+    job = _remind(cast)
+    bulk_job_run(job_id=job.pk, batches=0)  # claimed: attempt 1, running
+    _stall(job)
+    lease = lease_on(job, expires_in=1)
+
+    assert sweep() == 0
+    job.refresh_from_db()
+    assert (job.status, job.attempts, queued) == (JobStatus.RUNNING, 1, [])
+
+    lease.delete()
+    lease_on(job, expires_in=-1)
+    assert sweep() == 1
+    assert queued == [job.pk]
+    bulk_job_run(job_id=queued.pop())
+    job.refresh_from_db()
+    assert (job.status, job.attempts) == (JobStatus.DONE, 2)
 
 
 def test_a_message_delivered_again_while_the_job_runs_neither_runs_it_nor_spends_an_attempt(

@@ -1,6 +1,7 @@
 """Processing that never repeats and never sticks, with real Celery workers on a real Redis
-and PostgreSQL (docs/processing.md §4): a task delivered twice at once, a worker killed mid-letter, the
-broker down when "Xử lý" is clicked.
+and PostgreSQL (docs/processing.md §4): a task delivered twice at once, a worker killed mid-letter
+(requeued, one more attempt), a worker alive but slower than the stall window (never requeued),
+the broker down when "Xử lý" is clicked.
 
 The workers run as separate processes on a Redis server of the test's own, so the test can
 kill them and stop the broker like a failing machine would.
@@ -20,11 +21,13 @@ from portal.models import Notification
 from requests_app import services
 from requests_app.choices import FormKind, Outcome, Status
 from requests_app.models import CertRequest
+from requests_app.querysets import stall_cutoff
 from requests_app.tasks import cert_request_run_processing_task
 from tests.celery_processes import CeleryProcesses, RedisServer, producing_to, wait_until
 from tests.helpers import postgresql_only, reauth_for, service_missing, sign_in
 from tests.requests_app.letters import CONTACT, issue_signed, row_data
 from tests.requests_app.poison import cure, poison
+from tests.slowdown import slow_down, speed_up
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
@@ -229,6 +232,7 @@ def test_a_worker_killed_mid_letter_is_replaced_and_the_letter_finishes_in_the_s
         "PORTAL_PROCESSING_CHUNK_SIZE": chunk,
         "PORTAL_PROCESSING_STALL_SECONDS": stall,
         "PORTAL_PROCESSING_SWEEP_SECONDS": 1,
+        "PORTAL_WORK_LEASE_SECONDS": 2,
     }
     first = celery(**knobs)
     doomed = first.worker()
@@ -246,14 +250,82 @@ def test_a_worker_killed_mid_letter_is_replaced_and_the_letter_finishes_in_the_s
 
     second = celery(**knobs)
     second.worker()
+    second.wait_ready(1)
     second.beat()
     _wait_done(letter, [first, second], timeout=90)
+    # The dead worker's lease ran out: its letter was queued again, and that counted.
+    assert letter.processing_attempts == 2
 
     # Nothing resumed the letter before its stall window had passed…
     resumed = letter.transitions.filter(action="complete").get().at
     assert resumed is not None
     # …and it finished well within the broker's redelivery time (30 minutes).
     assert time.monotonic() - killed_at < 60
+    _assert_each_row_done_once(letter, FormKind.ISSUE_PERSON)
+
+
+@pytest.fixture
+def slow_rows():
+    """Whatever happens, no slowdown is left for the next test (this one commits)."""
+    yield
+    speed_up("requests_app_requestrow")
+
+
+def _logged(group, task: str, state: str) -> int:
+    """How many times the workers logged `task` as `state` ("received", "succeeded")."""
+    return sum(
+        line.count(f"{task}[")
+        for path in group.workdir.glob("*.log")
+        for line in path.read_text(errors="replace").splitlines()
+        if state in line
+    )
+
+
+@pytest.mark.usefixtures("ca", "slow_rows")
+def test_a_letter_slower_than_the_stall_window_is_never_requeued_while_its_worker_is_alive(
+    cast, redis_server, celery, settings
+):
+    """Each chunk of 2 rows takes 4 s (every row's update sleeps 2 s in the database), twice
+    the stall window, while beat sweeps every second and a second worker waits for work: the
+    worker's lease, renewed from its heartbeat while the chunk runs, keeps the letter from
+    looking stalled. Nothing queues it again, no attempt is counted, and it finishes."""
+    rows, chunk, stall = 6, 2, 2
+    settings.PORTAL_PROCESSING_STALL_SECONDS = stall
+    letter, processor = _accepted_letter(cast, FormKind.ISSUE_PERSON, rows)
+    slow_down(
+        "requests_app_requestrow",
+        f"NEW.cert_request_id = {letter.pk} AND OLD.outcome = 'accepted' AND NEW.outcome = 'done'",
+        2,
+    )
+    redis_server.start()
+    group = celery(
+        PORTAL_PROCESSING_CHUNK_SIZE=chunk,
+        PORTAL_PROCESSING_STALL_SECONDS=stall,
+        PORTAL_PROCESSING_SWEEP_SECONDS=1,
+        PORTAL_WORK_LEASE_SECONDS=3,
+    )
+    group.worker()
+    group.worker()
+    group.beat()
+    group.wait_ready(2)
+    with producing_to(redis_server.url):
+        services.cert_request_process(cert_request=letter, by=processor)
+
+    silent, seen_stalled = 0, 0  # polls past the stall window without progress; taken stalled
+    deadline = time.monotonic() + 120
+    while letter.status != Status.DONE:
+        assert time.monotonic() < deadline, f"{letter.status}\n{group.logs()}"
+        if CertRequest.objects.stalled().filter(pk=letter.pk).exists():
+            seen_stalled += 1
+        letter.refresh_from_db()
+        if letter.status == Status.IN_PROCESS and letter.progress_at < stall_cutoff():
+            silent += 1
+        time.sleep(0.2)
+
+    assert silent > 5, "the chunks never outlasted the stall window"
+    assert _logged(group, "requests_app.tasks.cert_request_resume_stalled_task", "succeeded") > 5
+    assert (seen_stalled, letter.processing_attempts) == (0, 1)
+    assert _logged(group, "requests_app.tasks.cert_request_run_processing_task", "received") == 1
     _assert_each_row_done_once(letter, FormKind.ISSUE_PERSON)
 
 

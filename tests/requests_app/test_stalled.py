@@ -11,7 +11,7 @@ from portal.models import AuditEvent
 from requests_app import services
 from requests_app.choices import Status
 from requests_app.models import CertRequest
-from tests.helpers import sign_in
+from tests.helpers import lease_on, sign_in
 from tests.requests_app.letters import letter_at, post_action
 
 pytestmark = pytest.mark.django_db
@@ -90,3 +90,34 @@ def test_the_clerk_cannot_resume_processing(cast, client, queued):
     sign_in(client, cast.clerk_a)
     assert post_action(client, letter, "resume").status_code == 403
     assert queued == []
+
+
+def test_a_letter_whose_worker_holds_a_live_lease_is_not_stalled_until_that_lease_runs_out(
+    cast, client, settings, queued
+):
+    """Idle past its window but its worker's lease (renewed from the worker's heartbeat while
+    a chunk runs) ends a second from now: neither the sweep nor the processor may take it for
+    stalled. A lease that ran out a second ago is a dead worker's: queued again, counted."""
+    settings.PORTAL_PROCESSING_STALL_SECONDS = 180
+    letter = _in_process(cast, idle_seconds=600)
+    lease = lease_on(letter, expires_in=1)
+    sign_in(client, cast.ca_operator)
+
+    assert services.cert_request_resume_stalled() == 0
+    assert not letter.is_stalled
+    page = client.get(reverse("requests_app:detail", args=[letter.pk])).content.decode()
+    assert "Tiếp tục xử lý" not in page
+    assert (
+        'data-stalled="true"' not in client.get(reverse("requests_app:ca_queue")).content.decode()
+    )
+    assert post_action(client, letter, "resume").status_code == 403
+    assert queued == []
+
+    lease.delete()
+    lease_on(letter, expires_in=-1)
+    assert letter.is_stalled
+    assert 'data-stalled="true"' in client.get(reverse("requests_app:ca_queue")).content.decode()
+    assert services.cert_request_resume_stalled() == 1
+    assert queued == [letter.pk]
+    letter.refresh_from_db()
+    assert letter.processing_attempts == 2
