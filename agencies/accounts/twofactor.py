@@ -44,6 +44,7 @@ from agencies.access import scope_for
 from agencies.accounts.lockout import address_failure_record, address_locked
 from agencies.choices import Role
 from agencies.models import EnrolmentCode, Membership
+from agencies.names import account_name
 from portal.audit import audit_record
 from portal.notifications import notify
 
@@ -371,7 +372,7 @@ def _enrolment_notify(*, user) -> None:
         subject=_("Đăng ký xác thực hai lớp"),
         kind="account.2fa_enabled",
     )
-    name = user.get_full_name() or user.get_username()
+    name = account_name(user)
     notify(
         users=_agency_people(user),
         message=_(
