@@ -18,6 +18,7 @@ from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from agencies.validators import nfc
 from approvals.choices import ApprovalStatus
@@ -34,6 +35,7 @@ from portal.audit import audit_record
 from portal.errors import DomainError
 from portal.lib.queueing import enqueue
 from portal.notifications import notify
+from portal.texts import text
 
 logger = logging.getLogger(__name__)
 
@@ -249,8 +251,9 @@ def _finish(job_id: int, *, failure: str = "", **facts) -> BulkJob | None:
         action_spec(job.register, job.action).finish(job)
         notify(
             users=[job.requested_by],
-            message=_("%(label)s — %(outcome)s")
-            % {"label": job_label(job), "outcome": job.outcome},
+            message=text(
+                gettext_noop("%(label)s — %(outcome)s"), label=job_label(job), outcome=job.outcome
+            ),
             url=reverse("bulk:detail", args=[job.pk]),
             subject=f"bulk_job:{job.pk}",
             kind="bulk",
