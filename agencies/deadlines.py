@@ -11,15 +11,18 @@ in Python from three reads (`_level_rows`) for `notify_rows` (docs/processing.md
 
 from datetime import date
 
+from django.conf import settings
 from django.db import connection
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from agencies.access import scope_for
 from agencies.choices import Role
 from agencies.models import Membership, Organization
 from portal.models import Deadline
 from portal.notifications import notify_rows, notify_select
+from portal.texts import text
 from portal.workdays import working_days_back
 
 # The ladder, lowest first; a deadline starts at the rung of whoever must act.
@@ -49,15 +52,18 @@ def deadlines_escalate(*, today: date | None = None) -> dict[str, int]:
     return {"raised": raised, "notified": _notify_levels()}
 
 
-def _overdue_message() -> str:
-    return _("Đã quá hạn: %(label)s (hạn %(date)s). Đề nghị xử lý ngay.")  # level 1
+# The levels' messages, stored as data (portal/texts.py) and shown in the reader's language;
+# the deadline's label is the deadline's own stored text.
+OVERDUE = gettext_noop("Đã quá hạn: %(label)s (hạn %(date)s). Đề nghị xử lý ngay.")  # level 1
+ESCALATED = gettext_noop(
+    "Quá hạn %(level)s ngày làm việc, báo cấp trên: %(label)s (hạn %(date)s). "
+    "Đề nghị đôn đốc xử lý ngay."
+)
 
 
-def _escalated_message() -> str:
-    return _(
-        "Quá hạn %(level)s ngày làm việc, báo cấp trên: %(label)s (hạn %(date)s). "
-        "Đề nghị đôn đốc xử lý ngay."
-    )
+def _in_default_language(code: str) -> str:
+    with translation.override(settings.LANGUAGE_CODE):
+        return _(code)
 
 
 def _notify_levels() -> int:
@@ -66,12 +72,15 @@ def _notify_levels() -> int:
         return notify_rows(_level_rows())
     first_actor = " ".join(f"WHEN '{role}' THEN {i}" for i, role in enumerate(LADDER))
     first_level = " ".join(f"WHEN '{kind}' THEN {n}" for kind, n in FIRST_LEVEL.items())
-    overdue = _format(_overdue_message())
-    escalated = _format(_escalated_message())
+    overdue = _format(_in_default_language(OVERDUE))
+    escalated = _format(_in_default_language(ESCALATED))
     select = (
         "SELECT m.user_id,"  # noqa: S608 - only constants of this module are formatted in
         " format(CASE WHEN l.n = 1 THEN %s ELSE %s END, d.label,"
         "   to_char(d.due_on, 'DD/MM/YYYY'), l.n) AS message,"
+        " jsonb_build_object('code', CASE WHEN l.n = 1 THEN %s ELSE %s END,"
+        "   'params', jsonb_build_object('label', d.label,"
+        "   'date', to_char(d.due_on, 'DD/MM/YYYY'), 'level', l.n)) AS message_data,"
         " d.url, 'deadline:' || d.id AS subject, 'deadline' AS kind,"
         " 'deadline:' || d.id || ':level:' || l.n AS key"
         " FROM portal_deadline d"
@@ -92,6 +101,8 @@ def _notify_levels() -> int:
     params = [
         overdue,
         escalated,
+        OVERDUE,
+        ESCALATED,
         *LADDER,
         Role.AGENCY_CLERK,
         Role.AGENCY_HEAD,
@@ -129,7 +140,6 @@ def _level_rows():
                 in_province.setdefault(province_id, set()).add(user_id)
         elif organization_id in agency_ids:
             at_agency.setdefault((role, organization_id), set()).add(user_id)
-    overdue, escalated = _overdue_message(), _escalated_message()
     for pk, kind, actor, agency_id, level, label, url, due_on in deadlines:
         if agency_id not in province_of or actor not in LADDER:
             continue
@@ -142,10 +152,21 @@ def _level_rows():
                 users = in_province.get(province_of[agency_id], set())
             else:
                 users = at_agency.get((role, agency_id), set())
-            values = {"label": label, "date": due_on.strftime("%d/%m/%Y"), "level": n}
-            text = (overdue if n == 1 else escalated) % values
+            message = text(
+                OVERDUE if n == 1 else ESCALATED,
+                label=label,
+                date=due_on.strftime("%d/%m/%Y"),
+                level=n,
+            )
             for user_id in users:
-                yield user_id, text, url, f"deadline:{pk}", "deadline", f"deadline:{pk}:level:{n}"
+                yield (
+                    user_id,
+                    message,
+                    url,
+                    f"deadline:{pk}",
+                    "deadline",
+                    f"deadline:{pk}:level:{n}",
+                )
 
 
 def _format(template: str) -> str:

@@ -272,7 +272,9 @@ def load_demo() -> list[DemoAccount]:
             Role.CA_OPERATOR,
             ca,
             "Cán bộ Cục CTS&BMTT (mô phỏng)",
-            name=("Trần Quốc", "Khánh"),
+            # the name of the person the letters' demo gives this account
+            # (requests_app/demo.py, `demo_device_signers`): one name everywhere
+            name=("Vũ Đức", "Thắng"),
         ),
         account("thuebao", Role.SUBSCRIBER, None, "Thuê bao Phạm Thị Hường", person=people[3]),
         account("quantri", Role.ADMINISTRATOR, None, "Quản trị hệ thống", superuser=True),

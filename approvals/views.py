@@ -26,7 +26,7 @@ PAGE_SIZE = 50  # the oldest first: the most urgent on the first page
 def queue(request):
     mine = (
         Approval.objects.requested_by(request.user)
-        .select_related("organization", "decided_by")
+        .select_related("organization", "decided_by__person")
         .order_by("-requested_at", "-pk")[:50]
     )
     awaiting = Paginator(services.approvals_awaiting(request.user), PAGE_SIZE)
@@ -40,7 +40,7 @@ def queue(request):
 def _approval(request, pk: int) -> Approval:
     return get_object_or_404(
         Approval.objects.visible_to(request.user).select_related(
-            "organization", "requested_by", "decided_by"
+            "organization", "requested_by__person", "decided_by__person"
         ),
         pk=pk,
     )
@@ -65,7 +65,7 @@ def _detail(request, approval, *, approve_form=None, reject_form=None, status=20
         {
             **_state(approval),
             "object_url": approval_kind(approval.action, approval.object_key).url(approval),
-            "transitions": approval.transitions.select_related("by"),
+            "transitions": approval.transitions.select_related("by__person"),
             "may_decide": may_decide,
             "may_cancel": pending and approval.requested_by_id == request.user.pk,
             "approve_form": approve_form or ApproveForm(),

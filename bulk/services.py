@@ -18,6 +18,7 @@ from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from agencies.validators import nfc
 from approvals.choices import ApprovalStatus
@@ -35,6 +36,7 @@ from portal.errors import DomainError
 from portal.leases import work_lease
 from portal.lib.queueing import enqueue
 from portal.notifications import notify
+from portal.texts import text
 
 logger = logging.getLogger(__name__)
 
@@ -250,8 +252,9 @@ def _finish(job_id: int, *, failure: str = "", **facts) -> BulkJob | None:
         action_spec(job.register, job.action).finish(job)
         notify(
             users=[job.requested_by],
-            message=_("%(label)s — %(outcome)s")
-            % {"label": job_label(job), "outcome": job.outcome},
+            message=text(
+                gettext_noop("%(label)s — %(outcome)s"), label=job_label(job), outcome=job.outcome
+            ),
             url=reverse("bulk:detail", args=[job.pk]),
             subject=f"bulk_job:{job.pk}",
             kind="bulk",

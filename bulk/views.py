@@ -104,7 +104,7 @@ def new(request, slug: str = ""):
 
 def _job(request, pk: int) -> BulkJob:
     return get_object_or_404(
-        BulkJob.objects.visible_to(request.user).select_related("requested_by", "approval"),
+        BulkJob.objects.visible_to(request.user).select_related("requested_by__person", "approval"),
         pk=pk,
     )
 

@@ -18,8 +18,9 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.db import connection, transaction
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from agencies.choices import Role
 from agencies.models import Membership
@@ -27,6 +28,7 @@ from certificates.choices import CertStatus
 from certificates.models import Certificate
 from portal.lib.isotime import iso_utc
 from portal.notifications import notify_rows, notify_select
+from portal.texts import text
 from webhooks.choices import EventType
 from webhooks.services import (
     NewEvent,
@@ -37,8 +39,20 @@ from webhooks.services import (
 _SERIAL = "__serial__"
 
 
+# The rungs' messages, stored as data (portal/texts.py) and shown in the reader's language.
+RENEWABLE = gettext_noop(
+    "Chứng thư số %(name)s (số hiệu %(serial)s) hết hạn ngày %(date)s, còn không quá "
+    "%(days)s ngày: vẫn có thể gia hạn hoặc thay đổi thông tin (Mẫu 04) khi còn ít nhất "
+    "%(min)s ngày."
+)
+TOO_LATE = gettext_noop(
+    "Chứng thư số %(name)s (số hiệu %(serial)s) hết hạn ngày %(date)s, còn dưới %(min)s "
+    "ngày: không thể gia hạn hay thay đổi thông tin nữa, cần lập văn bản đề nghị cấp mới."
+)
+
+
 def _format(template: str) -> str:
-    """A gettext message with %(name)s, %(serial)s, %(date)s → PostgreSQL format() slots."""
+    """A message with %(name)s, %(serial)s, %(date)s → PostgreSQL format() slots."""
     return (
         template.replace("%", "%%")
         .replace("%%(name)s", "%1$s")
@@ -48,27 +62,27 @@ def _format(template: str) -> str:
 
 
 def ladder_bands() -> list[tuple[int, int, str]]:
-    """(threshold, lower bound, message) per rung, the highest first: a certificate with d
-    days left is in the rung whose threshold ≥ d > lower bound. The message keeps its
-    %(name)s, %(serial)s and %(date)s."""
+    """(threshold, lower bound, code) per rung, the highest first: a certificate with d days
+    left is in the rung whose threshold ≥ d > lower bound. The code's parameters: name,
+    serial, date, days (the threshold) and min (PORTAL_RENEW_MIN_DAYS_LEFT)."""
     floor = settings.PORTAL_RENEW_MIN_DAYS_LEFT
     rungs = [d for d in settings.PORTAL_RENEWAL_NOTICE_DAYS if d > floor]
     bands = []
     for i, threshold in enumerate(rungs):
         lower = rungs[i + 1] if i + 1 < len(rungs) else floor
-        message = _(
-            "Chứng thư số %(name)s (số hiệu %(serial)s) hết hạn ngày %(date)s, còn không quá "
-            "%(days)s ngày: vẫn có thể gia hạn hoặc thay đổi thông tin (Mẫu 04) khi còn ít nhất "
-            "%(min)s ngày."
-        )
-        message = message.replace("%(days)s", str(threshold)).replace("%(min)s", str(floor))
-        bands.append((threshold, lower, message))
-    last = _(
-        "Chứng thư số %(name)s (số hiệu %(serial)s) hết hạn ngày %(date)s, còn dưới %(min)s "
-        "ngày: không thể gia hạn hay thay đổi thông tin nữa, cần lập văn bản đề nghị cấp mới."
-    ).replace("%(min)s", str(floor))
-    bands.append((floor, 0, last))
+        bands.append((threshold, lower, RENEWABLE))
+    bands.append((floor, 0, TOO_LATE))
     return bands
+
+
+def _rung_template(code: str, threshold: int) -> str:
+    """The rung's text in the default language, its days and floor filled in, for format()."""
+    with translation.override(settings.LANGUAGE_CODE):
+        return _format(
+            _(code)
+            .replace("%(days)s", str(threshold))
+            .replace("%(min)s", str(settings.PORTAL_RENEW_MIN_DAYS_LEFT))
+        )
 
 
 @transaction.atomic
@@ -85,18 +99,25 @@ def renewal_ladder_sweep(*, now: datetime | None = None) -> int:
         webhook_events_record_many(events=_expiring_events(now))
         return notify_rows(_ladder_rows(now))
     _expiring_events_on_postgresql(now)
-    bands = [(threshold, lower, _format(message)) for threshold, lower, message in ladder_bands()]
-    values = ", ".join("(%s, %s, %s)" for _band in bands)
+    bands = [
+        (threshold, lower, _rung_template(code, threshold), code)
+        for threshold, lower, code in ladder_bands()
+    ]
+    values = ", ".join("(%s, %s, %s, %s)" for _band in bands)
     url = reverse("certificates:detail", args=[_SERIAL])
     # Only "%s" slots are formatted into the text; every value is a parameter.
     select = (
         "SELECT r.user_id,"  # noqa: S608
         " format(b.template, c.common_name, c.serial,"
         "   to_char(c.not_after AT TIME ZONE %s, 'DD/MM/YYYY')) AS message,"
+        " jsonb_build_object('code', b.code, 'params', jsonb_build_object("
+        "   'name', c.common_name, 'serial', c.serial,"
+        "   'date', to_char(c.not_after AT TIME ZONE %s, 'DD/MM/YYYY'),"
+        "   'days', b.threshold, 'min', %s::int)) AS message_data,"
         " replace(%s, %s, c.serial) AS url,"
         " 'certificate:' || c.id AS subject, 'renewal' AS kind,"
         " 'certificate:' || c.id || ':renewal:' || b.threshold AS key"
-        f" FROM (VALUES {values}) AS b(threshold, lower_days, template)"
+        f" FROM (VALUES {values}) AS b(threshold, lower_days, template, code)"
         " JOIN certificates_certificate c"
         "   ON c.not_after <= %s + b.threshold * interval '1 day'"
         "  AND c.not_after > %s + b.lower_days * interval '1 day'"
@@ -111,6 +132,8 @@ def renewal_ladder_sweep(*, now: datetime | None = None) -> int:
     )
     params = [
         settings.TIME_ZONE,
+        settings.TIME_ZONE,
+        settings.PORTAL_RENEW_MIN_DAYS_LEFT,
         url,
         _SERIAL,
         *(p for band in bands for p in band),
@@ -128,7 +151,7 @@ def _ladder_rows(now: datetime):
     SQLite's variant."""
     url = reverse("certificates:detail", args=[_SERIAL])
     zone = ZoneInfo(settings.TIME_ZONE)  # the date as PostgreSQL's `AT TIME ZONE` gives it
-    for threshold, lower, message in ladder_bands():
+    for threshold, lower, code in ladder_bands():
         on_rung = Certificate.objects.filter(
             status=CertStatus.VALID,
             superseded_by__isnull=True,
@@ -146,16 +169,19 @@ def _ladder_rows(now: datetime):
             "pk", "common_name", "serial", "not_after", "agency_id", "person__user_id",
             "person__user__is_active",
         ):  # fmt: skip
-            text = message % {
-                "name": name,
-                "serial": serial,
-                "date": not_after.astimezone(zone).strftime("%d/%m/%Y"),
-            }
+            message = text(
+                code,
+                name=name,
+                serial=serial,
+                date=not_after.astimezone(zone).strftime("%d/%m/%Y"),
+                days=threshold,
+                min=settings.PORTAL_RENEW_MIN_DAYS_LEFT,
+            )
             users = staff.get(agency_id, set()) | ({subscriber} if active else set())
             for user_id in users:
                 yield (
                     user_id,
-                    text,
+                    message,
                     url.replace(_SERIAL, serial),
                     f"certificate:{pk}",
                     "renewal",

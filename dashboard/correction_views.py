@@ -78,7 +78,7 @@ def _detail(request, correction, *, reject_form=None, status=200):
             "current": current_value(correction),
             "new_value": new_value_shown(correction),
             "letter": letter,
-            "transitions": correction.transitions.select_related("by"),
+            "transitions": correction.transitions.select_related("by__person"),
             "may_correct": "correct" in names,
             "may_draft_letter": "draft_letter" in names,
             "may_reject": "reject" in names,

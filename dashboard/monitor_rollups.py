@@ -21,7 +21,7 @@ from django.db.models import CharField, Count, Max, Q, Value
 from django.db.models.functions import Cast, Coalesce, Concat, TruncDate
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from agencies.choices import Role
 from agencies.models import Organization
@@ -44,6 +44,7 @@ from dashboard.models import (
 )
 from dashboard.months import Month
 from portal.notifications import notify
+from portal.texts import text
 
 # A certificate that signed nothing for this many days is idle (letter 86: revoke it, or
 # recover its device).
@@ -282,24 +283,24 @@ def _alert(candidate: dict, *, serial: str, day: date, reason: str, threshold: i
         alert = SigningAlert.objects.get(serial=serial, day=day)
     agency, officers = _officers_of(alert.agency_id)
     if alert.reason == SigningAlert.Reason.NIGHT:
-        message = _(
+        message = gettext_noop(
             "Chứng thư số %(serial)s của %(agency)s đã ký số ban đêm (22:00–06:00) ngày %(day)s."
         )
     else:
-        message = _(
+        message = gettext_noop(
             "Chứng thư số %(serial)s của %(agency)s đã ký %(n)s chữ ký ngày %(day)s, vượt "
             "ngưỡng thường lệ %(threshold)s."
         )
     notify(
         users=officers,
-        message=message
-        % {
-            "serial": serial,
-            "agency": agency.name,
-            "day": f"{day:%d/%m/%Y}",
-            "n": alert.signatures,
-            "threshold": alert.threshold,
-        },
+        message=text(
+            message,
+            serial=serial,
+            agency=agency.name,
+            day=f"{day:%d/%m/%Y}",
+            n=alert.signatures,
+            threshold=alert.threshold,
+        ),
         url=f"{reverse('signing_monitor')}?don_vi={agency.pk}",
         subject=f"certificate-serial:{serial}",
         kind="signing_alert",

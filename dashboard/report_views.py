@@ -71,7 +71,7 @@ def report_list(request):
         province = next((p for p in provinces if str(p.pk) == request.GET["tinh"]), province)
     reports = (
         MonthlyReport.objects.visible_to(request.user)
-        .select_related("province", "signed_by")
+        .select_related("province", "signed_by__person")
         .order_by("-year", "-month", "province__name")
     )
     default_month = Month.previous(timezone.localdate())

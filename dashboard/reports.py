@@ -17,7 +17,8 @@ from django.utils.safestring import SafeString
 
 from agencies.choices import OrgKind, Role
 from agencies.documents import document_header
-from agencies.models import Membership, Organization, Person
+from agencies.models import Membership, Organization
+from agencies.names import account_name
 from certificates.choices import CertEventKind
 from certificates.models import Certificate, CertificateEvent
 from dashboard import monitor, statistics
@@ -200,10 +201,7 @@ def report_context(
 ) -> dict:
     """Everything the PDF template needs; `number` blank and `day` None for a draft."""
     counts = month_counts(user, province, month)
-    signer = (
-        Person.objects.filter(user=user).values_list("full_name", flat=True).first()
-        or user.get_full_name()
-    )
+    signer = account_name(user)
     number_text = number or f"      /{SERIES}-{office.short_name or BLANK_OFFICE}"
     this_month = _for_pdf(month_tables(counts))
     standing = _for_pdf(standing_tables(user, province, month))

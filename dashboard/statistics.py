@@ -5,7 +5,8 @@ or the whole country.
 
 A figure is a `Table`: a title, its headers and rows, and the chart drawn from it. The page
 shows both; the Excel export writes the table. The figures of one scope are cached for
-CACHE_SECONDS (the key names the scope, so nobody is shown another's figures).
+CACHE_SECONDS (the key names the scope, so nobody is shown another's figures, and the
+language, since titles, headers and labels are rendered into the tables).
 """
 
 from dataclasses import dataclass, field
@@ -19,7 +20,7 @@ from django.db.models import (
     Q,
     Subquery,
 )
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from agencies.access import scope_for
@@ -297,8 +298,10 @@ def _mergers(user, chosen: Organization | None) -> Table:
 
 
 def figures(user, chosen: Organization | None = None) -> list[Table]:
-    """Every figure of the page for `user`, narrowed to `chosen`, cached per scope."""
-    key = f"stats:v1:{scope_for(user).cache_key}:{chosen.pk if chosen else '-'}"
+    """Every figure of the page for `user`, narrowed to `chosen`, cached per scope and
+    language (an English page after a Vietnamese one must not show the Vietnamese labels)."""
+    language = translation.get_language()
+    key = f"stats:v2:{scope_for(user).cache_key}:{chosen.pk if chosen else '-'}:{language}"
     tables = cache.get(key)
     if tables is None:
         tables = compute(user, chosen)

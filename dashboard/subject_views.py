@@ -18,6 +18,7 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from django.views.decorators.http import require_GET, require_POST
 
 from agencies.models import Person
@@ -26,6 +27,7 @@ from certificates.signing.system import system_sign_pdf, system_signer_configure
 from dashboard.subject import inventory_keys, subject_data, subject_json
 from portal.errors import DomainError
 from portal.lib.pdf import render_pdf
+from portal.texts import text
 from privacy.access import Subject, personal_data_access_record
 from privacy.choices import AccessChannel
 from privacy.corrections import correction_request_submit
@@ -67,7 +69,8 @@ def _exported(request, person, data, kind: str) -> None:
         channel=AccessChannel.SUBJECT,
         subjects=[Subject.of(person)],
         fields=inventory_keys(data),
-        reason=_("Chủ thể tải bản sao %(format)s") % {"format": kind.upper()},
+        # the portal's words, kept as data: the log shows them in its reader's language
+        reason=text(gettext_noop("Chủ thể tải bản sao %(format)s"), format=kind.upper()),
         obj=person,
     )
 

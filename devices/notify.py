@@ -2,12 +2,13 @@
 
 from django.contrib.auth import get_user_model
 from django.urls import reverse
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from agencies.choices import Role
 from agencies.models import Membership
-from devices.choices import ReceiverKind
+from devices.choices import ReceiverKind, ReturnReason
 from portal.notifications import notify, notify_each
+from portal.texts import lowered, text
 
 
 def _members(role: str, **org_filter):
@@ -39,7 +40,9 @@ def awaiting_head_signature(document, *, url_name: str) -> None:
     """The clerk prepared a Mẫu 07, 08 or 09: the agency's heads must sign and send it."""
     notify(
         users=agency_heads(document.agency),
-        message=_("%(document)s chờ lãnh đạo ký số và gửi.") % {"document": str(document)},
+        message=text(
+            gettext_noop("%(document)s chờ lãnh đạo ký số và gửi."), document=str(document)
+        ),
         url=reverse(url_name, args=[document.pk]),
     )
 
@@ -55,10 +58,14 @@ def province_officers(province_id):
 def handover_notice_sent(notice, count: int) -> None:
     notify(
         users=ca_operators(),
-        message=_(
-            "Thông báo Mẫu 07 số %(number)s của %(agency)s: đã bàn giao %(n)d thiết bị cho thuê bao."
-        )
-        % {"number": notice.number, "agency": notice.agency.name, "n": count},
+        message=text(
+            gettext_noop(
+                "Thông báo Mẫu 07 số %(number)s của %(agency)s: đã bàn giao %(n)d thiết bị cho thuê bao."
+            ),
+            number=notice.number,
+            agency=notice.agency.name,
+            n=count,
+        ),
         url=reverse("devices:notice_detail", args=[notice.pk]),
     )
 
@@ -81,36 +88,39 @@ def agency_staff_ids(agency_ids) -> dict[int, list[int]]:
     return staff
 
 
-def _opened_template() -> str:
-    return _(
-        "Thiết bị %(device)s phải được thu hồi và bàn giao lại CA trước ngày %(due)s (%(reason)s)."
-    )
+# Stored as data (portal/texts.py), shown in the reader's language.
+OPENED = gettext_noop(
+    "Thiết bị %(device)s phải được thu hồi và bàn giao lại CA trước ngày %(due)s (%(reason)s)."
+)
+OVERDUE = gettext_noop(
+    "Quá hạn bàn giao lại thiết bị %(device)s cho CA: hạn là ngày %(due)s (Mẫu 08)."
+)
 
 
 def return_obligation_opened(obligation, device) -> None:
     notify(
         users=agency_staff(obligation.agency),
-        message=_opened_template()
-        % {
-            "device": device.serial,
-            "due": obligation.due_on.strftime("%d/%m/%Y"),
-            "reason": obligation.get_reason_display().lower(),
-        },
+        message=text(
+            OPENED,
+            device=device.serial,
+            due=obligation.due_on.strftime("%d/%m/%Y"),
+            reason=lowered(ReturnReason(obligation.reason).label),
+        ),
         url=reverse("devices:returns"),
     )
 
 
-def return_obligations_opened(opened, *, reason_label: str) -> int:
+def return_obligations_opened(opened, *, reason_label) -> int:
     """`return_obligation_opened` for many obligations of one reason, given as (agency id,
     device serial, due date): the same messages to the same people, in a fixed number of
     queries (docs/scale.md §12.4)."""
     staff = agency_staff_ids(agency_id for agency_id, _serial, _due in opened)
-    template, reason = _opened_template(), reason_label.lower()
+    reason = lowered(reason_label)
     return notify_each(
         (
             (
                 staff.get(agency_id, ()),
-                template % {"device": serial, "due": due_on.strftime("%d/%m/%Y"), "reason": reason},
+                text(OPENED, device=serial, due=due_on.strftime("%d/%m/%Y"), reason=reason),
             )
             for agency_id, serial, due_on in opened
         ),
@@ -123,12 +133,11 @@ def return_obligations_overdue(overdue) -> int:
     due date): one message per obligation to the agency's staff, in a fixed number of
     queries."""
     staff = agency_staff_ids(agency_id for agency_id, _serial, _due in overdue)
-    template = _("Quá hạn bàn giao lại thiết bị %(device)s cho CA: hạn là ngày %(due)s (Mẫu 08).")
     return notify_each(
         (
             (
                 staff.get(agency_id, ()),
-                template % {"device": serial, "due": due_on.strftime("%d/%m/%Y")},
+                text(OVERDUE, device=serial, due=due_on.strftime("%d/%m/%Y")),
             )
             for agency_id, serial, due_on in overdue
         ),
@@ -143,10 +152,14 @@ def return_minutes_made(minutes, count: int) -> None:
         users = province_officers(minutes.agency.province_id)
     notify(
         users=users,
-        message=_(
-            "Biên bản Mẫu 08 số %(number)s của %(agency)s: %(n)d thiết bị chờ xác nhận đã nhận."
-        )
-        % {"number": minutes.number, "agency": minutes.agency.name, "n": count},
+        message=text(
+            gettext_noop(
+                "Biên bản Mẫu 08 số %(number)s của %(agency)s: %(n)d thiết bị chờ xác nhận đã nhận."
+            ),
+            number=minutes.number,
+            agency=minutes.agency.name,
+            n=count,
+        ),
         url=reverse("devices:minutes_detail", args=[minutes.pk]),
     )
 
@@ -154,8 +167,13 @@ def return_minutes_made(minutes, count: int) -> None:
 def return_minutes_confirmed(minutes) -> None:
     notify(
         users=agency_staff(minutes.agency),
-        message=_("%(receiver)s đã xác nhận nhận đủ thiết bị theo biên bản Mẫu 08 số %(number)s.")
-        % {"receiver": minutes.receiver.name, "number": minutes.number},
+        message=text(
+            gettext_noop(
+                "%(receiver)s đã xác nhận nhận đủ thiết bị theo biên bản Mẫu 08 số %(number)s."
+            ),
+            receiver=minutes.receiver.name,
+            number=minutes.number,
+        ),
         url=reverse("devices:minutes_detail", args=[minutes.pk]),
     )
 
@@ -163,11 +181,13 @@ def return_minutes_confirmed(minutes) -> None:
 def loss_reported(report) -> None:
     notify(
         users=ca_operators(),
-        message=_("Biên bản Mẫu 09 số %(number)s của %(agency)s: thiết bị %(device)s bị thất lạc.")
-        % {
-            "number": report.number,
-            "agency": report.agency.name,
-            "device": report.device.serial,
-        },
+        message=text(
+            gettext_noop(
+                "Biên bản Mẫu 09 số %(number)s của %(agency)s: thiết bị %(device)s bị thất lạc."
+            ),
+            number=report.number,
+            agency=report.agency.name,
+            device=report.device.serial,
+        ),
         url=reverse("devices:loss_detail", args=[report.pk]),
     )

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from portal.field_crypto import EncryptedBinaryField, EncryptedJSONField
 from portal.lib.safetext import SafeJSONEncoder
+from portal.texts import shown
 
 GENESIS_HASH = "0" * 64
 
@@ -136,7 +137,12 @@ class Notification(models.Model):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
     )
+    # The text in the default language (e-mail, search, rows from before `message_data`) and
+    # the message as data, shown in the reader's language (portal/texts.py).
     message = models.CharField(_("nội dung"), max_length=500)
+    message_data = models.JSONField(
+        _("nội dung (mã và tham số)"), default=dict, db_default={}, blank=True
+    )
     url = models.CharField(_("liên kết"), max_length=255, blank=True)
     created_at = models.DateTimeField(_("thời điểm"), auto_now_add=True, db_index=True)
     read_at = models.DateTimeField(_("đã đọc lúc"), null=True, blank=True)
@@ -173,6 +179,11 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.message
+
+    @property
+    def text(self) -> str:
+        """The message in the reader's language (its stored text for rows from before)."""
+        return shown(self.message_data, self.message)
 
 
 class NotificationPreference(models.Model):

@@ -8,8 +8,13 @@ threshold): the unique constraint (user, key) keeps a repeated or concurrent swe
 anyone twice, and only the rows actually inserted are e-mailed (docs/processing.md §4.9).
 `notify_each` has no key: its callers tell once what happens once (a return obligation opened,
 marked told).
+
+A message is a `portal.texts.Text` (a code and its parameters, docs/DESIGN.md §2.17): stored
+as data (`message_data`), shown in the reader's language; the `message` column holds its text
+in the default language, which the e-mail carries. A plain string is stored as it is.
 """
 
+import json
 from collections.abc import Iterable
 
 from django.conf import settings
@@ -17,14 +22,24 @@ from django.core.mail import send_mass_mail
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from psycopg.types.json import Jsonb
 
 from portal.lib.bulk import create_rows
 from portal.lib.dialect import now_param
 from portal.models import Notification, NotificationPreference
+from portal.texts import data_of, default_text
 
 # The partial unique constraint `notification_unique_user_key` as an ON CONFLICT target: the
 # condition spelled as the index has it (SQLite matches the text; PostgreSQL proves it).
 _ON_KEY = "ON CONFLICT (user_id, key) WHERE NOT (key = '') DO NOTHING"
+
+
+def _json(data: dict, *, raw: bool = True):
+    """`message_data` as a value of a raw statement (`raw`) or a model's attribute: PostgreSQL's
+    driver (statements and COPY alike) takes a `Jsonb`, SQLite's statements the text."""
+    if connection.vendor == "postgresql":
+        return Jsonb(data)
+    return json.dumps(data) if raw else data
 
 
 def notify(
@@ -39,24 +54,32 @@ def notify(
     users = {u.pk: u for u in users if u is not None}
     if not users:
         return 0
+    data = data_of(message)
+    message = default_text(message)[:500]
     rows = [
         Notification(
-            user_id=pk, message=message[:500], url=url, subject=subject, kind=kind, key=key
+            user_id=pk,
+            message=message,
+            message_data=data,
+            url=url,
+            subject=subject,
+            kind=kind,
+            key=key,
         )
         for pk in users
     ]
     if key and connection.vendor != "postgresql":
         # SQLite (`make run`, a developer's tests): the same insert, rows written out.
-        inserted = _insert_keyed([(pk, message, url, subject, kind, key) for pk in users])
+        inserted = _insert_keyed([(pk, message, url, subject, kind, key, data) for pk in users])
     elif key:
         # ON CONFLICT DO NOTHING RETURNING: the users whose row this call actually inserted.
         with connection.cursor() as cursor:
             cursor.execute(
                 "INSERT INTO portal_notification"
-                " (user_id, message, url, subject, kind, key, created_at)"
-                " SELECT u, %s, %s, %s, %s, %s, now() FROM unnest(%s::bigint[]) AS u"
+                " (user_id, message, message_data, url, subject, kind, key, created_at)"
+                " SELECT u, %s, %s, %s, %s, %s, %s, now() FROM unnest(%s::bigint[]) AS u"
                 " ON CONFLICT (user_id, key) WHERE key <> '' DO NOTHING RETURNING id",
-                [message[:500], url, subject, kind, key, list(users)],
+                [message, _json(data), url, subject, kind, key, list(users)],
             )
             inserted = [row[0] for row in cursor.fetchall()]
     else:
@@ -80,9 +103,18 @@ def notify_each(
     now = timezone.now()
     ids = create_rows(
         Notification,
-        ["user_id", "message", "url", "subject", "kind", "key", "created_at"],
+        ["user_id", "message", "message_data", "url", "subject", "kind", "key", "created_at"],
         (
-            (user_id, message[:500], url, subject, kind, "", now)
+            (
+                user_id,
+                default_text(message)[:500],
+                _json(data_of(message), raw=False),
+                url,
+                subject,
+                kind,
+                "",
+                now,
+            )
             for user_ids, message in notices
             for user_id in dict.fromkeys(user_ids)
         ),
@@ -96,16 +128,17 @@ def notify_select(select_sql: str, params: list | tuple = ()) -> int:
     PostgreSQL's SQL (the sweeps' statements tuned at scale); on SQLite a sweep builds its
     rows in Python and calls `notify_rows`.
 
-    `select_sql` yields the columns (user_id, message, url, subject, kind, key), key not
-    empty. One INSERT … SELECT … ON CONFLICT DO NOTHING, whatever the number of rows: a
+    `select_sql` yields the columns (user_id, message, message_data, url, subject, kind,
+    key), key not empty, message_data the message as data (jsonb, portal/texts.py). One INSERT … SELECT … ON CONFLICT DO NOTHING, whatever the number of rows: a
     repeated or concurrent sweep inserts nothing it inserted before. Returns the count.
     """
     with connection.cursor() as cursor:
         cursor.execute(
             # The callers' SQL text; every value goes in as a parameter.
             "INSERT INTO portal_notification"  # noqa: S608
-            " (user_id, message, url, subject, kind, key, created_at)"
-            " SELECT s.user_id, left(s.message, 500), s.url, s.subject, s.kind, s.key, now()"
+            " (user_id, message, message_data, url, subject, kind, key, created_at)"
+            " SELECT s.user_id, left(s.message, 500), s.message_data, s.url, s.subject, s.kind,"
+            " s.key, now()"
             f" FROM ({select_sql}) AS s"
             " ON CONFLICT (user_id, key) WHERE key <> '' DO NOTHING RETURNING id",
             params,
@@ -117,34 +150,49 @@ def notify_select(select_sql: str, params: list | tuple = ()) -> int:
 
 def notify_rows(rows: Iterable[tuple[int, str, str, str, str, str]]) -> int:
     """`notify_select` for rows built in Python: (user_id, message, url, subject, kind, key),
-    key not empty. The sweeps' variant on SQLite, whose SQL has no `format()`, LATERAL join or
+    key not empty, the message a `Text` or a plain string. The sweeps' variant on SQLite, whose SQL has no `format()`, LATERAL join or
     `generate_series` (docs/processing.md §4.9): the same INSERT … ON CONFLICT DO NOTHING
     RETURNING, with VALUES, a batch at a time. Returns the number inserted, e-mailed as
     `notify_select`'s are."""
     rows = list({(row[0], row[5]): row for row in rows}.values())  # once per user and key
-    inserted = _insert_keyed(rows)
+    inserted = _insert_keyed(
+        [
+            (user_id, default_text(m), url, subject, kind, key, data_of(m))
+            for user_id, m, url, subject, kind, key in rows
+        ]
+    )
     _mail_later(inserted)
     return len(inserted)
 
 
 def _insert_keyed(rows: list[tuple]) -> list[int]:
-    """Insert (user_id, message, url, subject, kind, key) rows, skipping those whose (user,
-    key) exists; the ids of the rows inserted. Portable SQL (PostgreSQL, SQLite ≥ 3.35)."""
+    """Insert (user_id, message, url, subject, kind, key, message_data) rows, skipping those
+    whose (user, key) exists; the ids of the rows inserted. Portable SQL (PostgreSQL, SQLite
+    ≥ 3.35)."""
     inserted: list[int] = []
     created_at = now_param()
-    per_batch = 100  # 7 parameters a row, under SQLite's 999
+    per_batch = 100  # 8 parameters a row, under SQLite's 999
     with connection.cursor() as cursor:
         for start in range(0, len(rows), per_batch):
             batch = rows[start : start + per_batch]
             cursor.execute(
                 "INSERT INTO portal_notification"  # noqa: S608 - placeholders only
-                " (user_id, message, url, subject, kind, key, created_at) VALUES "
-                + ", ".join(["(%s, %s, %s, %s, %s, %s, %s)"] * len(batch))
+                " (user_id, message, message_data, url, subject, kind, key, created_at) VALUES "
+                + ", ".join(["(%s, %s, %s, %s, %s, %s, %s, %s)"] * len(batch))
                 + f" {_ON_KEY} RETURNING id",
                 [
                     value
-                    for user_id, message, url, subject, kind, key in batch
-                    for value in (user_id, message[:500], url, subject, kind, key, created_at)
+                    for user_id, message, url, subject, kind, key, data in batch
+                    for value in (
+                        user_id,
+                        message[:500],
+                        _json(data),
+                        url,
+                        subject,
+                        kind,
+                        key,
+                        created_at,
+                    )
                 ],
             )
             inserted += [row[0] for row in cursor.fetchall()]

@@ -19,6 +19,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from agencies.validators import nfc
 from portal.audit import audit_record
@@ -26,6 +27,7 @@ from portal.errors import DomainError
 from portal.lib.safetext import safe_text
 from portal.models import AuditEvent
 from portal.notifications import notify
+from portal.texts import data_of, default_text, text
 from privacy.choices import AccessChannel
 from privacy.inventory import FIELDS
 from privacy.models import Access, AccessSubject
@@ -85,7 +87,8 @@ def personal_data_access_record(
     undeclared = sorted(set(fields) - _DECLARED)
     if not fields or undeclared:
         raise ValueError(f"fields not declared in privacy/inventory.py: {undeclared or fields}")
-    reason = nfc(reason or "").strip()
+    reason_data = data_of(reason)  # the portal's own reason, as data (portal/texts.py)
+    reason = nfc(default_text(reason or "")).strip()
     if channel in REASON_REQUIRED and not reason:
         raise DomainError(
             _("Hãy nêu lý do cần xem dữ liệu cá nhân đầy đủ."), code="reason_required"
@@ -107,6 +110,7 @@ def personal_data_access_record(
                 "fields": fields,
                 "subjects": len(unique),
                 "subjects_sha256": subjects_digest(unique),
+                **({"reason_data": reason_data} if reason_data else {}),
             },
             reason=reason,
         )
@@ -117,6 +121,7 @@ def personal_data_access_record(
             channel=channel,
             fields=fields,
             reason=safe_text(reason),
+            reason_data=reason_data,
             object_type=event.object_type,
             object_id=event.object_id,
             object_repr=event.object_repr,
@@ -187,6 +192,7 @@ def _differences(access: Access, event: AuditEvent) -> list[str]:
         "channel": (access.channel, after.get("channel")),
         "fields": (access.fields, after.get("fields")),
         "reason": (access.reason, event.reason),
+        "reason_data": (access.reason_data or {}, after.get("reason_data", {})),
         "object": ((access.object_type, access.object_id), (event.object_type, event.object_id)),
         "subjects": ((access.subjects_count, len(stored)), (after.get("subjects"),) * 2),
         "digest": (subjects_digest(stored), after.get("subjects_sha256")),
@@ -207,12 +213,16 @@ def access_log_check(*, today=None) -> list[AccessProblem]:
     digest = hashlib.sha256("\n".join(lines).encode()).hexdigest()[:16]
     notify(
         users=officers(),
-        message=_(
-            "Kiểm tra nhật ký truy cập dữ liệu cá nhân ngày %(day)s: %(count)d chỗ không khớp "
-            "với nhật ký kiểm toán (có thể đã bị sửa hoặc xóa ngoài Cổng). Quản trị hệ thống "
-            "chạy manage.py access_verify để xem từng chỗ. Đầu tiên: %(first)s"
-        )
-        % {"day": day.strftime("%d/%m/%Y"), "count": len(problems), "first": lines[0]},
+        message=text(
+            gettext_noop(
+                "Kiểm tra nhật ký truy cập dữ liệu cá nhân ngày %(day)s: %(count)d chỗ không khớp "
+                "với nhật ký kiểm toán (có thể đã bị sửa hoặc xóa ngoài Cổng). Quản trị hệ thống "
+                "chạy manage.py access_verify để xem từng chỗ. Đầu tiên: %(first)s"
+            ),
+            day=day.strftime("%d/%m/%Y"),
+            count=len(problems),
+            first=lines[0],
+        ),
         url=reverse("privacy:accesses"),
         subject="privacy_access_log",
         kind=CHECK_KIND,

@@ -13,6 +13,7 @@ from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
 
 from agencies.models import Membership, Person
+from agencies.names import display_name
 from portal.lib.paging import keyset_paginate
 from privacy.choices import ACCESS_OBJECT_TYPES
 from privacy.filters import AccessFilterSet
@@ -41,8 +42,11 @@ def actors_now(ids) -> dict[int, Actor]:
     ids = {pk for pk in ids if pk is not None}
     if not ids:
         return {}
-    users = get_user_model().objects.filter(pk__in=ids).only("first_name", "last_name")
-    actors = {user.pk: Actor(name=user.get_full_name()) for user in users}
+    users = get_user_model().objects.filter(pk__in=ids).only("first_name", "last_name", "username")
+    actors = {
+        user.pk: Actor(name=display_name(None, user.first_name, user.last_name, user.username))
+        for user in users
+    }
     for user_id, name in Person.objects.filter(user_id__in=actors).values_list(
         "user_id", "full_name"
     ):

@@ -20,6 +20,7 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from agencies.access import scope_for
 from agencies.choices import Role
@@ -30,6 +31,7 @@ from agencies.validators import nfc
 from portal.audit import audit_record
 from portal.errors import DomainError
 from portal.notifications import notify
+from portal.texts import text
 from privacy.choices import DATE_FIELDS, CorrectableField, CorrectionStatus
 from privacy.lifecycle import CORRECTION_MOVES
 from privacy.models import CorrectionRequest, CorrectionTransition
@@ -154,8 +156,11 @@ def correction_request_submit(
         )
         notify(
             users=agency_clerks(person),
-            message=_("%(person)s yêu cầu đính chính “%(field)s” trong hồ sơ của mình.")
-            % {"person": person.full_name, "field": correction.get_field_display()},
+            message=text(
+                gettext_noop("%(person)s yêu cầu đính chính “%(field)s” trong hồ sơ của mình."),
+                person=person.full_name,
+                field=CorrectableField(correction.field).label,
+            ),
             url=reverse("corrections:detail", args=[correction.pk]),
             subject=f"privacy_correction:{correction.pk}",
             kind=NOTIFICATION_KIND,
@@ -248,18 +253,19 @@ def _tell_outcome(correction: CorrectionRequest) -> None:
     if person.user_id is None:
         return
     if correction.status == CorrectionStatus.REJECTED:
-        message = _("Yêu cầu đính chính “%(field)s” của bạn bị từ chối: %(reason)s")
+        message = gettext_noop("Yêu cầu đính chính “%(field)s” của bạn bị từ chối: %(reason)s")
     elif correction.status == CorrectionStatus.LETTER_DRAFTED:
-        message = _(
+        message = gettext_noop(
             "Hồ sơ của bạn đã được đính chính “%(field)s”; cơ quan đã lập văn bản đề nghị thay "
             "đổi thông tin trên chứng thư số."
         )
     else:
-        message = _("Hồ sơ của bạn đã được đính chính “%(field)s”.")
+        message = gettext_noop("Hồ sơ của bạn đã được đính chính “%(field)s”.")
     notify(
         users=[person.user],
-        message=message
-        % {"field": correction.get_field_display(), "reason": correction.decision_note},
+        message=text(
+            message, field=CorrectableField(correction.field).label, reason=correction.decision_note
+        ),
         url=reverse("subject:data"),
         subject=f"privacy_correction:{correction.pk}",
         kind=NOTIFICATION_KIND,

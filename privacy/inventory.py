@@ -214,7 +214,7 @@ FIELDS: tuple[PersonalField, ...] = tuple(
         KEPT_IMPORT, STAFF_READERS)
     + D("portal.ExportJob", "stored_name", C.DOCUMENT, IMPORT_EXPORT, B.LEGAL_DUTY,
         KEPT_EXPORT, STAFF_READERS)
-    + D("portal.Notification", "message", C.DOCUMENT, CONTACT, B.PUBLIC_TASK, KEPT_ACCOUNT,
+    + D("portal.Notification", "message message_data", C.DOCUMENT, CONTACT, B.PUBLIC_TASK, KEPT_ACCOUNT,
         ADMINS_AND_SELF)
     + D("portal.IdempotencyKey", "body", C.DOCUMENT, ISSUE, B.LEGAL_DUTY,
         KEPT_IDEMPOTENCY, ADMINS)
@@ -318,7 +318,7 @@ FIELDS: tuple[PersonalField, ...] = tuple(
         CORRECTIONS, B.DATA_PROTECTION, KEPT_CORRECTION,
         (Role.AGENCY_CLERK, SELF))
     # privacy: the access log names who looked and whose data they saw
-    + D("privacy.Access", "reason object_repr", C.ACTIVITY, ACCESS_LOG,
+    + D("privacy.Access", "reason reason_data object_repr", C.ACTIVITY, ACCESS_LOG,
         B.DATA_PROTECTION, KEPT_ACCESS, (Role.DATA_PROTECTION_OFFICER, Role.ADMINISTRATOR, SELF))
     # the username of who looked: the subject is told their name and role instead
     + D("privacy.Access", "actor_label", C.ACTIVITY, ACCESS_LOG, B.DATA_PROTECTION,

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from portal.field_crypto import EncryptedCharField
 from portal.models import AuditEvent, TransitionLog
+from portal.texts import shown
 from privacy.choices import (
     DATE_FIELDS,
     AccessChannel,
@@ -221,7 +222,13 @@ class Access(models.Model):
     channel = models.CharField(_("cách truy cập"), max_length=16, choices=AccessChannel.choices)
     # the inventory's keys ("agencies.Person.national_id") of the fields shown in full
     fields = models.JSONField(_("trường dữ liệu"), default=list)
+    # The reason as written (a person's own words), or in the default language when the portal
+    # gives it (a subject's download); then `reason_data` holds it as data too, shown in the
+    # reader's language (portal/texts.py). Both are in the audit event.
     reason = models.TextField(_("lý do"), blank=True)
+    reason_data = models.JSONField(
+        _("lý do (mã và tham số)"), default=dict, db_default={}, blank=True
+    )
     object_type = models.CharField(_("loại đối tượng"), max_length=100, blank=True)
     object_id = models.CharField(_("mã đối tượng"), max_length=64, blank=True)
     object_repr = models.CharField(_("đối tượng"), max_length=255, blank=True)
@@ -254,6 +261,11 @@ class Access(models.Model):
 
     def __str__(self) -> str:
         return f"{self.actor_label} · {self.get_channel_display()} · {self.at:%d/%m/%Y %H:%M}"
+
+    @property
+    def reason_text(self) -> str:
+        """The reason in the reader's language (as written when a person wrote it)."""
+        return shown(self.reason_data, self.reason)
 
 
 class AccessSubject(models.Model):

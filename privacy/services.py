@@ -8,12 +8,14 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from agencies.access import scope_for
 from agencies.validators import nfc
 from portal.audit import audit_record
 from portal.errors import DomainError
 from portal.notifications import notify
+from portal.texts import text
 from privacy import lifecycle
 from privacy.choices import DataCategory, IncidentStatus
 from privacy.models import NOTIFY_WITHIN, Incident, IncidentTransition
@@ -86,11 +88,14 @@ def incident_record(
         deadline = timezone.localtime(incident.notify_by)
         notify(
             users=officers(),
-            message=_(
-                "Sự cố dữ liệu cá nhân “%(title)s” vừa được ghi nhận: phải thông báo Cục A05 "
-                "trước %(deadline)s."
-            )
-            % {"title": incident.title, "deadline": deadline.strftime("%H:%M %d/%m/%Y")},
+            message=text(
+                gettext_noop(
+                    "Sự cố dữ liệu cá nhân “%(title)s” vừa được ghi nhận: phải thông báo Cục A05 "
+                    "trước %(deadline)s."
+                ),
+                title=incident.title,
+                deadline=deadline.strftime("%H:%M %d/%m/%Y"),
+            ),
             url=reverse("privacy:incident_detail", args=[incident.pk]),
             subject=f"privacy_incident:{incident.pk}",
             kind=NOTIFICATION_KIND,
@@ -172,18 +177,18 @@ def incident_deadlines_remind(*, now: datetime | None = None) -> int:
         overdue = incident.notify_by <= now
         deadline = timezone.localtime(incident.notify_by).strftime("%H:%M %d/%m/%Y")
         if overdue:
-            message = _(
+            message = gettext_noop(
                 "Sự cố dữ liệu cá nhân “%(title)s” đã quá hạn 72 giờ (%(deadline)s) mà chưa "
                 "ghi nhận thông báo Cục A05."
             )
         else:
-            message = _(
+            message = gettext_noop(
                 "Sự cố dữ liệu cá nhân “%(title)s”: còn dưới 24 giờ để thông báo Cục A05 "
                 "(hạn %(deadline)s)."
             )
         sent += notify(
             users=users,
-            message=message % {"title": incident.title, "deadline": deadline},
+            message=text(message, title=incident.title, deadline=deadline),
             url=reverse("privacy:incident_detail", args=[incident.pk]),
             subject=f"privacy_incident:{incident.pk}",
             kind=NOTIFICATION_KIND,

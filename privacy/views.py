@@ -31,7 +31,7 @@ from privacy.reveal import masked_html, reveal_fetch, reveal_target, shown_in_fu
 def _incident(request, pk: int) -> Incident:
     require_privacy(request.user)
     return get_object_or_404(
-        Incident.objects.visible_to(request.user).select_related("recorded_by"), pk=pk
+        Incident.objects.visible_to(request.user).select_related("recorded_by__person"), pk=pk
     )
 
 
@@ -82,7 +82,7 @@ def _detail(request, incident, *, notified_form=None, close_form=None, status=20
         "privacy/incident_detail.html",
         {
             "incident": incident,
-            "transitions": incident.transitions.select_related("by"),
+            "transitions": incident.transitions.select_related("by__person"),
             "notified_form": notified_form or NotifiedForm(),
             "close_form": close_form or CloseForm(),
             "may_notify": "notify" in offered,

@@ -17,8 +17,9 @@ from datetime import date, datetime, timedelta
 from django.conf import settings
 from django.db import connection, transaction
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from agencies.choices import Role
 from agencies.deadlines import deadlines_escalate
@@ -27,6 +28,7 @@ from devices.deadlines import return_deadlines_sync
 from portal.lib.dialect import now_param, subject_id
 from portal.models import Deadline
 from portal.notifications import notifications_close_where, notify_rows, notify_select
+from portal.texts import text
 from portal.workdays import working_days_between
 from requests_app.choices import FormKind, Outcome, Status
 from requests_app.models import CertRequest, RequestRow
@@ -220,11 +222,17 @@ def letter_notifications_close() -> int:
     return closed
 
 
+# Stored as data (portal/texts.py), shown in the reader's language.
+OVERTAKEN = gettext_noop(
+    "Yêu cầu gia hạn chứng thư số %(serial)s trong văn bản số %(number)s không thể "
+    "thực hiện vì chứng thư còn dưới %(min)s ngày: đề nghị lập văn bản đề nghị cấp mới."
+)
+
+
 def _overtaken_message() -> str:
-    return _(
-        "Yêu cầu gia hạn chứng thư số %(serial)s trong văn bản số %(number)s không thể "
-        "thực hiện vì chứng thư còn dưới %(min)s ngày: đề nghị lập văn bản đề nghị cấp mới."
-    ).replace("%(min)s", str(settings.PORTAL_RENEW_MIN_DAYS_LEFT))
+    """OVERTAKEN in the default language, its floor filled in."""
+    with translation.override(settings.LANGUAGE_CODE):
+        return _(OVERTAKEN).replace("%(min)s", str(settings.PORTAL_RENEW_MIN_DAYS_LEFT))
 
 
 # The letters whose pending renewals are told once overtaken.
@@ -241,6 +249,8 @@ def renewals_overtaken_notify(*, now: datetime | None = None) -> int:
     message = _slots(_overtaken_message(), "serial", "number")
     select = (
         "SELECT m.user_id, format(%s, c.serial, r.number) AS message,"  # noqa: S608 - placeholders only
+        " jsonb_build_object('code', %s::text, 'params', jsonb_build_object("
+        "   'serial', c.serial, 'number', r.number, 'min', %s::int)) AS message_data,"
         " replace(%s, %s, r.id::text) AS url, 'letter:' || r.id AS subject,"
         " 'renewal_overtaken' AS kind, 'row:' || w.id || ':renewal_overtaken' AS key"
         " FROM requests_app_requestrow w"
@@ -253,6 +263,8 @@ def renewals_overtaken_notify(*, now: datetime | None = None) -> int:
     )
     params = [
         message,
+        OVERTAKEN,
+        settings.PORTAL_RENEW_MIN_DAYS_LEFT,
         url,
         _PK,
         Role.AGENCY_CLERK,
@@ -281,16 +293,17 @@ def _overtaken_rows(limit: datetime, url: str):
         user__is_active=True,
     ).values_list("organization_id", "user_id"):
         staff.setdefault(agency_id, set()).add(user_id)
-    message = _overtaken_message()
     for pk, serial, letter_id, number, agency_id in overtaken.values_list(
         "pk", "certificate__serial", "cert_request_id", "cert_request__number",
         "cert_request__agency_id",
     ):  # fmt: skip
-        text = message % {"serial": serial, "number": number}
+        message = text(
+            OVERTAKEN, serial=serial, number=number, min=settings.PORTAL_RENEW_MIN_DAYS_LEFT
+        )
         for user_id in staff.get(agency_id, ()):
             yield (
                 user_id,
-                text,
+                message,
                 url.replace(_PK, str(letter_id)),
                 f"letter:{letter_id}",
                 "renewal_overtaken",

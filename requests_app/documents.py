@@ -5,6 +5,7 @@ context. The wording of each form lives in its template, the columns in
 
 from agencies.documents import document_header, signatory_for
 from agencies.models import Organization
+from agencies.names import account_name
 from certificates.choices import RevocationReason
 from portal.lib.vnwords import quantity_text
 from requests_app.cells import registry_text
@@ -149,12 +150,7 @@ def contact_id_line(cert_request) -> str:
 
 def signer_name(user) -> str:
     """The name in the signature block: the head's person record, else the account's name."""
-    if user is None:
-        return ""
-    person = getattr(user, "person", None)
-    if person is not None:
-        return person.full_name
-    return user.get_full_name()
+    return account_name(user)
 
 
 def letter_document(cert_request, *, number: str, issued_on, signer=None) -> dict:

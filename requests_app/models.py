@@ -19,6 +19,7 @@ from portal.field_crypto import BlindIndexField, EncryptedCharField, EncryptedDa
 from portal.lib.labels import ChoiceLabels
 from portal.lib.safetext import SafeJSONEncoder
 from portal.models import WorkLease
+from portal.texts import shown
 from requests_app.choices import (
     ChangeField,
     FormKind,
@@ -476,7 +477,13 @@ class LetterVerification(models.Model):
         related_name="+",
     )
     ok = models.BooleanField(_("mọi chữ ký hợp lệ"))
+    # The result in the default language (rows from before `summary_data` have only it) and
+    # as data, shown in the reader's language (portal/texts.py); each signature's problems
+    # are data too (plain text in rows from before).
     summary = models.CharField(_("kết quả"), max_length=500)
+    summary_data = models.JSONField(
+        _("kết quả (mã và tham số)"), default=dict, db_default={}, blank=True
+    )
     # one entry per signature, in signing order (certificates.signing.SignatureReport)
     signatures = models.JSONField(_("các chữ ký"), default=list, encoder=SafeJSONEncoder)
     # The validation report of ETSI EN 319 102-1 made by the same check (docs/ca.md,
@@ -496,6 +503,11 @@ class LetterVerification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.document_id} @ {self.checked_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def summary_text(self) -> str:
+        """The result in the reader's language."""
+        return shown(self.summary_data, self.summary)
 
 
 class LetterImport(models.Model):

@@ -3,11 +3,13 @@
 from django.contrib.auth import get_user_model
 from django.db.models import Q
 from django.urls import reverse
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from agencies.choices import Role
 from portal.models import Notification
 from portal.notifications import notify
+from portal.texts import Text, text
+from requests_app.choices import FormKind, Status
 from requests_app.lifecycle import ACTIONS
 
 
@@ -23,8 +25,12 @@ def _url(cert_request) -> str:
     return reverse("requests_app:detail", args=[cert_request.pk])
 
 
-def _title(cert_request) -> str:
-    return f"{cert_request.get_form_display()} – {cert_request.agency.name}"
+def _title(cert_request) -> Text:
+    return text(
+        gettext_noop("%(form)s – %(agency)s"),
+        form=FormKind(cert_request.form).label,
+        agency=cert_request.agency.name,
+    )
 
 
 def awaiting_head(cert_request) -> None:
@@ -32,7 +38,7 @@ def awaiting_head(cert_request) -> None:
     heads = _members(Role.AGENCY_HEAD, memberships__organization=agency)
     notify(
         users=heads,
-        message=_("Văn bản chờ ký: %(title)s") % {"title": _title(cert_request)},
+        message=text(gettext_noop("Văn bản chờ ký: %(title)s"), title=_title(cert_request)),
         url=_url(cert_request),
         # Closed by the deadline sweep once the letter left awaiting_head.
         subject=f"letter:{cert_request.pk}",
@@ -47,8 +53,11 @@ def to_province(cert_request) -> None:
     )
     notify(
         users=officers,
-        message=_("Văn bản mới cần xem xét: %(title)s, số %(number)s")
-        % {"title": _title(cert_request), "number": cert_request.number},
+        message=text(
+            gettext_noop("Văn bản mới cần xem xét: %(title)s, số %(number)s"),
+            title=_title(cert_request),
+            number=cert_request.number,
+        ),
         url=_url(cert_request),
     )
 
@@ -56,8 +65,11 @@ def to_province(cert_request) -> None:
 def to_ca(cert_request) -> None:
     notify(
         users=_members(Role.CA_OPERATOR),
-        message=_("Văn bản được Sở KH&CN chuyển đến: %(title)s, số %(number)s")
-        % {"title": _title(cert_request), "number": cert_request.number},
+        message=text(
+            gettext_noop("Văn bản được Sở KH&CN chuyển đến: %(title)s, số %(number)s"),
+            title=_title(cert_request),
+            number=cert_request.number,
+        ),
         url=_url(cert_request),
     )
 
@@ -65,10 +77,13 @@ def to_ca(cert_request) -> None:
 def outcome_to_clerk(cert_request, note: str = "", action: str = "") -> None:
     """Tell the drafting clerk what happened: the move's name when it sent the letter back to
     them (a bare "Dự thảo" would not say why), the new status otherwise."""
-    what = ACTIONS[action].label if action else cert_request.get_status_display()
-    message = _("%(title)s: %(status)s") % {"title": _title(cert_request), "status": what}
-    if note:
-        message += f" – {note}"
+    what = ACTIONS[action].label if action else Status(cert_request.status).label
+    title = _title(cert_request)
+    message = (
+        text(gettext_noop("%(title)s: %(status)s – %(note)s"), title=title, status=what, note=note)
+        if note
+        else text(gettext_noop("%(title)s: %(status)s"), title=title, status=what)
+    )
     notify(users=[cert_request.created_by], message=message, url=_url(cert_request))
 
 
@@ -89,12 +104,12 @@ def processing_failed(cert_request) -> None:
     failures = cert_request.transitions.filter(action="processing_fail").count()
     notify(
         users=users,
-        message=_("Xử lý thất bại: %(title)s, số %(number)s – %(error)s")
-        % {
-            "title": _title(cert_request),
-            "number": cert_request.number,
-            "error": cert_request.processing_error,
-        },
+        message=text(
+            gettext_noop("Xử lý thất bại: %(title)s, số %(number)s – %(error)s"),
+            title=_title(cert_request),
+            number=cert_request.number,
+            error=cert_request.processing_error,
+        ),
         url=_url(cert_request),
         subject=f"letter:{cert_request.pk}",
         kind=Notification.Kind.PROCESSING_FAILED,

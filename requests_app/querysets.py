@@ -448,6 +448,7 @@ class LetterDocumentQuerySet(QuerySet):
                 check=JSONObject(
                     ok="ok",
                     summary="summary",
+                    summary_data="summary_data",
                     signatures="signatures",
                     checked_at="checked_at",
                     indication="indication",

@@ -36,6 +36,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from django_otp import login as otp_login
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -44,8 +45,10 @@ from agencies.access import scope_for
 from agencies.accounts.lockout import address_failure_record, address_locked
 from agencies.choices import Role
 from agencies.models import EnrolmentCode, Membership
+from agencies.names import account_name
 from portal.audit import audit_record
 from portal.notifications import notify
+from portal.texts import text
 
 # Roles whose holders must sign in with a second factor (staff and superusers too).
 REQUIRED_ROLES = frozenset(
@@ -363,21 +366,27 @@ def _enrolment_notify(*, user) -> None:
     when = timezone.localtime().strftime("%d/%m/%Y %H:%M")
     notify(
         users=[user],
-        message=_(
-            "Ứng dụng xác thực đã được đăng ký cho tài khoản của bạn lúc %(when)s. Nếu không phải bạn, hãy báo ngay cho quản trị hệ thống."
-        )
-        % {"when": when},
+        message=text(
+            gettext_noop(
+                "Ứng dụng xác thực đã được đăng ký cho tài khoản của bạn lúc %(when)s. Nếu không phải bạn, hãy báo ngay cho quản trị hệ thống."
+            ),
+            when=when,
+        ),
         url=reverse("accounts:account"),
         subject=_("Đăng ký xác thực hai lớp"),
         kind="account.2fa_enabled",
     )
-    name = user.get_full_name() or user.get_username()
+    name = account_name(user)
     notify(
         users=_agency_people(user),
-        message=_(
-            "Tài khoản %(name)s (%(username)s) của cơ quan đã đăng ký ứng dụng xác thực lúc %(when)s. Nếu người này không đăng ký, hãy báo ngay cho quản trị hệ thống."
-        )
-        % {"name": name, "username": user.get_username(), "when": when},
+        message=text(
+            gettext_noop(
+                "Tài khoản %(name)s (%(username)s) của cơ quan đã đăng ký ứng dụng xác thực lúc %(when)s. Nếu người này không đăng ký, hãy báo ngay cho quản trị hệ thống."
+            ),
+            name=name,
+            username=user.get_username(),
+            when=when,
+        ),
         subject=_("Đăng ký xác thực hai lớp"),
         kind="account.2fa_enabled",
     )

@@ -72,7 +72,7 @@ def approvals_awaiting(user) -> list[Approval]:
         .pending()
         .filter(action__in=actions)
         .exclude(requested_by=user)
-        .select_related("organization", "requested_by")
+        .select_related("organization", "requested_by__person")
         .order_by("requested_at", "pk")[:QUEUE_LIMIT]
     )
     decidable = [approval for approval in pending if may_decide(user, approval)]

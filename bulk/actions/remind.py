@@ -10,6 +10,7 @@ from django.db.models import Count
 from django.http import QueryDict
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from agencies.choices import Role
 from agencies.models import Organization
@@ -18,6 +19,7 @@ from bulk.actions.people import nearest_members
 from bulk.choices import BulkAction, Register
 from certificates.models import Certificate
 from portal.notifications import notify
+from portal.texts import text
 
 
 def _register_url(job, agency_id: int) -> str:
@@ -54,8 +56,12 @@ def _run(job, ids: list[int]) -> Outcome:
             continue
         notify(
             users=users,
-            message=_("Nhắc việc: %(n)s chứng thư số của %(agency)s — %(reason)s")
-            % {"n": counts.get(agency_id, 0), "agency": agency.name, "reason": job.reason},
+            message=text(
+                gettext_noop("Nhắc việc: %(n)s chứng thư số của %(agency)s — %(reason)s"),
+                n=counts.get(agency_id, 0),
+                agency=agency.name,
+                reason=job.reason,
+            ),
             url=_register_url(job, agency_id),
             subject=f"bulk_job:{job.pk}",
             kind="bulk",

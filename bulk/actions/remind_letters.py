@@ -9,6 +9,7 @@ its agency (with the Sở KH&CN, the CA, done, refused, cancelled) is skipped wi
 
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from agencies.choices import Role
 from bulk.actions.base import ActionSpec, Outcome
@@ -16,7 +17,8 @@ from bulk.actions.people import nearest_members
 from bulk.actions.remind import officer_or_ca
 from bulk.choices import BulkAction, Register
 from portal.notifications import notify
-from requests_app.choices import Status
+from portal.texts import Text, text
+from requests_app.choices import FormKind, Status
 from requests_app.models import CertRequest, Transition
 
 # Who each status waits on at the letter's agency (requests_app.lifecycle).
@@ -29,14 +31,14 @@ WAITING_ON = {
 SENT_BACK = ("send_back", "return", "edxml_return")
 
 
-def _why(letter, sent_back: set[int]) -> str:
+def _why(letter, sent_back: set[int]) -> Text:
     if letter.status == Status.DRAFT:
         if letter.pk in sent_back:
-            return _("bị trả lại, chờ cán bộ soạn sửa và trình lại")
-        return _("là dự thảo, chờ cán bộ soạn hoàn thiện và trình ký")
+            return text(gettext_noop("bị trả lại, chờ cán bộ soạn sửa và trình lại"))
+        return text(gettext_noop("là dự thảo, chờ cán bộ soạn hoàn thiện và trình ký"))
     if letter.status == Status.AWAITING_HEAD:
-        return _("chờ lãnh đạo ký")
-    return _("đã cấp số, chờ lãnh đạo ký số bản chính thức")
+        return text(gettext_noop("chờ lãnh đạo ký"))
+    return text(gettext_noop("đã cấp số, chờ lãnh đạo ký số bản chính thức"))
 
 
 def _run(job, ids: list[int]) -> Outcome:
@@ -97,14 +99,16 @@ def _run(job, ids: list[int]) -> Outcome:
 def _notify(job, letter, users, label: str, why: str) -> None:
     notify(
         users=users,
-        message=_("Nhắc việc: văn bản %(label)s (%(form)s) của %(agency)s %(why)s — %(reason)s")
-        % {
-            "label": label,
-            "form": letter.get_form_display(),
-            "agency": letter.agency.name,
-            "why": why,
-            "reason": job.reason,
-        },
+        message=text(
+            gettext_noop(
+                "Nhắc việc: văn bản %(label)s (%(form)s) của %(agency)s %(why)s — %(reason)s"
+            ),
+            label=label,
+            form=FormKind(letter.form).label,
+            agency=letter.agency.name,
+            why=why,
+            reason=job.reason,
+        ),
         url=reverse("requests_app:detail", args=[letter.pk]),
         subject=f"bulk_job:{job.pk}",
         kind="bulk",

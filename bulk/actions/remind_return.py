@@ -12,6 +12,7 @@ over in a Mẫu 08 awaiting the receiver's confirmation, is skipped with why."""
 from django.db.models import Count, Min
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from agencies.choices import Role
 from agencies.models import Organization
@@ -21,6 +22,7 @@ from bulk.actions.remind import officer_or_ca
 from bulk.choices import BulkAction, Register
 from devices.models import Device, ReturnObligation
 from portal.notifications import notify
+from portal.texts import text
 
 
 def _owing(job, agency_ids) -> dict[int, tuple[int, object]]:
@@ -86,16 +88,16 @@ def _run(job, ids: list[int]) -> Outcome:
         n, due = figures.get(agency_id, (len(devices), None))
         notify(
             users=users,
-            message=_(
-                "Nhắc việc: %(n)s thiết bị của %(agency)s phải bàn giao lại CA (Mẫu 08), "
-                "hạn sớm nhất %(due)s — %(reason)s"
-            )
-            % {
-                "n": n,
-                "agency": agency.name,
-                "due": due.strftime("%d/%m/%Y") if due else "—",
-                "reason": job.reason,
-            },
+            message=text(
+                gettext_noop(
+                    "Nhắc việc: %(n)s thiết bị của %(agency)s phải bàn giao lại CA (Mẫu 08), "
+                    "hạn sớm nhất %(due)s — %(reason)s"
+                ),
+                n=n,
+                agency=agency.name,
+                due=due.strftime("%d/%m/%Y") if due else "—",
+                reason=job.reason,
+            ),
             url=reverse("devices:returns"),
             subject=f"bulk_job:{job.pk}",
             kind="bulk",

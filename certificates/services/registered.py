@@ -17,6 +17,7 @@ from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from agencies.access import scope_for
 from agencies.choices import Role
@@ -31,6 +32,7 @@ from certificates.services.revocation import certificate_revoke_batch
 from certificates.signing.files import max_pdf_bytes, open_pdf
 from portal.audit import audit_record
 from portal.notifications import notify
+from portal.texts import text
 
 OBJECT_TYPE = "registered_revocation"
 
@@ -270,12 +272,12 @@ def _tell_agency_and_holder(certificate: Certificate, *, why: str) -> None:
     holder = certificate.person.user if certificate.person_id else None
     notify(
         users=[*clerks, holder],
-        message=_("Chứng thư %(serial)s (%(name)s) đã bị thu hồi: %(reason)s. %(why)s.")
-        % {
-            "serial": certificate.serial,
-            "name": certificate.common_name,
-            "reason": RevocationReason(certificate.revocation_reason).label,
-            "why": why,
-        },
+        message=text(
+            gettext_noop("Chứng thư %(serial)s (%(name)s) đã bị thu hồi: %(reason)s. %(why)s."),
+            serial=certificate.serial,
+            name=certificate.common_name,
+            reason=RevocationReason(certificate.revocation_reason).label,
+            why=why,
+        ),
         url=reverse("certificates:detail", args=[certificate.serial]),
     )

@@ -14,8 +14,7 @@ from datetime import datetime
 
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
-from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_noop
 from pyhanko.sign.diff_analysis import ModificationLevel
 from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko.sign.validation.status import SignatureCoverageLevel
@@ -31,6 +30,7 @@ from certificates.signing.context import (
 )
 from certificates.signing.files import open_pdf
 from portal.lib.loops import outside_event_loop
+from portal.texts import Text, joined, plural, text
 
 # Revocations after which someone else may hold the key: a B-B signature states its own time,
 # so such a signer's signature is flagged whatever time it states (docs/ca.md).
@@ -134,7 +134,7 @@ def _unreadable(embedded, index: int) -> SignatureReport:
         revoked_before_signing=False,
         key_at_risk=False,
         belongs_to_agency=None,
-        problems=(_("Chữ ký không đọc được"),),
+        problems=(text(gettext_noop("Chữ ký không đọc được")),),
     )
 
 
@@ -169,23 +169,26 @@ def _report(embedded, context: ValidationContext, agency) -> SignatureReport:
         belongs = certificate is not None and certificate.agency_id == agency.pk
     problems = []
     if not intact:
-        problems.append(_("Chữ ký bị sửa đổi"))
+        problems.append(text(gettext_noop("Chữ ký bị sửa đổi")))
     elif not covers:
-        problems.append(_("Văn bản bị thay đổi sau khi ký"))
+        problems.append(text(gettext_noop("Văn bản bị thay đổi sau khi ký")))
     if not trusted:
-        problems.append(_("Chứng thư người ký không chuỗi về CA gốc tin cậy"))
+        problems.append(text(gettext_noop("Chứng thư người ký không chuỗi về CA gốc tin cậy")))
     if stamp is not None and not timestamped:
-        problems.append(_("Dấu thời gian của chữ ký không hợp lệ"))
+        problems.append(text(gettext_noop("Dấu thời gian của chữ ký không hợp lệ")))
     if revoked_before:
-        problems.append(_("Chứng thư người ký đã bị thu hồi trước thời điểm ký"))
+        problems.append(text(gettext_noop("Chứng thư người ký đã bị thu hồi trước thời điểm ký")))
     if key_at_risk:
         problems.append(
-            _(
-                "Chứng thư người ký đã bị thu hồi do khóa bị lộ hoặc mất: không tin được thời điểm ký"
+            text(
+                gettext_noop(
+                    "Chứng thư người ký đã bị thu hồi do khóa bị lộ hoặc mất: "
+                    "không tin được thời điểm ký"
+                )
             )
         )
     if belongs is False:
-        problems.append(_("Người ký không thuộc cơ quan"))
+        problems.append(text(gettext_noop("Người ký không thuộc cơ quan")))
     return SignatureReport(
         field_name=str(embedded.field_name),
         signer_name=signer_cert.subject.native.get("common_name", "") or "",
@@ -214,7 +217,9 @@ def verify_pdf(
     try:
         embedded_signatures = list(reader.embedded_regular_signatures)
     except Exception as exc:  # hostile input: a broken form tree is "unreadable"
-        raise CertificateError(_("Không đọc được chữ ký trong tệp PDF."), code="bad_pdf") from exc
+        raise CertificateError(
+            text(gettext_noop("Không đọc được chữ ký trong tệp PDF.")), code="bad_pdf"
+        ) from exc
     # Revocation is judged against the signing time in `_report`, from the registry and the
     # CRL; nothing is fetched from the network while a letter is received.
     context = validation_context(material or validation_material(), revocation=False)
@@ -229,15 +234,16 @@ def verify_pdf(
     return reports
 
 
-def verification_summary(reports: list[SignatureReport]) -> str:
-    """One Vietnamese line for the letter page: "2 chữ ký hợp lệ" or what is wrong."""
+def verification_summary(reports: list[SignatureReport]) -> Text:
+    """One line for the letter page: "2 chữ ký hợp lệ" or what is wrong; a `Text`, so that
+    what stores it shows it in the reader's language (portal/texts.py)."""
     if not reports:
-        return _("Văn bản chưa có chữ ký số")
+        return text(gettext_noop("Văn bản chưa có chữ ký số"))
     if all(report.ok for report in reports):
-        return ngettext("%(n)d chữ ký hợp lệ", "%(n)d chữ ký hợp lệ", len(reports)) % {
-            "n": len(reports)
-        }
+        return plural(
+            gettext_noop("%(n)d chữ ký hợp lệ"), gettext_noop("%(n)d chữ ký hợp lệ"), len(reports)
+        )
     problems: list[str] = []
     for report in reports:
         problems.extend(p for p in report.problems if p not in problems)
-    return "; ".join(problems)
+    return joined(problems)

@@ -5,6 +5,7 @@ from datetime import date
 from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from agencies.access import scope_for
 from agencies.choices import OrgKind
@@ -19,6 +20,7 @@ from demand.targets import not_answered
 from portal.audit import audit_record
 from portal.errors import DomainError
 from portal.notifications import notify
+from portal.texts import text
 
 
 def _check_period(start_year: int, end_year: int, due_on: date) -> None:
@@ -92,15 +94,15 @@ def campaign_open(
             demand_deadlines_sync(campaign=campaign)
             notify(
                 users=staff_of(not_answered(campaign)),
-                message=_(
-                    "%(owner)s đề nghị đăng ký nhu cầu chứng thư số giai đoạn %(period)s, "
-                    "hạn gửi %(date)s."
-                )
-                % {
-                    "owner": owner.name,
-                    "period": campaign.period,
-                    "date": due_on.strftime("%d/%m/%Y"),
-                },
+                message=text(
+                    gettext_noop(
+                        "%(owner)s đề nghị đăng ký nhu cầu chứng thư số giai đoạn %(period)s, "
+                        "hạn gửi %(date)s."
+                    ),
+                    owner=owner.name,
+                    period=campaign.period,
+                    date=due_on.strftime("%d/%m/%Y"),
+                ),
                 url=table_url(campaign.pk),
                 subject=f"demand:{campaign.pk}",
                 kind="demand",
@@ -153,11 +155,14 @@ def campaign_remind(*, campaign: Campaign, by) -> int:
     with transaction.atomic():
         count = notify(
             users=staff_of(missing),
-            message=_(
-                "Nhắc: cơ quan của bạn chưa gửi đăng ký nhu cầu chứng thư số giai đoạn "
-                "%(period)s (hạn %(date)s)."
-            )
-            % {"period": campaign.period, "date": campaign.due_on.strftime("%d/%m/%Y")},
+            message=text(
+                gettext_noop(
+                    "Nhắc: cơ quan của bạn chưa gửi đăng ký nhu cầu chứng thư số giai đoạn "
+                    "%(period)s (hạn %(date)s)."
+                ),
+                period=campaign.period,
+                date=campaign.due_on.strftime("%d/%m/%Y"),
+            ),
             url=table_url(campaign.pk),
             subject=f"demand:{campaign.pk}",
             kind="demand",

@@ -6,6 +6,7 @@ CA once it is overdue. Opened and closed set-based from the current state, idemp
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from demand.audience import staff_of, table_url
 from demand.choices import RegistrationStatus
@@ -13,6 +14,7 @@ from demand.models import Campaign, Registration
 from demand.targets import asked, not_answered
 from portal.models import Deadline
 from portal.notifications import notify
+from portal.texts import text
 from portal.workdays import working_days_between
 
 KIND = Deadline.Kind.DEMAND_RESPONSE
@@ -90,11 +92,14 @@ def demand_due_soon_remind(*, today=None) -> int:
             continue
         told += notify(
             users=staff_of(not_answered(campaign)),
-            message=_(
-                "Sắp đến hạn (%(date)s): cơ quan của bạn chưa gửi đăng ký nhu cầu chứng thư "
-                "số giai đoạn %(period)s."
-            )
-            % {"date": campaign.due_on.strftime("%d/%m/%Y"), "period": campaign.period},
+            message=text(
+                gettext_noop(
+                    "Sắp đến hạn (%(date)s): cơ quan của bạn chưa gửi đăng ký nhu cầu chứng thư "
+                    "số giai đoạn %(period)s."
+                ),
+                date=campaign.due_on.strftime("%d/%m/%Y"),
+                period=campaign.period,
+            ),
             url=table_url(campaign.pk),
             subject=f"demand:{campaign.pk}",
             kind="demand",

@@ -9,6 +9,7 @@ from functools import partial
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from agencies.choices import Role
 from agencies.documents import place_name
@@ -29,6 +30,7 @@ from portal.audit import audit_record
 from portal.documents import DocumentKind
 from portal.errors import DomainError
 from portal.notifications import notify
+from portal.texts import text
 
 NOTE_MAX = 255
 
@@ -187,8 +189,12 @@ def registration_submit(*, registration: Registration, by) -> Registration:
         _tell(
             locked.agency,
             [Role.AGENCY_HEAD],
-            _("Bản đăng ký nhu cầu chứng thư số giai đoạn %(period)s chờ lãnh đạo ký.")
-            % {"period": locked.campaign.period},
+            text(
+                gettext_noop(
+                    "Bản đăng ký nhu cầu chứng thư số giai đoạn %(period)s chờ lãnh đạo ký."
+                ),
+                period=locked.campaign.period,
+            ),
             locked,
         )
     return locked
@@ -207,7 +213,7 @@ def registration_send_back(*, registration: Registration, by, reason: str) -> Re
         _tell(
             locked.agency,
             [Role.AGENCY_CLERK],
-            _("Lãnh đạo trả lại bản đăng ký nhu cầu: %(reason)s") % {"reason": reason},
+            text(gettext_noop("Lãnh đạo trả lại bản đăng ký nhu cầu: %(reason)s"), reason=reason),
             locked,
         )
     return locked
@@ -346,8 +352,11 @@ def _tell_receivers(registration: Registration) -> None:
     receivers = province_officers(agency.province_id) if agency.province_id else ca_operators()
     notify(
         users=receivers,
-        message=_("%(agency)s đã gửi đăng ký nhu cầu chứng thư số giai đoạn %(period)s.")
-        % {"agency": agency.name, "period": registration.campaign.period},
+        message=text(
+            gettext_noop("%(agency)s đã gửi đăng ký nhu cầu chứng thư số giai đoạn %(period)s."),
+            agency=agency.name,
+            period=registration.campaign.period,
+        ),
         url=table_url(registration.campaign_id),
         subject=f"demand_registration:{registration.pk}",
         kind="demand",

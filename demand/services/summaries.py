@@ -13,6 +13,7 @@ from functools import partial
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from agencies.documents import place_name
 from agencies.models import Organization
@@ -32,6 +33,7 @@ from portal.audit import audit_record
 from portal.documents import DocumentKind
 from portal.errors import DomainError
 from portal.notifications import notify
+from portal.texts import text
 
 # The register series of the summary: a report ("báo cáo", BC).
 SUMMARY_SERIES = "BC"
@@ -302,8 +304,13 @@ def _tell_upward(summary: ProvinceSummary) -> None:
         return
     notify(
         users=ca_operators(),
-        message=_("%(province)s đã gửi báo cáo tổng hợp nhu cầu chứng thư số giai đoạn %(period)s.")
-        % {"province": summary.province.name, "period": summary.campaign.period},
+        message=text(
+            gettext_noop(
+                "%(province)s đã gửi báo cáo tổng hợp nhu cầu chứng thư số giai đoạn %(period)s."
+            ),
+            province=summary.province.name,
+            period=summary.campaign.period,
+        ),
         url=table_url(summary.campaign_id),
         subject=f"demand_summary:{summary.pk}",
         kind="demand",

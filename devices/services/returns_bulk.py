@@ -209,5 +209,5 @@ def _open_many(owing, openings, results, events, *, reason, note, by) -> None:
     )
     notify.return_obligations_opened(
         [(device[4], device[2], due[openings[index].notified_on]) for index, device in owing],
-        reason_label=label,
+        reason_label=ReturnReason(reason).label,
     )

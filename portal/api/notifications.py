@@ -20,6 +20,9 @@ from portal.notifications import notification_mark_read, unread_count
 
 
 class NotificationSerializer(serializers.ModelSerializer):
+    # in the reader's language (portal/texts.py)
+    message = serializers.CharField(source="text", read_only=True)
+
     class Meta:
         model = Notification
         fields = ["id", "message", "url", "kind", "subject", "created_at", "read_at", "closed_at"]

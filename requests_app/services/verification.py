@@ -21,6 +21,7 @@ from certificates.signing import (
 from certificates.signing.context import validation_material
 from portal.audit import audit_record
 from portal.errors import DomainError
+from portal.texts import data_of, default_text
 from requests_app.models import CertRequest, LetterDocument, LetterVerification
 
 
@@ -36,7 +37,7 @@ def _report_entry(report) -> dict:
         "not_revoked": not (report.revoked_before_signing or report.key_at_risk),
         "belongs": report.belongs_to_agency is not False,
         "certificate_id": certificate.pk if certificate is not None else None,
-        "problems": list(report.problems),
+        "problems": [data_of(problem) or problem for problem in report.problems],
         "ok": report.ok,
     }
 
@@ -83,7 +84,8 @@ def letter_signed_verify(
         document=document,
         checked_by=by,
         ok=ok,
-        summary=summary[:500],
+        summary=default_text(summary)[:500],
+        summary_data=data_of(summary),
         signatures=entries,
         **(
             {

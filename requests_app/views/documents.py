@@ -19,6 +19,7 @@ from agencies.names import display_name
 from certificates.signing import indication_text, localized, sub_indication_text
 from certificates.signing.indications import TOTAL_FAILED, TOTAL_PASSED
 from portal.documents import DocumentKind, pdf_download
+from portal.texts import shown, shown_all
 from requests_app import services
 from requests_app.disclosure import letter_document_access_record
 from requests_app.models import CertRequest, LetterDocument
@@ -62,8 +63,8 @@ class SignatureCheck:
             report_signatures = json.loads(report_signatures)
         return cls(
             ok=bool(check["ok"]),
-            summary=check["summary"],
-            signatures=json.loads(signatures) if isinstance(signatures, str) else signatures,
+            summary=shown(_json(check.get("summary_data")), check["summary"]),
+            signatures=[_shown_problems(signature) for signature in _json(signatures) or []],
             checked_at=_aware(check["checked_at"]),
             checked_by_name=display_name(
                 check["person_name"], check["first_name"], check["last_name"], check["username"]
@@ -89,6 +90,18 @@ class SignatureCheck:
         return {TOTAL_PASSED: "passed", TOTAL_FAILED: "failed"}.get(
             self.indication, "indeterminate"
         )
+
+
+def _shown_problems(signature: dict) -> dict:
+    """A signature's problems in the reader's language (stored as data, or text before)."""
+    if not signature.get("problems"):
+        return signature
+    return {**signature, "problems": shown_all(signature["problems"])}
+
+
+def _json(value):
+    """A JSON value of `with_newest_check` (text on SQLite)."""
+    return json.loads(value) if isinstance(value, str) else value
 
 
 def _aware(text: str) -> datetime:
@@ -138,7 +151,7 @@ def letter_signatures_verify(request, pk: int):
             request,
             _("Đã kiểm tra lại chữ ký số: %(summary)s. Báo cáo thẩm định: %(outcome)s.")
             % {
-                "summary": verification.summary,
+                "summary": verification.summary_text,
                 "outcome": indication_text(verification.indication),
             },
         )

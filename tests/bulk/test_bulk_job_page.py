@@ -15,6 +15,7 @@ from django.utils import timezone
 from bulk.services import bulk_job_create, bulk_job_run
 from requests_app.choices import Status
 from tests.bulk.world import certificates_of, letters_of
+from tests.factories import PersonFactory
 from tests.helpers import sign_in
 
 pytestmark = pytest.mark.django_db
@@ -126,3 +127,20 @@ def test_a_clerks_draft_letters_are_not_named_to_a_ca_operator(cast, client):
     letters = re.search(r'<ul id="bulk-letters">(.*?)</ul>', page, re.S).group(1)
     assert letters == f"<li>1 văn bản {OUTSIDE}</li>"
     assert draft_url not in page
+
+
+def test_the_job_page_names_its_requester_as_the_header_does(cast, client):
+    # An account whose own name differs from its person's: the person's name everywhere.
+    officer = cast.officer_1
+    officer.first_name, officer.last_name = "Tên", "Tài Khoản"
+    officer.save(update_fields=["first_name", "last_name"])
+    PersonFactory(full_name="Tên Người Thật", organization=cast.office_1, user=officer)
+    job, _issued, _forwarded = _remind_letters(cast)
+    sign_in(client, officer)
+
+    page = client.get(reverse("bulk:detail", args=[job.pk])).content.decode()
+
+    header = re.search(r'<a class="user-name"[^>]*>([^<]*)</a>', page).group(1)
+    requester = re.search(r"<dt>Người đề nghị</dt><dd>([^,<]*),", page).group(1)
+    assert header == requester == "Tên Người Thật"
+    assert "Tên Tài Khoản" not in page

@@ -1,13 +1,16 @@
 """The statistics page: totals against seeded data, each figure within `visible_to`, the
 narrowing by province or agency, the exports, who may open it and what it costs."""
 
+import io
 import xml.etree.ElementTree as ET
 from datetime import timedelta
 
 import pytest
+from django.conf import settings
 from django.core.cache import cache
 from django.urls import reverse
 from django.utils import timezone
+from openpyxl import load_workbook
 
 from certificates.choices import CertEventKind, CertStatus, SubjectKind
 from certificates.models import CertificateEvent
@@ -16,11 +19,12 @@ from devices.choices import DeviceKind, DeviceStatus
 from portal.lib.charts import Series, bar_chart, month_chart
 from portal.models import Deadline
 from tests import factories as f
-from tests.export_reading import read_export
+from tests.export_reading import export_bytes, read_export
 from tests.helpers import sign_in
 
 pytestmark = pytest.mark.django_db
 URL = "/thong-ke/"
+XLSX_STATES = {"bang": "trang-thai", "xuat": "xlsx"}
 
 
 @pytest.fixture(autouse=True)
@@ -200,3 +204,17 @@ def test_a_month_chart_draws_one_bar_per_month_and_series():
     root = ET.fromstring(svg)  # noqa: S314 - our own output
     rects = list(root.iter("{http://www.w3.org/2000/svg}rect"))
     assert len(rects) == 2 * 2 + 2  # bars and the legend's two swatches
+
+
+def test_the_english_page_after_a_vietnamese_one_shows_english_figures(seeded, client):
+    sign_in(client, seeded.officer_1)
+    assert "Chứng thư số theo trạng thái" in client.get(URL).content.decode()  # cached in vi
+
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    page = client.get(URL).content.decode()
+
+    assert "Certificates by status" in page
+    assert "Chứng thư số theo trạng thái" not in page
+    sheet = load_workbook(io.BytesIO(export_bytes(client.get(URL, XLSX_STATES)))).active
+    cells = {cell.value for line in sheet.iter_rows() for cell in line}
+    assert "Status" in cells and "Trạng thái" not in cells

@@ -5,16 +5,19 @@ and every tile is a link."""
 from datetime import date
 
 import pytest
+from django.conf import settings
 from django.core import mail
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from portal.models import DigestSent, Notification, NotificationPreference
 from portal.notifications import daily_digest_send, notify
+from requests_app import notify as letter_notify
 from requests_app import services
 from requests_app.choices import FormKind
 from tests import factories as f
 from tests.helpers import sign_in
+from tests.requests_app.letters import draft
 
 pytestmark = pytest.mark.django_db
 
@@ -159,3 +162,35 @@ def test_demo_accounts_have_an_address_so_make_run_prints_their_e_mails(
     with django_capture_on_commit_callbacks(execute=True):
         notify(users=list(users), message="Văn bản chờ ký: thử")
     assert len(mail.outbox) == len(accounts)
+
+
+def _centre_in(client, language: str) -> str:
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+    return client.get(reverse("portal:notifications")).content.decode()
+
+
+def test_a_notification_is_shown_in_each_readers_language(cast, client):
+    letter = draft(cast, FormKind.ISSUE_PERSON)
+    with translation.override("en"):  # told while someone reads in English: stored as data
+        letter_notify.awaiting_head(letter)
+    notice = Notification.objects.get(user=cast.head_a)
+    assert notice.message.startswith("Văn bản chờ ký: ")  # e-mail and search: Vietnamese
+    with translation.override("en"):
+        form_en = str(FormKind.ISSUE_PERSON.label)
+    with translation.override("vi"):
+        form_vi = str(FormKind.ISSUE_PERSON.label)
+    sign_in(client, cast.head_a)
+
+    vietnamese = _centre_in(client, "vi")
+    assert f"Văn bản chờ ký: {form_vi} – {cast.agency_a.name}" in vietnamese
+    english = _centre_in(client, "en")
+    assert f"Letter awaiting signature: {form_en} – {cast.agency_a.name}" in english
+    assert "Văn bản chờ ký" not in english and form_vi not in english
+    api = client.get("/api/v1/thong-bao/").json()["results"]
+    assert api[0]["message"].startswith("Letter awaiting signature: ")
+
+
+def test_a_notification_stored_before_its_data_keeps_showing_its_text(cast, client):
+    _notices(cast.clerk_a, 1)
+    sign_in(client, cast.clerk_a)
+    assert "Thông báo 0" in _centre_in(client, "en")

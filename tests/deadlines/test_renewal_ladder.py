@@ -5,12 +5,15 @@ from datetime import timedelta
 
 import pytest
 import time_machine
+from django.conf import settings
 from django.core import mail
+from django.urls import reverse
 from django.utils import timezone
 
 from certificates.deadlines import renewal_ladder_sweep
 from portal.models import Notification
 from tests import factories as f
+from tests.helpers import sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -114,3 +117,18 @@ def test_thresholds_are_settings(cast, certificate, settings):
     with _at_days_left(certificate, 80):
         renewal_ladder_sweep()
     assert {k for _u, k in _keys(certificate)} == {f"certificate:{certificate.pk}:renewal:90"}
+
+
+def test_the_sweeps_notice_is_shown_in_each_readers_language(cast, certificate, client):
+    with _at_days_left(certificate, 59):
+        renewal_ladder_sweep()
+    sign_in(client, cast.clerk_a)
+    url = reverse("portal:notifications")
+
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "vi"
+    assert "vẫn có thể gia hạn hoặc thay đổi thông tin" in client.get(url).content.decode()
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    english = client.get(url).content.decode()
+    expected = f"Certificate {certificate.common_name} (serial {certificate.serial}) expires on"
+    assert expected in english and "at most 60 days left" in english
+    assert "vẫn có thể gia hạn" not in english

@@ -7,6 +7,7 @@ another person's data."""
 import json
 
 import pytest
+from django.conf import settings
 from django.urls import reverse
 
 from certificates.signing import verify_pdf
@@ -21,6 +22,7 @@ from tests.certificates.pdf_tools import pdfsig_sections
 from tests.document_checks import text_of
 from tests.helpers import sign_in
 from tests.privacy.subject_world import subject_world, system_seal
+from tests.privacy.world import officer
 
 pytestmark = pytest.mark.django_db
 VALID = "Signature Validation: Signature is Valid."
@@ -185,3 +187,28 @@ def test_the_collection_caps_nothing_of_a_small_subject(world):
     data = subject_data(world.person)
     assert not any(group.truncated for group in data.groups)
     assert subject_json(data)["subject"]["person_id"] == world.person.pk
+
+
+def test_the_log_shows_the_portals_reason_for_a_copy_in_each_readers_language(world, client):
+    signed_in(client, world.user).post(reverse("subject:export_json"))
+    access = Access.objects.get()
+    assert access.reason == "Chủ thể tải bản sao JSON"  # the audited text: Vietnamese
+    assert access_verify() == []
+
+    for reader, url in ((world.user, "privacy:my_accesses"), (officer(), "privacy:accesses")):
+        signed_in(client, reader)
+        client.cookies[settings.LANGUAGE_COOKIE_NAME] = "vi"
+        assert "Chủ thể tải bản sao JSON" in client.get(reverse(url)).content.decode()
+        client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+        english = client.get(reverse(url)).content.decode()
+        assert "The subject downloaded a JSON copy" in english
+        assert "Chủ thể tải bản sao" not in english
+        detail = client.get(reverse("privacy:access_detail", args=[access.pk])).content.decode()
+        if url == "privacy:accesses":
+            assert "The subject downloaded a JSON copy" in detail
+
+
+def test_a_reason_data_changed_behind_the_portals_back_is_found(world, client):
+    signed_in(client, world.user).post(reverse("subject:export_json"))
+    Access.objects.update(reason_data={"code": "Quản trị viên xem dữ liệu"})
+    assert [problem.message for problem in access_verify()] == ["reason_data differs"]

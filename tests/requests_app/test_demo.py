@@ -49,3 +49,12 @@ def test_the_demo_head_signs_on_the_portal_out_of_the_box():
         verification = letter_verification_current(letter)
         assert verification is not None and verification.ok, letter
         assert verification.summary == "2 chữ ký hợp lệ"
+
+
+def test_every_demo_account_with_a_person_has_the_persons_name_as_its_own():
+    # One account, one name: the header names the person, a job or an approval the account.
+    load_full_demo()
+    for account in get_user_model().objects.filter(person__isnull=False).select_related("person"):
+        own = f"{account.first_name} {account.last_name}".strip()
+        assert own in ("", account.person.full_name), account.username
+    assert user("cuc.cts").person.full_name == "Vũ Đức Thắng"

@@ -7,8 +7,9 @@ import html
 import time
 
 import pytest
+from django.conf import settings
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from agencies.templatetags.people import full_name
 from certificates.choices import RevocationReason
@@ -311,3 +312,42 @@ def test_the_worker_renders_an_issued_letter_and_signs_nothing(cast, redis_worke
         time.sleep(0.25)
     assert CertRequest.objects.get(pk=letter.pk).status == Status.ISSUED
     assert not LetterDocument.objects.filter(letter=letter, kind=DocumentKind.SIGNED).exists()
+
+
+def _page_in(client, letter, language: str) -> str:
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+    return client.get(reverse("requests_app:detail", args=[letter.pk])).content.decode()
+
+
+def test_the_stored_check_is_shown_in_each_readers_language(cast, client):
+    letter = letter_at(cast, Status.PROVINCE_REVIEW, FormKind.ISSUE_ORGANIZATION)
+    sign_in(client, cast.officer_1)
+
+    assert "2 chữ ký hợp lệ" in _page_in(client, letter, "vi")
+    english = _page_in(client, letter, "en")
+    assert "2 valid signatures" in english and "2 chữ ký hợp lệ" not in english
+
+
+def test_a_stored_checks_problems_are_shown_in_each_readers_language(cast, client):
+    good = letter_at(cast, Status.PROVINCE_REVIEW, FormKind.ISSUE_ORGANIZATION)
+    letter = submitted(cast)
+    services.cert_request_issue(cert_request=letter, by=cast.head_a)
+    letter.refresh_from_db()
+    with translation.override("en"):  # checked in an English session: stored as data
+        services.letter_signed_store(
+            cert_request_id=letter.pk, number=letter.number, by=cast.head_a, source="upload",
+            pdf=tampered(bytes(signed_of(good).content)),
+        )  # fmt: skip
+    sign_in(client, cast.officer_1)
+
+    vietnamese = _page_in(client, letter, "vi")
+    assert "Chữ ký bị sửa đổi" in vietnamese and "Signature altered" not in vietnamese
+    english = _page_in(client, letter, "en")
+    assert "Signature altered" in english and "Chữ ký bị sửa đổi" not in english
+
+
+def test_a_check_stored_before_its_data_keeps_showing_its_text(cast, client):
+    letter = letter_at(cast, Status.PROVINCE_REVIEW, FormKind.ISSUE_ORGANIZATION)
+    LetterVerification.objects.update(summary="2 chữ ký hợp lệ (cũ)", summary_data={})
+    sign_in(client, cast.officer_1)
+    assert "2 chữ ký hợp lệ (cũ)" in _page_in(client, letter, "en")
