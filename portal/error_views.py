@@ -1,5 +1,6 @@
 """Django's handler500 (config/urls.py): a database that does not answer is a 503 with
-`Retry-After`, anything else the 500 page (docs/operations.md §5).
+`Retry-After`, anything else the 500 page (docs/operations.md §5); and its handler400, which
+says when the body was what could not be read (docs/security.md §6).
 
 When PostgreSQL (or PgBouncer in front of it) is down, restarting or refusing connections, a
 request fails wherever it first needs a row (the session, the token, the view). That is not a
@@ -13,7 +14,8 @@ language the locale middleware chose from the cookie. The health endpoints answe
 import sys
 
 from django.db import InterfaceError, OperationalError
-from django.http import HttpResponse, JsonResponse
+from django.http import HttpResponse, HttpResponseBadRequest, JsonResponse
+from django.http.multipartparser import MultiPartParserError
 from django.template import loader
 from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
@@ -83,3 +85,18 @@ def _problem(status_code: int, code: str, detail: str) -> JsonResponse:
         content_type=PROBLEM,
         json_dumps_params={"ensure_ascii": False},
     )
+
+
+def bad_request(request, exception=None):
+    """Django's 400 (a SuspiciousOperation, or a multipart body its parser refuses, e.g. one
+    without its boundary, read by the CSRF check before any view): a problem under /api/, else
+    the 400 page, which then says the body could not be read rather than the address. Rendered
+    without the request, as Django's own handler does."""
+    unreadable_body = isinstance(exception, MultiPartParserError)
+    if request.path_info.startswith("/api/"):
+        if unreadable_body:
+            detail = _("Nội dung gửi lên không đọc được (JSON hoặc biểu mẫu sai cú pháp).")
+            return _problem(400, "parse_error", detail)
+        return _problem(400, "bad_request", _("Yêu cầu không hợp lệ"))
+    page = loader.render_to_string("400.html", {"unreadable_body": unreadable_body})
+    return HttpResponseBadRequest(page)

@@ -43,3 +43,15 @@ def test_json_nested_too_deeply_is_a_vietnamese_400_problem_with_an_api_token(ca
     assert problem["code"] == "parse_error"
     assert problem["title"] == "Dữ liệu gửi lên không hợp lệ"
     assert problem["detail"].startswith(PROBLEM_DETAIL)
+
+
+def test_a_form_posted_without_its_multipart_boundary_is_a_400_that_says_so(cast):
+    """Django's parser refuses the body (read by the CSRF check before any view): the 400 page
+    says the body could not be read, not that the address was wrong."""
+    client = browser(cast.clerk_a)
+    response = post(client, reverse("requests_app:create"), "no-boundary")
+    page = response.content.decode()
+    assert response.status_code == 400
+    assert "Yêu cầu không hợp lệ" in page
+    assert "sai cú pháp nên không đọc được; không có gì bị thay đổi" in page
+    assert "điều kiện tìm kiếm" not in page
