@@ -366,6 +366,13 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "EXCEPTION_HANDLER": "portal.api.problems.exception_handler",
+    # DRF's three, JSON refusing a body nested too deeply as unreadable (a 400, not a
+    # RecursionError's 500: portal/api/parsers.py).
+    "DEFAULT_PARSER_CLASSES": [
+        "portal.api.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     # Cursor pages on the primary key for every list (docs/api.md §9).

@@ -24,6 +24,12 @@ admin.site.site_header = _("Quản trị cổng chữ ký số chuyên dùng cô
 admin.site.site_title = _("Quản trị cổng chữ ký số")
 admin.site.index_title = _("Quản trị hệ thống")
 
+# A database that does not answer is a 503 with Retry-After, a problem under /api/ (the rest
+# Django's 500 page): docs/operations.md §5.
+handler500 = "portal.error_views.server_error"
+# A body Django's parser refuses is said to be the body's fault, a problem under /api/.
+handler400 = "portal.error_views.bad_request"
+
 urlpatterns = [
     path("", dashboard_views.dashboard, name="dashboard"),
     path("thong-ke/", dashboard_views.statistics_page, name="statistics"),

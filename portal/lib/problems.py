@@ -19,6 +19,8 @@ def problem_title(status_code: int) -> str:
         415: _("Kiểu nội dung không được hỗ trợ"),
         422: _("Không thể thực hiện"),
         429: _("Quá nhiều yêu cầu"),
+        500: _("Lỗi hệ thống"),
+        503: _("Dịch vụ tạm thời gián đoạn"),
     }.get(status_code, _("Lỗi"))
 
 

@@ -12,6 +12,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import JsonResponse
+from django.http.request import RawPostDataException
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -114,10 +115,21 @@ def prepared_response(
 
 
 def _answer(request) -> DeskAnswer:
-    """The page's body: request_id, nonce, signature and certificate (base64), or ValueError."""
-    if len(request.body) > MAX_BODY:
+    """The page's body: request_id, nonce, signature and certificate (base64), or ValueError.
+
+    Whatever else comes is the caller's error, a 400 (docs/security.md §6): a multipart body,
+    which the CSRF check has already read as a form, so the raw body is gone
+    (RawPostDataException); JSON nested too deeply for the decoder (RecursionError)."""
+    try:
+        body = request.body
+    except RawPostDataException as exc:
+        raise ValueError("not a JSON body") from exc
+    if len(body) > MAX_BODY:
         raise ValueError("too large")
-    data = json.loads(request.body.decode("utf-8"))
+    try:
+        data = json.loads(body.decode("utf-8"))
+    except RecursionError as exc:
+        raise ValueError("nested too deeply") from exc
     if not isinstance(data, dict):
         raise ValueError("not an object")
     return DeskAnswer(
