@@ -29,7 +29,7 @@ from agencies.choices import PRIVILEGED_ROLES
 from agencies.models import Membership
 from approvals.choices import ApprovalAction
 from approvals.kinds import membership_key, superuser_key
-from approvals.services import approval_needed, approval_request
+from approvals.services import approval_needed, approval_refuse_open, approval_request
 from portal.errors import DomainError
 
 # The reason of a request made by the admin's own delete button, which asks for none.
@@ -134,6 +134,24 @@ class TwoFactorResetAdmin(TOTPDeviceAdmin):
         return super().response_delete(request, obj_display, obj_id)
 
 
+def _lock_user(user_id: int) -> None:
+    """Lock the user whose rights are granted, in the admin's transaction: a grant and a
+    request to grant are decided one after the other."""
+    get_user_model().objects.select_for_update().filter(pk=user_id).first()
+
+
+def _open_refusal(object_key: str, user) -> str:
+    """The refusal of a grant made at once while a request to grant it is open, or ""."""
+    try:
+        approval_refuse_open(
+            object_key=object_key,
+            object_label=gettext("Quyền của %(user)s") % {"user": user.get_username()},
+        )
+    except DomainError as exc:
+        return exc.message
+    return ""
+
+
 def _reason_field(label, help_text) -> forms.CharField:
     """The reason a grant's approval request carries, asked beside the grant itself."""
     return forms.CharField(
@@ -194,7 +212,19 @@ class MembershipApprovalAdmin(MembershipAdmin):
         )
 
     def save_model(self, request, obj, form, change):
+        if not change and obj.role in PRIVILEGED_ROLES:
+            # decided on the user's locked row, as the request below is: while a request to
+            # grant this role is open, the role is not granted by another path, whatever the
+            # rule says by then (docs/approvals.md, "One open request per object")
+            _lock_user(obj.user_id)
         if not self._requests_approval(obj, change):
+            if not change and obj.role in PRIVILEGED_ROLES:
+                refused = _open_refusal(
+                    membership_key(obj.user_id, obj.role, obj.organization_id), obj.user
+                )
+                if refused:
+                    request._portal_approval, request._portal_refused = None, refused
+                    return None
             return super().save_model(request, obj, form, change)
         request._portal_approval = None
         try:
@@ -289,6 +319,15 @@ class UserApprovalAdmin(UserAdmin):
     fieldsets = _with_reason(UserAdmin.fieldsets)
 
     def save_model(self, request, obj, form, change):
+        if change and form.grants_superuser():
+            _lock_user(obj.pk)  # as a role grant (MembershipApprovalAdmin.save_model)
+            if not approval_needed(action=ApprovalAction.ROLE_GRANT):
+                refused = _open_refusal(superuser_key(obj.pk), obj)
+                if refused:
+                    obj.is_superuser = False  # the other changes are saved, the flag waits
+                    super().save_model(request, obj, form, change)
+                    request._portal_approval, request._portal_refused = None, refused
+                    return None
         if not (
             change and form.grants_superuser() and approval_needed(action=ApprovalAction.ROLE_GRANT)
         ):
