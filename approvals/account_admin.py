@@ -72,7 +72,10 @@ class TwoFactorResetAdmin(TOTPDeviceAdmin):
             key=lambda u: u.get_username(),
         )
         if not approval_needed(action=ApprovalAction.TWO_FACTOR_RESET):
-            return super().reset_two_factor(request, queryset)
+            held = self._refuse_held(request, users)
+            if held and not queryset.exclude(user__in=held).exists():
+                return None  # back to the list, with the refusals
+            return super().reset_two_factor(request, queryset.exclude(user__in=held))
         form = ResetReasonForm(request.POST if "reason" in request.POST else None)
         if not form.is_valid():
             return TemplateResponse(
@@ -110,15 +113,31 @@ class TwoFactorResetAdmin(TOTPDeviceAdmin):
                 refused.append(exc.message)
         _requested_message(request, approvals, refused)
 
+    def _refuse_held(self, request, users) -> set[int]:
+        """Under a rule that needs no second person, the users whose reset a request still
+        waits for are not reset at once (docs/approvals.md, "One open request per object"),
+        decided on their locked rows: each is refused in words; their ids."""
+        held = set()
+        for user in sorted(users, key=lambda u: u.pk):
+            _lock_user(user.pk)
+            refused = _open_refusal(f"user:{user.pk}", user)
+            if refused:
+                messages.error(request, refused)
+                held.add(user.pk)
+        return held
+
     def delete_model(self, request, obj):
         if not approval_needed(action=ApprovalAction.TWO_FACTOR_RESET):
+            if self._refuse_held(request, [obj.user]):
+                request._portal_reset_requested = True  # nothing deleted: back to the list
+                return None
             return super().delete_model(request, obj)
         self._request_resets(request, [obj.user], str(DELETE_REASON))
         request._portal_reset_requested = True
 
     def delete_queryset(self, request, queryset):
         if not approval_needed(action=ApprovalAction.TWO_FACTOR_RESET):
-            return super().delete_queryset(request, queryset)
+            return super().delete_queryset(request, queryset)  # our reset_two_factor
         users = sorted({d.user for d in queryset.select_related("user")}, key=lambda u: u.pk)
         self._request_resets(request, users, str(DELETE_REASON))
         request._portal_reset_requested = True

@@ -2,12 +2,14 @@
 open request per object"): changing a rule is itself an approval request that another
 administrator approves, and an object an open request holds is not acted on by another path,
 whatever the rule says by then — a bulk job or a registration on a certificate another
-request is waiting for, a privileged role granted at once while its request waits."""
+request is waiting for, a privileged role or a second factor's reset done at once while its
+request waits."""
 
 import pytest
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from agencies.choices import Role
 from agencies.models import Membership
@@ -25,6 +27,7 @@ from portal.models import AuditEvent, Notification
 from tests import factories as f
 from tests.approvals.rules import assert_cannot_approve
 from tests.approvals.test_superuser_grant import _tick
+from tests.approvals.test_two_factor_reset import _request_in_admin
 from tests.bulk.world import certificates_of, organization_certificate, second_ca_operator
 from tests.certificates.pdf_tools import minimal_pdf
 from tests.helpers import sign_in
@@ -229,3 +232,26 @@ def test_the_superuser_flag_ticked_with_the_rule_lowered_while_its_request_waits
     assert f"đang chờ phê duyệt theo đề nghị #{approval.pk}" in page.content.decode()
     target.refresh_from_db()
     assert not target.is_superuser
+
+
+@pytest.mark.django_db
+def test_a_second_factor_reset_with_the_rule_lowered_while_its_request_waits_is_refused(
+    cast, admin_2
+):
+    _request_in_admin(cast.admin, cast.officer_1)
+    approval = Approval.objects.get(action=ApprovalAction.TWO_FACTOR_RESET)
+    ApprovalRule.objects.create(action=ApprovalAction.TWO_FACTOR_RESET, required=False)
+    other = f.UserFactory(username="other")
+    devices = [
+        TOTPDevice.objects.get(user=cast.officer_1).pk,
+        TOTPDevice.objects.create(user=other, name="Điện thoại", confirmed=True).pk,
+    ]
+    page = sign_in(Client(), admin_2).post(
+        reverse("admin:otp_totp_totpdevice_changelist"),
+        {"action": "reset_two_factor", "_selected_action": devices},
+        follow=True,
+    )
+    assert f"đang chờ phê duyệt theo đề nghị #{approval.pk}" in page.content.decode()
+    assert TOTPDevice.objects.filter(user=cast.officer_1).exists()
+    # the boundary: the other user, in no request, is reset at once under the lowered rule
+    assert not TOTPDevice.objects.filter(user=other).exists()
