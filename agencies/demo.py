@@ -1,5 +1,6 @@
 """Demo data: the 34 provinces with their Sở KH&CN, a realistic demo province (Lai Châu),
-one agency in another province, and one account per role. Idempotent: loading twice changes
+one agency in another province, and one account per role (two CA operators and two
+administrators, so that one approves what the other asks under four eyes). Idempotent: loading twice changes
 nothing.
 """
 
@@ -23,7 +24,14 @@ DEMO_TOTP_SECRET = "CONGCHUKYSODEMOLAICHAUTOTPSECRET"  # noqa: S105 - published 
 # Printed and typed as in the README; hyphens and spaces are ignored when a code is typed, and
 # only their keyed hashes are stored (agencies/accounts/twofactor.py).
 DEMO_RECOVERY_CODES = ("demo-0001", "demo-0002", "demo-0003")
-DEMO_TWO_FACTOR_USERNAMES = ("so.khcn", "cuc.cts", "quantri", "baove.dlcn")
+DEMO_TWO_FACTOR_USERNAMES = (
+    "so.khcn",
+    "cuc.cts",
+    "cuc.cts.2",
+    "quantri",
+    "quantri.2",
+    "baove.dlcn",
+)
 CA_NAME = "Cục Chứng thực số và Bảo mật thông tin (mô phỏng)"
 # Illustrative electronic identifiers (Quyết định 20/2020/QĐ-TTg structure, docs/exchange.md):
 # not the official list's. The 34 provinces take H01…H34 in PROVINCES_2025's order, the 29
@@ -120,7 +128,8 @@ _PEOPLE = [
 
 @transaction.atomic
 def load_demo() -> list[DemoAccount]:
-    """Load everything and return the demo accounts, one per role."""
+    """Load everything and return the demo accounts, one per role (two CA operators, two
+    administrators: four eyes)."""
     provinces = load_provinces()
     ca = _coded(_org(OrgKind.CA, CA_NAME, official_email="ca@ca-mophong.gov.vn"), DEMO_CA_CODE)
 
@@ -276,8 +285,26 @@ def load_demo() -> list[DemoAccount]:
             # (requests_app/demo.py, `demo_device_signers`): one name everywhere
             name=("Vũ Đức", "Thắng"),
         ),
+        # A second CA operator: what one CA operator asks under four eyes (a bulk revocation
+        # of an organisation's certificate, a registered revocation) another one approves
+        # (docs/approvals.md, "Who decides"), so the demo can walk it.
+        account(
+            "cuc.cts.2",
+            Role.CA_OPERATOR,
+            ca,
+            "Cán bộ Cục CTS&BMTT thứ hai (phê duyệt hai người)",
+            name=("Hoàng Minh", "Đức"),
+        ),
         account("thuebao", Role.SUBSCRIBER, None, "Thuê bao Phạm Thị Hường", person=people[3]),
         account("quantri", Role.ADMINISTRATOR, None, "Quản trị hệ thống", superuser=True),
+        account(
+            "quantri.2",
+            Role.ADMINISTRATOR,
+            None,
+            "Quản trị hệ thống thứ hai (phê duyệt hai người)",
+            name=("Lê Thanh", "Tâm"),
+            superuser=True,
+        ),
         account(
             "baove.dlcn",
             Role.DATA_PROTECTION_OFFICER,

@@ -29,7 +29,7 @@ from agencies.choices import PRIVILEGED_ROLES
 from agencies.models import Membership
 from approvals.choices import ApprovalAction
 from approvals.kinds import membership_key, superuser_key
-from approvals.services import approval_needed, approval_request
+from approvals.services import approval_needed, approval_refuse_open, approval_request
 from portal.errors import DomainError
 
 # The reason of a request made by the admin's own delete button, which asks for none.
@@ -72,7 +72,10 @@ class TwoFactorResetAdmin(TOTPDeviceAdmin):
             key=lambda u: u.get_username(),
         )
         if not approval_needed(action=ApprovalAction.TWO_FACTOR_RESET):
-            return super().reset_two_factor(request, queryset)
+            held = self._refuse_held(request, users)
+            if held and not queryset.exclude(user__in=held).exists():
+                return None  # back to the list, with the refusals
+            return super().reset_two_factor(request, queryset.exclude(user__in=held))
         form = ResetReasonForm(request.POST if "reason" in request.POST else None)
         if not form.is_valid():
             return TemplateResponse(
@@ -110,15 +113,31 @@ class TwoFactorResetAdmin(TOTPDeviceAdmin):
                 refused.append(exc.message)
         _requested_message(request, approvals, refused)
 
+    def _refuse_held(self, request, users) -> set[int]:
+        """Under a rule that needs no second person, the users whose reset a request still
+        waits for are not reset at once (docs/approvals.md, "One open request per object"),
+        decided on their locked rows: each is refused in words; their ids."""
+        held = set()
+        for user in sorted(users, key=lambda u: u.pk):
+            _lock_user(user.pk)
+            refused = _open_refusal(f"user:{user.pk}", user)
+            if refused:
+                messages.error(request, refused)
+                held.add(user.pk)
+        return held
+
     def delete_model(self, request, obj):
         if not approval_needed(action=ApprovalAction.TWO_FACTOR_RESET):
+            if self._refuse_held(request, [obj.user]):
+                request._portal_reset_requested = True  # nothing deleted: back to the list
+                return None
             return super().delete_model(request, obj)
         self._request_resets(request, [obj.user], str(DELETE_REASON))
         request._portal_reset_requested = True
 
     def delete_queryset(self, request, queryset):
         if not approval_needed(action=ApprovalAction.TWO_FACTOR_RESET):
-            return super().delete_queryset(request, queryset)
+            return super().delete_queryset(request, queryset)  # our reset_two_factor
         users = sorted({d.user for d in queryset.select_related("user")}, key=lambda u: u.pk)
         self._request_resets(request, users, str(DELETE_REASON))
         request._portal_reset_requested = True
@@ -132,6 +151,24 @@ class TwoFactorResetAdmin(TOTPDeviceAdmin):
         if getattr(request, "_portal_reset_requested", False):
             return HttpResponseRedirect(reverse("admin:otp_totp_totpdevice_changelist"))
         return super().response_delete(request, obj_display, obj_id)
+
+
+def _lock_user(user_id: int) -> None:
+    """Lock the user whose rights are granted, in the admin's transaction: a grant and a
+    request to grant are decided one after the other."""
+    get_user_model().objects.select_for_update().filter(pk=user_id).first()
+
+
+def _open_refusal(object_key: str, user) -> str:
+    """The refusal of a grant made at once while a request to grant it is open, or ""."""
+    try:
+        approval_refuse_open(
+            object_key=object_key,
+            object_label=gettext("Quyền của %(user)s") % {"user": user.get_username()},
+        )
+    except DomainError as exc:
+        return exc.message
+    return ""
 
 
 def _reason_field(label, help_text) -> forms.CharField:
@@ -194,7 +231,19 @@ class MembershipApprovalAdmin(MembershipAdmin):
         )
 
     def save_model(self, request, obj, form, change):
+        if not change and obj.role in PRIVILEGED_ROLES:
+            # decided on the user's locked row, as the request below is: while a request to
+            # grant this role is open, the role is not granted by another path, whatever the
+            # rule says by then (docs/approvals.md, "One open request per object")
+            _lock_user(obj.user_id)
         if not self._requests_approval(obj, change):
+            if not change and obj.role in PRIVILEGED_ROLES:
+                refused = _open_refusal(
+                    membership_key(obj.user_id, obj.role, obj.organization_id), obj.user
+                )
+                if refused:
+                    request._portal_approval, request._portal_refused = None, refused
+                    return None
             return super().save_model(request, obj, form, change)
         request._portal_approval = None
         try:
@@ -289,6 +338,15 @@ class UserApprovalAdmin(UserAdmin):
     fieldsets = _with_reason(UserAdmin.fieldsets)
 
     def save_model(self, request, obj, form, change):
+        if change and form.grants_superuser():
+            _lock_user(obj.pk)  # as a role grant (MembershipApprovalAdmin.save_model)
+            if not approval_needed(action=ApprovalAction.ROLE_GRANT):
+                refused = _open_refusal(superuser_key(obj.pk), obj)
+                if refused:
+                    obj.is_superuser = False  # the other changes are saved, the flag waits
+                    super().save_model(request, obj, form, change)
+                    request._portal_approval, request._portal_refused = None, refused
+                    return None
         if not (
             change and form.grants_superuser() and approval_needed(action=ApprovalAction.ROLE_GRANT)
         ):

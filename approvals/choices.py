@@ -29,11 +29,20 @@ class ApprovalAction(models.TextChoices):
     ROLE_GRANT = "role.grant", _("Cấp vai trò đặc quyền")
     TWO_FACTOR_RESET = "two_factor.reset", _("Đặt lại xác thực hai yếu tố")
     MERGER_APPLY = "merger_plan.apply", _("Áp dụng phương án sáp nhập")
+    RULE_CHANGE = "approval_rule.change", _("Thay đổi quy tắc phê duyệt")
+
+
+# Actions a rule may govern: every one but a rule's own change, which always needs a second
+# person (a rule that could be lowered by one person would let one person switch four eyes
+# off; docs/approvals.md, "Rules").
+RULED_ACTIONS = [
+    (value, label) for value, label in ApprovalAction.choices if value != ApprovalAction.RULE_CHANGE
+]
 
 
 # The rule of an action no `ApprovalRule` row sets: (needed, above how many objects, hours a
 # request waits before it expires). Revocation batches need a second person above 50
-# certificates; every other action always.
+# certificates; every other action always. A rule's change has no row: always, 72 h.
 DEFAULT_RULES: dict[str, tuple[bool, int, int]] = {
     ApprovalAction.REVOKE_ORGANIZATION: (True, 0, 72),
     ApprovalAction.REVOKE_BATCH: (True, 50, 72),
@@ -41,4 +50,5 @@ DEFAULT_RULES: dict[str, tuple[bool, int, int]] = {
     ApprovalAction.ROLE_GRANT: (True, 0, 72),
     ApprovalAction.TWO_FACTOR_RESET: (True, 0, 24),
     ApprovalAction.MERGER_APPLY: (True, 0, 72),
+    ApprovalAction.RULE_CHANGE: (True, 0, 72),
 }

@@ -1,7 +1,8 @@
 """The approval kinds of the accounts, on the floor below (docs/approvals.md): resetting a
 user's second factor, granting a privileged role, and granting the superuser flag (a role
-grant too: its object is the user's flag). Registered when the app is ready
-(`ApprovalsConfig.ready`); the admin pages that request them are `approvals.account_admin`."""
+grant too: its object is the user's flag); and this app's own, a rule's change. Registered
+when the app is ready (`ApprovalsConfig.ready`); the admin pages that request them are
+`approvals.account_admin` and `approvals.admin`."""
 
 from django.contrib.auth import get_user_model
 from django.urls import reverse
@@ -13,6 +14,7 @@ from agencies.models import Organization
 from agencies.services import membership_grant, superuser_grant
 from approvals.choices import ApprovalAction
 from approvals.registry import ApprovalKind, approval_kind_register
+from approvals.services import RULE_OBJECT_TYPE, approval_rule_change_apply
 from portal.errors import DomainError
 
 # The type of the objects of a superuser grant ("superuser:<user id>").
@@ -86,5 +88,20 @@ approval_kind_register(
         run=_grant_superuser,
         url=lambda approval: reverse("admin:auth_user_change", args=[approval.params["user_id"]]),
         object_type=SUPERUSER,
+    )
+)
+
+
+def _change_rule(approval, requester, approver) -> str:
+    return approval_rule_change_apply(approval=approval, requester=requester, approver=approver)
+
+
+approval_kind_register(
+    ApprovalKind(
+        action=ApprovalAction.RULE_CHANGE,
+        approver_roles=(Role.ADMINISTRATOR,),
+        run=_change_rule,
+        url=lambda approval: reverse("admin:approvals_approvalrule_changelist"),
+        object_type=RULE_OBJECT_TYPE,
     )
 )

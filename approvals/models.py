@@ -7,7 +7,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
-from approvals.choices import OPEN_STATUSES, ApprovalAction, ApprovalStatus
+from approvals.choices import OPEN_STATUSES, RULED_ACTIONS, ApprovalAction, ApprovalStatus
 from approvals.querysets import ApprovalQuerySet
 from portal.models import TransitionLog
 
@@ -15,9 +15,10 @@ from portal.models import TransitionLog
 class ApprovalRule(models.Model):
     """Whether an action needs a second person, for one organisation (and all under it) or
     everywhere (no organisation); the most specific rule applies, and an action no rule names
-    follows `approvals.choices.DEFAULT_RULES`."""
+    follows `approvals.choices.DEFAULT_RULES`. A rule's own change has no rule: it always needs
+    a second person (`approvals.services.rule_changes`)."""
 
-    action = models.CharField(_("thao tác"), max_length=48, choices=ApprovalAction.choices)
+    action = models.CharField(_("thao tác"), max_length=48, choices=RULED_ACTIONS)
     organization = models.ForeignKey(
         "agencies.Organization",
         verbose_name=_("áp dụng cho cơ quan, tổ chức"),

@@ -38,3 +38,7 @@ class ApprovalQuerySet(ScopedQuerySet):
     def open_for(self, object_key: str):
         """The request holding `object_key` (pending, or approved and being carried out)."""
         return self.filter(object_key=object_key, status__in=OPEN_STATUSES)
+
+    def open_for_any(self, pks):
+        """Of the requests `pks`, those still open."""
+        return self.filter(pk__in=list(pks), status__in=OPEN_STATUSES)

@@ -56,3 +56,20 @@ def approval_kind(action: str, object_key: str = "") -> ApprovalKind:
 
 def approval_kinds() -> dict[tuple[str, str], ApprovalKind]:
     return dict(_KINDS)
+
+
+# What open requests hold beyond their own object (docs/approvals.md, "One open request per
+# object"): a bulk job's request holds its certificates, a registration's its certificates.
+# Per object type ("certificate"), the functions the owning apps register: ids → (object id,
+# request id) pairs, for those of `ids` that an open (pending or approved) request acts on.
+_HOLDERS: dict[str, list[Callable]] = {}
+
+
+def approval_holder_register(object_type: str, holder: Callable) -> None:
+    holders = _HOLDERS.setdefault(object_type, [])
+    if holder not in holders:
+        holders.append(holder)
+
+
+def approval_holders(object_type: str) -> list[Callable]:
+    return list(_HOLDERS.get(object_type, ()))

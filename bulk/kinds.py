@@ -5,7 +5,9 @@ from django.urls import reverse
 
 from agencies.choices import Role
 from approvals.choices import ApprovalAction
-from approvals.registry import ApprovalKind, approval_kind_register
+from approvals.registry import ApprovalKind, approval_holder_register, approval_kind_register
+from bulk.choices import Register
+from bulk.models import BulkItem
 from bulk.services import bulk_job_queue_approved, bulk_job_release
 
 
@@ -18,7 +20,14 @@ def _url(approval) -> str:
     return reverse("bulk:detail", args=[job_id]) if job_id else ""
 
 
+def _held_certificates(ids):
+    # a revocation job waiting for its approval holds its certificates: nobody revokes them
+    # by another job or registration meanwhile (docs/approvals.md)
+    return BulkItem.objects.awaiting_approval(Register.CERTIFICATES, ids)
+
+
 def register() -> None:
+    approval_holder_register("certificate", _held_certificates)
     for action in (ApprovalAction.REVOKE_BATCH, ApprovalAction.REVOKE_ORGANIZATION):
         approval_kind_register(
             ApprovalKind(

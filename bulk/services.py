@@ -147,6 +147,7 @@ def bulk_job_create(
         # again: an object changed since the INSERT … SELECT is judged as what the job will
         # act on (docs/bulk.md, "Flow" 2–3).
         chosen = source.of_items(job.items.all())
+        spec.refuse_held(chosen)
         job.params = params = spec.clean_params(chosen, dict(params or {}), by)
         needs = spec.approval(chosen, total, params)
         after = {"action": action, "query": kept, "params": params, "total": total}

@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 
 from agencies.choices import Role
 from approvals.choices import ApprovalAction
-from approvals.registry import ApprovalKind, approval_kind_register
+from approvals.registry import ApprovalKind, approval_holder_register, approval_kind_register
 from certificates.models import Certificate
 from certificates.services import ca_initialize, certificate_revocation_carry_out
 from certificates.services.registered import OBJECT_TYPE as REGISTERED
@@ -61,3 +61,8 @@ for _action in (ApprovalAction.REVOKE_ORGANIZATION, ApprovalAction.REVOKE_BATCH)
             object_type=REGISTERED,
         )
     )
+
+
+# A registration waiting for its approval holds its certificates: nobody revokes them by a
+# bulk job or another registration meanwhile (docs/approvals.md).
+approval_holder_register("certificate", Certificate.objects.awaiting_registered_revocation)

@@ -5,6 +5,7 @@ from django.db.models import BigIntegerField, Func, Q
 from django.utils import timezone
 
 from agencies.querysets import ScopedQuerySet
+from approvals.choices import OPEN_STATUSES
 from certificates.choices import SIGNATURE_KINDS, AuthorityKind, CertStatus, SubjectKind
 from portal.field_crypto import blind_index
 
@@ -114,6 +115,15 @@ class CertificateQuerySet(ScopedQuerySet):
             serial__in={serial, serial.lower(), serial.upper()},
             person__national_id_index=blind_index(national_id),
         )
+
+    def awaiting_registered_revocation(self, ids):
+        """(certificate id, approval id) of the certificates among `ids` that a registered
+        revocation waiting for its open approval request holds (docs/approvals.md)."""
+        return self.filter(
+            pk__in=list(ids),
+            registered_revocations__revoked_at__isnull=True,
+            registered_revocations__approval__status__in=OPEN_STATUSES,
+        ).values_list("pk", "registered_revocations__approval_id")
 
     def for_registry(self):
         """What the registry list shows, fetched in the same query as the rows."""

@@ -11,9 +11,16 @@ object is the database's (`approval_one_open_per_object`), and so is "never the 
 
 One job a module: `rules` (whether a second person is needed), `people` (who may decide),
 `moves` (request, approve, reject, withdraw, expire), `running` (carrying out, with its
-attempts), `common` (what they share)."""
+attempts), `rule_changes` (a rule's change, itself a request), `holds` (whether an open
+request already holds an object), `common` (what they share)."""
 
 from approvals.services.common import NOTIFICATION_KIND, REASON_MAX, RUN_TASK
+from approvals.services.holds import (
+    approval_open_for,
+    approval_refuse_open,
+    approvals_holding,
+    approvals_refuse_holding,
+)
 from approvals.services.moves import (
     approval_approve,
     approval_cancel,
@@ -28,14 +35,19 @@ from approvals.services.people import (
     may_decide,
     same_person,
 )
+from approvals.services.rule_changes import (
+    RULE_OBJECT_TYPE,
+    approval_rule_change_apply,
+    approval_rule_change_request,
+    approval_rule_delete_request,
+    rule_key,
+)
 from approvals.services.rules import (
     Rule,
     approval_needed,
     approval_needed_in,
     approval_rule,
-    approval_rule_delete,
     approval_rule_organization,
-    approval_rule_save,
 )
 from approvals.services.running import approval_run, approvals_resume_stalled
 
@@ -43,6 +55,7 @@ __all__ = [
     "NOTIFICATION_KIND",
     "QUEUE_LIMIT",
     "REASON_MAX",
+    "RULE_OBJECT_TYPE",
     "RUN_TASK",
     "Rule",
     "approval_approve",
@@ -52,14 +65,20 @@ __all__ = [
     "approval_reject",
     "approval_request",
     "approval_rule",
-    "approval_rule_delete",
+    "approval_open_for",
+    "approval_refuse_open",
+    "approval_rule_change_apply",
+    "approval_rule_change_request",
+    "approval_rule_delete_request",
     "approval_rule_organization",
-    "approval_rule_save",
     "approval_run",
     "approvals_awaiting",
     "approvals_expire_due",
+    "approvals_holding",
+    "approvals_refuse_holding",
     "approvals_resume_stalled",
     "approvers",
     "may_decide",
+    "rule_key",
     "same_person",
 ]

@@ -1,22 +1,12 @@
 """Whether an action needs a second person (docs/approvals.md, "Rules"): the most specific
-`ApprovalRule`, else the default; a rule's change is audited with its reason and told to the
-other administrators."""
+`ApprovalRule`, else the default. A rule's change is an approval request of its own
+(`approvals.services.rule_changes`)."""
 
 from dataclasses import dataclass
 
-from django.contrib.auth import get_user_model
-from django.db import transaction
-from django.db.models import Q
-from django.urls import reverse
-from django.utils.translation import gettext as _
-
-from agencies.choices import Role
-from agencies.models import Membership, Organization
+from agencies.models import Organization
 from approvals.choices import DEFAULT_RULES
 from approvals.models import ApprovalRule
-from approvals.services.common import NOTIFICATION_KIND, clean_text
-from portal.audit import audit_record
-from portal.notifications import notify
 
 
 @dataclass(frozen=True)
@@ -49,77 +39,6 @@ def _most_specific(action: str, rules: list[ApprovalRule], organization) -> Rule
         return Rule(best.required, best.above, best.expires_hours)
     required, above, hours = DEFAULT_RULES[action]
     return Rule(required, above, hours)
-
-
-def _rule_facts(rule: ApprovalRule) -> dict:
-    return {
-        "action": rule.action,
-        "organization": rule.organization.path if rule.organization_id else None,
-        "required": rule.required,
-        "above": rule.above,
-        "expires_hours": rule.expires_hours,
-    }
-
-
-def _tell_administrators(rule: ApprovalRule, by, message: str) -> None:
-    """A rule decides when a second person is asked: every other administrator hears of its
-    change, so that one administrator cannot loosen it unseen."""
-    User = get_user_model()
-    others = User.objects.filter(is_active=True).filter(
-        Q(is_superuser=True)
-        | Q(pk__in=Membership.objects.filter(role=Role.ADMINISTRATOR).values("user_id"))
-    )
-    notify(
-        users=[user for user in others if user.pk != by.pk],
-        message=message,
-        url=reverse("admin:approvals_approvalrule_changelist"),
-        subject=f"approval_rule:{rule.action}",
-        kind=NOTIFICATION_KIND,
-    )
-
-
-def approval_rule_save(*, rule: ApprovalRule, by, reason: str) -> ApprovalRule:
-    """Create or change a rule, audited with its reason (before and after) and told to the
-    other administrators."""
-    reason = clean_text(reason, required=True, what=_("lý do thay đổi quy tắc"))
-    with transaction.atomic():
-        before = (
-            _rule_facts(ApprovalRule.objects.select_for_update().get(pk=rule.pk))
-            if rule.pk
-            else None
-        )
-        rule.save()
-        audit_record(
-            actor=by,
-            action="approval_rule.update" if before else "approval_rule.create",
-            obj=rule,
-            before=before,
-            after=_rule_facts(rule),
-            reason=reason,
-        )
-        _tell_administrators(
-            rule,
-            by,
-            _("%(user)s đã thay đổi quy tắc phê duyệt “%(rule)s”: %(reason)s")
-            % {"user": by.get_username(), "rule": rule, "reason": reason},
-        )
-    return rule
-
-
-def approval_rule_delete(*, rule: ApprovalRule, by, reason: str) -> None:
-    """Delete a rule (the default or a wider rule applies again), audited and told."""
-    with transaction.atomic():
-        audit_record(
-            actor=by, action="approval_rule.delete", obj=rule, before=_rule_facts(rule),
-            reason=reason,
-        )  # fmt: skip
-        _tell_administrators(
-            rule,
-            by,
-            _("%(user)s đã xóa quy tắc phê duyệt “%(rule)s”.")
-            % {"user": by.get_username(), "rule": rule},
-        )
-        rule.delete()
 
 
 def approval_needed(*, action: str, organization: Organization | None = None, count: int = 1):

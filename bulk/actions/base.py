@@ -50,6 +50,10 @@ def _nothing(job) -> None:
     return None
 
 
+def _nothing_held(rows: QuerySet) -> None:
+    return None
+
+
 @dataclass(frozen=True)
 class ActionSpec:
     action: str
@@ -70,6 +74,9 @@ class ActionSpec:
     # (rows, approval action, total) → the organisation whose rule sets how long that request
     # waits (`approval_request(rule_organization=…)`), or None: the national rule.
     rule_organization: Callable[[QuerySet, str, int], object] = _national_rule
+    # (rows) → None, or a DomainError when an open approval request already holds one of the
+    # objects (docs/approvals.md): decided on the rows it locks, whatever the rules say.
+    refuse_held: Callable[[QuerySet], None] = _nothing_held
     # What the approval request says the job does (params → words).
     describe: Callable[[dict], str] = lambda params: ""
     # Once, when the job ends, done or failed (in its transaction): a CRL publication, say.

@@ -6,6 +6,7 @@ one CRL per issuing CA at its end (docs/bulk.md)."""
 
 from django.utils.translation import gettext as _
 
+from approvals.services import approvals_holding
 from bulk.actions.base import ActionSpec, Outcome
 from bulk.choices import BulkAction, ItemStatus, Register
 from bulk.selection import revocation_reasons
@@ -13,6 +14,7 @@ from certificates.models import Certificate
 from certificates.services import (
     certificate_revoke_many,
     revocation_approval_action,
+    revocation_refuse_held,
     revocation_rule_agency,
 )
 from certificates.services.common import publish_crl_after_commit
@@ -48,14 +50,29 @@ def _describe(params: dict) -> str:
 
 
 def _run(job, ids: list[int]) -> Outcome:
+    outcome = Outcome()
+    # A certificate another request came to hold since the job was confirmed (a registration
+    # waiting for its approval) is not revoked by this job: decided on the locked rows.
+    list(
+        Certificate.objects.select_for_update(of=("self",))
+        .filter(pk__in=ids)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    held = approvals_holding(object_type="certificate", ids=ids)
+    for pk, approval in held.items():
+        outcome.failed(
+            _("Đang chờ phê duyệt theo đề nghị #%(pk)s: không thu hồi trong việc này.")
+            % {"pk": approval.pk},
+            pk,
+        )
     result = certificate_revoke_many(
-        certificate_ids=ids,
+        certificate_ids=[pk for pk in ids if pk not in held],
         by=job.requested_by,
         reason=job.params.get("reason", ""),
         note=job.reason,
         publish_crl=False,
     )
-    outcome = Outcome()
     for pk in result.revoked:
         outcome.done(_("Đã thu hồi."), pk)
     for pk, refusal in result.refused.items():
@@ -85,6 +102,7 @@ REVOKE = ActionSpec(
     run_batch=_run,
     approval=_approval,
     rule_organization=_rule_organization,
+    refuse_held=revocation_refuse_held,
     describe=_describe,
     finish=_finish,
 )

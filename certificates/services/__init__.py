@@ -37,6 +37,7 @@ from certificates.services.registered import (
     certificate_revocation_carry_out,
     certificate_revocation_register,
     revocation_approval_action,
+    revocation_refuse_held,
     revocation_rule_agency,
 )
 from certificates.services.revocation import (
@@ -72,6 +73,7 @@ __all__ = [
     "certificate_revocation_carry_out",
     "certificate_revocation_register",
     "revocation_approval_action",
+    "revocation_refuse_held",
     "revocation_rule_agency",
     "certificate_signing_material",
     "crl_current",

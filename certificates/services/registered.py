@@ -23,7 +23,12 @@ from agencies.access import scope_for
 from agencies.choices import Role
 from agencies.validators import nfc
 from approvals.choices import ApprovalAction
-from approvals.services import approval_needed_in, approval_request, approval_rule_organization
+from approvals.services import (
+    approval_needed_in,
+    approval_request,
+    approval_rule_organization,
+    approvals_refuse_holding,
+)
 from certificates.choices import RevocationReason, RevocationRequester, SubjectKind
 from certificates.exceptions import CertificateError
 from certificates.models import Certificate, RegisteredRevocation
@@ -31,6 +36,7 @@ from certificates.services.common import require_valid
 from certificates.services.revocation import certificate_revoke_batch
 from certificates.signing.files import max_pdf_bytes, open_pdf
 from portal.audit import audit_record
+from portal.errors import DomainError
 from portal.notifications import notify
 from portal.texts import text
 
@@ -111,6 +117,10 @@ def certificate_revocation_register(
         )
         registered.certificates.set(certificates)
         selected = Certificate.objects.filter(pk__in=[c.pk for c in certificates])
+        try:
+            revocation_refuse_held(selected)
+        except DomainError as refusal:
+            raise CertificateError(refusal.message, code=refusal.code) from None
         action = revocation_approval_action(selected, count=len(certificates))
         if action is not None:
             now = timezone.now()
@@ -139,6 +149,29 @@ def certificate_revocation_register(
             reason=why,
         )
     return registered
+
+
+def revocation_refuse_held(certificates: QuerySet[Certificate]) -> None:
+    """Refuse revoking `certificates` by a new bulk job or registration while one of them is
+    held by an open approval request (a job or a registration waiting for a second CA
+    operator), whatever the rules say by then (docs/approvals.md, "One open request per
+    object"): decided on the certificates locked in key order, in the caller's transaction,
+    so a request recorded at the same moment (which locks them too) is seen. Raises a
+    `DomainError` naming the certificate and the request."""
+    ids = list(
+        Certificate.objects.select_for_update(of=("self",))
+        .filter(pk__in=certificates.values("pk"))
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    approvals_refuse_holding(
+        object_type="certificate",
+        ids=ids,
+        label=lambda pk: (
+            _("Chứng thư %(serial)s")
+            % {"serial": Certificate.objects.filter(pk=pk).values_list("serial", flat=True).first()}
+        ),
+    )
 
 
 def revocation_approval_action(certificates: QuerySet[Certificate], *, count: int | None = None):

@@ -30,6 +30,7 @@ from tests.helpers import postgresql_only, sign_in, totp_code
 
 PASSWORD = "mat-khau-thu-nghiem"
 RESET = ApprovalAction.TWO_FACTOR_RESET
+BATCH = ApprovalAction.REVOKE_BATCH
 
 
 def admin(name: str, **extra):
@@ -290,7 +291,7 @@ def test_two_approvals_at_the_same_moment_run_the_action_once(people):
     assert approval.status == ApprovalStatus.DONE
 
 
-def test_a_rule_changed_in_the_admin_is_audited_with_its_reason_and_told_to_the_others(
+def test_a_rule_changed_in_the_admin_is_a_request_then_audited_with_its_reason_and_told(
     client, people
 ):
     first, second, _holder = people
@@ -306,14 +307,20 @@ def test_a_rule_changed_in_the_admin_is_audited_with_its_reason_and_told_to_the_
         },
     )
     assert response.status_code == 302, response.content.decode()[:2000]
+    assert not ApprovalRule.objects.exists()  # until another administrator approves
+    approval = Approval.objects.get(action=ApprovalAction.RULE_CHANGE)
+    assert Notification.objects.filter(user=second, subject=f"approval:{approval.pk}").exists()
+    approval_approve(approval=approval, by=second)
+    approval_run(approval_id=approval.pk)
     event = AuditEvent.objects.get(action="approval_rule.create")
     assert (event.actor, event.reason, event.after["above"]) == (
         first,
         "Sáp nhập: các đợt thu hồi lớn",
         500,
     )
-    assert Notification.objects.filter(user=second, kind="approval").exists()
-    assert not Notification.objects.filter(user=first, kind="approval").exists()
+    told = Notification.objects.filter(kind="approval", subject="approval_rule:" + BATCH)
+    assert told.filter(user=second).exists()
+    assert not told.filter(user=first).exists()
 
 
 def test_a_rule_without_a_reason_is_not_saved(client, people):

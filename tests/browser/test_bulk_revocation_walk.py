@@ -16,8 +16,8 @@ from django.db import connection
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from agencies.choices import OrgKind, Role
-from agencies.demo import DEMO_PASSWORD, enrol_demo_two_factor, load_demo
+from agencies.choices import OrgKind
+from agencies.demo import DEMO_PASSWORD, load_demo
 from agencies.models import Organization
 from bulk.choices import JobStatus
 from bulk.models import BulkJob
@@ -41,8 +41,8 @@ REASON_TEXT = "Trung tâm đã sáp nhập vào Sở Y tế; chứng thư mang t
 def world(redis_app, ca, settings):
     """The demo, an agency of Lai Châu with 300 valid certificates of the issuing CA, retired
     by a merger into the health department (its row as the merger's apply leaves a merged
-    agency: `valid_to` and `superseded_by`, orgmerge/services/apply.py), and a second CA
-    operator with the demo authenticator."""
+    agency: `valid_to` and `superseded_by`, orgmerge/services/apply.py); the demo's second
+    CA operator (`cuc.cts.2`) approves."""
     if connection.vendor == "sqlite":
         pytest.skip("the worker and the browser share a PostgreSQL database in this walk")
     settings.PORTAL_BULK_BATCH = 50  # six batches: the counts move while the page polls
@@ -56,12 +56,6 @@ def world(redis_app, ca, settings):
     Organization.objects.filter(pk=merged.pk).update(
         valid_to=timezone.localdate() - timedelta(days=1), superseded_by=successor
     )
-    ca_org = Organization.objects.get(kind=OrgKind.CA)
-    approver = f.UserFactory(
-        username=APPROVER, password=DEMO_PASSWORD, first_name="Nguyễn Thu", last_name="Hà"
-    )
-    f.MembershipFactory(user=approver, role=Role.CA_OPERATOR, organization=ca_org)
-    enrol_demo_two_factor(approver)
     serials = set(Certificate.objects.filter(pk__in=ids).values_list("serial", flat=True))
     return province, merged, ca.issuing, serials
 
