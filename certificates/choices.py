@@ -98,6 +98,13 @@ RFC5280_REASON: dict[str, str] = {
 }
 
 
+# The cases that say the key may be in other hands (RFC 5280 keyCompromise): the only ones a
+# certificate whose device was reported lost may still be revoked for (docs/domain.md §3.8).
+KEY_AT_RISK_REASONS = frozenset(
+    reason for reason, code in RFC5280_REASON.items() if code == "keyCompromise"
+)
+
+
 class CertEventKind(models.TextChoices):
     """Steps of a certificate's history, shown on its page (issued → renewed → … → revoked)."""
 

@@ -1,12 +1,23 @@
 from datetime import timedelta
 
+from django.apps import apps
 from django.db import models
-from django.db.models import BigIntegerField, Func, Q
+from django.db.models import (
+    BigIntegerField,
+    BooleanField,
+    DateTimeField,
+    Exists,
+    ExpressionWrapper,
+    Func,
+    OuterRef,
+    Q,
+)
 from django.utils import timezone
 
 from agencies.querysets import ScopedQuerySet
 from approvals.choices import OPEN_STATUSES
 from certificates.choices import SIGNATURE_KINDS, AuthorityKind, CertStatus, SubjectKind
+from devices.choices import DeviceStatus
 from portal.field_crypto import blind_index
 
 
@@ -25,8 +36,35 @@ class EpochSeconds(Func):
         return self.as_sql(compiler, connection, template=template, **extra)
 
 
+def key_at_risk(prefix: str = "") -> ExpressionWrapper:
+    """True for a certificate whose key may be in other hands and whose revocation relying
+    parties cannot see yet (docs/domain.md §3.8, "A lost device"): the device holding its
+    key was reported lost (Mẫu 09), and the certificate is still valid, or revoked but on no
+    CRL its issuer has published since. False once a CRL lists it, and for a certificate that
+    expired (it signs nothing any more and no CRL lists it). `prefix` reaches the certificate
+    through a relation (`"certificate__"` from a letter's row), in the same query."""
+    # A CRL's time is kept to the whole second, as its DER has it: one made at or after the
+    # revocation's second lists it (this_update > revoked_at - 1 s).
+    published = apps.get_model("certificates", "RevocationList").objects.filter(
+        authority=OuterRef(f"{prefix}issuer"),
+        this_update__gt=ExpressionWrapper(
+            OuterRef(f"{prefix}revoked_at") - timedelta(seconds=1), output_field=DateTimeField()
+        ),
+    )
+    unpublished = Q(**{f"{prefix}status": CertStatus.REVOKED}) & ~Exists(published)
+    return ExpressionWrapper(
+        Q(**{f"{prefix}device__status": DeviceStatus.LOST})
+        & (Q(**{f"{prefix}status": CertStatus.VALID}) | unpublished),
+        output_field=BooleanField(),
+    )
+
+
 class CertificateQuerySet(ScopedQuerySet):
     scope_people = ("person",)
+
+    def with_key_at_risk(self):
+        """Each certificate with `key_at_risk` (see `key_at_risk`), in the same query."""
+        return self.annotate(key_at_risk=key_at_risk())
 
     def valid(self):
         return self.filter(status=CertStatus.VALID, not_after__gt=timezone.now())
@@ -127,7 +165,11 @@ class CertificateQuerySet(ScopedQuerySet):
 
     def for_registry(self):
         """What the registry list shows, fetched in the same query as the rows."""
-        return self.select_related("agency", "agency__province", "device").defer("der")
+        return (
+            self.select_related("agency", "agency__province", "device")
+            .defer("der")
+            .with_key_at_risk()
+        )
 
 
 class AuthorityQuerySet(models.QuerySet):

@@ -91,9 +91,9 @@ def certificate_list(request):
 
 def _visible_certificate(request, serial: str) -> Certificate:
     return get_object_or_404(
-        Certificate.objects.visible_to(request.user).select_related(
-            "agency", "agency__province", "person", "subject_organization", "device"
-        ),
+        Certificate.objects.visible_to(request.user)
+        .select_related("agency", "agency__province", "person", "subject_organization", "device")
+        .with_key_at_risk(),
         serial=serial,
     )
 

@@ -149,7 +149,7 @@ def masked_cell(row: RequestRow, name: str, revealer: Revealer | None) -> tuple[
 # lookup and a dir() of the dict, 54 of them per row of a Mẫu 01 (docs/scale.md §12.6).
 PAGE_CELL = {
     "text": "", "html": "", "sub": "", "url": "", "mono": False, "center": False,
-    "registry": False,
+    "registry": False, "at_risk": False,
 }  # fmt: skip
 
 
@@ -172,6 +172,9 @@ def _page_cell(row: RequestRow, name: str) -> dict:
             "sub": certificate.common_name,
             "url": reverse("certificates:detail", args=[certificate.serial]),
             "mono": True,
+            # its device reported lost, its revocation not yet on a CRL (docs/domain.md §3.8;
+            # annotated by the letter's page, `certificate_key_at_risk`)
+            "at_risk": getattr(row, "certificate_key_at_risk", False),
         }
     if name == "device":
         device = row.device

@@ -48,9 +48,12 @@ class Outcome(models.TextChoices):
     REFUSED = "refused", _("Từ chối")
     DONE = "done", _("Đã thực hiện")
     FAILED = "failed", _("Lỗi khi thực hiện")
+    # The portal stopped the row: the device holding its certificate's key was reported
+    # lost, so the certificate can only be revoked (docs/domain.md §3.8); the note says so.
+    STOPPED = "stopped", _("Đã dừng")
 
 
-FINAL_OUTCOMES = {Outcome.REFUSED, Outcome.DONE}
+FINAL_OUTCOMES = {Outcome.REFUSED, Outcome.DONE, Outcome.STOPPED}
 
 
 class SimCarrier(models.TextChoices):

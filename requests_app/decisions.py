@@ -19,6 +19,7 @@ DECISION_ORDER = (
     Outcome.REFUSED,
     Outcome.DONE,
     Outcome.FAILED,
+    Outcome.STOPPED,
 )
 
 

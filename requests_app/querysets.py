@@ -24,6 +24,7 @@ from django.utils import timezone
 from agencies.access import scope_for
 from agencies.choices import OrgKind, Role
 from agencies.querysets import NOTHING, ScopedQuerySet, agency_code_q, is_whole_code
+from certificates.querysets import key_at_risk
 from portal.documents import DocumentKind
 from portal.field_crypto import blind_index
 from portal.lib.folding import folded_contains
@@ -404,6 +405,11 @@ class RequestRowQuerySet(ScopedQuerySet):
             .get()
         )
         return RowFigures.read(letter, groups)
+
+    def with_key_at_risk(self):
+        """Each row with `certificate_key_at_risk`: its certificate's device was reported
+        lost and the revocation is on no CRL yet (docs/domain.md §3.8), in the same query."""
+        return self.annotate(certificate_key_at_risk=key_at_risk("certificate__"))
 
     def with_registry(self):
         """With what a Mẫu 04–06 row shows of its certificate or device from the registry

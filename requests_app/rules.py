@@ -17,7 +17,12 @@ from django.utils.translation import gettext as _
 from agencies.models import Organization
 from agencies.querysets import find_unit
 from agencies.validators import nfc, validate_official_email
-from certificates.choices import REASONS_BY_SUBJECT_KIND, CertStatus, SubjectKind
+from certificates.choices import (
+    KEY_AT_RISK_REASONS,
+    REASONS_BY_SUBJECT_KIND,
+    CertStatus,
+    SubjectKind,
+)
 from certificates.models import Certificate
 from devices.choices import DeviceStatus
 from portal.field_crypto import blind_index
@@ -55,6 +60,8 @@ class RowFacts:
     # prepared letter asks nothing.
     letter_positions: dict[str, int] | None = None
     holders: dict[str, list] | None = None
+    # The devices reported lost among those holding the rows' certificates (§3.8).
+    lost_device_ids: frozenset[int] = frozenset()
 
 
 def row_facts(agency, certificate_ids=(), device_ids=()) -> RowFacts:
@@ -75,6 +82,11 @@ def row_facts(agency, certificate_ids=(), device_ids=()) -> RowFacts:
             .values_list("name", flat=True)
         ),
         agency_ids=frozenset(Organization.objects.within(agency.path).values_list("pk", flat=True)),
+        lost_device_ids=frozenset(
+            Certificate.objects.filter(
+                pk__in=list(certificate_ids), device__status=DeviceStatus.LOST
+            ).values_list("device_id", flat=True)
+        ),
     )
 
 
@@ -232,7 +244,9 @@ def _target_checks(row, errors, facts) -> None:
         _check_renew_change(row, errors, facts)
     elif form == FormKind.REVOKE:
         _check_revoke(row, errors, facts)
-    elif form == FormKind.RECOVER_DEVICE:
+    if form in (FormKind.RENEW_CHANGE, FormKind.REVOKE) and not errors["certificate"]:
+        _check_device_not_lost(row, errors, facts)
+    if form == FormKind.RECOVER_DEVICE:
         _check_recover(row, errors, facts)
     _check_one_open_request(row, errors, facts)
 
@@ -420,6 +434,33 @@ def _check_revoke(row, errors, facts=None) -> None:
         errors["revoke_reason"].append(
             _("Lý do thu hồi này không áp dụng cho loại thuê bao của chứng thư.")
         )
+
+
+def _check_device_not_lost(row, errors, facts=None) -> None:
+    """A certificate whose device was reported lost (Mẫu 09) can only be revoked, for a case
+    that says its key may be in other hands (docs/domain.md §3.8): no renewal, no change, no
+    revocation for another reason. Read from the loaded certificate's device (`select_related`
+    `certificate__device` where many rows are checked) or, with facts, without a query."""
+    certificate = row.certificate
+    if certificate is None or certificate.device_id is None:
+        return
+    if facts is not None:
+        lost = certificate.device_id in facts.lost_device_ids
+    else:
+        lost = certificate.device.status == DeviceStatus.LOST
+    if not lost:
+        return
+    if row.cert_request.form == FormKind.REVOKE and row.revoke_reason in KEY_AT_RISK_REASONS:
+        return
+    errors["certificate"].append(
+        _(
+            "Thiết bị lưu khóa bí mật của chứng thư %(serial)s đã được báo mất (Mẫu 09): chứng "
+            "thư chỉ còn được thu hồi với lý do “thiết bị lưu khóa bí mật bị mất”, bằng văn "
+            "bản Mẫu 05 soạn cùng biên bản; không thể gia hạn, thay đổi thông tin hay thu hồi "
+            "với lý do khác."
+        )
+        % {"serial": certificate.serial}
+    )
 
 
 def _check_recover(row, errors, facts=None) -> None:

@@ -20,6 +20,13 @@ class CertificateSerializer(serializers.ModelSerializer):
         ),
     )
     device = serializers.CharField(source="device.serial", default=None, allow_null=True)
+    key_at_risk = serializers.BooleanField(
+        read_only=True,
+        help_text=_(
+            "Thiết bị lưu khóa bí mật đã báo mất (Mẫu 09) và việc thu hồi chưa được công bố "
+            "trên CRL: khóa có nguy cơ bị lộ, không được tin chữ ký của chứng thư này."
+        ),
+    )
 
     class Meta:
         model = Certificate
@@ -38,6 +45,7 @@ class CertificateSerializer(serializers.ModelSerializer):
             "renewal_count",
             "revoked_at",
             "revocation_reason",
+            "key_at_risk",
         ]
 
 
@@ -49,4 +57,8 @@ class CertificateViewSet(viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self):
         # Newest first by the cursor's ordering (portal.api.pagination.CursorPage).
-        return Certificate.objects.visible_to(self.request.user).select_related("agency", "device")
+        return (
+            Certificate.objects.visible_to(self.request.user)
+            .select_related("agency", "device")
+            .with_key_at_risk()
+        )

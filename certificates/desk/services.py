@@ -63,9 +63,14 @@ def certificate_sha256(certificate: Certificate) -> str:
 
 def _usable_problem(certificate: Certificate, by) -> str:
     """Why `certificate` (as the registry and the CA's CRL have it now) may not sign for `by`,
-    or "" when it may: valid, within its validity, not revoked, and for a personal certificate
-    `by`'s own. An organisation certificate (a seal) is the caller's to attribute."""
-    fresh = Certificate.objects.select_related("person", "issuer").filter(pk=certificate.pk).first()
+    or "" when it may: valid, within its validity, not revoked, its key not at risk (its
+    device not reported lost), and for a personal certificate `by`'s own. An organisation certificate (a seal) is the caller's to attribute."""
+    fresh = (
+        Certificate.objects.select_related("person", "issuer")
+        .with_key_at_risk()
+        .filter(pk=certificate.pk)
+        .first()
+    )
     now = timezone.now()
     if (
         fresh is None
@@ -74,6 +79,13 @@ def _usable_problem(certificate: Certificate, by) -> str:
         or certificate_revoked_at(fresh) is not None
     ):
         return _("Chứng thư số này không còn hiệu lực hoặc đã bị thu hồi: không thể dùng để ký.")
+    if fresh.key_at_risk:
+        # The device holding its key was reported lost (docs/domain.md §3.8): whoever has it
+        # may sign, so the portal takes no signature of it while its revocation is under way.
+        return _(
+            "Thiết bị lưu khóa bí mật của chứng thư số này đã được báo mất (Mẫu 09): khóa có "
+            "nguy cơ bị lộ, không thể dùng chứng thư này để ký. Chứng thư đang chờ thu hồi."
+        )
     if fresh.subject_kind == SubjectKind.PERSON and (
         fresh.person is None or fresh.person.user_id != getattr(by, "pk", None)
     ):

@@ -180,10 +180,12 @@ def device_detail(request, pk: int):
         .order_by("-opened_at", "-pk")
     )
     # Certificates and letters are upper floors: read through the reverse relations their
-    # models declare on Device, never by importing them (docs/architecture.md §1).
+    # models declare on Device, never by importing them (docs/architecture.md §1); each
+    # certificate says whether its key is at risk (a lost device, docs/domain.md §3.8).
     certificates = list(
         device.certificates.visible_to(user)
         .only("serial", "common_name", "status", "not_before", "not_after", "device_id")
+        .with_key_at_risk()
         .order_by("-not_before", "-pk")
     )
     letters = list(

@@ -52,6 +52,7 @@ from requests_app.services.review import (
     cert_request_return,
     cert_request_send_back,
     cert_request_submit,
+    request_rows_stop,
     row_decide,
 )
 from requests_app.services.signing import letter_signed_current, letter_signed_store
@@ -64,6 +65,7 @@ from requests_app.services.verification import (
 )
 
 __all__ = [
+    "request_rows_stop",
     "CONTACT_FIELDS",
     "QueueUnavailable",
     "cert_request_accept_valid_rows",

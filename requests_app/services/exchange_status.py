@@ -84,7 +84,10 @@ def _act_on(letter: CertRequest, status: m.StatusMessage, sender, *, by, note: s
         letter.rows.update(is_open=False)
     else:
         move(letter, name, by=by, note=note, due_on=None)
-        letter.rows.update(outcome=Outcome.PENDING, outcome_note="", is_open=True)
+        # a row stopped by a lost device stays stopped (docs/domain.md §3.8)
+        letter.rows.exclude(outcome=Outcome.STOPPED).update(
+            outcome=Outcome.PENDING, outcome_note="", is_open=True
+        )
     return name
 
 

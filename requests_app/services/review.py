@@ -28,7 +28,11 @@ from requests_app.workflow import acting, move, require_reason
 
 def check_all_rows(cert_request: CertRequest) -> None:
     """Every row of the letter passes every rule (checked again at each step)."""
-    rows = list(cert_request.rows.select_related("certificate__agency", "device__agency"))
+    rows = list(
+        cert_request.rows.select_related(
+            "certificate__agency", "certificate__device", "device__agency"
+        )
+    )
     if not rows:
         raise DomainError(_("Văn bản chưa có dòng nào."), code="empty")
     problems = []
@@ -131,7 +135,11 @@ def cert_request_return(*, cert_request: CertRequest, by, note: str) -> CertRequ
     """Back to the clerk for correction, with comments; rows go back to pending."""
     with acting(cert_request, "return", by=by, note=note) as locked:
         move(locked, "return", by=by, note=note, due_on=None)
-        locked.rows.update(outcome=Outcome.PENDING, outcome_note="", is_open=True)
+        # A row stopped by a lost device stays stopped: its certificate is on the Mẫu 05
+        # that revokes it (docs/domain.md §3.8).
+        locked.rows.exclude(outcome=Outcome.STOPPED).update(
+            outcome=Outcome.PENDING, outcome_note="", is_open=True
+        )
     notify.outcome_to_clerk(locked, note=note, action="return")
     return cert_request
 
@@ -140,7 +148,7 @@ def cert_request_refuse(*, cert_request: CertRequest, by, note: str) -> CertRequ
     """Refuse the whole letter in writing, with reasons."""
     with acting(cert_request, "refuse", by=by, note=note) as locked:
         move(locked, "refuse", by=by, note=note)
-        locked.rows.exclude(outcome=Outcome.DONE).update(
+        locked.rows.exclude(outcome__in=[Outcome.DONE, Outcome.STOPPED]).update(
             outcome=Outcome.REFUSED, outcome_note=nfc(note)[:500], is_open=False
         )
     notify.outcome_to_clerk(locked, note=note)
@@ -156,7 +164,7 @@ def cert_request_cancel(*, cert_request: CertRequest, by, note: str = "") -> Cer
 
 def _check_forwardable(cert_request: CertRequest) -> None:
     check_signed(cert_request)
-    if not cert_request.rows.exclude(outcome=Outcome.REFUSED).exists():
+    if not cert_request.rows.exclude(outcome__in=[Outcome.REFUSED, Outcome.STOPPED]).exists():
         raise DomainError(
             _("Mọi dòng đều bị từ chối: hãy từ chối văn bản thay vì chuyển CA."),
             code="nothing_to_forward",
@@ -218,7 +226,7 @@ def row_decide(
     with acting(row.cert_request, "decide_rows", by=by) as locked:
         row = (
             RequestRow.objects.select_for_update(of=("self",))
-            .select_related("certificate__agency", "device__agency")
+            .select_related("certificate__agency", "certificate__device", "device__agency")
             .get(pk=row.pk, cert_request=locked)
         )
         row.cert_request = locked
@@ -244,6 +252,33 @@ def row_decide(
     return row
 
 
+def request_rows_stop(*, rows: list[RequestRow], note: str, by) -> int:
+    """Stop open rows that can no longer go on, whatever their letter's status, because the
+    device holding their certificate's key was reported lost (docs/domain.md §3.8): each row,
+    locked by the caller in this transaction, becomes "stopped" with `note` (why, shown on
+    its letter's page), is no longer open (its certificate is free for the Mẫu 05 that
+    revokes it) and is audited. A row no longer open is left alone. Returns how many
+    stopped. The letter itself does not move: its people decide what becomes of it."""
+    stopped = 0
+    note = nfc(note)[:500]
+    for row in rows:
+        if not row.is_open:
+            continue
+        before = row.outcome
+        row.outcome, row.outcome_note, row.is_open = Outcome.STOPPED, note, False
+        row.save(update_fields=["outcome", "outcome_note", "is_open"])
+        audit_record(
+            actor=by,
+            action="request_row.stop",
+            obj=row,
+            before={"outcome": before, "cert_request": row.cert_request_id},
+            after={"outcome": row.outcome},
+            reason=note,
+        )
+        stopped += 1
+    return stopped
+
+
 def cert_request_accept_valid_rows(*, cert_request: CertRequest, by) -> tuple[int, int]:
     """Bulk action: accept every pending row that passes the rules. Returns (accepted, left)."""
     accepted = left = 0
@@ -251,7 +286,7 @@ def cert_request_accept_valid_rows(*, cert_request: CertRequest, by) -> tuple[in
         rows = (
             locked.rows.filter(outcome=Outcome.PENDING)
             .select_for_update(of=("self",))
-            .select_related("certificate__agency", "device__agency")
+            .select_related("certificate__agency", "certificate__device", "device__agency")
             .order_by("position")
         )
         for row in rows:

@@ -86,6 +86,7 @@ def _row_html(
 def _rows(cert_request: CertRequest):
     return (
         cert_request.rows.with_registry()
+        .with_key_at_risk()
         .select_related(
             "certificate",
             "device",

@@ -98,6 +98,24 @@ def device_report_loss(request, pk: int):
 def _reported(request, outcome: device_flows.LossReported):
     """Say what was done and open the drafted Mẫu 05, else the Mẫu 09."""
     number = outcome.report.number
+    if outcome.stopped:
+        # Whatever else was open on the certificate or the device cannot go on (§3.8).
+        messages.warning(
+            request,
+            _(
+                "Đã dừng %(n)d dòng của đề nghị khác đang mở cho chứng thư hoặc thiết bị này "
+                "(văn bản: %(letters)s), vì thiết bị đã báo mất: mỗi dòng ghi rõ lý do."
+            )
+            % {
+                "n": len(outcome.stopped),
+                "letters": ", ".join(
+                    dict.fromkeys(
+                        row.cert_request.number or f"#{row.cert_request_id}"
+                        for row in outcome.stopped
+                    )
+                ),
+            },
+        )
     if outcome.letter is not None:
         messages.success(
             request,

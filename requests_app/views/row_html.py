@@ -182,6 +182,16 @@ class RowPrinter:
             value = conditional_escape(text)
         if cell.get("sub"):
             value = format_html('{}<br><span class="muted small">{}</span>', value, cell["sub"])
+        if cell.get("at_risk"):
+            value = format_html(
+                '{}<br><span class="badge badge-key-at-risk" data-key-at-risk title="{}">{}</span>',
+                value,
+                _(
+                    "Thiết bị lưu khóa bí mật đã báo mất (Mẫu 09) và việc thu hồi chứng thư chưa "
+                    "được công bố trên CRL: không dùng, không tin chữ ký của chứng thư này."
+                ),
+                _("Thiết bị đã báo mất – có nguy cơ lộ khóa"),
+            )
         return format_html(
             '<td{} data-column="{}" data-label="{}">{}</td>',
             mark_safe(' class="center"') if cell.get("center") else "",

@@ -201,7 +201,9 @@ def test_the_drafted_mau_05_takes_section_1_from_the_agencys_last_letter(cast, c
     assert letter.contact_name == "Nguyễn Thị Thu Hà"
 
 
-def test_a_revocation_already_under_way_still_records_the_loss(cast, ca, stock, client):
+def test_a_revocation_under_way_for_another_reason_is_stopped_and_the_loss_drafts_its_own(
+    cast, ca, stock, client
+):
     certificate, device = issue_on_token(cast)
     hand_over(cast, device)
     open_letter = letters.cert_request_create(
@@ -221,11 +223,13 @@ def test_a_revocation_already_under_way_still_records_the_loss(cast, ca, stock, 
     )
 
     report = LossReport.objects.get(device=device)
-    assert report.revocation_request_id is None
     assert Device.objects.get(pk=device.pk).status == D.LOST
-    assert CertRequest.objects.filter(form=FormKind.REVOKE).count() == 1
+    letter = CertRequest.objects.get(pk=report.revocation_request_id)
+    assert letter.pk != open_letter.pk
+    assert letter.rows.get().revoke_reason == RevocationReason.DEVICE_LOST
+    assert open_letter.rows.get().outcome == Outcome.STOPPED
     text = " ".join(str(m) for m in response.context["messages"])
-    assert "chưa soạn được văn bản thu hồi" in text
+    assert "Đã dừng 1 dòng" in text and "Mẫu 05" in text
 
 
 def test_handover_locked_recovered_through_a_mau_06_letter(cast, ca, stock, client):
