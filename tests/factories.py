@@ -1,7 +1,10 @@
 """factory_boy factories for the whole suite."""
 
 import io
+import re
+import zipfile
 from datetime import date, timedelta
+from xml.sax.saxutils import escape
 
 import factory
 from django.contrib.auth import get_user_model
@@ -202,8 +205,10 @@ def certificate_valid_for(cast, agency=None, days_left=200, **fields):
     )
 
 
-def xlsx_upload(lines, *, title_lines=(), name="danh-sach.xlsx"):
-    """An uploaded .xlsx whose first sheet has `title_lines` (one cell each) then `lines`."""
+def xlsx_upload(lines, *, title_lines=(), name="danh-sach.xlsx", cached=None):
+    """An uploaded .xlsx whose first sheet has `title_lines` (one cell each) then `lines`.
+    `cached`: coordinate → the value Excel would have stored for the formula in that cell
+    (openpyxl writes formulas without one)."""
     book = Workbook()
     sheet = book.active
     for line in title_lines:
@@ -212,7 +217,31 @@ def xlsx_upload(lines, *, title_lines=(), name="danh-sach.xlsx"):
         sheet.append(line)
     out = io.BytesIO()
     book.save(out)
-    return SimpleUploadedFile(name, out.getvalue(), content_type=XLSX_CONTENT_TYPE)
+    content = with_cached_values(out.getvalue(), cached) if cached else out.getvalue()
+    return SimpleUploadedFile(name, content, content_type=XLSX_CONTENT_TYPE)
+
+
+def with_cached_values(content: bytes, cached: dict) -> bytes:
+    """An openpyxl-written .xlsx with the formula cells of `cached` (coordinate → value)
+    carrying that computed value, as Excel and LibreOffice store it (text as t="str")."""
+    source = zipfile.ZipFile(io.BytesIO(content))
+    sheet = source.read("xl/worksheets/sheet1.xml").decode()
+    for coordinate, value in cached.items():
+        kind = ' t="str"' if isinstance(value, str) else ""
+        sheet, count = re.subn(
+            rf'<c r="{coordinate}"><f>(.*?)</f><v\s*/?>(?:</v>)?',
+            lambda m, kind=kind, value=value, coordinate=coordinate: (
+                f'<c r="{coordinate}"{kind}><f>{m.group(1)}</f><v>{escape(str(value))}</v>'
+            ),
+            sheet,
+        )
+        assert count == 1, f"no formula cell {coordinate}"
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for item in source.infolist():
+            data = sheet.encode() if item.filename == "xl/worksheets/sheet1.xml" else None
+            target.writestr(item, data if data is not None else source.read(item.filename))
+    return out.getvalue()
 
 
 def mau01_people_upload(count: int, *, name="danh-sach.xlsx"):

@@ -9,13 +9,17 @@ Uploaded PDFs are hostile: size cap first, any parser failure is a `CertificateE
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
-from django.utils.translation import gettext_noop
-from pyhanko.sign.diff_analysis import ModificationLevel
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop, ngettext
+from pyhanko.pdf_utils import generic
+from pyhanko.pdf_utils.xref import XRefSectionType
+from pyhanko.sign.diff_analysis import DEFAULT_DIFF_POLICY, DiffResult, ModificationLevel
 from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko.sign.validation.status import SignatureCoverageLevel
 from pyhanko_certvalidator import ValidationContext
@@ -41,6 +45,11 @@ KEY_AT_RISK = frozenset(
 # What a later revision may do without breaking an earlier signature: add signatures (and
 # their fields and appearances) or validation data, nothing else (docs/ca.md).
 ALLOWED_LATER_CHANGES = ModificationLevel.FORM_FILLING
+# What a revision no signature covers may do: add validation data (a DSS, document
+# time-stamps), nothing else (docs/ca.md, "Data outside the signatures").
+ALLOWED_UNSIGNED_CHANGES = ModificationLevel.LTA_UPDATES
+# The end of a revision: its startxref and the end-of-file marker, then at most one end of line.
+_REVISION_END = re.compile(rb"\s*startxref\s+(\d+)\s+%%EOF(?:\r\n|\r|\n)?")
 
 
 @dataclass(frozen=True)
@@ -61,6 +70,8 @@ class SignatureReport:
     belongs_to_agency: bool | None  # None when no agency was asked about
     problems: tuple[str, ...] = field(default=())
     timestamped: bool = False  # carries a valid signature time-stamp of a trusted authority
+    # The file holds data no signature covers (`outside_signatures`): what, in Vietnamese.
+    outside_data: str = ""
 
     @property
     def ok(self) -> bool:
@@ -120,6 +131,69 @@ def covers_document(coverage, level, docmdp_ok) -> bool:
     )
 
 
+def _last_revision_end(reader) -> int:
+    """Where the file's last revision ends as pyHanko read it: past its cross-reference section
+    (the table's trailer, or the stream object), its startxref and its end-of-file marker with
+    at most one end of line. Raises ValueError when what follows the section is not that."""
+    xrefs = reader.xrefs
+    last = xrefs.total_revisions - 1
+    info = xrefs.get_xref_container_info(last)
+    stream = reader.stream
+    stream.seek(info.end_location)
+    if info.xref_section_type == XRefSectionType.STREAM:
+        tail = stream.read()
+        closing = re.match(rb"\s*endobj", tail)
+        if closing is None:
+            raise ValueError("xref stream object not closed")
+        position = info.end_location + closing.end()
+    else:
+        tail = stream.read()
+        keyword = re.match(rb"\s*trailer", tail)
+        if keyword is None:
+            raise ValueError("no trailer after the xref table")
+        stream.seek(info.end_location + keyword.end())
+        generic.DictionaryObject.read_from_stream(stream, generic.TrailerReference(reader))
+        position = stream.tell()
+    stream.seek(position)
+    rest = stream.read()
+    end = _REVISION_END.match(rest)
+    if end is None or int(end.group(1)) != info.declared_startxref:
+        raise ValueError("the last revision does not end with its own startxref")
+    return position + end.end()
+
+
+def outside_signatures(reader, pdf: bytes) -> str:
+    """What of `pdf` no signature covers, in Vietnamese ("" when nothing): bytes after the end
+    of the last revision (its end-of-file marker and one end of line), or a revision after the
+    last signature (or document time-stamp) that does more than add validation data (pyHanko's
+    diff policy). docs/ca.md, "Data outside the signatures"."""
+    try:
+        end = _last_revision_end(reader)
+    except Exception:  # hostile input: an unreadable ending is not a covered one
+        end = None
+    if end is None:
+        return _("phần cuối tệp không phải là phần kết thúc của một phiên bản PDF")
+    if end < len(pdf):
+        return ngettext(
+            "%(n)d byte sau dấu kết thúc tệp của phiên bản cuối cùng",
+            "%(n)d byte sau dấu kết thúc tệp của phiên bản cuối cùng",
+            len(pdf) - end,
+        ) % {"n": len(pdf) - end}
+    try:  # document time-stamps included
+        last_signed = max(signature.signed_revision for signature in reader.embedded_signatures)
+    except Exception:  # hostile input (or no signature): nothing is covered
+        last_signed = -1
+    if last_signed >= reader.xrefs.total_revisions - 1:
+        return ""
+    try:
+        later = DEFAULT_DIFF_POLICY.review_file(reader, last_signed)
+    except Exception:  # hostile input: a revision pyHanko cannot review is not covered
+        later = None
+    if isinstance(later, DiffResult) and later.modification_level <= ALLOWED_UNSIGNED_CHANGES:
+        return ""
+    return _("một lần cập nhật không có chữ ký sau chữ ký cuối cùng")
+
+
 def _unreadable(embedded, index: int) -> SignatureReport:
     return SignatureReport(
         field_name=str(getattr(embedded, "field_name", "") or index),
@@ -138,7 +212,7 @@ def _unreadable(embedded, index: int) -> SignatureReport:
     )
 
 
-def _report(embedded, context: ValidationContext, agency) -> SignatureReport:
+def _report(embedded, context: ValidationContext, agency, outside: str) -> SignatureReport:
     status = outside_event_loop(
         lambda: validate_pdf_signature(
             embedded, signer_validation_context=context, ts_validation_context=context
@@ -162,7 +236,13 @@ def _report(embedded, context: ValidationContext, agency) -> SignatureReport:
         and certificate.revocation_reason in KEY_AT_RISK
     )
     intact = bool(status.intact and status.valid)
-    covers = covers_document(status.coverage, status.modification_level, status.docmdp_ok)
+    # A change pyHanko already finds beyond what a later signature may do is said as such;
+    # only a file that passes that has its data outside the signatures reported.
+    if not covers_document(status.coverage, status.modification_level, status.docmdp_ok):
+        outside = ""
+        covers = False
+    else:
+        covers = not outside
     trusted = bool(status.trusted)
     belongs = None
     if agency is not None:
@@ -170,6 +250,8 @@ def _report(embedded, context: ValidationContext, agency) -> SignatureReport:
     problems = []
     if not intact:
         problems.append(text(gettext_noop("Chữ ký bị sửa đổi")))
+    elif outside:
+        problems.append(text(gettext_noop("Tệp có dữ liệu nằm ngoài mọi phần đã ký")))
     elif not covers:
         problems.append(text(gettext_noop("Văn bản bị thay đổi sau khi ký")))
     if not trusted:
@@ -204,6 +286,7 @@ def _report(embedded, context: ValidationContext, agency) -> SignatureReport:
         belongs_to_agency=belongs,
         problems=tuple(problems),
         timestamped=timestamped,
+        outside_data=outside,
     )
 
 
@@ -223,10 +306,11 @@ def verify_pdf(
     # Revocation is judged against the signing time in `_report`, from the registry and the
     # CRL; nothing is fetched from the network while a letter is received.
     context = validation_context(material or validation_material(), revocation=False)
+    outside = outside_signatures(reader, pdf) if embedded_signatures else ""
     reports = []
     for index, embedded in enumerate(embedded_signatures):
         try:
-            reports.append(_report(embedded, context, agency))
+            reports.append(_report(embedded, context, agency, outside))
         except CertificateError:
             raise
         except Exception:  # a malformed signature is reported, not a 500

@@ -11,15 +11,17 @@ decompressing anything) must have few entries, a bounded total uncompressed size
 compression ratio, so a small file that would expand to gigabytes is refused at once. While
 streaming, the rows and columns are capped, and a cell that cannot be stored (a non-finite or
 unreadable number such as `nan`, `inf` or `1e999`, a control character, a lone surrogate, an
-overlong text, a formula without a computed value, a formula's error such as `#N/A`) becomes
-None with a problem on its row (`Row.problems`, and `Row.flaws` by column), for the importer to
-report as a per-row error: a bad cell never refuses the whole file.
+overlong text, a formula, a formula's error such as `#N/A`) becomes None with a problem on its
+row (`Row.problems`, and `Row.flaws` by column), for the importer to report as a per-row
+error: a bad cell never refuses the whole file.
 
 What real files hold (tests/portal/fixtures/xlsx/README.md): shared strings (Excel,
 LibreOffice), inline strings (other generators), numbers and dates as serials with a date
 format, numbers stored as text, formulas with their cached value (Excel and LibreOffice store
-it: that value is read, as the clerk sees it) or without one (openpyxl and scripts: reported
-as a formula, never as a blank). The sheet's XML is read by openpyxl's streaming parser with
+it) or without one (openpyxl and scripts). A formula is never read as data, cached value or
+not: its value depends on other cells (`=A1` in a position column gave the header's "STT"),
+so the cell is a problem that names it and its formula, and the clerk pastes values instead.
+The sheet's XML is read by openpyxl's streaming parser with
 `_CellParser` in front of its cell reader. A leading text-prefix character (Excel's `'`, or a
 typographic quote a word processor put in its place) is dropped from text cells.
 
@@ -37,7 +39,7 @@ from collections.abc import Iterator
 from django.utils.translation import gettext as _
 from openpyxl import Workbook, load_workbook
 from openpyxl.cell import WriteOnlyCell
-from openpyxl.utils import coordinate_to_tuple
+from openpyxl.utils import coordinate_to_tuple, get_column_letter
 from openpyxl.worksheet._reader import WorkSheetParser
 from openpyxl.xml.constants import SHEET_MAIN_NS
 
@@ -72,8 +74,6 @@ class Row(list):
         super().__init__(values)
         self.problems: list[str] = list(problems or [])
         self.flaws: dict[int, str] = {}
-        # Cells whose value is a formula's cached result: 1-based column → the formula.
-        self.formulas: dict[int, str] = {}
 
 
 class CellFlaw(str):
@@ -86,8 +86,17 @@ class BadNumber(CellFlaw):
     kind = "number"
 
 
-class FormulaWithoutValue(CellFlaw):
+class Formula(CellFlaw):
+    """A formula ("=…"), whatever value the file caches for it; `cell` is where it is (B7)."""
+
     kind = "formula"
+    cell = ""
+
+    @classmethod
+    def at(cls, text: str, *, row: int, column: int) -> "Formula":
+        formula = cls(text)
+        formula.cell = f"{get_column_letter(column)}{row}"
+        return formula
 
 
 class FormulaError(CellFlaw):
@@ -121,9 +130,9 @@ def clean(value):
 def _flaw_message(flaw: CellFlaw, column: int) -> str:
     if flaw.kind == "formula":
         return _(
-            "Cột %(col)d: ô chứa công thức (%(formula)s) chưa có giá trị tính sẵn: hãy mở tệp "
-            "bằng Excel, chép các ô rồi dán dạng giá trị (Paste Values) và tải lên lại."
-        ) % {"col": column, "formula": _shorten(flaw)}
+            "Cột %(col)d, ô %(cell)s: ô chứa công thức (%(formula)s), không phải giá trị: hãy "
+            "chép các ô rồi dán dạng giá trị (Paste Values) và tải lên lại."
+        ) % {"col": column, "cell": flaw.cell, "formula": _shorten(flaw)}
     if flaw.kind == "error":
         return _("Cột %(col)d: công thức trong ô báo lỗi %(value)s.") % {
             "col": column,
@@ -258,13 +267,12 @@ def _rows(workbook, max_col: int | None, max_rows: int) -> Iterator[tuple[int, R
         width = sheet.max_column if isinstance(sheet.max_column, int) else MAX_COLS
         max_col = min(max_col or width, MAX_COLS)
         blank_run = 0
-        for line, (values, formulas) in enumerate(_guarded(_sheet_lines(sheet, max_col)), 1):
+        for line, values in enumerate(_guarded(_sheet_lines(sheet, max_col)), 1):
             if line > max_rows:
                 raise XlsxRefused(
                     _("Tệp có hơn %(max)d dòng: hãy chia thành nhiều tệp.") % {"max": max_rows}
                 )
             cleaned = Row()
-            cleaned.formulas = formulas
             for column, value in enumerate(values, 1):
                 cleaned.append(checked(value, column, cleaned.problems, cleaned.flaws))
             if all(value is None for value in cleaned) and not cleaned.problems:
@@ -278,9 +286,8 @@ def _rows(workbook, max_col: int | None, max_rows: int) -> Iterator[tuple[int, R
         workbook.close()
 
 
-def _sheet_lines(sheet, max_col: int) -> Iterator[tuple[list, dict[int, str]]]:
-    """The sheet's lines as lists of `max_col` values (with the formulas of the cells whose
-    value is a formula's cached result), missing lines as blank ones, read by
+def _sheet_lines(sheet, max_col: int) -> Iterator[list]:
+    """The sheet's lines as lists of `max_col` values, missing lines as blank ones, read by
     `_CellParser` (openpyxl's streaming parser of a read-only sheet, which it uses the same
     way: `ReadOnlyWorksheet._cells_by_row`)."""
     workbook = sheet.parent
@@ -296,15 +303,13 @@ def _sheet_lines(sheet, max_col: int) -> Iterator[tuple[list, dict[int, str]]]:
         )
         for number, cells in parser.parse():
             while expected < number:
-                yield [None] * max_col, {}
+                yield [None] * max_col
                 expected += 1
-            values, formulas = [None] * max_col, {}
+            values = [None] * max_col
             for cell in cells:
                 if 1 <= cell["column"] <= max_col:
                     values[cell["column"] - 1] = cell["value"]
-                    if "formula" in cell:
-                        formulas[cell["column"]] = cell["formula"]
-            yield values, formulas
+            yield values
             expected = number + 1
 
 
@@ -313,8 +318,9 @@ _PARSER = None
 
 def _cell_parser():
     """openpyxl's sheet parser, with a cell reader that keeps what the plain one loses or
-    chokes on: a number it cannot read (`nan`, `inf`; `1e999` becomes inf), a formula whose
-    value was never computed (read as blank by openpyxl), a formula's error (`#N/A`)."""
+    chokes on: a number it cannot read (`nan`, `inf`; `1e999` becomes inf), a formula (read
+    as its cached value by openpyxl, or as blank when it has none), a formula's error
+    (`#N/A`)."""
     global _PARSER  # noqa: PLW0603 - built once, on first use (openpyxl is imported lazily)
     if _PARSER is not None:
         return _PARSER
@@ -370,10 +376,10 @@ def _cell_parser():
             formula = element.find(formula_tag)
             if cell["data_type"] == "e" and value is not None:
                 cell["value"] = FormulaError(str(value))
-            elif formula is not None and (value is None or value == ""):
-                cell["value"] = FormulaWithoutValue("=" + (formula.text or ""))
             elif formula is not None:
-                cell["formula"] = "=" + (formula.text or "")
+                # A shared formula's other cells carry no text, only the group's index.
+                text = formula.text or f"[{_('công thức dùng chung')}]"
+                cell["value"] = Formula.at("=" + text, row=cell["row"], column=cell["column"])
             return cell
 
     _PARSER = CellParser

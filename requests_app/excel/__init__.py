@@ -39,9 +39,9 @@ Every row is then checked with the same rules as a row typed in the browser (`ro
 unsaved `RequestRow`), plus duplicates (same ID or e-mail) within the file and against the
 letter's rows. Nothing is saved until the clerk confirms; the worker then checks the good rows
 again and `save_rows` adds them in one transaction through `rows_add_many` (in chunks), once
-per import job (`requests_app.excel.jobs`). A formula where a name should be, and a name that
-starts like one (=, +, -, @), is refused; a cell holding a formula elsewhere gives its cached
-value (what the clerk sees), or a problem when it has none.
+per import job (`requests_app.excel.jobs`). A formula in any cell, cached value or not, is
+refused with its cell and its text (`portal.lib.xlsx`), and a name that starts like one
+(=, +, -, @) is refused too.
 """
 
 from portal.lib.xlsx import MAX_BLANK_RUN, MAX_BYTES, XLSX_CONTENT_TYPE

@@ -139,7 +139,6 @@ def read_workbook(upload) -> ParsedSheet:
         width = len(LAYOUT_HEADERS[layout])
         blank_run = 0
         for line, values in rows:
-            values_row = values
             unreadable = getattr(values, "problems", [])
             values_flaws = getattr(values, "flaws", {})
             values = list(values[:width]) + [None] * (width - len(values[:width]))
@@ -160,21 +159,8 @@ def read_workbook(upload) -> ParsedSheet:
             reader = _read_mau01_row if layout == LAYOUT_MAU01 else read_ca_row
             sheet_row = reader(line, values)
             sheet_row.problems.extend(_cell_problems(layout, unreadable, values_flaws))
-            name_formula = getattr(values_row, "formulas", {}).get(2)
-            if name_formula:
-                sheet_row.problems.append(
-                    (LAYOUT_HEADERS[layout][1][0], _formula_name(name_formula))
-                )
             parsed.append(sheet_row)
     return ParsedSheet(layout=layout, rows=parsed)
-
-
-def _formula_name(formula: str) -> str:
-    shown = formula if len(formula) <= 60 else formula[:59] + "…"
-    return _(
-        "Họ và tên là một công thức (%(formula)s), không phải chữ: hãy ghi họ và tên, hoặc chép "
-        "ô rồi dán dạng giá trị (Paste Values)."
-    ) % {"formula": shown}
 
 
 def _cell_problems(layout: str, problems: list[str], flaws: dict[int, str]):

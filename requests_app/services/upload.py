@@ -69,6 +69,15 @@ def _refusal(report, agency) -> DomainError | None:
             % {"who": who},
             code="not_intact",
         )
+    if report.outside_data:
+        return DomainError(
+            _(
+                "Tệp có dữ liệu nằm ngoài mọi phần đã ký (%(what)s): không chữ ký nào bảo đảm "
+                "phần này nên tệp không được nhận. Hãy tải lên đúng tệp do phần mềm ký tạo ra."
+            )
+            % {"what": report.outside_data},
+            code="outside_signatures",
+        )
     if not report.covers_document:
         return DomainError(
             _("Tệp đã bị thay đổi sau khi %(who)s ký: chữ ký không còn bao trùm toàn bộ văn bản.")

@@ -7,6 +7,7 @@ from io import BytesIO
 
 import pytest
 import time_machine
+from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from django.utils import timezone
@@ -15,6 +16,7 @@ from pyhanko.pdf_utils.content import RawContent
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign import fields, signers
+from pyhanko.sign.validation.dss import DocumentSecurityStore
 
 from certificates import services
 from certificates.choices import RevocationReason, SubjectKind
@@ -76,6 +78,113 @@ def test_a_change_appended_after_the_signatures_is_reported(signed):
     assert all(r.intact for r in reports)
     assert [r.covers_document for r in reports] == [False, False]
     assert "Văn bản bị thay đổi sau khi ký" in verification_summary(reports)
+
+
+OUTSIDE = "Tệp có dữ liệu nằm ngoài mọi phần đã ký"
+
+
+def _unsigned_update(pdf: bytes, change) -> bytes:
+    writer = IncrementalPdfFileWriter(BytesIO(pdf))
+    change(writer)
+    out = BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def test_a_signed_file_ends_with_its_end_of_file_marker_and_one_end_of_line(signed):
+    # The boundary below: the signatures' file as the signing software wrote it is whole.
+    assert signed.endswith(b"%%EOF\n")
+    reports = verify_pdf(signed)
+
+    assert [r.outside_data for r in reports] == ["", ""]
+    assert verification_summary(reports) == "2 chữ ký hợp lệ"
+
+
+@pytest.mark.parametrize(
+    ("tail", "count"),
+    [(b"\n", 1), (b"x", 1), (b" ", 1), (b"<script>alert(1)</script>\n", 26)],
+    ids=["second-end-of-line", "one-byte", "one-space", "a-payload"],
+)
+def test_bytes_after_the_last_end_of_file_marker_are_outside_every_signature(signed, tail, count):
+    reports = verify_pdf(signed + tail)
+
+    assert all(r.intact for r in reports)
+    assert [r.covers_document for r in reports] == [False, False]
+    assert reports[0].outside_data == f"{count} byte sau dấu kết thúc tệp của phiên bản cuối cùng"
+    assert all(OUTSIDE in r.problems for r in reports)
+    assert verification_summary(reports) == OUTSIDE
+
+
+def _with_text_field(pdf: bytes) -> bytes:
+    """`pdf` with a text form field "GhiChu" on its first page (before any signature)."""
+
+    def add(writer):
+        page_ref = writer.root["/Pages"]["/Kids"][0]
+        widget = writer.add_object(
+            generic.DictionaryObject(
+                {
+                    generic.pdf_name("/Type"): generic.pdf_name("/Annot"),
+                    generic.pdf_name("/Subtype"): generic.pdf_name("/Widget"),
+                    generic.pdf_name("/FT"): generic.pdf_name("/Tx"),
+                    generic.pdf_name("/T"): generic.pdf_string("GhiChu"),
+                    generic.pdf_name("/Rect"): generic.ArrayObject(
+                        [generic.NumberObject(n) for n in (72, 72, 200, 90)]
+                    ),
+                    generic.pdf_name("/P"): page_ref,
+                }
+            )
+        )
+        page = page_ref.get_object()
+        page[generic.pdf_name("/Annots")] = generic.ArrayObject([widget])
+        writer.update_container(page)
+        writer.root[generic.pdf_name("/AcroForm")] = generic.DictionaryObject(
+            {generic.pdf_name("/Fields"): generic.ArrayObject([widget])}
+        )
+        writer.update_root()
+
+    return _unsigned_update(pdf, add)
+
+
+def test_an_unsigned_revision_filling_a_form_field_after_the_signatures_is_refused(sign_letter):
+    # Filling a form is what a later signature's revision may do; a revision nobody signed
+    # may not (pyHanko rates it form filling, above validation data).
+    signed = sign_letter(_with_text_field(minimal_pdf()))
+    assert verification_summary(verify_pdf(signed)) == "2 chữ ký hợp lệ"
+
+    def fill(writer):
+        field = writer.root["/AcroForm"]["/Fields"][0]
+        field.get_object()[generic.pdf_name("/V")] = generic.pdf_string("Đã sửa")
+        writer.update_container(field.get_object())
+
+    reports = verify_pdf(_unsigned_update(signed, fill))
+
+    assert all(r.intact for r in reports)
+    assert [r.covers_document for r in reports] == [False, False]
+    assert reports[0].outside_data == "một lần cập nhật không có chữ ký sau chữ ký cuối cùng"
+    assert verification_summary(reports) == OUTSIDE
+
+
+def test_an_unsigned_revision_adding_an_empty_signature_field_is_accepted(signed):
+    # pyHanko counts a new empty signature field with the validation data (a document
+    # time-stamp's field is one): the boundary of what an unsigned revision may do.
+    changed = _unsigned_update(
+        signed, lambda w: fields.append_signature_field(w, fields.SigFieldSpec("ChuKyThem"))
+    )
+
+    assert verification_summary(verify_pdf(changed)) == "2 chữ ký hợp lệ"
+
+
+def test_an_unsigned_revision_adding_only_validation_data_is_accepted(signed, head_certificate):
+    certificate = asn1_x509.Certificate.load(bytes(head_certificate.der))
+    changed = _unsigned_update(
+        signed,
+        lambda w: DocumentSecurityStore.supply_dss_in_writer(w, None, certs=[certificate]),
+    )
+
+    reports = verify_pdf(changed)
+
+    assert [r.outside_data for r in reports] == ["", ""]
+    assert verification_summary(reports) == "2 chữ ký hợp lệ"
 
 
 def test_a_signer_whose_certificate_was_revoked_before_signing_is_flagged(

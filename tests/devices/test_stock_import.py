@@ -22,6 +22,7 @@ from devices.services import (
     stock_rows_check,
 )
 from portal.models import AuditEvent
+from tests.factories import with_cached_values
 from tests.helpers import sign_in, stock_upload
 
 pytestmark = pytest.mark.django_db
@@ -103,6 +104,26 @@ def test_every_problem_is_reported_on_its_line():
     assert any("không hợp lệ" in m for m in problems[10])
     assert 11 not in problems
     assert problems[12] == ["Trùng số điện thoại với dòng 11."]
+
+
+@pytest.mark.parametrize("cached", [False, True], ids=["without-cached-value", "cached-value"])
+def test_a_formula_in_a_column_is_refused_on_its_line_naming_cell_and_formula(cached):
+    rows = [
+        [1, "TOKEN", '="VT"&"2600101"', None, None, None],
+        [2, "SIM", None, "8984048000123456789", "=912345000+678", "Viettel"],
+        [3, "=B3", "VT2600103", None, None, None],
+    ]
+    upload = xlsx(rows)
+    if cached:
+        values = {"C3": "VT2600101", "E4": 912345678, "B5": "TOKEN"}
+        upload = SimpleUploadedFile("kho.xlsx", with_cached_values(upload.read(), values))
+
+    parsed = read_stock_workbook(upload)
+
+    assert [r.serial for r in parsed.rows if r.line == 3] in ([], [""])
+    assert any('ô C3: ô chứa công thức (="VT"&"2600101")' in m for m in parsed.problems[3])
+    assert any("ô E4" in m and "(=912345000+678)" in m for m in parsed.problems[4])
+    assert any("ô B5" in m and "(=B3)" in m for m in parsed.problems[5])
 
 
 def test_a_file_with_one_bad_line_imports_nothing(cast):

@@ -10,6 +10,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from openpyxl import Workbook
 
 from portal.lib import xlsx
+from tests import factories
 
 
 def workbook_file(lines, name="tep.xlsx"):
@@ -27,6 +28,31 @@ def test_it_gives_each_line_with_its_excel_number_and_cleaned_values():
     with closing(xlsx.read_rows(upload)) as rows:
         lines = list(rows)
     assert lines == [(1, ["STT", "Họ tên"]), (2, [1, "Lò Văn Một"]), (3, [2, None])]
+
+
+@pytest.mark.parametrize(
+    "cached",
+    [None, {"B2": "STT", "C2": 912345678, "E2": "Lò Văn Một"}],
+    ids=["without-cached-values", "with-cached-values"],
+)
+def test_a_formula_in_any_column_is_refused_naming_its_cell_and_formula(cached):
+    upload = factories.xlsx_upload(
+        [
+            ["STT", "Chức vụ", "Điện thoại", "Ghi chú", "Họ tên"],
+            [1, "=A1", "=912345000+678", "Chuyên viên", '=PROPER("lò văn một")'],
+        ],
+        cached=cached,
+    )
+
+    with closing(xlsx.read_rows(upload)) as rows:
+        lines = dict(rows)
+
+    assert lines[2] == [1, None, None, "Chuyên viên", None]
+    assert lines[2].flaws.keys() == {2, 3, 5}
+    assert lines[2].flaws[2].startswith("Cột 2, ô B2: ô chứa công thức (=A1), không phải giá trị")
+    assert "ô C2" in lines[2].flaws[3] and "(=912345000+678)" in lines[2].flaws[3]
+    assert "ô E2" in lines[2].flaws[5] and '=PROPER("lò văn một")' in lines[2].flaws[5]
+    assert lines[2].problems == [lines[2].flaws[c] for c in (2, 3, 5)]
 
 
 def test_numbers_and_dates_stay_as_excel_stored_them():

@@ -2,7 +2,7 @@
 writes: files made by LibreOffice Calc from a CSV and from an ODS sheet
 (tests/requests_app/fixtures/xlsx/README.md says how), and openpyxl's own (inline strings,
 formulas without a computed value). Shared strings, inline strings, numbers stored as text, dates
-as serials with a date format, formulas with their cached value, a formula's error; the ID cell
+as serials with a date format, formulas (refused, cached value or not), a formula's error; the ID cell
 with separators inside the number, text-prefix quotes before a name, formulas where a name
 should be."""
 
@@ -22,6 +22,7 @@ pytestmark = pytest.mark.django_db
 FIXTURES = Path(__file__).parent / "fixtures" / "xlsx"
 HEADER = [title for title, _fragments in MAU01_HEADERS]
 NAME, ID_CELL, BIRTH = HEADER[1], HEADER[3], HEADER[2]
+EMAIL, POSITION, PHONE = HEADER[4], HEADER[7], HEADER[8]
 
 
 def _fixture(name: str) -> SimpleUploadedFile:
@@ -76,14 +77,15 @@ def test_a_libreoffice_file_from_a_csv_refuses_its_bad_cells_on_their_rows(clien
 
 
 # --- LibreOffice Calc: an ODS sheet with formulas, saved as .xlsx ------------------------------
-def test_cached_formula_values_are_read_except_where_a_name_should_be(client, cast):
+def test_every_formula_is_refused_with_its_cell_whatever_value_it_caches(client, cast):
     good, problems = _preview(client, cast, _fixture("libreoffice-formulas.xlsx"))
-    # Line 3: the ID cell made by a formula (its cached text), a date written as text.
-    assert good[3]["national_id"] == "001090005678"
-    assert good[3]["date_of_birth"] == "1991-04-06" and good[3]["sim_carrier"] == "vinaphone"
+    assert not good
+    # Line 3: the ID cell made by a formula (LibreOffice cached its text): refused, not read.
+    assert [c for c, _m in problems[3]] == [ID_CELL]
+    assert "ô D3" in problems[3][0][1] and "công thức" in problems[3][0][1]
     # Line 4: the phone a formula whose cached value is a number.
-    assert good[4]["mobile"] == "0912345603"
-    assert set(good) == {3, 4}
+    assert [c for c, _m in problems[4]] == [PHONE]
+    assert "ô I4" in problems[4][0][1] and "(=912345000+603)" in problems[4][0][1]
     # Lines 2 and 6: a name computed by =PROPER(…) or =HYPERLINK(…) is refused as a formula.
     assert [c for c, _m in problems[2]] == [NAME] and "PROPER" in problems[2][0][1]
     assert [c for c, _m in problems[6]] == [NAME] and "HYPERLINK" in problems[6][0][1]
@@ -91,16 +93,40 @@ def test_cached_formula_values_are_read_except_where_a_name_should_be(client, ca
     assert [c for c, _m in problems[5]] == [BIRTH] and "#DIV/0!" in problems[5][0][1]
 
 
-def test_the_reader_sees_shared_strings_serial_dates_and_cached_values_of_libreoffice():
+def test_the_reader_sees_shared_strings_serial_dates_and_formulas_of_libreoffice():
     with open(FIXTURES / "libreoffice-formulas.xlsx", "rb") as handle:
         upload = SimpleUploadedFile("f.xlsx", handle.read())
     lines = dict(read_rows(upload, max_col=11))
     assert lines[2][2] is not None and lines[2][2].date() == date(1990, 3, 5)
     assert lines[2][3] == "001090001234 / 01/07/2021, CCSQLHCVTTXH"  # a shared string
-    assert lines[3][3] == "0010 9000 5678 / 02/08/2021, CCSQLHCVTTXH"  # a formula's text
+    assert lines[3][3] is None and lines[3].flaws.keys() == {4}  # a formula's text
     assert lines[3][3 - 1] == "06/04/1991"  # a date typed as text stays text
-    assert lines[4][8] == 912345603 and lines[4].formulas == {9: "=912345000+603"}
+    assert lines[4][8] is None and "=912345000+603" in lines[4].flaws[9]
     assert lines[5][2] is None and lines[5].flaws.keys() == {3}
+
+
+@pytest.mark.parametrize("cached", [False, True], ids=["without-cached-value", "cached-value"])
+def test_a_formula_in_a_data_column_is_refused_not_stored_as_its_value(client, cast, cached):
+    # "=A1" in the position column: Excel caches the header's "STT", which was stored.
+    lines = [
+        HEADER,
+        _person(2, "Lò Văn An", "001090001234 / 01/07/2021, CCSQLHCVTTXH"),
+        _person(3, "Lò Văn Bình", "001090005678 / 01/07/2021, CCSQLHCVTTXH"),
+        _person(4, "Lò Văn Cường", "001090009012 / 01/07/2021, CCSQLHCVTTXH"),
+    ]
+    lines[1][7] = "=A1"
+    lines[2][8] = "=912345000+602"
+    lines[3][4] = '=CONCATENATE("nguoi4","@laichau.gov.vn")'
+    values = {"H2": "STT", "I3": 912345602, "E4": "nguoi4@laichau.gov.vn"}
+    upload = xlsx_upload(lines, cached=values if cached else None)
+
+    good, problems = _preview(client, cast, upload)
+
+    assert not good
+    assert [c for c, _m in problems[2]] == [POSITION]
+    assert "ô H2" in problems[2][0][1] and "(=A1)" in problems[2][0][1]
+    assert [c for c, _m in problems[3]] == [PHONE] and "ô I3" in problems[3][0][1]
+    assert [c for c, _m in problems[4]] == [EMAIL] and "CONCATENATE" in problems[4][0][1]
 
 
 # --- openpyxl and scripts: inline strings, formulas never computed ----------------------------

@@ -162,6 +162,24 @@ def test_one_byte_changed_in_the_signed_file_is_refused(cast, pair):
     assert_nothing_stored(letter)
 
 
+@pytest.mark.parametrize("tail", [b"x", b"\n"], ids=["one-byte", "second-end-of-line"])
+def test_bytes_appended_after_the_last_signed_revision_are_refused(cast, pair, tail):
+    letter = issued_external(cast)
+    pdf = signed_by(rendered(letter), pair, cast)
+    assert pdf.endswith(b"%%EOF\n")  # the same file without the tail is accepted (above)
+
+    error = refused(letter, pdf + tail, cast.head_a)
+
+    assert error.code == "outside_signatures"
+    assert error.message.startswith(
+        "Tệp có dữ liệu nằm ngoài mọi phần đã ký (1 byte sau dấu kết thúc tệp của phiên bản "
+        "cuối cùng): không chữ ký nào bảo đảm phần này"
+    )
+    assert_nothing_stored(letter)
+    event = AuditEvent.objects.get(action="letter_document.upload_refused")
+    assert event.after["code"] == "outside_signatures"
+
+
 def test_a_signer_of_another_agency_is_refused(cast, ca):
     letter = issued_external(cast)
     stranger = f.PersonFactory(organization=cast.agency_b, full_name="Lò Văn Khách")

@@ -23,7 +23,9 @@ def store(tmp_path_factory):
     store.certificates = {
         "nopin": stranger,
         "rsa": store.make_token("HEAD-RSA", key="rsa", key_id="a1b2c3"),
-        "ec": store.make_token("HEAD-EC", key="ec", key_id="0e0e", name="Trần Thị Phó"),
+        "ec": store.make_token(
+            "HEAD-EC", key="ec", key_id="0e0e", name="Trần Thị Phó", title="Phó Giám đốc"
+        ),
         "other_id": store.make_token(
             "HEAD-OTHER-ID", key="rsa", key_id="7777", cert_id="8888", name="Lê Văn Khác"
         ),

@@ -33,6 +33,7 @@ def main() -> None:
     parser.add_argument("--so-pin", required=True)
     parser.add_argument("--key", choices=["rsa", "ec"], default="rsa")
     parser.add_argument("--name", default="Nguyễn Văn Thủ Trưởng")
+    parser.add_argument("--title", default=None, help="the subject's title (position)")
     parser.add_argument("--key-id", default="a1b2c3")
     parser.add_argument(
         "--cert-id", default=None, help="CKA_ID of the certificate object (default: the key's)"
@@ -81,13 +82,18 @@ def main() -> None:
             )
             spki = keys.PublicKeyInfo.load(encode_ec_public_key(pub))
             algorithm = "sha256_ecdsa"
-        name = x509.Name.build(
-            {
-                "common_name": args.name,
-                "organization_name": "Sở Tài chính tỉnh Lai Châu",
-                "country_name": "VN",
-            }
-        )
+        # As the portal's CA writes a subject (docs/domain.md §8): C, L, O, OU, CN, E.
+        attributes = {
+            "country_name": "VN",
+            "locality_name": "Lai Châu",
+            "organization_name": "UBND TỈNH LAI CHÂU",
+            "organizational_unit_name": "Sở Tài chính",
+            "common_name": args.name,
+            "email_address": "thutruong@laichau.gov.vn",
+        }
+        if args.title:
+            attributes["title"] = args.title
+        name = x509.Name.build(attributes)
         now = datetime.now(UTC)
         tbs = x509.TbsCertificate(
             {

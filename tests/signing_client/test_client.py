@@ -9,9 +9,12 @@ import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.conf import settings
 from pkcs11 import TokenFlag
 from pkcs11 import exceptions as pkcs11_errors
 
+from certificates.services.system_seal import DEMO_LABEL as SYSTEM_SEAL_LABEL
+from dashboard.management.commands.runportal import demo_excluded_labels
 from portal_signing_client.page import error_text
 from portal_signing_client.tokens import error_for_login_failure
 from tests.signing_client.client_tools import (
@@ -154,6 +157,29 @@ def test_the_confirm_page_shows_what_is_signed_under_a_strict_policy(client, sto
     assert ">Hủy</button>" in html
     assert "<script" not in html
     assert "THIẾT BỊ DEMO" not in html
+
+
+@pytest.mark.parametrize(
+    ("kind", "name", "position"),
+    [("ec", "Trần Thị Phó", "Phó Giám đốc"), ("rsa", "Nguyễn Văn Thủ Trưởng", None)],
+    ids=["with-title", "without-title"],
+)
+def test_the_confirm_page_names_the_signer_position_and_agency_not_a_raw_dn(
+    client, store, kind, name, position
+):
+    _, created = accepted(client, store.certificates[kind])
+
+    html, _ = client.confirm_page(created["confirm_url"])
+
+    assert f"<dt>Người ký</dt><dd>{name}</dd>" in html
+    if position:
+        assert f"<dt>Chức vụ</dt><dd>{position}</dd>" in html
+    else:
+        assert "Chức vụ" not in html
+    assert "<dt>Cơ quan</dt><dd>Sở Tài chính, UBND TỈNH LAI CHÂU</dd>" in html
+    # The raw distinguished name (the e-mail's OID, attribute types) is shown nowhere.
+    for raw in ("1.2.840.113549", "CN=", "O=", "thutruong@laichau.gov.vn"):
+        assert raw not in html
 
 
 def test_the_document_fields_are_escaped_on_the_confirm_page(client, store):
@@ -449,6 +475,34 @@ def test_the_token_label_option_shows_only_that_token(store):
 
     assert [t["label"] for t in tokens] == ["HEAD-EC"]
     assert refused.json()["error"] == "unknown_certificate"
+
+
+def test_the_demo_client_lists_neither_the_ca_slot_nor_the_system_seal(tmp_path):
+    # The demo's token store holds the CA's HSM slot and the portal's system seal beside the
+    # signers' devices; `make run` (runportal) starts the client with the labels to leave out.
+    store = TokenStore(tmp_path)
+    ca_slot = store.make_token(settings.CA_HSM_TOKEN_LABEL, key_id="ca01", name="CA mô phỏng")
+    seal = store.make_token(SYSTEM_SEAL_LABEL, key_id="5e01", name="Cổng thông tin")
+    own = store.make_token("VT2600101", key_id="d001", name="Nguyễn Văn Thủ Trưởng")
+    excluded = demo_excluded_labels()
+    assert excluded == sorted({settings.CA_HSM_TOKEN_LABEL, SYSTEM_SEAL_LABEL})
+    client = ClientProcess(
+        store, "--demo", *(arg for label in excluded for arg in ("--exclude-label", label))
+    )
+    try:
+        tokens = client.get("/v1/status").json()["tokens"]
+        listed = client.get("/v1/certificates").json()["certificates"]
+        refused = [client.sign(der).json()["error"] for der in (ca_slot, seal)]
+        _, created = accepted(client, own)
+    finally:
+        client.stop()
+
+    assert [t["label"] for t in tokens] == ["VT2600101"]
+    assert [(c["token"], base64.b64decode(c["certificate"])) for c in listed] == [
+        ("VT2600101", own)
+    ]
+    assert refused == ["unknown_certificate", "unknown_certificate"]
+    assert created["confirm_url"]
 
 
 def test_it_listens_on_loopback_only(client):

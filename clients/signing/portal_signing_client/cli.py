@@ -51,7 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
             "Mỗi tham số có biến môi trường tương ứng (tham số dòng lệnh được ưu tiên): "
             "PORTAL_SIGNING_MODULE, PORTAL_SIGNING_ORIGINS (cách nhau bởi dấu cách hoặc dấu "
             "phẩy), PORTAL_SIGNING_PORT, PORTAL_SIGNING_HOST, PORTAL_SIGNING_TOKEN_LABEL, "
-            "PORTAL_SIGNING_DEMO. Với SoftHSM2, kho thiết bị lấy từ biến SOFTHSM2_CONF."
+            "PORTAL_SIGNING_EXCLUDE_LABELS (cách nhau bởi dấu phẩy), PORTAL_SIGNING_DEMO. Với SoftHSM2, kho thiết bị lấy từ biến SOFTHSM2_CONF."
         ),
     )
     parser.add_argument(
@@ -82,6 +82,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--token-label",
         default=env("PORTAL_SIGNING_TOKEN_LABEL") or None,
         help="chỉ dùng thiết bị có nhãn này",
+    )
+    parser.add_argument(
+        "--exclude-label",
+        action="append",
+        default=None,
+        metavar="L",
+        help="không liệt kê thiết bị có nhãn này (thiết bị không phải của người ký); lặp lại "
+        "cho nhiều nhãn",
     )
     parser.add_argument(
         "--demo",
@@ -117,6 +125,10 @@ def parse_config(argv: list[str] | None = None) -> argparse.Namespace:
         parser.error(f"địa chỉ cổng thông tin không hợp lệ: {exc}")
     if not args.origins:
         parser.error("cần ít nhất một địa chỉ cổng thông tin (--origin)")
+    excluded = args.exclude_label
+    if excluded is None:
+        excluded = os.environ.get("PORTAL_SIGNING_EXCLUDE_LABELS", "").split(",")
+    args.exclude_labels = frozenset(label.strip() for label in excluded if label.strip())
     return args
 
 
@@ -128,7 +140,9 @@ def main(argv: list[str] | None = None) -> int:
         stream=sys.stderr,
     )
     try:
-        tokens = Tokens(args.module, token_label=args.token_label)
+        tokens = Tokens(
+            args.module, token_label=args.token_label, exclude_labels=args.exclude_labels
+        )
     except Exception as exc:
         print(f"Không nạp được thư viện PKCS#11 {args.module}: {exc}", file=sys.stderr)
         return 2

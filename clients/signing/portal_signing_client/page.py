@@ -54,6 +54,8 @@ def _document(title: str, body: str, *, demo: bool) -> str:
 def confirm_page(request, *, demo: bool, error: str | None = None) -> str:
     """The page that asks for the PIN, with `error` (already Vietnamese) above the form."""
     certificate = request.certificate
+    holder = certificate.holder
+    position = f"<dt>Chức vụ</dt><dd>{escape(holder.position)}</dd>\n" if holder.position else ""
     error_html = f'<p class="error" role="alert">{escape(error)}</p>\n' if error else ""
     body = (
         "<h1>Xác nhận ký số văn bản</h1>\n"
@@ -63,7 +65,9 @@ def confirm_page(request, *, demo: bool, error: str | None = None) -> str:
         f"<dt>Số văn bản</dt><dd>{escape(request.document_number)}</dd>\n"
         f"<dt>Trích yếu</dt><dd>{escape(request.document_title)}</dd>\n"
         f'<dt>Mã băm (SHA-256)</dt><dd class="digest">{escape(_grouped_hex(request.digest))}</dd>\n'
-        f"<dt>Chứng thư số</dt><dd>{escape(certificate.subject)}</dd>\n"
+        f"<dt>Người ký</dt><dd>{escape(holder.name)}</dd>\n"
+        f"{position}"
+        f"<dt>Cơ quan</dt><dd>{escape(holder.agency)}</dd>\n"
         f"<dt>Thiết bị</dt><dd>{escape(certificate.token_label)} "
         f"(số hiệu {escape(certificate.token_serial)})</dd>\n"
         "</dl>\n"

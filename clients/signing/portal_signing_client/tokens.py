@@ -16,6 +16,7 @@ from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa, utils
+from cryptography.x509.oid import NameOID
 from pkcs11 import Attribute, KeyType, Mechanism, ObjectClass, TokenFlag
 from pkcs11 import exceptions as pkcs11_errors
 
@@ -64,11 +65,37 @@ class TokenCertificate:
         return hashlib.sha256(self.der).hexdigest()
 
     @property
-    def subject(self) -> str:
+    def holder(self) -> "Holder":
+        """Who the certificate names, in words (`Holder.of`)."""
+        return Holder.of(self.der)
+
+
+@dataclass(frozen=True)
+class Holder:
+    """A certificate subject as a person reads it: the name (CN), the position (title, when
+    the subject carries one) and the agency (its units from the lowest up, then O), never
+    the raw distinguished name."""
+
+    name: str
+    position: str
+    agency: str
+
+    @classmethod
+    def of(cls, der: bytes) -> "Holder":
         try:
-            return x509.load_der_x509_certificate(self.der).subject.rfc4514_string()
+            subject = x509.load_der_x509_certificate(der).subject
         except ValueError:
-            return ""
+            return cls(name="", position="", agency="")
+
+        def values(oid) -> list[str]:
+            return [str(a.value).strip() for a in subject.get_attributes_for_oid(oid) if a.value]
+
+        units = values(NameOID.ORGANIZATIONAL_UNIT_NAME)
+        return cls(
+            name=", ".join(values(NameOID.COMMON_NAME)),
+            position=", ".join(values(NameOID.TITLE)),
+            agency=", ".join([*reversed(units), *values(NameOID.ORGANIZATION_NAME)]),
+        )
 
 
 def retries_from_flags(flags: int) -> tuple[int | None, bool]:
@@ -119,11 +146,20 @@ def _attribute(obj, attribute, default=None):
 
 
 class Tokens:
-    """The tokens reachable through one PKCS#11 module (optionally only those with a label)."""
+    """The tokens reachable through one PKCS#11 module (optionally only those with a label),
+    but for those whose label is in `exclude_labels` (tokens on the same module that are not
+    the signer's own: a demo's CA slot and system seal)."""
 
-    def __init__(self, module_path: str, *, token_label: str | None = None):
+    def __init__(
+        self,
+        module_path: str,
+        *,
+        token_label: str | None = None,
+        exclude_labels: frozenset[str] = frozenset(),
+    ):
         self._lib = pkcs11.lib(module_path)
         self._label = token_label
+        self._excluded = frozenset(exclude_labels)
         self._lock = threading.Lock()
 
     def _present(self):
@@ -137,6 +173,8 @@ class Tokens:
                 continue
             if not token.flags & TokenFlag.TOKEN_INITIALIZED:
                 continue  # an empty slot (SoftHSM2 always offers one)
+            if token.label in self._excluded:
+                continue
             if self._label is None or token.label == self._label:
                 tokens.append(token)
         return tokens

@@ -16,7 +16,15 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
+from certificates.services.system_seal import DEMO_LABEL as SYSTEM_SEAL_LABEL
 from portal.lib.pkcs11 import softhsm_conf
+
+
+def demo_excluded_labels() -> list[str]:
+    """The demo's tokens that are nobody's desk token: the CA's HSM slot and the portal's
+    system seal share the demo's token store with the signers' devices (docs/ca.md,
+    "Signing at the signer's desk"), and the signing client must not offer them."""
+    return sorted({settings.CA_HSM_TOKEN_LABEL, SYSTEM_SEAL_LABEL})
 
 
 class Command(BaseCommand):
@@ -82,4 +90,5 @@ class Command(BaseCommand):
             python, "-m", "portal_signing_client", "--demo",
             "--module", settings.PKCS11_MODULE, "--port", str(client_port),
             *(arg for origin in sorted(origins) for arg in ("--origin", origin)),
+            *(arg for label in demo_excluded_labels() for arg in ("--exclude-label", label)),
         ]  # fmt: skip
