@@ -294,7 +294,7 @@ if REDIS_URL:
         # longest task (a 1,000-row letter, the expiry sweep: a few minutes at most). Work a
         # dead worker dropped is picked up sooner by the stall sweep below.
         "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 30 * 60),
-        # Fail fast when Redis is down: the click is told, the stall sweep queues it later.
+        # The workers' connections; tasks are sent with shorter ones (portal/lib/queueing.py).
         "socket_connect_timeout": 3,
         "socket_timeout": 10,
     }
