@@ -33,20 +33,26 @@ class RowLock:
         )
 
     def release(self) -> None:
-        self.conn.rollback()
-        self.conn.close()
+        if not self.conn.closed:
+            self.conn.rollback()
+            self.conn.close()
+
+
+def _logged_after(log, moment: float, *texts: str) -> int:
+    """How many of the process's JSON log lines after `moment` (time.time()) contain `texts`."""
+    count = 0
+    for line in log.read_text(errors="replace").splitlines():
+        if not line.startswith("{") or not all(text in line for text in texts):
+            continue
+        record = json.loads(line)
+        logged = datetime.strptime(record["time"], "%Y-%m-%d %H:%M:%S,%f").timestamp()
+        count += logged > moment
+    return count
 
 
 def _sweeps_after(log, moment: float) -> int:
-    """How many times beat sent the stall sweep after `moment` (time.time())."""
-    count = 0
-    for line in log.read_text(errors="replace").splitlines():
-        if f"Sending due task {SWEEP} " not in line or not line.startswith("{"):
-            continue
-        record = json.loads(line)
-        sent = datetime.strptime(record["time"], "%Y-%m-%d %H:%M:%S,%f").timestamp()
-        count += sent > moment
-    return count
+    """How many times beat sent the stall sweep after `moment`."""
+    return _logged_after(log, moment, f"Sending due task {SWEEP} ")
 
 
 def test_workers_and_beat_ride_out_a_broker_outage_and_carry_on(tmp_path, own_redis, cast, client):
@@ -70,13 +76,16 @@ def test_workers_and_beat_ride_out_a_broker_outage_and_carry_on(tmp_path, own_re
 
         own_redis.stop()
         time.sleep(OUTAGE_SECONDS / 2)
-        lock.release()  # the task ends, and is acknowledged, while the broker is away
+        lock.release()  # the task ends while the broker is away: its ack is lost with it
         time.sleep(OUTAGE_SECONDS / 2)
         own_redis.start()
         back = time.time()
 
         # Redis came back empty (no persistence here): the schedule is written again.
         wait_until(lambda: _sweeps_after(beat_log, back) >= 2, 60, processes.logs)
+        ran = ("cert_request_resume_stalled_task[", "] succeeded")
+        bulk_log = tmp_path / "process-1.log"
+        wait_until(lambda: _logged_after(bulk_log, back, *ran) >= 1, 30, processes.logs)
         alive = [p.poll() is None for p in (interactive, bulk, beat)]
         assert alive == [True, True, True], processes.logs()
         with producing_to(own_redis.url):
@@ -91,4 +100,5 @@ def test_workers_and_beat_ride_out_a_broker_outage_and_carry_on(tmp_path, own_re
         alive = [p.poll() is None for p in (interactive, bulk, beat)]
         assert alive == [True, True, True], processes.logs()
     finally:
+        lock.release()
         processes.stop_all()
