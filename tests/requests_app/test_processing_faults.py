@@ -266,10 +266,14 @@ def test_processing_clicked_while_the_broker_is_down_is_told_and_done_when_it_is
     sign_in(client, processor)
     url = reverse("requests_app:action", args=[letter.pk, "process"])
 
+    form = reauth_for(client)
     with producing_to(redis_server.url):  # nothing listens there yet
-        response = client.post(url, reauth_for(client))
+        started = time.monotonic()
+        response = client.post(url, form)
+        took = time.monotonic() - started
         page = client.get(reverse("requests_app:detail", args=[letter.pk])).content.decode()
 
+    assert took < 2, f"the click took {took:.1f} s"
     assert response.status_code == 302
     assert "hàng đợi xử lý tạm thời không phản hồi" in page
     letter.refresh_from_db()
