@@ -285,12 +285,16 @@ if REDIS_SENTINELS and not REDIS_URL:
     raise ImproperlyConfigured("REDIS_SENTINELS needs REDIS_URL (its database number, password)")
 if REDIS_URL:
     CELERY_BROKER_URL = broker_url(REDIS_URL, REDIS_SENTINELS)
+    # kombu's Redis transport with its outage fault fixed (portal/lib/broker_transport.py).
+    CELERY_BROKER_TRANSPORT = "portal.lib.broker_transport:" + (
+        "SentinelTransport" if REDIS_SENTINELS else "Transport"
+    )
     CELERY_BROKER_TRANSPORT_OPTIONS: dict = {
         # A task not acknowledged within this time is delivered again: longer than the
         # longest task (a 1,000-row letter, the expiry sweep: a few minutes at most). Work a
         # dead worker dropped is picked up sooner by the stall sweep below.
         "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 30 * 60),
-        # Fail fast when Redis is down: the click is told, the stall sweep queues it later.
+        # The workers' connections; tasks are sent with shorter ones (portal/lib/queueing.py).
         "socket_connect_timeout": 3,
         "socket_timeout": 10,
     }
@@ -340,7 +344,11 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_TIMEOUT = 3
+# A broker outage of any length is waited out, by a worker started during it too (every 2 s,
+# then up to every 30 s), never ended by exiting (docs/deployment.md, "A broker outage").
+CELERY_BROKER_CONNECTION_RETRY = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = beat_schedule(audit_checkpoint_minutes=AUDIT_CHECKPOINT_MINUTES)

@@ -9,6 +9,7 @@ variables, exactly as an operator would set them.
 
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -19,6 +20,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+import yaml
 from django.conf import settings
 from django.db import connection
 
@@ -83,6 +85,12 @@ def test_database_url() -> str:
     return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
+def deployed_worker_options() -> list[str]:
+    """The `--without-…` options docker-compose.yml's worker is started with."""
+    services = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
+    return re.findall(r"--without-[a-z]+", services["worker"]["command"])
+
+
 class CeleryProcesses:
     """Workers and a beat started as `celery -A … worker|beat` processes; all killed at the end."""
 
@@ -131,15 +139,26 @@ class CeleryProcesses:
         return process
 
     def worker(
-        self, pool: str = "solo", queues: tuple[str, ...] = (), children: int = 2
+        self,
+        pool: str = "solo",
+        queues: tuple[str, ...] = (),
+        children: int = 2,
+        *,
+        as_deployed: bool = False,
     ) -> subprocess.Popen:
         """A worker; `pool="prefork"` runs the tasks in `children` forked children, as
-        production; `queues`: only those (`-Q`), as a deployment's worker per kind of work."""
+        production; `queues`: only those (`-Q`), as a deployment's worker per kind of work;
+        `as_deployed`: with the `--without-…` options of docker-compose.yml's worker, no
+        others (otherwise without mingle and gossip: they cost a test a second at start)."""
         concurrency = [f"--concurrency={children}"] if pool == "prefork" else []
         only = ["-Q", ",".join(queues)] if queues else []
-        return self._spawn(
-            "worker", f"--pool={pool}", *concurrency, *only, "--without-mingle", "--without-gossip"
+        alone = (
+            deployed_worker_options() if as_deployed else ["--without-mingle", "--without-gossip"]
         )
+        # A node name of its own, as each container's host name gives it: gossip would take
+        # two workers of one name for one.
+        name = f"--hostname=worker{len(self.processes)}@%h"
+        return self._spawn("worker", f"--pool={pool}", *concurrency, *only, *alone, name)
 
     def beat(self) -> subprocess.Popen:
         return self._spawn("beat", "-s", str(self.workdir / "beat-schedule"))

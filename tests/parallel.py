@@ -68,6 +68,7 @@ LONG = (
     "tests/requests_app/test_concurrency.py",
     "tests/test_beat_schedule.py",
     "tests/test_beat_failover.py",
+    "tests/test_broker_outage.py",
     "tests/test_health.py",
     "tests/test_pgbouncer.py",
     "tests/test_queues.py",
