@@ -47,3 +47,15 @@ def test_mails_sent_or_failed_past_their_period_are_deleted_and_pending_or_fresh
     event = AuditEvent.objects.get(action="retention.delete", after__model="mailing.outgoingmail")
     assert (event.after["count"], event.reason) == (2, "PORTAL_RETENTION_MAIL_DAYS")
     assert audit_verify().ok
+
+
+def test_it_keeps_a_sent_mail_90_days_old_and_deletes_one_91_days_old(cast, settings):
+    assert settings.PORTAL_RETENTION_MAIL_DAYS == 90
+    now = timezone.now()
+    mails = {days: _mail(MailStatus.SENT, days_ago=days) for days in (90, 91)}
+    for days, mail in mails.items():
+        OutgoingMail.objects.filter(pk=mail.pk).update(created_at=now - timedelta(days=days))
+
+    assert mail_retention_sweep(now=now) == 1
+
+    assert list(OutgoingMail.objects.values_list("pk", flat=True)) == [mails[90].pk]

@@ -152,3 +152,47 @@ def test_a_second_sweep_deletes_nothing_more_and_records_nothing(cast, time_mach
 
     assert portal_retention_sweep() == {"sessions": 0, "import_jobs": 0, "export_jobs": 0}
     assert AuditEvent.objects.count() == events
+
+
+def test_it_keeps_an_export_7_days_old_and_deletes_one_8_days_old(cast, time_machine, settings):
+    assert settings.PORTAL_RETENTION_EXPORT_DAYS == 7
+    now = timezone.now()
+    jobs = {
+        days: _export(
+            cast.clerk_a, days_ago=days, time_machine=time_machine, status=ExportJob.Status.FAILED
+        )
+        for days in (7, 8)
+    }
+    for days, job in jobs.items():
+        ExportJob.objects.filter(pk=job.pk).update(finished_at=now - timedelta(days=days))
+
+    assert portal_retention_sweep(now=now)["export_jobs"] == 1
+
+    assert list(ExportJob.objects.values_list("pk", flat=True)) == [jobs[7].pk]
+
+
+def test_it_keeps_a_finished_import_30_days_old_and_deletes_one_31_days_old(cast, settings):
+    assert settings.PORTAL_RETENTION_IMPORT_DAYS == 30
+    now = timezone.now()
+    jobs = {
+        days: _import(cast.clerk_a, days_ago=0, status=ImportJob.Status.CONFIRMED)
+        for days in (30, 31)
+    }
+    for days, job in jobs.items():
+        ImportJob.objects.filter(pk=job.pk).update(finished_at=now - timedelta(days=days))
+
+    assert portal_retention_sweep(now=now)["import_jobs"] == 1
+
+    assert list(ImportJob.objects.values_list("pk", flat=True)) == [jobs[30].pk]
+
+
+def test_it_keeps_a_session_expiring_now_and_deletes_one_expired_a_second_ago(cast):
+    now = timezone.now()
+    live = Session.objects.create(session_key="c" * 32, session_data="x", expire_date=now)
+    Session.objects.create(
+        session_key="d" * 32, session_data="x", expire_date=now - timedelta(seconds=1)
+    )
+
+    assert portal_retention_sweep(now=now)["sessions"] == 1
+
+    assert list(Session.objects.values_list("session_key", flat=True)) == [live.session_key]

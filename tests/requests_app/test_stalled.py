@@ -121,3 +121,20 @@ def test_a_letter_whose_worker_holds_a_live_lease_is_not_stalled_until_that_leas
     assert queued == [letter.pk]
     letter.refresh_from_db()
     assert letter.processing_attempts == 2
+
+
+def test_the_sweep_leaves_a_letter_out_of_process_alone_however_old_its_progress(
+    cast, settings, queued
+):
+    settings.PORTAL_PROCESSING_STALL_SECONDS = 180
+    stalled = _in_process(cast, idle_seconds=600)
+    given_up = _in_process(cast, idle_seconds=600)
+    CertRequest.objects.filter(pk=given_up.pk).update(status=Status.PROCESSING_FAILED)
+    given_up.refresh_from_db()
+
+    assert services.cert_request_resume_stalled() == 1
+    assert queued == [stalled.pk]
+    after = CertRequest.objects.get(pk=given_up.pk)
+    assert (after.status, after.progress_at, after.processing_attempts) == (
+        Status.PROCESSING_FAILED, given_up.progress_at, given_up.processing_attempts,
+    )  # fmt: skip
