@@ -17,7 +17,7 @@ APT_PACKAGES := chromium fonts-liberation2 poppler-utils libnss3-tools gettext o
 # library, no server).
 RUN_APT_PACKAGES := softhsm2
 
-.PHONY: run test golden install install-test system-deps run-deps lint format messages clean
+.PHONY: mutants run test golden install install-test system-deps run-deps lint format messages clean
 
 # The signing client (clients/signing) is its own package: the demo starts it for the demo
 # heads' tokens, the tests drive it as a process.
@@ -95,3 +95,19 @@ messages: $(VENV)/.installed
 
 clean:
 	rm -rf $(VENV) var
+
+# Mutation testing of the rule modules listed in pyproject's [tool.mutmut] (docs/testing.md).
+# Not in CI: hours on two cores. A database and a Redis database of its own, so it never meets
+# `make test`; one child at a time, as the tests of one database must not run side by side.
+MUTANTS_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/portal_mutants
+MUTANTS_REDIS_URL ?= redis://127.0.0.1:6379/9
+MUTANTS_CHILDREN ?= 1
+mutants: export PYTHONPATH := $(CURDIR):$(CURDIR)/clients/signing$(if $(PYTHONPATH),:$(PYTHONPATH))
+mutants: export SECRET_KEY ?= test-secret-key
+mutants: export AUDIT_HMAC_KEY ?= mutants-audit-hmac-key-of-at-least-32-characters
+mutants: export DATABASE_URL = $(MUTANTS_DATABASE_URL)
+mutants: export REDIS_URL = $(MUTANTS_REDIS_URL)
+mutants: export PORTAL_REQUIRE_SERVICES = 1
+mutants: install-test
+	$(VENV)/bin/mutmut run --max-children $(MUTANTS_CHILDREN) $(MUTANTS) || true
+	$(VENV)/bin/python -m tests.mutants_report
