@@ -93,7 +93,7 @@ class Group:
                 str(categories[entry.category]),
                 str(entry.purpose),
                 str(bases[entry.basis]),
-                str(entry.retention),
+                entry.retention.plain,
             )
             seen.setdefault(key, []).append(label_of(self.model, entry.field))
         return [Basis(", ".join(names), *key) for key, names in seen.items()]
@@ -422,7 +422,7 @@ def subject_json(data: SubjectData) -> dict:
                 "purpose": str(entry.purpose),
                 "legal_basis": entry.basis,
                 "legal_basis_text": str(bases[entry.basis]),
-                "retention": str(entry.retention),
+                "retention": entry.retention.plain,
             }
     person = data.person
     return {

@@ -11,6 +11,7 @@ from agencies.validators import nfc
 from privacy.access import REASON_MAX
 from privacy.choices import CorrectableField, DataCategory
 from privacy.masking import masked
+from privacy.reveal import shown_in_full
 
 WHEN_FORMATS = ["%Y-%m-%dT%H:%M", "%d/%m/%Y %H:%M"]
 
@@ -147,9 +148,12 @@ class KeepMaskedMixin:
 
     kept: dict
 
-    def keep_masked(self, kept: dict[str, tuple[str, object]]) -> None:
+    def keep_masked(self, kept: dict[str, tuple[str, object]], *, in_full: bool = False) -> None:
         """`kept`: field name → (the inventory's key, the stored value). An initial value
-        equal to the stored one is dropped; one the user has just typed stays."""
+        equal to the stored one is dropped; one the user has just typed stays. `in_full`:
+        the user sees the values unmasked (`privacy.reveal.author_sees_in_full`): the
+        placeholder shows the value itself, the input stays empty all the same (a blank
+        keeps the value, so an imported ID is confirmed only by typing it)."""
         self.kept = {}
         self.initial = dict(self.initial)
         for name, (key, value) in kept.items():
@@ -159,7 +163,7 @@ class KeepMaskedMixin:
             self.kept[name] = value
             if self.initial.get(name) == value:
                 self.initial[name] = None
-            shown = masked(key, value)
+            shown = shown_in_full(value) if in_full else masked(key, value)
             field.required = False
             field.widget.attrs["placeholder"] = shown
             note = KEEP_HELP % {"value": shown}

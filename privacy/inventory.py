@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
+from django.conf import settings
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
@@ -24,13 +25,51 @@ from privacy.choices import LegalBasis as B
 
 
 @dataclass(frozen=True)
+class Retention:
+    """How long a field is kept, twice: `text` for the staff and the docs (it names the
+    settings and docs/retention.md, so it can be checked against them), `plain` for the person
+    the data is about ("Dữ liệu của tôi", docs/privacy.md §5): plain words, the periods filled
+    in from the settings when read, no setting name, no path. Without `plain` the text is
+    already plain words."""
+
+    text: Promise | str
+    plain_text: Promise | str | None = None
+
+    def __str__(self) -> str:
+        return str(self.text)
+
+    @property
+    def plain(self) -> str:
+        if self.plain_text is None:
+            return str(self.text)
+        return str(self.plain_text) % periods()
+
+
+def periods() -> dict[str, int]:
+    """The retention periods a plain text may state, as the settings have them now."""
+    return {
+        "record_years": settings.PORTAL_RETENTION_RECORD_YEARS,
+        "draft_days": settings.PORTAL_RETENTION_DRAFT_DAYS,
+        "import_days": settings.PORTAL_RETENTION_IMPORT_DAYS,
+        "export_days": settings.PORTAL_RETENTION_EXPORT_DAYS,
+        "mail_days": settings.PORTAL_RETENTION_MAIL_DAYS,
+        "import_hours": settings.PORTAL_IMPORT_KEEP_HOURS,
+        "export_hours": settings.PORTAL_EXPORT_KEEP_HOURS,
+        "idle_minutes": settings.PORTAL_SESSION_IDLE_MINUTES,
+        "max_hours": settings.PORTAL_SESSION_MAX_HOURS,
+        "cooloff_minutes": int(settings.AXES_COOLOFF_TIME.total_seconds() // 60),
+        "desk_hours": settings.PORTAL_DESK_SIGNING_KEEP_HOURS,
+    }
+
+
+@dataclass(frozen=True)
 class PersonalField:
     model: str  # the model's label, "agencies.Person"
     field: str
     category: str
     purpose: Promise | str
     basis: str
-    retention: Promise | str
+    retention: Retention
     # roles that may see the value unmasked (within their scope, docs/architecture.md §5);
     # SELF: the person the value is about
     unmasked: tuple[str, ...]
@@ -97,74 +136,157 @@ BLIND_INDEX = _(
 
 # Retention: one text per record type, true to what the sweeps do (docs/retention.md; the
 # settings in config/retention.py), or saying plainly that a record type has no rule.
-KEPT_PERSON = _(
-    "Người: sau PORTAL_RETENTION_RECORD_YEARS (10 năm) không còn gì của họ mới hơn (chứng thư, "
-    "thiết bị, văn bản, tài khoản), số định danh được thay bằng giá trị trung lập; ngày sinh, "
-    "ngày và nơi cấp giấy tờ, số di động, thư điện tử bị xóa; họ tên, chức vụ được giữ "
-    "(docs/retention.md)"
+KEPT_PERSON = Retention(
+    _(
+        "Người: sau PORTAL_RETENTION_RECORD_YEARS (10 năm) không còn gì của họ mới hơn (chứng thư, "
+        "thiết bị, văn bản, tài khoản), số định danh được thay bằng giá trị trung lập; ngày sinh, "
+        "ngày và nơi cấp giấy tờ, số di động, thư điện tử bị xóa; họ tên, chức vụ được giữ "
+        "(docs/retention.md)"
+    ),
+    _(
+        "Hồ sơ của bạn được lưu %(record_years)d năm kể từ khi không còn chứng thư, thiết bị, "
+        "văn bản hay tài khoản nào của bạn mới hơn; sau đó số định danh, ngày sinh, ngày và nơi cấp "
+        "giấy tờ, số di động, thư điện tử bị xóa; họ tên, chức vụ được giữ lại"
+    ),
 )
-KEPT_LETTER = _(
-    "Văn bản: bản nháp chưa từng gửi bị xóa PORTAL_RETENTION_DRAFT_DAYS (180 ngày) sau lần sửa "
-    "cuối; PORTAL_RETENTION_RECORD_YEARS (10 năm) sau khi văn bản kết thúc, số định danh, ngày "
-    "và nơi cấp giấy tờ, số di động, thư điện tử của người liên hệ bị xóa; họ tên, chức vụ, cơ "
-    "quan của người liên hệ và địa chỉ nhận được giữ (docs/retention.md)"
+KEPT_LETTER = Retention(
+    _(
+        "Văn bản: bản nháp chưa từng gửi bị xóa PORTAL_RETENTION_DRAFT_DAYS (180 ngày) sau lần sửa "
+        "cuối; PORTAL_RETENTION_RECORD_YEARS (10 năm) sau khi văn bản kết thúc, số định danh, ngày "
+        "và nơi cấp giấy tờ, số di động, thư điện tử của người liên hệ bị xóa; họ tên, chức vụ, cơ "
+        "quan của người liên hệ và địa chỉ nhận được giữ (docs/retention.md)"
+    ),
+    _(
+        "Văn bản nháp chưa từng gửi bị xóa %(draft_days)d ngày sau lần sửa cuối. Văn bản đã gửi "
+        "được lưu %(record_years)d năm sau khi kết thúc; sau đó số định danh, ngày và nơi cấp giấy "
+        "tờ, số di động, thư điện tử của người liên hệ bị xóa; họ tên, chức vụ, cơ quan của người "
+        "liên hệ và địa chỉ nhận được giữ lại"
+    ),
 )
-KEPT_ROW = _(
-    "Dòng văn bản: bị xóa cùng bản nháp chưa từng gửi sau PORTAL_RETENTION_DRAFT_DAYS (180 "
-    "ngày); PORTAL_RETENTION_RECORD_YEARS (10 năm) sau khi văn bản kết thúc, số định danh, ngày "
-    "sinh, ngày và nơi cấp giấy tờ, số di động, thư điện tử và giá trị mới bị xóa; họ tên, chức "
-    "vụ, cơ quan được giữ (docs/retention.md)"
+KEPT_ROW = Retention(
+    _(
+        "Dòng văn bản: bị xóa cùng bản nháp chưa từng gửi sau PORTAL_RETENTION_DRAFT_DAYS (180 "
+        "ngày); PORTAL_RETENTION_RECORD_YEARS (10 năm) sau khi văn bản kết thúc, số định danh, ngày "
+        "sinh, ngày và nơi cấp giấy tờ, số di động, thư điện tử và giá trị mới bị xóa; họ tên, chức "
+        "vụ, cơ quan được giữ (docs/retention.md)"
+    ),
+    _(
+        "Dòng của văn bản nháp chưa từng gửi bị xóa cùng văn bản %(draft_days)d ngày sau lần sửa "
+        "cuối. Dòng của văn bản đã gửi được lưu %(record_years)d năm sau khi văn bản kết thúc; sau "
+        "đó số định danh, ngày sinh, ngày và nơi cấp giấy tờ, số di động, thư điện tử và giá trị "
+        "mới bị xóa; họ tên, chức vụ, cơ quan được giữ lại"
+    ),
 )
-KEPT_WITH_LETTER = _(
-    "Giữ nguyên cùng văn bản đã gửi: không có quy tắc xóa (việc xóa thông tin định danh của văn "
-    "bản không đụng tới, docs/retention.md)"
+KEPT_WITH_LETTER = Retention(
+    _(
+        "Giữ nguyên cùng văn bản đã gửi: không có quy tắc xóa (việc xóa thông tin định danh của văn "
+        "bản không đụng tới, docs/retention.md)"
+    ),
+    _("Được lưu cùng văn bản đã gửi, không bị xóa"),
 )
-KEPT_SIGNED_LETTER = _(
-    "Giữ nguyên cùng văn bản, không có quy tắc xóa: chữ ký phải còn kiểm tra được "
-    "(docs/retention.md §4); dấu thời gian lưu trữ được gia hạn (archive_until, "
-    "CA_ARCHIVE_RENEW_DAYS)"
+KEPT_SIGNED_LETTER = Retention(
+    _(
+        "Giữ nguyên cùng văn bản, không có quy tắc xóa: chữ ký phải còn kiểm tra được "
+        "(docs/retention.md §4); dấu thời gian lưu trữ được gia hạn (archive_until, "
+        "CA_ARCHIVE_RENEW_DAYS)"
+    ),
+    _("Được lưu cùng văn bản, không bị xóa: chữ ký số trên văn bản phải luôn kiểm tra được"),
 )
-KEPT_WITH_CERT = _(
-    "Giữ nguyên cùng chứng thư số sau khi hết hạn, thu hồi, không có quy tắc xóa: chữ ký của CA "
-    "phải còn kiểm tra được (docs/retention.md §4)"
+KEPT_WITH_CERT = Retention(
+    _(
+        "Giữ nguyên cùng chứng thư số sau khi hết hạn, thu hồi, không có quy tắc xóa: chữ ký của CA "
+        "phải còn kiểm tra được (docs/retention.md §4)"
+    ),
+    _(
+        "Được lưu cùng chứng thư số, cả sau khi chứng thư hết hạn hoặc bị thu hồi, không bị xóa: "
+        "chữ ký của tổ chức cấp chứng thư phải luôn kiểm tra được"
+    ),
 )
-KEPT_WITH_DEVICE = _(
-    "Hồ sơ thiết bị là hồ sơ công vụ, giữ nguyên, không có quy tắc xóa (docs/retention.md §2); "
-    "ngày tháng của chúng giữ thời hạn PORTAL_RETENTION_RECORD_YEARS của người được nêu"
+KEPT_WITH_DEVICE = Retention(
+    _(
+        "Hồ sơ thiết bị là hồ sơ công vụ, giữ nguyên, không có quy tắc xóa (docs/retention.md §2); "
+        "ngày tháng của chúng giữ thời hạn PORTAL_RETENTION_RECORD_YEARS của người được nêu"
+    ),
+    _(
+        "Hồ sơ thiết bị là hồ sơ công vụ, được lưu giữ, không bị xóa; hồ sơ cá nhân của người được "
+        "nêu tên được lưu ít nhất %(record_years)d năm sau lần bàn giao, thu hồi thiết bị gần nhất"
+    ),
 )
-KEPT_AUDIT = _("Nhật ký chỉ ghi thêm, không xóa (chuỗi băm, docs/security.md)")
-KEPT_IMPORT = _(
-    "Tệp bị xóa khi đọc xong; việc nhập chưa xong bị hủy sau PORTAL_IMPORT_KEEP_HOURS (24 giờ); "
-    "việc nhập đã xong bị xóa PORTAL_RETENTION_IMPORT_DAYS (30 ngày) sau khi kết thúc"
+KEPT_AUDIT = Retention(
+    _("Nhật ký chỉ ghi thêm, không xóa (chuỗi băm, docs/security.md)"),
+    _("Nhật ký chỉ được ghi thêm, không bao giờ bị sửa hay xóa"),
 )
-KEPT_EXPORT = _(
-    "Tệp bị xóa PORTAL_EXPORT_KEEP_HOURS (24 giờ) sau khi yêu cầu xuất; việc xuất bị xóa "
-    "PORTAL_RETENTION_EXPORT_DAYS (7 ngày) sau đó"
+KEPT_IMPORT = Retention(
+    _(
+        "Tệp bị xóa khi đọc xong; việc nhập chưa xong bị hủy sau PORTAL_IMPORT_KEEP_HOURS (24 giờ); "
+        "việc nhập đã xong bị xóa PORTAL_RETENTION_IMPORT_DAYS (30 ngày) sau khi kết thúc"
+    ),
+    _(
+        "Tệp bị xóa ngay khi đọc xong; việc nhập chưa xong bị hủy sau %(import_hours)d giờ; việc "
+        "nhập đã xong bị xóa %(import_days)d ngày sau khi kết thúc"
+    ),
 )
-KEPT_SESSION = _(
-    "Đến khi phiên hết hạn (PORTAL_SESSION_IDLE_MINUTES, PORTAL_SESSION_MAX_HOURS), rồi bị xóa "
-    "trong đợt dọn hằng đêm"
+KEPT_EXPORT = Retention(
+    _(
+        "Tệp bị xóa PORTAL_EXPORT_KEEP_HOURS (24 giờ) sau khi yêu cầu xuất; việc xuất bị xóa "
+        "PORTAL_RETENTION_EXPORT_DAYS (7 ngày) sau đó"
+    ),
+    _(
+        "Tệp bị xóa %(export_hours)d giờ sau khi yêu cầu xuất; việc xuất bị xóa %(export_days)d "
+        "ngày sau đó"
+    ),
 )
-KEPT_LOCKOUT = _("Thời gian khóa tạm thời (PORTAL_LOGIN_COOLOFF_MINUTES), rồi được xóa")
-KEPT_SIGN_IN_LOG = _(
-    "Nhật ký đăng nhập: chưa có thời hạn xóa (dự kiến; lệnh axes_reset_logs xóa theo tuổi)"
+KEPT_SESSION = Retention(
+    _(
+        "Đến khi phiên hết hạn (PORTAL_SESSION_IDLE_MINUTES, PORTAL_SESSION_MAX_HOURS), rồi bị xóa "
+        "trong đợt dọn hằng đêm"
+    ),
+    _(
+        "Đến khi phiên đăng nhập hết hạn (sau %(idle_minutes)d phút không dùng, tối đa "
+        "%(max_hours)d giờ), rồi bị xóa trong đợt dọn hằng đêm"
+    ),
 )
-KEPT_SIGNING = _("Theo tháng thống kê: chưa có thời hạn xóa (dự kiến)")
-KEPT_MAIL = _(
-    "Bị xóa cùng các lần gửi PORTAL_RETENTION_MAIL_DAYS (90 ngày) sau khi vào hộp thư đi, khi đã "
-    "gửi, gửi lỗi hoặc bị trả về; thư còn chờ gửi được giữ"
+KEPT_LOCKOUT = Retention(
+    _("Thời gian khóa tạm thời (PORTAL_LOGIN_COOLOFF_MINUTES), rồi được xóa"),
+    _("Trong thời gian khóa tạm thời (%(cooloff_minutes)d phút), rồi bị xóa"),
 )
-KEPT_ACCOUNT = _("Suốt thời gian tài khoản tồn tại")
-KEPT_IDEMPOTENCY = _(
-    "Dùng lại được trong 24 giờ (portal.api.idempotency.TTL, docs/api.md §9); bị xóa ở yêu cầu "
-    "API kế tiếp của cùng người dùng sau đó"
+KEPT_SIGN_IN_LOG = Retention(
+    _("Nhật ký đăng nhập: chưa có thời hạn xóa (dự kiến; lệnh axes_reset_logs xóa theo tuổi)"),
+    _("Nhật ký đăng nhập: chưa có thời hạn xóa (dự kiến)"),
 )
-KEPT_DESK = _("PORTAL_DESK_SIGNING_KEEP_HOURS (24 giờ) sau khi ký xong hoặc hết hạn")
-KEPT_PLAN = _("Cùng phương án sáp nhập: chưa có thời hạn xóa (dự kiến)")
-KEPT_SIGNED = _("Cùng văn bản đã ký: chưa có thời hạn xóa (dự kiến theo quy định lưu trữ)")
-KEPT_ACCESS = _("Cùng nhật ký kiểm toán: chỉ ghi thêm, không xóa (docs/privacy.md)")
-KEPT_INCIDENT = _("Cùng hồ sơ sự cố: chưa có thời hạn xóa (dự kiến)")
-KEPT_CORRECTION = _("Cùng hồ sơ người yêu cầu: chưa có thời hạn xóa (dự kiến)")
+KEPT_SIGNING = Retention(_("Theo tháng thống kê: chưa có thời hạn xóa (dự kiến)"))
+KEPT_MAIL = Retention(
+    _(
+        "Bị xóa cùng các lần gửi PORTAL_RETENTION_MAIL_DAYS (90 ngày) sau khi vào hộp thư đi, khi đã "
+        "gửi, gửi lỗi hoặc bị trả về; thư còn chờ gửi được giữ"
+    ),
+    _(
+        "Bị xóa %(mail_days)d ngày sau khi vào hộp thư đi, khi đã gửi, gửi lỗi hoặc bị trả về; thư "
+        "còn chờ gửi được giữ"
+    ),
+)
+KEPT_ACCOUNT = Retention(_("Suốt thời gian tài khoản tồn tại"))
+KEPT_IDEMPOTENCY = Retention(
+    _(
+        "Dùng lại được trong 24 giờ (portal.api.idempotency.TTL, docs/api.md §9); bị xóa ở yêu cầu "
+        "API kế tiếp của cùng người dùng sau đó"
+    ),
+    _("Dùng lại được trong 24 giờ, rồi bị xóa"),
+)
+KEPT_DESK = Retention(
+    _("PORTAL_DESK_SIGNING_KEEP_HOURS (24 giờ) sau khi ký xong hoặc hết hạn"),
+    _("%(desk_hours)d giờ sau khi ký xong hoặc hết hạn, rồi bị xóa"),
+)
+KEPT_PLAN = Retention(_("Cùng phương án sáp nhập: chưa có thời hạn xóa (dự kiến)"))
+KEPT_SIGNED = Retention(
+    _("Cùng văn bản đã ký: chưa có thời hạn xóa (dự kiến theo quy định lưu trữ)")
+)
+KEPT_ACCESS = Retention(
+    _("Cùng nhật ký kiểm toán: chỉ ghi thêm, không xóa (docs/privacy.md)"),
+    _("Cùng nhật ký kiểm toán: chỉ được ghi thêm, không bị xóa"),
+)
+KEPT_INCIDENT = Retention(_("Cùng hồ sơ sự cố: chưa có thời hạn xóa (dự kiến)"))
+KEPT_CORRECTION = Retention(_("Cùng hồ sơ người yêu cầu: chưa có thời hạn xóa (dự kiến)"))
 
 
 def declare(model, fields, category, purpose, basis, retention, unmasked):

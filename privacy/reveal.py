@@ -10,6 +10,10 @@ value, never cached (`privacy.views.reveal`).
 `privacy` sits below the apps whose records hold these values and imports none of them: each
 app registers its models in its AppConfig.ready() (`reveal_register`), with how a user's
 scope reads them (`visible_to`) and whose data a record holds; the one view reads this table.
+
+One exception to the masks, decided here only (`author_sees_in_full`): the author of a draft
+sees its values in full while it is their draft, to proofread what they typed; nothing is
+logged, as they typed it. Whose draft a record is says the owning app (`draft_author`).
 """
 
 from collections.abc import Callable
@@ -37,19 +41,42 @@ class Target:
     subject: Callable[[object], Subject]
     # the path of the organisation the record belongs to (`may_unmask`'s `org_path`)
     org_path: Callable[[object], str | None]
+    # the id of the user whose draft the record is, None once it is no draft
+    draft_author: Callable[[object], int | None] = lambda obj: None
 
 
 _TARGETS: dict[str, Target] = {}
 
 
 def reveal_register(
-    model, *, org_path: Callable, visible: Callable | None = None, subject=Subject.of
+    model,
+    *,
+    org_path: Callable,
+    visible: Callable | None = None,
+    subject=Subject.of,
+    draft_author: Callable | None = None,
 ) -> None:
     """Let pages reveal the masked fields of `model` (called from the owning app's
     AppConfig.ready()); `visible` defaults to `model.objects.visible_to`; `org_path(obj)` is
-    the path of the organisation the record belongs to."""
+    the path of the organisation the record belongs to; `draft_author(obj)` the id of the
+    user whose draft it is, None when it is no draft (`author_sees_in_full`)."""
     label = model._meta.label
-    _TARGETS[label] = Target(label, visible or model.objects.visible_to, subject, org_path)
+    target = Target(label, visible or model.objects.visible_to, subject, org_path)
+    if draft_author is not None:
+        target = Target(label, target.visible, subject, org_path, draft_author)
+    _TARGETS[label] = target
+
+
+def author_sees_in_full(user, obj) -> bool:
+    """The masking policy's one exception (docs/privacy.md §6): the author of a draft sees
+    its values unmasked while it is their draft (its status draft and they its drafter), to
+    proofread what they typed. Everybody else, and the author once it is submitted, sees the
+    masks (and may reveal as any reader)."""
+    target = _TARGETS.get(obj._meta.label) if obj is not None else None
+    if target is None or not getattr(user, "is_authenticated", False):
+        return False
+    author = target.draft_author(obj)
+    return author is not None and author == user.pk
 
 
 def reveal_target(label: str) -> Target | None:
@@ -124,6 +151,10 @@ class Revealer:
             self._may[(key, own)] = decided
         return decided
 
+    def in_full(self, obj) -> bool:
+        """Whether the record's masked values are shown unmasked (`author_sees_in_full`)."""
+        return author_sees_in_full(self.user, obj)
+
     def url(self, key: str, pk: int) -> str:
         template = self._urls.get(key)
         if template is None:
@@ -148,6 +179,8 @@ class Revealer:
         value = getattr(obj, field)
         if not is_masked(key):
             return value
+        if self.in_full(obj):
+            return shown_in_full(value)
         target = _TARGETS.get(obj._meta.label)
         person_id = target.subject(obj).person_id if target else None
         return self.html(key, value, pk=obj.pk, subject_person_id=person_id)

@@ -40,10 +40,15 @@ class RequestsAppConfig(AppConfig):
         from privacy.reveal import reveal_register
         from requests_app.models import CertRequest, RequestRow
 
-        reveal_register(RequestRow, org_path=lambda row: row.cert_request.agency.path)
+        reveal_register(
+            RequestRow,
+            org_path=lambda row: row.cert_request.agency.path,
+            draft_author=lambda row: row.cert_request.draft_author_id,
+        )
         reveal_register(
             CertRequest,
             org_path=lambda letter: letter.agency.path,
             subject=lambda letter: Subject(None, letter.contact_national_id_index or ""),
+            draft_author=lambda letter: letter.draft_author_id,
         )
         reveal_register(Person, org_path=lambda person: person.organization.path)

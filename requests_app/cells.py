@@ -142,6 +142,8 @@ def masked_cell(row: RequestRow, name: str, revealer: Revealer | None) -> tuple[
         return "", ""
     if revealer is None:
         return masked(key, value), ""
+    if name not in MASKED_REGISTRY and revealer.in_full(row):
+        return value_text(row, name), ""  # the author's own draft (docs/privacy.md §6)
     return masked(key, value), revealer.html(key, value, pk=pk, subject_person_id=subject)
 
 

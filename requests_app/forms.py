@@ -21,6 +21,7 @@ from certificates.models import Certificate
 from devices.models import Device
 from privacy.forms import KeepMaskedMixin
 from privacy.masking import masked
+from privacy.reveal import author_sees_in_full
 from requests_app.cells import MASKED_COLUMNS, MASKED_REGISTRY, registry_text
 from requests_app.choices import ChangeField, FormKind
 from requests_app.columns import FORM_COLUMNS, REGISTRY_COLUMNS, REQUIRED_COLUMNS
@@ -145,7 +146,7 @@ class ContactForm(KeepMaskedMixin, forms.ModelForm):
             "recipients": forms.Textarea(attrs={"rows": 3}),
         }
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
         kind = self.instance.form
         keep = CONTACT_FIELDS_BY_KIND.get(kind, CONTACT_FIELDS_BY_KIND["default"])
@@ -164,7 +165,8 @@ class ContactForm(KeepMaskedMixin, forms.ModelForm):
             {
                 name: (f"requests_app.CertRequest.{name}", getattr(self.instance, name))
                 for name in CONTACT_MASKED
-            }
+            },
+            in_full=user is not None and author_sees_in_full(user, self.instance),
         )
 
 
@@ -275,7 +277,10 @@ class RowForm(KeepMaskedMixin, forms.Form):
                 name: (f"{label}.{name}", getattr(kept_from, name))
                 for name in self.columns
                 if name in MASKED_COLUMNS and kept_from is not None
-            }
+            },
+            # the draft's own row: its author sees what they typed; a picked person's values
+            # are the registry's, masked for everyone
+            in_full=isinstance(kept_from, RequestRow) and author_sees_in_full(user, kept_from),
         )
 
     def _add_registry_fields(self, chosen) -> None:

@@ -188,6 +188,12 @@ class CertRequest(ChoiceLabels, models.Model):
         return [name for name in required if not getattr(self, name)]
 
     @property
+    def draft_author_id(self) -> int | None:
+        """The user whose draft this is (its drafter while it is a draft), None once it is
+        submitted: they see its values unmasked (docs/privacy.md §6)."""
+        return self.created_by_id if self.status == Status.DRAFT else None
+
+    @property
     def is_stalled(self) -> bool:
         """In process with no sign of life within PORTAL_PROCESSING_STALL_SECONDS, and no
         worker holding a live lease on it (docs/processing.md §4.5)."""

@@ -31,6 +31,7 @@ urlpatterns = [
     path("van-ban/<int:pk>/xuat-excel/day-du/", drafting.excel_export_full, name="export_full"),
     path("van-ban/mau-nhap-excel/<str:layout>/", drafting.excel_template, name="import_template"),
     path("van-ban/<int:pk>/ban-da-ky/", upload.letter_signed_upload, name="signed_upload"),
+    path("van-ban/<int:pk>/ky/trang-thai/", upload.letter_signing_state, name="signing_state"),
     # The head's "Ký" at their own desk, through the signing client (requests_app/views/desk.py).
     path("ky-tai-may/cho/", desk.desk_wait, name="desk_wait"),
     path("van-ban/<int:pk>/ky-tai-may/chuan-bi/", desk.letter_desk_prepare, name="desk_prepare"),

@@ -225,6 +225,8 @@ ROUTES: dict[str, Route] = {
     "requests_app:export_full": R(LETTER, "login 200 403 404 404 404 404 404", 6),
     "requests_app:import_template": R(at("mau01"), "login 200 200 200 200 200 200 200", 4),
     "requests_app:signed_upload": R(LETTER, "login 200 200 404 404 404 404 404", 5, post=True),
+    # the signing part polled while the PDF is rendered (a draft: nobody signs it yet)
+    "requests_app:signing_state": R(LETTER, "login 403 403 404 404 404 404 404", 6),
     "requests_app:desk_wait": R(None, "login 200 200 200 200 200 200 200", 4),
     "requests_app:desk_prepare": R(LETTER, "login 403 400 404 404 404 404 404", 9, post=True),
     "requests_app:desk_complete": R(LETTER, "login 400 400 404 404 404 404 404", 5, post=True),

@@ -35,10 +35,9 @@ from requests_app.lifecycle import ACTIONS, BUTTONS
 from requests_app.models import CertRequest, RequestRow
 from requests_app.permissions import allowed_actions, require
 from requests_app.row_pages import row_address, row_page
-from requests_app.views.desk import desk_signing_context
 from requests_app.views.documents import signatures_context
 from requests_app.views.row_html import RowPrinter
-from requests_app.views.upload import signed_upload_context
+from requests_app.views.upload import signing_context
 
 
 class ActionForm(ReauthForm):
@@ -172,8 +171,7 @@ def cert_request_detail(request, pk: int):
         **signatures_context(cert_request, documents),
         "today": today,
         **_actions_context(cert_request, actions, figures),
-        **signed_upload_context(cert_request, actions),
-        **desk_signing_context(request, cert_request, actions),
+        **signing_context(request, cert_request, actions),
         # the e-mails to the receiving office (docs/mail.md), written once a version is signed:
         # no query for the letters that have none
         "letter_mails": _mails(request, cert_request, documents),

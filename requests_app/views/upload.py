@@ -11,14 +11,15 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods
 
 from portal.documents import DocumentKind
 from portal.errors import DomainError
 from requests_app import services
 from requests_app.lifecycle import ACTIONS
 from requests_app.models import CertRequest
-from requests_app.permissions import may
+from requests_app.permissions import allowed_actions, may
+from requests_app.views.desk import desk_signing_context
 
 
 class SignedUploadForm(forms.Form):
@@ -46,6 +47,43 @@ def signed_upload_context(cert_request: CertRequest, actions: set[str]) -> dict:
     if "upload_signed" not in actions:
         return {"signed_upload": None}
     return {"signed_upload": _context(cert_request, SignedUploadForm())}
+
+
+def signing_context(request, cert_request: CertRequest, actions: set[str]) -> dict:
+    """The head's signing part of the letter's page (templates/requests_app/partials/
+    _letter_signing.html): "Ký" and the upload once the unsigned PDF exists (rendered by a
+    worker after "Cấp số và ký"); until then a status that polls itself (docs/domain.md §9)."""
+    context = signed_upload_context(cert_request, actions)
+    upload = context["signed_upload"]
+    return {
+        **context,
+        **desk_signing_context(request, cert_request, actions),
+        "signing_ready": bool(upload and upload["unsigned"]),
+    }
+
+
+@login_required
+@require_GET
+def letter_signing_state(request, pk: int):
+    """The signing part alone, polled by the letter's page while the PDF is being rendered:
+    the "Ký" button once it exists. A letter no longer waiting for the user's signature
+    (signed, sent back) reloads the polling page once (htmx), else answers 403."""
+    cert_request = get_object_or_404(
+        CertRequest.objects.visible_to(request.user).select_related("agency__province"), pk=pk
+    )
+    context = {
+        "cert_request": cert_request,
+        **signing_context(request, cert_request, allowed_actions(request.user, cert_request)),
+    }
+    if context["signed_upload"] is None:
+        if not request.htmx:
+            raise PermissionDenied
+        response = render(request, "requests_app/partials/_letter_signing.html", context)
+        response["HX-Refresh"] = "true"
+        return response
+    return render(
+        request, "requests_app/partials/_letter_signing.html", {**context, "oob_pending": True}
+    )
 
 
 @login_required

@@ -191,4 +191,15 @@
     return; // without scripts the upload below stays the way to send the signed letter
   }
   document.querySelectorAll("[data-desk-signing]").forEach(setup);
+  // A block htmx swaps in later (the letter's page, once its PDF is rendered).
+  document.addEventListener("htmx:load", function (event) {
+    var root = event.detail.elt;
+    if (!(root instanceof Element)) {
+      return;
+    }
+    if (root.matches("[data-desk-signing]")) {
+      setup(root);
+    }
+    root.querySelectorAll("[data-desk-signing]").forEach(setup);
+  });
 })();

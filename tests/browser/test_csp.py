@@ -207,3 +207,60 @@ def test_the_django_admin_raises_no_csp_violation(demo, watched, live_server, sc
     page.wait_for_load_state("networkidle")
     screenshot(page, "csp-admin-user")
     assert problems(page) == []
+
+
+# What a browser extension (a password manager, a spell checker) or the browser's own tools
+# leave on a page's inputs: a style attribute, set through the CSSOM (which CSP allows). htmx
+# must not copy it onto the fragment it swaps in (`attributesToSettle`, templates/base.html):
+# a style attribute written by setAttribute is an inline style the policy blocks.
+MARK_INPUTS = """
+document.querySelectorAll("input, textarea, select").forEach(function (field) {
+  field.style.backgroundImage = "none";
+});
+"""
+
+
+def test_the_row_editor_raises_no_csp_violation_while_rows_are_edited(
+    demo, watched, live_server, screenshot
+):
+    """The draft editor's htmx fragments (a row's edit form, the person picker, the row saved,
+    the edit cancelled, the add form cleared and a row added) swap in without one violation,
+    even where the browser has put a style on the inputs: every style is in the static CSS,
+    htmx injects none (`includeIndicatorStyles`) and copies none (`attributesToSettle`)."""
+    draft = demo["draft"]
+    page = watched(CLERK)
+    visit(page, f"{live_server.url}/van-ban/{draft.pk}/soan/")
+    body = page.locator("#rows-body")
+    row_id = body.locator("tr").first.get_attribute("id")
+    row = page.locator(f"#{row_id}")
+    editing = page.locator(f"#{row_id}.row-editing")
+
+    row.get_by_role("link", name="Sửa").click()
+    expect(editing).to_be_visible()
+    page.evaluate(MARK_INPUTS)
+    with page.expect_response(lambda r: "/chon/" in r.url):
+        editing.get_by_role("searchbox").fill("Lò")
+    page.wait_for_load_state("networkidle")
+    assert problems(page) == []
+    with page.expect_response(lambda r: r.request.method == "POST"):
+        editing.get_by_role("button", name="Lưu dòng").click()
+    expect(editing).to_have_count(0)
+    assert problems(page) == []
+
+    row.get_by_role("link", name="Sửa").click()
+    expect(editing).to_be_visible()
+    page.evaluate(MARK_INPUTS)
+    row.get_by_role("link", name="Hủy").click()
+    expect(editing).to_have_count(0)
+    assert problems(page) == []
+
+    page.evaluate(MARK_INPUTS)
+    with page.expect_response(lambda r: r.request.method == "GET" and "them" in r.url):
+        page.locator("#row-add").get_by_role("link", name="Xóa trắng").click()
+    page.wait_for_load_state("networkidle")
+    page.evaluate(MARK_INPUTS)
+    with page.expect_response(lambda r: r.request.method == "POST"):
+        page.locator("#row-add").get_by_role("button", name="Thêm dòng vào bảng").click()
+    page.wait_for_load_state("networkidle")
+    screenshot(page, "csp-row-editor")
+    assert problems(page) == []

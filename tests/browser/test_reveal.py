@@ -1,5 +1,5 @@
-"""In a real browser (docs/privacy.md §masking): the clerk's letter page shows the row's ID
-number masked; "Hiện" opens the reason's form in place, the reason reveals the number and the
+"""In a real browser (docs/privacy.md §masking): the clerk's submitted letter shows the row's ID
+number masked (a draft shows its author the values, §6); "Hiện" opens the reason's form in place, the reason reveals the number and the
 access is recorded; the agency head sees the same page without the control; and without
 JavaScript the same link leads to a page with the form and back.
 
@@ -34,6 +34,7 @@ def letter():
         agency=finance, form=FormKind.ISSUE_PERSON, by=clerk, **f.LETTER_CONTACT
     )
     f.letter_row_add(letter, clerk, national_id=ROW_ID)
+    services.cert_request_submit(cert_request=letter, by=clerk)
     return letter
 
 

@@ -12,6 +12,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from agencies.choices import Role
 from devices.choices import Carrier, DeviceKind, DeviceStatus
 from privacy.access import Subject
 from privacy.choices import AccessChannel
@@ -85,9 +86,15 @@ def world(cast):
         issued_on=timezone.localdate(),
         forwarded_at=timezone.now(),
     )
-    draft = f.letter_draft(cast)
+    # The draft is another clerk's of agency A: its author sees it unmasked (docs/privacy.md
+    # §6), the matrix's clerk is a colleague, who sees the masks.
+    author = f.UserFactory(username="clerk_a_author")
+    f.MembershipFactory(user=author, role=Role.AGENCY_CLERK, organization=cast.agency_a)
+    draft = services.cert_request_create(
+        agency=cast.agency_a, form=FormKind.ISSUE_PERSON, by=author, **f.LETTER_CONTACT
+    )
     draft_row = f.letter_row_add(
-        draft, cast.clerk_a, national_id=ROW_ID, date_of_birth=ROW_BORN, mobile=ROW_MOBILE
+        draft, author, national_id=ROW_ID, date_of_birth=ROW_BORN, mobile=ROW_MOBILE
     )
     sim = f.DeviceFactory(
         agency=cast.agency_a,
@@ -245,6 +252,52 @@ def test_a_page_shows_personal_data_masked_and_offers_the_reveal_only_to_who_may
     drawn = {name for name in links if f'hx-get="{reveal_links(world)[name]}"' in html}
     may = response.status_code == 200 and persona in REVEALERS | also
     assert drawn == (set(links) if may else set())
+
+
+DRAFT_PAGES = ["editor", "editor_row", "row_edit_form"]
+DRAFT_CONTACT = {"contact_mobile": DRAFT_MOBILE}
+
+
+def draft_html(client, world, user, page) -> str:
+    url, headers, _method = PAGES[page][0](world)
+    sign_in(client, user)
+    response = client.get(url, **headers)
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+@pytest.mark.parametrize("page", DRAFT_PAGES)
+def test_the_author_of_a_draft_sees_what_they_typed_unmasked(client, world, page):
+    """Proofreading one's own draft needs no reveal: no mask, no "Hiện", nothing logged."""
+    html = draft_html(client, world, world["author"], page)
+    for value, shown in VALUES["draft_values"].items():
+        assert full_forms(value)[0] in html, f"{value} not in full on {page}"
+        assert shown not in html, f"{shown} still masked on {page}"
+    assert reveal_links(world)["draft_row"] not in html
+    if page == "editor":  # section 1, the contact they typed
+        assert DRAFT_MOBILE in html and mask_phone(DRAFT_MOBILE) not in html
+    assert not Access.objects.exists()
+
+
+@pytest.mark.parametrize("page", DRAFT_PAGES)
+def test_another_clerk_of_the_agency_sees_the_draft_masked(client, world, page):
+    html = draft_html(client, world, world["cast"].clerk_a, page)
+    for value, shown in VALUES["draft_values"].items():
+        assert full_forms(value)[0] not in html, f"{value} in full on {page}"
+        assert shown in html, f"{shown} not masked on {page}"
+
+
+def test_the_author_sees_the_masks_once_the_draft_is_submitted(client, world):
+    draft, author = world["draft"], world["author"]
+    services.cert_request_submit(cert_request=draft, by=author)
+    draft.refresh_from_db()
+    assert draft.status == Status.AWAITING_HEAD
+    sign_in(client, author)
+    html = client.get(reverse("requests_app:detail", args=[draft.pk])).content.decode()
+    for value, shown in VALUES["editor_values"].items():
+        assert full_forms(value)[0] not in html, f"{value} in full after submit"
+        assert shown in html, f"{shown} not masked after submit"
+    assert reveal_links(world)["draft_row"] in html  # a clerk may still reveal, with a reason
 
 
 def test_the_row_decided_by_htmx_comes_back_masked_with_its_control(client, world):

@@ -5,17 +5,20 @@ certificate and verifies under pdfsig and pyHanko; each copy is audited; nobody 
 another person's data."""
 
 import json
+import re
+from html import unescape
 
 import pytest
 from django.conf import settings
 from django.urls import reverse
+from django.utils import translation
 
 from certificates.signing import verify_pdf
 from dashboard.subject import subject_data, subject_json
 from portal.models import AuditEvent
 from privacy.access import access_verify
 from privacy.choices import AccessChannel
-from privacy.inventory import declared
+from privacy.inventory import FIELDS, declared
 from privacy.models import Access
 from tests import factories as f
 from tests.certificates.pdf_tools import pdfsig_sections
@@ -50,8 +53,51 @@ def test_the_page_lists_the_persons_own_data_unmasked_with_purpose_and_retention
     assert "Người Khác Hẳn" not in page
     assert world.stranger.national_id not in page
     entry = declared()["agencies.Person.national_id"]
-    assert str(entry.retention)[:40] in page
+    assert entry.retention.plain[:40] in page
     assert "Mục đích xử lý" in page and "Căn cứ pháp lý" in page
+
+
+# What a person is never shown: a setting's name (PORTAL_RETENTION_RECORD_YEARS, CA_…) or a
+# repository path (docs/retention.md, config/retention.py, portal.api.idempotency.TTL).
+TECHNICAL = re.compile(
+    r"\b[A-Z][A-Z0-9]*_[A-Z0-9_]+\b|\b[\w/.-]+\.(?:md|py)\b|\w+\.\w+\.\w+\.[A-Z]"
+)
+
+
+def visible_text(html: str) -> str:
+    """The page's words as a reader sees them (no tags, no attributes, no script)."""
+    html = re.sub(r"<(script|style)\b.*?</\1>", " ", html, flags=re.S)
+    return re.sub(r"\s+", " ", unescape(re.sub(r"<[^>]+>", " ", html)))
+
+
+@pytest.mark.parametrize("language", ["vi", "en"])
+def test_the_page_states_the_periods_in_plain_words_without_settings_or_paths(
+    world, client, settings, language
+):
+    settings.PORTAL_RETENTION_RECORD_YEARS = 12  # the words follow the settings
+    settings.PORTAL_RETENTION_DRAFT_DAYS = 181
+    signed_in(client, world.user)
+    client.cookies["django_language"] = language
+    text = visible_text(client.get(reverse("subject:data")).content.decode())
+    assert TECHNICAL.findall(text) == []
+    assert "docs/" not in text and "config/" not in text
+    if language == "vi":
+        assert "Hồ sơ của bạn được lưu 12 năm" in text
+        assert "bị xóa 181 ngày sau lần sửa cuối" in text
+    else:
+        assert "Your record is kept for 12 years" in text
+        assert "deleted 181 days after its last change" in text
+
+
+def test_every_plain_retention_text_is_free_of_settings_and_paths():
+    """The inventory's plain words (what "Dữ liệu của tôi" and its copies print) for every
+    field, in both languages: no setting, no path, every period filled in."""
+    for language in ("vi", "en"):
+        with translation.override(language):
+            for entry in FIELDS:
+                plain = entry.retention.plain
+                assert plain and not TECHNICAL.findall(plain), (language, entry.key, plain)
+                assert "%(" not in plain and "docs/" not in plain, (entry.key, plain)
 
 
 def test_reading_the_page_writes_nothing(world, client):

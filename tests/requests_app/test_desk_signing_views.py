@@ -16,9 +16,11 @@ from django.urls import reverse
 
 from certificates.desk.models import DeskSigning
 from portal.models import AuditEvent
-from requests_app.choices import Status
+from requests_app import services
+from requests_app.choices import FormKind, Status
 from tests.desk import device_signs
-from tests.helpers import sign_in
+from tests.helpers import HTMX, sign_in
+from tests.requests_app.letters import draft
 from tests.requests_app.signed_letters import head_signing_pair, issued_external
 
 pytestmark = pytest.mark.django_db
@@ -171,3 +173,63 @@ def test_preparing_costs_a_bounded_number_of_queries(client, cast, pair):
     with CaptureQueriesContext(connection) as queries:
         assert prepare(client, letter).status_code == 201
     assert len(queries) <= 30
+
+
+def issued_unrendered(cast):
+    """Right after "Cấp số và ký": issued, its PDF not rendered yet (the worker's task)."""
+    letter = draft(cast, FormKind.ISSUE_ORGANIZATION)
+    services.cert_request_submit(cert_request=letter, by=cast.clerk_a)
+    services.cert_request_issue(cert_request=letter, by=cast.head_a)
+    letter.refresh_from_db()
+    assert letter.status == Status.ISSUED and not letter.documents.exists()
+    return letter
+
+
+def test_before_the_pdf_exists_the_page_offers_no_ky_but_a_status_that_polls_itself(
+    client, cast, pair
+):
+    letter = issued_unrendered(cast)
+    sign_in(client, cast.head_a)
+    page = client.get(reverse("requests_app:detail", args=[letter.pk])).content.decode()
+    state = reverse("requests_app:signing_state", args=[letter.pk])
+    assert "data-desk-sign" not in page and "data-signed-upload" not in page
+    assert "data-signing-pending" in page
+    assert "Nút Ký hiện ra ở đây khi bản PDF sẵn sàng" in page
+    assert f'hx-get="{state}" hx-trigger="every 2s" hx-swap="outerHTML"' in page
+    detail = reverse("requests_app:detail", args=[letter.pk])
+    assert f'href="{detail}#ky-van-ban">Tải lại trang</a>' in page  # without JavaScript
+    assert "js/desk-signing.js" in page  # loaded by the page, for the button to come
+
+    fragment = client.get(state, **HTMX).content.decode()
+    assert "data-signing-pending" in fragment and "data-desk-sign" not in fragment
+    assert 'hx-trigger="every 2s"' in fragment
+
+
+def test_the_status_returns_the_ky_button_once_the_pdf_exists(client, cast, pair):
+    letter = issued_unrendered(cast)
+    sign_in(client, cast.head_a)
+    state = reverse("requests_app:signing_state", args=[letter.pk])
+    assert "data-desk-sign" not in client.get(state, **HTMX).content.decode()
+
+    assert services.letter_document_render(cert_request_id=letter.pk) is not None
+    response = client.get(state, **HTMX)
+    fragment = response.content.decode()
+    assert response.status_code == 200 and "HX-Refresh" not in response.headers
+    assert "data-desk-sign" in fragment and "data-signed-upload" in fragment
+    assert "data-signing-pending" not in fragment and "hx-trigger" not in fragment
+    assert 'id="ban-pdf-dang-tao"' in fragment and 'hx-swap-oob="true"' in fragment
+    page = client.get(reverse("requests_app:detail", args=[letter.pk])).content.decode()
+    assert "data-desk-sign" in page and "data-signing-pending" not in page
+
+
+def test_the_status_is_the_heads_only_and_reloads_a_page_whose_letter_moved_on(client, cast, pair):
+    letter = issued_unrendered(cast)
+    state = reverse("requests_app:signing_state", args=[letter.pk])
+    sign_in(client, cast.clerk_a)
+    assert client.get(state).status_code == 403
+    sign_in(client, cast.clerk_b)
+    assert client.get(state).status_code == 404
+    sign_in(client, cast.head_a)
+    services.cert_request_send_back(cert_request=letter, by=cast.head_a, note="Sai số hiệu")
+    response = client.get(state, **HTMX)
+    assert response.headers["HX-Refresh"] == "true"

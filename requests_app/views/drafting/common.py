@@ -196,7 +196,7 @@ def letter_rows_page(request, cert_request: CertRequest) -> tuple[dict, list[Req
 
 def editor_context(request, cert_request, *, contact_form=None, add_form=None) -> dict:
     paging, rows = letter_rows_page(request, cert_request)
-    contact_form = contact_form or ContactForm(instance=cert_request)
+    contact_form = contact_form or ContactForm(instance=cert_request, user=request.user)
     return {
         **table_context(cert_request),
         # Section 1 folds to one line once complete, so the list comes first on a phone.

@@ -33,7 +33,7 @@ def cert_request_edit(request, pk: int):
             request, "requests_app/drafting/edit.html", editor_context(request, cert_request)
         )
 
-    form = ContactForm(request.POST, instance=copy.copy(cert_request))
+    form = ContactForm(request.POST, instance=copy.copy(cert_request), user=request.user)
     submit = request.POST.get("_action") == "submit"
     if not form.is_valid():
         messages.error(request, _("Mục 1 có thông tin chưa hợp lệ: xem các ô được đánh dấu."))
