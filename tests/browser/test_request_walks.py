@@ -12,6 +12,7 @@ from types import SimpleNamespace
 import pytest
 from django.contrib.auth import get_user_model
 from django.utils import timezone
+from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect
 
 from agencies.demo import DEMO_PASSWORD, load_demo
@@ -139,13 +140,17 @@ def desk_signs(pk: int) -> None:
 
 def wait_until_signed(page, live_server, pk: int) -> None:
     """Signed and sealed, the letter reaches the province: the head reloads the page until
-    it says so."""
+    it says so (the page may reload itself first: its signing status polls while the PDF is
+    rendered, and reloads once the letter has moved on)."""
     status = page.locator("[data-status]")
     for _ in range(240):
         if status.get_attribute("data-status") == Status.PROVINCE_REVIEW:
             break
         page.wait_for_timeout(500)
-        page.goto(f"{live_server.url}/van-ban/{pk}/")
+        try:
+            page.goto(f"{live_server.url}/van-ban/{pk}/")
+        except PlaywrightError:  # our navigation cut short by the page's own reload
+            page.wait_for_load_state()
     expect(status).to_have_attribute("data-status", Status.PROVINCE_REVIEW)
 
 
