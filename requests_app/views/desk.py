@@ -88,6 +88,10 @@ def letter_desk_prepare(request, pk: int):
     return prepared_response(desk)
 
 
+def _position_of(certificate) -> str:
+    return certificate.person.position if certificate.person_id else ""
+
+
 def prepared_response(
     desk, *, seal_field: str = SEAL_FIELD, signature_label: str | None = None
 ) -> JsonResponse:
@@ -100,6 +104,9 @@ def prepared_response(
             "nonce": desk.nonce,
             "expires_at": desk.expires_at.isoformat().replace("+00:00", "Z"),
             "document": {"number": desk.document_number, "title": desk.title},
+            # The signing client names the signer from the certificate; a subject carries no
+            # position (docs/domain.md §8), so the portal states it (docs/ca.md).
+            "signer": {"position": _position_of(desk.certificate)},
             "digest_algorithm": "sha256",
             "digest": base64.b64encode(digest_of(desk)).decode(),
             "certificate_sha256": certificate_sha256(desk.certificate),

@@ -116,6 +116,7 @@
           nonce: prepared.nonce,
           expires_at: prepared.expires_at,
           document: prepared.document,
+          signer: prepared.signer,
           digest_algorithm: prepared.digest_algorithm,
           digest: prepared.digest,
           certificate_sha256: prepared.certificate_sha256,

@@ -67,11 +67,15 @@ def test_the_head_signs_and_seals_through_the_two_endpoints(client, cast, pair):
     assert len(base64.b64decode(prepared["digest"])) == 32
     assert prepared["certificate_sha256"] == hashlib.sha256(bytes(pair.personal.der)).hexdigest()
     assert prepared["expires_at"].endswith("Z")
+    # the head's position, which the signing client shows (a subject carries none)
+    assert prepared["signer"] == {"position": pair.personal.person.position}
+    assert pair.personal.person.position
     response = complete(client, letter, device_answer(prepared, pair.personal, cast.head_a))
     assert response.json()["status"] == "next"
 
     prepared = prepare(client, letter).json()
     assert prepared["step"] == "seal"
+    assert prepared["signer"] == {"position": ""}  # a seal is the agency's, no person's
     assert prepared["certificate_sha256"] == hashlib.sha256(bytes(pair.seal.der)).hexdigest()
     response = complete(client, letter, device_answer(prepared, pair.seal, cast.head_a))
 

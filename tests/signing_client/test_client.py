@@ -182,6 +182,24 @@ def test_the_confirm_page_names_the_signer_position_and_agency_not_a_raw_dn(
         assert raw not in html
 
 
+def test_the_confirm_page_shows_the_position_the_portal_states_when_the_subject_has_none(
+    client, store
+):
+    """Certificates of the simulated CA carry no title (docs/domain.md §8): the portal states
+    the signer's position with the request, escaped like every field it sends."""
+    _, created = accepted(client, store.certificates["rsa"], signer={"position": "Giám đốc <Sở>"})
+
+    html, _ = client.confirm_page(created["confirm_url"])
+
+    assert "<dt>Chức vụ</dt><dd>Giám đốc &lt;Sở&gt;</dd>" in html
+
+
+@pytest.mark.parametrize("signer", ["Giám đốc", {"position": 7}, {"position": "x" * 201}])
+def test_a_signer_that_is_not_a_short_position_is_a_bad_request(client, store, signer):
+    response = client.post_json("/v1/sign", sign_body(store.certificates["rsa"], signer=signer))
+    assert response.status == 400
+
+
 def test_the_document_fields_are_escaped_on_the_confirm_page(client, store):
     _, created = accepted(
         client,

@@ -55,7 +55,8 @@ def confirm_page(request, *, demo: bool, error: str | None = None) -> str:
     """The page that asks for the PIN, with `error` (already Vietnamese) above the form."""
     certificate = request.certificate
     holder = certificate.holder
-    position = f"<dt>Chức vụ</dt><dd>{escape(holder.position)}</dd>\n" if holder.position else ""
+    stated = holder.position or request.signer_position
+    position = f"<dt>Chức vụ</dt><dd>{escape(stated)}</dd>\n" if stated else ""
     error_html = f'<p class="error" role="alert">{escape(error)}</p>\n' if error else ""
     body = (
         "<h1>Xác nhận ký số văn bản</h1>\n"

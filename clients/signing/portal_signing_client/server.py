@@ -72,6 +72,15 @@ def _text(value, *, limit: int, required: bool = True) -> str:
     return value
 
 
+def _signer_position(signer) -> str:
+    """The signer's position as the portal states it (optional: older portals send none)."""
+    if signer is None:
+        return ""
+    if not isinstance(signer, dict):
+        raise BadBody
+    return _text(signer.get("position"), limit=200, required=False)
+
+
 def _parse_sign_body(body: bytes) -> dict:
     try:
         data = json.loads(body.decode("utf-8"))
@@ -102,6 +111,7 @@ def _parse_sign_body(body: bytes) -> dict:
         "expires_at": expires_at.astimezone(UTC),
         "document_number": _text(data["document"].get("number"), limit=200),
         "document_title": _text(data["document"].get("title"), limit=2000, required=False),
+        "signer_position": _signer_position(data.get("signer")),
         "digest": digest,
         "certificate_sha256": certificate_sha256,
     }

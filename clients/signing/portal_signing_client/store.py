@@ -35,6 +35,7 @@ class SigningRequest:
     digest: bytes
     certificate: TokenCertificate
     deadline: datetime
+    signer_position: str = ""  # as the portal states it; the certificate's title comes first
     csrf_token: str = field(default_factory=lambda: secrets.token_urlsafe(32))
     # "pending" (waiting for the PIN), "signing" (a confirm POST is at the token), "finished"
     # (outcome waiting for the page's poll).
