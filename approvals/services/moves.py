@@ -11,10 +11,11 @@ from functools import partial
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from agencies.models import Organization
 from agencies.validators import nfc
-from approvals.choices import ApprovalStatus
+from approvals.choices import ApprovalAction, ApprovalStatus
 from approvals.lifecycle import MOVES
 from approvals.models import Approval
 from approvals.registry import approval_kind
@@ -24,6 +25,7 @@ from approvals.services.rules import approval_rule
 from portal.audit import audit_record
 from portal.errors import DomainError
 from portal.lib.queueing import enqueue
+from portal.texts import text
 
 
 def approval_request(
@@ -80,8 +82,12 @@ def approval_request(
         tell(
             approvers(approval),
             approval,
-            _("Đề nghị phê duyệt #%(pk)s: %(action)s — %(object)s.")
-            % {"pk": approval.pk, "action": approval.get_action_display(), "object": object_label},
+            text(
+                gettext_noop("Đề nghị phê duyệt #%(pk)s: %(action)s — %(object)s."),
+                pk=approval.pk,
+                action=ApprovalAction(approval.action).label,
+                object=object_label,
+            ),
             "requested",
         )
     return approval
@@ -179,8 +185,12 @@ def approval_reject(*, approval: Approval, by, reason: str) -> Approval:
         tell(
             [locked.requested_by],
             locked,
-            _("Đề nghị #%(pk)s (%(object)s) bị từ chối: %(reason)s")
-            % {"pk": locked.pk, "object": locked.object_label, "reason": reason},
+            text(
+                gettext_noop("Đề nghị #%(pk)s (%(object)s) bị từ chối: %(reason)s"),
+                pk=locked.pk,
+                object=locked.object_label,
+                reason=reason,
+            ),
             "rejected",
         )
     return locked
@@ -221,8 +231,11 @@ def approvals_expire_due(*, now=None) -> int:
             tell(
                 [locked.requested_by],
                 locked,
-                _("Đề nghị #%(pk)s (%(object)s) đã hết hạn mà chưa được phê duyệt.")
-                % {"pk": locked.pk, "object": locked.object_label},
+                text(
+                    gettext_noop("Đề nghị #%(pk)s (%(object)s) đã hết hạn mà chưa được phê duyệt."),
+                    pk=locked.pk,
+                    object=locked.object_label,
+                ),
                 "expired",
             )
             count += 1

@@ -31,6 +31,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from approvals.choices import ApprovalStatus
 from approvals.models import Approval
@@ -41,6 +42,7 @@ from portal.errors import DomainError
 from portal.leases import work_lease
 from portal.lib.queueing import enqueue
 from portal.models import WorkLease
+from portal.texts import text
 
 logger = logging.getLogger(__name__)
 
@@ -80,13 +82,13 @@ def _end(locked: Approval, status: str, step: str, outcome: str) -> None:
     tell(
         [locked.requested_by, locked.decided_by],
         locked,
-        _("Đề nghị #%(pk)s (%(object)s): %(status)s. %(outcome)s")
-        % {
-            "pk": locked.pk,
-            "object": locked.object_label,
-            "status": locked.get_status_display(),
-            "outcome": locked.outcome,
-        },
+        text(
+            gettext_noop("Đề nghị #%(pk)s (%(object)s): %(status)s. %(outcome)s"),
+            pk=locked.pk,
+            object=locked.object_label,
+            status=ApprovalStatus(locked.status).label,
+            outcome=locked.outcome,
+        ),
         step,
     )
 

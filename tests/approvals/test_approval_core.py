@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 from django.db import connection, connections
-from django.utils import timezone
+from django.utils import timezone, translation
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from agencies.choices import Role
@@ -331,3 +331,24 @@ def test_a_rule_without_a_reason_is_not_saved(client, people):
         {"action": ApprovalAction.REVOKE_BATCH, "above": "500", "expires_hours": "72"},
     )
     assert not ApprovalRule.objects.exists()
+
+
+def test_the_approvers_notice_and_the_requesters_are_shown_in_each_readers_language(people):
+    """Stored as a code and its parameters (docs/architecture.md §2, "Languages")."""
+    first, second, holder = people
+    with translation.override("en"):  # asked while the requester reads in English
+        approval = request_reset(first, holder)
+    notice = Notification.objects.get(user=second)
+    assert notice.message.startswith(f"Đề nghị phê duyệt #{approval.pk}: ")  # e-mail: Vietnamese
+    with translation.override("en"):
+        action_en = str(RESET.label)
+        assert notice.text == (f"Approval request #{approval.pk}: {action_en} — {holder.username}.")
+    with translation.override("vi"):
+        assert notice.text == notice.message
+
+    approval_reject(approval=approval, by=second, reason="Chưa xác minh")
+    rejected = Notification.objects.get(user=first, key__endswith=":rejected")
+    with translation.override("en"):
+        assert rejected.text == (
+            f"Request #{approval.pk} ({holder.username}) was rejected: Chưa xác minh"
+        )
