@@ -9,13 +9,13 @@ from django.urls import reverse
 from django.utils import timezone
 
 from certificates import services as ca_services
-from certificates.choices import CertStatus, RevocationReason, SubjectKind
+from certificates.choices import CertStatus, RevocationReason
 from certificates.desk.services import desk_signing_complete, desk_signing_prepare
 from certificates.exceptions import CertificateError
 from certificates.models import Certificate
 from certificates.signing import Appearance, signature_position
 from devices.choices import DeviceKind
-from devices.services import device_deliver_for_certificate, device_register_stock
+from devices.services import device_register_stock
 from portal.errors import DomainError
 from portal.models import AuditEvent
 from requests_app import device_flows, services
@@ -24,7 +24,7 @@ from requests_app.models import RequestRow
 from tests import factories as f
 from tests.api.calls import api_as
 from tests.desk import answer
-from tests.devices.helpers import hand_over
+from tests.devices.helpers import hand_over, issue_on_token
 from tests.helpers import sign_in
 from tests.requests_app.letters import CONTACT, issue_signed
 from tests.requests_app.signed_letters import issued_external, rendered
@@ -36,23 +36,10 @@ AT_RISK = "có nguy cơ lộ khóa"
 
 def on_token(cast, serial: str, person=None):
     """A certificate the simulated CA issued for `person` (agency A's subscriber by default)
-    on a token from its stock, handed over to them. Returns (certificate, device)."""
-    person = person or cast.subscriber
+    on the token `serial` of its stock, handed over to them. Returns (certificate, device)."""
     device_register_stock(kind=DeviceKind.USB_TOKEN, serial=serial, by=cast.ca_operator)
-    device = device_deliver_for_certificate(
-        kind=DeviceKind.USB_TOKEN,
-        agency=cast.agency_a,
-        holder=person,
-        by=cast.ca_operator,
-        document_ref="1/STC-CKS",
-    )
-    certificate = ca_services.certificate_issue(
-        subject_kind=SubjectKind.PERSON,
-        agency=cast.agency_a,
-        person=person,
-        device=device,
-        by=cast.ca_operator,
-    )
+    certificate, device = issue_on_token(cast, person)
+    assert device.serial == serial
     hand_over(cast, device)
     device.refresh_from_db()
     return certificate, device
