@@ -25,9 +25,8 @@ from certificates.services import certificate_revocation_register
 from portal.errors import DomainError
 from portal.models import AuditEvent, Notification
 from tests import factories as f
+from tests.approvals.admin_forms import reset_in_admin, tick_superuser
 from tests.approvals.rules import assert_cannot_approve
-from tests.approvals.test_superuser_grant import _tick
-from tests.approvals.test_two_factor_reset import _request_in_admin
 from tests.bulk.world import certificates_of, organization_certificate, second_ca_operator
 from tests.certificates.pdf_tools import minimal_pdf
 from tests.helpers import sign_in
@@ -225,10 +224,10 @@ def test_the_superuser_flag_ticked_with_the_rule_lowered_while_its_request_waits
     cast, admin_2
 ):
     target = f.UserFactory(username="target", is_staff=True)
-    _tick(cast.admin, target)
+    tick_superuser(cast.admin, target)
     approval = Approval.objects.get(action=ApprovalAction.ROLE_GRANT)
     ApprovalRule.objects.create(action=ApprovalAction.ROLE_GRANT, required=False)
-    page = _tick(admin_2, target, reason="")
+    page = tick_superuser(admin_2, target, reason="")
     assert f"đang chờ phê duyệt theo đề nghị #{approval.pk}" in page.content.decode()
     target.refresh_from_db()
     assert not target.is_superuser
@@ -238,7 +237,7 @@ def test_the_superuser_flag_ticked_with_the_rule_lowered_while_its_request_waits
 def test_a_second_factor_reset_with_the_rule_lowered_while_its_request_waits_is_refused(
     cast, admin_2
 ):
-    _request_in_admin(cast.admin, cast.officer_1)
+    reset_in_admin(cast.admin, cast.officer_1)
     approval = Approval.objects.get(action=ApprovalAction.TWO_FACTOR_RESET)
     ApprovalRule.objects.create(action=ApprovalAction.TWO_FACTOR_RESET, required=False)
     other = f.UserFactory(username="other")

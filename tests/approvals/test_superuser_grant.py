@@ -6,12 +6,16 @@ requester; unticking it, or a rule that needs no second person, saves at once.""
 import pytest
 from django.contrib.admin.models import LogEntry
 from django.test import Client
-from django.urls import reverse
-from django.utils import timezone
 
 from approvals.choices import ApprovalAction, ApprovalStatus
 from approvals.models import Approval, ApprovalRule
 from portal.models import AuditEvent
+from tests.approvals.admin_forms import (
+    REASON,
+    superuser_form,
+    tick_superuser,
+    user_change_url,
+)
 from tests.approvals.rules import (
     approve_and_run,
     assert_cannot_approve,
@@ -21,37 +25,6 @@ from tests.approvals.rules import (
 )
 from tests.helpers import sign_in
 
-REASON = "Quản trị viên dự phòng theo quyết định 7/QĐ-CĐS"
-
-
-def _change(user) -> str:
-    return reverse("admin:auth_user_change", args=[user.pk])
-
-
-def _form(user, reason=REASON, **changes) -> dict:
-    """The admin's change form of `user`, as posted, with `changes` (flags and names)."""
-    joined = timezone.localtime(user.date_joined)
-    data = {
-        "username": user.username,
-        "first_name": changes.get("first_name", user.first_name),
-        "last_name": user.last_name,
-        "email": user.email,
-        "date_joined_0": joined.strftime("%d/%m/%Y"),
-        "date_joined_1": joined.strftime("%H:%M:%S"),
-        "groups": [],
-        "user_permissions": [],
-        "approval_reason": reason,
-    }
-    for flag in ("is_active", "is_staff", "is_superuser"):
-        if changes.get(flag, getattr(user, flag)):
-            data[flag] = "on"
-    return data
-
-
-def _tick(admin, user, **changes):
-    client = sign_in(Client(), admin)
-    return client.post(_change(user), _form(user, is_superuser=True, **changes), follow=True)
-
 
 def _flag_events(user):
     return AuditEvent.objects.filter(action="account.flags_changed", object_id=str(user.pk))
@@ -59,7 +32,7 @@ def _flag_events(user):
 
 @pytest.fixture
 def requested(cast):
-    page = _tick(cast.admin, cast.clerk_a, is_staff=True, first_name="Lan")
+    page = tick_superuser(cast.admin, cast.clerk_a, is_staff=True, first_name="Lan")
     assert page.status_code == 200
     assert "Đã lập đề nghị phê duyệt" in page.content.decode()
     return Approval.objects.get(action=ApprovalAction.ROLE_GRANT)
@@ -79,7 +52,7 @@ def test_ticking_superuser_is_a_request_and_the_other_changes_are_saved(cast, re
 
 def test_superuser_needs_a_reason_and_nothing_is_saved_without_one(cast):
     first_name = cast.clerk_a.first_name
-    page = _tick(cast.admin, cast.clerk_a, first_name="Lan", reason=" ")
+    page = tick_superuser(cast.admin, cast.clerk_a, first_name="Lan", reason=" ")
     assert "Hãy nêu lý do cấp quyền superuser" in page.content.decode()
     cast.clerk_a.refresh_from_db()
     assert (cast.clerk_a.is_superuser, cast.clerk_a.first_name) == (False, first_name)
@@ -95,7 +68,7 @@ def test_the_requester_cannot_approve_it_anywhere_nor_under_a_second_account(cas
 
 def test_a_rejected_or_expired_request_grants_nothing(cast, requested, admin_2):
     reject(requested, admin_2)
-    _tick(cast.admin, cast.clerk_a)
+    tick_superuser(cast.admin, cast.clerk_a)
     expire(Approval.objects.get(status=ApprovalStatus.PENDING))
     cast.clerk_a.refresh_from_db()
     assert not cast.clerk_a.is_superuser
@@ -111,7 +84,7 @@ def test_an_approved_request_makes_a_superuser_once_as_the_requester(cast, reque
 
 def test_unticking_superuser_is_saved_at_once(cast, admin_2):
     client = sign_in(Client(), cast.admin)
-    client.post(_change(admin_2), _form(admin_2, reason="", is_superuser=False))
+    client.post(user_change_url(admin_2), superuser_form(admin_2, reason="", is_superuser=False))
     admin_2.refresh_from_db()
     assert not admin_2.is_superuser
     assert not Approval.objects.exists()
@@ -119,7 +92,7 @@ def test_unticking_superuser_is_saved_at_once(cast, admin_2):
 
 def test_a_rule_that_needs_no_second_person_saves_the_flag_at_once(cast):
     ApprovalRule.objects.create(action=ApprovalAction.ROLE_GRANT, required=False)
-    _tick(cast.admin, cast.clerk_a, reason="")
+    tick_superuser(cast.admin, cast.clerk_a, reason="")
     cast.clerk_a.refresh_from_db()
     assert cast.clerk_a.is_superuser
     assert not Approval.objects.exists()

@@ -11,6 +11,7 @@ from approvals.choices import ApprovalAction, ApprovalStatus
 from approvals.models import Approval
 from portal.models import AuditEvent
 from tests import factories as f
+from tests.approvals.admin_forms import CHANGELIST, confirmed_device, reset_in_admin
 from tests.approvals.rules import (
     approve_and_run,
     assert_cannot_approve,
@@ -21,35 +22,15 @@ from tests.approvals.rules import (
 )
 from tests.helpers import sign_in
 
-CHANGELIST = reverse("admin:otp_totp_totpdevice_changelist")
-
-
-def _device(user):
-    return TOTPDevice.objects.create(user=user, name="Điện thoại", confirmed=True)
-
-
-def _request_in_admin(admin, *users, reason="Mất điện thoại, đã xác minh trực tiếp"):
-    client = sign_in(Client(), admin)
-    devices = [_device(user).pk for user in users]
-    asked = client.post(CHANGELIST, {"action": "reset_two_factor", "_selected_action": devices})
-    assert asked.status_code == 200 and "Lý do đặt lại" in asked.content.decode()
-    done = client.post(
-        CHANGELIST,
-        {"action": "reset_two_factor", "_selected_action": devices, "reason": reason},
-        follow=True,
-    )
-    assert done.status_code == 200
-    return done
-
 
 @pytest.fixture
 def requested(cast):
-    _request_in_admin(cast.admin, cast.officer_1)
+    reset_in_admin(cast.admin, cast.officer_1)
     return Approval.objects.get(action=ApprovalAction.TWO_FACTOR_RESET)
 
 
 def test_the_admin_action_records_one_request_per_user_and_resets_nothing(cast):
-    page = _request_in_admin(cast.admin, cast.officer_1, cast.clerk_a)
+    page = reset_in_admin(cast.admin, cast.officer_1, cast.clerk_a)
     approvals = Approval.objects.filter(action=ApprovalAction.TWO_FACTOR_RESET).order_by("pk")
     assert [a.object_key for a in approvals] == [
         f"user:{cast.clerk_a.pk}",
@@ -64,7 +45,7 @@ def test_the_admin_action_records_one_request_per_user_and_resets_nothing(cast):
 
 def test_the_reason_is_required(cast):
     client = sign_in(Client(), cast.admin)
-    device = _device(cast.officer_1)
+    device = confirmed_device(cast.officer_1)
     page = client.post(
         CHANGELIST, {"action": "reset_two_factor", "_selected_action": [device.pk], "reason": " "}
     )
@@ -74,7 +55,7 @@ def test_the_reason_is_required(cast):
 
 def test_the_admin_delete_button_records_a_request_too(cast):
     client = sign_in(Client(), cast.admin)
-    device = _device(cast.officer_1)
+    device = confirmed_device(cast.officer_1)
     client.post(reverse("admin:otp_totp_totpdevice_delete", args=[device.pk]), {"post": "yes"})
     assert TOTPDevice.objects.filter(pk=device.pk).exists()
     assert Approval.objects.get().object_key == f"user:{cast.officer_1.pk}"
@@ -110,7 +91,7 @@ def test_an_approved_request_resets_once_as_the_requester(cast, requested, admin
 @pytest.mark.services
 @pytest.mark.django_db(transaction=True)
 def test_two_administrators_approving_at_once_reset_once(cast, admin_2):
-    _request_in_admin(cast.admin, cast.officer_1)
+    reset_in_admin(cast.admin, cast.officer_1)
     approval = Approval.objects.get()
 
     admin_3 = f.UserFactory(username="admin_3", is_superuser=True, is_staff=True)

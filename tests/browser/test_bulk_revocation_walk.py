@@ -24,6 +24,7 @@ from bulk.models import BulkJob
 from certificates.choices import CertStatus, RevocationReason
 from certificates.models import Certificate
 from tests import factories as f
+from tests.browser.walks import approve_from_the_queue
 from tests.bulk.world import certificates_of
 from tests.helpers import running_worker, totp_code
 
@@ -105,15 +106,7 @@ def test_a_ca_operator_revokes_a_merged_agencys_300_certificates_with_a_second_a
 
     # A second CA operator, in another browser, approves from the queue.
     approver = as_user(APPROVER)
-    approver.get_by_role("link", name="Phê duyệt").first.click()
-    approver.get_by_role("link", name=str(job.approval_id), exact=True).click()
-    expect(approver.locator("#approval-status")).to_have_attribute("data-status", "pending")
-    approver.get_by_label("Nhập lại mật khẩu để xác nhận").first.fill(DEMO_PASSWORD)
-    approver.get_by_label("Mã xác thực 6 chữ số").first.fill(
-        totp_code(users.get(username=APPROVER))
-    )
-    approver.get_by_role("button", name="Phê duyệt", exact=True).click()
-    expect(approver.locator(".messages")).to_contain_text("Đã phê duyệt")
+    approve_from_the_queue(approver, job.approval_id, users.get(username=APPROVER))
     screenshot(approver, "bulk-4-approved")
     # The approval leads to the job it queued.
     approver.get_by_role("link", name=re.compile(r"Việc hàng loạt #\d+")).first.click()

@@ -20,6 +20,7 @@ from bulk.models import BulkJob
 from certificates.choices import CertStatus, RevocationReason, SubjectKind
 from certificates.models import Certificate
 from requests_app.demo import load_full_demo
+from tests.browser.walks import approve_from_the_queue
 from tests.helpers import off_the_browser_loop, running_worker, totp_code
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -88,16 +89,8 @@ def test_a_ca_operator_revokes_an_organisation_certificate_a_second_one_approves
 
     # cuc.cts.2 approves on the request's page, with the password and code typed again
     approver = as_user(APPROVER)
-    approver.get_by_role("link", name="Phê duyệt").first.click()
-    approver.get_by_role("link", name=str(job.approval_id), exact=True).click()
-    expect(approver.locator("#approval-status")).to_have_attribute("data-status", "pending")
-    approver.get_by_label("Nhập lại mật khẩu để xác nhận").first.fill(DEMO_PASSWORD)
-    approver.get_by_label("Mã xác thực 6 chữ số").first.fill(
-        totp_code(users.get(username=APPROVER))
-    )
-    screenshot(approver, "four-eyes-2-approve")
-    approver.get_by_role("button", name="Phê duyệt", exact=True).click()
-    expect(approver.locator(".messages")).to_contain_text("Đã phê duyệt")
+    approve_from_the_queue(approver, job.approval_id, users.get(username=APPROVER))
+    screenshot(approver, "four-eyes-2-approved")
 
     # a worker carries it out; the certificate's page shows it revoked
     with running_worker(redis_app):
