@@ -318,6 +318,13 @@ class Certificate(ChoiceLabels, models.Model):
         return hashlib.sha256(bytes(self.der)).hexdigest().upper() if self.der else ""
 
     @property
+    def revocation_reason_label(self) -> str:
+        """The reason in words (the field keeps the code and declares no choices)."""
+        if self.revocation_reason in RevocationReason.values:
+            return str(RevocationReason(self.revocation_reason).label)
+        return self.revocation_reason
+
+    @property
     def rfc5280_reason(self) -> str:
         return RFC5280_REASON.get(self.revocation_reason, "")
 

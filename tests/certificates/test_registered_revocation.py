@@ -71,6 +71,12 @@ def test_a_ca_operator_revokes_on_an_authoritys_letter_through_the_revoke_servic
     audit = AuditEvent.objects.get(action="certificate.revocation_register")
     assert "12/CSKT" in audit.reason
     assert AuditEvent.objects.filter(action="certificate.revoke").exists()
+    # its page names the reason in words beside RFC 5280's name for it
+    page = client.get(reverse("certificates:detail", args=[certificate.serial])).content.decode()
+    assert (
+        "Theo văn bản yêu cầu của cơ quan tiến hành tố tụng, cơ quan công an"
+        ' <span class="muted small">(RFC 5280: ' in page
+    )
 
 
 def test_ocsp_answers_revoked_for_a_certificate_revoked_on_request(issue, cast, client):
