@@ -11,7 +11,9 @@ from django.db.models import (
     Func,
     OuterRef,
     Q,
+    Value,
 )
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from agencies.querysets import ScopedQuerySet
@@ -52,9 +54,14 @@ def key_at_risk(prefix: str = "") -> ExpressionWrapper:
         ),
     )
     unpublished = Q(**{f"{prefix}status": CertStatus.REVOKED}) & ~Exists(published)
-    return ExpressionWrapper(
-        Q(**{f"{prefix}device__status": DeviceStatus.LOST})
-        & (Q(**{f"{prefix}status": CertStatus.VALID}) | unpublished),
+    # without a device the join gives NULL, which is no risk: false, never null
+    return Coalesce(
+        ExpressionWrapper(
+            Q(**{f"{prefix}device__status": DeviceStatus.LOST})
+            & (Q(**{f"{prefix}status": CertStatus.VALID}) | unpublished),
+            output_field=BooleanField(),
+        ),
+        Value(False),
         output_field=BooleanField(),
     )
 

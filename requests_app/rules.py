@@ -61,7 +61,7 @@ class RowFacts:
     letter_positions: dict[str, int] | None = None
     holders: dict[str, list] | None = None
     # The devices reported lost among those holding the rows' certificates (§3.8).
-    lost_device_ids: frozenset[int] = frozenset()
+    lost_certificate_ids: frozenset[int] = frozenset()  # their device was reported lost
 
 
 def row_facts(agency, certificate_ids=(), device_ids=()) -> RowFacts:
@@ -82,10 +82,10 @@ def row_facts(agency, certificate_ids=(), device_ids=()) -> RowFacts:
             .values_list("name", flat=True)
         ),
         agency_ids=frozenset(Organization.objects.within(agency.path).values_list("pk", flat=True)),
-        lost_device_ids=frozenset(
+        lost_certificate_ids=frozenset(
             Certificate.objects.filter(
                 pk__in=list(certificate_ids), device__status=DeviceStatus.LOST
-            ).values_list("device_id", flat=True)
+            ).values_list("pk", flat=True)
         ),
     )
 
@@ -441,15 +441,14 @@ def _check_device_not_lost(row, errors, facts=None) -> None:
     that says its key may be in other hands (docs/domain.md §3.8): no renewal, no change, no
     revocation for another reason. Read from the loaded certificate's device (`select_related`
     `certificate__device` where many rows are checked) or, with facts, without a query."""
+    if row.certificate_id is None:
+        return
+    if facts is not None:  # no query: a prepared row's certificate may be loaded in part
+        if row.certificate_id not in facts.lost_certificate_ids:
+            return
+    elif row.certificate.device_id is None or row.certificate.device.status != DeviceStatus.LOST:
+        return
     certificate = row.certificate
-    if certificate is None or certificate.device_id is None:
-        return
-    if facts is not None:
-        lost = certificate.device_id in facts.lost_device_ids
-    else:
-        lost = certificate.device.status == DeviceStatus.LOST
-    if not lost:
-        return
     if row.cert_request.form == FormKind.REVOKE and row.revoke_reason in KEY_AT_RISK_REASONS:
         return
     errors["certificate"].append(

@@ -281,6 +281,7 @@ ARGS = {
     "requests_app:export_full": _letter_args,
     "requests_app:import_template": lambda w: [{"layout": "mau01"}, {"layout": "ca19"}],
     "requests_app:signed_upload": _letter_args,
+    "requests_app:signing_state": _letter_args,
     "requests_app:desk_prepare": _letter_args,
     "requests_app:desk_complete": _letter_args,
     "requests_app:detail": _letter_args,
