@@ -74,3 +74,61 @@ def test_a_receiver_dripping_its_answer_fails_at_the_timeout_for_the_whole_post(
     assert not outcome.ok and "timed out" in outcome.error
     assert took < 4, f"the timeout is per post, not per read ({took:.1f} s)"
     dripper.server.close()
+
+
+class _Listener:
+    """A TCP listener on loopback that keeps what each connection sent before it closed."""
+
+    def __init__(self):
+        self.server = socket.create_server(("127.0.0.1", 0))
+        self.received: list[bytes] = []
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def url(self, host: str) -> str:
+        return f"http://{host}:{self.server.getsockname()[1]}/hooks"
+
+    def _serve(self):
+        connection, _ = self.server.accept()
+        with connection:
+            connection.settimeout(3)
+            data = b""
+            try:
+                while chunk := connection.recv(65536):
+                    data += chunk
+                    if b"\r\n\r\n" in data:
+                        connection.sendall(b"HTTP/1.1 204 No Content\r\nContent-Length: 0\r\n\r\n")
+                        break
+            except OSError:
+                pass
+            self.received.append(data)
+
+
+@pytest.mark.parametrize("allow_private", [False, True])
+def test_the_peer_is_checked_once_connected_whatever_the_name_looked_like(
+    allow_private, monkeypatch
+):
+    """A public-looking name whose lookup gives loopback (DNS rebinding) is refused on the
+    address the socket is connected to, before a byte is sent; the same post with private
+    addresses allowed goes through, so the refusal is that check's."""
+    real_getaddrinfo = socket.getaddrinfo
+
+    def resolve(host, port, *args, **kwargs):
+        if host == "qlvb.example.gov.vn":
+            host = "127.0.0.1"
+        return real_getaddrinfo(host, port, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", resolve)
+    listener = _Listener()
+    outcome = Poster(timeout=2, allow_private=allow_private).post(
+        listener.url("qlvb.example.gov.vn"), b'{"a":1}', {}
+    )
+    listener.thread.join(timeout=5)
+    listener.server.close()
+    if allow_private:
+        assert outcome.ok and outcome.status_code == 204
+        assert listener.received[0].startswith(b"POST /hooks HTTP/1.1")
+    else:
+        assert not outcome.ok and outcome.status_code is None
+        assert outcome.error == "private or loopback address refused: 127.0.0.1"
+        assert listener.received == [b""]
