@@ -4,6 +4,7 @@ from datetime import date
 
 import pytest
 
+from privacy.inventory import SELF, declared
 from privacy.masking import is_masked, mask_date, mask_id, mask_phone, masked, may_unmask
 from tests import factories as f
 
@@ -41,6 +42,18 @@ def test_a_person_may_see_their_own_values_and_a_stranger_may_not(cast):
     assert not may_unmask(cast.subscriber_user, key, subject_person_id=other.pk)
     assert may_unmask(cast.clerk_a, key, subject_person_id=other.pk)
     assert not may_unmask(cast.clerk_a, "agencies.Person.shoe_size")
+
+
+def test_a_person_sees_their_own_value_only_where_the_inventory_names_them(cast):
+    """Being the person a value is about opens it only for fields whose inventory entry lists
+    SELF (docs/privacy.md §masking): the blind index of one's own ID number stays closed."""
+    own = cast.subscriber.pk
+    assert SELF in declared()["agencies.Person.national_id"].unmasked
+    assert SELF not in declared()["agencies.Person.national_id_index"].unmasked
+    assert may_unmask(cast.subscriber_user, "agencies.Person.national_id", subject_person_id=own)
+    assert not may_unmask(
+        cast.subscriber_user, "agencies.Person.national_id_index", subject_person_id=own
+    )
 
 
 def test_a_role_opens_full_values_only_for_the_organisation_it_is_held_for(cast):
