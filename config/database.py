@@ -75,6 +75,10 @@ def database_from_env(url: str, var_dir: Path, *, pooler: str) -> dict:
             # prepares no statement (docs/deployment.md, "PgBouncer").
             database["DISABLE_SERVER_SIDE_CURSORS"] = True
             del options["options"]
+        # The test database's name, pinned (it is Django's default): a test run started from a
+        # process whose earlier run already renamed NAME to the test database (a mutant's run
+        # under `make mutants`, docs/testing.md §2) reuses it instead of nesting "test_test_…".
+        database["TEST"] = {"NAME": f"test_{database['NAME']}"}
     # django-prometheus's wrapper of the same backend counts queries, errors and their durations.
     database["ENGINE"] = database["ENGINE"].replace(
         "django.db.backends.", "django_prometheus.db.backends.", 1
