@@ -111,5 +111,6 @@ mutants: export DATABASE_URL = $(MUTANTS_DATABASE_URL)
 mutants: export REDIS_URL = $(MUTANTS_REDIS_URL)
 mutants: export PORTAL_REQUIRE_SERVICES = 1
 mutants: install-test
+	$(PY) -m tests.mutants_db
 	$(VENV)/bin/mutmut run --max-children $(MUTANTS_CHILDREN) $(MUTANTS) || true
 	$(VENV)/bin/python -m tests.mutants_report
