@@ -126,7 +126,7 @@ def _letters_open_on_postgresql(url: str) -> int:
         return cursor.rowcount
 
 
-def _letters_open_elsewhere(url: str) -> int:
+def _letters_open_elsewhere(url: str) -> int:  # pragma: no mutate block (SQLite: testing.md §3)
     """The same rows through the ORM (SQLite), each letter's kind and actor by `letter_step`;
     counted by the rows of those kinds it added."""
     now = timezone.now()
@@ -277,7 +277,7 @@ def renewals_overtaken_notify(*, now: datetime | None = None) -> int:
     return notify_select(select, params)
 
 
-def _overtaken_rows(limit: datetime, url: str):
+def _overtaken_rows(limit: datetime, url: str):  # pragma: no mutate block (SQLite: testing.md §3)
     """The rows of `renewals_overtaken_notify`'s SELECT through the ORM (two queries): SQLite's
     variant."""
     overtaken = RequestRow.objects.filter(
