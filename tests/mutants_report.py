@@ -12,7 +12,7 @@ from collections import Counter, defaultdict
 from pathlib import Path
 
 LINE = re.compile(r"^\s*(?P<name>(?P<module>[\w.]+?)\.x\w*__mutmut_\d+): (?P<status>.+?)\s*$")
-COLUMNS = ("killed", "survived", "timeout", "no tests")
+COLUMNS = ("killed", "timeout", "survived", "no tests", "not checked")
 
 
 def verdicts(text: str) -> dict[str, dict[str, str]]:
@@ -33,12 +33,24 @@ def report(found: dict[str, dict[str, str]]) -> str:
         total.update(counts)
         row = " ".join(f"{counts[c]:>9}" for c in COLUMNS)
         lines.append(f"{module:40} {len(found[module]):>8} {row}")
-    count = sum(total.values())
-    score = 100 * total["killed"] / count if count else 0.0
-    lines.append(f"score: {total['killed']} of {count} mutants killed ({score:.1f} %)")
-    lines.append("not killed (`mutmut show NAME` prints the change):")
+    # A mutant not yet tried counts for nothing either way; one that makes its tests run past
+    # their time limit (an endless loop) is caught, as the suite's own timeout would fail it.
+    count = sum(n for status, n in total.items() if status != "not checked")
+    caught = total["killed"] + total["timeout"]
+    score = 100 * caught / count if count else 0.0
+    lines.append(
+        f"score: {caught} of {count} mutants tried caught ({score:.1f} %): "
+        f"{total['killed']} killed, {total['timeout']} timed out"
+    )
+    if total["not checked"]:
+        lines.append(f"not tried yet (the run was stopped): {total['not checked']}")
+    lines.append("not caught (`mutmut show NAME` prints the change):")
     for module in sorted(found):
-        lines.extend(f"  {name}: {s}" for name, s in found[module].items() if s != "killed")
+        lines.extend(
+            f"  {name}: {s}"
+            for name, s in found[module].items()
+            if s not in ("killed", "timeout", "not checked")
+        )
     return "\n".join(lines)
 
 
