@@ -20,6 +20,7 @@ from portal.errors import DomainError
 from portal.models import AuditEvent
 from requests_app import device_flows, services
 from requests_app.choices import FormKind, Outcome, Status
+from requests_app.exceptions import RowInvalid
 from requests_app.models import RequestRow
 from tests import factories as f
 from tests.api.calls import api_as
@@ -184,7 +185,7 @@ def test_a_certificate_of_a_lost_device_can_only_be_revoked_for_a_key_at_risk(ca
         (FormKind.RENEW_CHANGE, {"certificate": certificate, "renew": True}),
         (FormKind.REVOKE, {"certificate": certificate, "revoke_reason": RevocationReason.RETIRED}),
     ):
-        with pytest.raises(Exception) as refused:  # noqa: PT011 - RowInvalid carries the errors
+        with pytest.raises(RowInvalid) as refused:
             letter_with(cast, form, data)
         assert "đã được báo mất" in " ".join(refused.value.errors["certificate"])
     letter = letter_with(
