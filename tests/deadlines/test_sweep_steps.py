@@ -17,8 +17,10 @@ from requests_app.choices import FormKind, Outcome, Status
 from requests_app.deadlines import (
     OVERTAKEN,
     deadlines_sweep,
+    letter_clock,
     letter_deadlines_sync,
     letter_notifications_close,
+    letter_step,
     renewals_overtaken_notify,
 )
 from requests_app.models import CertRequest, RequestRow
@@ -335,3 +337,115 @@ def test_the_sweep_runs_every_step_at_the_moment_it_is_given(cast):
         "closed": 1,
     }
     assert result["notified"] == Notification.objects.filter(kind="deadline").count() > 0
+
+
+# --- letter_step and letter_clock -------------------------------------------------------------
+
+
+def _letter_in(cast, status, *, due_on=date(2026, 3, 5), form=FormKind.ISSUE_PERSON, forwarded):
+    letter = waiting_letter(cast, status=status, due_on=due_on, form=form, forwarded=forwarded)
+    return CertRequest.objects.get(pk=letter.pk)
+
+
+def test_the_step_a_letter_waits_on_and_who_must_act(cast):
+    province, ca = "provincial_officer", "ca_operator"
+    assert letter_step(_letter_in(cast, Status.PROVINCE_REVIEW, forwarded=False)) == (
+        "province_review",
+        province,
+    )
+    # Sent back to the province after forwarding: the province's step again.
+    assert letter_step(_letter_in(cast, Status.PROVINCE_REVIEW, forwarded=True)) == (
+        "province_review",
+        province,
+    )
+    assert letter_step(_letter_in(cast, Status.FORWARDED, forwarded=True)) == ("ca_processing", ca)
+    assert letter_step(_letter_in(cast, Status.IN_PROCESS, forwarded=False)) == (
+        "province_review",
+        province,
+    )
+    recover = FormKind.RECOVER_DEVICE
+    assert letter_step(_letter_in(cast, Status.PROVINCE_REVIEW, form=recover, forwarded=False)) == (
+        "recovery",
+        province,
+    )
+    assert letter_step(_letter_in(cast, Status.FORWARDED, form=recover, forwarded=True)) == (
+        "recovery",
+        ca,
+    )
+    assert letter_step(_letter_in(cast, Status.DONE, forwarded=True)) is None
+    assert (
+        letter_step(_letter_in(cast, Status.PROVINCE_REVIEW, due_on=None, forwarded=False)) is None
+    )
+
+
+def _deadline(letter, kind, due_on, *, level=0, closed=False, opened_day=1):
+    return Deadline.objects.create(
+        kind=kind,
+        subject=f"letter:{letter.pk}",
+        due_on=due_on,
+        actor=Deadline.Actor.PROVINCE,
+        agency_id=letter.agency_id,
+        level=level,
+        opened_at=_at(date(2026, 2, opened_day)),
+        closed_at=_at(date(2026, 3, 1)) if closed else None,
+        state="met" if closed else "open",
+    )
+
+
+def test_the_clock_counts_working_days_to_the_due_date_and_shows_the_running_level(cast):
+    letter = _letter_in(cast, Status.PROVINCE_REVIEW, forwarded=False)
+    stale = _deadline(letter, "province_review", date(2026, 3, 4), level=4, opened_day=1)
+    met = _deadline(letter, "ca_processing", date(2026, 3, 5), level=1, closed=True, opened_day=2)
+    _deadline(letter, "province_review", date(2026, 3, 5), level=2, opened_day=3)
+    Deadline.objects.create(  # another subject's deadline
+        kind="province_review",
+        subject="letter:999999",
+        due_on=date(2026, 3, 5),
+        actor=Deadline.Actor.PROVINCE,
+        agency_id=letter.agency_id,
+        level=3,
+    )
+    # Monday 9/3, due Thursday 5/3: two working days late (6 and 9 March).
+    assert letter_clock(letter, today=date(2026, 3, 9)) == {
+        "current": {
+            "kind": "Sở KH&CN xem xét",
+            "actor": "Sở KH&CN",
+            "due_on": date(2026, 3, 5),
+            "left": -2,
+            "overdue": 2,
+            "level": 2,
+        },
+        "past": [met],
+    }
+    Deadline.objects.filter(pk=stale.pk).delete()
+    # Monday 2/3: three working days left (3, 4, 5 March), nothing overdue.
+    clock = letter_clock(letter, today=date(2026, 3, 2))
+    assert (clock["current"]["left"], clock["current"]["overdue"]) == (3, 0)
+    assert clock["current"]["level"] == 2
+
+
+def test_the_clock_of_a_letter_no_deadline_runs_for_yet_is_at_level_0(cast):
+    letter = _letter_in(
+        cast,
+        Status.FORWARDED,
+        due_on=date(2026, 3, 5),
+        form=FormKind.RECOVER_DEVICE,
+        forwarded=True,
+    )
+    assert letter_clock(letter, today=date(2026, 3, 5)) == {
+        "current": {
+            "kind": "Khôi phục thiết bị (1 ngày làm việc)",
+            "actor": "CA",
+            "due_on": date(2026, 3, 5),
+            "left": 0,
+            "overdue": 0,
+            "level": 0,
+        },
+        "past": [],
+    }
+
+
+def test_a_letter_that_waits_no_more_has_only_its_past_deadlines(cast):
+    letter = _letter_in(cast, Status.DONE, forwarded=True)
+    met = _deadline(letter, "province_review", date(2026, 3, 5), closed=True)
+    assert letter_clock(letter, today=date(2026, 3, 9)) == {"current": None, "past": [met]}
