@@ -449,3 +449,19 @@ def test_a_letter_that_waits_no_more_has_only_its_past_deadlines(cast):
     letter = _letter_in(cast, Status.DONE, forwarded=True)
     met = _deadline(letter, "province_review", date(2026, 3, 5), closed=True)
     assert letter_clock(letter, today=date(2026, 3, 9)) == {"current": None, "past": [met]}
+
+
+def test_the_overtaken_notice_is_written_in_the_portals_default_language(cast, settings):
+    settings.LANGUAGE_CODE = "en"
+    now = _at(date(2026, 3, 20))
+    with on(MONDAY):
+        certificate = f.certificate_valid_for(cast)
+        letter = f.letter_draft(cast, form=FormKind.RENEW_CHANGE)
+        _renewal(cast, letter, certificate)
+    CertRequest.objects.filter(pk=letter.pk).update(status=Status.AWAITING_HEAD, number="9/STC")
+    type(certificate).objects.filter(pk=certificate.pk).update(not_after=now)
+    assert renewals_overtaken_notify(now=now) == 2
+    assert Notification.objects.filter(kind="renewal_overtaken").first().message == (
+        f"The renewal of certificate {certificate.serial} in letter no. 9/STC can no longer be"
+        " done, less than 30 days are left: please file a request for a new issue."
+    )
