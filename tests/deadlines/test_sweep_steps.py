@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from agencies.choices import Role
 from certificates.choices import CertStatus, RevocationReason
+from certificates.models import Certificate
 from portal.models import Deadline, Notification
 from requests_app import services
 from requests_app.choices import FormKind, Outcome, Status
@@ -186,13 +187,13 @@ def test_notices_close_once_their_reason_is_gone_and_are_counted_across_kinds(ca
         )
         renewed = f.certificate_valid_for(cast)
         expired = f.certificate_valid_for(cast, status=CertStatus.EXPIRED)
-    type(renewed).objects.filter(pk=renewed.pk).update(
+    Certificate.objects.filter(pk=renewed.pk).update(
         status=CertStatus.REVOKED,
         revoked_at=_at(MONDAY),
         revocation_reason=RevocationReason.SUPERSEDED,
         superseded_by=valid,
     )
-    type(ending).objects.filter(pk=ending.pk).update(not_after=_at(MONDAY, 10))
+    Certificate.objects.filter(pk=ending.pk).update(not_after=_at(MONDAY, 10))
     clerk = cast.clerk_a
     keep = [
         _notice(cast.head_a, "awaiting_head", f"letter:{signing.pk}"),
@@ -253,7 +254,6 @@ def test_a_pending_or_accepted_renewal_under_the_floor_is_told_to_clerks_and_hea
         issued_row = _renewal(cast, issued, issued_letter_cert)
         draft = f.letter_draft(cast, form=FormKind.RENEW_CHANGE)
         _renewal(cast, draft, draft_cert)
-    Certificate = type(under)
     Certificate.objects.filter(pk__in=[under.pk, accepted.pk, refused.pk, changed.pk]).update(
         not_after=limit - timedelta(seconds=1)
     )
@@ -302,7 +302,7 @@ def test_a_renewal_just_over_the_floor_is_not_told_yet(cast):
         letter = f.letter_draft(cast, form=FormKind.RENEW_CHANGE)
         _renewal(cast, letter, certificate)
     CertRequest.objects.filter(pk=letter.pk).update(status=Status.AWAITING_HEAD, number="9/STC")
-    type(certificate).objects.filter(pk=certificate.pk).update(
+    Certificate.objects.filter(pk=certificate.pk).update(
         not_after=now + timedelta(days=30, seconds=1)
     )
     assert renewals_overtaken_notify(now=now) == 0
@@ -459,7 +459,7 @@ def test_the_overtaken_notice_is_written_in_the_portals_default_language(cast, s
         letter = f.letter_draft(cast, form=FormKind.RENEW_CHANGE)
         _renewal(cast, letter, certificate)
     CertRequest.objects.filter(pk=letter.pk).update(status=Status.AWAITING_HEAD, number="9/STC")
-    type(certificate).objects.filter(pk=certificate.pk).update(not_after=now)
+    Certificate.objects.filter(pk=certificate.pk).update(not_after=now)
     assert renewals_overtaken_notify(now=now) == 2
     assert Notification.objects.filter(kind="renewal_overtaken").first().message == (
         f"The renewal of certificate {certificate.serial} in letter no. 9/STC can no longer be"
