@@ -63,7 +63,7 @@ def letter_deadlines_sync() -> dict[str, int]:
     url = reverse("requests_app:detail", args=[int(_PK)])
     if connection.vendor == "postgresql":
         opened = _letters_open_on_postgresql(url)
-    else:
+    else:  # pragma: no mutate block (SQLite: testing.md §3)
         opened = _letters_open_elsewhere(url)
     with connection.cursor() as cursor:
         # Closed: the letter left the waiting statuses, or waits under another due date or
@@ -245,6 +245,7 @@ def renewals_overtaken_notify(*, now: datetime | None = None) -> int:
     limit = now + timedelta(days=settings.PORTAL_RENEW_MIN_DAYS_LEFT)
     url = reverse("requests_app:detail", args=[int(_PK)])
     if connection.vendor != "postgresql":
+        # pragma: no mutate block (SQLite: testing.md §3)
         return notify_rows(_overtaken_rows(limit, url))
     message = _slots(_overtaken_message(), "serial", "number")
     select = (
