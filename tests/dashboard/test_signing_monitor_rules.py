@@ -188,6 +188,7 @@ def test_a_document_is_its_kind_and_key_or_its_number(cast):
     signed(certificate, local(day, 9), document_id=5)
     signed(certificate, local(day, 9), document_id=5, document_kind=SignedDocumentKind.DEMAND)
     signed(certificate, local(day, 10), document_id=5)  # letter 5 again: one document
+    signed(certificate, local(day, 10), document_id=7)  # letter 7: another
     uploaded("PUBLIC-20", cast.agency_a, local(day, 11), n=2)  # 1/UP and 2/UP
     uploaded("PUBLIC-21", cast.agency_a, local(day, 12), n=1)  # 1/UP again
     signing_event_record(
@@ -208,7 +209,7 @@ def test_a_document_is_its_kind_and_key_or_its_number(cast):
     signing_months_roll_up()
 
     row = SigningAgencyMonth.objects.get(month=day, agency=cast.agency_a)
-    assert (row.documents, row.signatures) == (5, 7)
+    assert (row.documents, row.signatures) == (6, 8)
 
 
 # --- the months a run rolls up --------------------------------------------------------------
