@@ -11,6 +11,8 @@ from django.urls import reverse
 from certificates.choices import RevocationReason, SigningEventKind, SigningOutcome
 from certificates.models import SigningEvent
 from certificates.services import certificate_revoke
+from certificates.services.monitoring import signing_event_record_ocsp
+from tests import factories as f
 from tests.certificates.ocsp_requests import post, request_for
 
 pytestmark = pytest.mark.django_db
@@ -39,3 +41,13 @@ def test_an_ocsp_get_records_nothing(issue, client):
     response = client.get(reverse("certificates:ocsp_get", args=[encoded]))
     assert response.status_code == 200
     assert not SigningEvent.objects.exists()
+
+
+def test_an_ocsp_answer_about_a_serial_of_another_authority_is_unknown_and_unowned(ca, cast):
+    """The serial is the registry's but not the asked CA's: no certificate, no agency."""
+    other = f.CertificateFactory(person=cast.subscriber, agency=cast.agency_a, issuer=None)
+    signing_event_record_ocsp(authority=ca.issuing, serial=other.serial, revoked=None)
+
+    assert list(
+        SigningEvent.objects.values_list("kind", "certificate_id", "serial", "agency_id", "outcome")
+    ) == [(SigningEventKind.OCSP, None, other.serial, None, SigningOutcome.UNKNOWN)]
