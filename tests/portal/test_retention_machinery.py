@@ -287,3 +287,37 @@ def test_a_file_whose_deletion_fails_does_not_stop_the_others_nor_the_rows(
 
     assert deleted == 3 and not Session.objects.exists()
     assert sorted(storage.deleted) == [f"{keys[1]}.xlsx", f"{keys[2]}.xlsx"]
+
+
+def _make_the_last_due(keys):
+    def apply(batch, ids):
+        batch.delete()
+        Session.objects.filter(session_key=keys[-1]).update(session_data="x")
+        return ids
+
+    return apply
+
+
+def test_by_default_a_row_coming_due_while_the_run_goes_is_taken_by_it():
+    keys = _sessions("a", "b", "c")
+    Session.objects.filter(session_key=keys[2]).update(session_data="not yet")
+
+    taken = retention_batches(
+        queryset=Session.objects.filter(session_data="x"),
+        action=DELETE,
+        period=SESSIONS,
+        now=datetime(2026, 3, 31, 12, 0, tzinfo=UTC),
+        apply=_make_the_last_due(keys),
+        batch_size=1,
+    )
+
+    assert taken == 3 and not Session.objects.exists()
+
+
+def test_a_run_that_scans_first_leaves_a_row_coming_due_meanwhile_for_the_next():
+    keys = _sessions("a", "b", "c")
+    Session.objects.filter(session_key=keys[2]).update(session_data="not yet")
+
+    assert _sweep(scan_first=True, apply=_make_the_last_due(keys), batch_size=1) == 2
+
+    assert list(Session.objects.values_list("session_key", flat=True)) == [keys[2]]
