@@ -16,7 +16,7 @@ from datetime import date, datetime, timedelta
 from statistics import median
 
 from django.contrib.auth import get_user_model
-from django.db import IntegrityError, connection, transaction
+from django.db import connection, transaction
 from django.db.models import CharField, Count, Max, Q, Value
 from django.db.models.functions import Cast, Coalesce, Concat, TruncDate
 from django.urls import reverse
@@ -266,21 +266,20 @@ def _officers_of(agency_id: int):
 
 
 def _alert(candidate: dict, *, serial: str, day: date, reason: str, threshold: int) -> None:
-    try:
-        with transaction.atomic():
-            alert, _created = SigningAlert.objects.get_or_create(
-                serial=serial,
-                day=day,
-                defaults={
-                    "certificate_id": candidate["cert"],
-                    "agency_id": candidate["agency_ref"],
-                    "reason": reason,
-                    "signatures": candidate["n"],
-                    "threshold": threshold,
-                },
-            )
-    except IntegrityError:  # another run created it meanwhile
-        alert = SigningAlert.objects.get(serial=serial, day=day)
+    # A run racing this one for the same (serial, day) meets the constraint
+    # dashboard_signing_alert_one_per_day; get_or_create then reads the row the other run
+    # wrote (its insert is in a savepoint of its own), so both go on with the one alert.
+    alert, _created = SigningAlert.objects.get_or_create(
+        serial=serial,
+        day=day,
+        defaults={
+            "certificate_id": candidate["cert"],
+            "agency_id": candidate["agency_ref"],
+            "reason": reason,
+            "signatures": candidate["n"],
+            "threshold": threshold,
+        },
+    )
     agency, officers = _officers_of(alert.agency_id)
     if alert.reason == SigningAlert.Reason.NIGHT:
         message = gettext_noop(
