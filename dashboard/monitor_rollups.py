@@ -211,11 +211,9 @@ def idle_certificates_refresh(*, now: datetime | None = None) -> int:
 
 
 # --- bursts ---------------------------------------------------------------------------------
-def _day_bounds(day: date) -> tuple[datetime, datetime]:
-    start = timezone.make_aware(datetime.combine(day, datetime.min.time()))
-    return start, timezone.make_aware(
-        datetime.combine(day + timedelta(days=1), datetime.min.time())
-    )
+def _day_start(day: date) -> datetime:
+    """Local midnight at the start of `day`."""
+    return timezone.make_aware(datetime.combine(day, datetime.min.time()))
 
 
 def burst_threshold(daily_counts: list[int]) -> int:
@@ -228,8 +226,8 @@ def burst_threshold(daily_counts: list[int]) -> int:
 def _history(candidates: dict[str, dict], day: date) -> dict[str, list[int]]:
     """{serial: [signatures per local day]} over the BURST_DAYS days before `day`, for the
     candidates: read through (certificate, at) for registry certificates, by time otherwise."""
-    start, _end = _day_bounds(day - timedelta(days=BURST_DAYS))
-    end, _next = _day_bounds(day)
+    start = _day_start(day - timedelta(days=BURST_DAYS))
+    end = _day_start(day)
     known = [c["cert"] for c in candidates.values() if c["cert"]]
     unknown = [s for s, c in candidates.items() if not c["cert"]]
     conditions = []
@@ -314,7 +312,7 @@ def signing_bursts_check(*, now: datetime | None = None) -> int:
     today (by this run or an earlier one: a rerun tells nobody twice)."""
     now = now or timezone.now()
     day = timezone.localdate(now)
-    start, _end = _day_bounds(day)
+    start = _day_start(day)
     today = (
         SigningEvent.objects.signatures()
         .filter(at__gte=start, at__lte=now, agency__isnull=False)
