@@ -199,14 +199,7 @@ def rows_update(model, keys: list, values: dict) -> int:
     same = {name: value for name, value in values.items() if name not in per_row}
     if connection.vendor != "postgresql" or not per_row:
         rows = model._base_manager.filter(InKeys("pk", keys))
-        cases = {
-            name: Case(
-                *(When(pk=key, then=Value(value)) for key, value in zip(keys, column, strict=True)),
-                output_field=CharField(),
-            )
-            for name, column in per_row.items()
-        }
-        return rows.update(**same, **cases)
+        return rows.update(**same, **_cases(keys, per_row))
     opts, quote = model._meta, connection.ops.quote_name
     table, pk = quote(opts.db_table), quote(opts.pk.column)
     fields = {name: opts.get_field(name) for name in values}
@@ -227,6 +220,18 @@ def rows_update(model, keys: list, values: dict) -> int:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.rowcount
+
+
+def _cases(keys: list, per_row: dict) -> dict:  # pragma: no mutate block (SQLite: testing.md §3)
+    """Each per-row column as a CASE over the keys: how databases other than PostgreSQL take
+    per-row values (on PostgreSQL `per_row` is empty here)."""
+    return {
+        name: Case(
+            *(When(pk=key, then=Value(value)) for key, value in zip(keys, column, strict=True)),
+            output_field=CharField(),
+        )
+        for name, column in per_row.items()
+    }
 
 
 def retention_delete(
