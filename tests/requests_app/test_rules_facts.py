@@ -142,18 +142,21 @@ def test_person_rows_facts_take_the_positions_they_are_given(cast):
     assert person_rows_facts(cert_request, []).holders == {}
 
 
-def test_letter_positions_give_the_lowest_position_of_each_number(cast):
+def test_letter_positions_give_the_lowest_position_of_each_number_in_one_query(
+    cast, django_assert_num_queries
+):
     cert_request = letter(cast, FormKind.ISSUE_PERSON)
     mau01_row(cert_request, 1, "001190000004")
     mau01_row(cert_request, 2, "001190000002")
     mau01_row(cert_request, 3, "001190000004")
     mau01_row(cert_request, 4, "001190000003")
     other = letter(cast, FormKind.ISSUE_PERSON)
-    mau01_row(other, 1, "001190000001")
+    mau01_row(other, 1, "001190000009")
 
-    positions = letter_positions(
-        cert_request, ["001190000004", "", "001190000001", "001190000002", "001190000004"]
-    )
+    with django_assert_num_queries(1):
+        positions = letter_positions(
+            cert_request, ["001190000004", "", "001190000009", "001190000002", "001190000004"]
+        )
 
     assert positions == {"001190000004": 1, "001190000002": 2}
 
