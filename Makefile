@@ -112,5 +112,6 @@ mutants: export REDIS_URL = $(MUTANTS_REDIS_URL)
 mutants: export PORTAL_REQUIRE_SERVICES = 1
 mutants: install-test
 	$(PY) -m tests.mutants_db
+	rm -rf mutants/tests  # mutmut copies a file only when its copy is missing: take today's tests
 	$(VENV)/bin/mutmut run --max-children $(MUTANTS_CHILDREN) $(MUTANTS) || true
 	$(VENV)/bin/python -m tests.mutants_report
