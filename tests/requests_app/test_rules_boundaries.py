@@ -443,3 +443,12 @@ def test_an_unconfirmed_id_number_is_shown_masked_with_what_to_do():
         "Số định danh ********1234 được đọc từ một ô kiểu số của Excel (đã thêm số 0 đầu): "
         "hãy đối chiếu với căn cước, nhập lại số định danh rồi lưu dòng để xác nhận."
     )
+
+
+def test_a_certificate_of_a_kind_no_reason_lists_is_revoked_for_no_reason(cast):
+    """REASONS_BY_SUBJECT_KIND lists the reasons per kind of subscriber: a kind it does not
+    know (a registry row written outside the CA's choices) gets none, and no crash."""
+    cert = certificate(cast, subject_kind="unknown")
+    assert errors_of(mau05(cast, cert, RevocationReason.KEY_COMPROMISE)) == {
+        "revoke_reason": ["Lý do thu hồi này không áp dụng cho loại thuê bao của chứng thư."]
+    }
