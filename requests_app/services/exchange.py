@@ -19,7 +19,7 @@ from certificates.signing import verification_summary, verify_pdf
 from portal.audit import audit_record
 from portal.documents import DocumentKind
 from portal.lib.filenames import safe_file_name
-from requests_app.choices import FormKind, Status
+from requests_app.choices import CA_FORMS, FormKind, Status
 from requests_app.documents import TO_PROVINCE, recipients_of
 from requests_app.edxml import messages as m
 from requests_app.edxml.outbox import status_record
@@ -294,6 +294,17 @@ def letter_edxml_import(*, data: bytes, by) -> CertRequest:
     if package.form not in FormKind.values:
         _refuse(_("Loại văn bản trong gói edXML không được hỗ trợ."), "edxml_form")
     receiver, action = _receiving(package, by, agency)
+    if action == "edxml_receive" and package.form not in CA_FORMS:
+        # docs/domain.md §4: a Mẫu 04 is processed by the Sở KH&CN; in the CA's queue it would
+        # be a letter nobody may see or act on.
+        _refuse(
+            _(
+                "%(form)s do Sở KH&CN xử lý, không gửi đến tổ chức cung cấp dịch vụ chứng thực: "
+                "không nhận gói."
+            )
+            % {"form": FormKind(package.form).label},
+            "edxml_form_not_for_ca",
+        )
     pdf = _signed_pdf(package)
     pdf_sha256 = pdf.sha256
     done = _received_package(package.document_id)

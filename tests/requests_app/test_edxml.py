@@ -192,6 +192,33 @@ def test_it_refuses_a_package_not_addressed_to_the_importer(world):
     assert refused.value.code == "edxml_not_for_you"
 
 
+def test_the_ca_refuses_a_package_of_a_form_the_provinces_office_processes(world):
+    """A Mẫu 04 (renewal, change) is the Sở KH&CN's to process (docs/domain.md §4): a package of
+    one addressed to the CA is refused, not put in a queue where nobody may see it."""
+    letter, _data = sent_letter(world, form=FormKind.RENEW_CHANGE)
+    ca = Organization.objects.get(code="000.00.01.G14")
+    to_the_ca = _rewrapped(letter, receivers=(m.Organ(code=ca.code, name=ca.name),))
+    letters = CertRequest.objects.count()
+    with pytest.raises(DomainError) as refused:
+        services.letter_edxml_import(data=to_the_ca, by=world.ca_operator)
+    assert refused.value.code == "edxml_form_not_for_ca"
+    assert refused.value.message == (
+        "Mẫu 04 – Gia hạn, thay đổi thông tin chứng thư do Sở KH&CN xử lý, không gửi đến tổ "
+        "chức cung cấp dịch vụ chứng thực: không nhận gói."
+    )
+    assert CertRequest.objects.count() == letters
+    assert not EdxmlMessage.objects.filter(direction="received").exists()
+
+
+def test_the_ca_receives_a_package_of_a_mau_05(world):
+    """The other side of the rule above: a revocation is the CA's own form."""
+    letter, _data = sent_letter(world, form=FormKind.REVOKE)
+    ca = Organization.objects.get(code="000.00.01.G14")
+    to_the_ca = _rewrapped(letter, receivers=(m.Organ(code=ca.code, name=ca.name),))
+    received = services.letter_edxml_import(data=to_the_ca, by=world.ca_operator)
+    assert (received.form, received.status) == (FormKind.REVOKE, Status.FORWARDED)
+
+
 def _rows_state(letter):
     return list(letter.rows.order_by("pk").values_list("outcome", "outcome_note", "is_open"))
 
