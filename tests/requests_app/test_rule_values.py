@@ -1,14 +1,17 @@
 """The drafting rules of requests_app/rules.py called one at a time, on unsaved rows and
 certificates: each boundary (docs/domain.md §5) one value either side, each message exactly."""
 
+from collections import defaultdict
 from datetime import timedelta
 
+import pytest
 from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 
 from agencies.models import Organization
 from certificates.models import Certificate
+from privacy.masking import mask_id
 from requests_app import rules
 from requests_app.choices import FormKind
 from requests_app.models import CertRequest, RequestRow
@@ -86,3 +89,64 @@ def test_a_certificate_of_a_unit_below_the_letter_agency_is_named():
 def test_a_certificate_of_another_agency_is_not_named():
     assert refused([cert("5401AH", 200, agency=ELSEWHERE)]) == [HELD_ELSEWHERE]
     assert refused([cert("5401AI", 200)], agency=ELSEWHERE) == [HELD_ELSEWHERE]
+
+
+# _value_checks and _formula_like: a row's own values (docs/domain.md §5, docs/security.md §4).
+
+FORMULA = (
+    "Họ và tên “{value}” có dạng công thức Excel (bắt đầu bằng =, +, - hoặc @): "
+    "hãy ghi họ và tên của người đề nghị."
+)
+NO_FACTS = rules.RowFacts(frozenset(), frozenset(), frozenset())
+
+
+def value_errors(a_row, facts=None):
+    errors = defaultdict(list)
+    rules._value_checks(a_row, errors, facts)
+    return errors
+
+
+@pytest.mark.parametrize("name", ["=HYPERLINK(1)", "+1", "-1", "@SUM(A1)", "  =cmd|' /c calc'!A0"])
+def test_a_formula_is_never_a_name(name):
+    assert rules._formula_like(name)
+    assert value_errors(row(full_name=name))["full_name"] == [FORMULA.format(value=name)]
+
+
+@pytest.mark.parametrize("name", ["", "Lò Thị Mai", "Mai =", "Lò Thị Mai-"])
+def test_a_name_is_not_a_formula(name):
+    assert not rules._formula_like(name)
+
+
+def test_a_formula_name_is_quoted_to_sixty_characters():
+    name = "=" + "A" * 59 + "BCD"
+    [message] = value_errors(row(full_name=name))["full_name"]
+    assert message == FORMULA.format(value=name[:60])
+
+
+def test_a_formula_in_a_form_without_a_name_column_is_not_looked_at():
+    a_row = row(form=FormKind.RECOVER_DEVICE, full_name="=1")
+    assert "full_name" not in value_errors(a_row)
+
+
+def test_an_empty_required_column_is_named_first():
+    assert value_errors(row(full_name=""))["full_name"][0] == "Trường này là bắt buộc."
+
+
+@pytest.mark.django_db
+def test_a_certificate_that_does_not_exist_is_refused_unless_the_facts_loaded_it():
+    a_row = row(form=FormKind.REVOKE, certificate_id=987654321)
+    [message] = value_errors(a_row)["certificate"]
+    assert "987654321" in message
+    assert "certificate" not in value_errors(a_row, NO_FACTS)
+
+
+# confirmation_errors: an ID number whose leading zero the import put back.
+
+
+def test_an_unconfirmed_id_number_is_to_be_confirmed_masked():
+    a_row = row(national_id="012190001234", national_id_unconfirmed=True)
+    message = rules.unconfirmed_id_message("012190001234")
+    assert mask_id("012190001234") in message
+    assert rules.confirmation_errors(a_row) == {"national_id": [message]}
+    a_row.national_id_unconfirmed = False
+    assert rules.confirmation_errors(a_row) == {}
