@@ -9,12 +9,13 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 
-from agencies.models import Organization
+from agencies.models import Organization, Person
 from certificates.models import Certificate
 from privacy.masking import mask_id
 from requests_app import rules
 from requests_app.choices import FormKind
 from requests_app.models import CertRequest, RequestRow
+from tests import factories as f
 
 HOME = Organization(pk=7001, name="Sở Tài chính", path="/7001/")
 BELOW = Organization(pk=7002, name="Phòng Ngân sách", path="/7001/7002/")
@@ -150,3 +151,54 @@ def test_an_unconfirmed_id_number_is_to_be_confirmed_masked():
     assert rules.confirmation_errors(a_row) == {"national_id": [message]}
     a_row.national_id_unconfirmed = False
     assert rules.confirmation_errors(a_row) == {}
+
+
+# _belongs: the facts' agency ids when a letter was prepared, else the agency tree (§5.3.1).
+
+
+def test_without_facts_a_certificate_belongs_by_the_agency_tree():
+    assert rules._belongs(cert("5402AA", 200, agency=BELOW), HOME, None)
+    assert not rules._belongs(cert("5402AB", 200, agency=ELSEWHERE), HOME, None)
+    assert rules._belongs(cert("5402AC", 200, agency=BELOW), HOME, NO_FACTS)
+
+
+def test_with_the_agency_ids_of_facts_only_they_count():
+    facts = rules.RowFacts(frozenset(), frozenset(), frozenset(), agency_ids=frozenset({7003}))
+    assert rules._belongs(cert("5402AD", 200, agency=ELSEWHERE), HOME, facts)
+    assert not rules._belongs(cert("5402AE", 200, agency=BELOW), HOME, facts)
+
+
+# _unit_exists: the new unit of a Mẫu 04 change, case-insensitive.
+
+
+def test_a_unit_in_the_facts_is_found_whatever_its_case():
+    facts = rules.RowFacts(frozenset(), frozenset(), frozenset({"phòng ngân sách"}))
+    assert rules._unit_exists(row(new_value="Phòng NGÂN sách"), facts)
+    assert not rules._unit_exists(row(new_value="Phòng Kế hoạch"), facts)
+
+
+@pytest.mark.django_db
+def test_without_facts_a_unit_is_found_in_the_letter_agency_only():
+    unit = f.UnitFactory(name="Phòng Ngân sách")
+    elsewhere = f.AgencyFactory()
+    assert rules._unit_exists(row(agency=unit.parent, new_value="phòng ngân sách"), None)
+    assert not rules._unit_exists(row(agency=unit.parent, new_value="Phòng Kế hoạch"), None)
+    assert not rules._unit_exists(row(agency=elsewhere, new_value="Phòng Ngân sách"), None)
+
+
+# move_mismatch_message and _holder_matches: a move names the holder's ID number (§5.3.1).
+
+
+def test_the_mismatch_message_says_nothing_about_the_certificate():
+    assert rules.move_mismatch_message() == (
+        "Số hiệu chứng thư và số định danh cá nhân không khớp với một chứng thư cá nhân "
+        "của người chuyển đến."
+    )
+
+
+def test_the_holder_matches_by_the_id_number_only():
+    held = cert("5402AF", 200)
+    assert not rules._holder_matches(held, row(national_id="012190001234"))
+    held.person = Person(pk=7101, national_id="012190001234")
+    assert rules._holder_matches(held, row(national_id="012190001234"))
+    assert not rules._holder_matches(held, row(national_id="012190001235"))
