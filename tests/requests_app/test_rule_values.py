@@ -11,6 +11,8 @@ from django.utils import timezone
 
 from agencies.models import Organization, Person
 from certificates.models import Certificate
+from devices.choices import DeviceStatus
+from devices.models import Device
 from privacy.masking import mask_id
 from requests_app import rules
 from requests_app.choices import FormKind
@@ -202,3 +204,99 @@ def test_the_holder_matches_by_the_id_number_only():
     held.person = Person(pk=7101, national_id="012190001234")
     assert rules._holder_matches(held, row(national_id="012190001234"))
     assert not rules._holder_matches(held, row(national_id="012190001235"))
+
+
+# _target_checks and row_errors: with facts, a prepared letter's rows are checked without a
+# query (these tests have no database); each rule reads the facts it is given.
+
+NID = "012190001234"
+LOST = (
+    "Thiết bị lưu khóa bí mật của chứng thư {serial} đã được báo mất (Mẫu 09): chứng "
+    "thư chỉ còn được thu hồi với lý do “thiết bị lưu khóa bí mật bị mất”, bằng văn "
+    "bản Mẫu 05 soạn cùng biên bản; không thể gia hạn, thay đổi thông tin hay thu hồi "
+    "với lý do khác."
+)
+
+
+def facts(**fields):
+    return rules.RowFacts(frozenset(), frozenset(), frozenset(), **fields)
+
+
+def letter_row(form, **fields):
+    return RequestRow(cert_request=CertRequest(pk=8001, form=form, agency=HOME), **fields)
+
+
+def target_errors(a_row, the_facts):
+    errors = defaultdict(list)
+    rules._target_checks(a_row, errors, the_facts)
+    return {field: messages for field, messages in errors.items() if messages}
+
+
+def test_a_person_is_checked_against_the_letter_and_the_holders_in_the_facts():
+    held = cert("5403AB", 200)
+    known = facts(letter_positions={NID: 3}, holders={NID: [held]})
+    errors = target_errors(letter_row(FormKind.ISSUE_PERSON, national_id=NID), known)
+    assert errors == {
+        "national_id": [
+            "Cá nhân này đã có ở dòng 3 của văn bản.",
+            RENEWABLE.format(serial="5403AB", left=200),
+        ]
+    }
+
+
+def test_a_prepared_letter_without_holders_does_not_look_for_certificates():
+    a_row = letter_row(FormKind.ISSUE_PERSON, national_id=NID)
+    assert target_errors(a_row, facts(letter_positions={})) == {}
+
+
+def test_an_id_number_on_another_form_is_not_checked_as_a_new_person():
+    a_row = letter_row(FormKind.RECOVER_DEVICE, national_id=NID, tax_code="0101234567")
+    assert target_errors(a_row, facts(letter_positions={NID: 3}, holders={})) == {}
+    assert target_errors(a_row, None) == {}
+
+
+def test_an_organisation_of_a_prepared_letter_is_not_looked_for():
+    a_row = letter_row(FormKind.ISSUE_ORGANIZATION, tax_code="0101234567")
+    assert target_errors(a_row, facts()) == {}
+
+
+def renewal(the_facts, **fields):
+    certificate = cert("5403AC", 200, agency=ELSEWHERE, pk=9001)
+    a_row = letter_row(FormKind.RENEW_CHANGE, certificate=certificate, renew=True, **fields)
+    return target_errors(a_row, the_facts)
+
+
+def test_a_renewal_reads_whose_certificate_and_its_lost_device_from_the_facts():
+    known = facts(agency_ids=frozenset({7003}), lost_certificate_ids=frozenset({9001}))
+    assert renewal(known) == {"certificate": [LOST.format(serial="5403AC")]}
+    assert renewal(facts(agency_ids=frozenset({7003}))) == {}
+
+
+def test_a_certificate_not_of_the_agency_is_not_also_said_lost():
+    known = facts(agency_ids=frozenset({7001}), lost_certificate_ids=frozenset({9001}))
+    assert renewal(known) == {"certificate": ["Chứng thư không thuộc cơ quan đề nghị."]}
+
+
+def test_a_revocation_reads_whose_certificate_from_the_facts():
+    certificate = cert("5403AD", 200, agency=ELSEWHERE, pk=9002)
+    a_row = letter_row(FormKind.REVOKE, certificate=certificate)
+    assert target_errors(a_row, facts(agency_ids=frozenset({7003}))) == {}
+
+
+def test_a_lost_device_is_looked_at_only_on_renewals_changes_and_revocations():
+    certificate = cert("5403AE", 200, agency=ELSEWHERE, pk=9003)
+    a_row = letter_row(FormKind.RECOVER_DEVICE, certificate=certificate)
+    assert target_errors(a_row, facts(lost_certificate_ids=frozenset({9003}))) == {}
+
+
+def test_a_recovery_reads_whose_device_from_the_facts():
+    device = Device(pk=9101, serial="TK-9101", agency=ELSEWHERE, status=DeviceStatus.LOCKED)
+    a_row = letter_row(FormKind.RECOVER_DEVICE, device=device)
+    assert target_errors(a_row, facts(agency_ids=frozenset({7003}))) == {}
+
+
+def test_row_errors_hands_the_facts_to_both_kinds_of_check():
+    certificate = cert("5403AF", 200, agency=ELSEWHERE, pk=9004)
+    a_row = letter_row(FormKind.RENEW_CHANGE, certificate=certificate, renew=True)
+    known = facts(agency_ids=frozenset({7003}), lost_certificate_ids=frozenset({9004}))
+    assert rules.row_errors(a_row, known)["certificate"] == [LOST.format(serial="5403AF")]
