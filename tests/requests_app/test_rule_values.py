@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from agencies.models import Organization, Person
+from certificates.choices import SubjectKind
 from certificates.models import Certificate
 from devices.choices import DeviceStatus
 from devices.models import Device
@@ -300,3 +301,20 @@ def test_row_errors_hands_the_facts_to_both_kinds_of_check():
     a_row = letter_row(FormKind.RENEW_CHANGE, certificate=certificate, renew=True)
     known = facts(agency_ids=frozenset({7003}), lost_certificate_ids=frozenset({9004}))
     assert rules.row_errors(a_row, known)["certificate"] == [LOST.format(serial="5403AF")]
+
+
+@pytest.mark.django_db
+def test_an_organisation_holding_a_renewable_certificate_is_refused_without_facts():
+    agency = f.AgencyFactory()
+    held = f.CertificateFactory(
+        person=None,
+        subject_kind=SubjectKind.ORGANIZATION,
+        subject_organization=agency,
+        agency=agency,
+        common_name=agency.name,
+        email="vanthu@laichau.gov.vn",
+        not_after=timezone.now() + timedelta(days=200, hours=1),
+    )
+    a_row = row(form=FormKind.ISSUE_ORGANIZATION, agency=agency, tax_code=agency.tax_code)
+    [message] = target_errors(a_row, None)["tax_code"]
+    assert message.startswith(f"Cơ quan, tổ chức này đang có chứng thư {held.serial} ")
