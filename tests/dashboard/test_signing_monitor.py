@@ -4,7 +4,7 @@ threshold and one above it and at 21:59 and 22:00, one alert and one notificatio
 certificate and day, the page within `visible_to` (a clerk sees their agency, a province its
 own, the CA all; out of scope 404), its query budget, and the monthly report's section."""
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from django.conf import settings
@@ -21,7 +21,6 @@ from certificates.choices import (
 from certificates.models import SigningEvent
 from certificates.services import (
     signing_event_record,
-    signing_events_record_bulk,
 )
 from certificates.services.monitoring import is_night
 from dashboard import monitor
@@ -40,36 +39,11 @@ from dashboard.monitor_rollups import (
 )
 from dashboard.months import Month
 from portal.models import Notification
-from tests import factories as f
+from tests.dashboard.signing_world import cert, local, signed
 from tests.helpers import sign_in
 
 pytestmark = pytest.mark.django_db
 PAGE = "/giam-sat-ky-so/"
-
-
-def local(day, hour, minute=0):
-    return timezone.make_aware(datetime(day.year, day.month, day.day, hour, minute))
-
-
-def cert(agency, **fields):
-    return f.CertificateFactory(person=f.PersonFactory(organization=agency), **fields)
-
-
-def signed(certificate, at, *, n=1, document_id=None, **fields):
-    """`n` signatures by `certificate` at `at`, each its own document unless `document_id`."""
-    return signing_events_record_bulk(
-        events=(
-            {
-                "kind": SigningEventKind.SIGNED,
-                "certificate": certificate,
-                "at": at,
-                "document_kind": SignedDocumentKind.LETTER,
-                "document_id": document_id if document_id is not None else 1000 + i,
-                **fields,
-            }
-            for i in range(n)
-        )
-    )
 
 
 @pytest.fixture
