@@ -51,3 +51,15 @@ def test_an_ocsp_answer_about_a_serial_of_another_authority_is_unknown_and_unown
     assert list(
         SigningEvent.objects.values_list("kind", "certificate_id", "serial", "agency_id", "outcome")
     ) == [(SigningEventKind.OCSP, None, other.serial, None, SigningOutcome.UNKNOWN)]
+
+
+def test_an_ocsp_answer_is_tied_to_the_asked_serial_among_the_authoritys_certificates(ca, cast):
+    """Two certificates of one CA, of two agencies: each answer names its own certificate."""
+    first = f.CertificateFactory(person=cast.subscriber, agency=cast.agency_a, issuer=ca.issuing)
+    second = f.CertificateFactory(agency=cast.agency_b, issuer=ca.issuing)
+    for certificate in (second, first):
+        signing_event_record_ocsp(authority=ca.issuing, serial=certificate.serial, revoked=False)
+
+    assert list(
+        SigningEvent.objects.order_by("pk").values_list("certificate_id", "serial", "agency_id")
+    ) == [(c.pk, c.serial, c.agency_id) for c in (second, first)]
