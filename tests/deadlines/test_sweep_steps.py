@@ -14,6 +14,8 @@ from django.utils import timezone
 from agencies.choices import Role
 from certificates.choices import CertStatus, RevocationReason
 from certificates.models import Certificate
+from devices.deadlines import return_deadlines_sync
+from devices.models import ReturnObligation
 from portal.models import Deadline, Notification
 from requests_app import services
 from requests_app.choices import FormKind, Outcome, Status
@@ -476,3 +478,72 @@ def test_the_overtaken_notice_is_written_in_the_portals_default_language(cast, s
         f"The renewal of certificate {certificate.serial} in letter no. 9/STC can no longer be"
         " done, less than 30 days are left: please file a request for a new issue."
     )
+
+
+# --- return_deadlines_sync (devices) -------------------------------------------------------
+
+
+def _obligation(cast, *, due_on, closed=False):
+    return ReturnObligation.objects.create(
+        device=f.DeviceFactory(agency=cast.agency_a),
+        agency=cast.agency_a,
+        reason="revoked",
+        notified_on=date(2026, 2, 27),
+        due_on=due_on,
+        closed_at=timezone.now() if closed else None,
+    )
+
+
+def _return_deadlines():
+    return {
+        d.subject: (d.kind, d.actor, d.state, d.due_on, d.level, d.agency_id, d.label, d.url)
+        for d in Deadline.objects.filter(kind=Deadline.Kind.DEVICE_RETURN)
+    }
+
+
+def test_return_sync_opens_one_deadline_per_open_obligation_in_two_statements(
+    cast, django_assert_num_queries
+):
+    first = _obligation(cast, due_on=date(2026, 3, 6))
+    second = _obligation(cast, due_on=date(2026, 3, 9))
+    closed = _obligation(cast, due_on=date(2026, 3, 6), closed=True)
+    with on(MONDAY), on_postgresql_in(2, django_assert_num_queries):
+        assert return_deadlines_sync() == {"opened": 2, "closed": 0}
+
+    def row(obligation):
+        device = obligation.device
+        return (
+            "device_return", "agency_clerk", "open", obligation.due_on, 0, cast.agency_a.pk,
+            f"Bàn giao lại thiết bị {device.serial}",
+            reverse("devices:detail", args=[device.pk]),
+        )  # fmt: skip
+
+    assert _return_deadlines() == {
+        f"obligation:{first.pk}": row(first),
+        f"obligation:{second.pk}": row(second),
+    }
+    assert f"obligation:{closed.pk}" not in _return_deadlines()
+    with on(MONDAY):
+        assert return_deadlines_sync() == {"opened": 0, "closed": 0}  # nothing twice
+
+
+def test_return_sync_closes_as_met_the_deadline_of_a_closed_or_moved_obligation(cast):
+    handed_back = _obligation(cast, due_on=date(2026, 3, 6))
+    moved = _obligation(cast, due_on=date(2026, 3, 6))
+    waiting = _obligation(cast, due_on=date(2026, 3, 6))
+    with on(MONDAY):
+        return_deadlines_sync()
+    ReturnObligation.objects.filter(pk=handed_back.pk).update(closed_at=timezone.now())
+    ReturnObligation.objects.filter(pk=moved.pk).update(due_on=date(2026, 3, 10))
+    with on(MONDAY):
+        assert return_deadlines_sync() == {"opened": 1, "closed": 2}
+    states = {
+        (d.subject, d.due_on): (d.state, d.closed_at is not None)
+        for d in Deadline.objects.filter(kind=Deadline.Kind.DEVICE_RETURN)
+    }
+    assert states == {
+        (f"obligation:{handed_back.pk}", date(2026, 3, 6)): ("met", True),
+        (f"obligation:{moved.pk}", date(2026, 3, 6)): ("met", True),
+        (f"obligation:{moved.pk}", date(2026, 3, 10)): ("open", False),
+        (f"obligation:{waiting.pk}", date(2026, 3, 6)): ("open", False),
+    }
