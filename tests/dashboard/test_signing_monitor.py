@@ -192,6 +192,9 @@ def test_the_threshold_is_five_times_the_median_and_at_least_20():
     assert burst_threshold([10] * 30) == 50
     assert burst_threshold([10] * 10) == 20  # twenty days without a signature: median 0
     assert burst_threshold([10] * 15 + [11] * 15) == 52  # median 10.5: 52.5, so 53 is a burst
+    # Fifteen days missing count as zeros: median (0 + 10) / 2 = 5, so 25; one day more, 50.
+    assert burst_threshold([10] * 15) == 25
+    assert burst_threshold([10] * 16) == 50
 
 
 @pytest.mark.parametrize(("today_n", "alert"), [(20, False), (21, True)])

@@ -10,6 +10,7 @@ from django.contrib.sessions.models import Session
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
 
+from agencies.models import Organization
 from portal.export_jobs.models import ExportJob
 from portal.models import AuditEvent
 from portal.retention import (
@@ -23,6 +24,7 @@ from portal.retention import (
     rows_update,
     sessions_sweep,
 )
+from tests.factories import AgencyFactory, ProvinceFactory
 
 pytestmark = pytest.mark.django_db
 LATER = datetime(2031, 5, 6, 7, 8, 9, tzinfo=UTC)
@@ -255,6 +257,26 @@ def test_retention_delete_takes_the_batch_size_it_is_given_and_names_the_rows(se
     assert deleted == 3 and not Session.objects.exists()
     label = "sessions.session"
     assert _events() == [(label, 2, keys[:2]), (label, 1, keys[2:])]
+
+
+def test_a_protected_row_is_kept_and_the_rows_after_it_in_its_batch_are_deleted():
+    """A row another row protects (a parent organisation) fails alone: the batch falls back
+    to one row at a time and deletes the others, those after it too."""
+    province = ProvinceFactory()  # the first key of the batch, a parent: protected
+    agencies = [AgencyFactory(parent=province), ProvinceFactory(), ProvinceFactory()]
+    keys = [province.pk, *(a.pk for a in agencies[1:])]
+
+    deleted = retention_delete(
+        queryset=Organization.objects.filter(pk__in=keys),
+        period=SESSIONS,
+        now=datetime(2026, 3, 31, 12, 0, tzinfo=UTC),
+    )
+
+    assert deleted == 2
+    assert set(Organization.objects.filter(pk__in=keys).values_list("pk", flat=True)) == {
+        province.pk
+    }
+    assert _events() == [("agencies.organization", 2, keys[1:])]
 
 
 class _Storage:

@@ -19,6 +19,7 @@ from portal.workdays import (
     add_working_days,
     add_working_days_each,
     is_working_day,
+    working_days_back,
     working_days_between,
 )
 from tests.helpers import sign_in
@@ -117,8 +118,14 @@ def test_zero_working_days_is_the_day_itself_or_the_next_working_day():
 
 
 def test_a_negative_number_of_working_days_is_refused():
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="^n must not be negative, got -1$"):
         add_working_days(date(2026, 2, 13), -1)
+
+
+def test_counting_back_needs_at_least_one_working_day_and_one_is_the_day_itself():
+    with pytest.raises(ValueError, match="^n must be at least 1, got 0$"):
+        working_days_back(date(2026, 3, 10), 0)
+    assert working_days_back(date(2026, 3, 10), 1) == date(2026, 3, 10)
 
 
 def test_a_datetime_counts_as_its_date_in_vietnam_not_in_utc():
