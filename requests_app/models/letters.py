@@ -1,3 +1,6 @@
+"""A letter (Mẫu 01–06) and its rows, and the log of its status changes (docs/domain.md §3,
+docs/architecture.md §3)."""
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -14,12 +17,9 @@ from agencies.validators import (
     validate_official_email,
 )
 from devices.choices import DeviceKind
-from portal.documents import DocumentKind, StoredDocument
 from portal.field_crypto import BlindIndexField, EncryptedCharField, EncryptedDateField
 from portal.lib.labels import ChoiceLabels
-from portal.lib.safetext import SafeJSONEncoder
 from portal.models import WorkLease
-from portal.texts import shown
 from requests_app.choices import (
     ChangeField,
     FormKind,
@@ -31,7 +31,6 @@ from requests_app.choices import (
 from requests_app.decisions import decision_of
 from requests_app.querysets import (
     CertRequestQuerySet,
-    LetterDocumentQuerySet,
     RequestRowQuerySet,
     stall_cutoff,
 )
@@ -408,215 +407,3 @@ class Transition(models.Model):
 
     def __str__(self) -> str:
         return f"{self.from_status} → {self.to_status}"
-
-
-class LetterDocument(StoredDocument):
-    """A letter's PDF, one version per issuance (docs/documents.md §8): rendered when the
-    head issues the letter, with the number and date it was issued with. A letter returned,
-    corrected and issued again gets a new number and a new version; earlier ones stay."""
-
-    letter = models.ForeignKey(
-        CertRequest, on_delete=models.PROTECT, related_name="documents", verbose_name=_("văn bản")
-    )
-
-    # A signed version kept as a long-term signature (docs/ca.md, "Long-term signatures"):
-    # when the certificate of the unit that made its newest document time-stamp ends; empty
-    # while it has none. The archive beat extends it before that day.
-    archive_until = models.DateTimeField(_("lưu trữ dài hạn đến"), null=True, blank=True)
-    # A signed version's Word file, mailed with it (docs/mail.md §2): rendered once, by the
-    # mail worker at the first attempt, and kept in the documents' storage under this SHA-256;
-    # every later attempt, resend and copy carries these bytes. Empty until then.
-    editable_sha256 = models.CharField(
-        _("mã băm SHA-256 của bản Word gửi kèm"), max_length=64, blank=True, editable=False
-    )
-
-    objects = LetterDocumentQuerySet.as_manager()
-
-    class Meta(StoredDocument.Meta):
-        verbose_name = _("tệp văn bản đề nghị")
-        verbose_name_plural = _("tệp văn bản đề nghị")
-        indexes = [
-            models.Index(
-                fields=["archive_until"],
-                condition=Q(kind=DocumentKind.SIGNED),
-                name="letterdoc_archive_due",
-            ),
-        ]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["letter", "version"],
-                name="letterdoc_version_unique",
-                violation_error_message=_("Phiên bản này của văn bản đã tồn tại."),
-            ),
-            models.UniqueConstraint(
-                fields=["letter", "kind", "number"],
-                name="letterdoc_one_per_issuance",
-                violation_error_message=_("Văn bản đã có tệp cho lần ban hành này."),
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.letter_id} v{self.version}"
-
-    @property
-    def download_name(self) -> str:
-        return self.file_name(f"Mau{self.letter.form}_{self.number or self.letter_id}")
-
-
-class LetterVerification(models.Model):
-    """The check of a signed version's signatures (docs/documents.md §8): made when the
-    letter is received and again when someone asks; append-only, the newest is current."""
-
-    document = models.ForeignKey(
-        LetterDocument,
-        on_delete=models.PROTECT,
-        related_name="verifications",
-        verbose_name=_("bản đã ký"),
-    )
-    checked_at = models.DateTimeField(_("kiểm tra lúc"), auto_now_add=True)
-    checked_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("người yêu cầu kiểm tra"),
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
-    ok = models.BooleanField(_("mọi chữ ký hợp lệ"))
-    # The result in the default language (rows from before `summary_data` have only it) and
-    # as data, shown in the reader's language (portal/texts.py); each signature's problems
-    # are data too (plain text in rows from before).
-    summary = models.CharField(_("kết quả"), max_length=500)
-    summary_data = models.JSONField(
-        _("kết quả (mã và tham số)"), default=dict, db_default={}, blank=True
-    )
-    # one entry per signature, in signing order (certificates.signing.SignatureReport)
-    signatures = models.JSONField(_("các chữ ký"), default=list, encoder=SafeJSONEncoder)
-    # The validation report of ETSI EN 319 102-1 made by the same check (docs/ca.md,
-    # "Validation report"): the document's outcome, and the whole report
-    # (certificates.signing.ades.ValidationReport.as_json). Empty on checks made before it.
-    indication = models.CharField(_("kết luận (ETSI)"), max_length=16, blank=True)
-    sub_indication = models.CharField(_("chỉ dẫn phụ (ETSI)"), max_length=48, blank=True)
-    validated_at = models.DateTimeField(_("thời điểm thẩm định"), null=True, blank=True)
-    report = models.JSONField(
-        _("báo cáo thẩm định"), default=dict, blank=True, encoder=SafeJSONEncoder
-    )
-
-    class Meta:
-        verbose_name = _("kết quả kiểm tra chữ ký")
-        verbose_name_plural = _("kết quả kiểm tra chữ ký")
-        ordering = ["-checked_at", "-pk"]
-
-    def __str__(self) -> str:
-        return f"{self.document_id} @ {self.checked_at:%Y-%m-%d %H:%M}"
-
-    @property
-    def summary_text(self) -> str:
-        """The result in the reader's language."""
-        return shown(self.summary_data, self.summary)
-
-
-class LetterImport(models.Model):
-    """The rows an import job added to a letter (docs/processing.md §4.7), written in the
-    transaction that adds them. One per job (a constraint): a save task delivered twice, or
-    run again after its worker died, cannot add the job's rows twice."""
-
-    cert_request = models.ForeignKey(
-        CertRequest, on_delete=models.CASCADE, related_name="imports", verbose_name=_("văn bản")
-    )
-    job = models.ForeignKey(
-        "portal.ImportJob",
-        on_delete=models.CASCADE,
-        related_name="+",
-        verbose_name=_("lần nhập tệp"),
-    )
-    rows = models.PositiveIntegerField(_("số dòng đã thêm"))
-    first_position = models.PositiveIntegerField(_("từ STT"))
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
-    )
-    created_at = models.DateTimeField(_("lúc"), auto_now_add=True)
-
-    class Meta:
-        verbose_name = _("lần thêm dòng từ tệp")
-        verbose_name_plural = _("các lần thêm dòng từ tệp")
-        default_permissions = ()
-        constraints = [
-            models.UniqueConstraint(
-                fields=["job"],
-                name="letterimport_one_per_job",
-                violation_error_message=_("Các dòng của lần nhập này đã được thêm."),
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.cert_request_id} ← {self.job_id} ({self.rows})"
-
-
-class EdxmlMessage(models.Model):
-    """An edXML message received or sent for a letter (docs/exchange.md, "edXML packages"):
-    a letter's package received (its DocumentId once: a package imported twice creates one
-    letter; its signed PDF once: the same PDF under another DocumentId is refused), and the
-    status messages about a letter, received or sent (once per code and direction). An
-    export records nothing: a status message finds our letter by its DocumentId."""
-
-    class Direction(models.TextChoices):
-        SENT = "sent", _("Đã gửi")
-        RECEIVED = "received", _("Đã nhận")
-
-    class Kind(models.TextChoices):
-        LETTER = "letter", _("Văn bản")
-        STATUS = "status", _("Trạng thái")
-
-    letter = models.ForeignKey(
-        CertRequest,
-        on_delete=models.PROTECT,
-        related_name="edxml_messages",
-        verbose_name=_("văn bản"),
-    )
-    direction = models.CharField(_("chiều"), max_length=8, choices=Direction.choices)
-    kind = models.CharField(_("loại thông điệp"), max_length=8, choices=Kind.choices)
-    document_id = models.CharField(_("mã văn bản (DocumentId)"), max_length=128)
-    status_code = models.CharField(_("mã trạng thái"), max_length=2, blank=True)
-    # who the message is between, by code: {"sender": …, "receiver": {code, name}} for a
-    # package received, {"sender": …} for a status message
-    parties = models.JSONField(_("các bên"), default=dict)
-    # the message's own bytes for what we send (a status message waits here for the axis);
-    # only the hash of what we receive (the letter's PDF is kept as its document)
-    content = models.BinaryField(_("nội dung"), default=b"", editable=False)
-    sha256 = models.CharField(_("mã băm SHA-256"), max_length=64)
-    # a package received: the SHA-256 of its signed PDF, once per portal (a signed PDF
-    # re-wrapped under another DocumentId is a replay, refused)
-    pdf_sha256 = models.CharField(_("mã băm SHA-256 của PDF"), max_length=64, blank=True)
-    created_at = models.DateTimeField(_("lúc"), auto_now_add=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-
-    class Meta:
-        verbose_name = _("thông điệp edXML")
-        verbose_name_plural = _("thông điệp edXML")
-        ordering = ["created_at", "pk"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["direction", "document_id"],
-                condition=Q(kind="letter"),
-                name="edxml_one_package_per_direction",
-                violation_error_message=_("Gói edXML này đã được ghi nhận."),
-            ),
-            models.UniqueConstraint(
-                fields=["direction", "document_id", "status_code"],
-                condition=Q(kind="status"),
-                name="edxml_one_status_per_code",
-                violation_error_message=_("Thông điệp trạng thái này đã được ghi nhận."),
-            ),
-            models.UniqueConstraint(
-                fields=["pdf_sha256"],
-                condition=Q(kind="letter", direction="received") & ~Q(pdf_sha256=""),
-                name="edxml_one_package_per_pdf",
-                violation_error_message=_("Văn bản PDF này đã được nhận qua một gói edXML khác."),
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.direction} {self.kind} {self.document_id} {self.status_code}"
