@@ -1,11 +1,13 @@
 """Shared by the deadline tests: a moment of the portal's calendar, and a letter put straight
-into a waiting status with a due date (its state, not its path, is what a sweep reads)."""
+into a waiting status with a due date, or a device's return obligation with one (its state, not
+its path, is what a sweep reads)."""
 
 from datetime import date, datetime, time
 
 import time_machine
 from django.utils import timezone
 
+from devices.models import ReturnObligation
 from requests_app.choices import FormKind
 from requests_app.models import CertRequest
 from tests import factories as f
@@ -26,3 +28,15 @@ def waiting_letter(cast, *, status, due_on, form=FormKind.ISSUE_PERSON, forwarde
         forwarded_at=timezone.now() if forwarded else None,
     )
     return letter
+
+
+def return_obligation(cast, *, due_on, closed=False):
+    """A device of agency A that owes its return by `due_on` (closed: handed back)."""
+    return ReturnObligation.objects.create(
+        device=f.DeviceFactory(agency=cast.agency_a),
+        agency=cast.agency_a,
+        reason="revoked",
+        notified_on=date(2026, 3, 2),
+        due_on=due_on,
+        closed_at=timezone.now() if closed else None,
+    )

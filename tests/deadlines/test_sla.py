@@ -14,8 +14,7 @@ from portal.workdays import add_working_days
 from requests_app.choices import FormKind, Status
 from requests_app.deadlines import deadlines_sweep
 from requests_app.models import CertRequest
-from tests import factories as f
-from tests.deadlines.moments import on, waiting_letter
+from tests.deadlines.moments import on, return_obligation, waiting_letter
 
 pytestmark = pytest.mark.django_db
 
@@ -23,17 +22,6 @@ pytestmark = pytest.mark.django_db
 def _sweep_on(day: date):
     with on(day):
         return deadlines_sweep()
-
-
-def _obligation(cast, *, due_on):
-    device = f.DeviceFactory(agency=cast.agency_a)
-    return ReturnObligation.objects.create(
-        device=device,
-        agency=cast.agency_a,
-        reason="revoked",
-        notified_on=date(2026, 3, 2),
-        due_on=due_on,
-    )
 
 
 def _told(deadline, level=None):
@@ -152,7 +140,7 @@ def test_the_1_day_recovery_overdue_tells_the_province_then_the_ca(cast):
     ],
 )
 def test_the_5_day_device_return_climbs_clerk_head_province_ca(cast, day, level, told):
-    obligation = _obligation(cast, due_on=date(2026, 3, 9))
+    obligation = return_obligation(cast, due_on=date(2026, 3, 9))
     _sweep_on(day)
     deadline = Deadline.objects.get(subject=f"obligation:{obligation.pk}")
     assert deadline.level == level
@@ -164,7 +152,7 @@ def test_the_5_day_device_return_climbs_clerk_head_province_ca(cast, day, level,
 
 
 def test_a_device_handed_over_closes_its_deadline(cast):
-    obligation = _obligation(cast, due_on=date(2026, 3, 9))
+    obligation = return_obligation(cast, due_on=date(2026, 3, 9))
     _sweep_on(date(2026, 3, 11))
     ReturnObligation.objects.filter(pk=obligation.pk).update(closed_at=timezone.now())
     _sweep_on(date(2026, 3, 12))
@@ -226,7 +214,7 @@ def test_working_days_back_counts_the_calendar_backwards(cast):
 def test_the_admin_lists_deadlines_read_only(cast, client):
     from tests.helpers import sign_in
 
-    obligation = _obligation(cast, due_on=date(2026, 3, 9))
+    obligation = return_obligation(cast, due_on=date(2026, 3, 9))
     _sweep_on(date(2026, 3, 2))
     sign_in(client, cast.admin)
     response = client.get(reverse("admin:portal_deadline_changelist"))

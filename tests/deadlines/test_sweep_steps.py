@@ -30,7 +30,7 @@ from requests_app.deadlines import (
 )
 from requests_app.models import CertRequest, RequestRow
 from tests import factories as f
-from tests.deadlines.moments import on, waiting_letter
+from tests.deadlines.moments import on, return_obligation, waiting_letter
 
 pytestmark = pytest.mark.django_db
 
@@ -483,17 +483,6 @@ def test_the_overtaken_notice_is_written_in_the_portals_default_language(cast, s
 # --- return_deadlines_sync (devices) -------------------------------------------------------
 
 
-def _obligation(cast, *, due_on, closed=False):
-    return ReturnObligation.objects.create(
-        device=f.DeviceFactory(agency=cast.agency_a),
-        agency=cast.agency_a,
-        reason="revoked",
-        notified_on=date(2026, 2, 27),
-        due_on=due_on,
-        closed_at=timezone.now() if closed else None,
-    )
-
-
 def _return_deadlines():
     return {
         d.subject: (d.kind, d.actor, d.state, d.due_on, d.level, d.agency_id, d.label, d.url)
@@ -504,9 +493,9 @@ def _return_deadlines():
 def test_return_sync_opens_one_deadline_per_open_obligation_in_two_statements(
     cast, django_assert_num_queries
 ):
-    first = _obligation(cast, due_on=date(2026, 3, 6))
-    second = _obligation(cast, due_on=date(2026, 3, 9))
-    closed = _obligation(cast, due_on=date(2026, 3, 6), closed=True)
+    first = return_obligation(cast, due_on=date(2026, 3, 6))
+    second = return_obligation(cast, due_on=date(2026, 3, 9))
+    closed = return_obligation(cast, due_on=date(2026, 3, 6), closed=True)
     with on(MONDAY), on_postgresql_in(2, django_assert_num_queries):
         assert return_deadlines_sync() == {"opened": 2, "closed": 0}
 
@@ -528,9 +517,9 @@ def test_return_sync_opens_one_deadline_per_open_obligation_in_two_statements(
 
 
 def test_return_sync_closes_as_met_the_deadline_of_a_closed_or_moved_obligation(cast):
-    handed_back = _obligation(cast, due_on=date(2026, 3, 6))
-    moved = _obligation(cast, due_on=date(2026, 3, 6))
-    waiting = _obligation(cast, due_on=date(2026, 3, 6))
+    handed_back = return_obligation(cast, due_on=date(2026, 3, 6))
+    moved = return_obligation(cast, due_on=date(2026, 3, 6))
+    waiting = return_obligation(cast, due_on=date(2026, 3, 6))
     with on(MONDAY):
         return_deadlines_sync()
     ReturnObligation.objects.filter(pk=handed_back.pk).update(closed_at=timezone.now())
