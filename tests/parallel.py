@@ -12,6 +12,7 @@ processes) are queued first (`pytest_collection_modifyitems`). `make test` runs 
 worksteal`: each process starts on its share of the queue and a process that runs out takes
 half of what another has left, so the run ends on short tests instead of one process finishing
 a long one while the other waits.
+Under mutation testing the same hook puts a mutant's fastest tests first instead (below).
 
 The fuzz suite's count of generated inputs (tests/fuzz/strategies.py) is printed here: made
 in the workers, each sends its own to the controller, which prints the sum.
