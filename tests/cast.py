@@ -20,13 +20,16 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from types import SimpleNamespace
 
+import psycopg
 import pytest
 from django.apps import apps
+from django.contrib.auth import get_user_model
 from django.core import serializers
 from django.core.management import call_command
 from django.core.management.color import no_style
 from django.db import connection, transaction
 from django.db.models import Model
+from psycopg import sql
 
 from agencies.choices import Role
 from tests import factories as f
@@ -126,7 +129,7 @@ class CommittedCast:
 
     def _sow(self) -> None:
         """The seed's rows back with their own ids, then each table's sequence moved past
-        them, as `loaddata` does: after `empty_database`'s flush (which resets the sequences)
+        them, as `loaddata` does: after a flush that reset the sequences (a TRUNCATE's)
         the next run on a reused database would otherwise hand out an id the seed holds."""
         models = set()
         for row in serializers.deserialize("json", self.seed):
@@ -143,10 +146,37 @@ COMMITTED = CommittedCast()
 
 def empty_database() -> None:
     """Every table emptied and committed, as a transactional test's end does (the audit trail
-    first, with its guard suspended: the guard refuses the flush's DELETE)."""
+    first, with its guard suspended: the guard refuses the flush's DELETE). Without resetting
+    the sequences the flush is tests/flush.py's DELETE, not a TRUNCATE of every table: no test
+    assumes an id, and `_sow` moves the seed's sequences past its rows."""
     with transaction.atomic():
         empty_audit_trail()
-    call_command("flush", interactive=False, verbosity=0)
+    call_command(
+        "flush", interactive=False, verbosity=0, reset_sequences=False, inhibit_post_migrate=True
+    )
+
+
+def left_by_a_killed_run() -> bool:
+    """Whether the reused PostgreSQL test database still holds a run's cast: a run killed
+    before its end (a mutant past its time limit, docs/testing.md §2) never restored it, and
+    every later run's cast would collide with it (a duplicate key in each test's setup)."""
+    if connection.vendor != "postgresql":
+        return False
+    database = connection.settings_dict
+    users = get_user_model()._meta.db_table
+    try:
+        with psycopg.connect(
+            host=database["HOST"] or "127.0.0.1",
+            port=database["PORT"] or 5432,
+            user=database["USER"] or "postgres",
+            password=database["PASSWORD"] or None,
+            dbname=database["TEST"]["NAME"] or f"test_{database['NAME']}",
+            autocommit=True,
+        ) as checked:
+            query = sql.SQL("SELECT EXISTS (SELECT 1 FROM {})").format(sql.Identifier(users))
+            return checked.execute(query).fetchone()[0]
+    except psycopg.Error:  # no test database yet, or not migrated: nothing left behind
+        return False
 
 
 def _tables_with_rows() -> list[str]:

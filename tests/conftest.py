@@ -17,7 +17,7 @@ from config.storage import file_storages_from_env
 from tests import factories as f
 from tests import flush
 from tests.audit_guard import empty_audit_trail
-from tests.cast import COMMITTED
+from tests.cast import COMMITTED, left_by_a_killed_run
 from tests.celery_processes import RedisServer
 from tests.helpers import (
     TEST_AUDIT_HMAC_KEY,
@@ -176,6 +176,15 @@ def _empty_audit_trail_after_transactional_tests(request):
     request.getfixturevalue("_django_db_helper")  # torn down after this fixture
     yield
     empty_audit_trail()
+
+
+@pytest.fixture(scope="session")
+def django_db_createdb(request, django_db_modify_db_settings):
+    """The test database is made again when asked (`--create-db`), and when a reused one was
+    left holding a killed run's cast (tests/cast.py)."""
+    if request.config.getvalue("create_db"):
+        return True
+    return bool(request.config.getvalue("reuse_db")) and left_by_a_killed_run()
 
 
 @pytest.fixture(scope="session")
