@@ -10,6 +10,7 @@ from certificates.backends.ca_keys import (
     KEY_STORES,
     MIN_PASSPHRASE_LENGTH,
 )
+from certificates.backends.remote_keys import DEV_RSSP_HSM_PIN, DEV_RSSP_HSM_SO_PIN
 from certificates.choices import SUBSCRIBER_KEY_ALGORITHMS, KeyAlgorithm
 from certificates.signing.context import load_certificates
 
@@ -58,13 +59,16 @@ def check_ca_key_store(app_configs, **kwargs):
     for number, name, dev_default in (
         (10, "CA_HSM_PIN", DEV_CA_HSM_PIN),
         (11, "CA_HSM_SO_PIN", DEV_CA_HSM_SO_PIN),
+        # the remote-signing slot's (docs/remote-signing.md)
+        (14, "RSSP_HSM_PIN", DEV_RSSP_HSM_PIN),
+        (15, "RSSP_HSM_SO_PIN", DEV_RSSP_HSM_SO_PIN),
     ):
         value = getattr(settings, name, "") or ""
         if not value or value == dev_default or len(value) < MIN_PASSPHRASE_LENGTH:
             errors.append(
                 Error(
                     f"{name} is {'a development default' if value else 'not set'} or shorter "
-                    f"than {MIN_PASSPHRASE_LENGTH} characters: the CA's HSM token needs its own.",
+                    f"than {MIN_PASSPHRASE_LENGTH} characters: the HSM token needs its own.",
                     hint="Generate one with `openssl rand -base64 24` and keep it in the "
                     "deployment's secret store.",
                     id=f"certificates.E0{number}",

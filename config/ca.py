@@ -17,6 +17,12 @@ CA_KEY_STORE = env_str("CA_KEY_STORE", "hsm")
 CA_HSM_TOKEN_LABEL = env_str("CA_HSM_TOKEN_LABEL", "portal-ca")
 CA_HSM_PIN = env_str("CA_HSM_PIN", "")
 CA_HSM_SO_PIN = env_str("CA_HSM_SO_PIN", "")
+# Remote signing (docs/remote-signing.md): the keys of the subscribers' remote-signing
+# credentials (device kind RSSP) in an HSM slot of their own, apart from the CA's keys, with
+# PINs of its own (development defaults only under CA_ALLOW_DEV_PASSPHRASE).
+RSSP_HSM_TOKEN_LABEL = env_str("RSSP_HSM_TOKEN_LABEL", "portal-rssp")
+RSSP_HSM_PIN = env_str("RSSP_HSM_PIN", "")
+RSSP_HSM_SO_PIN = env_str("RSSP_HSM_SO_PIN", "")
 CA_KEY_PASSPHRASE = env_str("CA_KEY_PASSPHRASE", "")
 CA_DEVICE_KEY_PASSPHRASE = env_str("CA_DEVICE_KEY_PASSPHRASE", "")
 CA_ALLOW_DEV_PASSPHRASE = env_bool("CA_ALLOW_DEV_PASSPHRASE", DEBUG)

@@ -55,6 +55,13 @@ class DeviceCondition(models.TextChoices):
     DAMAGED = "damaged", _("Hư hỏng")
 
 
+class CredentialState(models.TextChoices):
+    """A remote-signing credential's key in the CA's HSM (docs/remote-signing.md)."""
+
+    ISSUED = "issued", _("Đã sinh khóa và cấp chứng thư")
+    DESTROYED = "destroyed", _("Đã hủy khóa")
+
+
 class TokenState(models.TextChoices):
     """A device's PKCS#11 token (docs/ca.md, "Subscribers' tokens")."""
 

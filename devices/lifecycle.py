@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from django.utils.translation import gettext_lazy as _
 
 from agencies.choices import Role
-from devices.choices import DeviceStatus, TokenState
+from devices.choices import CredentialState, DeviceStatus, TokenState
 from devices.models import CustodyRecord
 from portal.lib.lifecycle import SYSTEM, Lifecycle, Move, from_each
 
@@ -104,4 +104,14 @@ TOKEN_MOVES: Lifecycle[Move] = Lifecycle([
     # Lost: the token is out of the CA's hands for good; nothing starts from retired.
     Move("retire", from_each({T.STOCK_KEYED, T.PERSONALISED, T.WIPED}, SYSTEM), T.RETIRED,
          _("Ngừng sử dụng")),
+])  # fmt: skip
+
+
+# A remote-signing credential (docs/remote-signing.md), the same shape: its row is written when
+# the CA has generated its key pair in the HSM and certified it (no row before: state
+# `issued`), and its key is destroyed when its certificate is revoked. The portal's own moves.
+C = CredentialState
+
+CREDENTIAL_MOVES: Lifecycle[Move] = Lifecycle([
+    Move("destroy", from_each({C.ISSUED}, SYSTEM), C.DESTROYED, _("Hủy khóa")),
 ])  # fmt: skip

@@ -27,6 +27,8 @@ from tests.helpers import (
     TEST_CA_PASSPHRASE,
     TEST_DEVICE_PASSPHRASE,
     TEST_FIELD_KEY,
+    TEST_RSSP_HSM_PIN,
+    TEST_RSSP_HSM_SO_PIN,
     TEST_TOKEN_PIN_KEY,
     TEST_TOKEN_SO_KEY,
     running_worker,
@@ -65,6 +67,10 @@ def pytest_configure(config):
     settings.CA_KEY_STORE = "hsm"
     settings.CA_HSM_PIN = TEST_CA_HSM_PIN
     settings.CA_HSM_SO_PIN = TEST_CA_HSM_SO_PIN
+    # The remote-signing slot's PINs (docs/remote-signing.md), read by the worker processes the
+    # tests start through the environment too.
+    settings.RSSP_HSM_PIN = os.environ["RSSP_HSM_PIN"] = TEST_RSSP_HSM_PIN
+    settings.RSSP_HSM_SO_PIN = os.environ["RSSP_HSM_SO_PIN"] = TEST_RSSP_HSM_SO_PIN
     # Each run its own SoftHSM2 token store; worker and server processes the tests start
     # inherit it through the environment (portal.lib.pkcs11 writes SOFTHSM2_CONF on first use).
     os.environ.pop("SOFTHSM2_CONF", None)

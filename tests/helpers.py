@@ -32,6 +32,8 @@ TEST_TOKEN_SO_KEY = "khoa-pin-so-token-thu-nghiem"  # noqa: S105
 TEST_TOKEN_PIN_KEY = "khoa-niem-phong-pin-thu-nghiem"  # noqa: S105
 TEST_CA_HSM_PIN = "ma-pin-khe-hsm-ca-thu-nghiem"
 TEST_CA_HSM_SO_PIN = "ma-pin-so-khe-hsm-ca-thu-nghiem"
+TEST_RSSP_HSM_PIN = "ma-pin-khe-hsm-ky-so-tap-trung"
+TEST_RSSP_HSM_SO_PIN = "ma-pin-so-khe-hsm-ky-so-tap-trung"
 TEST_AUDIT_HMAC_KEY = "khoa-hmac-nhat-ky-thu-nghiem-dai-hon-32-ky-tu"
 # Personal data at rest (docs/privacy-at-rest.md): a Fernet key and the blind index's key.
 TEST_FIELD_KEY = "dGVzdC1maWVsZC1rZXktb2YtdGhlLXBvcnRhbC10ZXM="  # noqa: S105

@@ -16,7 +16,7 @@ from demand import services as demand_services
 from demand.choices import RegistrationStatus
 from devices import lifecycle as devices_lifecycle
 from devices import services as devices_services
-from devices.choices import DeviceStatus, TokenState
+from devices.choices import CredentialState, DeviceStatus, TokenState
 from orgmerge import lifecycle as orgmerge_lifecycle
 from orgmerge import services as orgmerge_services
 from orgmerge.choices import PlanStatus
@@ -33,6 +33,7 @@ WORKFLOWS = {
     "letters": (letters_lifecycle.ACTIONS, Status, letters_services),
     "devices": (devices_lifecycle.MOVES, DeviceStatus, devices_services),
     "tokens": (devices_lifecycle.TOKEN_MOVES, TokenState, devices_services),
+    "remote credentials": (devices_lifecycle.CREDENTIAL_MOVES, CredentialState, devices_services),
     "merger plans": (orgmerge_lifecycle.MOVES, PlanStatus, orgmerge_services),
     "bulk jobs": (bulk_lifecycle.MOVES, JobStatus, bulk_services),
     "demand": (demand_lifecycle.MOVES, RegistrationStatus, demand_services),

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from cryptography import x509
 from django.utils.translation import gettext as _
 
 from certificates.exceptions import CertificateError
@@ -90,6 +91,17 @@ class TimestampGrant:
 # Writes the token's row and returns its serial number (unique: the registry's sequence),
 # inside the transaction the token is signed in.
 TimestampRecorder = Callable[[TimestampGrant], int]
+
+
+@dataclass(frozen=True)
+class RemoteKey:
+    """A remote-signing credential's key pair, generated in the CA's HSM (docs/remote-signing.md):
+    its id (the key objects' CKA_ID, hex), its public key (SubjectPublicKeyInfo DER) and the
+    PKCS#10 request the HSM signed with it for the CA to certify."""
+
+    credential_id: str
+    public_key_der: bytes
+    csr_der: bytes
 
 
 @dataclass(frozen=True)
@@ -169,6 +181,22 @@ class CABackend(abc.ABC):
     @abc.abstractmethod
     def chain(self, *, authority: CertificateAuthority) -> list[bytes]:
         """DER certificates from `authority` up to its root, `authority` first."""
+
+    # --- remote signing (docs/remote-signing.md) --------------------------------------
+    def remote_keys_generate(
+        self, *, subjects: Sequence[x509.Name], algorithm: str
+    ) -> list[RemoteKey]:
+        """A key pair per subject in the CA's HSM for remote-signing credentials, each with a
+        PKCS#10 request signed by it; none left behind when it fails."""
+        raise CertificateError(
+            _("CA này không cung cấp ký số tập trung qua cổng."), code="unsupported"
+        )
+
+    def remote_keys_destroy(self, *, credential_ids: Sequence[str]) -> int:
+        """Destroy the credentials' key objects in the CA's HSM (a revoked certificate's)."""
+        raise CertificateError(
+            _("CA này không cung cấp ký số tập trung qua cổng."), code="unsupported"
+        )
 
     # --- simulation only --------------------------------------------------------------
     # A connector to the real CA refuses these: keys are born on the real token and never

@@ -25,11 +25,13 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from certificates.backends import remote_keys
 from certificates.backends.base import (
     CABackend,
     IssuedCertificate,
     IssueRequest,
     OcspLookup,
+    RemoteKey,
     RevokedEntry,
     SigningMaterial,
     TimestampGrant,
@@ -517,6 +519,13 @@ class SimulatedCABackend(CABackend):
                 else None
             )
         return ders
+
+    # --- remote signing ----------------------------------------------------------------
+    def remote_keys_generate(self, *, subjects, algorithm: str) -> list[RemoteKey]:
+        return remote_keys.remote_keys_generate(subjects=subjects, algorithm=algorithm)
+
+    def remote_keys_destroy(self, *, credential_ids) -> int:
+        return remote_keys.remote_keys_destroy(credential_ids=credential_ids)
 
     # --- simulation only --------------------------------------------------------------
     def signing_material(self, *, certificate) -> SigningMaterial:

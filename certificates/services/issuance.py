@@ -32,8 +32,15 @@ from certificates.services.common import (
 )
 from certificates.subjects import SubjectInfo, load_ancestries, subject_for
 from certificates.validity import add_years
+from devices.choices import DeviceKind
 from devices.models import Device
-from devices.services import TokenOrder, device_tokens_personalise, token_store_on
+from devices.services import (
+    CredentialRecord,
+    TokenOrder,
+    device_credentials_record,
+    device_tokens_personalise,
+    token_store_on,
+)
 from portal.audit import audit_record
 from portal.audit_batch import AuditEntry
 from portal.lib.bulk import create_objects, insert_objects
@@ -165,41 +172,53 @@ def _request_of(order: IssueOrder, nodes, *, now: datetime, longest: datetime) -
     )
 
 
-def _issue_on_tokens(
+def _issue(
     orders: Sequence[IssueOrder],
     requests: Sequence[IssueRequest],
     *,
     by,
     audit_into: Sequence[list[AuditEntry]] | None,
 ) -> list[IssuedCertificate]:
-    """The token store (docs/ca.md, "Subscribers' tokens"): each order's device personalised,
-    its token's PKCS#10 request to the CA, the certificate back onto the token. An order that
-    brings a key its device already holds is issued for that key."""
+    """Each order issued where its key is born (docs/ca.md, "Subscribers' tokens";
+    docs/remote-signing.md): an order that brings a key its device already holds, for that
+    key; a remote-signing device (kind RSSP), a key pair generated in the CA's HSM; with the
+    token store, the device's token personalised (its PKCS#10 request to the CA, the
+    certificate back onto it); else the simulated CA's software key store."""
     backend = get_backend()
-    on_token = [i for i, order in enumerate(orders) if order.device_key is None]
+    remote = [
+        i
+        for i, order in enumerate(orders)
+        if order.device_key is None and order.device is not None
+        and order.device.kind == DeviceKind.RSSP
+    ]  # fmt: skip
+    on_token = (
+        [i for i, order in enumerate(orders) if order.device_key is None and i not in remote]
+        if token_store_on()
+        else []
+    )
     if any(orders[i].device is None for i in on_token):
         raise CertificateError(
             _("Cần một thiết bị lưu khóa: cặp khóa được sinh trong thiết bị."), code="no_device"
         )
     issued: list[IssuedCertificate | None] = [None] * len(requests)
-    others = [i for i in range(len(orders)) if orders[i].device_key is not None]
+    others = [i for i in range(len(orders)) if i not in remote and i not in on_token]
     if others:
         for index, result in zip(
             others, backend.issue(requests=[requests[i] for i in others]), strict=True
         ):
             issued[index] = result
+
+    def issue(indexes: list[int], csrs: list[bytes]) -> list[bytes]:
+        results = backend.issue(
+            requests=[
+                replace(requests[i], csr_der=csr) for i, csr in zip(indexes, csrs, strict=True)
+            ]
+        )
+        for index, result in zip(indexes, results, strict=True):
+            issued[index] = result
+        return [result.der for result in results]
+
     if on_token:
-
-        def issue(csrs: list[bytes]) -> list[bytes]:
-            results = backend.issue(
-                requests=[
-                    replace(requests[i], csr_der=csr) for i, csr in zip(on_token, csrs, strict=True)
-                ]
-            )
-            for index, result in zip(on_token, results, strict=True):
-                issued[index] = result
-            return [result.der for result in results]
-
         device_tokens_personalise(
             orders=[
                 TokenOrder(
@@ -209,11 +228,48 @@ def _issue_on_tokens(
                 )
                 for i in on_token
             ],
-            issue=issue,
+            issue=lambda csrs: issue(on_token, csrs),
             by=by,
             audit_into=[audit_into[i] for i in on_token] if audit_into is not None else None,
         )
+    if remote:
+        _issue_remote(orders, requests, remote, issue=issue, by=by, audit_into=audit_into)
     return issued
+
+
+def _issue_remote(orders, requests, indexes: list[int], *, issue, by, audit_into) -> None:
+    """Remote-signing credentials (docs/remote-signing.md): a key pair per order generated in
+    the CA's HSM, certified from the request the HSM signed, recorded on the device. The HSM
+    cannot roll back with the database: when issuing or recording fails, the pairs just
+    generated are destroyed before the error goes on."""
+    backend = get_backend()
+    keys = []
+    try:
+        for i in indexes:
+            keys.extend(
+                backend.remote_keys_generate(
+                    subjects=[x509_name(requests[i].subject)], algorithm=requests[i].key_algorithm
+                )
+            )
+        with transaction.atomic():
+            issue(indexes, [key.csr_der for key in keys])
+            device_credentials_record(
+                records=[
+                    CredentialRecord(
+                        device=orders[i].device,
+                        credential_id=key.credential_id,
+                        public_key_der=key.public_key_der,
+                        algorithm=requests[i].key_algorithm,
+                    )
+                    for i, key in zip(indexes, keys, strict=True)
+                ],
+                by=by,
+                audit_into=[audit_into[i] for i in indexes] if audit_into is not None else None,
+            )
+    except Exception:
+        if keys:
+            backend.remote_keys_destroy(credential_ids=[key.credential_id for key in keys])
+        raise
 
 
 def certificate_issue_check(*, orders: Sequence[IssueOrder]) -> list[CertificateError | None]:
@@ -264,10 +320,7 @@ def certificate_issue_batch(
         # certificates are written, so the sweep cannot minimise them meanwhile.
         persons_lock_identified(person_ids=(o.person.pk for o in orders if o.person is not None))
         requests = [_request_of(order, nodes, now=now, longest=longest) for order in orders]
-        if token_store_on():
-            issued = _issue_on_tokens(orders, requests, by=by, audit_into=audit_into)
-        else:
-            issued = get_backend().issue(requests=requests)
+        issued = _issue(orders, requests, by=by, audit_into=audit_into)
         certificates = []
         for order, request, result in zip(orders, requests, issued, strict=True):
             certificate = Certificate(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from typing import TYPE_CHECKING
 
 from django.db import transaction
@@ -30,7 +31,11 @@ from certificates.services.common import (
 )
 from certificates.signals import certificate_revoked
 from devices.choices import ReturnReason
-from devices.services import ReturnOpening, device_return_obligations_open
+from devices.services import (
+    ReturnOpening,
+    device_credentials_destroy,
+    device_return_obligations_open,
+)
 from portal.audit_batch import AuditEntry, AuditObject, audit_record_many
 from portal.lib.bulk import insert_rows
 from webhooks.choices import EventType
@@ -196,6 +201,16 @@ def _revoke_locked(
             by=by,
             audit_into=[events[i] for i in on_device],
         )
+    # A remote-signing credential's key goes with its certificate (docs/remote-signing.md): its
+    # row marked destroyed here, its key objects in the CA's HSM once this commits (an HSM
+    # cannot roll back with the database).
+    destroyed = device_credentials_destroy(
+        device_ids={c.device_id for c in certificates if c.device_id is not None},
+        by=by,
+        audit_into={c.device_id: events[i] for i, c in enumerate(certificates) if c.device_id},
+    )
+    if destroyed:
+        transaction.on_commit(partial(get_backend().remote_keys_destroy, credential_ids=destroyed))
     audit_record_many(actor=by, entries=[entry for entries in events for entry in entries])
     for certificate in certificates:
         certificate_revoked.send(sender=Certificate, certificate=certificate, reason=reason, by=by)

@@ -6,6 +6,7 @@ Documents keep snapshots (subscriber's name, certificate serial) of what was tru
 were made: a later renaming must not rewrite a signed paper.
 """
 
+from devices.models.credential import RemoteCredential
 from devices.models.custody import CustodyRecord
 from devices.models.device import (
     Device,
@@ -40,6 +41,7 @@ __all__ = [
     "LossReport",
     "ReturnMinutes",
     "ReturnMinutesItem",
+    "RemoteCredential",
     "ReturnObligation",
     "generic_serial_validator",
     "iccid_validator",

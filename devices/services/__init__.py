@@ -6,6 +6,11 @@ custody record and opening the next, with an audit event. The documents of a dev
 (Mẫu 07, 08, 09) and the CA's stock import are built on those moves.
 """
 
+from devices.services.credentials import (
+    CredentialRecord,
+    device_credentials_destroy,
+    device_credentials_record,
+)
 from devices.services.custody import (
     MOVES,
     device_await_return,
@@ -56,6 +61,9 @@ from devices.services.tokens import (
 )
 
 __all__ = [
+    "CredentialRecord",
+    "device_credentials_destroy",
+    "device_credentials_record",
     "device_document_mail_resend",
     "device_document_mails",
     "may_resend_device_mail",

@@ -24,12 +24,14 @@ from certificates.backends.ca_keys import (
     hsm_pin,
     load_authority,
 )
+from certificates.backends.remote_keys import DEV_RSSP_HSM_PIN
 from certificates.checks import check_ca_key_store
 from certificates.choices import AuthorityKind, RevocationReason
 from certificates.models import CertificateAuthority
 from portal.lib import pkcs11
 from portal.models import AuditEvent
 from tests.certificates.ocsp_requests import post, request_for
+from tests.helpers import TEST_CA_HSM_PIN, TEST_CA_HSM_SO_PIN
 
 pytestmark = pytest.mark.django_db
 
@@ -214,6 +216,14 @@ def test_the_deploy_check_rejects_the_file_store_and_development_pins(settings):
     settings.CA_HSM_SO_PIN = ""
     ids = {m.id for m in check_ca_key_store(None)}
     assert ids == {"certificates.E010", "certificates.E011"}
+
+    settings.CA_HSM_PIN, settings.CA_HSM_SO_PIN = TEST_CA_HSM_PIN, TEST_CA_HSM_SO_PIN
+    settings.RSSP_HSM_PIN = DEV_RSSP_HSM_PIN
+    settings.RSSP_HSM_SO_PIN = "x" * 15  # one short of the least
+    ids = {m.id for m in check_ca_key_store(None)}
+    assert ids == {"certificates.E014", "certificates.E015"}
+    settings.RSSP_HSM_SO_PIN = "x" * 16
+    assert {m.id for m in check_ca_key_store(None)} == {"certificates.E014"}
 
 
 def test_a_forked_child_signs_with_the_ca_key_its_parent_used(rsa_ca):

@@ -31,6 +31,8 @@ OPERATOR_SECRETS = {
     "PORTAL_TOKEN_PIN_KEY": "khoa-niem-phong-pin-thu-nghiem-dai-du",
     "CA_HSM_PIN": "ma-pin-khe-hsm-ca-trien-khai",
     "CA_HSM_SO_PIN": "ma-pin-so-khe-hsm-ca-trien-khai",
+    "RSSP_HSM_PIN": "ma-pin-khe-hsm-ky-so-tap-trung-trien-khai",
+    "RSSP_HSM_SO_PIN": "ma-pin-so-khe-hsm-ky-so-tap-trung-trien-khai",
     "PORTAL_FIELD_KEYS": "bWEtaG9hLWR1LWxpZXUtY2Etbmhhbi10cmllbi1raGE=",
     "PORTAL_BLIND_INDEX_KEY": "khoa-chi-muc-mu-trien-khai-dai-hon-32-ky-tu",
 }

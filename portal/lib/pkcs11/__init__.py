@@ -35,6 +35,8 @@ from portal.lib.pkcs11.objects import (
     certificate_store,
     certificates,
     certificates_remove,
+    key_ids,
+    keypair_destroy,
     keypair_generate,
     private_key_flags,
 )
@@ -49,6 +51,8 @@ __all__ = [
     "certificate_store",
     "certificates",
     "certificates_remove",
+    "key_ids",
+    "keypair_destroy",
     "keypair_generate",
     "module",
     "pin_reset",

@@ -133,3 +133,22 @@ def certificates_remove(session: pkcs11.Session, *, key_id: bytes) -> int:
         for item in found:
             item.destroy()
     return len(found)
+
+
+def key_ids(session: pkcs11.Session) -> list[bytes]:
+    """The CKA_ID of every private key on the token."""
+    with token_errors():
+        return [
+            bytes(item[Attribute.ID])
+            for item in session.get_objects({Attribute.CLASS: ObjectClass.PRIVATE_KEY})
+        ]
+
+
+def keypair_destroy(session: pkcs11.Session, *, key_id: bytes) -> int:
+    """Destroy the private key `key_id`, its public key and the certificates beside it (same
+    CKA_ID); returns how many objects were destroyed (0: none was there)."""
+    with token_errors():
+        found = list(session.get_objects({Attribute.ID: key_id}))
+        for item in found:
+            item.destroy()
+    return len(found)

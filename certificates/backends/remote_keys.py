@@ -1,0 +1,127 @@
+"""The simulated CA's remote-signing slot (docs/remote-signing.md): the keys of the
+subscribers' remote-signing credentials (device kind RSSP), in an HSM token of their own.
+
+One token, labelled RSSP_HSM_TOKEN_LABEL, apart from the CA's own (its PINs are RSSP_HSM_PIN
+and RSSP_HSM_SO_PIN), made by the key ceremony or on first use. Each credential's key pair is
+generated inside it, sensitive and never extractable, its CKA_ID the credential id's 16 bytes
+and its CKA_LABEL their hex; the slot signs the PKCS#10 request the CA certifies, and the key
+objects are destroyed when the certificate is revoked. The slot is reached through one
+long-lived session per process (`portal.lib.pkcs11.shared_session`).
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Sequence
+from contextlib import suppress
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext as _
+
+from certificates.backends.base import RemoteKey
+from certificates.backends.ca_keys import secret
+from certificates.exceptions import CertificateError
+from portal.lib import pkcs11
+
+# Used only where CA_ALLOW_DEV_PASSPHRASE is on (DEBUG, the demo): never in production.
+DEV_RSSP_HSM_PIN = "DEV-ONLY-rssp-hsm-user-pin"
+DEV_RSSP_HSM_SO_PIN = "DEV-ONLY-rssp-hsm-so-pin"
+CREDENTIAL_ID_BYTES = 16
+
+
+def slot_pin() -> str:
+    return secret("RSSP_HSM_PIN", DEV_RSSP_HSM_PIN)
+
+
+def slot_serial() -> str:
+    """The remote-signing slot: the token labelled RSSP_HSM_TOKEN_LABEL, made on first use."""
+    label = settings.RSSP_HSM_TOKEN_LABEL
+    found = pkcs11.token_serials(label)
+    if not found:
+        pkcs11.rescan()  # made by another process since this one loaded the module
+        found = pkcs11.token_serials(label)
+    if len(found) > 1:
+        raise ImproperlyConfigured(
+            f"{len(found)} tokens are labelled {label!r}: name the remote-signing slot by its "
+            "own label"
+        )
+    if found:
+        return found[0]
+    return pkcs11.token_create(
+        label=label, so_pin=secret("RSSP_HSM_SO_PIN", DEV_RSSP_HSM_SO_PIN), user_pin=slot_pin()
+    )
+
+
+def _unavailable(error: pkcs11.TokenError) -> CertificateError:
+    return CertificateError(
+        _("Không dùng được HSM ký số tập trung (%(code)s): kiểm tra token và mã PIN của nó.")
+        % {"code": error.code},
+        code="remote_slot_unavailable",
+    )
+
+
+def remote_keys_generate(*, subjects: Sequence[x509.Name], algorithm: str) -> list[RemoteKey]:
+    """A key pair per subject generated in the slot, each with its PKCS#10 request signed in
+    the slot. A failure destroys the pairs made so far: nothing is left half done."""
+    made: list[bytes] = []
+    keys = []
+    try:
+        serial = slot_serial()
+        pin = slot_pin()
+        for subject in subjects:
+            key_id = secrets.token_bytes(CREDENTIAL_ID_BYTES)
+            public_der = pkcs11.keypair_generate(
+                pkcs11.shared_session(serial, user_pin=pin),
+                key_id=key_id,
+                label=key_id.hex(),
+                algorithm=algorithm,
+            )
+            made.append(key_id)
+            key = pkcs11.slot_signing_key(
+                serial, user_pin=pin, key_id=key_id, public_der=public_der
+            )
+            request = x509.CertificateSigningRequestBuilder().subject_name(subject)
+            keys.append(
+                RemoteKey(
+                    credential_id=key_id.hex(),
+                    public_key_der=public_der,
+                    csr_der=request.sign(key, hashes.SHA256()).public_bytes(
+                        serialization.Encoding.DER
+                    ),
+                )
+            )
+    except pkcs11.TokenError as error:
+        with suppress(CertificateError):
+            remote_keys_destroy(credential_ids=[key_id.hex() for key_id in made])
+        raise _unavailable(error) from error
+    return keys
+
+
+def remote_keys_destroy(*, credential_ids: Sequence[str]) -> int:
+    """Destroy the key objects of the credentials (private key, public key, certificates);
+    returns how many objects went (a credential already destroyed counts none)."""
+    if not credential_ids:
+        return 0
+    try:
+        session = pkcs11.shared_session(slot_serial(), user_pin=slot_pin())
+        return sum(
+            pkcs11.keypair_destroy(session, key_id=bytes.fromhex(credential_id))
+            for credential_id in credential_ids
+        )
+    except pkcs11.TokenError as error:
+        raise _unavailable(error) from error
+
+
+def remote_key_flags(*, credential_id: str) -> dict[str, bool] | None:
+    """What the slot reports of a credential's private key (extractable, sensitive, …), for a
+    security review; None when the slot holds no such key."""
+    try:
+        session = pkcs11.shared_session(slot_serial(), user_pin=slot_pin())
+        return pkcs11.private_key_flags(session, key_id=bytes.fromhex(credential_id))
+    except pkcs11.TokenError as error:
+        if error.code == "key_missing":
+            return None
+        raise _unavailable(error) from error
