@@ -34,6 +34,21 @@ SUBJECTS = {
     FormKind.REVOKE: "V/v đề nghị thu hồi chứng thư chữ ký số chuyên dùng công vụ",
     FormKind.RECOVER_DEVICE: "V/v đề nghị khôi phục thiết bị lưu khóa bí mật",
 }
+# Mẫu 01's variant for remote signing (docs/remote-signing.md).
+REMOTE_SUBJECT = (
+    "V/v đề nghị cấp chứng thư chữ ký số chuyên dùng công vụ cho cá nhân sử dụng giải pháp ký "
+    "số tập trung"
+)
+
+
+def subject_of(cert_request) -> str:
+    """The letter's "V/v" line: the clerk's, else its form's (Mẫu 01's remote-signing variant
+    has its own)."""
+    if cert_request.subject:
+        return cert_request.subject
+    return REMOTE_SUBJECT if cert_request.remote_signing else SUBJECTS[cert_request.form]
+
+
 # The id of the signature block's name line (templates/requests_app/pdf/_letter.html): the
 # head's stamp goes in the gap above it (certificates.signing.anchor_position).
 SIGNATURE_ANCHOR = "chu-ky-co-quan"
@@ -165,7 +180,7 @@ def letter_document(cert_request, *, number: str, issued_on, signer=None) -> dic
         "header": document_header(
             agency,
             number=number,
-            subject=cert_request.subject or SUBJECTS[form],
+            subject=subject_of(cert_request),
             day=issued_on,
             wide=form in WIDE_FORMS,
         ),

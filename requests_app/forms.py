@@ -59,9 +59,18 @@ def clerk_agencies(user):
     return Organization.objects.filter(path__in=paths).order_by("name")
 
 
+# Mẫu 01's variant for remote signing (docs/remote-signing.md): offered beside Mẫu 01.
+REMOTE_PERSON = "01-rssp"
+KIND_CHOICES = [
+    *FormKind.choices[:1],
+    (REMOTE_PERSON, _("Mẫu 01 – Cấp chứng thư cho cá nhân sử dụng ký số tập trung")),
+    *FormKind.choices[1:],
+]
+
+
 class CertRequestCreateForm(forms.Form):
     form = forms.ChoiceField(
-        label=_("Loại văn bản"), choices=FormKind.choices, widget=forms.RadioSelect
+        label=_("Loại văn bản"), choices=KIND_CHOICES, widget=forms.RadioSelect
     )
     agency = forms.ModelChoiceField(
         label=_("Cơ quan đề nghị"),
@@ -73,6 +82,15 @@ class CertRequestCreateForm(forms.Form):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["agency"].queryset = clerk_agencies(user)
+
+    def clean(self):
+        """The chosen kind as the letter's form and whether it is Mẫu 01's remote variant."""
+        data = super().clean()
+        kind = data.get("form")
+        data["remote_signing"] = kind == REMOTE_PERSON
+        if kind == REMOTE_PERSON:
+            data["form"] = FormKind.ISSUE_PERSON
+        return data
 
 
 # --- section 1: the contact / receiving person ---------------------------------------------

@@ -42,6 +42,7 @@ from requests_app.row_handlers import (
     organization_data,
     origin,
     person_data,
+    person_device_kind,
     service_name,
     sim_of,
 )
@@ -127,12 +128,9 @@ def _decide(rows, letter, outcome: BulkOutcome) -> list[_Plan]:
         if letter.form == FormKind.ISSUE_PERSON:
             plan = _Plan(
                 row=row,
-                delivery=DeliveryOrder(kind=DeviceKind.USB_TOKEN),
+                delivery=DeliveryOrder(kind=person_device_kind(row), sim=sim_of(row)),
                 subject={"subject_kind": SubjectKind.PERSON},
             )
-            sim = sim_of(row)
-            if sim:
-                plan.delivery = DeliveryOrder(kind=DeviceKind.SIM_PKI, sim=sim)
         elif letter.form == FormKind.ISSUE_ORGANIZATION:
             try:
                 org = row.subject_organization or organization_find(

@@ -59,9 +59,17 @@ def person_data(row) -> dict:
     }
 
 
+def person_device_kind(row) -> str:
+    """Where a Mẫu 01 row's key is born: the CA's HSM for a remote-signing letter
+    (docs/remote-signing.md), the SIM the row asks for, else a USB token."""
+    if row.cert_request.remote_signing:
+        return DeviceKind.RSSP
+    return DeviceKind.SIM_PKI if row.sim_carrier else DeviceKind.USB_TOKEN
+
+
 def sim_of(row) -> dict | None:
     """The SIM PKI a Mẫu 01 row asks to be made for its subscriber, if any."""
-    if not row.sim_carrier:
+    if not row.sim_carrier or row.cert_request.remote_signing:
         return None
     return {"iccid": simulated_iccid(), "phone": row.mobile, "carrier": row.sim_carrier}
 
@@ -94,7 +102,7 @@ def _issue_person(row, by) -> None:
     sim = sim_of(row)
     row.person = person
     _deliver_and_issue(
-        row, by, kind=DeviceKind.SIM_PKI if sim else DeviceKind.USB_TOKEN, holder=person, sim=sim,
+        row, by, kind=person_device_kind(row), holder=person, sim=sim,
         subject_kind=SubjectKind.PERSON, person=person,
     )  # fmt: skip
 

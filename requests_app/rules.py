@@ -219,6 +219,17 @@ def _value_checks(row, errors, facts) -> None:
         )
     if form == FormKind.ISSUE_PERSON and row.sim_carrier and not row.mobile:
         errors["mobile"].append(_("SIM PKI cần số điện thoại di động."))
+    if (
+        form == FormKind.ISSUE_PERSON
+        and row.cert_request.remote_signing
+        and (row.sim_carrier or row.sim_keep_number)
+    ):
+        # The key is in the CA's HSM: no device, no carrier (docs/remote-signing.md).
+        errors["sim_carrier"].append(
+            _(
+                "Văn bản đề nghị ký số tập trung không cấp SIM PKI: để trống nhà mạng và ô chuyển số."
+            )
+        )
     if form == FormKind.RENEW_CHANGE:
         _check_change_values(row, errors, facts)
 

@@ -50,6 +50,9 @@ class CertRequest(ChoiceLabels, models.Model):
         _("trạng thái"), max_length=20, choices=Status.choices, default=Status.DRAFT
     )
     subject = models.CharField(_("trích yếu (V/v)"), max_length=255, blank=True)
+    # Mẫu 01's variant for remote signing (docs/remote-signing.md): every row's key pair is
+    # generated in the CA's HSM, no device or carrier; set when the letter is made.
+    remote_signing = models.BooleanField(_("ký số tập trung"), default=False, editable=False)
 
     # Section 1: contact / receiving person (Mẫu 06: the person assisting the recovery).
     contact_name = models.CharField(_("họ và tên người liên hệ"), max_length=128, blank=True)
@@ -131,6 +134,13 @@ class CertRequest(ChoiceLabels, models.Model):
         verbose_name = _("văn bản đề nghị")
         verbose_name_plural = _("văn bản đề nghị")
         ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(remote_signing=False) | Q(form=FormKind.ISSUE_PERSON),
+                name="req_remote_signing_is_mau_01",
+                violation_error_message=_("Chỉ Mẫu 01 có biến thể ký số tập trung."),
+            ),
+        ]
         indexes = [
             models.Index(fields=["status", "due_on"], name="req_status_due_idx"),
             models.Index(
@@ -167,6 +177,13 @@ class CertRequest(ChoiceLabels, models.Model):
     def __str__(self) -> str:
         number = self.number or _("(chưa có số)")
         return f"{self.get_form_display()} {number}"
+
+    def get_form_display(self) -> str:
+        """The form's name; Mẫu 01's remote-signing variant says so."""
+        label = self._get_FIELD_display(self._meta.get_field("form"))
+        if self.remote_signing:
+            return _("%(form)s sử dụng ký số tập trung") % {"form": label}
+        return label
 
     @cached_property
     def processed_by_province(self) -> bool:

@@ -83,16 +83,25 @@ def clean(value):
     return nfc(value) if isinstance(value, str) else value
 
 
-def cert_request_create(*, agency: Organization, form: str, by, **contact) -> CertRequest:
+def cert_request_create(
+    *, agency: Organization, form: str, by, remote_signing: bool = False, **contact
+) -> CertRequest:
+    """A new draft letter of `form` for `agency` (Mẫu 01 with `remote_signing`: its variant
+    for remote signing, docs/remote-signing.md)."""
     if not scope_for(by).holds(Role.AGENCY_CLERK, agency.path):
         raise DomainError(_("Bạn không phải cán bộ đầu mối của cơ quan này."), code="forbidden")
+    if remote_signing and form != FormKind.ISSUE_PERSON:
+        raise DomainError(_("Chỉ Mẫu 01 có biến thể ký số tập trung."), code="remote_signing")
     with transaction.atomic():
-        cert_request = CertRequest(agency=agency, form=form, created_by=by)
+        cert_request = CertRequest(
+            agency=agency, form=form, remote_signing=remote_signing, created_by=by
+        )
         for name, value in contact.items():
             setattr(cert_request, name, clean(value))
         cert_request.full_clean(exclude=["created_by"])
         cert_request.save()
-        audit_record(actor=by, action="cert_request.create", obj=cert_request, after={"form": form})
+        after = {"form": form} | ({"remote_signing": True} if remote_signing else {})
+        audit_record(actor=by, action="cert_request.create", obj=cert_request, after=after)
     return cert_request
 
 

@@ -32,7 +32,13 @@ from portal.documents import document_storage
 from portal.lib.docx import render_docx
 from portal.lib.filenames import MAX_LENGTH, safe_file_name
 from portal.lib.stored_files import content_put, content_read
-from requests_app.documents import CA_NAME, SUBJECTS, TEMPLATES, TO_PROVINCE, letter_document
+from requests_app.documents import (
+    CA_NAME,
+    TEMPLATES,
+    TO_PROVINCE,
+    letter_document,
+    subject_of,
+)
 from requests_app.models import CertRequest, LetterDocument
 from requests_app.services.documents import issuer_of
 
@@ -118,7 +124,7 @@ def letter_mail_queue(locked: CertRequest, signed: LetterDocument) -> list[int]:
         agency = locked.agency
         subject = (
             f"Mẫu {locked.form} - Số {locked.number} ngày {_date(locked.issued_on)} - "
-            f"{agency.name}: {locked.subject or SUBJECTS[locked.form]}"
+            f"{agency.name}: {subject_of(locked)}"
         )
         mails = [
             NewMail(
@@ -138,7 +144,7 @@ def letter_mail_queue(locked: CertRequest, signed: LetterDocument) -> list[int]:
                         "agency": agency.name,
                         "number": locked.number,
                         "issued_on": _date(locked.issued_on),
-                        "subject": locked.subject or SUBJECTS[locked.form],
+                        "subject": subject_of(locked),
                         "signed_name": signed_name,
                         "editable_name": editable_name,
                         "contact": ", ".join(

@@ -87,10 +87,14 @@ def row_data(form: str, agency) -> dict:
     raise AssertionError(form)
 
 
-def draft(cast, form=FormKind.ISSUE_PERSON, *, rows=1, by=None, agency=None) -> CertRequest:
+def draft(
+    cast, form=FormKind.ISSUE_PERSON, *, rows=1, by=None, agency=None, remote_signing=False
+) -> CertRequest:
     by = by or cast.clerk_a
     agency = agency or cast.agency_a
-    cert_request = services.cert_request_create(agency=agency, form=form, by=by, **CONTACT)
+    cert_request = services.cert_request_create(
+        agency=agency, form=form, by=by, remote_signing=remote_signing, **CONTACT
+    )
     for _ in range(rows):
         services.row_save(cert_request=cert_request, by=by, data=row_data(form, agency))
     return cert_request

@@ -16,6 +16,7 @@ from privacy.reveal import Revealer
 from requests_app import cells
 from requests_app.choices import FormKind
 from requests_app.forms import (
+    REMOTE_PERSON,
     ContactForm,
     RowForm,
 )
@@ -35,6 +36,10 @@ FORM_HELP = {
     FormKind.ISSUE_PERSON: gettext_lazy(
         "Cấp chứng thư cho cán bộ, công chức của cơ quan (USB Token hoặc SIM PKI). "
         "Có thể nhập danh sách từ tệp Excel."
+    ),
+    REMOTE_PERSON: gettext_lazy(
+        "Cấp chứng thư cho cán bộ, công chức ký số từ điện thoại hoặc trình duyệt: khóa bí mật "
+        "nằm trong HSM của CA, không cấp thiết bị. Cần số điện thoại di động và thư công vụ."
     ),
     FormKind.ISSUE_ORGANIZATION: gettext_lazy(
         "Cấp chứng thư cho chính cơ quan, tổ chức (dùng để ký văn bản của cơ quan)."

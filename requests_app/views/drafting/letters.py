@@ -19,6 +19,7 @@ from requests_app.choices import FormKind, Status
 from requests_app.exports import export_letters
 from requests_app.filters import CertRequestFilterSet
 from requests_app.forms import (
+    REMOTE_PERSON,
     CertRequestCreateForm,
     ContactForm,
     clerk_agencies,
@@ -102,6 +103,7 @@ def cert_request_create(request):
                 cert_request = services.cert_request_create(
                     agency=agency,
                     form=kind,
+                    remote_signing=form.cleaned_data["remote_signing"],
                     by=request.user,
                     **_contact_prefill(request, agency, kind),
                 )
@@ -118,7 +120,7 @@ def cert_request_create(request):
         kind = request.GET.get("mau", "")
         form = CertRequestCreateForm(
             initial={
-                "form": kind if kind in FormKind.values else None,
+                "form": kind if kind in FormKind.values or kind == REMOTE_PERSON else None,
                 "agency": agencies[0],
             },
             user=request.user,
