@@ -13,7 +13,13 @@ from django.urls import reverse
 from certificates.choices import RevocationReason
 from privacy.masking import is_masked, masked
 from privacy.reveal import Revealer
-from requests_app.columns import FORM_COLUMNS, REGISTRY_COLUMNS, REGISTRY_NAMES, table_columns
+from requests_app.columns import (
+    FORM_COLUMNS,
+    REGISTRY_COLUMNS,
+    REGISTRY_NAMES,
+    letter_columns,
+    table_columns,
+)
 from requests_app.models import RequestRow
 from requests_app.rules import unconfirmed_id_message
 
@@ -31,13 +37,17 @@ MASKED_REGISTRY: dict[str, str] = {
 }
 
 
-def columns(form: str) -> list[tuple[str, str]]:
-    """(name, label) of the form's table, in the form's column order, with the registry's
-    read-only columns (`table_columns`)."""
+def columns(cert_request) -> list[tuple[str, str]]:
+    """(name, label) of the letter's table, in the form's column order, with the registry's
+    read-only columns (`table_columns`), less those its variant does not ask
+    (`letter_columns`)."""
+    form = cert_request.form
     registry = dict(REGISTRY_COLUMNS.get(form, []))
+    own = set(letter_columns(cert_request)) | set(registry)
     return [
         (name, str(registry[name] if name in registry else label_of(name)))
         for name in table_columns(form)
+        if name in own
     ]
 
 

@@ -116,6 +116,19 @@ REGISTRY_COLUMNS: dict[str, list[tuple[str, str]]] = {
 REGISTRY_NAMES = {name for pairs in REGISTRY_COLUMNS.values() for name, _label in pairs}
 
 
+# Mẫu 01's remote-signing variant asks for no SIM PKI (docs/remote-signing.md).
+NOT_IN_REMOTE_SIGNING = frozenset({"sim_carrier", "sim_keep_number"})
+
+
+def letter_columns(cert_request) -> list[str]:
+    """The letter's own columns: its form's, less the SIM PKI's in Mẫu 01's remote-signing
+    variant."""
+    own = FORM_COLUMNS[cert_request.form]
+    if cert_request.remote_signing:
+        return [name for name in own if name not in NOT_IN_REMOTE_SIGNING]
+    return list(own)
+
+
 def table_columns(form: str) -> list[str]:
     """The columns a letter's table shows, in the form's order: its own (`FORM_COLUMNS`) with
     the registry's read-only ones right after the certificate or device."""

@@ -24,7 +24,12 @@ from privacy.masking import masked
 from privacy.reveal import author_sees_in_full
 from requests_app.cells import MASKED_COLUMNS, MASKED_REGISTRY, registry_text
 from requests_app.choices import ChangeField, FormKind
-from requests_app.columns import FORM_COLUMNS, REGISTRY_COLUMNS, REQUIRED_COLUMNS
+from requests_app.columns import (
+    FORM_COLUMNS,
+    REGISTRY_COLUMNS,
+    REQUIRED_COLUMNS,
+    letter_columns,
+)
 from requests_app.models import CertRequest, RequestRow
 from requests_app.rules import move_mismatch_message
 from requests_app.services import CONTACT_FIELDS
@@ -275,7 +280,7 @@ class RowForm(KeepMaskedMixin, forms.Form):
         super().__init__(*args, **kwargs)
         self.cert_request = cert_request
         self.user = user
-        self.columns = FORM_COLUMNS[cert_request.form]
+        self.columns = letter_columns(cert_request)
         self.required_columns = REQUIRED_COLUMNS[cert_request.form]
         # The picked or typed certificate / device, once known (shown beside the field).
         self.chosen_certificate = chosen if isinstance(chosen, Certificate) else None

@@ -28,7 +28,8 @@ How cells are read:
   blanks collapsed; e-mail addresses are lower-cased.
 * **SIM PKI** (Mẫu 01): "Viettel", "Vinaphone", "Mobifone", optionally followed by "/cs" (keep
   the current number); blank means a USB token. CA sheet: "Loại thiết bị" TOKEN (or blank) or
-  SIM with "Nhà mạng" and "Là chuyển số" = X; SOFT, RSSP and HSM cannot be asked for on Mẫu 01.
+  SIM with "Nhà mạng" and "Là chuyển số" = X, or RSSP (no carrier) into Mẫu 01's remote-signing
+  variant and only there (docs/remote-signing.md); SOFT and HSM cannot be asked for on Mẫu 01.
 * **CA sheet organisation levels**: "Tổ chức cấp 1..4" are joined from the lowest level to
   the highest ("Phòng Ngân sách, Sở Tài chính") into the row's "Tên cơ quan, tổ chức công tác";
   the export splits that name back at ", " (everything in level 1 if it has more than 4 parts).

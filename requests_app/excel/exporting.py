@@ -38,7 +38,7 @@ def export_workbook(cert_request, rows, *, disclosure: Disclosure = MASKED) -> b
         body = [ca_cells(index, row, disclosure) for index, row in enumerate(rows, start=1)]
     else:
         columns = table_columns(cert_request.form)
-        headers = ["STT"] + [label.capitalize() for _name, label in form_columns(cert_request.form)]
+        headers = ["STT"] + [label.capitalize() for _name, label in form_columns(cert_request)]
         body = [
             [row.position] + [row_cell(row, name, disclosure) for name in columns] for row in rows
         ]
@@ -75,5 +75,13 @@ def ca_cells(index: int, row, disclosure: Disclosure = MASKED) -> list:
         row.old_serial,
         export_value(row, "sim_carrier"),
         export_value(row, "sim_keep_number"),
-        "SIM" if row.sim_carrier else "TOKEN",
+        ca_device_type(row),
     ]
+
+
+def ca_device_type(row) -> str:
+    """The sheet's "Loại thiết bị": RSSP for a remote-signing letter's row
+    (docs/remote-signing.md), SIM for a row asking for a SIM PKI, else TOKEN."""
+    if row.cert_request.remote_signing:
+        return "RSSP"
+    return "SIM" if row.sim_carrier else "TOKEN"

@@ -53,6 +53,9 @@ class SheetRow:
     line: int  # the Excel line number, as the clerk sees it
     data: dict
     problems: list[tuple[str, str]] = field(default_factory=list)  # (column, message)
+    # The CA sheet's "Loại thiết bị" as read (TOKEN, SIM or RSSP; "" for the Mẫu 01 list or a
+    # type refused): checked against the letter's variant by `check_rows`.
+    device_type: str = ""
 
     @property
     def ok(self) -> bool:
@@ -251,19 +254,28 @@ def read_ca_row(line: int, v: list) -> SheetRow:
             row.problems.append(("Nhà mạng", _("Loại thiết bị SIM cần ghi nhà mạng.")))
         carrier, _keep = read_carrier(carrier_text)
         keep = keep_text == "X"
-    elif device_type == "TOKEN":
+    elif device_type in ("TOKEN", "RSSP"):
         if carrier_text:
             row.problems.append(
-                ("Nhà mạng", _("Chỉ ghi nhà mạng khi loại thiết bị là SIM (dòng này là TOKEN)."))
+                (
+                    "Nhà mạng",
+                    _("Chỉ ghi nhà mạng khi loại thiết bị là SIM (dòng này là %(value)s).")
+                    % {"value": device_type},
+                )
             )
     else:
         row.problems.append(
             (
                 "Loại thiết bị",
-                _("Mẫu 01 chỉ đề nghị USB Token hoặc SIM PKI; loại “%(value)s” chưa đề nghị được.")
+                _(
+                    "Mẫu 01 chỉ đề nghị USB Token, SIM PKI hoặc ký số tập trung (RSSP); loại "
+                    "“%(value)s” chưa đề nghị được."
+                )
                 % {"value": device_type},
             )
         )
+    if device_type in ("TOKEN", "SIM", "RSSP"):
+        row.device_type = device_type
     if keep_text not in ("", "X"):
         row.problems.append(("Là chuyển số (X)", _("Chỉ ghi X hoặc để trống.")))
     row.data = {
@@ -311,6 +323,33 @@ def check_rows(cert_request, layout: str, rows: list[SheetRow], *, progress=None
         if progress is not None and done % PROGRESS_EVERY == 0:
             progress(done, total)
     _check_duplicates(cert_request, columns, rows)
+    for sheet_row in rows:
+        _check_variant(cert_request, sheet_row)
+
+
+def _check_variant(cert_request, row: SheetRow) -> None:
+    """A CA sheet's RSSP rows go into Mẫu 01's remote-signing variant, and only they
+    (docs/remote-signing.md): one letter is one variant."""
+    if not row.device_type:
+        return
+    if row.device_type == "RSSP" and not cert_request.remote_signing:
+        row.problems.append(
+            (
+                "Loại thiết bị",
+                _(
+                    "Dòng RSSP (ký số tập trung) cần văn bản “Mẫu 01 – … sử dụng ký số tập "
+                    "trung”: tạo văn bản đó và nhập các dòng RSSP vào đó."
+                ),
+            )
+        )
+    elif row.device_type != "RSSP" and cert_request.remote_signing:
+        row.problems.append(
+            (
+                "Loại thiết bị",
+                _("Văn bản ký số tập trung chỉ nhận dòng loại RSSP (dòng này là %(value)s).")
+                % {"value": row.device_type},
+            )
+        )
 
 
 def _add_rule_problems(sheet_row: SheetRow, errors: dict, columns: dict) -> None:

@@ -140,7 +140,7 @@ def cert_request_detail(request, pk: int):
         row.cert_request = cert_request
     today = timezone.localdate()
     history = _history(cert_request)
-    form_columns = columns(cert_request.form)
+    form_columns = columns(cert_request)
     printer = RowPrinter(request, cert_request, decide_column="decide_rows" in actions)
     documents = list(
         cert_request.documents.with_newest_check().defer("in_row").order_by("-version")
@@ -336,7 +336,7 @@ def row_decide(request, pk: int, row_pk: int):
     figures = RequestRow.objects.row_figures(cert_request)
     printer = RowPrinter(request, cert_request, decide_column=True)
     context = {
-        "row_html": _row_html(printer, row, actions, columns(cert_request.form), error),
+        "row_html": _row_html(printer, row, actions, columns(cert_request), error),
         **_actions_context(cert_request, actions, figures),
         **_counts_context(figures),
         "oob_counts": True,

@@ -8,7 +8,7 @@ from django.urls import reverse
 from certificates.choices import RevocationReason
 from requests_app import cells
 from requests_app.choices import FormKind, SimCarrier
-from requests_app.models import RequestRow
+from requests_app.models import CertRequest, RequestRow
 from tests import factories as f
 
 
@@ -70,8 +70,12 @@ def test_the_device_is_shown_by_its_serial_and_kind(db):
     assert cells.export_value(row, "device") == device.serial
 
 
+def _letter(form, remote_signing=False) -> CertRequest:
+    return CertRequest(form=form, remote_signing=remote_signing)
+
+
 def test_columns_follow_the_form_with_the_field_labels():
-    assert cells.columns(FormKind.REVOKE) == [
+    assert cells.columns(_letter(FormKind.REVOKE)) == [
         ("certificate", "chứng thư"),
         ("registry_national_id", "số định danh cá nhân"),
         ("registry_id_issue_date", "ngày cấp"),
@@ -82,9 +86,13 @@ def test_columns_follow_the_form_with_the_field_labels():
         ("registry_device_serial", "số hiệu thiết bị lưu khóa bí mật"),
         ("revoke_reason", "lý do thu hồi"),
     ]
-    assert [name for name, _label in cells.columns(FormKind.RECOVER_DEVICE)] == [
+    assert [name for name, _label in cells.columns(_letter(FormKind.RECOVER_DEVICE))] == [
         "device",
         "registry_holder_certificate",
         "registry_holder_agency",
         "registry_holder_email",
     ]
+    plain = [name for name, _label in cells.columns(_letter(FormKind.ISSUE_PERSON))]
+    remote = [name for name, _label in cells.columns(_letter(FormKind.ISSUE_PERSON, True))]
+    assert plain[-2:] == ["sim_carrier", "sim_keep_number"]
+    assert remote == plain[:-2]

@@ -1,10 +1,13 @@
 """Excel import of the CA's 19-column sheet: device and carrier columns, organisation levels,
 duplicates, and the end of the data."""
 
+import io
 import unicodedata
 from datetime import date
 
 import pytest
+from django.urls import reverse
+from openpyxl import load_workbook
 
 from requests_app import excel
 from requests_app.choices import SimCarrier
@@ -105,3 +108,41 @@ def test_reading_stops_after_a_long_run_of_empty_lines(client, cast):
     response = excel_upload(client, cert_request, file)
     assert response.context["rows_read"] == 1
     assert response.context["problems"] == []
+
+
+def test_rssp_rows_go_into_the_remote_signing_variant_and_only_there(client, cast):
+    plain = letter_draft(cast)
+    remote = letter_draft(cast, remote_signing=True)
+    sign_in(client, cast.clerk_a)
+    file = [
+        CA_HEADER,
+        ca_line(1, "Lò Văn Một", "012190000011", kind="TOKEN"),  # 2
+        ca_line(2, "Lò Văn Hai", "012190000012", kind="RSSP"),  # 3
+        ca_line(3, "Lò Văn Ba", "012190000013", kind="RSSP", carrier="Viettel"),  # 4
+    ]
+
+    into_plain = import_report(excel_upload(client, plain, xlsx_upload(file)))
+    response = excel_upload(client, remote, xlsx_upload(file))
+    into_remote = import_report(response)
+
+    assert set(into_plain) == {3, 4}
+    assert into_plain[3] == [
+        (
+            "Loại thiết bị",
+            "Dòng RSSP (ký số tập trung) cần văn bản “Mẫu 01 – … sử dụng ký số tập trung”: tạo "
+            "văn bản đó và nhập các dòng RSSP vào đó.",
+        )
+    ]
+    assert set(into_remote) == {2, 4}
+    assert into_remote[2] == [
+        ("Loại thiết bị", "Văn bản ký số tập trung chỉ nhận dòng loại RSSP (dòng này là TOKEN).")
+    ]
+    assert ("Nhà mạng", "Chỉ ghi nhà mạng khi loại thiết bị là SIM (dòng này là RSSP).") in (
+        into_remote[4]
+    )
+    excel_confirm(client, remote, response.context["job"].pk)
+    (saved,) = remote.rows.all()
+    assert saved.full_name == "Lò Văn Hai" and saved.sim_carrier == ""
+    exported = client.get(reverse("requests_app:export", args=[remote.pk]))
+    _header, line = list(load_workbook(io.BytesIO(exported.content)).active.values)
+    assert line[1] == "Lò Văn Hai" and line[16:19] == (None, None, "RSSP")

@@ -119,3 +119,17 @@ def test_processing_gives_each_holder_a_credential_whose_key_is_born_in_the_cas_
         assert row.result_certificate.device_id == device.pk
         credential = RemoteCredential.objects.get(device=device)
         assert remote_key_flags(credential_id=credential.credential_id)["extractable"] is False
+
+
+def test_the_letter_page_of_a_remote_signing_letter_asks_for_no_sim(client, cast):
+    remote = draft(cast, rows=1, remote_signing=True)
+    plain = draft(cast, rows=1)
+    sign_in(client, cast.clerk_a)
+
+    remote_page = client.get(reverse("requests_app:edit", args=[remote.pk])).content.decode()
+    plain_page = client.get(reverse("requests_app:edit", args=[plain.pk])).content.decode()
+
+    assert 'name="mobile"' in remote_page and 'data-column="mobile"' in remote_page
+    assert 'name="sim_carrier"' not in remote_page and 'name="sim_keep_number"' not in remote_page
+    assert 'data-column="sim_carrier"' not in remote_page
+    assert 'name="sim_carrier"' in plain_page and 'data-column="sim_carrier"' in plain_page

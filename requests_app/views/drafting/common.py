@@ -139,7 +139,7 @@ def row_item(
     row: RequestRow, urls: RowUrls | None = None, columns=None, revealer: Revealer | None = None
 ) -> dict:
     edit_url, delete_url = (urls or RowUrls(row.cert_request)).of(row)
-    columns = columns or cells.columns(row.cert_request.form)
+    columns = columns or cells.columns(row.cert_request)
     return {
         "row": row,
         "cells": cells.row_cells(row, columns, partial(cells.editor_cell, revealer=revealer)),
@@ -151,12 +151,12 @@ def row_item(
 
 
 def row_items(cert_request: CertRequest, rows, revealer: Revealer | None = None) -> list[dict]:
-    urls, columns = RowUrls(cert_request), cells.columns(cert_request.form)
+    urls, columns = RowUrls(cert_request), cells.columns(cert_request)
     return [row_item(row, urls, columns, revealer) for row in rows]
 
 
 def table_context(cert_request: CertRequest) -> dict:
-    columns = cells.columns(cert_request.form)
+    columns = cells.columns(cert_request)
     return {"cert_request": cert_request, "columns": columns, "colspan": len(columns) + 2}
 
 
