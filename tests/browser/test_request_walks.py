@@ -216,33 +216,44 @@ def person_row(n: int) -> dict:
 
 
 # --- the walks ---------------------------------------------------------------------------------
-def test_mau_01_from_draft_to_certificates_issued(world, as_user, live_server, screenshot):
+# Mẫu 01 and its variant for remote signing (docs/remote-signing.md): the same walk, keys born
+# in the holders' USB tokens or in the CA's HSM.
+@pytest.mark.parametrize(
+    ("form", "kind"), [("01", DeviceKind.USB_TOKEN), ("01-rssp", DeviceKind.RSSP)]
+)
+def test_mau_01_from_draft_to_certificates_issued(
+    world, as_user, live_server, screenshot, form, kind
+):
     clerk, head, officer, ca = (as_user(u) for u in (CLERK, HEAD, OFFICER, CA))
 
-    pk = clerk_drafts(clerk, live_server, "01", [person_row(1), person_row(2)], screenshot, "01")
-    head_issues(head, live_server, pk, "21/STC-VP", screenshot, "01")
+    pk = clerk_drafts(clerk, live_server, form, [person_row(1), person_row(2)], screenshot, form)
+    if kind == DeviceKind.RSSP:
+        expect(clerk.locator("h1")).to_contain_text("sử dụng ký số tập trung")
+    head_issues(head, live_server, pk, "21/STC-VP", screenshot, form)
 
-    open_from_queue(officer, live_server, "/so-khcn/hop-thu/", pk, screenshot, "01-so")
+    open_from_queue(officer, live_server, "/so-khcn/hop-thu/", pk, screenshot, f"{form}-so")
     # One row accepted inline (htmx), the other by the bulk button, then on to the CA.
     officer.locator("tr[data-row='1']").get_by_role("button", name="Chấp nhận").click()
     expect(officer.locator("tr[data-row='1']")).to_have_attribute("data-outcome", "accepted")
     accept_all(officer)
-    screenshot(officer, "walk-01-3-province")
+    screenshot(officer, f"walk-{form}-3-province")
     officer.get_by_role("button", name="Chuyển Cục CTS&BMTT").click()
     expect(officer.locator("[data-status]")).to_have_attribute("data-status", Status.FORWARDED)
 
-    open_from_queue(ca, live_server, "/ca/hang-doi/", pk, screenshot, "01-ca")
+    open_from_queue(ca, live_server, "/ca/hang-doi/", pk, screenshot, f"{form}-ca")
     accept_all(ca)
-    process_and_wait(ca, screenshot, "01-ca", CA)
-    screenshot(ca, "walk-01-3-ca-done")
+    process_and_wait(ca, screenshot, f"{form}-ca", CA)
+    screenshot(ca, f"walk-{form}-3-ca-done")
 
-    clerk_sees_done(clerk, live_server, pk, screenshot, "01")
+    clerk_sees_done(clerk, live_server, pk, screenshot, form)
     letter = CertRequest.objects.get(pk=pk)
     rows = list(letter.rows.select_related("result_certificate", "result_device"))
     assert [r.outcome for r in rows] == [Outcome.DONE, Outcome.DONE]
     for row in rows:
         assert row.result_certificate.status == CertStatus.VALID
         assert row.result_device.status == DeviceStatus.DELIVERED_TO_AGENCY
+        assert row.result_device.kind == kind
+        assert hasattr(row.result_device, "credential") is (kind == DeviceKind.RSSP)
     clerk.goto(f"{live_server.url}/van-ban/{pk}/")
     for row in rows:
         expect(clerk.get_by_role("link", name=row.result_certificate.serial)).to_be_visible()

@@ -26,8 +26,9 @@ pytestmark = pytest.mark.django_db
 
 def test_a_clerk_makes_a_remote_signing_letter_from_the_new_letter_page(client, cast):
     sign_in(client, cast.clerk_a)
-    page = client.get(reverse("requests_app:create"))
-    assert "Mẫu 01 – Cấp chứng thư cho cá nhân sử dụng ký số tập trung" in page.content.decode()
+    page = client.get(reverse("requests_app:create")).content.decode()
+    assert "Mẫu 01 – Cấp chứng thư cho cá nhân sử dụng ký số tập trung" in page
+    assert "khóa bí mật nằm trong HSM của CA" in page
 
     response = client.post(
         reverse("requests_app:create"), {"form": "01-rssp", "agency": cast.agency_a.pk}
@@ -130,6 +131,7 @@ def test_the_letter_page_of_a_remote_signing_letter_asks_for_no_sim(client, cast
     plain_page = client.get(reverse("requests_app:edit", args=[plain.pk])).content.decode()
 
     assert 'name="mobile"' in remote_page and 'data-column="mobile"' in remote_page
+    assert "khóa bí mật nằm trong HSM của CA" in remote_page
     assert 'name="sim_carrier"' not in remote_page and 'name="sim_keep_number"' not in remote_page
     assert 'data-column="sim_carrier"' not in remote_page
     assert 'name="sim_carrier"' in plain_page and 'data-column="sim_carrier"' in plain_page

@@ -215,7 +215,7 @@ def editor_context(request, cert_request, *, contact_form=None, add_form=None) -
         "can_import": cert_request.form == FormKind.ISSUE_PERSON,
         "actions": allowed_actions(request.user, cert_request),
         "is_recovery": cert_request.form == FormKind.RECOVER_DEVICE,
-        "form_help": FORM_HELP[cert_request.form],
+        "form_help": FORM_HELP[REMOTE_PERSON if cert_request.remote_signing else cert_request.form],
         "returned": _returned_with(cert_request),
     }
 

@@ -131,7 +131,7 @@ def cert_request_create(request):
         {
             "form": form,
             "agencies": agencies,
-            "form_help": {value: FORM_HELP[value] for value in FormKind.values},
+            "form_help": dict(FORM_HELP),
         },
     )
 
