@@ -23,6 +23,13 @@ CA_HSM_SO_PIN = env_str("CA_HSM_SO_PIN", "")
 RSSP_HSM_TOKEN_LABEL = env_str("RSSP_HSM_TOKEN_LABEL", "portal-rssp")
 RSSP_HSM_PIN = env_str("RSSP_HSM_PIN", "")
 RSSP_HSM_SO_PIN = env_str("RSSP_HSM_SO_PIN", "")
+# Sole control (docs/remote-signing.md): how long an activation code lasts, how many wrong
+# signing PINs lock a credential, how long a signature authorisation lasts, how many hashes
+# one authorisation may cover.
+REMOTE_SIGNING_CODE_HOURS = env_int("REMOTE_SIGNING_CODE_HOURS", 72)
+REMOTE_SIGNING_MAX_PIN_TRIES = env_int("REMOTE_SIGNING_MAX_PIN_TRIES", 5)
+REMOTE_SIGNING_AUTHORIZATION_SECONDS = env_int("REMOTE_SIGNING_AUTHORIZATION_SECONDS", 300)
+REMOTE_SIGNING_MAX_HASHES = env_int("REMOTE_SIGNING_MAX_HASHES", 100)
 CA_KEY_PASSPHRASE = env_str("CA_KEY_PASSPHRASE", "")
 CA_DEVICE_KEY_PASSPHRASE = env_str("CA_DEVICE_KEY_PASSPHRASE", "")
 CA_ALLOW_DEV_PASSPHRASE = env_bool("CA_ALLOW_DEV_PASSPHRASE", DEBUG)

@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "mailing",
     "devices",
     "certificates",
+    "remote_signing",
     "requests_app",
     "bulk",
     "orgmerge",

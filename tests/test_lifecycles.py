@@ -25,6 +25,9 @@ from privacy import corrections as privacy_corrections
 from privacy import lifecycle as privacy_lifecycle
 from privacy import services as privacy_services
 from privacy.choices import CorrectionStatus, IncidentStatus
+from remote_signing import lifecycle as remote_lifecycle
+from remote_signing import services as remote_services
+from remote_signing.choices import ControlState
 from requests_app import lifecycle as letters_lifecycle
 from requests_app import services as letters_services
 from requests_app.choices import Status
@@ -34,6 +37,7 @@ WORKFLOWS = {
     "devices": (devices_lifecycle.MOVES, DeviceStatus, devices_services),
     "tokens": (devices_lifecycle.TOKEN_MOVES, TokenState, devices_services),
     "remote credentials": (devices_lifecycle.CREDENTIAL_MOVES, CredentialState, devices_services),
+    "remote signing": (remote_lifecycle.MOVES, ControlState, remote_services),
     "merger plans": (orgmerge_lifecycle.MOVES, PlanStatus, orgmerge_services),
     "bulk jobs": (bulk_lifecycle.MOVES, JobStatus, bulk_services),
     "demand": (demand_lifecycle.MOVES, RegistrationStatus, demand_services),

@@ -192,6 +192,16 @@ class CABackend(abc.ABC):
             _("CA này không cung cấp ký số tập trung qua cổng."), code="unsupported"
         )
 
+    def remote_hashes_sign(
+        self, *, credential_id: str, public_key_der: bytes, digests: Sequence[bytes], hash_name: str
+    ) -> list[bytes]:
+        """Sign each digest (of `hash_name`) with the credential's key in the CA's HSM: a
+        PKCS#1 v1.5 signature for RSA, DER ECDSA for EC. The caller has checked the holder's
+        authorisation (docs/remote-signing.md)."""
+        raise CertificateError(
+            _("CA này không cung cấp ký số tập trung qua cổng."), code="unsupported"
+        )
+
     def remote_keys_destroy(self, *, credential_ids: Sequence[str]) -> int:
         """Destroy the credentials' key objects in the CA's HSM (a revoked certificate's)."""
         raise CertificateError(

@@ -17,6 +17,8 @@ from contextlib import suppress
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext as _
@@ -30,6 +32,7 @@ from portal.lib import pkcs11
 DEV_RSSP_HSM_PIN = "DEV-ONLY-rssp-hsm-user-pin"
 DEV_RSSP_HSM_SO_PIN = "DEV-ONLY-rssp-hsm-so-pin"
 CREDENTIAL_ID_BYTES = 16
+_HASHES = {"sha256": hashes.SHA256, "sha384": hashes.SHA384, "sha512": hashes.SHA512}
 
 
 def slot_pin() -> str:
@@ -98,6 +101,30 @@ def remote_keys_generate(*, subjects: Sequence[x509.Name], algorithm: str) -> li
             remote_keys_destroy(credential_ids=[key_id.hex() for key_id in made])
         raise _unavailable(error) from error
     return keys
+
+
+def remote_hashes_sign(
+    *, credential_id: str, public_key_der: bytes, digests: Sequence[bytes], hash_name: str
+) -> list[bytes]:
+    """Each digest signed in the slot with the credential's key (PKCS#1 v1.5 for RSA, DER ECDSA
+    for EC); a key the slot no longer holds (a revoked credential) is refused."""
+    algorithm = Prehashed(_HASHES[hash_name]())
+    try:
+        key = pkcs11.slot_signing_key(
+            slot_serial(),
+            user_pin=slot_pin(),
+            key_id=bytes.fromhex(credential_id),
+            public_der=public_key_der,
+        )
+        if isinstance(key, rsa.RSAPrivateKey):
+            return [key.sign(digest, padding.PKCS1v15(), algorithm) for digest in digests]
+        return [key.sign(digest, ec.ECDSA(algorithm)) for digest in digests]
+    except pkcs11.TokenError as error:
+        if error.code == "key_missing":
+            raise CertificateError(
+                _("Khóa ký số không còn trong HSM (chứng thư đã bị thu hồi?)."), code="key_missing"
+            ) from error
+        raise _unavailable(error) from error
 
 
 def remote_keys_destroy(*, credential_ids: Sequence[str]) -> int:

@@ -524,6 +524,16 @@ class SimulatedCABackend(CABackend):
     def remote_keys_generate(self, *, subjects, algorithm: str) -> list[RemoteKey]:
         return remote_keys.remote_keys_generate(subjects=subjects, algorithm=algorithm)
 
+    def remote_hashes_sign(
+        self, *, credential_id: str, public_key_der: bytes, digests, hash_name: str
+    ) -> list[bytes]:
+        return remote_keys.remote_hashes_sign(
+            credential_id=credential_id,
+            public_key_der=public_key_der,
+            digests=digests,
+            hash_name=hash_name,
+        )
+
     def remote_keys_destroy(self, *, credential_ids) -> int:
         return remote_keys.remote_keys_destroy(credential_ids=credential_ids)
 

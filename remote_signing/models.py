@@ -1,0 +1,102 @@
+"""Sole control of remote-signing credentials and the signatures authorised with it
+(docs/remote-signing.md).
+
+No PIN, code or key is stored: the signing PIN as Django's PBKDF2 hash, the activation code
+and each authorisation's token as keyed hashes, the authenticator's secret encrypted with the
+field key (docs/privacy-at-rest.md). The private key is in the CA's HSM (devices.RemoteCredential).
+"""
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from portal.field_crypto import EncryptedCharField
+from remote_signing.choices import ControlState
+
+S = ControlState
+
+
+class SoleControl(models.Model):
+    """What keeps a credential's key its holder's alone: the PIN they chose, the second factor
+    they bound, the count of wrong PINs and the lock."""
+
+    credential = models.OneToOneField(
+        "devices.RemoteCredential",
+        verbose_name=_("khóa ký số tập trung"),
+        on_delete=models.PROTECT,
+        related_name="control",
+    )
+    state = models.CharField(
+        _("trạng thái"),
+        max_length=16,
+        choices=ControlState.choices,
+        default=S.AWAITING_ACTIVATION,
+        db_index=True,
+    )
+    # The open activation code's keyed hash, until it is used or replaced.
+    code_digest = models.CharField(max_length=64, blank=True, editable=False)
+    code_expires_at = models.DateTimeField(_("mã kích hoạt hết hạn lúc"), null=True, blank=True)
+    pin_hash = models.CharField(max_length=128, blank=True, editable=False)
+    totp_key = EncryptedCharField(max_length=80, blank=True, editable=False)
+    # The last time step whose code was taken: a code is good once.
+    totp_last_step = models.BigIntegerField(default=-1, editable=False)
+    failed_pins = models.PositiveSmallIntegerField(_("số lần sai mã PIN"), default=0)
+    activated_at = models.DateTimeField(_("kích hoạt lúc"), null=True, blank=True)
+    locked_at = models.DateTimeField(_("khóa lúc"), null=True, blank=True)
+    last_used_at = models.DateTimeField(_("ký lần cuối lúc"), null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("quyền kiểm soát khóa ký số tập trung")
+        verbose_name_plural = _("quyền kiểm soát khóa ký số tập trung")
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(state=S.ACTIVE) | (~Q(pin_hash="") & ~Q(totp_key="")),
+                name="solecontrol_active_has_pin_and_factor",
+                violation_error_message=_("Khóa đang dùng phải có mã PIN và yếu tố thứ hai."),
+            ),
+            models.CheckConstraint(
+                condition=~Q(state=S.LOCKED) | Q(locked_at__isnull=False),
+                name="solecontrol_locked_has_time",
+                violation_error_message=_("Khóa bị khóa phải có thời điểm khóa."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.credential} ({self.get_state_display()})"
+
+
+class SignatureAuthorization(models.Model):
+    """The holder's consent to sign exactly these hashes (the CSC API's SAD), good once and
+    for a few minutes (REMOTE_SIGNING_AUTHORIZATION_SECONDS)."""
+
+    control = models.ForeignKey(
+        SoleControl, on_delete=models.PROTECT, related_name="authorizations"
+    )
+    # The keyed hash of the token handed to the holder's client, never the token.
+    digest = models.CharField(max_length=64, editable=False)
+    hash_algorithm = models.CharField(_("thuật toán băm (OID)"), max_length=64)
+    hashes = models.JSONField(_("các giá trị băm (base64)"))
+    created_at = models.DateTimeField(_("xác nhận lúc"))
+    expires_at = models.DateTimeField(_("hết hạn lúc"))
+    used_at = models.DateTimeField(_("đã ký lúc"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("xác nhận ký")
+        verbose_name_plural = _("xác nhận ký")
+        constraints = [
+            models.UniqueConstraint(fields=["digest"], name="sigauth_digest_unique"),
+            # Used at most once (the row's one `used_at`), and never after it expired.
+            models.CheckConstraint(
+                condition=Q(used_at__isnull=True) | Q(used_at__lte=models.F("expires_at")),
+                name="sigauth_used_before_expiry",
+                violation_error_message=_("Xác nhận ký đã hết hạn."),
+            ),
+            models.CheckConstraint(
+                condition=Q(expires_at__gt=models.F("created_at")),
+                name="sigauth_expires_after_creation",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.control.credential} · {len(self.hashes)} ({self.created_at:%d/%m/%Y %H:%M})"

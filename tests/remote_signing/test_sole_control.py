@@ -1,0 +1,360 @@
+"""Sole control of a remote-signing credential (docs/remote-signing.md), on a real SoftHSM2
+slot: the CA's activation code, the holder's PIN and authenticator, an authorisation bound to
+the exact hashes, used once within its time, the signature checked by openssl; and each
+refusal: audited, nothing signed."""
+
+import base64
+import hashlib
+import subprocess
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from cryptography.hazmat.primitives import serialization
+from django.utils import timezone
+from django_otp.oath import TOTP
+
+from certificates.choices import RevocationReason, SubjectKind
+from certificates.services import certificate_issue, certificate_revoke
+from devices.choices import DeviceKind
+from devices.models import RemoteCredential
+from devices.services import device_deliver_for_certificate
+from portal.models import AuditEvent
+from remote_signing import services
+from remote_signing.choices import ControlState
+from remote_signing.models import SignatureAuthorization, SoleControl
+from remote_signing.rules import RemoteSigningRefused
+from tests import factories as f
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("ca")]
+
+SHA256 = "2.16.840.1.101.3.4.2.1"
+PIN = "246810"
+
+
+def _digest(text: str) -> str:
+    return base64.b64encode(hashlib.sha256(text.encode()).digest()).decode()
+
+
+def _credential(cast, person=None) -> RemoteCredential:
+    person = person or cast.subscriber
+    device = device_deliver_for_certificate(
+        kind=DeviceKind.RSSP, agency=cast.agency_a, holder=person, by=cast.ca_operator
+    )
+    certificate_issue(
+        subject_kind=SubjectKind.PERSON, agency=cast.agency_a, person=person, device=device,
+        by=cast.ca_operator,
+    )  # fmt: skip
+    return RemoteCredential.objects.get(device=device)
+
+
+class Holder:
+    """The holder at their phone: the authenticator app bound at activation."""
+
+    def __init__(self, cast, credential, secret: str):
+        self.user = cast.subscriber.user
+        self.credential = credential
+        self.totp = TOTP(base64.b32decode(secret))
+        self.step_used = -1
+
+    def code(self) -> str:
+        """The app's code now, or the next step's once this one is used (a code is good once)."""
+        self.totp.time = None
+        if self.totp.t() <= self.step_used:
+            self.totp.time = (self.step_used + 1) * 30
+        self.step_used = self.totp.t()
+        return f"{self.totp.token():06d}"
+
+    def authorize(self, hashes, *, pin=PIN, otp=None, algorithm=SHA256) -> str:
+        return services.signature_authorize(
+            credential=self.credential, hashes=hashes, hash_algorithm=algorithm, pin=pin,
+            otp=otp if otp is not None else self.code(), by=self.user,
+        )  # fmt: skip
+
+    def sign(self, token, hashes, *, algorithm=SHA256):
+        return services.hashes_sign(
+            credential=self.credential, token=token, hashes=hashes, hash_algorithm=algorithm,
+            by=self.user,
+        )  # fmt: skip
+
+
+@pytest.fixture
+def holder(cast):
+    credential = _credential(cast)
+    code = services.activation_code_issue(credential=credential, by=cast.ca_operator)
+    secret = services.credential_activate(
+        credential=credential, code=code, pin=PIN, by=cast.subscriber.user
+    )
+    return Holder(cast, credential, secret)
+
+
+def _refused(call) -> str:
+    with pytest.raises(RemoteSigningRefused) as refused:
+        call()
+    return refused.value.code
+
+
+def _refusals() -> list[str]:
+    return [e.after["code"] for e in AuditEvent.objects.filter(action="remote_signature.refused")]
+
+
+# --- the way through -----------------------------------------------------------------------
+def test_a_hash_authorised_with_pin_and_code_is_signed_in_the_hsm_and_openssl_verifies_it(
+    holder, tmp_path
+):
+    digest = _digest("Công văn số 12/STC-VP")
+
+    (signature,) = holder.sign(holder.authorize([digest]), [digest])
+
+    public = serialization.load_der_public_key(bytes(holder.credential.public_key_der))
+    Path(tmp_path, "key.pem").write_bytes(
+        public.public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+    )
+    Path(tmp_path, "digest").write_bytes(base64.b64decode(digest))
+    Path(tmp_path, "signature").write_bytes(signature)
+    checked = subprocess.run(
+        [
+            "openssl", "pkeyutl", "-verify", "-pubin", "-inkey", "key.pem",
+            "-in", "digest", "-sigfile", "signature", "-pkeyopt", "digest:sha256",
+        ],
+        cwd=tmp_path, capture_output=True, text=True,
+    )  # fmt: skip
+    assert checked.returncode == 0 and "Signature Verified Successfully" in checked.stdout
+    actions = list(AuditEvent.objects.order_by("seq").values_list("action", flat=True))
+    assert actions[-4:] == [
+        "remote_credential.code_issue",
+        "remote_credential.activate",
+        "remote_signature.authorize",
+        "remote_signature.sign",
+    ]
+
+
+def test_no_pin_code_or_secret_is_kept_in_clear(cast):
+    credential = _credential(cast)
+    code = services.activation_code_issue(credential=credential, by=cast.ca_operator)
+    control = SoleControl.objects.get(credential=credential)
+    assert code.replace("-", "") not in control.code_digest
+
+    secret = services.credential_activate(
+        credential=credential, code=code, pin=PIN, by=cast.subscriber.user
+    )
+
+    control.refresh_from_db()
+    assert control.pin_hash.startswith("pbkdf2_sha256$") and PIN not in control.pin_hash
+    assert control.state == ControlState.ACTIVE and control.code_digest == ""
+    stored = SoleControl.objects.filter(pk=control.pk).values_list("totp_key", flat=True)
+    raw = next(iter(stored.query.get_compiler("default").execute_sql(result_type="single")))
+    assert base64.b32decode(secret).hex() not in str(raw)
+
+
+# --- activation ----------------------------------------------------------------------------
+def test_a_wrong_or_expired_activation_code_is_refused(cast):
+    credential = _credential(cast)
+    code = services.activation_code_issue(credential=credential, by=cast.ca_operator)
+    user = cast.subscriber.user
+
+    def activate(with_code):
+        return lambda: services.credential_activate(
+            credential=credential, code=with_code, pin=PIN, by=user
+        )
+
+    assert _refused(activate("aaaa-bbbb-cccc-dddd")) == "invalid_activation_code"
+    SoleControl.objects.filter(credential=credential).update(code_expires_at=timezone.now())
+    assert _refused(activate(code)) == "invalid_activation_code"
+    SoleControl.objects.filter(credential=credential).update(
+        code_expires_at=timezone.now() + timedelta(seconds=5)
+    )
+    assert services.credential_activate(credential=credential, code=code, pin=PIN, by=user)
+    assert _refusals() == ["invalid_activation_code", "invalid_activation_code"]
+
+
+@pytest.mark.parametrize(
+    ("pin", "ok"),
+    [("12345", False), ("123456", True), ("1" * 16, True), ("1" * 17, False), ("12345a", False)],
+)
+def test_the_signing_pin_is_6_to_16_digits(cast, pin, ok):
+    credential = _credential(cast)
+    code = services.activation_code_issue(credential=credential, by=cast.ca_operator)
+
+    def activate():
+        return services.credential_activate(
+            credential=credential, code=code, pin=pin, by=cast.subscriber.user
+        )
+
+    if ok:
+        assert activate()
+    else:
+        assert _refused(activate) == "pin_policy"
+
+
+def test_only_the_holder_activates_and_signs(cast, holder):
+    other = f.PersonFactory(organization=cast.agency_a, user=f.UserFactory())
+    theirs = _credential(cast, person=other)
+    code = services.activation_code_issue(credential=theirs, by=cast.ca_operator)
+
+    assert (
+        _refused(
+            lambda: services.credential_activate(
+                credential=theirs, code=code, pin=PIN, by=holder.user
+            )
+        )
+        == "not_holder"
+    )
+    holder.credential = theirs
+    assert _refused(lambda: holder.authorize([_digest("x")])) == "not_holder"
+
+
+# --- PIN, code and lock --------------------------------------------------------------------
+def test_the_fifth_wrong_pin_in_a_row_locks_the_credential(holder, settings):
+    settings.REMOTE_SIGNING_MAX_PIN_TRIES = 5
+    digest = [_digest("x")]
+
+    for left in (4, 3, 2, 1):
+        with pytest.raises(RemoteSigningRefused) as refused:
+            holder.authorize(digest, pin="000000")
+        assert refused.value.code == "invalid_pin" and f"Còn {left} lần" in refused.value.message
+    control = SoleControl.objects.get(credential=holder.credential)
+    assert control.state == ControlState.ACTIVE and control.failed_pins == 4
+
+    assert _refused(lambda: holder.authorize(digest, pin="000000")) == "locked"
+    control.refresh_from_db()
+    assert control.state == ControlState.LOCKED and control.locked_at is not None
+    assert AuditEvent.objects.filter(action="remote_credential.lock").count() == 1
+    assert _refused(lambda: holder.authorize(digest)) == "locked"  # the right PIN too
+    assert not SignatureAuthorization.objects.exists()
+
+
+def test_a_right_pin_clears_the_count_of_wrong_ones(holder, settings):
+    settings.REMOTE_SIGNING_MAX_PIN_TRIES = 2
+    _refused(lambda: holder.authorize([_digest("x")], pin="000000"))
+
+    holder.authorize([_digest("x")])
+    _refused(lambda: holder.authorize([_digest("x")], pin="000000"))
+
+    assert SoleControl.objects.get(credential=holder.credential).state == ControlState.ACTIVE
+
+
+def test_a_wrong_or_reused_authenticator_code_is_refused(holder):
+    code = holder.code()
+    wrong = f"{(int(code) + 1) % 1_000_000:06d}"
+
+    assert _refused(lambda: holder.authorize([_digest("x")], otp=wrong)) == "invalid_otp"
+    holder.authorize([_digest("x")], otp=code)
+    assert _refused(lambda: holder.authorize([_digest("y")], otp=code)) == "invalid_otp"
+    assert SignatureAuthorization.objects.count() == 1
+
+
+# --- the authorisation ----------------------------------------------------------------------
+def test_an_authorisation_is_used_once(holder):
+    digest = [_digest("x")]
+    token = holder.authorize(digest)
+    holder.sign(token, digest)
+
+    assert _refused(lambda: holder.sign(token, digest)) == "authorization_used"
+    assert _refused(lambda: holder.sign("not-a-token", digest)) == "invalid_authorization"
+
+
+def test_an_authorisation_expires(holder):
+    digest = [_digest("x")]
+    token = holder.authorize(digest)
+    authorization = SignatureAuthorization.objects.get()
+    late = timezone.now() - timedelta(seconds=1)
+    SignatureAuthorization.objects.filter(pk=authorization.pk).update(
+        created_at=late - timedelta(minutes=5), expires_at=late
+    )
+    assert _refused(lambda: holder.sign(token, digest)) == "authorization_expired"
+
+    SignatureAuthorization.objects.filter(pk=authorization.pk).update(
+        expires_at=timezone.now() + timedelta(seconds=5)
+    )
+    assert holder.sign(token, digest)
+
+
+def test_it_lasts_the_settings_seconds(holder, settings):
+    settings.REMOTE_SIGNING_AUTHORIZATION_SECONDS = 300
+    holder.authorize([_digest("x")])
+
+    authorization = SignatureAuthorization.objects.get()
+    assert authorization.expires_at - authorization.created_at == timedelta(seconds=300)
+
+
+@pytest.mark.parametrize(
+    "asked",
+    [["other"], ["x", "y"], []],
+    ids=["another hash", "one more hash", "none"],
+)
+def test_only_the_authorised_hashes_are_signed(holder, asked):
+    token = holder.authorize([_digest("x")])
+
+    code = _refused(lambda: holder.sign(token, [_digest(text) for text in asked]))
+
+    assert code == ("no_hashes" if not asked else "hash_not_authorized")
+    assert SignatureAuthorization.objects.get().used_at is None
+
+
+def test_two_hashes_authorised_are_signed_in_any_order(holder):
+    hashes = [_digest("x"), _digest("y")]
+    token = holder.authorize(hashes)
+
+    assert len(holder.sign(token, hashes[::-1])) == 2
+
+
+def test_the_algorithm_signed_is_the_one_authorised(holder):
+    digest = base64.b64encode(hashlib.sha384(b"x").digest()).decode()
+    token = holder.authorize([digest], algorithm="2.16.840.1.101.3.4.2.2")
+
+    code = _refused(lambda: holder.sign(token, [_digest("x")]))
+
+    assert code == "hash_not_authorized"
+
+
+@pytest.mark.parametrize(("count", "ok"), [(3, True), (4, False)])
+def test_an_authorisation_covers_at_most_the_settings_hashes(holder, settings, count, ok):
+    settings.REMOTE_SIGNING_MAX_HASHES = 3
+    hashes = [_digest(str(n)) for n in range(count)]
+
+    if ok:
+        assert len(holder.sign(holder.authorize(hashes), hashes)) == count
+    else:
+        assert _refused(lambda: holder.authorize(hashes)) == "too_many_hashes"
+
+
+@pytest.mark.parametrize(
+    ("hashes", "algorithm", "code"),
+    [
+        (["%%%"], SHA256, "malformed_hash"),
+        ([base64.b64encode(b"short").decode()], SHA256, "malformed_hash"),
+        ([_digest("x")], "1.2.840.113549.2.5", "unknown_hash_algorithm"),
+        ("not a list", SHA256, "no_hashes"),
+    ],
+    ids=["not base64", "wrong length", "MD5", "not a list"],
+)
+def test_malformed_requests_are_refused_before_anything(holder, hashes, algorithm, code):
+    assert _refused(lambda: holder.authorize(hashes, algorithm=algorithm)) == code
+    assert not SignatureAuthorization.objects.exists()
+    assert _refusals() == [code]
+
+
+# --- the credential's end -------------------------------------------------------------------
+def test_a_revoked_credential_signs_nothing(holder, cast, django_capture_on_commit_callbacks):
+    digest = [_digest("x")]
+    token = holder.authorize(digest)
+    certificate = holder.credential.device.certificates.get()
+    with django_capture_on_commit_callbacks(execute=True):
+        certificate_revoke(
+            certificate=certificate, by=cast.ca_operator, reason=RevocationReason.RETIRED
+        )
+
+    holder.credential.refresh_from_db()
+    assert _refused(lambda: holder.sign(token, digest)) == "revoked"
+    assert _refused(lambda: holder.authorize(digest)) == "revoked"
+
+
+def test_a_credential_whose_certificate_expired_signs_nothing(holder):
+    digest = [_digest("x")]
+    token = holder.authorize(digest)
+    holder.credential.device.certificates.update(not_after=timezone.now())
+
+    assert _refused(lambda: holder.sign(token, digest)) == "certificate_invalid"
