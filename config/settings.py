@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "csp",
     "health_check",
     "django_prometheus",
+    "oauth2_provider",
     "portal",
     "agencies",
     "privacy",
@@ -362,6 +363,20 @@ PORTAL_METRICS_ALLOW = env_networks("PORTAL_METRICS_ALLOW", ["127.0.0.1/32", "::
 PORTAL_METRICS_TOKEN = env_str("PORTAL_METRICS_TOKEN", "")
 PORTAL_WORKER_METRICS_PORT = env_int("PORTAL_WORKER_METRICS_PORT", 0)
 PORTAL_WORKER_METRICS_ADDRESS = env_str("PORTAL_WORKER_METRICS_ADDRESS", "127.0.0.1")
+
+# OAuth 2.0 for the CSC API (docs/remote-signing.md): the authorization-code grant with PKCE,
+# scopes `service` (list and read the holder's credentials) and `credential` (authorise and
+# sign); client applications are registered by an administrator (admin, "Ứng dụng").
+OAUTH2_PROVIDER = {
+    "SCOPES": {
+        "service": "Xem các khóa ký số tập trung của bạn",
+        "credential": "Ký số bằng khóa ký số tập trung của bạn (cần mã PIN và mã xác thực)",
+    },
+    "DEFAULT_SCOPES": ["service"],
+    "PKCE_REQUIRED": True,
+    "ACCESS_TOKEN_EXPIRE_SECONDS": 3600,
+    "ALLOWED_REDIRECT_URI_SCHEMES": ["https", "http"] if DEBUG else ["https"],
+}
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

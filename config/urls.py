@@ -6,6 +6,7 @@ from django.http import HttpResponsePermanentRedirect
 from django.templatetags.static import static
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
+from oauth2_provider import urls as oauth2_urls
 
 from agencies.accounts import views as account_views
 from agencies.accounts.forms import SignInForm
@@ -29,6 +30,13 @@ admin.site.index_title = _("Quản trị hệ thống")
 handler500 = "portal.error_views.server_error"
 # A body Django's parser refuses is said to be the body's fault, a problem under /api/.
 handler400 = "portal.error_views.bad_request"
+
+# django-oauth-toolkit's routes the CSC API's clients need (no device grant, no introspection).
+OAUTH_ROUTES = [
+    route
+    for route in oauth2_urls.base_urlpatterns
+    if route.name in {"authorize", "token", "revoke-token"}
+]
 
 urlpatterns = [
     path("", dashboard_views.dashboard, name="dashboard"),
@@ -55,6 +63,10 @@ urlpatterns = [
     path("tai-khoan/", include("agencies.accounts.urls")),
     path("quan-tri/", admin.site.urls),
     path("api/", include("config.api_urls")),
+    # OAuth 2.0 for the CSC API's client applications (docs/remote-signing.md): authorise, token,
+    # revoke, introspect; no self-service registration of applications (an administrator's)
+    path("o/", include((OAUTH_ROUTES, "oauth2_provider"))),
+    path("", include("remote_signing.urls")),
     path("", include("portal.urls")),
     path("", include("certificates.urls")),
     path("", include("requests_app.urls")),

@@ -112,6 +112,16 @@ ROUTES: dict[str, Route] = {
     "monthly_reports:download": R(GONE, "login 403 403 403 404 404 404 403", 5),
     "signing_monitor": R(None, "login 200 200 200 200 200 200 403", 15),
     "favicon.ico": R(None, "301 301 301 301 301 301 301 301", 4),
+    # OAuth 2.0 for the CSC API's clients, and the CSC API: a bearer token, never a session
+    # (docs/remote-signing.md)
+    "oauth2_provider:authorize": R(None, "login 400 400 400 400 400 400 400", 8),
+    "oauth2_provider:token": R(None, "400 400 400 400 400 400 400 400", 4, post=True),
+    "oauth2_provider:revoke-token": R(None, "400 400 400 400 400 400 400 400", 4, post=True),
+    "remote_signing:csc_info": R(at("v1"), "400 400 400 400 400 400 400 400", 4, post=True),
+    "remote_signing:csc_list": R(at("v1"), "401 401 401 401 401 401 401 401", 4, post=True),
+    "remote_signing:csc_cred_info": R(at("v2"), "401 401 401 401 401 401 401 401", 4, post=True),
+    "remote_signing:csc_authorize": R(at("v1"), "401 401 401 401 401 401 401 401", 4, post=True),
+    "remote_signing:csc_sign_hash": R(at("v2"), "401 401 401 401 401 401 401 401", 4, post=True),
     # health checks: anyone (readiness's own checks run on connections of their own)
     "health_live": R(None, "200 200 200 200 200 200 200 200", 4),
     "health_ready": R(None, "200 200 200 200 200 200 200 200", 4),

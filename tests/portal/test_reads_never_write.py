@@ -208,7 +208,15 @@ def _bulk_job(w):
     return [{"pk": w.bulk_job.pk}]
 
 
+_CSC_VERSIONS = lambda w: [{"version": "v1"}, {"version": "v2"}]  # noqa: E731
+
 ARGS = {
+    # the CSC API (POST only: a GET is refused)
+    "remote_signing:csc_info": _CSC_VERSIONS,
+    "remote_signing:csc_list": _CSC_VERSIONS,
+    "remote_signing:csc_cred_info": _CSC_VERSIONS,
+    "remote_signing:csc_authorize": _CSC_VERSIONS,
+    "remote_signing:csc_sign_hash": _CSC_VERSIONS,
     "approval-detail": _approval,
     "approval-approve": _approval,
     "approval-cancel": _approval,

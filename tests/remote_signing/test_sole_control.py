@@ -5,87 +5,22 @@ refusal: audited, nothing signed."""
 
 import base64
 import hashlib
-import subprocess
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
-from cryptography.hazmat.primitives import serialization
 from django.utils import timezone
-from django_otp.oath import TOTP
 
-from certificates.choices import RevocationReason, SubjectKind
-from certificates.services import certificate_issue, certificate_revoke
-from devices.choices import DeviceKind
-from devices.models import RemoteCredential
-from devices.services import device_deliver_for_certificate
+from certificates.choices import RevocationReason
+from certificates.services import certificate_revoke
 from portal.models import AuditEvent
 from remote_signing import services
 from remote_signing.choices import ControlState
 from remote_signing.models import SignatureAuthorization, SoleControl
 from remote_signing.rules import RemoteSigningRefused
 from tests import factories as f
+from tests.remote_signing.world import PIN, SHA256, credential_of, digest_of, openssl_verifies
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("ca")]
-
-SHA256 = "2.16.840.1.101.3.4.2.1"
-PIN = "246810"
-
-
-def _digest(text: str) -> str:
-    return base64.b64encode(hashlib.sha256(text.encode()).digest()).decode()
-
-
-def _credential(cast, person=None) -> RemoteCredential:
-    person = person or cast.subscriber
-    device = device_deliver_for_certificate(
-        kind=DeviceKind.RSSP, agency=cast.agency_a, holder=person, by=cast.ca_operator
-    )
-    certificate_issue(
-        subject_kind=SubjectKind.PERSON, agency=cast.agency_a, person=person, device=device,
-        by=cast.ca_operator,
-    )  # fmt: skip
-    return RemoteCredential.objects.get(device=device)
-
-
-class Holder:
-    """The holder at their phone: the authenticator app bound at activation."""
-
-    def __init__(self, cast, credential, secret: str):
-        self.user = cast.subscriber.user
-        self.credential = credential
-        self.totp = TOTP(base64.b32decode(secret))
-        self.step_used = -1
-
-    def code(self) -> str:
-        """The app's code now, or the next step's once this one is used (a code is good once)."""
-        self.totp.time = None
-        if self.totp.t() <= self.step_used:
-            self.totp.time = (self.step_used + 1) * 30
-        self.step_used = self.totp.t()
-        return f"{self.totp.token():06d}"
-
-    def authorize(self, hashes, *, pin=PIN, otp=None, algorithm=SHA256) -> str:
-        return services.signature_authorize(
-            credential=self.credential, hashes=hashes, hash_algorithm=algorithm, pin=pin,
-            otp=otp if otp is not None else self.code(), by=self.user,
-        )  # fmt: skip
-
-    def sign(self, token, hashes, *, algorithm=SHA256):
-        return services.hashes_sign(
-            credential=self.credential, token=token, hashes=hashes, hash_algorithm=algorithm,
-            by=self.user,
-        )  # fmt: skip
-
-
-@pytest.fixture
-def holder(cast):
-    credential = _credential(cast)
-    code = services.activation_code_issue(credential=credential, by=cast.ca_operator)
-    secret = services.credential_activate(
-        credential=credential, code=code, pin=PIN, by=cast.subscriber.user
-    )
-    return Holder(cast, credential, secret)
 
 
 def _refused(call) -> str:
@@ -102,26 +37,11 @@ def _refusals() -> list[str]:
 def test_a_hash_authorised_with_pin_and_code_is_signed_in_the_hsm_and_openssl_verifies_it(
     holder, tmp_path
 ):
-    digest = _digest("Công văn số 12/STC-VP")
+    digest = digest_of("Công văn số 12/STC-VP")
 
     (signature,) = holder.sign(holder.authorize([digest]), [digest])
 
-    public = serialization.load_der_public_key(bytes(holder.credential.public_key_der))
-    Path(tmp_path, "key.pem").write_bytes(
-        public.public_bytes(
-            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-        )
-    )
-    Path(tmp_path, "digest").write_bytes(base64.b64decode(digest))
-    Path(tmp_path, "signature").write_bytes(signature)
-    checked = subprocess.run(
-        [
-            "openssl", "pkeyutl", "-verify", "-pubin", "-inkey", "key.pem",
-            "-in", "digest", "-sigfile", "signature", "-pkeyopt", "digest:sha256",
-        ],
-        cwd=tmp_path, capture_output=True, text=True,
-    )  # fmt: skip
-    assert checked.returncode == 0 and "Signature Verified Successfully" in checked.stdout
+    assert openssl_verifies(holder.credential.public_key_der, digest, signature, tmp_path)
     actions = list(AuditEvent.objects.order_by("seq").values_list("action", flat=True))
     assert actions[-4:] == [
         "remote_credential.code_issue",
@@ -132,7 +52,7 @@ def test_a_hash_authorised_with_pin_and_code_is_signed_in_the_hsm_and_openssl_ve
 
 
 def test_no_pin_code_or_secret_is_kept_in_clear(cast):
-    credential = _credential(cast)
+    credential = credential_of(cast)
     code = services.activation_code_issue(credential=credential, by=cast.ca_operator)
     control = SoleControl.objects.get(credential=credential)
     assert code.replace("-", "") not in control.code_digest
@@ -151,7 +71,7 @@ def test_no_pin_code_or_secret_is_kept_in_clear(cast):
 
 # --- activation ----------------------------------------------------------------------------
 def test_a_wrong_or_expired_activation_code_is_refused(cast):
-    credential = _credential(cast)
+    credential = credential_of(cast)
     code = services.activation_code_issue(credential=credential, by=cast.ca_operator)
     user = cast.subscriber.user
 
@@ -175,7 +95,7 @@ def test_a_wrong_or_expired_activation_code_is_refused(cast):
     [("12345", False), ("123456", True), ("1" * 16, True), ("1" * 17, False), ("12345a", False)],
 )
 def test_the_signing_pin_is_6_to_16_digits(cast, pin, ok):
-    credential = _credential(cast)
+    credential = credential_of(cast)
     code = services.activation_code_issue(credential=credential, by=cast.ca_operator)
 
     def activate():
@@ -191,7 +111,7 @@ def test_the_signing_pin_is_6_to_16_digits(cast, pin, ok):
 
 def test_only_the_holder_activates_and_signs(cast, holder):
     other = f.PersonFactory(organization=cast.agency_a, user=f.UserFactory())
-    theirs = _credential(cast, person=other)
+    theirs = credential_of(cast, person=other)
     code = services.activation_code_issue(credential=theirs, by=cast.ca_operator)
 
     assert (
@@ -203,13 +123,13 @@ def test_only_the_holder_activates_and_signs(cast, holder):
         == "not_holder"
     )
     holder.credential = theirs
-    assert _refused(lambda: holder.authorize([_digest("x")])) == "not_holder"
+    assert _refused(lambda: holder.authorize([digest_of("x")])) == "not_holder"
 
 
 # --- PIN, code and lock --------------------------------------------------------------------
 def test_the_fifth_wrong_pin_in_a_row_locks_the_credential(holder, settings):
     settings.REMOTE_SIGNING_MAX_PIN_TRIES = 5
-    digest = [_digest("x")]
+    digest = [digest_of("x")]
 
     for left in (4, 3, 2, 1):
         with pytest.raises(RemoteSigningRefused) as refused:
@@ -228,10 +148,10 @@ def test_the_fifth_wrong_pin_in_a_row_locks_the_credential(holder, settings):
 
 def test_a_right_pin_clears_the_count_of_wrong_ones(holder, settings):
     settings.REMOTE_SIGNING_MAX_PIN_TRIES = 2
-    _refused(lambda: holder.authorize([_digest("x")], pin="000000"))
+    _refused(lambda: holder.authorize([digest_of("x")], pin="000000"))
 
-    holder.authorize([_digest("x")])
-    _refused(lambda: holder.authorize([_digest("x")], pin="000000"))
+    holder.authorize([digest_of("x")])
+    _refused(lambda: holder.authorize([digest_of("x")], pin="000000"))
 
     assert SoleControl.objects.get(credential=holder.credential).state == ControlState.ACTIVE
 
@@ -240,15 +160,15 @@ def test_a_wrong_or_reused_authenticator_code_is_refused(holder):
     code = holder.code()
     wrong = f"{(int(code) + 1) % 1_000_000:06d}"
 
-    assert _refused(lambda: holder.authorize([_digest("x")], otp=wrong)) == "invalid_otp"
-    holder.authorize([_digest("x")], otp=code)
-    assert _refused(lambda: holder.authorize([_digest("y")], otp=code)) == "invalid_otp"
+    assert _refused(lambda: holder.authorize([digest_of("x")], otp=wrong)) == "invalid_otp"
+    holder.authorize([digest_of("x")], otp=code)
+    assert _refused(lambda: holder.authorize([digest_of("y")], otp=code)) == "invalid_otp"
     assert SignatureAuthorization.objects.count() == 1
 
 
 # --- the authorisation ----------------------------------------------------------------------
 def test_an_authorisation_is_used_once(holder):
-    digest = [_digest("x")]
+    digest = [digest_of("x")]
     token = holder.authorize(digest)
     holder.sign(token, digest)
 
@@ -257,7 +177,7 @@ def test_an_authorisation_is_used_once(holder):
 
 
 def test_an_authorisation_expires(holder):
-    digest = [_digest("x")]
+    digest = [digest_of("x")]
     token = holder.authorize(digest)
     authorization = SignatureAuthorization.objects.get()
     late = timezone.now() - timedelta(seconds=1)
@@ -274,7 +194,7 @@ def test_an_authorisation_expires(holder):
 
 def test_it_lasts_the_settings_seconds(holder, settings):
     settings.REMOTE_SIGNING_AUTHORIZATION_SECONDS = 300
-    holder.authorize([_digest("x")])
+    holder.authorize([digest_of("x")])
 
     authorization = SignatureAuthorization.objects.get()
     assert authorization.expires_at - authorization.created_at == timedelta(seconds=300)
@@ -286,16 +206,16 @@ def test_it_lasts_the_settings_seconds(holder, settings):
     ids=["another hash", "one more hash", "none"],
 )
 def test_only_the_authorised_hashes_are_signed(holder, asked):
-    token = holder.authorize([_digest("x")])
+    token = holder.authorize([digest_of("x")])
 
-    code = _refused(lambda: holder.sign(token, [_digest(text) for text in asked]))
+    code = _refused(lambda: holder.sign(token, [digest_of(text) for text in asked]))
 
     assert code == ("no_hashes" if not asked else "hash_not_authorized")
     assert SignatureAuthorization.objects.get().used_at is None
 
 
 def test_two_hashes_authorised_are_signed_in_any_order(holder):
-    hashes = [_digest("x"), _digest("y")]
+    hashes = [digest_of("x"), digest_of("y")]
     token = holder.authorize(hashes)
 
     assert len(holder.sign(token, hashes[::-1])) == 2
@@ -305,7 +225,7 @@ def test_the_algorithm_signed_is_the_one_authorised(holder):
     digest = base64.b64encode(hashlib.sha384(b"x").digest()).decode()
     token = holder.authorize([digest], algorithm="2.16.840.1.101.3.4.2.2")
 
-    code = _refused(lambda: holder.sign(token, [_digest("x")]))
+    code = _refused(lambda: holder.sign(token, [digest_of("x")]))
 
     assert code == "hash_not_authorized"
 
@@ -313,7 +233,7 @@ def test_the_algorithm_signed_is_the_one_authorised(holder):
 @pytest.mark.parametrize(("count", "ok"), [(3, True), (4, False)])
 def test_an_authorisation_covers_at_most_the_settings_hashes(holder, settings, count, ok):
     settings.REMOTE_SIGNING_MAX_HASHES = 3
-    hashes = [_digest(str(n)) for n in range(count)]
+    hashes = [digest_of(str(n)) for n in range(count)]
 
     if ok:
         assert len(holder.sign(holder.authorize(hashes), hashes)) == count
@@ -326,7 +246,7 @@ def test_an_authorisation_covers_at_most_the_settings_hashes(holder, settings, c
     [
         (["%%%"], SHA256, "malformed_hash"),
         ([base64.b64encode(b"short").decode()], SHA256, "malformed_hash"),
-        ([_digest("x")], "1.2.840.113549.2.5", "unknown_hash_algorithm"),
+        ([digest_of("x")], "1.2.840.113549.2.5", "unknown_hash_algorithm"),
         ("not a list", SHA256, "no_hashes"),
     ],
     ids=["not base64", "wrong length", "MD5", "not a list"],
@@ -339,7 +259,7 @@ def test_malformed_requests_are_refused_before_anything(holder, hashes, algorith
 
 # --- the credential's end -------------------------------------------------------------------
 def test_a_revoked_credential_signs_nothing(holder, cast, django_capture_on_commit_callbacks):
-    digest = [_digest("x")]
+    digest = [digest_of("x")]
     token = holder.authorize(digest)
     certificate = holder.credential.device.certificates.get()
     with django_capture_on_commit_callbacks(execute=True):
@@ -353,7 +273,7 @@ def test_a_revoked_credential_signs_nothing(holder, cast, django_capture_on_comm
 
 
 def test_a_credential_whose_certificate_expired_signs_nothing(holder):
-    digest = [_digest("x")]
+    digest = [digest_of("x")]
     token = holder.authorize(digest)
     holder.credential.device.certificates.update(not_after=timezone.now())
 

@@ -1,0 +1,35 @@
+"""The CSC API under its two versions' names (remote_signing/api/csc.py)."""
+
+from django.urls import path, register_converter
+
+from remote_signing.api import csc
+
+
+class Version:
+    regex = "v1|v2"
+
+    def to_python(self, value):
+        return value
+
+    def to_url(self, value):
+        return value
+
+
+register_converter(Version, "csc_version")
+
+app_name = "remote_signing"
+urlpatterns = [
+    path("csc/<csc_version:version>/info", csc.info, name="csc_info"),
+    path("csc/<csc_version:version>/credentials/list", csc.credentials_list, name="csc_list"),
+    path("csc/<csc_version:version>/credentials/info", csc.credentials_info, name="csc_cred_info"),
+    path(
+        "csc/<csc_version:version>/credentials/authorize",
+        csc.credentials_authorize,
+        name="csc_authorize",
+    ),
+    path(
+        "csc/<csc_version:version>/signatures/signHash",
+        csc.signatures_sign_hash,
+        name="csc_sign_hash",
+    ),
+]

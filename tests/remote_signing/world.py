@@ -1,0 +1,104 @@
+"""A remote-signing holder, as the tests meet them (docs/remote-signing.md): an RSSP credential
+issued by the CA's services for a person of agency A, activated with the CA's code, and the
+holder's authenticator app."""
+
+import base64
+import hashlib
+import subprocess
+from pathlib import Path
+
+import pytest
+from cryptography.hazmat.primitives import serialization
+from django_otp.oath import TOTP
+
+from certificates.choices import SubjectKind
+from certificates.services import certificate_issue
+from devices.choices import DeviceKind
+from devices.models import RemoteCredential
+from devices.services import device_deliver_for_certificate
+from remote_signing import services
+
+SHA256 = "2.16.840.1.101.3.4.2.1"
+PIN = "246810"
+
+
+def digest_of(text: str) -> str:
+    return base64.b64encode(hashlib.sha256(text.encode()).digest()).decode()
+
+
+def credential_of(cast, person=None) -> RemoteCredential:
+    person = person or cast.subscriber
+    device = device_deliver_for_certificate(
+        kind=DeviceKind.RSSP, agency=cast.agency_a, holder=person, by=cast.ca_operator
+    )
+    certificate_issue(
+        subject_kind=SubjectKind.PERSON, agency=cast.agency_a, person=person, device=device,
+        by=cast.ca_operator,
+    )  # fmt: skip
+    return RemoteCredential.objects.get(device=device)
+
+
+def openssl_verifies(public_key_der: bytes, digest_b64: str, signature: bytes, folder) -> bool:
+    """Whether `openssl pkeyutl -verify` finds `signature` a signature of the SHA-256 digest
+    by the key `public_key_der`."""
+    public = serialization.load_der_public_key(bytes(public_key_der))
+    Path(folder, "key.pem").write_bytes(
+        public.public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+    )
+    Path(folder, "digest").write_bytes(base64.b64decode(digest_b64))
+    Path(folder, "signature").write_bytes(signature)
+    checked = subprocess.run(
+        [
+            "openssl", "pkeyutl", "-verify", "-pubin", "-inkey", "key.pem",
+            "-in", "digest", "-sigfile", "signature", "-pkeyopt", "digest:sha256",
+        ],
+        cwd=folder, capture_output=True, text=True,
+    )  # fmt: skip
+    return checked.returncode == 0 and "Signature Verified Successfully" in checked.stdout
+
+
+class Holder:
+    """The holder at their phone: the authenticator app bound at activation."""
+
+    def __init__(self, user, credential, secret: str):
+        self.user = user
+        self.credential = credential
+        self.totp = TOTP(base64.b32decode(secret))
+        self.step_used = -1
+
+    def code(self) -> str:
+        """The app's code now, or the next step's once this one is used (a code is good once)."""
+        self.totp.time = None
+        if self.totp.t() <= self.step_used:
+            self.totp.time = (self.step_used + 1) * 30
+        self.step_used = self.totp.t()
+        return f"{self.totp.token():06d}"
+
+    def authorize(self, hashes, *, pin=PIN, otp=None, algorithm=SHA256) -> str:
+        return services.signature_authorize(
+            credential=self.credential, hashes=hashes, hash_algorithm=algorithm, pin=pin,
+            otp=otp if otp is not None else self.code(), by=self.user,
+        )  # fmt: skip
+
+    def sign(self, token, hashes, *, algorithm=SHA256):
+        return services.hashes_sign(
+            credential=self.credential, token=token, hashes=hashes, hash_algorithm=algorithm,
+            by=self.user,
+        )  # fmt: skip
+
+
+def activated(cast) -> Holder:
+    """Agency A's subscriber with an RSSP credential, activated with the CA's code."""
+    credential = credential_of(cast)
+    code = services.activation_code_issue(credential=credential, by=cast.ca_operator)
+    secret = services.credential_activate(
+        credential=credential, code=code, pin=PIN, by=cast.subscriber.user
+    )
+    return Holder(cast.subscriber.user, credential, secret)
+
+
+@pytest.fixture
+def holder(cast):
+    return activated(cast)
