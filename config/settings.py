@@ -44,7 +44,7 @@ INSTALLED_APPS = [
     "csp",
     "health_check",
     "django_prometheus",
-    "oauth2_provider",
+    "remote_signing.apps.OAuthProviderConfig",
     "portal",
     "agencies",
     "privacy",

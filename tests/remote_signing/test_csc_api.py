@@ -56,7 +56,9 @@ def access_token(client, user, scope: str = "service credential") -> str:
     }
     client.force_login(user)
     page = client.get("/o/authorize/", asked)
-    assert page.status_code == 200 and "Ứng dụng ký thử" in page.content.decode()
+    shown = page.content.decode()
+    assert page.status_code == 200 and "Ứng dụng <strong>Ứng dụng ký thử</strong>" in shown
+    assert "Ký số bằng khóa ký số tập trung của bạn" in shown or scope == "service"
     allowed = client.post("/o/authorize/", {**asked, "allow": "Authorize"})
     assert allowed.status_code == 302, allowed.content[:500]
     code = parse_qs(urlparse(allowed["Location"]).query)["code"][0]
