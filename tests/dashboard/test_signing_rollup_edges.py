@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from certificates.choices import SignedDocumentKind, SigningEventKind
 from certificates.services import signing_event_record
-from dashboard.models import IdleCertificate, SigningCertificateMonth
+from dashboard.models import IdleCertificate, SigningAgencyMonth, SigningCertificateMonth
 from dashboard.monitor_rollups import (
     idle_certificates_refresh,
     signing_month_roll_up,
@@ -69,3 +69,18 @@ def test_a_month_rolls_up_a_row_per_agency_and_per_serial_and_says_how_many(cast
         "last_signed_at": local(day, 10),  # its last signature, not its last OCSP answer
     }
     assert (rows[by_night.serial]["signatures"], rows[by_night.serial]["night"]) == (1, 1)
+
+
+def test_rolling_a_month_up_again_updates_its_rows_with_what_came_since(cast):
+    day = timezone.localdate().replace(day=1)
+    head = cert(cast.agency_a)
+    signed(head, local(day, 9))
+    signing_month_roll_up(Month.of(day))
+
+    signed(head, local(day, 23))
+    signing_month_roll_up(Month.of(day))
+
+    agency = SigningAgencyMonth.objects.get(month=day, agency=cast.agency_a)
+    assert (agency.signatures, agency.night) == (2, 1)
+    row = SigningCertificateMonth.objects.get(month=day, serial=head.serial)
+    assert (row.signatures, row.night, row.last_signed_at) == (2, 1, local(day, 23))

@@ -232,6 +232,22 @@ def test_add_working_days_each_reads_the_overrides_once_for_years_of_starts(
     assert len(due) == 101
 
 
+def test_counting_back_reaches_past_a_long_stretch_closed_by_overrides():
+    # Every day from 02/03 to 22/05/2026 closed: counting back one working day from Friday
+    # 22/05 goes past the first windows the count reads (each of 2n + 31 days), whose
+    # earliest day, Monday 20/04, is a weekday closed only by its override.
+    CalendarOverride.objects.bulk_create(
+        CalendarOverride(date=d, is_working_day=False)
+        for d in days(date(2026, 3, 2), date(2026, 5, 22))
+    )
+    expected = date(2026, 3, 1)
+    while not is_working_day(expected):
+        expected -= timedelta(days=1)
+
+    assert working_days_back(date(2026, 5, 22), 1) == expected
+    assert working_days_back(date(2026, 5, 22), 2) < expected
+
+
 def test_add_working_days_each_still_lands_when_overrides_close_a_long_stretch():
     CalendarOverride.objects.bulk_create(
         CalendarOverride(date=d, is_working_day=False)
