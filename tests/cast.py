@@ -158,7 +158,7 @@ def empty_database() -> None:
 
 def left_by_a_killed_run() -> bool:
     """Whether the reused PostgreSQL test database still holds a run's cast: a run killed
-    before its end (a mutant past its time limit, docs/testing.md §2) never restored it, and
+    before its end (a mutant past its time limit, docs/testing.md §1) never restored it, and
     every later run's cast would collide with it (a duplicate key in each test's setup)."""
     if connection.vendor != "postgresql":
         return False
