@@ -8,9 +8,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from bulk.registers import CERTIFICATES, revocation_reasons
-from bulk.selection import filter_terms, preview, too_many_message
+from bulk.selection import filter_terms, preview, register_rows, too_many_message
 from certificates.choices import SubjectKind
 from certificates.models import Certificate
+from portal.errors import DomainError
 from tests.bulk.world import certificates_of, organization_certificate
 
 pytestmark = pytest.mark.django_db
@@ -106,3 +107,25 @@ def test_an_organisation_is_named_without_reading_the_list_of_organisations(
     with django_assert_num_queries(3):
         terms = filter_terms("certificates", f"agency={cast.agency_a.pk}", cast.ca_operator)
     assert terms == [("Cơ quan quản lý", "Sở Tài chính tỉnh Lai Châu")]
+
+
+def test_an_invalid_filter_is_refused_naming_each_field_in_words(cast):
+    with pytest.raises(DomainError) as refused:
+        register_rows(
+            register="certificates", query="status=bogus&subject_kind=other", user=cast.ca_operator
+        )
+
+    assert refused.value.code == "filter"
+    message = refused.value.message
+    assert message.startswith("Bộ lọc không hợp lệ: ")
+    parts = message.removeprefix("Bộ lọc không hợp lệ: ").split("; ")
+    assert [part.split(": ", 1)[0] for part in sorted(parts)] == ["Loại thuê bao", "Trạng thái"]
+    assert "bogus" in message and "other" in message
+
+
+def test_the_kept_filter_drops_empty_values(cast):
+    _rows, kept = register_rows(
+        register="certificates", query="q=&status=valid&agency=", user=cast.ca_operator
+    )
+
+    assert kept == "status=valid"

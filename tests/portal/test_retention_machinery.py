@@ -23,6 +23,7 @@ from portal.retention import (
     retention_delete,
     rows_update,
     sessions_sweep,
+    years_before,
 )
 from tests.factories import AgencyFactory, ProvinceFactory
 
@@ -343,3 +344,10 @@ def test_a_run_that_scans_first_leaves_a_row_coming_due_meanwhile_for_the_next()
     assert _sweep(scan_first=True, apply=_make_the_last_due(keys), batch_size=1) == 2
 
     assert list(Session.objects.values_list("session_key", flat=True)) == [keys[2]]
+
+
+def test_counting_years_back_from_29_february_lands_on_28_february_without_one():
+    leap = datetime(2028, 2, 29, 10, 30, tzinfo=UTC)
+
+    assert years_before(moment=leap, years=1) == datetime(2027, 2, 28, 10, 30, tzinfo=UTC)
+    assert years_before(moment=leap, years=4) == datetime(2024, 2, 29, 10, 30, tzinfo=UTC)

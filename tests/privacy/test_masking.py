@@ -16,6 +16,12 @@ def test_an_id_number_keeps_its_last_four_digits_only():
     assert mask_id("") == ""
 
 
+def test_a_value_of_six_characters_or_fewer_is_masked_whole():
+    # Keeping four of six would show most of it: the last four only from seven on.
+    assert mask_id("123456") == "******"
+    assert mask_id("1234567") == "***4567"
+
+
 def test_a_birth_date_keeps_its_year_only():
     assert mask_date(date(1985, 5, 17)) == "**/**/1985"
     assert mask_date(None) == ""
