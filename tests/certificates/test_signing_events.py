@@ -3,17 +3,28 @@ POST answered is one event tied to the certificate and its agency; a GET writes 
 (docs/architecture.md §2.3)."""
 
 import base64
+from types import SimpleNamespace
 from urllib.parse import quote
 
 import pytest
 from django.urls import reverse
 
-from certificates.choices import RevocationReason, SigningEventKind, SigningOutcome
+from certificates.choices import (
+    RevocationReason,
+    SignedDocumentKind,
+    SigningEventKind,
+    SigningOutcome,
+)
 from certificates.models import SigningEvent
 from certificates.services import certificate_revoke
-from certificates.services.monitoring import signing_event_record_ocsp
+from certificates.services.monitoring import (
+    signing_event_record,
+    signing_event_record_ocsp,
+    signing_events_record_pair,
+)
 from tests import factories as f
 from tests.certificates.ocsp_requests import post, request_for
+from tests.dashboard.signing_world import cert
 
 pytestmark = pytest.mark.django_db
 
@@ -63,3 +74,29 @@ def test_an_ocsp_answer_is_tied_to_the_asked_serial_among_the_authoritys_certifi
     assert list(
         SigningEvent.objects.order_by("pk").values_list("certificate_id", "serial", "agency_id")
     ) == [(c.pk, c.serial, c.agency_id) for c in (second, first)]
+
+
+def test_a_pair_without_a_seal_records_the_signers_event_only_with_no_number(cast):
+    signer = cert(cast.agency_a)
+
+    recorded = signing_events_record_pair(
+        pair=SimpleNamespace(personal=signer, seal=None),
+        agency=cast.agency_a,
+        document_kind=SignedDocumentKind.LETTER,
+        document_id=12,
+    )
+
+    assert recorded == 1
+    (event,) = SigningEvent.objects.all()
+    assert (event.certificate_id, event.kind, event.document_number) == (
+        signer.pk,
+        SigningEventKind.SIGNED,
+        "",
+    )
+
+
+def test_an_event_recorded_without_a_number_has_none(cast):
+    event = signing_event_record(kind=SigningEventKind.OCSP, certificate=cert(cast.agency_a))
+
+    event.refresh_from_db()
+    assert event.document_number == ""
