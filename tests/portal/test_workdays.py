@@ -120,6 +120,8 @@ def test_zero_working_days_is_the_day_itself_or_the_next_working_day():
 def test_a_negative_number_of_working_days_is_refused():
     with pytest.raises(ValueError, match="^n must not be negative, got -1$"):
         add_working_days(date(2026, 2, 13), -1)
+    with pytest.raises(ValueError, match="^n must not be negative, got -1$"):
+        add_working_days_each([date(2026, 2, 13)], -1)
 
 
 def test_counting_back_needs_at_least_one_working_day_and_one_is_the_day_itself():

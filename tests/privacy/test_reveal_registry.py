@@ -1,13 +1,16 @@
 """The registry of models whose masked values may be revealed (privacy/reveal.py): what a
 registration names is what the reveal reads, and what it leaves out takes the defaults. The
-apps register at start-up; these tests register into a registry of their own."""
+apps register at start-up; these tests register into a registry of their own. And how a
+revealed value is written."""
+
+from datetime import date
 
 import pytest
 
 from agencies.models import Organization
 from privacy import reveal
 from privacy.access import Subject
-from privacy.reveal import Target, reveal_register, reveal_target
+from privacy.reveal import Target, reveal_register, reveal_target, shown_in_full
 
 
 @pytest.fixture(autouse=True)
@@ -53,3 +56,10 @@ def test_a_registration_names_its_own_scope_subject_and_draft_author():
         _org_path,
     )
     assert target.draft_author(object()) == 7
+
+
+def test_a_value_is_shown_in_full_as_a_date_or_text_and_nothing_as_nothing():
+    assert shown_in_full(date(1985, 5, 17)) == "17/05/1985"
+    assert shown_in_full("012190001234") == "012190001234"
+    assert shown_in_full(None) == ""
+    assert shown_in_full("") == ""
