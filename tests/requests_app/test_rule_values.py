@@ -318,3 +318,24 @@ def test_an_organisation_holding_a_renewable_certificate_is_refused_without_fact
     a_row = row(form=FormKind.ISSUE_ORGANIZATION, agency=agency, tax_code=agency.tax_code)
     [message] = target_errors(a_row, None)["tax_code"]
     assert message.startswith(f"Cơ quan, tổ chức này đang có chứng thư {held.serial} ")
+
+
+@pytest.mark.django_db
+def test_an_organisation_named_by_its_budget_code_alone_is_refused_on_that_code():
+    agency = f.AgencyFactory()
+    held = f.CertificateFactory(
+        person=None,
+        subject_kind=SubjectKind.ORGANIZATION,
+        subject_organization=agency,
+        agency=agency,
+        common_name=agency.name,
+        email="vanthu@laichau.gov.vn",
+        not_after=timezone.now() + timedelta(days=200, hours=1),
+    )
+    a_row = row(form=FormKind.ISSUE_ORGANIZATION, agency=agency, budget_code=agency.budget_code)
+
+    errors = target_errors(a_row, None)
+
+    [message] = errors["budget_code"]
+    assert message.startswith(f"Cơ quan, tổ chức này đang có chứng thư {held.serial} ")
+    assert not errors.get("tax_code")
