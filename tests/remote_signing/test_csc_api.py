@@ -29,6 +29,7 @@ from certificates.models import CertificateAuthority
 from certificates.signing import verify_pdf
 from remote_signing.models import SignatureAuthorization
 from tests.certificates.pdf_tools import minimal_pdf, pdfsig_sections
+from tests.helpers import sign_in
 from tests.remote_signing.world import PIN, activated, digest_of, openssl_verifies
 
 REDIRECT = "https://ky-so.thu-nghiem.gov.vn/callback"
@@ -54,7 +55,7 @@ def access_token(client, user, scope: str = "service credential") -> str:
         "code_challenge": challenge.decode().rstrip("="),
         "code_challenge_method": "S256",
     }
-    client.force_login(user)
+    sign_in(client, user)
     page = client.get("/o/authorize/", asked)
     shown = page.content.decode()
     assert page.status_code == 200 and "Ứng dụng <strong>Ứng dụng ký thử</strong>" in shown

@@ -17,9 +17,9 @@ from requests_app.documents import REMOTE_SUBJECT, SUBJECTS, letter_document
 from requests_app.exceptions import RowInvalid
 from requests_app.models import CertRequest
 from requests_app.word import letter_pdf_preview
+from tests.certificates.pdf_tools import poppler
 from tests.helpers import sign_in
 from tests.requests_app.letters import draft, letter_at, person_row
-from tests.requests_app.test_documents import pdf_text
 
 pytestmark = pytest.mark.django_db
 
@@ -88,12 +88,18 @@ def test_a_remote_signing_row_may_not_ask_for_a_sim(cast, remote, sim, refused):
         assert not refused and letter.rows.count() == 1
 
 
-def test_the_letter_is_titled_as_the_remote_signing_variant_without_a_sim_column(cast):
+def pdf_text(pdf: bytes, folder) -> str:
+    path = folder / "letter.pdf"
+    path.write_bytes(pdf)
+    return " ".join(poppler("pdftotext", "-layout", path, "-").stdout.split())
+
+
+def test_the_letter_is_titled_as_the_remote_signing_variant_without_a_sim_column(cast, tmp_path):
     remote = draft(cast, rows=1, remote_signing=True)
     plain = draft(cast, rows=1)
 
-    remote_text = " ".join(pdf_text(letter_pdf_preview(remote)).split())
-    plain_text = " ".join(pdf_text(letter_pdf_preview(plain)).split())
+    remote_text = pdf_text(letter_pdf_preview(remote), tmp_path)
+    plain_text = pdf_text(letter_pdf_preview(plain), tmp_path)
 
     assert letter_document(remote, number="1", issued_on=None)["header"]["subject"] == (
         REMOTE_SUBJECT
