@@ -132,7 +132,7 @@ def info(request, version, user, body):
         {
             "specs": SPECS[version],
             "name": _("Dịch vụ ký số tập trung (mô phỏng)"),
-            "logo": f"{base}/static/img/logo.svg",
+            "logo": f"{base}/static/img/favicon.svg",
             "region": "VN",
             "lang": "vi",
             "description": _("Ký số chuyên dùng công vụ với khóa trong HSM của CA."),
