@@ -90,18 +90,23 @@ def ca_token_serial(*, preferred: str = "") -> str:
     labelled CA_HSM_TOKEN_LABEL, else a new one initialised with the CA's PINs."""
     if preferred:
         return preferred
-    label = settings.CA_HSM_TOKEN_LABEL
+    return token_labelled(settings.CA_HSM_TOKEN_LABEL, so_pin=hsm_so_pin, user_pin=hsm_pin)
+
+
+def token_labelled(label: str, *, so_pin, user_pin) -> str:
+    """The one HSM token labelled `label`, made with the PINs `so_pin()` and `user_pin()` when
+    there is none (the CA's slot, the remote-signing slot)."""
     found = pkcs11.token_serials(label)
     if not found:
         pkcs11.rescan()  # created by another process since this one loaded the module
         found = pkcs11.token_serials(label)
     if len(found) > 1:
         raise ImproperlyConfigured(
-            f"{len(found)} tokens are labelled {label!r}: name the CA's token by its own label"
+            f"{len(found)} tokens are labelled {label!r}: name each HSM slot by its own label"
         )
     if found:
         return found[0]
-    return pkcs11.token_create(label=label, so_pin=hsm_so_pin(), user_pin=hsm_pin())
+    return pkcs11.token_create(label=label, so_pin=so_pin(), user_pin=user_pin())
 
 
 def ca_key_generate(*, algorithm: str, label: str, token_serial: str = "") -> tuple[object, dict]:

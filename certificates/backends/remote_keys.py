@@ -20,11 +20,10 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
 from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext as _
 
 from certificates.backends.base import RemoteKey
-from certificates.backends.ca_keys import secret
+from certificates.backends.ca_keys import secret, token_labelled
 from certificates.exceptions import CertificateError
 from portal.lib import pkcs11
 
@@ -41,20 +40,10 @@ def slot_pin() -> str:
 
 def slot_serial() -> str:
     """The remote-signing slot: the token labelled RSSP_HSM_TOKEN_LABEL, made on first use."""
-    label = settings.RSSP_HSM_TOKEN_LABEL
-    found = pkcs11.token_serials(label)
-    if not found:
-        pkcs11.rescan()  # made by another process since this one loaded the module
-        found = pkcs11.token_serials(label)
-    if len(found) > 1:
-        raise ImproperlyConfigured(
-            f"{len(found)} tokens are labelled {label!r}: name the remote-signing slot by its "
-            "own label"
-        )
-    if found:
-        return found[0]
-    return pkcs11.token_create(
-        label=label, so_pin=secret("RSSP_HSM_SO_PIN", DEV_RSSP_HSM_SO_PIN), user_pin=slot_pin()
+    return token_labelled(
+        settings.RSSP_HSM_TOKEN_LABEL,
+        so_pin=lambda: secret("RSSP_HSM_SO_PIN", DEV_RSSP_HSM_SO_PIN),
+        user_pin=slot_pin,
     )
 
 

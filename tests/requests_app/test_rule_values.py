@@ -303,8 +303,7 @@ def test_row_errors_hands_the_facts_to_both_kinds_of_check():
     assert rules.row_errors(a_row, known)["certificate"] == [LOST.format(serial="5403AF")]
 
 
-@pytest.mark.django_db
-def test_an_organisation_holding_a_renewable_certificate_is_refused_without_facts():
+def _organisation_holding_a_renewable_certificate():
     agency = f.AgencyFactory()
     held = f.CertificateFactory(
         person=None,
@@ -315,6 +314,12 @@ def test_an_organisation_holding_a_renewable_certificate_is_refused_without_fact
         email="vanthu@laichau.gov.vn",
         not_after=timezone.now() + timedelta(days=200, hours=1),
     )
+    return agency, held
+
+
+@pytest.mark.django_db
+def test_an_organisation_holding_a_renewable_certificate_is_refused_without_facts():
+    agency, held = _organisation_holding_a_renewable_certificate()
     a_row = row(form=FormKind.ISSUE_ORGANIZATION, agency=agency, tax_code=agency.tax_code)
     [message] = target_errors(a_row, None)["tax_code"]
     assert message.startswith(f"Cơ quan, tổ chức này đang có chứng thư {held.serial} ")
@@ -322,16 +327,7 @@ def test_an_organisation_holding_a_renewable_certificate_is_refused_without_fact
 
 @pytest.mark.django_db
 def test_an_organisation_named_by_its_budget_code_alone_is_refused_on_that_code():
-    agency = f.AgencyFactory()
-    held = f.CertificateFactory(
-        person=None,
-        subject_kind=SubjectKind.ORGANIZATION,
-        subject_organization=agency,
-        agency=agency,
-        common_name=agency.name,
-        email="vanthu@laichau.gov.vn",
-        not_after=timezone.now() + timedelta(days=200, hours=1),
-    )
+    agency, held = _organisation_holding_a_renewable_certificate()
     a_row = row(form=FormKind.ISSUE_ORGANIZATION, agency=agency, budget_code=agency.budget_code)
 
     errors = target_errors(a_row, None)
