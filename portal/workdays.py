@@ -22,6 +22,12 @@ from portal.models import CalendarOverride
 
 WEEKEND = frozenset({5, 6})  # Saturday, Sunday
 
+# A count reads windows of 2n + 31 days, each twice as long as the last, and at most this many:
+# for n = 0 that is 31 × (2⁷ − 1) = 3,937 days, more than ten years. Overrides closing a longer
+# stretch are a mistake in the calendar; the count refuses them (ValueError) instead of reading
+# ever longer windows until the dates run out.
+WINDOWS = 7
+
 
 def is_working_day(d: date) -> bool:
     d = _as_date(d)
@@ -33,7 +39,8 @@ def add_working_days(start: date, n: int) -> date:
 
     n = 0 returns `start` if it is a working day, else the next working day: a time limit of
     "the same day" that falls on a day off moves to the next working day (Art. 148).
-    A negative n raises ValueError.
+    A negative n raises ValueError, and so does a calendar with no working day in the
+    windows read (WINDOWS).
     """
     start = _as_date(start)
     if n < 0:
@@ -44,7 +51,7 @@ def add_working_days(start: date, n: int) -> date:
     # off is Tết, about ten), so one window almost always suffices; the loop covers admin
     # overrides that close a long stretch.
     window = 2 * n + 31
-    while True:
+    for _ in range(WINDOWS):
         calendar = _Calendar(day, day + timedelta(days=window - 1))
         for offset in range(window):
             current = day + timedelta(days=offset)
@@ -54,6 +61,9 @@ def add_working_days(start: date, n: int) -> date:
                     return current
         day += timedelta(days=window)
         window *= 2
+    raise ValueError(
+        f"fewer than {max(n, 1)} working days in the {(day - start).days} days from {start}"
+    )
 
 
 def add_working_days_each(starts: Iterable[date], n: int) -> dict[date, date]:
@@ -112,14 +122,15 @@ def working_days_back(end: date, n: int) -> date:
 
     So a deadline due on `due` is at least n working days overdue on `end` exactly when
     `due < working_days_back(end, n)`: the sweeps compare due dates to this cutoff in SQL.
-    n must be at least 1.
+    n must be at least 1; a calendar with no working day in the windows read (WINDOWS) raises
+    ValueError.
     """
     end = _as_date(end)
     if n < 1:
         raise ValueError(f"n must be at least 1, got {n}")
     window = 2 * n + 31
     day, remaining = end, n
-    while True:
+    for _ in range(WINDOWS):
         calendar = _Calendar(day - timedelta(days=window - 1), day)
         for offset in range(window):
             current = day - timedelta(days=offset)
@@ -128,6 +139,8 @@ def working_days_back(end: date, n: int) -> date:
                 if remaining == 0:
                     return current
         day -= timedelta(days=window)
+        window *= 2
+    raise ValueError(f"fewer than {n} working days in the {(end - day).days} days up to {end}")
 
 
 class _Calendar:

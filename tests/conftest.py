@@ -11,6 +11,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from django.db import connection
 
 from certificates.backends import simulated
 from config.storage import file_storages_from_env
@@ -19,6 +20,7 @@ from tests import flush
 from tests.audit_guard import empty_audit_trail
 from tests.cast import COMMITTED, left_by_a_killed_run
 from tests.celery_processes import RedisServer
+from tests.db_template import template_restore, template_save
 from tests.helpers import (
     TEST_AUDIT_HMAC_KEY,
     TEST_BLIND_INDEX_KEY,
@@ -187,17 +189,23 @@ def _empty_audit_trail_after_transactional_tests(request):
 @pytest.fixture(scope="session")
 def django_db_createdb(request, django_db_modify_db_settings):
     """The test database is made again when asked (`--create-db`), and when a reused one was
-    left holding a killed run's cast (tests/cast.py)."""
+    left holding a killed run's cast (tests/cast.py): from its copy if there is one
+    (tests/db_template.py), else by migrating."""
     if request.config.getvalue("create_db"):
         return True
-    return bool(request.config.getvalue("reuse_db")) and left_by_a_killed_run()
+    if not request.config.getvalue("reuse_db") or not left_by_a_killed_run():
+        return False
+    return not template_restore(connection.creation._get_test_db_name())
 
 
 @pytest.fixture(scope="session")
-def django_db_setup(django_db_setup, django_db_blocker):
+def django_db_setup(request, django_db_setup, django_db_blocker):
     """pytest-django's test database, with the cast committed in it as soon as it is made,
-    before any test could flush the migrations' rows (tests/cast.py)."""
+    before any test could flush the migrations' rows (tests/cast.py); a reused one is first
+    copied, to be made again quickly (tests/db_template.py)."""
     with django_db_blocker.unblock():
+        if request.config.getvalue("reuse_db") and connection.vendor == "postgresql":
+            template_save()
         COMMITTED.build()
     yield
     with django_db_blocker.unblock():

@@ -1,8 +1,9 @@
-"""Before `make mutants` (docs/testing.md §2): drop the run's test database.
+"""Before `make mutants` (docs/testing.md §2): drop the run's test database and its copies.
 
 Every mutant's pytest reuses one test database (`--reuse-db`). A run stopped half-way leaves
 behind what its session-wide fixtures committed, and the next run's first test then meets
-those rows (a duplicate key); so each run starts from a database it migrates itself.
+those rows (a duplicate key); so each run starts from a database it migrates itself, and
+keeps its own copy of it (tests/db_template.py).
 """
 
 import os
@@ -24,10 +25,14 @@ def main() -> int:
         dbname="postgres",
         autocommit=True,
     ) as connection:
-        connection.execute(
-            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(test_name))
-        )
-    print(f"dropped {test_name} (if it was there)")
+        copies = connection.execute(
+            "SELECT datname FROM pg_database WHERE datname LIKE %s", [f"{test_name}_tpl_%"]
+        ).fetchall()
+        for name in [test_name, *(copy for (copy,) in copies)]:
+            connection.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+            )
+    print(f"dropped {test_name} and its copies (if they were there)")
     return 0
 
 

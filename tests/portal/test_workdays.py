@@ -259,3 +259,60 @@ def test_add_working_days_each_still_lands_when_overrides_close_a_long_stretch()
         date(2026, 2, 27): date(2026, 6, 1),
         date(2026, 1, 5): date(2026, 1, 6),
     }
+
+
+def close(first: date, last: date, *, then_open: date) -> None:
+    """Overrides closing every day of [first, last] and opening `then_open` (over the official
+    swaps the migrations recorded)."""
+    CalendarOverride.objects.bulk_create(
+        [
+            *(CalendarOverride(date=d, is_working_day=False) for d in days(first, last)),
+            CalendarOverride(date=then_open, is_working_day=True),
+        ],
+        update_conflicts=True,
+        unique_fields=["date"],
+        update_fields=["is_working_day"],
+    )
+
+
+# A count reads at most seven windows, each twice the last: for n = 0 (windows of 31 days)
+# they cover 31 × 127 = 3,937 days, the start and the 3,936 after it.
+SPAN_FORWARD = 3937
+
+
+def test_a_count_finds_the_last_day_of_its_last_window():
+    start = date(2026, 1, 5)
+    last = start + timedelta(days=SPAN_FORWARD - 1)
+    close(start, last - timedelta(days=1), then_open=last)
+
+    assert add_working_days(start, 0) == last
+
+
+def test_a_count_refuses_a_calendar_closed_past_its_last_window():
+    start = date(2026, 1, 5)
+    last = start + timedelta(days=SPAN_FORWARD - 1)
+    close(start, last, then_open=last + timedelta(days=1))
+
+    with pytest.raises(ValueError, match="fewer than 1 working days in the 3937 days from"):
+        add_working_days(start, 0)
+
+
+# Counting one day back reads windows of 33 days: 33 × 127 = 4,191 days, the end included.
+SPAN_BACK = 4191
+
+
+def test_counting_back_finds_the_first_day_of_its_last_window():
+    end = date(2026, 5, 22)
+    first = end - timedelta(days=SPAN_BACK - 1)
+    close(first + timedelta(days=1), end, then_open=first)
+
+    assert working_days_back(end, 1) == first
+
+
+def test_counting_back_refuses_a_calendar_closed_past_its_last_window():
+    end = date(2026, 5, 22)
+    first = end - timedelta(days=SPAN_BACK - 1)
+    close(first, end, then_open=first - timedelta(days=1))
+
+    with pytest.raises(ValueError, match="fewer than 1 working days in the 4191 days up to"):
+        working_days_back(end, 1)
