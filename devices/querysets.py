@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from agencies.choices import Role
 from agencies.querysets import ScopedQuerySet
-from devices.choices import DeviceStatus
+from devices.choices import CredentialState, DeviceStatus
 
 # A device in one of these is no longer out with its subscriber.
 DEVICE_GONE = (DeviceStatus.RETURNED_TO_CA, DeviceStatus.LOST, DeviceStatus.BROKEN)
@@ -92,6 +92,15 @@ class CustodyRecordQuerySet(QuerySet):
         """Records that began or ended at or after `cutoff`: the device changed hands within
         the period (docs/retention.md)."""
         return self.filter(Q(held_from__gte=cutoff) | Q(held_until__gte=cutoff))
+
+
+class RemoteCredentialQuerySet(QuerySet):
+    def issued_for(self, certificate):
+        """The credential holding `certificate`'s key in the CA's HSM while it signs: none for
+        a key on a token (docs/remote-signing.md)."""
+        if certificate.device_id is None:
+            return self.none()
+        return self.filter(device_id=certificate.device_id, state=CredentialState.ISSUED)
 
 
 class ReturnObligationQuerySet(ScopedQuerySet):

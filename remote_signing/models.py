@@ -16,6 +16,14 @@ from remote_signing.choices import ControlState
 S = ControlState
 
 
+class SignatureAuthorizationQuerySet(models.QuerySet):
+    def signed_since(self, credential, moment):
+        """The authorisations of `credential` used to sign at or after `moment`, newest first."""
+        return self.filter(
+            control__credential=credential, used_at__isnull=False, used_at__gte=moment
+        ).order_by("-used_at")
+
+
 class SoleControl(models.Model):
     """What keeps a credential's key its holder's alone: the PIN they chose, the second factor
     they bound, the count of wrong PINs and the lock."""
@@ -80,6 +88,11 @@ class SignatureAuthorization(models.Model):
     created_at = models.DateTimeField(_("xác nhận lúc"))
     expires_at = models.DateTimeField(_("hết hạn lúc"))
     used_at = models.DateTimeField(_("đã ký lúc"), null=True, blank=True)
+    # Each hash signed with it and its signature (base64 to base64): public values, read back
+    # by the page that waits for a document's signature (docs/remote-signing.md).
+    signatures = models.JSONField(_("các chữ ký (base64)"), default=dict, editable=False)
+
+    objects = SignatureAuthorizationQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("xác nhận ký")

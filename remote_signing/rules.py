@@ -14,9 +14,10 @@ from django.utils.translation import gettext as _
 from portal.errors import DomainError
 from remote_signing.choices import ControlState
 
+SHA256 = "2.16.840.1.101.3.4.2.1"
 # The hash algorithms a signature may be asked for, by OID: name and digest size.
 HASH_ALGORITHMS = {
-    "2.16.840.1.101.3.4.2.1": ("sha256", 32),
+    SHA256: ("sha256", 32),
     "2.16.840.1.101.3.4.2.2": ("sha384", 48),
     "2.16.840.1.101.3.4.2.3": ("sha512", 64),
 }

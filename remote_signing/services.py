@@ -24,6 +24,7 @@ from django_otp.oath import TOTP
 
 from certificates.backends import get_backend
 from certificates.choices import CertStatus
+from certificates.desk.models import DeskSigning, DeskState
 from certificates.exceptions import CertificateError
 from certificates.models import Certificate
 from devices.choices import CredentialState
@@ -32,6 +33,7 @@ from portal.audit import audit_record
 from portal.lib.lifecycle import SYSTEM
 from remote_signing import rules
 from remote_signing.choices import ControlState
+from remote_signing.desk import RemoteAnswer, desk_answer, desk_credential, desk_digest_b64
 from remote_signing.lifecycle import MOVES
 from remote_signing.models import SignatureAuthorization, SoleControl
 from remote_signing.rules import RemoteSigningRefused
@@ -298,7 +300,11 @@ def hashes_sign(
             except CertificateError as error:
                 raise RemoteSigningRefused(error.message, code=error.code) from error
             authorization.used_at = now
-            authorization.save(update_fields=["used_at"])
+            authorization.signatures = {
+                base64.b64encode(digest).decode("ascii"): base64.b64encode(sig).decode("ascii")
+                for digest, sig in zip(digests, signatures, strict=True)
+            }
+            authorization.save(update_fields=["used_at", "signatures"])
             control.last_used_at = now
             control.save(update_fields=["last_used_at"])
             audit_record(
@@ -310,3 +316,48 @@ def hashes_sign(
     except RemoteSigningRefused as error:
         raise _refused(error, credential=credential, by=by, **details) from None
     return signatures
+
+
+# --- the portal's own documents -----------------------------------------------------------
+
+
+def desk_digest_sign(*, desk_signing_id, pin: str, otp: str, by) -> RemoteAnswer:
+    """Sign the digest of the portal's desk signing request `desk_signing_id` (a letter at
+    "Ký", a device document, a report) in the CA's HSM, authorised by its signer with the
+    signing PIN and a fresh authenticator code for exactly that digest. The request itself is
+    then completed by its document's own service, with the same checks as a token's answer
+    (docs/remote-signing.md, "Signing in the portal")."""
+    desk_signing = (
+        DeskSigning.objects.select_related("certificate")
+        .filter(pk=desk_signing_id, user=by)
+        .first()
+    )
+    if desk_signing is None:
+        raise RemoteSigningRefused(_("Không tìm thấy yêu cầu ký."), code="not_found")
+    if desk_signing.state != DeskState.PENDING or desk_signing.expires_at <= timezone.now():
+        raise RemoteSigningRefused(
+            _("Yêu cầu ký này đã kết thúc hoặc hết hạn: hãy bấm Ký lại trên trang văn bản."),
+            code="finished",
+        )
+    credential = desk_credential(desk_signing)
+    if credential is None:
+        raise RemoteSigningRefused(
+            _("Chứng thư dùng để ký văn bản này không phải chứng thư ký số tập trung."),
+            code="not_remote",
+        )
+    if desk_answer(desk_signing) is not None:
+        raise RemoteSigningRefused(
+            _("Văn bản đã được ký: hãy quay lại trang văn bản."), code="already_signed"
+        )
+    hashes = [desk_digest_b64(desk_signing)]
+    token = signature_authorize(
+        credential=credential, hashes=hashes, hash_algorithm=rules.SHA256, pin=pin, otp=otp, by=by
+    )
+    [signature] = hashes_sign(
+        credential=credential, token=token, hashes=hashes, hash_algorithm=rules.SHA256, by=by
+    )
+    return RemoteAnswer(
+        desk_signing_id=str(desk_signing.pk),
+        signature=signature,
+        certificate_der=bytes(desk_signing.certificate.der),
+    )

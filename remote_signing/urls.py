@@ -1,7 +1,9 @@
-"""The CSC API under its two versions' names (remote_signing/api/csc.py)."""
+"""The portal's authorisation page (remote_signing/views.py) and the CSC API under its two
+versions' names (remote_signing/api/csc.py)."""
 
 from django.urls import path, register_converter
 
+from remote_signing import views
 from remote_signing.api import csc
 
 
@@ -19,6 +21,8 @@ register_converter(Version, "csc_version")
 
 app_name = "remote_signing"
 urlpatterns = [
+    path("ky-so-tap-trung/<uuid:desk_id>/", views.desk_authorize, name="desk_authorize"),
+    path("ky-so-tap-trung/<uuid:desk_id>/ket-qua/", views.desk_progress, name="desk_progress"),
     path("csc/<csc_version:version>/info", csc.info, name="csc_info"),
     path("csc/<csc_version:version>/credentials/list", csc.credentials_list, name="csc_list"),
     path("csc/<csc_version:version>/credentials/info", csc.credentials_info, name="csc_cred_info"),

@@ -94,6 +94,7 @@ SERIAL = at("w.certificate.serial")
 PLAN = at("w.plan.pk")
 CAMPAIGN = at("w.campaign.pk")
 GONE = at(MISSING)
+NO_DESK = at("00000000-0000-4000-8000-000000000000")  # a desk signing request nobody has
 AUTHORITY = at("w.authority.pk")
 MONTH = at("w.cast.province_1.pk", 2026, 10)
 NOTICE = at("notice", "w.notice.pk")
@@ -117,6 +118,8 @@ ROUTES: dict[str, Route] = {
     "oauth2_provider:authorize": R(None, "login 400 400 400 400 400 400 400", 8),
     "oauth2_provider:token": R(None, "400 400 400 400 400 400 400 400", 4, post=True),
     "oauth2_provider:revoke-token": R(None, "400 400 400 400 400 400 400 400", 4, post=True),
+    "remote_signing:desk_authorize": R(NO_DESK, "login 404 404 404 404 404 404 404", 5),
+    "remote_signing:desk_progress": R(NO_DESK, "login 404 404 404 404 404 404 404", 5),
     "remote_signing:csc_info": R(at("v1"), "400 400 400 400 400 400 400 400", 4, post=True),
     "remote_signing:csc_list": R(at("v1"), "401 401 401 401 401 401 401 401", 4, post=True),
     "remote_signing:csc_cred_info": R(at("v2"), "401 401 401 401 401 401 401 401", 4, post=True),

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from devices.choices import CredentialState
 from devices.models.device import Device
+from devices.querysets import RemoteCredentialQuerySet
 
 
 class RemoteCredential(models.Model):
@@ -32,6 +33,8 @@ class RemoteCredential(models.Model):
     issued_at = models.DateTimeField(_("cấp chứng thư lúc"), null=True, blank=True)
     destroyed_at = models.DateTimeField(_("hủy khóa lúc"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = RemoteCredentialQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("khóa ký số tập trung")

@@ -21,6 +21,7 @@ from django.views.decorators.http import require_GET, require_POST
 from certificates.desk.services import DeskAnswer, certificate_sha256, digest_of
 from certificates.signing import SEAL_FIELD
 from portal.errors import DomainError
+from remote_signing.desk import desk_credential
 from requests_app import services
 from requests_app.models import CertRequest
 
@@ -98,6 +99,9 @@ def prepared_response(
     """The prepared request as the signing client takes it (plus the page's own fields). A
     document signed by another party names its own seal field and signature step."""
     seal = desk.field_name == seal_field
+    # A key in the CA's HSM is used from the portal's authorisation page, not the signing
+    # client (docs/remote-signing.md, "Signing in the portal").
+    remote = desk_credential(desk) is not None
     return JsonResponse(
         {
             "request_id": str(desk.pk),
@@ -115,7 +119,13 @@ def prepared_response(
             if seal
             else signature_label or _("Chữ ký của lãnh đạo"),
             "certificate_name": desk.certificate.common_name,
-            "recovery_url": _recovery_url(desk.certificate),
+            "recovery_url": "" if remote else _recovery_url(desk.certificate),
+            "remote_url": reverse("remote_signing:desk_authorize", args=[desk.pk])
+            if remote
+            else "",
+            "remote_progress_url": reverse("remote_signing:desk_progress", args=[desk.pk])
+            if remote
+            else "",
         },
         status=201,
     )

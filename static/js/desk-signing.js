@@ -6,7 +6,8 @@
 // changes. Two rounds: the head's signature, then the agency's seal (on a Mẫu 08 the receiving
 // side then signs the same way: its officer, then its seal when it has one; the page draws the
 // button for whoever signs next and the prepare/complete URLs name the party). The protocol is
-// PROTOCOL.md's: POST /v1/sign, GET /v1/confirm/<id> (popup), GET /v1/sign/<id>.
+// PROTOCOL.md's: POST /v1/sign, GET /v1/confirm/<id> (popup), GET /v1/sign/<id>. A key in
+// the CA's HSM is authorised on the portal's own page instead (remoteRound below).
 // No inline script, no eval: loaded as a file under the portal's Content-Security-Policy.
 (function () {
   "use strict";
@@ -108,6 +109,9 @@
         recovery.href = prepared.recovery_url;
         recovery.hidden = false;
       }
+      if (prepared.remote_url) {
+        return remoteRound(popup, prepared);
+      }
       var sent = await client("/v1/sign", {
         method: "POST",
         headers: { "Content-Type": "application/json" },
@@ -147,6 +151,41 @@
       return portal(root.dataset.completeUrl, {
         request_id: result.request_id,
         nonce: result.nonce,
+        signature: result.signature,
+        certificate: result.certificate,
+      });
+    }
+
+    // A key in the CA's HSM (docs/remote-signing.md): the portal's own authorisation page
+    // asks for the signing PIN and the authenticator's code; this page polls the portal until
+    // the signature is there, then posts it back as the client's answer.
+    async function remoteRound(popup, prepared) {
+      show(prepared.step_label + ": " + message("remote_confirm"));
+      openConfirm(popup, prepared.remote_url);
+      var deadline = Date.parse(prepared.expires_at);
+      var result;
+      for (;;) {
+        await sleep(POLL_MS);
+        var response = await fetch(prepared.remote_progress_url, { credentials: "same-origin" });
+        result = await readJson(response);
+        if (result.status === "done") {
+          break;
+        }
+        if (result.status === "error") {
+          throw failure(result.error, "");
+        }
+        if (Date.now() > deadline + 5000) {
+          throw failure("expired", "");
+        }
+      }
+      confirmLink.hidden = true;
+      if (popup && !popup.closed) {
+        popup.close();
+      }
+      show(message("verifying"));
+      return portal(root.dataset.completeUrl, {
+        request_id: prepared.request_id,
+        nonce: prepared.nonce,
         signature: result.signature,
         certificate: result.certificate,
       });

@@ -23,6 +23,7 @@ from agencies.models import Organization
 from approvals.choices import ApprovalAction
 from approvals.services import approval_request
 from bulk.services import bulk_job_create
+from certificates.desk.models import DeskSigning
 from certificates.models import Certificate, CertificateAuthority
 from dashboard.choices import ReportState
 from dashboard.models import MonthlyReport
@@ -130,6 +131,19 @@ def _world() -> SimpleNamespace:
         agency_id=finance.pk,
     )
     w.token, _secret = api_token_create(owner=ca, name="Kiểm thử", days=30, by=ca)
+    # a desk signing request the clerk has open (its authorisation page, when its key is remote)
+    w.desk_signing = DeskSigning.objects.create(
+        nonce="n",
+        user=clerk,
+        certificate=w.certificate,
+        purpose="reads-never-write",
+        field_name="ChuKyLanhDao",
+        document_digest=b"\0" * 32,
+        reserved_start=0,
+        reserved_end=0,
+        signed_attrs_der=b"\x30\x00",
+        expires_at=timezone.now() + timedelta(minutes=5),
+    )
     w.incident = incident_record(
         by=users["baove.dlcn"],
         title="Lộ danh sách cán bộ",
@@ -211,6 +225,8 @@ def _bulk_job(w):
 _CSC_VERSIONS = lambda w: [{"version": "v1"}, {"version": "v2"}]  # noqa: E731
 
 ARGS = {
+    "remote_signing:desk_authorize": lambda w: [{"desk_id": w.desk_signing.pk}],
+    "remote_signing:desk_progress": lambda w: [{"desk_id": w.desk_signing.pk}],
     # the CSC API (POST only: a GET is refused)
     "remote_signing:csc_info": _CSC_VERSIONS,
     "remote_signing:csc_list": _CSC_VERSIONS,

@@ -17,6 +17,7 @@ from devices.choices import DeviceKind
 from devices.models import RemoteCredential
 from devices.services import device_deliver_for_certificate
 from remote_signing import services
+from tests import factories as f
 
 SHA256 = "2.16.840.1.101.3.4.2.1"
 PIN = "246810"
@@ -26,15 +27,23 @@ def digest_of(text: str) -> str:
     return base64.b64encode(hashlib.sha256(text.encode()).digest()).decode()
 
 
-def credential_of(cast, person=None) -> RemoteCredential:
+def credential_of(cast, person=None, *, seal: bool = False) -> RemoteCredential:
+    """An RSSP credential held by `person` (agency A's subscriber by default): their personal
+    certificate's, or with `seal` agency A's organisation certificate's (its seal)."""
     person = person or cast.subscriber
     device = device_deliver_for_certificate(
         kind=DeviceKind.RSSP, agency=cast.agency_a, holder=person, by=cast.ca_operator
     )
-    certificate_issue(
-        subject_kind=SubjectKind.PERSON, agency=cast.agency_a, person=person, device=device,
-        by=cast.ca_operator,
-    )  # fmt: skip
+    if seal:
+        certificate_issue(
+            subject_kind=SubjectKind.ORGANIZATION, agency=cast.agency_a, device=device,
+            by=cast.ca_operator,
+        )  # fmt: skip
+    else:
+        certificate_issue(
+            subject_kind=SubjectKind.PERSON, agency=cast.agency_a, person=person, device=device,
+            by=cast.ca_operator,
+        )  # fmt: skip
     return RemoteCredential.objects.get(device=device)
 
 
@@ -89,14 +98,24 @@ class Holder:
         )  # fmt: skip
 
 
-def activated(cast) -> Holder:
-    """Agency A's subscriber with an RSSP credential, activated with the CA's code."""
-    credential = credential_of(cast)
+def activated(cast, person=None, *, seal: bool = False) -> Holder:
+    """Agency A's subscriber (or `person`) with an RSSP credential (`credential_of`),
+    activated with the CA's code."""
+    person = person or cast.subscriber
+    credential = credential_of(cast, person, seal=seal)
     code = services.activation_code_issue(credential=credential, by=cast.ca_operator)
-    secret = services.credential_activate(
-        credential=credential, code=code, pin=PIN, by=cast.subscriber.user
-    )
-    return Holder(cast.subscriber.user, credential, secret)
+    secret = services.credential_activate(credential=credential, code=code, pin=PIN, by=person.user)
+    return Holder(person.user, credential, secret)
+
+
+def remote_head(cast) -> tuple[Holder, Holder]:
+    """Agency A's head (the account head_a) with their personal certificate and the agency's
+    seal both in the CA's HSM, each activated: the head's two authenticator entries."""
+    head = f.PersonFactory(
+        organization=cast.agency_a, user=cast.head_a, full_name="Trần Thị Ánh Dương",
+        position="Giám đốc",
+    )  # fmt: skip
+    return activated(cast, head), activated(cast, head, seal=True)
 
 
 @pytest.fixture

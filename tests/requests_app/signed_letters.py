@@ -14,10 +14,13 @@ from tests.outside_signer import sign_and_seal
 from tests.requests_app.letters import draft, letter_at
 
 
-def issued_external(cast, *, number: str = "") -> CertRequest:
-    """A letter of agency A issued by its head, its unsigned PDF rendered as the worker does:
-    waiting for the head's signature (at the desk, or outside and uploaded)."""
-    letter = draft(cast, FormKind.ISSUE_ORGANIZATION)
+def issued_external(
+    cast, *, number: str = "", form: str = FormKind.ISSUE_ORGANIZATION
+) -> CertRequest:
+    """A letter of agency A (a Mẫu 02 unless `form` says) issued by its head, its unsigned PDF
+    rendered as the worker does: waiting for the head's signature (at the desk, or outside and
+    uploaded)."""
+    letter = draft(cast, form)
     services.cert_request_submit(cert_request=letter, by=cast.clerk_a)
     services.cert_request_issue(cert_request=letter, by=cast.head_a, number=number)
     letter.refresh_from_db()
