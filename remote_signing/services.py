@@ -188,6 +188,28 @@ def credential_activate(*, credential: RemoteCredential, code: str, pin: str, by
     return base64.b32encode(key).decode("ascii")
 
 
+def credential_lock(*, credential: RemoteCredential, by) -> None:
+    """The holder locks their own active credential at once ("lock now": a phone lost, a PIN
+    seen): nothing signs with it until the CA issues a new activation code (Mẫu 06)."""
+    try:
+        with transaction.atomic():
+            control = _locked_control(credential)
+            rules.require_holder(_holder_id(control), by)
+            _check_move(control, "lock")
+            control.state, control.locked_at = S.LOCKED, timezone.now()
+            control.save(update_fields=["state", "locked_at"])
+            audit_record(
+                actor=by,
+                action="remote_credential.lock",
+                obj=credential,
+                before={"state": S.ACTIVE},
+                after={"state": S.LOCKED},
+                reason=_("Người giữ khóa tự khóa"),
+            )
+    except RemoteSigningRefused as error:
+        raise _refused(error, credential=credential, by=by) from None
+
+
 # --- signing ------------------------------------------------------------------------------
 def _totp_step(control: SoleControl, otp: str) -> int | None:
     """The time step of a good authenticator code, newer than the last one taken; None for a

@@ -21,6 +21,18 @@ register_converter(Version, "csc_version")
 
 app_name = "remote_signing"
 urlpatterns = [
+    path("ky-so-tap-trung/", views.credentials_mine, name="mine"),
+    path(
+        "ky-so-tap-trung/khoa/<str:credential_id>/kich-hoat/",
+        views.credential_activate,
+        name="activate",
+    ),
+    path("ky-so-tap-trung/khoa/<str:credential_id>/khoa-ngay/", views.credential_lock, name="lock"),
+    path(
+        "ky-so-tap-trung/khoa/<str:credential_id>/ma-kich-hoat/",
+        views.credential_code_issue,
+        name="code_issue",
+    ),
     path("ky-so-tap-trung/<uuid:desk_id>/", views.desk_authorize, name="desk_authorize"),
     path("ky-so-tap-trung/<uuid:desk_id>/ket-qua/", views.desk_progress, name="desk_progress"),
     path("csc/<csc_version:version>/info", csc.info, name="csc_info"),

@@ -29,6 +29,7 @@ from devices.services import (
     device_token_demo_pin_set,
     handover_notice_create,
 )
+from remote_signing.demo import demo_remote_holder
 from requests_app import services
 from requests_app.choices import FormKind
 from requests_app.services.drafting import contact_from_person
@@ -101,6 +102,7 @@ def load_full_demo() -> list[DemoAccount]:
     if Certificate.objects.filter(agency=finance).exists():
         _signing_ready(finance)  # a demo loaded before the portal signed letters
         demo_device_signers()
+        demo_remote_holder()
         return accounts
 
     operator, clerk, head, officer = (
@@ -179,6 +181,7 @@ def load_full_demo() -> list[DemoAccount]:
     issue_signed(revocation, head=head, agency=finance)
     services.cert_request_forward(cert_request=revocation, by=officer)
     demo_device_signers()
+    demo_remote_holder()
     return accounts
 
 

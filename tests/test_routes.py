@@ -94,6 +94,7 @@ SERIAL = at("w.certificate.serial")
 PLAN = at("w.plan.pk")
 CAMPAIGN = at("w.campaign.pk")
 GONE = at(MISSING)
+NO_KEY = at("0" * 32)  # a remote-signing credential id nobody has
 NO_DESK = at("00000000-0000-4000-8000-000000000000")  # a desk signing request nobody has
 AUTHORITY = at("w.authority.pk")
 MONTH = at("w.cast.province_1.pk", 2026, 10)
@@ -118,6 +119,10 @@ ROUTES: dict[str, Route] = {
     "oauth2_provider:authorize": R(None, "login 400 400 400 400 400 400 400", 8),
     "oauth2_provider:token": R(None, "400 400 400 400 400 400 400 400", 4, post=True),
     "oauth2_provider:revoke-token": R(None, "400 400 400 400 400 400 400 400", 4, post=True),
+    "remote_signing:mine": R(None, "login 200 200 200 200 200 200 200", 6),
+    "remote_signing:activate": R(NO_KEY, "login 404 404 404 404 404 404 404", 5),
+    "remote_signing:lock": R(NO_KEY, "login 404 404 404 404 404 404 404", 5, post=True),
+    "remote_signing:code_issue": R(NO_KEY, "login 403 403 403 403 403 404 403", 5, post=True),
     "remote_signing:desk_authorize": R(NO_DESK, "login 404 404 404 404 404 404 404", 5),
     "remote_signing:desk_progress": R(NO_DESK, "login 404 404 404 404 404 404 404", 5),
     "remote_signing:csc_info": R(at("v1"), "400 400 400 400 400 400 400 400", 4, post=True),

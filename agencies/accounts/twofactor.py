@@ -237,9 +237,12 @@ def secret_base32(device: TOTPDevice) -> str:
 
 def qr_svg(device: TOTPDevice) -> str:
     """The device's otpauth:// address as an inline SVG QR code, drawn on the server."""
-    image = qrcode.make(
-        device.config_url, image_factory=qrcode.image.svg.SvgPathImage, box_size=8, border=2
-    )
+    return address_qr_svg(device.config_url)
+
+
+def address_qr_svg(address: str) -> str:
+    """An otpauth:// (or any) address as an inline SVG QR code, drawn on the server."""
+    image = qrcode.make(address, image_factory=qrcode.image.svg.SvgPathImage, box_size=8, border=2)
     buffer = io.BytesIO()
     image.save(buffer)
     svg = buffer.getvalue().decode("utf-8")

@@ -13,11 +13,11 @@ from django.views.decorators.http import require_GET, require_http_methods
 from agencies.access import scope_for
 from agencies.choices import OrgKind, Role
 from agencies.models import Organization
-from devices.choices import TokenState
+from devices.choices import CredentialState, DeviceKind, TokenState
 from devices.exports import PHONE, export_inventory, inventory_full_export
 from devices.filters import AGENCY_KINDS, DeviceFilterSet
 from devices.lifecycle import MOVES
-from devices.models import Device, DeviceToken, ReturnObligation
+from devices.models import Device, DeviceToken, RemoteCredential, ReturnObligation
 from devices.permissions import device_actions, is_ca
 from devices.services import DEMO_PIN
 from devices.views.common import STAFF_ROLES, require_staff, visible_device
@@ -195,7 +195,24 @@ def device_detail(request, pk: int):
     )
     token = DeviceToken.objects.filter(device=device).first()
     actions = device_actions(user, device)
+    credential = (
+        RemoteCredential.objects.filter(device=device).first()
+        if device.kind == DeviceKind.RSSP
+        else None
+    )
+    # The holder's sole control is an upper floor's (remote_signing): read through the reverse
+    # relation it declares on the credential.
+    control = getattr(credential, "control", None) if credential is not None else None
     context = {
+        "credential": credential,
+        "control": control,
+        # The CA hands a new code for the first activation, a lost code, or an unlock (Mẫu 06).
+        "can_issue_activation_code": bool(
+            credential is not None
+            and credential.state == CredentialState.ISSUED
+            and is_ca(user)
+            and (control is None or control.state != "active")  # not while it signs
+        ),
         "device": device,
         "token": token,
         "demo_pin": DEMO_PIN,

@@ -30,7 +30,7 @@ from dashboard.models import MonthlyReport
 from demand.demo import load_demand_demo
 from demand.models import Campaign, Registration
 from devices.choices import DeviceStatus
-from devices.models import Device, HandoverNotice, LossReport, ReturnMinutes
+from devices.models import Device, HandoverNotice, LossReport, RemoteCredential, ReturnMinutes
 from devices.services import loss_report_create
 from orgmerge.models import MergerPlan
 from portal.export_jobs.service import export_job_create
@@ -131,6 +131,7 @@ def _world() -> SimpleNamespace:
         agency_id=finance.pk,
     )
     w.token, _secret = api_token_create(owner=ca, name="Kiểm thử", days=30, by=ca)
+    w.credential = RemoteCredential.objects.get()  # the demo's remote-signing holder's
     # a desk signing request the clerk has open (its authorisation page, when its key is remote)
     w.desk_signing = DeskSigning.objects.create(
         nonce="n",
@@ -225,6 +226,9 @@ def _bulk_job(w):
 _CSC_VERSIONS = lambda w: [{"version": "v1"}, {"version": "v2"}]  # noqa: E731
 
 ARGS = {
+    "remote_signing:activate": lambda w: [{"credential_id": w.credential.credential_id}],
+    "remote_signing:lock": lambda w: [{"credential_id": w.credential.credential_id}],
+    "remote_signing:code_issue": lambda w: [{"credential_id": w.credential.credential_id}],
     "remote_signing:desk_authorize": lambda w: [{"desk_id": w.desk_signing.pk}],
     "remote_signing:desk_progress": lambda w: [{"desk_id": w.desk_signing.pk}],
     # the CSC API (POST only: a GET is refused)
