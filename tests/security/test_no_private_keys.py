@@ -12,6 +12,7 @@ import binascii
 import json
 import math
 import re
+from base64 import b32decode
 from datetime import timedelta
 
 import pytest
@@ -20,10 +21,12 @@ from django.contrib.auth import get_user_model
 from django.db import connection
 from django.utils import timezone
 
+from agencies.demo import DEMO_TOTP_SECRET
 from agencies.models import Organization, Person
+from certificates.backends.remote_keys import remote_key_flags
 from certificates.models import Certificate, DeviceKey
 from devices.choices import DeviceStatus
-from devices.models import Device
+from devices.models import Device, RemoteCredential
 from devices.services import DEMO_PIN
 from portal.lib import pkcs11 as p11
 from requests_app import services
@@ -193,8 +196,38 @@ def test_a_seeded_database_with_every_form_processed_holds_no_private_key(settin
     with p11.session(token.serial, user_pin=DEMO_PIN) as session:
         assert p11.private_key_flags(session, key_id=token.key_id_bytes)["extractable"] is False
     assert Person.objects.exists()
+    # The demo's remote-signing holder (remote_signing/demo.py): the key in the CA's HSM slot,
+    # sensitive and not extractable; the database holds neither its PIN nor the
+    # authenticator's secret in clear.
+    credential = RemoteCredential.objects.get(device__holder__user__username="thuebao")
+    flags = remote_key_flags(credential_id=credential.credential_id)
+    assert (flags["sensitive"], flags["extractable"]) == (True, False)
+    secret_hex = b32decode(DEMO_TOTP_SECRET).hex()
+    found = values_containing([DEMO_PIN, DEMO_TOTP_SECRET, secret_hex])
+    # The demo accounts' sign-in authenticators (django-otp's devices) are bound to the same
+    # published secret on purpose (README): that table is the only place it may be.
+    assert {place for place in found if place != "otp_totp_totpdevice.key"} == set(), found
     # The CA's own keys are in its HSM slot (CA_KEY_STORE="hsm", the suite's): nothing either.
     assert scan_database() == []
+
+
+def values_containing(secrets: list[str]) -> list[str]:
+    """Where any of `secrets` appears as text in a value of any table (whole or within)."""
+    found = []
+    with connection.cursor() as cursor:
+        for table in connection.introspection.table_names(cursor):
+            cursor.execute(f'SELECT * FROM "{table}"')  # noqa: S608 - our own table names
+            columns = [c[0] for c in cursor.description]
+            for row in cursor.fetchall():
+                for column, value in zip(columns, row, strict=True):
+                    if isinstance(value, memoryview | bytes):
+                        text = bytes(value).decode("latin-1")
+                    elif isinstance(value, dict | list):
+                        text = json.dumps(value, ensure_ascii=False)
+                    else:
+                        text = str(value)
+                    found.extend(f"{table}.{column}" for secret in secrets if secret in text)
+    return found
 
 
 def test_the_scan_finds_the_keys_of_the_software_store(settings, cast, ca):
