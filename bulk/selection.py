@@ -39,10 +39,9 @@ def register_rows(*, register: str, query: str, user) -> tuple[QuerySet, str]:
     the filter's own fields (what the job stores). An invalid filter is refused in words."""
     filterset = _filterset(register_spec(register), query, user)
     if not filterset.is_valid():
+        # Every error is a field's: the registers' filters have no form-wide check.
         errors = "; ".join(
             f"{filterset.form.fields[name].label}: {' '.join(messages)}"
-            if name in filterset.form.fields
-            else " ".join(messages)
             for name, messages in filterset.form.errors.items()
         )
         raise DomainError(_("Bộ lọc không hợp lệ: %(errors)s") % {"errors": errors}, code="filter")
