@@ -51,3 +51,14 @@ def test_an_authorisation_is_refused_at_its_expiry_and_good_just_before():
         "Xác nhận ký đã hết hạn: hãy xác nhận lại.",
     )
     rules.require_usable_authorization(None, NOW + timedelta(microseconds=1), NOW)
+
+
+def test_a_hash_other_than_the_authorised_one_is_refused_in_words():
+    other = refusal(
+        lambda: rules.require_same_hashes(["AAAA"], rules.SHA256, [b"\x01" * 32], rules.SHA256)
+    )
+
+    assert (other.code, str(other.message)) == (
+        "hash_not_authorized",
+        "Giá trị băm cần ký khác với giá trị đã được xác nhận.",
+    )
