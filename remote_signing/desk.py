@@ -8,7 +8,9 @@ from __future__ import annotations
 import base64
 from typing import NamedTuple
 
-from certificates.desk.models import DeskSigning
+from django.utils import timezone
+
+from certificates.desk.models import DeskSigning, DeskState
 from certificates.desk.services import digest_of
 from devices.models import RemoteCredential
 from remote_signing.choices import ControlState
@@ -28,6 +30,11 @@ def desk_credential(desk_signing: DeskSigning) -> RemoteCredential | None:
     """The remote credential holding the key of the certificate `desk_signing` must be signed
     with, or None when that key is on a token at the signer's desk."""
     return RemoteCredential.objects.issued_for(desk_signing.certificate).first()
+
+
+def desk_open(desk_signing: DeskSigning) -> bool:
+    """Whether the request still takes a signature: pending and before its deadline."""
+    return desk_signing.state == DeskState.PENDING and desk_signing.expires_at > timezone.now()
 
 
 def desk_digest_b64(desk_signing: DeskSigning) -> str:

@@ -24,7 +24,7 @@ from django_otp.oath import TOTP
 
 from certificates.backends import get_backend
 from certificates.choices import CertStatus
-from certificates.desk.models import DeskSigning, DeskState
+from certificates.desk.models import DeskSigning
 from certificates.exceptions import CertificateError
 from certificates.models import Certificate
 from devices.choices import CredentialState
@@ -33,7 +33,13 @@ from portal.audit import audit_record
 from portal.lib.lifecycle import SYSTEM
 from remote_signing import rules
 from remote_signing.choices import ControlState
-from remote_signing.desk import RemoteAnswer, desk_answer, desk_credential, desk_digest_b64
+from remote_signing.desk import (
+    RemoteAnswer,
+    desk_answer,
+    desk_credential,
+    desk_digest_b64,
+    desk_open,
+)
 from remote_signing.lifecycle import MOVES
 from remote_signing.models import SignatureAuthorization, SoleControl
 from remote_signing.rules import RemoteSigningRefused
@@ -356,7 +362,7 @@ def desk_digest_sign(*, desk_signing_id, pin: str, otp: str, by) -> RemoteAnswer
     )
     if desk_signing is None:
         raise RemoteSigningRefused(_("Không tìm thấy yêu cầu ký."), code="not_found")
-    if desk_signing.state != DeskState.PENDING or desk_signing.expires_at <= timezone.now():
+    if not desk_open(desk_signing):
         raise RemoteSigningRefused(
             _("Yêu cầu ký này đã kết thúc hoặc hết hạn: hãy bấm Ký lại trên trang văn bản."),
             code="finished",

@@ -13,17 +13,22 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from agencies.accounts.twofactor import address_qr_svg
 from certificates.choices import SubjectKind
-from certificates.desk.models import DeskSigning, DeskState
+from certificates.desk.models import DeskSigning
 from devices.models import RemoteCredential
 from devices.permissions import is_ca
 from remote_signing import services
-from remote_signing.desk import desk_answer, desk_credential, desk_digest_b64, desk_locked
+from remote_signing.desk import (
+    desk_answer,
+    desk_credential,
+    desk_digest_b64,
+    desk_locked,
+    desk_open,
+)
 from remote_signing.forms import ActivateForm, AuthorizeForm
 from remote_signing.rules import RemoteSigningRefused
 
@@ -50,7 +55,7 @@ def _short_hash(desk_signing: DeskSigning) -> str:
 @require_http_methods(["GET", "POST"])
 def desk_authorize(request, desk_id):
     desk_signing = _desk_signing(request, desk_id)
-    open_ = desk_signing.state == DeskState.PENDING and desk_signing.expires_at > timezone.now()
+    open_ = desk_open(desk_signing)
     signed = desk_answer(desk_signing) is not None
     form = AuthorizeForm(request.POST or None)
     error = ""
@@ -101,7 +106,7 @@ def desk_progress(request, desk_id):
         )
     if desk_locked(desk_signing):
         return JsonResponse({"status": "error", "error": "pin_locked"})
-    if desk_signing.state != DeskState.PENDING or desk_signing.expires_at <= timezone.now():
+    if not desk_open(desk_signing):
         return JsonResponse({"status": "error", "error": "expired"})
     return JsonResponse({"status": "pending"})
 
