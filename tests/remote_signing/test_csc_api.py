@@ -29,7 +29,7 @@ from certificates.models import CertificateAuthority
 from certificates.signing import verify_pdf
 from remote_signing.models import SignatureAuthorization
 from tests.certificates.pdf_tools import minimal_pdf, pdfsig_sections
-from tests.helpers import sign_in
+from tests.helpers import off_the_browser_loop, sign_in
 from tests.remote_signing.world import PIN, activated, digest_of, openssl_verifies
 
 REDIRECT = "https://ky-so.thu-nghiem.gov.vn/callback"
@@ -122,13 +122,17 @@ def test_pyhankos_csc_signer_signs_a_pdf_the_portal_and_pdfsig_find_valid(
     holder = activated(cast)
     token = access_token(client, holder.user)
 
-    signed = asyncio.run(
-        _sign_with_pyhanko(
-            live_server.url, holder.credential.credential_id, token, holder, minimal_pdf()
+    # In a thread of its own: a browser test earlier in this process leaves Playwright's
+    # loop running in this one.
+    signed = off_the_browser_loop(
+        lambda: asyncio.run(
+            _sign_with_pyhanko(
+                live_server.url, holder.credential.credential_id, token, holder, minimal_pdf()
+            )
         )
     )
 
-    (report,) = verify_pdf(signed, agency=cast.agency_a)
+    (report,) = off_the_browser_loop(lambda: verify_pdf(signed, agency=cast.agency_a))
     assert report.ok and report.intact and report.trusted
     certificate = holder.credential.device.certificates.get()
     assert report.signer_serial == certificate.serial
