@@ -6,7 +6,7 @@ verdict.
     bench/run --quick                 # a small dataset and short runs, to try the harness
     bench/run --only lists,load       # some parts: lists, load, letter, processing, tokens,
                                       #   sweeps, ca, pdf, signing, desk, merger, export,
-                                      #   stats, import, crypto
+                                      #   stats, import, crypto, remote
     bench/run --database scale_b --port 8900   # another dataset, gunicorn on another port
 
 Needs PostgreSQL and Redis (DATABASE_URL=postgres://host:port/<any>, REDIS_URL=redis://…;
@@ -75,6 +75,10 @@ def parts(quick: bool) -> dict[str, list[str]]:
         "stats": ["bench_stats.py", *(["--certificates", "50000"] if small else [])],
         "import": ["bench_import.py", *(["--rows", "2000"] if small else [])],
         "crypto": ["bench_field_crypto.py", *(["--certificates", "5000"] if small else [])],
+        "remote": [
+            "bench_remote_signing.py",
+            *(["--holders", "20", "--credentials", "50000"] if small else []),
+        ],
     }
 
 

@@ -49,7 +49,10 @@ CODE_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i: read out and
 CODE_LENGTH = 16
 TOTP_STEP = 30
 TOTP_TOLERANCE = 1  # one step either way: a phone's clock a little off
-# The signing PIN's hash: slow and salted, whatever PASSWORD_HASHERS says (the tests' MD5).
+# The signing PIN is checked as HMAC-SHA256 keyed in the CA's HSM (`_pin_digest`). A PIN set
+# before that is still Django's PBKDF2 hash, whatever PASSWORD_HASHERS says (the tests' MD5),
+# until its holder's next right PIN replaces it.
+PIN_SCHEME = "hsm-hmac-sha256"
 PIN_HASHER = PBKDF2PasswordHasher()
 
 
@@ -57,6 +60,37 @@ def _keyed(purpose: str, value: str) -> str:
     return salted_hmac(
         f"remote_signing.{purpose}", value, secret=settings.SECRET_KEY, algorithm="sha256"
     ).hexdigest()
+
+
+def _pin_mac(credential: RemoteCredential, salt: str, pin: str) -> str:
+    data = "\x00".join(("remote-signing-pin", credential.credential_id, salt, pin))
+    try:
+        return get_backend().remote_pin_mac(data=data.encode()).hex()
+    except CertificateError as error:
+        raise RemoteSigningRefused(error.message, code=error.code) from error
+
+
+def _pin_digest(credential: RemoteCredential, pin: str) -> str:
+    """What is kept of a signing PIN (docs/remote-signing.md, "Sole control"): a random salt
+    and the HMAC of the credential id, the salt and the PIN under the HSM's PIN key. Without
+    the HSM, a stolen database gives no way to try PINs."""
+    salt = secrets.token_hex(16)
+    return f"{PIN_SCHEME}${salt}${_pin_mac(credential, salt, pin)}"
+
+
+def _pin_right(control: SoleControl, pin) -> bool:
+    """Whether `pin` is the control's signing PIN; a PIN kept in the older form (PBKDF2) is
+    kept in the HSM's form from its first right use (the caller saves `pin_hash`)."""
+    if not isinstance(pin, str):
+        return False
+    scheme, _sep, rest = control.pin_hash.partition("$")
+    if scheme == PIN_SCHEME:
+        salt, _sep, mac = rest.partition("$")
+        return constant_time_compare(_pin_mac(control.credential, salt, pin), mac)
+    if control.pin_hash and PIN_HASHER.verify(pin, control.pin_hash):
+        control.pin_hash = _pin_digest(control.credential, pin)
+        return True
+    return False
 
 
 def _normalised_code(code: str) -> str:
@@ -176,7 +210,7 @@ def credential_activate(*, credential: RemoteCredential, code: str, pin: str, by
             key = secrets.token_bytes(20)
             control.state = S.ACTIVE
             control.code_digest, control.code_expires_at = "", None
-            control.pin_hash = PIN_HASHER.encode(pin, PIN_HASHER.salt())
+            control.pin_hash = _pin_digest(credential, pin)
             control.totp_key = key.hex()
             control.totp_last_step = -1
             control.failed_pins = 0
@@ -245,7 +279,7 @@ def signature_authorize(
             _check_move(control, "authorize")
             now = timezone.now()
             _valid_certificate(control, now)
-            if not isinstance(pin, str) or not PIN_HASHER.verify(pin, control.pin_hash):
+            if not _pin_right(control, pin):
                 control.failed_pins += 1
                 failure = rules.wrong_pin(control.failed_pins)
                 if failure.code == "locked":
@@ -276,7 +310,7 @@ def signature_authorize(
                 )
                 control.failed_pins = 0
                 control.totp_last_step = step
-                control.save(update_fields=["failed_pins", "totp_last_step"])
+                control.save(update_fields=["failed_pins", "totp_last_step", "pin_hash"])
                 audit_record(
                     actor=by,
                     action="remote_signature.authorize",

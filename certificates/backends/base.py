@@ -202,6 +202,13 @@ class CABackend(abc.ABC):
             _("CA này không cung cấp ký số tập trung qua cổng."), code="unsupported"
         )
 
+    def remote_pin_mac(self, *, data: bytes) -> bytes:
+        """HMAC-SHA256 of `data` with a key that never leaves the CA's HSM: the check of a
+        remote-signing credential's PIN (docs/remote-signing.md, "Sole control")."""
+        raise CertificateError(
+            _("CA này không cung cấp ký số tập trung qua cổng."), code="unsupported"
+        )
+
     def remote_keys_destroy(self, *, credential_ids: Sequence[str]) -> int:
         """Destroy the credentials' key objects in the CA's HSM (a revoked certificate's)."""
         raise CertificateError(

@@ -93,9 +93,10 @@ def ca_token_serial(*, preferred: str = "") -> str:
     return token_labelled(settings.CA_HSM_TOKEN_LABEL, so_pin=hsm_so_pin, user_pin=hsm_pin)
 
 
-def token_labelled(label: str, *, so_pin, user_pin) -> str:
+def token_labelled(label: str, *, so_pin, user_pin, made=None) -> str:
     """The one HSM token labelled `label`, made with the PINs `so_pin()` and `user_pin()` when
-    there is none (the CA's slot, the remote-signing slot)."""
+    there is none (the CA's slot, the remote-signing slot), then given to `made(serial)` to
+    put in what the slot needs from its first moment."""
     found = pkcs11.token_serials(label)
     if not found:
         pkcs11.rescan()  # created by another process since this one loaded the module
@@ -106,7 +107,10 @@ def token_labelled(label: str, *, so_pin, user_pin) -> str:
         )
     if found:
         return found[0]
-    return pkcs11.token_create(label=label, so_pin=so_pin(), user_pin=user_pin())
+    serial = pkcs11.token_create(label=label, so_pin=so_pin(), user_pin=user_pin())
+    if made is not None:
+        made(serial)
+    return serial
 
 
 def ca_key_generate(*, algorithm: str, label: str, token_serial: str = "") -> tuple[object, dict]:

@@ -5,8 +5,9 @@ One token, labelled RSSP_HSM_TOKEN_LABEL, apart from the CA's own (its PINs are 
 and RSSP_HSM_SO_PIN), made by the key ceremony or on first use. Each credential's key pair is
 generated inside it, sensitive and never extractable, its CKA_ID the credential id's 16 bytes
 and its CKA_LABEL their hex; the slot signs the PKCS#10 request the CA certifies, and the key
-objects are destroyed when the certificate is revoked. The slot is reached through one
-long-lived session per process (`portal.lib.pkcs11.shared_session`).
+objects are destroyed when the certificate is revoked. The slot also holds one secret key, made
+with the slot, that keys the signing PINs' check (`remote_pin_mac`). The slot is reached through
+one long-lived session per process (`portal.lib.pkcs11.shared_session`).
 """
 
 from __future__ import annotations
@@ -31,6 +32,9 @@ from portal.lib import pkcs11
 DEV_RSSP_HSM_PIN = "DEV-ONLY-rssp-hsm-user-pin"
 DEV_RSSP_HSM_SO_PIN = "DEV-ONLY-rssp-hsm-so-pin"
 CREDENTIAL_ID_BYTES = 16
+# The CKA_ID of the slot's one secret key (HMAC-SHA256), which keys the signing PINs' check;
+# 22 bytes, so it is never a credential's 16.
+PIN_KEY_ID = b"remote-signing-pin-mac"
 _HASHES = {"sha256": hashes.SHA256, "sha384": hashes.SHA384, "sha512": hashes.SHA512}
 
 
@@ -39,11 +43,19 @@ def slot_pin() -> str:
 
 
 def slot_serial() -> str:
-    """The remote-signing slot: the token labelled RSSP_HSM_TOKEN_LABEL, made on first use."""
+    """The remote-signing slot: the token labelled RSSP_HSM_TOKEN_LABEL, made on first use
+    with its PIN key."""
     return token_labelled(
         settings.RSSP_HSM_TOKEN_LABEL,
         so_pin=lambda: secret("RSSP_HSM_SO_PIN", DEV_RSSP_HSM_SO_PIN),
         user_pin=slot_pin,
+        made=_pin_key_generate,
+    )
+
+
+def _pin_key_generate(serial: str) -> None:
+    pkcs11.mac_key_generate(
+        pkcs11.shared_session(serial, user_pin=slot_pin()), key_id=PIN_KEY_ID, label="pin-mac"
     )
 
 
@@ -113,6 +125,34 @@ def remote_hashes_sign(
             raise CertificateError(
                 _("Khóa ký số không còn trong HSM (chứng thư đã bị thu hồi?)."), code="key_missing"
             ) from error
+        raise _unavailable(error) from error
+
+
+def remote_pin_mac(*, data: bytes) -> bytes:
+    """HMAC-SHA256 of `data` keyed by the slot's PIN key, which never leaves the HSM: the
+    signing PIN's check (docs/remote-signing.md, "Sole control"). A slot made before the
+    key existed gets it on first use."""
+    try:
+        serial = slot_serial()
+        try:
+            return pkcs11.slot_mac(serial, user_pin=slot_pin(), key_id=PIN_KEY_ID, data=data)
+        except pkcs11.TokenError as error:
+            if error.code != "key_missing":
+                raise
+        _pin_key_generate(serial)
+        return pkcs11.slot_mac(serial, user_pin=slot_pin(), key_id=PIN_KEY_ID, data=data)
+    except pkcs11.TokenError as error:
+        raise _unavailable(error) from error
+
+
+def remote_pin_key_flags() -> dict[str, bool] | None:
+    """What the slot reports of its PIN key, for a security review; None without one."""
+    try:
+        session = pkcs11.shared_session(slot_serial(), user_pin=slot_pin())
+        return pkcs11.key_flags(pkcs11.mac_key(session, PIN_KEY_ID))
+    except pkcs11.TokenError as error:
+        if error.code == "key_missing":
+            return None
         raise _unavailable(error) from error
 
 

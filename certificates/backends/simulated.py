@@ -534,6 +534,9 @@ class SimulatedCABackend(CABackend):
             hash_name=hash_name,
         )
 
+    def remote_pin_mac(self, *, data: bytes) -> bytes:
+        return remote_keys.remote_pin_mac(data=data)
+
     def remote_keys_destroy(self, *, credential_ids) -> int:
         return remote_keys.remote_keys_destroy(credential_ids=credential_ids)
 

@@ -5,11 +5,13 @@ refusal: audited, nothing signed."""
 
 import base64
 import hashlib
+import hmac
 from datetime import timedelta
 
 import pytest
 from django.utils import timezone
 
+from certificates.backends import remote_keys
 from certificates.choices import RevocationReason
 from certificates.services import certificate_revoke
 from portal.models import AuditEvent
@@ -18,7 +20,14 @@ from remote_signing.choices import ControlState
 from remote_signing.models import SignatureAuthorization, SoleControl
 from remote_signing.rules import RemoteSigningRefused
 from tests import factories as f
-from tests.remote_signing.world import PIN, SHA256, credential_of, digest_of, openssl_verifies
+from tests.remote_signing.world import (
+    PIN,
+    SHA256,
+    activated,
+    credential_of,
+    digest_of,
+    openssl_verifies,
+)
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("ca")]
 
@@ -62,11 +71,57 @@ def test_no_pin_code_or_secret_is_kept_in_clear(cast):
     )
 
     control.refresh_from_db()
-    assert control.pin_hash.startswith("pbkdf2_sha256$") and PIN not in control.pin_hash
+    assert control.pin_hash.startswith("hsm-hmac-sha256$") and PIN not in control.pin_hash
     assert control.state == ControlState.ACTIVE and control.code_digest == ""
     stored = SoleControl.objects.filter(pk=control.pk).values_list("totp_key", flat=True)
     raw = next(iter(stored.query.get_compiler("default").execute_sql(result_type="single")))
     assert base64.b32decode(secret).hex() not in str(raw)
+
+
+# --- the PIN's check, keyed in the HSM ----------------------------------------------------
+def test_the_pin_is_kept_as_a_salted_mac_of_the_hsms_pin_key(holder):
+    control = SoleControl.objects.get(credential=holder.credential)
+    scheme, salt, mac = control.pin_hash.split("$")
+    data = "\x00".join(("remote-signing-pin", holder.credential.credential_id, salt, PIN))
+
+    assert scheme == "hsm-hmac-sha256" and len(salt) == 32
+    assert mac == remote_keys.remote_pin_mac(data=data.encode()).hex()
+    # the key is the HSM's: the same PIN, salt and id under another key give another MAC
+    assert mac != hmac.new(b"\x00" * 32, data.encode(), hashlib.sha256).hexdigest()
+
+
+def test_the_same_pin_of_two_credentials_is_kept_differently(cast, holder):
+    other = activated(cast, f.PersonFactory(organization=cast.agency_a, user=f.UserFactory()))
+    first, second = (
+        SoleControl.objects.get(credential=h.credential).pin_hash for h in (holder, other)
+    )
+
+    assert first.split("$")[2] != second.split("$")[2]
+
+
+def test_a_pin_kept_the_older_way_still_signs_and_is_then_kept_in_the_hsms_form(holder):
+    control = SoleControl.objects.get(credential=holder.credential)
+    control.pin_hash = services.PIN_HASHER.encode(PIN, services.PIN_HASHER.salt())
+    control.save(update_fields=["pin_hash"])
+
+    wrong = lambda: holder.authorize([digest_of("a")], pin="13579246", otp="000000")  # noqa: E731
+    assert _refused(wrong) == "invalid_pin"
+    control.refresh_from_db()
+    assert control.pin_hash.startswith("pbkdf2_sha256$")
+
+    holder.authorize([digest_of("b")])
+    control.refresh_from_db()
+    assert control.pin_hash.startswith("hsm-hmac-sha256$")
+    holder.authorize([digest_of("c")])
+
+
+def test_the_pin_key_never_leaves_the_hsm(holder):
+    flags = remote_keys.remote_pin_key_flags()
+
+    assert flags == {
+        "extractable": False, "sensitive": True, "always_sensitive": True,
+        "never_extractable": True,
+    }  # fmt: skip
 
 
 # --- activation ----------------------------------------------------------------------------

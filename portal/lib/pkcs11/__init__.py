@@ -35,12 +35,15 @@ from portal.lib.pkcs11.objects import (
     certificate_store,
     certificates,
     certificates_remove,
+    key_flags,
     key_ids,
     keypair_destroy,
     keypair_generate,
+    mac_key,
+    mac_key_generate,
     private_key_flags,
 )
-from portal.lib.pkcs11.slot import shared_session, shared_session_close, slot_signing_key
+from portal.lib.pkcs11.slot import shared_session, shared_session_close, slot_mac, slot_signing_key
 
 __all__ = [
     "TokenECKey",
@@ -54,6 +57,9 @@ __all__ = [
     "key_ids",
     "keypair_destroy",
     "keypair_generate",
+    "key_flags",
+    "mac_key",
+    "mac_key_generate",
     "module",
     "pin_reset",
     "private_key_flags",
@@ -62,6 +68,7 @@ __all__ = [
     "session_public",
     "shared_session",
     "shared_session_close",
+    "slot_mac",
     "signing_key",
     "slot_signing_key",
     "so_pin_change",

@@ -71,16 +71,56 @@ def private_key(session: pkcs11.Session, key_id: bytes) -> pkcs11.PrivateKey:
             raise TokenError("key_missing", key_id.hex()) from error
 
 
-def private_key_flags(session: pkcs11.Session, *, key_id: bytes) -> dict[str, bool]:
-    """What the token reports of the private key: extractable, sensitive and whether it was
-    ever exportable (the attributes a security review reads)."""
-    key = private_key(session, key_id)
+def mac_key_generate(session: pkcs11.Session, *, key_id: bytes, label: str) -> None:
+    """A 256-bit secret key generated inside the token for HMAC-SHA256 only: sensitive,
+    never extractable, no encryption, wrapping or derivation."""
+    with token_errors():
+        session.generate_key(
+            KeyType.GENERIC_SECRET,
+            256,
+            id=key_id,
+            label=label,
+            store=True,
+            template={
+                Attribute.TOKEN: True,
+                Attribute.PRIVATE: True,
+                Attribute.SENSITIVE: True,
+                Attribute.EXTRACTABLE: False,
+                Attribute.SIGN: True,
+                Attribute.VERIFY: True,
+                Attribute.ENCRYPT: False,
+                Attribute.DECRYPT: False,
+                Attribute.WRAP: False,
+                Attribute.UNWRAP: False,
+                Attribute.DERIVE: False,
+            },
+        )
+
+
+def mac_key(session: pkcs11.Session, key_id: bytes) -> pkcs11.SecretKey:
+    """The handle of the token's secret key `key_id` (`TokenError` key_missing if none)."""
+    with token_errors():
+        try:
+            return session.get_key(object_class=ObjectClass.SECRET_KEY, id=key_id)
+        except p11_errors.NoSuchKey as error:
+            raise TokenError("key_missing", key_id.hex()) from error
+
+
+def key_flags(key) -> dict[str, bool]:
+    """What the token reports of a private or secret key: extractable, sensitive and whether
+    it was ever exportable (the attributes a security review reads)."""
     return {
         "extractable": bool(key[Attribute.EXTRACTABLE]),
         "sensitive": bool(key[Attribute.SENSITIVE]),
         "always_sensitive": bool(key[Attribute.ALWAYS_SENSITIVE]),
         "never_extractable": bool(key[Attribute.NEVER_EXTRACTABLE]),
     }
+
+
+def private_key_flags(session: pkcs11.Session, *, key_id: bytes) -> dict[str, bool]:
+    """What the token reports of the private key: extractable, sensitive and whether it was
+    ever exportable (the attributes a security review reads)."""
+    return key_flags(private_key(session, key_id))
 
 
 def certificate_store(session: pkcs11.Session, *, key_id: bytes, label: str, der: bytes) -> None:

@@ -22,10 +22,10 @@ from portal.lib.pkcs11.library import (
     token,
     token_errors,
 )
-from portal.lib.pkcs11.objects import private_key
+from portal.lib.pkcs11.objects import mac_key, private_key
 
 _shared_sessions: dict[str, pkcs11.Session] = {}
-_shared_handles: dict[tuple[str, bytes], pkcs11.PrivateKey] = {}
+_shared_handles: dict[tuple[str, bytes], pkcs11.Key] = {}
 # A session or login the token no longer knows (HSM restarted, session closed by a rescan):
 # opened again once, then the error stands.
 _SESSION_LOST = (
@@ -81,13 +81,36 @@ def shared_session_close(serial: str) -> None:
                 opened.close()
 
 
-def _shared_handle(serial: str, user_pin: str, key_id: bytes) -> pkcs11.PrivateKey:
+def _shared_handle(serial: str, user_pin: str, key_id: bytes, find=private_key) -> pkcs11.Key:
     with state.lock:
         handle = _shared_handles.get((serial, key_id))
         if handle is None:
-            handle = private_key(shared_session(serial, user_pin=user_pin), key_id)
+            handle = find(shared_session(serial, user_pin=user_pin), key_id)
             _shared_handles[(serial, key_id)] = handle
         return handle
+
+
+def _signed(serial: str, user_pin: str, key_id: bytes, payload: bytes, mechanism, find):
+    """C_Sign with the key's handle in the process's shared session, the session opened again
+    once if the token lost it."""
+    with state.lock:
+        try:
+            handle = _shared_handle(serial, user_pin, key_id, find)
+            with token_errors():
+                return handle.sign(payload, mechanism=mechanism)
+        except TokenError as error:
+            if not isinstance(error.__cause__, _SESSION_LOST):
+                raise
+        shared_session_close(serial)
+        handle = _shared_handle(serial, user_pin, key_id, find)
+        with token_errors():
+            return handle.sign(payload, mechanism=mechanism)
+
+
+def slot_mac(serial: str, *, user_pin: str, key_id: bytes, data: bytes) -> bytes:
+    """HMAC-SHA256 of `data` with the token's secret key `key_id`, through the shared session
+    (`TokenError` key_missing if the token has no such key)."""
+    return _signed(serial, user_pin, key_id, data, Mechanism.SHA256_HMAC, mac_key)
 
 
 class _SlotKeyMixin:
@@ -104,18 +127,7 @@ class _SlotKeyMixin:
         self._public = serialization.load_der_public_key(public_der)
 
     def _sign_raw(self, payload: bytes, mechanism: Mechanism) -> bytes:
-        with state.lock:
-            try:
-                handle = _shared_handle(self._serial, self._user_pin, self._key_id)
-                with token_errors():
-                    return handle.sign(payload, mechanism=mechanism)
-            except TokenError as error:
-                if not isinstance(error.__cause__, _SESSION_LOST):
-                    raise
-            shared_session_close(self._serial)
-            handle = _shared_handle(self._serial, self._user_pin, self._key_id)
-            with token_errors():
-                return handle.sign(payload, mechanism=mechanism)
+        return _signed(self._serial, self._user_pin, self._key_id, payload, mechanism, private_key)
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} token {self._serial} id {self._key_id.hex()}>"
