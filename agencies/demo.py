@@ -319,6 +319,15 @@ def load_demo() -> list[DemoAccount]:
             "Cán bộ đầu mối, Sở Y tế Lai Châu",
             name=("Vàng Thị", "Mai"),
         ),
+        # The health department's head signs with SIM PKI (docs/remote-signing.md, "SIM PKI"):
+        # their certificate and the department's seal on SIMs (remote_signing/demo.py).
+        account(
+            "lanhdao.syt",
+            Role.AGENCY_HEAD,
+            health,
+            "Giám đốc Sở Y tế Lai Châu (ký bằng SIM PKI)",
+            name=("Tòng Văn", "Hải"),
+        ),
         account(
             "canbo.sxd.dn",
             Role.AGENCY_CLERK,

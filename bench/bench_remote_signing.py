@@ -10,7 +10,8 @@ subscriber slot), each holder activates it with the CA's code and a PIN, gets an
 for a client application (written to the database: the authorization-code flow is not what is
 measured), and `--credentials` more credentials are written into the registry by SQL so that
 every lookup below finds its row among that many. Then gunicorn serves the portal with the
-shipped command line (Dockerfile: `--workers 3`, production settings), and the holders' client
+shipped command line (Dockerfile: `--workers 3`, production settings, database connections kept
+and the cache in Redis as .env.example has them), and the holders' client
 applications call it over HTTP on loopback:
 
 1. **signHash round trip**: one `signatures/signHash` of one hash per holder, each with an
@@ -260,6 +261,9 @@ def serve(database_url: str, port: int, log: Path) -> subprocess.Popen:
         "DEBUG": "0",
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
         "PORTAL_SECURE_COOKIES": "0",
+        # as .env.example has them: connections kept, the shared cache in Redis
+        "DATABASE_CONN_MAX_AGE": "60",
+        "PORTAL_CACHE_URL": os.environ.get("PORTAL_CACHE_URL", os.environ.get("REDIS_URL", "")),
     }
     process = subprocess.Popen(
         [BIN / "gunicorn", "config.wsgi:application", "--bind", f"127.0.0.1:{port}",

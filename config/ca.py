@@ -30,6 +30,12 @@ REMOTE_SIGNING_CODE_HOURS = env_int("REMOTE_SIGNING_CODE_HOURS", 72)
 REMOTE_SIGNING_MAX_PIN_TRIES = env_int("REMOTE_SIGNING_MAX_PIN_TRIES", 5)
 REMOTE_SIGNING_AUTHORIZATION_SECONDS = env_int("REMOTE_SIGNING_AUTHORIZATION_SECONDS", 300)
 REMOTE_SIGNING_MAX_HASHES = env_int("REMOTE_SIGNING_MAX_HASHES", 100)
+# SIM PKI through the carrier's mobile-signature gateway (docs/remote-signing.md, "SIM PKI"):
+# wrong PINs in a row that block a SIM's PIN, the seconds the phone has to answer, and the
+# portal's name as the gateway's application provider (AP_ID).
+REMOTE_SIGNING_SIM_PIN_TRIES = env_int("REMOTE_SIGNING_SIM_PIN_TRIES", 3)
+REMOTE_SIGNING_SIM_SECONDS = env_int("REMOTE_SIGNING_SIM_SECONDS", 180)
+MSS_AP_ID = env_str("MSS_AP_ID", "http://cts-chuyen-dung.gov.vn/cong-thong-tin")
 CA_KEY_PASSPHRASE = env_str("CA_KEY_PASSPHRASE", "")
 CA_DEVICE_KEY_PASSPHRASE = env_str("CA_DEVICE_KEY_PASSPHRASE", "")
 CA_ALLOW_DEV_PASSPHRASE = env_bool("CA_ALLOW_DEV_PASSPHRASE", DEBUG)

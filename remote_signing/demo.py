@@ -1,7 +1,10 @@
-"""The demo's remote-signing holder (docs/remote-signing.md, "In the demo"): the subscriber
+"""The demo's remote-signing holders (docs/remote-signing.md, "In the demo"): the subscriber
 account `thuebao` holds an RSSP credential issued by the simulated CA, its key in the CA's
 HSM slot, activated with the documented demo PIN and bound to the demo accounts' published
-authenticator secret, so that signing through the service can be shown. Seeded once."""
+authenticator secret; the health department's head `lanhdao.syt` holds their personal
+certificate and the department's seal on SIM PKIs (SoftHSM2 tokens standing in for the SIMs)
+whose PIN is the demo PIN, so that signing a letter from the phone can be shown. Seeded
+once."""
 
 from __future__ import annotations
 
@@ -10,16 +13,26 @@ from base64 import b32decode
 from django.contrib.auth import get_user_model
 
 from agencies.demo import DEMO_TOTP_SECRET
-from agencies.models import Person
+from agencies.models import Organization, Person
 from certificates.choices import SubjectKind
 from certificates.services import certificate_issue
-from devices.choices import DeviceKind
+from certificates.signing import personal_signing_certificate, seal_certificate
+from devices.choices import Carrier, DeviceKind
 from devices.models import RemoteCredential
-from devices.services import DEMO_PIN, device_deliver_for_certificate
+from devices.services import (
+    DEMO_PIN,
+    device_deliver_for_certificate,
+    device_token_demo_pin_set,
+    token_store_on,
+)
 from remote_signing import services
 from remote_signing.models import SoleControl
 
 DEMO_HOLDER = "thuebao"
+DEMO_SIM_HEAD = "lanhdao.syt"
+HEALTH = "Sở Y tế tỉnh Lai Châu"
+# The SIMs' numbers: the head's own, and the one the department's seal is on.
+DEMO_SIM_PHONES = ("0912000701", "0912000702")
 
 
 def demo_remote_holder() -> RemoteCredential | None:
@@ -50,3 +63,45 @@ def demo_remote_holder() -> RemoteCredential | None:
     control.totp_key = b32decode(DEMO_TOTP_SECRET).hex()
     control.save(update_fields=["totp_key"])
     return credential
+
+
+def demo_sim_head() -> Person | None:
+    """`lanhdao.syt` with a personal certificate and the health department's seal each on a
+    SIM PKI of their own, PIN the demo PIN; made when missing. None without the account or
+    without the token store (the SIM is a token)."""
+    users = get_user_model().objects
+    head = users.filter(username=DEMO_SIM_HEAD).first()
+    operator = users.filter(username="cuc.cts").first()
+    health = Organization.objects.filter(name=HEALTH).first()
+    if head is None or operator is None or health is None or not token_store_on():
+        return None
+    person, _created = Person.objects.with_national_id("012088007001").get_or_create(
+        defaults={
+            "national_id": "012088007001",
+            "full_name": "Tòng Văn Hải",
+            "position": "Giám đốc",
+            "mobile": DEMO_SIM_PHONES[0],
+            "official_email": "haitv@syt.laichau.gov.vn",
+            "organization": health,
+            "user": head,
+        }
+    )
+    if personal_signing_certificate(head) is None:
+        _issue_on_sim(health, person, operator, DEMO_SIM_PHONES[0], SubjectKind.PERSON)
+    if seal_certificate(health) is None:
+        _issue_on_sim(health, person, operator, DEMO_SIM_PHONES[1], SubjectKind.ORGANIZATION)
+    return person
+
+
+def _issue_on_sim(agency, holder, operator, phone: str, subject_kind: str) -> None:
+    device = device_deliver_for_certificate(
+        kind=DeviceKind.SIM_PKI, agency=agency, holder=holder, by=operator, document_ref="Demo",
+        sim={"iccid": f"8984{phone[1:]}000001", "phone": phone, "carrier": Carrier.VIETTEL},
+    )  # fmt: skip
+    certificate_issue(
+        subject_kind=subject_kind, agency=agency,
+        person=holder if subject_kind == SubjectKind.PERSON else None,
+        subject_organization=None if subject_kind == SubjectKind.PERSON else agency,
+        device=device, by=operator,
+    )  # fmt: skip
+    device_token_demo_pin_set(device=device, by=operator)

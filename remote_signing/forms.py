@@ -18,6 +18,16 @@ class AuthorizeForm(forms.Form):
     )
 
 
+class SimPinForm(forms.Form):
+    """The SIM's PIN typed on the phone (the token's user PIN handed over with the SIM)."""
+
+    pin = forms.RegexField(
+        label=_("Mã PIN của SIM"),
+        regex=r"^[0-9]{4,16}$",
+        widget=forms.PasswordInput(attrs={"autocomplete": "off", "inputmode": "numeric"}),
+    )
+
+
 class ActivateForm(forms.Form):
     code = forms.CharField(
         label=_("Mã kích hoạt do CA cấp"),

@@ -1,17 +1,24 @@
 """Sole control of remote-signing credentials and the signatures authorised with it
 (docs/remote-signing.md).
 
-No PIN, code or key is stored: the signing PIN as Django's PBKDF2 hash, the activation code
-and each authorisation's token as keyed hashes, the authenticator's secret encrypted with the
-field key (docs/privacy-at-rest.md). The private key is in the CA's HSM (devices.RemoteCredential).
+No PIN, code or key is stored: the signing PIN as a salted MAC under the HSM's PIN key, the
+activation code and each authorisation's token as keyed hashes, the authenticator's secret
+encrypted with the field key (docs/privacy-at-rest.md). The private key is in the CA's HSM
+(devices.RemoteCredential).
+
+The carrier's gateway for SIM PKI keeps its own records: a SIM's count of wrong PINs and each
+mobile signature asked of it (docs/remote-signing.md, "SIM PKI"). The SIM's key and PIN are on
+the SIM (a SoftHSM2 token standing in for it).
 """
+
+import uuid
 
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from portal.field_crypto import EncryptedCharField
-from remote_signing.choices import ControlState
+from remote_signing.choices import ControlState, MobileState
 
 S = ControlState
 
@@ -113,3 +120,75 @@ class SignatureAuthorization(models.Model):
 
     def __str__(self) -> str:
         return f"{self.control.credential} · {len(self.hashes)} ({self.created_at:%d/%m/%Y %H:%M})"
+
+
+class SimCard(models.Model):
+    """The carrier's record of a SIM PKI: how many wrong PINs in a row, and whether the SIM
+    has blocked its PIN (as a SIM does after REMOTE_SIGNING_SIM_PIN_TRIES)."""
+
+    device = models.OneToOneField(
+        "devices.Device", verbose_name=_("SIM PKI"), on_delete=models.PROTECT,
+        related_name="sim_card",
+    )  # fmt: skip
+    failed_pins = models.PositiveSmallIntegerField(_("số lần sai mã PIN liên tiếp"), default=0)
+    blocked_at = models.DateTimeField(_("khóa mã PIN lúc"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("SIM ký số")
+        verbose_name_plural = _("SIM ký số")
+
+    def __str__(self) -> str:
+        return str(self.device)
+
+
+class MobileSignatureQuerySet(models.QuerySet):
+    def outstanding_for(self, user, now):
+        """The requests waiting on the SIMs `user` holds: what their phone shows."""
+        return self.filter(
+            sim__device__holder__user=user, state=MobileState.OUTSTANDING, expires_at__gt=now
+        ).order_by("created_at")
+
+
+class MobileSignature(models.Model):
+    """One MSS_Signature transaction at the carrier's gateway (ETSI TS 102 204): the hash an
+    application provider asked the SIM to sign, the text the phone shows with it, and the
+    answer. Its id is the MSSP_TransID."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    sim = models.ForeignKey(SimCard, on_delete=models.PROTECT, related_name="signatures")
+    ap_id = models.CharField(_("nhà cung cấp ứng dụng (AP_ID)"), max_length=128)
+    ap_trans_id = models.CharField(_("mã giao dịch của ứng dụng (AP_TransID)"), max_length=64)
+    hash_algorithm = models.CharField(_("thuật toán băm (OID)"), max_length=64)
+    digest = models.CharField(_("giá trị băm (base64)"), max_length=128)
+    display = models.CharField(_("nội dung hiển thị trên điện thoại"), max_length=255)
+    state = models.CharField(
+        _("trạng thái"), max_length=16, choices=MobileState.choices,
+        default=MobileState.OUTSTANDING,
+    )  # fmt: skip
+    signature = models.TextField(_("chữ ký (base64)"), blank=True, editable=False)
+    created_at = models.DateTimeField(_("yêu cầu lúc"))
+    expires_at = models.DateTimeField(_("hết hạn lúc"))
+    answered_at = models.DateTimeField(_("trả lời lúc"), null=True, blank=True)
+
+    objects = MobileSignatureQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("yêu cầu ký qua SIM")
+        verbose_name_plural = _("yêu cầu ký qua SIM")
+        constraints = [
+            # An application's transaction is asked once: a repeat is answered with the first.
+            models.UniqueConstraint(
+                fields=["ap_id", "ap_trans_id"], name="mobilesig_ap_trans_unique"
+            ),
+            models.CheckConstraint(
+                condition=~Q(state=MobileState.SIGNED) | ~Q(signature=""),
+                name="mobilesig_signed_has_signature",
+            ),
+            models.CheckConstraint(
+                condition=Q(state=MobileState.OUTSTANDING) | Q(answered_at__isnull=False),
+                name="mobilesig_answered_has_time",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.sim} · {self.ap_trans_id} ({self.get_state_display()})"

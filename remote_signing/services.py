@@ -38,7 +38,10 @@ from remote_signing.desk import (
     desk_answer,
     desk_credential,
     desk_digest_b64,
+    desk_mobile_send,
     desk_open,
+    desk_sim,
+    status_code,
 )
 from remote_signing.lifecycle import MOVES
 from remote_signing.models import SignatureAuthorization, SoleControl
@@ -383,14 +386,9 @@ def hashes_sign(
 # --- the portal's own documents -----------------------------------------------------------
 
 
-def desk_digest_sign(*, desk_signing_id, pin: str, otp: str, by) -> RemoteAnswer:
-    """Sign the digest of the portal's desk signing request `desk_signing_id` (a letter at
-    "Ký", a device document, a report) in the CA's HSM, authorised by its signer with the
-    signing PIN and a fresh authenticator code for exactly that digest. The request itself is
-    then completed by its document's own service, with the same checks as a token's answer
-    (docs/remote-signing.md, "Signing in the portal")."""
+def _desk_signing_open(desk_signing_id, by) -> DeskSigning:
     desk_signing = (
-        DeskSigning.objects.select_related("certificate")
+        DeskSigning.objects.select_related("certificate__device")
         .filter(pk=desk_signing_id, user=by)
         .first()
     )
@@ -401,6 +399,37 @@ def desk_digest_sign(*, desk_signing_id, pin: str, otp: str, by) -> RemoteAnswer
             _("Yêu cầu ký này đã kết thúc hoặc hết hạn: hãy bấm Ký lại trên trang văn bản."),
             code="finished",
         )
+    return desk_signing
+
+
+def desk_mobile_ask(*, desk_signing_id, short_hash: str, by) -> str:
+    """Ask the signer's SIM PKI, through the carrier's gateway, to sign the digest of the
+    portal's desk signing request `desk_signing_id`; returns the gateway's MSSP_TransID. Asked
+    again (the page reloaded), the gateway answers with the first request. The signature is
+    read back by `desk_answer` and completed by the document's own service
+    (docs/remote-signing.md, "SIM PKI")."""
+    desk_signing = _desk_signing_open(desk_signing_id, by)
+    device = desk_sim(desk_signing)
+    if device is None:
+        raise RemoteSigningRefused(
+            _("Chứng thư dùng để ký văn bản này không ở trên SIM PKI."), code="not_sim"
+        )
+    answer = desk_mobile_send(desk_signing, device, short_hash)
+    if status_code(answer) != 100:
+        raise RemoteSigningRefused(
+            answer["Status"].get("StatusDetail") or answer["Status"]["StatusMessage"],
+            code=f"mss_{answer['Status']['StatusCode']['Value']}",
+        )
+    return answer["MSSP_TransID"]
+
+
+def desk_digest_sign(*, desk_signing_id, pin: str, otp: str, by) -> RemoteAnswer:
+    """Sign the digest of the portal's desk signing request `desk_signing_id` (a letter at
+    "Ký", a device document, a report) in the CA's HSM, authorised by its signer with the
+    signing PIN and a fresh authenticator code for exactly that digest. The request itself is
+    then completed by its document's own service, with the same checks as a token's answer
+    (docs/remote-signing.md, "Signing in the portal")."""
+    desk_signing = _desk_signing_open(desk_signing_id, by)
     credential = desk_credential(desk_signing)
     if credential is None:
         raise RemoteSigningRefused(

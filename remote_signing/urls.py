@@ -34,6 +34,8 @@ urlpatterns = [
         name="code_issue",
     ),
     path("ky-so-tap-trung/<uuid:desk_id>/", views.desk_authorize, name="desk_authorize"),
+    path("dien-thoai-ky-so/", views.phone, name="phone"),
+    path("dien-thoai-ky-so/<uuid:transaction_id>/", views.phone_answer, name="phone_answer"),
     path("ky-so-tap-trung/<uuid:desk_id>/ket-qua/", views.desk_progress, name="desk_progress"),
     path("csc/<csc_version:version>/info", csc.info, name="csc_info"),
     path("csc/<csc_version:version>/credentials/list", csc.credentials_list, name="csc_list"),

@@ -13,6 +13,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -21,15 +22,20 @@ from certificates.choices import SubjectKind
 from certificates.desk.models import DeskSigning
 from devices.models import RemoteCredential
 from devices.permissions import is_ca
-from remote_signing import services
+from privacy.masking import mask_phone
+from remote_signing import gateway, services
 from remote_signing.desk import (
     desk_answer,
     desk_credential,
     desk_digest_b64,
     desk_locked,
+    desk_mobile_status,
     desk_open,
+    desk_sim,
+    status_code,
 )
-from remote_signing.forms import ActivateForm, AuthorizeForm
+from remote_signing.forms import ActivateForm, AuthorizeForm, SimPinForm
+from remote_signing.models import MobileSignature
 from remote_signing.rules import RemoteSigningRefused
 
 # The authenticator app's address (Key Uri Format): SHA-1, 6 digits, 30 s, as django-otp checks.
@@ -55,6 +61,9 @@ def _short_hash(desk_signing: DeskSigning) -> str:
 @require_http_methods(["GET", "POST"])
 def desk_authorize(request, desk_id):
     desk_signing = _desk_signing(request, desk_id)
+    sim = desk_sim(desk_signing)
+    if sim is not None:
+        return _desk_mobile(request, desk_signing, sim)
     open_ = desk_open(desk_signing)
     signed = desk_answer(desk_signing) is not None
     form = AuthorizeForm(request.POST or None)
@@ -88,6 +97,43 @@ def desk_authorize(request, desk_id):
     )
 
 
+# The gateway's answers as the document's page reads them (static/js/desk-signing.js).
+MOBILE_ERRORS = {401: "cancelled", 402: "pin_locked", 208: "expired"}
+
+
+def _desk_mobile(request, desk_signing, sim):
+    """The popup for a SIM PKI: what is signed, then "send to my phone"; once sent, what to
+    do on the phone. The document's page polls `desk_progress` as for the other ways."""
+    open_ = desk_open(desk_signing)
+    short_hash = _short_hash(desk_signing)
+    status = status_code(desk_mobile_status(desk_signing))
+    error = ""
+    if request.method == "POST" and open_ and status is None:
+        try:
+            services.desk_mobile_ask(
+                desk_signing_id=desk_signing.pk, short_hash=short_hash, by=request.user
+            )
+            status = 504
+        except RemoteSigningRefused as refused:
+            error = str(refused.message)
+    return render(
+        request,
+        "remote_signing/desk_mobile.html",
+        {
+            "desk_signing": desk_signing,
+            "seal": desk_signing.certificate.subject_kind == SubjectKind.ORGANIZATION,
+            "short_hash": short_hash,
+            "phone": mask_phone(sim.phone),
+            "open": open_,
+            "sent": status is not None,
+            "signed": status == 500,
+            "ended": MOBILE_ERRORS.get(status, ""),
+            "error": error,
+        },
+        status=400 if error else 200,
+    )
+
+
 @login_required
 @require_GET
 def desk_progress(request, desk_id):
@@ -95,6 +141,10 @@ def desk_progress(request, desk_id):
     certificate as the signing client gives them, or what stops it."""
     desk_signing = _desk_signing(request, desk_id)
     answer = desk_answer(desk_signing)
+    if answer is None and desk_sim(desk_signing) is not None:
+        ended = MOBILE_ERRORS.get(status_code(desk_mobile_status(desk_signing)))
+        if ended:
+            return JsonResponse({"status": "error", "error": ended})
     if answer is not None:
         return JsonResponse(
             {
@@ -209,3 +259,46 @@ def credential_code_issue(request, credential_id):
     return render(
         request, "remote_signing/code_issued.html", {"credential": credential, "code": code}
     )
+
+
+# --- the SIM holder's phone -------------------------------------------------------------------
+@login_required
+@require_GET
+def phone(request):
+    """The phone's signing prompt, standing in for the SIM toolkit's: each request waiting on
+    the SIMs the user holds, with the text the provider sent, the hash and the PIN."""
+    waiting = list(
+        MobileSignature.objects.outstanding_for(request.user, timezone.now()).select_related(
+            "sim__device"
+        )
+    )
+    for item in waiting:
+        item.short_hash = _short_digest(item.digest)
+    return render(request, "remote_signing/phone.html", {"waiting": waiting, "form": SimPinForm()})
+
+
+def _short_digest(digest_b64: str) -> str:
+    head = base64.b64decode(digest_b64)[:8].hex().upper()
+    return " ".join(head[i : i + 4] for i in range(0, 16, 4))
+
+
+@login_required
+@require_POST
+def phone_answer(request, transaction_id):
+    """The holder's answer on the phone: sign with the SIM's PIN, or refuse."""
+    try:
+        if "refuse" in request.POST:
+            gateway.sim_cancel(transaction_id=transaction_id, by=request.user)
+            messages.info(request, _("Đã từ chối yêu cầu ký."))
+        else:
+            form = SimPinForm(request.POST)
+            if not form.is_valid():
+                messages.error(request, _("Nhập mã PIN của SIM (4 đến 16 chữ số)."))
+                return redirect("remote_signing:phone")
+            gateway.sim_sign(
+                transaction_id=transaction_id, pin=form.cleaned_data["pin"], by=request.user
+            )
+            messages.success(request, _("Đã ký. Cổng đang gắn chữ ký vào văn bản."))
+    except RemoteSigningRefused as refused:
+        messages.error(request, refused.message)
+    return redirect("remote_signing:phone")

@@ -29,7 +29,7 @@ from devices.services import (
     device_token_demo_pin_set,
     handover_notice_create,
 )
-from remote_signing.demo import demo_remote_holder
+from remote_signing.demo import demo_remote_holder, demo_sim_head
 from requests_app import services
 from requests_app.choices import FormKind
 from requests_app.services.drafting import contact_from_person
@@ -103,6 +103,7 @@ def load_full_demo() -> list[DemoAccount]:
         _signing_ready(finance)  # a demo loaded before the portal signed letters
         demo_device_signers()
         demo_remote_holder()
+        demo_sim_head()
         return accounts
 
     operator, clerk, head, officer = (
@@ -182,6 +183,7 @@ def load_full_demo() -> list[DemoAccount]:
     services.cert_request_forward(cert_request=revocation, by=officer)
     demo_device_signers()
     demo_remote_holder()
+    demo_sim_head()
     return accounts
 
 

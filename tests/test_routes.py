@@ -125,6 +125,8 @@ ROUTES: dict[str, Route] = {
     "remote_signing:code_issue": R(NO_KEY, "login 403 403 403 403 403 404 403", 5, post=True),
     "remote_signing:desk_authorize": R(NO_DESK, "login 404 404 404 404 404 404 404", 5),
     "remote_signing:desk_progress": R(NO_DESK, "login 404 404 404 404 404 404 404", 5),
+    "remote_signing:phone": R(None, "login 200 200 200 200 200 200 200", 6),
+    "remote_signing:phone_answer": R(NO_DESK, "login 302 302 302 302 302 302 302", 6, post=True),
     "remote_signing:csc_info": R(at("v1"), "400 400 400 400 400 400 400 400", 4, post=True),
     "remote_signing:csc_list": R(at("v1"), "401 401 401 401 401 401 401 401", 4, post=True),
     "remote_signing:csc_cred_info": R(at("v2"), "401 401 401 401 401 401 401 401", 4, post=True),

@@ -21,7 +21,7 @@ from django.views.decorators.http import require_GET, require_POST
 from certificates.desk.services import DeskAnswer, certificate_sha256, digest_of
 from certificates.signing import SEAL_FIELD
 from portal.errors import DomainError
-from remote_signing.desk import desk_credential
+from remote_signing.desk import desk_credential, desk_sim
 from requests_app import services
 from requests_app.models import CertRequest
 
@@ -99,9 +99,9 @@ def prepared_response(
     """The prepared request as the signing client takes it (plus the page's own fields). A
     document signed by another party names its own seal field and signature step."""
     seal = desk.field_name == seal_field
-    # A key in the CA's HSM is used from the portal's authorisation page, not the signing
-    # client (docs/remote-signing.md, "Signing in the portal").
-    remote = desk_credential(desk) is not None
+    # A key in the CA's HSM or on a SIM PKI is used from the portal's own popup, not the
+    # signing client (docs/remote-signing.md, "Signing in the portal", "SIM PKI").
+    remote = desk_credential(desk) is not None or desk_sim(desk) is not None
     return JsonResponse(
         {
             "request_id": str(desk.pk),

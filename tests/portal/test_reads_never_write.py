@@ -231,6 +231,7 @@ ARGS = {
     "remote_signing:code_issue": lambda w: [{"credential_id": w.credential.credential_id}],
     "remote_signing:desk_authorize": lambda w: [{"desk_id": w.desk_signing.pk}],
     "remote_signing:desk_progress": lambda w: [{"desk_id": w.desk_signing.pk}],
+    "remote_signing:phone_answer": lambda w: [{"transaction_id": w.desk_signing.pk}],
     # the CSC API (POST only: a GET is refused)
     "remote_signing:csc_info": _CSC_VERSIONS,
     "remote_signing:csc_list": _CSC_VERSIONS,

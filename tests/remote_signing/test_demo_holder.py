@@ -1,5 +1,6 @@
-"""The demo's remote-signing holder (remote_signing/demo.py): `thuebao` signs with the
-documented demo PIN and a code of the published authenticator secret, as the README says."""
+"""The demo's remote-signing holders (remote_signing/demo.py): `thuebao` signs with the
+documented demo PIN and a code of the published authenticator secret, and `lanhdao.syt`'s SIM
+signs with the demo PIN, as the README says."""
 
 from base64 import b32decode
 
@@ -7,9 +8,13 @@ import pytest
 from django_otp.oath import TOTP
 
 from agencies.demo import DEMO_TOTP_SECRET, load_demo
+from certificates.models import Certificate
+from certificates.signing import seal_certificate
 from devices.services import DEMO_PIN
-from remote_signing import services
-from remote_signing.demo import demo_remote_holder
+from remote_signing import gateway, services
+from remote_signing.choices import MobileState
+from remote_signing.demo import DEMO_SIM_PHONES, demo_remote_holder, demo_sim_head
+from remote_signing.models import MobileSignature
 from tests.remote_signing.world import SHA256, digest_of
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("ca")]
@@ -32,3 +37,27 @@ def test_the_demo_holder_signs_with_the_documented_pin_and_the_published_secret(
         credential=credential, token=token, hashes=hashes, hash_algorithm=SHA256, by=holder
     )) == 1  # fmt: skip
     assert demo_remote_holder() == credential  # seeded once
+
+
+def test_the_demo_sim_head_signs_on_the_phone_with_the_demo_pin(settings):
+    settings.PORTAL_SUBSCRIBER_KEY_STORE = "token"  # as `make run` has it
+    load_demo()
+    head = demo_sim_head()
+    trans_id = gateway.mss_signature(
+        {"MSS_SignatureReq": {
+            "AP_Info": {"AP_ID": settings.MSS_AP_ID, "AP_TransID": "demo-1"},
+            "MobileUser": {"MSISDN": DEMO_SIM_PHONES[0]},
+            "DataToBeSigned": {"Encoding": "base64", "Data": digest_of("Công văn trình diễn")},
+            "DataToBeDisplayed": {"Data": "Ký Công văn trình diễn"},
+            "SignatureProfile": {"mssURI": "urn:oid:" + SHA256},
+        }},
+        ap_id=settings.MSS_AP_ID,
+    )["MSS_SignatureResp"]["MSSP_TransID"]  # fmt: skip
+
+    gateway.sim_sign(transaction_id=trans_id, pin=DEMO_PIN, by=head.user)
+
+    assert head.user.username == "lanhdao.syt"
+    assert MobileSignature.objects.get(pk=trans_id).state == MobileState.SIGNED
+    assert seal_certificate(head.organization).device.holder == head
+    assert demo_sim_head() == head  # seeded once
+    assert Certificate.objects.filter(device__holder=head).count() == 2

@@ -121,3 +121,33 @@ def remote_head(cast) -> tuple[Holder, Holder]:
 @pytest.fixture
 def holder(cast):
     return activated(cast)
+
+
+class SimHolder:
+    """A SIM PKI holder (docs/remote-signing.md, "SIM PKI"): their certificate's key on the
+    SIM (a SoftHSM2 token personalised by the CA) and the SIM's PIN from its envelope."""
+
+    def __init__(self, user, device, certificate, pin: str):
+        self.user, self.device, self.certificate, self.pin = user, device, certificate, pin
+
+
+def sim_holder(cast, settings, person=None, *, phone="0912345678", seal=False) -> SimHolder:
+    """`person` (agency A's subscriber by default) with a certificate issued onto a SIM PKI
+    of number `phone` (the token store on, as in production); with `seal`, agency A's seal."""
+    from devices.choices import Carrier
+    from devices.services import device_token_pin_reveal
+
+    settings.PORTAL_SUBSCRIBER_KEY_STORE = "token"
+    person = person or cast.subscriber
+    device = device_deliver_for_certificate(
+        kind=DeviceKind.SIM_PKI, agency=cast.agency_a, holder=person, by=cast.ca_operator,
+        sim={"iccid": "8984" + phone[1:] + "000001", "phone": phone,
+             "carrier": Carrier.VIETTEL},
+    )  # fmt: skip
+    certificate = certificate_issue(
+        subject_kind=SubjectKind.ORGANIZATION if seal else SubjectKind.PERSON,
+        agency=cast.agency_a, person=None if seal else person, device=device,
+        by=cast.ca_operator,
+    )  # fmt: skip
+    pin = device_token_pin_reveal(device=device, by=cast.ca_operator)
+    return SimHolder(person.user, device, certificate, pin)
