@@ -51,6 +51,8 @@ from pathlib import Path
 from _setup import ROOT, configure, throwaway_database  # noqa: E402 - bench/ is on the path
 
 configure()
+from tests.remote_signing.authenticator import Authenticator  # noqa: E402 - no Django in it
+
 # The run's own token store, set before the portal loads the PKCS#11 module; gunicorn's
 # workers inherit it and find the keys made here.
 TOKENS = Path(tempfile.mkdtemp(prefix="bench-remote-signing-"))
@@ -69,23 +71,12 @@ RSA = "1.2.840.113549.1.1.1"
 BIN = Path(sys.executable).parent
 
 
-class Holder:
+class Holder(Authenticator):
     """One holder's client application: their token, credential, PIN and authenticator."""
 
     def __init__(self, url: str, token: str, credential_id: str, secret: str):
-        from django_otp.oath import TOTP
-
+        super().__init__(secret)
         self.url, self.token, self.credential_id = url, token, credential_id
-        self.totp = TOTP(base64.b32decode(secret))
-        self.step_used = -1
-
-    def code(self) -> str:
-        """The authenticator's code now, or the next step's once this one is used."""
-        self.totp.time = None
-        if self.totp.t() <= self.step_used:
-            self.totp.time = (self.step_used + 1) * 30
-        self.step_used = self.totp.t()
-        return f"{self.totp.token():06d}"
 
     def post(self, method: str, body: dict) -> dict:
         request = urllib.request.Request(

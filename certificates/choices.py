@@ -150,11 +150,15 @@ class SigningEventKind(models.TextChoices):
     VERIFIED = "verified", _("Kiểm tra chữ ký")
     OCSP = "ocsp", _("Tra cứu OCSP")
     TSA = "tsa", _("Cấp dấu thời gian")
+    # A signature made with a key in the CA's HSM for a signing application through the CSC
+    # API (docs/remote-signing.md): the portal's own documents signed that way are SIGNED.
+    REMOTE = "remote", _("Ký số tập trung (ứng dụng ngoài cổng)")
 
 
-# The kinds that are a signature made by the certificate's key (at the portal, or at the
-# signer's desk and uploaded): what "signing" and "using a certificate" mean to the monitor.
-SIGNATURE_KINDS = (SigningEventKind.SIGNED, SigningEventKind.UPLOADED)
+# The kinds that are a signature made by the certificate's key (at the portal, at the signer's
+# desk and uploaded, or in the CA's HSM for an application): what "signing" and "using a
+# certificate" mean to the monitor.
+SIGNATURE_KINDS = (SigningEventKind.SIGNED, SigningEventKind.UPLOADED, SigningEventKind.REMOTE)
 
 
 class IssuerKind(models.TextChoices):

@@ -465,6 +465,22 @@ class RegisteredRevocation(models.Model):
         return f"{self.letter_number} ({self.letter_date:%d/%m/%Y})"
 
 
+class UnaccountedKey(models.Model):
+    """A key in the CA's remote-signing slot that the registry did not account for when the
+    sweep saw it (docs/remote-signing.md, "Nothing half done"): kept until the next sweep finds
+    it accounted for, or destroys it after REMOTE_SIGNING_ORPHAN_HOURS."""
+
+    credential_id = models.CharField(_("định danh khóa"), max_length=32, unique=True)
+    seen_at = models.DateTimeField(_("thấy lần đầu lúc"))
+
+    class Meta:
+        verbose_name = _("khóa không có trong sổ")
+        verbose_name_plural = _("khóa không có trong sổ")
+
+    def __str__(self) -> str:
+        return f"{self.credential_id} ({self.seen_at:%d/%m/%Y %H:%M})"
+
+
 class SigningEvent(models.Model):
     """One signature the portal saw, or one question about a certificate it answered: a
     signature made at the portal, a signed file uploaded, a signature verified, an OCSP answer

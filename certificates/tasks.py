@@ -63,3 +63,10 @@ def desk_signing_sweep_task() -> int:
     """Beat: expire desk signing requests past their deadline and empty old PDF bytes
     (certificates/desk/services.py); idempotent, takes rows under skip-locked locks."""
     return desk_signing_sweep()
+
+
+@shared_task(name="certificates.tasks.remote_keys_sweep_task")
+def remote_keys_sweep_task() -> int:
+    """Beat: destroy the remote-signing slot's keys the registry does not account for
+    (certificates/services/remote_sweep.py); safe to run twice at once."""
+    return len(services.remote_keys_sweep().destroyed)

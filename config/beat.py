@@ -25,6 +25,12 @@ def beat_schedule(*, audit_checkpoint_minutes: int) -> dict:
             "task": "requests_app.tasks.letters_archive_due_task",
             "schedule": 60 * 60,
         },
+        # Keys in the remote-signing slot the registry does not account for
+        # (docs/remote-signing.md, "Nothing half done").
+        "certificates-remote-keys-sweep": {
+            "task": "certificates.tasks.remote_keys_sweep_task",
+            "schedule": 60 * 60,
+        },
         # Desk signing requests nobody answered (docs/ca.md, "Signing at the signer's desk").
         "certificates-desk-signing-sweep": {
             "task": "certificates.tasks.desk_signing_sweep_task",

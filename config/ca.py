@@ -36,6 +36,9 @@ REMOTE_SIGNING_MAX_HASHES = env_int("REMOTE_SIGNING_MAX_HASHES", 100)
 REMOTE_SIGNING_SIM_PIN_TRIES = env_int("REMOTE_SIGNING_SIM_PIN_TRIES", 3)
 REMOTE_SIGNING_SIM_SECONDS = env_int("REMOTE_SIGNING_SIM_SECONDS", 180)
 MSS_AP_ID = env_str("MSS_AP_ID", "http://cts-chuyen-dung.gov.vn/cong-thong-tin")
+# The sweep of the remote-signing slot (docs/remote-signing.md, "Nothing half done"): a key the
+# registry does not know is destroyed once unknown this many hours.
+REMOTE_SIGNING_ORPHAN_HOURS = env_int("REMOTE_SIGNING_ORPHAN_HOURS", 24)
 CA_KEY_PASSPHRASE = env_str("CA_KEY_PASSPHRASE", "")
 CA_DEVICE_KEY_PASSPHRASE = env_str("CA_DEVICE_KEY_PASSPHRASE", "")
 CA_ALLOW_DEV_PASSPHRASE = env_bool("CA_ALLOW_DEV_PASSPHRASE", DEBUG)

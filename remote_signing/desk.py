@@ -76,18 +76,25 @@ def _through_the_gateway(call, message: dict) -> dict:
     return json.loads(json.dumps(answer))
 
 
+def _addressed(desk_signing: DeskSigning) -> dict:
+    """Who asks whom: the portal as provider, its transaction the desk request's id."""
+    return {
+        "AP_Info": {
+            "AP_ID": settings.MSS_AP_ID,
+            "AP_TransID": str(desk_signing.pk),
+            "Instant": timezone.now().isoformat(),
+        },
+        "MSSP_Info": {"MSSP_ID": {"URI": gateway.MSSP_URI}},
+    }
+
+
 def desk_mobile_request(desk_signing: DeskSigning, device: Device, short_hash: str) -> dict:
     """The MSS_SignatureReq asking the SIM to sign the request's digest."""
     return {
         "MSS_SignatureReq": {
             "MajorVersion": "1",
             "MinorVersion": "1",
-            "AP_Info": {
-                "AP_ID": settings.MSS_AP_ID,
-                "AP_TransID": str(desk_signing.pk),
-                "Instant": timezone.now().isoformat(),
-            },
-            "MSSP_Info": {"MSSP_ID": {"URI": gateway.MSSP_URI}},
+            **_addressed(desk_signing),
             "MobileUser": {"MSISDN": device.phone},
             "DataToBeSigned": {
                 "MimeType": "application/octet-stream",
@@ -125,12 +132,7 @@ def desk_mobile_status(desk_signing: DeskSigning) -> dict | None:
             "MSS_StatusReq": {
                 "MajorVersion": "1",
                 "MinorVersion": "1",
-                "AP_Info": {
-                    "AP_ID": settings.MSS_AP_ID,
-                    "AP_TransID": str(desk_signing.pk),
-                    "Instant": timezone.now().isoformat(),
-                },
-                "MSSP_Info": {"MSSP_ID": {"URI": gateway.MSSP_URI}},
+                **_addressed(desk_signing),
                 "MSSP_TransID": sent,
             }
         },

@@ -388,16 +388,19 @@ def _wrong_pin(found: MobileSignature, card: SimCard, now, by) -> RemoteSigningR
 
 def sim_cancel(*, transaction_id, by) -> None:
     """The holder refuses the request on the phone (the provider hears 401 USER_CANCEL)."""
-    with transaction.atomic():
-        found, card = _locked_request(transaction_id, by)
-        now = timezone.now()
-        if _expired(found, now):
-            return
-        found.state, found.answered_at = M.CANCELLED, now
-        found.save(update_fields=["state", "answered_at"])
-        audit_record(
-            actor=by,
-            action="mobile_signature.cancel",
-            obj=card.device,
-            after={"transaction": str(found.pk), "ap_trans_id": found.ap_trans_id},
-        )
+    try:
+        with transaction.atomic():
+            found, card = _locked_request(transaction_id, by)
+            now = timezone.now()
+            if _expired(found, now):
+                return
+            found.state, found.answered_at = M.CANCELLED, now
+            found.save(update_fields=["state", "answered_at"])
+            audit_record(
+                actor=by,
+                action="mobile_signature.cancel",
+                obj=card.device,
+                after={"transaction": str(found.pk), "ap_trans_id": found.ap_trans_id},
+            )
+    except RemoteSigningRefused as error:
+        raise _refused(error, device=None, by=by, transaction=str(transaction_id)) from None

@@ -23,10 +23,11 @@ from django.utils.translation import gettext as _
 from django_otp.oath import TOTP
 
 from certificates.backends import get_backend
-from certificates.choices import CertStatus
+from certificates.choices import CertStatus, SigningEventKind
 from certificates.desk.models import DeskSigning
 from certificates.exceptions import CertificateError
 from certificates.models import Certificate
+from certificates.services import signing_events_record_bulk
 from devices.choices import CredentialState
 from devices.models import RemoteCredential
 from portal.audit import audit_record
@@ -327,12 +328,14 @@ def signature_authorize(
 
 
 def hashes_sign(
-    *, credential: RemoteCredential, token: str, hashes, hash_algorithm: str, by
+    *, credential: RemoteCredential, token: str, hashes, hash_algorithm: str, by, monitor=True
 ) -> list[bytes]:
     """Sign `hashes` in the CA's HSM under the holder's authorisation `token`: they must be
     exactly the hashes it covers, it must be unused and unexpired, and the credential still
     its holder's, active, with a valid certificate. The authorisation is used up by the
-    signature; returns the signatures in the order of `hashes`."""
+    signature; returns the signatures in the order of `hashes`. Each signature reaches the
+    signing monitor as a `remote` event, unless `monitor` is off (a portal document, whose
+    own completion records it as signed at the portal)."""
     details = {"hashes": len(hashes) if isinstance(hashes, list | tuple) else 0}
     try:
         digests = rules.decoded_hashes(hashes, hash_algorithm)
@@ -354,7 +357,7 @@ def hashes_sign(
             rules.require_same_hashes(
                 authorization.hashes, authorization.hash_algorithm, digests, hash_algorithm
             )
-            _valid_certificate(control, now)
+            certificate = _valid_certificate(control, now)
             try:
                 signatures = get_backend().remote_hashes_sign(
                     credential_id=credential.credential_id,
@@ -372,6 +375,13 @@ def hashes_sign(
             authorization.save(update_fields=["used_at", "signatures"])
             control.last_used_at = now
             control.save(update_fields=["last_used_at"])
+            if monitor:
+                signing_events_record_bulk(
+                    events=[
+                        {"kind": SigningEventKind.REMOTE, "certificate": certificate, "at": now}
+                        for _signature in signatures
+                    ]
+                )
             audit_record(
                 actor=by,
                 action="remote_signature.sign",
@@ -445,8 +455,9 @@ def desk_digest_sign(*, desk_signing_id, pin: str, otp: str, by) -> RemoteAnswer
         credential=credential, hashes=hashes, hash_algorithm=rules.SHA256, pin=pin, otp=otp, by=by
     )
     [signature] = hashes_sign(
-        credential=credential, token=token, hashes=hashes, hash_algorithm=rules.SHA256, by=by
-    )
+        credential=credential, token=token, hashes=hashes, hash_algorithm=rules.SHA256, by=by,
+        monitor=False,
+    )  # fmt: skip
     return RemoteAnswer(
         desk_signing_id=str(desk_signing.pk),
         signature=signature,

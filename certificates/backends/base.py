@@ -202,6 +202,12 @@ class CABackend(abc.ABC):
             _("CA này không cung cấp ký số tập trung qua cổng."), code="unsupported"
         )
 
+    def remote_key_ids(self) -> list[str]:
+        """The credential ids of every remote-signing key the CA's HSM holds."""
+        raise CertificateError(
+            _("CA này không cung cấp ký số tập trung qua cổng."), code="unsupported"
+        )
+
     def remote_pin_mac(self, *, data: bytes) -> bytes:
         """HMAC-SHA256 of `data` with a key that never leaves the CA's HSM: the check of a
         remote-signing credential's PIN (docs/remote-signing.md, "Sole control")."""

@@ -128,6 +128,15 @@ def remote_hashes_sign(
         raise _unavailable(error) from error
 
 
+def remote_key_ids() -> list[str]:
+    """The credential ids (hex) of every private key in the slot."""
+    try:
+        session = pkcs11.shared_session(slot_serial(), user_pin=slot_pin())
+        return [key_id.hex() for key_id in pkcs11.key_ids(session)]
+    except pkcs11.TokenError as error:
+        raise _unavailable(error) from error
+
+
 def remote_pin_mac(*, data: bytes) -> bytes:
     """HMAC-SHA256 of `data` keyed by the slot's PIN key, which never leaves the HSM: the
     signing PIN's check (docs/remote-signing.md, "Sole control"). A slot made before the

@@ -534,6 +534,9 @@ class SimulatedCABackend(CABackend):
             hash_name=hash_name,
         )
 
+    def remote_key_ids(self) -> list[str]:
+        return remote_keys.remote_key_ids()
+
     def remote_pin_mac(self, *, data: bytes) -> bytes:
         return remote_keys.remote_pin_mac(data=data)
 

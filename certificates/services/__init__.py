@@ -40,6 +40,7 @@ from certificates.services.registered import (
     revocation_refuse_held,
     revocation_rule_agency,
 )
+from certificates.services.remote_sweep import remote_keys_sweep
 from certificates.services.revocation import (
     RevocationOutcome,
     certificate_expire_due,
@@ -84,6 +85,7 @@ __all__ = [
     "document_archive_extend",
     "device_key_pool_fill",
     "ocsp_respond",
+    "remote_keys_sweep",
     "signing_event_record",
     "signing_events_record_bulk",
     "signing_events_record_pair",

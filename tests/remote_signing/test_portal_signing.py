@@ -75,6 +75,8 @@ def test_the_head_signs_and_seals_a_letter_from_the_hsm_and_pdfsig_reports_both_
     ).values_list("serial", flat=True)
     assert sorted(signed) == sorted([desk.certificate.serial, sealing.certificate.serial])
     assert AuditEvent.objects.filter(action="remote_signature.sign").count() == 2
+    # signed at the portal, counted once: no `remote` event beside the `signed` ones
+    assert not SigningEvent.objects.filter(kind=SigningEventKind.REMOTE).exists()
 
 
 def test_the_letter_page_is_told_to_use_the_authorisation_page(client, cast):

@@ -15,28 +15,14 @@ from remote_signing.desk import desk_answer
 from remote_signing.models import MobileSignature
 from requests_app import services
 from requests_app.choices import Status
-from tests import factories as f
 from tests.certificates.pdf_tools import pdfsig_sections
 from tests.helpers import sign_in
-from tests.remote_signing.world import sim_holder
+from tests.remote_signing.world import sim_head
 from tests.requests_app.signed_letters import issued_external
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("ca")]
 
 VALID = "Signature Validation: Signature is Valid."
-
-
-def sim_head(cast, settings):
-    """Agency A's head (head_a) with their personal certificate and the agency's seal each
-    on a SIM PKI of their own."""
-    head = f.PersonFactory(
-        organization=cast.agency_a, user=cast.head_a, full_name="Lê Văn Bình",
-        position="Giám đốc",
-    )  # fmt: skip
-    return (
-        sim_holder(cast, settings, head, phone="0912000001"),
-        sim_holder(cast, settings, head, phone="0912000002", seal=True),
-    )
 
 
 def signed_on_the_phone(desk, holder) -> DeskAnswer:

@@ -198,7 +198,7 @@ def test_only_the_sims_holder_answers(cast, settings):
     )
     assert refused(lambda: gateway.sim_cancel(transaction_id=trans_id, by=someone)) == "not_holder"
     assert code(status_of(trans_id)) == 504
-    assert AuditEvent.objects.filter(action="mobile_signature.refused").count() == 1
+    assert AuditEvent.objects.filter(action="mobile_signature.refused").count() == 2
 
 
 def test_the_sims_pin_blocks_at_the_settings_wrong_tries_in_a_row(cast, settings):

@@ -12,7 +12,8 @@ import pytest
 from django.utils import timezone
 
 from certificates.backends import remote_keys
-from certificates.choices import RevocationReason
+from certificates.choices import SIGNATURE_KINDS, RevocationReason, SigningEventKind
+from certificates.models import SigningEvent
 from certificates.services import certificate_revoke
 from portal.models import AuditEvent
 from remote_signing import services
@@ -333,3 +334,26 @@ def test_a_credential_whose_certificate_expired_signs_nothing(holder):
     holder.credential.device.certificates.update(not_after=timezone.now())
 
     assert _refused(lambda: holder.sign(token, digest)) == "certificate_invalid"
+
+
+# --- the signing monitor ---------------------------------------------------------------------
+def test_each_signature_for_an_application_reaches_the_monitor_as_remote(holder):
+    hashes = [digest_of("một"), digest_of("hai")]
+
+    holder.sign(holder.authorize(hashes), hashes)
+
+    events = SigningEvent.objects.filter(kind=SigningEventKind.REMOTE)
+    assert events.count() == 2
+    certificate = holder.credential.device.certificates.get()
+    assert {(e.certificate_id, e.agency_id) for e in events} == {
+        (certificate.pk, certificate.agency_id)
+    }
+    assert SigningEventKind.REMOTE in SIGNATURE_KINDS  # counted as signing by the monitor
+
+
+def test_a_refused_signature_reaches_no_monitor(holder):
+    token = holder.authorize([digest_of("a")])
+
+    _refused(lambda: holder.sign(token, [digest_of("b")]))
+
+    assert not SigningEvent.objects.exists()

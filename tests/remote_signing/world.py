@@ -9,15 +9,15 @@ from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives import serialization
-from django_otp.oath import TOTP
 
 from certificates.choices import SubjectKind
 from certificates.services import certificate_issue
-from devices.choices import DeviceKind
+from devices.choices import Carrier, DeviceKind
 from devices.models import RemoteCredential
-from devices.services import device_deliver_for_certificate
+from devices.services import device_deliver_for_certificate, device_token_pin_reveal
 from remote_signing import services
 from tests import factories as f
+from tests.remote_signing.authenticator import Authenticator
 
 SHA256 = "2.16.840.1.101.3.4.2.1"
 PIN = "246810"
@@ -68,22 +68,13 @@ def openssl_verifies(public_key_der: bytes, digest_b64: str, signature: bytes, f
     return checked.returncode == 0 and "Signature Verified Successfully" in checked.stdout
 
 
-class Holder:
+class Holder(Authenticator):
     """The holder at their phone: the authenticator app bound at activation."""
 
     def __init__(self, user, credential, secret: str):
+        super().__init__(secret)
         self.user = user
         self.credential = credential
-        self.totp = TOTP(base64.b32decode(secret))
-        self.step_used = -1
-
-    def code(self) -> str:
-        """The app's code now, or the next step's once this one is used (a code is good once)."""
-        self.totp.time = None
-        if self.totp.t() <= self.step_used:
-            self.totp.time = (self.step_used + 1) * 30
-        self.step_used = self.totp.t()
-        return f"{self.totp.token():06d}"
 
     def authorize(self, hashes, *, pin=PIN, otp=None, algorithm=SHA256) -> str:
         return services.signature_authorize(
@@ -134,9 +125,6 @@ class SimHolder:
 def sim_holder(cast, settings, person=None, *, phone="0912345678", seal=False) -> SimHolder:
     """`person` (agency A's subscriber by default) with a certificate issued onto a SIM PKI
     of number `phone` (the token store on, as in production); with `seal`, agency A's seal."""
-    from devices.choices import Carrier
-    from devices.services import device_token_pin_reveal
-
     settings.PORTAL_SUBSCRIBER_KEY_STORE = "token"
     person = person or cast.subscriber
     device = device_deliver_for_certificate(
@@ -151,3 +139,16 @@ def sim_holder(cast, settings, person=None, *, phone="0912345678", seal=False) -
     )  # fmt: skip
     pin = device_token_pin_reveal(device=device, by=cast.ca_operator)
     return SimHolder(person.user, device, certificate, pin)
+
+
+def sim_head(cast, settings):
+    """Agency A's head (head_a) with their personal certificate and the agency's seal each
+    on a SIM PKI of their own."""
+    head = f.PersonFactory(
+        organization=cast.agency_a, user=cast.head_a, full_name="Lê Văn Bình",
+        position="Giám đốc",
+    )  # fmt: skip
+    return (
+        sim_holder(cast, settings, head, phone="0912000001"),
+        sim_holder(cast, settings, head, phone="0912000002", seal=True),
+    )
