@@ -152,6 +152,24 @@ def _locked_card(device: Device) -> SimCard:
     return SimCard.objects.select_for_update().get(device=device)
 
 
+def _blocked(card: SimCard) -> bool:
+    """Whether the SIM's PIN is blocked, on the locked row. A new PIN set since the block (the
+    recovery of a locked device, Mẫu 06: the CA's security officer sets it, sealed for the
+    handover) unblocks it and starts the count again."""
+    if card.blocked_at is None:
+        return False
+    pin_set_at = (
+        DeviceToken.objects.filter(device_id=card.device_id)
+        .values_list("pin_set_at", flat=True)
+        .first()
+    )
+    if pin_set_at is None or pin_set_at <= card.blocked_at:
+        return True
+    card.blocked_at, card.failed_pins = None, 0
+    card.save(update_fields=["blocked_at", "failed_pins"])
+    return False
+
+
 def mss_signature(message: dict, *, ap_id: str) -> dict:
     """MSS_SignatureReq → MSS_SignatureResp: the request kept for the holder's phone
     (status 100 and its MSSP_TransID) or the reason it is not. `ap_id` is the provider the
@@ -198,7 +216,7 @@ def _signature_kept(ap_id, trans_id, number, algorithm, digest, display) -> Mobi
     try:
         with transaction.atomic():
             card = _locked_card(device)
-            if card.blocked_at is not None:
+            if _blocked(card):
                 raise Fault(402, _("SIM đã bị khóa mã PIN: đề nghị mở khóa (Mẫu 06)."))
             kept = MobileSignature.objects.create(
                 sim=card, ap_id=ap_id, ap_trans_id=trans_id, hash_algorithm=algorithm,
@@ -325,7 +343,7 @@ def sim_sign(*, transaction_id, pin: str, by) -> None:
                 failure = RemoteSigningRefused(
                     _("Yêu cầu ký đã hết hạn: hãy bấm Ký lại trên trang văn bản."), code="expired"
                 )
-            elif card.blocked_at is not None:
+            elif _blocked(card):
                 raise RemoteSigningRefused(
                     _("SIM đã bị khóa mã PIN: đề nghị mở khóa (Mẫu 06)."), code="pin_blocked"
                 )

@@ -13,6 +13,7 @@ from django.conf import settings as django_settings
 from django.urls import reverse
 from django.utils import timezone
 
+from devices.services import device_token_pin_reset, device_token_pin_reveal
 from portal.models import AuditEvent
 from remote_signing import gateway
 from remote_signing.choices import MobileState
@@ -233,3 +234,23 @@ def test_a_right_pin_clears_the_count_of_wrong_ones(cast, settings):
     refused(lambda: gateway.sim_sign(transaction_id=second, pin=wrong, by=holder.user))
 
     assert code(status_of(second)) == 504  # one wrong since the right one: not blocked
+
+
+def test_a_new_pin_from_the_recovery_unblocks_the_sim(cast, settings):
+    settings.REMOTE_SIGNING_SIM_PIN_TRIES = 1
+    holder = sim_holder(cast, settings)
+    wrong = "0" * len(holder.pin) if holder.pin != "0" * len(holder.pin) else "1" * len(holder.pin)
+    blocked = ask(digest_of("a"))["MSSP_TransID"]
+    refused(lambda: gateway.sim_sign(transaction_id=blocked, pin=wrong, by=holder.user))
+    assert code(ask(digest_of("b"), trans="AP-2")) == 402
+
+    # Mẫu 06: the CA's security officer sets a new PIN, sealed for the handover
+    device_token_pin_reset(device=holder.device, by=cast.ca_operator)
+    pin = device_token_pin_reveal(device=holder.device, by=cast.ca_operator)
+    again = ask(digest_of("c"), trans="AP-3")
+    assert code(again) == 100
+    gateway.sim_sign(transaction_id=again["MSSP_TransID"], pin=pin, by=holder.user)
+
+    assert code(status_of(again["MSSP_TransID"])) == 500
+    card = SimCard.objects.get(device=holder.device)
+    assert card.blocked_at is None and card.failed_pins == 0
