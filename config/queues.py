@@ -53,6 +53,7 @@ _BY_QUEUE = {
         "certificates.tasks.renewal_ladder_sweep_task",
         "certificates.tasks.device_key_pool_fill_task",
         "certificates.tasks.desk_signing_sweep_task",
+        "certificates.tasks.remote_keys_sweep_task",
         "dashboard.tasks.certificate_event_months_tally_task",
         "dashboard.tasks.signing_monitor_roll_up_task",
         "dashboard.tasks.idle_certificates_refresh_task",

@@ -95,6 +95,8 @@ def _text(part: dict, name: str, longest: int) -> str:
         raise Fault(102, _("Thiếu “%(name)s”.") % {"name": name})
     if len(value) > longest:
         raise Fault(101, _("“%(name)s” quá dài.") % {"name": name})
+    if "\x00" in value:
+        raise Fault(101, _("“%(name)s” có ký tự không hợp lệ.") % {"name": name})
     return value.strip()
 
 
@@ -135,16 +137,17 @@ def _digest(request: dict, algorithm: str) -> str:
 
 
 def _sim(number: str) -> Device:
-    device = (
-        Device.objects.filter(kind=DeviceKind.SIM_PKI, phone_index=blind_index(number))
-        .select_related("holder")
-        .first()
-    )
-    if device is None:
+    """The SIM with this number whose key is on it. A number moved to a new SIM leaves the old
+    one's token wiped or retired; two SIMs with keys on one number are refused, not guessed."""
+    found = Device.objects.filter(kind=DeviceKind.SIM_PKI, phone_index=blind_index(number))
+    if not found.exists():
         raise Fault(105, _("Số điện thoại này không có SIM ký số."))
-    if not DeviceToken.objects.filter(device=device, state=TokenState.PERSONALISED).exists():
+    keyed = list(found.filter(token__state=TokenState.PERSONALISED)[:2])
+    if not keyed:
         raise Fault(404, _("SIM này chưa có khóa ký số."))
-    return device
+    if len(keyed) > 1:
+        raise Fault(101, _("Số điện thoại này có hơn một SIM ký số: đề nghị nhà mạng kiểm tra."))
+    return keyed[0]
 
 
 def _locked_card(device: Device) -> SimCard:
@@ -153,21 +156,18 @@ def _locked_card(device: Device) -> SimCard:
 
 
 def _blocked(card: SimCard) -> bool:
-    """Whether the SIM's PIN is blocked, on the locked row. A new PIN set since the block (the
-    recovery of a locked device, Mẫu 06: the CA's security officer sets it, sealed for the
-    handover) unblocks it and starts the count again."""
-    if card.blocked_at is None:
-        return False
+    """Whether the SIM's PIN is blocked, on the locked row. The count and the block are about
+    one PIN: a new one set since (the recovery of a locked device, Mẫu 06: the CA's security
+    officer sets it, sealed for the handover) starts them again."""
     pin_set_at = (
         DeviceToken.objects.filter(device_id=card.device_id)
         .values_list("pin_set_at", flat=True)
         .first()
     )
-    if pin_set_at is None or pin_set_at <= card.blocked_at:
-        return True
-    card.blocked_at, card.failed_pins = None, 0
-    card.save(update_fields=["blocked_at", "failed_pins"])
-    return False
+    if card.pin_set_at != pin_set_at:
+        card.pin_set_at, card.failed_pins, card.blocked_at = pin_set_at, 0, None
+        card.save(update_fields=["pin_set_at", "failed_pins", "blocked_at"])
+    return card.blocked_at is not None
 
 
 def mss_signature(message: dict, *, ap_id: str) -> dict:
@@ -194,6 +194,13 @@ def mss_signature(message: dict, *, ap_id: str) -> dict:
         display = _text(_part(request, "DataToBeDisplayed"), "Data", DISPLAY_LENGTH)
         found = _signature_kept(ap_id, trans_id, number, algorithm, digest, display)
     except Fault as fault:
+        with transaction.atomic():
+            audit_record(
+                actor=None,
+                action="mobile_signature.refused",
+                after={"status": fault.code, "ap_id": str(ap_id)[:128]},
+                reason=fault.detail,
+            )
         return {"MSS_SignatureResp": {**answer, "Status": _status(fault.code, fault.detail)}}
     return {
         "MSS_SignatureResp": {
@@ -316,7 +323,9 @@ def _expired(found: MobileSignature, now) -> bool:
 def _sim_signs(device: Device, pin: str, digest: bytes, hash_name: str) -> bytes:
     """The SIM's signature of the digest, with the PIN typed on the phone: PKCS#1 v1.5 for
     RSA, DER ECDSA for EC. A wrong PIN raises `pkcs11.TokenError` pin_incorrect."""
-    token = DeviceToken.objects.get(device=device)
+    token = DeviceToken.objects.filter(device=device, state=TokenState.PERSONALISED).first()
+    if token is None:
+        raise pkcs11.TokenError("key_missing", "the SIM's token is no longer personalised")
     public = serialization.load_der_public_key(bytes(token.public_key_der))
     algorithm = Prehashed(_HASHES[hash_name]())
     with pkcs11.session(token.serial, user_pin=pin) as session:
@@ -406,19 +415,25 @@ def _wrong_pin(found: MobileSignature, card: SimCard, now, by) -> RemoteSigningR
 
 def sim_cancel(*, transaction_id, by) -> None:
     """The holder refuses the request on the phone (the provider hears 401 USER_CANCEL)."""
+    failure = None
+    device = None
     try:
         with transaction.atomic():
             found, card = _locked_request(transaction_id, by)
+            device = card.device
             now = timezone.now()
             if _expired(found, now):
-                return
-            found.state, found.answered_at = M.CANCELLED, now
-            found.save(update_fields=["state", "answered_at"])
-            audit_record(
-                actor=by,
-                action="mobile_signature.cancel",
-                obj=card.device,
-                after={"transaction": str(found.pk), "ap_trans_id": found.ap_trans_id},
-            )
+                failure = RemoteSigningRefused(_("Yêu cầu ký đã hết hạn."), code="expired")
+            else:
+                found.state, found.answered_at = M.CANCELLED, now
+                found.save(update_fields=["state", "answered_at"])
+                audit_record(
+                    actor=by,
+                    action="mobile_signature.cancel",
+                    obj=device,
+                    after={"transaction": str(found.pk), "ap_trans_id": found.ap_trans_id},
+                )
     except RemoteSigningRefused as error:
-        raise _refused(error, device=None, by=by, transaction=str(transaction_id)) from None
+        raise _refused(error, device=device, by=by, transaction=str(transaction_id)) from None
+    if failure is not None:
+        raise _refused(failure, device=device, by=by, transaction=str(transaction_id))

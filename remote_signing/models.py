@@ -132,6 +132,9 @@ class SimCard(models.Model):
     )  # fmt: skip
     failed_pins = models.PositiveSmallIntegerField(_("số lần sai mã PIN liên tiếp"), default=0)
     blocked_at = models.DateTimeField(_("khóa mã PIN lúc"), null=True, blank=True)
+    # When the PIN the count and the block are about was set (the SIM token's `pin_set_at`):
+    # a new PIN starts them again.
+    pin_set_at = models.DateTimeField(_("mã PIN đặt lúc"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("SIM ký số")

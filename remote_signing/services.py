@@ -426,10 +426,19 @@ def desk_mobile_ask(*, desk_signing_id, short_hash: str, by) -> str:
         )
     answer = desk_mobile_send(desk_signing, device, short_hash)
     if status_code(answer) != 100:
-        raise RemoteSigningRefused(
+        refusal = RemoteSigningRefused(
             answer["Status"].get("StatusDetail") or answer["Status"]["StatusMessage"],
             code=f"mss_{answer['Status']['StatusCode']['Value']}",
         )
+        with transaction.atomic():
+            audit_record(
+                actor=by,
+                action="mobile_signature.refused",
+                obj=device,
+                after={"code": refusal.code, "desk_signing": str(desk_signing.pk)},
+                reason=refusal.message,
+            )
+        raise refusal
     return answer["MSSP_TransID"]
 
 

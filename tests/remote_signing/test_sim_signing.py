@@ -129,6 +129,8 @@ def test_a_request_is_kept_once_per_transaction_of_the_provider(cast, settings):
         ({"DataToBeSigned": {"Encoding": "UTF-8", "Data": "abc"}}, 101),
         ({"DataToBeDisplayed": {"Data": ""}}, 102),  # MISSING_PARAM
         ({"DataToBeDisplayed": {"Data": "x" * 256}}, 101),
+        ({"DataToBeDisplayed": {"Data": "Ký\x00"}}, 101),  # a NUL the database refuses
+        ({"AP_Info": {"AP_ID": django_settings.MSS_AP_ID, "AP_TransID": "A\x00"}}, 101),
         ({"MobileUser": None}, 102),
     ],
 )
@@ -144,6 +146,10 @@ def test_a_malformed_or_unknown_request_is_answered_with_its_status(
     assert code(answer) == expected and answer["Status"]["StatusDetail"]
     assert "MSSP_TransID" not in answer
     assert not MobileSignature.objects.exists()
+    refusal = AuditEvent.objects.get(action="mobile_signature.refused")
+    assert (
+        refusal.after["status"] == expected and refusal.reason == answer["Status"]["StatusDetail"]
+    )
 
 
 def test_a_status_of_an_unknown_or_another_providers_transaction_is_refused(cast, settings):
@@ -186,6 +192,10 @@ def test_an_unanswered_request_expires(cast, settings):
         == "expired"
     )
     assert MobileSignature.objects.get(pk=trans_id).state == MobileState.EXPIRED
+    late = ask(digest_of("b"), trans="AP-2")["MSSP_TransID"]
+    MobileSignature.objects.filter(pk=late).update(expires_at=timezone.now())
+    assert refused(lambda: gateway.sim_cancel(transaction_id=late, by=holder.user)) == "expired"
+    assert code(status_of(late)) == 208
 
 
 def test_only_the_sims_holder_answers(cast, settings):
@@ -254,3 +264,23 @@ def test_a_new_pin_from_the_recovery_unblocks_the_sim(cast, settings):
     assert code(status_of(again["MSSP_TransID"])) == 500
     card = SimCard.objects.get(device=holder.device)
     assert card.blocked_at is None and card.failed_pins == 0
+
+
+def test_a_new_pin_starts_the_count_of_wrong_ones_again(cast, settings):
+    settings.REMOTE_SIGNING_SIM_PIN_TRIES = 3
+    holder = sim_holder(cast, settings)
+    wrong = "0" * len(holder.pin) if holder.pin != "0" * len(holder.pin) else "1" * len(holder.pin)
+    first = ask(digest_of("a"))["MSSP_TransID"]
+    for _ in range(2):
+        refused(lambda: gateway.sim_sign(transaction_id=first, pin=wrong, by=holder.user))
+
+    device_token_pin_reset(device=holder.device, by=cast.ca_operator)
+    pin = device_token_pin_reveal(device=holder.device, by=cast.ca_operator)
+    wrong = "0" * len(pin) if pin != "0" * len(pin) else "1" * len(pin)
+
+    # one wrong with the new PIN is the first of three, not the third
+    assert (
+        refused(lambda: gateway.sim_sign(transaction_id=first, pin=wrong, by=holder.user))
+        == "invalid_pin"
+    )
+    assert SimCard.objects.get(device=holder.device).failed_pins == 1
