@@ -16,6 +16,7 @@ from playwright.sync_api import expect
 
 from portal.documents import DocumentKind
 from requests_app.choices import FormKind, Status
+from tests.browser.walks import sign_in_as_head
 from tests.certificates.pdf_tools import pdfsig_sections
 from tests.remote_signing.world import PIN, remote_head
 from tests.requests_app.signed_letters import issued_external
@@ -23,14 +24,6 @@ from tests.requests_app.signed_letters import issued_external
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 VALID = "Signature Validation: Signature is Valid."
-
-
-def sign_in_as_head(page, live_server) -> None:
-    page.goto(f"{live_server.url}/dang-nhap/")
-    page.get_by_label("Tên đăng nhập").fill("head_a")
-    page.get_by_label("Mật khẩu").fill("mat-khau-thu-nghiem")
-    page.get_by_role("button", name="Đăng nhập").click()
-    page.wait_for_url(f"{live_server.url}/")
 
 
 def authorisation_popup(page):

@@ -15,7 +15,7 @@ from playwright.sync_api import expect
 
 from portal.documents import DocumentKind
 from requests_app.choices import FormKind, Status
-from tests.browser.test_remote_signing_walk import sign_in_as_head
+from tests.browser.walks import sign_in_as_head
 from tests.certificates.pdf_tools import pdfsig_sections
 from tests.remote_signing.world import sim_head
 from tests.requests_app.signed_letters import issued_external

@@ -17,3 +17,12 @@ def approve_from_the_queue(approver: Page, approval_id: int, user) -> None:
     approver.get_by_label("Mã xác thực 6 chữ số").first.fill(totp_code(user))
     approver.get_by_role("button", name="Phê duyệt", exact=True).click()
     expect(approver.locator(".messages")).to_contain_text("Đã phê duyệt")
+
+
+def sign_in_as_head(page: Page, live_server) -> None:
+    """Agency A's head (the cast's `head_a`) signs in with the cast's password."""
+    page.goto(f"{live_server.url}/dang-nhap/")
+    page.get_by_label("Tên đăng nhập").fill("head_a")
+    page.get_by_label("Mật khẩu").fill("mat-khau-thu-nghiem")
+    page.get_by_role("button", name="Đăng nhập").click()
+    page.wait_for_url(f"{live_server.url}/")
