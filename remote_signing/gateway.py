@@ -212,11 +212,18 @@ def mss_signature(message: dict, *, ap_id: str) -> dict:
     }
 
 
-def _signature_kept(ap_id, trans_id, number, algorithm, digest, display) -> MobileSignature:
+def _earlier(ap_id, trans_id, algorithm, digest) -> MobileSignature | None:
+    """The request already made under this AP_TransID, if any; one made for another hash is
+    a fault, not an answer."""
     earlier = MobileSignature.objects.filter(ap_id=ap_id, ap_trans_id=trans_id).first()
+    if earlier is not None and (earlier.digest != digest or earlier.hash_algorithm != algorithm):
+        raise Fault(101, _("Mã giao dịch (AP_TransID) này đã dùng cho một mã băm khác."))
+    return earlier
+
+
+def _signature_kept(ap_id, trans_id, number, algorithm, digest, display) -> MobileSignature:
+    earlier = _earlier(ap_id, trans_id, algorithm, digest)
     if earlier is not None:
-        if earlier.digest != digest or earlier.hash_algorithm != algorithm:
-            raise Fault(101, _("Mã giao dịch (AP_TransID) này đã dùng cho một mã băm khác."))
         return earlier
     device = _sim(number)
     now = timezone.now()
@@ -238,7 +245,7 @@ def _signature_kept(ap_id, trans_id, number, algorithm, digest, display) -> Mobi
             )
             return kept
     except IntegrityError:  # the same transaction asked twice at once: the first is kept
-        return _signature_kept(ap_id, trans_id, number, algorithm, digest, display)
+        return _earlier(ap_id, trans_id, algorithm, digest)
 
 
 def sent_for(ap_id: str, ap_trans_id: str) -> str | None:
@@ -337,10 +344,10 @@ def _sim_signs(device: Device, pin: str, digest: bytes, hash_name: str) -> bytes
         return key.sign(digest, padding.PKCS1v15(), algorithm)
 
 
-def sim_sign(*, transaction_id, pin: str, by) -> None:
-    """The holder signs on the phone: the SIM signs the request's hash with the PIN typed. A
-    wrong PIN is counted on the SIM; the REMOTE_SIGNING_SIM_PIN_TRIES-th in a row blocks it
-    (the request then answers 402)."""
+def _answer(transaction_id, by, act, expired: str) -> None:
+    """The frame of every answer on the phone: the request and its SIM locked, an expired
+    request closed (committed) and refused, `act(found, card, now)` otherwise; its refusal, or
+    the one it returns to be raised after its changes are committed, is audited."""
     failure = None
     device = None
     try:
@@ -349,42 +356,50 @@ def sim_sign(*, transaction_id, pin: str, by) -> None:
             device = card.device
             now = timezone.now()
             if _expired(found, now):
-                failure = RemoteSigningRefused(
-                    _("Yêu cầu ký đã hết hạn: hãy bấm Ký lại trên trang văn bản."), code="expired"
-                )
-            elif _blocked(card):
-                raise RemoteSigningRefused(
-                    _("SIM đã bị khóa mã PIN: đề nghị mở khóa (Mẫu 06)."), code="pin_blocked"
-                )
+                failure = RemoteSigningRefused(expired, code="expired")
             else:
-                try:
-                    signature = _sim_signs(
-                        device, str(pin), base64.b64decode(found.digest),
-                        rules.HASH_ALGORITHMS[found.hash_algorithm][0],
-                    )  # fmt: skip
-                except pkcs11.TokenError as error:
-                    if error.code != "pin_incorrect":
-                        raise RemoteSigningRefused(
-                            _("SIM không ký được (%(code)s).") % {"code": error.code},
-                            code="sim_failed",
-                        ) from error
-                    failure = _wrong_pin(found, card, now, by)
-                else:
-                    found.state, found.answered_at = M.SIGNED, now
-                    found.signature = base64.b64encode(signature).decode("ascii")
-                    found.save(update_fields=["state", "answered_at", "signature"])
-                    card.failed_pins = 0
-                    card.save(update_fields=["failed_pins"])
-                    audit_record(
-                        actor=by,
-                        action="mobile_signature.sign",
-                        obj=device,
-                        after={"transaction": str(found.pk), "ap_trans_id": found.ap_trans_id},
-                    )
+                failure = act(found, card, now)
     except RemoteSigningRefused as error:
         raise _refused(error, device=device, by=by, transaction=str(transaction_id)) from None
     if failure is not None:
         raise _refused(failure, device=device, by=by, transaction=str(transaction_id))
+
+
+def sim_sign(*, transaction_id, pin: str, by) -> None:
+    """The holder signs on the phone: the SIM signs the request's hash with the PIN typed. A
+    wrong PIN is counted on the SIM; the REMOTE_SIGNING_SIM_PIN_TRIES-th in a row blocks it
+    (the request then answers 402)."""
+
+    def act(found: MobileSignature, card: SimCard, now) -> RemoteSigningRefused | None:
+        if _blocked(card):
+            raise RemoteSigningRefused(
+                _("SIM đã bị khóa mã PIN: đề nghị mở khóa (Mẫu 06)."), code="pin_blocked"
+            )
+        try:
+            signature = _sim_signs(
+                card.device, str(pin), base64.b64decode(found.digest),
+                rules.HASH_ALGORITHMS[found.hash_algorithm][0],
+            )  # fmt: skip
+        except pkcs11.TokenError as error:
+            if error.code != "pin_incorrect":
+                raise RemoteSigningRefused(
+                    _("SIM không ký được (%(code)s).") % {"code": error.code}, code="sim_failed"
+                ) from error
+            return _wrong_pin(found, card, now, by)
+        found.state, found.answered_at = M.SIGNED, now
+        found.signature = base64.b64encode(signature).decode("ascii")
+        found.save(update_fields=["state", "answered_at", "signature"])
+        card.failed_pins = 0
+        card.save(update_fields=["failed_pins"])
+        audit_record(
+            actor=by,
+            action="mobile_signature.sign",
+            obj=card.device,
+            after={"transaction": str(found.pk), "ap_trans_id": found.ap_trans_id},
+        )
+        return None
+
+    _answer(transaction_id, by, act, _("Yêu cầu ký đã hết hạn: hãy bấm Ký lại trên trang văn bản."))
 
 
 def _wrong_pin(found: MobileSignature, card: SimCard, now, by) -> RemoteSigningRefused:
@@ -415,25 +430,15 @@ def _wrong_pin(found: MobileSignature, card: SimCard, now, by) -> RemoteSigningR
 
 def sim_cancel(*, transaction_id, by) -> None:
     """The holder refuses the request on the phone (the provider hears 401 USER_CANCEL)."""
-    failure = None
-    device = None
-    try:
-        with transaction.atomic():
-            found, card = _locked_request(transaction_id, by)
-            device = card.device
-            now = timezone.now()
-            if _expired(found, now):
-                failure = RemoteSigningRefused(_("Yêu cầu ký đã hết hạn."), code="expired")
-            else:
-                found.state, found.answered_at = M.CANCELLED, now
-                found.save(update_fields=["state", "answered_at"])
-                audit_record(
-                    actor=by,
-                    action="mobile_signature.cancel",
-                    obj=device,
-                    after={"transaction": str(found.pk), "ap_trans_id": found.ap_trans_id},
-                )
-    except RemoteSigningRefused as error:
-        raise _refused(error, device=device, by=by, transaction=str(transaction_id)) from None
-    if failure is not None:
-        raise _refused(failure, device=device, by=by, transaction=str(transaction_id))
+
+    def act(found: MobileSignature, card: SimCard, now) -> None:
+        found.state, found.answered_at = M.CANCELLED, now
+        found.save(update_fields=["state", "answered_at"])
+        audit_record(
+            actor=by,
+            action="mobile_signature.cancel",
+            obj=card.device,
+            after={"transaction": str(found.pk), "ap_trans_id": found.ap_trans_id},
+        )
+
+    _answer(transaction_id, by, act, _("Yêu cầu ký đã hết hạn."))
