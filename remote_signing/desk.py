@@ -146,18 +146,24 @@ def status_code(answer: dict | None) -> int | None:
     return int(answer["Status"]["StatusCode"]["Value"])
 
 
+def mobile_answer(desk_signing: DeskSigning, status: dict | None) -> RemoteAnswer | None:
+    """The SIM's signature for `desk_signing` in the gateway's MSS_StatusResp `status`, or
+    None (not signed)."""
+    if status_code(status) != 500:
+        return None
+    return RemoteAnswer(
+        desk_signing_id=str(desk_signing.pk),
+        signature=base64.b64decode(status["MSS_Signature"]["Base64Signature"]),
+        certificate_der=bytes(desk_signing.certificate.der),
+    )
+
+
 def desk_answer(desk_signing: DeskSigning) -> RemoteAnswer | None:
     """The signature made for `desk_signing` since it was prepared, or None (not yet)."""
     credential = desk_credential(desk_signing)
     if credential is None:
         status = desk_mobile_status(desk_signing) if desk_sim(desk_signing) else None
-        if status_code(status) != 500:
-            return None
-        return RemoteAnswer(
-            desk_signing_id=str(desk_signing.pk),
-            signature=base64.b64decode(status["MSS_Signature"]["Base64Signature"]),
-            certificate_der=bytes(desk_signing.certificate.der),
-        )
+        return mobile_answer(desk_signing, status)
     digest = desk_digest_b64(desk_signing)
     for signatures in SignatureAuthorization.objects.signed_since(
         credential, desk_signing.created_at

@@ -32,6 +32,7 @@ from remote_signing.desk import (
     desk_mobile_status,
     desk_open,
     desk_sim,
+    mobile_answer,
     status_code,
 )
 from remote_signing.forms import ActivateForm, AuthorizeForm, SimPinForm
@@ -50,11 +51,15 @@ def _desk_signing(request, desk_id) -> DeskSigning:
     )
 
 
-def _short_hash(desk_signing: DeskSigning) -> str:
-    """The first 16 hexadecimal digits of the digest, in groups of four (as the signing
-    client shows it)."""
-    head = base64.b64decode(desk_digest_b64(desk_signing))[:8].hex().upper()
+def _short_digest(digest_b64: str) -> str:
+    """The first 16 hexadecimal digits of a digest, in groups of four (as the signing client
+    shows it)."""
+    head = base64.b64decode(digest_b64)[:8].hex().upper()
     return " ".join(head[i : i + 4] for i in range(0, 16, 4))
+
+
+def _short_hash(desk_signing: DeskSigning) -> str:
+    return _short_digest(desk_digest_b64(desk_signing))
 
 
 @login_required
@@ -140,11 +145,14 @@ def desk_progress(request, desk_id):
     """Whether the signer has signed the request on the authorisation page: the signature and
     certificate as the signing client gives them, or what stops it."""
     desk_signing = _desk_signing(request, desk_id)
-    answer = desk_answer(desk_signing)
-    if answer is None and desk_sim(desk_signing) is not None:
-        ended = MOBILE_ERRORS.get(status_code(desk_mobile_status(desk_signing)))
-        if ended:
+    if desk_sim(desk_signing) is not None:  # the gateway asked once
+        status = desk_mobile_status(desk_signing)
+        answer = mobile_answer(desk_signing, status)
+        ended = MOBILE_ERRORS.get(status_code(status))
+        if answer is None and ended:
             return JsonResponse({"status": "error", "error": ended})
+    else:
+        answer = desk_answer(desk_signing)
     if answer is not None:
         return JsonResponse(
             {
@@ -275,11 +283,6 @@ def phone(request):
     for item in waiting:
         item.short_hash = _short_digest(item.digest)
     return render(request, "remote_signing/phone.html", {"waiting": waiting, "form": SimPinForm()})
-
-
-def _short_digest(digest_b64: str) -> str:
-    head = base64.b64decode(digest_b64)[:8].hex().upper()
-    return " ".join(head[i : i + 4] for i in range(0, 16, 4))
 
 
 @login_required
