@@ -9,6 +9,7 @@ import uuid
 from datetime import timedelta
 
 import pytest
+import time_machine
 from django.conf import settings as django_settings
 from django.urls import reverse
 from django.utils import timezone
@@ -21,7 +22,7 @@ from remote_signing.models import MobileSignature, SimCard
 from remote_signing.rules import SHA256, RemoteSigningRefused
 from tests import factories as f
 from tests.helpers import sign_in
-from tests.remote_signing.world import digest_of, openssl_verifies, sim_holder
+from tests.remote_signing.world import digest_of, openssl_verifies, sim_holder, wrong_pin_for
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("ca")]
 
@@ -198,6 +199,33 @@ def test_an_unanswered_request_expires(cast, settings):
     assert code(status_of(late)) == 208
 
 
+def test_a_request_is_answered_until_the_instant_it_expires(cast, settings):
+    holder = sim_holder(cast, settings)
+    signed = ask(digest_of("a"))["MSSP_TransID"]
+    cancelled = ask(digest_of("b"), trans="AP-2")["MSSP_TransID"]
+    expires_at = MobileSignature.objects.get(pk=signed).expires_at
+    MobileSignature.objects.filter(pk=cancelled).update(expires_at=expires_at)
+
+    with time_machine.travel(expires_at - timedelta(microseconds=1), tick=False):
+        assert code(status_of(signed)) == 504  # still waiting for the phone
+        gateway.sim_sign(transaction_id=signed, pin=holder.pin, by=holder.user)
+        gateway.sim_cancel(transaction_id=cancelled, by=holder.user)
+
+    assert code(status_of(signed)) == 500
+    assert code(status_of(cancelled)) == 401
+    assert MobileSignature.objects.get(pk=signed).state == MobileState.SIGNED
+
+    late = ask(digest_of("c"), trans="AP-3")["MSSP_TransID"]
+    late_cancel = ask(digest_of("d"), trans="AP-4")["MSSP_TransID"]
+    MobileSignature.objects.filter(pk__in=[late, late_cancel]).update(expires_at=expires_at)
+    with time_machine.travel(expires_at, tick=False):
+        assert code(status_of(late)) == 208
+        sign = lambda: gateway.sim_sign(transaction_id=late, pin=holder.pin, by=holder.user)  # noqa: E731
+        assert refused(sign) == "expired"
+        cancel = lambda: gateway.sim_cancel(transaction_id=late_cancel, by=holder.user)  # noqa: E731
+        assert refused(cancel) == "expired"
+
+
 def test_only_the_sims_holder_answers(cast, settings):
     holder = sim_holder(cast, settings)
     trans_id = ask(digest_of("a"))["MSSP_TransID"]
@@ -215,7 +243,7 @@ def test_only_the_sims_holder_answers(cast, settings):
 def test_the_sims_pin_blocks_at_the_settings_wrong_tries_in_a_row(cast, settings):
     settings.REMOTE_SIGNING_SIM_PIN_TRIES = 3
     holder = sim_holder(cast, settings)
-    wrong = "0" * len(holder.pin) if holder.pin != "0" * len(holder.pin) else "1" * len(holder.pin)
+    wrong = holder.wrong_pin
     trans_id = ask(digest_of("a"))["MSSP_TransID"]
 
     def sign(pin):
@@ -235,7 +263,7 @@ def test_the_sims_pin_blocks_at_the_settings_wrong_tries_in_a_row(cast, settings
 def test_a_right_pin_clears_the_count_of_wrong_ones(cast, settings):
     settings.REMOTE_SIGNING_SIM_PIN_TRIES = 2
     holder = sim_holder(cast, settings)
-    wrong = "0" * len(holder.pin) if holder.pin != "0" * len(holder.pin) else "1" * len(holder.pin)
+    wrong = holder.wrong_pin
     first = ask(digest_of("a"))["MSSP_TransID"]
     second = ask(digest_of("b"), trans="AP-2")["MSSP_TransID"]
 
@@ -249,7 +277,7 @@ def test_a_right_pin_clears_the_count_of_wrong_ones(cast, settings):
 def test_a_new_pin_from_the_recovery_unblocks_the_sim(cast, settings):
     settings.REMOTE_SIGNING_SIM_PIN_TRIES = 1
     holder = sim_holder(cast, settings)
-    wrong = "0" * len(holder.pin) if holder.pin != "0" * len(holder.pin) else "1" * len(holder.pin)
+    wrong = holder.wrong_pin
     blocked = ask(digest_of("a"))["MSSP_TransID"]
     refused(lambda: gateway.sim_sign(transaction_id=blocked, pin=wrong, by=holder.user))
     assert code(ask(digest_of("b"), trans="AP-2")) == 402
@@ -269,14 +297,14 @@ def test_a_new_pin_from_the_recovery_unblocks_the_sim(cast, settings):
 def test_a_new_pin_starts_the_count_of_wrong_ones_again(cast, settings):
     settings.REMOTE_SIGNING_SIM_PIN_TRIES = 3
     holder = sim_holder(cast, settings)
-    wrong = "0" * len(holder.pin) if holder.pin != "0" * len(holder.pin) else "1" * len(holder.pin)
+    wrong = holder.wrong_pin
     first = ask(digest_of("a"))["MSSP_TransID"]
     for _ in range(2):
         refused(lambda: gateway.sim_sign(transaction_id=first, pin=wrong, by=holder.user))
 
     device_token_pin_reset(device=holder.device, by=cast.ca_operator)
     pin = device_token_pin_reveal(device=holder.device, by=cast.ca_operator)
-    wrong = "0" * len(pin) if pin != "0" * len(pin) else "1" * len(pin)
+    wrong = wrong_pin_for(pin)
 
     # one wrong with the new PIN is the first of three, not the third
     assert (

@@ -121,6 +121,15 @@ class SimHolder:
     def __init__(self, user, device, certificate, pin: str):
         self.user, self.device, self.certificate, self.pin = user, device, certificate, pin
 
+    @property
+    def wrong_pin(self) -> str:
+        return wrong_pin_for(self.pin)
+
+
+def wrong_pin_for(pin: str) -> str:
+    """A PIN of the same length that is not `pin`."""
+    return "1" * len(pin) if pin == "0" * len(pin) else "0" * len(pin)
+
 
 def sim_holder(cast, settings, person=None, *, phone="0912345678", seal=False) -> SimHolder:
     """`person` (agency A's subscriber by default) with a certificate issued onto a SIM PKI
