@@ -3,8 +3,10 @@ for a throw-away run, and a throw-away database (Django's test database: a tempo
 file, or test_<name> on PostgreSQL when DATABASE_URL is set), so a benchmark never touches
 real data."""
 
+import atexit
 import os
 import secrets
+import shutil
 import sys
 import tempfile
 from contextlib import contextmanager
@@ -24,6 +26,21 @@ def configure() -> None:
     # Benchmarks measure the API's speed, not its rate limits: counted, never reached.
     os.environ.setdefault("PORTAL_API_RATE_TOKEN", "1000000/minute")
     os.environ.setdefault("PORTAL_API_RATE_ADDRESS", "1000000/minute")
+
+
+def throwaway_token_store(prefix: str) -> Path:
+    """A SoftHSM2 token store of this run only (the CA's HSM slot, the subscribers' tokens
+    and the remote-signing slot it makes), chosen by SOFTHSM2_CONF: call it before the portal
+    loads the PKCS#11 module; processes started later inherit it. Removed when the run ends."""
+    store = Path(tempfile.mkdtemp(prefix=prefix))
+    (store / "tokens").mkdir()
+    (store / "softhsm2.conf").write_text(
+        f"directories.tokendir = {store / 'tokens'}\nobjectstore.backend = file\n"
+        "log.level = ERROR\n"
+    )
+    os.environ["SOFTHSM2_CONF"] = str(store / "softhsm2.conf")
+    atexit.register(shutil.rmtree, store, ignore_errors=True)
+    return store
 
 
 @contextmanager

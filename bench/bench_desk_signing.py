@@ -36,24 +36,16 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-import shutil
 import statistics
-import tempfile
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
 from _letters import build_agency, issued_letter  # noqa: E402 - bench/ is on the path
-from _setup import configure, throwaway_database  # noqa: E402
+from _setup import configure, throwaway_database, throwaway_token_store  # noqa: E402
 
 configure()
 # The run's own token store, set before the portal loads the PKCS#11 module.
-TOKENS = Path(tempfile.mkdtemp(prefix="bench-desk-signing-"))
-(TOKENS / "tokens").mkdir()
-(TOKENS / "softhsm2.conf").write_text(
-    f"directories.tokendir = {TOKENS / 'tokens'}\nobjectstore.backend = file\nlog.level = ERROR\n"
-)
-os.environ["SOFTHSM2_CONF"] = str(TOKENS / "softhsm2.conf")
+throwaway_token_store("bench-desk-signing-")
 
 GOAL = 0.300
 STEPS = ("prepare head", "complete head", "prepare seal", "complete seal")
@@ -225,11 +217,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--n", type=int, default=30, help="letters to sign and seal")
     args = parser.parse_args()
-    try:
-        with throwaway_database("bench_desk_signing_"):
-            run(args.n)
-    finally:
-        shutil.rmtree(TOKENS, ignore_errors=True)
+    with throwaway_database("bench_desk_signing_"):
+        run(args.n)
 
 
 if __name__ == "__main__":

@@ -41,26 +41,20 @@ import secrets
 import statistics
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import urllib.error
 import urllib.request
 from pathlib import Path
 
-from _setup import ROOT, configure, throwaway_database  # noqa: E402 - bench/ is on the path
+from _setup import ROOT, configure, throwaway_database, throwaway_token_store  # noqa: E402 - bench/ is on the path
 
 configure()
 from tests.remote_signing.authenticator import Authenticator  # noqa: E402 - no Django in it
 
 # The run's own token store, set before the portal loads the PKCS#11 module; gunicorn's
 # workers inherit it and find the keys made here.
-TOKENS = Path(tempfile.mkdtemp(prefix="bench-remote-signing-"))
-(TOKENS / "tokens").mkdir()
-(TOKENS / "softhsm2.conf").write_text(
-    f"directories.tokendir = {TOKENS / 'tokens'}\nobjectstore.backend = file\nlog.level = ERROR\n"
-)
-os.environ["SOFTHSM2_CONF"] = str(TOKENS / "softhsm2.conf")
+TOKENS = throwaway_token_store("bench-remote-signing-")
 
 GOAL_SIGN_HASH_P95 = 0.050
 GOAL_PER_SECOND = 100.0
