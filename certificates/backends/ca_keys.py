@@ -96,21 +96,25 @@ def ca_token_serial(*, preferred: str = "") -> str:
 def token_labelled(label: str, *, so_pin, user_pin, made=None) -> str:
     """The one HSM token labelled `label`, made with the PINs `so_pin()` and `user_pin()` when
     there is none (the CA's slot, the remote-signing slot), then given to `made(serial)` to
-    put in what the slot needs from its first moment."""
+    put in what the slot needs from its first moment. Looked up and made holding the token
+    store's lock: two processes at once make one slot, not two."""
     found = pkcs11.token_serials(label)
-    if not found:
-        pkcs11.rescan()  # created by another process since this one loaded the module
-        found = pkcs11.token_serials(label)
-    if len(found) > 1:
-        raise ImproperlyConfigured(
-            f"{len(found)} tokens are labelled {label!r}: name each HSM slot by its own label"
-        )
-    if found:
+    if len(found) == 1:
         return found[0]
-    serial = pkcs11.token_create(label=label, so_pin=so_pin(), user_pin=user_pin())
-    if made is not None:
-        made(serial)
-    return serial
+    with pkcs11.store_lock():
+        if not found:
+            pkcs11.rescan()  # created by another process since this one loaded the module
+            found = pkcs11.token_serials(label)
+        if len(found) > 1:
+            raise ImproperlyConfigured(
+                f"{len(found)} tokens are labelled {label!r}: name each HSM slot by its own label"
+            )
+        if found:
+            return found[0]
+        serial = pkcs11.token_create(label=label, so_pin=so_pin(), user_pin=user_pin())
+        if made is not None:
+            made(serial)
+        return serial
 
 
 def ca_key_generate(*, algorithm: str, label: str, token_serial: str = "") -> tuple[object, dict]:

@@ -148,7 +148,13 @@ def remote_pin_mac(*, data: bytes) -> bytes:
         except pkcs11.TokenError as error:
             if error.code != "key_missing":
                 raise
-        _pin_key_generate(serial)
+        with pkcs11.store_lock():  # looked for again and made by one process at a time
+            try:
+                return pkcs11.slot_mac(serial, user_pin=slot_pin(), key_id=PIN_KEY_ID, data=data)
+            except pkcs11.TokenError as error:
+                if error.code != "key_missing":
+                    raise
+            _pin_key_generate(serial)
         return pkcs11.slot_mac(serial, user_pin=slot_pin(), key_id=PIN_KEY_ID, data=data)
     except pkcs11.TokenError as error:
         raise _unavailable(error) from error

@@ -7,11 +7,21 @@ Processes: the library is loaded lazily, in the process that uses it. A child fo
 parent loaded it (a Celery prefork worker, gunicorn with preload) does not use the parent's
 library state: the fork handler forgets the parent's sessions and the child initialises the
 library again (C_Finalize, C_Initialize) before its first call. Modules that keep sessions of
-their own (the CA's slot) register what to forget with `on_reset`."""
+their own (the CA's slot) register what to forget with `on_reset`.
+
+SoftHSM2's file store is read and written by each process on its own: a token file one process
+rewrites (every C_Login records the PIN counters in it) can read as corrupt in another at that
+instant, and the token seems gone (SoftHSMv2 issue #757): three web workers logging in at once
+once made the portal create the remote-signing slot three times. `store_lock` serialises across
+processes what writes the store or first reads it (loading the library, listing tokens, logging
+in, creating and wiping tokens, generating and destroying objects) with a lock file beside the
+token directory; signing, the hot path, reads only and is not serialised. Another module (an
+HSM's) serialises itself: no lock."""
 
 from __future__ import annotations
 
 import ctypes
+import fcntl
 import os
 import threading
 from collections.abc import Callable, Iterator
@@ -65,6 +75,8 @@ class _State:
     lock = threading.RLock()
     library: pkcs11.lib | None = None
     inherited = False  # loaded by the parent of this forked process: initialise again
+    store_file = None  # the open lock file while this process holds the store lock
+    store_depth = 0
 
 
 state = _State()
@@ -96,6 +108,40 @@ def softhsm_conf(token_dir: Path) -> None:
     os.environ["SOFTHSM2_CONF"] = str(conf)
 
 
+def _store_lock_path() -> Path | None:
+    """The lock file of the SoftHSM2 file store in use (beside its token directory, named in
+    SOFTHSM2_CONF); None for another module."""
+    if "softhsm" not in Path(settings.PKCS11_MODULE).name:
+        return None
+    softhsm_conf(Path(settings.PKCS11_TOKEN_DIR))
+    for line in Path(os.environ["SOFTHSM2_CONF"]).read_text().splitlines():
+        key, _, value = line.partition("=")
+        if key.strip() == "directories.tokendir" and value.strip():
+            directory = Path(value.strip())
+            return directory.parent / f"{directory.name}.lock"
+    return None
+
+
+@contextmanager
+def store_lock() -> Iterator[None]:
+    """This process alone writes or first reads the token store (see the module's note);
+    re-entrant within the process."""
+    with state.lock:
+        if state.store_depth == 0:
+            path = _store_lock_path()
+            if path is not None:
+                state.store_file = path.open("ab")
+                fcntl.flock(state.store_file, fcntl.LOCK_EX)
+        state.store_depth += 1
+        try:
+            yield
+        finally:
+            state.store_depth -= 1
+            if state.store_depth == 0 and state.store_file is not None:
+                state.store_file.close()  # releases the lock
+                state.store_file = None
+
+
 def _initialise_again(library: pkcs11.lib) -> None:
     """C_Finalize (which may refuse: a module that saw the fork itself is not initialised in
     the child) then C_Initialize: this process's own library state, no session of another's."""
@@ -108,15 +154,18 @@ def module() -> pkcs11.lib:
     """The process's PKCS#11 library, loaded on first use (initialised again in a forked child
     before its first use)."""
     with state.lock:
-        if state.library is None:
-            path = settings.PKCS11_MODULE
-            if "softhsm" in Path(path).name:
-                softhsm_conf(Path(settings.PKCS11_TOKEN_DIR))
-            state.library = pkcs11.lib(path)
-        elif state.inherited:
-            _initialise_again(state.library)
-        state.inherited = False
-        return state.library
+        if state.library is not None and not state.inherited:
+            return state.library
+        with store_lock():
+            if state.library is None:
+                path = settings.PKCS11_MODULE
+                if "softhsm" in Path(path).name:
+                    softhsm_conf(Path(settings.PKCS11_TOKEN_DIR))
+                state.library = pkcs11.lib(path)
+            elif state.inherited:
+                _initialise_again(state.library)
+            state.inherited = False
+            return state.library
 
 
 def _after_fork_in_child() -> None:
@@ -124,6 +173,9 @@ def _after_fork_in_child() -> None:
     forgotten (not closed: they are the parent's) and the library is initialised again on first
     use."""
     state.lock = threading.RLock()
+    # the parent's lock file, if a thread of it held the lock at the fork: forgotten, not
+    # closed (the parent still holds it)
+    state.store_file, state.store_depth = None, 0
     _forget_sessions()
     state.inherited = state.library is not None
 
@@ -132,7 +184,7 @@ def rescan() -> None:
     """Initialise the library again so that it sees tokens another process created since it
     was loaded (SoftHSM2 lists its tokens at C_Initialize). Every session of this process is
     closed by it: used only when a token the process needs is missing."""
-    with state.lock:
+    with state.lock, store_lock():
         _forget_sessions()
         if state.library is not None:
             _initialise_again(state.library)
@@ -150,11 +202,12 @@ def raw_function(name: str, *argtypes):
 def open_session(found: pkcs11.Token, **credentials) -> pkcs11.Session:
     """Token.open, closing the session it leaves behind when the login fails (python-pkcs11
     opens the session before C_Login and does not close it on a wrong PIN)."""
-    try:
-        return found.open(**credentials)
-    except p11_errors.PKCS11Error:
-        raw_function("C_CloseAllSessions", ctypes.c_ulong)(found.slot.slot_id)
-        raise
+    with store_lock():  # C_Login writes the token's PIN counters
+        try:
+            return found.open(**credentials)
+        except p11_errors.PKCS11Error:
+            raw_function("C_CloseAllSessions", ctypes.c_ulong)(found.slot.slot_id)
+            raise
 
 
 def serial_of(found: pkcs11.Token) -> str:
@@ -188,13 +241,13 @@ def token(serial: str) -> pkcs11.Token:
             ):
                 return found
             _slots.pop(serial, None)
-        match = _scan(serial)
-        if match is None:
-            # SoftHSM2 reads its token store once, at C_Initialize: a token another process
-            # created since (a worker keying the stock ahead) is seen only after the library
-            # is initialised again. That closes this process's sessions, so callers find
-            # their tokens before opening any (devices' personalisation does).
-            with state.lock:
+        with store_lock():
+            match = _scan(serial)
+            if match is None:
+                # SoftHSM2 reads its token store once, at C_Initialize: a token another
+                # process created since (a worker keying the stock ahead) is seen only after
+                # the library is initialised again. That closes this process's sessions, so
+                # callers find their tokens before opening any (devices' personalisation does).
                 rescan()
                 match = _scan(serial)
         if match is not None:
@@ -216,7 +269,7 @@ def _scan(serial: str) -> pkcs11.Token | None:
 
 def token_serials(label: str) -> list[str]:
     """The serial numbers of the initialised tokens labelled `label`."""
-    with token_errors():
+    with token_errors(), store_lock():
         return [
             serial_of(found)
             for found in (slot.get_token() for slot in module().get_slots(token_present=True))

@@ -15,6 +15,7 @@ from portal.lib.pkcs11.library import (
     serial_of,
     slot_remember,
     state,
+    store_lock,
     token,
     token_errors,
 )
@@ -41,7 +42,7 @@ def _init_token(slot_id: int, *, so_pin: str, label: str) -> None:
 def token_create(*, label: str, so_pin: str, user_pin: str) -> str:
     """Initialise a new token on a free slot (SoftHSM2 always offers one) with this label and
     PINs; return its serial number."""
-    with state.lock, token_errors():
+    with state.lock, store_lock(), token_errors():
         # SoftHSM2 offers its one free slot last: looking from the end finds it at once.
         free = next(
             (
@@ -64,18 +65,26 @@ def token_create(*, label: str, so_pin: str, user_pin: str) -> str:
 def token_wipe(serial: str, *, so_pin: str, label: str) -> None:
     """Re-initialise the token with the SO PIN: every object on it (keys, certificates) is
     destroyed and the user PIN is unset until the next personalisation."""
-    with state.lock, token_errors():
+    with state.lock, store_lock(), token_errors():
         _init_token(token(serial).slot.slot_id, so_pin=so_pin, label=label)
 
 
 def pin_reset(serial: str, *, so_pin: str, new_pin: str) -> None:
     """C_InitPIN as the security officer: the recovery of a locked device."""
-    with token_errors(), open_session(token(serial), rw=True, so_pin=so_pin) as session:
+    with (
+        store_lock(),
+        token_errors(),
+        open_session(token(serial), rw=True, so_pin=so_pin) as session,
+    ):
         session.init_pin(new_pin)
 
 
 def so_pin_change(serial: str, *, so_pin: str, new_so_pin: str) -> None:
     """C_SetPIN as the security officer: a token initialised with a temporary SO PIN gets the
     one derived from its serial, which SoftHSM2 only assigns at C_InitToken."""
-    with token_errors(), open_session(token(serial), rw=True, so_pin=so_pin) as opened:
+    with (
+        store_lock(),
+        token_errors(),
+        open_session(token(serial), rw=True, so_pin=so_pin) as opened,
+    ):
         opened.set_pin(so_pin, new_so_pin)

@@ -11,7 +11,7 @@ from pkcs11 import exceptions as p11_errors
 from pkcs11.util.ec import encode_ec_public_key, encode_named_curve_parameters
 from pkcs11.util.rsa import encode_rsa_public_key
 
-from portal.lib.pkcs11.library import TokenError, token_errors
+from portal.lib.pkcs11.library import TokenError, store_lock, token_errors
 
 # Key algorithms by the names of certificates.choices.KeyAlgorithm (this floor cannot import it).
 RSA_BITS = {"rsa2048": 2048, "rsa3072": 3072, "rsa4096": 4096}
@@ -34,7 +34,7 @@ def keypair_generate(
     }
     public_template = {Attribute.TOKEN: True, Attribute.VERIFY: True}
     common = {"id": key_id, "label": label, "store": True}
-    with token_errors():
+    with token_errors(), store_lock():  # writes the store
         if algorithm in RSA_BITS:
             public, _private = session.generate_keypair(
                 KeyType.RSA,
@@ -74,7 +74,7 @@ def private_key(session: pkcs11.Session, key_id: bytes) -> pkcs11.PrivateKey:
 def mac_key_generate(session: pkcs11.Session, *, key_id: bytes, label: str) -> None:
     """A 256-bit secret key generated inside the token for HMAC-SHA256 only: sensitive,
     never extractable, no encryption, wrapping or derivation."""
-    with token_errors():
+    with token_errors(), store_lock():  # writes the store
         session.generate_key(
             KeyType.GENERIC_SECRET,
             256,
@@ -127,7 +127,7 @@ def certificate_store(session: pkcs11.Session, *, key_id: bytes, label: str, der
     """Write a certificate onto the token beside its key (same CKA_ID), as a real token holds
     it for the signing software to find."""
     parsed = asn1_x509.Certificate.load(der)
-    with token_errors():
+    with token_errors(), store_lock():  # writes the store
         session.create_object(
             {
                 Attribute.CLASS: ObjectClass.CERTIFICATE,
@@ -166,7 +166,7 @@ def certificate_of_key(session: pkcs11.Session, *, key_id: bytes) -> bytes | Non
 def certificates_remove(session: pkcs11.Session, *, key_id: bytes) -> int:
     """Destroy the certificate objects beside key `key_id` (a certificate replaced, or one
     written by an issuance the registry rolled back); returns how many."""
-    with token_errors():
+    with token_errors(), store_lock():  # writes the store
         found = list(
             session.get_objects({Attribute.CLASS: ObjectClass.CERTIFICATE, Attribute.ID: key_id})
         )
@@ -187,7 +187,7 @@ def key_ids(session: pkcs11.Session) -> list[bytes]:
 def keypair_destroy(session: pkcs11.Session, *, key_id: bytes) -> int:
     """Destroy the private key `key_id`, its public key and the certificates beside it (same
     CKA_ID); returns how many objects were destroyed (0: none was there)."""
-    with token_errors():
+    with token_errors(), store_lock():  # writes the store
         found = list(session.get_objects({Attribute.ID: key_id}))
         for item in found:
             item.destroy()
