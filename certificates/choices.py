@@ -153,6 +153,10 @@ class SigningEventKind(models.TextChoices):
     # A signature made with a key in the CA's HSM for a signing application through the CSC
     # API (docs/remote-signing.md): the portal's own documents signed that way are SIGNED.
     REMOTE = "remote", _("Ký số tập trung (ứng dụng ngoài cổng)")
+    # Sole control of a remote credential changed: locked (wrong PINs, "lock now") or reopened
+    # by a Mẫu 06 (docs/remote-signing.md, "Mẫu 06"). Not signatures.
+    REMOTE_LOCK = "rlock", _("Khóa ký số tập trung bị khóa")
+    REMOTE_UNLOCK = "runlock", _("Khóa ký số tập trung được mở lại (Mẫu 06)")
 
 
 # The kinds that are a signature made by the certificate's key (at the portal, at the signer's

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from django.utils.translation import gettext_lazy as _
 
 from agencies.choices import Role
-from devices.choices import CredentialState, DeviceStatus, TokenState
+from devices.choices import CredentialState, DeviceKind, DeviceStatus, TokenState
 from devices.models import CustodyRecord
 from portal.lib.lifecycle import SYSTEM, Lifecycle, Move, from_each
 
@@ -34,6 +34,12 @@ class CustodyMove(Move):
     holder: str | None = None
 
 
+def _by_hand(device) -> bool:
+    """A remote-signing credential is handed over by its activation and locks itself in the
+    CA's HSM: no clerk hands it over or records its lock (docs/remote-signing.md, "Mẫu 06")."""
+    return device.kind != DeviceKind.RSSP
+
+
 def _no_minutes_yet(device) -> bool:
     """A device owing its return is put on one Mẫu 08 minutes, not two."""
     return not device.return_obligations.filter(
@@ -49,7 +55,10 @@ MOVES: Lifecycle[CustodyMove] = Lifecycle([
     CustodyMove("hand_over", from_each({D.DELIVERED_TO_AGENCY}, CLERK), D.HANDED_TO_SUBSCRIBER,
                 _("Bàn giao cho thuê bao"), holder=H.SUBSCRIBER,
                 button=_("Bàn giao cho thuê bao (Mẫu 07)"), url="devices:handover", opens=True,
-                url_takes_pk=False),
+                url_takes_pk=False, guard=_by_hand),
+    # A remote-signing credential reaches its holder when they activate it with the CA's code.
+    CustodyMove("activate", from_each({D.DELIVERED_TO_AGENCY}, SYSTEM), D.HANDED_TO_SUBSCRIBER,
+                _("Người giữ khóa kích hoạt"), holder=H.SUBSCRIBER),
     # A locked device is recovered through a Mẫu 06 letter (requests_app drafts it).
     CustodyMove("recovery_request", from_each({D.LOCKED}, CLERK), None,
                 _("Đề nghị khôi phục"),
@@ -67,7 +76,11 @@ MOVES: Lifecycle[CustodyMove] = Lifecycle([
     CustodyMove("lock", from_each({D.HANDED_TO_SUBSCRIBER}, CLERK), D.LOCKED,
                 _("Ghi nhận bị khóa"), holder=H.SUBSCRIBER,
                 button=_("Ghi nhận bị khóa (nhập sai mã PIN)"), style="secondary",
-                url="devices:lock"),
+                url="devices:lock", guard=_by_hand),
+    # A key the portal itself guards locked itself: a remote credential (wrong signing PINs,
+    # or its holder's "lock now") or a SIM PKI blocked at the carrier's gateway.
+    CustodyMove("lock_itself", from_each({D.DELIVERED_TO_AGENCY, D.HANDED_TO_SUBSCRIBER}, SYSTEM),
+                D.LOCKED, _("Tự khóa"), holder=H.SUBSCRIBER),
     CustodyMove("recover", from_each({D.LOCKED}, SYSTEM), D.HANDED_TO_SUBSCRIBER,
                 _("Khôi phục"), holder=H.SUBSCRIBER),
     # The holder stays who has it: the subscriber, or the agency for a device never

@@ -27,6 +27,7 @@ from django.utils.translation import gettext as _
 
 from devices.choices import DeviceKind, TokenState
 from devices.models import Device, DeviceToken
+from devices.services import device_lock_itself
 from portal.audit import audit_record
 from portal.field_crypto import blind_index
 from portal.lib import pkcs11
@@ -414,6 +415,7 @@ def _wrong_pin(found: MobileSignature, card: SimCard, now, by) -> RemoteSigningR
         )
     card.blocked_at = now
     card.save(update_fields=["failed_pins", "blocked_at"])
+    device_lock_itself(device=card.device, by=by, note=_("SIM bị khóa mã PIN tại cổng ký số"))
     found.state, found.answered_at = M.PIN_BLOCKED, now
     found.save(update_fields=["state", "answered_at"])
     audit_record(

@@ -27,9 +27,10 @@ from certificates.choices import CertStatus, SigningEventKind
 from certificates.desk.models import DeskSigning
 from certificates.exceptions import CertificateError
 from certificates.models import Certificate
-from certificates.services import signing_events_record_bulk
+from certificates.services import signing_event_record, signing_events_record_bulk
 from devices.choices import CredentialState
-from devices.models import RemoteCredential
+from devices.models import Device, RemoteCredential
+from devices.services import device_activated, device_lock_itself
 from portal.audit import audit_record
 from portal.lib.lifecycle import SYSTEM
 from remote_signing import rules
@@ -160,12 +161,36 @@ def _valid_certificate(control: SoleControl, now) -> Certificate:
     return certificate
 
 
+def _to_monitor(control: SoleControl, kind: str, now) -> None:
+    """A lock or a reopening on the signing monitor, under the credential's latest
+    certificate and its agency (docs/remote-signing.md, "Mẫu 06")."""
+    device = control.credential.device
+    certificate = Certificate.objects.filter(device=device).order_by("-not_before").first()
+    signing_event_record(kind=kind, certificate=certificate, agency=device.agency, at=now)
+
+
+def _lock(control: SoleControl, now, by, reason: str = "", **after) -> None:
+    """Lock the credential (saved by the caller) and its device with it: the device page and
+    the registers show it locked, and only a Mẫu 06 recovery reopens it."""
+    control.state, control.locked_at = S.LOCKED, now
+    device_lock_itself(device=control.credential.device, by=by)
+    _to_monitor(control, SigningEventKind.REMOTE_LOCK, now)
+    audit_record(
+        actor=by,
+        action="remote_credential.lock",
+        obj=control.credential,
+        before={"state": S.ACTIVE},
+        after={"state": S.LOCKED, **after},
+        reason=reason,
+    )
+
+
 # --- activation ---------------------------------------------------------------------------
 def activation_code_issue(*, credential: RemoteCredential, by) -> str:
     """A new one-time activation code for the credential, shown once to the CA operator who
     hands it to the holder apart from anything else (as an enrolment code): the first, or one
-    replacing a lost or expired one, or unlocking a locked credential (Mẫu 06), which then needs
-    a new PIN and authenticator. Any older code is withdrawn. Returns the code, never stored."""
+    replacing a lost or expired one, or the one after a Mẫu 06 reopened a locked credential
+    (`credential_reopen`). Any older code is withdrawn. Returns the code, never stored."""
     with transaction.atomic():
         control = _locked_control(credential)
         _check_move(control, "code_issue")
@@ -227,6 +252,7 @@ def credential_activate(*, credential: RemoteCredential, code: str, pin: str, by
                 before={"state": S.AWAITING_ACTIVATION},
                 after={"state": control.state},
             )
+            device_activated(device=credential.device, by=by)  # in the holder's hands
     except RemoteSigningRefused as error:
         raise _refused(error, credential=credential, by=by) from None
     return base64.b32encode(key).decode("ascii")
@@ -234,24 +260,49 @@ def credential_activate(*, credential: RemoteCredential, code: str, pin: str, by
 
 def credential_lock(*, credential: RemoteCredential, by) -> None:
     """The holder locks their own active credential at once ("lock now": a phone lost, a PIN
-    seen): nothing signs with it until the CA issues a new activation code (Mẫu 06)."""
+    seen): nothing signs with it until a Mẫu 06 reopens it and the holder activates it again
+    (also the way to a new PIN when the holder forgot theirs)."""
     try:
         with transaction.atomic():
             control = _locked_control(credential)
             rules.require_holder(_holder_id(control), by)
             _check_move(control, "lock")
-            control.state, control.locked_at = S.LOCKED, timezone.now()
+            _lock(control, timezone.now(), by, reason=_("Người giữ khóa tự khóa"))
             control.save(update_fields=["state", "locked_at"])
-            audit_record(
-                actor=by,
-                action="remote_credential.lock",
-                obj=credential,
-                before={"state": S.ACTIVE},
-                after={"state": S.LOCKED},
-                reason=_("Người giữ khóa tự khóa"),
-            )
     except RemoteSigningRefused as error:
         raise _refused(error, credential=credential, by=by) from None
+
+
+def credential_reopen(*, device: Device, by, document_ref: str = "") -> SoleControl:
+    """The CA's processing of a Mẫu 06 row for a remote credential (docs/remote-signing.md,
+    "Mẫu 06"): the locked credential is reopened, its PIN and authenticator withdrawn; the CA
+    then issues a new activation code and the holder activates again. Called by the letter's
+    processing before the device's own move (`device_recover`), in its transaction."""
+    credential = RemoteCredential.objects.filter(device=device).first()
+    if credential is None:
+        raise RemoteSigningRefused(
+            _("Thiết bị này không có khóa ký số tập trung."), code="no_credential"
+        )
+    with transaction.atomic():
+        control = _locked_control(credential)
+        _check_move(control, "reopen")
+        control.state = S.AWAITING_ACTIVATION
+        control.pin_hash = control.totp_key = control.code_digest = ""
+        control.code_expires_at = None
+        control.totp_last_step = -1
+        control.failed_pins = 0
+        control.locked_at = None
+        control.save()
+        _to_monitor(control, SigningEventKind.REMOTE_UNLOCK, timezone.now())
+        audit_record(
+            actor=by,
+            action="remote_credential.reopen",
+            obj=credential,
+            before={"state": S.LOCKED},
+            after={"state": control.state},
+            reason=document_ref,
+        )
+    return control
 
 
 # --- signing ------------------------------------------------------------------------------
@@ -287,14 +338,7 @@ def signature_authorize(
                 control.failed_pins += 1
                 failure = rules.wrong_pin(control.failed_pins)
                 if failure.code == "locked":
-                    control.state, control.locked_at = S.LOCKED, now
-                    audit_record(
-                        actor=by,
-                        action="remote_credential.lock",
-                        obj=credential,
-                        before={"state": S.ACTIVE},
-                        after={"state": S.LOCKED, "failed_pins": control.failed_pins},
-                    )
+                    _lock(control, now, by, failed_pins=control.failed_pins)
                 control.save(update_fields=["failed_pins", "state", "locked_at"])
             else:
                 step = _totp_step(control, otp)

@@ -21,6 +21,7 @@ from devices.services import (
     device_transfer_agency,
 )
 from portal.errors import DomainError
+from remote_signing.services import credential_reopen
 from requests_app.choices import ChangeField, FormKind, KeyStorage
 
 KEY_STORAGE_DEVICE = {
@@ -213,6 +214,10 @@ def _revoke(row, by) -> None:
 
 
 def _recover(row, by) -> None:
+    """A locked device unlocked: a token's new PIN (`device_recover`); a remote credential
+    reopened first for a new activation (docs/remote-signing.md, "Mẫu 06")."""
+    if row.device.kind == DeviceKind.RSSP:
+        credential_reopen(device=row.device, by=by, document_ref=row.cert_request.number)
     row.result_device = device_recover(
         device=row.device, by=by, document_ref=row.cert_request.number
     )

@@ -13,11 +13,13 @@ from devices.services.credentials import (
 )
 from devices.services.custody import (
     MOVES,
+    device_activated,
     device_await_return,
     device_collect,
     device_deliver_for_certificate,
     device_hand_over,
     device_lock,
+    device_lock_itself,
     device_recover,
     device_register_stock,
     device_transfer_agency,
@@ -95,6 +97,8 @@ __all__ = [
     "device_hand_over",
     "device_import_stock",
     "device_lock",
+    "device_activated",
+    "device_lock_itself",
     "device_recover",
     "device_register_stock",
     "device_return_obligation_open",

@@ -165,6 +165,28 @@ def device_lock(*, device: Device, by, note: str = "") -> Device:
     return transition(device, action="lock", by=by, note=note)
 
 
+def device_lock_itself(*, device: Device, by, note: str = "") -> Device:
+    """A key the portal guards locked itself (a remote credential's wrong signing PINs or
+    "lock now", a SIM blocked at the gateway): the device is locked, as a token that counted
+    wrong PINs; a Mẫu 06 recovery unlocks it. A device already locked, or on its way back to
+    the CA, stays as it is."""
+    with transaction.atomic():
+        status = Device.objects.select_for_update(of=("self",)).get(pk=device.pk).status
+        if not MOVES.can("lock_itself", status):
+            return device
+        return transition(device, action="lock_itself", by=by, note=note)
+
+
+def device_activated(*, device: Device, by) -> Device:
+    """A remote credential activated by its holder is in their hands (the move `activate`);
+    one already with them (activated again after a Mẫu 06) stays so."""
+    with transaction.atomic():
+        status = Device.objects.select_for_update(of=("self",)).get(pk=device.pk).status
+        if not MOVES.can("activate", status):
+            return device
+        return transition(device, action="activate", by=by)
+
+
 def device_recover(*, device: Device, by, document_ref: str = "") -> Device:
     """A locked device is unlocked (Mẫu 06) and is the subscriber's again: on its token the
     security officer sets a new user PIN, sealed for its handover (docs/ca.md, "Subscribers'

@@ -206,12 +206,14 @@ def device_detail(request, pk: int):
     context = {
         "credential": credential,
         "control": control,
-        # The CA hands a new code for the first activation, a lost code, or an unlock (Mẫu 06).
+        # The CA hands a new code for the first activation, a lost code, or after a Mẫu 06
+        # reopened a locked credential: only while it awaits activation (the upper floor's
+        # ControlState.AWAITING_ACTIVATION), never while it signs or is locked.
         "can_issue_activation_code": bool(
             credential is not None
             and credential.state == CredentialState.ISSUED
             and is_ca(user)
-            and (control is None or control.state != "active")  # not while it signs
+            and (control is None or control.state == "awaiting")
         ),
         "device": device,
         "token": token,

@@ -14,7 +14,9 @@ from django.conf import settings as django_settings
 from django.urls import reverse
 from django.utils import timezone
 
-from devices.services import device_token_pin_reset, device_token_pin_reveal
+from devices.choices import DeviceStatus
+from devices.models import Device
+from devices.services import device_recover, device_token_pin_reset, device_token_pin_reveal
 from portal.models import AuditEvent
 from remote_signing import gateway
 from remote_signing.choices import MobileState
@@ -252,9 +254,11 @@ def test_the_sims_pin_blocks_at_the_settings_wrong_tries_in_a_row(cast, settings
     assert sign(wrong) == "invalid_pin"
     assert sign(wrong) == "invalid_pin"  # two in a row: one try left
     assert code(status_of(trans_id)) == 504
+    assert Device.objects.get(pk=holder.device.pk).status == DeviceStatus.DELIVERED_TO_AGENCY
     assert sign(wrong) == "pin_blocked"  # the third
 
     assert code(status_of(trans_id)) == 402
+    assert Device.objects.get(pk=holder.device.pk).status == DeviceStatus.LOCKED  # by itself
     assert SimCard.objects.get(device=holder.device).blocked_at is not None
     assert code(ask(digest_of("b"), trans="AP-2")) == 402
     assert AuditEvent.objects.filter(action="sim.pin_block").count() == 1
@@ -283,7 +287,8 @@ def test_a_new_pin_from_the_recovery_unblocks_the_sim(cast, settings):
     assert code(ask(digest_of("b"), trans="AP-2")) == 402
 
     # Mẫu 06: the CA's security officer sets a new PIN, sealed for the handover
-    device_token_pin_reset(device=holder.device, by=cast.ca_operator)
+    device_recover(device=holder.device, by=cast.ca_operator)
+    assert Device.objects.get(pk=holder.device.pk).status == DeviceStatus.HANDED_TO_SUBSCRIBER
     pin = device_token_pin_reveal(device=holder.device, by=cast.ca_operator)
     again = ask(digest_of("c"), trans="AP-3")
     assert code(again) == 100

@@ -53,9 +53,10 @@ def test_a_hash_authorised_with_pin_and_code_is_signed_in_the_hsm_and_openssl_ve
 
     assert openssl_verifies(holder.credential.public_key_der, digest, signature, tmp_path)
     actions = list(AuditEvent.objects.order_by("seq").values_list("action", flat=True))
-    assert actions[-4:] == [
+    assert actions[-5:] == [
         "remote_credential.code_issue",
         "remote_credential.activate",
+        "device.activate",
         "remote_signature.authorize",
         "remote_signature.sign",
     ]
