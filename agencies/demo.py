@@ -335,6 +335,15 @@ def load_demo() -> list[DemoAccount]:
             "Cán bộ đầu mối, Sở Xây dựng Đà Nẵng",
             name=("Lê Minh", "Tuấn"),
         ),
+        # The construction department's head signs with keys in the CA's HSM: their
+        # certificate and the seal (docs/remote-signing.md, "In the demo").
+        account(
+            "lanhdao.sxd.dn",
+            Role.AGENCY_HEAD,
+            construction,
+            "Giám đốc Sở Xây dựng Đà Nẵng (ký số tập trung)",
+            name=("Nguyễn Văn", "Thành"),
+        ),
     ]
     for username in DEMO_TWO_FACTOR_USERNAMES:
         enrol_demo_two_factor(user_model.objects.get(username=username))

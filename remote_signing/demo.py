@@ -3,8 +3,9 @@ account `thuebao` holds an RSSP credential issued by the simulated CA, its key i
 HSM slot, activated with the documented demo PIN and bound to the demo accounts' published
 authenticator secret; the health department's head `lanhdao.syt` holds their personal
 certificate and the department's seal on SIM PKIs (SoftHSM2 tokens standing in for the SIMs)
-whose PIN is the demo PIN, so that signing a letter from the phone can be shown. Seeded
-once."""
+whose PIN is the demo PIN, so that signing a letter from the phone can be shown; the Đà Nẵng
+construction department's head `lanhdao.sxd.dn` holds theirs and the department's seal in the
+CA's HSM, signing at "Ký" with the demo PIN and a code of the published secret. Seeded once."""
 
 from __future__ import annotations
 
@@ -30,7 +31,9 @@ from remote_signing.models import SoleControl
 
 DEMO_HOLDER = "thuebao"
 DEMO_SIM_HEAD = "lanhdao.syt"
+DEMO_REMOTE_HEAD = "lanhdao.sxd.dn"
 HEALTH = "Sở Y tế tỉnh Lai Châu"
+CONSTRUCTION = "Sở Xây dựng thành phố Đà Nẵng"
 # The SIMs' numbers: the head's own, and the one the department's seal is on.
 DEMO_SIM_PHONES = ("0912000701", "0912000702")
 
@@ -55,14 +58,59 @@ def demo_remote_holder() -> RemoteCredential | None:
         subject_kind=SubjectKind.PERSON, agency=agency, person=person,
         device=device, by=operator,
     )  # fmt: skip
-    credential = RemoteCredential.objects.get(device=device)
+    return _activated(RemoteCredential.objects.get(device=device), holder, operator)
+
+
+def _activated(credential: RemoteCredential, user, operator) -> RemoteCredential:
+    """Activated by `user` with the demo PIN and bound to the published secret instead of
+    the one just drawn, as for the demo accounts' sign-in."""
     code = services.activation_code_issue(credential=credential, by=operator)
-    services.credential_activate(credential=credential, code=code, pin=DEMO_PIN, by=holder)
-    # The published secret instead of the one just drawn, as for the demo accounts' sign-in.
+    services.credential_activate(credential=credential, code=code, pin=DEMO_PIN, by=user)
     control = SoleControl.objects.get(credential=credential)
     control.totp_key = b32decode(DEMO_TOTP_SECRET).hex()
     control.save(update_fields=["totp_key"])
     return credential
+
+
+def demo_remote_head() -> Person | None:
+    """`lanhdao.sxd.dn` with a personal certificate and the construction department's seal,
+    both keys in the CA's HSM (RSSP), activated with the demo PIN and the published secret;
+    made when missing. None without the account."""
+    users = get_user_model().objects
+    head = users.filter(username=DEMO_REMOTE_HEAD).first()
+    operator = users.filter(username="cuc.cts").first()
+    construction = Organization.objects.filter(name=CONSTRUCTION).first()
+    if head is None or operator is None or construction is None:
+        return None
+    person, _created = Person.objects.with_national_id("048085009001").get_or_create(
+        defaults={
+            "national_id": "048085009001",
+            "full_name": "Nguyễn Văn Thành",
+            "position": "Giám đốc",
+            "mobile": "0905000901",
+            "official_email": "thanhnv@sxd.danang.gov.vn",
+            "organization": construction,
+            "user": head,
+        }
+    )
+    if personal_signing_certificate(head) is None:
+        _issue_remote(construction, person, operator, SubjectKind.PERSON)
+    if seal_certificate(construction) is None:
+        _issue_remote(construction, person, operator, SubjectKind.ORGANIZATION)
+    return person
+
+
+def _issue_remote(agency, holder: Person, operator, subject_kind: str) -> None:
+    device = device_deliver_for_certificate(
+        kind=DeviceKind.RSSP, agency=agency, holder=holder, by=operator, document_ref="Demo"
+    )
+    certificate_issue(
+        subject_kind=subject_kind, agency=agency,
+        person=holder if subject_kind == SubjectKind.PERSON else None,
+        subject_organization=None if subject_kind == SubjectKind.PERSON else agency,
+        device=device, by=operator,
+    )  # fmt: skip
+    _activated(RemoteCredential.objects.get(device=device), holder.user, operator)
 
 
 def demo_sim_head() -> Person | None:

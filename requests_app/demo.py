@@ -29,7 +29,7 @@ from devices.services import (
     device_token_demo_pin_set,
     handover_notice_create,
 )
-from remote_signing.demo import demo_remote_holder, demo_sim_head
+from remote_signing.demo import demo_remote_head, demo_remote_holder, demo_sim_head
 from requests_app import services
 from requests_app.choices import FormKind
 from requests_app.services.drafting import contact_from_person
@@ -104,6 +104,7 @@ def load_full_demo() -> list[DemoAccount]:
         demo_device_signers()
         demo_remote_holder()
         demo_sim_head()
+        demo_remote_head()
         return accounts
 
     operator, clerk, head, officer = (
@@ -184,6 +185,7 @@ def load_full_demo() -> list[DemoAccount]:
     demo_device_signers()
     demo_remote_holder()
     demo_sim_head()
+    demo_remote_head()
     return accounts
 
 

@@ -1,6 +1,7 @@
 """The demo's remote-signing holders (remote_signing/demo.py): `thuebao` signs with the
-documented demo PIN and a code of the published authenticator secret, and `lanhdao.syt`'s SIM
-signs with the demo PIN, as the README says."""
+documented demo PIN and a code of the published authenticator secret, `lanhdao.sxd.dn` signs and
+seals the same way with keys in the CA's HSM, and `lanhdao.syt`'s SIM signs with the demo PIN,
+as the README says."""
 
 from base64 import b32decode
 
@@ -9,11 +10,18 @@ from django_otp.oath import TOTP
 
 from agencies.demo import DEMO_TOTP_SECRET, load_demo
 from certificates.models import Certificate
-from certificates.signing import seal_certificate
+from certificates.signing import personal_signing_certificate, seal_certificate
+from devices.choices import DeviceKind
+from devices.models import RemoteCredential
 from devices.services import DEMO_PIN
 from remote_signing import gateway, services
 from remote_signing.choices import MobileState
-from remote_signing.demo import DEMO_SIM_PHONES, demo_remote_holder, demo_sim_head
+from remote_signing.demo import (
+    DEMO_SIM_PHONES,
+    demo_remote_head,
+    demo_remote_holder,
+    demo_sim_head,
+)
 from remote_signing.models import MobileSignature
 from tests.remote_signing.world import SHA256, digest_of
 
@@ -61,3 +69,27 @@ def test_the_demo_sim_head_signs_on_the_phone_with_the_demo_pin(settings):
     assert seal_certificate(head.organization).device.holder == head
     assert demo_sim_head() == head  # seeded once
     assert Certificate.objects.filter(device__holder=head).count() == 2
+
+
+def test_the_demo_remote_head_signs_and_seals_with_the_demo_pin_and_published_secret():
+    load_demo()
+    head = demo_remote_head()
+    credentials = RemoteCredential.objects.filter(device__holder=head).order_by("pk")
+    signed = []
+    for credential in credentials:  # each keeps its own last code: the same one serves both
+        hashes = [digest_of(f"Công văn trình diễn {credential.pk}")]
+        token = services.signature_authorize(
+            credential=credential, hashes=hashes, hash_algorithm=SHA256, pin=DEMO_PIN,
+            otp=f"{TOTP(b32decode(DEMO_TOTP_SECRET)).token():06d}", by=head.user,
+        )  # fmt: skip
+        signed += services.hashes_sign(
+            credential=credential, token=token, hashes=hashes, hash_algorithm=SHA256,
+            by=head.user,
+        )  # fmt: skip
+
+    assert head.user.username == "lanhdao.sxd.dn"
+    assert len(signed) == 2
+    assert personal_signing_certificate(head.user).device.kind == DeviceKind.RSSP
+    assert seal_certificate(head.organization).device.kind == DeviceKind.RSSP
+    assert demo_remote_head() == head  # seeded once
+    assert credentials.count() == 2
