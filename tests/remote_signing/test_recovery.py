@@ -3,7 +3,10 @@ activation hands the credential to its holder, a lock (wrong PINs or "lock now")
 device with it, no activation code reaches a locked credential without a Mẫu 06, and the CA's
 processing of the Mẫu 06 reopens it for a new activation with a new PIN and authenticator."""
 
+import importlib
+
 import pytest
+from django.apps import apps
 
 from certificates.choices import SIGNATURE_KINDS, SigningEventKind
 from certificates.models import SigningEvent
@@ -18,7 +21,7 @@ from remote_signing.rules import RemoteSigningRefused
 from requests_app import services as letters
 from requests_app.choices import FormKind, Outcome, Status
 from tests import factories as f
-from tests.remote_signing.world import PIN, Holder, credential_of, digest_of
+from tests.remote_signing.world import PIN, Holder, activated, credential_of, digest_of
 from tests.requests_app.letters import CONTACT, issue_signed
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("ca")]
@@ -159,3 +162,31 @@ def test_a_mau_06_of_a_credential_not_locked_fails_and_changes_nothing(cast, hol
     assert SoleControl.objects.get(credential=holder.credential).state == ControlState.ACTIVE
     assert _status(holder) == DeviceStatus.LOCKED
     assert not AuditEvent.objects.filter(action="remote_credential.reopen").exists()
+
+
+def test_the_migration_moves_devices_as_their_credentials_had_moved(cast, holder):
+    """remote_signing 0004: a credential locked while its device stayed "handed to subscriber"
+    (before devices followed their credentials) gets its device locked, so that a Mẫu 06 can
+    recover it; an active one still "delivered to agency" is the holder's; a device in
+    another state (awaiting its return) is left alone."""
+    services.credential_lock(credential=holder.credential, by=holder.user)
+    active = activated(cast, f.PersonFactory(organization=cast.agency_a, user=f.UserFactory()))
+    leaving = activated(cast, f.PersonFactory(organization=cast.agency_a, user=f.UserFactory()))
+    services.credential_lock(credential=leaving.credential, by=leaving.user)
+    for device_id, status in (
+        (holder.credential.device_id, DeviceStatus.HANDED_TO_SUBSCRIBER),
+        (active.credential.device_id, DeviceStatus.DELIVERED_TO_AGENCY),
+        (leaving.credential.device_id, DeviceStatus.AWAITING_RETURN),
+    ):
+        Device.objects.filter(pk=device_id).update(status=status)
+    migration = importlib.import_module(
+        "remote_signing.migrations.0004_devices_follow_their_credentials"
+    )
+
+    migration.devices_follow(apps, None)
+
+    assert _status(holder) == DeviceStatus.LOCKED
+    held = CustodyRecord.objects.get(device_id=holder.credential.device_id, held_until=None)
+    assert held.status == DeviceStatus.LOCKED and held.person_id is not None
+    assert _status(active) == DeviceStatus.HANDED_TO_SUBSCRIBER
+    assert _status(leaving) == DeviceStatus.AWAITING_RETURN
