@@ -101,7 +101,8 @@ def prepared_response(
     seal = desk.field_name == seal_field
     # A key in the CA's HSM or on a SIM PKI is used from the portal's own popup, not the
     # signing client (docs/remote-signing.md, "Signing in the portal", "SIM PKI").
-    remote = desk_credential(desk) is not None or desk_sim(desk) is not None
+    on_sim = desk_sim(desk) is not None
+    remote = on_sim or desk_credential(desk) is not None
     return JsonResponse(
         {
             "request_id": str(desk.pk),
@@ -126,6 +127,9 @@ def prepared_response(
             "remote_progress_url": reverse("remote_signing:desk_progress", args=[desk.pk])
             if remote
             else "",
+            # what the page tells the signer to do: the SIM's PIN on the phone, or the
+            # signing PIN and the authenticator's code in the popup
+            "remote_kind": ("sim" if on_sim else "hsm") if remote else "",
         },
         status=201,
     )

@@ -160,7 +160,7 @@
     // asks for the signing PIN and the authenticator's code; this page polls the portal until
     // the signature is there, then posts it back as the client's answer.
     async function remoteRound(popup, prepared) {
-      show(prepared.step_label + ": " + message("remote_confirm"));
+      show(prepared.step_label + ": " + message(prepared.remote_kind === "sim" ? "sim_confirm" : "remote_confirm"));
       openConfirm(popup, prepared.remote_url);
       var deadline = Date.parse(prepared.expires_at);
       var result;

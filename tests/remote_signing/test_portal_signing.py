@@ -93,6 +93,7 @@ def test_the_letter_page_is_told_to_use_the_authorisation_page(client, cast):
         "remote_signing:desk_progress", args=[prepared["request_id"]]
     )
     assert prepared["recovery_url"] == ""
+    assert prepared["remote_kind"] == "hsm"  # the page asks for the PIN and the code
 
 
 def test_a_token_certificate_is_signed_at_the_desk_as_before(client, cast):
@@ -103,6 +104,7 @@ def test_a_token_certificate_is_signed_at_the_desk_as_before(client, cast):
     prepared = client.post(reverse("requests_app:desk_prepare", args=[letter.pk])).json()
 
     assert prepared["remote_url"] == "" and prepared["remote_progress_url"] == ""
+    assert prepared["remote_kind"] == ""
 
 
 def test_the_authorisation_page_shows_what_is_signed_and_signs_with_pin_and_code(client, cast):

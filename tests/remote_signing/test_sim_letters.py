@@ -65,6 +65,7 @@ def test_the_popup_sends_to_the_phone_and_the_page_reads_the_signature_back(clie
     popup = reverse("remote_signing:desk_authorize", args=[prepared["request_id"]])
     progress = reverse("remote_signing:desk_progress", args=[prepared["request_id"]])
     assert prepared["remote_url"] == popup and prepared["remote_progress_url"] == progress
+    assert prepared["remote_kind"] == "sim"  # the page sends the signer to the phone
 
     shown = client.get(popup).content.decode()
     assert "Gửi yêu cầu ký tới điện thoại" in shown and "091****001" in shown
