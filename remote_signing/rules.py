@@ -70,7 +70,10 @@ def require_signing_state(state: str) -> None:
     """Only an activated, unlocked credential signs."""
     if state == ControlState.LOCKED:
         raise RemoteSigningRefused(
-            _("Khóa ký số đã bị khóa do nhập sai mã PIN quá số lần: đề nghị mở khóa (Mẫu 06)."),
+            _(
+                "Khóa ký số đang bị khóa (nhập sai mã PIN quá số lần, hoặc người giữ khóa "
+                "tự khóa): đề nghị mở khóa (Mẫu 06)."
+            ),
             code="locked",
         )
     if state != ControlState.ACTIVE:

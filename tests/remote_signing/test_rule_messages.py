@@ -1,15 +1,18 @@
 """The remote-signing checks' refusals as the holder reads them (remote_signing/rules.py):
-each message word for word, and the authorisation's deadline at the boundary (refused at its
-expiry instant, good a microsecond before)."""
+each message word for word, each code, the authorisation's deadline at the boundary (refused at
+its expiry instant, good a microsecond before), and what a hash to sign must be."""
 
+import base64
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from remote_signing import rules
+from remote_signing.choices import ControlState
 from remote_signing.rules import RemoteSigningRefused
 
 NOW = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
+DIGEST = base64.b64encode(b"\x07" * 32).decode()
 
 
 def refusal(call) -> RemoteSigningRefused:
@@ -61,4 +64,60 @@ def test_a_hash_other_than_the_authorised_one_is_refused_in_words():
     assert (other.code, str(other.message)) == (
         "hash_not_authorized",
         "Giá trị băm cần ký khác với giá trị đã được xác nhận.",
+    )
+
+
+def test_a_credential_that_does_not_sign_says_why():
+    locked = refusal(lambda: rules.require_signing_state(ControlState.LOCKED))
+    waiting = refusal(lambda: rules.require_signing_state(ControlState.AWAITING_ACTIVATION))
+
+    assert (locked.code, str(locked.message)) == (
+        "locked",
+        "Khóa ký số đang bị khóa (nhập sai mã PIN quá số lần, hoặc người giữ khóa tự khóa): "
+        "đề nghị mở khóa (Mẫu 06).",
+    )
+    assert (waiting.code, str(waiting.message)) == (
+        "not_activated",
+        "Khóa ký số chưa được kích hoạt.",
+    )
+    rules.require_signing_state(ControlState.ACTIVE)
+
+
+def test_an_unknown_algorithm_is_named_in_the_refusal_up_to_64_characters():
+    oid = "1.2.3." + "4" * 70
+    unknown = refusal(lambda: rules.decoded_hashes([DIGEST], oid))
+
+    assert (unknown.code, str(unknown.message)) == (
+        "unknown_hash_algorithm",
+        f"Thuật toán băm “{oid[:64]}” không được hỗ trợ.",
+    )
+
+
+def test_no_hashes_and_too_many_are_refused_in_words(settings):
+    settings.REMOTE_SIGNING_MAX_HASHES = 2
+    none = refusal(lambda: rules.decoded_hashes([], rules.SHA256))
+    many = refusal(lambda: rules.decoded_hashes([DIGEST] * 3, rules.SHA256))
+
+    assert (none.code, str(none.message)) == ("no_hashes", "Không có giá trị băm nào để ký.")
+    assert (many.code, str(many.message)) == (
+        "too_many_hashes",
+        "Một lần xác nhận ký được tối đa 2 giá trị băm.",
+    )
+    assert rules.decoded_hashes([DIGEST] * 2, rules.SHA256) == [b"\x07" * 32] * 2
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        DIGEST[:10] + "!" + DIGEST[10:],  # a character outside base64: not skipped
+        DIGEST.encode(),  # bytes, not text
+        base64.b64encode(b"\x07" * 31).decode(),  # one byte short
+    ],
+)
+def test_a_hash_is_strict_base64_text_of_the_digest_size(value):
+    malformed = refusal(lambda: rules.decoded_hashes([value], rules.SHA256))
+
+    assert (malformed.code, str(malformed.message)) == (
+        "malformed_hash",
+        "Giá trị băm không hợp lệ (cần 32 byte, mã hóa base64).",
     )
