@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 
 from privacy.masking import declared, is_masked
-from privacy.reveal import Revealer, reveal_target
+from privacy.reveal import Revealer, masked_html, reveal_target
 from requests_app import services
 from requests_app.choices import FormKind
 
@@ -44,3 +44,17 @@ def test_every_model_with_a_masked_field_is_registered_for_the_reveal():
 
     assert masked_models  # the inventory masks something
     assert [label for label in sorted(masked_models) if reveal_target(label) is None] == []
+
+
+def test_a_masked_value_with_no_reveal_names_its_field_and_links_nowhere():
+    assert masked_html("agencies.Person.national_id", "********1234") == (
+        '<span class="masked" data-masked="agencies.Person.national_id">********1234</span>'
+    )
+
+
+def test_a_reveal_link_with_no_page_to_return_to_is_the_url_alone():
+    shown = masked_html(
+        "agencies.Person.national_id", "********1234", "/hien/1/", labels=("Hiện", "t")
+    )
+
+    assert 'href="/hien/1/"' in shown and 'hx-get="/hien/1/"' in shown

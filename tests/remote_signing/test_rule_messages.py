@@ -121,3 +121,16 @@ def test_a_hash_is_strict_base64_text_of_the_digest_size(value):
         "malformed_hash",
         "Giá trị băm không hợp lệ (cần 32 byte, mã hóa base64).",
     )
+
+
+def test_only_the_holder_of_a_credential_uses_it(django_user_model):
+    holder = django_user_model(pk=7)
+    someone = django_user_model(pk=8)
+
+    rules.require_holder(7, holder)
+    for user_id, user in ((7, someone), (None, holder), (7, object())):
+        refused = refusal(lambda user_id=user_id, user=user: rules.require_holder(user_id, user))
+        assert (refused.code, str(refused.message)) == (
+            "not_holder",
+            "Khóa ký số này không phải của bạn.",
+        )
