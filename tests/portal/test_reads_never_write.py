@@ -131,7 +131,8 @@ def _world() -> SimpleNamespace:
         agency_id=finance.pk,
     )
     w.token, _secret = api_token_create(owner=ca, name="Kiểm thử", days=30, by=ca)
-    w.credential = RemoteCredential.objects.get()  # the demo's remote-signing holder's
+    # the demo's remote-signing subscriber's
+    w.credential = RemoteCredential.objects.get(device__holder__user__username="thuebao")
     # a desk signing request the clerk has open (its authorisation page, when its key is remote)
     w.desk_signing = DeskSigning.objects.create(
         nonce="n",
