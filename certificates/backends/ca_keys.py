@@ -93,11 +93,32 @@ def ca_token_serial(*, preferred: str = "") -> str:
     return token_labelled(settings.CA_HSM_TOKEN_LABEL, so_pin=hsm_so_pin, user_pin=hsm_pin)
 
 
+# The slots found by label in this process: every signature asks for its slot, and listing
+# the store's tokens takes its lock (docs/ca.md, "Processes sharing SoftHSM2's store").
+# Forgotten after a fork or a rescan.
+_slots_found: dict[str, str] = {}
+pkcs11.on_reset(_slots_found.clear)
+
+
 def token_labelled(label: str, *, so_pin, user_pin, made=None) -> str:
     """The one HSM token labelled `label`, made with the PINs `so_pin()` and `user_pin()` when
     there is none (the CA's slot, the remote-signing slot), then given to `made(serial)` to
     put in what the slot needs from its first moment. Looked up and made holding the token
-    store's lock: two processes at once make one slot, not two."""
+    store's lock: two processes at once make one slot, not two. Found once per process; the
+    next calls only check that its token is still there."""
+    found = _slots_found.get(label)
+    if found is not None:
+        try:
+            pkcs11.token(found)
+            return found
+        except pkcs11.TokenError:
+            _slots_found.pop(label, None)
+    serial = _token_labelled(label, so_pin=so_pin, user_pin=user_pin, made=made)
+    _slots_found[label] = serial
+    return serial
+
+
+def _token_labelled(label: str, *, so_pin, user_pin, made) -> str:
     found = pkcs11.token_serials(label)
     if len(found) == 1:
         return found[0]

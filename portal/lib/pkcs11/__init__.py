@@ -21,6 +21,7 @@ from portal.lib.pkcs11.keys import TokenECKey, TokenRSAKey, certified_signing_ke
 from portal.lib.pkcs11.library import (
     TokenError,
     module,
+    on_reset,
     rescan,
     session,
     session_public,
@@ -62,6 +63,7 @@ __all__ = [
     "mac_key",
     "mac_key_generate",
     "module",
+    "on_reset",
     "pin_reset",
     "private_key_flags",
     "rescan",

@@ -11,12 +11,13 @@ their own (the CA's slot) register what to forget with `on_reset`.
 
 SoftHSM2's file store is read and written by each process on its own: a token file one process
 rewrites (every C_Login records the PIN counters in it) can read as corrupt in another at that
-instant, and the token seems gone (SoftHSMv2 issue #757): three web workers logging in at once
-once made the portal create the remote-signing slot three times. `store_lock` serialises across
+instant, and the token seems gone (docs/ca.md, "Processes sharing SoftHSM2's store"): three web
+workers logging in at once once made the portal create the remote-signing slot three times. `store_lock` serialises across
 processes what writes the store or first reads it (loading the library, listing tokens, logging
 in, creating and wiping tokens, generating and destroying objects) with a lock file beside the
-token directory; signing, the hot path, reads only and is not serialised. Another module (an
-HSM's) serialises itself: no lock."""
+token directory; signing, the hot path, reads only and is not serialised (a slot is found by
+its label once per process: certificates/backends/ca_keys.py). Another module (an HSM's)
+serialises itself: no lock."""
 
 from __future__ import annotations
 
@@ -136,7 +137,8 @@ def store_lock() -> Iterator[None]:
         try:
             yield
         finally:
-            state.store_depth -= 1
+            # a child forked inside the block starts again at 0 (`_after_fork_in_child`)
+            state.store_depth = max(state.store_depth - 1, 0)
             if state.store_depth == 0 and state.store_file is not None:
                 state.store_file.close()  # releases the lock
                 state.store_file = None
@@ -173,8 +175,8 @@ def _after_fork_in_child() -> None:
     forgotten (not closed: they are the parent's) and the library is initialised again on first
     use."""
     state.lock = threading.RLock()
-    # the parent's lock file, if a thread of it held the lock at the fork: forgotten, not
-    # closed (the parent still holds it)
+    # the parent's lock file, if a thread of it held the lock at the fork: the child's copy
+    # is dropped (the parent's lock stays: it is the parent's open file that holds it)
     state.store_file, state.store_depth = None, 0
     _forget_sessions()
     state.inherited = state.library is not None
