@@ -22,6 +22,8 @@ MOVES: Lifecycle[Move] = Lifecycle([
     Move("lock", from_each({S.ACTIVE}, SYSTEM), S.LOCKED, _("Khóa")),
     # The CA's processing of a Mẫu 06 (unlock, or reset of a forgotten PIN after "lock now"):
     # the old PIN and authenticator are withdrawn; the holder activates again with a new code.
-    Move("reopen", from_each({S.LOCKED}, SYSTEM), S.AWAITING_ACTIVATION, _("Mở lại (Mẫu 06)"),
-         effect="credential_reopen"),
+    # From any state: the letter asks it for a locked device, and a device a clerk recorded
+    # locked before devices followed their credentials may hold an active one.
+    Move("reopen", from_each({S.LOCKED, S.ACTIVE, S.AWAITING_ACTIVATION}, SYSTEM),
+         S.AWAITING_ACTIVATION, _("Mở lại (Mẫu 06)"), effect="credential_reopen"),
 ])  # fmt: skip

@@ -286,6 +286,7 @@ def credential_reopen(*, device: Device, by, document_ref: str = "") -> SoleCont
     with transaction.atomic():
         control = _locked_control(credential)
         _check_move(control, "reopen")
+        before = control.state
         control.state = S.AWAITING_ACTIVATION
         control.pin_hash = control.totp_key = control.code_digest = ""
         control.code_expires_at = None
@@ -298,7 +299,7 @@ def credential_reopen(*, device: Device, by, document_ref: str = "") -> SoleCont
             actor=by,
             action="remote_credential.reopen",
             obj=credential,
-            before={"state": S.LOCKED},
+            before={"state": before},
             after={"state": control.state},
             reason=document_ref,
         )

@@ -10,6 +10,7 @@ from django.apps import apps
 
 from certificates.choices import SIGNATURE_KINDS, SigningEventKind
 from certificates.models import SigningEvent
+from certificates.services import certificate_revoke
 from devices.choices import DeviceKind, DeviceStatus
 from devices.models import CustodyRecord, Device
 from devices.permissions import device_actions
@@ -150,16 +151,33 @@ def test_a_mau_06_reopens_a_locked_credential_for_a_new_pin(cast, holder):
     assert len(again.sign(token, [digest_of("y")])) == 1
 
 
-def test_a_mau_06_of_a_credential_not_locked_fails_and_changes_nothing(cast, holder):
-    # Locked by the register only (as before the credential locked its device itself).
+def test_a_mau_06_of_a_device_locked_by_hand_reopens_its_active_credential_too(cast, holder):
+    # Recorded locked by a clerk, as before the device followed its credential.
     Device.objects.filter(pk=holder.credential.device_id).update(status=DeviceStatus.LOCKED)
     device = Device.objects.get(pk=holder.credential.device_id)
 
     letter = _recovered(cast, device)
 
-    row = letter.rows.get()
-    assert row.outcome == Outcome.FAILED
-    assert SoleControl.objects.get(credential=holder.credential).state == ControlState.ACTIVE
+    assert letter.rows.get().outcome == Outcome.DONE
+    control = SoleControl.objects.get(credential=holder.credential)
+    assert (control.state, control.pin_hash) == (ControlState.AWAITING_ACTIVATION, "")
+    assert _status(holder) == DeviceStatus.HANDED_TO_SUBSCRIBER
+    reopened = AuditEvent.objects.get(action="remote_credential.reopen")
+    assert reopened.before == {"state": ControlState.ACTIVE}
+
+
+def test_a_mau_06_of_a_revoked_credential_fails_and_changes_nothing(
+    cast, holder, django_capture_on_commit_callbacks
+):
+    certificate = holder.credential.device.certificates.get()
+    with django_capture_on_commit_callbacks(execute=True):
+        certificate_revoke(certificate=certificate, by=cast.ca_operator, reason="retired")
+    Device.objects.filter(pk=holder.credential.device_id).update(status=DeviceStatus.LOCKED)
+    device = Device.objects.get(pk=holder.credential.device_id)
+
+    letter = _recovered(cast, device)
+
+    assert letter.rows.get().outcome == Outcome.FAILED
     assert _status(holder) == DeviceStatus.LOCKED
     assert not AuditEvent.objects.filter(action="remote_credential.reopen").exists()
 
