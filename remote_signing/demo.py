@@ -76,27 +76,33 @@ def demo_remote_head() -> Person | None:
     """`lanhdao.sxd.dn` with a personal certificate and the construction department's seal,
     both keys in the CA's HSM (RSSP), activated with the demo PIN and the published secret;
     made when missing. None without the account."""
+    return _demo_head(
+        DEMO_REMOTE_HEAD, CONSTRUCTION, "048085009001",
+        {"full_name": "Nguyễn Văn Thành", "mobile": "0905000901",
+         "official_email": "thanhnv@sxd.danang.gov.vn"},
+        issue=_issue_remote,
+    )  # fmt: skip
+
+
+def _demo_head(username, agency_name, national_id, details, *, issue) -> Person | None:
+    """The demo head `username` of `agency_name` (a person made when missing) with a personal
+    certificate and the agency's seal, each `issue`d when missing."""
     users = get_user_model().objects
-    head = users.filter(username=DEMO_REMOTE_HEAD).first()
+    head = users.filter(username=username).first()
     operator = users.filter(username="cuc.cts").first()
-    construction = Organization.objects.filter(name=CONSTRUCTION).first()
-    if head is None or operator is None or construction is None:
+    agency = Organization.objects.filter(name=agency_name).first()
+    if head is None or operator is None or agency is None:
         return None
-    person, _created = Person.objects.with_national_id("048085009001").get_or_create(
+    person, _created = Person.objects.with_national_id(national_id).get_or_create(
         defaults={
-            "national_id": "048085009001",
-            "full_name": "Nguyễn Văn Thành",
-            "position": "Giám đốc",
-            "mobile": "0905000901",
-            "official_email": "thanhnv@sxd.danang.gov.vn",
-            "organization": construction,
-            "user": head,
+            "national_id": national_id, "position": "Giám đốc", "organization": agency,
+            "user": head, **details,
         }
-    )
+    )  # fmt: skip
     if personal_signing_certificate(head) is None:
-        _issue_remote(construction, person, operator, SubjectKind.PERSON)
-    if seal_certificate(construction) is None:
-        _issue_remote(construction, person, operator, SubjectKind.ORGANIZATION)
+        issue(agency, person, operator, SubjectKind.PERSON)
+    if seal_certificate(agency) is None:
+        issue(agency, person, operator, SubjectKind.ORGANIZATION)
     return person
 
 
@@ -117,28 +123,17 @@ def demo_sim_head() -> Person | None:
     """`lanhdao.syt` with a personal certificate and the health department's seal each on a
     SIM PKI of their own, PIN the demo PIN; made when missing. None without the account or
     without the token store (the SIM is a token)."""
-    users = get_user_model().objects
-    head = users.filter(username=DEMO_SIM_HEAD).first()
-    operator = users.filter(username="cuc.cts").first()
-    health = Organization.objects.filter(name=HEALTH).first()
-    if head is None or operator is None or health is None or not token_store_on():
+    if not token_store_on():
         return None
-    person, _created = Person.objects.with_national_id("012088007001").get_or_create(
-        defaults={
-            "national_id": "012088007001",
-            "full_name": "Tòng Văn Hải",
-            "position": "Giám đốc",
-            "mobile": DEMO_SIM_PHONES[0],
-            "official_email": "haitv@syt.laichau.gov.vn",
-            "organization": health,
-            "user": head,
-        }
-    )
-    if personal_signing_certificate(head) is None:
-        _issue_on_sim(health, person, operator, DEMO_SIM_PHONES[0], SubjectKind.PERSON)
-    if seal_certificate(health) is None:
-        _issue_on_sim(health, person, operator, DEMO_SIM_PHONES[1], SubjectKind.ORGANIZATION)
-    return person
+    return _demo_head(
+        DEMO_SIM_HEAD, HEALTH, "012088007001",
+        {"full_name": "Tòng Văn Hải", "mobile": DEMO_SIM_PHONES[0],
+         "official_email": "haitv@syt.laichau.gov.vn"},
+        issue=lambda agency, holder, operator, kind: _issue_on_sim(
+            agency, holder, operator,
+            DEMO_SIM_PHONES[0 if kind == SubjectKind.PERSON else 1], kind,
+        ),
+    )  # fmt: skip
 
 
 def _issue_on_sim(agency, holder, operator, phone: str, subject_kind: str) -> None:
