@@ -106,16 +106,21 @@ def _demo_head(username, agency_name, national_id, details, *, issue) -> Person 
     return person
 
 
-def _issue_remote(agency, holder: Person, operator, subject_kind: str) -> None:
-    device = device_deliver_for_certificate(
-        kind=DeviceKind.RSSP, agency=agency, holder=holder, by=operator, document_ref="Demo"
-    )
+def _certify(agency, holder: Person, operator, device, subject_kind: str) -> None:
+    """The head's personal certificate, or the agency's seal, issued onto `device`."""
     certificate_issue(
         subject_kind=subject_kind, agency=agency,
         person=holder if subject_kind == SubjectKind.PERSON else None,
         subject_organization=None if subject_kind == SubjectKind.PERSON else agency,
         device=device, by=operator,
     )  # fmt: skip
+
+
+def _issue_remote(agency, holder: Person, operator, subject_kind: str) -> None:
+    device = device_deliver_for_certificate(
+        kind=DeviceKind.RSSP, agency=agency, holder=holder, by=operator, document_ref="Demo"
+    )
+    _certify(agency, holder, operator, device, subject_kind)
     _activated(RemoteCredential.objects.get(device=device), holder.user, operator)
 
 
@@ -141,10 +146,5 @@ def _issue_on_sim(agency, holder, operator, phone: str, subject_kind: str) -> No
         kind=DeviceKind.SIM_PKI, agency=agency, holder=holder, by=operator, document_ref="Demo",
         sim={"iccid": f"8984{phone[1:]}000001", "phone": phone, "carrier": Carrier.VIETTEL},
     )  # fmt: skip
-    certificate_issue(
-        subject_kind=subject_kind, agency=agency,
-        person=holder if subject_kind == SubjectKind.PERSON else None,
-        subject_organization=None if subject_kind == SubjectKind.PERSON else agency,
-        device=device, by=operator,
-    )  # fmt: skip
+    _certify(agency, holder, operator, device, subject_kind)
     device_token_demo_pin_set(device=device, by=operator)
