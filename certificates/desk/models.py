@@ -58,6 +58,13 @@ class DeskSigningQuerySet(models.QuerySet):
     def done_for(self, purpose: str):
         return self.filter(purpose=purpose, state=DeskState.DONE)
 
+    def awaiting_seal(self, signature_purpose: str, seal_purpose: str) -> bool:
+        """Whether the head's round is done, its signed PDF kept, and the seal's not yet."""
+        return (
+            self.done_for(signature_purpose).exclude(signed_pdf=b"").exists()
+            and not self.done_for(seal_purpose).exists()
+        )
+
 
 class DeskSigning(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)

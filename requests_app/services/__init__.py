@@ -8,7 +8,12 @@ from requests_app.services.archive import (
     letters_archive_due,
 )
 from requests_app.services.corrections import correction_request_draft_letter
-from requests_app.services.desk import DeskRound, letter_desk_complete, letter_desk_prepare
+from requests_app.services.desk import (
+    DeskRound,
+    letter_awaiting_seal,
+    letter_desk_complete,
+    letter_desk_prepare,
+)
 from requests_app.services.documents import (
     enqueue_document_render,
     letter_document_render,
@@ -98,6 +103,7 @@ __all__ = [
     "letter_signed_upload",
     "letter_signed_accept",
     "letter_desk_prepare",
+    "letter_awaiting_seal",
     "letter_desk_complete",
     "DeskRound",
     "letter_mail_resend",

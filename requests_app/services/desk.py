@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from certificates.desk.models import DeskSigning
 from certificates.desk.rounds import desk_round_complete, desk_round_prepare
 from certificates.desk.services import DeskAnswer
-from certificates.signing import SEAL_FIELD, anchor_position
+from certificates.signing import SEAL_FIELD, SIGNATURE_FIELD, anchor_position
 from devices.models import DeviceDocument
 from portal.audit import audit_record
 from portal.errors import DomainError
@@ -53,6 +53,18 @@ def _purpose(cert_request_id: int, rendered_id: int, field_name: str) -> str:
 def _locked_issuance(cert_request: CertRequest, by):
     with acting(cert_request, ACTION, by=by, check=check_awaiting_upload) as locked:
         return locked, rendered_of(locked)
+
+
+def letter_awaiting_seal(cert_request: CertRequest) -> bool:
+    """Whether the head has signed the issued letter at "Ký" and the agency's seal is next
+    (the page says so after a reload)."""
+    rendered = rendered_of(cert_request)
+    if rendered is None:
+        return False
+    return DeskSigning.objects.awaiting_seal(
+        _purpose(cert_request.pk, rendered.pk, SIGNATURE_FIELD),
+        _purpose(cert_request.pk, rendered.pk, SEAL_FIELD),
+    )
 
 
 def letter_desk_prepare(*, cert_request: CertRequest, by) -> DeskSigning:

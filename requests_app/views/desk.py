@@ -56,7 +56,7 @@ def desk_signing_context(request, cert_request: CertRequest, actions: set[str]) 
             request, "requests_app:desk_prepare", "requests_app:desk_complete", [cert_request.pk]
         )
         # the upload stays the fallback (templates/requests_app/partials/_signed_upload.html)
-        | {"upload_anchor": "ky-ngoai"}
+        | {"upload_anchor": "ky-ngoai", "seal_next": services.letter_awaiting_seal(cert_request)}
     }
 
 

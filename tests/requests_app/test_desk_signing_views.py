@@ -162,6 +162,21 @@ def test_the_letter_page_offers_the_desk_signing_with_the_client_and_its_csp(
     assert "http://127.0.0.1:10555" in connect
 
 
+def test_after_the_heads_signature_the_page_says_the_seal_is_next(client, cast, pair):
+    letter = issued_external(cast)
+    sign_in(client, cast.head_a)
+    url = reverse("requests_app:detail", args=[letter.pk])
+    before = client.get(url).content.decode()
+
+    prepared = prepare(client, letter).json()
+    complete(client, letter, device_answer(prepared, pair.personal, cast.head_a))
+    after = client.get(url).content.decode()
+
+    assert "data-desk-seal-next" not in before  # nothing signed yet: "Ký"
+    assert "Lãnh đạo đã ký. Bước tiếp theo: đóng dấu số của cơ quan." in after
+    assert ">Đóng dấu số của cơ quan</button>" in after
+
+
 def test_the_clerk_sees_no_desk_signing(client, cast, pair):
     letter = issued_external(cast)
     sign_in(client, cast.clerk_a)
