@@ -15,16 +15,13 @@ from playwright.sync_api import expect
 
 from agencies.demo import DEMO_PASSWORD, DEMO_TOTP_SECRET, load_demo
 from devices.services import DEMO_PIN
-from portal.documents import DocumentKind
 from remote_signing.demo import DEMO_REMOTE_HEAD, demo_remote_head
 from requests_app import services
 from requests_app.choices import FormKind, Status
-from tests.certificates.pdf_tools import pdfsig_sections
+from tests.browser.walks import sent_with_signature_and_seal, sign_in_with
 from tests.requests_app.letters import CONTACT, person_row
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-VALID = "Signature Validation: Signature is Valid."
 
 
 def _code() -> str:
@@ -68,22 +65,14 @@ def test_the_demo_remote_head_signs_and_seals_with_the_readmes_pin_and_secret(
     letter = _issued_letter(head)
     assert letter.status == Status.ISSUED
 
-    page.goto(f"{live_server.url}/dang-nhap/")
-    page.get_by_label("Tên đăng nhập").fill(DEMO_REMOTE_HEAD)
-    page.get_by_label("Mật khẩu").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Đăng nhập").click()
-    page.wait_for_url(f"{live_server.url}/")
+    sign_in_with(page, live_server, DEMO_REMOTE_HEAD, DEMO_PASSWORD)
     page.goto(f"{live_server.url}/van-ban/{letter.pk}/")
 
     _authorise(page, "Ký")
     expect(page.locator("[data-desk-sign]")).to_have_text("Đóng dấu số của cơ quan")
     _authorise(page, "Đóng dấu")
-    page.wait_for_url(f"{live_server.url}/van-ban/{letter.pk}/")
-    expect(page.locator("[data-status]")).to_have_attribute("data-status", Status.PROVINCE_REVIEW)
+    sent_with_signature_and_seal(
+        page, live_server, letter, ca, tmp_path,
+        signer="Nguyễn Văn Thành", agency=head.organization.name,
+    )  # fmt: skip
     screenshot(page, "demo-remote-head-issued")
-
-    signed = letter.documents.get(kind=DocumentKind.SIGNED)
-    sections = pdfsig_sections(bytes(signed.content), ca, tmp_path)
-    assert len(sections) == 2 and all(VALID in section for section in sections)
-    assert "Common Name: Nguyễn Văn Thành" in sections[0]
-    assert f"Common Name: {head.organization.name}" in sections[1]

@@ -13,16 +13,12 @@ sim-signing-3-pin-incorrect.png and sim-signing-4-issued.png.
 import pytest
 from playwright.sync_api import expect
 
-from portal.documents import DocumentKind
 from requests_app.choices import FormKind, Status
-from tests.browser.walks import sign_in_as_head
-from tests.certificates.pdf_tools import pdfsig_sections
+from tests.browser.walks import sent_with_signature_and_seal, sign_in_as_head
 from tests.remote_signing.world import sim_head
 from tests.requests_app.signed_letters import issued_external
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-VALID = "Signature Validation: Signature is Valid."
 
 
 def sent_to_the_phone(page):
@@ -57,8 +53,7 @@ def test_the_sim_head_signs_and_seals_a_mau_01_on_the_phone(
     expect(request.locator("[data-display]")).to_contain_text(letter.number)
     expect(request.locator("[data-short-hash]")).to_have_text(short_hash)
     screenshot(phone, "sim-signing-2-phone")
-    wrong = "0" * len(head.pin) if head.pin != "0" * len(head.pin) else "1" * len(head.pin)
-    request.get_by_label("Mã PIN của SIM").fill(wrong)
+    request.get_by_label("Mã PIN của SIM").fill(head.wrong_pin)
     request.get_by_role("button", name="Ký", exact=True).click()
     expect(phone.locator(".messages")).to_contain_text("Mã PIN của SIM không đúng")
     screenshot(phone, "sim-signing-3-pin-incorrect")
@@ -77,13 +72,8 @@ def test_the_sim_head_signs_and_seals_a_mau_01_on_the_phone(
     phone.goto(f"{live_server.url}/dien-thoai-ky-so/")
     phone.locator("[data-request]").get_by_label("Mã PIN của SIM").fill(seal.pin)
     phone.locator("[data-request]").get_by_role("button", name="Ký", exact=True).click()
-    page.wait_for_url(f"{live_server.url}/van-ban/{letter.pk}/")
+    sent_with_signature_and_seal(
+        page, live_server, letter, ca, tmp_path, signer="Lê Văn Bình", agency=cast.agency_a.name
+    )
     expect(page.locator(".messages")).to_contain_text("Đã ký số, đóng dấu số")
-    expect(page.locator("[data-status]")).to_have_attribute("data-status", Status.PROVINCE_REVIEW)
     screenshot(page, "sim-signing-4-issued")
-
-    signed = letter.documents.get(kind=DocumentKind.SIGNED)
-    sections = pdfsig_sections(bytes(signed.content), ca, tmp_path)
-    assert len(sections) == 2 and all(VALID in section for section in sections)
-    assert "Common Name: Lê Văn Bình" in sections[0]
-    assert f"Common Name: {cast.agency_a.name}" in sections[1]
