@@ -69,6 +69,11 @@ def key_at_risk(prefix: str = "") -> ExpressionWrapper:
 class CertificateQuerySet(ScopedQuerySet):
     scope_people = ("person",)
 
+    def on_device(self, device):
+        """The certificates issued onto `device`, the newest first (a renewal certifies the
+        same key again: a remote credential's current certificate is the first)."""
+        return self.filter(device=device).order_by("-not_before")
+
     def with_key_at_risk(self):
         """Each certificate with `key_at_risk` (see `key_at_risk`), in the same query."""
         return self.annotate(key_at_risk=key_at_risk())

@@ -148,10 +148,8 @@ def _check_move(control: SoleControl, name: str) -> None:
 
 def _valid_certificate(control: SoleControl, now) -> Certificate:
     certificate = (
-        Certificate.objects.filter(
-            device=control.credential.device, status=CertStatus.VALID, not_after__gt=now
-        )
-        .order_by("-not_before")
+        Certificate.objects.on_device(control.credential.device)
+        .filter(status=CertStatus.VALID, not_after__gt=now)
         .first()
     )
     if certificate is None:
@@ -165,7 +163,7 @@ def _to_monitor(control: SoleControl, kind: str, now) -> None:
     """A lock or a reopening on the signing monitor, under the credential's latest
     certificate and its agency (docs/remote-signing.md, "Mẫu 06")."""
     device = control.credential.device
-    certificate = Certificate.objects.filter(device=device).order_by("-not_before").first()
+    certificate = Certificate.objects.on_device(device).first()
     signing_event_record(kind=kind, certificate=certificate, agency=device.agency, at=now)
 
 
@@ -275,9 +273,11 @@ def credential_lock(*, credential: RemoteCredential, by) -> None:
 
 def credential_reopen(*, device: Device, by, document_ref: str = "") -> SoleControl:
     """The CA's processing of a Mẫu 06 row for a remote credential (docs/remote-signing.md,
-    "Mẫu 06"): the locked credential is reopened, its PIN and authenticator withdrawn; the CA
-    then issues a new activation code and the holder activates again. Called by the letter's
-    processing before the device's own move (`device_recover`), in its transaction."""
+    "Mẫu 06"): the credential is reopened whatever its state (the row asks for a locked
+    device; a clerk may have recorded it locked while its credential was active), its PIN and
+    authenticator withdrawn; the CA then issues a new activation code and the holder activates
+    again. Called by the letter's processing before the device's own move (`device_recover`),
+    in its transaction. A destroyed credential (its certificate revoked) is refused."""
     credential = RemoteCredential.objects.filter(device=device).first()
     if credential is None:
         raise RemoteSigningRefused(

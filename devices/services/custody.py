@@ -165,26 +165,28 @@ def device_lock(*, device: Device, by, note: str = "") -> Device:
     return transition(device, action="lock", by=by, note=note)
 
 
+def _move_if_it_can(device: Device, action: str, *, by, note: str = "") -> Device:
+    """`action` on the device as locked, if its status is one the move starts from; else
+    the device as it is."""
+    with transaction.atomic():
+        status = Device.objects.select_for_update(of=("self",)).get(pk=device.pk).status
+        if not MOVES.can(action, status):
+            return device
+        return transition(device, action=action, by=by, note=note)
+
+
 def device_lock_itself(*, device: Device, by, note: str = "") -> Device:
     """A key the portal guards locked itself (a remote credential's wrong signing PINs or
     "lock now", a SIM blocked at the gateway): the device is locked, as a token that counted
     wrong PINs; a Mẫu 06 recovery unlocks it. A device already locked, or on its way back to
     the CA, stays as it is."""
-    with transaction.atomic():
-        status = Device.objects.select_for_update(of=("self",)).get(pk=device.pk).status
-        if not MOVES.can("lock_itself", status):
-            return device
-        return transition(device, action="lock_itself", by=by, note=note)
+    return _move_if_it_can(device, "lock_itself", by=by, note=note)
 
 
 def device_activated(*, device: Device, by) -> Device:
     """A remote credential activated by its holder is in their hands (the move `activate`);
     one already with them (activated again after a Mẫu 06) stays so."""
-    with transaction.atomic():
-        status = Device.objects.select_for_update(of=("self",)).get(pk=device.pk).status
-        if not MOVES.can("activate", status):
-            return device
-        return transition(device, action="activate", by=by)
+    return _move_if_it_can(device, "activate", by=by)
 
 
 def device_recover(*, device: Device, by, document_ref: str = "") -> Device:

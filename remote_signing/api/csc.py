@@ -159,12 +159,7 @@ def credentials_list(request, version, user, body):
 
 
 def _certificate(credential: RemoteCredential) -> Certificate | None:
-    return (
-        Certificate.objects.filter(device=credential.device)
-        .select_related("issuer")
-        .order_by("-not_before")
-        .first()
-    )
+    return Certificate.objects.on_device(credential.device).select_related("issuer").first()
 
 
 @endpoint(scope="service")
