@@ -27,6 +27,7 @@ import subprocess
 import sys
 import time
 import urllib.parse
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -135,6 +136,7 @@ def prepare(base: str, name: str, sizes: dict, reseed: bool, env: dict) -> None:
 # A figure's line: the existing benchmarks end theirs with "goal met"/"met" or "NOT met";
 # bench_lists ends each line with PASS or FAIL.
 VERDICT = re.compile(r"\b(goal met|goal NOT met|NOT met|met|PASS|FAIL)\b")
+MISSED = re.compile(r"\b(NOT met|FAIL)\b")
 
 
 def figures(output: str) -> list[str]:
@@ -143,6 +145,55 @@ def figures(output: str) -> list[str]:
         if ("goal" in line.lower() or re.search(r"\b(PASS|FAIL)\b", line)) and VERDICT.search(line):
             lines.append(line.strip())
     return lines
+
+
+@dataclass
+class Part:
+    """What one part said: its figure lines and whether it missed a goal."""
+
+    name: str
+    lines: list[str]
+    missed: bool
+
+
+def part_judged(name: str, stdout: str, returncode: int) -> Part:
+    """A part misses when it exits non-zero, when any of its figure lines says a goal was not
+    met (a part that prints "goal NOT met" and exits 0 is still red), or when it printed no
+    figure at all: its exit code alone is never believed."""
+    found = figures(stdout)
+    if not found:
+        found = [f"exited {returncode} without a figure: FAIL"]
+    elif returncode != 0:
+        found.append(f"exited {returncode}: FAIL")
+    missed = returncode != 0 or any(MISSED.search(line) for line in found)
+    return Part(name, found, missed)
+
+
+def part_run(name: str, command: list[str], env: dict) -> Part:
+    """Runs one part (a Python script in bench/ and its arguments), echoes its output and
+    judges it."""
+    if not (BENCH / command[0]).exists():
+        return Part(name, [f"{command[0]} is missing: FAIL"], True)
+    result = subprocess.run([PYTHON, *command], cwd=BENCH, env=env, capture_output=True, text=True)
+    print((result.stdout + result.stderr).rstrip(), flush=True)
+    return part_judged(name, result.stdout, result.returncode)
+
+
+def summary(judged: list[Part]) -> tuple[str, int]:
+    """The closing table: every figure line under its part, then a count of the lines and of
+    the parts that missed, never kinder than the lines; and bench/run's exit code."""
+    table = [f"{part.name:<11} {line}" for part in judged for line in part.lines]
+    missed_lines = sum(bool(MISSED.search(line)) for part in judged for line in part.lines)
+    missed_parts = [part.name for part in judged if part.missed]
+    lines = len(table)
+    if missed_parts:
+        table.append(
+            f"goals NOT met: {missed_lines} of {lines} lines, in {len(missed_parts)} of "
+            f"{len(judged)} parts ({', '.join(missed_parts)})"
+        )
+        return "\n".join(table), 1
+    table.append(f"all goals met: {lines} lines in {len(judged)} parts")
+    return "\n".join(table), 0
 
 
 def main() -> int:
@@ -181,13 +232,8 @@ def main() -> int:
         chosen = {name: chosen[name] for name in wanted}
     prepare(base, args.database, sizes, args.reseed, env)
 
-    table: list[tuple[str, str]] = []
-    failed = False
+    judged: list[Part] = []
     for name, command in chosen.items():
-        if not (BENCH / command[0]).exists():
-            table.append((name, f"{command[0]} is missing: FAIL"))
-            failed = True
-            continue
         print(f"\n== {name}: {' '.join(command)}", flush=True)
         # The dataset's own parts read the seeded database, or a copy of it; the others make
         # their own.
@@ -197,25 +243,14 @@ def main() -> int:
         if name in ("load", "export"):
             command = [*command, "--port", str(args.port)]
         started = time.perf_counter()
-        result = subprocess.run(
-            [PYTHON, *command], cwd=BENCH, env=part_env, capture_output=True, text=True
-        )
-        output = result.stdout + result.stderr
-        print(output.rstrip(), flush=True)
-        found = figures(result.stdout)
-        if result.returncode != 0 and not found:
-            found = [f"exited {result.returncode} without a figure: FAIL"]
-        if result.returncode != 0:
-            failed = True
-        table.extend((name, line) for line in found)
+        judged.append(part_run(name, command, part_env))
         print(f"({name}: {time.perf_counter() - started:.0f} s)", flush=True)
 
     print("\n== national scale: every figure against its goal")
     print(f"dataset: {args.database}, " + ", ".join(f"{k} {v:,}" for k, v in sizes.items()))
-    for name, line in table:
-        print(f"{name:<11} {line}")
-    print("all goals met" if not failed else "some goals NOT met (see the lines above)")
-    return 1 if failed else 0
+    text, code = summary(judged)
+    print(text)
+    return code
 
 
 if __name__ == "__main__":
