@@ -26,10 +26,12 @@ import os
 import re
 import secrets
 import subprocess
+import sys
 import time
 from datetime import timedelta
 
 from _setup import configure, throwaway_database  # noqa: E402 - bench/ is on the path
+from _verdicts import exit_code, verdict  # noqa: E402
 
 configure()
 
@@ -304,16 +306,17 @@ def run(args, connection) -> None:
     print()
     print(
         "Goal ≥ 40 % of openssl's RSA-2048 sign rate, CA side: "
-        f"by CPU time {best_cpu:.1f} % ({'met' if best_cpu >= 40 else 'NOT met'}), "
-        f"by wall clock {best_wall:.1f} % ({'met' if best_wall >= 40 else 'NOT met'}; "
+        f"by CPU time {best_cpu:.1f} % ({verdict(best_cpu >= 40)}), "
+        f"by wall clock {best_wall:.1f} % ({verdict(best_wall >= 40)}; "
         "meaningful only on an idle machine)"
     )
     print(
         f"Goal CRL of {args.crl:,} entries ≤ 3 s: "
-        f"{'met' if crl_wall <= 3 and crl.entry_count >= args.crl else 'NOT met'} by wall clock "
+        f"{verdict(crl_wall <= 3 and crl.entry_count >= args.crl)} by wall clock "
         f"({crl_wall:.2f} s; {min(c.cpu for c in crl_runs):.2f} s CPU)"
     )
 
 
 if __name__ == "__main__":
     main()
+    sys.exit(exit_code())

@@ -23,10 +23,12 @@ import argparse
 import logging
 import os
 import statistics
+import sys
 import time
 
 from _letters import build_agency, issued_letter  # noqa: E402 - bench/ is on the path
 from _setup import configure, throwaway_database  # noqa: E402
+from _verdicts import exit_code, verdict  # noqa: E402
 
 # The head's certificate and the seal need keys, not devices: what is measured is the
 # package, and the verification reads the same signatures either way.
@@ -125,7 +127,7 @@ def run(n: int) -> None:
             f"median {statistics.median(values) * 1000:6.1f} ms, max {max(values) * 1000:6.1f} ms"
         )
 
-    verdict = "goal met" if statistics.median(total) <= GOAL else "goal NOT met"
+    total_verdict = verdict(statistics.median(total) <= GOAL)
     print(
         f"load average (1 min): {load_before:.2f} before, {os.getloadavg()[0]:.2f} after, "
         f"on {os.cpu_count()} cores"
@@ -133,7 +135,7 @@ def run(n: int) -> None:
     print(f"letter: Mẫu 01, {ROWS} rows, signed PDF {pdf_size:,} bytes; package {size:,} bytes")
     print(f"export, per letter:          {ms(exports)}")
     print(f"import (verify included):    {ms(imports)}")
-    print(f"export + import, per letter: {ms(total)}; goal ≤ 200 ms: {verdict}")
+    print(f"export + import, per letter: {ms(total)}; goal ≤ 200 ms: {total_verdict}")
 
 
 def main() -> None:
@@ -147,3 +149,4 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+    sys.exit(exit_code())

@@ -13,10 +13,12 @@ and checks the audit chain (`audit_verify`, as `manage.py audit_verify` does).
 
 import argparse
 import os
+import sys
 import time
 from datetime import timedelta
 
 import _setup
+from _verdicts import exit_code, verdict  # noqa: E402
 
 GOAL_SECONDS = 60.0
 TOP: dict[str, int] = {}
@@ -149,8 +151,8 @@ def main() -> None:
         rows = sum(entry["rows"] for entry in application.summary["letters"])
         print(f"actions: {application.summary['actions']}; letter rows drafted: {rows}")
         total = plan_s + apply_s
-        verdict = "met" if total <= GOAL_SECONDS else "NOT met"
-        print(f"total      {total:8.1f} s (goal ≤ {GOAL_SECONDS:.0f} s: {verdict})")
+        total_verdict = verdict(total <= GOAL_SECONDS)
+        print(f"total      {total:8.1f} s (goal ≤ {GOAL_SECONDS:.0f} s: {total_verdict})")
         print(f"queries    plan {plan_q}, apply {apply_q} (goal: constant in the rows)")
         from portal.audit import audit_verify
 
@@ -162,3 +164,4 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+    sys.exit(exit_code())

@@ -30,10 +30,12 @@ import argparse
 import logging
 import os
 import statistics
+import sys
 import time
 
 from _letters import build_agency, issued_letter  # noqa: E402 - bench/ is on the path
 from _setup import configure, throwaway_database  # noqa: E402
+from _verdicts import exit_code, verdict  # noqa: E402
 
 configure()
 
@@ -81,10 +83,6 @@ def template_only(letter_pk: int) -> float:
     return time.perf_counter() - started
 
 
-def verdict(seconds: float, goal: float) -> str:
-    return "goal met" if seconds <= goal else "goal NOT met"
-
-
 def run(args) -> None:
     from requests_app.choices import FormKind
 
@@ -120,12 +118,12 @@ def run(args) -> None:
     )
     print(
         f"1-page letter (Mẫu 02, 3 rows), {len(short)} letters: {figures(short, 'ms')}; "
-        f"goal ≤ 300 ms: {verdict(statistics.median(c.wall for c in short), GOAL_ONE_PAGE)}"
+        f"goal ≤ 300 ms: {verdict(statistics.median(c.wall for c in short) <= GOAL_ONE_PAGE)}"
     )
     print(
         f"500-row letter (Mẫu 01, {max(sizes) // 1024} KiB), {len(long)} letters: "
         f"{figures(long, 's')}; "
-        f"goal ≤ 4 s: {verdict(statistics.median(c.wall for c in long), GOAL_500_ROWS)}"
+        f"goal ≤ 4 s: {verdict(statistics.median(c.wall for c in long) <= GOAL_500_ROWS)}"
     )
     print(f"  of which the Django templates of the 500 rows: {template_seconds * 1000:.0f} ms")
 
@@ -141,3 +139,4 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+    sys.exit(exit_code())

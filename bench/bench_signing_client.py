@@ -31,7 +31,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.signing_client.conftest import ClientProcess, TokenStore, sign_body  # noqa: E402
+from _verdicts import exit_code, verdict  # noqa: E402
+
+from tests.signing_client.client_tools import ClientProcess, TokenStore, sign_body  # noqa: E402
 
 GOAL = 0.100
 STEPS = ("sign", "page", "confirm", "poll")
@@ -80,10 +82,10 @@ def main() -> None:
             f"  {step:<8} median {ms(timings[step], 50):7.1f} ms   p95 {ms(timings[step], 95):7.1f} ms"
         )
     median = statistics.median(timings["total"])
-    verdict = "met" if median <= GOAL else "NOT met"
+    median_verdict = verdict(median <= GOAL)
     print(
         f"  total    median {median * 1000:7.1f} ms   p95 {ms(timings['total'], 95):7.1f} ms"
-        f"   (goal ≤ {GOAL * 1000:.0f} ms median: {verdict})"
+        f"   (goal ≤ {GOAL * 1000:.0f} ms median: {median_verdict})"
     )
     print(
         f"load average (1 min): {load_before:.2f} before, {load_after:.2f} after, {os.cpu_count()} CPUs"
@@ -92,3 +94,4 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+    sys.exit(exit_code())
