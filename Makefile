@@ -114,4 +114,5 @@ mutants: install-test
 	$(PY) -m tests.mutants_db
 	rm -rf mutants/tests  # mutmut copies a file only when its copy is missing: take today's tests
 	$(VENV)/bin/mutmut run --max-children $(MUTANTS_CHILDREN) $(MUTANTS) || true
+	$(VENV)/bin/python -m tests.mutants_killers
 	$(VENV)/bin/python -m tests.mutants_report

@@ -25,6 +25,7 @@ from pathlib import Path
 
 import pytest
 
+from tests import mutants_killers
 from tests.fuzz.strategies import INPUTS, SCALE
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -89,7 +90,9 @@ def long_first(path: str) -> int:
 # - the tests that killed another mutant of the same function first: the mutants of one
 #   function are mostly caught by the same few tests, so after the first of them the others
 #   cost one test each. Each failure of a mutant's test is appended to KILLERS (a line
-#   "function<TAB>test"); a mutant's process reads it when it sorts its tests;
+#   "function<TAB>test"); a mutant's process reads it when it sorts its tests, with the
+#   killers earlier runs found (tests/mutants_killers.py), so that even the first mutant of
+#   a function starts with them;
 # - then the fastest first, by mutmut's own record of each test's duration (read once, in the
 #   process every mutant's process is forked from).
 # The order changes which test fails first, never whether one does.
@@ -100,8 +103,11 @@ DURATIONS = json.loads(STATS.read_text()).get("duration_by_test", {}) if STATS.i
 
 
 def killers_of(function: str) -> dict[str, int]:
-    """How many mutants of `function` each test has killed so far (KILLERS, above)."""
-    found: dict[str, int] = {}
+    """How many mutants of `function` each test has killed in this run (KILLERS, above),
+    plus one for a test that killed one of them in an earlier run."""
+    found = {
+        test: 1 for name, test in mutants_killers.pairs(mutants_killers.SEED) if name == function
+    }
     lines = KILLERS.read_text().splitlines() if KILLERS.is_file() else ()
     for line in lines:
         name, _, test = line.partition("\t")

@@ -134,3 +134,10 @@ def test_only_the_holder_of_a_credential_uses_it(django_user_model):
             "not_holder",
             "Khóa ký số này không phải của bạn.",
         )
+
+
+@pytest.mark.parametrize("pin", ["12345", "1234567890123456X", "12345a"])
+def test_a_pin_outside_the_policy_is_refused_in_words(pin):
+    refused = refusal(lambda: rules.require_pin_policy(pin))
+
+    assert (refused.code, str(refused.message)) == ("pin_policy", "Mã PIN gồm từ 6 đến 16 chữ số.")
