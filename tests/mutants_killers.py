@@ -16,16 +16,16 @@ from pathlib import Path
 SEED = Path(__file__).resolve().parent / "mutants_killers.tsv"
 
 
+def lines(path: Path) -> list[tuple[str, str]]:
+    """The (function, test) lines of a killers file, repeats kept; none when it is missing."""
+    text = path.read_text() if path.is_file() else ""
+    split = (line.partition("\t") for line in text.splitlines())
+    return [(function, test) for function, _, test in split if function and test]
+
+
 def pairs(path: Path) -> set[tuple[str, str]]:
-    """The (function, test) pairs of a killers file; none when it is missing."""
-    if not path.is_file():
-        return set()
-    found = set()
-    for line in path.read_text().splitlines():
-        function, _, test = line.partition("\t")
-        if function and test:
-            found.add((function, test))
-    return found
+    """The (function, test) pairs of a killers file, each once."""
+    return set(lines(path))
 
 
 def merged(seed: Path, runs: list[Path]) -> int:

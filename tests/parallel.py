@@ -21,6 +21,7 @@ in the workers, each sends its own to the controller, which prints the sum.
 import json
 import os
 import re
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -105,15 +106,9 @@ DURATIONS = json.loads(STATS.read_text()).get("duration_by_test", {}) if STATS.i
 def killers_of(function: str) -> dict[str, int]:
     """How many mutants of `function` each test has killed in this run (KILLERS, above),
     plus one for a test that killed one of them in an earlier run."""
-    found = {
-        test: 1 for name, test in mutants_killers.pairs(mutants_killers.SEED) if name == function
-    }
-    lines = KILLERS.read_text().splitlines() if KILLERS.is_file() else ()
-    for line in lines:
-        name, _, test = line.partition("\t")
-        if name == function:
-            found[test] = found.get(test, 0) + 1
-    return found
+    earlier = mutants_killers.pairs(mutants_killers.SEED)
+    now = mutants_killers.lines(KILLERS)
+    return dict(Counter(test for name, test in [*earlier, *now] if name == function))
 
 
 def mutant_function() -> str | None:
