@@ -110,6 +110,9 @@ mutants: export AUDIT_HMAC_KEY ?= mutants-audit-hmac-key-of-at-least-32-characte
 mutants: export DATABASE_URL = $(MUTANTS_DATABASE_URL)
 mutants: export REDIS_URL = $(MUTANTS_REDIS_URL)
 mutants: export PORTAL_REQUIRE_SERVICES = 1
+# A mutant runs its function's killers, then its fastest tests up to this many seconds
+# (tests/parallel.py); 0 runs them all.
+mutants: export MUTANTS_TEST_SECONDS ?= 20
 mutants: install-test
 	$(PY) -m tests.mutants_db
 	rm -rf mutants/tests  # mutmut copies a file only when its copy is missing: take today's tests

@@ -116,16 +116,52 @@ def mutant_function() -> str | None:
     return match["function"] if match else None
 
 
+# A budget for the functions that hundreds of tests reach: their first mutant ran (and
+# collected) every one of those tests before the one that tells it apart, and a survivor ran
+# them all, a minute or more each; the tail of a whole run was four mutants a minute. With
+# MUTANTS_TEST_SECONDS set (`make mutants` sets it), a mutant runs its function's killers and
+# then only the fastest of its other tests while their recorded durations add up to the
+# budget; a test with no recorded duration is left out. The budget can only turn a caught
+# mutant into a survivor, never the reverse: the score it gives is a floor, and a survivor is
+# run again with every test (`MUTANTS_TEST_SECONDS=0 mutmut run NAME`, docs/testing.md §1).
+BUDGET = float(os.environ.get("MUTANTS_TEST_SECONDS") or 0)
+
+
+def within_budget(tests: list[str], killed: dict[str, int], budget: float) -> list[str]:
+    """The killers of `tests`, then the fastest others while the durations fit `budget`
+    (0: all of them), in the order they are to run; never none, since pytest given no test
+    on its command line would run the whole suite."""
+    ordered = sorted(tests, key=lambda t: (-killed.get(t, 0), DURATIONS.get(t, float("inf"))))
+    if not budget:
+        return ordered
+    kept, spent = [], 0.0
+    for test in ordered:
+        spent += 0.0 if test in killed else DURATIONS.get(test, float("inf"))
+        if test in killed or spent <= budget or not kept:
+            kept.append(test)
+    return kept
+
+
+def pytest_load_initial_conftests(early_config, parser, args):
+    """For a mutant under a budget (above): mutmut names the tests on the command line; the
+    ones beyond the budget are taken off before pytest collects them."""
+    function = mutant_function()
+    named = [arg for arg in args if "::" in arg]
+    if not (function and BUDGET and named):
+        return
+    kept = set(within_budget(named, killers_of(function), BUDGET))
+    args[:] = [arg for arg in args if "::" not in arg or arg in kept]
+
+
 def pytest_collection_modifyitems(items):
     """For a mutant: the tests that killed its function's other mutants first, then the
     fastest (above); else the long tests first, in LONG's order, the rest as collected (a
     stable sort)."""
     function = mutant_function()
     if function:
-        killed = killers_of(function)
-        items.sort(
-            key=lambda item: (-killed.get(item.nodeid, 0), DURATIONS.get(item.nodeid, float("inf")))
-        )
+        order = within_budget([item.nodeid for item in items], killers_of(function), 0)
+        place = {test: n for n, test in enumerate(order)}
+        items.sort(key=lambda item: place[item.nodeid])
     else:
         items.sort(key=lambda item: long_first(item.nodeid))
 

@@ -49,3 +49,40 @@ def test_a_mutants_tests_run_its_functions_killers_first_then_the_fastest(tmp_pa
         "tests/a.py::quick",
         "tests/a.py::unknown",
     ]
+
+
+def test_under_a_budget_a_mutant_keeps_its_killers_and_the_fastest_tests_that_fit(monkeypatch):
+    monkeypatch.setattr(
+        parallel,
+        "DURATIONS",
+        {"t::a": 1.0, "t::b": 2.0, "t::c": 3.0, "t::killer": 50.0},
+    )
+    tests = ["t::c", "t::unknown", "t::b", "t::killer", "t::a"]
+    killed = {"t::killer": 1}
+    # 1 + 2 = 3 fits a budget of 3; one more test (3 s) would not.
+    assert parallel.within_budget(tests, killed, 3.0) == ["t::killer", "t::a", "t::b"]
+    assert parallel.within_budget(tests, killed, 2.9) == ["t::killer", "t::a"]
+    # Never none: the fastest test even when it alone is over the budget.
+    assert parallel.within_budget(["t::c", "t::b"], {}, 0.5) == ["t::b"]
+    # No budget: every test, the unknown duration last.
+    assert parallel.within_budget(tests, killed, 0) == [
+        "t::killer",
+        "t::a",
+        "t::b",
+        "t::c",
+        "t::unknown",
+    ]
+
+
+def test_under_a_budget_the_tests_beyond_it_are_taken_off_the_command_line(tmp_path, monkeypatch):
+    monkeypatch.setattr(mutants_killers, "SEED", tmp_path / "none.tsv")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(parallel, "DURATIONS", {"t.py::a": 1.0, "t.py::b": 5.0})
+    monkeypatch.setattr(parallel, "BUDGET", 2.0)
+    args = ["-x", "-q", "t.py::b", "t.py::a", "-m", "not browser"]
+    monkeypatch.setenv("MUTANT_UNDER_TEST", "")
+    parallel.pytest_load_initial_conftests(None, None, args)
+    assert args == ["-x", "-q", "t.py::b", "t.py::a", "-m", "not browser"]
+    monkeypatch.setenv("MUTANT_UNDER_TEST", "rules.x_f__mutmut_1")
+    parallel.pytest_load_initial_conftests(None, None, args)
+    assert args == ["-x", "-q", "t.py::a", "-m", "not browser"]
