@@ -100,18 +100,18 @@ def prepare():
 def run(n: int) -> None:
     from django.db import transaction
 
-    from requests_app import services
+    from exchange import services as exchange_services
 
     letter, head, registrar, pdf_size = prepare()
     load_before = os.getloadavg()[0]
     exports, imports, size = [], [], 0
     for _ in range(n):
         started = time.perf_counter()
-        data = services.letter_edxml_export(cert_request=letter)
+        data = exchange_services.letter_edxml_export(cert_request=letter)
         exported = time.perf_counter()
         try:
             with transaction.atomic():
-                received = services.letter_edxml_import(data=data, by=registrar)
+                received = exchange_services.letter_edxml_import(data=data, by=registrar)
                 imported = time.perf_counter()
                 assert received.pk != letter.pk
                 raise _Rollback

@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "certificates",
     "remote_signing",
     "requests_app",
+    "exchange",
     "bulk",
     "orgmerge",
     "demand",

@@ -70,6 +70,7 @@ urlpatterns = [
     path("", include("portal.urls")),
     path("", include("certificates.urls")),
     path("", include("requests_app.urls")),
+    path("", include("exchange.urls")),
     path("", include("devices.urls")),
     path("", include("bulk.urls")),
     path("", include("orgmerge.urls")),

@@ -414,7 +414,7 @@ FIELDS: tuple[PersonalField, ...] = tuple(
         KEPT_SIGNED_LETTER, LETTER_READERS)
     + D("requests_app.LetterVerification", "signatures report", C.CERTIFICATE, ISSUE,
         B.LEGAL_DUTY, KEPT_WITH_LETTER, STAFF_READERS)
-    + D("requests_app.EdxmlMessage", "content parties", C.DOCUMENT, ISSUE, B.LEGAL_DUTY,
+    + D("exchange.EdxmlMessage", "content parties", C.DOCUMENT, ISSUE, B.LEGAL_DUTY,
         KEPT_WITH_LETTER, STAFF_READERS)
     # orgmerge: who leaves an agency in a merger
     + D("orgmerge.MergerPlan", "leaving_person_ids", C.EMPLOYMENT, MERGER, B.PUBLIC_TASK,

@@ -24,13 +24,6 @@ class RequestsAppConfig(AppConfig):
 
         document_panel_register(signing_panel)
 
-        # The issued letter's Word file, made by the mail worker when it sends (docs/mail.md):
-        # mailing sits below the letters.
-        from mailing.attachments import attachment_maker_register
-        from requests_app.services.mail import LETTER_DOCX, letter_mail_docx_make
-
-        attachment_maker_register(LETTER_DOCX, letter_mail_docx_make)
-
         # Masked values a page may reveal (docs/privacy.md §masking): privacy sits below and
         # imports none of the apps whose records hold them. A letter's contact is known by
         # the blind index of their ID number; a person is shown by the pickers and a row's

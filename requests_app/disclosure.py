@@ -2,7 +2,7 @@
 dates and phones, and whose data that is (docs/privacy.md, "Exports, API and documents").
 
 The rows' Excel export and the API write these masked unless full values were asked for
-(`privacy.disclosure`); the letter's documents (Mẫu 01–06, PDF, Word, edXML) are the signed
+(`privacy.disclosure`); the letter's documents (Mẫu 01–06, PDF, Word, packages) are the signed
 text and keep them in full, so each download by a user records one access (channel DOCUMENT)
 naming the letter's contact and the people of its rows: `letter_document_access_record`.
 """
@@ -107,7 +107,7 @@ def letter_document_access_record(*, cert_request, by):
     DOCUMENT, no reason (the document is the letter itself). Nothing is recorded for a letter
     whose document names nobody (no contact ID, no person in its rows). Call it once the
     document is read or drawn, before it is answered: a recording that fails fails the
-    download. A worker that mails a document records nothing (no person reads it)."""
+    download. A worker that sends a document on records nothing (no person reads it)."""
     subjects = []
     if cert_request.contact_national_id_index:
         subjects.append(Subject(None, cert_request.contact_national_id_index))

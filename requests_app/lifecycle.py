@@ -238,28 +238,29 @@ ACTIONS: Lifecycle[Action] = Lifecycle(
             field_label=_("Lý do từ chối bằng văn bản (bắt buộc)"),
             style="danger",
         ),
-        # edXML packages (docs/exchange.md): the portal's own moves. A package imported
-        # reaches the CA's queue; a status message signed by the receiving organisation ends
-        # the sender's letter or sends it back (an unsigned one moves nothing).
+        # Letters exchanged with another system (docs/exchange.md): the portal's own moves.
+        # A letter received reaches the CA's queue; a status message signed by the receiving
+        # organisation ends the sender's letter or sends it back (an unsigned one moves
+        # nothing).
         Action(
-            "edxml_receive",
+            "exchange_receive",
             sources={S.ISSUED: SYSTEM},
             target=S.FORWARDED,
-            label=_("Nhận qua trục liên thông (edXML)"),
+            label=_("Nhận qua trục liên thông"),
         ),
         Action(
-            "edxml_done",
+            "exchange_done",
             sources={S.PROVINCE_REVIEW: SYSTEM, S.FORWARDED: SYSTEM},
             target=S.DONE,
             webhook=EventType.LETTER_PROCESSED,
-            label=_("Nơi nhận báo đã xử lý xong (edXML, đã ký số)"),
+            label=_("Nơi nhận báo đã xử lý xong (đã ký số)"),
         ),
         Action(
-            "edxml_return",
+            "exchange_return",
             sources={S.PROVINCE_REVIEW: SYSTEM, S.FORWARDED: SYSTEM},
             target=S.DRAFT,
             webhook=EventType.LETTER_RETURNED,
-            label=_("Nơi nhận trả lại (edXML, đã ký số)"),
+            label=_("Nơi nhận trả lại (đã ký số)"),
         ),
         Action(
             "cancel",

@@ -4,6 +4,7 @@ from datetime import timedelta
 from django.apps import apps  # this app's models, looked up: the models module imports this one
 from django.conf import settings
 from django.db.models import (
+    PROTECT,
     BooleanField,
     Case,
     Count,
@@ -22,7 +23,7 @@ from django.db.models.functions import Coalesce, JSONObject
 from django.utils import timezone
 
 from agencies.access import scope_for
-from agencies.choices import OrgKind, Role
+from agencies.choices import Role
 from agencies.querysets import NOTHING, ScopedQuerySet, agency_code_q, is_whole_code
 from certificates.querysets import key_at_risk
 from portal.documents import DocumentKind
@@ -30,6 +31,7 @@ from portal.field_crypto import blind_index
 from portal.lib.folding import folded_contains
 from portal.lib.subqueries import count_of
 from portal.models import worked_on
+from requests_app import extensions
 from requests_app.choices import (
     CA_FORMS,
     LETTER_IMPORT,
@@ -40,6 +42,17 @@ from requests_app.choices import (
     Status,
 )
 from requests_app.decisions import DECISION_ORDER, decision_of
+
+
+def _protecting(model, letter):
+    """The records of every app that protect a letter from deletion (a foreign key to it
+    with on_delete=PROTECT), each filtered to `letter` (an OuterRef): found by the model's
+    own relations, so an app above the letters needs no word here."""
+    return [
+        relation.related_model._base_manager.filter(**{relation.field.name: letter})
+        for relation in model._meta.related_objects
+        if relation.on_delete is PROTECT
+    ]
 
 
 def stall_cutoff(now=None):
@@ -64,29 +77,10 @@ class CertRequestQuerySet(ScopedQuerySet):
 
         return self.annotate(row_groups=_row_groups_subquery(RequestRow.objects.all()))
 
-    def with_exchange_facts(self):
-        """What the letter's page says about its travels, in the letter's own query: whether a
-        receiver's edXML status message came back (`edxml_status_received`) and the name and
-        official e-mail of its province's Sở KH&CN (`province_office_name`,
-        `province_office_email`: the page names an office that could not be mailed)."""
-        EdxmlMessage = apps.get_model("requests_app", "EdxmlMessage")
-        Organization = apps.get_model("agencies", "Organization")
-
-        office = (
-            Organization.objects.active()
-            .filter(kind=OrgKind.PROVINCIAL_OFFICE, parent=OuterRef("agency__province"))
-            .order_by("pk")
-        )
-        status = EdxmlMessage.objects.filter(
-            letter=OuterRef("pk"),
-            direction=EdxmlMessage.Direction.RECEIVED,
-            kind=EdxmlMessage.Kind.STATUS,
-        )
-        return self.annotate(
-            edxml_status_received=Exists(status),
-            province_office_name=Subquery(office.values("name")[:1]),
-            province_office_email=Subquery(office.values("official_email")[:1]),
-        )
+    def with_page_facts(self):
+        """What the floors above show on the letter's page, read in the letter's own query
+        (requests_app/extensions.py)."""
+        return self.annotate(**extensions.page_facts())
 
     def with_creator_name(self):
         """Each letter with its drafter's person's full name as `creator_person_name` (None
@@ -254,14 +248,13 @@ class CertRequestQuerySet(ScopedQuerySet):
         )
 
     def never_submitted(self, *, changed_before):
-        """Drafts that never left the drafter's desk (no transition, document nor eDXML
-        message) and unchanged since `changed_before`: every edit of the contact or the rows
-        bumps `updated_at` (`workflow.acting`); an Excel import still under way, or one that
-        added rows since, counts as a change too. The retention sweep deletes them
+        """Drafts that never left the drafter's desk (no transition, and no record that
+        protects the letter from deletion: a document, a message of the exchange) and
+        unchanged since `changed_before`: every edit of the contact or the rows bumps
+        `updated_at` (`workflow.acting`); an Excel import still under way, or one that added
+        rows since, counts as a change too. The retention sweep deletes them
         (docs/retention.md)."""
         Transition = apps.get_model("requests_app", "Transition")
-        LetterDocument = apps.get_model("requests_app", "LetterDocument")
-        EdxmlMessage = apps.get_model("requests_app", "EdxmlMessage")
         LetterImport = apps.get_model("requests_app", "LetterImport")
         ImportJob = apps.get_model("portal", "ImportJob")
         letter = OuterRef("pk")
@@ -270,8 +263,7 @@ class CertRequestQuerySet(ScopedQuerySet):
         return (
             self.filter(status=Status.DRAFT, updated_at__lt=changed_before)
             .exclude(Exists(Transition.objects.filter(cert_request=letter)))
-            .exclude(Exists(LetterDocument.objects.filter(letter=letter)))
-            .exclude(Exists(EdxmlMessage.objects.filter(letter=letter)))
+            .exclude(*[Exists(kept) for kept in _protecting(self.model, letter)])
             .exclude(Exists(importing))
             .exclude(Exists(imported))
         )

@@ -3,7 +3,7 @@ processing progress and the two work queues."""
 
 from django.urls import path
 
-from requests_app.views import detail, documents, edxml, mail, queues, validation, word
+from requests_app.views import detail, documents, queues, validation, word
 
 urlpatterns = [
     path("van-ban/<int:pk>/", detail.cert_request_detail, name="detail"),
@@ -16,9 +16,6 @@ urlpatterns = [
         name="document",
     ),
     path("van-ban/<int:pk>/docx/", word.letter_docx_download, name="docx"),
-    path("van-ban/<int:pk>/edxml/", edxml.letter_edxml_download, name="edxml"),
-    path("edxml/nhan/", edxml.edxml_upload, name="edxml_upload"),
-    path("edxml/trang-thai/<int:pk>/", edxml.edxml_status_download, name="edxml_status"),
     path("van-ban/<int:pk>/xem-truoc.pdf", word.letter_pdf_preview_download, name="pdf_preview"),
     path(
         "van-ban/<int:pk>/kiem-tra-chu-ky/",
@@ -34,11 +31,6 @@ urlpatterns = [
         "van-ban/<int:pk>/bao-cao-tham-dinh.pdf",
         validation.letter_validation_report_pdf,
         name="validation_report_pdf",
-    ),
-    path(
-        "van-ban/<int:pk>/thu/<int:mail_pk>/gui-lai/",
-        mail.letter_mail_resend,
-        name="mail_resend",
     ),
     path("so-khcn/hop-thu/", queues.province_inbox, name="province_inbox"),
     path("ca/hang-doi/", queues.ca_queue, name="ca_queue"),

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 
 from portal.audit import audit_record
 from portal.errors import DomainError
-from requests_app.edxml.outbox import status_after_move
+from requests_app import extensions
 from requests_app.lifecycle import ACTIONS
 from requests_app.models import CertRequest, Transition
 from requests_app.permissions import require
@@ -98,8 +98,9 @@ def move(locked, name: str, *, by, note: str = "", **fields) -> None:
         after={"status": action.target, **{k: str(v) for k, v in fields.items()}},
         reason=note,
     )
-    # a letter that came as an edXML package tells its sender (docs/exchange.md)
-    status_after_move(locked, name, by=by, note=note)
+    # what the floors above do on a move, in its transaction (a letter that came from
+    # another system tells its sender: docs/exchange.md)
+    extensions.moved(locked, name, by=by, note=note)
     if action.webhook:
         webhook_event_record(
             type=action.webhook,

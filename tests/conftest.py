@@ -12,6 +12,7 @@ from types import SimpleNamespace
 
 import pytest
 from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
 
 from certificates.backends import simulated
 from config.storage import file_storages_from_env
@@ -37,6 +38,9 @@ from tests.helpers import (
     service_missing,
 )
 from tests.keys import FixedKeys
+from tests.mailing.helpers import CA_ADDRESS
+from tests.mailing.smtp_server import SMTPServer
+from tests.migrating import migrate_to
 from tests.s3_server import S3Server
 
 
@@ -418,3 +422,23 @@ def browser():
         )
         yield chromium
         chromium.close()
+
+
+@pytest.fixture
+def smtp(settings):
+    """A running SMTP server the portal sends to (stop it and start it again at will)."""
+    server = SMTPServer()
+    server.start()
+    for name, value in server.settings().items():
+        setattr(settings, name, value)
+    settings.PORTAL_MAIL_CA_ADDRESS = CA_ADDRESS
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def newest_schema_after():
+    """For a test that migrates the test database back (tests/migrating.py): brought to the
+    newest migrations again whatever happens."""
+    yield
+    migrate_to(MigrationExecutor(connection).loader.graph.leaf_nodes())

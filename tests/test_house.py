@@ -14,8 +14,9 @@ from collections import defaultdict
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-APPS = ["agencies", "api", "certificates", "config", "dashboard", "deadlines", "demand",
-        "devices", "orgmerge", "portal", "privacy", "requests_app", "webhooks"]  # fmt: skip
+APPS = ["agencies", "approvals", "bulk", "certificates", "config", "dashboard", "demand",
+        "devices", "exchange", "mailing", "orgmerge", "portal", "privacy", "remote_signing",
+        "requests_app", "webhooks"]  # fmt: skip
 
 # (file, imported module) → why it stays inside its function.
 READY = "AppConfig.ready(): signal handlers and registrations, once the app registry is ready"
@@ -37,8 +38,15 @@ ALLOWED_IN_FUNCTIONS = {
     ("requests_app/apps.py", "requests_app.excel.jobs"): READY,
     ("requests_app/apps.py", "devices.extensions"): READY,
     ("requests_app/apps.py", "requests_app.views.device_signing"): READY,
-    ("requests_app/apps.py", "mailing.attachments"): READY,
-    ("requests_app/apps.py", "requests_app.services.mail"): READY,
+    ("approvals/apps.py", "approvals"): READY,
+    ("bulk/apps.py", "bulk"): READY,
+    ("mailing/apps.py", "mailing"): READY,
+    ("exchange/apps.py", "exchange.edxml.outbox"): READY,
+    ("exchange/apps.py", "exchange.querysets"): READY,
+    ("exchange/apps.py", "exchange.services.mail"): READY,
+    ("exchange/apps.py", "exchange.views.letter_panel"): READY,
+    ("exchange/apps.py", "mailing.attachments"): READY,
+    ("exchange/apps.py", "requests_app"): READY,
     ("requests_app/apps.py", "agencies.models"): READY,
     ("requests_app/apps.py", "privacy.access"): READY,
     ("requests_app/apps.py", "privacy.reveal"): READY,

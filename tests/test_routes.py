@@ -262,11 +262,11 @@ ROUTES: dict[str, Route] = {
     "requests_app:docx": R(LETTER, "login 200 200 404 404 404 404 404", 15),
     "requests_app:pdf_preview": R(LETTER, "login 200 200 404 404 404 404 404", 15),
     # a draft has no signed version: its package is refused on the page
-    "requests_app:edxml": R(LETTER, "login 302 302 404 404 404 404 404", 7),
-    "requests_app:edxml_upload": R(None, "login 200 200 200 200 200 200 403", 8),
-    "requests_app:edxml_status": R(GONE, "login 404 404 404 404 404 404 404", 6),
+    "exchange:edxml": R(LETTER, "login 302 302 404 404 404 404 404", 7),
+    "exchange:edxml_upload": R(None, "login 200 200 200 200 200 200 403", 8),
+    "exchange:edxml_status": R(GONE, "login 404 404 404 404 404 404 404", 6),
     "requests_app:verify": R(LETTER, "login 302 302 404 404 404 404 404", 5, post=True),
-    "requests_app:mail_resend": R(
+    "exchange:mail_resend": R(
         at("w.letter.pk", MISSING), "login 404 404 404 404 404 404 404", 6, post=True
     ),
     "requests_app:validation_report_json": R(LETTER, "login 404 404 404 404 404 404 404", 5),

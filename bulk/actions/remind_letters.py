@@ -28,7 +28,7 @@ WAITING_ON = {
     Status.ISSUED: (Role.AGENCY_CLERK, Role.AGENCY_HEAD),
 }
 # The moves that send a letter back to its drafter (requests_app.lifecycle.ACTIONS).
-SENT_BACK = ("send_back", "return", "edxml_return")
+SENT_BACK = ("send_back", "return", "exchange_return")
 
 
 def _why(letter, sent_back: set[int]) -> Text:

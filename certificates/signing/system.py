@@ -2,7 +2,7 @@
 own data, docs/privacy.md): a PAdES signature made server-side with the portal's system
 certificate, whose key stays on the PKCS#11 token named by the PORTAL_SYSTEM_SIGNING_*
 settings (as the edXML status messages are signed with the exchange token,
-requests_app/edxml/signer.py). No private key on the server's disk: the token signs with
+exchange/edxml/signer.py). No private key on the server's disk: the token signs with
 C_Sign. Every other document is signed at its signer's desk (docs/ca.md).
 
 No token configured: `system_signer_configured()` is False and callers refuse the document

@@ -26,9 +26,10 @@ class LetterDocument(StoredDocument):
     # when the certificate of the unit that made its newest document time-stamp ends; empty
     # while it has none. The archive beat extends it before that day.
     archive_until = models.DateTimeField(_("lưu trữ dài hạn đến"), null=True, blank=True)
-    # A signed version's Word file, mailed with it (docs/mail.md §2): rendered once, by the
-    # mail worker at the first attempt, and kept in the documents' storage under this SHA-256;
-    # every later attempt, resend and copy carries these bytes. Empty until then.
+    # A signed version's Word file, sent on with it by the exchange (docs/exchange.md):
+    # rendered once, by its worker at the first attempt, and kept in the documents' storage
+    # under this SHA-256; every later attempt, resend and copy carries these bytes. Empty
+    # until then.
     editable_sha256 = models.CharField(
         _("mã băm SHA-256 của bản Word gửi kèm"), max_length=64, blank=True, editable=False
     )

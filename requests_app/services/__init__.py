@@ -28,17 +28,6 @@ from requests_app.services.drafting import (
     rows_add_many,
     rows_replace,
 )
-from requests_app.services.exchange import letter_edxml_export, letter_edxml_import
-from requests_app.services.exchange_status import (
-    letter_edxml_status_import,
-    letter_edxml_status_notices,
-)
-from requests_app.services.mail import (
-    letter_mail_resend,
-    letter_mails,
-    may_resend,
-    offices_without_address,
-)
 from requests_app.services.processing import (
     QueueUnavailable,
     cert_request_process,
@@ -93,10 +82,6 @@ __all__ = [
     "enqueue_processing",
     "check_signed",
     "letter_document_render",
-    "letter_edxml_export",
-    "letter_edxml_import",
-    "letter_edxml_status_import",
-    "letter_edxml_status_notices",
     "letter_document_render_missing",
     "letter_signed_current",
     "letter_signed_store",
@@ -106,10 +91,6 @@ __all__ = [
     "letter_awaiting_seal",
     "letter_desk_complete",
     "DeskRound",
-    "letter_mail_resend",
-    "letter_mails",
-    "may_resend",
-    "offices_without_address",
     "letter_signed_verify",
     "letter_verification_current",
     "letter_report_if_missing",

@@ -13,12 +13,11 @@ from functools import partial
 from django.db import transaction
 
 from portal.documents import DocumentKind
-from requests_app import notify
+from requests_app import extensions, notify
 from requests_app.choices import Status
 from requests_app.models import CertRequest, LetterDocument
 from requests_app.services.archive import enqueue_archive_extend
 from requests_app.services.documents import letter_version_store
-from requests_app.services.mail import letter_mail_queue
 from requests_app.services.review import letter_receive
 from requests_app.services.verification import letter_signed_verify
 
@@ -61,9 +60,9 @@ def letter_signed_store(
             # Verification on receipt, in the same transaction: the letter reaches the
             # province with the result the page shows and the forward gate reads.
             letter_signed_verify(document=document, reports=reports, with_report=False)
-            # Mailed to the receiving office with this very PDF (docs/mail.md): written in
-            # this transaction, sent after the commit.
-            letter_mail_queue(locked, document)
+            # What the floors above do with it, in this transaction: the exchange sends
+            # this very PDF on to the receiving office after the commit (docs/exchange.md).
+            extensions.arrived(locked, document)
             received = True
     if received:
         notify.to_province(locked)

@@ -24,9 +24,8 @@ from agencies.accounts.reauth import ReauthForm
 from agencies.choices import Role
 from agencies.models import Membership
 from agencies.names import display_name
-from portal.documents import DocumentKind
 from portal.errors import DomainError
-from requests_app import services
+from requests_app import extensions, services
 from requests_app.cells import columns, page_cell, row_cells
 from requests_app.choices import FINAL_OUTCOMES, FormKind, Outcome, Status
 from requests_app.deadlines import letter_clock
@@ -59,11 +58,11 @@ class DecideForm(forms.Form):
 
 def visible_letter(request, pk: int, *, with_figures: bool = False) -> CertRequest:
     """The letter `pk` within the user's scope (404 outside it); `with_figures`: with its rows'
-    counters, what its page says of its mails and edXML messages and its drafter's name, read
-    in the same query (`row_figures`, `with_exchange_facts`, `with_creator_name`)."""
+    counters, what the floors above show on its page and its drafter's name, read in the same
+    query (`row_figures`, `with_page_facts`, `with_creator_name`)."""
     letters = CertRequest.objects.visible_to(request.user)
     if with_figures:
-        letters = letters.with_row_figures().with_exchange_facts().with_creator_name()
+        letters = letters.with_row_figures().with_page_facts().with_creator_name()
     return get_object_or_404(
         letters.select_related("agency", "agency__province", "created_by"), pk=pk
     )
@@ -172,38 +171,10 @@ def cert_request_detail(request, pk: int):
         "today": today,
         **_actions_context(cert_request, actions, figures),
         **signing_context(request, cert_request, actions),
-        # the e-mails to the receiving office (docs/mail.md), written once a version is signed:
-        # no query for the letters that have none
-        "letter_mails": _mails(request, cert_request, documents),
-        "letter_mails_missing": _mails_missing(cert_request, documents),
-        # the receivers' edXML status messages, recorded unauthenticated (docs/exchange.md):
-        # read only for a letter that has some (known from the letter's own query)
-        "edxml_notices": (
-            services.letter_edxml_status_notices(cert_request)
-            if cert_request.edxml_status_received
-            else []
-        ),
+        # what the floors above add (requests_app/extensions.py): how the letter travelled
+        "panels": extensions.letter_panels(request, cert_request, documents),
     }
     return render(request, "requests_app/detail.html", context)
-
-
-def _mails(request, cert_request: CertRequest, documents) -> list:
-    """The letter's e-mails (docs/mail.md), with their "Gửi lại" address for whoever may
-    resend: written once a version is signed, so no query for the letters that have none."""
-    if not any(d.kind == DocumentKind.SIGNED for d in documents):
-        return []
-    mails = list(services.letter_mails(cert_request))
-    if services.may_resend(request.user, cert_request):
-        for mail in mails:
-            mail.resend_url = reverse("requests_app:mail_resend", args=[cert_request.pk, mail.pk])
-    return mails
-
-
-def _mails_missing(cert_request: CertRequest, documents) -> list[str]:
-    """The offices not mailed for want of an address (docs/mail.md §1), for a signed letter."""
-    if not any(d.kind == DocumentKind.SIGNED for d in documents):
-        return []
-    return services.offices_without_address(cert_request)
 
 
 def _history(cert_request: CertRequest) -> list:

@@ -1,8 +1,9 @@
 """Shared builders of the mailing tests: the addresses the portal mails to, and an issued
-letter with its signed PDF stored (the `smtp` fixture is in tests/mailing/conftest.py)."""
+letter with its signed PDF stored (the `smtp` fixture is in tests/conftest.py)."""
 
 from django.urls import reverse
 
+from exchange import services as exchange_services
 from requests_app import services
 from requests_app.choices import FormKind
 from tests.helpers import sign_in
@@ -30,7 +31,7 @@ def signed_letter(cast, form=FormKind.ISSUE_ORGANIZATION, *, office_email=OFFICE
 
 
 def mails_of(letter):
-    return list(services.letter_mails(letter))
+    return list(exchange_services.letter_mails(letter))
 
 
 def page(client, user, letter):

@@ -24,7 +24,7 @@ def test_a_sent_mail_is_not_sent_again_by_the_clerk(cast, smtp, client):
     assert mail_send(mail_id=mail.pk) == "sent"
     assert "data-mail-resend" not in page(client, cast.clerk_a, letter).content.decode()
 
-    client.post(reverse("requests_app:mail_resend", args=[letter.pk, mail.pk]))
+    client.post(reverse("exchange:mail_resend", args=[letter.pk, mail.pk]))
     mail.refresh_from_db()
     assert mail.status == MailStatus.SENT
     assert not mail_resend(mail=mail, by=cast.clerk_a)

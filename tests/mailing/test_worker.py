@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 from django.urls import reverse
 
+from exchange import services as exchange_services
 from mailing.choices import MailStatus
 from mailing.models import OutgoingMail
 from portal.documents import document_storage
-from requests_app import services
 from tests.celery_processes import CeleryProcesses, RedisServer, producing_to, wait_until
 from tests.helpers import postgresql_only, service_missing, sign_in
 from tests.mailing.helpers import CA_ADDRESS, OFFICE_ADDRESS, signed_letter
@@ -85,4 +85,4 @@ def test_a_stopped_mail_server_is_retried_by_the_worker_and_each_mail_arrives_on
     )
     for message in smtp.received:
         assert len(list(message.iter_attachments())) == 2
-    assert all(mail.status == MailStatus.SENT for mail in services.letter_mails(letter))
+    assert all(mail.status == MailStatus.SENT for mail in exchange_services.letter_mails(letter))

@@ -9,9 +9,9 @@ import json
 
 import pytest
 from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 
 from portal.field_crypto import TOKEN_PREFIX, blind_index
+from tests.migrating import migrate_to
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -25,30 +25,6 @@ FILES_ENCRYPTED = [("portal", "0019_encrypt_existing_import_files")]
 PHONE = "0987000555"
 NATIONAL_ID = "001290006666"
 WORKBOOK = b"PK\x03\x04 danh sach " + NATIONAL_ID.encode()
-
-
-def _migrate(targets):
-    """Migrate to `targets`, one migration at a time from the state right before it, forward
-    or back (`Migration.unapply` wants the state before the migration too: given the state
-    after it, SQLite rebuilt a table with a check constraint still on a column it then
-    dropped); the historical apps at that point. `MigrationExecutor.migrate`
-    would also walk a copy of the whole project's state through every migration of the
-    project, rendering its models again at each (ten seconds a call)."""
-    executor = MigrationExecutor(connection)
-    for migration, backwards in executor.migration_plan(targets):
-        state = executor.loader.project_state((migration.app_label, migration.name), at_end=False)
-        if backwards:
-            executor.unapply_migration(state, migration)
-        else:
-            executor.apply_migration(state, migration)
-    executor.loader.build_graph()  # what is applied now
-    return executor.loader.project_state(targets).apps
-
-
-@pytest.fixture
-def newest_schema_after():
-    yield
-    _migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())
 
 
 def _raw(sql: str, pk: int):
@@ -91,11 +67,11 @@ def _text(value) -> str:
 def test_the_data_migrations_encrypt_rows_in_clear_and_their_reverse_decrypts_them(
     newest_schema_after,
 ):
-    pks = _seed_in_clear(_migrate(BEFORE))
+    pks = _seed_in_clear(migrate_to(BEFORE))
     phone, result, content, body = _stored(pks)
     assert (phone, content) == (PHONE, WORKBOOK) and NATIONAL_ID in result and NATIONAL_ID in body
 
-    apps = _migrate(ENCRYPTED)
+    apps = migrate_to(ENCRYPTED)
     phone, result, content, body = _stored(pks)
     assert phone.startswith(TOKEN_PREFIX) and PHONE not in phone
     assert _raw("SELECT phone_index FROM devices_device WHERE id = %s", pks[0]) == (
@@ -108,12 +84,12 @@ def test_the_data_migrations_encrypt_rows_in_clear_and_their_reverse_decrypts_th
     job = apps.get_model("portal", "ImportJob").objects.get(pk=pks[1])
     assert job.result["rows"][0]["data"]["national_id"] == NATIONAL_ID
 
-    apps = _migrate(FILES_ENCRYPTED)
+    apps = migrate_to(FILES_ENCRYPTED)
     content = _stored(pks)[2]
     assert content[:1] == b"\x80" and NATIONAL_ID.encode() not in content
     assert bytes(apps.get_model("portal", "ImportJob").objects.get(pk=pks[1]).content) == WORKBOOK
 
-    _migrate(BEFORE)
+    migrate_to(BEFORE)
     phone, result, content, body = _stored(pks)
     assert (phone, content) == (PHONE, WORKBOOK)
     assert json.loads(result)["rows"][0]["data"]["national_id"] == NATIONAL_ID

@@ -323,10 +323,10 @@ ARGS = {
     "requests_app:progress": _letter_args,
     "requests_app:document": lambda w: [{"pk": pk, "version": v} for pk, v in w.documents],
     "requests_app:docx": _letter_args,
-    "requests_app:edxml": _letter_args,
-    "requests_app:edxml_status": lambda w: [{"pk": NO_OBJECT}],
+    "exchange:edxml": _letter_args,
+    "exchange:edxml_status": lambda w: [{"pk": NO_OBJECT}],
     "requests_app:verify": _letter_args,
-    "requests_app:mail_resend": lambda w: [
+    "exchange:mail_resend": lambda w: [
         {"pk": letter.pk, "mail_pk": NO_OBJECT} for letter in w.letters[:1]
     ],
     "requests_app:validation_report_json": _letter_args,

@@ -11,7 +11,7 @@ from requests_app import services
 from requests_app.choices import FormKind
 from requests_app.models import RequestRow
 from tests import factories as f
-from tests.requests_app.edxml_world import exchange_token
+from tests.exchange.edxml_world import exchange_token
 
 
 def subject_world(cast) -> SimpleNamespace:

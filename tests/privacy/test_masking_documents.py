@@ -11,9 +11,9 @@ from privacy.choices import AccessChannel
 from requests_app.choices import FormKind, Status
 from requests_app.disclosure import CONTACT_KEYS, DOCUMENT_ROW_KEYS
 from requests_app.models import CertRequest, LetterDocument
+from tests.exchange.edxml_world import coded
 from tests.helpers import sign_in
 from tests.privacy.exports_world import ROLES, SEE_LETTER, accesses, forwarded, world
-from tests.requests_app.edxml_world import coded
 from tests.requests_app.letters import draft, letter_at
 
 pytestmark = pytest.mark.django_db
@@ -91,7 +91,7 @@ def test_an_edxml_package_is_a_document_download(client, cast):
         letter = letter_at(cast, Status.PROVINCE_REVIEW)
         CertRequest.objects.filter(pk=letter.pk).update(contact_national_id="012190009998")
         sign_in(client, cast.officer_1)
-        response = client.get(reverse("requests_app:edxml", args=[letter.pk]))
+        response = client.get(reverse("exchange:edxml", args=[letter.pk]))
     assert response.status_code == 200
     (access,) = accesses()
     assert (access.actor, access.channel) == (cast.officer_1, AccessChannel.DOCUMENT)
@@ -100,6 +100,6 @@ def test_an_edxml_package_is_a_document_download(client, cast):
 
 def test_an_edxml_refused_records_nothing(client, w):
     sign_in(client, w.users["clerk_a"])
-    response = client.get(reverse("requests_app:edxml", args=[w.letter.pk]))
+    response = client.get(reverse("exchange:edxml", args=[w.letter.pk]))
     assert response.status_code == 302  # no signed version yet: a message on the letter page
     assert accesses() == []

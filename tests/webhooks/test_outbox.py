@@ -123,8 +123,8 @@ def test_the_lifecycle_table_names_the_four_letter_events():
         "return": EventType.LETTER_RETURNED,
         "complete": EventType.LETTER_PROCESSED,
         # the receiving system's signed status messages over edXML (docs/exchange.md)
-        "edxml_return": EventType.LETTER_RETURNED,
-        "edxml_done": EventType.LETTER_PROCESSED,
+        "exchange_return": EventType.LETTER_RETURNED,
+        "exchange_done": EventType.LETTER_PROCESSED,
     }
 
 

@@ -15,16 +15,18 @@ from django.utils import timezone
 from lxml import etree
 
 from agencies.models import Organization
+from exchange import services as exchange_services
+from exchange.edxml import messages as m
+from exchange.edxml.outbox import status_record
+from exchange.models import EdxmlMessage
+from exchange.services.packages import letter_edxml_package
 from portal.documents import DocumentKind
 from portal.errors import DomainError
 from requests_app import services
 from requests_app.choices import FormKind, Status
-from requests_app.edxml import messages as m
-from requests_app.edxml.outbox import status_record
-from requests_app.models import CertRequest, EdxmlMessage, LetterDocument, Transition
-from requests_app.services.exchange import letter_edxml_package
+from requests_app.models import CertRequest, LetterDocument, Transition
+from tests.exchange.edxml_world import ca_registrar, coded
 from tests.helpers import sign_in
-from tests.requests_app.edxml_world import ca_registrar, coded
 from tests.requests_app.letters import letter_at, signing_ready
 from webhooks.models import Event
 
@@ -43,7 +45,7 @@ def world(cast):
 
 def sent_letter(cast, form=FormKind.ISSUE_ORGANIZATION, rows=1):
     letter = letter_at(cast, Status.PROVINCE_REVIEW, form, rows=rows)
-    return letter, services.letter_edxml_export(cert_request=letter)
+    return letter, exchange_services.letter_edxml_export(cert_request=letter)
 
 
 def test_an_exported_letter_is_valid_against_the_schema_and_names_everyone_by_code(world):
@@ -64,7 +66,7 @@ def test_an_exported_letter_is_valid_against_the_schema_and_names_everyone_by_co
 def test_it_refuses_to_export_for_an_agency_without_a_code(cast):
     letter = letter_at(cast, Status.PROVINCE_REVIEW, FormKind.ISSUE_ORGANIZATION)
     with pytest.raises(DomainError) as refused:
-        services.letter_edxml_export(cert_request=letter)
+        exchange_services.letter_edxml_export(cert_request=letter)
     assert refused.value.code == "edxml_no_code"
     assert "chưa có mã định danh điện tử" in refused.value.message
 
@@ -85,7 +87,7 @@ def test_the_package_is_imported_where_the_letter_never_existed(world):
     assert not CertRequest.objects.filter(pk=box["pk"]).exists()
     assert not EdxmlMessage.objects.exists()
 
-    received = services.letter_edxml_import(data=box["data"], by=world.ca_operator)
+    received = exchange_services.letter_edxml_import(data=box["data"], by=world.ca_operator)
 
     assert received.status == Status.FORWARDED
     assert received.agency_id == world.agency_a.pk
@@ -95,7 +97,7 @@ def test_the_package_is_imported_where_the_letter_never_existed(world):
     assert hashlib.sha256(bytes(document.content)).hexdigest() == box["sha"]
     assert document.verifications.get().ok
     assert received in CertRequest.objects.visible_to(world.ca_operator)
-    assert Transition.objects.get(cert_request=received).action == "edxml_receive"
+    assert Transition.objects.get(cert_request=received).action == "exchange_receive"
     # and it says so to the sender
     status = EdxmlMessage.objects.get(letter=received, direction="sent", kind="status")
     assert m.read_status(bytes(status.content)).code == m.RECEIVED
@@ -103,10 +105,10 @@ def test_the_package_is_imported_where_the_letter_never_existed(world):
 
 def test_a_package_imported_twice_makes_one_letter(world):
     _letter, data = sent_letter(world)
-    first = services.letter_edxml_import(data=data, by=world.ca_operator)
-    again = services.letter_edxml_import(data=data, by=world.ca_operator)
+    first = exchange_services.letter_edxml_import(data=data, by=world.ca_operator)
+    again = exchange_services.letter_edxml_import(data=data, by=world.ca_operator)
     letters = CertRequest.objects.count()
-    third = services.letter_edxml_import(data=data, by=world.ca_operator)
+    third = exchange_services.letter_edxml_import(data=data, by=world.ca_operator)
     assert first.pk == again.pk == third.pk
     assert CertRequest.objects.count() == letters
     assert EdxmlMessage.objects.filter(direction="received", kind="letter").count() == 1
@@ -121,7 +123,7 @@ def test_a_pdf_signed_by_one_agency_in_a_package_claiming_another_is_refused(wor
     claimed = _rewrapped(letter, sender=m.Organ(code="000.00.06.H03", name=world.agency_b.name))
     letters = CertRequest.objects.count()
     with pytest.raises(DomainError) as refused:
-        services.letter_edxml_import(data=claimed, by=world.ca_operator)
+        exchange_services.letter_edxml_import(data=claimed, by=world.ca_operator)
     assert refused.value.code == "edxml_bad_signature"
     assert "Chữ ký số của văn bản không hợp lệ" in refused.value.message
     assert CertRequest.objects.count() == letters
@@ -136,10 +138,10 @@ def _rewrapped(letter, **changes) -> bytes:
 
 def test_a_signed_pdf_rewrapped_under_another_document_id_is_refused(world):
     letter, data = sent_letter(world)
-    first = services.letter_edxml_import(data=data, by=world.ca_operator)
+    first = exchange_services.letter_edxml_import(data=data, by=world.ca_operator)
     replay = _rewrapped(letter, document_id="000.00.05.H03,2024/01/01,99/STC-CKS", number="99")
     with pytest.raises(DomainError) as refused:
-        services.letter_edxml_import(data=replay, by=world.ca_operator)
+        exchange_services.letter_edxml_import(data=replay, by=world.ca_operator)
     assert refused.value.code == "edxml_replayed_pdf"
     assert "đã được nhận trước đây qua một gói edXML khác" in refused.value.message
     received = EdxmlMessage.objects.filter(direction="received", kind="letter")
@@ -149,7 +151,7 @@ def test_a_signed_pdf_rewrapped_under_another_document_id_is_refused(world):
 def test_a_known_document_id_with_another_pdf_is_refused(world):
     letter, data = sent_letter(world)
     other = letter_at(world, Status.PROVINCE_REVIEW, FormKind.ISSUE_ORGANIZATION)
-    services.letter_edxml_import(data=data, by=world.ca_operator)
+    exchange_services.letter_edxml_import(data=data, by=world.ca_operator)
     package, _receivers = letter_edxml_package(letter)
     other_pdf = bytes(LetterDocument.objects.signed_for(other).get().content)
     swapped = _rewrapped(
@@ -157,7 +159,7 @@ def test_a_known_document_id_with_another_pdf_is_refused(world):
         attachments=(m.Attachment(name=package.attachments[0].name, content=other_pdf),),
     )
     with pytest.raises(DomainError) as refused:
-        services.letter_edxml_import(data=swapped, by=world.ca_operator)
+        exchange_services.letter_edxml_import(data=swapped, by=world.ca_operator)
     assert refused.value.code == "edxml_conflict"
     assert "đã được nhận với một văn bản PDF khác" in refused.value.message
     assert EdxmlMessage.objects.filter(direction="received", kind="letter").count() == 1
@@ -165,14 +167,14 @@ def test_a_known_document_id_with_another_pdf_is_refused(world):
 
 def test_a_known_document_id_is_returned_only_to_the_side_that_received_it(world):
     _letter, data = sent_letter(world)
-    services.letter_edxml_import(data=data, by=world.ca_operator)
+    exchange_services.letter_edxml_import(data=data, by=world.ca_operator)
     # a user the package is not addressed to learns nothing of the letter
     with pytest.raises(DomainError) as refused:
-        services.letter_edxml_import(data=data, by=world.officer_2)
+        exchange_services.letter_edxml_import(data=data, by=world.officer_2)
     assert refused.value.code == "edxml_not_for_you"
     # the province's office, also a receiver, does not get the CA's letter
     with pytest.raises(DomainError) as refused:
-        services.letter_edxml_import(data=data, by=world.officer_1)
+        exchange_services.letter_edxml_import(data=data, by=world.officer_1)
     assert refused.value.code == "edxml_received_elsewhere"
     assert EdxmlMessage.objects.filter(direction="received", kind="letter").count() == 1
 
@@ -181,14 +183,14 @@ def test_it_refuses_a_package_from_an_unknown_code(world):
     _letter, data = sent_letter(world)
     data = data.replace(b"000.00.05.H03", b"000.00.07.H03")
     with pytest.raises(DomainError) as refused:
-        services.letter_edxml_import(data=data, by=world.ca_operator)
+        exchange_services.letter_edxml_import(data=data, by=world.ca_operator)
     assert refused.value.code == "edxml_unknown_sender"
 
 
 def test_it_refuses_a_package_not_addressed_to_the_importer(world):
     _letter, data = sent_letter(world)
     with pytest.raises(DomainError) as refused:
-        services.letter_edxml_import(data=data, by=world.officer_2)
+        exchange_services.letter_edxml_import(data=data, by=world.officer_2)
     assert refused.value.code == "edxml_not_for_you"
 
 
@@ -200,7 +202,7 @@ def test_the_ca_refuses_a_package_of_a_form_the_provinces_office_processes(world
     to_the_ca = _rewrapped(letter, receivers=(m.Organ(code=ca.code, name=ca.name),))
     letters = CertRequest.objects.count()
     with pytest.raises(DomainError) as refused:
-        services.letter_edxml_import(data=to_the_ca, by=world.ca_operator)
+        exchange_services.letter_edxml_import(data=to_the_ca, by=world.ca_operator)
     assert refused.value.code == "edxml_form_not_for_ca"
     assert refused.value.message == (
         "Mẫu 04 – Gia hạn, thay đổi thông tin chứng thư do Sở KH&CN xử lý, không gửi đến tổ "
@@ -215,7 +217,7 @@ def test_the_ca_receives_a_package_of_a_mau_05(world):
     letter, _data = sent_letter(world, form=FormKind.REVOKE)
     ca = Organization.objects.get(code="000.00.01.G14")
     to_the_ca = _rewrapped(letter, receivers=(m.Organ(code=ca.code, name=ca.name),))
-    received = services.letter_edxml_import(data=to_the_ca, by=world.ca_operator)
+    received = exchange_services.letter_edxml_import(data=to_the_ca, by=world.ca_operator)
     assert (received.form, received.status) == (FormKind.REVOKE, Status.FORWARDED)
 
 
@@ -229,7 +231,7 @@ def test_a_return_from_the_receiving_side_is_recorded_and_moves_nothing(world):
     letter, data = sent_letter(world)
     rows = _rows_state(letter)
     transitions = letter.transitions.count()
-    received = services.letter_edxml_import(data=data, by=ca_registrar(world))
+    received = exchange_services.letter_edxml_import(data=data, by=ca_registrar(world))
     services.cert_request_return(
         cert_request=received, by=world.ca_operator, note="Thiếu mã số thuế"
     )
@@ -237,7 +239,7 @@ def test_a_return_from_the_receiving_side_is_recorded_and_moves_nothing(world):
     assert [o.status_code for o in outgoing] == [m.RECEIVED, m.RETURNED]
 
     for message in outgoing:
-        services.letter_edxml_status_import(data=bytes(message.content), by=world.clerk_a)
+        exchange_services.letter_edxml_status_import(data=bytes(message.content), by=world.clerk_a)
 
     letter.refresh_from_db()
     assert letter.status == Status.PROVINCE_REVIEW
@@ -247,7 +249,7 @@ def test_a_return_from_the_receiving_side_is_recorded_and_moves_nothing(world):
     assert recorded.parties["authenticated"] is False
     assert recorded.parties["description"] == "Thiếu mã số thuế"
     # taking the same message twice records it once
-    services.letter_edxml_status_import(data=bytes(outgoing[1].content), by=world.clerk_a)
+    exchange_services.letter_edxml_status_import(data=bytes(outgoing[1].content), by=world.clerk_a)
     assert letter.edxml_messages.filter(direction="received", status_code=m.RETURNED).count() == 1
 
 
@@ -257,11 +259,11 @@ def test_a_forged_status_message_leaves_the_letter_and_its_rows_alone(world, cli
     and uploads it. The letter stays where it is, rows untouched, no webhook event; the
     message is recorded and shown as the CA's unauthenticated word."""
     letter, data = sent_letter(world, rows=2)
-    services.letter_edxml_import(data=data, by=world.ca_operator)
+    exchange_services.letter_edxml_import(data=data, by=world.ca_operator)
     # written by hand, as anyone can: the CA's code is plain text
     forged = m.status_xml(
         m.StatusMessage(
-            document_id=services.exchange.document_id_of(letter),
+            document_id=exchange_services.packages.document_id_of(letter),
             letter_sender_code=world.agency_a.code,
             letter_code=letter.number,
             promulgated_on=letter.issued_on,
@@ -280,7 +282,7 @@ def test_a_forged_status_message_leaves_the_letter_and_its_rows_alone(world, cli
 
     sign_in(client, world.clerk_a)
     response = client.post(
-        reverse("requests_app:edxml_upload"),
+        reverse("exchange:edxml_upload"),
         {"kind": "status", "file": SimpleUploadedFile("s.xml", forged)},
     )
     assert response.status_code == 302
@@ -298,9 +300,9 @@ def test_a_forged_status_message_leaves_the_letter_and_its_rows_alone(world, cli
 
 def test_an_annotating_status_leaves_the_letter_where_it_is(world):
     letter, data = sent_letter(world)
-    received = services.letter_edxml_import(data=data, by=world.ca_operator)
+    received = exchange_services.letter_edxml_import(data=data, by=world.ca_operator)
     assigned = status_record(received, code=m.ASSIGNED, by=world.ca_operator)
-    services.letter_edxml_status_import(data=bytes(assigned.content), by=world.clerk_a)
+    exchange_services.letter_edxml_status_import(data=bytes(assigned.content), by=world.clerk_a)
     letter.refresh_from_db()
     assert letter.status == Status.PROVINCE_REVIEW
     assert letter.edxml_messages.filter(direction="received", status_code=m.ASSIGNED).exists()
@@ -308,11 +310,11 @@ def test_an_annotating_status_leaves_the_letter_where_it_is(world):
 
 def test_a_status_from_an_organisation_the_letter_did_not_go_to_is_refused(world):
     letter, data = sent_letter(world)
-    received = services.letter_edxml_import(data=data, by=world.ca_operator)
+    received = exchange_services.letter_edxml_import(data=data, by=world.ca_operator)
     done = status_record(received, code=m.DONE, by=world.ca_operator)
     forged = bytes(done.content).replace(b"000.00.01.G14", b"000.00.00.H03")
     with pytest.raises(DomainError) as refused:
-        services.letter_edxml_status_import(data=forged, by=world.clerk_a)
+        exchange_services.letter_edxml_status_import(data=forged, by=world.clerk_a)
     assert refused.value.code == "edxml_not_receiver"
     letter.refresh_from_db()
     assert letter.status == Status.PROVINCE_REVIEW
@@ -320,7 +322,7 @@ def test_a_status_from_an_organisation_the_letter_did_not_go_to_is_refused(world
 
 def test_the_letter_page_downloads_the_package_for_who_may_see_it(world, client):
     letter = letter_at(world, Status.PROVINCE_REVIEW, FormKind.ISSUE_ORGANIZATION)
-    url = reverse("requests_app:edxml", args=[letter.pk])
+    url = reverse("exchange:edxml", args=[letter.pk])
     sign_in(client, world.clerk_a)
     response = client.get(url)
     assert response.status_code == 200
@@ -333,7 +335,7 @@ def test_the_letter_page_downloads_the_package_for_who_may_see_it(world, client)
 def test_the_upload_page_takes_a_package_in_and_refuses_a_hostile_one(world, client):
     _letter, data = sent_letter(world)
     sign_in(client, world.ca_operator)
-    url = reverse("requests_app:edxml_upload")
+    url = reverse("exchange:edxml_upload")
     assert client.get(url).status_code == 200
     hostile = (
         b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><x>&e;</x>'
@@ -383,19 +385,19 @@ def package_of_a_letter_elsewhere(world) -> bytes:
 def test_a_package_of_a_letter_that_reached_the_office_here_is_refused(world):
     letter, data = sent_letter(world)
     with pytest.raises(DomainError) as refused:
-        services.letter_edxml_import(data=data, by=world.officer_1)
+        exchange_services.letter_edxml_import(data=data, by=world.officer_1)
     assert refused.value.code == "edxml_already_here"
     assert letter.number in refused.value.message
     services.cert_request_forward(cert_request=letter, by=world.officer_1)
     with pytest.raises(DomainError) as refused:
-        services.letter_edxml_import(data=data, by=world.ca_operator)
+        exchange_services.letter_edxml_import(data=data, by=world.ca_operator)
     assert refused.value.code == "edxml_already_here"
     assert not EdxmlMessage.objects.filter(direction="received").exists()
 
 
 def test_the_provinces_office_receives_a_package_into_its_inbox(world):
     data = package_of_a_letter_elsewhere(world)
-    received = services.letter_edxml_import(data=data, by=world.officer_1)
+    received = exchange_services.letter_edxml_import(data=data, by=world.officer_1)
     assert received.status == Status.PROVINCE_REVIEW
     assert received.forwarded_at is None
     assert Transition.objects.get(cert_request=received).action == "receive"
@@ -405,11 +407,11 @@ def test_the_provinces_office_receives_a_package_into_its_inbox(world):
 
 def test_the_receiver_downloads_its_status_messages_for_the_sender(world, client):
     data = package_of_a_letter_elsewhere(world)
-    received = services.letter_edxml_import(data=data, by=world.officer_1)
+    received = exchange_services.letter_edxml_import(data=data, by=world.officer_1)
     message = EdxmlMessage.objects.get(letter=received, direction="sent", kind="status")
     sign_in(client, world.officer_1)
-    page = client.get(reverse("requests_app:edxml_upload")).content.decode()
-    url = reverse("requests_app:edxml_status", args=[message.pk])
+    page = client.get(reverse("exchange:edxml_upload")).content.decode()
+    url = reverse("exchange:edxml_status", args=[message.pk])
     assert url in page
     response = client.get(url)
     assert response.status_code == 200

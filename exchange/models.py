@@ -5,7 +5,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from requests_app.models.letters import CertRequest
+from requests_app.models import CertRequest
 
 
 class EdxmlMessage(models.Model):
@@ -49,6 +49,8 @@ class EdxmlMessage(models.Model):
     )
 
     class Meta:
+        # the table it had when the letters' app kept it: moved without copying a row
+        db_table = "requests_app_edxmlmessage"
         verbose_name = _("thông điệp edXML")
         verbose_name_plural = _("thông điệp edXML")
         ordering = ["created_at", "pk"]

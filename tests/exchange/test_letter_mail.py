@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
 
+from exchange.services.mail import letter_mail_queue
 from mailing.choices import MailStatus
 from mailing.models import OutgoingMail
 from mailing.services import mail_send, mail_sweep
@@ -21,7 +22,6 @@ from portal.models import AuditEvent
 from requests_app import services
 from requests_app.choices import FormKind
 from requests_app.models import CertRequest
-from requests_app.services.mail import letter_mail_queue
 from tests.helpers import sign_in
 from tests.mailing.helpers import CA_ADDRESS, OFFICE_ADDRESS, SIGNED, mails_of, page, signed_letter
 from tests.requests_app.letters import draft, issue_signed
@@ -179,7 +179,7 @@ def test_the_clerk_resends_a_failed_mail_and_it_is_audited(cast, smtp, client):
     smtp.handler.refuse_with = ""
 
     sign_in(client, cast.clerk_a)
-    response = client.post(reverse("requests_app:mail_resend", args=[letter.pk, mail.pk]))
+    response = client.post(reverse("exchange:mail_resend", args=[letter.pk, mail.pk]))
     assert response.status_code == 302
     mail.refresh_from_db()
     assert mail.status == MailStatus.PENDING
@@ -201,7 +201,7 @@ def test_only_the_agencys_clerk_or_an_admin_may_resend(cast, smtp, client, who, 
     user = getattr(cast, who)
 
     sign_in(client, user)
-    response = client.post(reverse("requests_app:mail_resend", args=[letter.pk, mail.pk]))
+    response = client.post(reverse("exchange:mail_resend", args=[letter.pk, mail.pk]))
     assert response.status_code == status
     mail.refresh_from_db()
     assert mail.status == MailStatus.FAILED
@@ -216,7 +216,7 @@ def test_a_mail_of_another_letter_is_not_found(cast, smtp, client):
     other = draft(cast, FormKind.ISSUE_ORGANIZATION)
     mail = mails_of(letter)[0]
     sign_in(client, cast.clerk_a)
-    response = client.post(reverse("requests_app:mail_resend", args=[other.pk, mail.pk]))
+    response = client.post(reverse("exchange:mail_resend", args=[other.pk, mail.pk]))
     assert response.status_code == 404
 
 
@@ -226,7 +226,7 @@ def test_the_admin_resends_too(cast, smtp, client):
     smtp.handler.refuse_with = "550 5.7.1 Rejected"
     mail_send(mail_id=mail.pk)
     sign_in(client, cast.admin)
-    client.post(reverse("requests_app:mail_resend", args=[letter.pk, mail.pk]))
+    client.post(reverse("exchange:mail_resend", args=[letter.pk, mail.pk]))
     mail.refresh_from_db()
     assert mail.status == MailStatus.PENDING
 

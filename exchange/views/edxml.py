@@ -15,13 +15,14 @@ from django.views.decorators.http import require_GET
 
 from agencies.access import scope_for
 from agencies.choices import Role
+from exchange import services
+from exchange.edxml.messages import MAX_BYTES
+from exchange.models import EdxmlMessage
+from exchange.services.packages import edxml_file_name
 from portal.errors import DomainError
 from portal.lib.filenames import safe_file_name
-from requests_app import services
 from requests_app.disclosure import letter_document_access_record
-from requests_app.edxml.messages import MAX_BYTES
-from requests_app.models import CertRequest, EdxmlMessage
-from requests_app.services.exchange import edxml_file_name
+from requests_app.models import CertRequest
 
 # who exchanges files: the receiving offices take packages in, the senders status messages
 EXCHANGING = (Role.AGENCY_CLERK, Role.AGENCY_HEAD, Role.PROVINCIAL_OFFICER, Role.CA_OPERATOR)
@@ -127,4 +128,4 @@ def edxml_upload(request):
         else:
             return redirect("requests_app:detail", pk=letter.pk)
     context = {"form": form, "statuses": _status_messages(request.user)[:50]}
-    return render(request, "requests_app/edxml_upload.html", context)
+    return render(request, "exchange/edxml_upload.html", context)

@@ -1,3 +1,3 @@
 """edXML packages (docs/exchange.md, "edXML packages"): the messages as plain data, written
-and read here without the database; the services in requests_app/services/exchange.py turn
+and read here without the database; the services in exchange/services/packages.py turn
 letters into them and back."""

@@ -3,7 +3,7 @@ process on the CA's own database: its operator returns the letter the package ma
 status messages the CA's portal wrote for the sender are saved in a folder, as the exchange
 axis would carry them. Prints what the CA's database holds of the letter, as JSON.
 
-    python -m tests.requests_app.edxml_peer OUT_DIR NOTE
+    python -m tests.exchange.edxml_peer OUT_DIR NOTE
 """
 
 import json
@@ -20,8 +20,9 @@ def main(out: Path, note: str) -> None:
     # A process of its own: the portal's modules can be read only once Django is set up.
     from django.contrib.auth import get_user_model
 
+    from exchange.models import EdxmlMessage
     from requests_app import services
-    from requests_app.models import CertRequest, EdxmlMessage, LetterDocument
+    from requests_app.models import CertRequest, LetterDocument
 
     letter = CertRequest.objects.get()
     signed = LetterDocument.objects.get(letter=letter, kind="signed")

@@ -10,6 +10,7 @@ import pytest
 from django.db import connection, transaction
 from django.utils import timezone
 
+from exchange.services import mail as letter_mail
 from mailing.choices import MailStatus
 from mailing.models import OutgoingMail
 from mailing.services import mail_resend, mail_send
@@ -17,7 +18,6 @@ from portal.documents import document_storage
 from portal.lib.stored_files import content_put, content_read
 from requests_app import services
 from requests_app.models import CertRequest, LetterDocument
-from requests_app.services import mail as letter_mail
 from tests.helpers import postgresql_only
 from tests.mailing.helpers import CA_ADDRESS, OFFICE_ADDRESS, SIGNED, mails_of, signed_letter
 

@@ -12,13 +12,14 @@ from django.utils.translation import gettext_lazy
 
 from agencies.models import Organization
 from certificates.signing.detached import verify_detached
+from exchange.edxml import messages as m
+from exchange.models import EdxmlMessage
+from exchange.services.packages import letter_of_document_id, receivers_of
 from portal.audit import audit_record
 from requests_app import notify
 from requests_app.choices import Outcome, Status
 from requests_app.documents import TO_PROVINCE
-from requests_app.edxml import messages as m
-from requests_app.models import CertRequest, EdxmlMessage
-from requests_app.services.exchange import letter_of_document_id, receivers_of
+from requests_app.models import CertRequest
 from requests_app.workflow import lock, move
 
 # What each status code says, as shown on the sender's letter beside the receiver's note.
@@ -31,7 +32,7 @@ STATUS_LABELS = {
 }
 
 # What an authenticated status message does to the sender's letter: its lifecycle move.
-STATUS_MOVES = {m.DONE: "edxml_done", m.RETURNED: "edxml_return"}
+STATUS_MOVES = {m.DONE: "exchange_done", m.RETURNED: "exchange_return"}
 
 
 def _refuse(message: str, code: str):

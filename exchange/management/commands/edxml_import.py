@@ -8,9 +8,9 @@ from pathlib import Path
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
+from exchange import services
+from exchange.edxml.messages import MAX_BYTES
 from portal.errors import DomainError
-from requests_app import services
-from requests_app.edxml.messages import MAX_BYTES
 
 
 class Command(BaseCommand):

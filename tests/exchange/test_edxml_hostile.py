@@ -9,14 +9,15 @@ import tracemalloc
 import pytest
 from django.utils import timezone
 
+from exchange import services as exchange_services
+from exchange.edxml import messages as m
+from exchange.models import EdxmlMessage
+from exchange.services.packages import letter_edxml_package
 from portal.documents import DocumentKind
 from portal.errors import DomainError
-from requests_app import services
 from requests_app.choices import FormKind, Status
-from requests_app.edxml import messages as m
-from requests_app.models import CertRequest, EdxmlMessage
-from requests_app.services.exchange import letter_edxml_package
-from tests.requests_app.edxml_world import coded
+from requests_app.models import CertRequest
+from tests.exchange.edxml_world import coded
 from tests.requests_app.letters import letter_at
 from tests.requests_app.signed_letters import tampered
 
@@ -36,7 +37,7 @@ def refused(data: bytes, by, code: str, *, xml_attack: bool = True) -> str:
     started = time.perf_counter()
     try:
         with pytest.raises(DomainError) as caught:
-            services.letter_edxml_import(data=data, by=by)
+            exchange_services.letter_edxml_import(data=data, by=by)
         elapsed = time.perf_counter() - started
         _now, peak = tracemalloc.get_traced_memory()
     finally:
@@ -112,14 +113,14 @@ def test_it_refuses_what_is_not_xml(world):
 
 def test_it_refuses_a_schema_invalid_package(world):
     letter = letter_at(world, Status.PROVINCE_REVIEW, FormKind.ISSUE_ORGANIZATION)
-    data = services.letter_edxml_export(cert_request=letter)
+    data = exchange_services.letter_edxml_export(cert_request=letter)
     data = re.sub(rb"<edXML:Subject>.*?</edXML:Subject>", b"", data, flags=re.S)
     assert "không đúng cấu trúc" in refused(data, world.ca_operator, "edxml_schema")
 
 
 def test_it_refuses_a_pdf_that_does_not_match_its_hash(world):
     letter = letter_at(world, Status.PROVINCE_REVIEW, FormKind.ISSUE_ORGANIZATION)
-    data = services.letter_edxml_export(cert_request=letter)
+    data = exchange_services.letter_edxml_export(cert_request=letter)
     data = re.sub(rb"<edXML:Sha256>[0-9a-f]{64}", b"<edXML:Sha256>" + b"0" * 64, data)
     assert "mã băm" in refused(data, world.ca_operator, "edxml_hash_mismatch")
 
@@ -161,7 +162,7 @@ def test_it_refuses_a_date_the_schema_takes_but_python_does_not(world, element, 
     if element == "DueDate" and not letter.due_on:
         letter.due_on = letter.issued_on
         letter.save(update_fields=["due_on"])
-    data = services.letter_edxml_export(cert_request=letter)
+    data = exchange_services.letter_edxml_export(cert_request=letter)
     tag = f"<edXML:{element}>".encode()
     data, count = re.subn(tag + rb"[^<]*<", tag + value.encode() + b"<", data, count=1)
     assert count == 1

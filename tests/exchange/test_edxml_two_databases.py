@@ -17,13 +17,13 @@ from django.conf import settings
 from django.core.management import call_command
 from django.db import connection
 
-from requests_app import services
+from exchange import services as exchange_services
+from exchange.edxml import messages as m
 from requests_app.choices import FormKind, Outcome, Status
-from requests_app.edxml import messages as m
 from requests_app.models import LetterDocument
 from tests import celery_processes as processes
+from tests.exchange.edxml_world import ca_registrar, coded, exchange_token
 from tests.helpers import postgresql_only, service_missing
-from tests.requests_app.edxml_world import ca_registrar, coded, exchange_token
 from tests.requests_app.letters import letter_at, signing_ready
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -76,7 +76,7 @@ def test_a_letter_travels_to_the_cas_database_and_its_signed_return_moves_it_bac
         letter = letter_at(cast, Status.PROVINCE_REVIEW, FormKind.ISSUE_ORGANIZATION, rows=2)
         sha = LetterDocument.objects.signed_for(letter).get().sha256
         package = tmp_path / "package.xml"
-        package.write_bytes(services.letter_edxml_export(cert_request=letter))
+        package.write_bytes(exchange_services.letter_edxml_export(cert_request=letter))
         m.read_letter(package.read_bytes())  # valid against the schema
 
         broker = (
@@ -95,7 +95,7 @@ def test_a_letter_travels_to_the_cas_database_and_its_signed_return_moves_it_bac
         try:
             received = run("manage.py", "edxml_import", str(package), "--as", "ca_registrar")
             assert received.returncode == 0, received.stderr
-            answer = run("-m", "tests.requests_app.edxml_peer", str(tmp_path), "Thiếu mã số thuế")
+            answer = run("-m", "tests.exchange.edxml_peer", str(tmp_path), "Thiếu mã số thuế")
             assert answer.returncode == 0, answer.stderr
         finally:
             if broker:
@@ -124,7 +124,7 @@ def test_a_letter_travels_to_the_cas_database_and_its_signed_return_moves_it_bac
 
         letter.refresh_from_db()
         assert letter.status == Status.DRAFT
-        assert letter.transitions.latest("pk").action == "edxml_return"
+        assert letter.transitions.latest("pk").action == "exchange_return"
         assert set(letter.rows.values_list("outcome", "is_open")) == {(Outcome.PENDING, True)}
         statuses = letter.edxml_messages.filter(direction="received").order_by("pk")
         assert [(s.status_code, s.parties["authenticated"]) for s in statuses] == [

@@ -16,14 +16,15 @@ from agencies.documents import place_name
 from agencies.models import Organization
 from certificates.exceptions import CertificateError
 from certificates.signing import verification_summary, verify_pdf
+from exchange.edxml import messages as m
+from exchange.edxml.outbox import status_record
+from exchange.models import EdxmlMessage
 from portal.audit import audit_record
 from portal.documents import DocumentKind
 from portal.lib.filenames import safe_file_name
 from requests_app.choices import CA_FORMS, FormKind, Status
 from requests_app.documents import TO_PROVINCE, recipients_of
-from requests_app.edxml import messages as m
-from requests_app.edxml.outbox import status_record
-from requests_app.models import CertRequest, EdxmlMessage, LetterDocument
+from requests_app.models import CertRequest, LetterDocument
 from requests_app.services.documents import issuer_of
 from requests_app.services.verification import letter_signed_verify
 from requests_app.workflow import lock, move
@@ -165,7 +166,7 @@ def _receiving(package: m.LetterPackage, by, agency: Organization) -> tuple[Orga
         if org is None:
             continue
         if org.kind == OrgKind.CA and scope.is_ca:
-            return org, "edxml_receive"
+            return org, "exchange_receive"
         if org.kind == OrgKind.PROVINCIAL_OFFICE and scope.holds(
             Role.PROVINCIAL_OFFICER, agency.path
         ):
@@ -258,7 +259,7 @@ def _refuse_own_letter(document_id: str, *, action: str, receiver: Organization)
     original = letter_of_document_id(document_id)
     if original is None:
         return
-    if action == "edxml_receive":
+    if action == "exchange_receive":
         arrived = original.forwarded_at is not None
     else:
         arrived = original.status not in _BEFORE_THE_PROVINCE
@@ -294,7 +295,7 @@ def letter_edxml_import(*, data: bytes, by) -> CertRequest:
     if package.form not in FormKind.values:
         _refuse(_("Loại văn bản trong gói edXML không được hỗ trợ."), "edxml_form")
     receiver, action = _receiving(package, by, agency)
-    if action == "edxml_receive" and package.form not in CA_FORMS:
+    if action == "exchange_receive" and package.form not in CA_FORMS:
         # docs/domain.md §4: a Mẫu 04 is processed by the Sở KH&CN; in the CA's queue it would
         # be a letter nobody may see or act on.
         _refuse(
@@ -335,7 +336,7 @@ def letter_edxml_import(*, data: bytes, by) -> CertRequest:
                 created_by=by,
             )
             locked = lock(letter)
-            extra = {"forwarded_at": timezone.now()} if action == "edxml_receive" else {}
+            extra = {"forwarded_at": timezone.now()} if action == "exchange_receive" else {}
             message = EdxmlMessage.objects.create(
                 letter=locked,
                 direction=EdxmlMessage.Direction.RECEIVED,

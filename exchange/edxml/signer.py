@@ -6,8 +6,8 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 
 from certificates.signing.detached import sign_detached
+from exchange.edxml.messages import EdxmlError
 from portal.lib import pkcs11
-from requests_app.edxml.messages import EdxmlError
 
 
 def _unavailable(why: str) -> EdxmlError:

@@ -12,15 +12,17 @@ from django.utils import timezone
 from lxml import etree
 
 from certificates.choices import RevocationReason, SubjectKind
+from exchange import services as exchange_services
+from exchange.edxml import messages as m
+from exchange.edxml.outbox import status_record
+from exchange.edxml.signer import status_signature
+from exchange.models import EdxmlMessage
 from portal.errors import DomainError
 from requests_app import services
 from requests_app.choices import FormKind, Outcome, Status
-from requests_app.edxml import messages as m
-from requests_app.edxml.outbox import status_record
-from requests_app.edxml.signer import status_signature
-from requests_app.models import CertRequest, EdxmlMessage
+from requests_app.models import CertRequest
+from tests.exchange.edxml_world import ca_registrar, coded, exchange_token
 from tests.helpers import sign_in
-from tests.requests_app.edxml_world import ca_registrar, coded, exchange_token
 from tests.requests_app.letters import letter_at
 from webhooks.choices import EventType
 from webhooks.models import Event
@@ -45,9 +47,9 @@ def ca_signs(world, settings):
 
 def sent_and_received(world, rows=2):
     letter = letter_at(world, Status.PROVINCE_REVIEW, FormKind.ISSUE_ORGANIZATION, rows=rows)
-    data = services.letter_edxml_export(cert_request=letter)
+    data = exchange_services.letter_edxml_export(cert_request=letter)
     # the CA's registry clerk receives it, so that an operator may decide on it
-    received = services.letter_edxml_import(data=data, by=ca_registrar(world))
+    received = exchange_services.letter_edxml_import(data=data, by=ca_registrar(world))
     return letter, received
 
 
@@ -60,7 +62,7 @@ def assert_refused(world, letter, data: bytes, why: str) -> None:
     received messages as they were."""
     rows = _rows(letter)
     with pytest.raises(DomainError) as refused:
-        services.letter_edxml_status_import(data=data, by=world.clerk_a)
+        exchange_services.letter_edxml_status_import(data=data, by=world.clerk_a)
     assert refused.value.code == "edxml_status_bad_signature"
     assert why in refused.value.message
     letter.refresh_from_db()
@@ -74,11 +76,11 @@ def test_a_signed_done_ends_the_senders_letter_and_closes_its_rows(world, ca_sig
     assert done.parties["signed"] is True
     processed = Event.objects.filter(type=EventType.LETTER_PROCESSED).count()
 
-    services.letter_edxml_status_import(data=bytes(done.content), by=world.clerk_a)
+    exchange_services.letter_edxml_status_import(data=bytes(done.content), by=world.clerk_a)
 
     letter.refresh_from_db()
     assert letter.status == Status.DONE
-    assert letter.transitions.latest("pk").action == "edxml_done"
+    assert letter.transitions.latest("pk").action == "exchange_done"
     assert not letter.rows.filter(is_open=True).exists()
     recorded = letter.edxml_messages.get(direction="received", status_code=m.DONE)
     assert recorded.parties["authenticated"] is True
@@ -95,7 +97,7 @@ def test_a_signed_return_sends_the_letter_back_to_its_drafter_with_the_reason(wo
     returned = received.edxml_messages.get(direction="sent", status_code=m.RETURNED)
     events = Event.objects.filter(type=EventType.LETTER_RETURNED).count()
 
-    services.letter_edxml_status_import(data=bytes(returned.content), by=world.clerk_a)
+    exchange_services.letter_edxml_status_import(data=bytes(returned.content), by=world.clerk_a)
 
     letter.refresh_from_db()
     assert letter.status == Status.DRAFT
@@ -154,7 +156,7 @@ def test_the_cas_own_seal_speaks_for_it(world, settings):
     )
     letter, received = sent_and_received(world)
     done = status_record(received, code=m.DONE, by=world.ca_operator)
-    services.letter_edxml_status_import(data=bytes(done.content), by=world.clerk_a)
+    exchange_services.letter_edxml_status_import(data=bytes(done.content), by=world.clerk_a)
     letter.refresh_from_db()
     assert letter.status == Status.DONE
 
@@ -168,18 +170,18 @@ def test_a_forged_unsigned_message_first_does_not_stop_the_signed_one(world, ca_
     element = tree.find(f".//{{{m.NS}}}StatusSignature")
     element.getparent().remove(element)
     stripped = etree.tostring(tree, xml_declaration=True, encoding="UTF-8")
-    services.letter_edxml_status_import(data=stripped, by=world.clerk_a)
+    exchange_services.letter_edxml_status_import(data=stripped, by=world.clerk_a)
     letter.refresh_from_db()
     assert letter.status == Status.PROVINCE_REVIEW
 
-    services.letter_edxml_status_import(data=signed, by=world.clerk_a)
+    exchange_services.letter_edxml_status_import(data=signed, by=world.clerk_a)
 
     letter.refresh_from_db()
     assert letter.status == Status.DONE
     recorded = letter.edxml_messages.get(direction="received", status_code=m.DONE)
     assert recorded.parties["authenticated"] is True
     # and the unsigned one again changes nothing
-    services.letter_edxml_status_import(data=stripped, by=world.clerk_a)
+    exchange_services.letter_edxml_status_import(data=stripped, by=world.clerk_a)
     assert letter.edxml_messages.get(direction="received").parties["authenticated"] is True
 
 
@@ -190,7 +192,7 @@ def test_a_done_signed_by_the_province_for_a_letter_the_ca_processes_moves_nothi
     letter = letter_at(world, Status.PROVINCE_REVIEW, FormKind.ISSUE_ORGANIZATION)
     done = m.status_xml(
         m.StatusMessage(
-            document_id=services.exchange.document_id_of(letter),
+            document_id=exchange_services.packages.document_id_of(letter),
             letter_sender_code=world.agency_a.code,
             letter_code=letter.number,
             promulgated_on=letter.issued_on,
@@ -203,7 +205,7 @@ def test_a_done_signed_by_the_province_for_a_letter_the_ca_processes_moves_nothi
         ),
         sign=status_signature,
     )
-    services.letter_edxml_status_import(data=done, by=world.clerk_a)
+    exchange_services.letter_edxml_status_import(data=done, by=world.clerk_a)
     letter.refresh_from_db()
     assert letter.status == Status.PROVINCE_REVIEW
     assert letter.edxml_messages.get(direction="received").parties["authenticated"] is True
@@ -226,7 +228,7 @@ def test_a_certificate_revoked_after_signing_counts_only_when_superseded(
     if refused:
         assert_refused(world, letter, done, "đã bị thu hồi")
     else:
-        services.letter_edxml_status_import(data=done, by=world.clerk_a)
+        exchange_services.letter_edxml_status_import(data=done, by=world.clerk_a)
         letter.refresh_from_db()
         assert letter.status == Status.DONE
 
@@ -238,8 +240,8 @@ def test_a_signature_made_before_the_letter_was_issued_is_refused(world, ca_sign
         issued_on=timezone.localdate() + timezone.timedelta(days=1)
     )
     letter.refresh_from_db()
-    data = services.letter_edxml_export(cert_request=letter)
-    received = services.letter_edxml_import(data=data, by=ca_registrar(world))
+    data = exchange_services.letter_edxml_export(cert_request=letter)
+    received = exchange_services.letter_edxml_import(data=data, by=ca_registrar(world))
     done = bytes(status_record(received, code=m.DONE, by=world.ca_operator).content)
     assert_refused(world, letter, done, "Thời điểm ký không hợp lệ")
 
@@ -258,7 +260,7 @@ def test_an_unsigned_done_is_only_recorded_when_the_receiver_has_no_token(world)
     letter, received = sent_and_received(world)
     done = status_record(received, code=m.DONE, by=world.ca_operator)
     assert done.parties["signed"] is False
-    services.letter_edxml_status_import(data=bytes(done.content), by=world.clerk_a)
+    exchange_services.letter_edxml_status_import(data=bytes(done.content), by=world.clerk_a)
     letter.refresh_from_db()
     assert letter.status == Status.PROVINCE_REVIEW
     recorded = letter.edxml_messages.get(direction="received", status_code=m.DONE)

@@ -7,7 +7,7 @@ from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from requests_app import services
+from exchange import services
 from requests_app.views.detail import visible_letter
 
 

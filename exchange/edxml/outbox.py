@@ -6,10 +6,11 @@ import hashlib
 
 from django.utils import timezone
 
+from exchange.edxml import messages as m
+from exchange.edxml.signer import status_signature
+from exchange.models import EdxmlMessage
 from portal.audit import audit_record
-from requests_app.edxml import messages as m
-from requests_app.edxml.signer import status_signature
-from requests_app.models import CertRequest, EdxmlMessage
+from requests_app.models import CertRequest
 
 # The moves of a received letter that its sender is told of, and the code each sends.
 MOVE_CODES = {
