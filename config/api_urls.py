@@ -12,8 +12,8 @@ from bulk.api.views import BulkJobViewSet
 from certificates.api.views import CertificateViewSet
 from devices.api.views import DeviceViewSet
 from orgmerge.api.views import MergerPlanViewSet
+from paperwork.api import DeviceLossView
 from portal.api.notifications import NotificationViewSet
-from requests_app.api.device_flows import DeviceLossView
 from requests_app.api.views import CertRequestViewSet
 
 router = DefaultRouter()

@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "remote_signing",
     "requests_app",
     "exchange",
+    "paperwork",
     "bulk",
     "orgmerge",
     "demand",

@@ -71,6 +71,7 @@ urlpatterns = [
     path("", include("certificates.urls")),
     path("", include("requests_app.urls")),
     path("", include("exchange.urls")),
+    path("", include("paperwork.urls")),
     path("", include("devices.urls")),
     path("", include("bulk.urls")),
     path("", include("orgmerge.urls")),

@@ -63,7 +63,7 @@ MOVES: Lifecycle[CustodyMove] = Lifecycle([
     CustodyMove("recovery_request", from_each({D.LOCKED}, CLERK), None,
                 _("Đề nghị khôi phục"),
                 button=_("Lập văn bản đề nghị khôi phục (Mẫu 06)"),
-                url="requests_app:device_recovery"),
+                url="paperwork:device_recovery"),
     CustodyMove("collect", from_each({D.AWAITING_RETURN}, CLERK), D.RETURNED_TO_AGENCY,
                 _("Thu hồi về cơ quan"), holder=H.AGENCY,
                 button=_("Đã thu hồi từ thuê bao"), url="devices:collect"),
@@ -91,7 +91,7 @@ MOVES: Lifecycle[CustodyMove] = Lifecycle([
                 D.RETURNED_TO_CA, _("Bàn giao lại CA"), holder=H.CA),
     CustodyMove("lose", from_each(IN_USE, CLERK), D.LOST, _("Báo mất"), holder=H.NOBODY,
                 button=_("Báo mất thiết bị (Mẫu 09)"), style="danger",
-                url="requests_app:device_report_loss", opens=True),
+                url="paperwork:device_report_loss", opens=True),
     CustodyMove("break", from_each(IN_USE, SYSTEM), D.BROKEN, _("Báo hỏng"), holder=H.NOBODY),
 ])  # fmt: skip
 

@@ -27,7 +27,7 @@ urlpatterns = [
     ),
     path("thiet-bi/<int:pk>/", inventory.device_detail, name="detail"),
     # A clerk's actions on one device. Reporting it lost (Mẫu 09 + Mẫu 05) and asking for its
-    # recovery (Mẫu 06) draft letters, so requests_app serves them (requests_app:device_*).
+    # recovery (Mẫu 06) draft letters, so paperwork serves them (paperwork:device_*).
     path("thiet-bi/<int:pk>/bao-khoa/", actions.device_lock, name="lock"),
     path("thiet-bi/<int:pk>/thu-hoi/", actions.device_collect, name="collect"),
     path("thiet-bi/<int:pk>/phong-bi-pin/", actions.device_pin_envelope, name="pin_envelope"),

@@ -18,12 +18,6 @@ class RequestsAppConfig(AppConfig):
             save_task="requests_app.tasks.letter_import_save_task",
         )
 
-        # The signing card of the Mẫu 07, 08, 09 pages: devices sits below the signing library.
-        from devices.extensions import document_panel_register
-        from requests_app.views.device_signing import signing_panel
-
-        document_panel_register(signing_panel)
-
         # Masked values a page may reveal (docs/privacy.md §masking): privacy sits below and
         # imports none of the apps whose records hold them. A letter's contact is known by
         # the blind index of their ID number; a person is shown by the pickers and a row's

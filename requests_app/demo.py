@@ -194,7 +194,7 @@ CA_SUPERIOR = "Ban Cơ yếu Chính phủ"
 
 def demo_device_signers() -> None:
     """The certificates the device documents' signing needs in the demo
-    (requests_app/device_desk.py), each issued only when missing, so that this and the
+    (paperwork/desk.py), each issued only when missing, so that this and the
     letters' seeding can both run: the finance head's personal certificate, the finance
     department's seal, and the CA operator's personal certificate for signing the Mẫu 08 it
     receives. The CA issues only to people under a managing agency (kind AGENCY or MINISTRY),

@@ -41,6 +41,7 @@ from tests.keys import FixedKeys
 from tests.mailing.helpers import CA_ADDRESS
 from tests.mailing.smtp_server import SMTPServer
 from tests.migrating import migrate_to
+from tests.paperwork.device_signing_world import head_of_agency_a, issue
 from tests.s3_server import S3Server
 
 
@@ -442,3 +443,27 @@ def newest_schema_after():
     newest migrations again whatever happens."""
     yield
     migrate_to(MigrationExecutor(connection).loader.graph.leaf_nodes())
+
+
+@pytest.fixture
+def head(cast, ca):
+    """Agency A's head with a personal certificate, and the agency's seal (the device
+    documents' and letters' signing tests)."""
+    return head_of_agency_a(cast)
+
+
+@pytest.fixture
+def officer(cast, ca):
+    """The province's officer with a personal certificate (the receiving side of a Mẫu 08
+    returned to the provincial point). The CA issues only to people under a managing agency
+    (kind AGENCY or MINISTRY), so the officer's person sits under one."""
+    managing = f.AgencyFactory(parent=cast.province_1, name="Sở Khoa học và Công nghệ")
+    person = f.PersonFactory(
+        organization=managing,
+        user=cast.officer_1,
+        full_name="Lò Văn Thắng",
+        position="Chuyên viên",
+        official_email="thang.lv@thunghiem.gov.vn",
+    )
+    issue(cast, person=person, agency=managing)
+    return person

@@ -15,8 +15,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 APPS = ["agencies", "approvals", "bulk", "certificates", "config", "dashboard", "demand",
-        "devices", "exchange", "mailing", "orgmerge", "portal", "privacy", "remote_signing",
-        "requests_app", "webhooks"]  # fmt: skip
+        "devices", "exchange", "mailing", "orgmerge", "paperwork", "portal", "privacy",
+        "remote_signing", "requests_app", "webhooks"]  # fmt: skip
 
 # (file, imported module) → why it stays inside its function.
 READY = "AppConfig.ready(): signal handlers and registrations, once the app registry is ready"
@@ -36,8 +36,8 @@ ALLOWED_IN_FUNCTIONS = {
     ("portal/apps.py", "portal.lib.folding"): READY,
     ("requests_app/apps.py", "portal.imports"): READY,
     ("requests_app/apps.py", "requests_app.excel.jobs"): READY,
-    ("requests_app/apps.py", "devices.extensions"): READY,
-    ("requests_app/apps.py", "requests_app.views.device_signing"): READY,
+    ("paperwork/apps.py", "devices.extensions"): READY,
+    ("paperwork/apps.py", "paperwork.views.signing"): READY,
     ("approvals/apps.py", "approvals"): READY,
     ("bulk/apps.py", "bulk"): READY,
     ("mailing/apps.py", "mailing"): READY,

@@ -273,19 +273,15 @@ ROUTES: dict[str, Route] = {
     "requests_app:validation_report_pdf": R(LETTER, "login 404 404 404 404 404 404 404", 5),
     "requests_app:province_inbox": R(None, "login 403 403 403 200 200 403 403", 7),
     "requests_app:ca_queue": R(None, "login 403 403 403 403 403 200 403", 7),
-    "requests_app:device_recovery": R(DEVICE, "login 403 403 404 403 404 403 403", 5, post=True),
-    "requests_app:device_report_loss": R(DEVICE, "login 200 403 404 403 404 403 403", 6),
-    "requests_app:device_document_signed_pdf": R(NOTICE, "login 404 404 404 404 404 404 404", 6),
-    "requests_app:device_desk_prepare": R(
-        NOTICE, "login 403 400 404 403 404 403 404", 26, post=True
-    ),
-    "requests_app:device_desk_complete": R(
-        NOTICE, "login 400 400 404 400 404 400 404", 5, post=True
-    ),
-    "requests_app:return_minutes_receiver_desk_prepare": R(
+    "paperwork:device_recovery": R(DEVICE, "login 403 403 404 403 404 403 403", 5, post=True),
+    "paperwork:device_report_loss": R(DEVICE, "login 200 403 404 403 404 403 403", 6),
+    "paperwork:device_document_signed_pdf": R(NOTICE, "login 404 404 404 404 404 404 404", 6),
+    "paperwork:device_desk_prepare": R(NOTICE, "login 403 400 404 403 404 403 404", 26, post=True),
+    "paperwork:device_desk_complete": R(NOTICE, "login 400 400 404 400 404 400 404", 5, post=True),
+    "paperwork:return_minutes_receiver_desk_prepare": R(
         at("w.minutes.pk"), "login 403 403 404 403 404 400 404", 16, post=True
     ),
-    "requests_app:return_minutes_receiver_desk_complete": R(
+    "paperwork:return_minutes_receiver_desk_complete": R(
         at("w.minutes.pk"), "login 400 400 404 400 404 400 404", 5, post=True
     ),
     # devices and their Mẫu 07-09

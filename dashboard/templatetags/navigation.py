@@ -30,9 +30,10 @@ NAV = [
     ),
     (_("Hàng đợi CA"), "requests_app:ca_queue", (Role.CA_OPERATOR,), ("requests_app:ca_queue",)),
     (_("Chứng thư số"), "certificates:list", None, ("certificates:",)),
-    # A device's loss and recovery pages are flows of requests_app but read as device pages.
+    # A device's loss, recovery and document-signing pages are paperwork's but read as
+    # device pages.
     # the register of every device: plural in English ("Thiết bị" alone is one device elsewhere)
-    (pgettext_lazy("menu", "Thiết bị"), "devices:list", None, ("devices:", "requests_app:device_")),
+    (pgettext_lazy("menu", "Thiết bị"), "devices:list", None, ("devices:", "paperwork:")),
     (
         _("Sáp nhập"),
         "orgmerge:list",

@@ -3,7 +3,7 @@ Mẫu 07 notice, and the hand-back of devices owing their return with its Mẫu 
 Input serializer → the page's form (the same checks) → the same service as the page
 (`handover_notice_create`, `return_minutes_create`) → output serializer (docs/architecture.md
 §2.8, §9). A loss (Mẫu 09, then a Mẫu 05 letter) is a flow of requests_app: its endpoint
-lives there (requests_app/api/device_flows.py)."""
+lives there (paperwork/api.py)."""
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404

@@ -21,7 +21,7 @@ from devices.querysets import (
 
 class HandoverNotice(models.Model):
     """Mẫu 07: the clerk records the hand-over and prepares the notice; it goes to the CA when
-    the agency head signs it (`sent_at`, requests_app/device_desk.py)."""
+    the agency head signs it (`sent_at`, paperwork/desk.py)."""
 
     agency = models.ForeignKey(
         "agencies.Organization",

@@ -2,7 +2,7 @@
 "ngay sau khi bàn giao thiết bị lưu khóa bí mật cho thuê bao, gửi thông báo theo Mẫu số 07").
 
 The clerk records the hand-over and prepares the notice for the agency head; the notice goes to
-the CA when the head signs it (at their desk, requests_app/device_desk.py)."""
+the CA when the head signs it (at their desk, paperwork/desk.py)."""
 
 from collections.abc import Collection, Sequence
 from datetime import date

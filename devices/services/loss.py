@@ -2,11 +2,11 @@
 Cục").
 
 The clerk makes the minutes; they go to the CA when the agency head signs them (at their
-desk, requests_app/device_desk.py).
+desk, paperwork/desk.py).
 
 The minutes say when, where and how it was lost; the device becomes "lost" and any return
 obligation on it is closed. The measure the law asks for, revoking its certificate with the
-reason "device lost" (Mẫu 05), is drafted by requests_app/device_flows.py, which sits
+reason "device lost" (Mẫu 05), is drafted by paperwork/flows.py, which sits
 above devices; `loss_report_attach_revocation` then records which letter that is.
 """
 

@@ -5,7 +5,7 @@ A revocation or expiry notice opens a return obligation due N working days later
 (PORTAL_DEVICE_RETURN_WORKING_DAYS, 5); the clerk collects the device from its subscriber and
 hands it to the CA or its provincial point in Mẫu 08 minutes (several devices per minutes);
 the agency head signs them and they go to the receiving side (`sent_at`), which confirms
-receipt by signing them in turn (requests_app/device_desk.py); that closes the obligations. Overdue obligations are
+receipt by signing them in turn (paperwork/desk.py); that closes the obligations. Overdue obligations are
 told to the agency once, by a periodic task.
 """
 

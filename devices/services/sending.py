@@ -1,6 +1,6 @@
 """A device document leaves the agency: the Mẫu 07 notice and the Mẫu 09 minutes go to the CA,
 the Mẫu 08 minutes to their receiving side. Sending follows the agency head's signature, which
-requests_app/device_desk.py puts on the document (devices sits below the signing library and
+paperwork/desk.py puts on the document (devices sits below the signing library and
 never signs); this records the sending and tells the receivers."""
 
 from django.db import transaction

@@ -1,7 +1,7 @@
 """What a clerk does to one device: record it locked, record it collected from its subscriber.
 
 Reporting it lost (Mẫu 09 and the Mẫu 05 draft) and asking for its recovery (Mẫu 06) draft
-letters, so they are flows of requests_app (requests_app/device_flows.py, docs/architecture.md §1).
+letters, so they are flows of paperwork (paperwork/flows.py, docs/architecture.md §1).
 """
 
 from django.contrib import messages

@@ -72,7 +72,7 @@ def refused_response(exc: DomainError) -> JsonResponse:
 
 def _recovery_url(certificate) -> str:
     """The device's page, where a locked device is reported and its recovery (Mẫu 06) is
-    drafted (requests_app:device_recovery is the POST behind that page's button)."""
+    drafted (paperwork:device_recovery is the POST behind that page's button)."""
     if not certificate.device_id:
         return ""
     return reverse("devices:detail", args=[certificate.device_id])

@@ -6,7 +6,7 @@ var/screenshots/devices-*.png.
 
 The documents are signed only at the signers' desks: each signer's page offers the desk
 signing button, and the test then signs through the portal's own desk services
-(tests/requests_app/device_signing_world.py over tests/desk.py, the test standing in for the
+(tests/paperwork/device_signing_world.py over tests/desk.py, the test standing in for the
 signing client and the token); the real client in the browser is driven by
 tests/browser/test_desk_signing.py, through the same page script."""
 
@@ -28,7 +28,7 @@ from requests_app.choices import FormKind, Status
 from requests_app.demo import demo_device_signers
 from requests_app.models import CertRequest
 from tests.helpers import off_the_browser_loop
-from tests.requests_app.device_signing_world import agency_signs, receiver_signs
+from tests.paperwork.device_signing_world import agency_signs, receiver_signs
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -177,7 +177,7 @@ def test_the_current_page_is_marked_in_the_navigation(client, cast):
 def test_a_devices_loss_page_is_marked_as_a_device_page_though_requests_app_serves_it(client, cast):
     device = f.DeviceFactory(agency=cast.agency_a, status=DeviceStatus.DELIVERED_TO_AGENCY)
     sign_in(client, cast.clerk_a)
-    response = client.get(reverse("requests_app:device_report_loss", args=[device.pk]))
+    response = client.get(reverse("paperwork:device_report_loss", args=[device.pk]))
     assert response.status_code == 200
     current = re.findall(r'<a href="([^"]+)" aria-current="page">', response.content.decode())
     assert current[0] == reverse("devices:list")

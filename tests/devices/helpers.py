@@ -57,8 +57,8 @@ def hand_over(cast, *devices, on: date | None = None):
 
 def send(cast, *documents):
     """Record the documents as sent, as the agency head's desk signing does once it has signed
-    them (requests_app/device_desk.py; the signing is tested in
-    tests/requests_app/test_device_signing.py)."""
+    them (paperwork/desk.py; the signing is tested in
+    tests/paperwork/test_device_signing.py)."""
     from devices.services import device_document_mark_sent
 
     for document in documents:

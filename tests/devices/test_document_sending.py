@@ -6,7 +6,7 @@ import pytest
 
 from devices.services import device_document_mark_sent
 from portal.models import AuditEvent, Notification
-from tests.requests_app.device_signing_world import loss_of, minutes_of, notice_of
+from tests.paperwork.device_signing_world import loss_of, minutes_of, notice_of
 
 pytestmark = pytest.mark.django_db
 

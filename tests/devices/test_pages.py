@@ -42,7 +42,7 @@ def pages(cast, world) -> dict[str, str]:
         "stock": reverse("devices:stock"),
         "stock_import": reverse("devices:stock_import"),
         "detail": reverse("devices:detail", args=[world.device.pk]),
-        "report_loss": reverse("requests_app:device_report_loss", args=[world.device.pk]),
+        "report_loss": reverse("paperwork:device_report_loss", args=[world.device.pk]),
         "handover": reverse("devices:handover"),
         "notice_list": reverse("devices:notice_list"),
         "notice_detail": reverse("devices:notice_detail", args=[world.notice.pk]),
@@ -140,8 +140,8 @@ def test_only_the_receiving_side_signs_a_mau_08(client, cast, world, persona, ex
     """The receipt is confirmed only by the receiving side's signature at its desk: the CA
     operator may ask for it, but is refused (400) and nothing is confirmed: here the minutes
     were sent without the agency's signed version (the signed path:
-    tests/requests_app/test_device_countersigning.py)."""
-    url = reverse("requests_app:return_minutes_receiver_desk_prepare", args=[world.minutes.pk])
+    tests/paperwork/test_device_countersigning.py)."""
+    url = reverse("paperwork:return_minutes_receiver_desk_prepare", args=[world.minutes.pk])
     assert _post_matrix(client, cast, persona, url) == expected
     if expected == 400:
         assert client.post(url).json()["error"] == "not_sent"
@@ -168,7 +168,7 @@ def test_only_the_ca_confirms_a_stock_import(client, cast, world, persona, expec
 
 def test_the_recovery_button_is_the_clerks_of_a_locked_device(client, cast, world):
     Device.objects.filter(pk=world.device.pk).update(status=D.LOCKED)
-    url = reverse("requests_app:device_recovery", args=[world.device.pk])
+    url = reverse("paperwork:device_recovery", args=[world.device.pk])
     for persona, expected in (("clerk_b", 404), ("officer_1", 403), ("ca_operator", 403)):
         sign_in(client, getattr(cast, persona))
         assert client.post(url).status_code == expected

@@ -128,7 +128,7 @@ def test_handover_then_loss_makes_mau_09_and_drafts_the_mau_05_for_the_clerk(
     sign_in(client, cast.clerk_a)
 
     response = client.post(
-        reverse("requests_app:device_report_loss", args=[device.pk]),
+        reverse("paperwork:device_report_loss", args=[device.pk]),
         {
             "representative_name": "Lò Văn Minh",
             "representative_position": "Chánh Văn phòng",
@@ -190,7 +190,7 @@ def test_the_drafted_mau_05_takes_section_1_from_the_agencys_last_letter(cast, c
     hand_over(cast, device)
     sign_in(client, cast.clerk_a)
     client.post(
-        reverse("requests_app:device_report_loss", args=[device.pk]),
+        reverse("paperwork:device_report_loss", args=[device.pk]),
         LOSS_FORM,
     )
     letter = CertRequest.objects.get(pk=LossReport.objects.get().revocation_request_id)
@@ -217,7 +217,7 @@ def test_a_revocation_under_way_for_another_reason_is_stopped_and_the_loss_draft
     sign_in(client, cast.clerk_a)
 
     response = client.post(
-        reverse("requests_app:device_report_loss", args=[device.pk]),
+        reverse("paperwork:device_report_loss", args=[device.pk]),
         LOSS_FORM,
         follow=True,
     )
@@ -241,14 +241,14 @@ def test_handover_locked_recovered_through_a_mau_06_letter(cast, ca, stock, clie
     device.refresh_from_db()
     assert device.status == D.LOCKED
     page = client.get(reverse("devices:detail", args=[device.pk])).content.decode()
-    assert reverse("requests_app:device_recovery", args=[device.pk]) in page  # the offer
+    assert reverse("paperwork:device_recovery", args=[device.pk]) in page  # the offer
 
-    response = client.post(reverse("requests_app:device_recovery", args=[device.pk]))
+    response = client.post(reverse("paperwork:device_recovery", args=[device.pk]))
     letter = CertRequest.objects.get(form=FormKind.RECOVER_DEVICE)
     assert response["Location"] == reverse("requests_app:detail", args=[letter.pk])
     assert letter.rows.get().device == device
     # Asking twice opens the same letter.
-    again = client.post(reverse("requests_app:device_recovery", args=[device.pk]))
+    again = client.post(reverse("paperwork:device_recovery", args=[device.pk]))
     assert again["Location"] == response["Location"]
     assert CertRequest.objects.filter(form=FormKind.RECOVER_DEVICE).count() == 1
 
@@ -341,7 +341,7 @@ def test_the_loss_form_refuses_a_loss_without_its_time_or_representative(cast, c
     sign_in(client, cast.clerk_a)
     form = {k: v for k, v in LOSS_FORM.items() if k not in ("lost_time", "representative_name")}
 
-    response = client.post(reverse("requests_app:device_report_loss", args=[device.pk]), form)
+    response = client.post(reverse("paperwork:device_report_loss", args=[device.pk]), form)
 
     assert response.status_code == 200
     assert set(response.context["form"].errors) == {"lost_time", "representative_name"}
@@ -363,7 +363,7 @@ def test_the_loss_form_refuses_a_time_of_loss_later_than_now(cast, ca, stock, cl
             "lost_time": later.strftime("%H:%M"),
         }
 
-        response = client.post(reverse("requests_app:device_report_loss", args=[device.pk]), form)
+        response = client.post(reverse("paperwork:device_report_loss", args=[device.pk]), form)
 
     assert response.status_code == 200
     assert "Thời điểm thất lạc không thể sau lúc này." in response.content.decode()

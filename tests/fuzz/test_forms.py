@@ -135,7 +135,7 @@ DEVICE_PAGES = [
     ("devices:minutes_create", False, "clerk_a"),
     ("devices:lock", True, "clerk_a"),
     ("devices:collect", True, "clerk_a"),
-    ("requests_app:device_report_loss", True, "clerk_a"),
+    ("paperwork:device_report_loss", True, "clerk_a"),
     ("devices:handover", False, "ca_operator"),
     ("devices:minutes_create", False, "ca_operator"),
 ]

@@ -13,7 +13,7 @@ from portal.documents import DocumentKind
 from portal.models import AuditEvent
 from tests.helpers import sign_in
 from tests.mailing.helpers import CA_ADDRESS, OFFICE_ADDRESS
-from tests.requests_app.device_signing_world import agency_signs, loss_of, minutes_of, notice_of
+from tests.paperwork.device_signing_world import agency_signs, loss_of, minutes_of, notice_of
 
 pytestmark = pytest.mark.django_db
 

@@ -25,7 +25,7 @@ from tests.document_checks import (
     stamp_name_lines,
     text_of,
 )
-from tests.requests_app.device_signing_world import (
+from tests.paperwork.device_signing_world import (
     agency_signs,
     loss_of,
     minutes_of,

@@ -1,5 +1,5 @@
 """The signed versions of the device documents (docs/devices.md, "Who signs what"; docs/domain.md
-§9): what both parties' signing at their desks (requests_app/device_desk.py) stores and what the
+§9): what both parties' signing at their desks (paperwork/desk.py) stores and what the
 document pages read back.
 
 - Mẫu 07 (hand-over notice) and Mẫu 09 (loss minutes): the clerk prepares them; the agency head

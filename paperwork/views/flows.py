@@ -1,4 +1,4 @@
-"""The pages of the flows that start from a device (requests_app/device_flows.py): report a
+"""The pages of the flows that start from a device (paperwork/flows.py): report a
 device lost (Mẫu 09, then the drafted Mẫu 05), ask for a locked device's recovery (Mẫu 06).
 They sit under the device's address and lead back to its page."""
 
@@ -13,9 +13,9 @@ from django.views.decorators.http import require_http_methods, require_POST
 from devices.forms import LossForm
 from devices.models import Device
 from devices.permissions import device_actions
+from paperwork import flows as device_flows
+from paperwork.flows import DRAFT_ERRORS
 from portal.errors import DomainError
-from requests_app import device_flows
-from requests_app.device_flows import DRAFT_ERRORS
 
 
 def _device(request, pk: int, action: str) -> Device:
@@ -86,7 +86,7 @@ def device_report_loss(request, pk: int):
             return _reported(request, outcome)
     return render(
         request,
-        "requests_app/device_loss.html",
+        "paperwork/device_loss.html",
         {
             "device": device,
             "form": form,

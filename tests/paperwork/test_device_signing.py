@@ -1,5 +1,5 @@
 """The device documents signed at the head's desk before they leave the agency
-(requests_app/device_desk.py, docs/devices.md "Who signs what"): Mẫu 07 and 09 by the agency
+(paperwork/desk.py, docs/devices.md "Who signs what"): Mẫu 07 and 09 by the agency
 head (signature + seal) before they go to the CA, each signature valid for an independent
 verifier (poppler's pdfsig); the portal offers no other way to sign them."""
 
@@ -12,14 +12,14 @@ from django.urls import NoReverseMatch, reverse
 
 from certificates.signing import verify_pdf
 from devices.models import DeviceDocument, HandoverNotice, SigningParty
+from paperwork.desk import device_document_desk_prepare
+from paperwork.signing import latest_signed
 from portal.documents import DocumentKind
 from portal.errors import DomainError
 from portal.models import AuditEvent
-from requests_app.device_desk import device_document_desk_prepare
-from requests_app.device_signing import latest_signed
 from tests.certificates.pdf_tools import pdfsig
 from tests.helpers import sign_in
-from tests.requests_app.device_signing_world import (
+from tests.paperwork.device_signing_world import (
     VALID,
     agency_signs,
     loss_of,
@@ -97,8 +97,8 @@ def test_the_clerk_cannot_sign(client, cast, token, head):
     notice = notice_of(cast, token)
     sign_in(client, cast.clerk_a)
 
-    prepare = reverse("requests_app:device_desk_prepare", args=["notice", notice.pk])
-    complete = reverse("requests_app:device_desk_complete", args=["notice", notice.pk])
+    prepare = reverse("paperwork:device_desk_prepare", args=["notice", notice.pk])
+    complete = reverse("paperwork:device_desk_complete", args=["notice", notice.pk])
     assert client.post(prepare).status_code == 403
     answer = {"request_id": str(uuid.uuid4()), "nonce": "x", "signature": "", "certificate": ""}
     response = client.post(complete, data=json.dumps(answer), content_type="application/json")
@@ -112,17 +112,17 @@ def test_another_agency_gets_404(client, cast, token, head):
     notice = notice_of(cast, token)
     sign_in(client, cast.clerk_b)
 
-    prepare = reverse("requests_app:device_desk_prepare", args=["notice", notice.pk])
-    signed = reverse("requests_app:device_document_signed_pdf", args=["notice", notice.pk])
+    prepare = reverse("paperwork:device_desk_prepare", args=["notice", notice.pk])
+    signed = reverse("paperwork:device_document_signed_pdf", args=["notice", notice.pk])
     assert client.post(prepare).status_code == 404
     assert client.get(signed).status_code == 404
 
 
 def test_the_portal_has_no_server_signing_of_device_documents():
     for name, args in (
-        ("requests_app:device_document_sign", ["notice", 1]),
+        ("paperwork:device_document_sign", ["notice", 1]),
         ("requests_app:return_minutes_countersign", [1]),
-        ("requests_app:device_document_signing_panel", ["notice", 1]),
+        ("paperwork:device_document_signing_panel", ["notice", 1]),
     ):
         with pytest.raises(NoReverseMatch):
             reverse(name, args=args)
@@ -134,7 +134,7 @@ def test_the_head_signs_from_the_page_and_the_ca_sees_two_valid_signatures(
     report = loss_of(cast, token)
     sign_in(client, cast.head_a)
     page = client.get(reverse("devices:loss_detail", args=[report.pk])).content.decode()
-    prepare = reverse("requests_app:device_desk_prepare", args=["loss", report.pk])
+    prepare = reverse("paperwork:device_desk_prepare", args=["loss", report.pk])
     assert "data-desk-signing" in page and prepare in page
     assert "Ký và gửi" not in page
 
@@ -145,9 +145,7 @@ def test_the_head_signs_from_the_page_and_the_ca_sees_two_valid_signatures(
     sign_in(client, cast.ca_operator)
     page = client.get(reverse("devices:loss_detail", args=[report.pk])).content.decode()
     assert "2 chữ ký hợp lệ" in page and "data-desk-signing" not in page
-    response = client.get(
-        reverse("requests_app:device_document_signed_pdf", args=["loss", report.pk])
-    )
+    response = client.get(reverse("paperwork:device_document_signed_pdf", args=["loss", report.pk]))
     assert response.status_code == 200
     name = re.search(r'filename="([^"]+)"', response["Content-Disposition"]).group(1)
     assert name.isascii() and len(name) <= 50 and name.endswith(".pdf")

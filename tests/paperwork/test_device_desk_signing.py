@@ -1,5 +1,5 @@
 """The device documents signed at the signers' desks through the pages' endpoints
-(requests_app/device_desk.py, requests_app/views/device_signing.py): the agency head signs a
+(paperwork/desk.py, paperwork/views/signing.py): the agency head signs a
 Mẫu 07, 09, or a Mẫu 08 as the handing-over side (signature, then the agency's seal), after
 which the document is stored as the agency's signed version and sent; then the receiving side
 signs the Mẫu 08 (its officer, then its seal if it has one), which confirms the receipt. A
@@ -23,7 +23,7 @@ from portal.models import AuditEvent
 from tests.certificates.pdf_tools import pdfsig
 from tests.desk import device_signs
 from tests.helpers import sign_in
-from tests.requests_app.device_signing_world import (
+from tests.paperwork.device_signing_world import (
     VALID,
     agency_signs,
     loss_of,
@@ -65,8 +65,8 @@ def post(client, name, kind, document, body=None):
     )
 
 
-RECEIVER_PREPARE = "requests_app:return_minutes_receiver_desk_prepare"
-RECEIVER_COMPLETE = "requests_app:return_minutes_receiver_desk_complete"
+RECEIVER_PREPARE = "paperwork:return_minutes_receiver_desk_prepare"
+RECEIVER_COMPLETE = "paperwork:return_minutes_receiver_desk_complete"
 
 
 @pytest.mark.parametrize("build", [notice_of, loss_of, minutes_of], ids=["07", "09", "08"])
@@ -77,17 +77,17 @@ def test_the_head_signs_and_seals_a_device_document_at_the_desk(
     kind = KINDS[build]
     sign_in(client, cast.head_a)
 
-    prepared = post(client, "requests_app:device_desk_prepare", kind, document).json()
+    prepared = post(client, "paperwork:device_desk_prepare", kind, document).json()
     assert prepared["step"] == "signature"
     done = post(
-        client, "requests_app:device_desk_complete", kind, document,
+        client, "paperwork:device_desk_complete", kind, document,
         device_answer(prepared, cast.head_a),
     ).json()  # fmt: skip
     assert done["status"] == "next"
-    prepared = post(client, "requests_app:device_desk_prepare", kind, document).json()
+    prepared = post(client, "paperwork:device_desk_prepare", kind, document).json()
     assert prepared["step"] == "seal"
     done = post(
-        client, "requests_app:device_desk_complete", kind, document,
+        client, "paperwork:device_desk_complete", kind, document,
         device_answer(prepared, cast.head_a),
     ).json()  # fmt: skip
 
@@ -106,10 +106,10 @@ def test_the_head_signs_and_seals_a_device_document_at_the_desk(
 def test_a_refused_answer_leaves_the_device_document_unsent(client, cast, token, head):
     document = notice_of(cast, token)
     sign_in(client, cast.head_a)
-    prepared = post(client, "requests_app:device_desk_prepare", "notice", document).json()
+    prepared = post(client, "paperwork:device_desk_prepare", "notice", document).json()
 
     response = post(
-        client, "requests_app:device_desk_complete", "notice", document,
+        client, "paperwork:device_desk_complete", "notice", document,
         device_answer(prepared, cast.head_a, nonce="khac"),
     )  # fmt: skip
 
@@ -124,7 +124,7 @@ def test_the_clerk_may_not_prepare(client, cast, token, head):
     document = notice_of(cast, token)
     sign_in(client, cast.clerk_a)
 
-    response = post(client, "requests_app:device_desk_prepare", "notice", document)
+    response = post(client, "paperwork:device_desk_prepare", "notice", document)
 
     assert response.status_code == 403
 
@@ -136,7 +136,7 @@ def test_the_signing_card_offers_the_desk_signing_to_the_head(client, cast, toke
     page = client.get(reverse("devices:notice_detail", args=[document.pk])).content.decode()
 
     assert "data-desk-signing" in page
-    assert reverse("requests_app:device_desk_prepare", args=["notice", document.pk]) in page
+    assert reverse("paperwork:device_desk_prepare", args=["notice", document.pk]) in page
 
 
 # --- the receiving side of a Mẫu 08 -----------------------------------------------------------

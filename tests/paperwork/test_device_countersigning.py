@@ -1,5 +1,5 @@
 """Mẫu 08 signed by both parties at their desks (the agency, then the receiving Sở KH&CN or CA;
-requests_app/device_desk.py, docs/devices.md "Who signs what"): each signature valid for
+paperwork/desk.py, docs/devices.md "Who signs what"): each signature valid for
 pdfsig and the portal's verifier, the receiver's an incremental update over the agency's,
 exactly one signed version per document and party, and the receipt confirmed only by the
 receiver's completed signing."""
@@ -16,16 +16,16 @@ from certificates.signing import verify_pdf
 from devices.choices import DeviceStatus
 from devices.models import DeviceDocument, SigningParty
 from devices.services import return_minutes_confirm
-from portal.documents import DocumentKind
-from portal.errors import DomainError
-from portal.models import AuditEvent
-from requests_app.device_desk import (
+from paperwork.desk import (
     return_minutes_receiver_desk_complete,
     return_minutes_receiver_desk_prepare,
 )
+from portal.documents import DocumentKind
+from portal.errors import DomainError
+from portal.models import AuditEvent
 from tests.certificates.pdf_tools import pdfsig
 from tests.desk import answer
-from tests.requests_app.device_signing_world import (
+from tests.paperwork.device_signing_world import (
     VALID,
     agency_signs,
     issue,

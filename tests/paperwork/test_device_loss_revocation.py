@@ -16,9 +16,10 @@ from certificates.models import Certificate
 from certificates.signing import Appearance, signature_position
 from devices.choices import DeviceKind
 from devices.services import device_register_stock
+from paperwork import flows as device_flows
 from portal.errors import DomainError
 from portal.models import AuditEvent
-from requests_app import device_flows, services
+from requests_app import services
 from requests_app.choices import FormKind, Outcome, Status
 from requests_app.exceptions import RowInvalid
 from requests_app.models import RequestRow

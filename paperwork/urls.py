@@ -1,10 +1,13 @@
-"""URLs of the flows that start from a device (requests_app/device_flows.py) and of the signing
-of the device documents at the desk (requests_app/device_desk.py). They keep the device's address, under
-/thiet-bi/, though requests_app serves them."""
+"""URLs of the flows that start from a device (paperwork/flows.py) and of the signing of the
+device documents at the desk (paperwork/desk.py). They keep the device's address, under
+/thiet-bi/."""
 
 from django.urls import path
 
-from requests_app.views import device_flows, device_signing
+from paperwork.views import flows as device_flows
+from paperwork.views import signing as device_signing
+
+app_name = "paperwork"
 
 urlpatterns = [
     path(
@@ -19,7 +22,7 @@ urlpatterns = [
         device_signing.device_document_signed_pdf,
         name="device_document_signed_pdf",
     ),
-    # The agency head's signing at their own desk (requests_app/device_desk.py).
+    # The agency head's signing at their own desk (paperwork/desk.py).
     path(
         "thiet-bi/van-ban/<slug:kind>/<int:pk>/ky-tai-may/chuan-bi/",
         device_signing.device_desk_prepare,

@@ -1,4 +1,4 @@
-"""The signing of the device documents on their pages (requests_app/device_desk.py): the
+"""The signing of the device documents on their pages (paperwork/desk.py): the
 signing card of each document page (registered with devices, which sits below the signing
 library: devices/extensions.py) with its signatures, the signed PDF, and the desk signing
 button through the signing client for whoever signs next: the agency head on a Mẫu 07, 08 or
@@ -16,9 +16,10 @@ from certificates.signing import safe_pdf_filename, verification_summary
 from devices.models import SigningParty
 from devices.permissions import can_confirm_minutes, is_head_of
 from devices.views.documents import visible_loss, visible_minutes, visible_notice
+from paperwork import desk as device_desk
+from paperwork import signing as device_signing
 from portal.documents import pdf_download
 from portal.errors import DomainError
-from requests_app import device_desk, device_signing
 from requests_app.views.desk import (
     completed_response,
     desk_urls,
@@ -77,7 +78,7 @@ def signing_panel(request, document, kind: str) -> str:
     elif can_countersign:
         desk = receiver_desk_context(request, document)
     return render_to_string(
-        "requests_app/devices/signing_panel.html",
+        "paperwork/signing_panel.html",
         {
             "obj": document,
             "kind": kind,
@@ -99,8 +100,8 @@ def device_desk_context(request, kind: str, document) -> dict:
     """The desk signing button of a device document's signing card (for its agency head)."""
     return desk_urls(
         request,
-        "requests_app:device_desk_prepare",
-        "requests_app:device_desk_complete",
+        "paperwork:device_desk_prepare",
+        "paperwork:device_desk_complete",
         [kind, document.pk],
     )
 
@@ -134,8 +135,8 @@ def receiver_desk_context(request, minutes) -> dict:
     """The desk signing button of a Mẫu 08's signing card, for its receiving side."""
     return desk_urls(
         request,
-        "requests_app:return_minutes_receiver_desk_prepare",
-        "requests_app:return_minutes_receiver_desk_complete",
+        "paperwork:return_minutes_receiver_desk_prepare",
+        "paperwork:return_minutes_receiver_desk_complete",
         [minutes.pk],
     )
 

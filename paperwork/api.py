@@ -1,8 +1,8 @@
 """A lost device over the API: the flow that starts from a device and ends in a letter
-(requests_app/device_flows.py, docs/architecture.md §1). The Mẫu 09 minutes are recorded
+(paperwork/flows.py, docs/architecture.md §1). The Mẫu 09 minutes are recorded
 and the Mẫu 05 revoking the device's valid certificates is drafted, through the same
 `device_loss_report` and the same `LossForm` checks as the page
-(`requests_app.views.device_flows.device_report_loss`)."""
+(`paperwork.views.flows.device_report_loss`)."""
 
 from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext_lazy as _
@@ -15,9 +15,9 @@ from rest_framework.views import APIView
 from devices.forms import LossForm
 from devices.models import Device
 from devices.permissions import device_actions
+from paperwork import flows as device_flows
 from portal.api.idempotency import idempotent
 from portal.api.schema import IDEMPOTENCY_KEY, problems
-from requests_app import device_flows
 
 
 class LossInputSerializer(serializers.Serializer):

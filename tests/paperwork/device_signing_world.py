@@ -1,7 +1,7 @@
-"""The device-signing world shared by tests/requests_app/test_device_signing.py (Mẫu 07 and
+"""The device-signing world shared by tests/paperwork/test_device_signing.py (Mẫu 07 and
 09, the head signs), test_device_countersigning.py (Mẫu 08, both parties) and
 test_device_desk_signing.py (the pages' endpoints): the documents to sign, each party's signing
-at its desk (tests/desk.py `sign_at_desk` over requests_app/device_desk.py) and what to read
+at its desk (tests/desk.py `sign_at_desk` over paperwork/desk.py) and what to read
 back from a signed PDF. Its fixtures (the head and the province's officer with their
 certificates) are in tests/requests_app/conftest.py (the head built by `head_of_agency_a`, which
 tests/mailing/conftest.py uses too), the token and the NSS database for pdfsig in
@@ -29,7 +29,7 @@ from devices.services import (
     loss_report_create,
     return_minutes_create,
 )
-from requests_app.device_desk import (
+from paperwork.desk import (
     device_document_desk_complete,
     device_document_desk_prepare,
     return_minutes_receiver_desk_complete,

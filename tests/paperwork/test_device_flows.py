@@ -1,4 +1,4 @@
-"""The flows that start from a device, called as services (requests_app/device_flows.py).
+"""The flows that start from a device, called as services (paperwork/flows.py).
 The pages and the full paths are in tests/devices/test_paths.py and test_pages.py."""
 
 import pytest
@@ -12,7 +12,7 @@ from devices.services import (
     device_register_stock,
     handover_notice_create,
 )
-from requests_app import device_flows
+from paperwork import flows as device_flows
 from requests_app.models import CertRequest
 
 pytestmark = pytest.mark.django_db

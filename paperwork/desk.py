@@ -39,9 +39,7 @@ from certificates.signing import (
 from devices import services as devices_services
 from devices.models import ReturnMinutes, SigningParty
 from devices.permissions import is_head_of, is_receiver_of, require
-from portal.audit import audit_record
-from portal.errors import DomainError
-from requests_app.device_signing import (
+from paperwork.signing import (
     AGENCY_ANCHOR,
     FORMS,
     REASONS,
@@ -54,6 +52,8 @@ from requests_app.device_signing import (
     signed_version,
     store,
 )
+from portal.audit import audit_record
+from portal.errors import DomainError
 from requests_app.services.desk import DeskRound
 
 
