@@ -222,7 +222,7 @@ def test_it_allows_only_one_open_request_per_device(cast):
     services.row_save(cert_request=first, by=cast.clerk_a, data={"device": device})
     second = letter(cast, FormKind.RECOVER_DEVICE)
     errors = refused_fields(second, cast.clerk_a, {"device": device})
-    assert "device" in errors
+    assert errors["device"] == ["Đã có một đề nghị khác chưa xử lý xong cho thiết bị này."]
 
 
 def test_recovery_is_only_for_a_locked_device_of_the_agency(cast):

@@ -202,3 +202,28 @@ def test_rows_errors_read_the_facts_given_and_ask_the_database_nothing(
         {"new_value": unnamed_error, "certificate": ["Chứng thư không thuộc cơ quan đề nghị."]},
         {"new_value": unnamed_error},
     ]
+
+
+def test_rows_errors_read_a_devices_open_request_from_the_devices_facts(cast):
+    """A device's open request is looked up among the devices', not the certificates' ids:
+    the two sets are given crossed, so a rule reading the wrong one refuses the free device
+    and lets the taken one through."""
+    cert_request = letter(cast, FormKind.RECOVER_DEVICE)
+    taken, free = (
+        f.DeviceFactory(agency=cast.agency_a, status=DeviceStatus.LOCKED) for _ in range(2)
+    )
+    facts = RowFacts(
+        open_certificate_ids=frozenset({free.pk}),
+        open_device_ids=frozenset({taken.pk}),
+        unit_names=frozenset(),
+        agency_ids=frozenset({cast.agency_a.pk}),
+    )
+    rows = [
+        RequestRow(cert_request=cert_request, device=taken),
+        RequestRow(cert_request=cert_request, device=free),
+    ]
+
+    assert rows_errors(rows, facts) == [
+        {"device": ["Đã có một đề nghị khác chưa xử lý xong cho thiết bị này."]},
+        {},
+    ]
