@@ -260,13 +260,17 @@ class CertRequestQuerySet(ScopedQuerySet):
         letter = OuterRef("pk")
         importing = ImportJob.objects.unfinished().filter(kind=LETTER_IMPORT, target_id=letter)
         imported = LetterImport.objects.filter(cert_request=letter, created_at__gte=changed_before)
-        return (
-            self.filter(status=Status.DRAFT, updated_at__lt=changed_before)
-            .exclude(Exists(Transition.objects.filter(cert_request=letter)))
-            .exclude(*[Exists(kept) for kept in _protecting(self.model, letter)])
-            .exclude(Exists(importing))
-            .exclude(Exists(imported))
-        )
+        traces = [
+            Transition.objects.filter(cert_request=letter),
+            *_protecting(self.model, letter),
+            importing,
+            imported,
+        ]
+        drafts = self.filter(status=Status.DRAFT, updated_at__lt=changed_before)
+        # one exclude each: exclude(a, b) would keep out only a letter with both
+        for trace in traces:
+            drafts = drafts.exclude(Exists(trace))
+        return drafts
 
     def closed_before(self, cutoff):
         """Letters closed (done, refused, cancelled) before `cutoff` whose personal fields are
