@@ -26,7 +26,7 @@ class LetterDocument(StoredDocument):
     # when the certificate of the unit that made its newest document time-stamp ends; empty
     # while it has none. The archive beat extends it before that day.
     archive_until = models.DateTimeField(_("lưu trữ dài hạn đến"), null=True, blank=True)
-    # A signed version's Word file, sent on with it by the exchange (docs/exchange.md):
+    # A signed version's Word file, sent on with it by the exchange (docs/mail.md §2):
     # rendered once, by its worker at the first attempt, and kept in the documents' storage
     # under this SHA-256; every later attempt, resend and copy carries these bytes. Empty
     # until then.

@@ -61,7 +61,7 @@ def letter_signed_store(
             # province with the result the page shows and the forward gate reads.
             letter_signed_verify(document=document, reports=reports, with_report=False)
             # What the floors above do with it, in this transaction: the exchange sends
-            # this very PDF on to the receiving office after the commit (docs/exchange.md).
+            # this very PDF on to the receiving office after the commit (docs/mail.md).
             extensions.arrived(locked, document)
             received = True
     if received:
